@@ -1,0 +1,167 @@
+import type { AuditProgress, AuditResult } from '../core/audit';
+import { looksLikeOnnx } from '../core/model/sniff';
+import type { OnnxModelInfo } from '../core/model/onnx-graph';
+import type { ColumnSummary } from '../../workers/audit.worker';
+import { auditWorker, proxy, unwrap } from './worker-client';
+
+/** A model file the user gave, with what its graph declares. */
+export interface LoadedModel {
+  name: string;
+  bytes: Uint8Array;
+  info: OnnxModelInfo;
+}
+
+/** A data file the user gave, with its columns. */
+export interface LoadedData {
+  name: string;
+  bytes: Uint8Array;
+  rows: number;
+  columns: ColumnSummary[];
+}
+
+/** The demo's files and settings, shipped in the app's own assets. */
+interface DemoSpec {
+  title: string;
+  model: string;
+  data: string;
+  target: string;
+  positive_label: string;
+  protected_attributes: string[];
+  features: string[];
+  threshold: number;
+}
+
+const TARGET_HINTS = /^(target|label|y|outcome|class|two_year_recid|default|good_credit|high_income)$/i;
+const PROTECTED_HINTS = /^(race|sex|gender|age_group|ethnicity|religion|disability|marital_status|nationality)$/i;
+
+/** The state of one audit in the app: files, set-up, run and result. */
+export class AuditSession {
+  model = $state.raw<LoadedModel | null>(null);
+  data = $state.raw<LoadedData | null>(null);
+  target = $state('');
+  positiveLabel = $state('');
+  protectedAttributes = $state<string[]>([]);
+  features = $state<string[]>([]);
+  threshold = $state(0.5);
+  status = $state<'idle' | 'loading' | 'running' | 'done' | 'error'>('idle');
+  progress = $state.raw<AuditProgress | null>(null);
+  result = $state.raw<AuditResult | null>(null);
+  error = $state<{ name: string; message: string } | null>(null);
+  runtime = $state.raw<{ backend: string; threads: number; crossOriginIsolated: boolean } | null>(null);
+
+  #runId = 0;
+
+  /** Whether the model takes one [N, F] matrix whose columns must be chosen in order. */
+  needsFeatureOrder = $derived(this.model !== null && this.model.info.inputs.length === 1 && (this.model.info.inputs[0].shape[1] ?? 1) !== 1);
+  /** How many feature columns the model's single input takes, when it says. */
+  featureCount = $derived(this.model && typeof this.model.info.inputs[0]?.shape[1] === 'number' ? (this.model.info.inputs[0].shape[1] as number) : null);
+  canRun = $derived(this.model !== null && this.data !== null && this.target !== '' && this.protectedAttributes.length > 0 && this.status !== 'running');
+
+  /** Takes any mix of files: each is recognised by its bytes, not its name. */
+  async addFiles(files: Iterable<File>): Promise<void> {
+    this.error = null;
+    this.status = 'loading';
+    try {
+      for (const file of files) {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        if (looksLikeOnnx(bytes) || file.name.toLowerCase().endsWith('.onnx')) await this.#setModel(file.name, bytes);
+        else await this.#setData(file.name, bytes);
+      }
+      this.status = 'idle';
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** Loads the built-in demo (from the app's own origin) and runs it. */
+  async runDemo(): Promise<void> {
+    this.error = null;
+    this.status = 'loading';
+    try {
+      const base = import.meta.env.BASE_URL;
+      const spec = (await (await fetch(`${base}demo/demo.json`)).json()) as DemoSpec;
+      const fetchBytes = async (name: string) => new Uint8Array(await (await fetch(`${base}demo/${name}`)).arrayBuffer());
+      await this.#setModel(spec.model, await fetchBytes(spec.model));
+      await this.#setData(spec.data, await fetchBytes(spec.data));
+      this.target = spec.target;
+      this.positiveLabel = spec.positive_label;
+      this.protectedAttributes = [...spec.protected_attributes];
+      this.features = [...spec.features];
+      this.threshold = spec.threshold;
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    await this.run();
+  }
+
+  /** Runs the audit in the worker; results of an older run are dropped. */
+  async run(): Promise<void> {
+    if (!this.model || !this.data) return;
+    const runId = ++this.#runId;
+    this.status = 'running';
+    this.error = null;
+    this.result = null;
+    this.progress = null;
+    const worker = auditWorker();
+    try {
+      this.runtime ??= await worker.runtime();
+      const outcome = await worker.audit(
+        runId,
+        {
+          model: { fileName: this.model.name, bytes: this.model.bytes },
+          data: { fileName: this.data.name, bytes: this.data.bytes },
+          target: this.target,
+          positiveLabel: this.positiveLabel || undefined,
+          protectedAttributes: $state.snapshot(this.protectedAttributes),
+          features: this.needsFeatureOrder ? $state.snapshot(this.features) : undefined,
+          threshold: this.threshold,
+        },
+        proxy((progress: AuditProgress) => {
+          if (runId === this.#runId) this.progress = progress;
+        }),
+      );
+      if (runId !== this.#runId) return;
+      this.result = unwrap(outcome);
+      this.status = 'done';
+    } catch (error) {
+      if (runId === this.#runId) this.#fail(error);
+    }
+  }
+
+  /** Cancels the running audit; its late result is ignored. */
+  cancel(): void {
+    void auditWorker().cancel(this.#runId);
+  }
+
+  /** Adds or removes a column from the ordered feature list. */
+  toggleFeature(name: string): void {
+    this.features = this.features.includes(name) ? this.features.filter((f) => f !== name) : [...this.features, name];
+  }
+
+  async #setModel(name: string, bytes: Uint8Array): Promise<void> {
+    const info = unwrap(await auditWorker().inspectModel(bytes, name));
+    this.model = { name, bytes, info };
+    this.result = null;
+    const perColumn = info.inputs.length > 1 || info.inputs[0]?.shape[1] === 1;
+    if (perColumn) this.features = info.inputs.map((i) => i.name);
+  }
+
+  async #setData(name: string, bytes: Uint8Array): Promise<void> {
+    const summary = unwrap(await auditWorker().inspectData(bytes, name));
+    this.data = { name, bytes, ...summary };
+    this.result = null;
+    const names = summary.columns.map((c) => c.name);
+    // A target chosen earlier is kept even when this file lacks it: running then says so.
+    if (this.target === '') this.target = names.find((n) => TARGET_HINTS.test(n)) ?? '';
+    this.protectedAttributes = this.protectedAttributes.filter((a) => names.includes(a));
+    if (this.protectedAttributes.length === 0) this.protectedAttributes = names.filter((n) => PROTECTED_HINTS.test(n));
+    this.features = this.features.filter((f) => names.includes(f));
+  }
+
+  #fail(error: unknown): void {
+    const { name, message } = error instanceof Error ? error : { name: 'Error', message: String(error) };
+    this.error = { name, message };
+    this.status = name === 'AbortError' ? 'idle' : 'error';
+  }
+}

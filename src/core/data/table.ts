@@ -1,0 +1,49 @@
+/**
+ * The in-memory table: named typed-array columns, never row objects.
+ * A group or slice of rows is a Uint32Array of row indices into these columns.
+ */
+
+/** A column of numbers; a missing value is NaN. */
+export interface NumericColumn {
+  kind: 'numeric';
+  name: string;
+  values: Float64Array;
+  /** Number of missing cells (NaN). */
+  missing: number;
+}
+
+/** A column of categories: codes index `dictionary`; a missing value is code -1. */
+export interface CategoricalColumn {
+  kind: 'categorical';
+  name: string;
+  codes: Int32Array;
+  dictionary: string[];
+  /** Number of missing cells (code -1). */
+  missing: number;
+}
+
+/** One column of a {@link Table}. */
+export type Column = NumericColumn | CategoricalColumn;
+
+/** A columnar table read from one file. */
+export interface Table {
+  /** The file the table was read from, for error messages. */
+  source: string;
+  rowCount: number;
+  columns: Column[];
+}
+
+/** The column called `name`, or undefined. */
+export function findColumn(table: Table, name: string): Column | undefined {
+  return table.columns.find((column) => column.name === name);
+}
+
+/** The text of one cell as it would be written back to a CSV ('' when missing). */
+export function cellText(column: Column, row: number): string {
+  if (column.kind === 'numeric') {
+    const value = column.values[row];
+    return Number.isNaN(value) ? '' : String(value);
+  }
+  const code = column.codes[row];
+  return code < 0 ? '' : column.dictionary[code];
+}

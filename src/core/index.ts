@@ -1,0 +1,9 @@
+/** The pure core of Plumbline: no DOM, no Node. Hosts (worker, CLI, tests) import from here. */
+export * from './audit';
+export * from './errors';
+export { parseCsv, detectDelimiter, DEFAULT_MISSING_VALUES } from './data/csv';
+export type { Table, Column, NumericColumn, CategoricalColumn } from './data/table';
+export { decodeOnnx, inspectOnnx, type OnnxModelInfo } from './model/onnx-graph';
+export { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './model/onnx-scorer';
+export { sha256Hex } from './hash';
+export { TOOL_VERSION } from './version';

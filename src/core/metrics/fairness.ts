@@ -1,0 +1,153 @@
+import { calibration } from './calibration';
+import { confusionCounts, RATE_METRICS, ratio, type ConfusionCounts, type RateMetricId } from './confusion';
+import { wilsonInterval, type Interval } from './intervals';
+import { rocAuc } from './ranking';
+import type { GroupIndex } from './groups';
+
+/** Rates reported for every group. */
+export const GROUP_RATES: RateMetricId[] = ['base_rate', 'selection_rate', 'tpr', 'fpr', 'fnr', 'tnr', 'precision', 'npv', 'accuracy'];
+
+/** Why a rate is undefined for a group, in words. */
+const UNDEFINED_REASON: Partial<Record<RateMetricId, string>> = {
+  tpr: 'no actual positives in the group',
+  fnr: 'no actual positives in the group',
+  fpr: 'no actual negatives in the group',
+  tnr: 'no actual negatives in the group',
+  precision: 'no rows predicted positive in the group',
+  npv: 'no rows predicted negative in the group',
+};
+
+/** Metrics of one group of one protected attribute. */
+export interface GroupMetrics {
+  n: number;
+  /** Rates by id; null where the denominator is empty (see `undefined_reasons`). */
+  [rate: string]: unknown;
+  confusion: ConfusionCounts;
+  roc_auc: number | null;
+  expected_calibration_error: number | null;
+  /** Wilson intervals of each defined rate. */
+  intervals: Record<string, Interval | null>;
+  undefined_reasons: Record<string, string>;
+  /** The group has fewer rows than `min_group_size`: its numbers are too noisy to judge. */
+  insufficient_samples: boolean;
+}
+
+/**
+ * A disparity: an aggregation of one or more group rates into one number.
+ * `difference` is max − min over the groups where the rate is defined; `ratio` is
+ * min / max. With several rates, `combine` takes the worst of them.
+ */
+export interface DisparityDefinition {
+  id: string;
+  label: string;
+  rates: RateMetricId[];
+  aggregation: 'difference' | 'ratio';
+  definition: string;
+}
+
+/** The disparity metrics, generated from rates × aggregation (fairlearn's naming). */
+export const DISPARITIES: DisparityDefinition[] = [
+  { id: 'demographic_parity_difference', label: 'Demographic parity difference', rates: ['selection_rate'], aggregation: 'difference', definition: 'max − min of the groups’ selection rates.' },
+  { id: 'demographic_parity_ratio', label: 'Demographic parity ratio', rates: ['selection_rate'], aggregation: 'ratio', definition: 'min / max of the groups’ selection rates.' },
+  { id: 'equal_opportunity_difference', label: 'Equal opportunity difference', rates: ['tpr'], aggregation: 'difference', definition: 'max − min of the groups’ true positive rates (groups without positives left out).' },
+  { id: 'equalized_odds_difference', label: 'Equalized odds difference', rates: ['tpr', 'fpr'], aggregation: 'difference', definition: 'max(ΔTPR, ΔFPR), each a max − min over the groups where it is defined.' },
+  { id: 'equalized_odds_ratio', label: 'Equalized odds ratio', rates: ['tpr', 'fpr'], aggregation: 'ratio', definition: 'min(TPR ratio, FPR ratio), each min / max over the groups.' },
+  { id: 'predictive_parity_difference', label: 'Predictive parity difference', rates: ['precision'], aggregation: 'difference', definition: 'max − min of the groups’ precision (PPV).' },
+  { id: 'fpr_difference', label: 'False positive rate difference', rates: ['fpr'], aggregation: 'difference', definition: 'max − min of the groups’ false positive rates.' },
+  { id: 'fnr_difference', label: 'False negative rate difference', rates: ['fnr'], aggregation: 'difference', definition: 'max − min of the groups’ false negative rates.' },
+  { id: 'accuracy_difference', label: 'Accuracy difference', rates: ['accuracy'], aggregation: 'difference', definition: 'max − min of the groups’ accuracy.' },
+];
+
+function aggregate(values: number[], aggregation: 'difference' | 'ratio'): number | null {
+  if (values.length < 2) return values.length === 1 && aggregation === 'difference' ? 0 : values.length === 1 ? 1 : null;
+  const max = Math.max(...values);
+  const min = Math.min(...values);
+  if (aggregation === 'difference') return max - min;
+  return max === 0 ? null : min / max;
+}
+
+/** Value of one disparity over groups' rates; null when no rate is defined in two groups. */
+export function disparity(definition: DisparityDefinition, groups: Record<string, GroupMetrics>): number | null {
+  const parts = definition.rates.map((rate) =>
+    aggregate(
+      Object.values(groups)
+        .map((g) => g[rate] as number | null)
+        .filter((v): v is number => v !== null),
+      definition.aggregation,
+    ),
+  );
+  const defined = parts.filter((v): v is number => v !== null);
+  if (defined.length === 0) return null;
+  return definition.aggregation === 'difference' ? Math.max(...defined) : Math.min(...defined);
+}
+
+/** Fairness of one protected attribute: group metrics, disparities, four-fifths rule. */
+export interface AttributeFairness {
+  groups: Record<string, GroupMetrics>;
+  [disparity: string]: unknown;
+  min_group_size: number;
+  four_fifths_rule: { reference_group: string; ratios: Record<string, number | null>; violations: string[] };
+}
+
+/** Options of {@link attributeFairness}. */
+export interface FairnessOptions {
+  threshold: number;
+  confidence: number;
+  minGroupSize: number;
+  bins: number;
+}
+
+/** Metrics of one group (rows) at the threshold. */
+export function groupMetrics(labels: Uint8Array, scores: Float64Array, rows: Uint32Array, options: FairnessOptions): GroupMetrics {
+  const confusion = confusionCounts(labels, scores, options.threshold, rows);
+  const metrics: GroupMetrics = {
+    n: rows.length,
+    confusion,
+    roc_auc: rocAuc(labels, scores, rows)?.auc ?? null,
+    expected_calibration_error: calibration(labels, scores, { rows, bins: options.bins }).expected_calibration_error,
+    intervals: {},
+    undefined_reasons: {},
+    insufficient_samples: rows.length < options.minGroupSize,
+  };
+  for (const id of GROUP_RATES) {
+    const parts = RATE_METRICS[id].parts(confusion);
+    metrics[id] = ratio(parts);
+    metrics.intervals[id] = wilsonInterval(parts.numerator, parts.denominator, options.confidence);
+    if (parts.denominator === 0) metrics.undefined_reasons[id] = UNDEFINED_REASON[id] ?? 'empty group';
+  }
+  if (metrics.roc_auc === null) metrics.undefined_reasons.roc_auc = 'the group holds a single class';
+  return metrics;
+}
+
+/** Group metrics, every disparity, and the four-fifths rule for one protected attribute. */
+export function attributeFairness(labels: Uint8Array, scores: Float64Array, index: GroupIndex, options: FairnessOptions): AttributeFairness {
+  const groups: Record<string, GroupMetrics> = {};
+  index.groups.forEach((group, g) => {
+    groups[group] = groupMetrics(labels, scores, index.rows[g], options);
+  });
+  const result: AttributeFairness = {
+    groups,
+    min_group_size: Math.min(...index.rows.map((r) => r.length)),
+    four_fifths_rule: fourFifths(groups),
+  };
+  for (const definition of DISPARITIES) result[definition.id] = disparity(definition, groups);
+  return result;
+}
+
+/**
+ * The four-fifths (80%) rule: each group's selection rate divided by the reference
+ * group's (the largest group); a ratio under 0.8 is a violation.
+ */
+function fourFifths(groups: Record<string, GroupMetrics>) {
+  const names = Object.keys(groups);
+  const reference = names.reduce((best, name) => (groups[name].n > groups[best].n ? name : best), names[0]);
+  const referenceRate = groups[reference].selection_rate as number;
+  const ratios: Record<string, number | null> = {};
+  const violations: string[] = [];
+  for (const name of names) {
+    const rate = groups[name].selection_rate as number;
+    ratios[name] = referenceRate === 0 ? null : rate / referenceRate;
+    if (ratios[name] !== null && (ratios[name] as number) < 0.8) violations.push(name);
+  }
+  return { reference_group: reference, ratios, violations };
+}

@@ -1,0 +1,62 @@
+import { balancedAccuracy, confusionCounts, f1Score, RATE_METRICS, ratio, type ConfusionCounts } from './confusion';
+import { normalInterval, wilsonInterval, type Interval } from './intervals';
+import { averagePrecision, brierScore, logLoss, rocAuc } from './ranking';
+
+/** Overall performance at one threshold. Keys follow the fixtures' `performance` section. */
+export interface PerformanceMetrics {
+  accuracy: number | null;
+  balanced_accuracy: number | null;
+  precision: number | null;
+  recall: number | null;
+  specificity: number | null;
+  f1: number | null;
+  roc_auc: number | null;
+  average_precision: number | null;
+  log_loss: number | null;
+  brier_score: number | null;
+  base_rate: number | null;
+  selection_rate: number | null;
+  confusion_matrix: ConfusionCounts;
+  /** Wilson intervals for rates, DeLong for ROC AUC. */
+  intervals: Record<string, Interval | null>;
+}
+
+/** Performance of scores against labels at `threshold` (predicted positive when score >= threshold). */
+export function performance(labels: Uint8Array, scores: Float64Array, threshold: number, confidence = 0.95): PerformanceMetrics {
+  const confusion = confusionCounts(labels, scores, threshold);
+  const auc = rocAuc(labels, scores);
+  const rate = (id: keyof typeof RATE_METRICS) => {
+    const parts = RATE_METRICS[id].parts(confusion);
+    return { value: ratio(parts), interval: wilsonInterval(parts.numerator, parts.denominator, confidence) };
+  };
+  const accuracy = rate('accuracy');
+  const precision = rate('precision');
+  const recall = rate('tpr');
+  const specificity = rate('tnr');
+  const baseRate = rate('base_rate');
+  const selectionRate = rate('selection_rate');
+  return {
+    accuracy: accuracy.value,
+    balanced_accuracy: balancedAccuracy(confusion),
+    precision: precision.value,
+    recall: recall.value,
+    specificity: specificity.value,
+    f1: f1Score(confusion),
+    roc_auc: auc?.auc ?? null,
+    average_precision: averagePrecision(labels, scores),
+    log_loss: logLoss(labels, scores),
+    brier_score: brierScore(labels, scores),
+    base_rate: baseRate.value,
+    selection_rate: selectionRate.value,
+    confusion_matrix: confusion,
+    intervals: {
+      accuracy: accuracy.interval,
+      precision: precision.interval,
+      recall: recall.interval,
+      specificity: specificity.interval,
+      base_rate: baseRate.interval,
+      selection_rate: selectionRate.interval,
+      roc_auc: auc ? normalInterval(auc.auc, auc.standardError, confidence) : null,
+    },
+  };
+}

@@ -1,0 +1,159 @@
+import { fromBinary, toBinary } from '@bufbuild/protobuf';
+import {
+  ModelProtoSchema,
+  TensorProto_DataType,
+  type AttributeProto,
+  type ModelProto,
+  type NodeProto,
+  type ValueInfoProto,
+} from 'onnx-buf';
+import { ModelLoadError } from '../errors';
+import { describeBytes, looksLikeOnnx } from './sniff';
+
+export { describeBytes, looksLikeOnnx };
+
+/** Element type of a tensor input or output, in onnxruntime-web's words. */
+export type TensorElementType = 'float32' | 'float64' | 'int64' | 'int32' | 'string' | 'bool' | 'other';
+
+/** One graph input or output as the file declares it. */
+export interface TensorSignature {
+  name: string;
+  /** 'tensor', or 'sequence'/'map' for non-tensor values such as a ZipMap output. */
+  valueKind: 'tensor' | 'sequence' | 'map' | 'other';
+  elementType: TensorElementType;
+  /** Dimensions; a dynamic one is its symbolic name or null. */
+  shape: (number | string | null)[];
+}
+
+/** What the model file says about itself, read from the protobuf, not from a session. */
+export interface OnnxModelInfo {
+  irVersion: number;
+  producerName: string;
+  producerVersion: string;
+  docString: string;
+  opsets: { domain: string; version: number }[];
+  metadata: Record<string, string>;
+  inputs: TensorSignature[];
+  outputs: TensorSignature[];
+  /** Distinct operator types, as `domain:OpType` for non-default domains. */
+  operators: string[];
+  /** Class labels declared by the classifier node, in output column order, when any. */
+  classLabels: (string | number)[] | null;
+  /** Whether a ZipMap node feeds a graph output (rewritten away before scoring). */
+  hasZipMap: boolean;
+}
+
+const ELEMENT_TYPES: Partial<Record<TensorProto_DataType, TensorElementType>> = {
+  [TensorProto_DataType.FLOAT]: 'float32',
+  [TensorProto_DataType.DOUBLE]: 'float64',
+  [TensorProto_DataType.INT64]: 'int64',
+  [TensorProto_DataType.INT32]: 'int32',
+  [TensorProto_DataType.STRING]: 'string',
+  [TensorProto_DataType.BOOL]: 'bool',
+};
+
+/** Decodes an ONNX file, or throws a {@link ModelLoadError} saying what the bytes look like. */
+export function decodeOnnx(bytes: Uint8Array, fileName: string): ModelProto {
+  if (!looksLikeOnnx(bytes)) {
+    throw new ModelLoadError(`${fileName}: not an ONNX model (${describeBytes(bytes)}). Export the model to ONNX (e.g. skl2onnx) and choose the .onnx file.`);
+  }
+  let model: ModelProto;
+  try {
+    model = fromBinary(ModelProtoSchema, bytes);
+  } catch (error) {
+    throw new ModelLoadError(`${fileName}: the ONNX file is damaged or truncated (${(error as Error).message}). Export the model again.`);
+  }
+  if (!model.graph || model.graph.node.length === 0) {
+    throw new ModelLoadError(`${fileName}: the ONNX file has no graph nodes (${bytes.length} bytes, possibly truncated). Export the model again.`);
+  }
+  return model;
+}
+
+function signature(info: ValueInfoProto): TensorSignature {
+  const type = info.type?.value;
+  if (type?.case === 'tensorType') {
+    return {
+      name: info.name,
+      valueKind: 'tensor',
+      elementType: ELEMENT_TYPES[type.value.elemType as TensorProto_DataType] ?? 'other',
+      shape: (type.value.shape?.dim ?? []).map((dim) =>
+        dim.value.case === 'dimValue' ? Number(dim.value.value) : dim.value.case === 'dimParam' ? dim.value.value : null,
+      ),
+    };
+  }
+  const valueKind = type?.case === 'sequenceType' ? 'sequence' : type?.case === 'mapType' ? 'map' : 'other';
+  return { name: info.name, valueKind, elementType: 'other', shape: [] };
+}
+
+function attribute(node: NodeProto, name: string): AttributeProto | undefined {
+  return node.attribute.find((a) => a.name === name);
+}
+
+function labelsOf(node: NodeProto): (string | number)[] | null {
+  const ints = attribute(node, 'classlabels_int64s') ?? attribute(node, 'classlabels_ints');
+  if (ints && ints.ints.length > 0) return ints.ints.map((v) => Number(v));
+  const strings = attribute(node, 'classlabels_strings');
+  if (strings && strings.strings.length > 0) return strings.strings.map((s) => new TextDecoder().decode(s));
+  return null;
+}
+
+const CLASSIFIER_OPS = ['TreeEnsembleClassifier', 'LinearClassifier', 'SVMClassifier', 'ZipMap'];
+
+/** Reads producer, opsets, signature, operators and class labels from an ONNX model. */
+export function inspectOnnx(model: ModelProto): OnnxModelInfo {
+  const graph = model.graph!;
+  const initializers = new Set(graph.initializer.map((t) => t.name));
+  const outputNames = new Set(graph.output.map((o) => o.name));
+  let classLabels: (string | number)[] | null = null;
+  for (const op of CLASSIFIER_OPS) {
+    const node = graph.node.find((n) => n.opType === op);
+    if (node) classLabels ??= labelsOf(node);
+  }
+  return {
+    irVersion: Number(model.irVersion),
+    producerName: model.producerName,
+    producerVersion: model.producerVersion,
+    docString: model.docString || graph.docString,
+    opsets: model.opsetImport.map((o) => ({ domain: o.domain || 'ai.onnx', version: Number(o.version) })),
+    metadata: Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value])),
+    inputs: graph.input.filter((i) => !initializers.has(i.name)).map(signature),
+    outputs: graph.output.map(signature),
+    operators: [...new Set(graph.node.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType)))].sort(),
+    classLabels,
+    hasZipMap: graph.node.some((n) => n.opType === 'ZipMap' && n.output.some((o) => outputNames.has(o))),
+  };
+}
+
+/**
+ * Removes ZipMap nodes that feed graph outputs and exposes their input tensor (the
+ * probabilities, [N, classes]) as the output instead. onnxruntime-web cannot read a
+ * ZipMap's sequence-of-maps output; the tensor before it holds the same numbers.
+ * Returns the rewritten file and the names of the probability outputs it exposed.
+ */
+export function dropZipMap(model: ModelProto): { bytes: Uint8Array; exposed: string[] } {
+  const graph = model.graph!;
+  const exposed: string[] = [];
+  for (const node of [...graph.node]) {
+    if (node.opType !== 'ZipMap') continue;
+    const outputIndex = graph.output.findIndex((o) => o.name === node.output[0]);
+    if (outputIndex < 0) continue;
+    const probabilities = node.input[0];
+    const declared = [...graph.valueInfo, ...graph.output].find((v) => v.name === probabilities);
+    const replacement: ValueInfoProto = declared ?? {
+      ...graph.output[outputIndex],
+      name: probabilities,
+      type: {
+        $typeName: 'onnx.TypeProto',
+        denotation: '',
+        value: {
+          case: 'tensorType',
+          value: { $typeName: 'onnx.TypeProto.Tensor', elemType: TensorProto_DataType.FLOAT, shape: undefined },
+        },
+      },
+    };
+    graph.output.splice(outputIndex, 1, replacement);
+    graph.node.splice(graph.node.indexOf(node), 1);
+    exposed.push(probabilities);
+  }
+  return { bytes: toBinary(ModelProtoSchema, model), exposed };
+}

@@ -1,0 +1,239 @@
+import type * as OrtTypes from 'onnxruntime-web';
+import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors';
+import { findColumn, type Column, type Table } from '../data/table';
+import { decodeOnnx, dropZipMap, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
+
+/**
+ * The parts of onnxruntime-web the scorer uses. The host passes its own import
+ * (`onnxruntime-web/wasm` in a worker, `onnxruntime-web` in Node), so the core stays free
+ * of platform code.
+ */
+export interface OrtRuntime {
+  InferenceSession: typeof OrtTypes.InferenceSession;
+  Tensor: typeof OrtTypes.Tensor;
+}
+
+/** How rows of a table become the model's inputs. */
+export type InputPlan =
+  | { kind: 'matrix'; input: TensorSignature; features: string[] }
+  | { kind: 'columns'; inputs: { input: TensorSignature; column: string }[] };
+
+/** An ONNX binary classifier ready to score tables. */
+export interface OnnxClassifier {
+  fileName: string;
+  info: OnnxModelInfo;
+  /** The output read as probabilities, and which of its columns is the positive class. */
+  probabilityOutput: { name: string; positiveColumn: number; convention: string };
+  session: OrtTypes.InferenceSession;
+}
+
+/** Rows per `run()` call: large enough to amortise the call's fixed cost (25–60 µs). */
+export const SCORING_BATCH_ROWS = 8192;
+
+/**
+ * Opens an ONNX classifier: decodes the file, rewrites a ZipMap output to its probability
+ * tensor, creates the session and picks the probability output and positive column.
+ */
+export async function openOnnxClassifier(
+  ort: OrtRuntime,
+  bytes: Uint8Array,
+  fileName: string,
+  options: { positiveLabel?: string | number; sessionOptions?: OrtTypes.InferenceSession.SessionOptions } = {},
+): Promise<OnnxClassifier> {
+  const model = decodeOnnx(bytes, fileName);
+  const info = inspectOnnx(model);
+  let sessionBytes = bytes;
+  let zipMapInputs: string[] = [];
+  if (info.hasZipMap) {
+    const rewritten = dropZipMap(model);
+    sessionBytes = rewritten.bytes;
+    zipMapInputs = rewritten.exposed;
+  }
+  let session: OrtTypes.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(sessionBytes, options.sessionOptions ?? {});
+  } catch (error) {
+    const message = String((error as Error).message ?? error).replace(/\s+/g, ' ').trim();
+    throw new ModelLoadError(`${fileName}: onnxruntime-web cannot load this model: ${message}`);
+  }
+  const probabilityOutput = chooseProbabilityOutput(info, zipMapInputs, fileName, options.positiveLabel);
+  return { fileName, info, probabilityOutput, session };
+}
+
+function chooseProbabilityOutput(info: OnnxModelInfo, zipMapInputs: string[], fileName: string, positiveLabel?: string | number) {
+  const name =
+    zipMapInputs[0] ??
+    info.outputs.find((o) => o.valueKind === 'tensor' && (o.elementType === 'float32' || o.elementType === 'float64') && /prob/i.test(o.name))?.name ??
+    info.outputs.find((o) => o.valueKind === 'tensor' && (o.elementType === 'float32' || o.elementType === 'float64'))?.name;
+  if (!name) {
+    const outputs = info.outputs.map((o) => `${o.name} (${o.valueKind} ${o.elementType})`).join(', ');
+    throw new ModelLoadError(`${fileName}: no output holds classifier scores (outputs: ${outputs}). Export the model with a probability output.`);
+  }
+  const declared = info.outputs.find((o) => o.name === name);
+  const width = declared?.shape.length === 2 ? declared.shape[1] : declared?.shape.length === 1 ? 1 : null;
+  if (typeof width === 'number' && width > 2) {
+    throw new ModelLoadError(`${fileName}: output ${quote(name)} has ${width} classes; this audit handles binary classifiers. Audit one class against the rest with a binary model.`);
+  }
+  const labels = info.classLabels;
+  if (width === 1) return { name, positiveColumn: 0, convention: `${name} holds p(positive) directly` };
+  if (labels && labels.length === 2) {
+    const wanted = positiveLabel ?? 1;
+    const index = labels.findIndex((label) => String(label) === String(wanted));
+    if (index < 0) {
+      throw new AuditConfigError(`${fileName}: the positive label ${quote(String(wanted))} is not one of the model's class labels (${labels.join(', ')}). Set the positive label to one of them.`);
+    }
+    return { name, positiveColumn: index, convention: `${name}[:, ${index}] = p(class ${labels[index]}), from the model's class labels` };
+  }
+  return { name, positiveColumn: 1, convention: `${name}[:, 1] taken as p(positive): the model declares no class labels` };
+}
+
+/**
+ * Decides how the table feeds the model: one input per raw column matched by name, or a
+ * single [N, F] tensor filled from `features` in order.
+ */
+export function planInputs(model: OnnxClassifier, table: Table, features: string[] | undefined): InputPlan {
+  const inputs = model.info.inputs;
+  const names = table.columns.map((c) => c.name);
+  const single = inputs.length === 1 ? inputs[0] : undefined;
+  const singleWidth = single && single.shape.length === 2 ? single.shape[1] : undefined;
+  const byName = single ? findColumn(table, single.name) : undefined;
+  if (single && !(byName && (singleWidth === 1 || single.shape.length === 1))) {
+    const width = typeof singleWidth === 'number' ? singleWidth : null;
+    if (!features || features.length === 0) {
+      throw new AuditConfigError(
+        `${model.fileName}: the model takes one input ${quote(single.name)} of ${width ?? 'several'} columns and does not name them. List the ${width ?? ''} feature columns in the order the model was trained on (--features / model.features).`.replace('  ', ' '),
+      );
+    }
+    if (width !== null && features.length !== width) {
+      throw new AuditConfigError(
+        `${model.fileName}: input ${quote(single.name)} takes ${width} columns, but ${features.length} were chosen (${features.join(', ')}). Choose exactly ${width} columns in the order the model was trained on.`,
+      );
+    }
+    for (const feature of features) requireColumn(table, feature, names, 'feature');
+    for (const feature of features) {
+      const column = findColumn(table, feature)!;
+      if (column.kind !== 'numeric') {
+        throw new AuditConfigError(`${table.source}, column ${quote(feature)}: the model's input ${quote(single.name)} takes numbers, but this column holds text (e.g. ${quote(column.dictionary[0] ?? '')}). Choose numeric columns or encode this one.`);
+      }
+    }
+    return { kind: 'matrix', input: single, features };
+  }
+  const missing = inputs.filter((input) => !findColumn(table, input.name));
+  if (missing.length > 0) {
+    const list = missing.slice(0, 5).map((input) => {
+      const close = closeMatches(input.name, names);
+      return `${quote(input.name)} (${input.elementType})${close.length ? `, close: ${close.join(', ')}` : ''}`;
+    });
+    throw new AuditConfigError(
+      `${model.fileName}: the model expects ${inputs.length} input columns and ${table.source} lacks ${missing.length}: ${list.join('; ')}${missing.length > 5 ? '; …' : ''}. Rename the columns or choose the matching data file.`,
+    );
+  }
+  return { kind: 'columns', inputs: inputs.map((input) => ({ input, column: input.name })) };
+}
+
+function requireColumn(table: Table, name: string, names: string[], role: string): void {
+  if (findColumn(table, name)) return;
+  const close = closeMatches(name, names);
+  throw new AuditConfigError(`${table.source}: no ${role} column ${quote(name)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}. Columns are: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}.`);
+}
+
+function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, rows: Uint32Array, source: string): OrtTypes.Tensor {
+  const n = rows.length;
+  const dims = input.shape.length === 1 ? [n] : [n, 1];
+  switch (input.elementType) {
+    case 'float32':
+    case 'float64': {
+      const data = input.elementType === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      if (column.kind === 'numeric') for (let i = 0; i < n; i++) data[i] = column.values[rows[i]];
+      else throw inputTypeError(input, column, source);
+      return new ort.Tensor(input.elementType, data, dims);
+    }
+    case 'int64':
+    case 'int32': {
+      if (column.kind !== 'numeric') throw inputTypeError(input, column, source);
+      const data = input.elementType === 'int64' ? new BigInt64Array(n) : new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        const value = column.values[rows[i]];
+        if (!Number.isInteger(value)) {
+          const what = Number.isNaN(value) ? 'is missing' : `holds ${value}`;
+          throw new AuditConfigError(`${source}, row ${rows[i] + 1}, column ${quote(column.name)}: the value ${what}, but the model's input takes whole numbers (${input.elementType}) and has no missing-value handling. Impute or drop such rows first.`);
+        }
+        data[i] = (input.elementType === 'int64' ? BigInt(value) : value) as never;
+      }
+      return new ort.Tensor(input.elementType, data, dims);
+    }
+    case 'string': {
+      const data: string[] = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const row = rows[i];
+        if (column.kind === 'numeric') data[i] = Number.isNaN(column.values[row]) ? '' : String(column.values[row]);
+        else data[i] = column.codes[row] < 0 ? '' : column.dictionary[column.codes[row]];
+      }
+      return new ort.Tensor('string', data, dims);
+    }
+    case 'bool': {
+      const data = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const row = rows[i];
+        const text = column.kind === 'numeric' ? String(column.values[row]) : column.dictionary[column.codes[row]] ?? '';
+        data[i] = /^(1|true|yes)$/i.test(text) ? 1 : 0;
+      }
+      return new ort.Tensor('bool', data, dims);
+    }
+    default:
+      throw new ModelLoadError(`${source}: the model's input ${quote(input.name)} has an element type this audit cannot feed. Export the model with float, int64, string or bool inputs.`);
+  }
+}
+
+function inputTypeError(input: TensorSignature, column: Column, source: string): AuditConfigError {
+  return new AuditConfigError(`${source}, column ${quote(column.name)}: the model's input ${quote(input.name)} takes ${input.elementType} numbers, but the column holds text. Choose a numeric column or encode this one.`);
+}
+
+/**
+ * Scores `rows` of the table (all rows when omitted) in batches and returns p(positive)
+ * per row, in float64 (the model computes in float32).
+ */
+export async function scoreOnnx(
+  ort: OrtRuntime,
+  model: OnnxClassifier,
+  table: Table,
+  plan: InputPlan,
+  options: { rows?: Uint32Array; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
+): Promise<Float64Array> {
+  const rows = options.rows ?? Uint32Array.from({ length: table.rowCount }, (_, i) => i);
+  const scores = new Float64Array(rows.length);
+  const { name, positiveColumn } = model.probabilityOutput;
+  for (let start = 0; start < rows.length; start += SCORING_BATCH_ROWS) {
+    options.signal?.throwIfAborted();
+    const batch = rows.subarray(start, Math.min(rows.length, start + SCORING_BATCH_ROWS));
+    const feeds: Record<string, OrtTypes.Tensor> = {};
+    if (plan.kind === 'matrix') {
+      const columns = plan.features.map((feature) => findColumn(table, feature)!);
+      const width = columns.length;
+      const data = new Float32Array(batch.length * width);
+      for (let j = 0; j < width; j++) {
+        const values = (columns[j] as { values: Float64Array }).values;
+        for (let i = 0; i < batch.length; i++) data[i * width + j] = values[batch[i]];
+      }
+      feeds[plan.input.name] = new ort.Tensor('float32', data, [batch.length, width]);
+    } else {
+      for (const { input, column } of plan.inputs) feeds[input.name] = columnTensor(ort, input, findColumn(table, column)!, batch, table.source);
+    }
+    let output: OrtTypes.Tensor;
+    try {
+      const results = await model.session.run(feeds, [name]);
+      output = results[name];
+    } catch (error) {
+      const message = String((error as Error).message ?? error).replace(/\s+/g, ' ').trim();
+      throw new ModelLoadError(`${model.fileName}: scoring rows ${batch[0] + 1}–${batch[batch.length - 1] + 1} failed in onnxruntime-web: ${message}`);
+    }
+    const data = output.data as Float32Array | Float64Array;
+    const width = output.dims.length === 2 ? output.dims[1] : 1;
+    if (data.length !== batch.length * width) {
+      throw new ModelLoadError(`${model.fileName}: output ${quote(name)} returned ${data.length} values for ${batch.length} rows. The model is not a per-row classifier.`);
+    }
+    for (let i = 0; i < batch.length; i++) scores[start + i] = data[i * width + (width === 1 ? 0 : positiveColumn)];
+    options.onProgress?.(Math.min(rows.length, start + SCORING_BATCH_ROWS), rows.length);
+  }
+  return scores;
+}

@@ -1,0 +1,17 @@
+/**
+ * The few Web-platform globals the core relies on. Every host provides them (browsers,
+ * workers and Node ≥ 18), but the ES library types do not declare them; declaring them
+ * here keeps DOM and Node types out of the core's compilation.
+ */
+declare class TextDecoder {
+  constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
+  decode(input?: Uint8Array): string;
+}
+declare class TextEncoder {
+  encode(input?: string): Uint8Array;
+}
+interface AbortSignal {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  throwIfAborted(): void;
+}

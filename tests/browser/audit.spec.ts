@@ -1,0 +1,101 @@
+import { expect, test, type Page } from '@playwright/test';
+import { expected, fixture } from '../fixtures';
+
+const PLAIN = 'http://127.0.0.1:4173/';
+const ISOLATED = 'http://127.0.0.1:4174/';
+const rf = expected('compas/rf.expected.json');
+
+/** Records every request the page makes, so a test can prove nothing left the origin. */
+function recordRequests(page: Page): string[] {
+  const urls: string[] = [];
+  page.on('request', (request) => urls.push(request.url()));
+  return urls;
+}
+
+function expectOnlyOrigin(urls: string[], origin: string) {
+  const foreign = urls.filter((url) => !url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:'));
+  expect(foreign, `requests outside ${origin}`).toEqual([]);
+  expect(urls.length).toBeGreaterThan(0);
+}
+
+async function metricValue(page: Page, id: string, attribute?: string, group?: string): Promise<number | null> {
+  let selector = `[data-metric="${id}"]`;
+  if (attribute) selector += `[data-attribute="${attribute}"]`;
+  else selector += ':not([data-attribute])';
+  if (group) selector += `[data-group="${group}"]`;
+  const raw = await page.locator(selector).first().getAttribute('data-value');
+  return raw === 'null' ? null : Number(raw);
+}
+
+async function checkAgainstFixture(page: Page) {
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
+  for (const id of ['accuracy', 'roc_auc', 'precision', 'recall', 'f1', 'average_precision', 'log_loss', 'brier_score']) {
+    expect(Math.abs((await metricValue(page, id))! - rf.performance[id]), id).toBeLessThan(1e-6);
+  }
+  for (const [attribute, fairness] of Object.entries(rf.fairness)) {
+    for (const [group, metrics] of Object.entries(fairness.groups)) {
+      for (const rate of ['selection_rate', 'tpr', 'fpr', 'precision', 'accuracy']) {
+        const shown = await metricValue(page, rate, attribute, group);
+        const want = metrics[rate];
+        if (want === null) expect(shown, `${attribute}/${group}/${rate}`).toBeNull();
+        else expect(Math.abs(shown! - want), `${attribute}/${group}/${rate}`).toBeLessThan(1e-6);
+      }
+    }
+  }
+}
+
+test('audits the COMPAS forest chosen through the file input, with no request off the origin', async ({ page }) => {
+  const urls = recordRequests(page);
+  await page.goto(PLAIN);
+  await page.getByTestId('file-input').setInputFiles([fixture('compas/rf.onnx'), fixture('compas/test.csv')]);
+  await expect(page.getByTestId('model-card')).toContainText('rf.onnx');
+  await expect(page.getByTestId('data-card')).toContainText('1,852 rows');
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  // race and sex are pre-ticked by name; keep race and sex.
+  for (const feature of rf.features!) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
+  await page.getByTestId('run-audit').click();
+  await checkAgainstFixture(page);
+  // Served with no special headers: single-threaded WASM.
+  await expect(page.getByTestId('threads')).toHaveAttribute('data-value', '1');
+  expectOnlyOrigin(urls, PLAIN.slice(0, -1));
+});
+
+test('the built-in demo runs with one click and uses threads when cross-origin isolated', async ({ page }) => {
+  const urls = recordRequests(page);
+  await page.goto(ISOLATED);
+  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  await page.getByTestId('run-demo').click();
+  await checkAgainstFixture(page);
+  const threads = Number(await page.getByTestId('threads').getAttribute('data-value'));
+  expect(threads).toBeGreaterThan(1);
+  expectOnlyOrigin(urls, ISOLATED.slice(0, -1));
+  await page.screenshot({ path: 'test-results/demo-results.png', fullPage: true });
+});
+
+test('a CSV without the target column gets a clear message', async ({ page }) => {
+  await page.goto(PLAIN);
+  await page.getByTestId('file-input').setInputFiles([fixture('compas/rf.onnx'), fixture('compas/test.csv')]);
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  for (const feature of rf.features!) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
+  // The validator then swaps in a file that lacks the target.
+  const csv = 'age,priors_count,juv_fel_count,juv_misd_count,juv_other_count,race,two_year\n30,1,0,0,0,Caucasian,1\n40,0,0,0,0,Asian,0\n';
+  await page.getByTestId('file-input').setInputFiles([{ name: 'no-target.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) }]);
+  await expect(page.getByTestId('data-card')).toContainText('no-target.csv');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('error')).toContainText('no-target.csv: no target column "two_year_recid" (close matches: two_year). Choose the column that holds the true outcome.');
+});
+
+test('a file that is not ONNX is refused with what its bytes look like', async ({ page }) => {
+  await page.goto(PLAIN);
+  await page.getByTestId('file-input').setInputFiles([{ name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('PK\u0003\u0004 this is a zip, not a model') }]);
+  await expect(page.getByTestId('error')).toContainText('model.onnx: not an ONNX model (it starts with the bytes 50 4b 03 04');
+});
+
+test('a model whose inputs do not match the chosen columns is refused', async ({ page }) => {
+  await page.goto(PLAIN);
+  await page.getByTestId('file-input').setInputFiles([fixture('compas/rf.onnx'), fixture('compas/test.csv')]);
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  for (const feature of rf.features!.slice(0, 4)) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('error')).toContainText('rf.onnx: input "float_input" takes 5 columns, but 4 were chosen (age, priors_count, juv_fel_count, juv_misd_count)');
+});

@@ -1,0 +1,87 @@
+/// <reference lib="webworker" />
+/**
+ * The audit worker: a thin host around the core. It owns onnxruntime-web (the WASM build,
+ * served from the app itself) and exposes one API object through Comlink.
+ */
+import { expose, proxy } from 'comlink';
+import * as ort from 'onnxruntime-web/wasm';
+import { inspectOnnx, decodeOnnx, parseCsv, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type SerializedError } from '../src/core';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+/** Threads for onnxruntime-web: only with cross-origin isolation, never more than the cores. */
+const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, self.navigator.hardwareConcurrency || 1)) : 1;
+ort.env.wasm.numThreads = threads;
+
+/** Either a value or the error that prevented it, as plain data. */
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+async function outcome<T>(work: () => Promise<T> | T): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (error) {
+    return { ok: false, error: serializeError(error) };
+  }
+}
+
+/** Column summary shown in the set-up step. */
+export interface ColumnSummary {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  missing: number;
+  /** Distinct values (categorical) or null (numeric). */
+  distinct: number | null;
+  /** A few values, for labels and hints. */
+  sample: string[];
+}
+
+const runs = new Map<number, AbortController>();
+
+const api = {
+  /** The runtime the worker scores with, for the result and the manifest. */
+  runtime() {
+    return { backend: 'wasm' as const, threads, crossOriginIsolated: self.crossOriginIsolated, userAgent: self.navigator.userAgent, onnxruntimeWeb: ort.env.versions.web ?? 'unknown' };
+  },
+
+  /** Reads a CSV and summarises its columns. */
+  inspectData(bytes: Uint8Array, fileName: string): Promise<Outcome<{ rows: number; columns: ColumnSummary[] }>> {
+    return outcome(() => {
+      const table = parseCsv(new TextDecoder().decode(bytes), { fileName });
+      return {
+        rows: table.rowCount,
+        columns: table.columns.map((column) => ({
+          name: column.name,
+          kind: column.kind,
+          missing: column.missing,
+          distinct: column.kind === 'categorical' ? column.dictionary.length : null,
+          sample: column.kind === 'categorical' ? column.dictionary.slice(0, 12) : [],
+        })),
+      };
+    });
+  },
+
+  /** Reads an ONNX model's declared inputs and outputs. */
+  inspectModel(bytes: Uint8Array, fileName: string) {
+    return outcome(() => inspectOnnx(decodeOnnx(bytes, fileName)));
+  },
+
+  /** Runs an audit; `onProgress` is a Comlink proxy. Cancel it with {@link api.cancel}. */
+  audit(runId: number, request: AuditRequest, onProgress?: (progress: AuditProgress) => void): Promise<Outcome<AuditResult>> {
+    const controller = new AbortController();
+    runs.set(runId, controller);
+    return outcome(() => runAudit(ort, request, { signal: controller.signal, onProgress: (p) => onProgress?.(p) })).finally(() => runs.delete(runId));
+  },
+
+  /** Stops a running audit at its next batch. */
+  cancel(runId: number): void {
+    runs.get(runId)?.abort(new DOMException('The audit was cancelled.', 'AbortError'));
+  },
+};
+
+/** The worker's API, as the app sees it through Comlink. */
+export type AuditApi = typeof api;
+export { proxy };
+
+// onnxruntime-web starts its thread workers from this same chunk (named em-pthread*);
+// exposing Comlink there would take over their onmessage and hang session creation.
+if (!self.name?.startsWith('em-pthread')) expose(api);
