@@ -63,7 +63,7 @@ test('audits the COMPAS forest chosen through the file input, with no request of
 test('the built-in demo runs with one click and uses threads when cross-origin isolated', async ({ page }) => {
   const urls = recordRequests(page);
   await page.goto(ISOLATED);
-  expect(await page.evaluate(() => self.crossOriginIsolated)).toBe(true);
+  expect(await page.evaluate('crossOriginIsolated')).toBe(true);
   await page.getByTestId('run-demo').click();
   await checkAgainstFixture(page);
   const threads = Number(await page.getByTestId('threads').getAttribute('data-value'));

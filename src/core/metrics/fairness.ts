@@ -58,8 +58,9 @@ export const DISPARITIES: DisparityDefinition[] = [
   { id: 'accuracy_difference', label: 'Accuracy difference', rates: ['accuracy'], aggregation: 'difference', definition: 'max − min of the groups’ accuracy.' },
 ];
 
+/** A comparison needs two groups where the rate is defined; with fewer it is null. */
 function aggregate(values: number[], aggregation: 'difference' | 'ratio'): number | null {
-  if (values.length < 2) return values.length === 1 && aggregation === 'difference' ? 0 : values.length === 1 ? 1 : null;
+  if (values.length < 2) return null;
   const max = Math.max(...values);
   const min = Math.min(...values);
   if (aggregation === 'difference') return max - min;

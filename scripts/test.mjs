@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// `npm test`: everything a fresh machine needs, then every test.
+//  1. installs the npm dependencies when node_modules is missing or older than the lock file;
+//  2. finds Debian's Chromium for the browser tests, installing it (apt-get) when running
+//     as root, or stops with the one command to run;
+//  3. type-checks core, worker, app and Node code, runs the unit tests (vitest), builds the
+//     app and runs the browser tests (Playwright) against the built app on localhost.
+// Uses only Node's standard library, so it works before `npm install`.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const chromium = process.env.PLUMBLINE_CHROMIUM ?? '/usr/bin/chromium';
+
+function run(command, args, options = {}) {
+  console.log(`\n▶ ${[command, ...args].join(' ')}`);
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', ...options });
+  if (result.status !== 0) {
+    console.error(`\n✖ ${[command, ...args].join(' ')} failed (exit ${result.status ?? result.signal}).`);
+    process.exit(result.status || 1);
+  }
+}
+
+function dependenciesCurrent() {
+  const marker = join(root, 'node_modules', '.package-lock.json');
+  const lock = join(root, 'package-lock.json');
+  return existsSync(marker) && existsSync(lock) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs;
+}
+
+if (!dependenciesCurrent()) run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
+
+if (!existsSync(chromium)) {
+  if (process.getuid?.() === 0) {
+    run('apt-get', ['update', '-q']);
+    run('apt-get', ['install', '-y', '-q', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  } else {
+    console.error(`Chromium is missing for the browser tests: run \`sudo apt-get install -y chromium\` (or set PLUMBLINE_CHROMIUM to a Chromium binary), then npm test again.`);
+    process.exit(1);
+  }
+}
+
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+run(bin('tsc'), ['-p', 'tsconfig.core.json']);
+run(bin('tsc'), ['-p', 'tsconfig.worker.json']);
+run(bin('tsc'), ['-p', 'tsconfig.json']);
+run(bin('svelte-check'), ['--tsconfig', 'tsconfig.app.json', '--fail-on-warnings', '--output', 'human']);
+run(bin('vitest'), ['run']);
+run(bin('vite'), ['build', '--logLevel', 'warn']);
+run(bin('playwright'), ['test']);
+console.log('\n✔ all tests passed');

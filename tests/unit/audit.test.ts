@@ -1,0 +1,87 @@
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { runAudit, type AuditRequest } from '../../src/core/audit';
+import { AuditConfigError, ModelLoadError } from '../../src/core/errors';
+import { expected, fixtureBytes } from '../fixtures';
+
+ort.env.wasm.numThreads = 1;
+const want = expected('compas/rf.expected.json');
+const request = (overrides: Partial<AuditRequest> = {}): AuditRequest => ({
+  model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') },
+  data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') },
+  target: 'two_year_recid',
+  protectedAttributes: ['race', 'sex'],
+  features: want.features,
+  ...overrides,
+});
+
+describe('runAudit end to end on compas/rf.onnx', () => {
+  it('matches rf.expected.json within 1e-6 (float32 model, float64 reference)', async () => {
+    const result = await runAudit(ort, request());
+    expect(result.n).toBe(want.n);
+    for (const [key, value] of Object.entries(want.performance)) {
+      expect(Math.abs((result.performance as unknown as Record<string, number>)[key] - value), key).toBeLessThan(1e-6);
+    }
+    expect(Math.abs(result.calibration.expected_calibration_error! - want.calibration.expected_calibration_error)).toBeLessThan(1e-6);
+    expect(Math.abs(result.calibration.maximum_calibration_error! - want.calibration.maximum_calibration_error)).toBeLessThan(1e-6);
+    for (const [attribute, fairness] of Object.entries(want.fairness)) {
+      for (const [group, metrics] of Object.entries(fairness.groups)) {
+        for (const [key, value] of Object.entries(metrics)) {
+          const mine = result.fairness[attribute].groups[group][key] as number | null;
+          if (value === null) expect(mine, `${attribute}.${group}.${key}`).toBeNull();
+          else expect(Math.abs(mine! - value), `${attribute}.${group}.${key}`).toBeLessThan(1e-6);
+        }
+      }
+      for (const key of ['demographic_parity_difference', 'demographic_parity_ratio', 'equal_opportunity_difference', 'equalized_odds_difference', 'min_group_size']) {
+        expect(Math.abs((result.fairness[attribute][key] as number) - (fairness[key] as number)), `${attribute}.${key}`).toBeLessThan(1e-6);
+      }
+    }
+  });
+
+  it('flags groups under the minimum size and says why a rate is undefined', async () => {
+    const result = await runAudit(ort, request());
+    const native = result.fairness.race.groups['Native American'];
+    expect(native.insufficient_samples).toBe(true);
+    expect(native.tpr).toBeNull();
+    expect(native.undefined_reasons.tpr).toBe('no actual positives in the group');
+    expect(result.fairness.race.groups['African-American'].insufficient_samples).toBe(false);
+  });
+
+  it('gives byte-identical JSON on two runs', async () => {
+    const [a, b] = await Promise.all([runAudit(ort, request()), runAudit(ort, request())]);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+
+  it('refuses a CSV without the target column, naming close matches', async () => {
+    const csv = new TextEncoder().encode('age,priors_count,juv_fel_count,juv_misd_count,juv_other_count,race,sex,two_year\n30,1,0,0,0,Asian,Male,1\n');
+    await expect(runAudit(ort, request({ data: { fileName: 'no-target.csv', bytes: csv } }))).rejects.toThrow(
+      new AuditConfigError('no-target.csv: no target column "two_year_recid" (close matches: two_year). Choose the column that holds the true outcome.'),
+    );
+  });
+
+  it('refuses a file that is not ONNX, saying what its bytes look like', async () => {
+    await expect(runAudit(ort, request({ model: { fileName: 'model.onnx', bytes: fixtureBytes('compas/test.csv') } }))).rejects.toThrow(
+      new ModelLoadError('model.onnx: not an ONNX model (it starts with the text "sex,race,age,age_cat,juv_fel_c"). Export the model to ONNX (e.g. skl2onnx) and choose the .onnx file.'),
+    );
+  });
+
+  it('refuses feature columns that do not fit the model input', async () => {
+    await expect(runAudit(ort, request({ features: ['age', 'priors_count'] }))).rejects.toThrow(
+      new AuditConfigError('rf.onnx: input "float_input" takes 5 columns, but 2 were chosen (age, priors_count). Choose exactly 5 columns in the order the model was trained on.'),
+    );
+    await expect(runAudit(ort, request({ features: undefined }))).rejects.toThrow(
+      new AuditConfigError('rf.onnx: the model takes one input "float_input" of 5 columns and does not name them. List the 5 feature columns in the order the model was trained on (--features / model.features).'),
+    );
+  });
+
+  it('refuses per-column inputs the data lacks, listing them with their types', async () => {
+    await expect(
+      runAudit(ort, request({ model: { fileName: 'xgb.onnx', bytes: fixtureBytes('german_credit/xgb.onnx') }, features: undefined })),
+    ).rejects.toThrow(/^xgb\.onnx: the model expects 10 input columns and test\.csv lacks \d+: "duration_months" \(int64\)/);
+  });
+
+  it('refuses a protected attribute the data lacks and a non-binary target', async () => {
+    await expect(runAudit(ort, request({ protectedAttributes: ['rac'] }))).rejects.toThrow(new AuditConfigError('test.csv: no protected attribute column "rac" (close matches: race).'));
+    await expect(runAudit(ort, request({ target: 'priors_count' }))).rejects.toThrow(/^test\.csv, column "priors_count": the target has \d+ values \(0, 1, 2, 3, 4, 5, …\); a binary audit needs two/);
+  });
+});

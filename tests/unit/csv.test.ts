@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { detectDelimiter, parseCsv } from '../../src/core/data/csv';
+import { findColumn, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
+import { CsvError } from '../../src/core/errors';
+import { fixture } from '../fixtures';
+
+const parse = (text: string, options = {}) => parseCsv(text, { fileName: 'f.csv', ...options });
+const numeric = (text: string, name: string) => findColumn(parse(text), name) as NumericColumn;
+const categorical = (text: string, name: string) => findColumn(parse(text), name) as CategoricalColumn;
+
+describe('CSV dialects', () => {
+  it('detects comma, semicolon, tab and pipe', () => {
+    for (const delimiter of [',', ';', '\t', '|']) {
+      const text = ['a', 'b', 'c'].join(delimiter) + '\n' + ['1', '2', 'x'].join(delimiter) + '\n';
+      expect(detectDelimiter(text)).toBe(delimiter);
+      const table = parse(text);
+      expect(table.columns.map((c) => c.name)).toEqual(['a', 'b', 'c']);
+      expect(table.rowCount).toBe(1);
+    }
+  });
+
+  it('reads quoted fields with delimiters, quotes and newlines, CRLF and a BOM', () => {
+    const text = '\uFEFFname,note,score\r\n"Smith, J.","said ""hi""\r\non two lines",1.5\r\nLee,plain,2\r\n';
+    const table = parse(text);
+    expect(table.rowCount).toBe(2);
+    const note = findColumn(table, 'note') as CategoricalColumn;
+    expect(note.dictionary[note.codes[0]]).toBe('said "hi"\r\non two lines');
+    expect(findColumn(table, 'name')!.name).toBe('name');
+    expect(Array.from(numeric(text, 'score').values)).toEqual([1.5, 2]);
+  });
+
+  it('reads the missing-value spellings as missing and counts them', () => {
+    const column = numeric('x,y\n1,a\n,b\nNA,c\nN/A,d\nNaN,e\nnull,f\n?,g\n7,h\n', 'x');
+    expect(column.kind).toBe('numeric');
+    expect(column.missing).toBe(6);
+    expect(Number.isNaN(column.values[1])).toBe(true);
+    expect(column.values[7]).toBe(7);
+  });
+
+  it('infers types from the whole column, keeping texts as written', () => {
+    const rows = Array.from({ length: 500 }, (_, i) => `${i},00${i % 3}`);
+    const late = 'id,code\n' + rows.join('\n') + '\nx1,A7\n';
+    const table = parse(late);
+    expect(findColumn(table, 'id')!.kind).toBe('categorical');
+    const code = categorical(late, 'code');
+    expect(code.kind).toBe('categorical');
+    expect(code.dictionary).toContain('A7');
+    expect(code.dictionary).toContain('000');
+    expect(code.dictionary).toContain('001');
+  });
+
+  it('honours dtypes overrides and refuses a text value in a column declared numeric', () => {
+    const table = parse('zip,y\n02139,1\n10001,0\n', { dtypes: { zip: 'categorical' } });
+    expect((findColumn(table, 'zip') as CategoricalColumn).dictionary).toEqual(['02139', '10001']);
+    expect(() => parse('a,y\n1,1\nabc,0\n', { dtypes: { a: 'numeric' } })).toThrow(
+      new CsvError('f.csv, column "a": declared numeric but holds the value "abc". Fix the value or declare the column categorical.'),
+    );
+  });
+
+  it('loads the fixture CSVs with the right shapes and types', () => {
+    const compas = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' });
+    expect(compas.rowCount).toBe(1852);
+    expect(findColumn(compas, 'age')!.kind).toBe('numeric');
+    expect(findColumn(compas, 'race')!.kind).toBe('categorical');
+    const missing = parseCsv(readFileSync(fixture('german_credit/test_missing.csv'), 'utf8'), { fileName: 'test_missing.csv' });
+    expect(missing.rowCount).toBe(300);
+    const duration = findColumn(missing, 'duration_months') as NumericColumn;
+    expect(duration.kind).toBe('numeric');
+    expect(duration.missing).toBeGreaterThan(0);
+  });
+});
+
+describe('CSV errors', () => {
+  it('names an empty file', () => {
+    expect(() => parse('')).toThrow(new CsvError('f.csv: the file is empty. A CSV needs a header row and at least one data row.'));
+    expect(() => parse('\n\n  \n')).toThrow(new CsvError('f.csv: the file is empty. A CSV needs a header row and at least one data row.'));
+  });
+
+  it('names a header without rows', () => {
+    expect(() => parse('a,b,c\n')).toThrow(new CsvError('f.csv: the file has a header row but no data rows.'));
+  });
+
+  it('names duplicate and empty column names', () => {
+    expect(() => parse('a,b,a\n1,2,3\n')).toThrow(new CsvError('f.csv: the column name "a" appears twice (columns 1 and 3). Rename one of them.'));
+    expect(() => parse('a,,c\n1,2,3\n')).toThrow(new CsvError('f.csv: column 2 of the header has no name. Give every column a name.'));
+  });
+
+  it('quotes rows with the wrong number of fields by line number', () => {
+    expect(() => parse('a,b,c\n1,2,3\n4,5\n6,7,8\n9,10,11,12\n')).toThrow(
+      new CsvError('f.csv: 2 rows with the wrong number of fields (the header has 3): line 3 has 2 fields; line 5 has 4 fields. Quote fields that contain the delimiter ",".'),
+    );
+  });
+
+  it('counts physical lines after a quoted newline', () => {
+    expect(() => parse('a,b\n"x\ny",1\n2\n')).toThrow(/line 4 has 1 field;|line 4 has 1 field\./);
+  });
+
+  it('refuses a binary file', () => {
+    expect(() => parse('PK\u0003\u0004\u0000\u0000binary')).toThrow(new CsvError('f.csv: this is a binary file, not CSV text (it holds NUL bytes from offset 4). Choose the CSV export of the data.'));
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { calibration } from '../../src/core/metrics/calibration';
+import { confusionCounts, f1Score, RATE_METRICS, ratio } from '../../src/core/metrics/confusion';
+import { attributeFairness } from '../../src/core/metrics/fairness';
+import { normalQuantile, wilsonInterval } from '../../src/core/metrics/intervals';
+import { averagePrecision, brierScore, logLoss, rocAuc } from '../../src/core/metrics/ranking';
+
+// Hand-computed cases: each expected number is worked out in the comment beside it.
+const u8 = (xs: number[]) => Uint8Array.from(xs);
+const f64 = (xs: number[]) => Float64Array.from(xs);
+
+describe('ROC AUC', () => {
+  it('counts ties half', () => {
+    // positives {0.5, 0.8}, negatives {0.5, 0.2}: pairs (0.5,0.5)=½, (0.5,0.2)=1, (0.8,·)=1+1 → 3.5/4
+    expect(rocAuc(u8([1, 1, 0, 0]), f64([0.5, 0.8, 0.5, 0.2]))!.auc).toBe(0.875);
+  });
+
+  it('is ½ when every score is the same, and undefined with a single class', () => {
+    expect(rocAuc(u8([1, 0, 1, 0]), f64([0.3, 0.3, 0.3, 0.3]))!.auc).toBe(0.5);
+    expect(rocAuc(u8([1, 1, 1]), f64([0.1, 0.5, 0.9]))).toBeNull();
+  });
+
+  it('has DeLong standard error 0 for a perfect separation', () => {
+    // V10 = (1, 1), V01 = (1, 1): both variances are 0.
+    const estimate = rocAuc(u8([1, 1, 0, 0]), f64([0.9, 0.8, 0.2, 0.1]))!;
+    expect(estimate.auc).toBe(1);
+    expect(estimate.standardError).toBe(0);
+  });
+
+  it('matches the DeLong variance worked by hand', () => {
+    // positives 0.9, 0.4; negatives 0.6, 0.1. V10 = (1, 0.5), V01 = (1 − 0.5, 1 − 1) = (0.5, 0)
+    // AUC = 0.75; S10 = var(1, .5) = 0.125; S01 = var(.5, 0) = 0.125; se² = .125/2 + .125/2 = 0.125
+    const estimate = rocAuc(u8([1, 0, 1, 0]), f64([0.9, 0.6, 0.4, 0.1]))!;
+    expect(estimate.auc).toBe(0.75);
+    expect(estimate.standardError).toBeCloseTo(Math.sqrt(0.125), 15);
+  });
+});
+
+describe('average precision, log loss, Brier', () => {
+  it('steps over distinct thresholds (scikit-learn convention)', () => {
+    // sorted: 0.9(1) 0.8(0) 0.7(1) 0.1(0): recall .5 @ P 1, recall 1 @ P 2/3 → .5·1 + .5·2/3
+    expect(averagePrecision(u8([1, 0, 1, 0]), f64([0.9, 0.8, 0.7, 0.1]))).toBeCloseTo(0.5 + 1 / 3, 15);
+    // a tie between a positive and a negative is one threshold: recall 1 @ P ½
+    expect(averagePrecision(u8([1, 0]), f64([0.5, 0.5]))).toBe(0.5);
+    expect(averagePrecision(u8([0, 0]), f64([0.5, 0.5]))).toBeNull();
+  });
+
+  it('clips p to [1e-15, 1 − 1e-15] in log loss', () => {
+    expect(logLoss(u8([1, 0]), f64([0.5, 0.5]))).toBeCloseTo(Math.log(2), 15);
+    expect(logLoss(u8([1]), f64([0]))).toBeCloseTo(-Math.log(1e-15), 10);
+  });
+
+  it('is the mean squared error of p', () => {
+    expect(brierScore(u8([1, 0]), f64([0.75, 0.5]))).toBe((0.0625 + 0.25) / 2);
+  });
+});
+
+describe('rates and undefined denominators', () => {
+  it('predicted positive means score >= threshold', () => {
+    expect(confusionCounts(u8([1, 0, 1]), f64([0.5, 0.5, 0.49]), 0.5)).toEqual({ tp: 1, fp: 1, tn: 0, fn: 1 });
+  });
+
+  it('returns null, not 0, for an empty denominator', () => {
+    const counts = confusionCounts(u8([0, 0]), f64([0.1, 0.2]), 0.5);
+    expect(ratio(RATE_METRICS.tpr.parts(counts))).toBeNull();
+    expect(ratio(RATE_METRICS.precision.parts(counts))).toBeNull();
+    expect(ratio(RATE_METRICS.fpr.parts(counts))).toBe(0);
+    expect(f1Score(counts)).toBeNull();
+  });
+});
+
+describe('fairness aggregation', () => {
+  const options = { threshold: 0.5, confidence: 0.95, minGroupSize: 3, bins: 10 };
+  // group a: labels 1,1,0 scores .9,.2,.6 → TP1 FN1 FP1 TN0: sel 2/3, tpr ½, fpr 1
+  // group b: labels 0,0   scores .7,.1    → FP1 TN1:       sel ½,  tpr null, fpr ½
+  const labels = u8([1, 1, 0, 0, 0]);
+  const scores = f64([0.9, 0.2, 0.6, 0.7, 0.1]);
+  const index = { attribute: 'g', groups: ['a', 'b'], rows: [Uint32Array.from([0, 1, 2]), Uint32Array.from([3, 4])] };
+  const result = attributeFairness(labels, scores, index, options);
+
+  it('leaves a group without positives out of TPR differences', () => {
+    expect(result.groups.b.tpr).toBeNull();
+    expect(result.equal_opportunity_difference).toBeNull();
+    // ΔTPR undefined, ΔFPR = 1 − ½
+    expect(result.equalized_odds_difference).toBe(0.5);
+  });
+
+  it('computes parity difference and ratio and flags small groups', () => {
+    expect(result.demographic_parity_difference).toBeCloseTo(2 / 3 - 1 / 2, 15);
+    expect(result.demographic_parity_ratio).toBeCloseTo(0.5 / (2 / 3), 15);
+    expect(result.min_group_size).toBe(2);
+    expect(result.groups.a.insufficient_samples).toBe(false);
+    expect(result.groups.b.insufficient_samples).toBe(true);
+    // four-fifths: reference a (largest), ratio b = 0.75 < 0.8
+    expect(result.four_fifths_rule.reference_group).toBe('a');
+    expect(result.four_fifths_rule.violations).toEqual(['b']);
+  });
+});
+
+describe('calibration', () => {
+  it('puts p = 1 in the last bin and an edge value in the bin above', () => {
+    // p 0.1 → bin 1 ([0.1, 0.2)), p 1 → bin 9 (closed), p 0.95 → bin 9
+    const summary = calibration(u8([0, 1, 1]), f64([0.1, 1, 0.95]), { bins: 10 });
+    expect(summary.table[1].n).toBe(1);
+    expect(summary.table[9].n).toBe(2);
+    // bin 1: |0 − 0.1| = 0.1, weight 1/3; bin 9: |1 − 0.975| = 0.025, weight 2/3
+    expect(summary.expected_calibration_error).toBeCloseTo(0.1 / 3 + (0.025 * 2) / 3, 15);
+    expect(summary.maximum_calibration_error).toBeCloseTo(0.1, 15);
+  });
+});
+
+describe('intervals', () => {
+  it('uses the standard normal quantile', () => {
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959963984540054, 8);
+  });
+
+  it('gives the Wilson interval worked by hand', () => {
+    // 0 of 10 at 95%: low 0, high = z²/(n + z²) = 3.8415/13.8415
+    const z2 = normalQuantile(0.975) ** 2;
+    expect(wilsonInterval(0, 10)!.low).toBe(0);
+    expect(wilsonInterval(0, 10)!.high).toBeCloseTo(z2 / (10 + z2), 12);
+    expect(wilsonInterval(0, 0)).toBeNull();
+  });
+});
