@@ -2,9 +2,14 @@ import { parseCsv } from './data/csv';
 import { findColumn, type Table } from './data/table';
 import { AuditConfigError, closeMatches, quote } from './errors';
 import { sha256Hex } from './hash';
+import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
 import { calibration, type CalibrationSummary } from './metrics/calibration';
+import { confusionCounts, f1Score } from './metrics/confusion';
+import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, thresholdSweep, type ChosenThreshold, type CurvePoint, type SweepRates, type ThresholdPolicy } from './metrics/curves';
 import { attributeFairness, type AttributeFairness } from './metrics/fairness';
-import { groupIndex } from './metrics/groups';
+import { groupIndex, intersectionIndex, sliceIndex, type GroupIndex } from './metrics/groups';
+import { twoProportionPower } from './metrics/power';
+import { rocAuc } from './metrics/ranking';
 import { binaryTarget } from './metrics/labels';
 import { performance, type PerformanceMetrics } from './metrics/performance';
 import { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './model/onnx-scorer';
@@ -28,6 +33,18 @@ export interface AuditRequest {
   positiveLabel?: string;
   /** Decision threshold on p(positive); predicted positive when score >= threshold. Default 0.5. */
   threshold?: number;
+  /** A threshold policy instead of a fixed threshold; chosen on the audited data and reported as such. */
+  thresholdPolicy?: ThresholdPolicy;
+  /** Bootstrap resamples for intervals of differences, ratios and ECE. Default 1000. */
+  bootstrapResamples?: number;
+  /** Combinations of protected attributes to audit as intersections. Default: every pair. */
+  intersections?: string[][];
+  /** Columns for slice evaluation. Default: the protected attributes. */
+  slices?: string[];
+  /** The selection-rate difference statistical power is computed for. Default 0.05. */
+  powerDifference?: number;
+  /** Four-fifths rule reference group per attribute. Default: the largest group. */
+  referenceGroups?: Record<string, string>;
   /** Seed of every random choice (none is made yet; recorded for the manifest). Default 0. */
   seed?: number;
   /** Confidence level of every interval. Default 0.95. */
@@ -47,28 +64,58 @@ export interface AuditSettings {
   positive_label_convention: string;
   protected_attributes: string[];
   features: string[] | null;
-  threshold: number;
-  threshold_policy: 'fixed';
+  threshold_policy: ThresholdPolicy;
   seed: number;
   confidence: number;
+  bootstrap_resamples: number;
   calibration_bins: number;
   min_group_size: number;
+  power_difference: number;
+  intersections: string[][];
+  slices: string[];
+  reference_groups: Record<string, string>;
 }
 
 /** The audit result; key names and nesting follow the fixtures' `.expected.json`. */
-export interface AuditResult {
+export interface AuditResult extends AuditMetrics {
   tool: { name: 'plumbline'; version: string };
   inputs: {
     model: { file: string; sha256: string; format: 'onnx'; producer: string; opsets: OnnxModelInfo['opsets']; operators: string[]; score_output: string };
     data: { file: string; sha256: string; rows: number; columns: number };
   };
   settings: AuditSettings;
-  threshold: number;
-  n: number;
-  performance: PerformanceMetrics;
-  calibration: CalibrationSummary;
-  fairness: Record<string, AttributeFairness>;
   predictions_p1?: number[];
+}
+
+/** Fairness of one attribute, with bootstrap intervals and power added. */
+export interface AttributeAudit extends AttributeFairness {
+  /** Bootstrap (stratified by group) percentile intervals of every disparity. */
+  intervals: Record<string, BootstrapInterval>;
+  statistical_power: number | null;
+  power: { groups: [string, string]; n: [number, number]; power: number | null }[];
+}
+
+/** One slice of a column: its size and how the model does there. */
+export interface SliceResult {
+  n: number;
+  roc_auc: number | null;
+  f1: number | null;
+  insufficient_samples: boolean;
+  /** AUC more than 0.1 below overall. */
+  underperforming: boolean;
+}
+
+/** The metric part of a result: everything computed from labels and scores. */
+export interface AuditMetrics {
+  threshold: number;
+  threshold_selection: ChosenThreshold;
+  n: number;
+  performance: PerformanceMetrics & { curve: CurvePoint[] };
+  calibration: CalibrationSummary & { intervals: { expected_calibration_error: BootstrapInterval } };
+  fairness: Record<string, AttributeAudit>;
+  intersections: Record<string, AttributeFairness & { empty_cells: string[]; small_cells: string[] }>;
+  slices: Record<string, { overall_roc_auc: number | null; slices: Record<string, SliceResult> }>;
+  threshold_sweep: { thresholds: readonly number[]; overall: SweepRates; groups: Record<string, Record<string, SweepRates>> };
 }
 
 /** Progress of a running audit. */
@@ -107,6 +154,10 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   if (!(threshold >= 0 && threshold <= 1)) {
     throw new AuditConfigError(`The threshold must be a number between 0 and 1, got ${request.threshold}.`);
   }
+  const resamples = request.bootstrapResamples ?? 1000;
+  if (!Number.isInteger(resamples) || resamples < 0 || resamples > 100_000) {
+    throw new AuditConfigError(`Bootstrap resamples must be a whole number from 0 to 100000, got ${request.bootstrapResamples}.`);
+  }
   onProgress?.({ stage: 'parse', done: 0, total: request.data.bytes.length });
   const text = new TextDecoder('utf-8').decode(request.data.bytes);
   const table = parseCsv(text, { fileName: request.data.fileName });
@@ -130,12 +181,16 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     positive_label_convention: target.convention,
     protected_attributes: [...request.protectedAttributes],
     features: plan.kind === 'matrix' ? plan.features : null,
-    threshold,
-    threshold_policy: 'fixed',
+    threshold_policy: request.thresholdPolicy ?? { policy: 'fixed', threshold },
     seed: request.seed ?? 0,
     confidence: request.confidence ?? 0.95,
+    bootstrap_resamples: resamples,
     calibration_bins: request.calibrationBins ?? 10,
     min_group_size: request.minGroupSize ?? 30,
+    power_difference: request.powerDifference ?? 0.05,
+    intersections: request.intersections ?? defaultIntersections(request.protectedAttributes),
+    slices: request.slices ?? [...request.protectedAttributes],
+    reference_groups: request.referenceGroups ?? {},
   };
   const metrics = auditScores(table, target.labels, scores, settings);
   onProgress?.({ stage: 'metrics', done: 1, total: 1 });
@@ -159,18 +214,100 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   };
 }
 
-/** Performance, calibration and fairness of given scores: pure, synchronous, no model. */
-export function auditScores(table: Table, labels: Uint8Array, scores: Float64Array, settings: AuditSettings) {
-  const options = { threshold: settings.threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins };
-  const fairness: Record<string, AttributeFairness> = {};
-  for (const attribute of settings.protected_attributes) {
-    fairness[attribute] = attributeFairness(labels, scores, groupIndex(table, attribute), options);
+/** Every pair of protected attributes (none with a single attribute). */
+function defaultIntersections(attributes: string[]): string[][] {
+  const pairs: string[][] = [];
+  for (let a = 0; a < attributes.length; a++) for (let b = a + 1; b < attributes.length; b++) pairs.push([attributes[a], attributes[b]]);
+  return pairs;
+}
+
+/**
+ * Performance, calibration, fairness (with intersections, slices, bootstrap intervals,
+ * power) and the threshold sweep of given scores: pure, synchronous, no model. Every
+ * random draw comes from the settings' seed.
+ */
+export function auditScores(table: Table, labels: Uint8Array, scores: Float64Array, settings: AuditSettings): AuditMetrics {
+  const chosen = chooseThreshold(settings.threshold_policy, labels, scores, table.source);
+  const threshold = chosen.threshold;
+  const bootstrap = { resamples: settings.bootstrap_resamples, confidence: settings.confidence, seed: settings.seed };
+  const options = { threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins, referenceGroups: settings.reference_groups };
+  const overall = performance(labels, scores, threshold, settings.confidence);
+  const indexes = new Map<string, GroupIndex>(settings.protected_attributes.map((attribute) => [attribute, groupIndex(table, attribute)]));
+  for (const [attribute, reference] of Object.entries(settings.reference_groups)) {
+    const index = indexes.get(attribute);
+    if (!index) throw new AuditConfigError(`fairness.reference_groups names ${quote(attribute)}, which is not a protected attribute (${settings.protected_attributes.join(', ')}).`);
+    if (!index.groups.includes(reference)) {
+      throw new AuditConfigError(`fairness.reference_groups: ${quote(attribute)} has no group ${quote(reference)} (groups: ${index.groups.join(', ')}).`);
+    }
   }
+
+  const fairness: Record<string, AttributeAudit> = {};
+  for (const [attribute, index] of indexes) {
+    const base = attributeFairness(labels, scores, index, options);
+    const counts = Object.fromEntries(Object.entries(base.groups).map(([group, metrics]) => [group, metrics.confusion]));
+    const power: AttributeAudit['power'] = [];
+    for (let a = 0; a < index.groups.length; a++) {
+      for (let b = a + 1; b < index.groups.length; b++) {
+        const n: [number, number] = [index.rows[a].length, index.rows[b].length];
+        power.push({ groups: [index.groups[a], index.groups[b]], n, power: twoProportionPower(n[0], n[1], overall.selection_rate ?? 0.5, settings.power_difference) });
+      }
+    }
+    const defined = power.map((p) => p.power).filter((p): p is number => p !== null);
+    fairness[attribute] = {
+      ...base,
+      intervals: bootstrapDisparities(counts, bootstrap, `bootstrap/fairness/${attribute}`),
+      statistical_power: defined.length ? Math.min(...defined) : null,
+      power,
+    };
+  }
+
+  const intersections: AuditMetrics['intersections'] = {};
+  for (const combination of settings.intersections) {
+    const index = intersectionIndex(table, combination);
+    const base = attributeFairness(labels, scores, index, options);
+    intersections[index.attribute] = {
+      ...base,
+      empty_cells: index.emptyCells,
+      small_cells: index.groups.filter((_, g) => index.rows[g].length < settings.min_group_size),
+    };
+  }
+
+  const slices: AuditMetrics['slices'] = {};
+  for (const column of settings.slices) {
+    const index = sliceIndex(table, column);
+    const result: Record<string, SliceResult> = {};
+    index.groups.forEach((group, g) => {
+      const rows = index.rows[g];
+      const auc = rocAuc(labels, scores, rows)?.auc ?? null;
+      result[group] = {
+        n: rows.length,
+        roc_auc: auc,
+        f1: f1Score(confusionCounts(labels, scores, threshold, rows)),
+        insufficient_samples: rows.length < settings.min_group_size,
+        underperforming: auc !== null && overall.roc_auc !== null && auc < overall.roc_auc - 0.1,
+      };
+    });
+    slices[column] = { overall_roc_auc: overall.roc_auc, slices: result };
+  }
+
+  const sweepGroups: AuditMetrics['threshold_sweep']['groups'] = {};
+  for (const [attribute, index] of indexes) {
+    sweepGroups[attribute] = Object.fromEntries(index.groups.map((group, g) => [group, thresholdSweep(labels, scores, index.rows[g])]));
+  }
+
+  const calibrationSummary = calibration(labels, scores, { bins: settings.calibration_bins, confidence: settings.confidence });
   return {
-    threshold: settings.threshold,
+    threshold,
+    threshold_selection: chosen,
     n: table.rowCount,
-    performance: performance(labels, scores, settings.threshold, settings.confidence),
-    calibration: calibration(labels, scores, { bins: settings.calibration_bins, confidence: settings.confidence }),
+    performance: { ...overall, curve: curvePoints(labels, scores) },
+    calibration: {
+      ...calibrationSummary,
+      intervals: { expected_calibration_error: bootstrapEce(labels, scores, settings.calibration_bins, bootstrap, 'bootstrap/calibration') },
+    },
     fairness,
+    intersections,
+    slices,
+    threshold_sweep: { thresholds: SWEEP_THRESHOLDS, overall: thresholdSweep(labels, scores), groups: sweepGroups },
   };
 }

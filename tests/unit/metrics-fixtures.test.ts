@@ -57,12 +57,16 @@ for (const testCase of FIXTURE_CASES) {
       positive_label_convention: '',
       protected_attributes: Object.keys(want.fairness),
       features: null,
-      threshold: want.threshold,
-      threshold_policy: 'fixed',
+      threshold_policy: { policy: 'fixed', threshold: want.threshold },
       seed: 0,
       confidence: 0.95,
+      bootstrap_resamples: 200,
       calibration_bins: want.calibration.bins,
       min_group_size: 30,
+      power_difference: 0.05,
+      intersections: [],
+      slices: [],
+      reference_groups: {},
     };
     const result = auditScores(table, labels, scores, settings);
 

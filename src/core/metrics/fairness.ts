@@ -67,12 +67,15 @@ function aggregate(values: number[], aggregation: 'difference' | 'ratio'): numbe
   return max === 0 ? null : min / max;
 }
 
+/** Rates of one group by id (null where undefined). */
+export type GroupRates = Partial<Record<RateMetricId, number | null>>;
+
 /** Value of one disparity over groups' rates; null when no rate is defined in two groups. */
-export function disparity(definition: DisparityDefinition, groups: Record<string, GroupMetrics>): number | null {
+export function disparity(definition: DisparityDefinition, groups: Record<string, GroupRates | GroupMetrics>): number | null {
   const parts = definition.rates.map((rate) =>
     aggregate(
       Object.values(groups)
-        .map((g) => g[rate] as number | null)
+        .map((g) => (g as GroupRates)[rate] ?? null)
         .filter((v): v is number => v !== null),
       definition.aggregation,
     ),
@@ -96,6 +99,8 @@ export interface FairnessOptions {
   confidence: number;
   minGroupSize: number;
   bins: number;
+  /** Reference group of the four-fifths rule per attribute (default: the largest group). */
+  referenceGroups?: Record<string, string>;
 }
 
 /** Metrics of one group (rows) at the threshold. */
@@ -120,7 +125,32 @@ export function groupMetrics(labels: Uint8Array, scores: Float64Array, rows: Uin
   return metrics;
 }
 
-/** Group metrics, every disparity, and the four-fifths rule for one protected attribute. */
+/**
+ * The largest gap between a group's rate and the overall rate, for each difference-type
+ * disparity (`<id>_to_overall`); null when no group has the rate defined.
+ */
+export function disparityToOverall(definition: DisparityDefinition, groups: Record<string, GroupRates | GroupMetrics>, overall: GroupRates): number | null {
+  let worst: number | null = null;
+  for (const rate of definition.rates) {
+    const reference = overall[rate];
+    if (reference === null || reference === undefined) continue;
+    for (const group of Object.values(groups)) {
+      const value = (group as GroupRates)[rate];
+      if (value === null || value === undefined) continue;
+      worst = Math.max(worst ?? 0, Math.abs(value - reference));
+    }
+  }
+  return worst;
+}
+
+/** Rates of confusion counts, by id. */
+export function ratesOf(confusion: ConfusionCounts): GroupRates {
+  const rates: GroupRates = {};
+  for (const id of GROUP_RATES) rates[id] = ratio(RATE_METRICS[id].parts(confusion));
+  return rates;
+}
+
+/** Group metrics, every disparity (between groups and to overall), and the four-fifths rule for one protected attribute. */
 export function attributeFairness(labels: Uint8Array, scores: Float64Array, index: GroupIndex, options: FairnessOptions): AttributeFairness {
   const groups: Record<string, GroupMetrics> = {};
   index.groups.forEach((group, g) => {
@@ -129,9 +159,13 @@ export function attributeFairness(labels: Uint8Array, scores: Float64Array, inde
   const result: AttributeFairness = {
     groups,
     min_group_size: Math.min(...index.rows.map((r) => r.length)),
-    four_fifths_rule: fourFifths(groups),
+    four_fifths_rule: fourFifths(groups, options.referenceGroups?.[index.attribute]),
   };
-  for (const definition of DISPARITIES) result[definition.id] = disparity(definition, groups);
+  const overall = ratesOf(confusionCounts(labels, scores, options.threshold));
+  for (const definition of DISPARITIES) {
+    result[definition.id] = disparity(definition, groups);
+    if (definition.aggregation === 'difference') result[`${definition.id}_to_overall`] = disparityToOverall(definition, groups, overall);
+  }
   return result;
 }
 
@@ -139,9 +173,9 @@ export function attributeFairness(labels: Uint8Array, scores: Float64Array, inde
  * The four-fifths (80%) rule: each group's selection rate divided by the reference
  * group's (the largest group); a ratio under 0.8 is a violation.
  */
-function fourFifths(groups: Record<string, GroupMetrics>) {
+function fourFifths(groups: Record<string, GroupMetrics>, referenceGroup?: string) {
   const names = Object.keys(groups);
-  const reference = names.reduce((best, name) => (groups[name].n > groups[best].n ? name : best), names[0]);
+  const reference = referenceGroup && names.includes(referenceGroup) ? referenceGroup : names.reduce((best, name) => (groups[name].n > groups[best].n ? name : best), names[0]);
   const referenceRate = groups[reference].selection_rate as number;
   const ratios: Record<string, number | null> = {};
   const violations: string[] = [];

@@ -43,3 +43,32 @@ export function normalInterval(estimate: number, standardError: number, confiden
   const z = normalQuantile(1 - (1 - confidence) / 2);
   return { low: Math.max(0, estimate - z * standardError), high: Math.min(1, estimate + z * standardError) };
 }
+
+/**
+ * Standard normal CDF Φ(x), from the complementary error function (Numerical Recipes'
+ * Chebyshev fit, relative error < 1.2e-7).
+ */
+export function normalCdf(x: number): number {
+  const z = Math.abs(x) / Math.SQRT2;
+  const t = 1 / (1 + 0.5 * z);
+  const erfc =
+    t *
+    Math.exp(
+      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+
+/** Percentile interval of bootstrap replicates (NaN replicates, where undefined, left out). */
+export function percentileInterval(replicates: Float64Array, confidence = 0.95): (Interval & { replicates: number }) | null {
+  const defined = replicates.filter((v) => !Number.isNaN(v)).sort();
+  if (defined.length < 2) return null;
+  const quantile = (q: number) => {
+    const position = q * (defined.length - 1);
+    const lower = Math.floor(position);
+    const upper = Math.min(defined.length - 1, lower + 1);
+    return defined[lower] + (defined[upper] - defined[lower]) * (position - lower);
+  };
+  const alpha = (1 - confidence) / 2;
+  return { low: quantile(alpha), high: quantile(1 - alpha), replicates: defined.length };
+}

@@ -1,0 +1,87 @@
+import { AuditConfigError, closeMatches, quote } from '../errors';
+import { DISPARITIES } from './fairness';
+
+/** Which way a metric is better: a gate without an attribute takes the worst value across attributes. */
+export type Direction = 'higher_is_better' | 'lower_is_better' | 'neutral';
+
+/** A metric id usable in policy gates, with where to find it in a result. */
+export interface CatalogMetric {
+  id: string;
+  label: string;
+  section: 'performance' | 'calibration' | 'fairness';
+  direction: Direction;
+  definition: string;
+}
+
+const performanceMetrics: CatalogMetric[] = [
+  ['accuracy', 'Accuracy', 'higher_is_better', '(TP+TN)/n at the threshold.'],
+  ['balanced_accuracy', 'Balanced accuracy', 'higher_is_better', '(TPR+TNR)/2 at the threshold.'],
+  ['precision', 'Precision', 'higher_is_better', 'TP/(TP+FP) at the threshold.'],
+  ['recall', 'Recall', 'higher_is_better', 'TP/(TP+FN) at the threshold.'],
+  ['specificity', 'Specificity', 'higher_is_better', 'TN/(TN+FP) at the threshold.'],
+  ['f1', 'F1', 'higher_is_better', '2TP/(2TP+FP+FN) at the threshold.'],
+  ['roc_auc', 'ROC AUC', 'higher_is_better', 'P(score of a positive > score of a negative), ties half; DeLong interval.'],
+  ['average_precision', 'Average precision', 'higher_is_better', 'Σ (R_k − R_k−1)·P_k over distinct thresholds (scikit-learn).'],
+  ['log_loss', 'Log loss', 'lower_is_better', 'Mean −log p of the true class, p clipped to [1e-15, 1−1e-15].'],
+  ['brier_score', 'Brier score', 'lower_is_better', 'Mean (p − y)².'],
+  ['base_rate', 'Base rate', 'neutral', 'Share of positive labels.'],
+  ['selection_rate', 'Selection rate', 'neutral', 'Share predicted positive (p >= threshold).'],
+].map(([id, label, direction, definition]) => ({ id, label, section: 'performance', direction: direction as Direction, definition }));
+
+const calibrationMetrics: CatalogMetric[] = [
+  { id: 'expected_calibration_error', label: 'Expected calibration error', section: 'calibration', direction: 'lower_is_better', definition: 'Σ_b (n_b/n)·|mean(y) − mean(p)| over equal-width bins of p(y=1), last bin closed.' },
+  { id: 'maximum_calibration_error', label: 'Maximum calibration error', section: 'calibration', direction: 'lower_is_better', definition: 'max_b |mean(y) − mean(p)| over non-empty bins.' },
+];
+
+const fairnessMetrics: CatalogMetric[] = [
+  ...DISPARITIES.flatMap((d): CatalogMetric[] => {
+    const base: CatalogMetric = { id: d.id, label: d.label, section: 'fairness', direction: d.aggregation === 'ratio' ? 'higher_is_better' : 'lower_is_better', definition: d.definition };
+    if (d.aggregation !== 'difference') return [base];
+    return [base, { ...base, id: `${d.id}_to_overall`, label: `${d.label} to overall`, definition: `Largest |group rate − overall rate| for ${d.rates.join(' and ')}.` }];
+  }),
+  { id: 'min_group_size', label: 'Smallest group', section: 'fairness', direction: 'higher_is_better', definition: 'Rows in the smallest group of the attribute.' },
+  { id: 'statistical_power', label: 'Statistical power', section: 'fairness', direction: 'higher_is_better', definition: 'Smallest power over group pairs of a two-proportion z-test to detect the stated difference in selection rate at α = 0.05.' },
+];
+
+/** Every metric id a gate can name. */
+export const METRIC_CATALOG: ReadonlyMap<string, CatalogMetric> = new Map([...performanceMetrics, ...calibrationMetrics, ...fairnessMetrics].map((m) => [m.id, m]));
+
+/** The catalog entry of a metric id; throws `unknown metric: <id>` with close matches. */
+export function catalogMetric(id: string): CatalogMetric {
+  const metric = METRIC_CATALOG.get(id);
+  if (metric) return metric;
+  const ids = [...METRIC_CATALOG.keys()];
+  const close = closeMatches(id, ids);
+  throw new AuditConfigError(`unknown metric: ${quote(id)}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}. Valid ids: ${ids.join(', ')}.`);
+}
+
+/** What {@link metricValue} reads from: the sections of an audit result. */
+export interface MetricSource {
+  performance: object;
+  calibration: object;
+  fairness: Record<string, object>;
+}
+
+/**
+ * The value of a metric in a result. A fairness metric without `attribute` is the worst
+ * across attributes (by its direction), and says which attribute that was.
+ */
+export function metricValue(result: MetricSource, id: string, attribute?: string): { value: number | null; attribute?: string } {
+  const metric = catalogMetric(id);
+  if (metric.section !== 'fairness') {
+    const value = (result[metric.section] as Record<string, unknown>)[id];
+    return { value: typeof value === 'number' ? value : null };
+  }
+  const attributes = attribute ? [attribute] : Object.keys(result.fairness);
+  if (attribute && !(attribute in result.fairness)) {
+    throw new AuditConfigError(`metric ${quote(id)}: the audit has no protected attribute ${quote(attribute)} (attributes: ${Object.keys(result.fairness).join(', ') || 'none'}).`);
+  }
+  let worst: { value: number | null; attribute?: string } = { value: null };
+  for (const name of attributes) {
+    const value = (result.fairness[name] as Record<string, unknown>)[id];
+    if (typeof value !== 'number') continue;
+    const worse = worst.value === null || (metric.direction === 'higher_is_better' ? value < worst.value : value > worst.value);
+    if (worse) worst = { value, attribute: name };
+  }
+  return worst;
+}
