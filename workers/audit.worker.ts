@@ -5,7 +5,7 @@
  */
 import { expose, proxy } from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
-import { inspectOnnx, decodeOnnx, parseCsv, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type SerializedError } from '../src/core';
+import { inspectModel, parseCsv, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type SerializedError } from '../src/core';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -60,9 +60,9 @@ const api = {
     });
   },
 
-  /** Reads an ONNX model's declared inputs and outputs. */
+  /** Reads a model file's format and declared inputs (no session is created). */
   inspectModel(bytes: Uint8Array, fileName: string) {
-    return outcome(() => inspectOnnx(decodeOnnx(bytes, fileName)));
+    return outcome(() => inspectModel(bytes, fileName));
   },
 
   /** Runs an audit; `onProgress` is a Comlink proxy. Cancel it with {@link api.cancel}. */

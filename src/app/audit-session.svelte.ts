@@ -1,6 +1,7 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
 import { looksLikeOnnx } from '../core/model/sniff';
-import type { OnnxModelInfo } from '../core/model/onnx-graph';
+import { looksLikeLightgbmText, looksLikeXgboostJson } from '../core/model/trees';
+import type { ModelSummary } from '../core/model/classifier';
 import type { ColumnSummary } from '../../workers/audit.worker';
 import { auditWorker, proxy, unwrap } from './worker-client';
 
@@ -8,7 +9,7 @@ import { auditWorker, proxy, unwrap } from './worker-client';
 export interface LoadedModel {
   name: string;
   bytes: Uint8Array;
-  info: OnnxModelInfo;
+  info: ModelSummary;
 }
 
 /** A data file the user gave, with its columns. */
@@ -31,6 +32,9 @@ interface DemoSpec {
   threshold: number;
 }
 
+/** Model files by their bytes: ONNX protobuf, XGBoost JSON, LightGBM text. */
+const isModelBytes = (bytes: Uint8Array) => looksLikeOnnx(bytes) || looksLikeXgboostJson(bytes) || looksLikeLightgbmText(bytes);
+
 const TARGET_HINTS = /^(target|label|y|outcome|class|two_year_recid|default|good_credit|high_income)$/i;
 const PROTECTED_HINTS = /^(race|sex|gender|age_group|ethnicity|religion|disability|marital_status|nationality)$/i;
 
@@ -52,9 +56,9 @@ export class AuditSession {
   #runId = 0;
 
   /** Whether the model takes one [N, F] matrix whose columns must be chosen in order. */
-  needsFeatureOrder = $derived(this.model !== null && this.model.info.inputs.length === 1 && (this.model.info.inputs[0].shape[1] ?? 1) !== 1);
+  needsFeatureOrder = $derived(this.model?.info.needsFeatureOrder ?? false);
   /** How many feature columns the model's single input takes, when it says. */
-  featureCount = $derived(this.model && typeof this.model.info.inputs[0]?.shape[1] === 'number' ? (this.model.info.inputs[0].shape[1] as number) : null);
+  featureCount = $derived(this.model?.info.featureCount ?? null);
   canRun = $derived(this.model !== null && this.data !== null && this.target !== '' && this.protectedAttributes.length > 0 && this.status !== 'running');
 
   /** Takes any mix of files: each is recognised by its bytes, not its name. */
@@ -64,7 +68,7 @@ export class AuditSession {
     try {
       for (const file of files) {
         const bytes = new Uint8Array(await file.arrayBuffer());
-        if (looksLikeOnnx(bytes) || file.name.toLowerCase().endsWith('.onnx')) await this.#setModel(file.name, bytes);
+        if (isModelBytes(bytes) || /\.(onnx|model)$/i.test(file.name)) await this.#setModel(file.name, bytes);
         else await this.#setData(file.name, bytes);
       }
       this.status = 'idle';
@@ -143,8 +147,7 @@ export class AuditSession {
     const info = unwrap(await auditWorker().inspectModel(bytes, name));
     this.model = { name, bytes, info };
     this.result = null;
-    const perColumn = info.inputs.length > 1 || info.inputs[0]?.shape[1] === 1;
-    if (perColumn) this.features = info.inputs.map((i) => i.name);
+    if (!info.needsFeatureOrder) this.features = info.inputs.map((i) => i.name);
   }
 
   async #setData(name: string, bytes: Uint8Array): Promise<void> {

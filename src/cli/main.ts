@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import { isPlumblineError, runAudit, TOOL_VERSION, type AuditProgress } from '../core/index.ts';
+import type { ThresholdPolicy } from '../core/metrics/curves.ts';
 
 /** Exit codes of the command, as CI pipelines read them. */
 export const EXIT = { ok: 0, gateFailed: 1, cannotAudit: 2 } as const;
@@ -21,13 +22,16 @@ const USAGE = `Usage: plumbline audit --model M --data D --target T --protected 
 Audits a binary classifier on a CSV test set and writes the result as JSON.
 
 Options:
-  --model FILE            ONNX model file
+  --model FILE            model: ONNX, XGBoost JSON or LightGBM text
+  --score COLUMN          audit a score column of the data instead of a model
   --data FILE             CSV test set (with a header row)
   --target COLUMN         column holding the true outcome
   --protected A[,B]       protected attribute columns
   --features C1,C2,...    column order for a model with one [N, F] input
   --positive-label VALUE  the positive outcome (default 1 for a 0/1 target)
   --threshold T           predicted positive when p >= T (default 0.5)
+  --threshold-policy P    youden | selection_rate:R | cost:FP,FN (chosen on --data)
+  --bootstrap N           bootstrap resamples for intervals (default 1000)
   --seed N                random seed recorded in the result (default 0)
   --output FILE           where to write the result JSON (default: stdout)
   --predictions           include p(positive) of every row (predictions_p1)
@@ -51,6 +55,16 @@ function number(values: Record<string, unknown>, name: string, fallback: number)
   return parsed;
 }
 
+/** Parses `youden`, `selection_rate:0.3` or `cost:1,5` (cost of a false positive, of a false negative). */
+function thresholdPolicy(text: string): ThresholdPolicy {
+  const [name, argument = ''] = text.split(':');
+  const values = argument.split(',').map(Number);
+  if (name === 'youden' && argument === '') return { policy: 'youden' };
+  if (name === 'selection_rate' && values.length === 1 && values[0] > 0 && values[0] < 1) return { policy: 'selection_rate', target: values[0] };
+  if (name === 'cost' && values.length === 2 && values.every((v) => Number.isFinite(v) && v >= 0)) return { policy: 'cost', cost_fp: values[0], cost_fn: values[1] };
+  throw new UsageError(`--threshold-policy ${JSON.stringify(text)} is not one of: youden, selection_rate:R (0 < R < 1), cost:FP,FN (costs >= 0).`);
+}
+
 async function readInput(path: string, role: string): Promise<{ fileName: string; bytes: Uint8Array }> {
   try {
     return { fileName: basename(path), bytes: new Uint8Array(await readFile(path)) };
@@ -66,7 +80,10 @@ async function audit(args: string[], verbose: boolean): Promise<number> {
     args,
     options: {
       model: { type: 'string' },
+      score: { type: 'string' },
       data: { type: 'string' },
+      'threshold-policy': { type: 'string' },
+      bootstrap: { type: 'string' },
       target: { type: 'string' },
       protected: { type: 'string' },
       features: { type: 'string' },
@@ -86,15 +103,20 @@ async function audit(args: string[], verbose: boolean): Promise<number> {
   }
   const seed = number(values, 'seed', 0);
   if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number >= 0, got ${values.seed}.`);
-  const [modelPath, dataPath, target, protectedList] = ['model', 'data', 'target', 'protected'].map((name) => required(values, name));
+  if (!values.model && !values.score) throw new UsageError('missing --model (or --score COLUMN for a score-only audit). Run plumbline audit --help for usage.');
+  const [dataPath, target, protectedList] = ['data', 'target', 'protected'].map((name) => required(values, name));
+  const bootstrap = number(values, 'bootstrap', 1000);
   const request = {
-    model: await readInput(modelPath, 'model'),
+    model: values.model ? await readInput(values.model, 'model') : undefined,
+    scoreColumn: values.score,
     data: await readInput(dataPath, 'data'),
     target,
     protectedAttributes: list(protectedList),
     features: values.features ? list(values.features) : undefined,
     positiveLabel: values['positive-label'],
     threshold: number(values, 'threshold', 0.5),
+    thresholdPolicy: values['threshold-policy'] ? thresholdPolicy(values['threshold-policy']) : undefined,
+    bootstrapResamples: bootstrap,
     seed,
     includePredictions: values.predictions ?? false,
   };

@@ -5,15 +5,15 @@ import { sha256Hex } from './hash';
 import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
 import { calibration, type CalibrationSummary } from './metrics/calibration';
 import { confusionCounts, f1Score } from './metrics/confusion';
-import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, thresholdSweep, type ChosenThreshold, type CurvePoint, type SweepRates, type ThresholdPolicy } from './metrics/curves';
+import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, sweepThresholdsFor, thresholdSweep, type ChosenThreshold, type CurvePoint, type SweepRates, type ThresholdPolicy } from './metrics/curves';
 import { attributeFairness, type AttributeFairness } from './metrics/fairness';
 import { groupIndex, intersectionIndex, sliceIndex, type GroupIndex } from './metrics/groups';
 import { twoProportionPower } from './metrics/power';
 import { rocAuc } from './metrics/ranking';
 import { binaryTarget } from './metrics/labels';
 import { performance, type PerformanceMetrics } from './metrics/performance';
-import { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './model/onnx-scorer';
-import type { OnnxModelInfo } from './model/onnx-graph';
+import type { OrtRuntime } from './model/onnx-scorer';
+import { openModel, type ModelFormatId, type ModelSummary } from './model/classifier';
 import { TOOL_VERSION } from './version';
 
 /** A file the user supplied, as bytes plus the name shown in messages. */
@@ -24,15 +24,28 @@ export interface InputFile {
 
 /** What to audit and how. */
 export interface AuditRequest {
-  model: InputFile;
+  /** The model file (ONNX, XGBoost JSON or LightGBM text); omit for a score-only audit. */
+  model?: InputFile;
+  /** A column of the data holding the score (score-only audit, no model). */
+  scoreColumn?: string;
   data: InputFile;
   target: string;
   protectedAttributes: string[];
   /** Column order for a model with one [N, F] input; ignored for per-column inputs. */
   features?: string[];
   positiveLabel?: string;
-  /** Decision threshold on p(positive); predicted positive when score >= threshold. Default 0.5. */
+  /** Decision threshold; predicted positive when score >= threshold. Default 0.5. */
   threshold?: number;
+  /** Seed of every random choice (bootstrap streams derive from it). Default 0. */
+  seed?: number;
+  /** Confidence level of every interval. Default 0.95. */
+  confidence?: number;
+  /** Equal-width calibration bins. Default 10. */
+  calibrationBins?: number;
+  /** Groups smaller than this are flagged `insufficient_samples`. Default 30. */
+  minGroupSize?: number;
+  /** Write p(positive) of every row into the result (`predictions_p1`). */
+  includePredictions?: boolean;
   /** A threshold policy instead of a fixed threshold; chosen on the audited data and reported as such. */
   thresholdPolicy?: ThresholdPolicy;
   /** Bootstrap resamples for intervals of differences, ratios and ECE. Default 1000. */
@@ -45,16 +58,6 @@ export interface AuditRequest {
   powerDifference?: number;
   /** Four-fifths rule reference group per attribute. Default: the largest group. */
   referenceGroups?: Record<string, string>;
-  /** Seed of every random choice (none is made yet; recorded for the manifest). Default 0. */
-  seed?: number;
-  /** Confidence level of every interval. Default 0.95. */
-  confidence?: number;
-  /** Equal-width calibration bins. Default 10. */
-  calibrationBins?: number;
-  /** Groups smaller than this are flagged `insufficient_samples`. Default 30. */
-  minGroupSize?: number;
-  /** Write p(positive) of every row into the result (`predictions_p1`). */
-  includePredictions?: boolean;
 }
 
 /** The settings an audit actually used, after defaults. */
@@ -65,6 +68,8 @@ export interface AuditSettings {
   protected_attributes: string[];
   features: string[] | null;
   threshold_policy: ThresholdPolicy;
+  /** Whether the scores are probabilities (a model's p), or raw scores from a column. */
+  scores_are_probabilities: boolean;
   seed: number;
   confidence: number;
   bootstrap_resamples: number;
@@ -80,7 +85,9 @@ export interface AuditSettings {
 export interface AuditResult extends AuditMetrics {
   tool: { name: 'plumbline'; version: string };
   inputs: {
-    model: { file: string; sha256: string; format: 'onnx'; producer: string; opsets: OnnxModelInfo['opsets']; operators: string[]; score_output: string };
+    model:
+      | { file: string; sha256: string; format: ModelFormatId; producer: string; opsets: ModelSummary['opsets']; operators: string[]; score_output: string }
+      | { format: 'score-column'; column: string; score_output: string };
     data: { file: string; sha256: string; rows: number; columns: number };
   };
   settings: AuditSettings;
@@ -147,11 +154,33 @@ function validateColumns(table: Table, request: AuditRequest): void {
   }
 }
 
+/** Scores read from a column of the data (a score-only audit). */
+function columnScores(table: Table, name: string): { scores: Float64Array; probabilities: boolean } {
+  const column = findColumn(table, name);
+  if (!column) {
+    const close = closeMatches(name, table.columns.map((c) => c.name));
+    throw new AuditConfigError(`${table.source}: no score column ${quote(name)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}.`);
+  }
+  if (column.kind !== 'numeric') {
+    throw new AuditConfigError(`${table.source}, column ${quote(name)}: a score column must hold numbers, but it holds text (e.g. ${quote(column.dictionary[0] ?? '')}).`);
+  }
+  if (column.missing > 0) {
+    const first = column.values.findIndex((v) => Number.isNaN(v));
+    throw new AuditConfigError(`${table.source}, column ${quote(name)}: ${column.missing} rows have no score (first: data row ${first + 1}). Fill or remove them.`);
+  }
+  let probabilities = true;
+  for (const v of column.values) if (v < 0 || v > 1) probabilities = false;
+  return { scores: column.values, probabilities };
+}
+
 /** Reads, scores and audits: the whole pipeline the worker and the CLI share. */
 export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: RunOptions = {}): Promise<AuditResult> {
   const { onProgress, signal } = options;
+  if (!request.model === !request.scoreColumn) {
+    throw new AuditConfigError(request.model ? 'Give either a model or a score column, not both.' : 'No model and no score column: choose a model file, or name the column that holds the scores (--score / data.score_column).');
+  }
   const threshold = request.threshold ?? 0.5;
-  if (!(threshold >= 0 && threshold <= 1)) {
+  if (!Number.isFinite(threshold) || (request.model && !(threshold >= 0 && threshold <= 1))) {
     throw new AuditConfigError(`The threshold must be a number between 0 and 1, got ${request.threshold}.`);
   }
   const resamples = request.bootstrapResamples ?? 1000;
@@ -166,13 +195,37 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   validateColumns(table, request);
   signal?.throwIfAborted();
 
-  const model = await openOnnxClassifier(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions });
-  const plan = planInputs(model, table, request.features);
-  const scores = await scoreOnnx(ort, model, table, plan, {
-    signal,
-    onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }),
-  });
-  await model.session.release();
+  let scores: Float64Array;
+  let probabilities = true;
+  let features: string[] | null = null;
+  let modelInputs: AuditResult['inputs']['model'];
+  if (request.model) {
+    const model = await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions });
+    try {
+      features = model.features(table, request.features);
+      scores = await model.score(table, { features: request.features, signal, onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }) });
+    } finally {
+      await model.release();
+    }
+    const summary = model.summary;
+    modelInputs = {
+      file: request.model.fileName,
+      sha256: sha256Hex(request.model.bytes),
+      format: summary.format,
+      producer: summary.producer,
+      opsets: summary.opsets,
+      operators: summary.operators,
+      score_output: summary.scoreConvention,
+    };
+  } else {
+    const column = request.scoreColumn!;
+    ({ scores, probabilities } = columnScores(table, column));
+    modelInputs = {
+      format: 'score-column',
+      column,
+      score_output: probabilities ? `column ${column} read as p(positive)` : `column ${column} read as a raw score (not a probability: log loss, Brier and calibration are not computed)`,
+    };
+  }
 
   onProgress?.({ stage: 'metrics', done: 0, total: 1 });
   const settings: AuditSettings = {
@@ -180,8 +233,9 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     positive_label: target.positiveLabel,
     positive_label_convention: target.convention,
     protected_attributes: [...request.protectedAttributes],
-    features: plan.kind === 'matrix' ? plan.features : null,
+    features,
     threshold_policy: request.thresholdPolicy ?? { policy: 'fixed', threshold },
+    scores_are_probabilities: probabilities,
     seed: request.seed ?? 0,
     confidence: request.confidence ?? 0.95,
     bootstrap_resamples: resamples,
@@ -197,15 +251,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   return {
     tool: { name: 'plumbline', version: TOOL_VERSION },
     inputs: {
-      model: {
-        file: request.model.fileName,
-        sha256: sha256Hex(request.model.bytes),
-        format: 'onnx',
-        producer: [model.info.producerName, model.info.producerVersion].filter(Boolean).join(' '),
-        opsets: model.info.opsets,
-        operators: model.info.operators,
-        score_output: model.probabilityOutput.convention,
-      },
+      model: modelInputs,
       data: { file: request.data.fileName, sha256: sha256Hex(request.data.bytes), rows: table.rowCount, columns: table.columns.length },
     },
     settings,
@@ -231,7 +277,8 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
   const threshold = chosen.threshold;
   const bootstrap = { resamples: settings.bootstrap_resamples, confidence: settings.confidence, seed: settings.seed };
   const options = { threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins, referenceGroups: settings.reference_groups };
-  const overall = performance(labels, scores, threshold, settings.confidence);
+  const probabilities = settings.scores_are_probabilities;
+  const overall = performance(labels, scores, threshold, settings.confidence, probabilities);
   const indexes = new Map<string, GroupIndex>(settings.protected_attributes.map((attribute) => [attribute, groupIndex(table, attribute)]));
   for (const [attribute, reference] of Object.entries(settings.reference_groups)) {
     const index = indexes.get(attribute);
@@ -290,12 +337,15 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     slices[column] = { overall_roc_auc: overall.roc_auc, slices: result };
   }
 
+  const sweepThresholds = probabilities ? SWEEP_THRESHOLDS : sweepThresholdsFor(scores);
   const sweepGroups: AuditMetrics['threshold_sweep']['groups'] = {};
   for (const [attribute, index] of indexes) {
-    sweepGroups[attribute] = Object.fromEntries(index.groups.map((group, g) => [group, thresholdSweep(labels, scores, index.rows[g])]));
+    sweepGroups[attribute] = Object.fromEntries(index.groups.map((group, g) => [group, thresholdSweep(labels, scores, index.rows[g], sweepThresholds)]));
   }
 
-  const calibrationSummary = calibration(labels, scores, { bins: settings.calibration_bins, confidence: settings.confidence });
+  const calibrationSummary = probabilities
+    ? calibration(labels, scores, { bins: settings.calibration_bins, confidence: settings.confidence })
+    : { expected_calibration_error: null, maximum_calibration_error: null, bins: settings.calibration_bins, binning: 'not computed: the scores are not probabilities', table: [] };
   return {
     threshold,
     threshold_selection: chosen,
@@ -303,11 +353,11 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     performance: { ...overall, curve: curvePoints(labels, scores) },
     calibration: {
       ...calibrationSummary,
-      intervals: { expected_calibration_error: bootstrapEce(labels, scores, settings.calibration_bins, bootstrap, 'bootstrap/calibration') },
+      intervals: { expected_calibration_error: probabilities ? bootstrapEce(labels, scores, settings.calibration_bins, bootstrap, 'bootstrap/calibration') : null },
     },
     fairness,
     intersections,
     slices,
-    threshold_sweep: { thresholds: SWEEP_THRESHOLDS, overall: thresholdSweep(labels, scores), groups: sweepGroups },
+    threshold_sweep: { thresholds: sweepThresholds, overall: thresholdSweep(labels, scores, undefined, sweepThresholds), groups: sweepGroups },
   };
 }

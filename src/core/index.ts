@@ -5,5 +5,7 @@ export { parseCsv, detectDelimiter, DEFAULT_MISSING_VALUES } from './data/csv';
 export type { Table, Column, NumericColumn, CategoricalColumn } from './data/table';
 export { decodeOnnx, inspectOnnx, type OnnxModelInfo } from './model/onnx-graph';
 export { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './model/onnx-scorer';
+export { openModel, inspectModel, isModelFile, modelFormatOf, MODEL_FORMATS, type Classifier, type ModelSummary, type ModelFormatId } from './model/classifier';
+export { readXgboostJson, readLightgbmText, type TreeEnsemble } from './model/trees';
 export { sha256Hex } from './hash';
 export { TOOL_VERSION } from './version';

@@ -88,7 +88,7 @@ test('a CSV without the target column gets a clear message', async ({ page }) =>
 test('a file that is not ONNX is refused with what its bytes look like', async ({ page }) => {
   await page.goto(PLAIN);
   await page.getByTestId('file-input').setInputFiles([{ name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('PK\u0003\u0004 this is a zip, not a model') }]);
-  await expect(page.getByTestId('error')).toContainText('model.onnx: not an ONNX model (it starts with the bytes 50 4b 03 04');
+  await expect(page.getByTestId('error')).toContainText('model.onnx: not a model file Plumbline can read (it starts with the bytes 50 4b 03 04');
 });
 
 test('a model whose inputs do not match the chosen columns is refused', async ({ page }) => {

@@ -61,7 +61,7 @@ describe('runAudit end to end on compas/rf.onnx', () => {
 
   it('refuses a file that is not ONNX, saying what its bytes look like', async () => {
     await expect(runAudit(ort, request({ model: { fileName: 'model.onnx', bytes: fixtureBytes('compas/test.csv') } }))).rejects.toThrow(
-      new ModelLoadError('model.onnx: not an ONNX model (it starts with the text "sex,race,age,age_cat,juv_fel_c"). Export the model to ONNX (e.g. skl2onnx) and choose the .onnx file.'),
+      new ModelLoadError('model.onnx: not a model file Plumbline can read (it starts with the text "sex,race,age,age_cat,juv_fel_c"). Choose an ONNX model (.onnx), an XGBoost JSON model (save_model("model.json")) or a LightGBM text model (save_model("model.txt")).'),
     );
   });
 
@@ -83,5 +83,45 @@ describe('runAudit end to end on compas/rf.onnx', () => {
   it('refuses a protected attribute the data lacks and a non-binary target', async () => {
     await expect(runAudit(ort, request({ protectedAttributes: ['rac'] }))).rejects.toThrow(new AuditConfigError('test.csv: no protected attribute column "rac" (close matches: race).'));
     await expect(runAudit(ort, request({ target: 'priors_count' }))).rejects.toThrow(/^test\.csv, column "priors_count": the target has \d+ values \(0, 1, 2, 3, 4, 5, …\); a binary audit needs two/);
+  });
+});
+
+describe('score-only audits (no model file)', () => {
+  it('audits COMPAS decile_score as a raw score, with no probability metrics', async () => {
+    const result = await runAudit(ort, { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race', 'sex'], bootstrapResamples: 50 });
+    // Independent pairwise computation of the same numbers from the CSV.
+    const lines = new TextDecoder().decode(fixtureBytes('compas/test.csv')).trim().split('\n');
+    const header = lines[0].split(',');
+    const rows = lines.slice(1).map((line) => line.split(','));
+    const score = rows.map((r) => Number(r[header.indexOf('decile_score')]));
+    const label = rows.map((r) => Number(r[header.indexOf('two_year_recid')]));
+    const selected = score.filter((s) => s >= 5).length;
+    expect(result.performance.selection_rate).toBe(selected / rows.length);
+    let pairs = 0;
+    let wins = 0;
+    score.forEach((s, i) => {
+      if (label[i] !== 1) return;
+      score.forEach((t, j) => {
+        if (label[j] !== 0) return;
+        pairs++;
+        wins += s > t ? 1 : s === t ? 0.5 : 0;
+      });
+    });
+    expect(result.performance.roc_auc).toBeCloseTo(wins / pairs, 12);
+    expect(result.performance.log_loss).toBeNull();
+    expect(result.calibration.expected_calibration_error).toBeNull();
+    expect(result.inputs.model).toEqual({ format: 'score-column', column: 'decile_score', score_output: 'column decile_score read as a raw score (not a probability: log loss, Brier and calibration are not computed)' });
+    expect(result.threshold_sweep.thresholds[0]).toBe(1);
+    expect(result.threshold_sweep.thresholds[100]).toBe(10);
+  });
+
+  it('needs exactly one of a model and a score column', async () => {
+    const data = { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') };
+    await expect(runAudit(ort, { data, target: 'two_year_recid', protectedAttributes: ['race'] })).rejects.toThrow(
+      'No model and no score column: choose a model file, or name the column that holds the scores (--score / data.score_column).',
+    );
+    await expect(runAudit(ort, { data, scoreColumn: 'score_text', target: 'two_year_recid', protectedAttributes: ['race'] })).rejects.toThrow(
+      'test.csv, column "score_text": a score column must hold numbers, but it holds text (e.g. "Low").',
+    );
   });
 });

@@ -52,7 +52,7 @@ describe('plumbline audit', () => {
   it('exits 2 for a file that is not ONNX, without a stack trace', () => {
     const run = plumbline('audit', '--model', fixture('compas/test.csv'), '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'race');
     expect(run.code).toBe(2);
-    expect(run.stderr).toBe('plumbline: test.csv: not an ONNX model (it starts with the text "sex,race,age,age_cat,juv_fel_c"). Export the model to ONNX (e.g. skl2onnx) and choose the .onnx file.\n');
+    expect(run.stderr).toBe('plumbline: test.csv: not a model file Plumbline can read (it starts with the text "sex,race,age,age_cat,juv_fel_c"). Choose an ONNX model (.onnx), an XGBoost JSON model (save_model("model.json")) or a LightGBM text model (save_model("model.txt")).\n');
   });
 
   it('exits 2 when the chosen columns do not fit the model, and shows the stack only with --verbose', () => {
@@ -67,6 +67,7 @@ describe('plumbline audit', () => {
 
   it('exits 2 for a missing flag, an unknown flag, a missing file and an unknown command', () => {
     expect(plumbline('audit', '--model', 'm.onnx').stderr).toBe('plumbline: missing --data. Run plumbline audit --help for usage.\n');
+    expect(plumbline('audit', '--data', 'd.csv').stderr).toBe('plumbline: missing --model (or --score COLUMN for a score-only audit). Run plumbline audit --help for usage.\n');
     const unknown = plumbline('audit', '--modle', 'm.onnx');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^plumbline: Unknown option '--modle'/);

@@ -58,6 +58,7 @@ for (const testCase of FIXTURE_CASES) {
       protected_attributes: Object.keys(want.fairness),
       features: null,
       threshold_policy: { policy: 'fixed', threshold: want.threshold },
+      scores_are_probabilities: true,
       seed: 0,
       confidence: 0.95,
       bootstrap_resamples: 200,

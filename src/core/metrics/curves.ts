@@ -55,23 +55,41 @@ export interface SweepRates {
   accuracy: (number | null)[];
 }
 
+/** 101 evenly spaced thresholds from the lowest to the highest score (for scores that are not probabilities). */
+export function sweepThresholdsFor(scores: Float64Array): number[] {
+  let low = Number.POSITIVE_INFINITY;
+  let high = Number.NEGATIVE_INFINITY;
+  for (const s of scores) {
+    if (s < low) low = s;
+    if (s > high) high = s;
+  }
+  if (!Number.isFinite(low)) return [...SWEEP_THRESHOLDS];
+  return Array.from({ length: 101 }, (_, k) => (k === 100 ? high : low + ((high - low) * k) / 100));
+}
+
 /**
- * Rates at the 101 sweep thresholds in one pass: each row is counted in the bucket of the
- * highest threshold it reaches (p >= t_k), then suffix sums give the counts at each t_k.
+ * Rates at each sweep threshold (default 0, 0.01, …, 1) in one pass: each row is counted
+ * in the bucket of the highest threshold it reaches (p >= t_k, found by binary search),
+ * then suffix sums give the counts at every threshold.
  */
-export function thresholdSweep(labels: Uint8Array, scores: Float64Array, rows?: Uint32Array): SweepRates {
-  const k = SWEEP_THRESHOLDS.length;
-  const positivesAt = new Float64Array(k + 1);
-  const negativesAt = new Float64Array(k + 1);
+export function thresholdSweep(labels: Uint8Array, scores: Float64Array, rows?: Uint32Array, thresholds: readonly number[] = SWEEP_THRESHOLDS): SweepRates {
+  const k = thresholds.length;
+  const positivesAt = new Float64Array(k);
+  const negativesAt = new Float64Array(k);
   const n = rows ? rows.length : labels.length;
   let positives = 0;
   for (let j = 0; j < n; j++) {
     const i = rows ? rows[j] : j;
     const p = scores[i];
-    // Highest bucket b with t_b <= p, checked against the exact thresholds used elsewhere.
-    let b = Math.min(k - 1, Math.max(-1, Math.floor(p * 100)));
-    while (b + 1 < k && SWEEP_THRESHOLDS[b + 1] <= p) b++;
-    while (b >= 0 && SWEEP_THRESHOLDS[b] > p) b--;
+    // Highest b with thresholds[b] <= p, or -1.
+    let lo = 0;
+    let hi = k;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (thresholds[mid] <= p) lo = mid + 1;
+      else hi = mid;
+    }
+    const b = lo - 1;
     if (labels[i] === 1) {
       positives++;
       if (b >= 0) positivesAt[b]++;
@@ -79,10 +97,10 @@ export function thresholdSweep(labels: Uint8Array, scores: Float64Array, rows?: 
   }
   const negatives = n - positives;
   const rates: SweepRates = { selection_rate: [], tpr: [], fpr: [], precision: [], accuracy: [] };
-  let tp = 0;
-  let fp = 0;
   const tpAt = new Float64Array(k);
   const fpAt = new Float64Array(k);
+  let tp = 0;
+  let fp = 0;
   for (let b = k - 1; b >= 0; b--) {
     tp += positivesAt[b];
     fp += negativesAt[b];

@@ -21,8 +21,11 @@ export interface PerformanceMetrics {
   intervals: Record<string, Interval | null>;
 }
 
-/** Performance of scores against labels at `threshold` (predicted positive when score >= threshold). */
-export function performance(labels: Uint8Array, scores: Float64Array, threshold: number, confidence = 0.95): PerformanceMetrics {
+/**
+ * Performance of scores against labels at `threshold` (predicted positive when score >=
+ * threshold). With `probabilities` false (raw scores), log loss and Brier are null.
+ */
+export function performance(labels: Uint8Array, scores: Float64Array, threshold: number, confidence = 0.95, probabilities = true): PerformanceMetrics {
   const confusion = confusionCounts(labels, scores, threshold);
   const auc = rocAuc(labels, scores);
   const rate = (id: keyof typeof RATE_METRICS) => {
@@ -44,8 +47,9 @@ export function performance(labels: Uint8Array, scores: Float64Array, threshold:
     f1: f1Score(confusion),
     roc_auc: auc?.auc ?? null,
     average_precision: averagePrecision(labels, scores),
-    log_loss: logLoss(labels, scores),
-    brier_score: brierScore(labels, scores),
+    // Log loss and Brier score need probabilities; a raw score (e.g. a decile) has neither.
+    log_loss: probabilities ? logLoss(labels, scores) : null,
+    brier_score: probabilities ? brierScore(labels, scores) : null,
     base_rate: baseRate.value,
     selection_rate: selectionRate.value,
     confusion_matrix: confusion,

@@ -1,0 +1,321 @@
+import { ModelLoadError, quote } from '../errors';
+
+/**
+ * A tree ensemble in one flat form, whatever file it came from. Node arrays are indexed
+ * per tree; a node is a leaf when `left[i] < 0`.
+ */
+export interface Tree {
+  feature: Int32Array;
+  threshold: Float64Array;
+  left: Int32Array;
+  right: Int32Array;
+  /** Where a missing value goes. */
+  defaultLeft: Uint8Array;
+  /** Leaf value (raw margin contribution); unused at internal nodes. */
+  value: Float64Array;
+  /** Training rows (or hessian sum) through each node, when the file carries them; for path-dependent TreeSHAP. */
+  cover: Float64Array | null;
+  /**
+   * Split rule per node: 0 `x < t` goes left (XGBoost), 1 `x <= t` goes left (LightGBM),
+   * 2 categorical: left when x is in `categories[i]`, 3 categorical: right when x is in it.
+   */
+  rule: Uint8Array;
+  categories: (Set<number> | null)[];
+  /** How a missing value is handled at each node: one of {@link MISSING}. */
+  missingType: Uint8Array;
+}
+
+/** Missing-value handling at a split. */
+export const MISSING = {
+  /** NaN follows the default direction (XGBoost; LightGBM missing type NaN). */
+  defaultDirection: 0,
+  /** NaN is read as 0 (LightGBM missing type None). */
+  asZero: 1,
+  /** NaN is read as 0, and 0 follows the default direction (LightGBM missing type Zero). */
+  zeroDefaultDirection: 2,
+} as const;
+
+/** LightGBM's kZeroThreshold: |x| at or below it counts as zero. */
+const ZERO_THRESHOLD = 1e-35;
+
+/** Turns the summed raw score into p(positive). */
+export type OutputTransform = 'logistic' | 'identity';
+
+/** A binary classifier made of trees, scored by the project's own evaluator. */
+export interface TreeEnsemble {
+  format: 'xgboost-json' | 'lightgbm-text';
+  featureNames: string[];
+  trees: Tree[];
+  /** Added to the sum of leaves (margin space). */
+  baseMargin: number;
+  /** Multiplies the margin before the transform (LightGBM's sigmoid parameter). */
+  marginScale: number;
+  transform: OutputTransform;
+  /** Where the model came from and how its score is read, in words. */
+  description: string;
+}
+
+/** Raw score (margin) of one row: the sum of the leaves it reaches, plus the base margin. */
+export function treeMargin(ensemble: TreeEnsemble, x: Float64Array): number {
+  let margin = ensemble.baseMargin;
+  for (const tree of ensemble.trees) margin += tree.value[leafOf(tree, x)];
+  return margin;
+}
+
+/** The leaf a row reaches in one tree. */
+export function leafOf(tree: Tree, x: Float64Array): number {
+  let node = 0;
+  while (tree.left[node] >= 0) node = goesLeft(tree, node, x[tree.feature[node]]) ? tree.left[node] : tree.right[node];
+  return node;
+}
+
+/** Whether a value goes to the left child at an internal node. */
+export function goesLeft(tree: Tree, node: number, raw: number): boolean {
+  const rule = tree.rule[node];
+  const missing = tree.missingType[node];
+  let value = raw;
+  if (Number.isNaN(value)) {
+    if (missing === MISSING.defaultDirection) return tree.defaultLeft[node] === 1;
+    value = 0;
+  }
+  if (rule >= 2) {
+    // Categories are whole numbers; LightGBM truncates (static_cast<int>), negatives go right.
+    const category = Math.trunc(value);
+    const listed = category >= 0 && tree.categories[node]!.has(category);
+    return rule === 2 ? listed : !listed;
+  }
+  if (missing === MISSING.zeroDefaultDirection && Math.abs(value) <= ZERO_THRESHOLD) return tree.defaultLeft[node] === 1;
+  // XGBoost compares float32 values; LightGBM compares doubles.
+  return rule === 0 ? Math.fround(value) < tree.threshold[node] : value <= tree.threshold[node];
+}
+
+/** Applies the ensemble's output transform to a margin. */
+export function transformMargin(ensemble: TreeEnsemble, margin: number): number {
+  const z = margin * ensemble.marginScale;
+  return ensemble.transform === 'logistic' ? 1 / (1 + Math.exp(-z)) : z;
+}
+
+// ---------------------------------------------------------------------------------------
+// XGBoost JSON (`save_model("m.json")`)
+
+interface XgbTreeJson {
+  left_children: number[];
+  right_children: number[];
+  split_indices: number[];
+  split_conditions: number[];
+  default_left: (number | boolean)[];
+  base_weights?: number[];
+  sum_hessian?: number[];
+  split_type?: number[];
+  categories?: number[];
+  categories_nodes?: number[];
+  categories_segments?: number[];
+  categories_sizes?: number[];
+}
+
+/** Whether bytes look like an XGBoost JSON model. */
+export function looksLikeXgboostJson(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 512)).trimStart();
+  return head.startsWith('{') && head.includes('"learner"');
+}
+
+/**
+ * Reads an XGBoost JSON model: leaves, splits (`x < threshold` goes left, in float32),
+ * default directions for missing values, node covers (sum_hessian), and the base score.
+ * For `binary:logistic` the base score is a probability and its logit is the base margin.
+ */
+export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemble {
+  let json: { learner?: { learner_model_param?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[] } } } };
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new ModelLoadError(`${fileName}: not a readable XGBoost JSON model (${(error as Error).message}). Save the model with save_model("model.json") and choose that file.`);
+  }
+  const learner = json.learner;
+  const booster = learner?.gradient_booster;
+  const trees = booster?.model?.trees;
+  if (!learner || !Array.isArray(trees)) {
+    throw new ModelLoadError(`${fileName}: this JSON is not an XGBoost model (no learner.gradient_booster.model.trees). Save the model with save_model("model.json").`);
+  }
+  if (booster?.name && booster.name !== 'gbtree') {
+    throw new ModelLoadError(`${fileName}: the XGBoost booster ${quote(booster.name)} is not supported; only tree boosters (gbtree) can be audited.`);
+  }
+  const params = learner.learner_model_param ?? {};
+  const objective = learner.objective?.name ?? 'unknown';
+  const numClass = Number(params.num_class ?? 0);
+  if (numClass > 1) throw new ModelLoadError(`${fileName}: a ${numClass}-class XGBoost model (${objective}); this audit handles binary classifiers. Train one class against the rest.`);
+  const transform: OutputTransform | null = objective === 'binary:logistic' || objective === 'reg:logistic' || objective === 'binary:logitraw' ? 'logistic' : null;
+  if (!transform) throw new ModelLoadError(`${fileName}: the XGBoost objective ${quote(objective)} does not produce a binary classifier score. Audit a model trained with binary:logistic.`);
+  const baseScore = Number(params.base_score ?? 0.5);
+  const baseMargin = objective === 'binary:logitraw' ? baseScore : Math.log(baseScore / (1 - baseScore));
+  const featureNames = learner.feature_names ?? [];
+  const numFeature = Number(params.num_feature ?? featureNames.length);
+  if (featureNames.length !== numFeature) {
+    throw new ModelLoadError(`${fileName}: the model stores ${featureNames.length} feature names for ${numFeature} features. Set feature names when training (a DataFrame or feature_names=) so columns can be matched.`);
+  }
+  return {
+    format: 'xgboost-json',
+    featureNames,
+    trees: trees.map((tree, t) => xgbTree(tree, t, fileName)),
+    baseMargin,
+    marginScale: 1,
+    transform,
+    description: `XGBoost ${objective}, ${trees.length} trees; p = sigmoid(base margin ${baseMargin} + Σ leaves)`,
+  };
+}
+
+function xgbTree(tree: XgbTreeJson, index: number, fileName: string): Tree {
+  const n = tree.left_children.length;
+  const arrays = [tree.right_children, tree.split_indices, tree.split_conditions, tree.default_left];
+  if (n === 0 || arrays.some((a) => !Array.isArray(a) || a.length !== n)) {
+    throw new ModelLoadError(`${fileName}: tree ${index} is damaged (its node arrays have different lengths). Save the model again.`);
+  }
+  const categories: (Set<number> | null)[] = new Array(n).fill(null);
+  const rule = new Uint8Array(n);
+  (tree.categories_nodes ?? []).forEach((node, k) => {
+    const start = tree.categories_segments![k];
+    const size = tree.categories_sizes![k];
+    categories[node] = new Set(tree.categories!.slice(start, start + size));
+    // XGBoost sends the listed categories to the right child.
+    rule[node] = 3;
+  });
+  const left = Int32Array.from(tree.left_children);
+  for (let i = 0; i < n; i++) {
+    const child = left[i];
+    if (child >= n || tree.right_children[i] >= n) throw new ModelLoadError(`${fileName}: tree ${index} node ${i} points to a child outside the tree. Save the model again.`);
+  }
+  return {
+    feature: Int32Array.from(tree.split_indices),
+    threshold: Float64Array.from(tree.split_conditions),
+    left,
+    right: Int32Array.from(tree.right_children),
+    defaultLeft: Uint8Array.from(tree.default_left, (d) => (d ? 1 : 0)),
+    value: Float64Array.from(tree.split_conditions),
+    cover: tree.sum_hessian ? Float64Array.from(tree.sum_hessian) : null,
+    rule,
+    categories,
+    missingType: new Uint8Array(n).fill(MISSING.defaultDirection),
+  };
+}
+
+// ---------------------------------------------------------------------------------------
+// LightGBM text (`save_model("m.txt")`)
+
+/** Whether bytes look like a LightGBM text model. */
+export function looksLikeLightgbmText(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 256));
+  return /^tree\r?\nversion=/.test(head);
+}
+
+function numbers(line: string | undefined): number[] {
+  return line === undefined || line.trim() === '' ? [] : line.trim().split(/\s+/).map(Number);
+}
+
+/**
+ * Reads a LightGBM text model: `x <= threshold` goes left, decision_type bits (categorical,
+ * default left, missing type None/Zero/NaN), categorical bitsets, leaf values and counts,
+ * and the sigmoid of binary objectives.
+ */
+export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsemble {
+  const text = new TextDecoder().decode(bytes);
+  const blocks = text.split(/\r?\n\r?\n/);
+  const header = new Map<string, string>();
+  for (const line of blocks[0].split(/\r?\n/)) {
+    const at = line.indexOf('=');
+    if (at > 0) header.set(line.slice(0, at), line.slice(at + 1));
+  }
+  const objective = header.get('objective') ?? '';
+  const numClass = Number(header.get('num_class') ?? 1);
+  if (numClass > 1) throw new ModelLoadError(`${fileName}: a ${numClass}-class LightGBM model (${objective}); this audit handles binary classifiers.`);
+  const sigmoid = /^binary\b/.test(objective) ? Number(/sigmoid:([\d.eE+-]+)/.exec(objective)?.[1] ?? 1) : null;
+  if (sigmoid === null && !/^(cross_entropy|xentropy)/.test(objective)) {
+    throw new ModelLoadError(`${fileName}: the LightGBM objective ${quote(objective || 'missing')} does not produce a binary classifier score. Audit a model trained with objective=binary.`);
+  }
+  const featureNames = (header.get('feature_names') ?? '').split(/\s+/).filter(Boolean);
+  const trees: Tree[] = [];
+  for (const block of blocks) {
+    if (!/^Tree=\d+/.test(block.trimStart())) continue;
+    const fields = new Map<string, string>();
+    for (const line of block.split(/\r?\n/)) {
+      const at = line.indexOf('=');
+      if (at > 0) fields.set(line.slice(0, at), line.slice(at + 1));
+    }
+    trees.push(lightgbmTree(fields, trees.length, fileName));
+  }
+  if (trees.length === 0) throw new ModelLoadError(`${fileName}: the LightGBM model has no trees (truncated?). Save the model again.`);
+  const shrinkageNote = 'leaf values already include shrinkage';
+  return {
+    format: 'lightgbm-text',
+    featureNames,
+    trees,
+    baseMargin: 0,
+    marginScale: sigmoid ?? 1,
+    transform: 'logistic',
+    description: `LightGBM ${objective}, ${trees.length} trees; p = sigmoid(${sigmoid ?? 1} × Σ leaves) (${shrinkageNote})`,
+  };
+}
+
+function lightgbmTree(fields: Map<string, string>, index: number, fileName: string): Tree {
+  const numLeaves = Number(fields.get('num_leaves'));
+  const leafValues = numbers(fields.get('leaf_value'));
+  if (!(numLeaves >= 1) || leafValues.length !== numLeaves) {
+    throw new ModelLoadError(`${fileName}: tree ${index} is damaged (num_leaves ${fields.get('num_leaves')} but ${leafValues.length} leaf values). Save the model again.`);
+  }
+  const splitFeature = numbers(fields.get('split_feature'));
+  const threshold = numbers(fields.get('threshold'));
+  const decisionType = numbers(fields.get('decision_type'));
+  const leftChild = numbers(fields.get('left_child'));
+  const rightChild = numbers(fields.get('right_child'));
+  const internal = numLeaves - 1;
+  if ([splitFeature, threshold, decisionType, leftChild, rightChild].some((a) => a.length !== internal)) {
+    throw new ModelLoadError(`${fileName}: tree ${index} is damaged (expected ${internal} splits). Save the model again.`);
+  }
+  const catBoundaries = numbers(fields.get('cat_boundaries'));
+  const catThreshold = numbers(fields.get('cat_threshold'));
+  const internalCount = numbers(fields.get('internal_count'));
+  const leafCount = numbers(fields.get('leaf_count'));
+  // Internal nodes keep their indices; leaf k becomes node internal + k.
+  const n = internal + numLeaves;
+  const node = (child: number) => (child < 0 ? internal + ~child : child);
+  const tree: Tree = {
+    feature: new Int32Array(n),
+    threshold: new Float64Array(n),
+    left: new Int32Array(n).fill(-1),
+    right: new Int32Array(n).fill(-1),
+    defaultLeft: new Uint8Array(n),
+    value: new Float64Array(n),
+    cover: internalCount.length === internal && leafCount.length === numLeaves ? new Float64Array(n) : null,
+    rule: new Uint8Array(n),
+    categories: new Array(n).fill(null),
+    missingType: new Uint8Array(n),
+  };
+  for (let i = 0; i < internal; i++) {
+    const type = decisionType[i];
+    tree.feature[i] = splitFeature[i];
+    tree.threshold[i] = threshold[i];
+    tree.left[i] = node(leftChild[i]);
+    tree.right[i] = node(rightChild[i]);
+    tree.defaultLeft[i] = type & 2 ? 1 : 0;
+    const missingType = (type >> 2) & 3;
+    tree.missingType[i] = missingType === 2 ? MISSING.defaultDirection : missingType === 1 ? MISSING.zeroDefaultDirection : MISSING.asZero;
+    if (type & 1) {
+      const k = threshold[i];
+      const words = catThreshold.slice(catBoundaries[k], catBoundaries[k + 1]);
+      const set = new Set<number>();
+      words.forEach((word, w) => {
+        for (let bit = 0; bit < 32; bit++) if ((word >>> bit) & 1) set.add(w * 32 + bit);
+      });
+      tree.rule[i] = 2;
+      tree.categories[i] = set;
+      // LightGBM sends NaN right when the missing type is NaN, else reads it as category 0.
+      tree.missingType[i] = missingType === 2 ? MISSING.defaultDirection : MISSING.asZero;
+      tree.defaultLeft[i] = 0;
+    } else tree.rule[i] = 1;
+    if (tree.cover) tree.cover[i] = internalCount[i];
+  }
+  for (let k = 0; k < numLeaves; k++) {
+    tree.value[internal + k] = leafValues[k];
+    if (tree.cover) tree.cover[internal + k] = leafCount[k];
+  }
+  return tree;
+}

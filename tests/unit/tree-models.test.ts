@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/core/data/csv';
+import { ModelLoadError } from '../../src/core/errors';
+import { openModel } from '../../src/core/model/classifier';
+import { readLightgbmText, readXgboostJson } from '../../src/core/model/trees';
+import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
+import { FIXTURE_CASES } from './fixture-cases';
+
+describe('XGBoost JSON models, scored by the project’s evaluator', () => {
+  for (const testCase of FIXTURE_CASES.filter((c) => c.format === 'xgboost-json')) {
+    it(`${testCase.name} matches xgboost's predictions within 1e-6`, async () => {
+      const want = expected(testCase.expected);
+      const table = parseCsv(readFileSync(fixture(testCase.data), 'utf8'), { fileName: testCase.data });
+      const model = await openModel(ort, fixtureBytes(testCase.model), testCase.model);
+      expect(model.summary.format).toBe('xgboost-json');
+      const scores = await model.score(table);
+      let worst = 0;
+      scores.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - want.predictions_p1[i]))));
+      // xgboost sums leaves in float32; this evaluator in float64: ~1e-7 apart.
+      expect(worst).toBeLessThan(1e-6);
+    });
+  }
+
+  it('reads feature names, covers and the base score from the file', () => {
+    const ensemble = readXgboostJson(fixtureBytes('german_credit/xgb_numeric.json'), 'xgb_numeric.json');
+    expect(ensemble.featureNames).toEqual(expected('german_credit/xgb_numeric.expected.json').features);
+    expect(ensemble.trees).toHaveLength(100);
+    expect(ensemble.trees[0].cover).not.toBeNull();
+    expect(ensemble.baseMargin).toBe(0);
+  });
+
+  it('refuses a multiclass model and a non-model JSON', () => {
+    const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
+    json.learner.learner_model_param.num_class = '3';
+    json.learner.objective.name = 'multi:softprob';
+    expect(() => readXgboostJson(new TextEncoder().encode(JSON.stringify(json)), 'multi.json')).toThrow(
+      new ModelLoadError('multi.json: a 3-class XGBoost model (multi:softprob); this audit handles binary classifiers. Train one class against the rest.'),
+    );
+    expect(() => readXgboostJson(new TextEncoder().encode('{"learner": {}}'), 'x.json')).toThrow(
+      new ModelLoadError('x.json: this JSON is not an XGBoost model (no learner.gradient_booster.model.trees). Save the model with save_model("model.json").'),
+    );
+  });
+});
+
+/**
+ * An independent walk of tests/data/lightgbm-small.txt, written from LightGBM's documented
+ * decision rules (not from the project's parser): numerical x <= t goes left; a missing
+ * value under missing type NaN follows default_left; under Zero, NaN and 0 follow it; under
+ * None, NaN is read as 0; a categorical split sends the categories in its bitset left.
+ */
+function walkByHand(a: number, b: number, c: number): number {
+  let raw = 0;
+  // Tree 0: a <= 1.5 (missing NaN, default left) → c in {1, 3} (bitset 10) ? 0.1 : 0.3; else -0.2
+  const aLeft = Number.isNaN(a) ? true : a <= 1.5;
+  if (aLeft) {
+    const category = Number.isNaN(c) ? 0 : Math.trunc(c);
+    raw += category === 1 || category === 3 ? 0.1 : 0.3;
+  } else raw += -0.2;
+  // Tree 1: b <= 0, missing type Zero, default right: NaN or 0 → 0.25
+  raw += Number.isNaN(b) || b === 0 ? 0.25 : b <= 0 ? -0.5 : 0.25;
+  // Tree 2: a <= -1, missing type None: NaN read as 0 → right
+  raw += (Number.isNaN(a) ? 0 : a) <= -1 ? 0.7 : -0.7;
+  return 1 / (1 + Math.exp(-1.5 * raw));
+}
+
+describe('LightGBM text models', () => {
+  const bytes = new Uint8Array(readFileSync(join(projectRoot, 'tests/data/lightgbm-small.txt')));
+  const csv = 'a,b,c,y\n1,1,1,1\n1,-1,2,0\n2,0,3,1\n,,,0\n-2,-3,3,1\n0,0,-1,0\n1.5,,1.9,1\n1.6,1,0,0\n';
+  const table = parseCsv(csv, { fileName: 'small.csv' });
+
+  it('scores rows like a hand walk of the trees (missing types, categorical bitsets, sigmoid)', async () => {
+    const model = await openModel(ort, bytes, 'lightgbm-small.txt');
+    expect(model.summary.format).toBe('lightgbm-text');
+    const scores = await model.score(table);
+    const columns = ['a', 'b', 'c'].map((name) => (table.columns.find((col) => col.name === name) as { values: Float64Array }).values);
+    for (let i = 0; i < table.rowCount; i++) {
+      expect(scores[i], `row ${i + 1}`).toBeCloseTo(walkByHand(columns[0][i], columns[1][i], columns[2][i]), 14);
+    }
+  });
+
+  it('reads feature names and counts as covers', () => {
+    const ensemble = readLightgbmText(bytes, 'lightgbm-small.txt');
+    expect(ensemble.featureNames).toEqual(['a', 'b', 'c']);
+    expect(ensemble.trees).toHaveLength(3);
+    expect(Array.from(ensemble.trees[0].cover!)).toEqual([60, 40, 10, 20, 30]);
+  });
+
+  it('refuses a damaged tree and a regression objective', () => {
+    const text = new TextDecoder().decode(bytes);
+    expect(() => readLightgbmText(new TextEncoder().encode(text.replace('leaf_value=0.1 -0.2 0.3', 'leaf_value=0.1 -0.2')), 'bad.txt')).toThrow(
+      new ModelLoadError('bad.txt: tree 0 is damaged (num_leaves 3 but 2 leaf values). Save the model again.'),
+    );
+    expect(() => readLightgbmText(new TextEncoder().encode(text.replace('objective=binary sigmoid:1.5', 'objective=regression')), 'reg.txt')).toThrow(
+      new ModelLoadError('reg.txt: the LightGBM objective "regression" does not produce a binary classifier score. Audit a model trained with objective=binary.'),
+    );
+  });
+});
