@@ -3,7 +3,7 @@ import { findColumn, type Table } from './data/table';
 import { AuditConfigError, closeMatches, quote } from './errors';
 import { sha256Hex } from './hash';
 import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
-import { calibration, type CalibrationSummary } from './metrics/calibration';
+import { calibration, type Binning, type CalibrationSummary } from './metrics/calibration';
 import { confusionCounts, f1Score } from './metrics/confusion';
 import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, sweepThresholdsFor, thresholdSweep, type ChosenThreshold, type CurvePoint, type SweepRates, type ThresholdPolicy } from './metrics/curves';
 import { attributeFairness, type AttributeFairness } from './metrics/fairness';
@@ -40,8 +40,10 @@ export interface AuditRequest {
   seed?: number;
   /** Confidence level of every interval. Default 0.95. */
   confidence?: number;
-  /** Equal-width calibration bins. Default 10. */
+  /** Calibration bins. Default 10. */
   calibrationBins?: number;
+  /** Equal-width (default) or equal-frequency calibration bins. */
+  calibrationBinning?: Binning;
   /** Groups smaller than this are flagged `insufficient_samples`. Default 30. */
   minGroupSize?: number;
   /** Write p(positive) of every row into the result (`predictions_p1`). */
@@ -74,6 +76,7 @@ export interface AuditSettings {
   confidence: number;
   bootstrap_resamples: number;
   calibration_bins: number;
+  calibration_binning: Binning;
   min_group_size: number;
   power_difference: number;
   intersections: string[][];
@@ -118,7 +121,11 @@ export interface AuditMetrics {
   threshold_selection: ChosenThreshold;
   n: number;
   performance: PerformanceMetrics & { curve: CurvePoint[] };
-  calibration: CalibrationSummary & { intervals: { expected_calibration_error: BootstrapInterval } };
+  calibration: CalibrationSummary & {
+    intervals: { expected_calibration_error: BootstrapInterval };
+    /** The same reliability table and errors per group of each protected attribute. */
+    groups: Record<string, Record<string, CalibrationSummary>>;
+  };
   fairness: Record<string, AttributeAudit>;
   intersections: Record<string, AttributeFairness & { empty_cells: string[]; small_cells: string[] }>;
   slices: Record<string, { overall_roc_auc: number | null; slices: Record<string, SliceResult> }>;
@@ -240,6 +247,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     confidence: request.confidence ?? 0.95,
     bootstrap_resamples: resamples,
     calibration_bins: request.calibrationBins ?? 10,
+    calibration_binning: request.calibrationBinning ?? 'equal-width',
     min_group_size: request.minGroupSize ?? 30,
     power_difference: request.powerDifference ?? 0.05,
     intersections: request.intersections ?? defaultIntersections(request.protectedAttributes),
@@ -276,7 +284,7 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
   const chosen = chooseThreshold(settings.threshold_policy, labels, scores, table.source);
   const threshold = chosen.threshold;
   const bootstrap = { resamples: settings.bootstrap_resamples, confidence: settings.confidence, seed: settings.seed };
-  const options = { threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins, referenceGroups: settings.reference_groups };
+  const options = { threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins, binning: settings.calibration_binning, referenceGroups: settings.reference_groups };
   const probabilities = settings.scores_are_probabilities;
   const overall = performance(labels, scores, threshold, settings.confidence, probabilities);
   const indexes = new Map<string, GroupIndex>(settings.protected_attributes.map((attribute) => [attribute, groupIndex(table, attribute)]));
@@ -343,9 +351,13 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     sweepGroups[attribute] = Object.fromEntries(index.groups.map((group, g) => [group, thresholdSweep(labels, scores, index.rows[g], sweepThresholds)]));
   }
 
-  const calibrationSummary = probabilities
-    ? calibration(labels, scores, { bins: settings.calibration_bins, confidence: settings.confidence })
-    : { expected_calibration_error: null, maximum_calibration_error: null, bins: settings.calibration_bins, binning: 'not computed: the scores are not probabilities', table: [] };
+  const calibrationOptions = { bins: settings.calibration_bins, confidence: settings.confidence, binning: settings.calibration_binning };
+  const notCalibrated: CalibrationSummary = { expected_calibration_error: null, maximum_calibration_error: null, bins: settings.calibration_bins, binning: 'not computed: the scores are not probabilities', table: [] };
+  const calibrationSummary = probabilities ? calibration(labels, scores, calibrationOptions) : notCalibrated;
+  const calibrationGroups: Record<string, Record<string, CalibrationSummary>> = {};
+  for (const [attribute, index] of indexes) {
+    calibrationGroups[attribute] = Object.fromEntries(index.groups.map((group, g) => [group, probabilities ? calibration(labels, scores, { ...calibrationOptions, rows: index.rows[g] }) : notCalibrated]));
+  }
   return {
     threshold,
     threshold_selection: chosen,
@@ -353,7 +365,8 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     performance: { ...overall, curve: curvePoints(labels, scores) },
     calibration: {
       ...calibrationSummary,
-      intervals: { expected_calibration_error: probabilities ? bootstrapEce(labels, scores, settings.calibration_bins, bootstrap, 'bootstrap/calibration') : null },
+      intervals: { expected_calibration_error: probabilities ? bootstrapEce(labels, scores, settings.calibration_bins, bootstrap, 'bootstrap/calibration', settings.calibration_binning) : null },
+      groups: calibrationGroups,
     },
     fairness,
     intersections,

@@ -141,7 +141,7 @@ describe('auditScores', () => {
   const settings: AuditSettings = {
     target: 'y', positive_label: '1', positive_label_convention: '', protected_attributes: ['g'], features: null,
     threshold_policy: { policy: 'fixed', threshold: 0.5 }, scores_are_probabilities: true, seed: 1, confidence: 0.95, bootstrap_resamples: 50,
-    calibration_bins: 10, min_group_size: 30, power_difference: 0.05, intersections: [], slices: ['g'], reference_groups: {},
+    calibration_bins: 10, calibration_binning: 'equal-width', min_group_size: 30, power_difference: 0.05, intersections: [], slices: ['g'], reference_groups: {},
   };
 
   it('survives all-same predictions and a single class in the target', () => {

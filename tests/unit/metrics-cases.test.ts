@@ -109,6 +109,19 @@ describe('calibration', () => {
   });
 });
 
+describe('equal-frequency calibration', () => {
+  it('puts edges at the sorted scores of rank ⌊k·n/B⌋ and merges duplicates', () => {
+    // scores sorted .1 .2 .2 .4 .5 .6, B = 3: edges 0, s[2] = .2, s[4] = .5
+    const summary = calibration(u8([0, 0, 1, 1, 0, 1]), f64([0.4, 0.1, 0.2, 0.6, 0.2, 0.5]), { bins: 3, binning: 'equal-frequency' });
+    expect(summary.table.map((b) => [b.lower, b.upper, b.n])).toEqual([[0, 0.2, 1], [0.2, 0.5, 3], [0.5, 1, 2]]);
+    // bins: {.1:0} gap .1 ; {.4:0,.2:1,.2:0} mean p .2667 vs 1/3 ; {.6:1,.5:1} mean .55 vs 1
+    expect(summary.expected_calibration_error).toBeCloseTo((0.1 + 3 * Math.abs(1 / 3 - 0.8 / 3) + 2 * 0.45) / 6, 15);
+    expect(summary.binning).toMatch(/^equal-frequency/);
+    // Duplicate edges merge: all scores equal → one bin.
+    expect(calibration(u8([0, 1]), f64([0.3, 0.3]), { bins: 5, binning: 'equal-frequency' }).table).toHaveLength(1);
+  });
+});
+
 describe('intervals', () => {
   it('uses the standard normal quantile', () => {
     expect(normalQuantile(0.975)).toBeCloseTo(1.959963984540054, 8);

@@ -63,6 +63,7 @@ for (const testCase of FIXTURE_CASES) {
       confidence: 0.95,
       bootstrap_resamples: 200,
       calibration_bins: want.calibration.bins,
+      calibration_binning: 'equal-width',
       min_group_size: 30,
       power_difference: 0.05,
       intersections: [],

@@ -1,5 +1,5 @@
 import { Random } from '../random';
-import { calibration } from './calibration';
+import { calibration, equalFrequencyEdges, type Binning } from './calibration';
 import type { ConfusionCounts } from './confusion';
 import { DISPARITIES, disparity, disparityToOverall, ratesOf, type GroupRates } from './fairness';
 import { percentileInterval, type Interval } from './intervals';
@@ -57,7 +57,7 @@ export const ECE_ROW_BOOTSTRAP_LIMIT = 100_000;
  * bin (binomial) and the bin's score sum (normal with the bin's score variance) — the
  * row bootstrap's distribution at bin level, in O(bins) per replicate.
  */
-export function bootstrapEce(labels: Uint8Array, scores: Float64Array, bins: number, options: BootstrapOptions, stream: string): BootstrapInterval {
+export function bootstrapEce(labels: Uint8Array, scores: Float64Array, bins: number, options: BootstrapOptions, stream: string, binning: Binning = 'equal-width'): BootstrapInterval {
   const random = new Random(options.seed, stream);
   const n = labels.length;
   if (n === 0) return null;
@@ -66,17 +66,26 @@ export function bootstrapEce(labels: Uint8Array, scores: Float64Array, bins: num
     const rows = new Uint32Array(n);
     for (let b = 0; b < options.resamples; b++) {
       for (let i = 0; i < n; i++) rows[i] = random.int(n);
-      replicates[b] = calibration(labels, scores, { bins, rows }).expected_calibration_error ?? Number.NaN;
+      replicates[b] = calibration(labels, scores, { bins, rows, binning }).expected_calibration_error ?? Number.NaN;
     }
     const interval = percentileInterval(replicates, options.confidence);
     return interval && { ...interval, method: 'row bootstrap' };
   }
+  // Bin edges are held at the full sample's (for equal-frequency bins too).
+  const edges = binning === 'equal-frequency' ? equalFrequencyEdges(scores, bins) : null;
+  if (edges) bins = edges.length;
+  const binOf = (p: number) => {
+    if (!edges) return Math.min(bins - 1, Math.max(0, Math.floor(p * bins)));
+    let k = edges.length - 1;
+    while (k > 0 && edges[k] > p) k--;
+    return k;
+  };
   const count = new Float64Array(bins);
   const positives = new Float64Array(bins);
   const sum = new Float64Array(bins);
   const sumSquares = new Float64Array(bins);
   for (let i = 0; i < n; i++) {
-    const bin = Math.min(bins - 1, Math.max(0, Math.floor(scores[i] * bins)));
+    const bin = binOf(scores[i]);
     count[bin]++;
     positives[bin] += labels[i];
     sum[bin] += scores[i];

@@ -25,21 +25,53 @@ export interface CalibrationSummary {
 /** The convention the calibration numbers follow, written next to them in the result. */
 export const CALIBRATION_BINNING = 'equal-width on p(y=1), last bin closed';
 
+/** The convention of equal-frequency bins. */
+export const EQUAL_FREQUENCY_BINNING = 'equal-frequency on p(y=1): edges at the sorted scores of rank ⌊k·n/B⌋, duplicate edges (and one at the minimum) merged, bins [e_k, e_k+1), last bin closed';
+
+/** How reliability bins are drawn. */
+export type Binning = 'equal-width' | 'equal-frequency';
+
+/** Lower edges of equal-frequency bins (the first is 0), duplicates merged. */
+export function equalFrequencyEdges(scores: Float64Array, bins: number, rows?: Uint32Array): number[] {
+  const values = rows ? Float64Array.from(rows, (i) => scores[i]) : Float64Array.from(scores);
+  values.sort();
+  const edges = [0];
+  for (let k = 1; k < bins; k++) {
+    const edge = values[Math.floor((k * values.length) / bins)];
+    // An edge at the minimum would leave the first bin empty.
+    if (edge !== undefined && edge > edges[edges.length - 1] && edge > values[0]) edges.push(edge);
+  }
+  return edges;
+}
+
 /**
- * Reliability table with `bins` equal-width bins on p(positive): bin b holds scores in
- * [b/B, (b+1)/B), the last bin also holds 1. ECE = Σ_b (n_b/n)·|mean(y) − mean(p)|;
+ * Reliability table with `bins` equal-width bins on p(positive) — bin b holds scores in
+ * [b/B, (b+1)/B), the last bin also holds 1 — or equal-frequency bins (see
+ * {@link EQUAL_FREQUENCY_BINNING}). ECE = Σ_b (n_b/n)·|mean(y) − mean(p)|;
  * MCE = max_b |mean(y) − mean(p)| over non-empty bins (positive-class calibration, not
  * top-label). Null when there are no rows.
  */
-export function calibration(labels: Uint8Array, scores: Float64Array, options: { bins?: number; rows?: Uint32Array; confidence?: number } = {}): CalibrationSummary {
-  const binCount = options.bins ?? 10;
+export function calibration(labels: Uint8Array, scores: Float64Array, options: { bins?: number; rows?: Uint32Array; confidence?: number; binning?: Binning } = {}): CalibrationSummary {
+  const edges = options.binning === 'equal-frequency' ? equalFrequencyEdges(scores, options.bins ?? 10, options.rows) : null;
+  const binCount = edges ? edges.length : options.bins ?? 10;
+  const binOf = (p: number) => {
+    if (!edges) return Math.min(binCount - 1, Math.max(0, Math.floor(p * binCount)));
+    let lo = 0;
+    let hi = edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (edges[mid] <= p) lo = mid + 1;
+      else hi = mid;
+    }
+    return Math.max(0, lo - 1);
+  };
   const counts = new Float64Array(binCount);
   const scoreSums = new Float64Array(binCount);
   const positives = new Float64Array(binCount);
   const n = options.rows ? options.rows.length : labels.length;
   for (let k = 0; k < n; k++) {
     const i = options.rows ? options.rows[k] : k;
-    const bin = Math.min(binCount - 1, Math.max(0, Math.floor(scores[i] * binCount)));
+    const bin = binOf(scores[i]);
     counts[bin]++;
     scoreSums[bin] += scores[i];
     positives[bin] += labels[i];
@@ -48,7 +80,7 @@ export function calibration(labels: Uint8Array, scores: Float64Array, options: {
   let mce = 0;
   const table: CalibrationBin[] = [];
   for (let b = 0; b < binCount; b++) {
-    const bounds = { lower: b / binCount, upper: (b + 1) / binCount };
+    const bounds = edges ? { lower: edges[b], upper: b + 1 < edges.length ? edges[b + 1] : 1 } : { lower: b / binCount, upper: (b + 1) / binCount };
     if (counts[b] === 0) {
       table.push({ bin: b, n: 0, ...bounds });
       continue;
@@ -71,7 +103,7 @@ export function calibration(labels: Uint8Array, scores: Float64Array, options: {
     expected_calibration_error: n === 0 ? null : ece,
     maximum_calibration_error: n === 0 ? null : mce,
     bins: binCount,
-    binning: CALIBRATION_BINNING,
+    binning: edges ? EQUAL_FREQUENCY_BINNING : CALIBRATION_BINNING,
     table,
   };
 }

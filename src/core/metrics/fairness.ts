@@ -1,4 +1,4 @@
-import { calibration } from './calibration';
+import { calibration, type Binning } from './calibration';
 import { confusionCounts, RATE_METRICS, ratio, type ConfusionCounts, type RateMetricId } from './confusion';
 import { wilsonInterval, type Interval } from './intervals';
 import { rocAuc } from './ranking';
@@ -99,6 +99,7 @@ export interface FairnessOptions {
   confidence: number;
   minGroupSize: number;
   bins: number;
+  binning?: Binning;
   /** Reference group of the four-fifths rule per attribute (default: the largest group). */
   referenceGroups?: Record<string, string>;
 }
@@ -110,7 +111,7 @@ export function groupMetrics(labels: Uint8Array, scores: Float64Array, rows: Uin
     n: rows.length,
     confusion,
     roc_auc: rocAuc(labels, scores, rows)?.auc ?? null,
-    expected_calibration_error: calibration(labels, scores, { rows, bins: options.bins }).expected_calibration_error,
+    expected_calibration_error: calibration(labels, scores, { rows, bins: options.bins, binning: options.binning }).expected_calibration_error,
     intervals: {},
     undefined_reasons: {},
     insufficient_samples: rows.length < options.minGroupSize,
