@@ -5,11 +5,11 @@ import { sha256Hex } from './hash';
 import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
 import { calibration, type Binning, type CalibrationSummary } from './metrics/calibration';
 import { confusionCounts, f1Score } from './metrics/confusion';
-import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, sweepThresholdsFor, thresholdSweep, type ChosenThreshold, type CurvePoint, type SweepRates, type ThresholdPolicy } from './metrics/curves';
+import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, sweepBuckets, sweepThresholdsFor, thresholdSweepByGroup, type ChosenThreshold, type CurvePoint, type SweepRates, type ThresholdPolicy } from './metrics/curves';
 import { attributeFairness, type AttributeFairness } from './metrics/fairness';
 import { groupIndex, intersectionIndex, sliceIndex, type GroupIndex } from './metrics/groups';
 import { twoProportionPower } from './metrics/power';
-import { rocAuc } from './metrics/ranking';
+import { rankMetricsByGroup, sortScores } from './metrics/order';
 import { binaryTarget } from './metrics/labels';
 import { performance, type PerformanceMetrics } from './metrics/performance';
 import type { OrtRuntime } from './model/onnx-scorer';
@@ -281,12 +281,14 @@ function defaultIntersections(attributes: string[]): string[][] {
  * random draw comes from the settings' seed.
  */
 export function auditScores(table: Table, labels: Uint8Array, scores: Float64Array, settings: AuditSettings): AuditMetrics {
-  const chosen = chooseThreshold(settings.threshold_policy, labels, scores, table.source);
+  // One sort of the scores serves every rank metric, curve and threshold policy below.
+  const sorted = sortScores(labels, scores);
+  const chosen = chooseThreshold(settings.threshold_policy, labels, scores, table.source, sorted);
   const threshold = chosen.threshold;
   const bootstrap = { resamples: settings.bootstrap_resamples, confidence: settings.confidence, seed: settings.seed };
   const options = { threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins, binning: settings.calibration_binning, referenceGroups: settings.reference_groups };
   const probabilities = settings.scores_are_probabilities;
-  const overall = performance(labels, scores, threshold, settings.confidence, probabilities);
+  const overall = performance(labels, scores, threshold, settings.confidence, probabilities, sorted);
   const indexes = new Map<string, GroupIndex>(settings.protected_attributes.map((attribute) => [attribute, groupIndex(table, attribute)]));
   for (const [attribute, reference] of Object.entries(settings.reference_groups)) {
     const index = indexes.get(attribute);
@@ -298,7 +300,7 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
 
   const fairness: Record<string, AttributeAudit> = {};
   for (const [attribute, index] of indexes) {
-    const base = attributeFairness(labels, scores, index, options);
+    const base = attributeFairness(labels, scores, index, options, sorted);
     const counts = Object.fromEntries(Object.entries(base.groups).map(([group, metrics]) => [group, metrics.confusion]));
     const power: AttributeAudit['power'] = [];
     for (let a = 0; a < index.groups.length; a++) {
@@ -319,7 +321,7 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
   const intersections: AuditMetrics['intersections'] = {};
   for (const combination of settings.intersections) {
     const index = intersectionIndex(table, combination);
-    const base = attributeFairness(labels, scores, index, options);
+    const base = attributeFairness(labels, scores, index, options, sorted);
     intersections[index.attribute] = {
       ...base,
       empty_cells: index.emptyCells,
@@ -329,11 +331,14 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
 
   const slices: AuditMetrics['slices'] = {};
   for (const column of settings.slices) {
-    const index = sliceIndex(table, column);
+    // A protected attribute's slices are its groups: reuse their AUC instead of another rank walk.
+    const index = indexes.get(column) ?? sliceIndex(table, column);
+    const known = fairness[column]?.groups;
+    const ranks = known ? null : rankMetricsByGroup(sorted, index.groupOf, index.groups.length);
     const result: Record<string, SliceResult> = {};
     index.groups.forEach((group, g) => {
       const rows = index.rows[g];
-      const auc = rocAuc(labels, scores, rows)?.auc ?? null;
+      const auc = known ? known[group].roc_auc : ranks![g].auc;
       result[group] = {
         n: rows.length,
         roc_auc: auc,
@@ -346,9 +351,11 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
   }
 
   const sweepThresholds = probabilities ? SWEEP_THRESHOLDS : sweepThresholdsFor(scores);
+  const buckets = sweepBuckets(scores, sweepThresholds);
   const sweepGroups: AuditMetrics['threshold_sweep']['groups'] = {};
   for (const [attribute, index] of indexes) {
-    sweepGroups[attribute] = Object.fromEntries(index.groups.map((group, g) => [group, thresholdSweep(labels, scores, index.rows[g], sweepThresholds)]));
+    const rates = thresholdSweepByGroup(labels, buckets, index.groupOf, index.groups.length, sweepThresholds.length);
+    sweepGroups[attribute] = Object.fromEntries(index.groups.map((group, g) => [group, rates[g]]));
   }
 
   const calibrationOptions = { bins: settings.calibration_bins, confidence: settings.confidence, binning: settings.calibration_binning };
@@ -362,7 +369,7 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     threshold,
     threshold_selection: chosen,
     n: table.rowCount,
-    performance: { ...overall, curve: curvePoints(labels, scores) },
+    performance: { ...overall, curve: curvePoints(labels, scores, sorted) },
     calibration: {
       ...calibrationSummary,
       intervals: { expected_calibration_error: probabilities ? bootstrapEce(labels, scores, settings.calibration_bins, bootstrap, 'bootstrap/calibration', settings.calibration_binning) : null },
@@ -371,6 +378,6 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     fairness,
     intersections,
     slices,
-    threshold_sweep: { thresholds: sweepThresholds, overall: thresholdSweep(labels, scores, undefined, sweepThresholds), groups: sweepGroups },
+    threshold_sweep: { thresholds: sweepThresholds, overall: thresholdSweepByGroup(labels, buckets, new Int32Array(labels.length), 1, sweepThresholds.length)[0], groups: sweepGroups },
   };
 }

@@ -75,7 +75,7 @@ describe('fairness aggregation', () => {
   // group b: labels 0,0   scores .7,.1    → FP1 TN1:       sel ½,  tpr null, fpr ½
   const labels = u8([1, 1, 0, 0, 0]);
   const scores = f64([0.9, 0.2, 0.6, 0.7, 0.1]);
-  const index = { attribute: 'g', groups: ['a', 'b'], rows: [Uint32Array.from([0, 1, 2]), Uint32Array.from([3, 4])] };
+  const index = { attribute: 'g', groups: ['a', 'b'], rows: [Uint32Array.from([0, 1, 2]), Uint32Array.from([3, 4])], groupOf: Int32Array.from([0, 0, 0, 1, 1]) };
   const result = attributeFairness(labels, scores, index, options);
 
   it('leaves a group without positives out of TPR differences', () => {

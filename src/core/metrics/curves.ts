@@ -1,4 +1,5 @@
 import { confusionCounts } from './confusion';
+import { ascendingOrder, sortScores, type SortedScores } from './order';
 
 /** One point of a ROC or precision-recall curve, at "predicted positive when p >= threshold". */
 export interface CurvePoint {
@@ -12,29 +13,28 @@ export interface CurvePoint {
 export const MAX_CURVE_POINTS = 256;
 
 /**
- * ROC and precision-recall points at the distinct score values (every one when there are
+ * ROC and precision-recall points (from the shared ascending `order`) at the distinct score values (every one when there are
  * at most {@link MAX_CURVE_POINTS}, else that many evenly spaced along the sorted scores,
  * always including both ends), plus the (0, 0) start above the highest score.
  */
-export function curvePoints(labels: Uint8Array, scores: Float64Array, rows?: Uint32Array): CurvePoint[] {
-  const index = rows ? Uint32Array.from(rows) : Uint32Array.from({ length: labels.length }, (_, i) => i);
-  index.sort((a, b) => scores[b] - scores[a]);
+export function curvePoints(labels: Uint8Array, scores: Float64Array, sorted: SortedScores = sortScores(labels, scores)): CurvePoint[] {
+  // Walk the sorted arrays from the highest score down.
+  const { scores: s, labels: y } = sorted;
+  const n = s.length;
   let positives = 0;
-  for (const i of index) positives += labels[i];
-  const negatives = index.length - positives;
+  for (let k = 0; k < n; k++) positives += y[k];
+  const negatives = n - positives;
   const cuts: number[] = [];
-  for (let k = 0; k < index.length; k++) {
-    if (k + 1 === index.length || scores[index[k + 1]] !== scores[index[k]]) cuts.push(k);
-  }
+  for (let k = n - 1; k >= 0; k--) if (k === 0 || s[k - 1] !== s[k]) cuts.push(k);
   const keep = cuts.length <= MAX_CURVE_POINTS ? cuts : Array.from({ length: MAX_CURVE_POINTS }, (_, j) => cuts[Math.round((j * (cuts.length - 1)) / (MAX_CURVE_POINTS - 1))]);
   const points: CurvePoint[] = [{ threshold: Number.POSITIVE_INFINITY, tpr: 0, fpr: 0, precision: null }];
   let tp = 0;
-  let k = 0;
+  let k = n - 1;
   for (const cut of keep) {
-    for (; k <= cut; k++) tp += labels[index[k]];
-    const predicted = cut + 1;
+    for (; k >= cut; k--) tp += y[k];
+    const predicted = n - cut;
     points.push({
-      threshold: scores[index[cut]],
+      threshold: s[cut],
       tpr: positives === 0 ? 0 : tp / positives,
       fpr: negatives === 0 ? 0 : (predicted - tp) / negatives,
       precision: tp / predicted,
@@ -73,15 +73,17 @@ export function sweepThresholdsFor(scores: Float64Array): number[] {
  * then suffix sums give the counts at every threshold.
  */
 export function thresholdSweep(labels: Uint8Array, scores: Float64Array, rows?: Uint32Array, thresholds: readonly number[] = SWEEP_THRESHOLDS): SweepRates {
+  const groupOf = new Int32Array(labels.length).fill(rows ? -1 : 0);
+  if (rows) for (const row of rows) groupOf[row] = 0;
+  return thresholdSweepByGroup(labels, sweepBuckets(scores, thresholds), groupOf, 1, thresholds.length)[0];
+}
+
+/** The sweep bucket of each row: the highest k with thresholds[k] <= score, or −1. */
+export function sweepBuckets(scores: Float64Array, thresholds: readonly number[] = SWEEP_THRESHOLDS): Int16Array {
   const k = thresholds.length;
-  const positivesAt = new Float64Array(k);
-  const negativesAt = new Float64Array(k);
-  const n = rows ? rows.length : labels.length;
-  let positives = 0;
-  for (let j = 0; j < n; j++) {
-    const i = rows ? rows[j] : j;
+  const buckets = new Int16Array(scores.length);
+  for (let i = 0; i < scores.length; i++) {
     const p = scores[i];
-    // Highest b with thresholds[b] <= p, or -1.
     let lo = 0;
     let hi = k;
     while (lo < hi) {
@@ -89,12 +91,34 @@ export function thresholdSweep(labels: Uint8Array, scores: Float64Array, rows?: 
       if (thresholds[mid] <= p) lo = mid + 1;
       else hi = mid;
     }
-    const b = lo - 1;
-    if (labels[i] === 1) {
-      positives++;
-      if (b >= 0) positivesAt[b]++;
-    } else if (b >= 0) negativesAt[b]++;
+    buckets[i] = lo - 1;
   }
+  return buckets;
+}
+
+/** Sweep rates of every group of a partition in one pass over precomputed buckets. */
+export function thresholdSweepByGroup(labels: Uint8Array, buckets: Int16Array, groupOf: Int32Array, groupCount: number, thresholdCount: number): SweepRates[] {
+  const positivesAt = new Float64Array(groupCount * thresholdCount);
+  const negativesAt = new Float64Array(groupCount * thresholdCount);
+  const positives = new Float64Array(groupCount);
+  const total = new Float64Array(groupCount);
+  for (let i = 0; i < labels.length; i++) {
+    const g = groupOf[i];
+    if (g < 0) continue;
+    total[g]++;
+    const b = buckets[i];
+    if (labels[i] === 1) {
+      positives[g]++;
+      if (b >= 0) positivesAt[g * thresholdCount + b]++;
+    } else if (b >= 0) negativesAt[g * thresholdCount + b]++;
+  }
+  return Array.from({ length: groupCount }, (_, g) =>
+    ratesFromBuckets(positivesAt.subarray(g * thresholdCount, (g + 1) * thresholdCount), negativesAt.subarray(g * thresholdCount, (g + 1) * thresholdCount), positives[g], total[g]),
+  );
+}
+
+function ratesFromBuckets(positivesAt: Float64Array, negativesAt: Float64Array, positives: number, n: number): SweepRates {
+  const k = positivesAt.length;
   const negatives = n - positives;
   const rates: SweepRates = { selection_rate: [], tpr: [], fpr: [], precision: [], accuracy: [] };
   const tpAt = new Float64Array(k);
@@ -143,9 +167,9 @@ export interface ChosenThreshold {
  *   (ties: the higher threshold);
  * - `cost` minimises cost_fp·FP + cost_fn·FN (ties: the higher threshold).
  */
-export function chooseThreshold(policy: ThresholdPolicy, labels: Uint8Array, scores: Float64Array, chosenOn: string): ChosenThreshold {
+export function chooseThreshold(policy: ThresholdPolicy, labels: Uint8Array, scores: Float64Array, chosenOn: string, sorted?: SortedScores): ChosenThreshold {
   if (policy.policy === 'fixed') return { threshold: policy.threshold, policy, chosen_on: chosenOn, objective: null };
-  const index = Uint32Array.from({ length: labels.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a]);
+  const index = (sorted?.order ?? ascendingOrder(scores)).slice().reverse();
   let positives = 0;
   for (const i of index) positives += labels[i];
   const negatives = index.length - positives;

@@ -1,7 +1,7 @@
 import { calibration, type Binning } from './calibration';
 import { confusionCounts, RATE_METRICS, ratio, type ConfusionCounts, type RateMetricId } from './confusion';
 import { wilsonInterval, type Interval } from './intervals';
-import { rocAuc } from './ranking';
+import { rankMetricsByGroup, sortScores, type RankMetrics, type SortedScores } from './order';
 import type { GroupIndex } from './groups';
 
 /** Rates reported for every group. */
@@ -104,13 +104,13 @@ export interface FairnessOptions {
   referenceGroups?: Record<string, string>;
 }
 
-/** Metrics of one group (rows) at the threshold. */
-export function groupMetrics(labels: Uint8Array, scores: Float64Array, rows: Uint32Array, options: FairnessOptions): GroupMetrics {
+/** Metrics of one group (rows) at the threshold; `rank` holds its AUC from the shared order. */
+export function groupMetrics(labels: Uint8Array, scores: Float64Array, rows: Uint32Array, options: FairnessOptions, rank: RankMetrics): GroupMetrics {
   const confusion = confusionCounts(labels, scores, options.threshold, rows);
   const metrics: GroupMetrics = {
     n: rows.length,
     confusion,
-    roc_auc: rocAuc(labels, scores, rows)?.auc ?? null,
+    roc_auc: rank.auc,
     expected_calibration_error: calibration(labels, scores, { rows, bins: options.bins, binning: options.binning }).expected_calibration_error,
     intervals: {},
     undefined_reasons: {},
@@ -152,10 +152,11 @@ export function ratesOf(confusion: ConfusionCounts): GroupRates {
 }
 
 /** Group metrics, every disparity (between groups and to overall), and the four-fifths rule for one protected attribute. */
-export function attributeFairness(labels: Uint8Array, scores: Float64Array, index: GroupIndex, options: FairnessOptions): AttributeFairness {
+export function attributeFairness(labels: Uint8Array, scores: Float64Array, index: GroupIndex, options: FairnessOptions, sorted?: SortedScores): AttributeFairness {
+  const ranks = rankMetricsByGroup(sorted ?? sortScores(labels, scores), index.groupOf, index.groups.length);
   const groups: Record<string, GroupMetrics> = {};
   index.groups.forEach((group, g) => {
-    groups[group] = groupMetrics(labels, scores, index.rows[g], options);
+    groups[group] = groupMetrics(labels, scores, index.rows[g], options, ranks[g]);
   });
   const result: AttributeFairness = {
     groups,

@@ -10,38 +10,71 @@ export interface GroupIndex {
   /** Group names in sorted order. */
   groups: string[];
   rows: Uint32Array[];
+  /** The position in `groups` of each row's group. */
+  groupOf: Int32Array;
 }
 
 /** Most distinct values a numeric column may have to be used as a protected attribute. */
 export const MAX_NUMERIC_GROUPS = 50;
+
+/** Builds a group index from a per-row key code (0…keys.length−1) and the keys' names. */
+function indexFromCodes(attribute: string, codes: Int32Array, names: string[]): GroupIndex {
+  const counts = new Uint32Array(names.length);
+  for (const code of codes) counts[code]++;
+  const present = names.map((name, code) => ({ name, code })).filter(({ code }) => counts[code] > 0);
+  present.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const position = new Int32Array(names.length).fill(-1);
+  present.forEach(({ code }, g) => (position[code] = g));
+  const rows = present.map(({ code }) => new Uint32Array(counts[code]));
+  const fill = new Uint32Array(present.length);
+  const groupOf = new Int32Array(codes.length);
+  for (let row = 0; row < codes.length; row++) {
+    const g = position[codes[row]];
+    groupOf[row] = g;
+    rows[g][fill[g]++] = row;
+  }
+  return { attribute, groups: present.map(({ name }) => name), rows, groupOf };
+}
+
+/** Per-row codes of a column's values (missing → its own code) and the codes' names. */
+function columnCodes(table: Table, attribute: string): { codes: Int32Array; names: string[] } {
+  const column = findColumn(table, attribute);
+  if (!column) {
+    const close = closeMatches(attribute, table.columns.map((c) => c.name));
+    throw new AuditConfigError(`${table.source}: no protected attribute column ${quote(attribute)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}.`);
+  }
+  const codes = new Int32Array(table.rowCount);
+  if (column.kind === 'categorical') {
+    const missing = column.dictionary.length;
+    for (let i = 0; i < codes.length; i++) codes[i] = column.codes[i] < 0 ? missing : column.codes[i];
+    return { codes, names: [...column.dictionary, MISSING_GROUP] };
+  }
+  const byValue = new Map<number, number>();
+  const names: string[] = [];
+  for (let i = 0; i < codes.length; i++) {
+    const value = column.values[i];
+    const key = Number.isNaN(value) ? Number.NaN : value;
+    let code = byValue.get(key);
+    if (code === undefined) {
+      code = names.length;
+      byValue.set(key, code);
+      names.push(Number.isNaN(value) ? MISSING_GROUP : String(value));
+      if (names.length > MAX_NUMERIC_GROUPS) {
+        throw new AuditConfigError(`${table.source}, column ${quote(attribute)}: a protected attribute needs groups, but this numeric column has more than ${MAX_NUMERIC_GROUPS} distinct values. Bin it into groups (e.g. an age_group column) first.`);
+      }
+    }
+    codes[i] = code;
+  }
+  return { codes, names };
+}
 
 /**
  * Groups the rows of a table by the value of `attribute`; missing values form their own
  * group, so no row is dropped. Groups are sorted by name for a stable order.
  */
 export function groupIndex(table: Table, attribute: string): GroupIndex {
-  const column = findColumn(table, attribute);
-  if (!column) {
-    const close = closeMatches(attribute, table.columns.map((c) => c.name));
-    throw new AuditConfigError(`${table.source}: no protected attribute column ${quote(attribute)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}.`);
-  }
-  const keys: string[] = new Array(table.rowCount);
-  if (column.kind === 'categorical') {
-    for (let i = 0; i < table.rowCount; i++) keys[i] = column.codes[i] < 0 ? MISSING_GROUP : column.dictionary[column.codes[i]];
-  } else {
-    for (let i = 0; i < table.rowCount; i++) keys[i] = Number.isNaN(column.values[i]) ? MISSING_GROUP : String(column.values[i]);
-  }
-  const members = new Map<string, number[]>();
-  for (let i = 0; i < keys.length; i++) {
-    let list = members.get(keys[i]);
-    if (!list) members.set(keys[i], (list = []));
-    list.push(i);
-  }
-  if (column.kind === 'numeric' && members.size > MAX_NUMERIC_GROUPS) {
-    throw new AuditConfigError(`${table.source}, column ${quote(attribute)}: a protected attribute needs groups, but this numeric column has ${members.size} distinct values. Bin it into groups (e.g. an age_group column) first.`);
-  }
-  const groups = [...members.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { attribute, groups, rows: groups.map((g) => Uint32Array.from(members.get(g)!)) };
+  const { codes, names } = columnCodes(table, attribute);
+  return indexFromCodes(attribute, codes, names);
 }
 
 /** Separator of attribute values in an intersection's group names ("Female × Hispanic"). */
@@ -56,27 +89,16 @@ export interface IntersectionIndex extends GroupIndex {
 /** Groups rows by the combination of several attributes' values (e.g. race × sex). */
 export function intersectionIndex(table: Table, attributes: string[]): IntersectionIndex {
   const parts = attributes.map((attribute) => groupIndex(table, attribute));
-  const memberOf = parts.map((part) => {
-    const codes = new Int32Array(table.rowCount);
-    part.rows.forEach((rows, g) => rows.forEach((row) => (codes[row] = g)));
-    return codes;
-  });
-  const members = new Map<string, number[]>();
-  for (let row = 0; row < table.rowCount; row++) {
-    const key = parts.map((part, a) => part.groups[memberOf[a][row]]).join(INTERSECTION_SEPARATOR);
-    let list = members.get(key);
-    if (!list) members.set(key, (list = []));
-    list.push(row);
+  const codes = new Int32Array(table.rowCount);
+  let names: string[] = [''];
+  for (const part of parts) {
+    const width = part.groups.length;
+    for (let row = 0; row < codes.length; row++) codes[row] = codes[row] * width + part.groupOf[row];
+    names = names.flatMap((prefix) => part.groups.map((g) => (prefix ? `${prefix}${INTERSECTION_SEPARATOR}${g}` : g)));
   }
-  let combinations: string[] = [''];
-  for (const part of parts) combinations = combinations.flatMap((prefix) => part.groups.map((g) => (prefix ? `${prefix}${INTERSECTION_SEPARATOR}${g}` : g)));
-  const groups = [...members.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return {
-    attribute: attributes.join(INTERSECTION_SEPARATOR),
-    groups,
-    rows: groups.map((g) => Uint32Array.from(members.get(g)!)),
-    emptyCells: combinations.filter((c) => !members.has(c)),
-  };
+  const index = indexFromCodes(attributes.join(INTERSECTION_SEPARATOR), codes, names);
+  const present = new Set(index.groups);
+  return { ...index, emptyCells: names.filter((name) => !present.has(name)) };
 }
 
 /** Most distinct values a numeric column may have before slices use its quartiles instead. */
@@ -114,7 +136,10 @@ export function sliceIndex(table: Table, name: string): GroupIndex {
         list.push(row);
       }
       const groups = [...members.keys()];
-      return { attribute: name, groups, rows: groups.map((g) => Uint32Array.from(members.get(g)!)) };
+      const rows = groups.map((g) => Uint32Array.from(members.get(g)!));
+      const groupOf = new Int32Array(table.rowCount);
+      rows.forEach((list, g) => list.forEach((row) => (groupOf[row] = g)));
+      return { attribute: name, groups, rows, groupOf };
     }
   }
   return groupIndex(table, name);

@@ -1,5 +1,6 @@
 import { balancedAccuracy, confusionCounts, f1Score, RATE_METRICS, ratio, type ConfusionCounts } from './confusion';
 import { normalInterval, wilsonInterval, type Interval } from './intervals';
+import { rankMetricsByGroup, type SortedScores } from './order';
 import { averagePrecision, brierScore, logLoss, rocAuc } from './ranking';
 
 /** Overall performance at one threshold. Keys follow the fixtures' `performance` section. */
@@ -25,9 +26,11 @@ export interface PerformanceMetrics {
  * Performance of scores against labels at `threshold` (predicted positive when score >=
  * threshold). With `probabilities` false (raw scores), log loss and Brier are null.
  */
-export function performance(labels: Uint8Array, scores: Float64Array, threshold: number, confidence = 0.95, probabilities = true): PerformanceMetrics {
+export function performance(labels: Uint8Array, scores: Float64Array, threshold: number, confidence = 0.95, probabilities = true, sorted?: SortedScores): PerformanceMetrics {
   const confusion = confusionCounts(labels, scores, threshold);
-  const auc = rocAuc(labels, scores);
+  // One rank walk gives both AUC and average precision.
+  const rank = sorted ? rankMetricsByGroup(sorted, new Int32Array(labels.length), 1)[0] : null;
+  const auc = rank ? (rank.auc === null ? null : { auc: rank.auc, standardError: rank.standardError! }) : rocAuc(labels, scores);
   const rate = (id: keyof typeof RATE_METRICS) => {
     const parts = RATE_METRICS[id].parts(confusion);
     return { value: ratio(parts), interval: wilsonInterval(parts.numerator, parts.denominator, confidence) };
@@ -46,7 +49,7 @@ export function performance(labels: Uint8Array, scores: Float64Array, threshold:
     specificity: specificity.value,
     f1: f1Score(confusion),
     roc_auc: auc?.auc ?? null,
-    average_precision: averagePrecision(labels, scores),
+    average_precision: rank ? rank.averagePrecision : averagePrecision(labels, scores),
     // Log loss and Brier score need probabilities; a raw score (e.g. a decile) has neither.
     log_loss: probabilities ? logLoss(labels, scores) : null,
     brier_score: probabilities ? brierScore(labels, scores) : null,
