@@ -45,3 +45,53 @@ export function syntheticAudit(rows: number, seed = 1, numeric = 10): SyntheticA
   const sexColumn: CategoricalColumn = { kind: 'categorical', name: 'sex', codes: sex, dictionary: ['Female', 'Male'], missing: 0 };
   return { table: { source: 'synthetic.csv', rowCount: rows, columns: [...columns, raceColumn, sexColumn] }, labels, scores };
 }
+
+/**
+ * A random boosted-tree ensemble over x0…x{features−1}: `trees` full trees of `depth`,
+ * thresholds drawn from N(0, 1) (float32, as XGBoost stores them), small leaf values,
+ * random default directions. Written by the project's own writers to ONNX and XGBoost JSON.
+ */
+export function syntheticEnsemble(trees: number, depth: number, features: number, seed = 1): import('../src/core/model/trees').TreeEnsemble {
+  const random = new Random(seed, 'synthetic-trees');
+  const nodes = 2 ** (depth + 1) - 1;
+  const internal = 2 ** depth - 1;
+  return {
+    format: 'xgboost-json',
+    featureNames: Array.from({ length: features }, (_, j) => `x${j}`),
+    baseMargin: 0,
+    marginScale: 1,
+    transform: 'logistic',
+    description: `synthetic ${trees} trees of depth ${depth}`,
+    trees: Array.from({ length: trees }, () => {
+      const tree = {
+        feature: new Int32Array(nodes),
+        threshold: new Float64Array(nodes),
+        left: new Int32Array(nodes).fill(-1),
+        right: new Int32Array(nodes).fill(-1),
+        defaultLeft: new Uint8Array(nodes),
+        value: new Float64Array(nodes),
+        cover: new Float64Array(nodes),
+        rule: new Uint8Array(nodes),
+        categories: new Array(nodes).fill(null),
+        missingType: new Uint8Array(nodes),
+      };
+      for (let i = 0; i < nodes; i++) {
+        if (i < internal) {
+          tree.feature[i] = random.int(features);
+          tree.threshold[i] = Math.fround(random.normal());
+          tree.left[i] = 2 * i + 1;
+          tree.right[i] = 2 * i + 2;
+          tree.defaultLeft[i] = random.next() < 0.5 ? 1 : 0;
+        } else tree.value[i] = Math.fround(0.1 * random.normal());
+      }
+      // Covers: the share of N(0,1) rows reaching each node, for path-dependent TreeSHAP.
+      tree.cover[0] = 1000;
+      for (let i = 0; i < internal; i++) {
+        const share = 0.5 * (1 + Math.tanh(0.8 * tree.threshold[i]));
+        tree.cover[tree.left[i]] = tree.cover[i] * share;
+        tree.cover[tree.right[i]] = tree.cover[i] * (1 - share);
+      }
+      return tree;
+    }),
+  };
+}

@@ -8,7 +8,7 @@ declare class TextDecoder {
   decode(input?: Uint8Array): string;
 }
 declare class TextEncoder {
-  encode(input?: string): Uint8Array;
+  encode(input?: string): Uint8Array<ArrayBuffer>;
 }
 interface AbortSignal {
   readonly aborted: boolean;

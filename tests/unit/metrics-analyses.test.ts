@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { auditScores, type AuditSettings } from '../../src/core/audit';
 import type { Table } from '../../src/core/data/table';
 import { AuditConfigError } from '../../src/core/errors';
-import { bootstrapDisparities } from '../../src/core/metrics/bootstrap';
+import { bootstrapDisparities, bootstrapEce } from '../../src/core/metrics/bootstrap';
 import { catalogMetric, metricValue } from '../../src/core/metrics/catalog';
 import { confusionCounts } from '../../src/core/metrics/confusion';
 import { chooseThreshold, SWEEP_THRESHOLDS, thresholdSweep } from '../../src/core/metrics/curves';
@@ -81,6 +81,19 @@ describe('bootstrap', () => {
       expect(variance / (n * p * (1 - p))).toBeGreaterThan(0.9);
       expect(variance / (n * p * (1 - p))).toBeLessThan(1.1);
     }
+  });
+});
+
+describe('ECE bootstrap', () => {
+  it('gives the same interval from cells as from rows (within Monte-Carlo noise)', async () => {
+    const { syntheticAudit } = await import('../../bench/synthetic');
+    const data = syntheticAudit(5000, 9);
+    const options = { resamples: 1000, confidence: 0.95, seed: 3 };
+    const rows = bootstrapEce(data.labels, data.scores, 10, options, 'ece', 'equal-width', 'rows')!;
+    const cells = bootstrapEce(data.labels, data.scores, 10, options, 'ece', 'equal-width', 'cells')!;
+    expect(rows.method).toBe('row bootstrap');
+    expect(Math.abs(rows.low - cells.low)).toBeLessThan(0.003);
+    expect(Math.abs(rows.high - cells.high)).toBeLessThan(0.003);
   });
 });
 

@@ -3,7 +3,7 @@ import { findColumn, type Table } from '../data/table';
 import { decodeOnnx, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 import { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './onnx-scorer';
 import { describeBytes, looksLikeOnnx } from './sniff';
-import { looksLikeLightgbmText, looksLikeXgboostJson, readLightgbmText, readXgboostJson, transformMargin, treeMargin, type TreeEnsemble } from './trees';
+import { compileEnsemble, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type TreeEnsemble } from './trees';
 
 /** The model file formats Plumbline reads. */
 export type ModelFormatId = 'onnx' | 'xgboost-json' | 'lightgbm-text';
@@ -114,6 +114,7 @@ const TREE_BATCH_ROWS = 16384;
 
 /** A classifier scored by the project's own tree evaluator, in float64. */
 export function treeClassifier(ensemble: TreeEnsemble, fileName: string): Classifier {
+  const compiled = compileEnsemble(ensemble);
   const features = (table: Table) => {
     const names = table.columns.map((c) => c.name);
     const missing = ensemble.featureNames.filter((name) => !findColumn(table, name));
@@ -140,14 +141,12 @@ export function treeClassifier(ensemble: TreeEnsemble, fileName: string): Classi
       const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
       const rows = options.rows ?? Uint32Array.from({ length: table.rowCount }, (_, i) => i);
       const scores = new Float64Array(rows.length);
-      const x = new Float64Array(columns.length);
       for (let start = 0; start < rows.length; start += TREE_BATCH_ROWS) {
         options.signal?.throwIfAborted();
         const end = Math.min(rows.length, start + TREE_BATCH_ROWS);
-        for (let i = start; i < end; i++) {
-          for (let j = 0; j < columns.length; j++) x[j] = columns[j][rows[i]];
-          scores[i] = transformMargin(ensemble, treeMargin(ensemble, x));
-        }
+        const batch = scores.subarray(start, end);
+        marginsOf(ensemble, compiled, columns, rows.subarray(start, end), batch);
+        for (let i = 0; i < batch.length; i++) batch[i] = transformMargin(ensemble, batch[i]);
         options.onProgress?.(end, rows.length);
       }
       return scores;

@@ -319,3 +319,99 @@ function lightgbmTree(fields: Map<string, string>, index: number, fileName: stri
   }
   return tree;
 }
+
+/**
+ * All trees in flat typed arrays with global node indices, laid out so that a node's right
+ * child directly follows its left child: the fast evaluator then picks a child with
+ * arithmetic instead of a branch. Built once per model.
+ */
+export interface CompiledEnsemble {
+  roots: Int32Array;
+  feature: Int32Array;
+  threshold: Float64Array;
+  /** Left child (right child = left + 1); −1 at leaves. */
+  left: Int32Array;
+  /** 1 where a missing value goes right. */
+  missingRight: Uint8Array;
+  value: Float64Array;
+  /** Every split is XGBoost's `float32(x) < t` with missing values following the default. */
+  xgboostRule: boolean;
+}
+
+/** Flattens an ensemble for {@link marginsOf}, children adjacent (breadth-first per tree). */
+export function compileEnsemble(ensemble: TreeEnsemble): CompiledEnsemble {
+  const total = ensemble.trees.reduce((sum, tree) => sum + tree.left.length, 0);
+  const compiled: CompiledEnsemble = {
+    roots: new Int32Array(ensemble.trees.length),
+    feature: new Int32Array(total),
+    threshold: new Float64Array(total),
+    left: new Int32Array(total).fill(-1),
+    missingRight: new Uint8Array(total),
+    value: new Float64Array(total),
+    xgboostRule: true,
+  };
+  let next = 0;
+  ensemble.trees.forEach((tree, t) => {
+    compiled.roots[t] = next;
+    // Breadth-first: place the root, then each node's two children side by side.
+    const queue: [number, number][] = [[0, next++]];
+    for (let q = 0; q < queue.length; q++) {
+      const [i, at] = queue[q];
+      compiled.value[at] = tree.value[i];
+      if (tree.left[i] < 0) continue;
+      compiled.feature[at] = tree.feature[i];
+      compiled.threshold[at] = tree.threshold[i];
+      compiled.missingRight[at] = tree.defaultLeft[i] ? 0 : 1;
+      compiled.left[at] = next;
+      queue.push([tree.left[i], next++], [tree.right[i], next++]);
+      if (tree.rule[i] !== 0 || tree.missingType[i] !== MISSING.defaultDirection) compiled.xgboostRule = false;
+    }
+  });
+  return compiled;
+}
+
+/** Rows scored per block: one tree stays in cache while it walks the whole block. */
+const BLOCK_ROWS = 256;
+
+/**
+ * Margins (raw scores) of `rows`, reading feature j from `columns[j]`. XGBoost-rule
+ * ensembles take a fast path: features rounded to float32 once per row, trees walked
+ * tree-major over blocks of rows, the child chosen by arithmetic; others go through
+ * {@link goesLeft} node by node.
+ */
+export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, columns: Float64Array[], rows: Uint32Array, out: Float64Array): void {
+  const width = columns.length;
+  if (!compiled.xgboostRule) {
+    const x = new Float64Array(width);
+    for (let r = 0; r < rows.length; r++) {
+      for (let j = 0; j < width; j++) x[j] = columns[j][rows[r]];
+      out[r] = treeMargin(ensemble, x);
+    }
+    return;
+  }
+  const { roots, feature, threshold, left, missingRight, value } = compiled;
+  const block = new Float32Array(BLOCK_ROWS * width);
+  for (let start = 0; start < rows.length; start += BLOCK_ROWS) {
+    const end = Math.min(rows.length, start + BLOCK_ROWS);
+    for (let r = start; r < end; r++) {
+      const base = (r - start) * width;
+      for (let j = 0; j < width; j++) block[base + j] = columns[j][rows[r]];
+    }
+    for (let r = start; r < end; r++) out[r] = ensemble.baseMargin;
+    for (let t = 0; t < roots.length; t++) {
+      const root = roots[t];
+      for (let r = start; r < end; r++) {
+        const base = (r - start) * width;
+        let node = root;
+        let child = left[node];
+        while (child >= 0) {
+          const v = block[base + feature[node]];
+          // Right when v >= t, or when v is missing and missing goes right.
+          node = child + ((v >= threshold[node] ? 1 : 0) | (v !== v ? missingRight[node] : 0));
+          child = left[node];
+        }
+        out[r] += value[node];
+      }
+    }
+  }
+}

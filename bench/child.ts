@@ -1,0 +1,21 @@
+/** Runs one benchmark entry in its own process (clean peak memory) and prints a JSON line. */
+import { ENTRIES } from './entries';
+
+const [name, scaleText = '1', runsText = '5'] = process.argv.slice(2);
+const entry = ENTRIES.find((e) => e.name === name);
+if (!entry) throw new Error(`unknown bench entry ${name}`);
+const scale = Number(scaleText);
+const work = await entry.setup(scale);
+if (!work) {
+  console.log(JSON.stringify({ name, skipped: true }));
+  process.exit(0);
+}
+await work(); // warm-up
+const times: number[] = [];
+for (let k = 0; k < Number(runsText); k++) {
+  const start = performance.now();
+  await work();
+  times.push(performance.now() - start);
+}
+times.sort((a, b) => a - b);
+console.log(JSON.stringify({ name, times, medianMs: times[Math.floor(times.length / 2)], peakRssMb: process.resourceUsage().maxRSS / 1024 }));

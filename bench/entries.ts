@@ -1,0 +1,116 @@
+/**
+ * Benchmark entries. Each sets up its inputs (untimed), then `run` does the measured work
+ * once. Sizes scale with `scale` (1 = the issue's target size) for quick runs.
+ */
+import * as ort from 'onnxruntime-web';
+import { existsSync, readFileSync } from 'node:fs';
+import { auditScores, type AuditSettings } from '../src/core/audit';
+import { parseCsv } from '../src/core/data/csv';
+import { openModel } from '../src/core/model/classifier';
+import { toOnnx, toXgboostJson } from '../src/core/model/export';
+import { fixturesPath, syntheticCsv } from './inputs';
+import { syntheticAudit, syntheticEnsemble } from './synthetic';
+
+/** One benchmark: what it measures, its size and target, and the timed work. */
+export interface BenchEntry {
+  name: string;
+  description: string;
+  /** Rows processed by one run at this scale. */
+  rows: (scale: number) => number;
+  /** Target time per run at scale 1, in ms (null: no target, a comparison). */
+  targetMs: number | null;
+  /** Sets up inputs and returns the timed work; null when the entry cannot run here. */
+  setup: (scale: number) => Promise<(() => Promise<unknown> | unknown) | null>;
+  /** Input size in bytes, for MB/s (data entries). */
+  bytes?: (scale: number) => number;
+}
+
+const settings = (protectedAttributes: string[]): AuditSettings => ({
+  target: 'y',
+  positive_label: '1',
+  positive_label_convention: '',
+  protected_attributes: protectedAttributes,
+  features: null,
+  threshold_policy: { policy: 'fixed', threshold: 0.5 },
+  scores_are_probabilities: true,
+  seed: 1,
+  confidence: 0.95,
+  bootstrap_resamples: 1000,
+  calibration_bins: 10,
+  calibration_binning: 'equal-width',
+  min_group_size: 30,
+  power_difference: 0.05,
+  intersections: [protectedAttributes],
+  slices: protectedAttributes,
+  reference_groups: {},
+});
+
+const TREE_ROWS = 100_000;
+let csvCache: { scale: number; text: string } | undefined;
+const csvFor = (scale: number) => {
+  if (csvCache?.scale !== scale) csvCache = { scale, text: syntheticCsv(Math.round(1_000_000 * scale), 30, 5) };
+  return csvCache.text;
+};
+
+export const ENTRIES: BenchEntry[] = [
+  {
+    name: 'metrics',
+    description: 'every metric with bootstrap intervals (1,000), intersections, slices, 101-point sweep; 2 protected attributes',
+    rows: (scale) => Math.round(1_000_000 * scale),
+    targetMs: 1000,
+    setup: async (scale) => {
+      const data = syntheticAudit(Math.round(1_000_000 * scale));
+      return () => auditScores(data.table, data.labels, data.scores, settings(['race', 'sex']));
+    },
+  },
+  {
+    name: 'csv-load',
+    description: 'parse a CSV of 30 mixed columns (numeric, categorical, 5% missing) into typed columns',
+    rows: (scale) => Math.round(1_000_000 * scale),
+    bytes: (scale) => new TextEncoder().encode(csvFor(scale)).length,
+    targetMs: null,
+    setup: async (scale) => {
+      const text = csvFor(scale);
+      return () => parseCsv(text, { fileName: 'bench.csv' });
+    },
+  },
+  {
+    name: 'score-trees-native',
+    description: '300 trees of depth 6, the project’s own evaluator (float64), 1 thread',
+    rows: (scale) => Math.round(TREE_ROWS * scale),
+    targetMs: null,
+    setup: async (scale) => {
+      const ensemble = syntheticEnsemble(300, 6, 14);
+      const model = await openModel(ort, new TextEncoder().encode(toXgboostJson(ensemble)), 'bench.json');
+      const { table } = syntheticAudit(Math.round(TREE_ROWS * scale), 2, 14);
+      return () => model.score(table);
+    },
+  },
+  {
+    name: 'score-trees-ort',
+    description: 'the same 300 trees as ONNX, onnxruntime-web WASM, 1 thread, 8,192-row batches',
+    rows: (scale) => Math.round(TREE_ROWS * scale),
+    targetMs: null,
+    setup: async (scale) => {
+      ort.env.wasm.numThreads = 1;
+      const ensemble = syntheticEnsemble(300, 6, 14);
+      const model = await openModel(ort, toOnnx(ensemble), 'bench.onnx');
+      const { table } = syntheticAudit(Math.round(TREE_ROWS * scale), 2, 14);
+      return () => model.score(table, { features: ensemble.featureNames });
+    },
+  },
+  {
+    name: 'score-mlp-ort',
+    description: 'compas/mlp.onnx (16-8 MLP), onnxruntime-web WASM, 1 thread',
+    rows: (scale) => Math.round(TREE_ROWS * scale),
+    targetMs: null,
+    setup: async (scale) => {
+      const path = fixturesPath('compas/mlp.onnx');
+      if (!path || !existsSync(path)) return null;
+      ort.env.wasm.numThreads = 1;
+      const model = await openModel(ort, new Uint8Array(readFileSync(path)), 'mlp.onnx');
+      const { table } = syntheticAudit(Math.round(TREE_ROWS * scale), 2, 5);
+      return () => model.score(table, { features: ['x0', 'x1', 'x2', 'x3', 'x4'] });
+    },
+  },
+];

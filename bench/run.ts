@@ -1,0 +1,78 @@
+/**
+ * `npm run bench [-- <entry>…] [--scale 0.1] [--runs 5]`: runs the benchmark entries in
+ * Node, each in its own process, and prints one table (entry, environment, rows, median
+ * time after a warm-up, throughput, peak memory, target). Writes bench/results.json and
+ * bench/results.md with the machine's CPU count and the versions used.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { ENTRIES } from './entries';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..');
+const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1' }, runs: { type: 'string', default: '5' } }, allowPositionals: true });
+const scale = Number(values.scale);
+const chosen = positionals.length ? ENTRIES.filter((e) => positionals.includes(e.name)) : ENTRIES;
+const unknown = positionals.filter((p) => !ENTRIES.some((e) => e.name === p));
+if (unknown.length) {
+  console.error(`unknown bench entries: ${unknown.join(', ')}. Entries: ${ENTRIES.map((e) => e.name).join(', ')}`);
+  process.exit(2);
+}
+
+interface Row {
+  entry: string;
+  environment: string;
+  rows: number;
+  medianMs: number | null;
+  rowsPerSecond: number | null;
+  mbPerSecond: number | null;
+  peakRssMb: number | null;
+  targetMs: number | null;
+  meetsTarget: boolean | null;
+  description: string;
+}
+
+const rows: Row[] = [];
+for (const entry of chosen) {
+  process.stderr.write(`bench ${entry.name} (scale ${scale})…\n`);
+  const child = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'child.ts'), entry.name, String(scale), values.runs!], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const line = child.stdout.trim().split('\n').pop() ?? '';
+  if (child.status !== 0 || !line.startsWith('{')) {
+    process.stderr.write(child.stderr);
+    throw new Error(`bench entry ${entry.name} failed (exit ${child.status})`);
+  }
+  const result = JSON.parse(line) as { skipped?: boolean; medianMs: number; peakRssMb: number };
+  const n = entry.rows(scale);
+  const bytes = entry.bytes?.(scale);
+  const target = entry.targetMs === null ? null : entry.targetMs * scale;
+  rows.push({
+    entry: entry.name,
+    environment: `node ${process.version}`,
+    rows: n,
+    medianMs: result.skipped ? null : result.medianMs,
+    rowsPerSecond: result.skipped ? null : (n / result.medianMs) * 1000,
+    mbPerSecond: result.skipped || !bytes ? null : bytes / 1e6 / (result.medianMs / 1000),
+    peakRssMb: result.skipped ? null : result.peakRssMb,
+    targetMs: target,
+    meetsTarget: result.skipped || target === null ? null : result.medianMs <= target,
+    description: entry.description,
+  });
+}
+
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const version = (name: string) => JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version as string;
+const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, plumbline: pkg.version, onnxruntimeWeb: version('onnxruntime-web'), papaparse: version('papaparse'), scale, runs: Number(values.runs) };
+const fmt = (v: number | null, digits = 0) => (v === null ? '—' : v.toLocaleString('en', { maximumFractionDigits: digits }));
+const table = [
+  '| entry | environment | rows | median ms | rows/s | MB/s | peak RSS MB | target ms | met |',
+  '|---|---|---:|---:|---:|---:|---:|---:|---|',
+  ...rows.map((r) => `| ${r.entry} | ${r.environment} | ${fmt(r.rows)} | ${fmt(r.medianMs)} | ${fmt(r.rowsPerSecond)} | ${fmt(r.mbPerSecond, 1)} | ${fmt(r.peakRssMb)} | ${fmt(r.targetMs)} | ${r.meetsTarget === null ? '—' : r.meetsTarget ? 'yes' : 'NO'} |`),
+].join('\n');
+console.log(table);
+const markdown = `# Benchmark results\n\n${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, onnxruntime-web ${machine.onnxruntimeWeb}, scale ${scale}, median of ${machine.runs} runs after a warm-up.\n\n${table}\n\n${rows.map((r) => `- **${r.entry}**: ${r.description}`).join('\n')}\n`;
+writeFileSync(join(here, 'results.md'), markdown);
+writeFileSync(join(here, 'results.json'), `${JSON.stringify({ machine, rows }, null, 2)}\n`);
