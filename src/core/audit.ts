@@ -1,5 +1,6 @@
 import { parseCsv } from './data/csv';
-import { findColumn, type Table } from './data/table';
+import { stratifiedSample } from './data/sample';
+import { findColumn, takeRows, type Table } from './data/table';
 import { AuditConfigError, closeMatches, quote } from './errors';
 import { sha256Hex } from './hash';
 import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
@@ -15,6 +16,14 @@ import { performance, type PerformanceMetrics } from './metrics/performance';
 import type { OrtRuntime } from './model/onnx-scorer';
 import { openModel, type ModelFormatId, type ModelSummary } from './model/classifier';
 import { TOOL_VERSION } from './version';
+
+/** Analyses an audit may ask for that this version does not compute yet. */
+export const NOT_YET_AVAILABLE = ['explainer', 'robustness', 'drift', 'recourse'] as const;
+
+/** Why each not-yet-available analysis is missing from a result, by default. */
+export function defaultMissingSections(): Record<string, string> {
+  return Object.fromEntries(NOT_YET_AVAILABLE.map((section) => [section, `the ${section} analysis is not available in this version of Plumbline`]));
+}
 
 /** A file the user supplied, as bytes plus the name shown in messages. */
 export interface InputFile {
@@ -48,6 +57,12 @@ export interface AuditRequest {
   minGroupSize?: number;
   /** Write p(positive) of every row into the result (`predictions_p1`). */
   includePredictions?: boolean;
+  /** Audit a seeded sample of this many test rows, stratified by the target. */
+  sampleSize?: number;
+  /** How the CSV is read. */
+  csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, 'numeric' | 'categorical'> };
+  /** Sections that did not run, with the reason (recorded in the result, read by gates). */
+  missingSections?: Record<string, string>;
   /** A threshold policy instead of a fixed threshold; chosen on the audited data and reported as such. */
   thresholdPolicy?: ThresholdPolicy;
   /** Bootstrap resamples for intervals of differences, ratios and ECE. Default 1000. */
@@ -73,6 +88,8 @@ export interface AuditSettings {
   /** Whether the scores are probabilities (a model's p), or raw scores from a column. */
   scores_are_probabilities: boolean;
   seed: number;
+  /** Rows sampled from the test file (stratified by target), or null for all rows. */
+  test_sample_size?: number | null;
   confidence: number;
   bootstrap_resamples: number;
   calibration_bins: number;
@@ -86,6 +103,8 @@ export interface AuditSettings {
 
 /** The audit result; key names and nesting follow the fixtures' `.expected.json`. */
 export interface AuditResult extends AuditMetrics {
+  /** Sections of the audit that did not run, with the reason. */
+  missing_sections: Record<string, string>;
   tool: { name: 'plumbline'; version: string };
   inputs: {
     model:
@@ -196,9 +215,14 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   }
   onProgress?.({ stage: 'parse', done: 0, total: request.data.bytes.length });
   const text = new TextDecoder('utf-8').decode(request.data.bytes);
-  const table = parseCsv(text, { fileName: request.data.fileName });
+  let table = parseCsv(text, { fileName: request.data.fileName, ...request.csv });
   onProgress?.({ stage: 'parse', done: request.data.bytes.length, total: request.data.bytes.length });
-  const target = binaryTarget(table, request.target, request.positiveLabel);
+  let target = binaryTarget(table, request.target, request.positiveLabel);
+  const rowsRead = table.rowCount;
+  if (request.sampleSize !== undefined && request.sampleSize < table.rowCount) {
+    table = takeRows(table, stratifiedSample(target.labels, request.sampleSize, request.seed ?? 0));
+    target = binaryTarget(table, request.target, request.positiveLabel);
+  }
   validateColumns(table, request);
   signal?.throwIfAborted();
 
@@ -244,6 +268,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     threshold_policy: request.thresholdPolicy ?? { policy: 'fixed', threshold },
     scores_are_probabilities: probabilities,
     seed: request.seed ?? 0,
+    test_sample_size: request.sampleSize !== undefined && request.sampleSize < rowsRead ? request.sampleSize : null,
     confidence: request.confidence ?? 0.95,
     bootstrap_resamples: resamples,
     calibration_bins: request.calibrationBins ?? 10,
@@ -260,9 +285,10 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     tool: { name: 'plumbline', version: TOOL_VERSION },
     inputs: {
       model: modelInputs,
-      data: { file: request.data.fileName, sha256: sha256Hex(request.data.bytes), rows: table.rowCount, columns: table.columns.length },
+      data: { file: request.data.fileName, sha256: sha256Hex(request.data.bytes), rows: rowsRead, columns: table.columns.length },
     },
     settings,
+    missing_sections: { ...(request.missingSections ?? defaultMissingSections()) },
     ...metrics,
     ...(request.includePredictions ? { predictions_p1: Array.from(scores) } : {}),
   };

@@ -22,11 +22,15 @@ export class ModelLoadError extends PlumblineError {}
 /** Columns, target or options that do not fit the data or the model. */
 export class AuditConfigError extends PlumblineError {}
 
+/** An audit config or policy file that is not valid YAML or breaks its schema. */
+export class ConfigError extends PlumblineError {}
+
 const errorClasses: Record<string, new (message: string) => PlumblineError> = {
   PlumblineError,
   CsvError,
   ModelLoadError,
   AuditConfigError,
+  ConfigError,
 };
 
 /** Plain-data form of an error, safe to post between threads. */

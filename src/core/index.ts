@@ -9,3 +9,10 @@ export { openModel, inspectModel, isModelFile, modelFormatOf, MODEL_FORMATS, typ
 export { readXgboostJson, readLightgbmText, type TreeEnsemble } from './model/trees';
 export { sha256Hex } from './hash';
 export { TOOL_VERSION } from './version';
+export { parseAuditConfig, thresholdPolicyOf, PROFILES, AUDIT_CONFIG_SPEC, type AuditConfig } from './config/audit-config';
+export { parsePolicy, evaluatePolicy, POLICY_SPEC, COMPARISONS, type Policy, type PolicyDecision, type GateResult, type RunFacts } from './config/policy';
+export { planAudit, type AuditPlan } from './config/plan';
+export { parseYaml } from './config/yaml';
+export { toJsonSchema, validate, type Spec } from './config/schema';
+export { buildManifest, canonicalJson, resultDigest, type Manifest, type RuntimeInfo } from './manifest';
+export { METRIC_CATALOG, catalogMetric, metricValue } from './metrics/catalog';

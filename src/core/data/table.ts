@@ -47,3 +47,20 @@ export function cellText(column: Column, row: number): string {
   const code = column.codes[row];
   return code < 0 ? '' : column.dictionary[code];
 }
+
+/** A new table holding only `rows` (in that order), every column gathered. */
+export function takeRows(table: Table, rows: Uint32Array): Table {
+  const columns = table.columns.map((column): Column => {
+    if (column.kind === 'numeric') {
+      const values = Float64Array.from(rows, (row) => column.values[row]);
+      let missing = 0;
+      for (const v of values) if (Number.isNaN(v)) missing++;
+      return { ...column, values, missing };
+    }
+    const codes = Int32Array.from(rows, (row) => column.codes[row]);
+    let missing = 0;
+    for (const c of codes) if (c < 0) missing++;
+    return { ...column, codes, missing };
+  });
+  return { source: table.source, rowCount: rows.length, columns };
+}

@@ -8,7 +8,7 @@ export type Direction = 'higher_is_better' | 'lower_is_better' | 'neutral';
 export interface CatalogMetric {
   id: string;
   label: string;
-  section: 'performance' | 'calibration' | 'fairness';
+  section: 'performance' | 'calibration' | 'fairness' | 'robustness' | 'drift' | 'recourse';
   direction: Direction;
   definition: string;
 }
@@ -43,8 +43,15 @@ const fairnessMetrics: CatalogMetric[] = [
   { id: 'statistical_power', label: 'Statistical power', section: 'fairness', direction: 'higher_is_better', definition: 'Smallest power over group pairs of a two-proportion z-test to detect the stated difference in selection rate at α = 0.05.' },
 ];
 
+const laterMetrics: CatalogMetric[] = [
+  { id: 'max_shift_degradation', label: 'Worst degradation under demographic shift', section: 'robustness', direction: 'lower_is_better', definition: 'Largest drop of a metric when a group’s share moves by ±δ.' },
+  { id: 'max_psi', label: 'Largest PSI', section: 'drift', direction: 'lower_is_better', definition: 'Largest population stability index over the features against the reference.' },
+  { id: 'drifted_feature_share', label: 'Share of drifted features', section: 'drift', direction: 'lower_is_better', definition: 'Share of features with PSI above the major-drift threshold.' },
+  { id: 'recourse_feasible_share', label: 'Denied rows with a feasible recourse', section: 'recourse', direction: 'higher_is_better', definition: 'Share of adverse decisions with at least one feasible counterfactual.' },
+];
+
 /** Every metric id a gate can name. */
-export const METRIC_CATALOG: ReadonlyMap<string, CatalogMetric> = new Map([...performanceMetrics, ...calibrationMetrics, ...fairnessMetrics].map((m) => [m.id, m]));
+export const METRIC_CATALOG: ReadonlyMap<string, CatalogMetric> = new Map([...performanceMetrics, ...calibrationMetrics, ...fairnessMetrics, ...laterMetrics].map((m) => [m.id, m]));
 
 /** The catalog entry of a metric id; throws `unknown metric: <id>` with close matches. */
 export function catalogMetric(id: string): CatalogMetric {
@@ -60,17 +67,22 @@ export interface MetricSource {
   performance: object;
   calibration: object;
   fairness: Record<string, object>;
+  robustness?: object;
+  drift?: object;
+  recourse?: object;
 }
 
 /**
  * The value of a metric in a result. A fairness metric without `attribute` is the worst
  * across attributes (by its direction), and says which attribute that was.
  */
-export function metricValue(result: MetricSource, id: string, attribute?: string): { value: number | null; attribute?: string } {
+export function metricValue(result: MetricSource, id: string, attribute?: string): { value: number | null; attribute?: string; reason?: string } {
   const metric = catalogMetric(id);
   if (metric.section !== 'fairness') {
-    const value = (result[metric.section] as Record<string, unknown>)[id];
-    return { value: typeof value === 'number' ? value : null };
+    const section = result[metric.section] as Record<string, unknown> | undefined;
+    if (!section) return { value: null, reason: `the ${metric.section} analysis did not run` };
+    const value = section[id];
+    return typeof value === 'number' ? { value } : { value: null, reason: `${id} is undefined for this audit` };
   }
   const attributes = attribute ? [attribute] : Object.keys(result.fairness);
   if (attribute && !(attribute in result.fairness)) {

@@ -1,0 +1,236 @@
+/** `plumbline audit`: config and flags → audit → result, manifest, policy decision, exit code. */
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as ort from 'onnxruntime-web';
+import {
+  buildManifest,
+  evaluatePolicy,
+  parseAuditConfig,
+  parsePolicy,
+  planAudit,
+  runAudit,
+  sha256Hex,
+  type AuditConfig,
+  type AuditProgress,
+  type PolicyDecision,
+} from '../core/index.ts';
+import type { ThresholdPolicy } from '../core/metrics/curves.ts';
+import { EXIT, readInput, readText, UsageError } from './shared.ts';
+
+const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
+
+Audits a binary classifier on a CSV test set. Every config field also has a flag; flags win.
+
+Options:
+  --config FILE           audit config (YAML); paths in it are relative to it
+  --policy-gates FILE     policy gates (YAML): writes policy_decision.json, exit 1 on a failed error gate
+  --model FILE            model: ONNX, XGBoost JSON or LightGBM text
+  --score COLUMN          audit a score column of the data instead of a model
+  --data FILE             CSV test set (with a header row)
+  --reference FILE        reference data (recorded in the manifest)
+  --target COLUMN         column holding the true outcome
+  --protected A[,B]       protected attribute columns
+  --features C1,C2,...    column order for a model with one [N, F] input
+  --positive-label VALUE  the positive outcome (default 1 for a 0/1 target)
+  --threshold T           predicted positive when p >= T (default 0.5)
+  --threshold-policy P    youden | selection_rate:R | cost:FP,FN (chosen on --data)
+  --bootstrap N           bootstrap resamples for intervals (default 1000)
+  --seed N                random seed (default 0)
+  --output FILE           result JSON (FILE.json) or report (FILE.pdf: the JSON is written
+                          beside it until PDF reports land); manifest and policy decision beside it
+  --no-pdf                skip the PDF report
+  --predictions           include p(positive) of every row (predictions_p1)
+  --strict                refuse defaults for seed and positive label; unevaluated error gates fail
+  --explain-failures      print each failing gate with value, threshold, clause and what to look at
+  --verbose               progress on stderr, stack traces on errors
+  -h, --help              this help`;
+
+const list = (value: string | undefined) => (value ? value.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+
+function number(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const parsed = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(parsed)) throw new UsageError(`--${name} must be a number, got ${JSON.stringify(raw)}.`);
+  return parsed;
+}
+
+/** Parses `youden`, `selection_rate:0.3` or `cost:1,5` (cost of a false positive, of a false negative). */
+function thresholdPolicy(text: string): ThresholdPolicy {
+  const [name, argument = ''] = text.split(':');
+  const values = argument.split(',').map(Number);
+  if (name === 'youden' && argument === '') return { policy: 'youden' };
+  if (name === 'selection_rate' && values.length === 1 && values[0] > 0 && values[0] < 1) return { policy: 'selection_rate', target: values[0] };
+  if (name === 'cost' && values.length === 2 && values.every((v) => Number.isFinite(v) && v >= 0)) return { policy: 'cost', cost_fp: values[0], cost_fn: values[1] };
+  throw new UsageError(`--threshold-policy ${JSON.stringify(text)} is not one of: youden, selection_rate:R (0 < R < 1), cost:FP,FN (costs >= 0).`);
+}
+
+function gitCommit(): string | null {
+  if (process.env.GIT_COMMIT) return process.env.GIT_COMMIT;
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+async function dependencyVersions(): Promise<Record<string, string>> {
+  const root = join(dirname(new URL(import.meta.url).pathname), '..', '..');
+  const versions: Record<string, string> = { node: process.version };
+  for (const name of ['onnxruntime-web', 'papaparse', 'onnx-buf', 'yaml', '@noble/hashes']) {
+    try {
+      versions[name] = JSON.parse(await readFile(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
+    } catch {
+      versions[name] = 'unknown';
+    }
+  }
+  return versions;
+}
+
+/** Prints failing gates for a person reading a CI log. */
+function explainFailures(decision: PolicyDecision): string {
+  const lines = decision.gates
+    .filter((g) => g.outcome !== 'PASS')
+    .map((g) => {
+      const sign = { greater_than: '>', greater_equal: '>=', less_than: '<', less_equal: '<=' }[g.comparison];
+      const where = g.attribute ? ` (${g.attribute})` : '';
+      const value = g.value === null ? `not evaluated: ${g.reason}` : `${g.metric}${where} = ${g.value.toPrecision(4)}, needs ${sign} ${g.threshold}`;
+      const look = g.value === null ? '' : g.attribute ? `; look at fairness.${g.attribute}.groups for the groups behind it` : `; look at ${g.metric.includes('calibration') ? 'calibration.table' : 'performance.intervals'}`;
+      return `${g.outcome.padEnd(13)} ${g.name}: ${value}${g.clause ? ` [${g.clause}]` : ''}${g.rationale ? ` — ${g.rationale}` : ''}${look}`;
+    });
+  const reproducibility = decision.reproducibility.filter((r) => !r.met).map((r) => `FAIL          reproducibility ${r.requirement}: ${r.detail}`);
+  return [...lines, ...reproducibility, `decision: ${decision.decision}`].join('\n');
+}
+
+/** Runs `plumbline audit` and returns the exit code. */
+export async function auditCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      'policy-gates': { type: 'string' },
+      model: { type: 'string' },
+      score: { type: 'string' },
+      data: { type: 'string' },
+      reference: { type: 'string' },
+      target: { type: 'string' },
+      protected: { type: 'string' },
+      features: { type: 'string' },
+      'positive-label': { type: 'string' },
+      threshold: { type: 'string' },
+      'threshold-policy': { type: 'string' },
+      bootstrap: { type: 'string' },
+      seed: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      'no-pdf': { type: 'boolean' },
+      predictions: { type: 'boolean' },
+      strict: { type: 'boolean' },
+      'explain-failures': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  const strict = values.strict ?? false;
+  const configPath = values.config;
+  let config: AuditConfig = {};
+  let configFile: { fileName: string; bytes: Uint8Array } | undefined;
+  if (configPath) {
+    configFile = await readInput(configPath, 'config');
+    config = parseAuditConfig(new TextDecoder().decode(configFile.bytes), configFile.fileName);
+  }
+  const base = configPath ? dirname(resolve(configPath)) : process.cwd();
+  const fromConfig = (path: string | undefined) => (path === undefined ? undefined : resolve(base, path));
+
+  // Flags win over the config.
+  const seed = number(values.seed, 'seed');
+  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) throw new UsageError(`--seed must be a whole number >= 0, got ${values.seed}.`);
+  const threshold = number(values.threshold, 'threshold');
+  const bootstrap = number(values.bootstrap, 'bootstrap');
+  const merged: AuditConfig = {
+    ...config,
+    model: { ...config.model, ...(values.model ? { path: values.model } : config.model?.path ? { path: fromConfig(config.model.path) } : {}), ...(values.features ? { features: list(values.features) } : {}) },
+    data: {
+      ...config.data,
+      ...(values.data ? { test: values.data } : config.data?.test ? { test: fromConfig(config.data.test) } : {}),
+      ...(values.reference ? { reference: values.reference } : config.data?.reference ? { reference: fromConfig(config.data.reference) } : config.data?.train ? { train: fromConfig(config.data.train) } : {}),
+      ...(values.target ? { target: values.target } : {}),
+      ...(values.protected ? { protected_attributes: list(values.protected) } : {}),
+      ...(values.score ? { score_column: values.score } : {}),
+      ...(values['positive-label'] !== undefined ? { positive_label: values['positive-label'] } : {}),
+    },
+    ...(threshold !== undefined ? { threshold } : {}),
+    ...(seed !== undefined ? { random_seed: seed } : {}),
+    ...(bootstrap !== undefined ? { bootstrap: { ...config.bootstrap, resamples: bootstrap } } : {}),
+  };
+  if (values.model && values.score) throw new UsageError('give either --model or --score, not both.');
+  if (values.score) delete merged.model;
+  const required = [
+    [merged.data?.test, '--data'],
+    [merged.data?.target, '--target'],
+    [merged.data?.protected_attributes?.length, '--protected'],
+  ] as const;
+  if (!merged.model?.path && !merged.data?.score_column) throw new UsageError('missing --model (or --score COLUMN for a score-only audit). Run plumbline audit --help for usage.');
+  for (const [value, flag] of required) if (!value) throw new UsageError(`missing ${flag}${configPath ? ` (or its config field)` : ''}. Run plumbline audit --help for usage.`);
+
+  const plan = planAudit(merged, configFile?.fileName ?? 'command line', strict);
+  const policyFile = values['policy-gates'] ? await readInput(values['policy-gates'], 'policy') : undefined;
+  const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
+  const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
+  const data = await readInput(plan.files.data, 'data');
+  const reference = plan.files.reference ? await readInput(plan.files.reference, 'reference') : undefined;
+
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  const onProgress = values.verbose ? (p: AuditProgress) => process.stderr.write(`${p.stage}: ${p.done}/${p.total}\n`) : undefined;
+  const result = await runAudit(ort, { ...plan.request, model, data, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
+
+  const files: Record<string, { file: string; sha256: string }> = { data: { file: data.fileName, sha256: sha256Hex(data.bytes) } };
+  if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };
+  if (reference) files.reference = { file: reference.fileName, sha256: sha256Hex(reference.bytes) };
+  if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
+  if (policyFile) files.policy = { file: policyFile.fileName, sha256: sha256Hex(policyFile.bytes) };
+  const output = values.output;
+  const jsonPath = output ? (output.endsWith('.json') ? output : output.replace(/\.[^./]*$/, '') + '.json') : undefined;
+  const commit = gitCommit();
+  const decision = policy ? evaluatePolicy(policy, files.policy!.sha256, result, { seedGiven: plan.seedExplicit, strict, manifestWritten: Boolean(jsonPath), gitCommit: commit }) : undefined;
+  // The decision is part of the result (so `diff` and `inspect` see it) and of its digest.
+  if (decision) Object.assign(result, { policy_decision: decision });
+  const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH;
+  const epochSeconds = sourceDateEpoch && /^\d+$/.test(sourceDateEpoch) ? Number(sourceDateEpoch) : Math.floor(Date.now() / 1000);
+  const manifest = buildManifest(result, {
+    files,
+    seedExplicit: plan.seedExplicit,
+    dependencies: await dependencyVersions(),
+    runtime: { environment: `node ${process.version}`, platform: `${process.platform} ${process.arch}`, backend: model ? 'wasm' : 'none (score column)', threads: 1 },
+    strict,
+    gitCommit: commit,
+    epochSeconds,
+    fromSourceDateEpoch: Boolean(sourceDateEpoch),
+  });
+
+  const resultJson = `${JSON.stringify(result, null, 2)}\n`;
+  if (jsonPath) {
+    await mkdir(dirname(resolve(jsonPath)), { recursive: true });
+    await writeFile(jsonPath, resultJson);
+    await writeFile(jsonPath.replace(/\.json$/, '.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    if (decision) await writeFile(join(dirname(resolve(jsonPath)), 'policy_decision.json'), `${JSON.stringify(decision, null, 2)}\n`);
+    if (output && !output.endsWith('.json') && !values['no-pdf']) {
+      process.stderr.write(`plumbline: note: PDF reports are not built yet; wrote the result to ${jsonPath}.\n`);
+    }
+  } else {
+    process.stdout.write(resultJson);
+  }
+  if (decision) {
+    if (values['explain-failures'] || decision.decision !== 'PASS') process.stderr.write(`${explainFailures(decision)}\n`);
+    return decision.decision === 'FAIL' ? EXIT.gateFailed : EXIT.ok;
+  }
+  return EXIT.ok;
+}
+
+export { readText };

@@ -1,0 +1,125 @@
+/** The small commands: validate-config, inspect, diff, list. */
+import { parseArgs } from 'node:util';
+import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
+import { EXIT, readText, UsageError } from './shared.ts';
+
+/** `plumbline validate-config FILE…`: audit configs and policy files, told apart by their keys. */
+export async function validateConfigCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' } } });
+  if (positionals.length === 0) throw new UsageError('validate-config needs a file: plumbline validate-config audit.yaml');
+  for (const path of positionals) {
+    const text = await readText(path, 'config');
+    const data = parseYaml(text, path);
+    if (data && typeof data === 'object' && ('gates' in data || 'policy_name' in data)) {
+      const policy = parsePolicy(text, path);
+      process.stdout.write(`${path}: valid policy "${policy.policy_name}" with ${policy.gates.length} gate${policy.gates.length === 1 ? '' : 's'}\n`);
+    } else {
+      const config = parseAuditConfig(text, path);
+      planAudit(config, path);
+      process.stdout.write(`${path}: valid audit config${config.audit_profile ? ` (profile ${config.audit_profile})` : ''}\n`);
+    }
+  }
+  return EXIT.ok;
+}
+
+interface ResultLike {
+  tool?: { version?: string };
+  inputs?: { model?: { file?: string; sha256?: string }; data?: { file?: string; sha256?: string; rows?: number } };
+  n?: number;
+  threshold?: number;
+  performance?: Record<string, unknown>;
+  calibration?: Record<string, unknown>;
+  fairness?: Record<string, Record<string, unknown>>;
+  policy_decision?: PolicyDecision;
+}
+
+async function readResult(path: string): Promise<ResultLike> {
+  const text = await readText(path, 'result');
+  try {
+    const parsed = JSON.parse(text) as ResultLike;
+    if (!parsed || typeof parsed !== 'object' || !parsed.performance) throw new Error('no performance section');
+    return parsed;
+  } catch (error) {
+    throw new UsageError(`${path} is not a Plumbline result JSON (${(error as Error).message}).`);
+  }
+}
+
+/** Every gate-able metric value of a result, as `id` or `id[attribute]`. */
+function flatMetrics(result: ResultLike): Map<string, number | null> {
+  const values = new Map<string, number | null>();
+  for (const metric of METRIC_CATALOG.values()) {
+    if (metric.section === 'performance' || metric.section === 'calibration') {
+      const value = result[metric.section]?.[metric.id];
+      if (value !== undefined) values.set(metric.id, typeof value === 'number' ? value : null);
+    } else if (metric.section === 'fairness') {
+      for (const [attribute, fairness] of Object.entries(result.fairness ?? {})) {
+        const value = fairness[metric.id];
+        if (value !== undefined) values.set(`${metric.id}[${attribute}]`, typeof value === 'number' ? value : null);
+      }
+    }
+  }
+  return values;
+}
+
+/** `plumbline inspect result.json`: the key figures of a result. */
+export async function inspectCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new UsageError('inspect needs one result file: plumbline inspect result.json');
+  const result = await readResult(positionals[0]);
+  const lines = [`model: ${result.inputs?.model?.file ?? '(score column)'}  data: ${result.inputs?.data?.file} (${result.n} rows)  threshold: ${result.threshold}`];
+  for (const [id, value] of flatMetrics(result)) lines.push(`  ${id.padEnd(48)} ${value === null ? 'undefined' : value.toFixed(6)}`);
+  if (result.policy_decision) lines.push(`decision: ${result.policy_decision.decision}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return EXIT.ok;
+}
+
+/** `plumbline diff A B`: metric, input and gate differences; exit 1 when a gate outcome changed. */
+export async function diffCommand(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' }, 'decision-a': { type: 'string' }, 'decision-b': { type: 'string' } } });
+  if (positionals.length !== 2) throw new UsageError('diff needs two result files: plumbline diff before.json after.json');
+  const [a, b] = await Promise.all(positionals.map(readResult));
+  const lines: string[] = [];
+  for (const key of ['model', 'data'] as const) {
+    if (a.inputs?.[key]?.sha256 !== b.inputs?.[key]?.sha256) lines.push(`${key} file changed: ${a.inputs?.[key]?.file ?? '—'} → ${b.inputs?.[key]?.file ?? '—'}`);
+  }
+  const before = flatMetrics(a);
+  const after = flatMetrics(b);
+  for (const id of new Set([...before.keys(), ...after.keys()])) {
+    const x = before.get(id) ?? null;
+    const y = after.get(id) ?? null;
+    if (x === y) continue;
+    const delta = x !== null && y !== null ? ` (${y - x >= 0 ? '+' : ''}${(y - x).toFixed(6)})` : '';
+    lines.push(`${id}: ${x === null ? 'undefined' : x.toFixed(6)} → ${y === null ? 'undefined' : y.toFixed(6)}${delta}`);
+  }
+  let gateChanged = false;
+  const decisionA = values['decision-a'] ? (JSON.parse(await readText(values['decision-a'], 'policy decision')) as PolicyDecision) : a.policy_decision;
+  const decisionB = values['decision-b'] ? (JSON.parse(await readText(values['decision-b'], 'policy decision')) as PolicyDecision) : b.policy_decision;
+  if (decisionA && decisionB) {
+    const outcomes = new Map(decisionA.gates.map((g) => [g.name, g.outcome]));
+    for (const gate of decisionB.gates) {
+      const previous = outcomes.get(gate.name);
+      if (previous !== gate.outcome) {
+        gateChanged = true;
+        lines.push(`gate "${gate.name}": ${previous ?? 'absent'} → ${gate.outcome}`);
+      }
+    }
+    if (decisionA.decision !== decisionB.decision) lines.push(`decision: ${decisionA.decision} → ${decisionB.decision}`);
+  }
+  process.stdout.write(lines.length ? `${lines.join('\n')}\n` : 'no differences\n');
+  return gateChanged ? EXIT.gateFailed : EXIT.ok;
+}
+
+/** `plumbline list metrics|profiles|explainers`. */
+export function listCommand(args: string[]): number {
+  const [what] = args;
+  if (what === 'metrics') {
+    for (const metric of METRIC_CATALOG.values()) process.stdout.write(`${metric.id.padEnd(44)} ${metric.section.padEnd(12)} ${metric.direction.padEnd(17)} ${metric.definition}\n`);
+  } else if (what === 'profiles') {
+    for (const [name, profile] of Object.entries(PROFILES)) process.stdout.write(`${name.padEnd(12)} ${profile.description}\n`);
+  } else if (what === 'explainers') {
+    process.stdout.write('Explainers are not available in this version of Plumbline (TreeSHAP, KernelSHAP and permutation importance are planned).\n');
+  } else {
+    throw new UsageError(`list what? plumbline list metrics|profiles|explainers`);
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,171 @@
+import { ConfigError, quote } from '../errors';
+import type { ThresholdPolicy } from '../metrics/curves';
+import { check, type Spec } from './schema';
+import { parseYaml } from './yaml';
+
+const enabled: Spec = { type: 'boolean', description: 'Run this analysis.' };
+const section = (description: string, properties: Record<string, Spec> = {}): Spec => ({ type: 'object', description, properties: { enabled, ...properties } });
+const names: Spec = { type: 'array', items: { type: 'string' } };
+const labelValue: Spec = { type: 'oneOf', options: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] };
+
+const thresholdSpec: Spec = {
+  type: 'oneOf',
+  description: 'A fixed threshold on p(positive), or a threshold policy chosen on the test data.',
+  options: [
+    { type: 'number', minimum: 0, maximum: 1 },
+    {
+      type: 'object',
+      properties: {
+        policy: { type: 'string', enum: ['fixed', 'youden', 'selection_rate', 'cost'] },
+        value: { type: 'number', minimum: 0, maximum: 1, description: 'fixed: the threshold' },
+        target: { type: 'number', minimum: 0, maximum: 1, description: 'selection_rate: the share to select' },
+        cost_fp: { type: 'number', minimum: 0, description: 'cost: cost of a false positive' },
+        cost_fn: { type: 'number', minimum: 0, description: 'cost: cost of a false negative' },
+      },
+      required: ['policy'],
+    },
+  ],
+};
+
+/** Everything an audit config may hold, after a profile is applied (all sections optional). */
+const configProperties: Record<string, Spec> = {
+  model: {
+    type: 'object',
+    description: 'The model file. Omit for a score-only audit (data.score_column).',
+    properties: {
+      path: { type: 'string', description: 'Path relative to this config file.' },
+      type: { type: 'string', enum: ['auto', 'onnx', 'xgboost', 'lightgbm'], description: 'File format; recognised from its bytes when auto.' },
+      features: { ...names, description: 'Column order of a single [N, F] model input.' },
+    },
+  },
+  data: {
+    type: 'object',
+    properties: {
+      test: { type: 'string', description: 'The audited CSV, relative to this config file.' },
+      train: { type: 'string', description: 'Training/reference CSV (drift, explainer background).' },
+      reference: { type: 'string', description: 'Reference CSV for drift (defaults to train).' },
+      target: { type: 'string' },
+      positive_label: labelValue,
+      protected_attributes: names,
+      score_column: { type: 'string', description: 'A column holding the score (no model).' },
+      test_sample_size: { type: 'number', integer: true, minimum: 1, description: 'Seeded sample of the test rows, stratified by target.' },
+      dtypes: { type: 'object', properties: {}, values: { type: 'string', enum: ['numeric', 'categorical'] } },
+      missing_values: { ...names, description: 'Cell texts read as missing.' },
+      delimiter: { type: 'string', enum: [',', ';', '\t', '|'] },
+    },
+  },
+  threshold: thresholdSpec,
+  random_seed: { type: 'number', integer: true, minimum: 0, maximum: 4294967295 },
+  audit_profile: { type: 'string', description: 'quickstart, full, or a name under profiles.' },
+  profiles: { type: 'object', description: 'User-defined profiles: partial configs (checked when used).', properties: {}, values: { type: 'object', properties: {}, open: true } },
+  metadata: { type: 'object', description: 'Free-form labels (model_id, model_version, team, owner, intended_use…).', properties: {}, values: labelValue },
+  bootstrap: { type: 'object', properties: { resamples: { type: 'number', integer: true, minimum: 0, maximum: 100000 }, confidence: { type: 'number', minimum: 0.5, maximum: 0.999 } } },
+  explainer: section('Explanations (SHAP).', { type: { type: 'string', enum: ['auto', 'treeshap', 'tree', 'tree-path', 'kernelshap', 'kernel', 'permutation'] }, background_samples: { type: 'number', integer: true, minimum: 1 }, cache: { type: 'boolean' } }),
+  fairness: section('Fairness across protected groups.', {
+    metrics: names,
+    threshold: { type: 'number', minimum: 0, maximum: 1, description: 'Decision threshold (same as the top-level threshold).' },
+    min_group_size: { type: 'number', integer: true, minimum: 1 },
+    intersections: { type: 'array', items: { type: 'array', items: { type: 'string' }, minItems: 2 } },
+    reference_groups: { type: 'object', properties: {}, values: { type: 'string' } },
+    power_difference: { type: 'number', minimum: 0.001, maximum: 1 },
+    slice_columns: names,
+  }),
+  calibration: section('Calibration.', { bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 }, binning: { type: 'string', enum: ['equal-width', 'equal-frequency'] } }),
+  robustness: section('Demographic shift and perturbation stability.', { shift: { type: 'number', minimum: 0, maximum: 0.5 }, noise: { type: 'array', items: { type: 'number', minimum: 0 } } }),
+  drift: section('Drift against reference data.', { psi_bins: { type: 'number', integer: true, minimum: 2 } }),
+  recourse: section('Counterfactual recourse.', { immutable: names, max_counterfactuals: { type: 'number', integer: true, minimum: 1 } }),
+  report: section('The report.', { format: { type: 'string', enum: ['pdf', 'html', 'json'] }, title: { type: 'string' } }),
+};
+
+/** The audit config schema. */
+export const AUDIT_CONFIG_SPEC: Spec = { type: 'object', description: 'Plumbline audit config.', properties: configProperties };
+
+/** A validated audit config (after the profile is merged in). */
+export interface AuditConfig {
+  model?: { path?: string; type?: string; features?: string[] };
+  data?: {
+    test?: string;
+    train?: string;
+    reference?: string;
+    target?: string;
+    positive_label?: string | number | boolean;
+    protected_attributes?: string[];
+    score_column?: string;
+    test_sample_size?: number;
+    dtypes?: Record<string, 'numeric' | 'categorical'>;
+    missing_values?: string[];
+    delimiter?: string;
+  };
+  threshold?: number | { policy: string; value?: number; target?: number; cost_fp?: number; cost_fn?: number };
+  random_seed?: number;
+  audit_profile?: string;
+  profiles?: Record<string, unknown>;
+  metadata?: Record<string, string | number | boolean>;
+  bootstrap?: { resamples?: number; confidence?: number };
+  explainer?: { enabled?: boolean; type?: string; background_samples?: number };
+  fairness?: { enabled?: boolean; metrics?: string[]; threshold?: number; min_group_size?: number; intersections?: string[][]; reference_groups?: Record<string, string>; power_difference?: number; slice_columns?: string[] };
+  calibration?: { enabled?: boolean; bins?: number; binning?: 'equal-width' | 'equal-frequency' };
+  robustness?: { enabled?: boolean };
+  drift?: { enabled?: boolean };
+  recourse?: { enabled?: boolean };
+  report?: { enabled?: boolean; format?: string; title?: string };
+}
+
+/** Built-in profiles: defaults a config's own values override. */
+export const PROFILES: Record<string, { description: string; config: AuditConfig }> = {
+  quickstart: {
+    description: 'Fast feedback: 200 bootstrap resamples, explanations on 100 background rows, no recourse or robustness.',
+    config: { bootstrap: { resamples: 200 }, explainer: { enabled: true, background_samples: 100 }, calibration: { enabled: true }, fairness: { enabled: true }, robustness: { enabled: false }, recourse: { enabled: false }, drift: { enabled: true } },
+  },
+  full: {
+    description: 'Everything on: 1,000 bootstrap resamples, explanations on 1,000 background rows.',
+    config: { bootstrap: { resamples: 1000 }, explainer: { enabled: true, background_samples: 1000 }, calibration: { enabled: true }, fairness: { enabled: true }, robustness: { enabled: true }, recourse: { enabled: true }, drift: { enabled: true } },
+  },
+};
+
+function merge(base: unknown, over: unknown): unknown {
+  if (base && over && typeof base === 'object' && typeof over === 'object' && !Array.isArray(base) && !Array.isArray(over)) {
+    const out: Record<string, unknown> = {};
+    const define = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    for (const [key, value] of Object.entries(base as Record<string, unknown>)) define(key, value);
+    for (const [key, value] of Object.entries(over as Record<string, unknown>)) define(key, merge(Object.hasOwn(out, key) ? out[key] : undefined, value));
+    return out;
+  }
+  return over === undefined ? base : over;
+}
+
+/**
+ * Reads an audit config: YAML, schema-checked (unknown keys and wrong types are errors),
+ * then its profile applied underneath (the config's own values win).
+ */
+export function parseAuditConfig(text: string, fileName: string): AuditConfig {
+  const raw = check<AuditConfig>(parseYaml(text, fileName) ?? {}, AUDIT_CONFIG_SPEC, fileName);
+  const profileName = raw.audit_profile;
+  if (!profileName) return raw;
+  const userProfile = raw.profiles?.[profileName];
+  const builtIn = PROFILES[profileName]?.config;
+  if (!userProfile && !builtIn) {
+    const known = [...Object.keys(PROFILES), ...Object.keys(raw.profiles ?? {})];
+    throw new ConfigError(`${fileName}: audit_profile: unknown profile ${quote(profileName)}; profiles: ${known.join(', ')}.`);
+  }
+  if (userProfile) check(userProfile, AUDIT_CONFIG_SPEC, `${fileName} (profiles.${profileName})`);
+  return merge(merge(builtIn ?? {}, userProfile ?? {}), raw) as AuditConfig;
+}
+
+/** The threshold policy a config asks for. */
+export function thresholdPolicyOf(config: AuditConfig): ThresholdPolicy {
+  const t = config.threshold ?? config.fairness?.threshold ?? 0.5;
+  if (typeof t === 'number') return { policy: 'fixed', threshold: t };
+  switch (t.policy) {
+    case 'fixed':
+      return { policy: 'fixed', threshold: t.value ?? 0.5 };
+    case 'youden':
+      return { policy: 'youden' };
+    case 'selection_rate':
+      if (t.target === undefined) throw new ConfigError('threshold.target: required for policy selection_rate');
+      return { policy: 'selection_rate', target: t.target };
+    default:
+      if (t.cost_fp === undefined || t.cost_fn === undefined) throw new ConfigError('threshold: policy cost needs cost_fp and cost_fn');
+      return { policy: 'cost', cost_fp: t.cost_fp, cost_fn: t.cost_fn };
+  }
+}

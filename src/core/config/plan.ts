@@ -1,0 +1,71 @@
+import type { AuditRequest } from '../audit';
+import { ConfigError } from '../errors';
+import { thresholdPolicyOf, type AuditConfig } from './audit-config';
+
+import { NOT_YET_AVAILABLE } from '../audit';
+
+/** A config turned into what to read and how to audit it. */
+export interface AuditPlan {
+  /** Paths as written in the config (relative to it). */
+  files: { model?: string; data: string; reference?: string };
+  request: Omit<AuditRequest, 'model' | 'data'>;
+  seedExplicit: boolean;
+  /** Why a section of the audit did not run, by catalog section. */
+  missingSections: Record<string, string>;
+  metadata: Record<string, string | number | boolean>;
+}
+
+/**
+ * Checks that a config names everything an audit needs and maps it to a request.
+ * `strict` refuses to run without an explicit seed, target, protected attributes and
+ * positive label.
+ */
+export function planAudit(config: AuditConfig, fileName: string, strict = false): AuditPlan {
+  const data = config.data ?? {};
+  const missing: string[] = [];
+  if (!data.test) missing.push('data.test');
+  if (!data.target) missing.push('data.target');
+  if (!data.protected_attributes?.length) missing.push('data.protected_attributes');
+  if (!config.model?.path && !data.score_column) missing.push('model.path (or data.score_column)');
+  if (missing.length) throw new ConfigError(`${fileName}: missing ${missing.join(', ')}. An audit needs a test file, a target, protected attributes and a model or score column.`);
+  if (strict) {
+    const absent = [
+      config.random_seed === undefined ? 'random_seed (--seed)' : null,
+      data.positive_label === undefined ? 'data.positive_label (--positive-label)' : null,
+    ].filter(Boolean);
+    if (absent.length) throw new ConfigError(`${fileName}: --strict needs an explicit ${absent.join(' and ')}, so the audit cannot depend on defaults.`);
+  }
+  const missingSections: Record<string, string> = {};
+  for (const section of NOT_YET_AVAILABLE) {
+    const settings = config[section];
+    missingSections[section] = settings?.enabled === false ? `disabled in the config (${section}.enabled: false)` : `the ${section} analysis is not available in this version of Plumbline`;
+  }
+  const fairness = config.fairness ?? {};
+  return {
+    files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train },
+    request: {
+      scoreColumn: data.score_column,
+      target: data.target!,
+      protectedAttributes: data.protected_attributes!,
+      features: config.model?.features,
+      positiveLabel: data.positive_label === undefined ? undefined : String(data.positive_label),
+      thresholdPolicy: thresholdPolicyOf(config),
+      threshold: typeof config.threshold === 'number' ? config.threshold : undefined,
+      seed: config.random_seed ?? 0,
+      confidence: config.bootstrap?.confidence,
+      bootstrapResamples: config.bootstrap?.resamples,
+      calibrationBins: config.calibration?.bins,
+      calibrationBinning: config.calibration?.binning,
+      minGroupSize: fairness.min_group_size,
+      intersections: fairness.intersections,
+      slices: fairness.slice_columns,
+      powerDifference: fairness.power_difference,
+      referenceGroups: fairness.reference_groups,
+      sampleSize: data.test_sample_size,
+      csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes },
+    },
+    seedExplicit: config.random_seed !== undefined,
+    missingSections,
+    metadata: config.metadata ?? {},
+  };
+}

@@ -1,0 +1,84 @@
+import type { AuditResult } from './audit';
+import { sha256Hex } from './hash';
+import { Random } from './random';
+import { TOOL_VERSION } from './version';
+
+/** JSON with object keys sorted at every level and no whitespace: the form that is hashed. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => {
+    if (inner && typeof inner === 'object' && !Array.isArray(inner)) {
+      return Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    }
+    return inner;
+  });
+}
+
+/** SHA-256 of a result's canonical JSON: equal on every run, in Node and in the browser. */
+export function resultDigest(result: unknown): string {
+  return sha256Hex(new TextEncoder().encode(canonicalJson(result)));
+}
+
+/** Where the audit ran, as the host reports it. */
+export interface RuntimeInfo {
+  environment: string;
+  platform: string;
+  backend: string;
+  threads: number;
+}
+
+/** One input file's fingerprint. */
+export interface FileFingerprint {
+  file: string;
+  sha256: string;
+}
+
+/** The reproducibility manifest written beside every result. */
+export interface Manifest {
+  tool: { name: 'plumbline'; version: string };
+  created: string;
+  created_from: 'SOURCE_DATE_EPOCH' | 'clock';
+  inputs: Record<string, FileFingerprint>;
+  random_seed: number;
+  random_seed_explicit: boolean;
+  /** The seed of each named random stream the audit drew from. */
+  derived_seeds: Record<string, number>;
+  settings: AuditResult['settings'];
+  dependencies: Record<string, string>;
+  runtime: RuntimeInfo;
+  strict: boolean;
+  git_commit: string | null;
+  result_sha256: string;
+}
+
+/** The random streams an audit with these settings draws from. */
+export function randomStreams(settings: AuditResult['settings']): string[] {
+  const streams = settings.test_sample_size ? ['sample/test'] : [];
+  if (settings.bootstrap_resamples > 0) streams.push(...settings.protected_attributes.map((a) => `bootstrap/fairness/${a}`), 'bootstrap/calibration');
+  return streams;
+}
+
+/**
+ * Builds the manifest. `epochSeconds` comes from SOURCE_DATE_EPOCH when set (so two
+ * runs give byte-identical manifests), else from the clock.
+ */
+export function buildManifest(
+  result: AuditResult,
+  context: { files: Record<string, FileFingerprint>; seedExplicit: boolean; dependencies: Record<string, string>; runtime: RuntimeInfo; strict: boolean; gitCommit: string | null; epochSeconds: number; fromSourceDateEpoch: boolean },
+): Manifest {
+  const seed = result.settings.seed;
+  return {
+    tool: { name: 'plumbline', version: TOOL_VERSION },
+    created: new Date(context.epochSeconds * 1000).toISOString(),
+    created_from: context.fromSourceDateEpoch ? 'SOURCE_DATE_EPOCH' : 'clock',
+    inputs: context.files,
+    random_seed: seed,
+    random_seed_explicit: context.seedExplicit,
+    derived_seeds: Object.fromEntries(randomStreams(result.settings).map((stream) => [stream, Random.streamSeed(seed, stream)])),
+    settings: result.settings,
+    dependencies: context.dependencies,
+    runtime: context.runtime,
+    strict: context.strict,
+    git_commit: context.gitCommit,
+    result_sha256: resultDigest(result),
+  };
+}
