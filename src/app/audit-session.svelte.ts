@@ -1,4 +1,5 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
+import { resultDigest } from '../core/manifest';
 import { looksLikeOnnx } from '../core/model/sniff';
 import { looksLikeLightgbmText, looksLikeXgboostJson } from '../core/model/trees';
 import type { ModelSummary } from '../core/model/classifier';
@@ -50,6 +51,8 @@ export class AuditSession {
   status = $state<'idle' | 'loading' | 'running' | 'done' | 'error'>('idle');
   progress = $state.raw<AuditProgress | null>(null);
   result = $state.raw<AuditResult | null>(null);
+  /** SHA-256 of the result's canonical JSON: the CLI gives the same for the same inputs. */
+  digest = $derived(this.result ? resultDigest(this.result) : null);
   error = $state<{ name: string; message: string } | null>(null);
   runtime = $state.raw<{ backend: string; threads: number; crossOriginIsolated: boolean } | null>(null);
 

@@ -1,5 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
-import { expected, fixture } from '../fixtures';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { resultDigest } from '../../src/core/manifest';
+import { expected, fixture, projectRoot } from '../fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
 const ISOLATED = 'http://127.0.0.1:4174/';
@@ -51,13 +54,21 @@ test('audits the COMPAS forest chosen through the file input, with no request of
   await expect(page.getByTestId('model-card')).toContainText('rf.onnx');
   await expect(page.getByTestId('data-card')).toContainText('1,852 rows');
   await page.getByTestId('target-select').selectOption('two_year_recid');
-  // race and sex are pre-ticked by name; keep race and sex.
+  // race and sex are pre-ticked in column order (sex, race); tick them in the CLI's order.
+  const attributes = page.getByTestId('protected-attributes');
+  for (const name of ['sex', 'race']) await attributes.locator(`[data-column="${name}"]`).uncheck();
+  for (const name of ['race', 'sex']) await attributes.locator(`[data-column="${name}"]`).check();
   for (const feature of rf.features!) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
   await page.getByTestId('run-audit').click();
   await checkAgainstFixture(page);
   // Served with no special headers: single-threaded WASM.
   await expect(page.getByTestId('threads')).toHaveAttribute('data-value', '1');
   expectOnlyOrigin(urls, PLAIN.slice(0, -1));
+
+  // The CLI, given the same files and settings, produces a result with the same digest.
+  const cli = spawnSync(process.execPath, [join(projectRoot, 'bin/plumbline.js'), 'audit', '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--features', rf.features!.join(',')], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  expect(cli.status, cli.stderr).toBe(0);
+  await expect(page.getByTestId('result-digest')).toHaveText(resultDigest(JSON.parse(cli.stdout)));
 });
 
 test('the built-in demo runs with one click and uses threads when cross-origin isolated', async ({ page }) => {
