@@ -117,7 +117,14 @@ export function listCommand(args: string[]): number {
   } else if (what === 'profiles') {
     for (const [name, profile] of Object.entries(PROFILES)) process.stdout.write(`${name.padEnd(12)} ${profile.description}\n`);
   } else if (what === 'explainers') {
-    process.stdout.write('Explainers are not available in this version of Plumbline (TreeSHAP, KernelSHAP and permutation importance are planned).\n');
+    process.stdout.write(
+      [
+        'tree       interventional TreeSHAP (exact, polynomial) of tree ensembles read from ONNX (both layouts), XGBoost JSON, LightGBM text; raw output space',
+        'tree-path  path-dependent TreeSHAP from node covers (XGBoost JSON, LightGBM text), as xgboost pred_contribs',
+        'kernel     exact KernelSHAP (every coalition) of any model with at most 12 columns; probability output',
+        'auto       tree for tree ensembles whose trees read the model inputs, kernel otherwise',
+      ].join('\n') + '\n',
+    );
   } else {
     throw new UsageError(`list what? plumbline list metrics|profiles|explainers`);
   }

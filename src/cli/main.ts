@@ -4,6 +4,7 @@
  */
 import { isPlumblineError, TOOL_VERSION } from '../core/index.ts';
 import { auditCommand } from './audit-command.ts';
+import { explainCommand } from './explain-command.ts';
 import { diffCommand, inspectCommand, listCommand, validateConfigCommand } from './commands.ts';
 import { EXIT, UsageError } from './shared.ts';
 
@@ -13,6 +14,7 @@ const USAGE = `Usage: plumbline <command> [options]
 
 Commands:
   audit              audit a model (or a score column) on a CSV; see plumbline audit --help
+  explain            SHAP values of rows (TreeSHAP, path-dependent TreeSHAP, exact KernelSHAP)
   validate-config F  check an audit config or a policy file
   inspect R          summarise a result JSON
   diff A B           metric, gate and manifest differences between two results (exit 1 if a gate outcome changed)
@@ -36,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? EXIT.cannotAudit : EXIT.ok;
       case 'audit':
         return await auditCommand(rest);
+      case 'explain':
+        return await explainCommand(rest);
       case 'validate-config':
         return await validateConfigCommand(rest);
       case 'inspect':
@@ -45,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'list':
         return listCommand(rest);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, validate-config, inspect, diff, list.`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, validate-config, inspect, diff, list.`);
     }
   } catch (error) {
     const known = isPlumblineError(error) || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');

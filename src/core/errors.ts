@@ -22,6 +22,9 @@ export class ModelLoadError extends PlumblineError {}
 /** Columns, target or options that do not fit the data or the model. */
 export class AuditConfigError extends PlumblineError {}
 
+/** An explainer asked for a model it cannot explain. */
+export class ExplainerCompatibilityError extends PlumblineError {}
+
 /** An audit config or policy file that is not valid YAML or breaks its schema. */
 export class ConfigError extends PlumblineError {}
 
@@ -31,6 +34,7 @@ const errorClasses: Record<string, new (message: string) => PlumblineError> = {
   ModelLoadError,
   AuditConfigError,
   ConfigError,
+  ExplainerCompatibilityError,
 };
 
 /** Plain-data form of an error, safe to post between threads. */

@@ -16,3 +16,5 @@ export { parseYaml } from './config/yaml';
 export { toJsonSchema, validate, type Spec } from './config/schema';
 export { buildManifest, canonicalJson, resultDigest, type Manifest, type RuntimeInfo } from './manifest';
 export { METRIC_CATALOG, catalogMetric, metricValue } from './metrics/catalog';
+export { explainModel, type ExplainRequest, type ExplainResult, type ExplainMethod } from './explain/explain';
+export { interventionalTreeShap, pathDependentTreeShap, type ShapValues } from './explain/treeshap';

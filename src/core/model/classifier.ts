@@ -1,6 +1,7 @@
 import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors';
 import { findColumn, type Table } from '../data/table';
 import { decodeOnnx, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
+import { onnxTreeEnsemble } from './onnx-trees';
 import { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './onnx-scorer';
 import { describeBytes, looksLikeOnnx } from './sniff';
 import { compileEnsemble, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type TreeEnsemble } from './trees';
@@ -82,9 +83,11 @@ const onnxFormat: ModelFormat = {
   async open(ort, bytes, fileName, options) {
     const model = await openOnnxClassifier(ort, bytes, fileName, options);
     const summary = onnxSummary(model.info, fileName, model.probabilityOutput.convention);
+    // Trees fed directly by the single [N, F] input can be explained exactly from the file.
+    const ensemble = summary.needsFeatureOrder && summary.featureCount ? onnxTreeEnsemble(decodeOnnx(bytes, fileName), fileName, summary.featureCount) : null;
     return {
       summary,
-      ensemble: null,
+      ensemble,
       features: (table, requested) => {
         const plan = planInputs(model, table, requested);
         return plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);

@@ -16,8 +16,9 @@ export interface Tree {
   /** Training rows (or hessian sum) through each node, when the file carries them; for path-dependent TreeSHAP. */
   cover: Float64Array | null;
   /**
-   * Split rule per node: 0 `x < t` goes left (XGBoost), 1 `x <= t` goes left (LightGBM),
-   * 2 categorical: left when x is in `categories[i]`, 3 categorical: right when x is in it.
+   * Split rule per node: 0 `float32(x) < t` goes left (XGBoost, ONNX BRANCH_LT),
+   * 1 `x <= t` goes left (LightGBM), 2 categorical: left when x is in `categories[i]`,
+   * 3 categorical: right when x is in it, 4 `float32(x) <= t` goes left (ONNX BRANCH_LEQ).
    */
   rule: Uint8Array;
   categories: (Set<number> | null)[];
@@ -43,7 +44,7 @@ export type OutputTransform = 'logistic' | 'identity';
 
 /** A binary classifier made of trees, scored by the project's own evaluator. */
 export interface TreeEnsemble {
-  format: 'xgboost-json' | 'lightgbm-text';
+  format: 'xgboost-json' | 'lightgbm-text' | 'onnx';
   featureNames: string[];
   trees: Tree[];
   /** Added to the sum of leaves (margin space). */
@@ -78,6 +79,7 @@ export function goesLeft(tree: Tree, node: number, raw: number): boolean {
     if (missing === MISSING.defaultDirection) return tree.defaultLeft[node] === 1;
     value = 0;
   }
+  if (rule === 4) return Math.fround(value) <= tree.threshold[node];
   if (rule >= 2) {
     // Categories are whole numbers; LightGBM truncates (static_cast<int>), negatives go right.
     const category = Math.trunc(value);

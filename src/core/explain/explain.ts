@@ -1,0 +1,125 @@
+import type { InputFile } from '../audit';
+import { parseCsv } from '../data/csv';
+import { findColumn, type Table } from '../data/table';
+import { ExplainerCompatibilityError, quote } from '../errors';
+import { openModel, type Classifier } from '../model/classifier';
+import type { OrtRuntime } from '../model/onnx-scorer';
+import { Random } from '../random';
+import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap } from './kernelshap';
+import { interventionalTreeShap, pathDependentTreeShap, type ShapValues } from './treeshap';
+
+/** Explainer methods: auto picks tree for tree ensembles, kernel otherwise. */
+export type ExplainMethod = 'auto' | 'tree' | 'tree-path' | 'kernel';
+
+/** What to explain and how. */
+export interface ExplainRequest {
+  model: InputFile;
+  data: InputFile;
+  /** Background rows (reference/train file); the data itself when omitted. */
+  background?: InputFile;
+  /** Explain the first N rows of the data. Default 100. */
+  rows?: number;
+  /** Background rows: a seeded sample of N (default 100) or the first N. */
+  backgroundRows?: number;
+  backgroundSelection?: 'sample' | 'first';
+  method?: ExplainMethod;
+  /** Column order of a single-matrix model. */
+  features?: string[];
+  seed?: number;
+}
+
+/** SHAP values as written by `plumbline explain`. */
+export interface ExplainResult {
+  method: 'tree (interventional)' | 'tree (path-dependent)' | 'kernel (exact)';
+  /** The output space of the values. */
+  output: string;
+  columns: string[];
+  expected_value: number;
+  /** One row per explained row. */
+  values: number[][];
+  /** 1-based data row numbers explained. */
+  rows: number[];
+  background: string;
+  /** Largest |expected_value + Σ values − model output| (local accuracy, checked). */
+  local_accuracy_error: number;
+}
+
+function vectors(table: Table, columns: string[], rows: Uint32Array): Float64Array[] {
+  const data = columns.map((name) => (findColumn(table, name) as { values: Float64Array }).values);
+  return Array.from(rows, (row) => Float64Array.from(data, (column) => column[row]));
+}
+
+function chooseRows(count: number, take: number, selection: 'sample' | 'first', seed: number): Uint32Array {
+  const n = Math.min(count, take);
+  if (selection === 'first' || n === count) return Uint32Array.from({ length: n }, (_, i) => i);
+  const random = new Random(seed, 'explain/background');
+  const pool = Array.from({ length: count }, (_, i) => i);
+  for (let k = 0; k < n; k++) {
+    const j = k + random.int(count - k);
+    [pool[k], pool[j]] = [pool[j], pool[k]];
+  }
+  return Uint32Array.from(pool.slice(0, n)).sort();
+}
+
+function treeOnly(classifier: Classifier, method: string): never {
+  const ops = classifier.summary.operators.length ? classifier.summary.operators.join(', ') : classifier.summary.format;
+  throw new ExplainerCompatibilityError(
+    `${classifier.summary.fileName}: the ${method} explainer needs a tree ensemble whose trees read the model's own inputs, but this model is ${ops}. Use --method kernel (exact up to ${MAX_EXACT_KERNEL_COLUMNS} columns).`,
+  );
+}
+
+/** Explains rows of a data file with the chosen (or automatic) SHAP method. */
+export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal): Promise<ExplainResult> {
+  const table = parseCsv(new TextDecoder().decode(request.data.bytes), { fileName: request.data.fileName });
+  const background = request.background ? parseCsv(new TextDecoder().decode(request.background.bytes), { fileName: request.background.fileName }) : table;
+  const classifier = await openModel(ort, request.model.bytes, request.model.fileName);
+  try {
+    const columns = classifier.features(table, request.features);
+    for (const name of columns) {
+      if (!findColumn(background, name)) throw new ExplainerCompatibilityError(`${background.source}: the background lacks the model column ${quote(name)}. Use a reference file with the same columns as the data.`);
+    }
+    const rows = Uint32Array.from({ length: Math.min(table.rowCount, request.rows ?? 100) }, (_, i) => i);
+    const selection = request.backgroundSelection ?? 'sample';
+    const bgRows = chooseRows(background.rowCount, request.backgroundRows ?? 100, selection, request.seed ?? 0);
+    const backgroundText = `${selection === 'first' ? 'first' : 'seeded sample of'} ${bgRows.length} rows of ${background.source}`;
+    const ensemble = classifier.ensemble;
+    const method = request.method ?? 'auto';
+    let shap: ShapValues;
+    let label: ExplainResult['method'];
+    let output: string;
+    const space = ensemble?.transform === 'logistic' ? 'log-odds (raw margin, before the logistic)' : 'raw model output (the forest’s averaged probability)';
+    if (method === 'tree-path') {
+      if (!ensemble) treeOnly(classifier, 'path-dependent TreeSHAP');
+      if (ensemble.trees.some((t) => !t.cover)) {
+        throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use --method tree with a background.`);
+      }
+      shap = pathDependentTreeShap(ensemble, vectors(table, columns, rows), signal);
+      label = 'tree (path-dependent)';
+      output = space;
+    } else if (method === 'tree' || (method === 'auto' && ensemble)) {
+      if (!ensemble) treeOnly(classifier, 'TreeSHAP');
+      shap = interventionalTreeShap(ensemble, vectors(table, columns, rows), vectors(background, columns, bgRows), signal);
+      label = 'tree (interventional)';
+      output = space;
+    } else {
+      if (columns.length > MAX_EXACT_KERNEL_COLUMNS) {
+        throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: the model takes ${columns.length} columns; exact KernelSHAP enumerates 2^M coalitions and stops at ${MAX_EXACT_KERNEL_COLUMNS}. Sampled KernelSHAP is not available in this version.`);
+      }
+      shap = await exactKernelShap(classifier, columns, table, rows, background, bgRows, { features: request.features, signal });
+      label = 'kernel (exact)';
+      output = 'p(positive) (the model’s probability output)';
+    }
+    return {
+      method: label,
+      output,
+      columns,
+      expected_value: shap.expectedValue,
+      values: shap.values.map((v) => Array.from(v)),
+      rows: Array.from(rows, (r) => r + 1),
+      background: label === 'tree (path-dependent)' ? 'node covers stored in the model file' : backgroundText,
+      local_accuracy_error: shap.localAccuracyError,
+    };
+  } finally {
+    await classifier.release();
+  }
+}

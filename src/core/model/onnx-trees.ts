@@ -1,0 +1,171 @@
+import type { AttributeProto, ModelProto, NodeProto } from 'onnx-buf';
+import { ModelLoadError } from '../errors';
+import { MISSING, type Tree, type TreeEnsemble } from './trees';
+
+/**
+ * Reads the trees of an ONNX tree classifier whose tree node takes the model's single
+ * [N, F] input directly (through Identity/Cast at most): TreeEnsembleClassifier /
+ * TreeEnsembleRegressor (ai.onnx.ml ≤ 3, legacy attributes) or TreeEnsemble (ai.onnx.ml 5).
+ * Returns null when the trees sit behind other preprocessing (their inputs are then not
+ * the user's columns). Leaf values are the positive class's weights: a forest's averaged
+ * probabilities (post-transform NONE) or a boosted model's margins (LOGISTIC).
+ */
+export function onnxTreeEnsemble(model: ModelProto, fileName: string, width: number): TreeEnsemble | null {
+  const graph = model.graph!;
+  const node = graph.node.find((n) => ['TreeEnsembleClassifier', 'TreeEnsembleRegressor', 'TreeEnsemble'].includes(n.opType));
+  if (!node) return null;
+  const passThrough = graph.node.filter((n) => n !== node && n.opType !== 'ZipMap');
+  if (passThrough.some((n) => n.opType !== 'Identity' && n.opType !== 'Cast')) return null;
+  const featureNames = Array.from({ length: width }, (_, j) => `x${j}`);
+  return node.opType === 'TreeEnsemble' ? readV5(node, fileName, featureNames) : readLegacy(node, fileName, featureNames);
+}
+
+const attr = (node: NodeProto, name: string): AttributeProto | undefined => node.attribute.find((a) => a.name === name);
+const ints = (node: NodeProto, name: string) => (attr(node, name)?.ints ?? []).map(Number);
+const floats = (node: NodeProto, name: string): number[] => {
+  const a = attr(node, name);
+  if (!a) return [];
+  if (a.floats.length) return a.floats;
+  const t = a.t;
+  if (!t) return [];
+  if (t.floatData.length) return t.floatData;
+  if (t.doubleData.length) return t.doubleData;
+  if (t.rawData.length) return Array.from(new Float32Array(t.rawData.slice().buffer));
+  return [];
+};
+const text = (a: AttributeProto | undefined) => (a ? new TextDecoder().decode(a.s) : '');
+
+function emptyTree(n: number): Tree {
+  return {
+    feature: new Int32Array(n),
+    threshold: new Float64Array(n),
+    left: new Int32Array(n).fill(-1),
+    right: new Int32Array(n).fill(-1),
+    defaultLeft: new Uint8Array(n),
+    value: new Float64Array(n),
+    cover: null,
+    rule: new Uint8Array(n),
+    categories: new Array(n).fill(null),
+    missingType: new Uint8Array(n).fill(MISSING.defaultDirection),
+  };
+}
+
+/** Sets a split node from an ONNX mode; GTE/GT become LT/LEQ with the children swapped. */
+function setSplit(tree: Tree, i: number, mode: string, feature: number, threshold: number, trueChild: number, falseChild: number, missingTrue: boolean, fileName: string): void {
+  tree.feature[i] = feature;
+  tree.threshold[i] = threshold;
+  const swap = mode === 'BRANCH_GTE' || mode === 'BRANCH_GT';
+  if (mode === 'BRANCH_LEQ' || mode === 'BRANCH_GT') tree.rule[i] = 4;
+  else if (mode === 'BRANCH_LT' || mode === 'BRANCH_GTE') tree.rule[i] = 0;
+  else throw new ModelLoadError(`${fileName}: tree split mode ${mode} is not supported by the explainer (BRANCH_LEQ, BRANCH_LT, BRANCH_GTE, BRANCH_GT are).`);
+  tree.left[i] = swap ? falseChild : trueChild;
+  tree.right[i] = swap ? trueChild : falseChild;
+  // A missing value goes to the true branch when tracked, else compares false (false branch).
+  const toTrue = missingTrue;
+  tree.defaultLeft[i] = swap ? (toTrue ? 0 : 1) : toTrue ? 1 : 0;
+}
+
+function readLegacy(node: NodeProto, fileName: string, featureNames: string[]): TreeEnsemble {
+  const treeIds = ints(node, 'nodes_treeids');
+  const nodeIds = ints(node, 'nodes_nodeids');
+  const featureIds = ints(node, 'nodes_featureids');
+  const values = floats(node, 'nodes_values');
+  const modes = (attr(node, 'nodes_modes')?.strings ?? []).map((s) => new TextDecoder().decode(s));
+  const trueIds = ints(node, 'nodes_truenodeids');
+  const falseIds = ints(node, 'nodes_falsenodeids');
+  const missingTrue = ints(node, 'nodes_missing_value_tracks_true');
+  const classifier = node.opType === 'TreeEnsembleClassifier';
+  const leafTrees = ints(node, classifier ? 'class_treeids' : 'target_treeids');
+  const leafNodes = ints(node, classifier ? 'class_nodeids' : 'target_nodeids');
+  const leafClasses = ints(node, classifier ? 'class_ids' : 'target_ids');
+  const leafWeights = floats(node, classifier ? 'class_weights' : 'target_weights');
+  const labels = classifier ? ints(node, 'classlabels_int64s') : [];
+  const postTransform = text(attr(node, 'post_transform')) || 'NONE';
+  const baseValues = floats(node, 'base_values');
+  // The positive class's weights: class id 1 when the node stores both classes, else the
+  // single score column (binary boosted models store class 0 only and mean class 1).
+  const positiveClass = leafClasses.some((c) => c === 1) ? 1 : 0;
+  if (classifier && labels.length > 2) throw new ModelLoadError(`${fileName}: a ${labels.length}-class tree model; explanations handle binary classifiers.`);
+  const transform = postTransform === 'LOGISTIC' ? 'logistic' : postTransform === 'NONE' ? 'identity' : null;
+  if (!transform) throw new ModelLoadError(`${fileName}: tree post_transform ${postTransform} is not supported by the explainer (NONE and LOGISTIC are).`);
+
+  const treeCount = Math.max(...treeIds) + 1;
+  const sizes = new Array<number>(treeCount).fill(0);
+  for (let k = 0; k < treeIds.length; k++) sizes[treeIds[k]] = Math.max(sizes[treeIds[k]], nodeIds[k] + 1);
+  const trees = sizes.map((n) => emptyTree(n));
+  for (let k = 0; k < treeIds.length; k++) {
+    if (modes[k] === 'LEAF') continue;
+    setSplit(trees[treeIds[k]], nodeIds[k], modes[k], featureIds[k], values[k], trueIds[k], falseIds[k], missingTrue[k] === 1, fileName);
+  }
+  for (let k = 0; k < leafTrees.length; k++) {
+    if (leafClasses[k] === positiveClass) trees[leafTrees[k]].value[leafNodes[k]] += leafWeights[k];
+  }
+  return {
+    format: 'onnx',
+    featureNames,
+    trees,
+    baseMargin: baseValues[positiveClass] ?? baseValues[0] ?? 0,
+    marginScale: 1,
+    transform,
+    description: `ONNX ${node.opType}, ${treeCount} trees, post_transform ${postTransform}`,
+  };
+}
+
+const V5_MODES = ['BRANCH_LEQ', 'BRANCH_LT', 'BRANCH_GTE', 'BRANCH_GT', 'BRANCH_EQ', 'BRANCH_NEQ', 'BRANCH_MEMBER'];
+
+function readV5(node: NodeProto, fileName: string, featureNames: string[]): TreeEnsemble {
+  const roots = ints(node, 'tree_roots');
+  const featureIds = ints(node, 'nodes_featureids');
+  const splits = floats(node, 'nodes_splits');
+  const modeTensor = attr(node, 'nodes_modes')?.t;
+  const modes = modeTensor ? Array.from(modeTensor.rawData.length ? modeTensor.rawData : modeTensor.int32Data) : [];
+  const trueIds = ints(node, 'nodes_truenodeids');
+  const falseIds = ints(node, 'nodes_falsenodeids');
+  const trueLeafs = ints(node, 'nodes_trueleafs');
+  const falseLeafs = ints(node, 'nodes_falseleafs');
+  const missingTrue = ints(node, 'nodes_missing_value_tracks_true');
+  const leafWeights = floats(node, 'leaf_weights');
+  const postTransform = Number(attr(node, 'post_transform')?.i ?? 0n);
+  const aggregate = Number(attr(node, 'aggregate_function')?.i ?? 1n);
+  if (Number(attr(node, 'n_targets')?.i ?? 1n) !== 1 || aggregate !== 1 || (postTransform !== 0 && postTransform !== 2)) {
+    throw new ModelLoadError(`${fileName}: this TreeEnsemble (targets, aggregate or post_transform) is not supported by the explainer (one target, SUM, NONE or LOGISTIC are).`);
+  }
+  // Rebuild each tree with local indices: split nodes first-come, leaves appended.
+  const trees = roots.map((root) => {
+    const local: { kind: 'split' | 'leaf'; index: number }[] = [];
+    const ids = new Map<string, number>();
+    const visit = (kind: 'split' | 'leaf', index: number): number => {
+      const key = `${kind}${index}`;
+      if (!ids.has(key)) {
+        ids.set(key, local.length);
+        local.push({ kind, index });
+        if (kind === 'split') {
+          visit(trueLeafs[index] ? 'leaf' : 'split', trueIds[index]);
+          visit(falseLeafs[index] ? 'leaf' : 'split', falseIds[index]);
+        }
+      }
+      return ids.get(key)!;
+    };
+    visit(splits.length > 0 && roots.length > 0 ? 'split' : 'leaf', root);
+    const tree = emptyTree(local.length);
+    local.forEach(({ kind, index }, i) => {
+      if (kind === 'leaf') {
+        tree.value[i] = leafWeights[index];
+        return;
+      }
+      const trueChild = ids.get(`${trueLeafs[index] ? 'leaf' : 'split'}${trueIds[index]}`)!;
+      const falseChild = ids.get(`${falseLeafs[index] ? 'leaf' : 'split'}${falseIds[index]}`)!;
+      setSplit(tree, i, V5_MODES[modes[index]] ?? `mode ${modes[index]}`, featureIds[index], splits[index], trueChild, falseChild, missingTrue[index] === 1, fileName);
+    });
+    return tree;
+  });
+  return {
+    format: 'onnx',
+    featureNames,
+    trees,
+    baseMargin: 0,
+    marginScale: 1,
+    transform: postTransform === 2 ? 'logistic' : 'identity',
+    description: `ONNX TreeEnsemble (ai.onnx.ml 5), ${roots.length} trees`,
+  };
+}

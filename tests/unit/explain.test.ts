@@ -1,0 +1,84 @@
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { explainModel, type ExplainMethod } from '../../src/core/explain/explain';
+import { ExplainerCompatibilityError } from '../../src/core/errors';
+import { expected, fixtureBytes } from '../fixtures';
+
+ort.env.wasm.numThreads = 1;
+
+interface ShapFixture {
+  columns: string[];
+  expected_value?: number;
+  bias?: number;
+  values: number[][];
+  background?: string;
+}
+
+const file = (path: string) => ({ fileName: path.split('/').pop()!, bytes: fixtureBytes(path) });
+const worst = (a: number[][], b: number[][]) => Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i][j]))));
+
+// Exact methods against exact references: 1e-6 (fixtures README: float64 from the model's
+// own parameters where the method reads them; KernelSHAP runs the float32 model, whose
+// probabilities agree to ~1e-7, and averages them).
+const CASES: { name: string; model: string; expected: string; method: ExplainMethod; key: 'shap' | 'shap_path_dependent'; data: string; background?: string; matrix: boolean }[] = [
+  { name: 'compas rf, interventional TreeSHAP from the ONNX trees', model: 'compas/rf.onnx', expected: 'compas/rf.expected.json', method: 'tree', key: 'shap', data: 'compas/test.csv', background: 'compas/train.csv', matrix: true },
+  { name: 'compas rf (TreeEnsemble v5), interventional TreeSHAP', model: 'compas/rf_v5.onnx', expected: 'compas/rf.expected.json', method: 'auto', key: 'shap', data: 'compas/test.csv', background: 'compas/train.csv', matrix: true },
+  { name: 'compas mlp, exact KernelSHAP (32 coalitions)', model: 'compas/mlp.onnx', expected: 'compas/mlp.expected.json', method: 'auto', key: 'shap', data: 'compas/test.csv', background: 'compas/train.csv', matrix: true },
+  { name: 'german xgb_numeric.json, path-dependent TreeSHAP (as pred_contribs)', model: 'german_credit/xgb_numeric.json', expected: 'german_credit/xgb_numeric.expected.json', method: 'tree-path', key: 'shap_path_dependent', data: 'german_credit/test.csv', matrix: false },
+];
+
+describe('explanations reproduce the fixtures’ exact SHAP values', () => {
+  for (const testCase of CASES) {
+    it(testCase.name, async () => {
+      const want = expected(testCase.expected) as unknown as Record<string, ShapFixture> & { features?: string[] };
+      const shap = want[testCase.key];
+      const result = await explainModel(ort, {
+        model: file(testCase.model),
+        data: file(testCase.data),
+        background: testCase.background ? file(testCase.background) : undefined,
+        rows: shap.values.length,
+        backgroundRows: 100,
+        backgroundSelection: 'first',
+        method: testCase.method,
+        features: testCase.matrix ? want.features : undefined,
+      });
+      expect(result.columns).toEqual(shap.columns);
+      expect(result.values).toHaveLength(shap.values.length);
+      expect(worst(result.values, shap.values)).toBeLessThan(1e-6);
+      expect(Math.abs(result.expected_value - (shap.expected_value ?? shap.bias!))).toBeLessThan(1e-6);
+      // Local accuracy: values add up to output − expected value.
+      expect(result.local_accuracy_error).toBeLessThan(1e-6);
+    });
+  }
+
+  it('refuses a tree explainer for a neural network, naming its operators and the explainer that fits', async () => {
+    const want = expected('compas/mlp.expected.json');
+    await expect(explainModel(ort, { model: file('compas/mlp.onnx'), data: file('compas/test.csv'), rows: 2, method: 'tree', features: want.features })).rejects.toThrow(
+      new ExplainerCompatibilityError('mlp.onnx: the TreeSHAP explainer needs a tree ensemble whose trees read the model\'s own inputs, but this model is Add, Cast, Concat, Div, Flatten, Greater, MatMul, Relu, Sigmoid, Squeeze, Sub. Use --method kernel (exact up to 12 columns).'),
+    );
+  });
+
+  it('refuses path-dependent TreeSHAP for an ONNX forest without covers', async () => {
+    const want = expected('compas/rf.expected.json');
+    await expect(explainModel(ort, { model: file('compas/rf.onnx'), data: file('compas/test.csv'), rows: 2, method: 'tree-path', features: want.features })).rejects.toThrow(/does not carry \(sklearn-onnx exports have none\)/);
+  });
+});
+
+describe('plumbline explain', () => {
+  it('writes {columns, expected_value, values} for the fixture forest', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { readFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { fixture, projectRoot } = await import('../fixtures');
+    const want = expected('compas/rf.expected.json') as unknown as { features: string[]; shap: ShapFixture };
+    const out = join(mkdtempSync(join(tmpdir(), 'plumbline-explain-')), 'shap.json');
+    const run = spawnSync(process.execPath, [join(projectRoot, 'bin/plumbline.js'), 'explain', '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--background', fixture('compas/train.csv'), '--background-first', '--rows', '20', '--features', want.features.join(','), '--output', out], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const result = JSON.parse(readFileSync(out, 'utf8'));
+    expect(result.method).toBe('tree (interventional)');
+    expect(result.columns).toEqual(want.shap.columns);
+    expect(worst(result.values, want.shap.values)).toBeLessThan(1e-6);
+  });
+});
