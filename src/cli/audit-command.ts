@@ -103,6 +103,40 @@ function explainFailures(decision: PolicyDecision): string {
   return [...lines, ...reproducibility, `decision: ${decision.decision}`].join('\n');
 }
 
+/** A step shorter than this shows no progress (so quick audits and errors stay one line). */
+const LONG_STEP_MS = 2000;
+
+/**
+ * Progress on stderr for long steps: a bar redrawn in place when stderr is a terminal,
+ * plain lines otherwise (every 5 s and when a long stage ends), so CI logs stay readable.
+ * `--verbose` reports every batch.
+ */
+function progressReporter(verbose: boolean): (progress: AuditProgress) => void {
+  const tty = process.stderr.isTTY;
+  let stage = '';
+  let stageStart = Date.now();
+  let lastLine = 0;
+  return (p) => {
+    const now = Date.now();
+    if (p.stage !== stage) {
+      stage = p.stage;
+      stageStart = now;
+      lastLine = now;
+    }
+    const fraction = p.total > 0 ? p.done / p.total : 1;
+    const finished = p.done >= p.total;
+    const long = now - stageStart >= LONG_STEP_MS;
+    if (tty && (long || verbose)) {
+      const width = 30;
+      const filled = Math.round(fraction * width);
+      process.stderr.write(`\r${p.stage.padEnd(8)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%${finished ? '\n' : ''}`);
+    } else if (!tty && (verbose || (long && (finished || now - lastLine >= 5000)))) {
+      lastLine = now;
+      process.stderr.write(`plumbline: ${p.stage} ${p.done.toLocaleString('en')}/${p.total.toLocaleString('en')} (${((now - stageStart) / 1000).toFixed(1)} s)\n`);
+    }
+  };
+}
+
 /** Runs `plumbline audit` and returns the exit code. */
 export async function auditCommand(args: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -187,7 +221,7 @@ export async function auditCommand(args: string[]): Promise<number> {
 
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
-  const onProgress = values.verbose ? (p: AuditProgress) => process.stderr.write(`${p.stage}: ${p.done}/${p.total}\n`) : undefined;
+  const onProgress = progressReporter(Boolean(values.verbose));
   const result = await runAudit(ort, { ...plan.request, model, data, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
 
   const files: Record<string, { file: string; sha256: string }> = { data: { file: data.fileName, sha256: sha256Hex(data.bytes) } };
