@@ -6,7 +6,9 @@ import { openModel, type Classifier } from '../model/classifier';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { Random } from '../random';
 import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap } from './kernelshap';
-import { interventionalTreeShap, pathDependentTreeShap, type ShapValues } from './treeshap';
+import { decodeOnnx } from '../model/onnx-graph';
+import { readEncodedModel } from './encoded';
+import { interventionalTreeShap, linearShap, pathDependentTreeShap, type ShapValues } from './treeshap';
 
 /** Explainer methods: auto picks tree for tree ensembles, kernel otherwise. */
 export type ExplainMethod = 'auto' | 'tree' | 'tree-path' | 'kernel';
@@ -30,7 +32,7 @@ export interface ExplainRequest {
 
 /** SHAP values as written by `plumbline explain`. */
 export interface ExplainResult {
-  method: 'tree (interventional)' | 'tree (path-dependent)' | 'kernel (exact)';
+  method: 'tree (interventional)' | 'tree (path-dependent)' | 'linear (interventional)' | 'kernel (exact)';
   /** The output space of the values. */
   output: string;
   columns: string[];
@@ -84,6 +86,25 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
     const backgroundText = `${selection === 'first' ? 'first' : 'seeded sample of'} ${bgRows.length} rows of ${background.source}`;
     const ensemble = classifier.ensemble;
     const method = request.method ?? 'auto';
+    // Per-column ONNX graphs (one-hot, scaling inside): explained per raw column from the graph.
+    const encoded = !ensemble && classifier.summary.format === 'onnx' && method !== 'kernel' ? readEncodedModel(decodeOnnx(request.model.bytes, request.model.fileName), request.model.fileName) : null;
+    if (encoded && method !== 'tree-path') {
+      const groups = { groupOf: encoded.groupOf, columns: encoded.columns };
+      const encodeRows = (source: Table, which: Uint32Array) => Array.from(which, (row) => encoded.encode(source, row));
+      const x = encodeRows(table, rows);
+      const b = encodeRows(background, bgRows);
+      const shap = encoded.model.kind === 'trees' ? interventionalTreeShap(encoded.model.ensemble, x, b, signal, groups) : linearShap(encoded.model.weights, encoded.model.intercept, x, b, groups);
+      return {
+        method: encoded.model.kind === 'trees' ? 'tree (interventional)' : 'linear (interventional)',
+        output: 'log-odds (raw margin, before the logistic), per raw column',
+        columns: shap.columns,
+        expected_value: shap.expectedValue,
+        values: shap.values.map((v) => Array.from(v)),
+        rows: Array.from(rows, (r) => r + 1),
+        background: `${(request.backgroundSelection ?? 'sample') === 'first' ? 'first' : 'seeded sample of'} ${bgRows.length} rows of ${background.source}`,
+        local_accuracy_error: shap.localAccuracyError,
+      };
+    }
     let shap: ShapValues;
     let label: ExplainResult['method'];
     let output: string;

@@ -31,7 +31,7 @@ function treeDepth(tree: Tree): number {
  * v·(a−1)!c!/(a+c)! to each x-side feature and subtracts v·a!(c−1)!/(a+c)! from each
  * b-side feature. A feature met twice on a path keeps its first side.
  */
-function interventionalTree(tree: Tree, x: Float64Array, b: Float64Array, phi: Float64Array, weights: number[][], side: Int8Array, path: Int32Array): void {
+function interventionalTree(tree: Tree, x: Float64Array, b: Float64Array, phi: Float64Array, weights: number[][], side: Int8Array, path: Int32Array, groupOf: Int32Array | null): void {
   const walk = (node: number, fromX: number, fromB: number, depth: number): void => {
     if (tree.left[node] < 0) {
       if (fromX + fromB === 0) return;
@@ -45,14 +45,16 @@ function interventionalTree(tree: Tree, x: Float64Array, b: Float64Array, phi: F
       }
       return;
     }
-    const f = tree.feature[node];
-    const xLeft = goesLeft(tree, node, x[f]);
+    const feature = tree.feature[node];
+    // Players are raw columns: all encoded features of one column join or leave together.
+    const f = groupOf ? groupOf[feature] : feature;
+    const xLeft = goesLeft(tree, node, x[feature]);
     if (side[f] !== 0) {
-      const left = side[f] === 1 ? xLeft : goesLeft(tree, node, b[f]);
+      const left = side[f] === 1 ? xLeft : goesLeft(tree, node, b[feature]);
       walk(left ? tree.left[node] : tree.right[node], fromX, fromB, depth);
       return;
     }
-    const bLeft = goesLeft(tree, node, b[f]);
+    const bLeft = goesLeft(tree, node, b[feature]);
     if (xLeft === bLeft) {
       walk(xLeft ? tree.left[node] : tree.right[node], fromX, fromB, depth);
       return;
@@ -107,8 +109,14 @@ function finish(columns: string[], expectedValue: number, values: Float64Array[]
  * leaves, the probability). `rows` and `background` hold feature vectors in
  * `ensemble.featureNames` order.
  */
-export function interventionalTreeShap(ensemble: TreeEnsemble, rows: Float64Array[], background: Float64Array[], signal?: AbortSignal): ShapValues {
-  const width = ensemble.featureNames.length;
+export function interventionalTreeShap(
+  ensemble: TreeEnsemble,
+  rows: Float64Array[],
+  background: Float64Array[],
+  signal?: AbortSignal,
+  groups?: { groupOf: Int32Array; columns: string[] },
+): ShapValues {
+  const width = groups ? groups.columns.length : ensemble.featureNames.length;
   const depth = Math.max(1, ...ensemble.trees.map(treeDepth));
   const weights = coalitionWeights(depth);
   const side = new Int8Array(width);
@@ -119,11 +127,34 @@ export function interventionalTreeShap(ensemble: TreeEnsemble, rows: Float64Arra
   const values = rows.map((x) => {
     signal?.throwIfAborted();
     const phi = new Float64Array(width);
-    for (const b of background) for (const tree of ensemble.trees) interventionalTree(tree, x, b, phi, weights, side, path);
+    for (const b of background) for (const tree of ensemble.trees) interventionalTree(tree, x, b, phi, weights, side, path, groups?.groupOf ?? null);
     for (let j = 0; j < width; j++) phi[j] /= background.length;
     return phi;
   });
-  return finish(ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => rawScore(ensemble, x)));
+  return finish(groups?.columns ?? ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => rawScore(ensemble, x)));
+}
+
+/**
+ * Exact interventional SHAP of a linear model's log-odds, per raw column:
+ * φ_G = Σ_{j∈G} w_j·(z_j(x) − mean over the background of z_j(b)).
+ */
+export function linearShap(weights: Float64Array, intercept: number, rows: Float64Array[], background: Float64Array[], groups: { groupOf: Int32Array; columns: string[] }): ShapValues {
+  const width = weights.length;
+  const mean = new Float64Array(width);
+  for (const b of background) for (let j = 0; j < width; j++) mean[j] += b[j] / background.length;
+  let expectedValue = intercept;
+  for (let j = 0; j < width; j++) expectedValue += weights[j] * mean[j];
+  const values = rows.map((z) => {
+    const phi = new Float64Array(groups.columns.length);
+    for (let j = 0; j < width; j++) phi[groups.groupOf[j]] += weights[j] * (z[j] - mean[j]);
+    return phi;
+  });
+  const outputs = Float64Array.from(rows, (z) => {
+    let sum = intercept;
+    for (let j = 0; j < width; j++) sum += weights[j] * z[j];
+    return sum;
+  });
+  return finish(groups.columns, expectedValue, values, outputs);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -10,12 +10,13 @@ import { MISSING, type Tree, type TreeEnsemble } from './trees';
  * the user's columns). Leaf values are the positive class's weights: a forest's averaged
  * probabilities (post-transform NONE) or a boosted model's margins (LOGISTIC).
  */
-export function onnxTreeEnsemble(model: ModelProto, fileName: string, width: number): TreeEnsemble | null {
+export function onnxTreeEnsemble(model: ModelProto, fileName: string, width: number, behindPreprocessing = false): TreeEnsemble | null {
   const graph = model.graph!;
   const node = graph.node.find((n) => ['TreeEnsembleClassifier', 'TreeEnsembleRegressor', 'TreeEnsemble'].includes(n.opType));
   if (!node) return null;
   const passThrough = graph.node.filter((n) => n !== node && n.opType !== 'ZipMap');
-  if (passThrough.some((n) => n.opType !== 'Identity' && n.opType !== 'Cast')) return null;
+  // The caller vouches for the preprocessing (it encodes the features itself).
+  if (!behindPreprocessing && passThrough.some((n) => n.opType !== 'Identity' && n.opType !== 'Cast')) return null;
   const featureNames = Array.from({ length: width }, (_, j) => `x${j}`);
   return node.opType === 'TreeEnsemble' ? readV5(node, fileName, featureNames) : readLegacy(node, fileName, featureNames);
 }

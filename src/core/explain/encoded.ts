@@ -1,0 +1,115 @@
+import type { AttributeProto, ModelProto, NodeProto } from 'onnx-buf';
+import { findColumn, type Table } from '../data/table';
+import { ModelLoadError } from '../errors';
+import { onnxTreeEnsemble } from '../model/onnx-trees';
+import type { TreeEnsemble } from '../model/trees';
+
+/**
+ * An ONNX model whose preprocessing (Cast, Reshape, Identity, OneHotEncoder, Concat,
+ * Scaler) the explainer reads itself, so explanations come out per raw column: each
+ * encoded feature belongs to the raw column it was made from.
+ */
+export interface EncodedModel {
+  /** Raw columns, in the order of the graph's inputs used. */
+  columns: string[];
+  /** Raw column index of each encoded feature. */
+  groupOf: Int32Array;
+  /** Encoded features of one table row, in float64 (one-hot 0/1, numbers as given, then the Scaler). */
+  encode(table: Table, row: number): Float64Array;
+  /** The model on the encoded features. */
+  model: { kind: 'trees'; ensemble: TreeEnsemble } | { kind: 'linear'; weights: Float64Array; intercept: number };
+}
+
+const attr = (node: NodeProto, name: string): AttributeProto | undefined => node.attribute.find((a) => a.name === name);
+
+interface Part {
+  column: string;
+  width: number;
+  /** Categories of a one-hot part (strings or numbers); null for a passthrough number. */
+  categories: (string | number)[] | null;
+}
+
+/**
+ * Reads the preprocessing chain in front of a TreeEnsembleClassifier or LinearClassifier;
+ * null when the graph holds anything else (then KernelSHAP is the fallback).
+ */
+export function readEncodedModel(model: ModelProto, fileName: string): EncodedModel | null {
+  const graph = model.graph!;
+  const inputs = new Set(graph.input.map((i) => i.name));
+  const producer = new Map<string, NodeProto>();
+  for (const node of graph.node) for (const output of node.output) producer.set(output, node);
+  const head = graph.node.find((n) => n.opType === 'TreeEnsembleClassifier' || n.opType === 'LinearClassifier');
+  if (!head) return null;
+  let tensor = head.input[0];
+  let scaler: { offset: number[]; scale: number[] } | null = null;
+  const scalerNode = producer.get(tensor);
+  if (scalerNode?.opType === 'Scaler') {
+    scaler = { offset: attr(scalerNode, 'offset')?.floats ?? [], scale: attr(scalerNode, 'scale')?.floats ?? [] };
+    tensor = scalerNode.input[0];
+  }
+  const concat = producer.get(tensor);
+  const sources = concat?.opType === 'Concat' ? concat.input : [tensor];
+  const parts: Part[] = [];
+  for (const source of sources) {
+    let name = source;
+    let node = producer.get(name);
+    while (node && ['Cast', 'Reshape', 'Identity'].includes(node.opType)) {
+      name = node.input[0];
+      node = producer.get(name);
+    }
+    if (!node && inputs.has(name)) {
+      parts.push({ column: name, width: 1, categories: null });
+      continue;
+    }
+    if (node?.opType === 'OneHotEncoder' && inputs.has(node.input[0])) {
+      const strings = attr(node, 'cats_strings')?.strings.map((s) => new TextDecoder().decode(s)) ?? [];
+      const ints = attr(node, 'cats_int64s')?.ints.map(Number) ?? [];
+      parts.push({ column: node.input[0], width: strings.length || ints.length, categories: strings.length ? strings : ints });
+      continue;
+    }
+    return null;
+  }
+  const columns = [...new Set(parts.map((p) => p.column))];
+  const width = parts.reduce((sum, p) => sum + p.width, 0);
+  const groupOf = new Int32Array(width);
+  let at = 0;
+  for (const part of parts) for (let k = 0; k < part.width; k++) groupOf[at++] = columns.indexOf(part.column);
+  if (scaler && (scaler.offset.length !== width && scaler.offset.length !== 1)) throw new ModelLoadError(`${fileName}: the Scaler has ${scaler.offset.length} offsets for ${width} features.`);
+
+  const encode = (table: Table, row: number) => {
+    const z = new Float64Array(width);
+    let j = 0;
+    for (const part of parts) {
+      const column = findColumn(table, part.column)!;
+      if (!part.categories) {
+        z[j++] = column.kind === 'numeric' ? column.values[row] : Number.NaN;
+        continue;
+      }
+      const value = column.kind === 'numeric' ? column.values[row] : column.codes[row] < 0 ? null : column.dictionary[column.codes[row]];
+      for (const category of part.categories) z[j++] = value !== null && String(value) === String(category) ? 1 : 0;
+    }
+    if (scaler) for (let k = 0; k < width; k++) z[k] = (z[k] - scaler.offset[scaler.offset.length === 1 ? 0 : k]) * scaler.scale[scaler.scale.length === 1 ? 0 : k];
+    return z;
+  };
+
+  if (head.opType === 'TreeEnsembleClassifier') {
+    const ensemble = onnxTreeEnsemble(model, fileName, width, true);
+    if (!ensemble) return null;
+    return { columns, groupOf, encode, model: { kind: 'trees', ensemble } };
+  }
+  const coefficients = attr(head, 'coefficients')?.floats ?? [];
+  const intercepts = attr(head, 'intercepts')?.floats ?? [];
+  const labels = attr(head, 'classlabels_ints')?.ints.map(Number) ?? [];
+  const post = attr(head, 'post_transform') ? new TextDecoder().decode(attr(head, 'post_transform')!.s) : 'NONE';
+  const classes = coefficients.length / width;
+  if (!Number.isInteger(classes) || classes < 1 || classes > 2 || (labels.length > 2)) return null;
+  if (post !== 'LOGISTIC') return null;
+  // Binary: the positive class's row of coefficients (the second when both are stored).
+  const row = classes === 2 ? 1 : 0;
+  return {
+    columns,
+    groupOf,
+    encode,
+    model: { kind: 'linear', weights: Float64Array.from(coefficients.slice(row * width, (row + 1) * width)), intercept: intercepts[row] ?? 0 },
+  };
+}
