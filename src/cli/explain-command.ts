@@ -15,13 +15,23 @@ Options:
   --background-rows N     background size (default 100)
   --background-first      take the first N background rows instead of a seeded sample
   --rows N                explain the first N data rows (default 100)
-  --method M              auto (trees: interventional TreeSHAP; others: exact KernelSHAP),
-                          tree, tree-path (node covers, as xgboost pred_contribs), kernel
+  --method M              auto (trees: interventional TreeSHAP; linear: exact linear SHAP;
+                          others: exact KernelSHAP), tree, tree-path (node covers, as
+                          xgboost pred_contribs), kernel, permutation (AUC drop)
   --features C1,C2,...    column order for a model with one [N, F] input
-  --seed N                seed of the background sample (default 0)
+  --seed N                seed of the background sample and permutations (default 0)
+  --reason-codes N        add the top N adverse-action reasons of every adverse row
+  --adverse negative|positive  which decision is adverse (default negative: p < threshold)
+  --threshold T           decision threshold for reason codes (default 0.5)
+  --protected A[,B]       protected attributes: never a reason
+  --exclude C[,D]         other columns that may never be a reason
+  --target COLUMN         the true outcome (needed by --method permutation)
+  --positive-label V      the positive outcome (default 1 for a 0/1 target)
+  --pdp C[,D]             partial dependence and ICE for these columns
   --output FILE           where to write the JSON (default: stdout)`;
 
-const METHODS = ['auto', 'tree', 'tree-path', 'kernel'];
+const METHODS = ['auto', 'tree', 'tree-path', 'kernel', 'permutation'];
+const list = (text: string | undefined) => (text ? text.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
 /** Runs `plumbline explain`. */
 export async function explainCommand(args: string[]): Promise<number> {
@@ -37,6 +47,14 @@ export async function explainCommand(args: string[]): Promise<number> {
       method: { type: 'string' },
       features: { type: 'string' },
       seed: { type: 'string' },
+      'reason-codes': { type: 'string' },
+      adverse: { type: 'string' },
+      threshold: { type: 'string' },
+      protected: { type: 'string' },
+      exclude: { type: 'string' },
+      target: { type: 'string' },
+      'positive-label': { type: 'string' },
+      pdp: { type: 'string' },
       output: { type: 'string', short: 'o' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -57,6 +75,11 @@ export async function explainCommand(args: string[]): Promise<number> {
     if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a whole number >= 1, got ${JSON.stringify(raw)}.`);
     return n;
   };
+  const adverse = values.adverse ?? 'negative';
+  if (adverse !== 'negative' && adverse !== 'positive') throw new UsageError(`--adverse must be negative or positive, got ${JSON.stringify(values.adverse)}.`);
+  const threshold = values.threshold === undefined ? 0.5 : Number(values.threshold);
+  if (!(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold must be a number between 0 and 1, got ${JSON.stringify(values.threshold)}.`);
+  const reasonCount = whole(values['reason-codes'], 'reason-codes');
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
   const result = await explainModel(ort, {
@@ -69,6 +92,10 @@ export async function explainCommand(args: string[]): Promise<number> {
     method,
     features: values.features?.split(',').map((s) => s.trim()),
     seed: values.seed === undefined ? undefined : whole(values.seed, 'seed'),
+    reasons: reasonCount ? { count: reasonCount, adverse, threshold, excluded: [...list(values.protected), ...list(values.exclude)] } : undefined,
+    target: values.target,
+    positiveLabel: values['positive-label'],
+    partialDependence: list(values.pdp),
   });
   const json = `${JSON.stringify(result, null, 2)}\n`;
   if (values.output) await writeFile(values.output, json);

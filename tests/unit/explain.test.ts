@@ -86,3 +86,56 @@ describe('plumbline explain', () => {
     expect(worst(result.values, want.shap.values)).toBeLessThan(1e-6);
   });
 });
+
+describe('explanation outputs', () => {
+  const request = (extra: Record<string, unknown> = {}) => ({
+    model: file('german_credit/xgb.onnx'),
+    data: file('german_credit/test.csv'),
+    background: file('german_credit/train.csv'),
+    rows: 40,
+    backgroundRows: 50,
+    backgroundSelection: 'first' as const,
+    ...extra,
+  });
+
+  it('gives reason codes only for adverse rows, never a protected or excluded column, in a stable order', async () => {
+    const result = await explainModel(ort, request({ reasons: { count: 4, adverse: 'negative', threshold: 0.5, excluded: ['age', 'checking_status'] } }));
+    expect(result.reason_codes!.length).toBeGreaterThan(0);
+    for (const entry of result.reason_codes!) {
+      expect(entry.score).toBeLessThan(0.5);
+      expect(entry.reasons.length).toBeLessThanOrEqual(4);
+      const columns = entry.reasons.map((r) => r.column);
+      expect(columns).not.toContain('age');
+      expect(columns).not.toContain('checking_status');
+      // Each reason pushes toward the adverse (low) score, strongest first.
+      for (const reason of entry.reasons) expect(reason.shap).toBeLessThan(0);
+      for (let k = 1; k < entry.reasons.length; k++) expect(entry.reasons[k].shap).toBeGreaterThanOrEqual(entry.reasons[k - 1].shap);
+      // The applicant's own value, as in the CSV.
+      const lines = new TextDecoder().decode(fixtureBytes('german_credit/test.csv')).trim().split('\n');
+      const header = lines[0].split(',');
+      for (const reason of entry.reasons) expect(reason.value).toBe(lines[entry.row].split(',')[header.indexOf(reason.column)]);
+    }
+    const again = await explainModel(ort, request({ reasons: { count: 4, adverse: 'negative', threshold: 0.5, excluded: ['age', 'checking_status'] } }));
+    expect(again.reason_codes).toEqual(result.reason_codes);
+    expect(result.global_importance![0].mean_abs_shap).toBeGreaterThanOrEqual(result.global_importance!.at(-1)!.mean_abs_shap);
+  });
+
+  it('permutation importance is seeded and gives an unused column no importance', async () => {
+    const want = expected('compas/rf.expected.json');
+    // decile_score is not a model input: the model never sees it, so it is not listed.
+    const run = () => explainModel(ort, { model: file('compas/rf.onnx'), data: file('compas/test.csv'), method: 'permutation', target: 'two_year_recid', features: want.features, seed: 3 });
+    const result = await run();
+    expect(result.permutation_importance!.map((p) => p.column).sort()).toEqual([...want.features!].sort());
+    expect(result.permutation_importance![0].column).toBe('priors_count');
+    expect(await run()).toEqual(result);
+  });
+
+  it('partial dependence walks a grid of the column and averages the predictions', async () => {
+    const result = await explainModel(ort, request({ rows: 2, partialDependence: ['duration_months', 'housing'] }));
+    const [duration, housing] = result.partial_dependence!;
+    expect(duration.grid.length).toBeGreaterThan(3);
+    expect(duration.pdp).toHaveLength(duration.grid.length);
+    expect(housing.grid.sort()).toEqual(['forfree', 'own', 'rent']);
+    expect(housing.ice[0]).toHaveLength(3);
+  });
+});

@@ -5,13 +5,15 @@ import { ExplainerCompatibilityError, quote } from '../errors';
 import { openModel, type Classifier } from '../model/classifier';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { Random } from '../random';
+import { binaryTarget } from '../metrics/labels';
 import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap } from './kernelshap';
+import { globalImportance, partialDependence, permutationImportance, reasonCodes } from './outputs';
 import { decodeOnnx } from '../model/onnx-graph';
 import { readEncodedModel } from './encoded';
 import { interventionalTreeShap, linearShap, pathDependentTreeShap, type ShapValues } from './treeshap';
 
 /** Explainer methods: auto picks tree for tree ensembles, kernel otherwise. */
-export type ExplainMethod = 'auto' | 'tree' | 'tree-path' | 'kernel';
+export type ExplainMethod = 'auto' | 'tree' | 'tree-path' | 'kernel' | 'permutation';
 
 /** What to explain and how. */
 export interface ExplainRequest {
@@ -28,11 +30,18 @@ export interface ExplainRequest {
   /** Column order of a single-matrix model. */
   features?: string[];
   seed?: number;
+  /** Adverse-action reason codes for the explained rows with an adverse decision. */
+  reasons?: { count?: number; adverse: 'negative' | 'positive'; threshold: number; excluded: string[] };
+  /** Target column: needed by permutation importance. */
+  target?: string;
+  positiveLabel?: string;
+  /** Columns to compute partial dependence and ICE for. */
+  partialDependence?: string[];
 }
 
 /** SHAP values as written by `plumbline explain`. */
 export interface ExplainResult {
-  method: 'tree (interventional)' | 'tree (path-dependent)' | 'linear (interventional)' | 'kernel (exact)';
+  method: 'tree (interventional)' | 'tree (path-dependent)' | 'linear (interventional)' | 'kernel (exact)' | 'permutation';
   /** The output space of the values. */
   output: string;
   columns: string[];
@@ -44,6 +53,11 @@ export interface ExplainResult {
   background: string;
   /** Largest |expected_value + Σ values − model output| (local accuracy, checked). */
   local_accuracy_error: number;
+  /** Mean |SHAP| per column, largest first. */
+  global_importance?: { column: string; mean_abs_shap: number }[];
+  reason_codes?: { row: number; score: number; reasons: { column: string; value: string; shap: number }[] }[];
+  permutation_importance?: { column: string; mean_drop: number; sd_drop: number }[];
+  partial_dependence?: { column: string; grid: string[]; pdp: number[]; ice: number[][] }[];
 }
 
 function vectors(table: Table, columns: string[], rows: Uint32Array): Float64Array[] {
@@ -70,12 +84,54 @@ function treeOnly(classifier: Classifier, method: string): never {
   );
 }
 
-/** Explains rows of a data file with the chosen (or automatic) SHAP method. */
+/**
+ * Explains rows of a data file with the chosen (or automatic) SHAP method, adding global
+ * importance, reason codes and partial dependence when asked; `permutation` gives
+ * permutation importance of the ROC AUC instead of SHAP values.
+ */
 export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal): Promise<ExplainResult> {
   const table = parseCsv(new TextDecoder().decode(request.data.bytes), { fileName: request.data.fileName });
   const background = request.background ? parseCsv(new TextDecoder().decode(request.background.bytes), { fileName: request.background.fileName }) : table;
   const classifier = await openModel(ort, request.model.bytes, request.model.fileName);
   try {
+    if (request.method === 'permutation') {
+      if (!request.target) throw new ExplainerCompatibilityError('permutation importance measures the drop in ROC AUC: name the target column (--target).');
+      const columns = classifier.features(table, request.features);
+      const { labels } = binaryTarget(table, request.target, request.positiveLabel);
+      return {
+        method: 'permutation',
+        output: 'drop in ROC AUC when the column is shuffled (seeded, 5 repeats)',
+        columns,
+        expected_value: Number.NaN,
+        values: [],
+        rows: [],
+        background: 'none',
+        local_accuracy_error: 0,
+        permutation_importance: await permutationImportance(classifier, table, labels, columns, { seed: request.seed ?? 0, features: request.features }),
+      };
+    }
+    const result = await shapOf(classifier, table, background, request, signal);
+    result.global_importance = globalImportance(result.columns, result.values);
+    if (request.reasons) {
+      const rows = Uint32Array.from(result.rows, (r) => r - 1);
+      const scores = await classifier.score(table, { rows, features: request.features });
+      result.reason_codes = reasonCodes(table, result.rows, result.columns, result.values, scores, request.reasons);
+    }
+    if (request.partialDependence?.length) {
+      result.partial_dependence = [];
+      for (const column of request.partialDependence) {
+        if (!findColumn(table, column)) throw new ExplainerCompatibilityError(`${table.source}: no column ${quote(column)} for partial dependence.`);
+        result.partial_dependence.push(await partialDependence(classifier, table, column, { features: request.features }));
+      }
+    }
+    return result;
+  } finally {
+    await classifier.release();
+  }
+}
+
+async function shapOf(classifier: Classifier, table: Table, background: Table, request: ExplainRequest, signal?: AbortSignal): Promise<ExplainResult> {
+  {
     const columns = classifier.features(table, request.features);
     for (const name of columns) {
       if (!findColumn(background, name)) throw new ExplainerCompatibilityError(`${background.source}: the background lacks the model column ${quote(name)}. Use a reference file with the same columns as the data.`);
@@ -140,7 +196,5 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
       background: label === 'tree (path-dependent)' ? 'node covers stored in the model file' : backgroundText,
       local_accuracy_error: shap.localAccuracyError,
     };
-  } finally {
-    await classifier.release();
   }
 }
