@@ -161,93 +161,116 @@ export function linearShap(weights: Float64Array, intercept: number, rows: Float
 // Path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, Algorithm 2), as xgboost's
 // pred_contribs computes it: the coalition's expectation follows the training covers.
 
-interface PathElement {
-  feature: number;
-  zero: number;
-  one: number;
-  weight: number;
-}
+/**
+ * The path buffer of path-dependent TreeSHAP, as in the reference C++ implementation: each
+ * recursion level works on its own slice (offset) of four flat arrays, copied from its
+ * parent's slice, so no objects are allocated per node.
+ */
+class PathBuffer {
+  feature: Int32Array;
+  zero: Float64Array;
+  one: Float64Array;
+  weight: Float64Array;
 
-function extend(path: PathElement[], zero: number, one: number, feature: number): PathElement[] {
-  const l = path.length;
-  const next = path.map((e) => ({ ...e }));
-  next.push({ feature, zero, one, weight: l === 0 ? 1 : 0 });
-  for (let i = l - 1; i >= 0; i--) {
-    next[i + 1].weight += (one * next[i].weight * (i + 1)) / (l + 1);
-    next[i].weight = (zero * next[i].weight * (l - i)) / (l + 1);
+  constructor(maxDepth: number) {
+    const size = ((maxDepth + 2) * (maxDepth + 3)) / 2 + 2;
+    this.feature = new Int32Array(size);
+    this.zero = new Float64Array(size);
+    this.one = new Float64Array(size);
+    this.weight = new Float64Array(size);
   }
-  return next;
-}
 
-function unwind(path: PathElement[], index: number): PathElement[] {
-  const l = path.length - 1;
-  const { one, zero } = path[index];
-  const next = path.map((e) => ({ ...e }));
-  let n = next[l].weight;
-  for (let j = l - 1; j >= 0; j--) {
-    if (one !== 0) {
-      const t = next[j].weight;
-      next[j].weight = (n * (l + 1)) / ((j + 1) * one);
-      n = t - (next[j].weight * zero * (l - j)) / (l + 1);
-    } else {
-      next[j].weight = (next[j].weight * (l + 1)) / (zero * (l - j));
+  unwind(at: number, depth: number, index: number): void {
+    const w = this.weight;
+    const one = this.one[at + index];
+    const zero = this.zero[at + index];
+    let next = w[at + depth];
+    for (let i = depth - 1; i >= 0; i--) {
+      if (one !== 0) {
+        const t = w[at + i];
+        w[at + i] = (next * (depth + 1)) / ((i + 1) * one);
+        next = t - (w[at + i] * zero * (depth - i)) / (depth + 1);
+      } else {
+        w[at + i] = (w[at + i] * (depth + 1)) / (zero * (depth - i));
+      }
+    }
+    for (let i = index; i < depth; i++) {
+      this.feature[at + i] = this.feature[at + i + 1];
+      this.zero[at + i] = this.zero[at + i + 1];
+      this.one[at + i] = this.one[at + i + 1];
     }
   }
-  for (let j = index; j < l; j++) {
-    next[j].feature = next[j + 1].feature;
-    next[j].zero = next[j + 1].zero;
-    next[j].one = next[j + 1].one;
-  }
-  next.pop();
-  return next;
+
 }
 
-/** Σ of the weights of the path with element `index` unwound, without building it. */
-function unwoundSum(path: PathElement[], index: number): number {
-  const l = path.length - 1;
-  const { one, zero } = path[index];
-  let total = 0;
-  if (one !== 0) {
-    let n = path[l].weight;
-    for (let j = l - 1; j >= 0; j--) {
-      const w = (n * (l + 1)) / ((j + 1) * one);
-      total += w;
-      n = path[j].weight - (w * zero * (l - j)) / (l + 1);
+function pathDependentTree(tree: Tree, cover: Float64Array, x: Float64Array, phi: Float64Array, buffer: PathBuffer): void {
+  // The buffer's arrays as locals: the hot loops below index them directly.
+  const pf = buffer.feature;
+  const pz = buffer.zero;
+  const po = buffer.one;
+  const pw = buffer.weight;
+  const values = tree.value;
+  const lefts = tree.left;
+  const rights = tree.right;
+  const features = tree.feature;
+  const recurse = (node: number, depth: number, parent: number, zero: number, one: number, feature: number): void => {
+    const at = parent + depth + 1;
+    for (let i = 0; i < depth; i++) {
+      pf[at + i] = pf[parent + i];
+      pz[at + i] = pz[parent + i];
+      po[at + i] = po[parent + i];
+      pw[at + i] = pw[parent + i];
     }
-  } else {
-    for (let j = l - 1; j >= 0; j--) total += (path[j].weight * (l + 1)) / (zero * (l - j));
-  }
-  return total;
-}
-
-function pathDependentTree(tree: Tree, cover: Float64Array, x: Float64Array, phi: Float64Array): void {
-  const recurse = (node: number, path: PathElement[], zero: number, one: number, feature: number): void => {
-    const extended = extend(path, zero, one, feature);
-    if (tree.left[node] < 0) {
-      for (let i = 1; i < extended.length; i++) {
-        const w = unwoundSum(extended, i);
-        const e = extended[i];
-        phi[e.feature] += w * (e.one - e.zero) * tree.value[node];
+    // Extend the path with (zero, one, feature).
+    pf[at + depth] = feature;
+    pz[at + depth] = zero;
+    po[at + depth] = one;
+    pw[at + depth] = depth === 0 ? 1 : 0;
+    for (let i = depth - 1; i >= 0; i--) {
+      pw[at + i + 1] += (one * pw[at + i] * (i + 1)) / (depth + 1);
+      pw[at + i] = (zero * pw[at + i] * (depth - i)) / (depth + 1);
+    }
+    const left = lefts[node];
+    if (left < 0) {
+      const value = values[node];
+      for (let k = 1; k <= depth; k++) {
+        // Σ of the path's weights with element k unwound.
+        const o = po[at + k];
+        const z = pz[at + k];
+        let total = 0;
+        if (o !== 0) {
+          let next = pw[at + depth];
+          for (let i = depth - 1; i >= 0; i--) {
+            const tmp = (next * (depth + 1)) / ((i + 1) * o);
+            total += tmp;
+            next = pw[at + i] - (tmp * z * (depth - i)) / (depth + 1);
+          }
+        } else {
+          for (let i = depth - 1; i >= 0; i--) total += (pw[at + i] * (depth + 1)) / (z * (depth - i));
+        }
+        phi[pf[at + k]] += total * (o - z) * value;
       }
       return;
     }
-    const f = tree.feature[node];
-    const left = tree.left[node];
-    const right = tree.right[node];
-    const [hot, cold] = goesLeft(tree, node, x[f]) ? [left, right] : [right, left];
-    let zeroFraction = 1;
-    let oneFraction = 1;
-    let current = extended;
-    const k = current.findIndex((e, i) => i > 0 && e.feature === f);
-    if (k >= 0) {
-      zeroFraction = current[k].zero;
-      oneFraction = current[k].one;
-      current = unwind(current, k);
+    const f = features[node];
+    const right = rights[node];
+    const goLeft = goesLeft(tree, node, x[f]);
+    const hot = goLeft ? left : right;
+    const cold = goLeft ? right : left;
+    let incomingZero = 1;
+    let incomingOne = 1;
+    let k = 0;
+    while (k <= depth && pf[at + k] !== f) k++;
+    if (k !== depth + 1) {
+      incomingZero = pz[at + k];
+      incomingOne = po[at + k];
+      buffer.unwind(at, depth, k);
+      depth -= 1;
     }
-    recurse(hot, current, (zeroFraction * cover[hot]) / cover[node], oneFraction, f);
-    recurse(cold, current, (zeroFraction * cover[cold]) / cover[node], 0, f);
+    recurse(hot, depth + 1, at, (cover[hot] / cover[node]) * incomingZero, incomingOne, f);
+    recurse(cold, depth + 1, at, (cover[cold] / cover[node]) * incomingZero, 0, f);
   };
-  recurse(0, [], 1, 1, -1);
+  recurse(0, 0, 0, 1, 1, -1);
 }
 
 /** Expected raw output of a tree under its covers: each split averages its children by cover. */
@@ -269,10 +292,11 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
   const width = ensemble.featureNames.length;
   let expectedValue = ensemble.baseMargin;
   ensemble.trees.forEach((tree, t) => (expectedValue += expectedUnderCovers(tree, covers[t]!)));
+  const buffer = new PathBuffer(Math.max(1, ...ensemble.trees.map(treeDepth)));
   const values = rows.map((x) => {
     signal?.throwIfAborted();
     const phi = new Float64Array(width);
-    ensemble.trees.forEach((tree, t) => pathDependentTree(tree, covers[t]!, x, phi));
+    ensemble.trees.forEach((tree, t) => pathDependentTree(tree, covers[t]!, x, phi, buffer));
     return phi;
   });
   return finish(ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => rawScore(ensemble, x)));
