@@ -1,4 +1,5 @@
 import { parseCsv } from './data/csv';
+import { profileTable, type DataProfile } from './data/profile';
 import { stratifiedSample } from './data/sample';
 import { findColumn, takeRows, type Table } from './data/table';
 import { AuditConfigError, closeMatches, quote } from './errors';
@@ -103,6 +104,8 @@ export interface AuditSettings {
 
 /** The audit result; key names and nesting follow the fixtures' `.expected.json`. */
 export interface AuditResult extends AuditMetrics {
+  /** Profile and quality checks of the audited rows. */
+  data: DataProfile;
   /** Sections of the audit that did not run, with the reason. */
   missing_sections: Record<string, string>;
   tool: { name: 'plumbline'; version: string };
@@ -280,6 +283,14 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     reference_groups: request.referenceGroups ?? {},
   };
   const metrics = auditScores(table, target.labels, scores, settings);
+  const data = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  for (const [attribute, fairness] of Object.entries(metrics.fairness)) {
+    for (const [group, values] of Object.entries(fairness.groups)) {
+      if (values.insufficient_samples) {
+        data.findings.push({ check: 'small_group', severity: 'warning', column: attribute, message: `${attribute} = ${group} has ${values.n} rows (fewer than ${settings.min_group_size}): its rates are too uncertain to judge.` });
+      }
+    }
+  }
   onProgress?.({ stage: 'metrics', done: 1, total: 1 });
   return {
     tool: { name: 'plumbline', version: TOOL_VERSION },
@@ -288,6 +299,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
       data: { file: request.data.fileName, sha256: sha256Hex(request.data.bytes), rows: rowsRead, columns: table.columns.length },
     },
     settings,
+    data,
     missing_sections: { ...(request.missingSections ?? defaultMissingSections()) },
     ...metrics,
     ...(request.includePredictions ? { predictions_p1: Array.from(scores) } : {}),

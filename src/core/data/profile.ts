@@ -1,0 +1,271 @@
+import type { Column, Table } from './table';
+import { rankMetricsByGroup, sortScores } from '../metrics/order';
+
+/** Summary of one column. */
+export interface ColumnProfile {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  missing: number;
+  missing_rate: number;
+  distinct: number;
+  /** Numeric columns: min, quartiles (linear interpolation), max, mean, sd (n − 1). */
+  summary?: { min: number; q1: number; median: number; q3: number; max: number; mean: number; sd: number };
+  /** Categorical columns: the most frequent values (ties by name). */
+  top?: { value: string; count: number }[];
+}
+
+/** A finding of the data checks, with its severity. */
+export interface DataFinding {
+  check: 'constant_column' | 'high_missing' | 'id_like' | 'duplicate_rows' | 'class_imbalance' | 'proxy' | 'leakage' | 'small_group';
+  severity: 'warning' | 'error';
+  column?: string;
+  message: string;
+}
+
+/** Association of a feature with a protected attribute. */
+export interface ProxyAssociation {
+  feature: string;
+  attribute: string;
+  measure: 'cramers_v' | 'correlation_ratio' | 'abs_pearson';
+  value: number;
+  flag: 'none' | 'warning' | 'error';
+}
+
+/** The data profile and quality checks of the audited file. */
+export interface DataProfile {
+  rows: number;
+  columns: ColumnProfile[];
+  target: { counts: Record<string, number>; imbalance_ratio: number | null };
+  duplicate_rows: number;
+  proxies: ProxyAssociation[];
+  leakage: { feature: string; roc_auc: number }[];
+  findings: DataFinding[];
+  conventions: string;
+}
+
+/** Thresholds of the checks. */
+export const DATA_CHECKS = { highMissing: 0.2, imbalance: 10, proxyWarning: 0.3, proxyError: 0.5, leakageAuc: 0.98 } as const;
+
+function quantile(sorted: Float64Array, p: number): number {
+  const position = p * (sorted.length - 1);
+  const lower = Math.floor(position);
+  const upper = Math.min(sorted.length - 1, lower + 1);
+  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+}
+
+function profileColumn(column: Column, rows: number): ColumnProfile {
+  const base = { name: column.name, kind: column.kind, missing: column.missing, missing_rate: rows === 0 ? 0 : column.missing / rows };
+  if (column.kind === 'numeric') {
+    const present = column.values.filter((v) => !Number.isNaN(v)).sort();
+    let distinct = 0;
+    for (let i = 0; i < present.length; i++) if (i === 0 || present[i] !== present[i - 1]) distinct++;
+    if (present.length === 0) return { ...base, distinct: 0 };
+    let mean = 0;
+    for (const v of present) mean += v;
+    mean /= present.length;
+    let squares = 0;
+    for (const v of present) squares += (v - mean) ** 2;
+    return {
+      ...base,
+      distinct,
+      summary: { min: present[0], q1: quantile(present, 0.25), median: quantile(present, 0.5), q3: quantile(present, 0.75), max: present[present.length - 1], mean, sd: present.length > 1 ? Math.sqrt(squares / (present.length - 1)) : 0 },
+    };
+  }
+  const counts = new Float64Array(column.dictionary.length);
+  for (const code of column.codes) if (code >= 0) counts[code]++;
+  const distinct = counts.filter((c) => c > 0).length;
+  const top = column.dictionary
+    .map((value, code) => ({ value, count: counts[code] }))
+    .filter((t) => t.count > 0)
+    .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))
+    .slice(0, 5);
+  return { ...base, distinct, top };
+}
+
+/** Codes 0…k−1 per row of a column (missing → its own code), for association measures. */
+function categoricalCodes(column: Column): { codes: Int32Array; levels: number } {
+  if (column.kind === 'categorical') {
+    const levels = column.dictionary.length + 1;
+    return { codes: Int32Array.from(column.codes, (c) => (c < 0 ? levels - 1 : c)), levels };
+  }
+  const map = new Map<number, number>();
+  const codes = Int32Array.from(column.values, (v) => {
+    const key = Number.isNaN(v) ? Number.NaN : v;
+    let code = map.get(key);
+    if (code === undefined) map.set(key, (code = map.size));
+    return code;
+  });
+  return { codes, levels: map.size };
+}
+
+/** Cramér's V of two categorical variables (bias-uncorrected, as scipy's association). */
+function cramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number): number {
+  const n = a.length;
+  const table = new Float64Array(levelsA * levelsB);
+  const rowTotals = new Float64Array(levelsA);
+  const colTotals = new Float64Array(levelsB);
+  for (let i = 0; i < n; i++) {
+    table[a[i] * levelsB + b[i]]++;
+    rowTotals[a[i]]++;
+    colTotals[b[i]]++;
+  }
+  let chi2 = 0;
+  for (let r = 0; r < levelsA; r++) {
+    if (rowTotals[r] === 0) continue;
+    for (let c = 0; c < levelsB; c++) {
+      if (colTotals[c] === 0) continue;
+      const expectedCount = (rowTotals[r] * colTotals[c]) / n;
+      chi2 += (table[r * levelsB + c] - expectedCount) ** 2 / expectedCount;
+    }
+  }
+  const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
+  return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
+}
+
+/** Correlation ratio η of a numeric variable across the categories (missing numbers skipped). */
+function correlationRatio(values: Float64Array, codes: Int32Array, levels: number): number {
+  const sums = new Float64Array(levels);
+  const counts = new Float64Array(levels);
+  let total = 0;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isNaN(values[i])) continue;
+    sums[codes[i]] += values[i];
+    counts[codes[i]]++;
+    total += values[i];
+    n++;
+  }
+  if (n === 0) return 0;
+  const mean = total / n;
+  let between = 0;
+  for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * (sums[k] / counts[k] - mean) ** 2;
+  let all = 0;
+  for (const v of values) if (!Number.isNaN(v)) all += (v - mean) ** 2;
+  return all === 0 ? 0 : Math.sqrt(between / all);
+}
+
+/** |Pearson r| over rows where both are present. */
+function absPearson(a: Float64Array, b: Float64Array): number {
+  let n = 0;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
+    n++;
+    sa += a[i];
+    sb += b[i];
+  }
+  if (n < 2) return 0;
+  const ma = sa / n;
+  const mb = sb / n;
+  let cov = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
+    cov += (a[i] - ma) * (b[i] - mb);
+    va += (a[i] - ma) ** 2;
+    vb += (b[i] - mb) ** 2;
+  }
+  return va === 0 || vb === 0 ? 0 : Math.abs(cov / Math.sqrt(va * vb));
+}
+
+/**
+ * Profiles the audited table: column summaries, the target's balance, duplicate rows,
+ * proxies (association of every other column with every protected attribute: Cramér's V
+ * for two categorical columns, the correlation ratio η for numeric × categorical, |r| for
+ * two numeric ones; flagged from 0.3, error-level from 0.5), leakage (a column whose values
+ * alone rank the target with AUC ≥ 0.98) and the findings a reviewer should see.
+ */
+export function profileTable(table: Table, target: string, labels: Uint8Array, protectedAttributes: string[]): DataProfile {
+  const rows = table.rowCount;
+  const columns = table.columns.map((c) => profileColumn(c, rows));
+  const findings: DataFinding[] = [];
+  for (const profile of columns) {
+    if (profile.distinct <= 1) findings.push({ check: 'constant_column', severity: 'warning', column: profile.name, message: `${profile.name} has ${profile.distinct === 0 ? 'no values' : 'a single value'}: it carries no information.` });
+    if (profile.missing_rate > DATA_CHECKS.highMissing) findings.push({ check: 'high_missing', severity: 'warning', column: profile.name, message: `${profile.name} is ${(profile.missing_rate * 100).toFixed(1)}% missing (more than 20%).` });
+    const column = table.columns.find((c) => c.name === profile.name)!;
+    const integral = column.kind === 'categorical' || column.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
+    if (profile.name !== target && rows > 20 && profile.distinct === rows && integral) findings.push({ check: 'id_like', severity: 'warning', column: profile.name, message: `${profile.name} has a different value on every row: it looks like an identifier, not a feature.` });
+  }
+
+  let positives = 0;
+  for (const y of labels) positives += y;
+  const negatives = rows - positives;
+  const imbalance = positives === 0 || negatives === 0 ? null : Math.max(positives, negatives) / Math.min(positives, negatives);
+  if (imbalance !== null && imbalance > DATA_CHECKS.imbalance) findings.push({ check: 'class_imbalance', severity: 'warning', column: target, message: `The target is imbalanced ${imbalance.toFixed(1)} to 1 (more than 10×): rates of the rare class are uncertain.` });
+
+  // Duplicate rows: identical in every column.
+  const seen = new Set<string>();
+  let duplicates = 0;
+  for (let row = 0; row < rows; row++) {
+    const key = table.columns.map((c) => (c.kind === 'numeric' ? c.values[row] : c.codes[row])).join('\u0001');
+    if (seen.has(key)) duplicates++;
+    else seen.add(key);
+  }
+  if (duplicates > 0) findings.push({ check: 'duplicate_rows', severity: 'warning', message: `${duplicates} row${duplicates === 1 ? ' repeats' : 's repeat'} an earlier row exactly.` });
+
+  const proxies: ProxyAssociation[] = [];
+  for (const attribute of protectedAttributes) {
+    const protectedColumn = table.columns.find((c) => c.name === attribute);
+    if (!protectedColumn) continue;
+    const p = categoricalCodes(protectedColumn);
+    for (const column of table.columns) {
+      if (column.name === attribute || column.name === target || protectedAttributes.includes(column.name)) continue;
+      let measure: ProxyAssociation['measure'];
+      let value: number;
+      if (column.kind === 'numeric' && protectedColumn.kind === 'numeric') {
+        measure = 'abs_pearson';
+        value = absPearson(column.values, protectedColumn.values);
+      } else if (column.kind === 'numeric') {
+        measure = 'correlation_ratio';
+        value = correlationRatio(column.values, p.codes, p.levels);
+      } else {
+        const c = categoricalCodes(column);
+        measure = 'cramers_v';
+        value = cramersV(c.codes, c.levels, p.codes, p.levels);
+      }
+      const flag = value >= DATA_CHECKS.proxyError ? 'error' : value >= DATA_CHECKS.proxyWarning ? 'warning' : 'none';
+      proxies.push({ feature: column.name, attribute, measure, value, flag });
+      if (flag !== 'none') findings.push({ check: 'proxy', severity: flag, column: column.name, message: `${column.name} is associated with ${attribute} (${measure.replace('_', ' ')} ${value.toFixed(2)}): it may act as a proxy for it.` });
+    }
+  }
+
+  // Leakage: a column that alone ranks the target almost perfectly.
+  const leakage: { feature: string; roc_auc: number }[] = [];
+  for (const column of table.columns) {
+    if (column.name === target) continue;
+    let scores: Float64Array;
+    if (column.kind === 'numeric') scores = Float64Array.from(column.values, (v) => (Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v));
+    else {
+      // A category's score is its positive rate: the best any model could do with this column alone.
+      const { codes, levels } = categoricalCodes(column);
+      const pos = new Float64Array(levels);
+      const all = new Float64Array(levels);
+      for (let i = 0; i < rows; i++) {
+        pos[codes[i]] += labels[i];
+        all[codes[i]]++;
+      }
+      scores = Float64Array.from(codes, (c) => pos[c] / all[c]);
+    }
+    const auc = rankMetricsByGroup(sortScores(labels, scores), new Int32Array(rows), 1)[0].auc;
+    if (auc === null) continue;
+    const strength = Math.max(auc, 1 - auc);
+    if (strength >= DATA_CHECKS.leakageAuc) {
+      leakage.push({ feature: column.name, roc_auc: strength });
+      findings.push({ check: 'leakage', severity: 'error', column: column.name, message: `${column.name} alone separates the target (AUC ${strength.toFixed(3)}): check it is not the outcome or recorded after it.` });
+    }
+  }
+
+  return {
+    rows,
+    columns,
+    target: { counts: { '1': positives, '0': negatives }, imbalance_ratio: imbalance },
+    duplicate_rows: duplicates,
+    proxies,
+    leakage,
+    findings,
+    conventions:
+      'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V (categorical × categorical, missing as a category), correlation ratio η (numeric × categorical), |Pearson r| (numeric × numeric); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate).',
+  };
+}

@@ -1,0 +1,55 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/core/data/csv';
+import { profileTable } from '../../src/core/data/profile';
+import { binaryTarget } from '../../src/core/metrics/labels';
+import { fixture } from '../fixtures';
+
+const profileOf = (csv: string, protectedAttributes: string[]) => {
+  const table = parseCsv(csv, { fileName: 'p.csv' });
+  return profileTable(table, 'y', binaryTarget(table, 'y').labels, protectedAttributes);
+};
+
+describe('data profile and checks', () => {
+  // 24 rows: id unique, const constant, gap 25% missing, proxy = copy of group, leak = y, x numeric
+  const rows = Array.from({ length: 24 }, (_, i) => {
+    const group = i % 3 === 0 ? 'a' : 'b';
+    const y = i % 2;
+    return [i + 1, 'k', i % 4 === 0 ? '' : String(i), `p${group}`, y, i % 5, group, y].join(',');
+  });
+  const csv = `id,const,gap,proxy,leak,x,group,y\n${rows.join('\n')}\n${rows[1]}\n`;
+
+  it('summarises columns and finds constant, missing, id-like, duplicate, proxy and leakage problems', () => {
+    const profile = profileOf(csv, ['group']);
+    expect(profile.rows).toBe(25);
+    const x = profile.columns.find((c) => c.name === 'x')!;
+    expect(x.summary).toMatchObject({ min: 0, max: 4 });
+    const checks = profile.findings.map((f) => `${f.check}:${f.column ?? ''}`);
+    expect(checks).toContain('constant_column:const');
+    expect(checks).toContain('high_missing:gap');
+    expect(checks).toContain('duplicate_rows:');
+    expect(checks).toContain('proxy:proxy');
+    expect(checks).toContain('leakage:leak');
+    expect(profile.duplicate_rows).toBe(1);
+    expect(profile.proxies.find((p) => p.feature === 'proxy')).toMatchObject({ measure: 'cramers_v', flag: 'error' });
+    expect(profile.proxies.find((p) => p.feature === 'proxy')!.value).toBeCloseTo(1, 12);
+    expect(profile.leakage).toEqual([{ feature: 'leak', roc_auc: 1 }]);
+  });
+
+  it('computes Cramér’s V as worked by hand', () => {
+    // 2×2: a/a 3, a/b 1, b/a 1, b/b 3 (n 8): chi² = 2, V = √(2/8) = 0.5
+    const lines = ['u,v,y', ...['a,a', 'a,a', 'a,a', 'a,b', 'b,a', 'b,b', 'b,b', 'b,b'].map((r, i) => `${r},${i % 2}`)];
+    const profile = profileOf(`${lines.join('\n')}\n`, ['v']);
+    expect(profile.proxies.find((p) => p.feature === 'u')!.value).toBeCloseTo(0.5, 12);
+  });
+
+  it('profiles the COMPAS fixture: top categories, its own decile score as a race proxy, no leakage', () => {
+    const table = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' });
+    const profile = profileTable(table, 'two_year_recid', binaryTarget(table, 'two_year_recid').labels, ['race', 'sex']);
+    expect(profile.rows).toBe(1852);
+    expect(profile.columns.find((c) => c.name === 'race')!.top![0]).toEqual({ value: 'African-American', count: 956 });
+    // decile_score is COMPAS's own risk score: associated with race (η), and not leakage.
+    expect(profile.proxies.find((p) => p.feature === 'decile_score' && p.attribute === 'race')!.value).toBeGreaterThan(0.3);
+    expect(profile.leakage).toEqual([]);
+  });
+});
