@@ -21,53 +21,147 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const MAX_QUOTED_BAD_LINES = 3;
 
 /**
- * One column while rows arrive: numbers are kept as long as every cell parses as one,
- * and the dictionary of distinct texts alongside, so that a column which turns out not
- * to be numeric keeps the texts exactly as written ("007" stays "007").
+ * A decimal number, or NaN. Fast path: Number() on text that starts like a decimal (a
+ * digit, sign or dot) and holds no hex/octal/binary prefix or "Infinity"; the strict
+ * pattern decides the rare doubtful cases.
+ */
+function parseDecimal(text: string): number {
+  const first = text.charCodeAt(0);
+  if (!((first >= 48 && first <= 57) || first === 43 || first === 45 || first === 46)) return Number.NaN;
+  const value = Number(text);
+  if (!Number.isFinite(value)) return Number.NaN;
+  const second = text.charCodeAt(1);
+  // "0x1A", "0b1", "0o7" parse as numbers in JavaScript but are not decimals.
+  if (first === 48 && (second === 120 || second === 88 || second === 98 || second === 66 || second === 111 || second === 79)) return DECIMAL.test(text) ? value : Number.NaN;
+  return value;
+}
+
+/** Trims only when needed (most cells have no surrounding spaces). */
+function trimmed(raw: string): string {
+  const n = raw.length;
+  if (n === 0) return raw;
+  const a = raw.charCodeAt(0);
+  const b = raw.charCodeAt(n - 1);
+  return a <= 32 || b <= 32 ? raw.trim() : raw;
+}
+
+/**
+ * One column while rows arrive. Numbers go straight into a growing Float64Array as long as
+ * every cell is a decimal; categorical texts are dictionary-encoded into a growing
+ * Int32Array. A column that stops being numeric at row k is demoted: later rows are
+ * encoded as text, and the texts of rows before k are read again in a second pass (so
+ * "007" stays "007"), which is paid only by such columns.
  */
 class ColumnBuilder {
-  numbers: number[] = [];
-  codes: number[] = [];
+  numbers = new Float64Array(1024);
+  codes: Int32Array | null = null;
   dictionary = new Map<string, number>();
   numeric = true;
+  /** Row at which a numeric column turned out to hold text (−1: never). */
+  demotedAt = -1;
   missing = 0;
+  count = 0;
 
-  constructor(readonly name: string, readonly missingValues: ReadonlySet<string>) {}
+  /** Longest missing-value token: longer cells skip the set lookup. */
+  readonly longestMissing: number;
+
+  constructor(readonly name: string, readonly missingValues: ReadonlySet<string>, categorical = false) {
+    this.longestMissing = Math.max(0, ...[...missingValues].map((v) => v.length));
+    // A column declared categorical keeps its texts from the first row ("02139" stays).
+    if (categorical) this.numeric = false;
+  }
 
   push(raw: string): void {
-    const text = raw.trim();
-    if (this.missingValues.has(text)) {
+    const text = trimmed(raw);
+    const row = this.count++;
+    if (text.length <= this.longestMissing && this.missingValues.has(text)) {
       this.missing++;
-      this.numbers.push(Number.NaN);
-      this.codes.push(-1);
+      if (this.numeric) this.setNumber(row, Number.NaN);
+      else this.setCode(row, -1);
       return;
     }
     if (this.numeric) {
-      if (DECIMAL.test(text)) this.numbers.push(Number(text));
-      else this.numeric = false;
+      const value = parseDecimal(text);
+      if (!Number.isNaN(value)) {
+        this.setNumber(row, value);
+        return;
+      }
+      this.numeric = false;
+      this.demotedAt = row;
+      this.codes = new Int32Array(Math.max(1024, this.numbers.length));
     }
     let code = this.dictionary.get(text);
     if (code === undefined) {
       code = this.dictionary.size;
       this.dictionary.set(text, code);
     }
-    this.codes.push(code);
+    this.setCode(row, code);
+  }
+
+  private setNumber(row: number, value: number): void {
+    if (row >= this.numbers.length) {
+      const grown = new Float64Array(this.numbers.length * 2);
+      grown.set(this.numbers);
+      this.numbers = grown;
+    }
+    this.numbers[row] = value;
+  }
+
+  private setCode(row: number, code: number): void {
+    if (!this.codes) this.codes = new Int32Array(Math.max(1024, row + 1));
+    if (row >= this.codes.length) {
+      const grown = new Int32Array(Math.max(this.codes.length * 2, row + 1));
+      grown.set(this.codes);
+      this.codes = grown;
+    }
+    this.codes[row] = code;
+  }
+
+  /** Second pass for a demoted column: the texts of the rows before it was demoted. */
+  backfill(row: number, raw: string): void {
+    const text = trimmed(raw);
+    if (this.missingValues.has(text)) {
+      this.codes![row] = -1;
+      return;
+    }
+    let code = this.dictionary.get(text);
+    if (code === undefined) {
+      code = this.dictionary.size;
+      this.dictionary.set(text, code);
+    }
+    this.codes![row] = code;
   }
 
   build(forced?: 'numeric' | 'categorical'): Column {
-    const kind = forced ?? (this.numeric && this.dictionary.size > 0 ? 'numeric' : 'categorical');
+    const kind = forced ?? (this.numeric && this.count > this.missing ? 'numeric' : 'categorical');
     if (kind === 'numeric') {
-      const column: NumericColumn = { kind, name: this.name, values: Float64Array.from(this.numbers), missing: this.missing };
+      const column: NumericColumn = { kind, name: this.name, values: this.numbers.slice(0, this.count), missing: this.missing };
       return column;
+    }
+    if (this.numeric) {
+      // An all-missing column, or one forced categorical: encode the numbers' texts.
+      for (let row = 0; row < this.count; row++) {
+        const value = this.numbers[row];
+        this.setCode(row, Number.isNaN(value) ? -1 : this.codeOf(String(value)));
+      }
     }
     const column: CategoricalColumn = {
       kind,
       name: this.name,
-      codes: Int32Array.from(this.codes),
+      codes: (this.codes ?? new Int32Array(0)).slice(0, this.count),
       dictionary: [...this.dictionary.keys()],
       missing: this.missing,
     };
     return column;
+  }
+
+  private codeOf(text: string): number {
+    let code = this.dictionary.get(text);
+    if (code === undefined) {
+      code = this.dictionary.size;
+      this.dictionary.set(text, code);
+    }
+    return code;
   }
 }
 
@@ -128,7 +222,7 @@ export function parseCsv(text: string, options: CsvOptions): Table {
       const start = rowStart;
       rowStart = results.meta.cursor;
       if (!builders) {
-        builders = readHeader(fields, fileName, missingValues);
+        builders = readHeader(fields, fileName, missingValues, options.dtypes ?? {});
         return;
       }
       if (fields.length !== builders.length) {
@@ -155,6 +249,26 @@ export function parseCsv(text: string, options: CsvOptions): Table {
   if (rowCount === 0) {
     throw new CsvError(`${fileName}: the file has a header row but no data rows.`);
   }
+  const demoted = builders.filter((builder) => builder.demotedAt > 0);
+  if (demoted.length > 0 && badCount === 0) {
+    // Second pass, only over the rows before each demotion, for the demoted columns' texts.
+    const last = Math.max(...demoted.map((b) => b.demotedAt));
+    const indexes = demoted.map((b) => builders!.indexOf(b));
+    let row = -1;
+    Papa.parse<string[]>(text, {
+      delimiter,
+      skipEmptyLines: 'greedy',
+      step: (results, parser) => {
+        if (row >= 0) {
+          demoted.forEach((builder, k) => {
+            if (row < builder.demotedAt) builder.backfill(row, results.data[indexes[k]]);
+          });
+        }
+        row++;
+        if (row >= last) parser.abort();
+      },
+    });
+  }
   const dtypes = options.dtypes ?? {};
   for (const name of Object.keys(dtypes)) {
     if (!builders.some((builder) => builder.name === name)) {
@@ -164,7 +278,7 @@ export function parseCsv(text: string, options: CsvOptions): Table {
   const columns = builders.map((builder) => {
     const forced = dtypes[builder.name];
     if (forced === 'numeric' && !builder.numeric) {
-      const bad = [...builder.dictionary.keys()].find((value) => !DECIMAL.test(value)) ?? '';
+      const bad = [...builder.dictionary.keys()].find((value) => Number.isNaN(parseDecimal(value))) ?? '';
       throw new CsvError(`${fileName}, column ${quote(builder.name)}: declared numeric but holds the value ${quote(bad)}. Fix the value or declare the column categorical.`);
     }
     return builder.build(forced);
@@ -172,7 +286,7 @@ export function parseCsv(text: string, options: CsvOptions): Table {
   return { source: fileName, rowCount, columns };
 }
 
-function readHeader(fields: string[], fileName: string, missingValues: ReadonlySet<string>): ColumnBuilder[] {
+function readHeader(fields: string[], fileName: string, missingValues: ReadonlySet<string>, dtypes: Record<string, string>): ColumnBuilder[] {
   const seen = new Map<string, number>();
   return fields.map((raw, index) => {
     const name = raw.trim();
@@ -184,6 +298,6 @@ function readHeader(fields: string[], fileName: string, missingValues: ReadonlyS
       throw new CsvError(`${fileName}: the column name ${quote(name)} appears twice (columns ${earlier + 1} and ${index + 1}). Rename one of them.`);
     }
     seen.set(name, index);
-    return new ColumnBuilder(name, missingValues);
+    return new ColumnBuilder(name, missingValues, dtypes[name] === 'categorical');
   });
 }
