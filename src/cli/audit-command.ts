@@ -29,7 +29,7 @@ Options:
   --model FILE            model: ONNX, XGBoost JSON or LightGBM text
   --score COLUMN          audit a score column of the data instead of a model
   --data FILE             CSV test set (with a header row)
-  --reference FILE        reference data (recorded in the manifest)
+  --reference FILE        reference data (usually train) for drift: PSI, KS, χ², prediction drift
   --target COLUMN         column holding the true outcome
   --protected A[,B]       protected attribute columns
   --features C1,C2,...    column order for a model with one [N, F] input
@@ -222,7 +222,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
   const onProgress = progressReporter(Boolean(values.verbose));
-  const result = await runAudit(ort, { ...plan.request, model, data, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
+  const result = await runAudit(ort, { ...plan.request, model, data, reference, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
 
   const files: Record<string, { file: string; sha256: string }> = { data: { file: data.fileName, sha256: sha256Hex(data.bytes) } };
   if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };

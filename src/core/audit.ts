@@ -1,5 +1,6 @@
 import { parseCsv } from './data/csv';
 import { profileTable, type DataProfile } from './data/profile';
+import { categoricalDrift, driftReport, numericDrift, type DriftReport } from './drift/drift';
 import { stratifiedSample } from './data/sample';
 import { findColumn, takeRows, type Table } from './data/table';
 import { AuditConfigError, closeMatches, quote } from './errors';
@@ -19,12 +20,15 @@ import { openModel, type ModelFormatId, type ModelSummary } from './model/classi
 import { TOOL_VERSION } from './version';
 
 /** Analyses an audit may ask for that this version does not compute yet. */
-export const NOT_YET_AVAILABLE = ['explainer', 'robustness', 'drift', 'recourse'] as const;
+export const NOT_YET_AVAILABLE = ['explainer', 'robustness', 'recourse'] as const;
 
 /** Why each not-yet-available analysis is missing from a result, by default. */
 export function defaultMissingSections(): Record<string, string> {
   return Object.fromEntries(NOT_YET_AVAILABLE.map((section) => [section, `the ${section} analysis is not available in this version of Plumbline`]));
 }
+
+/** Why drift is missing when no reference file was given. */
+export const NO_REFERENCE = 'no reference data was given (data.train, data.reference or --reference)';
 
 /** A file the user supplied, as bytes plus the name shown in messages. */
 export interface InputFile {
@@ -39,6 +43,8 @@ export interface AuditRequest {
   /** A column of the data holding the score (score-only audit, no model). */
   scoreColumn?: string;
   data: InputFile;
+  /** Reference data (usually the training file) for drift. */
+  reference?: InputFile;
   target: string;
   protectedAttributes: string[];
   /** Column order for a model with one [N, F] input; ignored for per-column inputs. */
@@ -106,6 +112,8 @@ export interface AuditSettings {
 export interface AuditResult extends AuditMetrics {
   /** Profile and quality checks of the audited rows. */
   data: DataProfile;
+  /** Drift of the audited file against the reference, when one was given. */
+  drift?: DriftReport;
   /** Sections of the audit that did not run, with the reason. */
   missing_sections: Record<string, string>;
   tool: { name: 'plumbline'; version: string };
@@ -156,7 +164,7 @@ export interface AuditMetrics {
 
 /** Progress of a running audit. */
 export interface AuditProgress {
-  stage: 'parse' | 'score' | 'metrics';
+  stage: 'parse' | 'score' | 'drift' | 'metrics';
   done: number;
   total: number;
 }
@@ -261,6 +269,29 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     };
   }
 
+  let drift: DriftReport | undefined;
+  const missingSections = { ...(request.missingSections ?? defaultMissingSections()) };
+  if (request.reference && !missingSections.drift) {
+    onProgress?.({ stage: 'drift', done: 0, total: 1 });
+    const reference = parseCsv(new TextDecoder('utf-8').decode(request.reference.bytes), { fileName: request.reference.fileName, ...request.csv });
+    drift = driftReport(reference, table, { exclude: [request.target] });
+    if (findColumn(reference, request.target)) drift.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
+    if (request.model) {
+      // Prediction drift: the same model scores the reference.
+      const model = await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions });
+      try {
+        drift.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal }), scores);
+      } finally {
+        await model.release();
+      }
+    } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
+      drift.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
+    }
+    onProgress?.({ stage: 'drift', done: 1, total: 1 });
+  } else if (!missingSections.drift) {
+    missingSections.drift = NO_REFERENCE;
+  }
+
   onProgress?.({ stage: 'metrics', done: 0, total: 1 });
   const settings: AuditSettings = {
     target: request.target,
@@ -300,8 +331,9 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     },
     settings,
     data,
-    missing_sections: { ...(request.missingSections ?? defaultMissingSections()) },
+    missing_sections: missingSections,
     ...metrics,
+    ...(drift ? { drift } : {}),
     ...(request.includePredictions ? { predictions_p1: Array.from(scores) } : {}),
   };
 }

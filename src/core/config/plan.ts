@@ -40,6 +40,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     const settings = config[section];
     missingSections[section] = settings?.enabled === false ? `disabled in the config (${section}.enabled: false)` : `the ${section} analysis is not available in this version of Plumbline`;
   }
+  if (config.drift?.enabled === false) missingSections.drift = 'disabled in the config (drift.enabled: false)';
   const fairness = config.fairness ?? {};
   return {
     files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train },

@@ -1,0 +1,190 @@
+import { findColumn, type Column, type Table } from '../data/table';
+import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
+
+/** PSI floors an empty share at this value before the logarithm. */
+export const PSI_EPSILON = 1e-4;
+
+/** Drift verdict thresholds on PSI. */
+export const PSI_THRESHOLDS = { minor: 0.1, major: 0.2 } as const;
+
+/** Drift of one column between the reference and the audited file. */
+export interface ColumnDrift {
+  column: string;
+  kind: 'numeric' | 'categorical';
+  psi: number;
+  level: 'stable' | 'minor' | 'major';
+  /** Numeric: KS statistic and p-value, Wasserstein distance over the reference sd. */
+  ks?: { statistic: number; p_value: number };
+  wasserstein_normalized?: number | null;
+  /** Categorical: χ² test of the 2 × k table, Jensen–Shannon distance (base 2), categories new in the audited file. */
+  chi_square?: { statistic: number; df: number; p_value: number };
+  jensen_shannon?: number;
+  new_categories?: { value: string; count: number }[];
+  /** Bin edges (numeric) or categories, with the reference and current shares: enough to compare later batches without the raw reference. */
+  bins: { label: string; reference: number; current: number }[];
+}
+
+/** The drift section of a result. */
+export interface DriftReport {
+  reference: string;
+  columns: ColumnDrift[];
+  max_psi: number | null;
+  drifted_feature_share: number | null;
+  prediction?: ColumnDrift;
+  label?: ColumnDrift;
+  conventions: string;
+}
+
+/** Linear-interpolation quantile of sorted values (numpy's default). */
+function quantile(sorted: Float64Array, p: number): number {
+  const position = p * (sorted.length - 1);
+  const lower = Math.floor(position);
+  const upper = Math.min(sorted.length - 1, lower + 1);
+  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+}
+
+/** PSI = Σ (cur − ref)·ln(cur/ref) over bins, empty shares floored at {@link PSI_EPSILON}. */
+export function psi(reference: number[], current: number[]): number {
+  let total = 0;
+  for (let k = 0; k < reference.length; k++) {
+    const r = reference[k] === 0 ? PSI_EPSILON : reference[k];
+    const c = current[k] === 0 ? PSI_EPSILON : current[k];
+    total += (c - r) * Math.log(c / r);
+  }
+  return total;
+}
+
+const levelOf = (value: number): ColumnDrift['level'] => (value > PSI_THRESHOLDS.major ? 'major' : value >= PSI_THRESHOLDS.minor ? 'minor' : 'stable');
+
+/**
+ * Drift of a numeric sample: PSI over 10 bins from the reference's deciles (interior edges
+ * at its 10%…90% quantiles, linear interpolation, duplicate edges merged, bins [e_i, e_i+1)
+ * so a value on an edge falls in the bin above, missing values a bin of their own), the
+ * two-sample KS test, and the Wasserstein distance over the reference's sd.
+ */
+export function numericDrift(name: string, reference: Float64Array, current: Float64Array, bins = 10): ColumnDrift {
+  const ref = reference.filter((v) => !Number.isNaN(v)).sort();
+  const cur = current.filter((v) => !Number.isNaN(v)).sort();
+  const edges: number[] = [];
+  for (let k = 1; k < bins; k++) {
+    const edge = quantile(ref, k / bins);
+    if (ref.length && (edges.length === 0 || edge > edges[edges.length - 1])) edges.push(edge);
+  }
+  const count = (sample: Float64Array, total: number) => {
+    const counts = new Array<number>(edges.length + 1).fill(0);
+    for (const v of sample) {
+      let lo = 0;
+      let hi = edges.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (edges[mid] <= v) lo = mid + 1;
+        else hi = mid;
+      }
+      counts[lo]++;
+    }
+    return counts.map((c) => c / total);
+  };
+  const refShares = count(ref, reference.length);
+  const curShares = count(cur, current.length);
+  const labels = Array.from({ length: edges.length + 1 }, (_, k) => `[${k === 0 ? '-inf' : edges[k - 1]}, ${k === edges.length ? 'inf' : edges[k]})`);
+  const refMissing = (reference.length - ref.length) / Math.max(1, reference.length);
+  const curMissing = (current.length - cur.length) / Math.max(1, current.length);
+  if (refMissing > 0 || curMissing > 0) {
+    refShares.push(refMissing);
+    curShares.push(curMissing);
+    labels.push('missing');
+  }
+  const value = psi(refShares, curShares);
+  let mean = 0;
+  for (const v of ref) mean += v;
+  mean /= Math.max(1, ref.length);
+  let squares = 0;
+  for (const v of ref) squares += (v - mean) ** 2;
+  const sd = ref.length > 1 ? Math.sqrt(squares / (ref.length - 1)) : 0;
+  return {
+    column: name,
+    kind: 'numeric',
+    psi: value,
+    level: levelOf(value),
+    ks: kolmogorovSmirnov(ref, cur),
+    wasserstein_normalized: sd > 0 ? wasserstein(ref, cur) / sd : null,
+    bins: labels.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })),
+  };
+}
+
+function categoryCounts(column: Column): Map<string, number> {
+  const counts = new Map<string, number>();
+  const n = column.kind === 'numeric' ? column.values.length : column.codes.length;
+  for (let i = 0; i < n; i++) {
+    const key = column.kind === 'numeric' ? (Number.isNaN(column.values[i]) ? '(missing)' : String(column.values[i])) : column.codes[i] < 0 ? '(missing)' : column.dictionary[column.codes[i]];
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Drift of a categorical column: PSI over the union of categories (empty shares floored),
+ * χ² test of the 2 × k contingency table, Jensen–Shannon distance (√ of the divergence,
+ * log base 2, so within [0, 1]), and the categories the reference never had.
+ */
+export function categoricalDrift(name: string, reference: Column, current: Column): ColumnDrift {
+  const ref = categoryCounts(reference);
+  const cur = categoryCounts(current);
+  const categories = [...new Set([...ref.keys(), ...cur.keys()])].sort();
+  const n = [...ref.values()].reduce((a, b) => a + b, 0);
+  const m = [...cur.values()].reduce((a, b) => a + b, 0);
+  const refShares = categories.map((c) => (ref.get(c) ?? 0) / n);
+  const curShares = categories.map((c) => (cur.get(c) ?? 0) / m);
+  const value = psi(refShares, curShares);
+  let chi2 = 0;
+  categories.forEach((c) => {
+    const total = (ref.get(c) ?? 0) + (cur.get(c) ?? 0);
+    for (const [count, size] of [[ref.get(c) ?? 0, n], [cur.get(c) ?? 0, m]] as const) {
+      const expectedCount = (total * size) / (n + m);
+      if (expectedCount > 0) chi2 += (count - expectedCount) ** 2 / expectedCount;
+    }
+  });
+  let js = 0;
+  categories.forEach((_, k) => {
+    const p = refShares[k];
+    const q = curShares[k];
+    const mid = (p + q) / 2;
+    if (p > 0) js += 0.5 * p * Math.log2(p / mid);
+    if (q > 0) js += 0.5 * q * Math.log2(q / mid);
+  });
+  const df = categories.length - 1;
+  return {
+    column: name,
+    kind: 'categorical',
+    psi: value,
+    level: levelOf(value),
+    chi_square: { statistic: chi2, df, p_value: chiSquareSurvival(chi2, df) },
+    jensen_shannon: Math.sqrt(Math.max(0, js)),
+    new_categories: categories.filter((c) => !ref.has(c)).map((c) => ({ value: c, count: cur.get(c)! })),
+    bins: categories.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })),
+  };
+}
+
+/**
+ * Drift of every column the two tables share (the target and any excluded column left
+ * out), with `max_psi` and the share of columns whose PSI is major (> 0.2).
+ */
+export function driftReport(reference: Table, current: Table, options: { exclude?: string[]; bins?: number } = {}): DriftReport {
+  const exclude = new Set(options.exclude ?? []);
+  const columns: ColumnDrift[] = [];
+  for (const column of current.columns) {
+    if (exclude.has(column.name)) continue;
+    const other = findColumn(reference, column.name);
+    if (!other) continue;
+    if (column.kind === 'numeric' && other.kind === 'numeric') columns.push(numericDrift(column.name, other.values, column.values, options.bins));
+    else columns.push(categoricalDrift(column.name, other, column));
+  }
+  const max = columns.length ? Math.max(...columns.map((c) => c.psi)) : null;
+  return {
+    reference: reference.source,
+    columns,
+    max_psi: max,
+    drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
+    conventions: `PSI = Σ (cur − ref)·ln(cur/ref), empty shares floored at ${PSI_EPSILON}; numeric bins from the reference's deciles (linear interpolation, duplicate edges merged, [e_i, e_i+1)); stable < 0.1 ≤ minor ≤ 0.2 < major. KS p-value asymptotic (Stephens). Wasserstein over the reference sd. Jensen–Shannon distance with log base 2.`,
+  };
+}
