@@ -3,7 +3,7 @@ import { profileTable, type DataProfile } from './data/profile';
 import { categoricalDrift, driftReport, numericDrift, type DriftReport } from './drift/drift';
 import { stratifiedSample } from './data/sample';
 import { findColumn, takeRows, type Table } from './data/table';
-import { AuditConfigError, closeMatches, quote } from './errors';
+import { AuditConfigError, closeMatches, isPlumblineError, quote } from './errors';
 import { sha256Hex } from './hash';
 import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
 import { calibration, type Binning, type CalibrationSummary } from './metrics/calibration';
@@ -13,14 +13,19 @@ import { attributeFairness, type AttributeFairness } from './metrics/fairness';
 import { groupIndex, intersectionIndex, sliceIndex, type GroupIndex } from './metrics/groups';
 import { twoProportionPower } from './metrics/power';
 import { rankMetricsByGroup, sortScores } from './metrics/order';
-import { binaryTarget } from './metrics/labels';
+import { binaryTarget, type BinaryTarget } from './metrics/labels';
 import { performance, type PerformanceMetrics } from './metrics/performance';
 import type { OrtRuntime } from './model/onnx-scorer';
-import { openModel, type ModelFormatId, type ModelSummary } from './model/classifier';
+import { openModel, type Classifier, type ModelFormatId, type ModelSummary } from './model/classifier';
+import { explainTable, type ExplainMethod, type ExplainResult } from './explain/explain';
+import { globalImportance } from './explain/outputs';
 import { TOOL_VERSION } from './version';
 
 /** Analyses an audit may ask for that this version does not compute yet. */
-export const NOT_YET_AVAILABLE = ['explainer', 'robustness', 'recourse'] as const;
+export const NOT_YET_AVAILABLE = ['robustness', 'recourse'] as const;
+
+/** The explanations section of a result. */
+export type AuditExplanations = ExplainResult & { global_importance: { column: string; mean_abs_shap: number }[] };
 
 /** Why each not-yet-available analysis is missing from a result, by default. */
 export function defaultMissingSections(): Record<string, string> {
@@ -43,8 +48,10 @@ export interface AuditRequest {
   /** A column of the data holding the score (score-only audit, no model). */
   scoreColumn?: string;
   data: InputFile;
-  /** Reference data (usually the training file) for drift. */
+  /** Reference data (usually the training file) for drift and as the explainer's background. */
   reference?: InputFile;
+  /** Explainer settings (rows explained, background size, method). */
+  explainer?: { rows?: number; backgroundRows?: number; method?: ExplainMethod };
   target: string;
   protectedAttributes: string[];
   /** Column order for a model with one [N, F] input; ignored for per-column inputs. */
@@ -114,6 +121,8 @@ export interface AuditResult extends AuditMetrics {
   data: DataProfile;
   /** Drift of the audited file against the reference, when one was given. */
   drift?: DriftReport;
+  /** SHAP explanations of the first rows, with global importance. */
+  explanations?: AuditExplanations;
   /** Sections of the audit that did not run, with the reason. */
   missing_sections: Record<string, string>;
   tool: { name: 'plumbline'; version: string };
@@ -164,7 +173,7 @@ export interface AuditMetrics {
 
 /** Progress of a running audit. */
 export interface AuditProgress {
-  stage: 'parse' | 'score' | 'drift' | 'metrics';
+  stage: 'parse' | 'score' | 'drift' | 'explain' | 'metrics';
   done: number;
   total: number;
 }
@@ -237,18 +246,33 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   validateColumns(table, request);
   signal?.throwIfAborted();
 
+  const model = request.model ? await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions }) : null;
+  try {
+    return await auditWithModel(model, table, target, rowsRead, request, options, threshold, resamples);
+  } finally {
+    await model?.release();
+  }
+}
+
+/** Scores, drift, explanations and metrics once the data is read and the model open. */
+async function auditWithModel(
+  model: Classifier | null,
+  table: Table,
+  target: BinaryTarget,
+  rowsRead: number,
+  request: AuditRequest,
+  options: RunOptions,
+  threshold: number,
+  resamples: number,
+): Promise<AuditResult> {
+  const { onProgress, signal } = options;
   let scores: Float64Array;
   let probabilities = true;
   let features: string[] | null = null;
   let modelInputs: AuditResult['inputs']['model'];
-  if (request.model) {
-    const model = await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions });
-    try {
-      features = model.features(table, request.features);
-      scores = await model.score(table, { features: request.features, signal, onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }) });
-    } finally {
-      await model.release();
-    }
+  if (model && request.model) {
+    features = model.features(table, request.features);
+    scores = await model.score(table, { features: request.features, signal, onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }) });
     const summary = model.summary;
     modelInputs = {
       file: request.model.fileName,
@@ -271,25 +295,43 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
 
   let drift: DriftReport | undefined;
   const missingSections = { ...(request.missingSections ?? defaultMissingSections()) };
-  if (request.reference && !missingSections.drift) {
+  const reference = request.reference ? parseCsv(new TextDecoder('utf-8').decode(request.reference.bytes), { fileName: request.reference.fileName, ...request.csv }) : null;
+  if (reference && !missingSections.drift) {
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
-    const reference = parseCsv(new TextDecoder('utf-8').decode(request.reference.bytes), { fileName: request.reference.fileName, ...request.csv });
     drift = driftReport(reference, table, { exclude: [request.target] });
     if (findColumn(reference, request.target)) drift.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
-    if (request.model) {
+    if (model) {
       // Prediction drift: the same model scores the reference.
-      const model = await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions });
-      try {
-        drift.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal }), scores);
-      } finally {
-        await model.release();
-      }
+      drift.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal }), scores);
     } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
       drift.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
     }
     onProgress?.({ stage: 'drift', done: 1, total: 1 });
   } else if (!missingSections.drift) {
     missingSections.drift = NO_REFERENCE;
+  }
+
+  let explanations: AuditExplanations | undefined;
+  if (!missingSections.explainer) {
+    if (!model || !request.model) missingSections.explainer = 'a score-column audit has no model to explain';
+    else {
+      onProgress?.({ stage: 'explain', done: 0, total: 1 });
+      try {
+        const explained = await explainTable(model, request.model, table, reference ?? table, {
+          rows: request.explainer?.rows ?? 100,
+          backgroundRows: request.explainer?.backgroundRows ?? 100,
+          method: request.explainer?.method ?? 'auto',
+          features: request.features,
+          seed: request.seed ?? 0,
+        }, signal);
+        explanations = { ...explained, global_importance: globalImportance(explained.columns, explained.values) };
+      } catch (error) {
+        // A failed stage keeps the rest of the audit; the result says why it is missing.
+        if (!isPlumblineError(error)) throw error;
+        missingSections.explainer = (error as Error).message;
+      }
+      onProgress?.({ stage: 'explain', done: 1, total: 1 });
+    }
   }
 
   onProgress?.({ stage: 'metrics', done: 0, total: 1 });
@@ -334,6 +376,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     missing_sections: missingSections,
     ...metrics,
     ...(drift ? { drift } : {}),
+    ...(explanations ? { explanations } : {}),
     ...(request.includePredictions ? { predictions_p1: Array.from(scores) } : {}),
   };
 }

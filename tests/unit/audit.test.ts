@@ -125,3 +125,16 @@ describe('score-only audits (no model file)', () => {
     );
   });
 });
+
+describe('explanations in the audit', () => {
+  it('explains the first rows with local accuracy, and says why a score-column audit has none', async () => {
+    const result = await runAudit(ort, request({ bootstrapResamples: 0, explainer: { rows: 10, backgroundRows: 50 } }));
+    expect(result.explanations!.method).toBe('tree (interventional)');
+    expect(result.explanations!.values).toHaveLength(10);
+    expect(result.explanations!.local_accuracy_error).toBeLessThan(1e-9);
+    expect(result.explanations!.global_importance[0].column).toBe('priors_count');
+    const scoreOnly = await runAudit(ort, { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0 });
+    expect(scoreOnly.explanations).toBeUndefined();
+    expect(scoreOnly.missing_sections.explainer).toBe('a score-column audit has no model to explain');
+  });
+});

@@ -1,4 +1,5 @@
 import type { AuditRequest } from '../audit';
+import type { ExplainMethod } from '../explain/explain';
 import { ConfigError } from '../errors';
 import { thresholdPolicyOf, type AuditConfig } from './audit-config';
 
@@ -13,6 +14,25 @@ export interface AuditPlan {
   /** Why a section of the audit did not run, by catalog section. */
   missingSections: Record<string, string>;
   metadata: Record<string, string | number | boolean>;
+}
+
+/** The explainer method a config's `explainer.type` names (GlassAlpha's names accepted). */
+function explainerMethod(type: string | undefined): ExplainMethod | undefined {
+  switch (type) {
+    case 'treeshap':
+    case 'tree':
+      return 'tree';
+    case 'tree-path':
+      return 'tree-path';
+    case 'kernelshap':
+    case 'kernel':
+      return 'kernel';
+    case 'auto':
+    case undefined:
+      return undefined;
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -41,6 +61,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     missingSections[section] = settings?.enabled === false ? `disabled in the config (${section}.enabled: false)` : `the ${section} analysis is not available in this version of Plumbline`;
   }
   if (config.drift?.enabled === false) missingSections.drift = 'disabled in the config (drift.enabled: false)';
+  if (config.explainer?.enabled === false) missingSections.explainer = 'disabled in the config (explainer.enabled: false)';
   const fairness = config.fairness ?? {};
   return {
     files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train },
@@ -63,6 +84,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       powerDifference: fairness.power_difference,
       referenceGroups: fairness.reference_groups,
       sampleSize: data.test_sample_size,
+      explainer: { backgroundRows: config.explainer?.background_samples, method: explainerMethod(config.explainer?.type) },
       csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes },
     },
     seedExplicit: config.random_seed !== undefined,

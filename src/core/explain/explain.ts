@@ -110,7 +110,7 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
         permutation_importance: await permutationImportance(classifier, table, labels, columns, { seed: request.seed ?? 0, features: request.features }),
       };
     }
-    const result = await shapOf(classifier, table, background, request, signal);
+    const result = await explainTable(classifier, request.model, table, background, request, signal);
     result.global_importance = globalImportance(result.columns, result.values);
     if (request.reasons) {
       const rows = Uint32Array.from(result.rows, (r) => r - 1);
@@ -130,7 +130,15 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
   }
 }
 
-async function shapOf(classifier: Classifier, table: Table, background: Table, request: ExplainRequest, signal?: AbortSignal): Promise<ExplainResult> {
+/** SHAP values of the first rows of a table, against rows of a background table, for an open model. */
+export async function explainTable(
+  classifier: Classifier,
+  modelFile: InputFile,
+  table: Table,
+  background: Table,
+  request: Omit<ExplainRequest, 'model' | 'data' | 'background'>,
+  signal?: AbortSignal,
+): Promise<ExplainResult> {
   {
     const columns = classifier.features(table, request.features);
     for (const name of columns) {
@@ -143,7 +151,7 @@ async function shapOf(classifier: Classifier, table: Table, background: Table, r
     const ensemble = classifier.ensemble;
     const method = request.method ?? 'auto';
     // Per-column ONNX graphs (one-hot, scaling inside): explained per raw column from the graph.
-    const encoded = !ensemble && classifier.summary.format === 'onnx' && method !== 'kernel' ? readEncodedModel(decodeOnnx(request.model.bytes, request.model.fileName), request.model.fileName) : null;
+    const encoded = !ensemble && classifier.summary.format === 'onnx' && method !== 'kernel' ? readEncodedModel(decodeOnnx(modelFile.bytes, modelFile.fileName), modelFile.fileName) : null;
     if (encoded && method !== 'tree-path') {
       const groups = { groupOf: encoded.groupOf, columns: encoded.columns };
       const encodeRows = (source: Table, which: Uint32Array) => Array.from(which, (row) => encoded.encode(source, row));
