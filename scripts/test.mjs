@@ -31,12 +31,16 @@ function dependenciesCurrent() {
 
 if (!dependenciesCurrent()) run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
 
-if (!existsSync(chromium)) {
+// Debian packages the tests drive: Chromium (browser tests), poppler-utils (reads the PDF reports as a reader would).
+const needed = [];
+if (!existsSync(chromium)) needed.push('chromium');
+if (!['/usr/bin/pdftotext', '/usr/local/bin/pdftotext'].some((p) => existsSync(p))) needed.push('poppler-utils');
+if (needed.length) {
   if (process.getuid?.() === 0) {
     run('apt-get', ['update', '-q']);
-    run('apt-get', ['install', '-y', '-q', 'chromium'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    run('apt-get', ['install', '-y', '-q', ...needed], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   } else {
-    console.error(`Chromium is missing for the browser tests: run \`sudo apt-get install -y chromium\` (or set PLUMBLINE_CHROMIUM to a Chromium binary), then npm test again.`);
+    console.error(`Missing for the tests: run \`sudo apt-get install -y ${needed.join(' ')}\` (or set PLUMBLINE_CHROMIUM to a Chromium binary), then npm test again.`);
     process.exit(1);
   }
 }

@@ -3,7 +3,8 @@
  * The audit worker: a thin host around the core. It owns onnxruntime-web (the WASM build,
  * served from the app itself) and exposes one API object through Comlink.
  */
-import { expose, proxy } from 'comlink';
+import { expose, proxy, transfer } from 'comlink';
+import { renderPdf } from '../src/core/report/pdf';
 import * as ort from 'onnxruntime-web/wasm';
 import { inspectModel, parseCsv, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type SerializedError } from '../src/core';
 
@@ -70,6 +71,14 @@ const api = {
     const controller = new AbortController();
     runs.set(runId, controller);
     return outcome(() => runAudit(ort, request, { signal: controller.signal, onProgress: (p) => onProgress?.(p) })).finally(() => runs.delete(runId));
+  },
+
+  /** The PDF report of a result, made here so the page stays responsive. */
+  report(result: AuditResult, createdAt: string): Promise<Outcome<Uint8Array>> {
+    return outcome(() => {
+      const bytes = renderPdf({ result, createdAt });
+      return transfer(bytes, [bytes.buffer]);
+    });
   },
 
   /** Stops a running audit at its next batch. */

@@ -17,6 +17,7 @@ import {
   type PolicyDecision,
 } from '../core/index.ts';
 import type { ThresholdPolicy } from '../core/metrics/curves.ts';
+import { renderPdf } from '../core/report/pdf.ts';
 import { EXIT, readInput, readText, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
@@ -38,8 +39,8 @@ Options:
   --threshold-policy P    youden | selection_rate:R | cost:FP,FN (chosen on --data)
   --bootstrap N           bootstrap resamples for intervals (default 1000)
   --seed N                random seed (default 0)
-  --output FILE           result JSON (FILE.json) or report (FILE.pdf: the JSON is written
-                          beside it until PDF reports land); manifest and policy decision beside it
+  --output FILE           the PDF report (FILE.pdf) or only the result (FILE.json); the result
+                          JSON, FILE.manifest.json and policy_decision.json are written beside it
   --no-pdf                skip the PDF report
   --predictions           include p(positive) of every row (predictions_p1)
   --strict                refuse defaults for seed and positive label; unevaluated error gates fail
@@ -254,8 +255,8 @@ export async function auditCommand(args: string[]): Promise<number> {
     await writeFile(jsonPath, resultJson);
     await writeFile(jsonPath.replace(/\.json$/, '.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     if (decision) await writeFile(join(dirname(resolve(jsonPath)), 'policy_decision.json'), `${JSON.stringify(decision, null, 2)}\n`);
-    if (output && !output.endsWith('.json') && !values['no-pdf']) {
-      process.stderr.write(`plumbline: note: PDF reports are not built yet; wrote the result to ${jsonPath}.\n`);
+    if (output && output.endsWith('.pdf') && !values['no-pdf']) {
+      await writeFile(output, renderPdf({ result, manifest, decision, createdAt: manifest.created }));
     }
   } else {
     process.stdout.write(resultJson);

@@ -1,7 +1,8 @@
 /** The small commands: validate-config, inspect, diff, list. */
 import { parseArgs } from 'node:util';
 import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
-import { EXIT, readText, UsageError } from './shared.ts';
+import { resultFromPdf } from '../core/report/pdf.ts';
+import { EXIT, readInput, readText, UsageError } from './shared.ts';
 
 /** `plumbline validate-config FILE…`: audit configs and policy files, told apart by their keys. */
 export async function validateConfigCommand(args: string[]): Promise<number> {
@@ -35,6 +36,11 @@ interface ResultLike {
 
 async function readResult(path: string): Promise<ResultLike> {
   const text = await readText(path, 'result');
+  if (text.startsWith('%PDF-')) {
+    const embedded = resultFromPdf((await readInput(path, 'report')).bytes) as ResultLike | null;
+    if (!embedded) throw new UsageError(`${path} is a PDF without a Plumbline result inside (not a Plumbline report, or made by another tool).`);
+    return embedded;
+  }
   try {
     const parsed = JSON.parse(text) as ResultLike;
     if (!parsed || typeof parsed !== 'object' || !parsed.performance) throw new Error('no performance section');
@@ -64,7 +70,7 @@ function flatMetrics(result: ResultLike): Map<string, number | null> {
 /** `plumbline inspect result.json`: the key figures of a result. */
 export async function inspectCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' } } });
-  if (positionals.length !== 1) throw new UsageError('inspect needs one result file: plumbline inspect result.json');
+  if (positionals.length !== 1) throw new UsageError('inspect needs one result or report: plumbline inspect report.pdf|result.json');
   const result = await readResult(positionals[0]);
   const lines = [`model: ${result.inputs?.model?.file ?? '(score column)'}  data: ${result.inputs?.data?.file} (${result.n} rows)  threshold: ${result.threshold}`];
   for (const [id, value] of flatMetrics(result)) lines.push(`  ${id.padEnd(48)} ${value === null ? 'undefined' : value.toFixed(6)}`);

@@ -1,7 +1,9 @@
 import { expect, test, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { resultDigest } from '../../src/core/manifest';
+import { resultFromPdf } from '../../src/core/report/pdf';
 import { expected, fixture, projectRoot } from '../fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
@@ -81,6 +83,15 @@ test('the built-in demo runs with one click and uses threads when cross-origin i
   expect(threads).toBeGreaterThan(1);
   expectOnlyOrigin(urls, ISOLATED.slice(0, -1));
   await page.screenshot({ path: 'test-results/demo-results.png', fullPage: true });
+
+  // The PDF report is made in the browser and carries the same result.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-pdf').click()]);
+  const path = await download.path();
+  const bytes = new Uint8Array(readFileSync(path!));
+  expect(new TextDecoder().decode(bytes.subarray(0, 5))).toBe('%PDF-');
+  const embedded = resultFromPdf(bytes);
+  await expect(page.getByTestId('result-digest')).toHaveText(resultDigest(embedded));
+  expectOnlyOrigin(urls, ISOLATED.slice(0, -1));
 });
 
 test('a CSV without the target column gets a clear message', async ({ page }) => {

@@ -1,0 +1,95 @@
+import type { AuditResult } from '../audit';
+import type { PolicyDecision } from '../config/policy';
+
+/**
+ * Chart specifications: the numbers a chart shows, independent of how it is drawn. The
+ * PDF renderer draws them with vector paths; the app can draw the same spec as SVG, so
+ * the two never show different numbers.
+ */
+export interface ChartSpec {
+  kind: 'line' | 'bar' | 'interval';
+  title: string;
+  x: { label: string; min: number; max: number };
+  y: { label: string; min: number; max: number };
+  series: { name: string; points: { x: number; y: number; label?: string; low?: number; high?: number }[] }[];
+  /** Horizontal or vertical reference lines (gate thresholds, the diagonal is a series). */
+  rules: { axis: 'x' | 'y'; value: number; label: string }[];
+}
+
+/** ROC curve with the chance diagonal. */
+export function rocChart(result: AuditResult): ChartSpec {
+  return {
+    kind: 'line',
+    title: `ROC curve (AUC ${result.performance.roc_auc?.toFixed(3) ?? 'undefined'})`,
+    x: { label: 'False positive rate', min: 0, max: 1 },
+    y: { label: 'True positive rate', min: 0, max: 1 },
+    series: [
+      { name: 'model', points: result.performance.curve.map((p) => ({ x: p.fpr, y: p.tpr })) },
+      { name: 'chance', points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+    ],
+    rules: [],
+  };
+}
+
+/** Reliability diagram: observed positive rate against mean prediction per bin, with Wilson intervals. */
+export function reliabilityChart(result: AuditResult): ChartSpec {
+  return {
+    kind: 'interval',
+    title: `Reliability (ECE ${result.calibration.expected_calibration_error?.toFixed(3) ?? 'undefined'})`,
+    x: { label: 'Mean predicted p(positive)', min: 0, max: 1 },
+    y: { label: 'Observed positive rate', min: 0, max: 1 },
+    series: [
+      {
+        name: 'bins',
+        points: result.calibration.table
+          .filter((b) => b.n > 0)
+          .map((b) => ({ x: b.mean_predicted!, y: b.fraction_positive!, low: b.fraction_positive_interval?.low, high: b.fraction_positive_interval?.high, label: `n=${b.n}` })),
+      },
+      { name: 'perfect', points: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+    ],
+    rules: [],
+  };
+}
+
+/** Selection rate per group with Wilson intervals, and the parity gates' thresholds drawn in. */
+export function selectionRateChart(result: AuditResult, attribute: string, decision?: PolicyDecision): ChartSpec {
+  const groups = Object.entries(result.fairness[attribute].groups);
+  const rules = (decision?.gates ?? [])
+    .filter((g) => g.metric === 'selection_rate' && (g.attribute === null || g.attribute === attribute))
+    .map((g) => ({ axis: 'y' as const, value: g.threshold, label: g.name }));
+  return {
+    kind: 'interval',
+    title: `Selection rate by ${attribute} (95% Wilson intervals)`,
+    x: { label: attribute, min: 0, max: groups.length },
+    y: { label: 'Selection rate', min: 0, max: 1 },
+    series: [
+      {
+        name: 'groups',
+        points: groups.map(([group, m], i) => ({ x: i + 0.5, y: (m.selection_rate as number | null) ?? 0, low: m.intervals.selection_rate?.low, high: m.intervals.selection_rate?.high, label: group })),
+      },
+    ],
+    rules: [{ axis: 'y', value: (result.performance.selection_rate as number | null) ?? 0, label: 'overall' }, ...rules],
+  };
+}
+
+/** Mean |SHAP| per column (largest first, at most 12). */
+export function importanceChart(result: AuditResult): ChartSpec | null {
+  const importance = result.explanations?.global_importance;
+  if (!importance?.length) return null;
+  const top = importance.slice(0, 12);
+  const max = Math.max(...top.map((t) => t.mean_abs_shap), 1e-12);
+  return {
+    kind: 'bar',
+    title: `Global importance: mean |SHAP| (${result.explanations!.output})`,
+    x: { label: 'mean |SHAP|', min: 0, max },
+    y: { label: 'column', min: 0, max: top.length },
+    series: [{ name: 'importance', points: top.map((t, i) => ({ x: t.mean_abs_shap, y: i, label: t.column })) }],
+    rules: [],
+  };
+}
+
+/** A chart's data with numbers rounded, for snapshots. */
+export function chartSnapshot(spec: ChartSpec, digits = 4): unknown {
+  const round = (v: number | undefined) => (v === undefined ? undefined : Number(v.toFixed(digits)));
+  return { ...spec, series: spec.series.map((s) => ({ ...s, points: s.points.map((p) => ({ ...p, x: round(p.x), y: round(p.y), low: round(p.low), high: round(p.high) })) })) };
+}

@@ -1,0 +1,418 @@
+import { jsPDF } from 'jspdf';
+import type { AuditResult } from '../audit';
+import type { PolicyDecision } from '../config/policy';
+import { METRIC_CATALOG } from '../metrics/catalog';
+import { canonicalJson, resultDigest, type Manifest } from '../manifest';
+import { TOOL_VERSION } from '../version';
+import { importanceChart, reliabilityChart, rocChart, selectionRateChart, type ChartSpec } from './charts';
+
+/** What a report is made from. */
+export interface ReportInput {
+  result: AuditResult;
+  manifest?: Manifest;
+  decision?: PolicyDecision;
+  title?: string;
+  /** ISO date printed on the cover and used as the PDF's creation date (from SOURCE_DATE_EPOCH when set). */
+  createdAt: string;
+}
+
+/** XMP namespace under which the result JSON travels inside the PDF. */
+export const RESULT_NAMESPACE = 'https://plumbline.invalid/ns/result/1.0/';
+
+const PAGE = { width: 595.28, height: 841.89, margin: 48 };
+
+/**
+ * Text for the PDF's standard fonts (WinAnsi): control characters and bidi marks
+ * removed (text from data files is shown inert), symbols outside the encoding spelled out.
+ */
+export function pdfText(text: string): string {
+  return text
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/≥/g, '>=')
+    .replace(/≤/g, '<=')
+    .replace(/[−‐]/g, '-')
+    .replace(/[‘’]/g, "'")
+    .replace(/[“”]/g, '"')
+    .replace(/χ²/g, 'chi-square')
+    .replace(/χ/g, 'chi')
+    .replace(/√/g, 'sqrt')
+    .replace(/Σ/g, 'sum')
+    .replace(/[εδφΦηρ]/g, (c) => ({ ε: 'eps', δ: 'delta', φ: 'phi', Φ: 'Phi', η: 'eta', ρ: 'rho' })[c] ?? '?')
+    .replace(/[^\u0009\u000a\u0020-\u007e\u00a0-\u00ff–—…•€×]/g, '?');
+}
+
+const fmt = (v: unknown, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : v === null || v === undefined ? 'undefined' : String(v));
+const interval = (i: { low: number; high: number } | null | undefined, digits = 3) => (i ? `${i.low.toFixed(digits)}-${i.high.toFixed(digits)}` : '-');
+
+/** A cursor over the pages: headings (with outline entries), paragraphs, tables, charts. */
+class Writer {
+  readonly doc: jsPDF;
+  y = PAGE.margin;
+
+  constructor(createdAt: string, fileId: string) {
+    this.doc = new jsPDF({ unit: 'pt', format: 'a4', compress: true, putOnlyUsedFonts: true });
+    this.doc.setCreationDate(new Date(createdAt));
+    this.doc.setFileId(fileId);
+    this.doc.setFont('helvetica', 'normal');
+  }
+
+  ensure(height: number): void {
+    if (this.y + height > PAGE.height - PAGE.margin) this.newPage();
+  }
+
+  newPage(): void {
+    this.doc.addPage();
+    this.y = PAGE.margin;
+  }
+
+  heading(text: string, level: 1 | 2 = 1): void {
+    this.ensure(level === 1 ? 60 : 36);
+    if (level === 1 && this.y > PAGE.margin + 1) this.y += 8;
+    this.doc.setFont('helvetica', 'bold').setFontSize(level === 1 ? 16 : 12);
+    this.doc.text(pdfText(text), PAGE.margin, this.y + (level === 1 ? 16 : 12));
+    this.doc.outline.add(null, pdfText(text), { pageNumber: this.doc.getNumberOfPages() });
+    this.y += level === 1 ? 28 : 20;
+    this.doc.setFont('helvetica', 'normal').setFontSize(9.5);
+  }
+
+  paragraph(text: string, size = 9.5): void {
+    this.doc.setFontSize(size);
+    const lines = this.doc.splitTextToSize(pdfText(text), PAGE.width - 2 * PAGE.margin) as string[];
+    for (const line of lines) {
+      this.ensure(size * 1.35);
+      this.doc.text(line, PAGE.margin, this.y + size);
+      this.y += size * 1.35;
+    }
+    this.y += 4;
+  }
+
+  table(headers: string[], rows: string[][], widths?: number[]): void {
+    const total = PAGE.width - 2 * PAGE.margin;
+    const w = widths ?? headers.map(() => total / headers.length);
+    const rowHeight = 13;
+    const drawHeader = () => {
+      this.doc.setFont('helvetica', 'bold').setFontSize(8);
+      let x = PAGE.margin;
+      headers.forEach((h, i) => {
+        this.doc.text(pdfText(h), x + 2, this.y + 9, { maxWidth: w[i] - 4 });
+        x += w[i];
+      });
+      this.doc.setDrawColor(120).line(PAGE.margin, this.y + rowHeight, PAGE.margin + total, this.y + rowHeight);
+      this.y += rowHeight + 2;
+      this.doc.setFont('helvetica', 'normal');
+    };
+    this.ensure(rowHeight * 3);
+    drawHeader();
+    for (const row of rows) {
+      if (this.y + rowHeight > PAGE.height - PAGE.margin) {
+        this.newPage();
+        drawHeader();
+      }
+      let x = PAGE.margin;
+      this.doc.setFontSize(8);
+      row.forEach((cell, i) => {
+        const text = pdfText(cell);
+        const clipped = this.doc.getTextWidth(text) > w[i] - 4 ? `${this.doc.splitTextToSize(text, w[i] - 10)[0]}…` : text;
+        this.doc.text(clipped, x + 2, this.y + 9);
+        x += w[i];
+      });
+      this.y += rowHeight;
+    }
+    this.y += 8;
+  }
+
+  /** Draws a chart spec with vector paths: axes, series, intervals, reference rules. */
+  chart(spec: ChartSpec, height = 200): void {
+    this.ensure(height + 40);
+    const doc = this.doc;
+    const left = PAGE.margin + 36;
+    const top = this.y + 16;
+    const width = Math.min(320, PAGE.width - 2 * PAGE.margin - 40);
+    doc.setFont('helvetica', 'bold').setFontSize(9).text(pdfText(spec.title), PAGE.margin, this.y + 9);
+    doc.setFont('helvetica', 'normal').setFontSize(7);
+    const sx = (v: number) => left + ((v - spec.x.min) / (spec.x.max - spec.x.min || 1)) * width;
+    const sy = (v: number) => top + height - ((v - spec.y.min) / (spec.y.max - spec.y.min || 1)) * height;
+    doc.setDrawColor(0).setLineWidth(0.6).rect(left, top, width, height);
+    if (spec.kind === 'bar') {
+      const band = height / Math.max(1, spec.series[0].points.length);
+      spec.series[0].points.forEach((p, i) => {
+        doc.setFillColor(31, 119, 180).rect(left, top + i * band + 2, Math.max(0.5, sx(p.x) - left), band - 4, 'F');
+        doc.setTextColor(0).text(pdfText(p.label ?? ''), left - 4, top + i * band + band / 2 + 2, { align: 'right' });
+      });
+    } else {
+      for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
+        const v = spec.y.min + tick * (spec.y.max - spec.y.min);
+        doc.text(fmt(v, 2), left - 4, sy(v) + 2, { align: 'right' });
+        if (spec.kind === 'line') doc.text(fmt(spec.x.min + tick * (spec.x.max - spec.x.min), 2), sx(spec.x.min + tick * (spec.x.max - spec.x.min)), top + height + 9, { align: 'center' });
+      }
+      spec.series.forEach((series, s) => {
+        const reference = series.name === 'chance' || series.name === 'perfect';
+        if (reference) doc.setDrawColor(150).setLineDashPattern([3, 3], 0);
+        else doc.setDrawColor(31, 119, 180).setLineDashPattern([], 0);
+        doc.setLineWidth(reference ? 0.5 : 1);
+        if (spec.kind === 'line' || reference) {
+          for (let i = 1; i < series.points.length; i++) doc.line(sx(series.points[i - 1].x), sy(series.points[i - 1].y), sx(series.points[i].x), sy(series.points[i].y));
+        } else {
+          for (const p of series.points) {
+            if (p.low !== undefined && p.high !== undefined) doc.line(sx(p.x), sy(p.low), sx(p.x), sy(p.high));
+            doc.setFillColor(31, 119, 180).circle(sx(p.x), sy(p.y), 2, 'F');
+            if (p.label && spec.x.label !== 'Mean predicted p(positive)') doc.text(pdfText(p.label), sx(p.x), top + height + 9, { align: 'center', maxWidth: width / series.points.length });
+          }
+        }
+        doc.setLineDashPattern([], 0);
+        void s;
+      });
+      for (const rule of spec.rules) {
+        doc.setDrawColor(214, 39, 40).setLineDashPattern([2, 2], 0).setLineWidth(0.6);
+        if (rule.axis === 'y') doc.line(left, sy(rule.value), left + width, sy(rule.value));
+        else doc.line(sx(rule.value), top, sx(rule.value), top + height);
+        doc.setLineDashPattern([], 0).setTextColor(214, 39, 40).text(pdfText(rule.label), left + width + 3, sy(rule.value) + 2);
+        doc.setTextColor(0);
+      }
+      doc.setDrawColor(0);
+    }
+    doc.setFontSize(7.5).text(pdfText(spec.x.label), left + width / 2, top + height + 20, { align: 'center' });
+    this.y = top + height + 30;
+    doc.setFontSize(9.5);
+  }
+}
+
+/**
+ * The audit report as a PDF, made by jsPDF from the result alone (the browser and the CLI
+ * make the same document). Sections follow the audit; a section whose analysis did not
+ * run says so. The result JSON is embedded (XMP metadata) so `plumbline inspect` and the
+ * app can read a report back; the creation date and document id come from the inputs, so
+ * the same result gives the same bytes.
+ */
+export function renderPdf(input: ReportInput): Uint8Array {
+  const { result, manifest, decision } = input;
+  const digest = resultDigest(result);
+  const w = new Writer(input.createdAt, digest.slice(0, 32));
+  const doc = w.doc;
+  const title = input.title ?? `Model audit: ${'file' in result.inputs.model ? result.inputs.model.file : `score column ${result.inputs.model.column}`}`;
+  doc.setDocumentProperties({ title: pdfText(title), subject: 'Plumbline model audit', creator: `Plumbline ${TOOL_VERSION}`, keywords: `result-sha256:${digest}` });
+
+  // 1. Cover.
+  doc.setFont('helvetica', 'bold').setFontSize(22).text(pdfText(title), PAGE.margin, 110, { maxWidth: PAGE.width - 2 * PAGE.margin });
+  doc.outline.add(null, 'Cover', { pageNumber: 1 });
+  const verdict = decision?.decision ?? 'NO POLICY';
+  const colour: [number, number, number] = verdict === 'PASS' ? [31, 111, 63] : verdict === 'WARN' ? [138, 90, 0] : verdict === 'FAIL' ? [179, 38, 30] : [90, 90, 90];
+  doc.setFillColor(...colour).rect(PAGE.margin, 150, PAGE.width - 2 * PAGE.margin, 44, 'F');
+  doc.setTextColor(255).setFontSize(18).text(`Policy decision: ${verdict}`, PAGE.margin + 14, 178);
+  doc.setTextColor(0).setFont('helvetica', 'normal').setFontSize(10);
+  const model = result.inputs.model;
+  const coverLines = [
+    'file' in model ? `Model: ${model.file} (${model.format}) sha256 ${model.sha256}` : `Scores: column ${model.column} of the data (no model file)`,
+    `Data: ${result.inputs.data.file}, ${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256}`,
+    `Date: ${input.createdAt}    Tool: Plumbline ${TOOL_VERSION}`,
+    `Result digest (sha256 of the canonical result JSON): ${digest}`,
+    decision ? `Policy: ${decision.policy_name}${decision.policy_version ? ` v${decision.policy_version}` : ''} (sha256 ${decision.policy_sha256})` : 'No policy gates were evaluated.',
+  ];
+  w.y = 220;
+  for (const line of coverLines) w.paragraph(line, 9);
+
+  // 2. Executive summary.
+  w.newPage();
+  w.heading('Executive summary');
+  const p = result.performance;
+  w.table(
+    ['Key figure', 'Value', '95% interval', 'Convention'],
+    [
+      ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc), 'ties count half; DeLong interval'],
+      ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy), `predicted positive when p >= ${result.threshold}; Wilson`],
+      ['Expected calibration error', fmt(result.calibration.expected_calibration_error), interval(result.calibration.intervals.expected_calibration_error), result.calibration.binning],
+      ...Object.entries(result.fairness).map(([attribute, f]) => [`Demographic parity difference (${attribute})`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), 'max - min selection rate; bootstrap']),
+      ...Object.entries(result.fairness).map(([attribute, f]) => [`Equalized odds difference (${attribute})`, fmt(f.equalized_odds_difference), interval(f.intervals.equalized_odds_difference), 'max(dTPR, dFPR); bootstrap']),
+    ],
+    [170, 60, 90, 179],
+  );
+  if (decision) {
+    w.heading('Policy gates', 2);
+    w.table(
+      ['Gate', 'Metric', 'Value', 'Threshold', 'Outcome', 'Clause'],
+      decision.gates.map((g) => [g.name, `${g.metric}${g.attribute ? ` (${g.attribute})` : ''}`, g.value === null ? `not evaluated: ${g.reason}` : fmt(g.value, 4), `${g.comparison.replace('_', ' ')} ${g.threshold}`, g.outcome, g.clause ?? '']),
+      [110, 110, 70, 80, 60, 69],
+    );
+  }
+  const serious = [
+    ...result.data.findings.filter((f) => f.severity === 'error').map((f) => f.message),
+    ...Object.entries(result.fairness).flatMap(([a, f]) => (f.four_fifths_rule.violations.length ? [`Four-fifths rule on ${a}: ${f.four_fifths_rule.violations.join(', ')} below 80% of ${f.four_fifths_rule.reference_group}'s selection rate.`] : [])),
+    ...result.data.findings.filter((f) => f.severity === 'warning').map((f) => f.message),
+  ].slice(0, 12);
+  w.heading('Most serious findings', 2);
+  if (serious.length === 0) w.paragraph('No data, proxy or fairness finding was raised.');
+  for (const finding of serious) w.paragraph(`• ${finding}`);
+  const notRun = Object.entries(result.missing_sections);
+  if (notRun.length) {
+    w.heading('Not run', 2);
+    for (const [section, why] of notRun) w.paragraph(`${section}: ${why}`);
+  }
+
+  // 3. Data.
+  w.heading('Data');
+  w.paragraph(`${result.data.rows} rows audited${result.settings.test_sample_size ? ` (a seeded, target-stratified sample of ${result.inputs.data.rows})` : ''}; target ${result.settings.target}, ${result.settings.positive_label_convention}; class counts ${Object.entries(result.data.target.counts).map(([k, v]) => `${k}: ${v}`).join(', ')}; ${result.data.duplicate_rows} duplicate rows.`);
+  w.table(
+    ['Column', 'Type', 'Missing', 'Distinct', 'Summary'],
+    result.data.columns.map((c) => [c.name, c.kind, `${c.missing} (${(c.missing_rate * 100).toFixed(1)}%)`, String(c.distinct), c.summary ? `min ${fmt(c.summary.min, 2)}, median ${fmt(c.summary.median, 2)}, max ${fmt(c.summary.max, 2)}, mean ${fmt(c.summary.mean, 2)}` : (c.top ?? []).map((t) => `${t.value} (${t.count})`).join(', ')]),
+    [110, 60, 70, 50, 209],
+  );
+  const proxies = result.data.proxies.filter((x) => x.flag !== 'none');
+  w.heading('Possible proxies', 2);
+  if (proxies.length === 0) w.paragraph('No column is associated with a protected attribute at 0.3 or above.');
+  else w.table(['Column', 'Protected attribute', 'Measure', 'Value', 'Flag'], proxies.map((x) => [x.feature, x.attribute, x.measure, fmt(x.value), x.flag]), [120, 110, 110, 80, 79]);
+  w.paragraph(result.data.conventions, 7.5);
+
+  // 4. Performance.
+  w.heading('Performance');
+  const c = p.confusion_matrix;
+  w.table(
+    ['Metric', 'Value', '95% interval'],
+    [
+      ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy)],
+      ['Balanced accuracy', fmt(p.balanced_accuracy), '-'],
+      ['Precision', fmt(p.precision), interval(p.intervals.precision)],
+      ['Recall (TPR)', fmt(p.recall), interval(p.intervals.recall)],
+      ['Specificity (TNR)', fmt(p.specificity), interval(p.intervals.specificity)],
+      ['F1', fmt(p.f1), '-'],
+      ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc)],
+      ['Average precision', fmt(p.average_precision), '-'],
+      ['Log loss', fmt(p.log_loss), '-'],
+      ['Brier score', fmt(p.brier_score), '-'],
+      ['Selection rate', fmt(p.selection_rate), interval(p.intervals.selection_rate)],
+      ['Confusion matrix', `TP ${c.tp}  FP ${c.fp}  TN ${c.tn}  FN ${c.fn}`, ''],
+    ],
+    [170, 170, 159],
+  );
+  w.paragraph(`Threshold ${result.threshold} (${result.threshold_selection.policy.policy}, chosen on ${result.threshold_selection.chosen_on}).`);
+  w.chart(rocChart(result));
+
+  // 5. Calibration.
+  w.heading('Calibration');
+  if (result.calibration.expected_calibration_error === null) w.paragraph(`Not computed: ${result.calibration.binning}.`);
+  else {
+    w.paragraph(`ECE ${fmt(result.calibration.expected_calibration_error)} (95% bootstrap ${interval(result.calibration.intervals.expected_calibration_error)}), MCE ${fmt(result.calibration.maximum_calibration_error)}, Brier ${fmt(p.brier_score)}. Binning: ${result.calibration.binning}; positive-class calibration.`);
+    w.chart(reliabilityChart(result));
+    w.table(['Bin', 'Range', 'n', 'Mean predicted', 'Observed', 'Observed 95% (Wilson)'], result.calibration.table.map((b) => [String(b.bin), `${fmt(b.lower, 2)}-${fmt(b.upper, 2)}`, String(b.n), fmt(b.mean_predicted), fmt(b.fraction_positive), interval(b.fraction_positive_interval)]), [40, 80, 50, 100, 100, 129]);
+  }
+
+  // 6. Fairness.
+  w.heading('Fairness');
+  for (const [attribute, f] of Object.entries(result.fairness)) {
+    w.heading(attribute, 2);
+    w.table(
+      ['Group', 'n', 'Selection', 'TPR', 'FPR', 'Precision', 'Accuracy', 'Note'],
+      Object.entries(f.groups).map(([group, m]) => [
+        group,
+        String(m.n),
+        `${fmt(m.selection_rate)} (${interval(m.intervals.selection_rate, 2)})`,
+        fmt(m.tpr),
+        fmt(m.fpr),
+        fmt(m.precision),
+        fmt(m.accuracy),
+        m.insufficient_samples ? `fewer than ${result.settings.min_group_size} rows` : Object.keys(m.undefined_reasons).length ? `undefined: ${Object.keys(m.undefined_reasons).join(', ')}` : '',
+      ]),
+      [90, 35, 90, 45, 45, 55, 55, 84],
+    );
+    w.chart(selectionRateChart(result, attribute, decision), 150);
+    w.table(
+      ['Disparity', 'Value', '95% bootstrap'],
+      ['demographic_parity_difference', 'demographic_parity_ratio', 'equal_opportunity_difference', 'equalized_odds_difference', 'equalized_odds_ratio', 'predictive_parity_difference', 'fpr_difference', 'fnr_difference', 'accuracy_difference'].map((id) => [id, fmt(f[id]), interval(f.intervals[id])]),
+      [200, 120, 179],
+    );
+    w.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. Statistical power to detect a ${result.settings.power_difference} difference in selection rate (worst pair): ${fmt(f.statistical_power)}.`);
+  }
+  for (const [name, intersection] of Object.entries(result.intersections)) {
+    w.heading(`Intersection ${name}`, 2);
+    w.table(['Group', 'n', 'Selection', 'TPR', 'FPR'], Object.entries(intersection.groups).map(([g, m]) => [g, String(m.n), fmt(m.selection_rate), fmt(m.tpr), fmt(m.fpr)]), [180, 60, 90, 80, 89]);
+    if (intersection.empty_cells.length) w.paragraph(`Empty cells: ${intersection.empty_cells.join(', ')}.`);
+    if (intersection.small_cells.length) w.paragraph(`Cells under ${result.settings.min_group_size} rows: ${intersection.small_cells.join(', ')}.`);
+  }
+
+  // 7. Explanations.
+  w.heading('Explanations');
+  if (!result.explanations) w.paragraph(`Not run: ${result.missing_sections.explainer ?? 'no explanation requested'}.`);
+  else {
+    const e = result.explanations;
+    w.paragraph(`${e.method} SHAP values of ${e.rows.length} rows in ${e.output}; background: ${e.background}; expected value ${fmt(e.expected_value, 5)}; local accuracy error ${e.local_accuracy_error.toExponential(2)}.`);
+    const chart = importanceChart(result);
+    if (chart) w.chart(chart, Math.min(220, 18 * chart.series[0].points.length + 10));
+  }
+
+  // 8-10. Robustness, drift, recourse.
+  w.heading('Robustness and individual fairness');
+  w.paragraph(`Not run: ${result.missing_sections.robustness ?? 'not requested'}.`);
+  w.heading('Drift');
+  if (!result.drift) w.paragraph(`Not run: ${result.missing_sections.drift ?? 'not requested'}.`);
+  else {
+    w.paragraph(`Against ${result.drift.reference}: max PSI ${fmt(result.drift.max_psi, 4)}, drifted feature share ${fmt(result.drift.drifted_feature_share)}${result.drift.prediction ? `, prediction PSI ${fmt(result.drift.prediction.psi, 4)}` : ''}.`);
+    w.table(['Column', 'Kind', 'PSI', 'Level', 'Test'], result.drift.columns.map((d) => [d.column, d.kind, fmt(d.psi, 4), d.level, d.ks ? `KS ${fmt(d.ks.statistic)} (p ${fmt(d.ks.p_value, 4)})` : d.chi_square ? `chi-square p ${fmt(d.chi_square.p_value, 4)}` : '']), [130, 70, 70, 60, 169]);
+    w.paragraph(result.drift.conventions, 7.5);
+  }
+  w.heading('Recourse');
+  w.paragraph(`Not run: ${result.missing_sections.recourse ?? 'not requested'}.`);
+
+  // 11. Reproducibility.
+  w.heading('Reproducibility');
+  const settings = result.settings;
+  w.table(
+    ['Item', 'Value'],
+    [
+      ['Random seed', String(settings.seed)],
+      ['Bootstrap resamples', String(settings.bootstrap_resamples)],
+      ['Result sha256', digest],
+      ...(manifest
+        ? [
+            ['Created', `${manifest.created} (${manifest.created_from})`],
+            ['Runtime', `${manifest.runtime.environment}, ${manifest.runtime.platform}, ${manifest.runtime.backend}, ${manifest.runtime.threads} thread(s)`],
+            ['Git commit', manifest.git_commit ?? 'none'],
+            ...Object.entries(manifest.inputs).map(([role, f]) => [`${role} sha256`, `${f.file}: ${f.sha256}`]),
+            ...Object.entries(manifest.dependencies).map(([name, version]) => [name, version]),
+            ...Object.entries(manifest.derived_seeds).map(([stream, seed]) => [`seed of ${stream}`, String(seed)]),
+          ]
+        : [['Manifest', 'not written (the app and the CLI write one beside the result)']]),
+    ],
+    [160, 339],
+  );
+
+  // 12. Appendix.
+  w.heading('Appendix: settings and definitions');
+  w.paragraph(`Settings as used: ${canonicalJson(settings)}`, 7.5);
+  w.table(['Metric id', 'Definition'], [...METRIC_CATALOG.values()].map((m) => [m.id, m.definition]), [170, 329]);
+
+  // Page numbers.
+  const pages = doc.getNumberOfPages();
+  for (let page = 1; page <= pages; page++) {
+    doc.setPage(page);
+    doc.setFontSize(7.5).setTextColor(110).text(`Plumbline audit · ${digest.slice(0, 12)} · page ${page} of ${pages}`, PAGE.width / 2, PAGE.height - 24, { align: 'center' });
+    doc.setTextColor(0);
+  }
+  doc.addMetadata(`<plumbline:result xmlns:plumbline="${RESULT_NAMESPACE}">${base64(new TextEncoder().encode(JSON.stringify(result)))}</plumbline:result>`, true);
+  return new Uint8Array(doc.output('arraybuffer'));
+}
+
+function base64(bytes: Uint8Array): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 3) {
+    const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+    out += alphabet[(n >> 18) & 63] + alphabet[(n >> 12) & 63] + (i + 1 < bytes.length ? alphabet[(n >> 6) & 63] : '=') + (i + 2 < bytes.length ? alphabet[n & 63] : '=');
+  }
+  return out;
+}
+
+/** Reads the result JSON back out of a Plumbline PDF report, or null when it holds none. */
+export function resultFromPdf(bytes: Uint8Array): unknown {
+  const text = new TextDecoder('latin1').decode(bytes);
+  const match = /<plumbline:result[^>]*>([A-Za-z0-9+/=\s]+)<\/plumbline:result>/.exec(text);
+  if (!match) return null;
+  const clean = match[1].replace(/\s+/g, '');
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const out: number[] = [];
+  for (let i = 0; i < clean.length; i += 4) {
+    const n = (alphabet.indexOf(clean[i]) << 18) | (alphabet.indexOf(clean[i + 1]) << 12) | ((alphabet.indexOf(clean[i + 2]) & 63) << 6) | (alphabet.indexOf(clean[i + 3]) & 63);
+    out.push((n >> 16) & 255);
+    if (clean[i + 2] !== '=') out.push((n >> 8) & 255);
+    if (clean[i + 3] !== '=') out.push(n & 255);
+  }
+  return JSON.parse(new TextDecoder().decode(Uint8Array.from(out)));
+}
