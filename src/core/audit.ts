@@ -1,6 +1,8 @@
 import { parseCsv } from './data/csv';
 import { profileTable, type DataProfile } from './data/profile';
 import { categoricalDrift, driftReport, numericDrift, type DriftReport } from './drift/drift';
+import { demographicShift, type ShiftReport } from './robustness/shift';
+import { consistency, counterfactualFlips, perturbationStability, type NoiseResult } from './robustness/stability';
 import { stratifiedSample } from './data/sample';
 import { findColumn, takeRows, type Table } from './data/table';
 import { AuditConfigError, closeMatches, isPlumblineError, quote } from './errors';
@@ -22,7 +24,18 @@ import { globalImportance } from './explain/outputs';
 import { TOOL_VERSION } from './version';
 
 /** Analyses an audit may ask for that this version does not compute yet. */
-export const NOT_YET_AVAILABLE = ['robustness', 'recourse'] as const;
+export const NOT_YET_AVAILABLE = ['recourse'] as const;
+
+/** The robustness section of a result. */
+export interface RobustnessReport {
+  demographic_shift: ShiftReport;
+  /** The gate metric: the largest worsening of any metric under any shift scenario. */
+  max_shift_degradation: number | null;
+  perturbation: NoiseResult[] | null;
+  consistency: ReturnType<typeof consistency> | null;
+  counterfactual_flips: Awaited<ReturnType<typeof counterfactualFlips>>[];
+  conventions: string;
+}
 
 /** The explanations section of a result. */
 export type AuditExplanations = ExplainResult & { global_importance: { column: string; mean_abs_shap: number }[] };
@@ -50,6 +63,8 @@ export interface AuditRequest {
   data: InputFile;
   /** Reference data (usually the training file) for drift and as the explainer's background. */
   reference?: InputFile;
+  /** Robustness settings: the share shift δ and the noise sizes ε. */
+  robustness?: { shift?: number; noise?: number[] };
   /** Explainer settings (rows explained, background size, method). */
   explainer?: { rows?: number; backgroundRows?: number; method?: ExplainMethod };
   target: string;
@@ -123,6 +138,8 @@ export interface AuditResult extends AuditMetrics {
   drift?: DriftReport;
   /** SHAP explanations of the first rows, with global importance. */
   explanations?: AuditExplanations;
+  /** Demographic shift, perturbation stability, individual fairness. */
+  robustness?: RobustnessReport;
   /** Sections of the audit that did not run, with the reason. */
   missing_sections: Record<string, string>;
   tool: { name: 'plumbline'; version: string };
@@ -173,7 +190,7 @@ export interface AuditMetrics {
 
 /** Progress of a running audit. */
 export interface AuditProgress {
-  stage: 'parse' | 'score' | 'drift' | 'explain' | 'metrics';
+  stage: 'parse' | 'score' | 'drift' | 'explain' | 'robustness' | 'metrics';
   done: number;
   total: number;
 }
@@ -364,6 +381,23 @@ async function auditWithModel(
       }
     }
   }
+  let robustness: RobustnessReport | undefined;
+  if (!missingSections.robustness) {
+    onProgress?.({ stage: 'robustness', done: 0, total: 1 });
+    const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
+    const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins);
+    const modelColumns = features ?? [];
+    const inputs = modelColumns.filter((c) => !settings.protected_attributes.includes(c));
+    robustness = {
+      demographic_shift: shift,
+      max_shift_degradation: shift.max_shift_degradation,
+      perturbation: model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal }) : null,
+      consistency: model ? consistency(table, scores, inputs, { seed: settings.seed }) : null,
+      counterfactual_flips: model ? await Promise.all(settings.protected_attributes.map((a) => counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features }))) : [],
+      conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs, categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs).`,
+    };
+    onProgress?.({ stage: 'robustness', done: 1, total: 1 });
+  }
   onProgress?.({ stage: 'metrics', done: 1, total: 1 });
   return {
     tool: { name: 'plumbline', version: TOOL_VERSION },
@@ -377,6 +411,7 @@ async function auditWithModel(
     ...metrics,
     ...(drift ? { drift } : {}),
     ...(explanations ? { explanations } : {}),
+    ...(robustness ? { robustness } : {}),
     ...(request.includePredictions ? { predictions_p1: Array.from(scores) } : {}),
   };
 }

@@ -61,6 +61,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     missingSections[section] = settings?.enabled === false ? `disabled in the config (${section}.enabled: false)` : `the ${section} analysis is not available in this version of Plumbline`;
   }
   if (config.drift?.enabled === false) missingSections.drift = 'disabled in the config (drift.enabled: false)';
+  if (config.robustness?.enabled === false) missingSections.robustness = 'disabled in the config (robustness.enabled: false)';
   if (config.explainer?.enabled === false) missingSections.explainer = 'disabled in the config (explainer.enabled: false)';
   const fairness = config.fairness ?? {};
   return {
@@ -84,6 +85,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       powerDifference: fairness.power_difference,
       referenceGroups: fairness.reference_groups,
       sampleSize: data.test_sample_size,
+      robustness: { shift: (config.robustness as { shift?: number } | undefined)?.shift, noise: (config.robustness as { noise?: number[] } | undefined)?.noise },
       explainer: { backgroundRows: config.explainer?.background_samples, method: explainerMethod(config.explainer?.type) },
       csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes },
     },

@@ -340,7 +340,18 @@ export function renderPdf(input: ReportInput): Uint8Array {
 
   // 8-10. Robustness, drift, recourse.
   w.heading('Robustness and individual fairness');
-  w.paragraph(`Not run: ${result.missing_sections.robustness ?? 'not requested'}.`);
+  const robustness = result.robustness;
+  if (!robustness) w.paragraph(`Not run: ${result.missing_sections.robustness ?? 'not requested'}.`);
+  else {
+    const shift = robustness.demographic_shift;
+    w.paragraph(`Demographic shift (shares moved by ±${shift.delta}): worst degradation ${fmt(shift.max_shift_degradation, 4)}${shift.worst ? ` (${shift.worst.metric} when ${shift.worst.attribute} = ${shift.worst.group} goes to a ${fmt(shift.worst.to, 2)} share)` : ''}.`);
+    if (robustness.perturbation) w.table(['Noise ε', 'Decisions flipped', 'Mean |Δp|', 'Max |Δp|'], robustness.perturbation.map((r) => [String(r.epsilon), fmt(r.flip_rate, 4), fmt(r.mean_abs_change, 4), fmt(r.max_abs_change, 4)]), [120, 130, 120, 129]);
+    if (robustness.consistency) w.paragraph(`Consistency (k = ${robustness.consistency.k} nearest neighbours on ${robustness.consistency.columns.join(', ')}): ${fmt(robustness.consistency.consistency, 4)} over ${robustness.consistency.rows_queried} rows.`);
+    for (const flip of robustness.counterfactual_flips) {
+      w.paragraph(flip.applicable ? `Counterfactual flips of ${flip.attribute}: ${Object.entries(flip.flip_rate).map(([g, r]) => `${g} ${fmt(r, 3)}`).join(', ')}.` : `Counterfactual flips of ${flip.attribute}: not applicable: ${flip.reason}.`);
+    }
+    w.paragraph(robustness.conventions, 7.5);
+  }
   w.heading('Drift');
   if (!result.drift) w.paragraph(`Not run: ${result.missing_sections.drift ?? 'not requested'}.`);
   else {

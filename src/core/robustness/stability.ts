@@ -1,0 +1,210 @@
+import { findColumn, type Column, type Table } from '../data/table';
+import type { Classifier } from '../model/classifier';
+import { Random } from '../random';
+
+/** Prediction stability under noise of one size. */
+export interface NoiseResult {
+  epsilon: number;
+  flip_rate: number;
+  mean_abs_change: number;
+  max_abs_change: number;
+}
+
+function standardDeviation(values: Float64Array): number {
+  let n = 0;
+  let mean = 0;
+  for (const v of values) if (!Number.isNaN(v)) {
+    n++;
+    mean += v;
+  }
+  if (n < 2) return 0;
+  mean /= n;
+  let squares = 0;
+  for (const v of values) if (!Number.isNaN(v)) squares += (v - mean) ** 2;
+  return Math.sqrt(squares / (n - 1));
+}
+
+/** A copy of a column with seeded noise: ε·σ·N(0, 1) for numbers; for categories, another observed value with probability ε. */
+function noisy(column: Column, epsilon: number, random: Random): Column {
+  if (column.kind === 'numeric') {
+    const sd = standardDeviation(column.values);
+    return { ...column, values: Float64Array.from(column.values, (v) => (Number.isNaN(v) ? v : v + epsilon * sd * random.normal())) };
+  }
+  const k = column.dictionary.length;
+  return {
+    ...column,
+    codes: Int32Array.from(column.codes, (code) => {
+      if (code < 0 || k < 2 || random.next() >= epsilon) return code;
+      const other = random.int(k - 1);
+      return other >= code ? other + 1 : other;
+    }),
+  };
+}
+
+/**
+ * Perturbation stability: seeded noise on the model's non-protected input columns, the
+ * share of decisions that flip and the mean and largest change in p(positive), per ε.
+ */
+export async function perturbationStability(
+  model: Classifier,
+  table: Table,
+  scores: Float64Array,
+  threshold: number,
+  columns: string[],
+  options: { epsilons: number[]; seed: number; features?: string[]; signal?: AbortSignal },
+): Promise<NoiseResult[]> {
+  const results: NoiseResult[] = [];
+  for (const epsilon of options.epsilons) {
+    options.signal?.throwIfAborted();
+    const random = new Random(options.seed, `robustness/noise/${epsilon}`);
+    const perturbed: Table = { ...table, columns: table.columns.map((c) => (columns.includes(c.name) ? noisy(c, epsilon, random) : c)) };
+    const after = await model.score(perturbed, { features: options.features });
+    let flips = 0;
+    let sum = 0;
+    let max = 0;
+    for (let i = 0; i < scores.length; i++) {
+      if (scores[i] >= threshold !== after[i] >= threshold) flips++;
+      const change = Math.abs(after[i] - scores[i]);
+      sum += change;
+      if (change > max) max = change;
+    }
+    results.push({ epsilon, flip_rate: flips / scores.length, mean_abs_change: sum / scores.length, max_abs_change: max });
+  }
+  return results;
+}
+
+/** A k-d tree over standardized points (row-major), for k-nearest-neighbour queries. */
+class KdTree {
+  private readonly order: Uint32Array;
+  private readonly splitDim: Int32Array;
+
+  constructor(private readonly points: Float64Array, private readonly n: number, private readonly dims: number) {
+    this.order = Uint32Array.from({ length: n }, (_, i) => i);
+    this.splitDim = new Int32Array(n);
+    this.build(0, n, 0);
+  }
+
+  /** Sorts order[start, end) around its median on the dimension of the widest spread. */
+  private build(start: number, end: number, depth: number): void {
+    if (end - start <= 1) return;
+    const dim = depth % this.dims;
+    const mid = (start + end) >>> 1;
+    const slice = Array.from(this.order.subarray(start, end)).sort((a, b) => this.points[a * this.dims + dim] - this.points[b * this.dims + dim]);
+    this.order.set(slice, start);
+    this.splitDim[mid] = dim;
+    this.build(start, mid, depth + 1);
+    this.build(mid + 1, end, depth + 1);
+  }
+
+  /** The k nearest other points to point `query` (Euclidean), nearest first. */
+  nearest(query: number, k: number): number[] {
+    const best: { index: number; distance: number }[] = [];
+    const worst = () => (best.length < k ? Number.POSITIVE_INFINITY : best[best.length - 1].distance);
+    const consider = (index: number) => {
+      if (index === query) return;
+      let distance = 0;
+      for (let d = 0; d < this.dims; d++) distance += (this.points[index * this.dims + d] - this.points[query * this.dims + d]) ** 2;
+      if (distance >= worst()) return;
+      let at = best.length;
+      while (at > 0 && best[at - 1].distance > distance) at--;
+      best.splice(at, 0, { index, distance });
+      if (best.length > k) best.pop();
+    };
+    const search = (start: number, end: number) => {
+      if (end <= start) return;
+      const mid = (start + end) >>> 1;
+      const point = this.order[mid];
+      consider(point);
+      if (end - start === 1) return;
+      const dim = this.splitDim[mid];
+      const diff = this.points[query * this.dims + dim] - this.points[point * this.dims + dim];
+      const [near, far] = diff < 0 ? [[start, mid], [mid + 1, end]] : [[mid + 1, end], [start, mid]];
+      search(near[0], near[1]);
+      if (diff * diff < worst()) search(far[0], far[1]);
+    };
+    search(0, this.n);
+    return best.map((b) => b.index);
+  }
+}
+
+/**
+ * Individual fairness as consistency: for each row, the mean |Δp| to its k nearest
+ * neighbours in the standardized space of the model's numeric non-protected columns
+ * (missing values at the column mean), found with a k-d tree; reported as 1 − the mean
+ * over rows. Up to `maxQueries` rows (a seeded sample) are queried against all rows.
+ */
+export function consistency(table: Table, scores: Float64Array, columns: string[], options: { k?: number; maxQueries?: number; seed: number }): { k: number; columns: string[]; rows_queried: number; consistency: number | null } {
+  const k = options.k ?? 10;
+  const numeric = columns.filter((name) => findColumn(table, name)?.kind === 'numeric');
+  const n = table.rowCount;
+  if (numeric.length === 0 || n <= k) return { k, columns: numeric, rows_queried: 0, consistency: null };
+  const dims = numeric.length;
+  const points = new Float64Array(n * dims);
+  numeric.forEach((name, d) => {
+    const values = (findColumn(table, name) as { values: Float64Array }).values;
+    let count = 0;
+    let mean = 0;
+    for (const v of values) if (!Number.isNaN(v)) {
+      count++;
+      mean += v;
+    }
+    mean = count ? mean / count : 0;
+    const sd = standardDeviation(values) || 1;
+    for (let i = 0; i < n; i++) points[i * dims + d] = ((Number.isNaN(values[i]) ? mean : values[i]) - mean) / sd;
+  });
+  const tree = new KdTree(points, n, dims);
+  const maxQueries = options.maxQueries ?? 100_000;
+  let queries = Uint32Array.from({ length: n }, (_, i) => i);
+  if (n > maxQueries) {
+    const random = new Random(options.seed, 'robustness/consistency');
+    for (let i = n - 1; i > 0; i--) {
+      const j = random.int(i + 1);
+      [queries[i], queries[j]] = [queries[j], queries[i]];
+    }
+    queries = queries.slice(0, maxQueries).sort();
+  }
+  let total = 0;
+  for (const row of queries) {
+    const neighbours = tree.nearest(row, k);
+    let sum = 0;
+    for (const other of neighbours) sum += Math.abs(scores[row] - scores[other]);
+    total += sum / neighbours.length;
+  }
+  return { k, columns: numeric, rows_queried: queries.length, consistency: 1 - total / queries.length };
+}
+
+/**
+ * Counterfactual flip test: set only the protected attribute of every row to each other
+ * value it takes, re-score, and report per group the share of rows whose decision changes.
+ * Only meaningful when the model reads the attribute; otherwise says so.
+ */
+export async function counterfactualFlips(
+  model: Classifier,
+  table: Table,
+  scores: Float64Array,
+  threshold: number,
+  attribute: string,
+  modelColumns: string[],
+  options: { features?: string[] } = {},
+): Promise<{ attribute: string; applicable: boolean; reason?: string; flip_rate: Record<string, number> }> {
+  const column = findColumn(table, attribute);
+  if (!column || !modelColumns.includes(attribute)) {
+    return { attribute, applicable: false, reason: `the model does not read ${attribute}, so changing it alone cannot change a decision (proxies are reported in the data section)`, flip_rate: {} };
+  }
+  const values = column.kind === 'categorical' ? column.dictionary.map((_, code) => code) : [...new Set(Array.from(column.values).filter((v) => !Number.isNaN(v)))];
+  const flipped = new Uint8Array(table.rowCount);
+  for (const value of values) {
+    const changed: Column = column.kind === 'categorical' ? { ...column, codes: new Int32Array(table.rowCount).fill(value) } : { ...column, values: new Float64Array(table.rowCount).fill(value) };
+    const after = await model.score({ ...table, columns: table.columns.map((c) => (c.name === attribute ? changed : c)) }, { features: options.features });
+    for (let i = 0; i < table.rowCount; i++) if (after[i] >= threshold !== scores[i] >= threshold) flipped[i] = 1;
+  }
+  const byGroup = new Map<string, [number, number]>();
+  for (let i = 0; i < table.rowCount; i++) {
+    const group = column.kind === 'categorical' ? (column.codes[i] < 0 ? '(missing)' : column.dictionary[column.codes[i]]) : String(column.values[i]);
+    const entry = byGroup.get(group) ?? [0, 0];
+    entry[0] += flipped[i];
+    entry[1]++;
+    byGroup.set(group, entry);
+  }
+  return { attribute, applicable: true, flip_rate: Object.fromEntries([...byGroup.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([g, [f, t]]) => [g, f / t])) };
+}

@@ -1,0 +1,75 @@
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { runAudit } from '../../src/core/audit';
+import type { Table } from '../../src/core/data/table';
+import { groupIndex } from '../../src/core/metrics/groups';
+import { demographicShift } from '../../src/core/robustness/shift';
+import { consistency } from '../../src/core/robustness/stability';
+import { Random } from '../../src/core/random';
+import { expected, fixtureBytes } from '../fixtures';
+
+describe('demographic shift', () => {
+  it('degrades accuracy by the amount the reweighting implies', () => {
+    // Group a (6 of 10 rows) is always right; group b (4 rows) always wrong: accuracy 0.6.
+    // Moving b's share from 0.4 to 0.5 makes accuracy 0.5: a degradation of exactly 0.1.
+    const table: Table = { source: 's.csv', rowCount: 10, columns: [{ kind: 'categorical', name: 'g', codes: Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1, 1]), dictionary: ['a', 'b'], missing: 0 }] };
+    const labels = Uint8Array.from([1, 1, 1, 0, 0, 0, 1, 1, 0, 0]);
+    const scores = Float64Array.from([0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9]);
+    const report = demographicShift(labels, scores, 0.5, [groupIndex(table, 'g')], 0.1);
+    expect(report.baseline.accuracy).toBeCloseTo(0.6, 15);
+    const toward = report.scenarios.find((s) => s.group === 'b' && s.to > s.from)!;
+    expect(toward.to).toBeCloseTo(0.5, 15);
+    expect(toward.metrics.accuracy).toBeCloseTo(0.5, 12);
+    expect(toward.degradation.accuracy).toBeCloseTo(0.1, 12);
+    expect(report.max_shift_degradation).toBeGreaterThanOrEqual(0.1 - 1e-12);
+  });
+});
+
+describe('consistency', () => {
+  it('finds the same neighbours as brute force, and is 1 when similar rows get the same score', () => {
+    const random = new Random(5, 'knn-test');
+    const n = 400;
+    const x = Float64Array.from({ length: n }, () => random.normal());
+    const y = Float64Array.from({ length: n }, () => random.normal());
+    const table: Table = { source: 'k.csv', rowCount: n, columns: [{ kind: 'numeric', name: 'x', values: x, missing: 0 }, { kind: 'numeric', name: 'y', values: y, missing: 0 }] };
+    const scores = Float64Array.from(x, (v, i) => 1 / (1 + Math.exp(-v - y[i])));
+    const result = consistency(table, scores, ['x', 'y'], { k: 5, seed: 1 });
+    // Brute force over standardized points.
+    const sd = (v: Float64Array) => {
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      return { m, s: Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) };
+    };
+    const [sx, sy] = [sd(x), sd(y)];
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const distances = Array.from({ length: n }, (_, j) => ({ j, d: (((x[i] - x[j]) / sx.s) ** 2 + ((y[i] - y[j]) / sy.s) ** 2) })).filter((e) => e.j !== i).sort((a, b) => a.d - b.d).slice(0, 5);
+      total += distances.reduce((sum, e) => sum + Math.abs(scores[i] - scores[e.j]), 0) / 5;
+    }
+    expect(result.consistency).toBeCloseTo(1 - total / n, 12);
+    expect(consistency(table, new Float64Array(n).fill(0.3), ['x', 'y'], { seed: 1 }).consistency).toBe(1);
+  });
+});
+
+describe('robustness in the audit', () => {
+  it('runs on the fixture forest: seeded noise, consistency, and no counterfactual test for an attribute the model does not read', async () => {
+    const want = expected('compas/rf.expected.json');
+    const request = {
+      model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') },
+      data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') },
+      target: 'two_year_recid',
+      protectedAttributes: ['race', 'sex'],
+      features: want.features,
+      bootstrapResamples: 0,
+      explainer: { rows: 2, backgroundRows: 10 },
+    };
+    const result = await runAudit(ort, request);
+    const robustness = result.robustness!;
+    expect(robustness.perturbation!.map((p) => p.epsilon)).toEqual([0.01, 0.05, 0.1]);
+    expect(robustness.perturbation![2].flip_rate).toBeGreaterThanOrEqual(robustness.perturbation![0].flip_rate);
+    expect(robustness.consistency!.consistency).toBeGreaterThan(0.8);
+    expect(robustness.counterfactual_flips[0]).toMatchObject({ attribute: 'race', applicable: false });
+    expect(robustness.max_shift_degradation).toBe(robustness.demographic_shift.max_shift_degradation);
+    const again = await runAudit(ort, request);
+    expect(again.robustness).toEqual(robustness);
+  });
+});
