@@ -384,6 +384,7 @@ async function auditWithModel(
   let robustness: RobustnessReport | undefined;
   if (!missingSections.robustness) {
     onProgress?.({ stage: 'robustness', done: 0, total: 1 });
+    try {
     const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
     const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins);
     const modelColumns = features ?? [];
@@ -394,8 +395,14 @@ async function auditWithModel(
       perturbation: model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal }) : null,
       consistency: model ? consistency(table, scores, inputs, { seed: settings.seed }) : null,
       counterfactual_flips: model ? await Promise.all(settings.protected_attributes.map((a) => counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features }))) : [],
-      conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs, categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs).`,
+      conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs).`,
     };
+    } catch (error) {
+      // A failed stage keeps the rest of the audit; the result says why it is missing.
+      if (!isPlumblineError(error)) throw error;
+      robustness = undefined;
+      missingSections.robustness = (error as Error).message;
+    }
     onProgress?.({ stage: 'robustness', done: 1, total: 1 });
   }
   onProgress?.({ stage: 'metrics', done: 1, total: 1 });

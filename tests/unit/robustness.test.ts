@@ -73,3 +73,18 @@ describe('robustness in the audit', () => {
     expect(again.robustness).toEqual(robustness);
   });
 });
+
+describe('perturbation of whole-number model inputs', () => {
+  it('keeps int64 inputs whole, so a per-column sklearn-onnx model can be perturbed (regression)', async () => {
+    const result = await runAudit(ort, {
+      model: { fileName: 'logreg_zipmap.onnx', bytes: fixtureBytes('german_credit/logreg_zipmap.onnx') },
+      data: { fileName: 'test.csv', bytes: fixtureBytes('german_credit/test.csv') },
+      target: 'good_credit',
+      protectedAttributes: ['gender'],
+      bootstrapResamples: 0,
+      explainer: { rows: 2, backgroundRows: 10 },
+    });
+    expect(result.missing_sections.robustness).toBeUndefined();
+    expect(result.robustness!.perturbation).toHaveLength(3);
+  });
+});

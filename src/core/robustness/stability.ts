@@ -24,11 +24,23 @@ function standardDeviation(values: Float64Array): number {
   return Math.sqrt(squares / (n - 1));
 }
 
-/** A copy of a column with seeded noise: ε·σ·N(0, 1) for numbers; for categories, another observed value with probability ε. */
+/**
+ * A copy of a column with seeded noise: ε·σ·N(0, 1) for numbers (rounded for a column of
+ * whole numbers, which a model may take as int64); for categories, another observed value
+ * with probability ε.
+ */
 function noisy(column: Column, epsilon: number, random: Random): Column {
   if (column.kind === 'numeric') {
     const sd = standardDeviation(column.values);
-    return { ...column, values: Float64Array.from(column.values, (v) => (Number.isNaN(v) ? v : v + epsilon * sd * random.normal())) };
+    const whole = column.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
+    return {
+      ...column,
+      values: Float64Array.from(column.values, (v) => {
+        if (Number.isNaN(v)) return v;
+        const moved = v + epsilon * sd * random.normal();
+        return whole ? Math.round(moved) : moved;
+      }),
+    };
   }
   const k = column.dictionary.length;
   return {
@@ -42,7 +54,8 @@ function noisy(column: Column, epsilon: number, random: Random): Column {
 }
 
 /**
- * Perturbation stability: seeded noise on the model's non-protected input columns, the
+ * Perturbation stability: seeded noise on the model's non-protected input columns (whole
+ * numbers stay whole), the
  * share of decisions that flip and the mean and largest change in p(positive), per ε.
  */
 export async function perturbationStability(
