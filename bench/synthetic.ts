@@ -5,6 +5,7 @@
  */
 import type { CategoricalColumn, NumericColumn, Table } from '../src/core/data/table';
 import { Random } from '../src/core/random';
+import { emptyTree } from '../src/core/model/trees';
 
 /** A synthetic table with its labels and model-like scores. */
 export interface SyntheticAudit {
@@ -63,18 +64,8 @@ export function syntheticEnsemble(trees: number, depth: number, features: number
     transform: 'logistic',
     description: `synthetic ${trees} trees of depth ${depth}`,
     trees: Array.from({ length: trees }, () => {
-      const tree = {
-        feature: new Int32Array(nodes),
-        threshold: new Float64Array(nodes),
-        left: new Int32Array(nodes).fill(-1),
-        right: new Int32Array(nodes).fill(-1),
-        defaultLeft: new Uint8Array(nodes),
-        value: new Float64Array(nodes),
-        cover: new Float64Array(nodes),
-        rule: new Uint8Array(nodes),
-        categories: new Array(nodes).fill(null),
-        missingType: new Uint8Array(nodes),
-      };
+      const tree = emptyTree(nodes);
+      tree.cover = new Float64Array(nodes);
       for (let i = 0; i < nodes; i++) {
         if (i < internal) {
           tree.feature[i] = random.int(features);

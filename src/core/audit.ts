@@ -4,8 +4,8 @@ import { categoricalDrift, driftReport, numericDrift, type DriftReport } from '.
 import { demographicShift, type ShiftReport } from './robustness/shift';
 import { consistency, counterfactualFlips, perturbationStability, type NoiseResult } from './robustness/stability';
 import { stratifiedSample } from './data/sample';
-import { findColumn, takeRows, type Table } from './data/table';
-import { AuditConfigError, closeMatches, isPlumblineError, quote } from './errors';
+import { findColumn, requireColumn, takeRows, type Table } from './data/table';
+import { AuditConfigError, isPlumblineError, quote } from './errors';
 import { sha256Hex } from './hash';
 import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
 import { calibration, type Binning, type CalibrationSummary } from './metrics/calibration';
@@ -206,12 +206,7 @@ function validateColumns(table: Table, request: AuditRequest): void {
   if (request.protectedAttributes.length === 0) {
     throw new AuditConfigError('No protected attribute chosen. Name at least one column (e.g. --protected race,sex) so fairness can be audited.');
   }
-  for (const attribute of request.protectedAttributes) {
-    if (!findColumn(table, attribute)) {
-      const close = closeMatches(attribute, table.columns.map((c) => c.name));
-      throw new AuditConfigError(`${table.source}: no protected attribute column ${quote(attribute)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}.`);
-    }
-  }
+  for (const attribute of request.protectedAttributes) requireColumn(table, attribute, 'protected attribute');
   if (request.protectedAttributes.includes(request.target)) {
     throw new AuditConfigError(`The target ${quote(request.target)} is also listed as a protected attribute. Choose different columns.`);
   }
@@ -219,11 +214,7 @@ function validateColumns(table: Table, request: AuditRequest): void {
 
 /** Scores read from a column of the data (a score-only audit). */
 function columnScores(table: Table, name: string): { scores: Float64Array; probabilities: boolean } {
-  const column = findColumn(table, name);
-  if (!column) {
-    const close = closeMatches(name, table.columns.map((c) => c.name));
-    throw new AuditConfigError(`${table.source}: no score column ${quote(name)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}.`);
-  }
+  const column = requireColumn(table, name, 'score');
   if (column.kind !== 'numeric') {
     throw new AuditConfigError(`${table.source}, column ${quote(name)}: a score column must hold numbers, but it holds text (e.g. ${quote(column.dictionary[0] ?? '')}).`);
   }

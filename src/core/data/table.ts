@@ -1,3 +1,5 @@
+import { AuditConfigError, closeMatches, quote } from '../errors';
+
 /**
  * The in-memory table: named typed-array columns, never row objects.
  * A group or slice of rows is a Uint32Array of row indices into these columns.
@@ -63,4 +65,15 @@ export function takeRows(table: Table, rows: Uint32Array): Table {
     return { ...column, codes, missing };
   });
   return { source: table.source, rowCount: rows.length, columns };
+}
+
+/**
+ * The column called `name`, or an {@link AuditConfigError} naming the file, the role the
+ * column was wanted for, the close matches and the fix.
+ */
+export function requireColumn(table: Table, name: string, role: string, fix = ''): Column {
+  const column = findColumn(table, name);
+  if (column) return column;
+  const close = closeMatches(name, table.columns.map((c) => c.name));
+  throw new AuditConfigError(`${table.source}: no ${role} column ${quote(name)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}.${fix ? ` ${fix}` : ''}`);
 }

@@ -1,6 +1,6 @@
 import type { Classifier } from '../model/classifier';
 import { findColumn, type CategoricalColumn, type Column, type Table } from '../data/table';
-import type { ShapValues } from './treeshap';
+import { withLocalAccuracy, type ShapValues } from './treeshap';
 
 /** Most columns for exact KernelSHAP (2^M coalitions per row). */
 export const MAX_EXACT_KERNEL_COLUMNS = 12;
@@ -87,11 +87,5 @@ export async function exactKernelShap(
     expectedValue = v[0];
     outputs[r] = v[masks - 1];
   }
-  let worst = 0;
-  values.forEach((phi, r) => {
-    let sum = expectedValue;
-    for (const x of phi) sum += x;
-    worst = Math.max(worst, Math.abs(sum - outputs[r]));
-  });
-  return { columns, expectedValue, values, outputs, localAccuracyError: worst };
+  return withLocalAccuracy(columns, expectedValue, values, outputs);
 }

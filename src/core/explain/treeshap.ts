@@ -93,7 +93,8 @@ function rawScore(ensemble: TreeEnsemble, x: Float64Array): number {
   return score;
 }
 
-function finish(columns: string[], expectedValue: number, values: Float64Array[], outputs: Float64Array): ShapValues {
+/** SHAP values with their local-accuracy check: the largest |E + Σ values − output| over the rows. */
+export function withLocalAccuracy(columns: string[], expectedValue: number, values: Float64Array[], outputs: Float64Array): ShapValues {
   let worst = 0;
   values.forEach((phi, r) => {
     let sum = expectedValue;
@@ -131,7 +132,7 @@ export function interventionalTreeShap(
     for (let j = 0; j < width; j++) phi[j] /= background.length;
     return phi;
   });
-  return finish(groups?.columns ?? ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => rawScore(ensemble, x)));
+  return withLocalAccuracy(groups?.columns ?? ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => rawScore(ensemble, x)));
 }
 
 /**
@@ -154,7 +155,7 @@ export function linearShap(weights: Float64Array, intercept: number, rows: Float
     for (let j = 0; j < width; j++) sum += weights[j] * z[j];
     return sum;
   });
-  return finish(groups.columns, expectedValue, values, outputs);
+  return withLocalAccuracy(groups.columns, expectedValue, values, outputs);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -299,5 +300,5 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
     ensemble.trees.forEach((tree, t) => pathDependentTree(tree, covers[t]!, x, phi, buffer));
     return phi;
   });
-  return finish(ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => rawScore(ensemble, x)));
+  return withLocalAccuracy(ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => rawScore(ensemble, x)));
 }

@@ -1,5 +1,5 @@
-import { AuditConfigError, closeMatches, quote } from '../errors';
-import { findColumn, type Table } from '../data/table';
+import { AuditConfigError, quote } from '../errors';
+import { findColumn, requireColumn, type Table } from '../data/table';
 
 /** The label shown for rows whose protected attribute is missing. */
 export const MISSING_GROUP = '(missing)';
@@ -38,11 +38,7 @@ function indexFromCodes(attribute: string, codes: Int32Array, names: string[]): 
 
 /** Per-row codes of a column's values (missing → its own code) and the codes' names. */
 function columnCodes(table: Table, attribute: string): { codes: Int32Array; names: string[] } {
-  const column = findColumn(table, attribute);
-  if (!column) {
-    const close = closeMatches(attribute, table.columns.map((c) => c.name));
-    throw new AuditConfigError(`${table.source}: no protected attribute column ${quote(attribute)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}.`);
-  }
+  const column = requireColumn(table, attribute, 'protected attribute');
   const codes = new Int32Array(table.rowCount);
   if (column.kind === 'categorical') {
     const missing = column.dictionary.length;

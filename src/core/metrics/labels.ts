@@ -1,5 +1,5 @@
-import { AuditConfigError, closeMatches, quote } from '../errors';
-import { findColumn, type Table } from '../data/table';
+import { AuditConfigError, quote } from '../errors';
+import { requireColumn, type Table } from '../data/table';
 
 /** The target column turned into 0/1 labels, with the convention used. */
 export interface BinaryTarget {
@@ -16,13 +16,7 @@ export interface BinaryTarget {
  * positive class is never guessed from order.
  */
 export function binaryTarget(table: Table, target: string, positiveLabel?: string | number): BinaryTarget {
-  const column = findColumn(table, target);
-  if (!column) {
-    const close = closeMatches(target, table.columns.map((c) => c.name));
-    throw new AuditConfigError(
-      `${table.source}: no target column ${quote(target)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}. Choose the column that holds the true outcome.`,
-    );
-  }
+  const column = requireColumn(table, target, 'target', 'Choose the column that holds the true outcome.');
   if (column.missing > 0) {
     const rows: number[] = [];
     for (let i = 0; i < table.rowCount && rows.length < 5; i++) {

@@ -1,6 +1,6 @@
 import type * as OrtTypes from 'onnxruntime-web';
 import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors';
-import { findColumn, type Column, type Table } from '../data/table';
+import { findColumn, requireColumn, type Column, type Table } from '../data/table';
 import { decodeOnnx, dropZipMap, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 
 /**
@@ -109,7 +109,7 @@ export function planInputs(model: OnnxClassifier, table: Table, features: string
         `${model.fileName}: input ${quote(single.name)} takes ${width} columns, but ${features.length} were chosen (${features.join(', ')}). Choose exactly ${width} columns in the order the model was trained on.`,
       );
     }
-    for (const feature of features) requireColumn(table, feature, names, 'feature');
+    for (const feature of features) requireColumn(table, feature, 'feature', `Columns are: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}.`);
     for (const feature of features) {
       const column = findColumn(table, feature)!;
       if (column.kind !== 'numeric') {
@@ -129,12 +129,6 @@ export function planInputs(model: OnnxClassifier, table: Table, features: string
     );
   }
   return { kind: 'columns', inputs: inputs.map((input) => ({ input, column: input.name })) };
-}
-
-function requireColumn(table: Table, name: string, names: string[], role: string): void {
-  if (findColumn(table, name)) return;
-  const close = closeMatches(name, names);
-  throw new AuditConfigError(`${table.source}: no ${role} column ${quote(name)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}. Columns are: ${names.slice(0, 30).join(', ')}${names.length > 30 ? ', …' : ''}.`);
 }
 
 function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, rows: Uint32Array, source: string): OrtTypes.Tensor {

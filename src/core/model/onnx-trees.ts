@@ -1,6 +1,6 @@
 import type { AttributeProto, ModelProto, NodeProto } from 'onnx-buf';
 import { ModelLoadError } from '../errors';
-import { MISSING, type Tree, type TreeEnsemble } from './trees';
+import { emptyTree, type Tree, type TreeEnsemble } from './trees';
 
 /**
  * Reads the trees of an ONNX tree classifier whose tree node takes the model's single
@@ -36,20 +36,6 @@ const floats = (node: NodeProto, name: string): number[] => {
 };
 const text = (a: AttributeProto | undefined) => (a ? new TextDecoder().decode(a.s) : '');
 
-function emptyTree(n: number): Tree {
-  return {
-    feature: new Int32Array(n),
-    threshold: new Float64Array(n),
-    left: new Int32Array(n).fill(-1),
-    right: new Int32Array(n).fill(-1),
-    defaultLeft: new Uint8Array(n),
-    value: new Float64Array(n),
-    cover: null,
-    rule: new Uint8Array(n),
-    categories: new Array(n).fill(null),
-    missingType: new Uint8Array(n).fill(MISSING.defaultDirection),
-  };
-}
 
 /** Sets a split node from an ONNX mode; GTE/GT become LT/LEQ with the children swapped. */
 function setSplit(tree: Tree, i: number, mode: string, feature: number, threshold: number, trueChild: number, falseChild: number, missingTrue: boolean, fileName: string): void {

@@ -257,6 +257,22 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
   };
 }
 
+/** A tree of `n` nodes, all leaves of value 0, missing values following the default direction. */
+export function emptyTree(n: number): Tree {
+  return {
+    feature: new Int32Array(n),
+    threshold: new Float64Array(n),
+    left: new Int32Array(n).fill(-1),
+    right: new Int32Array(n).fill(-1),
+    defaultLeft: new Uint8Array(n),
+    value: new Float64Array(n),
+    cover: null,
+    rule: new Uint8Array(n),
+    categories: new Array(n).fill(null),
+    missingType: new Uint8Array(n).fill(MISSING.defaultDirection),
+  };
+}
+
 function lightgbmTree(fields: Map<string, string>, index: number, fileName: string): Tree {
   const numLeaves = Number(fields.get('num_leaves'));
   const leafValues = numbers(fields.get('leaf_value'));
@@ -279,18 +295,8 @@ function lightgbmTree(fields: Map<string, string>, index: number, fileName: stri
   // Internal nodes keep their indices; leaf k becomes node internal + k.
   const n = internal + numLeaves;
   const node = (child: number) => (child < 0 ? internal + ~child : child);
-  const tree: Tree = {
-    feature: new Int32Array(n),
-    threshold: new Float64Array(n),
-    left: new Int32Array(n).fill(-1),
-    right: new Int32Array(n).fill(-1),
-    defaultLeft: new Uint8Array(n),
-    value: new Float64Array(n),
-    cover: internalCount.length === internal && leafCount.length === numLeaves ? new Float64Array(n) : null,
-    rule: new Uint8Array(n),
-    categories: new Array(n).fill(null),
-    missingType: new Uint8Array(n),
-  };
+  const tree = emptyTree(n);
+  if (internalCount.length === internal && leafCount.length === numLeaves) tree.cover = new Float64Array(n);
   for (let i = 0; i < internal; i++) {
     const type = decisionType[i];
     tree.feature[i] = splitFeature[i];
