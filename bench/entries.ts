@@ -4,7 +4,8 @@
  */
 import * as ort from 'onnxruntime-web';
 import { existsSync, readFileSync } from 'node:fs';
-import { auditScores, type AuditSettings } from '../src/core/audit';
+import { auditScores, runAudit, type AuditSettings } from '../src/core/audit';
+import { renderPdf } from '../src/core/report/pdf';
 import { parseCsv } from '../src/core/data/csv';
 import { openModel } from '../src/core/model/classifier';
 import { toOnnx, toXgboostJson } from '../src/core/model/export';
@@ -124,6 +125,20 @@ export const ENTRIES: BenchEntry[] = [
       const columns = ensemble.featureNames.map((n) => (table.columns.find((c) => c.name === n) as { values: Float64Array }).values);
       const all = Array.from({ length: table.rowCount }, (_, i) => Float64Array.from(columns, (c) => c[i]));
       return () => interventionalTreeShap(ensemble, all.slice(100), all.slice(0, 100));
+    },
+  },
+  {
+    name: 'report',
+    description: 'PDF report (jsPDF) of the COMPAS fixture audit with drift and explanations; size in the notes',
+    rows: () => 1852,
+    targetMs: 2000,
+    setup: async () => {
+      const [model, data, reference] = ['compas/rf.onnx', 'compas/test.csv', 'compas/train.csv'].map(fixturesPath);
+      if (!model || !data || !reference) return null;
+      ort.env.wasm.numThreads = 1;
+      const file = (path: string) => ({ fileName: path.split('/').pop()!, bytes: new Uint8Array(readFileSync(path)) });
+      const result = await runAudit(ort, { model: file(model), data: file(data), reference: file(reference), target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] });
+      return () => renderPdf({ result, createdAt: '2023-11-14T22:13:20.000Z' });
     },
   },
   {

@@ -1,7 +1,7 @@
 /** `plumbline audit`: config and flags → audit → result, manifest, policy decision, exit code. */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import {
@@ -18,6 +18,9 @@ import {
 } from '../core/index.ts';
 import type { ThresholdPolicy } from '../core/metrics/curves.ts';
 import { renderPdf } from '../core/report/pdf.ts';
+import { renderHtml } from '../core/report/html.ts';
+import { modelCard } from '../core/report/model-card.ts';
+import { buildEvidencePack } from '../core/report/evidence.ts';
 import { EXIT, readInput, readText, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
@@ -39,9 +42,12 @@ Options:
   --threshold-policy P    youden | selection_rate:R | cost:FP,FN (chosen on --data)
   --bootstrap N           bootstrap resamples for intervals (default 1000)
   --seed N                random seed (default 0)
-  --output FILE           the PDF report (FILE.pdf) or only the result (FILE.json); the result
-                          JSON, FILE.manifest.json and policy_decision.json are written beside it
-  --no-pdf                skip the PDF report
+  --output FILE           the PDF report (FILE.pdf, with FILE.html, FILE.model_card.md and the
+                          evidence pack FILE.evidence.zip beside it) or only the result
+                          (FILE.json); the result JSON, FILE.manifest.json and
+                          policy_decision.json are written beside either
+  --no-pdf                skip the PDF (FILE.html, FILE.model_card.md and FILE.evidence.zip
+                          are still written beside a .pdf output)
   --predictions           include p(positive) of every row (predictions_p1)
   --strict                refuse defaults for seed and positive label; unevaluated error gates fail
   --explain-failures      print each failing gate with value, threshold, clause and what to look at
@@ -137,6 +143,7 @@ function progressReporter(verbose: boolean): (progress: AuditProgress) => void {
     }
   };
 }
+
 
 /** Runs `plumbline audit` and returns the exit code. */
 export async function auditCommand(args: string[]): Promise<number> {
@@ -255,8 +262,29 @@ export async function auditCommand(args: string[]): Promise<number> {
     await writeFile(jsonPath, resultJson);
     await writeFile(jsonPath.replace(/\.json$/, '.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     if (decision) await writeFile(join(dirname(resolve(jsonPath)), 'policy_decision.json'), `${JSON.stringify(decision, null, 2)}\n`);
-    if (output && output.endsWith('.pdf') && !values['no-pdf']) {
-      await writeFile(output, renderPdf({ result, manifest, decision, createdAt: manifest.created }));
+    if (output && output.endsWith('.pdf')) {
+      // The report family beside the result: PDF, HTML, model card, evidence pack.
+      const reportInput = { result, manifest, decision, createdAt: manifest.created };
+      const base = output.replace(/\.pdf$/, '');
+      const pack: Record<string, Uint8Array> = {
+        [basename(jsonPath)]: new TextEncoder().encode(resultJson),
+        [basename(jsonPath.replace(/\.json$/, '.manifest.json'))]: new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
+      };
+      if (!values['no-pdf']) {
+        const pdf = renderPdf(reportInput);
+        await writeFile(output, pdf);
+        pack[basename(output)] = pdf;
+      }
+      const html = renderHtml(reportInput);
+      await writeFile(`${base}.html`, html);
+      pack[basename(`${base}.html`)] = new TextEncoder().encode(html);
+      const card = modelCard(result, { metadata: plan.metadata, decision });
+      await writeFile(`${base}.model_card.md`, card);
+      pack[basename(`${base}.model_card.md`)] = new TextEncoder().encode(card);
+      if (decision) pack['policy_decision.json'] = new TextEncoder().encode(`${JSON.stringify(decision, null, 2)}\n`);
+      if (configFile) pack[`config-${configFile.fileName}`] = configFile.bytes;
+      if (policyFile) pack[`policy-${policyFile.fileName}`] = policyFile.bytes;
+      await writeFile(`${base}.evidence.zip`, buildEvidencePack(pack, epochSeconds));
     }
   } else {
     process.stdout.write(resultJson);

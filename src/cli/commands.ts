@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
 import { resultFromPdf } from '../core/report/pdf.ts';
+import { resultFromHtml } from '../core/report/html.ts';
+import { verifyEvidencePack } from '../core/report/evidence.ts';
 import { EXIT, readInput, readText, UsageError } from './shared.ts';
 
 /** `plumbline validate-config FILE…`: audit configs and policy files, told apart by their keys. */
@@ -36,6 +38,11 @@ interface ResultLike {
 
 async function readResult(path: string): Promise<ResultLike> {
   const text = await readText(path, 'result');
+  if (/^\s*<!doctype html/i.test(text)) {
+    const embedded = resultFromHtml(text) as ResultLike | null;
+    if (!embedded) throw new UsageError(`${path} is an HTML file without a Plumbline result inside.`);
+    return embedded;
+  }
   if (text.startsWith('%PDF-')) {
     const embedded = resultFromPdf((await readInput(path, 'report')).bytes) as ResultLike | null;
     if (!embedded) throw new UsageError(`${path} is a PDF without a Plumbline result inside (not a Plumbline report, or made by another tool).`);
@@ -135,4 +142,17 @@ export function listCommand(args: string[]): number {
     throw new UsageError(`list what? plumbline list metrics|profiles|explainers`);
   }
   return EXIT.ok;
+}
+
+/** `plumbline verify-pack pack.zip`: checks every file against SHA256SUMS; exit 1 if anything changed. */
+export async function verifyPackCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new UsageError('verify-pack needs one evidence pack: plumbline verify-pack audit.evidence.zip');
+  const check = verifyEvidencePack((await readInput(positionals[0], 'evidence pack')).bytes);
+  if (check.ok) {
+    process.stdout.write(`${positionals[0]}: intact (${check.files.length} files match SHA256SUMS)\n`);
+    return EXIT.ok;
+  }
+  process.stdout.write(`${check.problems.map((p) => `${positionals[0]}: ${p}`).join('\n')}\n`);
+  return EXIT.gateFailed;
 }

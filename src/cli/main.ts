@@ -5,7 +5,7 @@
 import { isPlumblineError, TOOL_VERSION } from '../core/index.ts';
 import { auditCommand } from './audit-command.ts';
 import { explainCommand } from './explain-command.ts';
-import { diffCommand, inspectCommand, listCommand, validateConfigCommand } from './commands.ts';
+import { diffCommand, inspectCommand, listCommand, validateConfigCommand, verifyPackCommand } from './commands.ts';
 import { EXIT, UsageError } from './shared.ts';
 
 export { EXIT };
@@ -18,6 +18,7 @@ Commands:
   validate-config F  check an audit config or a policy file
   inspect R          summarise a result JSON
   diff A B           metric, gate and manifest differences between two results (exit 1 if a gate outcome changed)
+  verify-pack P      check an evidence pack against its SHA256SUMS (exit 1 if anything changed)
   list metrics|profiles|explainers
 
 Exit codes: 0 audited (no error gate failed), 1 an error gate failed, 2 could not audit.`;
@@ -46,10 +47,12 @@ export async function main(argv: string[]): Promise<number> {
         return await inspectCommand(rest);
       case 'diff':
         return await diffCommand(rest);
+      case 'verify-pack':
+        return await verifyPackCommand(rest);
       case 'list':
         return listCommand(rest);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, validate-config, inspect, diff, list.`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, validate-config, inspect, diff, verify-pack, list.`);
     }
   } catch (error) {
     const known = isPlumblineError(error) || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');

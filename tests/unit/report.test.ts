@@ -5,6 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { chartSnapshot, reliabilityChart, selectionRateChart } from '../../src/core/report/charts';
 import { pdfText, resultFromPdf } from '../../src/core/report/pdf';
+import { resultFromHtml } from '../../src/core/report/html';
+import { escapeHtml } from '../../src/core/report/svg';
+import { buildEvidencePack, verifyEvidencePack } from '../../src/core/report/evidence';
+import { strToU8, unzipSync, zipSync } from 'fflate';
 import { expected, fixture, projectRoot } from '../fixtures';
 
 const want = expected('compas/rf.expected.json');
@@ -73,5 +77,61 @@ describe('chart specifications', () => {
     const selection = selectionRateChart(result, 'race');
     expect(selection.series[0].points.map((p) => p.label)).toEqual(Object.keys(want.fairness.race.groups));
     expect(selection.series[0].points.map((p) => Number(p.y.toFixed(6)))).toEqual(Object.values(want.fairness.race.groups).map((g) => Number((g.selection_rate as number).toFixed(6))));
+  });
+});
+
+describe('the other outputs', () => {
+  const result = () => JSON.parse(readFileSync(join(work, 'a', 'report.json'), 'utf8'));
+
+  it('writes a self-contained HTML report with every section and the result inside', () => {
+    const html = readFileSync(join(work, 'a', 'report.html'), 'utf8');
+    expect(html).not.toMatch(/<script(?![^>]*type="application\/json")/);
+    expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
+    for (const section of ['Executive summary', 'Performance', 'Calibration', 'Fairness', 'Drift', 'Reproducibility']) expect(html).toContain(`>${section}</h1>`);
+    expect(html).toContain('<svg');
+    expect(resultFromHtml(html)).toEqual(result());
+  });
+
+  it('escapes strings from data files in HTML', () => {
+    expect(escapeHtml('<img src=x onerror=alert(1)>\u202E')).toBe('&lt;img src=x onerror=alert(1)&gt;');
+  });
+
+  it('fills a model card from the audit', () => {
+    const card = readFileSync(join(work, 'a', 'report.model_card.md'), 'utf8');
+    expect(card).toContain('# Model card: rf.onnx');
+    expect(card).toMatch(new RegExp(`\\| ROC AUC \\| ${want.performance.roc_auc.toFixed(3)} \\|`));
+    expect(card).toContain('Native American (small)');
+    expect(card).toContain('## Limitations and caveats');
+  });
+
+  it('packs the evidence so sha256sum -c verifies it, byte-identical across runs', () => {
+    const pack = join(work, 'a', 'report.evidence.zip');
+    expect(readFileSync(pack).equals(readFileSync(join(work, 'b', 'report.evidence.zip')))).toBe(true);
+    const dir = join(work, 'unpacked');
+    execFileSync('unzip', ['-o', '-q', pack, '-d', dir]);
+    expect(execFileSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir, encoding: 'utf8' })).toContain('report.pdf: OK');
+    const check = verifyEvidencePack(new Uint8Array(readFileSync(pack)));
+    expect(check).toMatchObject({ ok: true, problems: [] });
+  });
+
+  it('verify-pack names what changed, what is missing and what was added', () => {
+    const files = { 'a.json': strToU8('{"x":1}'), 'b.txt': strToU8('hello') };
+    const intact = buildEvidencePack(files, 1700000000);
+    expect(verifyEvidencePack(intact).ok).toBe(true);
+    const entries = unzipSync(intact);
+    const tampered = zipSync({ ...entries, 'a.json': strToU8('{"x":2}'), 'extra.txt': strToU8('!') });
+    delete (entries as Record<string, Uint8Array>)['b.txt'];
+    expect(verifyEvidencePack(tampered).problems).toEqual(['a.json was changed (its SHA-256 no longer matches SHA256SUMS)', 'extra.txt is in the pack but not in SHA256SUMS']);
+    const missing = zipSync(entries);
+    expect(verifyEvidencePack(missing).problems).toEqual(['b.txt is listed in SHA256SUMS but missing from the pack']);
+    const cli = spawnSync(process.execPath, [join(projectRoot, 'bin/plumbline.js'), 'verify-pack', '-'], { encoding: 'utf8' });
+    expect(cli.status).toBe(2);
+  });
+
+  it('refuses zip bombs and paths leaving the pack', () => {
+    const bomb = zipSync({ 'big.txt': new Uint8Array(50 * 1024 * 1024) }, { level: 9 });
+    expect(verifyEvidencePack(bomb).problems[0]).toMatch(/^not a readable evidence pack: big\.txt inflates \d+× \(a zip bomb\?\)$/);
+    const escape = zipSync({ '../evil.txt': strToU8('x') });
+    expect(verifyEvidencePack(escape).problems).toEqual(['not a readable evidence pack: the entry name "../evil.txt" points outside the pack']);
   });
 });

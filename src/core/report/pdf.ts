@@ -70,7 +70,6 @@ class Writer {
     if (level === 1 && this.y > PAGE.margin + 1) this.y += 8;
     this.doc.setFont('helvetica', 'bold').setFontSize(level === 1 ? 16 : 12);
     this.doc.text(pdfText(text), PAGE.margin, this.y + (level === 1 ? 16 : 12));
-    this.doc.outline.add(null, pdfText(text), { pageNumber: this.doc.getNumberOfPages() });
     this.y += level === 1 ? 28 : 20;
     this.doc.setFont('helvetica', 'normal').setFontSize(9.5);
   }
@@ -177,45 +176,68 @@ class Writer {
   }
 }
 
+/** One piece of the report, drawn by either renderer. */
+export type ReportBlock =
+  | { type: 'cover'; title: string; verdict: string; lines: string[] }
+  | { type: 'page' }
+  | { type: 'heading'; text: string; level: 1 | 2 }
+  | { type: 'paragraph'; text: string; size?: number }
+  | { type: 'table'; headers: string[]; rows: string[][]; widths?: number[] }
+  | { type: 'chart'; spec: ChartSpec; height?: number };
+
+/** Records the report's blocks in order (the PDF and HTML renderers replay them). */
+class Blocks {
+  readonly list: ReportBlock[] = [];
+  newPage(): void {
+    this.list.push({ type: 'page' });
+  }
+  heading(text: string, level: 1 | 2 = 1): void {
+    this.list.push({ type: 'heading', text, level });
+  }
+  paragraph(text: string, size?: number): void {
+    this.list.push({ type: 'paragraph', text, size });
+  }
+  table(headers: string[], rows: string[][], widths?: number[]): void {
+    this.list.push({ type: 'table', headers, rows, widths });
+  }
+  chart(spec: ChartSpec, height?: number): void {
+    this.list.push({ type: 'chart', spec, height });
+  }
+}
+
+/** The report title. */
+export function reportTitle(input: ReportInput): string {
+  const model = input.result.inputs.model;
+  return input.title ?? `Model audit: ${'file' in model ? model.file : `score column ${model.column}`}`;
+}
+
 /**
- * The audit report as a PDF, made by jsPDF from the result alone (the browser and the CLI
- * make the same document). Sections follow the audit; a section whose analysis did not
- * run says so. The result JSON is embedded (XMP metadata) so `plumbline inspect` and the
- * app can read a report back; the creation date and document id come from the inputs, so
- * the same result gives the same bytes.
+ * The report's content as blocks, from the result alone: cover, executive summary, data,
+ * performance, calibration, fairness, explanations, robustness, drift, recourse,
+ * reproducibility, appendix. A section whose analysis did not run says why.
  */
-export function renderPdf(input: ReportInput): Uint8Array {
+export function reportBlocks(input: ReportInput): ReportBlock[] {
   const { result, manifest, decision } = input;
   const digest = resultDigest(result);
-  const w = new Writer(input.createdAt, digest.slice(0, 32));
-  const doc = w.doc;
-  const title = input.title ?? `Model audit: ${'file' in result.inputs.model ? result.inputs.model.file : `score column ${result.inputs.model.column}`}`;
-  doc.setDocumentProperties({ title: pdfText(title), subject: 'Plumbline model audit', creator: `Plumbline ${TOOL_VERSION}`, keywords: `result-sha256:${digest}` });
-
-  // 1. Cover.
-  doc.setFont('helvetica', 'bold').setFontSize(22).text(pdfText(title), PAGE.margin, 110, { maxWidth: PAGE.width - 2 * PAGE.margin });
-  doc.outline.add(null, 'Cover', { pageNumber: 1 });
-  const verdict = decision?.decision ?? 'NO POLICY';
-  const colour: [number, number, number] = verdict === 'PASS' ? [31, 111, 63] : verdict === 'WARN' ? [138, 90, 0] : verdict === 'FAIL' ? [179, 38, 30] : [90, 90, 90];
-  doc.setFillColor(...colour).rect(PAGE.margin, 150, PAGE.width - 2 * PAGE.margin, 44, 'F');
-  doc.setTextColor(255).setFontSize(18).text(`Policy decision: ${verdict}`, PAGE.margin + 14, 178);
-  doc.setTextColor(0).setFont('helvetica', 'normal').setFontSize(10);
+  const b = new Blocks();
   const model = result.inputs.model;
-  const coverLines = [
-    'file' in model ? `Model: ${model.file} (${model.format}) sha256 ${model.sha256}` : `Scores: column ${model.column} of the data (no model file)`,
-    `Data: ${result.inputs.data.file}, ${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256}`,
-    `Date: ${input.createdAt}    Tool: Plumbline ${TOOL_VERSION}`,
-    `Result digest (sha256 of the canonical result JSON): ${digest}`,
-    decision ? `Policy: ${decision.policy_name}${decision.policy_version ? ` v${decision.policy_version}` : ''} (sha256 ${decision.policy_sha256})` : 'No policy gates were evaluated.',
-  ];
-  w.y = 220;
-  for (const line of coverLines) w.paragraph(line, 9);
-
+  b.list.push({
+    type: 'cover',
+    title: reportTitle(input),
+    verdict: decision?.decision ?? 'NO POLICY',
+    lines: [
+      'file' in model ? `Model: ${model.file} (${model.format}) sha256 ${model.sha256}` : `Scores: column ${model.column} of the data (no model file)`,
+      `Data: ${result.inputs.data.file}, ${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256}`,
+      `Date: ${input.createdAt}    Tool: Plumbline ${TOOL_VERSION}`,
+      `Result digest (sha256 of the canonical result JSON): ${digest}`,
+      decision ? `Policy: ${decision.policy_name}${decision.policy_version ? ` v${decision.policy_version}` : ''} (sha256 ${decision.policy_sha256})` : 'No policy gates were evaluated.',
+    ],
+  });
   // 2. Executive summary.
-  w.newPage();
-  w.heading('Executive summary');
+  b.newPage();
+  b.heading('Executive summary');
   const p = result.performance;
-  w.table(
+  b.table(
     ['Key figure', 'Value', '95% interval', 'Convention'],
     [
       ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc), 'ties count half; DeLong interval'],
@@ -227,8 +249,8 @@ export function renderPdf(input: ReportInput): Uint8Array {
     [170, 60, 90, 179],
   );
   if (decision) {
-    w.heading('Policy gates', 2);
-    w.table(
+    b.heading('Policy gates', 2);
+    b.table(
       ['Gate', 'Metric', 'Value', 'Threshold', 'Outcome', 'Clause'],
       decision.gates.map((g) => [g.name, `${g.metric}${g.attribute ? ` (${g.attribute})` : ''}`, g.value === null ? `not evaluated: ${g.reason}` : fmt(g.value, 4), `${g.comparison.replace('_', ' ')} ${g.threshold}`, g.outcome, g.clause ?? '']),
       [110, 110, 70, 80, 60, 69],
@@ -239,33 +261,33 @@ export function renderPdf(input: ReportInput): Uint8Array {
     ...Object.entries(result.fairness).flatMap(([a, f]) => (f.four_fifths_rule.violations.length ? [`Four-fifths rule on ${a}: ${f.four_fifths_rule.violations.join(', ')} below 80% of ${f.four_fifths_rule.reference_group}'s selection rate.`] : [])),
     ...result.data.findings.filter((f) => f.severity === 'warning').map((f) => f.message),
   ].slice(0, 12);
-  w.heading('Most serious findings', 2);
-  if (serious.length === 0) w.paragraph('No data, proxy or fairness finding was raised.');
-  for (const finding of serious) w.paragraph(`• ${finding}`);
+  b.heading('Most serious findings', 2);
+  if (serious.length === 0) b.paragraph('No data, proxy or fairness finding was raised.');
+  for (const finding of serious) b.paragraph(`• ${finding}`);
   const notRun = Object.entries(result.missing_sections);
   if (notRun.length) {
-    w.heading('Not run', 2);
-    for (const [section, why] of notRun) w.paragraph(`${section}: ${why}`);
+    b.heading('Not run', 2);
+    for (const [section, why] of notRun) b.paragraph(`${section}: ${why}`);
   }
 
   // 3. Data.
-  w.heading('Data');
-  w.paragraph(`${result.data.rows} rows audited${result.settings.test_sample_size ? ` (a seeded, target-stratified sample of ${result.inputs.data.rows})` : ''}; target ${result.settings.target}, ${result.settings.positive_label_convention}; class counts ${Object.entries(result.data.target.counts).map(([k, v]) => `${k}: ${v}`).join(', ')}; ${result.data.duplicate_rows} duplicate rows.`);
-  w.table(
+  b.heading('Data');
+  b.paragraph(`${result.data.rows} rows audited${result.settings.test_sample_size ? ` (a seeded, target-stratified sample of ${result.inputs.data.rows})` : ''}; target ${result.settings.target}, ${result.settings.positive_label_convention}; class counts ${Object.entries(result.data.target.counts).map(([k, v]) => `${k}: ${v}`).join(', ')}; ${result.data.duplicate_rows} duplicate rows.`);
+  b.table(
     ['Column', 'Type', 'Missing', 'Distinct', 'Summary'],
     result.data.columns.map((c) => [c.name, c.kind, `${c.missing} (${(c.missing_rate * 100).toFixed(1)}%)`, String(c.distinct), c.summary ? `min ${fmt(c.summary.min, 2)}, median ${fmt(c.summary.median, 2)}, max ${fmt(c.summary.max, 2)}, mean ${fmt(c.summary.mean, 2)}` : (c.top ?? []).map((t) => `${t.value} (${t.count})`).join(', ')]),
     [110, 60, 70, 50, 209],
   );
   const proxies = result.data.proxies.filter((x) => x.flag !== 'none');
-  w.heading('Possible proxies', 2);
-  if (proxies.length === 0) w.paragraph('No column is associated with a protected attribute at 0.3 or above.');
-  else w.table(['Column', 'Protected attribute', 'Measure', 'Value', 'Flag'], proxies.map((x) => [x.feature, x.attribute, x.measure, fmt(x.value), x.flag]), [120, 110, 110, 80, 79]);
-  w.paragraph(result.data.conventions, 7.5);
+  b.heading('Possible proxies', 2);
+  if (proxies.length === 0) b.paragraph('No column is associated with a protected attribute at 0.3 or above.');
+  else b.table(['Column', 'Protected attribute', 'Measure', 'Value', 'Flag'], proxies.map((x) => [x.feature, x.attribute, x.measure, fmt(x.value), x.flag]), [120, 110, 110, 80, 79]);
+  b.paragraph(result.data.conventions, 7.5);
 
   // 4. Performance.
-  w.heading('Performance');
+  b.heading('Performance');
   const c = p.confusion_matrix;
-  w.table(
+  b.table(
     ['Metric', 'Value', '95% interval'],
     [
       ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy)],
@@ -283,23 +305,23 @@ export function renderPdf(input: ReportInput): Uint8Array {
     ],
     [170, 170, 159],
   );
-  w.paragraph(`Threshold ${result.threshold} (${result.threshold_selection.policy.policy}, chosen on ${result.threshold_selection.chosen_on}).`);
-  w.chart(rocChart(result));
+  b.paragraph(`Threshold ${result.threshold} (${result.threshold_selection.policy.policy}, chosen on ${result.threshold_selection.chosen_on}).`);
+  b.chart(rocChart(result));
 
   // 5. Calibration.
-  w.heading('Calibration');
-  if (result.calibration.expected_calibration_error === null) w.paragraph(`Not computed: ${result.calibration.binning}.`);
+  b.heading('Calibration');
+  if (result.calibration.expected_calibration_error === null) b.paragraph(`Not computed: ${result.calibration.binning}.`);
   else {
-    w.paragraph(`ECE ${fmt(result.calibration.expected_calibration_error)} (95% bootstrap ${interval(result.calibration.intervals.expected_calibration_error)}), MCE ${fmt(result.calibration.maximum_calibration_error)}, Brier ${fmt(p.brier_score)}. Binning: ${result.calibration.binning}; positive-class calibration.`);
-    w.chart(reliabilityChart(result));
-    w.table(['Bin', 'Range', 'n', 'Mean predicted', 'Observed', 'Observed 95% (Wilson)'], result.calibration.table.map((b) => [String(b.bin), `${fmt(b.lower, 2)}-${fmt(b.upper, 2)}`, String(b.n), fmt(b.mean_predicted), fmt(b.fraction_positive), interval(b.fraction_positive_interval)]), [40, 80, 50, 100, 100, 129]);
+    b.paragraph(`ECE ${fmt(result.calibration.expected_calibration_error)} (95% bootstrap ${interval(result.calibration.intervals.expected_calibration_error)}), MCE ${fmt(result.calibration.maximum_calibration_error)}, Brier ${fmt(p.brier_score)}. Binning: ${result.calibration.binning}; positive-class calibration.`);
+    b.chart(reliabilityChart(result));
+    b.table(['Bin', 'Range', 'n', 'Mean predicted', 'Observed', 'Observed 95% (Wilson)'], result.calibration.table.map((b) => [String(b.bin), `${fmt(b.lower, 2)}-${fmt(b.upper, 2)}`, String(b.n), fmt(b.mean_predicted), fmt(b.fraction_positive), interval(b.fraction_positive_interval)]), [40, 80, 50, 100, 100, 129]);
   }
 
   // 6. Fairness.
-  w.heading('Fairness');
+  b.heading('Fairness');
   for (const [attribute, f] of Object.entries(result.fairness)) {
-    w.heading(attribute, 2);
-    w.table(
+    b.heading(attribute, 2);
+    b.table(
       ['Group', 'n', 'Selection', 'TPR', 'FPR', 'Precision', 'Accuracy', 'Note'],
       Object.entries(f.groups).map(([group, m]) => [
         group,
@@ -313,59 +335,59 @@ export function renderPdf(input: ReportInput): Uint8Array {
       ]),
       [90, 35, 90, 45, 45, 55, 55, 84],
     );
-    w.chart(selectionRateChart(result, attribute, decision), 150);
-    w.table(
+    b.chart(selectionRateChart(result, attribute, decision), 150);
+    b.table(
       ['Disparity', 'Value', '95% bootstrap'],
       ['demographic_parity_difference', 'demographic_parity_ratio', 'equal_opportunity_difference', 'equalized_odds_difference', 'equalized_odds_ratio', 'predictive_parity_difference', 'fpr_difference', 'fnr_difference', 'accuracy_difference'].map((id) => [id, fmt(f[id]), interval(f.intervals[id])]),
       [200, 120, 179],
     );
-    w.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. Statistical power to detect a ${result.settings.power_difference} difference in selection rate (worst pair): ${fmt(f.statistical_power)}.`);
+    b.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. Statistical power to detect a ${result.settings.power_difference} difference in selection rate (worst pair): ${fmt(f.statistical_power)}.`);
   }
   for (const [name, intersection] of Object.entries(result.intersections)) {
-    w.heading(`Intersection ${name}`, 2);
-    w.table(['Group', 'n', 'Selection', 'TPR', 'FPR'], Object.entries(intersection.groups).map(([g, m]) => [g, String(m.n), fmt(m.selection_rate), fmt(m.tpr), fmt(m.fpr)]), [180, 60, 90, 80, 89]);
-    if (intersection.empty_cells.length) w.paragraph(`Empty cells: ${intersection.empty_cells.join(', ')}.`);
-    if (intersection.small_cells.length) w.paragraph(`Cells under ${result.settings.min_group_size} rows: ${intersection.small_cells.join(', ')}.`);
+    b.heading(`Intersection ${name}`, 2);
+    b.table(['Group', 'n', 'Selection', 'TPR', 'FPR'], Object.entries(intersection.groups).map(([g, m]) => [g, String(m.n), fmt(m.selection_rate), fmt(m.tpr), fmt(m.fpr)]), [180, 60, 90, 80, 89]);
+    if (intersection.empty_cells.length) b.paragraph(`Empty cells: ${intersection.empty_cells.join(', ')}.`);
+    if (intersection.small_cells.length) b.paragraph(`Cells under ${result.settings.min_group_size} rows: ${intersection.small_cells.join(', ')}.`);
   }
 
   // 7. Explanations.
-  w.heading('Explanations');
-  if (!result.explanations) w.paragraph(`Not run: ${result.missing_sections.explainer ?? 'no explanation requested'}.`);
+  b.heading('Explanations');
+  if (!result.explanations) b.paragraph(`Not run: ${result.missing_sections.explainer ?? 'no explanation requested'}.`);
   else {
     const e = result.explanations;
-    w.paragraph(`${e.method} SHAP values of ${e.rows.length} rows in ${e.output}; background: ${e.background}; expected value ${fmt(e.expected_value, 5)}; local accuracy error ${e.local_accuracy_error.toExponential(2)}.`);
+    b.paragraph(`${e.method} SHAP values of ${e.rows.length} rows in ${e.output}; background: ${e.background}; expected value ${fmt(e.expected_value, 5)}; local accuracy error ${e.local_accuracy_error.toExponential(2)}.`);
     const chart = importanceChart(result);
-    if (chart) w.chart(chart, Math.min(220, 18 * chart.series[0].points.length + 10));
+    if (chart) b.chart(chart, Math.min(220, 18 * chart.series[0].points.length + 10));
   }
 
   // 8-10. Robustness, drift, recourse.
-  w.heading('Robustness and individual fairness');
+  b.heading('Robustness and individual fairness');
   const robustness = result.robustness;
-  if (!robustness) w.paragraph(`Not run: ${result.missing_sections.robustness ?? 'not requested'}.`);
+  if (!robustness) b.paragraph(`Not run: ${result.missing_sections.robustness ?? 'not requested'}.`);
   else {
     const shift = robustness.demographic_shift;
-    w.paragraph(`Demographic shift (shares moved by ±${shift.delta}): worst degradation ${fmt(shift.max_shift_degradation, 4)}${shift.worst ? ` (${shift.worst.metric} when ${shift.worst.attribute} = ${shift.worst.group} goes to a ${fmt(shift.worst.to, 2)} share)` : ''}.`);
-    if (robustness.perturbation) w.table(['Noise ε', 'Decisions flipped', 'Mean |Δp|', 'Max |Δp|'], robustness.perturbation.map((r) => [String(r.epsilon), fmt(r.flip_rate, 4), fmt(r.mean_abs_change, 4), fmt(r.max_abs_change, 4)]), [120, 130, 120, 129]);
-    if (robustness.consistency) w.paragraph(`Consistency (k = ${robustness.consistency.k} nearest neighbours on ${robustness.consistency.columns.join(', ')}): ${fmt(robustness.consistency.consistency, 4)} over ${robustness.consistency.rows_queried} rows.`);
+    b.paragraph(`Demographic shift (shares moved by ±${shift.delta}): worst degradation ${fmt(shift.max_shift_degradation, 4)}${shift.worst ? ` (${shift.worst.metric} when ${shift.worst.attribute} = ${shift.worst.group} goes to a ${fmt(shift.worst.to, 2)} share)` : ''}.`);
+    if (robustness.perturbation) b.table(['Noise ε', 'Decisions flipped', 'Mean |Δp|', 'Max |Δp|'], robustness.perturbation.map((r) => [String(r.epsilon), fmt(r.flip_rate, 4), fmt(r.mean_abs_change, 4), fmt(r.max_abs_change, 4)]), [120, 130, 120, 129]);
+    if (robustness.consistency) b.paragraph(`Consistency (k = ${robustness.consistency.k} nearest neighbours on ${robustness.consistency.columns.join(', ')}): ${fmt(robustness.consistency.consistency, 4)} over ${robustness.consistency.rows_queried} rows.`);
     for (const flip of robustness.counterfactual_flips) {
-      w.paragraph(flip.applicable ? `Counterfactual flips of ${flip.attribute}: ${Object.entries(flip.flip_rate).map(([g, r]) => `${g} ${fmt(r, 3)}`).join(', ')}.` : `Counterfactual flips of ${flip.attribute}: not applicable: ${flip.reason}.`);
+      b.paragraph(flip.applicable ? `Counterfactual flips of ${flip.attribute}: ${Object.entries(flip.flip_rate).map(([g, r]) => `${g} ${fmt(r, 3)}`).join(', ')}.` : `Counterfactual flips of ${flip.attribute}: not applicable: ${flip.reason}.`);
     }
-    w.paragraph(robustness.conventions, 7.5);
+    b.paragraph(robustness.conventions, 7.5);
   }
-  w.heading('Drift');
-  if (!result.drift) w.paragraph(`Not run: ${result.missing_sections.drift ?? 'not requested'}.`);
+  b.heading('Drift');
+  if (!result.drift) b.paragraph(`Not run: ${result.missing_sections.drift ?? 'not requested'}.`);
   else {
-    w.paragraph(`Against ${result.drift.reference}: max PSI ${fmt(result.drift.max_psi, 4)}, drifted feature share ${fmt(result.drift.drifted_feature_share)}${result.drift.prediction ? `, prediction PSI ${fmt(result.drift.prediction.psi, 4)}` : ''}.`);
-    w.table(['Column', 'Kind', 'PSI', 'Level', 'Test'], result.drift.columns.map((d) => [d.column, d.kind, fmt(d.psi, 4), d.level, d.ks ? `KS ${fmt(d.ks.statistic)} (p ${fmt(d.ks.p_value, 4)})` : d.chi_square ? `chi-square p ${fmt(d.chi_square.p_value, 4)}` : '']), [130, 70, 70, 60, 169]);
-    w.paragraph(result.drift.conventions, 7.5);
+    b.paragraph(`Against ${result.drift.reference}: max PSI ${fmt(result.drift.max_psi, 4)}, drifted feature share ${fmt(result.drift.drifted_feature_share)}${result.drift.prediction ? `, prediction PSI ${fmt(result.drift.prediction.psi, 4)}` : ''}.`);
+    b.table(['Column', 'Kind', 'PSI', 'Level', 'Test'], result.drift.columns.map((d) => [d.column, d.kind, fmt(d.psi, 4), d.level, d.ks ? `KS ${fmt(d.ks.statistic)} (p ${fmt(d.ks.p_value, 4)})` : d.chi_square ? `chi-square p ${fmt(d.chi_square.p_value, 4)}` : '']), [130, 70, 70, 60, 169]);
+    b.paragraph(result.drift.conventions, 7.5);
   }
-  w.heading('Recourse');
-  w.paragraph(`Not run: ${result.missing_sections.recourse ?? 'not requested'}.`);
+  b.heading('Recourse');
+  b.paragraph(`Not run: ${result.missing_sections.recourse ?? 'not requested'}.`);
 
   // 11. Reproducibility.
-  w.heading('Reproducibility');
+  b.heading('Reproducibility');
   const settings = result.settings;
-  w.table(
+  b.table(
     ['Item', 'Value'],
     [
       ['Random seed', String(settings.seed)],
@@ -386,11 +408,79 @@ export function renderPdf(input: ReportInput): Uint8Array {
   );
 
   // 12. Appendix.
-  w.heading('Appendix: settings and definitions');
-  w.paragraph(`Settings as used: ${canonicalJson(settings)}`, 7.5);
-  w.table(['Metric id', 'Definition'], [...METRIC_CATALOG.values()].map((m) => [m.id, m.definition]), [170, 329]);
+  b.heading('Appendix: settings and definitions');
+  b.paragraph(`Settings as used: ${canonicalJson(settings)}`, 7.5);
+  b.table(['Metric id', 'Definition'], [...METRIC_CATALOG.values()].map((m) => [m.id, m.definition]), [170, 329]);
 
-  // Page numbers.
+  return b.list;
+}
+
+/**
+ * The audit report as a PDF, made by jsPDF from the report blocks (the browser and the
+ * CLI make the same document): a table of contents after the cover, an outline
+ * (bookmarks), page numbers, vector charts, and the result JSON embedded (XMP metadata)
+ * so `plumbline inspect` and the app can read a report back. The creation date and the
+ * document id come from the inputs, so the same result gives the same bytes.
+ */
+export function renderPdf(input: ReportInput): Uint8Array {
+  const { result } = input;
+  const digest = resultDigest(result);
+  const w = new Writer(input.createdAt, digest.slice(0, 32));
+  const doc = w.doc;
+  const title = reportTitle(input);
+  doc.setDocumentProperties({ title: pdfText(title), subject: 'Plumbline model audit', creator: `Plumbline ${TOOL_VERSION}`, keywords: `result-sha256:${digest}` });
+  const contents: { text: string; page: number; level: 1 | 2 }[] = [];
+  for (const block of reportBlocks(input)) {
+    switch (block.type) {
+      case 'cover': {
+        doc.setFont('helvetica', 'bold').setFontSize(22).text(pdfText(block.title), PAGE.margin, 110, { maxWidth: PAGE.width - 2 * PAGE.margin });
+        const colour: [number, number, number] = block.verdict === 'PASS' ? [31, 111, 63] : block.verdict === 'WARN' ? [138, 90, 0] : block.verdict === 'FAIL' ? [179, 38, 30] : [90, 90, 90];
+        doc.setFillColor(...colour).rect(PAGE.margin, 150, PAGE.width - 2 * PAGE.margin, 44, 'F');
+        doc.setTextColor(255).setFontSize(18).text(`Policy decision: ${block.verdict}`, PAGE.margin + 14, 178);
+        doc.setTextColor(0).setFont('helvetica', 'normal').setFontSize(10);
+        w.y = 220;
+        for (const line of block.lines) w.paragraph(line, 9);
+        break;
+      }
+      case 'page':
+        w.newPage();
+        break;
+      case 'heading':
+        w.heading(block.text, block.level);
+        contents.push({ text: block.text, page: doc.getNumberOfPages(), level: block.level });
+        break;
+      case 'paragraph':
+        w.paragraph(block.text, block.size);
+        break;
+      case 'table':
+        w.table(block.headers, block.rows, block.widths);
+        break;
+      case 'chart':
+        w.chart(block.spec, block.height);
+        break;
+    }
+  }
+
+  // Table of contents on page 2 (pages after it move down by one).
+  doc.insertPage(2);
+  doc.setFont('helvetica', 'bold').setFontSize(16).text('Contents', PAGE.margin, PAGE.margin + 16);
+  doc.setFont('helvetica', 'normal').setFontSize(10);
+  contents
+    .filter((entry) => entry.level === 1)
+    .forEach((entry, i) => {
+      const y = PAGE.margin + 44 + i * 16;
+      doc.text(pdfText(entry.text), PAGE.margin, y);
+      doc.text(String(entry.page + 1), PAGE.width - PAGE.margin, y, { align: 'right' });
+    });
+  // Bookmarks, with the page numbers as they are after the contents page went in.
+  doc.outline.add(null, 'Cover', { pageNumber: 1 });
+  doc.outline.add(null, 'Contents', { pageNumber: 2 });
+  let parent: unknown = null;
+  for (const entry of contents) {
+    const item = doc.outline.add(entry.level === 1 ? null : parent, pdfText(entry.text), { pageNumber: entry.page + 1 });
+    if (entry.level === 1) parent = item;
+  }
+
   const pages = doc.getNumberOfPages();
   for (let page = 1; page <= pages; page++) {
     doc.setPage(page);
