@@ -4,7 +4,6 @@
  * served from the app itself) and exposes one API object through Comlink.
  */
 import { expose, proxy, transfer } from 'comlink';
-import { renderPdf } from '../src/core/report/pdf';
 import * as ort from 'onnxruntime-web/wasm';
 import { inspectModel, parseCsv, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type SerializedError } from '../src/core';
 
@@ -75,7 +74,9 @@ const api = {
 
   /** The PDF report of a result, made here so the page stays responsive. */
   report(result: AuditResult, createdAt: string): Promise<Outcome<Uint8Array>> {
-    return outcome(() => {
+    return outcome(async () => {
+      // jsPDF and the embedded font load only when a report is asked for.
+      const { renderPdf } = await import('../src/core/report/pdf');
       const bytes = renderPdf({ result, createdAt });
       return transfer(bytes, [bytes.buffer]);
     });

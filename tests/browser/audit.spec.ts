@@ -82,6 +82,9 @@ test('the built-in demo runs with one click and uses threads when cross-origin i
   const threads = Number(await page.getByTestId('threads').getAttribute('data-value'));
   expect(threads).toBeGreaterThan(1);
   expectOnlyOrigin(urls, ISOLATED.slice(0, -1));
+  // Charts drawn from the same specs as the report.
+  await expect(page.locator('[data-chart="roc"] svg')).toBeVisible();
+  await expect(page.locator('[data-chart="selection-race"] svg')).toContainText('Native American');
   await page.screenshot({ path: 'test-results/demo-results.png', fullPage: true });
 
   // The PDF report is made in the browser and carries the same result.

@@ -63,7 +63,7 @@ describe('the PDF report', () => {
   });
 
   it('shows text from data files inert: no control characters or bidi marks', () => {
-    expect(pdfText('a\u202Eb\u0007c ≥ 1 − x')).toBe('abc >= 1 - x');
+    expect(pdfText('a\u202Eb\u0007c ≥ 1 − x')).toBe('abc ≥ 1 − x');
   });
 });
 
@@ -133,5 +133,26 @@ describe('the other outputs', () => {
     expect(verifyEvidencePack(bomb).problems[0]).toMatch(/^not a readable evidence pack: big\.txt inflates \d+× \(a zip bomb\?\)$/);
     const escape = zipSync({ '../evil.txt': strToU8('x') });
     expect(verifyEvidencePack(escape).problems).toEqual(['not a readable evidence pack: the entry name "../evil.txt" points outside the pack']);
+  });
+});
+
+describe('chart snapshots', () => {
+  it('every chart of the COMPAS audit matches its snapshot (numbers rounded; a -changed file is written beside a snapshot that moved)', async () => {
+    const { existsSync, writeFileSync } = await import('node:fs');
+    const { rocChart, importanceChart } = await import('../../src/core/report/charts');
+    const result = JSON.parse(readFileSync(join(work, 'a', 'report.json'), 'utf8'));
+    const charts = {
+      roc: chartSnapshot(rocChart(result)),
+      reliability: chartSnapshot(reliabilityChart(result)),
+      selection_race: chartSnapshot(selectionRateChart(result, 'race')),
+      selection_sex: chartSnapshot(selectionRateChart(result, 'sex')),
+      importance: chartSnapshot(importanceChart(result)!),
+    };
+    const text = `${JSON.stringify(charts, null, 1)}\n`;
+    const path = join(projectRoot, 'tests/snapshots/charts-compas-rf.json');
+    if (!existsSync(path)) writeFileSync(path, text);
+    const saved = readFileSync(path, 'utf8');
+    if (saved !== text) writeFileSync(path.replace(/\.json$/, '-changed.json'), text);
+    expect(text).toBe(saved);
   });
 });

@@ -5,6 +5,7 @@ import { METRIC_CATALOG } from '../metrics/catalog';
 import { canonicalJson, resultDigest, type Manifest } from '../manifest';
 import { TOOL_VERSION } from '../version';
 import { importanceChart, reliabilityChart, rocChart, selectionRateChart, type ChartSpec } from './charts';
+import { DEJAVU_SANS_CONDENSED } from './font-data';
 
 /** What a report is made from. */
 export interface ReportInput {
@@ -21,24 +22,15 @@ export const RESULT_NAMESPACE = 'https://plumbline.invalid/ns/result/1.0/';
 
 const PAGE = { width: 595.28, height: 841.89, margin: 48 };
 
+/** The embedded font's name (headings use it larger rather than a second, bold file). */
+const FONT = 'DejaVu';
+
 /**
- * Text for the PDF's standard fonts (WinAnsi): control characters and bidi marks
- * removed (text from data files is shown inert), symbols outside the encoding spelled out.
+ * Text for the report's embedded font: control characters and bidi marks removed (text
+ * from data files is shown inert, never reordered).
  */
 export function pdfText(text: string): string {
-  return text
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
-    .replace(/≥/g, '>=')
-    .replace(/≤/g, '<=')
-    .replace(/[−‐]/g, '-')
-    .replace(/[‘’]/g, "'")
-    .replace(/[“”]/g, '"')
-    .replace(/χ²/g, 'chi-square')
-    .replace(/χ/g, 'chi')
-    .replace(/√/g, 'sqrt')
-    .replace(/Σ/g, 'sum')
-    .replace(/[εδφΦηρ]/g, (c) => ({ ε: 'eps', δ: 'delta', φ: 'phi', Φ: 'Phi', η: 'eta', ρ: 'rho' })[c] ?? '?')
-    .replace(/[^\u0009\u000a\u0020-\u007e\u00a0-\u00ff–—…•€×]/g, '?');
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
 }
 
 const fmt = (v: unknown, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : v === null || v === undefined ? 'undefined' : String(v));
@@ -53,7 +45,11 @@ class Writer {
     this.doc = new jsPDF({ unit: 'pt', format: 'a4', compress: true, putOnlyUsedFonts: true });
     this.doc.setCreationDate(new Date(createdAt));
     this.doc.setFileId(fileId);
-    this.doc.setFont('helvetica', 'normal');
+    // An embedded Unicode font: group names and data values show as written.
+    this.doc.addFileToVFS('DejaVuSansCondensed.ttf', DEJAVU_SANS_CONDENSED);
+    this.doc.addFont('DejaVuSansCondensed.ttf', FONT, 'normal');
+    this.doc.addFont('DejaVuSansCondensed.ttf', FONT, 'bold');
+    this.doc.setFont(FONT, 'normal');
   }
 
   ensure(height: number): void {
@@ -68,10 +64,10 @@ class Writer {
   heading(text: string, level: 1 | 2 = 1): void {
     this.ensure(level === 1 ? 60 : 36);
     if (level === 1 && this.y > PAGE.margin + 1) this.y += 8;
-    this.doc.setFont('helvetica', 'bold').setFontSize(level === 1 ? 16 : 12);
+    this.doc.setFont(FONT, 'bold').setFontSize(level === 1 ? 16 : 12);
     this.doc.text(pdfText(text), PAGE.margin, this.y + (level === 1 ? 16 : 12));
     this.y += level === 1 ? 28 : 20;
-    this.doc.setFont('helvetica', 'normal').setFontSize(9.5);
+    this.doc.setFont(FONT, 'normal').setFontSize(9.5);
   }
 
   paragraph(text: string, size = 9.5): void {
@@ -90,7 +86,7 @@ class Writer {
     const w = widths ?? headers.map(() => total / headers.length);
     const rowHeight = 13;
     const drawHeader = () => {
-      this.doc.setFont('helvetica', 'bold').setFontSize(8);
+      this.doc.setFont(FONT, 'bold').setFontSize(8);
       let x = PAGE.margin;
       headers.forEach((h, i) => {
         this.doc.text(pdfText(h), x + 2, this.y + 9, { maxWidth: w[i] - 4 });
@@ -98,7 +94,7 @@ class Writer {
       });
       this.doc.setDrawColor(120).line(PAGE.margin, this.y + rowHeight, PAGE.margin + total, this.y + rowHeight);
       this.y += rowHeight + 2;
-      this.doc.setFont('helvetica', 'normal');
+      this.doc.setFont(FONT, 'normal');
     };
     this.ensure(rowHeight * 3);
     drawHeader();
@@ -127,8 +123,8 @@ class Writer {
     const left = PAGE.margin + 36;
     const top = this.y + 16;
     const width = Math.min(320, PAGE.width - 2 * PAGE.margin - 40);
-    doc.setFont('helvetica', 'bold').setFontSize(9).text(pdfText(spec.title), PAGE.margin, this.y + 9);
-    doc.setFont('helvetica', 'normal').setFontSize(7);
+    doc.setFont(FONT, 'bold').setFontSize(9).text(pdfText(spec.title), PAGE.margin, this.y + 9);
+    doc.setFont(FONT, 'normal').setFontSize(7);
     const sx = (v: number) => left + ((v - spec.x.min) / (spec.x.max - spec.x.min || 1)) * width;
     const sy = (v: number) => top + height - ((v - spec.y.min) / (spec.y.max - spec.y.min || 1)) * height;
     doc.setDrawColor(0).setLineWidth(0.6).rect(left, top, width, height);
@@ -433,11 +429,11 @@ export function renderPdf(input: ReportInput): Uint8Array {
   for (const block of reportBlocks(input)) {
     switch (block.type) {
       case 'cover': {
-        doc.setFont('helvetica', 'bold').setFontSize(22).text(pdfText(block.title), PAGE.margin, 110, { maxWidth: PAGE.width - 2 * PAGE.margin });
+        doc.setFont(FONT, 'bold').setFontSize(22).text(pdfText(block.title), PAGE.margin, 110, { maxWidth: PAGE.width - 2 * PAGE.margin });
         const colour: [number, number, number] = block.verdict === 'PASS' ? [31, 111, 63] : block.verdict === 'WARN' ? [138, 90, 0] : block.verdict === 'FAIL' ? [179, 38, 30] : [90, 90, 90];
         doc.setFillColor(...colour).rect(PAGE.margin, 150, PAGE.width - 2 * PAGE.margin, 44, 'F');
         doc.setTextColor(255).setFontSize(18).text(`Policy decision: ${block.verdict}`, PAGE.margin + 14, 178);
-        doc.setTextColor(0).setFont('helvetica', 'normal').setFontSize(10);
+        doc.setTextColor(0).setFont(FONT, 'normal').setFontSize(10);
         w.y = 220;
         for (const line of block.lines) w.paragraph(line, 9);
         break;
@@ -463,8 +459,8 @@ export function renderPdf(input: ReportInput): Uint8Array {
 
   // Table of contents on page 2 (pages after it move down by one).
   doc.insertPage(2);
-  doc.setFont('helvetica', 'bold').setFontSize(16).text('Contents', PAGE.margin, PAGE.margin + 16);
-  doc.setFont('helvetica', 'normal').setFontSize(10);
+  doc.setFont(FONT, 'bold').setFontSize(16).text('Contents', PAGE.margin, PAGE.margin + 16);
+  doc.setFont(FONT, 'normal').setFontSize(10);
   contents
     .filter((entry) => entry.level === 1)
     .forEach((entry, i) => {
