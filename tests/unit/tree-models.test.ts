@@ -32,6 +32,19 @@ describe('XGBoost JSON models, scored by the project’s evaluator', () => {
     expect(ensemble.baseMargin).toBe(0);
   });
 
+  it('refuses a tree with a cycle instead of looping forever (hostile file)', () => {
+    const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
+    json.learner.gradient_booster.model.trees[3].left_children[1] = 0;
+    expect(() => readXgboostJson(new TextEncoder().encode(JSON.stringify(json)), 'cycle.json')).toThrow(
+      new ModelLoadError('cycle.json: tree 3 reaches node 0 twice (a cycle or shared node). The file is damaged; export the model again.'),
+    );
+    json.learner.gradient_booster.model.trees[3].left_children[1] = 3;
+    json.learner.gradient_booster.model.trees[0].split_indices[0] = 99;
+    expect(() => readXgboostJson(new TextEncoder().encode(JSON.stringify(json)), 'feature.json')).toThrow(
+      new ModelLoadError('feature.json: tree 0 node 0 splits on feature 99, but the model declares 7 features. The file is damaged; export the model again.'),
+    );
+  });
+
   it('refuses a multiclass model and a non-model JSON', () => {
     const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
     json.learner.learner_model_param.num_class = '3';

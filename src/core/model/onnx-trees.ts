@@ -1,6 +1,6 @@
 import type { AttributeProto, ModelProto, NodeProto } from 'onnx-buf';
 import { ModelLoadError } from '../errors';
-import { emptyTree, type Tree, type TreeEnsemble } from './trees';
+import { checkFeatures, checkTree, emptyTree, type Tree, type TreeEnsemble } from './trees';
 
 /**
  * Reads the trees of an ONNX tree classifier whose tree node takes the model's single
@@ -18,7 +18,12 @@ export function onnxTreeEnsemble(model: ModelProto, fileName: string, width: num
   // The caller vouches for the preprocessing (it encodes the features itself).
   if (!behindPreprocessing && passThrough.some((n) => n.opType !== 'Identity' && n.opType !== 'Cast')) return null;
   const featureNames = Array.from({ length: width }, (_, j) => `x${j}`);
-  return node.opType === 'TreeEnsemble' ? readV5(node, fileName, featureNames) : readLegacy(node, fileName, featureNames);
+  const ensemble = node.opType === 'TreeEnsemble' ? readV5(node, fileName, featureNames) : readLegacy(node, fileName, featureNames);
+  ensemble.trees.forEach((tree, t) => {
+    checkTree(tree, fileName, t);
+    checkFeatures(tree, width, fileName, t);
+  });
+  return ensemble;
 }
 
 const attr = (node: NodeProto, name: string): AttributeProto | undefined => node.attribute.find((a) => a.name === name);

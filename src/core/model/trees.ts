@@ -155,10 +155,15 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemb
   if (featureNames.length !== numFeature) {
     throw new ModelLoadError(`${fileName}: the model stores ${featureNames.length} feature names for ${numFeature} features. Set feature names when training (a DataFrame or feature_names=) so columns can be matched.`);
   }
+  const parsed = trees.map((tree, t) => xgbTree(tree, t, fileName));
+  parsed.forEach((tree, t) => {
+    checkTree(tree, fileName, t);
+    checkFeatures(tree, numFeature, fileName, t);
+  });
   return {
     format: 'xgboost-json',
     featureNames,
-    trees: trees.map((tree, t) => xgbTree(tree, t, fileName)),
+    trees: parsed,
     baseMargin,
     marginScale: 1,
     transform,
@@ -245,6 +250,10 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     trees.push(lightgbmTree(fields, trees.length, fileName));
   }
   if (trees.length === 0) throw new ModelLoadError(`${fileName}: the LightGBM model has no trees (truncated?). Save the model again.`);
+  trees.forEach((tree, t) => {
+    checkTree(tree, fileName, t);
+    checkFeatures(tree, featureNames.length, fileName, t);
+  });
   const shrinkageNote = 'leaf values already include shrinkage';
   return {
     format: 'lightgbm-text',
@@ -255,6 +264,36 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     transform: 'logistic',
     description: `LightGBM ${objective}, ${trees.length} trees; p = sigmoid(${sigmoid ?? 1} × Σ leaves) (${shrinkageNote})`,
   };
+}
+
+/** Checks that every split reads a feature the model declares. */
+export function checkFeatures(tree: Tree, width: number, fileName: string, index: number): void {
+  for (let i = 0; i < tree.left.length; i++) {
+    if (tree.left[i] >= 0 && tree.feature[i] >= width) throw new ModelLoadError(`${fileName}: tree ${index} node ${i} splits on feature ${tree.feature[i]}, but the model declares ${width} features. The file is damaged; export the model again.`);
+  }
+}
+
+/**
+ * Checks that a tree is a tree: every child index inside it, no node reached twice from
+ * the root (so no cycle can make scoring loop forever), finite thresholds and leaf values.
+ */
+export function checkTree(tree: Tree, fileName: string, index: number): void {
+  const n = tree.left.length;
+  const seen = new Uint8Array(n);
+  const stack = [0];
+  while (stack.length) {
+    const node = stack.pop()!;
+    if (node < 0 || node >= n) throw new ModelLoadError(`${fileName}: tree ${index} points to node ${node}, outside the tree (${n} nodes). The file is damaged; export the model again.`);
+    if (seen[node]) throw new ModelLoadError(`${fileName}: tree ${index} reaches node ${node} twice (a cycle or shared node). The file is damaged; export the model again.`);
+    seen[node] = 1;
+    if (tree.left[node] < 0) {
+      if (!Number.isFinite(tree.value[node])) throw new ModelLoadError(`${fileName}: tree ${index} leaf ${node} has the value ${tree.value[node]}. The file is damaged; export the model again.`);
+      continue;
+    }
+    if (Number.isNaN(tree.threshold[node]) && tree.rule[node] < 2) throw new ModelLoadError(`${fileName}: tree ${index} node ${node} splits at NaN. The file is damaged; export the model again.`);
+    if (!(tree.feature[node] >= 0)) throw new ModelLoadError(`${fileName}: tree ${index} node ${node} splits on feature ${tree.feature[node]}. The file is damaged; export the model again.`);
+    stack.push(tree.left[node], tree.right[node]);
+  }
 }
 
 /** A tree of `n` nodes, all leaves of value 0, missing values following the default direction. */

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAuditConfig } from '../../src/core/config/audit-config';
+import { parsePolicy } from '../../src/core/config/policy';
+import { parseCsv } from '../../src/core/data/csv';
+import { isPlumblineError } from '../../src/core/errors';
+import { inspectModel } from '../../src/core/model/classifier';
+import { decodeOnnx } from '../../src/core/model/onnx-graph';
+import { onnxTreeEnsemble } from '../../src/core/model/onnx-trees';
+import { readLightgbmText, readXgboostJson, treeMargin } from '../../src/core/model/trees';
+import { buildEvidencePack, verifyEvidencePack } from '../../src/core/report/evidence';
+import { Random } from '../../src/core/random';
+import { fixtureBytes, projectRoot } from '../fixtures';
+
+// Seeded mutations of every input kind through the loaders: each must end in a result or
+// a typed Plumbline error (never a TypeError, RangeError, hang or crash). The seed and
+// case number of a failure are printed so it can be replayed.
+const CASES_PER_KIND = 1000;
+const SEED = Number(process.env.PLUMBLINE_FUZZ_SEED ?? 20261122);
+
+function mutate(bytes: Uint8Array, random: Random): Uint8Array {
+  const kind = random.int(4);
+  const out = Uint8Array.from(bytes);
+  if (kind === 0) {
+    // Bit flips.
+    const flips = 1 + random.int(8);
+    for (let k = 0; k < flips; k++) out[random.int(out.length)] ^= 1 << random.int(8);
+    return out;
+  }
+  if (kind === 1) return out.subarray(0, random.int(out.length + 1)); // truncation
+  if (kind === 2) {
+    // Splice: a random slice copied over another place.
+    const from = random.int(out.length);
+    const to = random.int(out.length);
+    const length = Math.min(1 + random.int(64), out.length - Math.max(from, to));
+    out.copyWithin(to, from, from + length);
+    return out;
+  }
+  // Random bytes inserted.
+  const at = random.int(out.length + 1);
+  const noise = Uint8Array.from({ length: 1 + random.int(16) }, () => random.int(256));
+  return Uint8Array.from([...out.subarray(0, at), ...noise, ...out.subarray(at)]);
+}
+
+const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+const KINDS: { name: string; seedFile: () => Uint8Array; load: (bytes: Uint8Array, random: Random) => unknown; structural?: boolean }[] = [
+  { name: 'CSV', seedFile: () => fixtureBytes('german_credit/test_missing.csv').subarray(0, 6000), load: (b) => parseCsv(decode(b), { fileName: 'fuzz.csv' }) },
+  {
+    name: 'ONNX',
+    seedFile: () => fixtureBytes('german_credit/logreg_zipmap.onnx'),
+    load: (b) => {
+      inspectModel(b, 'fuzz.onnx');
+      return onnxTreeEnsemble(decodeOnnx(b, 'fuzz.onnx'), 'fuzz.onnx', 5);
+    },
+  },
+  { name: 'ONNX trees', seedFile: () => fixtureBytes('compas/rf_v5.onnx'), load: (b) => onnxTreeEnsemble(decodeOnnx(b, 'fuzz.onnx'), 'fuzz.onnx', 5) },
+  { name: 'XGBoost JSON', seedFile: () => fixtureBytes('german_credit/xgb_numeric.json').subarray(0, 20000), load: (b) => readXgboostJson(b, 'fuzz.json') },
+  {
+    name: 'XGBoost JSON (structure)',
+    seedFile: () => fixtureBytes('german_credit/xgb_numeric.json'),
+    structural: true,
+    load: (b, random) => {
+      // Mutate values inside the parsed model (children, features, thresholds), then score.
+      const json = JSON.parse(decode(b));
+      const tree = json.learner.gradient_booster.model.trees[random.int(5)];
+      const field = ['left_children', 'right_children', 'split_indices', 'split_conditions', 'default_left'][random.int(5)];
+      const values = tree[field] as number[];
+      values[random.int(values.length)] = [-1, 0, 1, 7, 1e308, Number.NaN, values.length, -5][random.int(8)];
+      const ensemble = readXgboostJson(new TextEncoder().encode(JSON.stringify(json).replace(/NaN/g, 'null')), 'fuzz.json');
+      return treeMargin(ensemble, new Float64Array(ensemble.featureNames.length).fill(1));
+    },
+  },
+  { name: 'LightGBM text', seedFile: () => new Uint8Array(readFileSync(join(projectRoot, 'tests/data/lightgbm-small.txt'))), load: (b) => readLightgbmText(b, 'fuzz.txt') },
+  {
+    name: 'YAML config',
+    seedFile: () => new TextEncoder().encode('model:\n  path: m.onnx\n  features: [a, b]\ndata:\n  test: t.csv\n  target: y\n  protected_attributes: [race, sex]\nthreshold: {policy: cost, cost_fp: 1, cost_fn: 5}\nrandom_seed: 42\naudit_profile: quickstart\n'),
+    load: (b) => parseAuditConfig(decode(b), 'fuzz.yaml'),
+  },
+  {
+    name: 'YAML policy',
+    seedFile: () => new TextEncoder().encode('policy_name: p\ngates:\n  - name: "AUC"\n    metric: roc_auc\n    threshold: 0.7\n    comparison: greater_than\n    severity: error\n'),
+    load: (b) => parsePolicy(decode(b), 'fuzz.yaml'),
+  },
+  { name: 'evidence pack', seedFile: () => buildEvidencePack({ 'a.json': new TextEncoder().encode('{"a":1}'), 'b.txt': new Uint8Array(300) }, 1700000000), load: (b) => verifyEvidencePack(b) },
+];
+
+describe('fuzzed inputs end in a result or a typed error', () => {
+  for (const kind of KINDS) {
+    it(`${kind.name}: ${CASES_PER_KIND} seeded mutations`, () => {
+      const original = kind.seedFile();
+      const random = new Random(SEED, `fuzz/${kind.name}`);
+      const failures: string[] = [];
+      for (let k = 0; k < CASES_PER_KIND; k++) {
+        const input = kind.structural ? original : mutate(original, random);
+        const started = performance.now();
+        try {
+          kind.load(input, random);
+        } catch (error) {
+          if (!isPlumblineError(error)) failures.push(`case ${k} (seed ${SEED}): ${(error as Error).name}: ${(error as Error).message}`.slice(0, 300));
+        }
+        const elapsed = performance.now() - started;
+        if (elapsed > 5000) failures.push(`case ${k} (seed ${SEED}): took ${elapsed.toFixed(0)} ms`);
+      }
+      expect(failures.slice(0, 5), `${failures.length} failures; replay with PLUMBLINE_FUZZ_SEED=${SEED}`).toEqual([]);
+    });
+  }
+});
