@@ -7,7 +7,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { auditScores, runAudit, type AuditSettings } from '../src/core/audit';
 import { renderPdf } from '../src/core/report/pdf';
 import { parseCsv } from '../src/core/data/csv';
-import { openModel } from '../src/core/model/classifier';
+import { openModel, treeClassifier } from '../src/core/model/classifier';
+import { consistency } from '../src/core/robustness/stability';
+import { recourse } from '../src/core/recourse/recourse';
 import { toOnnx, toXgboostJson } from '../src/core/model/export';
 import { interventionalTreeShap, pathDependentTreeShap } from '../src/core/explain/treeshap';
 import { fixturesPath, syntheticCsv } from './inputs';
@@ -139,6 +141,31 @@ export const ENTRIES: BenchEntry[] = [
       const file = (path: string) => ({ fileName: path.split('/').pop()!, bytes: new Uint8Array(readFileSync(path)) });
       const result = await runAudit(ort, { model: file(model), data: file(data), reference: file(reference), target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] });
       return () => renderPdf({ result, createdAt: '2023-11-14T22:13:20.000Z' });
+    },
+  },
+  {
+    name: 'consistency',
+    description: 'individual fairness: 10 nearest neighbours of every row (k-d tree) in 5 standardized numeric columns',
+    rows: (scale) => Math.round(100_000 * scale),
+    targetMs: null,
+    setup: async (scale) => {
+      const data = syntheticAudit(Math.round(100_000 * scale), 4, 5);
+      return () => consistency(data.table, data.scores, ['x0', 'x1', 'x2', 'x3', 'x4'], { seed: 1 });
+    },
+  },
+  {
+    name: 'recourse',
+    description: 'counterfactual recourse for 1,000 denied rows (50-tree depth-4 model on 8 columns, 3 counterfactuals each, ≤ 2,000 evaluations per row)',
+    rows: (scale) => Math.max(10, Math.round(1000 * scale)),
+    targetMs: null,
+    setup: async (scale) => {
+      const ensemble = syntheticEnsemble(50, 4, 8, 3);
+      const classifier = treeClassifier(ensemble, 'bench.json');
+      const data = syntheticAudit(6000, 5, 8);
+      const scores = await classifier.score(data.table);
+      const denied = Array.from(scores).filter((p) => p < 0.5).length;
+      if (denied < Math.max(10, Math.round(1000 * scale))) throw new Error(`only ${denied} denied rows in the synthetic data`);
+      return () => recourse(classifier, data.table, scores, ensemble.featureNames, [], { threshold: 0.5, adverse: 'negative', immutable: [], monotone: {}, seed: 1, maxRows: Math.max(10, Math.round(1000 * scale)) });
     },
   },
   {

@@ -17,7 +17,8 @@ import {
   type PolicyDecision,
 } from '../core/index.ts';
 import type { ThresholdPolicy } from '../core/metrics/curves.ts';
-import { renderPdf } from '../core/report/pdf.ts';
+import { renderPdf, resultFromPdf } from '../core/report/pdf.ts';
+import type { StoredDistribution } from '../core/drift/drift.ts';
 import { renderHtml } from '../core/report/html.ts';
 import { modelCard } from '../core/report/model-card.ts';
 import { buildEvidencePack } from '../core/report/evidence.ts';
@@ -34,6 +35,8 @@ Options:
   --score COLUMN          audit a score column of the data instead of a model
   --data FILE             CSV test set (with a header row)
   --reference FILE        reference data (usually train) for drift: PSI, KS, χ², prediction drift
+  --reference-result FILE reference-free drift against the distributions stored in an earlier
+                          result (JSON or PDF report), e.g. the validated audit
   --target COLUMN         column holding the true outcome
   --protected A[,B]       protected attribute columns
   --features C1,C2,...    column order for a model with one [N, F] input
@@ -110,6 +113,19 @@ function explainFailures(decision: PolicyDecision): string {
   return [...lines, ...reproducibility, `decision: ${decision.decision}`].join('\n');
 }
 
+/** The column distributions stored in an earlier result (JSON) or report (PDF). */
+function storedDistributionsOf(bytes: Uint8Array, path: string): Record<string, StoredDistribution> {
+  let earlier: unknown;
+  try {
+    earlier = new TextDecoder().decode(bytes.subarray(0, 5)) === '%PDF-' ? resultFromPdf(bytes) : JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new UsageError(`${path} is not a Plumbline result or report (${(error as Error).message}).`);
+  }
+  const distributions = (earlier as { data?: { distributions?: Record<string, StoredDistribution> } } | null)?.data?.distributions;
+  if (!distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
+  return distributions;
+}
+
 /** A step shorter than this shows no progress (so quick audits and errors stay one line). */
 const LONG_STEP_MS = 2000;
 
@@ -156,6 +172,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       score: { type: 'string' },
       data: { type: 'string' },
       reference: { type: 'string' },
+      'reference-result': { type: 'string' },
       target: { type: 'string' },
       protected: { type: 'string' },
       features: { type: 'string' },
@@ -230,7 +247,13 @@ export async function auditCommand(args: string[]): Promise<number> {
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
   const onProgress = progressReporter(Boolean(values.verbose));
-  const result = await runAudit(ort, { ...plan.request, model, data, reference, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
+  let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
+  if (values['reference-result']) {
+    const file = await readInput(values['reference-result'], 'reference result');
+    const distributions = storedDistributionsOf(file.bytes, values['reference-result']);
+    referenceDistributions = { source: `stored distributions of ${file.fileName}`, distributions };
+  }
+  const result = await runAudit(ort, { ...plan.request, model, data, reference, referenceDistributions, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
 
   const files: Record<string, { file: string; sha256: string }> = { data: { file: data.fileName, sha256: sha256Hex(data.bytes) } };
   if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };

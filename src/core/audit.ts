@@ -1,7 +1,8 @@
 import { parseCsv } from './data/csv';
 import { profileTable, type DataProfile } from './data/profile';
-import { categoricalDrift, driftReport, numericDrift, type DriftReport } from './drift/drift';
+import { categoricalDrift, driftFromStored, driftReport, numericDrift, type DriftReport, type StoredDistribution } from './drift/drift';
 import { demographicShift, type ShiftReport } from './robustness/shift';
+import { recourse, type RecourseReport } from './recourse/recourse';
 import { consistency, counterfactualFlips, perturbationStability, type NoiseResult } from './robustness/stability';
 import { stratifiedSample } from './data/sample';
 import { findColumn, requireColumn, takeRows, type Table } from './data/table';
@@ -23,8 +24,6 @@ import { explainTable, type ExplainMethod, type ExplainResult } from './explain/
 import { globalImportance } from './explain/outputs';
 import { TOOL_VERSION } from './version';
 
-/** Analyses an audit may ask for that this version does not compute yet. */
-export const NOT_YET_AVAILABLE = ['recourse'] as const;
 
 /** The robustness section of a result. */
 export interface RobustnessReport {
@@ -40,13 +39,8 @@ export interface RobustnessReport {
 /** The explanations section of a result. */
 export type AuditExplanations = ExplainResult & { global_importance: { column: string; mean_abs_shap: number }[] };
 
-/** Why each not-yet-available analysis is missing from a result, by default. */
-export function defaultMissingSections(): Record<string, string> {
-  return Object.fromEntries(NOT_YET_AVAILABLE.map((section) => [section, `the ${section} analysis is not available in this version of Plumbline`]));
-}
-
 /** Why drift is missing when no reference file was given. */
-export const NO_REFERENCE = 'no reference data was given (data.train, data.reference or --reference)';
+export const NO_REFERENCE = 'no reference data was given (data.train, data.reference, --reference or --reference-result)';
 
 /** A file the user supplied, as bytes plus the name shown in messages. */
 export interface InputFile {
@@ -63,6 +57,10 @@ export interface AuditRequest {
   data: InputFile;
   /** Reference data (usually the training file) for drift and as the explainer's background. */
   reference?: InputFile;
+  /** Reference-free drift: the column distributions stored in an earlier result (`data.distributions`). */
+  referenceDistributions?: { source: string; distributions: Record<string, StoredDistribution> };
+  /** Recourse settings. */
+  recourse?: { adverse?: 'negative' | 'positive'; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; maxRows?: number; perRow?: number };
   /** Robustness settings: the share shift δ and the noise sizes ε. */
   robustness?: { shift?: number; noise?: number[] };
   /** Explainer settings (rows explained, background size, method). */
@@ -140,6 +138,8 @@ export interface AuditResult extends AuditMetrics {
   explanations?: AuditExplanations;
   /** Demographic shift, perturbation stability, individual fairness. */
   robustness?: RobustnessReport;
+  /** Counterfactual recourse for adverse decisions. */
+  recourse?: RecourseReport;
   /** Sections of the audit that did not run, with the reason. */
   missing_sections: Record<string, string>;
   tool: { name: 'plumbline'; version: string };
@@ -190,7 +190,7 @@ export interface AuditMetrics {
 
 /** Progress of a running audit. */
 export interface AuditProgress {
-  stage: 'parse' | 'score' | 'drift' | 'explain' | 'robustness' | 'metrics';
+  stage: 'parse' | 'score' | 'drift' | 'explain' | 'robustness' | 'recourse' | 'metrics';
   done: number;
   total: number;
 }
@@ -302,7 +302,7 @@ async function auditWithModel(
   }
 
   let drift: DriftReport | undefined;
-  const missingSections = { ...(request.missingSections ?? defaultMissingSections()) };
+  const missingSections = { ...(request.missingSections ?? {}) };
   const reference = request.reference ? parseCsv(new TextDecoder('utf-8').decode(request.reference.bytes), { fileName: request.reference.fileName, ...request.csv }) : null;
   if (reference && !missingSections.drift) {
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
@@ -315,6 +315,8 @@ async function auditWithModel(
       drift.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
     }
     onProgress?.({ stage: 'drift', done: 1, total: 1 });
+  } else if (request.referenceDistributions && !missingSections.drift) {
+    drift = driftFromStored(request.referenceDistributions.distributions, table, request.referenceDistributions.source, [request.target]);
   } else if (!missingSections.drift) {
     missingSections.drift = NO_REFERENCE;
   }
@@ -396,6 +398,31 @@ async function auditWithModel(
     }
     onProgress?.({ stage: 'robustness', done: 1, total: 1 });
   }
+  let recourseReport: RecourseReport | undefined;
+  if (!missingSections.recourse) {
+    if (!model) missingSections.recourse = 'a score-column audit has no model to search counterfactuals with';
+    else {
+      onProgress?.({ stage: 'recourse', done: 0, total: 1 });
+      try {
+        const settingsRecourse = request.recourse ?? {};
+        recourseReport = await recourse(model, table, scores, features ?? [], settings.protected_attributes, {
+          threshold: metrics.threshold,
+          adverse: settingsRecourse.adverse ?? 'negative',
+          immutable: [...(settingsRecourse.immutable ?? []), ...settings.protected_attributes],
+          monotone: settingsRecourse.monotone ?? {},
+          maxRows: settingsRecourse.maxRows ?? 50,
+          perRow: settingsRecourse.perRow ?? 3,
+          seed: settings.seed,
+          features: request.features,
+          signal,
+        });
+      } catch (error) {
+        if (!isPlumblineError(error)) throw error;
+        missingSections.recourse = (error as Error).message;
+      }
+      onProgress?.({ stage: 'recourse', done: 1, total: 1 });
+    }
+  }
   onProgress?.({ stage: 'metrics', done: 1, total: 1 });
   return {
     tool: { name: 'plumbline', version: TOOL_VERSION },
@@ -410,6 +437,7 @@ async function auditWithModel(
     ...(drift ? { drift } : {}),
     ...(explanations ? { explanations } : {}),
     ...(robustness ? { robustness } : {}),
+    ...(recourseReport ? { recourse: recourseReport } : {}),
     ...(request.includePredictions ? { predictions_p1: Array.from(scores) } : {}),
   };
 }

@@ -96,6 +96,27 @@ describe('drift in the audit', () => {
     expect(evaluatePolicy(policy, 'h', result, facts).gates[0]).toMatchObject({ outcome: 'PASS', value: result.drift!.max_psi });
     const without = await runAudit(ort, base);
     expect(without.drift).toBeUndefined();
-    expect(evaluatePolicy(policy, 'h', without, facts).gates[0]).toMatchObject({ outcome: 'NOT_EVALUATED', reason: 'no reference data was given (data.train, data.reference or --reference)' });
+    expect(evaluatePolicy(policy, 'h', without, facts).gates[0]).toMatchObject({ outcome: 'NOT_EVALUATED', reason: 'no reference data was given (data.train, data.reference, --reference or --reference-result)' });
+  });
+});
+
+describe('reference-free drift', () => {
+  it('against the distributions an audit of train.csv stored, gives the same PSI as the raw reference (and the fixture)', async () => {
+    const ort = await import('onnxruntime-web');
+    const { runAudit } = await import('../../src/core/audit');
+    const { fixtureBytes } = await import('../fixtures');
+    const want = expected('compas/rf.expected.json');
+    const base = { model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') }, target: 'two_year_recid', protectedAttributes: ['race'], features: want.features, bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } };
+    const validated = await runAudit(ort, { ...base, data: { fileName: 'train.csv', bytes: fixtureBytes('compas/train.csv') } });
+    const batch = await runAudit(ort, { ...base, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, referenceDistributions: { source: 'stored distributions of train audit', distributions: validated.data.distributions } });
+    const raw = driftReport(load('compas/train.csv'), load('compas/test.csv'), { exclude: ['two_year_recid'] });
+    for (const column of raw.columns) {
+      const stored = batch.drift!.columns.find((c) => c.column === column.column)!;
+      expect(Math.abs(stored.psi - column.psi), column.column).toBeLessThan(1e-12);
+    }
+    for (const [column, value] of Object.entries(want.drift_train_vs_test!.values)) {
+      expect(Math.abs(batch.drift!.columns.find((c) => c.column === column)!.psi - value)).toBeLessThanOrEqual(1e-9);
+    }
+    expect(batch.drift!.conventions).toMatch(/^Reference-free/);
   });
 });

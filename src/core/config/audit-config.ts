@@ -73,7 +73,13 @@ const configProperties: Record<string, Spec> = {
   calibration: section('Calibration.', { bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 }, binning: { type: 'string', enum: ['equal-width', 'equal-frequency'] } }),
   robustness: section('Demographic shift and perturbation stability.', { shift: { type: 'number', minimum: 0, maximum: 0.5 }, noise: { type: 'array', items: { type: 'number', minimum: 0 } } }),
   drift: section('Drift against reference data.', { psi_bins: { type: 'number', integer: true, minimum: 2 } }),
-  recourse: section('Counterfactual recourse.', { immutable: names, max_counterfactuals: { type: 'number', integer: true, minimum: 1 } }),
+  recourse: section('Counterfactual recourse.', {
+    immutable: names,
+    monotone: { type: 'object', properties: {}, values: { type: 'string', enum: ['increase_only', 'decrease_only'] } },
+    adverse: { type: 'string', enum: ['negative', 'positive'], description: 'The decision people want to leave: negative (p < threshold, e.g. a denied loan) or positive.' },
+    max_counterfactuals: { type: 'number', integer: true, minimum: 1 },
+    max_rows: { type: 'number', integer: true, minimum: 1 },
+  }),
   report: section('The report.', { format: { type: 'string', enum: ['pdf', 'html', 'json'] }, title: { type: 'string' } }),
 };
 
@@ -107,7 +113,7 @@ export interface AuditConfig {
   calibration?: { enabled?: boolean; bins?: number; binning?: 'equal-width' | 'equal-frequency' };
   robustness?: { enabled?: boolean };
   drift?: { enabled?: boolean };
-  recourse?: { enabled?: boolean };
+  recourse?: { enabled?: boolean; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; adverse?: 'negative' | 'positive'; max_counterfactuals?: number; max_rows?: number };
   report?: { enabled?: boolean; format?: string; title?: string };
 }
 

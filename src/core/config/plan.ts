@@ -3,7 +3,6 @@ import type { ExplainMethod } from '../explain/explain';
 import { ConfigError } from '../errors';
 import { thresholdPolicyOf, type AuditConfig } from './audit-config';
 
-import { NOT_YET_AVAILABLE } from '../audit';
 
 /** A config turned into what to read and how to audit it. */
 export interface AuditPlan {
@@ -56,13 +55,9 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     if (absent.length) throw new ConfigError(`${fileName}: --strict needs an explicit ${absent.join(' and ')}, so the audit cannot depend on defaults.`);
   }
   const missingSections: Record<string, string> = {};
-  for (const section of NOT_YET_AVAILABLE) {
-    const settings = config[section];
-    missingSections[section] = settings?.enabled === false ? `disabled in the config (${section}.enabled: false)` : `the ${section} analysis is not available in this version of Plumbline`;
+  for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) {
+    if (config[section]?.enabled === false) missingSections[section] = `disabled in the config (${section}.enabled: false)`;
   }
-  if (config.drift?.enabled === false) missingSections.drift = 'disabled in the config (drift.enabled: false)';
-  if (config.robustness?.enabled === false) missingSections.robustness = 'disabled in the config (robustness.enabled: false)';
-  if (config.explainer?.enabled === false) missingSections.explainer = 'disabled in the config (explainer.enabled: false)';
   const fairness = config.fairness ?? {};
   return {
     files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train },
@@ -85,6 +80,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       powerDifference: fairness.power_difference,
       referenceGroups: fairness.reference_groups,
       sampleSize: data.test_sample_size,
+      recourse: { adverse: config.recourse?.adverse, immutable: config.recourse?.immutable, monotone: config.recourse?.monotone, maxRows: config.recourse?.max_rows, perRow: config.recourse?.max_counterfactuals },
       robustness: { shift: (config.robustness as { shift?: number } | undefined)?.shift, noise: (config.robustness as { noise?: number[] } | undefined)?.noise },
       explainer: { backgroundRows: config.explainer?.background_samples, method: explainerMethod(config.explainer?.type) },
       csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes },

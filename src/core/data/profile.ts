@@ -1,5 +1,6 @@
 import type { Column, Table } from './table';
 import { rankMetricsByGroup, sortScores } from '../metrics/order';
+import { storedDistribution, type StoredDistribution } from '../drift/drift';
 
 /** Summary of one column. */
 export interface ColumnProfile {
@@ -40,6 +41,8 @@ export interface DataProfile {
   proxies: ProxyAssociation[];
   leakage: { feature: string; roc_auc: number }[];
   findings: DataFinding[];
+  /** Each column's distribution (decile bins or category shares): a later audit can measure drift against it without these rows. */
+  distributions: Record<string, StoredDistribution>;
   conventions: string;
 }
 
@@ -265,6 +268,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     proxies,
     leakage,
     findings,
+    distributions: Object.fromEntries(table.columns.map((column) => [column.name, storedDistribution(column)])),
     conventions:
       'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V (categorical × categorical, missing as a category), correlation ratio η (numeric × categorical), |Pearson r| (numeric × numeric); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate).',
   };

@@ -20,6 +20,8 @@ export interface ColumnDrift {
   chi_square?: { statistic: number; df: number; p_value: number };
   jensen_shannon?: number;
   new_categories?: { value: string; count: number }[];
+  /** Numeric: the interior bin edges used. */
+  edges?: number[];
   /** Bin edges (numeric) or categories, with the reference and current shares: enough to compare later batches without the raw reference. */
   bins: { label: string; reference: number; current: number }[];
 }
@@ -65,50 +67,106 @@ const levelOf = (value: number): ColumnDrift['level'] => (value > PSI_THRESHOLDS
 export function numericDrift(name: string, reference: Float64Array, current: Float64Array, bins = 10): ColumnDrift {
   const ref = reference.filter((v) => !Number.isNaN(v)).sort();
   const cur = current.filter((v) => !Number.isNaN(v)).sort();
-  const edges: number[] = [];
-  for (let k = 1; k < bins; k++) {
-    const edge = quantile(ref, k / bins);
-    if (ref.length && (edges.length === 0 || edge > edges[edges.length - 1])) edges.push(edge);
-  }
-  const count = (sample: Float64Array, total: number) => {
-    const counts = new Array<number>(edges.length + 1).fill(0);
-    for (const v of sample) {
-      let lo = 0;
-      let hi = edges.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (edges[mid] <= v) lo = mid + 1;
-        else hi = mid;
-      }
-      counts[lo]++;
-    }
-    return counts.map((c) => c / total);
-  };
+  const edges = decileEdges(ref, bins);
+  const count = (sample: Float64Array, total: number) => binShares(sample, total, edges);
   const refShares = count(ref, reference.length);
   const curShares = count(cur, current.length);
+  return finishNumeric(name, edges, refShares, (reference.length - ref.length) / Math.max(1, reference.length), curShares, (current.length - cur.length) / Math.max(1, current.length), { ref, cur });
+}
+
+/** Interior edges at the k/B quantiles of sorted reference values (linear interpolation), duplicates merged. */
+export function decileEdges(sortedReference: Float64Array, bins = 10): number[] {
+  const edges: number[] = [];
+  for (let k = 1; k < bins; k++) {
+    const edge = quantile(sortedReference, k / bins);
+    if (sortedReference.length && (edges.length === 0 || edge > edges[edges.length - 1])) edges.push(edge);
+  }
+  return edges;
+}
+
+/** Shares of non-missing values in bins [e_i, e_i+1) over `total` rows (missing rows count in the total). */
+export function binShares(values: Float64Array, total: number, edges: number[]): number[] {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    let lo = 0;
+    let hi = edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (edges[mid] <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    counts[lo]++;
+  }
+  return counts.map((c) => c / Math.max(1, total));
+}
+
+function finishNumeric(name: string, edges: number[], refBins: number[], refMissing: number, curBins: number[], curMissing: number, samples: { ref: Float64Array; cur: Float64Array } | null): ColumnDrift {
+  const refShares = [...refBins];
+  const curShares = [...curBins];
   const labels = Array.from({ length: edges.length + 1 }, (_, k) => `[${k === 0 ? '-inf' : edges[k - 1]}, ${k === edges.length ? 'inf' : edges[k]})`);
-  const refMissing = (reference.length - ref.length) / Math.max(1, reference.length);
-  const curMissing = (current.length - cur.length) / Math.max(1, current.length);
   if (refMissing > 0 || curMissing > 0) {
     refShares.push(refMissing);
     curShares.push(curMissing);
     labels.push('missing');
   }
   const value = psi(refShares, curShares);
+  const base: ColumnDrift = { column: name, kind: 'numeric', psi: value, level: levelOf(value), edges, bins: labels.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })) };
+  if (!samples) return base;
+  const { ref, cur } = samples;
   let mean = 0;
   for (const v of ref) mean += v;
   mean /= Math.max(1, ref.length);
   let squares = 0;
   for (const v of ref) squares += (v - mean) ** 2;
   const sd = ref.length > 1 ? Math.sqrt(squares / (ref.length - 1)) : 0;
+  return { ...base, ks: kolmogorovSmirnov(ref, cur), wasserstein_normalized: sd > 0 ? wasserstein(ref, cur) / sd : null };
+}
+
+/** Statistics of one column kept in every result, so later batches can be compared without the raw data. */
+export type StoredDistribution = { kind: 'numeric'; edges: number[]; shares: number[]; missing: number } | { kind: 'categorical'; categories: string[]; shares: number[] };
+
+/** The stored distribution of a column: decile bins (numeric) or category shares. */
+export function storedDistribution(column: Column): StoredDistribution {
+  if (column.kind === 'numeric') {
+    const present = column.values.filter((v) => !Number.isNaN(v)).sort();
+    const edges = decileEdges(present);
+    return { kind: 'numeric', edges, shares: binShares(present, column.values.length, edges), missing: (column.values.length - present.length) / Math.max(1, column.values.length) };
+  }
+  const counts = categoryCounts(column);
+  const total = [...counts.values()].reduce((a, b) => a + b, 0);
+  const categories = [...counts.keys()].sort();
+  return { kind: 'categorical', categories, shares: categories.map((c) => counts.get(c)! / Math.max(1, total)) };
+}
+
+/**
+ * Reference-free drift: the audited table against distributions stored in an earlier
+ * result (PSI only: KS, Wasserstein and χ² need the raw reference rows).
+ */
+export function driftFromStored(stored: Record<string, StoredDistribution>, current: Table, source: string, exclude: string[] = []): DriftReport {
+  const columns: ColumnDrift[] = [];
+  for (const column of current.columns) {
+    const reference = stored[column.name];
+    if (!reference || exclude.includes(column.name)) continue;
+    if (reference.kind === 'numeric' && column.kind === 'numeric') {
+      const present = column.values.filter((v) => !Number.isNaN(v));
+      columns.push(finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, column.values.length, reference.edges), (column.values.length - present.length) / Math.max(1, column.values.length), null));
+    } else if (reference.kind === 'categorical') {
+      const counts = categoryCounts(column);
+      const total = [...counts.values()].reduce((a, b) => a + b, 0);
+      const categories = [...new Set([...reference.categories, ...counts.keys()])].sort();
+      const refShares = categories.map((c) => reference.shares[reference.categories.indexOf(c)] ?? 0);
+      const curShares = categories.map((c) => (counts.get(c) ?? 0) / Math.max(1, total));
+      const value = psi(refShares, curShares);
+      columns.push({ column: column.name, kind: 'categorical', psi: value, level: levelOf(value), new_categories: categories.filter((c) => !reference.categories.includes(c)).map((c) => ({ value: c, count: counts.get(c)! })), bins: categories.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })) });
+    }
+  }
   return {
-    column: name,
-    kind: 'numeric',
-    psi: value,
-    level: levelOf(value),
-    ks: kolmogorovSmirnov(ref, cur),
-    wasserstein_normalized: sd > 0 ? wasserstein(ref, cur) / sd : null,
-    bins: labels.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })),
+    reference: source,
+    columns,
+    max_psi: columns.length ? Math.max(...columns.map((c) => c.psi)) : null,
+    drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
+    conventions: `Reference-free: PSI against the bins and shares stored in ${source} (its deciles, or its categories); empty shares floored at ${PSI_EPSILON}. KS, Wasserstein and chi-square need the raw reference and are not computed.`,
   };
 }
 

@@ -378,7 +378,16 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     b.paragraph(result.drift.conventions, 7.5);
   }
   b.heading('Recourse');
-  b.paragraph(`Not run: ${result.missing_sections.recourse ?? 'not requested'}.`);
+  const rec = result.recourse;
+  if (!rec) b.paragraph(`Not run: ${result.missing_sections.recourse ?? 'not requested'}.`);
+  else {
+    b.paragraph(`${rec.rows_searched} of ${rec.adverse_rows} adverse decisions searched; ${fmt((rec.recourse_feasible_share ?? 0) * 100, 1)}% have a feasible counterfactual.`);
+    for (const [attribute, groups] of Object.entries(rec.groups)) {
+      b.table([`Group (${attribute})`, 'Rows', 'Feasible', 'Median cost'], Object.entries(groups).map(([g, v]) => [g, String(v.rows), fmt(v.feasible_share), fmt(v.median_cost)]), [180, 80, 110, 129]);
+    }
+    b.table(['Row', 'Score', 'Cheapest change', 'Cost', 'New score'], rec.rows.filter((r) => r.counterfactuals.length).slice(0, 15).map((r) => [String(r.row), fmt(r.score), r.counterfactuals[0].changes.map((c) => `${c.column}: ${c.from} → ${c.to}`).join('; '), fmt(r.counterfactuals[0].cost, 2), fmt(r.counterfactuals[0].score)]), [40, 50, 289, 50, 70]);
+    b.paragraph(rec.conventions, 7.5);
+  }
 
   // 11. Reproducibility.
   b.heading('Reproducibility');
