@@ -89,54 +89,91 @@ export async function perturbationStability(
 /** A k-d tree over standardized points (row-major), for k-nearest-neighbour queries. */
 class KdTree {
   private readonly order: Uint32Array;
-  private readonly splitDim: Int32Array;
+  private readonly splitDim: Uint8Array;
 
   constructor(private readonly points: Float64Array, private readonly n: number, private readonly dims: number) {
     this.order = Uint32Array.from({ length: n }, (_, i) => i);
-    this.splitDim = new Int32Array(n);
+    this.splitDim = new Uint8Array(n);
     this.build(0, n, 0);
   }
 
-  /** Sorts order[start, end) around its median on the dimension of the widest spread. */
+  private key(k: number, dim: number): number {
+    return this.points[this.order[k] * this.dims + dim];
+  }
+
+  /** Quickselect: puts the median of order[start, end) on `dim` at its middle (O(n) per level). */
   private build(start: number, end: number, depth: number): void {
     if (end - start <= 1) return;
     const dim = depth % this.dims;
     const mid = (start + end) >>> 1;
-    const slice = Array.from(this.order.subarray(start, end)).sort((a, b) => this.points[a * this.dims + dim] - this.points[b * this.dims + dim]);
-    this.order.set(slice, start);
+    let lo = start;
+    let hi = end - 1;
+    const order = this.order;
+    while (lo < hi) {
+      const pivot = this.key((lo + hi) >>> 1, dim);
+      let i = lo;
+      let j = hi;
+      while (i <= j) {
+        while (this.key(i, dim) < pivot) i++;
+        while (this.key(j, dim) > pivot) j--;
+        if (i <= j) {
+          const t = order[i];
+          order[i] = order[j];
+          order[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (mid <= j) hi = j;
+      else if (mid >= i) lo = i;
+      else break;
+    }
     this.splitDim[mid] = dim;
     this.build(start, mid, depth + 1);
     this.build(mid + 1, end, depth + 1);
   }
 
-  /** The k nearest other points to point `query` (Euclidean), nearest first. */
-  nearest(query: number, k: number): number[] {
-    const best: { index: number; distance: number }[] = [];
-    const worst = () => (best.length < k ? Number.POSITIVE_INFINITY : best[best.length - 1].distance);
+  /** The k nearest other points to point `query` (Euclidean): their indices, nearest first. */
+  nearest(query: number, k: number, distances: Float64Array, indices: Int32Array): number {
+    let count = 0;
+    const { points, dims, order, splitDim } = this;
+    const base = query * dims;
     const consider = (index: number) => {
       if (index === query) return;
       let distance = 0;
-      for (let d = 0; d < this.dims; d++) distance += (this.points[index * this.dims + d] - this.points[query * this.dims + d]) ** 2;
-      if (distance >= worst()) return;
-      let at = best.length;
-      while (at > 0 && best[at - 1].distance > distance) at--;
-      best.splice(at, 0, { index, distance });
-      if (best.length > k) best.pop();
+      const other = index * dims;
+      for (let d = 0; d < dims; d++) {
+        const diff = points[other + d] - points[base + d];
+        distance += diff * diff;
+      }
+      if (count === k && distance >= distances[k - 1]) return;
+      let at = count < k ? count++ : k - 1;
+      while (at > 0 && distances[at - 1] > distance) {
+        distances[at] = distances[at - 1];
+        indices[at] = indices[at - 1];
+        at--;
+      }
+      distances[at] = distance;
+      indices[at] = index;
     };
-    const search = (start: number, end: number) => {
+    const search = (start: number, end: number): void => {
       if (end <= start) return;
       const mid = (start + end) >>> 1;
-      const point = this.order[mid];
+      const point = order[mid];
       consider(point);
       if (end - start === 1) return;
-      const dim = this.splitDim[mid];
-      const diff = this.points[query * this.dims + dim] - this.points[point * this.dims + dim];
-      const [near, far] = diff < 0 ? [[start, mid], [mid + 1, end]] : [[mid + 1, end], [start, mid]];
-      search(near[0], near[1]);
-      if (diff * diff < worst()) search(far[0], far[1]);
+      const dim = splitDim[mid];
+      const diff = points[base + dim] - points[point * dims + dim];
+      if (diff < 0) {
+        search(start, mid);
+        if (count < k || diff * diff < distances[k - 1]) search(mid + 1, end);
+      } else {
+        search(mid + 1, end);
+        if (count < k || diff * diff < distances[k - 1]) search(start, mid);
+      }
     };
     search(0, this.n);
-    return best.map((b) => b.index);
+    return count;
   }
 }
 
@@ -177,11 +214,13 @@ export function consistency(table: Table, scores: Float64Array, columns: string[
     queries = queries.slice(0, maxQueries).sort();
   }
   let total = 0;
+  const distances = new Float64Array(k);
+  const indices = new Int32Array(k);
   for (const row of queries) {
-    const neighbours = tree.nearest(row, k);
+    const found = tree.nearest(row, k, distances, indices);
     let sum = 0;
-    for (const other of neighbours) sum += Math.abs(scores[row] - scores[other]);
-    total += sum / neighbours.length;
+    for (let j = 0; j < found; j++) sum += Math.abs(scores[row] - scores[indices[j]]);
+    total += sum / found;
   }
   return { k, columns: numeric, rows_queried: queries.length, consistency: 1 - total / queries.length };
 }
