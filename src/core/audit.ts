@@ -1,6 +1,6 @@
 import { parseCsv } from './data/csv';
 import { profileTable, type DataProfile } from './data/profile';
-import { categoricalDrift, driftFromStored, driftReport, numericDrift, type DriftReport, type StoredDistribution } from './drift/drift';
+import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport, type StoredDistribution } from './drift/drift';
 import { demographicShift, type ShiftReport } from './robustness/shift';
 import { recourse, type RecourseReport } from './recourse/recourse';
 import { consistency, counterfactualFlips, perturbationStability, type NoiseResult } from './robustness/stability';
@@ -57,10 +57,12 @@ export interface AuditRequest {
   data: InputFile;
   /** Reference data (usually the training file) for drift and as the explainer's background. */
   reference?: InputFile;
+  /** PSI thresholds of the drift levels (default minor 0.1, major 0.2). */
+  driftThresholds?: { minor: number; major: number };
   /** Reference-free drift: the column distributions stored in an earlier result (`data.distributions`). */
   referenceDistributions?: { source: string; distributions: Record<string, StoredDistribution> };
   /** Recourse settings. */
-  recourse?: { adverse?: 'negative' | 'positive'; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; maxRows?: number; perRow?: number };
+  recourse?: { adverse?: 'negative' | 'positive'; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; costs?: Record<string, number>; maxRows?: number; perRow?: number };
   /** Robustness settings: the share shift δ and the noise sizes ε. */
   robustness?: { shift?: number; noise?: number[] };
   /** Explainer settings (rows explained, background size, method). */
@@ -321,6 +323,8 @@ async function auditWithModel(
     missingSections.drift = NO_REFERENCE;
   }
 
+  if (drift && request.driftThresholds) drift = withThresholds(drift, request.driftThresholds);
+
   let explanations: AuditExplanations | undefined;
   if (!missingSections.explainer) {
     if (!model || !request.model) missingSections.explainer = 'a score-column audit has no model to explain';
@@ -410,6 +414,7 @@ async function auditWithModel(
           adverse: settingsRecourse.adverse ?? 'negative',
           immutable: [...(settingsRecourse.immutable ?? []), ...settings.protected_attributes],
           monotone: settingsRecourse.monotone ?? {},
+          costs: settingsRecourse.costs,
           maxRows: settingsRecourse.maxRows ?? 50,
           perRow: settingsRecourse.perRow ?? 3,
           seed: settings.seed,

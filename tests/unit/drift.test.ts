@@ -120,3 +120,14 @@ describe('reference-free drift', () => {
     expect(batch.drift!.conventions).toMatch(/^Reference-free/);
   });
 });
+
+describe('drift thresholds', () => {
+  it('re-grades levels and the drifted share with configured PSI thresholds', async () => {
+    const { withThresholds } = await import('../../src/core/drift/drift');
+    const report = driftReport(load('compas/train.csv'), load('compas/test.csv'), { exclude: ['two_year_recid'] });
+    const strict = withThresholds(report, { minor: 0.001, major: 0.005 });
+    expect(strict.columns.find((c) => c.column === 'age')!.level).toBe('major');
+    expect(strict.drifted_feature_share).toBeGreaterThan(0);
+    expect(report.drifted_feature_share).toBe(0);
+  });
+});

@@ -72,10 +72,11 @@ const configProperties: Record<string, Spec> = {
   }),
   calibration: section('Calibration.', { bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 }, binning: { type: 'string', enum: ['equal-width', 'equal-frequency'] } }),
   robustness: section('Demographic shift and perturbation stability.', { shift: { type: 'number', minimum: 0, maximum: 0.5 }, noise: { type: 'array', items: { type: 'number', minimum: 0 } } }),
-  drift: section('Drift against reference data.', { psi_bins: { type: 'number', integer: true, minimum: 2 } }),
+  drift: section('Drift against reference data.', { psi_bins: { type: 'number', integer: true, minimum: 2 }, psi_minor: { type: 'number', minimum: 0 }, psi_major: { type: 'number', minimum: 0 } }),
   recourse: section('Counterfactual recourse.', {
     immutable: names,
     monotone: { type: 'object', properties: {}, values: { type: 'string', enum: ['increase_only', 'decrease_only'] } },
+    costs: { type: 'object', description: 'Cost of a unit change per column (default 1/MAD; a category change costs 1).', properties: {}, values: { type: 'number', minimum: 0 } },
     adverse: { type: 'string', enum: ['negative', 'positive'], description: 'The decision people want to leave: negative (p < threshold, e.g. a denied loan) or positive.' },
     max_counterfactuals: { type: 'number', integer: true, minimum: 1 },
     max_rows: { type: 'number', integer: true, minimum: 1 },
@@ -112,8 +113,8 @@ export interface AuditConfig {
   fairness?: { enabled?: boolean; metrics?: string[]; threshold?: number; min_group_size?: number; intersections?: string[][]; reference_groups?: Record<string, string>; power_difference?: number; slice_columns?: string[] };
   calibration?: { enabled?: boolean; bins?: number; binning?: 'equal-width' | 'equal-frequency' };
   robustness?: { enabled?: boolean };
-  drift?: { enabled?: boolean };
-  recourse?: { enabled?: boolean; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; adverse?: 'negative' | 'positive'; max_counterfactuals?: number; max_rows?: number };
+  drift?: { enabled?: boolean; psi_minor?: number; psi_major?: number };
+  recourse?: { enabled?: boolean; costs?: Record<string, number>; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; adverse?: 'negative' | 'positive'; max_counterfactuals?: number; max_rows?: number };
   report?: { enabled?: boolean; format?: string; title?: string };
 }
 

@@ -7,6 +7,23 @@ export const PSI_EPSILON = 1e-4;
 /** Drift verdict thresholds on PSI. */
 export const PSI_THRESHOLDS = { minor: 0.1, major: 0.2 } as const;
 
+/**
+ * Re-grades a drift report with other PSI thresholds (minor from `minor`, major above
+ * `major`): each column's level and the share of drifted columns.
+ */
+export function withThresholds(report: DriftReport, thresholds: { minor: number; major: number }): DriftReport {
+  const grade = (c: ColumnDrift): ColumnDrift => ({ ...c, level: c.psi > thresholds.major ? 'major' : c.psi >= thresholds.minor ? 'minor' : 'stable' });
+  const columns = report.columns.map(grade);
+  return {
+    ...report,
+    columns,
+    prediction: report.prediction && grade(report.prediction),
+    label: report.label && grade(report.label),
+    drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
+    conventions: `${report.conventions} Thresholds used: minor from ${thresholds.minor}, major above ${thresholds.major}.`,
+  };
+}
+
 /** Drift of one column between the reference and the audited file. */
 export interface ColumnDrift {
   column: string;
