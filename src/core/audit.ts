@@ -64,7 +64,7 @@ export interface AuditRequest {
   /** Recourse settings. */
   recourse?: { adverse?: 'negative' | 'positive'; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; costs?: Record<string, number>; maxRows?: number; perRow?: number };
   /** Robustness settings: the share shift δ and the noise sizes ε. */
-  robustness?: { shift?: number; noise?: number[] };
+  robustness?: { shift?: number; noise?: number[]; proxies?: Record<string, string> };
   /** Explainer settings (rows explained, background size, method). */
   explainer?: { rows?: number; backgroundRows?: number; method?: ExplainMethod };
   target: string;
@@ -391,7 +391,7 @@ async function auditWithModel(
       max_shift_degradation: shift.max_shift_degradation,
       perturbation: model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal }) : null,
       consistency: model ? consistency(table, scores, inputs, { seed: settings.seed }) : null,
-      counterfactual_flips: model ? await Promise.all(settings.protected_attributes.map((a) => counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features }))) : [],
+      counterfactual_flips: model ? await Promise.all(settings.protected_attributes.map((a) => counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features, proxy: request.robustness?.proxies?.[a] }))) : [],
       conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs).`,
     };
     } catch (error) {

@@ -88,3 +88,28 @@ describe('perturbation of whole-number model inputs', () => {
     expect(result.robustness!.perturbation).toHaveLength(3);
   });
 });
+
+describe('counterfactual flips through a declared proxy', () => {
+  it('changes the proxy column when the model does not read the attribute, grouping by the attribute', async () => {
+    const { counterfactualFlips } = await import('../../src/core/robustness/stability');
+    const { treeClassifier } = await import('../../src/core/model/classifier');
+    const { emptyTree } = await import('../../src/core/model/trees');
+    // The model reads only `zip` (0 or 1): zip ≥ 0.5 → accepted.
+    const tree = emptyTree(3);
+    Object.assign(tree, { left: Int32Array.of(1, -1, -1), right: Int32Array.of(2, -1, -1), threshold: Float64Array.of(0.5, 0, 0), value: Float64Array.of(0, -3, 3) });
+    const model = treeClassifier({ format: 'xgboost-json', featureNames: ['zip'], trees: [tree], baseMargin: 0, marginScale: 1, transform: 'logistic', description: 'zip' }, 'zip.json');
+    const table: Table = {
+      source: 'p.csv',
+      rowCount: 4,
+      columns: [
+        { kind: 'numeric', name: 'zip', values: Float64Array.of(0, 0, 1, 1), missing: 0 },
+        { kind: 'categorical', name: 'race', codes: Int32Array.of(0, 0, 1, 1), dictionary: ['a', 'b'], missing: 0 },
+      ],
+    };
+    const scores = await model.score(table);
+    const direct = await counterfactualFlips(model, table, scores, 0.5, 'race', ['zip']);
+    expect(direct.applicable).toBe(false);
+    const viaProxy = await counterfactualFlips(model, table, scores, 0.5, 'race', ['zip'], { proxy: 'zip' });
+    expect(viaProxy).toMatchObject({ applicable: true, changed: 'zip', flip_rate: { a: 1, b: 1 } });
+  });
+});

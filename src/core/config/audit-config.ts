@@ -71,7 +71,11 @@ const configProperties: Record<string, Spec> = {
     slice_columns: names,
   }),
   calibration: section('Calibration.', { bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 }, binning: { type: 'string', enum: ['equal-width', 'equal-frequency'] } }),
-  robustness: section('Demographic shift and perturbation stability.', { shift: { type: 'number', minimum: 0, maximum: 0.5 }, noise: { type: 'array', items: { type: 'number', minimum: 0 } } }),
+  robustness: section('Demographic shift, perturbation stability, individual fairness.', {
+    shift: { type: 'number', minimum: 0, maximum: 0.5 },
+    noise: { type: 'array', items: { type: 'number', minimum: 0 } },
+    proxies: { type: 'object', description: 'Protected attribute → the model input that stands for it, for the counterfactual flip test.', properties: {}, values: { type: 'string' } },
+  }),
   drift: section('Drift against reference data.', { psi_bins: { type: 'number', integer: true, minimum: 2 }, psi_minor: { type: 'number', minimum: 0 }, psi_major: { type: 'number', minimum: 0 } }),
   recourse: section('Counterfactual recourse.', {
     immutable: names,
@@ -112,7 +116,7 @@ export interface AuditConfig {
   explainer?: { enabled?: boolean; type?: string; background_samples?: number };
   fairness?: { enabled?: boolean; metrics?: string[]; threshold?: number; min_group_size?: number; intersections?: string[][]; reference_groups?: Record<string, string>; power_difference?: number; slice_columns?: string[] };
   calibration?: { enabled?: boolean; bins?: number; binning?: 'equal-width' | 'equal-frequency' };
-  robustness?: { enabled?: boolean };
+  robustness?: { enabled?: boolean; shift?: number; noise?: number[]; proxies?: Record<string, string> };
   drift?: { enabled?: boolean; psi_minor?: number; psi_major?: number };
   recourse?: { enabled?: boolean; costs?: Record<string, number>; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; adverse?: 'negative' | 'positive'; max_counterfactuals?: number; max_rows?: number };
   report?: { enabled?: boolean; format?: string; title?: string };

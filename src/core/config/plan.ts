@@ -82,7 +82,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       sampleSize: data.test_sample_size,
       driftThresholds: config.drift?.psi_minor !== undefined || config.drift?.psi_major !== undefined ? { minor: config.drift?.psi_minor ?? 0.1, major: config.drift?.psi_major ?? 0.2 } : undefined,
       recourse: { adverse: config.recourse?.adverse, immutable: config.recourse?.immutable, monotone: config.recourse?.monotone, costs: config.recourse?.costs, maxRows: config.recourse?.max_rows, perRow: config.recourse?.max_counterfactuals },
-      robustness: { shift: (config.robustness as { shift?: number } | undefined)?.shift, noise: (config.robustness as { noise?: number[] } | undefined)?.noise },
+      robustness: { shift: config.robustness?.shift, noise: config.robustness?.noise, proxies: config.robustness?.proxies },
       explainer: { backgroundRows: config.explainer?.background_samples, method: explainerMethod(config.explainer?.type) },
       csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes },
     },

@@ -226,9 +226,10 @@ export function consistency(table: Table, scores: Float64Array, columns: string[
 }
 
 /**
- * Counterfactual flip test: set only the protected attribute of every row to each other
- * value it takes, re-score, and report per group the share of rows whose decision changes.
- * Only meaningful when the model reads the attribute; otherwise says so.
+ * Counterfactual flip test: set only the protected attribute of every row (or, when the
+ * model does not read it, the column the config declares as its proxy) to each other
+ * value it takes, re-score, and report per group of the attribute the share of rows whose
+ * decision changes. Without either, says why the test does not apply.
  */
 export async function counterfactualFlips(
   model: Classifier,
@@ -237,26 +238,28 @@ export async function counterfactualFlips(
   threshold: number,
   attribute: string,
   modelColumns: string[],
-  options: { features?: string[] } = {},
-): Promise<{ attribute: string; applicable: boolean; reason?: string; flip_rate: Record<string, number> }> {
-  const column = findColumn(table, attribute);
-  if (!column || !modelColumns.includes(attribute)) {
-    return { attribute, applicable: false, reason: `the model does not read ${attribute}, so changing it alone cannot change a decision (proxies are reported in the data section)`, flip_rate: {} };
+  options: { features?: string[]; proxy?: string } = {},
+): Promise<{ attribute: string; changed: string | null; applicable: boolean; reason?: string; flip_rate: Record<string, number> }> {
+  const changedName = modelColumns.includes(attribute) ? attribute : options.proxy && modelColumns.includes(options.proxy) ? options.proxy : null;
+  const groups = findColumn(table, attribute);
+  const column = changedName ? findColumn(table, changedName) : undefined;
+  if (!column || !groups || !changedName) {
+    return { attribute, changed: null, applicable: false, reason: `the model does not read ${attribute}${options.proxy ? ` or its declared proxy ${options.proxy}` : ''}, so changing it alone cannot change a decision (possible proxies are listed in the data section; declare one with robustness.proxies)`, flip_rate: {} };
   }
   const values = column.kind === 'categorical' ? column.dictionary.map((_, code) => code) : [...new Set(Array.from(column.values).filter((v) => !Number.isNaN(v)))];
   const flipped = new Uint8Array(table.rowCount);
   for (const value of values) {
     const changed: Column = column.kind === 'categorical' ? { ...column, codes: new Int32Array(table.rowCount).fill(value) } : { ...column, values: new Float64Array(table.rowCount).fill(value) };
-    const after = await model.score({ ...table, columns: table.columns.map((c) => (c.name === attribute ? changed : c)) }, { features: options.features });
+    const after = await model.score({ ...table, columns: table.columns.map((c) => (c.name === changedName ? changed : c)) }, { features: options.features });
     for (let i = 0; i < table.rowCount; i++) if (after[i] >= threshold !== scores[i] >= threshold) flipped[i] = 1;
   }
   const byGroup = new Map<string, [number, number]>();
   for (let i = 0; i < table.rowCount; i++) {
-    const group = column.kind === 'categorical' ? (column.codes[i] < 0 ? '(missing)' : column.dictionary[column.codes[i]]) : String(column.values[i]);
+    const group = groups.kind === 'categorical' ? (groups.codes[i] < 0 ? '(missing)' : groups.dictionary[groups.codes[i]]) : String(groups.values[i]);
     const entry = byGroup.get(group) ?? [0, 0];
     entry[0] += flipped[i];
     entry[1]++;
     byGroup.set(group, entry);
   }
-  return { attribute, applicable: true, flip_rate: Object.fromEntries([...byGroup.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([g, [f, t]]) => [g, f / t])) };
+  return { attribute, changed: changedName, applicable: true, flip_rate: Object.fromEntries([...byGroup.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([g, [f, t]]) => [g, f / t])) };
 }
