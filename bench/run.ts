@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- <entry>…] [--scale 0.1] [--runs 5]`: runs the benchmark entries in
- * Node, each in its own process, and prints one table (entry, environment, rows, median
+ * `npm run bench [-- <entry>…] [--scale 0.1] [--runs 5] [--no-browser]`: runs the benchmark
+ * entries in Node (each in its own process) and in headless Chromium (the built app), and
+ * prints one table (entry, environment, rows, median
  * time after a warm-up, throughput, peak memory, target). Writes bench/results.json and
  * bench/results.md with the machine's CPU count and the versions used.
  */
@@ -10,14 +11,16 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { runBrowserEntries } from './browser';
 import { ENTRIES } from './entries';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
-const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1' }, runs: { type: 'string', default: '5' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1' }, runs: { type: 'string', default: '5' }, 'no-browser': { type: 'boolean' } }, allowPositionals: true });
 const scale = Number(values.scale);
+const BROWSER_ENTRIES = ['audit-compas', 'report'];
 const chosen = positionals.length ? ENTRIES.filter((e) => positionals.includes(e.name)) : ENTRIES;
-const unknown = positionals.filter((p) => !ENTRIES.some((e) => e.name === p));
+const unknown = positionals.filter((p) => !ENTRIES.some((e) => e.name === p) && !BROWSER_ENTRIES.includes(p));
 if (unknown.length) {
   console.error(`unknown bench entries: ${unknown.join(', ')}. Entries: ${ENTRIES.map((e) => e.name).join(', ')}`);
   process.exit(2);
@@ -61,6 +64,21 @@ for (const entry of chosen) {
     meetsTarget: result.skipped || target === null ? null : result.medianMs <= target,
     description: entry.description,
   });
+}
+
+// Chromium: the built app, driven through Playwright.
+const browserChosen = positionals.filter((p) => BROWSER_ENTRIES.includes(p));
+if (!values['no-browser'] && (positionals.length === 0 || browserChosen.length > 0)) {
+  process.stderr.write('bench chromium entries…\n');
+  const browserRows = await runBrowserEntries(root, Number(values.runs), browserChosen);
+  if (typeof browserRows === 'string') process.stderr.write(`chromium entries skipped: ${browserRows}\n`);
+  else {
+    for (const row of browserRows) {
+      const sorted = [...row.times].sort((a, b) => a - b);
+      const median = sorted[Math.floor(sorted.length / 2)];
+      rows.push({ entry: row.entry, environment: 'chromium (headless)', rows: row.rows, medianMs: median, rowsPerSecond: (row.rows / median) * 1000, mbPerSecond: null, peakRssMb: null, targetMs: row.targetMs, meetsTarget: row.targetMs === null ? null : median <= row.targetMs, description: row.description });
+    }
+  }
 }
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
