@@ -1,5 +1,6 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
 import { resultDigest } from '../core/manifest';
+import { verifyEvidencePack, type PackCheck } from '../core/report/evidence';
 import { looksLikeOnnx } from '../core/model/sniff';
 import { looksLikeLightgbmText, looksLikeXgboostJson } from '../core/model/trees';
 import type { ModelSummary } from '../core/model/classifier';
@@ -55,6 +56,8 @@ export class AuditSession {
   digest = $derived(this.result ? resultDigest(this.result) : null);
   error = $state<{ name: string; message: string } | null>(null);
   runtime = $state.raw<{ backend: string; threads: number; crossOriginIsolated: boolean } | null>(null);
+  /** The last evidence pack dropped, with what checking it found. */
+  pack = $state.raw<{ name: string; check: PackCheck } | null>(null);
 
   #runId = 0;
 
@@ -71,7 +74,8 @@ export class AuditSession {
     try {
       for (const file of files) {
         const bytes = new Uint8Array(await file.arrayBuffer());
-        if (isModelBytes(bytes) || /\.(onnx|model)$/i.test(file.name)) await this.#setModel(file.name, bytes);
+        if (bytes[0] === 0x50 && bytes[1] === 0x4b) this.pack = { name: file.name, check: verifyEvidencePack(bytes) };
+        else if (isModelBytes(bytes) || /\.(onnx|model)$/i.test(file.name)) await this.#setModel(file.name, bytes);
         else await this.#setData(file.name, bytes);
       }
       this.status = 'idle';

@@ -49,3 +49,17 @@ test('hostile strings from a data file are shown as inert text', async ({ page }
   expect(await page.locator('main script').count()).toBe(0);
   expect(dialogs).toEqual([]);
 });
+
+test('the app checks a dropped evidence pack and says what changed', async ({ page }) => {
+  const { buildEvidencePack } = await import('../../src/core/report/evidence');
+  const { strToU8, unzipSync, zipSync } = await import('fflate');
+  const pack = buildEvidencePack({ 'result.json': strToU8('{"a":1}'), 'report.pdf': strToU8('%PDF-1.3 …') }, 1700000000);
+  await page.goto(APP);
+  await page.getByTestId('file-input').setInputFiles([{ name: 'audit.evidence.zip', mimeType: 'application/zip', buffer: Buffer.from(pack) }]);
+  await expect(page.getByTestId('pack-card')).toHaveAttribute('data-ok', 'true');
+  await expect(page.getByTestId('pack-card')).toContainText('Intact: 3 files match SHA256SUMS.');
+  const tampered = zipSync({ ...unzipSync(pack), 'result.json': strToU8('{"a":2}') });
+  await page.getByTestId('file-input').setInputFiles([{ name: 'tampered.zip', mimeType: 'application/zip', buffer: Buffer.from(tampered) }]);
+  await expect(page.getByTestId('pack-card')).toHaveAttribute('data-ok', 'false');
+  await expect(page.getByTestId('pack-card')).toContainText('result.json was changed (its SHA-256 no longer matches SHA256SUMS)');
+});
