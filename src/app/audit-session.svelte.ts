@@ -74,7 +74,8 @@ export class AuditSession {
     try {
       for (const file of files) {
         const bytes = new Uint8Array(await file.arrayBuffer());
-        if (bytes[0] === 0x50 && bytes[1] === 0x4b) this.pack = { name: file.name, check: verifyEvidencePack(bytes) };
+        // A zip is an evidence pack, unless it is named as a model (then it is refused as one).
+        if (bytes[0] === 0x50 && bytes[1] === 0x4b && !/\.onnx$/i.test(file.name)) this.pack = { name: file.name, check: verifyEvidencePack(bytes) };
         else if (isModelBytes(bytes) || /\.(onnx|model)$/i.test(file.name)) await this.#setModel(file.name, bytes);
         else await this.#setData(file.name, bytes);
       }
