@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import { explainModel, type ExplainMethod } from '../core/index.ts';
+import { reasonCodesCsv } from '../core/explain/outputs.ts';
 import { EXIT, readInput, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline explain --model M --data D [--background B] [--rows N] [--method auto|tree|tree-path|kernel] --output shap.json
@@ -28,6 +29,7 @@ Options:
   --target COLUMN         the true outcome (needed by --method permutation)
   --positive-label V      the positive outcome (default 1 for a 0/1 target)
   --pdp C[,D]             partial dependence and ICE for these columns
+  --reason-codes-csv FILE also write the reason codes as CSV (formula-looking cells neutralised)
   --output FILE           where to write the JSON (default: stdout)`;
 
 const METHODS = ['auto', 'tree', 'tree-path', 'kernel', 'permutation'];
@@ -55,6 +57,7 @@ export async function explainCommand(args: string[]): Promise<number> {
       target: { type: 'string' },
       'positive-label': { type: 'string' },
       pdp: { type: 'string' },
+      'reason-codes-csv': { type: 'string' },
       output: { type: 'string', short: 'o' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -97,6 +100,10 @@ export async function explainCommand(args: string[]): Promise<number> {
     positiveLabel: values['positive-label'],
     partialDependence: list(values.pdp),
   });
+  if (values['reason-codes-csv']) {
+    if (!result.reason_codes) throw new UsageError('--reason-codes-csv needs --reason-codes N.');
+    await writeFile(values['reason-codes-csv'], reasonCodesCsv(result.reason_codes, reasonCount));
+  }
   const json = `${JSON.stringify(result, null, 2)}\n`;
   if (values.output) await writeFile(values.output, json);
   else process.stdout.write(json);

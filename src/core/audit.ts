@@ -6,7 +6,7 @@ import { recourse, type RecourseReport } from './recourse/recourse';
 import { consistency, counterfactualFlips, perturbationStability, type NoiseResult } from './robustness/stability';
 import { stratifiedSample } from './data/sample';
 import { findColumn, requireColumn, takeRows, type Table } from './data/table';
-import { AuditConfigError, isPlumblineError, quote } from './errors';
+import { AuditConfigError, isPlumblineError, ModelLoadError, quote } from './errors';
 import { sha256Hex } from './hash';
 import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
 import { calibration, type Binning, type CalibrationSummary } from './metrics/calibration';
@@ -229,6 +229,24 @@ function columnScores(table: Table, name: string): { scores: Float64Array; proba
   return { scores: column.values, probabilities };
 }
 
+/**
+ * A model output that is not a probability for some rows would make every metric quietly
+ * wrong: NaN is refused with the rows named; values outside [0, 1] likewise.
+ */
+function checkScores(scores: Float64Array, modelFile: string, dataFile: string): void {
+  const bad: number[] = [];
+  let count = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (!(scores[i] >= 0 && scores[i] <= 1)) {
+      count++;
+      if (bad.length < 5) bad.push(i);
+    }
+  }
+  if (count === 0) return;
+  const shown = bad.map((i) => `row ${i + 1}: ${scores[i]}`).join(', ');
+  throw new ModelLoadError(`${modelFile}: the model's output is not a probability for ${count} of ${scores.length} rows of ${dataFile} (${shown}${count > bad.length ? ', …' : ''}). Check the rows' inputs (missing values the model cannot take?) or the output the audit reads.`);
+}
+
 /** Reads, scores and audits: the whole pipeline the worker and the CLI share. */
 export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: RunOptions = {}): Promise<AuditResult> {
   const { onProgress, signal } = options;
@@ -246,6 +264,9 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   onProgress?.({ stage: 'parse', done: 0, total: request.data.bytes.length });
   const text = new TextDecoder('utf-8').decode(request.data.bytes);
   let table = parseCsv(text, { fileName: request.data.fileName, ...request.csv });
+  // Bytes that are not UTF-8 (e.g. Latin-1 accents) were replaced by U+FFFD: count and report them.
+  let replaced = 0;
+  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) replaced++;
   onProgress?.({ stage: 'parse', done: request.data.bytes.length, total: request.data.bytes.length });
   let target = binaryTarget(table, request.target, request.positiveLabel);
   const rowsRead = table.rowCount;
@@ -258,7 +279,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
 
   const model = request.model ? await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions }) : null;
   try {
-    return await auditWithModel(model, table, target, rowsRead, request, options, threshold, resamples);
+    return await auditWithModel(model, table, target, rowsRead, request, options, threshold, resamples, replaced);
   } finally {
     await model?.release();
   }
@@ -274,6 +295,7 @@ async function auditWithModel(
   options: RunOptions,
   threshold: number,
   resamples: number,
+  replacedCharacters: number,
 ): Promise<AuditResult> {
   const { onProgress, signal } = options;
   let scores: Float64Array;
@@ -283,6 +305,7 @@ async function auditWithModel(
   if (model && request.model) {
     features = model.features(table, request.features);
     scores = await model.score(table, { features: request.features, signal, onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }) });
+    checkScores(scores, request.model.fileName, table.source);
     const summary = model.summary;
     modelInputs = {
       file: request.model.fileName,
@@ -371,6 +394,7 @@ async function auditWithModel(
   };
   const metrics = auditScores(table, target.labels, scores, settings);
   const data = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  if (replacedCharacters > 0) data.findings.push({ check: 'encoding', severity: 'warning', message: `${request.data.fileName}: ${replacedCharacters} character${replacedCharacters === 1 ? ' was' : 's were'} not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.` });
   for (const [attribute, fairness] of Object.entries(metrics.fairness)) {
     for (const [group, values] of Object.entries(fairness.groups)) {
       if (values.insufficient_samples) {

@@ -138,3 +138,27 @@ describe('explanations in the audit', () => {
     expect(scoreOnly.missing_sections.explainer).toBe('a score-column audit has no model to explain');
   });
 });
+
+describe('hostile outputs and encodings', () => {
+  it('refuses a model output that is not a probability, naming the rows (never a quietly wrong report)', async () => {
+    // The network has no missing-value handling: a blank age gives NaN out.
+    const lines = new TextDecoder().decode(fixtureBytes('compas/test.csv')).trim().split('\n');
+    const age = lines[0].split(',').indexOf('age');
+    for (const row of [3, 7]) {
+      const cells = lines[row].split(',');
+      cells[age] = '';
+      lines[row] = cells.join(',');
+    }
+    const data = { fileName: 'blank-age.csv', bytes: new TextEncoder().encode(lines.join('\n')) };
+    await expect(runAudit(ort, request({ model: { fileName: 'mlp.onnx', bytes: fixtureBytes('compas/mlp.onnx') }, data }))).rejects.toThrow(
+      new ModelLoadError("mlp.onnx: the model's output is not a probability for 2 of 1852 rows of blank-age.csv (row 3: NaN, row 7: NaN). Check the rows' inputs (missing values the model cannot take?) or the output the audit reads."),
+    );
+  });
+
+  it('counts characters that were not UTF-8', async () => {
+    const header = new TextEncoder().encode('p,y,g\n0.2,0,caf');
+    const latin1 = Uint8Array.from([...header, 0xe9, ...new TextEncoder().encode('\n0.7,1,b\n0.6,1,caf'), 0xe9, ...new TextEncoder().encode('\n0.1,0,b\n')]);
+    const result = await runAudit(ort, { data: { fileName: 'latin1.csv', bytes: latin1 }, scoreColumn: 'p', target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0 });
+    expect(result.data.findings.find((f) => f.check === 'encoding')!.message).toBe('latin1.csv: 2 characters were not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.');
+  });
+});

@@ -139,3 +139,11 @@ describe('explanation outputs', () => {
     expect(housing.ice[0]).toHaveLength(3);
   });
 });
+
+describe('reason codes as CSV', () => {
+  it('neutralises formula-looking cells so a spreadsheet never runs them', async () => {
+    const { reasonCodesCsv } = await import('../../src/core/explain/outputs');
+    const csv = reasonCodesCsv([{ row: 3, score: 0.2, reasons: [{ column: 'purpose', value: '=HYPERLINK("http://x","y")', shap: -0.5 }, { column: 'note', value: '@SUM(A1)', shap: -0.1 }] }], 2);
+    expect(csv).toBe('row,score,reason_1,value_1,shap_1,reason_2,value_2,shap_2\n3,0.2,purpose,"\'=HYPERLINK(""http://x"",""y"")",-0.5,note,\'@SUM(A1),-0.1\n');
+  });
+});

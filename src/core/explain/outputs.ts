@@ -2,6 +2,7 @@ import { findColumn, cellText, type Column, type Table } from '../data/table';
 import type { Classifier } from '../model/classifier';
 import { rocAuc } from '../metrics/ranking';
 import { Random } from '../random';
+import { toCsv } from '../data/csv-export';
 
 /** Mean |SHAP| per column, largest first (ties by column name). */
 export function globalImportance(columns: string[], values: number[][]): { column: string; mean_abs_shap: number }[] {
@@ -116,4 +117,13 @@ export async function partialDependence(classifier: Classifier, table: Table, co
     for (let r = 0; r < ice; r++) curves[r].push(scores[r]);
   }
   return { column, grid: grid.map((g) => g.label), pdp, ice: curves };
+}
+
+/** Reason codes as CSV for adverse-action notices: one line per row, reasons in order. */
+export function reasonCodesCsv(codes: { row: number; score: number; reasons: Reason[] }[], count = 4): string {
+  const header = ['row', 'score', ...Array.from({ length: count }, (_, k) => [`reason_${k + 1}`, `value_${k + 1}`, `shap_${k + 1}`]).flat()];
+  return toCsv(
+    header,
+    codes.map((entry) => [entry.row, entry.score, ...Array.from({ length: count }, (_, k) => entry.reasons[k]).flatMap((r) => (r ? [r.column, r.value, r.shap] : ['', '', '']))]),
+  );
 }
