@@ -147,3 +147,31 @@ describe('reason codes as CSV', () => {
     expect(csv).toBe('row,score,reason_1,value_1,shap_1,reason_2,value_2,shap_2\n3,0.2,purpose,"\'=HYPERLINK(""http://x"",""y"")",-0.5,note,\'@SUM(A1),-0.1\n');
   });
 });
+
+describe('sampled KernelSHAP', () => {
+  it('approaches the exact values, adds up exactly, and repeats for a seed', async () => {
+    const { exactKernelShap, sampledKernelShap } = await import('../../src/core/explain/kernelshap');
+    const { openModel } = await import('../../src/core/model/classifier');
+    const { parseCsv } = await import('../../src/core/data/csv');
+    const want = expected('compas/mlp.expected.json');
+    const model = await openModel(ort, fixtureBytes('compas/mlp.onnx'), 'mlp.onnx');
+    const test = parseCsv(new TextDecoder().decode(fixtureBytes('compas/test.csv')), { fileName: 'test.csv' });
+    const train = parseCsv(new TextDecoder().decode(fixtureBytes('compas/train.csv')), { fileName: 'train.csv' });
+    const rows = Uint32Array.of(0, 1, 2);
+    const bg = Uint32Array.from({ length: 50 }, (_, i) => i);
+    const exact = await exactKernelShap(model, want.features!, test, rows, train, bg, { features: want.features });
+    const sampled = await sampledKernelShap(model, want.features!, test, rows, train, bg, { samples: 4096, seed: 1, features: want.features });
+    for (let r = 0; r < rows.length; r++) for (let j = 0; j < 5; j++) expect(Math.abs(sampled.values[r][j] - exact.values[r][j])).toBeLessThan(0.01);
+    expect(sampled.localAccuracyError).toBeLessThan(1e-12);
+    const again = await sampledKernelShap(model, want.features!, test, rows, train, bg, { samples: 4096, seed: 1, features: want.features });
+    expect(again.values).toEqual(sampled.values);
+    await model.release();
+  });
+
+  it('is what --method kernel uses beyond 12 columns (the 20-column German logreg)', async () => {
+    const result = await explainModel(ort, { model: file('german_credit/logreg_zipmap.onnx'), data: file('german_credit/test.csv'), background: file('german_credit/train.csv'), rows: 2, backgroundRows: 20, method: 'kernel', kernelSamples: 512 });
+    expect(result.method).toBe('kernel (sampled)');
+    expect(result.columns).toHaveLength(20);
+    expect(result.local_accuracy_error).toBeLessThan(1e-9);
+  });
+});

@@ -6,7 +6,7 @@ import { openModel, type Classifier } from '../model/classifier';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { Random } from '../random';
 import { binaryTarget } from '../metrics/labels';
-import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap } from './kernelshap';
+import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap, sampledKernelShap } from './kernelshap';
 import { globalImportance, partialDependence, permutationImportance, reasonCodes } from './outputs';
 import { decodeOnnx } from '../model/onnx-graph';
 import { readEncodedModel } from './encoded';
@@ -30,6 +30,8 @@ export interface ExplainRequest {
   /** Column order of a single-matrix model. */
   features?: string[];
   seed?: number;
+  /** Model evaluations (coalitions) of sampled KernelSHAP per row, beyond 12 columns. Default 2,048. */
+  kernelSamples?: number;
   /** Adverse-action reason codes for the explained rows with an adverse decision. */
   reasons?: { count?: number; adverse: 'negative' | 'positive'; threshold: number; excluded: string[] };
   /** Target column: needed by permutation importance. */
@@ -41,7 +43,7 @@ export interface ExplainRequest {
 
 /** SHAP values as written by `plumbline explain`. */
 export interface ExplainResult {
-  method: 'tree (interventional)' | 'tree (path-dependent)' | 'linear (interventional)' | 'kernel (exact)' | 'permutation';
+  method: 'tree (interventional)' | 'tree (path-dependent)' | 'linear (interventional)' | 'kernel (exact)' | 'kernel (sampled)' | 'permutation';
   /** The output space of the values. */
   output: string;
   columns: string[];
@@ -188,10 +190,12 @@ export async function explainTable(
       output = space;
     } else {
       if (columns.length > MAX_EXACT_KERNEL_COLUMNS) {
-        throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: the model takes ${columns.length} columns; exact KernelSHAP enumerates 2^M coalitions and stops at ${MAX_EXACT_KERNEL_COLUMNS}. Sampled KernelSHAP is not available in this version.`);
+        shap = await sampledKernelShap(classifier, columns, table, rows, background, bgRows, { samples: request.kernelSamples, seed: request.seed ?? 0, features: request.features, signal });
+        label = 'kernel (sampled)';
+      } else {
+        shap = await exactKernelShap(classifier, columns, table, rows, background, bgRows, { features: request.features, signal });
+        label = 'kernel (exact)';
       }
-      shap = await exactKernelShap(classifier, columns, table, rows, background, bgRows, { features: request.features, signal });
-      label = 'kernel (exact)';
       output = 'p(positive) (the model’s probability output)';
     }
     return {
