@@ -12,6 +12,7 @@ import { consistency } from '../src/core/robustness/stability';
 import { recourse } from '../src/core/recourse/recourse';
 import { toOnnx, toXgboostJson } from '../src/core/model/export';
 import { interventionalTreeShap, pathDependentTreeShap } from '../src/core/explain/treeshap';
+import { explainModel } from '../src/core/explain/explain';
 import { fixturesPath, syntheticCsv } from './inputs';
 import { syntheticAudit, syntheticEnsemble } from './synthetic';
 
@@ -141,6 +142,20 @@ export const ENTRIES: BenchEntry[] = [
       const file = (path: string) => ({ fileName: path.split('/').pop()!, bytes: new Uint8Array(readFileSync(path)) });
       const result = await runAudit(ort, { model: file(model), data: file(data), reference: file(reference), target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] });
       return () => renderPdf({ result, createdAt: '2023-11-14T22:13:20.000Z' });
+    },
+  },
+  {
+    name: 'kernelshap-mlp',
+    description: 'exact KernelSHAP (32 coalitions × 100 background rows per row) of compas/mlp.onnx, onnxruntime-web WASM, 1 thread',
+    rows: (scale) => Math.max(5, Math.round(100 * scale)),
+    targetMs: null,
+    setup: async (scale) => {
+      const [model, data, background] = ['compas/mlp.onnx', 'compas/test.csv', 'compas/train.csv'].map(fixturesPath);
+      if (!model || !data || !background) return null;
+      ort.env.wasm.numThreads = 1;
+      const file = (path: string) => ({ fileName: path.split('/').pop()!, bytes: new Uint8Array(readFileSync(path)) });
+      const features = ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'];
+      return () => explainModel(ort, { model: file(model), data: file(data), background: file(background), rows: Math.max(5, Math.round(100 * scale)), backgroundRows: 100, method: 'kernel', features });
     },
   },
   {
