@@ -13,31 +13,6 @@ function shapleyWeights(m: number): number[] {
   return Array.from({ length: m }, (_, s) => (factorial[s] * factorial[m - s - 1]) / factorial[m]);
 }
 
-/** One column of the coalition table: x's value where the coalition holds the column, b's elsewhere. */
-function coalitionColumn(name: string, source: Column, background: Column, row: number, bgRows: Uint32Array, bit: number, masks: number): Column {
-  const count = masks * bgRows.length;
-  if (source.kind === 'numeric' && background.kind === 'numeric') {
-    const values = new Float64Array(count);
-    const x = source.values[row];
-    for (let m = 0; m < masks; m++) for (let k = 0; k < bgRows.length; k++) values[m * bgRows.length + k] = m & bit ? x : background.values[bgRows[k]];
-    return { kind: 'numeric', name, values, missing: 0 };
-  }
-  // Categorical: one dictionary for both tables, by text.
-  const source_ = source as CategoricalColumn;
-  const bg = background as CategoricalColumn;
-  const dictionary = [...source_.dictionary];
-  const remap = bg.dictionary.map((text) => {
-    const at = dictionary.indexOf(text);
-    if (at >= 0) return at;
-    dictionary.push(text);
-    return dictionary.length - 1;
-  });
-  const codes = new Int32Array(count);
-  const x = source_.codes[row];
-  for (let m = 0; m < masks; m++) for (let k = 0; k < bgRows.length; k++) codes[m * bgRows.length + k] = m & bit ? x : bg.codes[bgRows[k]] < 0 ? -1 : remap[bg.codes[bgRows[k]]];
-  return { kind: 'categorical', name, codes, dictionary, missing: 0 };
-}
-
 /**
  * Exact KernelSHAP (interventional Shapley values by enumerating every coalition) of the
  * model's output (p(positive)) for rows of `table` against rows of `background`:
@@ -56,6 +31,7 @@ export async function exactKernelShap(
   const m = columns.length;
   if (m > MAX_EXACT_KERNEL_COLUMNS) throw new Error(`exact KernelSHAP enumerates 2^${m} coalitions; at most ${MAX_EXACT_KERNEL_COLUMNS} columns`);
   const masks = 2 ** m;
+  const maskBits = Array.from({ length: masks }, (_, mask) => Uint8Array.from({ length: m }, (_, j) => (mask >> j) & 1));
   const weights = shapleyWeights(m);
   const values: Float64Array[] = [];
   const outputs = new Float64Array(rows.length);
@@ -65,7 +41,7 @@ export async function exactKernelShap(
     const coalitionTable: Table = {
       source: table.source,
       rowCount: masks * bgRows.length,
-      columns: columns.map((name, j) => coalitionColumn(name, findColumn(table, name)!, findColumn(background, name)!, rows[r], bgRows, 1 << j, masks)),
+      columns: columns.map((name, j) => maskedColumn(name, findColumn(table, name)!, findColumn(background, name)!, rows[r], bgRows, maskBits, j)),
     };
     const scores = await classifier.score(coalitionTable, { features: options.features });
     const v = new Float64Array(masks);
