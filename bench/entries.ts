@@ -4,6 +4,7 @@
  */
 import * as ort from 'onnxruntime-web';
 import { existsSync, readFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import { auditScores, runAudit, type AuditSettings } from '../src/core/audit';
 import { renderPdf } from '../src/core/report/pdf';
 import { parseCsv } from '../src/core/data/csv';
@@ -56,6 +57,25 @@ const csvFor = (scale: number) => {
   if (csvCache?.scale !== scale) csvCache = { scale, text: syntheticCsv(Math.round(1_000_000 * scale), 30, 5) };
   return csvCache.text;
 };
+
+/** Starts worker threads that each build the synthetic model and rows (tsx runs their TypeScript). */
+async function startPool(count: number, rows: number): Promise<Worker[]> {
+  // A JS bootstrap registers tsx inside the thread, then loads the TypeScript worker.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const script = new URL('./pool-worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(script)}); });`;
+  const workers = Array.from({ length: count }, () => new Worker(code, { eval: true, workerData: { rows } }));
+  await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))));
+  for (const worker of workers) worker.unref();
+  return workers;
+}
+
+function runJob(worker: Worker, job: { kind: 'score' | 'treeshap'; start: number; end: number }): Promise<void> {
+  return new Promise((resolve) => {
+    worker.once('message', () => resolve());
+    worker.postMessage(job);
+  });
+}
 
 export const ENTRIES: BenchEntry[] = [
   {
@@ -158,6 +178,24 @@ export const ENTRIES: BenchEntry[] = [
       return () => explainModel(ort, { model: file(model), data: file(data), background: file(background), rows: Math.max(5, Math.round(100 * scale)), backgroundRows: 100, method: 'kernel', features });
     },
   },
+  ...(['score', 'treeshap'] as const).flatMap((kind) =>
+    [1, 2].map(
+      (workers): BenchEntry => ({
+        name: `pool-${kind}-${workers}`,
+        description: `${kind === 'score' ? 'native tree scoring' : 'path-dependent TreeSHAP'} of 300 trees of depth 6 split over ${workers} worker thread${workers === 1 ? '' : 's'} (rows in equal slices)`,
+        rows: (scale) => Math.max(10, Math.round((kind === 'score' ? 100_000 : 400) * scale)),
+        targetMs: null,
+        setup: async (scale) => {
+          const rows = Math.max(10, Math.round((kind === 'score' ? 100_000 : 400) * scale));
+          const pool = await startPool(workers, rows);
+          return async () => {
+            const size = Math.ceil(rows / workers);
+            await Promise.all(pool.map((worker, w) => runJob(worker, { kind, start: w * size, end: Math.min(rows, (w + 1) * size) })));
+          };
+        },
+      }),
+    ),
+  ),
   {
     name: 'consistency',
     description: 'individual fairness: 10 nearest neighbours of every row (k-d tree) in 5 standardized numeric columns',
