@@ -15,7 +15,9 @@ const n = (v: number) => Number(v.toFixed(2));
 
 /** A chart spec drawn as a self-contained SVG (the HTML report's and the app's renderer). */
 export function chartSvg(spec: ChartSpec, width = 480, height = 260): string {
-  const left = 56;
+  // Bar charts label their bars on the left: leave room for the longest label.
+  const longest = spec.kind === 'bar' ? Math.max(0, ...spec.series[0].points.map((p) => (p.label ?? '').length)) : 0;
+  const left = spec.kind === 'bar' ? Math.min(200, 14 + 6 * longest) : 56;
   const top = 24;
   const plotWidth = width - left - 90;
   const plotHeight = height - top - 44;
