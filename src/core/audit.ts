@@ -89,7 +89,7 @@ export interface AuditRequest {
   /** Audit a seeded sample of this many test rows, stratified by the target. */
   sampleSize?: number;
   /** How the CSV is read. */
-  csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, 'numeric' | 'categorical'> };
+  csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, 'numeric' | 'categorical'>; skipBadRows?: boolean };
   /** Sections that did not run, with the reason (recorded in the result, read by gates). */
   missingSections?: Record<string, string>;
   /** A threshold policy instead of a fixed threshold; chosen on the audited data and reported as such. */
@@ -394,6 +394,7 @@ async function auditWithModel(
   };
   const metrics = auditScores(table, target.labels, scores, settings);
   const data = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  if (table.skipped) data.findings.push({ check: 'skipped_rows', severity: 'warning', message: `${request.data.fileName}: ${table.skipped.rows} row${table.skipped.rows === 1 ? '' : 's'} with the wrong number of fields skipped (data.skip_bad_lines): ${table.skipped.examples.join('; ')}.` });
   if (replacedCharacters > 0) data.findings.push({ check: 'encoding', severity: 'warning', message: `${request.data.fileName}: ${replacedCharacters} character${replacedCharacters === 1 ? ' was' : 's were'} not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.` });
   for (const [attribute, fairness] of Object.entries(metrics.fairness)) {
     for (const [group, values] of Object.entries(fairness.groups)) {

@@ -100,3 +100,22 @@ describe('CSV errors', () => {
     expect(() => parse('PK\u0003\u0004\u0000\u0000binary')).toThrow(new CsvError('f.csv: this is a binary file, not CSV text (it holds NUL bytes from offset 4). Choose the CSV export of the data.'));
   });
 });
+
+describe('skipping bad rows', () => {
+  it('skips and counts rows with the wrong number of fields when asked, keeping later columns aligned', () => {
+    const text = 'a,b,c\n1,x,3\n4,5\n6,y,8\n9,z,10,11\n12,A7,14\n';
+    const table = parse(text, { skipBadRows: true });
+    expect(table.rowCount).toBe(3);
+    expect(table.skipped).toEqual({ rows: 2, examples: ['line 3 has 2 fields', 'line 5 has 4 fields'] });
+    expect(Array.from((findColumn(table, 'c') as NumericColumn).values)).toEqual([3, 8, 14]);
+    const b = findColumn(table, 'b') as CategoricalColumn;
+    expect(Array.from(b.codes, (code) => b.dictionary[code])).toEqual(['x', 'y', 'A7']);
+  });
+
+  it('backfills a demoted column across skipped rows', () => {
+    // b looks numeric until its last row; a bad row sits before the demotion.
+    const table = parse('a,b\n1,007\n2\n3,008\n4,X9\n', { skipBadRows: true });
+    const b = findColumn(table, 'b') as CategoricalColumn;
+    expect(Array.from(b.codes, (code) => b.dictionary[code])).toEqual(['007', '008', 'X9']);
+  });
+});

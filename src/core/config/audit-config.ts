@@ -52,6 +52,7 @@ const configProperties: Record<string, Spec> = {
       dtypes: { type: 'object', properties: {}, values: { type: 'string', enum: ['numeric', 'categorical'] } },
       missing_values: { ...names, description: 'Cell texts read as missing.' },
       delimiter: { type: 'string', enum: [',', ';', '\t', '|'] },
+      skip_bad_lines: { type: 'boolean', description: 'Skip rows with the wrong number of fields (counted and reported) instead of failing.' },
     },
   },
   threshold: thresholdSpec,
@@ -106,6 +107,7 @@ export interface AuditConfig {
     dtypes?: Record<string, 'numeric' | 'categorical'>;
     missing_values?: string[];
     delimiter?: string;
+    skip_bad_lines?: boolean;
   };
   threshold?: number | { policy: string; value?: number; target?: number; cost_fp?: number; cost_fn?: number };
   random_seed?: number;

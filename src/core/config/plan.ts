@@ -84,7 +84,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       recourse: { adverse: config.recourse?.adverse, immutable: config.recourse?.immutable, monotone: config.recourse?.monotone, costs: config.recourse?.costs, maxRows: config.recourse?.max_rows, perRow: config.recourse?.max_counterfactuals },
       robustness: { shift: config.robustness?.shift, noise: config.robustness?.noise, proxies: config.robustness?.proxies },
       explainer: { backgroundRows: config.explainer?.background_samples, method: explainerMethod(config.explainer?.type) },
-      csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes },
+      csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes, skipBadRows: data.skip_bad_lines },
     },
     seedExplicit: config.random_seed !== undefined,
     missingSections,

@@ -15,6 +15,8 @@ export interface CsvOptions {
   missingValues?: readonly string[];
   /** Columns forced to a type instead of the inferred one. */
   dtypes?: Record<string, 'numeric' | 'categorical'>;
+  /** Skip rows with the wrong number of fields (counted in `table.skipped`) instead of failing. */
+  skipBadRows?: boolean;
 }
 
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -241,7 +243,7 @@ export function parseCsv(text: string, options: CsvOptions): Table {
   });
 
   if (!builders) throw new CsvError(`${fileName}: the file is empty. A CSV needs a header row and at least one data row.`);
-  if (badCount > 0) {
+  if (badCount > 0 && !options.skipBadRows) {
     throw new CsvError(
       `${fileName}: ${badCount} row${badCount === 1 ? '' : 's'} with the wrong number of fields (the header has ${builders.length}): ${badLines.join('; ')}${badCount > badLines.length ? '; …' : ''}. Quote fields that contain the delimiter ${quote(delimiter)}.`,
     );
@@ -250,7 +252,7 @@ export function parseCsv(text: string, options: CsvOptions): Table {
     throw new CsvError(`${fileName}: the file has a header row but no data rows.`);
   }
   const demoted = builders.filter((builder) => builder.demotedAt > 0);
-  if (demoted.length > 0 && badCount === 0) {
+  if (demoted.length > 0) {
     // Second pass, only over the rows before each demotion, for the demoted columns' texts.
     const last = Math.max(...demoted.map((b) => b.demotedAt));
     const indexes = demoted.map((b) => builders!.indexOf(b));
@@ -259,6 +261,8 @@ export function parseCsv(text: string, options: CsvOptions): Table {
       delimiter,
       skipEmptyLines: 'greedy',
       step: (results, parser) => {
+        // Rows skipped in the first pass (wrong field count) are skipped here too.
+        if (row >= 0 && results.data.length !== builders!.length) return;
         if (row >= 0) {
           demoted.forEach((builder, k) => {
             if (row < builder.demotedAt) builder.backfill(row, results.data[indexes[k]]);
@@ -283,7 +287,7 @@ export function parseCsv(text: string, options: CsvOptions): Table {
     }
     return builder.build(forced);
   });
-  return { source: fileName, rowCount, columns };
+  return { source: fileName, rowCount, columns, ...(badCount > 0 ? { skipped: { rows: badCount, examples: badLines } } : {}) };
 }
 
 function readHeader(fields: string[], fileName: string, missingValues: ReadonlySet<string>, dtypes: Record<string, string>): ColumnBuilder[] {

@@ -17,7 +17,7 @@ export interface ColumnProfile {
 
 /** A finding of the data checks, with its severity. */
 export interface DataFinding {
-  check: 'constant_column' | 'high_missing' | 'id_like' | 'duplicate_rows' | 'class_imbalance' | 'proxy' | 'leakage' | 'small_group' | 'encoding';
+  check: 'constant_column' | 'high_missing' | 'id_like' | 'duplicate_rows' | 'class_imbalance' | 'proxy' | 'leakage' | 'small_group' | 'encoding' | 'skipped_rows';
   severity: 'warning' | 'error';
   column?: string;
   message: string;

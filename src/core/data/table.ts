@@ -33,6 +33,8 @@ export interface Table {
   source: string;
   rowCount: number;
   columns: Column[];
+  /** Rows skipped while reading (wrong number of fields), when skipping was asked for. */
+  skipped?: { rows: number; examples: string[] };
 }
 
 /** The column called `name`, or undefined. */
