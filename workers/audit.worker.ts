@@ -5,7 +5,7 @@
  */
 import { expose, proxy, transfer } from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
-import { inspectModel, parseCsv, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type SerializedError } from '../src/core';
+import { inspectModel, readTable, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type SerializedError } from '../src/core';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -46,7 +46,7 @@ const api = {
   /** Reads a CSV and summarises its columns. */
   inspectData(bytes: Uint8Array, fileName: string): Promise<Outcome<{ rows: number; columns: ColumnSummary[] }>> {
     return outcome(() => {
-      const table = parseCsv(new TextDecoder().decode(bytes), { fileName });
+      const table = readTable(bytes, fileName);
       return {
         rows: table.rowCount,
         columns: table.columns.map((column) => ({

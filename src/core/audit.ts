@@ -1,4 +1,5 @@
-import { parseCsv } from './data/csv';
+import { looksLikeArrow } from './data/arrow';
+import { readTable } from './data/read';
 import { profileTable, type DataProfile } from './data/profile';
 import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport, type StoredDistribution } from './drift/drift';
 import { demographicShift, type ShiftReport } from './robustness/shift';
@@ -262,8 +263,8 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     throw new AuditConfigError(`Bootstrap resamples must be a whole number from 0 to 100000, got ${request.bootstrapResamples}.`);
   }
   onProgress?.({ stage: 'parse', done: 0, total: request.data.bytes.length });
-  const text = new TextDecoder('utf-8').decode(request.data.bytes);
-  let table = parseCsv(text, { fileName: request.data.fileName, ...request.csv });
+  const text = looksLikeArrow(request.data.bytes) ? '' : new TextDecoder('utf-8').decode(request.data.bytes);
+  let table = readTable(request.data.bytes, request.data.fileName, request.csv);
   // Bytes that are not UTF-8 (e.g. Latin-1 accents) were replaced by U+FFFD: count and report them.
   let replaced = 0;
   for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) replaced++;
@@ -328,7 +329,7 @@ async function auditWithModel(
 
   let drift: DriftReport | undefined;
   const missingSections = { ...(request.missingSections ?? {}) };
-  const reference = request.reference ? parseCsv(new TextDecoder('utf-8').decode(request.reference.bytes), { fileName: request.reference.fileName, ...request.csv }) : null;
+  const reference = request.reference ? readTable(request.reference.bytes, request.reference.fileName, request.csv) : null;
   if (reference && !missingSections.drift) {
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
     drift = driftReport(reference, table, { exclude: [request.target] });

@@ -2,6 +2,8 @@
 export * from './audit';
 export * from './errors';
 export { parseCsv, detectDelimiter, DEFAULT_MISSING_VALUES } from './data/csv';
+export { readTable } from './data/read';
+export { tableFromArrow, tableToArrow, looksLikeArrow } from './data/arrow';
 export type { Table, Column, NumericColumn, CategoricalColumn } from './data/table';
 export { decodeOnnx, inspectOnnx, type OnnxModelInfo } from './model/onnx-graph';
 export { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './model/onnx-scorer';

@@ -1,5 +1,5 @@
 import type { InputFile } from '../audit';
-import { parseCsv } from '../data/csv';
+import { readTable } from '../data/read';
 import { findColumn, type Table } from '../data/table';
 import { ExplainerCompatibilityError, quote } from '../errors';
 import { openModel, type Classifier } from '../model/classifier';
@@ -92,8 +92,8 @@ function treeOnly(classifier: Classifier, method: string): never {
  * permutation importance of the ROC AUC instead of SHAP values.
  */
 export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal): Promise<ExplainResult> {
-  const table = parseCsv(new TextDecoder().decode(request.data.bytes), { fileName: request.data.fileName });
-  const background = request.background ? parseCsv(new TextDecoder().decode(request.background.bytes), { fileName: request.background.fileName }) : table;
+  const table = readTable(request.data.bytes, request.data.fileName);
+  const background = request.background ? readTable(request.background.bytes, request.background.fileName) : table;
   const classifier = await openModel(ort, request.model.bytes, request.model.fileName);
   try {
     if (request.method === 'permutation') {
