@@ -21,6 +21,16 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
     throw new CsvError(`${fileName}: not a readable Arrow IPC file (${(error as Error).message}). Write it with pyarrow.feather / RecordBatchFileWriter or choose the CSV.`);
   }
   if (arrow.numRows === 0) throw new CsvError(`${fileName}: the Arrow table has no rows.`);
+  // A damaged or hostile header can declare far more rows than the bytes can hold: refuse
+  // before allocating columns for them (every row takes at least one bit per column).
+  if (arrow.numRows > bytes.length * 8) {
+    throw new CsvError(`${fileName}: the Arrow file declares ${arrow.numRows} rows in ${bytes.length} bytes; it is damaged. Write it again.`);
+  }
+  for (const batch of arrow.batches) {
+    for (const child of batch.data.children) {
+      if (child.length !== batch.numRows) throw new CsvError(`${fileName}: an Arrow column holds ${child.length} values for ${batch.numRows} rows; the file is damaged. Write it again.`);
+    }
+  }
   const columns: Column[] = arrow.schema.fields.map((field, index) => {
     const vector = arrow.getChildAt(index)!;
     const n = arrow.numRows;
