@@ -38,18 +38,7 @@ export async function exactKernelShap(
   let expectedValue = 0;
   for (let r = 0; r < rows.length; r++) {
     options.signal?.throwIfAborted();
-    const coalitionTable: Table = {
-      source: table.source,
-      rowCount: masks * bgRows.length,
-      columns: columns.map((name, j) => maskedColumn(name, findColumn(table, name)!, findColumn(background, name)!, rows[r], bgRows, maskBits, j)),
-    };
-    const scores = await classifier.score(coalitionTable, { features: options.features });
-    const v = new Float64Array(masks);
-    for (let mask = 0; mask < masks; mask++) {
-      let sum = 0;
-      for (let k = 0; k < bgRows.length; k++) sum += scores[mask * bgRows.length + k];
-      v[mask] = sum / bgRows.length;
-    }
+    const v = await coalitionValues(classifier, columns, table, rows[r], background, bgRows, maskBits, options.features);
     const phi = new Float64Array(m);
     for (let i = 0; i < m; i++) {
       const bit = 1 << i;
@@ -128,17 +117,7 @@ export async function sampledKernelShap(
   let expectedValue = 0;
   for (let r = 0; r < rows.length; r++) {
     options.signal?.throwIfAborted();
-    const coalitionTable: Table = {
-      source: table.source,
-      rowCount: masks.length * bgRows.length,
-      columns: columns.map((name, j) => maskedColumn(name, findColumn(table, name)!, findColumn(background, name)!, rows[r], bgRows, masks, j)),
-    };
-    const scores = await classifier.score(coalitionTable, { features: options.features });
-    const v = Float64Array.from(masks, (_, k) => {
-      let sum = 0;
-      for (let b = 0; b < bgRows.length; b++) sum += scores[k * bgRows.length + b];
-      return sum / bgRows.length;
-    });
+    const v = await coalitionValues(classifier, columns, table, rows[r], background, bgRows, masks, options.features);
     const empty = v[masks.length - 2];
     const full = v[masks.length - 1];
     const delta = full - empty;
@@ -166,6 +145,25 @@ export async function sampledKernelShap(
     outputs[r] = full;
   }
   return withLocalAccuracy(columns, expectedValue, values, outputs);
+}
+
+/**
+ * v(S) for each mask: the model's mean output over the background rows with the masked
+ * columns taken from row `row` of `table` and the others from the background, all scored
+ * in one model call.
+ */
+async function coalitionValues(classifier: Classifier, columns: string[], table: Table, row: number, background: Table, bgRows: Uint32Array, masks: Uint8Array[], features?: string[]): Promise<Float64Array> {
+  const coalitionTable: Table = {
+    source: table.source,
+    rowCount: masks.length * bgRows.length,
+    columns: columns.map((name, j) => maskedColumn(name, findColumn(table, name)!, findColumn(background, name)!, row, bgRows, masks, j)),
+  };
+  const scores = await classifier.score(coalitionTable, { features });
+  return Float64Array.from(masks, (_, k) => {
+    let sum = 0;
+    for (let b = 0; b < bgRows.length; b++) sum += scores[k * bgRows.length + b];
+    return sum / bgRows.length;
+  });
 }
 
 /** A coalition-table column for explicit masks (mask k, background row b at k·B + b). */
