@@ -1,4 +1,4 @@
-import { goesLeft, type Tree, type TreeEnsemble } from '../model/trees';
+import { goesLeft, treeMargin, type Tree, type TreeEnsemble } from '../model/trees';
 
 /**
  * Exact Shapley values of tree ensembles, in the raw-score (margin) space, by the
@@ -82,16 +82,6 @@ export interface ShapValues {
   localAccuracyError: number;
 }
 
-/** Raw score (margin) of a row: base margin plus the leaves it reaches. */
-function rawScore(ensemble: TreeEnsemble, x: Float64Array): number {
-  let score = ensemble.baseMargin;
-  for (const tree of ensemble.trees) {
-    let node = 0;
-    while (tree.left[node] >= 0) node = goesLeft(tree, node, x[tree.feature[node]]) ? tree.left[node] : tree.right[node];
-    score += tree.value[node];
-  }
-  return score;
-}
 
 /** SHAP values with their local-accuracy check: the largest |E + Σ values − output| over the rows. */
 export function withLocalAccuracy(columns: string[], expectedValue: number, values: Float64Array[], outputs: Float64Array): ShapValues {
@@ -123,7 +113,7 @@ export function interventionalTreeShap(
   const side = new Int8Array(width);
   const path = new Int32Array(depth + 1);
   let expectedValue = 0;
-  for (const b of background) expectedValue += rawScore(ensemble, b);
+  for (const b of background) expectedValue += treeMargin(ensemble, b);
   expectedValue /= background.length;
   const values = rows.map((x) => {
     signal?.throwIfAborted();
@@ -132,7 +122,7 @@ export function interventionalTreeShap(
     for (let j = 0; j < width; j++) phi[j] /= background.length;
     return phi;
   });
-  return withLocalAccuracy(groups?.columns ?? ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => rawScore(ensemble, x)));
+  return withLocalAccuracy(groups?.columns ?? ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => treeMargin(ensemble, x)));
 }
 
 /**
@@ -300,5 +290,5 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
     ensemble.trees.forEach((tree, t) => pathDependentTree(tree, covers[t]!, x, phi, buffer));
     return phi;
   });
-  return withLocalAccuracy(ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => rawScore(ensemble, x)));
+  return withLocalAccuracy(ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => treeMargin(ensemble, x)));
 }
