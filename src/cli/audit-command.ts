@@ -17,12 +17,12 @@ import {
   type PolicyDecision,
 } from '../core/index.ts';
 import type { ThresholdPolicy } from '../core/metrics/curves.ts';
-import { renderPdf, resultFromPdf } from '../core/report/pdf.ts';
+import { renderPdf } from '../core/report/pdf.ts';
 import type { StoredDistribution } from '../core/drift/drift.ts';
 import { renderHtml } from '../core/report/html.ts';
 import { modelCard } from '../core/report/model-card.ts';
 import { buildEvidencePack } from '../core/report/evidence.ts';
-import { EXIT, readInput, readText, UsageError } from './shared.ts';
+import { EXIT, readInput, resultFromFile, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
 
@@ -113,15 +113,9 @@ function explainFailures(decision: PolicyDecision): string {
   return [...lines, ...reproducibility, `decision: ${decision.decision}`].join('\n');
 }
 
-/** The column distributions stored in an earlier result (JSON) or report (PDF). */
+/** The column distributions stored in an earlier result (JSON) or report (PDF, HTML). */
 function storedDistributionsOf(bytes: Uint8Array, path: string): Record<string, StoredDistribution> {
-  let earlier: unknown;
-  try {
-    earlier = new TextDecoder().decode(bytes.subarray(0, 5)) === '%PDF-' ? resultFromPdf(bytes) : JSON.parse(new TextDecoder().decode(bytes));
-  } catch (error) {
-    throw new UsageError(`${path} is not a Plumbline result or report (${(error as Error).message}).`);
-  }
-  const distributions = (earlier as { data?: { distributions?: Record<string, StoredDistribution> } } | null)?.data?.distributions;
+  const distributions = (resultFromFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution> } }).data?.distributions;
   if (!distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
   return distributions;
 }
@@ -319,4 +313,3 @@ export async function auditCommand(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-export { readText };

@@ -1,10 +1,8 @@
 /** The small commands: validate-config, inspect, diff, list. */
 import { parseArgs } from 'node:util';
 import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
-import { resultFromPdf } from '../core/report/pdf.ts';
-import { resultFromHtml } from '../core/report/html.ts';
 import { verifyEvidencePack } from '../core/report/evidence.ts';
-import { EXIT, readInput, readText, UsageError } from './shared.ts';
+import { EXIT, readInput, readText, resultFromFile, UsageError } from './shared.ts';
 
 /** `plumbline validate-config FILE…`: audit configs and policy files, told apart by their keys. */
 export async function validateConfigCommand(args: string[]): Promise<number> {
@@ -37,24 +35,7 @@ interface ResultLike {
 }
 
 async function readResult(path: string): Promise<ResultLike> {
-  const text = await readText(path, 'result');
-  if (/^\s*<!doctype html/i.test(text)) {
-    const embedded = resultFromHtml(text) as ResultLike | null;
-    if (!embedded) throw new UsageError(`${path} is an HTML file without a Plumbline result inside.`);
-    return embedded;
-  }
-  if (text.startsWith('%PDF-')) {
-    const embedded = resultFromPdf((await readInput(path, 'report')).bytes) as ResultLike | null;
-    if (!embedded) throw new UsageError(`${path} is a PDF without a Plumbline result inside (not a Plumbline report, or made by another tool).`);
-    return embedded;
-  }
-  try {
-    const parsed = JSON.parse(text) as ResultLike;
-    if (!parsed || typeof parsed !== 'object' || !parsed.performance) throw new Error('no performance section');
-    return parsed;
-  } catch (error) {
-    throw new UsageError(`${path} is not a Plumbline result JSON (${(error as Error).message}).`);
-  }
+  return resultFromFile((await readInput(path, 'result')).bytes, path) as ResultLike;
 }
 
 /** Every gate-able metric value of a result, as `id` or `id[attribute]`. */
