@@ -1,4 +1,3 @@
-import { confusionCounts } from './confusion';
 import { ascendingOrder, sortScores, type SortedScores } from './order';
 
 /** One point of a ROC or precision-recall curve, at "predicted positive when p >= threshold". */
@@ -198,8 +197,6 @@ export function chooseThreshold(policy: ThresholdPolicy, labels: Uint8Array, sco
   return { threshold, policy, chosen_on: chosenOn, objective: policy.policy === 'selection_rate' ? -best.value : policy.policy === 'cost' ? -best.value : best.value };
 }
 
-/** Confusion counts at a chosen threshold (re-exported for callers of this module). */
-export { confusionCounts };
 
 /** The smallest double above x (so that "p >= nextUp(max)" selects nothing). */
 function nextUp(x: number): number {

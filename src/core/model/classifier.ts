@@ -199,4 +199,3 @@ export function openModel(ort: OrtRuntime, bytes: Uint8Array, fileName: string, 
   return modelFormatOf(bytes, fileName).open(ort, bytes, fileName, options);
 }
 
-export { ModelLoadError };
