@@ -22,6 +22,7 @@ import type { StoredDistribution } from '../core/drift/drift.ts';
 import { renderHtml } from '../core/report/html.ts';
 import { modelCard } from '../core/report/model-card.ts';
 import { buildEvidencePack } from '../core/report/evidence.ts';
+import { appendToRegistry, openRegistryFile } from './registry-command.ts';
 import { EXIT, readInput, resultFromFile, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
@@ -51,6 +52,8 @@ Options:
                           policy_decision.json are written beside either
   --no-pdf                skip the PDF (FILE.html, FILE.model_card.md and FILE.evidence.zip
                           are still written beside a .pdf output)
+  --registry FILE         append this audit to a registry (plumbline registry init FILE first)
+  --registry-keep-report  keep the PDF report and evidence pack in the registry entry too
   --predictions           include p(positive) of every row (predictions_p1)
   --strict                refuse defaults for seed and positive label; unevaluated error gates fail
   --explain-failures      print each failing gate with value, threshold, clause and what to look at
@@ -178,6 +181,8 @@ export async function auditCommand(args: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       'no-pdf': { type: 'boolean' },
       predictions: { type: 'boolean' },
+      registry: { type: 'string' },
+      'registry-keep-report': { type: 'boolean' },
       strict: { type: 'boolean' },
       'explain-failures': { type: 'boolean' },
       verbose: { type: 'boolean' },
@@ -231,6 +236,11 @@ export async function auditCommand(args: string[]): Promise<number> {
   if (!merged.model?.path && !merged.data?.score_column) throw new UsageError('missing --model (or --score COLUMN for a score-only audit). Run plumbline audit --help for usage.');
   for (const [value, flag] of required) if (!value) throw new UsageError(`missing ${flag}${configPath ? ` (or its config field)` : ''}. Run plumbline audit --help for usage.`);
 
+  if (values['registry-keep-report'] && !(values.registry && values.output?.endsWith('.pdf'))) {
+    throw new UsageError('--registry-keep-report keeps the PDF report and evidence pack: give --registry FILE and --output REPORT.pdf too.');
+  }
+  // A missing or foreign registry fails now, not after a long audit.
+  if (values.registry) (await openRegistryFile(values.registry)).db.close();
   const plan = planAudit(merged, configFile?.fileName ?? 'command line', strict);
   const policyFile = values['policy-gates'] ? await readInput(values['policy-gates'], 'policy') : undefined;
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
@@ -274,6 +284,8 @@ export async function auditCommand(args: string[]): Promise<number> {
   });
 
   const resultJson = `${JSON.stringify(result, null, 2)}\n`;
+  // Files kept in the registry entry with --registry-keep-report.
+  const kept: Record<string, Uint8Array> = {};
   if (jsonPath) {
     await mkdir(dirname(resolve(jsonPath)), { recursive: true });
     await writeFile(jsonPath, resultJson);
@@ -291,6 +303,7 @@ export async function auditCommand(args: string[]): Promise<number> {
         const pdf = renderPdf(reportInput);
         await writeFile(output, pdf);
         pack[basename(output)] = pdf;
+        kept[basename(output)] = pdf;
       }
       const html = renderHtml(reportInput);
       await writeFile(`${base}.html`, html);
@@ -301,10 +314,16 @@ export async function auditCommand(args: string[]): Promise<number> {
       if (decision) pack['policy_decision.json'] = new TextEncoder().encode(`${JSON.stringify(decision, null, 2)}\n`);
       if (configFile) pack[`config-${configFile.fileName}`] = configFile.bytes;
       if (policyFile) pack[`policy-${policyFile.fileName}`] = policyFile.bytes;
-      await writeFile(`${base}.evidence.zip`, buildEvidencePack(pack, epochSeconds));
+      const evidence = buildEvidencePack(pack, epochSeconds);
+      await writeFile(`${base}.evidence.zip`, evidence);
+      kept[basename(`${base}.evidence.zip`)] = evidence;
     }
   } else {
     process.stdout.write(resultJson);
+  }
+  if (values.registry) {
+    const entry = await appendToRegistry(values.registry, { result, manifest, metadata: plan.metadata, blobs: values['registry-keep-report'] ? kept : undefined });
+    process.stderr.write(`plumbline: appended entry ${entry.seq} (${entry.model_id}, ${entry.decision ?? 'no policy'}) to the registry ${values.registry}\n`);
   }
   if (decision) {
     if (values['explain-failures'] || decision.decision !== 'PASS') process.stderr.write(`${explainFailures(decision)}\n`);

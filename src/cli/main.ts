@@ -6,6 +6,7 @@ import { isPlumblineError, TOOL_VERSION } from '../core/index.ts';
 import { auditCommand } from './audit-command.ts';
 import { explainCommand } from './explain-command.ts';
 import { diffCommand, inspectCommand, listCommand, validateConfigCommand, verifyPackCommand } from './commands.ts';
+import { registryCommand } from './registry-command.ts';
 import { EXIT, UsageError } from './shared.ts';
 
 export { EXIT };
@@ -20,6 +21,7 @@ Commands:
   diff A B           metric, gate and manifest differences between two results (exit 1 if a gate outcome changed)
   verify-pack P      check an evidence pack against its SHA256SUMS (exit 1 if anything changed)
   list metrics|profiles|explainers
+  registry           the audit registry: init, list, verify, export, show, summary; see plumbline registry --help
 
 Exit codes: 0 audited (no error gate failed), 1 an error gate failed, 2 could not audit.`;
 
@@ -51,8 +53,10 @@ export async function main(argv: string[]): Promise<number> {
         return await verifyPackCommand(rest);
       case 'list':
         return listCommand(rest);
+      case 'registry':
+        return await registryCommand(rest);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, validate-config, inspect, diff, verify-pack, list.`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, validate-config, inspect, diff, verify-pack, list, registry.`);
     }
   } catch (error) {
     const known = isPlumblineError(error) || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');

@@ -28,6 +28,9 @@ export class ExplainerCompatibilityError extends PlumblineError {}
 /** An audit config or policy file that is not valid YAML or breaks its schema. */
 export class ConfigError extends PlumblineError {}
 
+/** An audit registry file that cannot be opened, appended to or verified. */
+export class RegistryError extends PlumblineError {}
+
 const errorClasses: Record<string, new (message: string) => PlumblineError> = {
   PlumblineError,
   CsvError,
@@ -35,6 +38,7 @@ const errorClasses: Record<string, new (message: string) => PlumblineError> = {
   AuditConfigError,
   ConfigError,
   ExplainerCompatibilityError,
+  RegistryError,
 };
 
 /** Plain-data form of an error, safe to post between threads. */

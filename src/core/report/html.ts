@@ -19,7 +19,7 @@ export function renderHtml(input: ReportInput): string {
   for (const block of reportBlocks(input)) {
     switch (block.type) {
       case 'cover':
-        out.push(`<header><h1>${escapeHtml(block.title)}</h1><div class="banner ${block.verdict.split(' ')[0]}">Policy decision: ${escapeHtml(block.verdict)}</div>`);
+        out.push(`<header><h1>${escapeHtml(block.title)}</h1><div class="banner ${block.verdict.split(' ')[0]}">${escapeHtml(block.banner ?? `Policy decision: ${block.verdict}`)}</div>`);
         for (const line of block.lines) out.push(`<p class="small">${escapeHtml(line)}</p>`);
         out.push('</header><nav id="contents"></nav>');
         break;

@@ -174,7 +174,7 @@ class Writer {
 
 /** One piece of the report, drawn by either renderer. */
 export type ReportBlock =
-  | { type: 'cover'; title: string; verdict: string; lines: string[] }
+  | { type: 'cover'; title: string; verdict: string; lines: string[]; /** Text on the coloured band (default "Policy decision: VERDICT"). */ banner?: string }
   | { type: 'page' }
   | { type: 'heading'; text: string; level: 1 | 2 }
   | { type: 'paragraph'; text: string; size?: number }
@@ -430,18 +430,49 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
 export function renderPdf(input: ReportInput): Uint8Array {
   const { result } = input;
   const digest = resultDigest(result);
-  const w = new Writer(input.createdAt, digest.slice(0, 32));
+  return renderBlocksPdf(reportBlocks(input), {
+    title: reportTitle(input),
+    subject: 'Plumbline model audit',
+    keywords: `result-sha256:${digest}`,
+    createdAt: input.createdAt,
+    fileId: digest.slice(0, 32),
+    footer: `Plumbline audit · ${digest.slice(0, 12)}`,
+    xmp: `<plumbline:result xmlns:plumbline="${RESULT_NAMESPACE}">${base64(new TextEncoder().encode(JSON.stringify(result)))}</plumbline:result>`,
+  });
+}
+
+/** What a PDF made from blocks says about itself. */
+export interface PdfDocumentInfo {
+  title: string;
+  subject: string;
+  keywords?: string;
+  /** ISO date: the PDF's creation date (the same input gives the same bytes). */
+  createdAt: string;
+  /** 32 hex digits: the PDF's file id. */
+  fileId: string;
+  /** Printed on every page before "page i of n". */
+  footer: string;
+  /** XMP metadata to embed, if any. */
+  xmp?: string;
+}
+
+/**
+ * Draws report blocks as a PDF: contents page after the cover, outline, page numbers,
+ * vector charts, the embedded Unicode font. Used by the audit report and the registry's
+ * monthly summary.
+ */
+export function renderBlocksPdf(blocks: ReportBlock[], info: PdfDocumentInfo): Uint8Array {
+  const w = new Writer(info.createdAt, info.fileId);
   const doc = w.doc;
-  const title = reportTitle(input);
-  doc.setDocumentProperties({ title: pdfText(title), subject: 'Plumbline model audit', creator: `Plumbline ${TOOL_VERSION}`, keywords: `result-sha256:${digest}` });
+  doc.setDocumentProperties({ title: pdfText(info.title), subject: info.subject, creator: `Plumbline ${TOOL_VERSION}`, ...(info.keywords ? { keywords: info.keywords } : {}) });
   const contents: { text: string; page: number; level: 1 | 2 }[] = [];
-  for (const block of reportBlocks(input)) {
+  for (const block of blocks) {
     switch (block.type) {
       case 'cover': {
         doc.setFont(FONT, 'bold').setFontSize(22).text(pdfText(block.title), PAGE.margin, 110, { maxWidth: PAGE.width - 2 * PAGE.margin });
         const colour: [number, number, number] = block.verdict === 'PASS' ? [31, 111, 63] : block.verdict === 'WARN' ? [138, 90, 0] : block.verdict === 'FAIL' ? [179, 38, 30] : [90, 90, 90];
         doc.setFillColor(...colour).rect(PAGE.margin, 150, PAGE.width - 2 * PAGE.margin, 44, 'F');
-        doc.setTextColor(255).setFontSize(18).text(`Policy decision: ${block.verdict}`, PAGE.margin + 14, 178);
+        doc.setTextColor(255).setFontSize(18).text(pdfText(block.banner ?? `Policy decision: ${block.verdict}`), PAGE.margin + 14, 178);
         doc.setTextColor(0).setFont(FONT, 'normal').setFontSize(10);
         w.y = 220;
         for (const line of block.lines) w.paragraph(line, 9);
@@ -489,10 +520,10 @@ export function renderPdf(input: ReportInput): Uint8Array {
   const pages = doc.getNumberOfPages();
   for (let page = 1; page <= pages; page++) {
     doc.setPage(page);
-    doc.setFontSize(7.5).setTextColor(110).text(`Plumbline audit · ${digest.slice(0, 12)} · page ${page} of ${pages}`, PAGE.width / 2, PAGE.height - 24, { align: 'center' });
+    doc.setFontSize(7.5).setTextColor(110).text(pdfText(`${info.footer} · page ${page} of ${pages}`), PAGE.width / 2, PAGE.height - 24, { align: 'center' });
     doc.setTextColor(0);
   }
-  doc.addMetadata(`<plumbline:result xmlns:plumbline="${RESULT_NAMESPACE}">${base64(new TextEncoder().encode(JSON.stringify(result)))}</plumbline:result>`, true);
+  if (info.xmp) doc.addMetadata(info.xmp, true);
   return new Uint8Array(doc.output('arraybuffer'));
 }
 

@@ -1,0 +1,264 @@
+/**
+ * `plumbline registry`: the audit registry file from the command line. The file is a
+ * SQLite database read and written with sql.js (the same code and format as the app);
+ * appends hold a lock file (`FILE.lock`) across read–append–write, and the new file
+ * replaces the old by rename, so two CI jobs appending at once both land and a crash
+ * never leaves half a file.
+ */
+import { createHash } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import lockfile from 'proper-lockfile';
+import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
+import {
+  appendEntry,
+  entryBlob,
+  entryResult,
+  listEntries,
+  openRegistry,
+  parseRegistryDate,
+  registryCsv,
+  verifyRegistry,
+  type RegistryAppend,
+  type RegistryFilter,
+  type RegistryInfo,
+  type RegistryRow,
+  type Sha256,
+  type SqlDatabase,
+} from '../core/registry/registry.ts';
+import { monthlySummaryMarkdown, monthlySummaryPdf, monthRange } from '../core/registry/summary.ts';
+import { RegistryError } from '../core/errors.ts';
+import { EXIT, UsageError } from './shared.ts';
+
+const USAGE = `Usage: plumbline registry <command> FILE [options]
+
+The audit registry: one SQLite file with every audit, hash-chained (tamper-evident).
+
+Commands:
+  init FILE                     create a registry (an existing one is left as is, upgraded if old)
+  list FILE                     audits in order; --failed-gates, --model ID, --since DATE, --json
+  verify FILE                   recompute every hash; exit 1 naming the first altered, removed or
+                                reordered entry; --root HEX also checks the Merkle root; --json
+  export FILE --csv             one row per audit (key metrics, failed gates, hashes); --output F
+  show FILE N                   the result JSON of entry N; --file NAME writes a kept file
+                                (report PDF, evidence pack) to --output instead
+  summary FILE --month YYYY-MM  monthly summary for management; --output F.md or F.pdf
+
+Append an audit with: plumbline audit ... --registry FILE [--registry-keep-report]`;
+
+/** SHA-256 with node:crypto (verify hashes every stored result; this is ~15× noble's speed). */
+export const nodeSha256: Sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+let sqlJs: Promise<SqlJsStatic> | undefined;
+
+/** Opens a registry file (creating an empty database when `create` and it is missing). */
+export async function openRegistryFile(path: string, options: { create?: boolean } = {}): Promise<{ db: Database; info: RegistryInfo }> {
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') throw new UsageError(`cannot read the registry ${path}: ${code === 'EISDIR' ? 'it is a folder' : (error as Error).message}.`);
+    if (!options.create) throw new RegistryError(`${path} does not exist. Create it with: plumbline registry init ${path}.`);
+  }
+  const SQL = await (sqlJs ??= initSqlJs());
+  const db = new SQL.Database(bytes);
+  try {
+    return { db, info: openRegistry(db as unknown as SqlDatabase, basename(path), options) };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+async function save(db: Database, path: string): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  await writeFile(temporary, db.export());
+  await rename(temporary, path);
+}
+
+/** Runs `body` while holding the registry's lock file; other Plumbline processes wait for it. */
+async function withLock<T>(path: string, body: () => Promise<T>): Promise<T> {
+  let release: () => Promise<void>;
+  try {
+    release = await lockfile.lock(path, { realpath: false, stale: 30_000, retries: { retries: 200, factor: 1.2, minTimeout: 20, maxTimeout: 400 } });
+  } catch (error) {
+    throw new RegistryError(`${path} is locked by another Plumbline process (${path}.lock) and stayed locked: ${(error as Error).message}. If no other audit is running, remove ${path}.lock.`);
+  }
+  try {
+    return await body();
+  } finally {
+    await release();
+  }
+}
+
+/** Appends one audit to a registry file (used by `plumbline audit --registry`). */
+export async function appendToRegistry(path: string, input: RegistryAppend): Promise<RegistryRow> {
+  return withLock(path, async () => {
+    const { db } = await openRegistryFile(path);
+    try {
+      const row = appendEntry(db as unknown as SqlDatabase, basename(path), input, nodeSha256);
+      await save(db, path);
+      return row;
+    } finally {
+      db.close();
+    }
+  });
+}
+
+const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '–');
+
+function listTable(rows: RegistryRow[]): string {
+  const header = ['#', 'created (UTC)', 'model', 'version', 'decision', 'roc_auc', 'ece', 'dp_ratio', 'failed or warned gates'];
+  const lines = rows.map((r) => [
+    String(r.seq),
+    r.created.slice(0, 19).replace('T', ' '),
+    r.model_id,
+    r.model_version ?? '–',
+    r.decision ?? 'no policy',
+    fmt(r.metrics.roc_auc),
+    fmt(r.metrics.expected_calibration_error),
+    fmt(r.metrics.demographic_parity_ratio),
+    r.failed_gates.map((g) => `${g.name} (${g.outcome})`).join(', ') || '–',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  return [header, ...lines].map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
+function fileArgument(positionals: string[], command: string): string {
+  if (!positionals[0]) throw new UsageError(`plumbline registry ${command} needs the registry file: plumbline registry ${command} FILE.`);
+  return positionals[0];
+}
+
+/** Runs `plumbline registry …` and returns the exit code. */
+export async function registryCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      'failed-gates': { type: 'boolean' },
+      model: { type: 'string' },
+      since: { type: 'string' },
+      json: { type: 'boolean' },
+      root: { type: 'string' },
+      csv: { type: 'boolean' },
+      output: { type: 'string', short: 'o' },
+      file: { type: 'string' },
+      month: { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
+    process.stdout.write(`${USAGE}\n`);
+    return sub === undefined ? EXIT.cannotAudit : EXIT.ok;
+  }
+  switch (sub) {
+    case 'init': {
+      const path = fileArgument(positionals, 'init');
+      return withLock(path, async () => {
+        const { db, info } = await openRegistryFile(path, { create: true });
+        try {
+          if (info.migrated.length) await save(db, path);
+          const what = info.migrated[0] === 1 ? 'created an empty registry' : info.migrated.length ? `upgraded the registry to schema version ${info.schema_version} (${info.entries} entries kept)` : `already a registry (${info.entries} entries, schema version ${info.schema_version}); left as is`;
+          process.stdout.write(`${path}: ${what}.\n`);
+          return EXIT.ok;
+        } finally {
+          db.close();
+        }
+      });
+    }
+    case 'list': {
+      const path = fileArgument(positionals, 'list');
+      const filter: RegistryFilter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
+      const { db } = await openRegistryFile(path);
+      try {
+        const rows = listEntries(db as unknown as SqlDatabase, filter);
+        process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : rows.length ? `${listTable(rows)}\n` : 'no audits match.\n');
+        return EXIT.ok;
+      } finally {
+        db.close();
+      }
+    }
+    case 'verify': {
+      const path = fileArgument(positionals, 'verify');
+      if (values.root !== undefined && !/^[0-9a-f]{64}$/.test(values.root)) throw new UsageError(`--root must be 64 lowercase hex digits (a Merkle root printed by plumbline registry verify), got ${JSON.stringify(values.root)}.`);
+      const { db } = await openRegistryFile(path);
+      try {
+        const report = verifyRegistry(db as unknown as SqlDatabase, nodeSha256);
+        const rootMismatch = values.root !== undefined && values.root !== report.merkle_root;
+        if (values.json) process.stdout.write(`${JSON.stringify({ ...report, ok: report.ok && !rootMismatch, expected_root: values.root ?? null }, null, 2)}\n`);
+        else {
+          const lines = [`${path}: ${report.entries} entries, schema version ${report.schema_version}`, `merkle root ${report.merkle_root}`];
+          if (report.problems.length) lines.push(`TAMPERED: ${report.problems[0].message}`, ...report.problems.slice(1).map((p) => `  also: ${p.message}`));
+          if (rootMismatch) lines.push(`TAMPERED: the Merkle root is not the expected ${values.root}: the registry was rewritten since that root was recorded.`);
+          if (report.ok && !rootMismatch) lines.push('ok: every entry matches its hash and the chain is whole.');
+          process.stdout.write(`${lines.join('\n')}\n`);
+        }
+        return report.ok && !rootMismatch ? EXIT.ok : EXIT.gateFailed;
+      } finally {
+        db.close();
+      }
+    }
+    case 'export': {
+      const path = fileArgument(positionals, 'export');
+      if (!values.csv && !values.json) throw new UsageError('plumbline registry export needs a format: --csv (or --json).');
+      const { db } = await openRegistryFile(path);
+      try {
+        const rows = listEntries(db as unknown as SqlDatabase, { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') });
+        const text = values.csv ? registryCsv(rows) : `${JSON.stringify(rows, null, 2)}\n`;
+        if (values.output) await writeFile(values.output, text);
+        else process.stdout.write(text);
+        return EXIT.ok;
+      } finally {
+        db.close();
+      }
+    }
+    case 'show': {
+      const path = fileArgument(positionals, 'show');
+      const seq = Number(positionals[1]);
+      if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`plumbline registry show needs an entry number (see plumbline registry list ${path}), got ${JSON.stringify(positionals[1] ?? '')}.`);
+      const { db } = await openRegistryFile(path);
+      try {
+        if (values.file) {
+          if (!values.output) throw new UsageError('--file writes a kept file: give --output FILE too.');
+          await writeFile(values.output, entryBlob(db as unknown as SqlDatabase, basename(path), seq, values.file));
+          return EXIT.ok;
+        }
+        const text = `${JSON.stringify(entryResult(db as unknown as SqlDatabase, basename(path), seq), null, 2)}\n`;
+        if (values.output) await writeFile(values.output, text);
+        else process.stdout.write(text);
+        return EXIT.ok;
+      } finally {
+        db.close();
+      }
+    }
+    case 'summary': {
+      const path = fileArgument(positionals, 'summary');
+      if (!values.month) throw new UsageError('plumbline registry summary needs --month YYYY-MM.');
+      monthRange(values.month);
+      const { db } = await openRegistryFile(path);
+      try {
+        const rows = listEntries(db as unknown as SqlDatabase);
+        const output = values.output;
+        if (output?.endsWith('.pdf')) {
+          const epoch = process.env.SOURCE_DATE_EPOCH;
+          const createdAt = new Date(epoch && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : Date.now()).toISOString();
+          await writeFile(output, monthlySummaryPdf(rows, values.month, basename(path), createdAt));
+        } else {
+          const markdown = monthlySummaryMarkdown(rows, values.month, basename(path));
+          if (output) await writeFile(output, markdown);
+          else process.stdout.write(markdown);
+        }
+        return EXIT.ok;
+      } finally {
+        db.close();
+      }
+    }
+    default:
+      throw new UsageError(`unknown registry command ${JSON.stringify(sub)}. The registry commands are: init, list, verify, export, show, summary.`);
+  }
+}

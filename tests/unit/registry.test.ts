@@ -1,0 +1,332 @@
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import initSqlJs, { type Database } from 'sql.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { AuditResult, Manifest } from '../../src/core/index.ts';
+import {
+  appendEntry,
+  createRegistryAtVersion,
+  entryHash,
+  entryBlob,
+  entryResult,
+  GENESIS_HASH,
+  listEntries,
+  merkleRoot,
+  openRegistry,
+  parseRegistryDate,
+  portfolio,
+  registryCsv,
+  verifyRegistry,
+  REGISTRY_SCHEMA_VERSION,
+  type RegistryAppend,
+  type SqlDatabase,
+} from '../../src/core/registry/registry.ts';
+import { monthlySummaryMarkdown, monthlySummaryPdf } from '../../src/core/registry/summary.ts';
+import { expected, fixture, projectRoot } from '../fixtures';
+
+const work = mkdtempSync(join(tmpdir(), 'plumbline-registry-'));
+const want = expected('compas/rf.expected.json');
+const SQL = await initSqlJs();
+
+function plumbline(args: string[], env: Record<string, string> = {}) {
+  const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, ...env } });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function plumblineAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { cwd: work, env: { ...process.env, ...env } });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (code) => done({ code, stderr }));
+  });
+}
+
+writeFileSync(
+  join(work, 'audit.yaml'),
+  `model:\n  path: ${fixture('compas/rf.onnx')}\n  features: [${want.features!.join(', ')}]\ndata:\n  test: ${fixture('compas/test.csv')}\n  target: two_year_recid\n  positive_label: 1\n  protected_attributes: [race, sex]\nrandom_seed: 42\naudit_profile: quickstart\nmetadata:\n  model_id: recidivism-rf\n  model_version: "1.3"\n  team: risk\n  owner: ana@example.org\n`,
+);
+// The fixture model's AUC is below 0.75: this policy fails it, with a warning on parity.
+writeFileSync(
+  join(work, 'policy.yaml'),
+  `policy_name: Test\ngates:\n  - name: Minimum AUC\n    metric: roc_auc\n    threshold: ${want.performance.roc_auc + 0.01}\n    comparison: greater_than\n    severity: error\n  - name: Parity\n    metric: demographic_parity_difference\n    attr: sex\n    threshold: 0.01\n    comparison: less_than\n    severity: warning\n`,
+);
+
+let result: AuditResult;
+let manifest: Manifest;
+beforeAll(() => {
+  const run = plumbline(['audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'base/result.json'], { SOURCE_DATE_EPOCH: '1792000000' });
+  expect(run.code, run.stderr).toBe(1);
+  result = JSON.parse(readFileSync(join(work, 'base', 'result.json'), 'utf8'));
+  manifest = JSON.parse(readFileSync(join(work, 'base', 'result.manifest.json'), 'utf8'));
+}, 60_000);
+
+/** A fresh registry with the given audits appended (created times and model ids varied). */
+function registry(entries: Partial<{ created: string; model_id: string; passed: boolean; blobs: Record<string, Uint8Array> }>[]): Database {
+  const db = new SQL.Database();
+  openRegistry(db as unknown as SqlDatabase, 'test.db', { create: true });
+  for (const e of entries) append(db, e);
+  return db;
+}
+
+function append(db: Database, e: Partial<{ created: string; model_id: string; passed: boolean; blobs: Record<string, Uint8Array> }>) {
+  const decision = e.passed ? { ...(result as AuditResult & { policy_decision: object }).policy_decision, decision: 'PASS', gates: [] } : (result as AuditResult & { policy_decision: object }).policy_decision;
+  const input: RegistryAppend = {
+    result: { ...result, policy_decision: decision } as RegistryAppend['result'],
+    manifest: { ...manifest, created: e.created ?? manifest.created },
+    metadata: { model_id: e.model_id ?? 'recidivism-rf', team: 'risk' },
+    blobs: e.blobs,
+  };
+  return appendEntry(db as unknown as SqlDatabase, 'test.db', input);
+}
+
+const sqlDb = (db: Database) => db as unknown as SqlDatabase;
+const nodeHash = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+describe('registry core', () => {
+  it('appends, lists with filters and verifies a whole chain', () => {
+    const db = registry([
+      { created: '2026-10-03T10:00:00.000Z', model_id: 'a' },
+      { created: '2026-11-02T10:00:00.000Z', model_id: 'b', passed: true },
+      { created: '2026-11-20T10:00:00.000Z', model_id: 'a', passed: true },
+    ]);
+    const rows = listEntries(sqlDb(db));
+    expect(rows.map((r) => [r.seq, r.model_id, r.decision])).toEqual([
+      [1, 'a', 'FAIL'],
+      [2, 'b', 'PASS'],
+      [3, 'a', 'PASS'],
+    ]);
+    expect(rows[0].failed_gates.map((g) => [g.name, g.outcome])).toEqual([
+      ['Minimum AUC', 'FAIL'],
+      ['Parity', 'WARN'],
+    ]);
+    expect(Math.abs(rows[0].metrics.roc_auc! - want.performance.roc_auc)).toBeLessThan(1e-6);
+    expect(rows[0].team).toBe('risk');
+    expect(listEntries(sqlDb(db), { model: 'a' }).map((r) => r.seq)).toEqual([1, 3]);
+    expect(listEntries(sqlDb(db), { since: parseRegistryDate('2026-11-01', '--since') }).map((r) => r.seq)).toEqual([2, 3]);
+    expect(listEntries(sqlDb(db), { failedGates: true }).map((r) => r.seq)).toEqual([1]);
+
+    const report = verifyRegistry(sqlDb(db));
+    expect(report).toMatchObject({ ok: true, entries: 3, schema_version: REGISTRY_SCHEMA_VERSION, problems: [] });
+    expect(report.head_hash).toBe(rows[2].entry_hash);
+    // The same report with node:crypto as the hash (what the CLI passes).
+    expect(verifyRegistry(sqlDb(db), nodeHash)).toEqual(report);
+    // Chain: the first entry follows 64 zeros, each later one the entry before it.
+    const prev = db.exec('SELECT prev_hash FROM entries ORDER BY seq')[0].values.map((r) => r[0]);
+    expect(prev).toEqual([GENESIS_HASH, rows[0].entry_hash, rows[1].entry_hash]);
+  });
+
+  it('keeps the full result: read back equal, with the digest the manifest records', () => {
+    const db = registry([{}]);
+    const back = entryResult(sqlDb(db), 'test.db', 1);
+    expect(back).toEqual(result);
+    expect(listEntries(sqlDb(db))[0].result_sha256).toBe(manifest.result_sha256);
+    expect(() => entryResult(sqlDb(db), 'test.db', 9)).toThrow('test.db has no entry 9 (see plumbline registry list test.db).');
+  });
+
+  it('computes the RFC 6962 Merkle tree hash', () => {
+    const leaves = ['11', '22', '33', '44', '55'].map((b) => b.repeat(32));
+    const h = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
+    const leaf = (hex: string) => h(Buffer.from([0]), Buffer.from(hex, 'hex'));
+    const node = (l: Buffer, r: Buffer) => h(Buffer.from([1]), l, r);
+    // n = 5: split at 4, then 2 + 2.
+    const five = node(node(node(leaf(leaves[0]), leaf(leaves[1])), node(leaf(leaves[2]), leaf(leaves[3]))), leaf(leaves[4]));
+    expect(merkleRoot(leaves)).toBe(five.toString('hex'));
+    expect(merkleRoot(leaves.slice(0, 3))).toBe(node(node(leaf(leaves[0]), leaf(leaves[1])), leaf(leaves[2])).toString('hex'));
+    expect(merkleRoot([])).toBe(createHash('sha256').digest('hex'));
+  });
+
+  it('names the entry whose metric was edited', () => {
+    const db = registry([{}, {}, {}]);
+    db.run(`UPDATE entries SET metrics = json_set(metrics, '$.roc_auc', 0.99) WHERE seq = 2`);
+    const report = verifyRegistry(sqlDb(db));
+    expect(report.ok).toBe(false);
+    expect(report.problems[0].seq).toBe(2);
+    expect(report.problems[0].kind).toBe('altered');
+    expect(report.problems[0].message).toMatch(/^entry 2 \(recidivism-rf, 2026-10-14T17:46:40\.000Z\) was altered: its content hashes to [0-9a-f]{12}…, not the [0-9a-f]{12}… recorded when it was appended\.$/);
+  });
+
+  it('names an entry altered with its own hash recomputed (the next entry no longer links to it)', () => {
+    const db = registry([{}, {}, {}]);
+    // The forger edits entry 2 and rewrites its entry_hash to match its new content.
+    db.run(`UPDATE entries SET decision = 'PASS', failed_gates = '[]' WHERE seq = 2`);
+    expect(verifyRegistry(sqlDb(db)).problems[0]).toMatchObject({ seq: 2, kind: 'altered' });
+    db.run('UPDATE entries SET entry_hash = ? WHERE seq = 2', [rehash(db, 2)]);
+    const report = verifyRegistry(sqlDb(db));
+    expect(report.problems).toEqual([{ seq: 2, kind: 'altered', message: 'entry 2 was altered or replaced: its hash is not the one entry 3 recorded for the entry before it.' }]);
+  });
+
+  it('names a deleted entry, a deleted last entry and swapped entries', () => {
+    const deleted = registry([{}, {}, {}, {}]);
+    deleted.run('DELETE FROM entries WHERE seq = 2');
+    expect(verifyRegistry(sqlDb(deleted)).problems[0]).toEqual({ seq: 3, kind: 'removed', message: 'entry 2 was removed: the chain goes from entry 1 to entry 3.' });
+
+    const truncated = registry([{}, {}, {}]);
+    truncated.run('DELETE FROM entries WHERE seq = 3');
+    expect(verifyRegistry(sqlDb(truncated)).problems).toEqual([{ seq: 3, kind: 'removed', message: 'the last entry was removed: the registry recorded 3 entries, it holds 2.' }]);
+
+    const swapped = registry([{ model_id: 'a' }, { model_id: 'b' }, { model_id: 'c' }, { model_id: 'd' }]);
+    swapped.run('UPDATE entries SET seq = -1 WHERE seq = 2; UPDATE entries SET seq = 2 WHERE seq = 3; UPDATE entries SET seq = 3 WHERE seq = -1;');
+    const problems = verifyRegistry(sqlDb(swapped)).problems;
+    expect(problems[0]).toMatchObject({ seq: 2, kind: 'reordered' });
+    expect(problems[0].message).toMatch(/^entry 2 \(c, .*\) is out of order: it was appended after entry 3, but now follows entry 1\.$/);
+  });
+
+  it('keeps report and evidence files, and finds an altered one', () => {
+    const pdf = new TextEncoder().encode('%PDF-1.7 pretend report');
+    const db = registry([{ blobs: { 'report.pdf': pdf, 'report.evidence.zip': new Uint8Array([80, 75, 3, 4]) } }]);
+    expect(listEntries(sqlDb(db))[0].blobs).toEqual(['report.evidence.zip', 'report.pdf']);
+    expect(entryBlob(sqlDb(db), 'test.db', 1, 'report.pdf')).toEqual(pdf);
+    expect(() => entryBlob(sqlDb(db), 'test.db', 1, 'x.pdf')).toThrow('test.db entry 1 keeps no file "x.pdf" (it keeps: report.evidence.zip, report.pdf).');
+    expect(verifyRegistry(sqlDb(db)).ok).toBe(true);
+    db.run("UPDATE blobs SET bytes = X'00' WHERE name = 'report.pdf'");
+    const problem = verifyRegistry(sqlDb(db)).problems[0];
+    expect(problem).toMatchObject({ seq: 1, kind: 'altered' });
+    expect(problem.message).toMatch(/^entry 1 \(.*\): the kept file "report.pdf" was altered/);
+  });
+
+  it('refuses to append to a registry changed outside Plumbline', () => {
+    const db = registry([{}, {}]);
+    db.run('DELETE FROM entries WHERE seq = 2');
+    expect(() => append(db, {})).toThrow(/^test\.db was changed outside Plumbline: it records 2 entries ending in [0-9a-f]{12}…, but holds 1 ending in [0-9a-f]{12}…\. Nothing was appended; run plumbline registry verify test\.db to see what changed\.$/);
+    expect(db.exec('SELECT count(*) FROM entries')[0].values[0][0]).toBe(1);
+  });
+
+  it('upgrades a version-1 file, keeping its entries and their hashes', () => {
+    const db = new SQL.Database();
+    createRegistryAtVersion(sqlDb(db), 1);
+    append(db, {});
+    expect(db.exec('PRAGMA user_version')[0].values[0][0]).toBe(1);
+    const info = openRegistry(sqlDb(db), 'old.db');
+    expect(info).toMatchObject({ schema_version: 2, entries: 1, migrated: [2] });
+    expect(verifyRegistry(sqlDb(db)).ok).toBe(true);
+    append(db, { blobs: { 'r.pdf': new Uint8Array([1]) } });
+    expect(verifyRegistry(sqlDb(db))).toMatchObject({ ok: true, entries: 2 });
+  });
+
+  it('refuses other files with what to do', () => {
+    const newer = new SQL.Database();
+    openRegistry(sqlDb(newer), 'new.db', { create: true });
+    newer.run('PRAGMA user_version = 9');
+    expect(() => openRegistry(sqlDb(newer), 'new.db')).toThrow(/^new\.db has registry schema version 9; this Plumbline \(.*\) reads versions up to 2\. Open it with a newer Plumbline\.$/);
+    const other = new SQL.Database();
+    other.run('CREATE TABLE t (x)');
+    expect(() => openRegistry(sqlDb(other), 'other.db', { create: true })).toThrow('other.db is an SQLite database but not a Plumbline registry (application_id 0, a registry has 1347177794). Create a registry in a new file with: plumbline registry init FILE.');
+    const csv = new SQL.Database(new TextEncoder().encode('a,b\n'.repeat(200)));
+    expect(() => openRegistry(sqlDb(csv), 'data.csv')).toThrow('data.csv is not an SQLite database (file is not a database). Create a registry with: plumbline registry init FILE.');
+    expect(() => openRegistry(sqlDb(new SQL.Database()), 'empty.db')).toThrow('empty.db is empty, not a Plumbline registry. Create one with: plumbline registry init empty.db.');
+    expect(() => parseRegistryDate('2026-02-30', '--since')).toThrow('--since "2026-02-30" is not a date: use YYYY-MM-DD or an ISO date-time with a zone (e.g. 2026-11-01 or 2026-11-01T09:30:00Z).');
+  });
+
+  it('exports CSV with formula-looking cells neutralised', () => {
+    const db = registry([{ model_id: '=HYPERLINK("x")' }]);
+    const csv = registryCsv(listEntries(sqlDb(db)));
+    const [header, row] = csv.trim().split('\n');
+    expect(header).toBe('seq,created,model_id,model_version,team,owner,decision,failed_gates,roc_auc,accuracy,brier_score,expected_calibration_error,demographic_parity_ratio,equalized_odds_difference,data_sha256,model_sha256,result_sha256,entry_hash');
+    expect(row).toContain(`,"'=HYPERLINK(""x"")",`);
+    expect(row).toContain(',FAIL,Minimum AUC (FAIL); Parity (WARN),');
+  });
+
+  it('summarises the portfolio and the month for management', () => {
+    const db = registry([
+      { created: '2026-10-03T10:00:00.000Z', model_id: 'a', passed: true },
+      { created: '2026-11-02T10:00:00.000Z', model_id: 'b' },
+      { created: '2026-11-20T10:00:00.000Z', model_id: 'a' },
+      { created: '2026-12-01T00:00:00.000Z', model_id: 'b', passed: true },
+    ]);
+    const rows = listEntries(sqlDb(db));
+    const all = portfolio(rows);
+    expect(all.status).toEqual({ PASS: 1, WARN: 0, FAIL: 1, NONE: 0 });
+    expect(all.most_failed_gates).toEqual([
+      { gate: 'Minimum AUC', fail: 2, warn: 0, models: ['a', 'b'] },
+      { gate: 'Parity', fail: 0, warn: 2, models: ['a', 'b'] },
+    ]);
+    expect(all.models.find((m) => m.model_id === 'a')!.trend.map((t) => t.decision)).toEqual(['PASS', 'FAIL']);
+
+    const md = monthlySummaryMarkdown(rows, '2026-11', 'team.db');
+    expect(md).toContain('# Model audit summary: November 2026');
+    expect(md).toContain('**2 of 2 models blocked**');
+    expect(md).toContain('Audits in November 2026: 2 (PASS 0, WARN 0, FAIL 2, no policy 0) of 2 models.');
+    expect(md).toMatch(/\| a \| risk \| – \| 2026-11-20 \(#3\) \| Minimum AUC: roc_auc = 0\.744 vs 0\.75\d* \|/);
+    expect(md).toContain('| Minimum AUC | 2 | 0 | a, b |');
+    expect(md).not.toContain('(#4)');
+    expect(md).not.toMatch(/^\| 4 \|/m);
+
+    const pdfPath = join(work, 'summary.pdf');
+    writeFileSync(pdfPath, monthlySummaryPdf(rows, '2026-11', 'team.db', '2026-12-01T00:00:00.000Z'));
+    const text = execFileSync('pdftotext', ['-layout', pdfPath, '-'], { encoding: 'utf8' });
+    for (const heading of ['Totals', 'Blocked models', 'Most-failed gates', 'Trends', 'Audits in November 2026']) expect(text).toContain(heading);
+    expect(monthlySummaryPdf(rows, '2026-11', 'team.db', '2026-12-01T00:00:00.000Z')).toEqual(new Uint8Array(readFileSync(pdfPath)));
+  });
+});
+
+/** Recomputes entry `seq`'s hash from its stored columns, as a forger who knows the format would. */
+function rehash(db: Database, seq: number): string {
+  const { columns, values } = db.exec('SELECT * FROM entries WHERE seq = ?', [seq])[0];
+  return entryHash(Object.fromEntries(columns.map((c, i) => [c, values[0][i]])) as Parameters<typeof entryHash>[0]);
+}
+
+describe('plumbline registry (CLI)', () => {
+  it('init, audit --registry, list, verify, export, show and summary', () => {
+    expect(plumbline(['registry', 'list', 'missing.db']).stderr).toBe('plumbline: missing.db does not exist. Create it with: plumbline registry init missing.db.\n');
+    const init = plumbline(['registry', 'init', 'team.db']);
+    expect(init).toMatchObject({ code: 0, stdout: 'team.db: created an empty registry.\n' });
+    expect(readFileSync(join(work, 'team.db')).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
+    expect(plumbline(['registry', 'init', 'team.db']).stdout).toBe('team.db: already a registry (0 entries, schema version 2); left as is.\n');
+
+    const first = plumbline(['audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'r1/report.pdf', '--registry', 'team.db', '--registry-keep-report'], { SOURCE_DATE_EPOCH: '1792000000' });
+    expect(first.code).toBe(1);
+    expect(first.stderr).toContain('plumbline: appended entry 1 (recidivism-rf, FAIL) to the registry team.db\n');
+    const second = plumbline(['audit', '--config', 'audit.yaml', '--output', 'r2/result.json', '--registry', 'team.db'], { SOURCE_DATE_EPOCH: '1795000000' });
+    expect(second.code).toBe(0);
+
+    const list = plumbline(['registry', 'list', 'team.db']);
+    expect(list.stdout.split('\n')[0]).toMatch(/^#\s+created \(UTC\)\s+model\s+version\s+decision\s+roc_auc\s+ece\s+dp_ratio\s+failed or warned gates$/);
+    expect(list.stdout).toMatch(/^1 +2026-10-14 17:46:40 +recidivism-rf +1\.3 +FAIL +0\.744 .* Minimum AUC \(FAIL\), Parity \(WARN\)$/m);
+    const json = JSON.parse(plumbline(['registry', 'list', 'team.db', '--json', '--failed-gates']).stdout);
+    expect(json.map((r: { seq: number }) => r.seq)).toEqual([1]);
+    expect(json[0]).toMatchObject({ model_id: 'recidivism-rf', model_version: '1.3', team: 'risk', owner: 'ana@example.org', blobs: ['report.evidence.zip', 'report.pdf'] });
+    expect(JSON.parse(plumbline(['registry', 'list', 'team.db', '--json', '--since', '2026-11-10']).stdout).map((r: { seq: number }) => r.seq)).toEqual([2]);
+    expect(plumbline(['registry', 'list', 'team.db', '--since', 'yesterday']).stderr).toBe('plumbline: --since "yesterday" is not a date: use YYYY-MM-DD or an ISO date-time with a zone (e.g. 2026-11-01 or 2026-11-01T09:30:00Z).\n');
+
+    const verify = plumbline(['registry', 'verify', 'team.db']);
+    expect(verify.code).toBe(0);
+    const root = /merkle root ([0-9a-f]{64})/.exec(verify.stdout)![1];
+    expect(plumbline(['registry', 'verify', 'team.db', '--root', root]).code).toBe(0);
+    const wrongRoot = plumbline(['registry', 'verify', 'team.db', '--root', '0'.repeat(64)]);
+    expect(wrongRoot.code).toBe(1);
+    expect(wrongRoot.stdout).toContain(`TAMPERED: the Merkle root is not the expected ${'0'.repeat(64)}`);
+
+    const csv = plumbline(['registry', 'export', 'team.db', '--csv']).stdout.trim().split('\n');
+    expect(csv).toHaveLength(3);
+    expect(plumbline(['registry', 'export', 'team.db']).stderr).toBe('plumbline: plumbline registry export needs a format: --csv (or --json).\n');
+
+    expect(JSON.parse(plumbline(['registry', 'show', 'team.db', '2']).stdout)).toEqual(JSON.parse(readFileSync(join(work, 'r2', 'result.json'), 'utf8')));
+    expect(plumbline(['registry', 'show', 'team.db', '1', '--file', 'report.pdf', '--output', 'back.pdf']).code).toBe(0);
+    expect(readFileSync(join(work, 'back.pdf'))).toEqual(readFileSync(join(work, 'r1', 'report.pdf')));
+
+    const summary = plumbline(['registry', 'summary', 'team.db', '--month', '2026-10']);
+    expect(summary.stdout).toContain('**1 of 1 model blocked**');
+    expect(plumbline(['registry', 'summary', 'team.db', '--month', '2026-13']).stderr).toBe('plumbline: --month "2026-13" is not a month: use YYYY-MM (e.g. 2026-11).\n');
+
+    // Tampering with the file outside Plumbline: verify exits 1 and names the entry.
+    const db = new SQL.Database(readFileSync(join(work, 'team.db')));
+    db.run("UPDATE entries SET decision = 'PASS' WHERE seq = 1");
+    writeFileSync(join(work, 'tampered.db'), db.export());
+    const tampered = plumbline(['registry', 'verify', 'tampered.db']);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stdout).toMatch(/^TAMPERED: entry 1 \(recidivism-rf, 2026-10-14T17:46:40\.000Z\) was altered/m);
+  }, 120_000);
+
+  it('keeps both of two concurrent appends', async () => {
+    expect(plumbline(['registry', 'init', 'shared.db']).code).toBe(0);
+    const runs = await Promise.all(['x', 'y'].map((out) => plumblineAsync(['audit', '--config', 'audit.yaml', '--output', `${out}/result.json`, '--registry', 'shared.db'])));
+    for (const run of runs) expect(run.code, run.stderr).toBe(0);
+    const db = new SQL.Database(readFileSync(join(work, 'shared.db')));
+    expect(listEntries(sqlDb(db)).map((r) => r.seq)).toEqual([1, 2]);
+    expect(verifyRegistry(sqlDb(db)).ok).toBe(true);
+  }, 120_000);
+});
