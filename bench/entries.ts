@@ -15,6 +15,7 @@ import { toOnnx, toXgboostJson } from '../src/core/model/export';
 import { interventionalTreeShap, pathDependentTreeShap } from '../src/core/explain/treeshap';
 import { explainModel } from '../src/core/explain/explain';
 import { fixturesPath, syntheticCsv } from './inputs';
+import { registryFile } from './registry';
 import { syntheticAudit, syntheticEnsemble } from './synthetic';
 
 /** One benchmark: what it measures, its size and target, and the timed work. */
@@ -235,4 +236,32 @@ export const ENTRIES: BenchEntry[] = [
       return () => model.score(table, { features: ['x0', 'x1', 'x2', 'x3', 'x4'] });
     },
   },
+  ...(['list', 'verify'] as const).map(
+    (kind): BenchEntry => ({
+      name: `registry-${kind}`,
+      description:
+        kind === 'list'
+          ? 'registry of 10,000 audits (COMPAS results, 370 MB file): read the file, open it with sql.js, list every entry with its key metrics and failed gates'
+          : 'registry of 10,000 audits (370 MB file): read, open, recompute every entry hash (SHA-256 of each stored result, node:crypto) and the chain, and the Merkle root',
+      rows: (scale) => Math.max(10, Math.round(10_000 * scale)),
+      targetMs: 1000,
+      setup: async (scale) => {
+        const file = await registryFile(Math.max(10, Math.round(10_000 * scale)));
+        if (!file) return null;
+        const { openRegistryFile, nodeSha256 } = await import('../src/cli/registry-command');
+        const { listEntries, verifyRegistry } = await import('../src/core/registry/registry');
+        return async () => {
+          const { db } = await openRegistryFile(file);
+          try {
+            const sql = db as unknown as import('../src/core/registry/registry').SqlDatabase;
+            const out = kind === 'list' ? listEntries(sql).length : verifyRegistry(sql, nodeSha256).ok;
+            if (out !== true && typeof out !== 'number') throw new Error('registry bench: verify failed');
+            return out;
+          } finally {
+            db.close();
+          }
+        };
+      },
+    }),
+  ),
 ];

@@ -3,7 +3,8 @@
  * entries in Node (each in its own process) and in headless Chromium (the built app), and
  * prints one table (entry, environment, rows, median
  * time after a warm-up, throughput, peak memory, target). Writes bench/results.json and
- * bench/results.md with the machine's CPU count and the versions used.
+ * bench/results.md with the machine's CPU count and the versions used; entries not run keep
+ * their last row.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -81,6 +82,18 @@ if (!values['no-browser'] && (positionals.length === 0 || browserChosen.length >
   }
 }
 
+// Entries not run this time keep their last measurement (a partial run updates only its rows).
+let previous: Row[] = [];
+try {
+  previous = (JSON.parse(readFileSync(join(here, 'results.json'), 'utf8')) as { rows: Row[] }).rows;
+} catch {
+  previous = [];
+}
+const key = (r: Row) => `${r.entry}\u0000${r.environment}`;
+const fresh = new Map(rows.map((r) => [key(r), r]));
+const merged = [...previous.map((r) => fresh.get(key(r)) ?? r), ...rows.filter((r) => !previous.some((p) => key(p) === key(r)))];
+rows.splice(0, rows.length, ...merged);
+
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const version = (name: string) => JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')).version as string;
 const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, plumbline: pkg.version, onnxruntimeWeb: version('onnxruntime-web'), papaparse: version('papaparse'), scale, runs: Number(values.runs) };
@@ -91,6 +104,6 @@ const table = [
   ...rows.map((r) => `| ${r.entry} | ${r.environment} | ${fmt(r.rows)} | ${fmt(r.medianMs)} | ${fmt(r.rowsPerSecond)} | ${fmt(r.mbPerSecond, 1)} | ${fmt(r.peakRssMb)} | ${fmt(r.targetMs)} | ${r.meetsTarget === null ? '—' : r.meetsTarget ? 'yes' : 'NO'} |`),
 ].join('\n');
 console.log(table);
-const markdown = `# Benchmark results\n\n${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, onnxruntime-web ${machine.onnxruntimeWeb}, scale ${scale}, median of ${machine.runs} runs after a warm-up.\n\n${table}\n\n${rows.map((r) => `- **${r.entry}**: ${r.description}`).join('\n')}\n`;
+const markdown = `# Benchmark results\n\n${machine.cpus} CPUs (${machine.cpuModel}), Node ${machine.node}, onnxruntime-web ${machine.onnxruntimeWeb}, scale ${scale}, median of ${machine.runs} runs after a warm-up (entries not in the latest run keep their last measurement).\n\n${table}\n\n${rows.map((r) => `- **${r.entry}**: ${r.description}`).join('\n')}\n`;
 writeFileSync(join(here, 'results.md'), markdown);
 writeFileSync(join(here, 'results.json'), `${JSON.stringify({ machine, rows }, null, 2)}\n`);

@@ -1,0 +1,68 @@
+/**
+ * A registry of many audits for the registry benchmarks: one real COMPAS audit (with a
+ * policy decision) appended through the core, then copies of its columns with other
+ * model ids, times and metrics, each hash-chained exactly as `appendEntry` would.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import initSqlJs from 'sql.js';
+import { runAudit } from '../src/core/audit';
+import { evaluatePolicy, parsePolicy } from '../src/core/config/policy';
+import { buildManifest } from '../src/core/manifest';
+import { appendEntry, entryHash, openRegistry, type SqlDatabase, type SqlValue } from '../src/core/registry/registry';
+import { nodeSha256 } from '../src/cli/registry-command';
+import { fixturesPath } from './inputs';
+
+const POLICY = `policy_name: Bench\ngates:\n  - name: Minimum AUC\n    metric: roc_auc\n    threshold: 0.75\n    comparison: greater_than\n    severity: error\n  - name: Parity\n    metric: demographic_parity_difference\n    threshold: 0.1\n    comparison: less_than\n    severity: warning\n`;
+
+/** Path of a registry file with `entries` audits (built once per size, kept in the temp folder). */
+export async function registryFile(entries: number): Promise<string | null> {
+  const [model, data] = ['compas/rf.onnx', 'compas/test.csv'].map(fixturesPath);
+  if (!model || !data) return null;
+  const dir = join(tmpdir(), 'plumbline-bench');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `registry-${entries}.db`);
+  if (existsSync(path)) return path;
+
+  ort.env.wasm.numThreads = 1;
+  const file = (p: string) => ({ fileName: p.split('/').pop()!, bytes: new Uint8Array(readFileSync(p)) });
+  const result = await runAudit(ort, { model: file(model), data: file(data), target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] });
+  const decision = evaluatePolicy(parsePolicy(POLICY, 'bench.yaml'), '0'.repeat(64), result, { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null });
+  Object.assign(result, { policy_decision: decision });
+  const manifest = buildManifest(result, { files: {}, seedExplicit: true, dependencies: {}, runtime: { environment: 'bench', platform: 'bench', backend: 'wasm', threads: 1 }, strict: false, gitCommit: null, epochSeconds: 1_767_225_600, fromSourceDateEpoch: true });
+
+  const SQL = await initSqlJs();
+  const db = new SQL.Database();
+  const sql = db as unknown as SqlDatabase;
+  openRegistry(sql, 'bench.db', { create: true });
+  appendEntry(sql, 'bench.db', { result, manifest, metadata: { model_id: 'model-0', team: 'bench' } }, nodeSha256);
+  const { columns, values } = db.exec('SELECT * FROM entries WHERE seq = 1')[0];
+  const base: Record<string, SqlValue> = Object.fromEntries(columns.map((c, i) => [c, values[0][i]]));
+  const metrics = JSON.parse(String(base.metrics));
+  let prev = String(base.entry_hash);
+  db.run('BEGIN');
+  const insert = db.prepare(`INSERT INTO entries (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+  for (let seq = 2; seq <= entries; seq++) {
+    const row: Record<string, SqlValue> = {
+      ...base,
+      seq,
+      model_id: `model-${seq % 40}`,
+      created: new Date(Date.UTC(2026, 0, 1) + seq * 3_600_000).toISOString(),
+      metrics: JSON.stringify({ ...metrics, roc_auc: metrics.roc_auc + ((seq % 17) - 8) / 1000 }),
+      decision: seq % 5 === 0 ? 'PASS' : 'FAIL',
+      prev_hash: prev,
+    };
+    row.entry_hash = entryHash(row as unknown as Parameters<typeof entryHash>[0], nodeSha256);
+    insert.run(columns.map((c) => row[c]));
+    prev = String(row.entry_hash);
+  }
+  insert.free();
+  db.run("UPDATE meta SET value = ? WHERE key = 'entries'", [String(entries)]);
+  db.run("UPDATE meta SET value = ? WHERE key = 'head_hash'", [prev]);
+  db.run('COMMIT');
+  writeFileSync(path, db.export());
+  db.close();
+  return path;
+}
