@@ -5,7 +5,7 @@
  */
 import { expose, proxy, transfer } from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
-import { inspectModel, readTable, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type SerializedError } from '../src/core';
+import { inspectModel, readTable, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -73,11 +73,45 @@ const api = {
   },
 
   /** The PDF report of a result, made here so the page stays responsive. */
-  report(result: AuditResult, createdAt: string): Promise<Outcome<Uint8Array>> {
+  report(result: AuditResult, createdAt: string, decision?: PolicyDecision | null, manifest?: Manifest | null): Promise<Outcome<Uint8Array>> {
     return outcome(async () => {
       // jsPDF and the embedded font load only when a report is asked for.
       const { renderPdf } = await import('../src/core/report/pdf');
-      const bytes = renderPdf({ result, createdAt });
+      const bytes = renderPdf({ result, createdAt, ...(decision ? { decision } : {}), ...(manifest ? { manifest } : {}) });
+      return transfer(bytes, [bytes.buffer]);
+    });
+  },
+
+  /** The HTML report and the model card of a result (with its policy decision, when there is one). */
+  documents(result: AuditResult, decision: PolicyDecision | null, manifest: Manifest | null, createdAt: string) {
+    return outcome(async () => {
+      const [{ renderHtml }, { modelCard }] = await Promise.all([import('../src/core/report/html'), import('../src/core/report/model-card')]);
+      const input = { result, createdAt, ...(decision ? { decision } : {}), ...(manifest ? { manifest } : {}) };
+      return { html: renderHtml(input), modelCard: modelCard(result, { metadata: {}, ...(decision ? { decision } : {}) }) };
+    });
+  },
+
+  /** Opens a registry (its bytes, or null for a new empty one) and returns what the portfolio shows. */
+  registryOpen(bytes: Uint8Array | null, name: string) {
+    return outcome(async () => (await import('./registry-host')).openRegistryBytes(bytes, name));
+  },
+
+  /** Appends an audit to the open registry. */
+  registryAppend(result: AuditResult, manifest: Manifest, metadata: Record<string, string>) {
+    return outcome(async () => (await import('./registry-host')).appendAudit(result, manifest, metadata));
+  },
+
+  /** The full result stored with a registry entry. */
+  registryResult(seq: number) {
+    return outcome(async () => (await import('./registry-host')).storedResult(seq));
+  },
+
+  /** The open registry as a file (SQLite bytes) or as CSV. */
+  registryExport(format: 'sqlite' | 'csv') {
+    return outcome(async () => {
+      const host = await import('./registry-host');
+      if (format === 'csv') return host.registryCsvText();
+      const bytes = host.registryBytes();
       return transfer(bytes, [bytes.buffer]);
     });
   },

@@ -1,5 +1,9 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
-import { resultDigest } from '../core/manifest';
+import { parseAuditConfig } from '../core/config/audit-config';
+import { evaluatePolicy, parsePolicy, type Policy, type PolicyDecision } from '../core/config/policy';
+import { parseYaml } from '../core/config/yaml';
+import { sha256Hex } from '../core/hash';
+import { buildManifest, resultDigest, type Manifest } from '../core/manifest';
 import { verifyEvidencePack, type PackCheck } from '../core/report/evidence';
 import { looksLikeOnnx } from '../core/model/sniff';
 import { looksLikeLightgbmText, looksLikeXgboostJson } from '../core/model/trees';
@@ -55,7 +59,21 @@ export class AuditSession {
   /** SHA-256 of the result's canonical JSON: the CLI gives the same for the same inputs. */
   digest = $derived(this.result ? resultDigest(this.result) : null);
   error = $state<{ name: string; message: string } | null>(null);
-  runtime = $state.raw<{ backend: string; threads: number; crossOriginIsolated: boolean } | null>(null);
+  runtime = $state.raw<{ backend: string; threads: number; crossOriginIsolated: boolean; userAgent: string; onnxruntimeWeb: string } | null>(null);
+  /** The reproducibility manifest of the audit run here (null for a result opened from a file or the registry). */
+  manifest = $state.raw<Manifest | null>(null);
+  /** Where the shown result came from, when it was not run here. */
+  openedFrom = $state<string | null>(null);
+  /** The policy (gates) dropped, evaluated against every result shown. */
+  policy = $state.raw<{ name: string; sha256: string; policy: Policy } | null>(null);
+  /** The audit config dropped: its settings were applied to the set-up. */
+  config = $state.raw<{ name: string; metadata: Record<string, string> } | null>(null);
+  /** The policy decision of the shown result: the loaded policy's, else the one stored in the result. */
+  decision = $derived.by<PolicyDecision | null>(() => {
+    if (!this.result) return null;
+    if (this.policy) return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null });
+    return (this.result as AuditResult & { policy_decision?: PolicyDecision }).policy_decision ?? null;
+  });
   /** The last evidence pack dropped, with what checking it found. */
   pack = $state.raw<{ name: string; check: PackCheck } | null>(null);
 
@@ -76,6 +94,7 @@ export class AuditSession {
         const bytes = new Uint8Array(await file.arrayBuffer());
         // A zip is an evidence pack, unless it is named as a model (then it is refused as one).
         if (bytes[0] === 0x50 && bytes[1] === 0x4b && !/\.onnx$/i.test(file.name)) this.pack = { name: file.name, check: verifyEvidencePack(bytes) };
+        else if (/\.ya?ml$/i.test(file.name)) this.#setYaml(file.name, bytes);
         else if (isModelBytes(bytes) || /\.(onnx|model)$/i.test(file.name)) await this.#setModel(file.name, bytes);
         else await this.#setData(file.name, bytes);
       }
@@ -134,11 +153,34 @@ export class AuditSession {
         }),
       );
       if (runId !== this.#runId) return;
-      this.result = unwrap(outcome);
+      const result = unwrap(outcome);
+      const runtime = this.runtime;
+      this.manifest = buildManifest(result, {
+        files: { model: { file: this.model.name, sha256: result.inputs.model.format === 'score-column' ? '' : result.inputs.model.sha256 }, data: { file: this.data.name, sha256: result.inputs.data.sha256 } },
+        seedExplicit: false,
+        dependencies: { 'onnxruntime-web': runtime.onnxruntimeWeb },
+        runtime: { environment: runtime.userAgent, platform: 'browser', backend: runtime.backend, threads: runtime.threads },
+        strict: false,
+        gitCommit: null,
+        epochSeconds: Math.floor(Date.now() / 1000),
+        fromSourceDateEpoch: false,
+      });
+      this.openedFrom = null;
+      this.result = result;
       this.status = 'done';
     } catch (error) {
       if (runId === this.#runId) this.#fail(error);
     }
+  }
+
+  /** Shows a result that was not run here (from the registry or a file). */
+  showResult(result: AuditResult, from: string): void {
+    this.#runId++;
+    this.error = null;
+    this.manifest = null;
+    this.openedFrom = from;
+    this.result = result;
+    this.status = 'done';
   }
 
   /** Cancels the running audit; its late result is ignored. */
@@ -149,6 +191,24 @@ export class AuditSession {
   /** Adds or removes a column from the ordered feature list. */
   toggleFeature(name: string): void {
     this.features = this.features.includes(name) ? this.features.filter((f) => f !== name) : [...this.features, name];
+  }
+
+  /** A YAML file is a policy when it has `gates`, else an audit config whose settings fill the set-up. */
+  #setYaml(name: string, bytes: Uint8Array): void {
+    const text = new TextDecoder().decode(bytes);
+    const parsed = parseYaml(text, name) as Record<string, unknown> | null;
+    if (parsed && typeof parsed === 'object' && 'gates' in parsed) {
+      this.policy = { name, sha256: sha256Hex(bytes), policy: parsePolicy(text, name) };
+      return;
+    }
+    const config = parseAuditConfig(text, name);
+    const data = config.data ?? {};
+    if (data.target) this.target = data.target;
+    if (data.positive_label !== undefined) this.positiveLabel = String(data.positive_label);
+    if (data.protected_attributes) this.protectedAttributes = [...data.protected_attributes];
+    if (config.model?.features) this.features = [...config.model.features];
+    if (typeof config.threshold === 'number') this.threshold = config.threshold;
+    this.config = { name, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])) };
   }
 
   async #setModel(name: string, bytes: Uint8Array): Promise<void> {

@@ -83,6 +83,7 @@ test('the built-in demo runs with one click and uses threads when cross-origin i
   expect(threads).toBeGreaterThan(1);
   expectOnlyOrigin(urls, ISOLATED.slice(0, -1));
   // Charts drawn from the same specs as the report.
+  await page.getByTestId('tab-performance').click();
   await expect(page.locator('[data-chart="roc"] svg')).toBeVisible();
   await expect(page.locator('[data-chart="selection-race"] svg')).toContainText('Native American');
   await page.screenshot({ path: 'test-results/demo-results.png', fullPage: true });
