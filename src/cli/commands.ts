@@ -1,6 +1,7 @@
 /** The small commands: validate-config, inspect, diff, list. */
 import { parseArgs } from 'node:util';
 import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
+import { compareResults, flatMetrics, type ComparableResult } from '../core/compare.ts';
 import { verifyEvidencePack } from '../core/report/evidence.ts';
 import { EXIT, readInput, readText, resultFromFile, UsageError } from './shared.ts';
 
@@ -23,36 +24,8 @@ export async function validateConfigCommand(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-interface ResultLike {
-  tool?: { version?: string };
-  inputs?: { model?: { file?: string; sha256?: string }; data?: { file?: string; sha256?: string; rows?: number } };
-  n?: number;
-  threshold?: number;
-  performance?: Record<string, unknown>;
-  calibration?: Record<string, unknown>;
-  fairness?: Record<string, Record<string, unknown>>;
-  policy_decision?: PolicyDecision;
-}
-
-async function readResult(path: string): Promise<ResultLike> {
-  return resultFromFile((await readInput(path, 'result')).bytes, path) as ResultLike;
-}
-
-/** Every gate-able metric value of a result, as `id` or `id[attribute]`. */
-function flatMetrics(result: ResultLike): Map<string, number | null> {
-  const values = new Map<string, number | null>();
-  for (const metric of METRIC_CATALOG.values()) {
-    if (metric.section === 'performance' || metric.section === 'calibration') {
-      const value = result[metric.section]?.[metric.id];
-      if (value !== undefined) values.set(metric.id, typeof value === 'number' ? value : null);
-    } else if (metric.section === 'fairness') {
-      for (const [attribute, fairness] of Object.entries(result.fairness ?? {})) {
-        const value = fairness[metric.id];
-        if (value !== undefined) values.set(`${metric.id}[${attribute}]`, typeof value === 'number' ? value : null);
-      }
-    }
-  }
-  return values;
+async function readResult(path: string): Promise<ComparableResult & { n?: number; threshold?: number }> {
+  return resultFromFile((await readInput(path, 'result')).bytes, path) as ComparableResult;
 }
 
 /** `plumbline inspect result.json`: the key figures of a result. */
@@ -72,33 +45,17 @@ export async function diffCommand(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' }, 'decision-a': { type: 'string' }, 'decision-b': { type: 'string' } } });
   if (positionals.length !== 2) throw new UsageError('diff needs two result files: plumbline diff before.json after.json');
   const [a, b] = await Promise.all(positionals.map(readResult));
-  const lines: string[] = [];
-  for (const key of ['model', 'data'] as const) {
-    if (a.inputs?.[key]?.sha256 !== b.inputs?.[key]?.sha256) lines.push(`${key} file changed: ${a.inputs?.[key]?.file ?? '—'} → ${b.inputs?.[key]?.file ?? '—'}`);
-  }
-  const before = flatMetrics(a);
-  const after = flatMetrics(b);
-  for (const id of new Set([...before.keys(), ...after.keys()])) {
-    const x = before.get(id) ?? null;
-    const y = after.get(id) ?? null;
-    if (x === y) continue;
-    const delta = x !== null && y !== null ? ` (${y - x >= 0 ? '+' : ''}${(y - x).toFixed(6)})` : '';
-    lines.push(`${id}: ${x === null ? 'undefined' : x.toFixed(6)} → ${y === null ? 'undefined' : y.toFixed(6)}${delta}`);
-  }
-  let gateChanged = false;
-  const decisionA = values['decision-a'] ? (JSON.parse(await readText(values['decision-a'], 'policy decision')) as PolicyDecision) : a.policy_decision;
-  const decisionB = values['decision-b'] ? (JSON.parse(await readText(values['decision-b'], 'policy decision')) as PolicyDecision) : b.policy_decision;
-  if (decisionA && decisionB) {
-    const outcomes = new Map(decisionA.gates.map((g) => [g.name, g.outcome]));
-    for (const gate of decisionB.gates) {
-      const previous = outcomes.get(gate.name);
-      if (previous !== gate.outcome) {
-        gateChanged = true;
-        lines.push(`gate "${gate.name}": ${previous ?? 'absent'} → ${gate.outcome}`);
-      }
-    }
-    if (decisionA.decision !== decisionB.decision) lines.push(`decision: ${decisionA.decision} → ${decisionB.decision}`);
-  }
+  const decisionA = values['decision-a'] ? (JSON.parse(await readText(values['decision-a'], 'policy decision')) as PolicyDecision) : undefined;
+  const decisionB = values['decision-b'] ? (JSON.parse(await readText(values['decision-b'], 'policy decision')) as PolicyDecision) : undefined;
+  const comparison = compareResults(a, b, { a: decisionA, b: decisionB });
+  const number = (v: number | null) => (v === null ? 'undefined' : v.toFixed(6));
+  const lines = [
+    ...comparison.inputs.map((d) => `${d.input} file changed: ${d.before ?? '—'} → ${d.after ?? '—'}`),
+    ...comparison.metrics.filter((m) => m.changed).map((m) => `${m.id}: ${number(m.before)} → ${number(m.after)}${m.delta !== null ? ` (${m.delta >= 0 ? '+' : ''}${m.delta.toFixed(6)})` : ''}`),
+    ...(comparison.decision ? comparison.gates.filter((g) => g.changed).map((g) => `gate "${g.name}": ${g.before ?? 'absent'} → ${g.after ?? 'absent'}`) : []),
+    ...(comparison.decision && comparison.decision.before !== comparison.decision.after ? [`decision: ${comparison.decision.before} → ${comparison.decision.after}`] : []),
+  ];
+  const gateChanged = comparison.gateChanged;
   process.stdout.write(lines.length ? `${lines.join('\n')}\n` : 'no differences\n');
   return gateChanged ? EXIT.gateFailed : EXIT.ok;
 }
