@@ -5,7 +5,7 @@
  */
 import { expose, proxy, transfer } from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
-import { inspectModel, readTable, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
+import { AuditConfigError, inspectModel, readTable, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -88,6 +88,25 @@ const api = {
       const [{ renderHtml }, { modelCard }] = await Promise.all([import('../src/core/report/html'), import('../src/core/report/model-card')]);
       const input = { result, createdAt, ...(decision ? { decision } : {}), ...(manifest ? { manifest } : {}) };
       return { html: renderHtml(input), modelCard: modelCard(result, { metadata: {}, ...(decision ? { decision } : {}) }) };
+    });
+  },
+
+  /** The audit result inside a file: a result JSON, or a Plumbline PDF or HTML report. */
+  readResult(bytes: Uint8Array, fileName: string) {
+    return outcome(async () => {
+      const head = new TextDecoder().decode(bytes.subarray(0, 64));
+      let result: unknown = null;
+      if (head.startsWith('%PDF-')) result = (await import('../src/core/report/pdf')).resultFromPdf(bytes);
+      else if (/^\s*<!doctype html/i.test(head)) result = (await import('../src/core/report/html')).resultFromHtml(new TextDecoder().decode(bytes));
+      else {
+        try {
+          result = JSON.parse(new TextDecoder().decode(bytes));
+        } catch (error) {
+          throw new AuditConfigError(`${fileName} is not a Plumbline result JSON (${(error as Error).message}).`);
+        }
+      }
+      if (!result || typeof result !== 'object' || !('performance' in result)) throw new AuditConfigError(`${fileName} holds no Plumbline audit result: open a result JSON or a PDF or HTML report made by Plumbline.`);
+      return result as AuditResult;
     });
   },
 

@@ -41,6 +41,13 @@ interface DemoSpec {
 /** Model files by their bytes: ONNX protobuf, XGBoost JSON, LightGBM text. */
 const isModelBytes = (bytes: Uint8Array) => looksLikeOnnx(bytes) || looksLikeXgboostJson(bytes) || looksLikeLightgbmText(bytes);
 
+/** A Plumbline result JSON, PDF or HTML report (XGBoost JSON models have no "performance"). */
+function looksLikeResult(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 2048));
+  if (head.startsWith('%PDF-') || /^\s*<!doctype html/i.test(head)) return true;
+  return /^\s*\{/.test(head) && head.includes('"tool"') && head.includes('"plumbline"');
+}
+
 const TARGET_HINTS = /^(target|label|y|outcome|class|two_year_recid|default|good_credit|high_income)$/i;
 const PROTECTED_HINTS = /^(race|sex|gender|age_group|ethnicity|religion|disability|marital_status|nationality)$/i;
 
@@ -74,6 +81,8 @@ export class AuditSession {
     if (this.policy) return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null });
     return (this.result as AuditResult & { policy_decision?: PolicyDecision }).policy_decision ?? null;
   });
+  /** An earlier result (JSON, PDF or HTML report) to compare the shown one with. */
+  previous = $state.raw<{ name: string; result: AuditResult } | null>(null);
   /** The last evidence pack dropped, with what checking it found. */
   pack = $state.raw<{ name: string; check: PackCheck } | null>(null);
 
@@ -95,6 +104,7 @@ export class AuditSession {
         // A zip is an evidence pack, unless it is named as a model (then it is refused as one).
         if (bytes[0] === 0x50 && bytes[1] === 0x4b && !/\.onnx$/i.test(file.name)) this.pack = { name: file.name, check: verifyEvidencePack(bytes) };
         else if (/\.ya?ml$/i.test(file.name)) this.#setYaml(file.name, bytes);
+        else if (looksLikeResult(bytes)) await this.#setResultFile(file.name, bytes);
         else if (isModelBytes(bytes) || /\.(onnx|model)$/i.test(file.name)) await this.#setModel(file.name, bytes);
         else await this.#setData(file.name, bytes);
       }
@@ -191,6 +201,13 @@ export class AuditSession {
   /** Adds or removes a column from the ordered feature list. */
   toggleFeature(name: string): void {
     this.features = this.features.includes(name) ? this.features.filter((f) => f !== name) : [...this.features, name];
+  }
+
+  /** A result file is shown when nothing is, else kept to compare the shown result with. */
+  async #setResultFile(name: string, bytes: Uint8Array): Promise<void> {
+    const result = unwrap(await auditWorker().readResult(bytes, name));
+    if (this.result) this.previous = { name, result };
+    else this.showResult(result, name);
   }
 
   /** A YAML file is a policy when it has `gates`, else an audit config whose settings fill the set-up. */

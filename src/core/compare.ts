@@ -7,7 +7,7 @@ import { METRIC_CATALOG } from './metrics/catalog';
 
 /** The parts of a result a comparison reads (results of older versions may lack some). */
 export interface ComparableResult {
-  inputs?: { model?: { file?: string; sha256?: string }; data?: { file?: string; sha256?: string; rows?: number } };
+  inputs?: { model?: { file?: string; sha256?: string; column?: string }; data?: { file?: string; sha256?: string; rows?: number } };
   performance?: object;
   calibration?: object;
   fairness?: Record<string, object>;

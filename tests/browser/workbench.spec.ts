@@ -1,0 +1,126 @@
+import { expect, test, type Page } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { readTable } from '../../src/core/data/read';
+import { expected, fixture, projectRoot } from '../fixtures';
+
+const PLAIN = 'http://127.0.0.1:4173/';
+const rf = expected('compas/rf.expected.json');
+const work = mkdtempSync(join(tmpdir(), 'plumbline-workbench-'));
+
+function plumbline(args: string[]) {
+  const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { encoding: 'utf8', cwd: work });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+const config = `model:\n  path: rf.onnx\n  features: [${rf.features!.join(', ')}]\ndata:\n  test: test.csv\n  target: two_year_recid\n  positive_label: 1\n  protected_attributes: [race, sex]\nmetadata:\n  model_id: recidivism-rf\n`;
+const policy = `policy_name: Workbench test\ngates:\n  - name: Minimum AUC\n    metric: roc_auc\n    threshold: ${rf.performance.roc_auc + 0.01}\n    comparison: greater_than\n    severity: error\n  - name: Parity\n    metric: demographic_parity_difference\n    attr: sex\n    threshold: 0.5\n    comparison: less_than\n    severity: warning\n`;
+writeFileSync(join(work, 'audit.yaml'), config);
+writeFileSync(join(work, 'policy.yaml'), policy);
+
+/** Drops files on the drop zone the way a browser does (a DataTransfer on a drop event). */
+async function dropFiles(page: Page, paths: string[]) {
+  const files = paths.map((path) => ({ name: basename(path), bytes: [...readFileSync(path)] }));
+  const dataTransfer = await page.evaluateHandle((list) => {
+    const transfer = new DataTransfer();
+    for (const f of list) transfer.items.add(new File([new Uint8Array(f.bytes)], f.name));
+    return transfer;
+  }, files);
+  await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
+}
+
+async function download(page: Page, testId: string): Promise<Buffer> {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+  return readFileSync((await file.path())!);
+}
+
+test('drop model, data, config and policy; the set-up follows the config; gates, slider, tabs, exports and compare work', async ({ page }) => {
+  const urls: string[] = [];
+  page.on('request', (request) => urls.push(request.url()));
+  // The CLI on the same files and policy, for the decision; and with p(positive) of every row for the slider.
+  const cli = plumbline(['audit', '--config', join(work, 'audit.yaml'), '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--policy-gates', 'policy.yaml', '--predictions', '--output', 'cli/result.json']);
+  expect(cli.code, cli.stderr).toBe(1);
+  const cliDecision = JSON.parse(readFileSync(join(work, 'cli', 'policy_decision.json'), 'utf8'));
+  const cliResult = JSON.parse(readFileSync(join(work, 'cli', 'result.json'), 'utf8'));
+
+  await page.goto(PLAIN);
+  await dropFiles(page, [fixture('compas/rf.onnx'), fixture('compas/test.csv'), join(work, 'audit.yaml'), join(work, 'policy.yaml')]);
+  await expect(page.getByTestId('policy-card')).toContainText('Workbench test · 2 gates');
+  await expect(page.getByTestId('config-card')).toContainText('audit.yaml');
+  await expect(page.getByTestId('target-select')).toHaveValue('two_year_recid');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
+
+  // Summary: the decision and each gate, as the CLI decided them.
+  await expect(page.getByTestId('decision')).toHaveAttribute('data-value', cliDecision.decision);
+  for (const gate of cliDecision.gates) await expect(page.locator(`[data-gate="${gate.name}"]`)).toHaveAttribute('data-outcome', gate.outcome);
+  const exported = JSON.parse((await download(page, 'export-decision')).toString('utf8'));
+  expect(exported.gates.map((g: { name: string; value: number; outcome: string }) => [g.name, g.value, g.outcome])).toEqual(cliDecision.gates.map((g: { name: string; value: number; outcome: string }) => [g.name, g.value, g.outcome]));
+  expect(exported.policy_sha256).toBe(cliDecision.policy_sha256);
+  await expect(page.getByTestId('label-model_id')).toHaveValue('recidivism-rf');
+
+  // Every tab, keyboard operable, with a screenshot at 1280×800.
+  await page.getByTestId('tab-summary').focus();
+  for (const tab of ['summary', 'data', 'performance', 'calibration', 'fairness', 'explanations', 'robustness', 'drift', 'recourse', 'reproducibility']) {
+    await page.getByTestId(`tab-${tab}`).click();
+    await expect(page.locator(`#panel-${tab}`)).toBeVisible();
+    await page.evaluate(() => document.querySelector('[role=tablist]')!.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: `test-results/tab-${tab}.png` });
+  }
+  await page.getByTestId('tab-reproducibility').press('ArrowRight');
+  await expect(page.getByTestId('tab-summary')).toHaveAttribute('aria-selected', 'true');
+
+  // Threshold slider: at the audit's threshold the group rates are the reference's…
+  await page.getByTestId('tab-fairness').click();
+  const sweepRate = async (group: string) => Number(await page.locator(`[data-metric="sweep_selection_rate"][data-attribute="sex"][data-group="${group}"]`).getAttribute('data-value'));
+  await expect(page.getByTestId('slider-threshold')).toHaveAttribute('data-value', String(rf.threshold));
+  for (const group of ['Female', 'Male']) expect(Math.abs((await sweepRate(group)) - (rf.fairness.sex.groups[group].selection_rate as number))).toBeLessThan(1e-9);
+  // …and moved to 0.6 they are the share of each group's rows with p >= 0.6 (from the CLI's predictions).
+  const slider = page.getByTestId('threshold-slider');
+  await slider.focus();
+  for (let i = 0; i < 10; i++) await slider.press('ArrowRight');
+  await expect(page.getByTestId('slider-threshold')).toHaveAttribute('data-value', '0.6');
+  const table = readTable(new Uint8Array(readFileSync(fixture('compas/test.csv'))), 'test.csv');
+  const sex = table.columns.find((c) => c.name === 'sex')!;
+  if (sex.kind !== 'categorical') throw new Error('sex is categorical');
+  for (const group of ['Female', 'Male']) {
+    const code = sex.dictionary.indexOf(group);
+    let n = 0;
+    let selected = 0;
+    cliResult.predictions_p1.forEach((p: number, row: number) => {
+      if (sex.codes[row] !== code) return;
+      n++;
+      if (p >= 0.6) selected++;
+    });
+    expect(Math.abs((await sweepRate(group)) - selected / n), group).toBeLessThan(1e-12);
+  }
+  await page.evaluate(() => document.querySelector('[role=tablist]')!.scrollIntoView({ block: 'start' }));
+  await page.screenshot({ path: 'test-results/tab-fairness-slider.png' });
+
+  // Exports: the result JSON re-opens and compares equal; the HTML report and model card come out.
+  const resultJson = await download(page, 'export-json');
+  writeFileSync(join(work, 'app-result.json'), resultJson);
+  expect((await download(page, 'export-html')).toString('utf8')).toContain('<!doctype html>');
+  expect((await download(page, 'export-card')).toString('utf8')).toContain('# Model card');
+  const manifest = JSON.parse((await download(page, 'export-manifest')).toString('utf8'));
+  expect(manifest.result_sha256).toMatch(/^[0-9a-f]{64}$/);
+
+  // Compare with the CLI's result at another threshold: metric by metric and gate by gate.
+  const other = plumbline(['audit', '--config', join(work, 'audit.yaml'), '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--threshold', '0.6', '--policy-gates', 'policy.yaml', '--output', 'other/result.json']);
+  expect([0, 1]).toContain(other.code);
+  const otherResult = JSON.parse(readFileSync(join(work, 'other', 'result.json'), 'utf8'));
+  await page.getByTestId('file-input').setInputFiles(join(work, 'other', 'result.json'));
+  await page.getByTestId('tab-compare').click();
+  const row = page.locator('[data-compare="accuracy"]');
+  await expect(row).toHaveAttribute('data-before', String(otherResult.performance.accuracy));
+  await expect(row).toHaveAttribute('data-after', String(cliResult.performance.accuracy));
+  await expect(page.locator('[data-compare="roc_auc"]')).toHaveAttribute('data-before', String(otherResult.performance.roc_auc));
+  await expect(page.getByTestId('compare-gates')).toContainText('Minimum AUC');
+  await page.evaluate(() => document.querySelector('[role=tablist]')!.scrollIntoView({ block: 'start' }));
+  await page.screenshot({ path: 'test-results/tab-compare.png' });
+
+  const origin = PLAIN.slice(0, -1);
+  expect(urls.filter((url) => !url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:'))).toEqual([]);
+});
