@@ -1,8 +1,10 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
+import { offline } from './scripts/offline-plugin';
 
 export default defineConfig({
-  plugins: [svelte()],
+  // offline(): a service worker precaching every built file, so the installed app works without a network.
+  plugins: [svelte(), offline()],
   // Pre-bundling onnxruntime-web breaks its .wasm URL in the dev server ("expected magic word 00 61 73 6d").
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   worker: { format: 'es' },

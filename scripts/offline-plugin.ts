@@ -1,0 +1,73 @@
+/**
+ * A Vite build plugin that makes the app work offline: after the build it lists every
+ * file in the output (scripts, styles, both .wasm binaries, the demo) and writes `sw.js`,
+ * a service worker that precaches them all under a cache named by their content hash and
+ * answers the app's own requests from that cache first. Nothing is fetched from anywhere
+ * but the app's origin.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { Plugin, ResolvedConfig } from 'vite';
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? files(path) : [path];
+  });
+}
+
+/** The service worker's source, with the precache list and cache name filled in. */
+export function serviceWorkerSource(assets: string[], version: string): string {
+  return `// Plumbline offline service worker (generated at build time; do not edit).
+const CACHE = 'plumbline-${version}';
+const ASSETS = ${JSON.stringify(assets)};
+
+self.addEventListener('install', (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(ASSETS)).then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(
+    caches.keys()
+      .then((names) => Promise.all(names.filter((name) => name.startsWith('plumbline-') && name !== CACHE).map((name) => caches.delete(name))))
+      .then(() => self.clients.claim()),
+  );
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  event.respondWith(
+    caches.open(CACHE).then(async (cache) => {
+      // Pages are the app shell; everything else by its own URL (query strings ignored).
+      const cached = request.mode === 'navigate' ? await cache.match('./index.html') : await cache.match(request, { ignoreSearch: true });
+      return cached ?? fetch(request);
+    }),
+  );
+});
+`;
+}
+
+export function offline(): Plugin {
+  let config: ResolvedConfig;
+  return {
+    name: 'plumbline-offline',
+    apply: 'build',
+    configResolved(resolved) {
+      config = resolved;
+    },
+    closeBundle() {
+      const outDir = config.build.outDir;
+      const paths = files(outDir)
+        .map((path) => relative(outDir, path).split(sep).join('/'))
+        .filter((path) => path !== 'sw.js')
+        .sort();
+      const hash = createHash('sha256');
+      for (const path of paths) hash.update(path).update(readFileSync(join(outDir, path)));
+      const assets = ['./', ...paths.map((path) => `./${path}`)];
+      writeFileSync(join(outDir, 'sw.js'), serviceWorkerSource(assets, hash.digest('hex').slice(0, 16)));
+    },
+  };
+}
