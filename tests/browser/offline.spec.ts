@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// page.evaluate callbacks run in the page, with the DOM.
 import { expect, test } from '@playwright/test';
 import { expected } from '../fixtures';
 
