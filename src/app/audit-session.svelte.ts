@@ -62,6 +62,8 @@ export class AuditSession {
   threshold = $state(0.5);
   status = $state<'idle' | 'loading' | 'running' | 'done' | 'error'>('idle');
   progress = $state.raw<AuditProgress | null>(null);
+  /** Every stage of the running audit so far, with when it started (for rows/s and time left). */
+  stages = $state.raw<{ stage: AuditProgress['stage']; done: number; total: number; started: number; now: number }[]>([]);
   result = $state.raw<AuditResult | null>(null);
   /** SHA-256 of the result's canonical JSON: the CLI gives the same for the same inputs. */
   digest = $derived(this.result ? resultDigest(this.result) : null);
@@ -144,6 +146,7 @@ export class AuditSession {
     this.error = null;
     this.result = null;
     this.progress = null;
+    this.stages = [];
     const worker = auditWorker();
     try {
       this.runtime ??= await worker.runtime();
@@ -159,7 +162,15 @@ export class AuditSession {
           threshold: this.threshold,
         },
         proxy((progress: AuditProgress) => {
-          if (runId === this.#runId) this.progress = progress;
+          if (runId !== this.#runId) return;
+          this.progress = progress;
+          const now = performance.now();
+          // A stage seen before (metrics runs before and after robustness) is updated where it is.
+          const at = this.stages.findIndex((s) => s.stage === progress.stage);
+          const others = this.stages.map((s) => (s.stage === progress.stage ? s : { ...s, done: s.total }));
+          if (at >= 0) others[at] = { ...others[at], done: progress.done, total: progress.total, now };
+          else others.push({ stage: progress.stage, done: progress.done, total: progress.total, started: now, now });
+          this.stages = others;
         }),
       );
       if (runId !== this.#runId) return;
@@ -193,9 +204,18 @@ export class AuditSession {
     this.status = 'done';
   }
 
-  /** Cancels the running audit; its late result is ignored. */
+  /**
+   * Cancels the running audit: the page stops waiting at once (a late result is ignored)
+   * and the worker stops at its next batch or stage boundary.
+   */
   cancel(): void {
+    if (this.status !== 'running') return;
     void auditWorker().cancel(this.#runId);
+    this.#runId++;
+    this.progress = null;
+    this.stages = [];
+    this.error = { name: 'AbortError', message: 'The audit was cancelled.' };
+    this.status = 'idle';
   }
 
   /** Adds or removes a column from the ordered feature list. */

@@ -404,6 +404,7 @@ async function auditWithModel(
       }
     }
   }
+  signal?.throwIfAborted();
   let robustness: RobustnessReport | undefined;
   if (!missingSections.robustness) {
     onProgress?.({ stage: 'robustness', done: 0, total: 1 });
@@ -416,7 +417,7 @@ async function auditWithModel(
       demographic_shift: shift,
       max_shift_degradation: shift.max_shift_degradation,
       perturbation: model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal }) : null,
-      consistency: model ? consistency(table, scores, inputs, { seed: settings.seed }) : null,
+      consistency: model && !signal?.aborted ? consistency(table, scores, inputs, { seed: settings.seed }) : null,
       counterfactual_flips: model ? await Promise.all(settings.protected_attributes.map((a) => counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features, proxy: request.robustness?.proxies?.[a] }))) : [],
       conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs).`,
     };
@@ -428,6 +429,7 @@ async function auditWithModel(
     }
     onProgress?.({ stage: 'robustness', done: 1, total: 1 });
   }
+  signal?.throwIfAborted();
   let recourseReport: RecourseReport | undefined;
   if (!missingSections.recourse) {
     if (!model) missingSections.recourse = 'a score-column audit has no model to search counterfactuals with';

@@ -126,3 +126,29 @@ test('drop model, data, config and policy; the set-up follows the config; gates,
   const origin = PLAIN.slice(0, -1);
   expect(urls.filter((url) => !url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:'))).toEqual([]);
 });
+
+test('a long audit shows each stage with its rate and time left, keeps the page responsive, and cancels', async ({ page }) => {
+  // 1,000,000 rows: the COMPAS test rows repeated (about 50 MB).
+  const [header, ...rows] = readFileSync(fixture('compas/test.csv'), 'utf8').trim().split('\n');
+  const lines = [header];
+  for (let i = 0; lines.length <= 1_000_000; i++) lines.push(rows[i % rows.length]);
+  await page.goto(PLAIN);
+  await page.getByTestId('file-input').setInputFiles([
+    { name: 'rf.onnx', mimeType: 'application/octet-stream', buffer: readFileSync(fixture('compas/rf.onnx')) },
+    { name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) },
+  ]);
+  await expect(page.getByTestId('data-card')).toContainText('1,000,000 rows', { timeout: 60_000 });
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  for (const feature of rf.features!) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
+  await page.getByTestId('run-audit').click();
+  await expect(page.locator('[data-testid="stages"] [data-stage="score"]')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('[data-testid="stages"] [data-stage="parse"]')).toContainText('done');
+  // The page answers while the worker scores.
+  const start = Date.now();
+  await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)));
+  expect(Date.now() - start).toBeLessThan(2000);
+  await page.getByTestId('cancel-audit').click();
+  await expect(page.getByTestId('error')).toContainText('Cancelled');
+  await expect(page.getByTestId('result-summary')).toHaveCount(0);
+  await expect(page.getByTestId('run-audit')).toBeEnabled();
+});
