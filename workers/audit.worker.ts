@@ -5,7 +5,9 @@
  */
 import { expose, proxy, transfer } from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
-import { AuditConfigError, inspectModel, readTable, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
+import type { RowQuery } from '../src/core/explain/row';
+import type { Classifier } from '../src/core/model/classifier';
+import { AuditConfigError, inspectModel, openModel, readTable, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type Manifest, type PolicyDecision, type SerializedError, type Table } from '../src/core';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -36,6 +38,15 @@ export interface ColumnSummary {
 }
 
 const runs = new Map<number, AbortController>();
+
+/** The row explorer's model and table, opened once per pair of files. */
+let rowState: { key: string; classifier: Classifier; table: Table; model: InputFile } | null = null;
+
+/** A file as the worker receives it. */
+interface InputFile {
+  fileName: string;
+  bytes: Uint8Array;
+}
 
 const api = {
   /** The runtime the worker scores with, for the result and the manifest. */
@@ -107,6 +118,37 @@ const api = {
       }
       if (!result || typeof result !== 'object' || !('performance' in result)) throw new AuditConfigError(`${fileName} holds no Plumbline audit result: open a result JSON or a PDF or HTML report made by Plumbline.`);
       return result as AuditResult;
+    });
+  },
+
+  /** Opens the model and data once for the row explorer (kept until other files come). */
+  prepareRows(model: InputFile, data: InputFile) {
+    return outcome(async () => {
+      const key = `${model.fileName}:${model.bytes.length}|${data.fileName}:${data.bytes.length}`;
+      if (rowState?.key !== key) {
+        await rowState?.classifier.release();
+        rowState = null;
+        const table = readTable(data.bytes, data.fileName);
+        rowState = { key, table, model, classifier: await openModel(ort, model.bytes, model.fileName) };
+      }
+      return { rows: rowState.table.rowCount };
+    });
+  },
+
+  /** Scores and explains one row of the prepared data, with any edits (what-if). */
+  explainRow(query: RowQuery) {
+    return outcome(async () => {
+      if (!rowState) throw new AuditConfigError('Open the row explorer again: the model and data are no longer loaded.');
+      const { explainRow } = await import('../src/core/explain/row');
+      return explainRow(rowState.classifier, rowState.model, rowState.table, query);
+    });
+  },
+
+  /** Rows of the prepared data whose cells contain `text`. */
+  searchRows(text: string) {
+    return outcome(async () => {
+      if (!rowState) throw new AuditConfigError('Open the row explorer again: the model and data are no longer loaded.');
+      return (await import('../src/core/explain/row')).searchRows(rowState.table, text, 20);
     });
   },
 
