@@ -74,7 +74,7 @@ export class AuditSession {
   /** Where the shown result came from, when it was not run here. */
   openedFrom = $state<string | null>(null);
   /** The policy (gates) dropped, evaluated against every result shown. */
-  policy = $state.raw<{ name: string; sha256: string; policy: Policy } | null>(null);
+  policy = $state.raw<{ name: string; sha256: string; policy: Policy; text: string } | null>(null);
   /** The audit config dropped: its settings were applied to the set-up. */
   config = $state.raw<{ name: string; metadata: Record<string, string> } | null>(null);
   /** The policy decision of the shown result: the loaded policy's, else the one stored in the result. */
@@ -234,10 +234,17 @@ export class AuditSession {
   #setYaml(name: string, bytes: Uint8Array): void {
     const text = new TextDecoder().decode(bytes);
     const parsed = parseYaml(text, name) as Record<string, unknown> | null;
-    if (parsed && typeof parsed === 'object' && 'gates' in parsed) {
-      this.policy = { name, sha256: sha256Hex(bytes), policy: parsePolicy(text, name) };
-      return;
-    }
+    if (parsed && typeof parsed === 'object' && 'gates' in parsed) this.usePolicy(name, text);
+    else this.applyConfig(name, text);
+  }
+
+  /** Uses a policy's text (checked; a bad one throws a ConfigError naming line and column). */
+  usePolicy(name: string, text: string): void {
+    this.policy = { name, sha256: sha256Hex(new TextEncoder().encode(text)), policy: parsePolicy(text, name), text };
+  }
+
+  /** Applies an audit config's text to the set-up (checked; a bad one throws a ConfigError). */
+  applyConfig(name: string, text: string): void {
     const config = parseAuditConfig(text, name);
     const data = config.data ?? {};
     if (data.target) this.target = data.target;

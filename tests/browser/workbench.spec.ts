@@ -194,3 +194,53 @@ test('row explorer: a row’s score, SHAP waterfall and reasons; edit a value an
   await page.evaluate(() => document.querySelector('[role=tablist]')!.scrollIntoView({ block: 'start' }));
   await page.screenshot({ path: 'test-results/tab-rows.png' });
 });
+
+test('the YAML views of the config and the policy validate live, apply to the set-up and gate the audit', async ({ page }) => {
+  const { parseAuditConfig } = await import('../../src/core/config/audit-config');
+  const { parsePolicy } = await import('../../src/core/config/policy');
+  const messageOf = (parse: () => unknown) => {
+    try {
+      parse();
+      return 'no error';
+    } catch (error) {
+      return (error as Error).message;
+    }
+  };
+  await page.goto(PLAIN);
+  await page.getByTestId('file-input').setInputFiles([fixture('compas/rf.onnx'), fixture('compas/test.csv')]);
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  for (const feature of rf.features!) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
+
+  await page.getByTestId('config-editor-toggle').click();
+  const editor = page.getByTestId('config-editor');
+  await expect(editor).toHaveValue(/test: test\.csv/);
+  await expect(page.getByTestId('config-status')).toHaveText('Valid audit config.');
+  const generated = await editor.inputValue();
+  const broken = generated.replace('protected_attributes:', 'protected_attribute:');
+  await editor.fill(broken);
+  await expect(page.getByTestId('config-status')).toHaveText(messageOf(() => parseAuditConfig(broken, 'audit.yaml')));
+  await expect(page.getByTestId('config-apply')).toBeDisabled();
+  const onlySex = generated.replace(/protected_attributes:\n(\s+- \w+\n)+/, 'protected_attributes:\n    - sex\n');
+  await editor.fill(onlySex);
+  await expect(page.getByTestId('config-status')).toHaveText('Valid audit config.');
+  await page.getByTestId('config-apply').click();
+  await expect(page.getByTestId('protected-attributes').locator('[data-column="sex"]')).toBeChecked();
+  await expect(page.getByTestId('protected-attributes').locator('[data-column="race"]')).not.toBeChecked();
+
+  await page.getByTestId('policy-editor-toggle').click();
+  const policyEditor = page.getByTestId('policy-editor');
+  await expect(page.getByTestId('policy-status')).toHaveText('Valid policy.');
+  const starter = await policyEditor.inputValue();
+  const wrong = starter.replace('metric: roc_auc', 'metric: roc_aucc');
+  await policyEditor.fill(wrong);
+  await expect(page.getByTestId('policy-status')).toHaveText(messageOf(() => parsePolicy(wrong, 'policy.yaml')));
+  await policyEditor.fill(starter);
+  await page.getByTestId('policy-use').click();
+  await expect(page.getByTestId('policy-card')).toContainText('Model validation baseline');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('decision')).toHaveAttribute('data-value', /^(PASS|WARN|FAIL)$/);
+  await expect(page.getByTestId('gates').locator('tbody tr')).toHaveCount(parsePolicy(starter, 'policy.yaml').gates.length);
+  // The audit ran with the applied set-up: fairness for sex only.
+  await expect(page.locator('[data-testid="group-table"][data-attribute="race"]')).toHaveCount(0);
+});
