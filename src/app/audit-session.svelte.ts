@@ -36,6 +36,7 @@ interface DemoSpec {
   protected_attributes: string[];
   features: string[];
   threshold: number;
+  reference?: string;
 }
 
 /** Model files by their bytes: ONNX protobuf, XGBoost JSON, LightGBM text. */
@@ -55,6 +56,8 @@ const PROTECTED_HINTS = /^(race|sex|gender|age_group|ethnicity|religion|disabili
 export class AuditSession {
   model = $state.raw<LoadedModel | null>(null);
   data = $state.raw<LoadedData | null>(null);
+  /** Reference data (usually the training set) for drift. */
+  reference = $state.raw<LoadedData | null>(null);
   target = $state('');
   positiveLabel = $state('');
   protectedAttributes = $state<string[]>([]);
@@ -76,7 +79,7 @@ export class AuditSession {
   /** The policy (gates) dropped, evaluated against every result shown. */
   policy = $state.raw<{ name: string; sha256: string; policy: Policy; text: string } | null>(null);
   /** The audit config dropped: its settings were applied to the set-up. */
-  config = $state.raw<{ name: string; metadata: Record<string, string> } | null>(null);
+  config = $state.raw<{ name: string; metadata: Record<string, string>; files: { test?: string; reference?: string } } | null>(null);
   /** The policy decision of the shown result: the loaded policy's, else the one stored in the result. */
   decision = $derived.by<PolicyDecision | null>(() => {
     if (!this.result) return null;
@@ -126,6 +129,7 @@ export class AuditSession {
       const fetchBytes = async (name: string) => new Uint8Array(await (await fetch(`${base}demo/${name}`)).arrayBuffer());
       await this.#setModel(spec.model, await fetchBytes(spec.model));
       await this.#setData(spec.data, await fetchBytes(spec.data));
+      if (spec.reference) await this.#setData(spec.reference, await fetchBytes(spec.reference), 'reference');
       this.target = spec.target;
       this.positiveLabel = spec.positive_label;
       this.protectedAttributes = [...spec.protected_attributes];
@@ -155,6 +159,7 @@ export class AuditSession {
         {
           model: { fileName: this.model.name, bytes: this.model.bytes },
           data: { fileName: this.data.name, bytes: this.data.bytes },
+          ...(this.reference ? { reference: { fileName: this.reference.name, bytes: this.reference.bytes } } : {}),
           target: this.target,
           positiveLabel: this.positiveLabel || undefined,
           protectedAttributes: $state.snapshot(this.protectedAttributes),
@@ -252,7 +257,13 @@ export class AuditSession {
     if (data.protected_attributes) this.protectedAttributes = [...data.protected_attributes];
     if (config.model?.features) this.features = [...config.model.features];
     if (typeof config.threshold === 'number') this.threshold = config.threshold;
-    this.config = { name, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])) };
+    const base = (path: string | undefined) => path?.replace(/^.*[\\/]/, '');
+    this.config = { name, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) } };
+    // A table loaded before the config that the config names as the reference moves there.
+    if (this.data && this.config.files.reference === this.data.name && !this.reference) {
+      this.reference = this.data;
+      this.data = null;
+    }
   }
 
   async #setModel(name: string, bytes: Uint8Array): Promise<void> {
@@ -262,8 +273,32 @@ export class AuditSession {
     if (!info.needsFeatureOrder) this.features = info.inputs.map((i) => i.name);
   }
 
-  async #setData(name: string, bytes: Uint8Array): Promise<void> {
+  /**
+   * Which role a table plays: what the config names it as, else a name like train/reference
+   * makes it the reference; anything else is the test set.
+   */
+  #roleOf(name: string): 'test' | 'reference' {
+    if (this.config?.files.reference === name) return 'reference';
+    if (this.config?.files.test === name) return 'test';
+    return /train|reference|\bref\b/i.test(name) ? 'reference' : 'test';
+  }
+
+  /** Swaps the test and reference tables. */
+  async swapData(): Promise<void> {
+    const [data, reference] = [this.reference, this.data];
+    this.reference = null;
+    this.data = null;
+    if (data) await this.#setData(data.name, data.bytes, 'test');
+    if (reference) await this.#setData(reference.name, reference.bytes, 'reference');
+  }
+
+  async #setData(name: string, bytes: Uint8Array, role = this.#roleOf(name)): Promise<void> {
     const summary = unwrap(await auditWorker().inspectData(bytes, name));
+    if (role === 'reference') {
+      this.reference = { name, bytes, ...summary };
+      this.result = null;
+      return;
+    }
     this.data = { name, bytes, ...summary };
     this.result = null;
     const names = summary.columns.map((c) => c.name);

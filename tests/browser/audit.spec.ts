@@ -82,8 +82,18 @@ test('the built-in demo runs with one click and uses threads when cross-origin i
   const threads = Number(await page.getByTestId('threads').getAttribute('data-value'));
   expect(threads).toBeGreaterThan(1);
   expectOnlyOrigin(urls, ISOLATED.slice(0, -1));
+  // The demo's reference (the train split) gives drift exactly as the reference computation.
+  const drift = (rf as unknown as { drift_train_vs_test: { values: Record<string, number> } }).drift_train_vs_test.values;
+  for (const [column, value] of Object.entries(drift)) {
+    const shown = Number(await page.locator(`[data-metric="psi"][data-attribute="${column}"]`).getAttribute('data-value'));
+    expect(Math.abs(shown - value), column).toBeLessThan(1e-9);
+  }
+  await page.getByTestId('tab-drift').click();
+  await expect(page.getByTestId('drift-table')).toBeVisible();
+  await page.screenshot({ path: 'test-results/tab-drift.png' });
   // Charts drawn from the same specs as the report.
   await page.getByTestId('tab-performance').click();
+  await expect(page.locator('[data-chart="pr"] svg')).toBeVisible();
   await expect(page.locator('[data-chart="roc"] svg')).toBeVisible();
   await expect(page.locator('[data-chart="selection-race"] svg')).toContainText('Native American');
   await page.screenshot({ path: 'test-results/demo-results.png', fullPage: true });

@@ -7,7 +7,8 @@ import type { PolicyDecision } from '../config/policy';
  * the two never show different numbers.
  */
 export interface ChartSpec {
-  kind: 'line' | 'bar' | 'interval';
+  /** `strip`: one band per series (labelled by its name), its points spread across the band (a beeswarm). */
+  kind: 'line' | 'bar' | 'interval' | 'strip';
   title: string;
   x: { label: string; min: number; max: number };
   y: { label: string; min: number; max: number };
@@ -69,6 +70,40 @@ export function selectionRateChart(result: AuditResult, attribute: string, decis
       },
     ],
     rules: [{ axis: 'y', value: (result.performance.selection_rate as number | null) ?? 0, label: 'overall' }, ...rules],
+  };
+}
+
+/** Precision against recall, with the base rate (a random classifier's precision). */
+export function prChart(result: AuditResult): ChartSpec {
+  const points = result.performance.curve.filter((p) => p.precision !== null).map((p) => ({ x: p.tpr, y: p.precision as number }));
+  const base = result.performance.base_rate as number | null;
+  return {
+    kind: 'line',
+    title: `Precision–recall (average precision ${result.performance.average_precision?.toFixed(3) ?? 'undefined'})`,
+    x: { label: 'Recall', min: 0, max: 1 },
+    y: { label: 'Precision', min: 0, max: 1 },
+    series: [{ name: 'model', points }],
+    rules: base === null ? [] : [{ axis: 'y', value: base, label: 'base rate' }],
+  };
+}
+
+/** SHAP value of every explained row, one band per column (largest mean |SHAP| on top, at most 12). */
+export function shapStripChart(result: AuditResult): ChartSpec | null {
+  const e = result.explanations;
+  if (!e?.global_importance?.length || !e.values.length) return null;
+  const top = e.global_importance.slice(0, 12).map((g) => g.column);
+  const all = e.values.flat();
+  const extent = Math.max(1e-12, ...all.map(Math.abs));
+  return {
+    kind: 'strip',
+    title: `SHAP values of ${e.values.length} rows (${e.output})`,
+    x: { label: 'SHAP value', min: -extent, max: extent },
+    y: { label: 'column', min: 0, max: top.length },
+    series: top.map((column) => {
+      const j = e.columns.indexOf(column);
+      return { name: column, points: e.values.map((row, r) => ({ x: row[j], y: 0, label: `row ${e.rows[r]}` })) };
+    }),
+    rules: [{ axis: 'x', value: 0, label: '' }],
   };
 }
 

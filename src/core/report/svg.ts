@@ -16,8 +16,8 @@ const n = (v: number) => Number(v.toFixed(2));
 /** A chart spec drawn as a self-contained SVG (the HTML report's and the app's renderer). */
 export function chartSvg(spec: ChartSpec, width = 480, height = 260): string {
   // Bar charts label their bars on the left: leave room for the longest label.
-  const longest = spec.kind === 'bar' ? Math.max(0, ...spec.series[0].points.map((p) => (p.label ?? '').length)) : 0;
-  const left = spec.kind === 'bar' ? Math.min(200, 14 + 6 * longest) : 56;
+  const longest = spec.kind === 'bar' ? Math.max(0, ...spec.series[0].points.map((p) => (p.label ?? '').length)) : spec.kind === 'strip' ? Math.max(0, ...spec.series.map((s) => s.name.length)) : 0;
+  const left = spec.kind === 'bar' || spec.kind === 'strip' ? Math.min(200, 14 + 6 * longest) : 56;
   const top = 24;
   const plotWidth = width - left - 90;
   const plotHeight = height - top - 44;
@@ -35,6 +35,21 @@ export function chartSvg(spec: ChartSpec, width = 480, height = 260): string {
       parts.push(`<rect x="${left}" y="${n(top + i * band + 2)}" width="${n(Math.max(0.5, sx(p.x) - left))}" height="${n(band - 4)}" fill="#1f77b4"><title>${escapeHtml(p.label ?? '')}: ${p.x}</title></rect>`);
       parts.push(`<text x="${left - 4}" y="${n(top + i * band + band / 2 + 3)}" text-anchor="end">${escapeHtml(p.label ?? '')}</text>`);
     });
+  } else if (spec.kind === 'strip') {
+    const band = plotHeight / Math.max(1, spec.series.length);
+    spec.series.forEach((series, i) => {
+      parts.push(`<text x="${left - 4}" y="${n(top + i * band + band / 2 + 3)}" text-anchor="end">${escapeHtml(series.name)}</text>`);
+      // Points spread over the band by their order (deterministic, no random jitter).
+      series.points.forEach((p, k) => {
+        const y = top + i * band + band * (0.2 + 0.6 * ((k * 0.618034) % 1));
+        parts.push(`<circle cx="${sx(p.x)}" cy="${n(y)}" r="2.2" fill="${p.x >= 0 ? '#d55e00' : '#0072b2'}" fill-opacity="0.75"><title>${escapeHtml(series.name)}, ${escapeHtml(p.label ?? '')}: ${p.x}</title></circle>`);
+      });
+    });
+    for (const tick of [0, 0.5, 1]) {
+      const v = spec.x.min + tick * (spec.x.max - spec.x.min);
+      parts.push(`<text x="${sx(v)}" y="${top + plotHeight + 12}" text-anchor="middle">${v.toFixed(3)}</text>`);
+    }
+    for (const rule of spec.rules.filter((r) => r.axis === 'x')) parts.push(`<line x1="${sx(rule.value)}" x2="${sx(rule.value)}" y1="${top}" y2="${top + plotHeight}" stroke="#999" stroke-dasharray="3 3"/>`);
   } else {
     for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
       const v = spec.y.min + tick * (spec.y.max - spec.y.min);
