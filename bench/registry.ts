@@ -11,7 +11,7 @@ import initSqlJs from 'sql.js';
 import { runAudit } from '../src/core/audit';
 import { evaluatePolicy, parsePolicy } from '../src/core/config/policy';
 import { buildManifest } from '../src/core/manifest';
-import { appendEntry, entryHash, openRegistry, type SqlDatabase, type SqlValue } from '../src/core/registry/registry';
+import { appendEntry, entryHash, openRegistry, REGISTRY_SCHEMA_VERSION, type SqlDatabase, type SqlValue } from '../src/core/registry/registry';
 import { nodeSha256 } from '../src/cli/registry-command';
 import { fixturesPath } from './inputs';
 
@@ -23,7 +23,8 @@ export async function registryFile(entries: number): Promise<string | null> {
   if (!model || !data) return null;
   const dir = join(tmpdir(), 'plumbline-bench');
   mkdirSync(dir, { recursive: true });
-  const path = join(dir, `registry-${entries}.db`);
+  // Named by the schema version, so a file built by older code is never reused.
+  const path = join(dir, `registry-${entries}-v${REGISTRY_SCHEMA_VERSION}.db`);
   if (existsSync(path)) return path;
 
   ort.env.wasm.numThreads = 1;

@@ -108,3 +108,22 @@ test('a tampered registry shows which entry was altered; a file that is not a re
   await page.getByTestId('registry-input').setInputFiles({ name: 'data.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n'.repeat(300)) });
   await expect(page.getByTestId('registry-error')).toHaveText('data.csv is not an SQLite database (file is not a database). Create a registry with: plumbline registry init FILE.');
 });
+
+test('a registry of 1,500 audits opens, verifies and scrolls with only the rows in view in the page', async ({ page }) => {
+  const { registryFile } = await import('../../bench/registry');
+  const path = (await registryFile(1500))!;
+  await page.goto(PLAIN);
+  await page.getByTestId('nav-portfolio').click();
+  await page.getByTestId('registry-input').setInputFiles(path);
+  await expect(page.getByTestId('registry-summary')).toContainText(/registry-1500-v\d+\.db · 1500 audits of 40 models/, { timeout: 60_000 });
+  await expect(page.getByTestId('registry-verify')).toHaveAttribute('data-ok', 'true');
+  const rendered = page.locator('[data-testid="portfolio-audits"] tbody tr[data-seq]');
+  expect(await rendered.count()).toBeLessThan(50);
+  await expect(page.locator('[data-testid="portfolio-audits"] tr[data-seq="1500"]')).toBeVisible();
+  // Scrolled to the end, the oldest entry is there and opens.
+  await page.getByTestId('portfolio-audits-box').evaluate((box) => box.scrollTo(0, box.scrollHeight));
+  await expect(page.locator('[data-testid="portfolio-audits"] tr[data-seq="1"]')).toBeVisible();
+  expect(await rendered.count()).toBeLessThan(50);
+  await page.getByTestId('open-entry-1').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible();
+});
