@@ -177,6 +177,11 @@ const api = {
     });
   },
 
+  /** The open registry's monthly summary for management (Markdown or PDF). */
+  registrySummary(month: string, format: 'md' | 'pdf', createdAt: string) {
+    return outcome(async () => (await import('./registry-host')).registrySummary(month, format, createdAt));
+  },
+
   /** Stops a running audit at its next batch. */
   cancel(runId: number): void {
     runs.get(runId)?.abort(new DOMException('The audit was cancelled.', 'AbortError'));

@@ -71,3 +71,11 @@ export function registryBytes(): Uint8Array {
 export function registryCsvText(): string {
   return registryCsv(listEntries(current().db as unknown as SqlDatabase));
 }
+
+/** The monthly summary of the open registry, as Markdown or PDF bytes. */
+export async function registrySummary(month: string, format: 'md' | 'pdf', createdAt: string): Promise<string | Uint8Array> {
+  const { db, name } = current();
+  const rows = listEntries(db as unknown as SqlDatabase);
+  const summary = await import('../src/core/registry/summary');
+  return format === 'md' ? summary.monthlySummaryMarkdown(rows, month, name) : summary.monthlySummaryPdf(rows, month, name, createdAt);
+}

@@ -117,6 +117,11 @@ export class RegistryStore {
     return unwrap(await auditWorker().registryExport(format));
   }
 
+  /** The monthly summary (`YYYY-MM`) as Markdown text or PDF bytes. */
+  async summary(month: string, format: 'md' | 'pdf'): Promise<string | Uint8Array> {
+    return unwrap(await auditWorker().registrySummary(month, format, new Date().toISOString()));
+  }
+
   async #save(): Promise<void> {
     const bytes = unwrap(await auditWorker().registryExport('sqlite')) as Uint8Array;
     try {

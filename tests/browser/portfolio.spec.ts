@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initSqlJs from 'sql.js';
 import { listEntries, verifyRegistry, type SqlDatabase } from '../../src/core/registry/registry';
+import { monthlySummaryMarkdown } from '../../src/core/registry/summary';
 import { expected, fixture, projectRoot } from '../fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
@@ -81,6 +82,13 @@ test('a registry written by the CLI opens in the app, drills down, takes the app
   expect(rows.map((r) => r.model_id)).toEqual(['recidivism-rf', 'rf', 'compas-demo']);
   expect(verifyRegistry(db as unknown as SqlDatabase).ok).toBe(true);
   writeFileSync(join(work, 'from-app.db'), bytes);
+  // The monthly summary made in the app is the core's summary of the same entries.
+  const month = new Date().toISOString().slice(0, 7);
+  await page.getByTestId('summary-month').fill(month);
+  const [md] = await Promise.all([page.waitForEvent('download'), page.getByTestId('summary-md').click()]);
+  expect(readFileSync((await md.path())!, 'utf8')).toBe(monthlySummaryMarkdown(rows, month, 'team.db'));
+  const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByTestId('summary-pdf').click()]);
+  expect(readFileSync((await pdf.path())!).subarray(0, 5).toString('latin1')).toBe('%PDF-');
   const cliVerify = plumbline(['registry', 'verify', 'from-app.db']);
   expect(cliVerify.code, cliVerify.stdout).toBe(0);
 
