@@ -100,6 +100,11 @@ test('drop model, data, config and policy; the set-up follows the config; gates,
   }
   await page.evaluate(() => document.querySelector('[role=tablist]')!.scrollIntoView({ block: 'start' }));
   await page.screenshot({ path: 'test-results/tab-fairness-slider.png' });
+  // A click on the d3 sweep chart picks the nearest threshold (x = 220 of 520 is threshold 0.5).
+  const chart = page.locator('[data-testid="sweep-chart"][data-attribute="sex"]');
+  const box = (await chart.boundingBox())!;
+  await chart.click({ position: { x: (box.width * 220) / 520, y: box.height / 2 } });
+  await expect(page.getByTestId('slider-threshold')).toHaveAttribute('data-value', '0.5');
 
   // Exports: the result JSON re-opens and compares equal; the HTML report and model card come out.
   const resultJson = await download(page, 'export-json');
