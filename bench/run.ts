@@ -1,6 +1,7 @@
 /**
  * `npm run bench [-- <entry>…] [--scale 0.1] [--runs 5] [--no-browser]`: runs the benchmark
- * entries in Node (each in its own process) and in headless Chromium (the built app), and
+ * entries in Node (each in its own process) and in headless Chromium (the built app, and
+ * end-to-end audits of 50,000 and 1,000,000 rows in bench/e2e.ts), and
  * prints one table (entry, environment, rows, median
  * time after a warm-up, throughput, peak memory, target). Writes bench/results.json and
  * bench/results.md with the machine's CPU count and the versions used; entries not run keep
@@ -13,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { runBrowserEntries } from './browser';
+import { runEndToEnd } from './e2e';
 import { ENTRIES } from './entries';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -20,8 +22,9 @@ const root = join(here, '..');
 const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1' }, runs: { type: 'string', default: '5' }, 'no-browser': { type: 'boolean' } }, allowPositionals: true });
 const scale = Number(values.scale);
 const BROWSER_ENTRIES = ['audit-compas', 'report'];
+const E2E_ENTRIES = ['e2e-50k', 'e2e-1m'];
 const chosen = positionals.length ? ENTRIES.filter((e) => positionals.includes(e.name)) : ENTRIES;
-const unknown = positionals.filter((p) => !ENTRIES.some((e) => e.name === p) && !BROWSER_ENTRIES.includes(p));
+const unknown = positionals.filter((p) => !ENTRIES.some((e) => e.name === p) && !BROWSER_ENTRIES.includes(p) && !E2E_ENTRIES.includes(p));
 if (unknown.length) {
   console.error(`unknown bench entries: ${unknown.join(', ')}. Entries: ${ENTRIES.map((e) => e.name).join(', ')}`);
   process.exit(2);
@@ -78,6 +81,19 @@ if (!values['no-browser'] && (positionals.length === 0 || browserChosen.length >
       const sorted = [...row.times].sort((a, b) => a - b);
       const median = sorted[Math.floor(sorted.length / 2)];
       rows.push({ entry: row.entry, environment: 'chromium (headless)', rows: row.rows, medianMs: median, rowsPerSecond: (row.rows / median) * 1000, mbPerSecond: null, peakRssMb: null, targetMs: row.targetMs, meetsTarget: row.targetMs === null ? null : median <= row.targetMs, description: row.description });
+    }
+  }
+}
+
+// End-to-end audits in Chromium: one run each (they take minutes), with the tab's peak memory.
+const e2eChosen = positionals.filter((p) => E2E_ENTRIES.includes(p));
+if (!values['no-browser'] && (positionals.length === 0 || e2eChosen.length > 0)) {
+  process.stderr.write('bench end-to-end entries in chromium…\n');
+  const e2e = await runEndToEnd(root, e2eChosen);
+  if (typeof e2e === 'string') process.stderr.write(`end-to-end entries skipped: ${e2e}\n`);
+  else {
+    for (const row of e2e) {
+      rows.push({ entry: row.entry, environment: 'chromium (headless)', rows: row.rows, medianMs: row.ms, rowsPerSecond: (row.rows / row.ms) * 1000, mbPerSecond: null, peakRssMb: row.peakRssMb, targetMs: row.targetMs, meetsTarget: row.ms <= row.targetMs, description: row.description });
     }
   }
 }

@@ -419,7 +419,7 @@ async function auditWithModel(
       perturbation: model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal }) : null,
       consistency: model && !signal?.aborted ? consistency(table, scores, inputs, { seed: settings.seed }) : null,
       counterfactual_flips: model ? await Promise.all(settings.protected_attributes.map((a) => counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features, proxy: request.robustness?.proxies?.[a] }))) : [],
-      conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs).`,
+      conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
     };
     } catch (error) {
       // A failed stage keeps the rest of the audit; the result says why it is missing.

@@ -48,6 +48,26 @@ describe('consistency', () => {
     expect(result.consistency).toBeCloseTo(1 - total / n, 12);
     expect(consistency(table, new Float64Array(n).fill(0.3), ['x', 'y'], { seed: 1 }).consistency).toBe(1);
   });
+
+  it('on a large file estimates from seeded samples, with a standard error that covers the exact value', () => {
+    const random = new Random(9, 'knn-large');
+    const n = 30_000;
+    const x = Float64Array.from({ length: n }, () => random.normal());
+    const y = Float64Array.from({ length: n }, () => random.normal());
+    const z = Float64Array.from({ length: n }, () => random.normal());
+    const table: Table = { source: 'k.csv', rowCount: n, columns: [['x', x], ['y', y], ['z', z]].map(([name, values]) => ({ kind: 'numeric' as const, name: name as string, values: values as Float64Array, missing: 0 })) };
+    const scores = Float64Array.from(x, (v, i) => 1 / (1 + Math.exp(-2 * v - y[i] + z[i])));
+    const exact = consistency(table, scores, ['x', 'y', 'z'], { seed: 1, maxQueries: Infinity, maxPool: Infinity });
+    expect(exact).toMatchObject({ rows_queried: n, pool_rows: n, standard_error: null });
+    // Sampling the queried rows only: unbiased, within 4 standard errors.
+    const sampled = consistency(table, scores, ['x', 'y', 'z'], { seed: 1, maxPool: Infinity });
+    expect(sampled).toMatchObject({ rows_queried: 2000, pool_rows: n });
+    expect(Math.abs(sampled.consistency! - exact.consistency!)).toBeLessThan(4 * sampled.standard_error!);
+    // The defaults also sample the neighbour pool; the same seed gives the same numbers.
+    const bounded = consistency(table, scores, ['x', 'y', 'z'], { seed: 1 });
+    expect(bounded).toMatchObject({ rows_queried: 2000, pool_rows: 20_000 });
+    expect(consistency(table, scores, ['x', 'y', 'z'], { seed: 1 })).toEqual(bounded);
+  });
 });
 
 describe('robustness in the audit', () => {

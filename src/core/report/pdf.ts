@@ -364,7 +364,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     const shift = robustness.demographic_shift;
     b.paragraph(`Demographic shift (shares moved by ±${shift.delta}): worst degradation ${fmt(shift.max_shift_degradation, 4)}${shift.worst ? ` (${shift.worst.metric} when ${shift.worst.attribute} = ${shift.worst.group} goes to a ${fmt(shift.worst.to, 2)} share)` : ''}.`);
     if (robustness.perturbation) b.table(['Noise ε', 'Decisions flipped', 'Mean |Δp|', 'Max |Δp|'], robustness.perturbation.map((r) => [String(r.epsilon), fmt(r.flip_rate, 4), fmt(r.mean_abs_change, 4), fmt(r.max_abs_change, 4)]), [120, 130, 120, 129]);
-    if (robustness.consistency) b.paragraph(`Consistency (k = ${robustness.consistency.k} nearest neighbours on ${robustness.consistency.columns.join(', ')}): ${fmt(robustness.consistency.consistency, 4)} over ${robustness.consistency.rows_queried} rows.`);
+    if (robustness.consistency) b.paragraph(`Consistency (k = ${robustness.consistency.k} nearest neighbours on ${robustness.consistency.columns.join(', ')}): ${fmt(robustness.consistency.consistency, 4)}${robustness.consistency.standard_error !== null && robustness.consistency.standard_error !== undefined ? ` ± ${fmt(robustness.consistency.standard_error, 4)} (standard error)` : ''} over ${robustness.consistency.rows_queried} rows, neighbours among ${robustness.consistency.pool_rows ?? robustness.consistency.rows_queried} rows.`);
     for (const flip of robustness.counterfactual_flips) {
       b.paragraph(flip.applicable ? `Counterfactual flips of ${flip.attribute}: ${Object.entries(flip.flip_rate).map(([g, r]) => `${g} ${fmt(r, 3)}`).join(', ')}.` : `Counterfactual flips of ${flip.attribute}: not applicable: ${flip.reason}.`);
     }

@@ -133,13 +133,17 @@ class KdTree {
     this.build(mid + 1, end, depth + 1);
   }
 
-  /** The k nearest other points to point `query` (Euclidean): their indices, nearest first. */
-  nearest(query: number, k: number, distances: Float64Array, indices: Int32Array): number {
+  /**
+   * The k nearest points of the tree to point `query` of the points array (which may lie
+   * past the tree's own points), never point `exclude` (by default the query itself):
+   * their indices, nearest first.
+   */
+  nearest(query: number, k: number, distances: Float64Array, indices: Int32Array, exclude = query): number {
     let count = 0;
     const { points, dims, order, splitDim } = this;
     const base = query * dims;
     const consider = (index: number) => {
-      if (index === query) return;
+      if (index === exclude) return;
       let distance = 0;
       const other = index * dims;
       for (let d = 0; d < dims; d++) {
@@ -177,19 +181,53 @@ class KdTree {
   }
 }
 
+/** A seeded sample of `size` of the rows 0…n−1, in row order. */
+function sampleRows(n: number, size: number, seed: number, stream: string): Uint32Array {
+  const rows = Uint32Array.from({ length: n }, (_, i) => i);
+  const random = new Random(seed, stream);
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [rows[i], rows[j]] = [rows[j], rows[i]];
+  }
+  return rows.slice(0, size).sort();
+}
+
+/** Individual fairness as consistency, with how it was estimated. */
+export interface ConsistencyResult {
+  k: number;
+  columns: string[];
+  /** Rows whose neighbours were averaged (all rows, or a seeded sample). */
+  rows_queried: number;
+  /** Rows neighbours were searched among (all rows, or a seeded sample). */
+  pool_rows: number;
+  consistency: number | null;
+  /** Standard error of the estimate when the queried rows are a sample; null when every row was queried. */
+  standard_error: number | null;
+}
+
 /**
  * Individual fairness as consistency: for each row, the mean |Δp| to its k nearest
  * neighbours in the standardized space of the model's numeric non-protected columns
  * (missing values at the column mean), found with a k-d tree; reported as 1 − the mean
- * over rows. Up to `maxQueries` rows (a seeded sample) are queried against all rows.
+ * over rows. Bounded for large files: neighbours are searched among at most `maxPool`
+ * rows and at most `maxQueries` rows are averaged (seeded samples), with the standard
+ * error of that estimate. (Exact nearest neighbours cost about n² in many dimensions.)
  */
-export function consistency(table: Table, scores: Float64Array, columns: string[], options: { k?: number; maxQueries?: number; seed: number }): { k: number; columns: string[]; rows_queried: number; consistency: number | null } {
+export function consistency(table: Table, scores: Float64Array, columns: string[], options: { k?: number; maxQueries?: number; maxPool?: number; seed: number }): ConsistencyResult {
   const k = options.k ?? 10;
   const numeric = columns.filter((name) => findColumn(table, name)?.kind === 'numeric');
   const n = table.rowCount;
-  if (numeric.length === 0 || n <= k) return { k, columns: numeric, rows_queried: 0, consistency: null };
+  if (numeric.length === 0 || n <= k) return { k, columns: numeric, rows_queried: 0, pool_rows: 0, consistency: null, standard_error: null };
   const dims = numeric.length;
-  const points = new Float64Array(n * dims);
+  const maxPool = options.maxPool ?? 20_000;
+  const maxQueries = options.maxQueries ?? 2_000;
+  const pool = n > maxPool ? sampleRows(n, maxPool, options.seed, 'robustness/consistency-pool') : Uint32Array.from({ length: n }, (_, i) => i);
+  const queries = n > maxQueries ? sampleRows(n, maxQueries, options.seed, 'robustness/consistency') : Uint32Array.from({ length: n }, (_, i) => i);
+  const poolIndex = new Int32Array(n).fill(-1);
+  pool.forEach((row, i) => (poolIndex[row] = i));
+  // Pool points first (the tree is built over them), then the queried rows.
+  const P = pool.length;
+  const points = new Float64Array((P + queries.length) * dims);
   numeric.forEach((name, d) => {
     const values = (findColumn(table, name) as { values: Float64Array }).values;
     let count = 0;
@@ -200,29 +238,28 @@ export function consistency(table: Table, scores: Float64Array, columns: string[
     }
     mean = count ? mean / count : 0;
     const sd = standardDeviation(values) || 1;
-    for (let i = 0; i < n; i++) points[i * dims + d] = ((Number.isNaN(values[i]) ? mean : values[i]) - mean) / sd;
+    const at = (row: number) => ((Number.isNaN(values[row]) ? mean : values[row]) - mean) / sd;
+    for (let i = 0; i < P; i++) points[i * dims + d] = at(pool[i]);
+    for (let q = 0; q < queries.length; q++) points[(P + q) * dims + d] = at(queries[q]);
   });
-  const tree = new KdTree(points, n, dims);
-  const maxQueries = options.maxQueries ?? 100_000;
-  let queries = Uint32Array.from({ length: n }, (_, i) => i);
-  if (n > maxQueries) {
-    const random = new Random(options.seed, 'robustness/consistency');
-    for (let i = n - 1; i > 0; i--) {
-      const j = random.int(i + 1);
-      [queries[i], queries[j]] = [queries[j], queries[i]];
-    }
-    queries = queries.slice(0, maxQueries).sort();
-  }
+  const tree = new KdTree(points, P, dims);
   let total = 0;
+  let totalSquares = 0;
   const distances = new Float64Array(k);
   const indices = new Int32Array(k);
-  for (const row of queries) {
-    const found = tree.nearest(row, k, distances, indices);
+  queries.forEach((row, q) => {
+    const found = tree.nearest(P + q, k, distances, indices, poolIndex[row]);
     let sum = 0;
-    for (let j = 0; j < found; j++) sum += Math.abs(scores[row] - scores[indices[j]]);
-    total += sum / found;
-  }
-  return { k, columns: numeric, rows_queried: queries.length, consistency: 1 - total / queries.length };
+    for (let j = 0; j < found; j++) sum += Math.abs(scores[row] - scores[pool[indices[j]]]);
+    const value = sum / found;
+    total += value;
+    totalSquares += value * value;
+  });
+  const m = queries.length;
+  const mean = total / m;
+  const sampled = m < n;
+  const variance = m > 1 ? Math.max(0, (totalSquares - m * mean * mean) / (m - 1)) : 0;
+  return { k, columns: numeric, rows_queried: m, pool_rows: P, consistency: 1 - mean, standard_error: sampled ? Math.sqrt(variance / m) : null };
 }
 
 /**
