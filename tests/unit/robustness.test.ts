@@ -4,7 +4,7 @@ import { runAudit } from '../../src/core/audit';
 import type { Table } from '../../src/core/data/table';
 import { groupIndex } from '../../src/core/metrics/groups';
 import { demographicShift } from '../../src/core/robustness/shift';
-import { consistency } from '../../src/core/robustness/stability';
+import { consistency, perturbationStability } from '../../src/core/robustness/stability';
 import { Random } from '../../src/core/random';
 import { expected, fixtureBytes } from '../fixtures';
 
@@ -91,6 +91,25 @@ describe('robustness in the audit', () => {
     expect(robustness.max_shift_degradation).toBe(robustness.demographic_shift.max_shift_degradation);
     const again = await runAudit(ort, request);
     expect(again.robustness).toEqual(robustness);
+    for (const p of robustness.perturbation!) {
+      expect(p.rows).toBe(result.n);
+      expect(p.flip_rate_interval!.low).toBeLessThanOrEqual(p.flip_rate);
+      expect(p.flip_rate_interval!.high).toBeGreaterThanOrEqual(p.flip_rate);
+    }
+  });
+
+  it('perturbs a seeded sample of a large file, with the flip rate’s interval', async () => {
+    const want = expected('compas/rf.expected.json');
+    const { openModel } = await import('../../src/core/model/classifier');
+    const { readTable } = await import('../../src/core/data/read');
+    const model = await openModel(ort, fixtureBytes('compas/rf.onnx'), 'rf.onnx');
+    const table = readTable(fixtureBytes('compas/test.csv'), 'test.csv');
+    const scores = await model.score(table, { features: want.features });
+    const options = { epsilons: [0.1], seed: 3, features: want.features, maxRows: 500 };
+    const [sampled] = await perturbationStability(model, table, scores, 0.5, want.features!, options);
+    expect(sampled.rows).toBe(500);
+    expect(sampled.flip_rate * 500).toBe(Math.round(sampled.flip_rate * 500));
+    expect((await perturbationStability(model, table, scores, 0.5, want.features!, options))[0]).toEqual(sampled);
   });
 });
 

@@ -35,7 +35,8 @@ export function wilsonInterval(successes: number, trials: number, confidence = 0
   const z2n = (z * z) / trials;
   const center = (p + z2n / 2) / (1 + z2n);
   const half = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / trials + (z * z) / (4 * trials * trials));
-  return { low: Math.max(0, center - half), high: Math.min(1, center + half) };
+  // At p = 0 (p = 1) the bound is exactly 0 (1); the formula leaves a rounding residue.
+  return { low: successes === 0 ? 0 : Math.max(0, center - half), high: successes === trials ? 1 : Math.min(1, center + half) };
 }
 
 /** Normal-approximation interval estimate ± z·se, clipped to [0, 1] (used with DeLong's se for AUC). */

@@ -1,11 +1,16 @@
-import { findColumn, type Column, type Table } from '../data/table';
+import { findColumn, takeRows, type Column, type Table } from '../data/table';
+import { wilsonInterval, type Interval } from '../metrics/intervals';
 import type { Classifier } from '../model/classifier';
 import { Random } from '../random';
 
 /** Prediction stability under noise of one size. */
 export interface NoiseResult {
   epsilon: number;
+  /** Rows perturbed: every row, or a seeded sample of a large file. */
+  rows: number;
   flip_rate: number;
+  /** 95% Wilson interval of the flip rate (the sampling uncertainty of a sample; noise draws for every row). */
+  flip_rate_interval: Interval | null;
   mean_abs_change: number;
   max_abs_change: number;
 }
@@ -55,8 +60,9 @@ function noisy(column: Column, epsilon: number, random: Random): Column {
 
 /**
  * Perturbation stability: seeded noise on the model's non-protected input columns (whole
- * numbers stay whole), the
- * share of decisions that flip and the mean and largest change in p(positive), per ε.
+ * numbers stay whole), the share of decisions that flip (with its Wilson interval) and the
+ * mean and largest change in p(positive), per ε. A file above `maxRows` rows (default
+ * 100,000) is perturbed on a seeded sample of that many rows.
  */
 export async function perturbationStability(
   model: Classifier,
@@ -64,9 +70,15 @@ export async function perturbationStability(
   scores: Float64Array,
   threshold: number,
   columns: string[],
-  options: { epsilons: number[]; seed: number; features?: string[]; signal?: AbortSignal },
+  options: { epsilons: number[]; seed: number; features?: string[]; signal?: AbortSignal; maxRows?: number },
 ): Promise<NoiseResult[]> {
   const results: NoiseResult[] = [];
+  const maxRows = options.maxRows ?? 100_000;
+  if (table.rowCount > maxRows) {
+    const rows = sampleRows(table.rowCount, maxRows, options.seed, 'robustness/noise-rows');
+    table = takeRows(table, rows);
+    scores = Float64Array.from(rows, (row) => scores[row]);
+  }
   for (const epsilon of options.epsilons) {
     options.signal?.throwIfAborted();
     const random = new Random(options.seed, `robustness/noise/${epsilon}`);
@@ -81,7 +93,7 @@ export async function perturbationStability(
       sum += change;
       if (change > max) max = change;
     }
-    results.push({ epsilon, flip_rate: flips / scores.length, mean_abs_change: sum / scores.length, max_abs_change: max });
+    results.push({ epsilon, rows: scores.length, flip_rate: flips / scores.length, flip_rate_interval: wilsonInterval(flips, scores.length), mean_abs_change: sum / scores.length, max_abs_change: max });
   }
   return results;
 }
