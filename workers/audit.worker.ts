@@ -152,6 +152,30 @@ const api = {
     });
   },
 
+  /** The evidence pack: result, manifest, decision, PDF and HTML reports and model card, with SHA256SUMS. */
+  evidencePack(result: AuditResult, decision: PolicyDecision | null, manifest: Manifest | null, createdAt: string) {
+    return outcome(async () => {
+      const [{ renderPdf }, { renderHtml }, { modelCard }, { buildEvidencePack }] = await Promise.all([
+        import('../src/core/report/pdf'),
+        import('../src/core/report/html'),
+        import('../src/core/report/model-card'),
+        import('../src/core/report/evidence'),
+      ]);
+      const input = { result, createdAt, ...(decision ? { decision } : {}), ...(manifest ? { manifest } : {}) };
+      const text = (value: string) => new TextEncoder().encode(value);
+      const files: Record<string, Uint8Array> = {
+        'result.json': text(`${JSON.stringify(result, null, 2)}\n`),
+        'report.pdf': renderPdf(input),
+        'report.html': text(renderHtml(input)),
+        'model_card.md': text(modelCard(result, { metadata: {}, ...(decision ? { decision } : {}) })),
+      };
+      if (manifest) files['result.manifest.json'] = text(`${JSON.stringify(manifest, null, 2)}\n`);
+      if (decision) files['policy_decision.json'] = text(`${JSON.stringify(decision, null, 2)}\n`);
+      const bytes = buildEvidencePack(files, Math.floor(new Date(createdAt).getTime() / 1000));
+      return transfer(bytes, [bytes.buffer]);
+    });
+  },
+
   /** Opens a registry (its bytes, or null for a new empty one) and returns what the portfolio shows. */
   registryOpen(bytes: Uint8Array | null, name: string) {
     return outcome(async () => (await import('./registry-host')).openRegistryBytes(bytes, name));

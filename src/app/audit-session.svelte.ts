@@ -1,5 +1,6 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
-import { parseAuditConfig } from '../core/config/audit-config';
+import { parseAuditConfig, thresholdPolicyOf } from '../core/config/audit-config';
+import type { ThresholdPolicy } from '../core/metrics/curves';
 import { evaluatePolicy, parsePolicy, type Policy, type PolicyDecision } from '../core/config/policy';
 import { parseYaml } from '../core/config/yaml';
 import { sha256Hex } from '../core/hash';
@@ -63,6 +64,10 @@ export class AuditSession {
   protectedAttributes = $state<string[]>([]);
   features = $state<string[]>([]);
   threshold = $state(0.5);
+  /** How the threshold is chosen: fixed (the threshold above) or a policy chosen on the audited data. */
+  thresholdPolicy = $state<ThresholdPolicy>({ policy: 'fixed', threshold: 0.5 });
+  /** Which optional analyses run (a turned-off one is listed as not run, with why). */
+  analyses = $state({ explainer: true, robustness: true, drift: true, recourse: true });
   status = $state<'idle' | 'loading' | 'running' | 'done' | 'error'>('idle');
   progress = $state.raw<AuditProgress | null>(null);
   /** Every stage of the running audit so far, with when it started (for rows/s and time left). */
@@ -165,6 +170,8 @@ export class AuditSession {
           protectedAttributes: $state.snapshot(this.protectedAttributes),
           features: this.needsFeatureOrder ? $state.snapshot(this.features) : undefined,
           threshold: this.threshold,
+          ...(this.thresholdPolicy.policy !== 'fixed' ? { thresholdPolicy: $state.snapshot(this.thresholdPolicy) } : {}),
+          missingSections: Object.fromEntries(Object.entries(this.analyses).filter(([, on]) => !on).map(([section]) => [section, 'turned off in the set-up'])),
         },
         proxy((progress: AuditProgress) => {
           if (runId !== this.#runId) return;
@@ -256,7 +263,10 @@ export class AuditSession {
     if (data.positive_label !== undefined) this.positiveLabel = String(data.positive_label);
     if (data.protected_attributes) this.protectedAttributes = [...data.protected_attributes];
     if (config.model?.features) this.features = [...config.model.features];
-    if (typeof config.threshold === 'number') this.threshold = config.threshold;
+    const policy = thresholdPolicyOf(config);
+    if (policy.policy === 'fixed') this.threshold = policy.threshold;
+    this.thresholdPolicy = policy.policy === 'fixed' ? { policy: 'fixed', threshold: policy.threshold } : policy;
+    for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) this.analyses[section] = config[section]?.enabled !== false;
     const base = (path: string | undefined) => path?.replace(/^.*[\\/]/, '');
     this.config = { name, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) } };
     // A table loaded before the config that the config names as the reference moves there.

@@ -222,11 +222,12 @@ export async function auditCommand(args: string[]): Promise<number> {
       ...(values.score ? { score_column: values.score } : {}),
       ...(values['positive-label'] !== undefined ? { positive_label: values['positive-label'] } : {}),
     },
-    ...(threshold !== undefined ? { threshold } : {}),
+    ...(values['threshold-policy'] !== undefined ? { threshold: thresholdPolicy(values['threshold-policy']) } : threshold !== undefined ? { threshold } : {}),
     ...(seed !== undefined ? { random_seed: seed } : {}),
     ...(bootstrap !== undefined ? { bootstrap: { ...config.bootstrap, resamples: bootstrap } } : {}),
   };
   if (values.model && values.score) throw new UsageError('give either --model or --score, not both.');
+  if (values.threshold !== undefined && values['threshold-policy'] !== undefined) throw new UsageError('give either --threshold or --threshold-policy, not both.');
   if (values.score) delete merged.model;
   const required = [
     [merged.data?.test, '--data'],

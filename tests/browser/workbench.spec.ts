@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { readTable } from '../../src/core/data/read';
+import { verifyEvidencePack } from '../../src/core/report/evidence';
 import { expected, fixture, projectRoot } from '../fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
@@ -109,10 +110,22 @@ test('drop model, data, config and policy; the set-up follows the config; gates,
   // Exports: the result JSON re-opens and compares equal; the HTML report and model card come out.
   const resultJson = await download(page, 'export-json');
   writeFileSync(join(work, 'app-result.json'), resultJson);
-  expect((await download(page, 'export-html')).toString('utf8')).toContain('<!doctype html>');
   expect((await download(page, 'export-card')).toString('utf8')).toContain('# Model card');
   const manifest = JSON.parse((await download(page, 'export-manifest')).toString('utf8'));
   expect(manifest.result_sha256).toMatch(/^[0-9a-f]{64}$/);
+  // The evidence pack is intact, holds every output, and the app checks it when it comes back.
+  const pack = await download(page, 'export-pack');
+  const check = verifyEvidencePack(new Uint8Array(pack));
+  expect(check.ok, check.problems.join('; ')).toBe(true);
+  expect(check.files).toEqual(expect.arrayContaining(['result.json', 'result.manifest.json', 'report.pdf', 'report.html', 'model_card.md', 'policy_decision.json']));
+  writeFileSync(join(work, 'app.evidence.zip'), pack);
+  await page.getByTestId('file-input').setInputFiles(join(work, 'app.evidence.zip'));
+  await expect(page.getByTestId('pack-card')).toHaveAttribute('data-ok', 'true');
+  // The exported HTML report re-opens as a result: compared with the audit, nothing changed.
+  writeFileSync(join(work, 'app-report.html'), await download(page, 'export-html'));
+  await page.getByTestId('file-input').setInputFiles(join(work, 'app-report.html'));
+  await page.getByTestId('tab-compare').click();
+  await expect(page.getByTestId('compare')).toContainText(/ 0 of \d+ metrics changed/);
 
   // Compare with the CLI's result at another threshold: metric by metric and gate by gate.
   const other = plumbline(['audit', '--config', join(work, 'audit.yaml'), '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--threshold', '0.6', '--policy-gates', 'policy.yaml', '--output', 'other/result.json']);
@@ -242,10 +255,21 @@ test('the YAML views of the config and the policy validate live, apply to the se
   await policyEditor.fill(starter);
   await page.getByTestId('policy-use').click();
   await expect(page.getByTestId('policy-card')).toContainText('Model validation baseline');
+  // A threshold policy and an analysis turned off, as the CLI would take them.
+  await page.getByTestId('threshold-policy').selectOption('selection_rate');
+  await page.getByTestId('policy-target').fill('0.3');
+  await page.getByTestId('analyses').locator('[data-section="robustness"]').uncheck();
   await page.getByTestId('run-audit').click();
   await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('decision')).toHaveAttribute('data-value', /^(PASS|WARN|FAIL)$/);
   await expect(page.getByTestId('gates').locator('tbody tr')).toHaveCount(parsePolicy(starter, 'policy.yaml').gates.length);
-  // The audit ran with the applied set-up: fairness for sex only.
+  // The audit ran with the applied set-up: fairness for sex only, robustness off, the threshold chosen for a 30% selection rate.
   await expect(page.locator('[data-testid="group-table"][data-attribute="race"]')).toHaveCount(0);
+  await expect(page.locator('#panel-robustness')).toContainText('Not run: turned off in the set-up');
+  const appResult = JSON.parse((await download(page, 'export-json')).toString('utf8'));
+  const cli = plumbline(['audit', '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'sex', '--features', rf.features!.join(','), '--threshold-policy', 'selection_rate:0.3', '--output', 'policy/result.json']);
+  expect(cli.code, cli.stderr).toBe(0);
+  const cliResult = JSON.parse(readFileSync(join(work, 'policy', 'result.json'), 'utf8'));
+  expect(appResult.threshold_selection).toEqual(cliResult.threshold_selection);
+  expect(appResult.threshold).toBe(cliResult.threshold);
 });

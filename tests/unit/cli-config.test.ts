@@ -72,6 +72,18 @@ describe('plumbline audit --config with --policy-gates', () => {
     expect(result.settings.bootstrap_resamples).toBe(200);
   });
 
+  it('--threshold-policy chooses the threshold on the data (it used to be ignored)', () => {
+    const run = plumbline(['audit', '--config', 'audit.yaml', '--threshold-policy', 'selection_rate:0.3', '--output', 'out-policy/result.json']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(readFileSync(join(work, 'out-policy', 'result.json'), 'utf8'));
+    expect(result.threshold_selection.policy).toEqual({ policy: 'selection_rate', target: 0.3 });
+    expect(result.threshold_selection.chosen_on).toBe('test.csv');
+    expect(result.threshold).toBe(result.threshold_selection.threshold);
+    // The chosen threshold selects close to 30% of the rows (ties in the scores allow no closer).
+    expect(Math.abs(result.performance.selection_rate - 0.3)).toBeLessThan(0.02);
+    expect(plumbline(['audit', '--config', 'audit.yaml', '--threshold', '0.4', '--threshold-policy', 'youden']).stderr).toBe('plumbline: give either --threshold or --threshold-policy, not both.\n');
+  });
+
   it('--strict refuses a config without an explicit positive label', () => {
     writeFileSync(join(work, 'loose.yaml'), config.replace('  positive_label: 1\n', ''));
     const run = plumbline(['audit', '--config', 'loose.yaml', '--strict']);
