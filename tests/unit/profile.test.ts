@@ -4,11 +4,31 @@ import { parseCsv } from '../../src/core/data/csv';
 import { profileTable } from '../../src/core/data/profile';
 import { binaryTarget } from '../../src/core/metrics/labels';
 import { fixture } from '../fixtures';
+import { Random } from '../../src/core/random';
 
 const profileOf = (csv: string, protectedAttributes: string[]) => {
   const table = parseCsv(csv, { fileName: 'p.csv' });
   return profileTable(table, 'y', binaryTarget(table, 'y').labels, protectedAttributes);
 };
+
+describe('duplicate rows', () => {
+  it('counts rows equal to an earlier one (missing cells equal, -0 equal to 0), as a plain comparison of every cell does', () => {
+    const random = new Random(4, 'dup-test');
+    const pick = <T,>(values: T[]) => values[random.int(values.length)];
+    const lines = Array.from({ length: 3000 }, () => [pick(['1', '2', '']), pick(['0', '-0', '0.5', 'NaN', '']), pick(['a', 'b', '']), pick(['0', '1'])].join(','));
+    const table = parseCsv(`u,v,c,y\n${lines.join('\n')}\n`, { fileName: 'd.csv' });
+    // Independent count: a key of every cell's value as the table holds it.
+    const keys = new Set<string>();
+    let expectedDuplicates = 0;
+    for (let row = 0; row < table.rowCount; row++) {
+      const key = JSON.stringify(table.columns.map((c) => (c.kind === 'numeric' ? (Number.isNaN(c.values[row]) ? 'NaN' : c.values[row] === 0 ? 0 : c.values[row]) : c.codes[row])));
+      if (keys.has(key)) expectedDuplicates++;
+      else keys.add(key);
+    }
+    expect(expectedDuplicates).toBeGreaterThan(2500);
+    expect(profileTable(table, 'y', binaryTarget(table, 'y').labels, []).duplicate_rows).toBe(expectedDuplicates);
+  });
+});
 
 describe('data profile and checks', () => {
   // 24 rows: id unique, const constant, gap 25% missing, proxy = copy of group, leak = y, x numeric

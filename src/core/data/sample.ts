@@ -26,3 +26,14 @@ export function stratifiedSample(labels: Uint8Array, size: number, seed: number,
   }
   return Uint32Array.from(chosen).sort();
 }
+
+/** A seeded sample of `size` of the rows 0…n−1 (a partial Fisher–Yates shuffle), in row order. */
+export function sampleIndices(n: number, size: number, seed: number, stream: string): Uint32Array {
+  const rows = Uint32Array.from({ length: n }, (_, i) => i);
+  const random = new Random(seed, stream);
+  for (let i = n - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [rows[i], rows[j]] = [rows[j], rows[i]];
+  }
+  return rows.slice(0, size).sort();
+}

@@ -1,4 +1,5 @@
 import { AuditConfigError, closeMatches, quote } from '../errors';
+import { ascendingOrder } from '../metrics/order';
 
 /**
  * The in-memory table: named typed-array columns, never row objects.
@@ -78,4 +79,26 @@ export function requireColumn(table: Table, name: string, role: string, fix = ''
   if (column) return column;
   const close = closeMatches(name, table.columns.map((c) => c.name));
   throw new AuditConfigError(`${table.source}: no ${role} column ${quote(name)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}.${fix ? ` ${fix}` : ''}`);
+}
+
+const sortedCache = new WeakMap<Float64Array, Float64Array>();
+
+/**
+ * The non-missing values of a numeric column, ascending. Cached per values array (the
+ * profile's quartiles and the stored decile bins read the same sort).
+ */
+export function sortedPresent(values: Float64Array): Float64Array {
+  let sorted = sortedCache.get(values);
+  if (!sorted) {
+    let count = 0;
+    for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) count++;
+    const present = new Float64Array(count);
+    for (let i = 0, k = 0; i < values.length; i++) if (!Number.isNaN(values[i])) present[k++] = values[i];
+    // A radix argsort (order.ts) beats the built-in typed-array sort by ~3× on a million values.
+    const order = ascendingOrder(present);
+    sorted = new Float64Array(count);
+    for (let k = 0; k < count; k++) sorted[k] = present[order[k]];
+    sortedCache.set(values, sorted);
+  }
+  return sorted;
 }

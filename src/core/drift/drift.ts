@@ -1,4 +1,4 @@
-import { findColumn, type Column, type Table } from '../data/table';
+import { findColumn, sortedPresent, type Column, type Table } from '../data/table';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
 
 /** PSI floors an empty share at this value before the logarithm. */
@@ -146,7 +146,7 @@ export type StoredDistribution = { kind: 'numeric'; edges: number[]; shares: num
 /** The stored distribution of a column: decile bins (numeric) or category shares. */
 export function storedDistribution(column: Column): StoredDistribution {
   if (column.kind === 'numeric') {
-    const present = column.values.filter((v) => !Number.isNaN(v)).sort();
+    const present = sortedPresent(column.values);
     const edges = decileEdges(present);
     return { kind: 'numeric', edges, shares: binShares(present, column.values.length, edges), missing: (column.values.length - present.length) / Math.max(1, column.values.length) };
   }

@@ -1,4 +1,5 @@
 import { findColumn, takeRows, type Column, type Table } from '../data/table';
+import { sampleIndices } from '../data/sample';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import type { Classifier } from '../model/classifier';
 import { Random } from '../random';
@@ -75,7 +76,7 @@ export async function perturbationStability(
   const results: NoiseResult[] = [];
   const maxRows = options.maxRows ?? 100_000;
   if (table.rowCount > maxRows) {
-    const rows = sampleRows(table.rowCount, maxRows, options.seed, 'robustness/noise-rows');
+    const rows = sampleIndices(table.rowCount, maxRows, options.seed, 'robustness/noise-rows');
     table = takeRows(table, rows);
     scores = Float64Array.from(rows, (row) => scores[row]);
   }
@@ -193,17 +194,6 @@ class KdTree {
   }
 }
 
-/** A seeded sample of `size` of the rows 0…n−1, in row order. */
-function sampleRows(n: number, size: number, seed: number, stream: string): Uint32Array {
-  const rows = Uint32Array.from({ length: n }, (_, i) => i);
-  const random = new Random(seed, stream);
-  for (let i = n - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    [rows[i], rows[j]] = [rows[j], rows[i]];
-  }
-  return rows.slice(0, size).sort();
-}
-
 /** Individual fairness as consistency, with how it was estimated. */
 export interface ConsistencyResult {
   k: number;
@@ -233,8 +223,8 @@ export function consistency(table: Table, scores: Float64Array, columns: string[
   const dims = numeric.length;
   const maxPool = options.maxPool ?? 20_000;
   const maxQueries = options.maxQueries ?? 2_000;
-  const pool = n > maxPool ? sampleRows(n, maxPool, options.seed, 'robustness/consistency-pool') : Uint32Array.from({ length: n }, (_, i) => i);
-  const queries = n > maxQueries ? sampleRows(n, maxQueries, options.seed, 'robustness/consistency') : Uint32Array.from({ length: n }, (_, i) => i);
+  const pool = n > maxPool ? sampleIndices(n, maxPool, options.seed, 'robustness/consistency-pool') : Uint32Array.from({ length: n }, (_, i) => i);
+  const queries = n > maxQueries ? sampleIndices(n, maxQueries, options.seed, 'robustness/consistency') : Uint32Array.from({ length: n }, (_, i) => i);
   const poolIndex = new Int32Array(n).fill(-1);
   pool.forEach((row, i) => (poolIndex[row] = i));
   // Pool points first (the tree is built over them), then the queried rows.
