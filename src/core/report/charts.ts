@@ -126,5 +126,12 @@ export function importanceChart(result: AuditResult): ChartSpec | null {
 /** A chart's data with numbers rounded, for snapshots. */
 export function chartSnapshot(spec: ChartSpec, digits = 4): unknown {
   const round = (v: number | undefined) => (v === undefined ? undefined : Number(v.toFixed(digits)));
-  return { ...spec, series: spec.series.map((s) => ({ ...s, points: s.points.map((p) => ({ ...p, x: round(p.x), y: round(p.y), low: round(p.low), high: round(p.high) })) })) };
+  const axis = (a: ChartSpec['x']) => ({ ...a, min: round(a.min), max: round(a.max) });
+  return {
+    ...spec,
+    x: axis(spec.x),
+    y: axis(spec.y),
+    series: spec.series.map((s) => ({ ...s, points: s.points.map((p) => ({ ...p, x: round(p.x), y: round(p.y), low: round(p.low), high: round(p.high) })) })),
+    rules: spec.rules.map((r) => ({ ...r, value: round(r.value) })),
+  };
 }
