@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { interventionalTreeShap, interventionalTreeShapDirect } from '../../src/core/explain/treeshap';
+import { interventionalTreeShap, interventionalTreeShapDirect, pathDependentTreeShap, pathDependentTreeShapDirect } from '../../src/core/explain/treeshap';
 import { readLightgbmText } from '../../src/core/model/trees';
 import { Random } from '../../src/core/random';
 import { syntheticEnsemble } from '../../bench/synthetic';
@@ -41,5 +41,20 @@ describe('interventional TreeSHAP by leaf tables', () => {
     const rows = rowsOf(25, width, 7, 0.2).map((r) => r.map((v) => (Number.isNaN(v) ? v : Math.round(v * 3))));
     const background = rowsOf(30, width, 8, 0.2).map((r) => r.map((v) => (Number.isNaN(v) ? v : Math.round(v * 3))));
     expectSame(interventionalTreeShap(ensemble, rows, background), interventionalTreeShapDirect(ensemble, rows, background));
+  });
+});
+
+describe('path-dependent TreeSHAP by leaf tables', () => {
+  it('equals the extend/unwind walk on random depth-6 trees with covers, repeated features and missing values', () => {
+    const ensemble = syntheticEnsemble(40, 6, 5, 9);
+    const rows = rowsOf(40, 5, 10, 0.15);
+    expectSame(pathDependentTreeShap(ensemble, rows), pathDependentTreeShapDirect(ensemble, rows));
+  });
+
+  it('equals the extend/unwind walk on the LightGBM model (its covers are counts)', () => {
+    const ensemble = readLightgbmText(new Uint8Array(readFileSync(join(projectRoot, 'tests', 'data', 'lightgbm-small.txt'))), 'lightgbm-small.txt');
+    const width = ensemble.featureNames.length;
+    const rows = rowsOf(25, width, 11, 0.2).map((r) => r.map((v) => (Number.isNaN(v) ? v : Math.round(v * 3))));
+    expectSame(pathDependentTreeShap(ensemble, rows), pathDependentTreeShapDirect(ensemble, rows));
   });
 });

@@ -1,4 +1,4 @@
-import { goesLeft, treeMargin, type Tree, type TreeEnsemble } from '../model/trees';
+import { goesLeft, MISSING, treeMargin, type Tree, type TreeEnsemble } from '../model/trees';
 
 /**
  * Exact Shapley values of tree ensembles, in the raw-score (margin) space, by the
@@ -162,9 +162,31 @@ function popcount(m: number): number {
   return (((m + (m >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
+const plainTrees = new WeakMap<Tree, boolean>();
+
+/** Whether every split is XGBoost's `float32(x) < t` with NaN to the default side (the common case, done inline). */
+function isPlain(tree: Tree): boolean {
+  let plain = plainTrees.get(tree);
+  if (plain === undefined) {
+    plain = true;
+    for (let node = 0; node < tree.left.length && plain; node++) if (tree.left[node] >= 0 && (tree.rule[node] !== 0 || tree.missingType[node] !== MISSING.defaultDirection)) plain = false;
+    plainTrees.set(tree, plain);
+  }
+  return plain;
+}
+
 /** Directions a row takes at every internal node of a tree (1 left, 0 right). */
 function directions(tree: Tree, x: Float64Array, into: Uint8Array): void {
-  for (let node = 0; node < tree.left.length; node++) if (tree.left[node] >= 0) into[node] = goesLeft(tree, node, x[tree.feature[node]]) ? 1 : 0;
+  const { left, feature, threshold, defaultLeft } = tree;
+  if (isPlain(tree)) {
+    for (let node = 0; node < left.length; node++) {
+      if (left[node] < 0) continue;
+      const v = x[feature[node]];
+      into[node] = v !== v ? defaultLeft[node] : Math.fround(v) < threshold[node] ? 1 : 0;
+    }
+    return;
+  }
+  for (let node = 0; node < left.length; node++) if (left[node] >= 0) into[node] = goesLeft(tree, node, x[feature[node]]) ? 1 : 0;
 }
 
 /** The mask of leaf l's players whose every split the row (directions `dir`) satisfies. */
@@ -303,7 +325,7 @@ function fillContribution(t: LeafTable, l: number, X: number, weights: number[][
 }
 
 /** Adds one tree's contributions for a row (its directions `dir`) to `phi`; arrays hoisted into locals for V8. */
-function accumulateTree(t: LeafTable, dir: Uint8Array, phi: Float64Array, weights: number[][], backgroundRows: number): void {
+function accumulateTree(t: LeafTable, dir: Uint8Array, phi: Float64Array, fill: (l: number, X: number) => void): void {
   const { leaves, k: ks, pathStart, pathNode, pathLeft, pathLocal, filled, filledStart, tableStart, playerStart, players } = t;
   const table = t.table;
   for (let l = 0; l < leaves; l++) {
@@ -312,7 +334,7 @@ function accumulateTree(t: LeafTable, dir: Uint8Array, phi: Float64Array, weight
     let X = (1 << k) - 1;
     const end = pathStart[l + 1];
     for (let p = pathStart[l]; p < end; p++) if (dir[pathNode[p]] !== pathLeft[p]) X &= ~(1 << pathLocal[p]);
-    if (filled[filledStart[l] + X] === 0) fillContribution(t, l, X, weights, backgroundRows);
+    if (filled[filledStart[l] + X] === 0) fill(l, X);
     const offset = tableStart[l] + X * k;
     const first = playerStart[l];
     for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
@@ -361,9 +383,10 @@ export function interventionalTreeShap(
       direct.push(tree);
       continue;
     }
+    const fill = (l: number, X: number) => fillContribution(t, l, X, weights, B);
     for (let r = 0; r < rows.length; r++) {
       directions(tree, rows[r], dir);
-      accumulateTree(t, dir, values[r], weights, B);
+      accumulateTree(t, dir, values[r], fill);
     }
   }
   if (direct.length) {
@@ -525,16 +548,13 @@ function expectedUnderCovers(tree: Tree, cover: Float64Array, node = 0): number 
 }
 
 /**
- * Path-dependent TreeSHAP from the node covers the file carries (XGBoost sum_hessian,
- * LightGBM counts): what xgboost's `pred_contribs` returns. The expected value (xgboost's
- * "bias") is the base margin plus each tree's cover-weighted mean leaf.
+ * Path-dependent TreeSHAP, direct: Lundberg et al.'s extend/unwind walk per row and tree.
+ * Kept as the reference the leaf-table version is tested against.
  */
-export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array[], signal?: AbortSignal): ShapValues {
+export function pathDependentTreeShapDirect(ensemble: TreeEnsemble, rows: Float64Array[], signal?: AbortSignal): ShapValues {
   const covers = ensemble.trees.map((tree) => tree.cover);
   if (covers.some((c) => c === null)) throw new Error('path-dependent TreeSHAP needs node covers, which this model file does not carry');
   const width = ensemble.featureNames.length;
-  let expectedValue = ensemble.baseMargin;
-  ensemble.trees.forEach((tree, t) => (expectedValue += expectedUnderCovers(tree, covers[t]!)));
   const buffer = new PathBuffer(Math.max(1, ...ensemble.trees.map(treeDepth)));
   const values = rows.map((x) => {
     signal?.throwIfAborted();
@@ -542,5 +562,94 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
     ensemble.trees.forEach((tree, t) => pathDependentTree(tree, covers[t]!, x, phi, buffer));
     return phi;
   });
-  return withLocalAccuracy(ensemble.featureNames, expectedValue, values, Float64Array.from(rows, (x) => treeMargin(ensemble, x)));
+  return withLocalAccuracy(ensemble.featureNames, coverExpectation(ensemble), values, Float64Array.from(rows, (x) => treeMargin(ensemble, x)));
+}
+
+function coverExpectation(ensemble: TreeEnsemble): number {
+  let expectedValue = ensemble.baseMargin;
+  for (const tree of ensemble.trees) expectedValue += expectedUnderCovers(tree, tree.cover!);
+  return expectedValue;
+}
+
+/**
+ * Path-dependent TreeSHAP from the node covers the file carries (XGBoost sum_hessian,
+ * LightGBM counts): what xgboost's `pred_contribs` returns. The expected value (xgboost's
+ * "bias") is the base margin plus each tree's cover-weighted mean leaf.
+ *
+ * By leaf tables: for E[f(x) | x_S] read off a tree, a leaf is the product game
+ * v·Π_{p∈S} a_p·Π_{p∉S} r_p over the players on its path, with a_p = 1 when the row
+ * satisfies every split of p on the path and r_p the product of p's cover fractions there.
+ * Its Shapley values are φ_i = v·(a_i − r_i)·Σ_j e_j·j!(k−1−j)!/k!, e_j the coefficients of
+ * Π_{p≠i}(a_p·z + r_p); they depend on the row only through the mask of a, so each
+ * (leaf, mask) is computed once. Same values as {@link pathDependentTreeShapDirect}.
+ */
+export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array[], signal?: AbortSignal): ShapValues {
+  if (ensemble.trees.some((t) => t.cover === null)) throw new Error('path-dependent TreeSHAP needs node covers, which this model file does not carry');
+  const width = ensemble.featureNames.length;
+  const factorial = [1];
+  for (let k = 1; k <= MAX_PATH_PLAYERS + 1; k++) factorial[k] = factorial[k - 1] * k;
+  // w[k][j] = j!(k−1−j)!/k!: the Shapley weight of a coalition of j of the other k − 1 players.
+  const shapleyWeights = Array.from({ length: MAX_PATH_PLAYERS + 1 }, (_, k) => Float64Array.from({ length: Math.max(0, k) }, (_, j) => (factorial[j] * factorial[k - 1 - j]) / factorial[k]));
+  const product = new Float64Array(MAX_PATH_PLAYERS + 2);
+  const dir = new Uint8Array(Math.max(1, ...ensemble.trees.map((t) => t.left.length)));
+  const values = rows.map(() => new Float64Array(width));
+  const direct: TreeEnsemble = { ...ensemble, trees: [] };
+  for (const tree of ensemble.trees) {
+    signal?.throwIfAborted();
+    const t = leafTable(tree, null, [], dir);
+    if (!t) {
+      direct.trees.push(tree);
+      continue;
+    }
+    // r_p per leaf and local player: the product of the cover fractions of p's splits on the path.
+    const ratio = new Float64Array(t.players.length).fill(1);
+    for (let l = 0; l < t.leaves; l++) {
+      for (let p = t.pathStart[l]; p < t.pathStart[l + 1]; p++) {
+        const node = t.pathNode[p];
+        const child = t.pathLeft[p] ? tree.left[node] : tree.right[node];
+        ratio[t.playerStart[l] + t.pathLocal[p]] *= tree.cover![child] / tree.cover![node];
+      }
+    }
+    const fill = (l: number, X: number) => {
+      const k = t.k[l];
+      const offset = t.tableStart[l] + X * k;
+      const first = t.playerStart[l];
+      // P(z) = Π_p (a_p z + r_p), then each player's factor divided back out.
+      product.fill(0, 0, k + 1);
+      product[0] = 1;
+      for (let p = 0; p < k; p++) {
+        const a = (X >> p) & 1;
+        const r = ratio[first + p];
+        for (let j = p + 1; j >= 0; j--) product[j] = (j > 0 ? product[j - 1] * a : 0) + product[j] * r;
+      }
+      const w = shapleyWeights[k];
+      for (let i = 0; i < k; i++) {
+        const a_i = (X >> i) & 1;
+        const r_i = ratio[first + i];
+        if (a_i === r_i) continue;
+        let sum = 0;
+        if (a_i === 1) {
+          // Synthetic division by (z + r_i), from the top coefficient down.
+          let q = 0;
+          for (let j = k; j >= 1; j--) {
+            q = product[j] - (j < k ? r_i * q : 0);
+            sum += q * w[j - 1];
+          }
+        } else {
+          for (let j = 0; j < k; j++) sum += (product[j] / r_i) * w[j];
+        }
+        t.table[offset + i] = t.value[l] * (a_i - r_i) * sum;
+      }
+      t.filled[t.filledStart[l] + X] = 1;
+    };
+    for (let r = 0; r < rows.length; r++) {
+      directions(tree, rows[r], dir);
+      accumulateTree(t, dir, values[r], fill);
+    }
+  }
+  if (direct.trees.length) {
+    const rest = pathDependentTreeShapDirect(direct, rows, signal);
+    rest.values.forEach((phi, r) => phi.forEach((v, j) => (values[r][j] += v)));
+  }
+  return withLocalAccuracy(ensemble.featureNames, coverExpectation(ensemble), values, Float64Array.from(rows, (x) => treeMargin(ensemble, x)));
 }
