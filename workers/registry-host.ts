@@ -8,7 +8,7 @@ import sqlWasmUrl from 'sql.js/dist/sql-wasm-browser.wasm?url';
 import type { AuditResult } from '../src/core/audit';
 import type { Manifest } from '../src/core/manifest';
 import { RegistryError } from '../src/core/errors';
-import { appendEntry, entryResult, listEntries, openRegistry, portfolio, registryCsv, verifyRegistry, type Portfolio, type RegistryInfo, type RegistryRow, type SqlDatabase, type VerifyReport } from '../src/core/registry/registry';
+import { appendEntry, entryResult, guardRegistry, listEntries, openRegistry, portfolio, registryCsv, verifyRegistry, type Portfolio, type RegistryInfo, type RegistryRow, type SqlDatabase, type VerifyReport } from '../src/core/registry/registry';
 
 let sql: Promise<SqlJsStatic> | undefined;
 let open: { db: Database; name: string } | undefined;
@@ -27,11 +27,12 @@ function current(): { db: Database; name: string } {
   return open;
 }
 
-function view(): RegistryView {
-  const { db, name } = current();
+function view({ db, name } = current()): RegistryView {
   const sqlDb = db as unknown as SqlDatabase;
-  const rows = listEntries(sqlDb);
-  return { name, info: openRegistry(sqlDb, name), rows, verify: verifyRegistry(sqlDb), portfolio: portfolio(rows) };
+  return guardRegistry(name, () => {
+    const rows = listEntries(sqlDb);
+    return { name, info: openRegistry(sqlDb, name), rows, verify: verifyRegistry(sqlDb), portfolio: portfolio(rows) };
+  });
 }
 
 /** Opens registry bytes (a file, or what was kept in browser storage); null starts an empty one. */
@@ -39,27 +40,29 @@ export async function openRegistryBytes(bytes: Uint8Array | null, name: string):
   const SQL = await (sql ??= initSqlJs({ locateFile: () => sqlWasmUrl }));
   const db = new SQL.Database(bytes ?? undefined);
   try {
-    openRegistry(db as unknown as SqlDatabase, name, { create: bytes === null || bytes.length === 0 });
+    guardRegistry(name, () => openRegistry(db as unknown as SqlDatabase, name, { create: bytes === null || bytes.length === 0 }));
+    // Read it whole before it replaces the open registry: a damaged file is refused here.
+    const shown = view({ db, name });
+    open?.db.close();
+    open = { db, name };
+    return shown;
   } catch (error) {
     db.close();
     throw error;
   }
-  open?.db.close();
-  open = { db, name };
-  return view();
 }
 
 /** Appends an audit done in the app. */
 export function appendAudit(result: AuditResult, manifest: Manifest, metadata: Record<string, string>): RegistryView {
   const { db, name } = current();
-  appendEntry(db as unknown as SqlDatabase, name, { result, manifest, metadata });
+  guardRegistry(name, () => appendEntry(db as unknown as SqlDatabase, name, { result, manifest, metadata }));
   return view();
 }
 
 /** The stored result of entry `seq`. */
 export function storedResult(seq: number): AuditResult {
   const { db, name } = current();
-  return entryResult(db as unknown as SqlDatabase, name, seq);
+  return guardRegistry(name, () => entryResult(db as unknown as SqlDatabase, name, seq));
 }
 
 /** The registry file's bytes (to save in browser storage or download). */

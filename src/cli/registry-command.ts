@@ -15,6 +15,7 @@ import {
   appendEntry,
   entryBlob,
   entryResult,
+  guardRegistry,
   listEntries,
   openRegistry,
   parseRegistryDate,
@@ -65,7 +66,7 @@ export async function openRegistryFile(path: string, options: { create?: boolean
   const SQL = await (sqlJs ??= initSqlJs());
   const db = new SQL.Database(bytes);
   try {
-    return { db, info: openRegistry(db as unknown as SqlDatabase, basename(path), options) };
+    return { db, info: guardRegistry(basename(path), () => openRegistry(db as unknown as SqlDatabase, basename(path), options)) };
   } catch (error) {
     db.close();
     throw error;
@@ -98,7 +99,7 @@ export async function appendToRegistry(path: string, input: RegistryAppend): Pro
   return withLock(path, async () => {
     const { db } = await openRegistryFile(path);
     try {
-      const row = appendEntry(db as unknown as SqlDatabase, basename(path), input, nodeSha256);
+      const row = guardRegistry(basename(path), () => appendEntry(db as unknown as SqlDatabase, basename(path), input, nodeSha256));
       await save(db, path);
       return row;
     } finally {
@@ -176,7 +177,7 @@ export async function registryCommand(args: string[]): Promise<number> {
       const filter: RegistryFilter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
       const { db } = await openRegistryFile(path);
       try {
-        const rows = listEntries(db as unknown as SqlDatabase, filter);
+        const rows = guardRegistry(basename(path), () => listEntries(db as unknown as SqlDatabase, filter));
         process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : rows.length ? `${listTable(rows)}\n` : 'no audits match.\n');
         return EXIT.ok;
       } finally {
@@ -188,7 +189,7 @@ export async function registryCommand(args: string[]): Promise<number> {
       if (values.root !== undefined && !/^[0-9a-f]{64}$/.test(values.root)) throw new UsageError(`--root must be 64 lowercase hex digits (a Merkle root printed by plumbline registry verify), got ${JSON.stringify(values.root)}.`);
       const { db } = await openRegistryFile(path);
       try {
-        const report = verifyRegistry(db as unknown as SqlDatabase, nodeSha256);
+        const report = guardRegistry(basename(path), () => verifyRegistry(db as unknown as SqlDatabase, nodeSha256));
         const rootMismatch = values.root !== undefined && values.root !== report.merkle_root;
         if (values.json) process.stdout.write(`${JSON.stringify({ ...report, ok: report.ok && !rootMismatch, expected_root: values.root ?? null }, null, 2)}\n`);
         else {
@@ -208,7 +209,8 @@ export async function registryCommand(args: string[]): Promise<number> {
       if (!values.csv && !values.json) throw new UsageError('plumbline registry export needs a format: --csv (or --json).');
       const { db } = await openRegistryFile(path);
       try {
-        const rows = listEntries(db as unknown as SqlDatabase, { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') });
+        const filter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
+        const rows = guardRegistry(basename(path), () => listEntries(db as unknown as SqlDatabase, filter));
         const text = values.csv ? registryCsv(rows) : `${JSON.stringify(rows, null, 2)}\n`;
         if (values.output) await writeFile(values.output, text);
         else process.stdout.write(text);
@@ -225,10 +227,11 @@ export async function registryCommand(args: string[]): Promise<number> {
       try {
         if (values.file) {
           if (!values.output) throw new UsageError('--file writes a kept file: give --output FILE too.');
-          await writeFile(values.output, entryBlob(db as unknown as SqlDatabase, basename(path), seq, values.file));
+          const name = values.file;
+          await writeFile(values.output, guardRegistry(basename(path), () => entryBlob(db as unknown as SqlDatabase, basename(path), seq, name)));
           return EXIT.ok;
         }
-        const text = `${JSON.stringify(entryResult(db as unknown as SqlDatabase, basename(path), seq), null, 2)}\n`;
+        const text = `${JSON.stringify(guardRegistry(basename(path), () => entryResult(db as unknown as SqlDatabase, basename(path), seq)), null, 2)}\n`;
         if (values.output) await writeFile(values.output, text);
         else process.stdout.write(text);
         return EXIT.ok;
@@ -242,7 +245,7 @@ export async function registryCommand(args: string[]): Promise<number> {
       monthRange(values.month);
       const { db } = await openRegistryFile(path);
       try {
-        const rows = listEntries(db as unknown as SqlDatabase);
+        const rows = guardRegistry(basename(path), () => listEntries(db as unknown as SqlDatabase));
         const output = values.output;
         if (output?.endsWith('.pdf')) {
           const epoch = process.env.SOURCE_DATE_EPOCH;

@@ -11,6 +11,8 @@ import { onnxTreeEnsemble } from '../../src/core/model/onnx-trees';
 import { readLightgbmText, readXgboostJson, treeMargin } from '../../src/core/model/trees';
 import { buildEvidencePack, verifyEvidencePack } from '../../src/core/report/evidence';
 import { Random } from '../../src/core/random';
+import initSqlJs from 'sql.js';
+import { appendEntry, guardRegistry, listEntries, openRegistry, verifyRegistry, type SqlDatabase } from '../../src/core/registry/registry';
 import { fixtureBytes, projectRoot } from '../fixtures';
 
 // Known gap, not in this list: fuzzed Arrow IPC files can make apache-arrow's reader
@@ -22,6 +24,21 @@ import { fixtureBytes, projectRoot } from '../fixtures';
 // a typed Plumbline error (never a TypeError, RangeError, hang or crash). The seed and
 // case number of a failure are printed so it can be replayed.
 const CASES_PER_KIND = 1000;
+
+// A registry of three audits (results reduced to what an entry reads) as the registry seed.
+const SQL = await initSqlJs();
+const registrySeed = (() => {
+  const db = new SQL.Database();
+  const sql = db as unknown as SqlDatabase;
+  openRegistry(sql, 'seed.db', { create: true });
+  for (let k = 0; k < 3; k++) {
+    const result = { inputs: { model: { file: `m${k}.onnx`, sha256: 'a'.repeat(64) }, data: { file: 'd.csv', sha256: 'b'.repeat(64) } }, performance: { roc_auc: 0.7 + k / 100, accuracy: 0.8 }, calibration: { expected_calibration_error: 0.02 }, fairness: {} };
+    appendEntry(sql, 'seed.db', { result: result as never, manifest: { created: `2026-11-0${k + 1}T00:00:00.000Z` } as never, metadata: { team: 't' } });
+  }
+  const bytes = db.export();
+  db.close();
+  return bytes;
+})();
 const SEED = Number(process.env.PLUMBLINE_FUZZ_SEED ?? 20261122);
 
 function mutate(bytes: Uint8Array, random: Random): Uint8Array {
@@ -87,6 +104,23 @@ const KINDS: { name: string; seedFile: () => Uint8Array; load: (bytes: Uint8Arra
     name: 'YAML policy',
     seedFile: () => new TextEncoder().encode('policy_name: p\ngates:\n  - name: "AUC"\n    metric: roc_auc\n    threshold: 0.7\n    comparison: greater_than\n    severity: error\n'),
     load: (b) => parsePolicy(decode(b), 'fuzz.yaml'),
+  },
+  {
+    name: 'SQLite registry',
+    seedFile: () => registrySeed,
+    load: (b) => {
+      const db = new SQL.Database(b);
+      try {
+        return guardRegistry('fuzz.db', () => {
+          const sql = db as unknown as SqlDatabase;
+          openRegistry(sql, 'fuzz.db');
+          listEntries(sql);
+          return verifyRegistry(sql);
+        });
+      } finally {
+        db.close();
+      }
+    },
   },
   { name: 'evidence pack', seedFile: () => buildEvidencePack({ 'a.json': new TextEncoder().encode('{"a":1}'), 'b.txt': new Uint8Array(300) }, 1700000000), load: (b) => verifyEvidencePack(b) },
 ];

@@ -312,6 +312,13 @@ describe('plumbline registry (CLI)', () => {
     expect(summary.stdout).toContain('**1 of 1 model blocked**');
     expect(plumbline(['registry', 'summary', 'team.db', '--month', '2026-13']).stderr).toBe('plumbline: --month "2026-13" is not a month: use YYYY-MM (e.g. 2026-11).\n');
 
+    // A truncated copy (a half-synced shared drive) is refused in words, not as an internal error.
+    const whole = readFileSync(join(work, 'team.db'));
+    writeFileSync(join(work, 'truncated.db'), whole.subarray(0, Math.floor(whole.length / 2)));
+    const truncated = plumbline(['registry', 'list', 'truncated.db']);
+    expect(truncated.code).toBe(2);
+    expect(truncated.stderr).toMatch(/^plumbline: truncated\.db is damaged: SQLite reports ".+"\. Open an intact copy of the registry \(plumbline registry verify names what changed in it\)\.\n$/);
+
     // Tampering with the file outside Plumbline: verify exits 1 and names the entry.
     const db = new SQL.Database(readFileSync(join(work, 'team.db')));
     db.run("UPDATE entries SET decision = 'PASS' WHERE seq = 1");

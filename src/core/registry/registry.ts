@@ -117,6 +117,26 @@ function transaction<T>(db: SqlDatabase, body: () => T): T {
   }
 }
 
+/**
+ * Runs registry work on a file, turning SQLite's own errors (a damaged or truncated file)
+ * into a RegistryError that names the file and what to do.
+ */
+export function guardRegistry<T>(fileName: string, work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    // SQLite's errors are plain Errors (a WASM abort a RuntimeError); a damaged JSON column
+    // fails to parse. Anything else is a bug and stays as it is.
+    const damaged = error instanceof Error && (error.constructor === Error || error.name === 'RuntimeError' || error instanceof SyntaxError);
+    if (!damaged) throw error;
+    throw damagedRegistry(fileName, error.message);
+  }
+}
+
+function damagedRegistry(fileName: string, message: string): RegistryError {
+  return new RegistryError(`${fileName} is damaged: SQLite reports ${quote(message)}. Open an intact copy of the registry (plumbline registry verify names what changed in it).`);
+}
+
 /** What a registry file holds. */
 export interface RegistryInfo {
   schema_version: number;
@@ -140,7 +160,10 @@ export function openRegistry(db: SqlDatabase, fileName: string, options: { creat
     version = Number(scalar(db, 'PRAGMA user_version'));
     tables = Number(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"));
   } catch (error) {
-    throw new RegistryError(`${fileName} is not an SQLite database (${(error as Error).message}). Create a registry with: plumbline registry init FILE.`);
+    const message = (error as Error).message;
+    // SQLite's own header is there but the pages are not: a damaged (often truncated) file.
+    if (/malformed|corrupt/i.test(message)) throw damagedRegistry(fileName, message);
+    throw new RegistryError(`${fileName} is not an SQLite database (${message}). Create a registry with: plumbline registry init FILE.`);
   }
   if (applicationId !== REGISTRY_APPLICATION_ID) {
     if (tables > 0 || applicationId !== 0) {
@@ -314,6 +337,20 @@ export function parseRegistryDate(text: string, option: string): string {
 
 const LIST_COLUMNS = "seq, created, model_id, model_version, team, owner, decision, failed_gates, metrics, data_sha256, model_sha256, result_sha256, entry_hash, (SELECT group_concat(name, char(10)) FROM (SELECT name FROM blobs WHERE blobs.seq = entries.seq ORDER BY name))";
 
+/**
+ * A JSON column read back, or the fallback when it is not what was written (a file edited
+ * outside Plumbline): the list still shows the entry, and verify reports it as altered.
+ */
+function jsonColumn<T>(value: SqlValue, fallback: T, isValid: (parsed: unknown) => boolean): T {
+  try {
+    const parsed: unknown = JSON.parse(String(value));
+    return isValid(parsed) ? (parsed as T) : fallback;
+  } catch {
+    return fallback;
+  }
+}
+const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+
 function rowOf(values: SqlValue[]): RegistryRow {
   const [seq, created, model_id, model_version, team, owner, decision, failed, metrics, data_sha256, model_sha256, result_sha256, entry_hash, blobs] = values;
   return {
@@ -324,8 +361,8 @@ function rowOf(values: SqlValue[]): RegistryRow {
     team: team === null ? null : String(team),
     owner: owner === null ? null : String(owner),
     decision: decision === null ? null : (String(decision) as RegistryRow['decision']),
-    failed_gates: JSON.parse(String(failed)),
-    metrics: JSON.parse(String(metrics)),
+    failed_gates: jsonColumn<FailedGate[]>(failed, [], (v) => Array.isArray(v) && v.every(isObject)),
+    metrics: jsonColumn<Record<string, number | null>>(metrics, {}, isObject),
     data_sha256: String(data_sha256),
     model_sha256: model_sha256 === null ? null : String(model_sha256),
     result_sha256: String(result_sha256),
@@ -461,7 +498,7 @@ export function verifyRegistry(db: SqlDatabase, sha256: Sha256 = sha256Hex): Ver
         problems.push({ seq, kind: 'altered', message: `${where} was altered: its content hashes to ${actual.slice(0, 12)}…, not the ${recorded.slice(0, 12)}… recorded when it was appended.` });
       }
       const kept = blobsBySeq.get(seq) ?? [];
-      const listed: Record<string, string> = JSON.parse(String(columns.blob_hashes));
+      const listed = jsonColumn<Record<string, string>>(columns.blob_hashes, {}, isObject);
       for (const blob of kept) {
         if (blob.actual !== blob.recorded || listed[blob.name] !== blob.actual) problems.push({ seq, kind: 'altered', message: `${where}: the kept file ${quote(blob.name)} was altered (its bytes hash to ${blob.actual.slice(0, 12)}…, the entry recorded ${String(listed[blob.name] ?? 'no such file').slice(0, 12)}…).` });
       }
