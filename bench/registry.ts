@@ -39,12 +39,14 @@ export async function registryFile(entries: number): Promise<string | null> {
   const sql = db as unknown as SqlDatabase;
   openRegistry(sql, 'bench.db', { create: true });
   appendEntry(sql, 'bench.db', { result, manifest, metadata: { model_id: 'model-0', team: 'bench' } }, nodeSha256);
-  const { columns, values } = db.exec('SELECT * FROM entries WHERE seq = 1')[0];
+  const { columns, values } = db.exec('SELECT e.*, r.result_gz FROM entries e JOIN results r USING (seq) WHERE e.seq = 1')[0];
   const base: Record<string, SqlValue> = Object.fromEntries(columns.map((c, i) => [c, values[0][i]]));
   const metrics = JSON.parse(String(base.metrics));
   let prev = String(base.entry_hash);
   db.run('BEGIN');
-  const insert = db.prepare(`INSERT INTO entries (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`);
+  const entryColumns = columns.filter((c) => c !== 'result_gz');
+  const insert = db.prepare(`INSERT INTO entries (${entryColumns.join(', ')}) VALUES (${entryColumns.map(() => '?').join(', ')})`);
+  const insertResult = db.prepare('INSERT INTO results (seq, result_gz) VALUES (?, ?)');
   for (let seq = 2; seq <= entries; seq++) {
     const row: Record<string, SqlValue> = {
       ...base,
@@ -56,10 +58,12 @@ export async function registryFile(entries: number): Promise<string | null> {
       prev_hash: prev,
     };
     row.entry_hash = entryHash(row as unknown as Parameters<typeof entryHash>[0], nodeSha256);
-    insert.run(columns.map((c) => row[c]));
+    insert.run(entryColumns.map((c) => row[c]));
+    insertResult.run([seq, row.result_gz]);
     prev = String(row.entry_hash);
   }
   insert.free();
+  insertResult.free();
   db.run("UPDATE meta SET value = ? WHERE key = 'entries'", [String(entries)]);
   db.run("UPDATE meta SET value = ? WHERE key = 'head_hash'", [prev]);
   db.run('COMMIT');

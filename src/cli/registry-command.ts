@@ -6,11 +6,10 @@
  * never leaves half a file.
  */
 import { createHash } from 'node:crypto';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import lockfile from 'proper-lockfile';
-import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import {
   appendEntry,
   entryBlob,
@@ -26,10 +25,10 @@ import {
   type RegistryInfo,
   type RegistryRow,
   type Sha256,
-  type SqlDatabase,
 } from '../core/registry/registry.ts';
 import { monthlySummaryMarkdown, monthlySummaryPdf, monthRange } from '../core/registry/summary.ts';
 import { RegistryError } from '../core/errors.ts';
+import { openSqliteFile, type SqliteFile } from './sqlite-file.ts';
 import { EXIT, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline registry <command> FILE [options]
@@ -51,32 +50,26 @@ Append an audit with: plumbline audit ... --registry FILE [--registry-keep-repor
 /** SHA-256 with node:crypto (verify hashes every stored result; this is ~15× noble's speed). */
 export const nodeSha256: Sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 
-let sqlJs: Promise<SqlJsStatic> | undefined;
-
-/** Opens a registry file (creating an empty database when `create` and it is missing). */
-export async function openRegistryFile(path: string, options: { create?: boolean } = {}): Promise<{ db: Database; info: RegistryInfo }> {
-  let bytes: Uint8Array | undefined;
+/**
+ * Opens a registry file in place (creating it when `create` and it is missing). SQLite
+ * reads only the pages a command needs and writes under its rollback journal.
+ */
+export async function openRegistryFile(path: string, options: { create?: boolean } = {}): Promise<{ db: SqliteFile; info: RegistryInfo }> {
   try {
-    bytes = new Uint8Array(await readFile(path));
+    if ((await stat(path)).isDirectory()) throw new UsageError(`cannot read the registry ${path}: it is a folder.`);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new UsageError(`cannot read the registry ${path}: ${code === 'EISDIR' ? 'it is a folder' : (error as Error).message}.`);
+    if (code !== 'ENOENT') throw new UsageError(`cannot read the registry ${path}: ${(error as Error).message}.`);
     if (!options.create) throw new RegistryError(`${path} does not exist. Create it with: plumbline registry init ${path}.`);
   }
-  const SQL = await (sqlJs ??= initSqlJs());
-  const db = new SQL.Database(bytes);
+  const db = await openSqliteFile(path, { create: options.create });
   try {
-    return { db, info: guardRegistry(basename(path), () => openRegistry(db as unknown as SqlDatabase, basename(path), options)) };
+    return { db, info: guardRegistry(basename(path), () => openRegistry(db, basename(path), options)) };
   } catch (error) {
     db.close();
     throw error;
   }
-}
-
-async function save(db: Database, path: string): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, db.export());
-  await rename(temporary, path);
 }
 
 /** Runs `body` while holding the registry's lock file; other Plumbline processes wait for it. */
@@ -94,14 +87,24 @@ async function withLock<T>(path: string, body: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Runs a command on an open registry, holding the lock (opening may upgrade an old file). */
+function withRegistry<T>(path: string, body: (db: SqliteFile) => Promise<T>): Promise<T> {
+  return withLock(path, async () => {
+    const { db } = await openRegistryFile(path);
+    try {
+      return await body(db);
+    } finally {
+      db.close();
+    }
+  });
+}
+
 /** Appends one audit to a registry file (used by `plumbline audit --registry`). */
 export async function appendToRegistry(path: string, input: RegistryAppend): Promise<RegistryRow> {
   return withLock(path, async () => {
     const { db } = await openRegistryFile(path);
     try {
-      const row = guardRegistry(basename(path), () => appendEntry(db as unknown as SqlDatabase, basename(path), input, nodeSha256));
-      await save(db, path);
-      return row;
+      return guardRegistry(basename(path), () => appendEntry(db, basename(path), input, nodeSha256));
     } finally {
       db.close();
     }
@@ -163,7 +166,6 @@ export async function registryCommand(args: string[]): Promise<number> {
       return withLock(path, async () => {
         const { db, info } = await openRegistryFile(path, { create: true });
         try {
-          if (info.migrated.length) await save(db, path);
           const what = info.migrated[0] === 1 ? 'created an empty registry' : info.migrated.length ? `upgraded the registry to schema version ${info.schema_version} (${info.entries} entries kept)` : `already a registry (${info.entries} entries, schema version ${info.schema_version}); left as is`;
           process.stdout.write(`${path}: ${what}.\n`);
           return EXIT.ok;
@@ -175,21 +177,17 @@ export async function registryCommand(args: string[]): Promise<number> {
     case 'list': {
       const path = fileArgument(positionals, 'list');
       const filter: RegistryFilter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
-      const { db } = await openRegistryFile(path);
-      try {
-        const rows = guardRegistry(basename(path), () => listEntries(db as unknown as SqlDatabase, filter));
+      return withRegistry(path, async (db) => {
+        const rows = guardRegistry(basename(path), () => listEntries(db, filter));
         process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : rows.length ? `${listTable(rows)}\n` : 'no audits match.\n');
         return EXIT.ok;
-      } finally {
-        db.close();
-      }
+      });
     }
     case 'verify': {
       const path = fileArgument(positionals, 'verify');
       if (values.root !== undefined && !/^[0-9a-f]{64}$/.test(values.root)) throw new UsageError(`--root must be 64 lowercase hex digits (a Merkle root printed by plumbline registry verify), got ${JSON.stringify(values.root)}.`);
-      const { db } = await openRegistryFile(path);
-      try {
-        const report = guardRegistry(basename(path), () => verifyRegistry(db as unknown as SqlDatabase, nodeSha256));
+      return withRegistry(path, async (db) => {
+        const report = guardRegistry(basename(path), () => verifyRegistry(db, nodeSha256));
         const rootMismatch = values.root !== undefined && values.root !== report.merkle_root;
         if (values.json) process.stdout.write(`${JSON.stringify({ ...report, ok: report.ok && !rootMismatch, expected_root: values.root ?? null }, null, 2)}\n`);
         else {
@@ -200,66 +198,56 @@ export async function registryCommand(args: string[]): Promise<number> {
           process.stdout.write(`${lines.join('\n')}\n`);
         }
         return report.ok && !rootMismatch ? EXIT.ok : EXIT.gateFailed;
-      } finally {
-        db.close();
-      }
+      });
     }
     case 'export': {
       const path = fileArgument(positionals, 'export');
       if (!values.csv && !values.json) throw new UsageError('plumbline registry export needs a format: --csv (or --json).');
-      const { db } = await openRegistryFile(path);
-      try {
+      return withRegistry(path, async (db) => {
         const filter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
-        const rows = guardRegistry(basename(path), () => listEntries(db as unknown as SqlDatabase, filter));
+        const rows = guardRegistry(basename(path), () => listEntries(db, filter));
         const text = values.csv ? registryCsv(rows) : `${JSON.stringify(rows, null, 2)}\n`;
         if (values.output) await writeFile(values.output, text);
         else process.stdout.write(text);
         return EXIT.ok;
-      } finally {
-        db.close();
-      }
+      });
     }
     case 'show': {
       const path = fileArgument(positionals, 'show');
       const seq = Number(positionals[1]);
       if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`plumbline registry show needs an entry number (see plumbline registry list ${path}), got ${JSON.stringify(positionals[1] ?? '')}.`);
-      const { db } = await openRegistryFile(path);
-      try {
+      return withRegistry(path, async (db) => {
         if (values.file) {
           if (!values.output) throw new UsageError('--file writes a kept file: give --output FILE too.');
           const name = values.file;
-          await writeFile(values.output, guardRegistry(basename(path), () => entryBlob(db as unknown as SqlDatabase, basename(path), seq, name)));
+          await writeFile(values.output, guardRegistry(basename(path), () => entryBlob(db, basename(path), seq, name)));
           return EXIT.ok;
         }
-        const text = `${JSON.stringify(guardRegistry(basename(path), () => entryResult(db as unknown as SqlDatabase, basename(path), seq)), null, 2)}\n`;
+        const text = `${JSON.stringify(guardRegistry(basename(path), () => entryResult(db, basename(path), seq)), null, 2)}\n`;
         if (values.output) await writeFile(values.output, text);
         else process.stdout.write(text);
         return EXIT.ok;
-      } finally {
-        db.close();
-      }
+      });
     }
     case 'summary': {
       const path = fileArgument(positionals, 'summary');
-      if (!values.month) throw new UsageError('plumbline registry summary needs --month YYYY-MM.');
-      monthRange(values.month);
-      const { db } = await openRegistryFile(path);
-      try {
-        const rows = guardRegistry(basename(path), () => listEntries(db as unknown as SqlDatabase));
+      const month = values.month;
+      if (!month) throw new UsageError('plumbline registry summary needs --month YYYY-MM.');
+      monthRange(month);
+      return withRegistry(path, async (db) => {
+        const rows = guardRegistry(basename(path), () => listEntries(db));
         const output = values.output;
         if (output?.endsWith('.pdf')) {
           const epoch = process.env.SOURCE_DATE_EPOCH;
           const createdAt = new Date(epoch && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : Date.now()).toISOString();
-          await writeFile(output, monthlySummaryPdf(rows, values.month, basename(path), createdAt));
+          await writeFile(output, monthlySummaryPdf(rows, month, basename(path), createdAt));
         } else {
-          const markdown = monthlySummaryMarkdown(rows, values.month, basename(path));
+          const markdown = monthlySummaryMarkdown(rows, month, basename(path));
           if (output) await writeFile(output, markdown);
           else process.stdout.write(markdown);
         }
         return EXIT.ok;
-      } finally {
-        db.close();
-      }
+      });
     }
     default:
       throw new UsageError(`unknown registry command ${JSON.stringify(sub)}. The registry commands are: init, list, verify, export, show, summary.`);

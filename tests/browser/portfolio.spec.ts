@@ -44,7 +44,7 @@ test('a registry written by the CLI opens in the app, drills down, takes the app
   await page.goto(PLAIN);
   await openPortfolioFile(page, registry.path);
 
-  await expect(page.getByTestId('registry-summary')).toContainText('team.db · 2 audits of 2 models · schema version 2');
+  await expect(page.getByTestId('registry-summary')).toContainText('team.db · 2 audits of 2 models · schema version 3');
   await expect(page.getByTestId('registry-verify')).toHaveAttribute('data-ok', 'true');
   await expect(page.getByTestId('merkle-root')).toHaveText(registry.root);
   const tile = (group: string) => page.locator(`[data-metric="portfolio_status"][data-group="${group}"]`);

@@ -196,12 +196,18 @@ describe('registry core', () => {
   });
 
   it('upgrades a version-1 file, keeping its entries and their hashes', () => {
+    // A version-1 file: one entry written as version 1 stored it (the result in the entry row).
+    const current = registry([{}]);
+    const { columns, values } = current.exec('SELECT e.*, r.result_gz FROM entries e JOIN results r USING (seq)')[0];
     const db = new SQL.Database();
     createRegistryAtVersion(sqlDb(db), 1);
-    append(db, {});
+    db.run(`INSERT INTO entries (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`, values[0]);
+    db.run("UPDATE meta SET value = '1' WHERE key = 'entries'");
+    db.run("UPDATE meta SET value = ? WHERE key = 'head_hash'", [values[0][columns.indexOf('entry_hash')]]);
     expect(db.exec('PRAGMA user_version')[0].values[0][0]).toBe(1);
     const info = openRegistry(sqlDb(db), 'old.db');
-    expect(info).toMatchObject({ schema_version: 2, entries: 1, migrated: [2] });
+    expect(info).toMatchObject({ schema_version: REGISTRY_SCHEMA_VERSION, entries: 1, migrated: [2, 3] });
+    expect(entryResult(sqlDb(db), 'old.db', 1)).toEqual(result);
     expect(verifyRegistry(sqlDb(db)).ok).toBe(true);
     append(db, { blobs: { 'r.pdf': new Uint8Array([1]) } });
     expect(verifyRegistry(sqlDb(db))).toMatchObject({ ok: true, entries: 2 });
@@ -211,7 +217,7 @@ describe('registry core', () => {
     const newer = new SQL.Database();
     openRegistry(sqlDb(newer), 'new.db', { create: true });
     newer.run('PRAGMA user_version = 9');
-    expect(() => openRegistry(sqlDb(newer), 'new.db')).toThrow(/^new\.db has registry schema version 9; this Plumbline \(.*\) reads versions up to 2\. Open it with a newer Plumbline\.$/);
+    expect(() => openRegistry(sqlDb(newer), 'new.db')).toThrow(/^new\.db has registry schema version 9; this Plumbline \(.*\) reads versions up to 3\. Open it with a newer Plumbline\.$/);
     const other = new SQL.Database();
     other.run('CREATE TABLE t (x)');
     expect(() => openRegistry(sqlDb(other), 'other.db', { create: true })).toThrow('other.db is an SQLite database but not a Plumbline registry (application_id 0, a registry has 1347177794). Create a registry in a new file with: plumbline registry init FILE.');
@@ -265,7 +271,7 @@ describe('registry core', () => {
 
 /** Recomputes entry `seq`'s hash from its stored columns, as a forger who knows the format would. */
 function rehash(db: Database, seq: number): string {
-  const { columns, values } = db.exec('SELECT * FROM entries WHERE seq = ?', [seq])[0];
+  const { columns, values } = db.exec('SELECT e.*, r.result_gz FROM entries e JOIN results r USING (seq) WHERE e.seq = ?', [seq])[0];
   return entryHash(Object.fromEntries(columns.map((c, i) => [c, values[0][i]])) as Parameters<typeof entryHash>[0]);
 }
 
@@ -275,7 +281,7 @@ describe('plumbline registry (CLI)', () => {
     const init = plumbline(['registry', 'init', 'team.db']);
     expect(init).toMatchObject({ code: 0, stdout: 'team.db: created an empty registry.\n' });
     expect(readFileSync(join(work, 'team.db')).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
-    expect(plumbline(['registry', 'init', 'team.db']).stdout).toBe('team.db: already a registry (0 entries, schema version 2); left as is.\n');
+    expect(plumbline(['registry', 'init', 'team.db']).stdout).toBe('team.db: already a registry (0 entries, schema version 3); left as is.\n');
 
     const first = plumbline(['audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'r1/report.pdf', '--registry', 'team.db', '--registry-keep-report'], { SOURCE_DATE_EPOCH: '1792000000' });
     expect(first.code).toBe(1);

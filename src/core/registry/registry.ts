@@ -45,7 +45,7 @@ export type Sha256 = (bytes: Uint8Array) => string;
 export const REGISTRY_APPLICATION_ID = 0x504c4d42;
 
 /** The schema version this code writes (`PRAGMA user_version`). */
-export const REGISTRY_SCHEMA_VERSION = 2;
+export const REGISTRY_SCHEMA_VERSION = 3;
 
 /** `prev_hash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -92,7 +92,20 @@ INSERT INTO meta VALUES ('entries', '0'), ('head_hash', '${GENESIS_HASH}');`,
 );
 CREATE INDEX entries_by_model ON entries (model_id, created);`,
   },
+  {
+    version: 3,
+    description: 'the full results move to their own table, so listing reads only the small entry rows',
+    sql: `CREATE TABLE results (
+  seq INTEGER PRIMARY KEY REFERENCES entries(seq),
+  result_gz BLOB NOT NULL
+);
+INSERT INTO results (seq, result_gz) SELECT seq, result_gz FROM entries;
+ALTER TABLE entries DROP COLUMN result_gz;`,
+  },
 ];
+
+/** Where each hashed column lives (`e`: entries, `r`: results), for queries that read them all. */
+const columnSource = (column: string) => (column === 'result_gz' ? 'r.result_gz' : `e.${column}`);
 
 /** The columns an entry's hash covers, in this order (`result_gz` by its SHA-256). */
 const HASHED = ['created', 'model_id', 'model_version', 'team', 'owner', 'data_sha256', 'model_sha256', 'decision', 'failed_gates', 'metrics', 'manifest', 'result_gz', 'result_sha256', 'blob_hashes', 'prev_hash'] as const;
@@ -125,9 +138,10 @@ export function guardRegistry<T>(fileName: string, work: () => T): T {
   try {
     return work();
   } catch (error) {
-    // SQLite's errors are plain Errors (a WASM abort a RuntimeError); a damaged JSON column
+    // SQLite's errors are plain Errors in sql.js, SQLite3Errors in the official WASM build (a
+    // WASM abort a RuntimeError); a damaged JSON column
     // fails to parse. Anything else is a bug and stays as it is.
-    const damaged = error instanceof Error && (error.constructor === Error || error.name === 'RuntimeError' || error instanceof SyntaxError);
+    const damaged = error instanceof Error && (error.constructor === Error || error.name === 'RuntimeError' || error.name === 'SQLite3Error' || error instanceof SyntaxError);
     if (!damaged) throw error;
     throw damagedRegistry(fileName, error.message);
   }
@@ -170,6 +184,8 @@ export function openRegistry(db: SqlDatabase, fileName: string, options: { creat
       throw new RegistryError(`${fileName} is an SQLite database but not a Plumbline registry (application_id ${applicationId}, a registry has ${REGISTRY_APPLICATION_ID}). Create a registry in a new file with: plumbline registry init FILE.`);
     }
     if (!options.create) throw new RegistryError(`${fileName} is empty, not a Plumbline registry. Create one with: plumbline registry init ${fileName}.`);
+    // 16 KB pages: a stored result (~50 KB gzipped) is a few page reads, not a dozen, with little slack.
+    db.run('PRAGMA page_size = 16384');
     db.run(`PRAGMA application_id = ${REGISTRY_APPLICATION_ID}`);
   }
   if (version > REGISTRY_SCHEMA_VERSION) {
@@ -306,7 +322,9 @@ export function appendEntry(db: SqlDatabase, fileName: string, input: RegistryAp
     const blobHashes = Object.fromEntries(blobs.map(([name, bytes]) => [name, sha256(bytes)]));
     const columns = entryColumns(input, lastHash, blobHashes);
     const hash = entryHash(columns, sha256);
-    db.run(`INSERT INTO entries (seq, ${HASHED.join(', ')}, entry_hash) VALUES (${Array(HASHED.length + 2).fill('?').join(', ')})`, [seq, ...HASHED.map((c) => columns[c]), hash]);
+    const stored = HASHED.filter((c) => c !== 'result_gz');
+    db.run(`INSERT INTO entries (seq, ${stored.join(', ')}, entry_hash) VALUES (${Array(stored.length + 2).fill('?').join(', ')})`, [seq, ...stored.map((c) => columns[c]), hash]);
+    db.run('INSERT INTO results (seq, result_gz) VALUES (?, ?)', [seq, columns.result_gz]);
     for (const [name, bytes] of blobs) db.run('INSERT INTO blobs (seq, name, sha256, bytes) VALUES (?, ?, ?, ?)', [seq, name, blobHashes[name], bytes]);
     db.run("UPDATE meta SET value = ? WHERE key = 'entries'", [String(count + 1)]);
     db.run("UPDATE meta SET value = ? WHERE key = 'head_hash'", [hash]);
@@ -402,7 +420,7 @@ export function listEntries(db: SqlDatabase, filter: RegistryFilter = {}): Regis
 
 /** The full result JSON kept with an entry. */
 export function entryResult(db: SqlDatabase, fileName: string, seq: number): AuditResult & { policy_decision?: PolicyDecision } {
-  const gz = scalar(db, 'SELECT result_gz FROM entries WHERE seq = ?', [seq]);
+  const gz = scalar(db, 'SELECT result_gz FROM results WHERE seq = ?', [seq]);
   if (!(gz instanceof Uint8Array)) throw new RegistryError(`${fileName} has no entry ${seq} (see plumbline registry list ${fileName}).`);
   return JSON.parse(new TextDecoder().decode(gunzipSync(gz)));
 }
@@ -437,9 +455,13 @@ export interface VerifyReport {
   problems: RegistryProblem[];
 }
 
+function hexDigit(code: number): number {
+  return code <= 57 ? code - 48 : (code | 32) - 87;
+}
+
 function hexBytes(hex: string): Uint8Array {
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++) out[i] = (hexDigit(hex.charCodeAt(2 * i)) << 4) | hexDigit(hex.charCodeAt(2 * i + 1));
   return out;
 }
 
@@ -483,7 +505,7 @@ export function verifyRegistry(db: SqlDatabase, sha256: Sha256 = sha256Hex): Ver
     blobsBySeq.set(Number(seq), list);
   }
 
-  const statement = db.prepare(`SELECT seq, ${HASHED.join(', ')}, entry_hash FROM entries ORDER BY seq`);
+  const statement = db.prepare(`SELECT e.seq, ${HASHED.map(columnSource).join(', ')}, e.entry_hash FROM entries e LEFT JOIN results r ON r.seq = e.seq ORDER BY e.seq`);
   try {
     let i = 0;
     let previous: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
