@@ -3,10 +3,9 @@
  * audit and the PDF report run by the app's own worker (through its automation hook),
  * timed in the page. Returns rows for the same table as the Node entries.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from '@playwright/test';
+import { CHROMIUM, startApp } from './chromium';
 import { fixturesPath } from './inputs';
 
 /** One measured browser entry. */
@@ -17,8 +16,6 @@ export interface BrowserRow {
   description: string;
   targetMs: number | null;
 }
-
-const CHROMIUM = process.env.PLUMBLINE_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Runs in the page: the audit and the report through the app's worker, timed after a warm-up. */
 const PAGE_SCRIPT = `async ({ files, runs, chosen }) => {
@@ -52,13 +49,10 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}`;
   const [model, data, reference] = ['compas/rf.onnx', 'compas/test.csv', 'compas/train.csv'].map(fixturesPath);
   if (!model || !data || !reference) return 'the shared fixtures are missing';
-  const port = 4189;
-  const server = spawn(process.execPath, [join(root, 'scripts/serve.mjs'), join(root, 'dist'), String(port)], { stdio: 'ignore' });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const app = await startApp(root, 4189, false);
   try {
-    const page = await browser.newPage();
-    await page.goto(`http://127.0.0.1:${port}/`);
+    const page = await app.browser.newPage();
+    await page.goto(app.url);
     await page.waitForFunction(() => 'plumbline' in globalThis);
     const files = Object.fromEntries(
       [['model', model], ['data', data], ['reference', reference]].map(([k, path]) => [k, { fileName: path!.split('/').pop()!, base64: readFileSync(path!).toString('base64') }]),
@@ -71,7 +65,6 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
     if (times.report.length) rows.push({ entry: 'report', rows: 1852, times: times.report, description: 'PDF report of that audit, made in the worker', targetMs: 2000 });
     return rows.filter((r) => chosen.length === 0 || chosen.includes(r.entry));
   } finally {
-    await browser.close();
-    server.kill();
+    await app.close();
   }
 }

@@ -7,15 +7,12 @@
  * the PDF. Timed in the page, stage by stage (from the worker's progress events), with the
  * peak resident memory of Chromium's renderer processes (the tab and its workers).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from '@playwright/test';
+import { CHROMIUM, startApp } from './chromium';
 import { toCsv } from '../src/core/data/csv-export';
 import { toOnnx } from '../src/core/model/export';
 import { syntheticAudit, syntheticEnsemble } from './synthetic';
-
-const CHROMIUM = process.env.PLUMBLINE_CHROMIUM ?? '/usr/bin/chromium';
 
 /** One measured end-to-end entry. */
 export interface EndToEndRow {
@@ -97,10 +94,7 @@ export async function runEndToEnd(root: string, chosen: string[]): Promise<EndTo
   const ensemble = syntheticEnsemble(300, 6, 12, 7);
   const features = ensemble.featureNames;
   // Cross-origin isolated, so onnxruntime-web may use both cores, as an installed app would.
-  const port = 4190;
-  const server = spawn(process.execPath, [join(root, 'scripts/serve.mjs'), join(root, 'dist'), String(port), '--isolated'], { stdio: 'ignore' });
-  await new Promise((resolve) => setTimeout(resolve, 500));
-  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  const app = await startApp(root, 4190, true);
   const out: EndToEndRow[] = [];
   try {
     for (const size of sizes) {
@@ -108,8 +102,8 @@ export async function runEndToEnd(root: string, chosen: string[]): Promise<EndTo
       writeFileSync(join(dataDir, 'model.onnx'), toOnnx(ensemble));
       writeFileSync(join(dataDir, 'data.csv'), auditCsv(size.rows, 21));
       writeFileSync(join(dataDir, 'reference.csv'), auditCsv(50_000, 22));
-      const page = await browser.newPage();
-      await page.goto(`http://127.0.0.1:${port}/`);
+      const page = await app.browser.newPage();
+      await page.goto(app.url);
       await page.waitForFunction(() => 'plumbline' in globalThis);
       let peak = rendererRssMb();
       const poll = setInterval(() => (peak = Math.max(peak, rendererRssMb())), 250);
@@ -132,8 +126,7 @@ export async function runEndToEnd(root: string, chosen: string[]): Promise<EndTo
     }
     return out;
   } finally {
-    await browser.close();
-    server.kill();
+    await app.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
