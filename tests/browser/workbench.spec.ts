@@ -214,7 +214,7 @@ test('row explorer: a row’s score, SHAP waterfall and reasons; edit a value an
 });
 
 test('the YAML views of the config and the policy validate live, apply to the set-up and gate the audit', async ({ page }) => {
-  const { parseAuditConfig } = await import('../../src/core/config/audit-config');
+  const { parseAuditConfig, thresholdPolicyOf } = await import('../../src/core/config/audit-config');
   const { parsePolicy } = await import('../../src/core/config/policy');
   const messageOf = (parse: () => unknown) => {
     try {
@@ -237,6 +237,11 @@ test('the YAML views of the config and the policy validate live, apply to the se
   const broken = generated.replace('protected_attributes:', 'protected_attribute:');
   await editor.fill(broken);
   await expect(page.getByTestId('config-status')).toHaveText(messageOf(() => parseAuditConfig(broken, 'audit.yaml')));
+  await expect(page.getByTestId('config-apply')).toBeDisabled();
+  // A threshold policy missing its target is caught live too, with the fix named.
+  const noTarget = generated.replace(/threshold: [\d.]+/, 'threshold:\n  policy: selection_rate');
+  await editor.fill(noTarget);
+  await expect(page.getByTestId('config-status')).toHaveText(messageOf(() => thresholdPolicyOf(parseAuditConfig(noTarget, 'audit.yaml'))));
   await expect(page.getByTestId('config-apply')).toBeDisabled();
   const onlySex = generated.replace(/protected_attributes:\n(\s+- \w+\n)+/, 'protected_attributes:\n    - sex\n');
   await editor.fill(onlySex);

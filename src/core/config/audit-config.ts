@@ -175,10 +175,10 @@ export function thresholdPolicyOf(config: AuditConfig): ThresholdPolicy {
     case 'youden':
       return { policy: 'youden' };
     case 'selection_rate':
-      if (t.target === undefined) throw new ConfigError('threshold.target: required for policy selection_rate');
+      if (t.target === undefined) throw new ConfigError('threshold.target: required for policy selection_rate (the share of rows to select, e.g. target: 0.3).');
       return { policy: 'selection_rate', target: t.target };
     default:
-      if (t.cost_fp === undefined || t.cost_fn === undefined) throw new ConfigError('threshold: policy cost needs cost_fp and cost_fn');
+      if (t.cost_fp === undefined || t.cost_fn === undefined) throw new ConfigError('threshold: policy cost needs cost_fp and cost_fn (the cost of a false positive and of a false negative, e.g. cost_fp: 1, cost_fn: 5).');
       return { policy: 'cost', cost_fp: t.cost_fp, cost_fn: t.cost_fn };
   }
 }
