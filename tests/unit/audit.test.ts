@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
+import { dependenceChart } from '../../src/core/report/charts';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
 import { AuditConfigError, ModelLoadError } from '../../src/core/errors';
 import { expected, fixtureBytes } from '../fixtures';
@@ -133,6 +134,16 @@ describe('explanations in the audit', () => {
     expect(result.explanations!.values).toHaveLength(10);
     expect(result.explanations!.local_accuracy_error).toBeLessThan(1e-9);
     expect(result.explanations!.global_importance[0].column).toBe('priors_count');
+    // Each explained row's column values come along (for dependence plots): the CSV's own cells.
+    const lines = new TextDecoder().decode(fixtureBytes('compas/test.csv')).trim().split('\n');
+    const header = lines[0].split(',');
+    const e = result.explanations!;
+    e.rows.forEach((row, r) => {
+      const cells = lines[row].split(',');
+      e.columns.forEach((column, j) => expect(String(e.data![r][j])).toBe(cells[header.indexOf(column)]));
+    });
+    const chart = dependenceChart(result, 'priors_count')!;
+    expect(chart.series[0].points).toEqual(e.rows.map((_, r) => ({ x: e.data![r][e.columns.indexOf('priors_count')], y: e.values[r][e.columns.indexOf('priors_count')] })));
     const scoreOnly = await runAudit(ort, { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0 });
     expect(scoreOnly.explanations).toBeUndefined();
     expect(scoreOnly.missing_sections.explainer).toBe('a score-column audit has no model to explain');

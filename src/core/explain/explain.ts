@@ -52,6 +52,8 @@ export interface ExplainResult {
   values: number[][];
   /** 1-based data row numbers explained. */
   rows: number[];
+  /** The explained rows' value of each column (null when missing), for dependence plots. */
+  data?: (number | string | null)[][];
   background: string;
   /** Largest |expected_value + Σ values − model output| (local accuracy, checked). */
   local_accuracy_error: number;
@@ -60,6 +62,18 @@ export interface ExplainResult {
   reason_codes?: { row: number; score: number; reasons: { column: string; value: string; shap: number }[] }[];
   permutation_importance?: { column: string; mean_drop: number; sd_drop: number }[];
   partial_dependence?: { column: string; grid: string[]; pdp: number[]; ice: number[][] }[];
+}
+
+/** Each explained row's value of each column, as the table holds it (null when missing). */
+function cellValues(table: Table, columns: string[], rows: Uint32Array): (number | string | null)[][] {
+  const found = columns.map((name) => findColumn(table, name));
+  return Array.from(rows, (row) =>
+    found.map((column) => {
+      if (!column) return null;
+      if (column.kind === 'numeric') return Number.isNaN(column.values[row]) ? null : column.values[row];
+      return column.codes[row] < 0 ? null : column.dictionary[column.codes[row]];
+    }),
+  );
 }
 
 function vectors(table: Table, columns: string[], rows: Uint32Array): Float64Array[] {
@@ -167,6 +181,7 @@ export async function explainTable(
         expected_value: shap.expectedValue,
         values: shap.values.map((v) => Array.from(v)),
         rows: Array.from(rows, (r) => r + 1),
+        data: cellValues(table, shap.columns, rows),
         background: `${(request.backgroundSelection ?? 'sample') === 'first' ? 'first' : 'seeded sample of'} ${bgRows.length} rows of ${background.source}`,
         local_accuracy_error: shap.localAccuracyError,
       };
@@ -205,6 +220,7 @@ export async function explainTable(
       expected_value: shap.expectedValue,
       values: shap.values.map((v) => Array.from(v)),
       rows: Array.from(rows, (r) => r + 1),
+      data: cellValues(table, columns, rows),
       background: label === 'tree (path-dependent)' ? 'node covers stored in the model file' : backgroundText,
       local_accuracy_error: shap.localAccuracyError,
     };

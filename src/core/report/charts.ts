@@ -107,6 +107,27 @@ export function shapStripChart(result: AuditResult): ChartSpec | null {
   };
 }
 
+/** SHAP value against the column's value for each explained row (numeric columns), with a zero line. */
+export function dependenceChart(result: AuditResult, column: string): ChartSpec | null {
+  const e = result.explanations;
+  const j = e?.columns.indexOf(column) ?? -1;
+  if (!e?.data || j < 0) return null;
+  const points = e.data.flatMap((row, r) => (typeof row[j] === 'number' ? [{ x: row[j] as number, y: e.values[r][j], label: `row ${e.rows[r]}` }] : []));
+  if (points.length < 2) return null;
+  const xs = points.map((p) => p.x);
+  const ys = points.map((p) => p.y);
+  const extent = Math.max(1e-12, ...ys.map(Math.abs));
+  const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
+  return {
+    kind: 'interval',
+    title: `SHAP dependence: ${column}`,
+    x: { label: column, min: lo, max: hi > lo ? hi : lo + 1 },
+    y: { label: `SHAP (${e.output})`, min: -extent, max: extent },
+    series: [{ name: 'rows', points: points.map(({ x, y }) => ({ x, y })) }],
+    rules: [{ axis: 'y', value: 0, label: '0' }],
+  };
+}
+
 /** Mean |SHAP| per column (largest first, at most 12). */
 export function importanceChart(result: AuditResult): ChartSpec | null {
   const importance = result.explanations?.global_importance;

@@ -55,6 +55,13 @@ export function chartSvg(spec: ChartSpec, width = 480, height = 260): string {
       const v = spec.y.min + tick * (spec.y.max - spec.y.min);
       parts.push(`<text x="${left - 4}" y="${sy(v) + 3}" text-anchor="end">${v.toFixed(2)}</text>`);
     }
+    // Value ticks on x too, unless the points carry their own labels there (groups, bins).
+    if (!spec.series.some((series) => series.points.some((p) => p.label))) {
+      for (const tick of [0, 0.5, 1]) {
+        const v = spec.x.min + tick * (spec.x.max - spec.x.min);
+        parts.push(`<text x="${sx(v)}" y="${top + plotHeight + 12}" text-anchor="middle">${Number(v.toPrecision(3))}</text>`);
+      }
+    }
     for (const series of spec.series) {
       const reference = series.name === 'chance' || series.name === 'perfect';
       if (spec.kind === 'line' || reference) {
