@@ -27,6 +27,15 @@ describe('interventional TreeSHAP by leaf tables', () => {
     expectSame(interventionalTreeShap(ensemble, rows, background), interventionalTreeShapDirect(ensemble, rows, background));
   });
 
+  it('equals the direct walk when some trees have paths of more than 12 players (those take the direct walk)', () => {
+    const shallow = syntheticEnsemble(10, 4, 16, 12);
+    const deep = syntheticEnsemble(2, 14, 16, 13);
+    const ensemble = { ...shallow, trees: [...shallow.trees, ...deep.trees] };
+    const rows = rowsOf(5, 16, 14, 0.1);
+    const background = rowsOf(8, 16, 15, 0.1);
+    expectSame(interventionalTreeShap(ensemble, rows, background), interventionalTreeShapDirect(ensemble, rows, background));
+  });
+
   it('equals the direct walk when players are groups of columns (one-hot raw columns)', () => {
     const ensemble = syntheticEnsemble(30, 5, 6, 4);
     const groups = { groupOf: Int32Array.from([0, 0, 1, 2, 2, 2]), columns: ['a', 'b', 'c'] };

@@ -368,9 +368,7 @@ export function interventionalTreeShap(
   const depth = Math.max(1, ...ensemble.trees.map(treeDepth));
   const weights = coalitionWeights(depth);
   const dir = new Uint8Array(Math.max(1, ...ensemble.trees.map((t) => t.left.length)));
-  const direct: Tree[] = [];
-  const side = new Int8Array(width);
-  const path = new Int32Array(depth + 1);
+  const direct: TreeEnsemble = { ...ensemble, trees: [] };
   const B = background.length;
   const values = rows.map(() => new Float64Array(width));
   // Tree by tree, every row: one tree's table stays in cache while the rows use it
@@ -380,7 +378,7 @@ export function interventionalTreeShap(
     signal?.throwIfAborted();
     const t = leafTable(tree, groupOf, background, dir);
     if (!t) {
-      direct.push(tree);
+      direct.trees.push(tree);
       continue;
     }
     const fill = (l: number, X: number) => fillContribution(t, l, X, weights, B);
@@ -389,13 +387,9 @@ export function interventionalTreeShap(
       accumulateTree(t, dir, values[r], fill);
     }
   }
-  if (direct.length) {
-    rows.forEach((x, r) => {
-      signal?.throwIfAborted();
-      const extra = new Float64Array(width);
-      for (const b of background) for (const tree of direct) interventionalTree(tree, x, b, extra, weights, side, path, groupOf);
-      for (let j = 0; j < width; j++) values[r][j] += extra[j] / B;
-    });
+  if (direct.trees.length) {
+    const rest = interventionalTreeShapDirect(direct, rows, background, signal, groups);
+    rest.values.forEach((phi, r) => phi.forEach((v, j) => (values[r][j] += v)));
   }
   return withLocalAccuracy(groups?.columns ?? ensemble.featureNames, backgroundMean(ensemble, background), values, Float64Array.from(rows, (x) => treeMargin(ensemble, x)));
 }
