@@ -8,10 +8,11 @@ import sqlWasmUrl from 'sql.js/dist/sql-wasm-browser.wasm?url';
 import type { AuditResult } from '../src/core/audit';
 import type { Manifest } from '../src/core/manifest';
 import { RegistryError } from '../src/core/errors';
-import { appendEntry, entryResult, guardRegistry, listEntries, openRegistry, portfolio, registryCsv, verifyRegistry, type Portfolio, type RegistryInfo, type RegistryRow, type SqlDatabase, type VerifyReport } from '../src/core/registry/registry';
+import { appendEntry, entryResult, guardRegistry, listEntries, merkleRoot, openRegistry, portfolio, registryCsv, verifyRegistry, type Portfolio, type RegistryInfo, type RegistryRow, type SqlDatabase, type VerifyReport } from '../src/core/registry/registry';
 
 let sql: Promise<SqlJsStatic> | undefined;
-let open: { db: Database; name: string } | undefined;
+/** The open registry, with what opening it found (its schema and the check of every hash). */
+let open: { db: Database; name: string; info: RegistryInfo; verify: VerifyReport } | undefined;
 
 /** What the portfolio page shows of the open registry. */
 export interface RegistryView {
@@ -22,16 +23,15 @@ export interface RegistryView {
   portfolio: Portfolio;
 }
 
-function current(): { db: Database; name: string } {
+function current(): NonNullable<typeof open> {
   if (!open) throw new RegistryError('No registry is open: open a registry file or start a new one on the Portfolio page.');
   return open;
 }
 
-function view({ db, name } = current()): RegistryView {
-  const sqlDb = db as unknown as SqlDatabase;
+function view({ db, name, info, verify }: NonNullable<typeof open>): RegistryView {
   return guardRegistry(name, () => {
-    const rows = listEntries(sqlDb);
-    return { name, info: openRegistry(sqlDb, name), rows, verify: verifyRegistry(sqlDb), portfolio: portfolio(rows) };
+    const rows = listEntries(db as unknown as SqlDatabase);
+    return { name, info, rows, verify, portfolio: portfolio(rows) };
   });
 }
 
@@ -40,11 +40,15 @@ export async function openRegistryBytes(bytes: Uint8Array | null, name: string):
   const SQL = await (sql ??= initSqlJs({ locateFile: () => sqlWasmUrl }));
   const db = new SQL.Database(bytes ?? undefined);
   try {
-    guardRegistry(name, () => openRegistry(db as unknown as SqlDatabase, name, { create: bytes === null || bytes.length === 0 }));
-    // Read it whole before it replaces the open registry: a damaged file is refused here.
-    const shown = view({ db, name });
+    // Read it whole (every hash checked) before it replaces the open registry: a damaged file is refused here.
+    const opened = guardRegistry(name, () => {
+      const sqlDb = db as unknown as SqlDatabase;
+      const info = openRegistry(sqlDb, name, { create: bytes === null || bytes.length === 0 });
+      return { db, name, info, verify: verifyRegistry(sqlDb) };
+    });
+    const shown = view(opened);
     open?.db.close();
-    open = { db, name };
+    open = opened;
     return shown;
   } catch (error) {
     db.close();
@@ -52,11 +56,19 @@ export async function openRegistryBytes(bytes: Uint8Array | null, name: string):
   }
 }
 
-/** Appends an audit done in the app. */
+/**
+ * Appends an audit done in the app. The append is refused unless the chain head matches,
+ * so what opening the registry found still stands and the chain grows by one entry: the
+ * check is extended rather than every hash recomputed.
+ */
 export function appendAudit(result: AuditResult, manifest: Manifest, metadata: Record<string, string>): RegistryView {
-  const { db, name } = current();
-  guardRegistry(name, () => appendEntry(db as unknown as SqlDatabase, name, { result, manifest, metadata }));
-  return view();
+  const state = current();
+  const row = guardRegistry(state.name, () => appendEntry(state.db as unknown as SqlDatabase, state.name, { result, manifest, metadata }));
+  const shown = view(state);
+  const merkle_root = merkleRoot(shown.rows.map((r) => r.entry_hash));
+  state.info = { ...state.info, entries: shown.rows.length, head_hash: row.entry_hash };
+  state.verify = { ...state.verify, entries: shown.rows.length, head_hash: row.entry_hash, merkle_root };
+  return { ...shown, info: state.info, verify: state.verify };
 }
 
 /** The stored result of entry `seq`. */

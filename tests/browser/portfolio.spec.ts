@@ -80,7 +80,10 @@ test('a registry written by the CLI opens in the app, drills down, takes the app
   const db = new SQL.Database(bytes);
   const rows = listEntries(db as unknown as SqlDatabase);
   expect(rows.map((r) => r.model_id)).toEqual(['recidivism-rf', 'rf', 'compas-demo']);
-  expect(verifyRegistry(db as unknown as SqlDatabase).ok).toBe(true);
+  const full = verifyRegistry(db as unknown as SqlDatabase);
+  expect(full.ok).toBe(true);
+  // The app extended its check when it appended; the root it shows is the full recomputation's.
+  await expect(page.getByTestId('merkle-root')).toHaveText(full.merkle_root);
   writeFileSync(join(work, 'from-app.db'), bytes);
   // The monthly summary made in the app is the core's summary of the same entries.
   const month = new Date().toISOString().slice(0, 7);
