@@ -252,6 +252,7 @@ test('the YAML views of the config and the policy validate live, apply to the se
 
   await page.getByTestId('policy-editor-toggle').click();
   const policyEditor = page.getByTestId('policy-editor');
+  await expect(policyEditor).toHaveValue(/metric: roc_auc/);
   await expect(page.getByTestId('policy-status')).toHaveText('Valid policy.');
   const starter = await policyEditor.inputValue();
   const wrong = starter.replace('metric: roc_auc', 'metric: roc_aucc');
