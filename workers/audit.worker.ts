@@ -7,7 +7,7 @@ import { expose, proxy, transfer } from 'comlink';
 import * as ort from 'onnxruntime-web/wasm';
 import type { RowQuery } from '../src/core/explain/row';
 import type { Classifier } from '../src/core/model/classifier';
-import { AuditConfigError, inspectModel, openModel, readTable, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type Manifest, type PolicyDecision, type SerializedError, type Table } from '../src/core';
+import { AuditConfigError, inspectModel, loadTableStream, looksLikeParquet, openModel, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type LoadedTable, type LoadProgress, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -40,12 +40,75 @@ export interface ColumnSummary {
 const runs = new Map<number, AbortController>();
 
 /** The row explorer's model and table, opened once per pair of files. */
-let rowState: { key: string; classifier: Classifier; table: Table; model: InputFile } | null = null;
+let rowState: { key: string; classifier: Classifier; dataId: string; model: InputFile } | null = null;
 
 /** A file as the worker receives it. */
 interface InputFile {
   fileName: string;
   bytes: Uint8Array;
+}
+
+/** A data file the page handed over as a File (never read on the page), read here once. */
+export interface DataRef {
+  fileName: string;
+  dataId: string;
+}
+
+/** The audit request as the page sends it: data files by reference to what {@link api.loadData} read. */
+export type WorkerAuditRequest = Omit<AuditRequest, 'data' | 'reference'> & { data: DataRef; reference?: DataRef };
+
+/** What the set-up shows of a data file once read. */
+export interface DataSummary {
+  rows: number;
+  columns: ColumnSummary[];
+  format: LoadedTable['format'];
+  bytes: number;
+  sha256: string;
+}
+
+const tables = new Map<string, { fileName: string; loaded: LoadedTable }>();
+
+function loadedTable(ref: DataRef): { fileName: string; loaded: LoadedTable } {
+  const stored = tables.get(ref.dataId);
+  if (!stored) throw new AuditConfigError(`${ref.fileName} is no longer loaded: choose the file again.`);
+  return { fileName: ref.fileName, loaded: stored.loaded };
+}
+
+/**
+ * The table may take half the device memory the browser reports (at most 8 GiB, which is
+ * what it reports at most): beyond that the load is refused with the estimate, before the
+ * tab runs out of memory.
+ */
+const memoryLimit = Math.min(8, (self.navigator as WorkerNavigator & { deviceMemory?: number }).deviceMemory ?? 4) * 1024 ** 3 * 0.5;
+
+let parquetReady: Promise<void> | null = null;
+
+/** parquet-wasm, loaded from the app's own assets the first time a Parquet file comes. */
+function loadParquet(): Promise<void> {
+  parquetReady ??= (async () => {
+    const [{ default: init, readParquet }, { default: wasmUrl }, { useParquetDecoder }] = await Promise.all([
+      import('parquet-wasm/esm'),
+      import('parquet-wasm/esm/parquet_wasm_bg.wasm?url'),
+      import('../src/core/data/parquet'),
+    ]);
+    await init({ module_or_path: wasmUrl });
+    useParquetDecoder((bytes) => readParquet(bytes).intoIPCStream());
+  })();
+  return parquetReady;
+}
+
+/** The chunks of a Blob, as its stream gives them. */
+async function* chunksOf(blob: Blob): AsyncGenerator<Uint8Array> {
+  const reader = blob.stream().getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }
 
 const api = {
@@ -54,12 +117,35 @@ const api = {
     return { backend: 'wasm' as const, threads, crossOriginIsolated: self.crossOriginIsolated, userAgent: self.navigator.userAgent, onnxruntimeWeb: ort.env.versions.web ?? 'unknown' };
   },
 
-  /** Reads a CSV and summarises its columns. */
-  inspectData(bytes: Uint8Array, fileName: string): Promise<Outcome<{ rows: number; columns: ColumnSummary[] }>> {
-    return outcome(() => {
-      const table = readTable(bytes, fileName);
+  /**
+   * Reads a data file (CSV, Arrow or Parquet) from its File in chunks, reporting bytes and
+   * rows as it goes; cancel it with {@link api.cancel}(runId). The table stays here under
+   * `dataId` for audits and the row explorer.
+   */
+  loadData(dataId: string, blob: Blob, fileName: string, runId: number, onProgress?: (progress: LoadProgress) => void): Promise<Outcome<DataSummary>> {
+    const controller = new AbortController();
+    runs.set(runId, controller);
+    return outcome(async () => {
+      if (looksLikeParquet(new Uint8Array(await blob.slice(0, 4).arrayBuffer()))) await loadParquet();
+      let last = 0;
+      const loaded = await loadTableStream(fileName, chunksOf(blob), {
+        totalBytes: blob.size,
+        memoryLimit,
+        signal: controller.signal,
+        onProgress: (progress) => {
+          const now = performance.now();
+          if (now - last < 100 && progress.bytes < progress.totalBytes) return;
+          last = now;
+          onProgress?.(progress);
+        },
+      });
+      tables.set(dataId, { fileName, loaded });
+      const { table } = loaded;
       return {
         rows: table.rowCount,
+        format: loaded.format,
+        bytes: loaded.bytes,
+        sha256: loaded.sha256,
         columns: table.columns.map((column) => ({
           name: column.name,
           kind: column.kind,
@@ -68,7 +154,12 @@ const api = {
           sample: column.kind === 'categorical' ? column.dictionary.slice(0, 12) : [],
         })),
       };
-    });
+    }).finally(() => runs.delete(runId));
+  },
+
+  /** Forgets tables the page no longer shows. */
+  releaseData(keep: string[]): void {
+    for (const id of [...tables.keys()]) if (!keep.includes(id)) tables.delete(id);
   },
 
   /** Reads a model file's format and declared inputs (no session is created). */
@@ -77,10 +168,14 @@ const api = {
   },
 
   /** Runs an audit; `onProgress` is a Comlink proxy. Cancel it with {@link api.cancel}. */
-  audit(runId: number, request: AuditRequest, onProgress?: (progress: AuditProgress) => void): Promise<Outcome<AuditResult>> {
+  audit(runId: number, request: WorkerAuditRequest, onProgress?: (progress: AuditProgress) => void): Promise<Outcome<AuditResult>> {
     const controller = new AbortController();
     runs.set(runId, controller);
-    return outcome(() => runAudit(ort, request, { signal: controller.signal, onProgress: (p) => onProgress?.(p) })).finally(() => runs.delete(runId));
+    return outcome(() => {
+      const { data, reference, ...rest } = request;
+      const resolved: AuditRequest = { ...rest, data: loadedTable(data), ...(reference ? { reference: loadedTable(reference) } : {}) };
+      return runAudit(ort, resolved, { signal: controller.signal, onProgress: (p) => onProgress?.(p) });
+    }).finally(() => runs.delete(runId));
   },
 
   /** The PDF report of a result, made here so the page stays responsive. */
@@ -122,33 +217,35 @@ const api = {
   },
 
   /** Opens the model and data once for the row explorer (kept until other files come). */
-  prepareRows(model: InputFile, data: InputFile) {
+  prepareRows(model: InputFile, data: DataRef) {
     return outcome(async () => {
-      const key = `${model.fileName}:${model.bytes.length}|${data.fileName}:${data.bytes.length}`;
+      const key = `${model.fileName}:${model.bytes.length}|${data.dataId}`;
+      const { loaded } = loadedTable(data);
       if (rowState?.key !== key) {
         await rowState?.classifier.release();
         rowState = null;
-        const table = readTable(data.bytes, data.fileName);
-        rowState = { key, table, model, classifier: await openModel(ort, model.bytes, model.fileName) };
+        rowState = { key, dataId: data.dataId, model, classifier: await openModel(ort, model.bytes, model.fileName) };
       }
-      return { rows: rowState.table.rowCount };
+      return { rows: loaded.table.rowCount };
     });
   },
 
   /** Scores and explains one row of the prepared data, with any edits (what-if). */
   explainRow(query: RowQuery) {
     return outcome(async () => {
-      if (!rowState) throw new AuditConfigError('Open the row explorer again: the model and data are no longer loaded.');
+      const table = rowState && tables.get(rowState.dataId)?.loaded.table;
+      if (!rowState || !table) throw new AuditConfigError('Open the row explorer again: the model and data are no longer loaded.');
       const { explainRow } = await import('../src/core/explain/row');
-      return explainRow(rowState.classifier, rowState.model, rowState.table, query);
+      return explainRow(rowState.classifier, rowState.model, table, query);
     });
   },
 
   /** Rows of the prepared data whose cells contain `text`. */
   searchRows(text: string) {
     return outcome(async () => {
-      if (!rowState) throw new AuditConfigError('Open the row explorer again: the model and data are no longer loaded.');
-      return (await import('../src/core/explain/row')).searchRows(rowState.table, text, 20);
+      const table = rowState && tables.get(rowState.dataId)?.loaded.table;
+      if (!rowState || !table) throw new AuditConfigError('Open the row explorer again: the model and data are no longer loaded.');
+      return (await import('../src/core/explain/row')).searchRows(table, text, 20);
     });
   },
 
@@ -206,9 +303,9 @@ const api = {
     return outcome(async () => (await import('./registry-host')).registrySummary(month, format, createdAt));
   },
 
-  /** Stops a running audit at its next batch. */
-  cancel(runId: number): void {
-    runs.get(runId)?.abort(new DOMException('The audit was cancelled.', 'AbortError'));
+  /** Stops a running audit (or data load) at its next batch or chunk. */
+  cancel(runId: number, message = 'The audit was cancelled.'): void {
+    runs.get(runId)?.abort(new DOMException(message, 'AbortError'));
   },
 };
 

@@ -9,7 +9,8 @@ import { verifyEvidencePack, type PackCheck } from '../core/report/evidence';
 import { looksLikeOnnx } from '../core/model/sniff';
 import { looksLikeLightgbmText, looksLikeXgboostJson } from '../core/model/trees';
 import type { ModelSummary } from '../core/model/classifier';
-import type { ColumnSummary } from '../../workers/audit.worker';
+import type { DataSummary, DataRef } from '../../workers/audit.worker';
+import type { LoadProgress } from '../core/data/read';
 import { auditWorker, proxy, unwrap } from './worker-client';
 
 /** A model file the user gave, with what its graph declares. */
@@ -19,13 +20,17 @@ export interface LoadedModel {
   info: ModelSummary;
 }
 
-/** A data file the user gave, with its columns. */
-export interface LoadedData {
+/** A data file the user gave, read in the worker (the page keeps only the File and the summary). */
+export interface LoadedData extends DataSummary {
   name: string;
-  bytes: Uint8Array;
-  rows: number;
-  columns: ColumnSummary[];
+  /** Where the worker keeps the table. */
+  dataId: string;
+  /** The file itself, to read again (swap test and reference). */
+  blob: Blob;
 }
+
+/** The worker's reference to a loaded data file. */
+export const dataRef = (data: LoadedData): DataRef => ({ fileName: data.name, dataId: data.dataId });
 
 /** The demo's files and settings, shipped in the app's own assets. */
 interface DemoSpec {
@@ -97,6 +102,9 @@ export class AuditSession {
   pack = $state.raw<{ name: string; check: PackCheck } | null>(null);
 
   #runId = 0;
+  #dataIds = 0;
+  /** The data file being read, with bytes and rows so far (null when none is). */
+  loading = $state.raw<({ name: string } & LoadProgress) | null>(null);
 
   /** Whether the model takes one [N, F] matrix whose columns must be chosen in order. */
   needsFeatureOrder = $derived(this.model?.info.needsFeatureOrder ?? false);
@@ -110,13 +118,15 @@ export class AuditSession {
     this.status = 'loading';
     try {
       for (const file of files) {
-        const bytes = new Uint8Array(await file.arrayBuffer());
+        // Recognised by its first bytes: a data file is never read on the page, only in the worker.
+        const head = new Uint8Array(await file.slice(0, 4096).arrayBuffer());
+        const whole = async () => new Uint8Array(await file.arrayBuffer());
         // A zip is an evidence pack, unless it is named as a model (then it is refused as one).
-        if (bytes[0] === 0x50 && bytes[1] === 0x4b && !/\.onnx$/i.test(file.name)) this.pack = { name: file.name, check: verifyEvidencePack(bytes) };
-        else if (/\.ya?ml$/i.test(file.name)) this.#setYaml(file.name, bytes);
-        else if (looksLikeResult(bytes)) await this.#setResultFile(file.name, bytes);
-        else if (isModelBytes(bytes) || /\.(onnx|model)$/i.test(file.name)) await this.#setModel(file.name, bytes);
-        else await this.#setData(file.name, bytes);
+        if (head[0] === 0x50 && head[1] === 0x4b && !/\.onnx$/i.test(file.name)) this.pack = { name: file.name, check: verifyEvidencePack(await whole()) };
+        else if (/\.ya?ml$/i.test(file.name)) this.#setYaml(file.name, await whole());
+        else if (looksLikeResult(head)) await this.#setResultFile(file.name, await whole());
+        else if (isModelBytes(head) || /\.(onnx|model)$/i.test(file.name)) await this.#setModel(file.name, await whole());
+        else await this.#setData(file.name, file);
       }
       this.status = 'idle';
     } catch (error) {
@@ -131,10 +141,10 @@ export class AuditSession {
     try {
       const base = import.meta.env.BASE_URL;
       const spec = (await (await fetch(`${base}demo/demo.json`)).json()) as DemoSpec;
-      const fetchBytes = async (name: string) => new Uint8Array(await (await fetch(`${base}demo/${name}`)).arrayBuffer());
-      await this.#setModel(spec.model, await fetchBytes(spec.model));
-      await this.#setData(spec.data, await fetchBytes(spec.data));
-      if (spec.reference) await this.#setData(spec.reference, await fetchBytes(spec.reference), 'reference');
+      const fetchBlob = async (name: string) => (await fetch(`${base}demo/${name}`)).blob();
+      await this.#setModel(spec.model, new Uint8Array(await (await fetchBlob(spec.model)).arrayBuffer()));
+      await this.#setData(spec.data, await fetchBlob(spec.data));
+      if (spec.reference) await this.#setData(spec.reference, await fetchBlob(spec.reference), 'reference');
       this.target = spec.target;
       this.positiveLabel = spec.positive_label;
       this.protectedAttributes = [...spec.protected_attributes];
@@ -163,8 +173,8 @@ export class AuditSession {
         runId,
         {
           model: { fileName: this.model.name, bytes: this.model.bytes },
-          data: { fileName: this.data.name, bytes: this.data.bytes },
-          ...(this.reference ? { reference: { fileName: this.reference.name, bytes: this.reference.bytes } } : {}),
+          data: dataRef(this.data),
+          ...(this.reference ? { reference: dataRef(this.reference) } : {}),
           target: this.target,
           positiveLabel: this.positiveLabel || undefined,
           protectedAttributes: $state.snapshot(this.protectedAttributes),
@@ -221,6 +231,11 @@ export class AuditSession {
    * and the worker stops at its next batch or stage boundary.
    */
   cancel(): void {
+    if (this.loading) {
+      // Reading a data file: the worker stops at its next chunk; the load then fails as cancelled.
+      void auditWorker().cancel(this.#runId, `Reading ${this.loading.name} was cancelled.`);
+      return;
+    }
     if (this.status !== 'running') return;
     void auditWorker().cancel(this.#runId);
     this.#runId++;
@@ -298,18 +313,43 @@ export class AuditSession {
     const [data, reference] = [this.reference, this.data];
     this.reference = null;
     this.data = null;
-    if (data) await this.#setData(data.name, data.bytes, 'test');
-    if (reference) await this.#setData(reference.name, reference.bytes, 'reference');
+    if (data) this.data = data;
+    if (reference) this.reference = reference;
+    if (data) this.#adoptColumns(data);
   }
 
-  async #setData(name: string, bytes: Uint8Array, role = this.#roleOf(name)): Promise<void> {
-    const summary = unwrap(await auditWorker().inspectData(bytes, name));
-    if (role === 'reference') {
-      this.reference = { name, bytes, ...summary };
-      this.result = null;
-      return;
+  /** Reads a data file in the worker, showing bytes and rows as they come; Cancel stops it. */
+  async #setData(name: string, blob: Blob, role = this.#roleOf(name)): Promise<void> {
+    const runId = ++this.#runId;
+    const dataId = `data-${++this.#dataIds}`;
+    this.loading = { name, bytes: 0, totalBytes: blob.size, rows: 0 };
+    let summary: DataSummary;
+    try {
+      const worker = auditWorker();
+      summary = unwrap(
+        await worker.loadData(
+          dataId,
+          blob,
+          name,
+          runId,
+          proxy((progress: LoadProgress) => {
+            if (this.loading?.name === name) this.loading = { name, ...progress };
+          }),
+        ),
+      );
+    } finally {
+      this.loading = null;
     }
-    this.data = { name, bytes, ...summary };
+    const loaded: LoadedData = { name, dataId, blob, ...summary };
+    if (role === 'reference') this.reference = loaded;
+    else this.data = loaded;
+    this.result = null;
+    void auditWorker().releaseData([this.data?.dataId, this.reference?.dataId].filter((id): id is string => Boolean(id)));
+    if (role !== 'reference') this.#adoptColumns(loaded);
+  }
+
+  /** The set-up follows a new test file: target and protected attributes it has. */
+  #adoptColumns(summary: LoadedData): void {
     this.result = null;
     const names = summary.columns.map((c) => c.name);
     // A target chosen earlier is kept even when this file lacks it: running then says so.

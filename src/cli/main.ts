@@ -2,6 +2,7 @@
  * The `plumbline` command line: a thin Node host around the core. Exit codes:
  * 0 audited (no error gate failed), 1 audited and an error gate failed, 2 could not audit.
  */
+import './parquet-node.ts';
 import { isPlumblineError, TOOL_VERSION } from '../core/index.ts';
 import { auditCommand } from './audit-command.ts';
 import { explainCommand } from './explain-command.ts';

@@ -1,5 +1,4 @@
-import { looksLikeArrow } from './data/arrow';
-import { readTable } from './data/read';
+import { loadTableBytes, type LoadedTable } from './data/read';
 import { profileTable, type DataProfile } from './data/profile';
 import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport, type StoredDistribution } from './drift/drift';
 import { demographicShift, type ShiftReport } from './robustness/shift';
@@ -49,15 +48,29 @@ export interface InputFile {
   bytes: Uint8Array;
 }
 
+/** A data file the host has already read (streamed in chunks, with progress) into a table. */
+export interface LoadedInput {
+  fileName: string;
+  loaded: LoadedTable;
+}
+
+/** A data file: its bytes, or the table a host read from it. */
+export type DataInput = InputFile | LoadedInput;
+
+/** The table of a data input, reading its bytes when the host has not. */
+export function loadInput(input: DataInput, csv: AuditRequest['csv']): LoadedTable {
+  return 'loaded' in input ? input.loaded : loadTableBytes(input.bytes, input.fileName, csv);
+}
+
 /** What to audit and how. */
 export interface AuditRequest {
   /** The model file (ONNX, XGBoost JSON or LightGBM text); omit for a score-only audit. */
   model?: InputFile;
   /** A column of the data holding the score (score-only audit, no model). */
   scoreColumn?: string;
-  data: InputFile;
+  data: DataInput;
   /** Reference data (usually the training file) for drift and as the explainer's background. */
-  reference?: InputFile;
+  reference?: DataInput;
   /** PSI thresholds of the drift levels (default minor 0.1, major 0.2). */
   driftThresholds?: { minor: number; major: number };
   /** Reference-free drift: the column distributions stored in an earlier result (`data.distributions`). */
@@ -262,13 +275,13 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   if (!Number.isInteger(resamples) || resamples < 0 || resamples > 100_000) {
     throw new AuditConfigError(`Bootstrap resamples must be a whole number from 0 to 100000, got ${request.bootstrapResamples}.`);
   }
-  onProgress?.({ stage: 'parse', done: 0, total: request.data.bytes.length });
-  const text = looksLikeArrow(request.data.bytes) ? '' : new TextDecoder('utf-8').decode(request.data.bytes);
-  let table = readTable(request.data.bytes, request.data.fileName, request.csv);
-  // Bytes that are not UTF-8 (e.g. Latin-1 accents) were replaced by U+FFFD: count and report them.
-  let replaced = 0;
-  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) replaced++;
-  onProgress?.({ stage: 'parse', done: request.data.bytes.length, total: request.data.bytes.length });
+  const totalBytes = 'loaded' in request.data ? request.data.loaded.bytes : request.data.bytes.length;
+  onProgress?.({ stage: 'parse', done: 0, total: totalBytes });
+  const data = loadInput(request.data, request.csv);
+  let table = data.table;
+  // Bytes that are not UTF-8 (e.g. Latin-1 accents) were replaced by U+FFFD: counted while reading, reported.
+  const replaced = data.replacedCharacters;
+  onProgress?.({ stage: 'parse', done: totalBytes, total: totalBytes });
   let target = binaryTarget(table, request.target, request.positiveLabel);
   const rowsRead = table.rowCount;
   if (request.sampleSize !== undefined && request.sampleSize < table.rowCount) {
@@ -280,7 +293,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
 
   const model = request.model ? await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions }) : null;
   try {
-    return await auditWithModel(model, table, target, rowsRead, request, options, threshold, resamples, replaced);
+    return await auditWithModel(model, table, target, rowsRead, request, options, threshold, resamples, { replaced, sha256: data.sha256 });
   } finally {
     await model?.release();
   }
@@ -296,7 +309,7 @@ async function auditWithModel(
   options: RunOptions,
   threshold: number,
   resamples: number,
-  replacedCharacters: number,
+  read: { replaced: number; sha256: string },
 ): Promise<AuditResult> {
   const { onProgress, signal } = options;
   let scores: Float64Array;
@@ -329,7 +342,7 @@ async function auditWithModel(
 
   let drift: DriftReport | undefined;
   const missingSections = { ...(request.missingSections ?? {}) };
-  const reference = request.reference ? readTable(request.reference.bytes, request.reference.fileName, request.csv) : null;
+  const reference = request.reference ? loadInput(request.reference, request.csv).table : null;
   if (reference && !missingSections.drift) {
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
     drift = driftReport(reference, table, { exclude: [request.target] });
@@ -396,7 +409,7 @@ async function auditWithModel(
   const metrics = auditScores(table, target.labels, scores, settings);
   const data = profileTable(table, request.target, target.labels, settings.protected_attributes);
   if (table.skipped) data.findings.push({ check: 'skipped_rows', severity: 'warning', message: `${request.data.fileName}: ${table.skipped.rows} row${table.skipped.rows === 1 ? '' : 's'} with the wrong number of fields skipped (data.skip_bad_lines): ${table.skipped.examples.join('; ')}.` });
-  if (replacedCharacters > 0) data.findings.push({ check: 'encoding', severity: 'warning', message: `${request.data.fileName}: ${replacedCharacters} character${replacedCharacters === 1 ? ' was' : 's were'} not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.` });
+  if (read.replaced > 0) data.findings.push({ check: 'encoding', severity: 'warning', message: `${request.data.fileName}: ${read.replaced} character${read.replaced === 1 ? ' was' : 's were'} not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.` });
   for (const [attribute, fairness] of Object.entries(metrics.fairness)) {
     for (const [group, values] of Object.entries(fairness.groups)) {
       if (values.insufficient_samples) {
@@ -461,7 +474,7 @@ async function auditWithModel(
     tool: { name: 'plumbline', version: TOOL_VERSION },
     inputs: {
       model: modelInputs,
-      data: { file: request.data.fileName, sha256: sha256Hex(request.data.bytes), rows: rowsRead, columns: table.columns.length },
+      data: { file: request.data.fileName, sha256: read.sha256, rows: rowsRead, columns: table.columns.length },
     },
     settings,
     data,

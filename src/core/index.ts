@@ -1,8 +1,9 @@
 /** The pure core of Plumbline: no DOM, no Node. Hosts (worker, CLI, tests) import from here. */
 export * from './audit';
 export * from './errors';
-export { parseCsv, detectDelimiter, DEFAULT_MISSING_VALUES } from './data/csv';
-export { readTable } from './data/read';
+export { parseCsv, CsvReader, detectDelimiter, DEFAULT_MISSING_VALUES } from './data/csv';
+export { readTable, loadTableBytes, loadTableStream, TableLoader, type LoadedTable, type LoadProgress, type LoadOptions } from './data/read';
+export { useParquetDecoder, looksLikeParquet, type ParquetDecoder } from './data/parquet';
 export { tableFromArrow, tableToArrow, looksLikeArrow } from './data/arrow';
 export type { Table, Column, NumericColumn, CategoricalColumn } from './data/table';
 export { decodeOnnx, inspectOnnx, type OnnxModelInfo } from './model/onnx-graph';

@@ -155,7 +155,10 @@ test('a long audit shows each stage with its rate and time left, keeps the page 
     { name: 'rf.onnx', mimeType: 'application/octet-stream', buffer: readFileSync(fixture('compas/rf.onnx')) },
     { name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) },
   ]);
+  // The file is read in the worker in chunks: bytes and rows so far are shown while it reads.
+  await expect(page.getByTestId('load-progress')).toContainText(/Reading big\.csv: [\d.]+ MB of [\d.]+ MB · [\d,]+ rows/);
   await expect(page.getByTestId('data-card')).toContainText('1,000,000 rows', { timeout: 60_000 });
+  await expect(page.getByTestId('load-progress')).toHaveCount(0);
   await page.getByTestId('target-select').selectOption('two_year_recid');
   for (const feature of rf.features!) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
   await page.getByTestId('run-audit').click();
@@ -169,6 +172,46 @@ test('a long audit shows each stage with its rate and time left, keeps the page 
   await expect(page.getByTestId('error')).toContainText('Cancelled');
   await expect(page.getByTestId('result-summary')).toHaveCount(0);
   await expect(page.getByTestId('run-audit')).toBeEnabled();
+});
+
+test('reading a large data file can be cancelled, and the page says so', async ({ page }) => {
+  const [header, ...rows] = readFileSync(fixture('compas/test.csv'), 'utf8').trim().split('\n');
+  const lines = [header];
+  for (let i = 0; lines.length <= 1_000_000; i++) lines.push(rows[i % rows.length]);
+  await page.goto(PLAIN);
+  await page.getByTestId('file-input').setInputFiles([{ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\n')) }]);
+  await page.getByTestId('load-cancel').click();
+  await expect(page.getByTestId('error')).toContainText('Reading big.csv was cancelled.');
+  await expect(page.getByTestId('load-progress')).toHaveCount(0);
+  await expect(page.getByTestId('data-card')).toHaveCount(0);
+});
+
+test('a Parquet test set loads in the worker (parquet-wasm from the app’s own assets) and audits like the CLI', async ({ page }) => {
+  const parquetPath = join(work, 'test.parquet');
+  const { tableToArrow } = await import('../../src/core/data/arrow');
+  const { tableToIPC, tableFromIPC } = await import('apache-arrow');
+  const { Table: WasmTable, writeParquet } = await import('parquet-wasm');
+  const csv = readTable(readFileSync(fixture('compas/test.csv')), 'test.csv');
+  writeFileSync(parquetPath, writeParquet(WasmTable.fromIPCStream(tableToIPC(tableFromIPC(tableToArrow(csv)), 'stream'))));
+  const requests: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  await page.goto(PLAIN);
+  await page.getByTestId('file-input').setInputFiles([fixture('compas/rf.onnx'), parquetPath]);
+  await expect(page.getByTestId('data-card')).toContainText(`Parquet · ${csv.rowCount.toLocaleString('en')} rows`);
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  for (const feature of rf.features!) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
+  const app = JSON.parse((await download(page, 'export-json')).toString('utf8'));
+  const protectedArgs = app.settings.protected_attributes.join(',');
+  const cli = plumbline(['audit', '--model', fixture('compas/rf.onnx'), '--data', parquetPath, '--target', 'two_year_recid', '--protected', protectedArgs, '--features', rf.features!.join(','), '--output', 'parquet-result.json']);
+  expect(cli.stderr).not.toMatch(/error/i);
+  const fromCli = JSON.parse(readFileSync(join(work, 'parquet-result.json'), 'utf8'));
+  expect(app.inputs.data.sha256).toBe(fromCli.inputs.data.sha256);
+  expect(app.performance).toEqual(fromCli.performance);
+  expect(app.fairness).toEqual(fromCli.fairness);
+  expect(requests.every((url) => url.startsWith(PLAIN))).toBe(true);
+  expect(requests.some((url) => /parquet_wasm_bg-[\w-]+\.wasm$/.test(url))).toBe(true);
 });
 
 test('row explorer: a row’s score, SHAP waterfall and reasons; edit a value and re-score (what-if); search', async ({ page }) => {

@@ -48,11 +48,33 @@ function trimmed(raw: string): string {
 }
 
 /**
+ * Whether the text of a decimal might not read back from its number (`String(n)`):
+ * leading or trailing zeros, a sign, an exponent, very small or very long numbers. Only
+ * such cells pay for the exact check.
+ */
+function mayNotRoundTrip(text: string): boolean {
+  const n = text.length;
+  if (n > 15) return true;
+  let c = text.charCodeAt(0);
+  let i = 0;
+  if (c === 45) c = text.charCodeAt(++i); // "-": look at what follows
+  else if (c === 43 || c === 46) return true; // "+5", ".5"
+  if (c === 46) return true; // "-.5"
+  if (c === 48 && n > i + 1) {
+    // "007", "0e1", "0.05" (tiny numbers print with an exponent), "-0"
+    if (text.charCodeAt(i + 1) !== 46 || text.charCodeAt(i + 2) === 48) return true;
+  } else if (c === 48 && i === 1) return true; // "-0"
+  const last = text.charCodeAt(n - 1);
+  if ((last === 48 || last === 46) && text.indexOf('.') >= 0) return true; // "1.50", "1."
+  return text.indexOf('e') >= 0 || text.indexOf('E') >= 0;
+}
+
+/**
  * One column while rows arrive. Numbers go straight into a growing Float64Array as long as
  * every cell is a decimal; categorical texts are dictionary-encoded into a growing
- * Int32Array. A column that stops being numeric at row k is demoted: later rows are
- * encoded as text, and the texts of rows before k are read again in a second pass (so
- * "007" stays "007"), which is paid only by such columns.
+ * Int32Array. A column that stops being numeric at row k is demoted: the rows before k are
+ * encoded from their numbers, whose texts are kept exactly ("007" stays "007") because
+ * every number whose text would not read back from it is remembered with its text.
  */
 class ColumnBuilder {
   numbers = new Float64Array(1024);
@@ -63,6 +85,8 @@ class ColumnBuilder {
   demotedAt = -1;
   missing = 0;
   count = 0;
+  /** Texts of numeric cells that `String(number)` would not give back, by row. */
+  private texts = new Map<number, string>();
 
   /** Longest missing-value token: longer cells skip the set lookup. */
   readonly longestMissing: number;
@@ -86,18 +110,29 @@ class ColumnBuilder {
       const value = parseDecimal(text);
       if (!Number.isNaN(value)) {
         this.setNumber(row, value);
+        if (mayNotRoundTrip(text) && String(value) !== text) this.texts.set(row, text);
         return;
       }
-      this.numeric = false;
-      this.demotedAt = row;
-      this.codes = new Int32Array(Math.max(1024, this.numbers.length));
+      this.demote(row);
     }
-    let code = this.dictionary.get(text);
-    if (code === undefined) {
-      code = this.dictionary.size;
-      this.dictionary.set(text, code);
+    this.setCode(row, this.codeOf(text));
+  }
+
+  /** From `row` on the column holds text: encode the numbers read so far by their texts. */
+  private demote(row: number): void {
+    this.numeric = false;
+    this.demotedAt = row;
+    this.codes = new Int32Array(Math.max(1024, this.numbers.length));
+    this.encodeNumbers(row);
+  }
+
+  private encodeNumbers(rows: number): void {
+    for (let r = 0; r < rows; r++) {
+      const value = this.numbers[r];
+      this.setCode(r, Number.isNaN(value) ? -1 : this.codeOf(this.texts.get(r) ?? String(value)));
     }
-    this.setCode(row, code);
+    this.numbers = new Float64Array(0);
+    this.texts.clear();
   }
 
   private setNumber(row: number, value: number): void {
@@ -119,34 +154,14 @@ class ColumnBuilder {
     this.codes[row] = code;
   }
 
-  /** Second pass for a demoted column: the texts of the rows before it was demoted. */
-  backfill(row: number, raw: string): void {
-    const text = trimmed(raw);
-    if (this.missingValues.has(text)) {
-      this.codes![row] = -1;
-      return;
-    }
-    let code = this.dictionary.get(text);
-    if (code === undefined) {
-      code = this.dictionary.size;
-      this.dictionary.set(text, code);
-    }
-    this.codes![row] = code;
-  }
-
   build(forced?: 'numeric' | 'categorical'): Column {
     const kind = forced ?? (this.numeric && this.count > this.missing ? 'numeric' : 'categorical');
     if (kind === 'numeric') {
       const column: NumericColumn = { kind, name: this.name, values: this.numbers.slice(0, this.count), missing: this.missing };
       return column;
     }
-    if (this.numeric) {
-      // An all-missing column, or one forced categorical: encode the numbers' texts.
-      for (let row = 0; row < this.count; row++) {
-        const value = this.numbers[row];
-        this.setCode(row, Number.isNaN(value) ? -1 : this.codeOf(String(value)));
-      }
-    }
+    // An all-missing column, or one forced categorical: encode the numbers' texts.
+    if (this.numeric) this.encodeNumbers(this.count);
     const column: CategoricalColumn = {
       kind,
       name: this.name,
@@ -185,109 +200,238 @@ export function detectDelimiter(text: string): string {
   return best;
 }
 
-function lineOf(text: string, offset: number): number {
-  let line = 1;
-  for (let i = 0; i < offset; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
-}
+/** Bytes at the start of a file searched for NUL (a binary file). */
+const NUL_WINDOW = 8192;
+/** Characters at the start of a text the delimiter is detected on. */
+const DETECT_WINDOW = 64 * 1024;
 
 /**
- * Reads CSV text into a columnar {@link Table}. The header row names the columns; a
- * column is numeric when every non-missing cell in the whole column is a decimal number,
- * categorical otherwise. Rows with the wrong number of fields fail the load, quoting the
- * first few by line number.
+ * Reads CSV text that arrives in pieces (split anywhere: inside a quoted field, between
+ * CR and LF) into a columnar {@link Table}, holding only the unfinished last record
+ * between pieces. Complete records are parsed by papaparse a segment at a time; a record
+ * ends at a newline outside quotes, found by following quotes the way papaparse does (a
+ * quote opens a field only at the field's start; `""` inside is an escaped quote). The
+ * header row names the columns; a column is numeric when every non-missing cell in the
+ * whole column is a decimal number, categorical otherwise. Rows with the wrong number of
+ * fields fail the load (or are skipped and counted), quoting the first few by line number.
  */
-export function parseCsv(text: string, options: CsvOptions): Table {
-  const { fileName } = options;
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const nul = text.indexOf('\u0000');
-  if (nul >= 0 && nul < 8192) {
-    throw new CsvError(`${fileName}: this is a binary file, not CSV text (it holds NUL bytes from offset ${nul}). Choose the CSV export of the data.`);
-  }
-  if (text.trim().length === 0) {
-    throw new CsvError(`${fileName}: the file is empty. A CSV needs a header row and at least one data row.`);
-  }
-  const delimiter = options.delimiter ?? detectDelimiter(text);
-  const missingValues = new Set(options.missingValues ?? DEFAULT_MISSING_VALUES);
+export class CsvReader {
+  private pending = '';
+  /** Where quote-following resumes in `pending`, and whether that point is inside quotes. */
+  private scanned = 0;
+  private inQuotes = false;
+  /** The last record end found in `pending` (−1: none yet). */
+  private cut = -1;
+  private started = false;
+  private delimiter: string | undefined;
+  private newline: '\n' | '\r\n' | undefined;
+  private builders: ColumnBuilder[] | undefined;
+  private readonly missingValues: ReadonlySet<string>;
+  /** Newlines in the segments parsed so far (line numbers of bad rows). */
+  private lineBase = 0;
+  private badCount = 0;
+  private readonly badLines: string[] = [];
+  /** Rows read so far (progress). */
+  rows = 0;
 
-  let builders: ColumnBuilder[] | undefined;
-  let rowCount = 0;
-  let rowStart = 0;
-  const badLines: string[] = [];
-  let badCount = 0;
+  /** Columns of the header (0 until it is read). */
+  get columns(): number {
+    return this.builders?.length ?? 0;
+  }
 
-  Papa.parse<string[]>(text, {
-    delimiter,
-    skipEmptyLines: 'greedy',
-    step: (results) => {
-      const fields = results.data;
-      const start = rowStart;
-      rowStart = results.meta.cursor;
-      if (!builders) {
-        builders = readHeader(fields, fileName, missingValues, options.dtypes ?? {});
-        return;
+  constructor(private readonly options: CsvOptions) {
+    this.delimiter = options.delimiter;
+    this.missingValues = new Set(options.missingValues ?? DEFAULT_MISSING_VALUES);
+  }
+
+  /** The next piece of the text. */
+  push(text: string): void {
+    if (!this.started) {
+      if (text.length === 0) return;
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    if (this.pending.length < NUL_WINDOW && this.builders === undefined) {
+      const nul = (this.pending + text.slice(0, NUL_WINDOW)).indexOf('\u0000');
+      if (nul >= 0 && nul < NUL_WINDOW) {
+        throw new CsvError(`${this.options.fileName}: this is a binary file, not CSV text (it holds NUL bytes from offset ${nul}). Choose the CSV export of the data.`);
       }
-      if (fields.length !== builders.length) {
-        badCount++;
-        if (badLines.length < MAX_QUOTED_BAD_LINES) {
-          let first = start;
-          while (text.charCodeAt(first) === 10 || text.charCodeAt(first) === 13) first++;
-          const line = lineOf(text, first);
-          badLines.push(`line ${line} has ${fields.length} field${fields.length === 1 ? '' : 's'}`);
+    }
+    this.pending += text;
+    if (this.delimiter === undefined) {
+      // The delimiter is detected on the first 64 KB, as when the whole text is at hand.
+      if (this.pending.length < DETECT_WINDOW) return;
+      this.settleDialect();
+    }
+    const cut = this.lastRecordEnd();
+    // Parse sizeable segments (papaparse's set-up per call is not free).
+    if (cut < 0 || (cut < 64 * 1024 && this.pending.length < 256 * 1024)) return;
+    const segment = this.pending.slice(0, cut + 1);
+    this.pending = this.pending.slice(cut + 1);
+    this.scanned -= cut + 1;
+    this.cut = -1;
+    this.parseSegment(segment);
+  }
+
+  /** Delimiter and line ending, from the start of the text. */
+  private settleDialect(): void {
+    this.delimiter ??= detectDelimiter(this.pending);
+    const first = this.pending.indexOf('\n');
+    if (first >= 0) this.newline = first > 0 && this.pending.charCodeAt(first - 1) === 13 ? '\r\n' : '\n';
+    // Quotes are followed from the start again, now that the delimiter is known.
+    this.scanned = 0;
+    this.inQuotes = false;
+    this.cut = -1;
+  }
+
+  /**
+   * The offset of the last newline in `pending` that ends a record (outside quotes), or
+   * −1. Follows quotes from where the last call stopped.
+   */
+  private lastRecordEnd(): number {
+    const text = this.pending;
+    const delimiter = this.delimiter;
+    let pos = this.scanned;
+    let inQuotes = this.inQuotes;
+    let cut = this.cut;
+    for (;;) {
+      const quote = text.indexOf('"', pos);
+      const end = quote < 0 ? text.length : quote;
+      if (!inQuotes && end > pos) {
+        const newline = text.lastIndexOf('\n', end - 1);
+        if (newline >= pos) cut = newline;
+      }
+      if (quote < 0) {
+        pos = text.length;
+        break;
+      }
+      if (inQuotes) {
+        if (quote + 1 >= text.length) {
+          pos = quote; // is it `""` or the closing quote? The next piece says.
+          break;
         }
-        return;
+        if (text.charCodeAt(quote + 1) === 34) pos = quote + 2;
+        else {
+          // Like papaparse, a quote closes the field only before the delimiter or a line
+          // end (spaces allowed between); elsewhere it is a stray quote inside the field.
+          let next = quote + 1;
+          while (text.charCodeAt(next) === 32) next++;
+          if (next >= text.length) {
+            pos = quote;
+            break;
+          }
+          const after = text[next];
+          if (after === delimiter || after === '\n' || after === '\r') inQuotes = false;
+          pos = quote + 1;
+        }
+      } else {
+        const before = quote === 0 ? '\n' : text[quote - 1];
+        if (before === '\n' || before === '\r' || before === delimiter) inQuotes = true;
+        pos = quote + 1;
       }
-      for (let i = 0; i < fields.length; i++) builders[i].push(fields[i]);
-      rowCount++;
-    },
-  });
+    }
+    this.scanned = pos;
+    this.inQuotes = inQuotes;
+    this.cut = cut;
+    return cut;
+  }
 
-  if (!builders) throw new CsvError(`${fileName}: the file is empty. A CSV needs a header row and at least one data row.`);
-  if (badCount > 0 && !options.skipBadRows) {
-    throw new CsvError(
-      `${fileName}: ${badCount} row${badCount === 1 ? '' : 's'} with the wrong number of fields (the header has ${builders.length}): ${badLines.join('; ')}${badCount > badLines.length ? '; …' : ''}. Quote fields that contain the delimiter ${quote(delimiter)}.`,
-    );
+  private parseSegment(segment: string): void {
+    const { fileName } = this.options;
+    const rows = Papa.parse<string[]>(segment, { delimiter: this.delimiter, ...(this.newline ? { newline: this.newline } : {}), skipEmptyLines: 'greedy' }).data;
+    let start = 0;
+    if (!this.builders && rows.length > 0) {
+      this.builders = readHeader(rows[0], fileName, this.missingValues, this.options.dtypes ?? {});
+      start = 1;
+    }
+    const builders = this.builders;
+    if (builders) {
+      const width = builders.length;
+      let badInSegment = 0;
+      for (let r = start; r < rows.length; r++) {
+        const fields = rows[r];
+        if (fields.length !== width) {
+          badInSegment++;
+          continue;
+        }
+        for (let i = 0; i < width; i++) builders[i].push(fields[i]);
+      }
+      this.rows += rows.length - start - badInSegment;
+      if (badInSegment > 0) this.noteBadRows(segment, badInSegment);
+    }
+    for (let i = segment.indexOf('\n'); i >= 0; i = segment.indexOf('\n', i + 1)) this.lineBase++;
   }
-  if (rowCount === 0) {
-    throw new CsvError(`${fileName}: the file has a header row but no data rows.`);
-  }
-  const demoted = builders.filter((builder) => builder.demotedAt > 0);
-  if (demoted.length > 0) {
-    // Second pass, only over the rows before each demotion, for the demoted columns' texts.
-    const last = Math.max(...demoted.map((b) => b.demotedAt));
-    const indexes = demoted.map((b) => builders!.indexOf(b));
-    let row = -1;
-    Papa.parse<string[]>(text, {
-      delimiter,
+
+  /** Counts bad rows and quotes the first few by line, parsing the segment again row by row. */
+  private noteBadRows(segment: string, count: number): void {
+    this.badCount += count;
+    if (this.badLines.length >= MAX_QUOTED_BAD_LINES) return;
+    const width = this.builders!.length;
+    let header = this.lineBase === 0;
+    const lineBase = this.lineBase;
+    let scannedTo = 0;
+    Papa.parse<string[]>(segment, {
+      delimiter: this.delimiter,
+      ...(this.newline ? { newline: this.newline } : {}),
       skipEmptyLines: 'greedy',
       step: (results, parser) => {
-        // Rows skipped in the first pass (wrong field count) are skipped here too.
-        if (row >= 0 && results.data.length !== builders!.length) return;
-        if (row >= 0) {
-          demoted.forEach((builder, k) => {
-            if (row < builder.demotedAt) builder.backfill(row, results.data[indexes[k]]);
-          });
+        const start = scannedTo;
+        scannedTo = results.meta.cursor;
+        if (header) {
+          header = false;
+          return;
         }
-        row++;
-        if (row >= last) parser.abort();
+        if (results.data.length === width) return;
+        let first = start;
+        while (segment.charCodeAt(first) === 10 || segment.charCodeAt(first) === 13) first++;
+        let line = lineBase + 1;
+        for (let i = segment.indexOf('\n'); i >= 0 && i < first; i = segment.indexOf('\n', i + 1)) line++;
+        this.badLines.push(`line ${line} has ${results.data.length} field${results.data.length === 1 ? '' : 's'}`);
+        if (this.badLines.length >= MAX_QUOTED_BAD_LINES) parser.abort();
       },
     });
   }
-  const dtypes = options.dtypes ?? {};
-  for (const name of Object.keys(dtypes)) {
-    if (!builders.some((builder) => builder.name === name)) {
-      throw new CsvError(`${fileName}: data.dtypes names column ${quote(name)}, which the file does not have.`);
+
+  /** Ends the text and returns the table. */
+  finish(): Table {
+    const { fileName } = this.options;
+    if (this.delimiter === undefined) this.settleDialect();
+    if (this.pending.length > 0) {
+      const rest = this.pending;
+      this.pending = '';
+      if (rest.trim().length > 0 || !this.builders) this.parseSegment(rest);
     }
+    const builders = this.builders;
+    if (!builders) throw new CsvError(`${fileName}: the file is empty. A CSV needs a header row and at least one data row.`);
+    if (this.badCount > 0 && !this.options.skipBadRows) {
+      throw new CsvError(
+        `${fileName}: ${this.badCount} row${this.badCount === 1 ? '' : 's'} with the wrong number of fields (the header has ${builders.length}): ${this.badLines.join('; ')}${this.badCount > this.badLines.length ? '; …' : ''}. Quote fields that contain the delimiter ${quote(this.delimiter ?? ',')}.`,
+      );
+    }
+    if (this.rows === 0) throw new CsvError(`${fileName}: the file has a header row but no data rows.`);
+    const dtypes = this.options.dtypes ?? {};
+    for (const name of Object.keys(dtypes)) {
+      if (!builders.some((builder) => builder.name === name)) {
+        throw new CsvError(`${fileName}: data.dtypes names column ${quote(name)}, which the file does not have.`);
+      }
+    }
+    const columns = builders.map((builder) => {
+      const forced = dtypes[builder.name];
+      if (forced === 'numeric' && !builder.numeric) {
+        const bad = [...builder.dictionary.keys()].find((value) => Number.isNaN(parseDecimal(value))) ?? '';
+        throw new CsvError(`${fileName}, column ${quote(builder.name)}: declared numeric but holds the value ${quote(bad)}. Fix the value or declare the column categorical.`);
+      }
+      return builder.build(forced);
+    });
+    return { source: fileName, rowCount: this.rows, columns, ...(this.badCount > 0 ? { skipped: { rows: this.badCount, examples: [...this.badLines] } } : {}) };
   }
-  const columns = builders.map((builder) => {
-    const forced = dtypes[builder.name];
-    if (forced === 'numeric' && !builder.numeric) {
-      const bad = [...builder.dictionary.keys()].find((value) => Number.isNaN(parseDecimal(value))) ?? '';
-      throw new CsvError(`${fileName}, column ${quote(builder.name)}: declared numeric but holds the value ${quote(bad)}. Fix the value or declare the column categorical.`);
-    }
-    return builder.build(forced);
-  });
-  return { source: fileName, rowCount, columns, ...(badCount > 0 ? { skipped: { rows: badCount, examples: badLines } } : {}) };
+}
+
+/** Reads CSV text that is all in memory (see {@link CsvReader}). */
+export function parseCsv(text: string, options: CsvOptions): Table {
+  const reader = new CsvReader(options);
+  reader.push(text);
+  return reader.finish();
 }
 
 function readHeader(fields: string[], fileName: string, missingValues: ReadonlySet<string>, dtypes: Record<string, string>): ColumnBuilder[] {

@@ -1,9 +1,172 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { CsvError } from '../errors';
 import { looksLikeArrow, tableFromArrow } from './arrow';
-import { parseCsv, type CsvOptions } from './csv';
+import { CsvReader, type CsvOptions } from './csv';
+import { looksLikeParquet, parquetToArrow } from './parquet';
 import type { Table } from './table';
 
-/** Reads a data file by its bytes: an Arrow IPC file, or CSV text (UTF-8). */
+/** A data file read into a table, with what the manifest and the findings need. */
+export interface LoadedTable {
+  table: Table;
+  format: 'csv' | 'arrow' | 'parquet';
+  /** SHA-256 of the file's bytes, computed while reading them. */
+  sha256: string;
+  bytes: number;
+  /** Characters that were not valid UTF-8, read as U+FFFD. */
+  replacedCharacters: number;
+}
+
+/** Progress of a load: bytes read of the total, and rows parsed so far. */
+export interface LoadProgress {
+  bytes: number;
+  totalBytes: number;
+  rows: number;
+}
+
+/** Options of {@link TableLoader}. */
+export interface LoadOptions extends Omit<CsvOptions, 'fileName'> {
+  /** The file's size in bytes, when known (progress and the memory estimate). */
+  totalBytes?: number;
+  /**
+   * Memory the table may take, in bytes. Once the first rows are read, the table's size is
+   * estimated from the file's size and the load is refused before it runs out of memory.
+   */
+  memoryLimit?: number;
+}
+
+const GIB = 1024 ** 3;
+
+/**
+ * Reads a data file that arrives in byte chunks: CSV (UTF-8, decoded and parsed piece by
+ * piece, never held whole), Arrow IPC or Parquet (recognised by their first bytes; these
+ * formats need the whole file). The SHA-256 of the bytes is computed on the way.
+ */
+export class TableLoader {
+  private readonly hash = sha256.create();
+  private readonly decoder = new TextDecoder('utf-8');
+  private csv: CsvReader | undefined;
+  private binary: Uint8Array[] | undefined;
+  private format: LoadedTable['format'] | undefined;
+  private head: Uint8Array = new Uint8Array(0);
+  private replaced = 0;
+  private estimated = false;
+  bytes = 0;
+
+  constructor(private readonly fileName: string, private readonly options: LoadOptions = {}) {}
+
+  /** Rows parsed so far (CSV). */
+  get rows(): number {
+    return this.csv?.rows ?? 0;
+  }
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.hash.update(chunk);
+    this.bytes += chunk.length;
+    if (this.format === undefined) {
+      // The format is decided on the first 8 bytes, however the chunks fall.
+      this.head = concat([this.head, chunk]);
+      if (this.head.length < 8) return;
+      chunk = this.head;
+      this.head = new Uint8Array(0);
+      this.format = looksLikeArrow(chunk) ? 'arrow' : looksLikeParquet(chunk) ? 'parquet' : 'csv';
+      if (this.format === 'csv') this.csv = new CsvReader({ fileName: this.fileName, ...this.options });
+      else this.binary = [];
+    }
+    if (this.binary) {
+      this.binary.push(chunk);
+      return;
+    }
+    this.pushText(this.decoder.decode(chunk, { stream: true }));
+    if (!this.estimated && this.csv!.rows >= 1000) this.checkMemory();
+  }
+
+  private pushText(text: string): void {
+    for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) this.replaced++;
+    this.csv!.push(text);
+  }
+
+  /**
+   * Refuses a file whose table would not fit: rows estimated from the bytes per row so far,
+   * eight bytes per cell (a number, or a category code with room for its dictionary).
+   */
+  private checkMemory(): void {
+    this.estimated = true;
+    const { totalBytes, memoryLimit } = this.options;
+    if (!totalBytes || !memoryLimit) return;
+    const columns = this.csv!.columns;
+    const rows = Math.round((totalBytes / this.bytes) * this.csv!.rows);
+    const need = rows * columns * 8;
+    if (need > memoryLimit) {
+      throw new CsvError(
+        `${this.fileName}: about ${rows.toLocaleString('en-US')} rows × ${columns} columns need about ${(need / GIB).toFixed(1)} GiB in memory, more than the ${(memoryLimit / GIB).toFixed(1)} GiB this host allows. Audit a sample of the rows (split the file, or keep the columns the audit needs), or run the plumbline CLI on a machine with more memory.`,
+      );
+    }
+  }
+
+  finish(): LoadedTable {
+    if (this.format === undefined) {
+      // Fewer than 8 bytes: only CSV is possible.
+      this.format = 'csv';
+      this.csv = new CsvReader({ fileName: this.fileName, ...this.options });
+      if (this.head.length) this.pushText(this.decoder.decode(this.head, { stream: true }));
+    }
+    let table: Table;
+    if (this.csv) {
+      this.pushText(this.decoder.decode());
+      table = this.csv.finish();
+    } else {
+      const bytes = concat(this.binary!);
+      this.binary = [];
+      table = tableFromArrow(this.format === 'parquet' ? parquetToArrow(bytes, this.fileName) : bytes, this.fileName);
+    }
+    return { table, format: this.format, sha256: bytesToHex(this.hash.digest()), bytes: this.bytes, replacedCharacters: this.replaced };
+  }
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** Bytes fed to a loader at a time when the whole file is already in memory. */
+const CHUNK = 4 * 1024 * 1024;
+
+/** Reads a data file that is all in memory (see {@link TableLoader}). */
+export function loadTableBytes(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): LoadedTable {
+  const loader = new TableLoader(fileName, { totalBytes: bytes.length, ...options });
+  for (let at = 0; at < bytes.length; at += CHUNK) loader.push(bytes.subarray(at, at + CHUNK));
+  return loader.finish();
+}
+
+/** Reads a data file by its bytes: an Arrow IPC file, a Parquet file, or CSV text (UTF-8). */
 export function readTable(bytes: Uint8Array, fileName: string, options: Omit<CsvOptions, 'fileName'> = {}): Table {
-  if (looksLikeArrow(bytes)) return tableFromArrow(bytes, fileName);
-  return parseCsv(new TextDecoder('utf-8').decode(bytes), { fileName, ...options });
+  return loadTableBytes(bytes, fileName, options).table;
+}
+
+/**
+ * Reads a data file from a stream of chunks (a browser File's stream, a Node file stream),
+ * reporting progress after each chunk and stopping at the signal.
+ */
+export async function loadTableStream(
+  fileName: string,
+  chunks: AsyncIterable<Uint8Array>,
+  options: LoadOptions & { onProgress?: (progress: LoadProgress) => void; signal?: AbortSignal } = {},
+): Promise<LoadedTable> {
+  const { onProgress, signal, ...loadOptions } = options;
+  const loader = new TableLoader(fileName, loadOptions);
+  for await (const chunk of chunks) {
+    signal?.throwIfAborted();
+    loader.push(chunk);
+    onProgress?.({ bytes: loader.bytes, totalBytes: options.totalBytes ?? loader.bytes, rows: loader.rows });
+  }
+  signal?.throwIfAborted();
+  return loader.finish();
 }
