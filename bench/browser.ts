@@ -3,27 +3,54 @@
  * audit and the PDF report run by the app's own worker (through its automation hook),
  * timed in the page. Returns rows for the same table as the Node entries.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHROMIUM, startApp } from './chromium';
-import { fixturesPath } from './inputs';
+import { rendererRssMb } from './e2e';
+import { fixturesPath, syntheticCsvFile } from './inputs';
+
+/** Rows of the csv-load entry (its Node twin reads the same file). */
+const CSV_ROWS = 1_000_000;
 
 /** One measured browser entry. */
 export interface BrowserRow {
   entry: string;
   rows: number;
   times: number[];
+  /** Peak resident memory of the renderer processes while the entry ran, when measured. */
+  peakRssMb?: number;
+  /** Bytes read, for MB/s. */
+  bytes?: number;
   description: string;
   targetMs: number | null;
 }
 
 /** Runs in the page: the audit and the report through the app's worker, timed after a warm-up. */
-const PAGE_SCRIPT = `async ({ files, runs, chosen }) => {
+const PAGE_SCRIPT = `async ({ files, runs, chosen, csv }) => {
   const decode = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const input = (f) => ({ fileName: f.fileName, bytes: decode(f.base64) });
   const worker = globalThis.plumbline.worker();
-  const request = { model: input(files.model), data: input(files.data), reference: input(files.reference), target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] };
-  const measured = { 'audit-compas': [], report: [] };
+  const measured = { 'audit-compas': [], report: [], 'csv-load': [] };
+  // A data file is read in the worker from its File (a Blob here), as the app does.
+  const load = async (id, blob, runId) => {
+    const outcome = await worker.loadData(id, blob, id, runId);
+    if (!outcome.ok) throw new Error(outcome.error.message);
+    return outcome.value;
+  };
+  if (csv) {
+    const blob = await (await fetch(csv)).blob();
+    for (let k = 0; k <= runs; k++) {
+      const start = performance.now();
+      await load('csv-load.csv', blob, 900 + k);
+      if (k > 0) measured['csv-load'].push(performance.now() - start);
+    }
+    await worker.releaseData([]);
+  }
+  if (chosen.length > 0 && !chosen.includes('audit-compas') && !chosen.includes('report')) return measured;
+  await load(files.data.fileName, new Blob([decode(files.data.base64)]), 801);
+  await load(files.reference.fileName, new Blob([decode(files.reference.base64)]), 802);
+  const ref = (f) => ({ fileName: f.fileName, dataId: f.fileName });
+  const request = { model: input(files.model), data: ref(files.data), reference: ref(files.reference), target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] };
   let result;
   for (let k = 0; k <= runs; k++) {
     const start = performance.now();
@@ -57,14 +84,27 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
     const files = Object.fromEntries(
       [['model', model], ['data', data], ['reference', reference]].map(([k, path]) => [k, { fileName: path!.split('/').pop()!, base64: readFileSync(path!).toString('base64') }]),
     );
+    // The csv-load file (the same seeded file as the Node entry) is served from dist/bench-data.
+    const csvFile = chosen.length === 0 || chosen.includes('csv-load') ? syntheticCsvFile(CSV_ROWS, 30, 5) : null;
+    if (csvFile) {
+      mkdirSync(join(root, 'dist', 'bench-data'), { recursive: true });
+      copyFileSync(csvFile.path, join(root, 'dist', 'bench-data', 'csv-load.csv'));
+    }
+    let peak = rendererRssMb();
+    const poll = setInterval(() => (peak = Math.max(peak, rendererRssMb())), 100);
     // Passed as source text: tsx decorates functions with helpers (__name) the page lacks.
-    const times = (await page.evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ files, runs, chosen })})`)) as Record<string, number[]>;
-    const rows: BrowserRow[] = [
-      { entry: 'audit-compas', rows: 1852, times: times['audit-compas'], description: 'the whole COMPAS audit in the app worker (score, metrics with 1,000 resamples, drift vs train, explanations, robustness, recourse)', targetMs: null },
-    ];
+    const times = (await page
+      .evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ files, runs, chosen, csv: csvFile ? '/bench-data/csv-load.csv' : null })})`)
+      .finally(() => clearInterval(poll))) as Record<string, number[]>;
+    const rows: BrowserRow[] = [];
+    if (times['audit-compas'].length) rows.push({ entry: 'audit-compas', rows: 1852, times: times['audit-compas'], description: 'the whole COMPAS audit in the app worker (score, metrics with 1,000 resamples, drift vs train, explanations, robustness, recourse)', targetMs: null });
     if (times.report.length) rows.push({ entry: 'report', rows: 1852, times: times.report, description: 'PDF report of that audit, made in the worker', targetMs: 2000 });
+    if (csvFile && times['csv-load'].length) {
+      rows.push({ entry: 'csv-load', rows: CSV_ROWS, bytes: csvFile.bytes, peakRssMb: peak, times: times['csv-load'], description: 'the same CSV as a Blob read by the app worker (loadData: Blob.stream chunks, the same core reader); peak = all renderer processes', targetMs: null });
+    }
     return rows.filter((r) => chosen.length === 0 || chosen.includes(r.entry));
   } finally {
     await app.close();
+    rmSync(join(root, 'dist', 'bench-data', 'csv-load.csv'), { force: true });
   }
 }

@@ -38,7 +38,7 @@ function auditCsv(rows: number, seed: number): string {
 }
 
 /** Sum of the resident memory of Chromium's renderer processes (Linux /proc), in MB. */
-function rendererRssMb(): number {
+export function rendererRssMb(): number {
   let total = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
@@ -54,7 +54,7 @@ function rendererRssMb(): number {
 }
 
 const PAGE_SCRIPT = `async ({ rows, features }) => {
-  const fetchBytes = async (name) => new Uint8Array(await (await fetch('/bench-data/' + name)).arrayBuffer());
+  const fetchBlob = async (name) => (await fetch('/bench-data/' + name)).blob();
   const worker = globalThis.plumbline.worker();
   const runtime = await worker.runtime();
   const stages = {};
@@ -66,9 +66,15 @@ const PAGE_SCRIPT = `async ({ rows, features }) => {
     last = name ? { name, at: now } : null;
   };
   mark('fetch');
-  const [model, data, reference] = await Promise.all(['model.onnx', 'data.csv', 'reference.csv'].map(fetchBytes));
+  const [model, data, reference] = await Promise.all(['model.onnx', 'data.csv', 'reference.csv'].map(fetchBlob));
+  // The data files are read as the app reads them: the File (here a Blob) streamed in the worker.
+  mark('load');
+  for (const [id, blob, runId] of [['data.csv', data, 101], ['reference.csv', reference, 102]]) {
+    const loaded = await worker.loadData(id, blob, id, runId);
+    if (!loaded.ok) throw new Error(loaded.error.message);
+  }
   const request = {
-    model: { fileName: 'model.onnx', bytes: model }, data: { fileName: 'data.csv', bytes: data }, reference: { fileName: 'reference.csv', bytes: reference },
+    model: { fileName: 'model.onnx', bytes: new Uint8Array(await model.arrayBuffer()) }, data: { fileName: 'data.csv', dataId: 'data.csv' }, reference: { fileName: 'reference.csv', dataId: 'reference.csv' },
     target: 'y', protectedAttributes: ['race', 'sex'], features,
     explainer: { rows: 1000, backgroundRows: 100 }, recourse: { maxRows: 200 },
   };

@@ -1,5 +1,5 @@
 /** Inputs for benchmarks that need files: a seeded synthetic CSV, and the fixtures folder. */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Random } from '../src/core/random';
@@ -14,15 +14,16 @@ export function fixturesPath(path: string): string | null {
 }
 
 /**
- * A seeded CSV: `columns` columns cycling numeric (6 decimals), integer, categorical
- * (12 values, some quoted with commas) and boolean-like, with `missingPercent`% blanks.
+ * A seeded CSV in pieces of 10,000 lines (to write a large file without holding it):
+ * `columns` columns cycling numeric (6 decimals), integer, categorical (12 values, some
+ * quoted with commas) and boolean-like, with `missingPercent`% blanks.
  */
-export function syntheticCsv(rows: number, columns: number, missingPercent: number): string {
+export function* syntheticCsvPieces(rows: number, columns: number, missingPercent: number): Generator<string> {
   const random = new Random(11, 'synthetic-csv');
   const categories = ['alpha', 'beta', 'gamma', 'delta', '"east, north"', 'zeta', 'eta', 'theta', 'iota', 'kappa', 'lambda', 'mu'];
-  const header = Array.from({ length: columns }, (_, j) => `c${j}`).join(',');
-  const lines: string[] = [header];
+  yield `${Array.from({ length: columns }, (_, j) => `c${j}`).join(',')}\n`;
   const cells: string[] = new Array(columns);
+  let lines: string[] = [];
   for (let i = 0; i < rows; i++) {
     for (let j = 0; j < columns; j++) {
       if (random.next() * 100 < missingPercent) {
@@ -44,6 +45,24 @@ export function syntheticCsv(rows: number, columns: number, missingPercent: numb
       }
     }
     lines.push(cells.join(','));
+    if (lines.length === 10_000) {
+      yield `${lines.join('\n')}\n`;
+      lines = [];
+    }
   }
-  return `${lines.join('\n')}\n`;
+  if (lines.length) yield `${lines.join('\n')}\n`;
+}
+
+/** The synthetic CSV as a file under bench/out (written once, piece by piece; reused after). */
+export function syntheticCsvFile(rows: number, columns: number, missingPercent: number): { path: string; bytes: number } {
+  const dir = resolve(dirname(fileURLToPath(import.meta.url)), 'out');
+  const path = join(dir, `synthetic-${rows}x${columns}-${missingPercent}.csv`);
+  if (!existsSync(path)) {
+    mkdirSync(dir, { recursive: true });
+    const fd = openSync(`${path}.part`, 'w');
+    for (const piece of syntheticCsvPieces(rows, columns, missingPercent)) writeSync(fd, piece);
+    closeSync(fd);
+    renameSync(`${path}.part`, path);
+  }
+  return { path, bytes: statSync(path).size };
 }

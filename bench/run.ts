@@ -21,7 +21,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1' }, runs: { type: 'string', default: '5' }, 'no-browser': { type: 'boolean' } }, allowPositionals: true });
 const scale = Number(values.scale);
-const BROWSER_ENTRIES = ['audit-compas', 'report'];
+const BROWSER_ENTRIES = ['audit-compas', 'report', 'csv-load'];
 const E2E_ENTRIES = ['e2e-50k', 'e2e-1m'];
 const chosen = positionals.length ? ENTRIES.filter((e) => positionals.includes(e.name)) : ENTRIES;
 const unknown = positionals.filter((p) => !ENTRIES.some((e) => e.name === p) && !BROWSER_ENTRIES.includes(p) && !E2E_ENTRIES.includes(p));
@@ -80,7 +80,7 @@ if (!values['no-browser'] && (positionals.length === 0 || browserChosen.length >
     for (const row of browserRows) {
       const sorted = [...row.times].sort((a, b) => a - b);
       const median = sorted[Math.floor(sorted.length / 2)];
-      rows.push({ entry: row.entry, environment: 'chromium (headless)', rows: row.rows, medianMs: median, rowsPerSecond: (row.rows / median) * 1000, mbPerSecond: null, peakRssMb: null, targetMs: row.targetMs, meetsTarget: row.targetMs === null ? null : median <= row.targetMs, description: row.description });
+      rows.push({ entry: row.entry, environment: 'chromium (headless)', rows: row.rows, medianMs: median, rowsPerSecond: (row.rows / median) * 1000, mbPerSecond: row.bytes ? row.bytes / 1e6 / (median / 1000) : null, peakRssMb: row.peakRssMb ?? null, targetMs: row.targetMs, meetsTarget: row.targetMs === null ? null : median <= row.targetMs, description: row.description });
     }
   }
 }
