@@ -15,6 +15,7 @@ import { toOnnx, toXgboostJson } from '../src/core/model/export';
 import { interventionalTreeShap, pathDependentTreeShap } from '../src/core/explain/treeshap';
 import { explainModel } from '../src/core/explain/explain';
 import { fixturesPath, syntheticCsvFile } from './inputs';
+import { nodeIncrementalSha256 } from '../src/cli/shared';
 import { registryFile } from './registry';
 import { syntheticAudit, syntheticEnsemble } from './synthetic';
 
@@ -93,7 +94,7 @@ export const ENTRIES: BenchEntry[] = [
     setup: async (scale) => {
       const { path, bytes } = syntheticCsvFile(Math.round(1_000_000 * scale), 30, 5);
       return async () => {
-        const loaded = await loadTableStream('bench.csv', createReadStream(path, { highWaterMark: 1024 * 1024 }), { totalBytes: bytes });
+        const loaded = await loadTableStream('bench.csv', createReadStream(path, { highWaterMark: 1024 * 1024 }), { totalBytes: bytes, hash: nodeIncrementalSha256, reopen: () => createReadStream(path, { highWaterMark: 1024 * 1024 }) });
         if (loaded.table.rowCount !== Math.round(1_000_000 * scale)) throw new Error(`csv-load read ${loaded.table.rowCount} rows`);
       };
     },

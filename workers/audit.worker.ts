@@ -132,6 +132,7 @@ const api = {
         totalBytes: blob.size,
         memoryLimit,
         signal: controller.signal,
+        reopen: () => chunksOf(blob),
         onProgress: (progress) => {
           const now = performance.now();
           if (now - last < 100 && progress.bytes < progress.totalBytes) return;

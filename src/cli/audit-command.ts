@@ -11,6 +11,7 @@ import {
   parsePolicy,
   planAudit,
   runAudit,
+  loadTableBytes,
   sha256Hex,
   type AuditConfig,
   type AuditProgress,
@@ -23,7 +24,7 @@ import { renderHtml } from '../core/report/html.ts';
 import { modelCard } from '../core/report/model-card.ts';
 import { buildEvidencePack } from '../core/report/evidence.ts';
 import { appendToRegistry, openRegistryFile } from './registry-command.ts';
-import { EXIT, readInput, resultFromFile, UsageError } from './shared.ts';
+import { EXIT, nodeIncrementalSha256, readInput, resultFromFile, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
 
@@ -258,11 +259,15 @@ export async function auditCommand(args: string[]): Promise<number> {
     const distributions = storedDistributionsOf(file.bytes, values['reference-result']);
     referenceDistributions = { source: `stored distributions of ${file.fileName}`, distributions };
   }
-  const result = await runAudit(ort, { ...plan.request, model, data, reference, referenceDistributions, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
+  // Data files are read with Node's native SHA-256 (the core's own is pure JavaScript).
+  const load = (input: { fileName: string; bytes: Uint8Array }) => ({ fileName: input.fileName, loaded: loadTableBytes(input.bytes, input.fileName, { ...plan.request.csv, hash: nodeIncrementalSha256 }) });
+  const loadedData = load(data);
+  const loadedReference = reference ? load(reference) : undefined;
+  const result = await runAudit(ort, { ...plan.request, model, data: loadedData, reference: loadedReference, referenceDistributions, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
 
-  const files: Record<string, { file: string; sha256: string }> = { data: { file: data.fileName, sha256: sha256Hex(data.bytes) } };
+  const files: Record<string, { file: string; sha256: string }> = { data: { file: data.fileName, sha256: loadedData.loaded.sha256 } };
   if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };
-  if (reference) files.reference = { file: reference.fileName, sha256: sha256Hex(reference.bytes) };
+  if (loadedReference) files.reference = { file: loadedReference.fileName, sha256: loadedReference.loaded.sha256 };
   if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
   if (policyFile) files.policy = { file: policyFile.fileName, sha256: sha256Hex(policyFile.bytes) };
   const output = values.output;

@@ -1,6 +1,8 @@
 /** Pieces the CLI commands share: exit codes, usage errors, reading files. */
 import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import type { IncrementalHash } from '../core/data/read.ts';
 import { resultFromHtml } from '../core/report/html.ts';
 import { resultFromPdf } from '../core/report/pdf.ts';
 
@@ -52,4 +54,10 @@ export function resultFromFile(bytes: Uint8Array, path: string): Record<string, 
   } catch (error) {
     throw new UsageError(`${path} is not a Plumbline result JSON (${(error as Error).message}).`);
   }
+}
+
+/** Node's native SHA-256 for the core's readers (several times faster than the pure-JavaScript default). */
+export function nodeIncrementalSha256(): IncrementalHash {
+  const hash = createHash('sha256');
+  return { update: (bytes) => void hash.update(bytes), digestHex: () => hash.digest('hex') };
 }

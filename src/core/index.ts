@@ -2,7 +2,7 @@
 export * from './audit';
 export * from './errors';
 export { parseCsv, CsvReader, detectDelimiter, DEFAULT_MISSING_VALUES } from './data/csv';
-export { readTable, loadTableBytes, loadTableStream, TableLoader, type LoadedTable, type LoadProgress, type LoadOptions } from './data/read';
+export { readTable, loadTableBytes, loadTableStream, TableLoader, nobleSha256, type IncrementalHash, type LoadedTable, type LoadProgress, type LoadOptions } from './data/read';
 export { useParquetDecoder, looksLikeParquet, type ParquetDecoder } from './data/parquet';
 export { tableFromArrow, tableToArrow, looksLikeArrow } from './data/arrow';
 export type { Table, Column, NumericColumn, CategoricalColumn } from './data/table';

@@ -15,6 +15,12 @@ const encoder = new TextEncoder();
 function loadInPieces(bytes: Uint8Array, size: number, options = {}) {
   const loader = new TableLoader('f.csv', options);
   for (let at = 0; at < bytes.length; at += size) loader.push(bytes.subarray(at, at + size));
+  if (loader.end()) {
+    // The second pass, for a column that held numbers before its first text.
+    const second = loader.secondPass();
+    for (let at = 0; at < bytes.length && !second.done; at += size) second.push(bytes.subarray(at, at + size));
+    second.end();
+  }
   return loader.finish();
 }
 
@@ -67,6 +73,39 @@ describe('reading CSV in pieces', () => {
     expect(cells(table).map((row) => row[1])).toEqual(['02139', '10001', '0.50', '1e3', '-0', '', 'ABC']);
     expect(table.columns[1].kind).toBe('categorical');
     expect(table.columns[1].missing).toBe(1);
+  });
+
+  it('reads the texts again from a reopened stream when a column turned to text late', async () => {
+    const bytes = encoder.encode(CORPUS.demoted);
+    async function* pieces() {
+      for (let at = 0; at < bytes.length; at += 4) yield bytes.subarray(at, at + 4);
+    }
+    const { table } = await loadTableStream('f.csv', pieces(), { reopen: pieces });
+    expect(cells(table).map((row) => row[1])).toEqual(['02139', '10001', '0.50', '1e3', '-0', '', 'ABC']);
+  });
+
+  it('reads every decimal as JavaScript’s Number() does (the fast path is exact)', () => {
+    const rng = new Random(3, 'decimals');
+    const texts: string[] = [];
+    for (let i = 0; i < 50_000; i++) {
+      const digits = 1 + rng.int(20);
+      let text = Array.from({ length: digits }, () => String(rng.int(10))).join('');
+      const point = rng.int(digits + 2);
+      if (point <= digits) text = `${text.slice(0, point)}.${text.slice(point)}`;
+      if (rng.next() < 0.3) text = `-${text}`;
+      if (rng.next() < 0.05) text = `${text}e${rng.int(40) - 20}`;
+      if (text.replace(/[-.e]/g, '') === '' || /^-?\.(e|$)/.test(text) || /^-?\.$/.test(text)) continue;
+      texts.push(text);
+    }
+    const column = parseCsv(`x\n${texts.join('\n')}\n`, { fileName: 'f.csv' }).columns[0];
+    expect(column.kind).toBe('numeric');
+    if (column.kind === 'numeric') expect(Array.from(column.values)).toEqual(texts.map(Number));
+  });
+
+  it('keeps a row whose fields are all empty (all missing) and skips only blank lines', () => {
+    const table = parseCsv('a,b\n1,x\n,\n\n   \n2,y\n', { fileName: 'f.csv' });
+    expect(table.rowCount).toBe(3);
+    expect(table.columns.map((c) => c.missing)).toEqual([1, 1]);
   });
 
   it('agrees with papaparse on the whole text for a large seeded file with quoted newlines across piece boundaries', () => {

@@ -22,20 +22,44 @@ export interface CsvOptions {
 const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const MAX_QUOTED_BAD_LINES = 3;
 
+/** Exact powers of ten (10^0 … 10^22 are doubles without rounding). */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
 /**
- * A decimal number, or NaN. Fast path: Number() on text that starts like a decimal (a
- * digit, sign or dot) and holds no hex/octal/binary prefix or "Infinity"; the strict
- * pattern decides the rare doubtful cases.
+ * A decimal number, or NaN. Fast path (Clinger's): a plain decimal of at most 15 digits
+ * and 22 decimals is its digits as an exact integer divided by an exact power of ten,
+ * one correctly rounded operation, so the same double `Number()` gives. Anything else
+ * (exponents, long numbers) goes through Number() behind the strict pattern.
  */
 function parseDecimal(text: string): number {
-  const first = text.charCodeAt(0);
-  if (!((first >= 48 && first <= 57) || first === 43 || first === 45 || first === 46)) return Number.NaN;
+  const n = text.length;
+  let i = 0;
+  let c = text.charCodeAt(0);
+  const negative = c === 45;
+  if (negative || c === 43) i = 1;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; i < n; i++) {
+    c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) decimals = 0;
+    else return slowDecimal(text);
+  }
+  if (digits === 0) return Number.NaN;
+  if (digits > 15 || decimals > 22) return slowDecimal(text);
+  const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
+  return negative ? -value : value;
+}
+
+/** Exponents and long numbers: JavaScript's own reading, for decimal text only. */
+function slowDecimal(text: string): number {
+  if (!DECIMAL.test(text)) return Number.NaN;
   const value = Number(text);
-  if (!Number.isFinite(value)) return Number.NaN;
-  const second = text.charCodeAt(1);
-  // "0x1A", "0b1", "0o7" parse as numbers in JavaScript but are not decimals.
-  if (first === 48 && (second === 120 || second === 88 || second === 98 || second === 66 || second === 111 || second === 79)) return DECIMAL.test(text) ? value : Number.NaN;
-  return value;
+  return Number.isFinite(value) ? value : Number.NaN;
 }
 
 /** Trims only when needed (most cells have no surrounding spaces). */
@@ -72,9 +96,11 @@ function mayNotRoundTrip(text: string): boolean {
 /**
  * One column while rows arrive. Numbers go straight into a growing Float64Array as long as
  * every cell is a decimal; categorical texts are dictionary-encoded into a growing
- * Int32Array. A column that stops being numeric at row k is demoted: the rows before k are
- * encoded from their numbers, whose texts are kept exactly ("007" stays "007") because
- * every number whose text would not read back from it is remembered with its text.
+ * Int32Array. A column that stops being numeric at row k is demoted: later rows are
+ * encoded as text. The rows before k are encoded from their numbers when every one of them
+ * reads back exactly (`String(n)` is the cell's text); otherwise ("007", "1.50") their
+ * texts are read again in a second pass over the file's first k rows ({@link CsvReader}),
+ * which only such columns pay for.
  */
 class ColumnBuilder {
   numbers = new Float64Array(1024);
@@ -83,24 +109,35 @@ class ColumnBuilder {
   numeric = true;
   /** Row at which a numeric column turned out to hold text (−1: never). */
   demotedAt = -1;
+  /** Whether some number read so far has a text `String(number)` does not give back. */
+  inexact = false;
+  /** The rows before `demotedAt` still wait for their texts (second pass). */
+  awaitingTexts = false;
   missing = 0;
   count = 0;
-  /** Texts of numeric cells that `String(number)` would not give back, by row. */
-  private texts = new Map<number, string>();
 
   /** Longest missing-value token: longer cells skip the set lookup. */
   readonly longestMissing: number;
+  /** First characters of the missing-value tokens (other cells skip the set lookup). */
+  private readonly missingStarts: Set<number>;
 
   constructor(readonly name: string, readonly missingValues: ReadonlySet<string>, categorical = false) {
     this.longestMissing = Math.max(0, ...[...missingValues].map((v) => v.length));
+    this.missingStarts = new Set([...missingValues].filter((v) => v.length > 0).map((v) => v.charCodeAt(0)));
     // A column declared categorical keeps its texts from the first row ("02139" stays).
     if (categorical) this.numeric = false;
+  }
+
+  private isMissing(text: string): boolean {
+    const n = text.length;
+    if (n === 0) return this.missingValues.has('');
+    return n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(0)) && this.missingValues.has(text);
   }
 
   push(raw: string): void {
     const text = trimmed(raw);
     const row = this.count++;
-    if (text.length <= this.longestMissing && this.missingValues.has(text)) {
+    if (this.isMissing(text)) {
       this.missing++;
       if (this.numeric) this.setNumber(row, Number.NaN);
       else this.setCode(row, -1);
@@ -110,7 +147,7 @@ class ColumnBuilder {
       const value = parseDecimal(text);
       if (!Number.isNaN(value)) {
         this.setNumber(row, value);
-        if (mayNotRoundTrip(text) && String(value) !== text) this.texts.set(row, text);
+        if (!this.inexact && mayNotRoundTrip(text) && String(value) !== text) this.inexact = true;
         return;
       }
       this.demote(row);
@@ -118,21 +155,36 @@ class ColumnBuilder {
     this.setCode(row, this.codeOf(text));
   }
 
-  /** From `row` on the column holds text: encode the numbers read so far by their texts. */
+  /** From `row` on the column holds text; the numbers before wait for their texts when they may not read back. */
   private demote(row: number): void {
     this.numeric = false;
     this.demotedAt = row;
     this.codes = new Int32Array(Math.max(1024, this.numbers.length));
-    this.encodeNumbers(row);
+    if (this.inexact) this.awaitingTexts = true;
+    else this.encodeNumbers(row);
   }
 
+  /** Codes for the first `rows` rows from their numbers' texts. */
   private encodeNumbers(rows: number): void {
     for (let r = 0; r < rows; r++) {
       const value = this.numbers[r];
-      this.setCode(r, Number.isNaN(value) ? -1 : this.codeOf(this.texts.get(r) ?? String(value)));
+      this.setCode(r, Number.isNaN(value) ? -1 : this.codeOf(String(value)));
     }
     this.numbers = new Float64Array(0);
-    this.texts.clear();
+  }
+
+  /** Second pass: the text of a row before the demotion. */
+  backfill(row: number, raw: string): void {
+    const text = trimmed(raw);
+    this.codes![row] = this.isMissing(text) ? -1 : this.codeOf(text);
+  }
+
+  /** The second pass is over (or cannot be made: the numbers' texts stand in). */
+  settle(backfilled: boolean): void {
+    if (!this.awaitingTexts) return;
+    this.awaitingTexts = false;
+    if (backfilled) this.numbers = new Float64Array(0);
+    else this.encodeNumbers(this.demotedAt);
   }
 
   private setNumber(row: number, value: number): void {
@@ -233,6 +285,11 @@ export class CsvReader {
   private readonly badLines: string[] = [];
   /** Rows read so far (progress). */
   rows = 0;
+  /** A second-pass reader stops once it has every text wanted. */
+  done = false;
+  private backfillTarget: CsvReader | undefined;
+  private backfilled = false;
+  private ended = false;
 
   /** Columns of the header (0 until it is read). */
   get columns(): number {
@@ -246,6 +303,7 @@ export class CsvReader {
 
   /** The next piece of the text. */
   push(text: string): void {
+    if (this.done) return;
     if (!this.started) {
       if (text.length === 0) return;
       this.started = true;
@@ -337,29 +395,71 @@ export class CsvReader {
   }
 
   private parseSegment(segment: string): void {
+    if (this.done) return;
     const { fileName } = this.options;
-    const rows = Papa.parse<string[]>(segment, { delimiter: this.delimiter, ...(this.newline ? { newline: this.newline } : {}), skipEmptyLines: 'greedy' }).data;
+    // Blank lines are skipped here (papaparse's own "greedy" test joins every row's fields).
+    const rows = Papa.parse<string[]>(segment, { delimiter: this.delimiter, ...(this.newline ? { newline: this.newline } : {}) }).data;
     let start = 0;
-    if (!this.builders && rows.length > 0) {
-      this.builders = readHeader(rows[0], fileName, this.missingValues, this.options.dtypes ?? {});
-      start = 1;
+    while (start < rows.length && isBlank(rows[start])) start++;
+    if (!this.builders && start < rows.length) {
+      this.builders = readHeader(rows[start], fileName, this.missingValues, this.options.dtypes ?? {});
+      start++;
     }
     const builders = this.builders;
     if (builders) {
       const width = builders.length;
       let badInSegment = 0;
+      const target = this.backfillTarget;
       for (let r = start; r < rows.length; r++) {
         const fields = rows[r];
-        if (fields.length !== width) {
-          badInSegment++;
+        if (fields.length !== width || (width === 1 && isBlank(fields))) {
+          if (!isBlank(fields)) badInSegment++;
+          continue;
+        }
+        if (target) {
+          if (!target.backfillRow(this.rows++, fields)) {
+            this.done = true;
+            return;
+          }
           continue;
         }
         for (let i = 0; i < width; i++) builders[i].push(fields[i]);
+        this.rows++;
       }
-      this.rows += rows.length - start - badInSegment;
-      if (badInSegment > 0) this.noteBadRows(segment, badInSegment);
+      if (badInSegment > 0 && !target) this.noteBadRows(segment, badInSegment);
     }
     for (let i = segment.indexOf('\n'); i >= 0; i = segment.indexOf('\n', i + 1)) this.lineBase++;
+  }
+
+  /** Whether a demoted column waits for the texts of its first rows (a second pass, {@link backfillReader}). */
+  get needsBackfill(): boolean {
+    return this.builders?.some((builder) => builder.awaitingTexts) ?? false;
+  }
+
+  /**
+   * A reader for the second pass: give it the file's text again from the start; it reads
+   * only as far as the last row whose text is still wanted (then `done` is true).
+   */
+  backfillReader(): CsvReader {
+    this.end();
+    const reader = new CsvReader(this.options);
+    reader.delimiter = this.delimiter;
+    reader.newline = this.newline;
+    reader.backfillTarget = this;
+    return reader;
+  }
+
+  /** Second pass: one row's fields; false once no later row is wanted. */
+  private backfillRow(row: number, fields: string[]): boolean {
+    let wanted = false;
+    for (let i = 0; i < this.builders!.length; i++) {
+      const builder = this.builders![i];
+      if (!builder.awaitingTexts || row >= builder.demotedAt) continue;
+      builder.backfill(row, fields[i]);
+      if (row + 1 < builder.demotedAt) wanted = true;
+    }
+    if (!wanted) this.backfilled = true;
+    return wanted;
   }
 
   /** Counts bad rows and quotes the first few by line, parsing the segment again row by row. */
@@ -373,10 +473,10 @@ export class CsvReader {
     Papa.parse<string[]>(segment, {
       delimiter: this.delimiter,
       ...(this.newline ? { newline: this.newline } : {}),
-      skipEmptyLines: 'greedy',
       step: (results, parser) => {
         const start = scannedTo;
         scannedTo = results.meta.cursor;
+        if (isBlank(results.data)) return;
         if (header) {
           header = false;
           return;
@@ -392,15 +492,26 @@ export class CsvReader {
     });
   }
 
-  /** Ends the text and returns the table. */
-  finish(): Table {
-    const { fileName } = this.options;
+  /** Ends the text: parses what is left. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
     if (this.delimiter === undefined) this.settleDialect();
     if (this.pending.length > 0) {
       const rest = this.pending;
       this.pending = '';
       if (rest.trim().length > 0 || !this.builders) this.parseSegment(rest);
     }
+  }
+
+  /**
+   * Ends the text and returns the table. Demoted columns whose first rows' texts a second
+   * pass did not supply get them from their numbers (`String(n)`).
+   */
+  finish(): Table {
+    const { fileName } = this.options;
+    this.end();
+    for (const builder of this.builders ?? []) builder.settle(this.backfilled);
     const builders = this.builders;
     if (!builders) throw new CsvError(`${fileName}: the file is empty. A CSV needs a header row and at least one data row.`);
     if (this.badCount > 0 && !this.options.skipBadRows) {
@@ -431,7 +542,18 @@ export class CsvReader {
 export function parseCsv(text: string, options: CsvOptions): Table {
   const reader = new CsvReader(options);
   reader.push(text);
+  reader.end();
+  if (reader.needsBackfill) {
+    const second = reader.backfillReader();
+    second.push(text);
+    second.end();
+  }
   return reader.finish();
+}
+
+/** A line with nothing but spaces (papaparse gives it as one field). */
+function isBlank(fields: string[]): boolean {
+  return fields.length === 1 && fields[0].trim() === '';
 }
 
 function readHeader(fields: string[], fileName: string, missingValues: ReadonlySet<string>, dtypes: Record<string, string>): ColumnBuilder[] {

@@ -33,9 +33,23 @@ export interface LoadOptions extends Omit<CsvOptions, 'fileName'> {
    * estimated from the file's size and the load is refused before it runs out of memory.
    */
   memoryLimit?: number;
+  /** The SHA-256 to use (Node's native one in the CLI); {@link nobleSha256} by default. */
+  hash?: () => IncrementalHash;
 }
 
 const GIB = 1024 ** 3;
+
+/** A SHA-256 fed piece by piece. */
+export interface IncrementalHash {
+  update(bytes: Uint8Array): void;
+  digestHex(): string;
+}
+
+/** The core's own SHA-256 (@noble/hashes, pure JavaScript); hosts may give a faster one. */
+export function nobleSha256(): IncrementalHash {
+  const hash = sha256.create();
+  return { update: (bytes) => void hash.update(bytes), digestHex: () => bytesToHex(hash.digest()) };
+}
 
 /**
  * Reads a data file that arrives in byte chunks: CSV (UTF-8, decoded and parsed piece by
@@ -43,7 +57,6 @@ const GIB = 1024 ** 3;
  * formats need the whole file). The SHA-256 of the bytes is computed on the way.
  */
 export class TableLoader {
-  private readonly hash = sha256.create();
   private readonly decoder = new TextDecoder('utf-8');
   private csv: CsvReader | undefined;
   private binary: Uint8Array[] | undefined;
@@ -51,9 +64,13 @@ export class TableLoader {
   private head: Uint8Array = new Uint8Array(0);
   private replaced = 0;
   private estimated = false;
+  private ended = false;
+  private readonly hash: IncrementalHash;
   bytes = 0;
 
-  constructor(private readonly fileName: string, private readonly options: LoadOptions = {}) {}
+  constructor(private readonly fileName: string, private readonly options: LoadOptions = {}) {
+    this.hash = (options.hash ?? nobleSha256)();
+  }
 
   /** Rows parsed so far (CSV). */
   get rows(): number {
@@ -105,23 +122,52 @@ export class TableLoader {
     }
   }
 
-  finish(): LoadedTable {
+  /**
+   * Ends the bytes. True when a second pass over them is wanted: a column turned out to
+   * hold text after numbers whose texts must be read again ({@link secondPass}).
+   */
+  end(): boolean {
     if (this.format === undefined) {
       // Fewer than 8 bytes: only CSV is possible.
       this.format = 'csv';
       this.csv = new CsvReader({ fileName: this.fileName, ...this.options });
       if (this.head.length) this.pushText(this.decoder.decode(this.head, { stream: true }));
     }
-    let table: Table;
-    if (this.csv) {
+    if (!this.csv) return false;
+    if (!this.ended) {
+      this.ended = true;
       this.pushText(this.decoder.decode());
-      table = this.csv.finish();
-    } else {
+      this.csv.end();
+    }
+    return this.csv.needsBackfill;
+  }
+
+  /** The second pass: give it the file's bytes again from the start, until `done`. */
+  secondPass(): { push(chunk: Uint8Array): void; readonly done: boolean; end(): void } {
+    const reader = this.csv!.backfillReader();
+    const decoder = new TextDecoder('utf-8');
+    return {
+      push: (chunk) => reader.push(decoder.decode(chunk, { stream: true })),
+      get done() {
+        return reader.done;
+      },
+      end: () => {
+        reader.push(decoder.decode());
+        reader.end();
+      },
+    };
+  }
+
+  finish(): LoadedTable {
+    this.end();
+    let table: Table;
+    if (this.csv) table = this.csv.finish();
+    else {
       const bytes = concat(this.binary!);
       this.binary = [];
       table = tableFromArrow(this.format === 'parquet' ? parquetToArrow(bytes, this.fileName) : bytes, this.fileName);
     }
-    return { table, format: this.format, sha256: bytesToHex(this.hash.digest()), bytes: this.bytes, replacedCharacters: this.replaced };
+    return { table, format: this.format!, sha256: this.hash.digestHex(), bytes: this.bytes, replacedCharacters: this.replaced };
   }
 }
 
@@ -143,6 +189,11 @@ const CHUNK = 4 * 1024 * 1024;
 export function loadTableBytes(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): LoadedTable {
   const loader = new TableLoader(fileName, { totalBytes: bytes.length, ...options });
   for (let at = 0; at < bytes.length; at += CHUNK) loader.push(bytes.subarray(at, at + CHUNK));
+  if (loader.end()) {
+    const second = loader.secondPass();
+    for (let at = 0; at < bytes.length && !second.done; at += CHUNK) second.push(bytes.subarray(at, at + CHUNK));
+    second.end();
+  }
   return loader.finish();
 }
 
@@ -158,9 +209,14 @@ export function readTable(bytes: Uint8Array, fileName: string, options: Omit<Csv
 export async function loadTableStream(
   fileName: string,
   chunks: AsyncIterable<Uint8Array>,
-  options: LoadOptions & { onProgress?: (progress: LoadProgress) => void; signal?: AbortSignal } = {},
+  options: LoadOptions & {
+    onProgress?: (progress: LoadProgress) => void;
+    signal?: AbortSignal;
+    /** The same bytes again from the start, for the rare second pass (see {@link TableLoader.end}); without it, such columns take their numbers' texts. */
+    reopen?: () => AsyncIterable<Uint8Array>;
+  } = {},
 ): Promise<LoadedTable> {
-  const { onProgress, signal, ...loadOptions } = options;
+  const { onProgress, signal, reopen, ...loadOptions } = options;
   const loader = new TableLoader(fileName, loadOptions);
   for await (const chunk of chunks) {
     signal?.throwIfAborted();
@@ -168,5 +224,14 @@ export async function loadTableStream(
     onProgress?.({ bytes: loader.bytes, totalBytes: options.totalBytes ?? loader.bytes, rows: loader.rows });
   }
   signal?.throwIfAborted();
+  if (loader.end() && reopen) {
+    const second = loader.secondPass();
+    for await (const chunk of reopen()) {
+      signal?.throwIfAborted();
+      second.push(chunk);
+      if (second.done) break;
+    }
+    second.end();
+  }
   return loader.finish();
 }
