@@ -1,4 +1,12 @@
 import { Dictionary, Float64, Int32, Table as ArrowTable, Type, Utf8, makeVector, tableFromIPC, tableToIPC, vectorFromArray, type Vector } from 'apache-arrow';
+import { ByteBuffer } from 'flatbuffers';
+import { Footer } from 'apache-arrow/fb/footer';
+import { Message as FbMessage } from 'apache-arrow/fb/message';
+import { MessageHeader } from 'apache-arrow/fb/message-header';
+import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
+import { DictionaryBatch as FbDictionaryBatch } from 'apache-arrow/fb/dictionary-batch';
+import { Schema as FbSchema } from 'apache-arrow/fb/schema';
+import type { Field as FbField } from 'apache-arrow/fb/field';
 import { CsvError } from '../errors';
 import type { Column, Table } from './table';
 
@@ -14,6 +22,7 @@ export function looksLikeArrow(bytes: Uint8Array): boolean {
  * codes plus a dictionary (null → −1). Other types are refused by name.
  */
 export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
+  checkArrowIpc(bytes, fileName);
   let arrow: ArrowTable;
   try {
     arrow = tableFromIPC(bytes);
@@ -99,4 +108,130 @@ function packValidity(codes: Int32Array): Uint8Array {
   const bitmap = new Uint8Array(Math.ceil(codes.length / 8));
   for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) bitmap[i >> 3] |= 1 << (i & 7);
   return bitmap;
+}
+
+/** The most rows a record batch may declare (what a typed array can index). */
+const MAX_BATCH_ROWS = 2 ** 31 - 1;
+
+/**
+ * Checks the structure of an Arrow IPC file or stream before apache-arrow reads it: every
+ * message, footer block, vector and buffer must lie inside the bytes, and counts must be
+ * plausible for the bytes that hold them. apache-arrow trusts these numbers and allocates
+ * for them, so a damaged or hostile file could otherwise exhaust memory or hang the reader.
+ */
+export function checkArrowIpc(bytes: Uint8Array, fileName: string): void {
+  const damaged = (why: string) => new CsvError(`${fileName}: the Arrow file is damaged (${why}). Write it again, or export the CSV.`);
+  const n = bytes.length;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, n);
+  const int32 = (at: number) => (at >= 0 && at + 4 <= n ? view.getInt32(at, true) : Number.NaN);
+
+  const checkFields = (count: number, field: (i: number) => FbField | null, room: number, depth: number): void => {
+    if (depth > 64) throw damaged('its schema nests deeper than 64 levels');
+    if (!(count >= 0 && count * 4 <= room)) throw damaged(`its schema declares ${count} fields in ${room} bytes`);
+    for (let i = 0; i < count; i++) {
+      const child = field(i);
+      if (!child) throw damaged('a schema field cannot be read');
+      checkFields(child.childrenLength(), (k) => child.children(k), room, depth + 1);
+    }
+  };
+
+  const checkBatch = (batch: FbRecordBatch | null, body: number, room: number): void => {
+    if (!batch) throw damaged('a record batch header cannot be read');
+    const rows = Number(batch.length());
+    if (!(rows >= 0 && rows <= MAX_BATCH_ROWS)) throw damaged(`a record batch declares ${rows} rows`);
+    const nodes = batch.nodesLength();
+    const buffers = batch.buffersLength();
+    if (!(nodes >= 0 && nodes * 16 <= room) || !(buffers >= 0 && buffers * 16 <= room)) throw damaged(`a record batch declares ${nodes} columns and ${buffers} buffers in ${room} bytes`);
+    for (let i = 0; i < nodes; i++) {
+      const node = batch.nodes(i);
+      const length = Number(node?.length() ?? -1);
+      const nulls = Number(node?.nullCount() ?? -1);
+      if (!(length >= 0 && length <= MAX_BATCH_ROWS && nulls >= 0 && nulls <= length)) throw damaged(`column ${i + 1} of a record batch declares ${length} values with ${nulls} nulls`);
+    }
+    for (let i = 0; i < buffers; i++) {
+      const buffer = batch.buffers(i);
+      const offset = Number(buffer?.offset() ?? -1);
+      const length = Number(buffer?.length() ?? -1);
+      if (!(offset >= 0 && length >= 0 && offset + length <= body)) throw damaged(`buffer ${i + 1} of a record batch lies outside its ${body}-byte body`);
+    }
+  };
+
+  /** One message: metadata at `at` (`length` bytes) and the body after it, ending by `limit`. */
+  const checkMessage = (at: number, length: number, bodyAt: number, limit: number): number => {
+    if (!(length > 0 && at >= 0 && at + length <= limit)) throw damaged(`a message of ${length} bytes at offset ${at} runs past the end`);
+    const message = FbMessage.getRootAsMessage(new ByteBuffer(bytes.subarray(at, at + length)));
+    const body = Number(message.bodyLength());
+    if (!(body >= 0 && bodyAt + body <= limit)) throw damaged(`a message body of ${body} bytes at offset ${bodyAt} runs past the end`);
+    switch (message.headerType()) {
+      case MessageHeader.Schema: {
+        const schema = message.header(new FbSchema()) as FbSchema | null;
+        if (!schema) throw damaged('the schema cannot be read');
+        checkFields(schema.fieldsLength(), (i) => schema.fields(i), length, 0);
+        break;
+      }
+      case MessageHeader.RecordBatch:
+        checkBatch(message.header(new FbRecordBatch()) as FbRecordBatch | null, body, length);
+        break;
+      case MessageHeader.DictionaryBatch: {
+        const dictionary = message.header(new FbDictionaryBatch()) as FbDictionaryBatch | null;
+        checkBatch(dictionary?.data() ?? null, body, length);
+        break;
+      }
+      default:
+        throw damaged(`a message has the unknown type ${message.headerType()}`);
+    }
+    return body;
+  };
+
+  try {
+    const isFile = n >= 6 && String.fromCharCode(...bytes.subarray(0, 6)) === 'ARROW1';
+    if (isFile) {
+      if (n < 18 || String.fromCharCode(...bytes.subarray(n - 6)) !== 'ARROW1') throw damaged('it does not end with the ARROW1 marker: it is cut short');
+      const footerLength = int32(n - 10);
+      const footerAt = n - 10 - footerLength;
+      if (!(footerLength > 0 && footerAt >= 8)) throw damaged(`its footer length ${footerLength} does not fit the file`);
+      const footer = Footer.getRootAsFooter(new ByteBuffer(bytes.subarray(footerAt, n - 10)));
+      const schema = footer.schema();
+      if (!schema) throw damaged('the footer holds no schema');
+      checkFields(schema.fieldsLength(), (i) => schema.fields(i), footerLength, 0);
+      const blocks = [
+        ...Array.from({ length: checkCount(footer.dictionariesLength(), footerLength, damaged) }, (_, i) => footer.dictionaries(i)),
+        ...Array.from({ length: checkCount(footer.recordBatchesLength(), footerLength, damaged) }, (_, i) => footer.recordBatches(i)),
+      ];
+      for (const block of blocks) {
+        if (!block) throw damaged('a footer block cannot be read');
+        const offset = Number(block.offset());
+        const meta = block.metaDataLength();
+        // A block's metadata starts with the continuation marker and the length (8 bytes), or the length alone.
+        const prefix = int32(offset) === -1 ? 8 : 4;
+        if (!(offset >= 8 && meta > prefix && offset + meta <= footerAt)) throw damaged(`a footer block at offset ${offset} with ${meta} bytes of metadata does not fit the file`);
+        const length = int32(offset + prefix - 4);
+        if (!(length > 0 && length <= meta - prefix)) throw damaged(`a message at offset ${offset} declares ${length} bytes of metadata`);
+        const body = checkMessage(offset + prefix, length, offset + meta, footerAt);
+        if (body !== Number(block.bodyLength())) throw damaged(`a footer block and its message disagree on the body length`);
+      }
+      return;
+    }
+    let at = 0;
+    while (at + 4 <= n) {
+      let length = int32(at);
+      let prefix = 4;
+      if (length === -1) {
+        length = int32(at + 4);
+        prefix = 8;
+      }
+      if (length === 0 || Number.isNaN(length)) return; // end of stream
+      const body = checkMessage(at + prefix, length, at + prefix + length, n);
+      at += prefix + length + body;
+    }
+  } catch (error) {
+    if (error instanceof CsvError) throw error;
+    throw damaged(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function checkCount(count: number, room: number, damaged: (why: string) => CsvError): number {
+  // A footer block is 24 bytes.
+  if (!(count >= 0 && count * 24 <= room)) throw damaged(`its footer lists ${count} blocks in ${room} bytes`);
+  return count;
 }
