@@ -202,6 +202,12 @@ test('a Parquet test set loads in the worker (parquet-wasm from the app’s own 
   for (const feature of rf.features!) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
   await page.getByTestId('run-audit').click();
   await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
+  // The Data tab lists every column with the type read from its values.
+  await page.getByTestId('tab-data').click();
+  const profile = page.getByTestId('column-profile');
+  await expect(profile.locator('[data-column="age"]')).toHaveAttribute('data-type', 'integer');
+  await expect(profile.locator('[data-column="sex"]')).toHaveAttribute('data-type', 'text');
+  await expect(profile.locator('[data-column="two_year_recid"]')).toHaveAttribute('data-type', 'boolean');
   const app = JSON.parse((await download(page, 'export-json')).toString('utf8'));
   const protectedArgs = app.settings.protected_attributes.join(',');
   const cli = plumbline(['audit', '--model', fixture('compas/rf.onnx'), '--data', parquetPath, '--target', 'two_year_recid', '--protected', protectedArgs, '--features', rf.features!.join(','), '--output', 'parquet-result.json']);

@@ -177,3 +177,19 @@ describe('reading CSV in pieces', () => {
     expect(loadTableBytes(bytes, 'big.csv', { memoryLimit: 2 * 1024 ** 3 }).table.rowCount).toBe(20_000);
   });
 });
+
+describe('extreme shapes', () => {
+  it('reads 100,000 columns, and a field of 20 MB on one line', () => {
+    const columns = 100_000;
+    const header = Array.from({ length: columns }, (_, j) => `c${j}`).join(',');
+    const row = (k: number) => Array.from({ length: columns }, (_, j) => String((j * 7 + k) % 13)).join(',');
+    const wide = loadTableBytes(encoder.encode(`${header}\n${row(1)}\n${row(2)}\n`), 'wide.csv').table;
+    expect(wide.columns.length).toBe(columns);
+    expect(wide.rowCount).toBe(2);
+    expect(cellText(wide.columns[columns - 1], 1)).toBe(String(((columns - 1) * 7 + 2) % 13));
+    const long = 'x'.repeat(20 * 1024 * 1024);
+    const tall = loadTableBytes(encoder.encode(`id,note\n1,"${long}"\n2,short\n`), 'long.csv').table;
+    expect(tall.rowCount).toBe(2);
+    expect(cellText(tall.columns[1], 0).length).toBe(long.length);
+  });
+});

@@ -69,3 +69,18 @@ describe('Parquet', () => {
     expect(() => loadTableBytes(damaged, 'damaged.parquet')).toThrow(/^damaged\.parquet: not a readable Parquet file \(.+\)\. Write it again with pyarrow, pandas or polars, or export the CSV\.$/s);
   });
 });
+
+describe('Parquet dates and times', () => {
+  it('reads Date32 and millisecond timestamps as ISO 8601 text, which the profile types as dates', async () => {
+    const { DateDay, TimestampMillisecond } = await import('apache-arrow');
+    const { profileTable } = await import('../../src/core/data/profile');
+    const arrow = new ArrowTable({
+      day: vectorFromArray([new Date('2024-01-02T00:00:00Z'), null, new Date('1999-12-31T00:00:00Z')], new DateDay()),
+      at: vectorFromArray([new Date('2024-01-02T03:04:05.006Z'), new Date('2024-06-30T23:59:59Z'), null], new TimestampMillisecond()),
+    });
+    const { table } = loadTableBytes(toParquet(arrow), 'dates.parquet');
+    expect(cells(table)).toEqual([['2024-01-02', '2024-01-02T03:04:05.006Z'], ['', '2024-06-30T23:59:59.000Z'], ['1999-12-31', '']]);
+    const profile = profileTable(table, 'day', new Uint8Array(3), []);
+    expect(profile.columns.map((c) => c.type)).toEqual(['date', 'date']);
+  });
+});

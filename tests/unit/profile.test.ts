@@ -73,3 +73,18 @@ describe('data profile and checks', () => {
     expect(profile.leakage).toEqual([]);
   });
 });
+
+describe('column types', () => {
+  it('reads booleans, ISO dates, integers, decimals and text from every value', () => {
+    const csv = [
+      'flag,answer,when,stamp,count,amount,name,notdate,y',
+      '1,Yes,2024-01-31,2024-01-31T10:00:00Z,3,1.5,ann,2024-02-30,0',
+      '0,no,2023-12-01,2024-02-01 08:30,,2,bob,2024-01-01,1',
+      ',YES,,2024-03-01T00:00:00.250+01:00,5,,cy,x,1',
+    ].join('\n');
+    const profile = profileOf(csv, []);
+    const types = Object.fromEntries(profile.columns.map((c) => [c.name, c.type]));
+    expect(types).toEqual({ flag: 'boolean', answer: 'boolean', when: 'date', stamp: 'date', count: 'integer', amount: 'decimal', name: 'text', notdate: 'text', y: 'boolean' });
+    expect(profile.columns.find((c) => c.name === 'when')!.date_range).toEqual({ min: '2023-12-01', max: '2024-01-31' });
+  });
+});

@@ -79,7 +79,34 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
       }
       return { kind: 'categorical', name: field.name, codes, dictionary, missing };
     }
-    throw new CsvError(`${fileName}, column "${field.name}": the Arrow type ${field.type} is not supported (numbers, booleans, strings and dictionaries are). Convert it first.`);
+    if (typeId === Type.Date || typeId === Type.Timestamp) {
+      // Dates and times become ISO 8601 text, as a CSV export writes them (and the profile reads them as dates).
+      const dayOnly = typeId === Type.Date && String(field.type).includes('DAY');
+      const codes = new Int32Array(n);
+      const dictionary: string[] = [];
+      const index = new Map<string, number>();
+      let missing = 0;
+      for (let i = 0; i < n; i++) {
+        const v = vector.get(i);
+        const ms = v === null || v === undefined ? Number.NaN : Number(v instanceof Date ? v.getTime() : v);
+        if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
+          codes[i] = -1;
+          missing++;
+          continue;
+        }
+        const iso = new Date(ms).toISOString();
+        const text = dayOnly ? iso.slice(0, 10) : iso;
+        let code = index.get(text);
+        if (code === undefined) {
+          code = dictionary.length;
+          index.set(text, code);
+          dictionary.push(text);
+        }
+        codes[i] = code;
+      }
+      return { kind: 'categorical', name: field.name, codes, dictionary, missing };
+    }
+    throw new CsvError(`${fileName}, column "${field.name}": the Arrow type ${field.type} is not supported (numbers, booleans, strings, dictionaries, dates and timestamps are). Convert it first.`);
   });
   return { source: fileName, rowCount: arrow.numRows, columns };
 }

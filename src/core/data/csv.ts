@@ -103,7 +103,7 @@ function mayNotRoundTrip(text: string): boolean {
  * which only such columns pay for.
  */
 class ColumnBuilder {
-  numbers = new Float64Array(1024);
+  numbers = new Float64Array(16);
   codes: Int32Array | null = null;
   dictionary = new Map<string, number>();
   numeric = true;
@@ -159,7 +159,7 @@ class ColumnBuilder {
   private demote(row: number): void {
     this.numeric = false;
     this.demotedAt = row;
-    this.codes = new Int32Array(Math.max(1024, this.numbers.length));
+    this.codes = new Int32Array(Math.max(16, this.numbers.length));
     if (this.inexact) this.awaitingTexts = true;
     else this.encodeNumbers(row);
   }
@@ -197,7 +197,7 @@ class ColumnBuilder {
   }
 
   private setCode(row: number, code: number): void {
-    if (!this.codes) this.codes = new Int32Array(Math.max(1024, row + 1));
+    if (!this.codes) this.codes = new Int32Array(Math.max(16, row + 1));
     if (row >= this.codes.length) {
       const grown = new Int32Array(Math.max(this.codes.length * 2, row + 1));
       grown.set(this.codes);

@@ -1,4 +1,4 @@
-import { sortedPresent, type Column, type Table } from './table';
+import { columnType, sortedPresent, type Column, type ColumnType, type Table } from './table';
 import { sampleIndices } from './sample';
 import { ascendingOrder, rankMetricsByGroup, sortScores } from '../metrics/order';
 import { storedDistribution, type StoredDistribution } from '../drift/drift';
@@ -7,9 +7,13 @@ import { storedDistribution, type StoredDistribution } from '../drift/drift';
 export interface ColumnProfile {
   name: string;
   kind: 'numeric' | 'categorical';
+  /** What the values are: boolean (0/1, true/false, yes/no…), date (ISO 8601), integer, decimal or text. */
+  type: ColumnType;
   missing: number;
   missing_rate: number;
   distinct: number;
+  /** Date columns: the earliest and latest value (ISO 8601 text sorts in time order within one format). */
+  date_range?: { min: string; max: string };
   /** Numeric columns: min, quartiles (linear interpolation), max, mean, sd (n − 1). */
   summary?: { min: number; q1: number; median: number; q3: number; max: number; mean: number; sd: number };
   /** Categorical columns: the most frequent values (ties by name). */
@@ -61,7 +65,8 @@ function quantile(sorted: Float64Array, p: number): number {
 }
 
 function profileColumn(column: Column, rows: number): ColumnProfile {
-  const base = { name: column.name, kind: column.kind, missing: column.missing, missing_rate: rows === 0 ? 0 : column.missing / rows };
+  const type = columnType(column);
+  const base = { name: column.name, kind: column.kind, type, missing: column.missing, missing_rate: rows === 0 ? 0 : column.missing / rows };
   if (column.kind === 'numeric') {
     const present = sortedPresent(column.values);
     let distinct = 0;
@@ -86,6 +91,10 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
     .filter((t) => t.count > 0)
     .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))
     .slice(0, 5);
+  if (type === 'date') {
+    const present = column.dictionary.filter((_, code) => counts[code] > 0).sort();
+    return { ...base, distinct, top, date_range: { min: present[0], max: present[present.length - 1] } };
+  }
   return { ...base, distinct, top };
 }
 

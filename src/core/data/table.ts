@@ -38,6 +38,53 @@ export interface Table {
   skipped?: { rows: number; examples: string[] };
 }
 
+/** What a column's values are, beyond how they are stored (numbers or category codes). */
+export type ColumnType = 'boolean' | 'date' | 'integer' | 'decimal' | 'text';
+
+const BOOLEAN_PAIRS = [['false', 'true'], ['no', 'yes'], ['f', 't'], ['n', 'y']];
+/** ISO 8601 dates, optionally with a time and a zone (the only date form read: 01/02/2024 is ambiguous). */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function isIsoDate(text: string): boolean {
+  const match = ISO_DATE.exec(text);
+  if (!match) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > days) return false;
+  return match[4] === undefined || (Number(match[4]) < 24 && Number(match[5]) < 60 && (match[6] === undefined || Number(match[6]) < 60));
+}
+
+/**
+ * The column's type, read from every present value: boolean (only 0/1, or one of the pairs
+ * true/false, yes/no, t/f, y/n in any case), date (every value an ISO 8601 date or date-time),
+ * integer or decimal (numbers), text (other categories).
+ */
+export function columnType(column: Column): ColumnType {
+  if (column.kind === 'numeric') {
+    let integral = true;
+    let binary = true;
+    for (let i = 0; i < column.values.length; i++) {
+      const v = column.values[i];
+      if (Number.isNaN(v)) continue;
+      if (v !== 0 && v !== 1) binary = false;
+      if (!Number.isInteger(v)) {
+        integral = false;
+        break;
+      }
+    }
+    if (binary && integral && column.missing < column.values.length) return 'boolean';
+    return integral ? 'integer' : 'decimal';
+  }
+  const used = new Uint8Array(column.dictionary.length);
+  for (let i = 0; i < column.codes.length; i++) if (column.codes[i] >= 0) used[column.codes[i]] = 1;
+  const present = column.dictionary.filter((_, code) => used[code]);
+  if (present.length === 0) return 'text';
+  const lower = new Set(present.map((v) => v.toLowerCase()));
+  if (BOOLEAN_PAIRS.some((pair) => [...lower].every((v) => pair.includes(v)))) return 'boolean';
+  if (present.every(isIsoDate)) return 'date';
+  return 'text';
+}
+
 /** The column called `name`, or undefined. */
 export function findColumn(table: Table, name: string): Column | undefined {
   return table.columns.find((column) => column.name === name);
