@@ -55,6 +55,29 @@ function parseDecimal(text: string): number {
   return negative ? -value : value;
 }
 
+/** {@link parseDecimal}'s fast path over `text[from, to)`, or NaN when it does not apply (then read the text). */
+function fastDecimal(text: string, from: number, to: number): number {
+  let i = from;
+  let c = text.charCodeAt(i);
+  const negative = c === 45;
+  if (negative || c === 43) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; i < to; i++) {
+    c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) decimals = 0;
+    else return Number.NaN;
+  }
+  if (digits === 0 || digits > 15 || decimals > 22) return Number.NaN;
+  const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
+  return negative ? -value : value;
+}
+
 /** Exponents and long numbers: JavaScript's own reading, for decimal text only. */
 function slowDecimal(text: string): number {
   if (!DECIMAL.test(text)) return Number.NaN;
@@ -76,21 +99,26 @@ function trimmed(raw: string): string {
  * leading or trailing zeros, a sign, an exponent, very small or very long numbers. Only
  * such cells pay for the exact check.
  */
-function mayNotRoundTrip(text: string): boolean {
-  const n = text.length;
+function mayNotRoundTrip(text: string, from = 0, to = text.length): boolean {
+  const n = to - from;
   if (n > 15) return true;
-  let c = text.charCodeAt(0);
-  let i = 0;
+  let i = from;
+  let c = text.charCodeAt(i);
   if (c === 45) c = text.charCodeAt(++i); // "-": look at what follows
   else if (c === 43 || c === 46) return true; // "+5", ".5"
   if (c === 46) return true; // "-.5"
-  if (c === 48 && n > i + 1) {
-    // "007", "0e1", "0.05" (tiny numbers print with an exponent), "-0"
-    if (text.charCodeAt(i + 1) !== 46 || text.charCodeAt(i + 2) === 48) return true;
-  } else if (c === 48 && i === 1) return true; // "-0"
-  const last = text.charCodeAt(n - 1);
-  if ((last === 48 || last === 46) && text.indexOf('.') >= 0) return true; // "1.50", "1."
-  return text.indexOf('e') >= 0 || text.indexOf('E') >= 0;
+  if (c === 48 && to > i + 1) {
+    // "007", "0e1", "0.05" (tiny numbers print with an exponent)
+    if (text.charCodeAt(i + 1) !== 46 || (i + 2 < to && text.charCodeAt(i + 2) === 48)) return true;
+  } else if (c === 48 && i === from + 1) return true; // "-0"
+  const last = text.charCodeAt(to - 1);
+  let point = false;
+  for (let k = from; k < to; k++) {
+    const d = text.charCodeAt(k);
+    if (d === 46) point = true;
+    else if (d === 101 || d === 69) return true; // an exponent
+  }
+  return point && (last === 48 || last === 46); // "1.50", "1."
 }
 
 /**
@@ -153,6 +181,26 @@ class ColumnBuilder {
       this.demote(row);
     }
     this.setCode(row, this.codeOf(text));
+  }
+
+  /**
+   * The cell `text[from, to)` (unquoted, or quoted without `""`), read without making a
+   * string when it is a plain number; otherwise as {@link push}.
+   */
+  pushRange(text: string, from: number, to: number): void {
+    while (from < to && text.charCodeAt(from) <= 32) from++;
+    while (to > from && text.charCodeAt(to - 1) <= 32) to--;
+    const n = to - from;
+    if (this.numeric && n > 0 && !(n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(from)))) {
+      const value = fastDecimal(text, from, to);
+      if (!Number.isNaN(value)) {
+        const row = this.count++;
+        this.setNumber(row, value);
+        if (!this.inexact && mayNotRoundTrip(text, from, to) && String(value) !== text.slice(from, to)) this.inexact = true;
+        return;
+      }
+    }
+    this.push(text.slice(from, to));
   }
 
   /** From `row` on the column holds text; the numbers before wait for their texts when they may not read back. */
@@ -356,7 +404,9 @@ export class CsvReader {
       const quote = text.indexOf('"', pos);
       const end = quote < 0 ? text.length : quote;
       if (!inQuotes && end > pos) {
-        const newline = text.lastIndexOf('\n', end - 1);
+        let newline = text.lastIndexOf('\n', end - 1);
+        // In a CRLF file a lone LF is part of a field, not a record end.
+        if (this.newline === '\r\n') while (newline >= pos && text.charCodeAt(newline - 1) !== 13) newline = newline > 0 ? text.lastIndexOf('\n', newline - 1) : -1;
         if (newline >= pos) cut = newline;
       }
       if (quote < 0) {
@@ -394,8 +444,136 @@ export class CsvReader {
     return cut;
   }
 
+  // Field boundaries of the segment being read by the fast path, reused between segments.
+  private starts = new Int32Array(4096);
+  private ends = new Int32Array(4096);
+  /** 0 plain, 1 quoted, 2 quoted with `""` inside. */
+  private quoted = new Uint8Array(4096);
+  private rowEnds = new Int32Array(1024);
+
+  /**
+   * The fast path for well-formed segments: fields found by scanning the characters and
+   * numbers read straight from the text, with no row arrays or number strings. It handles
+   * the common dialect — one-character delimiter, the file's line ending, fields quoted as
+   * a whole — and gives up (returning false, before changing anything) on anything else:
+   * a stray quote, text after a closing quote, a lone CR. papaparse then reads the segment,
+   * so unusual input is read exactly as papaparse reads it.
+   */
+  private fastSegment(segment: string): boolean {
+    const delimiter = this.delimiter!;
+    if (delimiter.length !== 1 || this.newline === undefined) return false;
+    const D = delimiter.charCodeAt(0);
+    const crlf = this.newline === '\r\n';
+    const n = segment.length;
+    let fields = 0;
+    let rows = 0;
+    let pos = 0;
+    while (pos < n) {
+      // One row: fields up to the line end.
+      for (;;) {
+        if (fields === this.starts.length) this.growFields();
+        let c = segment.charCodeAt(pos);
+        if (c === 34) {
+          let q = pos + 1;
+          let escaped = false;
+          for (;;) {
+            q = segment.indexOf('"', q);
+            if (q < 0) return false;
+            if (segment.charCodeAt(q + 1) === 34) {
+              escaped = true;
+              q += 2;
+              continue;
+            }
+            break;
+          }
+          this.starts[fields] = pos + 1;
+          this.ends[fields] = q;
+          this.quoted[fields++] = escaped ? 2 : 1;
+          pos = q + 1;
+          c = segment.charCodeAt(pos);
+          if (!(pos >= n || c === D || c === 10 || c === 13)) return false;
+        } else {
+          let end = pos;
+          while (end < n) {
+            c = segment.charCodeAt(end);
+            if (c === D || c === 10 || c === 13 || c === 34) break;
+            end++;
+          }
+          if (end < n && c === 34) return false;
+          this.starts[fields] = pos;
+          this.ends[fields] = end;
+          this.quoted[fields++] = 0;
+          pos = end;
+        }
+        if (pos >= n) break;
+        if (c === D) {
+          pos++;
+          if (pos >= n) {
+            // A delimiter ends the text: one more, empty field.
+            if (fields === this.starts.length) this.growFields();
+            this.starts[fields] = pos;
+            this.ends[fields] = pos;
+            this.quoted[fields++] = 0;
+            break;
+          }
+          continue;
+        }
+        // The line end must be the file's own.
+        if (c === 13) {
+          if (!crlf || segment.charCodeAt(pos + 1) !== 10) return false;
+          pos += 2;
+        } else {
+          if (crlf) return false;
+          pos++;
+        }
+        break;
+      }
+      if (rows === this.rowEnds.length) {
+        const grown = new Int32Array(rows * 2);
+        grown.set(this.rowEnds);
+        this.rowEnds = grown;
+      }
+      this.rowEnds[rows++] = fields;
+    }
+    // Every field is found: add the rows.
+    const builders = this.builders!;
+    const width = builders.length;
+    let bad = 0;
+    let first = 0;
+    for (let r = 0; r < rows; r++) {
+      const last = this.rowEnds[r];
+      const count = last - first;
+      const blank = count === 1 && isBlankRange(segment, this.starts[first], this.ends[first]);
+      if (count !== width || blank) {
+        if (!blank) bad++;
+        first = last;
+        continue;
+      }
+      for (let i = 0; i < width; i++) {
+        const f = first + i;
+        if (this.quoted[f] === 2) builders[i].push(segment.slice(this.starts[f], this.ends[f]).replaceAll('""', '"'));
+        else builders[i].pushRange(segment, this.starts[f], this.ends[f]);
+      }
+      this.rows++;
+      first = last;
+    }
+    if (bad > 0) this.noteBadRows(segment, bad);
+    for (let i = segment.indexOf('\n'); i >= 0; i = segment.indexOf('\n', i + 1)) this.lineBase++;
+    return true;
+  }
+
+  private growFields(): void {
+    const size = this.starts.length * 2;
+    const [starts, ends, quoted] = [new Int32Array(size), new Int32Array(size), new Uint8Array(size)];
+    starts.set(this.starts);
+    ends.set(this.ends);
+    quoted.set(this.quoted);
+    [this.starts, this.ends, this.quoted] = [starts, ends, quoted];
+  }
+
   private parseSegment(segment: string): void {
     if (this.done) return;
+    if (this.builders && !this.backfillTarget && this.fastSegment(segment)) return;
     const { fileName } = this.options;
     // Blank lines are skipped here (papaparse's own "greedy" test joins every row's fields).
     const rows = Papa.parse<string[]>(segment, { delimiter: this.delimiter, ...(this.newline ? { newline: this.newline } : {}) }).data;
@@ -549,6 +727,11 @@ export function parseCsv(text: string, options: CsvOptions): Table {
     second.end();
   }
   return reader.finish();
+}
+
+/** Whether `text[from, to)` holds nothing but spaces. */
+function isBlankRange(text: string, from: number, to: number): boolean {
+  return text.slice(from, to).trim() === '';
 }
 
 /** A line with nothing but spaces (papaparse gives it as one field). */
