@@ -8,7 +8,7 @@ import { DictionaryBatch as FbDictionaryBatch } from 'apache-arrow/fb/dictionary
 import { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import type { Field as FbField } from 'apache-arrow/fb/field';
 import { CsvError } from '../errors';
-import type { Column, Table } from './table';
+import type { CategoricalColumn, Column, Table } from './table';
 
 /** Whether bytes are an Arrow IPC file ("ARROW1") or stream (continuation marker). */
 export function looksLikeArrow(bytes: Uint8Array): boolean {
@@ -57,58 +57,49 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
       return { kind: 'numeric', name: field.name, values, missing };
     }
     if (typeId === Type.Utf8 || typeId === Type.LargeUtf8 || typeId === Type.Dictionary) {
-      const codes = new Int32Array(n);
-      const dictionary: string[] = [];
-      const index = new Map<string, number>();
-      let missing = 0;
-      for (let i = 0; i < n; i++) {
+      return categorical(field.name, n, (i) => {
         const v = vector.get(i);
-        if (v === null || v === undefined) {
-          codes[i] = -1;
-          missing++;
-          continue;
-        }
-        const text = String(v);
-        let code = index.get(text);
-        if (code === undefined) {
-          code = dictionary.length;
-          index.set(text, code);
-          dictionary.push(text);
-        }
-        codes[i] = code;
-      }
-      return { kind: 'categorical', name: field.name, codes, dictionary, missing };
+        return v === null || v === undefined ? null : String(v);
+      });
     }
     if (typeId === Type.Date || typeId === Type.Timestamp) {
       // Dates and times become ISO 8601 text, as a CSV export writes them (and the profile reads them as dates).
       const dayOnly = typeId === Type.Date && String(field.type).includes('DAY');
-      const codes = new Int32Array(n);
-      const dictionary: string[] = [];
-      const index = new Map<string, number>();
-      let missing = 0;
-      for (let i = 0; i < n; i++) {
+      return categorical(field.name, n, (i) => {
         const v = vector.get(i);
         const ms = v === null || v === undefined ? Number.NaN : Number(v instanceof Date ? v.getTime() : v);
-        if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) {
-          codes[i] = -1;
-          missing++;
-          continue;
-        }
+        if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) return null;
         const iso = new Date(ms).toISOString();
-        const text = dayOnly ? iso.slice(0, 10) : iso;
-        let code = index.get(text);
-        if (code === undefined) {
-          code = dictionary.length;
-          index.set(text, code);
-          dictionary.push(text);
-        }
-        codes[i] = code;
-      }
-      return { kind: 'categorical', name: field.name, codes, dictionary, missing };
+        return dayOnly ? iso.slice(0, 10) : iso;
+      });
     }
     throw new CsvError(`${fileName}, column "${field.name}": the Arrow type ${field.type} is not supported (numbers, booleans, strings, dictionaries, dates and timestamps are). Convert it first.`);
   });
   return { source: fileName, rowCount: arrow.numRows, columns };
+}
+
+/** A categorical column of the texts `textAt` gives for rows 0…n−1 (null: missing). */
+function categorical(name: string, n: number, textAt: (row: number) => string | null): CategoricalColumn {
+  const codes = new Int32Array(n);
+  const dictionary: string[] = [];
+  const index = new Map<string, number>();
+  let missing = 0;
+  for (let i = 0; i < n; i++) {
+    const text = textAt(i);
+    if (text === null) {
+      codes[i] = -1;
+      missing++;
+      continue;
+    }
+    let code = index.get(text);
+    if (code === undefined) {
+      code = dictionary.length;
+      index.set(text, code);
+      dictionary.push(text);
+    }
+    codes[i] = code;
+  }
+  return { kind: 'categorical', name, codes, dictionary, missing };
 }
 
 /** The table as an Arrow IPC file: numbers as Float64 (missing → null), categories as dictionary-encoded strings. */

@@ -32,27 +32,8 @@ const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
  * (exponents, long numbers) goes through Number() behind the strict pattern.
  */
 function parseDecimal(text: string): number {
-  const n = text.length;
-  let i = 0;
-  let c = text.charCodeAt(0);
-  const negative = c === 45;
-  if (negative || c === 43) i = 1;
-  let mantissa = 0;
-  let digits = 0;
-  let decimals = -1;
-  for (; i < n; i++) {
-    c = text.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      mantissa = mantissa * 10 + (c - 48);
-      digits++;
-      if (decimals >= 0) decimals++;
-    } else if (c === 46 && decimals < 0) decimals = 0;
-    else return slowDecimal(text);
-  }
-  if (digits === 0) return Number.NaN;
-  if (digits > 15 || decimals > 22) return slowDecimal(text);
-  const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
-  return negative ? -value : value;
+  const value = fastDecimal(text, 0, text.length);
+  return Number.isNaN(value) ? slowDecimal(text) : value;
 }
 
 /** {@link parseDecimal}'s fast path over `text[from, to)`, or NaN when it does not apply (then read the text). */
