@@ -91,6 +91,7 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
       copyFileSync(csvFile.path, join(root, 'dist', 'bench-data', 'csv-load.csv'));
     }
     let peak = rendererRssMb();
+    process.stderr.write(`chromium renderers before the entries: ${Math.round(peak)} MB\n`);
     const poll = setInterval(() => (peak = Math.max(peak, rendererRssMb())), 100);
     // Passed as source text: tsx decorates functions with helpers (__name) the page lacks.
     const times = (await page

@@ -235,10 +235,26 @@ class ColumnBuilder {
     this.codes[row] = code;
   }
 
+  /** Room for `rows` rows, so the arrays need not grow (and be copied) again. */
+  reserve(rows: number): void {
+    if (this.numeric && rows > this.numbers.length) {
+      const grown = new Float64Array(rows);
+      grown.set(this.numbers.subarray(0, this.count));
+      this.numbers = grown;
+    }
+    if (this.codes && rows > this.codes.length) {
+      const grown = new Int32Array(rows);
+      grown.set(this.codes.subarray(0, this.count));
+      this.codes = grown;
+    }
+  }
+
+  /** The column; the builder lets go of its arrays (the table's are the same, or trimmed copies). */
   build(forced?: 'numeric' | 'categorical'): Column {
     const kind = forced ?? (this.numeric && this.count > this.missing ? 'numeric' : 'categorical');
     if (kind === 'numeric') {
-      const column: NumericColumn = { kind, name: this.name, values: this.numbers.slice(0, this.count), missing: this.missing };
+      const column: NumericColumn = { kind, name: this.name, values: fit(this.numbers, this.count), missing: this.missing };
+      this.numbers = new Float64Array(0);
       return column;
     }
     // An all-missing column, or one forced categorical: encode the numbers' texts.
@@ -246,10 +262,12 @@ class ColumnBuilder {
     const column: CategoricalColumn = {
       kind,
       name: this.name,
-      codes: (this.codes ?? new Int32Array(0)).slice(0, this.count),
+      codes: fit(this.codes ?? new Int32Array(0), this.count),
       dictionary: [...this.dictionary.keys()],
       missing: this.missing,
     };
+    this.codes = null;
+    this.dictionary.clear();
     return column;
   }
 
@@ -319,6 +337,11 @@ export class CsvReader {
   private backfillTarget: CsvReader | undefined;
   private backfilled = false;
   private ended = false;
+
+  /** Makes room for about `rows` rows in every column (from the loader's estimate). */
+  reserve(rows: number): void {
+    for (const builder of this.builders ?? []) builder.reserve(rows);
+  }
 
   /** Columns of the header (0 until it is read). */
   get columns(): number {
@@ -708,6 +731,15 @@ export function parseCsv(text: string, options: CsvOptions): Table {
     second.end();
   }
   return reader.finish();
+}
+
+/**
+ * The first `count` values: the array itself when it has no more than 10% spare room (a
+ * view, no copy: the load's peak memory stays near the table's size), else a trimmed copy.
+ */
+function fit<T extends Float64Array | Int32Array>(array: T, count: number): T {
+  if (array.length === count) return array;
+  return (array.length - count <= count / 10 ? array.subarray(0, count) : array.slice(0, count)) as T;
 }
 
 /** Whether `text[from, to)` holds nothing but spaces. */
