@@ -34,3 +34,19 @@ describe('ONNX fixtures score test.csv like the reference', () => {
     expect(model.probabilityOutput.convention).toMatch(/p\(class 1\), from the model's class labels/);
   });
 });
+
+describe('ONNX files that cannot be read alone', () => {
+  it('refuses a model whose weights are in a side file, saying how to save it whole', async () => {
+    const { fromBinary, toBinary } = await import('@bufbuild/protobuf');
+    const { ModelProtoSchema, TensorProto_DataLocation } = await import('onnx-buf');
+    const { inspectModel } = await import('../../src/core/model/classifier');
+    const model = fromBinary(ModelProtoSchema, fixtureBytes('compas/mlp.onnx'));
+    const tensor = model.graph!.initializer[0];
+    tensor.dataLocation = TensorProto_DataLocation.EXTERNAL;
+    tensor.rawData = new Uint8Array(0);
+    tensor.externalData = [{ $typeName: 'onnx.StringStringEntryProto', key: 'location', value: 'mlp.onnx.data' }];
+    expect(() => inspectModel(toBinary(ModelProtoSchema, model), 'mlp.onnx')).toThrow(
+      `mlp.onnx: the model keeps its weights outside the .onnx file (tensor "${tensor.name}" is in "mlp.onnx.data"). Save a self-contained model — onnx.save_model(onnx.load("mlp.onnx"), "model.onnx", save_as_external_data=False) — and choose that file.`,
+    );
+  });
+});

@@ -1,6 +1,7 @@
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
   ModelProtoSchema,
+  TensorProto_DataLocation,
   TensorProto_DataType,
   type AttributeProto,
   type ModelProto,
@@ -65,6 +66,14 @@ export function decodeOnnx(bytes: Uint8Array, fileName: string): ModelProto {
   }
   if (!model.graph || model.graph.node.length === 0) {
     throw new ModelLoadError(`${fileName}: the ONNX file has no graph nodes (${bytes.length} bytes, possibly truncated). Export the model again.`);
+  }
+  // Weights kept in side files (large models) cannot be read from a single dropped file.
+  const external = model.graph.initializer.find((t) => t.dataLocation === TensorProto_DataLocation.EXTERNAL);
+  if (external) {
+    const location = external.externalData.find((e) => e.key === 'location')?.value ?? 'a side file';
+    throw new ModelLoadError(
+      `${fileName}: the model keeps its weights outside the .onnx file (tensor "${external.name}" is in ${JSON.stringify(location)}). Save a self-contained model — onnx.save_model(onnx.load("${fileName}"), "model.onnx", save_as_external_data=False) — and choose that file.`,
+    );
   }
   return model;
 }
