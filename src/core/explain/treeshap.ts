@@ -154,6 +154,14 @@ interface LeafTable {
   table: Float64Array;
   filledStart: Int32Array;
   filled: Uint8Array;
+  /** Per node: the local player of its split (the same on every path through it), and its leaf index (−1: internal). */
+  nodeLocal: Uint8Array;
+  leafOf: Int32Array;
+  /** Whether every split is the plain XGBoost rule (then done inline). */
+  plain: boolean;
+  /** The walk's stack: nodes and masks. */
+  stackNode: Int32Array;
+  stackMask: Int32Array;
 }
 
 function popcount(m: number): number {
@@ -252,7 +260,33 @@ function leafTable(tree: Tree, groupOf: Int32Array | null, background: Float64Ar
     tableStart[l + 1] = tableStart[l] + (1 << k[l]) * k[l];
     filledStart[l + 1] = filledStart[l] + (1 << k[l]);
   }
+  // Players are numbered on each path in order of first appearance, so a node's local
+  // player is the same for every leaf below it: a row's mask can be built going down.
+  const nodeLocal = new Uint8Array(tree.left.length);
+  const leafOf = new Int32Array(tree.left.length).fill(-1);
+  let leafCount = 0;
+  const seen: number[] = [];
+  const number = (node: number): void => {
+    if (tree.left[node] < 0) {
+      leafOf[node] = leafCount++;
+      return;
+    }
+    const f = groupOf ? groupOf[tree.feature[node]] : tree.feature[node];
+    let i = seen.indexOf(f);
+    const added = i < 0;
+    if (added) i = seen.push(f) - 1;
+    nodeLocal[node] = i;
+    number(tree.left[node]);
+    number(tree.right[node]);
+    if (added) seen.pop();
+  };
+  number(0);
   const t: LeafTable = {
+    nodeLocal,
+    leafOf,
+    plain: isPlain(tree),
+    stackNode: new Int32Array(tree.left.length + 1),
+    stackMask: new Int32Array(tree.left.length + 1),
     leaves,
     value: Float64Array.from(value),
     pathStart: Int32Array.from(pathStart),
@@ -324,20 +358,41 @@ function fillContribution(t: LeafTable, l: number, X: number, weights: number[][
   t.filled[t.filledStart[l] + X] = 1;
 }
 
-/** Adds one tree's contributions for a row (its directions `dir`) to `phi`; arrays hoisted into locals for V8. */
-function accumulateTree(t: LeafTable, dir: Uint8Array, phi: Float64Array, fill: (l: number, X: number) => void): void {
-  const { leaves, k: ks, pathStart, pathNode, pathLeft, pathLocal, filled, filledStart, tableStart, playerStart, players } = t;
+/**
+ * Adds one tree's contributions for row `x` to `phi`. One walk down the tree builds each
+ * leaf's mask as it goes (a split the row fails clears its player's bit on that side), so
+ * a row costs one visit per node instead of one walk per leaf path; arrays are hoisted
+ * into locals for V8.
+ */
+function accumulateTree(t: LeafTable, tree: Tree, x: Float64Array, phi: Float64Array, fill: (l: number, X: number) => void): void {
+  const { k: ks, filled, filledStart, tableStart, playerStart, players, nodeLocal, leafOf, stackNode, stackMask, plain } = t;
+  const { left, right, feature, threshold, defaultLeft } = tree;
   const table = t.table;
-  for (let l = 0; l < leaves; l++) {
-    const k = ks[l];
-    if (k === 0) continue;
-    let X = (1 << k) - 1;
-    const end = pathStart[l + 1];
-    for (let p = pathStart[l]; p < end; p++) if (dir[pathNode[p]] !== pathLeft[p]) X &= ~(1 << pathLocal[p]);
-    if (filled[filledStart[l] + X] === 0) fill(l, X);
-    const offset = tableStart[l] + X * k;
-    const first = playerStart[l];
-    for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
+  stackNode[0] = 0;
+  stackMask[0] = -1;
+  let top = 1;
+  while (top > 0) {
+    top--;
+    const node = stackNode[top];
+    const mask = stackMask[top];
+    const l = leafOf[node];
+    if (l >= 0) {
+      const k = ks[l];
+      if (k === 0) continue;
+      const X = mask & ((1 << k) - 1);
+      if (filled[filledStart[l] + X] === 0) fill(l, X);
+      const offset = tableStart[l] + X * k;
+      const first = playerStart[l];
+      for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
+      continue;
+    }
+    const v = x[feature[node]];
+    const goLeft = plain ? (v !== v ? defaultLeft[node] === 1 : Math.fround(v) < threshold[node]) : goesLeft(tree, node, v);
+    const cleared = mask & ~(1 << nodeLocal[node]);
+    stackNode[top] = left[node];
+    stackMask[top++] = goLeft ? mask : cleared;
+    stackNode[top] = right[node];
+    stackMask[top++] = goLeft ? cleared : mask;
   }
 }
 
@@ -382,10 +437,7 @@ export function interventionalTreeShap(
       continue;
     }
     const fill = (l: number, X: number) => fillContribution(t, l, X, weights, B);
-    for (let r = 0; r < rows.length; r++) {
-      directions(tree, rows[r], dir);
-      accumulateTree(t, dir, values[r], fill);
-    }
+    for (let r = 0; r < rows.length; r++) accumulateTree(t, tree, rows[r], values[r], fill);
   }
   if (direct.trees.length) {
     const rest = interventionalTreeShapDirect(direct, rows, background, signal, groups);
@@ -636,10 +688,7 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
       }
       t.filled[t.filledStart[l] + X] = 1;
     };
-    for (let r = 0; r < rows.length; r++) {
-      directions(tree, rows[r], dir);
-      accumulateTree(t, dir, values[r], fill);
-    }
+    for (let r = 0; r < rows.length; r++) accumulateTree(t, tree, rows[r], values[r], fill);
   }
   if (direct.trees.length) {
     const rest = pathDependentTreeShapDirect(direct, rows, signal);
