@@ -126,7 +126,7 @@ export const ENTRIES: BenchEntry[] = [
   },
   {
     name: 'treeshap-path',
-    description: 'path-dependent TreeSHAP, 300 trees of depth 6 with covers, 1 thread (xgboost pred_contribs: ~1,000 rows/s here)',
+    description: 'path-dependent TreeSHAP, 300 trees of depth 6 with covers, 1 thread (xgboost 1.7.4 pred_contribs on the same model and rows, 1 thread: 267–376 rows/s here; bench/xgboost_compare.py)',
     rows: (scale) => Math.max(10, Math.round(1000 * scale)),
     targetMs: 1000,
     setup: async (scale) => {

@@ -33,6 +33,13 @@ function requireXgboostRule(ensemble: TreeEnsemble): void {
 /** The ensemble as an XGBoost JSON model (binary:logistic, base score from the base margin). */
 export function toXgboostJson(ensemble: TreeEnsemble): string {
   requireXgboostRule(ensemble);
+  // xgboost's JSON reader tells integers from reals by their text: float fields must be
+  // written with a decimal point (1.0, not 1), or xgboost refuses the file ("Invalid cast").
+  const floats: string[] = [];
+  const float = (values: ArrayLike<number>): string => {
+    floats.push(`[${Array.from(values, (v) => (Number.isInteger(v) ? v.toFixed(1) : String(v))).join(',')}]`);
+    return `\u0000float${floats.length - 1}\u0000`;
+  };
   const baseScore = 1 / (1 + Math.exp(-ensemble.baseMargin));
   const trees = ensemble.trees.map((tree, id) => {
     const n = tree.left.length;
@@ -44,7 +51,7 @@ export function toXgboostJson(ensemble: TreeEnsemble): string {
       }
     }
     return {
-      base_weights: Array.from(tree.value),
+      base_weights: float(tree.value),
       categories: [],
       categories_nodes: [],
       categories_segments: [],
@@ -52,17 +59,17 @@ export function toXgboostJson(ensemble: TreeEnsemble): string {
       default_left: Array.from(tree.defaultLeft),
       id,
       left_children: Array.from(tree.left),
-      loss_changes: new Array(n).fill(0),
+      loss_changes: float(new Array(n).fill(0)),
       parents,
       right_children: Array.from(tree.right),
-      split_conditions: Array.from({ length: n }, (_, i) => (tree.left[i] >= 0 ? tree.threshold[i] : tree.value[i])),
+      split_conditions: float(Array.from({ length: n }, (_, i) => (tree.left[i] >= 0 ? tree.threshold[i] : tree.value[i]))),
       split_indices: Array.from(tree.feature, (f, i) => (tree.left[i] >= 0 ? f : 0)),
       split_type: new Array(n).fill(0),
-      sum_hessian: tree.cover ? Array.from(tree.cover) : new Array(n).fill(1),
+      sum_hessian: float(tree.cover ?? new Array(n).fill(1)),
       tree_param: { num_deleted: '0', num_feature: String(ensemble.featureNames.length), num_nodes: String(n), size_leaf_vector: '0' },
     };
   });
-  return JSON.stringify({
+  const json = JSON.stringify({
     learner: {
       attributes: {},
       feature_names: ensemble.featureNames,
@@ -76,6 +83,7 @@ export function toXgboostJson(ensemble: TreeEnsemble): string {
     },
     version: [1, 7, 0],
   });
+  return json.replace(/"\\u0000float(\d+)\\u0000"/g, (_, k: string) => floats[Number(k)]);
 }
 
 const ints = (name: string, values: number[]): AttributeProto =>
