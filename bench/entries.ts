@@ -12,7 +12,7 @@ import { openModel, treeClassifier } from '../src/core/model/classifier';
 import { consistency } from '../src/core/robustness/stability';
 import { recourse } from '../src/core/recourse/recourse';
 import { toOnnx, toXgboostJson } from '../src/core/model/export';
-import { interventionalTreeShap, pathDependentTreeShap } from '../src/core/explain/treeshap';
+import { interventionalTreeShap, pathDependentTreeShap, sumShap, type ShapValues } from '../src/core/explain/treeshap';
 import { explainModel } from '../src/core/explain/explain';
 import { fixturesPath, syntheticCsvFile } from './inputs';
 import { nodeIncrementalSha256 } from '../src/cli/shared';
@@ -67,9 +67,9 @@ async function startPool(count: number, rows: number): Promise<Worker[]> {
   return workers;
 }
 
-function runJob(worker: Worker, job: { kind: 'score' | 'treeshap'; start: number; end: number }): Promise<void> {
+function runJob<T>(worker: Worker, job: { kind: 'score'; start: number; end: number } | { kind: 'treeshap'; part: number; parts: number }): Promise<T> {
   return new Promise((resolve) => {
-    worker.once('message', () => resolve());
+    worker.once('message', (answer: T) => resolve(answer));
     worker.postMessage(job);
   });
 }
@@ -182,13 +182,19 @@ export const ENTRIES: BenchEntry[] = [
     [1, 2].map(
       (workers): BenchEntry => ({
         name: `pool-${kind}-${workers}`,
-        description: `${kind === 'score' ? 'native tree scoring' : 'path-dependent TreeSHAP'} of 300 trees of depth 6 split over ${workers} worker thread${workers === 1 ? '' : 's'} (rows in equal slices)`,
-        rows: (scale) => Math.max(10, Math.round((kind === 'score' ? 100_000 : 400) * scale)),
+        description: `${kind === 'score' ? 'native tree scoring' : 'path-dependent TreeSHAP'} of 300 trees of depth 6 split over ${workers} worker thread${workers === 1 ? '' : 's'} (${kind === 'score' ? 'rows in equal slices' : 'trees in equal slices, every row in each; the values summed (sumShap)'})`,
+        rows: (scale) => Math.max(10, Math.round((kind === 'score' ? 100_000 : 2_000) * scale)),
         targetMs: null,
         setup: async (scale) => {
-          const rows = Math.max(10, Math.round((kind === 'score' ? 100_000 : 400) * scale));
+          const rows = Math.max(10, Math.round((kind === 'score' ? 100_000 : 2_000) * scale));
           const pool = await startPool(workers, rows);
           return async () => {
+            if (kind === 'treeshap') {
+              const parts = await Promise.all(pool.map((worker, w) => runJob<ShapValues>(worker, { kind, part: w, parts: workers })));
+              const shap = sumShap(parts);
+              if (!(shap.localAccuracyError < 1e-6)) throw new Error(`pooled TreeSHAP lost local accuracy (${shap.localAccuracyError})`);
+              return;
+            }
             const size = Math.ceil(rows / workers);
             await Promise.all(pool.map((worker, w) => runJob(worker, { kind, start: w * size, end: Math.min(rows, (w + 1) * size) })));
           };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { interventionalTreeShap, interventionalTreeShapDirect, pathDependentTreeShap, pathDependentTreeShapDirect } from '../../src/core/explain/treeshap';
+import { interventionalTreeShap, interventionalTreeShapDirect, pathDependentTreeShap, pathDependentTreeShapDirect, splitEnsemble, sumShap } from '../../src/core/explain/treeshap';
 import { readLightgbmText } from '../../src/core/model/trees';
 import { Random } from '../../src/core/random';
 import { syntheticEnsemble } from '../../bench/synthetic';
@@ -65,5 +65,27 @@ describe('path-dependent TreeSHAP by leaf tables', () => {
     const width = ensemble.featureNames.length;
     const rows = rowsOf(25, width, 11, 0.2).map((r) => r.map((v) => (Number.isNaN(v) ? v : Math.round(v * 3))));
     expectSame(pathDependentTreeShap(ensemble, rows), pathDependentTreeShapDirect(ensemble, rows));
+  });
+});
+
+describe('explaining slices of an ensemble apart (for workers)', () => {
+  it('sums back to the whole ensemble’s values, expected value and outputs', () => {
+    const ensemble = syntheticEnsemble(40, 6, 5, 3);
+    const rows = rowsOf(30, 5, 1, 0.15);
+    const background = rowsOf(50, 5, 2, 0.15);
+    for (const parts of [2, 3, 7]) {
+      const slices = splitEnsemble(ensemble, parts);
+      expect(slices.reduce((n, s) => n + s.trees.length, 0)).toBe(ensemble.trees.length);
+      const path = sumShap(slices.map((slice) => pathDependentTreeShap(slice, rows)));
+      const wholePath = pathDependentTreeShap(ensemble, rows);
+      expect(Math.abs(path.expectedValue - wholePath.expectedValue)).toBeLessThan(1e-12);
+      path.outputs.forEach((v, r) => expect(Math.abs(v - wholePath.outputs[r])).toBeLessThan(1e-12));
+      path.values.forEach((row, r) => row.forEach((v, j) => expect(Math.abs(v - wholePath.values[r][j])).toBeLessThan(1e-12)));
+      expect(path.localAccuracyError).toBeLessThan(1e-9);
+      const interventional = sumShap(slices.map((slice) => interventionalTreeShap(slice, rows, background)));
+      const whole = interventionalTreeShap(ensemble, rows, background);
+      expect(Math.abs(interventional.expectedValue - whole.expectedValue)).toBeLessThan(1e-12);
+      interventional.values.forEach((row, r) => row.forEach((v, j) => expect(Math.abs(v - whole.values[r][j])).toBeLessThan(1e-12)));
+    }
   });
 });

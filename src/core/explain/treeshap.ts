@@ -95,6 +95,31 @@ export function withLocalAccuracy(columns: string[], expectedValue: number, valu
 }
 
 /**
+ * The ensemble's trees in `parts` contiguous slices, the base margin in the first only.
+ * Shapley values, expected values and outputs are all sums over trees, so the slices can
+ * be explained apart — in workers, each building only its own trees' leaf tables — and
+ * added back by {@link sumShap}.
+ */
+export function splitEnsemble(ensemble: TreeEnsemble, parts: number): TreeEnsemble[] {
+  const size = Math.ceil(ensemble.trees.length / parts);
+  return Array.from({ length: parts }, (_, p) => ({ ...ensemble, baseMargin: p === 0 ? ensemble.baseMargin : 0, trees: ensemble.trees.slice(p * size, (p + 1) * size) }));
+}
+
+/** The SHAP values of a whole ensemble from those of its slices ({@link splitEnsemble}), local accuracy checked again on the sum. */
+export function sumShap(parts: ShapValues[]): ShapValues {
+  const [first, ...rest] = parts;
+  const values = first.values.map((phi) => Float64Array.from(phi));
+  const outputs = Float64Array.from(first.outputs);
+  let expectedValue = first.expectedValue;
+  for (const part of rest) {
+    expectedValue += part.expectedValue;
+    part.values.forEach((phi, r) => phi.forEach((v, j) => (values[r][j] += v)));
+    part.outputs.forEach((v, r) => (outputs[r] += v));
+  }
+  return withLocalAccuracy(first.columns, expectedValue, values, outputs);
+}
+
+/**
  * Interventional TreeSHAP by the direct walk: every (row, background row, tree) triple.
  * Kept as the reference the leaf-table algorithm below is tested against, and used for
  * trees with more than {@link MAX_PATH_PLAYERS} players on one path.
