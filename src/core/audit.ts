@@ -21,6 +21,7 @@ import { performance, type PerformanceMetrics } from './metrics/performance';
 import type { OrtRuntime } from './model/onnx-scorer';
 import { openModel, type Classifier, type ModelFormatId, type ModelSummary } from './model/classifier';
 import { explainTable, type ExplainMethod, type ExplainResult } from './explain/explain';
+import type { TreeShapRunner } from './explain/treeshap';
 import { globalImportance } from './explain/outputs';
 import { TOOL_VERSION } from './version';
 
@@ -216,6 +217,8 @@ export interface RunOptions {
   onProgress?: (progress: AuditProgress) => void;
   signal?: AbortSignal;
   sessionOptions?: Parameters<OrtRuntime['InferenceSession']['create']>[1];
+  /** Where TreeSHAP runs (the worker host spreads it over a pool of workers); this thread by default. */
+  treeShap?: TreeShapRunner;
 }
 
 function validateColumns(table: Table, request: AuditRequest): void {
@@ -374,7 +377,7 @@ async function auditWithModel(
           method: request.explainer?.method ?? 'auto',
           features: request.features,
           seed: request.seed ?? 0,
-        }, signal);
+        }, signal, options.treeShap);
         explanations = { ...explained, global_importance: globalImportance(explained.columns, explained.values) };
       } catch (error) {
         // A failed stage keeps the rest of the audit; the result says why it is missing.

@@ -10,7 +10,7 @@ import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap, sampledKernelShap } from './
 import { globalImportance, partialDependence, permutationImportance, reasonCodes } from './outputs';
 import { decodeOnnx } from '../model/onnx-graph';
 import { readEncodedModel } from './encoded';
-import { interventionalTreeShap, linearShap, pathDependentTreeShap, type ShapValues } from './treeshap';
+import { linearShap, runTreeShapJob, type ShapValues, type TreeShapRunner } from './treeshap';
 
 /** Explainer methods: auto picks tree for tree ensembles, kernel otherwise. */
 export type ExplainMethod = 'auto' | 'tree' | 'tree-path' | 'kernel' | 'permutation';
@@ -154,6 +154,7 @@ export async function explainTable(
   background: Table,
   request: Omit<ExplainRequest, 'model' | 'data' | 'background'>,
   signal?: AbortSignal,
+  treeShap: TreeShapRunner = async (job, jobSignal) => runTreeShapJob(job, jobSignal),
 ): Promise<ExplainResult> {
   {
     const columns = classifier.features(table, request.features);
@@ -173,7 +174,7 @@ export async function explainTable(
       const encodeRows = (source: Table, which: Uint32Array) => Array.from(which, (row) => encoded.encode(source, row));
       const x = encodeRows(table, rows);
       const b = encodeRows(background, bgRows);
-      const shap = encoded.model.kind === 'trees' ? interventionalTreeShap(encoded.model.ensemble, x, b, signal, groups) : linearShap(encoded.model.weights, encoded.model.intercept, x, b, groups);
+      const shap = encoded.model.kind === 'trees' ? await treeShap({ kind: 'interventional', ensemble: encoded.model.ensemble, rows: x, background: b, groups }, signal) : linearShap(encoded.model.weights, encoded.model.intercept, x, b, groups);
       return {
         method: encoded.model.kind === 'trees' ? 'tree (interventional)' : 'linear (interventional)',
         output: 'log-odds (raw margin, before the logistic), per raw column',
@@ -195,12 +196,12 @@ export async function explainTable(
       if (ensemble.trees.some((t) => !t.cover)) {
         throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use --method tree with a background.`);
       }
-      shap = pathDependentTreeShap(ensemble, vectors(table, columns, rows), signal);
+      shap = await treeShap({ kind: 'path', ensemble, rows: vectors(table, columns, rows) }, signal);
       label = 'tree (path-dependent)';
       output = space;
     } else if (method === 'tree' || (method === 'auto' && ensemble)) {
       if (!ensemble) treeOnly(classifier, 'TreeSHAP');
-      shap = interventionalTreeShap(ensemble, vectors(table, columns, rows), vectors(background, columns, bgRows), signal);
+      shap = await treeShap({ kind: 'interventional', ensemble, rows: vectors(table, columns, rows), background: vectors(background, columns, bgRows) }, signal);
       label = 'tree (interventional)';
       output = space;
     } else {
