@@ -417,8 +417,44 @@ export function compileEnsemble(ensemble: TreeEnsemble): CompiledEnsemble {
   return compiled;
 }
 
-/** Rows scored per block: one tree stays in cache while it walks the whole block. */
-const BLOCK_ROWS = 256;
+/** Adds one tree's leaf values for `count` rows of a block (rows × width float32) to `out[at…]`; a missing value follows the node's default side. */
+function addTree(compiled: CompiledEnsemble, root: number, block: Float32Array, width: number, count: number, out: Float64Array, at: number): void {
+  const { feature, threshold, left, missingRight, value } = compiled;
+  for (let r = 0; r < count; r++) {
+    const base = r * width;
+    let node = root;
+    let child = left[node];
+    while (child >= 0) {
+      const v = block[base + feature[node]];
+      // Right when v >= t, or when v is missing and missing goes right.
+      node = child + ((v >= threshold[node] ? 1 : 0) | (v !== v ? missingRight[node] : 0));
+      child = left[node];
+    }
+    out[at + r] += value[node];
+  }
+}
+
+/** {@link addTree} for a block without missing values: the child is chosen by one comparison. */
+function addTreeComplete(compiled: CompiledEnsemble, root: number, block: Float32Array, width: number, count: number, out: Float64Array, at: number): void {
+  const { feature, threshold, left, value } = compiled;
+  for (let r = 0; r < count; r++) {
+    const base = r * width;
+    let node = root;
+    let child = left[node];
+    while (child >= 0) {
+      node = child + +(block[base + feature[node]] >= threshold[node]);
+      child = left[node];
+    }
+    out[at + r] += value[node];
+  }
+}
+
+/**
+ * Rows scored per block: one tree stays in cache while it walks the whole block, and the
+ * block (4,096 rows × features as float32) stays in L2. Measured on 300 trees of depth 6:
+ * 256 rows 1.8 s per 100,000 rows, 2,048–8,192 rows 1.1 s (bench/NOTES.md).
+ */
+const BLOCK_ROWS = 4096;
 
 /**
  * Margins (raw scores) of `rows`, reading feature j from `columns[j]`. XGBoost-rule
@@ -436,29 +472,24 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
     }
     return;
   }
-  const { roots, feature, threshold, left, missingRight, value } = compiled;
+  const { roots } = compiled;
   const block = new Float32Array(BLOCK_ROWS * width);
   for (let start = 0; start < rows.length; start += BLOCK_ROWS) {
     const end = Math.min(rows.length, start + BLOCK_ROWS);
+    let missing = false;
     for (let r = start; r < end; r++) {
       const base = (r - start) * width;
-      for (let j = 0; j < width; j++) block[base + j] = columns[j][rows[r]];
+      for (let j = 0; j < width; j++) {
+        const v = columns[j][rows[r]];
+        block[base + j] = v;
+        if (v !== v) missing = true;
+      }
     }
     for (let r = start; r < end; r++) out[r] = ensemble.baseMargin;
+    // Small kernels: V8 optimises them fully (one large function with both loops stayed ~40% slower).
     for (let t = 0; t < roots.length; t++) {
-      const root = roots[t];
-      for (let r = start; r < end; r++) {
-        const base = (r - start) * width;
-        let node = root;
-        let child = left[node];
-        while (child >= 0) {
-          const v = block[base + feature[node]];
-          // Right when v >= t, or when v is missing and missing goes right.
-          node = child + ((v >= threshold[node] ? 1 : 0) | (v !== v ? missingRight[node] : 0));
-          child = left[node];
-        }
-        out[r] += value[node];
-      }
+      if (missing) addTree(compiled, roots[t], block, width, end - start, out, start);
+      else addTreeComplete(compiled, roots[t], block, width, end - start, out, start);
     }
   }
 }
