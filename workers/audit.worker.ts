@@ -5,7 +5,7 @@
  */
 import { expose, proxy, transfer } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
-import { treeShapPool } from './shap-pool';
+import { treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
 import type { RowQuery } from '../src/core/explain/row';
 import type { Classifier } from '../src/core/model/classifier';
@@ -17,8 +17,8 @@ declare const self: DedicatedWorkerGlobalScope;
 const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, self.navigator.hardwareConcurrency || 1)) : 1;
 ort.env.wasm.numThreads = threads;
 
-/** TreeSHAP workers: one per core (at most 4), started on first use. */
-const shapWorkers = Math.max(1, Math.min(4, self.navigator.hardwareConcurrency || 1));
+/** Pool workers (TreeSHAP, tree scoring): one per core (at most 4), started on first use. */
+const poolWorkers = Math.max(1, Math.min(4, self.navigator.hardwareConcurrency || 1));
 
 /** Either a value or the error that prevented it, as plain data. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
@@ -184,7 +184,7 @@ const api = {
     return outcome(() => {
       const { data, reference, ...rest } = request;
       const resolved: AuditRequest = { ...rest, data: loadedTable(data), ...(reference ? { reference: loadedTable(reference) } : {}) };
-      return runAudit(ort, resolved, { signal: controller.signal, onProgress: (p) => onProgress?.(p), treeShap: treeShapPool(shapWorkers) });
+      return runAudit(ort, resolved, { signal: controller.signal, onProgress: (p) => onProgress?.(p), treeShap: treeShapPool(poolWorkers), ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers) } : {}) });
     }).finally(() => runs.delete(runId));
   },
 

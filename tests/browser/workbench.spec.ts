@@ -220,6 +220,35 @@ test('a Parquet test set loads in the worker (parquet-wasm from the app’s own 
   expect(requests.some((url) => /parquet_wasm_bg-[\w-]+\.wasm$/.test(url))).toBe(true);
 });
 
+test('a 60,000-row audit of an XGBoost JSON model scores over the worker pool and equals the CLI to the bit', async ({ page }) => {
+  // german_credit test_missing rows (missing cells included) repeated to 60,000 rows: above the pool's threshold.
+  const [header, ...rows] = readFileSync(fixture('german_credit/test_missing.csv'), 'utf8').trim().split('\n');
+  const lines = [header];
+  for (let i = 0; lines.length <= 60_000; i++) lines.push(rows[i % rows.length]);
+  const dataPath = join(work, 'german-60k.csv');
+  writeFileSync(dataPath, `${lines.join('\n')}\n`);
+  await page.goto(PLAIN);
+  await page.getByTestId('file-input').setInputFiles([fixture('german_credit/xgb_numeric.json'), dataPath]);
+  await expect(page.getByTestId('data-card')).toContainText('60,000 rows');
+  await page.getByTestId('target-select').selectOption('good_credit');
+  for (const name of ['gender', 'age_group']) {
+    const box = page.getByTestId('protected-attributes').locator(`[data-column="${name}"]`);
+    if (!(await box.isChecked())) await box.check();
+  }
+  await page.getByTestId('analyses').locator('[data-section="robustness"]').uncheck();
+  await page.getByTestId('analyses').locator('[data-section="recourse"]').uncheck();
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 120_000 });
+  const app = JSON.parse((await download(page, 'export-json')).toString('utf8'));
+  const cli = plumbline(['audit', '--model', fixture('german_credit/xgb_numeric.json'), '--data', dataPath, '--target', 'good_credit', '--protected', app.settings.protected_attributes.join(','), '--output', 'german-60k.json']);
+  expect(cli.code, cli.stderr).not.toBe(2);
+  const fromCli = JSON.parse(readFileSync(join(work, 'german-60k.json'), 'utf8'));
+  expect(app.performance).toEqual(fromCli.performance);
+  expect(app.fairness).toEqual(fromCli.fairness);
+  expect(app.calibration).toEqual(fromCli.calibration);
+  expect(app.explanations.values).toEqual(fromCli.explanations.values);
+});
+
 test('row explorer: a row’s score, SHAP waterfall and reasons; edit a value and re-score (what-if); search', async ({ page }) => {
   const want = rf as typeof rf & { predictions_p1: number[]; shap: { values: number[][] } };
   await page.goto(PLAIN);

@@ -58,7 +58,22 @@ export interface ModelFormat {
 export interface OpenOptions {
   positiveLabel?: string | number;
   sessionOptions?: Parameters<OrtRuntime['InferenceSession']['create']>[1];
+  /** Where the project's tree evaluator runs for large tables (the worker host spreads it over a pool); this thread by default. */
+  treeMargins?: TreeMarginRunner;
 }
+
+/**
+ * Margins of `rows` of a tree ensemble, reading feature j from `columns[j]` — what
+ * {@link marginsOf} computes, run elsewhere (workers). Each row's margin is the same sum in
+ * the same order wherever it is computed, so results do not change.
+ */
+export type TreeMarginRunner = (
+  job: { ensemble: TreeEnsemble; columns: Float64Array[]; rows: Uint32Array },
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+) => Promise<Float64Array>;
+
+/** Rows from which a table is handed to the {@link TreeMarginRunner} (smaller ones score faster here). */
+const RUNNER_MIN_ROWS = 50_000;
 
 function onnxSummary(info: OnnxModelInfo, fileName: string, scoreConvention: string): ModelSummary {
   const single = info.inputs.length === 1 ? info.inputs[0] : undefined;
@@ -116,7 +131,7 @@ function treeSummary(ensemble: TreeEnsemble, fileName: string): ModelSummary {
 const TREE_BATCH_ROWS = 16384;
 
 /** A classifier scored by the project's own tree evaluator, in float64. */
-export function treeClassifier(ensemble: TreeEnsemble, fileName: string): Classifier {
+export function treeClassifier(ensemble: TreeEnsemble, fileName: string, runner?: TreeMarginRunner): Classifier {
   const compiled = compileEnsemble(ensemble);
   const features = (table: Table) => {
     const names = table.columns.map((c) => c.name);
@@ -143,6 +158,11 @@ export function treeClassifier(ensemble: TreeEnsemble, fileName: string): Classi
     async score(table, options = {}) {
       const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
       const rows = options.rows ?? Uint32Array.from({ length: table.rowCount }, (_, i) => i);
+      if (runner && rows.length >= RUNNER_MIN_ROWS) {
+        const margins = await runner({ ensemble, columns, rows }, { signal: options.signal, onProgress: options.onProgress });
+        for (let i = 0; i < margins.length; i++) margins[i] = transformMargin(ensemble, margins[i]);
+        return margins;
+      }
       const scores = new Float64Array(rows.length);
       for (let start = 0; start < rows.length; start += TREE_BATCH_ROWS) {
         options.signal?.throwIfAborted();
@@ -162,14 +182,14 @@ const xgboostFormat: ModelFormat = {
   id: 'xgboost-json',
   match: looksLikeXgboostJson,
   inspect: (bytes, fileName) => treeSummary(readXgboostJson(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName) => treeClassifier(readXgboostJson(bytes, fileName), fileName),
+  open: async (_ort, bytes, fileName, options) => treeClassifier(readXgboostJson(bytes, fileName), fileName, options?.treeMargins),
 };
 
 const lightgbmFormat: ModelFormat = {
   id: 'lightgbm-text',
   match: looksLikeLightgbmText,
   inspect: (bytes, fileName) => treeSummary(readLightgbmText(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName) => treeClassifier(readLightgbmText(bytes, fileName), fileName),
+  open: async (_ort, bytes, fileName, options) => treeClassifier(readLightgbmText(bytes, fileName), fileName, options?.treeMargins),
 };
 
 /** The model formats, tried in order by their magic bytes. */
