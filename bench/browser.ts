@@ -3,14 +3,18 @@
  * audit and the PDF report run by the app's own worker (through its automation hook),
  * timed in the page. Returns rows for the same table as the Node entries.
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { toXgboostJson } from '../src/core/model/export';
+import { syntheticEnsemble } from './synthetic';
 import { join } from 'node:path';
 import { CHROMIUM, startApp } from './chromium';
-import { rendererRssMb } from './e2e';
+import { auditCsv, rendererRssMb } from './e2e';
 import { fixturesPath, syntheticCsvFile } from './inputs';
 
 /** Rows of the csv-load entry (its Node twin reads the same file). */
 const CSV_ROWS = 1_000_000;
+/** Rows of the Chromium pool-score entries. */
+const SCORING_ROWS = 100_000;
 
 /** One measured browser entry. */
 export interface BrowserRow {
@@ -26,11 +30,11 @@ export interface BrowserRow {
 }
 
 /** Runs in the page: the audit and the report through the app's worker, timed after a warm-up. */
-const PAGE_SCRIPT = `async ({ files, runs, chosen, csv }) => {
+const PAGE_SCRIPT = `async ({ files, runs, chosen, csv, scoring }) => {
   const decode = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const input = (f) => ({ fileName: f.fileName, bytes: decode(f.base64) });
   const worker = globalThis.plumbline.worker();
-  const measured = { 'audit-compas': [], report: [], 'csv-load': [] };
+  const measured = { 'audit-compas': [], report: [], 'csv-load': [], 'pool-score-1': [], 'pool-score-2': [] };
   // A data file is read in the worker from its File (a Blob here), as the app does.
   const load = async (id, blob, runId) => {
     const outcome = await worker.loadData(id, blob, id, runId);
@@ -43,6 +47,21 @@ const PAGE_SCRIPT = `async ({ files, runs, chosen, csv }) => {
       const start = performance.now();
       await load('csv-load.csv', blob, 900 + k);
       if (k > 0) measured['csv-load'].push(performance.now() - start);
+    }
+    await worker.releaseData([]);
+  }
+  if (scoring) {
+    // Tree scoring in the app worker: alone (pool: false) and over the worker pool.
+    const model = new Uint8Array(await (await fetch(scoring.model)).arrayBuffer());
+    await load('scoring.csv', await (await fetch(scoring.data)).blob(), 950);
+    for (const [entry, pool] of [['pool-score-1', false], ['pool-score-2', true]]) {
+      measured[entry] = [];
+      for (let k = 0; k <= runs; k++) {
+        const start = performance.now();
+        const outcome = await worker.scoreTable(960 + k, { fileName: 'model.json', bytes: model }, { fileName: 'scoring.csv', dataId: 'scoring.csv' }, { pool });
+        if (!outcome.ok) throw new Error(outcome.error.message);
+        if (k > 0) measured[entry].push(performance.now() - start);
+      }
     }
     await worker.releaseData([]);
   }
@@ -90,12 +109,19 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
       mkdirSync(join(root, 'dist', 'bench-data'), { recursive: true });
       copyFileSync(csvFile.path, join(root, 'dist', 'bench-data', 'csv-load.csv'));
     }
+    // The pool-score entries: the 300-tree model as XGBoost JSON (the project's evaluator) and 100,000 rows.
+    const scoring = chosen.length === 0 || chosen.some((c) => c.startsWith('pool-score')) ? { model: '/bench-data/scoring-model.json', data: '/bench-data/scoring.csv' } : null;
+    if (scoring) {
+      mkdirSync(join(root, 'dist', 'bench-data'), { recursive: true });
+      writeFileSync(join(root, 'dist', 'bench-data', 'scoring-model.json'), toXgboostJson(syntheticEnsemble(300, 6, 14)));
+      writeFileSync(join(root, 'dist', 'bench-data', 'scoring.csv'), auditCsv(SCORING_ROWS, 2, 14));
+    }
     let peak = rendererRssMb();
     process.stderr.write(`chromium renderers before the entries: ${Math.round(peak)} MB\n`);
     const poll = setInterval(() => (peak = Math.max(peak, rendererRssMb())), 100);
     // Passed as source text: tsx decorates functions with helpers (__name) the page lacks.
     const times = (await page
-      .evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ files, runs, chosen, csv: csvFile ? '/bench-data/csv-load.csv' : null })})`)
+      .evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ files, runs, chosen, csv: csvFile ? '/bench-data/csv-load.csv' : null, scoring })})`)
       .finally(() => clearInterval(poll))) as Record<string, number[]>;
     const rows: BrowserRow[] = [];
     if (times['audit-compas'].length) rows.push({ entry: 'audit-compas', rows: 1852, times: times['audit-compas'], description: 'the whole COMPAS audit in the app worker (score, metrics with 1,000 resamples, drift vs train, explanations, robustness, recourse)', targetMs: null });
@@ -103,9 +129,16 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
     if (csvFile && times['csv-load'].length) {
       rows.push({ entry: 'csv-load', rows: CSV_ROWS, bytes: csvFile.bytes, peakRssMb: peak, times: times['csv-load'], description: 'the same CSV as a Blob read by the app worker (loadData: Blob.stream chunks, the same core reader); peak = all renderer processes', targetMs: null });
     }
+    for (const [entry, description] of [
+      ['pool-score-1', 'native tree scoring (300 trees of depth 6, XGBoost JSON) of 100,000 rows in the app worker alone'],
+      ['pool-score-2', 'the same over the app worker’s pool of workers (one per core)'],
+    ] as const) {
+      if (times[entry]?.length) rows.push({ entry, rows: SCORING_ROWS, times: times[entry], description, targetMs: null });
+    }
     return rows.filter((r) => chosen.length === 0 || chosen.includes(r.entry));
   } finally {
     await app.close();
     rmSync(join(root, 'dist', 'bench-data', 'csv-load.csv'), { force: true });
+    rmSync(join(root, 'dist', 'bench-data', 'scoring.csv'), { force: true });
   }
 }

@@ -26,9 +26,9 @@ export interface EndToEndRow {
   description: string;
 }
 
-/** The synthetic test set as CSV text (x0…x11, race, sex, y). */
-function auditCsv(rows: number, seed: number): string {
-  const { table, labels } = syntheticAudit(rows, seed, 12);
+/** The synthetic test set as CSV text (x0…x11 by default, race, sex, y). */
+export function auditCsv(rows: number, seed: number, numeric = 12): string {
+  const { table, labels } = syntheticAudit(rows, seed, numeric);
   const header = [...table.columns.map((c) => c.name), 'y'];
   const cells = (i: number) => [
     ...table.columns.map((c) => (c.kind === 'numeric' ? (Number.isNaN(c.values[i]) ? null : Number(c.values[i].toFixed(5))) : c.dictionary[c.codes[i]])),

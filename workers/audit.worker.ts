@@ -188,6 +188,27 @@ const api = {
     }).finally(() => runs.delete(runId));
   },
 
+  /**
+   * Scores a loaded table with a model, as the audit's score stage does (features in the
+   * model's order or `features`); `pool: false` keeps tree scoring in this worker (the
+   * benchmark's comparison). Cancel with {@link api.cancel}(runId).
+   */
+  scoreTable(runId: number, model: InputFile, data: DataRef, options: { features?: string[]; pool?: boolean } = {}): Promise<Outcome<Float64Array>> {
+    const controller = new AbortController();
+    runs.set(runId, controller);
+    return outcome(async () => {
+      const { loaded } = loadedTable(data);
+      const treeMargins = options.pool !== false && poolWorkers > 1 ? treeMarginPool(poolWorkers) : undefined;
+      const classifier = await openModel(ort, model.bytes, model.fileName, { ...(treeMargins ? { treeMargins } : {}) });
+      try {
+        const scores = await classifier.score(loaded.table, { features: options.features, signal: controller.signal });
+        return transfer(scores, [scores.buffer]);
+      } finally {
+        await classifier.release();
+      }
+    }).finally(() => runs.delete(runId));
+  },
+
   /** The PDF report of a result, made here so the page stays responsive. */
   report(result: AuditResult, createdAt: string, decision?: PolicyDecision | null, manifest?: Manifest | null): Promise<Outcome<Uint8Array>> {
     return outcome(async () => {

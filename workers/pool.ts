@@ -22,7 +22,7 @@ type Answer = { id: number; ok: true; value: unknown } | { id: number; ok: false
 /** Below this much TreeSHAP work (rows × trees × background/10) the pool's start-up and copies cost more than they save. */
 const MIN_SHAP_WORK = 20_000;
 /** Rows per scoring block sent to a worker. */
-const MARGIN_BLOCK_ROWS = 32_768;
+const MARGIN_BLOCK_ROWS = 8_192;
 
 let pool: { worker: Worker; ensembles: Set<number> }[] = [];
 let nextId = 0;
