@@ -182,6 +182,32 @@ describe('reading CSV in pieces', () => {
   });
 });
 
+describe('rows with the wrong number of fields deep in a large file', () => {
+  it('are quoted by their line number, read in one piece or in chunks', () => {
+    const lines = Array.from({ length: 20_000 }, (_, i) => `${i},${i % 3},"q${i}"`);
+    lines[15_000] = '1,2,3,4';
+    lines[17_500] = '5';
+    const text = `a,b,c\n${lines.join('\n')}\n`;
+    const message = 'f.csv: 2 rows with the wrong number of fields (the header has 3): line 15002 has 4 fields; line 17502 has 1 field. Quote fields that contain the delimiter ",".';
+    expect(() => parseCsv(text, { fileName: 'f.csv' })).toThrow(new CsvError(message));
+    expect(() => loadInPieces(encoder.encode(text), 65_536)).toThrow(new CsvError(message));
+    expect(loadInPieces(encoder.encode(text), 65_536, { skipBadRows: true }).table.skipped).toEqual({ rows: 2, examples: ['line 15002 has 4 fields', 'line 17502 has 1 field'] });
+  });
+});
+
+describe('sizing columns from the estimate', () => {
+  it('gives the same table when rows change length (the estimate is then not trusted) and when they do not', () => {
+    const short = Array.from({ length: 5000 }, (_, i) => `${i},a`);
+    const long = Array.from({ length: 30_000 }, (_, i) => `${i},${'x'.repeat(40)}${i % 7}`);
+    for (const lines of [[...short, ...long], [...long, ...short], long]) {
+      const text = `n,t\n${lines.join('\n')}\n`;
+      const loaded = loadTableBytes(encoder.encode(text), 'f.csv').table;
+      expect(loaded).toEqual(parseCsv(text, { fileName: 'f.csv' }));
+      expect(loaded.columns.every((c) => (c.kind === 'numeric' ? c.values.length : c.codes.length) === lines.length)).toBe(true);
+    }
+  });
+});
+
 describe('extreme shapes', () => {
   it('reads 100,000 columns, and a field of 20 MB on one line', () => {
     const columns = 100_000;
