@@ -25,8 +25,6 @@ export interface LoadedData extends DataSummary {
   name: string;
   /** Where the worker keeps the table. */
   dataId: string;
-  /** The file itself, to read again (swap test and reference). */
-  blob: Blob;
 }
 
 /** The worker's reference to a loaded data file. */
@@ -103,6 +101,8 @@ export class AuditSession {
 
   #runId = 0;
   #dataIds = 0;
+  /** The worker run id of the data load in progress (negative: never an audit's). */
+  #loadRunId = 0;
   /** The data file being read, with bytes and rows so far (null when none is). */
   loading = $state.raw<({ name: string } & LoadProgress) | null>(null);
 
@@ -233,7 +233,7 @@ export class AuditSession {
   cancel(): void {
     if (this.loading) {
       // Reading a data file: the worker stops at its next chunk; the load then fails as cancelled.
-      void auditWorker().cancel(this.#runId, `Reading ${this.loading.name} was cancelled.`);
+      void auditWorker().cancel(this.#loadRunId, `Reading ${this.loading.name} was cancelled.`);
       return;
     }
     if (this.status !== 'running') return;
@@ -320,8 +320,8 @@ export class AuditSession {
 
   /** Reads a data file in the worker, showing bytes and rows as they come; Cancel stops it. */
   async #setData(name: string, blob: Blob, role = this.#roleOf(name)): Promise<void> {
-    const runId = ++this.#runId;
     const dataId = `data-${++this.#dataIds}`;
+    const runId = (this.#loadRunId = -this.#dataIds);
     this.loading = { name, bytes: 0, totalBytes: blob.size, rows: 0 };
     let summary: DataSummary;
     try {
@@ -340,7 +340,7 @@ export class AuditSession {
     } finally {
       this.loading = null;
     }
-    const loaded: LoadedData = { name, dataId, blob, ...summary };
+    const loaded: LoadedData = { name, dataId, ...summary };
     if (role === 'reference') this.reference = loaded;
     else this.data = loaded;
     this.result = null;
