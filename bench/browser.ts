@@ -43,6 +43,9 @@ const PAGE_SCRIPT = `async ({ files, runs, chosen, csv, scoring }) => {
   };
   if (csv) {
     const blob = await (await fetch(csv)).blob();
+    // Tells the bench to take the renderers' memory now: the file is at hand, the load not begun.
+    console.log('plumbline-bench: csv blob ready');
+    await new Promise((resolve) => setTimeout(resolve, 300));
     for (let k = 0; k <= runs; k++) {
       const start = performance.now();
       await load('csv-load.csv', blob, 900 + k);
@@ -118,6 +121,12 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
     }
     let peak = rendererRssMb();
     process.stderr.write(`chromium renderers before the entries: ${Math.round(peak)} MB\n`);
+    let withBlob = 0;
+    page.on('console', (message) => {
+      if (message.text() !== 'plumbline-bench: csv blob ready') return;
+      withBlob = rendererRssMb();
+      process.stderr.write(`chromium renderers with the csv-load file fetched, before it is read: ${Math.round(withBlob)} MB\n`);
+    });
     const poll = setInterval(() => (peak = Math.max(peak, rendererRssMb())), 100);
     // Passed as source text: tsx decorates functions with helpers (__name) the page lacks.
     const times = (await page

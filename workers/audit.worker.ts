@@ -5,7 +5,7 @@
  */
 import { expose, proxy, transfer } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
-import { treeMarginPool, treeShapPool } from './pool';
+import { sha256InPool, treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
 import type { RowQuery } from '../src/core/explain/row';
 import type { Classifier } from '../src/core/model/classifier';
@@ -133,11 +133,14 @@ const api = {
     return outcome(async () => {
       if (looksLikeParquet(new Uint8Array(await blob.slice(0, 4).arrayBuffer()))) await loadParquet();
       let last = 0;
-      // hash-wasm's SHA-256 (WASM, about 3× the pure-JavaScript default on large files).
-      const sha = await createSHA256();
-      sha.init();
+      // The SHA-256 (hash-wasm's) is computed by a pool worker reading the same Blob while
+      // this one parses it; with one core, here.
+      const digest = poolWorkers > 1 ? sha256InPool(blob) : null;
+      digest?.catch(() => undefined); // a failed or cancelled load never awaits it
+      const sha = digest ? null : await createSHA256();
+      sha?.init();
       const loaded = await loadTableStream(fileName, chunksOf(blob), {
-        hash: () => ({ update: (bytes) => void sha.update(bytes), digestHex: () => sha.digest('hex') }),
+        hash: sha ? () => ({ update: (bytes) => void sha.update(bytes), digestHex: () => sha.digest('hex') }) : null,
         totalBytes: blob.size,
         memoryLimit,
         signal: controller.signal,
@@ -149,6 +152,7 @@ const api = {
           onProgress?.(progress);
         },
       });
+      if (digest) loaded.sha256 = await digest;
       tables.set(dataId, { fileName, loaded });
       const { table } = loaded;
       return {

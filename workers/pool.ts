@@ -121,3 +121,8 @@ export function treeMarginPool(size: number): TreeMarginRunner {
     return out;
   };
 }
+
+/** The SHA-256 of a file, computed by a pool worker reading the Blob itself (in parallel with the parse). */
+export function sha256InPool(blob: Blob): Promise<string> {
+  return run<string>(members(1)[0].worker, { kind: 'sha256', blob });
+}

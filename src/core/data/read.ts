@@ -33,8 +33,11 @@ export interface LoadOptions extends Omit<CsvOptions, 'fileName'> {
    * estimated from the file's size and the load is refused before it runs out of memory.
    */
   memoryLimit?: number;
-  /** The SHA-256 to use (Node's native one in the CLI); {@link nobleSha256} by default. */
-  hash?: () => IncrementalHash;
+  /**
+   * The SHA-256 to use (Node's native one in the CLI); {@link nobleSha256} by default; null
+   * when the host hashes the file elsewhere (the result's `sha256` is then empty for it to fill).
+   */
+  hash?: (() => IncrementalHash) | null;
 }
 
 const GIB = 1024 ** 3;
@@ -67,11 +70,11 @@ export class TableLoader {
   /** Bytes per row at the first estimate (0: no reservation pending). */
   private firstRate = 0;
   private ended = false;
-  private readonly hash: IncrementalHash;
+  private readonly hash: IncrementalHash | null;
   bytes = 0;
 
   constructor(private readonly fileName: string, private readonly options: LoadOptions = {}) {
-    this.hash = (options.hash ?? nobleSha256)();
+    this.hash = options.hash === null ? null : (options.hash ?? nobleSha256)();
   }
 
   /** Rows parsed so far (CSV). */
@@ -81,7 +84,7 @@ export class TableLoader {
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.bytes += chunk.length;
     if (this.format === undefined) {
       // The format is decided on the first 8 bytes, however the chunks fall.
@@ -188,7 +191,7 @@ export class TableLoader {
       this.binary = [];
       table = tableFromArrow(this.format === 'parquet' ? parquetToArrow(bytes, this.fileName) : bytes, this.fileName);
     }
-    return { table, format: this.format!, sha256: this.hash.digestHex(), bytes: this.bytes, replacedCharacters: this.replaced };
+    return { table, format: this.format!, sha256: this.hash?.digestHex() ?? '', bytes: this.bytes, replacedCharacters: this.replaced };
   }
 }
 
