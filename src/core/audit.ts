@@ -5,7 +5,7 @@ import { demographicShift, type ShiftReport } from './robustness/shift';
 import { recourse, type RecourseReport } from './recourse/recourse';
 import { consistency, counterfactualFlips, perturbationStability, type NoiseResult } from './robustness/stability';
 import { stratifiedSample } from './data/sample';
-import { findColumn, requireColumn, takeRows, type Table } from './data/table';
+import { findColumn, requireColumn, takeRows, type DeclaredType, type Table } from './data/table';
 import { AuditConfigError, isPlumblineError, ModelLoadError, quote } from './errors';
 import { sha256Hex } from './hash';
 import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
@@ -104,7 +104,7 @@ export interface AuditRequest {
   /** Audit a seeded sample of this many test rows, stratified by the target. */
   sampleSize?: number;
   /** How the CSV is read. */
-  csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, 'numeric' | 'categorical'>; skipBadRows?: boolean };
+  csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, DeclaredType>; skipBadRows?: boolean };
   /** Sections that did not run, with the reason (recorded in the result, read by gates). */
   missingSections?: Record<string, string>;
   /** A threshold policy instead of a fixed threshold; chosen on the audited data and reported as such. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectDelimiter, parseCsv } from '../../src/core/data/csv';
-import { findColumn, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
+import { columnType, findColumn, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
 import { CsvError } from '../../src/core/errors';
 import { fixture } from '../fixtures';
 
@@ -48,6 +48,26 @@ describe('CSV dialects', () => {
     expect(code.dictionary).toContain('A7');
     expect(code.dictionary).toContain('000');
     expect(code.dictionary).toContain('001');
+  });
+
+  it('takes boolean and date declarations, checks every value against them, and the profile reports them', () => {
+    const table = parse('flag,when,code,y\nYes,2024-01-31,1,1\nno,2024-02-29,0,0\n,2023-12-01T08:00:00Z,1,1\n', { dtypes: { flag: 'boolean', when: 'date', code: 'boolean' } });
+    expect(table.columns.map((c) => [c.name, c.kind, columnType(c)])).toEqual([
+      ['flag', 'categorical', 'boolean'],
+      ['when', 'categorical', 'date'],
+      ['code', 'numeric', 'boolean'],
+      ['y', 'numeric', 'boolean'],
+    ]);
+    // "20240131" is not ISO 8601 (no dashes): a date column keeps its texts and is checked.
+    expect(() => parse('when,y\n20240131,1\n', { dtypes: { when: 'date' } })).toThrow(
+      new CsvError('f.csv, column "when": declared date but holds the value "20240131"; a date is an ISO 8601 date, 2024-01-31 or 2024-01-31T10:00:00Z. Fix the value or declare the column categorical.'),
+    );
+    expect(() => parse('flag,y\nyes,1\nmaybe,0\n', { dtypes: { flag: 'boolean' } })).toThrow(
+      new CsvError('f.csv, column "flag": declared boolean but holds the value "maybe"; a boolean is true/false, yes/no, t/f, y/n or 1/0 (any case). Fix the value or declare the column categorical.'),
+    );
+    expect(() => parse('code,y\n1,1\n2,0\n', { dtypes: { code: 'boolean' } })).toThrow(
+      new CsvError('f.csv, column "code": declared boolean but holds the value "2"; a boolean is true/false, yes/no, t/f, y/n or 1/0 (any case). Fix the value or declare the column categorical.'),
+    );
   });
 
   it('honours dtypes overrides and refuses a text value in a column declared numeric', () => {

@@ -1,5 +1,6 @@
 import { ConfigError, quote } from '../errors';
 import type { ThresholdPolicy } from '../metrics/curves';
+import type { DeclaredType } from '../data/table';
 import { check, type Spec } from './schema';
 import { parseYaml } from './yaml';
 
@@ -49,7 +50,7 @@ const configProperties: Record<string, Spec> = {
       protected_attributes: names,
       score_column: { type: 'string', description: 'A column holding the score (no model).' },
       test_sample_size: { type: 'number', integer: true, minimum: 1, description: 'Seeded sample of the test rows, stratified by target.' },
-      dtypes: { type: 'object', properties: {}, values: { type: 'string', enum: ['numeric', 'categorical'] } },
+      dtypes: { type: 'object', properties: {}, values: { type: 'string', enum: ['numeric', 'categorical', 'boolean', 'date'] } },
       missing_values: { ...names, description: 'Cell texts read as missing.' },
       delimiter: { type: 'string', enum: [',', ';', '\t', '|'] },
       skip_bad_lines: { type: 'boolean', description: 'Skip rows with the wrong number of fields (counted and reported) instead of failing.' },
@@ -104,7 +105,7 @@ export interface AuditConfig {
     protected_attributes?: string[];
     score_column?: string;
     test_sample_size?: number;
-    dtypes?: Record<string, 'numeric' | 'categorical'>;
+    dtypes?: Record<string, DeclaredType>;
     missing_values?: string[];
     delimiter?: string;
     skip_bad_lines?: boolean;

@@ -1,6 +1,6 @@
 import Papa from 'papaparse';
 import { CsvError, quote } from '../errors';
-import type { CategoricalColumn, Column, NumericColumn, Table } from './table';
+import { BOOLEAN_TEXTS, isIsoDate, type CategoricalColumn, type Column, type DeclaredType, type NumericColumn, type Table } from './table';
 
 /** Cell texts read as missing unless the caller says otherwise. */
 export const DEFAULT_MISSING_VALUES: readonly string[] = ['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', '?'];
@@ -14,7 +14,7 @@ export interface CsvOptions {
   /** Cell texts (after trimming) that mean "missing". */
   missingValues?: readonly string[];
   /** Columns forced to a type instead of the inferred one. */
-  dtypes?: Record<string, 'numeric' | 'categorical'>;
+  dtypes?: Record<string, DeclaredType>;
   /** Skip rows with the wrong number of fields (counted in `table.skipped`) instead of failing. */
   skipBadRows?: boolean;
 }
@@ -709,12 +709,17 @@ export class CsvReader {
       }
     }
     const columns = builders.map((builder) => {
-      const forced = dtypes[builder.name];
-      if (forced === 'numeric' && !builder.numeric) {
+      const declared = dtypes[builder.name];
+      if (declared === 'numeric' && !builder.numeric) {
         const bad = [...builder.dictionary.keys()].find((value) => Number.isNaN(parseDecimal(value))) ?? '';
         throw new CsvError(`${fileName}, column ${quote(builder.name)}: declared numeric but holds the value ${quote(bad)}. Fix the value or declare the column categorical.`);
       }
-      return builder.build(forced);
+      if (declared === 'numeric' || declared === 'categorical') return builder.build(declared);
+      // A date keeps its texts; a boolean keeps 0/1 numbers or its texts.
+      const column = builder.build(declared === 'date' ? 'categorical' : undefined);
+      if (declared === 'boolean') checkDeclared(column, fileName, 'boolean', (text) => BOOLEAN_TEXTS.has(text.toLowerCase()), 'true/false, yes/no, t/f, y/n or 1/0 (any case)');
+      if (declared === 'date') checkDeclared(column, fileName, 'date', isIsoDate, 'an ISO 8601 date, 2024-01-31 or 2024-01-31T10:00:00Z');
+      return declared ? ({ ...column, declared } as Column) : column;
     });
     return { source: fileName, rowCount: this.rows, columns, ...(this.badCount > 0 ? { skipped: { rows: this.badCount, examples: [...this.badLines] } } : {}) };
   }
@@ -742,6 +747,24 @@ function fit<T extends Float64Array | Int32Array>(array: T, count: number): T {
   return (array.length - count <= count / 10 ? array.subarray(0, count) : array.slice(0, count)) as T;
 }
 
+/** Throws a {@link CsvError} quoting the first value of a column that is not of its declared type. */
+function checkDeclared(column: Column, fileName: string, type: string, fits: (text: string) => boolean, form: string): void {
+  let bad: string | undefined;
+  if (column.kind === 'numeric') {
+    for (const v of column.values) if (!Number.isNaN(v) && !fits(String(v))) {
+      bad = String(v);
+      break;
+    }
+  } else {
+    const used = new Uint8Array(column.dictionary.length);
+    for (const code of column.codes) if (code >= 0) used[code] = 1;
+    bad = column.dictionary.find((text, code) => used[code] && !fits(text));
+  }
+  if (bad !== undefined) {
+    throw new CsvError(`${fileName}, column ${quote(column.name)}: declared ${type} but holds the value ${quote(bad)}; a ${type} is ${form}. Fix the value or declare the column categorical.`);
+  }
+}
+
 /** Whether `text[from, to)` holds nothing but spaces. */
 function isBlankRange(text: string, from: number, to: number): boolean {
   return text.slice(from, to).trim() === '';
@@ -764,6 +787,6 @@ function readHeader(fields: string[], fileName: string, missingValues: ReadonlyS
       throw new CsvError(`${fileName}: the column name ${quote(name)} appears twice (columns ${earlier + 1} and ${index + 1}). Rename one of them.`);
     }
     seen.set(name, index);
-    return new ColumnBuilder(name, missingValues, dtypes[name] === 'categorical');
+    return new ColumnBuilder(name, missingValues, dtypes[name] === 'categorical' || dtypes[name] === 'date');
   });
 }

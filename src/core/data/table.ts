@@ -6,10 +6,15 @@ import { ascendingOrder } from '../metrics/order';
  * A group or slice of rows is a Uint32Array of row indices into these columns.
  */
 
+/** What `data.dtypes` may declare a column to be. */
+export type DeclaredType = 'numeric' | 'categorical' | 'boolean' | 'date';
+
 /** A column of numbers; a missing value is NaN. */
 export interface NumericColumn {
   kind: 'numeric';
   name: string;
+  /** A type declared in `data.dtypes` (and checked against every value), over the one read from the values. */
+  declared?: 'boolean';
   values: Float64Array;
   /** Number of missing cells (NaN). */
   missing: number;
@@ -19,6 +24,8 @@ export interface NumericColumn {
 export interface CategoricalColumn {
   kind: 'categorical';
   name: string;
+  /** A type declared in `data.dtypes` (and checked against every value), over the one read from the values. */
+  declared?: 'boolean' | 'date';
   codes: Int32Array;
   dictionary: string[];
   /** Number of missing cells (code -1). */
@@ -42,10 +49,12 @@ export interface Table {
 export type ColumnType = 'boolean' | 'date' | 'integer' | 'decimal' | 'text';
 
 const BOOLEAN_PAIRS = [['false', 'true'], ['no', 'yes'], ['f', 't'], ['n', 'y']];
+/** The texts a column declared boolean may hold (any case). */
+export const BOOLEAN_TEXTS: ReadonlySet<string> = new Set(['true', 'false', 'yes', 'no', 't', 'f', 'y', 'n', '1', '0']);
 /** ISO 8601 dates, optionally with a time and a zone (the only date form read: 01/02/2024 is ambiguous). */
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
-function isIsoDate(text: string): boolean {
+export function isIsoDate(text: string): boolean {
   const match = ISO_DATE.exec(text);
   if (!match) return false;
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
@@ -60,6 +69,7 @@ function isIsoDate(text: string): boolean {
  * integer or decimal (numbers), text (other categories).
  */
 export function columnType(column: Column): ColumnType {
+  if (column.declared) return column.declared;
   if (column.kind === 'numeric') {
     let integral = true;
     let binary = true;
