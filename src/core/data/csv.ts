@@ -374,8 +374,10 @@ export class CsvReader {
       this.settleDialect();
     }
     const cut = this.lastRecordEnd();
-    // Parse sizeable segments (papaparse's set-up per call is not free).
-    if (cut < 0 || (cut < 64 * 1024 && this.pending.length < 256 * 1024)) return;
+    // Segments of 32–96 KB: large enough that a parse call's set-up does not matter, small
+    // enough that their strings stay in V8's young generation (strings over ~128 KB go to
+    // the large-object space and live until a full collection, which inflates peak memory).
+    if (cut < 0 || (cut < 32 * 1024 && this.pending.length < 96 * 1024)) return;
     const segment = this.pending.slice(0, cut + 1);
     this.pending = this.pending.slice(cut + 1);
     this.scanned -= cut + 1;
