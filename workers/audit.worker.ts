@@ -102,6 +102,14 @@ function loadParquet(): Promise<void> {
   return parquetReady;
 }
 
+/** A Blob's SHA-256 (hash-wasm's), in this worker. */
+async function sha256Here(blob: Blob): Promise<string> {
+  const sha = await createSHA256();
+  sha.init();
+  for await (const chunk of chunksOf(blob)) sha.update(chunk);
+  return sha.digest('hex');
+}
+
 /** The chunks of a Blob, as its stream gives them. */
 async function* chunksOf(blob: Blob): AsyncGenerator<Uint8Array> {
   const reader = blob.stream().getReader();
@@ -152,7 +160,8 @@ const api = {
           onProgress?.(progress);
         },
       });
-      if (digest) loaded.sha256 = await digest;
+      // Should the pool have been stopped meanwhile (a cancelled audit), the file is hashed here.
+      if (digest) loaded.sha256 = await digest.catch(() => sha256Here(blob));
       tables.set(dataId, { fileName, loaded });
       const { table } = loaded;
       return {

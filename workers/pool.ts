@@ -34,18 +34,29 @@ function members(size: number) {
   return pool.slice(0, size);
 }
 
+/** Rejections of the requests in flight, so that ending the pool never leaves one waiting. */
+const inFlight = new Map<number, (reason: unknown) => void>();
+
 function stopPool(): void {
   for (const member of pool) member.worker.terminate();
   pool = [];
+  const stopped = new DOMException('The worker pool was stopped (an audit was cancelled).', 'AbortError');
+  for (const reject of inFlight.values()) reject(stopped);
+  inFlight.clear();
 }
 
 function run<T>(worker: Worker, job: PoolJob, transfer: Transferable[] = []): Promise<T> {
   const id = ++nextId;
   return new Promise((resolve, reject) => {
     const done = () => {
+      inFlight.delete(id);
       worker.removeEventListener('message', listen);
       worker.removeEventListener('error', fail);
     };
+    inFlight.set(id, (reason) => {
+      done();
+      reject(reason);
+    });
     const listen = (event: MessageEvent<Answer>) => {
       if (event.data.id !== id) return;
       done();
