@@ -76,11 +76,13 @@ function run<T>(worker: Worker, job: PoolJob, transfer: Transferable[] = []): Pr
 /** Runs `count` tasks over the pool: each worker takes the next task when it is free; a cancel ends the pool. */
 async function spread<T>(size: number, count: number, task: (member: ReturnType<typeof members>[number], index: number) => Promise<T>, signal?: AbortSignal): Promise<T[]> {
   signal?.throwIfAborted();
+  let onAbort = () => {};
   const stopped = new Promise<never>((_, reject) => {
-    signal?.addEventListener('abort', () => {
+    onAbort = () => {
       stopPool();
-      reject(signal.reason);
-    }, { once: true });
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
   });
   const results: T[] = new Array(count);
   let next = 0;
@@ -90,7 +92,12 @@ async function spread<T>(size: number, count: number, task: (member: ReturnType<
       results[index] = await task(member, index);
     }
   };
-  await Promise.race([Promise.all(members(Math.min(size, count)).map(drain)), stopped]);
+  try {
+    await Promise.race([Promise.all(members(Math.min(size, count)).map(drain)), stopped]);
+  } finally {
+    // A later cancel of the same audit no longer needs to end the pool for this job.
+    signal?.removeEventListener('abort', onAbort);
+  }
   return results;
 }
 

@@ -212,13 +212,16 @@ function concat(chunks: Uint8Array[]): Uint8Array {
 /** Bytes fed to a loader at a time when the whole file is already in memory. */
 const CHUNK = 4 * 1024 * 1024;
 
-/** Reads a data file that is all in memory (see {@link TableLoader}). */
-export function loadTableBytes(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): LoadedTable {
+/**
+ * Reads a data file that is all in memory (see {@link TableLoader}), fed to the loader
+ * `chunkSize` bytes at a time (the tests feed it pieces down to 1 byte).
+ */
+export function loadTableBytes(bytes: Uint8Array, fileName: string, options: LoadOptions = {}, chunkSize = CHUNK): LoadedTable {
   const loader = new TableLoader(fileName, { totalBytes: bytes.length, ...options });
-  for (let at = 0; at < bytes.length; at += CHUNK) loader.push(bytes.subarray(at, at + CHUNK));
+  for (let at = 0; at < bytes.length; at += chunkSize) loader.push(bytes.subarray(at, at + chunkSize));
   if (loader.end()) {
     const second = loader.secondPass();
-    for (let at = 0; at < bytes.length && !second.done; at += CHUNK) second.push(bytes.subarray(at, at + CHUNK));
+    for (let at = 0; at < bytes.length && !second.done; at += chunkSize) second.push(bytes.subarray(at, at + chunkSize));
     second.end();
   }
   return loader.finish();
