@@ -3,14 +3,17 @@
  * the CLI writes), loaded only when the portfolio is used. sql.js's .wasm is served by
  * the app itself.
  */
+import { createSHA256 } from 'hash-wasm';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import sqlWasmUrl from 'sql.js/dist/sql-wasm-browser.wasm?url';
 import type { AuditResult } from '../src/core/audit';
 import type { Manifest } from '../src/core/manifest';
 import { RegistryError } from '../src/core/errors';
-import { appendEntry, entryResult, guardRegistry, listEntries, merkleRoot, openRegistry, portfolio, registryCsv, verifyRegistry, type Portfolio, type RegistryInfo, type RegistryRow, type SqlDatabase, type VerifyReport } from '../src/core/registry/registry';
+import { appendEntry, entryResult, guardRegistry, listEntries, merkleRoot, openRegistry, portfolio, registryCsv, verifyRegistry, type Portfolio, type RegistryInfo, type RegistryRow, type Sha256, type SqlDatabase, type VerifyReport } from '../src/core/registry/registry';
 
 let sql: Promise<SqlJsStatic> | undefined;
+/** hash-wasm's SHA-256 (several times the pure-JS default's speed; opening verifies every stored result). */
+let wasmSha256: Promise<Sha256> | undefined;
 /** The open registry, with what opening it found (its schema and the check of every hash). */
 let open: { db: Database; name: string; info: RegistryInfo; verify: VerifyReport } | undefined;
 
@@ -38,13 +41,14 @@ function view({ db, name, info, verify }: NonNullable<typeof open>): RegistryVie
 /** Opens registry bytes (a file, or what was kept in browser storage); null starts an empty one. */
 export async function openRegistryBytes(bytes: Uint8Array | null, name: string): Promise<RegistryView> {
   const SQL = await (sql ??= initSqlJs({ locateFile: () => sqlWasmUrl }));
+  const sha256 = await (wasmSha256 ??= createSHA256().then((hasher): Sha256 => (bytes) => hasher.init().update(bytes).digest('hex')));
   const db = new SQL.Database(bytes ?? undefined);
   try {
     // Read it whole (every hash checked) before it replaces the open registry: a damaged file is refused here.
     const opened = guardRegistry(name, () => {
       const sqlDb = db as unknown as SqlDatabase;
       const info = openRegistry(sqlDb, name, { create: bytes === null || bytes.length === 0 });
-      return { db, name, info, verify: verifyRegistry(sqlDb) };
+      return { db, name, info, verify: verifyRegistry(sqlDb, sha256) };
     });
     const shown = view(opened);
     open?.db.close();

@@ -10,6 +10,7 @@ import {
   appendEntry,
   createRegistryAtVersion,
   entryHash,
+  entryJson,
   entryBlob,
   entryResult,
   GENESIS_HASH,
@@ -20,11 +21,14 @@ import {
   portfolio,
   registryCsv,
   verifyRegistry,
+  verifyRegistryAsync,
   REGISTRY_SCHEMA_VERSION,
   type RegistryAppend,
   type SqlDatabase,
 } from '../../src/core/registry/registry.ts';
 import { monthlySummaryMarkdown, monthlySummaryPdf } from '../../src/core/registry/summary.ts';
+import { canonicalJson } from '../../src/core/manifest.ts';
+import { threadSha256 } from '../../src/cli/registry-command.ts';
 import { expected, fixture, projectRoot } from '../fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'plumbline-registry-'));
@@ -186,6 +190,45 @@ describe('registry core', () => {
     const problem = verifyRegistry(sqlDb(db)).problems[0];
     expect(problem).toMatchObject({ seq: 1, kind: 'altered' });
     expect(problem.message).toMatch(/^entry 1 \(.*\): the kept file "report.pdf" was altered/);
+  });
+
+  it('names a stored result that was altered, replaced by text or removed; the threaded verify agrees on every case', async () => {
+    const altered = registry([{}, {}, {}]);
+    altered.run("UPDATE results SET result_gz = X'00' WHERE seq = 2");
+    // A forger who puts the recorded hash itself where the result was (as text) is caught too.
+    const replaced = registry([{}, {}, {}]);
+    const stored = replaced.exec('SELECT result_gz FROM results WHERE seq = 3')[0].values[0][0] as Uint8Array;
+    replaced.run('UPDATE results SET result_gz = ? WHERE seq = 3', [nodeHash(stored)]);
+    const removed = registry([{}, {}, {}]);
+    removed.run('DELETE FROM results WHERE seq = 1');
+    const whole = registry([{}, {}, { blobs: { 'r.pdf': new Uint8Array([1, 2]) } }]);
+    const swapped = registry([{ model_id: 'a' }, { model_id: 'b' }, { model_id: 'c' }]);
+    swapped.run('UPDATE entries SET seq = -1 WHERE seq = 1; UPDATE entries SET seq = 1 WHERE seq = 2; UPDATE entries SET seq = 2 WHERE seq = -1;');
+
+    const firstProblem = (db: Database) => verifyRegistry(sqlDb(db)).problems[0];
+    expect(firstProblem(altered)).toMatchObject({ seq: 2, kind: 'altered' });
+    expect(firstProblem(replaced)).toMatchObject({ seq: 3, kind: 'altered' });
+    expect(firstProblem(removed)).toMatchObject({ seq: 1, kind: 'altered' });
+    const hasher = threadSha256();
+    try {
+      for (const db of [altered, replaced, removed, whole, swapped]) {
+        const report = verifyRegistry(sqlDb(db), nodeHash);
+        // Hashing on another thread, a few results in flight at a time, gives the same report.
+        expect(await verifyRegistryAsync(sqlDb(db), nodeHash, hasher.digest, 2)).toEqual(report);
+      }
+    } finally {
+      await hasher.close();
+    }
+  });
+
+  it('hashes an entry as the canonical JSON of its columns', () => {
+    const db = registry([{ blobs: { 'r.pdf': new Uint8Array([1]) } }]);
+    const { columns, values } = db.exec('SELECT e.*, r.result_gz FROM entries e JOIN results r USING (seq)')[0];
+    const row = Object.fromEntries(columns.map((c, i) => [c, values[0][i]])) as Parameters<typeof entryJson>[0];
+    const hashed = ['created', 'model_id', 'model_version', 'team', 'owner', 'data_sha256', 'model_sha256', 'decision', 'failed_gates', 'metrics', 'manifest', 'result_gz', 'result_sha256', 'blob_hashes', 'prev_hash'] as const;
+    const content = Object.fromEntries([['format', 'plumbline-registry-entry/1'], ...hashed.map((c) => [c, row[c] instanceof Uint8Array ? nodeHash(row[c] as Uint8Array) : row[c]])]);
+    expect(entryJson(row, nodeHash)).toBe(canonicalJson(content));
+    expect(entryHash(row, nodeHash)).toBe(values[0][columns.indexOf('entry_hash')]);
   });
 
   it('refuses to append to a registry changed outside Plumbline', () => {

@@ -28,6 +28,13 @@ export interface SqlStatement {
   bind(params?: SqlValue[]): boolean;
   step(): boolean;
   get(): SqlValue[];
+  /**
+   * The current row like `get()`, but BLOB values may be views into the database's own
+   * memory, valid only until the next `step()` or `free()` (read them at once). Hosts that
+   * can hand out such views without a copy implement it; verify hashes 470 MB of stored
+   * results through it on a 10,000-audit registry.
+   */
+  getTransient?(): SqlValue[];
   free(): boolean;
 }
 
@@ -40,6 +47,12 @@ export interface SqlDatabase {
 
 /** Hex SHA-256 of bytes. Hosts may pass a faster one (node:crypto) than the default. */
 export type Sha256 = (bytes: Uint8Array) => string;
+
+/**
+ * Hex SHA-256 of bytes, answered later: WebCrypto's `digest`, which copies the bytes at
+ * the call and hashes them off the calling thread (in Node and in Chromium).
+ */
+export type Sha256Async = (bytes: Uint8Array) => Promise<string>;
 
 /** `PRAGMA application_id` of a Plumbline registry: "PLMB". */
 export const REGISTRY_APPLICATION_ID = 0x504c4d42;
@@ -138,13 +151,25 @@ export function guardRegistry<T>(fileName: string, work: () => T): T {
   try {
     return work();
   } catch (error) {
-    // SQLite's errors are plain Errors in sql.js, SQLite3Errors in the official WASM build (a
-    // WASM abort a RuntimeError); a damaged JSON column
-    // fails to parse. Anything else is a bug and stays as it is.
-    const damaged = error instanceof Error && (error.constructor === Error || error.name === 'RuntimeError' || error.name === 'SQLite3Error' || error instanceof SyntaxError);
-    if (!damaged) throw error;
-    throw damagedRegistry(fileName, error.message);
+    throw asRegistryError(fileName, error);
   }
+}
+
+/** `guardRegistry` for work that answers later. */
+export async function guardRegistryAsync<T>(fileName: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw asRegistryError(fileName, error);
+  }
+}
+
+function asRegistryError(fileName: string, error: unknown): unknown {
+  // SQLite's errors are plain Errors in sql.js, SQLite3Errors in the official WASM build (a
+  // WASM abort a RuntimeError); a damaged JSON column
+  // fails to parse. Anything else is a bug and stays as it is.
+  const damaged = error instanceof Error && (error.constructor === Error || error.name === 'RuntimeError' || error.name === 'SQLite3Error' || error instanceof SyntaxError);
+  return damaged ? damagedRegistry(fileName, error.message) : error;
 }
 
 function damagedRegistry(fileName: string, message: string): RegistryError {
@@ -295,12 +320,27 @@ function entryColumns(input: RegistryAppend, prevHash: string, blobHashes: Recor
 
 /** The hash of an entry's columns (see the module comment for the definition). */
 export function entryHash(columns: EntryColumns, sha256: Sha256 = sha256Hex): string {
-  const content: Record<string, SqlValue> = { format: ENTRY_FORMAT };
-  for (const column of HASHED) {
-    const value = columns[column];
-    content[column] = value instanceof Uint8Array ? sha256(value) : value;
+  return sha256(encoder.encode(entryJson(columns, sha256)));
+}
+
+const encoder = new TextEncoder();
+/** The keys of an entry's hashed content in canonical (sorted) order. */
+const ENTRY_KEYS = [...HASHED, 'format'].sort() as (HashedColumn | 'format')[];
+
+/**
+ * The canonical JSON of an entry's hashed content: `canonicalJson` of
+ * `{ format, ...columns }` with BLOB columns as their hex SHA-256. The content is flat
+ * (strings, numbers, nulls), so it is written key by key in sorted order, which gives the
+ * same text without walking it through a replacer (a test checks the two agree).
+ */
+export function entryJson(columns: EntryColumns, sha256: Sha256 = sha256Hex): string {
+  let json = '{';
+  for (const key of ENTRY_KEYS) {
+    const value = key === 'format' ? ENTRY_FORMAT : columns[key];
+    if (value === undefined) continue; // as JSON.stringify leaves out an undefined property
+    json += `${json.length > 1 ? ',' : ''}"${key}":${JSON.stringify(value instanceof Uint8Array ? sha256(value) : value)}`;
   }
-  return sha256(new TextEncoder().encode(canonicalJson(content)));
+  return `${json}}`;
 }
 
 /**
@@ -487,6 +527,46 @@ export function merkleRoot(leaves: readonly string[], sha256: Sha256 = sha256Hex
   return Array.from(tree(0, leaves.length), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** What a `result_gz` that is not a BLOB hashes as: never a recorded hash. */
+const NOT_A_BLOB = 'not a BLOB';
+
+/** An entry as verify reads it: its hashed columns, BLOBs already replaced by their hashes. */
+interface ReadEntry {
+  seq: number;
+  columns: EntryColumns;
+  recorded: string;
+}
+
+/**
+ * Reads every entry with its stored result (one pass over the file), handing each BLOB to
+ * `hash` while the row is current; `hash` may answer later (verify's async form).
+ */
+function readEntries<H extends string | Promise<string>>(db: SqlDatabase, hash: (bytes: Uint8Array) => H, each: (entry: ReadEntry, resultHash: H | string | null) => void | Promise<void>): void | Promise<void> {
+  const statement = db.prepare(`SELECT e.seq, ${HASHED.map(columnSource).join(', ')}, e.entry_hash FROM entries e LEFT JOIN results r ON r.seq = e.seq ORDER BY e.seq`);
+  const resultAt = HASHED.indexOf('result_gz') + 1;
+  const finish = () => void statement.free();
+  const loop = (): void | Promise<void> => {
+    while (statement.step()) {
+      // Stored results are hashed where SQLite holds them (no copy) when the host allows it.
+      const values = statement.getTransient?.() ?? statement.get();
+      const stored = values[resultAt];
+      const resultHash = stored instanceof Uint8Array ? hash(stored) : stored === null ? null : NOT_A_BLOB;
+      values[resultAt] = null;
+      const columns = Object.fromEntries(HASHED.map((c, k) => [c, values[k + 1]])) as EntryColumns;
+      const waiting = each({ seq: Number(values[0]), columns, recorded: String(values[HASHED.length + 1]) }, resultHash);
+      if (waiting) return waiting.then(loop);
+    }
+  };
+  try {
+    const out = loop();
+    if (out) return out.finally(finish);
+  } catch (error) {
+    finish();
+    throw error;
+  }
+  finish();
+}
+
 /**
  * Recomputes every entry's hash and walks the chain. Names the first entry that was
  * altered (its content or a kept file no longer matches its hash), removed (a gap in the
@@ -494,69 +574,91 @@ export function merkleRoot(leaves: readonly string[], sha256: Sha256 = sha256Hex
  * the one it was appended after).
  */
 export function verifyRegistry(db: SqlDatabase, sha256: Sha256 = sha256Hex): VerifyReport {
-  const problems: RegistryProblem[] = [];
-  const links = (db.exec('SELECT seq, prev_hash, entry_hash FROM entries ORDER BY seq')[0]?.values ?? []).map(([seq, prev, hash]) => ({ seq: Number(seq), prev: String(prev), hash: String(hash) }));
-  const seqOfHash = new Map(links.map((l) => [l.hash, l.seq]));
-  const blobRows = db.exec('SELECT seq, name, sha256, bytes FROM blobs ORDER BY seq, name')[0]?.values ?? [];
-  const blobsBySeq = new Map<number, { name: string; recorded: string; actual: string }[]>();
-  for (const [seq, name, recorded, bytes] of blobRows) {
-    const list = blobsBySeq.get(Number(seq)) ?? [];
-    list.push({ name: String(name), recorded: String(recorded), actual: sha256(bytes as Uint8Array) });
-    blobsBySeq.set(Number(seq), list);
-  }
+  const entries: ReadEntry[] = [];
+  readEntries(db, sha256, (entry, resultHash) => {
+    entry.columns.result_gz = resultHash;
+    entries.push(entry);
+  });
+  return checkEntries(db, entries, sha256);
+}
 
-  const statement = db.prepare(`SELECT e.seq, ${HASHED.map(columnSource).join(', ')}, e.entry_hash FROM entries e LEFT JOIN results r ON r.seq = e.seq ORDER BY e.seq`);
+/**
+ * `verifyRegistry` with the stored results (all but a few KB per entry) hashed by `digest`
+ * off this thread while SQLite reads the next ones; at most `inFlight` wait at a time.
+ * The same report, byte for byte.
+ */
+export async function verifyRegistryAsync(db: SqlDatabase, sha256: Sha256, digest: Sha256Async, inFlight = 64): Promise<VerifyReport> {
+  const entries: ReadEntry[] = [];
+  const waiting: Promise<void>[] = [];
+  await readEntries(db, digest, (entry, resultHash) => {
+    entries.push(entry);
+    if (typeof resultHash === 'string' || resultHash === null) entry.columns.result_gz = resultHash;
+    else waiting.push(resultHash.then((hex) => void (entry.columns.result_gz = hex)));
+    if (waiting.length >= inFlight) return Promise.all(waiting.splice(0, inFlight / 2)).then(() => undefined);
+  });
+  await Promise.all(waiting);
+  return checkEntries(db, entries, sha256);
+}
+
+/** The checks of verify, over entries read with their results' hashes. */
+function checkEntries(db: SqlDatabase, entries: readonly ReadEntry[], sha256: Sha256): VerifyReport {
+  const problems: RegistryProblem[] = [];
+  const seqOfHash = new Map(entries.map((e) => [e.recorded, e.seq]));
+  const blobsBySeq = new Map<number, { name: string; recorded: string; actual: string }[]>();
+  const blobRows = db.prepare('SELECT seq, name, sha256, bytes FROM blobs ORDER BY seq, name');
   try {
-    let i = 0;
-    let previous: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
-    while (statement.step()) {
-      const values = statement.get();
-      const seq = Number(values[0]);
-      const columns = Object.fromEntries(HASHED.map((c, k) => [c, values[k + 1]])) as EntryColumns;
-      const recorded = String(values[HASHED.length + 1]);
-      const where = `entry ${seq} (${columns.model_id}, ${columns.created})`;
-      const actual = entryHash(columns, sha256);
-      if (actual !== recorded) {
-        problems.push({ seq, kind: 'altered', message: `${where} was altered: its content hashes to ${actual.slice(0, 12)}…, not the ${recorded.slice(0, 12)}… recorded when it was appended.` });
-      }
-      const kept = blobsBySeq.get(seq) ?? [];
-      const listed = jsonColumn<Record<string, string>>(columns.blob_hashes, {}, isObject);
-      for (const blob of kept) {
-        if (blob.actual !== blob.recorded || listed[blob.name] !== blob.actual) problems.push({ seq, kind: 'altered', message: `${where}: the kept file ${quote(blob.name)} was altered (its bytes hash to ${blob.actual.slice(0, 12)}…, the entry recorded ${String(listed[blob.name] ?? 'no such file').slice(0, 12)}…).` });
-      }
-      for (const name of Object.keys(listed)) {
-        if (!kept.some((b) => b.name === name)) problems.push({ seq, kind: 'removed', message: `${where}: the kept file ${quote(name)} was removed.` });
-      }
-      if (seq !== previous.seq + 1) {
-        problems.push({ seq, kind: 'removed', message: `entr${seq - previous.seq - 1 === 1 ? `y ${previous.seq + 1} was` : `ies ${previous.seq + 1}–${seq - 1} were`} removed: the chain goes from entry ${previous.seq} to entry ${seq}.` });
-      } else if (columns.prev_hash !== previous.hash) {
-        const appendedAfter = seqOfHash.get(String(columns.prev_hash));
-        if (appendedAfter !== undefined) {
-          problems.push({ seq, kind: 'reordered', message: `${where} is out of order: it was appended after entry ${appendedAfter}, but now follows entry ${previous.seq}.` });
-        } else if (previous.seq > 0 && !problems.some((p) => p.seq === previous.seq)) {
-          problems.push({ seq: previous.seq, kind: 'altered', message: `entry ${previous.seq} was altered or replaced: its hash is not the one entry ${seq} recorded for the entry before it.` });
-        } else if (previous.seq === 0) {
-          problems.push({ seq, kind: 'removed', message: `${where} is not the first entry it was appended as: the entries before it were removed.` });
-        }
-      }
-      previous = { seq, hash: recorded };
-      i++;
-    }
-    const head = registryHead(db);
-    if (head.entries > i || (head.entries === i && head.head_hash !== previous.hash)) {
-      const missing = head.entries - i;
-      problems.push({ seq: previous.seq + 1, kind: 'removed', message: missing > 0 ? `the last ${missing === 1 ? 'entry was' : `${missing} entries were`} removed: the registry recorded ${head.entries} entries, it holds ${i}.` : `the last entry was replaced: the registry recorded a chain ending in ${head.head_hash.slice(0, 12)}…, it ends in ${previous.hash.slice(0, 12)}….` });
-    } else if (head.entries < i) {
-      problems.push({ seq: head.entries + 1, kind: 'altered', message: `entries after ${head.entries} were added outside Plumbline: the registry recorded ${head.entries} entries, it holds ${i}.` });
+    while (blobRows.step()) {
+      const [seq, name, recorded, bytes] = blobRows.getTransient?.() ?? blobRows.get();
+      const list = blobsBySeq.get(Number(seq)) ?? [];
+      list.push({ name: String(name), recorded: String(recorded), actual: bytes instanceof Uint8Array ? sha256(bytes) : NOT_A_BLOB });
+      blobsBySeq.set(Number(seq), list);
     }
   } finally {
-    statement.free();
+    blobRows.free();
+  }
+
+  let previous: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
+  for (const { seq, columns, recorded } of entries) {
+    const where = `entry ${seq} (${columns.model_id}, ${columns.created})`;
+    const actual = entryHash(columns, sha256);
+    if (actual !== recorded) {
+      problems.push({ seq, kind: 'altered', message: `${where} was altered: its content hashes to ${actual.slice(0, 12)}…, not the ${recorded.slice(0, 12)}… recorded when it was appended.` });
+    }
+    const kept = blobsBySeq.get(seq) ?? [];
+    const listed = jsonColumn<Record<string, string>>(columns.blob_hashes, {}, isObject);
+    for (const blob of kept) {
+      if (blob.actual !== blob.recorded || listed[blob.name] !== blob.actual) problems.push({ seq, kind: 'altered', message: `${where}: the kept file ${quote(blob.name)} was altered (its bytes hash to ${blob.actual.slice(0, 12)}…, the entry recorded ${String(listed[blob.name] ?? 'no such file').slice(0, 12)}…).` });
+    }
+    for (const name of Object.keys(listed)) {
+      if (!kept.some((b) => b.name === name)) problems.push({ seq, kind: 'removed', message: `${where}: the kept file ${quote(name)} was removed.` });
+    }
+    if (seq !== previous.seq + 1) {
+      problems.push({ seq, kind: 'removed', message: `entr${seq - previous.seq - 1 === 1 ? `y ${previous.seq + 1} was` : `ies ${previous.seq + 1}–${seq - 1} were`} removed: the chain goes from entry ${previous.seq} to entry ${seq}.` });
+    } else if (columns.prev_hash !== previous.hash) {
+      const appendedAfter = seqOfHash.get(String(columns.prev_hash));
+      if (appendedAfter !== undefined) {
+        problems.push({ seq, kind: 'reordered', message: `${where} is out of order: it was appended after entry ${appendedAfter}, but now follows entry ${previous.seq}.` });
+      } else if (previous.seq > 0 && !problems.some((p) => p.seq === previous.seq)) {
+        problems.push({ seq: previous.seq, kind: 'altered', message: `entry ${previous.seq} was altered or replaced: its hash is not the one entry ${seq} recorded for the entry before it.` });
+      } else if (previous.seq === 0) {
+        problems.push({ seq, kind: 'removed', message: `${where} is not the first entry it was appended as: the entries before it were removed.` });
+      }
+    }
+    previous = { seq, hash: recorded };
+  }
+  const head = registryHead(db);
+  const count = entries.length;
+  if (head.entries > count || (head.entries === count && head.head_hash !== previous.hash)) {
+    const missing = head.entries - count;
+    problems.push({ seq: previous.seq + 1, kind: 'removed', message: missing > 0 ? `the last ${missing === 1 ? 'entry was' : `${missing} entries were`} removed: the registry recorded ${head.entries} entries, it holds ${count}.` : `the last entry was replaced: the registry recorded a chain ending in ${head.head_hash.slice(0, 12)}…, it ends in ${previous.hash.slice(0, 12)}….` });
+  } else if (head.entries < count) {
+    problems.push({ seq: head.entries + 1, kind: 'altered', message: `entries after ${head.entries} were added outside Plumbline: the registry recorded ${head.entries} entries, it holds ${count}.` });
   }
   problems.sort((a, b) => a.seq - b.seq);
-  const hashes = links.map((l) => l.hash);
+  const hashes = entries.map((e) => e.recorded);
   return {
     ok: problems.length === 0,
-    entries: links.length,
+    entries: entries.length,
     schema_version: Number(scalar(db, 'PRAGMA user_version')),
     head_hash: hashes.at(-1) ?? GENESIS_HASH,
     merkle_root: merkleRoot(hashes, sha256),
