@@ -24,6 +24,12 @@ import { explainTable, type ExplainMethod, type ExplainResult } from './explain/
 import type { TreeShapRunner } from './explain/treeshap';
 import { globalImportance } from './explain/outputs';
 import { TOOL_VERSION } from './version';
+import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, recourseEstimate, robustnessEstimate, withStageBudget, type StageLimits } from './limits';
+
+/** Rows of the perturbation test's seeded sample, of the consistency test's neighbour pool, and model evaluations per recourse row. */
+const PERTURBATION_ROWS = 100_000;
+const CONSISTENCY_POOL = 20_000;
+const RECOURSE_EVALUATIONS = 2000;
 
 
 /** The robustness section of a result. */
@@ -119,6 +125,8 @@ export interface AuditRequest {
   powerDifference?: number;
   /** Four-fifths rule reference group per attribute. Default: the largest group. */
   referenceGroups?: Record<string, string>;
+  /** Budgets of the drift, explanation, robustness and recourse stages (see limits.ts). Default 2,048 MiB, no time budget. */
+  limits?: { stageMemoryMb?: number; stageSeconds?: number };
 }
 
 /** The settings an audit actually used, after defaults. */
@@ -143,6 +151,8 @@ export interface AuditSettings {
   intersections: string[][];
   slices: string[];
   reference_groups: Record<string, string>;
+  /** The stage budgets the audit ran under (a section over budget is listed in missing_sections); absent in results of earlier versions. */
+  limits?: { stage_memory_mb: number; stage_seconds: number | null };
 }
 
 /** The audit result; key names and nesting follow the fixtures' `.expected.json`. */
@@ -348,15 +358,27 @@ async function auditWithModel(
   let drift: DriftReport | undefined;
   const missingSections = { ...(request.missingSections ?? {}) };
   const reference = request.reference ? loadInput(request.reference, request.csv).table : null;
+  const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
   if (reference && !missingSections.drift) {
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
-    drift = driftReport(reference, table, { exclude: [request.target] });
-    if (findColumn(reference, request.target)) drift.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
-    if (model) {
-      // Prediction drift: the same model scores the reference.
-      drift.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal }), scores);
-    } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
-      drift.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
+    try {
+      const estimate = driftEstimate(reference.rowCount, table.rowCount, reference.columns.length);
+      checkStageMemory('Drift', estimate, limits);
+      drift = await withStageBudget('Drift', limits, signal, estimate.fix, async (stageSignal) => {
+        const report = driftReport(reference, table, { exclude: [request.target] });
+        if (findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
+        if (model) {
+          // Prediction drift: the same model scores the reference.
+          report.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal: stageSignal }), scores);
+        } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
+          report.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
+        }
+        return report;
+      });
+    } catch (error) {
+      // A failed stage keeps the rest of the audit; the result says why it is missing.
+      if (!isPlumblineError(error)) throw error;
+      missingSections.drift = (error as Error).message;
     }
     onProgress?.({ stage: 'drift', done: 1, total: 1 });
   } else if (request.referenceDistributions && !missingSections.drift) {
@@ -373,13 +395,18 @@ async function auditWithModel(
     else {
       onProgress?.({ stage: 'explain', done: 0, total: 1 });
       try {
-        const explained = await explainTable(model, request.model, table, reference ?? table, {
-          rows: request.explainer?.rows ?? 100,
-          backgroundRows: request.explainer?.backgroundRows ?? 100,
-          method: request.explainer?.method ?? 'auto',
-          features: request.features,
-          seed: request.seed ?? 0,
-        }, signal, options.treeShap);
+        const rows = request.explainer?.rows ?? 100;
+        const backgroundRows = request.explainer?.backgroundRows ?? 100;
+        const explained = await withStageBudget('The explanations', limits, signal, `lower explainer.background_samples (${backgroundRows.toLocaleString('en-US')} now) or explain fewer rows (explainer.rows, ${rows.toLocaleString('en-US')} now)`, (stageSignal) =>
+          explainTable(model, request.model!, table, reference ?? table, {
+            rows,
+            backgroundRows,
+            method: request.explainer?.method ?? 'auto',
+            features: request.features,
+            seed: request.seed ?? 0,
+            memoryLimit: limits.memoryBytes,
+          }, stageSignal, options.treeShap),
+        );
         explanations = { ...explained, global_importance: globalImportance(explained.columns, explained.values) };
       } catch (error) {
         // A failed stage keeps the rest of the audit; the result says why it is missing.
@@ -410,6 +437,7 @@ async function auditWithModel(
     intersections: request.intersections ?? defaultIntersections(request.protectedAttributes),
     slices: request.slices ?? [...request.protectedAttributes],
     reference_groups: request.referenceGroups ?? {},
+    limits: { stage_memory_mb: limits.memoryBytes / 2 ** 20, stage_seconds: limits.seconds },
   };
   const metrics = auditScores(table, target.labels, scores, settings);
   const data = profileTable(table, request.target, target.labels, settings.protected_attributes);
@@ -427,18 +455,31 @@ async function auditWithModel(
   if (!missingSections.robustness) {
     onProgress?.({ stage: 'robustness', done: 0, total: 1 });
     try {
-    const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
-    const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins);
-    const modelColumns = features ?? [];
-    const inputs = modelColumns.filter((c) => !settings.protected_attributes.includes(c));
-    robustness = {
-      demographic_shift: shift,
-      max_shift_degradation: shift.max_shift_degradation,
-      perturbation: model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal }) : null,
-      consistency: model && !signal?.aborted ? consistency(table, scores, inputs, { seed: settings.seed }) : null,
-      counterfactual_flips: model ? await Promise.all(settings.protected_attributes.map((a) => counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features, proxy: request.robustness?.proxies?.[a] }))) : [],
-      conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
-    };
+      const modelColumns = features ?? [];
+      const estimate = robustnessEstimate(table.rowCount, modelColumns.length, PERTURBATION_ROWS, CONSISTENCY_POOL);
+      checkStageMemory('Robustness', estimate, limits);
+      robustness = await withStageBudget('Robustness', limits, signal, estimate.fix, async (stageSignal) => {
+        const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
+        const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins);
+        const inputs = modelColumns.filter((c) => !settings.protected_attributes.includes(c));
+        const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS }) : null;
+        stageSignal?.throwIfAborted();
+        const flips: RobustnessReport['counterfactual_flips'] = [];
+        if (model) {
+          for (const a of settings.protected_attributes) {
+            stageSignal?.throwIfAborted();
+            flips.push(await counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features, proxy: request.robustness?.proxies?.[a] }));
+          }
+        }
+        return {
+          demographic_shift: shift,
+          max_shift_degradation: shift.max_shift_degradation,
+          perturbation,
+          consistency: model ? consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL }) : null,
+          counterfactual_flips: flips,
+          conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
+        };
+      });
     } catch (error) {
       // A failed stage keeps the rest of the audit; the result says why it is missing.
       if (!isPlumblineError(error)) throw error;
@@ -455,7 +496,9 @@ async function auditWithModel(
       onProgress?.({ stage: 'recourse', done: 0, total: 1 });
       try {
         const settingsRecourse = request.recourse ?? {};
-        recourseReport = await recourse(model, table, scores, features ?? [], settings.protected_attributes, {
+        const estimate = recourseEstimate(settingsRecourse.maxRows ?? 50, (features ?? []).length, RECOURSE_EVALUATIONS);
+        checkStageMemory('Recourse', estimate, limits);
+        recourseReport = await withStageBudget('Recourse', limits, signal, estimate.fix, (stageSignal) => recourse(model, table, scores, features ?? [], settings.protected_attributes, {
           threshold: metrics.threshold,
           adverse: settingsRecourse.adverse ?? 'negative',
           immutable: [...(settingsRecourse.immutable ?? []), ...settings.protected_attributes],
@@ -465,8 +508,9 @@ async function auditWithModel(
           perRow: settingsRecourse.perRow ?? 3,
           seed: settings.seed,
           features: request.features,
-          signal,
-        });
+          signal: stageSignal,
+          maxEvaluations: RECOURSE_EVALUATIONS,
+        }));
       } catch (error) {
         if (!isPlumblineError(error)) throw error;
         missingSections.recourse = (error as Error).message;

@@ -31,6 +31,9 @@ export class ConfigError extends PlumblineError {}
 /** An audit registry file that cannot be opened, appended to or verified. */
 export class RegistryError extends PlumblineError {}
 
+/** A stage of the audit that would not fit its memory or time budget. */
+export class ResourceLimitError extends PlumblineError {}
+
 const errorClasses: Record<string, new (message: string) => PlumblineError> = {
   PlumblineError,
   CsvError,
@@ -39,6 +42,7 @@ const errorClasses: Record<string, new (message: string) => PlumblineError> = {
   ConfigError,
   ExplainerCompatibilityError,
   RegistryError,
+  ResourceLimitError,
 };
 
 /** Plain-data form of an error, safe to post between threads. */

@@ -15,3 +15,14 @@ interface AbortSignal {
   readonly reason: unknown;
   throwIfAborted(): void;
 }
+/** Node ≥ 20.3 and every current browser have `any`. */
+declare var AbortSignal: {
+  prototype: AbortSignal;
+  any(signals: AbortSignal[]): AbortSignal;
+};
+declare class AbortController {
+  readonly signal: AbortSignal;
+  abort(reason?: unknown): void;
+}
+declare function setTimeout(handler: () => void, milliseconds: number): unknown;
+declare function clearTimeout(id: unknown): void;

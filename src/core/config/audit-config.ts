@@ -62,7 +62,12 @@ const configProperties: Record<string, Spec> = {
   profiles: { type: 'object', description: 'User-defined profiles: partial configs (checked when used).', properties: {}, values: { type: 'object', properties: {}, open: true } },
   metadata: { type: 'object', description: 'Free-form labels (model_id, model_version, team, owner, intended_use…).', properties: {}, values: labelValue },
   bootstrap: { type: 'object', properties: { resamples: { type: 'number', integer: true, minimum: 0, maximum: 100000 }, confidence: { type: 'number', minimum: 0.5, maximum: 0.999 } } },
-  explainer: section('Explanations (SHAP).', { type: { type: 'string', enum: ['auto', 'treeshap', 'tree', 'tree-path', 'kernelshap', 'kernel', 'permutation'] }, background_samples: { type: 'number', integer: true, minimum: 1 }, cache: { type: 'boolean' } }),
+  explainer: section('Explanations (SHAP).', {
+    type: { type: 'string', enum: ['auto', 'treeshap', 'tree', 'tree-path', 'kernelshap', 'kernel', 'permutation'] },
+    background_samples: { type: 'number', integer: true, minimum: 1 },
+    rows: { type: 'number', integer: true, minimum: 1, description: 'Rows explained: the first N of the audited data (default 100).' },
+    cache: { type: 'boolean' },
+  }),
   fairness: section('Fairness across protected groups.', {
     metrics: names,
     threshold: { type: 'number', minimum: 0, maximum: 1, description: 'Decision threshold (same as the top-level threshold).' },
@@ -88,6 +93,14 @@ const configProperties: Record<string, Spec> = {
     max_rows: { type: 'number', integer: true, minimum: 1 },
   }),
   report: section('The report.', { format: { type: 'string', enum: ['pdf', 'html', 'json'] }, title: { type: 'string' } }),
+  limits: {
+    type: 'object',
+    description: 'Budgets of the drift, explanation, robustness and recourse stages: a stage over budget is left out of the result with the reason and what to change; the rest of the audit completes.',
+    properties: {
+      stage_memory_mb: { type: 'number', integer: true, minimum: 64, maximum: 1048576, description: 'Working memory a stage may use, checked against its estimate before it starts (default 2048).' },
+      stage_seconds: { type: 'number', minimum: 0.001, description: 'Seconds a stage may run (default: no limit). With it, whether a section is present depends on the machine.' },
+    },
+  },
 };
 
 /** The audit config schema. */
@@ -116,13 +129,14 @@ export interface AuditConfig {
   profiles?: Record<string, unknown>;
   metadata?: Record<string, string | number | boolean>;
   bootstrap?: { resamples?: number; confidence?: number };
-  explainer?: { enabled?: boolean; type?: string; background_samples?: number };
+  explainer?: { enabled?: boolean; type?: string; background_samples?: number; rows?: number };
   fairness?: { enabled?: boolean; metrics?: string[]; threshold?: number; min_group_size?: number; intersections?: string[][]; reference_groups?: Record<string, string>; power_difference?: number; slice_columns?: string[] };
   calibration?: { enabled?: boolean; bins?: number; binning?: 'equal-width' | 'equal-frequency' };
   robustness?: { enabled?: boolean; shift?: number; noise?: number[]; proxies?: Record<string, string> };
   drift?: { enabled?: boolean; psi_minor?: number; psi_major?: number };
   recourse?: { enabled?: boolean; costs?: Record<string, number>; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; adverse?: 'negative' | 'positive'; max_counterfactuals?: number; max_rows?: number };
   report?: { enabled?: boolean; format?: string; title?: string };
+  limits?: { stage_memory_mb?: number; stage_seconds?: number };
 }
 
 /** Built-in profiles: defaults a config's own values override. */

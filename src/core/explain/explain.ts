@@ -6,7 +6,8 @@ import { openModel, type Classifier } from '../model/classifier';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { Random } from '../random';
 import { binaryTarget } from '../metrics/labels';
-import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap, sampledKernelShap } from './kernelshap';
+import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap, sampledCoalitions, sampledKernelShap } from './kernelshap';
+import { checkStageMemory, DEFAULT_LIMITS, explainEstimate, type StageEstimate } from '../limits';
 import { globalImportance, partialDependence, permutationImportance, reasonCodes } from './outputs';
 import { decodeOnnx } from '../model/onnx-graph';
 import { readEncodedModel } from './encoded';
@@ -39,6 +40,8 @@ export interface ExplainRequest {
   positiveLabel?: string;
   /** Columns to compute partial dependence and ICE for. */
   partialDependence?: string[];
+  /** Bytes the explanation may use, checked against its estimate before it starts. Default 2 GiB. */
+  memoryLimit?: number;
 }
 
 /** SHAP values as written by `plumbline explain`. */
@@ -167,10 +170,13 @@ export async function explainTable(
     const backgroundText = `${selection === 'first' ? 'first' : 'seeded sample of'} ${bgRows.length} rows of ${background.source}`;
     const ensemble = classifier.ensemble;
     const method = request.method ?? 'auto';
+    const limits = { ...DEFAULT_LIMITS, memoryBytes: request.memoryLimit ?? DEFAULT_LIMITS.memoryBytes };
+    const check = (estimate: StageEstimate) => checkStageMemory('The explanations', estimate, limits);
     // Per-column ONNX graphs (one-hot, scaling inside): explained per raw column from the graph.
     const encoded = !ensemble && classifier.summary.format === 'onnx' && method !== 'kernel' ? readEncodedModel(decodeOnnx(modelFile.bytes, modelFile.fileName), modelFile.fileName) : null;
     if (encoded && method !== 'tree-path') {
       const groups = { groupOf: encoded.groupOf, columns: encoded.columns };
+      check(explainEstimate(encoded.model.kind === 'trees' ? 'tree' : 'linear', rows.length, bgRows.length, encoded.groupOf.length));
       const encodeRows = (source: Table, which: Uint32Array) => Array.from(which, (row) => encoded.encode(source, row));
       const x = encodeRows(table, rows);
       const b = encodeRows(background, bgRows);
@@ -196,19 +202,23 @@ export async function explainTable(
       if (ensemble.trees.some((t) => !t.cover)) {
         throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use --method tree with a background.`);
       }
+      check(explainEstimate('tree-path', rows.length, 0, columns.length));
       shap = await treeShap({ kind: 'path', ensemble, rows: vectors(table, columns, rows) }, signal);
       label = 'tree (path-dependent)';
       output = space;
     } else if (method === 'tree' || (method === 'auto' && ensemble)) {
       if (!ensemble) treeOnly(classifier, 'TreeSHAP');
+      check(explainEstimate('tree', rows.length, bgRows.length, columns.length));
       shap = await treeShap({ kind: 'interventional', ensemble, rows: vectors(table, columns, rows), background: vectors(background, columns, bgRows) }, signal);
       label = 'tree (interventional)';
       output = space;
     } else {
       if (columns.length > MAX_EXACT_KERNEL_COLUMNS) {
+        check(explainEstimate('kernel-sampled', rows.length, bgRows.length, columns.length, sampledCoalitions(columns.length, request.kernelSamples)));
         shap = await sampledKernelShap(classifier, columns, table, rows, background, bgRows, { samples: request.kernelSamples, seed: request.seed ?? 0, features: request.features, signal });
         label = 'kernel (sampled)';
       } else {
+        check(explainEstimate('kernel-exact', rows.length, bgRows.length, columns.length, 2 ** columns.length));
         shap = await exactKernelShap(classifier, columns, table, rows, background, bgRows, { features: request.features, signal });
         label = 'kernel (exact)';
       }

@@ -74,6 +74,16 @@ function solve(a: Float64Array[], b: Float64Array): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => m[i][n] / (m[i][i] || 1e-12));
 }
 
+/** Coalition pairs sampled KernelSHAP draws for `m` columns (each with its complement). */
+function sampledPairs(m: number, samples = 2048): number {
+  return Math.max(m, Math.floor(samples / 2));
+}
+
+/** Coalitions sampled KernelSHAP scores per explained row: the sampled pairs, the empty and the full one. */
+export function sampledCoalitions(m: number, samples?: number): number {
+  return 2 * sampledPairs(m, samples) + 2;
+}
+
 /**
  * Sampled KernelSHAP (Lundberg & Lee 2017) for models with many columns: coalitions drawn
  * from the Shapley kernel's size distribution p(s) ∝ (M−1)/(s(M−s)), each with its
@@ -92,7 +102,7 @@ export async function sampledKernelShap(
   options: { samples?: number; seed: number; features?: string[]; signal?: AbortSignal },
 ): Promise<ShapValues> {
   const m = columns.length;
-  const pairs = Math.max(m, Math.floor((options.samples ?? 2048) / 2));
+  const pairs = sampledPairs(m, options.samples);
   const random = new Random(options.seed, 'explain/kernel');
   // Size distribution of the Shapley kernel.
   const sizeWeights = Array.from({ length: m - 1 }, (_, k) => (m - 1) / ((k + 1) * (m - k - 1)));

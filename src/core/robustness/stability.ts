@@ -3,6 +3,7 @@ import { sampleIndices } from '../data/sample';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import type { Classifier } from '../model/classifier';
 import { Random } from '../random';
+import { MAX_FLIP_SCORINGS } from '../limits';
 
 /** Prediction stability under noise of one size. */
 export interface NoiseResult {
@@ -277,7 +278,7 @@ export async function counterfactualFlips(
   threshold: number,
   attribute: string,
   modelColumns: string[],
-  options: { features?: string[]; proxy?: string } = {},
+  options: { features?: string[]; proxy?: string; maxScorings?: number } = {},
 ): Promise<{ attribute: string; changed: string | null; applicable: boolean; reason?: string; flip_rate: Record<string, number> }> {
   const changedName = modelColumns.includes(attribute) ? attribute : options.proxy && modelColumns.includes(options.proxy) ? options.proxy : null;
   const groups = findColumn(table, attribute);
@@ -286,6 +287,12 @@ export async function counterfactualFlips(
     return { attribute, changed: null, applicable: false, reason: `the model does not read ${attribute}${options.proxy ? ` or its declared proxy ${options.proxy}` : ''}, so changing it alone cannot change a decision (possible proxies are listed in the data section; declare one with robustness.proxies)`, flip_rate: {} };
   }
   const values = column.kind === 'categorical' ? column.dictionary.map((_, code) => code) : [...new Set(Array.from(column.values).filter((v) => !Number.isNaN(v)))];
+  const maxScorings = options.maxScorings ?? MAX_FLIP_SCORINGS;
+  if (values.length * table.rowCount > maxScorings) {
+    // Checked before scoring: a continuous proxy would score the whole table once per distinct value.
+    const count = (n: number) => n.toLocaleString('en-US');
+    return { attribute, changed: changedName, applicable: false, reason: `changing ${changedName} to each of its ${count(values.length)} values would score all ${count(table.rowCount)} rows ${count(values.length)} times (${count(values.length * table.rowCount)} model evaluations, more than the ${count(maxScorings)} this test may use): declare a proxy with fewer values (robustness.proxies) or audit a sample (data.test_sample_size)`, flip_rate: {} };
+  }
   const flipped = new Uint8Array(table.rowCount);
   for (const value of values) {
     const changed: Column = column.kind === 'categorical' ? { ...column, codes: new Int32Array(table.rowCount).fill(value) } : { ...column, values: new Float64Array(table.rowCount).fill(value) };

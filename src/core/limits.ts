@@ -1,0 +1,155 @@
+/**
+ * Resource limits of the audit's stages. Before a stage starts, its working memory is
+ * estimated from the sizes it will use (rows, columns, background rows, coalitions) and
+ * checked against the stage budget; a stage may also run under a time budget. A stage that
+ * cannot finish within them throws a {@link ResourceLimitError} saying why and what to
+ * change: the audit records it under `missing_sections` and completes the other sections.
+ *
+ * The memory budget is a setting (default 2 GiB), not a reading of the machine's free
+ * memory, so the same inputs give the same result on every host. The time budget is off
+ * unless asked for (`limits.stage_seconds`): with it, whether a section is present depends
+ * on the machine's speed, which the result's settings record.
+ */
+import { ResourceLimitError } from './errors';
+
+/** The budget of every stage. */
+export interface StageLimits {
+  /** Working memory a stage may use, in bytes. */
+  memoryBytes: number;
+  /** Seconds a stage may run, or null for no time budget. */
+  seconds: number | null;
+}
+
+/** Default memory budget of a stage (MiB). */
+export const DEFAULT_STAGE_MEMORY_MB = 2048;
+
+export const DEFAULT_LIMITS: StageLimits = { memoryBytes: DEFAULT_STAGE_MEMORY_MB * 2 ** 20, seconds: null };
+
+/** A stage's working memory, from the sizes that drive it. */
+export interface StageEstimate {
+  bytes: number;
+  /** The sizes the estimate comes from, in words ("100 rows × 4,096 coalitions × …"). */
+  drivers: string;
+  /** What the user can change to shrink it. */
+  fix: string;
+}
+
+const count = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** Bytes in words: "3.9 GiB", "512 MiB", "96 KiB". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MiB`;
+  return `${Math.max(1, Math.round(bytes / 2 ** 10))} KiB`;
+}
+
+/** Throws when a stage's estimate is over its memory budget (before the stage starts). */
+export function checkStageMemory(stage: string, estimate: StageEstimate, limits: StageLimits): void {
+  if (estimate.bytes <= limits.memoryBytes) return;
+  throw new ResourceLimitError(
+    `${stage} would need about ${formatBytes(estimate.bytes)} of memory (${estimate.drivers}), more than the ${formatBytes(limits.memoryBytes)} a stage may use: ${estimate.fix}, or raise limits.stage_memory_mb.`,
+  );
+}
+
+/**
+ * Runs a stage under the user's signal and the stage's time budget. When the budget runs
+ * out (and not the user's Cancel) the stage's own cancellation is turned into a
+ * ResourceLimitError naming the budget and `fix`.
+ */
+export async function withStageBudget<T>(stage: string, limits: StageLimits, signal: AbortSignal | undefined, fix: string, run: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  if (limits.seconds === null) return run(signal);
+  const budget = budgetSignal(limits.seconds, signal);
+  try {
+    // A stage that checks no signal cannot be stopped; one that finished keeps its result.
+    return await run(budget.signal);
+  } catch (error) {
+    if (budget.timedOut() && !signal?.aborted) throw new ResourceLimitError(`${stage} did not finish within ${limits.seconds} s (limits.stage_seconds): ${fix}, or raise limits.stage_seconds.`);
+    throw error;
+  } finally {
+    budget.dispose();
+  }
+}
+
+/**
+ * A signal that aborts with the parent or when `seconds` have passed. A timer alone is not
+ * enough: a stage whose awaits all settle as microtasks (a WASM model scoring on this
+ * thread) never lets the timer run, so the deadline is also checked whenever the stage
+ * asks the signal (`throwIfAborted`, which every stage calls between batches).
+ */
+function budgetSignal(seconds: number, parent: AbortSignal | undefined): { signal: AbortSignal; timedOut(): boolean; dispose(): void } {
+  const controller = new AbortController();
+  const deadline = Date.now() + seconds * 1000;
+  const timeUp = () => controller.abort(new ResourceLimitError(`the stage's ${seconds} s budget ran out`));
+  const timer = setTimeout(timeUp, seconds * 1000);
+  const signal = parent ? AbortSignal.any([parent, controller.signal]) : controller.signal;
+  const check = signal.throwIfAborted.bind(signal);
+  Object.defineProperty(signal, 'throwIfAborted', {
+    value: () => {
+      if (!controller.signal.aborted && Date.now() > deadline) timeUp();
+      check();
+    },
+  });
+  return { signal, timedOut: () => controller.signal.aborted, dispose: () => clearTimeout(timer) };
+}
+
+/** Bytes of one explained row in the result: the SHAP value and the cell, as numbers and as JSON text. */
+const EXPLAINED_CELL_BYTES = 72;
+
+/** The explanation stage: the SHAP values and cells kept in the result, and the method's own working set. */
+export function explainEstimate(method: 'tree' | 'tree-path' | 'kernel-exact' | 'kernel-sampled' | 'linear', rows: number, backgroundRows: number, columns: number, coalitions = 0): StageEstimate {
+  const kept = rows * (columns + 1) * EXPLAINED_CELL_BYTES;
+  const fixRows = `explain fewer rows (explainer.rows, ${count(rows)} now)`;
+  if (method === 'kernel-exact' || method === 'kernel-sampled') {
+    // One explained row at a time: every coalition × background row is a row of a table the model scores
+    // (8 bytes per cell, the model's float input, the score).
+    const working = coalitions * backgroundRows * (columns * 12 + 8);
+    return {
+      bytes: kept + working,
+      drivers: `${count(coalitions)} coalitions × ${count(backgroundRows)} background rows × ${columns} columns per explained row, and ${count(rows)} explained rows kept`,
+      fix: `lower explainer.background_samples (${count(backgroundRows)} now) or ${fixRows}`,
+    };
+  }
+  const working = (rows + backgroundRows) * columns * 8;
+  return {
+    bytes: kept + working,
+    drivers: `${count(rows)} explained rows and ${count(backgroundRows)} background rows × ${columns} columns`,
+    fix: method === 'tree-path' || method === 'linear' ? fixRows : `lower explainer.background_samples (${count(backgroundRows)} now) or ${fixRows}`,
+  };
+}
+
+/**
+ * The robustness stage: a copy of one model column and the scores of every row (the
+ * counterfactual flips score the whole table with one column changed), the perturbed sample
+ * (at most `perturbRows` rows of every model column) and the neighbour pool.
+ */
+export function robustnessEstimate(rows: number, modelColumns: number, perturbRows: number, poolRows: number): StageEstimate {
+  const flips = rows * (8 + 8 + 1);
+  const perturb = Math.min(rows, perturbRows) * (modelColumns * 8 + 16);
+  const pool = Math.min(rows, poolRows) * (modelColumns * 8 + 16);
+  return {
+    bytes: flips + perturb + pool,
+    drivers: `${count(rows)} rows × ${modelColumns} model columns`,
+    fix: 'audit a sample of the rows (data.test_sample_size)',
+  };
+}
+
+/** The recourse stage: each searched row's candidate table (at most `budget` candidates per row). */
+export function recourseEstimate(rows: number, modelColumns: number, candidatesPerRow: number): StageEstimate {
+  return {
+    bytes: candidatesPerRow * (modelColumns * 12 + 8) + rows * (modelColumns * 8 + 64),
+    drivers: `${count(rows)} searched rows, up to ${count(candidatesPerRow)} candidates each × ${modelColumns} model columns`,
+    fix: `lower recourse.max_rows (${count(rows)} now)`,
+  };
+}
+
+/** The drift stage: the reference's scores and its sorted columns for the KS and PSI bins. */
+export function driftEstimate(referenceRows: number, rows: number, columns: number): StageEstimate {
+  return {
+    bytes: (referenceRows + rows) * (8 + 8) + Math.max(referenceRows, rows) * 8 * 2 + columns * 4096,
+    drivers: `${count(referenceRows)} reference rows and ${count(rows)} audited rows`,
+    fix: 'use a sample of the reference file',
+  };
+}
+
+/** Work of the counterfactual flip test: one scoring of every row per value the changed column takes. */
+export const MAX_FLIP_SCORINGS = 200_000_000;
