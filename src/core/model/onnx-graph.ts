@@ -6,6 +6,7 @@ import {
   type AttributeProto,
   type ModelProto,
   type NodeProto,
+  type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
 import { ModelLoadError } from '../errors';
@@ -75,7 +76,48 @@ export function decodeOnnx(bytes: Uint8Array, fileName: string): ModelProto {
       `${fileName}: the model keeps its weights outside the .onnx file (tensor "${external.name}" is in ${JSON.stringify(location)}). Save a self-contained model — onnx.save_model(onnx.load("${fileName}"), "model.onnx", save_as_external_data=False) — and choose that file.`,
     );
   }
+  for (const tensor of model.graph.initializer) checkTensorSize(tensor, fileName);
   return model;
+}
+
+/** Bytes per element of the tensor types whose data may be stored raw. */
+const ELEMENT_BYTES: Partial<Record<TensorProto_DataType, number>> = {
+  [TensorProto_DataType.FLOAT]: 4,
+  [TensorProto_DataType.UINT8]: 1,
+  [TensorProto_DataType.INT8]: 1,
+  [TensorProto_DataType.UINT16]: 2,
+  [TensorProto_DataType.INT16]: 2,
+  [TensorProto_DataType.INT32]: 4,
+  [TensorProto_DataType.INT64]: 8,
+  [TensorProto_DataType.BOOL]: 1,
+  [TensorProto_DataType.FLOAT16]: 2,
+  [TensorProto_DataType.DOUBLE]: 8,
+  [TensorProto_DataType.UINT32]: 4,
+  [TensorProto_DataType.UINT64]: 8,
+  [TensorProto_DataType.COMPLEX64]: 8,
+  [TensorProto_DataType.COMPLEX128]: 16,
+  [TensorProto_DataType.BFLOAT16]: 2,
+};
+
+/**
+ * A weight tensor must hold as many values as its shape declares. A shape that declares
+ * billions of values over a few bytes (a damaged or hostile file) is refused here, in
+ * words, rather than left to onnxruntime (which answers "narrowing_error").
+ */
+function checkTensorSize(tensor: TensorProto, fileName: string): void {
+  const declared = tensor.dims.reduce((n, d) => n * Number(d), 1);
+  const complex = tensor.dataType === TensorProto_DataType.COMPLEX64 || tensor.dataType === TensorProto_DataType.COMPLEX128 ? 2 : 1;
+  let held: number;
+  if (tensor.rawData.length > 0) {
+    const size = ELEMENT_BYTES[tensor.dataType as TensorProto_DataType];
+    if (size === undefined) return;
+    held = tensor.rawData.length / size;
+  } else {
+    held = (tensor.floatData.length + tensor.int32Data.length + tensor.int64Data.length + tensor.stringData.length + tensor.doubleData.length + tensor.uint64Data.length) / complex;
+  }
+  if (held === declared) return;
+  const shape = tensor.dims.map((d) => Number(d).toLocaleString('en-US')).join(' × ') || 'a scalar';
+  throw new ModelLoadError(`${fileName}: the weight tensor "${tensor.name}" declares ${shape} values but holds ${held.toLocaleString('en-US')}. The file is damaged or was altered: export the model again.`);
 }
 
 function signature(info: ValueInfoProto): TensorSignature {
