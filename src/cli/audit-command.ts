@@ -11,7 +11,6 @@ import {
   parsePolicy,
   planAudit,
   runAudit,
-  loadTableBytes,
   sha256Hex,
   type AuditConfig,
   type AuditProgress,
@@ -20,11 +19,12 @@ import {
 import type { ThresholdPolicy } from '../core/metrics/curves.ts';
 import { renderPdf } from '../core/report/pdf.ts';
 import type { StoredDistribution } from '../core/drift/drift.ts';
+import type { LoadProgress } from '../core/data/read.ts';
 import { renderHtml } from '../core/report/html.ts';
 import { modelCard } from '../core/report/model-card.ts';
 import { buildEvidencePack } from '../core/report/evidence.ts';
 import { appendToRegistry, openRegistryFile } from './registry-command.ts';
-import { EXIT, nodeIncrementalSha256, readInput, resultFromFile, UsageError } from './shared.ts';
+import { EXIT, loadTableFile, readInput, resultFromFile, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
 
@@ -247,8 +247,6 @@ export async function auditCommand(args: string[]): Promise<number> {
   const policyFile = values['policy-gates'] ? await readInput(values['policy-gates'], 'policy') : undefined;
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
   const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
-  const data = await readInput(plan.files.data, 'data');
-  const reference = plan.files.reference ? await readInput(plan.files.reference, 'reference') : undefined;
 
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
@@ -259,13 +257,13 @@ export async function auditCommand(args: string[]): Promise<number> {
     const distributions = storedDistributionsOf(file.bytes, values['reference-result']);
     referenceDistributions = { source: `stored distributions of ${file.fileName}`, distributions };
   }
-  // Data files are read with Node's native SHA-256 (the core's own is pure JavaScript).
-  const load = (input: { fileName: string; bytes: Uint8Array }) => ({ fileName: input.fileName, loaded: loadTableBytes(input.bytes, input.fileName, { ...plan.request.csv, hash: nodeIncrementalSha256 }) });
-  const loadedData = load(data);
-  const loadedReference = reference ? load(reference) : undefined;
+  // Data files are streamed from disk and hashed on the way with Node's native SHA-256.
+  const parseProgress = (p: LoadProgress) => onProgress({ stage: 'parse', done: p.bytes, total: p.totalBytes });
+  const loadedData = await loadTableFile(plan.files.data, 'data', plan.request.csv ?? {}, parseProgress);
+  const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', plan.request.csv ?? {}) : undefined;
   const result = await runAudit(ort, { ...plan.request, model, data: loadedData, reference: loadedReference, referenceDistributions, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
 
-  const files: Record<string, { file: string; sha256: string }> = { data: { file: data.fileName, sha256: loadedData.loaded.sha256 } };
+  const files: Record<string, { file: string; sha256: string }> = { data: { file: loadedData.fileName, sha256: loadedData.loaded.sha256 } };
   if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };
   if (loadedReference) files.reference = { file: loadedReference.fileName, sha256: loadedReference.loaded.sha256 };
   if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };

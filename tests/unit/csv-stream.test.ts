@@ -199,7 +199,25 @@ describe('sizing columns from the estimate', () => {
 });
 
 describe('extreme shapes', () => {
-  it('reads 100,000 columns, and a field of 20 MB on one line', () => {
+  it('refuses a 2 GB file whose table would not fit after its first rows, reading no further', async () => {
+    const cells = Array.from({ length: 30 }, (_, j) => (j % 3 === 0 ? '123.456789' : j % 3 === 1 ? '42' : 'alpha'));
+    const piece = encoder.encode(`${cells.join(',')}\n`.repeat(5000));
+    const total = 2.2e9;
+    let given = 0;
+    async function* file() {
+      yield encoder.encode(`${cells.map((_, j) => `c${j}`).join(',')}\n`);
+      while (given < total) {
+        given += piece.length;
+        yield piece;
+      }
+    }
+    await expect(loadTableStream('big.csv', file(), { totalBytes: total, memoryLimit: 2 * 1024 ** 3 })).rejects.toThrow(
+      /^big\.csv: about [\d,]+ rows × 30 columns need about \d+\.\d GiB in memory, more than the 2\.0 GiB this host allows\. Audit a sample of the rows \(split the file, or keep the columns the audit needs\), or run the plumbline CLI on a machine with more memory\.$/,
+    );
+    expect(given).toBeLessThan(2 * piece.length);
+  });
+
+  it('reads 100,000 columns, and a field of 100 MB on one line', () => {
     const columns = 100_000;
     const header = Array.from({ length: columns }, (_, j) => `c${j}`).join(',');
     const row = (k: number) => Array.from({ length: columns }, (_, j) => String((j * 7 + k) % 13)).join(',');
@@ -207,7 +225,7 @@ describe('extreme shapes', () => {
     expect(wide.columns.length).toBe(columns);
     expect(wide.rowCount).toBe(2);
     expect(cellText(wide.columns[columns - 1], 1)).toBe(String(((columns - 1) * 7 + 2) % 13));
-    const long = 'x'.repeat(20 * 1024 * 1024);
+    const long = 'x'.repeat(100 * 1024 * 1024);
     const tall = loadTableBytes(encoder.encode(`id,note\n1,"${long}"\n2,short\n`), 'long.csv').table;
     expect(tall.rowCount).toBe(2);
     expect(cellText(tall.columns[1], 0).length).toBe(long.length);

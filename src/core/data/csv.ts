@@ -314,8 +314,49 @@ const DETECT_WINDOW = 64 * 1024;
  * whole column is a decimal number, categorical otherwise. Rows with the wrong number of
  * fields fail the load (or are skipped and counted), quoting the first few by line number.
  */
+/**
+ * Text read but not yet parsed, kept as the pieces it came in. A record that spans many
+ * pieces (a field of 100 MB on one line) is joined once, when it is parsed: appending to
+ * one string and scanning it at every piece made V8 flatten the growing string each time,
+ * and such a line took a minute instead of a second.
+ */
+class PendingText {
+  private parts: string[] = [];
+  length = 0;
+
+  add(text: string): void {
+    this.parts.push(text);
+    this.length += text.length;
+  }
+
+  /** All of it, as one string. */
+  text(): string {
+    if (this.parts.length > 1) this.parts = [this.parts.join('')];
+    return this.parts[0] ?? '';
+  }
+
+  /** The text from offset `from` on (usually within the last piece or two). */
+  tail(from: number): string {
+    let i = this.parts.length;
+    let covered = 0;
+    const need = this.length - from;
+    while (i > 0 && covered < need) covered += this.parts[--i].length;
+    if (i === this.parts.length) return '';
+    const head = this.parts[i].slice(covered - need);
+    return i === this.parts.length - 1 ? head : head + this.parts.slice(i + 1).join('');
+  }
+
+  /** Removes and returns the first `n` characters. */
+  take(n: number): string {
+    const all = this.text();
+    this.parts = n < all.length ? [all.slice(n)] : [];
+    this.length -= n;
+    return all.slice(0, n);
+  }
+}
+
 export class CsvReader {
-  private pending = '';
+  private pending = new PendingText();
   /** Where quote-following resumes in `pending`, and whether that point is inside quotes. */
   private scanned = 0;
   private inQuotes = false;
@@ -362,12 +403,12 @@ export class CsvReader {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     if (this.pending.length < NUL_WINDOW && this.builders === undefined) {
-      const nul = (this.pending + text.slice(0, NUL_WINDOW)).indexOf('\u0000');
+      const nul = (this.pending.text() + text.slice(0, NUL_WINDOW)).indexOf('\u0000');
       if (nul >= 0 && nul < NUL_WINDOW) {
         throw new CsvError(`${this.options.fileName}: this is a binary file, not CSV text (it holds NUL bytes from offset ${nul}). Choose the CSV export of the data.`);
       }
     }
-    this.pending += text;
+    this.pending.add(text);
     if (this.delimiter === undefined) {
       // The delimiter is detected on the first 64 KB, as when the whole text is at hand.
       if (this.pending.length < DETECT_WINDOW) return;
@@ -378,8 +419,7 @@ export class CsvReader {
     // enough that their strings stay in V8's young generation (strings over ~128 KB go to
     // the large-object space and live until a full collection, which inflates peak memory).
     if (cut < 0 || (cut < 32 * 1024 && this.pending.length < 96 * 1024)) return;
-    const segment = this.pending.slice(0, cut + 1);
-    this.pending = this.pending.slice(cut + 1);
+    const segment = this.pending.take(cut + 1);
     this.scanned -= cut + 1;
     this.cut = -1;
     this.parseSegment(segment);
@@ -387,9 +427,10 @@ export class CsvReader {
 
   /** Delimiter and line ending, from the start of the text. */
   private settleDialect(): void {
-    this.delimiter ??= detectDelimiter(this.pending);
-    const first = this.pending.indexOf('\n');
-    if (first >= 0) this.newline = first > 0 && this.pending.charCodeAt(first - 1) === 13 ? '\r\n' : '\n';
+    const pending = this.pending.text();
+    this.delimiter ??= detectDelimiter(pending);
+    const first = pending.indexOf('\n');
+    if (first >= 0) this.newline = first > 0 && pending.charCodeAt(first - 1) === 13 ? '\r\n' : '\n';
     // Quotes are followed from the start again, now that the delimiter is known.
     this.scanned = 0;
     this.inQuotes = false;
@@ -401,9 +442,11 @@ export class CsvReader {
    * −1. Follows quotes from where the last call stopped.
    */
   private lastRecordEnd(): number {
-    const text = this.pending;
+    // Only the text not yet followed is scanned, with the one character before it.
+    const start = Math.max(0, this.scanned - 1);
+    const text = this.pending.tail(start);
     const delimiter = this.delimiter;
-    let pos = this.scanned;
+    let pos = this.scanned - start;
     let inQuotes = this.inQuotes;
     let cut = this.cut;
     for (;;) {
@@ -413,7 +456,7 @@ export class CsvReader {
         let newline = text.lastIndexOf('\n', end - 1);
         // In a CRLF file a lone LF is part of a field, not a record end.
         if (this.newline === '\r\n') while (newline >= pos && text.charCodeAt(newline - 1) !== 13) newline = newline > 0 ? text.lastIndexOf('\n', newline - 1) : -1;
-        if (newline >= pos) cut = newline;
+        if (newline >= pos) cut = start + newline;
       }
       if (quote < 0) {
         pos = text.length;
@@ -444,7 +487,7 @@ export class CsvReader {
         pos = quote + 1;
       }
     }
-    this.scanned = pos;
+    this.scanned = start + pos;
     this.inQuotes = inQuotes;
     this.cut = cut;
     return cut;
@@ -682,8 +725,7 @@ export class CsvReader {
     this.ended = true;
     if (this.delimiter === undefined) this.settleDialect();
     if (this.pending.length > 0) {
-      const rest = this.pending;
-      this.pending = '';
+      const rest = this.pending.take(this.pending.length);
       if (rest.trim().length > 0 || !this.builders) this.parseSegment(rest);
     }
   }
