@@ -243,22 +243,9 @@ const api = {
 
   /** The audit result inside a file: a result JSON, or a Plumbline PDF or HTML report. */
   readResult(bytes: Uint8Array, fileName: string) {
-    return outcome(async () => {
-      const head = new TextDecoder().decode(bytes.subarray(0, 64));
-      let result: unknown = null;
-      if (head.startsWith('%PDF-')) result = (await import('../src/core/report/pdf')).resultFromPdf(bytes);
-      else if (/^\s*<!doctype html/i.test(head)) result = (await import('../src/core/report/html')).resultFromHtml(new TextDecoder().decode(bytes));
-      else {
-        try {
-          result = JSON.parse(new TextDecoder().decode(bytes));
-        } catch (error) {
-          throw new AuditConfigError(`${fileName} is not a Plumbline result JSON (${(error as Error).message}).`);
-        }
-      }
-      if (!result || typeof result !== 'object' || !('performance' in result)) throw new AuditConfigError(`${fileName} holds no Plumbline audit result: open a result JSON or a PDF or HTML report made by Plumbline.`);
-      return result as AuditResult;
-    });
+    return outcome(async () => (await import('../src/core/report/read-result')).readResultFile(bytes, fileName) as unknown as AuditResult);
   },
+
 
   /** Opens the model and data once for the row explorer (kept until other files come). */
   prepareRows(model: InputFile, data: DataRef) {

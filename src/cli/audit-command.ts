@@ -24,7 +24,8 @@ import { renderHtml } from '../core/report/html.ts';
 import { modelCard } from '../core/report/model-card.ts';
 import { buildEvidencePack } from '../core/report/evidence.ts';
 import { appendToRegistry, openRegistryFile } from './registry-command.ts';
-import { EXIT, loadTableFile, readInput, resultFromFile, UsageError } from './shared.ts';
+import { EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
+import { readResultFile } from '../core/report/read-result.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
 
@@ -119,7 +120,7 @@ function explainFailures(decision: PolicyDecision): string {
 
 /** The column distributions stored in an earlier result (JSON) or report (PDF, HTML). */
 function storedDistributionsOf(bytes: Uint8Array, path: string): Record<string, StoredDistribution> {
-  const distributions = (resultFromFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution> } }).data?.distributions;
+  const distributions = (readResultFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution> } }).data?.distributions;
   if (!distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
   return distributions;
 }

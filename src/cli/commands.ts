@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
 import { compareResults, flatMetrics, type ComparableResult } from '../core/compare.ts';
 import { verifyEvidencePack } from '../core/report/evidence.ts';
-import { EXIT, readInput, readText, resultFromFile, UsageError } from './shared.ts';
+import { EXIT, readInput, readText, UsageError } from './shared.ts';
+import { readResultFile } from '../core/report/read-result.ts';
 
 /** `plumbline validate-config FILE…`: audit configs and policy files, told apart by their keys. */
 export async function validateConfigCommand(args: string[]): Promise<number> {
@@ -25,7 +26,7 @@ export async function validateConfigCommand(args: string[]): Promise<number> {
 }
 
 async function readResult(path: string): Promise<ComparableResult & { n?: number; threshold?: number }> {
-  return resultFromFile((await readInput(path, 'result')).bytes, path) as ComparableResult;
+  return readResultFile((await readInput(path, 'result')).bytes, path) as ComparableResult;
 }
 
 /** `plumbline inspect result.json`: the key figures of a result. */

@@ -5,8 +5,6 @@ import { createHash } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { loadTableStream, type IncrementalHash, type LoadedTable, type LoadOptions, type LoadProgress } from '../core/data/read.ts';
-import { resultFromHtml } from '../core/report/html.ts';
-import { resultFromPdf } from '../core/report/pdf.ts';
 
 /** Exit codes of the command, as CI pipelines read them. */
 export const EXIT = { ok: 0, gateFailed: 1, cannotAudit: 2 } as const;
@@ -63,32 +61,6 @@ export async function loadTableFile(path: string, role: string, options: LoadOpt
 /** Reads a text file (config, policy, result). */
 export async function readText(path: string, role: string): Promise<string> {
   return new TextDecoder().decode((await readInput(path, role)).bytes);
-}
-
-/**
- * The audit result inside a file: a result JSON, or the result embedded in a Plumbline
- * PDF or HTML report. One reader for every command that takes an earlier result.
- */
-export function resultFromFile(bytes: Uint8Array, path: string): Record<string, unknown> {
-  const head = new TextDecoder().decode(bytes.subarray(0, 64));
-  if (head.startsWith('%PDF-')) {
-    const embedded = resultFromPdf(bytes) as Record<string, unknown> | null;
-    if (!embedded) throw new UsageError(`${path} is a PDF without a Plumbline result inside (not a Plumbline report, or made by another tool).`);
-    return embedded;
-  }
-  const text = new TextDecoder().decode(bytes);
-  if (/^\s*<!doctype html/i.test(head)) {
-    const embedded = resultFromHtml(text) as Record<string, unknown> | null;
-    if (!embedded) throw new UsageError(`${path} is an HTML file without a Plumbline result inside.`);
-    return embedded;
-  }
-  try {
-    const parsed = JSON.parse(text) as Record<string, unknown> | null;
-    if (!parsed || typeof parsed !== 'object' || !parsed.performance) throw new Error('no performance section');
-    return parsed;
-  } catch (error) {
-    throw new UsageError(`${path} is not a Plumbline result JSON (${(error as Error).message}).`);
-  }
 }
 
 /** Node's native SHA-256 for the core's readers (several times faster than the pure-JavaScript default). */

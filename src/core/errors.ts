@@ -31,6 +31,9 @@ export class ConfigError extends PlumblineError {}
 /** An audit registry file that cannot be opened, appended to or verified. */
 export class RegistryError extends PlumblineError {}
 
+/** A report, result or evidence file that cannot be read back, or that was altered. */
+export class ReportError extends PlumblineError {}
+
 /** A stage of the audit that would not fit its memory or time budget. */
 export class ResourceLimitError extends PlumblineError {}
 
@@ -42,6 +45,7 @@ const errorClasses: Record<string, new (message: string) => PlumblineError> = {
   ConfigError,
   ExplainerCompatibilityError,
   RegistryError,
+  ReportError,
   ResourceLimitError,
 };
 

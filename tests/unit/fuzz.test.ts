@@ -17,7 +17,12 @@ import { buildEvidencePack, verifyEvidencePack } from '../../src/core/report/evi
 import { Random } from '../../src/core/random';
 import initSqlJs from 'sql.js';
 import { appendEntry, guardRegistry, listEntries, openRegistry, verifyRegistry, type SqlDatabase } from '../../src/core/registry/registry';
-import { fixtureBytes, projectRoot } from '../fixtures';
+import * as ort from 'onnxruntime-web';
+import { runAudit } from '../../src/core/audit';
+import { renderHtml } from '../../src/core/report/html';
+import { renderPdf } from '../../src/core/report/pdf';
+import { readResultFile } from '../../src/core/report/read-result';
+import { expected, fixtureBytes, projectRoot } from '../fixtures';
 
 // Arrow IPC files are checked message by message (checkArrowIpc) before apache-arrow reads
 // them: this fuzzer once found files that made its reader allocate until Node ran out of memory.
@@ -42,6 +47,18 @@ const registrySeed = (() => {
   return bytes;
 })();
 const SEED = Number(process.env.PLUMBLINE_FUZZ_SEED ?? 20261122);
+
+// A real audit's result, and its PDF and HTML reports, as the report seeds.
+ort.env.wasm.numThreads = 1;
+const reportResult = await runAudit(ort, {
+  model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') },
+  data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') },
+  target: 'two_year_recid',
+  protectedAttributes: ['race', 'sex'],
+  features: expected('compas/rf.expected.json').features,
+  bootstrapResamples: 20,
+});
+const reportInput = { result: reportResult, createdAt: '2026-11-22T00:00:00.000Z' };
 
 function mutate(bytes: Uint8Array, random: Random): Uint8Array {
   const kind = random.int(4);
@@ -132,6 +149,9 @@ const KINDS: { name: string; seedFile: () => Uint8Array; load: (bytes: Uint8Arra
       }
     },
   },
+  { name: 'PDF report', seedFile: () => renderPdf(reportInput), load: (b) => readResultFile(b, 'fuzz.pdf') },
+  { name: 'HTML report', seedFile: () => new TextEncoder().encode(renderHtml(reportInput)), load: (b) => readResultFile(b, 'fuzz.html') },
+  { name: 'result JSON', seedFile: () => new TextEncoder().encode(JSON.stringify(reportResult)), load: (b) => readResultFile(b, 'fuzz.json') },
   { name: 'evidence pack', seedFile: () => buildEvidencePack({ 'a.json': new TextEncoder().encode('{"a":1}'), 'b.txt': new Uint8Array(300) }, 1700000000), load: (b) => verifyEvidencePack(b) },
 ];
 
@@ -141,6 +161,15 @@ describe('fuzzed inputs end in a result or a typed error', () => {
       const original = kind.seedFile();
       const random = new Random(SEED, `fuzz/${kind.name}`);
       const failures: string[] = [];
+      // Before the mutations: an empty file and random bytes of a few sizes.
+      const extremes = kind.structural ? [] : [new Uint8Array(0), ...[1, 100, 4096].map((n) => Uint8Array.from({ length: n }, () => random.int(256)))];
+      for (const [k, input] of extremes.entries()) {
+        try {
+          kind.load(input, random);
+        } catch (error) {
+          if (!isPlumblineError(error)) failures.push(`${input.length === 0 ? 'empty file' : `${input.length} random bytes`} (case ${-1 - k}): ${(error as Error).name}: ${(error as Error).message}`.slice(0, 300));
+        }
+      }
       for (let k = 0; k < CASES_PER_KIND; k++) {
         const input = kind.structural ? original : mutate(original, random);
         const started = performance.now();

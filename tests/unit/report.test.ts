@@ -7,6 +7,8 @@ import { chartSnapshot, reliabilityChart, selectionRateChart } from '../../src/c
 import { pdfText, resultFromPdf } from '../../src/core/report/pdf';
 import { resultFromHtml } from '../../src/core/report/html';
 import { escapeHtml } from '../../src/core/report/svg';
+import { readResultFile } from '../../src/core/report/read-result';
+import { ReportError } from '../../src/core/errors';
 import { buildEvidencePack, verifyEvidencePack } from '../../src/core/report/evidence';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { expected, fixture, projectRoot } from '../fixtures';
@@ -90,6 +92,33 @@ describe('the other outputs', () => {
     for (const section of ['Executive summary', 'Performance', 'Calibration', 'Fairness', 'Drift', 'Reproducibility']) expect(html).toContain(`>${section}</h1>`);
     expect(html).toContain('<svg');
     expect(resultFromHtml(html)).toEqual(result());
+  });
+
+  it('reads the result back from the PDF, the HTML and the JSON, and refuses one edited after it was made', () => {
+    const pdfBytes = new Uint8Array(readFileSync(join(work, 'a', 'report.pdf')));
+    const html = readFileSync(join(work, 'a', 'report.html'), 'utf8');
+    expect(readResultFile(pdfBytes, 'report.pdf')).toEqual(result());
+    expect(readResultFile(new TextEncoder().encode(html), 'report.html')).toEqual(result());
+    expect(readResultFile(readFileSync(join(work, 'a', 'report.json')), 'report.json')).toEqual(result());
+
+    // A number edited in the HTML's embedded result; the same edit in the PDF's XMP packet.
+    const auc = JSON.stringify(result().performance.roc_auc);
+    const editedHtml = html.replace(`"roc_auc":${auc}`, '"roc_auc":0.99');
+    expect(editedHtml).not.toBe(html);
+    const digest = /result-sha256:([0-9a-f]{12})/.exec(new TextDecoder('latin1').decode(pdfBytes))![1];
+    const altered = (name: string) => new ReportError(`${name}: the result inside this ${name.endsWith('pdf') ? 'PDF' : 'HTML'} report does not match the digest the report shows (${digest}…): it was altered after Plumbline made it. Open the original report or its result JSON.`);
+    expect(() => readResultFile(new TextEncoder().encode(editedHtml), 'report.html')).toThrow(altered('report.html'));
+    const latin = new TextDecoder('latin1').decode(pdfBytes);
+    const packet = /(<plumbline:result[^>]*>)([A-Za-z0-9+/=\s]+)(<\/plumbline:result>)/.exec(latin)!;
+    const json = Buffer.from(packet[2].replace(/\s+/g, ''), 'base64').toString('utf8').replace(`"roc_auc":${auc}`, '"roc_auc":0.99');
+    const editedPdf = latin.replace(packet[0], packet[1] + Buffer.from(json).toString('base64') + packet[3]);
+    expect(() => readResultFile(Buffer.from(editedPdf, 'latin1'), 'report.pdf')).toThrow(altered('report.pdf'));
+
+    // Cut short inside the embedded result; not a result at all.
+    const cut = html.slice(0, html.indexOf('"performance"')) + '</script></body></html>';
+    expect(() => readResultFile(new TextEncoder().encode(cut), 'cut.html')).toThrow(/^cut\.html: the result inside this HTML report is damaged \(.+\)\. The file was altered or cut short: open the original report or its result JSON\.$/);
+    expect(() => readResultFile(new TextEncoder().encode('{"a": 1}'), 'other.json')).toThrow(new ReportError('other.json holds no Plumbline audit result: open a result JSON, or a PDF or HTML report made by Plumbline.'));
+    expect(() => readResultFile(new TextEncoder().encode('%PDF-1.7 made elsewhere'), 'other.pdf')).toThrow(new ReportError('other.pdf is a PDF without a Plumbline result inside (not a Plumbline report, or made by another tool). Open the report Plumbline made, or its result JSON.'));
   });
 
   it('escapes strings from data files in HTML', () => {

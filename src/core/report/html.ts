@@ -59,6 +59,13 @@ ${body}
 
 /** Reads the result JSON back out of a Plumbline HTML report, or null. */
 export function resultFromHtml(html: string): unknown {
+  const embedded = embeddedInHtml(html);
+  return embedded ? JSON.parse(embedded.json) : null;
+}
+
+/** The result JSON text inside a Plumbline HTML report and the result digest the report shows, or null. */
+export function embeddedInHtml(html: string): { json: string; digest: string | null } | null {
   const match = /<script type="application\/json" id="plumbline-result">([\s\S]*?)<\/script>/.exec(html);
-  return match ? JSON.parse(match[1]) : null;
+  if (!match) return null;
+  return { json: match[1], digest: /Result digest \(sha256 of the canonical result JSON\): ([0-9a-f]{64})/.exec(html)?.[1] ?? null };
 }

@@ -539,6 +539,15 @@ function base64(bytes: Uint8Array): string {
 
 /** Reads the result JSON back out of a Plumbline PDF report, or null when it holds none. */
 export function resultFromPdf(bytes: Uint8Array): unknown {
+  const embedded = embeddedInPdf(bytes);
+  return embedded ? JSON.parse(embedded.json) : null;
+}
+
+/**
+ * The result JSON text embedded in a Plumbline PDF (in its XMP metadata, base64) and the
+ * result digest its keywords record, or null when the PDF holds none.
+ */
+export function embeddedInPdf(bytes: Uint8Array): { json: string; digest: string | null } | null {
   const text = new TextDecoder('latin1').decode(bytes);
   const match = /<plumbline:result[^>]*>([A-Za-z0-9+/=\s]+)<\/plumbline:result>/.exec(text);
   if (!match) return null;
@@ -551,5 +560,5 @@ export function resultFromPdf(bytes: Uint8Array): unknown {
     if (clean[i + 2] !== '=') out.push((n >> 8) & 255);
     if (clean[i + 3] !== '=') out.push(n & 255);
   }
-  return JSON.parse(new TextDecoder().decode(Uint8Array.from(out)));
+  return { json: new TextDecoder().decode(Uint8Array.from(out)), digest: /result-sha256:([0-9a-f]{64})/.exec(text)?.[1] ?? null };
 }
