@@ -138,6 +138,8 @@ const api = {
   loadData(dataId: string, blob: Blob, fileName: string, runId: number, onProgress?: (progress: LoadProgress) => void): Promise<Outcome<DataSummary>> {
     const controller = new AbortController();
     runs.set(runId, controller);
+    // A table loaded under this id before is let go first: two large files are never held at once.
+    tables.delete(dataId);
     return outcome(async () => {
       if (looksLikeParquet(new Uint8Array(await blob.slice(0, 4).arrayBuffer()))) await loadParquet();
       let last = 0;

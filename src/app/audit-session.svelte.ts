@@ -322,6 +322,12 @@ export class AuditSession {
   async #setData(name: string, blob: Blob, role = this.#roleOf(name)): Promise<void> {
     const dataId = `data-${++this.#dataIds}`;
     const runId = (this.#loadRunId = -this.#dataIds);
+    // The file this one replaces is let go before reading it, so two large tables are never
+    // held at once (a failed read then leaves no file in that place, and says why).
+    if (role === 'reference') this.reference = null;
+    else this.data = null;
+    this.result = null;
+    void auditWorker().releaseData([this.data?.dataId, this.reference?.dataId].filter((id): id is string => Boolean(id)));
     this.loading = { name, bytes: 0, totalBytes: blob.size, rows: 0 };
     let summary: DataSummary;
     try {

@@ -12,7 +12,9 @@ import { tableToArrow } from '../../src/core/data/arrow';
 import { loadTableBytes, readTable } from '../../src/core/data/read';
 import { inspectModel } from '../../src/core/model/classifier';
 import { verifyEvidencePack } from '../../src/core/report/evidence';
+import { readResultFile } from '../../src/core/report/read-result';
 import { fixture } from '../fixtures';
+import { hugeWeightOnnx } from '../hostile-onnx';
 import '../../src/cli/parquet-node';
 
 const PLAIN = 'http://127.0.0.1:4173/';
@@ -54,6 +56,16 @@ test('broken and hostile files each get the core’s message; the app still audi
   const cutModel = readFileSync(fixture('compas/rf.onnx')).subarray(0, 300);
   await page.getByTestId('file-input').setInputFiles([{ name: 'rf.onnx', mimeType: 'application/octet-stream', buffer: cutModel }]);
   await expect(page.getByTestId('error')).toContainText(messageOf(() => inspectModel(new Uint8Array(cutModel), 'rf.onnx')));
+
+  // A model whose weight tensor declares 5 × 1,000,000,000 floats over 20 bytes.
+  const hugeModel = Buffer.from(hugeWeightOnnx());
+  await page.getByTestId('file-input').setInputFiles([{ name: 'huge.onnx', mimeType: 'application/octet-stream', buffer: hugeModel }]);
+  await expect(page.getByTestId('error')).toContainText(messageOf(() => inspectModel(new Uint8Array(hugeModel), 'huge.onnx')));
+
+  // A report whose embedded result no longer matches the digest it shows (edited after it was made).
+  const edited = bytes(`<!doctype html><html><body><p>Result digest (sha256 of the canonical result JSON): ${'0'.repeat(64)}</p><script type="application/json" id="plumbline-result">{"performance":{"roc_auc":0.99}}</script></body></html>`);
+  await page.getByTestId('file-input').setInputFiles([{ name: 'edited.html', mimeType: 'text/html', buffer: edited }]);
+  await expect(page.getByTestId('error')).toContainText(messageOf(() => readResultFile(new Uint8Array(edited), 'edited.html')));
 
   // A YAML alias bomb (a billion laughs) as a policy file.
   const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, k) => `${String.fromCharCode(98 + k)}: &${String.fromCharCode(98 + k)} [${Array(10).fill(`*${String.fromCharCode(97 + k)}`).join(',')}]`), 'gates: *i'].join('\n');

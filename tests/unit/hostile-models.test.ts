@@ -1,42 +1,14 @@
 // ONNX files that declare more than they hold or than memory can take: each must end in a
 // ModelLoadError in words, quickly, never an allocation that takes the process down.
-import { create, toBinary } from '@bufbuild/protobuf';
-import {
-  AttributeProto_AttributeType,
-  AttributeProtoSchema,
-  GraphProtoSchema,
-  ModelProtoSchema,
-  NodeProtoSchema,
-  OperatorSetIdProtoSchema,
-  TensorProto_DataType,
-  TensorProtoSchema,
-  TensorShapeProto_DimensionSchema,
-  TensorShapeProtoSchema,
-  TypeProto_TensorSchema,
-  TypeProtoSchema,
-  ValueInfoProtoSchema,
-  type NodeProto,
-  type TensorProto,
-} from 'onnx-buf';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
 import { AuditConfigError, ModelLoadError } from '../../src/core/errors';
 import { expected, fixtureBytes } from '../fixtures';
+import { floats, hugeWeightOnnx, onnx, op, tensor, TensorProto_DataType } from '../hostile-onnx';
 
 ort.env.wasm.numThreads = 1;
 const features = expected('compas/rf.expected.json').features!;
-
-const dim = (d: number | string) => create(TensorShapeProto_DimensionSchema, typeof d === 'string' ? { value: { case: 'dimParam', value: d } } : { value: { case: 'dimValue', value: BigInt(d) } });
-const floats = (name: string, dims: (number | string)[]) =>
-  create(ValueInfoProtoSchema, { name, type: create(TypeProtoSchema, { value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: TensorProto_DataType.FLOAT, shape: create(TensorShapeProtoSchema, { dim: dims.map(dim) }) }) } }) });
-const op = (opType: string, input: string[], output: string, axes?: number[]) =>
-  create(NodeProtoSchema, { opType, input, output: [output], attribute: axes ? [create(AttributeProtoSchema, { name: 'axes', type: AttributeProto_AttributeType.INTS, ints: axes.map(BigInt) })] : [] });
-/** A model whose output y = sigmoid(…) of shape [N, 1], from one float input. */
-function onnx(input: ReturnType<typeof floats>, nodes: NodeProto[], initializer: TensorProto[] = []): Uint8Array {
-  const graph = create(GraphProtoSchema, { name: 'hostile', node: [...nodes, op('Sigmoid', ['r'], 'y')], input: [input], output: [floats('y', ['N', 1])], initializer });
-  return toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n, producerName: 'hostile', graph, opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 13n })] }));
-}
 
 async function audit(bytes: Uint8Array) {
   return runAudit(ort, { model: { fileName: 'hostile.onnx', bytes }, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], features, bootstrapResamples: 0 });
@@ -44,10 +16,8 @@ async function audit(bytes: Uint8Array) {
 
 describe('ONNX models with hostile shapes', () => {
   it('refuses a weight tensor that declares billions of values over a few bytes', async () => {
-    const w = create(TensorProtoSchema, { name: 'W', dataType: TensorProto_DataType.FLOAT, dims: [5n, 1_000_000_000n], rawData: new Uint8Array(20) });
-    const bytes = onnx(floats('x', ['N', 5]), [op('MatMul', ['x', 'W'], 'm'), op('ReduceMean', ['m'], 'r', [1])], [w]);
-    await expect(audit(bytes)).rejects.toThrow(new ModelLoadError('hostile.onnx: the weight tensor "W" declares 5 × 1,000,000,000 values but holds 5. The file is damaged or was altered: export the model again.'));
-    const typed = create(TensorProtoSchema, { name: 'b', dataType: TensorProto_DataType.INT64, dims: [3n], int64Data: [1n] });
+    await expect(audit(hugeWeightOnnx())).rejects.toThrow(new ModelLoadError('hostile.onnx: the weight tensor "W" declares 5 × 1,000,000,000 values but holds 5. The file is damaged or was altered: export the model again.'));
+    const typed = tensor({ name: 'b', dataType: TensorProto_DataType.INT64, dims: [3n], int64Data: [1n] });
     await expect(audit(onnx(floats('x', ['N', 5]), [op('ReduceMean', ['x'], 'r', [1])], [typed]))).rejects.toThrow(new ModelLoadError('hostile.onnx: the weight tensor "b" declares 3 values but holds 1. The file is damaged or was altered: export the model again.'));
   });
 
@@ -58,10 +28,10 @@ describe('ONNX models with hostile shapes', () => {
   });
 
   it('reports a graph that asks onnxruntime for a tensor larger than memory, or a fixed batch of two billion rows', async () => {
-    const shape = create(TensorProtoSchema, { name: 'shape', dataType: TensorProto_DataType.INT64, dims: [2n], int64Data: [1n, 1_000_000_000n] });
+    const shape = tensor({ name: 'shape', dataType: TensorProto_DataType.INT64, dims: [2n], int64Data: [1n, 1_000_000_000n] });
     const expand = onnx(floats('x', ['N', 5]), [op('ReduceMean', ['x'], 'r0', [1]), op('Expand', ['r0', 'shape'], 'e'), op('ReduceMean', ['e'], 'r', [1])], [shape]);
     await expect(audit(expand)).rejects.toThrow(/^hostile\.onnx: scoring rows 1–1852 failed in onnxruntime-web: .*Tensor shape is too large/);
-    const w = create(TensorProtoSchema, { name: 'W', dataType: TensorProto_DataType.FLOAT, dims: [5n, 1n], rawData: new Uint8Array(20) });
+    const w = tensor({ name: 'W', dataType: TensorProto_DataType.FLOAT, dims: [5n, 1n], rawData: new Uint8Array(20) });
     const batch = onnx(floats('x', [2_000_000_000, 5]), [op('MatMul', ['x', 'W'], 'm'), op('ReduceMean', ['m'], 'r', [1])], [w]);
     await expect(audit(batch)).rejects.toThrow(/^hostile\.onnx: scoring rows 1–1852 failed in onnxruntime-web: .*Got invalid dimensions for input: x/);
   });

@@ -1,0 +1,46 @@
+// Small ONNX graphs built in the tests, for models that declare more than they hold or
+// than memory can take (no Python needed to make them).
+import { create, toBinary } from '@bufbuild/protobuf';
+import {
+  AttributeProto_AttributeType,
+  AttributeProtoSchema,
+  GraphProtoSchema,
+  ModelProtoSchema,
+  NodeProtoSchema,
+  OperatorSetIdProtoSchema,
+  TensorProto_DataType,
+  TensorProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  TensorShapeProtoSchema,
+  TypeProto_TensorSchema,
+  TypeProtoSchema,
+  ValueInfoProtoSchema,
+  type NodeProto,
+  type TensorProto,
+} from 'onnx-buf';
+
+const dim = (d: number | string) => create(TensorShapeProto_DimensionSchema, typeof d === 'string' ? { value: { case: 'dimParam', value: d } } : { value: { case: 'dimValue', value: BigInt(d) } });
+
+/** A float tensor's name and shape. */
+export const floats = (name: string, dims: (number | string)[]) =>
+  create(ValueInfoProtoSchema, { name, type: create(TypeProtoSchema, { value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: TensorProto_DataType.FLOAT, shape: create(TensorShapeProtoSchema, { dim: dims.map(dim) }) }) } }) });
+
+/** A node; `axes` for the reductions. */
+export const op = (opType: string, input: string[], output: string, axes?: number[]) =>
+  create(NodeProtoSchema, { opType, input, output: [output], attribute: axes ? [create(AttributeProtoSchema, { name: 'axes', type: AttributeProto_AttributeType.INTS, ints: axes.map(BigInt) })] : [] });
+
+/** A weight tensor. */
+export const tensor = (init: Parameters<typeof create<typeof TensorProtoSchema>>[1]) => create(TensorProtoSchema, init);
+export { TensorProto_DataType };
+
+/** A model whose output y = sigmoid(r), shape [N, 1], from one float input; `nodes` make `r`. */
+export function onnx(input: ReturnType<typeof floats>, nodes: NodeProto[], initializer: TensorProto[] = []): Uint8Array {
+  const graph = create(GraphProtoSchema, { name: 'hostile', node: [...nodes, op('Sigmoid', ['r'], 'y')], input: [input], output: [floats('y', ['N', 1])], initializer });
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n, producerName: 'hostile', graph, opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 13n })] }));
+}
+
+/** MatMul by a weight that declares 5 × 1,000,000,000 floats over 20 bytes. */
+export function hugeWeightOnnx(): Uint8Array {
+  const w = tensor({ name: 'W', dataType: TensorProto_DataType.FLOAT, dims: [5n, 1_000_000_000n], rawData: new Uint8Array(20) });
+  return onnx(floats('x', ['N', 5]), [op('MatMul', ['x', 'W'], 'm'), op('ReduceMean', ['m'], 'r', [1])], [w]);
+}
