@@ -26,17 +26,18 @@ export const floats = (name: string, dims: (number | string)[]) =>
   create(ValueInfoProtoSchema, { name, type: create(TypeProtoSchema, { value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: TensorProto_DataType.FLOAT, shape: create(TensorShapeProtoSchema, { dim: dims.map(dim) }) }) } }) });
 
 /** A node; `axes` for the reductions. */
-export const op = (opType: string, input: string[], output: string, axes?: number[]) =>
-  create(NodeProtoSchema, { opType, input, output: [output], attribute: axes ? [create(AttributeProtoSchema, { name: 'axes', type: AttributeProto_AttributeType.INTS, ints: axes.map(BigInt) })] : [] });
+export const op = (opType: string, input: string[], output: string, axes?: number[], more: { name?: string; domain?: string } = {}) =>
+  create(NodeProtoSchema, { opType, input, output: [output], ...more, attribute: axes ? [create(AttributeProtoSchema, { name: 'axes', type: AttributeProto_AttributeType.INTS, ints: axes.map(BigInt) })] : [] });
 
 /** A weight tensor. */
 export const tensor = (init: Parameters<typeof create<typeof TensorProtoSchema>>[1]) => create(TensorProtoSchema, init);
 export { TensorProto_DataType };
 
 /** A model whose output y = sigmoid(r), shape [N, 1], from one float input; `nodes` make `r`. */
-export function onnx(input: ReturnType<typeof floats>, nodes: NodeProto[], initializer: TensorProto[] = []): Uint8Array {
+export function onnx(input: ReturnType<typeof floats>, nodes: NodeProto[], initializer: TensorProto[] = [], opsets: [string, number][] = [['', 13]]): Uint8Array {
   const graph = create(GraphProtoSchema, { name: 'hostile', node: [...nodes, op('Sigmoid', ['r'], 'y')], input: [input], output: [floats('y', ['N', 1])], initializer });
-  return toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n, producerName: 'hostile', graph, opsetImport: [create(OperatorSetIdProtoSchema, { domain: '', version: 13n })] }));
+  const opsetImport = opsets.map(([domain, version]) => create(OperatorSetIdProtoSchema, { domain, version: BigInt(version) }));
+  return toBinary(ModelProtoSchema, create(ModelProtoSchema, { irVersion: 8n, producerName: 'hostile', graph, opsetImport }));
 }
 
 /** MatMul by a weight that declares 5 × 1,000,000,000 floats over 20 bytes. */

@@ -27,6 +27,22 @@ describe('ONNX models with hostile shapes', () => {
     );
   });
 
+  it('names an operator onnxruntime lacks with its node, an opset from the future and a cyclic graph', async () => {
+    const x = floats('x', ['N', 5]);
+    await expect(audit(onnx(x, [op('FancyNewOp', ['x'], 'r', undefined, { name: 'fancy_1' })]))).rejects.toThrow(
+      new ModelLoadError('hostile.onnx: node "fancy_1" uses the operator FancyNewOp of domain ai.onnx, which this onnxruntime-web does not have. Export the model with standard ONNX operators (ai.onnx, ai.onnx.ml).'),
+    );
+    await expect(audit(onnx(x, [op('Evil', ['x'], 'r', undefined, { domain: 'com.evil' })], [], [['', 13], ['com.evil', 1]]))).rejects.toThrow(
+      new ModelLoadError('hostile.onnx: an unnamed node uses the operator Evil of domain com.evil, which this onnxruntime-web does not have. Export the model with standard ONNX operators (ai.onnx, ai.onnx.ml).'),
+    );
+    await expect(audit(onnx(x, [op('ReduceMean', ['x'], 'r', [1])], [], [['', 99]]))).rejects.toThrow(
+      /^hostile\.onnx: the model is stamped with opset 99 of ai\.onnx; this onnxruntime-web reads opsets up to (\d+)\. Export it with an earlier opset \(e\.g\. target_opset=\1 in skl2onnx or torch\.onnx\.export\)\.$/,
+    );
+    await expect(audit(onnx(x, [op('ReduceMean', ['x'], 'a', [1]), op('Add', ['a', 'c'], 'r'), op('Identity', ['r'], 'c')]))).rejects.toThrow(
+      new ModelLoadError("hostile.onnx: the model's graph has a cycle (a node depends on its own output), which no ONNX model may have. The file is damaged or was altered: export the model again."),
+    );
+  });
+
   it('reports a graph that asks onnxruntime for a tensor larger than memory, or a fixed batch of two billion rows', async () => {
     const shape = tensor({ name: 'shape', dataType: TensorProto_DataType.INT64, dims: [2n], int64Data: [1n, 1_000_000_000n] });
     const expand = onnx(floats('x', ['N', 5]), [op('ReduceMean', ['x'], 'r0', [1]), op('Expand', ['r0', 'shape'], 'e'), op('ReduceMean', ['e'], 'r', [1])], [shape]);

@@ -1,6 +1,7 @@
 import type * as OrtTypes from 'onnxruntime-web';
 import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors';
 import { findColumn, requireColumn, type Column, type Table } from '../data/table';
+import type { ModelProto } from 'onnx-buf';
 import { decodeOnnx, dropZipMap, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 
 /**
@@ -53,11 +54,32 @@ export async function openOnnxClassifier(
   try {
     session = await ort.InferenceSession.create(sessionBytes, options.sessionOptions ?? {});
   } catch (error) {
-    const message = String((error as Error).message ?? error).replace(/\s+/g, ' ').trim();
-    throw new ModelLoadError(`${fileName}: onnxruntime-web cannot load this model: ${message}`);
+    throw sessionFailure(model, fileName, String((error as Error).message ?? error).replace(/\s+/g, ' ').trim());
   }
   const probabilityOutput = chooseProbabilityOutput(info, zipMapInputs, fileName, options.positiveLabel);
   return { fileName, info, probabilityOutput, session };
+}
+
+/**
+ * What onnxruntime's refusal to create a session means, in words: an operator it lacks
+ * (named with the node that uses it), an opset newer than it reads, a graph with a cycle;
+ * anything else with onnxruntime's own message.
+ */
+function sessionFailure(model: ModelProto, fileName: string, message: string): ModelLoadError {
+  const opType = /No Op registered for (\S+) with domain_version/.exec(message)?.[1] ?? /(?:^|\s)(?:[\w.]+:)?(\w+)\(-?\d+\) is not a registered function\/op/.exec(message)?.[1];
+  if (opType) {
+    const node = model.graph?.node.find((n) => n.opType === opType);
+    const domain = node?.domain || 'ai.onnx';
+    return new ModelLoadError(`${fileName}: ${node?.name ? `node ${quote(node.name)}` : 'an unnamed node'} uses the operator ${opType} of domain ${domain}, which this onnxruntime-web does not have. Export the model with standard ONNX operators (ai.onnx, ai.onnx.ml).`);
+  }
+  const opset = /Opset (\d+) is under development.*Current official support for domain (\S+) is till opset (\d+)/.exec(message);
+  if (opset) {
+    return new ModelLoadError(`${fileName}: the model is stamped with opset ${opset[1]} of ${opset[2]}; this onnxruntime-web reads opsets up to ${opset[3]}. Export it with an earlier opset (e.g. target_opset=${opset[3]} in skl2onnx or torch.onnx.export).`);
+  }
+  if (/graph is not acyclic/.test(message)) {
+    return new ModelLoadError(`${fileName}: the model's graph has a cycle (a node depends on its own output), which no ONNX model may have. The file is damaged or was altered: export the model again.`);
+  }
+  return new ModelLoadError(`${fileName}: onnxruntime-web cannot load this model: ${message}`);
 }
 
 function chooseProbabilityOutput(info: OnnxModelInfo, zipMapInputs: string[], fileName: string, positiveLabel?: string | number) {
