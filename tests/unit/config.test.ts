@@ -57,6 +57,11 @@ describe('safe YAML', () => {
   it('refuses custom tags', () => {
     expect(() => parseYaml('a: !!js/function "x"\n', 't.yaml')).toThrow(ConfigError);
   });
+
+  it('refuses a 10 MB file before parsing it', () => {
+    const big = `policy_name: p\nnotes: "${'x'.repeat(10 * 1024 * 1024)}"\n`;
+    expect(() => parseYaml(big, 'big.yaml')).toThrow(new ConfigError('big.yaml: 10.0 MB is too large for a config or policy file (limit 1 MB).'));
+  });
 });
 
 describe('published JSON Schemas', () => {

@@ -162,6 +162,10 @@ describe('the other outputs', () => {
     expect(verifyEvidencePack(bomb).problems[0]).toMatch(/^not a readable evidence pack: big\.txt inflates \d+× \(a zip bomb\?\)$/);
     const escape = zipSync({ '../evil.txt': strToU8('x') });
     expect(verifyEvidencePack(escape).problems).toEqual(['not a readable evidence pack: the entry name "../evil.txt" points outside the pack']);
+    // Two entries named a.txt (the second name rewritten in the local header and the central directory).
+    const twice = Buffer.from(zipSync({ 'a.txt': strToU8('first'), 'b.txt': strToU8('other') }));
+    const renamed = Buffer.from(twice.toString('latin1').replaceAll('b.txt', 'a.txt'), 'latin1');
+    expect(verifyEvidencePack(renamed).problems).toEqual(['not a readable evidence pack: the entry name "a.txt" appears twice']);
   });
 });
 

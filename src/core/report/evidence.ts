@@ -34,6 +34,7 @@ export function verifyEvidencePack(bytes: Uint8Array): PackCheck {
   const problems: string[] = [];
   let declared = 0;
   let count = 0;
+  const names = new Set<string>();
   let files: Record<string, Uint8Array>;
   try {
     files = unzipSync(bytes, {
@@ -44,6 +45,9 @@ export function verifyEvidencePack(bytes: Uint8Array): PackCheck {
         if (declared > PACK_LIMITS.maxTotalBytes) throw new Error(`more than ${PACK_LIMITS.maxTotalBytes / 1024 / 1024} MB when inflated`);
         if (entry.size > 0 && entry.originalSize / entry.size > PACK_LIMITS.maxRatio) throw new Error(`${entry.name} inflates ${Math.round(entry.originalSize / entry.size)}× (a zip bomb?)`);
         if (entry.name.startsWith('/') || entry.name.split(/[\\/]/).includes('..')) throw new Error(`the entry name ${JSON.stringify(entry.name)} points outside the pack`);
+        // Two entries of one name: tools disagree on which one is "the" file, so the pack is refused.
+        if (names.has(entry.name)) throw new Error(`the entry name ${JSON.stringify(entry.name)} appears twice`);
+        names.add(entry.name);
         return true;
       },
     });
