@@ -87,4 +87,30 @@ describe('column types', () => {
     expect(types).toEqual({ flag: 'boolean', answer: 'boolean', when: 'date', stamp: 'date', count: 'integer', amount: 'decimal', name: 'text', notdate: 'text', y: 'boolean' });
     expect(profile.columns.find((c) => c.name === 'when')!.date_range).toEqual({ min: '2023-12-01', max: '2024-01-31' });
   });
+
+  it('reads dates written day first, month first or year first when every value says which, and flags ones that fit both', () => {
+    const csv = [
+      'eu,us,ymd,both,bad,y',
+      '31/01/2024,01.31.2024,2024/01/31,01/02/2024,31/31/2024,0',
+      '1/2/2024,12.1.2023,2023/12/01 08:30,03/04/2024,01/02/2024,1',
+      '15/12/2023 09:15,2.13.2024,2024/2/29,,x,1',
+    ].join('\n');
+    const profile = profileOf(csv, []);
+    const column = (name: string) => profile.columns.find((c) => c.name === name)!;
+    expect(profile.columns.map((c) => [c.name, c.type, c.date_format ?? null])).toEqual([
+      ['eu', 'date', 'DD/MM/YYYY'],
+      ['us', 'date', 'MM/DD/YYYY'],
+      ['ymd', 'date', 'YYYY/MM/DD'],
+      ['both', 'text', null],
+      ['bad', 'text', null],
+      ['y', 'boolean', null],
+    ]);
+    // Ranges in time order, as ISO 8601 (not the texts' order: "1/2/2024" < "15/12/2023" as text).
+    expect(column('eu').date_range).toEqual({ min: '2023-12-15T09:15', max: '2024-02-01' });
+    expect(column('us').date_range).toEqual({ min: '2023-12-01', max: '2024-02-13' });
+    expect(column('ymd').date_range).toEqual({ min: '2023-12-01T08:30', max: '2024-02-29' });
+    expect(profile.findings.filter((f) => f.check === 'date_order')).toEqual([
+      { check: 'date_order', severity: 'warning', column: 'both', message: 'both holds dates whose every value fits both DD/MM/YYYY and MM/DD/YYYY (e.g. 01/02/2024): it is read as text. Write the dates as ISO 8601 (YYYY-MM-DD) to have them read as dates.' },
+    ]);
+  });
 });

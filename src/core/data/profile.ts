@@ -1,4 +1,4 @@
-import { columnType, sortedPresent, type Column, type ColumnType, type Table } from './table';
+import { columnType, dateOrder, isIsoDate, isoFromOrder, sortedPresent, type CategoricalColumn, type Column, type ColumnType, type DateOrder, type Table } from './table';
 import { sampleIndices } from './sample';
 import { ascendingOrder, rankMetricsByGroup, sortScores } from '../metrics/order';
 import { storedDistribution, type StoredDistribution } from '../drift/drift';
@@ -12,8 +12,10 @@ export interface ColumnProfile {
   missing: number;
   missing_rate: number;
   distinct: number;
-  /** Date columns: the earliest and latest value (ISO 8601 text sorts in time order within one format). */
+  /** Date columns: the earliest and latest value, as ISO 8601. */
   date_range?: { min: string; max: string };
+  /** Date columns not in ISO 8601: the order their values are written in (read from every value). */
+  date_format?: DateOrder;
   /** Numeric columns: min, quartiles (linear interpolation), max, mean, sd (n − 1). */
   summary?: { min: number; q1: number; median: number; q3: number; max: number; mean: number; sd: number };
   /** Categorical columns: the most frequent values (ties by name). */
@@ -22,7 +24,7 @@ export interface ColumnProfile {
 
 /** A finding of the data checks, with its severity. */
 export interface DataFinding {
-  check: 'constant_column' | 'high_missing' | 'id_like' | 'duplicate_rows' | 'class_imbalance' | 'proxy' | 'leakage' | 'small_group' | 'encoding' | 'skipped_rows';
+  check: 'constant_column' | 'high_missing' | 'id_like' | 'duplicate_rows' | 'class_imbalance' | 'proxy' | 'leakage' | 'small_group' | 'encoding' | 'skipped_rows' | 'date_order';
   severity: 'warning' | 'error';
   column?: string;
   message: string;
@@ -92,8 +94,11 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
     .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))
     .slice(0, 5);
   if (type === 'date') {
-    const present = column.dictionary.filter((_, code) => counts[code] > 0).sort();
-    return { ...base, distinct, top, date_range: { min: present[0], max: present[present.length - 1] } };
+    const present = column.dictionary.filter((_, code) => counts[code] > 0);
+    // ISO 8601 text sorts in time order; other orders are read as ISO first.
+    const order = present.every(isIsoDate) ? null : dateOrder(present);
+    const iso = (order && order !== 'ambiguous' ? present.map((v) => isoFromOrder(v, order)!) : present).sort();
+    return { ...base, distinct, top, date_range: { min: iso[0], max: iso[iso.length - 1] }, ...(order && order !== 'ambiguous' ? { date_format: order } : {}) };
   }
   return { ...base, distinct, top };
 }
@@ -243,6 +248,13 @@ function absPearson(a: Float64Array, b: Float64Array): number {
   return va === 0 || vb === 0 ? 0 : Math.abs(cov / Math.sqrt(va * vb));
 }
 
+/** The texts a categorical column's rows hold. */
+function presentTexts(column: CategoricalColumn): string[] {
+  const used = new Uint8Array(column.dictionary.length);
+  for (const code of column.codes) if (code >= 0) used[code] = 1;
+  return column.dictionary.filter((_, code) => used[code]);
+}
+
 /**
  * Profiles the audited table: column summaries, the target's balance, duplicate rows,
  * proxies (association of every other column with every protected attribute: Cramér's V
@@ -258,6 +270,9 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     if (profile.distinct <= 1) findings.push({ check: 'constant_column', severity: 'warning', column: profile.name, message: `${profile.name} has ${profile.distinct === 0 ? 'no values' : 'a single value'}: it carries no information.` });
     if (profile.missing_rate > DATA_CHECKS.highMissing) findings.push({ check: 'high_missing', severity: 'warning', column: profile.name, message: `${profile.name} is ${(profile.missing_rate * 100).toFixed(1)}% missing (more than 20%).` });
     const column = table.columns.find((c) => c.name === profile.name)!;
+    if (profile.type === 'text' && column.kind === 'categorical' && dateOrder(presentTexts(column)) === 'ambiguous') {
+      findings.push({ check: 'date_order', severity: 'warning', column: profile.name, message: `${profile.name} holds dates whose every value fits both DD/MM/YYYY and MM/DD/YYYY (e.g. ${profile.top?.[0]?.value ?? ''}): it is read as text. Write the dates as ISO 8601 (YYYY-MM-DD) to have them read as dates.` });
+    }
     const integral = column.kind === 'categorical' || column.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
     if (profile.name !== target && rows > 20 && profile.distinct === rows && integral) findings.push({ check: 'id_like', severity: 'warning', column: profile.name, message: `${profile.name} has a different value on every row: it looks like an identifier, not a feature.` });
   }

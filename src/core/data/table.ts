@@ -65,7 +65,8 @@ export function isIsoDate(text: string): boolean {
 
 /**
  * The column's type, read from every present value: boolean (only 0/1, or one of the pairs
- * true/false, yes/no, t/f, y/n in any case), date (every value an ISO 8601 date or date-time),
+ * true/false, yes/no, t/f, y/n in any case), date (every value an ISO 8601 date or date-time,
+ * or every value a date in one unambiguous day/month/year order, see {@link dateOrder}),
  * integer or decimal (numbers), text (other categories).
  */
 export function columnType(column: Column): ColumnType {
@@ -92,7 +93,61 @@ export function columnType(column: Column): ColumnType {
   const lower = new Set(present.map((v) => v.toLowerCase()));
   if (BOOLEAN_PAIRS.some((pair) => [...lower].every((v) => pair.includes(v)))) return 'boolean';
   if (present.every(isIsoDate)) return 'date';
+  const order = dateOrder(present);
+  if (order !== null && order !== 'ambiguous') return 'date';
   return 'text';
+}
+
+/** How a column writes its dates when not in ISO 8601: 31/01/2024 (day first), 01/31/2024 (month first) or 2024/01/31. */
+export type DateOrder = 'DD/MM/YYYY' | 'MM/DD/YYYY' | 'YYYY/MM/DD';
+
+/** A date with `/`, `.` or `-` between its parts, the year written in full, optionally a time. */
+const PARTS_DATE = /^(\d{1,4})([/.-])(\d{1,2})\2(\d{1,4})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/;
+
+/**
+ * The order every value of a column writes its dates in, read from all of them: day first
+ * when some first part is over 12, month first when some second part is, year first when
+ * the year leads. `ambiguous` when every value fits both day-first and month-first (e.g.
+ * only 01/02/2024-like dates); null when some value is no such date.
+ */
+export function dateOrder(values: readonly string[]): DateOrder | 'ambiguous' | null {
+  if (values.length === 0) return null;
+  let yearFirst = 0;
+  let dayFirstPossible = true;
+  let monthFirstPossible = true;
+  for (const value of values) {
+    const match = PARTS_DATE.exec(value);
+    if (!match) return null;
+    const [a, b, c] = [match[1], match[3], match[4]];
+    if (a.length === 4) {
+      yearFirst++;
+      if (!validDate(Number(a), Number(b), Number(c))) return null;
+      continue;
+    }
+    if (c.length !== 4 || a.length > 2) return null;
+    if (!validDate(Number(c), Number(b), Number(a))) dayFirstPossible = false;
+    if (!validDate(Number(c), Number(a), Number(b))) monthFirstPossible = false;
+  }
+  if (yearFirst === values.length) return 'YYYY/MM/DD';
+  if (yearFirst > 0) return null;
+  if (dayFirstPossible && monthFirstPossible) return 'ambiguous';
+  if (dayFirstPossible) return 'DD/MM/YYYY';
+  if (monthFirstPossible) return 'MM/DD/YYYY';
+  return null;
+}
+
+/** A date written in `order` as ISO 8601 (YYYY-MM-DD, with its time when it has one), or null. */
+export function isoFromOrder(value: string, order: DateOrder): string | null {
+  const match = PARTS_DATE.exec(value);
+  if (!match) return null;
+  const [a, b, c] = [match[1], match[3], match[4]];
+  const [year, month, day] = order === 'YYYY/MM/DD' ? [a, b, c] : order === 'DD/MM/YYYY' ? [c, b, a] : [c, a, b];
+  const date = `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
+  return match[5] === undefined ? date : `${date}T${match[5]}:${match[6]}${match[7] === undefined ? '' : `:${match[7]}`}`;
+}
+
+function validDate(year: number, month: number, day: number): boolean {
+  return month >= 1 && month <= 12 && day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** The column called `name`, or undefined. */

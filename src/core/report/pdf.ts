@@ -271,7 +271,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
   b.paragraph(`${result.data.rows} rows audited${result.settings.test_sample_size ? ` (a seeded, target-stratified sample of ${result.inputs.data.rows})` : ''}; target ${result.settings.target}, ${result.settings.positive_label_convention}; class counts ${Object.entries(result.data.target.counts).map(([k, v]) => `${k}: ${v}`).join(', ')}; ${result.data.duplicate_rows} duplicate rows.`);
   b.table(
     ['Column', 'Type', 'Missing', 'Distinct', 'Summary'],
-    result.data.columns.map((c) => [c.name, c.type ?? c.kind, `${c.missing} (${(c.missing_rate * 100).toFixed(1)}%)`, String(c.distinct), c.date_range ? `${c.date_range.min} to ${c.date_range.max}` : c.summary ? `min ${fmt(c.summary.min, 2)}, median ${fmt(c.summary.median, 2)}, max ${fmt(c.summary.max, 2)}, mean ${fmt(c.summary.mean, 2)}` : (c.top ?? []).map((t) => `${t.value} (${t.count})`).join(', ')]),
+    result.data.columns.map((c) => [c.name, c.type ?? c.kind, `${c.missing} (${(c.missing_rate * 100).toFixed(1)}%)`, String(c.distinct), c.date_range ? `${c.date_range.min} to ${c.date_range.max}${c.date_format ? ` (written ${c.date_format})` : ''}` : c.summary ? `min ${fmt(c.summary.min, 2)}, median ${fmt(c.summary.median, 2)}, max ${fmt(c.summary.max, 2)}, mean ${fmt(c.summary.mean, 2)}` : (c.top ?? []).map((t) => `${t.value} (${t.count})`).join(', ')]),
     [110, 60, 70, 50, 209],
   );
   const proxies = result.data.proxies.filter((x) => x.flag !== 'none');
