@@ -4,7 +4,7 @@
  * timed in the page. Returns rows for the same table as the Node entries.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { toXgboostJson } from '../src/core/model/export';
+import { toOnnx, toXgboostJson } from '../src/core/model/export';
 import { syntheticEnsemble } from './synthetic';
 import { join } from 'node:path';
 import { CHROMIUM, startApp } from './chromium';
@@ -149,5 +149,52 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
     await app.close();
     rmSync(join(root, 'dist', 'bench-data', 'csv-load.csv'), { force: true });
     rmSync(join(root, 'dist', 'bench-data', 'scoring.csv'), { force: true });
+  }
+}
+
+/** Runs in the page: ONNX scoring of a loaded table by the app worker's one session, then over its pool of sessions. */
+const ONNX_PAGE_SCRIPT = `async ({ runs, model, data, features }) => {
+  const worker = globalThis.plumbline.worker();
+  const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
+  const loaded = await worker.loadData('onnx-scoring.csv', await (await fetch(data)).blob(), 'onnx-scoring.csv', 970);
+  if (!loaded.ok) throw new Error(loaded.error.message);
+  const measured = {};
+  for (const [entry, pool] of [['onnx-score-session', false], ['onnx-score-pool', true]]) {
+    measured[entry] = [];
+    for (let k = 0; k <= runs; k++) {
+      const start = performance.now();
+      const outcome = await worker.scoreTable(980 + k, { fileName: 'model.onnx', bytes }, { fileName: 'onnx-scoring.csv', dataId: 'onnx-scoring.csv' }, { pool, features });
+      if (!outcome.ok) throw new Error(outcome.error.message);
+      if (k > 0) measured[entry].push(performance.now() - start);
+    }
+  }
+  return measured;
+}`;
+
+/**
+ * The ONNX scoring entries, on a cross-origin isolated server (so the one session may use
+ * onnxruntime's threads): the 300-tree model written as ONNX scores 100,000 rows in the
+ * app worker's session, then over the pool of single-threaded sessions.
+ */
+export async function runOnnxScoringEntries(root: string, runs: number): Promise<BrowserRow[] | string> {
+  if (!existsSync(join(root, 'dist', 'index.html'))) return 'dist/ is missing: run npm run build first';
+  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}`;
+  mkdirSync(join(root, 'dist', 'bench-data'), { recursive: true });
+  writeFileSync(join(root, 'dist', 'bench-data', 'scoring-model.onnx'), toOnnx(syntheticEnsemble(300, 6, 14)));
+  writeFileSync(join(root, 'dist', 'bench-data', 'onnx-scoring.csv'), auditCsv(SCORING_ROWS, 2, 14));
+  const app = await startApp(root, 4190, true);
+  try {
+    const page = await app.browser.newPage();
+    await page.goto(app.url);
+    await page.waitForFunction(() => 'plumbline' in globalThis);
+    const times = (await page.evaluate(`(${ONNX_PAGE_SCRIPT})(${JSON.stringify({ runs, model: '/bench-data/scoring-model.onnx', data: '/bench-data/onnx-scoring.csv', features: syntheticEnsemble(300, 6, 14).featureNames })})`)) as Record<string, number[]>;
+    return [
+      { entry: 'onnx-score-session', rows: SCORING_ROWS, times: times['onnx-score-session'], description: 'the 300-tree model as ONNX (TreeEnsembleClassifier) scoring 100,000 rows in the app worker’s one onnxruntime session (threads: one per core, cross-origin isolated)', targetMs: null },
+      { entry: 'onnx-score-pool', rows: SCORING_ROWS, times: times['onnx-score-pool'], description: 'the same over the app worker’s pool: one single-threaded onnxruntime session per worker, blocks of 16,384 rows', targetMs: null },
+    ];
+  } finally {
+    await app.close();
+    rmSync(join(root, 'dist', 'bench-data', 'onnx-scoring.csv'), { force: true });
+    rmSync(join(root, 'dist', 'bench-data', 'scoring-model.onnx'), { force: true });
   }
 }

@@ -13,7 +13,7 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { runBrowserEntries } from './browser';
+import { runBrowserEntries, runOnnxScoringEntries } from './browser';
 import { runEndToEnd } from './e2e';
 import { ENTRIES } from './entries';
 
@@ -22,9 +22,10 @@ const root = join(here, '..');
 const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1' }, runs: { type: 'string', default: '5' }, 'no-browser': { type: 'boolean' } }, allowPositionals: true });
 const scale = Number(values.scale);
 const BROWSER_ENTRIES = ['audit-compas', 'report', 'csv-load', 'pool-score-1', 'pool-score-2'];
+const ONNX_ENTRIES = ['onnx-score-session', 'onnx-score-pool'];
 const E2E_ENTRIES = ['e2e-50k', 'e2e-1m'];
 const chosen = positionals.length ? ENTRIES.filter((e) => positionals.includes(e.name)) : ENTRIES;
-const unknown = positionals.filter((p) => !ENTRIES.some((e) => e.name === p) && !BROWSER_ENTRIES.includes(p) && !E2E_ENTRIES.includes(p));
+const unknown = positionals.filter((p) => !ENTRIES.some((e) => e.name === p) && !BROWSER_ENTRIES.includes(p) && !ONNX_ENTRIES.includes(p) && !E2E_ENTRIES.includes(p));
 if (unknown.length) {
   console.error(`unknown bench entries: ${unknown.join(', ')}. Entries: ${ENTRIES.map((e) => e.name).join(', ')}`);
   process.exit(2);
@@ -81,6 +82,21 @@ if (!values['no-browser'] && (positionals.length === 0 || browserChosen.length >
       const sorted = [...row.times].sort((a, b) => a - b);
       const median = sorted[Math.floor(sorted.length / 2)];
       rows.push({ entry: row.entry, environment: 'chromium (headless)', rows: row.rows, medianMs: median, rowsPerSecond: (row.rows / median) * 1000, mbPerSecond: row.bytes ? row.bytes / 1e6 / (median / 1000) : null, peakRssMb: row.peakRssMb ?? null, targetMs: row.targetMs, meetsTarget: row.targetMs === null ? null : median <= row.targetMs, description: row.description });
+    }
+  }
+}
+
+// ONNX scoring in Chromium on a cross-origin isolated page: one threaded session against the pool of sessions.
+const onnxChosen = positionals.filter((p) => ONNX_ENTRIES.includes(p));
+if (!values['no-browser'] && (positionals.length === 0 || onnxChosen.length > 0)) {
+  process.stderr.write('bench chromium onnx scoring entries…\n');
+  const onnxRows = await runOnnxScoringEntries(root, Number(values.runs));
+  if (typeof onnxRows === 'string') process.stderr.write(`chromium onnx entries skipped: ${onnxRows}\n`);
+  else {
+    for (const row of onnxRows) {
+      const sorted = [...row.times].sort((a, b) => a - b);
+      const median = sorted[Math.floor(sorted.length / 2)];
+      rows.push({ entry: row.entry, environment: 'chromium (headless)', rows: row.rows, medianMs: median, rowsPerSecond: (row.rows / median) * 1000, mbPerSecond: null, peakRssMb: null, targetMs: null, meetsTarget: null, description: row.description });
     }
   }
 }

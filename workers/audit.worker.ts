@@ -5,7 +5,7 @@
  */
 import { expose, proxy, transfer } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
-import { sha256InPool, treeMarginPool, treeShapPool } from './pool';
+import { onnxScorePool, sha256InPool, treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
 import type { RowQuery } from '../src/core/explain/row';
 import type { Classifier } from '../src/core/model/classifier';
@@ -199,22 +199,31 @@ const api = {
     return outcome(() => {
       const { data, reference, ...rest } = request;
       const resolved: AuditRequest = { ...rest, data: loadedTable(data), ...(reference ? { reference: loadedTable(reference) } : {}) };
-      return runAudit(ort, resolved, { signal: controller.signal, onProgress: (p) => onProgress?.(p), treeShap: treeShapPool(poolWorkers), ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers) } : {}) });
+      return runAudit(ort, resolved, {
+        signal: controller.signal,
+        onProgress: (p) => onProgress?.(p),
+        treeShap: treeShapPool(poolWorkers),
+        ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers) } : {}),
+        // ONNX: this worker's one session when it has onnxruntime's threads (cross-origin
+        // isolated: 836 ms for 100,000 rows of 300 trees against the pool's 1,088 on 2 cores),
+        // else a pool of single-threaded sessions (1,032 ms against 1,327); see bench/NOTES.md.
+        ...(poolWorkers > 1 && threads === 1 ? { onnxScores: onnxScorePool(poolWorkers) } : {}),
+      });
     }).finally(() => runs.delete(runId));
   },
 
   /**
    * Scores a loaded table with a model, as the audit's score stage does (features in the
-   * model's order or `features`); `pool: false` keeps tree scoring in this worker (the
-   * benchmark's comparison). Cancel with {@link api.cancel}(runId).
+   * model's order or `features`); `pool: false` keeps the scoring in this worker (the
+   * benchmark's comparison: the project's tree evaluator here, or onnxruntime's one session). Cancel with {@link api.cancel}(runId).
    */
   scoreTable(runId: number, model: InputFile, data: DataRef, options: { features?: string[]; pool?: boolean } = {}): Promise<Outcome<Float64Array>> {
     const controller = new AbortController();
     runs.set(runId, controller);
     return outcome(async () => {
       const { loaded } = loadedTable(data);
-      const treeMargins = options.pool !== false && poolWorkers > 1 ? treeMarginPool(poolWorkers) : undefined;
-      const classifier = await openModel(ort, model.bytes, model.fileName, { ...(treeMargins ? { treeMargins } : {}) });
+      const pooled = options.pool !== false && poolWorkers > 1;
+      const classifier = await openModel(ort, model.bytes, model.fileName, pooled ? { treeMargins: treeMarginPool(poolWorkers), onnxScores: onnxScorePool(poolWorkers) } : {});
       try {
         const scores = await classifier.score(loaded.table, { features: options.features, signal: controller.signal });
         return transfer(scores, [scores.buffer]);

@@ -1,5 +1,5 @@
 /**
- * A pool of workers started from the audit worker (one per core, up to 4), for the two
+ * A pool of workers started from the audit worker (one per core, up to 4), for the
  * CPU-bound parts of an audit that split without changing a single bit of the result:
  *
  * - TreeSHAP: the job is cut into the core's fixed slices of trees ({@link treeShapSlices});
@@ -7,13 +7,18 @@
  *   ({@link sumShap}) — the CLI's arithmetic, whatever the number of workers.
  * - Tree scoring with the project's evaluator: blocks of rows, each row's margin the same
  *   sum of the same trees in the same order as in one thread.
+ * - ONNX scoring when this page has no onnxruntime threads (not cross-origin isolated):
+ *   blocks of rows, each worker with its own single-threaded session, every onnxruntime
+ *   call on the same rows as in one session.
  *
  * A cancelled audit stops the pool at once (its workers are ended and started again on
  * the next use).
  */
 import { runTreeShapJob, sumShap, treeShapSlices, type ShapValues, type TreeShapRunner } from '../src/core/explain/treeshap';
 import { reviveError, type SerializedError } from '../src/core/errors';
-import type { TreeMarginRunner } from '../src/core/model/classifier';
+import type { OnnxScoreRunner, TreeMarginRunner } from '../src/core/model/classifier';
+import { requireColumn, takeRows } from '../src/core/data/table';
+import { SCORING_BATCH_ROWS } from '../src/core/model/onnx-scorer';
 import type { TreeEnsemble } from '../src/core/model/trees';
 import type { PoolJob } from './pool.worker';
 
@@ -24,13 +29,14 @@ const MIN_SHAP_WORK = 20_000;
 /** Rows per scoring block sent to a worker. */
 const MARGIN_BLOCK_ROWS = 8_192;
 
-let pool: { worker: Worker; ensembles: Set<number> }[] = [];
+let pool: { worker: Worker; ensembles: Set<number>; models: Set<number> }[] = [];
 let nextId = 0;
 const ensembleIds = new WeakMap<TreeEnsemble, number>();
 let nextEnsemble = 0;
+const modelIds = new WeakMap<Uint8Array, number>();
 
 function members(size: number) {
-  while (pool.length < size) pool.push({ worker: new Worker(new URL('./pool.worker.ts', import.meta.url), { type: 'module', name: `plumbline-pool-${pool.length}` }), ensembles: new Set() });
+  while (pool.length < size) pool.push({ worker: new Worker(new URL('./pool.worker.ts', import.meta.url), { type: 'module', name: `plumbline-pool-${pool.length}` }), ensembles: new Set(), models: new Set() });
   return pool.slice(0, size);
 }
 
@@ -131,6 +137,40 @@ export function treeMarginPool(size: number): TreeMarginRunner {
         member.ensembles.add(ensembleId);
         const margins = await run<Float64Array>(member.worker, { kind: 'margins', ensembleId, ...(first ? { ensemble } : {}), columns: block }, block.map((c) => c.buffer));
         out.set(margins, start);
+        done += end - start;
+        onProgress?.(done, rows.length);
+      },
+      signal,
+    );
+    return out;
+  };
+}
+
+/** Rows per ONNX scoring block sent to a worker: a multiple of the scorer's batch, so every onnxruntime call sees the rows it would in one session. */
+const ONNX_BLOCK_ROWS = 2 * SCORING_BATCH_ROWS;
+
+/** ONNX scoring over `size` workers, each with its own single-threaded session (the model is sent to each once). */
+export function onnxScorePool(size: number): OnnxScoreRunner {
+  return async ({ modelBytes, fileName, table, columns, rows, features }, { signal, onProgress }) => {
+    let modelId = modelIds.get(modelBytes);
+    if (modelId === undefined) modelIds.set(modelBytes, (modelId = ++nextEnsemble));
+    const read = { ...table, columns: columns.map((name) => requireColumn(table, name, 'model input')) };
+    const blocks = Math.ceil(rows.length / ONNX_BLOCK_ROWS);
+    const out = new Float64Array(rows.length);
+    let done = 0;
+    await spread(
+      size,
+      blocks,
+      async (member, b) => {
+        const start = b * ONNX_BLOCK_ROWS;
+        const end = Math.min(rows.length, start + ONNX_BLOCK_ROWS);
+        // The block's rows of the model's columns (copied: the table stays here).
+        const block = takeRows(read, rows.subarray(start, end));
+        const first = !member.models.has(modelId);
+        member.models.add(modelId);
+        const buffers = block.columns.map((c) => (c.kind === 'numeric' ? c.values.buffer : c.codes.buffer));
+        const scores = await run<Float64Array>(member.worker, { kind: 'onnx', modelId, ...(first ? { model: { bytes: modelBytes, fileName } } : {}), table: block, features }, buffers);
+        out.set(scores, start);
         done += end - start;
         onProgress?.(done, rows.length);
       },

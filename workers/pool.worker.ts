@@ -1,13 +1,16 @@
 /// <reference lib="webworker" />
 /**
  * A worker of the audit worker's pool (pool.ts): runs TreeSHAP slices, scores row blocks
- * with the project's tree evaluator (each ensemble sent once, then named by id), and hashes
- * data files while the audit worker parses them.
+ * with the project's tree evaluator (each ensemble sent once, then named by id) or with an
+ * ONNX model in its own single-threaded onnxruntime session, and hashes data files while
+ * the audit worker parses them.
  */
 import { runTreeShapSlice, type TreeShapJob } from '../src/core/explain/treeshap';
 import { createSHA256 } from 'hash-wasm';
 import { serializeError } from '../src/core/errors';
 import { compileEnsemble, marginsOf, type CompiledEnsemble, type TreeEnsemble } from '../src/core/model/trees';
+import { openModel, type Classifier } from '../src/core/model/classifier';
+import type { Table } from '../src/core/data/table';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -15,12 +18,30 @@ declare const self: DedicatedWorkerGlobalScope;
 export type PoolJob =
   | { kind: 'shap'; job: TreeShapJob }
   | { kind: 'sha256'; blob: Blob }
-  | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; columns: Float64Array[] };
+  | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; columns: Float64Array[] }
+  | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string }; table: Table; features?: string[] };
 
 const ensembles = new Map<number, { ensemble: TreeEnsemble; compiled: CompiledEnsemble }>();
+/** ONNX models sent to this worker, each opened once in its own single-threaded session. */
+const onnxModels = new Map<number, Promise<Classifier>>();
 
 async function work(job: PoolJob): Promise<unknown> {
   if (job.kind === 'shap') return runTreeShapSlice(job.job);
+  if (job.kind === 'onnx') {
+    if (job.model) {
+      const { bytes, fileName } = job.model;
+      // onnxruntime-web loads only in workers that are given an ONNX model.
+      onnxModels.set(job.modelId, import('onnxruntime-web/wasm').then((ort) => {
+        ort.env.wasm.numThreads = 1;
+        return openModel(ort, bytes, fileName);
+      }));
+      // For tests and the benchmark: how many models this worker has opened a session for.
+      (self as unknown as { plumblineOnnxModels: number }).plumblineOnnxModels = onnxModels.size;
+    }
+    const classifier = await onnxModels.get(job.modelId);
+    if (!classifier) throw new Error(`pool worker: model ${job.modelId} was never sent`);
+    return classifier.score(job.table, { features: job.features });
+  }
   if (job.kind === 'sha256') {
     // The file hashed here while the audit worker parses it (hash-wasm's WASM SHA-256).
     const sha = await createSHA256();

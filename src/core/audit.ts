@@ -19,7 +19,7 @@ import { rankMetricsByGroup, sortScores } from './metrics/order';
 import { binaryTarget, type BinaryTarget } from './metrics/labels';
 import { performance, type PerformanceMetrics } from './metrics/performance';
 import type { OrtRuntime } from './model/onnx-scorer';
-import { openModel, type Classifier, type ModelFormatId, type ModelSummary, type TreeMarginRunner } from './model/classifier';
+import { openModel, type Classifier, type ModelFormatId, type ModelSummary, type OnnxScoreRunner, type TreeMarginRunner } from './model/classifier';
 import { explainTable, type ExplainMethod, type ExplainResult } from './explain/explain';
 import type { TreeShapRunner } from './explain/treeshap';
 import { globalImportance } from './explain/outputs';
@@ -231,6 +231,8 @@ export interface RunOptions {
   treeShap?: TreeShapRunner;
   /** Where the project's tree evaluator scores large tables (the worker host's pool); this thread by default. */
   treeMargins?: TreeMarginRunner;
+  /** Where an ONNX model scores large tables (the worker host's pool of sessions); the audit's own session by default. */
+  onnxScores?: OnnxScoreRunner;
 }
 
 function validateColumns(table: Table, request: AuditRequest): void {
@@ -306,7 +308,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   validateColumns(table, request);
   signal?.throwIfAborted();
 
-  const model = request.model ? await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions, treeMargins: options.treeMargins }) : null;
+  const model = request.model ? await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions, treeMargins: options.treeMargins, onnxScores: options.onnxScores }) : null;
   try {
     return await auditWithModel(model, table, target, rowsRead, request, options, threshold, resamples, { replaced, sha256: data.sha256 });
   } finally {

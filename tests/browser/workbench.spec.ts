@@ -249,6 +249,40 @@ test('a 60,000-row audit of an XGBoost JSON model scores over the worker pool an
   expect(app.explanations.values).toEqual(fromCli.explanations.values);
 });
 
+test('a 60,000-row audit of an ONNX pipeline scores over the pool of onnxruntime sessions (page not isolated) and equals the CLI to the bit', async ({ page }) => {
+  // german_credit test rows repeated to 60,000: above the pool's threshold; string and number inputs.
+  const [header, ...rows] = readFileSync(fixture('german_credit/test.csv'), 'utf8').trim().split('\n');
+  const lines = [header];
+  for (let i = 0; lines.length <= 60_000; i++) lines.push(rows[i % rows.length]);
+  const dataPath = join(work, 'german-onnx-60k.csv');
+  writeFileSync(dataPath, `${lines.join('\n')}\n`);
+  await page.goto(PLAIN);
+  expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+  await page.getByTestId('file-input').setInputFiles([fixture('german_credit/xgb.onnx'), dataPath]);
+  await expect(page.getByTestId('data-card')).toContainText('60,000 rows');
+  await page.getByTestId('target-select').selectOption('good_credit');
+  for (const name of ['gender', 'age_group']) {
+    const box = page.getByTestId('protected-attributes').locator(`[data-column="${name}"]`);
+    if (!(await box.isChecked())) await box.check();
+  }
+  await page.getByTestId('analyses').locator('[data-section="robustness"]').uncheck();
+  await page.getByTestId('analyses').locator('[data-section="recourse"]').uncheck();
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 120_000 });
+  // Every pool worker opened its own session of the model (the audit worker's session did not score alone).
+  const pool = page.workers().filter((worker) => /pool\.worker/.test(worker.url()));
+  const sessions = await Promise.all(pool.map((worker) => worker.evaluate(() => (globalThis as unknown as { plumblineOnnxModels?: number }).plumblineOnnxModels ?? 0)));
+  expect(sessions.length).toBeGreaterThanOrEqual(2);
+  expect(sessions.every((n) => n === 1)).toBe(true);
+  const app = JSON.parse((await download(page, 'export-json')).toString('utf8'));
+  const cli = plumbline(['audit', '--model', fixture('german_credit/xgb.onnx'), '--data', dataPath, '--target', 'good_credit', '--protected', app.settings.protected_attributes.join(','), '--output', 'german-onnx-60k.json']);
+  expect(cli.code, cli.stderr).not.toBe(2);
+  const fromCli = JSON.parse(readFileSync(join(work, 'german-onnx-60k.json'), 'utf8'));
+  expect(app.performance).toEqual(fromCli.performance);
+  expect(app.fairness).toEqual(fromCli.fairness);
+  expect(app.calibration).toEqual(fromCli.calibration);
+});
+
 test('row explorer: a row’s score, SHAP waterfall and reasons; edit a value and re-score (what-if); search', async ({ page }) => {
   const want = rf as typeof rf & { predictions_p1: number[]; shap: { values: number[][] } };
   await page.goto(PLAIN);

@@ -60,7 +60,20 @@ export interface OpenOptions {
   sessionOptions?: Parameters<OrtRuntime['InferenceSession']['create']>[1];
   /** Where the project's tree evaluator runs for large tables (the worker host spreads it over a pool); this thread by default. */
   treeMargins?: TreeMarginRunner;
+  /** Where an ONNX model scores large tables (the worker host's pool of single-threaded sessions); this session by default. */
+  onnxScores?: OnnxScoreRunner;
 }
+
+/**
+ * Scores `rows` of a table with an ONNX model elsewhere (workers, each with its own
+ * session). The rows are cut at multiples of onnx-scorer's SCORING_BATCH_ROWS and each part
+ * is scored in batches of that size, so every onnxruntime call sees the same rows it would
+ * here, and the scores do not change. `columns` are the ones the model reads.
+ */
+export type OnnxScoreRunner = (
+  job: { modelBytes: Uint8Array; fileName: string; table: Table; columns: string[]; rows: Uint32Array; features?: string[] },
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+) => Promise<Float64Array>;
 
 /**
  * Margins of `rows` of a tree ensemble, reading feature j from `columns[j]` — what
@@ -107,7 +120,16 @@ const onnxFormat: ModelFormat = {
         const plan = planInputs(model, table, requested);
         return plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
       },
-      score: (table, { features, ...rest } = {}) => scoreOnnx(ort, model, table, planInputs(model, table, features), rest),
+      score: (table, { features, ...rest } = {}) => {
+        const plan = planInputs(model, table, features);
+        const rows = rest.rows ?? Uint32Array.from({ length: table.rowCount }, (_, i) => i);
+        const runner = options?.onnxScores;
+        if (runner && rows.length >= RUNNER_MIN_ROWS) {
+          const columns = plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
+          return runner({ modelBytes: bytes, fileName, table, columns, rows, features }, { signal: rest.signal, onProgress: rest.onProgress });
+        }
+        return scoreOnnx(ort, model, table, plan, rest);
+      },
       release: () => model.session.release(),
     };
   },
