@@ -1,4 +1,5 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
+import { auditSettingsOf, type ConfigSettings } from '../core/config/plan';
 import { parseAuditConfig, thresholdPolicyOf } from '../core/config/audit-config';
 import type { ThresholdPolicy } from '../core/metrics/curves';
 import { evaluatePolicy, parsePolicy, type Policy, type PolicyDecision } from '../core/config/policy';
@@ -87,7 +88,7 @@ export class AuditSession {
   /** The policy (gates) dropped, evaluated against every result shown. */
   policy = $state.raw<{ name: string; sha256: string; policy: Policy; text: string } | null>(null);
   /** The audit config dropped: its settings were applied to the set-up. */
-  config = $state.raw<{ name: string; metadata: Record<string, string>; files: { test?: string; reference?: string } } | null>(null);
+  config = $state.raw<{ name: string; metadata: Record<string, string>; files: { test?: string; reference?: string }; settings: ConfigSettings } | null>(null);
   /** The policy decision of the shown result: the loaded policy's, else the one stored in the result. */
   decision = $derived.by<PolicyDecision | null>(() => {
     if (!this.result) return null;
@@ -172,6 +173,7 @@ export class AuditSession {
       const outcome = await worker.audit(
         runId,
         {
+          ...$state.snapshot(this.config?.settings ?? {}),
           model: { fileName: this.model.name, bytes: this.model.bytes },
           data: dataRef(this.data),
           ...(this.reference ? { reference: dataRef(this.reference) } : {}),
@@ -283,7 +285,9 @@ export class AuditSession {
     this.thresholdPolicy = policy.policy === 'fixed' ? { policy: 'fixed', threshold: policy.threshold } : policy;
     for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) this.analyses[section] = config[section]?.enabled !== false;
     const base = (path: string | undefined) => path?.replace(/^.*[\\/]/, '');
-    this.config = { name, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) } };
+    // The config's other settings (seed, intervals, explainer, robustness, recourse, budgets…)
+    // go with every audit, so the same config gives the app the CLI's numbers.
+    this.config = { name, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) }, settings: auditSettingsOf(config) };
     // A table loaded before the config that the config names as the reference moves there.
     if (this.data && this.config.files.reference === this.data.name && !this.reference) {
       this.reference = this.data;

@@ -18,7 +18,7 @@ function plumbline(args: string[]) {
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-const config = `model:\n  path: rf.onnx\n  features: [${rf.features!.join(', ')}]\ndata:\n  test: test.csv\n  target: two_year_recid\n  positive_label: 1\n  protected_attributes: [race, sex]\nmetadata:\n  model_id: recidivism-rf\n`;
+const config = `model:\n  path: rf.onnx\n  features: [${rf.features!.join(', ')}]\ndata:\n  test: test.csv\n  target: two_year_recid\n  positive_label: 1\n  protected_attributes: [race, sex]\nrandom_seed: 7\nbootstrap:\n  resamples: 200\nlimits:\n  stage_memory_mb: 1024\nmetadata:\n  model_id: recidivism-rf\n`;
 const policy = `policy_name: Workbench test\ngates:\n  - name: Minimum AUC\n    metric: roc_auc\n    threshold: ${rf.performance.roc_auc + 0.01}\n    comparison: greater_than\n    severity: error\n  - name: Parity\n    metric: demographic_parity_difference\n    attr: sex\n    threshold: 0.5\n    comparison: less_than\n    severity: warning\n`;
 writeFileSync(join(work, 'audit.yaml'), config);
 writeFileSync(join(work, 'policy.yaml'), policy);
@@ -63,6 +63,11 @@ test('drop model, data, config and policy; the set-up follows the config; gates,
   expect(exported.gates.map((g: { name: string; value: number; outcome: string }) => [g.name, g.value, g.outcome])).toEqual(cliDecision.gates.map((g: { name: string; value: number; outcome: string }) => [g.name, g.value, g.outcome]));
   expect(exported.policy_sha256).toBe(cliDecision.policy_sha256);
   await expect(page.getByTestId('label-model_id')).toHaveValue('recidivism-rf');
+  // The config's other settings (seed, resamples, stage budget) reached the app's audit: the CLI's numbers.
+  const appResult = JSON.parse((await download(page, 'export-json')).toString('utf8'));
+  expect(appResult.settings).toEqual(cliResult.settings);
+  expect(appResult.settings).toMatchObject({ seed: 7, bootstrap_resamples: 200, limits: { stage_memory_mb: 1024, stage_seconds: null } });
+  expect(appResult.fairness).toEqual(cliResult.fairness);
 
   // Every tab, keyboard operable, with a screenshot at 1280×800.
   await page.getByTestId('tab-summary').focus();

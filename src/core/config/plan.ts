@@ -58,7 +58,6 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) {
     if (config[section]?.enabled === false) missingSections[section] = `disabled in the config (${section}.enabled: false)`;
   }
-  const fairness = config.fairness ?? {};
   return {
     files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train },
     request: {
@@ -69,26 +68,43 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       positiveLabel: data.positive_label === undefined ? undefined : String(data.positive_label),
       thresholdPolicy: thresholdPolicyOf(config),
       threshold: typeof config.threshold === 'number' ? config.threshold : undefined,
-      seed: config.random_seed ?? 0,
-      confidence: config.bootstrap?.confidence,
-      bootstrapResamples: config.bootstrap?.resamples,
-      calibrationBins: config.calibration?.bins,
-      calibrationBinning: config.calibration?.binning,
-      minGroupSize: fairness.min_group_size,
-      intersections: fairness.intersections,
-      slices: fairness.slice_columns,
-      powerDifference: fairness.power_difference,
-      referenceGroups: fairness.reference_groups,
-      sampleSize: data.test_sample_size,
-      driftThresholds: config.drift?.psi_minor !== undefined || config.drift?.psi_major !== undefined ? { minor: config.drift?.psi_minor ?? 0.1, major: config.drift?.psi_major ?? 0.2 } : undefined,
-      recourse: { adverse: config.recourse?.adverse, immutable: config.recourse?.immutable, monotone: config.recourse?.monotone, costs: config.recourse?.costs, maxRows: config.recourse?.max_rows, perRow: config.recourse?.max_counterfactuals },
-      robustness: { shift: config.robustness?.shift, noise: config.robustness?.noise, proxies: config.robustness?.proxies },
-      explainer: { backgroundRows: config.explainer?.background_samples, rows: config.explainer?.rows, method: explainerMethod(config.explainer?.type) },
-      limits: config.limits ? { stageMemoryMb: config.limits.stage_memory_mb, stageSeconds: config.limits.stage_seconds } : undefined,
+      ...auditSettingsOf(config),
       csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes, skipBadRows: data.skip_bad_lines },
     },
     seedExplicit: config.random_seed !== undefined,
     missingSections,
     metadata: config.metadata ?? {},
+  };
+}
+
+/** What {@link auditSettingsOf} reads from a config. */
+export type ConfigSettings = Partial<Pick<AuditRequest, 'seed' | 'confidence' | 'bootstrapResamples' | 'calibrationBins' | 'calibrationBinning' | 'minGroupSize' | 'intersections' | 'slices' | 'powerDifference' | 'referenceGroups' | 'sampleSize' | 'driftThresholds' | 'recourse' | 'robustness' | 'explainer' | 'limits'>>;
+
+/**
+ * The settings of an audit a config holds beyond its files, columns and threshold: seed,
+ * intervals, calibration, fairness options, sampling, drift levels, robustness, recourse,
+ * explainer and stage budgets. The CLI and the app take them from here, so the same config
+ * gives the same numbers in both.
+ */
+export function auditSettingsOf(config: AuditConfig): ConfigSettings {
+  const data = config.data ?? {};
+  const fairness = config.fairness ?? {};
+  return {
+    seed: config.random_seed ?? 0,
+    confidence: config.bootstrap?.confidence,
+    bootstrapResamples: config.bootstrap?.resamples,
+    calibrationBins: config.calibration?.bins,
+    calibrationBinning: config.calibration?.binning,
+    minGroupSize: fairness.min_group_size,
+    intersections: fairness.intersections,
+    slices: fairness.slice_columns,
+    powerDifference: fairness.power_difference,
+    referenceGroups: fairness.reference_groups,
+    sampleSize: data.test_sample_size,
+    driftThresholds: config.drift?.psi_minor !== undefined || config.drift?.psi_major !== undefined ? { minor: config.drift?.psi_minor ?? 0.1, major: config.drift?.psi_major ?? 0.2 } : undefined,
+    recourse: { adverse: config.recourse?.adverse, immutable: config.recourse?.immutable, monotone: config.recourse?.monotone, costs: config.recourse?.costs, maxRows: config.recourse?.max_rows, perRow: config.recourse?.max_counterfactuals },
+    robustness: { shift: config.robustness?.shift, noise: config.robustness?.noise, proxies: config.robustness?.proxies },
+    explainer: { backgroundRows: config.explainer?.background_samples, rows: config.explainer?.rows, method: explainerMethod(config.explainer?.type) },
+    limits: config.limits ? { stageMemoryMb: config.limits.stage_memory_mb, stageSeconds: config.limits.stage_seconds } : undefined,
   };
 }
