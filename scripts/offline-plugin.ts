@@ -1,8 +1,9 @@
 /**
  * A Vite build plugin that makes the app work offline: after the build it lists every
- * file in the output (scripts, styles, both .wasm binaries, the demo) and writes `sw.js`,
- * a service worker that precaches them all under a cache named by their content hash and
- * answers the app's own requests from that cache first. Nothing is fetched from anywhere
+ * file in the output (scripts, styles, the .wasm binaries, the demo) and writes `sw.js`,
+ * a service worker that precaches them under a cache named by their content hash and
+ * answers the app's own requests from that cache first (the WebGPU build, which only some
+ * audits use, is cached when first used: {@link fetchedOnUse}). Nothing is fetched from anywhere
  * but the app's origin.
  */
 import { createHash } from 'node:crypto';
@@ -43,11 +44,24 @@ self.addEventListener('fetch', (event) => {
     caches.open(CACHE).then(async (cache) => {
       // Pages are the app shell; everything else by its own URL (query strings ignored).
       const cached = request.mode === 'navigate' ? await cache.match('./index.html') : await cache.match(request, { ignoreSearch: true });
-      return cached ?? fetch(request);
+      if (cached) return cached;
+      const response = await fetch(request);
+      // Assets left out of the precache (the WebGPU build) are kept once they have been used.
+      if (response.ok && request.mode !== 'navigate' && url.pathname.includes('/assets/')) await cache.put(request, response.clone());
+      return response;
     }),
   );
 });
 `;
+}
+
+/**
+ * Assets only some audits need, left out of the precache so a first visit does not download
+ * them: onnxruntime-web's default build (WebGPU through JSEP, a 28 MB .wasm), loaded when an
+ * audit asks for WebGPU and cached then.
+ */
+export function fetchedOnUse(path: string): boolean {
+  return /(^|\/)ort\.bundle\.min-[\w-]+\.js$|\.jsep-[\w-]+\.wasm$/.test(path);
 }
 
 export function offline(): Plugin {
@@ -62,7 +76,7 @@ export function offline(): Plugin {
       const outDir = config.build.outDir;
       const paths = files(outDir)
         .map((path) => relative(outDir, path).split(sep).join('/'))
-        .filter((path) => path !== 'sw.js')
+        .filter((path) => path !== 'sw.js' && !fetchedOnUse(path))
         .sort();
       const hash = createHash('sha256');
       for (const path of paths) hash.update(path).update(readFileSync(join(outDir, path)));

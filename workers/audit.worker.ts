@@ -9,6 +9,8 @@ import { onnxScorePool, sha256InPool, treeMarginPool, treeShapPool } from './poo
 import * as ort from 'onnxruntime-web/wasm';
 import type { RowQuery } from '../src/core/explain/row';
 import type { Classifier } from '../src/core/model/classifier';
+
+type OrtSessionOptions = NonNullable<Parameters<typeof ort.InferenceSession.create>[1]>;
 import { AuditConfigError, inspectModel, loadTableStream, looksLikeParquet, openModel, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type LoadedTable, type LoadProgress, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -60,7 +62,50 @@ export interface DataRef {
 }
 
 /** The audit request as the page sends it: data files by reference to what {@link api.loadData} read. */
-export type WorkerAuditRequest = Omit<AuditRequest, 'data' | 'reference'> & { data: DataRef; reference?: DataRef };
+export type WorkerAuditRequest = Omit<AuditRequest, 'data' | 'reference'> & {
+  data: DataRef;
+  reference?: DataRef;
+  /** `webgpu`: score a neural network on the GPU when it can (WASM otherwise, with the reason in the result). */
+  backend?: 'wasm' | 'webgpu';
+};
+
+/**
+ * onnxruntime-web's default build (WebGPU through JSEP, with WASM kernels for the rest),
+ * loaded only when an audit asks for WebGPU: its .wasm is 28 MB, the WASM build's 14 MB.
+ */
+let gpuRuntime: Promise<typeof import('onnxruntime-web')> | undefined;
+
+/**
+ * How a model will be scored when WebGPU is asked for: onnxruntime's default build with the
+ * WebGPU execution provider, when the model is a neural network (no ai.onnx.ml operators,
+ * which have no WebGPU kernels), the browser has a GPU adapter and a session opens on it;
+ * else the WASM build, saying why. `execution` is recorded in the result.
+ */
+async function chooseBackend(model: InputFile): Promise<{ runtime: typeof ort; sessionOptions?: OrtSessionOptions; execution: string }> {
+  const wasm = (why: string) => ({ runtime: ort, execution: `wasm (WebGPU was asked for: ${why})` });
+  const summary = inspectModel(model.bytes, model.fileName);
+  if (summary.format !== 'onnx') return wasm(`${summary.format} models are scored by Plumbline's own tree evaluator`);
+  const ml = summary.operators.filter((op) => op.startsWith('ai.onnx.ml:'));
+  if (ml.length) return wasm(`the model uses ai.onnx.ml operators (${ml.map((op) => op.slice('ai.onnx.ml:'.length)).join(', ')}), which have no WebGPU kernels`);
+  const gpu = (self.navigator as WorkerNavigator & { gpu?: { requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string } } | null> } }).gpu;
+  if (!gpu) return wasm('this browser has no WebGPU');
+  const adapter = await gpu.requestAdapter();
+  if (!adapter) return wasm('no GPU adapter is available');
+  const runtime = await (gpuRuntime ??= import('onnxruntime-web').then((m) => {
+    m.env.wasm.numThreads = threads;
+    return m;
+  }));
+  const sessionOptions: OrtSessionOptions = { executionProviders: ['webgpu'] };
+  try {
+    // A session opened and released first: a model WebGPU cannot run falls back here, not mid-audit.
+    const probe = await runtime.InferenceSession.create(model.bytes, sessionOptions);
+    await probe.release();
+  } catch (error) {
+    return wasm(`onnxruntime could not open the model on WebGPU (${String((error as Error).message ?? error).slice(0, 200)})`);
+  }
+  const name = [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(' ');
+  return { runtime: runtime as unknown as typeof ort, sessionOptions, execution: `webgpu${name ? ` (${name})` : ''}` };
+}
 
 /** What the set-up shows of a data file once read. */
 export interface DataSummary {
@@ -196,19 +241,23 @@ const api = {
   audit(runId: number, request: WorkerAuditRequest, onProgress?: (progress: AuditProgress) => void): Promise<Outcome<AuditResult>> {
     const controller = new AbortController();
     runs.set(runId, controller);
-    return outcome(() => {
-      const { data, reference, ...rest } = request;
+    return outcome(async () => {
+      const { data, reference, backend, ...rest } = request;
       const resolved: AuditRequest = { ...rest, data: loadedTable(data), ...(reference ? { reference: loadedTable(reference) } : {}) };
-      return runAudit(ort, resolved, {
+      const chosen = backend === 'webgpu' && rest.model ? await chooseBackend(rest.model) : null;
+      const result = await runAudit(chosen?.runtime ?? ort, resolved, {
         signal: controller.signal,
+        ...(chosen?.sessionOptions ? { sessionOptions: chosen.sessionOptions } : {}),
         onProgress: (p) => onProgress?.(p),
         treeShap: treeShapPool(poolWorkers),
         ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers) } : {}),
         // ONNX: this worker's one session when it has onnxruntime's threads (cross-origin
         // isolated: 836 ms for 100,000 rows of 300 trees against the pool's 1,088 on 2 cores),
         // else a pool of single-threaded sessions (1,032 ms against 1,327); see bench/NOTES.md.
-        ...(poolWorkers > 1 && threads === 1 ? { onnxScores: onnxScorePool(poolWorkers) } : {}),
+        ...(poolWorkers > 1 && threads === 1 && !chosen?.sessionOptions ? { onnxScores: onnxScorePool(poolWorkers) } : {}),
       });
+      if (chosen && result.inputs.model.format !== 'score-column') result.inputs.model.execution = chosen.execution;
+      return result;
     }).finally(() => runs.delete(runId));
   },
 

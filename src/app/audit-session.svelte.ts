@@ -72,6 +72,8 @@ export class AuditSession {
   thresholdPolicy = $state<ThresholdPolicy>({ policy: 'fixed', threshold: 0.5 });
   /** Which optional analyses run (a turned-off one is listed as not run, with why). */
   analyses = $state({ explainer: true, robustness: true, drift: true, recourse: true });
+  /** Score a neural network with WebGPU (the worker falls back to WASM and says why). */
+  useWebGpu = $state(false);
   status = $state<'idle' | 'loading' | 'running' | 'done' | 'error'>('idle');
   progress = $state.raw<AuditProgress | null>(null);
   /** Every stage of the running audit so far, with when it started (for rows/s and time left). */
@@ -184,6 +186,7 @@ export class AuditSession {
           threshold: this.threshold,
           ...(this.thresholdPolicy.policy !== 'fixed' ? { thresholdPolicy: $state.snapshot(this.thresholdPolicy) } : {}),
           missingSections: Object.fromEntries(Object.entries(this.analyses).filter(([, on]) => !on).map(([section]) => [section, 'turned off in the set-up'])),
+          ...(this.useWebGpu ? { backend: 'webgpu' as const } : {}),
         },
         proxy((progress: AuditProgress) => {
           if (runId !== this.#runId) return;
@@ -204,7 +207,7 @@ export class AuditSession {
         files: { model: { file: this.model.name, sha256: result.inputs.model.format === 'score-column' ? '' : result.inputs.model.sha256 }, data: { file: this.data.name, sha256: result.inputs.data.sha256 } },
         seedExplicit: false,
         dependencies: { 'onnxruntime-web': runtime.onnxruntimeWeb },
-        runtime: { environment: runtime.userAgent, platform: 'browser', backend: runtime.backend, threads: runtime.threads },
+        runtime: { environment: runtime.userAgent, platform: 'browser', backend: executionOf(result)?.startsWith('webgpu') ? 'webgpu' : runtime.backend, threads: runtime.threads },
         strict: false,
         gitCommit: null,
         epochSeconds: Math.floor(Date.now() / 1000),
@@ -374,4 +377,9 @@ export class AuditSession {
     this.error = { name, message };
     this.status = name === 'AbortError' ? 'idle' : 'error';
   }
+}
+
+/** How the result's model was scored, when WebGPU was asked for. */
+function executionOf(result: AuditResult): string | undefined {
+  return result.inputs.model.format === 'score-column' ? undefined : result.inputs.model.execution;
 }

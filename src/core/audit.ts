@@ -172,7 +172,17 @@ export interface AuditResult extends AuditMetrics {
   tool: { name: 'plumbline'; version: string };
   inputs: {
     model:
-      | { file: string; sha256: string; format: ModelFormatId; producer: string; opsets: ModelSummary['opsets']; operators: string[]; score_output: string }
+      | {
+          file: string;
+          sha256: string;
+          format: ModelFormatId;
+          producer: string;
+          opsets: ModelSummary['opsets'];
+          operators: string[];
+          score_output: string;
+          /** How the model was scored, when the app was asked for WebGPU: `webgpu (…)`, or `wasm (…why)`. */
+          execution?: string;
+        }
       | { format: 'score-column'; column: string; score_output: string };
     data: { file: string; sha256: string; rows: number; columns: number };
   };
