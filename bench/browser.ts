@@ -153,20 +153,24 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
 }
 
 /** Runs in the page: ONNX scoring of a loaded table by the app worker's one session, then over its pool of sessions. */
-const ONNX_PAGE_SCRIPT = `async ({ runs, model, data, features }) => {
+const ONNX_PAGE_SCRIPT = `async ({ runs, cases }) => {
   const worker = globalThis.plumbline.worker();
-  const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
-  const loaded = await worker.loadData('onnx-scoring.csv', await (await fetch(data)).blob(), 'onnx-scoring.csv', 970);
-  if (!loaded.ok) throw new Error(loaded.error.message);
   const measured = {};
-  for (const [entry, pool] of [['onnx-score-session', false], ['onnx-score-pool', true]]) {
-    measured[entry] = [];
-    for (let k = 0; k <= runs; k++) {
-      const start = performance.now();
-      const outcome = await worker.scoreTable(980 + k, { fileName: 'model.onnx', bytes }, { fileName: 'onnx-scoring.csv', dataId: 'onnx-scoring.csv' }, { pool, features });
-      if (!outcome.ok) throw new Error(outcome.error.message);
-      if (k > 0) measured[entry].push(performance.now() - start);
+  for (const { name, model, data, features } of cases) {
+    const bytes = new Uint8Array(await (await fetch(model)).arrayBuffer());
+    const loaded = await worker.loadData(name, await (await fetch(data)).blob(), name + '.csv', 970);
+    if (!loaded.ok) throw new Error(loaded.error.message);
+    for (const [suffix, pool] of [['session', false], ['pool', true]]) {
+      const entry = name + '-' + suffix;
+      measured[entry] = [];
+      for (let k = 0; k <= runs; k++) {
+        const start = performance.now();
+        const outcome = await worker.scoreTable(980 + k, { fileName: 'model.onnx', bytes }, { fileName: name + '.csv', dataId: name }, { pool, features });
+        if (!outcome.ok) throw new Error(outcome.error.message);
+        if (k > 0) measured[entry].push(performance.now() - start);
+      }
     }
+    await worker.releaseData([]);
   }
   return measured;
 }`;
@@ -179,22 +183,39 @@ const ONNX_PAGE_SCRIPT = `async ({ runs, model, data, features }) => {
 export async function runOnnxScoringEntries(root: string, runs: number): Promise<BrowserRow[] | string> {
   if (!existsSync(join(root, 'dist', 'index.html'))) return 'dist/ is missing: run npm run build first';
   if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM}`;
-  mkdirSync(join(root, 'dist', 'bench-data'), { recursive: true });
-  writeFileSync(join(root, 'dist', 'bench-data', 'scoring-model.onnx'), toOnnx(syntheticEnsemble(300, 6, 14)));
-  writeFileSync(join(root, 'dist', 'bench-data', 'onnx-scoring.csv'), auditCsv(SCORING_ROWS, 2, 14));
+  const mlp = fixturesPath('compas/mlp.onnx');
+  const compas = fixturesPath('compas/test.csv');
+  const dir = join(root, 'dist', 'bench-data');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'scoring-model.onnx'), toOnnx(syntheticEnsemble(300, 6, 14)));
+  writeFileSync(join(dir, 'onnx-scoring.csv'), auditCsv(SCORING_ROWS, 2, 14));
+  const cases: { name: string; model: string; data: string; features: string[] }[] = [{ name: 'onnx-score', model: '/bench-data/scoring-model.onnx', data: '/bench-data/onnx-scoring.csv', features: syntheticEnsemble(300, 6, 14).featureNames }];
+  if (mlp && compas) {
+    // The COMPAS MLP on the COMPAS test rows repeated to 100,000.
+    copyFileSync(mlp, join(dir, 'mlp.onnx'));
+    const [header, ...lines] = readFileSync(compas, 'utf8').trim().split('\n');
+    writeFileSync(join(dir, 'mlp-scoring.csv'), `${[header, ...Array.from({ length: SCORING_ROWS }, (_, i) => lines[i % lines.length])].join('\n')}\n`);
+    cases.push({ name: 'onnx-mlp', model: '/bench-data/mlp.onnx', data: '/bench-data/mlp-scoring.csv', features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] });
+  }
   const app = await startApp(root, 4190, true);
   try {
     const page = await app.browser.newPage();
     await page.goto(app.url);
     await page.waitForFunction(() => 'plumbline' in globalThis);
-    const times = (await page.evaluate(`(${ONNX_PAGE_SCRIPT})(${JSON.stringify({ runs, model: '/bench-data/scoring-model.onnx', data: '/bench-data/onnx-scoring.csv', features: syntheticEnsemble(300, 6, 14).featureNames })})`)) as Record<string, number[]>;
-    return [
+    const times = (await page.evaluate(`(${ONNX_PAGE_SCRIPT})(${JSON.stringify({ runs, cases })})`)) as Record<string, number[]>;
+    const rows: BrowserRow[] = [
       { entry: 'onnx-score-session', rows: SCORING_ROWS, times: times['onnx-score-session'], description: 'the 300-tree model as ONNX (TreeEnsembleClassifier) scoring 100,000 rows in the app worker’s one onnxruntime session (threads: one per core, cross-origin isolated)', targetMs: null },
       { entry: 'onnx-score-pool', rows: SCORING_ROWS, times: times['onnx-score-pool'], description: 'the same over the app worker’s pool: one single-threaded onnxruntime session per worker, blocks of 16,384 rows', targetMs: null },
     ];
+    if (times['onnx-mlp-session']) {
+      rows.push(
+        { entry: 'onnx-mlp-session', rows: SCORING_ROWS, times: times['onnx-mlp-session'], description: 'compas/mlp.onnx scoring 100,000 rows in the app worker’s one onnxruntime session (WASM, threads: one per core, cross-origin isolated)', targetMs: null },
+        { entry: 'onnx-mlp-pool', rows: SCORING_ROWS, times: times['onnx-mlp-pool'], description: 'the same over the pool of single-threaded sessions', targetMs: null },
+      );
+    }
+    return rows;
   } finally {
     await app.close();
-    rmSync(join(root, 'dist', 'bench-data', 'onnx-scoring.csv'), { force: true });
-    rmSync(join(root, 'dist', 'bench-data', 'scoring-model.onnx'), { force: true });
+    for (const file of ['onnx-scoring.csv', 'scoring-model.onnx', 'mlp.onnx', 'mlp-scoring.csv']) rmSync(join(dir, file), { force: true });
   }
 }

@@ -22,7 +22,7 @@ const root = join(here, '..');
 const { values, positionals } = parseArgs({ options: { scale: { type: 'string', default: '1' }, runs: { type: 'string', default: '5' }, 'no-browser': { type: 'boolean' } }, allowPositionals: true });
 const scale = Number(values.scale);
 const BROWSER_ENTRIES = ['audit-compas', 'report', 'csv-load', 'pool-score-1', 'pool-score-2'];
-const ONNX_ENTRIES = ['onnx-score-session', 'onnx-score-pool'];
+const ONNX_ENTRIES = ['onnx-score-session', 'onnx-score-pool', 'onnx-mlp-session', 'onnx-mlp-pool'];
 const E2E_ENTRIES = ['e2e-50k', 'e2e-1m'];
 const chosen = positionals.length ? ENTRIES.filter((e) => positionals.includes(e.name)) : ENTRIES;
 const unknown = positionals.filter((p) => !ENTRIES.some((e) => e.name === p) && !BROWSER_ENTRIES.includes(p) && !ONNX_ENTRIES.includes(p) && !E2E_ENTRIES.includes(p));

@@ -22,6 +22,9 @@ ort.env.wasm.numThreads = threads;
 /** Pool workers (TreeSHAP, tree scoring): one per core (at most 4), started on first use. */
 const poolWorkers = Math.max(1, Math.min(4, self.navigator.hardwareConcurrency || 1));
 
+/** Settings tests and the benchmark may change (see {@link api.tune}). */
+const tuning: { onnxPoolWorthMs?: number } = {};
+
 /** Either a value or the error that prevented it, as plain data. */
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
@@ -254,7 +257,7 @@ const api = {
         // ONNX: this worker's one session when it has onnxruntime's threads (cross-origin
         // isolated: 836 ms for 100,000 rows of 300 trees against the pool's 1,088 on 2 cores),
         // else a pool of single-threaded sessions (1,032 ms against 1,327); see bench/NOTES.md.
-        ...(poolWorkers > 1 && threads === 1 && !chosen?.sessionOptions ? { onnxScores: onnxScorePool(poolWorkers) } : {}),
+        ...(poolWorkers > 1 && threads === 1 && !chosen?.sessionOptions ? { onnxScores: onnxScorePool(poolWorkers), onnxPoolWorthMs: tuning.onnxPoolWorthMs } : {}),
       });
       if (chosen && result.inputs.model.format !== 'score-column') result.inputs.model.execution = chosen.execution;
       return result;
@@ -395,6 +398,11 @@ const api = {
   },
 
   /** Stops a running audit (or data load) at its next batch or chunk. */
+  /** For tests and the benchmark: `onnxPoolWorthMs: 0` sends every large ONNX table to the pool, whatever this machine's speed. */
+  tune(settings: Partial<typeof tuning>): void {
+    Object.assign(tuning, settings);
+  },
+
   cancel(runId: number, message = 'The audit was cancelled.'): void {
     runs.get(runId)?.abort(new DOMException(message, 'AbortError'));
   },

@@ -243,6 +243,8 @@ export interface RunOptions {
   treeMargins?: TreeMarginRunner;
   /** Where an ONNX model scores large tables (the worker host's pool of sessions); the audit's own session by default. */
   onnxScores?: OnnxScoreRunner;
+  /** Projected ms above which the rest of an ONNX table goes to `onnxScores` (default 250; 0: always). */
+  onnxPoolWorthMs?: number;
 }
 
 function validateColumns(table: Table, request: AuditRequest): void {
@@ -318,7 +320,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   validateColumns(table, request);
   signal?.throwIfAborted();
 
-  const model = request.model ? await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions, treeMargins: options.treeMargins, onnxScores: options.onnxScores }) : null;
+  const model = request.model ? await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions, treeMargins: options.treeMargins, onnxScores: options.onnxScores, onnxPoolWorthMs: options.onnxPoolWorthMs }) : null;
   try {
     return await auditWithModel(model, table, target, rowsRead, request, options, threshold, resamples, { replaced, sha256: data.sha256 });
   } finally {

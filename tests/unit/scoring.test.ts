@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
+import { takeRows } from '../../src/core/data/table';
+import { openModel } from '../../src/core/model/classifier';
 import { openOnnxClassifier, planInputs, scoreOnnx } from '../../src/core/model/onnx-scorer';
 import { expected, fixture, fixtureBytes } from '../fixtures';
 import { FIXTURE_CASES } from './fixture-cases';
@@ -48,5 +50,37 @@ describe('ONNX files that cannot be read alone', () => {
     expect(() => inspectModel(toBinary(ModelProtoSchema, model), 'mlp.onnx')).toThrow(
       `mlp.onnx: the model keeps its weights outside the .onnx file (tensor "${tensor.name}" is in "mlp.onnx.data"). Save a self-contained model — onnx.save_model(onnx.load("mlp.onnx"), "model.onnx", save_as_external_data=False) — and choose that file.`,
     );
+  });
+});
+
+describe('ONNX scoring handed to a runner (the app’s pool of sessions)', () => {
+  it('scores the first batch here and the rest through the runner, to the same bits as one session', async () => {
+    const want = expected('compas/rf.expected.json');
+    const base = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' });
+    // 60,000 rows (above the runner's threshold): the COMPAS rows repeated.
+    const table = takeRows(base, Uint32Array.from({ length: 60_000 }, (_, i) => i % base.rowCount));
+    const bytes = fixtureBytes('compas/rf.onnx');
+    const alone = await openModel(ort, bytes, 'rf.onnx');
+    const expectedScores = await alone.score(table, { features: want.features });
+    const handed: number[] = [];
+    // A runner that scores each part in a session of its own, as a pool worker does.
+    const runner = async (job: { modelBytes: Uint8Array; fileName: string; table: typeof table; columns: string[]; rows: Uint32Array; features?: string[] }) => {
+      handed.push(job.rows[0], job.rows.length);
+      const other = await openModel(ort, job.modelBytes, job.fileName);
+      try {
+        return await other.score(takeRows({ ...job.table, columns: job.table.columns.filter((c) => job.columns.includes(c.name)) }, job.rows), { features: job.features });
+      } finally {
+        await other.release();
+      }
+    };
+    const pooled = await openModel(ort, bytes, 'rf.onnx', { onnxScores: runner, onnxPoolWorthMs: 0 });
+    expect(await pooled.score(table, { features: want.features })).toEqual(expectedScores);
+    expect(handed).toEqual([8192, 60_000 - 8192]);
+    // A model that would finish here soon enough keeps the whole table.
+    handed.length = 0;
+    const kept = await openModel(ort, bytes, 'rf.onnx', { onnxScores: runner, onnxPoolWorthMs: Number.POSITIVE_INFINITY });
+    expect(await kept.score(table, { features: want.features })).toEqual(expectedScores);
+    expect(handed).toEqual([]);
+    await Promise.all([alone.release(), pooled.release(), kept.release()]);
   });
 });

@@ -2,7 +2,7 @@ import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors
 import { findColumn, type Table } from '../data/table';
 import { decodeOnnx, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 import { onnxTreeEnsemble } from './onnx-trees';
-import { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './onnx-scorer';
+import { openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type OrtRuntime } from './onnx-scorer';
 import { describeBytes, looksLikeOnnx } from './sniff';
 import { compileEnsemble, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type TreeEnsemble } from './trees';
 
@@ -62,12 +62,14 @@ export interface OpenOptions {
   treeMargins?: TreeMarginRunner;
   /** Where an ONNX model scores large tables (the worker host's pool of single-threaded sessions); this session by default. */
   onnxScores?: OnnxScoreRunner;
+  /** Projected time (ms) of the rest of a table in this session above which it goes to `onnxScores` (default 250; 0: always). */
+  onnxPoolWorthMs?: number;
 }
 
 /**
  * Scores `rows` of a table with an ONNX model elsewhere (workers, each with its own
- * session). The rows are cut at multiples of onnx-scorer's SCORING_BATCH_ROWS and each part
- * is scored in batches of that size, so every onnxruntime call sees the same rows it would
+ * session). The rows are cut at multiples of {@link SCORING_BATCH_ROWS} and each part is
+ * scored in batches of that size, so every onnxruntime call sees the same rows it would
  * here, and the scores do not change. `columns` are the ones the model reads.
  */
 export type OnnxScoreRunner = (
@@ -87,6 +89,8 @@ export type TreeMarginRunner = (
 
 /** Rows from which a table is handed to the {@link TreeMarginRunner} (smaller ones score faster here). */
 const RUNNER_MIN_ROWS = 50_000;
+/** Projected time of the rest of an ONNX table in this session above which it goes to the {@link OnnxScoreRunner}. */
+const POOL_WORTH_MS = 250;
 
 function onnxSummary(info: OnnxModelInfo, fileName: string, scoreConvention: string): ModelSummary {
   const single = info.inputs.length === 1 ? info.inputs[0] : undefined;
@@ -120,15 +124,28 @@ const onnxFormat: ModelFormat = {
         const plan = planInputs(model, table, requested);
         return plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
       },
-      score: (table, { features, ...rest } = {}) => {
+      score: async (table, { features, ...rest } = {}) => {
         const plan = planInputs(model, table, features);
         const rows = rest.rows ?? Uint32Array.from({ length: table.rowCount }, (_, i) => i);
         const runner = options?.onnxScores;
-        if (runner && rows.length >= RUNNER_MIN_ROWS) {
-          const columns = plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
-          return runner({ modelBytes: bytes, fileName, table, columns, rows, features }, { signal: rest.signal, onProgress: rest.onProgress });
-        }
-        return scoreOnnx(ort, model, table, plan, rest);
+        if (!runner || rows.length < RUNNER_MIN_ROWS) return scoreOnnx(ort, model, table, plan, rest);
+        // The first batch is scored here and timed: a light model (an MLP scores 1M rows/s)
+        // finishes here sooner than the copies to the pool take; a heavy one (hundreds of
+        // trees) goes to the pool. Where a batch runs never changes its scores.
+        const head = rows.subarray(0, SCORING_BATCH_ROWS);
+        const started = Date.now();
+        const scores = new Float64Array(rows.length);
+        scores.set(await scoreOnnx(ort, model, table, plan, { ...rest, rows: head }));
+        const tail = rows.subarray(head.length);
+        const projectedMs = ((Date.now() - started) * tail.length) / head.length;
+        const progress = (done: number) => rest.onProgress?.(head.length + done, rows.length);
+        const columns = plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
+        const others =
+          projectedMs < (options?.onnxPoolWorthMs ?? POOL_WORTH_MS)
+            ? await scoreOnnx(ort, model, table, plan, { ...rest, rows: tail, onProgress: progress })
+            : await runner({ modelBytes: bytes, fileName, table, columns, rows: tail, features }, { signal: rest.signal, onProgress: progress });
+        scores.set(others, head.length);
+        return scores;
       },
       release: () => model.session.release(),
     };
