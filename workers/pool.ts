@@ -26,8 +26,8 @@ type Answer = { id: number; ok: true; value: unknown } | { id: number; ok: false
 
 /** Below this much TreeSHAP work (rows × trees × background/10) the pool's start-up and copies cost more than they save. */
 const MIN_SHAP_WORK = 20_000;
-/** Rows per scoring block sent to a worker. */
-const MARGIN_BLOCK_ROWS = 8_192;
+/** Rows per scoring block sent to a worker, at most (blocks are equal, a multiple of the workers in number). */
+const MARGIN_BLOCK_ROWS = 32_768;
 
 let pool: { worker: Worker; ensembles: Set<number>; models: Set<number> }[] = [];
 let nextId = 0;
@@ -122,17 +122,23 @@ export function treeMarginPool(size: number): TreeMarginRunner {
   return async ({ ensemble, columns, rows }, { signal, onProgress }) => {
     let ensembleId = ensembleIds.get(ensemble);
     if (ensembleId === undefined) ensembleIds.set(ensemble, (ensembleId = ++nextEnsemble));
-    const blocks = Math.ceil(rows.length / MARGIN_BLOCK_ROWS);
+    // Equal blocks, as many as a multiple of the workers, so none waits on the last one.
+    const blocks = size * Math.ceil(rows.length / (size * MARGIN_BLOCK_ROWS));
+    const blockRows = Math.ceil(rows.length / blocks);
     const out = new Float64Array(rows.length);
     let done = 0;
     await spread(
       size,
       blocks,
       async (member, b) => {
-        const start = b * MARGIN_BLOCK_ROWS;
-        const end = Math.min(rows.length, start + MARGIN_BLOCK_ROWS);
+        const start = Math.min(rows.length, b * blockRows);
+        const end = Math.min(rows.length, start + blockRows);
         // The block's cells, column by column (copied: the table stays here).
-        const block = columns.map((column) => Float64Array.from(rows.subarray(start, end), (row) => column[row]));
+        const block = columns.map((column) => {
+          const cells = new Float64Array(end - start);
+          for (let i = start; i < end; i++) cells[i - start] = column[rows[i]];
+          return cells;
+        });
         const first = !member.ensembles.has(ensembleId);
         member.ensembles.add(ensembleId);
         const margins = await run<Float64Array>(member.worker, { kind: 'margins', ensembleId, ...(first ? { ensemble } : {}), columns: block }, block.map((c) => c.buffer));
