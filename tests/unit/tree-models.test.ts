@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { ModelLoadError } from '../../src/core/errors';
 import { openModel } from '../../src/core/model/classifier';
-import { readLightgbmText, readXgboostJson } from '../../src/core/model/trees';
+import { compileEnsemble, emptyTree, marginsOf, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
+import { Random } from '../../src/core/random';
 import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
 import { FIXTURE_CASES } from './fixture-cases';
 
@@ -109,5 +110,47 @@ describe('LightGBM text models', () => {
     expect(() => readLightgbmText(new TextEncoder().encode(text.replace('objective=binary sigmoid:1.5', 'objective=regression')), 'reg.txt')).toThrow(
       new ModelLoadError('reg.txt: the LightGBM objective "regression" does not produce a binary classifier score. Audit a model trained with objective=binary.'),
     );
+  });
+});
+
+describe('the fast evaluator', () => {
+  it('scores random unbalanced trees (full-tree layout up to depth 8, child arrays beyond) like a walk node by node, missing values included', () => {
+    const random = new Random(20261122, 'tree-evaluator');
+    // A random tree grown to `maxDepth`: each node splits with probability 0.7 until then.
+    const grow = (maxDepth: number, features: number): Tree => {
+      const nodes: { feature: number; threshold: number; left: number; right: number; defaultLeft: number; value: number }[] = [];
+      const add = (depth: number): number => {
+        const at = nodes.push({ feature: 0, threshold: 0, left: -1, right: -1, defaultLeft: 0, value: Math.fround(random.normal()) }) - 1;
+        if (depth < maxDepth && (depth === 0 || random.next() < 0.7)) {
+          Object.assign(nodes[at], { feature: random.int(features), threshold: Math.fround(random.normal()), defaultLeft: random.int(2) });
+          nodes[at].left = add(depth + 1);
+          nodes[at].right = add(depth + 1);
+        }
+        return at;
+      };
+      add(0);
+      const tree = emptyTree(nodes.length);
+      nodes.forEach((n, i) => {
+        tree.feature[i] = n.feature;
+        tree.threshold[i] = n.threshold;
+        tree.left[i] = n.left;
+        tree.right[i] = n.right;
+        tree.defaultLeft[i] = n.defaultLeft;
+        tree.value[i] = n.value;
+      });
+      return tree;
+    };
+    for (const maxDepth of [1, 6, 8, 11]) {
+      const features = 5;
+      const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames: Array.from({ length: features }, (_, j) => `x${j}`), baseMargin: 0.25, marginScale: 1, transform: 'logistic', description: 'random', trees: Array.from({ length: 40 }, () => grow(maxDepth, features)) };
+      const compiled = compileEnsemble(ensemble);
+      expect(compiled.full !== null, `depth ${maxDepth}`).toBe(maxDepth <= 8);
+      const rows = 5000;
+      // The first block of 4,096 rows has no missing cell (the one-comparison kernel); in the second, every tenth is missing.
+      const columns = Array.from({ length: features }, () => Float64Array.from({ length: rows }, (_, i) => (i >= 4096 && random.next() < 0.1 ? Number.NaN : random.normal())));
+      const out = new Float64Array(rows);
+      marginsOf(ensemble, compiled, columns, Uint32Array.from({ length: rows }, (_, i) => i), out);
+      for (let i = 0; i < rows; i++) expect(out[i]).toBe(treeMargin(ensemble, Float64Array.from(columns, (c) => c[i])));
+    }
   });
 });

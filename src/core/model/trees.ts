@@ -383,6 +383,73 @@ export interface CompiledEnsemble {
   value: Float64Array;
   /** Every split is XGBoost's `float32(x) < t` with missing values following the default. */
   xgboostRule: boolean;
+  /** The same trees padded to full binary trees, when they are shallow enough (see {@link fullLayout}). */
+  full: FullTrees | null;
+}
+
+/**
+ * Trees padded to full binary trees of their own depth, stored level by level: the children
+ * of node i are 2i+1 and 2i+2, so a walk needs no child array and ends after `depth` steps
+ * (one dependent load less per level). A leaf above the last level becomes a subtree whose
+ * splits all go left (threshold +∞) and whose leaves all hold its value, so any path through
+ * it ends at that value.
+ */
+interface FullTrees {
+  depth: Int32Array;
+  /** Where each tree's nodes start in `feature`/`threshold`/`missingRight`. */
+  nodeStart: Int32Array;
+  /** Where each tree's last level starts in `leaf`. */
+  leafStart: Int32Array;
+  feature: Int32Array;
+  threshold: Float64Array;
+  missingRight: Uint8Array;
+  leaf: Float64Array;
+}
+
+/** Deepest tree padded to a full tree (2^9 − 1 nodes); deeper ensembles keep the child array. */
+const FULL_MAX_DEPTH = 8;
+
+function treeDepth(tree: Tree, node = 0): number {
+  return tree.left[node] < 0 ? 0 : 1 + Math.max(treeDepth(tree, tree.left[node]), treeDepth(tree, tree.right[node]));
+}
+
+function fullLayout(ensemble: TreeEnsemble): FullTrees | null {
+  const depths = ensemble.trees.map((tree) => treeDepth(tree));
+  if (depths.some((d) => d > FULL_MAX_DEPTH)) return null;
+  const nodes = depths.reduce((sum, d) => sum + ((1 << d) - 1), 0);
+  const leaves = depths.reduce((sum, d) => sum + (1 << d), 0);
+  const full: FullTrees = {
+    depth: Int32Array.from(depths),
+    nodeStart: new Int32Array(depths.length),
+    leafStart: new Int32Array(depths.length),
+    feature: new Int32Array(nodes),
+    threshold: new Float64Array(nodes),
+    missingRight: new Uint8Array(nodes),
+    leaf: new Float64Array(leaves),
+  };
+  let nodeAt = 0;
+  let leafAt = 0;
+  ensemble.trees.forEach((tree, t) => {
+    const depth = depths[t];
+    full.nodeStart[t] = nodeAt;
+    full.leafStart[t] = leafAt;
+    const place = (node: number, position: number, level: number): void => {
+      if (level === depth) {
+        full.leaf[leafAt + position - ((1 << depth) - 1)] = tree.value[node];
+        return;
+      }
+      const leaf = tree.left[node] < 0;
+      full.feature[nodeAt + position] = leaf ? 0 : tree.feature[node];
+      full.threshold[nodeAt + position] = leaf ? Number.POSITIVE_INFINITY : tree.threshold[node];
+      full.missingRight[nodeAt + position] = leaf || tree.defaultLeft[node] ? 0 : 1;
+      place(leaf ? node : tree.left[node], 2 * position + 1, level + 1);
+      place(leaf ? node : tree.right[node], 2 * position + 2, level + 1);
+    };
+    place(0, 0, 0);
+    nodeAt += (1 << depth) - 1;
+    leafAt += 1 << depth;
+  });
+  return full;
 }
 
 /** Flattens an ensemble for {@link marginsOf}, children adjacent (breadth-first per tree). */
@@ -396,6 +463,7 @@ export function compileEnsemble(ensemble: TreeEnsemble): CompiledEnsemble {
     missingRight: new Uint8Array(total),
     value: new Float64Array(total),
     xgboostRule: true,
+    full: null,
   };
   let next = 0;
   ensemble.trees.forEach((tree, t) => {
@@ -414,7 +482,39 @@ export function compileEnsemble(ensemble: TreeEnsemble): CompiledEnsemble {
       if (tree.rule[i] !== 0 || tree.missingType[i] !== MISSING.defaultDirection) compiled.xgboostRule = false;
     }
   });
+  if (compiled.xgboostRule) compiled.full = fullLayout(ensemble);
   return compiled;
+}
+
+/** {@link addTree} on a full tree: `depth` steps, the child by arithmetic. */
+function addFullTree(full: FullTrees, t: number, block: Float32Array, width: number, count: number, out: Float64Array, at: number): void {
+  const { feature, threshold, missingRight, leaf } = full;
+  const depth = full.depth[t];
+  const start = full.nodeStart[t];
+  const last = full.leafStart[t] - ((1 << depth) - 1);
+  for (let r = 0; r < count; r++) {
+    const base = r * width;
+    let node = 0;
+    for (let level = 0; level < depth; level++) {
+      const v = block[base + feature[start + node]];
+      node = 2 * node + 1 + ((v >= threshold[start + node] ? 1 : 0) | (v !== v ? missingRight[start + node] : 0));
+    }
+    out[at + r] += leaf[last + node];
+  }
+}
+
+/** {@link addFullTree} for a block without missing values. */
+function addFullTreeComplete(full: FullTrees, t: number, block: Float32Array, width: number, count: number, out: Float64Array, at: number): void {
+  const { feature, threshold, leaf } = full;
+  const depth = full.depth[t];
+  const start = full.nodeStart[t];
+  const last = full.leafStart[t] - ((1 << depth) - 1);
+  for (let r = 0; r < count; r++) {
+    const base = r * width;
+    let node = 0;
+    for (let level = 0; level < depth; level++) node = 2 * node + 1 + +(block[base + feature[start + node]] >= threshold[start + node]);
+    out[at + r] += leaf[last + node];
+  }
 }
 
 /** Adds one tree's leaf values for `count` rows of a block (rows × width float32) to `out[at…]`; a missing value follows the node's default side. */
@@ -487,8 +587,12 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
     }
     for (let r = start; r < end; r++) out[r] = ensemble.baseMargin;
     // Small kernels: V8 optimises them fully (one large function with both loops stayed ~40% slower).
+    const full = compiled.full;
     for (let t = 0; t < roots.length; t++) {
-      if (missing) addTree(compiled, roots[t], block, width, end - start, out, start);
+      if (full) {
+        if (missing) addFullTree(full, t, block, width, end - start, out, start);
+        else addFullTreeComplete(full, t, block, width, end - start, out, start);
+      } else if (missing) addTree(compiled, roots[t], block, width, end - start, out, start);
       else addTreeComplete(compiled, roots[t], block, width, end - start, out, start);
     }
   }
