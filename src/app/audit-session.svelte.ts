@@ -1,6 +1,6 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
 import { auditSettingsOf, type ConfigSettings } from '../core/config/plan';
-import { parseAuditConfig, thresholdPolicyOf } from '../core/config/audit-config';
+import { parseAuditConfig, thresholdPolicyOf, type AuditConfig } from '../core/config/audit-config';
 import type { ThresholdPolicy } from '../core/metrics/curves';
 import { evaluatePolicy, parsePolicy, type Policy, type PolicyDecision } from '../core/config/policy';
 import { parseYaml } from '../core/config/yaml';
@@ -90,7 +90,7 @@ export class AuditSession {
   /** The policy (gates) dropped, evaluated against every result shown. */
   policy = $state.raw<{ name: string; sha256: string; policy: Policy; text: string } | null>(null);
   /** The audit config dropped: its settings were applied to the set-up. */
-  config = $state.raw<{ name: string; metadata: Record<string, string>; files: { test?: string; reference?: string }; settings: ConfigSettings } | null>(null);
+  config = $state.raw<{ name: string; metadata: Record<string, string>; files: { test?: string; reference?: string }; settings: ConfigSettings; source: AuditConfig } | null>(null);
   /** The policy decision of the shown result: the loaded policy's, else the one stored in the result. */
   decision = $derived.by<PolicyDecision | null>(() => {
     if (!this.result) return null;
@@ -290,7 +290,7 @@ export class AuditSession {
     const base = (path: string | undefined) => path?.replace(/^.*[\\/]/, '');
     // The config's other settings (seed, intervals, explainer, robustness, recourse, budgets…)
     // go with every audit, so the same config gives the app the CLI's numbers.
-    this.config = { name, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) }, settings: auditSettingsOf(config) };
+    this.config = { name, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) }, settings: auditSettingsOf(config), source: config };
     // A table loaded before the config that the config names as the reference moves there.
     if (this.data && this.config.files.reference === this.data.name && !this.reference) {
       this.reference = this.data;

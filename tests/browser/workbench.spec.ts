@@ -68,6 +68,12 @@ test('drop model, data, config and policy; the set-up follows the config; gates,
   expect(appResult.settings).toEqual(cliResult.settings);
   expect(appResult.settings).toMatchObject({ seed: 7, bootstrap_resamples: 200, limits: { stage_memory_mb: 1024, stage_seconds: null } });
   expect(appResult.fairness).toEqual(cliResult.fairness);
+  // The YAML view of the set-up keeps those settings, so applying it back does not lose them.
+  await page.getByTestId('config-editor-toggle').click();
+  await expect(page.getByTestId('config-editor')).toHaveValue(/test: test\.csv/);
+  const { parseAuditConfig } = await import('../../src/core/config/audit-config');
+  expect(parseAuditConfig(await page.getByTestId('config-editor').inputValue(), 'view.yaml')).toMatchObject({ random_seed: 7, bootstrap: { resamples: 200 }, limits: { stage_memory_mb: 1024 } });
+  await page.getByTestId('config-editor-toggle').click();
 
   // Every tab, keyboard operable, with a screenshot at 1280×800.
   await page.getByTestId('tab-summary').focus();
