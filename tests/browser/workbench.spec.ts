@@ -404,3 +404,19 @@ test('the YAML views of the config and the policy validate live, apply to the se
   expect(appResult.threshold_selection).toEqual(cliResult.threshold_selection);
   expect(appResult.threshold).toBe(cliResult.threshold);
 });
+
+test('a config’s stage budgets hold in the browser: a stage past its time is left out with the reason, the rest completes', async ({ page }) => {
+  const mlp = expected('compas/mlp.expected.json');
+  // KernelSHAP of the MLP against 1,000 background rows takes far longer than 1 ms.
+  const budget = `model:\n  path: mlp.onnx\n  features: [${mlp.features!.join(', ')}]\ndata:\n  test: test.csv\n  target: two_year_recid\n  protected_attributes: [race, sex]\nexplainer:\n  background_samples: 1000\nlimits:\n  stage_seconds: 0.001\n`;
+  writeFileSync(join(work, 'budget.yaml'), budget);
+  await page.goto(PLAIN);
+  await dropFiles(page, [fixture('compas/mlp.onnx'), fixture('compas/test.csv'), join(work, 'budget.yaml')]);
+  await expect(page.getByTestId('config-card')).toContainText('budget.yaml');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
+  const result = JSON.parse((await download(page, 'export-json')).toString('utf8'));
+  expect(result.missing_sections.explainer).toBe('The explanations did not finish within 0.001 s (limits.stage_seconds): lower explainer.background_samples (1,000 now) or explain fewer rows (explainer.rows, 100 now), or raise limits.stage_seconds.');
+  expect(result.settings.limits).toEqual({ stage_memory_mb: 2048, stage_seconds: 0.001 });
+  expect(Math.abs(result.performance.roc_auc - mlp.performance.roc_auc)).toBeLessThan(2e-6);
+});
