@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import { expected, fixture } from '../fixtures';
 
 const APP = 'http://127.0.0.1:4173/';
+/** Cross-origin isolated: onnxruntime's default build then runs with threads too. */
+const ISOLATED = 'http://127.0.0.1:4174/';
 const chromium = process.env.PLUMBLINE_CHROMIUM ?? '/usr/bin/chromium';
 
 test.use({
@@ -16,8 +18,8 @@ test.use({
   },
 });
 
-async function audit(page: Page, model: string, features?: string[]) {
-  await page.goto(APP);
+async function audit(page: Page, app: string, model: string, features?: string[]) {
+  await page.goto(app);
   await page.getByTestId('file-input').setInputFiles([fixture(model), fixture('compas/test.csv')]);
   await expect(page.getByTestId('model-card')).toBeVisible();
   await page.getByTestId('target-select').selectOption('two_year_recid');
@@ -28,18 +30,20 @@ async function audit(page: Page, model: string, features?: string[]) {
   await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 120_000 });
 }
 
-test('a neural network scores on WebGPU like the reference, and the result says so', async ({ page }) => {
-  const want = expected('compas/mlp.expected.json');
-  await audit(page, 'compas/mlp.onnx', want.features);
-  await expect(page.getByTestId('execution')).toHaveText(/^webgpu/);
-  const auc = Number(await page.locator('[data-metric="roc_auc"]:not([data-attribute])').first().getAttribute('data-value'));
-  // float32 on the GPU as on the CPU: the same 2e-6 as the WASM fixture test gives this model's rank metrics.
-  expect(Math.abs(auc - want.performance.roc_auc)).toBeLessThan(2e-6);
-  for (const [group, metrics] of Object.entries(want.fairness.race.groups)) {
-    const shown = Number(await page.locator(`[data-metric="selection_rate"][data-attribute="race"][data-group="${group}"]`).first().getAttribute('data-value'));
-    expect(Math.abs(shown - (metrics.selection_rate as number)), group).toBeLessThan(1e-6);
-  }
-});
+for (const app of [APP, ISOLATED]) {
+  test(`a neural network scores on WebGPU like the reference, and the result says so (${app === APP ? 'plain page' : 'cross-origin isolated'})`, async ({ page }) => {
+    const want = expected('compas/mlp.expected.json');
+    await audit(page, app, 'compas/mlp.onnx', want.features);
+    await expect(page.getByTestId('execution')).toHaveText(/^webgpu/);
+    const auc = Number(await page.locator('[data-metric="roc_auc"]:not([data-attribute])').first().getAttribute('data-value'));
+    // float32 on the GPU as on the CPU: the same 2e-6 as the WASM fixture test gives this model's rank metrics.
+    expect(Math.abs(auc - want.performance.roc_auc)).toBeLessThan(2e-6);
+    for (const [group, metrics] of Object.entries(want.fairness.race.groups)) {
+      const shown = Number(await page.locator(`[data-metric="selection_rate"][data-attribute="race"][data-group="${group}"]`).first().getAttribute('data-value'));
+      expect(Math.abs(shown - (metrics.selection_rate as number)), group).toBeLessThan(1e-6);
+    }
+  });
+}
 
 test('a tree model asked for WebGPU is scored with WASM, and the result says why', async ({ page }) => {
   await page.goto(APP);

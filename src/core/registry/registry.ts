@@ -49,8 +49,9 @@ export interface SqlDatabase {
 export type Sha256 = (bytes: Uint8Array) => string;
 
 /**
- * Hex SHA-256 of bytes, answered later: WebCrypto's `digest`, which copies the bytes at
- * the call and hashes them off the calling thread (in Node and in Chromium).
+ * Hex SHA-256 of bytes, answered later (the CLI hashes on a worker thread). It must take
+ * its copy of `bytes` before it returns: they may be a view into SQLite's memory, valid
+ * only until the next row is read.
  */
 export type Sha256Async = (bytes: Uint8Array) => Promise<string>;
 
