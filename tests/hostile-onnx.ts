@@ -1,33 +1,15 @@
 // Small ONNX graphs built in the tests, for models that declare more than they hold or
 // than memory can take (no Python needed to make them).
 import { create, toBinary } from '@bufbuild/protobuf';
-import {
-  AttributeProto_AttributeType,
-  AttributeProtoSchema,
-  GraphProtoSchema,
-  ModelProtoSchema,
-  NodeProtoSchema,
-  OperatorSetIdProtoSchema,
-  TensorProto_DataType,
-  TensorProtoSchema,
-  TensorShapeProto_DimensionSchema,
-  TensorShapeProtoSchema,
-  TypeProto_TensorSchema,
-  TypeProtoSchema,
-  ValueInfoProtoSchema,
-  type NodeProto,
-  type TensorProto,
-} from 'onnx-buf';
-
-const dim = (d: number | string) => create(TensorShapeProto_DimensionSchema, typeof d === 'string' ? { value: { case: 'dimParam', value: d } } : { value: { case: 'dimValue', value: BigInt(d) } });
+import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType, TensorProtoSchema, type NodeProto, type TensorProto } from 'onnx-buf';
+import { ints, tensorInfo } from '../src/core/model/export';
 
 /** A float tensor's name and shape. */
-export const floats = (name: string, dims: (number | string)[]) =>
-  create(ValueInfoProtoSchema, { name, type: create(TypeProtoSchema, { value: { case: 'tensorType', value: create(TypeProto_TensorSchema, { elemType: TensorProto_DataType.FLOAT, shape: create(TensorShapeProtoSchema, { dim: dims.map(dim) }) }) } }) });
+export const floats = (name: string, dims: (number | string)[]) => tensorInfo(name, TensorProto_DataType.FLOAT, dims);
 
 /** A node; `axes` for the reductions. */
 export const op = (opType: string, input: string[], output: string, axes?: number[], more: { name?: string; domain?: string } = {}) =>
-  create(NodeProtoSchema, { opType, input, output: [output], ...more, attribute: axes ? [create(AttributeProtoSchema, { name: 'axes', type: AttributeProto_AttributeType.INTS, ints: axes.map(BigInt) })] : [] });
+  create(NodeProtoSchema, { opType, input, output: [output], ...more, attribute: axes ? [ints('axes', axes)] : [] });
 
 /** A weight tensor. */
 export const tensor = (init: Parameters<typeof create<typeof TensorProtoSchema>>[1]) => create(TensorProtoSchema, init);

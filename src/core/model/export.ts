@@ -86,14 +86,16 @@ export function toXgboostJson(ensemble: TreeEnsemble): string {
   return json.replace(/"\\u0000float(\d+)\\u0000"/g, (_, k: string) => floats[Number(k)]);
 }
 
-const ints = (name: string, values: number[]): AttributeProto =>
+/** An INTS attribute. */
+export const ints = (name: string, values: number[]): AttributeProto =>
   create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.INTS, ints: values.map((v) => BigInt(v)) });
 const floats = (name: string, values: number[]): AttributeProto => create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.FLOATS, floats: values });
 const strings = (name: string, values: string[]): AttributeProto =>
   create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRINGS, strings: values.map((v) => new TextEncoder().encode(v)) });
 const string = (name: string, value: string): AttributeProto => create(AttributeProtoSchema, { name, type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode(value) });
 
-function tensorInfo(name: string, elemType: TensorProto_DataType, dims: (number | string)[]) {
+/** A tensor's name, element type and shape (a string dimension is symbolic, e.g. 'N'). */
+export function tensorInfo(name: string, elemType: TensorProto_DataType, dims: (number | string)[]) {
   return create(ValueInfoProtoSchema, {
     name,
     type: create(TypeProtoSchema, {
