@@ -24,7 +24,7 @@ import { explainTable, type ExplainMethod, type ExplainResult } from './explain/
 import type { TreeShapRunner } from './explain/treeshap';
 import { globalImportance } from './explain/outputs';
 import { TOOL_VERSION } from './version';
-import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, recourseEstimate, robustnessEstimate, withStageBudget, type StageLimits } from './limits';
+import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageLimits } from './limits';
 
 /** Rows of the perturbation test's seeded sample, of the consistency test's neighbour pool, and model evaluations per recourse row. */
 const PERTURBATION_ROWS = 100_000;
@@ -411,7 +411,7 @@ async function auditWithModel(
       try {
         const rows = request.explainer?.rows ?? 100;
         const backgroundRows = request.explainer?.backgroundRows ?? 100;
-        const explained = await withStageBudget('The explanations', limits, signal, `lower explainer.background_samples (${backgroundRows.toLocaleString('en-US')} now) or explain fewer rows (explainer.rows, ${rows.toLocaleString('en-US')} now)`, (stageSignal) =>
+        const explained = await withStageBudget('The explanations', limits, signal, explainFix(rows, backgroundRows), (stageSignal) =>
           explainTable(model, request.model!, table, reference ?? table, {
             rows,
             backgroundRows,

@@ -95,10 +95,15 @@ function budgetSignal(seconds: number, parent: AbortSignal | undefined): { signa
 /** Bytes of one explained row in the result: the SHAP value and the cell, as numbers and as JSON text. */
 const EXPLAINED_CELL_BYTES = 72;
 
+/** What to change when the explanations do not fit: the background (when the method uses one) or the rows explained. */
+export function explainFix(rows: number, backgroundRows: number | null): string {
+  const fewerRows = `explain fewer rows (explainer.rows, ${count(rows)} now)`;
+  return backgroundRows === null ? fewerRows : `lower explainer.background_samples (${count(backgroundRows)} now) or ${fewerRows}`;
+}
+
 /** The explanation stage: the SHAP values and cells kept in the result, and the method's own working set. */
 export function explainEstimate(method: 'tree' | 'tree-path' | 'kernel-exact' | 'kernel-sampled' | 'linear', rows: number, backgroundRows: number, columns: number, coalitions = 0): StageEstimate {
   const kept = rows * (columns + 1) * EXPLAINED_CELL_BYTES;
-  const fixRows = `explain fewer rows (explainer.rows, ${count(rows)} now)`;
   if (method === 'kernel-exact' || method === 'kernel-sampled') {
     // One explained row at a time: every coalition × background row is a row of a table the model scores
     // (8 bytes per cell, the model's float input, the score).
@@ -106,14 +111,14 @@ export function explainEstimate(method: 'tree' | 'tree-path' | 'kernel-exact' | 
     return {
       bytes: kept + working,
       drivers: `${count(coalitions)} coalitions × ${count(backgroundRows)} background rows × ${columns} columns per explained row, and ${count(rows)} explained rows kept`,
-      fix: `lower explainer.background_samples (${count(backgroundRows)} now) or ${fixRows}`,
+      fix: explainFix(rows, backgroundRows),
     };
   }
   const working = (rows + backgroundRows) * columns * 8;
   return {
     bytes: kept + working,
     drivers: `${count(rows)} explained rows and ${count(backgroundRows)} background rows × ${columns} columns`,
-    fix: method === 'tree-path' || method === 'linear' ? fixRows : `lower explainer.background_samples (${count(backgroundRows)} now) or ${fixRows}`,
+    fix: explainFix(rows, method === 'tree-path' || method === 'linear' ? null : backgroundRows),
   };
 }
 
