@@ -29,15 +29,29 @@ const MIN_SHAP_WORK = 20_000;
 /** Rows per scoring block sent to a worker, at most (blocks are equal, a multiple of the workers in number). */
 const MARGIN_BLOCK_ROWS = 32_768;
 
-let pool: { worker: Worker; ensembles: Set<number>; models: Set<number> }[] = [];
+type Member = { worker: Worker; /** Ids of the ensembles and models this worker was sent. */ sent: Set<number> };
+let pool: Member[] = [];
 let nextId = 0;
-const ensembleIds = new WeakMap<TreeEnsemble, number>();
-let nextEnsemble = 0;
-const modelIds = new WeakMap<Uint8Array, number>();
+/** Ensembles and model files are sent to a worker once, then named by id. */
+const payloadIds = new WeakMap<TreeEnsemble | Uint8Array, number>();
+let nextPayload = 0;
 
-function members(size: number) {
-  while (pool.length < size) pool.push({ worker: new Worker(new URL('./pool.worker.ts', import.meta.url), { type: 'module', name: `plumbline-pool-${pool.length}` }), ensembles: new Set(), models: new Set() });
+function members(size: number): Member[] {
+  while (pool.length < size) pool.push({ worker: new Worker(new URL('./pool.worker.ts', import.meta.url), { type: 'module', name: `plumbline-pool-${pool.length}` }), sent: new Set() });
   return pool.slice(0, size);
+}
+
+function payloadId(payload: TreeEnsemble | Uint8Array): number {
+  let id = payloadIds.get(payload);
+  if (id === undefined) payloadIds.set(payload, (id = ++nextPayload));
+  return id;
+}
+
+/** Whether `member` still needs payload `id` (and notes that it now has it). */
+function firstFor(member: Member, id: number): boolean {
+  if (member.sent.has(id)) return false;
+  member.sent.add(id);
+  return true;
 }
 
 /** Rejections of the requests in flight, so that ending the pool never leaves one waiting. */
@@ -80,7 +94,7 @@ function run<T>(worker: Worker, job: PoolJob, transfer: Transferable[] = []): Pr
 }
 
 /** Runs `count` tasks over the pool: each worker takes the next task when it is free; a cancel ends the pool. */
-async function spread<T>(size: number, count: number, task: (member: ReturnType<typeof members>[number], index: number) => Promise<T>, signal?: AbortSignal): Promise<T[]> {
+async function spread<T>(size: number, count: number, task: (member: Member, index: number) => Promise<T>, signal?: AbortSignal): Promise<T[]> {
   signal?.throwIfAborted();
   let onAbort = () => {};
   const stopped = new Promise<never>((_, reject) => {
@@ -92,7 +106,7 @@ async function spread<T>(size: number, count: number, task: (member: ReturnType<
   });
   const results: T[] = new Array(count);
   let next = 0;
-  const drain = async (member: ReturnType<typeof members>[number]) => {
+  const drain = async (member: Member) => {
     while (next < count) {
       const index = next++;
       results[index] = await task(member, index);
@@ -117,38 +131,55 @@ export function treeShapPool(size: number): TreeShapRunner {
   };
 }
 
+/**
+ * Scores `count` rows in `blocks` blocks over the pool: `bounds(b)` gives block b's rows
+ * [start, end) and `score` scores them on a worker; results land in row order.
+ */
+async function scoreInBlocks(
+  size: number,
+  count: number,
+  blocks: number,
+  bounds: (block: number) => [number, number],
+  score: (member: Member, start: number, end: number) => Promise<Float64Array>,
+  { signal, onProgress }: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+): Promise<Float64Array> {
+  const out = new Float64Array(count);
+  let done = 0;
+  await spread(
+    size,
+    blocks,
+    async (member, b) => {
+      const [start, end] = bounds(b);
+      out.set(await score(member, start, end), start);
+      done += end - start;
+      onProgress?.(done, count);
+    },
+    signal,
+  );
+  return out;
+}
+
 /** Tree scoring over `size` workers, in blocks of rows (each worker gets the ensemble once). */
 export function treeMarginPool(size: number): TreeMarginRunner {
-  return async ({ ensemble, columns, rows }, { signal, onProgress }) => {
-    let ensembleId = ensembleIds.get(ensemble);
-    if (ensembleId === undefined) ensembleIds.set(ensemble, (ensembleId = ++nextEnsemble));
+  return async ({ ensemble, columns, rows }, options) => {
+    const ensembleId = payloadId(ensemble);
     // Equal blocks, as many as a multiple of the workers, so none waits on the last one.
     const blocks = size * Math.ceil(rows.length / (size * MARGIN_BLOCK_ROWS));
     const blockRows = Math.ceil(rows.length / blocks);
-    const out = new Float64Array(rows.length);
-    let done = 0;
-    await spread(
-      size,
-      blocks,
-      async (member, b) => {
-        const start = Math.min(rows.length, b * blockRows);
-        const end = Math.min(rows.length, start + blockRows);
-        // The block's cells, column by column (copied: the table stays here).
-        const block = columns.map((column) => {
-          const cells = new Float64Array(end - start);
-          for (let i = start; i < end; i++) cells[i - start] = column[rows[i]];
-          return cells;
-        });
-        const first = !member.ensembles.has(ensembleId);
-        member.ensembles.add(ensembleId);
-        const margins = await run<Float64Array>(member.worker, { kind: 'margins', ensembleId, ...(first ? { ensemble } : {}), columns: block }, block.map((c) => c.buffer));
-        out.set(margins, start);
-        done += end - start;
-        onProgress?.(done, rows.length);
-      },
-      signal,
-    );
-    return out;
+    const bounds = (b: number): [number, number] => {
+      const start = Math.min(rows.length, b * blockRows);
+      return [start, Math.min(rows.length, start + blockRows)];
+    };
+    return scoreInBlocks(size, rows.length, blocks, bounds, (member, start, end) => {
+      // The block's cells, column by column (copied: the table stays here).
+      const block = columns.map((column) => {
+        const cells = new Float64Array(end - start);
+        for (let i = start; i < end; i++) cells[i - start] = column[rows[i]];
+        return cells;
+      });
+      const job = { kind: 'margins' as const, ensembleId, ...(firstFor(member, ensembleId) ? { ensemble } : {}), columns: block };
+      return run<Float64Array>(member.worker, job, block.map((c) => c.buffer));
+    }, options);
   };
 }
 
@@ -157,32 +188,17 @@ const ONNX_BLOCK_ROWS = 2 * SCORING_BATCH_ROWS;
 
 /** ONNX scoring over `size` workers, each with its own single-threaded session (the model is sent to each once). */
 export function onnxScorePool(size: number): OnnxScoreRunner {
-  return async ({ modelBytes, fileName, table, columns, rows, features }, { signal, onProgress }) => {
-    let modelId = modelIds.get(modelBytes);
-    if (modelId === undefined) modelIds.set(modelBytes, (modelId = ++nextEnsemble));
+  return async ({ modelBytes, fileName, table, columns, rows, features }, options) => {
+    const modelId = payloadId(modelBytes);
     const read = { ...table, columns: columns.map((name) => requireColumn(table, name, 'model input')) };
-    const blocks = Math.ceil(rows.length / ONNX_BLOCK_ROWS);
-    const out = new Float64Array(rows.length);
-    let done = 0;
-    await spread(
-      size,
-      blocks,
-      async (member, b) => {
-        const start = b * ONNX_BLOCK_ROWS;
-        const end = Math.min(rows.length, start + ONNX_BLOCK_ROWS);
-        // The block's rows of the model's columns (copied: the table stays here).
-        const block = takeRows(read, rows.subarray(start, end));
-        const first = !member.models.has(modelId);
-        member.models.add(modelId);
-        const buffers = block.columns.map((c) => (c.kind === 'numeric' ? c.values.buffer : c.codes.buffer));
-        const scores = await run<Float64Array>(member.worker, { kind: 'onnx', modelId, ...(first ? { model: { bytes: modelBytes, fileName } } : {}), table: block, features }, buffers);
-        out.set(scores, start);
-        done += end - start;
-        onProgress?.(done, rows.length);
-      },
-      signal,
-    );
-    return out;
+    const bounds = (b: number): [number, number] => [b * ONNX_BLOCK_ROWS, Math.min(rows.length, (b + 1) * ONNX_BLOCK_ROWS)];
+    return scoreInBlocks(size, rows.length, Math.ceil(rows.length / ONNX_BLOCK_ROWS), bounds, (member, start, end) => {
+      // The block's rows of the model's columns (copied: the table stays here).
+      const block = takeRows(read, rows.subarray(start, end));
+      const buffers = block.columns.map((c) => (c.kind === 'numeric' ? c.values.buffer : c.codes.buffer));
+      const job = { kind: 'onnx' as const, modelId, ...(firstFor(member, modelId) ? { model: { bytes: modelBytes, fileName } } : {}), table: block, features };
+      return run<Float64Array>(member.worker, job, buffers);
+    }, options);
   };
 }
 
