@@ -231,15 +231,19 @@ test('a Parquet test set loads in the worker (parquet-wasm from the app’s own 
   expect(requests.some((url) => /parquet_wasm_bg-[\w-]+\.wasm$/.test(url))).toBe(true);
 });
 
-test('a 60,000-row audit of an XGBoost JSON model scores over the worker pool and equals the CLI to the bit', async ({ page }) => {
-  // german_credit test_missing rows (missing cells included) repeated to 60,000 rows: above the pool's threshold.
-  const [header, ...rows] = readFileSync(fixture('german_credit/test_missing.csv'), 'utf8').trim().split('\n');
+/** A german_credit fixture's rows repeated to 60,000 (above the pools' threshold), written to the work folder. */
+function german60k(source: string, name: string): string {
+  const [header, ...rows] = readFileSync(fixture(source), 'utf8').trim().split('\n');
   const lines = [header];
   for (let i = 0; lines.length <= 60_000; i++) lines.push(rows[i % rows.length]);
-  const dataPath = join(work, 'german-60k.csv');
-  writeFileSync(dataPath, `${lines.join('\n')}\n`);
-  await page.goto(PLAIN);
-  await page.getByTestId('file-input').setInputFiles([fixture('german_credit/xgb_numeric.json'), dataPath]);
+  const path = join(work, name);
+  writeFileSync(path, `${lines.join('\n')}\n`);
+  return path;
+}
+
+/** Drops a model and 60,000 german_credit rows, picks the target and protected attributes, turns robustness and recourse off. */
+async function setUpGerman60k(page: Page, model: string, dataPath: string) {
+  await page.getByTestId('file-input').setInputFiles([fixture(model), dataPath]);
   await expect(page.getByTestId('data-card')).toContainText('60,000 rows');
   await page.getByTestId('target-select').selectOption('good_credit');
   for (const name of ['gender', 'age_group']) {
@@ -248,12 +252,24 @@ test('a 60,000-row audit of an XGBoost JSON model scores over the worker pool an
   }
   await page.getByTestId('analyses').locator('[data-section="robustness"]').uncheck();
   await page.getByTestId('analyses').locator('[data-section="recourse"]').uncheck();
+}
+
+/** The app's exported result and the CLI's for the same model, data and protected attributes. */
+async function appAndCli(page: Page, model: string, dataPath: string, output: string) {
+  const app = JSON.parse((await download(page, 'export-json')).toString('utf8'));
+  const cli = plumbline(['audit', '--model', fixture(model), '--data', dataPath, '--target', 'good_credit', '--protected', app.settings.protected_attributes.join(','), '--output', output]);
+  expect(cli.code, cli.stderr).not.toBe(2);
+  return { app, fromCli: JSON.parse(readFileSync(join(work, output), 'utf8')) };
+}
+
+test('a 60,000-row audit of an XGBoost JSON model scores over the worker pool and equals the CLI to the bit', async ({ page }) => {
+  // german_credit test_missing rows (missing cells included).
+  const dataPath = german60k('german_credit/test_missing.csv', 'german-60k.csv');
+  await page.goto(PLAIN);
+  await setUpGerman60k(page, 'german_credit/xgb_numeric.json', dataPath);
   await page.getByTestId('run-audit').click();
   await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 120_000 });
-  const app = JSON.parse((await download(page, 'export-json')).toString('utf8'));
-  const cli = plumbline(['audit', '--model', fixture('german_credit/xgb_numeric.json'), '--data', dataPath, '--target', 'good_credit', '--protected', app.settings.protected_attributes.join(','), '--output', 'german-60k.json']);
-  expect(cli.code, cli.stderr).not.toBe(2);
-  const fromCli = JSON.parse(readFileSync(join(work, 'german-60k.json'), 'utf8'));
+  const { app, fromCli } = await appAndCli(page, 'german_credit/xgb_numeric.json', dataPath, 'german-60k.json');
   expect(app.performance).toEqual(fromCli.performance);
   expect(app.fairness).toEqual(fromCli.fairness);
   expect(app.calibration).toEqual(fromCli.calibration);
@@ -261,23 +277,11 @@ test('a 60,000-row audit of an XGBoost JSON model scores over the worker pool an
 });
 
 test('a 60,000-row audit of an ONNX pipeline scores over the pool of onnxruntime sessions (page not isolated) and equals the CLI to the bit', async ({ page }) => {
-  // german_credit test rows repeated to 60,000: above the pool's threshold; string and number inputs.
-  const [header, ...rows] = readFileSync(fixture('german_credit/test.csv'), 'utf8').trim().split('\n');
-  const lines = [header];
-  for (let i = 0; lines.length <= 60_000; i++) lines.push(rows[i % rows.length]);
-  const dataPath = join(work, 'german-onnx-60k.csv');
-  writeFileSync(dataPath, `${lines.join('\n')}\n`);
+  // german_credit test rows: string and number inputs.
+  const dataPath = german60k('german_credit/test.csv', 'german-onnx-60k.csv');
   await page.goto(PLAIN);
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
-  await page.getByTestId('file-input').setInputFiles([fixture('german_credit/xgb.onnx'), dataPath]);
-  await expect(page.getByTestId('data-card')).toContainText('60,000 rows');
-  await page.getByTestId('target-select').selectOption('good_credit');
-  for (const name of ['gender', 'age_group']) {
-    const box = page.getByTestId('protected-attributes').locator(`[data-column="${name}"]`);
-    if (!(await box.isChecked())) await box.check();
-  }
-  await page.getByTestId('analyses').locator('[data-section="robustness"]').uncheck();
-  await page.getByTestId('analyses').locator('[data-section="recourse"]').uncheck();
+  await setUpGerman60k(page, 'german_credit/xgb.onnx', dataPath);
   // The pool whatever this machine's speed (by default a model this light might stay in the one session).
   await page.evaluate(() => (globalThis as unknown as { plumbline: { worker(): { tune(s: object): Promise<void> } } }).plumbline.worker().tune({ onnxPoolWorthMs: 0 }));
   await page.getByTestId('run-audit').click();
@@ -287,10 +291,7 @@ test('a 60,000-row audit of an ONNX pipeline scores over the pool of onnxruntime
   const sessions = await Promise.all(pool.map((worker) => worker.evaluate(() => (globalThis as unknown as { plumblineOnnxModels?: number }).plumblineOnnxModels ?? 0)));
   expect(sessions.length).toBeGreaterThanOrEqual(2);
   expect(sessions.every((n) => n === 1)).toBe(true);
-  const app = JSON.parse((await download(page, 'export-json')).toString('utf8'));
-  const cli = plumbline(['audit', '--model', fixture('german_credit/xgb.onnx'), '--data', dataPath, '--target', 'good_credit', '--protected', app.settings.protected_attributes.join(','), '--output', 'german-onnx-60k.json']);
-  expect(cli.code, cli.stderr).not.toBe(2);
-  const fromCli = JSON.parse(readFileSync(join(work, 'german-onnx-60k.json'), 'utf8'));
+  const { app, fromCli } = await appAndCli(page, 'german_credit/xgb.onnx', dataPath, 'german-onnx-60k.json');
   expect(app.performance).toEqual(fromCli.performance);
   expect(app.fairness).toEqual(fromCli.fairness);
   expect(app.calibration).toEqual(fromCli.calibration);
