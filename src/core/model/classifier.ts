@@ -92,6 +92,11 @@ const RUNNER_MIN_ROWS = 50_000;
 /** Projected time of the rest of an ONNX table in this session above which it goes to the {@link OnnxScoreRunner}. */
 const POOL_WORTH_MS = 250;
 
+/** The table columns an input plan reads, in the model's order. */
+function planColumns(plan: ReturnType<typeof planInputs>): string[] {
+  return plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
+}
+
 function onnxSummary(info: OnnxModelInfo, fileName: string, scoreConvention: string): ModelSummary {
   const single = info.inputs.length === 1 ? info.inputs[0] : undefined;
   const width = single?.shape.length === 2 ? single.shape[1] : null;
@@ -121,8 +126,7 @@ const onnxFormat: ModelFormat = {
       summary,
       ensemble,
       features: (table, requested) => {
-        const plan = planInputs(model, table, requested);
-        return plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
+        return planColumns(planInputs(model, table, requested));
       },
       score: async (table, { features, ...rest } = {}) => {
         const plan = planInputs(model, table, features);
@@ -135,15 +139,15 @@ const onnxFormat: ModelFormat = {
         const head = rows.subarray(0, SCORING_BATCH_ROWS);
         const started = Date.now();
         const scores = new Float64Array(rows.length);
-        scores.set(await scoreOnnx(ort, model, table, plan, { ...rest, rows: head }));
+        // Progress counts the whole table, the first batch included.
+        scores.set(await scoreOnnx(ort, model, table, plan, { ...rest, rows: head, onProgress: (done) => rest.onProgress?.(done, rows.length) }));
         const tail = rows.subarray(head.length);
         const projectedMs = ((Date.now() - started) * tail.length) / head.length;
         const progress = (done: number) => rest.onProgress?.(head.length + done, rows.length);
-        const columns = plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
         const others =
           projectedMs < (options?.onnxPoolWorthMs ?? POOL_WORTH_MS)
             ? await scoreOnnx(ort, model, table, plan, { ...rest, rows: tail, onProgress: progress })
-            : await runner({ modelBytes: bytes, fileName, table, columns, rows: tail, features }, { signal: rest.signal, onProgress: progress });
+            : await runner({ modelBytes: bytes, fileName, table, columns: planColumns(plan), rows: tail, features }, { signal: rest.signal, onProgress: progress });
         scores.set(others, head.length);
         return scores;
       },
