@@ -5,6 +5,7 @@
  */
 import { expose, proxy, transfer } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
+import { blobSha256, chunksOf } from './blob';
 import { onnxScorePool, sha256InPool, treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
 import type { RowQuery } from '../src/core/explain/row';
@@ -150,28 +151,6 @@ function loadParquet(): Promise<void> {
   return parquetReady;
 }
 
-/** A Blob's SHA-256 (hash-wasm's), in this worker. */
-async function sha256Here(blob: Blob): Promise<string> {
-  const sha = await createSHA256();
-  sha.init();
-  for await (const chunk of chunksOf(blob)) sha.update(chunk);
-  return sha.digest('hex');
-}
-
-/** The chunks of a Blob, as its stream gives them. */
-async function* chunksOf(blob: Blob): AsyncGenerator<Uint8Array> {
-  const reader = blob.stream().getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
-    }
-  } finally {
-    reader.releaseLock();
-  }
-}
-
 const api = {
   /** The runtime the worker scores with, for the result and the manifest. */
   runtime() {
@@ -211,7 +190,7 @@ const api = {
         },
       });
       // Should the pool have been stopped meanwhile (a cancelled audit), the file is hashed here.
-      if (digest) loaded.sha256 = await digest.catch(() => sha256Here(blob));
+      if (digest) loaded.sha256 = await digest.catch(() => blobSha256(blob));
       tables.set(dataId, { fileName, loaded });
       const { table } = loaded;
       return {
@@ -255,8 +234,8 @@ const api = {
         treeShap: treeShapPool(poolWorkers),
         ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers) } : {}),
         // ONNX: this worker's one session when it has onnxruntime's threads (cross-origin
-        // isolated: 836 ms for 100,000 rows of 300 trees against the pool's 1,088 on 2 cores),
-        // else a pool of single-threaded sessions (1,032 ms against 1,327); see bench/NOTES.md.
+        // isolated, where it was the faster); else a heavy model's large table goes to a pool
+        // of single-threaded sessions (the classifier times a first batch); see bench/NOTES.md.
         ...(poolWorkers > 1 && threads === 1 && !chosen?.sessionOptions ? { onnxScores: onnxScorePool(poolWorkers), onnxPoolWorthMs: tuning.onnxPoolWorthMs } : {}),
       });
       if (chosen && result.inputs.model.format !== 'score-column') result.inputs.model.execution = chosen.execution;

@@ -6,7 +6,7 @@
  * the audit worker parses them.
  */
 import { runTreeShapSlice, type TreeShapJob } from '../src/core/explain/treeshap';
-import { createSHA256 } from 'hash-wasm';
+import { blobSha256 } from './blob';
 import { serializeError } from '../src/core/errors';
 import { compileEnsemble, marginsOf, type CompiledEnsemble, type TreeEnsemble } from '../src/core/model/trees';
 import { openModel, type Classifier } from '../src/core/model/classifier';
@@ -43,16 +43,8 @@ async function work(job: PoolJob): Promise<unknown> {
     return classifier.score(job.table, { features: job.features });
   }
   if (job.kind === 'sha256') {
-    // The file hashed here while the audit worker parses it (hash-wasm's WASM SHA-256).
-    const sha = await createSHA256();
-    sha.init();
-    const reader = job.blob.stream().getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      sha.update(value);
-    }
-    return sha.digest('hex');
+    // The file hashed here while the audit worker parses it.
+    return blobSha256(job.blob);
   }
   if (job.ensemble) ensembles.set(job.ensembleId, { ensemble: job.ensemble, compiled: compileEnsemble(job.ensemble) });
   const known = ensembles.get(job.ensembleId);
