@@ -24,7 +24,7 @@ import { explainTable, type ExplainMethod, type ExplainResult } from './explain/
 import type { TreeShapRunner } from './explain/treeshap';
 import { globalImportance } from './explain/outputs';
 import { TOOL_VERSION } from './version';
-import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageLimits } from './limits';
+import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from './limits';
 
 /** Rows of the perturbation test's seeded sample, of the consistency test's neighbour pool, and model evaluations per recourse row. */
 const PERTURBATION_ROWS = 100_000;
@@ -373,28 +373,36 @@ async function auditWithModel(
   const missingSections = { ...(request.missingSections ?? {}) };
   const reference = request.reference ? loadInput(request.reference, request.csv).table : null;
   const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
-  if (reference && !missingSections.drift) {
-    onProgress?.({ stage: 'drift', done: 0, total: 1 });
+  /**
+   * Runs an optional section: its memory estimate checked before it starts (the explainer
+   * checks its own, once it knows its method), its time budget, progress around it; a
+   * Plumbline error leaves the section out with the reason and the audit goes on.
+   */
+  const optionalSection = async <T>(stage: AuditProgress['stage'], name: string, key: string, budget: StageEstimate | { fix: string }, body: (stageSignal: AbortSignal | undefined) => Promise<T>): Promise<T | undefined> => {
+    onProgress?.({ stage, done: 0, total: 1 });
+    let value: T | undefined;
     try {
-      const estimate = driftEstimate(reference.rowCount, table.rowCount, reference.columns.length);
-      checkStageMemory('Drift', estimate, limits);
-      drift = await withStageBudget('Drift', limits, signal, estimate.fix, async (stageSignal) => {
-        const report = driftReport(reference, table, { exclude: [request.target] });
-        if (findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
-        if (model) {
-          // Prediction drift: the same model scores the reference.
-          report.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal: stageSignal }), scores);
-        } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
-          report.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
-        }
-        return report;
-      });
+      if ('bytes' in budget) checkStageMemory(name, budget, limits);
+      value = await withStageBudget(name, limits, signal, budget.fix, body);
     } catch (error) {
-      // A failed stage keeps the rest of the audit; the result says why it is missing.
       if (!isPlumblineError(error)) throw error;
-      missingSections.drift = (error as Error).message;
+      missingSections[key] = (error as Error).message;
     }
-    onProgress?.({ stage: 'drift', done: 1, total: 1 });
+    onProgress?.({ stage, done: 1, total: 1 });
+    return value;
+  };
+  if (reference && !missingSections.drift) {
+    drift = await optionalSection('drift', 'Drift', 'drift', driftEstimate(reference.rowCount, table.rowCount, reference.columns.length), async (stageSignal) => {
+      const report = driftReport(reference, table, { exclude: [request.target] });
+      if (findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
+      if (model) {
+        // Prediction drift: the same model scores the reference.
+        report.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal: stageSignal }), scores);
+      } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
+        report.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
+      }
+      return report;
+    });
   } else if (request.referenceDistributions && !missingSections.drift) {
     drift = driftFromStored(request.referenceDistributions.distributions, table, request.referenceDistributions.source, [request.target]);
   } else if (!missingSections.drift) {
@@ -407,27 +415,19 @@ async function auditWithModel(
   if (!missingSections.explainer) {
     if (!model || !request.model) missingSections.explainer = 'a score-column audit has no model to explain';
     else {
-      onProgress?.({ stage: 'explain', done: 0, total: 1 });
-      try {
-        const rows = request.explainer?.rows ?? 100;
-        const backgroundRows = request.explainer?.backgroundRows ?? 100;
-        const explained = await withStageBudget('The explanations', limits, signal, explainFix(rows, backgroundRows), (stageSignal) =>
-          explainTable(model, request.model!, table, reference ?? table, {
-            rows,
-            backgroundRows,
-            method: request.explainer?.method ?? 'auto',
-            features: request.features,
-            seed: request.seed ?? 0,
-            memoryLimit: limits.memoryBytes,
-          }, stageSignal, options.treeShap),
-        );
-        explanations = { ...explained, global_importance: globalImportance(explained.columns, explained.values) };
-      } catch (error) {
-        // A failed stage keeps the rest of the audit; the result says why it is missing.
-        if (!isPlumblineError(error)) throw error;
-        missingSections.explainer = (error as Error).message;
-      }
-      onProgress?.({ stage: 'explain', done: 1, total: 1 });
+      const rows = request.explainer?.rows ?? 100;
+      const backgroundRows = request.explainer?.backgroundRows ?? 100;
+      const explained = await optionalSection('explain', 'The explanations', 'explainer', { fix: explainFix(rows, backgroundRows) }, (stageSignal) =>
+        explainTable(model, request.model!, table, reference ?? table, {
+          rows,
+          backgroundRows,
+          method: request.explainer?.method ?? 'auto',
+          features: request.features,
+          seed: request.seed ?? 0,
+          memoryLimit: limits.memoryBytes,
+        }, stageSignal, options.treeShap),
+      );
+      if (explained) explanations = { ...explained, global_importance: globalImportance(explained.columns, explained.values) };
     }
   }
 
@@ -467,52 +467,39 @@ async function auditWithModel(
   signal?.throwIfAborted();
   let robustness: RobustnessReport | undefined;
   if (!missingSections.robustness) {
-    onProgress?.({ stage: 'robustness', done: 0, total: 1 });
-    try {
-      const modelColumns = features ?? [];
-      const estimate = robustnessEstimate(table.rowCount, modelColumns.length, PERTURBATION_ROWS, CONSISTENCY_POOL);
-      checkStageMemory('Robustness', estimate, limits);
-      robustness = await withStageBudget('Robustness', limits, signal, estimate.fix, async (stageSignal) => {
-        const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
-        const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins);
-        const inputs = modelColumns.filter((c) => !settings.protected_attributes.includes(c));
-        const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS }) : null;
-        stageSignal?.throwIfAborted();
-        const flips: RobustnessReport['counterfactual_flips'] = [];
-        if (model) {
-          for (const a of settings.protected_attributes) {
-            stageSignal?.throwIfAborted();
-            flips.push(await counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features, proxy: request.robustness?.proxies?.[a] }));
-          }
+    const modelColumns = features ?? [];
+    robustness = await optionalSection('robustness', 'Robustness', 'robustness', robustnessEstimate(table.rowCount, modelColumns.length, PERTURBATION_ROWS, CONSISTENCY_POOL), async (stageSignal) => {
+      const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
+      const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins);
+      const inputs = modelColumns.filter((c) => !settings.protected_attributes.includes(c));
+      const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS }) : null;
+      stageSignal?.throwIfAborted();
+      const flips: RobustnessReport['counterfactual_flips'] = [];
+      if (model) {
+        for (const a of settings.protected_attributes) {
+          stageSignal?.throwIfAborted();
+          flips.push(await counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features, proxy: request.robustness?.proxies?.[a] }));
         }
-        return {
-          demographic_shift: shift,
-          max_shift_degradation: shift.max_shift_degradation,
-          perturbation,
-          consistency: model ? consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL }) : null,
-          counterfactual_flips: flips,
-          conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
-        };
-      });
-    } catch (error) {
-      // A failed stage keeps the rest of the audit; the result says why it is missing.
-      if (!isPlumblineError(error)) throw error;
-      robustness = undefined;
-      missingSections.robustness = (error as Error).message;
-    }
-    onProgress?.({ stage: 'robustness', done: 1, total: 1 });
+      }
+      return {
+        demographic_shift: shift,
+        max_shift_degradation: shift.max_shift_degradation,
+        perturbation,
+        consistency: model ? consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL }) : null,
+        counterfactual_flips: flips,
+        conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
+      };
+    });
   }
   signal?.throwIfAborted();
   let recourseReport: RecourseReport | undefined;
   if (!missingSections.recourse) {
     if (!model) missingSections.recourse = 'a score-column audit has no model to search counterfactuals with';
     else {
-      onProgress?.({ stage: 'recourse', done: 0, total: 1 });
-      try {
-        const settingsRecourse = request.recourse ?? {};
-        const estimate = recourseEstimate(settingsRecourse.maxRows ?? 50, (features ?? []).length, RECOURSE_EVALUATIONS);
-        checkStageMemory('Recourse', estimate, limits);
-        recourseReport = await withStageBudget('Recourse', limits, signal, estimate.fix, (stageSignal) => recourse(model, table, scores, features ?? [], settings.protected_attributes, {
+      const settingsRecourse = request.recourse ?? {};
+      const estimate = recourseEstimate(settingsRecourse.maxRows ?? 50, (features ?? []).length, RECOURSE_EVALUATIONS);
+      recourseReport = await optionalSection('recourse', 'Recourse', 'recourse', estimate, (stageSignal) =>
+        recourse(model, table, scores, features ?? [], settings.protected_attributes, {
           threshold: metrics.threshold,
           adverse: settingsRecourse.adverse ?? 'negative',
           immutable: [...(settingsRecourse.immutable ?? []), ...settings.protected_attributes],
@@ -524,12 +511,8 @@ async function auditWithModel(
           features: request.features,
           signal: stageSignal,
           maxEvaluations: RECOURSE_EVALUATIONS,
-        }));
-      } catch (error) {
-        if (!isPlumblineError(error)) throw error;
-        missingSections.recourse = (error as Error).message;
-      }
-      onProgress?.({ stage: 'recourse', done: 1, total: 1 });
+        }),
+      );
     }
   }
   onProgress?.({ stage: 'metrics', done: 1, total: 1 });
