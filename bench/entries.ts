@@ -101,7 +101,7 @@ export const ENTRIES: BenchEntry[] = [
   },
   {
     name: 'score-trees-native',
-    description: '300 trees of depth 6, the project’s own evaluator (float64), 1 thread',
+    description: '300 trees of depth 6, the project’s own evaluator (WebAssembly kernel, float64 sums), 1 thread',
     rows: (scale) => Math.round(TREE_ROWS * scale),
     targetMs: null,
     setup: async (scale) => {

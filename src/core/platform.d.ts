@@ -26,3 +26,17 @@ declare class AbortController {
 }
 declare function setTimeout(handler: () => void, milliseconds: number): unknown;
 declare function clearTimeout(id: unknown): void;
+/** The part of WebAssembly the tree kernel uses (src/core/model/trees.ts). */
+declare namespace WebAssembly {
+  class Module {
+    constructor(bytes: Uint8Array);
+  }
+  class Instance {
+    constructor(module: Module, imports: Record<string, Record<string, unknown>>);
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    constructor(descriptor: { initial: number; maximum?: number });
+    readonly buffer: ArrayBuffer;
+  }
+}

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { ModelLoadError } from '../../src/core/errors';
 import { openModel } from '../../src/core/model/classifier';
-import { compileEnsemble, emptyTree, marginsOf, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
+import { compileEnsemble, emptyTree, float32AtLeast, marginsOf, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
 import { Random } from '../../src/core/random';
 import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
 import { FIXTURE_CASES } from './fixture-cases';
@@ -114,15 +114,19 @@ describe('LightGBM text models', () => {
 });
 
 describe('the fast evaluator', () => {
-  it('scores random unbalanced trees (full-tree layout up to depth 8, child arrays beyond) like a walk node by node, missing values included', () => {
+  it('scores random unbalanced trees (full trees in WebAssembly and in JavaScript up to depth 8, child arrays beyond) like a walk node by node, missing values and values on the thresholds included', () => {
     const random = new Random(20261122, 'tree-evaluator');
+    const thresholds: number[] = [];
     // A random tree grown to `maxDepth`: each node splits with probability 0.7 until then.
+    // Half the thresholds are float32 values (as XGBoost writes them), half any float64.
     const grow = (maxDepth: number, features: number): Tree => {
       const nodes: { feature: number; threshold: number; left: number; right: number; defaultLeft: number; value: number }[] = [];
       const add = (depth: number): number => {
         const at = nodes.push({ feature: 0, threshold: 0, left: -1, right: -1, defaultLeft: 0, value: Math.fround(random.normal()) }) - 1;
         if (depth < maxDepth && (depth === 0 || random.next() < 0.7)) {
-          Object.assign(nodes[at], { feature: random.int(features), threshold: Math.fround(random.normal()), defaultLeft: random.int(2) });
+          const threshold = random.next() < 0.5 ? Math.fround(random.normal()) : random.normal();
+          thresholds.push(threshold);
+          Object.assign(nodes[at], { feature: random.int(features), threshold, defaultLeft: random.int(2) });
           nodes[at].left = add(depth + 1);
           nodes[at].right = add(depth + 1);
         }
@@ -140,17 +144,64 @@ describe('the fast evaluator', () => {
       });
       return tree;
     };
-    for (const maxDepth of [1, 6, 8, 11]) {
+    // A cell: a normal value, a threshold or its float32 neighbours (where float32 rounding decides the side), or ±∞.
+    const cell = (): number => {
+      const u = random.next();
+      if (u < 0.6 || thresholds.length === 0) return random.normal();
+      if (u < 0.98) {
+        const t = thresholds[random.int(thresholds.length)];
+        return [t, Math.fround(t), float32AtLeast(t), t * (1 + 1e-9), t * (1 - 1e-9)][random.int(5)];
+      }
+      return random.next() < 0.5 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    };
+    for (const maxDepth of [0, 1, 6, 8, 11]) {
       const features = 5;
+      thresholds.length = 0;
       const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames: Array.from({ length: features }, (_, j) => `x${j}`), baseMargin: 0.25, marginScale: 1, transform: 'logistic', description: 'random', trees: Array.from({ length: 40 }, () => grow(maxDepth, features)) };
       const compiled = compileEnsemble(ensemble);
+      const inJs = compileEnsemble(ensemble, { wasm: false });
       expect(compiled.full !== null, `depth ${maxDepth}`).toBe(maxDepth <= 8);
       const rows = 5000;
       // The first block of 4,096 rows has no missing cell (the one-comparison kernel); in the second, every tenth is missing.
-      const columns = Array.from({ length: features }, () => Float64Array.from({ length: rows }, (_, i) => (i >= 4096 && random.next() < 0.1 ? Number.NaN : random.normal())));
+      const columns = Array.from({ length: features }, () => Float64Array.from({ length: rows }, (_, i) => (i >= 4096 && random.next() < 0.1 ? Number.NaN : cell())));
+      const all = Uint32Array.from({ length: rows }, (_, i) => i);
       const out = new Float64Array(rows);
-      marginsOf(ensemble, compiled, columns, Uint32Array.from({ length: rows }, (_, i) => i), out);
-      for (let i = 0; i < rows; i++) expect(out[i]).toBe(treeMargin(ensemble, Float64Array.from(columns, (c) => c[i])));
+      const outJs = new Float64Array(rows);
+      marginsOf(ensemble, compiled, columns, all, out);
+      marginsOf(ensemble, inJs, columns, all, outJs);
+      expect(compiled.kernel != null, `depth ${maxDepth}: WebAssembly kernel`).toBe(maxDepth <= 8);
+      expect(inJs.kernel ?? null).toBeNull();
+      for (let i = 0; i < rows; i++) {
+        const want = treeMargin(ensemble, Float64Array.from(columns, (c) => c[i]));
+        expect(out[i], `depth ${maxDepth}, row ${i}`).toBe(want);
+        expect(outJs[i], `depth ${maxDepth}, row ${i} (JavaScript)`).toBe(want);
+      }
     }
+  });
+
+  it('rounds a split value up to the float32 the kernel compares with', () => {
+    const random = new Random(20261122, 'float32-at-least');
+    const values = [0, -0, 0.1, -0.1, 1e-50, -1e-50, 3.5e38, -3.5e38, 2 ** -149, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, ...Array.from({ length: 2000 }, () => random.normal() * 10 ** random.int(10))];
+    const below = (f: number): number => {
+      // The float32 just below f.
+      const view = new Float32Array([f]);
+      const bits = new Uint32Array(view.buffer);
+      if (f === 0) return -(2 ** -149);
+      bits[0] += f > 0 ? -1 : 1;
+      return view[0];
+    };
+    for (const t of values) {
+      const up = float32AtLeast(t);
+      expect(Math.fround(up), String(t)).toBe(up);
+      expect(up >= t, String(t)).toBe(true);
+      if (Number.isFinite(up) && up !== -Infinity) expect(below(up) < t, String(t)).toBe(true);
+    }
+    expect(float32AtLeast(Number.NaN)).toBeNaN();
+  });
+
+  it('keeps the WebAssembly kernel equal to its source (scripts/build-wasm.mjs)', async () => {
+    const { kernelModuleSource } = await import('../../scripts/build-wasm.mjs');
+    const wat = readFileSync(join(projectRoot, 'src/core/model/tree-kernel.wat'), 'utf8');
+    expect(await kernelModuleSource(wat)).toBe(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-wasm.ts'), 'utf8'));
   });
 });

@@ -1,4 +1,5 @@
 import { ModelLoadError, quote } from '../errors';
+import { TREE_KERNEL_WASM } from './tree-kernel-wasm';
 
 /**
  * A tree ensemble in one flat form, whatever file it came from. Node arrays are indexed
@@ -385,6 +386,10 @@ export interface CompiledEnsemble {
   xgboostRule: boolean;
   /** The same trees padded to full binary trees, when they are shallow enough (see {@link fullLayout}). */
   full: FullTrees | null;
+  /** Whether full trees are walked by the WebAssembly kernel (where the host runs WebAssembly). */
+  wasm: boolean;
+  /** The WebAssembly kernel with the full trees in its memory, made on first use for a block width. */
+  kernel?: WasmKernel | null;
 }
 
 /**
@@ -452,8 +457,110 @@ function fullLayout(ensemble: TreeEnsemble): FullTrees | null {
   return full;
 }
 
-/** Flattens an ensemble for {@link marginsOf}, children adjacent (breadth-first per tree). */
-export function compileEnsemble(ensemble: TreeEnsemble): CompiledEnsemble {
+type KernelWalk = (trees: number, table: number, block: number, rows: number, rowBytes: number, out: number) => void;
+
+/**
+ * tree-kernel.wat instantiated over a memory holding the full trees (see the layout in that
+ * file), with room for one block of rows. Same walk and same order of additions as
+ * {@link addFullTree}, so the margins are equal to the bit; it is faster because WebAssembly
+ * loads need no bounds check and float32 features are compared as float32.
+ */
+interface WasmKernel {
+  width: number;
+  addComplete: KernelWalk;
+  addMissing: KernelWalk;
+  trees: number;
+  table: number;
+  block: number;
+  out: number;
+  /** The block's features, rows × width, as the kernel reads them. */
+  features: Float32Array;
+  /** The block's margins, one per row. */
+  sums: Float64Array;
+}
+
+let kernelModule: WebAssembly.Module | null | undefined;
+
+/** The compiled kernel, or null where the host has no WebAssembly (the JavaScript walk is then used). */
+function treeKernelModule(): WebAssembly.Module | null {
+  if (kernelModule === undefined) {
+    try {
+      kernelModule = new WebAssembly.Module(TREE_KERNEL_WASM);
+    } catch {
+      kernelModule = null;
+    }
+  }
+  return kernelModule;
+}
+
+const scratch32 = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch32.buffer);
+
+/**
+ * The smallest float32 ≥ t. For a float32 x, `x >= t` exactly when `x >= float32AtLeast(t)`,
+ * so the kernel can compare in float32 what XGBoost's rule compares in float64.
+ */
+export function float32AtLeast(t: number): number {
+  const rounded = Math.fround(t);
+  if (!(rounded < t)) return rounded;
+  if (rounded === 0) return 2 ** -149;
+  scratch32[0] = rounded;
+  scratchBits[0] += rounded > 0 ? 1 : -1;
+  return scratch32[0];
+}
+
+const KERNEL_MAX_BYTES = 2 ** 31 - 65536;
+
+function wasmKernel(full: FullTrees, width: number): WasmKernel | null {
+  const module = treeKernelModule();
+  const trees = full.depth.length;
+  const nodes = trees * 16;
+  const leaves = nodes + full.feature.length * 8;
+  const block = leaves + full.leaf.length * 8;
+  const out = block + Math.ceil((BLOCK_ROWS * width * 4) / 8) * 8;
+  const bytes = out + BLOCK_ROWS * 8;
+  if (!module || bytes > KERNEL_MAX_BYTES) return null;
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const ints = new Int32Array(memory.buffer);
+  const floats = new Float32Array(memory.buffer);
+  const doubles = new Float64Array(memory.buffer);
+  for (let t = 0; t < trees; t++) {
+    const depth = full.depth[t];
+    ints[t * 4] = depth;
+    ints[t * 4 + 1] = nodes + full.nodeStart[t] * 8;
+    ints[t * 4 + 2] = leaves + (full.leafStart[t] - ((1 << depth) - 1)) * 8;
+  }
+  for (let i = 0; i < full.feature.length; i++) {
+    ints[nodes / 4 + 2 * i] = (full.feature[i] * 4) | (full.missingRight[i] << 31);
+    floats[nodes / 4 + 2 * i + 1] = float32AtLeast(full.threshold[i]);
+  }
+  doubles.set(full.leaf, leaves / 8);
+  return {
+    width,
+    addComplete: exports.addComplete as KernelWalk,
+    addMissing: exports.addMissing as KernelWalk,
+    trees,
+    table: 0,
+    block,
+    out,
+    features: new Float32Array(memory.buffer, block, BLOCK_ROWS * width),
+    sums: new Float64Array(memory.buffer, out, BLOCK_ROWS),
+  };
+}
+
+/** The kernel for blocks of `width` features, made once per compiled model and width. */
+function kernelOf(compiled: CompiledEnsemble, width: number): WasmKernel | null {
+  if (!compiled.full || !compiled.wasm) return null;
+  if (compiled.kernel === undefined || (compiled.kernel && compiled.kernel.width !== width)) compiled.kernel = wasmKernel(compiled.full, width);
+  return compiled.kernel;
+}
+
+/**
+ * Flattens an ensemble for {@link marginsOf}, children adjacent (breadth-first per tree).
+ * `wasm: false` keeps the walk in JavaScript (tests compare the two).
+ */
+export function compileEnsemble(ensemble: TreeEnsemble, options: { wasm?: boolean } = {}): CompiledEnsemble {
   const total = ensemble.trees.reduce((sum, tree) => sum + tree.left.length, 0);
   const compiled: CompiledEnsemble = {
     roots: new Int32Array(ensemble.trees.length),
@@ -464,6 +571,7 @@ export function compileEnsemble(ensemble: TreeEnsemble): CompiledEnsemble {
     value: new Float64Array(total),
     xgboostRule: true,
     full: null,
+    wasm: options.wasm ?? true,
   };
   let next = 0;
   ensemble.trees.forEach((tree, t) => {
@@ -559,8 +667,9 @@ const BLOCK_ROWS = 4096;
 /**
  * Margins (raw scores) of `rows`, reading feature j from `columns[j]`. XGBoost-rule
  * ensembles take a fast path: features rounded to float32 once per row, trees walked
- * tree-major over blocks of rows, the child chosen by arithmetic; others go through
- * {@link goesLeft} node by node.
+ * tree-major over blocks of rows, the child chosen by arithmetic — in WebAssembly
+ * (tree-kernel.wat) when the trees are full-tree shallow and the host runs it, otherwise in
+ * JavaScript, with the same sums; others go through {@link goesLeft} node by node.
  */
 export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, columns: Float64Array[], rows: Uint32Array, out: Float64Array): void {
   const width = columns.length;
@@ -573,7 +682,8 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
     return;
   }
   const { roots } = compiled;
-  const block = new Float32Array(BLOCK_ROWS * width);
+  const kernel = kernelOf(compiled, width);
+  const block = kernel ? kernel.features : new Float32Array(BLOCK_ROWS * width);
   for (let start = 0; start < rows.length; start += BLOCK_ROWS) {
     const end = Math.min(rows.length, start + BLOCK_ROWS);
     let missing = false;
@@ -584,6 +694,13 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
         block[base + j] = v;
         if (v !== v) missing = true;
       }
+    }
+    if (kernel) {
+      const count = end - start;
+      kernel.sums.fill(ensemble.baseMargin, 0, count);
+      (missing ? kernel.addMissing : kernel.addComplete)(kernel.trees, kernel.table, kernel.block, count, width * 4, kernel.out);
+      out.set(kernel.sums.subarray(0, count), start);
+      continue;
     }
     for (let r = start; r < end; r++) out[r] = ensemble.baseMargin;
     // Small kernels: V8 optimises them fully (one large function with both loops stayed ~40% slower).
