@@ -17,6 +17,7 @@
 import { runTreeShapJob, sumShap, treeShapSlices, type ShapValues, type TreeShapRunner } from '../src/core/explain/treeshap';
 import { reviveError, type SerializedError } from '../src/core/errors';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../src/core/model/classifier';
+import { markSent } from './pool-payloads';
 import { requireColumn, takeRows } from '../src/core/data/table';
 import { SCORING_BATCH_ROWS } from '../src/core/model/onnx-scorer';
 import type { TreeEnsemble } from '../src/core/model/trees';
@@ -47,11 +48,9 @@ function payloadId(payload: TreeEnsemble | Uint8Array): number {
   return id;
 }
 
-/** Whether `member` still needs payload `id` (and notes that it now has it). */
+/** Whether `member` still needs payload `id` (see {@link markSent}). */
 function firstFor(member: Member, id: number): boolean {
-  if (member.sent.has(id)) return false;
-  member.sent.add(id);
-  return true;
+  return markSent(member.sent, id);
 }
 
 /** Rejections of the requests in flight, so that ending the pool never leaves one waiting. */
@@ -161,8 +160,10 @@ async function scoreInBlocks(
 
 /** Tree scoring over `size` workers, in blocks of rows (each worker gets the ensemble once). */
 export function treeMarginPool(size: number): TreeMarginRunner {
-  return async ({ ensemble, columns, rows }, options) => {
+  return async ({ ensemble, kernelModel, columns, rows }, options) => {
     const ensembleId = payloadId(ensemble);
+    // The WebAssembly kernel's model when it scores these trees (one buffer), otherwise the trees.
+    const model = kernelModel ? { kernelModel } : { ensemble };
     // Equal blocks, as many as a multiple of the workers, so none waits on the last one.
     const blocks = size * Math.ceil(rows.length / (size * MARGIN_BLOCK_ROWS));
     const blockRows = Math.ceil(rows.length / blocks);
@@ -177,7 +178,7 @@ export function treeMarginPool(size: number): TreeMarginRunner {
         for (let i = start; i < end; i++) cells[i - start] = column[rows[i]];
         return cells;
       });
-      const job = { kind: 'margins' as const, ensembleId, ...(firstFor(member, ensembleId) ? { ensemble } : {}), columns: block };
+      const job = { kind: 'margins' as const, ensembleId, ...(firstFor(member, ensembleId) ? model : {}), columns: block };
       return run<Float64Array>(member.worker, job, block.map((c) => c.buffer));
     }, options);
   };

@@ -8,8 +8,9 @@
 import { runTreeShapSlice, type TreeShapJob } from '../src/core/explain/treeshap';
 import { blobSha256 } from './blob';
 import { serializeError } from '../src/core/errors';
-import { compileEnsemble, marginsOf, type CompiledEnsemble, type TreeEnsemble } from '../src/core/model/trees';
+import { compileEnsemble, kernelMargins, marginsOf, treeKernel, type TreeEnsemble, type TreeKernelModel } from '../src/core/model/trees';
 import { openModel, type Classifier } from '../src/core/model/classifier';
+import { keep } from './pool-payloads';
 import type { Table } from '../src/core/data/table';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -18,10 +19,23 @@ declare const self: DedicatedWorkerGlobalScope;
 export type PoolJob =
   | { kind: 'shap'; job: TreeShapJob }
   | { kind: 'sha256'; blob: Blob }
-  | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; columns: Float64Array[] }
+  | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; kernelModel?: TreeKernelModel; columns: Float64Array[] }
   | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string }; table: Table; features?: string[] };
 
-const ensembles = new Map<number, { ensemble: TreeEnsemble; compiled: CompiledEnsemble }>();
+/** Tree models sent to this worker, each ready to score rows (columns, rows, out). */
+const ensembles = new Map<number, (columns: Float64Array[], rows: Uint32Array, out: Float64Array) => void>();
+
+/** The scorer for a tree model as sent: the WebAssembly kernel's model, or the trees themselves. */
+function treeScorer(job: Extract<PoolJob, { kind: 'margins' }>): (columns: Float64Array[], rows: Uint32Array, out: Float64Array) => void {
+  const { kernelModel, ensemble } = job;
+  if (kernelModel) {
+    const kernel = treeKernel(kernelModel, job.columns.length);
+    if (!kernel) throw new Error(`pool worker: the tree kernel does not fit ${job.columns.length} features`);
+    return (columns, rows, out) => kernelMargins(kernel, kernelModel.baseMargin, columns, rows, out);
+  }
+  const compiled = compileEnsemble(ensemble!);
+  return (columns, rows, out) => marginsOf(ensemble!, compiled, columns, rows, out);
+}
 /** ONNX models sent to this worker, each opened once in its own single-threaded session. */
 const onnxModels = new Map<number, Promise<Classifier>>();
 
@@ -31,11 +45,11 @@ async function work(job: PoolJob): Promise<unknown> {
     if (job.model) {
       const { bytes, fileName } = job.model;
       // onnxruntime-web loads only in workers that are given an ONNX model.
-      onnxModels.set(job.modelId, import('onnxruntime-web/wasm').then((ort) => {
+      keep(onnxModels, job.modelId, import('onnxruntime-web/wasm').then((ort) => {
         ort.env.wasm.numThreads = 1;
         return openModel(ort, bytes, fileName);
-      }));
-      // For tests and the benchmark: how many models this worker has opened a session for.
+      }), (old) => void old.then((classifier) => classifier.release(), () => undefined));
+      // For tests and the benchmark: how many models this worker holds a session for.
       (self as unknown as { plumblineOnnxModels: number }).plumblineOnnxModels = onnxModels.size;
     }
     const classifier = await onnxModels.get(job.modelId);
@@ -46,12 +60,12 @@ async function work(job: PoolJob): Promise<unknown> {
     // The file hashed here while the audit worker parses it.
     return blobSha256(job.blob);
   }
-  if (job.ensemble) ensembles.set(job.ensembleId, { ensemble: job.ensemble, compiled: compileEnsemble(job.ensemble) });
-  const known = ensembles.get(job.ensembleId);
-  if (!known) throw new Error(`pool worker: ensemble ${job.ensembleId} was never sent`);
+  if (job.kernelModel || job.ensemble) keep(ensembles, job.ensembleId, treeScorer(job));
+  const score = ensembles.get(job.ensembleId);
+  if (!score) throw new Error(`pool worker: ensemble ${job.ensembleId} was never sent`);
   const count = job.columns[0]?.length ?? 0;
   const out = new Float64Array(count);
-  marginsOf(known.ensemble, known.compiled, job.columns, Uint32Array.from({ length: count }, (_, i) => i), out);
+  score(job.columns, Uint32Array.from({ length: count }, (_, i) => i), out);
   return out;
 }
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { ModelLoadError } from '../../src/core/errors';
 import { openModel } from '../../src/core/model/classifier';
-import { compileEnsemble, emptyTree, float32AtLeast, marginsOf, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
+import { compileEnsemble, emptyTree, float32AtLeast, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
 import { Random } from '../../src/core/random';
 import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
 import { FIXTURE_CASES } from './fixture-cases';
@@ -171,10 +171,16 @@ describe('the fast evaluator', () => {
       marginsOf(ensemble, inJs, columns, all, outJs);
       expect(compiled.kernel != null, `depth ${maxDepth}: WebAssembly kernel`).toBe(maxDepth <= 8);
       expect(inJs.kernel ?? null).toBeNull();
+      // What the worker pool does: the kernel's model copied to another thread, its own kernel made there.
+      const sent = structuredClone(kernelModelFor(compiled, features));
+      const outSent = new Float64Array(rows);
+      if (sent) kernelMargins(treeKernel(sent, features)!, sent.baseMargin, columns, all, outSent);
+      else expect(maxDepth).toBeGreaterThan(8);
       for (let i = 0; i < rows; i++) {
         const want = treeMargin(ensemble, Float64Array.from(columns, (c) => c[i]));
         expect(out[i], `depth ${maxDepth}, row ${i}`).toBe(want);
         expect(outJs[i], `depth ${maxDepth}, row ${i} (JavaScript)`).toBe(want);
+        if (sent) expect(outSent[i], `depth ${maxDepth}, row ${i} (kernel model sent)`).toBe(want);
       }
     }
   });

@@ -4,7 +4,7 @@ import { decodeOnnx, inspectOnnx, type OnnxModelInfo, type TensorSignature } fro
 import { onnxTreeEnsemble } from './onnx-trees';
 import { openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type OrtRuntime } from './onnx-scorer';
 import { describeBytes, looksLikeOnnx } from './sniff';
-import { compileEnsemble, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type TreeEnsemble } from './trees';
+import { compileEnsemble, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type TreeEnsemble, type TreeKernelModel } from './trees';
 
 /** The model file formats Plumbline reads. */
 export type ModelFormatId = 'onnx' | 'xgboost-json' | 'lightgbm-text';
@@ -83,7 +83,7 @@ export type OnnxScoreRunner = (
  * the same order wherever it is computed, so results do not change.
  */
 export type TreeMarginRunner = (
-  job: { ensemble: TreeEnsemble; columns: Float64Array[]; rows: Uint32Array },
+  job: { ensemble: TreeEnsemble; kernelModel: TreeKernelModel | null; columns: Float64Array[]; rows: Uint32Array },
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
 ) => Promise<Float64Array>;
 
@@ -202,7 +202,7 @@ export function treeClassifier(ensemble: TreeEnsemble, fileName: string, runner?
       const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
       const rows = options.rows ?? Uint32Array.from({ length: table.rowCount }, (_, i) => i);
       if (runner && rows.length >= RUNNER_MIN_ROWS) {
-        const margins = await runner({ ensemble, columns, rows }, { signal: options.signal, onProgress: options.onProgress });
+        const margins = await runner({ ensemble, kernelModel: kernelModelFor(compiled, columns.length), columns, rows }, { signal: options.signal, onProgress: options.onProgress });
         for (let i = 0; i < margins.length; i++) margins[i] = transformMargin(ensemble, margins[i]);
         return margins;
       }

@@ -386,10 +386,10 @@ export interface CompiledEnsemble {
   xgboostRule: boolean;
   /** The same trees padded to full binary trees, when they are shallow enough (see {@link fullLayout}). */
   full: FullTrees | null;
-  /** Whether full trees are walked by the WebAssembly kernel (where the host runs WebAssembly). */
-  wasm: boolean;
-  /** The WebAssembly kernel with the full trees in its memory, made on first use for a block width. */
-  kernel?: WasmKernel | null;
+  /** The full trees for the WebAssembly kernel (null: not full-tree shallow, no WebAssembly here, or turned off). */
+  kernelModel: TreeKernelModel | null;
+  /** The kernel for the last block width, made on first use. */
+  kernel?: TreeKernel | null;
 }
 
 /**
@@ -460,17 +460,28 @@ function fullLayout(ensemble: TreeEnsemble): FullTrees | null {
 type KernelWalk = (trees: number, table: number, block: number, rows: number, rowBytes: number, out: number) => void;
 
 /**
- * tree-kernel.wat instantiated over a memory holding the full trees (see the layout in that
- * file), with room for one block of rows. Same walk and same order of additions as
- * {@link addFullTree}, so the margins are equal to the bit; it is faster because WebAssembly
- * loads need no bounds check and float32 features are compared as float32.
+ * Full trees as the WebAssembly kernel's memory holds them (table, nodes and leaves: the
+ * layout in tree-kernel.wat), with the base margin: all a thread needs to score with the
+ * kernel, in one buffer. The worker pool sends this instead of the ensemble, so a worker
+ * neither deserialises hundreds of trees nor compiles them.
  */
-interface WasmKernel {
+export interface TreeKernelModel {
+  trees: number;
+  baseMargin: number;
+  image: Uint8Array;
+}
+
+/**
+ * tree-kernel.wat instantiated over a memory holding a {@link TreeKernelModel}, with room for
+ * one block of rows. Same walk and same order of additions as {@link addFullTree}, so the
+ * margins are equal to the bit; it is faster because WebAssembly loads need no bounds check
+ * and float32 features are compared as float32.
+ */
+export interface TreeKernel {
   width: number;
   addComplete: KernelWalk;
   addMissing: KernelWalk;
   trees: number;
-  table: number;
   block: number;
   out: number;
   /** The block's features, rows × width, as the kernel reads them. */
@@ -509,22 +520,18 @@ export function float32AtLeast(t: number): number {
   return scratch32[0];
 }
 
+/** Largest kernel memory (addresses are i32). */
 const KERNEL_MAX_BYTES = 2 ** 31 - 65536;
 
-function wasmKernel(full: FullTrees, width: number): WasmKernel | null {
-  const module = treeKernelModule();
+function kernelModelOf(full: FullTrees, baseMargin: number): TreeKernelModel | null {
   const trees = full.depth.length;
   const nodes = trees * 16;
   const leaves = nodes + full.feature.length * 8;
-  const block = leaves + full.leaf.length * 8;
-  const out = block + Math.ceil((BLOCK_ROWS * width * 4) / 8) * 8;
-  const bytes = out + BLOCK_ROWS * 8;
-  if (!module || bytes > KERNEL_MAX_BYTES) return null;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-  const ints = new Int32Array(memory.buffer);
-  const floats = new Float32Array(memory.buffer);
-  const doubles = new Float64Array(memory.buffer);
+  const size = leaves + full.leaf.length * 8;
+  if (!treeKernelModule() || size > KERNEL_MAX_BYTES / 2) return null;
+  const image = new Uint8Array(size);
+  const ints = new Int32Array(image.buffer);
+  const floats = new Float32Array(image.buffer);
   for (let t = 0; t < trees; t++) {
     const depth = full.depth[t];
     ints[t * 4] = depth;
@@ -535,13 +542,25 @@ function wasmKernel(full: FullTrees, width: number): WasmKernel | null {
     ints[nodes / 4 + 2 * i] = (full.feature[i] * 4) | (full.missingRight[i] << 31);
     floats[nodes / 4 + 2 * i + 1] = float32AtLeast(full.threshold[i]);
   }
-  doubles.set(full.leaf, leaves / 8);
+  new Float64Array(image.buffer).set(full.leaf, leaves / 8);
+  return { trees, baseMargin, image };
+}
+
+/** The kernel over `model` with room for a block of `width` features; null where that would not fit a WebAssembly memory. */
+export function treeKernel(model: TreeKernelModel, width: number): TreeKernel | null {
+  const module = treeKernelModule();
+  const block = model.image.length;
+  const out = block + Math.ceil((BLOCK_ROWS * width * 4) / 8) * 8;
+  const bytes = out + BLOCK_ROWS * 8;
+  if (!module || bytes > KERNEL_MAX_BYTES) return null;
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+  new Uint8Array(memory.buffer).set(model.image);
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
   return {
     width,
     addComplete: exports.addComplete as KernelWalk,
     addMissing: exports.addMissing as KernelWalk,
-    trees,
-    table: 0,
+    trees: model.trees,
     block,
     out,
     features: new Float32Array(memory.buffer, block, BLOCK_ROWS * width),
@@ -550,10 +569,15 @@ function wasmKernel(full: FullTrees, width: number): WasmKernel | null {
 }
 
 /** The kernel for blocks of `width` features, made once per compiled model and width. */
-function kernelOf(compiled: CompiledEnsemble, width: number): WasmKernel | null {
-  if (!compiled.full || !compiled.wasm) return null;
-  if (compiled.kernel === undefined || (compiled.kernel && compiled.kernel.width !== width)) compiled.kernel = wasmKernel(compiled.full, width);
+function kernelOf(compiled: CompiledEnsemble, width: number): TreeKernel | null {
+  if (!compiled.kernelModel) return null;
+  if (compiled.kernel === undefined || (compiled.kernel && compiled.kernel.width !== width)) compiled.kernel = treeKernel(compiled.kernelModel, width);
   return compiled.kernel;
+}
+
+/** The model to send to another thread's {@link treeKernel} for rows of `width` features, when the kernel scores this ensemble. */
+export function kernelModelFor(compiled: CompiledEnsemble, width: number): TreeKernelModel | null {
+  return kernelOf(compiled, width) ? compiled.kernelModel : null;
 }
 
 /**
@@ -571,7 +595,7 @@ export function compileEnsemble(ensemble: TreeEnsemble, options: { wasm?: boolea
     value: new Float64Array(total),
     xgboostRule: true,
     full: null,
-    wasm: options.wasm ?? true,
+    kernelModel: null,
   };
   let next = 0;
   ensemble.trees.forEach((tree, t) => {
@@ -591,6 +615,7 @@ export function compileEnsemble(ensemble: TreeEnsemble, options: { wasm?: boolea
     }
   });
   if (compiled.xgboostRule) compiled.full = fullLayout(ensemble);
+  if (compiled.full && options.wasm !== false) compiled.kernelModel = kernelModelOf(compiled.full, ensemble.baseMargin);
   return compiled;
 }
 
@@ -681,27 +706,16 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
     }
     return;
   }
-  const { roots } = compiled;
   const kernel = kernelOf(compiled, width);
-  const block = kernel ? kernel.features : new Float32Array(BLOCK_ROWS * width);
+  if (kernel) {
+    kernelMargins(kernel, ensemble.baseMargin, columns, rows, out);
+    return;
+  }
+  const { roots } = compiled;
+  const block = new Float32Array(BLOCK_ROWS * width);
   for (let start = 0; start < rows.length; start += BLOCK_ROWS) {
     const end = Math.min(rows.length, start + BLOCK_ROWS);
-    let missing = false;
-    for (let r = start; r < end; r++) {
-      const base = (r - start) * width;
-      for (let j = 0; j < width; j++) {
-        const v = columns[j][rows[r]];
-        block[base + j] = v;
-        if (v !== v) missing = true;
-      }
-    }
-    if (kernel) {
-      const count = end - start;
-      kernel.sums.fill(ensemble.baseMargin, 0, count);
-      (missing ? kernel.addMissing : kernel.addComplete)(kernel.trees, kernel.table, kernel.block, count, width * 4, kernel.out);
-      out.set(kernel.sums.subarray(0, count), start);
-      continue;
-    }
+    const missing = fillBlock(block, columns, rows, start, end);
     for (let r = start; r < end; r++) out[r] = ensemble.baseMargin;
     // Small kernels: V8 optimises them fully (one large function with both loops stayed ~40% slower).
     const full = compiled.full;
@@ -713,4 +727,32 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
       else addTreeComplete(compiled, roots[t], block, width, end - start, out, start);
     }
   }
+}
+
+/** Margins of `rows` by the WebAssembly kernel: {@link marginsOf} on another thread, from a {@link TreeKernelModel}. */
+export function kernelMargins(kernel: TreeKernel, baseMargin: number, columns: Float64Array[], rows: Uint32Array, out: Float64Array): void {
+  const width = columns.length;
+  for (let start = 0; start < rows.length; start += BLOCK_ROWS) {
+    const end = Math.min(rows.length, start + BLOCK_ROWS);
+    const missing = fillBlock(kernel.features, columns, rows, start, end);
+    const count = end - start;
+    kernel.sums.fill(baseMargin, 0, count);
+    (missing ? kernel.addMissing : kernel.addComplete)(kernel.trees, 0, kernel.block, count, width * 4, kernel.out);
+    out.set(kernel.sums.subarray(0, count), start);
+  }
+}
+
+/** Writes rows [start, end) into `block` as float32, row-major; true when a cell is missing. */
+function fillBlock(block: Float32Array, columns: Float64Array[], rows: Uint32Array, start: number, end: number): boolean {
+  const width = columns.length;
+  let missing = false;
+  for (let r = start; r < end; r++) {
+    const base = (r - start) * width;
+    for (let j = 0; j < width; j++) {
+      const v = columns[j][rows[r]];
+      block[base + j] = v;
+      if (v !== v) missing = true;
+    }
+  }
+  return missing;
 }
