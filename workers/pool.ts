@@ -28,7 +28,7 @@ type Answer = { id: number; ok: true; value: unknown } | { id: number; ok: false
 /** Below this much TreeSHAP work (rows × trees × background/10) the pool's start-up and copies cost more than they save. */
 const MIN_SHAP_WORK = 20_000;
 /** Rows per scoring block sent to a worker, at most (blocks are equal, a multiple of the workers in number). */
-const MARGIN_BLOCK_ROWS = 32_768;
+const MARGIN_BLOCK_ROWS = 65_536;
 
 type Member = { worker: Worker; /** Ids of the ensembles and models this worker was sent. */ sent: Set<number> };
 let pool: Member[] = [];
@@ -171,9 +171,13 @@ export function treeMarginPool(size: number): TreeMarginRunner {
       const start = Math.min(rows.length, b * blockRows);
       return [start, Math.min(rows.length, start + blockRows)];
     };
+    // Rows in table order (the whole table, as an audit scores it) are copied as slices.
+    let inOrder = true;
+    for (let i = 0; i < rows.length && inOrder; i++) inOrder = rows[i] === rows[0] + i;
     return scoreInBlocks(size, rows.length, blocks, bounds, (member, start, end) => {
       // The block's cells, column by column (copied: the table stays here).
       const block = columns.map((column) => {
+        if (inOrder) return column.slice(rows[0] + start, rows[0] + end);
         const cells = new Float64Array(end - start);
         for (let i = start; i < end; i++) cells[i - start] = column[rows[i]];
         return cells;

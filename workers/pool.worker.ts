@@ -65,7 +65,9 @@ async function work(job: PoolJob): Promise<unknown> {
   if (!score) throw new Error(`pool worker: ensemble ${job.ensembleId} was never sent`);
   const count = job.columns[0]?.length ?? 0;
   const out = new Float64Array(count);
-  score(job.columns, Uint32Array.from({ length: count }, (_, i) => i), out);
+  const rows = new Uint32Array(count);
+  for (let i = 0; i < count; i++) rows[i] = i;
+  score(job.columns, rows, out);
   return out;
 }
 
