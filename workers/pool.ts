@@ -158,19 +158,35 @@ async function scoreInBlocks(
   return out;
 }
 
+/** Smallest tree scoring block: below this a block's messages cost more than the balance it buys. */
+const MARGIN_MIN_BLOCK_ROWS = 4096;
+
+/**
+ * Where the tree scoring blocks of `count` rows over `size` workers start (and, last, `count`):
+ * guided self-scheduling — each block is the rows left over twice the workers, from
+ * {@link MARGIN_BLOCK_ROWS} down to {@link MARGIN_MIN_BLOCK_ROWS}. The first blocks are large
+ * (few messages); the last are small, so a worker slowed by the rest of the machine holds up
+ * the end by a small block only, the others taking more blocks meanwhile.
+ */
+export function guidedBlocks(count: number, size: number): number[] {
+  const starts = [0];
+  for (let at = 0; at < count; ) {
+    const rows = Math.min(count - at, MARGIN_BLOCK_ROWS, Math.max(MARGIN_MIN_BLOCK_ROWS, Math.ceil((count - at) / (2 * size))));
+    at += rows;
+    starts.push(at);
+  }
+  return starts;
+}
+
 /** Tree scoring over `size` workers, in blocks of rows (each worker gets the ensemble once). */
 export function treeMarginPool(size: number): TreeMarginRunner {
   return async ({ ensemble, kernelModel, columns, rows }, options) => {
     const ensembleId = payloadId(ensemble);
     // The WebAssembly kernel's model when it scores these trees (one buffer), otherwise the trees.
     const model = kernelModel ? { kernelModel } : { ensemble };
-    // Equal blocks, as many as a multiple of the workers, so none waits on the last one.
-    const blocks = size * Math.ceil(rows.length / (size * MARGIN_BLOCK_ROWS));
-    const blockRows = Math.ceil(rows.length / blocks);
-    const bounds = (b: number): [number, number] => {
-      const start = Math.min(rows.length, b * blockRows);
-      return [start, Math.min(rows.length, start + blockRows)];
-    };
+    const starts = guidedBlocks(rows.length, size);
+    const bounds = (b: number): [number, number] => [starts[b], starts[b + 1]];
+    const blocks = starts.length - 1;
     // Rows in table order (the whole table, as an audit scores it) are copied as slices.
     let inOrder = true;
     for (let i = 0; i < rows.length && inOrder; i++) inOrder = rows[i] === rows[0] + i;
