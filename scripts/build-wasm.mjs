@@ -1,10 +1,13 @@
-// Compiles src/core/model/tree-kernel.wat into src/core/model/tree-kernel-wasm.ts (the bytes
-// as a literal, so the pure core needs no loader, decoder or bundler plugin). Run after editing the .wat:
+// Writes the tree kernel: src/core/model/tree-kernel.wat (its text, from
+// scripts/tree-kernel-wat.mjs) and src/core/model/tree-kernel-wasm.ts (that text compiled
+// with wabt, as a byte literal, so the pure core needs no loader, decoder or bundler plugin).
+// Run after editing the generator:
 //   node scripts/build-wasm.mjs
-// tests/unit/tree-kernel.test.ts recompiles the .wat and fails if the two differ.
+// tests/unit/tree-models.test.ts rebuilds both and fails if either differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
+import { KERNEL_LANES, treeKernelWat } from './tree-kernel-wat.mjs';
 
 const watPath = fileURLToPath(new URL('../src/core/model/tree-kernel.wat', import.meta.url));
 const outPath = fileURLToPath(new URL('../src/core/model/tree-kernel-wasm.ts', import.meta.url));
@@ -24,11 +27,15 @@ export async function kernelModuleSource(watText) {
     'export const TREE_KERNEL_WASM = Uint8Array.of(',
     ...lines,
     ');',
+    `/** Rows its wide functions (addComplete${KERNEL_LANES}, addMissing${KERNEL_LANES}) walk side by side. */`,
+    `export const TREE_KERNEL_LANES = ${KERNEL_LANES};`,
     '',
   ].join('\n');
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  writeFileSync(outPath, await kernelModuleSource(readFileSync(watPath, 'utf8')));
-  console.log(`wrote ${outPath}`);
+  const wat = treeKernelWat();
+  writeFileSync(watPath, wat);
+  writeFileSync(outPath, await kernelModuleSource(wat));
+  console.log(`wrote ${watPath} and ${outPath}`);
 }

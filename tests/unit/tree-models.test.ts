@@ -161,8 +161,9 @@ describe('the fast evaluator', () => {
       const compiled = compileEnsemble(ensemble);
       const inJs = compileEnsemble(ensemble, { wasm: false });
       expect(compiled.full !== null, `depth ${maxDepth}`).toBe(maxDepth <= 8);
-      const rows = 5000;
+      const rows = 5003;
       // The first block of 4,096 rows has no missing cell (the one-comparison kernel); in the second, every tenth is missing.
+      // 907 rows in the second block: the WebAssembly kernel walks 904 eight at a time, the last 3 one by one.
       const columns = Array.from({ length: features }, () => Float64Array.from({ length: rows }, (_, i) => (i >= 4096 && random.next() < 0.1 ? Number.NaN : cell())));
       const all = Uint32Array.from({ length: rows }, (_, i) => i);
       const out = new Float64Array(rows);
@@ -176,6 +177,11 @@ describe('the fast evaluator', () => {
       const outSent = new Float64Array(rows);
       if (sent) kernelMargins(treeKernel(sent, features)!, sent.baseMargin, columns, all, outSent);
       else expect(maxDepth).toBeGreaterThan(8);
+      // Rows without missing cells and not a multiple of eight (1,003 = 125 × 8 + 3), in another order.
+      const some = Uint32Array.from({ length: 1003 }, (_, i) => (i * 7) % 4096);
+      const outSome = new Float64Array(some.length);
+      marginsOf(ensemble, compiled, columns, some, outSome);
+      some.forEach((row, i) => expect(outSome[i], `depth ${maxDepth}, row ${row} (no missing)`).toBe(treeMargin(ensemble, Float64Array.from(columns, (c) => c[row]))));
       for (let i = 0; i < rows; i++) {
         const want = treeMargin(ensemble, Float64Array.from(columns, (c) => c[i]));
         expect(out[i], `depth ${maxDepth}, row ${i}`).toBe(want);
@@ -206,8 +212,9 @@ describe('the fast evaluator', () => {
   });
 
   it('keeps the WebAssembly kernel equal to its source (scripts/build-wasm.mjs)', async () => {
-    const { kernelModuleSource } = await import('../../scripts/build-wasm.mjs');
-    const wat = readFileSync(join(projectRoot, 'src/core/model/tree-kernel.wat'), 'utf8');
+    const [{ kernelModuleSource }, { treeKernelWat }] = await Promise.all([import('../../scripts/build-wasm.mjs'), import('../../scripts/tree-kernel-wat.mjs')]);
+    const wat = treeKernelWat();
+    expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel.wat'), 'utf8')).toBe(wat);
     expect(await kernelModuleSource(wat)).toBe(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-wasm.ts'), 'utf8'));
   });
 });
