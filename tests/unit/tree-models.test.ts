@@ -191,6 +191,33 @@ describe('the fast evaluator', () => {
     }
   });
 
+  it('scores a model of 1,500 features in smaller blocks (at most 4 MiB of features each) like the walk node by node', () => {
+    const random = new Random(20261122, 'wide-model');
+    const features = 1500;
+    // Ten trees of depth 3 on random features: XGBoost's rule, children in order.
+    const trees = Array.from({ length: 10 }, () => {
+      const tree = emptyTree(15);
+      for (let i = 0; i < 7; i++) {
+        tree.feature[i] = random.int(features);
+        tree.threshold[i] = Math.fround(random.normal());
+        tree.left[i] = 2 * i + 1;
+        tree.right[i] = 2 * i + 2;
+        tree.defaultLeft[i] = random.int(2);
+      }
+      for (let i = 7; i < 15; i++) tree.value[i] = Math.fround(random.normal());
+      return tree;
+    });
+    const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames: Array.from({ length: features }, (_, j) => `x${j}`), baseMargin: -0.5, marginScale: 1, transform: 'logistic', description: 'wide', trees };
+    const compiled = compileEnsemble(ensemble);
+    const rows = 1600;
+    const columns = Array.from({ length: features }, () => Float64Array.from({ length: rows }, () => (random.next() < 0.02 ? Number.NaN : random.normal())));
+    const out = new Float64Array(rows);
+    marginsOf(ensemble, compiled, columns, Uint32Array.from({ length: rows }, (_, i) => i), out);
+    // 4 MiB over 1,500 float32 features: blocks of 699 rows (699 = 87 × 8 + 3).
+    expect(compiled.kernel?.blockRows).toBe(699);
+    for (let i = 0; i < rows; i++) expect(out[i], `row ${i}`).toBe(treeMargin(ensemble, Float64Array.from(columns, (c) => c[i])));
+  });
+
   it('rounds a split value up to the float32 the kernel compares with', () => {
     const random = new Random(20261122, 'float32-at-least');
     const values = [0, -0, 0.1, -0.1, 1e-50, -1e-50, 3.5e38, -3.5e38, 2 ** -149, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, ...Array.from({ length: 2000 }, () => random.normal() * 10 ** random.int(10))];

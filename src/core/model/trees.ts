@@ -488,6 +488,8 @@ export interface TreeKernel {
   trees: number;
   block: number;
   out: number;
+  /** Rows per block ({@link blockRowsFor} the width). */
+  blockRows: number;
   /** The block's features, rows × width, as the kernel reads them. */
   features: Float32Array;
   /** The block's margins, one per row. */
@@ -554,8 +556,9 @@ function kernelModelOf(full: FullTrees, baseMargin: number): TreeKernelModel | n
 export function treeKernel(model: TreeKernelModel, width: number): TreeKernel | null {
   const module = treeKernelModule();
   const block = model.image.length;
-  const out = block + Math.ceil((BLOCK_ROWS * width * 4) / 8) * 8;
-  const bytes = out + BLOCK_ROWS * 8;
+  const blockRows = blockRowsFor(width);
+  const out = block + Math.ceil((blockRows * width * 4) / 8) * 8;
+  const bytes = out + blockRows * 8;
   if (!module || bytes > KERNEL_MAX_BYTES) return null;
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
   new Uint8Array(memory.buffer).set(model.image);
@@ -569,8 +572,9 @@ export function treeKernel(model: TreeKernelModel, width: number): TreeKernel | 
     trees: model.trees,
     block,
     out,
-    features: new Float32Array(memory.buffer, block, BLOCK_ROWS * width),
-    sums: new Float64Array(memory.buffer, out, BLOCK_ROWS),
+    blockRows,
+    features: new Float32Array(memory.buffer, block, blockRows * width),
+    sums: new Float64Array(memory.buffer, out, blockRows),
   };
 }
 
@@ -691,9 +695,16 @@ function addTreeComplete(compiled: CompiledEnsemble, root: number, block: Float3
 /**
  * Rows scored per block: one tree stays in cache while it walks the whole block, and the
  * block (4,096 rows × features as float32) stays in L2. Measured on 300 trees of depth 6:
- * 256 rows 1.8 s per 100,000 rows, 2,048–8,192 rows 1.1 s (bench/NOTES.md).
+ * 256 rows 1.8 s per 100,000 rows, 2,048–8,192 rows 1.1 s (bench/NOTES.md). Models with
+ * hundreds of features take fewer rows per block, so a block stays within 4 MiB (the
+ * WebAssembly kernel keeps its block for as long as the model is open).
  */
 const BLOCK_ROWS = 4096;
+const BLOCK_BYTES = 4 * 1024 * 1024;
+
+function blockRowsFor(width: number): number {
+  return Math.min(BLOCK_ROWS, Math.max(256, Math.floor(BLOCK_BYTES / (4 * Math.max(1, width)))));
+}
 
 /**
  * Margins (raw scores) of `rows`, reading feature j from `columns[j]`. XGBoost-rule
@@ -718,9 +729,10 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
     return;
   }
   const { roots } = compiled;
-  const block = new Float32Array(BLOCK_ROWS * width);
-  for (let start = 0; start < rows.length; start += BLOCK_ROWS) {
-    const end = Math.min(rows.length, start + BLOCK_ROWS);
+  const blockRows = blockRowsFor(width);
+  const block = new Float32Array(blockRows * width);
+  for (let start = 0; start < rows.length; start += blockRows) {
+    const end = Math.min(rows.length, start + blockRows);
     const missing = fillBlock(block, columns, rows, start, end);
     for (let r = start; r < end; r++) out[r] = ensemble.baseMargin;
     // Small kernels: V8 optimises them fully (one large function with both loops stayed ~40% slower).
@@ -738,8 +750,8 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
 /** Margins of `rows` by the WebAssembly kernel: {@link marginsOf} on another thread, from a {@link TreeKernelModel}. */
 export function kernelMargins(kernel: TreeKernel, baseMargin: number, columns: Float64Array[], rows: Uint32Array, out: Float64Array): void {
   const width = columns.length;
-  for (let start = 0; start < rows.length; start += BLOCK_ROWS) {
-    const end = Math.min(rows.length, start + BLOCK_ROWS);
+  for (let start = 0; start < rows.length; start += kernel.blockRows) {
+    const end = Math.min(rows.length, start + kernel.blockRows);
     const missing = fillBlock(kernel.features, columns, rows, start, end);
     const count = end - start;
     kernel.sums.fill(baseMargin, 0, count);
