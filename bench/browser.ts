@@ -139,10 +139,11 @@ export async function runBrowserEntries(root: string, runs: number, chosen: stri
     const times = (await page
       .evaluate(`(${PAGE_SCRIPT})(${JSON.stringify({ files, runs, chosen, csv: csvFile ? '/bench-data/csv-load.csv' : null, scoring })})`)
       .finally(() => clearInterval(poll))) as Record<string, number[]>;
+    // The pool-score entries time the scoring alone; each run's scoring and its whole call are printed too.
     const calls = (times as unknown as { calls?: Record<string, { call: number; open: number }[]> }).calls ?? {};
+    const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
     for (const [entry, list] of Object.entries(calls)) {
-      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-      process.stderr.write(`${entry}: whole call (open the model + score) median ${Math.round(median(list.map((c) => c.call)))} ms, of which opening the model ${Math.round(median(list.map((c) => c.open)))} ms\n`);
+      process.stderr.write(`${entry}: scoring per run ${times[entry].map(Math.round).join(', ')} ms; whole call (open the model + score) median ${Math.round(median(list.map((c) => c.call)))} ms, of which opening the model ${Math.round(median(list.map((c) => c.open)))} ms\n`);
     }
     const rows: BrowserRow[] = [];
     if (times['audit-compas'].length) rows.push({ entry: 'audit-compas', rows: 1852, times: times['audit-compas'], description: 'the whole COMPAS audit in the app worker (score, metrics with 1,000 resamples, drift vs train, explanations, robustness, recourse)', targetMs: null });
