@@ -6,6 +6,7 @@ import { parseCsv } from '../../src/core/data/csv';
 import { ModelLoadError } from '../../src/core/errors';
 import { openModel } from '../../src/core/model/classifier';
 import { compileEnsemble, emptyTree, float32AtLeast, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
+import { TREE_KERNEL_WASM } from '../../src/core/model/tree-kernel-wasm';
 import { Random } from '../../src/core/random';
 import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
 import { FIXTURE_CASES } from './fixture-cases';
@@ -243,5 +244,7 @@ describe('the fast evaluator', () => {
     const wat = treeKernelWat();
     expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel.wat'), 'utf8')).toBe(wat);
     expect(await kernelModuleSource(wat)).toBe(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-wasm.ts'), 'utf8'));
+    // Chromium compiles a module synchronously (new WebAssembly.Module) only up to 4 KB on a page's main thread.
+    expect(TREE_KERNEL_WASM.length).toBeLessThanOrEqual(4096);
   });
 });
