@@ -112,6 +112,22 @@ export const ENTRIES: BenchEntry[] = [
     },
   },
   {
+    name: 'score-trees-lightgbm',
+    description: 'the same 300 trees with LightGBM’s split rule (x <= split, float64; half the nodes read a missing value as 0), the project’s evaluator (WebAssembly float64 kernel), 1 thread',
+    rows: (scale) => Math.round(TREE_ROWS * scale),
+    targetMs: null,
+    setup: async (scale) => {
+      const ensemble = syntheticEnsemble(300, 6, 14);
+      for (const tree of ensemble.trees) {
+        tree.rule.fill(1);
+        tree.missingType.forEach((_, i) => (tree.missingType[i] = i % 2));
+      }
+      const model = treeClassifier({ ...ensemble, format: 'lightgbm-text' }, 'bench.txt');
+      const { table } = syntheticAudit(Math.round(TREE_ROWS * scale), 2, 14);
+      return () => model.score(table);
+    },
+  },
+  {
     name: 'score-trees-ort',
     description: 'the same 300 trees as ONNX, onnxruntime-web WASM, 1 thread, 8,192-row batches',
     rows: (scale) => Math.round(TREE_ROWS * scale),

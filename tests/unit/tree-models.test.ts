@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { ModelLoadError } from '../../src/core/errors';
 import { openModel } from '../../src/core/model/classifier';
-import { compileEnsemble, emptyTree, float32AtLeast, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
-import { TREE_KERNEL_WASM } from '../../src/core/model/tree-kernel-wasm';
+import { compileEnsemble, emptyTree, float32AtLeast, float64Above, MISSING, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
+import { TREE_KERNEL_F32, TREE_KERNEL_F64 } from '../../src/core/model/tree-kernel-wasm';
 import { Random } from '../../src/core/random';
 import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
 import { FIXTURE_CASES } from './fixture-cases';
@@ -115,7 +115,7 @@ describe('LightGBM text models', () => {
 });
 
 describe('the fast evaluator', () => {
-  it('scores random unbalanced trees (full trees in WebAssembly and in JavaScript up to depth 8, child arrays beyond) like a walk node by node, missing values and values on the thresholds included', () => {
+  it('scores random unbalanced trees (full trees in WebAssembly up to depth 12 and in JavaScript up to depth 8, child arrays beyond) like a walk node by node, missing values and values on the thresholds included', () => {
     const random = new Random(20261122, 'tree-evaluator');
     const thresholds: number[] = [];
     // A random tree grown to `maxDepth`: each node splits with probability 0.7 until then.
@@ -155,7 +155,7 @@ describe('the fast evaluator', () => {
       }
       return random.next() < 0.5 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
     };
-    for (const maxDepth of [0, 1, 6, 8, 11]) {
+    for (const maxDepth of [0, 1, 6, 8, 11, 14]) {
       const features = 5;
       thresholds.length = 0;
       const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames: Array.from({ length: features }, (_, j) => `x${j}`), baseMargin: 0.25, marginScale: 1, transform: 'logistic', description: 'random', trees: Array.from({ length: 40 }, () => grow(maxDepth, features)) };
@@ -171,13 +171,13 @@ describe('the fast evaluator', () => {
       const outJs = new Float64Array(rows);
       marginsOf(ensemble, compiled, columns, all, out);
       marginsOf(ensemble, inJs, columns, all, outJs);
-      expect(compiled.kernel != null, `depth ${maxDepth}: WebAssembly kernel`).toBe(maxDepth <= 8);
+      expect(compiled.kernel != null, `depth ${maxDepth}: WebAssembly kernel`).toBe(maxDepth <= 12);
       expect(inJs.kernel ?? null).toBeNull();
       // What the worker pool does: the kernel's model copied to another thread, its own kernel made there.
       const sent = structuredClone(kernelModelFor(compiled, features));
       const outSent = new Float64Array(rows);
       if (sent) kernelMargins(treeKernel(sent, features)!, sent.baseMargin, columns, all, outSent);
-      else expect(maxDepth).toBeGreaterThan(8);
+      else expect(maxDepth).toBeGreaterThan(12);
       // Rows without missing cells and not a multiple of eight (1,003 = 125 × 8 + 3), in another order.
       const some = Uint32Array.from({ length: 1003 }, (_, i) => (i * 7) % 4096);
       const outSome = new Float64Array(some.length);
@@ -219,6 +219,80 @@ describe('the fast evaluator', () => {
     for (let i = 0; i < rows; i++) expect(out[i], `row ${i}`).toBe(treeMargin(ensemble, Float64Array.from(columns, (c) => c[i])));
   });
 
+  it('scores random LightGBM-rule trees (x <= split, missing to the default side or read as 0) in the float64 kernel like the walk node by node', () => {
+    const random = new Random(20261122, 'lightgbm-kernel');
+    const features = 6;
+    const thresholds: number[] = [];
+    const grow = (maxDepth: number): Tree => {
+      const nodes: { feature: number; threshold: number; left: number; right: number; defaultLeft: number; missingType: number; value: number }[] = [];
+      const add = (depth: number): number => {
+        const at = nodes.push({ feature: 0, threshold: 0, left: -1, right: -1, defaultLeft: 0, missingType: 0, value: random.normal() }) - 1;
+        if (depth < maxDepth && (depth === 0 || random.next() < 0.75)) {
+          // Any float64 split value (LightGBM writes doubles), sometimes exactly 0.
+          const threshold = random.next() < 0.1 ? 0 : random.normal();
+          thresholds.push(threshold);
+          const missingType = random.next() < 0.5 ? MISSING.defaultDirection : MISSING.asZero;
+          Object.assign(nodes[at], { feature: random.int(features), threshold, defaultLeft: random.int(2), missingType });
+          nodes[at].left = add(depth + 1);
+          nodes[at].right = add(depth + 1);
+        }
+        return at;
+      };
+      add(0);
+      const tree = emptyTree(nodes.length);
+      nodes.forEach((n, i) => {
+        tree.feature[i] = n.feature;
+        tree.threshold[i] = n.threshold;
+        tree.left[i] = n.left;
+        tree.right[i] = n.right;
+        tree.defaultLeft[i] = n.defaultLeft;
+        tree.missingType[i] = n.missingType;
+        tree.rule[i] = 1;
+        tree.value[i] = n.value;
+      });
+      return tree;
+    };
+    // A cell: a normal value, a split value or the float64 just above or below it, ±0, ±∞.
+    const cell = (): number => {
+      const u = random.next();
+      if (u < 0.5 || thresholds.length === 0) return random.normal();
+      if (u < 0.95) {
+        const t = thresholds[random.int(thresholds.length)];
+        return [t, float64Above(t), -float64Above(-t)][random.int(3)];
+      }
+      return [0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][random.int(4)];
+    };
+    for (const maxDepth of [1, 7, 12, 14]) {
+      thresholds.length = 0;
+      const ensemble: TreeEnsemble = { format: 'lightgbm-text', featureNames: Array.from({ length: features }, (_, j) => `x${j}`), baseMargin: 0, marginScale: 1, transform: 'logistic', description: 'random', trees: Array.from({ length: 30 }, () => grow(maxDepth)) };
+      const compiled = compileEnsemble(ensemble);
+      expect(compiled.kernelModel?.precision ?? null, `depth ${maxDepth}`).toBe(maxDepth <= 12 ? 64 : null);
+      const rows = 4096 + 1003;
+      // The first block without missing cells, the second with (every eighth).
+      const columns = Array.from({ length: features }, () => Float64Array.from({ length: rows }, (_, i) => (i >= 4096 && random.next() < 0.125 ? Number.NaN : cell())));
+      const out = new Float64Array(rows);
+      marginsOf(ensemble, compiled, columns, Uint32Array.from({ length: rows }, (_, i) => i), out);
+      for (let i = 0; i < rows; i++) expect(out[i], `depth ${maxDepth}, row ${i}`).toBe(treeMargin(ensemble, Float64Array.from(columns, (c) => c[i])));
+    }
+    // LightGBM's "Zero" missing type and categorical splits stay with the walk node by node.
+    const zero = grow(3);
+    zero.missingType[0] = MISSING.zeroDefaultDirection;
+    expect(compileEnsemble({ format: 'lightgbm-text', featureNames: ['x0', 'x1', 'x2', 'x3', 'x4', 'x5'], baseMargin: 0, marginScale: 1, transform: 'logistic', description: 'zero', trees: [zero] }).kernelModel).toBeNull();
+  });
+
+  it('moves a LightGBM split value to the float64 just above it (x > split is x >= that)', () => {
+    const random = new Random(20261122, 'float64-above');
+    for (const t of [0, -0, 1, -1, 0.1, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, -Number.MAX_VALUE, Number.NEGATIVE_INFINITY, ...Array.from({ length: 1000 }, () => random.normal() * 10 ** random.int(300))]) {
+      const above = float64Above(t);
+      expect(above > t, String(t)).toBe(true);
+      // Nothing lies between: the midpoint rounds to one of the two.
+      const middle = t / 2 + above / 2;
+      expect(middle === t || middle === above || !Number.isFinite(middle), String(t)).toBe(true);
+    }
+    expect(float64Above(Number.POSITIVE_INFINITY)).toBeNaN();
+    expect(float64Above(Number.NaN)).toBeNaN();
+  });
+
   it('rounds a split value up to the float32 the kernel compares with', () => {
     const random = new Random(20261122, 'float32-at-least');
     const values = [0, -0, 0.1, -0.1, 1e-50, -1e-50, 3.5e38, -3.5e38, 2 ** -149, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, ...Array.from({ length: 2000 }, () => random.normal() * 10 ** random.int(10))];
@@ -239,12 +313,14 @@ describe('the fast evaluator', () => {
     expect(float32AtLeast(Number.NaN)).toBeNaN();
   });
 
-  it('keeps the WebAssembly kernel equal to its source (scripts/build-wasm.mjs)', async () => {
+  it('keeps the WebAssembly kernels equal to their source (scripts/build-wasm.mjs)', async () => {
     const [{ kernelModuleSource }, { treeKernelWat }] = await Promise.all([import('../../scripts/build-wasm.mjs'), import('../../scripts/tree-kernel-wat.mjs')]);
-    const wat = treeKernelWat();
-    expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel.wat'), 'utf8')).toBe(wat);
-    expect(await kernelModuleSource(wat)).toBe(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-wasm.ts'), 'utf8'));
+    const [f32, f64] = [treeKernelWat('f32'), treeKernelWat('f64')];
+    expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-f32.wat'), 'utf8')).toBe(f32);
+    expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-f64.wat'), 'utf8')).toBe(f64);
+    expect(await kernelModuleSource(f32, f64)).toBe(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-wasm.ts'), 'utf8'));
     // Chromium compiles a module synchronously (new WebAssembly.Module) only up to 4 KB on a page's main thread.
-    expect(TREE_KERNEL_WASM.length).toBeLessThanOrEqual(4096);
+    expect(TREE_KERNEL_F32.length).toBeLessThanOrEqual(4096);
+    expect(TREE_KERNEL_F64.length).toBeLessThanOrEqual(4096);
   });
 });

@@ -1,5 +1,5 @@
 import { ModelLoadError, quote } from '../errors';
-import { TREE_KERNEL_LANES, TREE_KERNEL_WASM } from './tree-kernel-wasm';
+import { TREE_KERNEL_F32, TREE_KERNEL_F64, TREE_KERNEL_LANES } from './tree-kernel-wasm';
 
 /**
  * A tree ensemble in one flat form, whatever file it came from. Node arrays are indexed
@@ -386,7 +386,7 @@ export interface CompiledEnsemble {
   xgboostRule: boolean;
   /** The same trees padded to full binary trees, when they are shallow enough (see {@link fullLayout}). */
   full: FullTrees | null;
-  /** The full trees for the WebAssembly kernel (null: not full-tree shallow, no WebAssembly here, or turned off). */
+  /** The full trees for the WebAssembly kernel (null: deeper than it takes, split rules it does not take, no WebAssembly here, or turned off). */
   kernelModel: TreeKernelModel | null;
   /** The kernel for the last block width, made on first use. */
   kernel?: TreeKernel | null;
@@ -411,17 +411,26 @@ interface FullTrees {
   leaf: Float64Array;
 }
 
-/** Deepest tree padded to a full tree (2^9 − 1 nodes); deeper ensembles keep the child array. */
+/** Deepest tree the JavaScript walk pads to a full tree (2^9 − 1 nodes); deeper ensembles keep the child array there. */
 const FULL_MAX_DEPTH = 8;
+/**
+ * Deepest tree, and most padded nodes in all, the WebAssembly kernel takes (2^13 − 1 nodes a
+ * tree; 2^21 nodes, 32 MiB in float64, in all): a padded walk of depth d costs d steps per
+ * row, still far below a walk node by node in JavaScript.
+ */
+const KERNEL_MAX_DEPTH = 12;
+const KERNEL_MAX_NODES = 2 ** 21;
 
 function treeDepth(tree: Tree, node = 0): number {
   return tree.left[node] < 0 ? 0 : 1 + Math.max(treeDepth(tree, tree.left[node]), treeDepth(tree, tree.right[node]));
 }
 
-function fullLayout(ensemble: TreeEnsemble): FullTrees | null {
+/** The trees padded to full trees, or null when one is deeper than `maxDepth` or all would pass `maxNodes`. */
+function fullLayout(ensemble: TreeEnsemble, maxDepth: number, maxNodes = Number.POSITIVE_INFINITY): FullTrees | null {
   const depths = ensemble.trees.map((tree) => treeDepth(tree));
-  if (depths.some((d) => d > FULL_MAX_DEPTH)) return null;
+  if (depths.some((d) => d > maxDepth)) return null;
   const nodes = depths.reduce((sum, d) => sum + ((1 << d) - 1), 0);
+  if (nodes > maxNodes) return null;
   const leaves = depths.reduce((sum, d) => sum + (1 << d), 0);
   const full: FullTrees = {
     depth: Int32Array.from(depths),
@@ -446,7 +455,8 @@ function fullLayout(ensemble: TreeEnsemble): FullTrees | null {
       const leaf = tree.left[node] < 0;
       full.feature[nodeAt + position] = leaf ? 0 : tree.feature[node];
       full.threshold[nodeAt + position] = leaf ? Number.POSITIVE_INFINITY : tree.threshold[node];
-      full.missingRight[nodeAt + position] = leaf || tree.defaultLeft[node] ? 0 : 1;
+      // Where a missing value goes, by the node's own rule (LightGBM's "None" reads it as 0).
+      full.missingRight[nodeAt + position] = leaf || goesLeft(tree, node, Number.NaN) ? 0 : 1;
       place(leaf ? node : tree.left[node], 2 * position + 1, level + 1);
       place(leaf ? node : tree.right[node], 2 * position + 2, level + 1);
     };
@@ -461,13 +471,15 @@ type KernelWalk = (trees: number, table: number, block: number, rows: number, ro
 
 /**
  * Full trees as the WebAssembly kernel's memory holds them (table, nodes and leaves: the
- * layout in tree-kernel.wat), with the base margin: all a thread needs to score with the
- * kernel, in one buffer. The worker pool sends this instead of the ensemble, so a worker
- * neither deserialises hundreds of trees nor compiles them.
+ * layout in tree-kernel-f32.wat / -f64.wat), with the base margin: all a thread needs to
+ * score with the kernel, in one buffer. The worker pool sends this instead of the ensemble,
+ * so a worker neither deserialises hundreds of trees nor compiles them.
  */
 export interface TreeKernelModel {
   trees: number;
   baseMargin: number;
+  /** 32: XGBoost's rule on float32 features; 64: LightGBM's on float64 ones. */
+  precision: 32 | 64;
   image: Uint8Array;
 }
 
@@ -491,23 +503,23 @@ export interface TreeKernel {
   /** Rows per block ({@link blockRowsFor} the width). */
   blockRows: number;
   /** The block's features, rows × width, as the kernel reads them. */
-  features: Float32Array;
+  features: Float32Array | Float64Array;
   /** The block's margins, one per row. */
   sums: Float64Array;
 }
 
-let kernelModule: WebAssembly.Module | null | undefined;
+const kernelModules = new Map<32 | 64, WebAssembly.Module | null>();
 
-/** The compiled kernel, or null where the host has no WebAssembly (the JavaScript walk is then used). */
-function treeKernelModule(): WebAssembly.Module | null {
-  if (kernelModule === undefined) {
+/** The compiled kernel of a precision, or null where the host has no WebAssembly (the JavaScript walk is then used). */
+function treeKernelModule(precision: 32 | 64): WebAssembly.Module | null {
+  if (!kernelModules.has(precision)) {
     try {
-      kernelModule = new WebAssembly.Module(TREE_KERNEL_WASM);
+      kernelModules.set(precision, new WebAssembly.Module(precision === 32 ? TREE_KERNEL_F32 : TREE_KERNEL_F64));
     } catch {
-      kernelModule = null;
+      kernelModules.set(precision, null);
     }
   }
-  return kernelModule;
+  return kernelModules.get(precision)!;
 }
 
 const scratch32 = new Float32Array(1);
@@ -526,38 +538,61 @@ export function float32AtLeast(t: number): number {
   return scratch32[0];
 }
 
+const scratch64 = new Float64Array(1);
+const scratch64Bits = new BigUint64Array(scratch64.buffer);
+
+/**
+ * The smallest float64 > t, so that `x > t` (LightGBM's rule for going right) is `x >= it`
+ * for every x that is not NaN; NaN for t = +∞ or NaN, since no x is greater.
+ */
+export function float64Above(t: number): number {
+  if (Number.isNaN(t) || t === Number.POSITIVE_INFINITY) return Number.NaN;
+  if (t === 0) return Number.MIN_VALUE;
+  scratch64[0] = t;
+  scratch64Bits[0] += t > 0 ? 1n : -1n;
+  return scratch64[0];
+}
+
 /** Largest kernel memory (addresses are i32). */
 const KERNEL_MAX_BYTES = 2 ** 31 - 65536;
 
-function kernelModelOf(full: FullTrees, baseMargin: number): TreeKernelModel | null {
+function kernelModelOf(full: FullTrees, baseMargin: number, precision: 32 | 64): TreeKernelModel | null {
   const trees = full.depth.length;
+  const cell = precision / 8;
+  // A node: the feature's byte offset (i32), then the threshold at half the node's size.
+  const nodeBytes = 2 * cell;
   const nodes = trees * 16;
-  const leaves = nodes + full.feature.length * 8;
+  const leaves = nodes + full.feature.length * nodeBytes;
   const size = leaves + full.leaf.length * 8;
-  if (!treeKernelModule() || size > KERNEL_MAX_BYTES / 2) return null;
+  if (!treeKernelModule(precision) || size > KERNEL_MAX_BYTES / 2) return null;
   const image = new Uint8Array(size);
   const ints = new Int32Array(image.buffer);
   const floats = new Float32Array(image.buffer);
+  const doubles = new Float64Array(image.buffer);
   for (let t = 0; t < trees; t++) {
     const depth = full.depth[t];
     ints[t * 4] = depth;
-    ints[t * 4 + 1] = nodes + full.nodeStart[t] * 8;
+    ints[t * 4 + 1] = nodes + full.nodeStart[t] * nodeBytes;
     ints[t * 4 + 2] = leaves + (full.leafStart[t] - ((1 << depth) - 1)) * 8;
   }
   for (let i = 0; i < full.feature.length; i++) {
-    ints[nodes / 4 + 2 * i] = (full.feature[i] * 4) | (full.missingRight[i] << 31);
-    floats[nodes / 4 + 2 * i + 1] = float32AtLeast(full.threshold[i]);
+    const at = nodes + i * nodeBytes;
+    ints[at / 4] = (full.feature[i] * cell) | (full.missingRight[i] << 31);
+    // XGBoost's float32(x) < t goes left; LightGBM's x <= t does: the kernel goes right on x >= threshold.
+    if (precision === 32) floats[(at + cell) / 4] = float32AtLeast(full.threshold[i]);
+    else doubles[(at + cell) / 8] = float64Above(full.threshold[i]);
   }
-  new Float64Array(image.buffer).set(full.leaf, leaves / 8);
-  return { trees, baseMargin, image };
+  doubles.set(full.leaf, leaves / 8);
+  return { trees, baseMargin, precision, image };
 }
 
 /** The kernel over `model` with room for a block of `width` features; null where that would not fit a WebAssembly memory. */
 export function treeKernel(model: TreeKernelModel, width: number): TreeKernel | null {
-  const module = treeKernelModule();
+  const module = treeKernelModule(model.precision);
+  const cell = model.precision / 8;
   const block = model.image.length;
-  const blockRows = blockRowsFor(width);
-  const out = block + Math.ceil((blockRows * width * 4) / 8) * 8;
+  const blockRows = blockRowsFor(width, cell);
+  const out = block + Math.ceil((blockRows * width * cell) / 8) * 8;
   const bytes = out + blockRows * 8;
   if (!module || bytes > KERNEL_MAX_BYTES) return null;
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
@@ -573,7 +608,7 @@ export function treeKernel(model: TreeKernelModel, width: number): TreeKernel | 
     block,
     out,
     blockRows,
-    features: new Float32Array(memory.buffer, block, blockRows * width),
+    features: model.precision === 32 ? new Float32Array(memory.buffer, block, blockRows * width) : new Float64Array(memory.buffer, block, blockRows * width),
     sums: new Float64Array(memory.buffer, out, blockRows),
   };
 }
@@ -607,6 +642,7 @@ export function compileEnsemble(ensemble: TreeEnsemble, options: { wasm?: boolea
     full: null,
     kernelModel: null,
   };
+  let lightgbmRule = true;
   let next = 0;
   ensemble.trees.forEach((tree, t) => {
     compiled.roots[t] = next;
@@ -622,10 +658,18 @@ export function compileEnsemble(ensemble: TreeEnsemble, options: { wasm?: boolea
       compiled.left[at] = next;
       queue.push([tree.left[i], next++], [tree.right[i], next++]);
       if (tree.rule[i] !== 0 || tree.missingType[i] !== MISSING.defaultDirection) compiled.xgboostRule = false;
+      if (tree.rule[i] !== 1 || tree.missingType[i] === MISSING.zeroDefaultDirection) lightgbmRule = false;
     }
   });
-  if (compiled.xgboostRule) compiled.full = fullLayout(ensemble);
-  if (compiled.full && options.wasm !== false) compiled.kernelModel = kernelModelOf(compiled.full, ensemble.baseMargin);
+  if (compiled.xgboostRule) compiled.full = fullLayout(ensemble, FULL_MAX_DEPTH);
+  // The kernel: XGBoost's rule in float32, or LightGBM's numeric splits (NaN to the default
+  // side or read as 0) in float64; categorical splits and LightGBM's "Zero" missing type are
+  // walked node by node.
+  const precision = compiled.xgboostRule ? 32 : lightgbmRule ? 64 : null;
+  if (precision && options.wasm !== false) {
+    const full = compiled.full ?? fullLayout(ensemble, KERNEL_MAX_DEPTH, KERNEL_MAX_NODES);
+    if (full) compiled.kernelModel = kernelModelOf(full, ensemble.baseMargin, precision);
+  }
   return compiled;
 }
 
@@ -702,30 +746,32 @@ function addTreeComplete(compiled: CompiledEnsemble, root: number, block: Float3
 const BLOCK_ROWS = 4096;
 const BLOCK_BYTES = 4 * 1024 * 1024;
 
-function blockRowsFor(width: number): number {
-  return Math.min(BLOCK_ROWS, Math.max(256, Math.floor(BLOCK_BYTES / (4 * Math.max(1, width)))));
+/** Rows per block for `width` features of `cell` bytes. */
+function blockRowsFor(width: number, cell = 4): number {
+  return Math.min(BLOCK_ROWS, Math.max(256, Math.floor(BLOCK_BYTES / (cell * Math.max(1, width)))));
 }
 
 /**
- * Margins (raw scores) of `rows`, reading feature j from `columns[j]`. XGBoost-rule
- * ensembles take a fast path: features rounded to float32 once per row, trees walked
- * tree-major over blocks of rows, the child chosen by arithmetic — in WebAssembly
- * (tree-kernel.wat) when the trees are full-tree shallow and the host runs it, otherwise in
- * JavaScript, with the same sums; others go through {@link goesLeft} node by node.
+ * Margins (raw scores) of `rows`, reading feature j from `columns[j]`. Trees up to depth 12
+ * with XGBoost's rule or LightGBM's numeric splits are walked by the WebAssembly kernel
+ * (tree-kernel-f32.wat / -f64.wat: tree-major over blocks of rows, the child chosen by
+ * arithmetic, eight rows side by side). Where the host has no WebAssembly, XGBoost-rule
+ * trees take the same walk in JavaScript, with the same sums; the rest go through
+ * {@link goesLeft} node by node.
  */
 export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, columns: Float64Array[], rows: Uint32Array, out: Float64Array): void {
   const width = columns.length;
+  const kernel = kernelOf(compiled, width);
+  if (kernel) {
+    kernelMargins(kernel, ensemble.baseMargin, columns, rows, out);
+    return;
+  }
   if (!compiled.xgboostRule) {
     const x = new Float64Array(width);
     for (let r = 0; r < rows.length; r++) {
       for (let j = 0; j < width; j++) x[j] = columns[j][rows[r]];
       out[r] = treeMargin(ensemble, x);
     }
-    return;
-  }
-  const kernel = kernelOf(compiled, width);
-  if (kernel) {
-    kernelMargins(kernel, ensemble.baseMargin, columns, rows, out);
     return;
   }
   const { roots } = compiled;
@@ -749,7 +795,7 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
 
 /** Margins of `rows` by the WebAssembly kernel: {@link marginsOf} on another thread, from a {@link TreeKernelModel}. */
 export function kernelMargins(kernel: TreeKernel, baseMargin: number, columns: Float64Array[], rows: Uint32Array, out: Float64Array): void {
-  const width = columns.length;
+  const rowBytes = columns.length * kernel.features.BYTES_PER_ELEMENT;
   for (let start = 0; start < rows.length; start += kernel.blockRows) {
     const end = Math.min(rows.length, start + kernel.blockRows);
     const missing = fillBlock(kernel.features, columns, rows, start, end);
@@ -757,14 +803,14 @@ export function kernelMargins(kernel: TreeKernel, baseMargin: number, columns: F
     kernel.sums.fill(baseMargin, 0, count);
     // Rows in groups walked side by side, then the few left one at a time.
     const wide = count - (count % TREE_KERNEL_LANES);
-    (missing ? kernel.addMissingWide : kernel.addCompleteWide)(kernel.trees, 0, kernel.block, wide, width * 4, kernel.out);
-    if (wide < count) (missing ? kernel.addMissing : kernel.addComplete)(kernel.trees, 0, kernel.block + wide * width * 4, count - wide, width * 4, kernel.out + wide * 8);
+    (missing ? kernel.addMissingWide : kernel.addCompleteWide)(kernel.trees, 0, kernel.block, wide, rowBytes, kernel.out);
+    if (wide < count) (missing ? kernel.addMissing : kernel.addComplete)(kernel.trees, 0, kernel.block + wide * rowBytes, count - wide, rowBytes, kernel.out + wide * 8);
     out.set(kernel.sums.subarray(0, count), start);
   }
 }
 
-/** Writes rows [start, end) into `block` as float32, row-major; true when a cell is missing. */
-function fillBlock(block: Float32Array, columns: Float64Array[], rows: Uint32Array, start: number, end: number): boolean {
+/** Writes rows [start, end) into `block` (float32: rounded, as XGBoost reads them), row-major; true when a cell is missing. */
+function fillBlock(block: Float32Array | Float64Array, columns: Float64Array[], rows: Uint32Array, start: number, end: number): boolean {
   const width = columns.length;
   let missing = false;
   for (let r = start; r < end; r++) {
