@@ -27,7 +27,7 @@ type Answer = { id: number; ok: true; value: unknown } | { id: number; ok: false
 
 /** Below this much TreeSHAP work (rows × trees × background/10) the pool's start-up and copies cost more than they save. */
 const MIN_SHAP_WORK = 20_000;
-/** Rows per scoring block sent to a worker, at most (blocks are equal, a multiple of the workers in number). */
+/** Rows per tree scoring block sent to a worker, at most (see {@link guidedBlocks}). */
 const MARGIN_BLOCK_ROWS = 65_536;
 
 type Member = { worker: Worker; /** Ids of the ensembles and models this worker was sent. */ sent: Set<number> };
@@ -168,7 +168,7 @@ const MARGIN_MIN_BLOCK_ROWS = 4096;
  * (few messages); the last are small, so a worker slowed by the rest of the machine holds up
  * the end by a small block only, the others taking more blocks meanwhile.
  */
-export function guidedBlocks(count: number, size: number): number[] {
+function guidedBlocks(count: number, size: number): number[] {
   const starts = [0];
   for (let at = 0; at < count; ) {
     const rows = Math.min(count - at, MARGIN_BLOCK_ROWS, Math.max(MARGIN_MIN_BLOCK_ROWS, Math.ceil((count - at) / (2 * size))));
@@ -178,7 +178,7 @@ export function guidedBlocks(count: number, size: number): number[] {
   return starts;
 }
 
-/** Tree scoring over `size` workers, in blocks of rows (each worker gets the ensemble once). */
+/** Tree scoring over `size` workers, in blocks of rows (each worker gets the model once: the kernel's memory image, or the trees). */
 export function treeMarginPool(size: number): TreeMarginRunner {
   return async ({ ensemble, kernelModel, columns, rows }, options) => {
     const ensembleId = payloadId(ensemble);
