@@ -484,11 +484,12 @@ export interface TreeKernelModel {
 }
 
 /**
- * tree-kernel.wat instantiated over a memory holding a {@link TreeKernelModel}, with room for
- * one block of rows. Same walk and same order of additions as {@link addFullTree}, so the
- * margins are equal to the bit; it is faster because WebAssembly loads need no bounds check,
- * float32 features are compared as float32, and eight rows are walked side by side (their
- * loads overlap: 686 → 384 ms per 100,000 rows, bench/NOTES.md).
+ * tree-kernel-f32.wat or -f64.wat instantiated over a memory holding a {@link TreeKernelModel},
+ * with room for one block of rows. The same leaves are reached and added in the same order
+ * as by {@link goesLeft} node by node, so the margins are equal to the bit; it is fast
+ * because WebAssembly loads need no bounds check, XGBoost's float32 features are compared as
+ * float32, and eight rows are walked side by side (their loads overlap: 686 → 384 ms per
+ * 100,000 rows, bench/NOTES.md).
  */
 export interface TreeKernel {
   width: number;
