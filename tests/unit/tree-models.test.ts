@@ -114,37 +114,49 @@ describe('LightGBM text models', () => {
   });
 });
 
+/**
+ * A random tree grown to `maxDepth`: the root splits, every node below it with probability
+ * `grows`. `value` draws a node's value; `split` draws a split's threshold (and rule and
+ * missing type, XGBoost's by default), then its feature and default side are drawn.
+ */
+function randomTree(random: Random, maxDepth: number, features: number, grows: number, value: () => number, split: () => { threshold: number; rule?: number; missingType?: number }): Tree {
+  const nodes: { feature: number; threshold: number; rule: number; missingType: number; left: number; right: number; defaultLeft: number; value: number }[] = [];
+  const add = (depth: number): number => {
+    const at = nodes.push({ feature: 0, threshold: 0, rule: 0, missingType: MISSING.defaultDirection, left: -1, right: -1, defaultLeft: 0, value: value() }) - 1;
+    if (depth < maxDepth && (depth === 0 || random.next() < grows)) {
+      Object.assign(nodes[at], split(), { feature: random.int(features), defaultLeft: random.int(2) });
+      nodes[at].left = add(depth + 1);
+      nodes[at].right = add(depth + 1);
+    }
+    return at;
+  };
+  add(0);
+  const tree = emptyTree(nodes.length);
+  nodes.forEach((n, i) => {
+    tree.feature[i] = n.feature;
+    tree.threshold[i] = n.threshold;
+    tree.rule[i] = n.rule;
+    tree.missingType[i] = n.missingType;
+    tree.left[i] = n.left;
+    tree.right[i] = n.right;
+    tree.defaultLeft[i] = n.defaultLeft;
+    tree.value[i] = n.value;
+  });
+  return tree;
+}
+
 describe('the fast evaluator', () => {
   it('scores random unbalanced trees (full trees in WebAssembly up to depth 12 and in JavaScript up to depth 8, child arrays beyond) like a walk node by node, missing values and values on the thresholds included', () => {
     const random = new Random(20261122, 'tree-evaluator');
     const thresholds: number[] = [];
-    // A random tree grown to `maxDepth`: each node splits with probability 0.7 until then.
-    // Half the thresholds are float32 values (as XGBoost writes them), half any float64.
-    const grow = (maxDepth: number, features: number): Tree => {
-      const nodes: { feature: number; threshold: number; left: number; right: number; defaultLeft: number; value: number }[] = [];
-      const add = (depth: number): number => {
-        const at = nodes.push({ feature: 0, threshold: 0, left: -1, right: -1, defaultLeft: 0, value: Math.fround(random.normal()) }) - 1;
-        if (depth < maxDepth && (depth === 0 || random.next() < 0.7)) {
-          const threshold = random.next() < 0.5 ? Math.fround(random.normal()) : random.normal();
-          thresholds.push(threshold);
-          Object.assign(nodes[at], { feature: random.int(features), threshold, defaultLeft: random.int(2) });
-          nodes[at].left = add(depth + 1);
-          nodes[at].right = add(depth + 1);
-        }
-        return at;
-      };
-      add(0);
-      const tree = emptyTree(nodes.length);
-      nodes.forEach((n, i) => {
-        tree.feature[i] = n.feature;
-        tree.threshold[i] = n.threshold;
-        tree.left[i] = n.left;
-        tree.right[i] = n.right;
-        tree.defaultLeft[i] = n.defaultLeft;
-        tree.value[i] = n.value;
+    // Trees that split with probability 0.7 below the root. Half the thresholds are float32
+    // values (as XGBoost writes them), half any float64.
+    const grow = (maxDepth: number, features: number): Tree =>
+      randomTree(random, maxDepth, features, 0.7, () => Math.fround(random.normal()), () => {
+        const threshold = random.next() < 0.5 ? Math.fround(random.normal()) : random.normal();
+        thresholds.push(threshold);
+        return { threshold };
       });
-      return tree;
-    };
     // A cell: a normal value, a threshold or its float32 neighbours (where float32 rounding decides the side), or ±∞.
     const cell = (): number => {
       const u = random.next();
@@ -223,35 +235,14 @@ describe('the fast evaluator', () => {
     const random = new Random(20261122, 'lightgbm-kernel');
     const features = 6;
     const thresholds: number[] = [];
-    const grow = (maxDepth: number): Tree => {
-      const nodes: { feature: number; threshold: number; left: number; right: number; defaultLeft: number; missingType: number; value: number }[] = [];
-      const add = (depth: number): number => {
-        const at = nodes.push({ feature: 0, threshold: 0, left: -1, right: -1, defaultLeft: 0, missingType: 0, value: random.normal() }) - 1;
-        if (depth < maxDepth && (depth === 0 || random.next() < 0.75)) {
-          // Any float64 split value (LightGBM writes doubles), sometimes exactly 0.
-          const threshold = random.next() < 0.1 ? 0 : random.normal();
-          thresholds.push(threshold);
-          const missingType = random.next() < 0.5 ? MISSING.defaultDirection : MISSING.asZero;
-          Object.assign(nodes[at], { feature: random.int(features), threshold, defaultLeft: random.int(2), missingType });
-          nodes[at].left = add(depth + 1);
-          nodes[at].right = add(depth + 1);
-        }
-        return at;
-      };
-      add(0);
-      const tree = emptyTree(nodes.length);
-      nodes.forEach((n, i) => {
-        tree.feature[i] = n.feature;
-        tree.threshold[i] = n.threshold;
-        tree.left[i] = n.left;
-        tree.right[i] = n.right;
-        tree.defaultLeft[i] = n.defaultLeft;
-        tree.missingType[i] = n.missingType;
-        tree.rule[i] = 1;
-        tree.value[i] = n.value;
+    // Trees that split with probability 0.75 below the root, on any float64 split value
+    // (LightGBM writes doubles), sometimes exactly 0.
+    const grow = (maxDepth: number): Tree =>
+      randomTree(random, maxDepth, features, 0.75, () => random.normal(), () => {
+        const threshold = random.next() < 0.1 ? 0 : random.normal();
+        thresholds.push(threshold);
+        return { threshold, rule: 1, missingType: random.next() < 0.5 ? MISSING.defaultDirection : MISSING.asZero };
       });
-      return tree;
-    };
     // A cell: a normal value, a split value or the float64 just above or below it, ±0, ±∞.
     const cell = (): number => {
       const u = random.next();
