@@ -1,3 +1,4 @@
+import { allRows } from './table';
 import { Random } from '../random';
 
 /**
@@ -7,7 +8,7 @@ import { Random } from '../random';
  */
 export function stratifiedSample(labels: Uint8Array, size: number, seed: number, stream = 'sample/test'): Uint32Array {
   const n = labels.length;
-  if (size >= n) return Uint32Array.from({ length: n }, (_, i) => i);
+  if (size >= n) return allRows(n);
   const random = new Random(seed, stream);
   const byClass: number[][] = [[], []];
   for (let i = 0; i < n; i++) byClass[labels[i]].push(i);
@@ -29,7 +30,7 @@ export function stratifiedSample(labels: Uint8Array, size: number, seed: number,
 
 /** A seeded sample of `size` of the rows 0…n−1 (a partial Fisher–Yates shuffle), in row order. */
 export function sampleIndices(n: number, size: number, seed: number, stream: string): Uint32Array {
-  const rows = Uint32Array.from({ length: n }, (_, i) => i);
+  const rows = allRows(n);
   const random = new Random(seed, stream);
   for (let i = n - 1; i > 0; i--) {
     const j = random.int(i + 1);

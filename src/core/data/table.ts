@@ -165,18 +165,27 @@ export function cellText(column: Column, row: number): string {
   return code < 0 ? '' : column.dictionary[code];
 }
 
+/**
+ * The row numbers 0…n−1. (A plain loop: `Uint32Array.from` with a map function calls it
+ * per row, ~15× slower — 6 ms for 100,000 rows.)
+ */
+export function allRows(n: number): Uint32Array<ArrayBuffer> {
+  const rows = new Uint32Array(n);
+  for (let i = 0; i < n; i++) rows[i] = i;
+  return rows;
+}
+
 /** A new table holding only `rows` (in that order), every column gathered. */
 export function takeRows(table: Table, rows: Uint32Array): Table {
   const columns = table.columns.map((column): Column => {
+    let missing = 0;
     if (column.kind === 'numeric') {
-      const values = Float64Array.from(rows, (row) => column.values[row]);
-      let missing = 0;
-      for (const v of values) if (Number.isNaN(v)) missing++;
+      const values = new Float64Array(rows.length);
+      for (let i = 0; i < rows.length; i++) if (Number.isNaN((values[i] = column.values[rows[i]]))) missing++;
       return { ...column, values, missing };
     }
-    const codes = Int32Array.from(rows, (row) => column.codes[row]);
-    let missing = 0;
-    for (const c of codes) if (c < 0) missing++;
+    const codes = new Int32Array(rows.length);
+    for (let i = 0; i < rows.length; i++) if ((codes[i] = column.codes[rows[i]]) < 0) missing++;
     return { ...column, codes, missing };
   });
   return { source: table.source, rowCount: rows.length, columns };

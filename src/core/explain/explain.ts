@@ -1,6 +1,6 @@
 import type { InputFile } from '../audit';
 import { readTable } from '../data/read';
-import { findColumn, type Table } from '../data/table';
+import { allRows, findColumn, type Table } from '../data/table';
 import { ExplainerCompatibilityError, quote } from '../errors';
 import { openModel, type Classifier } from '../model/classifier';
 import type { OrtRuntime } from '../model/onnx-scorer';
@@ -86,7 +86,7 @@ function vectors(table: Table, columns: string[], rows: Uint32Array): Float64Arr
 
 function chooseRows(count: number, take: number, selection: 'sample' | 'first', seed: number): Uint32Array {
   const n = Math.min(count, take);
-  if (selection === 'first' || n === count) return Uint32Array.from({ length: n }, (_, i) => i);
+  if (selection === 'first' || n === count) return allRows(n);
   const random = new Random(seed, 'explain/background');
   const pool = Array.from({ length: count }, (_, i) => i);
   for (let k = 0; k < n; k++) {
@@ -164,7 +164,7 @@ export async function explainTable(
     for (const name of columns) {
       if (!findColumn(background, name)) throw new ExplainerCompatibilityError(`${background.source}: the background lacks the model column ${quote(name)}. Use a reference file with the same columns as the data.`);
     }
-    const rows = Uint32Array.from({ length: Math.min(table.rowCount, request.rows ?? 100) }, (_, i) => i);
+    const rows = allRows(Math.min(table.rowCount, request.rows ?? 100));
     const selection = request.backgroundSelection ?? 'sample';
     const bgRows = chooseRows(background.rowCount, request.backgroundRows ?? 100, selection, request.seed ?? 0);
     const backgroundText = `${selection === 'first' ? 'first' : 'seeded sample of'} ${bgRows.length} rows of ${background.source}`;

@@ -1,4 +1,4 @@
-import { findColumn, cellText, type Column, type Table } from '../data/table';
+import { allRows, findColumn, cellText, type Column, type Table } from '../data/table';
 import type { Classifier } from '../model/classifier';
 import { rocAuc } from '../metrics/ranking';
 import { Random } from '../random';
@@ -60,7 +60,7 @@ export function reasonCodes(table: Table, rows: number[], columns: string[], val
 /** A copy of a column with its values permuted over `rows` (others unchanged). */
 function permuted(column: Column, random: Random): Column {
   const n = column.kind === 'numeric' ? column.values.length : column.codes.length;
-  const order = Uint32Array.from({ length: n }, (_, i) => i);
+  const order = allRows(n);
   for (let i = n - 1; i > 0; i--) {
     const j = random.int(i + 1);
     [order[i], order[j]] = [order[j], order[i]];

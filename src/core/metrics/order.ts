@@ -4,11 +4,14 @@
  * where a comparator sort of indices takes a second; every rank-based metric then walks
  * the same order.
  */
+import { allRows } from '../data/table';
 
 /** Row indices ordered by ascending score (stable: equal scores keep row order). */
 export function ascendingOrder(scores: Float64Array, rows?: Uint32Array): Uint32Array {
   const n = rows ? rows.length : scores.length;
-  const values = rows ? Float64Array.from(rows, (row) => scores[row]) : Float64Array.from(scores);
+  const values = new Float64Array(n);
+  if (rows) for (let k = 0; k < n; k++) values[k] = scores[rows[k]];
+  else values.set(scores);
   // The float64 bit patterns, read as 32-bit words (little-endian: low word first).
   const words = new Uint32Array(values.buffer);
   const high = new Uint32Array(n);
@@ -25,7 +28,7 @@ export function ascendingOrder(scores: Float64Array, rows?: Uint32Array): Uint32
     low[k] = l;
   }
   // Keys travel with the indices, so each pass reads sequentially.
-  let order = Uint32Array.from({ length: n }, (_, k) => k);
+  let order = allRows(n);
   let keysLow = low;
   let keysHigh = high;
   let nextOrder = new Uint32Array(n);

@@ -1,5 +1,5 @@
 import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors';
-import { findColumn, type Table } from '../data/table';
+import { allRows, findColumn, type Table } from '../data/table';
 import { decodeOnnx, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 import { onnxTreeEnsemble } from './onnx-trees';
 import { openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type OrtRuntime } from './onnx-scorer';
@@ -130,7 +130,7 @@ const onnxFormat: ModelFormat = {
       },
       score: async (table, { features, ...rest } = {}) => {
         const plan = planInputs(model, table, features);
-        const rows = rest.rows ?? Uint32Array.from({ length: table.rowCount }, (_, i) => i);
+        const rows = rest.rows ?? allRows(table.rowCount);
         const runner = options?.onnxScores;
         if (!runner || rows.length < RUNNER_MIN_ROWS) return scoreOnnx(ort, model, table, plan, rest);
         // The first batch is scored here and timed: a light model (an MLP scores 1M rows/s)
@@ -200,7 +200,7 @@ export function treeClassifier(ensemble: TreeEnsemble, fileName: string, runner?
     features,
     async score(table, options = {}) {
       const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
-      const rows = options.rows ?? Uint32Array.from({ length: table.rowCount }, (_, i) => i);
+      const rows = options.rows ?? allRows(table.rowCount);
       if (runner && rows.length >= RUNNER_MIN_ROWS) {
         const margins = await runner({ ensemble, kernelModel: kernelModelFor(compiled, columns.length), columns, rows }, { signal: options.signal, onProgress: options.onProgress });
         for (let i = 0; i < margins.length; i++) margins[i] = transformMargin(ensemble, margins[i]);

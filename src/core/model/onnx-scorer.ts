@@ -1,6 +1,6 @@
 import type * as OrtTypes from 'onnxruntime-web';
 import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors';
-import { findColumn, requireColumn, type Column, type Table } from '../data/table';
+import { allRows, findColumn, requireColumn, type Column, type Table } from '../data/table';
 import type { ModelProto } from 'onnx-buf';
 import { decodeOnnx, dropZipMap, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 
@@ -216,7 +216,7 @@ export async function scoreOnnx(
   plan: InputPlan,
   options: { rows?: Uint32Array; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
 ): Promise<Float64Array> {
-  const rows = options.rows ?? Uint32Array.from({ length: table.rowCount }, (_, i) => i);
+  const rows = options.rows ?? allRows(table.rowCount);
   const scores = new Float64Array(rows.length);
   const { name, positiveColumn } = model.probabilityOutput;
   for (let start = 0; start < rows.length; start += SCORING_BATCH_ROWS) {

@@ -1,4 +1,4 @@
-import { findColumn, takeRows, type Column, type Table } from '../data/table';
+import { allRows, findColumn, takeRows, type Column, type Table } from '../data/table';
 import { sampleIndices } from '../data/sample';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import type { Classifier } from '../model/classifier';
@@ -106,7 +106,7 @@ class KdTree {
   private readonly splitDim: Uint8Array;
 
   constructor(private readonly points: Float64Array, private readonly n: number, private readonly dims: number) {
-    this.order = Uint32Array.from({ length: n }, (_, i) => i);
+    this.order = allRows(n);
     this.splitDim = new Uint8Array(n);
     this.build(0, n, 0);
   }
@@ -224,8 +224,8 @@ export function consistency(table: Table, scores: Float64Array, columns: string[
   const dims = numeric.length;
   const maxPool = options.maxPool ?? 20_000;
   const maxQueries = options.maxQueries ?? 2_000;
-  const pool = n > maxPool ? sampleIndices(n, maxPool, options.seed, 'robustness/consistency-pool') : Uint32Array.from({ length: n }, (_, i) => i);
-  const queries = n > maxQueries ? sampleIndices(n, maxQueries, options.seed, 'robustness/consistency') : Uint32Array.from({ length: n }, (_, i) => i);
+  const pool = n > maxPool ? sampleIndices(n, maxPool, options.seed, 'robustness/consistency-pool') : allRows(n);
+  const queries = n > maxQueries ? sampleIndices(n, maxQueries, options.seed, 'robustness/consistency') : allRows(n);
   const poolIndex = new Int32Array(n).fill(-1);
   pool.forEach((row, i) => (poolIndex[row] = i));
   // Pool points first (the tree is built over them), then the queried rows.
