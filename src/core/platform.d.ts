@@ -38,5 +38,7 @@ declare namespace WebAssembly {
   class Memory {
     constructor(descriptor: { initial: number; maximum?: number });
     readonly buffer: ArrayBuffer;
+    /** Adds `pages` pages of 64 KiB (the old buffer is detached). */
+    grow(pages: number): number;
   }
 }

@@ -484,29 +484,79 @@ export interface TreeKernelModel {
 }
 
 /**
- * tree-kernel-f32.wat or -f64.wat instantiated over a memory holding a {@link TreeKernelModel},
- * with room for one block of rows. The same leaves are reached and added in the same order
- * as by {@link goesLeft} node by node, so the margins are equal to the bit; it is fast
- * because WebAssembly loads need no bounds check, XGBoost's float32 features are compared as
- * float32, and eight rows are walked side by side (their loads overlap: 686 → 384 ms per
- * 100,000 rows, bench/NOTES.md).
+ * tree-kernel-f32.wat or -f64.wat over a {@link TreeKernelModel}, with room for one block of
+ * rows. The same leaves are reached and added in the same order as by {@link goesLeft} node
+ * by node, so the margins are equal to the bit; it is fast because WebAssembly loads need no
+ * bounds check, XGBoost's float32 features are compared as float32, and eight rows are
+ * walked side by side (their loads overlap: 686 → 384 ms per 100,000 rows, bench/NOTES.md).
  */
 export interface TreeKernel {
+  model: TreeKernelModel;
   width: number;
-  /** One row at a time, and {@link TREE_KERNEL_LANES} rows side by side (a multiple of them). */
-  addComplete: KernelWalk;
-  addCompleteWide: KernelWalk;
-  addMissing: KernelWalk;
-  addMissingWide: KernelWalk;
-  trees: number;
+  /** Byte offsets in the kernel's memory: the block of features, then the margins. */
   block: number;
   out: number;
   /** Rows per block ({@link blockRowsFor} the width). */
   blockRows: number;
-  /** The block's features, rows × width, as the kernel reads them. */
-  features: Float32Array | Float64Array;
-  /** The block's margins, one per row. */
-  sums: Float64Array;
+  /** Bytes of memory the model and one block take. */
+  bytes: number;
+}
+
+/**
+ * The kernel of one precision in this thread: one instance over one memory, grown as needed,
+ * holding the model it last scored. Every model of that precision is scored in it; switching
+ * models copies the new one's image in (~300 KB for 300 trees of depth 6, tens of
+ * microseconds). A memory per model instead left one per opened model, in every pool worker,
+ * to the garbage collector, each with the address space V8 reserves for a WebAssembly memory.
+ * The memory keeps its largest size for the thread's life.
+ */
+interface KernelSlot {
+  memory: WebAssembly.Memory;
+  addComplete: KernelWalk;
+  addCompleteWide: KernelWalk;
+  addMissing: KernelWalk;
+  addMissingWide: KernelWalk;
+  /** The model whose image the memory holds. */
+  loaded: TreeKernelModel | null;
+  /** The memory's buffer as last seen (growing the memory detaches it). */
+  buffer: ArrayBuffer | null;
+  view32: Float32Array;
+  view64: Float64Array;
+}
+
+const kernelSlots = new Map<32 | 64, KernelSlot>();
+
+/** This thread's kernel of `precision`, its memory at least `bytes` long and holding `model`. */
+function kernelSlot(model: TreeKernelModel, bytes: number): KernelSlot {
+  let slot = kernelSlots.get(model.precision);
+  if (!slot) {
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+    const { exports } = new WebAssembly.Instance(treeKernelModule(model.precision)!, { env: { memory } });
+    slot = {
+      memory,
+      addComplete: exports.addComplete as KernelWalk,
+      addCompleteWide: exports[`addComplete${TREE_KERNEL_LANES}`] as KernelWalk,
+      addMissing: exports.addMissing as KernelWalk,
+      addMissingWide: exports[`addMissing${TREE_KERNEL_LANES}`] as KernelWalk,
+      loaded: null,
+      buffer: null,
+      view32: new Float32Array(0),
+      view64: new Float64Array(0),
+    };
+    kernelSlots.set(model.precision, slot);
+  }
+  const have = slot.memory.buffer.byteLength;
+  if (have < bytes) slot.memory.grow(Math.ceil((bytes - have) / 65536));
+  if (slot.buffer !== slot.memory.buffer) {
+    slot.buffer = slot.memory.buffer;
+    slot.view32 = new Float32Array(slot.buffer);
+    slot.view64 = new Float64Array(slot.buffer);
+  }
+  if (slot.loaded !== model) {
+    new Uint8Array(slot.buffer).set(model.image);
+    slot.loaded = model;
+  }
+  return slot;
 }
 
 const kernelModules = new Map<32 | 64, WebAssembly.Module | null>();
@@ -589,29 +639,13 @@ function kernelModelOf(full: FullTrees, baseMargin: number, precision: 32 | 64):
 
 /** The kernel over `model` with room for a block of `width` features; null where that would not fit a WebAssembly memory. */
 export function treeKernel(model: TreeKernelModel, width: number): TreeKernel | null {
-  const module = treeKernelModule(model.precision);
   const cell = model.precision / 8;
   const block = model.image.length;
   const blockRows = blockRowsFor(width, cell);
   const out = block + Math.ceil((blockRows * width * cell) / 8) * 8;
   const bytes = out + blockRows * 8;
-  if (!module || bytes > KERNEL_MAX_BYTES) return null;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  new Uint8Array(memory.buffer).set(model.image);
-  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-  return {
-    width,
-    addComplete: exports.addComplete as KernelWalk,
-    addCompleteWide: exports[`addComplete${TREE_KERNEL_LANES}`] as KernelWalk,
-    addMissing: exports.addMissing as KernelWalk,
-    addMissingWide: exports[`addMissing${TREE_KERNEL_LANES}`] as KernelWalk,
-    trees: model.trees,
-    block,
-    out,
-    blockRows,
-    features: model.precision === 32 ? new Float32Array(memory.buffer, block, blockRows * width) : new Float64Array(memory.buffer, block, blockRows * width),
-    sums: new Float64Array(memory.buffer, out, blockRows),
-  };
+  if (!treeKernelModule(model.precision) || bytes > KERNEL_MAX_BYTES) return null;
+  return { model, width, block, out, blockRows, bytes };
 }
 
 /** The kernel for blocks of `width` features, made once per compiled model and width. */
@@ -796,17 +830,21 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
 
 /** Margins of `rows` by the WebAssembly kernel: {@link marginsOf} on another thread, from a {@link TreeKernelModel}. */
 export function kernelMargins(kernel: TreeKernel, baseMargin: number, columns: Float64Array[], rows: Uint32Array, out: Float64Array): void {
-  const rowBytes = columns.length * kernel.features.BYTES_PER_ELEMENT;
-  for (let start = 0; start < rows.length; start += kernel.blockRows) {
-    const end = Math.min(rows.length, start + kernel.blockRows);
-    const missing = fillBlock(kernel.features, columns, rows, start, end);
+  const { model, width, block, blockRows } = kernel;
+  const slot = kernelSlot(model, kernel.bytes);
+  const features = model.precision === 32 ? slot.view32.subarray(block / 4, block / 4 + blockRows * width) : slot.view64.subarray(block / 8, block / 8 + blockRows * width);
+  const sums = slot.view64.subarray(kernel.out / 8, kernel.out / 8 + blockRows);
+  const rowBytes = width * features.BYTES_PER_ELEMENT;
+  for (let start = 0; start < rows.length; start += blockRows) {
+    const end = Math.min(rows.length, start + blockRows);
+    const missing = fillBlock(features, columns, rows, start, end);
     const count = end - start;
-    kernel.sums.fill(baseMargin, 0, count);
+    sums.fill(baseMargin, 0, count);
     // Rows in groups walked side by side, then the few left one at a time.
     const wide = count - (count % TREE_KERNEL_LANES);
-    (missing ? kernel.addMissingWide : kernel.addCompleteWide)(kernel.trees, 0, kernel.block, wide, rowBytes, kernel.out);
-    if (wide < count) (missing ? kernel.addMissing : kernel.addComplete)(kernel.trees, 0, kernel.block + wide * rowBytes, count - wide, rowBytes, kernel.out + wide * 8);
-    out.set(kernel.sums.subarray(0, count), start);
+    (missing ? slot.addMissingWide : slot.addCompleteWide)(model.trees, 0, block, wide, rowBytes, kernel.out);
+    if (wide < count) (missing ? slot.addMissing : slot.addComplete)(model.trees, 0, block + wide * rowBytes, count - wide, rowBytes, kernel.out + wide * 8);
+    out.set(sums.subarray(0, count), start);
   }
 }
 
