@@ -132,7 +132,8 @@ export function treeShapPool(size: number): TreeShapRunner {
 
 /**
  * Scores `count` rows in `blocks` blocks over the pool: `bounds(b)` gives block b's rows
- * [start, end) and `score` scores them on a worker; results land in row order.
+ * [start, end) and `score` scores them on a worker; results land in row order (then
+ * `copied` may take a block's results for its buffer).
  */
 async function scoreInBlocks(
   size: number,
@@ -140,7 +141,7 @@ async function scoreInBlocks(
   blocks: number,
   bounds: (block: number) => [number, number],
   score: (member: Member, start: number, end: number) => Promise<Float64Array>,
-  { signal, onProgress }: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+  { signal, onProgress, copied }: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; copied?: (scores: Float64Array) => void },
 ): Promise<Float64Array> {
   const out = new Float64Array(count);
   let done = 0;
@@ -149,7 +150,9 @@ async function scoreInBlocks(
     blocks,
     async (member, b) => {
       const [start, end] = bounds(b);
-      out.set(await score(member, start, end), start);
+      const scores = await score(member, start, end);
+      out.set(scores, start);
+      copied?.(scores);
       done += end - start;
       onProgress?.(done, count);
     },
@@ -160,22 +163,53 @@ async function scoreInBlocks(
 
 /** Smallest tree scoring block: below this a block's messages cost more than the balance it buys. */
 const MARGIN_MIN_BLOCK_ROWS = 4096;
+/** Largest tree scoring block in bytes (its cells and margins): wide tables take fewer rows per block. */
+const MARGIN_BLOCK_BYTES = 32 * 1024 * 1024;
 
 /**
- * Where the tree scoring blocks of `count` rows over `size` workers start (and, last, `count`):
- * guided self-scheduling — each block is the rows left over twice the workers, from
- * {@link MARGIN_BLOCK_ROWS} down to {@link MARGIN_MIN_BLOCK_ROWS}. The first blocks are large
- * (few messages); the last are small, so a worker slowed by the rest of the machine holds up
- * the end by a small block only, the others taking more blocks meanwhile.
+ * Where the tree scoring blocks of `count` rows of `width` features over `size` workers
+ * start (and, last, `count`): guided self-scheduling — each block is the rows left over
+ * twice the workers, from {@link MARGIN_BLOCK_ROWS} (or fewer, so that a block stays within
+ * {@link MARGIN_BLOCK_BYTES}) down to {@link MARGIN_MIN_BLOCK_ROWS}. The first blocks are
+ * large (few messages); the last are small, so a worker slowed by the rest of the machine
+ * holds up the end by a small block only, the others taking more blocks meanwhile.
  */
-function guidedBlocks(count: number, size: number): number[] {
+export function guidedBlocks(count: number, size: number, width: number): number[] {
+  const most = Math.max(256, Math.min(MARGIN_BLOCK_ROWS, Math.floor(MARGIN_BLOCK_BYTES / (8 * (width + 1)))));
+  const least = Math.min(most, MARGIN_MIN_BLOCK_ROWS);
   const starts = [0];
   for (let at = 0; at < count; ) {
-    const rows = Math.min(count - at, MARGIN_BLOCK_ROWS, Math.max(MARGIN_MIN_BLOCK_ROWS, Math.ceil((count - at) / (2 * size))));
+    const rows = Math.min(count - at, most, Math.max(least, Math.ceil((count - at) / (2 * size))));
     at += rows;
     starts.push(at);
   }
   return starts;
+}
+
+/**
+ * Block buffers: a block's cells go to a worker in one buffer, which comes back holding the
+ * margins and is used again for a later block. Writing into pages already touched costs a
+ * fraction of a fresh buffer's (Chromium took 8–10 ms to copy a 25,000-row block of 14
+ * columns into new arrays, on a core the workers need). Kept between calls up to
+ * {@link SPARE_BLOCK_BYTES}.
+ */
+const spareBlocks: ArrayBuffer[] = [];
+const SPARE_BLOCK_BYTES = 64 * 1024 * 1024;
+
+function blockBuffer(bytes: number): ArrayBuffer {
+  // The smallest spare that holds the block.
+  let best = -1;
+  for (let i = 0; i < spareBlocks.length; i++) {
+    if (spareBlocks[i].byteLength >= bytes && (best < 0 || spareBlocks[i].byteLength < spareBlocks[best].byteLength)) best = i;
+  }
+  return best >= 0 ? spareBlocks.splice(best, 1)[0] : new ArrayBuffer(bytes);
+}
+
+function spareBlock(buffer: ArrayBuffer): void {
+  spareBlocks.push(buffer);
+  let kept = spareBlocks.reduce((sum, b) => sum + b.byteLength, 0);
+  // The oldest go first.
+  while (kept > SPARE_BLOCK_BYTES) kept -= spareBlocks.shift()!.byteLength;
 }
 
 /** Tree scoring over `size` workers, in blocks of rows (each worker gets the model once: the kernel's memory image, or the trees). */
@@ -184,23 +218,25 @@ export function treeMarginPool(size: number): TreeMarginRunner {
     const ensembleId = payloadId(ensemble);
     // The WebAssembly kernel's model when it scores these trees (one buffer), otherwise the trees.
     const model = kernelModel ? { kernelModel } : { ensemble };
-    const starts = guidedBlocks(rows.length, size);
+    const width = columns.length;
+    const starts = guidedBlocks(rows.length, size, width);
     const bounds = (b: number): [number, number] => [starts[b], starts[b + 1]];
     const blocks = starts.length - 1;
     // Rows in table order (the whole table, as an audit scores it) are copied as slices.
     let inOrder = true;
     for (let i = 0; i < rows.length && inOrder; i++) inOrder = rows[i] === rows[0] + i;
     return scoreInBlocks(size, rows.length, blocks, bounds, (member, start, end) => {
-      // The block's cells, column by column (copied: the table stays here).
-      const block = columns.map((column) => {
-        if (inOrder) return column.slice(rows[0] + start, rows[0] + end);
-        const cells = new Float64Array(end - start);
-        for (let i = start; i < end; i++) cells[i - start] = column[rows[i]];
-        return cells;
+      // The block's cells, column after column, then room for its margins (copied: the table stays here).
+      const count = end - start;
+      const block = blockBuffer((width + 1) * count * 8);
+      columns.forEach((column, j) => {
+        const cells = new Float64Array(block, j * count * 8, count);
+        if (inOrder) cells.set(column.subarray(rows[0] + start, rows[0] + end));
+        else for (let i = 0; i < count; i++) cells[i] = column[rows[start + i]];
       });
-      const job = { kind: 'margins' as const, ensembleId, ...(firstFor(member, ensembleId) ? model : {}), columns: block };
-      return run<Float64Array>(member.worker, job, block.map((c) => c.buffer));
-    }, options);
+      const job = { kind: 'margins' as const, ensembleId, ...(firstFor(member, ensembleId) ? model : {}), block, rows: count, width };
+      return run<Float64Array>(member.worker, job, [block]);
+    }, { ...options, copied: (margins) => spareBlock(margins.buffer as ArrayBuffer) });
   };
 }
 

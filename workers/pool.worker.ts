@@ -11,7 +11,7 @@ import { serializeError } from '../src/core/errors';
 import { compileEnsemble, kernelMargins, marginsOf, treeKernel, type TreeEnsemble, type TreeKernelModel } from '../src/core/model/trees';
 import { openModel, type Classifier } from '../src/core/model/classifier';
 import { keep } from './pool-payloads';
-import type { Table } from '../src/core/data/table';
+import { allRows, type Table } from '../src/core/data/table';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -19,7 +19,8 @@ declare const self: DedicatedWorkerGlobalScope;
 export type PoolJob =
   | { kind: 'shap'; job: TreeShapJob }
   | { kind: 'sha256'; blob: Blob }
-  | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; kernelModel?: TreeKernelModel; columns: Float64Array[] }
+  /** `block`: `width` columns of `rows` cells each, then room for the margins (returned in it). */
+  | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; kernelModel?: TreeKernelModel; block: ArrayBuffer; rows: number; width: number }
   | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string }; table: Table; features?: string[] };
 
 /** Tree models sent to this worker, each ready to score rows (columns, rows, out). */
@@ -29,13 +30,15 @@ const ensembles = new Map<number, (columns: Float64Array[], rows: Uint32Array, o
 function treeScorer(job: Extract<PoolJob, { kind: 'margins' }>): (columns: Float64Array[], rows: Uint32Array, out: Float64Array) => void {
   const { kernelModel, ensemble } = job;
   if (kernelModel) {
-    const kernel = treeKernel(kernelModel, job.columns.length);
-    if (!kernel) throw new Error(`pool worker: the tree kernel does not fit ${job.columns.length} features`);
+    const kernel = treeKernel(kernelModel, job.width);
+    if (!kernel) throw new Error(`pool worker: the tree kernel does not fit ${job.width} features`);
     return (columns, rows, out) => kernelMargins(kernel, kernelModel.baseMargin, columns, rows, out);
   }
   const compiled = compileEnsemble(ensemble!);
   return (columns, rows, out) => marginsOf(ensemble!, compiled, columns, rows, out);
 }
+/** The row numbers 0…n−1 of a block (the largest so far). */
+let identity = new Uint32Array(0);
 /** ONNX models sent to this worker, each opened once in its own single-threaded session. */
 const onnxModels = new Map<number, Promise<Classifier>>();
 
@@ -63,11 +66,12 @@ async function work(job: PoolJob): Promise<unknown> {
   if (job.kernelModel || job.ensemble) keep(ensembles, job.ensembleId, treeScorer(job));
   const score = ensembles.get(job.ensembleId);
   if (!score) throw new Error(`pool worker: ensemble ${job.ensembleId} was never sent`);
-  const count = job.columns[0]?.length ?? 0;
-  const out = new Float64Array(count);
-  const rows = new Uint32Array(count);
-  for (let i = 0; i < count; i++) rows[i] = i;
-  score(job.columns, rows, out);
+  const { block, rows: count, width } = job;
+  const columns = Array.from({ length: width }, (_, j) => new Float64Array(block, j * count * 8, count));
+  const out = new Float64Array(block, width * count * 8, count);
+  if (identity.length < count) identity = allRows(count);
+  score(columns, identity.subarray(0, count), out);
+  // The margins go back in the block's own buffer, which the pool uses again.
   return out;
 }
 
