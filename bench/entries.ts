@@ -56,7 +56,7 @@ const settings = (protectedAttributes: string[]): AuditSettings => ({
 const TREE_ROWS = 100_000;
 
 /** Starts worker threads that each build the synthetic model and rows (tsx runs their TypeScript). */
-async function startPool(count: number, rows: number): Promise<Worker[]> {
+export async function startPool(count: number, rows: number): Promise<Worker[]> {
   // A JS bootstrap registers tsx inside the thread, then loads the TypeScript worker.
   const tsx = import.meta.resolve('tsx/esm/api');
   const script = new URL('./pool-worker.ts', import.meta.url).href;
@@ -67,7 +67,7 @@ async function startPool(count: number, rows: number): Promise<Worker[]> {
   return workers;
 }
 
-function runJob<T>(worker: Worker, job: { kind: 'score'; start: number; end: number } | { kind: 'treeshap'; part: number; parts: number }): Promise<T> {
+export function runJob<T>(worker: Worker, job: { kind: 'score'; start: number; end: number } | { kind: 'treeshap'; part: number; parts: number }): Promise<T> {
   return new Promise((resolve) => {
     worker.once('message', (answer: T) => resolve(answer));
     worker.postMessage(job);
