@@ -5,12 +5,18 @@ const [name, scaleText = '1', runsText = '5'] = process.argv.slice(2);
 const entry = ENTRIES.find((e) => e.name === name);
 if (!entry) throw new Error(`unknown bench entry ${name}`);
 const scale = Number(scaleText);
+const WARM_UP_MS = 3000;
 const work = await entry.setup(scale);
 if (!work) {
   console.log(JSON.stringify({ name, skipped: true }));
   process.exit(0);
 }
-await work(); // warm-up
+// Warm-up: one run, and more until 3 s have passed. V8 compiles WebAssembly (onnxruntime's,
+// the tree kernel's) with its optimising tier in the background during the first seconds; a
+// 30 ms entry warmed by one run was timed half in the baseline tier (bench/NOTES.md).
+const warming = performance.now();
+do await work();
+while (performance.now() - warming < WARM_UP_MS);
 const times: number[] = [];
 for (let k = 0; k < Number(runsText); k++) {
   const start = performance.now();

@@ -54,14 +54,16 @@ const settings = (protectedAttributes: string[]): AuditSettings => ({
 });
 
 const TREE_ROWS = 100_000;
+/** Rows of the pool entries. */
+const POOL_ROWS = { score: 100_000, mlp: 1_000_000, treeshap: 2_000 };
 
-/** Starts worker threads that each build the synthetic model and rows (tsx runs their TypeScript). */
-export async function startPool(count: number, rows: number): Promise<Worker[]> {
+/** Starts worker threads that each build the synthetic model (or open the MLP at `mlp`) and rows (tsx runs their TypeScript). */
+export async function startPool(count: number, rows: number, mlp?: string): Promise<Worker[]> {
   // A JS bootstrap registers tsx inside the thread, then loads the TypeScript worker.
   const tsx = import.meta.resolve('tsx/esm/api');
   const script = new URL('./pool-worker.ts', import.meta.url).href;
   const code = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(script)}); });`;
-  const workers = Array.from({ length: count }, () => new Worker(code, { eval: true, workerData: { rows } }));
+  const workers = Array.from({ length: count }, () => new Worker(code, { eval: true, workerData: { rows, mlp } }));
   await Promise.all(workers.map((worker) => new Promise((resolve) => worker.once('message', resolve))));
   for (const worker of workers) worker.unref();
   return workers;
@@ -142,9 +144,11 @@ export const ENTRIES: BenchEntry[] = [
   },
   {
     name: 'treeshap-path',
-    description: 'path-dependent TreeSHAP, 300 trees of depth 6 with covers, 1 thread (xgboost 1.7.4 pred_contribs on the same model and rows, 1 thread: 267–376 rows/s here; bench/xgboost_compare.py)',
+    description: 'path-dependent TreeSHAP, 300 trees of depth 6 with covers, 1 thread; target: xgboost 1.7.4 pred_contribs on the same model and rows, 1 thread, at its fastest here (267–376 rows/s; bench/xgboost_compare.py)',
     rows: (scale) => Math.max(10, Math.round(1000 * scale)),
-    targetMs: 1000,
+    // Issue 6: at least as fast as xgboost's own pred_contribs, measured on this machine at
+    // 376 rows/s at best (its "about 1,000 rows/s" was an estimate): 1,000 rows in 2,660 ms.
+    targetMs: Math.round((1000 / 376) * 1000),
     setup: async (scale) => {
       const ensemble = syntheticEnsemble(300, 6, 14);
       const { table } = syntheticAudit(Math.max(10, Math.round(1000 * scale)), 2, 14);
@@ -194,16 +198,19 @@ export const ENTRIES: BenchEntry[] = [
       return () => explainModel(ort, { model: file(model), data: file(data), background: file(background), rows: Math.max(5, Math.round(100 * scale)), backgroundRows: 100, method: 'kernel', features });
     },
   },
-  ...(['score', 'treeshap'] as const).flatMap((kind) =>
+  ...(['score', 'mlp', 'treeshap'] as const).flatMap((kind) =>
     [1, 2].map(
       (workers): BenchEntry => ({
         name: `pool-${kind}-${workers}`,
-        description: `${kind === 'score' ? 'native tree scoring' : 'path-dependent TreeSHAP'} of 300 trees of depth 6 split over ${workers} worker thread${workers === 1 ? '' : 's'} (${kind === 'score' ? 'rows in equal slices' : 'trees in equal slices, every row in each; the values summed (sumShap)'})`,
-        rows: (scale) => Math.max(10, Math.round((kind === 'score' ? 100_000 : 2_000) * scale)),
+        description: `${{ score: 'native tree scoring of 300 trees of depth 6', mlp: 'compas/mlp.onnx scoring (onnxruntime-web WASM, a single-threaded session in each thread)', treeshap: 'path-dependent TreeSHAP of 300 trees of depth 6' }[kind]} split over ${workers} worker thread${workers === 1 ? '' : 's'} (${kind === 'treeshap' ? 'trees in equal slices, every row in each; the values summed (sumShap)' : 'rows in equal slices'})`,
+        // The MLP scores ~4M rows/s: a million rows, so that fixed costs do not hide the scaling.
+        rows: (scale) => Math.max(10, Math.round(POOL_ROWS[kind] * scale)),
         targetMs: null,
         setup: async (scale) => {
-          const rows = Math.max(10, Math.round((kind === 'score' ? 100_000 : 2_000) * scale));
-          const pool = await startPool(workers, rows);
+          const rows = Math.max(10, Math.round(POOL_ROWS[kind] * scale));
+          const mlp = kind === 'mlp' ? fixturesPath('compas/mlp.onnx') : undefined;
+          if (kind === 'mlp' && (!mlp || !existsSync(mlp))) return null;
+          const pool = await startPool(workers, rows, mlp ?? undefined);
           return async () => {
             if (kind === 'treeshap') {
               const parts = await Promise.all(pool.map((worker, w) => runJob<ShapValues>(worker, { kind, part: w, parts: workers })));
@@ -212,7 +219,7 @@ export const ENTRIES: BenchEntry[] = [
               return;
             }
             const size = Math.ceil(rows / workers);
-            await Promise.all(pool.map((worker, w) => runJob(worker, { kind, start: w * size, end: Math.min(rows, (w + 1) * size) })));
+            await Promise.all(pool.map((worker, w) => runJob(worker, { kind: 'score', start: w * size, end: Math.min(rows, (w + 1) * size) })));
           };
         },
       }),
