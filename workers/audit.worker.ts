@@ -246,16 +246,18 @@ const api = {
   /**
    * Scores a loaded table with a model, as the audit's score stage does (features in the
    * model's order or `features`); `pool: false` keeps the scoring in this worker (the
-   * benchmark's comparison: the project's tree evaluator here, or onnxruntime's one session). Cancel with {@link api.cancel}(runId).
+   * benchmark's comparison: the project's tree evaluator here, or onnxruntime's one session),
+   * and `onnxPoolWorthMs: 0` sends an ONNX table to the pool whatever its first batch
+   * projects. Cancel with {@link api.cancel}(runId).
    */
-  scoreTable(runId: number, model: InputFile, data: DataRef, options: { features?: string[]; pool?: boolean } = {}): Promise<Outcome<{ scores: Float64Array; openMs: number; scoreMs: number }>> {
+  scoreTable(runId: number, model: InputFile, data: DataRef, options: { features?: string[]; pool?: boolean; onnxPoolWorthMs?: number } = {}): Promise<Outcome<{ scores: Float64Array; openMs: number; scoreMs: number }>> {
     const controller = new AbortController();
     runs.set(runId, controller);
     return outcome(async () => {
       const { loaded } = loadedTable(data);
       const pooled = options.pool !== false && poolWorkers > 1;
       const opening = performance.now();
-      const classifier = await openModel(ort, model.bytes, model.fileName, pooled ? { treeMargins: treeMarginPool(poolWorkers), onnxScores: onnxScorePool(poolWorkers) } : {});
+      const classifier = await openModel(ort, model.bytes, model.fileName, pooled ? { treeMargins: treeMarginPool(poolWorkers), onnxScores: onnxScorePool(poolWorkers), onnxPoolWorthMs: options.onnxPoolWorthMs } : {});
       try {
         // Timed apart for the benchmark: opening the model, and scoring the table with it.
         const scoring = performance.now();
