@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { takeRows } from '../../src/core/data/table';
 import { openModel } from '../../src/core/model/classifier';
 import { openOnnxClassifier, planInputs, scoreOnnx } from '../../src/core/model/onnx-scorer';
-import { expected, fixture, fixtureBytes } from '../fixtures';
+import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
+import { ModelLoadError } from '../../src/core/errors';
 import { FIXTURE_CASES } from './fixture-cases';
 
 ort.env.wasm.numThreads = 1;
@@ -50,6 +52,40 @@ describe('ONNX files that cannot be read alone', () => {
     expect(() => inspectModel(toBinary(ModelProtoSchema, model), 'mlp.onnx')).toThrow(
       `mlp.onnx: the model keeps its weights outside the .onnx file (tensor "${tensor.name}" is in "mlp.onnx.data"). Save a self-contained model — onnx.save_model(onnx.load("mlp.onnx"), "model.onnx", save_as_external_data=False) — and choose that file.`,
     );
+  });
+});
+
+describe('model files cut short in a copy or a download', () => {
+  const open = (bytes: Uint8Array, name: string) => openModel(ort, bytes, name);
+  const bytes = (n: number) => n.toLocaleString('en-US');
+
+  it('say so for ONNX, XGBoost JSON and LightGBM text, with the fix', async () => {
+    const onnx = fixtureBytes('compas/rf.onnx');
+    const half = onnx.subarray(0, onnx.length >> 1);
+    await expect(open(half, 'rf.onnx')).rejects.toThrow(
+      new ModelLoadError(`rf.onnx: the ONNX file ends early (a field runs past its last byte, ${bytes(half.length)} bytes in all): it was cut short, in a copy or a download. Copy or export the model again.`),
+    );
+    const json = fixtureBytes('german_credit/xgb_numeric.json');
+    const most = json.subarray(0, Math.floor(json.length * 0.9));
+    await expect(open(most, 'xgb_numeric.json')).rejects.toThrow(
+      new ModelLoadError(`xgb_numeric.json: the XGBoost JSON ends early (${bytes(most.length)} bytes, and the model's closing "}" is missing): it was cut short, in a copy or a download. Copy the file again, or save the model again with save_model("model.json").`),
+    );
+  });
+
+  it('refuses a LightGBM file cut at the end of a tree, which would otherwise score with fewer trees', async () => {
+    const text = readFileSync(join(projectRoot, 'tests', 'data', 'lightgbm-small.txt'), 'utf8');
+    // Cut just before the third tree: two whole trees, no "end of trees".
+    const cut = text.slice(0, text.indexOf('Tree=2'));
+    await expect(open(new TextEncoder().encode(cut), 'small.txt')).rejects.toThrow(
+      new ModelLoadError('small.txt: the LightGBM model ends early (its header lists 3 trees, and the "end of trees" line is missing): it was cut short, in a copy or a download. Copy the file again, or save the model again with save_model("model.txt").'),
+    );
+    // A tree taken out whole, the end line kept: the header's tree sizes still count three.
+    const third = text.slice(text.indexOf('Tree=2'), text.indexOf('end of trees'));
+    await expect(open(new TextEncoder().encode(text.replace(third, '')), 'edited.txt')).rejects.toThrow(
+      new ModelLoadError('edited.txt: the LightGBM model\'s header lists 3 trees (tree_sizes) but the file holds 2: it is damaged or was edited. Save the model again with save_model("model.txt").'),
+    );
+    // The whole file still opens.
+    await expect(open(new TextEncoder().encode(text), 'small.txt')).resolves.toBeTruthy();
   });
 });
 

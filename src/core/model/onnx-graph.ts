@@ -63,7 +63,13 @@ export function decodeOnnx(bytes: Uint8Array, fileName: string): ModelProto {
   try {
     model = fromBinary(ModelProtoSchema, bytes);
   } catch (error) {
-    throw new ModelLoadError(`${fileName}: the ONNX file is damaged or truncated (${(error as Error).message}). Export the model again.`);
+    // Reading past the last byte: the protobuf reader's "premature EOF", or a DataView's RangeError.
+    const cut = error instanceof RangeError || /premature EOF|outside the bounds/i.test((error as Error).message);
+    throw new ModelLoadError(
+      cut
+        ? `${fileName}: the ONNX file ends early (a field runs past its last byte, ${bytes.length.toLocaleString('en-US')} bytes in all): it was cut short, in a copy or a download. Copy or export the model again.`
+        : `${fileName}: the ONNX file is damaged (${(error as Error).message}). Export the model again.`,
+    );
   }
   if (!model.graph || model.graph.node.length === 0) {
     throw new ModelLoadError(`${fileName}: the ONNX file has no graph nodes (${bytes.length} bytes, possibly truncated). Export the model again.`);

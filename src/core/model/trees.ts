@@ -129,9 +129,15 @@ export function looksLikeXgboostJson(bytes: Uint8Array): boolean {
  */
 export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemble {
   let json: { learner?: { learner_model_param?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[] } } } };
+  let text = '';
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    json = JSON.parse(text);
   } catch (error) {
+    // A JSON model is one object: text that starts it but does not close it was cut short.
+    if (text.trimStart().startsWith('{') && !text.trimEnd().endsWith('}')) {
+      throw new ModelLoadError(`${fileName}: the XGBoost JSON ends early (${bytes.length.toLocaleString('en-US')} bytes, and the model's closing "}" is missing): it was cut short, in a copy or a download. Copy the file again, or save the model again with save_model("model.json").`);
+    }
     throw new ModelLoadError(`${fileName}: not a readable XGBoost JSON model (${(error as Error).message}). Save the model with save_model("model.json") and choose that file.`);
   }
   const learner = json.learner;
@@ -240,6 +246,12 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     throw new ModelLoadError(`${fileName}: the LightGBM objective ${quote(objective || 'missing')} does not produce a binary classifier score. Audit a model trained with objective=binary.`);
   }
   const featureNames = (header.get('feature_names') ?? '').split(/\s+/).filter(Boolean);
+  // LightGBM ends the trees with this line, and lists each tree's size in the header: a file
+  // cut at a tree's end would otherwise load with fewer trees and score every row wrong.
+  const listed = (header.get('tree_sizes') ?? '').split(/\s+/).filter(Boolean).length;
+  if (!/^end of trees\s*$/m.test(text)) {
+    throw new ModelLoadError(`${fileName}: the LightGBM model ends early (${listed > 0 ? `its header lists ${listed} trees, and ` : ''}the "end of trees" line is missing): it was cut short, in a copy or a download. Copy the file again, or save the model again with save_model("model.txt").`);
+  }
   const trees: Tree[] = [];
   for (const block of blocks) {
     if (!/^Tree=\d+/.test(block.trimStart())) continue;
@@ -250,7 +262,10 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     }
     trees.push(lightgbmTree(fields, trees.length, fileName));
   }
-  if (trees.length === 0) throw new ModelLoadError(`${fileName}: the LightGBM model has no trees (truncated?). Save the model again.`);
+  if (listed > 0 && listed !== trees.length) {
+    throw new ModelLoadError(`${fileName}: the LightGBM model's header lists ${listed} trees (tree_sizes) but the file holds ${trees.length}: it is damaged or was edited. Save the model again with save_model("model.txt").`);
+  }
+  if (trees.length === 0) throw new ModelLoadError(`${fileName}: the LightGBM model has no trees. Save the model again.`);
   trees.forEach((tree, t) => {
     checkTree(tree, fileName, t);
     checkFeatures(tree, featureNames.length, fileName, t);
