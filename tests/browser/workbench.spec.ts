@@ -269,6 +269,9 @@ test('a 60,000-row audit of an XGBoost JSON model scores over the worker pool an
   await setUpGerman60k(page, 'german_credit/xgb_numeric.json', dataPath);
   await page.getByTestId('run-audit').click();
   await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 120_000 });
+  // The result names the scorer: the project's evaluator, not onnxruntime.
+  await expect(page.getByTestId('scorer')).toHaveText("scored with Plumbline's own tree evaluator (WebAssembly, float64 sums)");
+  await expect(page.getByTestId('threads')).toHaveCount(0);
   const { app, fromCli } = await appAndCli(page, 'german_credit/xgb_numeric.json', dataPath, 'german-60k.json');
   expect(app.performance).toEqual(fromCli.performance);
   expect(app.fairness).toEqual(fromCli.fairness);
