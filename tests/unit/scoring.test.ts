@@ -59,7 +59,7 @@ describe('model files cut short in a copy or a download', () => {
   const open = (bytes: Uint8Array, name: string) => openModel(ort, bytes, name);
   const bytes = (n: number) => n.toLocaleString('en-US');
 
-  it('say so for ONNX, XGBoost JSON and LightGBM text, with the fix', async () => {
+  it('say so for ONNX and XGBoost JSON, with the fix; an XGBoost JSON missing a tree is refused', async () => {
     const onnx = fixtureBytes('compas/rf.onnx');
     const half = onnx.subarray(0, onnx.length >> 1);
     await expect(open(half, 'rf.onnx')).rejects.toThrow(
@@ -69,6 +69,13 @@ describe('model files cut short in a copy or a download', () => {
     const most = json.subarray(0, Math.floor(json.length * 0.9));
     await expect(open(most, 'xgb_numeric.json')).rejects.toThrow(
       new ModelLoadError(`xgb_numeric.json: the XGBoost JSON ends early (${bytes(most.length)} bytes, and the model's closing "}" is missing): it was cut short, in a copy or a download. Copy the file again, or save the model again with save_model("model.json").`),
+    );
+    // Whole JSON with a tree taken out of the list: the model's own count says so.
+    const model = JSON.parse(new TextDecoder().decode(json));
+    const declared = model.learner.gradient_booster.model.gbtree_model_param.num_trees;
+    model.learner.gradient_booster.model.trees.pop();
+    await expect(open(new TextEncoder().encode(JSON.stringify(model)), 'edited.json')).rejects.toThrow(
+      new ModelLoadError(`edited.json: the model declares "${declared}" trees (gbtree_model_param.num_trees) but holds ${Number(declared) - 1}: it is damaged or was edited. Save the model again with save_model("model.json").`),
     );
   });
 

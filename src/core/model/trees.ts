@@ -128,7 +128,7 @@ export function looksLikeXgboostJson(bytes: Uint8Array): boolean {
  * For `binary:logistic` the base score is a probability and its logit is the base margin.
  */
 export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemble {
-  let json: { learner?: { learner_model_param?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[] } } } };
+  let json: { learner?: { learner_model_param?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[]; gbtree_model_param?: { num_trees?: string } } } } };
   let text = '';
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -148,6 +148,11 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemb
   }
   if (booster?.name && booster.name !== 'gbtree') {
     throw new ModelLoadError(`${fileName}: the XGBoost booster ${quote(booster.name)} is not supported; only tree boosters (gbtree) can be audited.`);
+  }
+  // Trees taken out of the list would otherwise leave a model that scores every row wrong.
+  const declared = booster?.model?.gbtree_model_param?.num_trees;
+  if (declared !== undefined && Number(declared) !== trees.length) {
+    throw new ModelLoadError(`${fileName}: the model declares ${quote(String(declared))} trees (gbtree_model_param.num_trees) but holds ${trees.length}: it is damaged or was edited. Save the model again with save_model("model.json").`);
   }
   const params = learner.learner_model_param ?? {};
   const objective = learner.objective?.name ?? 'unknown';
