@@ -219,16 +219,19 @@ export async function scoreOnnx(
   const rows = options.rows ?? allRows(table.rowCount);
   const scores = new Float64Array(rows.length);
   const { name, positiveColumn } = model.probabilityOutput;
+  const columns = plan.kind === 'matrix' ? plan.features.map((feature) => (findColumn(table, feature) as { values: Float64Array }).values) : [];
+  // One input buffer for every full batch: onnxruntime copies it in before run() settles, and
+  // a fresh 8,192-row buffer per batch made work for the garbage collector on every thread.
+  const full = new Float32Array(Math.min(rows.length, SCORING_BATCH_ROWS) * columns.length);
   for (let start = 0; start < rows.length; start += SCORING_BATCH_ROWS) {
     options.signal?.throwIfAborted();
     const batch = rows.subarray(start, Math.min(rows.length, start + SCORING_BATCH_ROWS));
     const feeds: Record<string, OrtTypes.Tensor> = {};
     if (plan.kind === 'matrix') {
-      const columns = plan.features.map((feature) => findColumn(table, feature)!);
       const width = columns.length;
-      const data = new Float32Array(batch.length * width);
+      const data = batch.length * width === full.length ? full : new Float32Array(batch.length * width);
       for (let j = 0; j < width; j++) {
-        const values = (columns[j] as { values: Float64Array }).values;
+        const values = columns[j];
         for (let i = 0; i < batch.length; i++) data[i * width + j] = values[batch[i]];
       }
       feeds[plan.input.name] = new ort.Tensor('float32', data, [batch.length, width]);
