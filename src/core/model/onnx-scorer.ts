@@ -153,13 +153,29 @@ export function planInputs(model: OnnxClassifier, table: Table, features: string
   return { kind: 'columns', inputs: inputs.map((input) => ({ input, column: input.name })) };
 }
 
-function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, rows: Uint32Array, source: string): OrtTypes.Tensor {
+/**
+ * Input buffers of one scoring call, by input name, used again for every batch of the same
+ * size: onnxruntime copies an input in before `run()` settles, and a fresh buffer per input
+ * per 8,192-row batch made garbage-collector work that threads scoring side by side fought
+ * over (bench/NOTES.md).
+ */
+type InputBuffers = Map<string, { length: number }>;
+
+function inputBuffer<T extends { length: number }>(buffers: InputBuffers, name: string, n: number, make: (n: number) => T): T {
+  const kept = buffers.get(name) as T | undefined;
+  if (kept && kept.length === n) return kept;
+  const made = make(n);
+  buffers.set(name, made);
+  return made;
+}
+
+function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, rows: Uint32Array, source: string, buffers: InputBuffers): OrtTypes.Tensor {
   const n = rows.length;
   const dims = input.shape.length === 1 ? [n] : [n, 1];
   switch (input.elementType) {
     case 'float32':
     case 'float64': {
-      const data = input.elementType === 'float32' ? new Float32Array(n) : new Float64Array(n);
+      const data = inputBuffer(buffers, input.name, n, (size) => (input.elementType === 'float32' ? new Float32Array(size) : new Float64Array(size)));
       if (column.kind === 'numeric') for (let i = 0; i < n; i++) data[i] = column.values[rows[i]];
       else throw inputTypeError(input, column, source);
       return new ort.Tensor(input.elementType, data, dims);
@@ -167,7 +183,7 @@ function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, r
     case 'int64':
     case 'int32': {
       if (column.kind !== 'numeric') throw inputTypeError(input, column, source);
-      const data = input.elementType === 'int64' ? new BigInt64Array(n) : new Int32Array(n);
+      const data = inputBuffer(buffers, input.name, n, (size) => (input.elementType === 'int64' ? new BigInt64Array(size) : new Int32Array(size)));
       for (let i = 0; i < n; i++) {
         const value = column.values[rows[i]];
         if (!Number.isInteger(value)) {
@@ -179,7 +195,7 @@ function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, r
       return new ort.Tensor(input.elementType, data, dims);
     }
     case 'string': {
-      const data: string[] = new Array(n);
+      const data = inputBuffer(buffers, input.name, n, (size) => new Array<string>(size));
       for (let i = 0; i < n; i++) {
         const row = rows[i];
         if (column.kind === 'numeric') data[i] = Number.isNaN(column.values[row]) ? '' : String(column.values[row]);
@@ -188,7 +204,7 @@ function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, r
       return new ort.Tensor('string', data, dims);
     }
     case 'bool': {
-      const data = new Uint8Array(n);
+      const data = inputBuffer(buffers, input.name, n, (size) => new Uint8Array(size));
       for (let i = 0; i < n; i++) {
         const row = rows[i];
         const text = column.kind === 'numeric' ? String(column.values[row]) : column.dictionary[column.codes[row]] ?? '';
@@ -220,23 +236,21 @@ export async function scoreOnnx(
   const scores = new Float64Array(rows.length);
   const { name, positiveColumn } = model.probabilityOutput;
   const columns = plan.kind === 'matrix' ? plan.features.map((feature) => (findColumn(table, feature) as { values: Float64Array }).values) : [];
-  // One input buffer for every full batch: onnxruntime copies it in before run() settles, and
-  // a fresh 8,192-row buffer per batch made work for the garbage collector on every thread.
-  const full = new Float32Array(Math.min(rows.length, SCORING_BATCH_ROWS) * columns.length);
+  const buffers: InputBuffers = new Map();
   for (let start = 0; start < rows.length; start += SCORING_BATCH_ROWS) {
     options.signal?.throwIfAborted();
     const batch = rows.subarray(start, Math.min(rows.length, start + SCORING_BATCH_ROWS));
     const feeds: Record<string, OrtTypes.Tensor> = {};
     if (plan.kind === 'matrix') {
       const width = columns.length;
-      const data = batch.length * width === full.length ? full : new Float32Array(batch.length * width);
+      const data = inputBuffer(buffers, plan.input.name, batch.length * width, (size) => new Float32Array(size));
       for (let j = 0; j < width; j++) {
         const values = columns[j];
         for (let i = 0; i < batch.length; i++) data[i * width + j] = values[batch[i]];
       }
       feeds[plan.input.name] = new ort.Tensor('float32', data, [batch.length, width]);
     } else {
-      for (const { input, column } of plan.inputs) feeds[input.name] = columnTensor(ort, input, findColumn(table, column)!, batch, table.source);
+      for (const { input, column } of plan.inputs) feeds[input.name] = columnTensor(ort, input, findColumn(table, column)!, batch, table.source, buffers);
     }
     let output: OrtTypes.Tensor;
     try {
