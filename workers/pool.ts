@@ -48,11 +48,6 @@ function payloadId(payload: TreeEnsemble | Uint8Array): number {
   return id;
 }
 
-/** Whether `member` still needs payload `id` (see {@link markSent}). */
-function firstFor(member: Member, id: number): boolean {
-  return markSent(member.sent, id);
-}
-
 /** Rejections of the requests in flight, so that ending the pool never leaves one waiting. */
 const inFlight = new Map<number, (reason: unknown) => void>();
 
@@ -234,7 +229,7 @@ export function treeMarginPool(size: number): TreeMarginRunner {
         if (inOrder) cells.set(column.subarray(rows[0] + start, rows[0] + end));
         else for (let i = 0; i < count; i++) cells[i] = column[rows[start + i]];
       });
-      const job = { kind: 'margins' as const, ensembleId, ...(firstFor(member, ensembleId) ? model : {}), block, rows: count, width };
+      const job = { kind: 'margins' as const, ensembleId, ...(markSent(member.sent, ensembleId) ? model : {}), block, rows: count, width };
       return run<Float64Array>(member.worker, job, [block]);
     }, { ...options, copied: (margins) => spareBlock(margins.buffer as ArrayBuffer) });
   };
@@ -253,7 +248,7 @@ export function onnxScorePool(size: number): OnnxScoreRunner {
       // The block's rows of the model's columns (copied: the table stays here).
       const block = takeRows(read, rows.subarray(start, end));
       const buffers = block.columns.map((c) => (c.kind === 'numeric' ? c.values.buffer : c.codes.buffer));
-      const job = { kind: 'onnx' as const, modelId, ...(firstFor(member, modelId) ? { model: { bytes: modelBytes, fileName } } : {}), table: block, features };
+      const job = { kind: 'onnx' as const, modelId, ...(markSent(member.sent, modelId) ? { model: { bytes: modelBytes, fileName } } : {}), table: block, features };
       return run<Float64Array>(member.worker, job, buffers);
     }, options);
   };

@@ -32,7 +32,7 @@ function treeScorer(job: Extract<PoolJob, { kind: 'margins' }>): (columns: Float
   if (kernelModel) {
     const kernel = treeKernel(kernelModel, job.width);
     if (!kernel) throw new Error(`pool worker: the tree kernel does not fit ${job.width} features`);
-    return (columns, rows, out) => kernelMargins(kernel, kernelModel.baseMargin, columns, rows, out);
+    return (columns, rows, out) => kernelMargins(kernel, columns, rows, out);
   }
   const compiled = compileEnsemble(ensemble!);
   return (columns, rows, out) => marginsOf(ensemble!, compiled, columns, rows, out);

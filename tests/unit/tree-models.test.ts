@@ -188,7 +188,7 @@ describe('the fast evaluator', () => {
       // What the worker pool does: the kernel's model copied to another thread, its own kernel made there.
       const sent = structuredClone(kernelModelFor(compiled, features));
       const outSent = new Float64Array(rows);
-      if (sent) kernelMargins(treeKernel(sent, features)!, sent.baseMargin, columns, all, outSent);
+      if (sent) kernelMargins(treeKernel(sent, features)!, columns, all, outSent);
       else expect(maxDepth).toBeGreaterThan(12);
       // Rows without missing cells and not a multiple of eight (1,003 = 125 × 8 + 3), in another order.
       const some = Uint32Array.from({ length: 1003 }, (_, i) => (i * 7) % 4096);

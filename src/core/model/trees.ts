@@ -796,7 +796,7 @@ function addTreeComplete(compiled: CompiledEnsemble, root: number, block: Float3
  * block (4,096 rows × features as float32) stays in L2. Measured on 300 trees of depth 6:
  * 256 rows 1.8 s per 100,000 rows, 2,048–8,192 rows 1.1 s (bench/NOTES.md). Models with
  * hundreds of features take fewer rows per block, so a block stays within 4 MiB (the
- * WebAssembly kernel keeps its block for as long as the model is open).
+ * WebAssembly kernel's memory keeps its largest block for the thread's life).
  */
 const BLOCK_ROWS = 4096;
 const BLOCK_BYTES = 4 * 1024 * 1024;
@@ -818,7 +818,7 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
   const width = columns.length;
   const kernel = kernelOf(compiled, width);
   if (kernel) {
-    kernelMargins(kernel, ensemble.baseMargin, columns, rows, out);
+    kernelMargins(kernel, columns, rows, out);
     return;
   }
   if (!compiled.xgboostRule) {
@@ -849,8 +849,9 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
 }
 
 /** Margins of `rows` by the WebAssembly kernel: {@link marginsOf} on another thread, from a {@link TreeKernelModel}. */
-export function kernelMargins(kernel: TreeKernel, baseMargin: number, columns: Float64Array[], rows: Uint32Array, out: Float64Array): void {
+export function kernelMargins(kernel: TreeKernel, columns: Float64Array[], rows: Uint32Array, out: Float64Array): void {
   const { model, width, block, blockRows } = kernel;
+  const { baseMargin } = model;
   const slot = kernelSlot(model, kernel.bytes);
   const features = model.precision === 32 ? slot.view32.subarray(block / 4, block / 4 + blockRows * width) : slot.view64.subarray(block / 8, block / 8 + blockRows * width);
   const sums = slot.view64.subarray(kernel.out / 8, kernel.out / 8 + blockRows);
