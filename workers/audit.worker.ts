@@ -295,14 +295,14 @@ const api = {
 
 
   /** Opens the model and data once for the row explorer (kept until other files come). */
-  prepareRows(model: InputFile, data: DataRef) {
+  prepareRows(model: InputFile, data: DataRef, open: { positiveLabel?: string; userMissingValues?: string[] } = {}) {
     return outcome(async () => {
-      const key = `${model.fileName}:${model.bytes.length}|${data.dataId}`;
+      const key = `${model.fileName}:${model.bytes.length}|${data.dataId}|${JSON.stringify(open)}`;
       const { loaded } = loadedTable(data);
       if (rowState?.key !== key) {
         await rowState?.classifier.release();
         rowState = null;
-        rowState = { key, dataId: data.dataId, model, classifier: await openModel(ort, model.bytes, model.fileName) };
+        rowState = { key, dataId: data.dataId, model, classifier: await openModel(ort, model.bytes, model.fileName, open) };
       }
       return { rows: loaded.table.rowCount };
     });

@@ -48,6 +48,18 @@ function payloadId(payload: TreeEnsemble | Uint8Array): number {
   return id;
 }
 
+/** Ids of ONNX models by their bytes and the options they are opened with (a positive label changes the score). */
+const onnxIds = new WeakMap<Uint8Array, Map<string, number>>();
+
+function onnxModelId(bytes: Uint8Array, open: object): number {
+  const key = JSON.stringify(open);
+  let byOptions = onnxIds.get(bytes);
+  if (!byOptions) onnxIds.set(bytes, (byOptions = new Map()));
+  let id = byOptions.get(key);
+  if (id === undefined) byOptions.set(key, (id = ++nextPayload));
+  return id;
+}
+
 /** Rejections of the requests in flight, so that ending the pool never leaves one waiting. */
 const inFlight = new Map<number, (reason: unknown) => void>();
 
@@ -240,15 +252,15 @@ const ONNX_BLOCK_ROWS = 2 * SCORING_BATCH_ROWS;
 
 /** ONNX scoring over `size` workers, each with its own single-threaded session (the model is sent to each once). */
 export function onnxScorePool(size: number): OnnxScoreRunner {
-  return async ({ modelBytes, fileName, table, columns, rows, features }, options) => {
-    const modelId = payloadId(modelBytes);
+  return async ({ modelBytes, fileName, open, table, columns, rows, features }, options) => {
+    const modelId = onnxModelId(modelBytes, open);
     const read = { ...table, columns: columns.map((name) => requireColumn(table, name, 'model input')) };
     const bounds = (b: number): [number, number] => [b * ONNX_BLOCK_ROWS, Math.min(rows.length, (b + 1) * ONNX_BLOCK_ROWS)];
     return scoreInBlocks(size, rows.length, Math.ceil(rows.length / ONNX_BLOCK_ROWS), bounds, (member, start, end) => {
       // The block's rows of the model's columns (copied: the table stays here).
       const block = takeRows(read, rows.subarray(start, end));
       const buffers = block.columns.map((c) => (c.kind === 'numeric' ? c.values.buffer : c.codes.buffer));
-      const job = { kind: 'onnx' as const, modelId, ...(markSent(member.sent, modelId) ? { model: { bytes: modelBytes, fileName } } : {}), table: block, features };
+      const job = { kind: 'onnx' as const, modelId, ...(markSent(member.sent, modelId) ? { model: { bytes: modelBytes, fileName, open } } : {}), table: block, features };
       return run<Float64Array>(member.worker, job, buffers);
     }, options);
   };

@@ -9,7 +9,7 @@ import { runTreeShapSlice, type TreeShapJob } from '../src/core/explain/treeshap
 import { blobSha256 } from './blob';
 import { serializeError } from '../src/core/errors';
 import { compileEnsemble, kernelMargins, marginsOf, treeKernel, type TreeEnsemble, type TreeKernelModel } from '../src/core/model/trees';
-import { openModel, type Classifier } from '../src/core/model/classifier';
+import { openModel, type Classifier, type OpenOptions } from '../src/core/model/classifier';
 import { keep } from './pool-payloads';
 import { allRows, type Table } from '../src/core/data/table';
 
@@ -21,7 +21,7 @@ export type PoolJob =
   | { kind: 'sha256'; blob: Blob }
   /** `block`: `width` columns of `rows` cells each, then room for the margins (returned in it). */
   | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; kernelModel?: TreeKernelModel; block: ArrayBuffer; rows: number; width: number }
-  | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string }; table: Table; features?: string[] };
+  | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string; open: OpenOptions }; table: Table; features?: string[] };
 
 /** Tree models sent to this worker, each ready to score rows (columns, rows, out). */
 const ensembles = new Map<number, (columns: Float64Array[], rows: Uint32Array, out: Float64Array) => void>();
@@ -46,11 +46,11 @@ async function work(job: PoolJob): Promise<unknown> {
   if (job.kind === 'shap') return runTreeShapSlice(job.job);
   if (job.kind === 'onnx') {
     if (job.model) {
-      const { bytes, fileName } = job.model;
+      const { bytes, fileName, open } = job.model;
       // onnxruntime-web loads only in workers that are given an ONNX model.
       keep(onnxModels, job.modelId, import('onnxruntime-web/wasm').then((ort) => {
         ort.env.wasm.numThreads = 1;
-        return openModel(ort, bytes, fileName);
+        return openModel(ort, bytes, fileName, open);
       }), (old) => void old.then((classifier) => classifier.release(), () => undefined));
       // For tests and the benchmark: how many models this worker holds a session for.
       (self as unknown as { plumblineOnnxModels: number }).plumblineOnnxModels = onnxModels.size;

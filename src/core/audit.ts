@@ -19,6 +19,7 @@ import { rankMetricsByGroup, sortScores } from './metrics/order';
 import { binaryTarget, type BinaryTarget } from './metrics/labels';
 import { performance, type PerformanceMetrics } from './metrics/performance';
 import type { OrtRuntime } from './model/onnx-scorer';
+import type { ClassChoice } from './model/classes';
 import { openModel, type Classifier, type ModelFormatId, type ModelSummary, type OnnxScoreRunner, type TreeMarginRunner } from './model/classifier';
 import { explainTable, type ExplainMethod, type ExplainResult } from './explain/explain';
 import type { TreeShapRunner } from './explain/treeshap';
@@ -180,6 +181,12 @@ export interface AuditResult extends AuditMetrics {
           opsets: ModelSummary['opsets'];
           operators: string[];
           score_output: string;
+          /** The model's classes in output order (numbered 0…C−1 when the file names none). */
+          classes?: string[];
+          /** The class whose probability is the audited score. */
+          positive_class?: string;
+          /** True when the model has more than two classes and one is audited against the rest. */
+          one_vs_rest?: boolean;
           /** How the model was scored, when the app was asked for WebGPU: `webgpu (…)`, or `wasm (…why)`. */
           execution?: string;
         }
@@ -273,21 +280,42 @@ function columnScores(table: Table, name: string): { scores: Float64Array; proba
 }
 
 /**
- * A model output that is not a probability for some rows would make every metric quietly
- * wrong: NaN is refused with the rows named; values outside [0, 1] likewise.
+ * How far outside [0, 1] a model's probability may fall and still be read as float32
+ * rounding: a forest of float32 leaf probabilities sums to 1.0000001, and a float32 sum of
+ * a few hundred terms rounds by at most a few units of 6e-8 each. Such scores are clipped
+ * to [0, 1] and counted in a finding.
  */
-function checkScores(scores: Float64Array, modelFile: string, dataFile: string): void {
+export const PROBABILITY_TOLERANCE = 1e-5;
+
+/**
+ * A model output that is not a probability for some rows would make every metric quietly
+ * wrong: NaN is refused with the rows named; values outside [0, 1] by more than
+ * {@link PROBABILITY_TOLERANCE} likewise. Values within it are clipped, and a finding says
+ * how many and by how much.
+ */
+function checkScores(scores: Float64Array, modelFile: string, dataFile: string): DataProfile['findings'] {
   const bad: number[] = [];
   let count = 0;
+  let clipped = 0;
+  let furthest = 0;
   for (let i = 0; i < scores.length; i++) {
-    if (!(scores[i] >= 0 && scores[i] <= 1)) {
-      count++;
-      if (bad.length < 5) bad.push(i);
+    const p = scores[i];
+    if (p >= 0 && p <= 1) continue;
+    if (p >= -PROBABILITY_TOLERANCE && p <= 1 + PROBABILITY_TOLERANCE) {
+      clipped++;
+      furthest = Math.max(furthest, p < 0 ? -p : p - 1);
+      scores[i] = p < 0 ? 0 : 1;
+      continue;
     }
+    count++;
+    if (bad.length < 5) bad.push(i);
   }
-  if (count === 0) return;
-  const shown = bad.map((i) => `row ${i + 1}: ${scores[i]}`).join(', ');
-  throw new ModelLoadError(`${modelFile}: the model's output is not a probability for ${count} of ${scores.length} rows of ${dataFile} (${shown}${count > bad.length ? ', …' : ''}). Check the rows' inputs (missing values the model cannot take?) or the output the audit reads.`);
+  if (count > 0) {
+    const shown = bad.map((i) => `row ${i + 1}: ${scores[i]}`).join(', ');
+    throw new ModelLoadError(`${modelFile}: the model's output is not a probability for ${count} of ${scores.length} rows of ${dataFile} (${shown}${count > bad.length ? ', …' : ''}). Check the rows' inputs (missing values the model cannot take?) or the output the audit reads.`);
+  }
+  if (clipped === 0) return [];
+  return [{ check: 'probability_rounding', severity: 'warning', message: `${modelFile}: ${clipped} of ${scores.length} scores fell outside [0, 1] by at most ${furthest.toExponential(1)} (float32 rounding in the model, within the tolerance of ${PROBABILITY_TOLERANCE}) and were clipped to [0, 1].` }];
 }
 
 /** Reads, scores and audits: the whole pipeline the worker and the CLI share. */
@@ -311,18 +339,30 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   // Bytes that are not UTF-8 (e.g. Latin-1 accents) were replaced by U+FFFD: counted while reading, reported.
   const replaced = data.replacedCharacters;
   onProgress?.({ stage: 'parse', done: totalBytes, total: totalBytes });
-  let target = binaryTarget(table, request.target, request.positiveLabel);
   const rowsRead = table.rowCount;
-  if (request.sampleSize !== undefined && request.sampleSize < table.rowCount) {
-    table = takeRows(table, stratifiedSample(target.labels, request.sampleSize, request.seed ?? 0));
-    target = binaryTarget(table, request.target, request.positiveLabel);
-  }
-  validateColumns(table, request);
-  signal?.throwIfAborted();
-
-  const model = request.model ? await openModel(ort, request.model.bytes, request.model.fileName, { sessionOptions: options.sessionOptions, treeMargins: options.treeMargins, onnxScores: options.onnxScores, onnxPoolWorthMs: options.onnxPoolWorthMs }) : null;
+  const model = request.model
+    ? await openModel(ort, request.model.bytes, request.model.fileName, {
+        positiveLabel: request.positiveLabel,
+        userMissingValues: request.csv?.missingValues,
+        sessionOptions: options.sessionOptions,
+        treeMargins: options.treeMargins,
+        onnxScores: options.onnxScores,
+        onnxPoolWorthMs: options.onnxPoolWorthMs,
+      })
+    : null;
   try {
-    return await auditWithModel(model, table, target, rowsRead, request, options, threshold, resamples, { replaced, sha256: data.sha256 });
+    // The model says which of its classes is positive (by label); the target follows it.
+    const choice = model ? await model.classChoice(table, request.features) : null;
+    const positiveLabel = request.positiveLabel ?? (choice ? String(choice.positive) : undefined);
+    const targetOptions = choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {};
+    let target = binaryTarget(table, request.target, positiveLabel, targetOptions);
+    if (request.sampleSize !== undefined && request.sampleSize < table.rowCount) {
+      table = takeRows(table, stratifiedSample(target.labels, request.sampleSize, request.seed ?? 0));
+      target = binaryTarget(table, request.target, positiveLabel, targetOptions);
+    }
+    validateColumns(table, request);
+    signal?.throwIfAborted();
+    return await auditWithModel(model, choice, table, target, rowsRead, request, options, threshold, resamples, { replaced, sha256: data.sha256 });
   } finally {
     await model?.release();
   }
@@ -331,6 +371,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
 /** Scores, drift, explanations and metrics once the data is read and the model open. */
 async function auditWithModel(
   model: Classifier | null,
+  choice: ClassChoice | null,
   table: Table,
   target: BinaryTarget,
   rowsRead: number,
@@ -342,13 +383,14 @@ async function auditWithModel(
 ): Promise<AuditResult> {
   const { onProgress, signal } = options;
   let scores: Float64Array;
+  const scoreFindings: DataProfile['findings'] = [];
   let probabilities = true;
   let features: string[] | null = null;
   let modelInputs: AuditResult['inputs']['model'];
   if (model && request.model) {
     features = model.features(table, request.features);
     scores = await model.score(table, { features: request.features, signal, onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }) });
-    checkScores(scores, request.model.fileName, table.source);
+    scoreFindings.push(...checkScores(scores, request.model.fileName, table.source));
     const summary = model.summary;
     modelInputs = {
       file: request.model.fileName,
@@ -357,8 +399,14 @@ async function auditWithModel(
       producer: summary.producer,
       opsets: summary.opsets,
       operators: summary.operators,
-      score_output: summary.scoreConvention,
+      score_output: choice!.convention,
+      classes: choice!.classes.map(String),
+      positive_class: String(choice!.positive),
+      one_vs_rest: choice!.oneVsRest,
     };
+    if (choice!.oneVsRest) {
+      scoreFindings.push({ check: 'one_vs_rest', severity: 'warning', message: `${request.model.fileName}: the model has ${choice!.classes.length} classes (${choice!.classes.join(', ')}); this audit scores class ${choice!.positive} against the other ${choice!.classes.length - 1} (one-vs-rest): every metric is about telling class ${choice!.positive} apart, and rows of the other classes count as negatives.` });
+    }
   } else {
     const column = request.scoreColumn!;
     ({ scores, probabilities } = columnScores(table, column));
@@ -455,6 +503,7 @@ async function auditWithModel(
   };
   const metrics = auditScores(table, target.labels, scores, settings);
   const data = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  data.findings.push(...scoreFindings);
   if (table.skipped) data.findings.push({ check: 'skipped_rows', severity: 'warning', message: `${request.data.fileName}: ${table.skipped.rows} row${table.skipped.rows === 1 ? '' : 's'} with the wrong number of fields skipped (data.skip_bad_lines): ${table.skipped.examples.join('; ')}.` });
   if (read.replaced > 0) data.findings.push({ check: 'encoding', severity: 'warning', message: `${request.data.fileName}: ${read.replaced} character${read.replaced === 1 ? ' was' : 's were'} not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.` });
   for (const [attribute, fairness] of Object.entries(metrics.fairness)) {

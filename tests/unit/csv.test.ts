@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectDelimiter, parseCsv } from '../../src/core/data/csv';
-import { columnType, findColumn, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
+import { columnType, findColumn, sourceText, takeRows, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
 import { CsvError } from '../../src/core/errors';
 import { fixture } from '../fixtures';
 
@@ -31,11 +31,36 @@ describe('CSV dialects', () => {
   });
 
   it('reads the missing-value spellings as missing and counts them', () => {
-    const column = numeric('x,y\n1,a\n,b\nNA,c\nN/A,d\nNaN,e\nnull,f\n?,g\n7,h\n', 'x');
+    const column = numeric('x,y\n1,a\n,b\nNA,c\nN/A,d\nNaN,e\nnull,f\n7,h\n', 'x');
     expect(column.kind).toBe('numeric');
-    expect(column.missing).toBe(6);
+    expect(column.missing).toBe(5);
     expect(Number.isNaN(column.values[1])).toBe(true);
-    expect(column.values[7]).toBe(7);
+    expect(column.values[6]).toBe(7);
+  });
+
+  it('regression (issue 20, case 3): "?" is a category, not a missing value, unless configured', () => {
+    const table = parseCsv('workclass,y\nPrivate,1\n?,0\n?,1\n', { fileName: 'adult.csv' });
+    const column = findColumn(table, 'workclass')!;
+    expect(column.kind === 'categorical' && column.dictionary).toEqual(['Private', '?']);
+    expect(column.missing).toBe(0);
+    const configured = findColumn(parseCsv('workclass,y\nPrivate,1\n?,0\n', { fileName: 'adult.csv', missingValues: ['', '?'] }), 'workclass')!;
+    expect(configured.missing).toBe(1);
+    // The token stays known as the cell's own text.
+    expect(sourceText(configured, 1)).toBe('?');
+  });
+
+  it('regression (issue 20, case 4): keeps the text of numbers that do not read back ("01", "2.50") and of cells with spaces', () => {
+    const table = parseCsv('zip,price,name\n01,2.50, Private\n10,3,NA\n', { fileName: 'codes.csv' });
+    const zip = findColumn(table, 'zip')!;
+    const price = findColumn(table, 'price')!;
+    const name = findColumn(table, 'name')!;
+    expect(zip.kind).toBe('numeric');
+    expect([sourceText(zip, 0), sourceText(zip, 1)]).toEqual(['01', '10']);
+    expect([sourceText(price, 0), sourceText(price, 1)]).toEqual(['2.50', '3']);
+    expect([sourceText(name, 0), sourceText(name, 1)]).toEqual([' Private', 'NA']);
+    // A sample of rows keeps each row's own text.
+    const taken = takeRows(table, Uint32Array.from([1, 0]));
+    expect([sourceText(findColumn(taken, 'zip')!, 0), sourceText(findColumn(taken, 'zip')!, 1)]).toEqual(['10', '01']);
   });
 
   it('infers types from the whole column, keeping texts as written', () => {

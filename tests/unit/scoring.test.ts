@@ -35,7 +35,7 @@ describe('ONNX fixtures score test.csv like the reference', () => {
     const model = await openOnnxClassifier(ort, fixtureBytes('german_credit/logreg_zipmap.onnx'), 'logreg_zipmap.onnx');
     expect(model.info.hasZipMap).toBe(true);
     expect(model.session.outputNames).not.toContain('output_probability');
-    expect(model.probabilityOutput.convention).toMatch(/p\(class 1\), from the model's class labels/);
+    expect(model.probabilityOutput.choice?.convention).toBe('probabilities[:, 1] = p(class 1), chosen by the model\'s class labels (0, 1)');
   });
 });
 

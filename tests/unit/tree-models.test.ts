@@ -47,12 +47,13 @@ describe('XGBoost JSON models, scored by the project’s evaluator', () => {
     );
   });
 
-  it('refuses a multiclass model and a non-model JSON', () => {
+  it('refuses a multiclass model whose trees name no class, and a non-model JSON', () => {
     const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
     json.learner.learner_model_param.num_class = '3';
     json.learner.objective.name = 'multi:softprob';
+    json.learner.gradient_booster.model.tree_info = json.learner.gradient_booster.model.tree_info.map(() => 7);
     expect(() => readXgboostJson(new TextEncoder().encode(JSON.stringify(json)), 'multi.json')).toThrow(
-      new ModelLoadError('multi.json: a 3-class XGBoost model (multi:softprob); this audit handles binary classifiers. Train one class against the rest.'),
+      new ModelLoadError('multi.json: the 3-class model\'s tree_info does not give a class from 0 to 2 for each of its 100 trees: it is damaged or was edited. Save the model again with save_model("model.json").'),
     );
     expect(() => readXgboostJson(new TextEncoder().encode('{"learner": {}}'), 'x.json')).toThrow(
       new ModelLoadError('x.json: this JSON is not an XGBoost model (no learner.gradient_booster.model.trees). Save the model with save_model("model.json").'),
@@ -109,7 +110,7 @@ describe('LightGBM text models', () => {
       new ModelLoadError('bad.txt: tree 0 is damaged (num_leaves 3 but 2 leaf values). Save the model again.'),
     );
     expect(() => readLightgbmText(new TextEncoder().encode(text.replace('objective=binary sigmoid:1.5', 'objective=regression')), 'reg.txt')).toThrow(
-      new ModelLoadError('reg.txt: the LightGBM objective "regression" does not produce a binary classifier score. Audit a model trained with objective=binary.'),
+      new ModelLoadError('reg.txt: the LightGBM objective "regression" does not produce a classifier score. Audit a model trained with objective=binary or multiclass.'),
     );
   });
 });

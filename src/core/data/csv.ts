@@ -1,9 +1,9 @@
 import Papa from 'papaparse';
 import { CsvError, quote } from '../errors';
-import { BOOLEAN_TEXTS, isIsoDate, type CategoricalColumn, type Column, type DeclaredType, type NumericColumn, type Table } from './table';
+import { BOOLEAN_TEXTS, isIsoDate, type CategoricalColumn, type Column, type DeclaredType, type KeptTexts, type NumericColumn, type Table } from './table';
 
 /** Cell texts read as missing unless the caller says otherwise. */
-export const DEFAULT_MISSING_VALUES: readonly string[] = ['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL', '?'];
+export const DEFAULT_MISSING_VALUES: readonly string[] = ['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL'];
 
 /** Options of {@link parseCsv}. */
 export interface CsvOptions {
@@ -150,18 +150,59 @@ class ColumnBuilder {
       this.missing++;
       if (this.numeric) this.setNumber(row, Number.NaN);
       else this.setCode(row, -1);
+      if (text.length > 0) this.keepText(row, raw);
       return;
     }
     if (this.numeric) {
       const value = parseDecimal(text);
       if (!Number.isNaN(value)) {
         this.setNumber(row, value);
-        if (!this.inexact && mayNotRoundTrip(text) && String(value) !== text) this.inexact = true;
+        if ((raw !== text || mayNotRoundTrip(text)) && String(value) !== raw) {
+          this.inexact ||= String(value) !== text;
+          this.keepText(row, raw);
+        }
         return;
       }
       this.demote(row);
     }
     this.setCode(row, this.codeOf(text));
+    if (raw !== text) this.keepText(row, raw);
+  }
+
+  // The texts of cells whose stored value does not give them back (see KeptTexts).
+  private keptRows = new Int32Array(0);
+  private keptCodes = new Int32Array(0);
+  private keptCount = 0;
+  private keptDictionary = new Map<string, number>();
+
+  private keepText(row: number, raw: string): void {
+    if (this.keptCount === this.keptRows.length) {
+      const size = Math.max(16, this.keptCount * 2);
+      const rows = new Int32Array(size);
+      const codes = new Int32Array(size);
+      rows.set(this.keptRows);
+      codes.set(this.keptCodes);
+      this.keptRows = rows;
+      this.keptCodes = codes;
+    }
+    let code = this.keptDictionary.get(raw);
+    if (code === undefined) {
+      code = this.keptDictionary.size;
+      // A flat copy: a slice of a 1 MB piece of the file would keep the whole piece alive.
+      this.keptDictionary.set((' ' + raw).slice(1), code);
+    }
+    this.keptRows[this.keptCount] = row;
+    this.keptCodes[this.keptCount++] = code;
+  }
+
+  /** The kept texts, for the built column (undefined when every value gives its text back). */
+  private keptTexts(): KeptTexts | undefined {
+    if (this.keptCount === 0) return undefined;
+    const texts = { rows: this.keptRows.slice(0, this.keptCount), codes: this.keptCodes.slice(0, this.keptCount), dictionary: [...this.keptDictionary.keys()] };
+    this.keptRows = new Int32Array(0);
+    this.keptCodes = new Int32Array(0);
+    this.keptDictionary.clear();
+    return texts;
   }
 
   /**
@@ -169,8 +210,11 @@ class ColumnBuilder {
    * string when it is a plain number; otherwise as {@link push}.
    */
   pushRange(text: string, from: number, to: number): void {
-    while (from < to && text.charCodeAt(from) <= 32) from++;
-    while (to > from && text.charCodeAt(to - 1) <= 32) to--;
+    if (from < to && (text.charCodeAt(from) <= 32 || text.charCodeAt(to - 1) <= 32)) {
+      // Surrounding spaces: the cell's own text is kept, the slow way.
+      this.push(text.slice(from, to));
+      return;
+    }
     const n = to - from;
     if (!this.numeric && n > 0 && !(n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(from)))) {
       this.setCode(this.count++, this.rangeCode(text, from, to));
@@ -181,7 +225,10 @@ class ColumnBuilder {
       if (!Number.isNaN(value)) {
         const row = this.count++;
         this.setNumber(row, value);
-        if (!this.inexact && mayNotRoundTrip(text, from, to) && String(value) !== text.slice(from, to)) this.inexact = true;
+        if (mayNotRoundTrip(text, from, to) && String(value) !== text.slice(from, to)) {
+          this.inexact = true;
+          this.keepText(row, text.slice(from, to));
+        }
         return;
       }
     }
@@ -258,6 +305,8 @@ class ColumnBuilder {
     const kind = forced ?? (this.numeric && this.count > this.missing ? 'numeric' : 'categorical');
     if (kind === 'numeric') {
       const column: NumericColumn = { kind, name: this.name, values: fit(this.numbers, this.count), missing: this.missing };
+      const texts = this.keptTexts();
+      if (texts) column.texts = texts;
       this.numbers = new Float64Array(0);
       return column;
     }
@@ -270,6 +319,8 @@ class ColumnBuilder {
       dictionary: [...this.dictionary.keys()],
       missing: this.missing,
     };
+    const texts = this.keptTexts();
+    if (texts) column.texts = texts;
     this.codes = null;
     this.dictionary.clear();
     this.texts = [];

@@ -111,12 +111,13 @@ function treeOnly(classifier: Classifier, method: string): never {
 export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal): Promise<ExplainResult> {
   const table = readTable(request.data.bytes, request.data.fileName);
   const background = request.background ? readTable(request.background.bytes, request.background.fileName) : table;
-  const classifier = await openModel(ort, request.model.bytes, request.model.fileName);
+  const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel });
   try {
+    const choice = await classifier.classChoice(table, request.features);
     if (request.method === 'permutation') {
       if (!request.target) throw new ExplainerCompatibilityError('permutation importance measures the drop in ROC AUC: name the target column (--target).');
       const columns = classifier.features(table, request.features);
-      const { labels } = binaryTarget(table, request.target, request.positiveLabel);
+      const { labels } = binaryTarget(table, request.target, request.positiveLabel ?? String(choice.positive), choice.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {});
       return {
         method: 'permutation',
         output: 'drop in ROC AUC when the column is shuffled (seeded, 5 repeats)',

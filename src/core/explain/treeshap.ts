@@ -1,4 +1,4 @@
-import { goesLeft, MISSING, treeMargin, type Tree, type TreeEnsemble } from '../model/trees';
+import { goesLeft, MISSING, treeDepth, treeMargin, type Tree, type TreeEnsemble } from '../model/trees';
 
 /**
  * Exact Shapley values of tree ensembles, in the raw-score (margin) space, by the
@@ -10,17 +10,6 @@ function coalitionWeights(maxDepth: number): number[][] {
   const factorial = [1];
   for (let k = 1; k <= 2 * maxDepth + 2; k++) factorial[k] = factorial[k - 1] * k;
   return Array.from({ length: maxDepth + 1 }, (_, a) => Array.from({ length: maxDepth + 1 }, (_, c) => (factorial[a] * factorial[c]) / factorial[a + c + 1]));
-}
-
-function treeDepth(tree: Tree): number {
-  let depth = 0;
-  const stack: [number, number][] = [[0, 0]];
-  while (stack.length) {
-    const [node, level] = stack.pop()!;
-    depth = Math.max(depth, level);
-    if (tree.left[node] >= 0) stack.push([tree.left[node], level + 1], [tree.right[node], level + 1]);
-  }
-  return depth;
 }
 
 /**

@@ -13,9 +13,10 @@ export interface BinaryTarget {
 /**
  * Reads a binary target. The positive label is the one given; without one, a 0/1 target
  * takes 1 as positive (and says so). Other labels need an explicit positive label: the
- * positive class is never guessed from order.
+ * positive class is never guessed from order. With `oneVsRest` (the model's classes, more
+ * than two), the target may hold several classes: the positive one against all the rest.
  */
-export function binaryTarget(table: Table, target: string, positiveLabel?: string | number): BinaryTarget {
+export function binaryTarget(table: Table, target: string, positiveLabel?: string | number, options: { oneVsRest?: string[] } = {}): BinaryTarget {
   const column = requireColumn(table, target, 'target', 'Choose the column that holds the true outcome.');
   if (column.missing > 0) {
     const rows: number[] = [];
@@ -25,7 +26,7 @@ export function binaryTarget(table: Table, target: string, positiveLabel?: strin
     throw new AuditConfigError(`${table.source}, column ${quote(target)}: ${column.missing} row${column.missing === 1 ? ' has' : 's have'} no target value (data rows ${rows.join(', ')}${column.missing > rows.length ? ', …' : ''}). Fill or remove them before the audit.`);
   }
   const distinct = column.kind === 'numeric' ? [...new Set(column.values)].sort((a, b) => a - b).map(String) : [...column.dictionary].sort();
-  if (distinct.length > 2) {
+  if (distinct.length > 2 && !options.oneVsRest) {
     throw new AuditConfigError(`${table.source}, column ${quote(target)}: the target has ${distinct.length} values (${distinct.slice(0, 6).join(', ')}${distinct.length > 6 ? ', …' : ''}); a binary audit needs two. Choose a binary target or recode it.`);
   }
   let positive: string;
@@ -35,7 +36,9 @@ export function binaryTarget(table: Table, target: string, positiveLabel?: strin
     if (!distinct.includes(positive)) {
       throw new AuditConfigError(`${table.source}, column ${quote(target)}: the positive label ${quote(positive)} does not occur in the target (values: ${distinct.join(', ')}). Set the positive label to one of them.`);
     }
-    convention = `positive label ${positive} (as configured)`;
+    convention = options.oneVsRest
+      ? `positive label ${positive} (as configured), one-vs-rest: rows of the other classes (${distinct.filter((v) => v !== positive).join(', ')}) count as negatives`
+      : `positive label ${positive} (as configured)`;
   } else if (distinct.every((v) => v === '0' || v === '1')) {
     positive = '1';
     convention = 'positive label 1 (0/1 target, no positive label configured)';
@@ -48,6 +51,7 @@ export function binaryTarget(table: Table, target: string, positiveLabel?: strin
     const code = column.dictionary.indexOf(positive);
     for (let i = 0; i < labels.length; i++) labels[i] = column.codes[i] === code ? 1 : 0;
   }
-  const negative = distinct.find((v) => v !== positive) ?? '(absent)';
+  const others = distinct.filter((v) => v !== positive);
+  const negative = others.length > 1 ? `not ${positive}` : (others[0] ?? '(absent)');
   return { labels, positiveLabel: positive, negativeLabel: negative, convention };
 }

@@ -1,20 +1,37 @@
 import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors';
 import { allRows, findColumn, type Table } from '../data/table';
-import { decodeOnnx, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
+import { decodeOnnx, inspectOnnx, type InputCategories, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 import { onnxTreeEnsemble } from './onnx-trees';
 import { openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type OrtRuntime } from './onnx-scorer';
 import { describeBytes, looksLikeOnnx } from './sniff';
-import { compileEnsemble, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type TreeEnsemble, type TreeKernelModel } from './trees';
+import { chooseClass, type ClassChoice, type ClassLabel } from './classes';
+import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble, type TreeKernelModel } from './trees';
 
 /** The model file formats Plumbline reads. */
 export type ModelFormatId = 'onnx' | 'xgboost-json' | 'lightgbm-text';
 
-/** What a model declares, for the app's cards and the result. */
+/** One input of a model: as the file declares it, with the categories it is encoded against. */
+export interface ModelInput extends TensorSignature {
+  /** The categories the model knows for this input (an encoder inside the graph, a LightGBM categorical feature), or null. */
+  categories: InputCategories | null;
+}
+
+/**
+ * What a model declares — its signature, read once from the file: inputs (with the
+ * categories each knows), outputs, class labels in output order and how the score is read.
+ * Shown by `plumbline inspect-model`, in the app's model card and in the result.
+ */
 export interface ModelSummary {
   format: ModelFormatId;
   fileName: string;
   /** Inputs as the file declares them (tree models: one numeric input per feature). */
-  inputs: TensorSignature[];
+  inputs: ModelInput[];
+  /** Outputs as the file declares them (tree models: the class probabilities). */
+  outputs: TensorSignature[];
+  /** The class labels the model names, in output column order; null when it names none. */
+  classLabels: ClassLabel[] | null;
+  /** Number of classes, when the file says (labels, a declared output width, a multiclass objective). */
+  classCount: number | null;
   /** True when one [N, F] input needs the feature columns chosen in order. */
   needsFeatureOrder: boolean;
   /** Columns the single matrix input takes, when declared. */
@@ -35,9 +52,15 @@ export interface ScoreOptions {
   signal?: AbortSignal;
 }
 
-/** An opened binary classifier: scores rows of a table as p(positive). */
+/** An opened classifier: scores rows of a table as p(positive class). */
 export interface Classifier {
   summary: ModelSummary;
+  /**
+   * Which output is p(positive), chosen by the positive label it was opened with (see
+   * {@link chooseClass}). A model whose output width the file leaves open is run on the
+   * table's first row to learn it.
+   */
+  classChoice(table: Table, features?: string[]): Promise<ClassChoice>;
   /** The tree ensemble behind the model, when the project's own evaluator scores it. */
   ensemble: TreeEnsemble | null;
   /** The feature columns used, in order, once planned against a table. */
@@ -56,7 +79,10 @@ export interface ModelFormat {
 
 /** Options of {@link openModel}. */
 export interface OpenOptions {
-  positiveLabel?: string | number;
+  /** The positive class's label (data.positive_label): the score is p(that class), chosen by label. */
+  positiveLabel?: ClassLabel;
+  /** Cell texts the user declared missing (data.missing_values): with the empty cell, the only cells a text input gets as missing. */
+  userMissingValues?: readonly string[];
   sessionOptions?: Parameters<OrtRuntime['InferenceSession']['create']>[1];
   /** Where the project's tree evaluator runs for large tables (the worker host spreads it over a pool); this thread by default. */
   treeMargins?: TreeMarginRunner;
@@ -73,7 +99,7 @@ export interface OpenOptions {
  * here, and the scores do not change. `columns` are the ones the model reads.
  */
 export type OnnxScoreRunner = (
-  job: { modelBytes: Uint8Array; fileName: string; table: Table; columns: string[]; rows: Uint32Array; features?: string[] },
+  job: { modelBytes: Uint8Array; fileName: string; open: { positiveLabel?: ClassLabel; userMissingValues?: readonly string[] }; table: Table; columns: string[]; rows: Uint32Array; features?: string[] },
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
 ) => Promise<Float64Array>;
 
@@ -97,13 +123,16 @@ function planColumns(plan: ReturnType<typeof planInputs>): string[] {
   return plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
 }
 
-function onnxSummary(info: OnnxModelInfo, fileName: string, scoreConvention: string): ModelSummary {
+function onnxSummary(info: OnnxModelInfo, fileName: string, scoreConvention: string, declaredWidth: number | null = null): ModelSummary {
   const single = info.inputs.length === 1 ? info.inputs[0] : undefined;
   const width = single?.shape.length === 2 ? single.shape[1] : null;
   return {
     format: 'onnx',
     fileName,
-    inputs: info.inputs,
+    inputs: info.inputs.map((input) => ({ ...input, categories: info.inputCategories.get(input.name) ?? null })),
+    outputs: info.outputs,
+    classLabels: info.classLabels,
+    classCount: info.classLabels?.length ?? (declaredWidth !== null && declaredWidth > 1 ? declaredWidth : null),
     needsFeatureOrder: single !== undefined && width !== 1,
     featureCount: typeof width === 'number' ? width : null,
     producer: [info.producerName, info.producerVersion].filter(Boolean).join(' '),
@@ -116,15 +145,33 @@ function onnxSummary(info: OnnxModelInfo, fileName: string, scoreConvention: str
 const onnxFormat: ModelFormat = {
   id: 'onnx',
   match: looksLikeOnnx,
-  inspect: (bytes, fileName) => onnxSummary(inspectOnnx(decodeOnnx(bytes, fileName)), fileName, ''),
+  inspect: (bytes, fileName) => {
+    const info = inspectOnnx(decodeOnnx(bytes, fileName));
+    return onnxSummary(info, fileName, 'the class probabilities; the positive class is chosen by its label when the audit runs', null);
+  },
   async open(ort, bytes, fileName, options) {
-    const model = await openOnnxClassifier(ort, bytes, fileName, options);
-    const summary = onnxSummary(model.info, fileName, model.probabilityOutput.convention);
-    // Trees fed directly by the single [N, F] input can be explained exactly from the file.
-    const ensemble = summary.needsFeatureOrder && summary.featureCount ? onnxTreeEnsemble(decodeOnnx(bytes, fileName), fileName, summary.featureCount) : null;
-    return {
+    const model = await openOnnxClassifier(ort, bytes, fileName, { positiveLabel: options.positiveLabel, userMissingValues: options.userMissingValues, sessionOptions: options.sessionOptions });
+    const output = model.probabilityOutput;
+    const summary = onnxSummary(model.info, fileName, output.choice?.convention ?? `${output.name}: the class is chosen by label once its width is known`, output.declaredWidth);
+    // Trees fed directly by the single [N, F] input can be explained exactly from the file
+    // (for the positive class's column; null for a model of more than two classes).
+    const treesFor = (choice: ClassChoice) =>
+      summary.needsFeatureOrder && summary.featureCount && !choice.oneVsRest ? onnxTreeEnsemble(decodeOnnx(bytes, fileName), fileName, summary.featureCount, false, choice.complement ? 0 : choice.column) : null;
+    let ensemble = output.choice ? treesFor(output.choice) : null;
+    const classifier: Classifier = {
       summary,
-      ensemble,
+      get ensemble() {
+        return ensemble;
+      },
+      async classChoice(table, features) {
+        if (!output.choice) {
+          // The output's width is left open by the file: one row scored shows it.
+          await scoreOnnx(ort, model, table, planInputs(model, table, features), { rows: allRows(Math.min(1, table.rowCount)) });
+          ensemble = treesFor(output.choice!);
+        }
+        summary.scoreConvention = output.choice!.convention;
+        return output.choice!;
+      },
       features: (table, requested) => {
         return planColumns(planInputs(model, table, requested));
       },
@@ -147,73 +194,134 @@ const onnxFormat: ModelFormat = {
         const others =
           projectedMs < (options?.onnxPoolWorthMs ?? POOL_WORTH_MS)
             ? await scoreOnnx(ort, model, table, plan, { ...rest, rows: tail, onProgress: progress })
-            : await runner({ modelBytes: bytes, fileName, table, columns: planColumns(plan), rows: tail, features }, { signal: rest.signal, onProgress: progress });
+            : await runner({ modelBytes: bytes, fileName, open: { positiveLabel: options.positiveLabel, userMissingValues: options.userMissingValues }, table, columns: planColumns(plan), rows: tail, features }, { signal: rest.signal, onProgress: progress });
         scores.set(others, head.length);
         return scores;
       },
       release: () => model.session.release(),
     };
+    return classifier;
   },
 };
 
-function treeSummary(ensemble: TreeEnsemble, fileName: string): ModelSummary {
+
+function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention = ensemble.description): ModelSummary {
+  const classes = ensemble.multiclass?.classes ?? 2;
   return {
     format: ensemble.format,
     fileName,
-    inputs: ensemble.featureNames.map((name) => ({ name, valueKind: 'tensor', elementType: 'float64', shape: [null, 1] })),
+    inputs: ensemble.featureNames.map((name, j) => {
+      const known = ensemble.featureCategories?.[j];
+      return {
+        name,
+        valueKind: 'tensor',
+        elementType: 'float64',
+        shape: [null, 1],
+        categories: known ? { values: known, from: 'LightGBM feature_infos (the categories seen in training)', unknown: 'sent down the branch of categories not listed at each split' } : null,
+      };
+    }),
+    outputs: [{ name: 'probability', valueKind: 'tensor', elementType: 'float64', shape: [null, classes === 2 ? 1 : classes] }],
+    classLabels: null,
+    classCount: classes,
     needsFeatureOrder: false,
     featureCount: ensemble.featureNames.length,
     producer: ensemble.format === 'xgboost-json' ? 'XGBoost' : 'LightGBM',
     operators: [],
     opsets: [],
-    scoreConvention: ensemble.description,
+    scoreConvention,
   };
 }
 
 /** Rows per progress report of the tree evaluator. */
 const TREE_BATCH_ROWS = 16384;
 
-/** A classifier scored by the project's own tree evaluator, in float64. */
-export function treeClassifier(ensemble: TreeEnsemble, fileName: string, runner?: TreeMarginRunner): Classifier {
-  const compiled = compileEnsemble(ensemble);
+/** A binary ensemble whose margin is class 0's: every leaf and the base margin negated (sigmoid(−m) = 1 − p). */
+function negatedEnsemble(ensemble: TreeEnsemble): TreeEnsemble {
+  const trees = ensemble.trees.map((tree) => ({
+    ...tree,
+    value: tree.value.map((v) => -v),
+    ...(tree.linear ? { linear: { constant: tree.linear.constant.map((v) => -v), features: tree.linear.features, coefficients: tree.linear.coefficients.map((c) => c.map((v) => -v)) } } : {}),
+  }));
+  return { ...ensemble, trees, baseMargin: -ensemble.baseMargin, description: `${ensemble.description}; for class 0 every leaf and the base margin are negated (p(0) = sigmoid(−margin))` };
+}
+
+/**
+ * A classifier scored by the project's own tree evaluator, in float64. XGBoost and
+ * LightGBM files name no classes: a binary model's output is p(class 1) (class 0 is scored
+ * as its negated margin), a multiclass model's classes are 0…C−1, audited one-vs-rest for
+ * the positive label (see {@link chooseClass}).
+ */
+export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: TreeMarginRunner, positiveLabel?: ClassLabel): Classifier {
+  const classes = model.multiclass?.classes ?? 1;
+  const choice = chooseClass({ fileName, output: 'probability', labels: null, width: classes, positiveLabel });
+  const ensemble = choice.complement ? negatedEnsemble(model) : model;
+  // One margin per class for a multiclass model (each class's trees on their own).
+  const parts = model.multiclass ? Array.from({ length: classes }, (_, k) => classEnsemble(model, k)) : [ensemble];
+  const compiledParts: CompiledEnsemble[] = parts.map((part) => compileEnsemble(part));
   const features = (table: Table) => {
     const names = table.columns.map((c) => c.name);
-    const missing = ensemble.featureNames.filter((name) => !findColumn(table, name));
+    const missing = model.featureNames.filter((name) => !findColumn(table, name));
     if (missing.length > 0) {
       const list = missing.slice(0, 5).map((name) => {
         const close = closeMatches(name, names);
         return `${quote(name)}${close.length ? ` (close: ${close.join(', ')})` : ''}`;
       });
-      throw new AuditConfigError(`${fileName}: the model uses ${ensemble.featureNames.length} feature columns and ${table.source} lacks ${missing.length}: ${list.join('; ')}${missing.length > 5 ? '; …' : ''}. Rename the columns or choose the matching data file.`);
+      throw new AuditConfigError(`${fileName}: the model uses ${model.featureNames.length} feature columns and ${table.source} lacks ${missing.length}: ${list.join('; ')}${missing.length > 5 ? '; …' : ''}. Rename the columns or choose the matching data file.`);
     }
-    for (const name of ensemble.featureNames) {
+    for (const name of model.featureNames) {
       const column = findColumn(table, name)!;
       if (column.kind !== 'numeric') {
         throw new AuditConfigError(`${table.source}, column ${quote(name)}: the model splits on numbers, but this column holds text (e.g. ${quote(column.dictionary[0] ?? '')}). Encode it as the model was trained (category codes).`);
       }
     }
-    return [...ensemble.featureNames];
+    return [...model.featureNames];
   };
+  /** Margins of one part (a class's trees, or the whole binary model) for `rows`. */
+  const partMargins = async (k: number, columns: Float64Array[], rows: Uint32Array, options: ScoreOptions): Promise<Float64Array> => {
+    const part = parts[k];
+    const compiled = compiledParts[k];
+    if (runner && rows.length >= RUNNER_MIN_ROWS) {
+      return runner({ ensemble: part, kernelModel: kernelModelFor(compiled, columns.length), columns, rows }, { signal: options.signal, onProgress: (done, total) => options.onProgress?.((k * total + done) / parts.length, total) });
+    }
+    const margins = new Float64Array(rows.length);
+    for (let start = 0; start < rows.length; start += TREE_BATCH_ROWS) {
+      options.signal?.throwIfAborted();
+      const end = Math.min(rows.length, start + TREE_BATCH_ROWS);
+      marginsOf(part, compiled, columns, rows.subarray(start, end), margins.subarray(start, end));
+      options.onProgress?.((k * rows.length + end) / parts.length, rows.length);
+    }
+    return margins;
+  };
+  const summary = treeSummary(model, fileName, `${choice.convention}: ${ensemble.description}`);
   return {
-    summary: treeSummary(ensemble, fileName),
-    ensemble,
+    summary,
+    // TreeSHAP explains one margin of plain leaves: not a class of several, nor linear leaves.
+    ensemble: model.multiclass || hasLinearLeaves(model) ? null : ensemble,
+    classChoice: async () => choice,
     features,
     async score(table, options = {}) {
       const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
       const rows = options.rows ?? allRows(table.rowCount);
-      if (runner && rows.length >= RUNNER_MIN_ROWS) {
-        const margins = await runner({ ensemble, kernelModel: kernelModelFor(compiled, columns.length), columns, rows }, { signal: options.signal, onProgress: options.onProgress });
-        for (let i = 0; i < margins.length; i++) margins[i] = transformMargin(ensemble, margins[i]);
-        return margins;
+      if (!model.multiclass) {
+        const scores = await partMargins(0, columns, rows, options);
+        for (let i = 0; i < scores.length; i++) scores[i] = transformMargin(ensemble, scores[i]);
+        return scores;
       }
+      const margins: Float64Array[] = [];
+      for (let k = 0; k < classes; k++) margins.push(await partMargins(k, columns, rows, options));
+      const positive = margins[choice.column];
       const scores = new Float64Array(rows.length);
-      for (let start = 0; start < rows.length; start += TREE_BATCH_ROWS) {
-        options.signal?.throwIfAborted();
-        const end = Math.min(rows.length, start + TREE_BATCH_ROWS);
-        const batch = scores.subarray(start, end);
-        marginsOf(ensemble, compiled, columns, rows.subarray(start, end), batch);
-        for (let i = 0; i < batch.length; i++) batch[i] = transformMargin(ensemble, batch[i]);
-        options.onProgress?.(end, rows.length);
+      if (model.multiclass.transform === 'logistic') {
+        for (let i = 0; i < rows.length; i++) scores[i] = 1 / (1 + Math.exp(-model.marginScale * positive[i]));
+        return scores;
+      }
+      // Softmax, shifted by the largest margin so no exp overflows.
+      for (let i = 0; i < rows.length; i++) {
+        let max = Number.NEGATIVE_INFINITY;
+        for (let k = 0; k < classes; k++) max = Math.max(max, margins[k][i]);
+        let sum = 0;
+        for (let k = 0; k < classes; k++) sum += Math.exp(margins[k][i] - max);
+        scores[i] = Math.exp(positive[i] - max) / sum;
       }
       return scores;
     },
@@ -225,14 +333,14 @@ const xgboostFormat: ModelFormat = {
   id: 'xgboost-json',
   match: looksLikeXgboostJson,
   inspect: (bytes, fileName) => treeSummary(readXgboostJson(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => treeClassifier(readXgboostJson(bytes, fileName), fileName, options?.treeMargins),
+  open: async (_ort, bytes, fileName, options) => treeClassifier(readXgboostJson(bytes, fileName), fileName, options?.treeMargins, options?.positiveLabel),
 };
 
 const lightgbmFormat: ModelFormat = {
   id: 'lightgbm-text',
   match: looksLikeLightgbmText,
   inspect: (bytes, fileName) => treeSummary(readLightgbmText(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => treeClassifier(readLightgbmText(bytes, fileName), fileName, options?.treeMargins),
+  open: async (_ort, bytes, fileName, options) => treeClassifier(readLightgbmText(bytes, fileName), fileName, options?.treeMargins, options?.positiveLabel),
 };
 
 /** The model formats, tried in order by their magic bytes. */

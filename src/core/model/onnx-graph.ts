@@ -41,6 +41,8 @@ export interface OnnxModelInfo {
   operators: string[];
   /** Class labels declared by the classifier node, in output column order, when any. */
   classLabels: (string | number)[] | null;
+  /** The categories each graph input is encoded against inside the graph, by input name. */
+  inputCategories: Map<string, InputCategories>;
   /** Whether a ZipMap node feeds a graph output (rewritten away before scoring). */
   hasZipMap: boolean;
 }
@@ -156,6 +158,72 @@ function labelsOf(node: NodeProto): (string | number)[] | null {
 
 const CLASSIFIER_OPS = ['TreeEnsembleClassifier', 'LinearClassifier', 'SVMClassifier', 'ZipMap'];
 
+/** The categories an input is encoded against inside the graph, and what happens to others. */
+export interface InputCategories {
+  /** Every value the encoder knows, in the encoder's order. */
+  values: (string | number)[];
+  /** The node that knows them, in words: `OneHotEncoder "ohe_workclass"`. */
+  from: string;
+  /** What the encoder does with a value it does not know, in words. */
+  unknown: string;
+}
+
+/** Operators that pass an input on unchanged in what it means (its values are still the user's). */
+const PASS_THROUGH = new Set(['Cast', 'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
+
+function textsOf(a: AttributeProto | undefined): string[] {
+  return (a?.strings ?? []).map((b) => new TextDecoder().decode(b));
+}
+
+/** What an encoding node knows and does with other values, or null for another node. */
+function encoderCategories(node: NodeProto): InputCategories | null {
+  const named = `${node.opType}${node.name ? ` ${JSON.stringify(node.name)}` : ''}`;
+  if (node.opType === 'OneHotEncoder') {
+    const strings = textsOf(attribute(node, 'cats_strings'));
+    const values = strings.length ? strings : (attribute(node, 'cats_int64s')?.ints ?? []).map(Number);
+    const zeros = Number(attribute(node, 'zeros')?.i ?? 1n);
+    return { values, from: named, unknown: zeros ? 'encoded as all zeros (no category)' : 'refused by onnxruntime (zeros=0): scoring fails' };
+  }
+  if (node.opType === 'LabelEncoder') {
+    const strings = textsOf(attribute(node, 'keys_strings'));
+    const values = strings.length ? strings : [...(attribute(node, 'keys_int64s')?.ints ?? []).map(Number), ...(attribute(node, 'keys_floats')?.floats ?? [])];
+    const fallback = attribute(node, 'default_string') ? JSON.stringify(new TextDecoder().decode(attribute(node, 'default_string')!.s)) : attribute(node, 'default_int64') ? String(attribute(node, 'default_int64')!.i) : attribute(node, 'default_float') ? String(attribute(node, 'default_float')!.f) : 'its default';
+    return { values, from: named, unknown: `mapped to the default value ${fallback}` };
+  }
+  if (node.opType === 'CategoryMapper') {
+    const values = textsOf(attribute(node, 'cats_strings'));
+    const fallback = attribute(node, 'default_int64')?.i ?? -1n;
+    return { values, from: named, unknown: `mapped to the default code ${fallback}` };
+  }
+  return null;
+}
+
+/**
+ * The categories each graph input meets first on its way into the graph (through casts
+ * and reshapes only): OneHotEncoder, LabelEncoder and CategoryMapper nodes name them.
+ */
+function categoriesByInput(graph: NonNullable<ModelProto['graph']>, inputs: string[]): Map<string, InputCategories> {
+  const consumers = new Map<string, NodeProto[]>();
+  for (const node of graph.node) for (const name of node.input) consumers.set(name, [...(consumers.get(name) ?? []), node]);
+  const found = new Map<string, InputCategories>();
+  for (const input of inputs) {
+    const seen = new Set<string>([input]);
+    const queue = [input];
+    while (queue.length && !found.has(input)) {
+      for (const node of consumers.get(queue.shift()!) ?? []) {
+        const categories = encoderCategories(node);
+        if (categories) {
+          found.set(input, categories);
+          break;
+        }
+        if (!PASS_THROUGH.has(node.opType)) continue;
+        for (const out of node.output) if (!seen.has(out)) seen.add(out), queue.push(out);
+      }
+    }
+  }
+  return found;
+}
+
 /** Reads producer, opsets, signature, operators and class labels from an ONNX model. */
 export function inspectOnnx(model: ModelProto): OnnxModelInfo {
   const graph = model.graph!;
@@ -166,6 +234,7 @@ export function inspectOnnx(model: ModelProto): OnnxModelInfo {
     const node = graph.node.find((n) => n.opType === op);
     if (node) classLabels ??= labelsOf(node);
   }
+  const inputs = graph.input.filter((i) => !initializers.has(i.name)).map(signature);
   return {
     irVersion: Number(model.irVersion),
     producerName: model.producerName,
@@ -173,10 +242,11 @@ export function inspectOnnx(model: ModelProto): OnnxModelInfo {
     docString: model.docString || graph.docString,
     opsets: model.opsetImport.map((o) => ({ domain: o.domain || 'ai.onnx', version: Number(o.version) })),
     metadata: Object.fromEntries(model.metadataProps.map((p) => [p.key, p.value])),
-    inputs: graph.input.filter((i) => !initializers.has(i.name)).map(signature),
+    inputs,
     outputs: graph.output.map(signature),
     operators: [...new Set(graph.node.map((n) => (n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType)))].sort(),
     classLabels,
+    inputCategories: categoriesByInput(graph, inputs.map((i) => i.name)),
     hasZipMap: graph.node.some((n) => n.opType === 'ZipMap' && n.output.some((o) => outputNames.has(o))),
   };
 }

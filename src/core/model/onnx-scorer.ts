@@ -1,6 +1,7 @@
 import type * as OrtTypes from 'onnxruntime-web';
 import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors';
-import { allRows, findColumn, requireColumn, type Column, type Table } from '../data/table';
+import { allRows, findColumn, isMissingCell, requireColumn, sourceText, type Column, type Table } from '../data/table';
+import { chooseClass, type ClassChoice, type ClassLabel } from './classes';
 import type { ModelProto } from 'onnx-buf';
 import { decodeOnnx, dropZipMap, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 
@@ -19,13 +20,47 @@ export type InputPlan =
   | { kind: 'matrix'; input: TensorSignature; features: string[] }
   | { kind: 'columns'; inputs: { input: TensorSignature; column: string }[] };
 
-/** An ONNX binary classifier ready to score tables. */
+/** The output read as probabilities, and which of its columns is the positive class. */
+export interface ProbabilityOutput {
+  name: string;
+  /** Columns the file declares for it (null: not declared, known once a batch comes back). */
+  declaredWidth: number | null;
+  /** The class choice; null until the output's width is known (a `[N, ?]` output). */
+  choice: ClassChoice | null;
+  /** The width the choice was made for. */
+  choiceWidth: number | null;
+}
+
+/** How an ONNX model is opened. */
+export interface OnnxOpenOptions {
+  /** The positive class's label (data.positive_label); see {@link chooseClass}. */
+  positiveLabel?: ClassLabel;
+  /** Cell texts the user declared missing (data.missing_values): with the empty cell, the only cells a text input gets as missing (''). */
+  userMissingValues?: readonly string[];
+  sessionOptions?: OrtTypes.InferenceSession.SessionOptions;
+}
+
+/** An ONNX classifier ready to score tables. */
 export interface OnnxClassifier {
   fileName: string;
   info: OnnxModelInfo;
-  /** The output read as probabilities, and which of its columns is the positive class. */
-  probabilityOutput: { name: string; positiveColumn: number; convention: string };
+  probabilityOutput: ProbabilityOutput;
+  positiveLabel?: ClassLabel;
+  /** Texts fed to a text input as missing (''), besides the empty cell. */
+  textMissing: ReadonlySet<string>;
   session: OrtTypes.InferenceSession;
+}
+
+/** The class choice of an output `width` columns wide (made once, then checked against every batch). */
+export function classChoiceFor(model: OnnxClassifier, width: number): ClassChoice {
+  const output = model.probabilityOutput;
+  if (!output.choice) {
+    output.choice = chooseClass({ fileName: model.fileName, output: output.name, labels: model.info.classLabels, width, positiveLabel: model.positiveLabel });
+    output.choiceWidth = width;
+  } else if (width !== output.choiceWidth) {
+    throw new ModelLoadError(`${model.fileName}: output ${quote(output.name)} returned ${width} columns per row, but the model declares ${output.choiceWidth}. The file is inconsistent: export the model again.`);
+  }
+  return output.choice;
 }
 
 /** Rows per `run()` call: large enough to amortise the call's fixed cost (25–60 µs). */
@@ -39,7 +74,7 @@ export async function openOnnxClassifier(
   ort: OrtRuntime,
   bytes: Uint8Array,
   fileName: string,
-  options: { positiveLabel?: string | number; sessionOptions?: OrtTypes.InferenceSession.SessionOptions } = {},
+  options: OnnxOpenOptions = {},
 ): Promise<OnnxClassifier> {
   const model = decodeOnnx(bytes, fileName);
   const info = inspectOnnx(model);
@@ -56,8 +91,15 @@ export async function openOnnxClassifier(
   } catch (error) {
     throw sessionFailure(model, fileName, String((error as Error).message ?? error).replace(/\s+/g, ' ').trim());
   }
-  const probabilityOutput = chooseProbabilityOutput(info, zipMapInputs, fileName, options.positiveLabel);
-  return { fileName, info, probabilityOutput, session };
+  const probabilityOutput = probabilityOutputOf(info, zipMapInputs, fileName);
+  const classifier: OnnxClassifier = { fileName, info, probabilityOutput, positiveLabel: options.positiveLabel, textMissing: new Set(options.userMissingValues ?? []), session };
+  try {
+    if (probabilityOutput.declaredWidth !== null) classChoiceFor(classifier, probabilityOutput.declaredWidth);
+  } catch (error) {
+    await session.release();
+    throw error;
+  }
+  return classifier;
 }
 
 /**
@@ -82,7 +124,12 @@ function sessionFailure(model: ModelProto, fileName: string, message: string): M
   return new ModelLoadError(`${fileName}: onnxruntime-web cannot load this model: ${message}`);
 }
 
-function chooseProbabilityOutput(info: OnnxModelInfo, zipMapInputs: string[], fileName: string, positiveLabel?: string | number) {
+/**
+ * The output that holds the class probabilities: the tensor a ZipMap was fed, else a float
+ * tensor named like a probability, else the first float tensor. Its class choice is made
+ * from its declared width, or once a batch shows it.
+ */
+function probabilityOutputOf(info: OnnxModelInfo, zipMapInputs: string[], fileName: string): ProbabilityOutput {
   const name =
     zipMapInputs[0] ??
     info.outputs.find((o) => o.valueKind === 'tensor' && (o.elementType === 'float32' || o.elementType === 'float64') && /prob/i.test(o.name))?.name ??
@@ -92,21 +139,10 @@ function chooseProbabilityOutput(info: OnnxModelInfo, zipMapInputs: string[], fi
     throw new ModelLoadError(`${fileName}: no output holds classifier scores (outputs: ${outputs}). Export the model with a probability output.`);
   }
   const declared = info.outputs.find((o) => o.name === name);
-  const width = declared?.shape.length === 2 ? declared.shape[1] : declared?.shape.length === 1 ? 1 : null;
-  if (typeof width === 'number' && width > 2) {
-    throw new ModelLoadError(`${fileName}: output ${quote(name)} has ${width} classes; this audit handles binary classifiers. Audit one class against the rest with a binary model.`);
-  }
-  const labels = info.classLabels;
-  if (width === 1) return { name, positiveColumn: 0, convention: `${name} holds p(positive) directly` };
-  if (labels && labels.length === 2) {
-    const wanted = positiveLabel ?? 1;
-    const index = labels.findIndex((label) => String(label) === String(wanted));
-    if (index < 0) {
-      throw new AuditConfigError(`${fileName}: the positive label ${quote(String(wanted))} is not one of the model's class labels (${labels.join(', ')}). Set the positive label to one of them.`);
-    }
-    return { name, positiveColumn: index, convention: `${name}[:, ${index}] = p(class ${labels[index]}), from the model's class labels` };
-  }
-  return { name, positiveColumn: 1, convention: `${name}[:, 1] taken as p(positive): the model declares no class labels` };
+  const last = declared?.shape.length === 2 ? declared.shape[1] : declared?.shape.length === 1 ? 1 : null;
+  // A ZipMap's input is often undeclared: its width is the number of classes the ZipMap names.
+  const width = typeof last === 'number' ? last : zipMapInputs.includes(name) && info.classLabels ? info.classLabels.length : null;
+  return { name, declaredWidth: width, choice: null, choiceWidth: null };
 }
 
 /**
@@ -169,7 +205,21 @@ function inputBuffer<T extends { length: number }>(buffers: InputBuffers, name: 
   return made;
 }
 
-function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, rows: Uint32Array, source: string, buffers: InputBuffers): OrtTypes.Tensor {
+/**
+ * The text a text input gets for a cell: the cell's own text byte for byte ("01" stays
+ * "01", " Private" keeps its space, a category "?" is "?"); '' for an empty cell and for a
+ * token the user declared missing — unless the model knows that token as a category, when
+ * it gets the token (and the audit's input findings say so).
+ */
+export function modelText(column: Column, row: number, textMissing: ReadonlySet<string>, known: ReadonlySet<string> | null): string {
+  const text = sourceText(column, row);
+  if (text === '' || !isMissingCell(column, row)) return text;
+  const token = text.trim();
+  if (token === '' || (textMissing.has(token) && !known?.has(token))) return '';
+  return text;
+}
+
+function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, rows: Uint32Array, source: string, buffers: InputBuffers, textMissing: ReadonlySet<string>, known: ReadonlySet<string> | null): OrtTypes.Tensor {
   const n = rows.length;
   const dims = input.shape.length === 1 ? [n] : [n, 1];
   switch (input.elementType) {
@@ -196,11 +246,7 @@ function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, r
     }
     case 'string': {
       const data = inputBuffer(buffers, input.name, n, (size) => new Array<string>(size));
-      for (let i = 0; i < n; i++) {
-        const row = rows[i];
-        if (column.kind === 'numeric') data[i] = Number.isNaN(column.values[row]) ? '' : String(column.values[row]);
-        else data[i] = column.codes[row] < 0 ? '' : column.dictionary[column.codes[row]];
-      }
+      for (let i = 0; i < n; i++) data[i] = modelText(column, rows[i], textMissing, known);
       return new ort.Tensor('string', data, dims);
     }
     case 'bool': {
@@ -234,7 +280,9 @@ export async function scoreOnnx(
 ): Promise<Float64Array> {
   const rows = options.rows ?? allRows(table.rowCount);
   const scores = new Float64Array(rows.length);
-  const { name, positiveColumn } = model.probabilityOutput;
+  const { name } = model.probabilityOutput;
+  const known = new Map<string, ReadonlySet<string> | null>();
+  for (const [input, categories] of model.info.inputCategories) known.set(input, new Set(categories.values.map(String)));
   const columns = plan.kind === 'matrix' ? plan.features.map((feature) => (findColumn(table, feature) as { values: Float64Array }).values) : [];
   const buffers: InputBuffers = new Map();
   for (let start = 0; start < rows.length; start += SCORING_BATCH_ROWS) {
@@ -250,7 +298,7 @@ export async function scoreOnnx(
       }
       feeds[plan.input.name] = new ort.Tensor('float32', data, [batch.length, width]);
     } else {
-      for (const { input, column } of plan.inputs) feeds[input.name] = columnTensor(ort, input, findColumn(table, column)!, batch, table.source, buffers);
+      for (const { input, column } of plan.inputs) feeds[input.name] = columnTensor(ort, input, findColumn(table, column)!, batch, table.source, buffers, model.textMissing, known.get(input.name) ?? null);
     }
     let output: OrtTypes.Tensor;
     try {
@@ -262,10 +310,13 @@ export async function scoreOnnx(
     }
     const data = output.data as Float32Array | Float64Array;
     const width = output.dims.length === 2 ? output.dims[1] : 1;
-    if (data.length !== batch.length * width) {
-      throw new ModelLoadError(`${model.fileName}: output ${quote(name)} returned ${data.length} values for ${batch.length} rows. The model is not a per-row classifier.`);
+    if (data.length !== batch.length * width || output.dims.length > 2) {
+      throw new ModelLoadError(`${model.fileName}: output ${quote(name)} returned ${data.length} values (shape ${output.dims.join(' × ')}) for ${batch.length} rows. The model is not a per-row classifier.`);
     }
-    for (let i = 0; i < batch.length; i++) scores[start + i] = data[i * width + (width === 1 ? 0 : positiveColumn)];
+    // The class is chosen by label, and checked against the width every batch really has.
+    const { column, complement } = classChoiceFor(model, width);
+    if (complement) for (let i = 0; i < batch.length; i++) scores[start + i] = 1 - data[i * width + column];
+    else for (let i = 0; i < batch.length; i++) scores[start + i] = data[i * width + column];
     options.onProgress?.(Math.min(rows.length, start + SCORING_BATCH_ROWS), rows.length);
   }
   return scores;

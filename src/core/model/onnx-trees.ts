@@ -10,7 +10,7 @@ import { checkFeatures, checkTree, emptyTree, type Tree, type TreeEnsemble } fro
  * the user's columns). Leaf values are the positive class's weights: a forest's averaged
  * probabilities (post-transform NONE) or a boosted model's margins (LOGISTIC).
  */
-export function onnxTreeEnsemble(model: ModelProto, fileName: string, width: number, behindPreprocessing = false): TreeEnsemble | null {
+export function onnxTreeEnsemble(model: ModelProto, fileName: string, width: number, behindPreprocessing = false, positiveColumn = 1): TreeEnsemble | null {
   const graph = model.graph!;
   const node = graph.node.find((n) => ['TreeEnsembleClassifier', 'TreeEnsembleRegressor', 'TreeEnsemble'].includes(n.opType));
   if (!node) return null;
@@ -18,7 +18,8 @@ export function onnxTreeEnsemble(model: ModelProto, fileName: string, width: num
   // The caller vouches for the preprocessing (it encodes the features itself).
   if (!behindPreprocessing && passThrough.some((n) => n.opType !== 'Identity' && n.opType !== 'Cast')) return null;
   const featureNames = Array.from({ length: width }, (_, j) => `x${j}`);
-  const ensemble = node.opType === 'TreeEnsemble' ? readV5(node, fileName, featureNames) : readLegacy(node, fileName, featureNames);
+  const ensemble = node.opType === 'TreeEnsemble' ? readV5(node, fileName, featureNames) : readLegacy(node, fileName, featureNames, positiveColumn);
+  if (!ensemble) return null;
   ensemble.trees.forEach((tree, t) => {
     checkTree(tree, fileName, t);
     checkFeatures(tree, width, fileName, t);
@@ -57,7 +58,20 @@ function setSplit(tree: Tree, i: number, mode: string, feature: number, threshol
   tree.defaultLeft[i] = swap ? (toTrue ? 0 : 1) : toTrue ? 1 : 0;
 }
 
-function readLegacy(node: NodeProto, fileName: string, featureNames: string[]): TreeEnsemble {
+/** The largest of many numbers (a loop: spreading hundreds of thousands of arguments overflows the stack). */
+function largest(values: readonly number[]): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) if (v > max) max = v;
+  return max;
+}
+
+/**
+ * The trees of a legacy TreeEnsembleClassifier/Regressor, reading the weights of the
+ * positive class's column; null when they cannot be read as one margin (a model of more
+ * than two classes, or a binary model storing one column read for class 0 without a
+ * logistic transform), and the explainer then falls back to one that needs no trees.
+ */
+function readLegacy(node: NodeProto, fileName: string, featureNames: string[], positiveColumn: number): TreeEnsemble | null {
   const treeIds = ints(node, 'nodes_treeids');
   const nodeIds = ints(node, 'nodes_nodeids');
   const featureIds = ints(node, 'nodes_featureids');
@@ -74,29 +88,43 @@ function readLegacy(node: NodeProto, fileName: string, featureNames: string[]): 
   const labels = classifier ? ints(node, 'classlabels_int64s') : [];
   const postTransform = text(attr(node, 'post_transform')) || 'NONE';
   const baseValues = floats(node, 'base_values');
-  // The positive class's weights: class id 1 when the node stores both classes, else the
-  // single score column (binary boosted models store class 0 only and mean class 1).
-  const positiveClass = leafClasses.some((c) => c === 1) ? 1 : 0;
-  if (classifier && labels.length > 2) throw new ModelLoadError(`${fileName}: a ${labels.length}-class tree model; explanations handle binary classifiers.`);
+  const classLabels = labels.length || (attr(node, 'classlabels_strings')?.strings.length ?? 0);
+  if (classifier && classLabels > 2) return null;
+  // The positive class's weights: its column when the node stores both classes; a binary
+  // boosted model stores one column, the margin of class 1 (read negated for class 0).
+  const bothStored = leafClasses.some((c) => c === 1);
+  const positiveClass = bothStored ? positiveColumn : 0;
+  const negate = !bothStored && positiveColumn === 0;
   const transform = postTransform === 'LOGISTIC' ? 'logistic' : postTransform === 'NONE' ? 'identity' : null;
   if (!transform) throw new ModelLoadError(`${fileName}: tree post_transform ${postTransform} is not supported by the explainer (NONE and LOGISTIC are).`);
+  if (negate && transform !== 'logistic') return null;
 
-  const treeCount = Math.max(...treeIds) + 1;
+  // Sizes are checked against the node count before anything is allocated: a tree id or
+  // node id of 1e9 in a small file would otherwise ask for arrays of a billion entries.
+  const treeCount = largest(treeIds) + 1;
+  if (!(treeCount >= 1 && treeCount <= treeIds.length)) {
+    throw new ModelLoadError(`${fileName}: the tree node lists ${treeIds.length.toLocaleString('en-US')} nodes but a tree id of ${(treeCount - 1).toLocaleString('en-US')}: the file is damaged or was altered. Export the model again.`);
+  }
   const sizes = new Array<number>(treeCount).fill(0);
   for (let k = 0; k < treeIds.length; k++) sizes[treeIds[k]] = Math.max(sizes[treeIds[k]], nodeIds[k] + 1);
+  const largestTree = largest(sizes);
+  if (largestTree > treeIds.length) {
+    throw new ModelLoadError(`${fileName}: the tree node lists ${treeIds.length.toLocaleString('en-US')} nodes but a node id of ${(largestTree - 1).toLocaleString('en-US')}: the file is damaged or was altered. Export the model again.`);
+  }
   const trees = sizes.map((n) => emptyTree(n));
   for (let k = 0; k < treeIds.length; k++) {
     if (modes[k] === 'LEAF') continue;
     setSplit(trees[treeIds[k]], nodeIds[k], modes[k], featureIds[k], values[k], trueIds[k], falseIds[k], missingTrue[k] === 1, fileName);
   }
   for (let k = 0; k < leafTrees.length; k++) {
-    if (leafClasses[k] === positiveClass) trees[leafTrees[k]].value[leafNodes[k]] += leafWeights[k];
+    if (leafClasses[k] === positiveClass) trees[leafTrees[k]].value[leafNodes[k]] += negate ? -leafWeights[k] : leafWeights[k];
   }
+  const base = baseValues[positiveClass] ?? baseValues[0] ?? 0;
   return {
     format: 'onnx',
     featureNames,
     trees,
-    baseMargin: baseValues[positiveClass] ?? baseValues[0] ?? 0,
+    baseMargin: negate ? -base : base,
     marginScale: 1,
     transform,
     description: `ONNX ${node.opType}, ${treeCount} trees, post_transform ${postTransform}`,
@@ -126,19 +154,19 @@ function readV5(node: NodeProto, fileName: string, featureNames: string[]): Tree
   const trees = roots.map((root) => {
     const local: { kind: 'split' | 'leaf'; index: number }[] = [];
     const ids = new Map<string, number>();
-    const visit = (kind: 'split' | 'leaf', index: number): number => {
+    // Depth first with an explicit stack: a fully grown tree is too deep to recurse over.
+    const stack: ['split' | 'leaf', number][] = [[splits.length > 0 && roots.length > 0 ? 'split' : 'leaf', root]];
+    while (stack.length) {
+      const [kind, index] = stack.pop()!;
       const key = `${kind}${index}`;
-      if (!ids.has(key)) {
-        ids.set(key, local.length);
-        local.push({ kind, index });
-        if (kind === 'split') {
-          visit(trueLeafs[index] ? 'leaf' : 'split', trueIds[index]);
-          visit(falseLeafs[index] ? 'leaf' : 'split', falseIds[index]);
-        }
+      if (ids.has(key)) continue;
+      ids.set(key, local.length);
+      local.push({ kind, index });
+      if (kind === 'split') {
+        if (!(index >= 0 && index < splits.length)) throw new ModelLoadError(`${fileName}: a TreeEnsemble node points to split ${index}, outside the ${splits.length} splits: the file is damaged. Export the model again.`);
+        stack.push([falseLeafs[index] ? 'leaf' : 'split', falseIds[index]], [trueLeafs[index] ? 'leaf' : 'split', trueIds[index]]);
       }
-      return ids.get(key)!;
-    };
-    visit(splits.length > 0 && roots.length > 0 ? 'split' : 'leaf', root);
+    }
     const tree = emptyTree(local.length);
     local.forEach(({ kind, index }, i) => {
       if (kind === 'leaf') {

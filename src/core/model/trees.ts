@@ -25,6 +25,11 @@ export interface Tree {
   categories: (Set<number> | null)[];
   /** How a missing value is handled at each node: one of {@link MISSING}. */
   missingType: Uint8Array;
+  /**
+   * LightGBM linear leaves (`is_linear=1`), by node: a leaf's output is its constant plus
+   * Σ coefficient·x[feature], or its plain value when one of those features is missing.
+   */
+  linear?: { constant: Float64Array; features: Int32Array[]; coefficients: Float64Array[] };
 }
 
 /** Missing-value handling at a split. */
@@ -55,12 +60,48 @@ export interface TreeEnsemble {
   transform: OutputTransform;
   /** Where the model came from and how its score is read, in words. */
   description: string;
+  /**
+   * A model of more than two classes: tree t adds to the margin of class `treeClass[t]`, and
+   * the class probabilities are the softmax of the margins (or each class's own logistic,
+   * LightGBM's multiclassova). Absent for a binary model (one margin).
+   */
+  multiclass?: { classes: number; treeClass: Int32Array; transform: 'softmax' | 'logistic' };
+  /** The categories each feature was trained on, when the file lists them (LightGBM's feature_infos for categorical features). */
+  featureCategories?: (number[] | null)[];
+}
+
+/** One class's trees of a multiclass ensemble, as an ensemble of its own whose margin is that class's. */
+export function classEnsemble(ensemble: TreeEnsemble, k: number): TreeEnsemble {
+  const { multiclass } = ensemble;
+  if (!multiclass) return ensemble;
+  return { ...ensemble, trees: ensemble.trees.filter((_, t) => multiclass.treeClass[t] === k), transform: 'identity', marginScale: 1, multiclass: undefined };
+}
+
+/** Whether an ensemble has linear leaves (they need the node-by-node walk, and no TreeSHAP applies). */
+export function hasLinearLeaves(ensemble: TreeEnsemble): boolean {
+  return ensemble.trees.some((tree) => tree.linear !== undefined);
+}
+
+/** The output of the leaf a row reached: its value, or its linear model (see {@link Tree.linear}). */
+export function leafOutput(tree: Tree, leaf: number, x: Float64Array): number {
+  const linear = tree.linear;
+  if (!linear) return tree.value[leaf];
+  const features = linear.features[leaf];
+  const coefficients = linear.coefficients[leaf];
+  let output = linear.constant[leaf];
+  for (let i = 0; i < features.length; i++) {
+    const v = x[features[i]];
+    // LightGBM (Tree::Predict): a missing feature of the leaf's model falls back to the plain leaf value.
+    if (Number.isNaN(v)) return tree.value[leaf];
+    output += coefficients[i] * v;
+  }
+  return output;
 }
 
 /** Raw score (margin) of one row: the sum of the leaves it reaches, plus the base margin. */
 export function treeMargin(ensemble: TreeEnsemble, x: Float64Array): number {
   let margin = ensemble.baseMargin;
-  for (const tree of ensemble.trees) margin += tree.value[leafOf(tree, x)];
+  for (const tree of ensemble.trees) margin += tree.linear ? leafOutput(tree, leafOf(tree, x), x) : tree.value[leafOf(tree, x)];
   return margin;
 }
 
@@ -116,6 +157,17 @@ interface XgbTreeJson {
   categories_sizes?: number[];
 }
 
+/**
+ * JSON.parse, reading XGBoost's bare `NaN`, `Infinity` and `-Infinity` literals (which it
+ * writes, e.g. as split conditions of categorical splits, and which JSON does not allow)
+ * as those numbers: outside strings they become strings that `Number()` reads back.
+ */
+export function parseJsonWithNonFinite(text: string): never {
+  if (!/NaN|Infinity/.test(text)) return JSON.parse(text) as never;
+  const fixed = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (token) => (token.startsWith('"') ? token : `"${token}"`));
+  return JSON.parse(fixed) as never;
+}
+
 /** Whether bytes look like an XGBoost JSON model. */
 export function looksLikeXgboostJson(bytes: Uint8Array): boolean {
   const head = new TextDecoder().decode(bytes.subarray(0, 512)).trimStart();
@@ -128,11 +180,11 @@ export function looksLikeXgboostJson(bytes: Uint8Array): boolean {
  * For `binary:logistic` the base score is a probability and its logit is the base margin.
  */
 export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemble {
-  let json: { learner?: { learner_model_param?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[]; gbtree_model_param?: { num_trees?: string } } } } };
+  let json: { learner?: { learner_model_param?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; feature_types?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[]; gbtree_model_param?: { num_trees?: string } } } } };
   let text = '';
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    json = JSON.parse(text);
+    json = parseJsonWithNonFinite(text);
   } catch (error) {
     // A JSON model is one object: text that starts it but does not close it was cut short.
     if (text.trimStart().startsWith('{') && !text.trimEnd().endsWith('}')) {
@@ -157,11 +209,19 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemb
   const params = learner.learner_model_param ?? {};
   const objective = learner.objective?.name ?? 'unknown';
   const numClass = Number(params.num_class ?? 0);
-  if (numClass > 1) throw new ModelLoadError(`${fileName}: a ${numClass}-class XGBoost model (${objective}); this audit handles binary classifiers. Train one class against the rest.`);
-  const transform: OutputTransform | null = objective === 'binary:logistic' || objective === 'reg:logistic' || objective === 'binary:logitraw' ? 'logistic' : null;
-  if (!transform) throw new ModelLoadError(`${fileName}: the XGBoost objective ${quote(objective)} does not produce a binary classifier score. Audit a model trained with binary:logistic.`);
+  const multiclass = numClass > 1;
+  if (multiclass && !/^multi:soft(prob|max)$/.test(objective)) {
+    throw new ModelLoadError(`${fileName}: a ${numClass}-class XGBoost model with the objective ${quote(objective)}; multiclass models are read with multi:softprob or multi:softmax.`);
+  }
+  const transform: OutputTransform | null = multiclass || objective === 'binary:logistic' || objective === 'reg:logistic' || objective === 'binary:logitraw' ? 'logistic' : null;
+  if (!transform) throw new ModelLoadError(`${fileName}: the XGBoost objective ${quote(objective)} does not produce a classifier score. Audit a model trained with binary:logistic or multi:softprob.`);
   const baseScore = Number(params.base_score ?? 0.5);
-  const baseMargin = objective === 'binary:logitraw' ? baseScore : Math.log(baseScore / (1 - baseScore));
+  // A probability base score of 0 or 1 is an infinite margin: every row would score exactly 0 or 1.
+  if (!Number.isFinite(baseScore) || (!multiclass && objective !== 'binary:logitraw' && !(baseScore > 0 && baseScore < 1))) {
+    throw new ModelLoadError(`${fileName}: base_score ${quote(String(params.base_score))} (learner_model_param) is not a probability strictly between 0 and 1, which ${objective} needs: the file is damaged or was edited. Save the model again with save_model("model.json").`);
+  }
+  // Softmax objectives add the base score to every class's margin as it is (it cancels out).
+  const baseMargin = multiclass || objective === 'binary:logitraw' ? baseScore : Math.log(baseScore / (1 - baseScore));
   const featureNames = learner.feature_names ?? [];
   const numFeature = Number(params.num_feature ?? featureNames.length);
   if (featureNames.length !== numFeature) {
@@ -172,6 +232,22 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemb
     checkTree(tree, fileName, t);
     checkFeatures(tree, numFeature, fileName, t);
   });
+  if (multiclass) {
+    const info = booster?.model?.tree_info ?? [];
+    if (info.length !== trees.length || info.some((k) => !(Number.isInteger(k) && k >= 0 && k < numClass))) {
+      throw new ModelLoadError(`${fileName}: the ${numClass}-class model's tree_info does not give a class from 0 to ${numClass - 1} for each of its ${trees.length} trees: it is damaged or was edited. Save the model again with save_model("model.json").`);
+    }
+    return {
+      format: 'xgboost-json',
+      featureNames,
+      trees: parsed,
+      baseMargin,
+      marginScale: 1,
+      transform: 'identity',
+      multiclass: { classes: numClass, treeClass: Int32Array.from(info), transform: 'softmax' },
+      description: `XGBoost ${objective}, ${numClass} classes, ${trees.length} trees; p(class k) = softmax over classes of (base margin ${baseMargin} + Σ leaves of class k's trees)`,
+    };
+  }
   return {
     format: 'xgboost-json',
     featureNames,
@@ -189,6 +265,9 @@ function xgbTree(tree: XgbTreeJson, index: number, fileName: string): Tree {
   if (n === 0 || arrays.some((a) => !Array.isArray(a) || a.length !== n)) {
     throw new ModelLoadError(`${fileName}: tree ${index} is damaged (its node arrays have different lengths). Save the model again.`);
   }
+  // A feature index must be a whole number: 1e400 (Infinity) would become feature 0 in an Int32Array.
+  const badIndex = tree.split_indices.findIndex((v) => !(Number.isInteger(Number(v)) && Number(v) >= 0 && Number(v) < 2 ** 31));
+  if (badIndex >= 0) throw new ModelLoadError(`${fileName}: tree ${index} node ${badIndex} splits on feature ${quote(String(tree.split_indices[badIndex]))}, which is not a feature index. The file is damaged or was edited; save the model again.`);
   const categories: (Set<number> | null)[] = new Array(n).fill(null);
   const rule = new Uint8Array(n);
   (tree.categories_nodes ?? []).forEach((node, k) => {
@@ -245,12 +324,21 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
   }
   const objective = header.get('objective') ?? '';
   const numClass = Number(header.get('num_class') ?? 1);
-  if (numClass > 1) throw new ModelLoadError(`${fileName}: a ${numClass}-class LightGBM model (${objective}); this audit handles binary classifiers.`);
-  const sigmoid = /^binary\b/.test(objective) ? Number(/sigmoid:([\d.eE+-]+)/.exec(objective)?.[1] ?? 1) : null;
-  if (sigmoid === null && !/^(cross_entropy|xentropy)/.test(objective)) {
-    throw new ModelLoadError(`${fileName}: the LightGBM objective ${quote(objective || 'missing')} does not produce a binary classifier score. Audit a model trained with objective=binary.`);
+  const perIteration = Number(header.get('num_tree_per_iteration') ?? numClass);
+  const multiclass = numClass > 1;
+  if (multiclass && (!/^multiclass(ova)?\b/.test(objective) || perIteration !== numClass)) {
+    throw new ModelLoadError(`${fileName}: a ${numClass}-class LightGBM model with the objective ${quote(objective)} and ${perIteration} trees per iteration; multiclass models are read with objective=multiclass or multiclassova (one tree per class per iteration).`);
   }
+  const ova = /^multiclassova\b/.test(objective);
+  const sigmoid = /^binary\b/.test(objective) || ova ? Number(/sigmoid:([\d.eE+-]+)/.exec(objective)?.[1] ?? 1) : null;
+  if (!multiclass && sigmoid === null && !/^(cross_entropy|xentropy)/.test(objective)) {
+    throw new ModelLoadError(`${fileName}: the LightGBM objective ${quote(objective || 'missing')} does not produce a classifier score. Audit a model trained with objective=binary or multiclass.`);
+  }
+  // Random-forest mode (boosting=rf) writes `average_output`: the prediction is the mean of the trees' outputs.
+  const averageOutput = /^average_output\s*$/m.test(blocks[0]);
   const featureNames = (header.get('feature_names') ?? '').split(/\s+/).filter(Boolean);
+  // feature_infos: `[min:max]` for a numeric feature, `none` for an unused one, `a:b:c` for a categorical one's training categories.
+  const featureCategories = (header.get('feature_infos') ?? '').split(/\s+/).filter(Boolean).map((info) => (/^-?\d+(:-?\d+)*$/.test(info) ? info.split(':').map(Number) : null));
   // LightGBM ends the trees with this line, and lists each tree's size in the header: a file
   // cut at a tree's end would otherwise load with fewer trees and score every row wrong.
   const listed = (header.get('tree_sizes') ?? '').split(/\s+/).filter(Boolean).length;
@@ -275,7 +363,24 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     checkTree(tree, fileName, t);
     checkFeatures(tree, featureNames.length, fileName, t);
   });
+  const iterations = trees.length / (multiclass ? numClass : 1);
+  if (averageOutput) for (const tree of trees) scaleTree(tree, 1 / iterations);
+  const linear = trees.some((tree) => tree.linear) ? ', linear leaves (constant + coefficients · features; a missing feature falls back to the leaf value)' : '';
+  const sum = averageOutput ? `the mean of the ${iterations} iterations' leaves (random-forest mode, average_output)` : 'Σ leaves';
   const shrinkageNote = 'leaf values already include shrinkage';
+  if (multiclass) {
+    return {
+      format: 'lightgbm-text',
+      featureNames,
+      trees,
+      baseMargin: 0,
+      marginScale: ova ? sigmoid! : 1,
+      transform: 'identity',
+      multiclass: { classes: numClass, treeClass: Int32Array.from(trees, (_, t) => t % numClass), transform: ova ? 'logistic' : 'softmax' },
+      featureCategories,
+      description: `LightGBM ${objective}, ${numClass} classes, ${trees.length} trees${linear}; p(class k) = ${ova ? `sigmoid(${sigmoid} × ${sum} of class k)` : `softmax over classes of ${sum} of class k`} (${shrinkageNote})`,
+    };
+  }
   return {
     format: 'lightgbm-text',
     featureNames,
@@ -283,8 +388,17 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     baseMargin: 0,
     marginScale: sigmoid ?? 1,
     transform: 'logistic',
-    description: `LightGBM ${objective}, ${trees.length} trees; p = sigmoid(${sigmoid ?? 1} × Σ leaves) (${shrinkageNote})`,
+    featureCategories,
+    description: `LightGBM ${objective}, ${trees.length} trees${linear}; p = sigmoid(${sigmoid ?? 1} × ${sum}) (${shrinkageNote})`,
   };
+}
+
+/** Multiplies every output of a tree (leaf values, linear constants and coefficients) by `factor`. */
+function scaleTree(tree: Tree, factor: number): void {
+  for (let i = 0; i < tree.value.length; i++) if (tree.left[i] < 0) tree.value[i] *= factor;
+  if (!tree.linear) return;
+  for (let i = 0; i < tree.linear.constant.length; i++) tree.linear.constant[i] *= factor;
+  for (const coefficients of tree.linear.coefficients) for (let i = 0; i < coefficients.length; i++) coefficients[i] *= factor;
 }
 
 /** Checks that every split reads a feature the model declares. */
@@ -385,7 +499,33 @@ function lightgbmTree(fields: Map<string, string>, index: number, fileName: stri
     tree.value[internal + k] = leafValues[k];
     if (tree.cover) tree.cover[internal + k] = leafCount[k];
   }
+  if (fields.get('is_linear') === '1') tree.linear = linearLeaves(fields, internal, numLeaves, index, fileName);
   return tree;
+}
+
+/**
+ * A linear tree's leaf models, by node: `leaf_const` per leaf, `num_features` per leaf, then
+ * that many entries of `leaf_features` and `leaf_coeff` for each leaf in turn.
+ */
+function linearLeaves(fields: Map<string, string>, internal: number, numLeaves: number, index: number, fileName: string): NonNullable<Tree['linear']> {
+  const constants = numbers(fields.get('leaf_const'));
+  const counts = numbers(fields.get('num_features'));
+  const features = numbers(fields.get('leaf_features'));
+  const coefficients = numbers(fields.get('leaf_coeff'));
+  const total = counts.reduce((sum, c) => sum + c, 0);
+  if (constants.length !== numLeaves || counts.length !== numLeaves || features.length !== total || coefficients.length !== total || counts.some((c) => !(Number.isInteger(c) && c >= 0))) {
+    throw new ModelLoadError(`${fileName}: tree ${index} has linear leaves (is_linear=1) whose leaf_const, num_features, leaf_features and leaf_coeff do not agree (${numLeaves} leaves, ${constants.length} constants, ${features.length} features and ${coefficients.length} coefficients for ${total} listed). The file is damaged; save the model again.`);
+  }
+  const n = internal + numLeaves;
+  const linear = { constant: new Float64Array(n), features: Array.from({ length: n }, () => new Int32Array(0)), coefficients: Array.from({ length: n }, () => new Float64Array(0)) };
+  let at = 0;
+  for (let k = 0; k < numLeaves; k++) {
+    linear.constant[internal + k] = constants[k];
+    linear.features[internal + k] = Int32Array.from(features.slice(at, at + counts[k]));
+    linear.coefficients[internal + k] = Float64Array.from(coefficients.slice(at, at + counts[k]));
+    at += counts[k];
+  }
+  return linear;
 }
 
 /**
@@ -441,8 +581,22 @@ const FULL_MAX_DEPTH = 8;
 const KERNEL_MAX_DEPTH = 12;
 const KERNEL_MAX_NODES = 2 ** 21;
 
-function treeDepth(tree: Tree, node = 0): number {
-  return tree.left[node] < 0 ? 0 : 1 + Math.max(treeDepth(tree, tree.left[node]), treeDepth(tree, tree.right[node]));
+/** The depth of a tree (a walk with an explicit stack: a fully grown tree is too deep to recurse over). */
+export function treeDepth(tree: Tree): number {
+  let deepest = 0;
+  const nodes = [0];
+  const depths = [0];
+  while (nodes.length) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
+    if (tree.left[node] < 0) {
+      if (depth > deepest) deepest = depth;
+      continue;
+    }
+    nodes.push(tree.left[node], tree.right[node]);
+    depths.push(depth + 1, depth + 1);
+  }
+  return deepest;
 }
 
 /** The trees padded to full trees, or null when one is deeper than `maxDepth` or all would pass `maxNodes`. */
@@ -715,6 +869,8 @@ export function compileEnsemble(ensemble: TreeEnsemble, options: { wasm?: boolea
       if (tree.rule[i] !== 0 || tree.missingType[i] !== MISSING.defaultDirection) compiled.xgboostRule = false;
       if (tree.rule[i] !== 1 || tree.missingType[i] === MISSING.zeroDefaultDirection) lightgbmRule = false;
     }
+    // A linear leaf's output depends on the row: only the node-by-node walk computes it.
+    if (tree.linear) compiled.xgboostRule = lightgbmRule = false;
   });
   if (compiled.xgboostRule) compiled.full = fullLayout(ensemble, FULL_MAX_DEPTH);
   // The kernel: XGBoost's rule in float32, or LightGBM's numeric splits (NaN to the default

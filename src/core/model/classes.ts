@@ -1,0 +1,106 @@
+import { AuditConfigError, quote } from '../errors';
+
+/** A class label as a model names it (ONNX `classlabels_*`), or as a user writes it. */
+export type ClassLabel = string | number;
+
+/**
+ * Which of a model's outputs is the audited score p(positive), chosen by the class's label,
+ * never by its position when the model names its classes.
+ */
+export interface ClassChoice {
+  /** The output column read. */
+  column: number;
+  /** True when the score is 1 − that column (a single-column output read for class 0). */
+  complement: boolean;
+  /** The model's classes in output column order (numbered 0…C−1 when it names none). */
+  classes: ClassLabel[];
+  /** Whether the model file names its classes. */
+  named: boolean;
+  /** The positive class, as the model names it. */
+  positive: ClassLabel;
+  /** More than two classes: the positive class is audited against all the others. */
+  oneVsRest: boolean;
+  /** How the score was read, in words (for every report). */
+  convention: string;
+}
+
+/** Whether a user's label and a model's label are the same class: equal texts, or equal numbers ("1", 1, "1.0"). */
+export function sameLabel(a: ClassLabel, b: ClassLabel): boolean {
+  if (String(a) === String(b)) return true;
+  const [x, y] = [typeof a === 'number' ? a : Number(a), typeof b === 'number' ? b : Number(b)];
+  return String(a).trim() !== '' && String(b).trim() !== '' && Number.isFinite(x) && Number.isFinite(y) && x === y;
+}
+
+const list = (labels: readonly ClassLabel[]) => labels.map((l) => String(l)).join(', ');
+
+/**
+ * Picks the output column of the positive class.
+ * - The model names its classes: the column whose label equals the positive label (default
+ *   1 for a 0/1 model); a label the model does not know is refused, naming its labels.
+ * - It names none: a single column is p(class 1) (read as 1 − p for a positive label of 0);
+ *   C columns are classes 0…C−1 in training order, and the positive label must be one of
+ *   those numbers.
+ * - More than two classes: audited one-vs-rest for the named class, or refused when no class
+ *   is named. Never audited as binary by position.
+ */
+export function chooseClass(options: { fileName: string; output: string; labels: readonly ClassLabel[] | null; width: number; positiveLabel?: ClassLabel }): ClassChoice {
+  const { fileName, output, labels, width, positiveLabel } = options;
+  const fix = 'Set data.positive_label (--positive-label)';
+  if (labels && labels.length > 0) {
+    if (width !== 1 && width !== labels.length) {
+      throw new AuditConfigError(`${fileName}: output ${quote(output)} has ${width} columns but the model names ${labels.length} classes (${list(labels)}). The file is inconsistent: export the model again.`);
+    }
+    if (labels.length > 2 && positiveLabel === undefined) {
+      throw new AuditConfigError(`${fileName}: the model has ${labels.length} classes (${list(labels)}); this audit scores one class against the rest. ${fix} to the class to audit, e.g. ${quote(String(labels[labels.length - 1]))}.`);
+    }
+    const wanted = positiveLabel ?? (labels.length === 2 && labels.some((l) => sameLabel(l, 1)) && labels.some((l) => sameLabel(l, 0)) ? 1 : undefined);
+    if (wanted === undefined) {
+      throw new AuditConfigError(`${fileName}: the model's classes are ${list(labels)}; say which one is the positive outcome. ${fix} to one of them.`);
+    }
+    const index = labels.findIndex((label) => sameLabel(label, wanted));
+    if (index < 0) {
+      throw new AuditConfigError(`${fileName}: the positive label ${quote(String(wanted))} is not one of the model's class labels (${list(labels)}). ${fix} to one of them.`);
+    }
+    const oneVsRest = labels.length > 2;
+    if (width === 1) {
+      // One column for two named classes: it holds p(second class), as sklearn-onnx writes it.
+      const complement = index === 0;
+      return { column: 0, complement, classes: [...labels], named: true, positive: labels[index], oneVsRest, convention: `${output} read as p(class ${labels[1]})${complement ? `, score = 1 − it for class ${labels[0]}` : ''}, from the model's class labels (${list(labels)})` };
+    }
+    return {
+      column: index,
+      complement: false,
+      classes: [...labels],
+      named: true,
+      positive: labels[index],
+      oneVsRest,
+      convention: `${output}[:, ${index}] = p(class ${labels[index]}), chosen by the model's class labels (${list(labels)})${oneVsRest ? `; one-vs-rest: class ${labels[index]} against the other ${labels.length - 1} classes` : ''}`,
+    };
+  }
+  if (width === 1) {
+    const wanted = positiveLabel ?? 1;
+    if (sameLabel(wanted, 0)) {
+      return { column: 0, complement: true, classes: [0, 1], named: false, positive: 0, oneVsRest: false, convention: `${output} holds p(class 1) (the model names no classes); score = 1 − it for the positive label 0` };
+    }
+    return { column: 0, complement: false, classes: [0, 1], named: false, positive: wanted, oneVsRest: false, convention: `${output} holds p(positive) directly (the model names no classes: its single output is read as p(${String(wanted)}))` };
+  }
+  const classes = Array.from({ length: width }, (_, k) => k);
+  if (width > 2 && positiveLabel === undefined) {
+    throw new AuditConfigError(`${fileName}: output ${quote(output)} has ${width} columns, one per class, and the model names no classes (they are 0…${width - 1} in training order); this audit scores one class against the rest. ${fix} to the class number to audit.`);
+  }
+  const wanted = positiveLabel ?? 1;
+  const index = classes.findIndex((k) => sameLabel(k, wanted));
+  if (index < 0) {
+    throw new AuditConfigError(`${fileName}: output ${quote(output)} has ${width} columns and the model names no classes, so they are classes 0…${width - 1} in training order; the positive label ${quote(String(wanted))} is not one of them. ${fix} to the class number, or export the model with its class labels.`);
+  }
+  const oneVsRest = width > 2;
+  return {
+    column: index,
+    complement: false,
+    classes,
+    named: false,
+    positive: index,
+    oneVsRest,
+    convention: `${output}[:, ${index}] = p(class ${index}): the model names no classes, so column k is class k in training order${oneVsRest ? `; one-vs-rest: class ${index} against the other ${width - 1} classes` : ''}`,
+  };
+}
