@@ -326,6 +326,10 @@ export async function auditCommand(args: string[]): Promise<number> {
   } else {
     process.stdout.write(resultJson);
   }
+  // Sections that did not run are said where a CI log shows them, not only inside the result.
+  for (const [section, why] of Object.entries(result.missing_sections)) {
+    if (!why.startsWith('disabled in the config')) process.stderr.write(`plumbline: ${section} not run, because ${why}\n`);
+  }
   if (values.registry) {
     const entry = await appendToRegistry(values.registry, { result, manifest, metadata: plan.metadata, blobs: values['registry-keep-report'] ? kept : undefined });
     process.stderr.write(`plumbline: appended entry ${entry.seq} (${entry.model_id}, ${entry.decision ?? 'no policy'}) to the registry ${values.registry}\n`);

@@ -5,6 +5,8 @@ import { compareResults, flatMetrics, type ComparableResult } from '../core/comp
 import { verifyEvidencePack } from '../core/report/evidence.ts';
 import { EXIT, readInput, readText, UsageError } from './shared.ts';
 import { readResultFile } from '../core/report/read-result.ts';
+import { inspectModel } from '../core/model/classifier.ts';
+import { signatureLines } from '../core/model/signature-text.ts';
 
 /** `plumbline validate-config FILE…`: audit configs and policy files, told apart by their keys. */
 export async function validateConfigCommand(args: string[]): Promise<number> {
@@ -27,6 +29,16 @@ export async function validateConfigCommand(args: string[]): Promise<number> {
 
 async function readResult(path: string): Promise<ComparableResult & { n?: number; threshold?: number }> {
   return readResultFile((await readInput(path, 'result')).bytes, path) as ComparableResult;
+}
+
+/** `plumbline inspect-model FILE [--json]`: the model's signature, read from the file alone. */
+export async function inspectModelCommand(args: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' }, json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new UsageError('inspect-model needs one model file: plumbline inspect-model model.onnx [--json]');
+  const file = await readInput(positionals[0], 'model');
+  const summary = inspectModel(file.bytes, file.fileName);
+  process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${signatureLines(summary).join('\n')}\n`);
+  return EXIT.ok;
 }
 
 /** `plumbline inspect result.json`: the key figures of a result. */

@@ -6,7 +6,7 @@ import './parquet-node.ts';
 import { isPlumblineError, TOOL_VERSION } from '../core/index.ts';
 import { auditCommand } from './audit-command.ts';
 import { explainCommand } from './explain-command.ts';
-import { diffCommand, inspectCommand, listCommand, validateConfigCommand, verifyPackCommand } from './commands.ts';
+import { diffCommand, inspectCommand, inspectModelCommand, listCommand, validateConfigCommand, verifyPackCommand } from './commands.ts';
 import { registryCommand } from './registry-command.ts';
 import { EXIT, UsageError } from './shared.ts';
 
@@ -19,6 +19,7 @@ Commands:
   explain            SHAP values of rows (TreeSHAP, path-dependent TreeSHAP, exact KernelSHAP)
   validate-config F  check an audit config or a policy file
   inspect R          summarise a result JSON
+  inspect-model M    a model's signature: inputs (with the categories each knows), outputs, class labels, how the score is read (--json)
   diff A B           metric, gate and manifest differences between two results (exit 1 if a gate outcome changed)
   verify-pack P      check an evidence pack against its SHA256SUMS (exit 1 if anything changed)
   list metrics|profiles|explainers
@@ -48,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
         return await validateConfigCommand(rest);
       case 'inspect':
         return await inspectCommand(rest);
+      case 'inspect-model':
+        return await inspectModelCommand(rest);
       case 'diff':
         return await diffCommand(rest);
       case 'verify-pack':
@@ -57,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'registry':
         return await registryCommand(rest);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, validate-config, inspect, diff, verify-pack, list, registry.`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, validate-config, inspect, inspect-model, diff, verify-pack, list, registry.`);
     }
   } catch (error) {
     const known = isPlumblineError(error) || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');

@@ -20,6 +20,7 @@ import { binaryTarget, type BinaryTarget } from './metrics/labels';
 import { performance, type PerformanceMetrics } from './metrics/performance';
 import type { OrtRuntime } from './model/onnx-scorer';
 import type { ClassChoice } from './model/classes';
+import { fidelityFindings, inputFidelity, type InputFidelity } from './model/fidelity';
 import { openModel, type Classifier, type ModelFormatId, type ModelSummary, type OnnxScoreRunner, type TreeMarginRunner } from './model/classifier';
 import { explainTable, type ExplainMethod, type ExplainResult } from './explain/explain';
 import type { TreeShapRunner } from './explain/treeshap';
@@ -46,6 +47,11 @@ export interface RobustnessReport {
 
 /** The explanations section of a result. */
 export type AuditExplanations = ExplainResult & { global_importance: { column: string; mean_abs_shap: number }[] };
+
+/** The config keys that get a section that failed to run going, added to its reason when the reason names none. */
+const SECTION_FIXES: Record<string, string> = {
+  explainer: 'In the audit config, set explainer.type: kernel (KernelSHAP works for every model the audit scores), or explainer.enabled: false to leave explanations out.',
+};
 
 /** Why drift is missing when no reference file was given. */
 export const NO_REFERENCE = 'no reference data was given (data.train, data.reference, --reference or --reference-result)';
@@ -126,6 +132,10 @@ export interface AuditRequest {
   powerDifference?: number;
   /** Four-fifths rule reference group per attribute. Default: the largest group. */
   referenceGroups?: Record<string, string>;
+  /** Refuse the audit when more than this share of rows holds a category the model never saw, in any input (model.max_unknown_category_share). */
+  maxUnknownCategoryShare?: number;
+  /** Whether that limit is --strict's default (for the message). */
+  maxUnknownCategoryShareFromStrict?: boolean;
   /** Budgets of the drift, explanation, robustness and recourse stages (see limits.ts). Default 2,048 MiB, no time budget. */
   limits?: { stageMemoryMb?: number; stageSeconds?: number };
 }
@@ -160,6 +170,8 @@ export interface AuditSettings {
 export interface AuditResult extends AuditMetrics {
   /** Profile and quality checks of the audited rows. */
   data: DataProfile;
+  /** How each model input was fed: unseen categories and missing cells (model audits only). */
+  input_fidelity?: InputFidelity;
   /** Drift of the audited file against the reference, when one was given. */
   drift?: DriftReport;
   /** SHAP explanations of the first rows, with global importance. */
@@ -384,6 +396,7 @@ async function auditWithModel(
   const { onProgress, signal } = options;
   let scores: Float64Array;
   const scoreFindings: DataProfile['findings'] = [];
+  let fidelity: InputFidelity | undefined;
   let probabilities = true;
   let features: string[] | null = null;
   let modelInputs: AuditResult['inputs']['model'];
@@ -391,6 +404,15 @@ async function auditWithModel(
     features = model.features(table, request.features);
     scores = await model.score(table, { features: request.features, signal, onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }) });
     scoreFindings.push(...checkScores(scores, request.model.fileName, table.source));
+    fidelity = inputFidelity(model.summary, table, features, new Set(request.csv?.missingValues ?? []));
+    const limit = request.maxUnknownCategoryShare;
+    const worst = fidelity.inputs.filter((e) => e.unseen && limit !== undefined && e.unseen.share > limit).sort((a, b) => b.unseen!.share - a.unseen!.share)[0];
+    if (worst) {
+      throw new AuditConfigError(
+        `${table.source}, column ${quote(worst.column)}: ${(worst.unseen!.share * 100).toFixed(1)}% of rows hold values ${request.model.fileName} never saw for input ${quote(worst.input)} (${worst.unseen!.top.map((t) => JSON.stringify(t.value)).join(', ')}), more than the ${(limit! * 100).toFixed(1)}% allowed (model.max_unknown_category_share${request.maxUnknownCategoryShareFromStrict ? ', the --strict default' : ''}). Check that the data is coded as the model was trained, or raise the limit.`,
+      );
+    }
+    scoreFindings.push(...fidelityFindings(fidelity, request.model.fileName, request.data.fileName));
     const summary = model.summary;
     modelInputs = {
       file: request.model.fileName,
@@ -434,7 +456,7 @@ async function auditWithModel(
       value = await withStageBudget(name, limits, signal, budget.fix, body);
     } catch (error) {
       if (!isPlumblineError(error)) throw error;
-      missingSections[key] = (error as Error).message;
+      missingSections[key] = `${(error as Error).message}${SECTION_FIXES[key] && !(error as Error).message.includes(`${key}.`) ? ` ${SECTION_FIXES[key]}` : ''}`;
     }
     onProgress?.({ stage, done: 1, total: 1 });
     return value;
@@ -473,6 +495,7 @@ async function auditWithModel(
           features: request.features,
           seed: request.seed ?? 0,
           memoryLimit: limits.memoryBytes,
+          textMissing: new Set(request.csv?.missingValues ?? []),
         }, stageSignal, options.treeShap),
       );
       if (explained) explanations = { ...explained, global_importance: globalImportance(explained.columns, explained.values) };
@@ -575,6 +598,7 @@ async function auditWithModel(
     data,
     missing_sections: missingSections,
     ...metrics,
+    ...(fidelity ? { input_fidelity: fidelity } : {}),
     ...(drift ? { drift } : {}),
     ...(explanations ? { explanations } : {}),
     ...(robustness ? { robustness } : {}),

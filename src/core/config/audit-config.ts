@@ -37,6 +37,7 @@ const configProperties: Record<string, Spec> = {
       path: { type: 'string', description: 'Path relative to this config file.' },
       type: { type: 'string', enum: ['auto', 'onnx', 'xgboost', 'lightgbm'], description: 'File format; recognised from its bytes when auto.' },
       features: { ...names, description: 'Column order of a single [N, F] model input.' },
+      max_unknown_category_share: { type: 'number', minimum: 0, maximum: 1, description: 'Refuse the audit when more than this share of rows holds a category the model never saw, in any input (default: report only; 0.01 with --strict).' },
     },
   },
   data: {
@@ -108,7 +109,7 @@ export const AUDIT_CONFIG_SPEC: Spec = { type: 'object', description: 'Plumbline
 
 /** A validated audit config (after the profile is merged in). */
 export interface AuditConfig {
-  model?: { path?: string; type?: string; features?: string[] };
+  model?: { path?: string; type?: string; features?: string[]; max_unknown_category_share?: number };
   data?: {
     test?: string;
     train?: string;

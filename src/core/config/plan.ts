@@ -15,6 +15,9 @@ export interface AuditPlan {
   metadata: Record<string, string | number | boolean>;
 }
 
+/** The share of rows with unseen categories --strict allows when the config sets none. */
+export const STRICT_UNKNOWN_CATEGORY_SHARE = 0.01;
+
 /** The explainer method a config's `explainer.type` names (GlassAlpha's names accepted). */
 function explainerMethod(type: string | undefined): ExplainMethod | undefined {
   switch (type) {
@@ -65,6 +68,11 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       target: data.target!,
       protectedAttributes: data.protected_attributes!,
       features: config.model?.features,
+      ...(config.model?.max_unknown_category_share !== undefined
+        ? { maxUnknownCategoryShare: config.model.max_unknown_category_share }
+        : strict
+          ? { maxUnknownCategoryShare: STRICT_UNKNOWN_CATEGORY_SHARE, maxUnknownCategoryShareFromStrict: true }
+          : {}),
       positiveLabel: data.positive_label === undefined ? undefined : String(data.positive_label),
       thresholdPolicy: thresholdPolicyOf(config),
       threshold: typeof config.threshold === 'number' ? config.threshold : undefined,

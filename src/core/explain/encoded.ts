@@ -1,5 +1,6 @@
 import type { AttributeProto, ModelProto, NodeProto } from 'onnx-buf';
 import { findColumn, type Table } from '../data/table';
+import { modelText } from '../model/onnx-scorer';
 import { ModelLoadError } from '../errors';
 import { onnxTreeEnsemble } from '../model/onnx-trees';
 import type { TreeEnsemble } from '../model/trees';
@@ -29,11 +30,23 @@ interface Part {
   categories: (string | number)[] | null;
 }
 
+/** How {@link readEncodedModel} reads a model as the audit scores it. */
+export interface EncodedOptions {
+  /** The feature columns of a single [N, F] input, in order (then each is a part of its own). */
+  matrixColumns?: string[];
+  /** The output column of the positive class (its label chose it), and whether the score is 1 − that column. */
+  positiveColumn?: number;
+  complement?: boolean;
+  /** Texts fed to a text input as missing (the user's missing_values), as the scorer does. */
+  textMissing?: ReadonlySet<string>;
+}
+
 /**
  * Reads the preprocessing chain in front of a TreeEnsembleClassifier or LinearClassifier;
  * null when the graph holds anything else (then KernelSHAP is the fallback).
  */
-export function readEncodedModel(model: ModelProto, fileName: string): EncodedModel | null {
+export function readEncodedModel(model: ModelProto, fileName: string, options: EncodedOptions = {}): EncodedModel | null {
+  const textMissing = options.textMissing ?? new Set<string>();
   const graph = model.graph!;
   const inputs = new Set(graph.input.map((i) => i.name));
   const producer = new Map<string, NodeProto>();
@@ -56,6 +69,11 @@ export function readEncodedModel(model: ModelProto, fileName: string): EncodedMo
     while (node && ['Cast', 'Reshape', 'Identity'].includes(node.opType)) {
       name = node.input[0];
       node = producer.get(name);
+    }
+    if (!node && inputs.has(name) && options.matrixColumns && sources.length === 1) {
+      // One [N, F] input: its F columns are the user's feature columns, in order.
+      for (const column of options.matrixColumns) parts.push({ column, width: 1, categories: null });
+      continue;
     }
     if (!node && inputs.has(name)) {
       parts.push({ column: name, width: 1, categories: null });
@@ -85,15 +103,17 @@ export function readEncodedModel(model: ModelProto, fileName: string): EncodedMo
         z[j++] = column.kind === 'numeric' ? column.values[row] : Number.NaN;
         continue;
       }
-      const value = column.kind === 'numeric' ? column.values[row] : column.codes[row] < 0 ? null : column.dictionary[column.codes[row]];
-      for (const category of part.categories) z[j++] = value !== null && String(value) === String(category) ? 1 : 0;
+      // The text the scorer feeds ("01" stays "01"), as the graph's encoder sees it.
+      const value = modelText(column, row, textMissing, new Set(part.categories.map(String)));
+      for (const category of part.categories) z[j++] = String(value) === String(category) ? 1 : 0;
     }
     if (scaler) for (let k = 0; k < width; k++) z[k] = (z[k] - scaler.offset[scaler.offset.length === 1 ? 0 : k]) * scaler.scale[scaler.scale.length === 1 ? 0 : k];
     return z;
   };
 
+  const positiveColumn = options.complement ? 0 : (options.positiveColumn ?? 1);
   if (head.opType === 'TreeEnsembleClassifier') {
-    const ensemble = onnxTreeEnsemble(model, fileName, width, true);
+    const ensemble = onnxTreeEnsemble(model, fileName, width, true, positiveColumn);
     if (!ensemble) return null;
     return { columns, groupOf, encode, model: { kind: 'trees', ensemble } };
   }
@@ -104,12 +124,14 @@ export function readEncodedModel(model: ModelProto, fileName: string): EncodedMo
   const classes = coefficients.length / width;
   if (!Number.isInteger(classes) || classes < 1 || classes > 2 || (labels.length > 2)) return null;
   if (post !== 'LOGISTIC') return null;
-  // Binary: the positive class's row of coefficients (the second when both are stored).
-  const row = classes === 2 ? 1 : 0;
+  // Binary: the positive class's row of coefficients when both are stored (chosen by its
+  // label); one stored row is class 1's margin, negated for class 0.
+  const row = classes === 2 ? positiveColumn : 0;
+  const sign = classes === 1 && positiveColumn === 0 ? -1 : 1;
   return {
     columns,
     groupOf,
     encode,
-    model: { kind: 'linear', weights: Float64Array.from(coefficients.slice(row * width, (row + 1) * width)), intercept: intercepts[row] ?? 0 },
+    model: { kind: 'linear', weights: Float64Array.from(coefficients.slice(row * width, (row + 1) * width), (w) => sign * w), intercept: sign * (intercepts[row] ?? 0) },
   };
 }

@@ -1,7 +1,7 @@
 import type { InputFile } from '../audit';
 import { readTable } from '../data/read';
 import { allRows, findColumn, type Table } from '../data/table';
-import { ExplainerCompatibilityError, quote } from '../errors';
+import { ExplainerCompatibilityError, isPlumblineError, quote } from '../errors';
 import { openModel, type Classifier } from '../model/classifier';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { Random } from '../random';
@@ -10,7 +10,7 @@ import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap, sampledCoalitions, sampledKe
 import { checkStageMemory, DEFAULT_LIMITS, explainEstimate, type StageEstimate } from '../limits';
 import { globalImportance, partialDependence, permutationImportance, reasonCodes } from './outputs';
 import { decodeOnnx } from '../model/onnx-graph';
-import { readEncodedModel } from './encoded';
+import { readEncodedModel, type EncodedModel } from './encoded';
 import { linearShap, runTreeShapJob, type ShapValues, type TreeShapRunner } from './treeshap';
 
 /** Explainer methods: auto picks tree for tree ensembles, kernel otherwise. */
@@ -42,6 +42,8 @@ export interface ExplainRequest {
   partialDependence?: string[];
   /** Bytes the explanation may use, checked against its estimate before it starts. Default 2 GiB. */
   memoryLimit?: number;
+  /** Texts a text input gets as missing (the user's data.missing_values), as the scorer feeds them. */
+  textMissing?: ReadonlySet<string>;
 }
 
 /** SHAP values as written by `plumbline explain`. */
@@ -99,7 +101,7 @@ function chooseRows(count: number, take: number, selection: 'sample' | 'first', 
 function treeOnly(classifier: Classifier, method: string): never {
   const ops = classifier.summary.operators.length ? classifier.summary.operators.join(', ') : classifier.summary.format;
   throw new ExplainerCompatibilityError(
-    `${classifier.summary.fileName}: the ${method} explainer needs a tree ensemble whose trees read the model's own inputs, but this model is ${ops}. Use --method kernel (exact up to ${MAX_EXACT_KERNEL_COLUMNS} columns).`,
+    `${classifier.summary.fileName}: the ${method} explainer needs a tree ensemble whose trees read the model's own inputs, but this model is ${ops}. Use the kernel explainer (explainer.type: kernel in an audit config, --method kernel with plumbline explain; exact up to ${MAX_EXACT_KERNEL_COLUMNS} columns).`,
   );
 }
 
@@ -173,8 +175,24 @@ export async function explainTable(
     const method = request.method ?? 'auto';
     const limits = { ...DEFAULT_LIMITS, memoryBytes: request.memoryLimit ?? DEFAULT_LIMITS.memoryBytes };
     const check = (estimate: StageEstimate) => checkStageMemory('The explanations', estimate, limits);
-    // Per-column ONNX graphs (one-hot, scaling inside): explained per raw column from the graph.
-    const encoded = !ensemble && classifier.summary.format === 'onnx' && method !== 'kernel' ? readEncodedModel(decodeOnnx(modelFile.bytes, modelFile.fileName), modelFile.fileName) : null;
+    // Per-column ONNX graphs (one-hot, scaling inside) and a single [N, F] input through a
+    // Scaler: explained per raw column from the graph, for the class the audit scores. A
+    // model of more than two classes (one-vs-rest) is explained by KernelSHAP on p(class).
+    const choice = await classifier.classChoice(table, request.features);
+    let encoded: EncodedModel | null = null;
+    if (!ensemble && classifier.summary.format === 'onnx' && method !== 'kernel' && !choice.oneVsRest) {
+      try {
+        encoded = readEncodedModel(decodeOnnx(modelFile.bytes, modelFile.fileName), modelFile.fileName, {
+          matrixColumns: classifier.summary.needsFeatureOrder ? columns : undefined,
+          positiveColumn: choice.column,
+          complement: choice.complement,
+          textMissing: request.textMissing,
+        });
+      } catch (error) {
+        // A graph the explainer cannot read is explained by KernelSHAP when the method is automatic.
+        if (method !== 'auto' || !isPlumblineError(error)) throw error;
+      }
+    }
     if (encoded && method !== 'tree-path') {
       const groups = { groupOf: encoded.groupOf, columns: encoded.columns };
       check(explainEstimate(encoded.model.kind === 'trees' ? 'tree' : 'linear', rows.length, bgRows.length, encoded.groupOf.length));

@@ -8,7 +8,7 @@ export type Direction = 'higher_is_better' | 'lower_is_better' | 'neutral';
 export interface CatalogMetric {
   id: string;
   label: string;
-  section: 'performance' | 'calibration' | 'fairness' | 'robustness' | 'drift' | 'recourse';
+  section: 'performance' | 'calibration' | 'fairness' | 'robustness' | 'drift' | 'recourse' | 'input_fidelity';
   direction: Direction;
   definition: string;
 }
@@ -47,6 +47,7 @@ const laterMetrics: CatalogMetric[] = [
   { id: 'max_shift_degradation', label: 'Worst degradation under demographic shift', section: 'robustness', direction: 'lower_is_better', definition: 'Largest drop of a metric when a group’s share moves by ±δ.' },
   { id: 'max_psi', label: 'Largest PSI', section: 'drift', direction: 'lower_is_better', definition: 'Largest population stability index over the features against the reference.' },
   { id: 'drifted_feature_share', label: 'Share of drifted features', section: 'drift', direction: 'lower_is_better', definition: 'Share of features with PSI above the major-drift threshold.' },
+  { id: 'unknown_category_share', label: 'Rows with an unseen category', section: 'input_fidelity', direction: 'lower_is_better', definition: 'Largest share of rows, over the model inputs whose categories the model lists, holding a value the model never saw (missing cells not counted).' },
   { id: 'recourse_feasible_share', label: 'Denied rows with a feasible recourse', section: 'recourse', direction: 'higher_is_better', definition: 'Share of adverse decisions with at least one feasible counterfactual.' },
 ];
 
@@ -70,6 +71,7 @@ export interface MetricSource {
   robustness?: object;
   drift?: object;
   recourse?: object;
+  input_fidelity?: object;
 }
 
 /**
