@@ -65,6 +65,9 @@ export interface DataRef {
   dataId: string;
 }
 
+/** How a CSV is read (an audit config's data.delimiter, missing_values, dtypes and skip_bad_lines), as the CLI reads it. */
+export type CsvReadOptions = NonNullable<AuditRequest['csv']>;
+
 /** The audit request as the page sends it: data files by reference to what {@link api.loadData} read. */
 export type WorkerAuditRequest = Omit<AuditRequest, 'data' | 'reference'> & {
   data: DataRef;
@@ -162,7 +165,7 @@ const api = {
    * rows as it goes; cancel it with {@link api.cancel}(runId). The table stays here under
    * `dataId` for audits and the row explorer.
    */
-  loadData(dataId: string, blob: Blob, fileName: string, runId: number, onProgress?: (progress: LoadProgress) => void): Promise<Outcome<DataSummary>> {
+  loadData(dataId: string, blob: Blob, fileName: string, runId: number, onProgress?: (progress: LoadProgress) => void, csv: CsvReadOptions = {}): Promise<Outcome<DataSummary>> {
     const controller = new AbortController();
     runs.set(runId, controller);
     // A table loaded under this id before is let go first: two large files are never held at once.
@@ -177,6 +180,7 @@ const api = {
       const sha = digest ? null : await createSHA256();
       sha?.init();
       const loaded = await loadTableStream(fileName, chunksOf(blob), {
+        ...csv,
         hash: sha ? () => ({ update: (bytes) => void sha.update(bytes), digestHex: () => sha.digest('hex') }) : null,
         totalBytes: blob.size,
         memoryLimit,

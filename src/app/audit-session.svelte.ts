@@ -181,6 +181,7 @@ export class AuditSession {
           ...(this.reference ? { reference: dataRef(this.reference) } : {}),
           target: this.target,
           positiveLabel: this.positiveLabel || undefined,
+          csv: $state.snapshot(this.#csvOptions()),
           protectedAttributes: $state.snapshot(this.protectedAttributes),
           features: this.needsFeatureOrder ? $state.snapshot(this.features) : undefined,
           threshold: this.threshold,
@@ -325,6 +326,17 @@ export class AuditSession {
     if (data) this.#adoptColumns(data);
   }
 
+  /** How the config (when one was dropped) says CSV files are read: the CLI's options, so both read the same table. */
+  #csvOptions() {
+    const data = this.config?.source.data ?? {};
+    return {
+      ...(data.delimiter ? { delimiter: data.delimiter } : {}),
+      ...(data.missing_values ? { missingValues: [...data.missing_values] } : {}),
+      ...(data.dtypes ? { dtypes: { ...data.dtypes } } : {}),
+      ...(data.skip_bad_lines !== undefined ? { skipBadRows: data.skip_bad_lines } : {}),
+    };
+  }
+
   /** Reads a data file in the worker, showing bytes and rows as they come; Cancel stops it. */
   async #setData(name: string, blob: Blob, role = this.#roleOf(name)): Promise<void> {
     const dataId = `data-${++this.#dataIds}`;
@@ -348,6 +360,7 @@ export class AuditSession {
           proxy((progress: LoadProgress) => {
             if (this.loading?.name === name) this.loading = { name, ...progress };
           }),
+          $state.snapshot(this.#csvOptions()),
         ),
       );
     } finally {

@@ -56,6 +56,14 @@ const SECTION_FIXES: Record<string, string> = {
 /** Why drift is missing when no reference file was given. */
 export const NO_REFERENCE = 'no reference data was given (data.train, data.reference, --reference or --reference-result)';
 
+/** Why a section is missing when nobody asked for it (left out, or not possible for a score column), as opposed to one that failed to run. */
+const NOT_ASKED = [NO_REFERENCE, 'disabled in the config', 'turned off in the set-up', 'a score-column audit has no model'];
+
+/** Whether a missing section's reason says it failed to run (a host shows those where people look: the CLI's stderr). */
+export function sectionFailed(why: string): boolean {
+  return !NOT_ASKED.some((reason) => why.startsWith(reason));
+}
+
 /** A file the user supplied, as bytes plus the name shown in messages. */
 export interface InputFile {
   fileName: string;

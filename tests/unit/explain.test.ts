@@ -58,7 +58,7 @@ describe('explanations reproduce the fixtures’ exact SHAP values', () => {
   it('refuses a tree explainer for a neural network, naming its operators and the explainer that fits', async () => {
     const want = expected('compas/mlp.expected.json');
     await expect(explainModel(ort, { model: file('compas/mlp.onnx'), data: file('compas/test.csv'), rows: 2, method: 'tree', features: want.features })).rejects.toThrow(
-      new ExplainerCompatibilityError('mlp.onnx: the TreeSHAP explainer needs a tree ensemble whose trees read the model\'s own inputs, but this model is Add, Cast, Concat, Div, Flatten, Greater, MatMul, Relu, Sigmoid, Squeeze, Sub. Use --method kernel (exact up to 12 columns).'),
+      new ExplainerCompatibilityError('mlp.onnx: the TreeSHAP explainer needs a tree ensemble whose trees read the model\'s own inputs, but this model is Add, Cast, Concat, Div, Flatten, Greater, MatMul, Relu, Sigmoid, Squeeze, Sub. Use the kernel explainer (explainer.type: kernel in an audit config, --method kernel with plumbline explain; exact up to 12 columns).'),
     );
   });
 

@@ -274,6 +274,20 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     result.data.columns.map((c) => [c.name, c.type ?? c.kind, `${c.missing} (${(c.missing_rate * 100).toFixed(1)}%)`, String(c.distinct), c.date_range ? `${c.date_range.min} to ${c.date_range.max}${c.date_format ? ` (written ${c.date_format})` : ''}` : c.summary ? `min ${fmt(c.summary.min, 2)}, median ${fmt(c.summary.median, 2)}, max ${fmt(c.summary.max, 2)}, mean ${fmt(c.summary.mean, 2)}` : (c.top ?? []).map((t) => `${t.value} (${t.count})`).join(', ')]),
     [110, 60, 70, 50, 209],
   );
+  if (result.input_fidelity) {
+    b.heading('Model inputs as fed', 2);
+    b.paragraph(`How each input of ${result.inputs.model.format === 'score-column' ? 'the model' : result.inputs.model.file} was fed from the data. ${result.input_fidelity.conventions}`);
+    b.table(
+      ['Input', 'Column', 'Unseen values', 'Missing, fed as'],
+      result.input_fidelity.inputs.map((e) => [
+        e.input,
+        e.column,
+        e.unseen ? `${e.unseen.count} (${(e.unseen.share * 100).toFixed(1)}%)${e.unseen.top.length ? `: ${e.unseen.top.map((t) => `${t.value} ×${t.count}`).join(', ')}` : ''}` : 'any value',
+        `${e.missing.count} (${(e.missing.share * 100).toFixed(1)}%)${e.missing.count ? `: ${e.missing.fed_as}` : ''}`,
+      ]),
+      [100, 90, 160, 149],
+    );
+  }
   const proxies = result.data.proxies.filter((x) => x.flag !== 'none');
   b.heading('Possible proxies', 2);
   if (proxies.length === 0) b.paragraph('No column is associated with a protected attribute at 0.3 or above.');
