@@ -31,6 +31,19 @@ export function modelCard(result: AuditResult, options: { metadata?: Record<stri
     '## Evaluation data',
     `\`${md(result.inputs.data.file)}\`: ${result.data.rows} rows audited (SHA-256 \`${result.inputs.data.sha256}\`), target \`${md(result.settings.target)}\`, ${md(result.settings.positive_label_convention)}.`,
     '',
+    ...(result.input_fidelity
+      ? [
+          '### Inputs as the model received them',
+          '',
+          '| Input | Column | Unseen values | Missing cells, fed as |',
+          '|---|---|---|---|',
+          ...result.input_fidelity.inputs.map(
+            (e) =>
+              `| ${md(e.input)} | ${md(e.column)} | ${e.unseen ? `${e.unseen.count} (${(e.unseen.share * 100).toFixed(1)}%)${e.unseen.top.length ? `: ${e.unseen.top.map((t) => md(`${t.value} ×${t.count}`)).join(', ')}` : ''}` : 'any value'} | ${e.missing.count} (${(e.missing.share * 100).toFixed(1)}%)${e.missing.count ? `: ${md(e.missing.fed_as)}` : ''} |`,
+          ),
+          '',
+        ]
+      : []),
     '## Metrics',
     `Threshold ${result.threshold} (predicted positive when p ≥ threshold).`,
     '',
