@@ -23,7 +23,7 @@ import type { LoadProgress } from '../core/data/read.ts';
 import { renderHtml } from '../core/report/html.ts';
 import { modelCard } from '../core/report/model-card.ts';
 import { buildEvidencePack } from '../core/report/evidence.ts';
-import { appendToRegistry, openRegistryFile } from './registry-command.ts';
+import { appendedMessage, appendToRegistry, checkRegistryFile } from './registry-command.ts';
 import { EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
 import { readResultFile } from '../core/report/read-result.ts';
 
@@ -242,8 +242,9 @@ export async function auditCommand(args: string[]): Promise<number> {
   if (values['registry-keep-report'] && !(values.registry && values.output?.endsWith('.pdf'))) {
     throw new UsageError('--registry-keep-report keeps the PDF report and evidence pack: give --registry FILE and --output REPORT.pdf too.');
   }
-  // A missing or foreign registry fails now, not after a long audit.
-  if (values.registry) (await openRegistryFile(values.registry)).db.close();
+  // A missing or foreign registry fails now, not after a long audit (this writes nothing:
+  // the append upgrades an old schema under SQLite's write lock).
+  if (values.registry) await checkRegistryFile(values.registry);
   const plan = planAudit(merged, configFile?.fileName ?? 'command line', strict);
   const policyFile = values['policy-gates'] ? await readInput(values['policy-gates'], 'policy') : undefined;
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
@@ -331,8 +332,9 @@ export async function auditCommand(args: string[]): Promise<number> {
     if (!why.startsWith('disabled in the config')) process.stderr.write(`plumbline: ${section} not run, because ${why}\n`);
   }
   if (values.registry) {
-    const entry = await appendToRegistry(values.registry, { result, manifest, metadata: plan.metadata, blobs: values['registry-keep-report'] ? kept : undefined });
-    process.stderr.write(`plumbline: appended entry ${entry.seq} (${entry.model_id}, ${entry.decision ?? 'no policy'}) to the registry ${values.registry}\n`);
+    // Said only once the append is on disk, with the checkpoint to record elsewhere.
+    const appended = await appendToRegistry(values.registry, { result, manifest, metadata: plan.metadata, blobs: values['registry-keep-report'] ? kept : undefined });
+    process.stderr.write(appendedMessage(values.registry, appended));
   }
   if (decision) {
     if (values['explain-failures'] || decision.decision !== 'PASS') process.stderr.write(`${explainFailures(decision)}\n`);

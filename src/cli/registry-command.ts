@@ -1,33 +1,41 @@
 /**
- * `plumbline registry`: the audit registry file from the command line. The file is a
- * SQLite database read and written with sql.js (the same code and format as the app);
- * appends hold a lock file (`FILE.lock`) across read–append–write, and the new file
- * replaces the old by rename, so two CI jobs appending at once both land and a crash
- * never leaves half a file.
+ * `plumbline registry`: the audit registry file from the command line. The file is opened
+ * in place with SQLite itself (better-sqlite3, see sqlite-file.ts), under SQLite's own
+ * locks: an append is one write transaction that reads the chain head under the write lock
+ * and says "appended" only once the commit is on disk, so concurrent CI jobs all land, and
+ * any other SQLite client on the file waits for it rather than rolling it back. Commands
+ * that read do so in one read transaction, so they never see half of an append.
  */
 import { createHash } from 'node:crypto';
-import { stat, writeFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { open, rename, stat, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import lockfile from 'proper-lockfile';
 import {
   appendEntry,
   entryBlob,
   entryResult,
+  formatCheckpoint,
   guardRegistry,
   guardRegistryAsync,
   listEntries,
   openRegistry,
+  parseCheckpoint,
   parseRegistryDate,
+  readTransaction,
+  refuseTamperedRegistry,
+  refuseUntrustedEntry,
+  registryCheckpoint,
   registryCsv,
   verifyRegistryAsync,
   type RegistryAppend,
+  type RegistryCheckpoint,
   type RegistryFilter,
   type RegistryInfo,
   type RegistryRow,
   type Sha256,
   type Sha256Async,
+  type VerifyOptions,
   type VerifyReport,
 } from '../core/registry/registry.ts';
 import { monthlySummaryMarkdown, monthlySummaryPdf, monthRange } from '../core/registry/summary.ts';
@@ -42,12 +50,15 @@ The audit registry: one SQLite file with every audit, hash-chained (tamper-evide
 Commands:
   init FILE                     create a registry (an existing one is left as is, upgraded if old)
   list FILE                     audits in order; --failed-gates, --model ID, --since DATE, --json
-  verify FILE                   recompute every hash; exit 1 naming the first altered, removed or
-                                reordered entry; --root HEX also checks the Merkle root; --json
+  verify FILE                   recompute every hash and check the append-only guard; exit 1
+                                naming the first altered, removed or reordered entry;
+                                --root N:ROOT also checks a checkpoint an append printed; --json
   export FILE --csv             one row per audit (key metrics, failed gates, hashes); --output F
   show FILE N                   the result JSON of entry N; --file NAME writes a kept file
                                 (report PDF, evidence pack) to --output instead
   summary FILE --month YYYY-MM  monthly summary for management; --output F.md or F.pdf
+
+show, export and summary verify the registry first and refuse a tampered entry or registry.
 
 Append an audit with: plumbline audit ... --registry FILE [--registry-keep-report]`;
 
@@ -98,32 +109,46 @@ export function threadSha256(): { digest: Sha256Async; close(): Promise<void> } 
 }
 
 /**
- * Verifies a registry opened in place. The stored results (all but a few KB of the file)
- * are hashed on a second thread while SQLite reads the next ones, then the chain is walked.
+ * Verifies a registry opened in place, in one read transaction. The stored results (all but
+ * a few KB of the file) are hashed on a second thread while SQLite reads the next ones,
+ * then the chain, the guard and the checkpoint if given are checked.
  */
-export async function verifyRegistryFile(db: SqliteFile, fileName: string): Promise<VerifyReport> {
+export async function verifyRegistryFile(db: SqliteFile, fileName: string, options: VerifyOptions = {}): Promise<VerifyReport> {
+  return readVerified(db, fileName, options, (report) => report);
+}
+
+/**
+ * Verifies the registry and runs `body` with the report, in one read transaction: what
+ * `body` reads (an entry to show, the rows to export) is what was verified.
+ */
+async function readVerified<T>(db: SqliteFile, fileName: string, options: VerifyOptions, body: (report: VerifyReport) => T): Promise<T> {
   const hasher = threadSha256();
   try {
-    return await guardRegistryAsync(fileName, () => verifyRegistryAsync(db, nodeSha256, hasher.digest));
+    return await guardRegistryAsync(fileName, () => readTransaction(db, async () => body(await verifyRegistryAsync(db, nodeSha256, hasher.digest, options))));
   } finally {
     await hasher.close();
   }
 }
 
-/**
- * Opens a registry file in place (creating it when `create` and it is missing). SQLite
- * reads only the pages a command needs and writes under its rollback journal.
- */
-export async function openRegistryFile(path: string, options: { create?: boolean } = {}): Promise<{ db: SqliteFile; info: RegistryInfo }> {
+/** The registry file's own problems (missing, a folder) before SQLite opens it. */
+async function checkPath(path: string, create: boolean): Promise<void> {
   try {
     if ((await stat(path)).isDirectory()) throw new UsageError(`cannot read the registry ${path}: it is a folder.`);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') throw new UsageError(`cannot read the registry ${path}: ${(error as Error).message}.`);
-    if (!options.create) throw new RegistryError(`${path} does not exist. Create it with: plumbline registry init ${path}.`);
+    if (!create) throw new RegistryError(`${path} does not exist. Create it with: plumbline registry init ${path}.`);
   }
-  const db = await openSqliteFile(path, { create: options.create });
+}
+
+/**
+ * Opens a registry file in place (creating it when `create` and it is missing) and brings
+ * its schema up to date, under SQLite's write lock when there is anything to write.
+ */
+export async function openRegistryFile(path: string, options: { create?: boolean } = {}): Promise<{ db: SqliteFile; info: RegistryInfo }> {
+  await checkPath(path, options.create === true);
+  const db = guardRegistry(basename(path), () => openSqliteFile(path, { create: options.create }));
   try {
     return { db, info: guardRegistry(basename(path), () => openRegistry(db, basename(path), options)) };
   } catch (error) {
@@ -132,43 +157,89 @@ export async function openRegistryFile(path: string, options: { create?: boolean
   }
 }
 
-/** Runs `body` while holding the registry's lock file; other Plumbline processes wait for it. */
-async function withLock<T>(path: string, body: () => Promise<T>): Promise<T> {
-  let release: () => Promise<void>;
+/**
+ * Checks, writing nothing, that a file is a registry this Plumbline can append to (the
+ * audit command does this before a long audit; an old schema is upgraded when it appends).
+ */
+export async function checkRegistryFile(path: string): Promise<RegistryInfo> {
+  await checkPath(path, false);
+  const db = guardRegistry(basename(path), () => openSqliteFile(path));
   try {
-    release = await lockfile.lock(path, { realpath: false, stale: 30_000, retries: { retries: 200, factor: 1.2, minTimeout: 20, maxTimeout: 400 } });
-  } catch (error) {
-    throw new RegistryError(`${path} is locked by another Plumbline process (${path}.lock) and stayed locked: ${(error as Error).message}. If no other audit is running, remove ${path}.lock.`);
-  }
-  try {
-    return await body();
+    return guardRegistry(basename(path), () => openRegistry(db, basename(path), { migrate: false }));
   } finally {
-    await release();
+    db.close();
   }
 }
 
-/** Runs a command on an open registry, holding the lock (opening may upgrade an old file). */
-function withRegistry<T>(path: string, body: (db: SqliteFile) => Promise<T>): Promise<T> {
-  return withLock(path, async () => {
-    const { db } = await openRegistryFile(path);
-    try {
-      return await body(db);
-    } finally {
-      db.close();
-    }
+/** `registry init`: opens (creating or upgrading) and reports what it found. */
+async function withRegistryCreate<T>(path: string, body: (info: RegistryInfo) => T): Promise<T> {
+  const { db, info } = await openRegistryFile(path, { create: true });
+  try {
+    return body(info);
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs a command on an open registry. */
+async function withRegistry<T>(path: string, body: (db: SqliteFile) => Promise<T>): Promise<T> {
+  const { db } = await openRegistryFile(path);
+  try {
+    return await body(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** What an append left: the entry, and the checkpoint over it and every entry before it. */
+export interface Appended {
+  entry: RegistryRow;
+  checkpoint: RegistryCheckpoint;
+}
+
+/**
+ * Appends one audit to a registry file (used by `plumbline audit --registry`). Returns
+ * once the commit is durable on disk, with the checkpoint `N:ROOT` over entries 1–N (it
+ * stays true whatever is appended later).
+ */
+export async function appendToRegistry(path: string, input: RegistryAppend): Promise<Appended> {
+  return withRegistry(path, async (db) => {
+    const name = basename(path);
+    const entry = guardRegistry(name, () => appendEntry(db, name, input, nodeSha256));
+    const checkpoint = guardRegistry(name, () => registryCheckpoint(db, entry.seq, nodeSha256));
+    return { entry, checkpoint };
   });
 }
 
-/** Appends one audit to a registry file (used by `plumbline audit --registry`). */
-export async function appendToRegistry(path: string, input: RegistryAppend): Promise<RegistryRow> {
-  return withLock(path, async () => {
-    const { db } = await openRegistryFile(path);
+/** The lines `plumbline audit --registry` prints once the append is on disk. */
+export function appendedMessage(path: string, { entry, checkpoint }: Appended): string {
+  const text = formatCheckpoint(checkpoint);
+  return `plumbline: appended entry ${entry.seq} (${entry.model_id}, ${entry.decision ?? 'no policy'}) to the registry ${path}
+plumbline: registry checkpoint ${text}: record it outside the registry (a CI log); plumbline registry verify ${path} --root ${text} then proves entries 1–${entry.seq} were neither changed nor removed.
+`;
+}
+
+/**
+ * Writes an output file whole or not at all: to a temporary name beside it, synced, then
+ * renamed over it, so a full disk or a crash never leaves half a CSV, summary or report.
+ */
+export async function writeOutputFile(path: string, data: string | Uint8Array): Promise<void> {
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const file = await open(temporary, 'w');
     try {
-      return guardRegistry(basename(path), () => appendEntry(db, basename(path), input, nodeSha256));
+      await file.writeFile(data);
+      await file.sync();
     } finally {
-      db.close();
+      await file.close();
     }
-  });
+    await rename(temporary, path);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new UsageError(`cannot write ${path}: the disk is full: free space and run again (nothing was written to ${path}).`);
+    throw new UsageError(`cannot write ${path}: ${(error as Error).message}.`);
+  }
 }
 
 const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '–');
@@ -223,15 +294,10 @@ export async function registryCommand(args: string[]): Promise<number> {
   switch (sub) {
     case 'init': {
       const path = fileArgument(positionals, 'init');
-      return withLock(path, async () => {
-        const { db, info } = await openRegistryFile(path, { create: true });
-        try {
-          const what = info.migrated[0] === 1 ? 'created an empty registry' : info.migrated.length ? `upgraded the registry to schema version ${info.schema_version} (${info.entries} entries kept)` : `already a registry (${info.entries} entries, schema version ${info.schema_version}); left as is`;
-          process.stdout.write(`${path}: ${what}.\n`);
-          return EXIT.ok;
-        } finally {
-          db.close();
-        }
+      return withRegistryCreate(path, (info) => {
+        const what = info.migrated[0] === 1 ? 'created an empty registry' : info.migrated.length ? `upgraded the registry to schema version ${info.schema_version} (${info.entries} entries kept)` : `already a registry (${info.entries} entries, schema version ${info.schema_version}); left as is`;
+        process.stdout.write(`${path}: ${what}.\n`);
+        return EXIT.ok;
       });
     }
     case 'list': {
@@ -245,29 +311,30 @@ export async function registryCommand(args: string[]): Promise<number> {
     }
     case 'verify': {
       const path = fileArgument(positionals, 'verify');
-      if (values.root !== undefined && !/^[0-9a-f]{64}$/.test(values.root)) throw new UsageError(`--root must be 64 lowercase hex digits (a Merkle root printed by plumbline registry verify), got ${JSON.stringify(values.root)}.`);
+      const checkpoint = values.root === undefined ? undefined : parseCheckpoint(values.root, '--root');
       return withRegistry(path, async (db) => {
-        const report = await verifyRegistryFile(db, basename(path));
-        const rootMismatch = values.root !== undefined && values.root !== report.merkle_root;
-        if (values.json) process.stdout.write(`${JSON.stringify({ ...report, ok: report.ok && !rootMismatch, expected_root: values.root ?? null }, null, 2)}\n`);
+        const report = await verifyRegistryFile(db, basename(path), { checkpoint });
+        if (values.json) process.stdout.write(`${JSON.stringify({ ...report, expected_checkpoint: values.root ?? null }, null, 2)}\n`);
         else {
-          const lines = [`${path}: ${report.entries} entries, schema version ${report.schema_version}`, `merkle root ${report.merkle_root}`];
+          const lines = [`${path}: ${report.entries} entries, schema version ${report.schema_version}`, `merkle root ${report.merkle_root}`, `checkpoint ${report.checkpoint}`];
           if (report.problems.length) lines.push(`TAMPERED: ${report.problems[0].message}`, ...report.problems.slice(1).map((p) => `  also: ${p.message}`));
-          if (rootMismatch) lines.push(`TAMPERED: the Merkle root is not the expected ${values.root}: the registry was rewritten since that root was recorded.`);
-          if (report.ok && !rootMismatch) lines.push('ok: every entry matches its hash and the chain is whole.');
+          else lines.push(`ok: every entry matches its hash, the chain is whole and the append-only guard is in place${checkpoint ? `; entries 1–${checkpoint.entries ?? report.entries} are those the checkpoint recorded` : ''}.`);
           process.stdout.write(`${lines.join('\n')}\n`);
         }
-        return report.ok && !rootMismatch ? EXIT.ok : EXIT.gateFailed;
+        return report.ok ? EXIT.ok : EXIT.gateFailed;
       });
     }
     case 'export': {
       const path = fileArgument(positionals, 'export');
       if (!values.csv && !values.json) throw new UsageError('plumbline registry export needs a format: --csv (or --json).');
+      const filter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
       return withRegistry(path, async (db) => {
-        const filter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
-        const rows = guardRegistry(basename(path), () => listEntries(db, filter));
+        const rows = await readVerified(db, basename(path), {}, (report) => {
+          refuseTamperedRegistry(basename(path), report, values.csv ? 'CSV' : 'JSON export');
+          return listEntries(db, filter);
+        });
         const text = values.csv ? registryCsv(rows) : `${JSON.stringify(rows, null, 2)}\n`;
-        if (values.output) await writeFile(values.output, text);
+        if (values.output) await writeOutputFile(values.output, text);
         else process.stdout.write(text);
         return EXIT.ok;
       });
@@ -276,16 +343,16 @@ export async function registryCommand(args: string[]): Promise<number> {
       const path = fileArgument(positionals, 'show');
       const seq = Number(positionals[1]);
       if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`plumbline registry show needs an entry number (see plumbline registry list ${path}), got ${JSON.stringify(positionals[1] ?? '')}.`);
+      const file = values.file;
+      if (file && !values.output) throw new UsageError('--file writes a kept file: give --output FILE too.');
       return withRegistry(path, async (db) => {
-        if (values.file) {
-          if (!values.output) throw new UsageError('--file writes a kept file: give --output FILE too.');
-          const name = values.file;
-          await writeFile(values.output, guardRegistry(basename(path), () => entryBlob(db, basename(path), seq, name)));
-          return EXIT.ok;
-        }
-        const text = `${JSON.stringify(guardRegistry(basename(path), () => entryResult(db, basename(path), seq)), null, 2)}\n`;
-        if (values.output) await writeFile(values.output, text);
-        else process.stdout.write(text);
+        const name = basename(path);
+        const out = await readVerified(db, name, {}, (report) => {
+          refuseUntrustedEntry(name, report, seq);
+          return file ? entryBlob(db, name, seq, file) : `${JSON.stringify(entryResult(db, name, seq), null, 2)}\n`;
+        });
+        if (values.output) await writeOutputFile(values.output, out);
+        else process.stdout.write(out);
         return EXIT.ok;
       });
     }
@@ -295,15 +362,18 @@ export async function registryCommand(args: string[]): Promise<number> {
       if (!month) throw new UsageError('plumbline registry summary needs --month YYYY-MM.');
       monthRange(month);
       return withRegistry(path, async (db) => {
-        const rows = guardRegistry(basename(path), () => listEntries(db));
+        const rows = await readVerified(db, basename(path), {}, (report) => {
+          refuseTamperedRegistry(basename(path), report, 'monthly summary');
+          return listEntries(db);
+        });
         const output = values.output;
         if (output?.endsWith('.pdf')) {
           const epoch = process.env.SOURCE_DATE_EPOCH;
           const createdAt = new Date(epoch && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : Date.now()).toISOString();
-          await writeFile(output, monthlySummaryPdf(rows, month, basename(path), createdAt));
+          await writeOutputFile(output, monthlySummaryPdf(rows, month, basename(path), createdAt));
         } else {
           const markdown = monthlySummaryMarkdown(rows, month, basename(path));
-          if (output) await writeFile(output, markdown);
+          if (output) await writeOutputFile(output, markdown);
           else process.stdout.write(markdown);
         }
         return EXIT.ok;

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initSqlJs, { type Database } from 'sql.js';
@@ -88,6 +88,19 @@ function append(db: Database, e: Partial<{ created: string; model_id: string; pa
 }
 
 const sqlDb = (db: Database) => db as unknown as SqlDatabase;
+
+/**
+ * Runs SQL as a forger who knows the format: takes the append-only guard off, changes the
+ * rows and puts the guard back as it was, so that only what the chain itself shows is
+ * left to find.
+ */
+function forge(db: Database, sql: string, params?: (string | number | Uint8Array | null)[]): void {
+  const triggers = db.exec("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")[0]?.values ?? [];
+  for (const [name] of triggers) db.run(`DROP TRIGGER ${name}`);
+  if (params) db.run(sql, params);
+  else db.exec(sql);
+  for (const [, text] of triggers) db.run(String(text));
+}
 const nodeHash = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('registry core', () => {
@@ -145,7 +158,7 @@ describe('registry core', () => {
 
   it('names the entry whose metric was edited', () => {
     const db = registry([{}, {}, {}]);
-    db.run(`UPDATE entries SET metrics = json_set(metrics, '$.roc_auc', 0.99) WHERE seq = 2`);
+    forge(db, `UPDATE entries SET metrics = json_set(metrics, '$.roc_auc', 0.99) WHERE seq = 2`);
     const report = verifyRegistry(sqlDb(db));
     expect(report.ok).toBe(false);
     expect(report.problems[0].seq).toBe(2);
@@ -156,24 +169,24 @@ describe('registry core', () => {
   it('names an entry altered with its own hash recomputed (the next entry no longer links to it)', () => {
     const db = registry([{}, {}, {}]);
     // The forger edits entry 2 and rewrites its entry_hash to match its new content.
-    db.run(`UPDATE entries SET decision = 'PASS', failed_gates = '[]' WHERE seq = 2`);
+    forge(db, `UPDATE entries SET decision = 'PASS', failed_gates = '[]' WHERE seq = 2`);
     expect(verifyRegistry(sqlDb(db)).problems[0]).toMatchObject({ seq: 2, kind: 'altered' });
-    db.run('UPDATE entries SET entry_hash = ? WHERE seq = 2', [rehash(db, 2)]);
+    forge(db, 'UPDATE entries SET entry_hash = ? WHERE seq = 2', [rehash(db, 2)]);
     const report = verifyRegistry(sqlDb(db));
     expect(report.problems).toEqual([{ seq: 2, kind: 'altered', message: 'entry 2 was altered or replaced: its hash is not the one entry 3 recorded for the entry before it.' }]);
   });
 
   it('names a deleted entry, a deleted last entry and swapped entries', () => {
     const deleted = registry([{}, {}, {}, {}]);
-    deleted.run('DELETE FROM entries WHERE seq = 2');
+    forge(deleted, 'DELETE FROM entries WHERE seq = 2');
     expect(verifyRegistry(sqlDb(deleted)).problems[0]).toEqual({ seq: 3, kind: 'removed', message: 'entry 2 was removed: the chain goes from entry 1 to entry 3.' });
 
     const truncated = registry([{}, {}, {}]);
-    truncated.run('DELETE FROM entries WHERE seq = 3');
+    forge(truncated, 'DELETE FROM entries WHERE seq = 3');
     expect(verifyRegistry(sqlDb(truncated)).problems).toEqual([{ seq: 3, kind: 'removed', message: 'the last entry was removed: the registry recorded 3 entries, it holds 2.' }]);
 
     const swapped = registry([{ model_id: 'a' }, { model_id: 'b' }, { model_id: 'c' }, { model_id: 'd' }]);
-    swapped.run('UPDATE entries SET seq = -1 WHERE seq = 2; UPDATE entries SET seq = 2 WHERE seq = 3; UPDATE entries SET seq = 3 WHERE seq = -1;');
+    forge(swapped, 'UPDATE entries SET seq = -1 WHERE seq = 2; UPDATE entries SET seq = 2 WHERE seq = 3; UPDATE entries SET seq = 3 WHERE seq = -1;');
     const problems = verifyRegistry(sqlDb(swapped)).problems;
     expect(problems[0]).toMatchObject({ seq: 2, kind: 'reordered' });
     expect(problems[0].message).toMatch(/^entry 2 \(c, .*\) is out of order: it was appended after entry 3, but now follows entry 1\.$/);
@@ -186,7 +199,7 @@ describe('registry core', () => {
     expect(entryBlob(sqlDb(db), 'test.db', 1, 'report.pdf')).toEqual(pdf);
     expect(() => entryBlob(sqlDb(db), 'test.db', 1, 'x.pdf')).toThrow('test.db entry 1 keeps no file "x.pdf" (it keeps: report.evidence.zip, report.pdf).');
     expect(verifyRegistry(sqlDb(db)).ok).toBe(true);
-    db.run("UPDATE blobs SET bytes = X'00' WHERE name = 'report.pdf'");
+    forge(db, "UPDATE blobs SET bytes = X'00' WHERE name = 'report.pdf'");
     const problem = verifyRegistry(sqlDb(db)).problems[0];
     expect(problem).toMatchObject({ seq: 1, kind: 'altered' });
     expect(problem.message).toMatch(/^entry 1 \(.*\): the kept file "report.pdf" was altered/);
@@ -194,16 +207,16 @@ describe('registry core', () => {
 
   it('names a stored result that was altered, replaced by text or removed; the threaded verify agrees on every case', async () => {
     const altered = registry([{}, {}, {}]);
-    altered.run("UPDATE results SET result_gz = X'00' WHERE seq = 2");
+    forge(altered, "UPDATE results SET result_gz = X'00' WHERE seq = 2");
     // A forger who puts the recorded hash itself where the result was (as text) is caught too.
     const replaced = registry([{}, {}, {}]);
     const stored = replaced.exec('SELECT result_gz FROM results WHERE seq = 3')[0].values[0][0] as Uint8Array;
-    replaced.run('UPDATE results SET result_gz = ? WHERE seq = 3', [nodeHash(stored)]);
+    forge(replaced, 'UPDATE results SET result_gz = ? WHERE seq = 3', [nodeHash(stored)]);
     const removed = registry([{}, {}, {}]);
-    removed.run('DELETE FROM results WHERE seq = 1');
+    forge(removed, 'DELETE FROM results WHERE seq = 1');
     const whole = registry([{}, {}, { blobs: { 'r.pdf': new Uint8Array([1, 2]) } }]);
     const swapped = registry([{ model_id: 'a' }, { model_id: 'b' }, { model_id: 'c' }]);
-    swapped.run('UPDATE entries SET seq = -1 WHERE seq = 1; UPDATE entries SET seq = 1 WHERE seq = 2; UPDATE entries SET seq = 2 WHERE seq = -1;');
+    forge(swapped, 'UPDATE entries SET seq = -1 WHERE seq = 1; UPDATE entries SET seq = 1 WHERE seq = 2; UPDATE entries SET seq = 2 WHERE seq = -1;');
 
     const firstProblem = (db: Database) => verifyRegistry(sqlDb(db)).problems[0];
     expect(firstProblem(altered)).toMatchObject({ seq: 2, kind: 'altered' });
@@ -214,7 +227,7 @@ describe('registry core', () => {
       for (const db of [altered, replaced, removed, whole, swapped]) {
         const report = verifyRegistry(sqlDb(db), nodeHash);
         // Hashing on another thread, a few results in flight at a time, gives the same report.
-        expect(await verifyRegistryAsync(sqlDb(db), nodeHash, hasher.digest, 2)).toEqual(report);
+        expect(await verifyRegistryAsync(sqlDb(db), nodeHash, hasher.digest, { inFlight: 2 })).toEqual(report);
       }
     } finally {
       await hasher.close();
@@ -233,7 +246,7 @@ describe('registry core', () => {
 
   it('refuses to append to a registry changed outside Plumbline', () => {
     const db = registry([{}, {}]);
-    db.run('DELETE FROM entries WHERE seq = 2');
+    forge(db, 'DELETE FROM entries WHERE seq = 2');
     expect(() => append(db, {})).toThrow(/^test\.db was changed outside Plumbline: it records 2 entries ending in [0-9a-f]{12}…, but holds 1 ending in [0-9a-f]{12}…\. Nothing was appended; run plumbline registry verify test\.db to see what changed\.$/);
     expect(db.exec('SELECT count(*) FROM entries')[0].values[0][0]).toBe(1);
   });
@@ -249,7 +262,7 @@ describe('registry core', () => {
     db.run("UPDATE meta SET value = ? WHERE key = 'head_hash'", [values[0][columns.indexOf('entry_hash')]]);
     expect(db.exec('PRAGMA user_version')[0].values[0][0]).toBe(1);
     const info = openRegistry(sqlDb(db), 'old.db');
-    expect(info).toMatchObject({ schema_version: REGISTRY_SCHEMA_VERSION, entries: 1, migrated: [2, 3] });
+    expect(info).toMatchObject({ schema_version: REGISTRY_SCHEMA_VERSION, entries: 1, migrated: [2, 3, 4] });
     expect(entryResult(sqlDb(db), 'old.db', 1)).toEqual(result);
     expect(verifyRegistry(sqlDb(db)).ok).toBe(true);
     append(db, { blobs: { 'r.pdf': new Uint8Array([1]) } });
@@ -260,7 +273,7 @@ describe('registry core', () => {
     const newer = new SQL.Database();
     openRegistry(sqlDb(newer), 'new.db', { create: true });
     newer.run('PRAGMA user_version = 9');
-    expect(() => openRegistry(sqlDb(newer), 'new.db')).toThrow(/^new\.db has registry schema version 9; this Plumbline \(.*\) reads versions up to 3\. Open it with a newer Plumbline\.$/);
+    expect(() => openRegistry(sqlDb(newer), 'new.db')).toThrow(/^new\.db has registry schema version 9; this Plumbline \(.*\) reads versions up to 4\. Open it with a newer Plumbline\.$/);
     const other = new SQL.Database();
     other.run('CREATE TABLE t (x)');
     expect(() => openRegistry(sqlDb(other), 'other.db', { create: true })).toThrow('other.db is an SQLite database but not a Plumbline registry (application_id 0, a registry has 1347177794). Create a registry in a new file with: plumbline registry init FILE.');
@@ -324,11 +337,13 @@ describe('plumbline registry (CLI)', () => {
     const init = plumbline(['registry', 'init', 'team.db']);
     expect(init).toMatchObject({ code: 0, stdout: 'team.db: created an empty registry.\n' });
     expect(readFileSync(join(work, 'team.db')).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
-    expect(plumbline(['registry', 'init', 'team.db']).stdout).toBe('team.db: already a registry (0 entries, schema version 3); left as is.\n');
+    expect(plumbline(['registry', 'init', 'team.db']).stdout).toBe('team.db: already a registry (0 entries, schema version 4); left as is.\n');
 
     const first = plumbline(['audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'r1/report.pdf', '--registry', 'team.db', '--registry-keep-report'], { SOURCE_DATE_EPOCH: '1792000000' });
     expect(first.code).toBe(1);
     expect(first.stderr).toContain('plumbline: appended entry 1 (recidivism-rf, FAIL) to the registry team.db\n');
+    // The checkpoint over entry 1, printed only once the append is on disk.
+    const checkpoint1 = /^plumbline: registry checkpoint (1:[0-9a-f]{64}): record it outside the registry \(a CI log\); plumbline registry verify team\.db --root 1:[0-9a-f]{64} then proves entries 1–1 were neither changed nor removed\.$/m.exec(first.stderr)![1];
     const second = plumbline(['audit', '--config', 'audit.yaml', '--output', 'r2/result.json', '--registry', 'team.db'], { SOURCE_DATE_EPOCH: '1795000000' });
     expect(second.code).toBe(0);
 
@@ -345,9 +360,14 @@ describe('plumbline registry (CLI)', () => {
     expect(verify.code).toBe(0);
     const root = /merkle root ([0-9a-f]{64})/.exec(verify.stdout)![1];
     expect(plumbline(['registry', 'verify', 'team.db', '--root', root]).code).toBe(0);
+    expect(verify.stdout).toContain(`checkpoint 2:${root}\n`);
     const wrongRoot = plumbline(['registry', 'verify', 'team.db', '--root', '0'.repeat(64)]);
     expect(wrongRoot.code).toBe(1);
-    expect(wrongRoot.stdout).toContain(`TAMPERED: the Merkle root is not the expected ${'0'.repeat(64)}`);
+    expect(wrongRoot.stdout).toContain(`TAMPERED: the Merkle root of entries 1–2 is ${root.slice(0, 12)}…, not the ${'0'.repeat(12)}… recorded in the checkpoint: the registry was rewritten since the checkpoint was recorded, or it is another file.\n`);
+    // The checkpoint the first append printed still holds after the second.
+    const stillHolds = plumbline(['registry', 'verify', 'team.db', '--root', checkpoint1]);
+    expect(stillHolds.stdout).toContain('ok: every entry matches its hash, the chain is whole and the append-only guard is in place; entries 1–1 are those the checkpoint recorded.\n');
+    expect(plumbline(['registry', 'verify', 'team.db', '--root', 'abc']).stderr).toBe('plumbline: --root must be a checkpoint N:ROOT as plumbline audit --registry prints it (the entry count, a colon, 64 lowercase hex digits), or a bare ROOT for the whole registry; got "abc".\n');
 
     const csv = plumbline(['registry', 'export', 'team.db', '--csv']).stdout.trim().split('\n');
     expect(csv).toHaveLength(3);
@@ -370,11 +390,25 @@ describe('plumbline registry (CLI)', () => {
 
     // Tampering with the file outside Plumbline: verify exits 1 and names the entry.
     const db = new SQL.Database(readFileSync(join(work, 'team.db')));
-    db.run("UPDATE entries SET decision = 'PASS' WHERE seq = 1");
+    forge(db, "UPDATE entries SET decision = 'PASS' WHERE seq = 1");
     writeFileSync(join(work, 'tampered.db'), db.export());
     const tampered = plumbline(['registry', 'verify', 'tampered.db']);
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toMatch(/^TAMPERED: entry 1 \(recidivism-rf, 2026-10-14T17:46:40\.000Z\) was altered/m);
+    const problem = /^TAMPERED: (.*)$/m.exec(tampered.stdout)![1];
+
+    // …and the tampered entry is not handed out as a clean audit: not its result, report or
+    // evidence pack, nor a CSV or summary of the registry. The intact entry still shows.
+    const refused = `plumbline: tampered.db entry 1 failed verification, so it is not opened or exported as an audit: TAMPERED: ${problem}\n`;
+    expect(plumbline(['registry', 'show', 'tampered.db', '1'])).toMatchObject({ code: 2, stdout: '', stderr: refused });
+    for (const name of ['report.pdf', 'report.evidence.zip']) {
+      expect(plumbline(['registry', 'show', 'tampered.db', '1', '--file', name, '--output', `laundered-${name}`])).toMatchObject({ code: 2, stderr: refused });
+      expect(existsSync(join(work, `laundered-${name}`))).toBe(false);
+    }
+    expect(plumbline(['registry', 'show', 'tampered.db', '2']).code).toBe(0);
+    expect(plumbline(['registry', 'export', 'tampered.db', '--csv']).stderr).toBe(`plumbline: tampered.db failed verification, so no CSV is made from it: TAMPERED: ${problem}\n`);
+    expect(plumbline(['registry', 'summary', 'tampered.db', '--month', '2026-10', '--output', 'laundered.pdf']).stderr).toBe(`plumbline: tampered.db failed verification, so no monthly summary is made from it: TAMPERED: ${problem}\n`);
+    expect(existsSync(join(work, 'laundered.pdf'))).toBe(false);
   }, 120_000);
 
   it('keeps both of two concurrent appends', async () => {

@@ -7,8 +7,17 @@
  * Each entry's hash is SHA-256 over the canonical JSON of its hashed columns (BLOB columns
  * as the hex SHA-256 of their bytes) including `prev_hash`, the hash of the entry before
  * it; the first entry's `prev_hash` is 64 zeros. A Merkle root (RFC 6962 tree hash) over
- * the entry hashes in order summarises the whole file: record it elsewhere (a CI log) and
- * `verify --root` proves nothing was rewritten since.
+ * the entry hashes in order summarises the whole file; a checkpoint `N:ROOT` (the root over
+ * the first N entries, printed on every append) recorded elsewhere (a CI log) lets
+ * `verify --root N:ROOT` prove that entries 1–N were neither rewritten nor removed since.
+ *
+ * Without such an outside record, the file guards itself as far as a file can: triggers
+ * make its tables append-only for every SQLite client (removing entries and fixing the
+ * recorded head with SQL is refused), and verify checks that those triggers are the ones
+ * Plumbline made. Someone who takes the guard off, rewrites the file and puts the guard
+ * back as it was, or who puts back an older copy of the whole file, leaves a file that is
+ * as consistent as an honest one: only a checkpoint recorded elsewhere finds that (see the
+ * README's registry section).
  */
 import { gunzipSync, gzipSync } from 'fflate';
 import type { AuditResult } from '../audit';
@@ -59,7 +68,7 @@ export type Sha256Async = (bytes: Uint8Array) => Promise<string>;
 export const REGISTRY_APPLICATION_ID = 0x504c4d42;
 
 /** The schema version this code writes (`PRAGMA user_version`). */
-export const REGISTRY_SCHEMA_VERSION = 3;
+export const REGISTRY_SCHEMA_VERSION = 4;
 
 /** `prev_hash` of the first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -67,7 +76,35 @@ export const GENESIS_HASH = '0'.repeat(64);
 /** The metrics kept in a column of every entry, for lists, trends and SQL queries. */
 export const KEY_METRICS = ['roc_auc', 'accuracy', 'brier_score', 'expected_calibration_error', 'demographic_parity_ratio', 'equalized_odds_difference'] as const;
 
-/** Schema migrations, applied in order, each in its own transaction. */
+/** What an append-only trigger answers to a change it refuses (any SQLite client sees it). */
+const APPEND_ONLY = 'this is a Plumbline audit registry: it is append-only, its entries, stored results, kept files and chain head cannot be changed or deleted (plumbline registry verify would report the file as tampered)';
+const AT_THE_END = 'this is a Plumbline audit registry: an entry can only be added at the end of the chain, by plumbline audit --registry';
+
+/**
+ * The append-only guard: triggers on every table, so that no SQLite client (the sqlite3
+ * shell, a dashboard, a script) can change or remove what was appended, nor set the chain
+ * head to anything but the last entry. Appends (`appendEntry`) pass them unchanged.
+ */
+const GUARD = `CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER entries_at_end BEFORE INSERT ON entries WHEN NEW.seq IS NOT (SELECT coalesce(max(seq), 0) + 1 FROM entries) BEGIN SELECT RAISE(ABORT, '${AT_THE_END}'); END;
+CREATE TRIGGER results_no_update BEFORE UPDATE ON results BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER results_no_delete BEFORE DELETE ON results BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER results_no_replace BEFORE INSERT ON results WHEN EXISTS (SELECT 1 FROM results WHERE seq = NEW.seq) BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER blobs_no_update BEFORE UPDATE ON blobs BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER blobs_no_delete BEFORE DELETE ON blobs BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER blobs_no_replace BEFORE INSERT ON blobs WHEN EXISTS (SELECT 1 FROM blobs WHERE seq = NEW.seq AND name = NEW.name) BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER meta_no_delete BEFORE DELETE ON meta BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER meta_no_replace BEFORE INSERT ON meta WHEN EXISTS (SELECT 1 FROM meta WHERE key = NEW.key) BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;
+CREATE TRIGGER meta_head_follows_chain BEFORE UPDATE ON meta WHEN NOT (
+  (OLD.key = 'entries' AND NEW.key = 'entries' AND NEW.value IS CAST((SELECT count(*) FROM entries) AS TEXT))
+  OR (OLD.key = 'head_hash' AND NEW.key = 'head_hash' AND NEW.value IS coalesce((SELECT entry_hash FROM entries ORDER BY seq DESC LIMIT 1), '${'0'.repeat(64)}'))
+) BEGIN SELECT RAISE(ABORT, '${APPEND_ONLY}'); END;`;
+
+/** The guard's triggers by name, with the SQL SQLite keeps for each (`sqlite_master.sql`). */
+const GUARD_TRIGGERS = new Map(GUARD.split(/;\n(?=CREATE TRIGGER)/).map((sql) => sql.replace(/;$/, '')).map((sql) => [/^CREATE TRIGGER (\w+)/.exec(sql)![1], sql]));
+
+/** Schema migrations, applied in order, in one transaction. */
 const MIGRATIONS: { version: number; description: string; sql: string }[] = [
   {
     version: 1,
@@ -116,6 +153,11 @@ CREATE INDEX entries_by_model ON entries (model_id, created);`,
 INSERT INTO results (seq, result_gz) SELECT seq, result_gz FROM entries;
 ALTER TABLE entries DROP COLUMN result_gz;`,
   },
+  {
+    version: 4,
+    description: 'the append-only guard: no SQLite client can change or remove appended entries',
+    sql: GUARD,
+  },
 ];
 
 /** Where each hashed column lives (`e`: entries, `r`: results), for queries that read them all. */
@@ -132,6 +174,12 @@ function scalar(db: SqlDatabase, sql: string, params?: SqlValue[]): SqlValue {
   return db.exec(sql, params)[0]?.values[0]?.[0] ?? null;
 }
 
+/**
+ * Runs `body` as one write transaction. `BEGIN IMMEDIATE` takes SQLite's write lock before
+ * anything is read, so what the body reads (the chain head) cannot change under it: every
+ * SQLite client on the file waits for the lock (the CLI's file access uses SQLite's own
+ * locks, see src/cli/sqlite-file.ts).
+ */
 function transaction<T>(db: SqlDatabase, body: () => T): T {
   db.run('BEGIN IMMEDIATE');
   try {
@@ -139,14 +187,34 @@ function transaction<T>(db: SqlDatabase, body: () => T): T {
     db.run('COMMIT');
     return value;
   } catch (error) {
-    db.run('ROLLBACK');
+    // A failed COMMIT (a full disk) may have rolled back already; the first error is the one to report.
+    try {
+      db.run('ROLLBACK');
+    } catch {
+      // No transaction left to roll back.
+    }
     throw error;
   }
 }
 
 /**
- * Runs registry work on a file, turning SQLite's own errors (a damaged or truncated file)
- * into a RegistryError that names the file and what to do.
+ * Runs `body` as one read transaction: every query in it sees the same state of the file
+ * (verify reads entries, kept files and the chain head in separate queries, and an append
+ * landing between them would look like tampering). Other clients may read meanwhile;
+ * a writer commits once it is done.
+ */
+export async function readTransaction<T>(db: SqlDatabase, body: () => T | Promise<T>): Promise<T> {
+  db.run('BEGIN');
+  try {
+    return await body();
+  } finally {
+    db.run('COMMIT');
+  }
+}
+
+/**
+ * Runs registry work on a file, turning SQLite's own errors (a damaged file, a full disk, a
+ * lock held too long) into a RegistryError that names the file and what to do.
  */
 export function guardRegistry<T>(fileName: string, work: () => T): T {
   try {
@@ -165,13 +233,40 @@ export async function guardRegistryAsync<T>(fileName: string, work: () => Promis
   }
 }
 
-function asRegistryError(fileName: string, error: unknown): unknown {
-  // SQLite's errors are plain Errors in sql.js, SQLite3Errors in the official WASM build (a
-  // WASM abort a RuntimeError); a damaged JSON column
-  // fails to parse. Anything else is a bug and stays as it is.
-  const damaged = error instanceof Error && (error.constructor === Error || error.name === 'RuntimeError' || error.name === 'SQLite3Error' || error instanceof SyntaxError);
-  return damaged ? damagedRegistry(fileName, error.message) : error;
+/** What a host's SQLite error says, by its result code where the host gives one (better-sqlite3), else by SQLite's words (sql.js). */
+function sqliteProblem(error: Error): 'full' | 'busy' | 'io' | 'readonly' | 'damaged' | null {
+  const code = String((error as { code?: unknown }).code ?? '');
+  const message = error.message;
+  if (code === 'SQLITE_FULL' || code === 'ENOSPC' || /database or disk is full/i.test(message)) return 'full';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || /database is locked/i.test(message)) return 'busy';
+  if (code.startsWith('SQLITE_IOERR') || /disk I\/O error/i.test(message)) return 'io';
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code === 'SQLITE_PERM' || /readonly database/i.test(message)) return 'readonly';
+  // SQLite's errors are plain Errors in sql.js, SqliteErrors in better-sqlite3 (a WASM
+  // abort a RuntimeError); a damaged JSON column fails to parse. Anything else is a bug.
+  if (error.constructor === Error || error.name === 'RuntimeError' || error.name === 'SqliteError' || error instanceof SyntaxError) return 'damaged';
+  return null;
 }
+
+function asRegistryError(fileName: string, error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof RegistryError) return error;
+  switch (sqliteProblem(error)) {
+    case 'full':
+      return new RegistryError(`cannot write ${fileName}: the disk is full: free space and run again. The registry is as it was (SQLite rolled the unfinished write back).`);
+    case 'busy':
+      return new RegistryError(`${fileName} stayed locked by another SQLite client (another plumbline audit or verify, or a SQLite tool in the middle of a transaction) for ${REGISTRY_BUSY_SECONDS} s. Nothing was changed; run again when it is done.`);
+    case 'io':
+      return new RegistryError(`cannot read or write ${fileName}: SQLite reports ${quote(error.message)}. The drive or the network share failed (the registry file itself was not found damaged); check it and run again.`);
+    case 'readonly':
+      return new RegistryError(`cannot write ${fileName}: SQLite reports ${quote(error.message)}. Check the permissions of the file and of its folder (SQLite writes a journal file beside it).`);
+    case 'damaged':
+      return damagedRegistry(fileName, error.message);
+    default:
+      return error;
+  }
+}
+
+/** How long a CLI command waits for another client's lock on the registry before it gives up. */
+export const REGISTRY_BUSY_SECONDS = 60;
 
 function damagedRegistry(fileName: string, message: string): RegistryError {
   return new RegistryError(`${fileName} is damaged: SQLite reports ${quote(message)}. Open an intact copy of the registry (plumbline registry verify names what changed in it).`);
@@ -182,51 +277,75 @@ export interface RegistryInfo {
   schema_version: number;
   entries: number;
   head_hash: string;
-  /** Migrations applied while opening, e.g. `[2]` for a version-1 file. */
+  /** Migrations applied while opening, e.g. `[2, 3, 4]` for a version-1 file. */
   migrated: number[];
+}
+
+/** The header fields that say what a database is. */
+function fileKind(db: SqlDatabase, fileName: string): { applicationId: number; version: number; tables: number } {
+  try {
+    return {
+      applicationId: Number(scalar(db, 'PRAGMA application_id')),
+      version: Number(scalar(db, 'PRAGMA user_version')),
+      tables: Number(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'")),
+    };
+  } catch (error) {
+    const message = (error as Error).message;
+    // SQLite's own header is there but the pages are not: a damaged (often truncated) file.
+    if (/malformed|corrupt/i.test(message)) throw damagedRegistry(fileName, message);
+    if (sqliteProblem(error as Error) !== 'damaged') throw asRegistryError(fileName, error);
+    throw new RegistryError(`${fileName} is not an SQLite database (${message}). Create a registry with: plumbline registry init FILE.`);
+  }
+}
+
+/** Refuses a database that is not a registry this code can open (`create`: an empty one becomes one). */
+function checkKind(kind: { applicationId: number; version: number; tables: number }, fileName: string, create: boolean): void {
+  if (kind.applicationId !== REGISTRY_APPLICATION_ID) {
+    if (kind.tables > 0 || kind.applicationId !== 0) {
+      throw new RegistryError(`${fileName} is an SQLite database but not a Plumbline registry (application_id ${kind.applicationId}, a registry has ${REGISTRY_APPLICATION_ID}). Create a registry in a new file with: plumbline registry init FILE.`);
+    }
+    if (!create) throw new RegistryError(`${fileName} is empty, not a Plumbline registry. Create one with: plumbline registry init ${fileName}.`);
+  }
+  if (kind.version > REGISTRY_SCHEMA_VERSION) {
+    throw new RegistryError(`${fileName} has registry schema version ${kind.version}; this Plumbline (${TOOL_VERSION}) reads versions up to ${REGISTRY_SCHEMA_VERSION}. Open it with a newer Plumbline.`);
+  }
 }
 
 /**
  * Checks that `db` is a Plumbline registry and brings its schema up to date. With
  * `create`, an empty database becomes a new registry. Anything else (another SQLite
- * database, a file that is not SQLite, a newer schema) is refused with what to do.
+ * database, a file that is not SQLite, a newer schema) is refused with what to do. With
+ * `migrate: false` nothing is written: an older schema is reported as it is (the CLI checks
+ * a registry that way before a long audit, and upgrades it when it appends).
+ *
+ * Creating and upgrading happen in one write transaction that reads the header again
+ * under the lock, so two processes opening the same old (or new) file at once upgrade it once.
  */
-export function openRegistry(db: SqlDatabase, fileName: string, options: { create?: boolean } = {}): RegistryInfo {
-  let applicationId: number;
-  let version: number;
-  let tables: number;
-  try {
-    applicationId = Number(scalar(db, 'PRAGMA application_id'));
-    version = Number(scalar(db, 'PRAGMA user_version'));
-    tables = Number(scalar(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'"));
-  } catch (error) {
-    const message = (error as Error).message;
-    // SQLite's own header is there but the pages are not: a damaged (often truncated) file.
-    if (/malformed|corrupt/i.test(message)) throw damagedRegistry(fileName, message);
-    throw new RegistryError(`${fileName} is not an SQLite database (${message}). Create a registry with: plumbline registry init FILE.`);
-  }
-  if (applicationId !== REGISTRY_APPLICATION_ID) {
-    if (tables > 0 || applicationId !== 0) {
-      throw new RegistryError(`${fileName} is an SQLite database but not a Plumbline registry (application_id ${applicationId}, a registry has ${REGISTRY_APPLICATION_ID}). Create a registry in a new file with: plumbline registry init FILE.`);
-    }
-    if (!options.create) throw new RegistryError(`${fileName} is empty, not a Plumbline registry. Create one with: plumbline registry init ${fileName}.`);
-    // 16 KB pages: a stored result (~50 KB gzipped) is a few page reads, not a dozen, with little slack.
-    db.run('PRAGMA page_size = 16384');
-    db.run(`PRAGMA application_id = ${REGISTRY_APPLICATION_ID}`);
-  }
-  if (version > REGISTRY_SCHEMA_VERSION) {
-    throw new RegistryError(`${fileName} has registry schema version ${version}; this Plumbline (${TOOL_VERSION}) reads versions up to ${REGISTRY_SCHEMA_VERSION}. Open it with a newer Plumbline.`);
-  }
+export function openRegistry(db: SqlDatabase, fileName: string, options: { create?: boolean; migrate?: boolean } = {}): RegistryInfo {
+  const kind = fileKind(db, fileName);
+  checkKind(kind, fileName, options.create === true);
   const migrated: number[] = [];
-  for (const migration of MIGRATIONS) {
-    if (migration.version <= version) continue;
+  let version = kind.version;
+  if (kind.version < REGISTRY_SCHEMA_VERSION && options.migrate !== false) {
+    // 16 KB pages: a stored result (~50 KB gzipped) is a few page reads, not a dozen, with
+    // little slack. SQLite takes the page size only before the first page is written, and
+    // not inside a transaction; on a file that already has pages it changes nothing.
+    if (kind.applicationId !== REGISTRY_APPLICATION_ID) db.run('PRAGMA page_size = 16384');
     transaction(db, () => {
-      db.exec(migration.sql);
-      db.run(`PRAGMA user_version = ${migration.version}`);
+      const now = fileKind(db, fileName);
+      checkKind(now, fileName, options.create === true);
+      version = now.version;
+      if (now.applicationId !== REGISTRY_APPLICATION_ID) db.run(`PRAGMA application_id = ${REGISTRY_APPLICATION_ID}`);
+      for (const migration of MIGRATIONS) {
+        if (migration.version <= now.version) continue;
+        db.exec(migration.sql);
+        db.run(`PRAGMA user_version = ${migration.version}`);
+        migrated.push(migration.version);
+        version = migration.version;
+      }
     });
-    migrated.push(migration.version);
   }
-  return { ...registryHead(db), schema_version: REGISTRY_SCHEMA_VERSION, migrated };
+  return { ...registryHead(db), schema_version: version, migrated };
 }
 
 /** Brings a database up to one schema version only (tests use it to make old files). */
@@ -476,11 +595,19 @@ export function entryBlob(db: SqlDatabase, fileName: string, seq: number, name: 
   return bytes;
 }
 
-/** One thing `verify` found wrong. */
+/**
+ * One thing `verify` found wrong. Kinds: `altered` (that entry's content, a kept file, or
+ * the hash the next entry recorded for it), `reordered` (it follows another entry than the
+ * one it was appended after), `removed` (entries missing from the chain; the entries left
+ * are intact), `added` (entries from `seq` on were added without their chain head),
+ * `unguarded` (the append-only guard or the schema was changed: any entry may have been
+ * removed or rewritten with the chain head fixed), `rewritten` (a recorded checkpoint
+ * does not hold: entries up to it were rewritten).
+ */
 export interface RegistryProblem {
-  /** The first entry affected (its position in the chain). */
+  /** The first entry affected (its position in the chain); 0 for the file as a whole. */
   seq: number;
-  kind: 'altered' | 'removed' | 'reordered';
+  kind: 'altered' | 'removed' | 'reordered' | 'added' | 'unguarded' | 'rewritten';
   message: string;
 }
 
@@ -492,8 +619,72 @@ export interface VerifyReport {
   head_hash: string;
   /** RFC 6962 Merkle tree hash over the entry hashes in order. */
   merkle_root: string;
-  /** Problems in chain order; the first is the first entry that was altered, removed or reordered. */
+  /** `entries:merkle_root`, the checkpoint to record elsewhere (see `RegistryCheckpoint`). */
+  checkpoint: string;
+  /** Problems in chain order (file-wide ones first); the first is the first thing that was altered, removed or reordered. */
   problems: RegistryProblem[];
+}
+
+/**
+ * A Merkle root over the first `entries` entries, written `N:ROOT`. Printed on every
+ * append; recorded outside the registry (a CI log), it is the anchor the file cannot give
+ * itself: `verify --root N:ROOT` proves entries 1–N are still those, which no edit inside
+ * the file (a removed tail with the head fixed, a rehashed chain, an older copy put back)
+ * can fake.
+ */
+export interface RegistryCheckpoint {
+  entries: number;
+  merkle_root: string;
+}
+
+/** Parses `N:ROOT` (or a bare ROOT: the root over every entry, as older versions printed it). */
+export function parseCheckpoint(text: string, option: string): { entries: number | null; merkle_root: string } {
+  const match = /^(?:([1-9]\d{0,9}):)?([0-9a-f]{64})$/.exec(text);
+  if (!match) throw new RegistryError(`${option} must be a checkpoint N:ROOT as plumbline audit --registry prints it (the entry count, a colon, 64 lowercase hex digits), or a bare ROOT for the whole registry; got ${quote(text)}.`);
+  return { entries: match[1] === undefined ? null : Number(match[1]), merkle_root: match[2] };
+}
+
+/** `N:ROOT`. */
+export function formatCheckpoint(checkpoint: RegistryCheckpoint): string {
+  return `${checkpoint.entries}:${checkpoint.merkle_root}`;
+}
+
+/** The checkpoint over entries 1–`entries` (every entry when omitted). */
+export function registryCheckpoint(db: SqlDatabase, entries?: number, sha256: Sha256 = sha256Hex): RegistryCheckpoint {
+  const hashes = (db.exec(`SELECT entry_hash FROM entries${entries === undefined ? '' : ' WHERE seq <= ?'} ORDER BY seq`, entries === undefined ? undefined : [entries])[0]?.values ?? []).map((r) => String(r[0]));
+  return { entries: hashes.length, merkle_root: merkleRoot(hashes, sha256) };
+}
+
+/**
+ * The problem that makes entry `seq` untrustworthy, if any: one that names it as altered
+ * or reordered, entries added outside Plumbline from it on, or a file-wide one (the guard
+ * changed, a checkpoint that does not hold), after which no entry can be vouched for.
+ * Removed entries leave the others intact.
+ */
+export function entryProblem(report: VerifyReport, seq: number): RegistryProblem | null {
+  return (
+    report.problems.find(
+      (p) => p.kind === 'unguarded' || p.kind === 'rewritten' || (p.kind === 'added' && seq >= p.seq) || ((p.kind === 'altered' || p.kind === 'reordered') && p.seq === seq),
+    ) ?? null
+  );
+}
+
+/**
+ * Refuses entry `seq` of a registry that failed verification: its stored result, report and
+ * evidence pack would come out as a clean, self-consistent audit. Returns nothing for an
+ * entry that verifies.
+ */
+export function refuseUntrustedEntry(fileName: string, report: VerifyReport, seq: number): void {
+  const problem = entryProblem(report, seq);
+  if (problem) throw new RegistryError(`${fileName} entry ${seq} failed verification, so it is not opened or exported as an audit: TAMPERED: ${problem.message}`);
+}
+
+/**
+ * Refuses a whole-registry export (CSV, monthly summary) of a registry that failed
+ * verification: it would count forged or missing audits as real.
+ */
+export function refuseTamperedRegistry(fileName: string, report: VerifyReport, what: string): void {
+  if (!report.ok) throw new RegistryError(`${fileName} failed verification, so no ${what} is made from it: TAMPERED: ${report.problems[0].message}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem${report.problems.length > 2 ? 's' : ''}: plumbline registry verify ${fileName} lists them)` : ''}`);
 }
 
 function hexDigit(code: number): number {
@@ -574,13 +765,19 @@ function readEntries<H extends string | Promise<string>>(db: SqlDatabase, hash: 
  * chain, or entries missing from the end) or reordered (it follows a different entry than
  * the one it was appended after).
  */
-export function verifyRegistry(db: SqlDatabase, sha256: Sha256 = sha256Hex): VerifyReport {
+export function verifyRegistry(db: SqlDatabase, sha256: Sha256 = sha256Hex, options: VerifyOptions = {}): VerifyReport {
   const entries: ReadEntry[] = [];
   readEntries(db, sha256, (entry, resultHash) => {
     entry.columns.result_gz = resultHash;
     entries.push(entry);
   });
-  return checkEntries(db, entries, sha256);
+  return checkEntries(db, entries, sha256, options);
+}
+
+/** What verify checks besides the file itself. */
+export interface VerifyOptions {
+  /** A checkpoint recorded outside the registry (`parseCheckpoint`; `entries: null` for every entry). */
+  checkpoint?: { entries: number | null; merkle_root: string };
 }
 
 /**
@@ -588,7 +785,8 @@ export function verifyRegistry(db: SqlDatabase, sha256: Sha256 = sha256Hex): Ver
  * off this thread while SQLite reads the next ones; at most `inFlight` wait at a time.
  * The same report, byte for byte.
  */
-export async function verifyRegistryAsync(db: SqlDatabase, sha256: Sha256, digest: Sha256Async, inFlight = 64): Promise<VerifyReport> {
+export async function verifyRegistryAsync(db: SqlDatabase, sha256: Sha256, digest: Sha256Async, options: VerifyOptions & { inFlight?: number } = {}): Promise<VerifyReport> {
+  const inFlight = options.inFlight ?? 64;
   const entries: ReadEntry[] = [];
   const waiting: Promise<void>[] = [];
   await readEntries(db, digest, (entry, resultHash) => {
@@ -598,12 +796,12 @@ export async function verifyRegistryAsync(db: SqlDatabase, sha256: Sha256, diges
     if (waiting.length >= inFlight) return Promise.all(waiting.splice(0, inFlight / 2)).then(() => undefined);
   });
   await Promise.all(waiting);
-  return checkEntries(db, entries, sha256);
+  return checkEntries(db, entries, sha256, options);
 }
 
 /** The checks of verify, over entries read with their results' hashes. */
-function checkEntries(db: SqlDatabase, entries: readonly ReadEntry[], sha256: Sha256): VerifyReport {
-  const problems: RegistryProblem[] = [];
+function checkEntries(db: SqlDatabase, entries: readonly ReadEntry[], sha256: Sha256, options: VerifyOptions): VerifyReport {
+  const problems: RegistryProblem[] = guardProblems(db);
   const seqOfHash = new Map(entries.map((e) => [e.recorded, e.seq]));
   const blobsBySeq = new Map<number, { name: string; recorded: string; actual: string }[]>();
   const blobRows = db.prepare('SELECT seq, name, sha256, bytes FROM blobs ORDER BY seq, name');
@@ -649,22 +847,57 @@ function checkEntries(db: SqlDatabase, entries: readonly ReadEntry[], sha256: Sh
   }
   const head = registryHead(db);
   const count = entries.length;
-  if (head.entries > count || (head.entries === count && head.head_hash !== previous.hash)) {
+  if (head.entries > count) {
     const missing = head.entries - count;
-    problems.push({ seq: previous.seq + 1, kind: 'removed', message: missing > 0 ? `the last ${missing === 1 ? 'entry was' : `${missing} entries were`} removed: the registry recorded ${head.entries} entries, it holds ${count}.` : `the last entry was replaced: the registry recorded a chain ending in ${head.head_hash.slice(0, 12)}…, it ends in ${previous.hash.slice(0, 12)}….` });
+    problems.push({ seq: previous.seq + 1, kind: 'removed', message: `the last ${missing === 1 ? 'entry was' : `${missing} entries were`} removed: the registry recorded ${head.entries} entries, it holds ${count}.` });
+  } else if (head.entries === count && head.head_hash !== previous.hash) {
+    if (!problems.some((p) => p.seq === previous.seq && p.kind === 'altered')) problems.push({ seq: previous.seq, kind: 'altered', message: `the last entry was replaced: the registry recorded a chain ending in ${head.head_hash.slice(0, 12)}…, it ends in ${previous.hash.slice(0, 12)}….` });
   } else if (head.entries < count) {
-    problems.push({ seq: head.entries + 1, kind: 'altered', message: `entries after ${head.entries} were added outside Plumbline: the registry recorded ${head.entries} entries, it holds ${count}.` });
+    problems.push({ seq: head.entries + 1, kind: 'added', message: `entries after ${head.entries} were added outside Plumbline: the registry recorded ${head.entries} entries, it holds ${count}.` });
   }
-  problems.sort((a, b) => a.seq - b.seq);
   const hashes = entries.map((e) => e.recorded);
+  const merkle_root = merkleRoot(hashes, sha256);
+  if (options.checkpoint) problems.push(...checkpointProblems(options.checkpoint, hashes, merkle_root, sha256));
+  problems.sort((a, b) => a.seq - b.seq);
   return {
     ok: problems.length === 0,
     entries: entries.length,
     schema_version: Number(scalar(db, 'PRAGMA user_version')),
     head_hash: hashes.at(-1) ?? GENESIS_HASH,
-    merkle_root: merkleRoot(hashes, sha256),
+    merkle_root,
+    checkpoint: formatCheckpoint({ entries: hashes.length, merkle_root }),
     problems,
   };
+}
+
+/**
+ * The append-only guard as Plumbline made it: every trigger there with its own SQL, and no
+ * other trigger. (SQLite's schema cookie would also show a trigger dropped and created
+ * again, but copying a file with SQLite's backup API, as sql.js saves the app's registry and
+ * the sqlite3 shell's .backup copies one, resets it: it cannot tell a forger from a copy.)
+ */
+function guardProblems(db: SqlDatabase): RegistryProblem[] {
+  if (Number(scalar(db, 'PRAGMA user_version')) < 4) return [];
+  const found = new Map((db.exec("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")[0]?.values ?? []).map(([name, sql]) => [String(name), String(sql)]));
+  const changed = [
+    ...[...GUARD_TRIGGERS].filter(([name]) => !found.has(name)).map(([name]) => `trigger ${name} was dropped`),
+    ...[...GUARD_TRIGGERS].filter(([name, sql]) => found.has(name) && found.get(name) !== sql).map(([name]) => `trigger ${name} was changed`),
+    ...[...found.keys()].filter((name) => !GUARD_TRIGGERS.has(name)).map((name) => `trigger ${name} was added`),
+  ];
+  if (!changed.length) return [];
+  return [{ seq: 0, kind: 'unguarded', message: `the registry's append-only guard was taken off (${changed.join(', ')}): entries may have been removed or rewritten with the chain head fixed. Check the file against a checkpoint recorded elsewhere (plumbline registry verify FILE --root N:ROOT), or open an intact copy.` }];
+}
+
+/** Whether the entries still hold what a checkpoint recorded elsewhere. */
+function checkpointProblems(expected: { entries: number | null; merkle_root: string }, hashes: readonly string[], wholeRoot: string, sha256: Sha256): RegistryProblem[] {
+  const n = expected.entries ?? hashes.length;
+  const recorded = `${expected.entries === null ? '' : `${n}:`}${expected.merkle_root.slice(0, 12)}…`;
+  if (n > hashes.length) {
+    return [{ seq: hashes.length + 1, kind: 'removed', message: `the checkpoint ${recorded} recorded ${n} entries, the registry holds ${hashes.length}: entr${n - hashes.length === 1 ? `y ${n} was` : `ies ${hashes.length + 1}–${n} were`} removed, or an older copy of the file was put back.` }];
+  }
+  const root = n === hashes.length ? wholeRoot : merkleRoot(hashes.slice(0, n), sha256);
+  if (root === expected.merkle_root) return [];
+  return [{ seq: 0, kind: 'rewritten', message: `the Merkle root of entries 1–${n} is ${root.slice(0, 12)}…, not the ${recorded} recorded in the checkpoint: the registry was rewritten since the checkpoint was recorded, or it is another file.` }];
 }
 
 const fmt = (v: number | null | undefined, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '');
