@@ -31,10 +31,12 @@ function dependenciesCurrent() {
 
 if (!dependenciesCurrent()) run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
 
-// Debian packages the tests drive: Chromium (browser tests), poppler-utils (reads the PDF reports as a reader would).
+// Debian packages the tests drive: Chromium (browser tests), poppler-utils (reads the PDF reports as a reader would),
+// sqlite3 (another SQLite client on the registry file while plumbline appends to it).
 const needed = [];
 if (!existsSync(chromium)) needed.push('chromium');
 if (!['/usr/bin/pdftotext', '/usr/local/bin/pdftotext'].some((p) => existsSync(p))) needed.push('poppler-utils');
+if (!['/usr/bin/sqlite3', '/usr/local/bin/sqlite3'].some((p) => existsSync(p))) needed.push('sqlite3');
 if (needed.length) {
   if (process.getuid?.() === 0) {
     run('apt-get', ['update', '-q']);
