@@ -58,7 +58,8 @@ Commands:
                                 (report PDF, evidence pack) to --output instead
   summary FILE --month YYYY-MM  monthly summary for management; --output F.md or F.pdf
 
-show, export and summary verify the registry first and refuse a tampered entry or registry.
+show, export and summary verify the registry first (against --root N:ROOT too when given) and
+refuse a tampered entry or registry.
 
 Append an audit with: plumbline audit ... --registry FILE [--registry-keep-report]`;
 
@@ -328,8 +329,9 @@ export async function registryCommand(args: string[]): Promise<number> {
       const path = fileArgument(positionals, 'export');
       if (!values.csv && !values.json) throw new UsageError('plumbline registry export needs a format: --csv (or --json).');
       const filter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
+      const checkpoint = values.root === undefined ? undefined : parseCheckpoint(values.root, '--root');
       return withRegistry(path, async (db) => {
-        const rows = await readVerified(db, basename(path), {}, (report) => {
+        const rows = await readVerified(db, basename(path), { checkpoint }, (report) => {
           refuseTamperedRegistry(basename(path), report, values.csv ? 'CSV' : 'JSON export');
           return listEntries(db, filter);
         });
@@ -345,9 +347,10 @@ export async function registryCommand(args: string[]): Promise<number> {
       if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`plumbline registry show needs an entry number (see plumbline registry list ${path}), got ${JSON.stringify(positionals[1] ?? '')}.`);
       const file = values.file;
       if (file && !values.output) throw new UsageError('--file writes a kept file: give --output FILE too.');
+      const checkpoint = values.root === undefined ? undefined : parseCheckpoint(values.root, '--root');
       return withRegistry(path, async (db) => {
         const name = basename(path);
-        const out = await readVerified(db, name, {}, (report) => {
+        const out = await readVerified(db, name, { checkpoint }, (report) => {
           refuseUntrustedEntry(name, report, seq);
           return file ? entryBlob(db, name, seq, file) : `${JSON.stringify(entryResult(db, name, seq), null, 2)}\n`;
         });
@@ -361,8 +364,9 @@ export async function registryCommand(args: string[]): Promise<number> {
       const month = values.month;
       if (!month) throw new UsageError('plumbline registry summary needs --month YYYY-MM.');
       monthRange(month);
+      const checkpoint = values.root === undefined ? undefined : parseCheckpoint(values.root, '--root');
       return withRegistry(path, async (db) => {
-        const rows = await readVerified(db, basename(path), {}, (report) => {
+        const rows = await readVerified(db, basename(path), { checkpoint }, (report) => {
           refuseTamperedRegistry(basename(path), report, 'monthly summary');
           return listEntries(db);
         });
