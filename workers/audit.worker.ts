@@ -13,11 +13,16 @@ import type { Classifier } from '../src/core/model/classifier';
 
 type OrtSessionOptions = NonNullable<Parameters<typeof ort.InferenceSession.create>[1]>;
 import { AuditConfigError, inspectModel, loadTableStream, looksLikeParquet, openModel, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type LoadedTable, type LoadProgress, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
+import type { OutputContext } from '../src/core/outputs';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 /** Threads for onnxruntime-web: only with cross-origin isolation, never more than the cores. */
-const threads = self.crossOriginIsolated ? Math.max(1, Math.min(4, self.navigator.hardwareConcurrency || 1)) : 1;
+// One onnxruntime thread, cross-origin isolated or not: its multi-threaded kernels sum in an
+// order that changes the last bits of a score, and the same files must give the same result
+// digest in every host. Large tables are split over the pool of single-threaded sessions,
+// which never changes a score (see bench/NOTES.md).
+const threads = 1;
 ort.env.wasm.numThreads = threads;
 
 /** Pool workers (TreeSHAP, tree scoring): one per core (at most 4), started on first use. */
@@ -331,27 +336,15 @@ const api = {
     });
   },
 
-  /** The evidence pack: result, manifest, decision, PDF and HTML reports and model card, with SHA256SUMS. */
-  evidencePack(result: AuditResult, decision: PolicyDecision | null, manifest: Manifest | null, createdAt: string) {
+  /**
+   * Every output of an audit — the result with its decision, the manifest, the decision,
+   * PDF, HTML, model card and evidence pack — from the core's one outputs bundle, the same
+   * bytes the CLI writes for the same inputs.
+   */
+  outputs(result: AuditResult, context: OutputContext) {
     return outcome(async () => {
-      const [{ renderPdf }, { renderHtml }, { modelCard }, { buildEvidencePack }] = await Promise.all([
-        import('../src/core/report/pdf'),
-        import('../src/core/report/html'),
-        import('../src/core/report/model-card'),
-        import('../src/core/report/evidence'),
-      ]);
-      const input = { result, createdAt, ...(decision ? { decision } : {}), ...(manifest ? { manifest } : {}) };
-      const text = (value: string) => new TextEncoder().encode(value);
-      const files: Record<string, Uint8Array> = {
-        'result.json': text(`${JSON.stringify(result, null, 2)}\n`),
-        'report.pdf': renderPdf(input),
-        'report.html': text(renderHtml(input)),
-        'model_card.md': text(modelCard(result, { metadata: {}, ...(decision ? { decision } : {}) })),
-      };
-      if (manifest) files['result.manifest.json'] = text(`${JSON.stringify(manifest, null, 2)}\n`);
-      if (decision) files['policy_decision.json'] = text(`${JSON.stringify(decision, null, 2)}\n`);
-      const bytes = buildEvidencePack(files, Math.floor(new Date(createdAt).getTime() / 1000));
-      return transfer(bytes, [bytes.buffer]);
+      const made = (await import('../src/core/outputs')).auditOutputs(result, context);
+      return transfer(made, Object.values(made.files).map((bytes) => bytes.buffer as ArrayBuffer));
     });
   },
 

@@ -1,5 +1,6 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
-import { auditSettingsOf, type ConfigSettings } from '../core/config/plan';
+import { auditSettingsOf, planAudit, type ConfigSettings } from '../core/config/plan';
+import { reportsOf, type OutputContext } from '../core/outputs';
 import { parseAuditConfig, thresholdPolicyOf, type AuditConfig } from '../core/config/audit-config';
 import type { ThresholdPolicy } from '../core/metrics/curves';
 import { evaluatePolicy, parsePolicy, type Policy, type PolicyDecision } from '../core/config/policy';
@@ -65,6 +66,14 @@ export class AuditSession {
   reference = $state.raw<LoadedData | null>(null);
   target = $state('');
   positiveLabel = $state('');
+  /** A column of the data holding the score, for an audit without a model. */
+  scoreColumn = $state('');
+
+  /** What the last table loaded in place of another took away, said once (null: nothing). */
+  notice = $state<string | null>(null);
+
+  /** The outputs of the audit run here: the result with its decision, the manifest and every file, from the core's outputs bundle. */
+  outputs = $state.raw<{ decision: PolicyDecision | null; manifest: Manifest; files: Record<string, Uint8Array> } | null>(null);
   protectedAttributes = $state<string[]>([]);
   features = $state<string[]>([]);
   threshold = $state(0.5);
@@ -90,10 +99,14 @@ export class AuditSession {
   /** The policy (gates) dropped, evaluated against every result shown. */
   policy = $state.raw<{ name: string; sha256: string; policy: Policy; text: string } | null>(null);
   /** The audit config dropped: its settings were applied to the set-up. */
-  config = $state.raw<{ name: string; metadata: Record<string, string>; files: { test?: string; reference?: string }; settings: ConfigSettings; source: AuditConfig } | null>(null);
+  config = $state.raw<{ name: string; text: string; metadata: Record<string, string>; files: { test?: string; reference?: string }; settings: ConfigSettings; source: AuditConfig } | null>(null);
   /** The policy decision of the shown result: the loaded policy's, else the one stored in the result. */
   decision = $derived.by<PolicyDecision | null>(() => {
     if (!this.result) return null;
+    // An audit run here: the decision the outputs bundle made (the CLI's, for the same files).
+    if (this.outputs) return this.outputs.decision;
+    // A result opened from a file or the registry, gated by a policy dropped here: whether
+    // its seed was explicit is not known from the result, so that requirement is unmet.
     if (this.policy) return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null });
     return (this.result as AuditResult & { policy_decision?: PolicyDecision }).policy_decision ?? null;
   });
@@ -113,7 +126,7 @@ export class AuditSession {
   needsFeatureOrder = $derived(this.model?.info.needsFeatureOrder ?? false);
   /** How many feature columns the model's single input takes, when it says. */
   featureCount = $derived(this.model?.info.featureCount ?? null);
-  canRun = $derived(this.model !== null && this.data !== null && this.target !== '' && this.protectedAttributes.length > 0 && this.status !== 'running');
+  canRun = $derived((this.model !== null || this.scoreColumn !== '') && this.data !== null && this.target !== '' && this.protectedAttributes.length > 0 && this.status !== 'running');
 
   /** Takes any mix of files: each is recognised by its bytes, not its name. */
   async addFiles(files: Iterable<File>): Promise<void> {
@@ -162,7 +175,7 @@ export class AuditSession {
 
   /** Runs the audit in the worker; results of an older run are dropped. */
   async run(): Promise<void> {
-    if (!this.model || !this.data) return;
+    if ((!this.model && !this.scoreColumn) || !this.data) return;
     const runId = ++this.#runId;
     this.status = 'running';
     this.error = null;
@@ -172,21 +185,18 @@ export class AuditSession {
     const worker = auditWorker();
     try {
       this.runtime ??= await worker.runtime();
+      const config = this.auditConfig();
+      const configName = this.config?.name ?? 'the set-up';
+      const plan = planAudit(config, configName);
+      const { reference: _reference, ...request } = plan.request;
       const outcome = await worker.audit(
         runId,
         {
-          ...$state.snapshot(this.config?.settings ?? {}),
-          model: { fileName: this.model.name, bytes: this.model.bytes },
+          ...request,
+          ...(this.model ? { model: { fileName: this.model.name, bytes: this.model.bytes } } : {}),
           data: dataRef(this.data),
           ...(this.reference ? { reference: dataRef(this.reference) } : {}),
-          target: this.target,
-          positiveLabel: this.positiveLabel || undefined,
-          csv: $state.snapshot(this.#csvOptions()),
-          protectedAttributes: $state.snapshot(this.protectedAttributes),
-          features: this.needsFeatureOrder ? $state.snapshot(this.features) : undefined,
-          threshold: this.threshold,
-          ...(this.thresholdPolicy.policy !== 'fixed' ? { thresholdPolicy: $state.snapshot(this.thresholdPolicy) } : {}),
-          missingSections: Object.fromEntries(Object.entries(this.analyses).filter(([, on]) => !on).map(([section]) => [section, 'turned off in the set-up'])),
+          missingSections: plan.missingSections,
           ...(this.useWebGpu ? { backend: 'webgpu' as const } : {}),
         },
         proxy((progress: AuditProgress) => {
@@ -202,18 +212,12 @@ export class AuditSession {
         }),
       );
       if (runId !== this.#runId) return;
-      const result = unwrap(outcome);
-      const runtime = this.runtime;
-      this.manifest = buildManifest(result, {
-        files: { model: { file: this.model.name, sha256: result.inputs.model.format === 'score-column' ? '' : result.inputs.model.sha256 }, data: { file: this.data.name, sha256: result.inputs.data.sha256 } },
-        seedExplicit: false,
-        dependencies: { 'onnxruntime-web': runtime.onnxruntimeWeb },
-        runtime: { environment: runtime.userAgent, platform: 'browser', backend: executionOf(result)?.startsWith('webgpu') ? 'webgpu' : runtime.backend, threads: runtime.threads },
-        strict: false,
-        gitCommit: null,
-        epochSeconds: Math.floor(Date.now() / 1000),
-        fromSourceDateEpoch: false,
-      });
+      const audited = unwrap(outcome);
+      const outputs = unwrap(await worker.outputs(audited, this.#outputContext(audited, plan)));
+      if (runId !== this.#runId) return;
+      this.outputs = { decision: outputs.decision, manifest: outputs.manifest, files: outputs.files };
+      this.manifest = outputs.manifest;
+      const result = outputs.result;
       this.openedFrom = null;
       this.result = result;
       this.status = 'done';
@@ -222,11 +226,47 @@ export class AuditSession {
     }
   }
 
+  /**
+   * The facts of an audit run here for the outputs bundle: the files it read (the config
+   * and policy as dropped), the policy, whether the seed was given, the time (the page's
+   * `?source_date_epoch=` when given, as the CLI's SOURCE_DATE_EPOCH, else the clock).
+   */
+  #outputContext(result: AuditResult, plan: ReturnType<typeof planAudit>): OutputContext {
+    const files: OutputContext['files'] = {};
+    if (this.model && result.inputs.model.format !== 'score-column') files.model = { file: this.model.name, sha256: result.inputs.model.sha256 };
+    if (this.data) files.data = { file: this.data.name, sha256: result.inputs.data.sha256 };
+    if (this.reference) files.reference = { file: this.reference.name, sha256: this.reference.sha256 };
+    const encode = (text: string) => new TextEncoder().encode(text);
+    const configFile = this.config ? { fileName: this.config.name, bytes: encode(this.config.text) } : undefined;
+    const policyFile = this.policy ? { fileName: this.policy.name, bytes: encode(this.policy.text) } : undefined;
+    if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
+    if (policyFile) files.policy = { file: policyFile.fileName, sha256: this.policy!.sha256 };
+    const epoch = new URLSearchParams(globalThis.location?.search ?? '').get('source_date_epoch');
+    const fromEpoch = epoch !== null && /^\d+$/.test(epoch);
+    const execution = executionOf(result);
+    return {
+      base: 'report',
+      files,
+      sources: { ...(configFile ? { config: configFile } : {}), ...(policyFile ? { policy: policyFile } : {}) },
+      policy: this.policy?.policy ?? null,
+      seedExplicit: plan.seedExplicit,
+      strict: false,
+      gitCommit: null,
+      epochSeconds: fromEpoch ? Number(epoch) : Math.floor(Date.now() / 1000),
+      fromSourceDateEpoch: fromEpoch,
+      backend: result.inputs.model.format === 'score-column' ? 'none (score column)' : execution?.startsWith('webgpu') ? 'webgpu' : 'wasm',
+      metadata: plan.metadata,
+      ...(this.config?.source.report?.title ? { title: this.config.source.report.title } : {}),
+      reports: reportsOf(this.config?.source.report),
+    };
+  }
+
   /** Shows a result that was not run here (from the registry or a file). */
   showResult(result: AuditResult, from: string): void {
     this.#runId++;
     this.error = null;
     this.manifest = null;
+    this.outputs = null;
     this.openedFrom = from;
     this.result = result;
     this.status = 'done';
@@ -282,6 +322,7 @@ export class AuditSession {
     const data = config.data ?? {};
     if (data.target) this.target = data.target;
     if (data.positive_label !== undefined) this.positiveLabel = String(data.positive_label);
+    if (data.score_column) this.scoreColumn = data.score_column;
     if (data.protected_attributes) this.protectedAttributes = [...data.protected_attributes];
     if (config.model?.features) this.features = [...config.model.features];
     const policy = thresholdPolicyOf(config);
@@ -291,7 +332,7 @@ export class AuditSession {
     const base = (path: string | undefined) => path?.replace(/^.*[\\/]/, '');
     // The config's other settings (seed, intervals, explainer, robustness, recourse, budgets…)
     // go with every audit, so the same config gives the app the CLI's numbers.
-    this.config = { name, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) }, settings: auditSettingsOf(config), source: config };
+    this.config = { name, text, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) }, settings: auditSettingsOf(config), source: config };
     // A table loaded before the config that the config names as the reference moves there.
     if (this.data && this.config.files.reference === this.data.name && !this.reference) {
       this.reference = this.data;
@@ -337,10 +378,45 @@ export class AuditSession {
     };
   }
 
+  /**
+   * The audit config the set-up stands for: a dropped config with the set-up's choices over
+   * it (file names stand for the files loaded here). The one request the app sends is made
+   * from it by the core's planner, as the CLI makes its own from its flags and config; the
+   * YAML editor shows and downloads it.
+   */
+  auditConfig(): AuditConfig {
+    const source = $state.snapshot(this.config?.source ?? {}) as AuditConfig;
+    const data = source.data ?? {};
+    const reference = this.reference ? (data.train !== undefined && data.reference === undefined ? { train: this.reference.name } : { reference: this.reference.name }) : {};
+    const { train: _train, reference: _reference, score_column: _score, ...dataRest } = data;
+    const config: AuditConfig = {
+      ...source,
+      data: {
+        ...dataRest,
+        ...(this.data ? { test: this.data.name } : {}),
+        ...reference,
+        ...(this.target ? { target: this.target } : {}),
+        ...(this.positiveLabel !== '' ? { positive_label: this.positiveLabel } : {}),
+        protected_attributes: [...this.protectedAttributes],
+        ...(!this.model && this.scoreColumn ? { score_column: this.scoreColumn } : {}),
+      },
+      threshold: this.thresholdPolicy.policy === 'fixed' ? this.threshold : ($state.snapshot(this.thresholdPolicy) as AuditConfig['threshold']),
+    };
+    if (this.model) config.model = { ...source.model, path: this.model.name, ...(this.needsFeatureOrder ? { features: [...this.features] } : {}) };
+    else delete config.model;
+    for (const [section, on] of Object.entries(this.analyses) as [keyof typeof this.analyses, boolean][]) {
+      const { enabled: _enabled, ...rest } = (source[section] ?? {}) as { enabled?: boolean };
+      if (!on) config[section] = { ...rest, enabled: false } as never;
+      else if (source[section]) config[section] = rest as never;
+    }
+    return config;
+  }
+
   /** Reads a data file in the worker, showing bytes and rows as they come; Cancel stops it. */
   async #setData(name: string, blob: Blob, role = this.#roleOf(name)): Promise<void> {
     const dataId = `data-${++this.#dataIds}`;
     const runId = (this.#loadRunId = -this.#dataIds);
+    const replaced = role === 'test' ? (this.data?.name ?? null) : null;
     // The file this one replaces is let go before reading it, so two large tables are never
     // held at once (a failed read then leaves no file in that place, and says why).
     if (role === 'reference') this.reference = null;
@@ -371,14 +447,34 @@ export class AuditSession {
     else this.data = loaded;
     this.result = null;
     void auditWorker().releaseData([this.data?.dataId, this.reference?.dataId].filter((id): id is string => Boolean(id)));
-    if (role !== 'reference') this.#adoptColumns(loaded);
+    if (role !== 'reference') this.#adoptColumns(loaded, replaced);
   }
 
   /** The set-up follows a new test file: target and protected attributes it has. */
-  #adoptColumns(summary: LoadedData): void {
+  #adoptColumns(summary: LoadedData, replaced: string | null = null): void {
     this.result = null;
+    this.outputs = null;
     const names = summary.columns.map((c) => c.name);
-    // A target chosen earlier is kept even when this file lacks it: running then says so.
+    const cleared: string[] = [];
+    if (replaced !== null && replaced !== summary.name) {
+      // A new test set: what belonged to the old one goes, unless the config names it.
+      if (this.reference && this.config?.files.reference !== this.reference.name) {
+        cleared.push(`the reference ${this.reference.name}`);
+        this.reference = null;
+      }
+      if (this.target && !names.includes(this.target)) {
+        cleared.push(`the target ${this.target}`);
+        this.target = '';
+      }
+      if (this.scoreColumn && !names.includes(this.scoreColumn)) {
+        cleared.push(`the score column ${this.scoreColumn}`);
+        this.scoreColumn = '';
+      }
+      const gone = [...this.protectedAttributes, ...this.features].filter((c) => !names.includes(c));
+      if (gone.length) cleared.push(`the columns ${[...new Set(gone)].join(', ')}`);
+    }
+    this.notice = cleared.length ? `${summary.name} replaced ${replaced}: ${cleared.join(', ')} ${cleared.length === 1 ? 'was' : 'were'} cleared (they belonged to the old file). Drop the matching files or choose again.` : null;
+    // A target chosen earlier (for this file or by a config) is kept when the file lacks it: running then says so.
     if (this.target === '') this.target = names.find((n) => TARGET_HINTS.test(n)) ?? '';
     this.protectedAttributes = this.protectedAttributes.filter((a) => names.includes(a));
     if (this.protectedAttributes.length === 0) this.protectedAttributes = names.filter((n) => PROTECTED_HINTS.test(n));

@@ -1,28 +1,24 @@
 /** `plumbline audit`: config and flags → audit → result, manifest, policy decision, exit code. */
 import { execFileSync } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-web';
 import {
-  buildManifest,
-  evaluatePolicy,
   parseAuditConfig,
   parsePolicy,
   planAudit,
   runAudit,
+  sectionFailed,
   sha256Hex,
   type AuditConfig,
   type AuditProgress,
   type PolicyDecision,
 } from '../core/index.ts';
 import type { ThresholdPolicy } from '../core/metrics/curves.ts';
-import { renderPdf } from '../core/report/pdf.ts';
 import type { StoredDistribution } from '../core/drift/drift.ts';
 import type { LoadProgress } from '../core/data/read.ts';
-import { renderHtml } from '../core/report/html.ts';
-import { modelCard } from '../core/report/model-card.ts';
-import { buildEvidencePack } from '../core/report/evidence.ts';
+import { auditOutputs, reportsOf } from '../core/outputs.ts';
 import { appendedMessage, appendToRegistry, checkRegistryFile } from './registry-command.ts';
 import { EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
 import { readResultFile } from '../core/report/read-result.ts';
@@ -81,6 +77,7 @@ function thresholdPolicy(text: string): ThresholdPolicy {
   throw new UsageError(`--threshold-policy ${JSON.stringify(text)} is not one of: youden, selection_rate:R (0 < R < 1), cost:FP,FN (costs >= 0).`);
 }
 
+/** The commit audited: GIT_COMMIT, else the working directory's HEAD, else null. */
 function gitCommit(): string | null {
   if (process.env.GIT_COMMIT) return process.env.GIT_COMMIT;
   try {
@@ -90,17 +87,20 @@ function gitCommit(): string | null {
   }
 }
 
-async function dependencyVersions(): Promise<Record<string, string>> {
-  const root = join(dirname(new URL(import.meta.url).pathname), '..', '..');
-  const versions: Record<string, string> = { node: process.version };
-  for (const name of ['onnxruntime-web', 'papaparse', 'onnx-buf', 'yaml', '@noble/hashes']) {
-    try {
-      versions[name] = JSON.parse(await readFile(join(root, 'node_modules', name, 'package.json'), 'utf8')).version;
-    } catch {
-      versions[name] = 'unknown';
-    }
+/**
+ * Writes a file under a temporary name, then renames it: a full disk or a crash leaves the
+ * old file or none, never a partial one.
+ */
+async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new UsageError(`the disk is full: ${path} was not written (nothing partial was left). Free some space and run the audit again.`);
+    throw error;
   }
-  return versions;
 }
 
 /** Prints failing gates for a person reading a CI log. */
@@ -263,7 +263,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   const parseProgress = (p: LoadProgress) => onProgress({ stage: 'parse', done: p.bytes, total: p.totalBytes });
   const loadedData = await loadTableFile(plan.files.data, 'data', plan.request.csv ?? {}, parseProgress);
   const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', plan.request.csv ?? {}) : undefined;
-  const result = await runAudit(ort, { ...plan.request, model, data: loadedData, reference: loadedReference, referenceDistributions, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
+  const audited = await runAudit(ort, { ...plan.request, model, data: loadedData, reference: loadedReference, referenceDistributions, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
 
   const files: Record<string, { file: string; sha256: string }> = { data: { file: loadedData.fileName, sha256: loadedData.loaded.sha256 } };
   if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };
@@ -271,65 +271,45 @@ export async function auditCommand(args: string[]): Promise<number> {
   if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
   if (policyFile) files.policy = { file: policyFile.fileName, sha256: sha256Hex(policyFile.bytes) };
   const output = values.output;
-  const jsonPath = output ? (output.endsWith('.json') ? output : output.replace(/\.[^./]*$/, '') + '.json') : undefined;
-  const commit = gitCommit();
-  const decision = policy ? evaluatePolicy(policy, files.policy!.sha256, result, { seedGiven: plan.seedExplicit, strict, manifestWritten: Boolean(jsonPath), gitCommit: commit }) : undefined;
-  // The decision is part of the result (so `diff` and `inspect` see it) and of its digest.
-  if (decision) Object.assign(result, { policy_decision: decision });
   const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH;
   const epochSeconds = sourceDateEpoch && /^\d+$/.test(sourceDateEpoch) ? Number(sourceDateEpoch) : Math.floor(Date.now() / 1000);
-  const manifest = buildManifest(result, {
+  // `--output report.pdf`: the whole report family; `--output result.json`: the result,
+  // manifest and decision. Every file comes from the one outputs bundle the app uses too.
+  const reportFamily = Boolean(output?.endsWith('.pdf'));
+  const reports = reportFamily ? reportsOf(merged.report, Boolean(values['no-pdf'])) : { pdf: false, html: false, modelCard: false, pack: false };
+  const outputs = auditOutputs(audited, {
+    base: output ? basename(output).replace(/\.[^.]*$/, '') : 'result',
     files,
+    sources: { ...(configFile ? { config: configFile } : {}), ...(policyFile ? { policy: policyFile } : {}) },
+    policy: policy ?? null,
     seedExplicit: plan.seedExplicit,
-    dependencies: await dependencyVersions(),
-    runtime: { environment: `node ${process.version}`, platform: `${process.platform} ${process.arch}`, backend: model ? 'wasm' : 'none (score column)', threads: 1 },
     strict,
-    gitCommit: commit,
+    gitCommit: gitCommit(),
     epochSeconds,
     fromSourceDateEpoch: Boolean(sourceDateEpoch),
+    backend: model ? 'wasm' : 'none (score column)',
+    manifestWritten: Boolean(output),
+    metadata: plan.metadata,
+    ...(merged.report?.title ? { title: merged.report.title } : {}),
+    reports,
   });
-
-  const resultJson = `${JSON.stringify(result, null, 2)}\n`;
+  const { result, manifest } = outputs;
+  const decision = outputs.decision ?? undefined;
   // Files kept in the registry entry with --registry-keep-report.
   const kept: Record<string, Uint8Array> = {};
-  if (jsonPath) {
-    await mkdir(dirname(resolve(jsonPath)), { recursive: true });
-    await writeFile(jsonPath, resultJson);
-    await writeFile(jsonPath.replace(/\.json$/, '.manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    if (decision) await writeFile(join(dirname(resolve(jsonPath)), 'policy_decision.json'), `${JSON.stringify(decision, null, 2)}\n`);
-    if (output && output.endsWith('.pdf')) {
-      // The report family beside the result: PDF, HTML, model card, evidence pack.
-      const reportInput = { result, manifest, decision, createdAt: manifest.created };
-      const base = output.replace(/\.pdf$/, '');
-      const pack: Record<string, Uint8Array> = {
-        [basename(jsonPath)]: new TextEncoder().encode(resultJson),
-        [basename(jsonPath.replace(/\.json$/, '.manifest.json'))]: new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
-      };
-      if (!values['no-pdf']) {
-        const pdf = renderPdf(reportInput);
-        await writeFile(output, pdf);
-        pack[basename(output)] = pdf;
-        kept[basename(output)] = pdf;
-      }
-      const html = renderHtml(reportInput);
-      await writeFile(`${base}.html`, html);
-      pack[basename(`${base}.html`)] = new TextEncoder().encode(html);
-      const card = modelCard(result, { metadata: plan.metadata, decision });
-      await writeFile(`${base}.model_card.md`, card);
-      pack[basename(`${base}.model_card.md`)] = new TextEncoder().encode(card);
-      if (decision) pack['policy_decision.json'] = new TextEncoder().encode(`${JSON.stringify(decision, null, 2)}\n`);
-      if (configFile) pack[`config-${configFile.fileName}`] = configFile.bytes;
-      if (policyFile) pack[`policy-${policyFile.fileName}`] = policyFile.bytes;
-      const evidence = buildEvidencePack(pack, epochSeconds);
-      await writeFile(`${base}.evidence.zip`, evidence);
-      kept[basename(`${base}.evidence.zip`)] = evidence;
+  if (output) {
+    const directory = dirname(resolve(output));
+    await mkdir(directory, { recursive: true });
+    for (const [name, bytes] of Object.entries(outputs.files)) {
+      await writeFileAtomically(join(directory, name), bytes);
+      if (name.endsWith('.pdf') || name.endsWith('.evidence.zip')) kept[name] = bytes;
     }
   } else {
-    process.stdout.write(resultJson);
+    process.stdout.write(new TextDecoder().decode(outputs.files['result.json']));
   }
-  // Sections that did not run are said where a CI log shows them, not only inside the result.
+  // Sections that failed to run are said where a CI log shows them, not only inside the result.
   for (const [section, why] of Object.entries(result.missing_sections)) {
-    if (!why.startsWith('disabled in the config')) process.stderr.write(`plumbline: ${section} not run, because ${why}\n`);
+    if (sectionFailed(why)) process.stderr.write(`plumbline: ${section} not run, because ${why}\n`);
   }
   if (values.registry) {
     // Said only once the append is on disk, with the checkpoint to record elsewhere.

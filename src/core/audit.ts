@@ -6,7 +6,7 @@ import { recourse, type RecourseReport } from './recourse/recourse';
 import { consistency, counterfactualFlips, perturbationStability, type NoiseResult } from './robustness/stability';
 import { stratifiedSample } from './data/sample';
 import { findColumn, requireColumn, takeRows, type DeclaredType, type Table } from './data/table';
-import { AuditConfigError, isPlumblineError, ModelLoadError, quote } from './errors';
+import { AuditConfigError, ConfigError, isPlumblineError, ModelLoadError, quote } from './errors';
 import { sha256Hex } from './hash';
 import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
 import { calibration, type Binning, type CalibrationSummary } from './metrics/calibration';
@@ -20,8 +20,9 @@ import { binaryTarget, type BinaryTarget } from './metrics/labels';
 import { performance, type PerformanceMetrics } from './metrics/performance';
 import type { OrtRuntime } from './model/onnx-scorer';
 import type { ClassChoice } from './model/classes';
+import type { PolicyDecision } from './config/policy';
 import { fidelityFindings, inputFidelity, type InputFidelity } from './model/fidelity';
-import { openModel, type Classifier, type ModelFormatId, type ModelSummary, type OnnxScoreRunner, type TreeMarginRunner } from './model/classifier';
+import { modelFormatOf, openModel, type Classifier, type ModelFormatId, type ModelSummary, type OnnxScoreRunner, type TreeMarginRunner } from './model/classifier';
 import { explainTable, type ExplainMethod, type ExplainResult } from './explain/explain';
 import type { TreeShapRunner } from './explain/treeshap';
 import { globalImportance } from './explain/outputs';
@@ -93,6 +94,10 @@ export interface AuditRequest {
   data: DataInput;
   /** Reference data (usually the training file) for drift and as the explainer's background. */
   reference?: DataInput;
+  /** Quantile bins of numeric PSI (drift.psi_bins; default 10). */
+  driftBins?: number;
+  /** The model file's format as the config names it (model.type); checked against the file's bytes. */
+  modelType?: 'onnx' | 'xgboost' | 'lightgbm';
   /** PSI thresholds of the drift levels (default minor 0.1, major 0.2). */
   driftThresholds?: { minor: number; major: number };
   /** Reference-free drift: the column distributions stored in an earlier result (`data.distributions`). */
@@ -215,6 +220,8 @@ export interface AuditResult extends AuditMetrics {
   };
   settings: AuditSettings;
   predictions_p1?: number[];
+  /** The policy decision, when the audit was gated by a policy (part of the result and its digest). */
+  policy_decision?: PolicyDecision;
 }
 
 /** Fairness of one attribute, with bootstrap intervals and power added. */
@@ -360,6 +367,11 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   const replaced = data.replacedCharacters;
   onProgress?.({ stage: 'parse', done: totalBytes, total: totalBytes });
   const rowsRead = table.rowCount;
+  if (request.model && request.modelType) {
+    const format = modelFormatOf(request.model.bytes, request.model.fileName).id;
+    const named = { onnx: 'onnx', xgboost: 'xgboost-json', lightgbm: 'lightgbm-text' }[request.modelType];
+    if (format !== named) throw new ConfigError(`model.type: ${request.modelType}, but ${request.model.fileName} is a${format === 'onnx' ? 'n ONNX model' : format === 'xgboost-json' ? 'n XGBoost JSON model' : ' LightGBM text model'}. Set model.type to ${format === 'onnx' ? 'onnx' : format === 'xgboost-json' ? 'xgboost' : 'lightgbm'} or auto, or choose the model file the config means.`);
+  }
   const model = request.model
     ? await openModel(ort, request.model.bytes, request.model.fileName, {
         positiveLabel: request.positiveLabel,
@@ -471,11 +483,11 @@ async function auditWithModel(
   };
   if (reference && !missingSections.drift) {
     drift = await optionalSection('drift', 'Drift', 'drift', driftEstimate(reference.rowCount, table.rowCount, reference.columns.length), async (stageSignal) => {
-      const report = driftReport(reference, table, { exclude: [request.target] });
+      const report = driftReport(reference, table, { exclude: [request.target], bins: request.driftBins });
       if (findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
       if (model) {
         // Prediction drift: the same model scores the reference.
-        report.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal: stageSignal }), scores);
+        report.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal: stageSignal }), scores, request.driftBins);
       } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
         report.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
       }

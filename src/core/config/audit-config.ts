@@ -11,14 +11,14 @@ const labelValue: Spec = { type: 'oneOf', options: [{ type: 'string' }, { type: 
 
 const thresholdSpec: Spec = {
   type: 'oneOf',
-  description: 'A fixed threshold on p(positive), or a threshold policy chosen on the test data.',
+  description: 'A fixed threshold on p(positive) (0 to 1; on its own scale for a score column), or a threshold policy chosen on the test data.',
   options: [
-    { type: 'number', minimum: 0, maximum: 1 },
+    { type: 'number' },
     {
       type: 'object',
       properties: {
         policy: { type: 'string', enum: ['fixed', 'youden', 'selection_rate', 'cost'] },
-        value: { type: 'number', minimum: 0, maximum: 1, description: 'fixed: the threshold' },
+        value: { type: 'number', description: 'fixed: the threshold (0 to 1 for a model; any number for a score column on its own scale)' },
         target: { type: 'number', minimum: 0, maximum: 1, description: 'selection_rate: the share to select' },
         cost_fp: { type: 'number', minimum: 0, description: 'cost: cost of a false positive' },
         cost_fn: { type: 'number', minimum: 0, description: 'cost: cost of a false negative' },
@@ -130,11 +130,11 @@ export interface AuditConfig {
   profiles?: Record<string, unknown>;
   metadata?: Record<string, string | number | boolean>;
   bootstrap?: { resamples?: number; confidence?: number };
-  explainer?: { enabled?: boolean; type?: string; background_samples?: number; rows?: number };
+  explainer?: { enabled?: boolean; type?: string; background_samples?: number; rows?: number; cache?: boolean };
   fairness?: { enabled?: boolean; metrics?: string[]; threshold?: number; min_group_size?: number; intersections?: string[][]; reference_groups?: Record<string, string>; power_difference?: number; slice_columns?: string[] };
   calibration?: { enabled?: boolean; bins?: number; binning?: 'equal-width' | 'equal-frequency' };
   robustness?: { enabled?: boolean; shift?: number; noise?: number[]; proxies?: Record<string, string> };
-  drift?: { enabled?: boolean; psi_minor?: number; psi_major?: number };
+  drift?: { enabled?: boolean; psi_bins?: number; psi_minor?: number; psi_major?: number };
   recourse?: { enabled?: boolean; costs?: Record<string, number>; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; adverse?: 'negative' | 'positive'; max_counterfactuals?: number; max_rows?: number };
   report?: { enabled?: boolean; format?: string; title?: string };
   limits?: { stage_memory_mb?: number; stage_seconds?: number };

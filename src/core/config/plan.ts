@@ -15,6 +15,21 @@ export interface AuditPlan {
   metadata: Record<string, string | number | boolean>;
 }
 
+/**
+ * Keys the schema reads (configs written for the tool our users come from carry them) but
+ * whose asked-for behaviour Plumbline does not have: refused with the path and the fix, never
+ * accepted and ignored.
+ */
+function refuseUnhonoured(config: AuditConfig, fileName: string): void {
+  const refusals: string[] = [];
+  if (config.explainer?.cache === true) refusals.push('explainer.cache: true — Plumbline keeps no explanation cache (every audit computes its explanations from the files given); remove the key');
+  if (config.fairness?.metrics !== undefined) refusals.push('fairness.metrics — every fairness metric is computed and reported; choose the ones that decide with policy gates (plumbline list metrics) and remove the key');
+  if (config.fairness?.enabled === false) refusals.push('fairness.enabled: false — fairness across the protected attributes is what every audit measures; remove the key');
+  if (config.explainer?.type === 'permutation') refusals.push('explainer.type: permutation — an audit explains rows with SHAP values; permutation importance is plumbline explain --method permutation. Use auto, treeshap, tree-path or kernelshap');
+  if (config.calibration?.enabled === false) refusals.push('calibration.enabled: false — calibration is part of every audit (it takes milliseconds); remove the key');
+  if (refusals.length) throw new ConfigError(`${fileName}: ${refusals.length === 1 ? 'a setting' : `${refusals.length} settings`} Plumbline cannot honour: ${refusals.join('; ')}.`);
+}
+
 /** The share of rows with unseen categories --strict allows when the config sets none. */
 export const STRICT_UNKNOWN_CATEGORY_SHARE = 0.01;
 
@@ -57,6 +72,11 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     ].filter(Boolean);
     if (absent.length) throw new ConfigError(`${fileName}: --strict needs an explicit ${absent.join(' and ')}, so the audit cannot depend on defaults.`);
   }
+  refuseUnhonoured(config, fileName);
+  const policy = thresholdPolicyOf(config);
+  if (config.model?.path && policy.policy === 'fixed' && !(policy.threshold >= 0 && policy.threshold <= 1)) {
+    throw new ConfigError(`${fileName}: threshold: ${policy.threshold} is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number).`);
+  }
   const missingSections: Record<string, string> = {};
   for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) {
     if (config[section]?.enabled === false) missingSections[section] = `disabled in the config (${section}.enabled: false)`;
@@ -74,7 +94,8 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
           ? { maxUnknownCategoryShare: STRICT_UNKNOWN_CATEGORY_SHARE, maxUnknownCategoryShareFromStrict: true }
           : {}),
       positiveLabel: data.positive_label === undefined ? undefined : String(data.positive_label),
-      thresholdPolicy: thresholdPolicyOf(config),
+      thresholdPolicy: policy,
+      ...(config.model?.type && config.model.type !== 'auto' ? { modelType: config.model.type as 'onnx' | 'xgboost' | 'lightgbm' } : {}),
       threshold: typeof config.threshold === 'number' ? config.threshold : undefined,
       ...auditSettingsOf(config),
       csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes, skipBadRows: data.skip_bad_lines },
@@ -86,7 +107,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
 }
 
 /** What {@link auditSettingsOf} reads from a config. */
-export type ConfigSettings = Partial<Pick<AuditRequest, 'seed' | 'confidence' | 'bootstrapResamples' | 'calibrationBins' | 'calibrationBinning' | 'minGroupSize' | 'intersections' | 'slices' | 'powerDifference' | 'referenceGroups' | 'sampleSize' | 'driftThresholds' | 'recourse' | 'robustness' | 'explainer' | 'limits'>>;
+export type ConfigSettings = Partial<Pick<AuditRequest, 'driftBins' | 'seed' | 'confidence' | 'bootstrapResamples' | 'calibrationBins' | 'calibrationBinning' | 'minGroupSize' | 'intersections' | 'slices' | 'powerDifference' | 'referenceGroups' | 'sampleSize' | 'driftThresholds' | 'recourse' | 'robustness' | 'explainer' | 'limits'>>;
 
 /**
  * The settings of an audit a config holds beyond its files, columns and threshold: seed,
@@ -109,6 +130,7 @@ export function auditSettingsOf(config: AuditConfig): ConfigSettings {
     powerDifference: fairness.power_difference,
     referenceGroups: fairness.reference_groups,
     sampleSize: data.test_sample_size,
+    ...(config.drift?.psi_bins !== undefined ? { driftBins: config.drift.psi_bins } : {}),
     driftThresholds: config.drift?.psi_minor !== undefined || config.drift?.psi_major !== undefined ? { minor: config.drift?.psi_minor ?? 0.1, major: config.drift?.psi_major ?? 0.2 } : undefined,
     recourse: { adverse: config.recourse?.adverse, immutable: config.recourse?.immutable, monotone: config.recourse?.monotone, costs: config.recourse?.costs, maxRows: config.recourse?.max_rows, perRow: config.recourse?.max_counterfactuals },
     robustness: { shift: config.robustness?.shift, noise: config.robustness?.noise, proxies: config.robustness?.proxies },

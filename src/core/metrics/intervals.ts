@@ -73,3 +73,8 @@ export function percentileInterval(replicates: Float64Array, confidence = 0.95):
   const alpha = (1 - confidence) / 2;
   return { low: quantile(alpha), high: quantile(1 - alpha), replicates: defined.length };
 }
+
+/** A confidence level as reports write it: 0.95 → "95%", 0.8 → "80%", 0.999 → "99.9%". */
+export function confidenceLabel(confidence: number): string {
+  return `${Number((confidence * 100).toFixed(1))}%`;
+}

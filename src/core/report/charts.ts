@@ -1,5 +1,6 @@
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
+import { confidenceLabel } from '../metrics/intervals';
 
 /**
  * Chart specifications: the numbers a chart shows, independent of how it is drawn. The
@@ -60,7 +61,7 @@ export function selectionRateChart(result: AuditResult, attribute: string, decis
     .map((g) => ({ axis: 'y' as const, value: g.threshold, label: g.name }));
   return {
     kind: 'interval',
-    title: `Selection rate by ${attribute} (95% Wilson intervals)`,
+    title: `Selection rate by ${attribute} (${confidenceLabel(result.settings.confidence)} Wilson intervals)`,
     x: { label: attribute, min: 0, max: groups.length },
     y: { label: 'Selection rate', min: 0, max: 1 },
     series: [

@@ -1,5 +1,6 @@
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
+import { confidenceLabel } from '../metrics/intervals';
 
 const fmt = (v: unknown, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'undefined');
 /** Markdown-safe text: table pipes and line breaks from data escaped. */
@@ -47,7 +48,7 @@ export function modelCard(result: AuditResult, options: { metadata?: Record<stri
     '## Metrics',
     `Threshold ${result.threshold} (predicted positive when p ≥ threshold).`,
     '',
-    '| Metric | Value | 95% interval |',
+    `| Metric | Value | ${confidenceLabel(result.settings.confidence)} interval |`,
     '|---|---|---|',
     `| ROC AUC | ${fmt(p.roc_auc)} | ${p.intervals.roc_auc ? `${fmt(p.intervals.roc_auc.low)}–${fmt(p.intervals.roc_auc.high)}` : '—'} |`,
     `| Accuracy | ${fmt(p.accuracy)} | ${p.intervals.accuracy ? `${fmt(p.intervals.accuracy.low)}–${fmt(p.intervals.accuracy.high)}` : '—'} |`,

@@ -2,6 +2,7 @@ import { jsPDF } from 'jspdf';
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
 import { METRIC_CATALOG } from '../metrics/catalog';
+import { confidenceLabel } from '../metrics/intervals';
 import { canonicalJson, resultDigest, type Manifest } from '../manifest';
 import { TOOL_VERSION } from '../version';
 import { importanceChart, reliabilityChart, rocChart, selectionRateChart, type ChartSpec } from './charts';
@@ -213,6 +214,7 @@ export function reportTitle(input: ReportInput): string {
  * reproducibility, appendix. A section whose analysis did not run says why.
  */
 export function reportBlocks(input: ReportInput): ReportBlock[] {
+  const level = confidenceLabel(input.result.settings.confidence);
   const { result, manifest, decision } = input;
   const digest = resultDigest(result);
   const b = new Blocks();
@@ -234,7 +236,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
   b.heading('Executive summary');
   const p = result.performance;
   b.table(
-    ['Key figure', 'Value', '95% interval', 'Convention'],
+    ['Key figure', 'Value', `${level} interval`, 'Convention'],
     [
       ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc), 'ties count half; DeLong interval'],
       ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy), `predicted positive when p >= ${result.threshold}; Wilson`],
@@ -298,7 +300,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
   b.heading('Performance');
   const c = p.confusion_matrix;
   b.table(
-    ['Metric', 'Value', '95% interval'],
+    ['Metric', 'Value', `${level} interval`],
     [
       ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy)],
       ['Balanced accuracy', fmt(p.balanced_accuracy), '-'],
@@ -322,9 +324,9 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
   b.heading('Calibration');
   if (result.calibration.expected_calibration_error === null) b.paragraph(`Not computed: ${result.calibration.binning}.`);
   else {
-    b.paragraph(`ECE ${fmt(result.calibration.expected_calibration_error)} (95% bootstrap ${interval(result.calibration.intervals.expected_calibration_error)}), MCE ${fmt(result.calibration.maximum_calibration_error)}, Brier ${fmt(p.brier_score)}. Binning: ${result.calibration.binning}; positive-class calibration.`);
+    b.paragraph(`ECE ${fmt(result.calibration.expected_calibration_error)} (${level} bootstrap ${interval(result.calibration.intervals.expected_calibration_error)}), MCE ${fmt(result.calibration.maximum_calibration_error)}, Brier ${fmt(p.brier_score)}. Binning: ${result.calibration.binning}; positive-class calibration.`);
     b.chart(reliabilityChart(result));
-    b.table(['Bin', 'Range', 'n', 'Mean predicted', 'Observed', 'Observed 95% (Wilson)'], result.calibration.table.map((b) => [String(b.bin), `${fmt(b.lower, 2)}-${fmt(b.upper, 2)}`, String(b.n), fmt(b.mean_predicted), fmt(b.fraction_positive), interval(b.fraction_positive_interval)]), [40, 80, 50, 100, 100, 129]);
+    b.table(['Bin', 'Range', 'n', 'Mean predicted', 'Observed', `Observed ${level} (Wilson)`], result.calibration.table.map((b) => [String(b.bin), `${fmt(b.lower, 2)}-${fmt(b.upper, 2)}`, String(b.n), fmt(b.mean_predicted), fmt(b.fraction_positive), interval(b.fraction_positive_interval)]), [40, 80, 50, 100, 100, 129]);
   }
 
   // 6. Fairness.
@@ -347,7 +349,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     );
     b.chart(selectionRateChart(result, attribute, decision), 150);
     b.table(
-      ['Disparity', 'Value', '95% bootstrap'],
+      ['Disparity', 'Value', `${level} bootstrap`],
       ['demographic_parity_difference', 'demographic_parity_ratio', 'equal_opportunity_difference', 'equalized_odds_difference', 'equalized_odds_ratio', 'predictive_parity_difference', 'fpr_difference', 'fnr_difference', 'accuracy_difference'].map((id) => [id, fmt(f[id]), interval(f.intervals[id])]),
       [200, 120, 179],
     );
