@@ -1,3 +1,4 @@
+import { cos, log, powInt } from './math';
 /**
  * Seeded randomness. Every random choice of an audit draws from a stream derived from the
  * audit's seed and the name of the analysis, so analyses do not disturb each other and the
@@ -66,7 +67,7 @@ export class Random {
   normal(): number {
     let u = 0;
     while (u === 0) u = this.next();
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+    return Math.sqrt(-2 * log(u)) * cos(2 * Math.PI * this.next());
   }
 
   /**
@@ -86,7 +87,7 @@ export class Random {
     // Inversion by sequential search over the pmf (expected O(np) steps).
     const q = 1 - p;
     const ratio = p / q;
-    let probability = Math.pow(q, n);
+    let probability = powInt(q, n);
     let cumulative = probability;
     const u = this.next();
     let k = 0;

@@ -99,7 +99,7 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
     for (const v of present) mean += v;
     mean /= present.length;
     let squares = 0;
-    for (const v of present) squares += (v - mean) ** 2;
+    for (const v of present) squares += (v - mean) * (v - mean);
     return {
       ...base,
       distinct,
@@ -214,7 +214,7 @@ function cramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number
     for (let c = 0; c < levelsB; c++) {
       if (colTotals[c] === 0) continue;
       const expectedCount = (rowTotals[r] * colTotals[c]) / n;
-      chi2 += (table[r * levelsB + c] - expectedCount) ** 2 / expectedCount;
+      chi2 += ((table[r * levelsB + c] - expectedCount) * (table[r * levelsB + c] - expectedCount)) / expectedCount;
     }
   }
   const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
@@ -237,9 +237,9 @@ function correlationRatio(values: Float64Array, codes: Int32Array, levels: numbe
   if (n === 0) return 0;
   const mean = total / n;
   let between = 0;
-  for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * (sums[k] / counts[k] - mean) ** 2;
+  for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
   let all = 0;
-  for (const v of values) if (!Number.isNaN(v)) all += (v - mean) ** 2;
+  for (const v of values) if (!Number.isNaN(v)) all += (v - mean) * (v - mean);
   return all === 0 ? 0 : Math.sqrt(between / all);
 }
 
@@ -263,8 +263,8 @@ function absPearson(a: Float64Array, b: Float64Array): number {
   for (let i = 0; i < a.length; i++) {
     if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
     cov += (a[i] - ma) * (b[i] - mb);
-    va += (a[i] - ma) ** 2;
-    vb += (b[i] - mb) ** 2;
+    va += ((a[i] - ma) * (a[i] - ma));
+    vb += ((b[i] - mb) * (b[i] - mb));
   }
   return va === 0 || vb === 0 ? 0 : Math.abs(cov / Math.sqrt(va * vb));
 }

@@ -1,5 +1,83 @@
 import { findColumn, sortedPresent, type Column, type Table } from '../data/table';
+import { AuditConfigError } from '../errors';
+import { INPUT_LIMITS } from '../limits';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
+
+/** The bin of a categorical distribution that pools the categories not listed one by one. */
+export const OTHER_CATEGORIES = '(other)';
+
+/**
+ * Refuses a reference table that shares no column with the audited one: it is not a
+ * reference for this data (a text file read as a one-column CSV, a table of something
+ * else), and nothing of it — not even its header line — may reach the result.
+ */
+export function checkReferenceTable(reference: Table, current: Table): void {
+  if (current.columns.some((column) => findColumn(reference, column.name))) return;
+  throw new AuditConfigError(
+    `${reference.source}: the reference file has no column of ${current.source} (it has ${reference.columns.length.toLocaleString('en-US')} column${reference.columns.length === 1 ? '' : 's'}, none named as in the data), so it is not a reference table for this data. Choose the training data (CSV, Parquet or Arrow) with the same columns.`,
+  );
+}
+
+/**
+ * The categories a distribution lists one by one: the most frequent (by `weight`, ties in
+ * first-seen order) up to {@link INPUT_LIMITS.distributionCategories} of them and
+ * {@link INPUT_LIMITS.distributionChars} characters of names (a longer name is skipped);
+ * only those in `allowed` when given. The rest are pooled into {@link OTHER_CATEGORIES}, so
+ * an id or free-text column cannot make the result as large as its unique text.
+ */
+function listedCategories(weight: Map<string, number>, allowed?: ReadonlySet<string>): Set<string> {
+  const limit = INPUT_LIMITS.distributionCategories;
+  const candidates = allowed ? [...weight.keys()].filter((c) => allowed.has(c)) : [...weight.keys()];
+  let cutoff = -Infinity;
+  if (candidates.length > limit) {
+    const sorted = Float64Array.from(candidates, (c) => weight.get(c)!).sort();
+    cutoff = sorted[sorted.length - limit];
+  }
+  const listed = new Set<string>();
+  let chars = 0;
+  // Strictly above the cutoff first, then ties at it in first-seen order.
+  for (const pass of [0, 1]) {
+    for (const c of candidates) {
+      if (listed.size >= limit) break;
+      const w = weight.get(c)!;
+      if (pass === 0 ? !(w > cutoff) : w !== cutoff || listed.has(c)) continue;
+      if (chars + c.length > INPUT_LIMITS.distributionChars) continue;
+      listed.add(c);
+      chars += c.length;
+    }
+  }
+  return listed;
+}
+
+/** Amounts (counts or shares) of two samples over the listed categories (by name) and, when any is left out, one pooled bin last. */
+function pooledBins(reference: Map<string, number>, current: Map<string, number>, referencePooled?: number): { labels: string[]; reference: number[]; current: number[]; pooled: number } {
+  const weight = new Map<string, number>(reference);
+  for (const [c, share] of current) weight.set(c, (weight.get(c) ?? 0) + share);
+  // A reference that pooled some of its categories: a current category it does not list may be among them.
+  const listed = listedCategories(weight, referencePooled === undefined ? undefined : new Set(reference.keys()));
+  const labels = [...listed].sort();
+  const bins = { labels, reference: labels.map((c) => reference.get(c) ?? 0), current: labels.map((c) => current.get(c) ?? 0), pooled: weight.size - listed.size };
+  if (bins.pooled > 0 || referencePooled !== undefined) {
+    let ref = referencePooled ?? 0;
+    let cur = 0;
+    for (const [c, share] of reference) if (!listed.has(c)) ref += share;
+    for (const [c, share] of current) if (!listed.has(c)) cur += share;
+    labels.push(OTHER_CATEGORIES);
+    bins.reference.push(ref);
+    bins.current.push(cur);
+  }
+  return bins;
+}
+
+/** Counts divided by their total. */
+function sharesOf(counts: Map<string, number>): Map<string, number> {
+  let total = 0;
+  for (const c of counts.values()) total += c;
+  const shares = new Map<string, number>();
+  for (const [c, n] of counts) shares.set(c, n / Math.max(1, total));
+  return shares;
+}
+import { log, log2 } from '../math';
 
 /** PSI floors an empty share at this value before the logarithm. */
 export const PSI_EPSILON = 1e-4;
@@ -37,6 +115,8 @@ export interface ColumnDrift {
   chi_square?: { statistic: number; df: number; p_value: number };
   jensen_shannon?: number;
   new_categories?: { value: string; count: number }[];
+  /** Categorical: categories pooled into the `(other)` bin (see {@link OTHER_CATEGORIES}); absent when every category is listed. */
+  pooled_categories?: number;
   /** Numeric: the interior bin edges used. */
   edges?: number[];
   /** Bin edges (numeric) or categories, with the reference and current shares: enough to compare later batches without the raw reference. */
@@ -68,7 +148,7 @@ export function psi(reference: number[], current: number[]): number {
   for (let k = 0; k < reference.length; k++) {
     const r = reference[k] === 0 ? PSI_EPSILON : reference[k];
     const c = current[k] === 0 ? PSI_EPSILON : current[k];
-    total += (c - r) * Math.log(c / r);
+    total += (c - r) * log(c / r);
   }
   return total;
 }
@@ -135,13 +215,17 @@ function finishNumeric(name: string, edges: number[], refBins: number[], refMiss
   for (const v of ref) mean += v;
   mean /= Math.max(1, ref.length);
   let squares = 0;
-  for (const v of ref) squares += (v - mean) ** 2;
+  for (const v of ref) squares += (v - mean) * (v - mean);
   const sd = ref.length > 1 ? Math.sqrt(squares / (ref.length - 1)) : 0;
   return { ...base, ks: kolmogorovSmirnov(ref, cur), wasserstein_normalized: sd > 0 ? wasserstein(ref, cur) / sd : null };
 }
 
-/** Statistics of one column kept in every result, so later batches can be compared without the raw data. */
-export type StoredDistribution = { kind: 'numeric'; edges: number[]; shares: number[]; missing: number } | { kind: 'categorical'; categories: string[]; shares: number[] };
+/**
+ * Statistics of one column kept in every result, so later batches can be compared without
+ * the raw data. A categorical column lists at most {@link INPUT_LIMITS.distributionCategories}
+ * categories (the most frequent); `other` is the share of the rest, when any.
+ */
+export type StoredDistribution = { kind: 'numeric'; edges: number[]; shares: number[]; missing: number } | { kind: 'categorical'; categories: string[]; shares: number[]; other?: number };
 
 /** The stored distribution of a column: decile bins (numeric) or category shares. */
 export function storedDistribution(column: Column): StoredDistribution {
@@ -150,10 +234,16 @@ export function storedDistribution(column: Column): StoredDistribution {
     const edges = decileEdges(present);
     return { kind: 'numeric', edges, shares: binShares(present, column.values.length, edges), missing: (column.values.length - present.length) / Math.max(1, column.values.length) };
   }
-  const counts = categoryCounts(column);
-  const total = [...counts.values()].reduce((a, b) => a + b, 0);
-  const categories = [...counts.keys()].sort();
-  return { kind: 'categorical', categories, shares: categories.map((c) => counts.get(c)! / Math.max(1, total)) };
+  const shares = sharesOf(categoryCounts(column));
+  const listed = listedCategories(shares);
+  const categories = [...listed].sort();
+  const stored: StoredDistribution = { kind: 'categorical', categories, shares: categories.map((c) => shares.get(c)!) };
+  if (listed.size < shares.size) {
+    let other = 0;
+    for (const [c, share] of shares) if (!listed.has(c)) other += share;
+    stored.other = other;
+  }
+  return stored;
 }
 
 /**
@@ -170,18 +260,26 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
       columns.push(finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, column.values.length, reference.edges), (column.values.length - present.length) / Math.max(1, column.values.length), null));
     } else if (reference.kind === 'categorical') {
       const counts = categoryCounts(column);
-      const total = [...counts.values()].reduce((a, b) => a + b, 0);
-      const categories = [...new Set([...reference.categories, ...counts.keys()])].sort();
-      const refShares = categories.map((c) => reference.shares[reference.categories.indexOf(c)] ?? 0);
-      const curShares = categories.map((c) => (counts.get(c) ?? 0) / Math.max(1, total));
-      const value = psi(refShares, curShares);
-      columns.push({ column: column.name, kind: 'categorical', psi: value, level: levelOf(value), new_categories: categories.filter((c) => !reference.categories.includes(c)).map((c) => ({ value: c, count: counts.get(c)! })), bins: categories.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })) });
+      const stored = new Map(reference.categories.map((c, k) => [c, reference.shares[k]] as const));
+      const bins = pooledBins(stored, sharesOf(counts), reference.other);
+      const value = psi(bins.reference, bins.current);
+      const drift: ColumnDrift = {
+        column: column.name,
+        kind: 'categorical',
+        psi: value,
+        level: levelOf(value),
+        // With a pooled reference, an unlisted category may be one it pooled: only a complete reference names new ones.
+        new_categories: reference.other === undefined ? bins.labels.filter((c) => c !== OTHER_CATEGORIES && !stored.has(c)).map((c) => ({ value: c, count: counts.get(c)! })) : [],
+        bins: bins.labels.map((label, k) => ({ label, reference: bins.reference[k], current: bins.current[k] })),
+      };
+      if (bins.pooled > 0 || reference.other !== undefined) drift.pooled_categories = bins.pooled;
+      columns.push(drift);
     }
   }
   return {
     reference: source,
     columns,
-    max_psi: columns.length ? Math.max(...columns.map((c) => c.psi)) : null,
+    max_psi: columns.length ? maxPsi(columns) : null,
     drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
     conventions: `Reference-free: PSI against the bins and shares stored in ${source} (its deciles, or its categories); empty shares floored at ${PSI_EPSILON}. KS, Wasserstein and chi-square need the raw reference and are not computed.`,
   };
@@ -205,18 +303,24 @@ function categoryCounts(column: Column): Map<string, number> {
 export function categoricalDrift(name: string, reference: Column, current: Column): ColumnDrift {
   const ref = categoryCounts(reference);
   const cur = categoryCounts(current);
-  const categories = [...new Set([...ref.keys(), ...cur.keys()])].sort();
-  const n = [...ref.values()].reduce((a, b) => a + b, 0);
-  const m = [...cur.values()].reduce((a, b) => a + b, 0);
-  const refShares = categories.map((c) => (ref.get(c) ?? 0) / n);
-  const curShares = categories.map((c) => (cur.get(c) ?? 0) / m);
+  let n = 0;
+  let m = 0;
+  for (const c of ref.values()) n += c;
+  for (const c of cur.values()) m += c;
+  // Past the listing limits the rarest categories share one bin, and every statistic is of those bins.
+  const bins = pooledBins(ref, cur);
+  const categories = bins.labels;
+  const refShares = bins.reference.map((count) => count / n);
+  const curShares = bins.current.map((count) => count / m);
   const value = psi(refShares, curShares);
   let chi2 = 0;
-  categories.forEach((c) => {
-    const total = (ref.get(c) ?? 0) + (cur.get(c) ?? 0);
-    for (const [count, size] of [[ref.get(c) ?? 0, n], [cur.get(c) ?? 0, m]] as const) {
+  categories.forEach((_, k) => {
+    const refCount = bins.reference[k];
+    const curCount = bins.current[k];
+    const total = refCount + curCount;
+    for (const [count, size] of [[refCount, n], [curCount, m]] as const) {
       const expectedCount = (total * size) / (n + m);
-      if (expectedCount > 0) chi2 += (count - expectedCount) ** 2 / expectedCount;
+      if (expectedCount > 0) chi2 += ((count - expectedCount) * (count - expectedCount)) / expectedCount;
     }
   });
   let js = 0;
@@ -224,8 +328,8 @@ export function categoricalDrift(name: string, reference: Column, current: Colum
     const p = refShares[k];
     const q = curShares[k];
     const mid = (p + q) / 2;
-    if (p > 0) js += 0.5 * p * Math.log2(p / mid);
-    if (q > 0) js += 0.5 * q * Math.log2(q / mid);
+    if (p > 0) js += 0.5 * p * log2(p / mid);
+    if (q > 0) js += 0.5 * q * log2(q / mid);
   });
   const df = categories.length - 1;
   return {
@@ -235,8 +339,9 @@ export function categoricalDrift(name: string, reference: Column, current: Colum
     level: levelOf(value),
     chi_square: { statistic: chi2, df, p_value: chiSquareSurvival(chi2, df) },
     jensen_shannon: Math.sqrt(Math.max(0, js)),
-    new_categories: categories.filter((c) => !ref.has(c)).map((c) => ({ value: c, count: cur.get(c)! })),
+    new_categories: categories.filter((c) => c !== OTHER_CATEGORIES && !ref.has(c)).map((c) => ({ value: c, count: cur.get(c)! })),
     bins: categories.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })),
+    ...(bins.pooled > 0 ? { pooled_categories: bins.pooled } : {}),
   };
 }
 
@@ -245,6 +350,7 @@ export function categoricalDrift(name: string, reference: Column, current: Colum
  * out), with `max_psi` and the share of columns whose PSI is major (> 0.2).
  */
 export function driftReport(reference: Table, current: Table, options: { exclude?: string[]; bins?: number } = {}): DriftReport {
+  checkReferenceTable(reference, current);
   const exclude = new Set(options.exclude ?? []);
   const columns: ColumnDrift[] = [];
   for (const column of current.columns) {
@@ -254,7 +360,7 @@ export function driftReport(reference: Table, current: Table, options: { exclude
     if (column.kind === 'numeric' && other.kind === 'numeric') columns.push(numericDrift(column.name, other.values, column.values, options.bins));
     else columns.push(categoricalDrift(column.name, other, column));
   }
-  const max = columns.length ? Math.max(...columns.map((c) => c.psi)) : null;
+  const max = columns.length ? maxPsi(columns) : null;
   return {
     reference: reference.source,
     columns,
@@ -262,4 +368,11 @@ export function driftReport(reference: Table, current: Table, options: { exclude
     drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
     conventions: `PSI = Σ (cur − ref)·ln(cur/ref), empty shares floored at ${PSI_EPSILON}; numeric bins from the reference's deciles (linear interpolation, duplicate edges merged, [e_i, e_i+1)); stable < 0.1 ≤ minor ≤ 0.2 < major. KS p-value asymptotic (Stephens). Wasserstein over the reference sd. Jensen–Shannon distance with log base 2.`,
   };
+}
+
+/** The largest PSI of the columns (a loop: a spread of 20,000 columns' values is one call's arguments). */
+function maxPsi(columns: ColumnDrift[]): number {
+  let max = -Infinity;
+  for (const c of columns) if (c.psi > max) max = c.psi;
+  return max;
 }

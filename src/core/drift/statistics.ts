@@ -1,13 +1,14 @@
+import { exp, log } from '../math';
 /** Distribution tests used by the drift analysis. */
 
 /** ln Γ(x) (Lanczos, |error| < 2e-10). */
 function lnGamma(x: number): number {
   const c = [76.18009172947146, -86.50532032941677, 24.01409824083091, -1.231739572450155, 0.1208650973866179e-2, -0.5395239384953e-5];
   let y = x;
-  const tmp = x + 5.5 - (x + 0.5) * Math.log(x + 5.5);
+  const tmp = x + 5.5 - (x + 0.5) * log(x + 5.5);
   let series = 1.000000000190015;
   for (const coefficient of c) series += coefficient / ++y;
-  return -tmp + Math.log((2.5066282746310005 * series) / x);
+  return -tmp + log((2.5066282746310005 * series) / x);
 }
 
 /** Regularised upper incomplete gamma Q(a, x) (series below a + 1, continued fraction above). */
@@ -21,7 +22,7 @@ export function gammaQ(a: number, x: number): number {
       sum += term;
       if (Math.abs(term) < Math.abs(sum) * 1e-15) break;
     }
-    return 1 - sum * Math.exp(-x + a * Math.log(x) - lnGamma(a));
+    return 1 - sum * exp(-x + a * log(x) - lnGamma(a));
   }
   let b = x + 1 - a;
   let c = 1 / 1e-300;
@@ -39,7 +40,7 @@ export function gammaQ(a: number, x: number): number {
     h *= delta;
     if (Math.abs(delta - 1) < 1e-15) break;
   }
-  return Math.exp(-x + a * Math.log(x) - lnGamma(a)) * h;
+  return exp(-x + a * log(x) - lnGamma(a)) * h;
 }
 
 /** Upper tail of the χ² distribution with `df` degrees of freedom. */
@@ -71,7 +72,7 @@ export function kolmogorovSmirnov(reference: Float64Array, current: Float64Array
   let sign = 1;
   let previous = 0;
   for (let k = 1; k <= 100; k++) {
-    const term = sign * 2 * Math.exp(-2 * k * k * lambda * lambda);
+    const term = sign * 2 * exp(-2 * k * k * lambda * lambda);
     sum += term;
     if (Math.abs(term) <= 1e-10 * previous || Math.abs(term) <= 1e-12 * sum) break;
     sign = -sign;

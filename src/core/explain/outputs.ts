@@ -86,7 +86,7 @@ export async function permutationImportance(classifier: Classifier, table: Table
       drops.push(baseline - auc);
     }
     const mean = drops.reduce((a, b) => a + b, 0) / repeats;
-    const sd = Math.sqrt(drops.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, repeats - 1));
+    const sd = Math.sqrt(drops.reduce((a, b) => a + ((b - mean) * (b - mean)), 0) / Math.max(1, repeats - 1));
     result.push({ column: name, mean_drop: mean, sd_drop: sd });
   }
   return result.sort((a, b) => b.mean_drop - a.mean_drop || (a.column < b.column ? -1 : 1));

@@ -1,4 +1,5 @@
 import { ascendingOrder, rankMetricsByGroup, sortScores, type SortedScores } from './order';
+import { log } from '../math';
 
 /**
  * Threshold-free metrics of scores against binary labels: ROC AUC (with DeLong variance),
@@ -48,7 +49,7 @@ export function logLoss(labels: Uint8Array, scores: Float64Array, rows?: Uint32A
   for (let k = 0; k < n; k++) {
     const i = rows ? rows[k] : k;
     const p = Math.min(1 - LOG_LOSS_EPSILON, Math.max(LOG_LOSS_EPSILON, scores[i]));
-    sum -= labels[i] === 1 ? Math.log(p) : Math.log(1 - p);
+    sum -= labels[i] === 1 ? log(p) : log(1 - p);
   }
   return sum / n;
 }
@@ -60,7 +61,7 @@ export function brierScore(labels: Uint8Array, scores: Float64Array, rows?: Uint
   let sum = 0;
   for (let k = 0; k < n; k++) {
     const i = rows ? rows[k] : k;
-    sum += (scores[i] - labels[i]) ** 2;
+    sum += (scores[i] - labels[i]) * (scores[i] - labels[i]);
   }
   return sum / n;
 }

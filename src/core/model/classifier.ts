@@ -6,6 +6,7 @@ import { openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type Ort
 import { describeBytes, looksLikeOnnx } from './sniff';
 import { chooseClass, type ClassChoice, type ClassLabel } from './classes';
 import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble, type TreeKernelModel } from './trees';
+import { exp } from '../math';
 
 /** The model file formats Plumbline reads. */
 export type ModelFormatId = 'onnx' | 'xgboost-json' | 'lightgbm-text';
@@ -312,7 +313,7 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
       const positive = margins[choice.column];
       const scores = new Float64Array(rows.length);
       if (model.multiclass.transform === 'logistic') {
-        for (let i = 0; i < rows.length; i++) scores[i] = 1 / (1 + Math.exp(-model.marginScale * positive[i]));
+        for (let i = 0; i < rows.length; i++) scores[i] = 1 / (1 + exp(-model.marginScale * positive[i]));
         return scores;
       }
       // Softmax, shifted by the largest margin so no exp overflows.
@@ -320,8 +321,8 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
         let max = Number.NEGATIVE_INFINITY;
         for (let k = 0; k < classes; k++) max = Math.max(max, margins[k][i]);
         let sum = 0;
-        for (let k = 0; k < classes; k++) sum += Math.exp(margins[k][i] - max);
-        scores[i] = Math.exp(positive[i] - max) / sum;
+        for (let k = 0; k < classes; k++) sum += exp(margins[k][i] - max);
+        scores[i] = exp(positive[i] - max) / sum;
       }
       return scores;
     },

@@ -16,6 +16,7 @@ import {
 } from 'onnx-buf';
 import { ModelLoadError } from '../errors';
 import type { TreeEnsemble } from './trees';
+import { exp } from '../math';
 
 /**
  * Writers for tree ensembles that split with XGBoost's rule (`x < t` goes left, missing
@@ -40,7 +41,7 @@ export function toXgboostJson(ensemble: TreeEnsemble): string {
     floats.push(`[${Array.from(values, (v) => (Number.isInteger(v) ? v.toFixed(1) : String(v))).join(',')}]`);
     return `\u0000float${floats.length - 1}\u0000`;
   };
-  const baseScore = 1 / (1 + Math.exp(-ensemble.baseMargin));
+  const baseScore = 1 / (1 + exp(-ensemble.baseMargin));
   const trees = ensemble.trees.map((tree, id) => {
     const n = tree.left.length;
     const parents = new Array<number>(n).fill(2147483647);

@@ -1,5 +1,6 @@
 import { ModelLoadError, quote } from '../errors';
 import { TREE_KERNEL_F32, TREE_KERNEL_F64, TREE_KERNEL_LANES } from './tree-kernel-wasm';
+import { exp, log } from '../math';
 
 /**
  * A tree ensemble in one flat form, whatever file it came from. Node arrays are indexed
@@ -136,7 +137,7 @@ export function goesLeft(tree: Tree, node: number, raw: number): boolean {
 /** Applies the ensemble's output transform to a margin. */
 export function transformMargin(ensemble: TreeEnsemble, margin: number): number {
   const z = margin * ensemble.marginScale;
-  return ensemble.transform === 'logistic' ? 1 / (1 + Math.exp(-z)) : z;
+  return ensemble.transform === 'logistic' ? 1 / (1 + exp(-z)) : z;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -221,7 +222,7 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemb
     throw new ModelLoadError(`${fileName}: base_score ${quote(String(params.base_score))} (learner_model_param) is not a probability strictly between 0 and 1, which ${objective} needs: the file is damaged or was edited. Save the model again with save_model("model.json").`);
   }
   // Softmax objectives add the base score to every class's margin as it is (it cancels out).
-  const baseMargin = multiclass || objective === 'binary:logitraw' ? baseScore : Math.log(baseScore / (1 - baseScore));
+  const baseMargin = multiclass || objective === 'binary:logitraw' ? baseScore : log(baseScore / (1 - baseScore));
   const featureNames = learner.feature_names ?? [];
   const numFeature = Number(params.num_feature ?? featureNames.length);
   if (featureNames.length !== numFeature) {

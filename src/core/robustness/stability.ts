@@ -27,7 +27,7 @@ function standardDeviation(values: Float64Array): number {
   if (n < 2) return 0;
   mean /= n;
   let squares = 0;
-  for (const v of values) if (!Number.isNaN(v)) squares += (v - mean) ** 2;
+  for (const v of values) if (!Number.isNaN(v)) squares += (v - mean) * (v - mean);
   return Math.sqrt(squares / (n - 1));
 }
 
