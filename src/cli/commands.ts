@@ -101,7 +101,8 @@ export async function verifyPackCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('verify-pack needs one evidence pack: plumbline verify-pack audit.evidence.zip');
   const check = verifyEvidencePack((await readInput(positionals[0], 'evidence pack')).bytes);
   if (check.ok) {
-    process.stdout.write(`${positionals[0]}: intact (${check.files.length} files match SHA256SUMS)\n`);
+    const digest = check.files.some((name) => name.endsWith('.manifest.json')) ? ', and the result matches the manifest\'s result digest' : '';
+    process.stdout.write(`${positionals[0]}: intact (${check.files.length} files match SHA256SUMS, none is a link or a device${digest})\n`);
     return EXIT.ok;
   }
   process.stdout.write(`${check.problems.map((p) => `${positionals[0]}: ${p}`).join('\n')}\n`);

@@ -1,10 +1,13 @@
 /** Pieces the CLI commands share: exit codes, usage errors, reading files. */
-import { createReadStream } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
+import { createReadStream, type Stats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { loadTableStream, type IncrementalHash, type LoadedTable, type LoadOptions, type LoadProgress } from '../core/data/read.ts';
+import { CsvError, ModelLoadError, ReportError } from '../core/errors.ts';
+import { describeContent, FILE_LIMITS, formatSize } from '../core/limits.ts';
+import { isModelFile } from '../core/model/classifier.ts';
 
 /** Exit codes of the command, as CI pipelines read them. */
 export const EXIT = { ok: 0, gateFailed: 1, cannotAudit: 2 } as const;
@@ -14,13 +17,106 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Reads an input file, turning file-system errors into one-line messages. */
+/** Bytes read first, to tell what a file is before the rest of it is read. */
+const HEAD_BYTES = 4096;
+
+/** The most bytes the CLI reads of a file in a role (FILE_LIMITS; results and reference results share one cap). */
+function capOf(role: string): number {
+  if (role in FILE_LIMITS) return FILE_LIMITS[role as keyof typeof FILE_LIMITS];
+  if (role.endsWith('result')) return FILE_LIMITS.result;
+  return FILE_LIMITS.data;
+}
+
+/** Where the bytes come from, in words: a regular file's size, or the kind of special file. */
+function sourceOf(info: Stats): string {
+  if (info.isFile()) return formatSize(info.size);
+  if (info.isCharacterDevice()) return 'from a character device';
+  if (info.isBlockDevice()) return 'from a block device';
+  if (info.isFIFO()) return 'from a pipe';
+  if (info.isSocket()) return 'from a socket';
+  return 'not a regular file';
+}
+
+/**
+ * Recognises a file by its first bytes before the rest is read: a model must start as one
+ * of the model formats, a config or policy as text, a pack as a zip. The message says what
+ * the file is instead ("text, 1.2 KB") and quotes none of its bytes: a path may name any
+ * file the user can read (`model.path: /etc/shadow`).
+ */
+function checkKind(role: string, head: Uint8Array, fileName: string, source: string): void {
+  const what = () => `${describeContent(head)}, ${source}`;
+  if (role === 'model' && !isModelFile(head)) {
+    throw new ModelLoadError(`${fileName}: not a model file (${what()}). Choose an ONNX model (.onnx), an XGBoost JSON model (save_model("model.json")) or a LightGBM text model (save_model("model.txt")).`);
+  }
+  if ((role === 'config' || role === 'policy' || role === 'policy decision') && head.length > 0 && describeContent(head) !== 'text') {
+    throw new UsageError(`${fileName}: not a${role === 'config' ? 'n audit config' : role === 'policy' ? ' policy' : ' policy decision'} file (${what()}). ${role === 'policy decision' ? 'Choose the policy_decision.json an audit wrote' : 'Choose the YAML file'}; a text file must be UTF-8.`);
+  }
+  if (role === 'evidence pack' && !(head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5))) {
+    throw new ReportError(`${fileName}: not an evidence pack (${what()}). Choose the .evidence.zip an audit wrote.`);
+  }
+}
+
+/**
+ * Reads an input file whole, bounded before it is read: a regular file larger than its
+ * role's cap ({@link FILE_LIMITS}: config and policy 1 MB, model 2 GB, …) is refused from
+ * its size; a device, pipe or socket (`/dev/zero`, `<(command)`) is read up to the cap and
+ * refused past it. The first bytes are checked for the role's kind before the rest is read
+ * (a 1.9 GB file that is not a model is refused after 4 KB). File-system errors become
+ * one-line messages.
+ */
 export async function readInput(path: string, role: string): Promise<{ fileName: string; bytes: Uint8Array }> {
+  const fileName = basename(path);
+  const cap = capOf(role);
+  let handle: FileHandle;
   try {
-    return { fileName: basename(path), bytes: new Uint8Array(await readFile(path)) };
+    handle = await open(path, 'r');
   } catch (error) {
     throw fileError(error, path, role);
   }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
+    const source = sourceOf(info);
+    const tooLarge = (size: string) => new UsageError(`the ${role} file ${path} ${size}, more than the ${formatSize(cap)} a ${role} file may be: is it the right file?`);
+    if (info.isFile() && info.size > cap) throw tooLarge(`is ${formatSize(info.size)}`);
+    // A regular file is read to the size it had (at most the cap); anything else to the cap and one byte more.
+    const limit = info.isFile() ? info.size : cap + 1;
+    const head = await readUpTo(handle, Math.min(HEAD_BYTES, limit));
+    checkKind(role, head, fileName, source);
+    const bytes = head.length < Math.min(HEAD_BYTES, limit) ? head : await readRest(handle, head, limit);
+    if (bytes.length > cap) throw tooLarge(`holds more than ${formatSize(cap)} (${source})`);
+    return { fileName, bytes };
+  } catch (error) {
+    if (typeof (error as NodeJS.ErrnoException).code === 'string') throw fileError(error, path, role);
+    throw error;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Up to `count` bytes from the file's current position (fewer at its end). */
+async function readUpTo(handle: FileHandle, count: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(count);
+  let filled = 0;
+  while (filled < count) {
+    const { bytesRead } = await handle.read(buffer, filled, count - filled, null);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === count ? buffer : buffer.subarray(0, filled);
+}
+
+/** The head and the rest of the file, up to `limit` bytes in all. */
+async function readRest(handle: FileHandle, head: Uint8Array, limit: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(limit);
+  bytes.set(head);
+  let filled = head.length;
+  while (filled < limit) {
+    const { bytesRead } = await handle.read(bytes, filled, Math.min(limit - filled, 1 << 24), null);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  return filled === limit ? bytes : bytes.slice(0, filled);
 }
 
 function fileError(error: unknown, path: string, role: string): UsageError {
@@ -39,22 +135,38 @@ const TABLE_MEMORY_SHARE = 0.75;
  * machine's memory is refused after its first rows, saying how large it would be.
  */
 export async function loadTableFile(path: string, role: string, options: LoadOptions, onProgress?: (progress: LoadProgress) => void): Promise<{ fileName: string; loaded: LoadedTable }> {
-  let size: number;
+  let info: Stats;
   try {
-    const info = await stat(path);
+    info = await stat(path);
     if (info.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
-    size = info.size;
   } catch (error) {
     throw fileError(error, path, role);
   }
-  const open = () => createReadStream(path, { highWaterMark: 1 << 20 });
+  const fileName = basename(path);
+  // A device or a pipe has no size to estimate the table from: its bytes are capped instead.
+  const cap = info.isFile() ? Infinity : FILE_LIMITS.data;
+  const reader = () => capped(createReadStream(path, { highWaterMark: 1 << 20 }), cap, () => new CsvError(`${fileName}: the ${role} file holds more than ${formatSize(cap)} (${sourceOf(info)}), more than a ${role} file that is not a regular file may hold. Save the data to a file first.`));
   try {
-    const loaded = await loadTableStream(basename(path), open(), { ...options, totalBytes: size, memoryLimit: totalmem() * TABLE_MEMORY_SHARE, hash: nodeIncrementalSha256, reopen: open, onProgress });
-    return { fileName: basename(path), loaded };
+    const loaded = await loadTableStream(fileName, reader(), { ...options, totalBytes: info.size, memoryLimit: totalmem() * TABLE_MEMORY_SHARE, hash: nodeIncrementalSha256, reopen: reader, onProgress });
+    // A text file that is not a table reads as one column named by its first line: refused without quoting it.
+    if (loaded.format === 'csv' && loaded.table.columns.length < 2) {
+      throw new CsvError(`${fileName}: not a data table (text, ${sourceOf(info)}): its first line holds no delimiter (, ; tab |), so it would be a single column. Choose the CSV, Parquet or Arrow file of the ${role === 'data' ? 'audited data' : `${role} data`}.`);
+    }
+    return { fileName, loaded };
   } catch (error) {
     // Read errors (permissions, a file removed while read) come from the stream; the loader's own are typed.
     if (typeof (error as NodeJS.ErrnoException).code === 'string') throw fileError(error, path, role);
     throw error;
+  }
+}
+
+/** The chunks of a stream, refused with `error()` once more than `cap` bytes have come. */
+async function* capped(chunks: AsyncIterable<Uint8Array>, cap: number, error: () => Error): AsyncIterable<Uint8Array> {
+  let bytes = 0;
+  for await (const chunk of chunks) {
+    bytes += chunk.length;
+    if (bytes > cap) throw error();
+    yield chunk;
   }
 }
 

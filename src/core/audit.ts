@@ -1,6 +1,6 @@
 import { loadTableBytes, type LoadedTable } from './data/read';
 import { profileTable, type DataProfile } from './data/profile';
-import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport, type StoredDistribution } from './drift/drift';
+import { categoricalDrift, checkReferenceTable, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport, type StoredDistribution } from './drift/drift';
 import { demographicShift, type ShiftReport } from './robustness/shift';
 import { recourse, type RecourseReport } from './recourse/recourse';
 import { consistency, counterfactualFlips, perturbationStability, type NoiseResult } from './robustness/stability';
@@ -13,7 +13,7 @@ import { calibration, type Binning, type CalibrationSummary } from './metrics/ca
 import { confusionCounts, f1Score } from './metrics/confusion';
 import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, sweepBuckets, sweepThresholdsFor, thresholdSweepByGroup, type ChosenThreshold, type CurvePoint, type SweepRates, type ThresholdPolicy } from './metrics/curves';
 import { attributeFairness, type AttributeFairness } from './metrics/fairness';
-import { groupIndex, intersectionIndex, sliceIndex, type GroupIndex } from './metrics/groups';
+import { checkIntersection, checkProtectedAttribute, groupIndex, intersectionIndex, sliceIndex, type GroupIndex } from './metrics/groups';
 import { twoProportionPower } from './metrics/power';
 import { rankMetricsByGroup, sortScores } from './metrics/order';
 import { binaryTarget, type BinaryTarget } from './metrics/labels';
@@ -281,6 +281,13 @@ export interface RunOptions {
   onnxPoolWorthMs?: number;
 }
 
+/**
+ * Refuses, before any scoring, the choices that would make the audit meaningless or its
+ * work unbounded: a protected attribute that is blank, single-valued or id-like, an
+ * intersection or slice column with too many values to list, and a reference file that
+ * shares no column with the data (not a table of the same kind: nothing of it may reach
+ * the result).
+ */
 function validateColumns(table: Table, request: AuditRequest): void {
   if (request.protectedAttributes.length === 0) {
     throw new AuditConfigError('No protected attribute chosen. Name at least one column (e.g. --protected race,sex) so fairness can be audited.');
@@ -289,6 +296,14 @@ function validateColumns(table: Table, request: AuditRequest): void {
   if (request.protectedAttributes.includes(request.target)) {
     throw new AuditConfigError(`The target ${quote(request.target)} is also listed as a protected attribute. Choose different columns.`);
   }
+  for (const attribute of request.protectedAttributes) checkProtectedAttribute(table, attribute);
+  const groupCounts = new Map<string, number>();
+  const groupsOf = (attribute: string) => groupCounts.get(attribute) ?? groupCounts.set(attribute, groupIndex(table, attribute).groups.length).get(attribute)!;
+  for (const combination of request.intersections ?? defaultIntersections(request.protectedAttributes)) {
+    if (combination.every((attribute) => findColumn(table, attribute))) checkIntersection(table, combination, combination.map(groupsOf));
+  }
+  for (const column of request.slices ?? []) if (!request.protectedAttributes.includes(column) && findColumn(table, column)) sliceIndex(table, column);
+  if (request.reference && 'loaded' in request.reference) checkReferenceTable(request.reference.loaded.table, table);
 }
 
 /** Scores read from a column of the data (a score-only audit). */

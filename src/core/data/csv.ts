@@ -1,5 +1,6 @@
 import Papa from 'papaparse';
 import { CsvError, quote } from '../errors';
+import { formatSize, INPUT_LIMITS } from '../limits';
 import { BOOLEAN_TEXTS, isIsoDate, type CategoricalColumn, type Column, type DeclaredType, type KeptTexts, type NumericColumn, type Table } from './table';
 
 /** Cell texts read as missing unless the caller says otherwise. */
@@ -23,7 +24,8 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const MAX_QUOTED_BAD_LINES = 3;
 
 /** Exact powers of ten (10^0 … 10^22 are doubles without rounding). */
-const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+const POW10: number[] = [1];
+for (let k = 1; k <= 22; k++) POW10.push(POW10[k - 1] * 10);
 
 /**
  * A decimal number, or NaN. Fast path (Clinger's): a plain decimal of at most 15 digits
@@ -130,7 +132,7 @@ class ColumnBuilder {
   /** First characters of the missing-value tokens (other cells skip the set lookup). */
   private readonly missingStarts: Set<number>;
 
-  constructor(readonly name: string, readonly missingValues: ReadonlySet<string>, categorical = false) {
+  constructor(readonly name: string, readonly missingValues: ReadonlySet<string>, categorical = false, private readonly fileName = '') {
     this.longestMissing = Math.max(0, ...[...missingValues].map((v) => v.length));
     this.missingStarts = new Set([...missingValues].filter((v) => v.length > 0).map((v) => v.charCodeAt(0)));
     // A column declared categorical keeps its texts from the first row ("02139" stays).
@@ -143,7 +145,15 @@ class ColumnBuilder {
     return n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(0)) && this.missingValues.has(text);
   }
 
+  /** A cell over {@link INPUT_LIMITS.cellChars}: refused, naming its row and column. */
+  private tooLong(length: number): CsvError {
+    return new CsvError(
+      `${this.fileName}, row ${(this.count + 1).toLocaleString('en-US')}, column ${quote(this.name)}: the cell holds ${formatSize(length)} of text, more than the ${formatSize(INPUT_LIMITS.cellChars)} a cell may hold. A quote opened and never closed makes one cell of many lines; otherwise keep long texts out of the data file.`,
+    );
+  }
+
   push(raw: string): void {
+    if (raw.length > INPUT_LIMITS.cellChars) throw this.tooLong(raw.length);
     const text = trimmed(raw);
     const row = this.count++;
     if (this.isMissing(text)) {
@@ -210,6 +220,7 @@ class ColumnBuilder {
    * string when it is a plain number; otherwise as {@link push}.
    */
   pushRange(text: string, from: number, to: number): void {
+    if (to - from > INPUT_LIMITS.cellChars) throw this.tooLong(to - from);
     if (from < to && (text.charCodeAt(from) <= 32 || text.charCodeAt(to - 1) <= 32)) {
       // Surrounding spaces: the cell's own text is kept, the slow way.
       this.push(text.slice(from, to));
@@ -477,6 +488,8 @@ export class CsvReader {
   private lineBase = 0;
   private badCount = 0;
   private readonly badLines: string[] = [];
+  /** The first line of a CRLF file that ends in LF alone, once rows with the wrong field count were found (0: none). */
+  private mixedLine = 0;
   /** Rows read so far (progress). */
   rows = 0;
   /** A second-pass reader stops once it has every text wanted. */
@@ -509,8 +522,11 @@ export class CsvReader {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     if (this.pending.length < NUL_WINDOW && this.builders === undefined) {
-      const nul = (this.pending.text() + text.slice(0, NUL_WINDOW)).indexOf('\u0000');
-      if (nul >= 0 && nul < NUL_WINDOW) {
+      const head = (this.pending.text() + text.slice(0, NUL_WINDOW)).slice(0, NUL_WINDOW);
+      const nul = head.indexOf('\u0000');
+      if (nul >= 0) {
+        const utf16 = utf16Order(head);
+        if (utf16) throw utf16Error(this.options.fileName, utf16);
         throw new CsvError(`${this.options.fileName}: this is a binary file, not CSV text (it holds NUL bytes from offset ${nul}). Choose the CSV export of the data.`);
       }
     }
@@ -521,6 +537,8 @@ export class CsvReader {
       this.settleDialect();
     }
     const cut = this.lastRecordEnd();
+    // A record still open past the row limit is refused before more of it is held.
+    if (cut < 0 && this.pending.length > INPUT_LIMITS.rowChars) this.refuseLongRecord();
     // Segments of 32–96 KB: large enough that a parse call's set-up does not matter, small
     // enough that their strings stay in V8's young generation (strings over ~128 KB go to
     // the large-object space and live until a full collection, which inflates peak memory).
@@ -529,6 +547,59 @@ export class CsvReader {
     this.scanned -= cut + 1;
     this.cut = -1;
     this.parseSegment(segment);
+    if (this.pending.length > INPUT_LIMITS.rowChars) this.refuseLongRecord();
+  }
+
+  /**
+   * The record at the start of `pending` has no end within {@link INPUT_LIMITS.rowChars}:
+   * says why, naming the row and, where one cell is the cause, its column — a quote never
+   * closed, a cell over the cell limit, or a CRLF file whose later lines end in LF alone
+   * (they would all read as one record).
+   */
+  private refuseLongRecord(): never {
+    const { fileName } = this.options;
+    const text = this.pending.text();
+    const delimiter = this.delimiter ?? ',';
+    const row = this.builders ? `row ${(this.rows + 1).toLocaleString('en-US')}` : 'the header row';
+    if (this.newline === '\r\n') {
+      const lone = loneLineFeed(text, delimiter);
+      if (lone >= 0) throw mixedLineEndings(fileName, this.lineBase + 1 + countNewlines(text, lone));
+    }
+    let field = 0;
+    let pos = 0;
+    for (;;) {
+      const start = pos;
+      if (text.charCodeAt(pos) === 34) {
+        let q = pos + 1;
+        for (;;) {
+          q = text.indexOf('"', q);
+          if (q < 0) break;
+          if (text.charCodeAt(q + 1) === 34) q += 2;
+          else break;
+        }
+        if (q < 0) {
+          throw new CsvError(
+            `${fileName}, ${row}, ${this.columnName(field)}: a quote opens this cell and is never closed, so the rest of the file (more than ${formatSize(INPUT_LIMITS.rowChars)} so far) reads as one cell. Close the quote (a quote inside a quoted cell is written "") and load the file again.`,
+          );
+        }
+        pos = q + 1;
+      }
+      let end = text.indexOf(delimiter, pos);
+      if (end < 0) end = text.length;
+      if (end - start > INPUT_LIMITS.cellChars) {
+        throw new CsvError(`${fileName}, ${row}, ${this.columnName(field)}: the cell holds more than ${formatSize(INPUT_LIMITS.cellChars)} of text (the most a cell may hold). Keep long texts out of the data file.`);
+      }
+      if (end >= text.length) break;
+      pos = end + 1;
+      field++;
+    }
+    throw new CsvError(`${fileName}: ${row} is longer than ${formatSize(INPUT_LIMITS.rowChars)} (the most a row may hold). Keep the columns the audit needs and load the file again.`);
+  }
+
+  /** A column named for messages: by the header, or by its position while the header is read. */
+  private columnName(field: number): string {
+    const builder = this.builders?.[field];
+    return builder ? `column ${quote(builder.name)}` : `column ${field + 1}`;
   }
 
   /** Delimiter and line ending, from the start of the text. */
@@ -798,6 +869,11 @@ export class CsvReader {
   /** Counts bad rows and quotes the first few by line, parsing the segment again row by row. */
   private noteBadRows(segment: string, count: number): void {
     this.badCount += count;
+    if (this.mixedLine === 0 && this.newline === '\r\n') {
+      // LF alone in a CRLF file: the lines run together, which is not a quoting problem.
+      const lone = loneLineFeed(segment, this.delimiter ?? ',');
+      if (lone >= 0) this.mixedLine = this.lineBase + 1 + countNewlines(segment, lone);
+    }
     if (this.badLines.length >= MAX_QUOTED_BAD_LINES) return;
     const width = this.builders!.length;
     let header = this.lineBase === 0;
@@ -847,6 +923,7 @@ export class CsvReader {
     const builders = this.builders;
     if (!builders) throw new CsvError(`${fileName}: the file is empty. A CSV needs a header row and at least one data row.`);
     if (this.badCount > 0 && !this.options.skipBadRows) {
+      if (this.mixedLine > 0) throw mixedLineEndings(fileName, this.mixedLine, this.badCount);
       throw new CsvError(
         `${fileName}: ${this.badCount} row${this.badCount === 1 ? '' : 's'} with the wrong number of fields (the header has ${builders.length}): ${this.badLines.join('; ')}${this.badCount > this.badLines.length ? '; …' : ''}. Quote fields that contain the delimiter ${quote(this.delimiter ?? ',')}.`,
       );
@@ -926,6 +1003,11 @@ function isBlank(fields: string[]): boolean {
 }
 
 function readHeader(fields: string[], fileName: string, missingValues: ReadonlySet<string>, dtypes: Record<string, string>): ColumnBuilder[] {
+  if (fields.length > INPUT_LIMITS.columns) {
+    throw new CsvError(
+      `${fileName}: the header has ${fields.length.toLocaleString('en-US')} columns, more than the ${INPUT_LIMITS.columns.toLocaleString('en-US')} a data file may have. Keep the columns the audit needs (target, protected attributes, model inputs) and load the file again.`,
+    );
+  }
   const seen = new Map<string, number>();
   return fields.map((raw, index) => {
     const name = raw.trim();
@@ -937,6 +1019,71 @@ function readHeader(fields: string[], fileName: string, missingValues: ReadonlyS
       throw new CsvError(`${fileName}: the column name ${quote(name)} appears twice (columns ${earlier + 1} and ${index + 1}). Rename one of them.`);
     }
     seen.set(name, index);
-    return new ColumnBuilder(name, missingValues, dtypes[name] === 'categorical' || dtypes[name] === 'date');
+    if (raw.length > INPUT_LIMITS.cellChars) throw new CsvError(`${fileName}: column ${index + 1} of the header has a name of ${formatSize(raw.length)}, more than the ${formatSize(INPUT_LIMITS.cellChars)} a cell may hold. Is the first line a header row?`);
+    return new ColumnBuilder(name, missingValues, dtypes[name] === 'categorical' || dtypes[name] === 'date', fileName);
   });
+}
+
+/**
+ * Whether text that holds NUL characters is UTF-16 read as UTF-8: ASCII in UTF-16 puts a
+ * NUL in every other position (after each character in little-endian, before it in
+ * big-endian). Returns the byte order, or null for other binary data.
+ */
+function utf16Order(head: string): 'little-endian' | 'big-endian' | null {
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < head.length; i++) {
+    if (head.charCodeAt(i) !== 0) continue;
+    if (i % 2 === 0) even++;
+    else odd++;
+  }
+  const half = head.length / 2;
+  if (odd >= half * 0.5 && even <= half * 0.05) return 'little-endian';
+  if (even >= half * 0.5 && odd <= half * 0.05) return 'big-endian';
+  return null;
+}
+
+/** The message for a UTF-16 file (`bom`: the byte-order mark it starts with, when it has one). */
+export function utf16Error(fileName: string, order: 'little-endian' | 'big-endian', bom = false): CsvError {
+  const mark = order === 'little-endian' ? 'FF FE' : 'FE FF';
+  return new CsvError(`${fileName}: the file is UTF-16 text (${order}${bom ? `, byte-order mark ${mark}` : ''}), and Plumbline reads CSV as UTF-8. UTF-16: save the file as UTF-8 (in Excel: Save As, CSV UTF-8) and load it again.`);
+}
+
+/** The message for a CRLF file with lines that end in LF alone, from `line` on. */
+function mixedLineEndings(fileName: string, line: number, badRows?: number): CsvError {
+  return new CsvError(
+    `${fileName}: the file mixes line endings: its first line ends with CRLF (Windows) but line ${line.toLocaleString('en-US')} ends with LF alone, so such lines run together${badRows ? ` (${badRows.toLocaleString('en-US')} row${badRows === 1 ? '' : 's'} with the wrong number of fields)` : ''}. Save the file with one kind of line ending (re-export it, or convert it with dos2unix) and load it again.`,
+  );
+}
+
+/**
+ * Offset of the first LF outside quotes not preceded by CR, or −1, in text that starts at
+ * a record's start (an LF inside a quoted cell is part of the cell: Excel writes those in
+ * CRLF files). Quotes are followed as papaparse does: one opens a field only at its start.
+ */
+function loneLineFeed(text: string, delimiter: string): number {
+  const D = delimiter.charCodeAt(0);
+  let inQuotes = false;
+  let fieldStart = true;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inQuotes) {
+      if (c === 34) {
+        if (text.charCodeAt(i + 1) === 34) i++;
+        else inQuotes = false;
+      }
+      continue;
+    }
+    if (c === 34 && fieldStart) inQuotes = true;
+    else if (c === 10 && (i === 0 || text.charCodeAt(i - 1) !== 13)) return i;
+    fieldStart = c === D || c === 10 || c === 13;
+  }
+  return -1;
+}
+
+/** LFs in `text` before offset `end`. */
+function countNewlines(text: string, end: number): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < end; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }

@@ -2,7 +2,8 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CsvError } from '../errors';
 import { looksLikeArrow, tableFromArrow } from './arrow';
-import { CsvReader, type CsvOptions } from './csv';
+import { CsvReader, utf16Error, type CsvOptions } from './csv';
+import { INPUT_LIMITS } from '../limits';
 import { looksLikeParquet, parquetToArrow } from './parquet';
 import type { Table } from './table';
 
@@ -96,6 +97,7 @@ export class TableLoader {
         chunk = this.head;
         this.head = new Uint8Array(0);
       }
+      checkNotUtf16(chunk, this.fileName);
       this.format = looksLikeArrow(chunk) ? 'arrow' : looksLikeParquet(chunk) ? 'parquet' : 'csv';
       if (this.format === 'csv') this.csv = new CsvReader({ fileName: this.fileName, ...this.options });
       else this.binary = [];
@@ -156,6 +158,7 @@ export class TableLoader {
   end(): boolean {
     if (this.format === undefined) {
       // Fewer than 8 bytes: only CSV is possible.
+      checkNotUtf16(this.head, this.fileName);
       this.format = 'csv';
       this.csv = new CsvReader({ fileName: this.fileName, ...this.options });
       if (this.head.length) this.pushText(this.decoder.decode(this.head, { stream: true }));
@@ -193,9 +196,20 @@ export class TableLoader {
       const bytes = concat(this.binary!);
       this.binary = [];
       table = tableFromArrow(this.format === 'parquet' ? parquetToArrow(bytes, this.fileName) : bytes, this.fileName);
+      if (table.columns.length > INPUT_LIMITS.columns) {
+        throw new CsvError(
+          `${this.fileName}: the table has ${table.columns.length.toLocaleString('en-US')} columns, more than the ${INPUT_LIMITS.columns.toLocaleString('en-US')} a data file may have. Keep the columns the audit needs (target, protected attributes, model inputs) and load the file again.`,
+        );
+      }
     }
     return { table, format: this.format!, sha256: this.hash?.digestHex() ?? '', bytes: this.bytes, replacedCharacters: this.replaced };
   }
+}
+
+/** A UTF-16 byte-order mark at the start of a data file: refused with what to do (the UTF-8 decoder would make it NULs and U+FFFD). */
+function checkNotUtf16(head: Uint8Array, fileName: string): void {
+  if (head[0] === 0xff && head[1] === 0xfe) throw utf16Error(fileName, 'little-endian', true);
+  if (head[0] === 0xfe && head[1] === 0xff) throw utf16Error(fileName, 'big-endian', true);
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {

@@ -3,6 +3,7 @@ import { confusionCounts, RATE_METRICS, ratio, type ConfusionCounts, type RateMe
 import { wilsonInterval, type Interval } from './intervals';
 import { rankMetricsByGroup, sortScores, type RankMetrics, type SortedScores } from './order';
 import type { GroupIndex } from './groups';
+import { twoProportionPower } from './power';
 
 /** Rates reported for every group. */
 export const GROUP_RATES: RateMetricId[] = ['base_rate', 'selection_rate', 'tpr', 'fpr', 'fnr', 'tnr', 'precision', 'npv', 'accuracy'];
@@ -58,11 +59,25 @@ export const DISPARITIES: DisparityDefinition[] = [
   { id: 'accuracy_difference', label: 'Accuracy difference', rates: ['accuracy'], aggregation: 'difference', definition: 'max − min of the groups’ accuracy.' },
 ];
 
+/**
+ * The smallest and largest of some values, in one pass (`Math.min(...values)` passes every
+ * value as an argument, which overflows the call stack past ~100,000 of them).
+ */
+export function extent(values: ArrayLike<number>): [min: number, max: number] {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return [min, max];
+}
+
 /** A comparison needs two groups where the rate is defined; with fewer it is null. */
 function aggregate(values: number[], aggregation: 'difference' | 'ratio'): number | null {
   if (values.length < 2) return null;
-  const max = Math.max(...values);
-  const min = Math.min(...values);
+  const [min, max] = extent(values);
   if (aggregation === 'difference') return max - min;
   return max === 0 ? null : min / max;
 }
@@ -82,7 +97,8 @@ export function disparity(definition: DisparityDefinition, groups: Record<string
   );
   const defined = parts.filter((v): v is number => v !== null);
   if (defined.length === 0) return null;
-  return definition.aggregation === 'difference' ? Math.max(...defined) : Math.min(...defined);
+  const [min, max] = extent(defined);
+  return definition.aggregation === 'difference' ? max : min;
 }
 
 /** Fairness of one protected attribute: group metrics, disparities, four-fifths rule. */
@@ -160,7 +176,7 @@ export function attributeFairness(labels: Uint8Array, scores: Float64Array, inde
   });
   const result: AttributeFairness = {
     groups,
-    min_group_size: Math.min(...index.rows.map((r) => r.length)),
+    min_group_size: extent(index.rows.map((r) => r.length))[0],
     four_fifths_rule: fourFifths(groups, options.referenceGroups?.[index.attribute]),
   };
   const overall = ratesOf(confusionCounts(labels, scores, options.threshold));
@@ -187,4 +203,33 @@ function fourFifths(groups: Record<string, GroupMetrics>, referenceGroup?: strin
     if (ratios[name] !== null && (ratios[name] as number) < 0.8) violations.push(name);
   }
   return { reference_group: reference, ratios, violations };
+}
+
+/** Statistical power of one attribute: the power of each group's comparison, and the smallest. */
+export interface AttributePower {
+  statistical_power: number | null;
+  power: { groups: [string, string]; n: [number, number]; power: number | null }[];
+}
+
+/**
+ * Power of a two-proportion z-test (see {@link twoProportionPower}) to detect a difference
+ * `delta` in selection rate between each group and the reference group (the configured
+ * one, else the largest, as in the four-fifths rule), around the overall `rate`;
+ * `statistical_power` is the smallest. One comparison per group, so the work and the
+ * result grow with the group count, not with its square as every pair of groups would
+ * (2,000 groups made two million pairs).
+ */
+export function powerAgainstReference(index: GroupIndex, rate: number, delta: number, referenceGroup?: string): AttributePower {
+  let reference = referenceGroup === undefined ? -1 : index.groups.indexOf(referenceGroup);
+  if (reference < 0) for (let g = 0; g < index.groups.length; g++) if (reference < 0 || index.rows[g].length > index.rows[reference].length) reference = g;
+  const power: AttributePower['power'] = [];
+  let smallest: number | null = null;
+  for (let g = 0; g < index.groups.length; g++) {
+    if (g === reference) continue;
+    const n: [number, number] = [index.rows[g].length, index.rows[reference].length];
+    const value = twoProportionPower(n[0], n[1], rate, delta);
+    power.push({ groups: [index.groups[g], index.groups[reference]], n, power: value });
+    if (value !== null && (smallest === null || value < smallest)) smallest = value;
+  }
+  return { statistical_power: smallest, power };
 }

@@ -1,5 +1,6 @@
 import { AuditConfigError, quote } from '../errors';
-import { findColumn, requireColumn, type Table } from '../data/table';
+import { findColumn, isIsoDate, requireColumn, type Table } from '../data/table';
+import { INPUT_LIMITS } from '../limits';
 
 /** The label shown for rows whose protected attribute is missing. */
 export const MISSING_GROUP = '(missing)';
@@ -15,7 +16,92 @@ export interface GroupIndex {
 }
 
 /** Most distinct values a numeric column may have to be used as a protected attribute. */
-export const MAX_NUMERIC_GROUPS = 50;
+export const MAX_NUMERIC_GROUPS = INPUT_LIMITS.numericProtectedGroups;
+
+/** Most groups (distinct values, missing counted as one) a protected attribute may have. */
+export const MAX_PROTECTED_GROUPS = INPUT_LIMITS.protectedGroups;
+
+/**
+ * Below this many distinct values a protected attribute is never refused for having more
+ * values than half its rows (a small hand-made table may well have 6 groups in 10 rows).
+ */
+const FEW_GROUPS = 20;
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * Refuses a protected attribute that would make the fairness audit meaningless or
+ * unbounded, before any metric is computed: a column with no values (every row missing:
+ * one "(missing)" group, every disparity 0, every gate passing unchecked), a column with a
+ * single value, and a column with more groups than {@link MAX_PROTECTED_GROUPS} (or, past
+ * a few, more distinct values than half its non-missing rows: most groups would hold one
+ * row) — an id or a zip code picked by mistake. The message names the column and says
+ * what it looks like.
+ */
+export function checkProtectedAttribute(table: Table, attribute: string): void {
+  const column = requireColumn(table, attribute, 'protected attribute');
+  const where = `${table.source}, column ${quote(attribute)}`;
+  const rows = table.rowCount;
+  let missing = 0;
+  let distinct = 0;
+  // Up to a few distinct values, as texts, to say what the column looks like.
+  const examples: string[] = [];
+  if (column.kind === 'categorical') {
+    const used = new Uint8Array(column.dictionary.length);
+    for (const code of column.codes) {
+      if (code < 0) missing++;
+      else if (used[code] === 0) {
+        used[code] = 1;
+        distinct++;
+        if (examples.length < 50) examples.push(column.dictionary[code]);
+      }
+    }
+  } else {
+    const seen = new Set<number>();
+    for (const value of column.values) {
+      if (Number.isNaN(value)) missing++;
+      else if (seen.size <= MAX_NUMERIC_GROUPS && !seen.has(value)) {
+        seen.add(value);
+        if (examples.length < 50) examples.push(String(value));
+      }
+    }
+    distinct = seen.size;
+  }
+  const present = rows - missing;
+  if (distinct === 0) {
+    throw new AuditConfigError(
+      `${where}: the protected attribute holds no values (all ${count(rows)} rows are missing), so there are no groups to compare and every fairness gate would pass unchecked. Choose the column that holds the attribute, or fill it in.`,
+    );
+  }
+  if (distinct === 1 && missing === 0) {
+    throw new AuditConfigError(`${where}: every row holds the same value ${quote(examples[0])} (${count(rows)} rows), so there is a single group and no disparity to measure. Choose a protected attribute with at least two groups.`);
+  }
+  if (column.kind === 'numeric' && distinct > MAX_NUMERIC_GROUPS) {
+    throw new AuditConfigError(
+      `${where}: a protected attribute needs groups, but this numeric column has more than ${MAX_NUMERIC_GROUPS} distinct values (${lookalike(examples, distinct, present, true)}). Bin it into groups (e.g. an age_group column) first.`,
+    );
+  }
+  const groups = distinct + (missing > 0 ? 1 : 0);
+  if (groups > MAX_PROTECTED_GROUPS || (distinct > FEW_GROUPS && distinct * 2 > present)) {
+    throw new AuditConfigError(
+      `${where}: a protected attribute needs a few groups to compare, but this column has ${count(distinct)} distinct values in ${count(present)} rows (${lookalike(examples, distinct, present, false)}). Choose the column that holds the groups, or group its values first (e.g. zip code → region): a protected attribute may have at most ${count(MAX_PROTECTED_GROUPS)} groups, and fewer distinct values than half its rows.`,
+    );
+  }
+}
+
+/** What a column of many distinct values looks like, from a few of them, in words. */
+function lookalike(examples: string[], distinct: number, present: number, numeric: boolean): string {
+  if (distinct === present) return 'every value is different: an id or a row number?';
+  const all = (pattern: RegExp) => examples.every((value) => pattern.test(value.trim()));
+  if (all(/^\d{5}(-\d{4})?$/)) return 'five-digit codes: a zip code?';
+  if (all(/^[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}$/i)) return 'postcodes?';
+  if (examples.every((value) => isIsoDate(value.trim()))) return 'dates: group them by year or period first?';
+  if (numeric && examples.every((value) => Number.isInteger(Number(value)))) return 'whole numbers: an id, a zip code or a count?';
+  if (numeric) return 'numbers: a measurement, not groups?';
+  if (all(/^\d+$/)) return 'numeric codes: an id or a zip code?';
+  if (examples.reduce((sum, value) => sum + value.length, 0) > 40 * examples.length) return 'long texts: free text, not groups?';
+  return 'far more values than groups';
+}
 
 /** Builds a group index from a per-row key code (0…keys.length−1) and the keys' names. */
 function indexFromCodes(attribute: string, codes: Int32Array, names: string[]): GroupIndex {
@@ -82,9 +168,26 @@ export interface IntersectionIndex extends GroupIndex {
   emptyCells: string[];
 }
 
+/**
+ * Refuses an intersection whose possible cells (the product of its attributes' group
+ * counts) pass {@link INPUT_LIMITS.intersectionCells}: each cell is named, and listed when
+ * empty, so the work and the result grow with the product.
+ */
+export function checkIntersection(table: Table, attributes: string[], groupCounts?: number[]): void {
+  const counts = groupCounts ?? attributes.map((attribute) => groupIndex(table, attribute).groups.length);
+  let cells = 1;
+  for (const c of counts) cells *= c;
+  if (cells > INPUT_LIMITS.intersectionCells) {
+    throw new AuditConfigError(
+      `The intersection ${attributes.join(INTERSECTION_SEPARATOR)} has ${count(cells)} possible groups (${counts.map(count).join(' × ')}), more than the ${count(INPUT_LIMITS.intersectionCells)} an intersection may have. List fewer or smaller attributes in fairness.intersections (or [] for none).`,
+    );
+  }
+}
+
 /** Groups rows by the combination of several attributes' values (e.g. race × sex). */
 export function intersectionIndex(table: Table, attributes: string[]): IntersectionIndex {
   const parts = attributes.map((attribute) => groupIndex(table, attribute));
+  checkIntersection(table, attributes, parts.map((part) => part.groups.length));
   const codes = new Int32Array(table.rowCount);
   let names: string[] = [''];
   for (const part of parts) {
@@ -138,5 +241,11 @@ export function sliceIndex(table: Table, name: string): GroupIndex {
       return { attribute: name, groups, rows, groupOf };
     }
   }
-  return groupIndex(table, name);
+  const index = groupIndex(table, name);
+  if (index.groups.length > INPUT_LIMITS.sliceGroups) {
+    throw new AuditConfigError(
+      `${table.source}, column ${quote(name)}: a slice column needs a few values to compare, but this one has ${count(index.groups.length)} (more than ${count(INPUT_LIMITS.sliceGroups)}). Leave it out of fairness.slice_columns, or group its values first.`,
+    );
+  }
+  return index;
 }

@@ -56,10 +56,17 @@ const ELEMENT_TYPES: Partial<Record<TensorProto_DataType, TensorElementType>> = 
   [TensorProto_DataType.BOOL]: 'bool',
 };
 
+/** The largest ONNX file decoded: protobuf's own limit, 2 GiB − 1 bytes. */
+const MAX_ONNX_BYTES = 2 ** 31 - 1;
+
 /** Decodes an ONNX file, or throws a {@link ModelLoadError} saying what the bytes look like. */
 export function decodeOnnx(bytes: Uint8Array, fileName: string): ModelProto {
   if (!looksLikeOnnx(bytes)) {
     throw new ModelLoadError(`${fileName}: not an ONNX model (${describeBytes(bytes)}). Export the model to ONNX (e.g. skl2onnx) and choose the .onnx file.`);
+  }
+  // A protobuf message cannot pass 2 GiB (its lengths are 32-bit); a larger file is refused before decoding.
+  if (bytes.length > MAX_ONNX_BYTES) {
+    throw new ModelLoadError(`${fileName}: the file is ${(bytes.length / 2 ** 30).toFixed(1)} GiB, more than the 2 GiB an ONNX file can hold (larger models keep their weights in side files, which a single file cannot carry). Export a smaller model.`);
   }
   let model: ModelProto;
   try {

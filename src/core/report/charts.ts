@@ -93,8 +93,9 @@ export function shapStripChart(result: AuditResult): ChartSpec | null {
   const e = result.explanations;
   if (!e?.global_importance?.length || !e.values.length) return null;
   const top = e.global_importance.slice(0, 12).map((g) => g.column);
-  const all = e.values.flat();
-  const extent = Math.max(1e-12, ...all.map(Math.abs));
+  // A loop over rows × columns: a spread of that many values overflows the call stack.
+  let extent = 1e-12;
+  for (const row of e.values) for (const v of row) extent = Math.max(extent, Math.abs(v));
   return {
     kind: 'strip',
     title: `SHAP values of ${e.values.length} rows (${e.output})`,
@@ -115,10 +116,15 @@ export function dependenceChart(result: AuditResult, column: string): ChartSpec 
   if (!e?.data || j < 0) return null;
   const points = e.data.flatMap((row, r) => (typeof row[j] === 'number' ? [{ x: row[j] as number, y: e.values[r][j], label: `row ${e.rows[r]}` }] : []));
   if (points.length < 2) return null;
-  const xs = points.map((p) => p.x);
-  const ys = points.map((p) => p.y);
-  const extent = Math.max(1e-12, ...ys.map(Math.abs));
-  const [lo, hi] = [Math.min(...xs), Math.max(...xs)];
+  // Loops, not spreads: one explained row per point, and explainer.rows has no small cap.
+  let extent = 1e-12;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const { x, y } of points) {
+    extent = Math.max(extent, Math.abs(y));
+    lo = Math.min(lo, x);
+    hi = Math.max(hi, x);
+  }
   return {
     kind: 'interval',
     title: `SHAP dependence: ${column}`,

@@ -66,9 +66,18 @@ function weightedMetrics(labels: Uint8Array, scores: Float64Array, weights: Floa
       }
       return { selection: ratio(selected, total), tpr: ratio(truePositives, positives) };
     });
+    // max − min over the groups where the rate is defined, in a loop (a spread would pass every group as an argument).
     const spread = (values: (number | null)[]) => {
-      const defined = values.filter((v): v is number => v !== null);
-      return defined.length < 2 ? null : Math.max(...defined) - Math.min(...defined);
+      let defined = 0;
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of values) {
+        if (v === null) continue;
+        defined++;
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      return defined < 2 ? null : max - min;
     };
     metrics[`demographic_parity_difference[${index.attribute}]`] = spread(rates.map((r) => r.selection));
     metrics[`equal_opportunity_difference[${index.attribute}]`] = spread(rates.map((r) => r.tpr));
