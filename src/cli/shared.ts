@@ -77,14 +77,13 @@ export async function readInput(path: string, role: string): Promise<{ fileName:
     const info = await handle.stat();
     if (info.isDirectory()) throw Object.assign(new Error('a folder'), { code: 'EISDIR' });
     const source = sourceOf(info);
-    const tooLarge = (size: string) => new UsageError(`the ${role} file ${path} ${size}, more than the ${formatSize(cap)} a ${role} file may be: is it the right file?`);
-    if (info.isFile() && info.size > cap) throw tooLarge(`is ${formatSize(info.size)}`);
+    if (info.isFile() && info.size > cap) throw new UsageError(`the ${role} file ${path} is ${formatSize(info.size)}, more than the ${formatSize(cap)} a ${role} file may be: is it the right file?`);
     // A regular file is read to the size it had (at most the cap); anything else to the cap and one byte more.
     const limit = info.isFile() ? info.size : cap + 1;
     const head = await readUpTo(handle, Math.min(HEAD_BYTES, limit));
     checkKind(role, head, fileName, source);
     const bytes = head.length < Math.min(HEAD_BYTES, limit) ? head : await readRest(handle, head, limit);
-    if (bytes.length > cap) throw tooLarge(`holds more than ${formatSize(cap)} (${source})`);
+    if (bytes.length > cap) throw new UsageError(`the ${role} file ${path} holds more than ${formatSize(cap)} (read ${source}): a ${role} file may be at most ${formatSize(cap)}. Is it the right file?`);
     return { fileName, bytes };
   } catch (error) {
     if (typeof (error as NodeJS.ErrnoException).code === 'string') throw fileError(error, path, role);

@@ -579,7 +579,7 @@ export class CsvReader {
         }
         if (q < 0) {
           throw new CsvError(
-            `${fileName}, ${row}, ${this.columnName(field)}: a quote opens this cell and is never closed, so the rest of the file (more than ${formatSize(INPUT_LIMITS.rowChars)} so far) reads as one cell. Close the quote (a quote inside a quoted cell is written "") and load the file again.`,
+            `${fileName}, ${row}, ${this.columnName(field)}: a quote opens this cell and does not close within ${formatSize(INPUT_LIMITS.rowChars)} (a cell may hold ${formatSize(INPUT_LIMITS.cellChars)}), so the cell runs on over the lines that follow. Close the quote (a quote inside a quoted cell is written "") and load the file again.`,
           );
         }
         pos = q + 1;
