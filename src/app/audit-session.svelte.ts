@@ -27,6 +27,10 @@ export interface LoadedData extends DataSummary {
   name: string;
   /** Where the worker keeps the table. */
   dataId: string;
+  /** The file itself, to read again when a config changes how CSVs are read. */
+  blob?: Blob;
+  /** The CSV options it was read with (canonical JSON). */
+  csv?: string;
 }
 
 /** The worker's reference to a loaded data file. */
@@ -133,7 +137,9 @@ export class AuditSession {
     this.error = null;
     this.status = 'loading';
     try {
-      for (const file of files) {
+      // Configs first: their CSV options (delimiter, missing values, dtypes) decide how the data files are read.
+      const ordered = [...files].sort((a, b) => Number(!/\.ya?ml$/i.test(a.name)) - Number(!/\.ya?ml$/i.test(b.name)));
+      for (const file of ordered) {
         // Recognised by its first bytes: a data file is never read on the page, only in the worker.
         const head = new Uint8Array(await file.slice(0, 4096).arrayBuffer());
         const whole = async () => new Uint8Array(await file.arrayBuffer());
@@ -333,6 +339,8 @@ export class AuditSession {
     // The config's other settings (seed, intervals, explainer, robustness, recourse, budgets…)
     // go with every audit, so the same config gives the app the CLI's numbers.
     this.config = { name, text, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) }, settings: auditSettingsOf(config), source: config };
+    // Tables read before this config with other CSV options are read again with its options.
+    void this.#rereadForCsv();
     // A table loaded before the config that the config names as the reference moves there.
     if (this.data && this.config.files.reference === this.data.name && !this.reference) {
       this.reference = this.data;
@@ -365,6 +373,14 @@ export class AuditSession {
     if (data) this.data = data;
     if (reference) this.reference = reference;
     if (data) this.#adoptColumns(data);
+  }
+
+  /** Reads the test and reference tables again when they were read with other CSV options than the config's. */
+  async #rereadForCsv(): Promise<void> {
+    const wanted = JSON.stringify(this.#csvOptions());
+    for (const [role, table] of [['test', this.data], ['reference', this.reference]] as const) {
+      if (table?.blob && table.csv !== wanted) await this.#setData(table.name, table.blob, role);
+    }
   }
 
   /** How the config (when one was dropped) says CSV files are read: the CLI's options, so both read the same table. */
@@ -442,7 +458,7 @@ export class AuditSession {
     } finally {
       this.loading = null;
     }
-    const loaded: LoadedData = { name, dataId, ...summary };
+    const loaded: LoadedData = { name, dataId, blob, csv: JSON.stringify(this.#csvOptions()), ...summary };
     if (role === 'reference') this.reference = loaded;
     else this.data = loaded;
     this.result = null;

@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { expected, fixture, projectRoot } from '../fixtures';
+import { corpusPath } from '../model-corpus';
 
 // One audit, any host: the same model, test data, reference, config and policy dropped into
 // the app (plain static host and cross-origin isolated) give the CLI's result JSON, manifest
@@ -21,6 +22,8 @@ interface HostCase {
   dir: string;
   model?: string;
   config: string;
+  /** Other files than the fixture folder's model, test.csv and train.csv. */
+  files?: string[];
 }
 
 const rf = expected('compas/rf.expected.json');
@@ -29,6 +32,12 @@ const CASES: HostCase[] = [
   { name: 'compas forest (one [N, F] input)', dir: 'compas', model: 'compas/rf.onnx', config: `model:\n  path: rf.onnx\n  features: [${rf.features!.join(', ')}]\ndata:\n  test: test.csv\n  train: train.csv\n  target: two_year_recid\n  protected_attributes: [race, sex]\n${common}` },
   { name: 'german logistic regression (per-column inputs, ZipMap)', dir: 'german_credit', model: 'german_credit/logreg_zipmap.onnx', config: `model:\n  path: logreg_zipmap.onnx\ndata:\n  test: test.csv\n  train: train.csv\n  target: good_credit\n  protected_attributes: [gender, age_group]\n${common}` },
   { name: 'german xgboost JSON (tree evaluator)', dir: 'german_credit', model: 'german_credit/xgb_numeric.json', config: `model:\n  path: xgb_numeric.json\ndata:\n  test: test.csv\n  train: train.csv\n  target: good_credit\n  protected_attributes: [gender, age_group]\n${common}` },
+  {
+    name: 'adult pipeline on cells with unseen values, "NA" and blanks, read with the config\'s missing_values',
+    dir: 'adult',
+    files: [corpusPath('adult_logreg.onnx'), corpusPath('adult_unseen.csv')],
+    config: `model:\n  path: adult_logreg.onnx\ndata:\n  test: adult_unseen.csv\n  target: high_income\n  protected_attributes: [sex]\n  missing_values: ['', 'NA']\n${common}`,
+  },
   { name: 'compas decile score (score-only, threshold 5)', dir: 'compas', config: `data:\n  test: test.csv\n  train: train.csv\n  target: two_year_recid\n  score_column: decile_score\n  protected_attributes: [race, sex]\nthreshold: 5\n${common}` },
 ];
 const policy = `policy_name: Host parity\nversion: "1"\ngates:\n  - name: Minimum AUC\n    metric: roc_auc\n    threshold: 0.5\n    comparison: greater_than\n    severity: error\nreproducibility:\n  seed_required: true\n`;
@@ -62,7 +71,7 @@ for (const hostCase of CASES) {
     test.setTimeout(240_000);
     // The files as a user has them: one folder, the config naming them by file name.
     const work = mkdtempSync(join(tmpdir(), 'plumbline-hosts-'));
-    const files = [...(hostCase.model ? [fixture(hostCase.model)] : []), fixture(`${hostCase.dir}/test.csv`), fixture(`${hostCase.dir}/train.csv`)];
+    const files = hostCase.files ?? [...(hostCase.model ? [fixture(hostCase.model)] : []), fixture(`${hostCase.dir}/test.csv`), fixture(`${hostCase.dir}/train.csv`)];
     for (const file of files) copyFileSync(file, join(work, basename(file)));
     writeFileSync(join(work, 'audit.yaml'), hostCase.config);
     writeFileSync(join(work, 'policy.yaml'), policy);

@@ -8,11 +8,15 @@ const minimal = 'model:\n  path: m.onnx\ndata:\n  test: t.csv\n  target: y\n  pr
 
 describe('audit config', () => {
   it('accepts the shape practitioners write and maps it to a request', () => {
-    const config = parseAuditConfig(`${minimal}random_seed: 42\nthreshold: 0.4\nexplainer:\n  type: treeshap\n  background_samples: 100\ncalibration:\n  enabled: false\nfairness:\n  metrics: [demographic_parity, equalized_odds]\n`, 'a.yaml');
+    const config = parseAuditConfig(`${minimal}random_seed: 42\nthreshold: 0.4\nexplainer:\n  type: treeshap\n  background_samples: 100\nrecourse:\n  enabled: false\n`, 'a.yaml');
     const plan = planAudit(config, 'a.yaml');
     expect(plan.files).toEqual({ model: 'm.onnx', data: 't.csv', reference: undefined });
     expect(plan.request).toMatchObject({ target: 'y', protectedAttributes: ['race'], seed: 42, thresholdPolicy: { policy: 'fixed', threshold: 0.4 } });
     expect(plan.seedExplicit).toBe(true);
+    expect(plan.missingSections).toEqual({ recourse: 'disabled in the config (recourse.enabled: false)' });
+    // What that shape asks and Plumbline cannot honour is refused, naming the keys (tests/unit/config-keys.test.ts walks every key).
+    const asked = parseAuditConfig(`${minimal}calibration:\n  enabled: false\nfairness:\n  metrics: [demographic_parity, equalized_odds]\n`, 'a.yaml');
+    expect(() => planAudit(asked, 'a.yaml')).toThrow(/^a\.yaml: 2 settings Plumbline cannot honour: fairness\.metrics — .*; calibration\.enabled: false — /);
   });
 
   it('applies a profile under the config (the config wins)', () => {
@@ -28,7 +32,9 @@ describe('audit config', () => {
     expect(() => parseAuditConfig(`${minimal}fairnes:\n  enabled: true\n`, 'a.yaml')).toThrow(/^a\.yaml: fairnes: unknown key \(did you mean fairness\?\); known keys: model, data, threshold/);
     expect(() => parseAuditConfig(minimal.replace('protected_attributes: [race]', 'protected_attributes: race'), 'a.yaml')).toThrow(new ConfigError('a.yaml: data.protected_attributes: expected a list, got the text "race"'));
     expect(() => parseAuditConfig(`${minimal}random_seed: 4.5\n`, 'a.yaml')).toThrow(new ConfigError('a.yaml: random_seed: expected a whole number, got 4.5'));
-    expect(() => parseAuditConfig(`${minimal}threshold: 1.5\n`, 'a.yaml')).toThrow(new ConfigError('a.yaml: threshold: must be at most 1, got 1.5'));
+    expect(() => planAudit(parseAuditConfig(`${minimal}threshold: 1.5\n`, 'a.yaml'), 'a.yaml')).toThrow(
+      new ConfigError("a.yaml: threshold: 1.5 is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number)."),
+    );
   });
 
   it('names what an audit is missing, and what --strict requires', () => {
