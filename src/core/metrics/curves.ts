@@ -158,6 +158,14 @@ export interface ChosenThreshold {
   objective: number | null;
 }
 
+/** How a threshold was set, in words: "fixed", or the policy and the file it was chosen on (a limitation when that is the audited file). */
+export function thresholdText(selection: ChosenThreshold): string {
+  const policy = selection.policy;
+  if (policy.policy === 'fixed') return `${selection.threshold}, fixed`;
+  const how = policy.policy === 'youden' ? "Youden's J (max TPR − FPR)" : policy.policy === 'selection_rate' ? `a selection rate of ${policy.target}` : `least expected cost (false positive ${policy.cost_fp}, false negative ${policy.cost_fn})`;
+  return `${selection.threshold}, chosen by ${how} on ${selection.chosen_on}, the audited file itself: metrics at it are optimistic`;
+}
+
 /**
  * Applies a threshold policy to labelled scores. Candidates are the distinct score values
  * (predicted positive when p >= candidate) plus +∞ (nothing positive):

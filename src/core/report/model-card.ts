@@ -1,6 +1,7 @@
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
 import { confidenceLabel } from '../metrics/intervals';
+import { thresholdText } from '../metrics/curves';
 
 const fmt = (v: unknown, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'undefined');
 /** Markdown-safe text: table pipes and line breaks from data escaped. */
@@ -67,6 +68,7 @@ export function modelCard(result: AuditResult, options: { metadata?: Record<stri
     ...result.data.findings.map((f) => f.message),
     ...Object.entries(result.fairness).flatMap(([a, f]) => (f.four_fifths_rule.violations.length ? [`Selection rates of ${f.four_fifths_rule.violations.join(', ')} (${a}) are under 80% of ${f.four_fifths_rule.reference_group}'s.`] : [])),
     ...Object.entries(result.missing_sections).map(([section, why]) => `The ${section} analysis did not run: ${why}.`),
+    ...(result.threshold_selection.policy.policy !== 'fixed' ? [`The threshold ${thresholdText(result.threshold_selection)}.`] : []),
   ];
   lines.push(...(caveats.length ? caveats.map((c) => `- ${md(c)}`) : ['- None found by the audit.']));
   lines.push('', '## Ethical considerations');

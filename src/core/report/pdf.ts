@@ -3,6 +3,7 @@ import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
 import { METRIC_CATALOG } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
+import { thresholdText } from '../metrics/curves';
 import { canonicalJson, resultDigest, type Manifest } from '../manifest';
 import { TOOL_VERSION } from '../version';
 import { importanceChart, reliabilityChart, rocChart, selectionRateChart, type ChartSpec } from './charts';
@@ -317,7 +318,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     ],
     [170, 170, 159],
   );
-  b.paragraph(`Threshold ${result.threshold} (${result.threshold_selection.policy.policy}, chosen on ${result.threshold_selection.chosen_on}).`);
+  b.paragraph(`Threshold ${thresholdText(result.threshold_selection)}.`);
   b.chart(rocChart(result));
 
   // 5. Calibration.
