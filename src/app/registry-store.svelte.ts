@@ -1,10 +1,13 @@
 /**
  * The portfolio's registry in the app: opened in the worker (sql.js), kept in the
  * browser's origin-private file system (IndexedDB where OPFS is missing), exported and
- * imported as the same SQLite file the CLI writes.
+ * imported as the same SQLite file the CLI writes. Opening verifies every entry; an entry
+ * that fails is not opened as an audit, and a registry that fails gives no CSV or summary
+ * (each would pass forged numbers off as a clean audit), as in the CLI.
  */
 import type { AuditResult } from '../core/audit';
 import type { Manifest } from '../core/manifest';
+import { entryProblem, refuseTamperedRegistry, refuseUntrustedEntry, type RegistryProblem } from '../core/registry/registry';
 import type { RegistryView } from '../../workers/registry-host';
 import { auditWorker, unwrap } from './worker-client';
 
@@ -107,18 +110,29 @@ export class RegistryStore {
     });
   }
 
-  /** The full result stored with entry `seq`. */
+  /** Why entry `seq` cannot be vouched for (verify's problem), or null when it verifies. */
+  problem(seq: number): RegistryProblem | null {
+    return this.view ? entryProblem(this.view.verify, seq) : null;
+  }
+
+  /** The full result stored with entry `seq`; refused for an entry that failed verification. */
   async result(seq: number): Promise<AuditResult> {
+    if (this.view) refuseUntrustedEntry(this.view.name, this.view.verify, seq);
     return unwrap(await auditWorker().registryResult(seq));
   }
 
-  /** The registry file's bytes or CSV text, for a download. */
+  /**
+   * The registry file's bytes or CSV text, for a download. The file itself is always
+   * given (it carries its own evidence); a CSV only of a registry that verifies.
+   */
   async export(format: 'sqlite' | 'csv'): Promise<Uint8Array | string> {
+    if (format === 'csv' && this.view) refuseTamperedRegistry(this.view.name, this.view.verify, 'CSV');
     return unwrap(await auditWorker().registryExport(format));
   }
 
-  /** The monthly summary (`YYYY-MM`) as Markdown text or PDF bytes. */
+  /** The monthly summary (`YYYY-MM`) as Markdown text or PDF bytes, of a registry that verifies. */
   async summary(month: string, format: 'md' | 'pdf'): Promise<string | Uint8Array> {
+    if (this.view) refuseTamperedRegistry(this.view.name, this.view.verify, 'monthly summary');
     return unwrap(await auditWorker().registrySummary(month, format, new Date().toISOString()));
   }
 

@@ -140,6 +140,8 @@ async function checkPath(path: string, create: boolean): Promise<void> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') throw new UsageError(`cannot read the registry ${path}: ${(error as Error).message}.`);
     if (!create) throw new RegistryError(`${path} does not exist. Create it with: plumbline registry init ${path}.`);
+    const folder = dirname(path);
+    if (!(await stat(folder).then((s) => s.isDirectory(), () => false))) throw new UsageError(`cannot create the registry ${path}: the folder ${folder} does not exist.`);
   }
 }
 

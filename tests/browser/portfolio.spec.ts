@@ -44,9 +44,10 @@ test('a registry written by the CLI opens in the app, drills down, takes the app
   await page.goto(PLAIN);
   await openPortfolioFile(page, registry.path);
 
-  await expect(page.getByTestId('registry-summary')).toContainText('team.db · 2 audits of 2 models · schema version 3');
+  await expect(page.getByTestId('registry-summary')).toContainText('team.db · 2 audits of 2 models · schema version 4');
   await expect(page.getByTestId('registry-verify')).toHaveAttribute('data-ok', 'true');
   await expect(page.getByTestId('merkle-root')).toHaveText(registry.root);
+  await expect(page.getByTestId('checkpoint')).toHaveText(`2:${registry.root}`);
   const tile = (group: string) => page.locator(`[data-metric="portfolio_status"][data-group="${group}"]`);
   await expect(tile('FAIL')).toHaveAttribute('data-value', '1');
   await expect(tile('NONE')).toHaveAttribute('data-value', '1');
@@ -104,17 +105,38 @@ test('a registry written by the CLI opens in the app, drills down, takes the app
   expect(urls.filter((url) => !url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:'))).toEqual([]);
 });
 
-test('a tampered registry shows which entry was altered; a file that is not a registry is refused in words', async ({ page }) => {
+test('a tampered registry shows which entry was altered and will not open or export it as a clean audit; a file that is not a registry is refused in words', async ({ page }) => {
   const registry = cliRegistry();
   const SQL = await initSqlJs();
   const db = new SQL.Database(readFileSync(registry.path));
-  db.run(`UPDATE entries SET decision = 'PASS' WHERE seq = 1`);
-  writeFileSync(join(work, 'tampered.db'), db.export());
+  // A forger who knows the format: the append-only guard off, the failed audit made a pass, the guard back on.
+  const triggers = db.exec("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")[0].values;
+  for (const [name] of triggers) db.run(`DROP TRIGGER ${name}`);
+  db.run(`UPDATE entries SET decision = 'PASS', failed_gates = '[]' WHERE seq = 1`);
+  for (const [, sql] of triggers) db.run(String(sql));
+  const tampered = db.export();
+  writeFileSync(join(work, 'tampered.db'), tampered);
+  const problem = verifyRegistry(new SQL.Database(tampered) as unknown as SqlDatabase).problems[0].message;
+  expect(problem).toMatch(/^entry 1 \(recidivism-rf, .*\) was altered: its content hashes to/);
   await page.goto(PLAIN);
   await openPortfolioFile(page, join(work, 'tampered.db'), 'tampered.db');
   await expect(page.getByTestId('registry-verify')).toHaveAttribute('data-ok', 'false');
-  await expect(page.getByTestId('registry-verify')).toContainText('TAMPERED: entry 1 (recidivism-rf,');
-  await expect(page.getByTestId('registry-verify')).toContainText('was altered: its content hashes to');
+  await expect(page.getByTestId('registry-verify')).toContainText(`TAMPERED: ${problem}`);
+  await expect(page.getByTestId('tampered-1')).toHaveText('TAMPERED');
+  await expect(page.getByTestId('tampered-2')).toHaveCount(0);
+
+  // Opening the forged entry (whose report and evidence pack would come out clean) is refused;
+  // so are a CSV and a summary of the registry. The intact entry opens.
+  await page.getByTestId('open-entry-1').click();
+  await expect(page.getByTestId('registry-error')).toHaveText(`tampered.db entry 1 failed verification, so it is not opened or exported as an audit: TAMPERED: ${problem}`);
+  await expect(page.getByTestId('result-summary')).toHaveCount(0);
+  await page.getByTestId('registry-csv').click();
+  await expect(page.getByTestId('registry-error')).toHaveText(`tampered.db failed verification, so no CSV is made from it: TAMPERED: ${problem}`);
+  await page.getByTestId('summary-pdf').click();
+  await expect(page.getByTestId('registry-error')).toHaveText(`tampered.db failed verification, so no monthly summary is made from it: TAMPERED: ${problem}`);
+  await page.getByTestId('open-entry-2').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible();
+  await page.getByTestId('nav-portfolio').click();
 
   await page.getByTestId('registry-input').setInputFiles({ name: 'data.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n'.repeat(300)) });
   await expect(page.getByTestId('registry-error')).toHaveText('data.csv is not an SQLite database (file is not a database). Create a registry with: plumbline registry init FILE.');

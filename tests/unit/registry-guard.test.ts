@@ -126,6 +126,10 @@ describe.runIf(hasSqlite3)('the append-only guard, against the sqlite3 shell', (
 });
 
 describe('opening and upgrading', () => {
+  it('names a folder that does not exist', () => {
+    expect(plumbline(['registry', 'init', 'nowhere/team.db'])).toMatchObject({ code: 2, stderr: 'plumbline: cannot create the registry nowhere/team.db: the folder nowhere does not exist.\n' });
+  });
+
   it('the audit checks the registry before it runs without writing to it; the append upgrades an old file under the lock', () => {
     const db = openSqliteFile(join(work, 'old.db'), { create: true });
     createRegistryAtVersion(db, 3);
