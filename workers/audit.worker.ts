@@ -200,6 +200,8 @@ const api = {
       });
       // Should the pool have been stopped meanwhile (a cancelled audit), the file is hashed here.
       if (digest) loaded.sha256 = await digest.catch(() => blobSha256(blob));
+      // A Cancel that came while the file was hashed (or Parquet decoded) keeps no table.
+      controller.signal.throwIfAborted();
       tables.set(dataId, { fileName, loaded });
       const { table } = loaded;
       return {

@@ -489,7 +489,7 @@ export class AuditSession {
       const gone = [...this.protectedAttributes, ...this.features].filter((c) => !names.includes(c));
       if (gone.length) cleared.push(`the columns ${[...new Set(gone)].join(', ')}`);
     }
-    this.notice = cleared.length ? `${summary.name} replaced ${replaced}: ${cleared.join(', ')} ${cleared.length === 1 ? 'was' : 'were'} cleared (they belonged to the old file). Drop the matching files or choose again.` : null;
+    this.notice = cleared.length ? `${summary.name} replaced ${replaced}: ${cleared.join(', ')} ${cleared.length === 1 ? 'was cleared (it belonged' : 'were cleared (they belonged'} to the old file). Drop the matching files or choose again.` : null;
     // A target chosen earlier (for this file or by a config) is kept when the file lacks it: running then says so.
     if (this.target === '') this.target = names.find((n) => TARGET_HINTS.test(n)) ?? '';
     this.protectedAttributes = this.protectedAttributes.filter((a) => names.includes(a));

@@ -12,9 +12,8 @@ import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './me
 import { calibration, type Binning, type CalibrationSummary } from './metrics/calibration';
 import { confusionCounts, f1Score } from './metrics/confusion';
 import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, sweepBuckets, sweepThresholdsFor, thresholdSweepByGroup, type ChosenThreshold, type CurvePoint, type SweepRates, type ThresholdPolicy } from './metrics/curves';
-import { attributeFairness, type AttributeFairness } from './metrics/fairness';
+import { attributeFairness, powerAgainstReference, type AttributeFairness } from './metrics/fairness';
 import { checkIntersection, checkProtectedAttribute, groupIndex, intersectionIndex, sliceIndex, type GroupIndex } from './metrics/groups';
-import { twoProportionPower } from './metrics/power';
 import { rankMetricsByGroup, sortScores } from './metrics/order';
 import { binaryTarget, type BinaryTarget } from './metrics/labels';
 import { performance, type PerformanceMetrics } from './metrics/performance';
@@ -676,18 +675,12 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
   for (const [attribute, index] of indexes) {
     const base = attributeFairness(labels, scores, index, options, sorted);
     const counts = Object.fromEntries(Object.entries(base.groups).map(([group, metrics]) => [group, metrics.confusion]));
-    const power: AttributeAudit['power'] = [];
-    for (let a = 0; a < index.groups.length; a++) {
-      for (let b = a + 1; b < index.groups.length; b++) {
-        const n: [number, number] = [index.rows[a].length, index.rows[b].length];
-        power.push({ groups: [index.groups[a], index.groups[b]], n, power: twoProportionPower(n[0], n[1], overall.selection_rate ?? 0.5, settings.power_difference) });
-      }
-    }
-    const defined = power.map((p) => p.power).filter((p): p is number => p !== null);
+    // Each group against the reference group (linear in the groups, not every pair).
+    const { statistical_power, power } = powerAgainstReference(index, overall.selection_rate ?? 0.5, settings.power_difference, settings.reference_groups[attribute]);
     fairness[attribute] = {
       ...base,
       intervals: bootstrapDisparities(counts, bootstrap, `bootstrap/fairness/${attribute}`),
-      statistical_power: defined.length ? Math.min(...defined) : null,
+      statistical_power,
       power,
     };
   }

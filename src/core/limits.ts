@@ -173,12 +173,11 @@ export const INPUT_LIMITS = {
   /** Columns of a data file. */
   columns: 20_000,
   /**
-   * Groups (distinct values, missing counted as one) of a protected attribute. 400 while the
-   * audit's statistical power is computed over every pair of groups (400 groups: 79,800
-   * pairs, each listed in the result); with power against the reference group
-   * (`powerAgainstReference`, linear in the groups) it can be 1,000.
+   * Groups (distinct values, missing counted as one) of a protected attribute. Statistical
+   * power is computed against the reference group (`powerAgainstReference`), linear in the
+   * groups.
    */
-  protectedGroups: 400,
+  protectedGroups: 1000,
   /** Groups of a numeric protected attribute (past this it is a measurement to bin, not groups). */
   numericProtectedGroups: 50,
   /** Cells (possible combinations) of one intersection of protected attributes. */

@@ -57,7 +57,7 @@ describe('careless protected attributes are refused, not passed', () => {
   it('an id column of 20,000 values (was exit 134, V8 out of memory)', () => {
     refused(
       scoreAudit(scoreCsv('ids.csv', 20_000, (i) => `id${String(i).padStart(6, '0')}`)),
-      'ids.csv, column "p": a protected attribute needs a few groups to compare, but this column has 20,000 distinct values in 20,000 rows (every value is different: an id or a row number?). Choose the column that holds the groups, or group its values first (e.g. zip code → region): a protected attribute may have at most 400 groups, and fewer distinct values than half its rows.',
+      'ids.csv, column "p": a protected attribute needs a few groups to compare, but this column has 20,000 distinct values in 20,000 rows (every value is different: an id or a row number?). Choose the column that holds the groups, or group its values first (e.g. zip code → region): a protected attribute may have at most 1,000 groups, and fewer distinct values than half its rows.',
     );
   });
 
@@ -67,14 +67,14 @@ describe('careless protected attributes are refused, not passed', () => {
     writeFileSync(config, `data: {test: ${data}, target: y, protected_attributes: [p, sex], score_column: s, dtypes: {p: categorical}}\nbootstrap: {resamples: 0}\n`);
     refused(
       plumbline('audit', '--config', config),
-      'zips.csv, column "p": a protected attribute needs a few groups to compare, but this column has 3,000 distinct values in 20,000 rows (five-digit codes: a zip code?). Choose the column that holds the groups, or group its values first (e.g. zip code → region): a protected attribute may have at most 400 groups, and fewer distinct values than half its rows.',
+      'zips.csv, column "p": a protected attribute needs a few groups to compare, but this column has 3,000 distinct values in 20,000 rows (five-digit codes: a zip code?). Choose the column that holds the groups, or group its values first (e.g. zip code → region): a protected attribute may have at most 1,000 groups, and fewer distinct values than half its rows.',
     );
   });
 
   it('2,000 groups (was "Maximum call stack size exceeded", and power over two million pairs)', () => {
     refused(
       scoreAudit(scoreCsv('g2000.csv', 10_000, (i) => `g${i % 2000}`)),
-      'g2000.csv, column "p": a protected attribute needs a few groups to compare, but this column has 2,000 distinct values in 10,000 rows (far more values than groups). Choose the column that holds the groups, or group its values first (e.g. zip code → region): a protected attribute may have at most 400 groups, and fewer distinct values than half its rows.',
+      'g2000.csv, column "p": a protected attribute needs a few groups to compare, but this column has 2,000 distinct values in 10,000 rows (far more values than groups). Choose the column that holds the groups, or group its values first (e.g. zip code → region): a protected attribute may have at most 1,000 groups, and fewer distinct values than half its rows.',
     );
   });
 

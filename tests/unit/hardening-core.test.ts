@@ -86,7 +86,7 @@ describe('protected attributes, intersections and slices', () => {
     const ids = textTable('customer', Array.from({ length: 100 }, (_, i) => `C-${i}`));
     expect(() => checkProtectedAttribute(ids, 'customer')).toThrow(
       new AuditConfigError(
-        't.csv, column "customer": a protected attribute needs a few groups to compare, but this column has 100 distinct values in 100 rows (every value is different: an id or a row number?). Choose the column that holds the groups, or group its values first (e.g. zip code → region): a protected attribute may have at most 400 groups, and fewer distinct values than half its rows.',
+        't.csv, column "customer": a protected attribute needs a few groups to compare, but this column has 100 distinct values in 100 rows (every value is different: an id or a row number?). Choose the column that holds the groups, or group its values first (e.g. zip code → region): a protected attribute may have at most 1,000 groups, and fewer distinct values than half its rows.',
       ),
     );
     const dates = textTable('born', Array.from({ length: 100 }, (_, i) => `1990-0${1 + Math.floor((i % 60) / 28)}-${String(((i % 60) % 28) + 1).padStart(2, '0')}`));

@@ -114,3 +114,14 @@ describe('column types', () => {
     ]);
   });
 });
+
+describe("Cramér's V of large tables", () => {
+  it('counts only the cells that occur, with the dense count’s value', async () => {
+    const { cramersV, sparseCramersV } = await import('../../src/core/data/profile');
+    const random = new (await import('../../src/core/random')).Random(3, 'cramers');
+    const a = Int32Array.from({ length: 5000 }, () => random.int(300));
+    const b = Int32Array.from(a, (v) => (random.next() < 0.3 ? v % 7 : random.int(7)));
+    expect(Math.abs(sparseCramersV(a, 300, b, 7) - cramersV(a, 300, b, 7))).toBeLessThan(1e-12);
+    expect(cramersV(a, 300, b, 7)).toBeGreaterThan(0.1);
+  });
+});

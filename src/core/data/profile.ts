@@ -113,7 +113,9 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
     .map((value, code) => ({ value, count: counts[code] }))
     .filter((t) => t.count > 0)
     .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))
-    .slice(0, 5);
+    .slice(0, 5)
+    // A value shown in reports is cut at 200 characters (a 1 MB cell would otherwise fill the result).
+    .map((t) => (t.value.length > TOP_VALUE_CHARS ? { ...t, value: `${t.value.slice(0, TOP_VALUE_CHARS)}… (${t.value.length.toLocaleString('en-US')} characters)` } : t));
   if (type === 'date') {
     const present = column.dictionary.filter((_, code) => counts[code] > 0);
     // ISO 8601 text sorts in time order; other orders are read as ISO first.
@@ -198,8 +200,15 @@ function categoricalCodes(column: Column): { codes: Int32Array; levels: number }
 }
 
 /** Cramér's V of two categorical variables (bias-uncorrected, as scipy's association). */
-function cramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number): number {
+/** Characters of a most-frequent value kept in the profile. */
+const TOP_VALUE_CHARS = 200;
+
+/** Cells of a contingency table counted in a dense array; larger tables are counted sparsely. */
+const DENSE_CELLS = 1 << 22;
+
+export function cramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number): number {
   const n = a.length;
+  if (levelsA * levelsB > DENSE_CELLS) return sparseCramersV(a, levelsA, b, levelsB);
   const table = new Float64Array(levelsA * levelsB);
   const rowTotals = new Float64Array(levelsA);
   const colTotals = new Float64Array(levelsB);
@@ -217,6 +226,29 @@ function cramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number
       chi2 += ((table[r * levelsB + c] - expectedCount) * (table[r * levelsB + c] - expectedCount)) / expectedCount;
     }
   }
+  const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
+  return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
+}
+
+/**
+ * Cramér's V of a table too large to hold densely (a text column of many values against an
+ * attribute of many groups): only the cells that occur are counted, and
+ * χ² = n·(Σ O²/(R·C) − 1) over them.
+ */
+export function sparseCramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number): number {
+  const n = a.length;
+  const cells = new Map<number, number>();
+  const rowTotals = new Float64Array(levelsA);
+  const colTotals = new Float64Array(levelsB);
+  for (let i = 0; i < n; i++) {
+    const key = a[i] * levelsB + b[i];
+    cells.set(key, (cells.get(key) ?? 0) + 1);
+    rowTotals[a[i]]++;
+    colTotals[b[i]]++;
+  }
+  let sum = 0;
+  for (const [key, count] of cells) sum += (count * count) / (rowTotals[Math.floor(key / levelsB)] * colTotals[key % levelsB]);
+  const chi2 = Math.max(0, n * (sum - 1));
   const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
   return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
 }

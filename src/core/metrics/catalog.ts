@@ -40,7 +40,7 @@ const fairnessMetrics: CatalogMetric[] = [
     return [base, { ...base, id: `${d.id}_to_overall`, label: `${d.label} to overall`, definition: `Largest |group rate − overall rate| for ${d.rates.join(' and ')}.` }];
   }),
   { id: 'min_group_size', label: 'Smallest group', section: 'fairness', direction: 'higher_is_better', definition: 'Rows in the smallest group of the attribute.' },
-  { id: 'statistical_power', label: 'Statistical power', section: 'fairness', direction: 'higher_is_better', definition: 'Smallest power over group pairs of a two-proportion z-test to detect the stated difference in selection rate at α = 0.05.' },
+  { id: 'statistical_power', label: 'Statistical power', section: 'fairness', direction: 'higher_is_better', definition: 'Smallest power, over the groups compared with the reference group (the configured one, else the largest), of a two-proportion z-test to detect the stated difference in selection rate at α = 0.05.' },
 ];
 
 const laterMetrics: CatalogMetric[] = [
