@@ -1,5 +1,6 @@
 /// <reference lib="dom" />
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test } from '@playwright/test';
+import { download, dropFiles } from './app-files';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,21 +52,6 @@ function differences(a: unknown, b: unknown, path = '$', out: string[] = []): st
   return out;
 }
 
-async function dropFiles(page: Page, paths: string[]) {
-  const files = paths.map((path) => ({ name: basename(path), bytes: [...readFileSync(path)] }));
-  const dataTransfer = await page.evaluateHandle((list) => {
-    const transfer = new DataTransfer();
-    for (const f of list) transfer.items.add(new File([new Uint8Array(f.bytes)], f.name));
-    return transfer;
-  }, files);
-  await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
-}
-
-async function download(page: Page, testId: string): Promise<Buffer> {
-  const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
-  return readFileSync((await file.path())!);
-}
-
 for (const hostCase of CASES) {
   test(`the app gives the CLI's result, manifest, decision and evidence pack: ${hostCase.name}`, async ({ browser }) => {
     test.setTimeout(240_000);
@@ -77,7 +63,7 @@ for (const hostCase of CASES) {
     writeFileSync(join(work, 'policy.yaml'), policy);
     mkdirSync(join(work, 'cli'));
     // Outside any git repository, so neither host has a commit to record.
-    const env = { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) };
+    const env: NodeJS.ProcessEnv = { ...process.env, SOURCE_DATE_EPOCH: String(EPOCH) };
     delete env.GIT_COMMIT;
     const cli = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), 'audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'cli/report.pdf'], { cwd: work, env, encoding: 'utf8' });
     expect(cli.status, cli.stderr).toBe(0);

@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // page.evaluate callbacks run in the page, with the DOM.
 import { expect, test, type Page } from '@playwright/test';
+import { download, dropFiles } from './app-files';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,22 +23,6 @@ const config = `model:\n  path: rf.onnx\n  features: [${rf.features!.join(', ')}
 const policy = `policy_name: Workbench test\ngates:\n  - name: Minimum AUC\n    metric: roc_auc\n    threshold: ${rf.performance.roc_auc + 0.01}\n    comparison: greater_than\n    severity: error\n  - name: Parity\n    metric: demographic_parity_difference\n    attr: sex\n    threshold: 0.5\n    comparison: less_than\n    severity: warning\n`;
 writeFileSync(join(work, 'audit.yaml'), config);
 writeFileSync(join(work, 'policy.yaml'), policy);
-
-/** Drops files on the drop zone the way a browser does (a DataTransfer on a drop event). */
-async function dropFiles(page: Page, paths: string[]) {
-  const files = paths.map((path) => ({ name: basename(path), bytes: [...readFileSync(path)] }));
-  const dataTransfer = await page.evaluateHandle((list) => {
-    const transfer = new DataTransfer();
-    for (const f of list) transfer.items.add(new File([new Uint8Array(f.bytes)], f.name));
-    return transfer;
-  }, files);
-  await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer });
-}
-
-async function download(page: Page, testId: string): Promise<Buffer> {
-  const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
-  return readFileSync((await file.path())!);
-}
 
 test('drop model, data, config and policy; the set-up follows the config; gates, slider, tabs, exports and compare work', async ({ page }) => {
   const urls: string[] = [];
