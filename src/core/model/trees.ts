@@ -233,30 +233,17 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemb
     checkTree(tree, fileName, t);
     checkFeatures(tree, numFeature, fileName, t);
   });
-  if (multiclass) {
-    const info = booster?.model?.tree_info ?? [];
-    if (info.length !== trees.length || info.some((k) => !(Number.isInteger(k) && k >= 0 && k < numClass))) {
-      throw new ModelLoadError(`${fileName}: the ${numClass}-class model's tree_info does not give a class from 0 to ${numClass - 1} for each of its ${trees.length} trees: it is damaged or was edited. Save the model again with save_model("model.json").`);
-    }
-    return {
-      format: 'xgboost-json',
-      featureNames,
-      trees: parsed,
-      baseMargin,
-      marginScale: 1,
-      transform: 'identity',
-      multiclass: { classes: numClass, treeClass: Int32Array.from(info), transform: 'softmax' },
-      description: `XGBoost ${objective}, ${numClass} classes, ${trees.length} trees; p(class k) = softmax over classes of (base margin ${baseMargin} + Σ leaves of class k's trees)`,
-    };
+  const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames, trees: parsed, baseMargin, marginScale: 1, transform, description: `XGBoost ${objective}, ${trees.length} trees; p = sigmoid(base margin ${baseMargin} + Σ leaves)` };
+  if (!multiclass) return ensemble;
+  const info = booster?.model?.tree_info ?? [];
+  if (info.length !== trees.length || info.some((k) => !(Number.isInteger(k) && k >= 0 && k < numClass))) {
+    throw new ModelLoadError(`${fileName}: the ${numClass}-class model's tree_info does not give a class from 0 to ${numClass - 1} for each of its ${trees.length} trees: it is damaged or was edited. Save the model again with save_model("model.json").`);
   }
   return {
-    format: 'xgboost-json',
-    featureNames,
-    trees: parsed,
-    baseMargin,
-    marginScale: 1,
-    transform,
-    description: `XGBoost ${objective}, ${trees.length} trees; p = sigmoid(base margin ${baseMargin} + Σ leaves)`,
+    ...ensemble,
+    transform: 'identity',
+    multiclass: { classes: numClass, treeClass: Int32Array.from(info), transform: 'softmax' },
+    description: `XGBoost ${objective}, ${numClass} classes, ${trees.length} trees; p(class k) = softmax over classes of (base margin ${baseMargin} + Σ leaves of class k's trees)`,
   };
 }
 
