@@ -2,7 +2,7 @@ import { loadTableBytes, type LoadedTable } from './data/read';
 import { profileTable, type DataProfile } from './data/profile';
 import { categoricalDrift, checkReferenceTable, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport, type StoredDistribution } from './drift/drift';
 import { demographicShift, type ShiftReport } from './robustness/shift';
-import { recourse, type RecourseReport } from './recourse/recourse';
+import { recourse, RECOURSE_DEFAULTS, type ProxyFlag, type RecourseReport, type RecourseSettings } from './recourse/recourse';
 import { consistency, counterfactualFlips, perturbationStability, type NoiseResult } from './robustness/stability';
 import { stratifiedSample } from './data/sample';
 import { findColumn, requireColumn, takeRows, type DeclaredType, type Table } from './data/table';
@@ -24,7 +24,8 @@ import { fidelityFindings, inputFidelity, type InputFidelity } from './model/fid
 import { modelFormatOf, openModel, type Classifier, type ModelFormatId, type ModelSummary, type OnnxScoreRunner, type TreeMarginRunner } from './model/classifier';
 import { explainTable, type ExplainMethod, type ExplainResult } from './explain/explain';
 import type { TreeShapRunner } from './explain/treeshap';
-import { globalImportance } from './explain/outputs';
+import { adverseActionReasons, globalImportance, type AdverseActionReasons } from './explain/outputs';
+import { Random } from './random';
 import { TOOL_VERSION } from './version';
 import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from './limits';
 
@@ -46,7 +47,7 @@ export interface RobustnessReport {
 }
 
 /** The explanations section of a result. */
-export type AuditExplanations = ExplainResult & { global_importance: { column: string; mean_abs_shap: number }[] };
+export type AuditExplanations = ExplainResult & { global_importance: { column: string; mean_abs_shap: number }[]; adverse_action?: AdverseActionReasons };
 
 /** The config keys that get a section that failed to run going, added to its reason when the reason names none. */
 const SECTION_FIXES: Record<string, string> = {
@@ -57,7 +58,7 @@ const SECTION_FIXES: Record<string, string> = {
 export const NO_REFERENCE = 'no reference data was given (data.train, data.reference, --reference or --reference-result)';
 
 /** Why a section is missing when nobody asked for it (left out, or not possible for a score column), as opposed to one that failed to run. */
-const NOT_ASKED = [NO_REFERENCE, 'disabled in the config', 'turned off in the set-up', 'a score-column audit has no model'];
+const NOT_ASKED = [NO_REFERENCE, 'disabled in the config', 'a score-column audit has no model'];
 
 /** Whether a missing section's reason says it failed to run (a host shows those where people look: the CLI's stderr). */
 export function sectionFailed(why: string): boolean {
@@ -102,7 +103,7 @@ export interface AuditRequest {
   /** Reference-free drift: the column distributions stored in an earlier result (`data.distributions`). */
   referenceDistributions?: { source: string; distributions: Record<string, StoredDistribution> };
   /** Recourse settings. */
-  recourse?: { adverse?: 'negative' | 'positive'; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; costs?: Record<string, number>; maxRows?: number; perRow?: number };
+  recourse?: RecourseSettings;
   /** Robustness settings: the share shift δ and the noise sizes ε. */
   robustness?: { shift?: number; noise?: number[]; proxies?: Record<string, string> };
   /** Explainer settings (rows explained, background size, method). */
@@ -598,21 +599,51 @@ async function auditWithModel(
     });
   }
   signal?.throwIfAborted();
+  // Adverse-action reasons need the decision threshold, known only once the metrics are in;
+  // their stability is a second explanation of the same rows with another seed.
+  if (explanations && model && request.model) {
+    const rerunSeed = Random.streamSeed(settings.seed, 'explain/reason-stability');
+    const rows = request.explainer?.rows ?? 100;
+    const backgroundRows = request.explainer?.backgroundRows ?? 100;
+    let rerun: ExplainResult | string;
+    try {
+      rerun = await withStageBudget('The reason-stability check', limits, signal, explainFix(rows, backgroundRows), (stageSignal) =>
+        explainTable(model, request.model!, table, reference ?? table, { rows, backgroundRows, method: request.explainer?.method ?? 'auto', features: request.features, seed: rerunSeed, memoryLimit: limits.memoryBytes, textMissing: new Set(request.csv?.missingValues ?? []) }, stageSignal, options.treeShap),
+      );
+    } catch (error) {
+      if (!isPlumblineError(error)) throw error;
+      rerun = (error as Error).message;
+    }
+    const excluded = [...new Set([...settings.protected_attributes, ...Object.values(request.robustness?.proxies ?? {})])];
+    const explainedScores = Float64Array.from(explanations.rows, (row) => scores[row - 1]);
+    explanations = { ...explanations, ...adverseActionReasons(table, explanations, rerun, explainedScores, { adverse: request.recourse?.adverse ?? 'negative', threshold: metrics.threshold, excluded, confidence: settings.confidence }) };
+  }
   let recourseReport: RecourseReport | undefined;
   if (!missingSections.recourse) {
     if (!model) missingSections.recourse = 'a score-column audit has no model to search counterfactuals with';
     else {
       const settingsRecourse = request.recourse ?? {};
-      const estimate = recourseEstimate(settingsRecourse.maxRows ?? 50, (features ?? []).length, RECOURSE_EVALUATIONS);
+      const maxRows = settingsRecourse.maxRows ?? RECOURSE_DEFAULTS.maxRows;
+      const estimate = recourseEstimate(maxRows, (features ?? []).length, RECOURSE_DEFAULTS.callRows + RECOURSE_EVALUATIONS);
+      // Proxies are not changed by default: those declared for the flip test and those the data profile flags at error level.
+      const proxies: ProxyFlag[] = [
+        ...Object.entries(request.robustness?.proxies ?? {}).map(([attribute, column]): ProxyFlag => ({ column, attribute, source: 'declared' })),
+        ...data.proxies.filter((p) => p.flag === 'error').map((p): ProxyFlag => ({ column: p.feature, attribute: p.attribute, source: 'detected', measure: p.measure, value: p.value })),
+      ];
       recourseReport = await optionalSection('recourse', 'Recourse', 'recourse', estimate, (stageSignal) =>
         recourse(model, table, scores, features ?? [], settings.protected_attributes, {
           threshold: metrics.threshold,
           adverse: settingsRecourse.adverse ?? 'negative',
-          immutable: [...(settingsRecourse.immutable ?? []), ...settings.protected_attributes],
+          immutable: settingsRecourse.immutable ?? [],
+          protectedAttributes: settings.protected_attributes,
+          proxies,
+          actionable: settingsRecourse.actionable,
+          categoricalChanges: settingsRecourse.categoricalChanges,
           monotone: settingsRecourse.monotone ?? {},
           costs: settingsRecourse.costs,
-          maxRows: settingsRecourse.maxRows ?? 50,
-          perRow: settingsRecourse.perRow ?? 3,
+          maxRows,
+          perRow: settingsRecourse.perRow ?? RECOURSE_DEFAULTS.perRow,
+          confidence: settings.confidence,
           seed: settings.seed,
           features: request.features,
           signal: stageSignal,

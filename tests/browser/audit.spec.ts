@@ -118,7 +118,7 @@ test('a CSV without the target column clears the old target and says so', async 
   const csv = 'age,priors_count,juv_fel_count,juv_misd_count,juv_other_count,race,two_year\n30,1,0,0,0,Caucasian,1\n40,0,0,0,0,Asian,0\n';
   await page.getByTestId('file-input').setInputFiles([{ name: 'no-target.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) }]);
   await expect(page.getByTestId('data-card')).toContainText('no-target.csv');
-  await expect(page.getByTestId('notice')).toHaveText('no-target.csv replaced test.csv: the target two_year_recid was cleared (it belonged to the old file). Drop the matching files or choose again.');
+  await expect(page.getByTestId('notice')).toHaveText('no-target.csv replaced test.csv: the target two_year_recid, the columns sex were cleared (they belonged to the old file). Drop the matching files or choose again.');
   await expect(page.getByTestId('target-select')).toHaveValue('');
   await expect(page.getByTestId('run-audit')).toBeDisabled();
 });
