@@ -68,6 +68,8 @@ const SAMPLES: Record<string, unknown> = {
   'recourse.adverse': 'positive',
   'recourse.max_counterfactuals': 1,
   'recourse.max_rows': 5,
+  'recourse.actionable': ['hours_per_week'],
+  'recourse.categorical_changes': { workclass: ['Private'] },
   'report.enabled': false,
   'report.format': 'html',
   'report.title': 'Credit model audit',

@@ -88,10 +88,16 @@ const configProperties: Record<string, Spec> = {
   recourse: section('Counterfactual recourse.', {
     immutable: names,
     monotone: { type: 'object', properties: {}, values: { type: 'string', enum: ['increase_only', 'decrease_only'] } },
-    costs: { type: 'object', description: 'Cost of a unit change per column (default 1/MAD; a category change costs 1).', properties: {}, values: { type: 'number', minimum: 0 } },
+    costs: { type: 'object', description: "Weight of a column's change (default 1): multiplies how far a number moves the row's percentile, or the 1 a category change costs.", properties: {}, values: { type: 'number', minimum: 0 } },
+    actionable: { ...names, description: 'The only model inputs recourse may change. Default: numeric inputs that are not protected, a proxy (robustness.proxies or an error-level proxy in the data profile) or age-like.' },
+    categorical_changes: {
+      type: 'oneOf',
+      description: 'Categorical inputs recourse may change: a list (to any observed category), or column → the categories a person may move to. Default: none.',
+      options: [names, { type: 'object', properties: {}, values: names }],
+    },
     adverse: { type: 'string', enum: ['negative', 'positive'], description: 'The decision people want to leave: negative (p < threshold, e.g. a denied loan) or positive.' },
     max_counterfactuals: { type: 'number', integer: true, minimum: 1 },
-    max_rows: { type: 'number', integer: true, minimum: 1 },
+    max_rows: { type: 'number', integer: true, minimum: 1, description: 'Adverse rows searched (default 1,000); more are sampled with the seed, and the feasible share has a Wilson interval.' },
   }),
   report: section('The report.', { format: { type: 'string', enum: ['pdf', 'html', 'json'] }, title: { type: 'string' } }),
   limits: {
@@ -135,7 +141,7 @@ export interface AuditConfig {
   calibration?: { enabled?: boolean; bins?: number; binning?: 'equal-width' | 'equal-frequency' };
   robustness?: { enabled?: boolean; shift?: number; noise?: number[]; proxies?: Record<string, string> };
   drift?: { enabled?: boolean; psi_bins?: number; psi_minor?: number; psi_major?: number };
-  recourse?: { enabled?: boolean; costs?: Record<string, number>; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; adverse?: 'negative' | 'positive'; max_counterfactuals?: number; max_rows?: number };
+  recourse?: { enabled?: boolean; costs?: Record<string, number>; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; adverse?: 'negative' | 'positive'; max_counterfactuals?: number; max_rows?: number; actionable?: string[]; categorical_changes?: string[] | Record<string, string[]> };
   report?: { enabled?: boolean; format?: string; title?: string };
   limits?: { stage_memory_mb?: number; stage_seconds?: number };
 }

@@ -30,6 +30,16 @@ function refuseUnhonoured(config: AuditConfig, fileName: string): void {
   if (refusals.length) throw new ConfigError(`${fileName}: ${refusals.length === 1 ? 'a setting' : `${refusals.length} settings`} Plumbline cannot honour: ${refusals.join('; ')}.`);
 }
 
+/** Refuses recourse settings that would let a protected attribute change (it never does: the setting could not be honoured). */
+function refuseProtectedRecourse(config: AuditConfig, fileName: string): void {
+  const attributes = config.data?.protected_attributes ?? [];
+  const categorical = config.recourse?.categorical_changes ?? [];
+  for (const [key, names] of [['recourse.actionable', config.recourse?.actionable ?? []], ['recourse.categorical_changes', Array.isArray(categorical) ? categorical : Object.keys(categorical)]] as const) {
+    const named = names.filter((name) => attributes.includes(name));
+    if (named.length) throw new ConfigError(`${fileName}: ${key}: ${named.join(', ')} ${named.length === 1 ? 'is a protected attribute' : 'are protected attributes'} (data.protected_attributes), which recourse never changes; remove ${named.length === 1 ? 'it' : 'them'} from the list.`);
+  }
+}
+
 /** The share of rows with unseen categories --strict allows when the config sets none. */
 export const STRICT_UNKNOWN_CATEGORY_SHARE = 0.01;
 
@@ -73,6 +83,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     if (absent.length) throw new ConfigError(`${fileName}: --strict needs an explicit ${absent.join(' and ')}, so the audit cannot depend on defaults.`);
   }
   refuseUnhonoured(config, fileName);
+  refuseProtectedRecourse(config, fileName);
   const policy = thresholdPolicyOf(config);
   if (config.model?.path && policy.policy === 'fixed' && !(policy.threshold >= 0 && policy.threshold <= 1)) {
     throw new ConfigError(`${fileName}: threshold: ${policy.threshold} is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number).`);
@@ -132,7 +143,7 @@ export function auditSettingsOf(config: AuditConfig): ConfigSettings {
     sampleSize: data.test_sample_size,
     ...(config.drift?.psi_bins !== undefined ? { driftBins: config.drift.psi_bins } : {}),
     driftThresholds: config.drift?.psi_minor !== undefined || config.drift?.psi_major !== undefined ? { minor: config.drift?.psi_minor ?? 0.1, major: config.drift?.psi_major ?? 0.2 } : undefined,
-    recourse: { adverse: config.recourse?.adverse, immutable: config.recourse?.immutable, monotone: config.recourse?.monotone, costs: config.recourse?.costs, maxRows: config.recourse?.max_rows, perRow: config.recourse?.max_counterfactuals },
+    recourse: { adverse: config.recourse?.adverse, immutable: config.recourse?.immutable, monotone: config.recourse?.monotone, costs: config.recourse?.costs, maxRows: config.recourse?.max_rows, perRow: config.recourse?.max_counterfactuals, actionable: config.recourse?.actionable, categoricalChanges: config.recourse?.categorical_changes },
     robustness: { shift: config.robustness?.shift, noise: config.robustness?.noise, proxies: config.robustness?.proxies },
     explainer: { backgroundRows: config.explainer?.background_samples, rows: config.explainer?.rows, method: explainerMethod(config.explainer?.type) },
     limits: config.limits ? { stageMemoryMb: config.limits.stage_memory_mb, stageSeconds: config.limits.stage_seconds } : undefined,

@@ -3,6 +3,8 @@ import type { Classifier } from '../model/classifier';
 import { rocAuc } from '../metrics/ranking';
 import { Random } from '../random';
 import { toCsv } from '../data/csv-export';
+import { ExplainerCompatibilityError } from '../errors';
+import { wilsonInterval, type Interval } from '../metrics/intervals';
 
 /** Mean |SHAP| per column, largest first (ties by column name). */
 export function globalImportance(columns: string[], values: number[][]): { column: string; mean_abs_shap: number }[] {
@@ -18,9 +20,16 @@ export interface Reason {
   shap: number;
 }
 
+/**
+ * Most principal reasons one adverse-action notice gives: Regulation B's official
+ * interpretation of 12 CFR 1002.9(b)(2) says more than four is not likely to be helpful to
+ * the applicant.
+ */
+export const MAX_REASONS = 4;
+
 /** Options of {@link reasonCodes}. */
 export interface ReasonOptions {
-  /** Reasons per row. Default 4. */
+  /** Reasons per row, 1 to {@link MAX_REASONS}. Default 4. */
   count?: number;
   /** Which decision is adverse: a score below the threshold (`negative`, lending) or at/above it (`positive`, e.g. risk flags). */
   adverse: 'negative' | 'positive';
@@ -29,24 +38,46 @@ export interface ReasonOptions {
   excluded: string[];
 }
 
+/** The reasons of one adverse decision. */
+export interface ReasonCodes {
+  row: number;
+  score: number;
+  reasons: Reason[];
+}
+
+function reasonCount(count: number | undefined): number {
+  const n = count ?? MAX_REASONS;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_REASONS) {
+    throw new ExplainerCompatibilityError(`reason codes: ${n} reasons asked for, but an adverse-action notice gives 1 to ${MAX_REASONS} principal reasons (Regulation B, 12 CFR 1002.9(b)(2): more than four is not likely to help the applicant). Ask for ${MAX_REASONS} or fewer.`);
+  }
+  return n;
+}
+
+/** The columns pushing one row toward the adverse side, strongest first (ties by name), excluded columns included. */
+function pushes(columns: string[], values: number[], sign: number): { column: string; push: number; shap: number }[] {
+  return columns
+    .map((column, j) => ({ column, push: sign * values[j], shap: values[j] }))
+    .filter((c) => c.push > 0)
+    .sort((a, b) => b.push - a.push || (a.column < b.column ? -1 : 1));
+}
+
 /**
  * Adverse-action reason codes: for each explained row whose decision is adverse, the top
- * columns pushing the score toward the adverse side (most negative SHAP when adverse is
- * a low score), with the applicant's value. Excluded columns never appear; ties are broken
- * by column name so the codes are deterministic.
+ * columns (at most four) pushing the score toward the adverse side (most negative SHAP when
+ * adverse is a low score), with the applicant's value. Each reason is a column the model
+ * scored (the explainer's columns, present in the table); excluded columns never appear;
+ * ties are broken by column name so the codes are deterministic.
  */
-export function reasonCodes(table: Table, rows: number[], columns: string[], values: number[][], scores: Float64Array, options: ReasonOptions): { row: number; score: number; reasons: Reason[] }[] {
-  const count = options.count ?? 4;
+export function reasonCodes(table: Table, rows: number[], columns: string[], values: number[][], scores: Float64Array, options: ReasonOptions): ReasonCodes[] {
+  const count = reasonCount(options.count);
   const excluded = new Set(options.excluded);
   const sign = options.adverse === 'negative' ? -1 : 1;
-  const out: { row: number; score: number; reasons: Reason[] }[] = [];
+  const out: ReasonCodes[] = [];
   rows.forEach((row, r) => {
     const adverse = options.adverse === 'negative' ? scores[r] < options.threshold : scores[r] >= options.threshold;
     if (!adverse) return;
-    const candidates = columns
-      .map((column, j) => ({ column, push: sign * values[r][j], shap: values[r][j] }))
-      .filter((c) => !excluded.has(c.column) && c.push > 0)
-      .sort((a, b) => b.push - a.push || (a.column < b.column ? -1 : 1))
+    const candidates = pushes(columns, values[r], sign)
+      .filter((c) => !excluded.has(c.column) && findColumn(table, c.column))
       .slice(0, count);
     out.push({
       row,
@@ -55,6 +86,97 @@ export function reasonCodes(table: Table, rows: number[], columns: string[], val
     });
   });
   return out;
+}
+
+/** Whether the principal reasons hold up when the explainer samples again. */
+export interface ReasonStability {
+  /** Adverse explained rows compared. */
+  rows: number;
+  /** Rows whose set of reasons is the same in both runs. */
+  stable: number;
+  share: number | null;
+  /** Wilson interval of the share at `confidence`. */
+  interval: Interval | null;
+  confidence: number;
+  /** The second run's background, and whether its values differed at all. */
+  rerun: string;
+}
+
+/** The adverse-action reasons of an audit's explained rows, with their stability. */
+export interface AdverseActionReasons {
+  /** Reasons per adverse decision (at most four). */
+  count: number;
+  /** Columns that are never a reason: protected attributes and their declared proxies. */
+  excluded: string[];
+  /** Explained rows with an adverse decision. */
+  adverse_rows: number;
+  /** Adverse rows where an excluded column would otherwise have been among the top reasons (it was left out and the next column given). */
+  rows_with_excluded_factor: number;
+  /** How often each column is the first reason, most often first. */
+  first_reasons: { column: string; rows: number }[];
+  /** Null when the second run could not be made (`stability_unavailable` says why). */
+  stability: ReasonStability | null;
+  stability_unavailable?: string;
+  convention: string;
+}
+
+/**
+ * The reasons of an audit's explained rows: reason codes, how often an excluded column
+ * was among the top pushes, and the share of adverse rows whose set of top reasons is the
+ * same when the rows are explained again with another seed (another background sample;
+ * another coalition sample for sampled KernelSHAP). `second` is that run, or why it failed.
+ */
+export function adverseActionReasons(
+  table: Table,
+  first: { rows: number[]; columns: string[]; values: number[][] },
+  second: { columns: string[]; values: number[][]; background: string } | string,
+  scores: Float64Array,
+  options: ReasonOptions & { confidence: number },
+): { reason_codes: ReasonCodes[]; adverse_action: AdverseActionReasons } {
+  const count = reasonCount(options.count);
+  const codes = reasonCodes(table, first.rows, first.columns, first.values, scores, options);
+  const excluded = new Set(options.excluded);
+  const sign = options.adverse === 'negative' ? -1 : 1;
+  const index = new Map(first.rows.map((row, r) => [row, r]));
+  let withExcluded = 0;
+  const firstReasons = new Map<string, number>();
+  for (const entry of codes) {
+    const top = pushes(first.columns, first.values[index.get(entry.row)!], sign).slice(0, count);
+    if (top.some((c) => excluded.has(c.column))) withExcluded++;
+    if (entry.reasons[0]) firstReasons.set(entry.reasons[0].column, (firstReasons.get(entry.reasons[0].column) ?? 0) + 1);
+  }
+  let stability: ReasonStability | null = null;
+  if (typeof second !== 'string') {
+    const again = reasonCodes(table, first.rows, second.columns, second.values, scores, options);
+    let stable = 0;
+    for (let k = 0; k < codes.length; k++) {
+      const a = codes[k].reasons.map((r) => r.column).sort();
+      const b = again[k].reasons.map((r) => r.column).sort();
+      if (a.length === b.length && a.every((c, i) => c === b[i])) stable++;
+    }
+    const identical = second.values.every((v, r) => v.every((x, j) => x === first.values[r][j]));
+    stability = {
+      rows: codes.length,
+      stable,
+      share: codes.length ? stable / codes.length : null,
+      interval: wilsonInterval(stable, codes.length, options.confidence),
+      confidence: options.confidence,
+      rerun: `${second.background}${identical ? ' (the same values: this explainer draws nothing at random here, so the reasons cannot differ)' : ''}`,
+    };
+  }
+  return {
+    reason_codes: codes,
+    adverse_action: {
+      count,
+      excluded: [...excluded],
+      adverse_rows: codes.length,
+      rows_with_excluded_factor: withExcluded,
+      first_reasons: [...firstReasons].map(([column, rows]) => ({ column, rows })).sort((a, b) => b.rows - a.rows || (a.column < b.column ? -1 : 1)),
+      stability,
+      ...(typeof second === 'string' ? { stability_unavailable: second } : {}),
+      convention: `Principal reasons (ECOA / Regulation B): for each explained row with an adverse decision (p ${options.adverse === 'negative' ? '<' : '>='} ${options.threshold}), the at most ${count} model inputs whose SHAP values push the score furthest toward it, strongest first; protected attributes and their declared proxies are never a reason (where one would have been, the next input is given, and the row is counted). Stable: the same set of reasons when the rows are explained again with another seed.`,
+    },
+  };
 }
 
 /** A copy of a column with its values permuted over `rows` (others unchanged). */
