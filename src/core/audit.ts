@@ -24,7 +24,7 @@ import { fidelityFindings, inputFidelity, type InputFidelity } from './model/fid
 import { modelFormatOf, openModel, type Classifier, type ModelFormatId, type ModelSummary, type OnnxScoreRunner, type TreeMarginRunner } from './model/classifier';
 import { explainTable, type ExplainMethod, type ExplainResult } from './explain/explain';
 import type { TreeShapRunner } from './explain/treeshap';
-import { adverseActionReasons, globalImportance, type AdverseActionReasons } from './explain/outputs';
+import { adverseActionReasons, globalImportance, REASON_STABILITY_ROWS, type AdverseActionReasons } from './explain/outputs';
 import { Random } from './random';
 import { TOOL_VERSION } from './version';
 import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from './limits';
@@ -600,23 +600,25 @@ async function auditWithModel(
   }
   signal?.throwIfAborted();
   // Adverse-action reasons need the decision threshold, known only once the metrics are in;
-  // their stability is a second explanation of the same rows with another seed.
+  // their stability is a second explanation of (at most 50 of) the adverse rows with another seed.
   if (explanations && model && request.model) {
-    const rerunSeed = Random.streamSeed(settings.seed, 'explain/reason-stability');
-    const rows = request.explainer?.rows ?? 100;
+    const adverse = request.recourse?.adverse ?? 'negative';
+    const again = explanations.rows.filter((row) => (adverse === 'negative' ? scores[row - 1] < metrics.threshold : scores[row - 1] >= metrics.threshold)).slice(0, REASON_STABILITY_ROWS);
     const backgroundRows = request.explainer?.backgroundRows ?? 100;
-    let rerun: ExplainResult | string;
-    try {
-      rerun = await withStageBudget('The reason-stability check', limits, signal, explainFix(rows, backgroundRows), (stageSignal) =>
-        explainTable(model, request.model!, table, reference ?? table, { rows, backgroundRows, method: request.explainer?.method ?? 'auto', features: request.features, seed: rerunSeed, memoryLimit: limits.memoryBytes, textMissing: new Set(request.csv?.missingValues ?? []) }, stageSignal, options.treeShap),
+    let rerun: (ExplainResult & { rows: number[] }) | string = 'no explained row has an adverse decision';
+    if (again.length) try {
+      const subset = takeRows(table, Uint32Array.from(again, (row) => row - 1));
+      const second = await withStageBudget('The reason-stability check', limits, signal, explainFix(again.length, backgroundRows), (stageSignal) =>
+        explainTable(model, request.model!, subset, reference ?? table, { rows: subset.rowCount, backgroundRows, method: request.explainer?.method ?? 'auto', features: request.features, seed: Random.streamSeed(settings.seed, 'explain/reason-stability'), memoryLimit: limits.memoryBytes, textMissing: new Set(request.csv?.missingValues ?? []) }, stageSignal, options.treeShap),
       );
+      rerun = { ...second, rows: again };
     } catch (error) {
       if (!isPlumblineError(error)) throw error;
       rerun = (error as Error).message;
     }
     const excluded = [...new Set([...settings.protected_attributes, ...Object.values(request.robustness?.proxies ?? {})])];
     const explainedScores = Float64Array.from(explanations.rows, (row) => scores[row - 1]);
-    explanations = { ...explanations, ...adverseActionReasons(table, explanations, rerun, explainedScores, { adverse: request.recourse?.adverse ?? 'negative', threshold: metrics.threshold, excluded, confidence: settings.confidence }) };
+    explanations = { ...explanations, ...adverseActionReasons(table, explanations, rerun, explainedScores, { adverse, threshold: metrics.threshold, excluded, confidence: settings.confidence }) };
   }
   let recourseReport: RecourseReport | undefined;
   if (!missingSections.recourse) {

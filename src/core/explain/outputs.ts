@@ -27,6 +27,9 @@ export interface Reason {
  */
 export const MAX_REASONS = 4;
 
+/** Adverse explained rows an audit explains a second time, with another seed, to see whether their reasons hold (a second KernelSHAP run costs as much as the first). */
+export const REASON_STABILITY_ROWS = 50;
+
 /** Options of {@link reasonCodes}. */
 export interface ReasonOptions {
   /** Reasons per row, 1 to {@link MAX_REASONS}. Default 4. */
@@ -90,7 +93,7 @@ export function reasonCodes(table: Table, rows: number[], columns: string[], val
 
 /** Whether the principal reasons hold up when the explainer samples again. */
 export interface ReasonStability {
-  /** Adverse explained rows compared. */
+  /** Adverse explained rows explained again and compared (an audit takes the first {@link REASON_STABILITY_ROWS}). */
   rows: number;
   /** Rows whose set of reasons is the same in both runs. */
   stable: number;
@@ -124,12 +127,13 @@ export interface AdverseActionReasons {
  * The reasons of an audit's explained rows: reason codes, how often an excluded column
  * was among the top pushes, and the share of adverse rows whose set of top reasons is the
  * same when the rows are explained again with another seed (another background sample;
- * another coalition sample for sampled KernelSHAP). `second` is that run, or why it failed.
+ * another coalition sample for sampled KernelSHAP). `second` is that run (of some or all
+ * of the adverse rows, 1-based row numbers as in `first`), or why it could not be made.
  */
 export function adverseActionReasons(
   table: Table,
   first: { rows: number[]; columns: string[]; values: number[][] },
-  second: { columns: string[]; values: number[][]; background: string } | string,
+  second: { rows: number[]; columns: string[]; values: number[][]; background: string } | string,
   scores: Float64Array,
   options: ReasonOptions & { confidence: number },
 ): { reason_codes: ReasonCodes[]; adverse_action: AdverseActionReasons } {
@@ -147,21 +151,28 @@ export function adverseActionReasons(
   }
   let stability: ReasonStability | null = null;
   if (typeof second !== 'string') {
-    const again = reasonCodes(table, first.rows, second.columns, second.values, scores, options);
+    // The second run may cover only some of the adverse rows (the audit caps it); compare those.
+    const secondScores = Float64Array.from(second.rows, (row) => scores[index.get(row)!]);
+    const again = new Map(reasonCodes(table, second.rows, second.columns, second.values, secondScores, options).map((entry) => [entry.row, entry.reasons.map((r) => r.column).sort()]));
+    let compared = 0;
     let stable = 0;
-    for (let k = 0; k < codes.length; k++) {
-      const a = codes[k].reasons.map((r) => r.column).sort();
-      const b = again[k].reasons.map((r) => r.column).sort();
+    let identical = true;
+    for (const entry of codes) {
+      const b = again.get(entry.row);
+      if (!b) continue;
+      compared++;
+      const a = entry.reasons.map((r) => r.column).sort();
       if (a.length === b.length && a.every((c, i) => c === b[i])) stable++;
+      const r = second.rows.indexOf(entry.row);
+      if (second.values[r].some((x, j) => x !== first.values[index.get(entry.row)!][first.columns.indexOf(second.columns[j])])) identical = false;
     }
-    const identical = second.values.every((v, r) => v.every((x, j) => x === first.values[r][j]));
     stability = {
-      rows: codes.length,
+      rows: compared,
       stable,
-      share: codes.length ? stable / codes.length : null,
-      interval: wilsonInterval(stable, codes.length, options.confidence),
+      share: compared ? stable / compared : null,
+      interval: wilsonInterval(stable, compared, options.confidence),
       confidence: options.confidence,
-      rerun: `${second.background}${identical ? ' (the same values: this explainer draws nothing at random here, so the reasons cannot differ)' : ''}`,
+      rerun: `${second.background}${identical && compared ? ' (the same values: this explainer draws nothing at random here, so the reasons cannot differ)' : ''}`,
     };
   }
   return {

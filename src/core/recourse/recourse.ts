@@ -254,7 +254,7 @@ export function columnRules(table: Table, columns: string[], options: Pick<Recou
         for (const value of allowedValues) {
           if (observed.includes(value)) continue;
           const close = closeMatches(value, observed);
-          throw new AuditConfigError(`recourse.categorical_changes.${name}: ${quote(value)} is not a value of ${name} in ${table.source}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; its values are ${listNames(observed)}.`);
+          throw new AuditConfigError(`recourse.categorical_changes.${name}: ${quote(value)} is not a value of ${name} in ${table.source}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; its values are ${listNames([...observed].sort())}.`);
         }
       }
       rules.push({ column: name, changes: 'categorical', reason, values: allowedValues ? [...new Set(allowedValues)] : observed });
