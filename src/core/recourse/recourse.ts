@@ -398,10 +398,12 @@ interface RowSearch {
 /**
  * Counterfactual recourse a person can act on. For each adverse row (every one, or a
  * seeded sample of `maxRows`), searches changes of the actionable model inputs that flip
- * the decision: greedy steps that buy the most score per unit of cost, from the full
- * column set and from seeded random subsets (restarts, for diverse answers), then each
- * answer pruned of changes it does not need. Rows are searched side by side, so each step
- * is one model call for all of them.
+ * the decision: greedy steps that buy the most score per unit of cost; where the walk
+ * stops short of a flip (a cheap first step can use up a column), every column at the value
+ * that alone raised the score most; then each answer pruned of changes it does not need and
+ * each change moved to its cheapest value that still flips. Seeded restarts on random
+ * subsets of the columns look for other answers for rows that have one. Rows are searched
+ * side by side, so each step is one model call for all of them.
  *
  * What may change is explicit ({@link columnRules}): the config's `actionable` columns, or
  * else numeric inputs that are not protected, a declared or error-level proxy, or
@@ -650,6 +652,6 @@ export async function recourse(classifier: Classifier, table: Table, scores: Flo
     conventions:
       `Adverse decision: p ${options.adverse === 'negative' ? '<' : '>='} ${options.threshold}. ${sampled ? `A seeded sample of ${rows.length.toLocaleString('en')}` : `All ${rows.length.toLocaleString('en')}`} of ${adverseRows.length.toLocaleString('en')} adverse rows searched; feasible share with its Wilson ${Math.round(confidence * 1000) / 10}% interval. ` +
       `Changed: ${changing.length ? changing.join(', ') : 'nothing (no actionable column)'} — ${options.actionable ? 'the columns recourse.actionable names' : 'numeric model inputs that are not protected, a declared or error-level proxy, or age-like'}, categories only where recourse.categorical_changes allows them; protected and immutable columns never. ` +
-      `Numbers stay within the column's observed 5th–95th percentiles (values at every 5th percentile) and cost how far they move the row's percentile (mid-rank, 0–1); a category change costs 1; recourse.costs weights either. A missing value is not changed. Greedy search with seeded restarts, at most ${(options.maxEvaluations ?? RECOURSE_DEFAULTS.evaluations).toLocaleString('en')} model evaluations per row; every counterfactual re-scored.`,
+      `Numbers stay within the column's observed 5th–95th percentiles (values at every 5th percentile) and cost how far they move the row's percentile (mid-rank, 0–1); a category change costs 1; recourse.costs weights either. A missing value is not changed. Search: a greedy walk (most score per unit of cost), where it stops short every column at its strongest single value, then each change pruned if not needed and moved to its cheapest flipping value; seeded restarts on column subsets for other answers of rows that have one; at most ${(options.maxEvaluations ?? RECOURSE_DEFAULTS.evaluations).toLocaleString('en')} model evaluations per row; every counterfactual re-scored.`,
   };
 }

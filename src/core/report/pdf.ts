@@ -371,6 +371,20 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     b.paragraph(`${e.method} SHAP values of ${e.rows.length} rows in ${e.output}; background: ${e.background}; expected value ${fmt(e.expected_value, 5)}; local accuracy error ${e.local_accuracy_error.toExponential(2)}.`);
     const chart = importanceChart(result);
     if (chart) b.chart(chart, Math.min(220, 18 * chart.series[0].points.length + 10));
+    const reasons = e.adverse_action;
+    if (reasons) {
+      b.paragraph(
+        `Reason codes: ${reasons.adverse_rows} of the ${e.rows.length} explained rows have an adverse decision; each gets at most ${reasons.count} principal reasons, never ${reasons.excluded.join(', ')}${reasons.rows_with_excluded_factor ? ` (in ${reasons.rows_with_excluded_factor} of them one of these was among the top pushes; the next input is given instead)` : ''}.${reasons.first_reasons.length ? ` Most frequent first reason: ${reasons.first_reasons.slice(0, 3).map((f) => `${f.column} (${f.rows})`).join(', ')}.` : ''}`,
+      );
+      const stability = reasons.stability;
+      b.paragraph(
+        stability
+          ? `Stability: explained again with another seed (${stability.rerun}), ${stability.stable} of ${stability.rows} adverse rows keep the same set of reasons (${fmt(stability.share, 3)}; ${Math.round(stability.confidence * 100)}% interval ${interval(stability.interval)}).`
+          : `Stability not measured: ${reasons.stability_unavailable ?? 'no second run'}.`,
+      );
+      if (e.reason_codes?.length) b.table(['Row', 'Score', 'Principal reasons (value)'], e.reason_codes.slice(0, 10).map((r) => [String(r.row), fmt(r.score), r.reasons.map((x) => `${x.column} (${x.value})`).join('; ')]), [50, 60, 389]);
+      b.paragraph(reasons.convention, 7.5);
+    }
   }
 
   // 8-10. Robustness, drift, recourse.
@@ -398,11 +412,14 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
   const rec = result.recourse;
   if (!rec) b.paragraph(`Not run: ${result.missing_sections.recourse ?? 'not requested'}.`);
   else {
-    b.paragraph(`${rec.rows_searched} of ${rec.adverse_rows} adverse decisions searched; ${fmt((rec.recourse_feasible_share ?? 0) * 100, 1)}% have a feasible counterfactual.`);
+    const feasibleInterval = rec.recourse_feasible_interval ? ` (${Math.round((rec.confidence ?? 0.95) * 100)}% interval ${fmt(rec.recourse_feasible_interval.low * 100, 1)}-${fmt(rec.recourse_feasible_interval.high * 100, 1)}%)` : '';
+    b.paragraph(`${rec.rows_searched.toLocaleString('en')} of ${rec.adverse_rows.toLocaleString('en')} adverse decisions searched${rec.selection === 'seeded sample' ? ' (a seeded sample)' : ''}; ${fmt((rec.recourse_feasible_share ?? 0) * 100, 1)}%${feasibleInterval} have a feasible counterfactual.`);
+    if (rec.columns?.length) b.table(['Model input', 'May change', 'Why'], rec.columns.map((c) => [c.column, c.changes === 'never' ? 'no' : c.range ? `${c.range[0]} to ${c.range[1]}` : (c.values ?? []).join(', '), c.reason]), [110, 130, 259]);
     for (const [attribute, groups] of Object.entries(rec.groups)) {
-      b.table([`Group (${attribute})`, 'Rows', 'Feasible', 'Median cost'], Object.entries(groups).map(([g, v]) => [g, String(v.rows), fmt(v.feasible_share), fmt(v.median_cost)]), [180, 80, 110, 129]);
+      b.table([`Group (${attribute})`, 'Rows', 'Feasible', 'Interval', 'Median cost'], Object.entries(groups).map(([g, v]) => [g, String(v.rows), fmt(v.feasible_share), interval(v.feasible_interval), fmt(v.median_cost)]), [150, 60, 80, 110, 99]);
     }
-    b.table(['Row', 'Score', 'Cheapest change', 'Cost', 'New score'], rec.rows.filter((r) => r.counterfactuals.length).slice(0, 15).map((r) => [String(r.row), fmt(r.score), r.counterfactuals[0].changes.map((c) => `${c.column}: ${c.from} → ${c.to}`).join('; '), fmt(r.counterfactuals[0].cost, 2), fmt(r.counterfactuals[0].score)]), [40, 50, 289, 50, 70]);
+    const change = (c: { column: string; from: string; to: string; percentile_from?: number; percentile_to?: number }) => `${c.column}: ${c.from} → ${c.to}${c.percentile_from !== undefined ? ` (p${c.percentile_from} → p${c.percentile_to})` : ''}`;
+    b.table(['Row', 'Score', 'Cheapest change', 'Cost', 'New score'], rec.rows.filter((r) => r.counterfactuals.length).slice(0, 15).map((r) => [String(r.row), fmt(r.score), r.counterfactuals[0].changes.map(change).join('; '), fmt(r.counterfactuals[0].cost, 2), fmt(r.counterfactuals[0].score)]), [40, 50, 289, 50, 70]);
     b.paragraph(rec.conventions, 7.5);
   }
 
