@@ -102,6 +102,17 @@ describe('the model contract', () => {
     expect(result.explanations?.method).toBe('linear (interventional)');
   }, 60_000);
 
+  it('explains an sklearn-onnx pipeline exactly per raw column: a Scaler over the numbers\' Concat, one-hot encoders, a Normalizer after the classifier', async () => {
+    const entry = CORPUS.find((e) => e.id === 'adult-logreg-unseen-na-empty')!;
+    const data = { fileName: 'adult_unseen.csv', bytes: corpusBytes(entry.data) };
+    const explained = await explainModel(ort, { model: { fileName: entry.model, bytes: corpusBytes(entry.model) }, data, method: 'auto', rows: 30 });
+    expect(explained.method).toBe('linear (interventional)');
+    expect(explained.columns).toContain('workclass');
+    expect(explained.columns).toContain('age');
+    // Σ SHAP + expected value = the log-odds of onnxruntime's own output, cells with unseen values, "NA" and blanks included.
+    expect(explained.local_accuracy_error).toBeLessThan(1e-5);
+  }, 60_000);
+
   it('regression (issue 20, case 1): a positive label of 0 scores p(class 0), and explanations follow the class', async () => {
     const entry = CORPUS.find((e) => e.id === 'german-logreg-string-labels-no')!;
     const model = { fileName: entry.model, bytes: corpusBytes(entry.model) };

@@ -53,46 +53,55 @@ export function readEncodedModel(model: ModelProto, fileName: string, options: E
   for (const node of graph.node) for (const output of node.output) producer.set(output, node);
   const head = graph.node.find((n) => n.opType === 'TreeEnsembleClassifier' || n.opType === 'LinearClassifier');
   if (!head) return null;
-  let tensor = head.input[0];
-  let scaler: { offset: number[]; scale: number[] } | null = null;
-  const scalerNode = producer.get(tensor);
-  if (scalerNode?.opType === 'Scaler') {
-    scaler = { offset: attr(scalerNode, 'offset')?.floats ?? [], scale: attr(scalerNode, 'scale')?.floats ?? [] };
-    tensor = scalerNode.input[0];
-  }
-  const concat = producer.get(tensor);
-  const sources = concat?.opType === 'Concat' ? concat.input : [tensor];
+  // The encoded features, read back from the classifier's input: graph inputs (through
+  // casts and reshapes), one-hot encoders of inputs, Concat of those, and Scalers over any
+  // span of them (sklearn-onnx scales the numbers' Concat, then concatenates the one-hots).
   const parts: Part[] = [];
-  for (const source of sources) {
-    let name = source;
+  const scalers: { start: number; width: number; offset: number[]; scale: number[] }[] = [];
+  let width = 0;
+  const expand = (tensor: string, depth: number): boolean => {
+    if (depth > 32) return false;
+    let name = tensor;
     let node = producer.get(name);
     while (node && ['Cast', 'Reshape', 'Identity'].includes(node.opType)) {
       name = node.input[0];
       node = producer.get(name);
     }
-    if (!node && inputs.has(name) && options.matrixColumns && sources.length === 1) {
-      // One [N, F] input: its F columns are the user's feature columns, in order.
-      for (const column of options.matrixColumns) parts.push({ column, width: 1, categories: null });
-      continue;
-    }
     if (!node && inputs.has(name)) {
-      parts.push({ column: name, width: 1, categories: null });
-      continue;
+      // One [N, F] input: its F columns are the user's feature columns, in order.
+      const columns = options.matrixColumns && inputs.size === 1 ? options.matrixColumns : [name];
+      for (const column of columns) parts.push({ column, width: 1, categories: null });
+      width += columns.length;
+      return true;
     }
     if (node?.opType === 'OneHotEncoder' && inputs.has(node.input[0])) {
       const strings = attr(node, 'cats_strings')?.strings.map((s) => new TextDecoder().decode(s)) ?? [];
       const ints = attr(node, 'cats_int64s')?.ints.map(Number) ?? [];
-      parts.push({ column: node.input[0], width: strings.length || ints.length, categories: strings.length ? strings : ints });
-      continue;
+      const categories = strings.length ? strings : ints;
+      parts.push({ column: node.input[0], width: categories.length, categories });
+      width += categories.length;
+      return true;
     }
-    return null;
-  }
+    if (node?.opType === 'Concat') return node.input.every((input) => expand(input, depth + 1));
+    if (node?.opType === 'Scaler') {
+      const start = width;
+      if (!expand(node.input[0], depth + 1)) return false;
+      const offset = attr(node, 'offset')?.floats ?? [];
+      const scale = attr(node, 'scale')?.floats ?? [];
+      const span = width - start;
+      if ((offset.length !== span && offset.length !== 1) || (scale.length !== span && scale.length !== 1)) {
+        throw new ModelLoadError(`${fileName}: the Scaler has ${offset.length} offsets and ${scale.length} scales for ${span} features.`);
+      }
+      scalers.push({ start, width: span, offset, scale });
+      return true;
+    }
+    return false;
+  };
+  if (!expand(head.input[0], 0)) return null;
   const columns = [...new Set(parts.map((p) => p.column))];
-  const width = parts.reduce((sum, p) => sum + p.width, 0);
   const groupOf = new Int32Array(width);
   let at = 0;
   for (const part of parts) for (let k = 0; k < part.width; k++) groupOf[at++] = columns.indexOf(part.column);
-  if (scaler && (scaler.offset.length !== width && scaler.offset.length !== 1)) throw new ModelLoadError(`${fileName}: the Scaler has ${scaler.offset.length} offsets for ${width} features.`);
 
   const encode = (table: Table, row: number) => {
     const z = new Float64Array(width);
@@ -107,7 +116,10 @@ export function readEncodedModel(model: ModelProto, fileName: string, options: E
       const value = modelText(column, row, textMissing, new Set(part.categories.map(String)));
       for (const category of part.categories) z[j++] = String(value) === String(category) ? 1 : 0;
     }
-    if (scaler) for (let k = 0; k < width; k++) z[k] = (z[k] - scaler.offset[scaler.offset.length === 1 ? 0 : k]) * scaler.scale[scaler.scale.length === 1 ? 0 : k];
+    // Inner Scalers first (they were pushed after the spans inside them were read).
+    for (const { start, width: span, offset, scale } of scalers) {
+      for (let k = 0; k < span; k++) z[start + k] = (z[start + k] - offset[offset.length === 1 ? 0 : k]) * scale[scale.length === 1 ? 0 : k];
+    }
     return z;
   };
 
