@@ -113,7 +113,7 @@ test('drop model, data, config and policy; the set-up follows the config; gates,
   const pack = await download(page, 'export-pack');
   const check = verifyEvidencePack(new Uint8Array(pack));
   expect(check.ok, check.problems.join('; ')).toBe(true);
-  expect(check.files).toEqual(expect.arrayContaining(['result.json', 'result.manifest.json', 'report.pdf', 'report.html', 'model_card.md', 'policy_decision.json']));
+  expect(check.files).toEqual(expect.arrayContaining(['report.json', 'report.manifest.json', 'report.pdf', 'report.html', 'report.model_card.md', 'policy_decision.json', 'config-audit.yaml', 'policy-policy.yaml']));
   writeFileSync(join(work, 'app.evidence.zip'), pack);
   await page.getByTestId('file-input').setInputFiles(join(work, 'app.evidence.zip'));
   await expect(page.getByTestId('pack-card')).toHaveAttribute('data-ok', 'true');
