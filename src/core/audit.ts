@@ -143,7 +143,7 @@ export interface AuditRequest {
   slices?: string[];
   /** The selection-rate difference statistical power is computed for. Default 0.05. */
   powerDifference?: number;
-  /** Four-fifths rule reference group per attribute. Default: the largest group. */
+  /** Four-fifths rule reference group per attribute. Default: the group with the highest selection rate (EEOC). */
   referenceGroups?: Record<string, string>;
   /** Refuse the audit when more than this share of rows holds a category the model never saw, in any input (model.max_unknown_category_share). */
   maxUnknownCategoryShare?: number;

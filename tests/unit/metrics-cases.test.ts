@@ -95,6 +95,24 @@ describe('fairness aggregation', () => {
     expect(result.four_fifths_rule.reference_group).toBe('a');
     expect(result.four_fifths_rule.violations).toEqual(['b']);
   });
+
+  it('holds the four-fifths rule against the highest selection rate (EEOC), not the largest group', () => {
+    // Group big: 10 rows, 4 selected; group small: 4 rows, 3 selected. Rates counted from the rows below.
+    const selected = [1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 1, 1, 0];
+    const scoresEeoc = f64(selected.map((s) => (s ? 0.9 : 0.1)));
+    const labelsEeoc = u8(selected.map((_, i) => i % 2));
+    const rows = (from: number, to: number) => Uint32Array.from({ length: to - from }, (_, k) => from + k);
+    const eeocIndex = { attribute: 'g', groups: ['big', 'small'], rows: [rows(0, 10), rows(10, 14)], groupOf: Int32Array.from(selected.map((_, i) => (i < 10 ? 0 : 1))) };
+    const rate = (from: number, to: number) => selected.slice(from, to).reduce((a, b) => a + b, 0) / (to - from);
+    const eeoc = attributeFairness(labelsEeoc, scoresEeoc, eeocIndex, options).four_fifths_rule;
+    expect(eeoc.reference_group).toBe('small');
+    expect(eeoc.basis).toBe('the group with the highest selection rate (EEOC Uniform Guidelines)');
+    expect(eeoc.ratios.big).toBe(rate(0, 10) / rate(10, 14));
+    expect(eeoc.violations).toEqual(['big']);
+    // A configured reference group replaces it, and says so.
+    const configured = attributeFairness(labelsEeoc, scoresEeoc, eeocIndex, { ...options, referenceGroups: { g: 'big' } }).four_fifths_rule;
+    expect([configured.reference_group, configured.basis, configured.violations]).toEqual(['big', 'the configured reference group (fairness.reference_groups)', []]);
+  });
 });
 
 describe('calibration', () => {

@@ -106,7 +106,8 @@ export interface AttributeFairness {
   groups: Record<string, GroupMetrics>;
   [disparity: string]: unknown;
   min_group_size: number;
-  four_fifths_rule: { reference_group: string; ratios: Record<string, number | null>; violations: string[] };
+  /** The four-fifths rule: ratios to the reference group, which `basis` names in words. */
+  four_fifths_rule: { reference_group: string; basis?: string; ratios: Record<string, number | null>; violations: string[] };
 }
 
 /** Options of {@link attributeFairness}. */
@@ -116,7 +117,7 @@ export interface FairnessOptions {
   minGroupSize: number;
   bins: number;
   binning?: Binning;
-  /** Reference group of the four-fifths rule per attribute (default: the largest group). */
+  /** Reference group of the four-fifths rule per attribute (default: the group with the highest selection rate, as the EEOC rule has it). */
   referenceGroups?: Record<string, string>;
 }
 
@@ -188,21 +189,28 @@ export function attributeFairness(labels: Uint8Array, scores: Float64Array, inde
 }
 
 /**
- * The four-fifths (80%) rule: each group's selection rate divided by the reference
- * group's (the largest group); a ratio under 0.8 is a violation.
+ * The four-fifths (80%) rule as the EEOC's Uniform Guidelines state it: each group's
+ * selection rate divided by the highest group's selection rate (ties: the larger group);
+ * a ratio under 0.8 is a violation. A configured reference group
+ * (`fairness.reference_groups`) replaces the highest-rate group, and `basis` says which.
  */
 function fourFifths(groups: Record<string, GroupMetrics>, referenceGroup?: string) {
   const names = Object.keys(groups);
-  const reference = referenceGroup && names.includes(referenceGroup) ? referenceGroup : names.reduce((best, name) => (groups[name].n > groups[best].n ? name : best), names[0]);
+  const configured = referenceGroup !== undefined && names.includes(referenceGroup);
+  const rate = (name: string) => (groups[name].selection_rate as number | null) ?? Number.NEGATIVE_INFINITY;
+  const reference = configured
+    ? referenceGroup
+    : names.reduce((best, name) => (rate(name) > rate(best) || (rate(name) === rate(best) && groups[name].n > groups[best].n) ? name : best), names[0]);
   const referenceRate = groups[reference].selection_rate as number;
   const ratios: Record<string, number | null> = {};
   const violations: string[] = [];
   for (const name of names) {
-    const rate = groups[name].selection_rate as number;
-    ratios[name] = referenceRate === 0 ? null : rate / referenceRate;
+    const value = groups[name].selection_rate as number;
+    ratios[name] = referenceRate === 0 ? null : value / referenceRate;
     if (ratios[name] !== null && (ratios[name] as number) < 0.8) violations.push(name);
   }
-  return { reference_group: reference, ratios, violations };
+  const basis = configured ? 'the configured reference group (fairness.reference_groups)' : 'the group with the highest selection rate (EEOC Uniform Guidelines)';
+  return { reference_group: reference, basis, ratios, violations };
 }
 
 /** Statistical power of one attribute: the power of each group's comparison, and the smallest. */

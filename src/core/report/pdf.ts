@@ -354,7 +354,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
       ['demographic_parity_difference', 'demographic_parity_ratio', 'equal_opportunity_difference', 'equalized_odds_difference', 'equalized_odds_ratio', 'predictive_parity_difference', 'fpr_difference', 'fnr_difference', 'accuracy_difference'].map((id) => [id, fmt(f[id]), interval(f.intervals[id])]),
       [200, 120, 179],
     );
-    b.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. Statistical power to detect a ${result.settings.power_difference} difference in selection rate (worst pair): ${fmt(f.statistical_power)}.`);
+    b.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}${f.four_fifths_rule.basis ? `, ${f.four_fifths_rule.basis}` : ''}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. Statistical power to detect a ${result.settings.power_difference} difference in selection rate (the weakest comparison with the reference group): ${fmt(f.statistical_power)}.`);
   }
   for (const [name, intersection] of Object.entries(result.intersections)) {
     b.heading(`Intersection ${name}`, 2);
