@@ -290,15 +290,6 @@ const api = {
     });
   },
 
-  /** The HTML report and the model card of a result (with its policy decision, when there is one). */
-  documents(result: AuditResult, decision: PolicyDecision | null, manifest: Manifest | null, createdAt: string) {
-    return outcome(async () => {
-      const [{ renderHtml }, { modelCard }] = await Promise.all([import('../src/core/report/html'), import('../src/core/report/model-card')]);
-      const input = { result, createdAt, ...(decision ? { decision } : {}), ...(manifest ? { manifest } : {}) };
-      return { html: renderHtml(input), modelCard: modelCard(result, { metadata: {}, ...(decision ? { decision } : {}) }) };
-    });
-  },
-
   /** The audit result inside a file: a result JSON, or a Plumbline PDF or HTML report. */
   readResult(bytes: Uint8Array, fileName: string) {
     return outcome(async () => (await import('../src/core/report/read-result')).readResultFile(bytes, fileName) as unknown as AuditResult);

@@ -6,7 +6,7 @@ import type { ThresholdPolicy } from '../core/metrics/curves';
 import { evaluatePolicy, parsePolicy, type Policy, type PolicyDecision } from '../core/config/policy';
 import { parseYaml } from '../core/config/yaml';
 import { sha256Hex } from '../core/hash';
-import { buildManifest, resultDigest, type Manifest } from '../core/manifest';
+import { resultDigest, type Manifest } from '../core/manifest';
 import { verifyEvidencePack, type PackCheck } from '../core/report/evidence';
 import { looksLikeOnnx } from '../core/model/sniff';
 import { looksLikeLightgbmText, looksLikeXgboostJson } from '../core/model/trees';
@@ -97,7 +97,7 @@ export class AuditSession {
   error = $state<{ name: string; message: string } | null>(null);
   runtime = $state.raw<{ backend: string; threads: number; crossOriginIsolated: boolean; userAgent: string; onnxruntimeWeb: string } | null>(null);
   /** The reproducibility manifest of the audit run here (null for a result opened from a file or the registry). */
-  manifest = $state.raw<Manifest | null>(null);
+  manifest = $derived(this.outputs?.manifest ?? null);
   /** Where the shown result came from, when it was not run here. */
   openedFrom = $state<string | null>(null);
   /** The policy (gates) dropped, evaluated against every result shown. */
@@ -222,7 +222,6 @@ export class AuditSession {
       const outputs = unwrap(await worker.outputs(audited, this.#outputContext(audited, plan)));
       if (runId !== this.#runId) return;
       this.outputs = { decision: outputs.decision, manifest: outputs.manifest, files: outputs.files };
-      this.manifest = outputs.manifest;
       const result = outputs.result;
       this.openedFrom = null;
       this.result = result;
@@ -271,7 +270,6 @@ export class AuditSession {
   showResult(result: AuditResult, from: string): void {
     this.#runId++;
     this.error = null;
-    this.manifest = null;
     this.outputs = null;
     this.openedFrom = from;
     this.result = result;
