@@ -31,6 +31,15 @@ const rf = expected('compas/rf.expected.json');
 const common = 'random_seed: 42\nbootstrap:\n  resamples: 100\nexplainer:\n  rows: 10\n  background_samples: 20\nrecourse:\n  max_rows: 5\n';
 const CASES: HostCase[] = [
   { name: 'compas forest (one [N, F] input)', dir: 'compas', model: 'compas/rf.onnx', config: `model:\n  path: rf.onnx\n  features: [${rf.features!.join(', ')}]\ndata:\n  test: test.csv\n  train: train.csv\n  target: two_year_recid\n  protected_attributes: [race, sex]\n${common}` },
+  { name: 'compas forest, TreeEnsemble v5 layout', dir: 'compas', model: 'compas/rf_v5.onnx', config: `model:\n  path: rf_v5.onnx\n  features: [${rf.features!.join(', ')}]\ndata:\n  test: test.csv\n  train: train.csv\n  target: two_year_recid\n  protected_attributes: [race, sex]\n${common}` },
+  { name: 'compas neural network (KernelSHAP)', dir: 'compas', model: 'compas/mlp.onnx', config: `model:\n  path: mlp.onnx\n  features: [${rf.features!.join(', ')}]\ndata:\n  test: test.csv\n  train: train.csv\n  target: two_year_recid\n  protected_attributes: [race, sex]\n${common}` },
+  { name: 'german xgboost ONNX (one-hot inside the graph)', dir: 'german_credit', model: 'german_credit/xgb.onnx', config: `model:\n  path: xgb.onnx\ndata:\n  test: test.csv\n  train: train.csv\n  target: good_credit\n  protected_attributes: [gender, age_group]\n${common}` },
+  {
+    name: 'german xgboost JSON on cells blanked at random',
+    dir: 'german_credit',
+    files: [fixture('german_credit/xgb_numeric.json'), fixture('german_credit/test_missing.csv'), fixture('german_credit/train.csv')],
+    config: `model:\n  path: xgb_numeric.json\ndata:\n  test: test_missing.csv\n  train: train.csv\n  target: good_credit\n  protected_attributes: [gender, age_group]\n${common}`,
+  },
   { name: 'german logistic regression (per-column inputs, ZipMap)', dir: 'german_credit', model: 'german_credit/logreg_zipmap.onnx', config: `model:\n  path: logreg_zipmap.onnx\ndata:\n  test: test.csv\n  train: train.csv\n  target: good_credit\n  protected_attributes: [gender, age_group]\n${common}` },
   { name: 'german xgboost JSON (tree evaluator)', dir: 'german_credit', model: 'german_credit/xgb_numeric.json', config: `model:\n  path: xgb_numeric.json\ndata:\n  test: test.csv\n  train: train.csv\n  target: good_credit\n  protected_attributes: [gender, age_group]\n${common}` },
   {
