@@ -1,5 +1,5 @@
 import { loadTableBytes, type LoadedTable } from './data/read';
-import { profileTable, type DataProfile } from './data/profile';
+import { profileTable, summarizeData, type DataProfile, type DataSummary } from './data/profile';
 import { categoricalDrift, checkReferenceTable, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport, type StoredDistribution } from './drift/drift';
 import { demographicShift, type ShiftReport } from './robustness/shift';
 import { recourse, RECOURSE_DEFAULTS, type ProxyFlag, type RecourseReport, type RecourseSettings } from './recourse/recourse';
@@ -185,6 +185,8 @@ export interface AuditResult extends AuditMetrics {
   data: DataProfile;
   /** How each model input was fed: unseen categories and missing cells (model audits only). */
   input_fidelity?: InputFidelity;
+  /** The reference (usually training) file summarised for the model card: rows, class balance, dates' period. */
+  reference_data?: DataSummary;
   /** Drift of the audited file against the reference, when one was given. */
   drift?: DriftReport;
   /** SHAP explanations of the first rows, with global importance. */
@@ -238,8 +240,26 @@ export interface SliceResult {
   roc_auc: number | null;
   f1: number | null;
   insufficient_samples: boolean;
-  /** AUC more than 0.1 below overall. */
+  /** The overall ROC AUC minus the slice's (positive: the slice does worse); null where either is undefined. */
+  auc_gap: number | null;
+  /** AUC more than {@link SLICE_AUC_GAP} below overall, on at least `min_group_size` rows. */
   underperforming: boolean;
+}
+
+/** How far below the overall ROC AUC a slice's must fall to be reported as underperforming. */
+export const SLICE_AUC_GAP = 0.1;
+
+/** The underperforming slices over every slice column: reported as findings and gateable. */
+export interface SliceSummary {
+  /** Largest overall − slice AUC gap among slices with at least `min_group_size` rows (null: none has an AUC). */
+  max_slice_auc_gap: number | null;
+  /** How many slices (of at least `min_group_size` rows) fall more than {@link SLICE_AUC_GAP} below the overall AUC. */
+  underperforming_slice_count: number;
+  /** Those slices, worst first. */
+  underperforming: { column: string; slice: string; n: number; roc_auc: number; auc_gap: number }[];
+  /** Slices left out for size (fewer than `min_group_size` rows): their AUCs are too uncertain to flag. */
+  too_small: number;
+  rule: string;
 }
 
 /** The metric part of a result: everything computed from labels and scores. */
@@ -256,6 +276,7 @@ export interface AuditMetrics {
   fairness: Record<string, AttributeAudit>;
   intersections: Record<string, AttributeFairness & { empty_cells: string[]; small_cells: string[] }>;
   slices: Record<string, { overall_roc_auc: number | null; slices: Record<string, SliceResult> }>;
+  slice_summary: SliceSummary;
   threshold_sweep: { thresholds: readonly number[]; overall: SweepRates; groups: Record<string, Record<string, SweepRates>> };
 }
 
@@ -476,7 +497,9 @@ async function auditWithModel(
 
   let drift: DriftReport | undefined;
   const missingSections = { ...(request.missingSections ?? {}) };
-  const reference = request.reference ? loadInput(request.reference, request.csv).table : null;
+  const referenceLoaded = request.reference ? loadInput(request.reference, request.csv) : null;
+  const reference = referenceLoaded?.table ?? null;
+  const referenceData = referenceLoaded && request.reference ? summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) : null;
   const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
   /**
    * Runs an optional section: its memory estimate checked before it starts (the explainer
@@ -570,6 +593,9 @@ async function auditWithModel(
         data.findings.push({ check: 'small_group', severity: 'warning', column: attribute, message: `${attribute} = ${group} has ${values.n} rows (fewer than ${settings.min_group_size}): its rates are too uncertain to judge.` });
       }
     }
+  }
+  for (const slice of metrics.slice_summary.underperforming) {
+    data.findings.push({ check: 'underperforming_slice', severity: 'warning', column: slice.column, message: `${slice.column} = ${slice.slice} (${slice.n} rows): ROC AUC ${slice.roc_auc.toFixed(3)}, ${slice.auc_gap.toFixed(3)} below the overall ${(slice.roc_auc + slice.auc_gap).toFixed(3)}: the model does markedly worse on this slice.` });
   }
   signal?.throwIfAborted();
   let robustness: RobustnessReport | undefined;
@@ -665,6 +691,7 @@ async function auditWithModel(
     data,
     missing_sections: missingSections,
     ...metrics,
+    ...(referenceData ? { reference_data: referenceData } : {}),
     ...(fidelity ? { input_fidelity: fidelity } : {}),
     ...(drift ? { drift } : {}),
     ...(explanations ? { explanations } : {}),
@@ -739,16 +766,32 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     index.groups.forEach((group, g) => {
       const rows = index.rows[g];
       const auc = known ? known[group].roc_auc : ranks![g].auc;
+      const gap = auc !== null && overall.roc_auc !== null ? overall.roc_auc - auc : null;
+      const small = rows.length < settings.min_group_size;
       result[group] = {
         n: rows.length,
         roc_auc: auc,
         f1: f1Score(confusionCounts(labels, scores, threshold, rows)),
-        insufficient_samples: rows.length < settings.min_group_size,
-        underperforming: auc !== null && overall.roc_auc !== null && auc < overall.roc_auc - 0.1,
+        insufficient_samples: small,
+        auc_gap: gap,
+        underperforming: gap !== null && gap > SLICE_AUC_GAP && !small,
       };
     });
     slices[column] = { overall_roc_auc: overall.roc_auc, slices: result };
   }
+  const sized = Object.entries(slices).flatMap(([column, s]) => Object.entries(s.slices).map(([slice, r]) => ({ column, slice, ...r })));
+  const gaps = sized.filter((r) => !r.insufficient_samples && r.auc_gap !== null).map((r) => r.auc_gap as number);
+  const underperforming = sized
+    .filter((r) => r.underperforming)
+    .map((r) => ({ column: r.column, slice: r.slice, n: r.n, roc_auc: r.roc_auc as number, auc_gap: r.auc_gap as number }))
+    .sort((a, b) => b.auc_gap - a.auc_gap || a.column.localeCompare(b.column) || a.slice.localeCompare(b.slice));
+  const sliceSummary: SliceSummary = {
+    max_slice_auc_gap: gaps.length ? gaps.reduce((m, v) => (v > m ? v : m), -Infinity) : null,
+    underperforming_slice_count: underperforming.length,
+    underperforming,
+    too_small: sized.filter((r) => r.insufficient_samples).length,
+    rule: `A slice underperforms when its ROC AUC is more than ${SLICE_AUC_GAP} below the overall AUC and it has at least ${settings.min_group_size} rows (fairness.min_group_size); slices of ${settings.slices.join(', ') || 'no column'}.`,
+  };
 
   const sweepThresholds = probabilities ? SWEEP_THRESHOLDS : sweepThresholdsFor(scores);
   const buckets = sweepBuckets(scores, sweepThresholds);
@@ -778,6 +821,7 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     fairness,
     intersections,
     slices,
+    slice_summary: sliceSummary,
     threshold_sweep: { thresholds: sweepThresholds, overall: thresholdSweepByGroup(labels, buckets, new Int32Array(labels.length), 1, sweepThresholds.length)[0], groups: sweepGroups },
   };
 }

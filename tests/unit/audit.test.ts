@@ -44,7 +44,7 @@ describe('runAudit end to end on compas/rf.onnx', () => {
     const native = result.fairness.race.groups['Native American'];
     expect(native.insufficient_samples).toBe(true);
     expect(native.tpr).toBeNull();
-    expect(native.undefined_reasons.tpr).toBe('no actual positives in the group');
+    expect(native.null_reasons.tpr).toBe('no actual positives in the group');
     expect(result.fairness.race.groups['African-American'].insufficient_samples).toBe(false);
   });
 

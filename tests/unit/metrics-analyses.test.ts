@@ -163,7 +163,7 @@ describe('auditScores', () => {
     expect(result.performance.intervals.roc_auc).toBeNull();
     expect(result.performance.accuracy).toBe(1);
     expect(result.fairness.g.fpr_difference).toBeNull();
-    expect(result.fairness.g.groups.a.undefined_reasons.fpr).toBe('no actual negatives in the group');
+    expect(result.fairness.g.groups.a.null_reasons.fpr).toBe('no actual negatives in the group');
     expect(result.slices.g.slices.a.roc_auc).toBeNull();
   });
 

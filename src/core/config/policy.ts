@@ -146,7 +146,7 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
       return { ...base, attribute: gate.attr ?? null, value: null, outcome: 'NOT_EVALUATED', reason: (error as Error).message };
     }
     if (value.value === null) {
-      const reason = result.missing_sections?.[metric.section] ?? value.reason ?? `${gate.metric} is undefined for this audit`;
+      const reason = result.missing_sections?.[metric.section] ?? value.reason ?? `${gate.metric} has no value in this audit`;
       const outcome: GateOutcome = facts.strict && gate.severity === 'error' ? 'FAIL' : 'NOT_EVALUATED';
       return { ...base, attribute: value.attribute ?? gate.attr ?? null, value: null, outcome, reason: facts.strict && outcome === 'FAIL' ? `${reason} (strict mode: an unevaluated error gate fails)` : reason };
     }

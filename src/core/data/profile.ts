@@ -33,6 +33,8 @@ export interface DataFinding {
     | 'proxy'
     | 'leakage'
     | 'small_group'
+    /** A slice whose ROC AUC is more than 0.1 below the overall, on enough rows. */
+    | 'underperforming_slice'
     | 'encoding'
     | 'skipped_rows'
     | 'date_order'
@@ -417,3 +419,38 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
       'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V (categorical × categorical, missing as a category), correlation ratio η (numeric × categorical), |Pearson r| (numeric × numeric); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate; on a seeded sample of 200,000 rows of a larger file). Duplicates: rows equal in every cell to an earlier row.',
   };
 }
+
+/** What a model card says of a data file: its size, class balance and the period its dates cover. */
+export interface DataSummary {
+  file: string;
+  sha256: string;
+  rows: number;
+  columns: number;
+  /** Rows per value of the target (null: the file has no target column); a missing label counts under "(missing)". */
+  class_counts: Record<string, number> | null;
+  /** The range of every column read as dates (ISO 8601). */
+  periods: { column: string; min: string; max: string }[];
+}
+
+/** Summarises a data file (the reference, usually the training data) for the model card. */
+export function summarizeData(table: Table, file: string, sha256: string, target: string): DataSummary {
+  const column = table.columns.find((c) => c.name === target);
+  let classCounts: Record<string, number> | null = null;
+  if (column) {
+    const counts = new Map<string, number>();
+    for (let row = 0; row < table.rowCount; row++) {
+      const missing = column.kind === 'numeric' ? Number.isNaN(column.values[row]) : column.codes[row] < 0;
+      const key = missing ? '(missing)' : column.kind === 'numeric' ? String(column.values[row]) : column.dictionary[column.codes[row]];
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    classCounts = Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  const periods = table.columns
+    .filter((c) => c.kind === 'categorical')
+    .flatMap((c) => {
+      const range = profileColumn(c, table.rowCount).date_range;
+      return range ? [{ column: c.name, ...range }] : [];
+    });
+  return { file, sha256, rows: table.rowCount, columns: table.columns.length, class_counts: classCounts, periods };
+}
+

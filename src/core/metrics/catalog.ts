@@ -8,7 +8,7 @@ export type Direction = 'higher_is_better' | 'lower_is_better' | 'neutral';
 export interface CatalogMetric {
   id: string;
   label: string;
-  section: 'performance' | 'calibration' | 'fairness' | 'robustness' | 'drift' | 'recourse' | 'input_fidelity';
+  section: 'performance' | 'calibration' | 'fairness' | 'robustness' | 'drift' | 'recourse' | 'input_fidelity' | 'slice_summary';
   direction: Direction;
   definition: string;
 }
@@ -48,6 +48,8 @@ const laterMetrics: CatalogMetric[] = [
   { id: 'max_psi', label: 'Largest PSI', section: 'drift', direction: 'lower_is_better', definition: 'Largest population stability index over the features against the reference.' },
   { id: 'drifted_feature_share', label: 'Share of drifted features', section: 'drift', direction: 'lower_is_better', definition: 'Share of features with PSI above the major-drift threshold.' },
   { id: 'unknown_category_share', label: 'Rows with an unseen category', section: 'input_fidelity', direction: 'lower_is_better', definition: 'Largest share of rows, over the model inputs whose categories the model lists, holding a value the model never saw (missing cells not counted).' },
+  { id: 'max_slice_auc_gap', label: 'Largest slice AUC gap', section: 'slice_summary', direction: 'lower_is_better', definition: 'Largest overall ROC AUC − slice ROC AUC over the slices (fairness.slice_columns) with at least min_group_size rows.' },
+  { id: 'underperforming_slice_count', label: 'Underperforming slices', section: 'slice_summary', direction: 'lower_is_better', definition: 'Slices with at least min_group_size rows whose ROC AUC is more than 0.1 below the overall.' },
   { id: 'recourse_feasible_share', label: 'Denied rows with a feasible recourse', section: 'recourse', direction: 'higher_is_better', definition: 'Share of adverse decisions with at least one feasible counterfactual.' },
 ];
 
@@ -72,6 +74,7 @@ export interface MetricSource {
   drift?: object;
   recourse?: object;
   input_fidelity?: object;
+  slice_summary?: object;
 }
 
 /**
@@ -84,7 +87,7 @@ export function metricValue(result: MetricSource, id: string, attribute?: string
     const section = result[metric.section] as Record<string, unknown> | undefined;
     if (!section) return { value: null, reason: `the ${metric.section} analysis did not run` };
     const value = section[id];
-    return typeof value === 'number' ? { value } : { value: null, reason: `${id} is undefined for this audit` };
+    return typeof value === 'number' ? { value } : { value: null, reason: `${id} has no value in this audit` };
   }
   const attributes = attribute ? [attribute] : Object.keys(result.fairness);
   if (attribute && !(attribute in result.fairness)) {

@@ -78,37 +78,37 @@ export const RATE_METRICS = {
   tpr: {
     id: 'tpr',
     label: 'True positive rate (recall)',
-    definition: 'Share of actual positives predicted positive: TP/(TP+FN); undefined without positives.',
+    definition: 'Share of actual positives predicted positive: TP/(TP+FN); not defined without positives.',
     parts: (c) => ({ numerator: c.tp, denominator: c.tp + c.fn }),
   },
   fpr: {
     id: 'fpr',
     label: 'False positive rate',
-    definition: 'Share of actual negatives predicted positive: FP/(FP+TN); undefined without negatives.',
+    definition: 'Share of actual negatives predicted positive: FP/(FP+TN); not defined without negatives.',
     parts: (c) => ({ numerator: c.fp, denominator: c.fp + c.tn }),
   },
   fnr: {
     id: 'fnr',
     label: 'False negative rate',
-    definition: 'Share of actual positives predicted negative: FN/(TP+FN); undefined without positives.',
+    definition: 'Share of actual positives predicted negative: FN/(TP+FN); not defined without positives.',
     parts: (c) => ({ numerator: c.fn, denominator: c.tp + c.fn }),
   },
   tnr: {
     id: 'tnr',
     label: 'True negative rate (specificity)',
-    definition: 'Share of actual negatives predicted negative: TN/(FP+TN); undefined without negatives.',
+    definition: 'Share of actual negatives predicted negative: TN/(FP+TN); not defined without negatives.',
     parts: (c) => ({ numerator: c.tn, denominator: c.fp + c.tn }),
   },
   precision: {
     id: 'precision',
     label: 'Precision (PPV)',
-    definition: 'Share of predicted positives that are positive: TP/(TP+FP); undefined when nothing is predicted positive.',
+    definition: 'Share of predicted positives that are positive: TP/(TP+FP); not defined when nothing is predicted positive.',
     parts: (c) => ({ numerator: c.tp, denominator: c.tp + c.fp }),
   },
   npv: {
     id: 'npv',
     label: 'Negative predictive value',
-    definition: 'Share of predicted negatives that are negative: TN/(TN+FN); undefined when nothing is predicted negative.',
+    definition: 'Share of predicted negatives that are negative: TN/(TN+FN); not defined when nothing is predicted negative.',
     parts: (c) => ({ numerator: c.tn, denominator: c.tn + c.fn }),
   },
 } satisfies Record<string, RateMetric>;

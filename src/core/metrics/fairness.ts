@@ -9,7 +9,7 @@ import { twoProportionPower } from './power';
 export const GROUP_RATES: RateMetricId[] = ['base_rate', 'selection_rate', 'tpr', 'fpr', 'fnr', 'tnr', 'precision', 'npv', 'accuracy'];
 
 /** Why a rate is undefined for a group, in words. */
-const UNDEFINED_REASON: Partial<Record<RateMetricId, string>> = {
+const NULL_REASON: Partial<Record<RateMetricId, string>> = {
   tpr: 'no actual positives in the group',
   fnr: 'no actual positives in the group',
   fpr: 'no actual negatives in the group',
@@ -21,14 +21,14 @@ const UNDEFINED_REASON: Partial<Record<RateMetricId, string>> = {
 /** Metrics of one group of one protected attribute. */
 export interface GroupMetrics {
   n: number;
-  /** Rates by id; null where the denominator is empty (see `undefined_reasons`). */
+  /** Rates by id; null where the denominator is empty (see `null_reasons`). */
   [rate: string]: unknown;
   confusion: ConfusionCounts;
   roc_auc: number | null;
   expected_calibration_error: number | null;
   /** Wilson intervals of each defined rate. */
   intervals: Record<string, Interval | null>;
-  undefined_reasons: Record<string, string>;
+  null_reasons: Record<string, string>;
   /** The group has fewer rows than `min_group_size`: its numbers are too noisy to judge. */
   insufficient_samples: boolean;
 }
@@ -130,16 +130,16 @@ export function groupMetrics(labels: Uint8Array, scores: Float64Array, rows: Uin
     roc_auc: rank.auc,
     expected_calibration_error: calibration(labels, scores, { rows, bins: options.bins, binning: options.binning }).expected_calibration_error,
     intervals: {},
-    undefined_reasons: {},
+    null_reasons: {},
     insufficient_samples: rows.length < options.minGroupSize,
   };
   for (const id of GROUP_RATES) {
     const parts = RATE_METRICS[id].parts(confusion);
     metrics[id] = ratio(parts);
     metrics.intervals[id] = wilsonInterval(parts.numerator, parts.denominator, options.confidence);
-    if (parts.denominator === 0) metrics.undefined_reasons[id] = UNDEFINED_REASON[id] ?? 'empty group';
+    if (parts.denominator === 0) metrics.null_reasons[id] = NULL_REASON[id] ?? 'empty group';
   }
-  if (metrics.roc_auc === null) metrics.undefined_reasons.roc_auc = 'the group holds a single class';
+  if (metrics.roc_auc === null) metrics.null_reasons.roc_auc = 'the group holds a single class';
   return metrics;
 }
 

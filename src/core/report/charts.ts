@@ -1,6 +1,7 @@
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
 import { confidenceLabel } from '../metrics/intervals';
+import { MISSING } from './format';
 
 /**
  * Chart specifications: the numbers a chart shows, independent of how it is drawn. The
@@ -22,7 +23,7 @@ export interface ChartSpec {
 export function rocChart(result: AuditResult): ChartSpec {
   return {
     kind: 'line',
-    title: `ROC curve (AUC ${result.performance.roc_auc?.toFixed(3) ?? 'undefined'})`,
+    title: `ROC curve (AUC ${result.performance.roc_auc?.toFixed(3) ?? MISSING})`,
     x: { label: 'False positive rate', min: 0, max: 1 },
     y: { label: 'True positive rate', min: 0, max: 1 },
     series: [
@@ -37,7 +38,7 @@ export function rocChart(result: AuditResult): ChartSpec {
 export function reliabilityChart(result: AuditResult): ChartSpec {
   return {
     kind: 'interval',
-    title: `Reliability (ECE ${result.calibration.expected_calibration_error?.toFixed(3) ?? 'undefined'})`,
+    title: `Reliability (ECE ${result.calibration.expected_calibration_error?.toFixed(3) ?? MISSING})`,
     x: { label: 'Mean predicted p(positive)', min: 0, max: 1 },
     y: { label: 'Observed positive rate', min: 0, max: 1 },
     series: [
@@ -80,7 +81,7 @@ export function prChart(result: AuditResult): ChartSpec {
   const base = result.performance.base_rate as number | null;
   return {
     kind: 'line',
-    title: `Precision–recall (average precision ${result.performance.average_precision?.toFixed(3) ?? 'undefined'})`,
+    title: `Precision–recall (average precision ${result.performance.average_precision?.toFixed(3) ?? MISSING})`,
     x: { label: 'Recall', min: 0, max: 1 },
     y: { label: 'Precision', min: 0, max: 1 },
     series: [{ name: 'model', points }],

@@ -2,8 +2,15 @@ import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
 import { confidenceLabel } from '../metrics/intervals';
 import { thresholdText } from '../metrics/curves';
+import { formatInterval, formatNumber, MISSING } from './format';
 
-const fmt = (v: unknown, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : 'undefined');
+const fmt = formatNumber;
+const span = (i: { low: number; high: number } | null | undefined) => formatInterval(i);
+/** A metadata value given under any of these keys (the first present). */
+const metaText = (meta: Record<string, string | number | boolean>, ...keys: string[]) => {
+  for (const key of keys) if (meta[key] !== undefined && String(meta[key]).trim() !== '') return String(meta[key]);
+  return null;
+};
 /** Markdown-safe text: table pipes and line breaks from data escaped. */
 const md = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').replace(/\|/g, '\\|').replace(/([*_`#<>[\]])/g, '\\$1');
 
@@ -25,13 +32,14 @@ export function modelCard(result: AuditResult, options: { metadata?: Record<stri
     ...Object.entries(meta).map(([k, v]) => `- ${md(k)}: ${md(String(v))}`),
     '',
     '## Intended use',
-    meta.intended_use ? md(String(meta.intended_use)) : '_Not stated: add `metadata.intended_use` to the audit config._',
+    metaText(meta, 'intended_use') ? md(metaText(meta, 'intended_use')!) : '_Not stated: add `metadata.intended_use` to the audit config._',
+    ...(metaText(meta, 'out_of_scope', 'out_of_scope_use') ? ['', `Out of scope: ${md(metaText(meta, 'out_of_scope', 'out_of_scope_use')!)}`] : []),
     '',
     '## Training data',
-    result.drift ? `Reference data \`${md(result.drift.reference)}\` (compared with the evaluation data: largest PSI ${fmt(result.drift.max_psi, 4)}).` : '_No reference/training data was given to the audit._',
+    ...trainingData(result, meta),
     '',
     '## Evaluation data',
-    `\`${md(result.inputs.data.file)}\`: ${result.data.rows} rows audited (SHA-256 \`${result.inputs.data.sha256}\`), target \`${md(result.settings.target)}\`, ${md(result.settings.positive_label_convention)}.`,
+    `\`${md(result.inputs.data.file)}\`: ${result.data.rows} rows audited (SHA-256 \`${result.inputs.data.sha256}\`), target \`${md(result.settings.target)}\`, ${md(result.settings.positive_label_convention)}; class counts ${Object.entries(result.data.target.counts).map(([k, v]) => `${md(k)}: ${v}`).join(', ')}.`,
     '',
     ...(result.input_fidelity
       ? [
@@ -49,22 +57,33 @@ export function modelCard(result: AuditResult, options: { metadata?: Record<stri
     '## Metrics',
     `Threshold ${result.threshold} (predicted positive when p ≥ threshold).`,
     '',
-    `| Metric | Value | ${confidenceLabel(result.settings.confidence)} interval |`,
-    '|---|---|---|',
-    `| ROC AUC | ${fmt(p.roc_auc)} | ${p.intervals.roc_auc ? `${fmt(p.intervals.roc_auc.low)}–${fmt(p.intervals.roc_auc.high)}` : '—'} |`,
-    `| Accuracy | ${fmt(p.accuracy)} | ${p.intervals.accuracy ? `${fmt(p.intervals.accuracy.low)}–${fmt(p.intervals.accuracy.high)}` : '—'} |`,
-    `| Precision | ${fmt(p.precision)} | — |`,
-    `| Recall | ${fmt(p.recall)} | — |`,
-    `| Expected calibration error | ${fmt(result.calibration.expected_calibration_error)} | — |`,
+    `| Metric | Value | ${confidenceLabel(result.settings.confidence)} interval | Method |`,
+    '|---|---|---|---|',
+    `| ROC AUC | ${fmt(p.roc_auc)} | ${span(p.intervals.roc_auc)} | ${(p.intervals.roc_auc as { method?: string } | null)?.method ?? 'DeLong'} |`,
+    ...(['accuracy', 'precision', 'recall', 'specificity', 'selection_rate'] as const).map((id) => `| ${LABELS[id]} | ${fmt(p[id])} | ${span(p.intervals[id])} | Wilson |`),
+    `| F1 | ${fmt(p.f1)} | ${MISSING} | no interval computed |`,
+    `| Expected calibration error | ${fmt(result.calibration.expected_calibration_error)} | ${span(result.calibration.intervals.expected_calibration_error)} | ${result.calibration.intervals.expected_calibration_error?.method ?? 'bootstrap'} |`,
     '',
     '### By group',
+    '',
+    `Group rates with ${confidenceLabel(result.settings.confidence)} Wilson intervals; groups of fewer than ${result.settings.min_group_size} rows are marked small: their numbers are too uncertain to judge on their own.`,
   ];
   for (const [attribute, fairness] of Object.entries(result.fairness)) {
-    lines.push('', `**${md(attribute)}** — demographic parity difference ${fmt(fairness.demographic_parity_difference)}, equalized odds difference ${fmt(fairness.equalized_odds_difference)}`, '', '| Group | n | Selection rate | TPR | FPR | Accuracy |', '|---|---|---|---|---|---|');
-    for (const [group, m] of Object.entries(fairness.groups)) lines.push(`| ${md(group)}${m.insufficient_samples ? ' (small)' : ''} | ${m.n} | ${fmt(m.selection_rate)} | ${fmt(m.tpr)} | ${fmt(m.fpr)} | ${fmt(m.accuracy)} |`);
+    lines.push('', `**${md(attribute)}**`, '', '| Group | n | Selection rate | TPR | FPR | Accuracy |', '|---|---|---|---|---|---|');
+    for (const [group, m] of Object.entries(fairness.groups)) {
+      const cell = (id: 'selection_rate' | 'tpr' | 'fpr' | 'accuracy') => `${fmt(m[id])} (${span(m.intervals[id])})`;
+      lines.push(`| ${md(group)}${m.insufficient_samples ? ' (small)' : ''} | ${m.n} | ${cell('selection_rate')} | ${cell('tpr')} | ${cell('fpr')} | ${cell('accuracy')} |`);
+    }
+    lines.push('', `| Disparity | Value | ${confidenceLabel(result.settings.confidence)} interval | Method |`, '|---|---|---|---|');
+    for (const [id, value] of Object.entries(fairness)) {
+      if (!(id in fairness.intervals)) continue;
+      const i = fairness.intervals[id];
+      lines.push(`| ${md(id)} | ${fmt(value)} | ${span(i)} | ${md(i?.method ?? (value === null ? 'no value' : 'no interval'))} |`);
+    }
   }
   lines.push('', '## Limitations and caveats');
   const caveats = [
+    ...(metaText(meta, 'limitations') ? [metaText(meta, 'limitations')!] : []),
     ...result.data.findings.map((f) => f.message),
     ...Object.entries(result.fairness).flatMap(([a, f]) => (f.four_fifths_rule.violations.length ? [`Selection rates of ${f.four_fifths_rule.violations.join(', ')} (${a}) are under 80% of ${f.four_fifths_rule.reference_group}'s.`] : [])),
     ...Object.entries(result.missing_sections).map(([section, why]) => `The ${section} analysis did not run: ${why}.`),
@@ -79,3 +98,27 @@ export function modelCard(result: AuditResult, options: { metadata?: Record<stri
   lines.push('', `_Generated by Plumbline from the audit result (digest in the manifest)._`, '');
   return lines.join('\n');
 }
+
+const LABELS = { accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', specificity: 'Specificity', selection_rate: 'Selection rate' } as const;
+
+/** The training-data paragraph: the reference file's summary when the audit had one, and what metadata says of its source. */
+function trainingData(result: AuditResult, meta: Record<string, string | number | boolean>): string[] {
+  const out: string[] = [];
+  const source = metaText(meta, 'training_data', 'training_data_source', 'data_source');
+  if (source) out.push(`Source: ${md(source)}.`);
+  const r = result.reference_data;
+  if (r) {
+    const counts = r.class_counts ? Object.entries(r.class_counts) : [];
+    const total = counts.reduce((sum, [, n]) => sum + n, 0);
+    out.push(
+      `File \`${md(r.file)}\` (SHA-256 \`${r.sha256}\`): ${r.rows} rows, ${r.columns} columns.`,
+      counts.length ? `Class balance of \`${md(result.settings.target)}\`: ${counts.map(([k, n]) => `${md(k)} ${n} (${((n / total) * 100).toFixed(1)}%)`).join(', ')}.` : `The file has no \`${md(result.settings.target)}\` column: its class balance is unknown.`,
+      r.periods.length ? `Period: ${r.periods.map((p) => `${md(p.column)} from ${p.min} to ${p.max}`).join('; ')}.` : 'No column of the file holds dates: its period is not known from the data.',
+    );
+    if (result.drift) out.push(`Compared with the evaluation data: largest PSI ${fmt(result.drift.max_psi, 4)}.`);
+  } else if (result.drift) out.push(`Reference distributions from \`${md(result.drift.reference)}\` (largest PSI against the evaluation data ${fmt(result.drift.max_psi, 4)}); the file itself was not given, so its size and class balance are not known.`);
+  else if (!source) out.push('_Not known: give the training file as the reference (`data.train` or `--reference`) and its source as `metadata.training_data`._');
+  else out.push('_The training file was not given to the audit (`data.train` or `--reference`): its size and class balance are not shown._');
+  return out;
+}
+

@@ -4,10 +4,11 @@ import type { PolicyDecision } from '../config/policy';
 import { METRIC_CATALOG } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
 import { thresholdText } from '../metrics/curves';
-import { canonicalJson, resultDigest, type Manifest } from '../manifest';
+import { resultDigest, type Manifest } from '../manifest';
 import { TOOL_VERSION } from '../version';
 import { importanceChart, reliabilityChart, rocChart, selectionRateChart, type ChartSpec } from './charts';
 import { DEJAVU_SANS_CONDENSED } from './font-data';
+import { formatInterval, formatNumber, settingRows } from './format';
 
 /** What a report is made from. */
 export interface ReportInput {
@@ -35,8 +36,8 @@ export function pdfText(text: string): string {
   return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '');
 }
 
-const fmt = (v: unknown, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : v === null || v === undefined ? 'undefined' : String(v));
-const interval = (i: { low: number; high: number } | null | undefined, digits = 3) => (i ? `${i.low.toFixed(digits)}-${i.high.toFixed(digits)}` : '-');
+const fmt = formatNumber;
+const interval = (i: { low: number; high: number } | null | undefined, digits = 3) => formatInterval(i, digits);
 
 /** A cursor over the pages: headings (with outline entries), paragraphs, tables, charts. */
 class Writer {
@@ -83,39 +84,57 @@ class Writer {
     this.y += 4;
   }
 
+  /**
+   * A table whose cells wrap within their column (nothing is cut off): each row is as tall
+   * as its longest cell; the header repeats on every page the table runs onto.
+   */
   table(headers: string[], rows: string[][], widths?: number[]): void {
     const total = PAGE.width - 2 * PAGE.margin;
     const w = widths ?? headers.map(() => total / headers.length);
-    const rowHeight = 13;
-    const drawHeader = () => {
-      this.doc.setFont(FONT, 'bold').setFontSize(8);
+    const line = 9.5;
+    const pad = 3.5;
+    const wrap = (text: string, width: number) => (this.doc.splitTextToSize(pdfText(text), Math.max(8, width - 4)) as string[]).slice(0, 40);
+    const drawRow = (cells: string[], bold: boolean) => {
+      this.doc.setFont(FONT, bold ? 'bold' : 'normal').setFontSize(8);
+      const wrapped = cells.map((cell, i) => wrap(cell, w[i] ?? w[w.length - 1]));
+      const height = Math.max(1, ...wrapped.map((lines) => lines.length)) * line + pad;
+      return { wrapped, height };
+    };
+    const paint = ({ wrapped, height }: { wrapped: string[][]; height: number }, bold: boolean) => {
+      this.doc.setFont(FONT, bold ? 'bold' : 'normal').setFontSize(8);
       let x = PAGE.margin;
-      headers.forEach((h, i) => {
-        this.doc.text(pdfText(h), x + 2, this.y + 9, { maxWidth: w[i] - 4 });
+      wrapped.forEach((lines, i) => {
+        lines.forEach((text, k) => this.doc.text(text, x + 2, this.y + 8 + k * line));
         x += w[i];
       });
-      this.doc.setDrawColor(120).line(PAGE.margin, this.y + rowHeight, PAGE.margin + total, this.y + rowHeight);
-      this.y += rowHeight + 2;
-      this.doc.setFont(FONT, 'normal');
+      if (bold) this.doc.setDrawColor(120).line(PAGE.margin, this.y + height - 1, PAGE.margin + total, this.y + height - 1);
+      this.y += height;
     };
-    this.ensure(rowHeight * 3);
+    const header = drawRow(headers, true);
+    const drawHeader = () => {
+      paint(header, true);
+      this.y += 2;
+    };
+    this.ensure(header.height + 3 * line);
     drawHeader();
     for (const row of rows) {
-      if (this.y + rowHeight > PAGE.height - PAGE.margin) {
+      const measured = drawRow(row, false);
+      if (this.y + measured.height > PAGE.height - PAGE.margin) {
         this.newPage();
         drawHeader();
       }
-      let x = PAGE.margin;
-      this.doc.setFontSize(8);
-      row.forEach((cell, i) => {
-        const text = pdfText(cell);
-        const clipped = this.doc.getTextWidth(text) > w[i] - 4 ? `${this.doc.splitTextToSize(text, w[i] - 10)[0]}…` : text;
-        this.doc.text(clipped, x + 2, this.y + 9);
-        x += w[i];
-      });
-      this.y += rowHeight;
+      paint(measured, false);
     }
+    this.doc.setFont(FONT, 'normal');
     this.y += 8;
+  }
+
+  /** The text cut to fit `width` points at the current font size, with "…" where it was cut (one line, for axis labels). */
+  fit(text: string, width: number): string {
+    if (this.doc.getTextWidth(text) <= width) return text;
+    let cut = text;
+    while (cut.length > 1 && this.doc.getTextWidth(`${cut}…`) > width) cut = cut.slice(0, -1);
+    return `${cut}…`;
   }
 
   /** Draws a chart spec with vector paths: axes, series, intervals, reference rules. */
@@ -153,7 +172,7 @@ class Writer {
           for (const p of series.points) {
             if (p.low !== undefined && p.high !== undefined) doc.line(sx(p.x), sy(p.low), sx(p.x), sy(p.high));
             doc.setFillColor(31, 119, 180).circle(sx(p.x), sy(p.y), 2, 'F');
-            if (p.label && spec.x.label !== 'Mean predicted p(positive)') doc.text(pdfText(p.label), sx(p.x), top + height + 9, { align: 'center', maxWidth: width / series.points.length });
+            if (p.label && spec.x.label !== 'Mean predicted p(positive)') doc.text(this.fit(pdfText(p.label), width / series.points.length - 2), sx(p.x), top + height + 9, { align: 'center' });
           }
         }
         doc.setLineDashPattern([], 0);
@@ -203,6 +222,20 @@ class Blocks {
   }
 }
 
+/** How an interval was made, in words ("no value" / "no interval" where there is none). */
+function methodOf(interval: { method?: string } | null | undefined, value: unknown): string {
+  if (interval) return interval.method ?? 'percentile bootstrap';
+  return value === null || value === undefined ? 'no value' : 'no interval: too few groups or rows';
+}
+
+/** ", driven by A (n) vs B (n, small)": which groups give a worst-case disparity, and whether either is small. */
+function drivenBy(f: AuditResult['fairness'][string], id: string, minGroupSize: number): string {
+  const driver = (f as { drivers?: Record<string, { rate: string; high_group: string; low_group: string; small_groups: string[] } | null> }).drivers?.[id];
+  if (!driver) return '';
+  const name = (g: string) => `${g} (${f.groups[g]?.n ?? '?'} rows${driver.small_groups.includes(g) ? `, small: under ${minGroupSize}` : ''})`;
+  return `; ${driver.rate}: ${name(driver.high_group)} vs ${name(driver.low_group)}`;
+}
+
 /** The report title. */
 export function reportTitle(input: ReportInput): string {
   const model = input.result.inputs.model;
@@ -242,8 +275,8 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
       ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc), 'ties count half; DeLong interval'],
       ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy), `predicted positive when p >= ${result.threshold}; Wilson`],
       ['Expected calibration error', fmt(result.calibration.expected_calibration_error), interval(result.calibration.intervals.expected_calibration_error), result.calibration.binning],
-      ...Object.entries(result.fairness).map(([attribute, f]) => [`Demographic parity difference (${attribute})`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), 'max - min selection rate; bootstrap']),
-      ...Object.entries(result.fairness).map(([attribute, f]) => [`Equalized odds difference (${attribute})`, fmt(f.equalized_odds_difference), interval(f.intervals.equalized_odds_difference), 'max(dTPR, dFPR); bootstrap']),
+      ...Object.entries(result.fairness).map(([attribute, f]) => [`Demographic parity difference (${attribute})`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), `max − min selection rate; ${methodOf(f.intervals.demographic_parity_difference, f.demographic_parity_difference)}${drivenBy(f, 'demographic_parity_difference', result.settings.min_group_size)}`]),
+      ...Object.entries(result.fairness).map(([attribute, f]) => [`Equalized odds difference (${attribute})`, fmt(f.equalized_odds_difference), interval(f.intervals.equalized_odds_difference), `max(ΔTPR, ΔFPR); ${methodOf(f.intervals.equalized_odds_difference, f.equalized_odds_difference)}${drivenBy(f, 'equalized_odds_difference', result.settings.min_group_size)}`]),
     ],
     [170, 60, 90, 179],
   );
@@ -344,23 +377,34 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
         fmt(m.fpr),
         fmt(m.precision),
         fmt(m.accuracy),
-        m.insufficient_samples ? `fewer than ${result.settings.min_group_size} rows` : Object.keys(m.undefined_reasons).length ? `undefined: ${Object.keys(m.undefined_reasons).join(', ')}` : '',
+        m.insufficient_samples ? `fewer than ${result.settings.min_group_size} rows` : Object.keys(m.null_reasons).length ? `undefined: ${Object.keys(m.null_reasons).join(', ')}` : '',
       ]),
       [90, 35, 90, 45, 45, 55, 55, 84],
     );
     b.chart(selectionRateChart(result, attribute, decision), 150);
     b.table(
-      ['Disparity', 'Value', `${level} bootstrap`],
-      ['demographic_parity_difference', 'demographic_parity_ratio', 'equal_opportunity_difference', 'equalized_odds_difference', 'equalized_odds_ratio', 'predictive_parity_difference', 'fpr_difference', 'fnr_difference', 'accuracy_difference'].map((id) => [id, fmt(f[id]), interval(f.intervals[id])]),
-      [200, 120, 179],
+      ['Disparity', 'Value', `${level} interval`, 'Method; groups behind it'],
+      ['demographic_parity_difference', 'demographic_parity_ratio', 'equal_opportunity_difference', 'equalized_odds_difference', 'equalized_odds_ratio', 'predictive_parity_difference', 'fpr_difference', 'fnr_difference', 'accuracy_difference'].map((id) => [id, fmt(f[id]), interval(f.intervals[id]), `${methodOf(f.intervals[id], f[id])}${drivenBy(f, id, result.settings.min_group_size)}`]),
+      [150, 50, 80, 219],
     );
-    b.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}${f.four_fifths_rule.basis ? `, ${f.four_fifths_rule.basis}` : ''}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. Statistical power to detect a ${result.settings.power_difference} difference in selection rate (the weakest comparison with the reference group): ${fmt(f.statistical_power)}.`);
+    const small = Object.entries(f.groups).filter(([, m]) => m.insufficient_samples);
+    if (small.length) b.paragraph(`Small groups: ${small.map(([g, m]) => `${g} (${m.n} rows)`).join(', ')} ${small.length === 1 ? 'has' : 'have'} fewer than ${result.settings.min_group_size} rows (fairness.min_group_size). Their rates and any disparity they drive are too uncertain to judge on their own: read the intervals, which are as wide as the data allow.`);
+    const reference = f.groups[f.four_fifths_rule.reference_group];
+    const referenceSmall = reference?.insufficient_samples ? ` (${reference.n} rows, under ${result.settings.min_group_size}: a small group's rate is uncertain, read the comparison with care)` : '';
+    b.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}${referenceSmall}${f.four_fifths_rule.basis ? `, ${f.four_fifths_rule.basis}` : ''}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. Statistical power to detect a ${result.settings.power_difference} difference in selection rate (the weakest comparison with the reference group): ${fmt(f.statistical_power)}.`);
   }
   for (const [name, intersection] of Object.entries(result.intersections)) {
     b.heading(`Intersection ${name}`, 2);
-    b.table(['Group', 'n', 'Selection', 'TPR', 'FPR'], Object.entries(intersection.groups).map(([g, m]) => [g, String(m.n), fmt(m.selection_rate), fmt(m.tpr), fmt(m.fpr)]), [180, 60, 90, 80, 89]);
+    b.table(['Group', 'n', 'Selection', 'TPR', 'FPR', 'Note'], Object.entries(intersection.groups).map(([g, m]) => [g, String(m.n), fmt(m.selection_rate), fmt(m.tpr), fmt(m.fpr), m.insufficient_samples ? `small: fewer than ${result.settings.min_group_size} rows` : '']), [150, 50, 70, 60, 60, 109]);
     if (intersection.empty_cells.length) b.paragraph(`Empty cells: ${intersection.empty_cells.join(', ')}.`);
     if (intersection.small_cells.length) b.paragraph(`Cells under ${result.settings.min_group_size} rows: ${intersection.small_cells.join(', ')}.`);
+  }
+
+  const slices = result.slice_summary;
+  if (slices) {
+    b.heading('Underperforming slices', 2);
+    b.paragraph(`${slices.rule} ${slices.underperforming_slice_count ? `${slices.underperforming_slice_count} slice${slices.underperforming_slice_count === 1 ? '' : 's'} underperform${slices.underperforming_slice_count === 1 ? 's' : ''}.` : 'None underperforms.'} Largest gap among slices large enough to judge: ${fmt(slices.max_slice_auc_gap)}.${slices.too_small ? ` ${slices.too_small} slice${slices.too_small === 1 ? ' is' : 's are'} too small to judge and left out.` : ''}`);
+    if (slices.underperforming.length) b.table(['Column', 'Slice', 'n', 'ROC AUC', 'Below overall by'], slices.underperforming.map((x) => [x.column, x.slice, String(x.n), fmt(x.roc_auc), fmt(x.auc_gap)]), [110, 140, 60, 90, 99]);
   }
 
   // 7. Explanations.
@@ -446,9 +490,29 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     [160, 339],
   );
 
-  // 12. Appendix.
+  // 12. Where the report answers the EU AI Act's technical documentation (Annex IV).
+  b.newPage();
+  b.heading('EU AI Act Annex IV mapping');
+  b.paragraph('Regulation (EU) 2024/1689, Annex IV (technical documentation of a high-risk AI system): the points this report answers, and where. Plumbline documents a model audit; the provider remains responsible for the rest of the documentation.');
+  const groupsText = Object.keys(result.fairness).join(', ') || 'no protected attribute';
+  b.table(
+    ['Annex IV point', 'What it asks', 'Where this report answers'],
+    [
+      ['2(g)', 'Validation and testing data used and their main characteristics', `Data: ${result.inputs.data.file} (${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256.slice(0, 16)}…), class counts, column profiles, data findings, model inputs as fed.`],
+      ['2(g)', 'Metrics used to measure accuracy, robustness and other requirements', `Performance (with ${level} intervals), Calibration, Robustness and individual fairness${result.robustness ? '' : ' (not run in this audit)'}, Drift${result.drift ? '' : ' (not run in this audit)'}.`],
+      ['2(g)', 'Potentially discriminatory impacts', `Fairness: group rates and disparities with intervals for ${groupsText}; four-fifths rule; intersections; underperforming slices${(result as { ll144?: unknown }).ll144 ? '; NYC Local Law 144 table' : ''}; proxies (Data).`],
+      ['2(g)', 'Test logs and test reports, dated and signed', `Reproducibility: date ${input.createdAt}, result digest, input hashes, seeds; the evidence pack holds this report, the result, the manifest and SHA256SUMS. Signing is the responsible person's act: sign SHA256SUMS (Plumbline does not sign).`],
+      ['3', 'Capabilities and limitations in performance, degrees of accuracy for specific persons or groups, overall expected accuracy', `Performance (overall), Fairness (accuracy, TPR, FPR per group of ${groupsText}), Underperforming slices; limitations: Most serious findings, small groups, Not run${result.threshold_selection.policy.policy === 'fixed' ? '' : ', how the threshold was chosen (Performance)'}.`],
+      ['3', 'Foreseeable unintended outcomes and sources of risk of discrimination', `Possible proxies (Data), Robustness (demographic shift, counterfactual flips), Recourse${result.recourse ? '' : ' (not run in this audit)'}, reason codes (Explanations${result.explanations ? '' : ', not run in this audit'}).`],
+      ['4', 'Appropriateness of the performance metrics', `Appendix: each metric's definition. The metrics are those of a binary decision at threshold ${result.threshold}: ranking (ROC AUC), decisions (accuracy, precision, recall, selection rate), probability quality (calibration, Brier, log loss), and group disparities in the same rates.${input.decision ? ` The policy ${input.decision.policy_name} states which of them gate the model.` : ' No policy was given: the deploying organisation states which metrics gate the model.'}`],
+    ],
+    [60, 170, 269],
+  );
+
+  // 13. Appendix.
   b.heading('Appendix: settings and definitions');
-  b.paragraph(`Settings as used: ${canonicalJson(settings)}`, 7.5);
+  b.paragraph('Settings as used (the result JSON holds the same under `settings`):', 8.5);
+  b.table(['Setting', 'Value'], settingRows(settings), [170, 329]);
   b.table(['Metric id', 'Definition'], [...METRIC_CATALOG.values()].map((m) => [m.id, m.definition]), [170, 329]);
 
   return b.list;
