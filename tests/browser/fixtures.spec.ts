@@ -44,5 +44,9 @@ for (const testCase of FIXTURE_CASES) {
         expect(Math.abs(value! - (metrics.selection_rate as number)), `${attribute}/${group}`).toBeLessThan(1e-6);
       }
     }
+    // Every tab's text (hidden panels included) is free of a broken formatter's words.
+    const text = (await page.locator('main').textContent()) ?? '';
+    const hit = /undefined|NaN|\[object/.exec(text);
+    expect(hit ? text.slice(Math.max(0, hit.index - 80), hit.index + 40) : null).toBeNull();
   });
 }
