@@ -64,8 +64,8 @@ describe('the model card', () => {
     for (const id of ['accuracy', 'precision', 'recall', 'specificity', 'selection_rate', 'roc_auc'] as const) expect(card).toContain(formatInterval(p.intervals[id]));
     expect(card).toContain(formatInterval(result.calibration.intervals.expected_calibration_error));
     for (const [, f] of Object.entries(result.fairness)) {
-      for (const [id, i] of Object.entries(f.intervals)) if (i) expect(card, id).toContain(`| ${id.replace(/_/g, '\\_')} | ${(f as unknown as Record<string, number>)[id].toFixed(3)} | ${formatInterval(i)} |`);
-      for (const m of Object.values(f.groups)) if (m.intervals.selection_rate) expect(card).toContain(`${m.selection_rate!.toFixed(3)} (${formatInterval(m.intervals.selection_rate)})`);
+      for (const [id, i] of Object.entries(f.intervals)) if (i) expect(card, id).toContain(`| ${id.replace(/_/g, '\\_')} | ${((f as unknown as Record<string, number>)[id] as number).toFixed(3)} | ${formatInterval(i)} |`);
+      for (const m of Object.values(f.groups)) if (m.intervals.selection_rate) expect(card).toContain(`${(m.selection_rate as number).toFixed(3)} (${formatInterval(m.intervals.selection_rate)})`);
     }
     expect(card).toContain('Native American (small)');
     expect(card).not.toMatch(/undefined|NaN|\[object/);
