@@ -42,7 +42,7 @@ Options:
   --positive-label VALUE  the positive outcome (default 1 for a 0/1 target)
   --threshold T           predicted positive when p >= T (default 0.5)
   --threshold-policy P    youden | selection_rate:R | cost:FP,FN (chosen on --data)
-  --bootstrap N           bootstrap resamples for intervals (default 1000)
+  --bootstrap N           simulation draws of the ECE interval (default 1000; 0: none)
   --seed N                random seed (default 0)
   --output FILE           the PDF report (FILE.pdf, with FILE.html, FILE.model_card.md and the
                           evidence pack FILE.evidence.zip beside it) or only the result

@@ -8,7 +8,8 @@ import { stratifiedSample } from './data/sample';
 import { findColumn, requireColumn, takeRows, type DeclaredType, type Table } from './data/table';
 import { AuditConfigError, ConfigError, isPlumblineError, ModelLoadError, quote } from './errors';
 import { sha256Hex } from './hash';
-import { bootstrapDisparities, bootstrapEce, type BootstrapInterval } from './metrics/bootstrap';
+import { eceInterval, type EceInterval } from './metrics/ece-interval';
+import { disparityIntervals, type DisparityDriver, type DisparityInterval } from './metrics/disparity-intervals';
 import { calibration, type Binning, type CalibrationSummary } from './metrics/calibration';
 import { confusionCounts, f1Score } from './metrics/confusion';
 import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, sweepBuckets, sweepThresholdsFor, thresholdSweepByGroup, type ChosenThreshold, type CurvePoint, type SweepRates, type ThresholdPolicy } from './metrics/curves';
@@ -135,7 +136,7 @@ export interface AuditRequest {
   missingSections?: Record<string, string>;
   /** A threshold policy instead of a fixed threshold; chosen on the audited data and reported as such. */
   thresholdPolicy?: ThresholdPolicy;
-  /** Bootstrap resamples for intervals of differences, ratios and ECE. Default 1000. */
+  /** Simulation draws of the ECE interval (config key bootstrap.resamples). Default 1000; under 20: no ECE interval. */
   bootstrapResamples?: number;
   /** Combinations of protected attributes to audit as intersections. Default: every pair. */
   intersections?: string[][];
@@ -226,10 +227,12 @@ export interface AuditResult extends AuditMetrics {
   policy_decision?: PolicyDecision;
 }
 
-/** Fairness of one attribute, with bootstrap intervals and power added. */
+/** Fairness of one attribute, with intervals, drivers and power added. */
 export interface AttributeAudit extends AttributeFairness {
-  /** Bootstrap (stratified by group) percentile intervals of every disparity. */
-  intervals: Record<string, BootstrapInterval>;
+  /** Score intervals of every disparity (Newcombe, MOVER-R; worst case over pairs): see metrics/disparity-intervals. */
+  intervals: Record<string, DisparityInterval>;
+  /** Which two groups (or group and all rows) give each disparity, and which of them are small. */
+  drivers: Record<string, DisparityDriver | null>;
   statistical_power: number | null;
   power: { groups: [string, string]; n: [number, number]; power: number | null }[];
 }
@@ -269,7 +272,8 @@ export interface AuditMetrics {
   n: number;
   performance: PerformanceMetrics & { curve: CurvePoint[] };
   calibration: CalibrationSummary & {
-    intervals: { expected_calibration_error: BootstrapInterval };
+    /** The ECE's interval by test inversion (see metrics/ece-interval); null without probabilities or with bootstrap.resamples under 20. */
+    intervals: { expected_calibration_error: EceInterval };
     /** The same reliability table and errors per group of each protected attribute. */
     groups: Record<string, Record<string, CalibrationSummary>>;
   };
@@ -718,7 +722,6 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
   const sorted = sortScores(labels, scores);
   const chosen = chooseThreshold(settings.threshold_policy, labels, scores, table.source, sorted);
   const threshold = chosen.threshold;
-  const bootstrap = { resamples: settings.bootstrap_resamples, confidence: settings.confidence, seed: settings.seed };
   const options = { threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins, binning: settings.calibration_binning, referenceGroups: settings.reference_groups };
   const probabilities = settings.scores_are_probabilities;
   const overall = performance(labels, scores, threshold, settings.confidence, probabilities, sorted);
@@ -739,7 +742,7 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     const { statistical_power, power } = powerAgainstReference(index, overall.selection_rate ?? 0.5, settings.power_difference, settings.reference_groups[attribute]);
     fairness[attribute] = {
       ...base,
-      intervals: bootstrapDisparities(counts, bootstrap, `bootstrap/fairness/${attribute}`),
+      ...disparityIntervals(counts, settings.confidence, settings.min_group_size),
       statistical_power,
       power,
     };
@@ -815,7 +818,7 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     performance: { ...overall, curve: curvePoints(labels, scores, sorted) },
     calibration: {
       ...calibrationSummary,
-      intervals: { expected_calibration_error: probabilities ? bootstrapEce(labels, scores, settings.calibration_bins, bootstrap, 'bootstrap/calibration', settings.calibration_binning) : null },
+      intervals: { expected_calibration_error: probabilities ? eceInterval(calibrationSummary.table, calibrationSummary.expected_calibration_error, settings.confidence, settings.seed, 'calibration/ece', settings.bootstrap_resamples) : null },
       groups: calibrationGroups,
     },
     fairness,

@@ -53,7 +53,7 @@ export interface Manifest {
 /** The random streams an audit with these settings draws from. */
 export function randomStreams(settings: AuditResult['settings']): string[] {
   const streams = settings.test_sample_size ? ['sample/test'] : [];
-  if (settings.bootstrap_resamples > 0) streams.push(...settings.protected_attributes.map((a) => `bootstrap/fairness/${a}`), 'bootstrap/calibration');
+  if (settings.bootstrap_resamples >= 20) streams.push('calibration/ece');
   return streams;
 }
 

@@ -58,7 +58,7 @@ describe('plumbline audit --config with --policy-gates', () => {
     const manifest = JSON.parse(readFileSync(join(work, 'a', 'result.manifest.json'), 'utf8'));
     expect(manifest.created).toBe('2023-11-14T22:13:20.000Z');
     expect(manifest.random_seed).toBe(42);
-    expect(Object.keys(manifest.derived_seeds)).toEqual(['bootstrap/fairness/race', 'bootstrap/fairness/sex', 'bootstrap/calibration']);
+    expect(Object.keys(manifest.derived_seeds)).toEqual(['calibration/ece']);
     expect(Object.keys(manifest.inputs)).toEqual(['model', 'data', 'config']);
     expect(manifest.dependencies['onnxruntime-web']).toMatch(/^\d+\.\d+\.\d+/);
   });

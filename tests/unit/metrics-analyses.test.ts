@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { auditScores, type AuditSettings } from '../../src/core/audit';
 import type { Table } from '../../src/core/data/table';
 import { AuditConfigError } from '../../src/core/errors';
-import { bootstrapDisparities, bootstrapEce } from '../../src/core/metrics/bootstrap';
+import { calibration } from '../../src/core/metrics/calibration';
+import { eceInterval } from '../../src/core/metrics/ece-interval';
+import { ALL_ROWS, disparityIntervals, newcombeDifference } from '../../src/core/metrics/disparity-intervals';
 import { catalogMetric, metricValue } from '../../src/core/metrics/catalog';
 import { confusionCounts } from '../../src/core/metrics/confusion';
+import { DISPARITIES, disparity, ratesOf } from '../../src/core/metrics/fairness';
 import { chooseThreshold, SWEEP_THRESHOLDS, thresholdSweep } from '../../src/core/metrics/curves';
 import { intersectionIndex } from '../../src/core/metrics/groups';
 import { twoProportionPower } from '../../src/core/metrics/power';
@@ -55,22 +58,50 @@ describe('threshold sweep', () => {
   });
 });
 
-describe('bootstrap', () => {
-  const counts = { big: { tp: 300, fp: 100, tn: 500, fn: 100 }, tiny: { tp: 1, fp: 0, tn: 1, fn: 0 } };
-  const options = { resamples: 300, confidence: 0.9, seed: 42 };
-
-  it('is deterministic for a seed and changes with it', () => {
-    const a = bootstrapDisparities(counts, options, 'fairness/x');
-    expect(bootstrapDisparities(counts, options, 'fairness/x')).toEqual(a);
-    expect(bootstrapDisparities(counts, { ...options, seed: 43 }, 'fairness/x')).not.toEqual(a);
+describe('disparity intervals', () => {
+  // Newcombe (Stat Med 1998;17:873–890), Table II, method 10 (hybrid score), 95%.
+  it.each([
+    [56, 70, 48, 80, 0.0524, 0.3339],
+    [9, 10, 3, 10, 0.1705, 0.809],
+    [5, 56, 0, 29, -0.0381, 0.1926],
+    [0, 10, 0, 20, -0.1611, 0.2775],
+    [10, 10, 0, 20, 0.6791, 1.0],
+  ])('Newcombe %i/%i − %i/%i matches the published interval', (x1, n1, x2, n2, low, high) => {
+    const i = newcombeDifference(x1, n1, x2, n2, 0.95);
+    expect(i.low).toBeCloseTo(low, 4);
+    expect(i.high).toBeCloseTo(high, 4);
   });
 
-  it('keeps a two-row group in every replicate, so the interval always exists', () => {
-    const intervals = bootstrapDisparities(counts, options, 'fairness/x');
-    expect(intervals.demographic_parity_difference!.replicates).toBe(300);
-    expect(intervals.demographic_parity_difference!.low).toBeLessThanOrEqual(intervals.demographic_parity_difference!.high);
+  const counts = { big: { tp: 300, fp: 100, tn: 500, fn: 100 }, tiny: { tp: 1, fp: 0, tn: 0, fn: 0 } };
+
+  it('gives a one-row group the wide interval its one row allows, and names it as the small driver', () => {
+    const { intervals, drivers } = disparityIntervals(counts, 0.95, 30);
+    const d = intervals.demographic_parity_difference!;
+    // Selection rates 1 (1 row) and 0.4: the estimate 0.6, but one row cannot rule out much.
+    expect(d.low).toBeLessThan(0.1);
+    expect(d.high).toBeGreaterThanOrEqual(0.6);
+    expect(d.method).toMatch(/^Newcombe/);
+    expect(drivers.demographic_parity_difference).toEqual({ rate: 'selection_rate', high_group: 'tiny', low_group: 'big', small_groups: ['tiny'] });
+    expect(drivers.demographic_parity_difference_to_overall!.low_group).toBe(ALL_ROWS);
   });
 
+  it('contains every estimate it reports', () => {
+    const groups = { a: { tp: 40, fp: 12, tn: 30, fn: 9 }, b: { tp: 3, fp: 0, tn: 2, fn: 1 }, c: { tp: 120, fp: 80, tn: 300, fn: 40 }, d: { tp: 0, fp: 0, tn: 4, fn: 0 } };
+    const { intervals } = disparityIntervals(groups, 0.95, 30);
+    const rates = Object.fromEntries(Object.entries(groups).map(([g, c]) => [g, ratesOf(c)]));
+    for (const definition of DISPARITIES) {
+      const value = disparity(definition, rates);
+      const i = intervals[definition.id];
+      if (value === null) expect(i).toBeNull();
+      else {
+        expect(i!.low, definition.id).toBeLessThanOrEqual(value);
+        expect(i!.high, definition.id).toBeGreaterThanOrEqual(value);
+      }
+    }
+  });
+});
+
+describe('binomial draws', () => {
   it('draws binomials with the right mean and variance on both paths', () => {
     const random = new Random(1, 'binomial');
     for (const [n, p] of [[20, 0.3], [10_000, 0.4]]) {
@@ -84,16 +115,19 @@ describe('bootstrap', () => {
   });
 });
 
-describe('ECE bootstrap', () => {
-  it('gives the same interval from cells as from rows (within Monte-Carlo noise)', async () => {
-    const { syntheticAudit } = await import('../../bench/synthetic');
-    const data = syntheticAudit(5000, 9);
-    const options = { resamples: 1000, confidence: 0.95, seed: 3 };
-    const rows = bootstrapEce(data.labels, data.scores, 10, options, 'ece', 'equal-width', 'rows')!;
-    const cells = bootstrapEce(data.labels, data.scores, 10, options, 'ece', 'equal-width', 'cells')!;
-    expect(rows.method).toBe('row bootstrap');
-    expect(Math.abs(rows.low - cells.low)).toBeLessThan(0.003);
-    expect(Math.abs(rows.high - cells.high)).toBeLessThan(0.003);
+describe('ECE interval', () => {
+  it('is the same for the same seed, lies below the inflated estimate for a calibrated model and is made by test inversion', () => {
+    const random = new Random(5, 'ece');
+    const n = 2000;
+    const scores = Float64Array.from({ length: n }, () => random.next());
+    const labels = Uint8Array.from(scores, (s) => (random.next() < s ? 1 : 0));
+    const summary = calibration(labels, scores, { bins: 10 });
+    const a = eceInterval(summary.table, summary.expected_calibration_error, 0.95, 1, 'ece');
+    expect(eceInterval(summary.table, summary.expected_calibration_error, 0.95, 1, 'ece')).toEqual(a);
+    expect(a!.method).toMatch(/^test inversion/);
+    // The binned ECE of a calibrated model is pure noise; the interval reaches down towards the true 0.
+    expect(a!.low).toBeLessThan(summary.expected_calibration_error! / 2);
+    expect(eceInterval(summary.table, summary.expected_calibration_error, 0.95, 1, 'ece', 0)).toBeNull();
   });
 });
 

@@ -149,11 +149,11 @@ export interface AuditConfig {
 /** Built-in profiles: defaults a config's own values override. */
 export const PROFILES: Record<string, { description: string; config: AuditConfig }> = {
   quickstart: {
-    description: 'Fast feedback: 200 bootstrap resamples, explanations on 100 background rows, no recourse or robustness.',
+    description: 'Fast feedback: 200 simulation draws for the ECE interval, explanations on 100 background rows, no recourse or robustness.',
     config: { bootstrap: { resamples: 200 }, explainer: { enabled: true, background_samples: 100 }, calibration: { enabled: true }, fairness: { enabled: true }, robustness: { enabled: false }, recourse: { enabled: false }, drift: { enabled: true } },
   },
   full: {
-    description: 'Everything on: 1,000 bootstrap resamples, explanations on 1,000 background rows.',
+    description: 'Everything on: 1,000 simulation draws for the ECE interval, explanations on 1,000 background rows.',
     config: { bootstrap: { resamples: 1000 }, explainer: { enabled: true, background_samples: 1000 }, calibration: { enabled: true }, fairness: { enabled: true }, robustness: { enabled: true }, recourse: { enabled: true }, drift: { enabled: true } },
   },
 };

@@ -20,7 +20,7 @@ const performanceMetrics: CatalogMetric[] = [
   ['recall', 'Recall', 'higher_is_better', 'TP/(TP+FN) at the threshold.'],
   ['specificity', 'Specificity', 'higher_is_better', 'TN/(TN+FP) at the threshold.'],
   ['f1', 'F1', 'higher_is_better', '2TP/(2TP+FP+FN) at the threshold.'],
-  ['roc_auc', 'ROC AUC', 'higher_is_better', 'P(score of a positive > score of a negative), ties half; DeLong interval.'],
+  ['roc_auc', 'ROC AUC', 'higher_is_better', 'P(score of a positive > score of a negative), ties half; DeLong standard error, interval on the logit scale.'],
   ['average_precision', 'Average precision', 'higher_is_better', 'Σ (R_k − R_k−1)·P_k over distinct thresholds (scikit-learn).'],
   ['log_loss', 'Log loss', 'lower_is_better', 'Mean −log p of the true class, p clipped to [1e-15, 1−1e-15].'],
   ['brier_score', 'Brier score', 'lower_is_better', 'Mean (p − y)².'],

@@ -1,5 +1,5 @@
 import { balancedAccuracy, confusionCounts, f1Score, RATE_METRICS, ratio, type ConfusionCounts } from './confusion';
-import { normalInterval, wilsonInterval, type Interval } from './intervals';
+import { aucInterval, wilsonInterval, type Interval } from './intervals';
 import { rankMetricsByGroup, type SortedScores } from './order';
 import { averagePrecision, brierScore, logLoss, rocAuc } from './ranking';
 
@@ -63,7 +63,7 @@ export function performance(labels: Uint8Array, scores: Float64Array, threshold:
       specificity: specificity.interval,
       base_rate: baseRate.interval,
       selection_rate: selectionRate.interval,
-      roc_auc: auc ? normalInterval(auc.auc, auc.standardError, confidence) : null,
+      roc_auc: auc ? aucInterval(auc.auc, auc.standardError, confusion.tp + confusion.fn, confusion.fp + confusion.tn, confidence) : null,
     },
   };
 }

@@ -62,7 +62,7 @@ export function modelCard(result: AuditResult, options: { metadata?: Record<stri
     `| ROC AUC | ${fmt(p.roc_auc)} | ${span(p.intervals.roc_auc)} | ${(p.intervals.roc_auc as { method?: string } | null)?.method ?? 'DeLong'} |`,
     ...(['accuracy', 'precision', 'recall', 'specificity', 'selection_rate'] as const).map((id) => `| ${LABELS[id]} | ${fmt(p[id])} | ${span(p.intervals[id])} | Wilson |`),
     `| F1 | ${fmt(p.f1)} | ${MISSING} | no interval computed |`,
-    `| Expected calibration error | ${fmt(result.calibration.expected_calibration_error)} | ${span(result.calibration.intervals.expected_calibration_error)} | ${result.calibration.intervals.expected_calibration_error?.method ?? 'bootstrap'} |`,
+    `| Expected calibration error | ${fmt(result.calibration.expected_calibration_error)} | ${span(result.calibration.intervals.expected_calibration_error)} | ${result.calibration.intervals.expected_calibration_error?.method ?? 'no interval'}${result.calibration.intervals.expected_calibration_error?.note ? ` (${result.calibration.intervals.expected_calibration_error.note})` : ''} |`,
     '',
     '### By group',
     '',

@@ -224,15 +224,15 @@ class Blocks {
 
 /** How an interval was made, in words ("no value" / "no interval" where there is none). */
 function methodOf(interval: { method?: string } | null | undefined, value: unknown): string {
-  if (interval) return interval.method ?? 'percentile bootstrap';
+  if (interval) return interval.method ?? 'no method recorded';
   return value === null || value === undefined ? 'no value' : 'no interval: too few groups or rows';
 }
 
 /** ", driven by A (n) vs B (n, small)": which groups give a worst-case disparity, and whether either is small. */
 function drivenBy(f: AuditResult['fairness'][string], id: string, minGroupSize: number): string {
-  const driver = (f as { drivers?: Record<string, { rate: string; high_group: string; low_group: string; small_groups: string[] } | null> }).drivers?.[id];
+  const driver = f.drivers?.[id];
   if (!driver) return '';
-  const name = (g: string) => `${g} (${f.groups[g]?.n ?? '?'} rows${driver.small_groups.includes(g) ? `, small: under ${minGroupSize}` : ''})`;
+  const name = (g: string) => (f.groups[g] ? `${g} (${f.groups[g].n} rows${driver.small_groups.includes(g) ? `, small: under ${minGroupSize}` : ''})` : g);
   return `; ${driver.rate}: ${name(driver.high_group)} vs ${name(driver.low_group)}`;
 }
 
@@ -358,7 +358,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
   b.heading('Calibration');
   if (result.calibration.expected_calibration_error === null) b.paragraph(`Not computed: ${result.calibration.binning}.`);
   else {
-    b.paragraph(`ECE ${fmt(result.calibration.expected_calibration_error)} (${level} bootstrap ${interval(result.calibration.intervals.expected_calibration_error)}), MCE ${fmt(result.calibration.maximum_calibration_error)}, Brier ${fmt(p.brier_score)}. Binning: ${result.calibration.binning}; positive-class calibration.`);
+    b.paragraph(`ECE ${fmt(result.calibration.expected_calibration_error)} (${level} interval ${interval(result.calibration.intervals.expected_calibration_error)}, ${methodOf(result.calibration.intervals.expected_calibration_error, result.calibration.expected_calibration_error)}${result.calibration.intervals.expected_calibration_error?.note ? `: ${result.calibration.intervals.expected_calibration_error.note}` : ''}), MCE ${fmt(result.calibration.maximum_calibration_error)}, Brier ${fmt(p.brier_score)}. Binning: ${result.calibration.binning}; positive-class calibration.`);
     b.chart(reliabilityChart(result));
     b.table(['Bin', 'Range', 'n', 'Mean predicted', 'Observed', `Observed ${level} (Wilson)`], result.calibration.table.map((b) => [String(b.bin), `${fmt(b.lower, 2)}-${fmt(b.upper, 2)}`, String(b.n), fmt(b.mean_predicted), fmt(b.fraction_positive), interval(b.fraction_positive_interval)]), [40, 80, 50, 100, 100, 129]);
   }
@@ -474,7 +474,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     ['Item', 'Value'],
     [
       ['Random seed', String(settings.seed)],
-      ['Bootstrap resamples', String(settings.bootstrap_resamples)],
+      ['ECE interval draws (bootstrap.resamples)', String(settings.bootstrap_resamples)],
       ['Result sha256', digest],
       ...(manifest
         ? [
