@@ -164,9 +164,11 @@ ALTER TABLE entries DROP COLUMN result_gz;`,
 const columnSource = (column: string) => (column === 'result_gz' ? 'r.result_gz' : `e.${column}`);
 
 /** The columns an entry's hash covers, in this order (`result_gz` by its SHA-256). */
-const HASHED = ['created', 'model_id', 'model_version', 'team', 'owner', 'data_sha256', 'model_sha256', 'decision', 'failed_gates', 'metrics', 'manifest', 'result_gz', 'result_sha256', 'blob_hashes', 'prev_hash'] as const;
-type HashedColumn = (typeof HASHED)[number];
-type EntryColumns = Record<HashedColumn, SqlValue>;
+export const HASHED = ['created', 'model_id', 'model_version', 'team', 'owner', 'data_sha256', 'model_sha256', 'decision', 'failed_gates', 'metrics', 'manifest', 'result_gz', 'result_sha256', 'blob_hashes', 'prev_hash'] as const;
+/** One of the columns an entry's hash covers. */
+export type HashedColumn = (typeof HASHED)[number];
+/** An entry's hashed columns (`result_gz` as its bytes, or as their hash once verify read it). */
+export type EntryColumns = Record<HashedColumn, SqlValue>;
 
 const ENTRY_FORMAT = 'plumbline-registry-entry/1';
 
@@ -470,25 +472,139 @@ export function entryJson(columns: EntryColumns, sha256: Sha256 = sha256Hex): st
  */
 export function appendEntry(db: SqlDatabase, fileName: string, input: RegistryAppend, sha256: Sha256 = sha256Hex): RegistryRow {
   return transaction(db, () => {
-    const last = db.exec('SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1')[0]?.values[0];
-    const head = registryHead(db);
-    const lastHash = last ? String(last[1]) : GENESIS_HASH;
-    const count = Number(scalar(db, 'SELECT count(*) FROM entries'));
-    if (head.head_hash !== lastHash || head.entries !== count) {
-      throw new RegistryError(`${fileName} was changed outside Plumbline: it records ${head.entries} entries ending in ${head.head_hash.slice(0, 12)}…, but holds ${count} ending in ${lastHash.slice(0, 12)}…. Nothing was appended; run plumbline registry verify ${fileName} to see what changed.`);
-    }
-    const seq = last ? Number(last[0]) + 1 : 1;
-    const blobs = Object.entries(input.blobs ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const blobHashes = Object.fromEntries(blobs.map(([name, bytes]) => [name, sha256(bytes)]));
-    const columns = entryColumns(input, lastHash, blobHashes);
-    const hash = entryHash(columns, sha256);
-    const stored = HASHED.filter((c) => c !== 'result_gz');
-    db.run(`INSERT INTO entries (seq, ${stored.join(', ')}, entry_hash) VALUES (${Array(stored.length + 2).fill('?').join(', ')})`, [seq, ...stored.map((c) => columns[c]), hash]);
-    db.run('INSERT INTO results (seq, result_gz) VALUES (?, ?)', [seq, columns.result_gz]);
-    for (const [name, bytes] of blobs) db.run('INSERT INTO blobs (seq, name, sha256, bytes) VALUES (?, ?, ?, ?)', [seq, name, blobHashes[name], bytes]);
+    const { seq, hash: lastHash, count } = checkedHead(db, fileName);
+    const entry = prepareEntry(input, lastHash, sha256);
+    insertEntry(db, seq, entry);
     db.run("UPDATE meta SET value = ? WHERE key = 'entries'", [String(count + 1)]);
+    db.run("UPDATE meta SET value = ? WHERE key = 'head_hash'", [entry.hash]);
+    return appendedRow(seq, entry);
+  });
+}
+
+/** The chain head of a file, refused when the recorded head does not match its last entry. */
+function checkedHead(db: SqlDatabase, fileName: string): { seq: number; hash: string; count: number } {
+  const last = db.exec('SELECT seq, entry_hash FROM entries ORDER BY seq DESC LIMIT 1')[0]?.values[0];
+  const head = registryHead(db);
+  const lastHash = last ? String(last[1]) : GENESIS_HASH;
+  const count = Number(scalar(db, 'SELECT count(*) FROM entries'));
+  if (head.head_hash !== lastHash || head.entries !== count) throw changedOutside(fileName, head, count, lastHash);
+  return { seq: last ? Number(last[0]) + 1 : 1, hash: lastHash, count };
+}
+
+/** The refusal of an append to a registry whose recorded head does not match its entries. */
+export function changedOutside(registryName: string, head: { entries: number; head_hash: string }, count: number, lastHash: string): RegistryError {
+  return new RegistryError(`${registryName} was changed outside Plumbline: it records ${head.entries} entries ending in ${head.head_hash.slice(0, 12)}…, but holds ${count} ending in ${lastHash.slice(0, 12)}…. Nothing was appended; run plumbline registry verify ${registryName} to see what changed.`);
+}
+
+function insertEntry(db: SqlDatabase, seq: number, entry: PreparedEntry): void {
+  const stored = HASHED.filter((c) => c !== 'result_gz');
+  db.run(`INSERT INTO entries (seq, ${stored.join(', ')}, entry_hash) VALUES (${Array(stored.length + 2).fill('?').join(', ')})`, [seq, ...stored.map((c) => entry.columns[c]), entry.hash]);
+  db.run('INSERT INTO results (seq, result_gz) VALUES (?, ?)', [seq, entry.columns.result_gz]);
+  for (const blob of entry.blobs) db.run('INSERT INTO blobs (seq, name, sha256, bytes) VALUES (?, ?, ?, ?)', [seq, blob.name, blob.sha256, blob.bytes]);
+}
+
+/** A file kept with an entry, as stored. */
+export interface KeptBlob {
+  name: string;
+  sha256: string;
+  bytes: Uint8Array;
+}
+
+/**
+ * An entry ready to be stored at the end of a chain: its hashed columns (`result_gz` as
+ * bytes), its hash, and its kept files sorted by name. Every host (SQLite, PostgreSQL)
+ * stores exactly these values, so the chain and its Merkle root are the same everywhere.
+ */
+export interface PreparedEntry {
+  columns: EntryColumns;
+  hash: string;
+  blobs: KeptBlob[];
+}
+
+/** The entry an audit becomes when appended after the entry whose hash is `prevHash`. */
+export function prepareEntry(input: RegistryAppend, prevHash: string, sha256: Sha256 = sha256Hex): PreparedEntry {
+  const blobs = Object.entries(input.blobs ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, bytes]) => ({ name, sha256: sha256(bytes), bytes }));
+  const columns = entryColumns(input, prevHash, Object.fromEntries(blobs.map((b) => [b.name, b.sha256])));
+  return { columns, hash: entryHash(columns, sha256), blobs };
+}
+
+/** The listed row of an entry just stored as entry `seq`. */
+export function appendedRow(seq: number, { columns, hash, blobs }: PreparedEntry): RegistryRow {
+  return registryRow([seq, columns.created, columns.model_id, columns.model_version, columns.team, columns.owner, columns.decision, columns.failed_gates, columns.metrics, columns.data_sha256, columns.model_sha256, columns.result_sha256, hash, blobs.map((b) => b.name).join('\n')]);
+}
+
+/** An entry as another registry holds it (to copy it between a file and a database). */
+export interface StoredEntry extends PreparedEntry {
+  seq: number;
+}
+
+/**
+ * Entry `entry` moved to follow `prevHash`: the same audit, its `prev_hash` and hash made
+ * anew (unchanged when `prevHash` is the one it was appended after). Refuses an entry
+ * whose content or kept files do not match its recorded hashes: copies are verified.
+ */
+export function rechainEntry(registryName: string, entry: StoredEntry, prevHash: string, sha256: Sha256 = sha256Hex): PreparedEntry {
+  const where = `entry ${entry.seq} (${entry.columns.model_id}, ${entry.columns.created}) of ${registryName}`;
+  if (entryHash(entry.columns, sha256) !== entry.hash) throw new RegistryError(`${where} does not match its hash: it was altered. Nothing was copied; run plumbline registry verify on it.`);
+  const listed = jsonColumn<Record<string, string>>(entry.columns.blob_hashes, {}, isObject);
+  for (const blob of entry.blobs) {
+    if (sha256(blob.bytes) !== blob.sha256 || listed[blob.name] !== blob.sha256) throw new RegistryError(`${where}: its kept file ${quote(blob.name)} does not match its hash. Nothing was copied; run plumbline registry verify on it.`);
+  }
+  if (Object.keys(listed).length !== entry.blobs.length) throw new RegistryError(`${where}: a kept file was removed. Nothing was copied; run plumbline registry verify on it.`);
+  if (entry.columns.prev_hash === prevHash) return { columns: entry.columns, hash: entry.hash, blobs: entry.blobs };
+  const columns = { ...entry.columns, prev_hash: prevHash };
+  return { columns, hash: entryHash(columns, sha256), blobs: entry.blobs };
+}
+
+/** Up to `limit` entries after entry `after`, with their stored results and kept files. */
+export function readStoredEntries(db: SqlDatabase, after: number, limit: number): StoredEntry[] {
+  const statement = db.prepare(`SELECT e.seq, ${HASHED.map(columnSource).join(', ')}, e.entry_hash FROM entries e LEFT JOIN results r ON r.seq = e.seq WHERE e.seq > ? ORDER BY e.seq LIMIT ?`);
+  const entries: StoredEntry[] = [];
+  try {
+    statement.bind([after, limit]);
+    while (statement.step()) {
+      const values = statement.get();
+      const columns = Object.fromEntries(HASHED.map((c, k) => [c, values[k + 1]])) as EntryColumns;
+      entries.push({ seq: Number(values[0]), columns, hash: String(values[HASHED.length + 1]), blobs: [] });
+    }
+  } finally {
+    statement.free();
+  }
+  if (!entries.length) return entries;
+  const bySeq = new Map(entries.map((e) => [e.seq, e]));
+  const blobs = db.exec('SELECT seq, name, sha256, bytes FROM blobs WHERE seq >= ? AND seq <= ? ORDER BY seq, name', [entries[0].seq, entries.at(-1)!.seq])[0]?.values ?? [];
+  for (const [seq, name, sha, bytes] of blobs) bySeq.get(Number(seq))?.blobs.push({ name: String(name), sha256: String(sha), bytes: bytes as Uint8Array });
+  return entries;
+}
+
+/**
+ * Appends entries copied from another registry (`readStoredEntries`, or a PostgreSQL
+ * registry's) at the end of the chain in one write transaction, each re-chained onto the
+ * head (`rechainEntry`: verified first). Entries whose hash is already at the same place
+ * in this chain (a copy imported before) are skipped. All or nothing.
+ */
+export function appendStoredEntries(db: SqlDatabase, fileName: string, sourceName: string, entries: readonly StoredEntry[], sha256: Sha256 = sha256Hex): { appended: number; skipped: number } {
+  return transaction(db, () => {
+    let { seq, hash, count } = checkedHead(db, fileName);
+    let skipped = 0;
+    let appended = 0;
+    for (const entry of entries) {
+      if (entry.seq <= count && scalar(db, 'SELECT entry_hash FROM entries WHERE seq = ?', [entry.seq]) === entry.hash && appended === 0) {
+        skipped++;
+        continue;
+      }
+      const moved = rechainEntry(sourceName, entry, hash, sha256);
+      insertEntry(db, seq, moved);
+      seq++;
+      hash = moved.hash;
+      appended++;
+    }
+    count += appended;
+    db.run("UPDATE meta SET value = ? WHERE key = 'entries'", [String(count)]);
     db.run("UPDATE meta SET value = ? WHERE key = 'head_hash'", [hash]);
-    return rowOf([seq, columns.created, columns.model_id, columns.model_version, columns.team, columns.owner, columns.decision, columns.failed_gates, columns.metrics, columns.data_sha256, columns.model_sha256, columns.result_sha256, hash, blobs.map(([n]) => n).join('\n')]);
+    return { appended, skipped };
   });
 }
 
@@ -529,7 +645,8 @@ function jsonColumn<T>(value: SqlValue, fallback: T, isValid: (parsed: unknown) 
 }
 const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-function rowOf(values: SqlValue[]): RegistryRow {
+/** A listed row from the values of the list query's columns (`seq` … `entry_hash`, kept file names joined by newlines). */
+export function registryRow(values: SqlValue[]): RegistryRow {
   const [seq, created, model_id, model_version, team, owner, decision, failed, metrics, data_sha256, model_sha256, result_sha256, entry_hash, blobs] = values;
   return {
     seq: Number(seq),
@@ -571,7 +688,7 @@ export function listEntries(db: SqlDatabase, filter: RegistryFilter = {}): Regis
   try {
     statement.bind(params);
     const rows: RegistryRow[] = [];
-    while (statement.step()) rows.push(rowOf(statement.get()));
+    while (statement.step()) rows.push(registryRow(statement.get()));
     return rows;
   } finally {
     statement.free();
@@ -726,14 +843,7 @@ export function merkleRoot(leaves: readonly string[], sha256: Sha256 = sha256Hex
 }
 
 /** What a `result_gz` that is not a BLOB hashes as: never a recorded hash. */
-const NOT_A_BLOB = 'not a BLOB';
-
-/** An entry as verify reads it: its hashed columns, BLOBs already replaced by their hashes. */
-interface ReadEntry {
-  seq: number;
-  columns: EntryColumns;
-  recorded: string;
-}
+export const NOT_A_BLOB = 'not a BLOB';
 
 /**
  * Reads every entry with its stored result (one pass over the file), handing each BLOB to
@@ -807,21 +917,56 @@ export async function verifyRegistryAsync(db: SqlDatabase, sha256: Sha256, diges
 
 /** The checks of verify, over entries read with their results' hashes. */
 function checkEntries(db: SqlDatabase, entries: readonly ReadEntry[], sha256: Sha256, options: VerifyOptions): VerifyReport {
-  const problems: RegistryProblem[] = guardProblems(db);
-  const seqOfHash = new Map(entries.map((e) => [e.recorded, e.seq]));
-  const blobsBySeq = new Map<number, { name: string; recorded: string; actual: string }[]>();
+  const keptFiles = new Map<number, KeptFileCheck[]>();
   const blobRows = db.prepare('SELECT seq, name, sha256, bytes FROM blobs ORDER BY seq, name');
   try {
     while (blobRows.step()) {
       const [seq, name, recorded, bytes] = blobRows.getTransient?.() ?? blobRows.get();
-      const list = blobsBySeq.get(Number(seq)) ?? [];
+      const list = keptFiles.get(Number(seq)) ?? [];
       list.push({ name: String(name), recorded: String(recorded), actual: bytes instanceof Uint8Array ? sha256(bytes) : NOT_A_BLOB });
-      blobsBySeq.set(Number(seq), list);
+      keptFiles.set(Number(seq), list);
     }
   } finally {
     blobRows.free();
   }
+  return checkChain({ entries, keptFiles, head: registryHead(db), schemaVersion: Number(scalar(db, 'PRAGMA user_version')), guard: guardProblems(db) }, sha256, options);
+}
 
+/** An entry as verify reads it: its hashed columns (`result_gz` as the hash of its bytes, null when missing) and its recorded hash. */
+export interface ReadEntry {
+  seq: number;
+  columns: EntryColumns;
+  recorded: string;
+}
+
+/** A kept file as verify reads it: the hash recorded beside it and the hash of its bytes. */
+export interface KeptFileCheck {
+  name: string;
+  recorded: string;
+  actual: string;
+}
+
+/** Everything verify reads from a registry, whichever database holds it. */
+export interface ChainState {
+  /** Every entry in `seq` order. */
+  entries: readonly ReadEntry[];
+  /** Kept files by entry. */
+  keptFiles: ReadonlyMap<number, readonly KeptFileCheck[]>;
+  /** The chain head the registry recorded. */
+  head: { entries: number; head_hash: string };
+  schemaVersion: number;
+  /** The host's check of its append-only guard (`unguarded` problems). */
+  guard: RegistryProblem[];
+}
+
+/**
+ * The checks of verify (every entry's hash, the chain, the recorded head, a checkpoint),
+ * over what a host read: the same report for a SQLite file and a PostgreSQL database.
+ */
+export function checkChain({ entries, keptFiles, head, schemaVersion, guard }: ChainState, sha256: Sha256, options: VerifyOptions): VerifyReport {
+  const problems: RegistryProblem[] = [...guard];
+  const seqOfHash = new Map(entries.map((e) => [e.recorded, e.seq]));
+  const blobsBySeq = keptFiles;
   let previous: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH };
   for (const { seq, columns, recorded } of entries) {
     const where = `entry ${seq} (${columns.model_id}, ${columns.created})`;
@@ -851,7 +996,6 @@ function checkEntries(db: SqlDatabase, entries: readonly ReadEntry[], sha256: Sh
     }
     previous = { seq, hash: recorded };
   }
-  const head = registryHead(db);
   const count = entries.length;
   if (head.entries > count) {
     const missing = head.entries - count;
@@ -868,7 +1012,7 @@ function checkEntries(db: SqlDatabase, entries: readonly ReadEntry[], sha256: Sh
   return {
     ok: problems.length === 0,
     entries: entries.length,
-    schema_version: Number(scalar(db, 'PRAGMA user_version')),
+    schema_version: schemaVersion,
     head_hash: hashes.at(-1) ?? GENESIS_HASH,
     merkle_root,
     checkpoint: formatCheckpoint({ entries: hashes.length, merkle_root }),
