@@ -1,27 +1,9 @@
 /** `plumbline audit`: config and flags → audit → result, manifest, policy decision, exit code. */
-import { execFileSync } from 'node:child_process';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as ort from 'onnxruntime-web';
-import {
-  parseAuditConfig,
-  parsePolicy,
-  planAudit,
-  runAudit,
-  sectionFailed,
-  sha256Hex,
-  type AuditConfig,
-  type AuditProgress,
-  type PolicyDecision,
-} from '../core/index.ts';
+import { sectionFailed, type AuditProgress, type PolicyDecision } from '../core/index.ts';
 import type { ThresholdPolicy } from '../core/metrics/curves.ts';
-import type { StoredDistribution } from '../core/drift/drift.ts';
-import type { LoadProgress } from '../core/data/read.ts';
-import { auditOutputs, reportsOf } from '../core/outputs.ts';
-import { appendedMessage, appendToRegistry, checkRegistryFile } from './registry-command.ts';
-import { EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
-import { readResultFile } from '../core/report/read-result.ts';
+import { prepareAudit, runPreparedAudit, type AuditOptions } from '../api/node.ts';
+import { EXIT, registryModule, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
 
@@ -77,32 +59,6 @@ function thresholdPolicy(text: string): ThresholdPolicy {
   throw new UsageError(`--threshold-policy ${JSON.stringify(text)} is not one of: youden, selection_rate:R (0 < R < 1), cost:FP,FN (costs >= 0).`);
 }
 
-/** The commit audited: GIT_COMMIT, else the working directory's HEAD, else null. */
-function gitCommit(): string | null {
-  if (process.env.GIT_COMMIT) return process.env.GIT_COMMIT;
-  try {
-    return execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-/**
- * Writes a file under a temporary name, then renames it: a full disk or a crash leaves the
- * old file or none, never a partial one.
- */
-async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    await writeFile(temporary, bytes);
-    await rename(temporary, path);
-  } catch (error) {
-    await rm(temporary, { force: true });
-    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new UsageError(`the disk is full: ${path} was not written (nothing partial was left). Free some space and run the audit again.`);
-    throw error;
-  }
-}
-
 /** Prints failing gates for a person reading a CI log. */
 function explainFailures(decision: PolicyDecision): string {
   const lines = decision.gates
@@ -116,13 +72,6 @@ function explainFailures(decision: PolicyDecision): string {
     });
   const reproducibility = decision.reproducibility.filter((r) => !r.met).map((r) => `FAIL          reproducibility ${r.requirement}: ${r.detail}`);
   return [...lines, ...reproducibility, `decision: ${decision.decision}`].join('\n');
-}
-
-/** The column distributions stored in an earlier result (JSON) or report (PDF, HTML). */
-function storedDistributionsOf(bytes: Uint8Array, path: string): Record<string, StoredDistribution> {
-  const distributions = (readResultFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution> } }).data?.distributions;
-  if (!distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
-  return distributions;
 }
 
 /** A step shorter than this shows no progress (so quick audits and errors stay one line). */
@@ -196,125 +145,51 @@ export async function auditCommand(args: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
-  const strict = values.strict ?? false;
-  const configPath = values.config;
-  let config: AuditConfig = {};
-  let configFile: { fileName: string; bytes: Uint8Array } | undefined;
-  if (configPath) {
-    configFile = await readInput(configPath, 'config');
-    config = parseAuditConfig(new TextDecoder().decode(configFile.bytes), configFile.fileName);
-  }
-  const base = configPath ? dirname(resolve(configPath)) : process.cwd();
-  const fromConfig = (path: string | undefined) => (path === undefined ? undefined : resolve(base, path));
-
-  // Flags win over the config.
-  const seed = number(values.seed, 'seed');
-  if (seed !== undefined && (!Number.isInteger(seed) || seed < 0)) throw new UsageError(`--seed must be a whole number >= 0, got ${values.seed}.`);
-  const threshold = number(values.threshold, 'threshold');
-  const bootstrap = number(values.bootstrap, 'bootstrap');
-  const merged: AuditConfig = {
-    ...config,
-    model: { ...config.model, ...(values.model ? { path: values.model } : config.model?.path ? { path: fromConfig(config.model.path) } : {}), ...(values.features ? { features: list(values.features) } : {}) },
-    data: {
-      ...config.data,
-      ...(values.data ? { test: values.data } : config.data?.test ? { test: fromConfig(config.data.test) } : {}),
-      ...(values.reference ? { reference: values.reference } : config.data?.reference ? { reference: fromConfig(config.data.reference) } : config.data?.train ? { train: fromConfig(config.data.train) } : {}),
-      ...(values.target ? { target: values.target } : {}),
-      ...(values.protected ? { protected_attributes: list(values.protected) } : {}),
-      ...(values.score ? { score_column: values.score } : {}),
-      ...(values['positive-label'] !== undefined ? { positive_label: values['positive-label'] } : {}),
-    },
-    ...(values['threshold-policy'] !== undefined ? { threshold: thresholdPolicy(values['threshold-policy']) } : threshold !== undefined ? { threshold } : {}),
-    ...(seed !== undefined ? { random_seed: seed } : {}),
-    ...(bootstrap !== undefined ? { bootstrap: { ...config.bootstrap, resamples: bootstrap } } : {}),
-  };
-  if (values.model && values.score) throw new UsageError('give either --model or --score, not both.');
   if (values.threshold !== undefined && values['threshold-policy'] !== undefined) throw new UsageError('give either --threshold or --threshold-policy, not both.');
-  if (values.score) delete merged.model;
-  const required = [
-    [merged.data?.test, '--data'],
-    [merged.data?.target, '--target'],
-    [merged.data?.protected_attributes?.length, '--protected'],
-  ] as const;
-  if (!merged.model?.path && !merged.data?.score_column) throw new UsageError('missing --model (or --score COLUMN for a score-only audit). Run plumbline audit --help for usage.');
-  for (const [value, flag] of required) if (!value) throw new UsageError(`missing ${flag}${configPath ? ` (or its config field)` : ''}. Run plumbline audit --help for usage.`);
-
   if (values['registry-keep-report'] && !(values.registry && values.output?.endsWith('.pdf'))) {
     throw new UsageError('--registry-keep-report keeps the PDF report and evidence pack: give --registry FILE and --output REPORT.pdf too.');
   }
-  // A missing or foreign registry fails now, not after a long audit (this writes nothing:
-  // the append upgrades an old schema under SQLite's write lock).
-  if (values.registry) await checkRegistryFile(values.registry);
-  const plan = planAudit(merged, configFile?.fileName ?? 'command line', strict);
-  const policyFile = values['policy-gates'] ? await readInput(values['policy-gates'], 'policy') : undefined;
-  const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
-  const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
-
-  ort.env.wasm.numThreads = 1;
-  ort.env.logLevel = 'error';
-  const onProgress = progressReporter(Boolean(values.verbose));
-  let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
-  if (values['reference-result']) {
-    const file = await readInput(values['reference-result'], 'reference result');
-    const distributions = storedDistributionsOf(file.bytes, values['reference-result']);
-    referenceDistributions = { source: `stored distributions of ${file.fileName}`, distributions };
-  }
-  // Data files are streamed from disk and hashed on the way with Node's native SHA-256.
-  const parseProgress = (p: LoadProgress) => onProgress({ stage: 'parse', done: p.bytes, total: p.totalBytes });
-  const loadedData = await loadTableFile(plan.files.data, 'data', plan.request.csv ?? {}, parseProgress);
-  const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', plan.request.csv ?? {}) : undefined;
-  const audited = await runAudit(ort, { ...plan.request, model, data: loadedData, reference: loadedReference, referenceDistributions, includePredictions: values.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
-
-  const files: Record<string, { file: string; sha256: string }> = { data: { file: loadedData.fileName, sha256: loadedData.loaded.sha256 } };
-  if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };
-  if (loadedReference) files.reference = { file: loadedReference.fileName, sha256: loadedReference.loaded.sha256 };
-  if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
-  if (policyFile) files.policy = { file: policyFile.fileName, sha256: sha256Hex(policyFile.bytes) };
-  const output = values.output;
-  const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH;
-  const epochSeconds = sourceDateEpoch && /^\d+$/.test(sourceDateEpoch) ? Number(sourceDateEpoch) : Math.floor(Date.now() / 1000);
-  // `--output report.pdf`: the whole report family; `--output result.json`: the result,
-  // manifest and decision. Every file comes from the one outputs bundle the app uses too.
-  const reportFamily = Boolean(output?.endsWith('.pdf'));
-  const reports = reportFamily ? reportsOf(merged.report, Boolean(values['no-pdf'])) : { pdf: false, html: false, modelCard: false, pack: false };
-  const outputs = auditOutputs(audited, {
-    base: output ? basename(output).replace(/\.[^.]*$/, '') : 'result',
-    files,
-    sources: { ...(configFile ? { config: configFile } : {}), ...(policyFile ? { policy: policyFile } : {}) },
-    policy: policy ?? null,
-    seedExplicit: plan.seedExplicit,
-    strict,
-    gitCommit: gitCommit(),
-    epochSeconds,
-    fromSourceDateEpoch: Boolean(sourceDateEpoch),
-    backend: model ? 'wasm' : 'none (score column)',
-    manifestWritten: Boolean(output),
-    metadata: plan.metadata,
-    ...(merged.report?.title ? { title: merged.report.title } : {}),
-    reports,
-  });
-  const { result, manifest } = outputs;
-  const decision = outputs.decision ?? undefined;
-  // Files kept in the registry entry with --registry-keep-report.
-  const kept: Record<string, Uint8Array> = {};
-  if (output) {
-    const directory = dirname(resolve(output));
-    await mkdir(directory, { recursive: true });
-    for (const [name, bytes] of Object.entries(outputs.files)) {
-      await writeFileAtomically(join(directory, name), bytes);
-      if (name.endsWith('.pdf') || name.endsWith('.evidence.zip')) kept[name] = bytes;
-    }
-  } else {
-    process.stdout.write(new TextDecoder().decode(outputs.files['result.json']));
-  }
+  const threshold = number(values.threshold, 'threshold');
+  const options: AuditOptions = {
+    ...(values.config ? { config: values.config } : {}),
+    ...(values['policy-gates'] ? { policy: values['policy-gates'] } : {}),
+    model: values.model,
+    score: values.score,
+    data: values.data,
+    reference: values.reference,
+    referenceResult: values['reference-result'],
+    target: values.target,
+    protected: list(values.protected),
+    features: list(values.features),
+    positiveLabel: values['positive-label'],
+    threshold: values['threshold-policy'] !== undefined ? thresholdPolicy(values['threshold-policy']) : threshold,
+    bootstrap: number(values.bootstrap, 'bootstrap'),
+    seed: number(values.seed, 'seed'),
+    predictions: values.predictions ?? false,
+    strict: values.strict ?? false,
+    output: values.output,
+    noPdf: values['no-pdf'] ?? false,
+    onProgress: progressReporter(Boolean(values.verbose)),
+  };
+  const prepared = await prepareAudit(options, 'cli');
+  // The registry is loaded only when asked for (its SQLite driver is an optional dependency),
+  // and a missing or foreign registry fails now, not after a long audit (this writes
+  // nothing: the append upgrades an old schema under SQLite's write lock).
+  const registry = values.registry ? await registryModule() : undefined;
+  if (registry && values.registry) await registry.checkRegistryFile(values.registry);
+  const run = await runPreparedAudit(prepared);
+  const { result, manifest, decision } = run;
+  if (!values.output) process.stdout.write(new TextDecoder().decode(run.files['result.json']));
   // Sections that failed to run are said where a CI log shows them, not only inside the result.
   for (const [section, why] of Object.entries(result.missing_sections)) {
     if (sectionFailed(why)) process.stderr.write(`plumbline: ${section} not run, because ${why}\n`);
   }
-  if (values.registry) {
+  if (registry && values.registry) {
+    // Files kept in the registry entry with --registry-keep-report.
+    const kept = Object.fromEntries(Object.entries(run.files).filter(([name]) => name.endsWith('.pdf') || name.endsWith('.evidence.zip')));
     // Said only once the append is on disk, with the checkpoint to record elsewhere.
-    const appended = await appendToRegistry(values.registry, { result, manifest, metadata: plan.metadata, blobs: values['registry-keep-report'] ? kept : undefined });
-    process.stderr.write(appendedMessage(values.registry, appended));
+    const appended = await registry.appendToRegistry(values.registry, { result, manifest, metadata: prepared.plan.metadata, blobs: values['registry-keep-report'] ? kept : undefined });
+    process.stderr.write(registry.appendedMessage(values.registry, appended));
   }
   if (decision) {
     if (values['explain-failures'] || decision.decision !== 'PASS') process.stderr.write(`${explainFailures(decision)}\n`);
@@ -322,4 +197,3 @@ export async function auditCommand(args: string[]): Promise<number> {
   }
   return EXIT.ok;
 }
-

@@ -1,10 +1,10 @@
 /** `plumbline explain`: SHAP values of rows of a data file, as JSON. */
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import * as ort from 'onnxruntime-web';
-import { explainModel, type ExplainMethod } from '../core/index.ts';
+import type { ExplainMethod } from '../core/index.ts';
 import { reasonCodesCsv } from '../core/explain/outputs.ts';
-import { EXIT, readInput, UsageError } from './shared.ts';
+import { explain } from '../api/node.ts';
+import { EXIT, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline explain --model M --data D [--background B] [--rows N] [--method auto|tree|tree-path|kernel] --output shap.json
 
@@ -83,12 +83,10 @@ export async function explainCommand(args: string[]): Promise<number> {
   const threshold = values.threshold === undefined ? 0.5 : Number(values.threshold);
   if (!(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold must be a number between 0 and 1, got ${JSON.stringify(values.threshold)}.`);
   const reasonCount = whole(values['reason-codes'], 'reason-codes');
-  ort.env.wasm.numThreads = 1;
-  ort.env.logLevel = 'error';
-  const result = await explainModel(ort, {
-    model: await readInput(values.model, 'model'),
-    data: await readInput(values.data, 'data'),
-    background: values.background ? await readInput(values.background, 'background') : undefined,
+  const result = await explain({
+    model: values.model,
+    data: values.data,
+    background: values.background,
     rows: whole(values.rows, 'rows'),
     backgroundRows: whole(values['background-rows'], 'background-rows'),
     backgroundSelection: values['background-first'] ? 'first' : 'sample',

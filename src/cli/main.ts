@@ -7,8 +7,7 @@ import { isPlumblineError, TOOL_VERSION } from '../core/index.ts';
 import { auditCommand } from './audit-command.ts';
 import { explainCommand } from './explain-command.ts';
 import { diffCommand, inspectCommand, inspectModelCommand, listCommand, validateConfigCommand, verifyPackCommand } from './commands.ts';
-import { registryCommand } from './registry-command.ts';
-import { EXIT, UsageError } from './shared.ts';
+import { EXIT, registryModule, UsageError } from './shared.ts';
 
 export { EXIT };
 
@@ -58,7 +57,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'list':
         return listCommand(rest);
       case 'registry':
-        return await registryCommand(rest);
+        // Loaded only here: its SQLite driver (better-sqlite3) is an optional dependency.
+        return await (await registryModule()).registryCommand(rest);
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, validate-config, inspect, inspect-model, diff, verify-pack, list, registry.`);
     }

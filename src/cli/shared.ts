@@ -179,3 +179,20 @@ export function nodeIncrementalSha256(): IncrementalHash {
   const hash = createHash('sha256');
   return { update: (bytes) => void hash.update(bytes), digestHex: () => hash.digest('hex') };
 }
+
+/**
+ * The registry commands, loaded when a command uses the registry: their SQLite driver,
+ * better-sqlite3, is an optional dependency (its install fetches a prebuilt binary or
+ * compiles SQLite), so an install without it still audits, explains and checks.
+ */
+export async function registryModule(): Promise<typeof import('./registry-command.ts')> {
+  try {
+    return await import('./registry-command.ts');
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /better-sqlite3|bindings/.test(message)) {
+      throw new UsageError('the audit registry needs better-sqlite3, an optional dependency that is not installed here (its install downloads a prebuilt SQLite binary, or compiles one with Python and a C compiler). Run npm install better-sqlite3 where that works, or audit without --registry.');
+    }
+    throw error;
+  }
+}

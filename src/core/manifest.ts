@@ -46,7 +46,10 @@ export interface Manifest {
   dependencies: Record<string, string>;
   runtime: RuntimeInfo;
   strict: boolean;
+  /** The commit the audited files come from: GIT_COMMIT, else the HEAD of the repository holding the config (or model); null outside one. */
   git_commit: string | null;
+  /** Whether that repository's tree had uncommitted changes (or an audited file the commit does not hold); absent when git was not asked. */
+  git_dirty?: boolean;
   result_sha256: string;
 }
 
@@ -63,7 +66,7 @@ export function randomStreams(settings: AuditResult['settings']): string[] {
  */
 export function buildManifest(
   result: AuditResult,
-  context: { files: Record<string, FileFingerprint>; seedExplicit: boolean; dependencies: Record<string, string>; runtime: RuntimeInfo; strict: boolean; gitCommit: string | null; epochSeconds: number; fromSourceDateEpoch: boolean },
+  context: { files: Record<string, FileFingerprint>; seedExplicit: boolean; dependencies: Record<string, string>; runtime: RuntimeInfo; strict: boolean; gitCommit: string | null; gitDirty?: boolean; epochSeconds: number; fromSourceDateEpoch: boolean },
 ): Manifest {
   const seed = result.settings.seed;
   return {
@@ -79,6 +82,7 @@ export function buildManifest(
     runtime: context.runtime,
     strict: context.strict,
     git_commit: context.gitCommit,
+    ...(context.gitDirty !== undefined ? { git_dirty: context.gitDirty } : {}),
     result_sha256: resultDigest(result),
   };
 }

@@ -28,6 +28,8 @@ export interface OutputContext {
   seedExplicit: boolean;
   strict: boolean;
   gitCommit: string | null;
+  /** Whether the repository of `gitCommit` had uncommitted changes (hosts that asked git); absent otherwise. */
+  gitDirty?: boolean;
   /** The time written into the manifest, reports and pack: SOURCE_DATE_EPOCH when given, else the clock. */
   epochSeconds: number;
   fromSourceDateEpoch: boolean;
@@ -91,6 +93,7 @@ export function auditOutputs(audited: AuditResult, context: OutputContext): Audi
     runtime: { ...AUDIT_RUNTIME, backend: context.backend },
     strict: context.strict,
     gitCommit: context.gitCommit,
+    ...(context.gitDirty !== undefined ? { gitDirty: context.gitDirty } : {}),
     epochSeconds: context.epochSeconds,
     fromSourceDateEpoch: context.fromSourceDateEpoch,
   });

@@ -1,0 +1,264 @@
+/**
+ * Plumbline's API for Node scripts and notebooks: `import { audit, explain, checkData,
+ * renderPdf } from 'plumbline-audit'`. These are the functions the `plumbline` command
+ * calls (the CLI only turns its flags into these options and prints): the same files give
+ * the same result objects, manifest and report bytes.
+ */
+import '../cli/parquet-node.ts';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { parseAuditConfig, type AuditConfig } from '../core/config/audit-config.ts';
+import { parsePolicy } from '../core/config/policy.ts';
+import { planAudit, type AuditPlan } from '../core/config/plan.ts';
+import { runAudit, type AuditProgress, type AuditResult, type InputFile } from '../core/audit.ts';
+import { sha256Hex } from '../core/hash.ts';
+import { explainModel, type ExplainRequest, type ExplainResult } from '../core/explain/explain.ts';
+import type { DataProfile } from '../core/data/profile.ts';
+import type { LoadOptions, LoadProgress } from '../core/data/read.ts';
+import type { StoredDistribution } from '../core/drift/drift.ts';
+import { auditOutputs, reportsOf } from '../core/outputs.ts';
+import { readResultFile } from '../core/report/read-result.ts';
+import { loadTableFile, readInput, UsageError } from '../cli/shared.ts';
+import { gitProvenance } from './git.ts';
+import { apiUsageError, checkAuditInputs, mergeAuditConfig, profileData, reportPdf, type AuditOverrides, type AuditRun, type OptionStyle, type PdfInput } from './run.ts';
+
+export type { AuditOverrides, AuditRun, PdfInput } from './run.ts';
+export type { AuditConfig } from '../core/config/audit-config.ts';
+export type { AuditResult, AuditProgress } from '../core/audit.ts';
+export type { PolicyDecision, GateResult } from '../core/config/policy.ts';
+export type { Manifest } from '../core/manifest.ts';
+export type { ExplainResult, ExplainMethod } from '../core/explain/explain.ts';
+export type { DataProfile, DataFinding } from '../core/data/profile.ts';
+export type { ThresholdPolicy } from '../core/metrics/curves.ts';
+export { isPlumblineError, PlumblineError } from '../core/errors.ts';
+export { TOOL_VERSION } from '../core/version.ts';
+
+/** What {@link audit} audits: a config file (or object), and options that win over its fields. */
+export interface AuditOptions extends AuditOverrides {
+  /**
+   * The audit config: a YAML file's path (the paths in it are relative to it), or the
+   * config's keys as an object (checked against the same schema; paths relative to the
+   * working directory).
+   */
+  config?: string | AuditConfig;
+  /** Policy gates (YAML file): the decision, attached to the result and in `decision`. */
+  policy?: string;
+  /** Reference-free drift against the distributions stored in an earlier result (JSON) or report (PDF, HTML). */
+  referenceResult?: string;
+  /** Write p(positive) of every row into the result (`predictions_p1`). */
+  predictions?: boolean;
+  /** Refuse defaults for the seed and the positive label; unevaluated error gates fail. */
+  strict?: boolean;
+  /**
+   * Where the outputs go, as the CLI's `--output`: `dir/report.pdf` makes the whole report
+   * family (PDF, HTML, model card, evidence pack) beside the result, manifest and decision;
+   * `dir/result.json` only those three. The files are written there (each written whole or
+   * not at all) and returned in `files`; without `output` they are only returned, named
+   * `result.*`.
+   */
+  output?: string;
+  /** Leave the PDF out of a report family (the CLI's `--no-pdf`). */
+  noPdf?: boolean;
+  /** Called as the audit goes: stage, done, total. */
+  onProgress?: (progress: AuditProgress) => void;
+}
+
+/** An audit checked and planned, its files not read yet (the CLI checks its registry in between). */
+export interface PreparedAudit {
+  options: AuditOptions;
+  merged: AuditConfig;
+  plan: AuditPlan;
+  configFile?: InputFile;
+  /** The file whose repository gives the manifest's commit: the config, else the model, else the data. */
+  provenanceAnchor: string;
+}
+
+/**
+ * Reads and checks the config and options, and plans the audit; nothing else is read yet.
+ * `style` says how messages name the options (the CLI's flags, or the API's names).
+ */
+export async function prepareAudit(options: AuditOptions, style: OptionStyle = 'api'): Promise<PreparedAudit> {
+  let config: AuditConfig = {};
+  let configFile: InputFile | undefined;
+  let configName = 'the options';
+  if (typeof options.config === 'string') {
+    configFile = await readInput(options.config, 'config');
+    configName = configFile.fileName;
+    config = parseAuditConfig(new TextDecoder().decode(configFile.bytes), configFile.fileName);
+  } else if (options.config) {
+    configName = 'the config object';
+    // The same schema and profiles as a file: JSON is YAML.
+    config = parseAuditConfig(JSON.stringify(options.config), configName);
+  }
+  const base = typeof options.config === 'string' ? dirname(resolve(options.config)) : process.cwd();
+  const merged = mergeAuditConfig(config, options, (path) => resolve(base, path));
+  checkAuditInputs(merged, options, style, options.config !== undefined, style === 'cli' ? (message) => new UsageError(message) : apiUsageError);
+  const plan = planAudit(merged, configFile?.fileName ?? (options.config ? configName : 'command line'), options.strict ?? false);
+  const provenanceAnchor = typeof options.config === 'string' ? options.config : (plan.files.model ?? plan.files.data);
+  return { options, merged, plan, ...(configFile ? { configFile } : {}), provenanceAnchor };
+}
+
+/** Scores with onnxruntime-web's WASM build on one thread, as the app's worker does: the same numbers on every host. */
+function singleThreadedOrt(): typeof ort {
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  return ort;
+}
+
+/** The column distributions stored in an earlier result (JSON) or report (PDF, HTML). */
+function storedDistributionsOf(bytes: Uint8Array, path: string): Record<string, StoredDistribution> {
+  const distributions = (readResultFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution> } }).data?.distributions;
+  if (!distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
+  return distributions;
+}
+
+/**
+ * Writes a file under a temporary name, then renames it: a full disk or a crash leaves the
+ * old file or none, never a partial one.
+ */
+async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.${process.pid}.tmp`;
+  try {
+    await writeFile(temporary, bytes);
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    if ((error as NodeJS.ErrnoException).code === 'ENOSPC') throw new UsageError(`the disk is full: ${path} was not written (nothing partial was left). Free some space and run the audit again.`);
+    throw error;
+  }
+}
+
+/** Reads the files of a prepared audit, runs it, makes its outputs and writes them where `output` says. */
+export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRun> {
+  const { options, merged, plan, configFile } = prepared;
+  const strict = options.strict ?? false;
+  const policyFile = options.policy ? await readInput(options.policy, 'policy') : undefined;
+  const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
+  const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
+  const runtime = singleThreadedOrt();
+  const onProgress = options.onProgress ?? (() => undefined);
+  let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
+  if (options.referenceResult) {
+    const file = await readInput(options.referenceResult, 'reference result');
+    referenceDistributions = { source: `stored distributions of ${file.fileName}`, distributions: storedDistributionsOf(file.bytes, options.referenceResult) };
+  }
+  // Data files are streamed from disk and hashed on the way with Node's native SHA-256.
+  const parseProgress = (p: LoadProgress) => onProgress({ stage: 'parse', done: p.bytes, total: p.totalBytes });
+  const loadedData = await loadTableFile(plan.files.data, 'data', plan.request.csv ?? {}, parseProgress);
+  const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', plan.request.csv ?? {}) : undefined;
+  const audited = await runAudit(runtime, { ...plan.request, model, data: loadedData, reference: loadedReference, referenceDistributions, includePredictions: options.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
+
+  const files: Record<string, { file: string; sha256: string }> = { data: { file: loadedData.fileName, sha256: loadedData.loaded.sha256 } };
+  if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };
+  if (loadedReference) files.reference = { file: loadedReference.fileName, sha256: loadedReference.loaded.sha256 };
+  if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
+  if (policyFile) files.policy = { file: policyFile.fileName, sha256: sha256Hex(policyFile.bytes) };
+  const inputPaths = [typeof options.config === 'string' ? options.config : undefined, options.policy, plan.files.model, plan.files.data, plan.files.reference].filter((path): path is string => path !== undefined);
+  const git = gitProvenance(prepared.provenanceAnchor, inputPaths);
+  const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH;
+  const epochSeconds = sourceDateEpoch && /^\d+$/.test(sourceDateEpoch) ? Number(sourceDateEpoch) : Math.floor(Date.now() / 1000);
+  const output = options.output;
+  // `output: report.pdf`: the whole report family; `output: result.json`: the result,
+  // manifest and decision. Every file comes from the one outputs bundle the app uses too.
+  const reports = output?.endsWith('.pdf') ? reportsOf(merged.report, options.noPdf ?? false) : { pdf: false, html: false, modelCard: false, pack: false };
+  const outputs = auditOutputs(audited, {
+    base: output ? basename(output).replace(/\.[^.]*$/, '') : 'result',
+    files,
+    sources: { ...(configFile ? { config: configFile } : {}), ...(policyFile ? { policy: policyFile } : {}) },
+    policy: policy ?? null,
+    seedExplicit: plan.seedExplicit,
+    strict,
+    gitCommit: git.commit,
+    ...(git.dirty !== undefined ? { gitDirty: git.dirty } : {}),
+    epochSeconds,
+    fromSourceDateEpoch: Boolean(sourceDateEpoch),
+    backend: model ? 'wasm' : 'none (score column)',
+    manifestWritten: Boolean(output),
+    metadata: plan.metadata,
+    ...(merged.report?.title ? { title: merged.report.title } : {}),
+    reports,
+  });
+  if (output) {
+    const directory = dirname(resolve(output));
+    await mkdir(directory, { recursive: true });
+    for (const [name, bytes] of Object.entries(outputs.files)) await writeFileAtomically(join(directory, name), bytes);
+  }
+  return { result: outputs.result, decision: outputs.decision, manifest: outputs.manifest, files: outputs.files, ...(merged.report?.title ? { title: merged.report.title } : {}) };
+}
+
+/**
+ * Audits a model (or a score column) on a data file, as `plumbline audit` does: the config
+ * and options are checked and planned, the files read (data streamed and hashed), the
+ * model scored, every metric, gate and report made. Resolves to the result, the policy
+ * decision, the manifest and every output file's bytes; writes them when `output` is given.
+ *
+ * ```js
+ * const run = await audit({ config: 'audit/audit.yaml', policy: 'audit/policy.yaml' });
+ * run.decision?.decision; // 'PASS' | 'WARN' | 'FAIL'
+ * ```
+ */
+export async function audit(options: AuditOptions): Promise<AuditRun> {
+  return runPreparedAudit(await prepareAudit(options));
+}
+
+/** What {@link explain} explains: the model and data files, and the explainer's settings. */
+export interface ExplainOptions extends Omit<ExplainRequest, 'model' | 'data' | 'background'> {
+  /** The model file (ONNX, XGBoost JSON or LightGBM text). */
+  model: string;
+  /** The rows to explain (CSV, Parquet or Arrow). */
+  data: string;
+  /** Background rows (reference or training data); default the data itself. */
+  background?: string;
+}
+
+/**
+ * SHAP values (or permutation importance) of rows of a data file, as `plumbline explain`
+ * writes them: `{columns, expected_value, values, …}`, with reason codes when asked.
+ */
+export async function explain(options: ExplainOptions): Promise<ExplainResult> {
+  const { model, data, background, ...settings } = options;
+  return explainModel(singleThreadedOrt(), {
+    ...settings,
+    model: await readInput(model, 'model'),
+    data: await readInput(data, 'data'),
+    ...(background ? { background: await readInput(background, 'background') } : {}),
+  });
+}
+
+/** What {@link checkData} checks: a data file, its target and protected attributes. */
+export interface CheckDataOptions {
+  /** The data file (CSV, Parquet or Arrow). */
+  data: string;
+  /** The column holding the true outcome. */
+  target: string;
+  /** The protected attribute columns (proxies are looked for among the others). */
+  protected?: string[];
+  /** The positive outcome (default 1 for a 0/1 target). */
+  positiveLabel?: string;
+  /** How a CSV is read (delimiter, missing values, column types). */
+  csv?: LoadOptions;
+}
+
+/**
+ * The data checks of an audit, without a model: each column's profile, the class balance,
+ * duplicate rows, proxies of the protected attributes, leakage, and the findings (what an
+ * audit's `result.data` holds, as `plumbline check-data` prints).
+ */
+export async function checkData(options: CheckDataOptions): Promise<DataProfile> {
+  const { loaded } = await loadTableFile(options.data, 'data', options.csv ?? {});
+  return profileData({ table: loaded.table, target: options.target, protectedAttributes: options.protected ?? [], ...(options.positiveLabel !== undefined ? { positiveLabel: options.positiveLabel } : {}) });
+}
+
+/**
+ * The PDF report of an audit ({@link AuditRun}, or a result with its manifest and decision),
+ * as bytes: for a run from {@link audit}, the same bytes the CLI writes as `report.pdf`.
+ */
+export function renderPdf(input: PdfInput): Uint8Array {
+  return reportPdf(input);
+}
+
+/** An audit result read back from a result JSON or a Plumbline PDF or HTML report. */
+export async function readResult(path: string): Promise<AuditResult> {
+  return readResultFile((await readInput(path, 'result')).bytes, path) as unknown as AuditResult;
+}

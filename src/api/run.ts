@@ -1,0 +1,160 @@
+/**
+ * What the Node API, the browser API and the CLI share about an audit before and after the
+ * core runs it: the options laid over a config, the checks of what is missing, and the data
+ * check. No Node and no DOM here: each host reads its files its own way.
+ */
+import { binaryTarget } from '../core/metrics/labels.ts';
+import { profileTable, type DataProfile } from '../core/data/profile.ts';
+import type { Table } from '../core/data/table.ts';
+import type { AuditConfig } from '../core/config/audit-config.ts';
+import type { ThresholdPolicy } from '../core/metrics/curves.ts';
+import { AuditConfigError } from '../core/errors.ts';
+import type { AuditResult } from '../core/audit.ts';
+import type { PolicyDecision } from '../core/config/policy.ts';
+import type { Manifest } from '../core/manifest.ts';
+import { renderPdf } from '../core/report/pdf.ts';
+
+/**
+ * Settings given beside (or instead of) a config file: the CLI's flags, the API's options.
+ * Each wins over the config's own field.
+ */
+export interface AuditOverrides {
+  /** The model file (ONNX, XGBoost JSON or LightGBM text). */
+  model?: string;
+  /** A column of the data holding the score: a score-only audit, no model. */
+  score?: string;
+  /** The test data (CSV, Parquet or Arrow). */
+  data?: string;
+  /** Reference data (usually the training file) for drift and the explainer's background. */
+  reference?: string;
+  /** The column holding the true outcome. */
+  target?: string;
+  /** The protected attribute columns. */
+  protected?: string[];
+  /** Column order of a model with one [N, F] input. */
+  features?: string[];
+  /** The positive outcome (default 1 for a 0/1 target). */
+  positiveLabel?: string;
+  /** A fixed threshold (predicted positive when p >= threshold), or a threshold policy chosen on the data. */
+  threshold?: number | ThresholdPolicy;
+  /** Simulation draws of the ECE interval (default 1000; 0: none). */
+  bootstrap?: number;
+  /** The random seed (default 0). */
+  seed?: number;
+}
+
+/** How a host spells its options in messages: flags (`--positive-label`) in the CLI, option names (`positiveLabel`) in the API. */
+export type OptionStyle = 'cli' | 'api';
+
+/** An option as the host spells it. */
+function optionName(option: keyof AuditOverrides, style: OptionStyle): string {
+  return style === 'cli' ? `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : `the ${option} option`;
+}
+
+/**
+ * The config with the overrides laid over it. Paths written in the config go through
+ * `fromConfig` (the Node host resolves them against the config's folder); paths given as
+ * overrides are taken as they are.
+ */
+export function mergeAuditConfig(config: AuditConfig, overrides: AuditOverrides, fromConfig: (path: string) => string): AuditConfig {
+  const inConfig = (path: string | undefined) => (path === undefined ? undefined : fromConfig(path));
+  const merged: AuditConfig = {
+    ...config,
+    model: { ...config.model, ...(overrides.model ? { path: overrides.model } : config.model?.path ? { path: inConfig(config.model.path) } : {}), ...(overrides.features ? { features: overrides.features } : {}) },
+    data: {
+      ...config.data,
+      ...(overrides.data ? { test: overrides.data } : config.data?.test ? { test: inConfig(config.data.test) } : {}),
+      ...(overrides.reference ? { reference: overrides.reference } : config.data?.reference ? { reference: inConfig(config.data.reference) } : config.data?.train ? { train: inConfig(config.data.train) } : {}),
+      ...(overrides.target ? { target: overrides.target } : {}),
+      ...(overrides.protected ? { protected_attributes: overrides.protected } : {}),
+      ...(overrides.score ? { score_column: overrides.score } : {}),
+      ...(overrides.positiveLabel !== undefined ? { positive_label: overrides.positiveLabel } : {}),
+    },
+    ...(overrides.threshold !== undefined ? { threshold: overrides.threshold } : {}),
+    ...(overrides.seed !== undefined ? { random_seed: overrides.seed } : {}),
+    ...(overrides.bootstrap !== undefined ? { bootstrap: { ...config.bootstrap, resamples: overrides.bootstrap } } : {}),
+  };
+  if (overrides.score) delete merged.model;
+  return merged;
+}
+
+/**
+ * Refuses overrides that contradict one another, and an audit that misses its data, target,
+ * protected attributes or model, naming the option as the host spells it. `usage` makes the
+ * host's error (a UsageError in the CLI, an AuditConfigError in the API).
+ */
+export function checkAuditInputs(merged: AuditConfig, overrides: AuditOverrides, style: OptionStyle, hasConfig: boolean, usage: (message: string) => Error): void {
+  const name = (option: keyof AuditOverrides) => optionName(option, style);
+  const help = style === 'cli' ? ' Run plumbline audit --help for usage.' : '';
+  if (overrides.model && overrides.score) throw usage(`give either ${name('model')} or ${name('score')}, not both.`);
+  if (overrides.seed !== undefined && (!Number.isInteger(overrides.seed) || overrides.seed < 0)) throw usage(`${name('seed')} must be a whole number >= 0, got ${overrides.seed}.`);
+  if (!merged.model?.path && !merged.data?.score_column) throw usage(`missing ${name('model')} (or ${name('score')}${style === 'cli' ? ' COLUMN' : ''} for a score-only audit).${help}`);
+  const required = [
+    [merged.data?.test, name('data')],
+    [merged.data?.target, name('target')],
+    [merged.data?.protected_attributes?.length, name('protected')],
+  ] as const;
+  for (const [value, option] of required) if (!value) throw usage(`missing ${option}${hasConfig ? ` (or its config field)` : ''}.${help}`);
+}
+
+/** An error in the options an API caller gave (a missing or contradictory option). */
+export function apiUsageError(message: string): Error {
+  return new AuditConfigError(message.charAt(0).toUpperCase() + message.slice(1));
+}
+
+/** What the data check looks at: the table, the target and the protected attributes. */
+export interface DataCheckRequest {
+  table: Table;
+  target: string;
+  protectedAttributes: string[];
+  positiveLabel?: string;
+}
+
+/**
+ * The data checks of an audit without a model: the profile the audit's `data` section holds
+ * (missing shares, class imbalance, duplicates, proxies of the protected attributes,
+ * leakage), from the same functions the audit calls.
+ */
+export function profileData(request: DataCheckRequest): DataProfile {
+  const target = binaryTarget(request.table, request.target, request.positiveLabel);
+  return profileTable(request.table, request.target, target.labels, request.protectedAttributes);
+}
+
+/** An audit's outputs, as the CLI writes them and the API returns them. */
+export interface AuditRun {
+  /** The audit result, with its policy decision as a field when a policy was given (the `<base>.json` file). */
+  result: AuditResult;
+  /** The policy decision (`policy_decision.json`), or null without a policy. */
+  decision: PolicyDecision | null;
+  /** The reproducibility manifest (`<base>.manifest.json`). */
+  manifest: Manifest;
+  /** Every output file by name: the result, manifest and decision, and with a PDF output the reports, model card and evidence pack. */
+  files: Record<string, Uint8Array>;
+  /** The reports' title (the config's report.title). */
+  title?: string;
+}
+
+/** What {@link reportPdf} reads: an {@link AuditRun}, or a result with what else is known of it. */
+export interface PdfInput {
+  result: AuditResult;
+  manifest?: Manifest | null;
+  decision?: PolicyDecision | null;
+  title?: string;
+  /** The date printed on the cover and written as the PDF's creation date; default the manifest's `created`, else now. */
+  createdAt?: string;
+}
+
+/**
+ * The PDF report of an audit, made by the function the CLI's `--output report.pdf` uses:
+ * for a run the API returned, the same bytes as its `<base>.pdf` file.
+ */
+export function reportPdf(input: PdfInput): Uint8Array {
+  const { result, manifest, decision, title } = input;
+  return renderPdf({
+    result,
+    createdAt: input.createdAt ?? manifest?.created ?? new Date().toISOString(),
+    ...(decision ? { decision } : {}),
+    ...(manifest ? { manifest } : {}),
+    ...(title ? { title } : {}),
+  });
+}
