@@ -32,7 +32,9 @@ Options:
                           policy_decision.json are written beside either
   --no-pdf                skip the PDF (FILE.html, FILE.model_card.md and FILE.evidence.zip
                           are still written beside a .pdf output)
-  --registry FILE         append this audit to a registry (plumbline registry init FILE first)
+  --registry FILE|URL     append this audit to a registry: a file, or a PostgreSQL database
+                          postgresql://USER@HOST:PORT/DB (password from PGPASSWORD or ~/.pgpass);
+                          plumbline registry init FILE|URL first
   --registry-keep-report  keep the PDF report and evidence pack in the registry entry too
   --predictions           include p(positive) of every row (predictions_p1)
   --strict                refuse defaults for seed and positive label; unevaluated error gates fail
@@ -147,7 +149,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   }
   if (values.threshold !== undefined && values['threshold-policy'] !== undefined) throw new UsageError('give either --threshold or --threshold-policy, not both.');
   if (values['registry-keep-report'] && !(values.registry && values.output?.endsWith('.pdf'))) {
-    throw new UsageError('--registry-keep-report keeps the PDF report and evidence pack: give --registry FILE and --output REPORT.pdf too.');
+    throw new UsageError('--registry-keep-report keeps the PDF report and evidence pack: give --registry FILE|URL and --output REPORT.pdf too.');
   }
   const threshold = number(values.threshold, 'threshold');
   const options: AuditOptions = {

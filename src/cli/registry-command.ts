@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import {
   appendEntry,
+  appendStoredEntries,
   entryBlob,
   entryResult,
   formatCheckpoint,
@@ -22,6 +23,7 @@ import {
   openRegistry,
   parseCheckpoint,
   parseRegistryDate,
+  readStoredEntries,
   readTransaction,
   refuseTamperedRegistry,
   refuseUntrustedEntry,
@@ -29,26 +31,50 @@ import {
   registryCsv,
   verifyRegistryAsync,
   type RegistryAppend,
-  type RegistryCheckpoint,
   type RegistryFilter,
   type RegistryInfo,
   type RegistryRow,
   type Sha256,
   type Sha256Async,
+  type StoredEntry,
   type VerifyOptions,
   type VerifyReport,
 } from '../core/registry/registry.ts';
+import type { Appended, RegistryReader, RegistryStore } from '../core/registry/store.ts';
 import { monthlySummaryMarkdown, monthlySummaryPdf, monthRange } from '../core/registry/summary.ts';
 import { RegistryError } from '../core/errors.ts';
-import { openSqliteFile, type SqliteFile } from './sqlite-file.ts';
+import { isPostgresUrl, openPostgresRegistry, redactUrl } from './registry-postgres.ts';
+import type { SqliteFile } from './sqlite-file.ts';
 import { EXIT, UsageError } from './shared.ts';
 
-const USAGE = `Usage: plumbline registry <command> FILE [options]
+/**
+ * better-sqlite3 (an optional dependency), loaded when a registry file is opened: a team
+ * whose registry is a PostgreSQL database needs no SQLite driver installed.
+ */
+async function openSqliteFile(...args: Parameters<typeof import('./sqlite-file.ts').openSqliteFile>): Promise<SqliteFile> {
+  let driver: typeof import('./sqlite-file.ts');
+  try {
+    driver = await import('./sqlite-file.ts');
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /better-sqlite3|bindings/.test(message)) {
+      throw new UsageError('a registry file needs better-sqlite3, an optional dependency that is not installed here (its install downloads a prebuilt SQLite binary, or compiles one with Python and a C compiler). Run npm install better-sqlite3 where that works, or use a PostgreSQL registry (--registry postgresql://…).');
+    }
+    throw error;
+  }
+  return driver.openSqliteFile(...args);
+}
 
-The audit registry: one SQLite file with every audit, hash-chained (tamper-evident).
+const USAGE = `Usage: plumbline registry <command> REGISTRY [options]
 
-Commands:
-  init FILE                     create a registry (an existing one is left as is, upgraded if old)
+The audit registry: every audit, hash-chained (tamper-evident), in one SQLite file or in a
+PostgreSQL database shared by a team. REGISTRY is a file path or a URL
+postgresql://USER@HOST:PORT/DATABASE (password from PGPASSWORD or ~/.pgpass; --registry R
+may stand for the positional argument). Both hold the same entries, chain and Merkle root.
+
+Commands (FILE below may be either):
+  init FILE                     create a registry (an existing one is left as is, upgraded if old);
+                                --database URL is the same as the positional argument
   list FILE                     audits in order; --failed-gates, --model ID, --since DATE, --json
   verify FILE                   recompute every hash and check the append-only guard; exit 1
                                 naming the first altered, removed or reordered entry;
@@ -57,11 +83,16 @@ Commands:
   show FILE N                   the result JSON of entry N; --file NAME writes a kept file
                                 (report PDF, evidence pack) to --output instead
   summary FILE --month YYYY-MM  monthly summary for management; --output F.md or F.pdf
+  export FILE --sqlite OUT      a registry file with the same entries and Merkle root (the app's
+                                Portfolio page opens it); OUT must not exist yet
+  import SOURCE --registry R    verify the registry file (or database) SOURCE, then append its
+                                entries to R in one transaction; entries R already holds at the
+                                same place are skipped
 
-show, export and summary verify the registry first (against --root N:ROOT too when given) and
+show, export, import and summary verify the registry first (against --root N:ROOT too when given) and
 refuse a tampered entry or registry.
 
-Append an audit with: plumbline audit ... --registry FILE [--registry-keep-report]`;
+Append an audit with: plumbline audit ... --registry FILE|URL [--registry-keep-report]`;
 
 /** SHA-256 with node:crypto (verify hashes every stored result; this is ~15× noble's speed). */
 export const nodeSha256: Sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
@@ -122,7 +153,7 @@ export async function verifyRegistryFile(db: SqliteFile, fileName: string, optio
  * Verifies the registry and runs `body` with the report, in one read transaction: what
  * `body` reads (an entry to show, the rows to export) is what was verified.
  */
-async function readVerified<T>(db: SqliteFile, fileName: string, options: VerifyOptions, body: (report: VerifyReport) => T): Promise<T> {
+async function readVerified<T>(db: SqliteFile, fileName: string, options: VerifyOptions, body: (report: VerifyReport) => T | Promise<T>): Promise<T> {
   const hasher = threadSha256();
   try {
     return await guardRegistryAsync(fileName, () => readTransaction(db, async () => body(await verifyRegistryAsync(db, nodeSha256, hasher.digest, options))));
@@ -151,7 +182,7 @@ async function checkPath(path: string, create: boolean): Promise<void> {
  */
 export async function openRegistryFile(path: string, options: { create?: boolean } = {}): Promise<{ db: SqliteFile; info: RegistryInfo }> {
   await checkPath(path, options.create === true);
-  const db = guardRegistry(basename(path), () => openSqliteFile(path, { create: options.create }));
+  const db = await guardRegistryAsync(basename(path), () => openSqliteFile(path, { create: options.create }));
   try {
     return { db, info: guardRegistry(basename(path), () => openRegistry(db, basename(path), options)) };
   } catch (error) {
@@ -163,62 +194,107 @@ export async function openRegistryFile(path: string, options: { create?: boolean
 /**
  * Checks, writing nothing, that a file is a registry this Plumbline can append to (the
  * audit command does this before a long audit; an old schema is upgraded when it appends).
+ * A PostgreSQL URL is checked by connecting: an unreachable server or a database without a
+ * registry fails now, not after the audit.
  */
-export async function checkRegistryFile(path: string): Promise<RegistryInfo> {
-  await checkPath(path, false);
-  const db = guardRegistry(basename(path), () => openSqliteFile(path));
+export async function checkRegistryFile(target: string): Promise<RegistryInfo> {
+  if (isPostgresUrl(target)) {
+    const store = await openPostgresRegistry(target);
+    await store.close();
+    return store.info;
+  }
+  await checkPath(target, false);
+  const db = await guardRegistryAsync(basename(target), () => openSqliteFile(target));
   try {
-    return guardRegistry(basename(path), () => openRegistry(db, basename(path), { migrate: false }));
+    return guardRegistry(basename(target), () => openRegistry(db, basename(target), { migrate: false }));
   } finally {
     db.close();
   }
 }
 
-/** `registry init`: opens (creating or upgrading) and reports what it found. */
-async function withRegistryCreate<T>(path: string, body: (info: RegistryInfo) => T): Promise<T> {
-  const { db, info } = await openRegistryFile(path, { create: true });
-  try {
-    return body(info);
-  } finally {
-    db.close();
+/** A registry file opened in place with SQLite, behind the interface a database shares. */
+class SqliteRegistry implements RegistryStore {
+  constructor(
+    readonly db: SqliteFile,
+    readonly name: string,
+    readonly info: RegistryInfo,
+  ) {}
+
+  async list(filter?: RegistryFilter): Promise<RegistryRow[]> {
+    return guardRegistry(this.name, () => listEntries(this.db, filter));
+  }
+
+  readVerified<T>(options: VerifyOptions, body: (report: VerifyReport, reader: RegistryReader) => T | Promise<T>): Promise<T> {
+    const { db, name } = this;
+    const reader: RegistryReader = {
+      list: async (filter) => listEntries(db, filter),
+      entryResult: async (seq) => entryResult(db, name, seq),
+      entryBlob: async (seq, file) => entryBlob(db, name, seq, file),
+      async *storedEntries() {
+        for (let batch = readStoredEntries(db, 0, 200); batch.length; batch = readStoredEntries(db, batch.at(-1)!.seq, 200)) yield batch;
+      },
+    };
+    return readVerified(db, name, options, (report) => body(report, reader));
+  }
+
+  async append(input: RegistryAppend): Promise<Appended> {
+    const entry = guardRegistry(this.name, () => appendEntry(this.db, this.name, input, nodeSha256));
+    const checkpoint = guardRegistry(this.name, () => registryCheckpoint(this.db, entry.seq, nodeSha256));
+    return { entry, checkpoint };
+  }
+
+  async appendStored(sourceName: string, entries: readonly StoredEntry[]) {
+    const done = guardRegistry(this.name, () => appendStoredEntries(this.db, this.name, sourceName, entries, nodeSha256));
+    return { ...done, checkpoint: guardRegistry(this.name, () => registryCheckpoint(this.db, undefined, nodeSha256)) };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
   }
 }
 
-/** Runs a command on an open registry. */
-async function withRegistry<T>(path: string, body: (db: SqliteFile) => Promise<T>): Promise<T> {
-  const { db } = await openRegistryFile(path);
-  try {
-    return await body(db);
-  } finally {
-    db.close();
-  }
-}
-
-/** What an append left: the entry, and the checkpoint over it and every entry before it. */
-export interface Appended {
-  entry: RegistryRow;
-  checkpoint: RegistryCheckpoint;
+/** How messages and output lines name a registry: the path as given, or the URL without its password. */
+export function registryLabel(target: string): string {
+  return isPostgresUrl(target) ? redactUrl(target) : target;
 }
 
 /**
- * Appends one audit to a registry file (used by `plumbline audit --registry`). Returns
- * once the commit is durable on disk, with the checkpoint `N:ROOT` over entries 1–N (it
- * stays true whatever is appended later).
+ * Opens the registry a command names: a PostgreSQL URL or a file path (created when
+ * `create` and missing; an old file's schema is brought up to date).
  */
-export async function appendToRegistry(path: string, input: RegistryAppend): Promise<Appended> {
-  return withRegistry(path, async (db) => {
-    const name = basename(path);
-    const entry = guardRegistry(name, () => appendEntry(db, name, input, nodeSha256));
-    const checkpoint = guardRegistry(name, () => registryCheckpoint(db, entry.seq, nodeSha256));
-    return { entry, checkpoint };
-  });
+export async function openRegistryStore(target: string, options: { create?: boolean } = {}): Promise<RegistryStore> {
+  if (isPostgresUrl(target)) return openPostgresRegistry(target, options);
+  const { db, info } = await openRegistryFile(target, options);
+  return new SqliteRegistry(db, basename(target), info);
 }
 
-/** The lines `plumbline audit --registry` prints once the append is on disk. */
-export function appendedMessage(path: string, { entry, checkpoint }: Appended): string {
+/** Runs a command on an open registry. */
+async function withRegistry<T>(target: string, body: (store: RegistryStore) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+  const store = await openRegistryStore(target, options);
+  try {
+    return await body(store);
+  } finally {
+    await store.close();
+  }
+}
+
+export type { Appended } from '../core/registry/store.ts';
+
+/**
+ * Appends one audit to a registry (used by `plumbline audit --registry`). Returns once the
+ * entry is committed (on disk, or in the database), with the checkpoint `N:ROOT` over
+ * entries 1–N (it stays true whatever is appended later).
+ */
+export async function appendToRegistry(target: string, input: RegistryAppend): Promise<Appended> {
+  return withRegistry(target, (store) => store.append(input));
+}
+
+/** The lines `plumbline audit --registry` prints once the append is committed. */
+export function appendedMessage(target: string, { entry, checkpoint }: Appended): string {
   const text = formatCheckpoint(checkpoint);
-  return `plumbline: appended entry ${entry.seq} (${entry.model_id}, ${entry.decision ?? 'no policy'}) to the registry ${path}
-plumbline: registry checkpoint ${text}: record it outside the registry (a CI log); plumbline registry verify ${path} --root ${text} then proves entries 1–${entry.seq} were neither changed nor removed.
+  const shown = registryLabel(target);
+  return `plumbline: appended entry ${entry.seq} (${entry.model_id}, ${entry.decision ?? 'no policy'}) to the registry ${shown}
+plumbline: registry checkpoint ${text}: record it outside the registry (a CI log); plumbline registry verify ${shown} --root ${text} then proves entries 1–${entry.seq} were neither changed nor removed.
 `;
 }
 
@@ -264,9 +340,53 @@ function listTable(rows: RegistryRow[]): string {
   return [header, ...lines].map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
 }
 
-function fileArgument(positionals: string[], command: string): string {
-  if (!positionals[0]) throw new UsageError(`plumbline registry ${command} needs the registry file: plumbline registry ${command} FILE.`);
-  return positionals[0];
+/** The registry a command works on: the positional argument, or `--registry` (`--database`) standing for it. */
+function registryArgument(positionals: string[], command: string, named: string | undefined): { target: string; rest: string[] } {
+  if (named !== undefined) return { target: named, rest: positionals };
+  if (!positionals[0]) throw new UsageError(`plumbline registry ${command} needs the registry: plumbline registry ${command} FILE (or a postgresql:// URL).`);
+  return { target: positionals[0], rest: positionals.slice(1) };
+}
+
+/** The verify report as `registry verify` prints it. */
+function verifyLines(shown: string, report: VerifyReport, checkpoint: { entries: number | null } | undefined): string {
+  const lines = [`${shown}: ${report.entries} entries, schema version ${report.schema_version}`, `merkle root ${report.merkle_root}`, `checkpoint ${report.checkpoint}`];
+  if (report.problems.length) lines.push(`TAMPERED: ${report.problems[0].message}`, ...report.problems.slice(1).map((p) => `  also: ${p.message}`));
+  else lines.push(`ok: every entry matches its hash, the chain is whole and the append-only guard is in place${checkpoint ? `; entries 1–${checkpoint.entries ?? report.entries} are those the checkpoint recorded` : ''}.`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Every entry of a verified registry, with its stored result and kept files. */
+async function allStoredEntries(reader: RegistryReader): Promise<StoredEntry[]> {
+  const entries: StoredEntry[] = [];
+  for await (const batch of reader.storedEntries()) entries.push(...batch);
+  return entries;
+}
+
+/**
+ * `registry export --sqlite OUT`: a new registry file with the entries of a verified
+ * registry, hashes and Merkle root unchanged. Written beside OUT under a temporary name
+ * and renamed once complete, so OUT is never half a registry.
+ */
+async function exportSqlite(store: RegistryStore, checkpoint: VerifyOptions['checkpoint'], output: string): Promise<{ entries: number; merkle_root: string }> {
+  if (await stat(output).then(() => true, () => false)) throw new UsageError(`cannot export to ${output}: it exists. Give a new file name (export never overwrites a registry).`);
+  const entries = await store.readVerified({ checkpoint }, (report, reader) => {
+    refuseTamperedRegistry(store.name, report, 'SQLite export');
+    return allStoredEntries(reader);
+  });
+  const temporary = join(dirname(output), `.${basename(output)}.${process.pid}.tmp`);
+  let file: RegistryStore | undefined;
+  try {
+    file = await openRegistryStore(temporary, { create: true });
+    const copied = await file.appendStored(store.name, entries);
+    await file.close();
+    file = undefined;
+    await rename(temporary, output);
+    return copied.checkpoint;
+  } catch (error) {
+    await file?.close();
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
 }
 
 /** Runs `plumbline registry …` and returns the exit code. */
@@ -282,9 +402,12 @@ export async function registryCommand(args: string[]): Promise<number> {
       json: { type: 'boolean' },
       root: { type: 'string' },
       csv: { type: 'boolean' },
+      sqlite: { type: 'string' },
       output: { type: 'string', short: 'o' },
       file: { type: 'string' },
       month: { type: 'string' },
+      registry: { type: 'string' },
+      database: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -294,48 +417,55 @@ export async function registryCommand(args: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return sub === undefined ? EXIT.cannotAudit : EXIT.ok;
   }
+  if (values.registry !== undefined && values.database !== undefined && values.registry !== values.database) throw new UsageError('give the registry once: --registry and --database name the same thing.');
+  const named = values.registry ?? values.database;
+  const checkpoint = values.root === undefined ? undefined : parseCheckpoint(values.root, '--root');
   switch (sub) {
     case 'init': {
-      const path = fileArgument(positionals, 'init');
-      return withRegistryCreate(path, (info) => {
-        const what = info.migrated[0] === 1 ? 'created an empty registry' : info.migrated.length ? `upgraded the registry to schema version ${info.schema_version} (${info.entries} entries kept)` : `already a registry (${info.entries} entries, schema version ${info.schema_version}); left as is`;
-        process.stdout.write(`${path}: ${what}.\n`);
-        return EXIT.ok;
-      });
+      const { target } = registryArgument(positionals, 'init', named);
+      return withRegistry(
+        target,
+        async ({ info }) => {
+          const what = info.migrated[0] === 1 ? 'created an empty registry' : info.migrated.length ? `upgraded the registry to schema version ${info.schema_version} (${info.entries} entries kept)` : `already a registry (${info.entries} entries, schema version ${info.schema_version}); left as is`;
+          process.stdout.write(`${registryLabel(target)}: ${what}.\n`);
+          return EXIT.ok;
+        },
+        { create: true },
+      );
     }
     case 'list': {
-      const path = fileArgument(positionals, 'list');
+      const { target } = registryArgument(positionals, 'list', named);
       const filter: RegistryFilter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
-      return withRegistry(path, async (db) => {
-        const rows = guardRegistry(basename(path), () => listEntries(db, filter));
+      return withRegistry(target, async (store) => {
+        const rows = await store.list(filter);
         process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : rows.length ? `${listTable(rows)}\n` : 'no audits match.\n');
         return EXIT.ok;
       });
     }
     case 'verify': {
-      const path = fileArgument(positionals, 'verify');
-      const checkpoint = values.root === undefined ? undefined : parseCheckpoint(values.root, '--root');
-      return withRegistry(path, async (db) => {
-        const report = await verifyRegistryFile(db, basename(path), { checkpoint });
+      const { target } = registryArgument(positionals, 'verify', named);
+      return withRegistry(target, async (store) => {
+        const report = await store.readVerified({ checkpoint }, (r) => r);
         if (values.json) process.stdout.write(`${JSON.stringify({ ...report, expected_checkpoint: values.root ?? null }, null, 2)}\n`);
-        else {
-          const lines = [`${path}: ${report.entries} entries, schema version ${report.schema_version}`, `merkle root ${report.merkle_root}`, `checkpoint ${report.checkpoint}`];
-          if (report.problems.length) lines.push(`TAMPERED: ${report.problems[0].message}`, ...report.problems.slice(1).map((p) => `  also: ${p.message}`));
-          else lines.push(`ok: every entry matches its hash, the chain is whole and the append-only guard is in place${checkpoint ? `; entries 1–${checkpoint.entries ?? report.entries} are those the checkpoint recorded` : ''}.`);
-          process.stdout.write(`${lines.join('\n')}\n`);
-        }
+        else process.stdout.write(verifyLines(registryLabel(target), report, checkpoint));
         return report.ok ? EXIT.ok : EXIT.gateFailed;
       });
     }
     case 'export': {
-      const path = fileArgument(positionals, 'export');
-      if (!values.csv && !values.json) throw new UsageError('plumbline registry export needs a format: --csv (or --json).');
+      const { target } = registryArgument(positionals, 'export', named);
+      if (values.sqlite !== undefined) {
+        return withRegistry(target, async (store) => {
+          const copied = await exportSqlite(store, checkpoint, values.sqlite!);
+          process.stdout.write(`${values.sqlite}: ${copied.entries} entries of ${registryLabel(target)}, verified and copied with their hashes; merkle root ${copied.merkle_root}\n`);
+          return EXIT.ok;
+        });
+      }
+      if (!values.csv && !values.json) throw new UsageError('plumbline registry export needs a format: --csv (or --json, or --sqlite FILE).');
       const filter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
-      const checkpoint = values.root === undefined ? undefined : parseCheckpoint(values.root, '--root');
-      return withRegistry(path, async (db) => {
-        const rows = await readVerified(db, basename(path), { checkpoint }, (report) => {
-          refuseTamperedRegistry(basename(path), report, values.csv ? 'CSV' : 'JSON export');
-          return listEntries(db, filter);
+      return withRegistry(target, async (store) => {
+        const rows = await store.readVerified({ checkpoint }, (report, reader) => {
+          refuseTamperedRegistry(store.name, report, values.csv ? 'CSV' : 'JSON export');
+          return reader.list(filter);
         });
         const text = values.csv ? registryCsv(rows) : `${JSON.stringify(rows, null, 2)}\n`;
         if (values.output) await writeOutputFile(values.output, text);
@@ -343,18 +473,32 @@ export async function registryCommand(args: string[]): Promise<number> {
         return EXIT.ok;
       });
     }
+    case 'import': {
+      const source = positionals[0];
+      if (!source || !named) throw new UsageError('plumbline registry import needs the registry to read and the one to append to: plumbline registry import FILE --registry postgresql://USER@HOST:PORT/DATABASE.');
+      const entries = await withRegistry(source, (from) =>
+        from.readVerified({ checkpoint }, (report, reader) => {
+          refuseTamperedRegistry(from.name, report, 'import');
+          return allStoredEntries(reader);
+        }),
+      );
+      return withRegistry(named, async (store) => {
+        const done = await store.appendStored(registryLabel(source), entries);
+        const text = formatCheckpoint(done.checkpoint);
+        process.stdout.write(`${registryLabel(named)}: appended ${done.appended} entr${done.appended === 1 ? 'y' : 'ies'} of ${registryLabel(source)}${done.skipped ? ` (${done.skipped} it already held were skipped)` : ''}; ${done.checkpoint.entries} entries now.\nregistry checkpoint ${text}: record it outside the registry; plumbline registry verify ${registryLabel(named)} --root ${text} proves entries 1–${done.checkpoint.entries} later.\n`);
+        return EXIT.ok;
+      });
+    }
     case 'show': {
-      const path = fileArgument(positionals, 'show');
-      const seq = Number(positionals[1]);
-      if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`plumbline registry show needs an entry number (see plumbline registry list ${path}), got ${JSON.stringify(positionals[1] ?? '')}.`);
+      const { target, rest: more } = registryArgument(positionals, 'show', named);
+      const seq = Number(more[0]);
+      if (!Number.isInteger(seq) || seq < 1) throw new UsageError(`plumbline registry show needs an entry number (see plumbline registry list ${registryLabel(target)}), got ${JSON.stringify(more[0] ?? '')}.`);
       const file = values.file;
       if (file && !values.output) throw new UsageError('--file writes a kept file: give --output FILE too.');
-      const checkpoint = values.root === undefined ? undefined : parseCheckpoint(values.root, '--root');
-      return withRegistry(path, async (db) => {
-        const name = basename(path);
-        const out = await readVerified(db, name, { checkpoint }, (report) => {
-          refuseUntrustedEntry(name, report, seq);
-          return file ? entryBlob(db, name, seq, file) : `${JSON.stringify(entryResult(db, name, seq), null, 2)}\n`;
+      return withRegistry(target, async (store) => {
+        const out = await store.readVerified({ checkpoint }, async (report, reader) => {
+          refuseUntrustedEntry(store.name, report, seq);
+          return file ? reader.entryBlob(seq, file) : `${JSON.stringify(await reader.entryResult(seq), null, 2)}\n`;
         });
         if (values.output) await writeOutputFile(values.output, out);
         else process.stdout.write(out);
@@ -362,23 +506,22 @@ export async function registryCommand(args: string[]): Promise<number> {
       });
     }
     case 'summary': {
-      const path = fileArgument(positionals, 'summary');
+      const { target } = registryArgument(positionals, 'summary', named);
       const month = values.month;
       if (!month) throw new UsageError('plumbline registry summary needs --month YYYY-MM.');
       monthRange(month);
-      const checkpoint = values.root === undefined ? undefined : parseCheckpoint(values.root, '--root');
-      return withRegistry(path, async (db) => {
-        const rows = await readVerified(db, basename(path), { checkpoint }, (report) => {
-          refuseTamperedRegistry(basename(path), report, 'monthly summary');
-          return listEntries(db);
+      return withRegistry(target, async (store) => {
+        const rows = await store.readVerified({ checkpoint }, (report, reader) => {
+          refuseTamperedRegistry(store.name, report, 'monthly summary');
+          return reader.list();
         });
         const output = values.output;
         if (output?.endsWith('.pdf')) {
           const epoch = process.env.SOURCE_DATE_EPOCH;
           const createdAt = new Date(epoch && /^\d+$/.test(epoch) ? Number(epoch) * 1000 : Date.now()).toISOString();
-          await writeOutputFile(output, monthlySummaryPdf(rows, month, basename(path), createdAt));
+          await writeOutputFile(output, monthlySummaryPdf(rows, month, store.name, createdAt));
         } else {
-          const markdown = monthlySummaryMarkdown(rows, month, basename(path));
+          const markdown = monthlySummaryMarkdown(rows, month, store.name);
           if (output) await writeOutputFile(output, markdown);
           else process.stdout.write(markdown);
         }
@@ -386,6 +529,6 @@ export async function registryCommand(args: string[]): Promise<number> {
       });
     }
     default:
-      throw new UsageError(`unknown registry command ${JSON.stringify(sub)}. The registry commands are: init, list, verify, export, show, summary.`);
+      throw new UsageError(`unknown registry command ${JSON.stringify(sub)}. The registry commands are: init, list, verify, export, import, show, summary.`);
   }
 }
