@@ -143,6 +143,42 @@ function loadedTable(ref: DataRef): { fileName: string; loaded: LoadedTable } {
  */
 const memoryLimit = Math.min(8, (self.navigator as WorkerNavigator & { deviceMemory?: number }).deviceMemory ?? 4) * 1024 ** 3 * 0.5;
 
+/**
+ * Every this many milliseconds of reading, the load lets the worker's other messages in:
+ * a Blob's stream can hand over chunk after chunk as microtasks, and without a task
+ * boundary the page's Cancel (a message) would wait until the whole file was read.
+ */
+const LOAD_YIELD_MS = 25;
+
+/** A task boundary (a message through a channel of its own: no timer clamping). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/**
+ * The chunks of a Blob, read so that a Cancel is seen within one chunk: the signal is
+ * checked before each chunk is handed on, and the worker takes its messages at least every
+ * {@link LOAD_YIELD_MS} ms.
+ */
+async function* cancellableChunks(blob: Blob, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  let yielded = performance.now();
+  for await (const chunk of chunksOf(blob)) {
+    if (performance.now() - yielded >= LOAD_YIELD_MS) {
+      await nextTask();
+      yielded = performance.now();
+    }
+    signal.throwIfAborted();
+    yield chunk;
+  }
+}
+
 let parquetReady: Promise<void> | null = null;
 
 /** parquet-wasm, loaded from the app's own assets the first time a Parquet file comes. */
@@ -180,17 +216,17 @@ const api = {
       let last = 0;
       // The SHA-256 (hash-wasm's) is computed by a pool worker reading the same Blob while
       // this one parses it; with one core, here.
-      const digest = poolWorkers > 1 ? sha256InPool(blob) : null;
+      const digest = poolWorkers > 1 ? sha256InPool(blob, controller.signal) : null;
       digest?.catch(() => undefined); // a failed or cancelled load never awaits it
       const sha = digest ? null : await createSHA256();
       sha?.init();
-      const loaded = await loadTableStream(fileName, chunksOf(blob), {
+      const loaded = await loadTableStream(fileName, cancellableChunks(blob, controller.signal), {
         ...csv,
         hash: sha ? () => ({ update: (bytes) => void sha.update(bytes), digestHex: () => sha.digest('hex') }) : null,
         totalBytes: blob.size,
         memoryLimit,
         signal: controller.signal,
-        reopen: () => chunksOf(blob),
+        reopen: () => cancellableChunks(blob, controller.signal),
         onProgress: (progress) => {
           const now = performance.now();
           if (now - last < 100 && progress.bytes < progress.totalBytes) return;
@@ -199,7 +235,8 @@ const api = {
         },
       });
       // Should the pool have been stopped meanwhile (a cancelled audit), the file is hashed here.
-      if (digest) loaded.sha256 = await digest.catch(() => blobSha256(blob));
+      // (A cancelled load's digest failed because of the Cancel: that file is not hashed again.)
+      if (digest) loaded.sha256 = await digest.catch(() => (controller.signal.throwIfAborted(), blobSha256(blob)));
       // A Cancel that came while the file was hashed (or Parquet decoded) keeps no table.
       controller.signal.throwIfAborted();
       tables.set(dataId, { fileName, loaded });

@@ -60,15 +60,22 @@ function onnxModelId(bytes: Uint8Array, open: object): number {
   return id;
 }
 
-/** Rejections of the requests in flight, so that ending the pool never leaves one waiting. */
-const inFlight = new Map<number, (reason: unknown) => void>();
+/** Rejections of the requests in flight (with the worker each went to), so that ending the pool never leaves one waiting. */
+const inFlight = new Map<number, { worker: Worker; reject: (reason: unknown) => void }>();
 
 function stopPool(): void {
   for (const member of pool) member.worker.terminate();
   pool = [];
   const stopped = new DOMException('The worker pool was stopped (an audit was cancelled).', 'AbortError');
-  for (const reject of inFlight.values()) reject(stopped);
+  for (const { reject } of [...inFlight.values()]) reject(stopped);
   inFlight.clear();
+}
+
+/** Ends one pool worker (its requests in flight fail with `reason`); the others go on, and a new one takes its place on the next use. */
+function stopMember(member: Member, reason: unknown): void {
+  member.worker.terminate();
+  pool = pool.filter((m) => m !== member);
+  for (const entry of [...inFlight.values()]) if (entry.worker === member.worker) entry.reject(reason);
 }
 
 function run<T>(worker: Worker, job: PoolJob, transfer: Transferable[] = []): Promise<T> {
@@ -79,9 +86,12 @@ function run<T>(worker: Worker, job: PoolJob, transfer: Transferable[] = []): Pr
       worker.removeEventListener('message', listen);
       worker.removeEventListener('error', fail);
     };
-    inFlight.set(id, (reason) => {
-      done();
-      reject(reason);
+    inFlight.set(id, {
+      worker,
+      reject: (reason) => {
+        done();
+        reject(reason);
+      },
     });
     const listen = (event: MessageEvent<Answer>) => {
       if (event.data.id !== id) return;
@@ -266,7 +276,14 @@ export function onnxScorePool(size: number): OnnxScoreRunner {
   };
 }
 
-/** The SHA-256 of a file, computed by a pool worker reading the Blob itself (in parallel with the parse). */
-export function sha256InPool(blob: Blob): Promise<string> {
-  return run<string>(members(1)[0].worker, { kind: 'sha256', blob });
+/**
+ * The SHA-256 of a file, computed by a pool worker reading the Blob itself (in parallel with
+ * the parse). A cancelled load ends that worker, so nothing goes on reading the file.
+ */
+export function sha256InPool(blob: Blob, signal?: AbortSignal): Promise<string> {
+  signal?.throwIfAborted();
+  const member = members(1)[0];
+  const onAbort = () => stopMember(member, signal!.reason);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return run<string>(member.worker, { kind: 'sha256', blob }).finally(() => signal?.removeEventListener('abort', onAbort));
 }
