@@ -1,8 +1,17 @@
 #!/usr/bin/env node
-// The `plumbline` command. It runs the TypeScript sources directly through tsx, so
-// `npx plumbline …` works right after `npm install`, with no build step.
-import { register } from 'tsx/esm/api';
+// The `plumbline` command. Installed from the package (npm install plumbline-audit, or the
+// packed tarball), it runs the JavaScript that `npm pack` built into dist-node/: Node alone,
+// no TypeScript and no build step at install. In a checkout of the repository it runs the
+// TypeScript sources through tsx (a dev dependency), so a change is seen without a build.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
+const source = new URL('../src/cli/main.ts', import.meta.url);
+let main;
+if (existsSync(source)) {
+  const { register } = await import('tsx/esm/api');
+  register();
+  ({ main } = await import(source.href));
+} else {
+  ({ main } = await import('../dist-node/cli/main.js'));
+}
 process.exitCode = await main(process.argv.slice(2));
