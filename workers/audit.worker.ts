@@ -14,6 +14,7 @@ import type { Classifier } from '../src/core/model/classifier';
 type OrtSessionOptions = NonNullable<Parameters<typeof ort.InferenceSession.create>[1]>;
 import { AuditConfigError, inspectModel, loadTableStream, looksLikeParquet, openModel, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type LoadedTable, type LoadProgress, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
 import type { OutputContext } from '../src/core/outputs';
+import { browserMemory } from '../src/core/limits';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -139,9 +140,9 @@ function loadedTable(ref: DataRef): { fileName: string; loaded: LoadedTable } {
 /**
  * The table may take half the device memory the browser reports (at most 8 GiB, which is
  * what it reports at most): beyond that the load is refused with the estimate, before the
- * tab runs out of memory.
+ * tab runs out of memory. The page checks an audit's tables and stages against the same.
  */
-const memoryLimit = Math.min(8, (self.navigator as WorkerNavigator & { deviceMemory?: number }).deviceMemory ?? 4) * 1024 ** 3 * 0.5;
+const memoryLimit = browserMemory((self.navigator as WorkerNavigator & { deviceMemory?: number }).deviceMemory).bytes;
 
 /**
  * Every this many milliseconds of reading, the load lets the worker's other messages in:

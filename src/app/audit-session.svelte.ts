@@ -9,6 +9,8 @@ import { sha256Hex } from '../core/hash';
 import { resultDigest, type Manifest } from '../core/manifest';
 import { verifyEvidencePack, type PackCheck } from '../core/report/evidence';
 import { looksLikeOnnx } from '../core/model/sniff';
+import { auditMemoryPlan, browserMemory, checkAuditMemory, DEFAULT_STAGE_MEMORY_MB, type StagePlan } from '../core/limits';
+import { ConfigError } from '../core/errors';
 import { looksLikeLightgbmText, looksLikeXgboostJson } from '../core/model/trees';
 import type { ModelSummary } from '../core/model/classifier';
 import type { DataSummary, DataRef } from '../../workers/audit.worker';
@@ -179,21 +181,53 @@ export class AuditSession {
     await this.run();
   }
 
+  /**
+   * The audit's stages with their memory estimates, from the loaded tables' sizes, the model
+   * file and the settings: the core's own estimates (the CLI's budgets), before anything runs.
+   */
+  memoryPlan(request: ReturnType<typeof planAudit>['request'], missingSections: Record<string, string>): StagePlan[] {
+    if (!this.data) return [];
+    const model = this.model;
+    return auditMemoryPlan(
+      { ...request, missingSections },
+      {
+        rows: this.data.rows,
+        columns: this.data.columns.length,
+        reference: this.reference ? { rows: this.reference.rows, columns: this.reference.columns.length } : null,
+        modelBytes: model ? model.bytes.length : null,
+        modelColumns: model ? (model.info.needsFeatureOrder ? this.features.length : model.info.inputs.length) : 0,
+      },
+    );
+  }
+
   /** Runs the audit in the worker; results of an older run are dropped. */
   async run(): Promise<void> {
     if ((!this.model && !this.scoreColumn) || !this.data) return;
     const runId = ++this.#runId;
-    this.status = 'running';
     this.error = null;
     this.result = null;
     this.progress = null;
     this.stages = [];
+    let plan: ReturnType<typeof planAudit>;
+    try {
+      plan = planAudit(this.auditConfig(), this.config?.name ?? 'the set-up');
+      // The page's ?memory_budget_mb= replaces the stage budget (limits.stage_memory_mb) for every stage.
+      const fromUrl = memoryBudgetFromUrl();
+      if (fromUrl !== null) plan.request.limits = { ...plan.request.limits, stageMemoryMb: fromUrl };
+      const budgetMb = plan.request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB;
+      // Refused before anything runs when a stage every audit needs is over its budget, or a stage would not fit beside the tables.
+      checkAuditMemory(this.memoryPlan(plan.request, plan.missingSections), { memoryBytes: budgetMb * 2 ** 20, seconds: null }, {
+        raise: 'limits.stage_memory_mb (or ?memory_budget_mb= in the page address)',
+        host: browserMemory((globalThis.navigator as Navigator & { deviceMemory?: number } | undefined)?.deviceMemory),
+      });
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    this.status = 'running';
     const worker = auditWorker();
     try {
       this.runtime ??= await worker.runtime();
-      const config = this.auditConfig();
-      const configName = this.config?.name ?? 'the set-up';
-      const plan = planAudit(config, configName);
       const { reference: _reference, ...request } = plan.request;
       const outcome = await worker.audit(
         runId,
@@ -500,6 +534,17 @@ export class AuditSession {
     this.error = { name, message };
     this.status = name === 'AbortError' ? 'idle' : 'error';
   }
+}
+
+/**
+ * The page's `?memory_budget_mb=N`: the memory budget of every stage in MiB (null when not
+ * given), replacing the config's limits.stage_memory_mb.
+ */
+function memoryBudgetFromUrl(): number | null {
+  const value = new URLSearchParams(globalThis.location?.search ?? '').get('memory_budget_mb');
+  if (value === null) return null;
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigError(`?memory_budget_mb= in the page address must be a whole number of MiB, 1 or more, got ${JSON.stringify(value)}: fix the address and run again.`);
+  return Number(value);
 }
 
 /** How the result's model was scored, when WebGPU was asked for. */

@@ -10,7 +10,9 @@
  * unless asked for (`limits.stage_seconds`): with it, whether a section is present depends
  * on the machine's speed, which the result's settings record.
  */
+import type { AuditProgress, AuditRequest } from './audit';
 import { ResourceLimitError } from './errors';
+import { RECOURSE_DEFAULTS } from './recourse/recourse';
 
 /** The budget of every stage. */
 export interface StageLimits {
@@ -43,11 +45,14 @@ export function formatBytes(bytes: number): string {
   return `${Math.max(1, Math.round(bytes / 2 ** 10))} KiB`;
 }
 
-/** Throws when a stage's estimate is over its memory budget (before the stage starts). */
-export function checkStageMemory(stage: string, estimate: StageEstimate, limits: StageLimits): void {
+/**
+ * Throws when a stage's estimate is over its memory budget (before the stage starts).
+ * `raise` names the setting that raises the budget (the app adds its `?memory_budget_mb=`).
+ */
+export function checkStageMemory(stage: string, estimate: StageEstimate, limits: StageLimits, raise = 'limits.stage_memory_mb'): void {
   if (estimate.bytes <= limits.memoryBytes) return;
   throw new ResourceLimitError(
-    `${stage} would need about ${formatBytes(estimate.bytes)} of memory (${estimate.drivers}), more than the ${formatBytes(limits.memoryBytes)} a stage may use: ${estimate.fix}, or raise limits.stage_memory_mb.`,
+    `${stage} would need about ${formatBytes(estimate.bytes)} of memory (${estimate.drivers}), more than the ${formatBytes(limits.memoryBytes)} a stage may use: ${estimate.fix}, or raise ${raise}.`,
   );
 }
 
@@ -154,6 +159,180 @@ export function driftEstimate(referenceRows: number, rows: number, columns: numb
     drivers: `${count(referenceRows)} reference rows and ${count(rows)} audited rows`,
     fix: 'use a sample of the reference file',
   };
+}
+
+/** Bytes of one cell of a table in memory: a number, or a category code with room for its dictionary (as the loader's own check counts). */
+const TABLE_CELL_BYTES = 8;
+
+/**
+ * The tables an audit holds from start to end: the test set (and its sample, a copy of the
+ * sampled rows) and the reference. Held through every later stage.
+ */
+export function tablesEstimate(rows: number, columns: number, reference: { rows: number; columns: number } | null, sampleRows: number | null = null): StageEstimate {
+  const sampled = sampleRows !== null && sampleRows < rows ? sampleRows : 0;
+  return {
+    bytes: (rows * columns + sampled * columns + (reference ? reference.rows * reference.columns : 0)) * TABLE_CELL_BYTES,
+    drivers: `${count(rows)} rows × ${count(columns)} columns${sampled ? `, a sample of ${count(sampled)} rows` : ''}${reference ? `, and a reference of ${count(reference.rows)} rows × ${count(reference.columns)} columns` : ''}`,
+    fix: 'keep only the columns the audit needs (target, protected attributes, model inputs) or split the file',
+  };
+}
+
+/** Rows of the model's input sent to be scored at once, at most (the pool's largest block). */
+const SCORING_BLOCK_ROWS = 65_536;
+/** Bytes a model takes once opened, per byte of its file: the file, its decoded graph or trees, and the runtime's own copy. */
+const MODEL_BYTES_FACTOR = 4;
+
+/**
+ * The scoring stage: every row's score and margin (two float64s), the model's input for one
+ * block of rows with its copy to a pool worker, and the opened model. A score-column audit
+ * (`modelBytes` null) only copies the column.
+ */
+export function scoreEstimate(rows: number, modelColumns: number, modelBytes: number | null): StageEstimate {
+  if (modelBytes === null) return { bytes: rows * 8, drivers: `${count(rows)} rows of the score column`, fix: 'audit a sample of the rows (data.test_sample_size)' };
+  const block = Math.min(rows, SCORING_BLOCK_ROWS) * modelColumns * 8 * 2;
+  return {
+    bytes: rows * 16 + block + modelBytes * MODEL_BYTES_FACTOR,
+    drivers: `${count(rows)} rows × ${modelColumns} model inputs, and a ${formatSize(modelBytes)} model`,
+    fix: 'audit a sample of the rows (data.test_sample_size)',
+  };
+}
+
+/**
+ * Bytes per row the metrics take whatever the groups: the labels, the sorted scores and their
+ * radix-sort scratch, the sweep buckets, the curve's cut points and the data profile's
+ * duplicate-row hashes.
+ */
+const METRICS_ROW_BYTES = 160;
+/** Bytes per row of each grouping (protected attribute, intersection, slice): group code, row index lists, per-group ranks and DeLong placements. */
+const GROUPING_ROW_BYTES = 32;
+
+/**
+ * The metrics stage: performance, calibration, fairness by each protected attribute, each
+ * intersection and each slice, the data profile, and the ECE interval's simulation
+ * (`resamples` draws × `bins` bins, the "bootstrap" of the config).
+ */
+export function metricsEstimate(rows: number, groupings: number, resamples: number, bins: number): StageEstimate {
+  return {
+    bytes: rows * (METRICS_ROW_BYTES + groupings * GROUPING_ROW_BYTES) + resamples * (bins * 16 + 8),
+    drivers: `${count(rows)} rows × ${groupings} grouping${groupings === 1 ? '' : 's'} (protected attributes, intersections, slices), and ${count(resamples)} resamples × ${bins} calibration bins`,
+    fix: `audit a sample of the rows (data.test_sample_size)${groupings > 1 ? ' or fewer intersections and slices (fairness.intersections, slices)' : ''}`,
+  };
+}
+
+/** Rows of the robustness stage's perturbed sample and neighbour pool, at most (the audit's own caps). */
+export const ROBUSTNESS_ROWS = { perturbation: 100_000, consistencyPool: 20_000 } as const;
+
+/** The sizes of an audit's inputs, known before it starts (from the loaded tables and the model file). */
+export interface AuditShape {
+  /** Rows and columns of the test set. */
+  rows: number;
+  columns: number;
+  /** Rows and columns of the reference, when one is given. */
+  reference: { rows: number; columns: number } | null;
+  /** Bytes of the model file; null for a score-column audit. */
+  modelBytes: number | null;
+  /** Columns the model reads. */
+  modelColumns: number;
+}
+
+/** One stage of an audit with its memory estimate, in the order the stages run. */
+export interface StagePlan {
+  /** The stage as progress names it. */
+  stage: AuditProgress['stage'];
+  /** The stage in messages ("The metrics", "Robustness"). */
+  name: string;
+  /**
+   * The optional section it makes (`missing_sections` key), or null for a stage every audit
+   * needs (tables, scoring, metrics): over budget, such a stage refuses the audit; an
+   * optional one is left out by the audit, saying why.
+   */
+  section: string | null;
+  /** Null when the estimate is known only once the stage starts (the explainer picks its method then). */
+  estimate: StageEstimate | null;
+}
+
+/** What of an audit request sizes its stages. */
+export type AuditPlanRequest = Pick<AuditRequest, 'scoreColumn' | 'protectedAttributes' | 'sampleSize' | 'intersections' | 'slices' | 'bootstrapResamples' | 'calibrationBins' | 'explainer' | 'recourse' | 'missingSections' | 'referenceDistributions'>;
+
+/**
+ * Every stage of an audit with its memory estimate, from the request and the sizes of its
+ * inputs, before anything runs: the same estimates the audit checks the optional stages
+ * with (drift, robustness, recourse), and those of the stages every audit needs.
+ */
+export function auditMemoryPlan(request: AuditPlanRequest, shape: AuditShape): StagePlan[] {
+  const rows = request.sampleSize !== undefined && request.sampleSize < shape.rows ? request.sampleSize : shape.rows;
+  const attributes = request.protectedAttributes.length;
+  const intersections = request.intersections?.length ?? (attributes * (attributes - 1)) / 2;
+  const groupings = attributes + intersections + (request.slices?.length ?? attributes);
+  const skipped = (key: string) => Boolean(request.missingSections?.[key]);
+  const hasModel = shape.modelBytes !== null;
+  const plan: StagePlan[] = [
+    { stage: 'parse', name: 'The tables', section: null, estimate: tablesEstimate(shape.rows, shape.columns, shape.reference, request.sampleSize ?? null) },
+    { stage: 'score', name: hasModel ? 'Scoring' : 'Reading the score column', section: null, estimate: scoreEstimate(rows, shape.modelColumns, shape.modelBytes) },
+  ];
+  if (shape.reference && !skipped('drift')) plan.push({ stage: 'drift', name: 'Drift', section: 'drift', estimate: driftEstimate(shape.reference.rows, rows, shape.reference.columns) });
+  if (hasModel && !skipped('explainer')) {
+    const explained = request.explainer?.rows ?? 100;
+    const background = Math.min(request.explainer?.backgroundRows ?? 100, shape.reference?.rows ?? rows);
+    const method = request.explainer?.method;
+    // Known now only for the tree methods on the model's own columns; otherwise the explainer checks its estimate once it has chosen its method.
+    const estimate = method === 'tree' ? explainEstimate('tree', Math.min(explained, rows), background, shape.modelColumns) : method === 'tree-path' ? explainEstimate('tree-path', Math.min(explained, rows), 0, shape.modelColumns) : null;
+    plan.push({ stage: 'explain', name: 'The explanations', section: 'explainer', estimate });
+  }
+  plan.push({ stage: 'metrics', name: 'The metrics', section: null, estimate: metricsEstimate(rows, groupings, request.bootstrapResamples ?? 1000, request.calibrationBins ?? 10) });
+  if (!skipped('robustness')) plan.push({ stage: 'robustness', name: 'Robustness', section: 'robustness', estimate: robustnessEstimate(rows, shape.modelColumns, ROBUSTNESS_ROWS.perturbation, ROBUSTNESS_ROWS.consistencyPool) });
+  if (hasModel && !skipped('recourse')) {
+    const maxRows = request.recourse?.maxRows ?? RECOURSE_DEFAULTS.maxRows;
+    plan.push({ stage: 'recourse', name: 'Recourse', section: 'recourse', estimate: recourseEstimate(maxRows, shape.modelColumns, RECOURSE_DEFAULTS.callRows + RECOURSE_DEFAULTS.evaluations) });
+  }
+  return plan;
+}
+
+/** The memory a host lets one audit use in all (its tables and its largest stage together), and how to say it. */
+export interface HostMemory {
+  bytes: number;
+  /** "this browser allows (half the 8 GiB of device memory it reports)". */
+  what: string;
+}
+
+/**
+ * What a browser tab may use: half the device memory it reports (browsers report at most
+ * 8 GiB; 4 GiB is assumed when it says nothing). The worker refuses larger tables while
+ * reading them, and an audit whose tables and largest stage together need more.
+ */
+export function browserMemory(deviceMemoryGiB: number | undefined): HostMemory {
+  const device = Math.min(8, deviceMemoryGiB ?? 4);
+  return { bytes: device * 2 ** 30 * 0.5, what: `this browser allows (half the ${device} GiB of device memory it reports${deviceMemoryGiB === undefined ? ', assumed' : ''})` };
+}
+
+/**
+ * Checks an audit's plan before it starts. A stage every audit needs (tables, scoring,
+ * metrics) over the stage budget refuses the audit with a {@link ResourceLimitError} naming
+ * the stage, its estimate, the budget and the fix (the first such stage, in the order they
+ * run). An optional stage over the budget is returned with the reason the audit will give
+ * when it leaves it out. With `host`, a stage that would fit its budget but not beside the
+ * tables the audit holds throughout refuses the audit too.
+ */
+export function checkAuditMemory(plan: StagePlan[], limits: StageLimits, options: { raise?: string; host?: HostMemory } = {}): { section: string; reason: string }[] {
+  const leftOut: { section: string; reason: string }[] = [];
+  const tables = plan.find((p) => p.stage === 'parse')?.estimate?.bytes ?? 0;
+  for (const { name, section, estimate, stage } of plan) {
+    if (!estimate) continue;
+    try {
+      checkStageMemory(name, estimate, limits, options.raise);
+    } catch (error) {
+      if (section === null) throw error;
+      leftOut.push({ section, reason: (error as Error).message });
+      continue;
+    }
+    const host = options.host;
+    const total = stage === 'parse' ? tables : tables + estimate.bytes;
+    if (host && total > host.bytes) {
+      const beside = stage === 'parse' ? '' : ` beside the ${formatBytes(tables)} the tables hold`;
+      throw new ResourceLimitError(`${name} would need about ${formatBytes(estimate.bytes)} of memory (${estimate.drivers})${beside}, more than the ${formatBytes(host.bytes)} ${host.what}: ${estimate.fix}, or run the plumbline CLI on a machine with more memory.`);
+    }
+  }
+  return leftOut;
 }
 
 /** Work of the counterfactual flip test: one scoring of every row per value the changed column takes. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
 import { readTable } from '../../src/core/data/read';
 import { ResourceLimitError } from '../../src/core/errors';
-import { checkStageMemory, formatBytes } from '../../src/core/limits';
+import { auditMemoryPlan, browserMemory, checkAuditMemory, checkStageMemory, formatBytes, metricsEstimate, scoreEstimate, tablesEstimate } from '../../src/core/limits';
 import { openModel } from '../../src/core/model/classifier';
 import { counterfactualFlips } from '../../src/core/robustness/stability';
 import { expected, fixtureBytes } from '../fixtures';
@@ -84,5 +84,79 @@ describe('stage budgets', () => {
     } finally {
       await model.release();
     }
+  });
+});
+
+describe('the whole audit, stage by stage, before it starts', () => {
+  const MiB = 2 ** 20;
+  const budget = (mb: number) => ({ memoryBytes: mb * MiB, seconds: null });
+  // compas.csv's shape: 6,172 rows × 12 columns, the random forest (177,577 bytes, 9 inputs).
+  const compas = { rows: 6172, columns: 12, reference: null, modelBytes: 177_577, modelColumns: 9 };
+
+  it('estimates the tables, scoring and metrics from the sizes that drive them', () => {
+    // 8 bytes a cell, the sample's copy and the reference included.
+    expect(tablesEstimate(1000, 10, { rows: 500, columns: 4 }, 200)).toEqual({
+      bytes: (1000 * 10 + 200 * 10 + 500 * 4) * 8,
+      drivers: '1,000 rows × 10 columns, a sample of 200 rows, and a reference of 500 rows × 4 columns',
+      fix: 'keep only the columns the audit needs (target, protected attributes, model inputs) or split the file',
+    });
+    // Scores and margins of every row, one 65,536-row block of the inputs and its copy, the model four times over.
+    expect(scoreEstimate(100_000, 10, 1_000_000).bytes).toBe(100_000 * 16 + 65_536 * 10 * 16 + 4_000_000);
+    expect(scoreEstimate(1000, 0, null).bytes).toBe(8000);
+    // 160 bytes a row, 32 more per grouping, and the ECE simulation's draws × bins.
+    expect(metricsEstimate(10_000, 5, 1000, 10)).toEqual({
+      bytes: 10_000 * (160 + 5 * 32) + 1000 * (10 * 16 + 8),
+      drivers: '10,000 rows × 5 groupings (protected attributes, intersections, slices), and 1,000 resamples × 10 calibration bins',
+      fix: 'audit a sample of the rows (data.test_sample_size) or fewer intersections and slices (fairness.intersections, slices)',
+    });
+  });
+
+  it('plans every stage that will run, in order, with the audit defaults', () => {
+    const plan = auditMemoryPlan({ protectedAttributes: ['race', 'sex'], missingSections: { drift: 'disabled in the config (drift.enabled: false)' } }, { ...compas, reference: { rows: 100, columns: 12 } });
+    expect(plan.map((p) => [p.stage, p.section])).toEqual([['parse', null], ['score', null], ['explain', 'explainer'], ['metrics', null], ['robustness', 'robustness'], ['recourse', 'recourse']]);
+    // race, sex, race × sex, and the two slices; a sample shrinks every stage after the tables.
+    expect(plan[3].estimate!.drivers).toContain('6,172 rows × 5 groupings');
+    const sampled = auditMemoryPlan({ protectedAttributes: ['race', 'sex'], sampleSize: 1000, intersections: [], slices: [] }, compas);
+    expect(sampled.find((p) => p.stage === 'metrics')!.estimate!.drivers).toContain('1,000 rows × 2 groupings');
+    expect(sampled[0].estimate!.drivers).toBe('6,172 rows × 12 columns, a sample of 1,000 rows');
+    // The explainer's method decides its estimate: known now only for the tree methods.
+    expect(plan[2].estimate).toBeNull();
+    expect(auditMemoryPlan({ protectedAttributes: ['race'], explainer: { method: 'tree', backgroundRows: 50 } }, compas)[2].estimate!.drivers).toBe('100 explained rows and 50 background rows × 9 columns');
+    // A score-column audit has nothing to explain or search counterfactuals with.
+    expect(auditMemoryPlan({ protectedAttributes: ['race'], scoreColumn: 'decile_score' }, { ...compas, modelBytes: null, modelColumns: 0 }).map((p) => p.stage)).toEqual(['parse', 'score', 'metrics', 'robustness']);
+  });
+
+  it('refuses an audit whose scoring or metrics are over the stage budget, naming the stage, the estimate, the budget and the fix', () => {
+    const plan = auditMemoryPlan({ protectedAttributes: ['race', 'sex'] }, compas);
+    expect(() => checkAuditMemory(plan, budget(1), { raise: 'limits.stage_memory_mb (or ?memory_budget_mb= in the page address)' })).toThrow(
+      new ResourceLimitError('Scoring would need about 1.6 MiB of memory (6,172 rows × 9 model inputs, and a 173 KB model), more than the 1.0 MiB a stage may use: audit a sample of the rows (data.test_sample_size), or raise limits.stage_memory_mb (or ?memory_budget_mb= in the page address).'),
+    );
+    // The metrics stage is budgeted too: a score column has almost nothing to score.
+    const scoreOnly = auditMemoryPlan({ protectedAttributes: ['race', 'sex'], scoreColumn: 'decile_score' }, { ...compas, modelBytes: null, modelColumns: 0 });
+    expect(() => checkAuditMemory(scoreOnly, budget(1))).toThrow(
+      new ResourceLimitError('The metrics would need about 2.0 MiB of memory (6,172 rows × 5 groupings (protected attributes, intersections, slices), and 1,000 resamples × 10 calibration bins), more than the 1.0 MiB a stage may use: audit a sample of the rows (data.test_sample_size) or fewer intersections and slices (fairness.intersections, slices), or raise limits.stage_memory_mb.'),
+    );
+    expect(checkAuditMemory(scoreOnly, budget(4))).toEqual([]);
+  });
+
+  it('refuses a stage that fits its budget but not beside the tables the audit holds throughout', () => {
+    const plan = auditMemoryPlan({ protectedAttributes: ['race', 'sex'] }, { rows: 10_000_000, columns: 30, reference: null, modelBytes: 1_000_000, modelColumns: 20 });
+    const host = browserMemory(8);
+    expect(host.bytes).toBe(4 * 2 ** 30);
+    expect(() => checkAuditMemory(plan, budget(4096), { host })).toThrow(
+      new ResourceLimitError('The metrics would need about 3.0 GiB of memory (10,000,000 rows × 5 groupings (protected attributes, intersections, slices), and 1,000 resamples × 10 calibration bins) beside the 2.2 GiB the tables hold, more than the 4.0 GiB this browser allows (half the 8 GiB of device memory it reports): audit a sample of the rows (data.test_sample_size) or fewer intersections and slices (fairness.intersections, slices), or run the plumbline CLI on a machine with more memory.'),
+    );
+    expect(browserMemory(undefined).what).toBe('this browser allows (half the 4 GiB of device memory it reports, assumed)');
+  });
+
+  it('gives, for an optional stage over the budget, the reason the audit gives when it leaves it out', async () => {
+    // 0.7 MiB: the tables, scoring and metrics fit; recourse (10,192 candidates × 5 columns) does not.
+    const limits = { stageMemoryMb: 0.7 };
+    const plan = auditMemoryPlan({ protectedAttributes: ['race', 'sex'], bootstrapResamples: 50 }, { rows: 1852, columns: 12, reference: null, modelBytes: fixtureBytes('compas/mlp.onnx').length, modelColumns: want.features!.length });
+    const leftOut = checkAuditMemory(plan, budget(limits.stageMemoryMb));
+    expect(leftOut.map((l) => l.section)).toEqual(['recourse']);
+    const result = await runAudit(ort, request({ limits }));
+    expect(result.missing_sections.recourse).toBe(leftOut[0].reason);
+    expect(result.robustness).toBeDefined();
   });
 });
