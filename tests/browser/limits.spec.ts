@@ -58,3 +58,67 @@ test('Cancel during the load of a large CSV stops the worker within one chunk (2
   await expect(page.getByTestId('data-card')).toContainText('test.csv', { timeout: 5_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
 });
+
+/** Records whether the audit ever started (its Cancel button or its stages appeared) from now on. */
+async function watchForRun(page: import('@playwright/test').Page): Promise<() => Promise<boolean>> {
+  await page.evaluate(() => {
+    const seen = () => document.querySelector('[data-testid="cancel-audit"], [data-testid="stages"]') !== null;
+    const w = window as unknown as { auditStarted: boolean };
+    w.auditStarted = seen();
+    new MutationObserver(() => (w.auditStarted ||= seen())).observe(document.body, { childList: true, subtree: true });
+  });
+  return () => page.evaluate(() => (window as unknown as { auditStarted: boolean }).auditStarted);
+}
+
+test('an audit whose scoring is over ?memory_budget_mb= is refused before it starts, naming the stage, its estimate, the budget and the fix', async ({ page }) => {
+  const rf = JSON.parse(readFileSync(fixture('compas/rf.expected.json'), 'utf8')) as { features: string[] };
+  await page.goto(`${PLAIN}?memory_budget_mb=1`);
+  await page.getByTestId('file-input').setInputFiles([fixture('compas/rf.onnx'), fixture('compas/compas.csv')]);
+  await expect(page.getByTestId('data-card')).toContainText('6,172 rows');
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  for (const feature of rf.features) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
+  const started = await watchForRun(page);
+  await page.getByTestId('run-audit').click();
+  // The core's estimate (tests/unit/limits.test.ts pins its formula): 6,172 scores and margins (16 bytes each), the 6,172 rows × 5 inputs as a block and its copy (16 bytes a cell), the model 4× its 177,577 bytes: 1,302,820 bytes.
+  await expect(page.getByTestId('error')).toHaveText(
+    'Cannot audit: Scoring would need about 1.2 MiB of memory (6,172 rows × 5 model inputs, and a 173 KB model), more than the 1.0 MiB a stage may use: audit a sample of the rows (data.test_sample_size), or raise limits.stage_memory_mb (or ?memory_budget_mb= in the page address).',
+  );
+  expect(await started()).toBe(false);
+  await expect(page.getByTestId('result-summary')).toHaveCount(0);
+  await expect(page.getByTestId('run-audit')).toBeEnabled();
+});
+
+test('the metrics stage is budgeted too: a score-column audit over the budget is refused, and runs within a larger one', async ({ page }) => {
+  await page.goto(`${PLAIN}?memory_budget_mb=1`);
+  await page.getByTestId('file-input').setInputFiles(fixture('compas/compas.csv'));
+  await expect(page.getByTestId('data-card')).toContainText('6,172 rows');
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  await page.getByTestId('score-column').selectOption('decile_score');
+  await page.getByTestId('threshold').fill('5');
+  const started = await watchForRun(page);
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('error')).toContainText('Cannot audit: The metrics would need about 2.0 MiB of memory (6,172 rows × 5 groupings');
+  await expect(page.getByTestId('error')).toContainText('more than the 1.0 MiB a stage may use');
+  expect(await started()).toBe(false);
+  await expect(page.getByTestId('result-summary')).toHaveCount(0);
+
+  // Within a budget that holds it, the same audit runs, under that budget.
+  await page.goto(`${PLAIN}?memory_budget_mb=64`);
+  await page.getByTestId('file-input').setInputFiles(fixture('compas/compas.csv'));
+  await expect(page.getByTestId('data-card')).toContainText('6,172 rows');
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  await page.getByTestId('score-column').selectOption('decile_score');
+  await page.getByTestId('threshold').fill('5');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+});
+
+test('a ?memory_budget_mb= that is not a whole number of MiB is refused with the fix', async ({ page }) => {
+  await page.goto(`${PLAIN}?memory_budget_mb=lots`);
+  await page.getByTestId('file-input').setInputFiles(fixture('compas/compas.csv'));
+  await page.getByTestId('target-select').selectOption('two_year_recid');
+  await page.getByTestId('score-column').selectOption('decile_score');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('error')).toHaveText('Cannot audit: ?memory_budget_mb= in the page address must be a whole number of MiB, 1 or more, got "lots": fix the address and run again.');
+});
