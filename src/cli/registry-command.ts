@@ -460,7 +460,7 @@ export async function registryCommand(args: string[]): Promise<number> {
           return EXIT.ok;
         });
       }
-      if (!values.csv && !values.json) throw new UsageError('plumbline registry export needs a format: --csv (or --json, or --sqlite FILE).');
+      if (!values.csv && !values.json) throw new UsageError('plumbline registry export needs a format: --csv (or --json).');
       const filter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
       return withRegistry(target, async (store) => {
         const rows = await store.readVerified({ checkpoint }, (report, reader) => {
