@@ -243,7 +243,7 @@ export interface CheckDataOptions {
 /**
  * The data checks of an audit, without a model: each column's profile, the class balance,
  * duplicate rows, proxies of the protected attributes, leakage, and the findings (what an
- * audit's `result.data` holds, as `plumbline check-data` prints).
+ * audit's `result.data` holds).
  */
 export async function checkData(options: CheckDataOptions): Promise<DataProfile> {
   const { loaded } = await loadTableFile(options.data, 'data', options.csv ?? {});
