@@ -262,7 +262,7 @@ function postgresError(target: Target, error: unknown): unknown {
     case '53100':
       return new RegistryError(`cannot write ${name}: the database server's disk is full (${quote(message)}). Nothing was appended; free space on the server and run again.`);
   }
-  if (/password must be a string|no password|password authentication/i.test(error.message)) {
+  if (/client password must be a|no password|password authentication/i.test(error.message)) {
     return new RegistryError(`the PostgreSQL server of ${name} asks user ${quote(user)} for a password and none was given. Set PGPASSWORD, add a line for it to ~/.pgpass, or give it in the URL, and run again.`);
   }
   if (/timeout|terminated|ECONNRESET|EPIPE/i.test(`${code} ${error.message}`)) {
@@ -550,7 +550,7 @@ export async function openPostgresRegistry(url: string, options: { create?: bool
     // Asked only when the server wants a password: the URL's, else PGPASSWORD, else
     // ~/.pgpass. None is `undefined` (the driver's types say string): the driver then
     // fails with "client password must be a string", which postgresError explains.
-    password: (async () => fromUrl ?? process.env.PGPASSWORD ?? pgpassPassword({ host: client.host, port: client.port, database: String(client.database), user: String(client.user) })) as () => Promise<string>,
+    password: (async () => fromUrl || process.env.PGPASSWORD || pgpassPassword({ host: client.host, port: client.port, database: String(client.database), user: String(client.user) })) as () => Promise<string>,
   });
   // An idle connection the server drops must not end the process with an unhandled 'error'.
   client.on('error', () => undefined);
