@@ -7,7 +7,7 @@
 //     app and runs the browser tests (Playwright) against the built app on localhost.
 // Uses only Node's standard library, so it works before `npm install`.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -32,11 +32,15 @@ function dependenciesCurrent() {
 if (!dependenciesCurrent()) run('npm', [existsSync(join(root, 'package-lock.json')) ? 'ci' : 'install', '--no-audit', '--no-fund']);
 
 // Debian packages the tests drive: Chromium (browser tests), poppler-utils (reads the PDF reports as a reader would),
-// sqlite3 (another SQLite client on the registry file while plumbline appends to it).
+// sqlite3 (another SQLite client on the registry file while plumbline appends to it), postgresql (below).
 const needed = [];
 if (!existsSync(chromium)) needed.push('chromium');
 if (!['/usr/bin/pdftotext', '/usr/local/bin/pdftotext'].some((p) => existsSync(p))) needed.push('poppler-utils');
 if (!['/usr/bin/sqlite3', '/usr/local/bin/sqlite3'].some((p) => existsSync(p))) needed.push('sqlite3');
+// PostgreSQL's server binaries (initdb, pg_ctl): the PostgreSQL registry's tests start a throw-away cluster
+// with them (tests/pg-server.ts); without them those tests fail, they do not skip.
+const hasPostgres = () => process.env.PLUMBLINE_PG_BIN || (existsSync('/usr/lib/postgresql') && readdirSync('/usr/lib/postgresql').some((v) => existsSync(join('/usr/lib/postgresql', v, 'bin', 'initdb'))));
+if (!hasPostgres()) needed.push('postgresql');
 if (needed.length) {
   if (process.getuid?.() === 0) {
     run('apt-get', ['update', '-q']);
