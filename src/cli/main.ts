@@ -22,7 +22,7 @@ Commands:
   diff A B           metric, gate and manifest differences between two results (exit 1 if a gate outcome changed)
   verify-pack P      check an evidence pack against its SHA256SUMS (exit 1 if anything changed)
   list metrics|profiles|explainers
-  registry           the audit registry: init, list, verify, export, show, summary; see plumbline registry --help
+  registry           the audit registry (a file or a postgresql:// URL): init, list, verify, export, import, show, summary; see plumbline registry --help
 
 Exit codes: 0 audited (no error gate failed), 1 an error gate failed, 2 could not audit.`;
 
