@@ -9,6 +9,7 @@ import { findColumn, requireColumn, takeRows, type DeclaredType, type Table } fr
 import { AuditConfigError, ConfigError, isPlumblineError, ModelLoadError, quote } from './errors';
 import { sha256Hex } from './hash';
 import { eceInterval, type EceInterval } from './metrics/ece-interval';
+import { checkLl144, ll144Tables, type Ll144Result, type Ll144Settings } from './metrics/ll144';
 import { disparityIntervals, type DisparityDriver, type DisparityInterval } from './metrics/disparity-intervals';
 import { calibration, type Binning, type CalibrationSummary } from './metrics/calibration';
 import { confusionCounts, f1Score } from './metrics/confusion';
@@ -146,6 +147,8 @@ export interface AuditRequest {
   powerDifference?: number;
   /** Four-fifths rule reference group per attribute. Default: the group with the highest selection rate (EEOC). */
   referenceGroups?: Record<string, string>;
+  /** NYC Local Law 144 bias-audit tables (fairness.ll144). */
+  ll144?: Ll144Settings;
   /** Refuse the audit when more than this share of rows holds a category the model never saw, in any input (model.max_unknown_category_share). */
   maxUnknownCategoryShare?: number;
   /** Whether that limit is --strict's default (for the message). */
@@ -176,6 +179,8 @@ export interface AuditSettings {
   intersections: string[][];
   slices: string[];
   reference_groups: Record<string, string>;
+  /** The LL144 tables asked for (null: none). */
+  ll144?: Ll144Settings | null;
   /** The stage budgets the audit ran under (a section over budget is listed in missing_sections); absent in results of earlier versions. */
   limits?: { stage_memory_mb: number; stage_seconds: number | null };
 }
@@ -280,6 +285,8 @@ export interface AuditMetrics {
   fairness: Record<string, AttributeAudit>;
   intersections: Record<string, AttributeFairness & { empty_cells: string[]; small_cells: string[] }>;
   slices: Record<string, { overall_roc_auc: number | null; slices: Record<string, SliceResult> }>;
+  /** NYC Local Law 144 bias-audit tables, when fairness.ll144 asks for them (null otherwise). */
+  ll144: Ll144Result | null;
   slice_summary: SliceSummary;
   threshold_sweep: { thresholds: readonly number[]; overall: SweepRates; groups: Record<string, Record<string, SweepRates>> };
 }
@@ -328,6 +335,7 @@ function validateColumns(table: Table, request: AuditRequest): void {
     if (combination.every((attribute) => findColumn(table, attribute))) checkIntersection(table, combination, combination.map(groupsOf));
   }
   for (const column of request.slices ?? []) if (!request.protectedAttributes.includes(column) && findColumn(table, column)) sliceIndex(table, column);
+  if (request.ll144) checkLl144(table, request.ll144);
   if (request.reference && 'loaded' in request.reference) checkReferenceTable(request.reference.loaded.table, table);
 }
 
@@ -584,6 +592,7 @@ async function auditWithModel(
     intersections: request.intersections ?? defaultIntersections(request.protectedAttributes),
     slices: request.slices ?? [...request.protectedAttributes],
     reference_groups: request.referenceGroups ?? {},
+    ll144: request.ll144 ?? null,
     limits: { stage_memory_mb: limits.memoryBytes / 2 ** 20, stage_seconds: limits.seconds },
   };
   const metrics = auditScores(table, target.labels, scores, settings);
@@ -825,6 +834,7 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
     intersections,
     slices,
     slice_summary: sliceSummary,
+    ll144: settings.ll144 ? ll144Tables(table, scores, threshold, settings.ll144) : null,
     threshold_sweep: { thresholds: sweepThresholds, overall: thresholdSweepByGroup(labels, buckets, new Int32Array(labels.length), 1, sweepThresholds.length)[0], groups: sweepGroups },
   };
 }

@@ -88,6 +88,7 @@ const cases: Case[] = [
       seed: 7,
       bootstrapResamples: 200,
       thresholdPolicy: { policy: 'fixed', threshold: 5 },
+      ll144: { sex: 'sex', race_ethnicity: 'race', rate: 'scoring' },
     },
   },
 ];

@@ -77,6 +77,15 @@ const configProperties: Record<string, Spec> = {
     reference_groups: { type: 'object', properties: {}, values: { type: 'string' } },
     power_difference: { type: 'number', minimum: 0.001, maximum: 1 },
     slice_columns: names,
+    ll144: {
+      type: 'object',
+      description: 'NYC Local Law 144 bias-audit tables: selection (or scoring) rates and impact ratios by sex, race/ethnicity and their intersections.',
+      properties: {
+        sex: { type: 'string', description: 'Column holding sex.' },
+        race_ethnicity: { type: 'string', description: 'Column holding race/ethnicity.' },
+        rate: { type: 'string', enum: ['selection', 'scoring'], description: 'selection (default): predicted positive; scoring: above the median score.' },
+      },
+    },
   }),
   calibration: section('Calibration.', { bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 }, binning: { type: 'string', enum: ['equal-width', 'equal-frequency'] } }),
   robustness: section('Demographic shift, perturbation stability, individual fairness.', {
@@ -137,7 +146,7 @@ export interface AuditConfig {
   metadata?: Record<string, string | number | boolean>;
   bootstrap?: { resamples?: number; confidence?: number };
   explainer?: { enabled?: boolean; type?: string; background_samples?: number; rows?: number; cache?: boolean };
-  fairness?: { enabled?: boolean; metrics?: string[]; threshold?: number; min_group_size?: number; intersections?: string[][]; reference_groups?: Record<string, string>; power_difference?: number; slice_columns?: string[] };
+  fairness?: { enabled?: boolean; metrics?: string[]; threshold?: number; min_group_size?: number; intersections?: string[][]; reference_groups?: Record<string, string>; power_difference?: number; slice_columns?: string[]; ll144?: { sex?: string; race_ethnicity?: string; rate?: 'selection' | 'scoring' } };
   calibration?: { enabled?: boolean; bins?: number; binning?: 'equal-width' | 'equal-frequency' };
   robustness?: { enabled?: boolean; shift?: number; noise?: number[]; proxies?: Record<string, string> };
   drift?: { enabled?: boolean; psi_bins?: number; psi_minor?: number; psi_major?: number };

@@ -118,7 +118,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
 }
 
 /** What {@link auditSettingsOf} reads from a config. */
-export type ConfigSettings = Partial<Pick<AuditRequest, 'driftBins' | 'seed' | 'confidence' | 'bootstrapResamples' | 'calibrationBins' | 'calibrationBinning' | 'minGroupSize' | 'intersections' | 'slices' | 'powerDifference' | 'referenceGroups' | 'sampleSize' | 'driftThresholds' | 'recourse' | 'robustness' | 'explainer' | 'limits'>>;
+export type ConfigSettings = Partial<Pick<AuditRequest, 'driftBins' | 'seed' | 'confidence' | 'bootstrapResamples' | 'calibrationBins' | 'calibrationBinning' | 'minGroupSize' | 'intersections' | 'slices' | 'powerDifference' | 'referenceGroups' | 'll144' | 'sampleSize' | 'driftThresholds' | 'recourse' | 'robustness' | 'explainer' | 'limits'>>;
 
 /**
  * The settings of an audit a config holds beyond its files, columns and threshold: seed,
@@ -140,6 +140,7 @@ export function auditSettingsOf(config: AuditConfig): ConfigSettings {
     slices: fairness.slice_columns,
     powerDifference: fairness.power_difference,
     referenceGroups: fairness.reference_groups,
+    ll144: fairness.ll144 ? { sex: fairness.ll144.sex ?? null, race_ethnicity: fairness.ll144.race_ethnicity ?? null, rate: fairness.ll144.rate ?? 'selection' } : undefined,
     sampleSize: data.test_sample_size,
     ...(config.drift?.psi_bins !== undefined ? { driftBins: config.drift.psi_bins } : {}),
     driftThresholds: config.drift?.psi_minor !== undefined || config.drift?.psi_major !== undefined ? { minor: config.drift?.psi_minor ?? 0.1, major: config.drift?.psi_major ?? 0.2 } : undefined,

@@ -81,6 +81,16 @@ export function modelCard(result: AuditResult, options: { metadata?: Record<stri
       lines.push(`| ${md(id)} | ${fmt(value)} | ${span(i)} | ${md(i?.method ?? (value === null ? 'no value' : 'no interval'))} |`);
     }
   }
+  if (result.ll144) {
+    const l = result.ll144;
+    lines.push('', '**NYC Local Law 144 bias audit**', '', `${l.rate === 'selection' ? 'Selection' : 'Scoring'} rates and impact ratios; ${md(l.definition)}. ${md(l.excludable_rule)}`);
+    for (const c of [l.sex, l.race_ethnicity, l.intersectional]) {
+      if (!c) continue;
+      lines.push('', `| ${md(c.column)} | Rows | Rate | Impact ratio | Note |`, '|---|---|---|---|---|');
+      for (const x of c.categories) lines.push(`| ${md(x.category)} | ${x.n} | ${fmt(x.rate)} | ${fmt(x.impact_ratio)} | ${x.category === c.reference_category ? 'reference' : ''}${x.excludable ? ' excludable (under 2%)' : ''} |`);
+      lines.push('', `Unknown category (missing ${md(c.column)}): ${c.unknown} rows.`);
+    }
+  }
   lines.push('', '## Limitations and caveats');
   const caveats = [
     ...(metaText(meta, 'limitations') ? [metaText(meta, 'limitations')!] : []),

@@ -377,7 +377,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
         fmt(m.fpr),
         fmt(m.precision),
         fmt(m.accuracy),
-        m.insufficient_samples ? `fewer than ${result.settings.min_group_size} rows` : Object.keys(m.null_reasons).length ? `undefined: ${Object.keys(m.null_reasons).join(', ')}` : '',
+        m.insufficient_samples ? `fewer than ${result.settings.min_group_size} rows` : Object.keys(m.null_reasons).length ? `no value: ${Object.keys(m.null_reasons).join(', ')}` : '',
       ]),
       [90, 35, 90, 45, 45, 55, 55, 84],
     );
@@ -405,6 +405,21 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     b.heading('Underperforming slices', 2);
     b.paragraph(`${slices.rule} ${slices.underperforming_slice_count ? `${slices.underperforming_slice_count} slice${slices.underperforming_slice_count === 1 ? '' : 's'} underperform${slices.underperforming_slice_count === 1 ? 's' : ''}.` : 'None underperforms.'} Largest gap among slices large enough to judge: ${fmt(slices.max_slice_auc_gap)}.${slices.too_small ? ` ${slices.too_small} slice${slices.too_small === 1 ? ' is' : 's are'} too small to judge and left out.` : ''}`);
     if (slices.underperforming.length) b.table(['Column', 'Slice', 'n', 'ROC AUC', 'Below overall by'], slices.underperforming.map((x) => [x.column, x.slice, String(x.n), fmt(x.roc_auc), fmt(x.auc_gap)]), [110, 140, 60, 90, 99]);
+  }
+
+  if (result.ll144) {
+    const l = result.ll144;
+    b.heading('NYC Local Law 144 bias audit', 2);
+    b.paragraph(`${l.rate === 'selection' ? 'Selection' : 'Scoring'} rates and impact ratios over ${l.rows.toLocaleString('en')} rows; ${l.definition}. Impact ratio: a category's rate over the highest rate among the categories. ${l.excludable_rule}`);
+    for (const [title, c] of [['Sex', l.sex], ['Race/ethnicity', l.race_ethnicity], ['Intersectional (sex × race/ethnicity)', l.intersectional]] as const) {
+      if (!c) continue;
+      b.table(
+        [`${title} (${c.column})`, 'Rows', l.rate === 'selection' ? 'Selected' : 'Above median', 'Rate', 'Impact ratio', 'Note'],
+        c.categories.map((x) => [x.category, x.n.toLocaleString('en'), x.selected.toLocaleString('en'), fmt(x.rate), fmt(x.impact_ratio), `${x.category === c.reference_category ? 'highest rate (reference)' : ''}${x.excludable ? `${x.category === c.reference_category ? '; ' : ''}under 2% of rows: excludable` : ''}`]),
+        [170, 50, 70, 50, 70, 89],
+      );
+      b.paragraph(`${c.unknown.toLocaleString('en')} row${c.unknown === 1 ? '' : 's'} of unknown category (missing ${c.column}), not in any category above.`);
+    }
   }
 
   // 7. Explanations.
@@ -500,7 +515,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     [
       ['2(g)', 'Validation and testing data used and their main characteristics', `Data: ${result.inputs.data.file} (${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256.slice(0, 16)}…), class counts, column profiles, data findings, model inputs as fed.`],
       ['2(g)', 'Metrics used to measure accuracy, robustness and other requirements', `Performance (with ${level} intervals), Calibration, Robustness and individual fairness${result.robustness ? '' : ' (not run in this audit)'}, Drift${result.drift ? '' : ' (not run in this audit)'}.`],
-      ['2(g)', 'Potentially discriminatory impacts', `Fairness: group rates and disparities with intervals for ${groupsText}; four-fifths rule; intersections; underperforming slices${(result as { ll144?: unknown }).ll144 ? '; NYC Local Law 144 table' : ''}; proxies (Data).`],
+      ['2(g)', 'Potentially discriminatory impacts', `Fairness: group rates and disparities with intervals for ${groupsText}; four-fifths rule; intersections; underperforming slices${result.ll144 ? '; NYC Local Law 144 tables' : ''}; proxies (Data).`],
       ['2(g)', 'Test logs and test reports, dated and signed', `Reproducibility: date ${input.createdAt}, result digest, input hashes, seeds; the evidence pack holds this report, the result, the manifest and SHA256SUMS. Signing is the responsible person's act: sign SHA256SUMS (Plumbline does not sign).`],
       ['3', 'Capabilities and limitations in performance, degrees of accuracy for specific persons or groups, overall expected accuracy', `Performance (overall), Fairness (accuracy, TPR, FPR per group of ${groupsText}), Underperforming slices; limitations: Most serious findings, small groups, Not run${result.threshold_selection.policy.policy === 'fixed' ? '' : ', how the threshold was chosen (Performance)'}.`],
       ['3', 'Foreseeable unintended outcomes and sources of risk of discrimination', `Possible proxies (Data), Robustness (demographic shift, counterfactual flips), Recourse${result.recourse ? '' : ' (not run in this audit)'}, reason codes (Explanations${result.explanations ? '' : ', not run in this audit'}).`],
