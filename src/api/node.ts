@@ -147,14 +147,16 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const parseProgress = (p: LoadProgress) => onProgress({ stage: 'parse', done: p.bytes, total: p.totalBytes });
   const loadedData = await loadTableFile(plan.files.data, 'data', plan.request.csv ?? {}, parseProgress);
   const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', plan.request.csv ?? {}) : undefined;
-  const audited = await runAudit(runtime, { ...plan.request, model, data: loadedData, reference: loadedReference, referenceDistributions, includePredictions: options.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
+  const loadedValidation = plan.files.validation ? await loadTableFile(plan.files.validation, 'validation', plan.request.csv ?? {}) : undefined;
+  const audited = await runAudit(runtime, { ...plan.request, model, data: loadedData, reference: loadedReference, validation: loadedValidation, referenceDistributions, includePredictions: options.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
 
   const files: Record<string, { file: string; sha256: string }> = { data: { file: loadedData.fileName, sha256: loadedData.loaded.sha256 } };
   if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };
   if (loadedReference) files.reference = { file: loadedReference.fileName, sha256: loadedReference.loaded.sha256 };
+  if (loadedValidation) files.validation = { file: loadedValidation.fileName, sha256: loadedValidation.loaded.sha256 };
   if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
   if (policyFile) files.policy = { file: policyFile.fileName, sha256: sha256Hex(policyFile.bytes) };
-  const inputPaths = [typeof options.config === 'string' ? options.config : undefined, options.policy, plan.files.model, plan.files.data, plan.files.reference].filter((path): path is string => path !== undefined);
+  const inputPaths = [typeof options.config === 'string' ? options.config : undefined, options.policy, plan.files.model, plan.files.data, plan.files.reference, plan.files.validation].filter((path): path is string => path !== undefined);
   const git = gitProvenance(prepared.provenanceAnchor, inputPaths);
   const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH;
   const epochSeconds = sourceDateEpoch && /^\d+$/.test(sourceDateEpoch) ? Number(sourceDateEpoch) : Math.floor(Date.now() / 1000);

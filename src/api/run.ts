@@ -27,6 +27,8 @@ export interface AuditOverrides {
   data?: string;
   /** Reference data (usually the training file) for drift and the explainer's background. */
   reference?: string;
+  /** Held-out labelled data a threshold policy is fitted on. */
+  validation?: string;
   /** The column holding the true outcome. */
   target?: string;
   /** The protected attribute columns. */
@@ -65,6 +67,7 @@ export function mergeAuditConfig(config: AuditConfig, overrides: AuditOverrides,
       ...config.data,
       ...(overrides.data ? { test: overrides.data } : config.data?.test ? { test: inConfig(config.data.test) } : {}),
       ...(overrides.reference ? { reference: overrides.reference } : config.data?.reference ? { reference: inConfig(config.data.reference) } : config.data?.train ? { train: inConfig(config.data.train) } : {}),
+      ...(overrides.validation ? { validation: overrides.validation } : config.data?.validation ? { validation: inConfig(config.data.validation) } : {}),
       ...(overrides.target ? { target: overrides.target } : {}),
       ...(overrides.protected ? { protected_attributes: overrides.protected } : {}),
       ...(overrides.score ? { score_column: overrides.score } : {}),

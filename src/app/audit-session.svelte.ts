@@ -358,6 +358,12 @@ export class AuditSession {
   applyConfig(name: string, text: string): void {
     const config = parseAuditConfig(text, name);
     const data = config.data ?? {};
+    if (data.validation !== undefined) {
+      // Not silently dropped: the app would fit the threshold on the test file instead.
+      throw new ConfigError(
+        `${name}: data.validation (${data.validation}) asks for the threshold policy to be fitted on a held-out file, which the app does not load yet. Run this config with the command line (plumbline audit --config ${name}), which fits it there, or remove data.validation to fit the policy on the test file (reported as a limitation).`,
+      );
+    }
     if (data.target) this.target = data.target;
     if (data.positive_label !== undefined) this.positiveLabel = String(data.positive_label);
     if (data.score_column) this.scoreColumn = data.score_column;

@@ -23,7 +23,9 @@ Options:
   --features C1,C2,...    column order for a model with one [N, F] input
   --positive-label VALUE  the positive outcome (default 1 for a 0/1 target)
   --threshold T           predicted positive when p >= T (default 0.5)
-  --threshold-policy P    youden | selection_rate:R | cost:FP,FN (chosen on --data)
+  --threshold-policy P    youden | selection_rate:R | cost:FP,FN (fitted on --validation,
+                          else on --data itself, reported as a limitation)
+  --validation FILE       held-out labelled data the threshold policy is fitted on
   --bootstrap N           simulation draws of the ECE interval (default 1000; 0: none)
   --seed N                random seed (default 0)
   --output FILE           the PDF report (FILE.pdf, with FILE.html, FILE.model_card.md and the
@@ -122,6 +124,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       score: { type: 'string' },
       data: { type: 'string' },
       reference: { type: 'string' },
+      validation: { type: 'string' },
       'reference-result': { type: 'string' },
       target: { type: 'string' },
       protected: { type: 'string' },
@@ -159,6 +162,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     score: values.score,
     data: values.data,
     reference: values.reference,
+    ...(values.validation ? { validation: values.validation } : {}),
     referenceResult: values['reference-result'],
     target: values.target,
     protected: list(values.protected),

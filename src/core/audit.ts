@@ -135,8 +135,10 @@ export interface AuditRequest {
   csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, DeclaredType>; skipBadRows?: boolean };
   /** Sections that did not run, with the reason (recorded in the result, read by gates). */
   missingSections?: Record<string, string>;
-  /** A threshold policy instead of a fixed threshold; chosen on the audited data and reported as such. */
+  /** A threshold policy instead of a fixed threshold; chosen on `validation` when given, else on the audited data and reported as a limitation. */
   thresholdPolicy?: ThresholdPolicy;
+  /** Held-out labelled data a threshold policy is fitted on (data.validation); refused with a fixed threshold. */
+  validation?: DataInput;
   /** Simulation draws of the ECE interval (config key bootstrap.resamples). Default 1000; under 20: no ECE interval. */
   bootstrapResamples?: number;
   /** Combinations of protected attributes to audit as intersections. Default: every pair. */
@@ -225,11 +227,21 @@ export interface AuditResult extends AuditMetrics {
         }
       | { format: 'score-column'; column: string; score_output: string };
     data: { file: string; sha256: string; rows: number; columns: number };
+    /** The held-out file a threshold policy was fitted on (data.validation). */
+    validation?: { file: string; sha256: string; rows: number };
   };
   settings: AuditSettings;
   predictions_p1?: number[];
   /** The policy decision, when the audit was gated by a policy (part of the result and its digest). */
   policy_decision?: PolicyDecision;
+}
+
+/** Held-out labels and scores a threshold policy is fitted on. */
+export interface ThresholdFit {
+  labels: Uint8Array;
+  scores: Float64Array;
+  /** The file they come from. */
+  source: string;
 }
 
 /** Fairness of one attribute, with intervals, drivers and power added. */
@@ -572,6 +584,23 @@ async function auditWithModel(
     }
   }
 
+  // A threshold policy fitted on held-out data: the validation file, scored by the same model (or read from the same score column).
+  let fit: ThresholdFit | undefined;
+  let validationInput: { file: string; sha256: string; rows: number } | undefined;
+  if (request.validation) {
+    const policy = request.thresholdPolicy ?? { policy: 'fixed', threshold };
+    if (policy.policy === 'fixed') {
+      throw new AuditConfigError(
+        `data.validation (${request.validation.fileName}) is only used to fit a threshold policy, and the threshold is fixed at ${policy.threshold}. Set threshold to a policy ({policy: youden}, {policy: selection_rate, target: R} or {policy: cost, cost_fp: A, cost_fn: B}), or remove data.validation.`,
+      );
+    }
+    const loaded = loadInput(request.validation, request.csv);
+    const validationTarget = binaryTarget(loaded.table, request.target, target.positiveLabel, choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {});
+    const validationScores = model ? await model.score(loaded.table, { features: request.features, signal }) : columnScores(loaded.table, request.scoreColumn!).scores;
+    fit = { labels: validationTarget.labels, scores: validationScores, source: request.validation.fileName };
+    validationInput = { file: request.validation.fileName, sha256: loaded.sha256, rows: loaded.table.rowCount };
+  }
+
   onProgress?.({ stage: 'metrics', done: 0, total: 1 });
   const settings: AuditSettings = {
     target: request.target,
@@ -595,9 +624,16 @@ async function auditWithModel(
     ll144: request.ll144 ?? null,
     limits: { stage_memory_mb: limits.memoryBytes / 2 ** 20, stage_seconds: limits.seconds },
   };
-  const metrics = auditScores(table, target.labels, scores, settings);
+  const metrics = auditScores(table, target.labels, scores, settings, fit);
   const data = profileTable(table, request.target, target.labels, settings.protected_attributes);
   data.findings.push(...scoreFindings);
+  if (!metrics.threshold_selection.held_out && metrics.threshold_selection.policy.policy !== 'fixed') {
+    data.findings.push({
+      check: 'threshold_fitted_on_test',
+      severity: 'warning',
+      message: `The threshold ${metrics.threshold} was chosen by a policy on ${table.source}, the audited file itself: every metric at it is optimistic. Fit it on held-out data with data.validation (--validation FILE).`,
+    });
+  }
   if (table.skipped) data.findings.push({ check: 'skipped_rows', severity: 'warning', message: `${request.data.fileName}: ${table.skipped.rows} row${table.skipped.rows === 1 ? '' : 's'} with the wrong number of fields skipped (data.skip_bad_lines): ${table.skipped.examples.join('; ')}.` });
   if (read.replaced > 0) data.findings.push({ check: 'encoding', severity: 'warning', message: `${request.data.fileName}: ${read.replaced} character${read.replaced === 1 ? ' was' : 's were'} not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.` });
   for (const [attribute, fairness] of Object.entries(metrics.fairness)) {
@@ -699,6 +735,7 @@ async function auditWithModel(
     inputs: {
       model: modelInputs,
       data: { file: request.data.fileName, sha256: read.sha256, rows: rowsRead, columns: table.columns.length },
+      ...(validationInput ? { validation: validationInput } : {}),
     },
     settings,
     data,
@@ -726,10 +763,10 @@ function defaultIntersections(attributes: string[]): string[][] {
  * power) and the threshold sweep of given scores: pure, synchronous, no model. Every
  * random draw comes from the settings' seed.
  */
-export function auditScores(table: Table, labels: Uint8Array, scores: Float64Array, settings: AuditSettings): AuditMetrics {
+export function auditScores(table: Table, labels: Uint8Array, scores: Float64Array, settings: AuditSettings, fit?: ThresholdFit): AuditMetrics {
   // One sort of the scores serves every rank metric, curve and threshold policy below.
   const sorted = sortScores(labels, scores);
-  const chosen = chooseThreshold(settings.threshold_policy, labels, scores, table.source, sorted);
+  const chosen = fit ? chooseThreshold(settings.threshold_policy, fit.labels, fit.scores, fit.source, undefined, true) : chooseThreshold(settings.threshold_policy, labels, scores, table.source, sorted);
   const threshold = chosen.threshold;
   const options = { threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins, binning: settings.calibration_binning, referenceGroups: settings.reference_groups };
   const probabilities = settings.scores_are_probabilities;

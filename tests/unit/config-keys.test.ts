@@ -21,6 +21,7 @@ const SAMPLES: Record<string, unknown> = {
   'data.test': 'other.csv',
   'data.train': 'train.csv',
   'data.reference': 'reference.csv',
+  'data.validation': 'validation.csv',
   'data.target': 'outcome',
   'data.positive_label': 'yes',
   'data.protected_attributes': ['race'],

@@ -46,6 +46,7 @@ const configProperties: Record<string, Spec> = {
       test: { type: 'string', description: 'The audited CSV, relative to this config file.' },
       train: { type: 'string', description: 'Training/reference CSV (drift, explainer background).' },
       reference: { type: 'string', description: 'Reference CSV for drift (defaults to train).' },
+      validation: { type: 'string', description: 'Held-out labelled CSV a threshold policy is fitted on (refused with a fixed threshold).' },
       target: { type: 'string' },
       positive_label: labelValue,
       protected_attributes: names,
@@ -129,6 +130,7 @@ export interface AuditConfig {
     test?: string;
     train?: string;
     reference?: string;
+    validation?: string;
     target?: string;
     positive_label?: string | number | boolean;
     protected_attributes?: string[];

@@ -7,7 +7,7 @@ import { thresholdPolicyOf, type AuditConfig } from './audit-config';
 /** A config turned into what to read and how to audit it. */
 export interface AuditPlan {
   /** Paths as written in the config (relative to it). */
-  files: { model?: string; data: string; reference?: string };
+  files: { model?: string; data: string; reference?: string; validation?: string };
   request: Omit<AuditRequest, 'model' | 'data'>;
   seedExplicit: boolean;
   /** Why a section of the audit did not run, by catalog section. */
@@ -88,12 +88,15 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   if (config.model?.path && policy.policy === 'fixed' && !(policy.threshold >= 0 && policy.threshold <= 1)) {
     throw new ConfigError(`${fileName}: threshold: ${policy.threshold} is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number).`);
   }
+  if (data.validation !== undefined && policy.policy === 'fixed') {
+    throw new ConfigError(`${fileName}: data.validation (${data.validation}) is only used to fit a threshold policy, and the threshold is fixed at ${policy.threshold}. Set threshold to a policy ({policy: youden}, {policy: selection_rate, target: R} or {policy: cost, cost_fp: A, cost_fn: B}), or remove data.validation.`);
+  }
   const missingSections: Record<string, string> = {};
   for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) {
     if (config[section]?.enabled === false) missingSections[section] = `disabled in the config (${section}.enabled: false)`;
   }
   return {
-    files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train },
+    files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train, ...(data.validation !== undefined ? { validation: data.validation } : {}) },
     request: {
       scoreColumn: data.score_column,
       target: data.target!,

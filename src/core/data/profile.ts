@@ -35,6 +35,8 @@ export interface DataFinding {
     | 'small_group'
     /** A slice whose ROC AUC is more than 0.1 below the overall, on enough rows. */
     | 'underperforming_slice'
+    /** A threshold policy fitted on the audited file itself (no data.validation): its metrics are optimistic. */
+    | 'threshold_fitted_on_test'
     | 'encoding'
     | 'skipped_rows'
     | 'date_order'

@@ -152,8 +152,10 @@ export type ThresholdPolicy =
 export interface ChosenThreshold {
   threshold: number;
   policy: ThresholdPolicy;
-  /** The data the threshold was chosen on (a file name). */
-  chosen_on: string;
+  /** The data the threshold was chosen on (a file name); null for a fixed threshold. */
+  chosen_on: string | null;
+  /** True when chosen on held-out data (data.validation), not on the audited file. */
+  held_out: boolean;
   /** What the policy optimised, at the chosen threshold. */
   objective: number | null;
 }
@@ -163,6 +165,7 @@ export function thresholdText(selection: ChosenThreshold): string {
   const policy = selection.policy;
   if (policy.policy === 'fixed') return `${selection.threshold}, fixed`;
   const how = policy.policy === 'youden' ? "Youden's J (max TPR − FPR)" : policy.policy === 'selection_rate' ? `a selection rate of ${policy.target}` : `least expected cost (false positive ${policy.cost_fp}, false negative ${policy.cost_fn})`;
+  if (selection.held_out) return `${selection.threshold}, chosen by ${how} on the held-out validation file ${selection.chosen_on}`;
   return `${selection.threshold}, chosen by ${how} on ${selection.chosen_on}, the audited file itself: metrics at it are optimistic`;
 }
 
@@ -174,8 +177,8 @@ export function thresholdText(selection: ChosenThreshold): string {
  *   (ties: the higher threshold);
  * - `cost` minimises cost_fp·FP + cost_fn·FN (ties: the higher threshold).
  */
-export function chooseThreshold(policy: ThresholdPolicy, labels: Uint8Array, scores: Float64Array, chosenOn: string, sorted?: SortedScores): ChosenThreshold {
-  if (policy.policy === 'fixed') return { threshold: policy.threshold, policy, chosen_on: chosenOn, objective: null };
+export function chooseThreshold(policy: ThresholdPolicy, labels: Uint8Array, scores: Float64Array, chosenOn: string, sorted?: SortedScores, heldOut = false): ChosenThreshold {
+  if (policy.policy === 'fixed') return { threshold: policy.threshold, policy, chosen_on: null, held_out: false, objective: null };
   const index = (sorted?.order ?? ascendingOrder(scores)).slice().reverse();
   let positives = 0;
   for (const i of index) positives += labels[i];
@@ -202,7 +205,7 @@ export function chooseThreshold(policy: ThresholdPolicy, labels: Uint8Array, sco
   let highest = Number.NEGATIVE_INFINITY;
   for (const score of scores) if (score > highest) highest = score;
   const threshold = Number.isFinite(best.threshold) ? best.threshold : nextUp(highest);
-  return { threshold, policy, chosen_on: chosenOn, objective: policy.policy === 'selection_rate' ? -best.value : policy.policy === 'cost' ? -best.value : best.value };
+  return { threshold, policy, chosen_on: chosenOn, held_out: heldOut, objective: policy.policy === 'selection_rate' ? -best.value : policy.policy === 'cost' ? -best.value : best.value };
 }
 
 
