@@ -19,7 +19,8 @@ import type { LoadOptions, LoadProgress } from '../core/data/read.ts';
 import type { StoredDistribution } from '../core/drift/drift.ts';
 import { auditOutputs, reportsOf } from '../core/outputs.ts';
 import { readResultFile } from '../core/report/read-result.ts';
-import { loadTableFile, readInput, UsageError } from '../cli/shared.ts';
+import { loadTableFile, readInput, registryModule, UsageError } from '../cli/shared.ts';
+import { registrySubmission, type RegistrySubmission } from '../core/config/registry-block.ts';
 import { gitProvenance } from './git.ts';
 import { apiUsageError, checkAuditInputs, mergeAuditConfig, profileData, reportPdf, type AuditOverrides, type AuditRun, type OptionStyle, type PdfInput } from './run.ts';
 
@@ -72,6 +73,8 @@ export interface PreparedAudit {
   configFile?: InputFile;
   /** The file whose repository gives the manifest's commit: the config, else the model, else the data. */
   provenanceAnchor: string;
+  /** The registry append the config's `registry:` block asks for (variables expanded), or null. */
+  submission: RegistrySubmission | null;
 }
 
 /**
@@ -96,7 +99,10 @@ export async function prepareAudit(options: AuditOptions, style: OptionStyle = '
   checkAuditInputs(merged, options, style, options.config !== undefined, style === 'cli' ? (message) => new UsageError(message) : apiUsageError);
   const plan = planAudit(merged, configFile?.fileName ?? (options.config ? configName : 'command line'), options.strict ?? false);
   const provenanceAnchor = typeof options.config === 'string' ? options.config : (plan.files.model ?? plan.files.data);
-  return { options, merged, plan, ...(configFile ? { configFile } : {}), provenanceAnchor };
+  const submission = registrySubmission(merged, process.env, configFile?.fileName ?? configName);
+  // A registry file named in the config is relative to the config, as its other paths are.
+  if (submission && !/^postgres(ql)?:\/\//i.test(submission.database)) submission.database = resolve(base, submission.database);
+  return { options, merged, plan, ...(configFile ? { configFile } : {}), provenanceAnchor, submission };
 }
 
 /** Scores with onnxruntime-web's WASM build on one thread, as the app's worker does: the same numbers on every host. */
@@ -201,7 +207,13 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
  * ```
  */
 export async function audit(options: AuditOptions): Promise<AuditRun> {
-  return runPreparedAudit(await prepareAudit(options));
+  const prepared = await prepareAudit(options);
+  const registry = prepared.submission ? await registryModule() : undefined;
+  if (registry && prepared.submission) await registry.checkRegistryFile(prepared.submission.database);
+  const run = await runPreparedAudit(prepared);
+  // The config's registry block (auto_submit): appended as the CLI appends it.
+  if (registry && prepared.submission) await registry.appendToRegistry(prepared.submission.database, { result: run.result, manifest: run.manifest, metadata: { ...prepared.plan.metadata, ...prepared.submission.metadata } });
+  return run;
 }
 
 /** What {@link explain} explains: the model and data files, and the explainer's settings. */

@@ -377,6 +377,11 @@ export class AuditSession {
     // The config's other settings (seed, intervals, explainer, robustness, recourse, budgets…)
     // go with every audit, so the same config gives the app the CLI's numbers.
     this.config = { name, text, metadata: Object.fromEntries(Object.entries(config.metadata ?? {}).map(([k, v]) => [k, String(v)])), files: { test: base(data.test), reference: base(data.reference ?? data.train) }, settings: auditSettingsOf(config), source: config };
+    // The registry block is the command line's (the browser has no environment to fill its variables from): said, not dropped silently.
+    const block = config.registry;
+    if (block && block.enabled !== false && block.auto_submit !== false) {
+      this.notice = `${name}: the registry block appends audits run by the command line (plumbline audit --config ${name}) to ${block.database ?? 'registry.database'}; the app does not write there: add this audit to a portfolio on the Portfolio page.`;
+    }
     // Tables read before this config with other CSV options are read again with its options.
     void this.#rereadForCsv();
     // A table loaded before the config that the config names as the reference moves there.

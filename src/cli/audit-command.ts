@@ -181,8 +181,11 @@ export async function auditCommand(args: string[]): Promise<number> {
   // The registry is loaded only when asked for (its SQLite driver is an optional dependency),
   // and a missing or foreign registry fails now, not after a long audit (this writes
   // nothing: the append upgrades an old schema under SQLite's write lock).
-  const registry = values.registry ? await registryModule() : undefined;
-  if (registry && values.registry) await registry.checkRegistryFile(values.registry);
+  // --registry, else the config's registry block (auto_submit), with its metadata over the config's.
+  const target = values.registry ?? prepared.submission?.database;
+  const metadata = { ...prepared.plan.metadata, ...(prepared.submission?.metadata ?? {}) };
+  const registry = target ? await registryModule() : undefined;
+  if (registry && target) await registry.checkRegistryFile(target);
   const run = await runPreparedAudit(prepared);
   const { result, manifest, decision } = run;
   if (!values.output) process.stdout.write(new TextDecoder().decode(run.files['result.json']));
@@ -190,12 +193,12 @@ export async function auditCommand(args: string[]): Promise<number> {
   for (const [section, why] of Object.entries(result.missing_sections)) {
     if (sectionFailed(why)) process.stderr.write(`plumbline: ${section} not run, because ${why}\n`);
   }
-  if (registry && values.registry) {
+  if (registry && target) {
     // Files kept in the registry entry with --registry-keep-report.
     const kept = Object.fromEntries(Object.entries(run.files).filter(([name]) => name.endsWith('.pdf') || name.endsWith('.evidence.zip')));
     // Said only once the append is on disk, with the checkpoint to record elsewhere.
-    const appended = await registry.appendToRegistry(values.registry, { result, manifest, metadata: prepared.plan.metadata, blobs: values['registry-keep-report'] ? kept : undefined });
-    process.stderr.write(registry.appendedMessage(values.registry, appended));
+    const appended = await registry.appendToRegistry(target, { result, manifest, metadata, blobs: values['registry-keep-report'] ? kept : undefined });
+    process.stderr.write(registry.appendedMessage(target, appended));
   }
   if (decision) {
     if (values['explain-failures'] || decision.decision !== 'PASS') process.stderr.write(`${explainFailures(decision)}\n`);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { AUDIT_CONFIG_SPEC, parseAuditConfig } from '../../src/core/config/audit-config';
 import { planAudit } from '../../src/core/config/plan';
+import { registrySubmission } from '../../src/core/config/registry-block';
 import type { Spec } from '../../src/core/config/schema';
 import { ConfigError } from '../../src/core/errors';
 import { reportsOf } from '../../src/core/outputs';
@@ -77,6 +78,10 @@ const SAMPLES: Record<string, unknown> = {
   'report.enabled': false,
   'report.format': 'html',
   'report.title': 'Credit model audit',
+  'registry.enabled': true,
+  'registry.database': 'team.db',
+  'registry.auto_submit': true,
+  'registry.metadata': { team: 'risk' },
   'limits.stage_memory_mb': 128,
   'limits.stage_seconds': 30,
 };
@@ -86,7 +91,7 @@ const BASE = { model: { path: 'model.onnx' }, data: { test: 'test.csv', target: 
 /** Everything a config decides, as the hosts see it: the plan (request, sections, files, metadata) and the outputs asked for. */
 function effect(text: string): string {
   const config = parseAuditConfig(text, 'audit.yaml');
-  return JSON.stringify({ plan: planAudit(config, 'audit.yaml'), reports: reportsOf(config.report), title: config.report?.title ?? null });
+  return JSON.stringify({ plan: planAudit(config, 'audit.yaml'), reports: reportsOf(config.report), title: config.report?.title ?? null, registry: registrySubmission(config, {}, 'audit.yaml') });
 }
 
 function withKey(path: string, value: unknown): Record<string, unknown> {

@@ -109,6 +109,16 @@ const configProperties: Record<string, Spec> = {
     max_counterfactuals: { type: 'number', integer: true, minimum: 1 },
     max_rows: { type: 'number', integer: true, minimum: 1, description: 'Adverse rows searched (default 1,000); more are sampled with the seed, and the feasible share has a Wilson interval.' },
   }),
+  registry: {
+    type: 'object',
+    description: 'Append every audit to a shared registry (the MLOps guides\' block). {{ NAME }} and ${NAME} come from the environment.',
+    properties: {
+      enabled: { type: 'boolean' },
+      database: { type: 'string', description: 'A registry file or a postgresql:// URL.' },
+      auto_submit: { type: 'boolean', description: 'Append every audit run with this config (default true when the block is enabled).' },
+      metadata: { type: 'object', description: 'Labels added to each entry (team, cost centre…).', properties: {}, values: labelValue },
+    },
+  },
   report: section('The report.', { format: { type: 'string', enum: ['pdf', 'html', 'json'] }, title: { type: 'string' } }),
   limits: {
     type: 'object',
@@ -153,6 +163,7 @@ export interface AuditConfig {
   robustness?: { enabled?: boolean; shift?: number; noise?: number[]; proxies?: Record<string, string> };
   drift?: { enabled?: boolean; psi_bins?: number; psi_minor?: number; psi_major?: number };
   recourse?: { enabled?: boolean; costs?: Record<string, number>; immutable?: string[]; monotone?: Record<string, 'increase_only' | 'decrease_only'>; adverse?: 'negative' | 'positive'; max_counterfactuals?: number; max_rows?: number; actionable?: string[]; categorical_changes?: string[] | Record<string, string[]> };
+  registry?: { enabled?: boolean; database?: string; auto_submit?: boolean; metadata?: Record<string, string | number | boolean> };
   report?: { enabled?: boolean; format?: string; title?: string };
   limits?: { stage_memory_mb?: number; stage_seconds?: number };
 }

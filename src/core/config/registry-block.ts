@@ -1,0 +1,47 @@
+/**
+ * The `registry:` block of an audit config, as the MLOps guides write it:
+ *
+ *   registry:
+ *     enabled: true
+ *     database: postgresql://ci@db.internal/model_registry   # or a registry file's path
+ *     auto_submit: true                                       # every audit with this config is appended
+ *     metadata: {team: "{{ TEAM_NAME }}", cost_centre: "${COST_CENTRE}"}
+ *
+ * `{{ NAME }}` and `${NAME}` in `database` and in the metadata values are taken from the
+ * environment; an unset variable is an error naming it (never stored as its own text).
+ */
+import { ConfigError } from '../errors';
+import type { AuditConfig } from './audit-config';
+
+/** What a config's registry block asks of an audit. */
+export interface RegistrySubmission {
+  /** The registry: a file path or a postgresql:// URL, variables expanded. */
+  database: string;
+  /** Labels added to the entry's metadata (over the config's own `metadata`), variables expanded. */
+  metadata: Record<string, string | number | boolean>;
+}
+
+const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** `{{ NAME }}` and `${NAME}` in `text` replaced from `env`; an unset one is an error naming the key and the variable. */
+export function expandVariables(text: string, env: Record<string, string | undefined>, where: string): string {
+  return text.replace(VARIABLE, (_, a: string | undefined, b: string | undefined) => {
+    const name = (a ?? b)!;
+    const value = env[name];
+    if (value === undefined) throw new ConfigError(`${where} uses the environment variable ${name}, which is not set. Set ${name} (for example in the CI job's env:), or write the value into the config.`);
+    return value;
+  });
+}
+
+/**
+ * The append a config's registry block asks for: null when there is no block, it is
+ * disabled, or `auto_submit` is false. A block that submits without a database is an error.
+ */
+export function registrySubmission(config: AuditConfig, env: Record<string, string | undefined>, fileName: string): RegistrySubmission | null {
+  const block = config.registry;
+  if (!block || block.enabled === false || block.auto_submit === false) return null;
+  if (block.database === undefined) throw new ConfigError(`${fileName}: the registry block (enabled, auto_submit) appends every audit and its metadata to a registry, but registry.database is not set. Set registry.database to a registry file or a postgresql:// URL, or set registry.auto_submit: false.`);
+  const metadata: RegistrySubmission['metadata'] = {};
+  for (const [key, value] of Object.entries(block.metadata ?? {})) metadata[key] = typeof value === 'string' ? expandVariables(value, env, `${fileName}: registry.metadata.${key}`) : value;
+  return { database: expandVariables(block.database, env, `${fileName}: registry.database`), metadata };
+}
