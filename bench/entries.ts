@@ -16,7 +16,7 @@ import { interventionalTreeShap, pathDependentTreeShap, sumShap, type ShapValues
 import { explainModel } from '../src/core/explain/explain';
 import { fixturesPath, syntheticCsvFile } from './inputs';
 import { nodeIncrementalSha256 } from '../src/cli/shared';
-import { registryFile } from './registry';
+import { benchAudit, registryFile } from './registry';
 import { syntheticAudit, syntheticEnsemble } from './synthetic';
 
 /** One benchmark: what it measures, its size and target, and the timed work. */
@@ -288,6 +288,40 @@ export const ENTRIES: BenchEntry[] = [
           } finally {
             db.close();
           }
+        };
+      },
+    }),
+  ),
+  ...(['append', 'verify'] as const).map(
+    (kind): BenchEntry => ({
+      name: `registry-pg-${kind}`,
+      description:
+        kind === 'append'
+          ? 'PostgreSQL registry (a throw-away local server) holding 10,000 audits: append one more COMPAS audit (one transaction locking the chain head)'
+          : 'PostgreSQL registry of 10,000 audits (imported from the SQLite bench registry): verify every entry hash (SHA-256 of each stored result), the chain and the Merkle root in one REPEATABLE READ read',
+      rows: (scale) => (kind === 'append' ? 1 : Math.max(10, Math.round(10_000 * scale))),
+      targetMs: kind === 'verify' ? 2000 : null,
+      setup: async (scale) => {
+        const { findPgBin, startPgServer } = await import('../tests/pg-server');
+        if (!findPgBin()) return null;
+        const file = await registryFile(Math.max(10, Math.round(10_000 * scale)));
+        const audit = await benchAudit();
+        if (!file || !audit) return null;
+        const server = await startPgServer();
+        process.once('exit', () => server.stop());
+        await server.createDatabase('bench', 'bench', 'bench');
+        const url = server.url('bench', 'bench', 'bench');
+        const { allStoredEntries, openRegistryStore } = await import('../src/cli/registry-command');
+        const source = await openRegistryStore(file);
+        const entries = await source.readVerified({}, (_, reader) => allStoredEntries(reader));
+        await source.close();
+        const store = await openRegistryStore(url, { create: true });
+        await store.appendStored('bench.db', entries);
+        return async () => {
+          if (kind === 'append') return (await store.append({ ...audit, metadata: { model_id: 'model-append', team: 'bench' } })).entry;
+          const report = await store.readVerified({}, (r) => r);
+          if (!report.ok) throw new Error('registry bench: verify failed');
+          return report.entries;
         };
       },
     }),

@@ -17,6 +17,19 @@ import { fixturesPath } from './inputs';
 
 const POLICY = `policy_name: Bench\ngates:\n  - name: Minimum AUC\n    metric: roc_auc\n    threshold: 0.75\n    comparison: greater_than\n    severity: error\n  - name: Parity\n    metric: demographic_parity_difference\n    threshold: 0.1\n    comparison: less_than\n    severity: warning\n`;
 
+/** One real COMPAS forest audit with its policy decision and manifest: what each registry entry holds. */
+export async function benchAudit() {
+  const [model, data] = ['compas/rf.onnx', 'compas/test.csv'].map(fixturesPath);
+  if (!model || !data) return null;
+  ort.env.wasm.numThreads = 1;
+  const file = (p: string) => ({ fileName: p.split('/').pop()!, bytes: new Uint8Array(readFileSync(p)) });
+  const result = await runAudit(ort, { model: file(model), data: file(data), target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] });
+  const decision = evaluatePolicy(parsePolicy(POLICY, 'bench.yaml'), '0'.repeat(64), result, { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null });
+  Object.assign(result, { policy_decision: decision });
+  const manifest = buildManifest(result, { files: {}, seedExplicit: true, dependencies: {}, runtime: { environment: 'bench', platform: 'bench', backend: 'wasm', threads: 1 }, strict: false, gitCommit: null, epochSeconds: 1_767_225_600, fromSourceDateEpoch: true });
+  return { result, manifest };
+}
+
 /** Path of a registry file with `entries` audits (built once per size, kept in the temp folder). */
 export async function registryFile(entries: number): Promise<string | null> {
   const [model, data] = ['compas/rf.onnx', 'compas/test.csv'].map(fixturesPath);
@@ -27,12 +40,7 @@ export async function registryFile(entries: number): Promise<string | null> {
   const path = join(dir, `registry-${entries}-v${REGISTRY_SCHEMA_VERSION}.db`);
   if (existsSync(path)) return path;
 
-  ort.env.wasm.numThreads = 1;
-  const file = (p: string) => ({ fileName: p.split('/').pop()!, bytes: new Uint8Array(readFileSync(p)) });
-  const result = await runAudit(ort, { model: file(model), data: file(data), target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] });
-  const decision = evaluatePolicy(parsePolicy(POLICY, 'bench.yaml'), '0'.repeat(64), result, { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null });
-  Object.assign(result, { policy_decision: decision });
-  const manifest = buildManifest(result, { files: {}, seedExplicit: true, dependencies: {}, runtime: { environment: 'bench', platform: 'bench', backend: 'wasm', threads: 1 }, strict: false, gitCommit: null, epochSeconds: 1_767_225_600, fromSourceDateEpoch: true });
+  const { result, manifest } = (await benchAudit())!;
 
   const SQL = await initSqlJs();
   const db = new SQL.Database();

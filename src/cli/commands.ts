@@ -47,7 +47,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('inspect needs one result or report: plumbline inspect report.pdf|result.json');
   const result = await readResult(positionals[0]);
   const lines = [`model: ${result.inputs?.model?.file ?? '(score column)'}  data: ${result.inputs?.data?.file} (${result.n} rows)  threshold: ${result.threshold}`];
-  for (const [id, value] of flatMetrics(result)) lines.push(`  ${id.padEnd(48)} ${value === null ? 'undefined' : value.toFixed(6)}`);
+  for (const [id, value] of flatMetrics(result)) lines.push(`  ${id.padEnd(48)} ${value === null ? '— (no value)' : value.toFixed(6)}`);
   if (result.policy_decision) lines.push(`decision: ${result.policy_decision.decision}`);
   process.stdout.write(`${lines.join('\n')}\n`);
   return EXIT.ok;
@@ -61,7 +61,7 @@ export async function diffCommand(args: string[]): Promise<number> {
   const decisionA = values['decision-a'] ? (JSON.parse(await readText(values['decision-a'], 'policy decision')) as PolicyDecision) : undefined;
   const decisionB = values['decision-b'] ? (JSON.parse(await readText(values['decision-b'], 'policy decision')) as PolicyDecision) : undefined;
   const comparison = compareResults(a, b, { a: decisionA, b: decisionB });
-  const number = (v: number | null) => (v === null ? 'undefined' : v.toFixed(6));
+  const number = (v: number | null) => (v === null ? '— (no value)' : v.toFixed(6));
   const lines = [
     ...comparison.inputs.map((d) => `${d.input} file changed: ${d.before ?? '—'} → ${d.after ?? '—'}`),
     ...comparison.metrics.filter((m) => m.changed).map((m) => `${m.id}: ${number(m.before)} → ${number(m.after)}${m.delta !== null ? ` (${m.delta >= 0 ? '+' : ''}${m.delta.toFixed(6)})` : ''}`),

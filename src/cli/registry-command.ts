@@ -356,7 +356,7 @@ function verifyLines(shown: string, report: VerifyReport, checkpoint: { entries:
 }
 
 /** Every entry of a verified registry, with its stored result and kept files. */
-async function allStoredEntries(reader: RegistryReader): Promise<StoredEntry[]> {
+export async function allStoredEntries(reader: RegistryReader): Promise<StoredEntry[]> {
   const entries: StoredEntry[] = [];
   for await (const batch of reader.storedEntries()) entries.push(...batch);
   return entries;
