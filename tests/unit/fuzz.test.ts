@@ -182,6 +182,6 @@ describe('fuzzed inputs end in a result or a typed error', () => {
         if (elapsed > 5000) failures.push(`case ${k} (seed ${SEED}): took ${elapsed.toFixed(0)} ms`);
       }
       expect(failures.slice(0, 5), `${failures.length} failures; replay with PLUMBLINE_FUZZ_SEED=${SEED}`).toEqual([]);
-    });
+    }, 240_000);
   }
 });

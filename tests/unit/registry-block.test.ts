@@ -5,12 +5,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAuditConfig } from '../../src/core/config/audit-config';
 import { expandVariables, registrySubmission } from '../../src/core/config/registry-block';
-import { projectRoot } from '../fixtures';
+import { fixture, projectRoot } from '../fixtures';
 
 // The `registry:` block of the MLOps guides: every audit with the config is appended, with
 // the team and other labels taken from the environment.
 const work = mkdtempSync(join(tmpdir(), 'plumbline-registry-block-'));
-const fixture = (path: string) => join(projectRoot, '..', 'shared', 'fixtures', path);
 
 function plumbline(args: string[], env: Record<string, string> = {}) {
   const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, ...env } });
