@@ -183,3 +183,10 @@ export function cos(x: number): number {
       return kernelSin(y0, y1);
   }
 }
+
+/** The median of some numbers (the mean of the middle two for an even count); the input is not changed. */
+export function median(values: ArrayLike<number>): number {
+  const sorted = Float64Array.from(values).sort();
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}

@@ -14,6 +14,7 @@
  */
 import { AuditConfigError, quote } from '../errors';
 import { findColumn, type Table } from '../data/table';
+import { median } from '../math';
 import { groupIndex, INTERSECTION_SEPARATOR, MISSING_GROUP } from './groups';
 
 /** What `fairness.ll144` asks for. */
@@ -76,12 +77,6 @@ export function checkLl144(table: Table, settings: Ll144Settings): void {
     const column = settings[key];
     if (column && !findColumn(table, column)) throw new AuditConfigError(`fairness.ll144.${key} names the column ${quote(column)}, which the data does not have. Columns: ${table.columns.map((c) => c.name).join(', ')}.`);
   }
-}
-
-function median(values: Float64Array): number {
-  const sorted = Float64Array.from(values).sort();
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function characteristic(column: string, keys: (string | null)[], selected: Uint8Array): Ll144Characteristic {

@@ -4,6 +4,7 @@ import { AuditConfigError, closeMatches, quote } from '../errors';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import type { Classifier } from '../model/classifier';
 import { Random } from '../random';
+import { median } from '../math';
 
 /** Defaults of the recourse search, shared by the audit and its stage budget. */
 export const RECOURSE_DEFAULTS = {
@@ -139,12 +140,6 @@ interface Mutable {
 export function isAgeLike(name: string): boolean {
   const words = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
   return /(^|[^a-z])(age|aged|ages|dob|yob)([^a-z]|$)/.test(words) || words.includes('birth');
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Mid-rank percentile of `value` among `sorted` (0–1): the share below it plus half the share equal to it. */
