@@ -24,7 +24,7 @@ export async function benchAudit() {
   ort.env.wasm.numThreads = 1;
   const file = (p: string) => ({ fileName: p.split('/').pop()!, bytes: new Uint8Array(readFileSync(p)) });
   const result = await runAudit(ort, { model: file(model), data: file(data), target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: ['age', 'priors_count', 'juv_fel_count', 'juv_misd_count', 'juv_other_count'] });
-  const decision = evaluatePolicy(parsePolicy(POLICY, 'bench.yaml'), '0'.repeat(64), result, { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null });
+  const decision = evaluatePolicy(parsePolicy(POLICY, 'bench.yaml'), '0'.repeat(64), result, { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-01-01', modelId: 'compas-rf' });
   Object.assign(result, { policy_decision: decision });
   const manifest = buildManifest(result, { files: {}, seedExplicit: true, dependencies: {}, runtime: { environment: 'bench', platform: 'bench', backend: 'wasm', threads: 1 }, strict: false, gitCommit: null, epochSeconds: 1_767_225_600, fromSourceDateEpoch: true });
   return { result, manifest };

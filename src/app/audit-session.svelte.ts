@@ -1,9 +1,10 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
 import { auditSettingsOf, planAudit, type ConfigSettings } from '../core/config/plan';
-import { reportsOf, type OutputContext } from '../core/outputs';
+import { auditedModelId, reportsOf, type OutputContext } from '../core/outputs';
 import { parseAuditConfig, thresholdPolicyOf, type AuditConfig } from '../core/config/audit-config';
 import type { ThresholdPolicy } from '../core/metrics/curves';
 import { evaluatePolicy, parsePolicy, type Policy, type PolicyDecision } from '../core/config/policy';
+import { dateOf } from '../core/config/policy-terms';
 import { parseYaml } from '../core/config/yaml';
 import { sha256Hex } from '../core/hash';
 import { resultDigest, type Manifest } from '../core/manifest';
@@ -113,7 +114,10 @@ export class AuditSession {
     if (this.outputs) return this.outputs.decision;
     // A result opened from a file or the registry, gated by a policy dropped here: whether
     // its seed was explicit is not known from the result, so that requirement is unmet.
-    if (this.policy) return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null });
+    // Dates (effective date, review, waiver expiry) are judged on today's date.
+    if (this.policy) {
+      return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null, today: dateOf(Date.now() / 1000), modelId: auditedModelId(this.result, this.config?.metadata) });
+    }
     return (this.result as AuditResult & { policy_decision?: PolicyDecision }).policy_decision ?? null;
   });
   /** An earlier result (JSON, PDF or HTML report) to compare the shown one with. */

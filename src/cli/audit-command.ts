@@ -68,14 +68,17 @@ function explainFailures(decision: PolicyDecision): string {
   const lines = decision.gates
     .filter((g) => g.outcome !== 'PASS')
     .map((g) => {
-      const sign = { greater_than: '>', greater_equal: '>=', less_than: '<', less_equal: '<=' }[g.comparison];
+      const sign = { greater_than: '>', greater_equal: '>=', less_than: '<', less_equal: '<=', max_drop: 'a drop of at most', max_increase: 'a rise of at most' }[g.comparison];
       const where = g.attribute ? ` (${g.attribute})` : '';
-      const value = g.value === null ? `not evaluated: ${g.reason}` : `${g.metric}${where} = ${g.value.toPrecision(4)}, needs ${sign} ${g.threshold}`;
+      const relative = g.baseline_value !== undefined ? ` (baseline ${g.baseline_value === null ? '—' : g.baseline_value.toPrecision(4)} → ${g.current_value == null ? '—' : g.current_value.toPrecision(4)})` : '';
+      const shown = g.value === null ? '' : g.baseline_value !== undefined ? `change in ${g.metric}${where} = ${g.value >= 0 ? '+' : ''}${g.value.toPrecision(4)}${relative}` : `${g.metric}${where} = ${g.value.toPrecision(4)}`;
+      const waiver = g.waiver ? `; waived by ${g.waiver.approved_by} until ${g.waiver.expires}: ${g.waiver.reason}` : g.waiver_expired ? `; ${g.waiver_expired}` : '';
+      const value = g.value === null ? `not evaluated: ${g.reason}` : `${shown}, needs ${sign} ${g.threshold}${waiver}`;
       const look = g.value === null ? '' : g.attribute ? `; look at fairness.${g.attribute}.groups for the groups behind it` : `; look at ${g.metric.includes('calibration') ? 'calibration.table' : 'performance.intervals'}`;
       return `${g.outcome.padEnd(13)} ${g.name}: ${value}${g.clause ? ` [${g.clause}]` : ''}${g.rationale ? ` — ${g.rationale}` : ''}${look}`;
     });
   const reproducibility = decision.reproducibility.filter((r) => !r.met).map((r) => `FAIL          reproducibility ${r.requirement}: ${r.detail}`);
-  return [...lines, ...reproducibility, `decision: ${decision.decision}`].join('\n');
+  return [...decision.notices.filter((n) => !n.startsWith('Gate ')).map((n) => `NOTICE        ${n}`), ...lines, ...reproducibility, `decision: ${decision.decision}`].join('\n');
 }
 
 /** A step shorter than this shows no progress (so quick audits and errors stay one line). */

@@ -1,5 +1,6 @@
 import type { AuditResult, InputFile } from './audit';
 import { evaluatePolicy, type Policy, type PolicyDecision } from './config/policy';
+import { dateOf } from './config/policy-terms';
 import { DEPENDENCY_VERSIONS } from './dependencies';
 import { buildManifest, type FileFingerprint, type Manifest } from './manifest';
 import { buildEvidencePack } from './report/evidence';
@@ -41,6 +42,8 @@ export interface OutputContext {
   title?: string;
   /** Whether the manifest is written where the audit's outputs go (false: the result went to stdout only); default true. */
   manifestWritten?: boolean;
+  /** Apply the policy although it is not yet in effect or not for this model (--force-policy). */
+  forcePolicy?: boolean;
   /** Which files to make beyond the result, manifest and decision (report.format / report.enabled, --no-pdf). */
   reports: { pdf: boolean; html: boolean; modelCard: boolean; pack: boolean };
 }
@@ -69,6 +72,18 @@ export function reportsOf(report: { enabled?: boolean; format?: string } | undef
   return { pdf: enabled && format === 'pdf' && !noPdf, html: enabled && format !== 'json', modelCard: true, pack: true };
 }
 
+/**
+ * The id policies and waivers match an audit by: the config's `metadata.model_id`, else the
+ * model file's name, else the score column (`score column <name>`).
+ */
+export function auditedModelId(result: Pick<AuditResult, 'inputs'>, metadata: Record<string, unknown> | undefined): string | null {
+  const id = metadata?.model_id;
+  if (typeof id === 'string' || typeof id === 'number') return String(id);
+  const model = result.inputs.model;
+  if ('file' in model) return model.file;
+  return `score column ${model.column}`;
+}
+
 const text = (value: string) => new TextEncoder().encode(value);
 const json = (value: unknown) => text(`${JSON.stringify(value, null, 2)}\n`);
 
@@ -82,7 +97,15 @@ const json = (value: unknown) => text(`${JSON.stringify(value, null, 2)}\n`);
 export function auditOutputs(audited: AuditResult, context: OutputContext): AuditOutputs {
   const { base } = context;
   const decision = context.policy
-    ? evaluatePolicy(context.policy, context.files.policy?.sha256 ?? '', audited, { seedGiven: context.seedExplicit, strict: context.strict, manifestWritten: context.manifestWritten ?? true, gitCommit: context.gitCommit })
+    ? evaluatePolicy(context.policy, context.files.policy?.sha256 ?? '', audited, {
+        seedGiven: context.seedExplicit,
+        strict: context.strict,
+        manifestWritten: context.manifestWritten ?? true,
+        gitCommit: context.gitCommit,
+        today: dateOf(context.epochSeconds),
+        modelId: auditedModelId(audited, context.metadata),
+        force: context.forcePolicy ?? false,
+      })
     : null;
   const result: AuditResult = decision ? { ...audited, policy_decision: decision } : audited;
   const ordered = Object.fromEntries(Object.entries(context.files).sort(([a], [b]) => (INPUT_ORDER.indexOf(a) + 1 || 99) - (INPUT_ORDER.indexOf(b) + 1 || 99)));

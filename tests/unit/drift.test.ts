@@ -92,7 +92,7 @@ describe('drift in the audit', () => {
     }
     expect(result.drift!.prediction!.psi).toBeGreaterThan(0);
     const policy = { policy_name: 'p', gates: [{ name: 'psi', metric: 'max_psi', threshold: 0.1, comparison: 'less_than' as const, severity: 'error' as const }] };
-    const facts = { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null };
+    const facts = { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-12-04', modelId: 'm' };
     expect(evaluatePolicy(policy, 'h', result, facts).gates[0]).toMatchObject({ outcome: 'PASS', value: result.drift!.max_psi });
     const without = await runAudit(ort, base);
     expect(without.drift).toBeUndefined();

@@ -8,7 +8,7 @@ const result = {
   fairness: { race: { demographic_parity_difference: 0.2, min_group_size: 12 }, sex: { demographic_parity_difference: 0.1, min_group_size: 300 } },
   missing_sections: { robustness: 'the robustness analysis is not available in this version of Plumbline' },
 };
-const facts = { seedGiven: true, strict: false, manifestWritten: true, gitCommit: 'abc' };
+const facts = { seedGiven: true, strict: false, manifestWritten: true, gitCommit: 'abc', today: '2026-12-04', modelId: 'credit_v3' };
 const policy = (gates: Partial<Policy['gates'][number]>[], extra: Partial<Policy> = {}): Policy => ({
   policy_name: 'p',
   gates: gates.map((g, i) => ({ name: `g${i}`, metric: 'roc_auc', threshold: 0.75, comparison: 'greater_than', severity: 'error', ...g })),
@@ -38,8 +38,8 @@ describe('policy gates', () => {
     expect(strict.decision).toBe('FAIL');
   });
 
-  it('decides WARN when only warnings fail, FAIL when an error fails', () => {
-    expect(evaluatePolicy(policy([{ severity: 'warning', threshold: 0.9 }]), 'h', result, facts).decision).toBe('WARN');
+  it('decides REVIEW when only warnings fail, FAIL when an error fails', () => {
+    expect(evaluatePolicy(policy([{ severity: 'warning', threshold: 0.9 }]), 'h', result, facts).decision).toBe('REVIEW');
     expect(evaluatePolicy(policy([{ severity: 'warning', threshold: 0.9 }, { threshold: 0.9 }]), 'h', result, facts).decision).toBe('FAIL');
     expect(evaluatePolicy(policy([{ threshold: 0.5 }]), 'h', result, facts).decision).toBe('PASS');
   });
@@ -66,7 +66,7 @@ describe('policy files', () => {
       new ConfigError('gates.yaml: gates[0].severty: unknown key (did you mean severity?); known keys: name, metric, attr, threshold, comparison, severity, clause, rationale'),
     );
     expect(() => parsePolicy(gate('').replace('comparison: greater_than', 'comparison: bigger'), 'gates.yaml')).toThrow(
-      new ConfigError('gates.yaml: gates[0].comparison: "bigger" is not one of greater_than, greater_equal, less_than, less_equal'),
+      new ConfigError('gates.yaml: gates[0].comparison: "bigger" is not one of greater_than, greater_equal, less_than, less_equal, max_drop, max_increase'),
     );
     expect(() => parsePolicy(gate('').replace('threshold: 0.7', 'threshold: high'), 'gates.yaml')).toThrow(new ConfigError('gates.yaml: gates[0].threshold: expected a number, got the text "high"'));
   });
@@ -74,5 +74,107 @@ describe('policy files', () => {
   it('reports malformed YAML with its line and column', () => {
     expect(() => parsePolicy('policy_name: p\ngates:\n  - name: "unclosed\n    metric: roc_auc\n', 'gates.yaml')).toThrow(/^gates\.yaml:\d+:\d+: Missing closing "quote/);
     expect(() => parsePolicy('policy_name: p\npolicy_name: q\ngates: []\n', 'dup.yaml')).toThrow(/^dup\.yaml:2:1: Map keys must be unique/);
+  });
+});
+
+describe('waivers', () => {
+  const waived = (expires: string, model = 'credit_*') =>
+    policy([{ name: 'Minimum AUC', threshold: 0.8 }], { waivers: [{ gate: 'Minimum AUC', model, reason: 'retraining in Q1', approved_by: 'CRO', expires }] });
+
+  it('turns a failing error gate into WAIVED and the decision into REVIEW while the waiver holds', () => {
+    const decision = evaluatePolicy(waived('2027-06-30'), 'h', result, facts);
+    expect(decision.gates[0]).toMatchObject({ outcome: 'WAIVED', value: 0.75, waiver: { reason: 'retraining in Q1', approved_by: 'CRO', expires: '2027-06-30' } });
+    expect(decision.decision).toBe('REVIEW');
+    expect(decision.waivers.map((w) => w.status)).toEqual(['in_use']);
+    expect(decision.notices).toEqual(['Gate "Minimum AUC" failed and is waived: retraining in Q1 (approved by CRO, expires 2027-06-30).']);
+  });
+
+  it('holds through its expiry day and does nothing the day after, saying it expired', () => {
+    expect(evaluatePolicy(waived('2026-12-04'), 'h', result, facts).decision).toBe('REVIEW');
+    const expired = evaluatePolicy(waived('2026-12-03'), 'h', result, facts);
+    expect(expired.gates[0]).toMatchObject({ outcome: 'FAIL', waiver_expired: 'waiver approved by CRO expired on 2026-12-03' });
+    expect(expired.decision).toBe('FAIL');
+    expect(expired.waivers.map((w) => w.status)).toEqual(['expired']);
+    expect(expired.notices).toEqual(['Gate "Minimum AUC" failed; its waiver approved by CRO expired on 2026-12-03, so it no longer applies.']);
+  });
+
+  it('applies only to the models its glob matches, and is not needed when the gate passes', () => {
+    expect(evaluatePolicy(waived('2027-06-30', 'fraud_*'), 'h', result, facts)).toMatchObject({ decision: 'FAIL', waivers: [{ status: 'other_model' }] });
+    expect(evaluatePolicy(waived('2027-06-30', 'credit_v?'), 'h', result, facts).decision).toBe('REVIEW');
+    const passing = policy([{ name: 'Minimum AUC', threshold: 0.5 }], { waivers: [{ gate: 'Minimum AUC', model: '*', reason: 'r', approved_by: 'CRO', expires: '2027-01-01' }] });
+    expect(evaluatePolicy(passing, 'h', result, facts)).toMatchObject({ decision: 'PASS', waivers: [{ status: 'not_needed' }] });
+  });
+
+  it('refuses a waiver for a gate the policy lacks, and a date that is not YYYY-MM-DD', () => {
+    const text = (gate: string, expires: string) =>
+      `policy_name: p\ngates:\n  - {name: Minimum AUC, metric: roc_auc, threshold: 0.7, comparison: greater_than, severity: error}\nwaivers:\n  - {gate: ${gate}, model: "credit_*", reason: r, approved_by: CRO, expires: ${expires}}\n`;
+    expect(parsePolicy(text('Minimum AUC', '2027-06-30'), 'p.yaml').waivers).toEqual([{ gate: 'Minimum AUC', model: 'credit_*', reason: 'r', approved_by: 'CRO', expires: '2027-06-30' }]);
+    expect(() => parsePolicy(text('Min AUC', '2027-06-30'), 'p.yaml')).toThrow(new ConfigError('p.yaml: waivers[0].gate "Min AUC" names no gate of this policy (gates: "Minimum AUC").'));
+    expect(() => parsePolicy(text('Minimum AUC', '2027-02-30'), 'p.yaml')).toThrow(new ConfigError('p.yaml: waivers[0].expires must be a date written YYYY-MM-DD, got "2027-02-30".'));
+  });
+});
+
+describe('policy terms', () => {
+  it('does not apply a policy before its effective date unless forced, and says so', () => {
+    const p = policy([{ threshold: 0.9 }], { effective_date: '2027-01-01' });
+    const early = evaluatePolicy(p, 'h', result, facts);
+    expect(early.decision).toBe('NOT_APPLIED');
+    expect(early.gates[0].outcome).toBe('FAIL');
+    expect(early.notices).toEqual(['Policy "p" takes effect on 2027-01-01 (this audit is dated 2026-12-04): its gates are shown for information and not applied (force it with --force-policy).']);
+    expect(evaluatePolicy(p, 'h', result, { ...facts, force: true }).decision).toBe('FAIL');
+    expect(evaluatePolicy(p, 'h', result, { ...facts, today: '2027-01-01' }).decision).toBe('FAIL');
+  });
+
+  it('applies only to the models applies_to names, and warns when the review is overdue', () => {
+    const p = policy([{ threshold: 0.5 }], { applies_to: ['fraud_*'], citation: 'SR 11-7', review_cycle: { frequency: 'quarterly', next_review: '2026-10-01' } });
+    const decision = evaluatePolicy(p, 'h', result, facts);
+    expect(decision.decision).toBe('NOT_APPLIED');
+    expect(decision.terms).toEqual({ effective_date: null, applies_to: ['fraud_*'], citation: 'SR 11-7', next_review: '2026-10-01', in_effect: true, applies: false, forced: false, model_id: 'credit_v3' });
+    expect(decision.notices).toEqual([
+      'Policy "p" applies to "fraud_*", not to model "credit_v3": its gates are shown for information and not applied (force it with --force-policy).',
+      'Policy "p" was due for review on 2026-10-01 (64 days before this audit): it may be out of date.',
+    ]);
+    expect(evaluatePolicy({ ...p, applies_to: ['credit_*'] }, 'h', result, facts).decision).toBe('PASS');
+  });
+});
+
+describe('relative gates', () => {
+  const comparison = {
+    baseline: { file: 'champion.json', sha256: 'x', model: null, model_sha256: null, data: null, data_sha256: null, seed: 0 },
+    paired: false,
+    unpaired_reason: 'r',
+    resamples: 0,
+    seed_change: null,
+    metrics: [
+      { id: 'roc_auc', attribute: null, baseline: 0.77, current: 0.75, change: -0.02, interval: null, p_value: null, method: 'm' },
+      { id: 'demographic_parity_difference', attribute: 'race', baseline: 0.19, current: 0.2, change: 0.01, interval: null, p_value: null, method: 'm' },
+      { id: 'demographic_parity_difference', attribute: 'sex', baseline: 0.07, current: 0.1, change: 0.03, interval: null, p_value: null, method: 'm' },
+    ],
+  };
+  const withBaseline = { ...result, comparison };
+
+  it('fails max_drop when the metric fell by more than allowed, and max_increase on the worst attribute', () => {
+    const p = policy([
+      { name: 'AUC drop', comparison: 'max_drop', threshold: 0.01 },
+      { name: 'AUC drop loose', comparison: 'max_drop', threshold: 0.05 },
+      { name: 'Parity rise', metric: 'demographic_parity_difference', comparison: 'max_increase', threshold: 0.02 },
+      { name: 'Parity rise race', metric: 'demographic_parity_difference', attr: 'race', comparison: 'max_increase', threshold: 0.02 },
+    ]);
+    const decision = evaluatePolicy(p, 'h', withBaseline, facts);
+    expect(decision.gates.map((g) => [g.outcome, g.attribute, g.value, g.baseline_value, g.current_value])).toEqual([
+      ['FAIL', null, -0.02, 0.77, 0.75],
+      ['PASS', null, -0.02, 0.77, 0.75],
+      ['FAIL', 'sex', 0.03, 0.07, 0.1],
+      ['PASS', 'race', 0.01, 0.19, 0.2],
+    ]);
+  });
+
+  it('is NOT_EVALUATED without a baseline, and refuses a negative allowance', () => {
+    expect(evaluatePolicy(policy([{ comparison: 'max_drop', threshold: 0.01 }]), 'h', result, facts).gates[0]).toMatchObject({
+      outcome: 'NOT_EVALUATED',
+      reason: 'a relative gate (max_drop) needs a baseline result: audit with --baseline RESULT (or baseline: in the config)',
+    });
+    const text = 'policy_name: p\ngates:\n  - {name: g, metric: roc_auc, threshold: -0.01, comparison: max_drop, severity: error}\n';
+    expect(() => parsePolicy(text, 'p.yaml')).toThrow(new ConfigError(`p.yaml: gates[0] ("g"): a max_drop threshold is the largest change allowed, in the metric's units, and cannot be negative (got -0.01).`));
   });
 });

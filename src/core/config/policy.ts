@@ -1,10 +1,19 @@
 import { ConfigError, quote } from '../errors';
 import { METRIC_CATALOG, catalogMetric, metricValue, type MetricSource } from '../metrics/catalog';
+import type { BaselineComparison } from '../comparison/baseline';
+import { checkPolicyTerms, findWaiver, globMatch, policyTerms, termNotices, type PolicyTerms, type Waiver, type WaiverStatus } from './policy-terms';
 import { check, type Spec } from './schema';
 import { parseYaml } from './yaml';
 
-/** How a gate compares the metric with its threshold. */
-export const COMPARISONS = ['greater_than', 'greater_equal', 'less_than', 'less_equal'] as const;
+/**
+ * How a gate compares the metric with its threshold. The relative ones compare the change
+ * against a baseline result (`--baseline`): `max_drop` fails when the metric fell by more
+ * than the threshold, `max_increase` when it rose by more (both in the metric's units).
+ */
+export const COMPARISONS = ['greater_than', 'greater_equal', 'less_than', 'less_equal', 'max_drop', 'max_increase'] as const;
+
+/** The comparisons that read the change against a baseline. */
+export const RELATIVE_COMPARISONS: readonly string[] = ['max_drop', 'max_increase'];
 
 /** The policy schema (policy-as-code, as risk teams already write it). */
 export const POLICY_SPEC: Spec = {
@@ -18,6 +27,21 @@ export const POLICY_SPEC: Spec = {
     applies_to: { type: 'array', items: { type: 'string' } },
     citation: { type: 'string' },
     review_cycle: { type: 'object', properties: {}, values: { type: 'oneOf', options: [{ type: 'string' }, { type: 'number' }] } },
+    waivers: {
+      type: 'array',
+      description: 'Time-limited exceptions: a failing gate with a valid waiver is WAIVED and the decision REVIEW.',
+      items: {
+        type: 'object',
+        required: ['gate', 'model', 'reason', 'approved_by', 'expires'],
+        properties: {
+          gate: { type: 'string', description: 'The gate name.' },
+          model: { type: 'string', description: 'Glob over metadata.model_id (else the model file name).' },
+          reason: { type: 'string' },
+          approved_by: { type: 'string' },
+          expires: { type: 'string', description: 'Last day the waiver holds, YYYY-MM-DD.' },
+        },
+      },
+    },
     gates: {
       type: 'array',
       minItems: 1,
@@ -61,13 +85,22 @@ export interface Policy {
   version?: string | number;
   gates: Gate[];
   reproducibility?: { seed_required?: boolean; strict_mode_required?: boolean; manifest_required?: boolean; git_commit_required?: boolean };
+  effective_date?: string;
+  applies_to?: string[];
+  citation?: string;
+  review_cycle?: Record<string, string | number>;
+  waivers?: Waiver[];
   [key: string]: unknown;
 }
 
 /** Reads a policy file: YAML, schema-checked, every metric id known. */
 export function parsePolicy(text: string, fileName: string): Policy {
   const policy = check<Policy>(parseYaml(text, fileName), POLICY_SPEC, fileName);
+  checkPolicyTerms(policy, fileName);
   policy.gates.forEach((gate, i) => {
+    if (RELATIVE_COMPARISONS.includes(gate.comparison) && gate.threshold < 0) {
+      throw new ConfigError(`${fileName}: gates[${i}] (${quote(gate.name)}): a ${gate.comparison} threshold is the largest change allowed, in the metric's units, and cannot be negative (got ${gate.threshold}).`);
+    }
     if (!METRIC_CATALOG.has(gate.metric)) {
       try {
         catalogMetric(gate.metric);
@@ -80,7 +113,7 @@ export function parsePolicy(text: string, fileName: string): Policy {
 }
 
 /** Outcome of one gate. */
-export type GateOutcome = 'PASS' | 'FAIL' | 'WARN' | 'NOT_EVALUATED';
+export type GateOutcome = 'PASS' | 'FAIL' | 'WARN' | 'WAIVED' | 'NOT_EVALUATED';
 
 /** One gate's evaluation, as written to policy_decision.json. */
 export interface GateResult {
@@ -96,6 +129,13 @@ export interface GateResult {
   rationale: string | null;
   /** Why a gate was not evaluated. */
   reason?: string;
+  /** A relative gate: the metric in the baseline and in this audit (`value` is the change). */
+  baseline_value?: number | null;
+  current_value?: number | null;
+  /** The waiver that turned a failure into WAIVED. */
+  waiver?: { reason: string; approved_by: string; expires: string };
+  /** A waiver for this gate and model that expired, and so did nothing. */
+  waiver_expired?: string;
 }
 
 /** The policy decision. */
@@ -103,9 +143,20 @@ export interface PolicyDecision {
   policy_name: string;
   policy_version: string | null;
   policy_sha256: string;
-  decision: 'PASS' | 'WARN' | 'FAIL';
+  /**
+   * FAIL: an error gate failed (or a reproducibility requirement is unmet); REVIEW: a
+   * warning gate failed or a waiver is in use; NOT_APPLIED: the policy is not yet in effect
+   * or does not apply to the model (and was not forced); else PASS.
+   */
+  decision: 'PASS' | 'REVIEW' | 'FAIL' | 'NOT_APPLIED';
   gates: GateResult[];
   reproducibility: { requirement: string; met: boolean; detail: string }[];
+  /** The policy's terms (effective date, scope, citation, next review) as applied. */
+  terms: PolicyTerms;
+  /** Every waiver of the policy and what it did. */
+  waivers: WaiverStatus[];
+  /** What every output prints with the decision: terms not met, review overdue, waivers used or expired. */
+  notices: string[];
 }
 
 function compare(value: number, threshold: number, comparison: Gate['comparison']): boolean {
@@ -118,6 +169,10 @@ function compare(value: number, threshold: number, comparison: Gate['comparison'
       return value < threshold;
     case 'less_equal':
       return value <= threshold;
+    case 'max_drop':
+      return -value <= threshold;
+    case 'max_increase':
+      return value <= threshold;
   }
 }
 
@@ -127,31 +182,63 @@ export interface RunFacts {
   strict: boolean;
   manifestWritten: boolean;
   gitCommit: string | null;
+  /** The audit's date (YYYY-MM-DD): effective dates, reviews and waiver expiries are judged on it. */
+  today: string;
+  /** The audited model's id (metadata.model_id, else the model file's name); null when unknown. */
+  modelId: string | null;
+  /** Apply the policy although it is not in effect or not for this model. */
+  force?: boolean;
+}
+
+/** The change of a metric against the baseline, worst across attributes unless one is pinned. */
+function relativeValue(comparison: BaselineComparison | undefined, gate: Gate): { value: number | null; attribute?: string; baseline?: number | null; current?: number | null; reason?: string } {
+  if (!comparison) return { value: null, reason: `a relative gate (${gate.comparison}) needs a baseline result: audit with --baseline RESULT (or baseline: in the config)` };
+  const changes = comparison.metrics.filter((m) => m.id === gate.metric && (gate.attr === undefined || m.attribute === gate.attr) && m.change !== null);
+  if (changes.length === 0) return { value: null, reason: `${gate.metric}${gate.attr ? `[${gate.attr}]` : ''} has no value in both this audit and the baseline` };
+  const worst = changes.reduce((a, b) => (gate.comparison === 'max_drop' ? (b.change! < a.change! ? b : a) : b.change! > a.change! ? b : a));
+  return { value: worst.change, ...(worst.attribute !== null ? { attribute: worst.attribute } : {}), baseline: worst.baseline, current: worst.current };
 }
 
 /**
  * Evaluates every gate against a result. A metric that was not computed makes the gate
- * NOT_EVALUATED (with the reason); in strict mode an unevaluated error gate fails.
- * Decision: FAIL if an error gate failed (or a required reproducibility condition is
- * unmet), else WARN if a warning gate failed, else PASS.
+ * NOT_EVALUATED (with the reason); in strict mode an unevaluated error gate fails. A
+ * relative gate reads the change against the baseline (`result.comparison`). A failing
+ * gate with a waiver valid on the audit's date for this model is WAIVED; an expired one
+ * does nothing and says so. Decision: FAIL if an unwaived error gate failed (or a required
+ * reproducibility condition is unmet), else REVIEW if a warning gate failed or a waiver is
+ * in use, else PASS — and NOT_APPLIED when the policy is not in effect or not for this
+ * model (unless forced).
  */
-export function evaluatePolicy(policy: Policy, policySha256: string, result: MetricSource & { missing_sections?: Record<string, string> }, facts: RunFacts): PolicyDecision {
+export function evaluatePolicy(policy: Policy, policySha256: string, result: MetricSource & { missing_sections?: Record<string, string>; comparison?: BaselineComparison }, facts: RunFacts): PolicyDecision {
+  const waivers = policy.waivers ?? [];
+  const used = new Set<Waiver>();
   const gates: GateResult[] = policy.gates.map((gate) => {
     const base = { name: gate.name, metric: gate.metric, threshold: gate.threshold, comparison: gate.comparison, severity: gate.severity, clause: gate.clause ?? null, rationale: gate.rationale ?? null };
     const metric = catalogMetric(gate.metric);
-    let value: { value: number | null; attribute?: string; reason?: string };
+    const relative = RELATIVE_COMPARISONS.includes(gate.comparison);
+    let value: { value: number | null; attribute?: string; reason?: string; baseline?: number | null; current?: number | null };
     try {
-      value = metricValue(result, gate.metric, gate.attr);
+      value = relative ? relativeValue(result.comparison, gate) : metricValue(result, gate.metric, gate.attr);
     } catch (error) {
       return { ...base, attribute: gate.attr ?? null, value: null, outcome: 'NOT_EVALUATED', reason: (error as Error).message };
     }
+    const extra = relative && value.baseline !== undefined ? { baseline_value: value.baseline, current_value: value.current ?? null } : {};
     if (value.value === null) {
-      const reason = result.missing_sections?.[metric.section] ?? value.reason ?? `${gate.metric} has no value in this audit`;
+      const reason = (relative ? value.reason : result.missing_sections?.[metric.section]) ?? value.reason ?? `${gate.metric} has no value in this audit`;
       const outcome: GateOutcome = facts.strict && gate.severity === 'error' ? 'FAIL' : 'NOT_EVALUATED';
       return { ...base, attribute: value.attribute ?? gate.attr ?? null, value: null, outcome, reason: facts.strict && outcome === 'FAIL' ? `${reason} (strict mode: an unevaluated error gate fails)` : reason };
     }
     const passed = compare(value.value, gate.threshold, gate.comparison);
-    return { ...base, attribute: value.attribute ?? null, value: value.value, outcome: passed ? 'PASS' : gate.severity === 'error' ? 'FAIL' : 'WARN' };
+    const outcome: GateOutcome = passed ? 'PASS' : gate.severity === 'error' ? 'FAIL' : 'WARN';
+    const gateResult: GateResult = { ...base, attribute: value.attribute ?? null, value: value.value, ...extra, outcome };
+    if (outcome === 'PASS') return gateResult;
+    const { valid, expired } = findWaiver(waivers, gate.name, facts.modelId, facts.today);
+    if (valid) {
+      used.add(valid);
+      return { ...gateResult, outcome: 'WAIVED', waiver: { reason: valid.reason, approved_by: valid.approved_by, expires: valid.expires } };
+    }
+    if (expired.length) return { ...gateResult, waiver_expired: `waiver approved by ${expired[0].approved_by} expired on ${expired[0].expires}` };
+    return gateResult;
   });
   const requirements = policy.reproducibility ?? {};
   const reproducibility = [
@@ -160,14 +247,29 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
     requirements.manifest_required ? { requirement: 'manifest_required', met: facts.manifestWritten, detail: facts.manifestWritten ? 'manifest written' : 'no manifest written' } : null,
     requirements.git_commit_required ? { requirement: 'git_commit_required', met: facts.gitCommit !== null, detail: facts.gitCommit ? `git commit ${facts.gitCommit}` : 'no git commit recorded (set GIT_COMMIT or run inside a git checkout)' } : null,
   ].filter((r): r is { requirement: string; met: boolean; detail: string } => r !== null);
+  const terms = policyTerms(policy, facts.today, facts.modelId, facts.force ?? false);
+  const applied = (terms.in_effect && terms.applies) || terms.forced;
   const failed = gates.some((g) => g.outcome === 'FAIL') || reproducibility.some((r) => !r.met);
-  const warned = gates.some((g) => g.outcome === 'WARN');
+  const review = gates.some((g) => g.outcome === 'WARN' || g.outcome === 'WAIVED');
+  const waiverStatus: WaiverStatus[] = waivers.map((w) => {
+    const forModel = facts.modelId !== null && globMatch(w.model, facts.modelId);
+    const status: WaiverStatus['status'] = used.has(w) ? 'in_use' : !forModel ? 'other_model' : w.expires < facts.today ? 'expired' : 'not_needed';
+    return { ...w, status };
+  });
+  const notices = [
+    ...termNotices(policy.policy_name, terms, facts.today),
+    ...gates.filter((g) => g.waiver).map((g) => `Gate ${quote(g.name)} failed and is waived: ${g.waiver!.reason} (approved by ${g.waiver!.approved_by}, expires ${g.waiver!.expires}).`),
+    ...gates.filter((g) => g.waiver_expired).map((g) => `Gate ${quote(g.name)} failed; its ${g.waiver_expired}, so it no longer applies.`),
+  ];
   return {
     policy_name: policy.policy_name,
     policy_version: policy.version === undefined ? null : String(policy.version),
     policy_sha256: policySha256,
-    decision: failed ? 'FAIL' : warned ? 'WARN' : 'PASS',
+    decision: !applied ? 'NOT_APPLIED' : failed ? 'FAIL' : review ? 'REVIEW' : 'PASS',
     gates,
     reproducibility,
+    terms,
+    waivers: waiverStatus,
+    notices,
   };
 }
