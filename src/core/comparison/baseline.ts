@@ -13,6 +13,7 @@ import { DISPARITIES, disparity, disparityToOverall, ratesOf, type GroupRates } 
 import type { GroupIndex } from '../metrics/groups';
 import { normalQuantile, type Interval } from '../metrics/intervals';
 import { brierScore, logLoss, rocAuc } from '../metrics/ranking';
+import { formatNumber } from '../report/format';
 import { bootstrapWeights, mcnemar, pairedDelong, pairedSummary } from './paired';
 
 /** One metric before and after. */
@@ -153,7 +154,7 @@ function pairingProblem(current: BaselineResult, baseline: BaselineResult, rows:
   if (baseline.predictions_p1.length !== rows.labels.length) return `the baseline scored ${baseline.predictions_p1.length} rows and this audit ${rows.labels.length} (a different sample)`;
   const auc = rocAuc(rows.labels, Float64Array.from(baseline.predictions_p1));
   const stored = (baseline.performance as { roc_auc?: number | null }).roc_auc;
-  if (auc !== null && typeof stored === 'number' && Math.abs(auc.auc - stored) > 1e-9) return `the baseline's predictions with this audit's labels give ROC AUC ${auc.auc}, not its stored ${stored} (other labels or positive class)`;
+  if (auc !== null && typeof stored === 'number' && Math.abs(auc.auc - stored) > 1e-9) return `the baseline's predictions with this audit's labels give ROC AUC ${formatNumber(auc.auc, 4)}, not its stored ${formatNumber(stored, 4)} (other labels or positive class)`;
   return null;
 }
 
