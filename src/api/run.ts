@@ -94,7 +94,6 @@ export function checkAuditInputs(merged: AuditConfig, overrides: AuditOverrides,
   if (!merged.model?.path && !merged.data?.score_column) throw usage(`missing ${name('model')} (or ${name('score')}${style === 'cli' ? ' COLUMN' : ''} for a score-only audit).${help}`);
   const required = [
     [merged.data?.test, name('data')],
-    [merged.data?.target, name('target')],
     [merged.data?.protected_attributes?.length, name('protected')],
   ] as const;
   for (const [value, option] of required) if (!value) throw usage(`missing ${option}${hasConfig ? ` (or its config field)` : ''}.${help}`);

@@ -29,6 +29,7 @@ import type { TreeShapRunner } from './explain/treeshap';
 import { adverseActionReasons, globalImportance, REASON_STABILITY_ROWS, type AdverseActionReasons } from './explain/outputs';
 import { Random } from './random';
 import { TOOL_VERSION } from './version';
+import { checkUnlabelledRequest, estimatedPerformance, labelsAbsence, labelsNotice, NO_LABELS, placeholderTarget, scoreDistribution, unlabelledSections, withoutLabelData, withoutLabels, type CalibrationReference, type EstimatedPerformance, type ScoreDistribution } from './unlabelled';
 import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from './limits';
 
 /** Rows of the perturbation test's seeded sample, of the consistency test's neighbour pool, and model evaluations per recourse row. */
@@ -60,7 +61,7 @@ const SECTION_FIXES: Record<string, string> = {
 export const NO_REFERENCE = 'no reference data was given (data.train, data.reference, --reference or --reference-result)';
 
 /** Why a section is missing when nobody asked for it (left out, or not possible for a score column), as opposed to one that failed to run. */
-const NOT_ASKED = [NO_REFERENCE, 'disabled in the config', 'a score-column audit has no model'];
+const NOT_ASKED = [NO_REFERENCE, 'disabled in the config', 'a score-column audit has no model', NO_LABELS];
 
 /** Whether a missing section's reason says it failed to run (a host shows those where people look: the CLI's stderr). */
 export function sectionFailed(why: string): boolean {
@@ -110,6 +111,7 @@ export interface AuditRequest {
   robustness?: { shift?: number; noise?: number[]; proxies?: Record<string, string> };
   /** Explainer settings (rows explained, background size, method). */
   explainer?: { rows?: number; backgroundRows?: number; method?: ExplainMethod };
+  /** The column holding the outcome; '' (or a column that is absent or empty on every row) audits without labels (see unlabelled.ts). */
   target: string;
   protectedAttributes: string[];
   /** Column order for a model with one [N, F] input; ignored for per-column inputs. */
@@ -234,6 +236,14 @@ export interface AuditResult extends AuditMetrics {
   predictions_p1?: number[];
   /** The policy decision, when the audit was gated by a policy (part of the result and its digest). */
   policy_decision?: PolicyDecision;
+  /** 'absent' when the audited data has no labels (absent in a labelled result). */
+  labels?: 'absent';
+  /** Why there are no labels and what that means: the notice every output of an unlabelled audit opens with. */
+  labels_notice?: string;
+  /** CBPE estimates of performance, overall and per group (unlabelled audits only). */
+  estimated_performance?: EstimatedPerformance;
+  /** Score distribution overall and per protected group (unlabelled audits). */
+  score_distribution?: ScoreDistribution;
 }
 
 /** Held-out labels and scores a threshold policy is fitted on. */
@@ -447,14 +457,18 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     const choice = model ? await model.classChoice(table, request.features) : null;
     const positiveLabel = request.positiveLabel ?? (choice ? String(choice.positive) : undefined);
     const targetOptions = choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {};
-    let target = binaryTarget(table, request.target, positiveLabel, targetOptions);
+    // No labels (no target, or a target column absent or empty): the label-free audit (unlabelled.ts).
+    const noLabels = labelsAbsence(table, request.target);
+    if (noLabels) checkUnlabelledRequest(noLabels, request.data.fileName, request.thresholdPolicy, request.validation?.fileName, request.target);
+    const targetOf = (rows: Table) => (noLabels ? placeholderTarget(rows.rowCount, positiveLabel, noLabels) : binaryTarget(rows, request.target, positiveLabel, targetOptions));
+    let target = targetOf(table);
     if (request.sampleSize !== undefined && request.sampleSize < table.rowCount) {
       table = takeRows(table, stratifiedSample(target.labels, request.sampleSize, request.seed ?? 0));
-      target = binaryTarget(table, request.target, positiveLabel, targetOptions);
+      target = targetOf(table);
     }
     validateColumns(table, request);
     signal?.throwIfAborted();
-    return await auditWithModel(model, choice, table, target, rowsRead, request, options, threshold, resamples, { replaced, sha256: data.sha256 });
+    return await auditWithModel(model, choice, table, target, rowsRead, request, options, threshold, resamples, { replaced, sha256: data.sha256, noLabels });
   } finally {
     await model?.release();
   }
@@ -471,7 +485,7 @@ async function auditWithModel(
   options: RunOptions,
   threshold: number,
   resamples: number,
-  read: { replaced: number; sha256: string },
+  read: { replaced: number; sha256: string; noLabels: string | null },
 ): Promise<AuditResult> {
   const { onProgress, signal } = options;
   let scores: Float64Array;
@@ -520,7 +534,9 @@ async function auditWithModel(
   }
 
   let drift: DriftReport | undefined;
-  const missingSections = { ...(request.missingSections ?? {}) };
+  const { noLabels } = read;
+  const missingSections = { ...(noLabels ? unlabelledSections(noLabels) : {}), ...(request.missingSections ?? {}) };
+  let referenceScores: Float64Array | undefined;
   const referenceLoaded = request.reference ? loadInput(request.reference, request.csv) : null;
   const reference = referenceLoaded?.table ?? null;
   const referenceData = referenceLoaded && request.reference ? summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) : null;
@@ -546,10 +562,11 @@ async function auditWithModel(
   if (reference && !missingSections.drift) {
     drift = await optionalSection('drift', 'Drift', 'drift', driftEstimate(reference.rowCount, table.rowCount, reference.columns.length), async (stageSignal) => {
       const report = driftReport(reference, table, { exclude: [request.target], bins: request.driftBins });
-      if (findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
+      if (!noLabels && findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
       if (model) {
         // Prediction drift: the same model scores the reference.
-        report.prediction = numericDrift('p(positive)', await model.score(reference, { features: request.features, signal: stageSignal }), scores, request.driftBins);
+        referenceScores = await model.score(reference, { features: request.features, signal: stageSignal });
+        report.prediction = numericDrift('p(positive)', referenceScores, scores, request.driftBins);
       } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
         report.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
       }
@@ -624,8 +641,21 @@ async function auditWithModel(
     ll144: request.ll144 ?? null,
     limits: { stage_memory_mb: limits.memoryBytes / 2 ** 20, stage_seconds: limits.seconds },
   };
-  const metrics = auditScores(table, target.labels, scores, settings, fit);
-  const data = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  const measured = auditScores(table, target.labels, scores, settings, fit);
+  const metrics = noLabels ? withoutLabels(measured, noLabels) : measured;
+  const profiled = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  const data = noLabels ? withoutLabelData(profiled) : profiled;
+  let unlabelled: Pick<AuditResult, 'labels' | 'labels_notice' | 'estimated_performance' | 'score_distribution'> = {};
+  if (noLabels) {
+    const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
+    let estimated: EstimatedPerformance | undefined;
+    if (!probabilities) missingSections.estimated_performance = `not computed: CBPE reads the scores as probabilities, and column ${request.scoreColumn} holds raw scores outside [0, 1]`;
+    else {
+      if (reference && !referenceScores) referenceScores = model ? await model.score(reference, { features: request.features, signal }) : request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric' ? (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values : undefined;
+      estimated = estimatedPerformance(scores, metrics.threshold, indexes, settings.min_group_size, calibrationReference(reference, request, referenceScores, target.positiveLabel, choice, settings));
+    }
+    unlabelled = { labels: 'absent', labels_notice: labelsNotice(noLabels), ...(estimated ? { estimated_performance: estimated } : {}), score_distribution: scoreDistribution(scores, indexes, probabilities) };
+  }
   data.findings.push(...scoreFindings);
   if (!metrics.threshold_selection.held_out && metrics.threshold_selection.policy.policy !== 'fixed') {
     data.findings.push({
@@ -731,6 +761,7 @@ async function auditWithModel(
   }
   onProgress?.({ stage: 'metrics', done: 1, total: 1 });
   return {
+    ...unlabelled,
     tool: { name: 'plumbline', version: TOOL_VERSION },
     inputs: {
       model: modelInputs,
@@ -749,6 +780,21 @@ async function auditWithModel(
     ...(recourseReport ? { recourse: recourseReport } : {}),
     ...(request.includePredictions ? { predictions_p1: Array.from(scores) } : {}),
   };
+}
+
+/** The labelled reference the CBPE calibration check reads, or why there is none. */
+function calibrationReference(reference: Table | null, request: AuditRequest, scores: Float64Array | undefined, positiveLabel: string, choice: ClassChoice | null, settings: AuditSettings): CalibrationReference | string {
+  if (!reference) return NO_REFERENCE;
+  if (!request.target) return `no target column is configured to read the reference ${reference.source}'s labels from`;
+  if (!findColumn(reference, request.target)) return `the reference ${reference.source} has no target column ${quote(request.target)}`;
+  if (!scores) return `the reference ${reference.source} has no scores (column ${request.scoreColumn ?? ''} is not in it)`;
+  try {
+    const labels = binaryTarget(reference, request.target, positiveLabel, choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {}).labels;
+    return { source: reference.source, labels, scores, bins: settings.calibration_bins, binning: settings.calibration_binning };
+  } catch (error) {
+    if (!isPlumblineError(error)) throw error;
+    return `the reference's labels could not be read: ${(error as Error).message}`;
+  }
 }
 
 /** Every pair of protected attributes (none with a single attribute). */

@@ -39,7 +39,7 @@ describe('audit config', () => {
 
   it('names what an audit is missing, and what --strict requires', () => {
     expect(() => planAudit(parseAuditConfig('data:\n  test: t.csv\n', 'a.yaml'), 'a.yaml')).toThrow(
-      new ConfigError('a.yaml: missing data.target, data.protected_attributes, model.path (or data.score_column). An audit needs a test file, a target, protected attributes and a model or score column.'),
+      new ConfigError('a.yaml: missing data.protected_attributes, model.path (or data.score_column). An audit needs a test file, protected attributes and a model or score column (and a target, unless it audits without labels).'),
     );
     expect(() => planAudit(parseAuditConfig(minimal, 'a.yaml'), 'a.yaml', true)).toThrow(
       new ConfigError('a.yaml: --strict needs an explicit random_seed (--seed) and data.positive_label (--positive-label), so the audit cannot depend on defaults.'),

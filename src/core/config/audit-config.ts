@@ -47,7 +47,7 @@ const configProperties: Record<string, Spec> = {
       train: { type: 'string', description: 'Training/reference CSV (drift, explainer background).' },
       reference: { type: 'string', description: 'Reference CSV for drift (defaults to train).' },
       validation: { type: 'string', description: 'Held-out labelled CSV a threshold policy is fitted on (refused with a fixed threshold).' },
-      target: { type: 'string' },
+      target: { type: 'string', description: 'The column holding the true outcome. Without it (or when the column is absent or empty on every row) the audit runs without labels: selection rates, demographic parity, drift and data quality measured, performance estimated (CBPE).' },
       positive_label: labelValue,
       protected_attributes: names,
       score_column: { type: 'string', description: 'A column holding the score (no model).' },

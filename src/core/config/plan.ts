@@ -63,7 +63,8 @@ function explainerMethod(type: string | undefined): ExplainMethod | undefined {
 }
 
 /**
- * Checks that a config names everything an audit needs and maps it to a request.
+ * Checks that a config names everything an audit needs and maps it to a request. Without
+ * `data.target` the audit runs without labels.
  * `strict` refuses to run without an explicit seed, target, protected attributes and
  * positive label.
  */
@@ -71,10 +72,9 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   const data = config.data ?? {};
   const missing: string[] = [];
   if (!data.test) missing.push('data.test');
-  if (!data.target) missing.push('data.target');
   if (!data.protected_attributes?.length) missing.push('data.protected_attributes');
   if (!config.model?.path && !data.score_column) missing.push('model.path (or data.score_column)');
-  if (missing.length) throw new ConfigError(`${fileName}: missing ${missing.join(', ')}. An audit needs a test file, a target, protected attributes and a model or score column.`);
+  if (missing.length) throw new ConfigError(`${fileName}: missing ${missing.join(', ')}. An audit needs a test file, protected attributes and a model or score column (and a target, unless it audits without labels).`);
   if (strict) {
     const absent = [
       config.random_seed === undefined ? 'random_seed (--seed)' : null,
@@ -99,7 +99,8 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train, ...(data.validation !== undefined ? { validation: data.validation } : {}) },
     request: {
       scoreColumn: data.score_column,
-      target: data.target!,
+      // No target: the audit runs without labels (core/unlabelled.ts) and says so in every output.
+      target: data.target ?? '',
       protectedAttributes: data.protected_attributes!,
       features: config.model?.features,
       ...(config.model?.max_unknown_category_share !== undefined

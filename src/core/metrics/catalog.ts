@@ -8,7 +8,7 @@ export type Direction = 'higher_is_better' | 'lower_is_better' | 'neutral';
 export interface CatalogMetric {
   id: string;
   label: string;
-  section: 'performance' | 'calibration' | 'fairness' | 'robustness' | 'drift' | 'recourse' | 'input_fidelity' | 'slice_summary';
+  section: 'performance' | 'calibration' | 'fairness' | 'robustness' | 'drift' | 'recourse' | 'input_fidelity' | 'slice_summary' | 'estimated_performance';
   direction: Direction;
   definition: string;
 }
@@ -53,8 +53,23 @@ const laterMetrics: CatalogMetric[] = [
   { id: 'recourse_feasible_share', label: 'Denied rows with a feasible recourse', section: 'recourse', direction: 'higher_is_better', definition: 'Share of adverse decisions with at least one feasible counterfactual.' },
 ];
 
+/** CBPE estimates of an audit without labels (see metrics/cbpe): gateable as `estimated_<metric>`, read from `estimated_performance.<metric>`. */
+const estimatedMetrics: CatalogMetric[] = [
+  ['accuracy', 'Accuracy', '(E[TP] + E[TN]) / n'],
+  ['precision', 'Precision', 'E[TP] / (E[TP] + E[FP])'],
+  ['recall', 'Recall', 'E[TP] / (E[TP] + E[FN])'],
+  ['f1', 'F1', '2E[TP] / (2E[TP] + E[FP] + E[FN])'],
+  ['roc_auc', 'ROC AUC', 'area under the expected ROC curve (expected TPR and FPR at each distinct score, NannyML’s estimator)'],
+].map(([id, label, formula]) => ({
+  id: `estimated_${id}`,
+  label: `${label} (estimated)`,
+  section: 'estimated_performance',
+  direction: 'higher_is_better',
+  definition: `ESTIMATED without labels by CBPE: ${formula}, with E[TP] = Σ p and E[FP] = Σ (1 − p) over rows predicted positive, E[FN] = Σ p and E[TN] = Σ (1 − p) over the rest; valid as far as the scores are calibrated. Only in audits without labels.`,
+}));
+
 /** Every metric id a gate can name. */
-export const METRIC_CATALOG: ReadonlyMap<string, CatalogMetric> = new Map([...performanceMetrics, ...calibrationMetrics, ...fairnessMetrics, ...laterMetrics].map((m) => [m.id, m]));
+export const METRIC_CATALOG: ReadonlyMap<string, CatalogMetric> = new Map([...performanceMetrics, ...calibrationMetrics, ...fairnessMetrics, ...laterMetrics, ...estimatedMetrics].map((m) => [m.id, m]));
 
 /** The catalog entry of a metric id; throws `unknown metric: <id>` with close matches. */
 export function catalogMetric(id: string): CatalogMetric {
@@ -75,6 +90,11 @@ export interface MetricSource {
   recourse?: object;
   input_fidelity?: object;
   slice_summary?: object;
+  /** CBPE estimates (audits without labels). */
+  estimated_performance?: object;
+  /** 'absent' in an audit without labels. */
+  labels?: string;
+  missing_sections?: Record<string, string>;
 }
 
 /**
@@ -83,6 +103,16 @@ export interface MetricSource {
  */
 export function metricValue(result: MetricSource, id: string, attribute?: string): { value: number | null; attribute?: string; reason?: string } {
   const metric = catalogMetric(id);
+  if (metric.section === 'estimated_performance') {
+    const section = result.estimated_performance as Record<string, unknown> | undefined;
+    if (!section) {
+      const why = result.missing_sections?.estimated_performance;
+      return { value: null, reason: why ?? (result.labels === 'absent' ? 'no estimate was made' : `the audit has labels, so performance is measured, not estimated: gate on ${id.replace(/^estimated_/, '')} instead`) };
+    }
+    const value = section[id.replace(/^estimated_/, '')];
+    const reasons = section.null_reasons as Record<string, string> | undefined;
+    return typeof value === 'number' ? { value } : { value: null, reason: reasons?.[id.replace(/^estimated_/, '')] ?? `${id} has no value in this audit` };
+  }
   if (metric.section !== 'fairness') {
     const section = result[metric.section] as Record<string, unknown> | undefined;
     if (!section) return { value: null, reason: `the ${metric.section} analysis did not run` };
@@ -93,9 +123,12 @@ export function metricValue(result: MetricSource, id: string, attribute?: string
   if (attribute && !(attribute in result.fairness)) {
     throw new AuditConfigError(`metric ${quote(id)}: the audit has no protected attribute ${quote(attribute)} (attributes: ${Object.keys(result.fairness).join(', ') || 'none'}).`);
   }
-  let worst: { value: number | null; attribute?: string } = { value: null };
+  let worst: { value: number | null; attribute?: string; reason?: string } = { value: null };
   for (const name of attributes) {
     const value = (result.fairness[name] as Record<string, unknown>)[id];
+    // An audit without labels says why a label metric is missing (unlabelled.ts).
+    const notComputed = (result.fairness[name] as { not_computed?: Record<string, string> }).not_computed?.[id];
+    if (notComputed && worst.value === null) worst = { value: null, reason: notComputed };
     if (typeof value !== 'number') continue;
     const worse = worst.value === null || (metric.direction === 'higher_is_better' ? value < worst.value : value > worst.value);
     if (worse) worst = { value, attribute: name };

@@ -9,6 +9,7 @@ import { TOOL_VERSION } from '../version';
 import { importanceChart, reliabilityChart, rocChart, selectionRateChart, type ChartSpec } from './charts';
 import { DEJAVU_SANS_CONDENSED } from './font-data';
 import { formatInterval, formatNumber, settingRows } from './format';
+import { isUnlabelled, unlabelledSectionBlocks, unlabelledSummaryBlocks } from './unlabelled-blocks';
 
 /** What a report is made from. */
 export interface ReportInput {
@@ -236,101 +237,10 @@ function drivenBy(f: AuditResult['fairness'][string], id: string, minGroupSize: 
   return `; ${driver.rate}: ${name(driver.high_group)} vs ${name(driver.low_group)}`;
 }
 
-/** The report title. */
-export function reportTitle(input: ReportInput): string {
-  const model = input.result.inputs.model;
-  return input.title ?? `Model audit: ${'file' in model ? model.file : `score column ${model.column}`}`;
-}
 
-/**
- * The report's content as blocks, from the result alone: cover, executive summary, data,
- * performance, calibration, fairness, explanations, robustness, drift, recourse,
- * reproducibility, appendix. A section whose analysis did not run says why.
- */
-export function reportBlocks(input: ReportInput): ReportBlock[] {
-  const level = confidenceLabel(input.result.settings.confidence);
-  const { result, manifest, decision } = input;
-  const digest = resultDigest(result);
-  const b = new Blocks();
-  const model = result.inputs.model;
-  b.list.push({
-    type: 'cover',
-    title: reportTitle(input),
-    verdict: decision?.decision ?? 'NO POLICY',
-    lines: [
-      'file' in model ? `Model: ${model.file} (${model.format}) sha256 ${model.sha256}` : `Scores: column ${model.column} of the data (no model file)`,
-      `Data: ${result.inputs.data.file}, ${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256}`,
-      `Date: ${input.createdAt}    Tool: Plumbline ${TOOL_VERSION}`,
-      `Result digest (sha256 of the canonical result JSON): ${digest}`,
-      decision ? `Policy: ${decision.policy_name}${decision.policy_version ? ` v${decision.policy_version}` : ''} (sha256 ${decision.policy_sha256})` : 'No policy gates were evaluated.',
-    ],
-  });
-  // 2. Executive summary.
-  b.newPage();
-  b.heading('Executive summary');
+/** Performance, calibration and fairness per attribute of a labelled audit. */
+function labelledSections(b: Blocks, result: AuditResult, decision: PolicyDecision | undefined, level: string): void {
   const p = result.performance;
-  b.table(
-    ['Key figure', 'Value', `${level} interval`, 'Convention'],
-    [
-      ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc), 'ties count half; DeLong interval'],
-      ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy), `predicted positive when p >= ${result.threshold}; Wilson`],
-      ['Expected calibration error', fmt(result.calibration.expected_calibration_error), interval(result.calibration.intervals.expected_calibration_error), result.calibration.binning],
-      ...Object.entries(result.fairness).map(([attribute, f]) => [`Demographic parity difference (${attribute})`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), `max − min selection rate; ${methodOf(f.intervals.demographic_parity_difference, f.demographic_parity_difference)}${drivenBy(f, 'demographic_parity_difference', result.settings.min_group_size)}`]),
-      ...Object.entries(result.fairness).map(([attribute, f]) => [`Equalized odds difference (${attribute})`, fmt(f.equalized_odds_difference), interval(f.intervals.equalized_odds_difference), `max(ΔTPR, ΔFPR); ${methodOf(f.intervals.equalized_odds_difference, f.equalized_odds_difference)}${drivenBy(f, 'equalized_odds_difference', result.settings.min_group_size)}`]),
-    ],
-    [170, 60, 90, 179],
-  );
-  if (decision) {
-    b.heading('Policy gates', 2);
-    b.table(
-      ['Gate', 'Metric', 'Value', 'Threshold', 'Outcome', 'Clause'],
-      decision.gates.map((g) => [g.name, `${g.metric}${g.attribute ? ` (${g.attribute})` : ''}`, g.value === null ? `not evaluated: ${g.reason}` : fmt(g.value, 4), `${g.comparison.replace('_', ' ')} ${g.threshold}`, g.outcome, g.clause ?? '']),
-      [110, 110, 70, 80, 60, 69],
-    );
-  }
-  const serious = [
-    ...result.data.findings.filter((f) => f.severity === 'error').map((f) => f.message),
-    ...Object.entries(result.fairness).flatMap(([a, f]) => (f.four_fifths_rule.violations.length ? [`Four-fifths rule on ${a}: ${f.four_fifths_rule.violations.join(', ')} below 80% of ${f.four_fifths_rule.reference_group}'s selection rate.`] : [])),
-    ...result.data.findings.filter((f) => f.severity === 'warning').map((f) => f.message),
-  ].slice(0, 12);
-  b.heading('Most serious findings', 2);
-  if (serious.length === 0) b.paragraph('No data, proxy or fairness finding was raised.');
-  for (const finding of serious) b.paragraph(`• ${finding}`);
-  const notRun = Object.entries(result.missing_sections);
-  if (notRun.length) {
-    b.heading('Not run', 2);
-    for (const [section, why] of notRun) b.paragraph(`${section}: ${why}`);
-  }
-
-  // 3. Data.
-  b.heading('Data');
-  b.paragraph(`${result.data.rows} rows audited${result.settings.test_sample_size ? ` (a seeded, target-stratified sample of ${result.inputs.data.rows})` : ''}; target ${result.settings.target}, ${result.settings.positive_label_convention}; class counts ${Object.entries(result.data.target.counts).map(([k, v]) => `${k}: ${v}`).join(', ')}; ${result.data.duplicate_rows} duplicate rows.`);
-  b.table(
-    ['Column', 'Type', 'Missing', 'Distinct', 'Summary'],
-    result.data.columns.map((c) => [c.name, c.type ?? c.kind, `${c.missing} (${(c.missing_rate * 100).toFixed(1)}%)`, String(c.distinct), c.date_range ? `${c.date_range.min} to ${c.date_range.max}${c.date_format ? ` (written ${c.date_format})` : ''}` : c.summary ? `min ${fmt(c.summary.min, 2)}, median ${fmt(c.summary.median, 2)}, max ${fmt(c.summary.max, 2)}, mean ${fmt(c.summary.mean, 2)}` : (c.top ?? []).map((t) => `${t.value} (${t.count})`).join(', ')]),
-    [110, 60, 70, 50, 209],
-  );
-  if (result.input_fidelity) {
-    b.heading('Model inputs as fed', 2);
-    b.paragraph(`How each input of ${result.inputs.model.format === 'score-column' ? 'the model' : result.inputs.model.file} was fed from the data. ${result.input_fidelity.conventions}`);
-    b.table(
-      ['Input', 'Column', 'Unseen values', 'Missing, fed as'],
-      result.input_fidelity.inputs.map((e) => [
-        e.input,
-        e.column,
-        e.unseen ? `${e.unseen.count} (${(e.unseen.share * 100).toFixed(1)}%)${e.unseen.top.length ? `: ${e.unseen.top.map((t) => `${t.value} ×${t.count}`).join(', ')}` : ''}` : 'any value',
-        `${e.missing.count} (${(e.missing.share * 100).toFixed(1)}%)${e.missing.count ? `: ${e.missing.fed_as}` : ''}`,
-      ]),
-      [100, 90, 160, 149],
-    );
-  }
-  const proxies = result.data.proxies.filter((x) => x.flag !== 'none');
-  b.heading('Possible proxies', 2);
-  if (proxies.length === 0) b.paragraph('No column is associated with a protected attribute at 0.3 or above.');
-  else b.table(['Column', 'Protected attribute', 'Measure', 'Value', 'Flag'], proxies.map((x) => [x.feature, x.attribute, x.measure, fmt(x.value), x.flag]), [120, 110, 110, 80, 79]);
-  b.paragraph(result.data.conventions, 7.5);
-
-  // 4. Performance.
   b.heading('Performance');
   const c = p.confusion_matrix;
   b.table(
@@ -393,6 +303,108 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     const referenceSmall = reference?.insufficient_samples ? ` (${reference.n} rows, under ${result.settings.min_group_size}: a small group's rate is uncertain, read the comparison with care)` : '';
     b.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}${referenceSmall}${f.four_fifths_rule.basis ? `, ${f.four_fifths_rule.basis}` : ''}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. Statistical power to detect a ${result.settings.power_difference} difference in selection rate (the weakest comparison with the reference group): ${fmt(f.statistical_power)}.`);
   }
+}
+
+/** The report title. */
+export function reportTitle(input: ReportInput): string {
+  const model = input.result.inputs.model;
+  return input.title ?? `Model audit: ${'file' in model ? model.file : `score column ${model.column}`}`;
+}
+
+/**
+ * The report's content as blocks, from the result alone: cover, executive summary, data,
+ * performance, calibration, fairness, explanations, robustness, drift, recourse,
+ * reproducibility, appendix. A section whose analysis did not run says why.
+ */
+export function reportBlocks(input: ReportInput): ReportBlock[] {
+  const level = confidenceLabel(input.result.settings.confidence);
+  const { result, manifest, decision } = input;
+  const digest = resultDigest(result);
+  const b = new Blocks();
+  const model = result.inputs.model;
+  b.list.push({
+    type: 'cover',
+    title: reportTitle(input),
+    verdict: decision?.decision ?? 'NO POLICY',
+    lines: [
+      ...(result.labels_notice ? [result.labels_notice] : []),
+      'file' in model ? `Model: ${model.file} (${model.format}) sha256 ${model.sha256}` : `Scores: column ${model.column} of the data (no model file)`,
+      `Data: ${result.inputs.data.file}, ${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256}`,
+      `Date: ${input.createdAt}    Tool: Plumbline ${TOOL_VERSION}`,
+      `Result digest (sha256 of the canonical result JSON): ${digest}`,
+      decision ? `Policy: ${decision.policy_name}${decision.policy_version ? ` v${decision.policy_version}` : ''} (sha256 ${decision.policy_sha256})` : 'No policy gates were evaluated.',
+    ],
+  });
+  // 2. Executive summary.
+  b.newPage();
+  b.heading('Executive summary');
+  const p = result.performance;
+  const unlabelled = isUnlabelled(result);
+  if (unlabelled) b.list.push(...unlabelledSummaryBlocks(result));
+  else b.table(
+    ['Key figure', 'Value', `${level} interval`, 'Convention'],
+    [
+      ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc), 'ties count half; DeLong interval'],
+      ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy), `predicted positive when p >= ${result.threshold}; Wilson`],
+      ['Expected calibration error', fmt(result.calibration.expected_calibration_error), interval(result.calibration.intervals.expected_calibration_error), result.calibration.binning],
+      ...Object.entries(result.fairness).map(([attribute, f]) => [`Demographic parity difference (${attribute})`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), `max − min selection rate; ${methodOf(f.intervals.demographic_parity_difference, f.demographic_parity_difference)}${drivenBy(f, 'demographic_parity_difference', result.settings.min_group_size)}`]),
+      ...Object.entries(result.fairness).map(([attribute, f]) => [`Equalized odds difference (${attribute})`, fmt(f.equalized_odds_difference), interval(f.intervals.equalized_odds_difference), `max(ΔTPR, ΔFPR); ${methodOf(f.intervals.equalized_odds_difference, f.equalized_odds_difference)}${drivenBy(f, 'equalized_odds_difference', result.settings.min_group_size)}`]),
+    ],
+    [170, 60, 90, 179],
+  );
+  if (decision) {
+    b.heading('Policy gates', 2);
+    b.table(
+      ['Gate', 'Metric', 'Value', 'Threshold', 'Outcome', 'Clause'],
+      decision.gates.map((g) => [g.name, `${g.metric}${g.attribute ? ` (${g.attribute})` : ''}`, g.value === null ? `not evaluated: ${g.reason}` : fmt(g.value, 4), `${g.comparison.replace('_', ' ')} ${g.threshold}`, g.outcome, g.clause ?? '']),
+      [110, 110, 70, 80, 60, 69],
+    );
+  }
+  const serious = [
+    ...result.data.findings.filter((f) => f.severity === 'error').map((f) => f.message),
+    ...Object.entries(result.fairness).flatMap(([a, f]) => (f.four_fifths_rule.violations.length ? [`Four-fifths rule on ${a}: ${f.four_fifths_rule.violations.join(', ')} below 80% of ${f.four_fifths_rule.reference_group}'s selection rate.`] : [])),
+    ...result.data.findings.filter((f) => f.severity === 'warning').map((f) => f.message),
+  ].slice(0, 12);
+  b.heading('Most serious findings', 2);
+  if (serious.length === 0) b.paragraph('No data, proxy or fairness finding was raised.');
+  for (const finding of serious) b.paragraph(`• ${finding}`);
+  const notRun = Object.entries(result.missing_sections);
+  if (notRun.length) {
+    b.heading('Not run', 2);
+    for (const [section, why] of notRun) b.paragraph(`${section}: ${why}`);
+  }
+
+  // 3. Data.
+  b.heading('Data');
+  b.paragraph(`${result.data.rows} rows audited${result.settings.test_sample_size ? ` (a seeded, target-stratified sample of ${result.inputs.data.rows})` : ''}; target ${result.settings.target}, ${result.settings.positive_label_convention}; class counts ${Object.entries(result.data.target.counts).map(([k, v]) => `${k}: ${v}`).join(', ')}; ${result.data.duplicate_rows} duplicate rows.`);
+  b.table(
+    ['Column', 'Type', 'Missing', 'Distinct', 'Summary'],
+    result.data.columns.map((c) => [c.name, c.type ?? c.kind, `${c.missing} (${(c.missing_rate * 100).toFixed(1)}%)`, String(c.distinct), c.date_range ? `${c.date_range.min} to ${c.date_range.max}${c.date_format ? ` (written ${c.date_format})` : ''}` : c.summary ? `min ${fmt(c.summary.min, 2)}, median ${fmt(c.summary.median, 2)}, max ${fmt(c.summary.max, 2)}, mean ${fmt(c.summary.mean, 2)}` : (c.top ?? []).map((t) => `${t.value} (${t.count})`).join(', ')]),
+    [110, 60, 70, 50, 209],
+  );
+  if (result.input_fidelity) {
+    b.heading('Model inputs as fed', 2);
+    b.paragraph(`How each input of ${result.inputs.model.format === 'score-column' ? 'the model' : result.inputs.model.file} was fed from the data. ${result.input_fidelity.conventions}`);
+    b.table(
+      ['Input', 'Column', 'Unseen values', 'Missing, fed as'],
+      result.input_fidelity.inputs.map((e) => [
+        e.input,
+        e.column,
+        e.unseen ? `${e.unseen.count} (${(e.unseen.share * 100).toFixed(1)}%)${e.unseen.top.length ? `: ${e.unseen.top.map((t) => `${t.value} ×${t.count}`).join(', ')}` : ''}` : 'any value',
+        `${e.missing.count} (${(e.missing.share * 100).toFixed(1)}%)${e.missing.count ? `: ${e.missing.fed_as}` : ''}`,
+      ]),
+      [100, 90, 160, 149],
+    );
+  }
+  const proxies = result.data.proxies.filter((x) => x.flag !== 'none');
+  b.heading('Possible proxies', 2);
+  if (proxies.length === 0) b.paragraph('No column is associated with a protected attribute at 0.3 or above.');
+  else b.table(['Column', 'Protected attribute', 'Measure', 'Value', 'Flag'], proxies.map((x) => [x.feature, x.attribute, x.measure, fmt(x.value), x.flag]), [120, 110, 110, 80, 79]);
+  b.paragraph(result.data.conventions, 7.5);
+
+  // 4-6. Performance, calibration, fairness: without labels, what can be measured and the estimates.
+  if (unlabelled) b.list.push(...unlabelledSectionBlocks(result, decision));
+  else labelledSections(b, result, decision, level);
   for (const [name, intersection] of Object.entries(result.intersections)) {
     b.heading(`Intersection ${name}`, 2);
     b.table(['Group', 'n', 'Selection', 'TPR', 'FPR', 'Note'], Object.entries(intersection.groups).map(([g, m]) => [g, String(m.n), fmt(m.selection_rate), fmt(m.tpr), fmt(m.fpr), m.insufficient_samples ? `small: fewer than ${result.settings.min_group_size} rows` : '']), [150, 50, 70, 60, 60, 109]);
@@ -400,7 +412,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     if (intersection.small_cells.length) b.paragraph(`Cells under ${result.settings.min_group_size} rows: ${intersection.small_cells.join(', ')}.`);
   }
 
-  const slices = result.slice_summary;
+  const slices = unlabelled ? null : result.slice_summary;
   if (slices) {
     b.heading('Underperforming slices', 2);
     b.paragraph(`${slices.rule} ${slices.underperforming_slice_count ? `${slices.underperforming_slice_count} slice${slices.underperforming_slice_count === 1 ? '' : 's'} underperform${slices.underperforming_slice_count === 1 ? 's' : ''}.` : 'None underperforms.'} Largest gap among slices large enough to judge: ${fmt(slices.max_slice_auc_gap)}.${slices.too_small ? ` ${slices.too_small} slice${slices.too_small === 1 ? ' is' : 's are'} too small to judge and left out.` : ''}`);
