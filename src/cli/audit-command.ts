@@ -4,6 +4,7 @@ import { sectionFailed, type AuditProgress, type PolicyDecision } from '../core/
 import type { ThresholdPolicy } from '../core/metrics/curves.ts';
 import { prepareAudit, runPreparedAudit, type AuditOptions } from '../api/node.ts';
 import { EXIT, registryModule, UsageError } from './shared.ts';
+import { unlabelledSummary } from './unlabelled-summary.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
 
@@ -18,7 +19,9 @@ Options:
   --reference FILE        reference data (usually train) for drift: PSI, KS, χ², prediction drift
   --reference-result FILE reference-free drift against the distributions stored in an earlier
                           result (JSON or PDF report), e.g. the validated audit
-  --target COLUMN         column holding the true outcome
+  --target COLUMN         column holding the true outcome; without one (or when the column is
+                          absent or empty) the audit runs without labels: selection rates and
+                          demographic parity measured, performance estimated (CBPE)
   --protected A[,B]       protected attribute columns
   --features C1,C2,...    column order for a model with one [N, F] input
   --positive-label VALUE  the positive outcome (default 1 for a 0/1 target)
@@ -192,6 +195,8 @@ export async function auditCommand(args: string[]): Promise<number> {
   const run = await runPreparedAudit(prepared);
   const { result, manifest, decision } = run;
   if (!values.output) process.stdout.write(new TextDecoder().decode(run.files['result.json']));
+  // An audit without labels says so first, with its estimated figures named as such.
+  process.stderr.write(unlabelledSummary(result));
   // Sections that failed to run are said where a CI log shows them, not only inside the result.
   for (const [section, why] of Object.entries(result.missing_sections)) {
     if (sectionFailed(why)) process.stderr.write(`plumbline: ${section} not run, because ${why}\n`);
