@@ -136,7 +136,7 @@ export class AuditSession {
   needsFeatureOrder = $derived(this.model?.info.needsFeatureOrder ?? false);
   /** How many feature columns the model's single input takes, when it says. */
   featureCount = $derived(this.model?.info.featureCount ?? null);
-  canRun = $derived((this.model !== null || this.scoreColumn !== '') && this.data !== null && this.target !== '' && this.protectedAttributes.length > 0 && this.status !== 'running');
+  canRun = $derived((this.model !== null || this.scoreColumn !== '') && this.data !== null && this.protectedAttributes.length > 0 && this.status !== 'running');
 
   /** Takes any mix of files: each is recognised by its bytes, not its name. */
   async addFiles(files: Iterable<File>): Promise<void> {
