@@ -4,6 +4,7 @@
  * calls (the CLI only turns its flags into these options and prints): the same files give
  * the same result objects, manifest and report bytes.
  */
+import type { BaselineResult } from '../core/comparison/baseline.ts';
 import '../cli/parquet-node.ts';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -49,6 +50,14 @@ export interface AuditOptions extends AuditOverrides {
   referenceResult?: string;
   /** Write p(positive) of every row into the result (`predictions_p1`). */
   predictions?: boolean;
+  /**
+   * The production model's audit to compare with (champion vs challenger): a result JSON,
+   * PDF or HTML report path, or a result already read (the CLI's registry entries). Fills
+   * the result's `comparison` and lets relative gates (max_drop, max_increase) run.
+   */
+  baseline?: string | { result: BaselineResult; file: string; sha256: string };
+  /** Apply the policy although it is not yet in effect or not for this model. */
+  forcePolicy?: boolean;
   /** Refuse defaults for the seed and the positive label; unevaluated error gates fail. */
   strict?: boolean;
   /**
@@ -154,7 +163,12 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const loadedData = await loadTableFile(plan.files.data, 'data', plan.request.csv ?? {}, parseProgress);
   const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', plan.request.csv ?? {}) : undefined;
   const loadedValidation = plan.files.validation ? await loadTableFile(plan.files.validation, 'validation', plan.request.csv ?? {}) : undefined;
-  const audited = await runAudit(runtime, { ...plan.request, model, data: loadedData, reference: loadedReference, validation: loadedValidation, referenceDistributions, includePredictions: options.predictions ?? false, missingSections: plan.missingSections }, { onProgress });
+  const baseline = await loadBaseline(options.baseline);
+  const audited = await runAudit(
+    runtime,
+    { ...plan.request, model, data: loadedData, reference: loadedReference, validation: loadedValidation, referenceDistributions, includePredictions: options.predictions ?? false, missingSections: plan.missingSections, ...(baseline ? { baseline } : {}) },
+    { onProgress },
+  );
 
   const files: Record<string, { file: string; sha256: string }> = { data: { file: loadedData.fileName, sha256: loadedData.loaded.sha256 } };
   if (model) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };
@@ -175,6 +189,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
     files,
     sources: { ...(configFile ? { config: configFile } : {}), ...(policyFile ? { policy: policyFile } : {}) },
     policy: policy ?? null,
+    forcePolicy: options.forcePolicy ?? false,
     seedExplicit: plan.seedExplicit,
     strict,
     gitCommit: git.commit,
@@ -270,6 +285,13 @@ export async function checkData(options: CheckDataOptions): Promise<DataProfile>
  */
 export function renderPdf(input: PdfInput): Uint8Array {
   return reportPdf(input);
+}
+
+/** The baseline of a champion-vs-challenger audit, read from its file (result JSON, PDF or HTML report). */
+async function loadBaseline(baseline: AuditOptions['baseline']): Promise<{ result: BaselineResult; file: string; sha256: string } | undefined> {
+  if (baseline === undefined || typeof baseline === 'object') return baseline;
+  const file = await readInput(baseline, 'baseline result');
+  return { result: readResultFile(file.bytes, baseline) as unknown as BaselineResult, file: file.fileName, sha256: sha256Hex(file.bytes) };
 }
 
 /** An audit result read back from a result JSON or a Plumbline PDF or HTML report. */

@@ -2,6 +2,13 @@
 import { parseArgs } from 'node:util';
 import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
 import { compareResults, flatMetrics, type ComparableResult } from '../core/compare.ts';
+import { compareWithBaseline, type BaselineComparison, type BaselineResult } from '../core/comparison/baseline.ts';
+import { evaluatePolicy } from '../core/config/policy.ts';
+import { dateOf } from '../core/config/policy-terms.ts';
+import type { MetricSource } from '../core/metrics/catalog.ts';
+import type { AuditResult } from '../core/audit.ts';
+import { auditedModelId } from '../core/outputs.ts';
+import { sha256Hex } from '../core/hash.ts';
 import { verifyEvidencePack } from '../core/report/evidence.ts';
 import { EXIT, readInput, readText, UsageError } from './shared.ts';
 import { readResultFile } from '../core/report/read-result.ts';
@@ -53,24 +60,68 @@ export async function inspectCommand(args: string[]): Promise<number> {
   return EXIT.ok;
 }
 
-/** `plumbline diff A B`: metric, input and gate differences; exit 1 when a gate outcome changed. */
+/**
+ * `plumbline diff BASELINE CHALLENGER [--policy-gates P]`: input, metric (with the change's
+ * interval), seed and gate differences. With a policy, the challenger is gated against the
+ * baseline (relative gates included) and the exit code is the decision's: 1 on FAIL. Without
+ * one, exit 1 when a gate outcome stored in the results (or --decision-a/-b) changed.
+ */
 export async function diffCommand(args: string[]): Promise<number> {
-  const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' }, 'decision-a': { type: 'string' }, 'decision-b': { type: 'string' } } });
+  const { positionals, values } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { verbose: { type: 'boolean' }, 'decision-a': { type: 'string' }, 'decision-b': { type: 'string' }, 'policy-gates': { type: 'string' }, 'force-policy': { type: 'boolean' } },
+  });
   if (positionals.length !== 2) throw new UsageError('diff needs two result files: plumbline diff before.json after.json');
-  const [a, b] = await Promise.all(positionals.map(readResult));
+  const files = await Promise.all(positionals.map((path) => readInput(path, 'result')));
+  const [a, b] = files.map((file, i) => readResultFile(file.bytes, positionals[i]) as unknown as ComparableResult & BaselineResult & { comparison?: BaselineComparison; settings?: { confidence?: number; seed?: number } });
   const decisionA = values['decision-a'] ? (JSON.parse(await readText(values['decision-a'], 'policy decision')) as PolicyDecision) : undefined;
   const decisionB = values['decision-b'] ? (JSON.parse(await readText(values['decision-b'], 'policy decision')) as PolicyDecision) : undefined;
   const comparison = compareResults(a, b, { a: decisionA, b: decisionB });
+  const baselineSha = sha256Hex(files[0].bytes);
+  // B audited with --baseline A holds the paired comparison; otherwise compare the two results as they are.
+  const against =
+    b.comparison && b.comparison.baseline.sha256 === baselineSha
+      ? b.comparison
+      : compareWithBaseline(b, a, { file: files[0].fileName, sha256: baselineSha }, { rows: null, seed: b.settings?.seed ?? 0, resamples: 0, confidence: b.settings?.confidence ?? 0.95 });
   const number = (v: number | null) => (v === null ? '— (no value)' : v.toFixed(6));
+  const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(6)}`;
+  const metricLines = against.metrics
+    .filter((m) => m.baseline !== m.current)
+    .map((m) => {
+      const id = m.attribute ? `${m.id}[${m.attribute}]` : m.id;
+      const interval = m.interval ? `, ${Math.round((b.settings?.confidence ?? 0.95) * 100)}% CI ${signed(m.interval.low)} to ${signed(m.interval.high)}` : '';
+      const p = m.p_value !== null ? `, p = ${m.p_value.toPrecision(3)}` : '';
+      return `${id}: ${number(m.baseline)} → ${number(m.current)}${m.change !== null ? ` (${signed(m.change)}${interval}${p})` : ''}`;
+    });
+  let decision: PolicyDecision | null = null;
+  if (values['policy-gates']) {
+    const policyFile = await readInput(values['policy-gates'], 'policy');
+    const policy = parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName);
+    const result = b as unknown as MetricSource & { inputs: AuditResult['inputs'] };
+    decision = evaluatePolicy(policy, sha256Hex(policyFile.bytes), { ...result, comparison: against }, {
+      seedGiven: true,
+      strict: false,
+      manifestWritten: true,
+      gitCommit: null,
+      // The date waivers and effective dates are judged on: SOURCE_DATE_EPOCH when given (reproducible CI runs), else today.
+      today: dateOf(/^\d+$/.test(process.env.SOURCE_DATE_EPOCH ?? '') ? Number(process.env.SOURCE_DATE_EPOCH) : Date.now() / 1000),
+      // The id the challenger's own audit was gated under (its config's metadata.model_id), else its model file.
+      modelId: b.policy_decision?.terms?.model_id ?? auditedModelId(result, undefined),
+      force: values['force-policy'] ?? false,
+    });
+  }
   const lines = [
     ...comparison.inputs.map((d) => `${d.input} file changed: ${d.before ?? '—'} → ${d.after ?? '—'}`),
-    ...comparison.metrics.filter((m) => m.changed).map((m) => `${m.id}: ${number(m.before)} → ${number(m.after)}${m.delta !== null ? ` (${m.delta >= 0 ? '+' : ''}${m.delta.toFixed(6)})` : ''}`),
+    ...(against.seed_change ? [`seed changed: ${against.seed_change.baseline ?? '—'} → ${against.seed_change.current ?? '—'}`] : []),
+    ...(metricLines.length ? [against.paired ? `changes (paired tests on the same rows):` : `changes (${against.unpaired_reason ? `not paired: ${against.unpaired_reason}` : 'not paired'}):`, ...metricLines] : []),
     ...(comparison.decision ? comparison.gates.filter((g) => g.changed).map((g) => `gate "${g.name}": ${g.before ?? 'absent'} → ${g.after ?? 'absent'}`) : []),
     ...(comparison.decision && comparison.decision.before !== comparison.decision.after ? [`decision: ${comparison.decision.before} → ${comparison.decision.after}`] : []),
+    ...(decision ? [...decision.notices.map((n) => `notice: ${n}`), ...decision.gates.map((g) => `gate "${g.name}" (${g.comparison} ${g.threshold}): ${g.outcome}${g.value !== null ? `, ${g.baseline_value !== undefined ? 'change ' : ''}${g.value.toFixed(6)}` : `, ${g.reason}`}`), `policy "${decision.policy_name}" decision for ${positionals[1]}: ${decision.decision}`] : []),
   ];
-  const gateChanged = comparison.gateChanged;
   process.stdout.write(lines.length ? `${lines.join('\n')}\n` : 'no differences\n');
-  return gateChanged ? EXIT.gateFailed : EXIT.ok;
+  if (decision) return decision.decision === 'FAIL' ? EXIT.gateFailed : EXIT.ok;
+  return comparison.gateChanged ? EXIT.gateFailed : EXIT.ok;
 }
 
 /** `plumbline list metrics|profiles|explainers`. */

@@ -6,6 +6,7 @@
  * any other SQLite client on the file waits for it rather than rolling it back. Commands
  * that read do so in one read transaction, so they never see half of an append.
  */
+import type { BaselineResult } from '../core/comparison/baseline.ts';
 import { createHash } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -287,6 +288,22 @@ export type { Appended } from '../core/registry/store.ts';
  */
 export async function appendToRegistry(target: string, input: RegistryAppend): Promise<Appended> {
   return withRegistry(target, (store) => store.append(input));
+}
+
+/**
+ * One verified entry's audit result, as the baseline of a champion-vs-challenger audit
+ * (`plumbline audit --baseline REGISTRY#SEQ`): its label is `REGISTRY#SEQ` and its digest
+ * the entry's stored result SHA-256.
+ */
+export async function registryBaseline(target: string, seq: number): Promise<{ result: BaselineResult; file: string; sha256: string }> {
+  return withRegistry(target, (store) =>
+    store.readVerified({}, async (report, reader) => {
+      refuseUntrustedEntry(store.name, report, seq);
+      const result = await reader.entryResult(seq);
+      const row = (await reader.list()).find((r) => r.seq === seq);
+      return { result: result as unknown as BaselineResult, file: `${registryLabel(target)}#${seq}`, sha256: row?.result_sha256 ?? '' };
+    }),
+  );
 }
 
 /** The lines `plumbline audit --registry` prints once the append is committed. */

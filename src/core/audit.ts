@@ -1,3 +1,4 @@
+import { compareWithBaseline, type BaselineComparison, type BaselineResult } from './comparison/baseline';
 import { loadTableBytes, type LoadedTable } from './data/read';
 import { profileTable, summarizeData, type DataProfile, type DataSummary } from './data/profile';
 import { categoricalDrift, checkReferenceTable, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport, type StoredDistribution } from './drift/drift';
@@ -131,6 +132,8 @@ export interface AuditRequest {
   minGroupSize?: number;
   /** Write p(positive) of every row into the result (`predictions_p1`). */
   includePredictions?: boolean;
+  /** A baseline result (the production model's) to compare with: the result's `comparison` section (see comparison/baseline). */
+  baseline?: { result: BaselineResult; file: string; sha256: string };
   /** Audit a seeded sample of this many test rows, stratified by the target. */
   sampleSize?: number;
   /** How the CSV is read. */
@@ -234,6 +237,8 @@ export interface AuditResult extends AuditMetrics {
   };
   settings: AuditSettings;
   predictions_p1?: number[];
+  /** Every metric beside the baseline's, with the change and its interval (paired tests when the rows are the same). */
+  comparison?: BaselineComparison;
   /** The policy decision, when the audit was gated by a policy (part of the result and its digest). */
   policy_decision?: PolicyDecision;
   /** 'absent' when the audited data has no labels (absent in a labelled result). */
@@ -760,7 +765,7 @@ async function auditWithModel(
     }
   }
   onProgress?.({ stage: 'metrics', done: 1, total: 1 });
-  return {
+  const audited: AuditResult = {
     ...unlabelled,
     tool: { name: 'plumbline', version: TOOL_VERSION },
     inputs: {
@@ -780,6 +785,11 @@ async function auditWithModel(
     ...(recourseReport ? { recourse: recourseReport } : {}),
     ...(request.includePredictions ? { predictions_p1: Array.from(scores) } : {}),
   };
+  if (!request.baseline) return audited;
+  // Paired tests need this audit's labels, scores and groups; an unlabelled audit has no labels to pair.
+  const rows = noLabels ? null : { labels: target.labels, scores, threshold: metrics.threshold, groups: settings.protected_attributes.map((a) => groupIndex(table, a)) };
+  const comparison = compareWithBaseline(audited, request.baseline.result, request.baseline, { rows, seed: settings.seed, resamples, confidence: settings.confidence });
+  return { ...audited, comparison };
 }
 
 /** The labelled reference the CBPE calibration check reads, or why there is none. */

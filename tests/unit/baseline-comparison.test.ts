@@ -52,7 +52,7 @@ describe('compareWithBaseline', () => {
   const sha = 'f'.repeat(64);
   const result = (scores: Float64Array, auc: number, accuracy: number, extra: Partial<BaselineResult> = {}): BaselineResult => ({
     inputs: { model: { file: 'm', sha256: 'm' }, data: { file: 'test.csv', sha256: sha, rows: table.rowCount } },
-    settings: { random_seed: 0 },
+    settings: { seed: 0 },
     threshold: 0.5,
     performance: { roc_auc: auc, accuracy, intervals: { roc_auc: { low: auc - 0.05, high: auc + 0.05 } } },
     calibration: {},

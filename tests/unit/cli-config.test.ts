@@ -44,11 +44,11 @@ describe('plumbline audit --config with --policy-gates', () => {
     expect(run.stderr).toContain('FAIL          Minimum AUC: roc_auc = 0.7441, needs >');
   });
 
-  it('exits 0 with decision WARN when only warnings fail', () => {
+  it('exits 0 with decision REVIEW when only warnings fail', () => {
     writeFileSync(join(work, 'warn.yaml'), policy(gate('Minimum AUC', 'roc_auc', 0.7, 'greater_than', 'error') + gate('Parity', 'demographic_parity_difference', 0.1, 'less_than', 'warning')));
     const run = plumbline(['audit', '--config', 'audit.yaml', '--policy-gates', 'warn.yaml', '--output', 'out2/result.json']);
     expect(run.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(work, 'out2', 'policy_decision.json'), 'utf8')).decision).toBe('WARN');
+    expect(JSON.parse(readFileSync(join(work, 'out2', 'policy_decision.json'), 'utf8')).decision).toBe('REVIEW');
   });
 
   it('gives byte-identical result JSON and manifests on two runs with SOURCE_DATE_EPOCH', () => {

@@ -172,7 +172,7 @@ describe('relative gates', () => {
   it('is NOT_EVALUATED without a baseline, and refuses a negative allowance', () => {
     expect(evaluatePolicy(policy([{ comparison: 'max_drop', threshold: 0.01 }]), 'h', result, facts).gates[0]).toMatchObject({
       outcome: 'NOT_EVALUATED',
-      reason: 'a relative gate (max_drop) needs a baseline result: audit with --baseline RESULT (or baseline: in the config)',
+      reason: 'a relative gate (max_drop) needs a baseline result: audit with --baseline RESULT',
     });
     const text = 'policy_name: p\ngates:\n  - {name: g, metric: roc_auc, threshold: -0.01, comparison: max_drop, severity: error}\n';
     expect(() => parsePolicy(text, 'p.yaml')).toThrow(new ConfigError(`p.yaml: gates[0] ("g"): a max_drop threshold is the largest change allowed, in the metric's units, and cannot be negative (got -0.01).`));

@@ -68,7 +68,7 @@ describe('underperforming slices (German credit, xgb predictions)', () => {
       ['policy_name: slices', 'gates:', '  - name: gap', '    metric: max_slice_auc_gap', '    threshold: 0.1', '    comparison: less_equal', '    severity: error', '  - name: count', '    metric: underperforming_slice_count', '    threshold: 0', '    comparison: less_equal', '    severity: warning', ''].join('\n'),
       'slices.yaml',
     );
-    const decision = evaluatePolicy(policy, 'h', result, { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null });
+    const decision = evaluatePolicy(policy, 'h', result, { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-12-04', modelId: 'german' });
     expect(decision.gates.map((g) => [g.name, g.outcome, g.value])).toEqual([
       ['gap', 'FAIL', result.slice_summary.max_slice_auc_gap],
       ['count', 'WARN', result.slice_summary.underperforming_slice_count],

@@ -51,8 +51,8 @@ export interface BaselineComparison {
 
 /** The parts of a stored result the comparison reads. */
 export interface BaselineResult extends MetricSource {
-  inputs?: { model?: { file?: string; sha256?: string }; data?: { file?: string; sha256?: string; rows?: number } };
-  settings?: { random_seed?: number; confidence_level?: number };
+  inputs?: { model?: { file?: string; sha256?: string } | { column: string }; data?: { file?: string; sha256?: string; rows?: number } };
+  settings?: { seed?: number };
   threshold?: number;
   n?: number;
   predictions_p1?: number[];
@@ -158,6 +158,13 @@ function pairingProblem(current: BaselineResult, baseline: BaselineResult, rows:
   return null;
 }
 
+/** The baseline's model file, or its score column. */
+function modelName(result: BaselineResult): string | null {
+  const model = result.inputs?.model;
+  if (!model) return null;
+  return 'column' in model ? `score column ${model.column}` : (model.file ?? null);
+}
+
 const UNPAIRED = 'unpaired: independent samples, normal approximation from each audit’s own interval';
 
 /**
@@ -226,14 +233,14 @@ export function compareWithBaseline(current: BaselineResult, baseline: BaselineR
     }
     metrics.push({ id: entry.id, attribute: entry.attribute, baseline: x, current: y, change, interval, p_value: p, method });
   }
-  const seedBefore = baseline.settings?.random_seed ?? null;
-  const seedAfter = current.settings?.random_seed ?? null;
+  const seedBefore = baseline.settings?.seed ?? null;
+  const seedAfter = current.settings?.seed ?? null;
   return {
     baseline: {
       file: source.file,
       sha256: source.sha256,
-      model: baseline.inputs?.model?.file ?? null,
-      model_sha256: baseline.inputs?.model?.sha256 ?? null,
+      model: modelName(baseline),
+      model_sha256: (baseline.inputs?.model && 'sha256' in baseline.inputs.model ? baseline.inputs.model.sha256 : null) ?? null,
       data: baseline.inputs?.data?.file ?? null,
       data_sha256: baseline.inputs?.data?.sha256 ?? null,
       seed: seedBefore,
