@@ -13,6 +13,8 @@ import { basename, dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import {
+  auditStatus,
+  portfolio,
   appendEntry,
   appendStoredEntries,
   entryBlob,
@@ -76,7 +78,9 @@ may stand for the positional argument). Both hold the same entries, chain and Me
 Commands (FILE below may be either):
   init FILE                     create a registry (an existing one is left as is, upgraded if old);
                                 --database URL is the same as the positional argument
-  list FILE                     audits in order; --failed-gates, --model ID, --since DATE, --json
+  list FILE                     audits in order; --failed-gates, --model ID, --since DATE, --json;
+                                --latest: one row per model (team, last audit, status
+                                PASS/REVIEW/BLOCKED, failed gates, waivers in use)
   verify FILE                   recompute every hash and check the append-only guard; exit 1
                                 naming the first altered, removed or reordered entry;
                                 --root N:ROOT also checks a checkpoint an append printed; --json
@@ -340,6 +344,25 @@ export async function writeOutputFile(path: string, data: string | Uint8Array): 
 
 const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '–');
 
+/** One row per model: its latest audit's status, failing gates (waived ones not counted) and waivers in use. */
+function latestByModel(rows: RegistryRow[]) {
+  return portfolio(rows).models.map((m) => ({
+    model_id: m.model_id,
+    team: m.team,
+    last_audit: m.latest.created.slice(0, 19).replace('T', ' '),
+    seq: m.latest.seq,
+    status: auditStatus(m.latest.decision),
+    failed_gates: m.latest.failed_gates.filter((g) => g.outcome !== 'WAIVED').length,
+    waivers: m.latest.failed_gates.filter((g) => g.waiver).map((g) => ({ gate: g.name, ...g.waiver! })),
+  }));
+}
+
+/** Columns padded to their widest cell; the last one left ragged. */
+function table(lines: string[][], header: string[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  return [header, ...lines].map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
+}
+
 function listTable(rows: RegistryRow[]): string {
   const header = ['#', 'created (UTC)', 'model', 'version', 'decision', 'roc_auc', 'ece', 'dp_ratio', 'failed or warned gates'];
   const lines = rows.map((r) => [
@@ -414,6 +437,7 @@ export async function registryCommand(args: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       'failed-gates': { type: 'boolean' },
+      latest: { type: 'boolean' },
       model: { type: 'string' },
       since: { type: 'string' },
       json: { type: 'boolean' },
@@ -455,6 +479,11 @@ export async function registryCommand(args: string[]): Promise<number> {
       const filter: RegistryFilter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
       return withRegistry(target, async (store) => {
         const rows = await store.list(filter);
+        if (values.latest) {
+          const models = latestByModel(rows);
+          process.stdout.write(values.json ? `${JSON.stringify(models, null, 2)}\n` : models.length ? `${table(models.map((m) => [m.model_id, m.team ?? '–', m.last_audit, m.status, String(m.failed_gates), m.waivers.map((w) => `${w.gate} (${w.approved_by}, until ${w.expires})`).join(', ') || '–']), ['model', 'team', 'last audit (UTC)', 'status', 'failed gates', 'waivers in use'])}\n` : 'no audits match.\n');
+          return EXIT.ok;
+        }
         process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : rows.length ? `${listTable(rows)}\n` : 'no audits match.\n');
         return EXIT.ok;
       });

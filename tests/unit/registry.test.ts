@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initSqlJs, { type Database } from 'sql.js';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { AuditResult, Manifest } from '../../src/core/index.ts';
+import type { AuditResult, Manifest, PolicyDecision } from '../../src/core/index.ts';
 import {
   appendEntry,
   createRegistryAtVersion,
@@ -19,6 +19,7 @@ import {
   openRegistry,
   parseRegistryDate,
   portfolio,
+  auditStatus,
   registryCsv,
   verifyRegistry,
   verifyRegistryAsync,
@@ -69,15 +70,20 @@ beforeAll(() => {
 }, 60_000);
 
 /** A fresh registry with the given audits appended (created times and model ids varied). */
-function registry(entries: Partial<{ created: string; model_id: string; passed: boolean; blobs: Record<string, Uint8Array> }>[]): Database {
+type EntrySpec = Partial<{ created: string; model_id: string; passed: boolean; blobs: Record<string, Uint8Array>; waivedUntil: string }>;
+
+function registry(entries: EntrySpec[]): Database {
   const db = new SQL.Database();
   openRegistry(db as unknown as SqlDatabase, 'test.db', { create: true });
   for (const e of entries) append(db, e);
   return db;
 }
 
-function append(db: Database, e: Partial<{ created: string; model_id: string; passed: boolean; blobs: Record<string, Uint8Array> }>) {
-  const decision = e.passed ? { ...(result as AuditResult & { policy_decision: object }).policy_decision, decision: 'PASS', gates: [] } : (result as AuditResult & { policy_decision: object }).policy_decision;
+function append(db: Database, e: EntrySpec) {
+  const stored = (result as AuditResult & { policy_decision: PolicyDecision }).policy_decision;
+  // waivedUntil: the failing error gate is waived (CRO, until that date), so the decision is REVIEW.
+  const waived = e.waivedUntil ? { ...stored, decision: 'REVIEW', gates: stored.gates.map((g) => (g.outcome === 'FAIL' ? { ...g, outcome: 'WAIVED', waiver: { reason: 'retraining', approved_by: 'CRO', expires: e.waivedUntil } } : g)) } : null;
+  const decision = e.passed ? { ...stored, decision: 'PASS', gates: [] } : (waived ?? stored);
   const input: RegistryAppend = {
     result: { ...result, policy_decision: decision } as RegistryAppend['result'],
     manifest: { ...manifest, created: e.created ?? manifest.created },
@@ -301,7 +307,7 @@ describe('registry core', () => {
     ]);
     const rows = listEntries(sqlDb(db));
     const all = portfolio(rows);
-    expect(all.status).toEqual({ PASS: 1, WARN: 0, FAIL: 1, NONE: 0 });
+    expect(all.status).toEqual({ PASS: 1, REVIEW: 0, FAIL: 1, NONE: 0 });
     expect(all.most_failed_gates).toEqual([
       { gate: 'Minimum AUC', fail: 2, warn: 0, models: ['a', 'b'] },
       { gate: 'Parity', fail: 0, warn: 2, models: ['a', 'b'] },
@@ -310,8 +316,10 @@ describe('registry core', () => {
 
     const md = monthlySummaryMarkdown(rows, '2026-11', 'team.db');
     expect(md).toContain('# Model audit summary: November 2026');
-    expect(md).toContain('**2 of 2 models blocked**');
-    expect(md).toContain('Audits in November 2026: 2 (PASS 0, WARN 0, FAIL 2, no policy 0) of 2 models.');
+    expect(md).toContain('**2 of 2 models blocked, 0 under review**');
+    expect(md).toContain('Audits in November 2026: 2 (PASS 0, REVIEW 0, FAIL 2, no policy 0) of 2 models.');
+    expect(md).toContain('No model is under review: no latest audit failed a warning gate or used a waiver.');
+    expect(md).toContain('No waiver in use expires by 2026-12-31 (30 days after the month).');
     expect(md).toMatch(/\| a \| risk \| – \| 2026-11-20 \(#3\) \| Minimum AUC: roc_auc = 0\.744 vs 0\.75\d* \|/);
     expect(md).toContain('| Minimum AUC | 2 | 0 | a, b |');
     expect(md).not.toContain('(#4)');
@@ -320,8 +328,36 @@ describe('registry core', () => {
     const pdfPath = join(work, 'summary.pdf');
     writeFileSync(pdfPath, monthlySummaryPdf(rows, '2026-11', 'team.db', '2026-12-01T00:00:00.000Z'));
     const text = execFileSync('pdftotext', ['-layout', pdfPath, '-'], { encoding: 'utf8' });
-    for (const heading of ['Totals', 'Blocked models', 'Most-failed gates', 'Trends', 'Audits in November 2026']) expect(text).toContain(heading);
+    for (const heading of ['Totals', 'Blocked models', 'Models under review', 'Waivers expiring within 30 days', 'Most-failed gates', 'Trends', 'Audits in November 2026']) expect(text).toContain(heading);
     expect(monthlySummaryPdf(rows, '2026-11', 'team.db', '2026-12-01T00:00:00.000Z')).toEqual(new Uint8Array(readFileSync(pdfPath)));
+  });
+});
+
+describe('registry views of waivers and reviews', () => {
+  it('counts a waived audit as REVIEW and lists the waivers expiring within 30 days of the month', () => {
+    const db = registry([
+      { created: '2026-11-02T10:00:00.000Z', model_id: 'credit_a', waivedUntil: '2026-12-20' },
+      { created: '2026-11-03T10:00:00.000Z', model_id: 'credit_b', waivedUntil: '2027-06-30' },
+      { created: '2026-11-04T10:00:00.000Z', model_id: 'credit_c' },
+    ]);
+    const rows = listEntries(sqlDb(db));
+    expect(rows.map((r) => [r.model_id, r.decision, auditStatus(r.decision)])).toEqual([
+      ['credit_a', 'REVIEW', 'REVIEW'],
+      ['credit_b', 'REVIEW', 'REVIEW'],
+      ['credit_c', 'FAIL', 'BLOCKED'],
+    ]);
+    expect(rows[0].failed_gates[0]).toMatchObject({ name: 'Minimum AUC', outcome: 'WAIVED', waiver: { approved_by: 'CRO', expires: '2026-12-20', reason: 'retraining' } });
+    expect(portfolio(rows).status).toEqual({ PASS: 0, REVIEW: 2, FAIL: 1, NONE: 0 });
+    // Entries written before waivers existed said WARN: still REVIEW.
+    expect(auditStatus('WARN')).toBe('REVIEW');
+    const md = monthlySummaryMarkdown(rows, '2026-11', 'team.db');
+    expect(md).toContain('**1 of 3 models blocked, 2 under review**');
+    expect(md).toContain('| credit_a | risk | 2026-11-02 (#1) | Minimum AUC (WAIVED, waived by CRO until 2026-12-20); Parity (WARN) |');
+    expect(md).toContain('| Model | Gate | Approved by | Expires | Reason |');
+    expect(md).toContain('| credit_a | Minimum AUC | CRO | 2026-12-20 | retraining |');
+    // credit_b's waiver runs to 2027-06-30: not within 30 days of November's end.
+    expect(md).not.toContain('| credit_b | Minimum AUC | CRO |');
+    verifyRegistry(sqlDb(db));
   });
 });
 
@@ -350,6 +386,8 @@ describe('plumbline registry (CLI)', () => {
     const list = plumbline(['registry', 'list', 'team.db']);
     expect(list.stdout.split('\n')[0]).toMatch(/^#\s+created \(UTC\)\s+model\s+version\s+decision\s+roc_auc\s+ece\s+dp_ratio\s+failed or warned gates$/);
     expect(list.stdout).toMatch(/^1 +2026-10-14 17:46:40 +recidivism-rf +1\.3 +FAIL +0\.744 .* Minimum AUC \(FAIL\), Parity \(WARN\)$/m);
+    // One row per model: its latest audit (entry 2, without a policy).
+    expect(plumbline(['registry', 'list', 'team.db', '--latest']).stdout).toMatch(/^model +team +last audit \(UTC\) +status +failed gates +waivers in use\nrecidivism-rf +risk +2026-11-18 11:06:40 +NONE +0 +–\n$/);
     const json = JSON.parse(plumbline(['registry', 'list', 'team.db', '--json', '--failed-gates']).stdout);
     expect(json.map((r: { seq: number }) => r.seq)).toEqual([1]);
     expect(json[0]).toMatchObject({ model_id: 'recidivism-rf', model_version: '1.3', team: 'risk', owner: 'ana@example.org', blobs: ['report.evidence.zip', 'report.pdf'] });

@@ -377,14 +377,27 @@ export interface RegistryAppend {
   blobs?: Record<string, Uint8Array>;
 }
 
-/** A gate that did not pass, as kept in an entry. */
+/** A gate that did not pass, as kept in an entry (WAIVED: it failed under a waiver). */
 export interface FailedGate {
   name: string;
-  outcome: 'FAIL' | 'WARN';
+  outcome: 'FAIL' | 'WARN' | 'WAIVED';
   metric: string;
   attribute: string | null;
   value: number | null;
   threshold: number;
+  /** The waiver of a WAIVED gate: who approved it and until when. */
+  waiver?: { approved_by: string; expires: string; reason: string };
+}
+
+/**
+ * An entry's status as the registry's views show it: BLOCKED (the decision was FAIL),
+ * REVIEW (a warning gate failed or a waiver is in use; older entries wrote WARN), PASS, or
+ * NONE (no policy applied).
+ */
+export function auditStatus(decision: RegistryRow['decision']): 'PASS' | 'REVIEW' | 'BLOCKED' | 'NONE' {
+  if (decision === 'FAIL') return 'BLOCKED';
+  if (decision === 'REVIEW' || decision === 'WARN') return 'REVIEW';
+  return decision === 'PASS' ? 'PASS' : 'NONE';
 }
 
 /** One entry as listed (without the stored result and files). */
@@ -395,7 +408,8 @@ export interface RegistryRow {
   model_version: string | null;
   team: string | null;
   owner: string | null;
-  decision: 'PASS' | 'WARN' | 'FAIL' | null;
+  /** The policy decision as stored (WARN: REVIEW as versions before waivers wrote it); null without a policy. */
+  decision: 'PASS' | 'REVIEW' | 'WARN' | 'FAIL' | 'NOT_APPLIED' | null;
   failed_gates: FailedGate[];
   metrics: Record<string, number | null>;
   data_sha256: string;
@@ -419,8 +433,16 @@ function entryColumns(input: RegistryAppend, prevHash: string, blobHashes: Recor
   const fileStem = 'file' in model ? model.file.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '') : `score column ${model.column}`;
   const decision = result.policy_decision;
   const failed: FailedGate[] = (decision?.gates ?? [])
-    .filter((g) => g.outcome === 'FAIL' || g.outcome === 'WARN')
-    .map((g) => ({ name: g.name, outcome: g.outcome as 'FAIL' | 'WARN', metric: g.metric, attribute: g.attribute, value: g.value, threshold: g.threshold }));
+    .filter((g) => g.outcome === 'FAIL' || g.outcome === 'WARN' || g.outcome === 'WAIVED')
+    .map((g) => ({
+      name: g.name,
+      outcome: g.outcome as FailedGate['outcome'],
+      metric: g.metric,
+      attribute: g.attribute,
+      value: g.value,
+      threshold: g.threshold,
+      ...(g.waiver ? { waiver: { approved_by: g.waiver.approved_by, expires: g.waiver.expires, reason: g.waiver.reason } } : {}),
+    }));
   return {
     created: manifest.created,
     model_id: label(metadata.model_id) ?? fileStem,
@@ -1075,11 +1097,17 @@ export interface PortfolioModel {
 /** The portfolio: status of every model's latest audit, most-failed gates, trends. */
 export interface Portfolio {
   audits: number;
-  /** Latest decision of each model (`NONE`: audited without a policy). */
-  status: Record<'PASS' | 'WARN' | 'FAIL' | 'NONE', number>;
+  /** Latest decision of each model (REVIEW: a warning or a waiver; `NONE`: no policy applied). */
+  status: Record<'PASS' | 'REVIEW' | 'FAIL' | 'NONE', number>;
   /** Gates by how many audits failed (or warned on) them, most first. */
   most_failed_gates: { gate: string; fail: number; warn: number; models: string[] }[];
   models: PortfolioModel[];
+}
+
+/** The portfolio's count a decision goes to. */
+export function decisionKey(decision: RegistryRow['decision']): 'PASS' | 'REVIEW' | 'FAIL' | 'NONE' {
+  const status = auditStatus(decision);
+  return status === 'BLOCKED' ? 'FAIL' : status;
 }
 
 /** Summarises entries (in append order) for the portfolio view and the monthly summary. */
@@ -1096,14 +1124,15 @@ export function portfolio(rows: readonly RegistryRow[]): Portfolio {
     models.set(row.model_id, model);
     for (const gate of row.failed_gates) {
       const g = gates.get(gate.name) ?? { fail: 0, warn: 0, models: new Set<string>() };
-      if (gate.outcome === 'FAIL') g.fail++;
-      else g.warn++;
+      // A waived gate failed all the same.
+      if (gate.outcome === 'WARN') g.warn++;
+      else g.fail++;
       g.models.add(row.model_id);
       gates.set(gate.name, g);
     }
   }
-  const status = { PASS: 0, WARN: 0, FAIL: 0, NONE: 0 };
-  for (const m of models.values()) status[m.latest.decision ?? 'NONE']++;
+  const status = { PASS: 0, REVIEW: 0, FAIL: 0, NONE: 0 };
+  for (const m of models.values()) status[decisionKey(m.latest.decision)]++;
   return {
     audits: rows.length,
     status,

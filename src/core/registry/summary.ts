@@ -7,7 +7,7 @@ import { RegistryError, quote } from '../errors';
 import { renderBlocksPdf, type ReportBlock } from '../report/pdf';
 import type { ChartSpec } from '../report/charts';
 import { sha256Hex } from '../hash';
-import { KEY_METRICS, portfolio, type RegistryRow } from './registry';
+import { decisionKey, KEY_METRICS, portfolio, type PortfolioModel, type RegistryRow } from './registry';
 
 const fmt = (v: number | null | undefined, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -31,18 +31,20 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
   const state = portfolio(upToEnd);
   const monthly = portfolio(inMonth);
   const blocked = state.models.filter((m) => m.latest.decision === 'FAIL');
-  const decisions = { PASS: 0, WARN: 0, FAIL: 0, NONE: 0 };
-  for (const r of inMonth) decisions[r.decision ?? 'NONE']++;
+  const review = state.models.filter((m) => decisionKey(m.latest.decision) === 'REVIEW');
+  const decisions = { PASS: 0, REVIEW: 0, FAIL: 0, NONE: 0 };
+  for (const r of inMonth) decisions[decisionKey(r.decision)]++;
+  const waivers = expiringWaivers(state.models, range.end);
 
   const blocks: ReportBlock[] = [];
   blocks.push({
     type: 'cover',
     title: `Model audit summary: ${range.name}`,
-    verdict: blocked.length ? 'FAIL' : state.status.WARN ? 'WARN' : 'PASS',
-    banner: `${blocked.length} of ${state.models.length} model${state.models.length === 1 ? '' : 's'} blocked`,
+    verdict: blocked.length ? 'FAIL' : state.status.REVIEW ? 'REVIEW' : 'PASS',
+    banner: `${blocked.length} of ${state.models.length} model${state.models.length === 1 ? '' : 's'} blocked, ${review.length} under review`,
     lines: [
       `Registry: ${registryName} (${rows.length} audits in all).`,
-      `Audits in ${range.name}: ${inMonth.length} (PASS ${decisions.PASS}, WARN ${decisions.WARN}, FAIL ${decisions.FAIL}, no policy ${decisions.NONE}) of ${monthly.models.length} model${monthly.models.length === 1 ? '' : 's'}.`,
+      `Audits in ${range.name}: ${inMonth.length} (PASS ${decisions.PASS}, REVIEW ${decisions.REVIEW}, FAIL ${decisions.FAIL}, no policy ${decisions.NONE}) of ${monthly.models.length} model${monthly.models.length === 1 ? '' : 's'}.`,
       `A model's status is the decision of its latest audit up to the end of the month (${range.end.slice(0, 10)}, UTC).`,
     ],
   });
@@ -50,10 +52,10 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
   blocks.push({ type: 'heading', text: 'Totals', level: 1 });
   blocks.push({
     type: 'table',
-    headers: ['', 'PASS', 'WARN', 'FAIL', 'no policy', 'total'],
+    headers: ['', 'PASS', 'REVIEW', 'FAIL', 'no policy', 'total'],
     rows: [
-      ['Models (latest audit)', ...(['PASS', 'WARN', 'FAIL', 'NONE'] as const).map((k) => String(state.status[k])), String(state.models.length)],
-      [`Audits in ${range.name}`, ...(['PASS', 'WARN', 'FAIL', 'NONE'] as const).map((k) => String(decisions[k])), String(inMonth.length)],
+      ['Models (latest audit)', ...(['PASS', 'REVIEW', 'FAIL', 'NONE'] as const).map((k) => String(state.status[k])), String(state.models.length)],
+      [`Audits in ${range.name}`, ...(['PASS', 'REVIEW', 'FAIL', 'NONE'] as const).map((k) => String(decisions[k])), String(inMonth.length)],
     ],
   });
 
@@ -71,6 +73,33 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
         m.latest.failed_gates.filter((g) => g.outcome === 'FAIL').map((g) => `${g.name}: ${g.metric}${g.attribute ? ` (${g.attribute})` : ''} = ${fmt(g.value)} vs ${g.threshold}`).join('; ') || 'a reproducibility requirement',
       ]),
       widths: [0.18, 0.12, 0.12, 0.14, 0.44],
+    });
+  }
+
+  blocks.push({ type: 'heading', text: 'Models under review', level: 1 });
+  if (!review.length) blocks.push({ type: 'paragraph', text: 'No model is under review: no latest audit failed a warning gate or used a waiver.' });
+  else {
+    blocks.push({
+      type: 'table',
+      headers: ['Model', 'Team', 'Latest audit', 'Warnings and waived gates'],
+      rows: review.map((m) => [
+        m.model_id + (m.latest.model_version ? ` ${m.latest.model_version}` : ''),
+        m.team ?? '–',
+        `${m.latest.created.slice(0, 10)} (#${m.latest.seq})`,
+        m.latest.failed_gates.map((g) => `${g.name} (${g.outcome}${g.waiver ? `, waived by ${g.waiver.approved_by} until ${g.waiver.expires}` : ''})`).join('; '),
+      ]),
+      widths: [0.2, 0.14, 0.16, 0.5],
+    });
+  }
+
+  blocks.push({ type: 'heading', text: 'Waivers expiring within 30 days', level: 1 });
+  if (!waivers.length) blocks.push({ type: 'paragraph', text: `No waiver in use expires by ${addDays(range.end, 30)} (30 days after the month).` });
+  else {
+    blocks.push({
+      type: 'table',
+      headers: ['Model', 'Gate', 'Approved by', 'Expires', 'Reason'],
+      rows: waivers.map((w) => [w.model, w.gate, w.approved_by, `${w.expires}${w.expires < range.end.slice(0, 10) ? ' (expired)' : ''}`, w.reason]),
+      widths: [0.18, 0.22, 0.14, 0.16, 0.3],
     });
   }
 
@@ -107,6 +136,19 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
     });
   }
   return blocks;
+}
+
+/** The date `days` after an ISO instant (YYYY-MM-DD). */
+function addDays(iso: string, days: number): string {
+  return new Date(Date.parse(iso) + days * 86_400_000).toISOString().slice(0, 10);
+}
+
+/** Waivers the models' latest audits use that expire within 30 days of `end` (or already have), soonest first. */
+function expiringWaivers(models: PortfolioModel[], end: string): { model: string; gate: string; approved_by: string; expires: string; reason: string }[] {
+  const limit = addDays(end, 30);
+  return models
+    .flatMap((m) => m.latest.failed_gates.filter((g) => g.waiver && g.waiver.expires <= limit).map((g) => ({ model: m.model_id, gate: g.name, ...g.waiver! })))
+    .sort((a, b) => (a.expires < b.expires ? -1 : a.expires > b.expires ? 1 : a.model < b.model ? -1 : 1));
 }
 
 function failedGatesChart(gates: { gate: string; fail: number; warn: number }[], month: string): ChartSpec {

@@ -4,7 +4,7 @@ import { chartSvg, escapeHtml } from './svg';
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
 h1{font-size:1.5rem;margin-top:2rem}h2{font-size:1.15rem}table{border-collapse:collapse;margin:.5rem 0 1rem;font-size:12px}
 th,td{border-bottom:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-align:top}.banner{color:#fff;padding:.8rem 1rem;font-size:1.3rem;font-weight:bold}
-.PASS{background:#1f6f3f}.WARN{background:#8a5a00}.FAIL{background:#b3261e}.NO{background:#5a5a5a}svg{max-width:100%;height:auto;color:#1b1b1b}
+.PASS{background:#1f6f3f}.WARN,.REVIEW{background:#8a5a00}.FAIL{background:#b3261e}.NO{background:#5a5a5a}svg{max-width:100%;height:auto;color:#1b1b1b}
 .small{font-size:11px;color:#555}@media (prefers-color-scheme:dark){body{background:#161616;color:#ececec}svg{color:#ececec}th,td{border-color:#3a3a3a}}`;
 
 /**

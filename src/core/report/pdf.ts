@@ -595,7 +595,7 @@ export function renderBlocksPdf(blocks: ReportBlock[], info: PdfDocumentInfo): U
     switch (block.type) {
       case 'cover': {
         doc.setFont(FONT, 'bold').setFontSize(22).text(pdfText(block.title), PAGE.margin, 110, { maxWidth: PAGE.width - 2 * PAGE.margin });
-        const colour: [number, number, number] = block.verdict === 'PASS' ? [31, 111, 63] : block.verdict === 'WARN' ? [138, 90, 0] : block.verdict === 'FAIL' ? [179, 38, 30] : [90, 90, 90];
+        const colour: [number, number, number] = block.verdict === 'PASS' ? [31, 111, 63] : block.verdict === 'WARN' || block.verdict === 'REVIEW' ? [138, 90, 0] : block.verdict === 'FAIL' ? [179, 38, 30] : [90, 90, 90];
         doc.setFillColor(...colour).rect(PAGE.margin, 150, PAGE.width - 2 * PAGE.margin, 44, 'F');
         doc.setTextColor(255).setFontSize(18).text(pdfText(block.banner ?? `Policy decision: ${block.verdict}`), PAGE.margin + 14, 178);
         doc.setTextColor(0).setFont(FONT, 'normal').setFontSize(10);
