@@ -416,7 +416,7 @@ describe('plumbline registry (CLI)', () => {
     expect(readFileSync(join(work, 'back.pdf'))).toEqual(readFileSync(join(work, 'r1', 'report.pdf')));
 
     const summary = plumbline(['registry', 'summary', 'team.db', '--month', '2026-10']);
-    expect(summary.stdout).toContain('**1 of 1 model blocked**');
+    expect(summary.stdout).toContain('**1 of 1 model blocked, 0 under review**');
     expect(plumbline(['registry', 'summary', 'team.db', '--month', '2026-13']).stderr).toBe('plumbline: --month "2026-13" is not a month: use YYYY-MM (e.g. 2026-11).\n');
 
     // A truncated copy (a half-synced shared drive) is refused in words, not as an internal error.
