@@ -176,6 +176,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   if (loadedValidation) files.validation = { file: loadedValidation.fileName, sha256: loadedValidation.loaded.sha256 };
   if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
   if (policyFile) files.policy = { file: policyFile.fileName, sha256: sha256Hex(policyFile.bytes) };
+  if (audited.comparison) files.baseline = { file: audited.comparison.baseline.file, sha256: audited.comparison.baseline.sha256 };
   const inputPaths = [typeof options.config === 'string' ? options.config : undefined, options.policy, plan.files.model, plan.files.data, plan.files.reference, plan.files.validation].filter((path): path is string => path !== undefined);
   const git = gitProvenance(prepared.provenanceAnchor, inputPaths);
   const sourceDateEpoch = process.env.SOURCE_DATE_EPOCH;

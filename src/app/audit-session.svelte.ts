@@ -1,4 +1,5 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
+import type { BaselineResult } from '../core/comparison/baseline';
 import { auditSettingsOf, planAudit, type ConfigSettings } from '../core/config/plan';
 import { auditedModelId, reportsOf, type OutputContext } from '../core/outputs';
 import { parseAuditConfig, thresholdPolicyOf, type AuditConfig } from '../core/config/audit-config';
@@ -122,6 +123,12 @@ export class AuditSession {
   });
   /** An earlier result (JSON, PDF or HTML report) to compare the shown one with. */
   previous = $state.raw<{ name: string; result: AuditResult } | null>(null);
+  /**
+   * The production model's result dropped while setting up an audit: the audit is compared
+   * with it (its `comparison`, paired when both scored the same rows) and relative gates
+   * read it, as the CLI's --baseline does.
+   */
+  baseline = $state.raw<{ name: string; sha256: string; result: AuditResult } | null>(null);
   /** The last evidence pack dropped, with what checking it found. */
   pack = $state.raw<{ name: string; check: PackCheck } | null>(null);
 
@@ -241,6 +248,7 @@ export class AuditSession {
           data: dataRef(this.data),
           ...(this.reference ? { reference: dataRef(this.reference) } : {}),
           missingSections: plan.missingSections,
+          ...(this.baseline ? { baseline: { result: this.baseline.result as unknown as BaselineResult, file: this.baseline.name, sha256: this.baseline.sha256 } } : {}),
           ...(this.useWebGpu ? { backend: 'webgpu' as const } : {}),
         },
         proxy((progress: AuditProgress) => {
@@ -284,6 +292,7 @@ export class AuditSession {
     const policyFile = this.policy ? { fileName: this.policy.name, bytes: encode(this.policy.text) } : undefined;
     if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
     if (policyFile) files.policy = { file: policyFile.fileName, sha256: this.policy!.sha256 };
+    if (result.comparison) files.baseline = { file: result.comparison.baseline.file, sha256: result.comparison.baseline.sha256 };
     const epoch = new URLSearchParams(globalThis.location?.search ?? '').get('source_date_epoch');
     const fromEpoch = epoch !== null && /^\d+$/.test(epoch);
     const execution = executionOf(result);
@@ -342,6 +351,8 @@ export class AuditSession {
   async #setResultFile(name: string, bytes: Uint8Array): Promise<void> {
     const result = unwrap(await auditWorker().readResult(bytes, name));
     if (this.result) this.previous = { name, result };
+    // Setting up an audit (a model or data loaded): the result is the baseline it is compared with.
+    else if (this.model || this.data) this.baseline = { name, sha256: sha256Hex(bytes), result };
     else this.showResult(result, name);
   }
 

@@ -20,7 +20,7 @@ export const AUDIT_RUNTIME = { environment: 'plumbline (app or CLI)', platform: 
 export interface OutputContext {
   /** Base name of the files: `<base>.json`, `<base>.manifest.json`, `<base>.pdf`, … */
   base: string;
-  /** Fingerprints of the inputs, by role: model, data, reference, config, policy. */
+  /** Fingerprints of the inputs, by role: model, data, reference, config, policy, baseline. */
   files: Record<string, FileFingerprint>;
   /** The config and policy files themselves, copied into the evidence pack. */
   sources?: { config?: InputFile; policy?: InputFile };
@@ -59,7 +59,7 @@ export interface AuditOutputs {
 }
 
 /** The order of the inputs in every manifest, whichever order a host read them in. */
-const INPUT_ORDER = ['model', 'data', 'reference', 'config', 'policy'];
+const INPUT_ORDER = ['model', 'data', 'reference', 'config', 'policy', 'baseline'];
 
 /**
  * Which reports an audit config asks for: `report.enabled: false` (or the CLI's `--no-pdf`)

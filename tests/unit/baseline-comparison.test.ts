@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareWithBaseline, type BaselineResult } from '../../src/core/comparison/baseline';
-import { mcnemar, pairedDelong } from '../../src/core/comparison/paired';
+import { mcnemar, pairedDelong, pairedSummary } from '../../src/core/comparison/paired';
 import { groupIndex } from '../../src/core/metrics/groups';
 import { parseCsv } from '../../src/core/data/csv';
 import { binaryTarget } from '../../src/core/metrics/labels';
@@ -45,6 +45,16 @@ describe('paired tests against numpy / scipy', () => {
       expect(Math.abs(test.p_value - ref.mcnemar.p_value)).toBeLessThan(1e-12);
     });
   }
+});
+
+describe('paired bootstrap summary', () => {
+  it('never claims p = 0 from finitely many resamples, and gives p = 1 to a difference that is always 0', () => {
+    const positive = Array.from({ length: 199 }, (_, i) => 0.01 + i / 1000);
+    expect(pairedSummary(positive)!.p_value).toBe(2 / 200);
+    expect(pairedSummary(positive)!.interval.low).toBeGreaterThan(0);
+    expect(pairedSummary(new Array(199).fill(0))).toEqual({ interval: { low: 0, high: 0 }, p_value: 1 });
+    expect(pairedSummary(positive.slice(0, 19))).toBeNull();
+  });
 });
 
 describe('compareWithBaseline', () => {

@@ -236,7 +236,7 @@ describe('an unlabelled audit of the COMPAS test set (target column removed)', (
     const [l, u] = await Promise.all([labelled, unlabelled]);
     expect(want.calibration.expected_calibration_error).toBeLessThan(0.03);
     const e = u.estimated_performance!;
-    const rows = METRICS.map((id) => ({ metric: id, true: l.performance[id]!, estimated: e[id]!, error: e[id]! - l.performance[id]! }));
+    const rows: { metric: string; true: number; estimated: number; error: number }[] = METRICS.map((id) => ({ metric: id as string, true: l.performance[id]!, estimated: e[id]!, error: e[id]! - l.performance[id]! }));
     for (const attribute of ['race', 'sex']) {
       for (const [group, g] of Object.entries(e.groups[attribute])) {
         const truth = l.fairness[attribute].groups[group];

@@ -121,7 +121,8 @@ function pairedMetrics(rows: PairedRows, scores: ArrayLike<number>, threshold: n
   const values = new Map<string, number | null>();
   const [overall] = weightedConfusion(labels, scores, threshold, weights, null, 1);
   const rates = ratesOf(overall);
-  for (const id of ['accuracy', 'precision', 'recall', 'specificity', 'selection_rate'] as const) values.set(id, rates[id === 'recall' ? 'tpr' : id === 'specificity' ? 'tnr' : id] ?? null);
+  // base_rate is the labels' own: on the same rows its change is 0 in every resample.
+  for (const id of ['accuracy', 'precision', 'recall', 'specificity', 'selection_rate', 'base_rate'] as const) values.set(id, rates[id === 'recall' ? 'tpr' : id === 'specificity' ? 'tnr' : id] ?? null);
   values.set('f1', f1Score(overall));
   values.set('balanced_accuracy', balancedAccuracy(overall));
   if (weights) {

@@ -153,7 +153,9 @@ export function* bootstrapWeights(n: number, resamples: number, seed: number, st
 /**
  * Percentile interval and two-sided bootstrap p-value of a paired difference: the share of
  * resampled differences on the other side of zero, doubled (Efron & Tibshirani's achieved
- * significance level for a difference). Null with fewer than 20 finite replicates.
+ * significance level for a difference), counted as (k + 1)/(B + 1) so that B resamples never
+ * claim p = 0 (Davison & Hinkley 1997, eq. 4.11); a difference that is 0 in every resample
+ * (the same decisions) has p = 1. Null with fewer than 20 finite replicates.
  */
 export function pairedSummary(differences: number[], confidence = 0.95): { interval: Interval; p_value: number } | null {
   const finite = differences.filter((d) => Number.isFinite(d)).sort((x, y) => x - y);
@@ -165,7 +167,8 @@ export function pairedSummary(differences: number[], confidence = 0.95): { inter
     return finite[low] + (finite[high] - finite[low]) * (position - low);
   };
   const alpha = 1 - confidence;
-  const below = finite.filter((d) => d <= 0).length / finite.length;
-  const above = finite.filter((d) => d >= 0).length / finite.length;
-  return { interval: { low: at(alpha / 2), high: at(1 - alpha / 2) }, p_value: Math.min(1, 2 * Math.min(below, above)) };
+  const below = finite.filter((d) => d <= 0).length;
+  const above = finite.filter((d) => d >= 0).length;
+  const k = Math.min(below, above);
+  return { interval: { low: at(alpha / 2), high: at(1 - alpha / 2) }, p_value: Math.min(1, (2 * (k + 1)) / (finite.length + 1)) };
 }

@@ -1,4 +1,5 @@
 import { jsPDF } from 'jspdf';
+import { comparisonBlocks, decisionBlocks } from './decision-blocks';
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
 import { METRIC_CATALOG } from '../metrics/catalog';
@@ -333,6 +334,8 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
       `Date: ${input.createdAt}    Tool: Plumbline ${TOOL_VERSION}`,
       `Result digest (sha256 of the canonical result JSON): ${digest}`,
       decision ? `Policy: ${decision.policy_name}${decision.policy_version ? ` v${decision.policy_version}` : ''} (sha256 ${decision.policy_sha256})` : 'No policy gates were evaluated.',
+      ...(decision?.notices ?? []),
+      ...(result.comparison ? [`Baseline: ${result.comparison.baseline.file} (${result.comparison.paired ? 'paired on the same rows' : 'not paired'})`] : []),
     ],
   });
   // 2. Executive summary.
@@ -352,14 +355,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     ],
     [170, 60, 90, 179],
   );
-  if (decision) {
-    b.heading('Policy gates', 2);
-    b.table(
-      ['Gate', 'Metric', 'Value', 'Threshold', 'Outcome', 'Clause'],
-      decision.gates.map((g) => [g.name, `${g.metric}${g.attribute ? ` (${g.attribute})` : ''}`, g.value === null ? `not evaluated: ${g.reason}` : fmt(g.value, 4), `${g.comparison.replace('_', ' ')} ${g.threshold}`, g.outcome, g.clause ?? '']),
-      [110, 110, 70, 80, 60, 69],
-    );
-  }
+  if (decision) b.list.push(...decisionBlocks(decision));
   const serious = [
     ...result.data.findings.filter((f) => f.severity === 'error').map((f) => f.message),
     ...Object.entries(result.fairness).flatMap(([a, f]) => (f.four_fifths_rule.violations.length ? [`Four-fifths rule on ${a}: ${f.four_fifths_rule.violations.join(', ')} below 80% of ${f.four_fifths_rule.reference_group}'s selection rate.`] : [])),
@@ -373,6 +369,8 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
     b.heading('Not run', 2);
     for (const [section, why] of notRun) b.paragraph(`${section}: ${why}`);
   }
+
+  if (result.comparison) b.list.push(...comparisonBlocks(result.comparison, result.settings.confidence));
 
   // 3. Data.
   b.heading('Data');
