@@ -1,4 +1,6 @@
 /** `plumbline audit`: config and flags → audit → result, manifest, policy decision, exit code. */
+import type { BaselineComparison } from '../core/comparison/baseline.ts';
+import { comparisonRows, comparisonSummary } from '../core/report/decision-blocks.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { sectionFailed, type AuditProgress, type PolicyDecision } from '../core/index.ts';
@@ -71,6 +73,13 @@ function thresholdPolicy(text: string): ThresholdPolicy {
   if (name === 'selection_rate' && values.length === 1 && values[0] > 0 && values[0] < 1) return { policy: 'selection_rate', target: values[0] };
   if (name === 'cost' && values.length === 2 && values.every((v) => Number.isFinite(v) && v >= 0)) return { policy: 'cost', cost_fp: values[0], cost_fn: values[1] };
   throw new UsageError(`--threshold-policy ${JSON.stringify(text)} is not one of: youden, selection_rate:R (0 < R < 1), cost:FP,FN (costs >= 0).`);
+}
+
+/** The comparison with the baseline for a CI log: how it was made, and the key metrics' changes. */
+function comparisonText(comparison: BaselineComparison): string {
+  const key = new Set(['roc_auc', 'accuracy', 'expected_calibration_error', 'demographic_parity_difference', 'equalized_odds_difference']);
+  const rows = comparisonRows({ ...comparison, metrics: comparison.metrics.filter((m) => key.has(m.id) && m.change !== null) });
+  return `plumbline: ${comparisonSummary(comparison)}\n${rows.map((r) => `plumbline:   ${r[0]}: ${r[1]} → ${r[2]} (${r[3]}; interval ${r[4]}${r[5] ? `; p = ${r[5]}` : ''})\n`).join('')}`;
 }
 
 /** Prints failing gates for a person reading a CI log. */
@@ -223,6 +232,7 @@ export async function auditCommand(args: string[]): Promise<number> {
   for (const [section, why] of Object.entries(result.missing_sections)) {
     if (sectionFailed(why)) process.stderr.write(`plumbline: ${section} not run, because ${why}\n`);
   }
+  if (result.comparison) process.stderr.write(comparisonText(result.comparison));
   if (registry && target) {
     // Files kept in the registry entry with --registry-keep-report.
     const kept = Object.fromEntries(Object.entries(run.files).filter(([name]) => name.endsWith('.pdf') || name.endsWith('.evidence.zip')));

@@ -71,12 +71,14 @@ describe('champion vs challenger', () => {
     const decision = JSON.parse(readFileSync(join(work, 'waived', 'policy_decision.json'), 'utf8'));
     expect(decision.decision).toBe('REVIEW');
     const gate = decision.gates[0];
-    expect(waived.stderr).toBe(
+    // The comparison with the baseline comes first on stderr; the decision's lines end it, exactly.
+    expect(waived.stderr).toContain('plumbline: Compared with the baseline result.json');
+    expect(waived.stderr.slice(waived.stderr.indexOf('WAIVED '))).toBe(
       `WAIVED        AUC must not drop: change in roc_auc = ${gate.value.toPrecision(4)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01; waived by CRO until 2027-06-30: recalibration planned; look at comparison.metrics for the change and its interval\ndecision: REVIEW\n`,
     );
     const expired = plumbline(['audit', '--config', 'challenger.yaml', '--baseline', 'champion/result.json', '--policy-gates', 'expired.yaml', '--output', 'expired/result.json']);
     expect(expired.code).toBe(1);
-    expect(expired.stderr).toBe(
+    expect(expired.stderr.slice(expired.stderr.indexOf('FAIL '))).toBe(
       `FAIL          AUC must not drop: change in roc_auc = ${gate.value.toPrecision(4)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01; waiver approved by CRO expired on 2026-12-03; look at comparison.metrics for the change and its interval\ndecision: FAIL\n`,
     );
   });
