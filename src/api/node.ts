@@ -219,7 +219,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
  *
  * ```js
  * const run = await audit({ config: 'audit/audit.yaml', policy: 'audit/policy.yaml' });
- * run.decision?.decision; // 'PASS' | 'WARN' | 'FAIL'
+ * run.decision?.decision; // 'PASS' | 'REVIEW' | 'FAIL' | 'NOT_APPLIED'
  * ```
  */
 export async function audit(options: AuditOptions): Promise<AuditRun> {
