@@ -166,6 +166,19 @@ function modelName(result: BaselineResult): string | null {
   return 'column' in model ? `score column ${model.column}` : (model.file ?? null);
 }
 
+/** Row-passes one paired bootstrap may make (each resample passes over the rows once per model and attribute, plus once). */
+export const PAIRED_BOOTSTRAP_WORK = 4e8;
+
+/**
+ * Paired bootstrap resamples: `bootstrap.resamples`, but no more than keep the work under
+ * {@link PAIRED_BOOTSTRAP_WORK} row-passes (a million rows with two attributes get 200), and
+ * never fewer than 200 when more were asked. Depends on the data's size only: deterministic.
+ */
+export function pairedResamples(requested: number, rows: number, attributes: number): number {
+  const affordable = Math.floor(PAIRED_BOOTSTRAP_WORK / (2 * Math.max(1, rows) * (1 + attributes)));
+  return Math.min(requested, Math.max(200, affordable));
+}
+
 const UNPAIRED = 'unpaired: independent samples, normal approximation from each audit’s own interval';
 
 /**
@@ -179,6 +192,7 @@ export function compareWithBaseline(current: BaselineResult, baseline: BaselineR
   const problem = pairingProblem(current, baseline, options.rows);
   const paired = problem === null && options.rows !== null;
   const pairedTests = new Map<string, { interval: Interval | null; p_value: number | null; method: string }>();
+  const resamples = paired ? pairedResamples(options.resamples, options.rows!.labels.length, options.rows!.groups.length) : 0;
   if (paired) {
     const rows = options.rows!;
     const baseScores = baseline.predictions_p1!;
@@ -188,8 +202,8 @@ export function compareWithBaseline(current: BaselineResult, baseline: BaselineR
     const correct = (scores: ArrayLike<number>, threshold: number) => rows.labels.map((y, i) => Number((scores[i] >= threshold ? 1 : 0) === y));
     const test = mcnemar(correct(baseScores, baseThreshold), correct(rows.scores, rows.threshold));
     const replicates = new Map<string, number[]>();
-    if (options.resamples >= 20) {
-      for (const weights of bootstrapWeights(rows.labels.length, options.resamples, options.seed, 'baseline-comparison')) {
+    if (resamples >= 20) {
+      for (const weights of bootstrapWeights(rows.labels.length, resamples, options.seed, 'baseline-comparison')) {
         const a = pairedMetrics(rows, baseScores, baseThreshold, weights);
         const b = pairedMetrics(rows, rows.scores, rows.threshold, weights);
         for (const [key, value] of b) {
@@ -203,7 +217,7 @@ export function compareWithBaseline(current: BaselineResult, baseline: BaselineR
     for (const [key, list] of replicates) {
       const summary = pairedSummary(list, options.confidence);
       if (!summary) continue;
-      const method = key === 'accuracy' ? `paired: McNemar’s exact test (${test.a_only} rows only the baseline got right, ${test.b_only} only this model); bootstrap interval, ${options.resamples} paired resamples` : `paired bootstrap, ${options.resamples} resamples of the same rows`;
+      const method = key === 'accuracy' ? `paired: McNemar’s exact test (${test.a_only} rows only the baseline got right, ${test.b_only} only this model); bootstrap interval, ${resamples} paired resamples` : `paired bootstrap, ${resamples} resamples of the same rows`;
       pairedTests.set(key, { interval: summary.interval, p_value: key === 'accuracy' ? test.p_value : summary.p_value, method });
     }
   }
@@ -248,7 +262,7 @@ export function compareWithBaseline(current: BaselineResult, baseline: BaselineR
     },
     paired,
     unpaired_reason: problem,
-    resamples: paired && options.resamples >= 20 ? options.resamples : 0,
+    resamples: paired && resamples >= 20 ? resamples : 0,
     seed_change: seedBefore !== seedAfter ? { baseline: seedBefore, current: seedAfter } : null,
     metrics,
   };
