@@ -117,7 +117,7 @@ export class AuditSession {
     // its seed was explicit is not known from the result, so that requirement is unmet.
     // Dates (effective date, review, waiver expiry) are judged on today's date.
     if (this.policy) {
-      return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null, today: dateOf(Date.now() / 1000), modelId: auditedModelId(this.result, this.config?.metadata) });
+      return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null, today: dateOf(Date.now() / 1000), modelId: auditedModelId(this.result, this.config?.metadata), force: this.forcePolicy });
     }
     return (this.result as AuditResult & { policy_decision?: PolicyDecision }).policy_decision ?? null;
   });
@@ -129,6 +129,8 @@ export class AuditSession {
    * read it, as the CLI's --baseline does.
    */
   baseline = $state.raw<{ name: string; sha256: string; result: AuditResult } | null>(null);
+  /** Apply the policy although it is not yet in effect or not for this model (the CLI's --force-policy). */
+  forcePolicy = $state(false);
   /** The last evidence pack dropped, with what checking it found. */
   pack = $state.raw<{ name: string; check: PackCheck } | null>(null);
 
@@ -309,6 +311,7 @@ export class AuditSession {
       backend: result.inputs.model.format === 'score-column' ? 'none (score column)' : execution?.startsWith('webgpu') ? 'webgpu' : 'wasm',
       metadata: plan.metadata,
       ...(this.config?.source.report?.title ? { title: this.config.source.report.title } : {}),
+      forcePolicy: this.forcePolicy,
       reports: reportsOf(this.config?.source.report),
     };
   }
