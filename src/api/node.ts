@@ -132,7 +132,7 @@ function storedDistributionsOf(bytes: Uint8Array, path: string): Record<string, 
  * Writes a file under a temporary name, then renames it: a full disk or a crash leaves the
  * old file or none, never a partial one.
  */
-async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
+export async function writeFileAtomically(path: string, bytes: Uint8Array): Promise<void> {
   const temporary = `${path}.${process.pid}.tmp`;
   try {
     await writeFile(temporary, bytes);

@@ -19,7 +19,8 @@ Commands:
   validate-config F  check an audit config or a policy file
   inspect R          summarise a result JSON
   inspect-model M    a model's signature: inputs (with the categories each knows), outputs, class labels, how the score is read (--json)
-  diff A B           metric, gate and manifest differences between two results (exit 1 if a gate outcome changed)
+  check-data         check a data file without a model (missing values, groups, proxies, personal data, freshness, drift), gated by a policy; see plumbline check-data --help
+  diff A B           metric and gate differences between two results with the change's interval; --policy-gates P gates B against A (exit 1 on FAIL)
   verify-pack P      check an evidence pack against its SHA256SUMS (exit 1 if anything changed)
   list metrics|profiles|explainers
   registry           the audit registry (a file or a postgresql:// URL): init, list, verify, export, import, show, summary; see plumbline registry --help
@@ -52,6 +53,8 @@ export async function main(argv: string[]): Promise<number> {
         return await inspectModelCommand(rest);
       case 'diff':
         return await diffCommand(rest);
+      case 'check-data':
+        return await (await import('./check-data-command.ts')).checkDataCommand(rest);
       case 'verify-pack':
         return await verifyPackCommand(rest);
       case 'list':
@@ -60,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
         // Loaded only here: its SQLite driver (better-sqlite3) is an optional dependency.
         return await (await registryModule()).registryCommand(rest);
       default:
-        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, validate-config, inspect, inspect-model, diff, verify-pack, list, registry.`);
+        throw new UsageError(`unknown command ${JSON.stringify(command)}. The commands are: audit, explain, check-data, validate-config, inspect, inspect-model, diff, verify-pack, list, registry.`);
     }
   } catch (error) {
     const known = isPlumblineError(error) || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');

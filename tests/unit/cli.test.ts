@@ -77,6 +77,6 @@ describe('plumbline audit', () => {
     const missing = plumbline(...auditArgs.map((a) => (a === fixture('compas/rf.onnx') ? 'nope.onnx' : a)));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('plumbline: cannot read the model file nope.onnx: no such file.\n');
-    expect(plumbline('audti').stderr).toBe('plumbline: unknown command "audti". The commands are: audit, explain, validate-config, inspect, inspect-model, diff, verify-pack, list, registry.\n');
+    expect(plumbline('audti').stderr).toBe('plumbline: unknown command "audti". The commands are: audit, explain, check-data, validate-config, inspect, inspect-model, diff, verify-pack, list, registry.\n');
   });
 });

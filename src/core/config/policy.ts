@@ -93,17 +93,27 @@ export interface Policy {
   [key: string]: unknown;
 }
 
-/** Reads a policy file: YAML, schema-checked, every metric id known. */
-export function parsePolicy(text: string, fileName: string): Policy {
+/**
+ * Where gates find their metrics when they are not an audit result's: the data checks'
+ * metrics (`plumbline check-data`). `check` throws an error naming the valid ids.
+ */
+export interface MetricLookup {
+  check(id: string): void;
+  value(id: string, attribute?: string): { value: number | null; attribute?: string; reason?: string };
+}
+
+/** Reads a policy file: YAML, schema-checked, every metric id known (to the audit's catalog, or to `lookup`). */
+export function parsePolicy(text: string, fileName: string, lookup?: MetricLookup): Policy {
   const policy = check<Policy>(parseYaml(text, fileName), POLICY_SPEC, fileName);
   checkPolicyTerms(policy, fileName);
   policy.gates.forEach((gate, i) => {
     if (RELATIVE_COMPARISONS.includes(gate.comparison) && gate.threshold < 0) {
       throw new ConfigError(`${fileName}: gates[${i}] (${quote(gate.name)}): a ${gate.comparison} threshold is the largest change allowed, in the metric's units, and cannot be negative (got ${gate.threshold}).`);
     }
-    if (!METRIC_CATALOG.has(gate.metric)) {
+    if (lookup || !METRIC_CATALOG.has(gate.metric)) {
       try {
-        catalogMetric(gate.metric);
+        if (lookup) lookup.check(gate.metric);
+        else catalogMetric(gate.metric);
       } catch (error) {
         throw new ConfigError(`${fileName}: gates[${i}] (${quote(gate.name)}): ${(error as Error).message}`);
       }
@@ -209,22 +219,22 @@ function relativeValue(comparison: BaselineComparison | undefined, gate: Gate): 
  * in use, else PASS — and NOT_APPLIED when the policy is not in effect or not for this
  * model (unless forced).
  */
-export function evaluatePolicy(policy: Policy, policySha256: string, result: MetricSource & { missing_sections?: Record<string, string>; comparison?: BaselineComparison }, facts: RunFacts): PolicyDecision {
+export function evaluatePolicy(policy: Policy, policySha256: string, result: MetricSource & { missing_sections?: Record<string, string>; comparison?: BaselineComparison }, facts: RunFacts, lookup?: MetricLookup): PolicyDecision {
   const waivers = policy.waivers ?? [];
   const used = new Set<Waiver>();
   const gates: GateResult[] = policy.gates.map((gate) => {
     const base = { name: gate.name, metric: gate.metric, threshold: gate.threshold, comparison: gate.comparison, severity: gate.severity, clause: gate.clause ?? null, rationale: gate.rationale ?? null };
-    const metric = catalogMetric(gate.metric);
+    const section = lookup ? null : catalogMetric(gate.metric).section;
     const relative = RELATIVE_COMPARISONS.includes(gate.comparison);
     let value: { value: number | null; attribute?: string; reason?: string; baseline?: number | null; current?: number | null };
     try {
-      value = relative ? relativeValue(result.comparison, gate) : metricValue(result, gate.metric, gate.attr);
+      value = relative ? relativeValue(result.comparison, gate) : lookup ? lookup.value(gate.metric, gate.attr) : metricValue(result, gate.metric, gate.attr);
     } catch (error) {
       return { ...base, attribute: gate.attr ?? null, value: null, outcome: 'NOT_EVALUATED', reason: (error as Error).message };
     }
     const extra = relative && value.baseline !== undefined ? { baseline_value: value.baseline, current_value: value.current ?? null } : {};
     if (value.value === null) {
-      const reason = (relative ? value.reason : result.missing_sections?.[metric.section]) ?? value.reason ?? `${gate.metric} has no value in this audit`;
+      const reason = (relative || section === null ? value.reason : result.missing_sections?.[section]) ?? value.reason ?? `${gate.metric} has no value in this audit`;
       const outcome: GateOutcome = facts.strict && gate.severity === 'error' ? 'FAIL' : 'NOT_EVALUATED';
       return { ...base, attribute: value.attribute ?? gate.attr ?? null, value: null, outcome, reason: facts.strict && outcome === 'FAIL' ? `${reason} (strict mode: an unevaluated error gate fails)` : reason };
     }

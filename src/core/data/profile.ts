@@ -49,7 +49,12 @@ export interface DataFinding {
     /** Missing cells of a model input, and how they were fed. */
     | 'missing_input'
     /** A configured missing-value token that the model knows as a category (fed as the token). */
-    | 'missing_token_is_category';
+    | 'missing_token_is_category'
+    /** Data checks (check-data): missing share from the configured warning level, skewness, likely personal data, drift by test. */
+    | 'missing'
+    | 'skewness'
+    | 'personal_data'
+    | 'drift';
   severity: 'warning' | 'error';
   column?: string;
   message: string;

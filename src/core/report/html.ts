@@ -1,4 +1,4 @@
-import { reportBlocks, reportTitle, type ReportInput } from './pdf';
+import { reportBlocks, reportTitle, type ReportBlock, type ReportInput } from './pdf';
 import { chartSvg, escapeHtml } from './svg';
 
 const STYLE = `body{font:14px/1.45 system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem;color:#1b1b1b}
@@ -13,10 +13,15 @@ th,td{border-bottom:1px solid #ddd;padding:.2rem .5rem;text-align:left;vertical-
  * escaped, and the result JSON embedded as inert data.
  */
 export function renderHtml(input: ReportInput): string {
+  return blocksToHtml(reportBlocks(input), reportTitle(input), input.result);
+}
+
+/** Report blocks as one self-contained HTML page, with `data` embedded as inert JSON (the audit's result, a data check's report). */
+export function blocksToHtml(blocks: readonly ReportBlock[], title: string, embedded: unknown): string {
   const out: string[] = [];
   const contents: string[] = [];
   let section = 0;
-  for (const block of reportBlocks(input)) {
+  for (const block of blocks) {
     switch (block.type) {
       case 'cover':
         out.push(`<header><h1>${escapeHtml(block.title)}</h1><div class="banner ${block.verdict.split(' ')[0]}">${escapeHtml(block.banner ?? `Policy decision: ${block.verdict}`)}</div>`);
@@ -45,11 +50,11 @@ export function renderHtml(input: ReportInput): string {
   }
   const body = out.join('\n').replace('<nav id="contents"></nav>', `<nav id="contents"><h2>Contents</h2><ol>${contents.join('')}</ol></nav>`);
   // JSON inside a non-executed script element; "<" escaped so no text can close it.
-  const data = JSON.stringify(input.result).replace(/</g, '\\u003c');
+  const data = JSON.stringify(embedded).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
-<title>${escapeHtml(reportTitle(input))}</title><style>${STYLE}</style></head>
+<title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
 <body>
 ${body}
 <script type="application/json" id="plumbline-result">${data}</script>

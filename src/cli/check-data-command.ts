@@ -1,0 +1,122 @@
+/** `plumbline check-data`: checks of a data file before any model exists, gated by a policy. */
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dateOf } from '../core/config/policy-terms.ts';
+import { checkDataTable, DATA_CHECK_DEFAULTS } from '../core/data-check/check.ts';
+import { evaluateDataPolicy, parseDataPolicy } from '../core/data-check/gates.ts';
+import { dataCheckHtml, dataCheckText } from '../core/data-check/report.ts';
+import { sha256Hex } from '../core/hash.ts';
+import { writeFileAtomically } from '../api/node.ts';
+import { EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
+
+const USAGE = `Usage: plumbline check-data --data FILE [options]
+
+Checks a data file without a model: rows, missing values, duplicates, class balance, group
+sizes and base rates per protected group, proxies of the protected attributes, freshness,
+likely personal data, skewness, and drift against a reference. Every check is a metric a
+policy can gate (plumbline check-data --list-metrics).
+
+Options:
+  --data FILE             the data (CSV, Parquet or Arrow)
+  --reference FILE        reference data (usually train) for drift: KS / χ² per column, PSI
+  --target COLUMN         the outcome column: class balance, base rates per group
+  --positive-label VALUE  the positive outcome (default 1 for a 0/1 target)
+  --protected A[,B]       protected attribute columns: group sizes, base rates, proxies
+  --date-column COLUMN    the column whose newest date gives the data's age
+  --data-date YYYY-MM-DD  the data's date, when no column holds it
+  --policy-gates FILE     gates on the data-check metrics (the policy format): exit 1 on FAIL
+  --force-policy          apply the policy although not yet in effect
+  --alpha A               significance level of the drift tests (default 0.05)
+  --missing-warn S        missing share from which a column is warned (default 0.05)
+  --skew-warn K           |skewness| from which a numeric column is warned (default 2)
+  --output FILE           write the report: FILE.json (the report, and policy_decision.json
+                          beside it with a policy) or FILE.html (the HTML report beside it too)
+  --json                  print the report as JSON instead of the summary
+  --list-metrics          the metric ids a data policy can gate
+  -h, --help              this help
+
+Exit codes: 0 checked (no error gate failed), 1 an error gate failed, 2 could not check.
+The check is dated SOURCE_DATE_EPOCH when set (reproducible CI), else today.`;
+
+function number(raw: string | undefined, name: string, low: number, high: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= low || value >= high) throw new UsageError(`--${name} must be a number between ${low} and ${high} (exclusive), got ${JSON.stringify(raw)}.`);
+  return value;
+}
+
+/** Runs `plumbline check-data` and returns the exit code. */
+export async function checkDataCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      data: { type: 'string' },
+      reference: { type: 'string' },
+      target: { type: 'string' },
+      'positive-label': { type: 'string' },
+      protected: { type: 'string' },
+      'date-column': { type: 'string' },
+      'data-date': { type: 'string' },
+      'policy-gates': { type: 'string' },
+      'force-policy': { type: 'boolean' },
+      alpha: { type: 'string' },
+      'missing-warn': { type: 'string' },
+      'skew-warn': { type: 'string' },
+      output: { type: 'string', short: 'o' },
+      json: { type: 'boolean' },
+      'list-metrics': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return EXIT.ok;
+  }
+  if (values['list-metrics']) {
+    const { DATA_CHECK_METRICS } = await import('../core/data-check/gates.ts');
+    for (const m of DATA_CHECK_METRICS) process.stdout.write(`${m.id.padEnd(22)} ${m.direction.padEnd(17)} ${m.definition}\n`);
+    return EXIT.ok;
+  }
+  if (!values.data) throw new UsageError('check-data needs --data FILE. Run plumbline check-data --help for usage.');
+  if (values['date-column'] && values['data-date']) throw new UsageError('give either --date-column or --data-date, not both.');
+  if (values.output && !/\.(json|html)$/.test(values.output)) throw new UsageError(`--output ${JSON.stringify(values.output)} must end in .json or .html.`);
+  const policyFile = values['policy-gates'] ? await readInput(values['policy-gates'], 'policy') : undefined;
+  const policy = policyFile ? parseDataPolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  const today = dateOf(epoch && /^\d+$/.test(epoch) ? Number(epoch) : Date.now() / 1000);
+  const data = await loadTableFile(values.data, 'data', {});
+  const reference = values.reference ? await loadTableFile(values.reference, 'reference', {}) : undefined;
+  const report = checkDataTable(data.loaded.table, data.loaded.sha256, {
+    ...(values.target ? { target: values.target } : {}),
+    ...(values['positive-label'] !== undefined ? { positiveLabel: values['positive-label'] } : {}),
+    protectedAttributes: values.protected ? values.protected.split(',').map((s) => s.trim()).filter(Boolean) : [],
+    ...(reference ? { reference: reference.loaded.table } : {}),
+    ...(values['date-column'] ? { dateColumn: values['date-column'] } : {}),
+    ...(values['data-date'] ? { dataDate: values['data-date'] } : {}),
+    today,
+    alpha: number(values.alpha, 'alpha', 0, 1) ?? DATA_CHECK_DEFAULTS.alpha,
+    missingWarn: number(values['missing-warn'], 'missing-warn', 0, 1) ?? DATA_CHECK_DEFAULTS.missingWarn,
+    skewWarn: number(values['skew-warn'], 'skew-warn', 0, Infinity) ?? DATA_CHECK_DEFAULTS.skewWarn,
+  });
+  const decision = policy && policyFile ? evaluateDataPolicy(policy, sha256Hex(policyFile.bytes), report, { force: values['force-policy'] ?? false }) : null;
+  const json = `${JSON.stringify({ ...report, ...(decision ? { policy_decision: decision } : {}) }, null, 2)}\n`;
+  process.stdout.write(values.json ? json : dataCheckText(report));
+  if (values.output) {
+    const directory = dirname(resolve(values.output));
+    await mkdir(directory, { recursive: true });
+    const base = values.output.replace(/^.*[\\/]/, '').replace(/\.(json|html)$/, '');
+    await writeFileAtomically(join(directory, `${base}.json`), new TextEncoder().encode(json));
+    if (values.output.endsWith('.html')) await writeFileAtomically(join(directory, `${base}.html`), new TextEncoder().encode(dataCheckHtml(report, decision)));
+    if (decision) await writeFileAtomically(join(directory, 'policy_decision.json'), new TextEncoder().encode(`${JSON.stringify(decision, null, 2)}\n`));
+  }
+  if (!decision) return EXIT.ok;
+  const lines = [
+    ...decision.notices.map((n) => `NOTICE        ${n}`),
+    ...decision.gates.filter((g) => g.outcome !== 'PASS').map((g) => `${g.outcome.padEnd(13)} ${g.name}: ${g.value === null ? `not evaluated: ${g.reason}` : `${g.metric} = ${g.value}, needs ${g.comparison.replace('_', ' ')} ${g.threshold}`}${g.waiver ? `; waived by ${g.waiver.approved_by} until ${g.waiver.expires}` : ''}`),
+    `decision: ${decision.decision}`,
+  ];
+  process.stderr.write(`${lines.join('\n')}\n`);
+  return decision.decision === 'FAIL' ? EXIT.gateFailed : EXIT.ok;
+}

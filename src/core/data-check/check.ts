@@ -1,0 +1,222 @@
+/**
+ * Checks of a data file before any model exists (`plumbline check-data`, the app's drop of
+ * a data file alone): size, missing values, duplicates, class balance, group sizes and base
+ * rates per protected group, proxies of the protected attributes, freshness, likely
+ * personal data, skewness, and drift against a reference — every one a gateable metric.
+ */
+import { profileTable, type ColumnProfile, type DataFinding, type ProxyAssociation } from '../data/profile';
+import { columnType, findColumn, isIsoDate, requireColumn, type Column, type Table } from '../data/table';
+import { driftReport } from '../drift/drift';
+import { AuditConfigError, quote } from '../errors';
+import { binaryTarget } from '../metrics/labels';
+import { groupIndex } from '../metrics/groups';
+import { daysBetween, isCalendarDate } from '../config/policy-terms';
+import { detectPii, type PiiColumn } from './pii';
+
+/** What to check and against what. */
+export interface DataCheckOptions {
+  /** The outcome column, for class balance and base rates per group. */
+  target?: string;
+  /** The positive outcome (default: 1 for a 0/1 target). */
+  positiveLabel?: string;
+  protectedAttributes: string[];
+  /** A reference table (usually the training file) for drift. */
+  reference?: Table;
+  /** The column whose newest date gives the data's age. */
+  dateColumn?: string;
+  /** The data's date when no column holds it (YYYY-MM-DD). */
+  dataDate?: string;
+  /** The day the check is made (YYYY-MM-DD): ages are counted to it. */
+  today: string;
+  /** Significance level of the drift tests (KS, χ²): a column with p below it has drifted. */
+  alpha: number;
+  /** Missing share from which a column gets a warning. */
+  missingWarn: number;
+  /** |skewness| from which a numeric column gets a warning. */
+  skewWarn: number;
+}
+
+/** Defaults of the statistical flags, as the practice guide states them. */
+export const DATA_CHECK_DEFAULTS = { alpha: 0.05, missingWarn: 0.05, skewWarn: 2 } as const;
+
+/** One column as checked. */
+export interface CheckedColumn {
+  name: string;
+  type: ColumnProfile['type'];
+  missing: number;
+  missing_share: number;
+  distinct: number;
+  /** Adjusted Fisher–Pearson skewness G1 (pandas' `skew`) of a numeric column; null otherwise or with fewer than 3 values. */
+  skewness: number | null;
+}
+
+/** A column's drift test against the reference. */
+export interface DriftTest {
+  column: string;
+  test: 'ks' | 'chi_square';
+  statistic: number;
+  p_value: number;
+  psi: number;
+  drifted: boolean;
+}
+
+/** The data-check report. */
+export interface DataCheckReport {
+  file: string;
+  sha256: string;
+  settings: { target: string | null; protected_attributes: string[]; alpha: number; missing_warn: number; skew_warn: number; reference: string | null; today: string };
+  /** Every gateable metric (see DATA_CHECK_METRICS); null where the check could not run. */
+  metrics: Record<string, number | null>;
+  columns: CheckedColumn[];
+  duplicate_rows: number;
+  class_balance: Record<string, number> | null;
+  groups: Record<string, Record<string, { n: number; share: number; base_rate: number | null }>>;
+  proxies: ProxyAssociation[];
+  pii: PiiColumn[];
+  freshness: { source: string; newest: string; age_days: number } | null;
+  drift: DriftTest[] | null;
+  findings: DataFinding[];
+  conventions: string;
+}
+
+/** Adjusted Fisher–Pearson skewness G1 = g1·√(n(n−1))/(n−2), g1 = m3/m2^1.5 (pandas `Series.skew`); null below 3 values or with no spread. */
+export function skewness(values: Float64Array): number | null {
+  let n = 0;
+  let sum = 0;
+  for (const v of values) if (!Number.isNaN(v)) (n++, (sum += v));
+  if (n < 3) return null;
+  const mean = sum / n;
+  let m2 = 0;
+  let m3 = 0;
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    const d = v - mean;
+    m2 += d * d;
+    m3 += d * d * d;
+  }
+  m2 /= n;
+  m3 /= n;
+  if (m2 <= 1e-14 * (mean * mean + 1)) return null;
+  return (m3 / m2 ** 1.5) * (Math.sqrt(n * (n - 1)) / (n - 2));
+}
+
+/** The newest date (YYYY-MM-DD) of a column of ISO dates, or null. */
+function newestDate(column: Column): string | null {
+  if (column.kind !== 'categorical') return null;
+  let newest: string | null = null;
+  const seen = new Uint8Array(column.dictionary.length);
+  for (const code of column.codes) if (code >= 0) seen[code] = 1;
+  column.dictionary.forEach((text, code) => {
+    if (!seen[code] || !isIsoDate(text)) return;
+    const day = text.slice(0, 10);
+    if (newest === null || day > newest) newest = day;
+  });
+  return newest;
+}
+
+/** The data's age: from the date column (or the only date column), else the declared date. */
+function freshnessOf(table: Table, options: DataCheckOptions): DataCheckReport['freshness'] {
+  if (options.dateColumn) {
+    const column = requireColumn(table, options.dateColumn, 'date column', ' Name the column holding the rows’ dates (--date-column).');
+    const newest = newestDate(column);
+    if (!newest) throw new AuditConfigError(`${table.source}: the date column ${quote(options.dateColumn)} holds no ISO dates (YYYY-MM-DD). Write its dates as ISO 8601, or give the data's date with --data-date YYYY-MM-DD.`);
+    return { source: `newest ${options.dateColumn}`, newest, age_days: daysBetween(newest, options.today) };
+  }
+  if (options.dataDate) {
+    if (!isCalendarDate(options.dataDate)) throw new AuditConfigError(`--data-date ${quote(options.dataDate)} is not a date: write it YYYY-MM-DD.`);
+    return { source: 'declared data date', newest: options.dataDate, age_days: daysBetween(options.dataDate, options.today) };
+  }
+  const dates = table.columns.filter((c) => columnType(c) === 'date');
+  if (dates.length !== 1) return null;
+  const newest = newestDate(dates[0]);
+  return newest ? { source: `newest ${dates[0].name}`, newest, age_days: daysBetween(newest, options.today) } : null;
+}
+
+const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+
+/** Checks a table; every metric a data policy can gate is in `metrics`. */
+export function checkDataTable(table: Table, sha256: string, options: DataCheckOptions): DataCheckReport {
+  const rows = table.rowCount;
+  for (const attribute of options.protectedAttributes) requireColumn(table, attribute, 'protected attribute');
+  const target = options.target ? binaryTarget(table, options.target, options.positiveLabel) : null;
+  const labels = target ? target.labels : new Uint8Array(rows);
+  const profile = profileTable(table, options.target ?? '', labels, options.protectedAttributes);
+  const findings: DataFinding[] = profile.findings.filter((f) => f.check !== 'high_missing' && (target !== null || (f.check !== 'class_imbalance' && f.check !== 'leakage')));
+
+  const columns: CheckedColumn[] = profile.columns.map((c) => {
+    const column = findColumn(table, c.name)!;
+    return { name: c.name, type: c.type, missing: c.missing, missing_share: c.missing_rate, distinct: c.distinct, skewness: column.kind === 'numeric' && c.type !== 'boolean' ? skewness(column.values) : null };
+  });
+  for (const c of columns) {
+    if (c.missing_share >= options.missingWarn && c.missing > 0) findings.push({ check: 'missing', severity: 'warning', column: c.name, message: `${c.name} is ${pct(c.missing_share)} missing (${c.missing} of ${rows} rows; warned from ${pct(options.missingWarn)}).` });
+    if (c.skewness !== null && Math.abs(c.skewness) >= options.skewWarn) findings.push({ check: 'skewness', severity: 'warning', column: c.name, message: `${c.name} is skewed (skewness ${c.skewness.toFixed(2)}; flagged from |${options.skewWarn}|): check for outliers, and whether a rate computed on it is dominated by a tail.` });
+  }
+
+  const groups: DataCheckReport['groups'] = {};
+  let minGroup: number | null = null;
+  let maxGap: number | null = null;
+  for (const attribute of options.protectedAttributes) {
+    const index = groupIndex(table, attribute);
+    groups[attribute] = {};
+    const rates: number[] = [];
+    index.groups.forEach((group, g) => {
+      const members = index.rows[g];
+      let positives = 0;
+      for (const row of members) positives += labels[row];
+      const rate = target && members.length ? positives / members.length : null;
+      if (rate !== null) rates.push(rate);
+      groups[attribute][group] = { n: members.length, share: members.length / rows, base_rate: rate };
+      minGroup = minGroup === null ? members.length : Math.min(minGroup, members.length);
+    });
+    if (rates.length >= 2) maxGap = Math.max(maxGap ?? 0, Math.max(...rates) - Math.min(...rates));
+  }
+
+  const pii = table.columns.map(detectPii).filter((p): p is PiiColumn => p !== null);
+  for (const p of pii) findings.push({ check: 'personal_data', severity: 'error', column: p.column, message: `${p.column} likely holds personal data (${p.kind.replace('_', ' ')}${p.share ? `, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.` });
+
+  const freshness = freshnessOf(table, options);
+  let drift: DriftTest[] | null = null;
+  if (options.reference) {
+    const report = driftReport(options.reference, table, { exclude: options.target ? [options.target] : [] });
+    drift = report.columns.map((c) => {
+      const test = c.ks ? { test: 'ks' as const, statistic: c.ks.statistic, p_value: c.ks.p_value } : { test: 'chi_square' as const, statistic: c.chi_square?.statistic ?? 0, p_value: c.chi_square?.p_value ?? 1 };
+      return { column: c.column, ...test, psi: c.psi, drifted: test.p_value < options.alpha };
+    });
+    for (const d of drift.filter((x) => x.drifted)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} differs from the reference (${d.test === 'ks' ? 'KS' : 'χ²'} p = ${d.p_value < 1e-4 ? d.p_value.toExponential(1) : d.p_value.toFixed(4)} < α ${options.alpha}; PSI ${d.psi.toFixed(3)}).` });
+  }
+
+  const positives = target ? labels.reduce((s, y) => s + y, 0) : 0;
+  const skews = columns.filter((c) => c.skewness !== null).map((c) => Math.abs(c.skewness!));
+  const metrics: Record<string, number | null> = {
+    n_rows: rows,
+    n_columns: table.columns.length,
+    max_missing_share: columns.length ? Math.max(...columns.map((c) => c.missing_share)) : null,
+    duplicate_rows: profile.duplicate_rows,
+    duplicate_share: rows ? profile.duplicate_rows / rows : null,
+    minority_class_share: target && rows ? Math.min(positives, rows - positives) / rows : null,
+    min_group_size: minGroup,
+    max_base_rate_gap: maxGap,
+    max_proxy_strength: profile.proxies.length ? Math.max(...profile.proxies.map((p) => p.value)) : null,
+    pii_columns: pii.length,
+    data_age_days: freshness?.age_days ?? null,
+    n_drifted_columns: drift ? drift.filter((d) => d.drifted).length : null,
+    max_psi: drift && drift.length ? Math.max(...drift.map((d) => d.psi)) : null,
+    max_abs_skewness: skews.length ? Math.max(...skews) : null,
+  };
+  return {
+    file: table.source,
+    sha256,
+    settings: { target: options.target ?? null, protected_attributes: options.protectedAttributes, alpha: options.alpha, missing_warn: options.missingWarn, skew_warn: options.skewWarn, reference: options.reference?.source ?? null, today: options.today },
+    metrics,
+    columns,
+    duplicate_rows: profile.duplicate_rows,
+    class_balance: target ? { [target.positiveLabel]: positives, [`not ${target.positiveLabel}`]: rows - positives } : null,
+    groups,
+    proxies: profile.proxies,
+    pii,
+    freshness,
+    drift,
+    findings,
+    conventions: `${profile.conventions} Missing share warned from ${pct(options.missingWarn)}. Skewness: adjusted Fisher–Pearson G1 (pandas), flagged from |${options.skewWarn}|. Drift: KS (numeric, asymptotic p) or χ² (categorical) against the reference, drifted when p < α = ${options.alpha}. Personal data: e-mail addresses, phone numbers (7–15 digits written with separators), US SSN / UK NI numbers, Luhn-valid card numbers, and "First Last" names in varied values, flagged from ${pct(0.5)} of a column's values (${pct(0.1)} when its name says the same); values are never printed. Age: days from the newest date to ${options.today}.`,
+  };
+}

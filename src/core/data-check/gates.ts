@@ -1,0 +1,77 @@
+/**
+ * The data checks' metrics as policy gates: the same policy files and decision as an
+ * audit's (PASS / REVIEW / FAIL, waivers, terms), with the data-check metric ids.
+ */
+import { AuditConfigError, closeMatches, quote } from '../errors';
+import { evaluatePolicy, parsePolicy, type MetricLookup, type Policy, type PolicyDecision } from '../config/policy';
+import type { DataCheckReport } from './check';
+
+/** A gateable data-check metric. */
+export interface DataCheckMetric {
+  id: string;
+  label: string;
+  direction: 'higher_is_better' | 'lower_is_better' | 'neutral';
+  definition: string;
+}
+
+/** Every metric a data policy can gate. */
+export const DATA_CHECK_METRICS: readonly DataCheckMetric[] = [
+  { id: 'n_rows', label: 'Rows', direction: 'higher_is_better', definition: 'Rows in the file.' },
+  { id: 'n_columns', label: 'Columns', direction: 'neutral', definition: 'Columns in the file.' },
+  { id: 'max_missing_share', label: 'Largest missing share', direction: 'lower_is_better', definition: 'Largest share of missing cells over the columns.' },
+  { id: 'duplicate_rows', label: 'Duplicate rows', direction: 'lower_is_better', definition: 'Rows equal in every cell to an earlier row.' },
+  { id: 'duplicate_share', label: 'Duplicate share', direction: 'lower_is_better', definition: 'Duplicate rows over all rows.' },
+  { id: 'minority_class_share', label: 'Minority class share', direction: 'higher_is_better', definition: 'Share of the rarer target class (needs --target).' },
+  { id: 'min_group_size', label: 'Smallest protected group', direction: 'higher_is_better', definition: 'Rows in the smallest group of any protected attribute (missing values a group of their own).' },
+  { id: 'max_base_rate_gap', label: 'Largest base-rate gap', direction: 'lower_is_better', definition: 'Largest max − min of the groups’ positive-outcome rates over the protected attributes (needs --target).' },
+  { id: 'max_proxy_strength', label: 'Strongest proxy', direction: 'lower_is_better', definition: 'Largest association (Cramér’s V, η, |r|) of a column with a protected attribute.' },
+  { id: 'pii_columns', label: 'Columns with personal data', direction: 'lower_is_better', definition: 'Columns that likely hold e-mail addresses, phone numbers, national ids, card numbers or names.' },
+  { id: 'data_age_days', label: 'Data age (days)', direction: 'lower_is_better', definition: 'Days from the newest date (date column, or the declared data date) to the check.' },
+  { id: 'n_drifted_columns', label: 'Drifted columns', direction: 'lower_is_better', definition: 'Columns whose KS or χ² test against the reference has p < α (needs --reference).' },
+  { id: 'max_psi', label: 'Largest PSI', direction: 'lower_is_better', definition: 'Largest population stability index against the reference (needs --reference).' },
+  { id: 'max_abs_skewness', label: 'Largest |skewness|', direction: 'lower_is_better', definition: 'Largest absolute adjusted skewness G1 over the numeric columns.' },
+];
+
+/** Why a metric has no value, by id (the check that did not run). */
+const NEEDS: Record<string, string> = {
+  minority_class_share: 'no target was given (--target)',
+  max_base_rate_gap: 'no target was given (--target), or fewer than two groups',
+  min_group_size: 'no protected attribute was given (--protected)',
+  max_proxy_strength: 'no protected attribute was given (--protected)',
+  data_age_days: 'no date column was found and no data date was declared (--date-column, --data-date)',
+  n_drifted_columns: 'no reference was given (--reference)',
+  max_psi: 'no reference was given (--reference)',
+  max_abs_skewness: 'no numeric column',
+};
+
+/** The data-check metrics as gates see them. */
+export function dataCheckLookup(report: DataCheckReport | null): MetricLookup {
+  const ids = DATA_CHECK_METRICS.map((m) => m.id);
+  return {
+    check(id) {
+      if (ids.includes(id)) return;
+      const close = closeMatches(id, ids);
+      throw new AuditConfigError(`unknown data-check metric: ${quote(id)}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}. Valid ids: ${ids.join(', ')}.`);
+    },
+    value(id) {
+      const value = report?.metrics[id] ?? null;
+      return value === null ? { value: null, reason: NEEDS[id] ?? `${id} has no value` } : { value };
+    },
+  };
+}
+
+/** Reads a data policy: the policy format, with the data-check metric ids. */
+export function parseDataPolicy(text: string, fileName: string): Policy {
+  return parsePolicy(text, fileName, dataCheckLookup(null));
+}
+
+/** The decision of a data policy on a data-check report (judged on the report's date). */
+export function evaluateDataPolicy(policy: Policy, policySha256: string, report: DataCheckReport, options: { force?: boolean; strict?: boolean } = {}): PolicyDecision {
+  return evaluatePolicy(
+    policy,
+    policySha256,
+    { performance: {}, calibration: {}, fairness: {} },
+    { seedGiven: true, strict: options.strict ?? false, manifestWritten: true, gitCommit: null, today: report.settings.today, modelId: report.file, force: options.force ?? false },
+    dataCheckLookup(report),
+  );
+}

@@ -1,0 +1,119 @@
+/**
+ * Likely personal data in a column: e-mail addresses, phone numbers, national-ID numbers
+ * (US SSN, UK National Insurance), payment card numbers (Luhn-valid) and personal names,
+ * from the values and the column's name. The report names the column, what was found and
+ * on what share of its values — never a value itself.
+ */
+import { isIsoDate, type Column } from '../data/table';
+
+/** Kinds of personal data recognised. */
+export type PiiKind = 'email' | 'phone' | 'national_id' | 'payment_card' | 'name';
+
+/** One column that likely holds personal data. */
+export interface PiiColumn {
+  column: string;
+  kind: PiiKind;
+  /** Share of the column's non-missing values that look like it (0 when found by the name alone). */
+  share: number;
+  /** What gave it away: the values, the column's name, or both. */
+  evidence: 'values' | 'column name' | 'values and column name';
+}
+
+/** Share of values a column needs to match to be flagged on its values alone. */
+export const PII_VALUE_SHARE = 0.5;
+/** Share that suffices when the column's name says the same. */
+export const PII_NAMED_SHARE = 0.1;
+/** Distinct values looked at in a column (a larger dictionary is sampled evenly). */
+const MAX_VALUES = 5000;
+
+const EMAIL = /^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
+const SSN = /^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$/;
+const UK_NINO = /^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]$/i;
+const PHONE = /^\+?[\d\s().-]{7,22}$/;
+const DOTTED_DATE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/;
+const PERSON_NAME = /^[A-Z][a-z'’-]+(?: [A-Z][a-z'’.-]*){1,3}$/;
+
+const NAME_HINTS: [PiiKind, RegExp][] = [
+  ['email', /e-?mail/i],
+  ['phone', /(^|_|\b)(phone|tel|telephone|mobile|cell)(_|\b|$)/i],
+  ['national_id', /(^|_|\b)(ssn|social_security|national_id|nino|passport|tax_id|tin)(_|\b|$)/i],
+  ['payment_card', /(card_?number|credit_?card|pan)(_|\b|$)/i],
+  ['name', /(^|_|\b)(name|first_?name|last_?name|surname|full_?name|given_?name)(_|\b|$)/i],
+];
+
+/** Whether a digit string passes the Luhn check (payment card numbers do). */
+function luhn(digits: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
+    if (i % 2 === 1) {
+      d *= 2;
+      if (d > 9) d -= 9;
+    }
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** What one value looks like, if it looks like personal data. */
+export function piiKindOf(value: string): PiiKind | null {
+  const text = value.trim();
+  if (EMAIL.test(text)) return 'email';
+  if (SSN.test(text) || UK_NINO.test(text)) return 'national_id';
+  const digits = text.replace(/[\s-]/g, '');
+  if (/^\d{13,19}$/.test(digits) && /^[\d\s-]+$/.test(text) && luhn(digits)) return 'payment_card';
+  // A phone number: 7–15 digits written with the separators people write them with (a bare
+  // run of digits is as likely an id or an amount).
+  const count = text.replace(/\D/g, '').length;
+  if (isIsoDate(text) || DOTTED_DATE.test(text)) return null;
+  if (PHONE.test(text) && count >= 7 && count <= 15 && /[\s().+-]/.test(text)) return 'phone';
+  if (PERSON_NAME.test(text)) return 'name';
+  return null;
+}
+
+/** The kind the column's name suggests, if any. */
+export function piiHintOf(name: string): PiiKind | null {
+  for (const [kind, pattern] of NAME_HINTS) if (pattern.test(name)) return kind;
+  return null;
+}
+
+/** The column's distinct values with their counts (categorical), sampled evenly past {@link MAX_VALUES}. */
+function valueCounts(column: Column): { value: string; count: number }[] {
+  if (column.kind !== 'categorical') return [];
+  const counts = new Float64Array(column.dictionary.length);
+  for (const code of column.codes) if (code >= 0) counts[code]++;
+  const step = Math.max(1, Math.ceil(column.dictionary.length / MAX_VALUES));
+  const out: { value: string; count: number }[] = [];
+  for (let c = 0; c < column.dictionary.length; c += step) if (counts[c] > 0) out.push({ value: column.dictionary[c], count: counts[c] });
+  return out;
+}
+
+/**
+ * Whether a column likely holds personal data: the share of its (non-missing) values of
+ * the most frequent kind is at least {@link PII_VALUE_SHARE}, or at least
+ * {@link PII_NAMED_SHARE} of a kind the column's name also says; a numeric column is flagged
+ * by its name only (phone numbers or ids stored as numbers). Names need variety too: at
+ * least half the values distinct (a column of a few "Yes Please"-like labels is not names).
+ */
+export function detectPii(column: Column): PiiColumn | null {
+  const hint = piiHintOf(column.name);
+  const values = valueCounts(column);
+  const total = values.reduce((sum, v) => sum + v.count, 0);
+  const byKind = new Map<PiiKind, number>();
+  for (const { value, count } of values) {
+    const kind = piiKindOf(value);
+    if (kind) byKind.set(kind, (byKind.get(kind) ?? 0) + count);
+  }
+  let best: { kind: PiiKind; share: number } | null = null;
+  for (const [kind, count] of byKind) {
+    const share = total ? count / total : 0;
+    if (kind === 'name' && values.length < total / 2) continue;
+    if (!best || share > best.share) best = { kind, share };
+  }
+  if (best && (best.share >= PII_VALUE_SHARE || (hint === best.kind && best.share >= PII_NAMED_SHARE))) {
+    return { column: column.name, kind: best.kind, share: best.share, evidence: hint === best.kind ? 'values and column name' : 'values' };
+  }
+  if (hint && hint !== 'name' && (column.kind === 'numeric' || total === 0)) return { column: column.name, kind: hint, share: 0, evidence: 'column name' };
+  if (hint && hint !== 'name' && (byKind.get(hint) ?? 0) > 0) return { column: column.name, kind: hint, share: (byKind.get(hint) ?? 0) / total, evidence: 'values and column name' };
+  return null;
+}

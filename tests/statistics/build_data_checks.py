@@ -1,0 +1,135 @@
+"""Data checks of the fixture CSVs, by pandas / numpy / scipy, for tests/unit/check-data.test.ts.
+
+Run with Debian's Python (python3-pandas, python3-scipy):
+    /usr/bin/python3 tests/statistics/build_data_checks.py
+Writes tests/statistics/data_checks.json.
+
+Conventions (what `plumbline check-data` states it computes):
+- missing cells: '', NA, N/A, NaN, nan, null, NULL (Plumbline's default missing-value tokens);
+- duplicate rows: rows equal in every cell to an earlier row (pandas `duplicated`);
+- groups: the protected attribute's values, a missing value its own group; base rate = mean
+  of target == positive label within the group;
+- skewness: pandas `Series.skew()` (adjusted Fisher-Pearson G1) of every numeric column
+  whose values are not all 0/1;
+- proxies (files without missing numbers): Cramer's V without bias correction (categorical x
+  categorical, missing a category), correlation ratio eta (numeric x categorical), |Pearson r|
+  (numeric x numeric); the strongest over the protected attributes and the other columns;
+- drift against the reference: numeric columns, the two-sample KS statistic
+  (scipy.stats.ks_2samp) with the asymptotic p-value of Stephens' correction
+  Q_KS((sqrt(ne) + 0.12 + 0.11/sqrt(ne)) D), ne = nm/(n+m), written out here; categorical
+  columns, Pearson's chi-square of the 2 x k table of category counts
+  (scipy.stats.chi2_contingency, correction=False); drifted when p < 0.05.
+"""
+import json
+import math
+import os
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2_contingency, ks_2samp
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURES = os.environ.get("PLUMBLINE_FIXTURES", os.path.join(HERE, "..", "..", "..", "shared", "fixtures"))
+NA = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
+
+
+def read(path):
+    return pd.read_csv(os.path.join(FIXTURES, path), keep_default_na=False, na_values=NA)
+
+
+def numeric(series):
+    return pd.api.types.is_numeric_dtype(series)
+
+
+def cramers_v(a, b):
+    table = pd.crosstab(a.fillna("(missing)").astype(str), b.fillna("(missing)").astype(str))
+    if min(table.shape) < 2:
+        return 0.0
+    chi2 = chi2_contingency(table.to_numpy(), correction=False)[0]
+    return math.sqrt(chi2 / (table.to_numpy().sum() * (min(table.shape) - 1)))
+
+
+def eta(values, groups):
+    frame = pd.DataFrame({"v": values, "g": groups.fillna("(missing)").astype(str)}).dropna(subset=["v"])
+    mean = frame.v.mean()
+    between = sum(len(g) * (g.v.mean() - mean) ** 2 for _, g in frame.groupby("g"))
+    total = ((frame.v - mean) ** 2).sum()
+    return math.sqrt(between / total) if total > 0 else 0.0
+
+
+def stephens_p(d, n, m):
+    ne = n * m / (n + m)
+    lam = (math.sqrt(ne) + 0.12 + 0.11 / math.sqrt(ne)) * d
+    if lam < 1e-6:
+        return 1.0
+    return min(1.0, max(0.0, sum(2 * (-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))))
+
+
+def check(path, target, positive, protected, reference=None, proxies=True):
+    df = read(path)
+    out = {
+        "n_rows": int(len(df)),
+        "n_columns": int(df.shape[1]),
+        "missing_share": {c: float(df[c].isna().mean()) for c in df.columns},
+        "duplicate_rows": int(df.duplicated().sum()),
+        "class_counts": {"positive": int((df[target] == positive).sum()), "negative": int((df[target] != positive).sum())},
+        "groups": {},
+        "skewness": {},
+    }
+    y = (df[target] == positive).astype(float)
+    gaps = []
+    for a in protected:
+        g = df[a].fillna("(missing)").astype(str)
+        out["groups"][a] = {k: {"n": int((g == k).sum()), "base_rate": float(y[g == k].mean())} for k in sorted(g.unique())}
+        rates = [v["base_rate"] for v in out["groups"][a].values()]
+        gaps.append(max(rates) - min(rates))
+    out["max_base_rate_gap"] = max(gaps)
+    out["min_group_size"] = min(v["n"] for a in protected for v in out["groups"][a].values())
+    for c in df.columns:
+        if numeric(df[c]) and not set(df[c].dropna().unique()) <= {0, 1}:
+            out["skewness"][c] = float(df[c].skew())
+    if proxies:
+        strongest = 0.0
+        for a in protected:
+            for c in df.columns:
+                if c == target or c in protected:
+                    continue
+                if numeric(df[c]) and numeric(df[a]):
+                    v = abs(float(np.corrcoef(df[c], df[a])[0, 1]))
+                elif numeric(df[c]):
+                    v = eta(df[c], df[a])
+                else:
+                    v = cramers_v(df[c], df[a])
+                strongest = max(strongest, v)
+        out["max_proxy_strength"] = strongest
+    if reference:
+        ref = read(reference)
+        drift = {}
+        for c in df.columns:
+            if c == target or c not in ref.columns:
+                continue
+            if numeric(df[c]) and numeric(ref[c]):
+                a, b = ref[c].dropna().to_numpy(), df[c].dropna().to_numpy()
+                d = float(ks_2samp(a, b).statistic)
+                drift[c] = {"test": "ks", "statistic": d, "p_value": stephens_p(d, len(a), len(b))}
+            else:
+                cats = sorted(set(ref[c].fillna("(missing)").astype(str)) | set(df[c].fillna("(missing)").astype(str)))
+                table = np.array([[int((s.fillna("(missing)").astype(str) == k).sum()) for k in cats] for s in (ref[c], df[c])])
+                chi2, p, dof, _ = chi2_contingency(table, correction=False)
+                drift[c] = {"test": "chi_square", "statistic": float(chi2), "p_value": float(p)}
+        out["drift"] = drift
+        out["n_drifted_columns"] = sum(1 for v in drift.values() if v["p_value"] < 0.05)
+    return out
+
+
+cases = {
+    "german_credit": check("german_credit/test.csv", "good_credit", 1, ["gender", "age_group"], reference="german_credit/train.csv"),
+    "german_credit_missing": check("german_credit/test_missing.csv", "good_credit", 1, ["gender"], proxies=False),
+    "compas": check("compas/test.csv", "two_year_recid", 1, ["race", "sex"], reference="compas/train.csv"),
+    "adult": check("adult/test.csv", "high_income", 1, ["race", "sex"]),
+}
+with open(os.path.join(HERE, "data_checks.json"), "w") as f:
+    json.dump(cases, f, indent=1)
+    f.write("\n")
+for name, case in cases.items():
+    print(name, case["n_rows"], case["duplicate_rows"], case.get("n_drifted_columns"), case.get("max_proxy_strength"))

@@ -1,0 +1,153 @@
+/**
+ * `plumbline check-data`: every number against pandas / scipy (tests/statistics/
+ * build_data_checks.py), personal data in a CSV made here, and the exit codes and messages
+ * of a data policy.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/core/data/csv';
+import { checkDataTable, DATA_CHECK_DEFAULTS, type DataCheckOptions } from '../../src/core/data-check/check';
+import { detectPii, piiKindOf } from '../../src/core/data-check/pii';
+import { fixture, projectRoot } from '../fixtures';
+
+const want = JSON.parse(readFileSync(join(projectRoot, 'tests', 'statistics', 'data_checks.json'), 'utf8'));
+const work = mkdtempSync(join(tmpdir(), 'plumbline-check-data-'));
+const table = (path: string) => parseCsv(readFileSync(path, 'utf8'), { fileName: path.replace(/^.*\//, '') });
+const base = (extra: Partial<DataCheckOptions>): DataCheckOptions => ({ protectedAttributes: [], today: '2026-12-04', ...DATA_CHECK_DEFAULTS, ...extra });
+
+function plumbline(args: string[]) {
+  const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), 'check-data', ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, SOURCE_DATE_EPOCH: '1796342400' } });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+const cases = [
+  { name: 'german_credit', data: 'german_credit/test.csv', reference: 'german_credit/train.csv', target: 'good_credit', protected: ['gender', 'age_group'] },
+  { name: 'german_credit_missing', data: 'german_credit/test_missing.csv', target: 'good_credit', protected: ['gender'] },
+  { name: 'compas', data: 'compas/test.csv', reference: 'compas/train.csv', target: 'two_year_recid', protected: ['race', 'sex'] },
+  { name: 'adult', data: 'adult/test.csv', target: 'high_income', protected: ['race', 'sex'] },
+];
+
+describe('data checks against pandas and scipy', () => {
+  for (const c of cases) {
+    it(c.name, () => {
+      const ref = want[c.name];
+      const report = checkDataTable(table(fixture(c.data)), 'sha', base({ target: c.target, protectedAttributes: c.protected, ...(c.reference ? { reference: table(fixture(c.reference)) } : {}) }));
+      expect(report.metrics.n_rows).toBe(ref.n_rows);
+      expect(report.metrics.n_columns).toBe(ref.n_columns);
+      expect(report.columns.map((x) => [x.name, x.missing_share])).toEqual(Object.entries(ref.missing_share));
+      expect(report.metrics.max_missing_share).toBe(Math.max(...(Object.values(ref.missing_share) as number[])));
+      expect(report.metrics.duplicate_rows).toBe(ref.duplicate_rows);
+      expect(report.class_balance).toEqual({ '1': ref.class_counts.positive, 'not 1': ref.class_counts.negative });
+      expect(report.metrics.minority_class_share).toBeCloseTo(Math.min(ref.class_counts.positive, ref.class_counts.negative) / ref.n_rows, 15);
+      for (const attribute of c.protected) {
+        const groups = Object.entries(report.groups[attribute]).map(([g, x]) => [g, x.n, x.base_rate]);
+        const expected = Object.entries(ref.groups[attribute] as Record<string, { n: number; base_rate: number }>).map(([g, x]) => [g, x.n, x.base_rate]);
+        expect(groups.length).toBe(expected.length);
+        for (const [g, n, rate] of expected) {
+          const got = groups.find((x) => x[0] === g)!;
+          expect(got[1]).toBe(n);
+          expect(Math.abs((got[2] as number) - (rate as number))).toBeLessThan(1e-12);
+        }
+      }
+      expect(report.metrics.min_group_size).toBe(ref.min_group_size);
+      expect(Math.abs(report.metrics.max_base_rate_gap! - ref.max_base_rate_gap)).toBeLessThan(1e-12);
+      const skews = Object.fromEntries(report.columns.filter((x) => x.skewness !== null).map((x) => [x.name, x.skewness]));
+      expect(Object.keys(skews).sort()).toEqual(Object.keys(ref.skewness).sort());
+      for (const [column, value] of Object.entries(ref.skewness as Record<string, number>)) expect(Math.abs(skews[column]! - value), column).toBeLessThan(1e-9);
+      expect(Math.abs(report.metrics.max_abs_skewness! - Math.max(...Object.values(ref.skewness as Record<string, number>).map(Math.abs)))).toBeLessThan(1e-9);
+      if (ref.max_proxy_strength !== undefined) expect(Math.abs(report.metrics.max_proxy_strength! - ref.max_proxy_strength)).toBeLessThan(1e-9);
+      if (ref.drift) {
+        expect(report.drift!.map((d) => d.column).sort()).toEqual(Object.keys(ref.drift).sort());
+        for (const d of report.drift!) {
+          const r = ref.drift[d.column];
+          expect(d.test, d.column).toBe(r.test);
+          expect(Math.abs(d.statistic - r.statistic), d.column).toBeLessThan(1e-9);
+          expect(Math.abs(d.p_value - r.p_value), d.column).toBeLessThan(1e-6);
+        }
+        expect(report.metrics.n_drifted_columns).toBe(ref.n_drifted_columns);
+      }
+      // No fixture column holds personal data.
+      expect(report.pii).toEqual([]);
+    });
+  }
+});
+
+/** A CSV with personal data in four columns, and none in the others. */
+function piiCsv(): string {
+  const first = ['Maria', 'John', 'Aisha', 'Wei', 'Carlos', 'Anna', 'Omar', 'Lena', 'Pierre', 'Sofia'];
+  const last = ['Garcia', 'Smith', 'Khan', 'Zhang', 'Silva', 'Novak', 'Haddad', 'Berg', 'Dubois', 'Rossi'];
+  const lines = ['customer,contact,phone_number,ssn,income,segment,approved'];
+  for (let i = 0; i < 40; i++) {
+    const name = `${first[i % 10]} ${last[Math.floor(i / 10)]}`;
+    lines.push(`${name},${first[i % 10].toLowerCase()}.${last[Math.floor(i / 10)].toLowerCase()}${i}@example.org,+1 (555) 01${String(i).padStart(2, '0')}-${1000 + i},${String(100 + i).padStart(3, '0')}-${String(10 + (i % 80)).padStart(2, '0')}-${String(1000 + i * 7).padStart(4, '0')},${30000 + i * 750},${['A', 'B', 'C'][i % 3]},${i % 2}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('personal data', () => {
+  it('recognises e-mails, phones, national ids, card numbers and names, and not ordinary values', () => {
+    expect(['ana@example.org', '+44 20 7946 0958', '(555) 010-2000', '078-05-1120', 'AB 12 34 56 C', '4111 1111 1111 1111', 'Maria Garcia'].map(piiKindOf)).toEqual(['email', 'phone', 'phone', 'national_id', 'national_id', 'payment_card', 'name']);
+    expect(['5943', '2026-11-01', 'Private', 'HS-grad', '4111 1111 1111 1112', '1234567', 'United-States', 'yes'].map(piiKindOf)).toEqual([null, null, null, null, null, null, null, null]);
+  });
+
+  it('flags the four personal columns of a CSV by their values, naming no value', () => {
+    const path = join(work, 'customers.csv');
+    writeFileSync(path, piiCsv());
+    const report = checkDataTable(table(path), 'sha', base({ target: 'approved' }));
+    expect(report.pii).toEqual([
+      { column: 'customer', kind: 'name', share: 1, evidence: 'values' },
+      { column: 'contact', kind: 'email', share: 1, evidence: 'values' },
+      { column: 'phone_number', kind: 'phone', share: 1, evidence: 'values and column name' },
+      { column: 'ssn', kind: 'national_id', share: 1, evidence: 'values and column name' },
+    ]);
+    expect(report.metrics.pii_columns).toBe(4);
+    const messages = report.findings.filter((f) => f.check === 'personal_data').map((f) => f.message);
+    expect(messages[1]).toBe('contact likely holds personal data (email, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training.');
+    for (const message of messages) expect(message).not.toMatch(/@|555|Garcia/);
+    // A numeric column named like a phone number is flagged by its name.
+    expect(detectPii({ kind: 'numeric', name: 'mobile', values: Float64Array.of(5550100, 5550101), missing: 0 })).toEqual({ column: 'mobile', kind: 'phone', share: 0, evidence: 'column name' });
+  });
+});
+
+describe('plumbline check-data', () => {
+  const policy = (gates: string) => `policy_name: Data policy\ngates:\n${gates}`;
+  writeFileSync(join(work, 'customers.csv'), piiCsv());
+  writeFileSync(join(work, 'data-policy.yaml'), policy('  - {name: No personal data, metric: pii_columns, threshold: 0, comparison: less_equal, severity: error}\n  - {name: Enough rows, metric: n_rows, threshold: 100, comparison: greater_equal, severity: warning}\n'));
+  writeFileSync(join(work, 'fresh.yaml'), policy('  - {name: Fresh data, metric: data_age_days, threshold: 30, comparison: less_equal, severity: error}\n  - {name: Stable, metric: n_drifted_columns, threshold: 0, comparison: less_equal, severity: error}\n'));
+
+  it('exits 1 when an error gate fails (personal data), with the gate and decision on stderr', () => {
+    const run = plumbline(['--data', 'customers.csv', '--policy-gates', 'data-policy.yaml', '--output', 'out/check.html']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('FAIL          No personal data: pii_columns = 4, needs less equal 0\nWARN          Enough rows: n_rows = 40, needs greater equal 100\ndecision: FAIL\n');
+    expect(run.stdout).toContain('  pii_columns           4\n');
+    const saved = JSON.parse(readFileSync(join(work, 'out', 'check.json'), 'utf8'));
+    expect(saved.policy_decision.decision).toBe('FAIL');
+    expect(readFileSync(join(work, 'out', 'check.html'), 'utf8')).toContain('<h1 id="s1">Metrics</h1>');
+  });
+
+  it('exits 0 on a fixture that passes, and gates freshness and drift', () => {
+    const run = plumbline(['--data', fixture('compas/test.csv'), '--reference', fixture('compas/train.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--data-date', '2026-11-20', '--policy-gates', 'fresh.yaml', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toBe('decision: PASS\n');
+    const report = JSON.parse(run.stdout);
+    expect(report.metrics.data_age_days).toBe(14);
+    expect(report.metrics.n_drifted_columns).toBe(want.compas.n_drifted_columns);
+    const stale = plumbline(['--data', fixture('compas/test.csv'), '--data-date', '2026-09-01', '--policy-gates', 'fresh.yaml']);
+    expect(stale.code).toBe(1);
+    expect(stale.stderr).toBe('FAIL          Fresh data: data_age_days = 94, needs less equal 30\nNOT_EVALUATED Stable: not evaluated: no reference was given (--reference)\ndecision: FAIL\n');
+  });
+
+  it('exits 2 naming the value and the fix', () => {
+    expect(plumbline([])).toMatchObject({ code: 2, stderr: 'plumbline: check-data needs --data FILE. Run plumbline check-data --help for usage.\n' });
+    expect(plumbline(['--data', 'customers.csv', '--protected', 'gender'])).toMatchObject({ code: 2 });
+    expect(plumbline(['--data', 'customers.csv', '--protected', 'gender']).stderr).toMatch(/^plumbline: .*gender/);
+    writeFileSync(join(work, 'bad.yaml'), policy('  - {name: Rows, metric: n_row, threshold: 1, comparison: greater_equal, severity: error}\n'));
+    expect(plumbline(['--data', 'customers.csv', '--policy-gates', 'bad.yaml']).stderr).toBe(
+      'plumbline: bad.yaml: gates[0] ("Rows"): unknown data-check metric: "n_row" (did you mean n_rows?). Valid ids: n_rows, n_columns, max_missing_share, duplicate_rows, duplicate_share, minority_class_share, min_group_size, max_base_rate_gap, max_proxy_strength, pii_columns, data_age_days, n_drifted_columns, max_psi, max_abs_skewness.\n',
+    );
+    expect(plumbline(['--data', 'customers.csv', '--data-date', '2026-13-01']).stderr).toBe('plumbline: --data-date "2026-13-01" is not a date: write it YYYY-MM-DD.\n');
+  });
+});
