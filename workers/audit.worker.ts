@@ -3,6 +3,7 @@
  * The audit worker: a thin host around the core. It owns onnxruntime-web (the WASM build,
  * served from the app itself) and exposes one API object through Comlink.
  */
+import type { DataCheckOptions } from '../src/core/data-check/check';
 import { expose, proxy, transfer } from 'comlink';
 import { createSHA256 } from 'hash-wasm';
 import { blobSha256, chunksOf } from './blob';
@@ -325,6 +326,15 @@ const api = {
       const { renderPdf } = await import('../src/core/report/pdf');
       const bytes = renderPdf({ result, createdAt, ...(decision ? { decision } : {}), ...(manifest ? { manifest } : {}) });
       return transfer(bytes, [bytes.buffer]);
+    });
+  },
+
+  /** Checks a loaded data file without a model (the data-check report; see core/data-check). */
+  checkData(data: DataRef, options: Omit<DataCheckOptions, 'reference'>, reference?: DataRef) {
+    return outcome(async () => {
+      const { checkDataTable } = await import('../src/core/data-check/check');
+      const { loaded } = loadedTable(data);
+      return checkDataTable(loaded.table, loaded.sha256, { ...options, ...(reference ? { reference: loadedTable(reference).loaded.table } : {}) });
     });
   },
 

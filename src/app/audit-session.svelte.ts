@@ -1,4 +1,6 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
+import { DATA_CHECK_DEFAULTS, type DataCheckReport } from '../core/data-check/check';
+import { evaluateDataPolicy, parseDataPolicy } from '../core/data-check/gates';
 import type { BaselineResult } from '../core/comparison/baseline';
 import { auditSettingsOf, planAudit, type ConfigSettings } from '../core/config/plan';
 import { auditedModelId, reportsOf, type OutputContext } from '../core/outputs';
@@ -129,6 +131,10 @@ export class AuditSession {
    * read it, as the CLI's --baseline does.
    */
   baseline = $state.raw<{ name: string; sha256: string; result: AuditResult } | null>(null);
+  /** The data check of the loaded data (no model needed): the report and its data policy's decision. */
+  dataCheck = $state.raw<{ report: DataCheckReport; decision: PolicyDecision | null } | null>(null);
+  /** A policy whose gates are data-check metrics (plumbline check-data --policy-gates). */
+  dataPolicy = $state.raw<{ name: string; sha256: string; policy: Policy } | null>(null);
   /** Apply the policy although it is not yet in effect or not for this model (the CLI's --force-policy). */
   forcePolicy = $state(false);
   /** The last evidence pack dropped, with what checking it found. */
@@ -369,7 +375,56 @@ export class AuditSession {
 
   /** Uses a policy's text (checked; a bad one throws a ConfigError naming line and column). */
   usePolicy(name: string, text: string): void {
-    this.policy = { name, sha256: sha256Hex(new TextEncoder().encode(text)), policy: parsePolicy(text, name), text };
+    const sha256 = sha256Hex(new TextEncoder().encode(text));
+    try {
+      this.policy = { name, sha256, policy: parsePolicy(text, name), text };
+    } catch (error) {
+      // Not the audit's metrics: a policy of data-check metrics gates the data check instead.
+      let data: Policy;
+      try {
+        data = parseDataPolicy(text, name);
+      } catch {
+        throw error;
+      }
+      this.dataPolicy = { name, sha256, policy: data };
+      if (this.data) void this.runDataCheck();
+    }
+  }
+
+  /**
+   * Checks the loaded data without a model, as plumbline check-data does (the same core, the
+   * set-up's target and protected attributes, the reference when one is loaded), gated by a
+   * data policy when one was dropped. Dated today.
+   */
+  async runDataCheck(): Promise<void> {
+    if (!this.data) return;
+    const data = this.data;
+    try {
+      const report = unwrap(
+        await auditWorker().checkData(
+          dataRef(data),
+          {
+            ...(this.target ? { target: this.target } : {}),
+            ...(this.positiveLabel ? { positiveLabel: this.positiveLabel } : {}),
+            protectedAttributes: [...this.protectedAttributes],
+            today: dateOf(this.#epochSeconds()),
+            ...DATA_CHECK_DEFAULTS,
+          },
+          this.reference ? dataRef(this.reference) : undefined,
+        ),
+      );
+      if (this.data !== data) return;
+      const decision = this.dataPolicy ? evaluateDataPolicy(this.dataPolicy.policy, this.dataPolicy.sha256, report, { force: this.forcePolicy }) : null;
+      this.dataCheck = { report, decision };
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** The time outputs are dated with: ?source_date_epoch= when given (as the CLI's SOURCE_DATE_EPOCH), else now. */
+  #epochSeconds(): number {
+    const epoch = new URLSearchParams(globalThis.location?.search ?? '').get('source_date_epoch');
+    return epoch !== null && /^\d+$/.test(epoch) ? Number(epoch) : Math.floor(Date.now() / 1000);
   }
 
   /** Applies an audit config's text to the set-up (checked; a bad one throws a ConfigError). */
@@ -525,6 +580,9 @@ export class AuditSession {
     this.result = null;
     void auditWorker().releaseData([this.data?.dataId, this.reference?.dataId].filter((id): id is string => Boolean(id)));
     if (role !== 'reference') this.#adoptColumns(loaded, replaced);
+    // A data file alone (no model): its data check, at once.
+    this.dataCheck = null;
+    if (!this.model && this.data) await this.runDataCheck();
   }
 
   /** The set-up follows a new test file: target and protected attributes it has. */

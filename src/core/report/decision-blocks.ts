@@ -21,7 +21,7 @@ export function gateCondition(g: Pick<GateResult, 'comparison' | 'threshold'>): 
 /** A gate's value as people read it: the metric, or for a relative gate the change with both values. */
 export function gateValue(g: GateResult): string {
   if (g.value === null) return `not evaluated: ${g.reason ?? 'no value'}`;
-  if (g.baseline_value === undefined) return fmt(g.value, 4);
+  if (g.baseline_value === undefined) return Number.isInteger(g.value) ? String(g.value) : fmt(g.value, 4);
   return `${g.value >= 0 ? '+' : ''}${fmt(g.value, 4)} (${fmt(g.baseline_value, 4)} → ${fmt(g.current_value, 4)})`;
 }
 
