@@ -7,6 +7,7 @@
  * calling thread; the Plumbline app runs the same core in a Web Worker instead. CSV and
  * Arrow data are read; Parquet needs a decoder registered with `useParquetDecoder`.
  */
+import type { BaselineResult } from '../core/comparison/baseline.ts';
 import * as ort from 'onnxruntime-web';
 import { parseAuditConfig, type AuditConfig } from '../core/config/audit-config.ts';
 import { parsePolicy } from '../core/config/policy.ts';
@@ -61,6 +62,10 @@ export interface BrowserAuditOptions extends Omit<AuditOverrides, 'model' | 'dat
   policy?: string | FileInput;
   /** Write p(positive) of every row into the result. */
   predictions?: boolean;
+  /** The production model's result (JSON, PDF or HTML report) to compare with: the result's `comparison`, relative gates. */
+  baseline?: FileInput;
+  /** Apply the policy although it is not yet in effect or not for this model. */
+  forcePolicy?: boolean;
   /** Refuse defaults for the seed and the positive label; unevaluated error gates fail. */
   strict?: boolean;
   /** Base name of the output files (`report` → report.json, report.pdf, …); default `report`, as the app's. */
@@ -99,17 +104,25 @@ export async function audit(options: BrowserAuditOptions): Promise<AuditRun> {
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : null;
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
-  const audited = await runAudit(ort, { ...plan.request, ...(model && !options.score ? { model } : {}), data, ...(reference ? { reference } : {}), includePredictions: options.predictions ?? false, missingSections: plan.missingSections }, { ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+  const baselineFile = options.baseline ? await inputFile(options.baseline, 'baseline.json') : undefined;
+  const baseline = baselineFile ? { result: readResultFile(baselineFile.bytes, baselineFile.fileName) as unknown as BaselineResult, file: baselineFile.fileName, sha256: sha256Hex(baselineFile.bytes) } : undefined;
+  const audited = await runAudit(
+    ort,
+    { ...plan.request, ...(model && !options.score ? { model } : {}), data, ...(reference ? { reference } : {}), includePredictions: options.predictions ?? false, missingSections: plan.missingSections, ...(baseline ? { baseline } : {}) },
+    { ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
+  );
   const files: Record<string, { file: string; sha256: string }> = { data: { file: data.fileName, sha256: audited.inputs.data.sha256 } };
   if (model && !options.score) files.model = { file: model.fileName, sha256: sha256Hex(model.bytes) };
   if (reference) files.reference = { file: reference.fileName, sha256: sha256Hex(reference.bytes) };
   if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
   if (policyFile) files.policy = { file: policyFile.fileName, sha256: sha256Hex(policyFile.bytes) };
+  if (audited.comparison) files.baseline = { file: audited.comparison.baseline.file, sha256: audited.comparison.baseline.sha256 };
   const outputs = auditOutputs(audited, {
     base: options.base ?? 'report',
     files,
     sources: { ...(configFile ? { config: configFile } : {}), ...(policyFile ? { policy: policyFile } : {}) },
     policy,
+    forcePolicy: options.forcePolicy ?? false,
     seedExplicit: plan.seedExplicit,
     strict,
     gitCommit: null,
