@@ -67,6 +67,11 @@ export interface Classifier {
   /** The feature columns used, in order, once planned against a table. */
   features(table: Table, requested?: string[]): string[];
   score(table: Table, options?: ScoreOptions): Promise<Float64Array>;
+  /**
+   * Every class's probability, row-major (`rows × width`), in the model's class order: what
+   * a multiclass audit reads. Tree ensembles only, for now (an ONNX model has none).
+   */
+  probabilities?(table: Table, options?: ScoreOptions): Promise<{ width: number; values: Float64Array }>;
   release(): Promise<void>;
 }
 
@@ -253,6 +258,27 @@ function negatedEnsemble(ensemble: TreeEnsemble): TreeEnsemble {
  * the positive label (see {@link chooseClass}).
  */
 export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: TreeMarginRunner, positiveLabel?: ClassLabel): Classifier {
+  /**
+   * p(class k) of every row from the classes' margins: the softmax (shifted by the largest
+   * margin so no exp overflows), or for one-vs-all objectives (LightGBM multiclassova) each
+   * class's own sigmoid, as the library predicts them.
+   */
+  const classProbability = (margins: Float64Array[], k: number): Float64Array => {
+    const n = margins[0].length;
+    const scores = new Float64Array(n);
+    if (model.multiclass?.transform === 'logistic') {
+      for (let i = 0; i < n; i++) scores[i] = 1 / (1 + exp(-model.marginScale * margins[k][i]));
+      return scores;
+    }
+    for (let i = 0; i < n; i++) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (const m of margins) max = Math.max(max, m[i]);
+      let sum = 0;
+      for (const m of margins) sum += exp(m[i] - max);
+      scores[i] = exp(margins[k][i] - max) / sum;
+    }
+    return scores;
+  };
   const classes = model.multiclass?.classes ?? 1;
   const choice = chooseClass({ fileName, output: 'probability', labels: null, width: classes, positiveLabel });
   const ensemble = choice.complement ? negatedEnsemble(model) : model;
@@ -310,21 +336,30 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
       }
       const margins: Float64Array[] = [];
       for (let k = 0; k < classes; k++) margins.push(await partMargins(k, columns, rows, options));
-      const positive = margins[choice.column];
-      const scores = new Float64Array(rows.length);
-      if (model.multiclass.transform === 'logistic') {
-        for (let i = 0; i < rows.length; i++) scores[i] = 1 / (1 + exp(-model.marginScale * positive[i]));
-        return scores;
+      return classProbability(margins, choice.column);
+    },
+    async probabilities(table, options = {}) {
+      const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
+      const rows = options.rows ?? allRows(table.rowCount);
+      if (!model.multiclass) {
+        // A binary model: p(class 1) and its complement, in class order 0, 1.
+        const margins = await partMargins(0, columns, rows, options);
+        const values = new Float64Array(rows.length * 2);
+        for (let i = 0; i < rows.length; i++) {
+          const p = transformMargin(model, margins[i]);
+          values[2 * i] = 1 - p;
+          values[2 * i + 1] = p;
+        }
+        return { width: 2, values };
       }
-      // Softmax, shifted by the largest margin so no exp overflows.
-      for (let i = 0; i < rows.length; i++) {
-        let max = Number.NEGATIVE_INFINITY;
-        for (let k = 0; k < classes; k++) max = Math.max(max, margins[k][i]);
-        let sum = 0;
-        for (let k = 0; k < classes; k++) sum += exp(margins[k][i] - max);
-        scores[i] = exp(positive[i] - max) / sum;
+      const margins: Float64Array[] = [];
+      for (let k = 0; k < classes; k++) margins.push(await partMargins(k, columns, rows, options));
+      const values = new Float64Array(rows.length * classes);
+      for (let k = 0; k < classes; k++) {
+        const p = classProbability(margins, k);
+        for (let i = 0; i < rows.length; i++) values[i * classes + k] = p[i];
       }
-      return scores;
+      return { width: classes, values };
     },
     release: async () => undefined,
   };
