@@ -2,7 +2,7 @@ import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors
 import { allRows, findColumn, type Table } from '../data/table';
 import { decodeOnnx, inspectOnnx, type InputCategories, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 import { onnxTreeEnsemble } from './onnx-trees';
-import { openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type OrtRuntime } from './onnx-scorer';
+import { onnxProbabilities, openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type OrtRuntime } from './onnx-scorer';
 import { describeBytes, looksLikeOnnx } from './sniff';
 import { chooseClass, type ClassChoice, type ClassLabel } from './classes';
 import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble, type TreeKernelModel } from './trees';
@@ -69,7 +69,7 @@ export interface Classifier {
   score(table: Table, options?: ScoreOptions): Promise<Float64Array>;
   /**
    * Every class's probability, row-major (`rows × width`), in the model's class order: what
-   * a multiclass audit reads. Tree ensembles only, for now (an ONNX model has none).
+   * a multiclass audit reads (for ONNX, the probability output's columns as the model gives them).
    */
   probabilities?(table: Table, options?: ScoreOptions): Promise<{ width: number; values: Float64Array }>;
   release(): Promise<void>;
@@ -204,6 +204,7 @@ const onnxFormat: ModelFormat = {
         scores.set(others, head.length);
         return scores;
       },
+      probabilities: (table, { features, ...rest } = {}) => onnxProbabilities(ort, model, table, planInputs(model, table, features), rest),
       release: () => model.session.release(),
     };
     return classifier;

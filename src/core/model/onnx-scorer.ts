@@ -267,19 +267,54 @@ function inputTypeError(input: TensorSignature, column: Column, source: string):
   return new AuditConfigError(`${source}, column ${quote(column.name)}: the model's input ${quote(input.name)} takes ${input.elementType} numbers, but the column holds text. Choose a numeric column or encode this one.`);
 }
 
+/** Options of {@link scoreOnnx} and {@link onnxProbabilities}. */
+type BatchOptions = { rows?: Uint32Array; onProgress?: (done: number, total: number) => void; signal?: AbortSignal };
+
 /**
  * Scores `rows` of the table (all rows when omitted) in batches and returns p(positive)
  * per row, in float64 (the model computes in float32).
  */
-export async function scoreOnnx(
+export async function scoreOnnx(ort: OrtRuntime, model: OnnxClassifier, table: Table, plan: InputPlan, options: BatchOptions = {}): Promise<Float64Array> {
+  const rows = options.rows ?? allRows(table.rowCount);
+  const scores = new Float64Array(rows.length);
+  await runBatches(ort, model, table, plan, rows, options, (data, width, start, count) => {
+    // The class is chosen by label, and checked against the width every batch really has.
+    const { column, complement } = classChoiceFor(model, width);
+    if (complement) for (let i = 0; i < count; i++) scores[start + i] = 1 - data[i * width + column];
+    else for (let i = 0; i < count; i++) scores[start + i] = data[i * width + column];
+  });
+  return scores;
+}
+
+/**
+ * Every column of the probability output for `rows`, row-major (`rows × width`), in float64:
+ * each class's probability in the model's class order (what a multiclass audit reads).
+ */
+export async function onnxProbabilities(ort: OrtRuntime, model: OnnxClassifier, table: Table, plan: InputPlan, options: BatchOptions = {}): Promise<{ width: number; values: Float64Array }> {
+  const rows = options.rows ?? allRows(table.rowCount);
+  let values = new Float64Array(0);
+  let outWidth = 0;
+  await runBatches(ort, model, table, plan, rows, options, (data, width, start, count) => {
+    classChoiceFor(model, width);
+    if (outWidth === 0) {
+      outWidth = width;
+      values = new Float64Array(rows.length * width);
+    }
+    for (let i = 0; i < count * width; i++) values[start * width + i] = data[i];
+  });
+  return { width: outWidth, values };
+}
+
+/** Runs the model over `rows` in batches of {@link SCORING_BATCH_ROWS}, handing each batch's probability output to `take`. */
+async function runBatches(
   ort: OrtRuntime,
   model: OnnxClassifier,
   table: Table,
   plan: InputPlan,
-  options: { rows?: Uint32Array; onProgress?: (done: number, total: number) => void; signal?: AbortSignal } = {},
-): Promise<Float64Array> {
-  const rows = options.rows ?? allRows(table.rowCount);
-  const scores = new Float64Array(rows.length);
+  rows: Uint32Array,
+  options: BatchOptions,
+  take: (data: Float32Array | Float64Array, width: number, start: number, count: number) => void,
+): Promise<void> {
   const { name } = model.probabilityOutput;
   const known = new Map<string, ReadonlySet<string> | null>();
   for (const [input, categories] of model.info.inputCategories) known.set(input, new Set(categories.values.map(String)));
@@ -313,11 +348,7 @@ export async function scoreOnnx(
     if (data.length !== batch.length * width || output.dims.length > 2) {
       throw new ModelLoadError(`${model.fileName}: output ${quote(name)} returned ${data.length} values (shape ${output.dims.join(' × ')}) for ${batch.length} rows. The model is not a per-row classifier.`);
     }
-    // The class is chosen by label, and checked against the width every batch really has.
-    const { column, complement } = classChoiceFor(model, width);
-    if (complement) for (let i = 0; i < batch.length; i++) scores[start + i] = 1 - data[i * width + column];
-    else for (let i = 0; i < batch.length; i++) scores[start + i] = data[i * width + column];
+    take(data, width, start, batch.length);
     options.onProgress?.(Math.min(rows.length, start + SCORING_BATCH_ROWS), rows.length);
   }
-  return scores;
 }
