@@ -1,4 +1,5 @@
 /** `plumbline audit`: config and flags → audit → result, manifest, policy decision, exit code. */
+import { stdout, stderr } from './io.ts';
 import type { BaselineComparison } from '../core/comparison/baseline.ts';
 import { comparisonRows, comparisonSummary } from '../core/report/decision-blocks.ts';
 import { existsSync } from 'node:fs';
@@ -109,7 +110,7 @@ const LONG_STEP_MS = 2000;
  * `--verbose` reports every batch.
  */
 function progressReporter(verbose: boolean): (progress: AuditProgress) => void {
-  const tty = process.stderr.isTTY;
+  const tty = stderr.isTTY;
   let stage = '';
   let stageStart = Date.now();
   let lastLine = 0;
@@ -126,10 +127,10 @@ function progressReporter(verbose: boolean): (progress: AuditProgress) => void {
     if (tty && (long || verbose)) {
       const width = 30;
       const filled = Math.round(fraction * width);
-      process.stderr.write(`\r${p.stage.padEnd(8)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%${finished ? '\n' : ''}`);
+      stderr.write(`\r${p.stage.padEnd(8)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%${finished ? '\n' : ''}`);
     } else if (!tty && (verbose || (long && (finished || now - lastLine >= 5000)))) {
       lastLine = now;
-      process.stderr.write(`plumbline: ${p.stage} ${p.done.toLocaleString('en')}/${p.total.toLocaleString('en')} (${((now - stageStart) / 1000).toFixed(1)} s)\n`);
+      stderr.write(`plumbline: ${p.stage} ${p.done.toLocaleString('en')}/${p.total.toLocaleString('en')} (${((now - stageStart) / 1000).toFixed(1)} s)\n`);
     }
   };
 }
@@ -182,7 +183,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
   if (values.threshold !== undefined && values['threshold-policy'] !== undefined) throw new UsageError('give either --threshold or --threshold-policy, not both.');
@@ -225,23 +226,23 @@ export async function auditCommand(args: string[]): Promise<number> {
   if (registry && target) await registry.checkRegistryFile(target);
   const run = await runPreparedAudit(prepared);
   const { result, manifest, decision } = run;
-  if (!values.output) process.stdout.write(new TextDecoder().decode(run.files['result.json']));
+  if (!values.output) stdout.write(new TextDecoder().decode(run.files['result.json']));
   // An audit without labels says so first, with its estimated figures named as such.
-  process.stderr.write(unlabelledSummary(result));
+  stderr.write(unlabelledSummary(result));
   // Sections that failed to run are said where a CI log shows them, not only inside the result.
   for (const [section, why] of Object.entries(result.missing_sections)) {
-    if (sectionFailed(why)) process.stderr.write(`plumbline: ${section} not run, because ${why}\n`);
+    if (sectionFailed(why)) stderr.write(`plumbline: ${section} not run, because ${why}\n`);
   }
-  if (result.comparison) process.stderr.write(comparisonText(result.comparison));
+  if (result.comparison) stderr.write(comparisonText(result.comparison));
   if (registry && target) {
     // Files kept in the registry entry with --registry-keep-report.
     const kept = Object.fromEntries(Object.entries(run.files).filter(([name]) => name.endsWith('.pdf') || name.endsWith('.evidence.zip')));
     // Said only once the append is on disk, with the checkpoint to record elsewhere.
     const appended = await registry.appendToRegistry(target, { result, manifest, metadata, blobs: values['registry-keep-report'] ? kept : undefined });
-    process.stderr.write(registry.appendedMessage(target, appended));
+    stderr.write(registry.appendedMessage(target, appended));
   }
   if (decision) {
-    if (values['explain-failures'] || decision.decision !== 'PASS') process.stderr.write(`${explainFailures(decision)}\n`);
+    if (values['explain-failures'] || decision.decision !== 'PASS') stderr.write(`${explainFailures(decision)}\n`);
     // REVIEW (a warning or a waiver) and NOT_APPLIED (a policy not in force) exit 0, and say so above.
     return decision.decision === 'FAIL' ? EXIT.gateFailed : EXIT.ok;
   }

@@ -1,4 +1,5 @@
 /** `plumbline check-data`: checks of a data file before any model exists, gated by a policy. */
+import { stdout, stderr } from './io.ts';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -71,12 +72,12 @@ export async function checkDataCommand(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
   if (values['list-metrics']) {
     const { DATA_CHECK_METRICS } = await import('../core/data-check/gates.ts');
-    for (const m of DATA_CHECK_METRICS) process.stdout.write(`${m.id.padEnd(22)} ${m.direction.padEnd(17)} ${m.definition}\n`);
+    for (const m of DATA_CHECK_METRICS) stdout.write(`${m.id.padEnd(22)} ${m.direction.padEnd(17)} ${m.definition}\n`);
     return EXIT.ok;
   }
   if (!values.data) throw new UsageError('check-data needs --data FILE. Run plumbline check-data --help for usage.');
@@ -102,7 +103,7 @@ export async function checkDataCommand(args: string[]): Promise<number> {
   });
   const decision = policy && policyFile ? evaluateDataPolicy(policy, sha256Hex(policyFile.bytes), report, { force: values['force-policy'] ?? false }) : null;
   const json = `${JSON.stringify({ ...report, ...(decision ? { policy_decision: decision } : {}) }, null, 2)}\n`;
-  process.stdout.write(values.json ? json : dataCheckText(report));
+  stdout.write(values.json ? json : dataCheckText(report));
   if (values.output) {
     const directory = dirname(resolve(values.output));
     await mkdir(directory, { recursive: true });
@@ -117,6 +118,6 @@ export async function checkDataCommand(args: string[]): Promise<number> {
     ...decision.gates.filter((g) => g.outcome !== 'PASS').map((g) => `${g.outcome.padEnd(13)} ${g.name}: ${g.value === null ? `not evaluated: ${g.reason}` : `${g.metric} = ${g.value}, needs ${g.comparison.replace('_', ' ')} ${g.threshold}`}${g.waiver ? `; waived by ${g.waiver.approved_by} until ${g.waiver.expires}` : ''}`),
     `decision: ${decision.decision}`,
   ];
-  process.stderr.write(`${lines.join('\n')}\n`);
+  stderr.write(`${lines.join('\n')}\n`);
   return decision.decision === 'FAIL' ? EXIT.gateFailed : EXIT.ok;
 }

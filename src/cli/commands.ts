@@ -1,4 +1,5 @@
 /** The small commands: validate-config, inspect, diff, list. */
+import { stdout } from './io.ts';
 import { parseArgs } from 'node:util';
 import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
 import { compareResults, flatMetrics, type ComparableResult } from '../core/compare.ts';
@@ -24,11 +25,11 @@ export async function validateConfigCommand(args: string[]): Promise<number> {
     const data = parseYaml(text, path);
     if (data && typeof data === 'object' && ('gates' in data || 'policy_name' in data)) {
       const policy = parsePolicy(text, path);
-      process.stdout.write(`${path}: valid policy "${policy.policy_name}" with ${policy.gates.length} gate${policy.gates.length === 1 ? '' : 's'}\n`);
+      stdout.write(`${path}: valid policy "${policy.policy_name}" with ${policy.gates.length} gate${policy.gates.length === 1 ? '' : 's'}\n`);
     } else {
       const config = parseAuditConfig(text, path);
       planAudit(config, path);
-      process.stdout.write(`${path}: valid audit config${config.audit_profile ? ` (profile ${config.audit_profile})` : ''}\n`);
+      stdout.write(`${path}: valid audit config${config.audit_profile ? ` (profile ${config.audit_profile})` : ''}\n`);
     }
   }
   return EXIT.ok;
@@ -44,7 +45,7 @@ export async function inspectModelCommand(args: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('inspect-model needs one model file: plumbline inspect-model model.onnx [--json]');
   const file = await readInput(positionals[0], 'model');
   const summary = inspectModel(file.bytes, file.fileName);
-  process.stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${signatureLines(summary).join('\n')}\n`);
+  stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${signatureLines(summary).join('\n')}\n`);
   return EXIT.ok;
 }
 
@@ -56,7 +57,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const lines = [`model: ${result.inputs?.model?.file ?? '(score column)'}  data: ${result.inputs?.data?.file} (${result.n} rows)  threshold: ${result.threshold}`];
   for (const [id, value] of flatMetrics(result)) lines.push(`  ${id.padEnd(48)} ${value === null ? '— (no value)' : value.toFixed(6)}`);
   if (result.policy_decision) lines.push(`decision: ${result.policy_decision.decision}`);
-  process.stdout.write(`${lines.join('\n')}\n`);
+  stdout.write(`${lines.join('\n')}\n`);
   return EXIT.ok;
 }
 
@@ -119,7 +120,7 @@ export async function diffCommand(args: string[]): Promise<number> {
     ...(comparison.decision && comparison.decision.before !== comparison.decision.after ? [`decision: ${comparison.decision.before} → ${comparison.decision.after}`] : []),
     ...(decision ? [...decision.notices.map((n) => `notice: ${n}`), ...decision.gates.map((g) => `gate "${g.name}" (${g.comparison} ${g.threshold}): ${g.outcome}${g.value !== null ? `, ${g.baseline_value !== undefined ? 'change ' : ''}${g.value.toFixed(6)}` : `, ${g.reason}`}`), `policy "${decision.policy_name}" decision for ${positionals[1]}: ${decision.decision}`] : []),
   ];
-  process.stdout.write(lines.length ? `${lines.join('\n')}\n` : 'no differences\n');
+  stdout.write(lines.length ? `${lines.join('\n')}\n` : 'no differences\n');
   if (decision) return decision.decision === 'FAIL' ? EXIT.gateFailed : EXIT.ok;
   return comparison.gateChanged ? EXIT.gateFailed : EXIT.ok;
 }
@@ -128,11 +129,11 @@ export async function diffCommand(args: string[]): Promise<number> {
 export function listCommand(args: string[]): number {
   const [what] = args;
   if (what === 'metrics') {
-    for (const metric of METRIC_CATALOG.values()) process.stdout.write(`${metric.id.padEnd(44)} ${metric.section.padEnd(12)} ${metric.direction.padEnd(17)} ${metric.definition}\n`);
+    for (const metric of METRIC_CATALOG.values()) stdout.write(`${metric.id.padEnd(44)} ${metric.section.padEnd(12)} ${metric.direction.padEnd(17)} ${metric.definition}\n`);
   } else if (what === 'profiles') {
-    for (const [name, profile] of Object.entries(PROFILES)) process.stdout.write(`${name.padEnd(12)} ${profile.description}\n`);
+    for (const [name, profile] of Object.entries(PROFILES)) stdout.write(`${name.padEnd(12)} ${profile.description}\n`);
   } else if (what === 'explainers') {
-    process.stdout.write(
+    stdout.write(
       [
         'tree       interventional TreeSHAP (exact, polynomial) of tree ensembles read from ONNX (both layouts), XGBoost JSON, LightGBM text; raw output space',
         'tree-path  path-dependent TreeSHAP from node covers (XGBoost JSON, LightGBM text), as xgboost pred_contribs',
@@ -153,9 +154,9 @@ export async function verifyPackCommand(args: string[]): Promise<number> {
   const check = verifyEvidencePack((await readInput(positionals[0], 'evidence pack')).bytes);
   if (check.ok) {
     const digest = check.files.some((name) => name.endsWith('.manifest.json')) ? ', and the result matches the manifest\'s result digest' : '';
-    process.stdout.write(`${positionals[0]}: intact (${check.files.length} files match SHA256SUMS, none is a link or a device${digest})\n`);
+    stdout.write(`${positionals[0]}: intact (${check.files.length} files match SHA256SUMS, none is a link or a device${digest})\n`);
     return EXIT.ok;
   }
-  process.stdout.write(`${check.problems.map((p) => `${positionals[0]}: ${p}`).join('\n')}\n`);
+  stdout.write(`${check.problems.map((p) => `${positionals[0]}: ${p}`).join('\n')}\n`);
   return EXIT.gateFailed;
 }

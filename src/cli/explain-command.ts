@@ -1,4 +1,5 @@
 /** `plumbline explain`: SHAP values of rows of a data file, as JSON. */
+import { stdout } from './io.ts';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ExplainMethod } from '../core/index.ts';
@@ -65,7 +66,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
+    stdout.write(`${USAGE}\n`);
     return EXIT.ok;
   }
   if (!values.model) throw new UsageError('missing --model. Run plumbline explain --help for usage.');
@@ -104,6 +105,6 @@ export async function explainCommand(args: string[]): Promise<number> {
   }
   const json = `${JSON.stringify(result, null, 2)}\n`;
   if (values.output) await writeFile(values.output, json);
-  else process.stdout.write(json);
+  else stdout.write(json);
   return EXIT.ok;
 }

@@ -2,6 +2,7 @@
  * The `plumbline` command line: a thin Node host around the core. Exit codes:
  * 0 audited (no error gate failed), 1 audited and an error gate failed, 2 could not audit.
  */
+import { stderr, stdout, withIo, type CliIo } from './io.ts';
 import './parquet-node.ts';
 import { isPlumblineError, TOOL_VERSION } from '../core/index.ts';
 import { auditCommand } from './audit-command.ts';
@@ -27,19 +28,26 @@ Commands:
 
 Exit codes: 0 audited (no error gate failed), 1 an error gate failed, 2 could not audit.`;
 
-/** Runs the command with its arguments and returns the exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the command with its arguments and returns the exit code. Output goes to the
+ * process's stdout and stderr, or to `io` (the tests run the CLI in-process this way).
+ */
+export async function main(argv: string[], io?: CliIo): Promise<number> {
+  return withIo(io, () => run(argv));
+}
+
+async function run(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const verbose = rest.includes('--verbose');
   try {
     switch (command) {
       case '--version':
-        process.stdout.write(`plumbline ${TOOL_VERSION}\n`);
+        stdout.write(`plumbline ${TOOL_VERSION}\n`);
         return EXIT.ok;
       case undefined:
       case '-h':
       case '--help':
-        process.stdout.write(`${USAGE}\n`);
+        stdout.write(`${USAGE}\n`);
         return command === undefined ? EXIT.cannotAudit : EXIT.ok;
       case 'audit':
         return await auditCommand(rest);
@@ -68,8 +76,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     const known = isPlumblineError(error) || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`plumbline: ${known ? '' : 'internal error: '}${message.replace(/\s*\n\s*/g, ' ')}${known || verbose ? '' : ' (run with --verbose for details)'}\n`);
-    if (verbose && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    stderr.write(`plumbline: ${known ? '' : 'internal error: '}${message.replace(/\s*\n\s*/g, ' ')}${known || verbose ? '' : ' (run with --verbose for details)'}\n`);
+    if (verbose && error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
     return EXIT.cannotAudit;
   }
 }

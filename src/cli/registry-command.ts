@@ -6,6 +6,7 @@
  * any other SQLite client on the file waits for it rather than rolling it back. Commands
  * that read do so in one read transaction, so they never see half of an append.
  */
+import { stdout } from './io.ts';
 import type { BaselineResult } from '../core/comparison/baseline.ts';
 import { createHash } from 'node:crypto';
 import { open, rename, stat, unlink } from 'node:fs/promises';
@@ -455,7 +456,7 @@ export async function registryCommand(args: string[]): Promise<number> {
     strict: true,
   });
   if (values.help || sub === undefined || sub === '--help' || sub === '-h') {
-    process.stdout.write(`${USAGE}\n`);
+    stdout.write(`${USAGE}\n`);
     return sub === undefined ? EXIT.cannotAudit : EXIT.ok;
   }
   if (values.registry !== undefined && values.database !== undefined && values.registry !== values.database) throw new UsageError('give the registry once: --registry and --database name the same thing.');
@@ -468,7 +469,7 @@ export async function registryCommand(args: string[]): Promise<number> {
         target,
         async ({ info }) => {
           const what = info.migrated[0] === 1 ? 'created an empty registry' : info.migrated.length ? `upgraded the registry to schema version ${info.schema_version} (${info.entries} entries kept)` : `already a registry (${info.entries} entries, schema version ${info.schema_version}); left as is`;
-          process.stdout.write(`${registryLabel(target)}: ${what}.\n`);
+          stdout.write(`${registryLabel(target)}: ${what}.\n`);
           return EXIT.ok;
         },
         { create: true },
@@ -481,10 +482,10 @@ export async function registryCommand(args: string[]): Promise<number> {
         const rows = await store.list(filter);
         if (values.latest) {
           const models = latestByModel(rows);
-          process.stdout.write(values.json ? `${JSON.stringify(models, null, 2)}\n` : models.length ? `${table(models.map((m) => [m.model_id, m.team ?? '–', m.last_audit, m.status, String(m.failed_gates), m.waivers.map((w) => `${w.gate} (${w.approved_by}, until ${w.expires})`).join(', ') || '–']), ['model', 'team', 'last audit (UTC)', 'status', 'failed gates', 'waivers in use'])}\n` : 'no audits match.\n');
+          stdout.write(values.json ? `${JSON.stringify(models, null, 2)}\n` : models.length ? `${table(models.map((m) => [m.model_id, m.team ?? '–', m.last_audit, m.status, String(m.failed_gates), m.waivers.map((w) => `${w.gate} (${w.approved_by}, until ${w.expires})`).join(', ') || '–']), ['model', 'team', 'last audit (UTC)', 'status', 'failed gates', 'waivers in use'])}\n` : 'no audits match.\n');
           return EXIT.ok;
         }
-        process.stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : rows.length ? `${listTable(rows)}\n` : 'no audits match.\n');
+        stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : rows.length ? `${listTable(rows)}\n` : 'no audits match.\n');
         return EXIT.ok;
       });
     }
@@ -492,8 +493,8 @@ export async function registryCommand(args: string[]): Promise<number> {
       const { target } = registryArgument(positionals, 'verify', named);
       return withRegistry(target, async (store) => {
         const report = await store.readVerified({ checkpoint }, (r) => r);
-        if (values.json) process.stdout.write(`${JSON.stringify({ ...report, expected_checkpoint: values.root ?? null }, null, 2)}\n`);
-        else process.stdout.write(verifyLines(registryLabel(target), report, checkpoint));
+        if (values.json) stdout.write(`${JSON.stringify({ ...report, expected_checkpoint: values.root ?? null }, null, 2)}\n`);
+        else stdout.write(verifyLines(registryLabel(target), report, checkpoint));
         return report.ok ? EXIT.ok : EXIT.gateFailed;
       });
     }
@@ -502,7 +503,7 @@ export async function registryCommand(args: string[]): Promise<number> {
       if (values.sqlite !== undefined) {
         return withRegistry(target, async (store) => {
           const copied = await exportSqlite(store, checkpoint, values.sqlite!);
-          process.stdout.write(`${values.sqlite}: ${copied.entries} entries of ${registryLabel(target)}, verified and copied with their hashes; merkle root ${copied.merkle_root}\n`);
+          stdout.write(`${values.sqlite}: ${copied.entries} entries of ${registryLabel(target)}, verified and copied with their hashes; merkle root ${copied.merkle_root}\n`);
           return EXIT.ok;
         });
       }
@@ -515,7 +516,7 @@ export async function registryCommand(args: string[]): Promise<number> {
         });
         const text = values.csv ? registryCsv(rows) : `${JSON.stringify(rows, null, 2)}\n`;
         if (values.output) await writeOutputFile(values.output, text);
-        else process.stdout.write(text);
+        else stdout.write(text);
         return EXIT.ok;
       });
     }
@@ -531,7 +532,7 @@ export async function registryCommand(args: string[]): Promise<number> {
       return withRegistry(named, async (store) => {
         const done = await store.appendStored(registryLabel(source), entries);
         const text = formatCheckpoint(done.checkpoint);
-        process.stdout.write(`${registryLabel(named)}: appended ${done.appended} entr${done.appended === 1 ? 'y' : 'ies'} of ${registryLabel(source)}${done.skipped ? ` (${done.skipped} it already held were skipped)` : ''}; ${done.checkpoint.entries} entries now.\nregistry checkpoint ${text}: record it outside the registry; plumbline registry verify ${registryLabel(named)} --root ${text} proves entries 1–${done.checkpoint.entries} later.\n`);
+        stdout.write(`${registryLabel(named)}: appended ${done.appended} entr${done.appended === 1 ? 'y' : 'ies'} of ${registryLabel(source)}${done.skipped ? ` (${done.skipped} it already held were skipped)` : ''}; ${done.checkpoint.entries} entries now.\nregistry checkpoint ${text}: record it outside the registry; plumbline registry verify ${registryLabel(named)} --root ${text} proves entries 1–${done.checkpoint.entries} later.\n`);
         return EXIT.ok;
       });
     }
@@ -547,7 +548,7 @@ export async function registryCommand(args: string[]): Promise<number> {
           return file ? reader.entryBlob(seq, file) : `${JSON.stringify(await reader.entryResult(seq), null, 2)}\n`;
         });
         if (values.output) await writeOutputFile(values.output, out);
-        else process.stdout.write(out);
+        else stdout.write(out);
         return EXIT.ok;
       });
     }
@@ -569,7 +570,7 @@ export async function registryCommand(args: string[]): Promise<number> {
         } else {
           const markdown = monthlySummaryMarkdown(rows, month, store.name);
           if (output) await writeOutputFile(output, markdown);
-          else process.stdout.write(markdown);
+          else stdout.write(markdown);
         }
         return EXIT.ok;
       });

@@ -4,20 +4,19 @@
  * XGBoost challenger on the same rows, a relative gate, waivers, and `diff`.
  * The paired numbers are checked against numpy / scipy (tests/statistics/build_paired.py).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli-in-process';
 import { fixture, projectRoot } from '../fixtures';
 
 const work = mkdtempSync(join(tmpdir(), 'plumbline-challenger-'));
 const paired = JSON.parse(readFileSync(join(projectRoot, 'tests', 'statistics', 'paired.json'), 'utf8')).german_credit;
 
+/** The command in this process; the audit is dated 2026-12-04 (SOURCE_DATE_EPOCH): waivers expire relative to it. */
 function plumbline(args: string[]) {
-  // The audit is dated 2026-12-04 (SOURCE_DATE_EPOCH): waivers expire relative to it.
-  const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, SOURCE_DATE_EPOCH: '1796342400' } });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  return runCli(args, { cwd: work, env: { SOURCE_DATE_EPOCH: '1796342400' } });
 }
 
 const config = (model: string, id: string) => `model:
@@ -47,9 +46,9 @@ writeFileSync(join(work, 'waived.yaml'), waiver('2027-06-30'));
 writeFileSync(join(work, 'expired.yaml'), waiver('2026-12-03'));
 
 describe('champion vs challenger', () => {
-  it('pairs the challenger with the champion on the same rows and fails a relative gate with exit 1', () => {
-    expect(plumbline(['audit', '--config', 'champion.yaml', '--predictions', '--output', 'champion/result.json']).code).toBe(0);
-    const run = plumbline(['audit', '--config', 'challenger.yaml', '--baseline', 'champion/result.json', '--policy-gates', 'promotion.yaml', '--output', 'challenger/result.json']);
+  it('pairs the challenger with the champion on the same rows and fails a relative gate with exit 1', async () => {
+    expect((await plumbline(['audit', '--config', 'champion.yaml', '--predictions', '--output', 'champion/result.json'])).code).toBe(0);
+    const run = (await plumbline(['audit', '--config', 'challenger.yaml', '--baseline', 'champion/result.json', '--policy-gates', 'promotion.yaml', '--output', 'challenger/result.json']));
     expect(run.code).toBe(1);
     const result = JSON.parse(readFileSync(join(work, 'challenger', 'result.json'), 'utf8'));
     expect(result.comparison.paired).toBe(true);
@@ -65,8 +64,8 @@ describe('champion vs challenger', () => {
     expect(run.stderr).toContain('decision: FAIL');
   });
 
-  it('exits 0 with REVIEW under a valid waiver, and 1 once it has expired, saying so', () => {
-    const waived = plumbline(['audit', '--config', 'challenger.yaml', '--baseline', 'champion/result.json', '--policy-gates', 'waived.yaml', '--output', 'waived/result.json']);
+  it('exits 0 with REVIEW under a valid waiver, and 1 once it has expired, saying so', async () => {
+    const waived = (await plumbline(['audit', '--config', 'challenger.yaml', '--baseline', 'champion/result.json', '--policy-gates', 'waived.yaml', '--output', 'waived/result.json']));
     expect(waived.code).toBe(0);
     const decision = JSON.parse(readFileSync(join(work, 'waived', 'policy_decision.json'), 'utf8'));
     expect(decision.decision).toBe('REVIEW');
@@ -76,22 +75,22 @@ describe('champion vs challenger', () => {
     expect(waived.stderr.slice(waived.stderr.indexOf('WAIVED '))).toBe(
       `WAIVED        AUC must not drop: change in roc_auc = ${gate.value.toPrecision(4)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01; waived by CRO until 2027-06-30: recalibration planned; look at comparison.metrics for the change and its interval\ndecision: REVIEW\n`,
     );
-    const expired = plumbline(['audit', '--config', 'challenger.yaml', '--baseline', 'champion/result.json', '--policy-gates', 'expired.yaml', '--output', 'expired/result.json']);
+    const expired = (await plumbline(['audit', '--config', 'challenger.yaml', '--baseline', 'champion/result.json', '--policy-gates', 'expired.yaml', '--output', 'expired/result.json']));
     expect(expired.code).toBe(1);
     expect(expired.stderr.slice(expired.stderr.indexOf('FAIL '))).toBe(
       `FAIL          AUC must not drop: change in roc_auc = ${gate.value.toPrecision(4)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01; waiver approved by CRO expired on 2026-12-03; look at comparison.metrics for the change and its interval\ndecision: FAIL\n`,
     );
   });
 
-  it('diff gates the challenger against the champion: exit 1 when a relative gate fails', () => {
-    const run = plumbline(['diff', 'champion/result.json', 'challenger/result.json', '--policy-gates', 'promotion.yaml']);
+  it('diff gates the challenger against the champion: exit 1 when a relative gate fails', async () => {
+    const run = (await plumbline(['diff', 'champion/result.json', 'challenger/result.json', '--policy-gates', 'promotion.yaml']));
     expect(run.code).toBe(1);
     // The challenger's result holds the paired comparison against this very champion file.
     expect(run.stdout).toContain('changes (paired tests on the same rows):');
     expect(run.stdout).toMatch(/^roc_auc: 0\.777302 → 0\.755397 \(-0\.021905, 95% CI -0\.0600\d\d to \+0\.0162\d\d, p = 0\.261\)$/m);
     expect(run.stdout).toContain('gate "AUC must not drop" (max_drop 0.01): FAIL, change -0.021905');
     expect(run.stdout).toContain('policy "Promotion" decision for challenger/result.json: FAIL');
-    const loose = plumbline(['diff', 'champion/result.json', 'challenger/result.json', '--policy-gates', 'waived.yaml']);
+    const loose = (await plumbline(['diff', 'champion/result.json', 'challenger/result.json', '--policy-gates', 'waived.yaml']));
     expect(loose.code).toBe(0);
   });
 });

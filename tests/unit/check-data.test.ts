@@ -3,11 +3,11 @@
  * build_data_checks.py), personal data in a CSV made here, and the exit codes and messages
  * of a data policy.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli-in-process';
 import { parseCsv } from '../../src/core/data/csv';
 import { checkDataTable, DATA_CHECK_DEFAULTS, type DataCheckOptions } from '../../src/core/data-check/check';
 import { detectPii, piiKindOf } from '../../src/core/data-check/pii';
@@ -18,9 +18,9 @@ const work = mkdtempSync(join(tmpdir(), 'plumbline-check-data-'));
 const table = (path: string) => parseCsv(readFileSync(path, 'utf8'), { fileName: path.replace(/^.*\//, '') });
 const base = (extra: Partial<DataCheckOptions>): DataCheckOptions => ({ protectedAttributes: [], today: '2026-12-04', ...DATA_CHECK_DEFAULTS, ...extra });
 
+/** `plumbline check-data` in this process, dated 2026-12-04. */
 function plumbline(args: string[]) {
-  const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), 'check-data', ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, SOURCE_DATE_EPOCH: '1796342400' } });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  return runCli(['check-data', ...args], { cwd: work, env: { SOURCE_DATE_EPOCH: '1796342400' } });
 }
 
 const cases = [
@@ -88,12 +88,12 @@ function piiCsv(): string {
 }
 
 describe('personal data', () => {
-  it('recognises e-mails, phones, national ids, card numbers and names, and not ordinary values', () => {
+  it('recognises e-mails, phones, national ids, card numbers and names, and not ordinary values', async () => {
     expect(['ana@example.org', '+44 20 7946 0958', '(555) 010-2000', '078-05-1120', 'AB 12 34 56 C', '4111 1111 1111 1111', 'Maria Garcia'].map(piiKindOf)).toEqual(['email', 'phone', 'phone', 'national_id', 'national_id', 'payment_card', 'name']);
     expect(['5943', '2026-11-01', 'Private', 'HS-grad', '4111 1111 1111 1112', '1234567', 'United-States', 'yes'].map(piiKindOf)).toEqual([null, null, null, null, null, null, null, null]);
   });
 
-  it('flags the four personal columns of a CSV by their values, naming no value', () => {
+  it('flags the four personal columns of a CSV by their values, naming no value', async () => {
     const path = join(work, 'customers.csv');
     writeFileSync(path, piiCsv());
     const report = checkDataTable(table(path), 'sha', base({ target: 'approved' }));
@@ -118,8 +118,8 @@ describe('plumbline check-data', () => {
   writeFileSync(join(work, 'data-policy.yaml'), policy('  - {name: No personal data, metric: pii_columns, threshold: 0, comparison: less_equal, severity: error}\n  - {name: Enough rows, metric: n_rows, threshold: 100, comparison: greater_equal, severity: warning}\n'));
   writeFileSync(join(work, 'fresh.yaml'), policy('  - {name: Fresh data, metric: data_age_days, threshold: 30, comparison: less_equal, severity: error}\n  - {name: Stable, metric: n_drifted_columns, threshold: 0, comparison: less_equal, severity: error}\n'));
 
-  it('exits 1 when an error gate fails (personal data), with the gate and decision on stderr', () => {
-    const run = plumbline(['--data', 'customers.csv', '--policy-gates', 'data-policy.yaml', '--output', 'out/check.html']);
+  it('exits 1 when an error gate fails (personal data), with the gate and decision on stderr', async () => {
+    const run = (await plumbline(['--data', 'customers.csv', '--policy-gates', 'data-policy.yaml', '--output', 'out/check.html']));
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('FAIL          No personal data: pii_columns = 4, needs less equal 0\nWARN          Enough rows: n_rows = 40, needs greater equal 100\ndecision: FAIL\n');
     expect(run.stdout).toContain('  pii_columns           4\n');
@@ -128,26 +128,26 @@ describe('plumbline check-data', () => {
     expect(readFileSync(join(work, 'out', 'check.html'), 'utf8')).toContain('<h1 id="s1">Metrics</h1>');
   });
 
-  it('exits 0 on a fixture that passes, and gates freshness and drift', () => {
-    const run = plumbline(['--data', fixture('compas/test.csv'), '--reference', fixture('compas/train.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--data-date', '2026-11-20', '--policy-gates', 'fresh.yaml', '--json']);
+  it('exits 0 on a fixture that passes, and gates freshness and drift', async () => {
+    const run = (await plumbline(['--data', fixture('compas/test.csv'), '--reference', fixture('compas/train.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--data-date', '2026-11-20', '--policy-gates', 'fresh.yaml', '--json']));
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toBe('decision: PASS\n');
     const report = JSON.parse(run.stdout);
     expect(report.metrics.data_age_days).toBe(14);
     expect(report.metrics.n_drifted_columns).toBe(want.compas.n_drifted_columns);
-    const stale = plumbline(['--data', fixture('compas/test.csv'), '--data-date', '2026-09-01', '--policy-gates', 'fresh.yaml']);
+    const stale = (await plumbline(['--data', fixture('compas/test.csv'), '--data-date', '2026-09-01', '--policy-gates', 'fresh.yaml']));
     expect(stale.code).toBe(1);
     expect(stale.stderr).toBe('FAIL          Fresh data: data_age_days = 94, needs less equal 30\nNOT_EVALUATED Stable: not evaluated: no reference was given (--reference)\ndecision: FAIL\n');
   });
 
-  it('exits 2 naming the value and the fix', () => {
-    expect(plumbline([])).toMatchObject({ code: 2, stderr: 'plumbline: check-data needs --data FILE. Run plumbline check-data --help for usage.\n' });
-    expect(plumbline(['--data', 'customers.csv', '--protected', 'gender'])).toMatchObject({ code: 2 });
-    expect(plumbline(['--data', 'customers.csv', '--protected', 'gender']).stderr).toMatch(/^plumbline: .*gender/);
+  it('exits 2 naming the value and the fix', async () => {
+    expect((await plumbline([]))).toMatchObject({ code: 2, stderr: 'plumbline: check-data needs --data FILE. Run plumbline check-data --help for usage.\n' });
+    expect((await plumbline(['--data', 'customers.csv', '--protected', 'gender']))).toMatchObject({ code: 2 });
+    expect((await plumbline(['--data', 'customers.csv', '--protected', 'gender'])).stderr).toMatch(/^plumbline: .*gender/);
     writeFileSync(join(work, 'bad.yaml'), policy('  - {name: Rows, metric: n_row, threshold: 1, comparison: greater_equal, severity: error}\n'));
-    expect(plumbline(['--data', 'customers.csv', '--policy-gates', 'bad.yaml']).stderr).toBe(
+    expect((await plumbline(['--data', 'customers.csv', '--policy-gates', 'bad.yaml'])).stderr).toBe(
       'plumbline: bad.yaml: gates[0] ("Rows"): unknown data-check metric: "n_row" (did you mean n_rows?). Valid ids: n_rows, n_columns, max_missing_share, duplicate_rows, duplicate_share, minority_class_share, min_group_size, max_base_rate_gap, max_proxy_strength, pii_columns, data_age_days, n_drifted_columns, max_psi, max_abs_skewness.\n',
     );
-    expect(plumbline(['--data', 'customers.csv', '--data-date', '2026-13-01']).stderr).toBe('plumbline: --data-date "2026-13-01" is not a date: write it YYYY-MM-DD.\n');
+    expect((await plumbline(['--data', 'customers.csv', '--data-date', '2026-13-01'])).stderr).toBe('plumbline: --data-date "2026-13-01" is not a date: write it YYYY-MM-DD.\n');
   });
 });
