@@ -1,10 +1,11 @@
-import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initSqlJs, { type Database } from 'sql.js';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli-in-process';
 import type { AuditResult, Manifest, PolicyDecision } from '../../src/core/index.ts';
 import {
   appendEntry,
@@ -36,9 +37,9 @@ const work = mkdtempSync(join(tmpdir(), 'plumbline-registry-'));
 const want = expected('compas/rf.expected.json');
 const SQL = await initSqlJs();
 
+/** The command in this process, in the work folder (concurrent appends below start real processes). */
 function plumbline(args: string[], env: Record<string, string> = {}) {
-  const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, ...env } });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  return runCli(args, { cwd: work, env });
 }
 
 function plumblineAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
@@ -62,8 +63,8 @@ writeFileSync(
 
 let result: AuditResult;
 let manifest: Manifest;
-beforeAll(() => {
-  const run = plumbline(['audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'base/result.json'], { SOURCE_DATE_EPOCH: '1792000000' });
+beforeAll(async () => {
+  const run = (await plumbline(['audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'base/result.json'], { SOURCE_DATE_EPOCH: '1792000000' }));
   expect(run.code, run.stderr).toBe(1);
   result = JSON.parse(readFileSync(join(work, 'base', 'result.json'), 'utf8'));
   manifest = JSON.parse(readFileSync(join(work, 'base', 'result.manifest.json'), 'utf8'));
@@ -110,7 +111,7 @@ function forge(db: Database, sql: string, params?: (string | number | Uint8Array
 const nodeHash = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 describe('registry core', () => {
-  it('appends, lists with filters and verifies a whole chain', () => {
+  it('appends, lists with filters and verifies a whole chain', async () => {
     const db = registry([
       { created: '2026-10-03T10:00:00.000Z', model_id: 'a' },
       { created: '2026-11-02T10:00:00.000Z', model_id: 'b', passed: true },
@@ -142,7 +143,7 @@ describe('registry core', () => {
     expect(prev).toEqual([GENESIS_HASH, rows[0].entry_hash, rows[1].entry_hash]);
   });
 
-  it('keeps the full result: read back equal, with the digest the manifest records', () => {
+  it('keeps the full result: read back equal, with the digest the manifest records', async () => {
     const db = registry([{}]);
     const back = entryResult(sqlDb(db), 'test.db', 1);
     expect(back).toEqual(result);
@@ -150,7 +151,7 @@ describe('registry core', () => {
     expect(() => entryResult(sqlDb(db), 'test.db', 9)).toThrow('test.db has no entry 9 (see plumbline registry list test.db).');
   });
 
-  it('computes the RFC 6962 Merkle tree hash', () => {
+  it('computes the RFC 6962 Merkle tree hash', async () => {
     const leaves = ['11', '22', '33', '44', '55'].map((b) => b.repeat(32));
     const h = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();
     const leaf = (hex: string) => h(Buffer.from([0]), Buffer.from(hex, 'hex'));
@@ -162,7 +163,7 @@ describe('registry core', () => {
     expect(merkleRoot([])).toBe(createHash('sha256').digest('hex'));
   });
 
-  it('names the entry whose metric was edited', () => {
+  it('names the entry whose metric was edited', async () => {
     const db = registry([{}, {}, {}]);
     forge(db, `UPDATE entries SET metrics = json_set(metrics, '$.roc_auc', 0.99) WHERE seq = 2`);
     const report = verifyRegistry(sqlDb(db));
@@ -172,7 +173,7 @@ describe('registry core', () => {
     expect(report.problems[0].message).toMatch(/^entry 2 \(recidivism-rf, 2026-10-14T17:46:40\.000Z\) was altered: its content hashes to [0-9a-f]{12}…, not the [0-9a-f]{12}… recorded when it was appended\.$/);
   });
 
-  it('names an entry altered with its own hash recomputed (the next entry no longer links to it)', () => {
+  it('names an entry altered with its own hash recomputed (the next entry no longer links to it)', async () => {
     const db = registry([{}, {}, {}]);
     // The forger edits entry 2 and rewrites its entry_hash to match its new content.
     forge(db, `UPDATE entries SET decision = 'PASS', failed_gates = '[]' WHERE seq = 2`);
@@ -182,7 +183,7 @@ describe('registry core', () => {
     expect(report.problems).toEqual([{ seq: 2, kind: 'altered', message: 'entry 2 was altered or replaced: its hash is not the one entry 3 recorded for the entry before it.' }]);
   });
 
-  it('names a deleted entry, a deleted last entry and swapped entries', () => {
+  it('names a deleted entry, a deleted last entry and swapped entries', async () => {
     const deleted = registry([{}, {}, {}, {}]);
     forge(deleted, 'DELETE FROM entries WHERE seq = 2');
     expect(verifyRegistry(sqlDb(deleted)).problems[0]).toEqual({ seq: 3, kind: 'removed', message: 'entry 2 was removed: the chain goes from entry 1 to entry 3.' });
@@ -198,7 +199,7 @@ describe('registry core', () => {
     expect(problems[0].message).toMatch(/^entry 2 \(c, .*\) is out of order: it was appended after entry 3, but now follows entry 1\.$/);
   });
 
-  it('keeps report and evidence files, and finds an altered one', () => {
+  it('keeps report and evidence files, and finds an altered one', async () => {
     const pdf = new TextEncoder().encode('%PDF-1.7 pretend report');
     const db = registry([{ blobs: { 'report.pdf': pdf, 'report.evidence.zip': new Uint8Array([80, 75, 3, 4]) } }]);
     expect(listEntries(sqlDb(db))[0].blobs).toEqual(['report.evidence.zip', 'report.pdf']);
@@ -240,7 +241,7 @@ describe('registry core', () => {
     }
   });
 
-  it('hashes an entry as the canonical JSON of its columns', () => {
+  it('hashes an entry as the canonical JSON of its columns', async () => {
     const db = registry([{ blobs: { 'r.pdf': new Uint8Array([1]) } }]);
     const { columns, values } = db.exec('SELECT e.*, r.result_gz FROM entries e JOIN results r USING (seq)')[0];
     const row = Object.fromEntries(columns.map((c, i) => [c, values[0][i]])) as Parameters<typeof entryJson>[0];
@@ -250,14 +251,14 @@ describe('registry core', () => {
     expect(entryHash(row, nodeHash)).toBe(values[0][columns.indexOf('entry_hash')]);
   });
 
-  it('refuses to append to a registry changed outside Plumbline', () => {
+  it('refuses to append to a registry changed outside Plumbline', async () => {
     const db = registry([{}, {}]);
     forge(db, 'DELETE FROM entries WHERE seq = 2');
     expect(() => append(db, {})).toThrow(/^test\.db was changed outside Plumbline: it records 2 entries ending in [0-9a-f]{12}…, but holds 1 ending in [0-9a-f]{12}…\. Nothing was appended; run plumbline registry verify test\.db to see what changed\.$/);
     expect(db.exec('SELECT count(*) FROM entries')[0].values[0][0]).toBe(1);
   });
 
-  it('upgrades a version-1 file, keeping its entries and their hashes', () => {
+  it('upgrades a version-1 file, keeping its entries and their hashes', async () => {
     // A version-1 file: one entry written as version 1 stored it (the result in the entry row).
     const current = registry([{}]);
     const { columns, values } = current.exec('SELECT e.*, r.result_gz FROM entries e JOIN results r USING (seq)')[0];
@@ -275,7 +276,7 @@ describe('registry core', () => {
     expect(verifyRegistry(sqlDb(db))).toMatchObject({ ok: true, entries: 2 });
   });
 
-  it('refuses other files with what to do', () => {
+  it('refuses other files with what to do', async () => {
     const newer = new SQL.Database();
     openRegistry(sqlDb(newer), 'new.db', { create: true });
     newer.run('PRAGMA user_version = 9');
@@ -289,7 +290,7 @@ describe('registry core', () => {
     expect(() => parseRegistryDate('2026-02-30', '--since')).toThrow('--since "2026-02-30" is not a date: use YYYY-MM-DD or an ISO date-time with a zone (e.g. 2026-11-01 or 2026-11-01T09:30:00Z).');
   });
 
-  it('exports CSV with formula-looking cells neutralised', () => {
+  it('exports CSV with formula-looking cells neutralised', async () => {
     const db = registry([{ model_id: '=HYPERLINK("x")' }]);
     const csv = registryCsv(listEntries(sqlDb(db)));
     const [header, row] = csv.trim().split('\n');
@@ -298,7 +299,7 @@ describe('registry core', () => {
     expect(row).toContain(',FAIL,Minimum AUC (FAIL); Parity (WARN),');
   });
 
-  it('summarises the portfolio and the month for management', () => {
+  it('summarises the portfolio and the month for management', async () => {
     const db = registry([
       { created: '2026-10-03T10:00:00.000Z', model_id: 'a', passed: true },
       { created: '2026-11-02T10:00:00.000Z', model_id: 'b' },
@@ -334,7 +335,7 @@ describe('registry core', () => {
 });
 
 describe('registry views of waivers and reviews', () => {
-  it('counts a waived audit as REVIEW and lists the waivers expiring within 30 days of the month', () => {
+  it('counts a waived audit as REVIEW and lists the waivers expiring within 30 days of the month', async () => {
     const db = registry([
       { created: '2026-11-02T10:00:00.000Z', model_id: 'credit_a', waivedUntil: '2026-12-20' },
       { created: '2026-11-03T10:00:00.000Z', model_id: 'credit_b', waivedUntil: '2027-06-30' },
@@ -368,61 +369,61 @@ function rehash(db: Database, seq: number): string {
 }
 
 describe('plumbline registry (CLI)', () => {
-  it('init, audit --registry, list, verify, export, show and summary', () => {
-    expect(plumbline(['registry', 'list', 'missing.db']).stderr).toBe('plumbline: missing.db does not exist. Create it with: plumbline registry init missing.db.\n');
-    const init = plumbline(['registry', 'init', 'team.db']);
+  it('init, audit --registry, list, verify, export, show and summary', async () => {
+    expect((await plumbline(['registry', 'list', 'missing.db'])).stderr).toBe('plumbline: missing.db does not exist. Create it with: plumbline registry init missing.db.\n');
+    const init = (await plumbline(['registry', 'init', 'team.db']));
     expect(init).toMatchObject({ code: 0, stdout: 'team.db: created an empty registry.\n' });
     expect(readFileSync(join(work, 'team.db')).subarray(0, 16).toString('latin1')).toBe('SQLite format 3\0');
-    expect(plumbline(['registry', 'init', 'team.db']).stdout).toBe('team.db: already a registry (0 entries, schema version 4); left as is.\n');
+    expect((await plumbline(['registry', 'init', 'team.db'])).stdout).toBe('team.db: already a registry (0 entries, schema version 4); left as is.\n');
 
-    const first = plumbline(['audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'r1/report.pdf', '--registry', 'team.db', '--registry-keep-report'], { SOURCE_DATE_EPOCH: '1792000000' });
+    const first = (await plumbline(['audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'r1/report.pdf', '--registry', 'team.db', '--registry-keep-report'], { SOURCE_DATE_EPOCH: '1792000000' }));
     expect(first.code).toBe(1);
     expect(first.stderr).toContain('plumbline: appended entry 1 (recidivism-rf, FAIL) to the registry team.db\n');
     // The checkpoint over entry 1, printed only once the append is on disk.
     const checkpoint1 = /^plumbline: registry checkpoint (1:[0-9a-f]{64}): record it outside the registry \(a CI log\); plumbline registry verify team\.db --root 1:[0-9a-f]{64} then proves entries 1–1 were neither changed nor removed\.$/m.exec(first.stderr)![1];
-    const second = plumbline(['audit', '--config', 'audit.yaml', '--output', 'r2/result.json', '--registry', 'team.db'], { SOURCE_DATE_EPOCH: '1795000000' });
+    const second = (await plumbline(['audit', '--config', 'audit.yaml', '--output', 'r2/result.json', '--registry', 'team.db'], { SOURCE_DATE_EPOCH: '1795000000' }));
     expect(second.code).toBe(0);
 
-    const list = plumbline(['registry', 'list', 'team.db']);
+    const list = (await plumbline(['registry', 'list', 'team.db']));
     expect(list.stdout.split('\n')[0]).toMatch(/^#\s+created \(UTC\)\s+model\s+version\s+decision\s+roc_auc\s+ece\s+dp_ratio\s+failed or warned gates$/);
     expect(list.stdout).toMatch(/^1 +2026-10-14 17:46:40 +recidivism-rf +1\.3 +FAIL +0\.744 .* Minimum AUC \(FAIL\), Parity \(WARN\)$/m);
     // One row per model: its latest audit (entry 2, without a policy).
-    expect(plumbline(['registry', 'list', 'team.db', '--latest']).stdout).toMatch(/^model +team +last audit \(UTC\) +status +failed gates +waivers in use\nrecidivism-rf +risk +2026-11-18 11:06:40 +NONE +0 +–\n$/);
-    const json = JSON.parse(plumbline(['registry', 'list', 'team.db', '--json', '--failed-gates']).stdout);
+    expect((await plumbline(['registry', 'list', 'team.db', '--latest'])).stdout).toMatch(/^model +team +last audit \(UTC\) +status +failed gates +waivers in use\nrecidivism-rf +risk +2026-11-18 11:06:40 +NONE +0 +–\n$/);
+    const json = JSON.parse((await plumbline(['registry', 'list', 'team.db', '--json', '--failed-gates'])).stdout);
     expect(json.map((r: { seq: number }) => r.seq)).toEqual([1]);
     expect(json[0]).toMatchObject({ model_id: 'recidivism-rf', model_version: '1.3', team: 'risk', owner: 'ana@example.org', blobs: ['report.evidence.zip', 'report.pdf'] });
-    expect(JSON.parse(plumbline(['registry', 'list', 'team.db', '--json', '--since', '2026-11-10']).stdout).map((r: { seq: number }) => r.seq)).toEqual([2]);
-    expect(plumbline(['registry', 'list', 'team.db', '--since', 'yesterday']).stderr).toBe('plumbline: --since "yesterday" is not a date: use YYYY-MM-DD or an ISO date-time with a zone (e.g. 2026-11-01 or 2026-11-01T09:30:00Z).\n');
+    expect(JSON.parse((await plumbline(['registry', 'list', 'team.db', '--json', '--since', '2026-11-10'])).stdout).map((r: { seq: number }) => r.seq)).toEqual([2]);
+    expect((await plumbline(['registry', 'list', 'team.db', '--since', 'yesterday'])).stderr).toBe('plumbline: --since "yesterday" is not a date: use YYYY-MM-DD or an ISO date-time with a zone (e.g. 2026-11-01 or 2026-11-01T09:30:00Z).\n');
 
-    const verify = plumbline(['registry', 'verify', 'team.db']);
+    const verify = (await plumbline(['registry', 'verify', 'team.db']));
     expect(verify.code).toBe(0);
     const root = /merkle root ([0-9a-f]{64})/.exec(verify.stdout)![1];
-    expect(plumbline(['registry', 'verify', 'team.db', '--root', root]).code).toBe(0);
+    expect((await plumbline(['registry', 'verify', 'team.db', '--root', root])).code).toBe(0);
     expect(verify.stdout).toContain(`checkpoint 2:${root}\n`);
-    const wrongRoot = plumbline(['registry', 'verify', 'team.db', '--root', '0'.repeat(64)]);
+    const wrongRoot = (await plumbline(['registry', 'verify', 'team.db', '--root', '0'.repeat(64)]));
     expect(wrongRoot.code).toBe(1);
     expect(wrongRoot.stdout).toContain(`TAMPERED: the Merkle root of entries 1–2 is ${root.slice(0, 12)}…, not the ${'0'.repeat(12)}… recorded in the checkpoint: the registry was rewritten since the checkpoint was recorded, or it is another file.\n`);
     // The checkpoint the first append printed still holds after the second.
-    const stillHolds = plumbline(['registry', 'verify', 'team.db', '--root', checkpoint1]);
+    const stillHolds = (await plumbline(['registry', 'verify', 'team.db', '--root', checkpoint1]));
     expect(stillHolds.stdout).toContain('ok: every entry matches its hash, the chain is whole and the append-only guard is in place; entries 1–1 are those the checkpoint recorded.\n');
-    expect(plumbline(['registry', 'verify', 'team.db', '--root', 'abc']).stderr).toBe('plumbline: --root must be a checkpoint N:ROOT as plumbline audit --registry prints it (the entry count, a colon, 64 lowercase hex digits), or a bare ROOT for the whole registry; got "abc".\n');
+    expect((await plumbline(['registry', 'verify', 'team.db', '--root', 'abc'])).stderr).toBe('plumbline: --root must be a checkpoint N:ROOT as plumbline audit --registry prints it (the entry count, a colon, 64 lowercase hex digits), or a bare ROOT for the whole registry; got "abc".\n');
 
-    const csv = plumbline(['registry', 'export', 'team.db', '--csv']).stdout.trim().split('\n');
+    const csv = (await plumbline(['registry', 'export', 'team.db', '--csv'])).stdout.trim().split('\n');
     expect(csv).toHaveLength(3);
-    expect(plumbline(['registry', 'export', 'team.db']).stderr).toBe('plumbline: plumbline registry export needs a format: --csv (or --json).\n');
+    expect((await plumbline(['registry', 'export', 'team.db'])).stderr).toBe('plumbline: plumbline registry export needs a format: --csv (or --json).\n');
 
-    expect(JSON.parse(plumbline(['registry', 'show', 'team.db', '2']).stdout)).toEqual(JSON.parse(readFileSync(join(work, 'r2', 'result.json'), 'utf8')));
-    expect(plumbline(['registry', 'show', 'team.db', '1', '--file', 'report.pdf', '--output', 'back.pdf']).code).toBe(0);
+    expect(JSON.parse((await plumbline(['registry', 'show', 'team.db', '2'])).stdout)).toEqual(JSON.parse(readFileSync(join(work, 'r2', 'result.json'), 'utf8')));
+    expect((await plumbline(['registry', 'show', 'team.db', '1', '--file', 'report.pdf', '--output', 'back.pdf'])).code).toBe(0);
     expect(readFileSync(join(work, 'back.pdf'))).toEqual(readFileSync(join(work, 'r1', 'report.pdf')));
 
-    const summary = plumbline(['registry', 'summary', 'team.db', '--month', '2026-10']);
+    const summary = (await plumbline(['registry', 'summary', 'team.db', '--month', '2026-10']));
     expect(summary.stdout).toContain('**1 of 1 model blocked, 0 under review**');
-    expect(plumbline(['registry', 'summary', 'team.db', '--month', '2026-13']).stderr).toBe('plumbline: --month "2026-13" is not a month: use YYYY-MM (e.g. 2026-11).\n');
+    expect((await plumbline(['registry', 'summary', 'team.db', '--month', '2026-13'])).stderr).toBe('plumbline: --month "2026-13" is not a month: use YYYY-MM (e.g. 2026-11).\n');
 
     // A truncated copy (a half-synced shared drive) is refused in words, not as an internal error.
     const whole = readFileSync(join(work, 'team.db'));
     writeFileSync(join(work, 'truncated.db'), whole.subarray(0, Math.floor(whole.length / 2)));
-    const truncated = plumbline(['registry', 'list', 'truncated.db']);
+    const truncated = (await plumbline(['registry', 'list', 'truncated.db']));
     expect(truncated.code).toBe(2);
     expect(truncated.stderr).toMatch(/^plumbline: truncated\.db is damaged: SQLite reports ".+"\. Open an intact copy of the registry \(plumbline registry verify names what changed in it\)\.\n$/);
 
@@ -430,7 +431,7 @@ describe('plumbline registry (CLI)', () => {
     const db = new SQL.Database(readFileSync(join(work, 'team.db')));
     forge(db, "UPDATE entries SET decision = 'PASS' WHERE seq = 1");
     writeFileSync(join(work, 'tampered.db'), db.export());
-    const tampered = plumbline(['registry', 'verify', 'tampered.db']);
+    const tampered = (await plumbline(['registry', 'verify', 'tampered.db']));
     expect(tampered.code).toBe(1);
     expect(tampered.stdout).toMatch(/^TAMPERED: entry 1 \(recidivism-rf, 2026-10-14T17:46:40\.000Z\) was altered/m);
     const problem = /^TAMPERED: (.*)$/m.exec(tampered.stdout)![1];
@@ -438,19 +439,19 @@ describe('plumbline registry (CLI)', () => {
     // …and the tampered entry is not handed out as a clean audit: not its result, report or
     // evidence pack, nor a CSV or summary of the registry. The intact entry still shows.
     const refused = `plumbline: tampered.db entry 1 failed verification, so it is not opened or exported as an audit: TAMPERED: ${problem}\n`;
-    expect(plumbline(['registry', 'show', 'tampered.db', '1'])).toMatchObject({ code: 2, stdout: '', stderr: refused });
+    expect((await plumbline(['registry', 'show', 'tampered.db', '1']))).toMatchObject({ code: 2, stdout: '', stderr: refused });
     for (const name of ['report.pdf', 'report.evidence.zip']) {
-      expect(plumbline(['registry', 'show', 'tampered.db', '1', '--file', name, '--output', `laundered-${name}`])).toMatchObject({ code: 2, stderr: refused });
+      expect((await plumbline(['registry', 'show', 'tampered.db', '1', '--file', name, '--output', `laundered-${name}`]))).toMatchObject({ code: 2, stderr: refused });
       expect(existsSync(join(work, `laundered-${name}`))).toBe(false);
     }
-    expect(plumbline(['registry', 'show', 'tampered.db', '2']).code).toBe(0);
-    expect(plumbline(['registry', 'export', 'tampered.db', '--csv']).stderr).toBe(`plumbline: tampered.db failed verification, so no CSV is made from it: TAMPERED: ${problem}\n`);
-    expect(plumbline(['registry', 'summary', 'tampered.db', '--month', '2026-10', '--output', 'laundered.pdf']).stderr).toBe(`plumbline: tampered.db failed verification, so no monthly summary is made from it: TAMPERED: ${problem}\n`);
+    expect((await plumbline(['registry', 'show', 'tampered.db', '2'])).code).toBe(0);
+    expect((await plumbline(['registry', 'export', 'tampered.db', '--csv'])).stderr).toBe(`plumbline: tampered.db failed verification, so no CSV is made from it: TAMPERED: ${problem}\n`);
+    expect((await plumbline(['registry', 'summary', 'tampered.db', '--month', '2026-10', '--output', 'laundered.pdf'])).stderr).toBe(`plumbline: tampered.db failed verification, so no monthly summary is made from it: TAMPERED: ${problem}\n`);
     expect(existsSync(join(work, 'laundered.pdf'))).toBe(false);
   }, 120_000);
 
   it('keeps both of two concurrent appends', async () => {
-    expect(plumbline(['registry', 'init', 'shared.db']).code).toBe(0);
+    expect((await plumbline(['registry', 'init', 'shared.db'])).code).toBe(0);
     const runs = await Promise.all(['x', 'y'].map((out) => plumblineAsync(['audit', '--config', 'audit.yaml', '--output', `${out}/result.json`, '--registry', 'shared.db'])));
     for (const run of runs) expect(run.code, run.stderr).toBe(0);
     const db = new SQL.Database(readFileSync(join(work, 'shared.db')));
