@@ -70,16 +70,16 @@ describe('explanations reproduce the fixtures’ exact SHAP values', () => {
 
 describe('plumbline explain', () => {
   it('writes {columns, expected_value, values} for the fixture forest', async () => {
-    const { spawnSync } = await import('node:child_process');
     const { readFileSync, mkdtempSync } = await import('node:fs');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
-    const { fixture, projectRoot } = await import('../fixtures');
+    const { fixture } = await import('../fixtures');
     const want = expected('compas/rf.expected.json') as unknown as { features: string[]; shap: ShapFixture };
     const out = join(mkdtempSync(join(tmpdir(), 'plumbline-explain-')), 'shap.json');
-    const run = spawnSync(process.execPath, [join(projectRoot, 'bin/plumbline.js'), 'explain', '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--background', fixture('compas/train.csv'), '--background-first', '--rows', '20', '--features', want.features.join(','), '--output', out], { encoding: 'utf8' });
+    const { runCli } = await import('../cli-in-process');
+    const run = await runCli(['explain', '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--background', fixture('compas/train.csv'), '--background-first', '--rows', '20', '--features', want.features.join(','), '--output', out]);
     expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
+    expect(run.code).toBe(0);
     const result = JSON.parse(readFileSync(out, 'utf8'));
     expect(result.method).toBe('tree (interventional)');
     expect(result.columns).toEqual(want.shap.columns);

@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../cli-in-process';
 import { audit } from '../../src/api/node';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
 import { thresholdText } from '../../src/core/metrics/curves';
@@ -55,8 +55,8 @@ describe('threshold policies fitted on held-out data', () => {
     expect(run.result.threshold_selection.threshold).toBe(want.threshold);
     expect(run.manifest.inputs.validation?.file).toBe('compas_validation.csv');
     const out = join(mkdtempSync(join(tmpdir(), 'plumbline-validation-')), 'audit.json');
-    const cli = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), 'audit', '--score', 'p', '--data', join(dir, 'compas_audited.csv'), '--validation', join(dir, 'compas_validation.csv'), '--target', 'two_year_recid', '--protected', 'race', '--threshold-policy', 'youden', '--output', out], { encoding: 'utf8' });
-    expect(cli.status, cli.stderr).toBe(0);
+    const cli = await runCli(['audit', '--score', 'p', '--data', join(dir, 'compas_audited.csv'), '--validation', join(dir, 'compas_validation.csv'), '--target', 'two_year_recid', '--protected', 'race', '--threshold-policy', 'youden', '--output', out]);
+    expect(cli.code, cli.stderr).toBe(0);
     expect(JSON.parse(readFileSync(out, 'utf8')).threshold_selection.threshold).toBe(want.threshold);
   }, 60_000);
 });
