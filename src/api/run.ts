@@ -31,6 +31,8 @@ export interface AuditOverrides {
   validation?: string;
   /** The column holding the true outcome. */
   target?: string;
+  /** The data is a batch without outcomes: audit it without labels although a target is named (data.unlabelled). */
+  noLabels?: boolean;
   /** The protected attribute columns. */
   protected?: string[];
   /** Column order of a model with one [N, F] input. */
@@ -69,6 +71,7 @@ export function mergeAuditConfig(config: AuditConfig, overrides: AuditOverrides,
       ...(overrides.reference ? { reference: overrides.reference } : config.data?.reference ? { reference: inConfig(config.data.reference) } : config.data?.train ? { train: inConfig(config.data.train) } : {}),
       ...(overrides.validation ? { validation: overrides.validation } : config.data?.validation ? { validation: inConfig(config.data.validation) } : {}),
       ...(overrides.target ? { target: overrides.target } : {}),
+      ...(overrides.noLabels ? { unlabelled: true } : {}),
       ...(overrides.protected ? { protected_attributes: overrides.protected } : {}),
       ...(overrides.score ? { score_column: overrides.score } : {}),
       ...(overrides.positiveLabel !== undefined ? { positive_label: overrides.positiveLabel } : {}),

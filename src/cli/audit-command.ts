@@ -24,8 +24,11 @@ Options:
   --reference-result FILE reference-free drift against the distributions stored in an earlier
                           result (JSON or PDF report), e.g. the validated audit
   --target COLUMN         column holding the true outcome; without one (or when the column is
-                          absent or empty) the audit runs without labels: selection rates and
+                          empty on every row) the audit runs without labels: selection rates and
                           demographic parity measured, performance estimated (CBPE)
+  --no-labels             the data is a batch without outcomes: audit it without labels although
+                          --target (or the config) names the outcome column, still read from the
+                          reference to check the calibration the estimates assume
   --protected A[,B]       protected attribute columns
   --features C1,C2,...    column order for a model with one [N, F] input
   --positive-label VALUE  the positive outcome (default 1 for a 0/1 target)
@@ -161,6 +164,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       validation: { type: 'string' },
       'reference-result': { type: 'string' },
       target: { type: 'string' },
+      'no-labels': { type: 'boolean' },
       protected: { type: 'string' },
       features: { type: 'string' },
       'positive-label': { type: 'string' },
@@ -201,6 +205,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     ...(values.validation ? { validation: values.validation } : {}),
     referenceResult: values['reference-result'],
     target: values.target,
+    ...(values['no-labels'] ? { noLabels: true } : {}),
     protected: list(values.protected),
     features: list(values.features),
     positiveLabel: values['positive-label'],

@@ -31,6 +31,8 @@ Options:
   --alpha A               significance level of the drift tests (default 0.05)
   --missing-warn S        missing share from which a column is warned (default 0.05)
   --skew-warn K           |skewness| from which a numeric column is warned (default 2)
+  --out DIR               write DIR/data-check.json, DIR/data-check.html and, with a policy,
+                          DIR/policy_decision.json
   --output FILE           write the report: FILE.json (the report, and policy_decision.json
                           beside it with a policy) or FILE.html (the HTML report beside it too)
   --json                  print the report as JSON instead of the summary
@@ -64,6 +66,7 @@ export async function checkDataCommand(args: string[]): Promise<number> {
       alpha: { type: 'string' },
       'missing-warn': { type: 'string' },
       'skew-warn': { type: 'string' },
+      out: { type: 'string' },
       output: { type: 'string', short: 'o' },
       json: { type: 'boolean' },
       'list-metrics': { type: 'boolean' },
@@ -82,6 +85,8 @@ export async function checkDataCommand(args: string[]): Promise<number> {
   }
   if (!values.data) throw new UsageError('check-data needs --data FILE. Run plumbline check-data --help for usage.');
   if (values['date-column'] && values['data-date']) throw new UsageError('give either --date-column or --data-date, not both.');
+  if (values.out !== undefined && values.output !== undefined) throw new UsageError('give either --out DIR or --output FILE, not both.');
+  if (values.out !== undefined && values.out.trim() === '') throw new UsageError('--out needs a folder name, e.g. --out checks.');
   if (values.output && !/\.(json|html)$/.test(values.output)) throw new UsageError(`--output ${JSON.stringify(values.output)} must end in .json or .html.`);
   const policyFile = values['policy-gates'] ? await readInput(values['policy-gates'], 'policy') : undefined;
   const policy = policyFile ? parseDataPolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
@@ -104,13 +109,12 @@ export async function checkDataCommand(args: string[]): Promise<number> {
   const decision = policy && policyFile ? evaluateDataPolicy(policy, sha256Hex(policyFile.bytes), report, { force: values['force-policy'] ?? false }) : null;
   const json = `${JSON.stringify({ ...report, ...(decision ? { policy_decision: decision } : {}) }, null, 2)}\n`;
   stdout.write(values.json ? json : dataCheckText(report));
-  if (values.output) {
-    const directory = dirname(resolve(values.output));
-    await mkdir(directory, { recursive: true });
-    const base = values.output.replace(/^.*[\\/]/, '').replace(/\.(json|html)$/, '');
-    await writeFileAtomically(join(directory, `${base}.json`), new TextEncoder().encode(json));
-    if (values.output.endsWith('.html')) await writeFileAtomically(join(directory, `${base}.html`), new TextEncoder().encode(dataCheckHtml(report, decision)));
-    if (decision) await writeFileAtomically(join(directory, 'policy_decision.json'), new TextEncoder().encode(`${JSON.stringify(decision, null, 2)}\n`));
+  const target = values.out !== undefined ? { directory: resolve(values.out), base: 'data-check', html: true } : values.output ? { directory: dirname(resolve(values.output)), base: values.output.replace(/^.*[\\/]/, '').replace(/\.(json|html)$/, ''), html: values.output.endsWith('.html') } : null;
+  if (target) {
+    await mkdir(target.directory, { recursive: true });
+    await writeFileAtomically(join(target.directory, `${target.base}.json`), new TextEncoder().encode(json));
+    if (target.html) await writeFileAtomically(join(target.directory, `${target.base}.html`), new TextEncoder().encode(dataCheckHtml(report, decision)));
+    if (decision) await writeFileAtomically(join(target.directory, 'policy_decision.json'), new TextEncoder().encode(`${JSON.stringify(decision, null, 2)}\n`));
   }
   if (!decision) return EXIT.ok;
   const lines = [

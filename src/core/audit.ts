@@ -132,6 +132,8 @@ export interface AuditRequest {
   minGroupSize?: number;
   /** Write p(positive) of every row into the result (`predictions_p1`). */
   includePredictions?: boolean;
+  /** The audited file has no outcomes although `target` names the outcome column (data.unlabelled, --no-labels). */
+  unlabelled?: boolean;
   /** A baseline result (the production model's) to compare with: the result's `comparison` section (see comparison/baseline). */
   baseline?: { result: BaselineResult; file: string; sha256: string };
   /** Audit a seeded sample of this many test rows, stratified by the target. */
@@ -463,7 +465,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     const positiveLabel = request.positiveLabel ?? (choice ? String(choice.positive) : undefined);
     const targetOptions = choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {};
     // No labels (no target, or a target column absent or empty): the label-free audit (unlabelled.ts).
-    const noLabels = labelsAbsence(table, request.target);
+    const noLabels = labelsAbsence(table, request.target, request.unlabelled ?? false);
     if (noLabels) checkUnlabelledRequest(noLabels, request.data.fileName, request.thresholdPolicy, request.validation?.fileName, request.target);
     const targetOf = (rows: Table) => (noLabels ? placeholderTarget(rows.rowCount, positiveLabel, noLabels) : binaryTarget(rows, request.target, positiveLabel, targetOptions));
     let target = targetOf(table);

@@ -9,7 +9,7 @@
 import type { AuditMetrics } from './audit';
 import type { DataProfile } from './data/profile';
 import { findColumn, type Table } from './data/table';
-import { AuditConfigError, closeMatches, quote } from './errors';
+import { AuditConfigError, quote } from './errors';
 import { calibration, type Binning } from './metrics/calibration';
 import { cbpeEstimate, type CbpeEstimate } from './metrics/cbpe';
 import { DISPARITIES, GROUP_RATES, type AttributeFairness, type GroupMetrics } from './metrics/fairness';
@@ -23,17 +23,16 @@ import { formatNumber } from './report/format';
 export const NO_LABELS = 'not computed without labels';
 
 /**
- * Why the audited data has no labels, or null when it has: no target configured, a target
- * column that is not in the file (its close matches named, in case it is a typo), or a
- * target column empty on every row.
+ * Why the audited data has no labels, or null when it has: no target configured, or a
+ * target column empty on every row (a production batch exported before the outcome). A
+ * target named but absent from the file is not "no labels": it is likely a typo, and the
+ * audit refuses it (binaryTarget names the close matches) rather than pass every label gate
+ * unevaluated.
  */
-export function labelsAbsence(table: Table, target: string): string | null {
+export function labelsAbsence(table: Table, target: string, declared = false): string | null {
   if (!target) return 'no target column was configured (data.target / --target)';
   const column = findColumn(table, target);
-  if (!column) {
-    const close = closeMatches(target, table.columns.map((c) => c.name));
-    return `the target column ${quote(target)} is not in ${table.source}${close.length ? ` (close matches: ${close.join(', ')}; if you meant one of them, set data.target / --target to it)` : ''}`;
-  }
+  if (!column) return declared ? `${table.source} has no target column ${quote(target)}, and is declared a batch without outcomes (data.unlabelled / --no-labels)` : null;
   if (table.rowCount > 0 && column.missing === table.rowCount) return `the target column ${quote(target)} is empty on all ${table.rowCount} rows of ${table.source}`;
   return null;
 }

@@ -18,7 +18,14 @@ Conventions (what `plumbline check-data` states it computes):
   (scipy.stats.ks_2samp) with the asymptotic p-value of Stephens' correction
   Q_KS((sqrt(ne) + 0.12 + 0.11/sqrt(ne)) D), ne = nm/(n+m), written out here; categorical
   columns, Pearson's chi-square of the 2 x k table of category counts
-  (scipy.stats.chi2_contingency, correction=False); drifted when p < 0.05.
+  (scipy.stats.chi2_contingency, correction=False); drifted when p < 0.05 (and, in
+  "n_drifted_columns_at", at other levels). scipy's own ks_2samp p-value (exact or
+  asymptotic, as scipy picks) is kept beside it as "scipy_p_value";
+- flags: columns whose missing share >= a threshold, numeric columns whose |skewness| >= a
+  threshold, at the defaults (0.05, 2) and at other thresholds ("..._at").
+
+A drifted file for the drift flags: compas_older.csv (written here, next to this script) is
+the rows of compas/test.csv whose age is at least 35, checked against compas/train.csv.
 """
 import json
 import math
@@ -26,7 +33,7 @@ import os
 
 import numpy as np
 import pandas as pd
-from scipy.stats import chi2_contingency, ks_2samp
+from scipy.stats import chi2_contingency, ks_2samp, kstwobign
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.environ.get("PLUMBLINE_FIXTURES", os.path.join(HERE, "..", "..", "..", "shared", "fixtures"))
@@ -34,7 +41,8 @@ NA = ["", "NA", "N/A", "NaN", "nan", "null", "NULL"]
 
 
 def read(path):
-    return pd.read_csv(os.path.join(FIXTURES, path), keep_default_na=False, na_values=NA)
+    full = os.path.join(HERE, path) if path.startswith("./") else os.path.join(FIXTURES, path)
+    return pd.read_csv(full, keep_default_na=False, na_values=NA)
 
 
 def numeric(series):
@@ -60,9 +68,7 @@ def eta(values, groups):
 def stephens_p(d, n, m):
     ne = n * m / (n + m)
     lam = (math.sqrt(ne) + 0.12 + 0.11 / math.sqrt(ne)) * d
-    if lam < 1e-6:
-        return 1.0
-    return min(1.0, max(0.0, sum(2 * (-1) ** (k - 1) * math.exp(-2 * k * k * lam * lam) for k in range(1, 101))))
+    return float(kstwobign.sf(lam))
 
 
 def check(path, target, positive, protected, reference=None, proxies=True):
@@ -88,6 +94,8 @@ def check(path, target, positive, protected, reference=None, proxies=True):
     for c in df.columns:
         if numeric(df[c]) and not set(df[c].dropna().unique()) <= {0, 1}:
             out["skewness"][c] = float(df[c].skew())
+    out["n_high_missing_columns_at"] = {str(t): sum(1 for v in out["missing_share"].values() if v >= t and v > 0) for t in (0.05, 0.001)}
+    out["n_skewed_columns_at"] = {str(t): sum(1 for v in out["skewness"].values() if abs(v) >= t) for t in (2, 1)}
     if proxies:
         strongest = 0.0
         for a in protected:
@@ -111,7 +119,7 @@ def check(path, target, positive, protected, reference=None, proxies=True):
             if numeric(df[c]) and numeric(ref[c]):
                 a, b = ref[c].dropna().to_numpy(), df[c].dropna().to_numpy()
                 d = float(ks_2samp(a, b).statistic)
-                drift[c] = {"test": "ks", "statistic": d, "p_value": stephens_p(d, len(a), len(b))}
+                drift[c] = {"test": "ks", "statistic": d, "p_value": stephens_p(d, len(a), len(b)), "scipy_p_value": float(ks_2samp(a, b).pvalue)}
             else:
                 cats = sorted(set(ref[c].fillna("(missing)").astype(str)) | set(df[c].fillna("(missing)").astype(str)))
                 table = np.array([[int((s.fillna("(missing)").astype(str) == k).sum()) for k in cats] for s in (ref[c], df[c])])
@@ -119,14 +127,20 @@ def check(path, target, positive, protected, reference=None, proxies=True):
                 drift[c] = {"test": "chi_square", "statistic": float(chi2), "p_value": float(p)}
         out["drift"] = drift
         out["n_drifted_columns"] = sum(1 for v in drift.values() if v["p_value"] < 0.05)
+        out["n_drifted_columns_at"] = {str(alpha): sum(1 for v in drift.values() if v["p_value"] < alpha) for alpha in (0.01, 0.001)}
     return out
 
+
+older = read("compas/test.csv")
+older = older[older.age >= 35]
+older.to_csv(os.path.join(HERE, "compas_older.csv"), index=False, lineterminator="\n")
 
 cases = {
     "german_credit": check("german_credit/test.csv", "good_credit", 1, ["gender", "age_group"], reference="german_credit/train.csv"),
     "german_credit_missing": check("german_credit/test_missing.csv", "good_credit", 1, ["gender"], proxies=False),
     "compas": check("compas/test.csv", "two_year_recid", 1, ["race", "sex"], reference="compas/train.csv"),
-    "adult": check("adult/test.csv", "high_income", 1, ["race", "sex"]),
+    "adult": check("adult/test.csv", "high_income", 1, ["race", "sex"], reference="adult/train.csv"),
+    "compas_older": check("./compas_older.csv", "two_year_recid", 1, ["race", "sex"], reference="compas/train.csv"),
 }
 with open(os.path.join(HERE, "data_checks.json"), "w") as f:
     json.dump(cases, f, indent=1)

@@ -24,6 +24,7 @@ const SAMPLES: Record<string, unknown> = {
   'data.reference': 'reference.csv',
   'data.validation': 'validation.csv',
   'data.target': 'outcome',
+  'data.unlabelled': true,
   'data.positive_label': 'yes',
   'data.protected_attributes': ['race'],
   'data.score_column': 'score',

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GroupIndex } from '../../src/core/metrics/groups';
-import { multiclassCalibration, multiclassFairness, multiclassPerformance, predictedClasses } from '../../src/core/metrics/multiclass';
+import { multiclassCalibration, multiclassPerformance, predictedClasses } from '../../src/core/metrics/multiclass';
+import { multiclassFairness } from '../../src/core/metrics/multiclass-fairness';
 import { projectRoot } from '../fixtures';
 
 // Multiclass metrics fed the training library's probabilities (xgboost's predict_proba for

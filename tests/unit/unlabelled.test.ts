@@ -46,7 +46,8 @@ const request = (overrides: Partial<AuditRequest> = {}): AuditRequest => ({
 const unlabelledData = { fileName: 'batch.csv', bytes: withoutTarget('removed') };
 
 const labelled = runAudit(ort, request({ includePredictions: true }));
-const unlabelled = runAudit(ort, request({ data: unlabelledData }));
+// A production batch without its outcome column, declared so (data.unlabelled / --no-labels); the reference still holds the labels.
+const unlabelled = runAudit(ort, request({ data: unlabelledData, unlabelled: true }));
 
 /** CBPE as NannyML's numpy code states it, transliterated (independent of metrics/cbpe.ts). */
 function referenceCbpe(p: number[], threshold: number) {
@@ -111,7 +112,7 @@ describe('an unlabelled audit of the COMPAS test set (target column removed)', (
         expect(uf.groups[group].n).toBe(m.n);
         expect(uf.groups[group].intervals.selection_rate).toEqual(m.intervals.selection_rate);
         expect(uf.groups[group].tpr).toBeNull();
-        expect(uf.groups[group].null_reasons.tpr).toMatch(/^not computed without labels \(the target column "two_year_recid" is not in batch\.csv\)/);
+        expect(uf.groups[group].null_reasons.tpr).toMatch(/^not computed without labels \(batch\.csv has no target column "two_year_recid", and is declared a batch without outcomes/);
       }
       for (const key of ['demographic_parity_difference', 'demographic_parity_ratio', 'demographic_parity_difference_to_overall', 'statistical_power', 'min_group_size']) {
         expect(uf[key], `${attribute}.${key}`).toBe(lf[key]);
@@ -131,7 +132,7 @@ describe('an unlabelled audit of the COMPAS test set (target column removed)', (
 
   it('says why, at the top, and lists every label section as not computed', async () => {
     const u = await unlabelled;
-    const why = 'the target column "two_year_recid" is not in batch.csv';
+    const why = 'batch.csv has no target column "two_year_recid", and is declared a batch without outcomes (data.unlabelled / --no-labels)';
     expect(u.labels_notice).toBe(
       `NO LABELS: ${why}. This audit measures what needs no outcome (selection rates and demographic parity per group, score distributions, drift, data quality); performance is ESTIMATED from the model's confidence (CBPE), not measured, and every metric that needs the outcome is listed as not computed.`,
     );
@@ -154,13 +155,15 @@ describe('an unlabelled audit of the COMPAS test set (target column removed)', (
     expect(none.estimated_performance!.assumption).toBe(
       'The estimates assume the scores are calibrated probabilities; this is UNCHECKED: no reference data was given (data.train, data.reference, --reference or --reference-result). Give a labelled reference (data.train / data.reference / --reference, holding the target column) to check it.',
     );
-    const typo = await runAudit(ort, request({ target: 'two_year_recd', explainer: { rows: 1, backgroundRows: 5 } }));
-    expect(typo.labels_notice).toMatch(/^NO LABELS: the target column "two_year_recd" is not in test\.csv \(close matches: two_year_recid; if you meant one of them, set data\.target \/ --target to it\)\. /);
+    // A target named but absent is a typo until declared otherwise: refused, never an audit whose label gates all go unevaluated.
+    await expect(runAudit(ort, request({ target: 'two_year_recd', explainer: { rows: 1, backgroundRows: 5 } }))).rejects.toThrow(
+      new AuditConfigError('test.csv: no target column "two_year_recd" (close matches: two_year_recid). Choose the column that holds the true outcome, or, for a batch scored before any outcome is known, audit it without labels (--no-labels / data.unlabelled: true).'),
+    );
   });
 
   it('refuses a threshold policy fitted on labels, and a validation file without a target', async () => {
-    await expect(runAudit(ort, request({ data: unlabelledData, thresholdPolicy: { policy: 'youden' } }))).rejects.toThrow(
-      new AuditConfigError('The threshold policy youden is fitted on labels, and batch.csv has none (the target column "two_year_recid" is not in batch.csv). Fit it on held-out labelled data with data.validation (--validation FILE), or use a fixed threshold or {policy: selection_rate, target: R}, which need no labels.'),
+    await expect(runAudit(ort, request({ data: unlabelledData, unlabelled: true, thresholdPolicy: { policy: 'youden' } }))).rejects.toThrow(
+      new AuditConfigError('The threshold policy youden is fitted on labels, and batch.csv has none (batch.csv has no target column "two_year_recid", and is declared a batch without outcomes (data.unlabelled / --no-labels)). Fit it on held-out labelled data with data.validation (--validation FILE), or use a fixed threshold or {policy: selection_rate, target: R}, which need no labels.'),
     );
     await expect(runAudit(ort, request({ target: '', data: unlabelledData, thresholdPolicy: { policy: 'youden' }, validation: { fileName: 'val.csv', bytes: fixtureBytes('compas/train.csv') } }))).rejects.toThrow(
       new AuditConfigError('data.validation (val.csv) is labelled through data.target, and no target is configured. Set data.target (--target) to the column holding the outcome in val.csv.'),
@@ -265,7 +268,7 @@ describe('an unlabelled audit of the COMPAS test set (target column removed)', (
     const gates = evaluatePolicy(policy, 'h', u as AuditResult, facts).gates;
     expect(gates[0]).toMatchObject({ outcome: 'PASS', value: u.estimated_performance!.roc_auc });
     expect(gates[1]).toMatchObject({ outcome: 'NOT_EVALUATED', reason: u.missing_sections.performance });
-    expect(gates[2]).toMatchObject({ outcome: 'NOT_EVALUATED', reason: 'not computed without labels (the target column "two_year_recid" is not in batch.csv)' });
+    expect(gates[2]).toMatchObject({ outcome: 'NOT_EVALUATED', reason: 'not computed without labels (batch.csv has no target column "two_year_recid", and is declared a batch without outcomes (data.unlabelled / --no-labels))' });
     expect(gates[3]).toMatchObject({ outcome: 'PASS', value: l.fairness.sex.demographic_parity_difference });
     expect(metricValue(l, 'estimated_accuracy')).toEqual({ value: null, reason: 'the audit has labels, so performance is measured, not estimated: gate on accuracy instead' });
   });

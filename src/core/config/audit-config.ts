@@ -47,7 +47,8 @@ const configProperties: Record<string, Spec> = {
       train: { type: 'string', description: 'Training/reference CSV (drift, explainer background).' },
       reference: { type: 'string', description: 'Reference CSV for drift (defaults to train).' },
       validation: { type: 'string', description: 'Held-out labelled CSV a threshold policy is fitted on (refused with a fixed threshold).' },
-      target: { type: 'string', description: 'The column holding the true outcome. Without it (or when the column is absent or empty on every row) the audit runs without labels: selection rates, demographic parity, drift and data quality measured, performance estimated (CBPE).' },
+      target: { type: 'string', description: 'The column holding the true outcome. Without it (or when the column is empty on every row) the audit runs without labels: selection rates, demographic parity, drift and data quality measured, performance estimated (CBPE). A target absent from the file is refused (a typo?) unless unlabelled is true.' },
+      unlabelled: { type: 'boolean', description: 'The audited file is a batch without outcomes: audit it without labels even though target names the outcome column (still read from the reference, to check the calibration CBPE assumes).' },
       positive_label: labelValue,
       protected_attributes: names,
       score_column: { type: 'string', description: 'A column holding the score (no model).' },
@@ -142,6 +143,8 @@ export interface AuditConfig {
     reference?: string;
     validation?: string;
     target?: string;
+    /** A batch without outcomes: audited without labels although `target` is set. */
+    unlabelled?: boolean;
     positive_label?: string | number | boolean;
     protected_attributes?: string[];
     score_column?: string;

@@ -101,6 +101,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       scoreColumn: data.score_column,
       // No target: the audit runs without labels (core/unlabelled.ts) and says so in every output.
       target: data.target ?? '',
+      ...(data.unlabelled ? { unlabelled: true } : {}),
       protectedAttributes: data.protected_attributes!,
       features: config.model?.features,
       ...(config.model?.max_unknown_category_share !== undefined

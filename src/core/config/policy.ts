@@ -215,8 +215,8 @@ function relativeValue(comparison: BaselineComparison | undefined, gate: Gate): 
  * relative gate reads the change against the baseline (`result.comparison`). A failing
  * gate with a waiver valid on the audit's date for this model is WAIVED; an expired one
  * does nothing and says so. Decision: FAIL if an unwaived error gate failed (or a required
- * reproducibility condition is unmet), else REVIEW if a warning gate failed or a waiver is
- * in use, else PASS — and NOT_APPLIED when the policy is not in effect or not for this
+ * reproducibility condition is unmet), else REVIEW if a warning gate failed, a waiver is in
+ * use or an error gate could not be evaluated, else PASS — and NOT_APPLIED when the policy is not in effect or not for this
  * model (unless forced).
  */
 export function evaluatePolicy(policy: Policy, policySha256: string, result: MetricSource & { missing_sections?: Record<string, string>; comparison?: BaselineComparison }, facts: RunFacts, lookup?: MetricLookup): PolicyDecision {
@@ -260,7 +260,8 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
   const terms = policyTerms(policy, facts.today, facts.modelId, facts.force ?? false);
   const applied = (terms.in_effect && terms.applies) || terms.forced;
   const failed = gates.some((g) => g.outcome === 'FAIL') || reproducibility.some((r) => !r.met);
-  const review = gates.some((g) => g.outcome === 'WARN' || g.outcome === 'WAIVED');
+  // An error gate that could not be evaluated (no labels, a section that did not run) is not a pass: a person looks.
+  const review = gates.some((g) => g.outcome === 'WARN' || g.outcome === 'WAIVED' || (g.outcome === 'NOT_EVALUATED' && g.severity === 'error'));
   const waiverStatus: WaiverStatus[] = waivers.map((w) => {
     const forModel = facts.modelId !== null && globMatch(w.model, facts.modelId);
     const status: WaiverStatus['status'] = used.has(w) ? 'in_use' : !forModel ? 'other_model' : w.expires < facts.today ? 'expired' : 'not_needed';

@@ -172,7 +172,7 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
   }
 
   const pii = table.columns.map(detectPii).filter((p): p is PiiColumn => p !== null);
-  for (const p of pii) findings.push({ check: 'personal_data', severity: 'error', column: p.column, message: `${p.column} likely holds personal data (${p.kind.replace('_', ' ')}${p.share ? `, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.` });
+  for (const p of pii) findings.push({ check: 'personal_data', severity: 'error', column: p.column, message: `${p.column} likely holds personal data (${p.kind.replace('_', ' ')}${p.rows ? ` in ${p.rows} ${p.rows === 1 ? 'row' : 'rows'}, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.` });
 
   const freshness = freshnessOf(table, options);
   let drift: DriftTest[] | null = null;
@@ -191,6 +191,7 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
     n_rows: rows,
     n_columns: table.columns.length,
     max_missing_share: columns.length ? Math.max(...columns.map((c) => c.missing_share)) : null,
+    n_high_missing_columns: findings.filter((f) => f.check === 'missing').length,
     duplicate_rows: profile.duplicate_rows,
     duplicate_share: rows ? profile.duplicate_rows / rows : null,
     minority_class_share: target && rows ? Math.min(positives, rows - positives) / rows : null,
@@ -202,6 +203,7 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
     n_drifted_columns: drift ? drift.filter((d) => d.drifted).length : null,
     max_psi: drift && drift.length ? Math.max(...drift.map((d) => d.psi)) : null,
     max_abs_skewness: skews.length ? Math.max(...skews) : null,
+    n_skewed_columns: skews.length ? findings.filter((f) => f.check === 'skewness').length : null,
   };
   return {
     file: table.source,

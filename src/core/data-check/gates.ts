@@ -19,6 +19,7 @@ export const DATA_CHECK_METRICS: readonly DataCheckMetric[] = [
   { id: 'n_rows', label: 'Rows', direction: 'higher_is_better', definition: 'Rows in the file.' },
   { id: 'n_columns', label: 'Columns', direction: 'neutral', definition: 'Columns in the file.' },
   { id: 'max_missing_share', label: 'Largest missing share', direction: 'lower_is_better', definition: 'Largest share of missing cells over the columns.' },
+  { id: 'n_high_missing_columns', label: 'Columns often missing', direction: 'lower_is_better', definition: 'Columns whose missing share is at least the warning threshold (--missing-warn, default 5%).' },
   { id: 'duplicate_rows', label: 'Duplicate rows', direction: 'lower_is_better', definition: 'Rows equal in every cell to an earlier row.' },
   { id: 'duplicate_share', label: 'Duplicate share', direction: 'lower_is_better', definition: 'Duplicate rows over all rows.' },
   { id: 'minority_class_share', label: 'Minority class share', direction: 'higher_is_better', definition: 'Share of the rarer target class (needs --target).' },
@@ -30,6 +31,7 @@ export const DATA_CHECK_METRICS: readonly DataCheckMetric[] = [
   { id: 'n_drifted_columns', label: 'Drifted columns', direction: 'lower_is_better', definition: 'Columns whose KS or χ² test against the reference has p < α (needs --reference).' },
   { id: 'max_psi', label: 'Largest PSI', direction: 'lower_is_better', definition: 'Largest population stability index against the reference (needs --reference).' },
   { id: 'max_abs_skewness', label: 'Largest |skewness|', direction: 'lower_is_better', definition: 'Largest absolute adjusted skewness G1 over the numeric columns.' },
+  { id: 'n_skewed_columns', label: 'Skewed columns', direction: 'lower_is_better', definition: 'Numeric columns whose |skewness| is at least the flag threshold (--skew-warn, default 2).' },
 ];
 
 /** Why a metric has no value, by id (the check that did not run). */
@@ -42,6 +44,7 @@ const NEEDS: Record<string, string> = {
   n_drifted_columns: 'no reference was given (--reference)',
   max_psi: 'no reference was given (--reference)',
   max_abs_skewness: 'no numeric column',
+  n_skewed_columns: 'no numeric column',
 };
 
 /** The data-check metrics as gates see them. */

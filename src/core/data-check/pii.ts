@@ -15,6 +15,8 @@ export interface PiiColumn {
   kind: PiiKind;
   /** Share of the column's non-missing values that look like it (0 when found by the name alone). */
   share: number;
+  /** Rows whose value looks like it (0 when found by the name alone). */
+  rows: number;
   /** What gave it away: the values, the column's name, or both. */
   evidence: 'values' | 'column name' | 'values and column name';
 }
@@ -23,8 +25,6 @@ export interface PiiColumn {
 export const PII_VALUE_SHARE = 0.5;
 /** Share that suffices when the column's name says the same. */
 export const PII_NAMED_SHARE = 0.1;
-/** Distinct values looked at in a column (a larger dictionary is sampled evenly). */
-const MAX_VALUES = 5000;
 
 const EMAIL = /^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$/;
 const SSN = /^(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}$/;
@@ -77,14 +77,16 @@ export function piiHintOf(name: string): PiiKind | null {
   return null;
 }
 
-/** The column's distinct values with their counts (categorical), sampled evenly past {@link MAX_VALUES}. */
+/**
+ * The column's distinct values with their counts (categorical). Every distinct value is
+ * looked at, not a sample, so the share and the row count are exact.
+ */
 function valueCounts(column: Column): { value: string; count: number }[] {
   if (column.kind !== 'categorical') return [];
   const counts = new Float64Array(column.dictionary.length);
   for (const code of column.codes) if (code >= 0) counts[code]++;
-  const step = Math.max(1, Math.ceil(column.dictionary.length / MAX_VALUES));
   const out: { value: string; count: number }[] = [];
-  for (let c = 0; c < column.dictionary.length; c += step) if (counts[c] > 0) out.push({ value: column.dictionary[c], count: counts[c] });
+  for (let c = 0; c < column.dictionary.length; c++) if (counts[c] > 0) out.push({ value: column.dictionary[c], count: counts[c] });
   return out;
 }
 
@@ -104,16 +106,17 @@ export function detectPii(column: Column): PiiColumn | null {
     const kind = piiKindOf(value);
     if (kind) byKind.set(kind, (byKind.get(kind) ?? 0) + count);
   }
-  let best: { kind: PiiKind; share: number } | null = null;
+  let best: { kind: PiiKind; share: number; rows: number } | null = null;
   for (const [kind, count] of byKind) {
     const share = total ? count / total : 0;
     if (kind === 'name' && values.length < total / 2) continue;
-    if (!best || share > best.share) best = { kind, share };
+    if (!best || share > best.share) best = { kind, share, rows: count };
   }
   if (best && (best.share >= PII_VALUE_SHARE || (hint === best.kind && best.share >= PII_NAMED_SHARE))) {
-    return { column: column.name, kind: best.kind, share: best.share, evidence: hint === best.kind ? 'values and column name' : 'values' };
+    return { column: column.name, kind: best.kind, share: best.share, rows: best.rows, evidence: hint === best.kind ? 'values and column name' : 'values' };
   }
-  if (hint && hint !== 'name' && (column.kind === 'numeric' || total === 0)) return { column: column.name, kind: hint, share: 0, evidence: 'column name' };
-  if (hint && hint !== 'name' && (byKind.get(hint) ?? 0) > 0) return { column: column.name, kind: hint, share: (byKind.get(hint) ?? 0) / total, evidence: 'values and column name' };
+  if (hint && hint !== 'name' && (column.kind === 'numeric' || total === 0)) return { column: column.name, kind: hint, share: 0, rows: 0, evidence: 'column name' };
+  const hinted = hint && hint !== 'name' ? (byKind.get(hint) ?? 0) : 0;
+  if (hint && hinted > 0) return { column: column.name, kind: hint, share: hinted / total, rows: hinted, evidence: 'values and column name' };
   return null;
 }

@@ -17,7 +17,7 @@ export interface BinaryTarget {
  * than two), the target may hold several classes: the positive one against all the rest.
  */
 export function binaryTarget(table: Table, target: string, positiveLabel?: string | number, options: { oneVsRest?: string[] } = {}): BinaryTarget {
-  const column = requireColumn(table, target, 'target', 'Choose the column that holds the true outcome.');
+  const column = requireColumn(table, target, 'target', 'Choose the column that holds the true outcome, or, for a batch scored before any outcome is known, audit it without labels (--no-labels / data.unlabelled: true).');
   if (column.missing > 0) {
     const rows: number[] = [];
     for (let i = 0; i < table.rowCount && rows.length < 5; i++) {
