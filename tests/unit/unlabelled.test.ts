@@ -49,7 +49,7 @@ const labelled = runAudit(ort, request({ includePredictions: true }));
 // A production batch without its outcome column, declared so (data.unlabelled / --no-labels); the reference still holds the labels.
 const unlabelled = runAudit(ort, request({ data: unlabelledData, unlabelled: true }));
 
-/** CBPE as NannyML's numpy code states it, transliterated (independent of metrics/cbpe.ts). */
+/** CBPE's expected confusion counts and expected-ROC AUC, computed directly from the probabilities (independent of metrics/cbpe.ts). */
 function referenceCbpe(p: number[], threshold: number) {
   let tp = 0;
   let fp = 0;
@@ -64,36 +64,18 @@ function referenceCbpe(p: number[], threshold: number) {
       tn += 1 - v;
     }
   }
-  // _estimate_roc_auc: thresholds = sort(p); TP = reverse cumsum of p; FP of 1 − p; FN, TN = cumsum of the values below; first of each distinct threshold kept.
-  const t = [...p].sort((a, b) => a - b);
-  const n = t.length;
-  const TP = new Array<number>(n);
-  const FP = new Array<number>(n);
-  let a = 0;
-  let b = 0;
-  for (let i = n - 1; i >= 0; i--) {
-    a += t[i];
-    b += 1 - t[i];
-    TP[i] = a;
-    FP[i] = b;
-  }
-  const FN = new Array<number>(n);
-  const TN = new Array<number>(n);
-  a = 0;
-  b = 0;
-  for (let i = 0; i < n; i++) {
-    FN[i] = a;
-    TN[i] = b;
-    a += t[i];
-    b += 1 - t[i];
-  }
-  const keep = t.map((v, i) => i === 0 || v !== t[i - 1]);
-  const tpr = TP.map((v, i) => v / (v + FN[i])).filter((_, i) => keep[i]);
-  const fpr = FP.map((v, i) => v / (v + TN[i])).filter((_, i) => keep[i]);
-  // sklearn.metrics.auc: trapezoids, the sign flipped for a decreasing x.
-  let area = 0;
-  for (let i = 1; i < fpr.length; i++) area += ((fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1])) / 2;
-  return { accuracy: (tp + tn) / n, precision: tp / (tp + fp), recall: tp / (tp + fn), f1: (2 * tp) / (2 * tp + fp + fn), roc_auc: -area, confusion: { tp, fp, tn, fn } };
+  // The area under the expected ROC curve from (0, 0), as a sum over pairs rather than a
+  // sweep: each row's positive mass p_i against every row's negative mass 1 − p_j, counted
+  // when it scores higher, half when equal (a row with itself too).
+  const n = p.length;
+  let positives = 0;
+  for (const v of p) positives += v;
+  const negatives = n - positives;
+  let pairs = 0;
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) if (p[i] > p[j]) pairs += p[i] * (1 - p[j]);
+  else if (p[i] === p[j]) pairs += (p[i] * (1 - p[j])) / 2;
+  const area = pairs / (positives * negatives);
+  return { accuracy: (tp + tn) / n, precision: tp / (tp + fp), recall: tp / (tp + fn), f1: (2 * tp) / (2 * tp + fp + fn), roc_auc: area, confusion: { tp, fp, tn, fn } };
 }
 
 const METRICS = ['accuracy', 'precision', 'recall', 'f1', 'roc_auc'] as const;

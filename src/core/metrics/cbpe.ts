@@ -64,9 +64,10 @@ export function expectedConfusion(scores: Float64Array, threshold: number, rows?
 }
 
 /**
- * NannyML's estimated ROC AUC of `rows` (see the module comment); null when the expected
- * positives or negatives are 0 (every p is 0, or every p is 1) or fewer than two distinct
- * scores leave no area.
+ * NannyML's estimated ROC AUC of `rows` (see the module comment): the area under the
+ * expected ROC curve, from (0, 0) (as current NannyML prepends it; leaving it out biases the
+ * estimate low for coarse scores) through a point at each distinct score; null when the
+ * expected positives or negatives are 0 (every p is 0, or every p is 1).
  */
 export function estimatedRocAuc(scores: Float64Array, rows?: Uint32Array): number | null {
   const values = rows ? Float64Array.from(rows, (i) => scores[i]) : Float64Array.from(scores);
@@ -80,8 +81,7 @@ export function estimatedRocAuc(scores: Float64Array, rows?: Uint32Array): numbe
   let tp = 0;
   let fp = 0;
   let area = 0;
-  let previous: [number, number] | null = null;
-  let points = 0;
+  let previous: [number, number] = [0, 0];
   for (let i = n - 1; i >= 0; ) {
     const t = values[i];
     while (i >= 0 && values[i] === t) {
@@ -90,11 +90,10 @@ export function estimatedRocAuc(scores: Float64Array, rows?: Uint32Array): numbe
       i--;
     }
     const point: [number, number] = [fp / negatives, tp / positives];
-    if (previous) area += ((point[0] - previous[0]) * (point[1] + previous[1])) / 2;
+    area += ((point[0] - previous[0]) * (point[1] + previous[1])) / 2;
     previous = point;
-    points++;
   }
-  return points < 2 ? null : area;
+  return area;
 }
 
 /** CBPE accuracy, precision, recall, F1 and ROC AUC of `rows` (all rows when omitted) at `threshold`. */
