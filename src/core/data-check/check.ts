@@ -58,6 +58,8 @@ export interface DriftTest {
   p_value: number;
   psi: number;
   drifted: boolean;
+  /** Why the column counts as drifted without a test (it has no values in one of the files). */
+  note?: string;
 }
 
 /** The data-check report. */
@@ -76,6 +78,8 @@ export interface DataCheckReport {
   freshness: { source: string; newest: string; age_days: number } | null;
   drift: DriftTest[] | null;
   findings: DataFinding[];
+  /** Why a metric has no value, where the generic reason would mislead (e.g. several date columns). */
+  not_computed: Record<string, string>;
   conventions: string;
 }
 
@@ -175,14 +179,28 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
   for (const p of pii) findings.push({ check: 'personal_data', severity: 'error', column: p.column, message: `${p.column} likely holds personal data (${p.kind.replace('_', ' ')}${p.rows ? ` in ${p.rows} ${p.rows === 1 ? 'row' : 'rows'}, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.` });
 
   const freshness = freshnessOf(table, options);
+  const notComputed: Record<string, string> = {};
+  const dateColumns = table.columns.filter((c) => columnType(c) === 'date').map((c) => c.name);
+  if (!freshness && dateColumns.length > 1) {
+    notComputed.data_age_days = `${table.source} has ${dateColumns.length} date columns (${dateColumns.join(', ')}): say which one dates the rows (--date-column), or give the data's date (--data-date)`;
+    findings.push({ check: 'date_order', severity: 'warning', message: `The data's age is not known: ${notComputed.data_age_days}.` });
+  }
   let drift: DriftTest[] | null = null;
   if (options.reference) {
     const report = driftReport(options.reference, table, { exclude: options.target ? [options.target] : [] });
-    drift = report.columns.map((c) => {
+    const reference = options.reference;
+    const emptyIn = (t: Table, name: string) => {
+      const column = findColumn(t, name);
+      return column !== undefined && t.rowCount > 0 && column.missing === t.rowCount;
+    };
+    drift = report.columns.map((c): DriftTest => {
       const test = c.ks ? { test: 'ks' as const, statistic: c.ks.statistic, p_value: c.ks.p_value } : { test: 'chi_square' as const, statistic: c.chi_square?.statistic ?? 0, p_value: c.chi_square?.p_value ?? 1 };
-      return { column: c.column, ...test, psi: c.psi, drifted: test.p_value < options.alpha };
+      // A column empty in one file and not the other has changed whatever a test says (KS has nothing to compare).
+      const empty = emptyIn(table, c.column) !== emptyIn(reference, c.column) ? `no values in ${emptyIn(table, c.column) ? table.source : reference.source}` : null;
+      return { column: c.column, ...test, psi: c.psi, drifted: empty !== null || test.p_value < options.alpha, ...(empty ? { note: empty } : {}) };
     });
-    for (const d of drift.filter((x) => x.drifted)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} differs from the reference (${d.test === 'ks' ? 'KS' : 'χ²'} p = ${d.p_value < 1e-4 ? d.p_value.toExponential(1) : d.p_value.toFixed(4)} < α ${options.alpha}; PSI ${d.psi.toFixed(3)}).` });
+    for (const d of drift.filter((x) => x.drifted && x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} has ${d.note}: counted as drifted.` });
+    for (const d of drift.filter((x) => x.drifted && !x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} differs from the reference (${d.test === 'ks' ? 'KS' : 'χ²'} p = ${d.p_value < 1e-4 ? d.p_value.toExponential(1) : d.p_value.toFixed(4)} < α ${options.alpha}; PSI ${d.psi.toFixed(3)}).` });
   }
 
   const positives = target ? labels.reduce((s, y) => s + y, 0) : 0;
@@ -219,6 +237,7 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
     freshness,
     drift,
     findings,
+    not_computed: notComputed,
     conventions: `${profile.conventions} Missing share warned from ${pct(options.missingWarn)}. Skewness: adjusted Fisher–Pearson G1 (pandas), flagged from |${options.skewWarn}|. Drift: KS (numeric, asymptotic p) or χ² (categorical) against the reference, drifted when p < α = ${options.alpha}. Personal data: e-mail addresses, phone numbers (7–15 digits written with separators), US SSN / UK NI numbers, Luhn-valid card numbers, and "First Last" names in varied values, flagged from ${pct(0.5)} of a column's values (${pct(0.1)} when its name says the same); values are never printed. Age: days from the newest date to ${options.today}.`,
   };
 }

@@ -3,7 +3,7 @@
  * audit's (PASS / REVIEW / FAIL, waivers, terms), with the data-check metric ids.
  */
 import { AuditConfigError, closeMatches, quote } from '../errors';
-import { evaluatePolicy, parsePolicy, type MetricLookup, type Policy, type PolicyDecision } from '../config/policy';
+import { evaluatePolicy, parsePolicy, RELATIVE_COMPARISONS, type MetricLookup, type Policy, type PolicyDecision } from '../config/policy';
 import type { DataCheckReport } from './check';
 
 /** A gateable data-check metric. */
@@ -58,23 +58,35 @@ export function dataCheckLookup(report: DataCheckReport | null): MetricLookup {
     },
     value(id) {
       const value = report?.metrics[id] ?? null;
-      return value === null ? { value: null, reason: NEEDS[id] ?? `${id} has no value` } : { value };
+      return value === null ? { value: null, reason: report?.not_computed?.[id] ?? NEEDS[id] ?? `${id} has no value` } : { value };
     },
   };
 }
 
 /** Reads a data policy: the policy format, with the data-check metric ids. */
 export function parseDataPolicy(text: string, fileName: string): Policy {
-  return parsePolicy(text, fileName, dataCheckLookup(null));
+  const policy = parsePolicy(text, fileName, dataCheckLookup(null));
+  policy.gates.forEach((gate, i) => {
+    if (RELATIVE_COMPARISONS.includes(gate.comparison)) {
+      throw new AuditConfigError(`${fileName}: gates[${i}] (${quote(gate.name)}): ${gate.comparison} compares an audit with a baseline audit; a data check has none. Gate the data-check metric itself (less_equal, greater_equal, …).`);
+    }
+  });
+  return policy;
 }
 
 /** The decision of a data policy on a data-check report (judged on the report's date). */
 export function evaluateDataPolicy(policy: Policy, policySha256: string, report: DataCheckReport, options: { force?: boolean; strict?: boolean } = {}): PolicyDecision {
-  return evaluatePolicy(
-    policy,
+  // Reproducibility requirements (seed, strict mode, manifest, git commit) are an audit's: a
+  // data check has no seed or manifest to judge, so they are left out and the decision says so.
+  const { reproducibility, ...gatesOnly } = policy;
+  const decision = evaluatePolicy(
+    gatesOnly as Policy,
     policySha256,
     { performance: {}, calibration: {}, fairness: {} },
     { seedGiven: true, strict: options.strict ?? false, manifestWritten: true, gitCommit: null, today: report.settings.today, modelId: report.file, force: options.force ?? false },
     dataCheckLookup(report),
   );
+  const required = Object.entries(reproducibility ?? {}).filter(([, on]) => on).map(([key]) => key);
+  if (required.length) decision.notices.push(`The policy's reproducibility requirements (${required.join(', ')}) apply to audits and were not judged for this data check.`);
+  return decision;
 }
