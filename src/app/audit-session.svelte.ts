@@ -117,9 +117,11 @@ export class AuditSession {
     if (this.outputs) return this.outputs.decision;
     // A result opened from a file or the registry, gated by a policy dropped here: whether
     // its seed was explicit is not known from the result, so that requirement is unmet.
-    // Dates (effective date, review, waiver expiry) are judged on today's date.
+    // Dates (effective date, review, waiver expiry) are judged on the page's date (?source_date_epoch=, as the CLI's
+    // SOURCE_DATE_EPOCH); the model id is the one the result was gated under, else the config's, else the model file's.
     if (this.policy) {
-      return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null, today: dateOf(Date.now() / 1000), modelId: auditedModelId(this.result, this.config?.metadata), force: this.forcePolicy });
+      const stored = (this.result as AuditResult & { policy_decision?: PolicyDecision }).policy_decision?.terms?.model_id;
+      return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null, today: dateOf(this.#epochSeconds()), modelId: stored ?? auditedModelId(this.result, this.config?.metadata), force: this.forcePolicy });
     }
     return (this.result as AuditResult & { policy_decision?: PolicyDecision }).policy_decision ?? null;
   });
@@ -361,7 +363,10 @@ export class AuditSession {
     const result = unwrap(await auditWorker().readResult(bytes, name));
     if (this.result) this.previous = { name, result };
     // Setting up an audit (a model or data loaded): the result is the baseline it is compared with.
-    else if (this.model || this.data) this.baseline = { name, sha256: sha256Hex(bytes), result };
+    else if (this.model || this.data) {
+      this.baseline = { name, sha256: sha256Hex(bytes), result };
+      this.notice = `${name} is the baseline: the next audit is compared with it (Remove it in the set-up to audit without one).`;
+    }
     else this.showResult(result, name);
   }
 

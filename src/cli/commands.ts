@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
 import { compareResults, flatMetrics, type ComparableResult } from '../core/compare.ts';
 import { compareWithBaseline, type BaselineComparison, type BaselineResult } from '../core/comparison/baseline.ts';
-import { evaluatePolicy } from '../core/config/policy.ts';
+import { evaluatePolicy, type Policy } from '../core/config/policy.ts';
 import { dateOf } from '../core/config/policy-terms.ts';
 import type { MetricSource } from '../core/metrics/catalog.ts';
 import type { AuditResult } from '../core/audit.ts';
@@ -98,9 +98,12 @@ export async function diffCommand(args: string[]): Promise<number> {
   let decision: PolicyDecision | null = null;
   if (values['policy-gates']) {
     const policyFile = await readInput(values['policy-gates'], 'policy');
-    const policy = parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName);
+    const { reproducibility, ...gatesOnly } = parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName);
     const result = b as unknown as MetricSource & { inputs: AuditResult['inputs'] };
-    decision = evaluatePolicy(policy, sha256Hex(policyFile.bytes), { ...result, comparison: against }, {
+    // Reproducibility (seed, strict mode, manifest, git commit) is judged when the challenger is
+    // audited, from facts diff does not have: left out here, and said so.
+    const required = Object.entries(reproducibility ?? {}).filter(([, on]) => on).map(([key]) => key);
+    decision = evaluatePolicy(gatesOnly as Policy, sha256Hex(policyFile.bytes), { ...result, comparison: against }, {
       seedGiven: true,
       strict: false,
       manifestWritten: true,
@@ -111,6 +114,7 @@ export async function diffCommand(args: string[]): Promise<number> {
       modelId: b.policy_decision?.terms?.model_id ?? auditedModelId(result, undefined),
       force: values['force-policy'] ?? false,
     });
+    if (required.length) decision.notices.push(`The policy's reproducibility requirements (${required.join(', ')}) are judged by the challenger's own audit (its policy_decision), not by diff.`);
   }
   const lines = [
     ...comparison.inputs.map((d) => `${d.input} file changed: ${d.before ?? '—'} → ${d.after ?? '—'}`),

@@ -306,7 +306,8 @@ export async function registryBaseline(target: string, seq: number): Promise<{ r
       refuseUntrustedEntry(store.name, report, seq);
       const result = await reader.entryResult(seq);
       const row = (await reader.list()).find((r) => r.seq === seq);
-      return { result: result as unknown as BaselineResult, file: `${registryLabel(target)}#${seq}`, sha256: row?.result_sha256 ?? '' };
+      if (!row) throw new RegistryError(`${store.name} has no entry ${seq} (see plumbline registry list ${registryLabel(target)}).`);
+      return { result: result as unknown as BaselineResult, file: `${registryLabel(target)}#${seq}`, sha256: row.result_sha256 };
     }),
   );
 }

@@ -87,8 +87,11 @@ describe('champion vs challenger', () => {
     expect(run.code).toBe(1);
     // The challenger's result holds the paired comparison against this very champion file.
     expect(run.stdout).toContain('changes (paired tests on the same rows):');
-    expect(run.stdout).toMatch(/^roc_auc: 0\.777302 → 0\.755397 \(-0\.021905, 95% CI -0\.0600\d\d to \+0\.0162\d\d, p = 0\.261\)$/m);
-    expect(run.stdout).toContain('gate "AUC must not drop" (max_drop 0.01): FAIL, change -0.021905');
+    // The line's numbers are scikit-learn's AUCs and numpy's DeLong interval and p (paired.json).
+    const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(6)}`;
+    const d = paired.delong;
+    expect(run.stdout).toContain(`roc_auc: ${paired.auc_a.toFixed(6)} → ${paired.auc_b.toFixed(6)} (${signed(d.difference)}, 95% CI ${signed(d.low)} to ${signed(d.high)}, p = ${d.p_value.toPrecision(3)})\n`);
+    expect(run.stdout).toContain(`gate "AUC must not drop" (max_drop 0.01): FAIL, change ${d.difference.toFixed(6)}`);
     expect(run.stdout).toContain('policy "Promotion" decision for challenger/result.json: FAIL');
     const loose = (await plumbline(['diff', 'champion/result.json', 'challenger/result.json', '--policy-gates', 'waived.yaml']));
     expect(loose.code).toBe(0);

@@ -170,6 +170,13 @@ describe('relative gates', () => {
     ]);
   });
 
+  it('passes a change of exactly the allowance, though its difference rounds past it', () => {
+    const exact = { ...withBaseline, comparison: { ...comparison, metrics: [{ ...comparison.metrics[0], baseline: 0.81, current: 0.8, change: 0.8 - 0.81 }] } };
+    expect(0.8 - 0.81).toBeLessThan(-0.01);
+    expect(evaluatePolicy(policy([{ comparison: 'max_drop', threshold: 0.01 }]), 'h', exact, facts).gates[0].outcome).toBe('PASS');
+    expect(evaluatePolicy(policy([{ comparison: 'max_drop', threshold: 0.0099 }]), 'h', exact, facts).gates[0].outcome).toBe('FAIL');
+  });
+
   it('is NOT_EVALUATED without a baseline, and refuses a negative allowance', () => {
     expect(evaluatePolicy(policy([{ comparison: 'max_drop', threshold: 0.01 }]), 'h', result, facts).gates[0]).toMatchObject({
       outcome: 'NOT_EVALUATED',

@@ -320,7 +320,7 @@ describe('registry core', () => {
     expect(md).toContain('**2 of 2 models blocked, 0 under review**');
     expect(md).toContain('Audits in November 2026: 2 (PASS 0, REVIEW 0, FAIL 2, no policy 0) of 2 models.');
     expect(md).toContain('No model is under review: no latest audit failed a warning gate or used a waiver.');
-    expect(md).toContain('No waiver in use expires by 2026-12-31 (30 days after the month).');
+    expect(md).toContain('No waiver in use expires by 2026-12-30 (30 days after the month).');
     expect(md).toMatch(/\| a \| risk \| – \| 2026-11-20 \(#3\) \| Minimum AUC: roc_auc = 0\.744 vs 0\.75\d* \|/);
     expect(md).toContain('| Minimum AUC | 2 | 0 | a, b |');
     expect(md).not.toContain('(#4)');

@@ -214,6 +214,8 @@ export function compareWithBaseline(current: BaselineResult, baseline: BaselineR
         }
       }
     }
+    // McNemar's test needs no resampling: accuracy is paired even without bootstrap draws.
+    pairedTests.set('accuracy', { interval: null, p_value: test.p_value, method: `paired: McNemar’s exact test (${test.a_only} rows only the baseline got right, ${test.b_only} only this model); no interval (bootstrap.resamples under 20)` });
     for (const [key, list] of replicates) {
       const summary = pairedSummary(list, options.confidence);
       if (!summary) continue;

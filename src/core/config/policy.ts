@@ -179,10 +179,12 @@ function compare(value: number, threshold: number, comparison: Gate['comparison'
       return value < threshold;
     case 'less_equal':
       return value <= threshold;
+    // A change is a difference of two rounded numbers (0.80 − 0.81 = −0.010000000000000009):
+    // an allowance met to 12 significant digits is met.
     case 'max_drop':
-      return -value <= threshold;
+      return -value <= threshold + 1e-12 * Math.max(1, Math.abs(threshold));
     case 'max_increase':
-      return value <= threshold;
+      return value <= threshold + 1e-12 * Math.max(1, Math.abs(threshold));
   }
 }
 

@@ -93,7 +93,7 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
   }
 
   blocks.push({ type: 'heading', text: 'Waivers expiring within 30 days', level: 1 });
-  if (!waivers.length) blocks.push({ type: 'paragraph', text: `No waiver in use expires by ${addDays(range.end, 30)} (30 days after the month).` });
+  if (!waivers.length) blocks.push({ type: 'paragraph', text: `No waiver in use expires by ${addDays(range.end, 29)} (30 days after the month).` });
   else {
     blocks.push({
       type: 'table',
@@ -145,7 +145,8 @@ function addDays(iso: string, days: number): string {
 
 /** Waivers the models' latest audits use that expire within 30 days of `end` (or already have), soonest first. */
 function expiringWaivers(models: PortfolioModel[], end: string): { model: string; gate: string; approved_by: string; expires: string; reason: string }[] {
-  const limit = addDays(end, 30);
+  // The month's last day is the day before `end`; 30 days after it.
+  const limit = addDays(end, 29);
   return models
     .flatMap((m) => m.latest.failed_gates.filter((g) => g.waiver && g.waiver.expires <= limit).map((g) => ({ model: m.model_id, gate: g.name, ...g.waiver! })))
     .sort((a, b) => (a.expires < b.expires ? -1 : a.expires > b.expires ? 1 : a.model < b.model ? -1 : 1));
