@@ -1,6 +1,6 @@
 /** `plumbline check-data`: checks of a data file before any model exists, gated by a policy. */
 import { stdout, stderr } from './io.ts';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { dateOf } from '../core/config/policy-terms.ts';
@@ -111,6 +111,8 @@ export async function checkDataCommand(args: string[]): Promise<number> {
   stdout.write(values.json ? json : dataCheckText(report));
   const target = values.out !== undefined ? { directory: resolve(values.out), base: 'data-check', html: true } : values.output ? { directory: dirname(resolve(values.output)), base: values.output.replace(/^.*[\\/]/, '').replace(/\.(json|html)$/, ''), html: values.output.endsWith('.html') } : null;
   if (target) {
+    const existing = await stat(target.directory).catch(() => null);
+    if (existing && !existing.isDirectory()) throw new UsageError(`${values.out !== undefined ? '--out' : '--output'}: ${JSON.stringify(target.directory)} is a file, not a folder. Give a folder to write the report into (it is made when missing).`);
     await mkdir(target.directory, { recursive: true });
     await writeFileAtomically(join(target.directory, `${target.base}.json`), new TextEncoder().encode(json));
     if (target.html) await writeFileAtomically(join(target.directory, `${target.base}.html`), new TextEncoder().encode(dataCheckHtml(report, decision)));

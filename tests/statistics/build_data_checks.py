@@ -94,7 +94,7 @@ def check(path, target, positive, protected, reference=None, proxies=True):
     for c in df.columns:
         if numeric(df[c]) and not set(df[c].dropna().unique()) <= {0, 1}:
             out["skewness"][c] = float(df[c].skew())
-    out["n_high_missing_columns_at"] = {str(t): sum(1 for v in out["missing_share"].values() if v >= t and v > 0) for t in (0.05, 0.001)}
+    out["n_high_missing_columns_at"] = {str(t): sum(1 for v in out["missing_share"].values() if v >= t and v > 0) for t in (0.05, 0.1)}
     out["n_skewed_columns_at"] = {str(t): sum(1 for v in out["skewness"].values() if abs(v) >= t) for t in (2, 1)}
     if proxies:
         strongest = 0.0

@@ -27,14 +27,19 @@ const cases = [
   { name: 'german_credit', data: 'german_credit/test.csv', reference: 'german_credit/train.csv', target: 'good_credit', protected: ['gender', 'age_group'] },
   { name: 'german_credit_missing', data: 'german_credit/test_missing.csv', target: 'good_credit', protected: ['gender'] },
   { name: 'compas', data: 'compas/test.csv', reference: 'compas/train.csv', target: 'two_year_recid', protected: ['race', 'sex'] },
-  { name: 'adult', data: 'adult/test.csv', target: 'high_income', protected: ['race', 'sex'] },
+  { name: 'adult', data: 'adult/test.csv', reference: 'adult/train.csv', target: 'high_income', protected: ['race', 'sex'] },
+  // compas/test.csv's rows aged 35 or more (written by the script): a file that has drifted.
+  { name: 'compas_older', data: './compas_older.csv', reference: 'compas/train.csv', target: 'two_year_recid', protected: ['race', 'sex'] },
 ];
+/** A case's file: a fixture, or one the script wrote beside it. */
+const dataPath = (path: string) => (path.startsWith('./') ? join(projectRoot, 'tests', 'statistics', path.slice(2)) : fixture(path));
 
 describe('data checks against pandas and scipy', () => {
   for (const c of cases) {
     it(c.name, () => {
       const ref = want[c.name];
-      const report = checkDataTable(table(fixture(c.data)), 'sha', base({ target: c.target, protectedAttributes: c.protected, ...(c.reference ? { reference: table(fixture(c.reference)) } : {}) }));
+      const options = { target: c.target, protectedAttributes: c.protected, ...(c.reference ? { reference: table(fixture(c.reference)) } : {}) };
+      const report = checkDataTable(table(dataPath(c.data)), 'sha', base(options));
       expect(report.metrics.n_rows).toBe(ref.n_rows);
       expect(report.metrics.n_columns).toBe(ref.n_columns);
       expect(report.columns.map((x) => [x.name, x.missing_share])).toEqual(Object.entries(ref.missing_share));
@@ -68,7 +73,22 @@ describe('data checks against pandas and scipy', () => {
           expect(Math.abs(d.p_value - r.p_value), d.column).toBeLessThan(1e-6);
         }
         expect(report.metrics.n_drifted_columns).toBe(ref.n_drifted_columns);
+        // scipy's own ks_2samp p-value (exact or asymptotic as scipy picks) is within 0.01 and
+        // flags the same columns at α.
+        for (const d of report.drift!.filter((x) => x.test === 'ks')) {
+          const scipy = ref.drift[d.column].scipy_p_value as number;
+          expect(Math.abs(d.p_value - scipy), d.column).toBeLessThan(0.01);
+          expect(d.drifted, d.column).toBe(scipy < DATA_CHECK_DEFAULTS.alpha);
+        }
       }
+      expect(report.metrics.n_high_missing_columns).toBe(ref.n_high_missing_columns_at['0.05']);
+      expect(report.metrics.n_skewed_columns).toBe(ref.n_skewed_columns_at['2']);
+      // The flags' thresholds are the caller's: α, the missing share and |skewness| they start from.
+      const strict = checkDataTable(table(dataPath(c.data)), 'sha', { ...base(options), alpha: 0.01, missingWarn: 0.1, skewWarn: 1 });
+      expect(strict.metrics.n_high_missing_columns).toBe(ref.n_high_missing_columns_at['0.1']);
+      expect(strict.metrics.n_skewed_columns).toBe(ref.n_skewed_columns_at['1']);
+      if (ref.drift) expect(strict.metrics.n_drifted_columns).toBe(ref.n_drifted_columns_at['0.01']);
+      expect(strict.findings.filter((f) => f.check === 'missing').map((f) => f.column)).toEqual(Object.keys(ref.missing_share).filter((k) => ref.missing_share[k] >= 0.1));
       // No fixture column holds personal data.
       expect(report.pii).toEqual([]);
     });
@@ -98,17 +118,17 @@ describe('personal data', () => {
     writeFileSync(path, piiCsv());
     const report = checkDataTable(table(path), 'sha', base({ target: 'approved' }));
     expect(report.pii).toEqual([
-      { column: 'customer', kind: 'name', share: 1, evidence: 'values' },
-      { column: 'contact', kind: 'email', share: 1, evidence: 'values' },
-      { column: 'phone_number', kind: 'phone', share: 1, evidence: 'values and column name' },
-      { column: 'ssn', kind: 'national_id', share: 1, evidence: 'values and column name' },
+      { column: 'customer', kind: 'name', share: 1, rows: 40, evidence: 'values' },
+      { column: 'contact', kind: 'email', share: 1, rows: 40, evidence: 'values' },
+      { column: 'phone_number', kind: 'phone', share: 1, rows: 40, evidence: 'values and column name' },
+      { column: 'ssn', kind: 'national_id', share: 1, rows: 40, evidence: 'values and column name' },
     ]);
     expect(report.metrics.pii_columns).toBe(4);
     const messages = report.findings.filter((f) => f.check === 'personal_data').map((f) => f.message);
-    expect(messages[1]).toBe('contact likely holds personal data (email, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training.');
+    expect(messages[1]).toBe('contact likely holds personal data (email in 40 rows, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training.');
     for (const message of messages) expect(message).not.toMatch(/@|555|Garcia/);
     // A numeric column named like a phone number is flagged by its name.
-    expect(detectPii({ kind: 'numeric', name: 'mobile', values: Float64Array.of(5550100, 5550101), missing: 0 })).toEqual({ column: 'mobile', kind: 'phone', share: 0, evidence: 'column name' });
+    expect(detectPii({ kind: 'numeric', name: 'mobile', values: Float64Array.of(5550100, 5550101), missing: 0 })).toEqual({ column: 'mobile', kind: 'phone', share: 0, rows: 0, evidence: 'column name' });
   });
 });
 
@@ -122,7 +142,7 @@ describe('plumbline check-data', () => {
     const run = (await plumbline(['--data', 'customers.csv', '--policy-gates', 'data-policy.yaml', '--output', 'out/check.html']));
     expect(run.code).toBe(1);
     expect(run.stderr).toBe('FAIL          No personal data: pii_columns = 4, needs less equal 0\nWARN          Enough rows: n_rows = 40, needs greater equal 100\ndecision: FAIL\n');
-    expect(run.stdout).toContain('  pii_columns           4\n');
+    expect(run.stdout).toMatch(/^ {2}pii_columns +4$/m);
     const saved = JSON.parse(readFileSync(join(work, 'out', 'check.json'), 'utf8'));
     expect(saved.policy_decision.decision).toBe('FAIL');
     expect(readFileSync(join(work, 'out', 'check.html'), 'utf8')).toContain('<h1 id="s1">Metrics</h1>');
@@ -140,13 +160,62 @@ describe('plumbline check-data', () => {
     expect(stale.stderr).toBe('FAIL          Fresh data: data_age_days = 94, needs less equal 30\nNOT_EVALUATED Stable: not evaluated: no reference was given (--reference)\ndecision: FAIL\n');
   });
 
+  it('exits 0 with REVIEW when only a warning gate fails', async () => {
+    writeFileSync(join(work, 'warn.yaml'), policy('  - {name: Enough rows, metric: n_rows, threshold: 100, comparison: greater_equal, severity: warning}\n'));
+    const run = await plumbline(['--data', 'customers.csv', '--policy-gates', 'warn.yaml']);
+    expect(run).toMatchObject({ code: 0, stderr: 'WARN          Enough rows: n_rows = 40, needs greater equal 100\ndecision: REVIEW\n' });
+  });
+
+  it('dates the data by the newest date of a date column, or the only one', async () => {
+    const days = ['2026-10-02', '2026-11-20', '', '2026-07-15', '2026-11-19'];
+    writeFileSync(join(work, 'applications.csv'), `id,application_date,amount\n${days.map((d, i) => `${i},${d},${100 + i * 10}`).join('\n')}\n`);
+    // Days from the newest date to the check's date (SOURCE_DATE_EPOCH 1796342400 s), by Date.UTC.
+    const age = (1796342400 * 1000 - Date.UTC(2026, 10, 20)) / 86_400_000;
+    const named = JSON.parse((await plumbline(['--data', 'applications.csv', '--date-column', 'application_date', '--json'])).stdout);
+    expect(named.freshness).toEqual({ source: 'newest application_date', newest: '2026-11-20', age_days: age });
+    expect(named.metrics.data_age_days).toBe(age);
+    const found = JSON.parse((await plumbline(['--data', 'applications.csv', '--json'])).stdout);
+    expect(found.freshness).toEqual(named.freshness);
+    expect((await plumbline(['--data', 'applications.csv', '--date-column', 'application_date', '--data-date', '2026-11-01']))).toMatchObject({ code: 2, stderr: 'plumbline: give either --date-column or --data-date, not both.\n' });
+    expect((await plumbline(['--data', 'applications.csv', '--date-column', 'amount'])).stderr).toBe(
+      'plumbline: applications.csv: the date column "amount" holds no ISO dates (YYYY-MM-DD). Write its dates as ISO 8601, or give the data\'s date with --data-date YYYY-MM-DD.\n',
+    );
+  });
+
+  it('--out DIR writes the JSON, the HTML report and the decision; two runs write the same bytes', async () => {
+    const args = ['--data', join(projectRoot, 'tests', 'statistics', 'compas_older.csv'), '--reference', fixture('compas/train.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--alpha', '0.01', '--policy-gates', 'fresh.yaml', '--data-date', '2026-11-20'];
+    const first = await plumbline([...args, '--out', 'run1']);
+    const second = await plumbline([...args, '--out', 'run2']);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toBe(`FAIL          Stable: n_drifted_columns = ${want.compas_older.n_drifted_columns_at['0.01']}, needs less equal 0\ndecision: FAIL\n`);
+    for (const file of ['data-check.json', 'data-check.html', 'policy_decision.json']) expect(readFileSync(join(work, 'run2', file), 'utf8'), file).toBe(readFileSync(join(work, 'run1', file), 'utf8'));
+    const saved = JSON.parse(readFileSync(join(work, 'run1', 'data-check.json'), 'utf8'));
+    expect(saved.settings.alpha).toBe(0.01);
+    expect(saved.metrics.n_drifted_columns).toBe(want.compas_older.n_drifted_columns_at['0.01']);
+    expect(saved.drift.filter((d: { drifted: boolean }) => d.drifted).map((d: { column: string }) => d.column).sort()).toEqual(
+      Object.entries(want.compas_older.drift as Record<string, { p_value: number }>).filter(([, d]) => d.p_value < 0.01).map(([c]) => c).sort(),
+    );
+    expect(first.stdout).toBe(second.stdout);
+  });
+
   it('exits 2 naming the value and the fix', async () => {
     expect((await plumbline([]))).toMatchObject({ code: 2, stderr: 'plumbline: check-data needs --data FILE. Run plumbline check-data --help for usage.\n' });
-    expect((await plumbline(['--data', 'customers.csv', '--protected', 'gender']))).toMatchObject({ code: 2 });
-    expect((await plumbline(['--data', 'customers.csv', '--protected', 'gender'])).stderr).toMatch(/^plumbline: .*gender/);
+    expect((await plumbline(['--data', 'customers.csv', '--protected', 'gender']))).toMatchObject({
+      code: 2,
+      stderr: 'plumbline: customers.csv: no protected attribute column "gender". Give columns of the file with --protected A,B (its columns: customer, contact, phone_number, ssn, income, segment, approved).\n',
+    });
+    expect((await plumbline(['--data', 'customers.csv', '--target', 'aproved']))).toMatchObject({
+      code: 2,
+      stderr: 'plumbline: customers.csv: no target column "aproved" (close matches: approved). Give the outcome column with --target, or leave --target out (class balance and base rates need it; the other checks do not).\n',
+    });
+    expect((await plumbline(['--data', 'customers.csv', '--alpha', '5%']))).toMatchObject({ code: 2, stderr: 'plumbline: --alpha must be a number between 0 and 1 (exclusive), got "5%".\n' });
+    expect((await plumbline(['--data', 'customers.csv', '--out', 'customers.csv']))).toMatchObject({
+      code: 2,
+      stderr: `plumbline: --out: ${JSON.stringify(join(work, 'customers.csv'))} is a file, not a folder. Give a folder to write the report into (it is made when missing).\n`,
+    });
     writeFileSync(join(work, 'bad.yaml'), policy('  - {name: Rows, metric: n_row, threshold: 1, comparison: greater_equal, severity: error}\n'));
     expect((await plumbline(['--data', 'customers.csv', '--policy-gates', 'bad.yaml'])).stderr).toBe(
-      'plumbline: bad.yaml: gates[0] ("Rows"): unknown data-check metric: "n_row" (did you mean n_rows?). Valid ids: n_rows, n_columns, max_missing_share, duplicate_rows, duplicate_share, minority_class_share, min_group_size, max_base_rate_gap, max_proxy_strength, pii_columns, data_age_days, n_drifted_columns, max_psi, max_abs_skewness.\n',
+      'plumbline: bad.yaml: gates[0] ("Rows"): unknown data-check metric: "n_row" (did you mean n_rows?). Valid ids: n_rows, n_columns, max_missing_share, n_high_missing_columns, duplicate_rows, duplicate_share, minority_class_share, min_group_size, max_base_rate_gap, max_proxy_strength, pii_columns, data_age_days, n_drifted_columns, max_psi, max_abs_skewness, n_skewed_columns.\n',
     );
     expect((await plumbline(['--data', 'customers.csv', '--data-date', '2026-13-01'])).stderr).toBe('plumbline: --data-date "2026-13-01" is not a date: write it YYYY-MM-DD.\n');
   });

@@ -121,7 +121,7 @@ function newestDate(column: Column): string | null {
 /** The data's age: from the date column (or the only date column), else the declared date. */
 function freshnessOf(table: Table, options: DataCheckOptions): DataCheckReport['freshness'] {
   if (options.dateColumn) {
-    const column = requireColumn(table, options.dateColumn, 'date column', ' Name the column holding the rows’ dates (--date-column).');
+    const column = requireColumn(table, options.dateColumn, 'date', 'Name the column holding the rows’ dates (--date-column), or give the data’s date with --data-date YYYY-MM-DD.');
     const newest = newestDate(column);
     if (!newest) throw new AuditConfigError(`${table.source}: the date column ${quote(options.dateColumn)} holds no ISO dates (YYYY-MM-DD). Write its dates as ISO 8601, or give the data's date with --data-date YYYY-MM-DD.`);
     return { source: `newest ${options.dateColumn}`, newest, age_days: daysBetween(newest, options.today) };
@@ -141,7 +141,11 @@ const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
 /** Checks a table; every metric a data policy can gate is in `metrics`. */
 export function checkDataTable(table: Table, sha256: string, options: DataCheckOptions): DataCheckReport {
   const rows = table.rowCount;
-  for (const attribute of options.protectedAttributes) requireColumn(table, attribute, 'protected attribute');
+  const names = table.columns.map((c) => c.name);
+  const columnNames = names.length > 20 ? `${names.slice(0, 20).join(', ')}, … ${names.length - 20} more` : names.join(', ');
+  for (const attribute of options.protectedAttributes) requireColumn(table, attribute, 'protected attribute', `Give columns of the file with --protected A,B (its columns: ${columnNames}).`);
+  // Checked here, not by binaryTarget: a data check needs no target, so the fix is to name another or none.
+  if (options.target) requireColumn(table, options.target, 'target', `Give the outcome column with --target, or leave --target out (class balance and base rates need it; the other checks do not).`);
   const target = options.target ? binaryTarget(table, options.target, options.positiveLabel) : null;
   const labels = target ? target.labels : new Uint8Array(rows);
   const profile = profileTable(table, options.target ?? '', labels, options.protectedAttributes);

@@ -39,7 +39,7 @@ export function dataCheckBlocks(report: DataCheckReport, decision: PolicyDecisio
   const proxies = report.proxies.filter((p) => p.flag !== 'none');
   if (proxies.length) blocks.push({ type: 'heading', text: 'Possible proxies', level: 2 }, { type: 'table', headers: ['Column', 'Protected attribute', 'Measure', 'Value', 'Flag'], rows: proxies.map((p) => [p.feature, p.attribute, p.measure, fmt(p.value, 3), p.flag]), widths: [120, 110, 110, 80, 79] });
   blocks.push({ type: 'heading', text: 'Personal data', level: 2 });
-  blocks.push(report.pii.length ? { type: 'table', headers: ['Column', 'Looks like', 'Share of values', 'Found by'], rows: report.pii.map((p) => [p.column, p.kind.replace('_', ' '), p.share ? `${(p.share * 100).toFixed(1)}%` : '—', p.evidence]), widths: [150, 110, 100, 139] } : { type: 'paragraph', text: 'No column looks like personal data.' });
+  blocks.push(report.pii.length ? { type: 'table', headers: ['Column', 'Looks like', 'Rows', 'Share of values', 'Found by'], rows: report.pii.map((p) => [p.column, p.kind.replace('_', ' '), p.rows ? String(p.rows) : '—', p.share ? `${(p.share * 100).toFixed(1)}%` : '—', p.evidence]), widths: [130, 90, 60, 90, 129] } : { type: 'paragraph', text: 'No column looks like personal data.' });
   if (report.freshness) blocks.push({ type: 'paragraph', text: `Freshness: ${report.freshness.source} ${report.freshness.newest}, ${report.freshness.age_days} days before the check.` });
   if (report.drift) {
     blocks.push({ type: 'heading', text: `Drift against ${report.settings.reference}`, level: 2 });
