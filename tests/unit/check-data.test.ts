@@ -127,6 +127,12 @@ describe('personal data', () => {
     const messages = report.findings.filter((f) => f.check === 'personal_data').map((f) => f.message);
     expect(messages[1]).toBe('contact likely holds personal data (email in 40 rows, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training.');
     for (const message of messages) expect(message).not.toMatch(/@|555|Garcia/);
+    // First names alone count in a column named for them, not in one named for products.
+    const words = ['Maria', 'John', 'Aisha', 'Wei', 'Carlos', 'Anna', 'Omar', 'Lena', 'Pierre', 'Sofia', 'Ines', 'Tomas'];
+    const column = (name: string) => ({ kind: 'categorical' as const, name, dictionary: words, codes: Int32Array.from({ length: 60 }, (_, i) => (i % 15 < 12 ? i % 15 : -1)), missing: 12 });
+    expect(detectPii(column('first_name'))).toEqual({ column: 'first_name', kind: 'name', share: 1, rows: 48, evidence: 'values and column name' });
+    expect(detectPii(column('product_name'))).toBeNull();
+    expect(detectPii({ ...column('surname'), dictionary: words.slice(0, 9), codes: Int32Array.from({ length: 60 }, (_, i) => i % 9) })).toBeNull();
     // A numeric column named like a phone number is flagged by its name.
     expect(detectPii({ kind: 'numeric', name: 'mobile', values: Float64Array.of(5550100, 5550101), missing: 0 })).toEqual({ column: 'mobile', kind: 'phone', share: 0, rows: 0, evidence: 'column name' });
   });

@@ -32,6 +32,12 @@ const UK_NINO = /^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D
 const PHONE = /^\+?[\d\s().-]{7,22}$/;
 const DOTTED_DATE = /^\d{1,4}[./-]\d{1,2}[./-]\d{1,4}$/;
 const PERSON_NAME = /^[A-Z][a-z'’-]+(?: [A-Z][a-z'’.-]*){1,3}$/;
+/** One capitalised word: a first name or a surname, counted only in a column named for one. */
+const SINGLE_NAME = /^[A-Z][a-z'’-]+$/;
+/** A column named for a person's name: `name`, `first_name`, `surname`, `applicant_full_name`, … (not `product_name`). */
+const PERSON_NAME_COLUMN = /^(name|(.*_)?(first_?name|last_?name|surname|given_?name|family_?name|forename|full_?name))$/i;
+/** Distinct name-like values a person-name column needs (a handful of capitalised labels is not a list of people). */
+const MIN_NAMES = 10;
 
 const NAME_HINTS: [PiiKind, RegExp][] = [
   ['email', /e-?mail/i],
@@ -95,7 +101,9 @@ function valueCounts(column: Column): { value: string; count: number }[] {
  * the most frequent kind is at least {@link PII_VALUE_SHARE}, or at least
  * {@link PII_NAMED_SHARE} of a kind the column's name also says; a numeric column is flagged
  * by its name only (phone numbers or ids stored as numbers). Names need variety too: at
- * least half the values distinct (a column of a few "Yes Please"-like labels is not names).
+ * least half the values distinct (a column of a few "Yes Please"-like labels is not names);
+ * in a column named for a person's name (`first_name`, `surname`, …) single capitalised
+ * words count too, from {@link MIN_NAMES} different ones.
  */
 export function detectPii(column: Column): PiiColumn | null {
   const hint = piiHintOf(column.name);
@@ -114,6 +122,19 @@ export function detectPii(column: Column): PiiColumn | null {
   }
   if (best && (best.share >= PII_VALUE_SHARE || (hint === best.kind && best.share >= PII_NAMED_SHARE))) {
     return { column: column.name, kind: best.kind, share: best.share, rows: best.rows, evidence: hint === best.kind ? 'values and column name' : 'values' };
+  }
+  // First names or surnames alone are single words, as many labels are: counted only where
+  // the column's name says it holds people's names, and only with enough different ones.
+  if (PERSON_NAME_COLUMN.test(column.name.trim()) && total > 0) {
+    let rows = 0;
+    let distinct = 0;
+    for (const { value, count } of values) {
+      const text = value.trim();
+      if (!SINGLE_NAME.test(text) && !PERSON_NAME.test(text)) continue;
+      rows += count;
+      distinct++;
+    }
+    if (distinct >= MIN_NAMES && rows / total >= PII_NAMED_SHARE) return { column: column.name, kind: 'name', share: rows / total, rows, evidence: 'values and column name' };
   }
   if (hint && hint !== 'name' && (column.kind === 'numeric' || total === 0)) return { column: column.name, kind: hint, share: 0, rows: 0, evidence: 'column name' };
   const hinted = hint && hint !== 'name' ? (byKind.get(hint) ?? 0) : 0;
