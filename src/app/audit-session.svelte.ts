@@ -1,5 +1,5 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
-import { DATA_CHECK_DEFAULTS, type DataCheckReport } from '../core/data-check/check';
+import { DATA_CHECK_DEFAULTS, type DataCheckFlags, type DataCheckReport } from '../core/data-check/check';
 import { evaluateDataPolicy, parseDataPolicy } from '../core/data-check/gates';
 import type { BaselineResult } from '../core/comparison/baseline';
 import { auditSettingsOf, planAudit, type ConfigSettings } from '../core/config/plan';
@@ -135,6 +135,8 @@ export class AuditSession {
   baseline = $state.raw<{ name: string; sha256: string; result: AuditResult } | null>(null);
   /** The data check of the loaded data (no model needed): the report and its data policy's decision. */
   dataCheck = $state.raw<{ report: DataCheckReport; decision: PolicyDecision | null } | null>(null);
+  /** The data check's flags and dating (the CLI's --alpha, --missing-warn, --skew-warn, --date-column, --data-date). */
+  dataCheckFlags = $state.raw<DataCheckFlags>({ ...DATA_CHECK_DEFAULTS });
   /** A policy whose gates are data-check metrics (plumbline check-data --policy-gates). */
   dataPolicy = $state.raw<{ name: string; sha256: string; policy: Policy } | null>(null);
   /** Apply the policy although it is not yet in effect or not for this model (the CLI's --force-policy). */
@@ -413,7 +415,7 @@ export class AuditSession {
             ...(this.positiveLabel ? { positiveLabel: this.positiveLabel } : {}),
             protectedAttributes: [...this.protectedAttributes],
             today: dateOf(this.#epochSeconds()),
-            ...DATA_CHECK_DEFAULTS,
+            ...this.dataCheckFlags,
           },
           this.reference ? dataRef(this.reference) : undefined,
         ),
@@ -585,8 +587,9 @@ export class AuditSession {
     this.result = null;
     void auditWorker().releaseData([this.data?.dataId, this.reference?.dataId].filter((id): id is string => Boolean(id)));
     if (role !== 'reference') this.#adoptColumns(loaded, replaced);
-    // A data file alone (no model): its data check, at once.
+    // A data file alone (no model): its data check, at once (a date column chosen for the previous file may not be in this one).
     this.dataCheck = null;
+    if (role !== 'reference' && this.dataCheckFlags.dateColumn) this.dataCheckFlags = { ...this.dataCheckFlags, dateColumn: undefined };
     if (!this.model && this.data) await this.runDataCheck();
   }
 

@@ -37,3 +37,50 @@ test('a CSV dropped alone gives the data check, with the CLI’s numbers and the
   expect(saved.policy_decision.gates.map((g: { outcome: string }) => g.outcome)).toEqual(want.policy_decision.gates.map((g: { outcome: string }) => g.outcome));
   await page.screenshot({ path: 'test-results/data-check.png', fullPage: true });
 });
+
+/** `plumbline check-data` with these arguments, dated as the page is. */
+function cli(args: string[]) {
+  const run = spawnSync(process.execPath, [join(projectRoot, 'bin/plumbline.js'), 'check-data', ...args, '--json'], { encoding: 'utf8', env: { ...process.env, SOURCE_DATE_EPOCH: '1796342400' } });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as { metrics: Record<string, number | null> };
+}
+
+test('a CSV with personal data dropped alone names its columns, never a value', async ({ page }) => {
+  const first = ['Maria', 'John', 'Aisha', 'Wei', 'Carlos', 'Anna', 'Omar', 'Lena', 'Pierre', 'Sofia'];
+  const last = ['Novak', 'Haddad', 'Berg'];
+  const rows = Array.from({ length: 30 }, (_, i) => `${first[i % 10]} ${last[Math.floor(i / 10)]},${first[i % 10].toLowerCase()}${i}@example.org,078-05-${String(1120 + i)},${i % 2}`);
+  writeFileSync(join(work, 'customers.csv'), `customer,contact,ssn,approved\n${rows.join('\n')}\n`);
+  const want = cli(['--data', join(work, 'customers.csv')]);
+  expect(want.metrics.pii_columns).toBe(3);
+
+  await page.goto(PLAIN);
+  await dropFiles(page, [join(work, 'customers.csv')]);
+  const report = page.getByTestId('data-check');
+  await expect(report).toBeVisible({ timeout: 60_000 });
+  await expect(report.locator('[data-metric="pii_columns"]')).toHaveAttribute('data-value', '3');
+  for (const column of ['customer', 'contact', 'ssn']) await expect(report).toContainText(`${column} likely holds personal data`);
+  const text = (await report.textContent()) ?? '';
+  expect(text).not.toMatch(/@example|078-05|Novak/);
+});
+
+test('the flags and the data’s date are set on the page, as the CLI’s options', async ({ page }) => {
+  const older = join(projectRoot, 'tests', 'statistics', 'compas_older.csv');
+  const want = cli(['--data', older, '--reference', fixture('compas/train.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--alpha', '0.01', '--missing-warn', '0.02', '--skew-warn', '1', '--data-date', '2026-11-20']);
+
+  await page.goto(PLAIN);
+  await dropFiles(page, [older, fixture('compas/train.csv')]);
+  await expect(page.getByTestId('data-check')).toBeVisible({ timeout: 60_000 });
+  await expect(page.getByTestId('target-select')).toHaveValue('two_year_recid');
+  for (const name of ['race', 'sex']) await page.getByTestId('protected-attributes').locator(`[data-column="${name}"]`).check();
+  await page.getByTestId('flag-alpha').fill('2');
+  await expect(page.getByTestId('flag-problem')).toHaveText('α must be a number between 0 and 1 (exclusive), got "2".');
+  await expect(page.getByTestId('flag-apply')).toBeDisabled();
+  await page.getByTestId('flag-alpha').fill('0.01');
+  await page.getByTestId('flag-missing-warn').fill('2');
+  await page.getByTestId('flag-skew-warn').fill('1');
+  await page.getByTestId('flag-data-date').fill('2026-11-20');
+  await page.getByTestId('flag-apply').click();
+  const metrics = page.getByTestId('data-check-metrics');
+  await expect(metrics.locator('[data-metric="data_age_days"]')).toHaveAttribute('data-value', '14');
+  for (const [id, value] of Object.entries(want.metrics)) await expect(metrics.locator(`[data-metric="${id}"]`), id).toHaveAttribute('data-value', value === null ? 'null' : String(value));
+});

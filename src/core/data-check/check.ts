@@ -36,6 +36,9 @@ export interface DataCheckOptions {
   skewWarn: number;
 }
 
+/** What a user sets about a data check besides its columns: the flags' levels and how the data is dated. */
+export type DataCheckFlags = Pick<DataCheckOptions, 'alpha' | 'missingWarn' | 'skewWarn' | 'dateColumn' | 'dataDate'>;
+
 /** Defaults of the statistical flags, as the practice guide states them. */
 export const DATA_CHECK_DEFAULTS = { alpha: 0.05, missingWarn: 0.05, skewWarn: 2 } as const;
 

@@ -31,7 +31,7 @@ export function dataCheckBlocks(report: DataCheckReport, decision: PolicyDecisio
   else blocks.push({ type: 'table', headers: ['Severity', 'Check', 'Finding'], rows: report.findings.map((f) => [f.severity, f.check, f.message]), widths: [60, 80, 359] });
   blocks.push({ type: 'heading', text: 'Columns', level: 1 });
   blocks.push({ type: 'table', headers: ['Column', 'Type', 'Missing', 'Distinct', 'Skewness'], rows: report.columns.map((c) => [c.name, c.type, `${c.missing} (${(c.missing_share * 100).toFixed(1)}%)`, String(c.distinct), c.skewness === null ? '' : fmt(c.skewness, 3)]), widths: [150, 70, 100, 70, 109] });
-  if (report.class_balance) blocks.push({ type: 'paragraph', text: `Class balance of ${report.settings.target}: ${Object.entries(report.class_balance).map(([k, n]) => `${k} ${n}`).join(', ')}.` });
+  if (report.class_balance) blocks.push({ type: 'paragraph', text: `Class balance of ${report.settings.target}: ${Object.entries(report.class_balance).map(([k, n]) => `${k}: ${n} ${n === 1 ? 'row' : 'rows'}`).join(', ')}.` });
   for (const [attribute, groups] of Object.entries(report.groups)) {
     blocks.push({ type: 'heading', text: `Groups of ${attribute}`, level: 2 });
     blocks.push({ type: 'table', headers: ['Group', 'Rows', 'Share', 'Base rate'], rows: Object.entries(groups).map(([g, x]) => [g, String(x.n), fmt(x.share, 4), fmt(x.base_rate, 4)]), widths: [200, 80, 100, 119] });
