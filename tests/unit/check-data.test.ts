@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli-in-process';
+import { tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { checkDataTable, DATA_CHECK_DEFAULTS, type DataCheckOptions } from '../../src/core/data-check/check';
 import { detectPii, piiKindOf } from '../../src/core/data-check/pii';
@@ -170,6 +171,9 @@ describe('plumbline check-data', () => {
     writeFileSync(join(work, 'warn.yaml'), policy('  - {name: Enough rows, metric: n_rows, threshold: 100, comparison: greater_equal, severity: warning}\n'));
     const run = await plumbline(['--data', 'customers.csv', '--policy-gates', 'warn.yaml']);
     expect(run).toMatchObject({ code: 0, stderr: 'WARN          Enough rows: n_rows = 40, needs greater equal 100\ndecision: REVIEW\n' });
+    // An error gate whose check could not run (no reference) is not a pass either.
+    writeFileSync(join(work, 'stable.yaml'), policy('  - {name: Stable, metric: n_drifted_columns, threshold: 0, comparison: less_equal, severity: error}\n'));
+    expect(await plumbline(['--data', 'customers.csv', '--policy-gates', 'stable.yaml'])).toMatchObject({ code: 0, stderr: 'NOT_EVALUATED Stable: not evaluated: no reference was given (--reference)\ndecision: REVIEW\n' });
   });
 
   it('dates the data by the newest date of a date column, or the only one', async () => {
@@ -202,6 +206,16 @@ describe('plumbline check-data', () => {
       Object.entries(want.compas_older.drift as Record<string, { p_value: number }>).filter(([, d]) => d.p_value < 0.01).map(([c]) => c).sort(),
     );
     expect(first.stdout).toBe(second.stdout);
+  });
+
+  it('reads Arrow as it reads CSV: the same numbers for the same rows', async () => {
+    writeFileSync(join(work, 'german.arrow'), tableToArrow(table(fixture('german_credit/test_missing.csv'))));
+    const run = await plumbline(['--data', 'german.arrow', '--target', 'good_credit', '--protected', 'gender', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    const ref = want.german_credit_missing;
+    expect(report.metrics).toMatchObject({ n_rows: ref.n_rows, duplicate_rows: ref.duplicate_rows, min_group_size: ref.min_group_size, n_high_missing_columns: ref.n_high_missing_columns_at['0.05'] });
+    expect(report.columns.map((x: { name: string; missing_share: number }) => [x.name, x.missing_share])).toEqual(Object.entries(ref.missing_share));
   });
 
   it('exits 2 naming the value and the fix', async () => {
