@@ -11,7 +11,7 @@ import { runCli } from '../cli-in-process';
 import { tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { checkDataTable, DATA_CHECK_DEFAULTS, type DataCheckOptions } from '../../src/core/data-check/check';
-import { detectPii, piiKindOf } from '../../src/core/data-check/pii';
+import { detectPii, piiHintOf, piiKindOf } from '../../src/core/data-check/pii';
 import { fixture, projectRoot } from '../fixtures';
 
 const want = JSON.parse(readFileSync(join(projectRoot, 'tests', 'statistics', 'data_checks.json'), 'utf8'));
@@ -134,8 +134,11 @@ describe('personal data', () => {
     expect(detectPii(column('first_name'))).toEqual({ column: 'first_name', kind: 'name', share: 1, rows: 48, evidence: 'values and column name' });
     expect(detectPii(column('product_name'))).toBeNull();
     expect(detectPii({ ...column('surname'), dictionary: words.slice(0, 9), codes: Int32Array.from({ length: 60 }, (_, i) => i % 9) })).toBeNull();
-    // A numeric column named like a phone number is flagged by its name.
-    expect(detectPii({ kind: 'numeric', name: 'mobile', values: Float64Array.of(5550100, 5550101), missing: 0 })).toEqual({ column: 'mobile', kind: 'phone', share: 0, rows: 0, evidence: 'column name' });
+    // A numeric column named like a phone number is flagged when its values have a phone number's digits.
+    expect(detectPii({ kind: 'numeric', name: 'mobile', values: Float64Array.of(5550100, 5550101, NaN, 12), missing: 1 })).toEqual({ column: 'mobile', kind: 'phone', share: 2 / 3, rows: 2, evidence: 'values and column name' });
+    for (const name of ['mobile_user', 'cell_count', 'timespan', 'emails_sent']) expect(detectPii({ kind: 'numeric', name, values: Float64Array.of(0, 1, 3, 1, 0), missing: 0 }), name).toBeNull();
+    expect(piiHintOf('timespan')).toBeNull();
+    expect(detectPii({ kind: 'categorical', name: 'email', codes: Int32Array.of(-1, -1), dictionary: [], missing: 2 })).toEqual({ column: 'email', kind: 'email', share: 0, rows: 0, evidence: 'column name' });
   });
 });
 

@@ -43,9 +43,31 @@ const NAME_HINTS: [PiiKind, RegExp][] = [
   ['email', /e-?mail/i],
   ['phone', /(^|_|\b)(phone|tel|telephone|mobile|cell)(_|\b|$)/i],
   ['national_id', /(^|_|\b)(ssn|social_security|national_id|nino|passport|tax_id|tin)(_|\b|$)/i],
-  ['payment_card', /(card_?number|credit_?card|pan)(_|\b|$)/i],
+  ['payment_card', /(card_?number|credit_?card|(^|_)pan)(_|\b|$)/i],
   ['name', /(^|_|\b)(name|first_?name|last_?name|surname|full_?name|given_?name)(_|\b|$)/i],
 ];
+
+/**
+ * How many digits a number of each kind has when stored as a number (leading zeros and
+ * separators lost): a numeric column named for it is flagged when its values fit.
+ */
+const DIGITS: Partial<Record<PiiKind, [number, number]>> = { phone: [7, 15], national_id: [7, 12], payment_card: [13, 19] };
+
+/** Rows of a numeric column whose value is a positive integer with the digits of `kind`. */
+function numericFits(column: Column, kind: PiiKind): { rows: number; total: number } {
+  const range = DIGITS[kind];
+  let rows = 0;
+  let total = 0;
+  if (column.kind !== 'numeric') return { rows, total };
+  for (const v of column.values) {
+    if (Number.isNaN(v)) continue;
+    total++;
+    if (!range || !Number.isInteger(v) || v <= 0) continue;
+    const digits = v.toFixed(0).length;
+    if (digits >= range[0] && digits <= range[1]) rows++;
+  }
+  return { rows, total };
+}
 
 /** Whether a digit string passes the Luhn check (payment card numbers do). */
 function luhn(digits: string): boolean {
@@ -99,8 +121,9 @@ function valueCounts(column: Column): { value: string; count: number }[] {
 /**
  * Whether a column likely holds personal data: the share of its (non-missing) values of
  * the most frequent kind is at least {@link PII_VALUE_SHARE}, or at least
- * {@link PII_NAMED_SHARE} of a kind the column's name also says; a numeric column is flagged
- * by its name only (phone numbers or ids stored as numbers). Names need variety too: at
+ * {@link PII_NAMED_SHARE} of a kind the column's name also says; a numeric column named for
+ * a phone number, national id or card number is flagged when that share of its values have
+ * such a number's digits ({@link DIGITS}). Names need variety too: at
  * least half the values distinct (a column of a few "Yes Please"-like labels is not names);
  * in a column named for a person's name (`first_name`, `surname`, …) single capitalised
  * words count too, from {@link MIN_NAMES} different ones.
@@ -136,7 +159,14 @@ export function detectPii(column: Column): PiiColumn | null {
     }
     if (distinct >= MIN_NAMES && rows / total >= PII_NAMED_SHARE) return { column: column.name, kind: 'name', share: rows / total, rows, evidence: 'values and column name' };
   }
-  if (hint && hint !== 'name' && (column.kind === 'numeric' || total === 0)) return { column: column.name, kind: hint, share: 0, rows: 0, evidence: 'column name' };
+  // Phone numbers or ids stored as numbers: the name, and values with their digits (a 0/1
+  // `mobile_user` or a `cell_count` is not flagged).
+  if (hint && hint !== 'name' && column.kind === 'numeric') {
+    const fit = numericFits(column, hint);
+    return fit.total && fit.rows / fit.total >= PII_NAMED_SHARE ? { column: column.name, kind: hint, share: fit.rows / fit.total, rows: fit.rows, evidence: 'values and column name' } : null;
+  }
+  // A column named for personal data with no value yet is where it will be.
+  if (hint && hint !== 'name' && total === 0) return { column: column.name, kind: hint, share: 0, rows: 0, evidence: 'column name' };
   const hinted = hint && hint !== 'name' ? (byKind.get(hint) ?? 0) : 0;
   if (hint && hinted > 0) return { column: column.name, kind: hint, share: hinted / total, rows: hinted, evidence: 'values and column name' };
   return null;
