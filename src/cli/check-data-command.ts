@@ -80,7 +80,8 @@ export async function checkDataCommand(args: string[]): Promise<number> {
   }
   if (values['list-metrics']) {
     const { DATA_CHECK_METRICS } = await import('../core/data-check/gates.ts');
-    for (const m of DATA_CHECK_METRICS) stdout.write(`${m.id.padEnd(22)} ${m.direction.padEnd(17)} ${m.definition}\n`);
+    const width = Math.max(...DATA_CHECK_METRICS.map((m) => m.id.length));
+    for (const m of DATA_CHECK_METRICS) stdout.write(`${m.id.padEnd(width)}  ${m.direction.padEnd(17)} ${m.definition}\n`);
     return EXIT.ok;
   }
   if (!values.data) throw new UsageError('check-data needs --data FILE. Run plumbline check-data --help for usage.');

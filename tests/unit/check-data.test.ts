@@ -209,6 +209,8 @@ describe('plumbline check-data', () => {
       Object.entries(want.compas_older.drift as Record<string, { p_value: number }>).filter(([, d]) => d.p_value < 0.01).map(([c]) => c).sort(),
     );
     expect(first.stdout).toBe(second.stdout);
+    for (const file of ['data-check.json', 'data-check.html', 'policy_decision.json']) expect(readFileSync(join(work, 'run1', file), 'utf8'), file).not.toMatch(/undefined|NaN|\[object /);
+    expect(first.stdout).not.toMatch(/undefined|NaN|\[object /);
   });
 
   it('reads Arrow as it reads CSV: the same numbers for the same rows', async () => {
