@@ -191,8 +191,26 @@ describe('plumbline check-data', () => {
     expect(found.freshness).toEqual(named.freshness);
     expect((await plumbline(['--data', 'applications.csv', '--date-column', 'application_date', '--data-date', '2026-11-01']))).toMatchObject({ code: 2, stderr: 'plumbline: give either --date-column or --data-date, not both.\n' });
     expect((await plumbline(['--data', 'applications.csv', '--date-column', 'amount'])).stderr).toBe(
-      'plumbline: applications.csv: the date column "amount" holds no ISO dates (YYYY-MM-DD). Write its dates as ISO 8601, or give the data\'s date with --data-date YYYY-MM-DD.\n',
+      'plumbline: applications.csv: the date column "amount" holds no dates (YYYY-MM-DD, or DD/MM/YYYY-like in one order). Write its dates as ISO 8601, or give the data\'s date with --data-date YYYY-MM-DD.\n',
     );
+  });
+
+  it('reads day-first dates, counts the rows that hold none, and refuses dates that fit both orders', async () => {
+    writeFileSync(join(work, 'dayfirst.csv'), 'id,seen\n1,03/11/2026\n2,25/11/2026\n3,unknown\n4,\n5,30/12/2026\n');
+    const run = await plumbline(['--data', 'dayfirst.csv', '--date-column', 'seen', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    // 30/12/2026 is after the check's date: a negative age, and said.
+    expect(report.freshness).toEqual({ source: 'newest seen', newest: '2026-12-30', age_days: (1796342400 * 1000 - Date.UTC(2026, 11, 30)) / 86_400_000, unreadable_rows: 1 });
+    expect(report.findings.filter((f: { check: string }) => f.check === 'freshness').map((f: { message: string }) => f.message)).toEqual([
+      '1 row of seen holds no date it can read: the data\'s age is taken from the other rows.',
+      "The data's newest date (2026-12-30) is after the check's date (2026-12-04): check the dates, or the clock (SOURCE_DATE_EPOCH).",
+    ]);
+    writeFileSync(join(work, 'either.csv'), 'id,seen\n1,03/11/2026\n2,05/10/2026\n');
+    expect(await plumbline(['--data', 'either.csv', '--date-column', 'seen'])).toMatchObject({
+      code: 2,
+      stderr: 'plumbline: either.csv: the date column "seen" holds dates that fit both DD/MM/YYYY and MM/DD/YYYY, so its newest date is not known. Write its dates as ISO 8601 (YYYY-MM-DD), or give the data\'s date with --data-date YYYY-MM-DD.\n',
+    });
   });
 
   it('--out DIR writes the JSON, the HTML report and the decision; two runs write the same bytes', async () => {

@@ -5,7 +5,7 @@
  * personal data, skewness, and drift against a reference — every one a gateable metric.
  */
 import { profileTable, type ColumnProfile, type DataFinding, type ProxyAssociation } from '../data/profile';
-import { columnType, findColumn, isIsoDate, requireColumn, type Column, type Table } from '../data/table';
+import { columnType, dateOrder, findColumn, isIsoDate, isoFromOrder, requireColumn, type Column, type Table } from '../data/table';
 import { driftReport } from '../drift/drift';
 import { AuditConfigError, quote } from '../errors';
 import { binaryTarget } from '../metrics/labels';
@@ -78,7 +78,8 @@ export interface DataCheckReport {
   groups: Record<string, Record<string, { n: number; share: number; base_rate: number | null }>>;
   proxies: ProxyAssociation[];
   pii: PiiColumn[];
-  freshness: { source: string; newest: string; age_days: number } | null;
+  /** The data's newest date and age; `unreadable_rows`: rows of the date column holding no date (left out of the newest). */
+  freshness: { source: string; newest: string; age_days: number; unreadable_rows?: number } | null;
   drift: DriftTest[] | null;
   findings: DataFinding[];
   /** Why a metric has no value, where the generic reason would mislead (e.g. several date columns). */
@@ -107,36 +108,48 @@ export function skewness(values: Float64Array): number | null {
   return (m3 / m2 ** 1.5) * (Math.sqrt(n * (n - 1)) / (n - 2));
 }
 
-/** The newest date (YYYY-MM-DD) of a column of ISO dates, or null. */
-function newestDate(column: Column): string | null {
-  if (column.kind !== 'categorical') return null;
+/**
+ * The newest day (YYYY-MM-DD) of a date column — ISO 8601, or dates written in one
+ * day/month/year order read from all its values ({@link dateOrder}) — and the rows whose
+ * text is no date of that form (counted, never dropped silently). `ambiguous` when every
+ * value fits both DD/MM/YYYY and MM/DD/YYYY.
+ */
+function newestDate(column: Column): { newest: string | null; unreadable: number } | 'ambiguous' {
+  if (column.kind !== 'categorical') return { newest: null, unreadable: column.values.length - column.missing };
+  const rows = new Float64Array(column.dictionary.length);
+  for (const code of column.codes) if (code >= 0) rows[code]++;
+  const present = column.dictionary.filter((_, code) => rows[code] > 0);
+  const iso = present.some(isIsoDate);
+  // The order is read from the values that are dates of some order; the others are counted as unreadable.
+  const order = iso ? null : dateOrder(present.filter((text) => dateOrder([text]) !== null));
+  if (order === 'ambiguous') return 'ambiguous';
   let newest: string | null = null;
-  const seen = new Uint8Array(column.dictionary.length);
-  for (const code of column.codes) if (code >= 0) seen[code] = 1;
+  let unreadable = 0;
   column.dictionary.forEach((text, code) => {
-    if (!seen[code] || !isIsoDate(text)) return;
-    const day = text.slice(0, 10);
+    if (!rows[code]) return;
+    const date = iso ? (isIsoDate(text) ? text : null) : order ? isoFromOrder(text, order) : null;
+    if (date === null) return void (unreadable += rows[code]);
+    const day = date.slice(0, 10);
     if (newest === null || day > newest) newest = day;
   });
-  return newest;
+  return { newest, unreadable };
 }
 
 /** The data's age: from the date column (or the only date column), else the declared date. */
 function freshnessOf(table: Table, options: DataCheckOptions): DataCheckReport['freshness'] {
-  if (options.dateColumn) {
-    const column = requireColumn(table, options.dateColumn, 'date', 'Name the column holding the rows’ dates (--date-column), or give the data’s date with --data-date YYYY-MM-DD.');
-    const newest = newestDate(column);
-    if (!newest) throw new AuditConfigError(`${table.source}: the date column ${quote(options.dateColumn)} holds no ISO dates (YYYY-MM-DD). Write its dates as ISO 8601, or give the data's date with --data-date YYYY-MM-DD.`);
-    return { source: `newest ${options.dateColumn}`, newest, age_days: daysBetween(newest, options.today) };
-  }
+  const fromColumn = (column: Column): DataCheckReport['freshness'] => {
+    const found = newestDate(column);
+    if (found === 'ambiguous') throw new AuditConfigError(`${table.source}: the date column ${quote(column.name)} holds dates that fit both DD/MM/YYYY and MM/DD/YYYY, so its newest date is not known. Write its dates as ISO 8601 (YYYY-MM-DD), or give the data's date with --data-date YYYY-MM-DD.`);
+    if (!found.newest) throw new AuditConfigError(`${table.source}: the date column ${quote(column.name)} holds no dates (YYYY-MM-DD, or DD/MM/YYYY-like in one order). Write its dates as ISO 8601, or give the data's date with --data-date YYYY-MM-DD.`);
+    return { source: `newest ${column.name}`, newest: found.newest, age_days: daysBetween(found.newest, options.today), ...(found.unreadable ? { unreadable_rows: found.unreadable } : {}) };
+  };
+  if (options.dateColumn) return fromColumn(requireColumn(table, options.dateColumn, 'date', 'Name the column holding the rows’ dates (--date-column), or give the data’s date with --data-date YYYY-MM-DD.'));
   if (options.dataDate) {
     if (!isCalendarDate(options.dataDate)) throw new AuditConfigError(`--data-date ${quote(options.dataDate)} is not a date: write it YYYY-MM-DD.`);
     return { source: 'declared data date', newest: options.dataDate, age_days: daysBetween(options.dataDate, options.today) };
   }
   const dates = table.columns.filter((c) => columnType(c) === 'date');
-  if (dates.length !== 1) return null;
-  const newest = newestDate(dates[0]);
-  return newest ? { source: `newest ${dates[0].name}`, newest, age_days: daysBetween(newest, options.today) } : null;
+  return dates.length === 1 ? fromColumn(dates[0]) : null;
 }
 
 const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
@@ -186,6 +199,8 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
   for (const p of pii) findings.push({ check: 'personal_data', severity: 'error', column: p.column, message: `${p.column} likely holds personal data (${p.kind.replace('_', ' ')}${p.rows ? ` in ${p.rows} ${p.rows === 1 ? 'row' : 'rows'}, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.` });
 
   const freshness = freshnessOf(table, options);
+  if (freshness?.unreadable_rows) findings.push({ check: 'freshness', severity: 'warning', message: `${freshness.unreadable_rows} ${freshness.unreadable_rows === 1 ? 'row' : 'rows'} of ${freshness.source.replace(/^newest /, '')} ${freshness.unreadable_rows === 1 ? 'holds' : 'hold'} no date it can read: the data's age is taken from the other rows.` });
+  if (freshness && freshness.age_days < 0) findings.push({ check: 'freshness', severity: 'warning', message: `The data's newest date (${freshness.newest}) is after the check's date (${options.today}): check the dates, or the clock (SOURCE_DATE_EPOCH).` });
   const notComputed: Record<string, string> = {};
   const dateColumns = table.columns.filter((c) => columnType(c) === 'date').map((c) => c.name);
   if (!freshness && dateColumns.length > 1) {

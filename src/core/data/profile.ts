@@ -50,11 +50,12 @@ export interface DataFinding {
     | 'missing_input'
     /** A configured missing-value token that the model knows as a category (fed as the token). */
     | 'missing_token_is_category'
-    /** Data checks (check-data): missing share from the configured warning level, skewness, likely personal data, drift by test. */
+    /** Data checks (check-data): missing share from the configured warning level, skewness, likely personal data, drift by test, the data's dates. */
     | 'missing'
     | 'skewness'
     | 'personal_data'
-    | 'drift';
+    | 'drift'
+    | 'freshness';
   severity: 'warning' | 'error';
   column?: string;
   message: string;
