@@ -179,8 +179,11 @@ export function looksLikeXgboostJson(bytes: Uint8Array): boolean {
  * Reads an XGBoost JSON model: leaves, splits (`x < threshold` goes left, in float32),
  * default directions for missing values, node covers (sum_hessian), and the base score.
  * For `binary:logistic` the base score is a probability and its logit is the base margin.
+ * With `task: 'regression'` only the objectives of {@link XGBOOST_REGRESSION_OBJECTIVES}
+ * (prediction = base score + Σ leaves) are read, and classifiers are refused; the default
+ * reads classifiers only, as the binary audit always has.
  */
-export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemble {
+export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'classifier' | 'regression' = 'classifier'): TreeEnsemble {
   let json: { learner?: { learner_model_param?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; feature_types?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[]; gbtree_model_param?: { num_trees?: string } } } } };
   let text = '';
   try {
@@ -214,6 +217,7 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemb
   if (multiclass && !/^multi:soft(prob|max)$/.test(objective)) {
     throw new ModelLoadError(`${fileName}: a ${numClass}-class XGBoost model with the objective ${quote(objective)}; multiclass models are read with multi:softprob or multi:softmax.`);
   }
+  if (task === 'regression') return xgboostRegression(json, objective, numClass, fileName);
   const transform: OutputTransform | null = multiclass || objective === 'binary:logistic' || objective === 'reg:logistic' || objective === 'binary:logitraw' ? 'logistic' : null;
   if (!transform) throw new ModelLoadError(`${fileName}: the XGBoost objective ${quote(objective)} does not produce a classifier score. Audit a model trained with binary:logistic or multi:softprob.`);
   const baseScore = Number(params.base_score ?? 0.5);
@@ -245,6 +249,31 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string): TreeEnsemb
     multiclass: { classes: numClass, treeClass: Int32Array.from(info), transform: 'softmax' },
     description: `XGBoost ${objective}, ${numClass} classes, ${trees.length} trees; p(class k) = softmax over classes of (base margin ${baseMargin} + Σ leaves of class k's trees)`,
   };
+}
+
+/** XGBoost objectives whose prediction is the margin itself (base score + Σ leaves), read by `readXgboostJson(…, 'regression')`. */
+export const XGBOOST_REGRESSION_OBJECTIVES: readonly string[] = ['reg:squarederror', 'reg:absoluteerror', 'reg:pseudohubererror', 'reg:quantileerror', 'reg:linear'];
+
+/** A regression ensemble: the identity of base score + Σ leaves, or a refusal naming the objective. */
+function xgboostRegression(json: { learner?: { learner_model_param?: Record<string, string>; feature_names?: string[]; gradient_booster?: { model?: { trees?: XgbTreeJson[] } } } }, objective: string, numClass: number, fileName: string): TreeEnsemble {
+  if (numClass > 1 || !XGBOOST_REGRESSION_OBJECTIVES.includes(objective)) {
+    const what = numClass > 1 ? `a ${numClass}-class classifier (${objective})` : `the objective ${quote(objective)}`;
+    throw new ModelLoadError(`${fileName}: ${what} is not a regression read as base score + Σ leaves; regressions are read with ${XGBOOST_REGRESSION_OBJECTIVES.join(', ')}. Audit a classifier as one, or train the regressor with reg:squarederror.`);
+  }
+  const params = json.learner!.learner_model_param ?? {};
+  const baseScore = Number(params.base_score ?? 0.5);
+  if (!Number.isFinite(baseScore)) throw new ModelLoadError(`${fileName}: base_score ${quote(String(params.base_score))} (learner_model_param) is not a number: the file is damaged or was edited. Save the model again with save_model("model.json").`);
+  const featureNames = json.learner!.feature_names ?? [];
+  const numFeature = Number(params.num_feature ?? featureNames.length);
+  if (featureNames.length !== numFeature) {
+    throw new ModelLoadError(`${fileName}: the model stores ${featureNames.length} feature names for ${numFeature} features. Set feature names when training (a DataFrame or feature_names=) so columns can be matched.`);
+  }
+  const trees = json.learner!.gradient_booster!.model!.trees!.map((tree, t) => xgbTree(tree, t, fileName));
+  trees.forEach((tree, t) => {
+    checkTree(tree, fileName, t);
+    checkFeatures(tree, numFeature, fileName, t);
+  });
+  return { format: 'xgboost-json', featureNames, trees, baseMargin: baseScore, marginScale: 1, transform: 'identity', description: `XGBoost ${objective}, ${trees.length} trees; prediction = base score ${baseScore} + Σ leaves` };
 }
 
 function xgbTree(tree: XgbTreeJson, index: number, fileName: string): Tree {
