@@ -40,7 +40,12 @@ export function dataCheckBlocks(report: DataCheckReport, decision: PolicyDecisio
   if (proxies.length) blocks.push({ type: 'heading', text: 'Possible proxies', level: 2 }, { type: 'table', headers: ['Column', 'Protected attribute', 'Measure', 'Value', 'Flag'], rows: proxies.map((p) => [p.feature, p.attribute, p.measure, fmt(p.value, 3), p.flag]), widths: [120, 110, 110, 80, 79] });
   blocks.push({ type: 'heading', text: 'Personal data', level: 2 });
   blocks.push(report.pii.length ? { type: 'table', headers: ['Column', 'Looks like', 'Rows', 'Share of values', 'Found by'], rows: report.pii.map((p) => [p.column, p.kind.replace('_', ' '), p.rows ? String(p.rows) : '—', p.share ? `${(p.share * 100).toFixed(1)}%` : '—', p.evidence]), widths: [130, 90, 60, 90, 129] } : { type: 'paragraph', text: 'No column looks like personal data.' });
-  if (report.freshness) blocks.push({ type: 'paragraph', text: `Freshness: ${report.freshness.source} ${report.freshness.newest}, ${report.freshness.age_days} days before the check.` });
+  const f = report.freshness;
+  if (f) {
+    const days = Math.abs(f.age_days);
+    const unreadable = f.unreadable_rows ? ` (${f.unreadable_rows} ${f.unreadable_rows === 1 ? 'row' : 'rows'} without a readable date left out)` : '';
+    blocks.push({ type: 'paragraph', text: `Freshness: ${f.source} ${f.newest}, ${days} ${days === 1 ? 'day' : 'days'} ${f.age_days < 0 ? 'after' : 'before'} the check${unreadable}.` });
+  }
   if (report.drift) {
     blocks.push({ type: 'heading', text: `Drift against ${report.settings.reference}`, level: 2 });
     blocks.push({ type: 'table', headers: ['Column', 'Test', 'Statistic', 'p-value', 'PSI', `Drifted (p < ${report.settings.alpha})`], rows: report.drift.map((d) => [d.column, d.test === 'ks' ? 'KS' : 'χ²', fmt(d.statistic, 4), d.p_value < 1e-4 ? d.p_value.toExponential(2) : fmt(d.p_value, 4), fmt(d.psi, 4), d.drifted ? 'yes' : 'no']), widths: [130, 50, 70, 80, 60, 109] });
