@@ -82,6 +82,12 @@ describe('data checks against pandas and scipy', () => {
           expect(d.drifted, d.column).toBe(scipy < DATA_CHECK_DEFAULTS.alpha);
         }
       }
+      // The statistical flags' findings name the columns pandas / scipy put past the default thresholds.
+      const flagged = (check: string) => report.findings.filter((f) => f.check === check).map((f) => f.column);
+      expect(flagged('missing')).toEqual(Object.keys(ref.missing_share).filter((k) => ref.missing_share[k] >= 0.05));
+      expect(flagged('skewness')).toEqual(Object.keys(ref.skewness).filter((k) => Math.abs(ref.skewness[k]) >= 2));
+      expect(flagged('drift').sort()).toEqual(Object.keys(ref.drift ?? {}).filter((k) => ref.drift[k].p_value < 0.05).sort());
+      expect(report.findings.every((f) => f.severity === 'warning' || f.severity === 'error')).toBe(true);
       expect(report.metrics.n_high_missing_columns).toBe(ref.n_high_missing_columns_at['0.05']);
       expect(report.metrics.n_skewed_columns).toBe(ref.n_skewed_columns_at['2']);
       // The flags' thresholds are the caller's: α, the missing share and |skewness| they start from.
