@@ -69,7 +69,7 @@ export interface DriftTest {
 export interface DataCheckReport {
   file: string;
   sha256: string;
-  settings: { target: string | null; protected_attributes: string[]; alpha: number; missing_warn: number; skew_warn: number; reference: string | null; today: string };
+  settings: { target: string | null; protected_attributes: string[]; alpha: number; missing_warn: number; skew_warn: number; reference: string | null; date_column: string | null; data_date: string | null; today: string };
   /** Every gateable metric (see DATA_CHECK_METRICS); null where the check could not run. */
   metrics: Record<string, number | null>;
   columns: CheckedColumn[];
@@ -248,7 +248,7 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
   return {
     file: table.source,
     sha256,
-    settings: { target: options.target ?? null, protected_attributes: options.protectedAttributes, alpha: options.alpha, missing_warn: options.missingWarn, skew_warn: options.skewWarn, reference: options.reference?.source ?? null, today: options.today },
+    settings: { target: options.target ?? null, protected_attributes: options.protectedAttributes, alpha: options.alpha, missing_warn: options.missingWarn, skew_warn: options.skewWarn, reference: options.reference?.source ?? null, date_column: options.dateColumn ?? null, data_date: options.dataDate ?? null, today: options.today },
     metrics,
     columns,
     duplicate_rows: profile.duplicate_rows,
@@ -260,6 +260,6 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
     drift,
     findings,
     not_computed: notComputed,
-    conventions: `${profile.conventions} Missing share warned from ${pct(options.missingWarn)}. Skewness: adjusted Fisher–Pearson G1 (pandas), flagged from |${options.skewWarn}|. Drift: KS (numeric, asymptotic p) or χ² (categorical) against the reference, drifted when p < α = ${options.alpha}. Personal data: e-mail addresses, phone numbers (7–15 digits written with separators), US SSN / UK NI numbers, Luhn-valid card numbers, and "First Last" names in varied values, flagged from ${pct(0.5)} of a column's values (${pct(0.1)} when its name says the same); values are never printed. Age: days from the newest date to ${options.today}.`,
+    conventions: `${profile.conventions} Missing share warned from ${pct(options.missingWarn)}. Skewness: adjusted Fisher–Pearson G1 (pandas), flagged from |${options.skewWarn}|. Drift: KS (numeric, asymptotic p) or χ² (categorical) against the reference, drifted when p < α = ${options.alpha}. Personal data: e-mail addresses, phone numbers (7–15 digits written with separators), US SSN / UK NI numbers, Luhn-valid card numbers, and "First Last" names in varied values, flagged from ${pct(0.5)} of a column's values (${pct(0.1)} when its name says the same; single capitalised names in a first_name/surname-like column, 10 different at least; numbers with a phone/id/card number's digits in a column named for one); values are never printed. Age: days from the newest date (ISO 8601, or one day/month/year order) to ${options.today}.`,
   };
 }
