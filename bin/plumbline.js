@@ -14,4 +14,11 @@ if (existsSync(source)) {
 } else {
   ({ main } = await import('../dist-node/cli/main.js'));
 }
+// A reader that stops early (plumbline … | head) closes the pipe: that ends the output, not in an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
 process.exitCode = await main(process.argv.slice(2));
