@@ -152,8 +152,19 @@ def spread(values):
     return None if len(v) < 2 else max(v) - min(v)
 
 
-def multiclass_metrics(y, P, labels, frame):
-    """y: class indices; P: n x C probabilities (the library's); labels: class names in output order."""
+def auc_or_none(*args, **kwargs):
+    """roc_auc_score, None where scikit-learn refuses it (a class absent from the rows, or every row of it)."""
+    try:
+        return roc_auc_score(*args, **kwargs)
+    except ValueError:
+        return None
+
+
+def multiclass_performance(y, P, labels):
+    """scikit-learn's performance metrics of P against y (class indices), for all rows or one group's.
+    Per class, a value scikit-learn sets by zero_division (precision of a class never predicted, recall
+    of a class without rows, F1 of a class in neither) or cannot compute (AUC of a class absent or
+    holding every row) is None: the audit shows it as undefined; the averages keep scikit-learn's 0."""
     C = len(labels)
     idx = list(range(C))
     yhat = np.argmax(P, axis=1)  # ties: the lowest class index (numpy's argmax)
@@ -165,16 +176,28 @@ def multiclass_metrics(y, P, labels, frame):
         m['precision_' + avg] = precision_score(y, yhat, average=avg, zero_division=0)
         m['recall_' + avg] = recall_score(y, yhat, average=avg, zero_division=0)
         m['f1_' + avg] = f1_score(y, yhat, average=avg, zero_division=0)
-    m['roc_auc_ovr'] = roc_auc_score(y, P, multi_class='ovr', average='macro', labels=idx)
-    m['roc_auc_ovr_weighted'] = roc_auc_score(y, P, multi_class='ovr', average='weighted', labels=idx)
+    m['roc_auc_ovr'] = auc_or_none(y, P, multi_class='ovr', average='macro', labels=idx)
+    m['roc_auc_ovr_weighted'] = auc_or_none(y, P, multi_class='ovr', average='weighted', labels=idx)
     m['log_loss'] = log_loss(y, P, labels=idx)
     Y = np.eye(C)[y]
     m['brier_score'] = float(np.mean(np.sum((P - Y) ** 2, axis=1)))
     m['confusion_matrix'] = confusion_matrix(y, yhat, labels=idx)
     prec, rec, f1, sup = precision_recall_fscore_support(y, yhat, labels=idx, zero_division=0)
-    m['per_class'] = {labels[k]: {'roc_auc': roc_auc_score((y == k).astype(int), P[:, k]),
-                                  'precision': prec[k], 'recall': rec[k], 'f1': f1[k], 'support': sup[k]}
+    predicted = np.bincount(yhat, minlength=C)
+    m['per_class'] = {labels[k]: {'roc_auc': auc_or_none((y == k).astype(int), P[:, k]),
+                                  'precision': prec[k] if predicted[k] > 0 else None,
+                                  'recall': rec[k] if sup[k] > 0 else None,
+                                  'f1': f1[k] if predicted[k] + sup[k] > 0 else None, 'support': sup[k]}
                       for k in idx}
+    return m
+
+
+def multiclass_metrics(y, P, labels, frame):
+    """y: class indices; P: n x C probabilities (the library's); labels: class names in output order."""
+    C = len(labels)
+    idx = list(range(C))
+    yhat = np.argmax(P, axis=1)
+    m = multiclass_performance(y, P, labels)
     m['top_label_ece'] = ece(P.max(axis=1), (yhat == y))
     classwise = [ece(P[:, k], (y == k)) for k in idx]
     m['classwise_ece'] = float(np.mean(classwise))
@@ -190,6 +213,7 @@ def multiclass_metrics(y, P, labels, frame):
             mcm = multilabel_confusion_matrix(yg, pg, labels=idx)  # per class [[tn, fp], [fn, tp]]
             groups[g] = {
                 'n': int(rows.sum()),
+                'performance': multiclass_performance(yg, P[rows], labels),
                 'accuracy': accuracy_score(yg, pg),
                 'f1_macro': f1_score(yg, pg, average='macro', zero_division=0),
                 'selection_rate': {labels[k]: float(np.mean(pg == k)) for k in idx},
@@ -231,7 +255,11 @@ MULTICLASS_CONVENTIONS = {
     'ece': '10 equal-width bins [b/10, (b+1)/10), last closed at 1; ECE = sum_b n_b/n |mean(hit) - '
            'mean(conf)|. top_label_ece: conf = max_k p_k, hit = argmax == y. classwise: per class k, conf = '
            'p_k, hit = [y = k]; classwise_ece = mean over classes (Kull et al. 2019), max_classwise_ece = max',
-    'groups': 'rows of each value of the attribute (blank = "(missing)"); per class k one-vs-rest: TPR_k = '
+    'per_class': 'precision of a class never predicted, recall of a class without rows, F1 of a class in '
+                 'neither, and the AUC of a class absent from the rows or holding all of them are null (the '
+                 'averages keep scikit-learn\'s zero_division=0 and roc_auc_ovr is null when any class AUC is)',
+    'groups': 'rows of each value of the attribute (blank = "(missing)"); "performance" = every metric above on '
+              'the group\'s rows; per class k one-vs-rest: TPR_k = '
               'share of the group\'s class-k rows predicted k, FPR_k = share of its other rows predicted k '
               '(null when the denominator is empty); selection_rate_k = share of the group predicted k. '
               'Differences are max - min over groups where defined (null with fewer than two); '
@@ -278,6 +306,9 @@ def regression_metrics(y, yhat, frame, rng_seed):
                 'mae': mean_absolute_error(y[r], yhat[r]),
                 'rmse': mean_squared_error(y[r], yhat[r], squared=False),
                 'mse': mean_squared_error(y[r], yhat[r]),
+                'r2': r2_score(y[r], yhat[r]),
+                'median_absolute_error': median_absolute_error(y[r], yhat[r]),
+                'mape': mean_absolute_percentage_error(y[r], yhat[r]),
                 'calibration': cal,
             }
         pairs = []
@@ -308,7 +339,7 @@ REGRESSION_CONVENTIONS = {
     'metrics': 'scikit-learn 1.2: mean_absolute_error, mean_squared_error(squared=False), r2_score, '
                'median_absolute_error, mean_absolute_percentage_error (|y - yhat| / max(|y|, eps) averaged; '
                'every y here is > 0)',
-    'groups': 'per group mean prediction, mean outcome, MAE, RMSE, MSE; differences max - min; ratios min/max '
+    'groups': 'per group mean prediction, mean outcome, MAE, RMSE, MSE, R2, median absolute error, MAPE; differences max - min; ratios min/max '
               '(null unless every group mean is > 0); bounded_group_loss = the largest group MSE',
     'distribution': 'for every pair of groups scipy.stats.ks_2samp (statistic; its p-value, exact or '
                     'asymptotic as scipy chooses, is given for reference only) and '

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GroupIndex } from '../../src/core/metrics/groups';
-import { multiclassCalibration, multiclassPerformance, predictedClasses } from '../../src/core/metrics/multiclass';
+import { multiclassCalibration, multiclassPerformance, predictedClasses, type MulticlassPerformance } from '../../src/core/metrics/multiclass';
 import { multiclassFairness } from '../../src/core/metrics/multiclass-fairness';
 import { projectRoot } from '../fixtures';
 
@@ -10,8 +10,14 @@ import { projectRoot } from '../fixtures';
 // mc3_xgb, scikit-learn's for mc5_linear), against scikit-learn's metrics of the same
 // probabilities (tests/models/build_multiclass_regression.py → <model>.expected.json).
 type Nullable = number | null;
+interface PerformanceRef extends Record<string, unknown> {
+  n: number;
+  confusion_matrix: number[][];
+  per_class: Record<string, Record<string, Nullable>>;
+}
 interface GroupRef {
   n: number;
+  performance: PerformanceRef;
   accuracy: number;
   f1_macro: number;
   selection_rate: Record<string, number>;
@@ -24,9 +30,7 @@ interface Reference {
   labels: string[];
   protected: string[];
   probabilities: number[][];
-  metrics: Record<string, number> & {
-    confusion_matrix: number[][];
-    per_class: Record<string, Record<string, number>>;
+  metrics: PerformanceRef & {
     classwise_ece_per_class: Record<string, number>;
     fairness: Record<string, { groups: Record<string, GroupRef>; by_class: Record<string, Record<string, Nullable>> } & Record<string, Nullable>>;
   };
@@ -40,6 +44,24 @@ function close(got: Nullable | undefined, want: Nullable, what: string) {
   expect(got, what).not.toBeNull();
   expect(got, what).toBeTypeOf('number');
   expect(Math.abs((got as number) - want), `${what}: got ${got}, scikit-learn ${want}`).toBeLessThanOrEqual(TOLERANCE * Math.max(1, Math.abs(want)));
+}
+
+/** Every performance metric against scikit-learn's on the same rows; a null says why. */
+function samePerformance(got: MulticlassPerformance, want: PerformanceRef, classes: string[], where: string) {
+  expect(got.n, where).toBe(want.n);
+  const keys = ['accuracy', 'balanced_accuracy', 'roc_auc_ovr', 'roc_auc_ovr_weighted', 'log_loss', 'brier_score'];
+  for (const metric of ['precision', 'recall', 'f1']) for (const average of ['macro', 'weighted', 'micro']) keys.push(`${metric}_${average}`);
+  for (const key of keys) close(got[key as keyof MulticlassPerformance] as Nullable, want[key] as Nullable, `${where} ${key}`);
+  expect(Object.keys(got.per_class)).toEqual(classes);
+  for (const label of classes) {
+    for (const key of ['roc_auc', 'precision', 'recall', 'f1'] as const) {
+      close(got.per_class[label][key], want.per_class[label][key], `${where} per_class.${label}.${key}`);
+      if (want.per_class[label][key] === null) expect(got.null_reasons[`per_class.${label}.${key}`], `${where} ${label} ${key}`).toBeTypeOf('string');
+    }
+    expect(got.per_class[label].support).toBe(want.per_class[label].support);
+  }
+  expect(got.confusion_matrix).toEqual(want.confusion_matrix);
+  for (const key of keys) if (want[key] === null) expect(got.null_reasons[key], `${where} ${key}`).toBeTypeOf('string');
 }
 
 /** A CSV without quoted cells, as columns of strings (blank = ''). */
@@ -75,18 +97,7 @@ for (const name of ['mc3_xgb', 'mc5_linear']) {
 
     it('gives scikit-learn’s performance metrics, per class and averaged', () => {
       const got = multiclassPerformance(labels, probabilities, classes);
-      for (const key of ['accuracy', 'balanced_accuracy', 'roc_auc_ovr', 'roc_auc_ovr_weighted', 'log_loss', 'brier_score']) {
-        close(got[key as keyof typeof got] as Nullable, m[key], key);
-      }
-      for (const metric of ['precision', 'recall', 'f1']) {
-        for (const average of ['macro', 'weighted', 'micro']) close(got[`${metric}_${average}` as keyof typeof got] as Nullable, m[`${metric}_${average}`], `${metric}_${average}`);
-      }
-      expect(Object.keys(got.per_class)).toEqual(classes);
-      for (const label of classes) {
-        for (const key of ['roc_auc', 'precision', 'recall', 'f1']) close(got.per_class[label][key as 'f1'], m.per_class[label][key], `per_class.${label}.${key}`);
-        expect(got.per_class[label].support).toBe(m.per_class[label].support);
-      }
-      expect(got.confusion_matrix).toEqual(m.confusion_matrix);
+      samePerformance(got, m, classes, 'all rows');
       expect(got.null_reasons).toEqual({});
     });
 
@@ -106,6 +117,7 @@ for (const name of ['mc3_xgb', 'mc5_linear']) {
         for (const [group, w] of Object.entries(want.groups)) {
           const g = got.groups[group];
           expect(g.n, group).toBe(w.n);
+          samePerformance(g.performance, w.performance, classes, group);
           close(g.accuracy, w.accuracy, `${group} accuracy`);
           close(g.f1_macro, w.f1_macro, `${group} f1_macro`);
           for (const label of classes) {

@@ -17,6 +17,9 @@ interface GroupRef {
   mae: number;
   rmse: number;
   mse: number;
+  r2: number;
+  median_absolute_error: number;
+  mape: number;
   calibration: { bin: number; n: number; mean_prediction: Nullable; mean_outcome: Nullable }[];
 }
 interface Reference {
@@ -78,7 +81,7 @@ for (const name of ['reg_xgb', 'reg_linear']) {
         for (const [group, w] of Object.entries(want.groups)) {
           const g = got.groups[group];
           expect(g.n).toBe(w.n);
-          for (const key of ['mean_prediction', 'mean_outcome', 'mae', 'rmse', 'mse'] as const) close(g[key], w[key], `${group} ${key}`);
+          for (const key of ['mean_prediction', 'mean_outcome', 'mae', 'rmse', 'mse', 'r2', 'median_absolute_error', 'mape'] as const) close(g[key], w[key], `${group} ${key}`);
           expect(g.calibration.map((b) => b.n), `${group} decile counts`).toEqual(w.calibration.map((b) => b.n));
           g.calibration.forEach((b, k) => {
             close(b.mean_prediction, w.calibration[k].mean_prediction, `${group} decile ${k} mean prediction`);

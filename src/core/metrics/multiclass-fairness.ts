@@ -5,7 +5,7 @@
  */
 import { extent } from './fairness';
 import type { GroupIndex } from './groups';
-import { checkShape, classAverages, MULTICLASS_CONVENTIONS, multiclassConfusion, predictedClasses } from './multiclass';
+import { checkShape, classAverages, MULTICLASS_CONVENTIONS, multiclassConfusion, multiclassPerformance, predictedClasses, type MulticlassPerformance } from './multiclass';
 
 // Re-exported so a reader of this module finds the conventions its numbers follow.
 export { MULTICLASS_CONVENTIONS };
@@ -20,6 +20,8 @@ export interface MulticlassGroupMetrics {
   fpr: Record<string, number | null>;
   /** `tpr.<label>` or `fpr.<label>`: why it is null. */
   null_reasons: Record<string, string>;
+  /** Every performance metric of the overall result on the group's rows, under the same names. */
+  performance: MulticlassPerformance;
 }
 
 /** Disparities of one class across the groups (max − min where defined; null with fewer than two). */
@@ -63,8 +65,20 @@ function worstClass(byClass: Record<string, ClassDisparity>, key: keyof ClassDis
   return worst;
 }
 
+/** {@link multiclassPerformance} of the rows of one group (its labels and probability rows, in row order). */
+export function groupPerformance(labels: Int32Array, probabilities: Float64Array, classes: readonly string[], rows: Uint32Array): MulticlassPerformance {
+  const C = classes.length;
+  const groupLabels = new Int32Array(rows.length);
+  const groupProbabilities = new Float64Array(rows.length * C);
+  rows.forEach((row, i) => {
+    groupLabels[i] = labels[row];
+    groupProbabilities.set(probabilities.subarray(row * C, (row + 1) * C), i * C);
+  });
+  return multiclassPerformance(groupLabels, groupProbabilities, classes);
+}
+
 /**
- * Per-group accuracy, macro F1, per-class selection rates and one-vs-rest TPR/FPR, the
+ * Per-group performance (every overall metric, on the group's rows), accuracy, macro F1, per-class selection rates and one-vs-rest TPR/FPR, the
  * per-class disparities across groups and their worst class (see
  * {@link MULTICLASS_CONVENTIONS}). Groups come from {@link GroupIndex}; every group is kept.
  */
@@ -77,7 +91,7 @@ export function multiclassFairness(labels: Int32Array, probabilities: Float64Arr
     const rows = index.rows[g];
     const confusion = multiclassConfusion(labels, predicted, C, rows);
     const n = rows.length;
-    const metrics: MulticlassGroupMetrics = { n, accuracy: null, f1_macro: classAverages(confusion).f1.macro, selection_rate: {}, tpr: {}, fpr: {}, null_reasons: {} };
+    const metrics: MulticlassGroupMetrics = { n, accuracy: null, f1_macro: classAverages(confusion).f1.macro, selection_rate: {}, tpr: {}, fpr: {}, null_reasons: {}, performance: groupPerformance(labels, probabilities, classes, rows) };
     let correct = 0;
     classes.forEach((label, k) => {
       let actual = 0;

@@ -21,7 +21,7 @@ export const MULTICLASS_CONVENTIONS = {
   brier_score: 'mean over rows of Σ_k (p_k − [y = k])² (range 0 to 2)',
   ece: '10 equal-width bins [b/10, (b+1)/10), the last closed at 1; ECE = Σ_b (n_b/n)·|mean(hit) − mean(confidence)|. Top-label: confidence = highest probability, hit = predicted class is the label. Classwise: per class k, confidence = p_k, hit = [y = k]; classwise_ece is the mean over classes (Kull et al. 2019), max_classwise_ece the worst',
   groups:
-    'per class k one-vs-rest: TPR_k = share of the group’s class-k rows predicted k, FPR_k = share of its other rows predicted k (null when the denominator is empty), selection rate_k = share of the group predicted k; differences are max − min over the groups where defined, equalized odds of a class = max(ΔTPR, ΔFPR), the attribute’s value is the worst class',
+    'performance = every overall metric on the group’s rows; per class k one-vs-rest: TPR_k = share of the group’s class-k rows predicted k, FPR_k = share of its other rows predicted k (null when the denominator is empty), selection rate_k = share of the group predicted k; differences are max − min over the groups where defined, equalized odds of a class = max(ΔTPR, ΔFPR), the attribute’s value is the worst class',
 } as const;
 
 /** float64 machine epsilon, the clip of scikit-learn 1.2's log_loss on float64 input. */

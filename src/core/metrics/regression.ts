@@ -15,7 +15,7 @@ import type { GroupIndex } from './groups';
 export const REGRESSION_CONVENTIONS = {
   metrics: 'MAE, RMSE = √(mean squared error), R² = 1 − SS_res/SS_tot (null when the outcome is constant; scikit-learn reports 1 or 0 there), median absolute error, MAPE = mean |y − ŷ|/y',
   mape: 'null when any outcome is ≤ 0: a percentage error needs a positive outcome (scikit-learn divides by max(|y|, ε) instead, which explodes near 0 and flips sign below it)',
-  groups: 'per group mean prediction, mean outcome, MAE, RMSE, MSE; differences max − min over groups; ratios min/max, null unless every group mean is > 0; bounded group loss = the largest group MSE',
+  groups: 'per group mean prediction, mean outcome, MAE, RMSE, MSE, R², median absolute error, MAPE (the overall definitions on the group’s rows); differences max − min over groups; ratios min/max, null unless every group mean is > 0; bounded group loss = the largest group MSE',
   distribution:
     'for every pair of groups the two-sample Kolmogorov–Smirnov statistic sup|F₁ − F₂| and the Wasserstein-1 distance ∫|F₁ − F₂| of their predictions; the attribute’s value is the worst pair, whose permutation p-value = (1 + #{permuted ≥ observed})/(1 + permutations), group labels of the pair’s rows shuffled',
   calibration:
@@ -186,7 +186,12 @@ export interface RegressionGroupMetrics {
   mae: number;
   rmse: number;
   mse: number;
+  r2: number | null;
+  median_absolute_error: number | null;
+  mape: number | null;
   calibration: DecileCalibration[];
+  /** Why a metric of the group is null (as {@link RegressionPerformance}'s). */
+  null_reasons: Record<string, string>;
 }
 
 /** Distance between two groups' prediction distributions. */
@@ -239,7 +244,8 @@ function differenceAndRatio(values: number[]): [number | null, number | null] {
 }
 
 /**
- * Per-group mean prediction and outcome, MAE, RMSE, MSE and decile calibration; their
+ * Per-group mean prediction and outcome, MAE, RMSE, MSE, R², median absolute error, MAPE
+ * and decile calibration; their
  * disparities; bounded group loss; KS and Wasserstein distances between every pair of
  * groups' predictions, the worst pair of each with a seeded permutation p-value. See
  * {@link REGRESSION_CONVENTIONS}. Every group of the index is kept.
@@ -273,6 +279,10 @@ export function regressionFairness(y: Float64Array, predicted: Float64Array, ind
       mae: performance.mae!,
       rmse: performance.rmse!,
       mse: performance.mse!,
+      r2: performance.r2,
+      median_absolute_error: performance.median_absolute_error,
+      mape: performance.mape,
+      null_reasons: performance.null_reasons,
       calibration: Array.from(count, (n, bin) => ({ bin, n, mean_prediction: n === 0 ? null : predictionSum[bin] / n, mean_outcome: n === 0 ? null : outcomeSum[bin] / n })),
     };
     sortedPredictions.push(Float64Array.from(rows, (row) => predicted[row]).sort());
