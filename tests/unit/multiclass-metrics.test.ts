@@ -31,6 +31,9 @@ interface Reference {
   protected: string[];
   probabilities: number[][];
   metrics: PerformanceRef & {
+    top_label_ece: number;
+    classwise_ece: number;
+    max_classwise_ece: number;
     classwise_ece_per_class: Record<string, number>;
     fairness: Record<string, { groups: Record<string, GroupRef>; by_class: Record<string, Record<string, Nullable>> } & Record<string, Nullable>>;
   };
