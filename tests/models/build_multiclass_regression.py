@@ -552,7 +552,15 @@ def build_regressions():
     model.fit(train[REG_FEATURES].astype(float), train['credit_amount'].astype(float))
     model.save_model(out('reg_xgb.json'))
     pred = model.predict(X).astype(np.float64)
+    contribs = model.get_booster().predict(xgb.DMatrix(X, missing=np.nan), pred_contribs=True)
+    assert contribs.shape == (len(X), len(REG_FEATURES) + 1), contribs.shape
+    assert np.abs(contribs.sum(axis=1) - pred).max() < 1e-2  # float32 sums of values in the thousands
     write_json('reg_xgb.expected.json', dict(common, **{
+        'pred_contribs': {
+            'how': 'Booster.predict(DMatrix(X), pred_contribs=True): shape [n, features + 1], the last column is '
+                   'the bias (expected prediction under the covers); each row sums to the prediction to within '
+                   'float32 rounding',
+            'shape': list(contribs.shape), 'values': contribs.astype(np.float64)},
         'model': 'reg_xgb.json',
         'how': 'XGBRegressor(objective="reg:squarederror", 60 rounds, depth 3, eta 0.1, hist) trained on '
                'german_credit train.csv; predictions = predict(X) (float32 widened to float64 exactly), X = '

@@ -69,3 +69,26 @@ describe('TreeSHAP per class of mc3_xgb.json (XGBoost multi:softprob) against xg
     await expect(classTreeShap(ensemble, rows.slice(0, 1), { classes: [3] })).rejects.toThrow('class 3 is not a class of this 3-margin model (0…2)');
   });
 });
+
+describe('TreeSHAP of reg_xgb.json (XGBoost reg:squarederror) against xgboost pred_contribs', () => {
+  it('gives the single margin’s contributions and bias within 1e-6 of the prediction scale, with local accuracy', async () => {
+    const reg = JSON.parse(readFileSync(join(models, 'reg_xgb.expected.json'), 'utf8')) as { features: string[]; predictions: number[]; pred_contribs: { shape: [number, number]; values: number[][] } };
+    const regressor = readXgboostJson(new Uint8Array(readFileSync(join(models, 'reg_xgb.json'))), 'reg_xgb.json', 'regression');
+    const data = parseCsv(readFileSync(join(models, 'reg.csv'), 'utf8'), { fileName: 'reg.csv' });
+    const regColumns = reg.features.map((name) => (findColumn(data, name) as { values: Float64Array }).values);
+    const regRows = Array.from({ length: data.rowCount }, (_, i) => Float64Array.from(regColumns, (c) => c[i]));
+    expect(marginCount(regressor)).toBe(1);
+    const [shap] = await classTreeShap(regressor, regRows);
+    // xgboost computes in float32: on predictions in the thousands its own rounding is ~1e-3.
+    const scale = Math.max(...reg.predictions.map(Math.abs));
+    const F = reg.features.length;
+    let worst = 0;
+    shap.values.forEach((phi, i) => {
+      const ref = reg.pred_contribs.values[i];
+      for (let j = 0; j < F; j++) worst = Math.max(worst, Math.abs(phi[j] - ref[j]));
+      worst = Math.max(worst, Math.abs(shap.expectedValue - ref[F]), Math.abs(shap.outputs[i] - reg.predictions[i]));
+    });
+    expect(worst / scale).toBeLessThan(1e-6);
+    expect(shap.localAccuracyError / scale).toBeLessThan(1e-12);
+  });
+});
