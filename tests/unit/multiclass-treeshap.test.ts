@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { findColumn } from '../../src/core/data/table';
 import { classTreeShap, marginCount, shapOfRowClasses } from '../../src/core/explain/class-treeshap';
-import { readXgboostJson } from '../../src/core/model/trees';
+import { goesLeft, readLightgbmText, readXgboostJson, type Tree } from '../../src/core/model/trees';
 import { projectRoot } from '../fixtures';
 
 const models = join(projectRoot, 'tests', 'models');
@@ -90,5 +90,59 @@ describe('TreeSHAP of reg_xgb.json (XGBoost reg:squarederror) against xgboost pr
     });
     expect(worst / scale).toBeLessThan(1e-6);
     expect(shap.localAccuracyError / scale).toBeLessThan(1e-12);
+  });
+});
+
+describe('TreeSHAP per class of lgbm_multiclass.txt (LightGBM multiclass, categorical splits)', () => {
+  const lgbm = readLightgbmText(new Uint8Array(readFileSync(join(models, 'lgbm_multiclass.txt'))), 'lgbm_multiclass.txt');
+  const reference = JSON.parse(readFileSync(join(models, 'lgbm_multiclass.positive1.expected.json'), 'utf8')) as { p_positive: number[] };
+  const data = parseCsv(readFileSync(join(models, 'lgbm_applicants.csv'), 'utf8'), { fileName: 'lgbm_applicants.csv' });
+  const lgbmColumns = lgbm.featureNames.map((name) => (findColumn(data, name) as { values: Float64Array }).values);
+  const lgbmRows = Array.from({ length: 40 }, (_, i) => Float64Array.from(lgbmColumns, (c) => c[i]));
+
+  /**
+   * Path-dependent Shapley values by their definition, over all 2^M coalitions: v(S) = Σ
+   * trees E[tree | x_S], the expectation following x at splits on S and otherwise averaging
+   * the children by their covers (Lundberg et al. 2018, Algorithm 1).
+   */
+  function shapleyByEnumeration(trees: Tree[], x: Float64Array, M: number): Float64Array {
+    const expectation = (tree: Tree, node: number, inS: (f: number) => boolean): number => {
+      if (tree.left[node] < 0) return tree.value[node];
+      const [left, right] = [tree.left[node], tree.right[node]];
+      if (inS(tree.feature[node])) return expectation(tree, goesLeft(tree, node, x[tree.feature[node]]) ? left : right, inS);
+      const cover = tree.cover!;
+      return (cover[left] * expectation(tree, left, inS) + cover[right] * expectation(tree, right, inS)) / cover[node];
+    };
+    const value = (mask: number) => trees.reduce((sum, tree) => sum + expectation(tree, 0, (f) => ((mask >> f) & 1) === 1), 0);
+    const factorial = (k: number): number => (k <= 1 ? 1 : k * factorial(k - 1));
+    const phi = new Float64Array(M);
+    for (let mask = 0; mask < 1 << M; mask++) {
+      const size = [...Array(M).keys()].filter((f) => (mask >> f) & 1).length;
+      for (let j = 0; j < M; j++) {
+        if ((mask >> j) & 1) continue;
+        phi[j] += ((factorial(size) * factorial(M - size - 1)) / factorial(M)) * (value(mask | (1 << j)) - value(mask));
+      }
+    }
+    return phi;
+  }
+
+  it('gives each class the Shapley values of its margin, and margins whose softmax is LightGBM’s probability', async () => {
+    expect(marginCount(lgbm)).toBe(3);
+    const perClass = await classTreeShap(lgbm, lgbmRows);
+    const M = lgbm.featureNames.length;
+    perClass.forEach((shap, k) => {
+      const trees = lgbm.trees.filter((_, t) => lgbm.multiclass!.treeClass[t] === k);
+      expect(shap.localAccuracyError).toBeLessThan(1e-9);
+      lgbmRows.forEach((x, i) => {
+        const phi = shapleyByEnumeration(trees, x, M);
+        for (let j = 0; j < M; j++) expect(Math.abs(shap.values[i][j] - phi[j]), `row ${i} class ${k} ${lgbm.featureNames[j]}`).toBeLessThan(1e-9);
+      });
+    });
+    lgbmRows.forEach((_, i) => {
+      const margins = perClass.map((shap) => shap.outputs[i]);
+      const top = Math.max(...margins);
+      const sum = margins.reduce((s, m) => s + Math.exp(m - top), 0);
+      expect(Math.abs(Math.exp(margins[1] - top) / sum - reference.p_positive[i])).toBeLessThan(1e-9);
+    });
   });
 });
