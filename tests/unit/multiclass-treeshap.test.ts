@@ -2,7 +2,10 @@
  * TreeSHAP per class of a multiclass XGBoost model (multi:softprob, 3 classes) against
  * xgboost's own pred_contribs per class (tests/models/build_multiclass_regression.py →
  * mc3_xgb.expected.json), with local accuracy per class: each class's expected value plus
- * its contributions is that class's margin, which is xgboost's output_margin.
+ * its contributions is that class's margin, which is xgboost's output_margin. The XGBoost
+ * regressor's single margin against its pred_contribs, and a LightGBM multiclass model
+ * (categorical splits) against Shapley values by enumeration of every coalition, its
+ * margins against LightGBM's probabilities.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
