@@ -142,6 +142,17 @@ def ece(confidence, correct):
     return total
 
 
+def reliability(confidence, hit):
+    """The reliability table behind ece(): per bin (same bins) its row count, mean confidence and share of
+    hits (None in an empty bin)."""
+    confidence = np.asarray(confidence, dtype=float)
+    hit = np.asarray(hit, dtype=float)
+    b = np.minimum(np.floor(confidence * BINS).astype(int), BINS - 1)
+    return [{'bin': k, 'n': int((b == k).sum()),
+             'mean_predicted': float(confidence[b == k].mean()) if (b == k).any() else None,
+             'fraction_positive': float(hit[b == k].mean()) if (b == k).any() else None} for k in range(BINS)]
+
+
 def rate(num, den):
     return None if den == 0 else num / den
 
@@ -203,6 +214,8 @@ def multiclass_metrics(y, P, labels, frame):
     m['classwise_ece'] = float(np.mean(classwise))
     m['max_classwise_ece'] = float(np.max(classwise))
     m['classwise_ece_per_class'] = dict(zip(labels, classwise))
+    m['reliability'] = {'top_label': reliability(P.max(axis=1), (yhat == y)),
+                        'classwise': {labels[k]: reliability(P[:, k], (y == k)) for k in idx}}
     fairness = {}
     for attribute in frame['protected']:
         col = frame['data'][attribute].fillna('(missing)').astype(str).to_numpy()

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GroupIndex } from '../../src/core/metrics/groups';
-import { multiclassCalibration, multiclassPerformance, predictedClasses, type MulticlassPerformance } from '../../src/core/metrics/multiclass';
+import type { CalibrationBin } from '../../src/core/metrics/calibration';
+import { multiclassCalibration, multiclassPerformance, multiclassReliability, predictedClasses, type MulticlassPerformance } from '../../src/core/metrics/multiclass';
 import { multiclassFairness } from '../../src/core/metrics/multiclass-fairness';
 import { projectRoot } from '../fixtures';
 
@@ -14,6 +15,11 @@ interface PerformanceRef extends Record<string, unknown> {
   n: number;
   confusion_matrix: number[][];
   per_class: Record<string, Record<string, Nullable>>;
+}
+interface BinRef {
+  n: number;
+  mean_predicted: Nullable;
+  fraction_positive: Nullable;
 }
 interface GroupRef {
   n: number;
@@ -35,6 +41,7 @@ interface Reference {
     classwise_ece: number;
     max_classwise_ece: number;
     classwise_ece_per_class: Record<string, number>;
+    reliability: { top_label: BinRef[]; classwise: Record<string, BinRef[]> };
     fairness: Record<string, { groups: Record<string, GroupRef>; by_class: Record<string, Record<string, Nullable>> } & Record<string, Nullable>>;
   };
 }
@@ -110,6 +117,23 @@ for (const name of ['mc3_xgb', 'mc5_linear']) {
       close(got.classwise_ece, m.classwise_ece, 'classwise_ece');
       close(got.max_classwise_ece, m.max_classwise_ece, 'max_classwise_ece');
       for (const label of classes) close(got.classwise_ece_per_class[label], m.classwise_ece_per_class[label], `classwise_ece.${label}`);
+    });
+
+    it('gives the reference reliability tables, whose ECEs are the top-label and classwise ECE', () => {
+      const got = multiclassReliability(labels, probabilities, classes);
+      const same = (table: CalibrationBin[], want: BinRef[], where: string) => {
+        expect(table.map((b) => b.n), where).toEqual(want.map((b) => b.n));
+        table.forEach((b, k) => {
+          close(b.mean_predicted ?? null, want[k].mean_predicted, `${where} bin ${k} mean confidence`);
+          close(b.fraction_positive ?? null, want[k].fraction_positive, `${where} bin ${k} observed`);
+        });
+      };
+      same(got.top_label.table, m.reliability.top_label, 'top label');
+      close(got.top_label.expected_calibration_error, m.top_label_ece, 'top-label ECE');
+      for (const label of classes) {
+        same(got.classwise[label].table, m.reliability.classwise[label], label);
+        close(got.classwise[label].expected_calibration_error, m.classwise_ece_per_class[label], `${label} ECE`);
+      }
     });
 
     for (const attribute of reference.protected) {

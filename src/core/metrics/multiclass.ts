@@ -7,6 +7,7 @@
  * is kept so the numbers compare.
  */
 import { log } from '../math';
+import { calibration, type CalibrationSummary } from './calibration';
 import { extent } from './fairness';
 import { rocAuc } from './ranking';
 
@@ -313,4 +314,29 @@ export function multiclassCalibration(labels: Int32Array, probabilities: Float64
     classwise_ece_per_class: perClass,
     bins,
   };
+}
+
+/** Reliability diagrams of a multiclass classifier: top-label, and one per class (one-vs-rest). */
+export interface MulticlassReliability {
+  /** Confidence = the highest probability, observed = whether the predicted class is the label. */
+  top_label: CalibrationSummary;
+  /** Per class k, by label: confidence = p_k, observed = [y = k]. */
+  classwise: Record<string, CalibrationSummary>;
+}
+
+/**
+ * The reliability tables behind {@link multiclassCalibration}'s ECEs, in the binary audit's
+ * form ({@link calibration}: equal-width bins, Wilson intervals of each bin's observed rate),
+ * so the same reliability diagram draws them: each table's `expected_calibration_error` is
+ * the matching top-label or classwise ECE.
+ */
+export function multiclassReliability(labels: Int32Array, probabilities: Float64Array, classes: readonly string[], options: { bins?: number; confidence?: number } = {}): MulticlassReliability {
+  const C = classes.length;
+  checkShape(labels, probabilities, C);
+  const predicted = predictedClasses(probabilities, C);
+  const top = Float64Array.from(predicted, (k, i) => probabilities[i * C + k]);
+  const hits = Uint8Array.from(predicted, (k, i) => (k === labels[i] ? 1 : 0));
+  const classwise: Record<string, CalibrationSummary> = {};
+  classes.forEach((label, k) => (classwise[label] = calibration(oneVsRest(labels, k), classColumn(probabilities, C, k), options)));
+  return { top_label: calibration(hits, top, options), classwise };
 }
