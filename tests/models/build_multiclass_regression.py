@@ -7,6 +7,9 @@ python3-scipy, numpy. The shared fixtures are read from PLUMBLINE_FIXTURES, else
 ../shared/fixtures beside the project. Everything is seeded: two runs write the same bytes.
 
 Writes into tests/models/:
+  mc3_xgb_trees.onnx
+      the mc3_xgb.json trees as an ONNX TreeEnsembleClassifier (SOFTMAX, string labels), described
+      under "onnx_model" in mc3_xgb.expected.json, whose probabilities and pred_contribs it shares.
   mc3_xgb.json + mc3_xgb.csv + mc3_xgb.expected.json
       XGBoost multi:softprob, 3 classes with string labels low/medium/high (the JSON holds class
       indices 0, 1, 2 in that order), trained on compas train.csv to predict the COMPAS tool's own
@@ -414,6 +417,72 @@ def eval_linear_onnx(path, X):
     raise AssertionError('no linear node')
 
 
+def write_xgb_as_onnx(json_name, onnx_name, labels, n_features):
+    """The XGBoost multi:softprob JSON model as a legacy ONNX TreeEnsembleClassifier (as onnxmltools
+    writes one): every split BRANCH_LT on its float32 threshold (x < t goes to the true branch, as
+    xgboost's left), missing values to the true branch where xgboost's default is left, each leaf's
+    value as a weight of its tree's class (tree_info), base_values = base_score for every class,
+    post_transform SOFTMAX; classlabels_strings = labels. Outputs label [N] and probabilities [N, C]."""
+    learner = json.load(open(out(json_name)))['learner']
+    base = float(learner['learner_model_param']['base_score'])
+    model = learner['gradient_booster']['model']
+    A = {k: [] for k in ('nodes_treeids', 'nodes_nodeids', 'nodes_featureids', 'nodes_modes', 'nodes_values',
+                         'nodes_truenodeids', 'nodes_falsenodeids', 'nodes_missing_value_tracks_true',
+                         'class_treeids', 'class_nodeids', 'class_ids', 'class_weights')}
+    for t, tree in enumerate(model['trees']):
+        for i, left in enumerate(tree['left_children']):
+            leaf = left == -1
+            A['nodes_treeids'].append(t)
+            A['nodes_nodeids'].append(i)
+            A['nodes_featureids'].append(0 if leaf else tree['split_indices'][i])
+            A['nodes_modes'].append('LEAF' if leaf else 'BRANCH_LT')
+            A['nodes_values'].append(0.0 if leaf else tree['split_conditions'][i])
+            A['nodes_truenodeids'].append(0 if leaf else left)
+            A['nodes_falsenodeids'].append(0 if leaf else tree['right_children'][i])
+            A['nodes_missing_value_tracks_true'].append(0 if leaf else int(tree['default_left'][i]))
+            if leaf:
+                A['class_treeids'].append(t)
+                A['class_nodeids'].append(i)
+                A['class_ids'].append(model['tree_info'][t])
+                A['class_weights'].append(tree['split_conditions'][i])
+    # xgboost's thresholds and leaves are float32 values already: f32 keeps them exactly.
+    A['nodes_values'] = f32(A['nodes_values'])
+    A['class_weights'] = f32(A['class_weights'])
+    nodes = [helper.make_node('TreeEnsembleClassifier', ['float_input'], ['label', 'probabilities'],
+                              name='TreeEnsembleClassifier', domain='ai.onnx.ml', post_transform='SOFTMAX',
+                              base_values=f32([base] * len(labels)), classlabels_strings=labels, **A)]
+    inputs = [helper.make_tensor_value_info('float_input', TensorProto.FLOAT, [None, n_features])]
+    outputs = [helper.make_tensor_value_info('label', TensorProto.STRING, [None]),
+               helper.make_tensor_value_info('probabilities', TensorProto.FLOAT, [None, len(labels)])]
+    onnx.save(onnx_model(nodes, inputs, outputs, onnx_name.split('.')[0]), out(onnx_name))
+
+
+def eval_tree_classifier_onnx(path, X):
+    """Evaluates a legacy TreeEnsembleClassifier (BRANCH_LT splits, SOFTMAX) in numpy from the file."""
+    node = onnx.load(path).graph.node[0]
+    a = {name: attr(node, name) for name in ('nodes_treeids', 'nodes_nodeids', 'nodes_featureids', 'nodes_modes',
+                                             'nodes_values', 'nodes_truenodeids', 'nodes_falsenodeids',
+                                             'nodes_missing_value_tracks_true', 'class_treeids', 'class_nodeids',
+                                             'class_ids', 'class_weights', 'base_values')}
+    at = {(t, i): k for k, (t, i) in enumerate(zip(a['nodes_treeids'], a['nodes_nodeids']))}
+    leaf_weight = {(t, i): (c, w) for t, i, c, w in zip(a['class_treeids'], a['class_nodeids'], a['class_ids'], a['class_weights'])}
+    x32 = np.array(X, dtype=np.float32)
+    C = len(a['base_values'])
+    z = np.tile(np.array(a['base_values'], dtype=np.float64), (len(x32), 1))
+    for r in range(len(x32)):
+        for t in sorted(set(a['nodes_treeids'])):
+            i = 0
+            while a['nodes_modes'][at[(t, i)]] != b'LEAF':
+                k = at[(t, i)]
+                v = x32[r, a['nodes_featureids'][k]]
+                go = bool(a['nodes_missing_value_tracks_true'][k]) if np.isnan(v) else v < np.float32(a['nodes_values'][k])
+                i = a['nodes_truenodeids'][k] if go else a['nodes_falsenodeids'][k]
+            c, w = leaf_weight[(t, i)]
+            z[r, c] += w
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 # ======================================================================================
 # 1. mc3_xgb: XGBoost multi:softprob, string labels low/medium/high
 # ======================================================================================
@@ -441,8 +510,17 @@ def build_mc3():
     margins = model.get_booster().predict(xgb.DMatrix(X, missing=np.nan), output_margin=True)
     assert contribs.shape == (len(X), 3, len(features) + 1), contribs.shape
     assert np.abs(contribs.sum(axis=2) - margins).max() < 1e-4
+    write_xgb_as_onnx('mc3_xgb.json', 'mc3_xgb_trees.onnx', labels, len(features))
+    onnx_diff = float(np.abs(eval_tree_classifier_onnx(out('mc3_xgb_trees.onnx'), X.to_numpy()) - P).max())
+    assert onnx_diff < 1e-6, onnx_diff
     frame = {'data': back, 'protected': ['race', 'sex']}
     doc = {
+        'onnx_model': {
+            'model': 'mc3_xgb_trees.onnx',
+            'how': write_xgb_as_onnx.__doc__.replace('\n', ' ') + ' Input float_input [N, 5] in the order of '
+                   '"features". A numpy evaluation of the file differs from xgboost\'s predict_proba by %.1e; its '
+                   'expected probabilities and pred_contribs are the XGBoost model\'s (the same trees)' % onnx_diff,
+        },
         'model': 'mc3_xgb.json', 'data': 'mc3_xgb.csv', 'library': VERSIONS, 'task': 'multiclass',
         'target': 'risk_grade', 'features': features, 'labels': labels,
         'label_order': 'output (class index) order: the JSON model holds classes 0, 1, 2 = low, medium, high',

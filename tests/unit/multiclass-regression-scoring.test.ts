@@ -22,6 +22,8 @@ describe('class probabilities of the reference multiclass models', () => {
   for (const [model, expectedFile, first] of [
     ['mc3_xgb.json', 'mc3_xgb.expected.json', 0],
     ['mc5_linear.onnx', 'mc5_linear.expected.json', 'A'],
+    // The mc3_xgb trees as an ONNX TreeEnsembleClassifier (SOFTMAX, string labels), scored by onnxruntime.
+    ['mc3_xgb_trees.onnx', 'mc3_xgb.expected.json', 'low'],
   ] as const) {
     it(`${model}: every class within 1e-6 of the training library's predict_proba`, async () => {
       const want = expectedOf(expectedFile) as { data: string; features: string[]; labels: string[]; probabilities: number[][] };

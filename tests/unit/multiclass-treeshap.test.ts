@@ -13,7 +13,9 @@ import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { findColumn } from '../../src/core/data/table';
 import { classTreeShap, marginCount, shapOfRowClasses } from '../../src/core/explain/class-treeshap';
-import { goesLeft, readLightgbmText, readXgboostJson, type Tree } from '../../src/core/model/trees';
+import { decodeOnnx } from '../../src/core/model/onnx-graph';
+import { onnxClassEnsemble } from '../../src/core/model/onnx-trees';
+import { classEnsemble, goesLeft, readLightgbmText, readXgboostJson, treeMargin, type Tree } from '../../src/core/model/trees';
 import { projectRoot } from '../fixtures';
 
 const models = join(projectRoot, 'tests', 'models');
@@ -147,5 +149,59 @@ describe('TreeSHAP per class of lgbm_multiclass.txt (LightGBM multiclass, catego
       const sum = margins.reduce((s, m) => s + Math.exp(m - top), 0);
       expect(Math.abs(Math.exp(margins[1] - top) / sum - reference.p_positive[i])).toBeLessThan(1e-9);
     });
+  });
+});
+
+describe('TreeSHAP per class of mc3_xgb_trees.onnx (the same trees as an ONNX TreeEnsembleClassifier, SOFTMAX)', () => {
+  const bytes = new Uint8Array(readFileSync(join(models, 'mc3_xgb_trees.onnx')));
+  const onnxTrees = onnxClassEnsemble(decodeOnnx(bytes, 'mc3_xgb_trees.onnx'), 'mc3_xgb_trees.onnx', want.features.length)!;
+  const background = rows.filter((_, i) => i % 25 === 0);
+  const explained = rows.slice(0, 12);
+  const softmax = (margins: number[]) => {
+    const top = Math.max(...margins);
+    const sum = margins.reduce((s, m) => s + Math.exp(m - top), 0);
+    return margins.map((m) => Math.exp(m - top) / sum);
+  };
+
+  it('reads one ensemble per class whose margins are xgboost’s, and whose softmax is predict_proba', () => {
+    expect(marginCount(onnxTrees)).toBe(3);
+    expect(onnxTrees.multiclass?.transform).toBe('softmax');
+    const probabilities = (JSON.parse(readFileSync(join(models, 'mc3_xgb.expected.json'), 'utf8')) as { probabilities: number[][] }).probabilities;
+    rows.forEach((x, i) => {
+      const margins = [0, 1, 2].map((k) => treeMargin(classEnsemble(onnxTrees, k), x));
+      margins.forEach((m, k) => expect(Math.abs(m - want.pred_contribs.margins[i][k]), `row ${i} class ${k}`).toBeLessThan(1e-6));
+      softmax(margins).forEach((p, k) => expect(Math.abs(p - probabilities[i][k])).toBeLessThan(1e-6));
+    });
+  });
+
+  it('gives interventional Shapley values per class equal to their definition over all coalitions', async () => {
+    const perClass = await classTreeShap(onnxTrees, explained, { background });
+    const M = want.features.length;
+    const factorial = (k: number): number => (k <= 1 ? 1 : k * factorial(k - 1));
+    perClass.forEach((shap, k) => {
+      const part = classEnsemble(onnxTrees, k);
+      expect(shap.localAccuracyError).toBeLessThan(1e-9);
+      explained.forEach((x, i) => {
+        // v(S) = mean over the background of the margin at x on S and the background row elsewhere.
+        const value = (mask: number) => background.reduce((sum, b) => sum + treeMargin(part, Float64Array.from(b, (bj, j) => ((mask >> j) & 1 ? x[j] : bj))), 0) / background.length;
+        for (let j = 0; j < M; j++) {
+          let phi = 0;
+          for (let mask = 0; mask < 1 << M; mask++) {
+            if ((mask >> j) & 1) continue;
+            const size = [...Array(M).keys()].filter((f) => (mask >> f) & 1).length;
+            phi += ((factorial(size) * factorial(M - size - 1)) / factorial(M)) * (value(mask | (1 << j)) - value(mask));
+          }
+          expect(Math.abs(shap.values[i][j] - phi), `row ${i} class ${k} ${want.features[j]}`).toBeLessThan(1e-9);
+        }
+      });
+    });
+  });
+
+  it('refuses path-dependent TreeSHAP (ONNX files carry no node covers), and reads no classes from other models', async () => {
+    await expect(classTreeShap(onnxTrees, explained)).rejects.toThrow('path-dependent TreeSHAP needs node covers, which this model file does not carry');
+    for (const name of ['mc5_linear.onnx', 'onnx_compas_rf_full.onnx']) {
+      const other = new Uint8Array(readFileSync(join(models, name)));
+      expect(onnxClassEnsemble(decodeOnnx(other, name), name, 6), name).toBeNull();
+    }
   });
 });

@@ -271,6 +271,7 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
       for (let i = 0; i < n; i++) scores[i] = 1 / (1 + exp(-model.marginScale * margins[k][i]));
       return scores;
     }
+    if (model.multiclass?.transform === 'identity') return Float64Array.from(margins[k]);
     for (let i = 0; i < n; i++) {
       let max = Number.NEGATIVE_INFINITY;
       for (const m of margins) max = Math.max(max, m[i]);

@@ -65,13 +65,19 @@ function largest(values: readonly number[]): number {
   return max;
 }
 
-/**
- * The trees of a legacy TreeEnsembleClassifier/Regressor, reading the weights of the
- * positive class's column; null when they cannot be read as one margin (a model of more
- * than two classes, or a binary model storing one column read for class 0 without a
- * logistic transform), and the explainer then falls back to one that needs no trees.
- */
-function readLegacy(node: NodeProto, fileName: string, featureNames: string[], positiveColumn: number): TreeEnsemble | null {
+/** A legacy TreeEnsembleClassifier/Regressor's trees (splits only, leaves at 0) and its leaves' weights by class. */
+interface LegacyTrees {
+  trees: Tree[];
+  leafTrees: number[];
+  leafNodes: number[];
+  leafClasses: number[];
+  leafWeights: number[];
+  postTransform: string;
+  baseValues: number[];
+}
+
+/** Reads a legacy tree node's splits and leaf lists, refusing ids that do not fit the node count. */
+function legacyTrees(node: NodeProto, fileName: string): LegacyTrees {
   const treeIds = ints(node, 'nodes_treeids');
   const nodeIds = ints(node, 'nodes_nodeids');
   const featureIds = ints(node, 'nodes_featureids');
@@ -81,24 +87,6 @@ function readLegacy(node: NodeProto, fileName: string, featureNames: string[], p
   const falseIds = ints(node, 'nodes_falsenodeids');
   const missingTrue = ints(node, 'nodes_missing_value_tracks_true');
   const classifier = node.opType === 'TreeEnsembleClassifier';
-  const leafTrees = ints(node, classifier ? 'class_treeids' : 'target_treeids');
-  const leafNodes = ints(node, classifier ? 'class_nodeids' : 'target_nodeids');
-  const leafClasses = ints(node, classifier ? 'class_ids' : 'target_ids');
-  const leafWeights = floats(node, classifier ? 'class_weights' : 'target_weights');
-  const labels = classifier ? ints(node, 'classlabels_int64s') : [];
-  const postTransform = text(attr(node, 'post_transform')) || 'NONE';
-  const baseValues = floats(node, 'base_values');
-  const classLabels = labels.length || (attr(node, 'classlabels_strings')?.strings.length ?? 0);
-  if (classifier && classLabels > 2) return null;
-  // The positive class's weights: its column when the node stores both classes; a binary
-  // boosted model stores one column, the margin of class 1 (read negated for class 0).
-  const bothStored = leafClasses.some((c) => c === 1);
-  const positiveClass = bothStored ? positiveColumn : 0;
-  const negate = !bothStored && positiveColumn === 0;
-  const transform = postTransform === 'LOGISTIC' ? 'logistic' : postTransform === 'NONE' ? 'identity' : null;
-  if (!transform) throw new ModelLoadError(`${fileName}: tree post_transform ${postTransform} is not supported by the explainer (NONE and LOGISTIC are).`);
-  if (negate && transform !== 'logistic') return null;
-
   // Sizes are checked against the node count before anything is allocated: a tree id or
   // node id of 1e9 in a small file would otherwise ask for arrays of a billion entries.
   const treeCount = largest(treeIds) + 1;
@@ -116,6 +104,34 @@ function readLegacy(node: NodeProto, fileName: string, featureNames: string[], p
     if (modes[k] === 'LEAF') continue;
     setSplit(trees[treeIds[k]], nodeIds[k], modes[k], featureIds[k], values[k], trueIds[k], falseIds[k], missingTrue[k] === 1, fileName);
   }
+  return {
+    trees,
+    leafTrees: ints(node, classifier ? 'class_treeids' : 'target_treeids'),
+    leafNodes: ints(node, classifier ? 'class_nodeids' : 'target_nodeids'),
+    leafClasses: ints(node, classifier ? 'class_ids' : 'target_ids'),
+    leafWeights: floats(node, classifier ? 'class_weights' : 'target_weights'),
+    postTransform: text(attr(node, 'post_transform')) || 'NONE',
+    baseValues: floats(node, 'base_values'),
+  };
+}
+
+/**
+ * The trees of a legacy TreeEnsembleClassifier/Regressor, reading the weights of the
+ * positive class's column; null when they cannot be read as one margin (a model of more
+ * than two classes, or a binary model storing one column read for class 0 without a
+ * logistic transform), and the explainer then falls back to one that needs no trees.
+ */
+function readLegacy(node: NodeProto, fileName: string, featureNames: string[], positiveColumn: number): TreeEnsemble | null {
+  if (node.opType === 'TreeEnsembleClassifier' && legacyClassCount(node) > 2) return null;
+  const { trees, leafTrees, leafNodes, leafClasses, leafWeights, postTransform, baseValues } = legacyTrees(node, fileName);
+  // The positive class's weights: its column when the node stores both classes; a binary
+  // boosted model stores one column, the margin of class 1 (read negated for class 0).
+  const bothStored = leafClasses.some((c) => c === 1);
+  const positiveClass = bothStored ? positiveColumn : 0;
+  const negate = !bothStored && positiveColumn === 0;
+  const transform = postTransform === 'LOGISTIC' ? 'logistic' : postTransform === 'NONE' ? 'identity' : null;
+  if (!transform) throw new ModelLoadError(`${fileName}: tree post_transform ${postTransform} is not supported by the explainer (NONE and LOGISTIC are).`);
+  if (negate && transform !== 'logistic') return null;
   for (let k = 0; k < leafTrees.length; k++) {
     if (leafClasses[k] === positiveClass) trees[leafTrees[k]].value[leafNodes[k]] += negate ? -leafWeights[k] : leafWeights[k];
   }
@@ -127,8 +143,68 @@ function readLegacy(node: NodeProto, fileName: string, featureNames: string[], p
     baseMargin: negate ? -base : base,
     marginScale: 1,
     transform,
-    description: `ONNX ${node.opType}, ${treeCount} trees, post_transform ${postTransform}`,
+    description: `ONNX ${node.opType}, ${trees.length} trees, post_transform ${postTransform}`,
   };
+}
+
+/** The classes a legacy TreeEnsembleClassifier names. */
+function legacyClassCount(node: NodeProto): number {
+  return ints(node, 'classlabels_int64s').length || (attr(node, 'classlabels_strings')?.strings.length ?? 0);
+}
+
+/**
+ * Every class's trees of an ONNX multiclass tree classifier (legacy TreeEnsembleClassifier
+ * of more than two classes, whose tree node takes the model's single [N, F] input, as
+ * {@link onnxTreeEnsemble} requires), for TreeSHAP per class: each tree that weighs a class's
+ * leaves becomes one tree of that class (a forest's tree, weighing every class, becomes C),
+ * with the class's base value. post_transform SOFTMAX reads the margins through a softmax,
+ * LOGISTIC each through its sigmoid, NONE as the probabilities themselves (a forest's
+ * averaged class shares). Null for a binary model (see {@link onnxTreeEnsemble}), a
+ * regressor, or trees behind preprocessing. ONNX files carry no node covers, so only
+ * interventional TreeSHAP (against background rows) applies.
+ */
+export function onnxClassEnsemble(model: ModelProto, fileName: string, width: number, behindPreprocessing = false): TreeEnsemble | null {
+  const graph = model.graph!;
+  const node = graph.node.find((n) => n.opType === 'TreeEnsembleClassifier');
+  if (!node || graph.node.some((n) => n.opType === 'TreeEnsemble' || n.opType === 'TreeEnsembleRegressor')) return null;
+  if (!behindPreprocessing && graph.node.some((n) => n !== node && !['Identity', 'Cast', 'ZipMap'].includes(n.opType))) return null;
+  const classes = legacyClassCount(node);
+  if (classes <= 2) return null;
+  const { trees, leafTrees, leafNodes, leafClasses, leafWeights, postTransform, baseValues } = legacyTrees(node, fileName);
+  const transform = postTransform === 'SOFTMAX' ? 'softmax' : postTransform === 'LOGISTIC' ? 'logistic' : postTransform === 'NONE' ? 'identity' : null;
+  if (!transform) throw new ModelLoadError(`${fileName}: tree post_transform ${postTransform} is not supported by the explainer (SOFTMAX, LOGISTIC and NONE are).`);
+  // One value array per (tree, class) that the leaves weigh; the split arrays are shared.
+  const values = new Map<number, Float64Array>();
+  for (let k = 0; k < leafTrees.length; k++) {
+    const [t, c] = [leafTrees[k], leafClasses[k]];
+    if (!(c >= 0 && c < classes)) throw new ModelLoadError(`${fileName}: a leaf of tree ${t} weighs class ${c}, but the model names ${classes} classes: the file is damaged or was altered. Export the model again.`);
+    const key = c * trees.length + t;
+    if (!values.has(key)) values.set(key, new Float64Array(trees[t].value.length));
+    values.get(key)![leafNodes[k]] += leafWeights[k];
+  }
+  const classTrees: Tree[] = [];
+  const treeClass: number[] = [];
+  for (const key of [...values.keys()].sort((a, b) => a - b)) {
+    const t = key % trees.length;
+    classTrees.push({ ...trees[t], value: values.get(key)! });
+    treeClass.push(Math.floor(key / trees.length));
+  }
+  const bases = Float64Array.from({ length: classes }, (_, k) => baseValues[k] ?? 0);
+  const ensemble: TreeEnsemble = {
+    format: 'onnx',
+    featureNames: Array.from({ length: width }, (_, j) => `x${j}`),
+    trees: classTrees,
+    baseMargin: 0,
+    marginScale: 1,
+    transform: 'identity',
+    description: `ONNX ${node.opType}, ${classes} classes, ${trees.length} trees, post_transform ${postTransform}`,
+    multiclass: { classes, treeClass: Int32Array.from(treeClass), transform, baseMargins: bases },
+  };
+  ensemble.trees.forEach((tree, t) => {
+    checkTree(tree, fileName, t);
+    checkFeatures(tree, width, fileName, t);
+  });
+  return ensemble;
 }
 
 const V5_MODES = ['BRANCH_LEQ', 'BRANCH_LT', 'BRANCH_GTE', 'BRANCH_GT', 'BRANCH_EQ', 'BRANCH_NEQ', 'BRANCH_MEMBER'];

@@ -66,7 +66,14 @@ export interface TreeEnsemble {
    * the class probabilities are the softmax of the margins (or each class's own logistic,
    * LightGBM's multiclassova). Absent for a binary model (one margin).
    */
-  multiclass?: { classes: number; treeClass: Int32Array; transform: 'softmax' | 'logistic' };
+  multiclass?: {
+    classes: number;
+    treeClass: Int32Array;
+    /** softmax over the margins; each class's own sigmoid (one-vs-all); or the margin is the probability (a forest averaging class shares: ONNX post_transform NONE). */
+    transform: 'softmax' | 'logistic' | 'identity';
+    /** Each class's own base margin, where they differ (ONNX base_values); `baseMargin` otherwise. */
+    baseMargins?: Float64Array;
+  };
   /** The categories each feature was trained on, when the file lists them (LightGBM's feature_infos for categorical features). */
   featureCategories?: (number[] | null)[];
 }
@@ -75,7 +82,7 @@ export interface TreeEnsemble {
 export function classEnsemble(ensemble: TreeEnsemble, k: number): TreeEnsemble {
   const { multiclass } = ensemble;
   if (!multiclass) return ensemble;
-  return { ...ensemble, trees: ensemble.trees.filter((_, t) => multiclass.treeClass[t] === k), transform: 'identity', marginScale: 1, multiclass: undefined };
+  return { ...ensemble, trees: ensemble.trees.filter((_, t) => multiclass.treeClass[t] === k), baseMargin: multiclass.baseMargins?.[k] ?? ensemble.baseMargin, transform: 'identity', marginScale: 1, multiclass: undefined };
 }
 
 /** Whether an ensemble has linear leaves (they need the node-by-node walk, and no TreeSHAP applies). */
