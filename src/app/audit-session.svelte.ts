@@ -155,7 +155,8 @@ export class AuditSession {
   needsFeatureOrder = $derived(this.model?.info.needsFeatureOrder ?? false);
   /** How many feature columns the model's single input takes, when it says. */
   featureCount = $derived(this.model?.info.featureCount ?? null);
-  canRun = $derived((this.model !== null || this.scoreColumn !== '') && this.data !== null && this.protectedAttributes.length > 0 && this.status !== 'running');
+  // Not while files are still being read: an audit started then would miss the reference still loading.
+  canRun = $derived((this.model !== null || this.scoreColumn !== '') && this.data !== null && this.protectedAttributes.length > 0 && this.status !== 'running' && this.status !== 'loading');
 
   /** Takes any mix of files: each is recognised by its bytes, not its name. */
   async addFiles(files: Iterable<File>): Promise<void> {
@@ -176,6 +177,8 @@ export class AuditSession {
         else await this.#setData(file.name, file);
       }
       this.status = 'idle';
+      // A data file without a model: its data check, once every dropped file is in (not awaited: the set-up is usable at once).
+      if (!this.model && this.data && !this.dataCheck) void this.runDataCheck();
     } catch (error) {
       this.#fail(error);
     }
@@ -587,10 +590,9 @@ export class AuditSession {
     this.result = null;
     void auditWorker().releaseData([this.data?.dataId, this.reference?.dataId].filter((id): id is string => Boolean(id)));
     if (role !== 'reference') this.#adoptColumns(loaded, replaced);
-    // A data file alone (no model): its data check, at once (a date column chosen for the previous file may not be in this one).
+    // A new file: its data check comes once every dropped file is in (addFiles; a date column chosen for the previous file may not be in this one).
     this.dataCheck = null;
     if (role !== 'reference' && this.dataCheckFlags.dateColumn) this.dataCheckFlags = { ...this.dataCheckFlags, dateColumn: undefined };
-    if (!this.model && this.data) await this.runDataCheck();
   }
 
   /** The set-up follows a new test file: target and protected attributes it has. */
