@@ -9,7 +9,7 @@ import { evaluateDataPolicy, parseDataPolicy } from '../core/data-check/gates.ts
 import { dataCheckHtml, dataCheckText } from '../core/data-check/report.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { writeFileAtomically } from '../api/node.ts';
-import { EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
+import { commandEpochSeconds, EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline check-data --data FILE [options]
 
@@ -91,8 +91,7 @@ export async function checkDataCommand(args: string[]): Promise<number> {
   if (values.output && !/\.(json|html)$/.test(values.output)) throw new UsageError(`--output ${JSON.stringify(values.output)} must end in .json or .html.`);
   const policyFile = values['policy-gates'] ? await readInput(values['policy-gates'], 'policy') : undefined;
   const policy = policyFile ? parseDataPolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
-  const epoch = process.env.SOURCE_DATE_EPOCH;
-  const today = dateOf(epoch && /^\d+$/.test(epoch) ? Number(epoch) : Date.now() / 1000);
+  const today = dateOf(commandEpochSeconds());
   const data = await loadTableFile(values.data, 'data', {});
   const reference = values.reference ? await loadTableFile(values.reference, 'reference', {}) : undefined;
   const report = checkDataTable(data.loaded.table, data.loaded.sha256, {

@@ -11,7 +11,7 @@ import type { AuditResult } from '../core/audit.ts';
 import { auditedModelId } from '../core/outputs.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { verifyEvidencePack } from '../core/report/evidence.ts';
-import { EXIT, readInput, readText, UsageError } from './shared.ts';
+import { commandEpochSeconds, EXIT, readInput, readText, UsageError } from './shared.ts';
 import { readResultFile } from '../core/report/read-result.ts';
 import { inspectModel } from '../core/model/classifier.ts';
 import { signatureLines } from '../core/model/signature-text.ts';
@@ -109,7 +109,7 @@ export async function diffCommand(args: string[]): Promise<number> {
       manifestWritten: true,
       gitCommit: null,
       // The date waivers and effective dates are judged on: SOURCE_DATE_EPOCH when given (reproducible CI runs), else today.
-      today: dateOf(/^\d+$/.test(process.env.SOURCE_DATE_EPOCH ?? '') ? Number(process.env.SOURCE_DATE_EPOCH) : Date.now() / 1000),
+      today: dateOf(commandEpochSeconds()),
       // The id the challenger's own audit was gated under (its config's metadata.model_id), else its model file.
       modelId: b.policy_decision?.terms?.model_id ?? auditedModelId(result, undefined),
       force: values['force-policy'] ?? false,

@@ -12,6 +12,12 @@ import { isModelFile } from '../core/model/classifier.ts';
 /** Exit codes of the command, as CI pipelines read them. */
 export const EXIT = { ok: 0, gateFailed: 1, cannotAudit: 2 } as const;
 
+/** The time a command dates its work with, in seconds: SOURCE_DATE_EPOCH when it is a whole number (reproducible CI runs), else the clock. */
+export function commandEpochSeconds(): number {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  return epoch && /^\d+$/.test(epoch) ? Number(epoch) : Math.floor(Date.now() / 1000);
+}
+
 /** A problem with the command line itself. */
 export class UsageError extends Error {
   override name = 'UsageError';
