@@ -30,6 +30,7 @@ import type { TreeShapRunner } from './explain/treeshap';
 import { adverseActionReasons, globalImportance, REASON_STABILITY_ROWS, type AdverseActionReasons } from './explain/outputs';
 import { Random } from './random';
 import { TOOL_VERSION } from './version';
+import type { AuditTask } from './task/result';
 import { checkUnlabelledRequest, estimatedPerformance, labelsAbsence, labelsNotice, NO_LABELS, placeholderTarget, scoreDistribution, unlabelledSections, withoutLabelData, withoutLabels, type CalibrationReference, type EstimatedPerformance, type ScoreDistribution } from './unlabelled';
 import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from './limits';
 
@@ -162,6 +163,12 @@ export interface AuditRequest {
   maxUnknownCategoryShare?: number;
   /** Whether that limit is --strict's default (for the message). */
   maxUnknownCategoryShareFromStrict?: boolean;
+  /** binary, multiclass or regression (task:, --task); inferred from the model and the target when absent (see task/resolve). */
+  task?: AuditTask;
+  /** A multiclass model's class names in output order, for a file that names none (model.class_labels). */
+  classLabels?: string[];
+  /** A regression's decision: positive when the prediction is above or below `threshold` (positive_when). */
+  positiveWhen?: 'above' | 'below';
   /** Budgets of the drift, explanation, robustness and recourse stages (see limits.ts). Default 2,048 MiB, no time budget. */
   limits?: { stageMemoryMb?: number; stageSeconds?: number };
 }
@@ -349,7 +356,7 @@ export interface RunOptions {
  * shares no column with the data (not a table of the same kind: nothing of it may reach
  * the result).
  */
-function validateColumns(table: Table, request: AuditRequest): void {
+export function validateColumns(table: Table, request: AuditRequest): void {
   if (request.protectedAttributes.length === 0) {
     throw new AuditConfigError('No protected attribute chosen. Name at least one column (e.g. --protected race,sex) so fairness can be audited.');
   }

@@ -81,12 +81,14 @@ function cellValues(table: Table, columns: string[], rows: Uint32Array): (number
   );
 }
 
-function vectors(table: Table, columns: string[], rows: Uint32Array): Float64Array[] {
+/** The rows' numeric cells of the columns, one vector per row (NaN where missing): what tree evaluators and TreeSHAP read. */
+export function cellVectors(table: Table, columns: string[], rows: Uint32Array): Float64Array[] {
   const data = columns.map((name) => (findColumn(table, name) as { values: Float64Array }).values);
   return Array.from(rows, (row) => Float64Array.from(data, (column) => column[row]));
 }
 
-function chooseRows(count: number, take: number, selection: 'sample' | 'first', seed: number): Uint32Array {
+/** `take` rows of `count`: the first ones, or a seeded sample (stream `explain/background`), in row order. */
+export function chooseRows(count: number, take: number, selection: 'sample' | 'first', seed: number): Uint32Array {
   const n = Math.min(count, take);
   if (selection === 'first' || n === count) return allRows(n);
   const random = new Random(seed, 'explain/background');
@@ -222,13 +224,13 @@ export async function explainTable(
         throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use --method tree with a background.`);
       }
       check(explainEstimate('tree-path', rows.length, 0, columns.length));
-      shap = await treeShap({ kind: 'path', ensemble, rows: vectors(table, columns, rows) }, signal);
+      shap = await treeShap({ kind: 'path', ensemble, rows: cellVectors(table, columns, rows) }, signal);
       label = 'tree (path-dependent)';
       output = space;
     } else if (method === 'tree' || (method === 'auto' && ensemble)) {
       if (!ensemble) treeOnly(classifier, 'TreeSHAP');
       check(explainEstimate('tree', rows.length, bgRows.length, columns.length));
-      shap = await treeShap({ kind: 'interventional', ensemble, rows: vectors(table, columns, rows), background: vectors(background, columns, bgRows) }, signal);
+      shap = await treeShap({ kind: 'interventional', ensemble, rows: cellVectors(table, columns, rows), background: cellVectors(background, columns, bgRows) }, signal);
       label = 'tree (interventional)';
       output = space;
     } else {

@@ -1,6 +1,6 @@
 import { ModelLoadError, quote } from '../errors';
 import type { Table } from '../data/table';
-import { treeClassifier, type ScoreOptions, type TreeMarginRunner } from './classifier';
+import { inspectModel, treeClassifier, type ModelSummary, type ScoreOptions, type TreeMarginRunner } from './classifier';
 import { decodeOnnx, inspectOnnx } from './onnx-graph';
 import { onnxProbabilities, openOnnxClassifier, planInputs, type OrtRuntime } from './onnx-scorer';
 import { looksLikeOnnx } from './sniff';
@@ -19,6 +19,8 @@ export interface Regressor {
   format: 'onnx' | 'xgboost-json';
   /** How the prediction is read from the model, in words (for the report). */
   convention: string;
+  /** The signature the file declares (inputs, producer, operators), with the prediction's convention. */
+  summary: ModelSummary;
   /** The tree ensemble behind the model (TreeSHAP explains its margin, which is the prediction). */
   ensemble: TreeEnsemble | null;
   /** The feature columns used, in order, once planned against a table. */
@@ -51,6 +53,7 @@ export async function openRegressor(ort: OrtRuntime, bytes: Uint8Array, fileName
       fileName,
       format: 'xgboost-json',
       convention: ensemble.description,
+      summary: { ...trees.summary, outputs: [{ name: 'prediction', valueKind: 'tensor', elementType: 'float64', shape: [null, 1] }], classLabels: null, classCount: null, scoreConvention: ensemble.description },
       ensemble,
       features: (table) => trees.features(table),
       predict: (table, scoreOptions) => trees.score(table, scoreOptions),
@@ -78,6 +81,7 @@ export async function openRegressor(ort: OrtRuntime, bytes: Uint8Array, fileName
     fileName,
     format: 'onnx',
     convention: `the output ${quote(output.name)} as the model computes it (float32 in onnxruntime), one value per row`,
+    summary: { ...inspectModel(bytes, fileName), scoreConvention: `the output ${quote(output.name)}, one value per row` },
     ensemble: null,
     features: (table, requested) => {
       const plan = planInputs(model, table, requested);
