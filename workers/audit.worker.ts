@@ -13,7 +13,7 @@ import type { RowQuery } from '../src/core/explain/row';
 import type { Classifier } from '../src/core/model/classifier';
 
 type OrtSessionOptions = NonNullable<Parameters<typeof ort.InferenceSession.create>[1]>;
-import { AuditConfigError, inspectModel, loadTableStream, looksLikeParquet, openModel, runAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type LoadedTable, type LoadProgress, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
+import { AuditConfigError, inspectModel, loadTableStream, looksLikeParquet, openModel, runAnyAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type AnyAuditResult, type LoadedTable, type LoadProgress, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
 import type { OutputContext } from '../src/core/outputs';
 import { browserMemory } from '../src/core/limits';
 
@@ -270,14 +270,14 @@ const api = {
   },
 
   /** Runs an audit; `onProgress` is a Comlink proxy. Cancel it with {@link api.cancel}. */
-  audit(runId: number, request: WorkerAuditRequest, onProgress?: (progress: AuditProgress) => void): Promise<Outcome<AuditResult>> {
+  audit(runId: number, request: WorkerAuditRequest, onProgress?: (progress: AuditProgress) => void): Promise<Outcome<AnyAuditResult>> {
     const controller = new AbortController();
     runs.set(runId, controller);
     return outcome(async () => {
       const { data, reference, backend, ...rest } = request;
       const resolved: AuditRequest = { ...rest, data: loadedTable(data), ...(reference ? { reference: loadedTable(reference) } : {}) };
       const chosen = backend === 'webgpu' && rest.model ? await chooseBackend(rest.model) : null;
-      const result = await runAudit(chosen?.runtime ?? ort, resolved, {
+      const result = await runAnyAudit(chosen?.runtime ?? ort, resolved, {
         signal: controller.signal,
         ...(chosen?.sessionOptions ? { sessionOptions: chosen.sessionOptions } : {}),
         onProgress: (p) => onProgress?.(p),
@@ -288,7 +288,7 @@ const api = {
         // of single-threaded sessions (the classifier times a first batch); see bench/NOTES.md.
         ...(poolWorkers > 1 && threads === 1 && !chosen?.sessionOptions ? { onnxScores: onnxScorePool(poolWorkers), onnxPoolWorthMs: tuning.onnxPoolWorthMs } : {}),
       });
-      if (chosen && result.inputs.model.format !== 'score-column') result.inputs.model.execution = chosen.execution;
+      if (chosen && !('task' in result) && result.inputs.model.format !== 'score-column') result.inputs.model.execution = chosen.execution;
       return result;
     }).finally(() => runs.delete(runId));
   },

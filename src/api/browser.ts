@@ -12,7 +12,8 @@ import * as ort from 'onnxruntime-web';
 import { parseAuditConfig, type AuditConfig } from '../core/config/audit-config.ts';
 import { parsePolicy } from '../core/config/policy.ts';
 import { planAudit } from '../core/config/plan.ts';
-import { runAudit, type AuditProgress, type AuditResult, type InputFile } from '../core/audit.ts';
+import type { AuditProgress, InputFile } from '../core/audit.ts';
+import { runAnyAudit, type AnyAuditResult } from '../core/run.ts';
 import { loadTableBytes, type LoadOptions } from '../core/data/read.ts';
 import type { DataProfile } from '../core/data/profile.ts';
 import { explainModel, type ExplainRequest, type ExplainResult } from '../core/explain/explain.ts';
@@ -24,6 +25,8 @@ import { apiUsageError, checkAuditInputs, mergeAuditConfig, profileData, reportP
 export type { AuditOverrides, AuditRun, PdfInput } from './run.ts';
 export type { AuditConfig } from '../core/config/audit-config.ts';
 export type { AuditResult, AuditProgress } from '../core/audit.ts';
+export type { AnyAuditResult } from '../core/run.ts';
+export type { TaskAuditResult, MulticlassAuditResult, RegressionAuditResult } from '../core/task/result.ts';
 export type { PolicyDecision, GateResult } from '../core/config/policy.ts';
 export type { Manifest } from '../core/manifest.ts';
 export type { ExplainResult, ExplainMethod } from '../core/explain/explain.ts';
@@ -106,7 +109,7 @@ export async function audit(options: BrowserAuditOptions): Promise<AuditRun> {
   ort.env.logLevel = 'error';
   const baselineFile = options.baseline ? await inputFile(options.baseline, 'baseline.json') : undefined;
   const baseline = baselineFile ? { result: readResultFile(baselineFile.bytes, baselineFile.fileName) as unknown as BaselineResult, file: baselineFile.fileName, sha256: sha256Hex(baselineFile.bytes) } : undefined;
-  const audited = await runAudit(
+  const audited = await runAnyAudit(
     ort,
     { ...plan.request, ...(model && !options.score ? { model } : {}), data, ...(reference ? { reference } : {}), includePredictions: options.predictions ?? false, missingSections: plan.missingSections, ...(baseline ? { baseline } : {}) },
     { ...(options.onProgress ? { onProgress: options.onProgress } : {}) },
@@ -169,7 +172,7 @@ export function renderPdf(input: PdfInput): Uint8Array {
 }
 
 /** An audit result read back from a result JSON or a Plumbline PDF or HTML report. */
-export async function readResult(file: FileInput): Promise<AuditResult> {
+export async function readResult(file: FileInput): Promise<AnyAuditResult> {
   const input = await inputFile(file, 'result.json');
-  return readResultFile(input.bytes, input.fileName) as unknown as AuditResult;
+  return readResultFile(input.bytes, input.fileName) as unknown as AnyAuditResult;
 }

@@ -12,7 +12,8 @@ import * as ort from 'onnxruntime-web';
 import { parseAuditConfig, type AuditConfig } from '../core/config/audit-config.ts';
 import { parsePolicy } from '../core/config/policy.ts';
 import { planAudit, type AuditPlan } from '../core/config/plan.ts';
-import { runAudit, type AuditProgress, type AuditResult, type InputFile } from '../core/audit.ts';
+import type { AuditProgress, InputFile } from '../core/audit.ts';
+import { runAnyAudit, type AnyAuditResult } from '../core/run.ts';
 import { sha256Hex } from '../core/hash.ts';
 import { explainModel, type ExplainRequest, type ExplainResult } from '../core/explain/explain.ts';
 import type { DataProfile } from '../core/data/profile.ts';
@@ -28,6 +29,8 @@ import { apiUsageError, checkAuditInputs, mergeAuditConfig, profileData, reportP
 export type { AuditOverrides, AuditRun, PdfInput } from './run.ts';
 export type { AuditConfig } from '../core/config/audit-config.ts';
 export type { AuditResult, AuditProgress } from '../core/audit.ts';
+export type { AnyAuditResult } from '../core/run.ts';
+export type { TaskAuditResult, MulticlassAuditResult, RegressionAuditResult } from '../core/task/result.ts';
 export type { PolicyDecision, GateResult } from '../core/config/policy.ts';
 export type { Manifest } from '../core/manifest.ts';
 export type { ExplainResult, ExplainMethod } from '../core/explain/explain.ts';
@@ -164,7 +167,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', plan.request.csv ?? {}) : undefined;
   const loadedValidation = plan.files.validation ? await loadTableFile(plan.files.validation, 'validation', plan.request.csv ?? {}) : undefined;
   const baseline = await loadBaseline(options.baseline);
-  const audited = await runAudit(
+  const audited = await runAnyAudit(
     runtime,
     { ...plan.request, model, data: loadedData, reference: loadedReference, validation: loadedValidation, referenceDistributions, includePredictions: options.predictions ?? false, missingSections: plan.missingSections, ...(baseline ? { baseline } : {}) },
     { onProgress },
@@ -296,6 +299,6 @@ async function loadBaseline(baseline: AuditOptions['baseline']): Promise<{ resul
 }
 
 /** An audit result read back from a result JSON or a Plumbline PDF or HTML report. */
-export async function readResult(path: string): Promise<AuditResult> {
-  return readResultFile((await readInput(path, 'result')).bytes, path) as unknown as AuditResult;
+export async function readResult(path: string): Promise<AnyAuditResult> {
+  return readResultFile((await readInput(path, 'result')).bytes, path) as unknown as AnyAuditResult;
 }

@@ -9,7 +9,7 @@ import type { Table } from '../core/data/table.ts';
 import type { AuditConfig } from '../core/config/audit-config.ts';
 import type { ThresholdPolicy } from '../core/metrics/curves.ts';
 import { AuditConfigError } from '../core/errors.ts';
-import type { AuditResult } from '../core/audit.ts';
+import type { AnyAuditResult } from '../core/run.ts';
 import type { PolicyDecision } from '../core/config/policy.ts';
 import type { Manifest } from '../core/manifest.ts';
 import { renderPdf } from '../core/report/pdf.ts';
@@ -45,6 +45,12 @@ export interface AuditOverrides {
   bootstrap?: number;
   /** The random seed (default 0). */
   seed?: number;
+  /** binary, multiclass or regression (inferred from the model and the target when absent). */
+  task?: 'binary' | 'multiclass' | 'regression';
+  /** A multiclass model's class names in output order, for a file that names none. */
+  classLabels?: string[];
+  /** A regression's decision: positive when the prediction is above or below the threshold. */
+  positiveWhen?: 'above' | 'below';
 }
 
 /** How a host spells its options in messages: flags (`--positive-label`) in the CLI, option names (`positiveLabel`) in the API. */
@@ -64,7 +70,7 @@ export function mergeAuditConfig(config: AuditConfig, overrides: AuditOverrides,
   const inConfig = (path: string | undefined) => (path === undefined ? undefined : fromConfig(path));
   const merged: AuditConfig = {
     ...config,
-    model: { ...config.model, ...(overrides.model ? { path: overrides.model } : config.model?.path ? { path: inConfig(config.model.path) } : {}), ...(overrides.features ? { features: overrides.features } : {}) },
+    model: { ...config.model, ...(overrides.model ? { path: overrides.model } : config.model?.path ? { path: inConfig(config.model.path) } : {}), ...(overrides.features ? { features: overrides.features } : {}), ...(overrides.classLabels ? { class_labels: overrides.classLabels } : {}) },
     data: {
       ...config.data,
       ...(overrides.data ? { test: overrides.data } : config.data?.test ? { test: inConfig(config.data.test) } : {}),
@@ -77,6 +83,8 @@ export function mergeAuditConfig(config: AuditConfig, overrides: AuditOverrides,
       ...(overrides.positiveLabel !== undefined ? { positive_label: overrides.positiveLabel } : {}),
     },
     ...(overrides.threshold !== undefined ? { threshold: overrides.threshold } : {}),
+    ...(overrides.task !== undefined ? { task: overrides.task } : {}),
+    ...(overrides.positiveWhen !== undefined ? { positive_when: overrides.positiveWhen } : {}),
     ...(overrides.seed !== undefined ? { random_seed: overrides.seed } : {}),
     ...(overrides.bootstrap !== undefined ? { bootstrap: { ...config.bootstrap, resamples: overrides.bootstrap } } : {}),
   };
@@ -128,7 +136,7 @@ export function profileData(request: DataCheckRequest): DataProfile {
 /** An audit's outputs, as the CLI writes them and the API returns them. */
 export interface AuditRun {
   /** The audit result, with its policy decision as a field when a policy was given (the `<base>.json` file). */
-  result: AuditResult;
+  result: AnyAuditResult;
   /** The policy decision (`policy_decision.json`), or null without a policy. */
   decision: PolicyDecision | null;
   /** The reproducibility manifest (`<base>.manifest.json`). */
@@ -141,7 +149,7 @@ export interface AuditRun {
 
 /** What {@link reportPdf} reads: an {@link AuditRun}, or a result with what else is known of it. */
 export interface PdfInput {
-  result: AuditResult;
+  result: AnyAuditResult;
   manifest?: Manifest | null;
   decision?: PolicyDecision | null;
   title?: string;

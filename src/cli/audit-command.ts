@@ -9,10 +9,11 @@ import type { ThresholdPolicy } from '../core/metrics/curves.ts';
 import { prepareAudit, runPreparedAudit, type AuditOptions } from '../api/node.ts';
 import { EXIT, registryModule, UsageError } from './shared.ts';
 import { unlabelledSummary } from './unlabelled-summary.ts';
+import { taskSummary } from './task-summary.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
 
-Audits a binary classifier on a CSV test set. Every config field also has a flag; flags win.
+Audits a binary or multiclass classifier or a regression model on a CSV test set. Every config field also has a flag; flags win.
 
 Options:
   --config FILE           audit config (YAML); paths in it are relative to it
@@ -32,6 +33,13 @@ Options:
   --protected A[,B]       protected attribute columns
   --features C1,C2,...    column order for a model with one [N, F] input
   --positive-label VALUE  the positive outcome (default 1 for a 0/1 target)
+  --task T                binary | multiclass | regression (default: inferred from the model
+                          and the target — a regressor, or more than two classes without a
+                          positive label — and stated in the result)
+  --class-labels A,B,C    a multiclass model's class names in output order, for a file that
+                          names none (XGBoost JSON, LightGBM)
+  --positive-when W       above | below: a regression feeding a decision, positive when the
+                          prediction is at or above (below) --threshold; adds its binary audit
   --threshold T           predicted positive when p >= T (default 0.5)
   --threshold-policy P    youden | selection_rate:R | cost:FP,FN (fitted on --validation,
                           else on --data itself, reported as a limitation)
@@ -70,6 +78,12 @@ function number(raw: string | undefined, name: string): number | undefined {
 }
 
 /** Parses `youden`, `selection_rate:0.3` or `cost:1,5` (cost of a false positive, of a false negative). */
+/** A flag's value that must be one of a few words. */
+function choiceOf<T extends string>(text: string, flag: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(text)) return text as T;
+  throw new UsageError(`${flag} ${JSON.stringify(text)} is not one of: ${allowed.join(', ')}.`);
+}
+
 function thresholdPolicy(text: string): ThresholdPolicy {
   const [name, argument = ''] = text.split(':');
   const values = argument.split(',').map(Number);
@@ -168,6 +182,9 @@ export async function auditCommand(args: string[]): Promise<number> {
       protected: { type: 'string' },
       features: { type: 'string' },
       'positive-label': { type: 'string' },
+      task: { type: 'string' },
+      'class-labels': { type: 'string' },
+      'positive-when': { type: 'string' },
       threshold: { type: 'string' },
       'threshold-policy': { type: 'string' },
       bootstrap: { type: 'string' },
@@ -209,6 +226,9 @@ export async function auditCommand(args: string[]): Promise<number> {
     protected: list(values.protected),
     features: list(values.features),
     positiveLabel: values['positive-label'],
+    ...(values.task !== undefined ? { task: choiceOf(values.task, '--task', ['binary', 'multiclass', 'regression'] as const) } : {}),
+    ...(values['class-labels'] !== undefined ? { classLabels: list(values['class-labels']) } : {}),
+    ...(values['positive-when'] !== undefined ? { positiveWhen: choiceOf(values['positive-when'], '--positive-when', ['above', 'below'] as const) } : {}),
     threshold: values['threshold-policy'] !== undefined ? thresholdPolicy(values['threshold-policy']) : threshold,
     bootstrap: number(values.bootstrap, 'bootstrap'),
     seed: number(values.seed, 'seed'),
@@ -234,6 +254,8 @@ export async function auditCommand(args: string[]): Promise<number> {
   if (!values.output) stdout.write(new TextDecoder().decode(run.files['result.json']));
   // An audit without labels says so first, with its estimated figures named as such.
   stderr.write(unlabelledSummary(result));
+  // A multiclass or regression audit says which kind it is, why, and its key figures.
+  stderr.write(taskSummary(result));
   // Sections that failed to run are said where a CI log shows them, not only inside the result.
   for (const [section, why] of Object.entries(result.missing_sections)) {
     if (sectionFailed(why)) stderr.write(`plumbline: ${section} not run, because ${why}\n`);

@@ -1,13 +1,13 @@
 /** What `plumbline audit` says on stderr about an audit without labels (core/unlabelled.ts). */
-import type { AuditResult } from '../core/index.ts';
+import type { AnyAuditResult } from '../core/run.ts';
 import { formatNumber } from '../core/report/format.ts';
 
 /**
  * The notice and a one-line summary, for a CI log: the estimated figures said to be
  * estimated, and the measured ones; empty for a labelled audit.
  */
-export function unlabelledSummary(result: AuditResult): string {
-  if (result.labels !== 'absent') return '';
+export function unlabelledSummary(result: AnyAuditResult): string {
+  if ('task' in result || result.labels !== 'absent') return '';
   const e = result.estimated_performance;
   const measured = `measured: selection rate ${formatNumber(result.performance.selection_rate)}; demographic parity difference ${Object.entries(result.fairness).map(([a, f]) => `${a} ${formatNumber(f.demographic_parity_difference)}`).join(', ')}`;
   const estimated = e

@@ -1,5 +1,7 @@
 /** The pure core of Plumbline: no DOM, no Node. Hosts (worker, CLI, tests) import from here. */
 export * from './audit';
+export { runAnyAudit, type AnyAuditResult } from './run';
+export { isTaskResult, type TaskAuditResult, type MulticlassAuditResult, type RegressionAuditResult, type AuditTask, type TaskSettings } from './task/result';
 export * from './errors';
 export { parseCsv, CsvReader, detectDelimiter, DEFAULT_MISSING_VALUES } from './data/csv';
 export { readTable, loadTableBytes, loadTableStream, TableLoader, nobleSha256, type IncrementalHash, type LoadedTable, type LoadProgress, type LoadOptions } from './data/read';

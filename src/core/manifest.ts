@@ -1,4 +1,6 @@
 import type { AuditResult } from './audit';
+import type { AnyAuditResult } from './run';
+import type { TaskSettings } from './task/result';
 import { sha256Hex } from './hash';
 import { Random } from './random';
 import { TOOL_VERSION } from './version';
@@ -42,7 +44,7 @@ export interface Manifest {
   random_seed_explicit: boolean;
   /** The seed of each named random stream the audit drew from. */
   derived_seeds: Record<string, number>;
-  settings: AuditResult['settings'];
+  settings: AuditResult['settings'] | TaskSettings;
   dependencies: Record<string, string>;
   runtime: RuntimeInfo;
   strict: boolean;
@@ -54,7 +56,13 @@ export interface Manifest {
 }
 
 /** The random streams an audit with these settings draws from. */
-export function randomStreams(settings: AuditResult['settings']): string[] {
+export function randomStreams(settings: AuditResult['settings'] | TaskSettings): string[] {
+  if ('task' in settings) {
+    // Multiclass and regression audits (task/run.ts): bootstrap intervals, the regression permutation tests, the explainer's background.
+    const streams = settings.bootstrap_resamples >= 2 ? [`${settings.task}/performance`] : [];
+    if (settings.task === 'regression') streams.push(...settings.protected_attributes.map((a) => `regression-distribution:${a}`));
+    return streams;
+  }
   const streams = settings.test_sample_size ? ['sample/test'] : [];
   if (settings.bootstrap_resamples >= 20) streams.push('calibration/ece');
   return streams;
@@ -65,7 +73,7 @@ export function randomStreams(settings: AuditResult['settings']): string[] {
  * runs give byte-identical manifests), else from the clock.
  */
 export function buildManifest(
-  result: AuditResult,
+  result: AnyAuditResult,
   context: { files: Record<string, FileFingerprint>; seedExplicit: boolean; dependencies: Record<string, string>; runtime: RuntimeInfo; strict: boolean; gitCommit: string | null; gitDirty?: boolean; epochSeconds: number; fromSourceDateEpoch: boolean },
 ): Manifest {
   const seed = result.settings.seed;

@@ -1,4 +1,5 @@
 import type { AuditResult, InputFile } from './audit';
+import type { AnyAuditResult } from './run';
 import { evaluatePolicy, type Policy, type PolicyDecision } from './config/policy';
 import { dateOf } from './config/policy-terms';
 import { DEPENDENCY_VERSIONS } from './dependencies';
@@ -51,7 +52,7 @@ export interface OutputContext {
 /** Everything an audit writes. */
 export interface AuditOutputs {
   /** The result, with its policy decision as a field (part of its digest). */
-  result: AuditResult;
+  result: AnyAuditResult;
   decision: PolicyDecision | null;
   manifest: Manifest;
   /** Every output file by name, as the host writes or downloads it. */
@@ -94,7 +95,7 @@ const json = (value: unknown) => text(`${JSON.stringify(value, null, 2)}\n`);
  * SHA256SUMS). The one place any host gets them from: the same inputs and time give the
  * same bytes in the app and the CLI.
  */
-export function auditOutputs(audited: AuditResult, context: OutputContext): AuditOutputs {
+export function auditOutputs(audited: AnyAuditResult, context: OutputContext): AuditOutputs {
   const { base } = context;
   const decision = context.policy
     ? evaluatePolicy(context.policy, context.files.policy?.sha256 ?? '', audited, {
@@ -107,7 +108,7 @@ export function auditOutputs(audited: AuditResult, context: OutputContext): Audi
         force: context.forcePolicy ?? false,
       })
     : null;
-  const result: AuditResult = decision ? { ...audited, policy_decision: decision } : audited;
+  const result: AnyAuditResult = decision ? { ...audited, policy_decision: decision } : audited;
   const ordered = Object.fromEntries(Object.entries(context.files).sort(([a], [b]) => (INPUT_ORDER.indexOf(a) + 1 || 99) - (INPUT_ORDER.indexOf(b) + 1 || 99)));
   const manifest = buildManifest(result, {
     files: ordered,

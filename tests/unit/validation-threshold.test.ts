@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli-in-process';
 import { audit } from '../../src/api/node';
-import { runAudit, type AuditRequest } from '../../src/core/audit';
+import { runAudit, type AuditRequest, type AuditResult } from '../../src/core/audit';
 import { thresholdText } from '../../src/core/metrics/curves';
 import { projectRoot } from '../fixtures';
 
@@ -52,7 +52,7 @@ describe('threshold policies fitted on held-out data', () => {
 
   it('is data.validation in a config and --validation on the command line, with the same threshold', async () => {
     const run = await audit({ config: { data: { test: join(dir, 'compas_audited.csv'), validation: join(dir, 'compas_validation.csv'), target: 'two_year_recid', protected_attributes: ['race'], score_column: 'p' }, threshold: { policy: 'youden' } } });
-    expect(run.result.threshold_selection.threshold).toBe(want.threshold);
+    expect((run.result as AuditResult).threshold_selection.threshold).toBe(want.threshold);
     expect(run.manifest.inputs.validation?.file).toBe('compas_validation.csv');
     const out = join(mkdtempSync(join(tmpdir(), 'plumbline-validation-')), 'audit.json');
     const cli = await runCli(['audit', '--score', 'p', '--data', join(dir, 'compas_audited.csv'), '--validation', join(dir, 'compas_validation.csv'), '--target', 'two_year_recid', '--protected', 'race', '--threshold-policy', 'youden', '--output', out]);

@@ -38,6 +38,7 @@ const configProperties: Record<string, Spec> = {
       type: { type: 'string', enum: ['auto', 'onnx', 'xgboost', 'lightgbm'], description: 'File format; recognised from its bytes when auto.' },
       features: { ...names, description: 'Column order of a single [N, F] model input.' },
       max_unknown_category_share: { type: 'number', minimum: 0, maximum: 1, description: 'Refuse the audit when more than this share of rows holds a category the model never saw, in any input (default: report only; 0.01 with --strict).' },
+      class_labels: { ...names, description: 'A multiclass model\'s class names in its output order, for a file that names none (XGBoost JSON, LightGBM): e.g. [low, medium, high] when the target holds those words.' },
     },
   },
   data: {
@@ -59,6 +60,8 @@ const configProperties: Record<string, Spec> = {
       skip_bad_lines: { type: 'boolean', description: 'Skip rows with the wrong number of fields (counted and reported) instead of failing.' },
     },
   },
+  task: { type: 'string', enum: ['binary', 'multiclass', 'regression'], description: 'The kind of model audited; inferred from the model and the target when absent (a regressor, or more than two classes without a positive label), and stated in the result.' },
+  positive_when: { type: 'string', enum: ['above', 'below'], description: 'A regression that feeds a decision: positive when the prediction is above (at or above) or below (at or below) the threshold; adds the binary audit of that decision.' },
   threshold: thresholdSpec,
   random_seed: { type: 'number', integer: true, minimum: 0, maximum: 4294967295 },
   audit_profile: { type: 'string', description: 'quickstart, full, or a name under profiles.' },
@@ -136,7 +139,11 @@ export const AUDIT_CONFIG_SPEC: Spec = { type: 'object', description: 'Plumbline
 
 /** A validated audit config (after the profile is merged in). */
 export interface AuditConfig {
-  model?: { path?: string; type?: string; features?: string[]; max_unknown_category_share?: number };
+  model?: { path?: string; type?: string; features?: string[]; max_unknown_category_share?: number; class_labels?: string[] };
+  /** binary, multiclass or regression; inferred when absent. */
+  task?: 'binary' | 'multiclass' | 'regression';
+  /** A regression's decision: positive when the prediction is above or below the threshold. */
+  positive_when?: 'above' | 'below';
   data?: {
     test?: string;
     train?: string;

@@ -85,7 +85,8 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   refuseUnhonoured(config, fileName);
   refuseProtectedRecourse(config, fileName);
   const policy = thresholdPolicyOf(config);
-  if (config.model?.path && policy.policy === 'fixed' && !(policy.threshold >= 0 && policy.threshold <= 1)) {
+  // A regression's decision threshold is on the prediction's scale (positive_when says it is one).
+  if (config.model?.path && !config.positive_when && policy.policy === 'fixed' && !(policy.threshold >= 0 && policy.threshold <= 1)) {
     throw new ConfigError(`${fileName}: threshold: ${policy.threshold} is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number).`);
   }
   if (data.validation !== undefined && policy.policy === 'fixed') {
@@ -113,6 +114,9 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       thresholdPolicy: policy,
       ...(config.model?.type && config.model.type !== 'auto' ? { modelType: config.model.type as 'onnx' | 'xgboost' | 'lightgbm' } : {}),
       threshold: typeof config.threshold === 'number' ? config.threshold : undefined,
+      ...(config.task ? { task: config.task } : {}),
+      ...(config.model?.class_labels ? { classLabels: config.model.class_labels } : {}),
+      ...(config.positive_when ? { positiveWhen: config.positive_when } : {}),
       ...auditSettingsOf(config),
       csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes, skipBadRows: data.skip_bad_lines },
     },

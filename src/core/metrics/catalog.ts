@@ -1,5 +1,6 @@
 import { AuditConfigError, closeMatches, quote } from '../errors';
 import { DISPARITIES } from './fairness';
+import type { AuditTask } from '../task/result';
 
 /** Which way a metric is better: a gate without an attribute takes the worst value across attributes. */
 export type Direction = 'higher_is_better' | 'lower_is_better' | 'neutral';
@@ -11,22 +12,72 @@ export interface CatalogMetric {
   section: 'performance' | 'calibration' | 'fairness' | 'robustness' | 'drift' | 'recourse' | 'input_fidelity' | 'slice_summary' | 'estimated_performance';
   direction: Direction;
   definition: string;
+  /** The audits that compute it (default: binary only). */
+  tasks?: readonly AuditTask[];
 }
 
+const ALL_TASKS: readonly AuditTask[] = ['binary', 'multiclass', 'regression'];
+const CLASSIFIERS: readonly AuditTask[] = ['binary', 'multiclass'];
+
 const performanceMetrics: CatalogMetric[] = [
-  ['accuracy', 'Accuracy', 'higher_is_better', '(TP+TN)/n at the threshold.'],
-  ['balanced_accuracy', 'Balanced accuracy', 'higher_is_better', '(TPR+TNR)/2 at the threshold.'],
+  ['accuracy', 'Accuracy', 'higher_is_better', '(TP+TN)/n at the threshold; multiclass: share of rows whose most probable class is the label.'],
+  ['balanced_accuracy', 'Balanced accuracy', 'higher_is_better', '(TPR+TNR)/2 at the threshold; multiclass: mean recall over the classes present in the labels.'],
   ['precision', 'Precision', 'higher_is_better', 'TP/(TP+FP) at the threshold.'],
   ['recall', 'Recall', 'higher_is_better', 'TP/(TP+FN) at the threshold.'],
   ['specificity', 'Specificity', 'higher_is_better', 'TN/(TN+FP) at the threshold.'],
   ['f1', 'F1', 'higher_is_better', '2TP/(2TP+FP+FN) at the threshold.'],
   ['roc_auc', 'ROC AUC', 'higher_is_better', 'P(score of a positive > score of a negative), ties half; DeLong standard error, interval on the logit scale.'],
   ['average_precision', 'Average precision', 'higher_is_better', 'Σ (R_k − R_k−1)·P_k over distinct thresholds (scikit-learn).'],
-  ['log_loss', 'Log loss', 'lower_is_better', 'Mean −log p of the true class, p clipped to [1e-15, 1−1e-15].'],
-  ['brier_score', 'Brier score', 'lower_is_better', 'Mean (p − y)².'],
+  ['log_loss', 'Log loss', 'lower_is_better', 'Mean −log p of the true class, p clipped to [1e-15, 1−1e-15]; multiclass: clipped to [2⁻⁵², 1−2⁻⁵²], rows renormalised.'],
+  ['brier_score', 'Brier score', 'lower_is_better', 'Mean (p − y)²; multiclass: mean over rows of Σ_k (p_k − [y = k])² (0 to 2).'],
   ['base_rate', 'Base rate', 'neutral', 'Share of positive labels.'],
   ['selection_rate', 'Selection rate', 'neutral', 'Share predicted positive (p >= threshold).'],
-].map(([id, label, direction, definition]) => ({ id, label, section: 'performance', direction: direction as Direction, definition }));
+].map(([id, label, direction, definition]) => ({ id, label, section: 'performance', direction: direction as Direction, definition, ...(['accuracy', 'balanced_accuracy', 'log_loss', 'brier_score'].includes(id) ? { tasks: CLASSIFIERS } : {}) }));
+
+/** Multiclass performance, named as scikit-learn names its scorers (see metrics/multiclass). */
+const multiclassPerformance: CatalogMetric[] = [
+  ['roc_auc_ovr', 'ROC AUC (macro one-vs-rest)', 'Mean over classes of the ROC AUC of p(class) against all other classes; null when a class is absent.'],
+  ['roc_auc_ovr_weighted', 'ROC AUC (weighted one-vs-rest)', 'The one-vs-rest ROC AUCs averaged with weights = class support.'],
+  ['f1_macro', 'F1 (macro)', 'Mean of the per-class F1 (classes equal).'],
+  ['f1_weighted', 'F1 (weighted)', 'Per-class F1 averaged with weights = class support.'],
+  ['f1_micro', 'F1 (micro)', 'F1 of the pooled counts (equals accuracy).'],
+  ['precision_macro', 'Precision (macro)', 'Mean of the per-class precision.'],
+  ['precision_weighted', 'Precision (weighted)', 'Per-class precision weighted by support.'],
+  ['recall_macro', 'Recall (macro)', 'Mean of the per-class recall (equals balanced accuracy over present classes).'],
+  ['recall_weighted', 'Recall (weighted)', 'Per-class recall weighted by support (equals accuracy).'],
+].map(([id, label, definition]) => ({ id, label, section: 'performance', direction: 'higher_is_better', definition, tasks: ['multiclass'] }));
+
+/** Regression performance (see metrics/regression). */
+const regressionPerformance: CatalogMetric[] = [
+  ['mae', 'Mean absolute error', 'lower_is_better', 'Mean |y − ŷ|, in the target’s units.'],
+  ['rmse', 'Root mean squared error', 'lower_is_better', '√(mean (y − ŷ)²), in the target’s units.'],
+  ['mse', 'Mean squared error', 'lower_is_better', 'Mean (y − ŷ)².'],
+  ['r2', 'R²', 'higher_is_better', '1 − Σ(y − ŷ)² / Σ(y − ȳ)²; null when the outcome is constant.'],
+  ['median_absolute_error', 'Median absolute error', 'lower_is_better', 'Median |y − ŷ|.'],
+  ['mape', 'Mean absolute percentage error', 'lower_is_better', 'Mean |y − ŷ| / y; null when any outcome is ≤ 0.'],
+].map(([id, label, direction, definition]) => ({ id, label, section: 'performance', direction: direction as Direction, definition, tasks: ['regression'] }));
+
+/** Multiclass calibration and fairness, worst class first. */
+const multiclassOther: CatalogMetric[] = [
+  { id: 'top_label_ece', label: 'Top-label ECE', section: 'calibration', direction: 'lower_is_better', definition: 'ECE of the highest probability against whether the predicted class is the label (equal-width bins).', tasks: ['multiclass'] },
+  { id: 'classwise_ece', label: 'Classwise ECE (mean)', section: 'calibration', direction: 'lower_is_better', definition: 'Mean over classes of the ECE of p(class) against [y = class].', tasks: ['multiclass'] },
+  { id: 'max_classwise_ece', label: 'Classwise ECE (worst class)', section: 'calibration', direction: 'lower_is_better', definition: 'Largest per-class ECE of p(class) against [y = class].', tasks: ['multiclass'] },
+  { id: 'max_class_selection_rate_difference', label: 'Selection-rate difference (worst class)', section: 'fairness', direction: 'lower_is_better', definition: 'Over the classes, the largest max − min across groups of the share of rows predicted that class.', tasks: ['multiclass'] },
+  { id: 'accuracy_difference', label: 'Accuracy difference', section: 'fairness', direction: 'lower_is_better', definition: 'max − min of the groups’ accuracy.', tasks: ['multiclass'] },
+  { id: 'f1_macro_difference', label: 'Macro-F1 difference', section: 'fairness', direction: 'lower_is_better', definition: 'max − min of the groups’ macro F1.', tasks: ['multiclass'] },
+];
+
+/** Regression fairness (see metrics/regression). */
+const regressionFairness: CatalogMetric[] = [
+  ['mean_prediction_difference', 'Mean prediction difference', 'lower_is_better', 'max − min of the groups’ mean prediction.'],
+  ['mean_prediction_ratio', 'Mean prediction ratio', 'higher_is_better', 'min / max of the groups’ mean prediction (null unless all are > 0).'],
+  ['mean_outcome_difference', 'Mean outcome difference', 'neutral', 'max − min of the groups’ mean outcome (the data’s, not the model’s).'],
+  ['mae_difference', 'MAE difference', 'lower_is_better', 'max − min of the groups’ mean absolute error.'],
+  ['rmse_difference', 'RMSE difference', 'lower_is_better', 'max − min of the groups’ root mean squared error.'],
+  ['bounded_group_loss', 'Bounded group loss', 'lower_is_better', 'The largest group mean squared error.'],
+  ['ks_statistic', 'Prediction distribution gap (KS)', 'lower_is_better', 'Largest Kolmogorov–Smirnov statistic between two groups’ predictions (permutation p-value in the result).'],
+  ['wasserstein_distance', 'Prediction distribution gap (Wasserstein)', 'lower_is_better', 'Largest Wasserstein-1 distance between two groups’ predictions, in the target’s units.'],
+].map(([id, label, direction, definition]) => ({ id, label, section: 'fairness', direction: direction as Direction, definition, tasks: ['regression'] }));
 
 const calibrationMetrics: CatalogMetric[] = [
   { id: 'expected_calibration_error', label: 'Expected calibration error', section: 'calibration', direction: 'lower_is_better', definition: 'Σ_b (n_b/n)·|mean(y) − mean(p)| over equal-width bins of p(y=1), last bin closed.' },
@@ -37,17 +88,18 @@ const fairnessMetrics: CatalogMetric[] = [
   ...DISPARITIES.flatMap((d): CatalogMetric[] => {
     const base: CatalogMetric = { id: d.id, label: d.label, section: 'fairness', direction: d.aggregation === 'ratio' ? 'higher_is_better' : 'lower_is_better', definition: d.definition };
     if (d.aggregation !== 'difference') return [base];
+    if (d.id === 'equalized_odds_difference') base.tasks = CLASSIFIERS;
     return [base, { ...base, id: `${d.id}_to_overall`, label: `${d.label} to overall`, definition: `Largest |group rate − overall rate| for ${d.rates.join(' and ')}.` }];
   }),
-  { id: 'min_group_size', label: 'Smallest group', section: 'fairness', direction: 'higher_is_better', definition: 'Rows in the smallest group of the attribute.' },
+  { id: 'min_group_size', label: 'Smallest group', section: 'fairness', direction: 'higher_is_better', definition: 'Rows in the smallest group of the attribute.', tasks: ALL_TASKS },
   { id: 'statistical_power', label: 'Statistical power', section: 'fairness', direction: 'higher_is_better', definition: 'Smallest power, over the groups compared with the reference group (the configured one, else the largest), of a two-proportion z-test to detect the stated difference in selection rate at α = 0.05.' },
 ];
 
 const laterMetrics: CatalogMetric[] = [
   { id: 'max_shift_degradation', label: 'Worst degradation under demographic shift', section: 'robustness', direction: 'lower_is_better', definition: 'Largest drop of a metric when a group’s share moves by ±δ.' },
-  { id: 'max_psi', label: 'Largest PSI', section: 'drift', direction: 'lower_is_better', definition: 'Largest population stability index over the features against the reference.' },
-  { id: 'drifted_feature_share', label: 'Share of drifted features', section: 'drift', direction: 'lower_is_better', definition: 'Share of features with PSI above the major-drift threshold.' },
-  { id: 'unknown_category_share', label: 'Rows with an unseen category', section: 'input_fidelity', direction: 'lower_is_better', definition: 'Largest share of rows, over the model inputs whose categories the model lists, holding a value the model never saw (missing cells not counted).' },
+  { id: 'max_psi', label: 'Largest PSI', section: 'drift', direction: 'lower_is_better', definition: 'Largest population stability index over the features against the reference.', tasks: ALL_TASKS },
+  { id: 'drifted_feature_share', label: 'Share of drifted features', section: 'drift', direction: 'lower_is_better', definition: 'Share of features with PSI above the major-drift threshold.', tasks: ALL_TASKS },
+  { id: 'unknown_category_share', label: 'Rows with an unseen category', section: 'input_fidelity', direction: 'lower_is_better', definition: 'Largest share of rows, over the model inputs whose categories the model lists, holding a value the model never saw (missing cells not counted).', tasks: ALL_TASKS },
   { id: 'max_slice_auc_gap', label: 'Largest slice AUC gap', section: 'slice_summary', direction: 'lower_is_better', definition: 'Largest overall ROC AUC − slice ROC AUC over the slices (fairness.slice_columns) with at least min_group_size rows.' },
   { id: 'underperforming_slice_count', label: 'Underperforming slices', section: 'slice_summary', direction: 'lower_is_better', definition: 'Slices with at least min_group_size rows whose ROC AUC is more than 0.1 below the overall.' },
   { id: 'recourse_feasible_share', label: 'Denied rows with a feasible recourse', section: 'recourse', direction: 'higher_is_better', definition: 'Share of adverse decisions with at least one feasible counterfactual.' },
@@ -69,7 +121,7 @@ const estimatedMetrics: CatalogMetric[] = [
 }));
 
 /** Every metric id a gate can name. */
-export const METRIC_CATALOG: ReadonlyMap<string, CatalogMetric> = new Map([...performanceMetrics, ...calibrationMetrics, ...fairnessMetrics, ...laterMetrics, ...estimatedMetrics].map((m) => [m.id, m]));
+export const METRIC_CATALOG: ReadonlyMap<string, CatalogMetric> = new Map([...performanceMetrics, ...calibrationMetrics, ...fairnessMetrics, ...laterMetrics, ...estimatedMetrics, ...multiclassPerformance, ...regressionPerformance, ...multiclassOther, ...regressionFairness].map((m) => [m.id, m]));
 
 /** The catalog entry of a metric id; throws `unknown metric: <id>` with close matches. */
 export function catalogMetric(id: string): CatalogMetric {
@@ -94,6 +146,8 @@ export interface MetricSource {
   estimated_performance?: object;
   /** 'absent' in an audit without labels. */
   labels?: string;
+  /** 'multiclass' or 'regression' (absent: binary). */
+  task?: string;
   missing_sections?: Record<string, string>;
 }
 
@@ -103,6 +157,12 @@ export interface MetricSource {
  */
 export function metricValue(result: MetricSource, id: string, attribute?: string): { value: number | null; attribute?: string; reason?: string } {
   const metric = catalogMetric(id);
+  const task = (result.task ?? 'binary') as AuditTask;
+  const tasks = metric.tasks ?? ['binary'];
+  if (!tasks.includes(task)) {
+    const alternatives = [...METRIC_CATALOG.values()].filter((m) => m.section === metric.section && (m.tasks ?? ['binary']).includes(task)).map((m) => m.id);
+    return { value: null, reason: `${id} is ${tasks.length === 1 ? `a ${tasks[0]}` : `a ${tasks.join(' or ')}`} metric and this is a ${task} audit${alternatives.length ? ` (its ${metric.section} metrics: ${alternatives.slice(0, 8).join(', ')})` : ''}` };
+  }
   if (metric.section === 'estimated_performance') {
     const section = result.estimated_performance as Record<string, unknown> | undefined;
     if (!section) {

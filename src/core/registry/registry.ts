@@ -21,6 +21,7 @@
  */
 import { gunzipSync, gzipSync } from 'fflate';
 import type { AuditResult } from '../audit';
+import type { AnyAuditResult } from '../run';
 import type { PolicyDecision } from '../config/policy';
 import { RegistryError, quote } from '../errors';
 import { sha256Hex } from '../hash';
@@ -75,6 +76,12 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** The metrics kept in a column of every entry, for lists, trends and SQL queries. */
 export const KEY_METRICS = ['roc_auc', 'accuracy', 'brier_score', 'expected_calibration_error', 'demographic_parity_ratio', 'equalized_odds_difference'] as const;
+
+/** The key metrics a multiclass or regression entry records besides {@link KEY_METRICS}. */
+export const TASK_KEY_METRICS = {
+  multiclass: ['balanced_accuracy', 'roc_auc_ovr', 'f1_macro', 'log_loss', 'max_classwise_ece', 'max_class_selection_rate_difference'],
+  regression: ['mae', 'rmse', 'r2', 'mean_prediction_difference', 'mae_difference', 'bounded_group_loss'],
+} as const;
 
 /** What an append-only trigger answers to a change it refuses (any SQLite client sees it). */
 const APPEND_ONLY = 'this is a Plumbline audit registry: it is append-only, its entries, stored results, kept files and chain head cannot be changed or deleted (plumbline registry verify would report the file as tampered)';
@@ -369,7 +376,7 @@ function registryHead(db: SqlDatabase): { entries: number; head_hash: string } {
 /** What goes into one registry entry. */
 export interface RegistryAppend {
   /** The audit result (with `policy_decision` when a policy was evaluated). */
-  result: AuditResult & { policy_decision?: PolicyDecision };
+  result: AnyAuditResult & { policy_decision?: PolicyDecision };
   manifest: Manifest;
   /** Config metadata: `model_id`, `model_version`, `team`, `owner` are used. */
   metadata?: Record<string, string | number | boolean>;
@@ -422,8 +429,11 @@ export interface RegistryRow {
 const label = (value: unknown) => (value === undefined || value === null || value === '' ? null : String(value));
 
 /** The key metrics of a result (fairness ones are the worst across attributes). */
-export function keyMetrics(result: AuditResult): Record<string, number | null> {
-  return Object.fromEntries(KEY_METRICS.map((id) => [id, metricValue(result, id).value]));
+export function keyMetrics(result: AnyAuditResult): Record<string, number | null> {
+  const task = 'task' in result ? result.task : undefined;
+  // A multiclass or regression entry keeps the binary columns (null where the task has no such metric) and adds its own.
+  const ids = [...KEY_METRICS, ...(task ? TASK_KEY_METRICS[task] : [])];
+  return Object.fromEntries(ids.map((id) => [id, metricValue(result, id).value]));
 }
 
 function entryColumns(input: RegistryAppend, prevHash: string, blobHashes: Record<string, string>): EntryColumns {

@@ -130,6 +130,10 @@ interface TaskResultBase {
   /** The conventions of every metric, in words. */
   conventions: Record<string, string>;
   policy_decision?: PolicyDecision;
+  /** Champion–challenger comparisons are binary-only (a baseline is refused): never present. */
+  comparison?: never;
+  /** Audits without labels are binary-only: never present. */
+  labels?: never;
 }
 
 /** A multiclass audit's result. */

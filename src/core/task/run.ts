@@ -50,7 +50,7 @@ function refuseUnsupported(request: AuditRequest, task: 'multiclass' | 'regressi
     throw new AuditConfigError(`${key} is set, but ${why} in a ${task} audit. Remove ${key}, or audit a binary classifier (task: binary).`);
   };
   if (!request.target || request.unlabelled) throw new AuditConfigError(`A ${task} audit needs labels: name the target column (--target / data.target). Audits without labels are binary-only for now.`);
-  if (request.thresholdPolicy) refuse('threshold (a policy)', 'a threshold policy is not fitted');
+  if (request.thresholdPolicy && request.thresholdPolicy.policy !== 'fixed') refuse('threshold (a policy)', 'a threshold policy is not fitted');
   if (request.validation) refuse('data.validation', 'no threshold policy is fitted');
   if (request.baseline) refuse('the baseline (--baseline)', 'champion–challenger comparisons are not made yet');
   if (request.sampleSize !== undefined) refuse('data.sample_size', 'the test rows are not sampled');
@@ -331,7 +331,7 @@ async function taskExplanations(request: AuditRequest, missing: Record<string, s
   options.onProgress?.({ stage: 'explain', done: 0, total: 1 });
   const result = await section(missing, 'explainer', () =>
     withStageBudget('The explanations', limits, options.signal, explainFix(rows, backgroundRows), (stageSignal) =>
-      explain({ table, background: reference ?? table, columns: features, rows, backgroundRows, seed: Random.streamSeed(request.seed ?? 0, 'explain/background'), features: request.features, signal: stageSignal, treeShap: options.treeShap }),
+      explain({ table, background: reference ?? table, columns: features, rows, backgroundRows, seed: request.seed ?? 0, features: request.features, signal: stageSignal, treeShap: options.treeShap }),
     ),
   );
   options.onProgress?.({ stage: 'explain', done: 1, total: 1 });
