@@ -8,6 +8,7 @@ import type { ChartSpec } from './charts';
 import type { DataProfile } from '../data/profile';
 import type { DriftReport } from '../drift/drift';
 import type { InputFidelity } from '../model/fidelity';
+import type { Manifest } from '../manifest';
 import { formatNumber as fmt } from './format';
 
 /** One piece of the report, drawn by either renderer. */
@@ -88,5 +89,41 @@ export function driftBlocks(drift: DriftReport | undefined, notRun: string | und
     { type: 'paragraph', text: `Against ${drift.reference}: max PSI ${fmt(drift.max_psi, 4)}, drifted feature share ${fmt(drift.drifted_feature_share)}${drift.prediction ? `, prediction PSI ${fmt(drift.prediction.psi, 4)}` : ''}.` },
     { type: 'table', headers: ['Column', 'Kind', 'PSI', 'Level', 'Test'], rows: drift.columns.map((d) => [d.column, d.kind, fmt(d.psi, 4), d.level, d.ks ? `KS ${fmt(d.ks.statistic)} (p ${fmt(d.ks.p_value, 4)})` : d.chi_square ? `chi-square p ${fmt(d.chi_square.p_value, 4)}` : '']), widths: [130, 70, 70, 60, 169] },
     { type: 'paragraph', text: drift.conventions, size: 7.5 },
+  ];
+}
+
+/** Texts joined as sentences: each trimmed and ended with a full stop; empty ones left out. */
+export function sentences(...texts: (string | undefined)[]): string {
+  return texts
+    .map((t) => (t ?? '').trim())
+    .filter((t) => t.length > 0)
+    .map((t) => (/[.!?:]$/.test(t) ? t : `${t}.`))
+    .join(' ');
+}
+
+/** "1 row", "2 rows". */
+export function rowsText(n: number): string {
+  return `${n} row${n === 1 ? '' : 's'}`;
+}
+
+/** How a multiclass or regression interval was made, in words ("no interval" where there is none). */
+export function intervalMethod(interval: { method: string; replicates?: number } | null | undefined): string {
+  if (!interval) return 'no interval';
+  if (interval.method === 'wilson') return 'Wilson';
+  if (interval.method === 'delong-logit') return 'DeLong (logit scale)';
+  if (interval.method === 'percentile-bootstrap') return `percentile bootstrap${interval.replicates ? `, ${interval.replicates} resamples` : ''}`;
+  return interval.method;
+}
+
+/** The reproducibility table's rows from the run's manifest (or a row saying none was written). */
+export function manifestRows(manifest: Manifest | undefined): string[][] {
+  if (!manifest) return [['Manifest', 'not written (the app and the CLI write one beside the result)']];
+  return [
+    ['Created', `${manifest.created} (${manifest.created_from})`],
+    ['Runtime', `${manifest.runtime.environment}, ${manifest.runtime.platform}, ${manifest.runtime.backend}, ${manifest.runtime.threads} thread(s)`],
+    ['Git commit', manifest.git_commit ?? 'none'],
+    ...Object.entries(manifest.inputs).map(([role, f]) => [`${role} sha256`, `${f.file}: ${f.sha256}`]),
+    ...Object.entries(manifest.dependencies).map(([name, version]) => [name, version]),
+    ...Object.entries(manifest.derived_seeds).map(([stream, seed]) => [`seed of ${stream}`, String(seed)]),
   ];
 }

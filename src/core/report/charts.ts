@@ -17,6 +17,8 @@ export interface ChartSpec {
   series: { name: string; points: { x: number; y: number; label?: string; low?: number; high?: number }[] }[];
   /** Horizontal or vertical reference lines (gate thresholds, the diagonal is a series). */
   rules: { axis: 'x' | 'y'; value: number; label: string }[];
+  /** `tooltip`: points' labels are only hover text (not written under the x axis), and the x axis gets value ticks. */
+  pointLabels?: 'tooltip';
 }
 
 /** ROC curve with the chance diagonal. */

@@ -1,4 +1,7 @@
 import type { AuditResult } from '../audit';
+import type { AnyAuditResult } from '../run';
+import { isTaskResult } from '../task/result';
+import { taskModelCard } from './task-model-card';
 import { comparisonRows, comparisonSummary, gateCondition, gateOutcome, gateValue, termsLine } from './decision-blocks';
 import type { PolicyDecision } from '../config/policy';
 import { confidenceLabel } from '../metrics/intervals';
@@ -19,8 +22,10 @@ const md = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u20
  * A model card (Markdown) filled from the audit: model and intended use, evaluation data,
  * metrics overall and by group with intervals, limitations and caveats the audit found,
  * and ethical considerations. Intended use comes from the config's metadata when given.
+ * A multiclass or regression result gets its own card (task-model-card.ts).
  */
-export function modelCard(result: AuditResult, options: { metadata?: Record<string, string | number | boolean>; decision?: PolicyDecision } = {}): string {
+export function modelCard(result: AnyAuditResult, options: { metadata?: Record<string, string | number | boolean>; decision?: PolicyDecision } = {}): string {
+  if (isTaskResult(result)) return taskModelCard(result, options);
   const model = result.inputs.model;
   const meta = options.metadata ?? {};
   const p = result.performance;

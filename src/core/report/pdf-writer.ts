@@ -146,7 +146,7 @@ class Writer {
       for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
         const v = spec.y.min + tick * (spec.y.max - spec.y.min);
         doc.text(fmt(v, 2), left - 4, sy(v) + 2, { align: 'right' });
-        if (spec.kind === 'line') doc.text(fmt(spec.x.min + tick * (spec.x.max - spec.x.min), 2), sx(spec.x.min + tick * (spec.x.max - spec.x.min)), top + height + 9, { align: 'center' });
+        if (spec.kind === 'line' || spec.pointLabels === 'tooltip') doc.text(fmt(spec.x.min + tick * (spec.x.max - spec.x.min), 2), sx(spec.x.min + tick * (spec.x.max - spec.x.min)), top + height + 9, { align: 'center' });
       }
       spec.series.forEach((series, s) => {
         const reference = series.name === 'chance' || series.name === 'perfect';
@@ -159,7 +159,7 @@ class Writer {
           for (const p of series.points) {
             if (p.low !== undefined && p.high !== undefined) doc.line(sx(p.x), sy(p.low), sx(p.x), sy(p.high));
             doc.setFillColor(31, 119, 180).circle(sx(p.x), sy(p.y), 2, 'F');
-            if (p.label && spec.x.label !== 'Mean predicted p(positive)') doc.text(this.fit(pdfText(p.label), width / series.points.length - 2), sx(p.x), top + height + 9, { align: 'center' });
+            if (p.label && spec.x.label !== 'Mean predicted p(positive)' && spec.pointLabels !== 'tooltip') doc.text(this.fit(pdfText(p.label), width / series.points.length - 2), sx(p.x), top + height + 9, { align: 'center' });
           }
         }
         doc.setLineDashPattern([], 0);

@@ -1,12 +1,15 @@
 import { comparisonBlocks, decisionBlocks } from './decision-blocks';
 import type { AuditResult } from '../audit';
+import type { AnyAuditResult } from '../run';
+import { isTaskResult } from '../task/result';
+import { taskReportBlocks, taskReportTitle } from './task-blocks';
 import type { PolicyDecision } from '../config/policy';
 import { METRIC_CATALOG } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
 import { thresholdText } from '../metrics/curves';
 import { resultDigest, type Manifest } from '../manifest';
 import { TOOL_VERSION } from '../version';
-import { Blocks, dataColumnsTable, driftBlocks, inputFidelityBlocks, proxyBlocks, type ReportBlock } from './blocks';
+import { Blocks, dataColumnsTable, driftBlocks, inputFidelityBlocks, manifestRows, proxyBlocks, type ReportBlock } from './blocks';
 import { renderBlocksPdf } from './pdf-writer';
 import { importanceChart, reliabilityChart, rocChart, selectionRateChart } from './charts';
 import { formatInterval, formatNumber, settingRows } from './format';
@@ -15,9 +18,9 @@ import { isUnlabelled, unlabelledSectionBlocks, unlabelledSummaryBlocks } from '
 export type { ReportBlock } from './blocks';
 export { pdfText, renderBlocksPdf, type PdfDocumentInfo } from './pdf-writer';
 
-/** What a report is made from. */
+/** What a report is made from: a binary, multiclass or regression audit's result. */
 export interface ReportInput {
-  result: AuditResult;
+  result: AnyAuditResult;
   manifest?: Manifest;
   decision?: PolicyDecision;
   title?: string;
@@ -115,6 +118,7 @@ function labelledSections(b: Blocks, result: AuditResult, decision: PolicyDecisi
 
 /** The report title. */
 export function reportTitle(input: ReportInput): string {
+  if (isTaskResult(input.result)) return taskReportTitle({ ...input, result: input.result });
   const model = input.result.inputs.model;
   return input.title ?? `Model audit: ${'file' in model ? model.file : `score column ${model.column}`}`;
 }
@@ -125,6 +129,13 @@ export function reportTitle(input: ReportInput): string {
  * reproducibility, appendix. A section whose analysis did not run says why.
  */
 export function reportBlocks(input: ReportInput): ReportBlock[] {
+  const result = input.result;
+  if (isTaskResult(result)) return taskReportBlocks({ ...input, result });
+  return binaryReportBlocks({ ...input, result });
+}
+
+/** The binary audit's report blocks. */
+function binaryReportBlocks(input: ReportInput & { result: AuditResult }): ReportBlock[] {
   const level = confidenceLabel(input.result.settings.confidence);
   const { result, manifest, decision } = input;
   const digest = resultDigest(result);
@@ -282,16 +293,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
       ['Random seed', String(settings.seed)],
       ['ECE interval draws (bootstrap.resamples)', String(settings.bootstrap_resamples)],
       ['Result sha256', digest],
-      ...(manifest
-        ? [
-            ['Created', `${manifest.created} (${manifest.created_from})`],
-            ['Runtime', `${manifest.runtime.environment}, ${manifest.runtime.platform}, ${manifest.runtime.backend}, ${manifest.runtime.threads} thread(s)`],
-            ['Git commit', manifest.git_commit ?? 'none'],
-            ...Object.entries(manifest.inputs).map(([role, f]) => [`${role} sha256`, `${f.file}: ${f.sha256}`]),
-            ...Object.entries(manifest.dependencies).map(([name, version]) => [name, version]),
-            ...Object.entries(manifest.derived_seeds).map(([stream, seed]) => [`seed of ${stream}`, String(seed)]),
-          ]
-        : [['Manifest', 'not written (the app and the CLI write one beside the result)']]),
+      ...manifestRows(manifest),
     ],
     [160, 339],
   );
@@ -336,7 +338,7 @@ export function renderPdf(input: ReportInput): Uint8Array {
   const digest = resultDigest(result);
   return renderBlocksPdf(reportBlocks(input), {
     title: reportTitle(input),
-    subject: 'Plumbline model audit',
+    subject: isTaskResult(result) ? `Plumbline ${result.task} model audit` : 'Plumbline model audit',
     keywords: `result-sha256:${digest}`,
     createdAt: input.createdAt,
     fileId: digest.slice(0, 32),

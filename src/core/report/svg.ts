@@ -56,7 +56,7 @@ export function chartSvg(spec: ChartSpec, width = 480, height = 260): string {
       parts.push(`<text x="${left - 4}" y="${sy(v) + 3}" text-anchor="end">${v.toFixed(2)}</text>`);
     }
     // Value ticks on x too, unless the points carry their own labels there (groups, bins).
-    if (!spec.series.some((series) => series.points.some((p) => p.label))) {
+    if (spec.pointLabels === 'tooltip' || !spec.series.some((series) => series.points.some((p) => p.label))) {
       for (const tick of [0, 0.5, 1]) {
         const v = spec.x.min + tick * (spec.x.max - spec.x.min);
         parts.push(`<text x="${sx(v)}" y="${top + plotHeight + 12}" text-anchor="middle">${Number(v.toPrecision(3))}</text>`);
@@ -71,7 +71,7 @@ export function chartSvg(spec: ChartSpec, width = 480, height = 260): string {
         for (const p of series.points) {
           if (p.low !== undefined && p.high !== undefined) parts.push(`<line x1="${sx(p.x)}" x2="${sx(p.x)}" y1="${sy(p.low)}" y2="${sy(p.high)}" stroke="#1f77b4"/>`);
           parts.push(`<circle cx="${sx(p.x)}" cy="${sy(p.y)}" r="3" fill="#1f77b4"><title>${escapeHtml(p.label ?? '')}: ${p.y}</title></circle>`);
-          if (p.label && spec.x.label !== 'Mean predicted p(positive)') parts.push(`<text x="${sx(p.x)}" y="${top + plotHeight + 12}" text-anchor="middle">${escapeHtml(p.label)}</text>`);
+          if (p.label && spec.x.label !== 'Mean predicted p(positive)' && spec.pointLabels !== 'tooltip') parts.push(`<text x="${sx(p.x)}" y="${top + plotHeight + 12}" text-anchor="middle">${escapeHtml(p.label)}</text>`);
         }
       }
     }
