@@ -161,7 +161,7 @@ describe('the regression report', () => {
     expect(html).toContain('positive when the prediction is above 5000');
     expect(html).toContain(row('Accuracy', shown(d.performance.accuracy), shownInterval(d.performance.intervals.accuracy)));
     expect(html).toContain(row('ROC AUC', shown(d.performance.roc_auc), shownInterval(d.performance.intervals.roc_auc)));
-    for (const [group, m] of Object.entries(d.fairness.gender.groups)) expect(html).toContain(row(group, String(m.n), `${shown(m.selection_rate)} (${shownInterval(m.intervals.selection_rate, 2)})`));
+    for (const [group, m] of Object.entries(d.fairness.gender.groups)) expect(html).toContain(row(group, String(m.n), `${shown(m.selection_rate as number | null)} (${shownInterval(m.intervals.selection_rate, 2)})`));
     expectClean(visible(html, decision));
     expect(resultFromPdf(renderPdf({ result: decision, createdAt }))).toEqual(JSON.parse(JSON.stringify(decision)));
   });
