@@ -365,8 +365,17 @@ function table(lines: string[][], header: string[]): string {
   return [header, ...lines].map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
 }
 
+/** A multiclass or regression entry's key figures, in words (these entries have no ROC AUC, ECE or DP ratio). */
+function taskFigures(metrics: RegistryRow['metrics']): string | null {
+  if (metrics.mae !== undefined) return `MAE ${fmt(metrics.mae)}, R² ${fmt(metrics.r2)}, mean prediction gap ${fmt(metrics.mean_prediction_difference)}`;
+  if (metrics.roc_auc_ovr !== undefined) return `macro AUC ${fmt(metrics.roc_auc_ovr)}, macro F1 ${fmt(metrics.f1_macro)}, class ECE ${fmt(metrics.max_classwise_ece)}`;
+  return null;
+}
+
 function listTable(rows: RegistryRow[]): string {
-  const header = ['#', 'created (UTC)', 'model', 'version', 'decision', 'roc_auc', 'ece', 'dp_ratio', 'failed or warned gates'];
+  // The task column appears only when a multiclass or regression audit is listed (a binary-only list reads as before).
+  const tasks = rows.some((r) => taskFigures(r.metrics) !== null);
+  const header = ['#', 'created (UTC)', 'model', 'version', 'decision', 'roc_auc', 'ece', 'dp_ratio', ...(tasks ? ['multiclass / regression'] : []), 'failed or warned gates'];
   const lines = rows.map((r) => [
     String(r.seq),
     r.created.slice(0, 19).replace('T', ' '),
@@ -376,6 +385,7 @@ function listTable(rows: RegistryRow[]): string {
     fmt(r.metrics.roc_auc),
     fmt(r.metrics.expected_calibration_error),
     fmt(r.metrics.demographic_parity_ratio),
+    ...(tasks ? [taskFigures(r.metrics) ?? '–'] : []),
     r.failed_gates.map((g) => `${g.name} (${g.outcome})`).join(', ') || '–',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
