@@ -321,7 +321,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
   b.heading('Appendix: settings and definitions');
   b.paragraph('Settings as used (the result JSON holds the same under `settings`):', 8.5);
   b.table(['Setting', 'Value'], settingRows(settings), [170, 329]);
-  b.table(['Metric id', 'Definition'], [...METRIC_CATALOG.values()].map((m) => [m.id, m.definition]), [170, 329]);
+  b.table(['Metric id', 'Definition'], [...METRIC_CATALOG.values()].filter((m) => (m.tasks ?? ['binary']).includes('binary')).map((m) => [m.id, m.definition]), [170, 329]);
 
   return b.list;
 }

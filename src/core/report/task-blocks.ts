@@ -5,6 +5,7 @@
  * the task's own performance, calibration and fairness sections, explanations, drift,
  * reproducibility, and an appendix with the settings and every convention.
  */
+import { METRIC_CATALOG } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
 import { resultDigest } from '../manifest';
 import type { TaskAuditResult } from '../task/result';
@@ -134,6 +135,8 @@ export function taskReportBlocks(input: TaskReportInput): ReportBlock[] {
   b.table(['Setting', 'Value'], settingRows(result.settings), [170, 329]);
   b.paragraph('The conventions every number of this report follows (the result JSON holds the same under `conventions`):', 8.5);
   b.table(['Convention', 'Definition'], Object.entries(result.conventions).map(([k, v]) => [k, v]), [130, 369]);
+  b.paragraph(`The metric ids a policy can gate a ${result.task} audit on:`, 8.5);
+  b.table(['Metric id', 'Definition'], [...METRIC_CATALOG.values()].filter((m) => m.tasks?.includes(result.task)).map((m) => [m.id, m.definition]), [170, 329]);
   return b.list;
 }
 
