@@ -13,9 +13,11 @@ import type { RowQuery } from '../src/core/explain/row';
 import type { Classifier } from '../src/core/model/classifier';
 
 type OrtSessionOptions = NonNullable<Parameters<typeof ort.InferenceSession.create>[1]>;
-import { AuditConfigError, inspectModel, loadTableStream, looksLikeParquet, openModel, runAnyAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type AnyAuditResult, type LoadedTable, type LoadProgress, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
+import { AuditConfigError, ModelLoadError, inspectModel, loadTableStream, looksLikeParquet, openModel, runAnyAudit, serializeError, type AuditProgress, type AuditRequest, type AuditResult, type AnyAuditResult, type LoadedTable, type LoadProgress, type Manifest, type PolicyDecision, type SerializedError } from '../src/core';
 import type { OutputContext } from '../src/core/outputs';
 import { browserMemory } from '../src/core/limits';
+import { looksLikeXgboostJson } from '../src/core/model/trees';
+import { openRegressor } from '../src/core/model/regressor';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -264,9 +266,16 @@ const api = {
     for (const id of [...tables.keys()]) if (!keep.includes(id)) tables.delete(id);
   },
 
-  /** Reads a model file's format and declared inputs (no session is created). */
+  /** Reads a model file's format and declared inputs (no session is created); an XGBoost regressor gets its regression summary (no class count). */
   inspectModel(bytes: Uint8Array, fileName: string) {
-    return outcome(() => inspectModel(bytes, fileName));
+    return outcome(async () => {
+      try {
+        return inspectModel(bytes, fileName);
+      } catch (error) {
+        if (!(error instanceof ModelLoadError) || !looksLikeXgboostJson(bytes)) throw error;
+        return (await openRegressor(ort, bytes, fileName)).summary;
+      }
+    });
   },
 
   /** Runs an audit; `onProgress` is a Comlink proxy. Cancel it with {@link api.cancel}. */
@@ -382,7 +391,7 @@ const api = {
    * PDF, HTML, model card and evidence pack — from the core's one outputs bundle, the same
    * bytes the CLI writes for the same inputs.
    */
-  outputs(result: AuditResult, context: OutputContext) {
+  outputs(result: AnyAuditResult, context: OutputContext) {
     return outcome(async () => {
       const made = (await import('../src/core/outputs')).auditOutputs(result, context);
       return transfer(made, Object.values(made.files).map((bytes) => bytes.buffer as ArrayBuffer));

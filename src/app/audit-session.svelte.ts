@@ -1,4 +1,6 @@
 import type { AuditProgress, AuditResult } from '../core/audit';
+import type { AnyAuditResult } from '../core/run';
+import type { AuditTask } from '../core/task/result';
 import { DATA_CHECK_DEFAULTS, type DataCheckFlags, type DataCheckReport } from '../core/data-check/check';
 import { evaluateDataPolicy, parseDataPolicy } from '../core/data-check/gates';
 import type { BaselineResult } from '../core/comparison/baseline';
@@ -65,6 +67,9 @@ function looksLikeResult(bytes: Uint8Array): boolean {
   return /^\s*\{/.test(head) && head.includes('"tool"') && head.includes('"plumbline"');
 }
 
+/** The threshold a binary audit uses when none is configured (the CLI's without --threshold). */
+const DEFAULT_THRESHOLD = 0.5;
+
 const TARGET_HINTS = /^(target|label|y|outcome|class|two_year_recid|default|good_credit|high_income)$/i;
 const PROTECTED_HINTS = /^(race|sex|gender|age_group|ethnicity|religion|disability|marital_status|nationality)$/i;
 
@@ -78,6 +83,14 @@ export class AuditSession {
   positiveLabel = $state('');
   /** A column of the data holding the score, for an audit without a model. */
   scoreColumn = $state('');
+  /** The kind of model (config `task`); '' infers it from the model and the target, as the CLI does without --task. */
+  task = $state<AuditTask | ''>('');
+  /** The class names of a model file that names none, in its output order, comma-separated (model.class_labels). */
+  classLabels = $state('');
+  /** A regression's decision: positive when the prediction is above or below decisionThreshold ('' : no decision). */
+  positiveWhen = $state<'' | 'above' | 'below'>('');
+  /** The prediction a regression's decision turns on (config `threshold` with positive_when). */
+  decisionThreshold = $state<number | null>(null);
 
   /** What the last table loaded in place of another took away, said once (null: nothing). */
   notice = $state<string | null>(null);
@@ -97,7 +110,7 @@ export class AuditSession {
   progress = $state.raw<AuditProgress | null>(null);
   /** Every stage of the running audit so far, with when it started (for rows/s and time left). */
   stages = $state.raw<{ stage: AuditProgress['stage']; done: number; total: number; started: number; now: number }[]>([]);
-  result = $state.raw<AuditResult | null>(null);
+  result = $state.raw<AnyAuditResult | null>(null);
   /** SHA-256 of the result's canonical JSON: the CLI gives the same for the same inputs. */
   digest = $derived(this.result ? resultDigest(this.result) : null);
   error = $state<{ name: string; message: string } | null>(null);
@@ -120,10 +133,10 @@ export class AuditSession {
     // Dates (effective date, review, waiver expiry) are judged on the page's date (?source_date_epoch=, as the CLI's
     // SOURCE_DATE_EPOCH); the model id is the one the result was gated under, else the config's, else the model file's.
     if (this.policy) {
-      const stored = (this.result as AuditResult & { policy_decision?: PolicyDecision }).policy_decision?.terms?.model_id;
+      const stored = (this.result as AnyAuditResult & { policy_decision?: PolicyDecision }).policy_decision?.terms?.model_id;
       return evaluatePolicy(this.policy.policy, this.policy.sha256, this.result, { seedGiven: false, strict: false, manifestWritten: true, gitCommit: null, today: dateOf(this.#epochSeconds()), modelId: stored ?? auditedModelId(this.result, this.config?.metadata), force: this.forcePolicy });
     }
-    return (this.result as AuditResult & { policy_decision?: PolicyDecision }).policy_decision ?? null;
+    return (this.result as AnyAuditResult & { policy_decision?: PolicyDecision }).policy_decision ?? null;
   });
   /** An earlier result (JSON, PDF or HTML report) to compare the shown one with. */
   previous = $state.raw<{ name: string; result: AuditResult } | null>(null);
@@ -297,7 +310,7 @@ export class AuditSession {
    * and policy as dropped), the policy, whether the seed was given, the time (the page's
    * `?source_date_epoch=` when given, as the CLI's SOURCE_DATE_EPOCH, else the clock).
    */
-  #outputContext(result: AuditResult, plan: ReturnType<typeof planAudit>): OutputContext {
+  #outputContext(result: AnyAuditResult, plan: ReturnType<typeof planAudit>): OutputContext {
     const files: OutputContext['files'] = {};
     if (this.model && result.inputs.model.format !== 'score-column') files.model = { file: this.model.name, sha256: result.inputs.model.sha256 };
     if (this.data) files.data = { file: this.data.name, sha256: result.inputs.data.sha256 };
@@ -307,7 +320,7 @@ export class AuditSession {
     const policyFile = this.policy ? { fileName: this.policy.name, bytes: encode(this.policy.text) } : undefined;
     if (configFile) files.config = { file: configFile.fileName, sha256: sha256Hex(configFile.bytes) };
     if (policyFile) files.policy = { file: policyFile.fileName, sha256: this.policy!.sha256 };
-    if (result.comparison) files.baseline = { file: result.comparison.baseline.file, sha256: result.comparison.baseline.sha256 };
+    if ('comparison' in result && result.comparison) files.baseline = { file: result.comparison.baseline.file, sha256: result.comparison.baseline.sha256 };
     const epoch = new URLSearchParams(globalThis.location?.search ?? '').get('source_date_epoch');
     const fromEpoch = epoch !== null && /^\d+$/.test(epoch);
     const execution = executionOf(result);
@@ -330,7 +343,7 @@ export class AuditSession {
   }
 
   /** Shows a result that was not run here (from the registry or a file). */
-  showResult(result: AuditResult, from: string): void {
+  showResult(result: AnyAuditResult, from: string): void {
     this.#runId++;
     this.error = null;
     this.outputs = null;
@@ -439,7 +452,7 @@ export class AuditSession {
 
   /** Applies an audit config's text to the set-up (checked; a bad one throws a ConfigError). */
   applyConfig(name: string, text: string): void {
-    const config = parseAuditConfig(text, name);
+    let config = parseAuditConfig(text, name);
     const data = config.data ?? {};
     if (data.validation !== undefined) {
       // Not silently dropped: the app would fit the threshold on the test file instead.
@@ -452,6 +465,15 @@ export class AuditSession {
     if (data.score_column) this.scoreColumn = data.score_column;
     if (data.protected_attributes) this.protectedAttributes = [...data.protected_attributes];
     if (config.model?.features) this.features = [...config.model.features];
+    this.task = config.task ?? '';
+    this.classLabels = config.model?.class_labels?.join(',') ?? '';
+    this.positiveWhen = config.positive_when ?? '';
+    // With positive_when the threshold is a regression's decision, on the prediction's scale.
+    if (config.positive_when) {
+      this.decisionThreshold = typeof config.threshold === 'number' ? config.threshold : null;
+      const { threshold: _decision, ...rest } = config;
+      config = rest;
+    }
     const policy = thresholdPolicyOf(config);
     if (policy.policy === 'fixed') this.threshold = policy.threshold;
     this.thresholdPolicy = policy.policy === 'fixed' ? { policy: 'fixed', threshold: policy.threshold } : policy;
@@ -542,16 +564,40 @@ export class AuditSession {
         protected_attributes: [...this.protectedAttributes],
         ...(!this.model && this.scoreColumn ? { score_column: this.scoreColumn } : {}),
       },
-      threshold: this.thresholdPolicy.policy === 'fixed' ? this.threshold : ($state.snapshot(this.thresholdPolicy) as AuditConfig['threshold']),
     };
-    if (this.model) config.model = { ...source.model, path: this.model.name, ...(this.needsFeatureOrder ? { features: [...this.features] } : {}) };
-    else delete config.model;
+    const threshold = this.#thresholdOf(source);
+    if (threshold !== undefined) config.threshold = threshold;
+    else delete config.threshold;
+    if (this.task) config.task = this.task;
+    else delete config.task;
+    if (this.task === 'regression' && this.positiveWhen) config.positive_when = this.positiveWhen;
+    else delete config.positive_when;
+    const classLabels = this.classLabels.split(',').map((c) => c.trim()).filter((c) => c !== '');
+    if (this.model) {
+      const { class_labels: _labels, ...model } = source.model ?? {};
+      config.model = { ...model, path: this.model.name, ...(this.needsFeatureOrder ? { features: [...this.features] } : {}), ...(classLabels.length ? { class_labels: classLabels } : {}) };
+    } else delete config.model;
     for (const [section, on] of Object.entries(this.analyses) as [keyof typeof this.analyses, boolean][]) {
       const { enabled: _enabled, ...rest } = (source[section] ?? {}) as { enabled?: boolean };
       if (!on) config[section] = { ...rest, enabled: false } as never;
       else if (source[section]) config[section] = rest as never;
     }
     return config;
+  }
+
+  /**
+   * The config's `threshold`: a regression's decision threshold (with positive_when); else the
+   * set-up's threshold or policy — left out, as the CLI leaves it out without --threshold, when
+   * it is the default 0.5 that no config set and the model is not a two-class classifier (a
+   * multiclass or regression audit refuses any threshold; a binary one reads 0.5 the same).
+   */
+  #thresholdOf(source: AuditConfig): AuditConfig['threshold'] {
+    if (this.task === 'regression' && this.positiveWhen) return this.decisionThreshold ?? undefined;
+    if (this.task === 'multiclass' || this.task === 'regression') return source.threshold;
+    if (this.thresholdPolicy.policy !== 'fixed') return $state.snapshot(this.thresholdPolicy) as AuditConfig['threshold'];
+    const isDefault = this.threshold === DEFAULT_THRESHOLD && source.threshold === undefined;
+    if (isDefault && this.model && this.task !== 'binary' && this.model.info.classCount !== 2) return undefined;
+    return this.threshold;
   }
 
   /** Reads a data file in the worker, showing bytes and rows as they come; Cancel stops it. */
@@ -645,6 +691,7 @@ function memoryBudgetFromUrl(): number | null {
 }
 
 /** How the result's model was scored, when WebGPU was asked for. */
-function executionOf(result: AuditResult): string | undefined {
-  return result.inputs.model.format === 'score-column' ? undefined : result.inputs.model.execution;
+function executionOf(result: AnyAuditResult): string | undefined {
+  const model = result.inputs.model;
+  return 'execution' in model ? model.execution : undefined;
 }

@@ -6,6 +6,7 @@
  * (each would pass forged numbers off as a clean audit), as in the CLI.
  */
 import type { AuditResult } from '../core/audit';
+import type { AnyAuditResult } from '../core/run';
 import type { Manifest } from '../core/manifest';
 import { entryProblem, refuseTamperedRegistry, refuseUntrustedEntry, type RegistryProblem } from '../core/registry/registry';
 import type { RegistryView } from '../../workers/registry-host';
@@ -102,10 +103,11 @@ export class RegistryStore {
   }
 
   /** Appends an audit (a new registry is started when none is open). */
-  append(result: AuditResult, manifest: Manifest, metadata: Record<string, string>): Promise<void> {
+  append(result: AnyAuditResult, manifest: Manifest, metadata: Record<string, string>): Promise<void> {
     return this.#do(async () => {
       if (!this.view) this.view = unwrap(await auditWorker().registryOpen((await kept()) ?? null, FILE));
-      this.view = unwrap(await auditWorker().registryAppend(result, manifest, metadata));
+      // The registry stores a result of any task (appendEntry keeps each task's key metrics); the worker's signature names the binary one.
+      this.view = unwrap(await auditWorker().registryAppend(result as AuditResult, manifest, metadata));
       await this.#save();
     });
   }

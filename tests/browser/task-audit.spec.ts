@@ -1,0 +1,106 @@
+import { expect, test, type Page } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resultDigest } from '../../src/core/manifest';
+import { projectRoot } from '../fixtures';
+import { dropFiles } from './app-files';
+
+// Multiclass and regression audits in the app: the same numbers and the same result digest as the CLI's for the same files and choices.
+const PLAIN = 'http://127.0.0.1:4173/';
+const models = join(projectRoot, 'tests', 'models');
+const work = mkdtempSync(join(tmpdir(), 'plumbline-task-'));
+
+/** The CLI's result for the same files and settings (its own defaults: the app sets no other). */
+function cliResult(name: string, args: string[]) {
+  const output = join(work, name, 'result.json');
+  const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), 'audit', ...args, '--output', output], { encoding: 'utf8', cwd: work, maxBuffer: 1 << 26 });
+  expect(run.status, run.stderr).toBe(0);
+  return JSON.parse(readFileSync(output, 'utf8'));
+}
+
+/** Every key figure the app shows equals the CLI's number (null as null), and the digests are equal. */
+async function expectSameResult(page: Page, result: Record<string, any>, ids: string[]) {
+  await expect(page.getByTestId('result-digest')).toHaveText(resultDigest(result));
+  const figures = page.getByTestId('task-figures');
+  for (const id of ids) {
+    const expected = id in result.performance ? result.performance[id] : result.calibration[id];
+    expect(expected, `${id} is in the CLI's result`).not.toBeUndefined();
+    await expect(figures.locator(`[data-metric="${id}"]`), id).toHaveAttribute('data-value', expected === null ? 'null' : String(expected));
+  }
+}
+
+const MULTICLASS = ['accuracy', 'balanced_accuracy', 'roc_auc_ovr', 'roc_auc_ovr_weighted', 'f1_macro', 'f1_weighted', 'precision_macro', 'recall_macro', 'log_loss', 'brier_score', 'top_label_ece', 'max_classwise_ece'];
+const REGRESSION = ['mae', 'rmse', 'r2', 'median_absolute_error', 'mape'];
+
+test('a multiclass ONNX model and its data dropped: the task notice, the CLI’s numbers and digest', async ({ page }) => {
+  const features = ['duration_months', 'credit_amount', 'age', 'installment_rate', 'residence_years', 'existing_credits'];
+  const result = cliResult('mc5', ['--model', join(models, 'mc5_linear.onnx'), '--data', join(models, 'mc5_linear.csv'), '--target', 'grade', '--protected', 'gender,age_group', '--features', features.join(',')]);
+  expect(result.task).toBe('multiclass');
+
+  await page.goto(PLAIN);
+  await dropFiles(page, [join(models, 'mc5_linear.onnx'), join(models, 'mc5_linear.csv')]);
+  await page.getByTestId('target-select').selectOption('grade');
+  await expect(page.getByTestId('task-select')).toHaveValue('');
+  const attributes = page.getByTestId('protected-attributes');
+  await expect(attributes.locator('[data-column="gender"]')).toBeChecked();
+  await expect(attributes.locator('[data-column="age_group"]')).toBeChecked();
+  for (const feature of features) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
+  // The model names its classes: none are asked for.
+  await expect(page.getByTestId('class-labels')).toHaveCount(0);
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('task-notice')).toHaveText(result.task_notice, { timeout: 120_000 });
+  await expectSameResult(page, result, MULTICLASS);
+  for (const label of result.settings.classes) {
+    await expect(page.getByTestId('per-class').locator(`[data-class="${label}"] [data-metric="f1"]`)).toHaveAttribute('data-value', String(result.performance.per_class[label].f1));
+  }
+  await expect(page.getByTestId('confusion-matrix').locator('[data-class="A"] [data-predicted="A"]')).toHaveAttribute('data-value', String(result.performance.confusion_matrix[0][0]));
+  const group = page.locator('[data-metric="accuracy"][data-attribute="gender"][data-group="male"]');
+  await expect(group).toHaveAttribute('data-value', String(result.fairness.gender.groups.male.accuracy));
+  await page.screenshot({ path: 'test-results/task-multiclass.png', fullPage: true });
+});
+
+test('an XGBoost regressor and its data dropped: the CLI’s numbers, group tables and digest', async ({ page }) => {
+  const result = cliResult('reg', ['--model', join(models, 'reg_xgb.json'), '--data', join(models, 'reg.csv'), '--target', 'credit_amount', '--protected', 'gender,age_group']);
+  expect(result.task).toBe('regression');
+
+  await page.goto(PLAIN);
+  await dropFiles(page, [join(models, 'reg_xgb.json'), join(models, 'reg.csv')]);
+  await page.getByTestId('target-select').selectOption('credit_amount');
+  await expect(page.getByTestId('protected-attributes').locator('[data-column="age_group"]')).toBeChecked();
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('task-notice')).toHaveText(result.task_notice, { timeout: 120_000 });
+  await expectSameResult(page, result, REGRESSION);
+  for (const [group, g] of Object.entries(result.fairness.age_group.groups) as [string, { mae: number; insufficient_samples: boolean }][]) {
+    const row = page.getByTestId('group-table').and(page.locator('[data-attribute="age_group"]')).locator(`tr[data-group="${group}"]`);
+    await expect(row.locator('[data-metric="mae"]')).toHaveAttribute('data-value', String(g.mae));
+    if (g.insufficient_samples) await expect(row).toContainText('(small)');
+  }
+  await expect(page.locator('[data-metric="wasserstein_distance"][data-attribute="age_group"]')).toHaveAttribute('data-value', String(result.fairness.age_group.wasserstein_distance));
+  await page.screenshot({ path: 'test-results/task-regression.png', fullPage: true });
+});
+
+test('an XGBoost 3-class model that names no classes: refused with the class-names message until they are typed, then the CLI’s audit', async ({ page }) => {
+  const result = cliResult('mc3', ['--model', join(models, 'mc3_xgb.json'), '--data', join(models, 'mc3_xgb.csv'), '--target', 'risk_grade', '--protected', 'sex,race', '--class-labels', 'low,medium,high']);
+  expect(result.settings.classes).toEqual(['low', 'medium', 'high']);
+
+  await page.goto(PLAIN);
+  await dropFiles(page, [join(models, 'mc3_xgb.json'), join(models, 'mc3_xgb.csv')]);
+  await page.getByTestId('target-select').selectOption('risk_grade');
+  await expect(page.getByTestId('protected-attributes').locator('[data-column="sex"]')).toBeChecked();
+  await expect(page.getByTestId('protected-attributes').locator('[data-column="race"]')).toBeChecked();
+  await expect(page.getByTestId('class-labels')).toBeVisible();
+  await page.getByTestId('run-audit').click();
+  const error = page.getByTestId('error');
+  await expect(error).toContainText('are not classes of the model, whose classes are 0, 1, 2', { timeout: 60_000 });
+  await expect(error).toContainText('model.class_labels');
+  await expect(page.getByTestId('class-labels-hint')).toBeVisible();
+  await expect(page.getByTestId('task-notice')).toHaveCount(0);
+
+  await page.getByTestId('class-labels').fill('low, medium, high');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('task-notice')).toHaveText(result.task_notice, { timeout: 120_000 });
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await expectSameResult(page, result, MULTICLASS);
+});
