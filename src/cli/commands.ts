@@ -14,6 +14,8 @@ import { verifyEvidencePack } from '../core/report/evidence.ts';
 import { commandEpochSeconds, EXIT, readInput, readText, UsageError } from './shared.ts';
 import { readResultFile } from '../core/report/read-result.ts';
 import { inspectModel } from '../core/model/classifier.ts';
+import { inspectRegressor } from '../core/model/regressor.ts';
+import { modelKind } from '../core/model/kind.ts';
 import { signatureLines } from '../core/model/signature-text.ts';
 
 /** `plumbline validate-config FILE…`: audit configs and policy files, told apart by their keys. */
@@ -44,8 +46,13 @@ export async function inspectModelCommand(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' }, json: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new UsageError('inspect-model needs one model file: plumbline inspect-model model.onnx [--json]');
   const file = await readInput(positionals[0], 'model');
-  const summary = inspectModel(file.bytes, file.fileName);
-  stdout.write(values.json ? `${JSON.stringify(summary, null, 2)}\n` : `${signatureLines(summary).join('\n')}\n`);
+  const kind = modelKind(file.bytes, file.fileName);
+  const summary = kind === 'regressor' ? inspectRegressor(file.bytes, file.fileName) : inspectModel(file.bytes, file.fileName);
+  // A regressor has no classes: its signature says so instead of the classes line.
+  const lines = signatureLines(summary).map((line) => (kind === 'regressor' && line.startsWith('classes:') ? 'classes: none (a regressor: one number per row)' : line));
+  if (kind === 'regressor') lines.push('audit: regression (task: regression is inferred); add threshold and positive_when for the decision it feeds');
+  if (kind === 'either') lines.push('audit: a binary classifier reading this output as p(positive), or a regression when the target holds numbers of more than two values (task: regression)');
+  stdout.write(values.json ? `${JSON.stringify({ ...summary, kind }, null, 2)}\n` : `${lines.join('\n')}\n`);
   return EXIT.ok;
 }
 
@@ -54,7 +61,8 @@ export async function inspectCommand(args: string[]): Promise<number> {
   const { positionals } = parseArgs({ args, allowPositionals: true, options: { verbose: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new UsageError('inspect needs one result or report: plumbline inspect report.pdf|result.json');
   const result = await readResult(positionals[0]);
-  const lines = [`model: ${result.inputs?.model?.file ?? '(score column)'}  data: ${result.inputs?.data?.file} (${result.n} rows)  threshold: ${result.threshold}`];
+  const task = (result as { task?: string }).task;
+  const lines = [`model: ${result.inputs?.model?.file ?? '(score column)'}  data: ${result.inputs?.data?.file} (${result.n} rows)  ${task ? `task: ${task}` : `threshold: ${result.threshold}`}`];
   for (const [id, value] of flatMetrics(result)) lines.push(`  ${id.padEnd(48)} ${value === null ? '— (no value)' : value.toFixed(6)}`);
   if (result.policy_decision) lines.push(`decision: ${result.policy_decision.decision}`);
   stdout.write(`${lines.join('\n')}\n`);
@@ -75,7 +83,9 @@ export async function diffCommand(args: string[]): Promise<number> {
   });
   if (positionals.length !== 2) throw new UsageError('diff needs two result files: plumbline diff before.json after.json');
   const files = await Promise.all(positionals.map((path) => readInput(path, 'result')));
-  const [a, b] = files.map((file, i) => readResultFile(file.bytes, positionals[i]) as unknown as ComparableResult & BaselineResult & { comparison?: BaselineComparison; settings?: { confidence?: number; seed?: number } });
+  const [a, b] = files.map((file, i) => readResultFile(file.bytes, positionals[i]) as unknown as ComparableResult & BaselineResult & { comparison?: BaselineComparison; settings?: { confidence?: number; seed?: number }; task?: string });
+  // Metrics of different kinds of audit share no meaning (a regression's MAE beside a classifier's accuracy).
+  if ((a.task ?? 'binary') !== (b.task ?? 'binary')) throw new UsageError(`${positionals[0]} is a ${a.task ?? 'binary'} audit and ${positionals[1]} a ${b.task ?? 'binary'} audit: their metrics cannot be compared. Diff two audits of the same kind.`);
   const decisionA = values['decision-a'] ? (JSON.parse(await readText(values['decision-a'], 'policy decision')) as PolicyDecision) : undefined;
   const decisionB = values['decision-b'] ? (JSON.parse(await readText(values['decision-b'], 'policy decision')) as PolicyDecision) : undefined;
   const comparison = compareResults(a, b, { a: decisionA, b: decisionB });

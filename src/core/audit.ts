@@ -166,7 +166,7 @@ export interface AuditRequest {
   /** binary, multiclass or regression (task:, --task); inferred from the model and the target when absent (see task/resolve). */
   task?: AuditTask;
   /** A multiclass model's class names in output order, for a file that names none (model.class_labels). */
-  classLabels?: string[];
+  classLabels?: readonly string[];
   /** A regression's decision: positive when the prediction is above or below `threshold` (positive_when). */
   positiveWhen?: 'above' | 'below';
   /** Budgets of the drift, explanation, robustness and recourse stages (see limits.ts). Default 2,048 MiB, no time budget. */

@@ -1,4 +1,5 @@
 import type { InputFile } from '../audit';
+import { modelKind } from '../model/kind';
 import { readTable } from '../data/read';
 import { allRows, findColumn, type Table } from '../data/table';
 import { ExplainerCompatibilityError, isPlumblineError, quote } from '../errors';
@@ -115,6 +116,9 @@ function treeOnly(classifier: Classifier, method: string): never {
 export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal): Promise<ExplainResult> {
   const table = readTable(request.data.bytes, request.data.fileName);
   const background = request.background ? readTable(request.background.bytes, request.background.fileName) : table;
+  if (modelKind(request.model.bytes, request.model.fileName) === 'regressor') {
+    throw new ExplainerCompatibilityError(`${request.model.fileName} is a regressor, and this explains a classifier's p(positive). A regression's SHAP values (TreeSHAP on its trees, KernelSHAP otherwise) are in the explanations section of its audit: plumbline audit --model ${request.model.fileName} (task: regression).`);
+  }
   const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel });
   try {
     const choice = await classifier.classChoice(table, request.features);

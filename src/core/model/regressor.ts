@@ -44,6 +44,19 @@ export interface RegressorOptions {
  * output of one column per row (evaluated by onnxruntime in the model's float32). A classifier
  * is refused with the reason. LightGBM regressors are not read yet (refused, naming the formats).
  */
+/** The signature of an XGBoost JSON regressor (inputs, producer), its output the prediction. */
+function xgboostRegressorSummary(ensemble: TreeEnsemble, fileName: string): ModelSummary {
+  const trees = treeClassifier(ensemble, fileName);
+  return { ...trees.summary, outputs: [{ name: 'prediction', valueKind: 'tensor', elementType: 'float64', shape: [null, 1] }], classLabels: null, classCount: null, scoreConvention: ensemble.description };
+}
+
+/** The signature of a regression model file (XGBoost JSON regressor, or an ONNX model with one numeric output), read from the file alone. */
+export function inspectRegressor(bytes: Uint8Array, fileName: string): ModelSummary {
+  if (looksLikeXgboostJson(bytes)) return xgboostRegressorSummary(readXgboostJson(bytes, fileName, 'regression'), fileName);
+  const summary = inspectModel(bytes, fileName);
+  return { ...summary, scoreConvention: `the output ${quote(summary.outputs[0]?.name ?? '')}, one value per row` };
+}
+
 export async function openRegressor(ort: OrtRuntime, bytes: Uint8Array, fileName: string, options: RegressorOptions = {}): Promise<Regressor> {
   if (looksLikeXgboostJson(bytes)) {
     const ensemble = readXgboostJson(bytes, fileName, 'regression');
@@ -53,7 +66,7 @@ export async function openRegressor(ort: OrtRuntime, bytes: Uint8Array, fileName
       fileName,
       format: 'xgboost-json',
       convention: ensemble.description,
-      summary: { ...trees.summary, outputs: [{ name: 'prediction', valueKind: 'tensor', elementType: 'float64', shape: [null, 1] }], classLabels: null, classCount: null, scoreConvention: ensemble.description },
+      summary: xgboostRegressorSummary(ensemble, fileName),
       ensemble,
       features: (table) => trees.features(table),
       predict: (table, scoreOptions) => trees.score(table, scoreOptions),
@@ -81,7 +94,7 @@ export async function openRegressor(ort: OrtRuntime, bytes: Uint8Array, fileName
     fileName,
     format: 'onnx',
     convention: `the output ${quote(output.name)} as the model computes it (float32 in onnxruntime), one value per row`,
-    summary: { ...inspectModel(bytes, fileName), scoreConvention: `the output ${quote(output.name)}, one value per row` },
+    summary: inspectRegressor(bytes, fileName),
     ensemble: null,
     features: (table, requested) => {
       const plan = planInputs(model, table, requested);

@@ -30,6 +30,8 @@ export function signatureLines(summary: ModelSummary): string[] {
         : 'classes: not named by the file; the output width shows them when scored',
   );
   lines.push(`score: ${summary.scoreConvention}`);
-  if ((summary.classCount ?? 2) > 2) lines.push('audit: one-vs-rest for the class named by data.positive_label (--positive-label); refused without one');
+  if ((summary.classCount ?? 2) > 2) {
+    lines.push(`audit: multiclass (every class; task: multiclass is inferred)${summary.classLabels ? '' : ', with the class names in output order from model.class_labels (--class-labels) when the target holds text'}; or one class against the rest with data.positive_label (--positive-label)`);
+  }
   return lines;
 }

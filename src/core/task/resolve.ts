@@ -7,7 +7,7 @@ import { findColumn, requireColumn, type Table } from '../data/table';
 import { AuditConfigError, ModelLoadError, quote } from '../errors';
 import { inspectModel, modelFormatOf } from '../model/classifier';
 import type { ClassLabel } from '../model/classes';
-import { decodeOnnx, inspectOnnx } from '../model/onnx-graph';
+import { onnxLooksLikeRegressor, xgboostObjective } from '../model/kind';
 import { XGBOOST_REGRESSION_OBJECTIVES } from '../model/trees';
 import type { AuditTask } from './result';
 
@@ -27,27 +27,6 @@ export interface TaskRequest {
 }
 
 const TASKS: readonly AuditTask[] = ['binary', 'multiclass', 'regression'];
-
-/** The objective an XGBoost JSON file was trained with, or null when it is not one. */
-function xgboostObjective(bytes: Uint8Array): string | null {
-  try {
-    const json = JSON.parse(new TextDecoder().decode(bytes)) as { learner?: { objective?: { name?: unknown } } };
-    const name = json.learner?.objective?.name;
-    return typeof name === 'string' ? name : null;
-  } catch {
-    return null;
-  }
-}
-
-/** Whether an ONNX file looks like a regressor: no class labels, no ZipMap, one numeric output of one column (or an undeclared width). */
-function onnxLooksLikeRegressor(bytes: Uint8Array, fileName: string): boolean {
-  const info = inspectOnnx(decodeOnnx(bytes, fileName));
-  if (info.classLabels || info.hasZipMap) return false;
-  const numeric = info.outputs.filter((o) => o.valueKind === 'tensor' && (o.elementType === 'float32' || o.elementType === 'float64'));
-  if (numeric.length !== 1 || info.outputs.length !== 1) return false;
-  const shape = numeric[0].shape;
-  return shape.length === 1 || (shape.length === 2 && (shape[1] === 1 || shape[1] === null));
-}
 
 /** Whether the target holds numbers with more than two distinct values (a quantity, not two classes). */
 function numericOutcome(table: Table, target: string): boolean {
