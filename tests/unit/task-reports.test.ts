@@ -116,7 +116,7 @@ describe('the multiclass report', () => {
     expect(card).toContain(`| Accuracy | accuracy | ${shown(multiclass.performance.accuracy)} | ${shownInterval(multiclass.performance.intervals.accuracy)} | Wilson |`);
     for (const label of ['low', 'medium', 'high']) expect(card).toContain(`| ${label} | ${multiclass.performance.per_class[label].support} |`);
     expect(card).toContain('| Asian (small) | 2 |');
-    expect(plain).toContain('The robustness analysis did not run');
+    expect(plain).toContain('The recourse analysis did not run');
     expect(card).toContain('## Conventions');
     expect(card).not.toMatch(/undefined(?! is left out| on the| value)|NaN|\[object/);
   });

@@ -12,6 +12,8 @@ import type { TaskAuditResult } from '../task/result';
 import { TOOL_VERSION } from '../version';
 import { Blocks, dataColumnsTable, driftBlocks, inputFidelityBlocks, manifestRows, proxyBlocks, rowsText, type ReportBlock } from './blocks';
 import { decisionBlocks } from './decision-blocks';
+import { recourseBlocks } from './recourse-blocks';
+import { taskRobustnessBlocks } from './task-robustness-blocks';
 import { formatNumber as fmt, settingRows } from './format';
 import { multiclassKeyFigures, multiclassSectionBlocks } from './multiclass-blocks';
 import type { ReportInput } from './pdf';
@@ -113,9 +115,15 @@ export function taskReportBlocks(input: TaskReportInput): ReportBlock[] {
     if (e.denied?.length) b.paragraph(`${e.denied.length} explained row${e.denied.length === 1 ? '' : 's'} whose label is another class than the predicted one ${e.denied.length === 1 ? 'is' : 'are'} also explained for the labelled class (why it was not chosen); the values are in the result JSON.`);
   }
 
+  b.heading('Robustness and individual fairness');
+  b.list.push(...taskRobustnessBlocks(result.robustness, result.missing_sections.robustness, result.task));
+
   b.heading('Drift');
   b.list.push(...driftBlocks(result.drift, result.missing_sections.drift));
   if (result.drift?.label) b.paragraph(`Label drift (${result.settings.target}): PSI ${fmt(result.drift.label.psi, 4)} (${result.drift.label.level}).`);
+
+  b.heading('Recourse');
+  b.list.push(...recourseBlocks(result.task === 'regression' ? result.recourse : undefined, result.missing_sections.recourse));
 
   b.heading('Reproducibility');
   b.table(

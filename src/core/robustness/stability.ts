@@ -36,7 +36,7 @@ function standardDeviation(values: Float64Array): number {
  * whole numbers, which a model may take as int64); for categories, another observed value
  * with probability ε.
  */
-function noisy(column: Column, epsilon: number, random: Random): Column {
+export function noisy(column: Column, epsilon: number, random: Random): Column {
   if (column.kind === 'numeric') {
     const sd = standardDeviation(column.values);
     const whole = column.values.every((v) => Number.isNaN(v) || Number.isInteger(v));

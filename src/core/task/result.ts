@@ -16,6 +16,8 @@ import type { DecileCalibration, RegressionAttributeFairness, RegressionPerforma
 import type { MethodInterval } from '../metrics/task-intervals';
 import type { ModelFormatId, ModelSummary } from '../model/classifier';
 import type { InputFidelity } from '../model/fidelity';
+import type { RecourseReport } from '../recourse/recourse';
+import type { TaskRobustness } from './robustness';
 
 /** What kind of model an audit treats the file as. */
 export type AuditTask = 'binary' | 'multiclass' | 'regression';
@@ -126,6 +128,8 @@ interface TaskResultBase {
   reference_data?: DataSummary;
   drift?: DriftReport;
   explanations?: TaskExplanations;
+  /** Demographic shift, perturbation and counterfactual flips (see task/robustness). */
+  robustness?: TaskRobustness;
   missing_sections: Record<string, string>;
   /** The conventions of every metric, in words. */
   conventions: Record<string, string>;
@@ -157,6 +161,8 @@ export interface RegressionAuditResult extends TaskResultBase {
   residuals: { rows: number; shown: number; predicted: number[]; actual: number[] };
   /** The binary audit of the decision the prediction feeds (settings.decision), when one is configured. */
   decision_audit?: AuditMetrics;
+  /** Counterfactual recourse for the adverse decisions, when a decision is configured. */
+  recourse?: RecourseReport;
   predictions?: number[];
 }
 

@@ -1,0 +1,149 @@
+/**
+ * The audit of a regression model: MAE, RMSE, R², median absolute error and MAPE with
+ * intervals, per-group fairness (means, error disparities, bounded group loss, distribution
+ * gaps with permutation p-values), decile calibration, the residual plot's points, and the
+ * binary audit of the decision the prediction feeds when one is configured.
+ */
+import { auditScores, type AuditRequest, type AuditSettings, type RunOptions } from '../audit';
+import { summarizeData } from '../data/profile';
+import { numericDrift } from '../drift/drift';
+import { AuditConfigError, ModelLoadError, quote } from '../errors';
+import { groupIndex } from '../metrics/groups';
+import { decileEdges, REGRESSION_CONVENTIONS, regressionFairness, regressionPerformance, type DecileCalibration } from '../metrics/regression';
+import { regressionIntervals, TASK_INTERVAL_CONVENTIONS } from '../metrics/task-intervals';
+import type { Classifier } from '../model/classifier';
+import type { OrtRuntime } from '../model/onnx-scorer';
+import { openRegressor } from '../model/regressor';
+import { Random } from '../random';
+import { TOOL_VERSION } from '../version';
+import { explainRegression } from './explain';
+import { regressionTarget, type TaskChoice } from './resolve';
+import type { RegressionAuditResult, RegressionDecision, RegressionFairness, TaskSettings } from './result';
+import { taskDrift, limitsOf, referenceOf, taskExplanations, robustnessSection, regressionRecourse, regressorAsClassifier } from './stages';
+import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
+
+/** Rows of the residual and predicted-vs-actual plots (a seeded sample of a larger file). */
+export const RESIDUAL_PLOT_ROWS = 2000;
+
+/** Shuffles of the distributional-parity permutation test. */
+export const PERMUTATIONS = 1000;
+
+/** Mean outcome by decile of the prediction over all rows. */
+function overallDeciles(y: Float64Array, predicted: Float64Array): { deciles: DecileCalibration[]; decile_edges: number[] } {
+  const all = new Uint32Array(y.length).map((_, i) => i);
+  const single = { attribute: '(all rows)', groups: ['all'], rows: [all], groupOf: new Int32Array(y.length) };
+  const measured = regressionFairness(y, predicted, single, { seed: 0, permutations: 0 });
+  return { deciles: measured.groups.all.calibration, decile_edges: decileEdges(predicted) };
+}
+
+export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, options: RunOptions, choice: TaskChoice, read: TaskRead, resamples: number): Promise<RegressionAuditResult> {
+  const { table } = read;
+  const { onProgress, signal } = options;
+  const regressor = await openRegressor(ort, request.model!.bytes, request.model!.fileName, { userMissingValues: request.csv?.missingValues, treeMargins: options.treeMargins });
+  try {
+    const features = regressor.features(table, request.features);
+    onProgress?.({ stage: 'score', done: 0, total: table.rowCount });
+    const predicted = await regressor.predict(table, { features: request.features, signal });
+    onProgress?.({ stage: 'score', done: table.rowCount, total: table.rowCount });
+    const bad = predicted.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) throw new ModelLoadError(`${request.model!.fileName}: the prediction for row ${bad + 1} of ${request.data.fileName} is ${predicted[bad]}. Check the row's inputs (missing values the model cannot take?).`);
+    const y = regressionTarget(table, request.target);
+    const decision: RegressionDecision | null = request.threshold !== undefined && request.positiveWhen ? { threshold: request.threshold, positive_when: request.positiveWhen } : null;
+    if (decision && !Number.isFinite(decision.threshold)) throw new AuditConfigError(`threshold must be a number for a regression decision, got ${request.threshold}.`);
+    const settings: TaskSettings = { task: 'regression', ...baseSettings(request, choice, features, resamples), permutations: PERMUTATIONS, decision };
+    const missing: Record<string, string> = { ...(request.missingSections ?? {}) };
+    const limits = limitsOf(request);
+    onProgress?.({ stage: 'metrics', done: 0, total: 1 });
+    const performance = { ...regressionPerformance(y, predicted), intervals: regressionIntervals(y, predicted, { confidence: settings.confidence, resamples, seed: settings.seed, stream: 'regression/performance' }) };
+    const fairness: Record<string, RegressionFairness> = {};
+    for (const attribute of settings.protected_attributes) {
+      const { ks_statistic, wasserstein_distance, groups: measuredGroups, ...rest } = regressionFairness(y, predicted, groupIndex(table, attribute), { seed: settings.seed, permutations: PERMUTATIONS });
+      const groups = Object.fromEntries(Object.entries(measuredGroups).map(([name, g]) => [name, { ...g, insufficient_samples: g.n < settings.min_group_size }]));
+      fairness[attribute] = { ...rest, groups, ks_statistic: ks_statistic.value, wasserstein_distance: wasserstein_distance.value, distribution: { ks_statistic, wasserstein_distance }, min_group_size: Math.min(...Object.values(groups).map((g) => g.n)), small_groups: smallGroups(groups, settings.min_group_size) };
+    }
+    // A regression that feeds a decision: the binary audit of that decision on top (score = the prediction, or its negation for "below").
+    let decisionAudit: RegressionAuditResult['decision_audit'];
+    if (decision) {
+      const sign = decision.positive_when === 'above' ? 1 : -1;
+      const labels = Uint8Array.from(y, (v) => (sign * v >= sign * decision.threshold ? 1 : 0));
+      const scores = Float64Array.from(predicted, (v) => sign * v);
+      const binary: AuditSettings = {
+        target: request.target,
+        positive_label: `${decision.positive_when === 'above' ? '≥' : '≤'} ${decision.threshold}`,
+        positive_label_convention: `outcome ${decision.positive_when === 'above' ? '≥' : '≤'} ${decision.threshold} is the positive class; predicted positive when the prediction is ${decision.positive_when === 'above' ? 'at or above' : 'at or below'} it`,
+        protected_attributes: settings.protected_attributes,
+        features,
+        threshold_policy: { policy: 'fixed', threshold: sign * decision.threshold },
+        scores_are_probabilities: false,
+        seed: settings.seed,
+        confidence: settings.confidence,
+        bootstrap_resamples: resamples,
+        calibration_bins: settings.calibration_bins,
+        calibration_binning: 'equal-width',
+        min_group_size: settings.min_group_size,
+        power_difference: request.powerDifference ?? 0.05,
+        intersections: [],
+        slices: [],
+        reference_groups: {},
+      };
+      decisionAudit = auditScores(table, labels, scores, binary);
+    }
+    onProgress?.({ stage: 'metrics', done: 1, total: 1 });
+    const above = Float64Array.from(y);
+    const median = [...above].sort((a, b) => a - b)[Math.floor(above.length / 2)] ?? 0;
+    const data = taskProfile(table, request, Uint8Array.from(y, (v) => (v > median ? 1 : 0)), {}, `above its median (${median}) or not`);
+    data.target = { counts: {}, imbalance_ratio: null };
+    const model: Classifier = regressorAsClassifier(regressor);
+    const fidelity = fidelityOf(model, table, features, request, data);
+    commonFindings(data, fairness, request, table, read, settings.min_group_size);
+    const referenceLoaded = referenceOf(request);
+    const reference = referenceLoaded?.table ?? null;
+    onProgress?.({ stage: 'drift', done: 0, total: 1 });
+    const drift = await taskDrift(request, table, reference, async (ref) => numericDrift('prediction', await regressor.predict(ref, { features: request.features, signal }), predicted, request.driftBins), limits, missing, options);
+    onProgress?.({ stage: 'drift', done: 1, total: 1 });
+    const explanations = await taskExplanations(request, missing, limits, options, table, reference, features, (input) => explainRegression(model, regressor.ensemble, input));
+    const robustness = await robustnessSection(request, missing, limits, options, table, features, y, { kind: 'regression', width: 1, score: (t) => regressor.predict(t, { features: request.features, signal }), base: predicted, decision });
+    const recourseReport = await regressionRecourse(request, missing, limits, options, table, features, regressor, predicted, decision, data);
+    const plotted = residualSample(y, predicted, settings.seed);
+    return {
+      task: 'regression',
+      task_notice: `REGRESSION AUDIT of ${quote(request.target)}: errors in the target's units (MAE, RMSE, median absolute error), R² against the mean, MAPE only when every outcome is positive; fairness compares groups' mean predictions and outcomes, their errors, and the distributions of their predictions (KS, Wasserstein, permutation p-values).${decision ? ` The prediction feeds a decision (positive when ${decision.positive_when} ${decision.threshold}): its binary audit is included.` : ''} Task ${choice.source}.`,
+      tool: { name: 'plumbline', version: TOOL_VERSION },
+      inputs: { model: modelInput(request, model, regressor.convention), data: { file: request.data.fileName, sha256: read.sha256, rows: table.rowCount, columns: table.columns.length } },
+      settings,
+      n: table.rowCount,
+      data,
+      input_fidelity: fidelity,
+      ...(referenceLoaded && request.reference ? { reference_data: summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) } : {}),
+      ...(drift ? { drift } : {}),
+      ...(explanations ? { explanations } : {}),
+      ...(robustness ? { robustness } : {}),
+      ...(recourseReport ? { recourse: recourseReport } : {}),
+      missing_sections: missing,
+      conventions: { ...REGRESSION_CONVENTIONS, ...TASK_INTERVAL_CONVENTIONS, residuals: `predicted and actual of ${plotted.shown === plotted.rows ? 'every row' : `a seeded sample of ${plotted.shown} of ${plotted.rows} rows`}` },
+      performance,
+      calibration: overallDeciles(y, predicted),
+      fairness,
+      residuals: plotted,
+      ...(decisionAudit ? { decision_audit: decisionAudit } : {}),
+      ...(request.includePredictions ? { predictions: Array.from(predicted) } : {}),
+    };
+  } finally {
+    await regressor.release();
+  }
+}
+
+/** Predicted and actual of every row, or of a seeded sample of {@link RESIDUAL_PLOT_ROWS} rows (in row order). */
+function residualSample(y: Float64Array, predicted: Float64Array, seed: number): RegressionAuditResult['residuals'] {
+  const n = y.length;
+  let rows = Array.from({ length: n }, (_, i) => i);
+  if (n > RESIDUAL_PLOT_ROWS) {
+    const random = new Random(seed, 'regression/residual-plot');
+    for (let k = 0; k < RESIDUAL_PLOT_ROWS; k++) {
+      const j = k + random.int(n - k);
+      [rows[k], rows[j]] = [rows[j], rows[k]];
+    }
+    rows = rows.slice(0, RESIDUAL_PLOT_ROWS).sort((a, b) => a - b);
+  }
+  return { rows: n, shown: rows.length, predicted: rows.map((i) => predicted[i]), actual: rows.map((i) => y[i]) };
+}

@@ -1,0 +1,166 @@
+/**
+ * The optional stages of a multiclass or regression audit — drift, explanations, robustness,
+ * recourse — each under the audit's budgets; a Plumbline error leaves a stage out with the
+ * reason in `missing_sections`, as in the binary audit.
+ */
+import { loadInput, NO_REFERENCE, type AuditRequest, type RunOptions } from '../audit';
+import type { DataProfile } from '../data/profile';
+import { findColumn, type Table } from '../data/table';
+import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../drift/drift';
+import { AuditConfigError, isPlumblineError } from '../errors';
+import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, withStageBudget, type StageLimits } from '../limits';
+import { groupIndex } from '../metrics/groups';
+import type { Classifier } from '../model/classifier';
+import type { Regressor } from '../model/regressor';
+import { explainRegression } from './explain';
+import { taskRobustness, type TaskOutputs, type TaskRobustness } from './robustness';
+import { recourse, RECOURSE_DEFAULTS, type ProxyFlag, type RecourseReport } from '../recourse/recourse';
+import type { RegressionDecision, TaskExplanations } from './result';
+
+/** Runs a section; a Plumbline error leaves it out with the reason. */
+async function section<T>(missing: Record<string, string>, key: string, body: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await body();
+  } catch (error) {
+    if (!isPlumblineError(error)) throw error;
+    missing[key] = (error as Error).message;
+    return undefined;
+  }
+}
+
+/** Drift of the audited rows against the reference (or stored distributions), with the label's and the prediction's. */
+export async function taskDrift(request: AuditRequest, table: Table, reference: Table | null, predictionDrift: (reference: Table) => Promise<DriftReport['prediction']>, limits: StageLimits, missing: Record<string, string>, options: RunOptions): Promise<DriftReport | undefined> {
+  let drift: DriftReport | undefined;
+  if (reference && !missing.drift) {
+    drift = await section(missing, 'drift', async () => {
+      checkStageMemory('Drift', driftEstimate(reference.rowCount, table.rowCount, reference.columns.length), limits);
+      return withStageBudget('Drift', limits, options.signal, 'use a smaller reference file', async () => {
+        const report = driftReport(reference, table, { exclude: [request.target], bins: request.driftBins });
+        const refTarget = findColumn(reference, request.target);
+        const curTarget = findColumn(table, request.target)!;
+        if (refTarget) report.label = refTarget.kind === 'numeric' && curTarget.kind === 'numeric' ? numericDrift(request.target, refTarget.values, curTarget.values, request.driftBins) : categoricalDrift(request.target, refTarget, curTarget);
+        const prediction = await predictionDrift(reference);
+        if (prediction) report.prediction = prediction;
+        return report;
+      });
+    });
+  } else if (request.referenceDistributions && !missing.drift) {
+    drift = driftFromStored(request.referenceDistributions.distributions, table, request.referenceDistributions.source, [request.target]);
+  } else if (!missing.drift) {
+    missing.drift = NO_REFERENCE;
+  }
+  return drift && request.driftThresholds ? withThresholds(drift, request.driftThresholds) : drift;
+}
+
+export function limitsOf(request: AuditRequest): StageLimits {
+  return { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
+}
+
+export function referenceOf(request: AuditRequest): { table: Table; sha256: string } | null {
+  if (!request.reference) return null;
+  const loaded = loadInput(request.reference, request.csv);
+  return { table: loaded.table, sha256: loaded.sha256 };
+}
+
+/** The explanations stage of both tasks: explainer settings, budget, and the reason when it cannot run. */
+export async function taskExplanations(request: AuditRequest, missing: Record<string, string>, limits: StageLimits, options: RunOptions, table: Table, reference: Table | null, features: string[], explain: (input: Parameters<typeof explainRegression>[2]) => Promise<TaskExplanations>): Promise<TaskExplanations | undefined> {
+  if (missing.explainer) return undefined;
+  const rows = request.explainer?.rows ?? 100;
+  const backgroundRows = request.explainer?.backgroundRows ?? 100;
+  if (request.explainer?.method && request.explainer.method !== 'auto') {
+    throw new AuditConfigError(`explainer.type: ${request.explainer.method} is not available in multiclass and regression audits: they use TreeSHAP (interventional) on tree ensembles and KernelSHAP otherwise. Set explainer.type: auto.`);
+  }
+  options.onProgress?.({ stage: 'explain', done: 0, total: 1 });
+  const result = await section(missing, 'explainer', () =>
+    withStageBudget('The explanations', limits, options.signal, explainFix(rows, backgroundRows), (stageSignal) =>
+      explain({ table, background: reference ?? table, columns: features, rows, backgroundRows, seed: request.seed ?? 0, features: request.features, signal: stageSignal, treeShap: options.treeShap }),
+    ),
+  );
+  options.onProgress?.({ stage: 'explain', done: 1, total: 1 });
+  return result;
+}
+
+/** The robustness stage of both tasks (robustness.enabled: false leaves it out). */
+export async function robustnessSection(request: AuditRequest, missing: Record<string, string>, limits: StageLimits, options: RunOptions, table: Table, features: string[], truth: Float64Array, outputs: TaskOutputs): Promise<TaskRobustness | undefined> {
+  if (missing.robustness) return undefined;
+  options.onProgress?.({ stage: 'robustness', done: 0, total: 1 });
+  const protectedAttributes = request.protectedAttributes;
+  const result = await section(missing, 'robustness', () =>
+    withStageBudget('Robustness', limits, options.signal, 'disable robustness (robustness.enabled: false) or audit fewer rows', (stageSignal) =>
+      taskRobustness(outputs, table, truth, protectedAttributes.map((a) => groupIndex(table, a)), features, {
+        inputs: features.filter((c) => !protectedAttributes.includes(c)),
+        epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1],
+        delta: request.robustness?.shift ?? 0.1,
+        seed: request.seed ?? 0,
+        proxies: request.robustness?.proxies,
+        signal: stageSignal,
+      }),
+    ),
+  );
+  options.onProgress?.({ stage: 'robustness', done: 1, total: 1 });
+  return result;
+}
+
+/** Model evaluations per adverse row in the recourse search (as the binary audit's). */
+const RECOURSE_EVALUATIONS = 2000;
+
+/**
+ * Recourse for a regression's decision: the binary audit's counterfactual search on the
+ * score sign·prediction against sign·threshold (sign −1 when positive is "below"), so
+ * "favourable" is the decision's positive side unless recourse.adverse says otherwise.
+ */
+export async function regressionRecourse(request: AuditRequest, missing: Record<string, string>, limits: StageLimits, options: RunOptions, table: Table, features: string[], regressor: Regressor, predicted: Float64Array, decision: RegressionDecision | null, data: DataProfile): Promise<RecourseReport | undefined> {
+  if (missing.recourse) return undefined;
+  if (!decision) {
+    missing.recourse = 'recourse searches counterfactuals that change a decision, and this regression feeds none: set threshold and positive_when (above|below) for the decision it feeds';
+    return undefined;
+  }
+  const sign = decision.positive_when === 'above' ? 1 : -1;
+  const scorer: Classifier = { ...regressorAsClassifier(regressor), score: async (t, o) => Float64Array.from(await regressor.predict(t, o), (v) => sign * v) };
+  const settings = request.recourse ?? {};
+  const maxRows = settings.maxRows ?? RECOURSE_DEFAULTS.maxRows;
+  const proxies: ProxyFlag[] = [
+    ...Object.entries(request.robustness?.proxies ?? {}).map(([attribute, column]): ProxyFlag => ({ column, attribute, source: 'declared' })),
+    ...data.proxies.filter((p) => p.flag === 'error').map((p): ProxyFlag => ({ column: p.feature, attribute: p.attribute, source: 'detected', measure: p.measure, value: p.value })),
+  ];
+  options.onProgress?.({ stage: 'recourse', done: 0, total: 1 });
+  const result = await section(missing, 'recourse', async () => {
+    checkStageMemory('Recourse', recourseEstimate(maxRows, features.length, RECOURSE_DEFAULTS.callRows + RECOURSE_EVALUATIONS), limits);
+    return withStageBudget('Recourse', limits, options.signal, 'lower recourse.max_rows', (stageSignal) =>
+      recourse(scorer, table, Float64Array.from(predicted, (v) => sign * v), features, request.protectedAttributes, {
+        threshold: sign * decision.threshold,
+        adverse: settings.adverse ?? 'negative',
+        immutable: settings.immutable ?? [],
+        protectedAttributes: request.protectedAttributes,
+        proxies,
+        actionable: settings.actionable,
+        categoricalChanges: settings.categoricalChanges,
+        monotone: settings.monotone ?? {},
+        costs: settings.costs,
+        maxRows,
+        perRow: settings.perRow ?? RECOURSE_DEFAULTS.perRow,
+        confidence: request.confidence ?? 0.95,
+        seed: request.seed ?? 0,
+        features: request.features,
+        signal: stageSignal,
+        maxEvaluations: RECOURSE_EVALUATIONS,
+      }),
+    );
+  });
+  options.onProgress?.({ stage: 'recourse', done: 1, total: 1 });
+  return result;
+}
+
+/** A regressor in the classifier's shape, so KernelSHAP and the input-fidelity check read it (its score is the prediction). */
+export function regressorAsClassifier(regressor: Regressor): Classifier {
+  return {
+    summary: regressor.summary,
+    ensemble: null,
+    classChoice: async () => {
+      throw new Error('a regressor has no classes');
+    },
+    features: (table, requested) => regressor.features(table, requested),
+    score: (table, options) => regressor.predict(table, options),
+    release: () => regressor.release(),
+  };
+}
