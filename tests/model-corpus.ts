@@ -54,6 +54,8 @@ export function corpusExpected(entry: CorpusEntry): CorpusExpected | null {
 export function corpusRequest(entry: CorpusEntry) {
   const s = entry.settings;
   return {
+    // The corpus checks binary scoring (p_positive): a multiclass model without a positive label is refused there, not audited over every class.
+    task: 'binary' as const,
     target: s.target,
     protectedAttributes: s.protected,
     ...(s.features ? { features: s.features } : {}),
