@@ -28,6 +28,15 @@ function close(got: unknown, want: Nullable, tolerance: number, what: string) {
   expect(Math.abs((got as number) - want), `${what}: got ${got}, reference ${want}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(want)));
 }
 
+/** The Wilson score interval at 95% (z = 1.959963984540054), written out. */
+function wilson(k: number, n: number): [number, number] {
+  const z = 1.959963984540054;
+  const p = k / n;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = ((z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n)));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
 const request = (model: string, data: string, target: string, protectedAttributes: string[], extra: Partial<AuditRequest> = {}): AuditRequest => ({
   model: file(model),
   data: file(data),
@@ -73,6 +82,13 @@ describe('multiclass audits of the reference classifiers', () => {
           close(got.groups[group].accuracy, g.accuracy, 1e-12, `${attribute}=${group} accuracy`);
           for (const label of want.labels) close(got.groups[group].selection_rate[label], g.selection_rate[label], 1e-12, `${attribute}=${group} selection rate of ${label}`);
           expect(got.groups[group].insufficient_samples).toBe(g.n < 30);
+          // Wilson score intervals (z for 95%) of each class's selection rate, from the reference counts.
+          for (const label of want.labels) {
+            const interval = got.groups[group].intervals.selection_rate[label]!;
+            const [low, high] = wilson(Math.round(g.selection_rate[label] * g.n), g.n);
+            close(interval.low, low, 1e-9, `${attribute}=${group} ${label} selection low`);
+            close(interval.high, high, 1e-9, `${attribute}=${group} ${label} selection high`);
+          }
         }
         expect(got.min_group_size).toBe(Math.min(...Object.values(ref.groups as Record<string, { n: number }>).map((g) => g.n)));
       }

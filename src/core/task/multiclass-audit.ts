@@ -8,7 +8,7 @@ import { summarizeData } from '../data/profile';
 import { numericDrift } from '../drift/drift';
 import { AuditConfigError, isPlumblineError, ModelLoadError } from '../errors';
 import { groupIndex } from '../metrics/groups';
-import { wilsonInterval } from '../metrics/intervals';
+import { wilsonInterval, type Interval } from '../metrics/intervals';
 import { MULTICLASS_CONVENTIONS, multiclassCalibration, multiclassPerformance, multiclassReliability, predictedClasses } from '../metrics/multiclass';
 import { multiclassFairness } from '../metrics/multiclass-fairness';
 import { multiclassIntervals, TASK_INTERVAL_CONVENTIONS } from '../metrics/task-intervals';
@@ -95,19 +95,20 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     const performance = { ...multiclassPerformance(labels, values, classes), intervals: multiclassIntervals(labels, values, classes, stream('multiclass/performance')) };
     const reliability = multiclassReliability(labels, values, classes, { bins: settings.calibration_bins, confidence: settings.confidence });
     const calibration = { ...multiclassCalibration(labels, values, classes, settings.calibration_bins), ...reliability };
+    const predicted = predictedClasses(values, width);
     const fairness: Record<string, MulticlassFairness> = {};
     for (const attribute of settings.protected_attributes) {
-      const measured = multiclassFairness(labels, values, classes, groupIndex(table, attribute));
+      const index = groupIndex(table, attribute);
+      const measured = multiclassFairness(labels, values, classes, index);
       const groups = Object.fromEntries(
-        Object.entries(measured.groups).map(([name, g]) => {
-          const correct = g.accuracy === null ? 0 : Math.round(g.accuracy * g.n);
-          return [name, { ...g, insufficient_samples: g.n < settings.min_group_size, accuracy_interval: g.n ? wilsonInterval(correct, g.n, settings.confidence) : null }];
+        index.groups.map((name, g) => {
+          const measuredGroup = measured.groups[name];
+          return [name, { ...measuredGroup, insufficient_samples: measuredGroup.n < settings.min_group_size, ...groupIntervals(index.rows[g], labels, predicted, classes, settings.confidence) }];
         }),
       );
       fairness[attribute] = { ...measured, groups, min_group_size: Math.min(...Object.values(groups).map((g) => g.n)), small_groups: smallGroups(groups, settings.min_group_size) };
     }
     onProgress?.({ stage: 'metrics', done: 1, total: 1 });
-    const predicted = predictedClasses(values, width);
     const counts = Object.fromEntries(classes.map((c) => [c, 0]));
     for (const k of labels) counts[classes[k]]++;
     const majority = classes.reduce((best, c) => (counts[c] > counts[best] ? c : best), classes[0]);
@@ -152,4 +153,35 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
   } finally {
     await model.release();
   }
+}
+
+/**
+ * Wilson intervals of a group's accuracy and, per class, of its selection rate (rows
+ * predicted the class), one-vs-rest TPR (of rows labelled the class) and FPR (of the rest),
+ * from the counts; null where the denominator is 0.
+ */
+function groupIntervals(rows: Uint32Array, labels: Int32Array, predicted: Int32Array, classes: readonly string[], confidence: number): { accuracy_interval: Interval | null; intervals: { selection_rate: Record<string, Interval | null>; tpr: Record<string, Interval | null>; fpr: Record<string, Interval | null> } } {
+  const C = classes.length;
+  const chosen = new Array<number>(C).fill(0);
+  const labelled = new Array<number>(C).fill(0);
+  const hit = new Array<number>(C).fill(0);
+  let correct = 0;
+  for (const row of rows) {
+    chosen[predicted[row]]++;
+    labelled[labels[row]]++;
+    if (predicted[row] === labels[row]) {
+      hit[labels[row]]++;
+      correct++;
+    }
+  }
+  const n = rows.length;
+  const perClass = (f: (k: number) => Interval | null) => Object.fromEntries(classes.map((c, k) => [c, f(k)]));
+  return {
+    accuracy_interval: n ? wilsonInterval(correct, n, confidence) : null,
+    intervals: {
+      selection_rate: perClass((k) => (n ? wilsonInterval(chosen[k], n, confidence) : null)),
+      tpr: perClass((k) => (labelled[k] ? wilsonInterval(hit[k], labelled[k], confidence) : null)),
+      fpr: perClass((k) => (n - labelled[k] ? wilsonInterval(chosen[k] - hit[k], n - labelled[k], confidence) : null)),
+    },
+  };
 }

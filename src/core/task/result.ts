@@ -54,8 +54,13 @@ export interface TaskSettings {
   decision?: RegressionDecision | null;
 }
 
-/** One group of a multiclass attribute, with the binary audit's small-group rule and a Wilson interval around its accuracy. */
-export type MulticlassGroup = MulticlassAttributeFairness['groups'][string] & { insufficient_samples: boolean; accuracy_interval: Interval | null };
+/** One group of a multiclass attribute, with the binary audit's small-group rule and Wilson intervals of its accuracy and per-class rates. */
+export type MulticlassGroup = MulticlassAttributeFairness['groups'][string] & {
+  insufficient_samples: boolean;
+  accuracy_interval: Interval | null;
+  /** Wilson intervals per class of the selection rate, one-vs-rest TPR and FPR (null where the denominator is 0). */
+  intervals: { selection_rate: Record<string, Interval | null>; tpr: Record<string, Interval | null>; fpr: Record<string, Interval | null> };
+};
 
 /** One group of a regression attribute, with the small-group rule. */
 export type RegressionGroup = RegressionAttributeFairness['groups'][string] & { insufficient_samples: boolean };
