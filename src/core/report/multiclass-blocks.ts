@@ -119,6 +119,11 @@ export function multiclassSectionBlocks(result: MulticlassAuditResult, level: st
       [110, 35, 95, 50, ...classes.map(() => 209 / Math.max(1, classes.length))],
     );
     table(
+      ['Group', 'Class', `Selection (${level})`, `TPR (${level})`, `FPR (${level})`],
+      Object.entries(f.groups).flatMap(([group, g]) => classes.map((k) => [groupName(group, g.insufficient_samples, min), k, `${fmt(g.selection_rate[k])} (${interval(g.intervals.selection_rate[k], 2)})`, `${fmt(g.tpr[k])} (${interval(g.intervals.tpr[k], 2)})`, `${fmt(g.fpr[k])} (${interval(g.intervals.fpr[k], 2)})`])),
+      [110, 70, 106, 106, 107],
+    );
+    table(
       ['Class', 'Selection-rate difference', 'TPR difference', 'FPR difference', 'Equalized odds difference'],
       classes.map((k) => {
         const d = f.by_class[k];
