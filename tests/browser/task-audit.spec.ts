@@ -58,6 +58,9 @@ test('a multiclass ONNX model and its data dropped: the task notice, the CLI’s
   await expect(page.getByTestId('confusion-matrix').locator('[data-class="A"] [data-predicted="A"]')).toHaveAttribute('data-value', String(result.performance.confusion_matrix[0][0]));
   const group = page.locator('[data-metric="accuracy"][data-attribute="gender"][data-group="male"]');
   await expect(group).toHaveAttribute('data-value', String(result.fairness.gender.groups.male.accuracy));
+  // Robustness in accuracy lost, and the top-label reliability diagram drawn from the result.
+  await expect(page.locator('[data-metric="max_shift_degradation"]')).toHaveAttribute('data-value', String(result.robustness.max_shift_degradation));
+  await expect(page.locator('[data-chart="top-label-reliability"] svg')).toBeVisible();
   await page.screenshot({ path: 'test-results/task-multiclass.png', fullPage: true });
 });
 
@@ -79,6 +82,46 @@ test('an XGBoost regressor and its data dropped: the CLI’s numbers, group tabl
   }
   await expect(page.locator('[data-metric="wasserstein_distance"][data-attribute="age_group"]')).toHaveAttribute('data-value', String(result.fairness.age_group.wasserstein_distance));
   await page.screenshot({ path: 'test-results/task-regression.png', fullPage: true });
+});
+
+test('a regressor whose prediction feeds a decision: charts, robustness, the decision audit and recourse equal the CLI’s', async ({ page }) => {
+  const result = cliResult('reg-decision', ['--model', join(models, 'reg_xgb.json'), '--data', join(models, 'reg.csv'), '--target', 'credit_amount', '--protected', 'gender,age_group', '--task', 'regression', '--threshold', '5000', '--positive-when', 'above']);
+  expect(result.settings.decision).toEqual({ threshold: 5000, positive_when: 'above' });
+  expect(result.robustness, 'the CLI ran the robustness tests').toBeDefined();
+  expect(result.recourse, 'the CLI ran the recourse search').toBeDefined();
+
+  await page.goto(PLAIN);
+  await dropFiles(page, [join(models, 'reg_xgb.json'), join(models, 'reg.csv')]);
+  await page.getByTestId('target-select').selectOption('credit_amount');
+  await page.getByTestId('task-select').selectOption('regression');
+  const attributes = page.getByTestId('protected-attributes');
+  await expect(attributes.locator('[data-column="gender"]')).toBeChecked();
+  await expect(attributes.locator('[data-column="age_group"]')).toBeChecked();
+  await page.getByTestId('positive-when').selectOption('above');
+  await page.getByTestId('decision-threshold').fill('5000');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('task-notice')).toHaveText(result.task_notice, { timeout: 120_000 });
+  await expectSameResult(page, result, REGRESSION);
+
+  await expect(page.locator('[data-metric="max_shift_degradation"]')).toHaveAttribute('data-value', String(result.robustness.max_shift_degradation));
+  await expect(page.getByTestId('recourse-summary').locator('[data-metric="recourse_feasible_share"]')).toHaveAttribute('data-value', String(result.recourse.recourse_feasible_share));
+  await expect(page.getByTestId('decision-audit').locator('[data-metric="decision_accuracy"]')).toHaveAttribute('data-value', String(result.decision_audit.performance.accuracy));
+  // Each noise level's decision-change rate, and the recourse of each age group, as the CLI has them.
+  for (const r of result.robustness.perturbation as { epsilon: number; change_rate: number | null }[]) {
+    await expect(page.getByTestId('perturbation').locator(`tr[data-epsilon="${r.epsilon}"] [data-metric="change_rate"]`)).toHaveAttribute('data-value', String(r.change_rate));
+  }
+  for (const [group, g] of Object.entries(result.recourse.groups.age_group) as [string, { feasible_share: number | null }][]) {
+    await expect(page.locator(`[data-metric="recourse_feasible_share"][data-attribute="age_group"][data-group="${group}"]`)).toHaveAttribute('data-value', String(g.feasible_share));
+  }
+  for (const flip of result.robustness.counterfactual_flips as { attribute: string; applicable: boolean }[]) {
+    await expect(page.getByTestId(flip.applicable ? 'counterfactual-flips' : 'counterfactual-not-applicable').and(page.locator(`[data-attribute="${flip.attribute}"]`))).toBeVisible();
+  }
+
+  // The report's charts, drawn from the result in the page.
+  for (const chart of ['predicted-actual', 'residuals', 'decile-calibration', 'importance']) {
+    await expect(page.locator(`[data-chart="${chart}"] svg`), chart).toBeVisible();
+  }
+  await page.screenshot({ path: 'test-results/task-regression-decision.png', fullPage: true });
 });
 
 test('an XGBoost 3-class model that names no classes: refused with the class-names message until they are typed, then the CLI’s audit', async ({ page }) => {
