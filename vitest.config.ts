@@ -7,5 +7,7 @@ export default defineConfig({
     setupFiles: ['tests/setup.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // A test that makes no assertion fails (it could not have failed otherwise).
+    expect: { requireAssertions: true },
   },
 });

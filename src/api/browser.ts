@@ -27,6 +27,7 @@ export type { AuditConfig } from '../core/config/audit-config.ts';
 export type { AuditResult, AuditProgress } from '../core/audit.ts';
 export type { AnyAuditResult } from '../core/run.ts';
 export type { TaskAuditResult, MulticlassAuditResult, RegressionAuditResult } from '../core/task/result.ts';
+export { isTaskResult } from '../core/task/result.ts';
 export type { PolicyDecision, GateResult } from '../core/config/policy.ts';
 export type { Manifest } from '../core/manifest.ts';
 export type { ExplainResult, ExplainMethod } from '../core/explain/explain.ts';

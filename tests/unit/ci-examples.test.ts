@@ -62,7 +62,7 @@ describe('documented CI examples', () => {
     expect(runDocumented(steps[0], dir).status).toBe(0);
     const blocked = runDocumented(steps[1], dir);
     expect(blocked.status).toBe(1);
-    expect(blocked.stderr).toContain('FAIL          AUC: roc_auc = 0.7441, needs > 0.8');
+    expect(blocked.stderr).toContain(`FAIL          AUC: roc_auc = ${want.performance.roc_auc.toFixed(4)}, needs > 0.8`);
   });
 
   it('the pre-commit hook installs the tarball on its first run, then passes and blocks the same way', { timeout: 600_000 }, () => {

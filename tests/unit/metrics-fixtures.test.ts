@@ -91,7 +91,10 @@ for (const testCase of FIXTURE_CASES) {
       });
     });
 
-    it('reproduces fairness for every attribute and group', () => {
+    // A reference without fairness (xgb_numeric) skips this test visibly rather than passing an empty loop.
+    it.skipIf(Object.keys(want.fairness).length === 0)('reproduces fairness for every attribute and group', () => {
+      // A fixture without protected groups would make this loop assert nothing.
+      expect(Object.keys(want.fairness).length, 'protected attributes in the reference').toBeGreaterThan(0);
       for (const [attribute, fairness] of Object.entries(want.fairness)) {
         const mine = result.fairness[attribute];
         expect(Object.keys(mine.groups)).toEqual(Object.keys(fairness.groups));

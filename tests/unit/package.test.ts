@@ -61,14 +61,16 @@ describe('the packed package', () => {
     writeFileSync(
       consumer,
       [
-        "import { audit, explain, checkData, renderPdf, type AuditRun } from 'plumbline-audit';",
+        "import { audit, explain, checkData, isTaskResult, renderPdf, type AuditRun } from 'plumbline-audit';",
         "import { audit as auditBytes } from 'plumbline-audit/browser';",
         'type IsAny<T> = 0 extends 1 & T ? true : false;',
         "const notAny: [IsAny<AuditRun['result']>, IsAny<Awaited<ReturnType<typeof checkData>>>, IsAny<Awaited<ReturnType<typeof explain>>>, IsAny<typeof auditBytes>] = [false, false, false, false];",
         "const run: AuditRun = await audit({ config: 'audit.yaml' });",
-        'const auc: number | null = run.result.performance.roc_auc;',
+        // A result is binary, multiclass or regression: isTaskResult narrows it to the binary keys.
+        'const auc: number | null = isTaskResult(run.result) ? null : run.result.performance.roc_auc;',
+        "const mae: number | null = isTaskResult(run.result) && run.result.task === 'regression' ? run.result.performance.mae : null;",
         'const pdf: Uint8Array = renderPdf(run);',
-        'export { notAny, auc, pdf };',
+        'export { notAny, auc, mae, pdf };',
       ].join('\n'),
     );
     const tsc = join(projectRoot, 'node_modules/typescript/bin/tsc');
