@@ -1,5 +1,8 @@
 import { AuditConfigError, closeMatches, quote } from '../errors';
 import { ascendingOrder } from '../metrics/order';
+import { allRows } from '../rows';
+
+export { allRows };
 
 /**
  * The in-memory table: named typed-array columns, never row objects.
@@ -211,15 +214,6 @@ export function sourceText(column: Column, row: number): string {
   return cellText(column, row);
 }
 
-/**
- * The row numbers 0…n−1. (A plain loop: `Uint32Array.from` with a map function calls it
- * per row, ~15× slower — 6 ms for 100,000 rows.)
- */
-export function allRows(n: number): Uint32Array<ArrayBuffer> {
-  const rows = new Uint32Array(n);
-  for (let i = 0; i < n; i++) rows[i] = i;
-  return rows;
-}
 
 /** A new table holding only `rows` (in that order), every column gathered. */
 export function takeRows(table: Table, rows: Uint32Array): Table {

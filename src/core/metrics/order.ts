@@ -4,7 +4,7 @@
  * where a comparator sort of indices takes a second; every rank-based metric then walks
  * the same order.
  */
-import { allRows } from '../data/table';
+import { allRows } from '../rows';
 
 /** Row indices ordered by ascending score (stable: equal scores keep row order). */
 export function ascendingOrder(scores: Float64Array, rows?: Uint32Array): Uint32Array {
