@@ -88,3 +88,28 @@ describe('robustness and recourse of a regression audit', () => {
     expect(result.robustness!.perturbation.every((x) => x.change_rate !== null)).toBe(true);
   });
 });
+
+describe('reason codes of a regression’s decision', () => {
+  it('name, for each explained prediction under the threshold, the columns pulling it down, strongest first, never a protected attribute', async () => {
+    const want = expectedOf('reg_xgb.expected.json');
+    const result = (await runAnyAudit(ort, { model: file('reg_xgb.json'), data: file(want.data), target: want.target, protectedAttributes: want.protected, bootstrapResamples: 0, threshold: 5000, positiveWhen: 'above', explainer: { rows: 30, backgroundRows: 20 }, missingSections: { robustness: 'off here', recourse: 'off here' } })) as RegressionAuditResult;
+    const e = result.explanations!;
+    const p = want.predictions as number[];
+    // Every explained row predicted under 5000 (xgboost's own predictions) has its reasons; no other row.
+    expect(e.reason_codes!.map((r) => r.row)).toEqual(e.rows.filter((row) => p[row - 1] < 5000));
+    expect(e.reason_codes!.length).toBeGreaterThan(0);
+    for (const code of e.reason_codes!) {
+      const i = e.rows.indexOf(code.row);
+      expect(Math.abs(code.score - p[code.row - 1])).toBeLessThan(1e-6 * 5000);
+      expect(code.reasons.length).toBeLessThanOrEqual(4);
+      // Each reason pulls the prediction down, in the order of its SHAP value, and is no protected attribute.
+      const shaps = code.reasons.map((r) => r.shap);
+      expect(shaps.every((v) => v < 0)).toBe(true);
+      expect([...shaps].sort((a, b) => a - b)).toEqual(shaps);
+      for (const reason of code.reasons) {
+        expect(want.protected).not.toContain(reason.column);
+        expect(reason.shap).toBe(e.values[i][e.columns.indexOf(reason.column)]);
+      }
+    }
+  });
+});

@@ -112,6 +112,11 @@ export function taskReportBlocks(input: TaskReportInput): ReportBlock[] {
       b.paragraph('Mean |SHAP| of each column in each class’s margin, over every explained row.', 8.5);
       b.table(['Column', ...labels], e.global_importance.map((g) => [g.column, ...labels.map((k) => fmt(perClass[k].find((x) => x.column === g.column)?.mean_abs_shap, 4))]));
     }
+    if (e.reason_codes?.length) {
+      b.heading('Reasons for adverse decisions', 2);
+      b.paragraph(`The principal reasons (at most four, never a protected attribute or a proxy of one) of each explained row whose decision is adverse, strongest first; SHAP values in the prediction's units.`, 8.5);
+      b.table(['Row', 'Prediction', 'Principal reasons (value, SHAP)'], e.reason_codes.slice(0, 15).map((r) => [String(r.row), fmt(r.score), r.reasons.map((x) => `${x.column} (${x.value}, ${fmt(x.shap, 2)})`).join('; ')]), [50, 80, 369]);
+    }
     if (e.denied?.length) b.paragraph(`${e.denied.length} explained row${e.denied.length === 1 ? '' : 's'} whose label is another class than the predicted one ${e.denied.length === 1 ? 'is' : 'are'} also explained for the labelled class (why it was not chosen); the values are in the result JSON.`);
   }
 

@@ -18,8 +18,11 @@ import { Random } from '../random';
 import { TOOL_VERSION } from '../version';
 import { explainRegression } from './explain';
 import { regressionTarget, type TaskChoice } from './resolve';
-import type { RegressionAuditResult, RegressionDecision, RegressionFairness, TaskSettings } from './result';
+import type { RegressionAuditResult, RegressionDecision, RegressionFairness, TaskExplanations, TaskSettings } from './result';
 import { taskDrift, limitsOf, referenceOf, taskExplanations, robustnessSection, regressionRecourse, regressorAsClassifier } from './stages';
+import { reasonCodes, type ReasonCodes } from '../explain/outputs';
+import type { DataProfile } from '../data/profile';
+import type { Table } from '../data/table';
 import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
 
 /** Rows of the residual and predicted-vs-actual plots (a seeded sample of a larger file). */
@@ -101,7 +104,8 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
     const drift = await taskDrift(request, table, reference, async (ref) => numericDrift('prediction', await regressor.predict(ref, { features: request.features, signal }), predicted, request.driftBins), limits, missing, options);
     onProgress?.({ stage: 'drift', done: 1, total: 1 });
-    const explanations = await taskExplanations(request, missing, limits, options, table, reference, features, (input) => explainRegression(model, regressor.ensemble, input));
+    const explained = await taskExplanations(request, missing, limits, options, table, reference, features, (input) => explainRegression(model, regressor.ensemble, input));
+    const explanations = explained && decision ? { ...explained, reason_codes: decisionReasons(table, explained, predicted, decision, request, data) } : explained;
     const robustness = await robustnessSection(request, missing, limits, options, table, features, y, { kind: 'regression', width: 1, score: (t) => regressor.predict(t, { features: request.features, signal }), base: predicted, decision });
     const recourseReport = await regressionRecourse(request, missing, limits, options, table, features, regressor, predicted, decision, data);
     const plotted = residualSample(y, predicted, settings.seed);
@@ -146,4 +150,21 @@ function residualSample(y: Float64Array, predicted: Float64Array, seed: number):
     rows = rows.slice(0, RESIDUAL_PLOT_ROWS).sort((a, b) => a - b);
   }
   return { rows: n, shown: rows.length, predicted: rows.map((i) => predicted[i]), actual: rows.map((i) => y[i]) };
+}
+
+/**
+ * Adverse-action reason codes of the decision a regression feeds: for each explained row on
+ * the adverse side, the (at most four) columns pushing its prediction that way, strongest
+ * first — never a protected attribute or a proxy of one (declared, or flagged at error level).
+ * Chosen on sign·prediction (sign −1 when positive is "below"), as the recourse search is;
+ * scores and SHAP values are reported as the prediction's.
+ */
+function decisionReasons(table: Table, explained: TaskExplanations, predicted: Float64Array, decision: RegressionDecision, request: AuditRequest, data: DataProfile): ReasonCodes[] {
+  const sign = decision.positive_when === 'above' ? 1 : -1;
+  const excluded = [...new Set([...request.protectedAttributes, ...Object.values(request.robustness?.proxies ?? {}), ...data.proxies.filter((p) => p.flag === 'error').map((p) => p.feature)])];
+  const scores = Float64Array.from(explained.rows, (row) => sign * predicted[row - 1]);
+  const values = explained.values.map((row) => row.map((v) => sign * v));
+  const codes = reasonCodes(table, explained.rows, explained.columns, values, scores, { adverse: request.recourse?.adverse ?? 'negative', threshold: sign * decision.threshold, excluded });
+  // Reported in the prediction's own units and direction.
+  return codes.map((c) => ({ ...c, score: sign * c.score, reasons: c.reasons.map((r) => ({ ...r, shap: sign * r.shap })) }));
 }

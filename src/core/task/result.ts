@@ -104,6 +104,8 @@ export interface TaskExplanations {
   global_importance: { column: string; mean_abs_shap: number }[];
   /** Multiclass: mean |SHAP| per column of each class over every explained row. */
   class_importance?: Record<string, { column: string; mean_abs_shap: number }[]>;
+  /** Regression with a decision: the principal reasons of each explained adverse decision (score and SHAP values in the prediction's units). */
+  reason_codes?: { row: number; score: number; reasons: { column: string; value: string; shap: number }[] }[];
 }
 
 /** The model as the result names it. */
