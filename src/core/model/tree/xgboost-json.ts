@@ -1,0 +1,178 @@
+/**
+ * The XGBoost JSON reader (`save_model("m.json")`): classifiers (binary and multiclass) and
+ * regressions, into a {@link TreeEnsemble}.
+ */
+import { ModelLoadError, quote } from '../../errors';
+import { log } from '../../math';
+import { MISSING, type OutputTransform, type Tree, type TreeEnsemble } from './ensemble';
+import { checkFeatures, checkTree } from './validate';
+
+interface XgbTreeJson {
+  left_children: number[];
+  right_children: number[];
+  split_indices: number[];
+  split_conditions: number[];
+  default_left: (number | boolean)[];
+  base_weights?: number[];
+  sum_hessian?: number[];
+  split_type?: number[];
+  categories?: number[];
+  categories_nodes?: number[];
+  categories_segments?: number[];
+  categories_sizes?: number[];
+}
+
+/**
+ * JSON.parse, reading XGBoost's bare `NaN`, `Infinity` and `-Infinity` literals (which it
+ * writes, e.g. as split conditions of categorical splits, and which JSON does not allow)
+ * as those numbers: outside strings they become strings that `Number()` reads back.
+ */
+export function parseJsonWithNonFinite(text: string): never {
+  if (!/NaN|Infinity/.test(text)) return JSON.parse(text) as never;
+  const fixed = text.replace(/"(?:[^"\\]|\\.)*"|-?Infinity|NaN/g, (token) => (token.startsWith('"') ? token : `"${token}"`));
+  return JSON.parse(fixed) as never;
+}
+
+/** Whether bytes look like an XGBoost JSON model. */
+export function looksLikeXgboostJson(bytes: Uint8Array): boolean {
+  const head = new TextDecoder().decode(bytes.subarray(0, 512)).trimStart();
+  return head.startsWith('{') && head.includes('"learner"');
+}
+
+/**
+ * Reads an XGBoost JSON model: leaves, splits (`x < threshold` goes left, in float32),
+ * default directions for missing values, node covers (sum_hessian), and the base score.
+ * For `binary:logistic` the base score is a probability and its logit is the base margin.
+ * With `task: 'regression'` only the objectives of {@link XGBOOST_REGRESSION_OBJECTIVES}
+ * (prediction = base score + Σ leaves) are read, and classifiers are refused; the default
+ * reads classifiers only, as the binary audit always has.
+ */
+export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'classifier' | 'regression' = 'classifier'): TreeEnsemble {
+  let json: { learner?: { learner_model_param?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; feature_types?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[]; gbtree_model_param?: { num_trees?: string } } } } };
+  let text = '';
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    json = parseJsonWithNonFinite(text);
+  } catch (error) {
+    // A JSON model is one object: text that starts it but does not close it was cut short.
+    if (text.trimStart().startsWith('{') && !text.trimEnd().endsWith('}')) {
+      throw new ModelLoadError(`${fileName}: the XGBoost JSON ends early (${bytes.length.toLocaleString('en-US')} bytes, and the model's closing "}" is missing): it was cut short, in a copy or a download. Copy the file again, or save the model again with save_model("model.json").`);
+    }
+    throw new ModelLoadError(`${fileName}: not a readable XGBoost JSON model (${(error as Error).message}). Save the model with save_model("model.json") and choose that file.`);
+  }
+  const learner = json.learner;
+  const booster = learner?.gradient_booster;
+  const trees = booster?.model?.trees;
+  if (!learner || !Array.isArray(trees)) {
+    throw new ModelLoadError(`${fileName}: this JSON is not an XGBoost model (no learner.gradient_booster.model.trees). Save the model with save_model("model.json").`);
+  }
+  if (booster?.name && booster.name !== 'gbtree') {
+    throw new ModelLoadError(`${fileName}: the XGBoost booster ${quote(booster.name)} is not supported; only tree boosters (gbtree) can be audited.`);
+  }
+  // Trees taken out of the list would otherwise leave a model that scores every row wrong.
+  const declared = booster?.model?.gbtree_model_param?.num_trees;
+  if (declared !== undefined && Number(declared) !== trees.length) {
+    throw new ModelLoadError(`${fileName}: the model declares ${quote(String(declared))} trees (gbtree_model_param.num_trees) but holds ${trees.length}: it is damaged or was edited. Save the model again with save_model("model.json").`);
+  }
+  const params = learner.learner_model_param ?? {};
+  const objective = learner.objective?.name ?? 'unknown';
+  const numClass = Number(params.num_class ?? 0);
+  const multiclass = numClass > 1;
+  if (multiclass && !/^multi:soft(prob|max)$/.test(objective)) {
+    throw new ModelLoadError(`${fileName}: a ${numClass}-class XGBoost model with the objective ${quote(objective)}; multiclass models are read with multi:softprob or multi:softmax.`);
+  }
+  if (task === 'regression') return xgboostRegression(json, objective, numClass, fileName);
+  const transform: OutputTransform | null = multiclass || objective === 'binary:logistic' || objective === 'reg:logistic' || objective === 'binary:logitraw' ? 'logistic' : null;
+  if (!transform) throw new ModelLoadError(`${fileName}: the XGBoost objective ${quote(objective)} does not produce a classifier score. Audit a model trained with binary:logistic or multi:softprob.`);
+  const baseScore = Number(params.base_score ?? 0.5);
+  // A probability base score of 0 or 1 is an infinite margin: every row would score exactly 0 or 1.
+  if (!Number.isFinite(baseScore) || (!multiclass && objective !== 'binary:logitraw' && !(baseScore > 0 && baseScore < 1))) {
+    throw new ModelLoadError(`${fileName}: base_score ${quote(String(params.base_score))} (learner_model_param) is not a probability strictly between 0 and 1, which ${objective} needs: the file is damaged or was edited. Save the model again with save_model("model.json").`);
+  }
+  // Softmax objectives add the base score to every class's margin as it is (it cancels out).
+  const baseMargin = multiclass || objective === 'binary:logitraw' ? baseScore : log(baseScore / (1 - baseScore));
+  const featureNames = learner.feature_names ?? [];
+  const numFeature = Number(params.num_feature ?? featureNames.length);
+  if (featureNames.length !== numFeature) {
+    throw new ModelLoadError(`${fileName}: the model stores ${featureNames.length} feature names for ${numFeature} features. Set feature names when training (a DataFrame or feature_names=) so columns can be matched.`);
+  }
+  const parsed = trees.map((tree, t) => xgbTree(tree, t, fileName));
+  parsed.forEach((tree, t) => {
+    checkTree(tree, fileName, t);
+    checkFeatures(tree, numFeature, fileName, t);
+  });
+  const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames, trees: parsed, baseMargin, marginScale: 1, transform, description: `XGBoost ${objective}, ${trees.length} trees; p = sigmoid(base margin ${baseMargin} + Σ leaves)` };
+  if (!multiclass) return ensemble;
+  const info = booster?.model?.tree_info ?? [];
+  if (info.length !== trees.length || info.some((k) => !(Number.isInteger(k) && k >= 0 && k < numClass))) {
+    throw new ModelLoadError(`${fileName}: the ${numClass}-class model's tree_info does not give a class from 0 to ${numClass - 1} for each of its ${trees.length} trees: it is damaged or was edited. Save the model again with save_model("model.json").`);
+  }
+  return {
+    ...ensemble,
+    transform: 'identity',
+    multiclass: { classes: numClass, treeClass: Int32Array.from(info), transform: 'softmax' },
+    description: `XGBoost ${objective}, ${numClass} classes, ${trees.length} trees; p(class k) = softmax over classes of (base margin ${baseMargin} + Σ leaves of class k's trees)`,
+  };
+}
+
+/** XGBoost objectives whose prediction is the margin itself (base score + Σ leaves), read by `readXgboostJson(…, 'regression')`. */
+export const XGBOOST_REGRESSION_OBJECTIVES: readonly string[] = ['reg:squarederror', 'reg:absoluteerror', 'reg:pseudohubererror', 'reg:quantileerror', 'reg:linear'];
+
+/** A regression ensemble: the identity of base score + Σ leaves, or a refusal naming the objective. */
+function xgboostRegression(json: { learner?: { learner_model_param?: Record<string, string>; feature_names?: string[]; gradient_booster?: { model?: { trees?: XgbTreeJson[] } } } }, objective: string, numClass: number, fileName: string): TreeEnsemble {
+  if (numClass > 1 || !XGBOOST_REGRESSION_OBJECTIVES.includes(objective)) {
+    const what = numClass > 1 ? `a ${numClass}-class classifier (${objective})` : `the objective ${quote(objective)}`;
+    throw new ModelLoadError(`${fileName}: ${what} is not a regression read as base score + Σ leaves; regressions are read with ${XGBOOST_REGRESSION_OBJECTIVES.join(', ')}. Audit a classifier as one, or train the regressor with reg:squarederror.`);
+  }
+  const params = json.learner!.learner_model_param ?? {};
+  const baseScore = Number(params.base_score ?? 0.5);
+  if (!Number.isFinite(baseScore)) throw new ModelLoadError(`${fileName}: base_score ${quote(String(params.base_score))} (learner_model_param) is not a number: the file is damaged or was edited. Save the model again with save_model("model.json").`);
+  const featureNames = json.learner!.feature_names ?? [];
+  const numFeature = Number(params.num_feature ?? featureNames.length);
+  if (featureNames.length !== numFeature) {
+    throw new ModelLoadError(`${fileName}: the model stores ${featureNames.length} feature names for ${numFeature} features. Set feature names when training (a DataFrame or feature_names=) so columns can be matched.`);
+  }
+  const trees = json.learner!.gradient_booster!.model!.trees!.map((tree, t) => xgbTree(tree, t, fileName));
+  trees.forEach((tree, t) => {
+    checkTree(tree, fileName, t);
+    checkFeatures(tree, numFeature, fileName, t);
+  });
+  return { format: 'xgboost-json', featureNames, trees, baseMargin: baseScore, marginScale: 1, transform: 'identity', description: `XGBoost ${objective}, ${trees.length} trees; prediction = base score ${baseScore} + Σ leaves` };
+}
+
+function xgbTree(tree: XgbTreeJson, index: number, fileName: string): Tree {
+  const n = tree.left_children.length;
+  const arrays = [tree.right_children, tree.split_indices, tree.split_conditions, tree.default_left];
+  if (n === 0 || arrays.some((a) => !Array.isArray(a) || a.length !== n)) {
+    throw new ModelLoadError(`${fileName}: tree ${index} is damaged (its node arrays have different lengths). Save the model again.`);
+  }
+  // A feature index must be a whole number: 1e400 (Infinity) would become feature 0 in an Int32Array.
+  const badIndex = tree.split_indices.findIndex((v) => !(Number.isInteger(Number(v)) && Number(v) >= 0 && Number(v) < 2 ** 31));
+  if (badIndex >= 0) throw new ModelLoadError(`${fileName}: tree ${index} node ${badIndex} splits on feature ${quote(String(tree.split_indices[badIndex]))}, which is not a feature index. The file is damaged or was edited; save the model again.`);
+  const categories: (Set<number> | null)[] = new Array(n).fill(null);
+  const rule = new Uint8Array(n);
+  (tree.categories_nodes ?? []).forEach((node, k) => {
+    const start = tree.categories_segments![k];
+    const size = tree.categories_sizes![k];
+    categories[node] = new Set(tree.categories!.slice(start, start + size));
+    // XGBoost sends the listed categories to the right child.
+    rule[node] = 3;
+  });
+  const left = Int32Array.from(tree.left_children);
+  for (let i = 0; i < n; i++) {
+    const child = left[i];
+    if (child >= n || tree.right_children[i] >= n) throw new ModelLoadError(`${fileName}: tree ${index} node ${i} points to a child outside the tree. Save the model again.`);
+  }
+  return {
+    feature: Int32Array.from(tree.split_indices),
+    threshold: Float64Array.from(tree.split_conditions),
+    left,
+    right: Int32Array.from(tree.right_children),
+    defaultLeft: Uint8Array.from(tree.default_left, (d) => (d ? 1 : 0)),
+    value: Float64Array.from(tree.split_conditions),
+    cover: tree.sum_hessian ? Float64Array.from(tree.sum_hessian) : null,
+    rule,
+    categories,
+    missingType: new Uint8Array(n).fill(MISSING.defaultDirection),
+  };
+}
