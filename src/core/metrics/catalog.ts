@@ -132,6 +132,36 @@ export function catalogMetric(id: string): CatalogMetric {
   throw new AuditConfigError(`unknown metric: ${quote(id)}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}. Valid ids: ${ids.join(', ')}.`);
 }
 
+/**
+ * Names of quantities the outputs show that no gate can name: the per-group rates that have
+ * no catalog entry, and the multiclass micro averages (equal to accuracy, so not gateable).
+ * With {@link METRIC_CATALOG} this is the one place a metric's name is written.
+ */
+export const RATE_LABELS: Readonly<Record<string, string>> = {
+  tpr: 'TPR',
+  fpr: 'FPR',
+  fnr: 'FNR',
+  tnr: 'TNR',
+  npv: 'NPV',
+  precision_micro: 'Precision (micro)',
+  recall_micro: 'Recall (micro)',
+};
+
+/**
+ * The name every output (app, PDF, HTML report, model card) gives a metric: the catalog's
+ * label, else {@link RATE_LABELS}'. An id in neither is a programming error and throws.
+ */
+export function metricLabel(id: string): string {
+  const label = METRIC_CATALOG.get(id)?.label ?? RATE_LABELS[id];
+  if (label === undefined) throw new Error(`metricLabel: no label for metric id ${quote(id)}: add it to METRIC_CATALOG or RATE_LABELS (src/core/metrics/catalog.ts)`);
+  return label;
+}
+
+/** The catalog's definition of a metric, or undefined for an id without a catalog entry. */
+export function metricDefinition(id: string): string | undefined {
+  return METRIC_CATALOG.get(id)?.definition;
+}
+
 /** What {@link metricValue} reads from: the sections of an audit result. */
 export interface MetricSource {
   performance: object;
