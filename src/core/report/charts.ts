@@ -1,5 +1,6 @@
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
+import { metricLabel } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
 import { MISSING } from './format';
 
@@ -64,9 +65,9 @@ export function selectionRateChart(result: AuditResult, attribute: string, decis
     .map((g) => ({ axis: 'y' as const, value: g.threshold, label: g.name }));
   return {
     kind: 'interval',
-    title: `Selection rate by ${attribute} (${confidenceLabel(result.settings.confidence)} Wilson intervals)`,
+    title: `${metricLabel('selection_rate')} by ${attribute} (${confidenceLabel(result.settings.confidence)} Wilson intervals)`,
     x: { label: attribute, min: 0, max: groups.length },
-    y: { label: 'Selection rate', min: 0, max: 1 },
+    y: { label: metricLabel('selection_rate'), min: 0, max: 1 },
     series: [
       {
         name: 'groups',
@@ -84,8 +85,8 @@ export function prChart(result: AuditResult): ChartSpec {
   return {
     kind: 'line',
     title: `Precision–recall (average precision ${result.performance.average_precision?.toFixed(3) ?? MISSING})`,
-    x: { label: 'Recall', min: 0, max: 1 },
-    y: { label: 'Precision', min: 0, max: 1 },
+    x: { label: metricLabel('recall'), min: 0, max: 1 },
+    y: { label: metricLabel('precision'), min: 0, max: 1 },
     series: [{ name: 'model', points }],
     rules: base === null ? [] : [{ axis: 'y', value: base, label: 'base rate' }],
   };

@@ -4,6 +4,7 @@ import { isTaskResult } from '../task/result';
 import { taskModelCard } from './task-model-card';
 import { comparisonRows, comparisonSummary, gateCondition, gateOutcome, gateValue, termsLine } from './decision-blocks';
 import type { PolicyDecision } from '../config/policy';
+import { METRIC_CATALOG, metricLabel as label } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
 import { thresholdText } from '../metrics/curves';
 import { formatInterval, formatNumber, MISSING } from './format';
@@ -66,10 +67,10 @@ export function modelCard(result: AnyAuditResult, options: { metadata?: Record<s
     '',
     `| Metric | Value | ${confidenceLabel(result.settings.confidence)} interval | Method |`,
     '|---|---|---|---|',
-    `| ROC AUC | ${fmt(p.roc_auc)} | ${span(p.intervals.roc_auc)} | ${(p.intervals.roc_auc as { method?: string } | null)?.method ?? 'DeLong'} |`,
-    ...(['accuracy', 'precision', 'recall', 'specificity', 'selection_rate'] as const).map((id) => `| ${LABELS[id]} | ${fmt(p[id])} | ${span(p.intervals[id])} | Wilson |`),
-    `| F1 | ${fmt(p.f1)} | ${MISSING} | no interval computed |`,
-    `| Expected calibration error | ${fmt(result.calibration.expected_calibration_error)} | ${span(result.calibration.intervals.expected_calibration_error)} | ${result.calibration.intervals.expected_calibration_error?.method ?? 'no interval'}${result.calibration.intervals.expected_calibration_error?.note ? ` (${result.calibration.intervals.expected_calibration_error.note})` : ''} |`,
+    `| ${md(label('roc_auc'))} | ${fmt(p.roc_auc)} | ${span(p.intervals.roc_auc)} | ${(p.intervals.roc_auc as { method?: string } | null)?.method ?? 'DeLong'} |`,
+    ...(['accuracy', 'precision', 'recall', 'specificity', 'selection_rate'] as const).map((id) => `| ${md(label(id))} | ${fmt(p[id])} | ${span(p.intervals[id])} | Wilson |`),
+    `| ${md(label('f1'))} | ${fmt(p.f1)} | ${MISSING} | no interval computed |`,
+    `| ${md(label('expected_calibration_error'))} | ${fmt(result.calibration.expected_calibration_error)} | ${span(result.calibration.intervals.expected_calibration_error)} | ${result.calibration.intervals.expected_calibration_error?.method ?? 'no interval'}${result.calibration.intervals.expected_calibration_error?.note ? ` (${result.calibration.intervals.expected_calibration_error.note})` : ''} |`,
     '',
     ...estimatedMetrics(result),
     '### By group',
@@ -77,16 +78,16 @@ export function modelCard(result: AnyAuditResult, options: { metadata?: Record<s
     `Group rates with ${confidenceLabel(result.settings.confidence)} Wilson intervals; groups of fewer than ${result.settings.min_group_size} rows are marked small: their numbers are too uncertain to judge on their own.`,
   ];
   for (const [attribute, fairness] of Object.entries(result.fairness)) {
-    lines.push('', `**${md(attribute)}**`, '', '| Group | n | Selection rate | TPR | FPR | Accuracy |', '|---|---|---|---|---|---|');
+    lines.push('', `**${md(attribute)}**`, '', `| Group | n | ${(['selection_rate', 'tpr', 'fpr', 'accuracy'] as const).map((id) => md(label(id))).join(' | ')} |`, '|---|---|---|---|---|---|');
     for (const [group, m] of Object.entries(fairness.groups)) {
       const cell = (id: 'selection_rate' | 'tpr' | 'fpr' | 'accuracy') => `${fmt(m[id])} (${span(m.intervals[id])})`;
       lines.push(`| ${md(group)}${m.insufficient_samples ? ' (small)' : ''} | ${m.n} | ${cell('selection_rate')} | ${cell('tpr')} | ${cell('fpr')} | ${cell('accuracy')} |`);
     }
-    lines.push('', `| Disparity | Value | ${confidenceLabel(result.settings.confidence)} interval | Method |`, '|---|---|---|---|');
+    lines.push('', `| Disparity | Key | Value | ${confidenceLabel(result.settings.confidence)} interval | Method |`, '|---|---|---|---|---|');
     for (const [id, value] of Object.entries(fairness)) {
       if (!(id in fairness.intervals)) continue;
       const i = fairness.intervals[id];
-      lines.push(`| ${md(id)} | ${fmt(value)} | ${span(i)} | ${md(i?.method ?? (value === null ? 'no value' : 'no interval'))} |`);
+      lines.push(`| ${md(METRIC_CATALOG.get(id)?.label ?? id)} | ${md(id)} | ${fmt(value)} | ${span(i)} | ${md(i?.method ?? (value === null ? 'no value' : 'no interval'))} |`);
     }
   }
   if (result.ll144) {
@@ -141,11 +142,9 @@ function estimatedMetrics(result: AuditResult): string[] {
   const e = result.estimated_performance;
   if (result.labels !== 'absent') return [];
   if (!e) return [`Performance not estimated: ${md(result.missing_sections.estimated_performance ?? 'no estimate')}.`, ''];
-  const rows = (['accuracy', 'precision', 'recall', 'f1', 'roc_auc'] as const).map((id) => `| ${id === 'roc_auc' ? 'ROC AUC' : id === 'f1' ? 'F1' : LABELS[id]} (ESTIMATED) | ${fmt(e[id])} | CBPE, no labels |`);
+  const rows = (['accuracy', 'precision', 'recall', 'f1', 'roc_auc'] as const).map((id) => `| ${md(label(id))} (ESTIMATED) | ${fmt(e[id])} | CBPE, no labels |`);
   return ['### Estimated performance (no labels)', '', '| Metric | Estimated value | Method |', '|---|---|---|', ...rows, '', `Assumption: ${md(e.assumption)}`, ''];
 }
-
-const LABELS = { accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', specificity: 'Specificity', selection_rate: 'Selection rate' } as const;
 
 /** The training-data paragraph: the reference file's summary when the audit had one, and what metadata says of its source. */
 function trainingData(result: AuditResult, meta: Record<string, string | number | boolean>): string[] {

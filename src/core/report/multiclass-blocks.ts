@@ -4,29 +4,14 @@
  * attribute (per-group accuracy, macro F1 and selection rate of each class; per-class
  * disparities), every number with its interval where the result has one.
  */
+import { metricLabel as label } from '../metrics/catalog';
 import type { MulticlassAuditResult } from '../task/result';
 import { intervalMethod, rowsText, sentences, type ReportBlock } from './blocks';
 import { formatInterval as interval, formatNumber as fmt } from './format';
 import { topLabelReliabilityChart } from './task-charts';
 
-/** Overall multiclass metrics in report order: key, label. */
-export const MULTICLASS_METRICS = [
-  ['accuracy', 'Accuracy'],
-  ['balanced_accuracy', 'Balanced accuracy'],
-  ['roc_auc_ovr', 'ROC AUC, one-vs-rest macro'],
-  ['roc_auc_ovr_weighted', 'ROC AUC, one-vs-rest weighted'],
-  ['f1_macro', 'F1 macro'],
-  ['f1_weighted', 'F1 weighted'],
-  ['f1_micro', 'F1 micro'],
-  ['precision_macro', 'Precision macro'],
-  ['precision_weighted', 'Precision weighted'],
-  ['precision_micro', 'Precision micro'],
-  ['recall_macro', 'Recall macro'],
-  ['recall_weighted', 'Recall weighted'],
-  ['recall_micro', 'Recall micro'],
-  ['log_loss', 'Log loss'],
-  ['brier_score', 'Brier score (multiclass, 0 to 2)'],
-] as const;
+/** Overall multiclass metrics in report order (their names: metricLabel). */
+export const MULTICLASS_METRICS = ['accuracy', 'balanced_accuracy', 'roc_auc_ovr', 'roc_auc_ovr_weighted', 'f1_macro', 'f1_weighted', 'f1_micro', 'precision_macro', 'precision_weighted', 'precision_micro', 'recall_macro', 'recall_weighted', 'recall_micro', 'log_loss', 'brier_score'] as const;
 
 /** A group name with its small-group mark. */
 function groupName(group: string, small: boolean, minGroupSize: number): string {
@@ -37,18 +22,18 @@ function groupName(group: string, small: boolean, minGroupSize: number): string 
 export function multiclassKeyFigures(result: MulticlassAuditResult): string[][] {
   const p = result.performance;
   const c = result.calibration;
-  const row = (id: 'accuracy' | 'balanced_accuracy' | 'roc_auc_ovr' | 'f1_macro' | 'log_loss', label: string, convention: string) => [label, fmt(p[id]), interval(p.intervals[id]), `${convention}; ${intervalMethod(p.intervals[id])}`];
+  const row = (id: 'accuracy' | 'balanced_accuracy' | 'roc_auc_ovr' | 'f1_macro' | 'log_loss', convention: string) => [label(id), fmt(p[id]), interval(p.intervals[id]), `${convention}; ${intervalMethod(p.intervals[id])}`];
   return [
-    row('accuracy', 'Accuracy', 'share of rows whose most probable class is the label'),
-    row('balanced_accuracy', 'Balanced accuracy', 'mean recall over the classes'),
-    row('roc_auc_ovr', 'ROC AUC (one-vs-rest, macro)', 'mean of the classes’ one-vs-rest AUCs'),
-    row('f1_macro', 'F1 macro', 'mean F1 over the classes'),
-    row('log_loss', 'Log loss', 'mean −ln p(true class)'),
-    ['Top-label ECE', fmt(c.top_label_ece), interval(null), `${c.bins} equal-width bins of the highest probability`],
-    ['Max classwise ECE', fmt(c.max_classwise_ece), interval(null), `worst class${worstKey(c.classwise_ece_per_class)}`],
+    row('accuracy', 'share of rows whose most probable class is the label'),
+    row('balanced_accuracy', 'mean recall over the classes'),
+    row('roc_auc_ovr', 'mean of the classes’ one-vs-rest AUCs'),
+    row('f1_macro', 'mean F1 over the classes'),
+    row('log_loss', 'mean −ln p(true class)'),
+    [label('top_label_ece'), fmt(c.top_label_ece), interval(null), `${c.bins} equal-width bins of the highest probability`],
+    [label('max_classwise_ece'), fmt(c.max_classwise_ece), interval(null), `worst class${worstKey(c.classwise_ece_per_class)}`],
     ...Object.entries(result.fairness).flatMap(([attribute, f]) => [
-      [`Worst-class selection-rate difference (${attribute})`, fmt(f.max_class_selection_rate_difference), interval(null), `max − min over groups, worst class${f.max_class_selection_rate_difference_class ? `: ${f.max_class_selection_rate_difference_class}` : ''}${smallNote(f.small_groups)}`],
-      [`Equalized odds difference (${attribute})`, fmt(f.equalized_odds_difference), interval(null), `max(ΔTPR, ΔFPR) one-vs-rest, worst class${f.equalized_odds_difference_class ? `: ${f.equalized_odds_difference_class}` : ''}${smallNote(f.small_groups)}`],
+      [`${label('max_class_selection_rate_difference')} (${attribute})`, fmt(f.max_class_selection_rate_difference), interval(null), `max − min over groups, worst class${f.max_class_selection_rate_difference_class ? `: ${f.max_class_selection_rate_difference_class}` : ''}${smallNote(f.small_groups)}`],
+      [`${label('equalized_odds_difference')} (${attribute})`, fmt(f.equalized_odds_difference), interval(null), `max(ΔTPR, ΔFPR) one-vs-rest, worst class${f.equalized_odds_difference_class ? `: ${f.equalized_odds_difference_class}` : ''}${smallNote(f.small_groups)}`],
     ]),
   ];
 }
@@ -76,12 +61,12 @@ export function multiclassSectionBlocks(result: MulticlassAuditResult, level: st
 
   heading('Performance');
   paragraph(`${p.n} rows, ${classes.length} classes (${classes.join(', ')}; ${result.settings.classes_source ?? 'in the model’s output order'}). Predicted class: ${result.conventions.predicted_class ?? 'the most probable class'}.`);
-  table(['Metric', 'Key', 'Value', `${level} interval`, 'Method'], MULTICLASS_METRICS.map(([id, label]) => [label, id, fmt(p[id]), interval(p.intervals[id]), intervalMethod(p.intervals[id])]), [130, 120, 55, 90, 104]);
+  table(['Metric', 'Key', 'Value', `${level} interval`, 'Method'], MULTICLASS_METRICS.map((id) => [label(id), id, fmt(p[id]), interval(p.intervals[id]), intervalMethod(p.intervals[id])]), [130, 120, 55, 90, 104]);
   if (result.conventions.averages) paragraph(sentences(`Averages: ${result.conventions.averages}`), 7.5);
   heading('Per class', 2);
   const classInterval = (label: string, id: string) => `(${interval(p.intervals[`per_class.${label}.${id}`], 2)})`;
   table(
-    ['Class', 'Support', 'ROC AUC (one-vs-rest)', 'Precision', 'Recall', 'F1'],
+    ['Class', 'Support', `${label('roc_auc')} (one-vs-rest)`, label('precision'), label('recall'), label('f1')],
     classes.map((label) => {
       const m = p.per_class[label];
       return m ? [label, String(m.support), `${fmt(m.roc_auc)} ${classInterval(label, 'roc_auc')}`, `${fmt(m.precision)} ${classInterval(label, 'precision')}`, `${fmt(m.recall)} ${classInterval(label, 'recall')}`, fmt(m.f1)] : [label, '0', fmt(null), fmt(null), fmt(null), fmt(null)];
@@ -114,12 +99,12 @@ export function multiclassSectionBlocks(result: MulticlassAuditResult, level: st
     heading(attribute, 2);
     const min = result.settings.min_group_size;
     table(
-      ['Group', 'n', `Accuracy (${level})`, 'Macro F1', ...classes.map((k) => `Selection ${k}`)],
+      ['Group', 'n', `${label('accuracy')} (${level})`, label('f1_macro'), ...classes.map((k) => `Selection ${k}`)],
       Object.entries(f.groups).map(([group, g]) => [groupName(group, g.insufficient_samples, min), String(g.n), `${fmt(g.accuracy)} (${interval(g.accuracy_interval, 2)})`, fmt(g.f1_macro), ...classes.map((k) => fmt(g.selection_rate[k]))]),
       [110, 35, 95, 50, ...classes.map(() => 209 / Math.max(1, classes.length))],
     );
     table(
-      ['Group', 'Class', `Selection (${level})`, `TPR (${level})`, `FPR (${level})`],
+      ['Group', 'Class', `${label('selection_rate')} (${level})`, `${label('tpr')} (${level})`, `${label('fpr')} (${level})`],
       Object.entries(f.groups).flatMap(([group, g]) => classes.map((k) => [groupName(group, g.insufficient_samples, min), k, `${fmt(g.selection_rate[k])} (${interval(g.intervals.selection_rate[k], 2)})`, `${fmt(g.tpr[k])} (${interval(g.intervals.tpr[k], 2)})`, `${fmt(g.fpr[k])} (${interval(g.intervals.fpr[k], 2)})`])),
       [110, 70, 106, 106, 107],
     );

@@ -4,7 +4,7 @@ import type { AnyAuditResult } from '../run';
 import { isTaskResult } from '../task/result';
 import { taskReportBlocks, taskReportTitle } from './task-blocks';
 import type { PolicyDecision } from '../config/policy';
-import { METRIC_CATALOG } from '../metrics/catalog';
+import { METRIC_CATALOG, metricLabel as label } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
 import { thresholdText } from '../metrics/curves';
 import { resultDigest, type Manifest } from '../manifest';
@@ -58,17 +58,17 @@ function labelledSections(b: Blocks, result: AuditResult, decision: PolicyDecisi
   b.table(
     ['Metric', 'Value', `${level} interval`],
     [
-      ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy)],
-      ['Balanced accuracy', fmt(p.balanced_accuracy), '-'],
-      ['Precision', fmt(p.precision), interval(p.intervals.precision)],
-      ['Recall (TPR)', fmt(p.recall), interval(p.intervals.recall)],
-      ['Specificity (TNR)', fmt(p.specificity), interval(p.intervals.specificity)],
-      ['F1', fmt(p.f1), '-'],
-      ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc)],
-      ['Average precision', fmt(p.average_precision), '-'],
-      ['Log loss', fmt(p.log_loss), '-'],
-      ['Brier score', fmt(p.brier_score), '-'],
-      ['Selection rate', fmt(p.selection_rate), interval(p.intervals.selection_rate)],
+      [label('accuracy'), fmt(p.accuracy), interval(p.intervals.accuracy)],
+      [label('balanced_accuracy'), fmt(p.balanced_accuracy), '-'],
+      [label('precision'), fmt(p.precision), interval(p.intervals.precision)],
+      [`${label('recall')} (${label('tpr')})`, fmt(p.recall), interval(p.intervals.recall)],
+      [`${label('specificity')} (${label('tnr')})`, fmt(p.specificity), interval(p.intervals.specificity)],
+      [label('f1'), fmt(p.f1), '-'],
+      [label('roc_auc'), fmt(p.roc_auc), interval(p.intervals.roc_auc)],
+      [label('average_precision'), fmt(p.average_precision), '-'],
+      [label('log_loss'), fmt(p.log_loss), '-'],
+      [label('brier_score'), fmt(p.brier_score), '-'],
+      [label('selection_rate'), fmt(p.selection_rate), interval(p.intervals.selection_rate)],
       ['Confusion matrix', `TP ${c.tp}  FP ${c.fp}  TN ${c.tn}  FN ${c.fn}`, ''],
     ],
     [170, 170, 159],
@@ -90,7 +90,7 @@ function labelledSections(b: Blocks, result: AuditResult, decision: PolicyDecisi
   for (const [attribute, f] of Object.entries(result.fairness)) {
     b.heading(attribute, 2);
     b.table(
-      ['Group', 'n', 'Selection', 'TPR', 'FPR', 'Precision', 'Accuracy', 'Note'],
+      ['Group', 'n', label('selection_rate'), label('tpr'), label('fpr'), label('precision'), label('accuracy'), 'Note'],
       Object.entries(f.groups).map(([group, m]) => [
         group,
         String(m.n),
@@ -166,11 +166,11 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
   else b.table(
     ['Key figure', 'Value', `${level} interval`, 'Convention'],
     [
-      ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc), 'ties count half; DeLong interval'],
-      ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy), `predicted positive when p >= ${result.threshold}; Wilson`],
-      ['Expected calibration error', fmt(result.calibration.expected_calibration_error), interval(result.calibration.intervals.expected_calibration_error), result.calibration.binning],
-      ...Object.entries(result.fairness).map(([attribute, f]) => [`Demographic parity difference (${attribute})`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), `max − min selection rate; ${methodOf(f.intervals.demographic_parity_difference, f.demographic_parity_difference)}${drivenBy(f, 'demographic_parity_difference', result.settings.min_group_size)}`]),
-      ...Object.entries(result.fairness).map(([attribute, f]) => [`Equalized odds difference (${attribute})`, fmt(f.equalized_odds_difference), interval(f.intervals.equalized_odds_difference), `max(ΔTPR, ΔFPR); ${methodOf(f.intervals.equalized_odds_difference, f.equalized_odds_difference)}${drivenBy(f, 'equalized_odds_difference', result.settings.min_group_size)}`]),
+      [label('roc_auc'), fmt(p.roc_auc), interval(p.intervals.roc_auc), 'ties count half; DeLong interval'],
+      [label('accuracy'), fmt(p.accuracy), interval(p.intervals.accuracy), `predicted positive when p >= ${result.threshold}; Wilson`],
+      [label('expected_calibration_error'), fmt(result.calibration.expected_calibration_error), interval(result.calibration.intervals.expected_calibration_error), result.calibration.binning],
+      ...Object.entries(result.fairness).map(([attribute, f]) => [`${label('demographic_parity_difference')} (${attribute})`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), `max − min selection rate; ${methodOf(f.intervals.demographic_parity_difference, f.demographic_parity_difference)}${drivenBy(f, 'demographic_parity_difference', result.settings.min_group_size)}`]),
+      ...Object.entries(result.fairness).map(([attribute, f]) => [`${label('equalized_odds_difference')} (${attribute})`, fmt(f.equalized_odds_difference), interval(f.intervals.equalized_odds_difference), `max(ΔTPR, ΔFPR); ${methodOf(f.intervals.equalized_odds_difference, f.equalized_odds_difference)}${drivenBy(f, 'equalized_odds_difference', result.settings.min_group_size)}`]),
     ],
     [170, 60, 90, 179],
   );
@@ -203,7 +203,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
   else labelledSections(b, result, decision, level);
   for (const [name, intersection] of Object.entries(result.intersections)) {
     b.heading(`Intersection ${name}`, 2);
-    b.table(['Group', 'n', 'Selection', 'TPR', 'FPR', 'Note'], Object.entries(intersection.groups).map(([g, m]) => [g, String(m.n), fmt(m.selection_rate), fmt(m.tpr), fmt(m.fpr), m.insufficient_samples ? `small: fewer than ${result.settings.min_group_size} rows` : '']), [150, 50, 70, 60, 60, 109]);
+    b.table(['Group', 'n', label('selection_rate'), label('tpr'), label('fpr'), 'Note'], Object.entries(intersection.groups).map(([g, m]) => [g, String(m.n), fmt(m.selection_rate), fmt(m.tpr), fmt(m.fpr), m.insufficient_samples ? `small: fewer than ${result.settings.min_group_size} rows` : '']), [150, 50, 70, 60, 60, 109]);
     if (intersection.empty_cells.length) b.paragraph(`Empty cells: ${intersection.empty_cells.join(', ')}.`);
     if (intersection.small_cells.length) b.paragraph(`Cells under ${result.settings.min_group_size} rows: ${intersection.small_cells.join(', ')}.`);
   }
@@ -212,7 +212,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
   if (slices) {
     b.heading('Underperforming slices', 2);
     b.paragraph(`${slices.rule} ${slices.underperforming_slice_count ? `${slices.underperforming_slice_count} slice${slices.underperforming_slice_count === 1 ? '' : 's'} underperform${slices.underperforming_slice_count === 1 ? 's' : ''}.` : 'None underperforms.'} Largest gap among slices large enough to judge: ${fmt(slices.max_slice_auc_gap)}.${slices.too_small ? ` ${slices.too_small} slice${slices.too_small === 1 ? ' is' : 's are'} too small to judge and left out.` : ''}`);
-    if (slices.underperforming.length) b.table(['Column', 'Slice', 'n', 'ROC AUC', 'Below overall by'], slices.underperforming.map((x) => [x.column, x.slice, String(x.n), fmt(x.roc_auc), fmt(x.auc_gap)]), [110, 140, 60, 90, 99]);
+    if (slices.underperforming.length) b.table(['Column', 'Slice', 'n', label('roc_auc'), 'Below overall by'], slices.underperforming.map((x) => [x.column, x.slice, String(x.n), fmt(x.roc_auc), fmt(x.auc_gap)]), [110, 140, 60, 90, 99]);
   }
 
   if (result.ll144) {

@@ -5,20 +5,14 @@
  * group loss, distributional parity), and the binary audit of the decision the prediction
  * feeds when one is configured.
  */
+import { metricLabel as label } from '../metrics/catalog';
 import type { RegressionAuditResult } from '../task/result';
 import { intervalMethod, rowsText, sentences, type ReportBlock } from './blocks';
 import { formatInterval as interval, formatNumber as fmt } from './format';
 import { decileCalibrationChart, predictedActualChart, residualChart } from './task-charts';
 
-/** Overall regression metrics in report order: key, label. */
-export const REGRESSION_METRICS = [
-  ['mae', 'Mean absolute error'],
-  ['rmse', 'Root mean squared error'],
-  ['mse', 'Mean squared error'],
-  ['r2', 'R²'],
-  ['median_absolute_error', 'Median absolute error'],
-  ['mape', 'Mean absolute percentage error (share)'],
-] as const;
+/** Overall regression metrics in report order (their names: metricLabel). */
+export const REGRESSION_METRICS = ['mae', 'rmse', 'mse', 'r2', 'median_absolute_error', 'mape'] as const;
 
 /** "A vs B, p 0.03" of a worst pair. */
 function pairText(pair: { groups: [string, string] | null; p_value: number | null }): string {
@@ -29,20 +23,20 @@ function pairText(pair: { groups: [string, string] | null; p_value: number | nul
 export function regressionKeyFigures(result: RegressionAuditResult): string[][] {
   const p = result.performance;
   const units = `in ${result.settings.target}'s units`;
-  const row = (id: 'mae' | 'rmse' | 'r2' | 'median_absolute_error' | 'mape', label: string, convention: string) => [label, fmt(p[id]), interval(p.intervals[id]), `${convention}; ${intervalMethod(p.intervals[id])}`];
+  const row = (id: 'mae' | 'rmse' | 'r2' | 'median_absolute_error' | 'mape', convention: string) => [label(id), fmt(p[id]), interval(p.intervals[id]), `${convention}; ${intervalMethod(p.intervals[id])}`];
   return [
-    row('mae', 'MAE', units),
-    row('rmse', 'RMSE', units),
-    row('r2', 'R²', '1 − SS_res/SS_tot'),
-    row('median_absolute_error', 'Median absolute error', units),
-    row('mape', 'MAPE', p.mape === null ? (p.null_reasons.mape ?? 'not computed') : 'mean |y − ŷ|/y, a share'),
+    row('mae', units),
+    row('rmse', units),
+    row('r2', '1 − SS_res/SS_tot'),
+    row('median_absolute_error', units),
+    row('mape', p.mape === null ? (p.null_reasons.mape ?? 'not computed') : 'mean |y − ŷ|/y, a share'),
     ...Object.entries(result.fairness).flatMap(([attribute, f]) => {
       const small = f.small_groups.length ? `; small groups: ${f.small_groups.join(', ')}` : '';
       return [
-        [`Mean prediction difference (${attribute})`, fmt(f.mean_prediction_difference), interval(null), `max − min of group means${small}`],
-        [`MAE difference (${attribute})`, fmt(f.mae_difference), interval(null), `max − min of group MAEs${small}`],
-        [`Bounded group loss (${attribute})`, fmt(f.bounded_group_loss), interval(null), `largest group MSE: ${f.bounded_group_loss_group}`],
-        [`KS statistic (${attribute})`, fmt(f.ks_statistic), interval(null), `largest between two groups' predictions: ${pairText(f.distribution.ks_statistic)}`],
+        [`${label('mean_prediction_difference')} (${attribute})`, fmt(f.mean_prediction_difference), interval(null), `max − min of group means${small}`],
+        [`${label('mae_difference')} (${attribute})`, fmt(f.mae_difference), interval(null), `max − min of group MAEs${small}`],
+        [`${label('bounded_group_loss')} (${attribute})`, fmt(f.bounded_group_loss), interval(null), `largest group MSE: ${f.bounded_group_loss_group}`],
+        [`${label('ks_statistic')} (${attribute})`, fmt(f.ks_statistic), interval(null), `largest between two groups' predictions: ${pairText(f.distribution.ks_statistic)}`],
       ];
     }),
   ];
@@ -62,7 +56,7 @@ export function regressionSectionBlocks(result: RegressionAuditResult, level: st
 
   heading('Performance');
   paragraph(sentences(`${p.n} rows; the prediction of ${target} against its value in the data`, result.conventions.metrics, result.conventions.mape));
-  table(['Metric', 'Key', 'Value', `${level} interval`, 'Method'], REGRESSION_METRICS.map(([id, label]) => [label, id, fmt(p[id]), interval(p.intervals[id]), intervalMethod(p.intervals[id])]), [125, 105, 75, 125, 69]);
+  table(['Metric', 'Key', 'Value', `${level} interval`, 'Method'], REGRESSION_METRICS.map((id) => [label(id), id, fmt(p[id]), interval(p.intervals[id]), intervalMethod(p.intervals[id])]), [125, 105, 75, 125, 69]);
   const reasons = Object.entries(p.null_reasons);
   if (reasons.length) paragraph(`No value: ${reasons.map(([k, why]) => `${k}: ${why}`).join('; ')}.`);
   chart(predictedActualChart(result));
@@ -126,15 +120,15 @@ function decisionAuditBlocks(result: RegressionAuditResult, level: string): Repo
       type: 'table',
       headers: ['Metric', 'Value', `${level} interval`],
       rows: [
-        ['Accuracy', fmt(p.accuracy), interval(p.intervals.accuracy)],
-        ['Balanced accuracy', fmt(p.balanced_accuracy), interval(null)],
-        ['Precision', fmt(p.precision), interval(p.intervals.precision)],
-        ['Recall (TPR)', fmt(p.recall), interval(p.intervals.recall)],
-        ['Specificity (TNR)', fmt(p.specificity), interval(p.intervals.specificity)],
-        ['F1', fmt(p.f1), interval(null)],
-        ['ROC AUC', fmt(p.roc_auc), interval(p.intervals.roc_auc)],
-        ['Selection rate', fmt(p.selection_rate), interval(p.intervals.selection_rate)],
-        ['Base rate', fmt(p.base_rate), interval(p.intervals.base_rate)],
+        [label('accuracy'), fmt(p.accuracy), interval(p.intervals.accuracy)],
+        [label('balanced_accuracy'), fmt(p.balanced_accuracy), interval(null)],
+        [label('precision'), fmt(p.precision), interval(p.intervals.precision)],
+        [`${label('recall')} (${label('tpr')})`, fmt(p.recall), interval(p.intervals.recall)],
+        [`${label('specificity')} (${label('tnr')})`, fmt(p.specificity), interval(p.intervals.specificity)],
+        [label('f1'), fmt(p.f1), interval(null)],
+        [label('roc_auc'), fmt(p.roc_auc), interval(p.intervals.roc_auc)],
+        [label('selection_rate'), fmt(p.selection_rate), interval(p.intervals.selection_rate)],
+        [label('base_rate'), fmt(p.base_rate), interval(p.intervals.base_rate)],
         ['Confusion matrix', `TP ${c.tp}  FP ${c.fp}  TN ${c.tn}  FN ${c.fn}`, ''],
       ],
       widths: [170, 170, 159],
@@ -145,7 +139,7 @@ function decisionAuditBlocks(result: RegressionAuditResult, level: string): Repo
       { type: 'heading', text: `Decision by ${attribute}`, level: 2 },
       {
         type: 'table',
-        headers: ['Group', 'n', `Selection (${level})`, 'TPR', 'FPR', 'Accuracy', 'Note'],
+        headers: ['Group', 'n', `${label('selection_rate')} (${level})`, label('tpr'), label('fpr'), label('accuracy'), 'Note'],
         rows: Object.entries(f.groups).map(([group, m]) => [group, String(m.n), `${fmt(m.selection_rate)} (${interval(m.intervals.selection_rate, 2)})`, fmt(m.tpr), fmt(m.fpr), fmt(m.accuracy), m.insufficient_samples ? `fewer than ${result.settings.min_group_size} rows` : '']),
         widths: [90, 35, 110, 50, 50, 60, 104],
       },

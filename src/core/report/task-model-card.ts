@@ -4,6 +4,7 @@
  * (what did not run, small groups, data findings) and the conventions every number follows.
  */
 import type { PolicyDecision } from '../config/policy';
+import { metricLabel as label } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
 import type { MulticlassAuditResult, RegressionAuditResult, TaskAuditResult } from '../task/result';
 import { intervalMethod } from './blocks';
@@ -79,11 +80,11 @@ function multiclassMetricRows(result: MulticlassAuditResult): string[] {
   const p = result.performance;
   const c = result.calibration;
   return [
-    ...MULTICLASS_METRICS.map(([id, label]) => `| ${label} | ${id} | ${fmt(p[id])} | ${span(p.intervals[id])} | ${intervalMethod(p.intervals[id])} |`),
-    `| Top-label ECE | top_label_ece | ${fmt(c.top_label_ece)} | ${span(null)} | no interval |`,
-    `| Max classwise ECE | max_classwise_ece | ${fmt(c.max_classwise_ece)} | ${span(null)} | no interval |`,
+    ...MULTICLASS_METRICS.map((id) => `| ${md(label(id))} | ${id} | ${fmt(p[id])} | ${span(p.intervals[id])} | ${intervalMethod(p.intervals[id])} |`),
+    `| ${md(label('top_label_ece'))} | top_label_ece | ${fmt(c.top_label_ece)} | ${span(null)} | no interval |`,
+    `| ${md(label('max_classwise_ece'))} | max_classwise_ece | ${fmt(c.max_classwise_ece)} | ${span(null)} | no interval |`,
     '',
-    '| Class | Support | ROC AUC (one-vs-rest) | Precision | Recall | F1 |',
+    `| Class | Support | ${md(label('roc_auc'))} (one-vs-rest) | ${md(label('precision'))} | ${md(label('recall'))} | ${md(label('f1'))} |`,
     '|---|---|---|---|---|---|',
     ...(result.settings.classes ?? Object.keys(p.per_class)).map((k) => {
       const m = p.per_class[k];
@@ -95,14 +96,14 @@ function multiclassMetricRows(result: MulticlassAuditResult): string[] {
 
 function regressionMetricRows(result: RegressionAuditResult): string[] {
   const p = result.performance;
-  return REGRESSION_METRICS.map(([id, label]) => `| ${label} | ${id} | ${fmt(p[id])} | ${span(p.intervals[id])} | ${intervalMethod(p.intervals[id])} |`);
+  return REGRESSION_METRICS.map((id) => `| ${md(label(id))} | ${id} | ${fmt(p[id])} | ${span(p.intervals[id])} | ${intervalMethod(p.intervals[id])} |`);
 }
 
 function multiclassGroupLines(result: MulticlassAuditResult, level: string): string[] {
   const classes = result.settings.classes ?? [];
   const lines: string[] = [];
   for (const [attribute, f] of Object.entries(result.fairness)) {
-    lines.push('', `**${md(attribute)}**`, '', `| Group | n | Accuracy (${level} Wilson) | Macro F1 | ${classes.map((k) => `Selection ${md(k)}`).join(' | ')} |`, `|---|---|---|---|${classes.map(() => '---|').join('')}`);
+    lines.push('', `**${md(attribute)}**`, '', `| Group | n | ${md(label('accuracy'))} (${level} Wilson) | ${md(label('f1_macro'))} | ${classes.map((k) => `Selection ${md(k)}`).join(' | ')} |`, `|---|---|---|---|${classes.map(() => '---|').join('')}`);
     for (const [group, g] of Object.entries(f.groups)) lines.push(`| ${md(group)}${g.insufficient_samples ? ' (small)' : ''} | ${g.n} | ${fmt(g.accuracy)} (${span(g.accuracy_interval)}) | ${fmt(g.f1_macro)} | ${classes.map((k) => fmt(g.selection_rate[k])).join(' | ')} |`);
     lines.push(
       '',

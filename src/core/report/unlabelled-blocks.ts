@@ -6,6 +6,7 @@
  */
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
+import { metricLabel } from '../metrics/catalog';
 import { ESTIMATED_METRICS } from '../metrics/cbpe';
 import { confidenceLabel } from '../metrics/intervals';
 import { thresholdText } from '../metrics/curves';
@@ -14,7 +15,13 @@ import { formatInterval as interval, formatNumber as fmt } from './format';
 import type { ReportBlock } from './pdf';
 
 /** Names of the estimated metrics, as reports print them. */
-export const ESTIMATED_LABELS: Record<(typeof ESTIMATED_METRICS)[number], string> = { accuracy: 'Accuracy', precision: 'Precision', recall: 'Recall', f1: 'F1', roc_auc: 'ROC AUC' };
+export const ESTIMATED_LABELS: Record<(typeof ESTIMATED_METRICS)[number], string> = {
+  get accuracy() { return metricLabel('accuracy'); },
+  get precision() { return metricLabel('precision'); },
+  get recall() { return metricLabel('recall'); },
+  get f1() { return metricLabel('f1'); },
+  get roc_auc() { return metricLabel('roc_auc'); },
+};
 
 /** Whether a result is of an audit without labels. */
 export function isUnlabelled(result: Pick<AuditResult, 'labels'>): boolean {
@@ -26,9 +33,9 @@ export function unlabelledSummaryBlocks(result: AuditResult): ReportBlock[] {
   const level = confidenceLabel(result.settings.confidence);
   const e = result.estimated_performance;
   const rows: string[][] = [
-    ['Selection rate (measured)', fmt(result.performance.selection_rate), interval(result.performance.intervals.selection_rate), `predicted positive when p >= ${result.threshold}; Wilson`],
-    ...Object.entries(result.fairness).map(([attribute, f]) => [`Demographic parity difference (${attribute}) (measured)`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), 'max − min selection rate']),
-    ...(e ? [['ROC AUC (ESTIMATED)', fmt(e.roc_auc), 'no interval', 'CBPE: expected TPR/FPR from p'], ['Accuracy (ESTIMATED)', fmt(e.accuracy), 'no interval', 'CBPE: (E[TP] + E[TN]) / n']] : [['Performance', 'not estimated', '', result.missing_sections.estimated_performance ?? '']]),
+    [`${metricLabel('selection_rate')} (measured)`, fmt(result.performance.selection_rate), interval(result.performance.intervals.selection_rate), `predicted positive when p >= ${result.threshold}; Wilson`],
+    ...Object.entries(result.fairness).map(([attribute, f]) => [`${metricLabel('demographic_parity_difference')} (${attribute}) (measured)`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), 'max − min selection rate']),
+    ...(e ? [[`${metricLabel('roc_auc')} (ESTIMATED)`, fmt(e.roc_auc), 'no interval', 'CBPE: expected TPR/FPR from p'], [`${metricLabel('accuracy')} (ESTIMATED)`, fmt(e.accuracy), 'no interval', 'CBPE: (E[TP] + E[TN]) / n']] : [['Performance', 'not estimated', '', result.missing_sections.estimated_performance ?? '']]),
   ];
   return [
     { type: 'paragraph', text: result.labels_notice ?? 'NO LABELS.' },
@@ -53,7 +60,7 @@ export function unlabelledSectionBlocks(result: AuditResult, decision?: PolicyDe
       ['Metric', 'Estimated value', 'How'],
       [
         ...ESTIMATED_METRICS.map((id) => [`${ESTIMATED_LABELS[id]} (estimated)`, fmt(e[id]), e.null_reasons[id] ?? 'CBPE']),
-        ['Selection rate (measured)', fmt(result.performance.selection_rate), 'share with p >= threshold'],
+        [`${metricLabel('selection_rate')} (measured)`, fmt(result.performance.selection_rate), 'share with p >= threshold'],
         ['Expected confusion matrix', `E[TP] ${fmt(c.tp, 1)}  E[FP] ${fmt(c.fp, 1)}  E[TN] ${fmt(c.tn, 1)}  E[FN] ${fmt(c.fn, 1)}`, 'sums of p and 1 − p'],
       ],
       [170, 170, 159],
@@ -90,7 +97,7 @@ export function unlabelledSectionBlocks(result: AuditResult, decision?: PolicyDe
   for (const [attribute, f] of Object.entries(result.fairness)) {
     heading(attribute, 2);
     table(
-      ['Group', 'n', 'Selection', 'Median score', 'Quartiles', 'Note'],
+      ['Group', 'n', metricLabel('selection_rate'), 'Median score', 'Quartiles', 'Note'],
       Object.entries(f.groups).map(([group, m]) => {
         const s = distribution?.groups[attribute]?.[group];
         return [group, String(m.n), `${fmt(m.selection_rate)} (${interval(m.intervals.selection_rate, 2)})`, fmt(s?.median), `${fmt(s?.q1)}–${fmt(s?.q3)}`, m.insufficient_samples ? `fewer than ${result.settings.min_group_size} rows` : ''];
