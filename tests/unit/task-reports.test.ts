@@ -66,7 +66,7 @@ describe('the multiclass report', () => {
     expect(html).toContain('Multiclass model audit: mc3_xgb.json');
     expect(html).toContain(escapeHtml(multiclass.task_notice));
     expect(html).toContain(escapeHtml(`Kind of audit: multiclass (${multiclass.settings.task_source})`));
-    for (const [label, id] of [['Accuracy', 'accuracy'], ['Balanced accuracy', 'balanced_accuracy'], ['ROC AUC, one-vs-rest macro', 'roc_auc_ovr'], ['F1 macro', 'f1_macro'], ['Log loss', 'log_loss']] as const) {
+    for (const [label, id] of [['Accuracy', 'accuracy'], ['Balanced accuracy', 'balanced_accuracy'], ['ROC AUC (macro one-vs-rest)', 'roc_auc_ovr'], ['F1 (macro)', 'f1_macro'], ['Log loss', 'log_loss']] as const) {
       expect(html, label).toContain(row(label, id, shown(p[id]), shownInterval(p.intervals[id])));
     }
     // Every class: its support, one-vs-rest AUC and precision with intervals, and its confusion-matrix row, whose sum is the class's count in the data.
@@ -128,7 +128,7 @@ describe('the regression report', () => {
     const p = regression.performance;
     expect(html).toContain('Regression model audit: reg_xgb.json');
     expect(html).toContain(escapeHtml(regression.task_notice));
-    for (const [label, id] of [['Mean absolute error', 'mae'], ['Root mean squared error', 'rmse'], ['R²', 'r2'], ['Median absolute error', 'median_absolute_error'], ['Mean absolute percentage error (share)', 'mape']] as const) {
+    for (const [label, id] of [['Mean absolute error', 'mae'], ['Root mean squared error', 'rmse'], ['R²', 'r2'], ['Median absolute error', 'median_absolute_error'], ['Mean absolute percentage error', 'mape']] as const) {
       expect(html, label).toContain(row(label, id, shown(p[id]), shownInterval(p.intervals[id])));
     }
     for (const [attribute, f] of Object.entries(regression.fairness)) {
