@@ -1,0 +1,313 @@
+/**
+ * The column builder: one column of a CSV while its rows arrive, typed as it goes (numbers
+ * in a Float64Array until a cell is not a decimal, then dictionary codes), with the texts
+ * its stored values do not give back kept aside.
+ */
+import { CsvError, quote } from '../../errors';
+import { formatSize, INPUT_LIMITS } from '../../limits';
+import type { CategoricalColumn, Column, KeptTexts, NumericColumn } from '../table';
+import { fastDecimal, mayNotRoundTrip, parseDecimal, trimmed } from './numbers';
+
+/**
+ * One column while rows arrive. Numbers go straight into a growing Float64Array as long as
+ * every cell is a decimal; categorical texts are dictionary-encoded into a growing
+ * Int32Array. A column that stops being numeric at row k is demoted: later rows are
+ * encoded as text. The rows before k are encoded from their numbers when every one of them
+ * reads back exactly (`String(n)` is the cell's text); otherwise ("007", "1.50") their
+ * texts are read again in a second pass over the file's first k rows ({@link CsvReader}),
+ * which only such columns pay for.
+ */
+export class ColumnBuilder {
+  numbers = new Float64Array(16);
+  codes: Int32Array | null = null;
+  dictionary = new Map<string, number>();
+  numeric = true;
+  /** Row at which a numeric column turned out to hold text (−1: never). */
+  demotedAt = -1;
+  /** Whether some number read so far has a text `String(number)` does not give back. */
+  inexact = false;
+  /** The rows before `demotedAt` still wait for their texts (second pass). */
+  awaitingTexts = false;
+  missing = 0;
+  count = 0;
+
+  /** Longest missing-value token: longer cells skip the set lookup. */
+  readonly longestMissing: number;
+  /** First characters of the missing-value tokens (other cells skip the set lookup). */
+  private readonly missingStarts: Set<number>;
+
+  constructor(readonly name: string, readonly missingValues: ReadonlySet<string>, categorical = false, private readonly fileName = '') {
+    this.longestMissing = Math.max(0, ...[...missingValues].map((v) => v.length));
+    this.missingStarts = new Set([...missingValues].filter((v) => v.length > 0).map((v) => v.charCodeAt(0)));
+    // A column declared categorical keeps its texts from the first row ("02139" stays).
+    if (categorical) this.numeric = false;
+  }
+
+  private isMissing(text: string): boolean {
+    const n = text.length;
+    if (n === 0) return this.missingValues.has('');
+    return n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(0)) && this.missingValues.has(text);
+  }
+
+  /** A cell over {@link INPUT_LIMITS.cellChars}: refused, naming its row and column. */
+  private tooLong(length: number): CsvError {
+    return new CsvError(
+      `${this.fileName}, row ${(this.count + 1).toLocaleString('en-US')}, column ${quote(this.name)}: the cell holds ${formatSize(length)} of text, more than the ${formatSize(INPUT_LIMITS.cellChars)} a cell may hold. A quote opened and never closed makes one cell of many lines; otherwise keep long texts out of the data file.`,
+    );
+  }
+
+  /** The next row's cell, as read from the file. */
+  push(raw: string): void {
+    if (raw.length > INPUT_LIMITS.cellChars) throw this.tooLong(raw.length);
+    const text = trimmed(raw);
+    const row = this.count++;
+    if (this.isMissing(text)) {
+      this.missing++;
+      if (this.numeric) this.setNumber(row, Number.NaN);
+      else this.setCode(row, -1);
+      if (text.length > 0) this.keepText(row, raw);
+      return;
+    }
+    if (this.numeric) {
+      const value = parseDecimal(text);
+      if (!Number.isNaN(value)) {
+        this.setNumber(row, value);
+        if ((raw !== text || mayNotRoundTrip(text)) && String(value) !== raw) {
+          this.inexact ||= String(value) !== text;
+          this.keepText(row, raw);
+        }
+        return;
+      }
+      this.demote(row);
+    }
+    this.setCode(row, this.codeOf(text));
+    if (raw !== text) this.keepText(row, raw);
+  }
+
+  // The texts of cells whose stored value does not give them back (see KeptTexts).
+  private keptRows = new Int32Array(0);
+  private keptCodes = new Int32Array(0);
+  private keptCount = 0;
+  private keptDictionary = new Map<string, number>();
+
+  private keepText(row: number, raw: string): void {
+    if (this.keptCount === this.keptRows.length) {
+      const size = Math.max(16, this.keptCount * 2);
+      const rows = new Int32Array(size);
+      const codes = new Int32Array(size);
+      rows.set(this.keptRows);
+      codes.set(this.keptCodes);
+      this.keptRows = rows;
+      this.keptCodes = codes;
+    }
+    let code = this.keptDictionary.get(raw);
+    if (code === undefined) {
+      code = this.keptDictionary.size;
+      // A flat copy: a slice of a 1 MB piece of the file would keep the whole piece alive.
+      this.keptDictionary.set((' ' + raw).slice(1), code);
+    }
+    this.keptRows[this.keptCount] = row;
+    this.keptCodes[this.keptCount++] = code;
+  }
+
+  /** The kept texts, for the built column (undefined when every value gives its text back). */
+  private keptTexts(): KeptTexts | undefined {
+    if (this.keptCount === 0) return undefined;
+    const texts = { rows: this.keptRows.slice(0, this.keptCount), codes: this.keptCodes.slice(0, this.keptCount), dictionary: [...this.keptDictionary.keys()] };
+    this.keptRows = new Int32Array(0);
+    this.keptCodes = new Int32Array(0);
+    this.keptDictionary.clear();
+    return texts;
+  }
+
+  /**
+   * The cell `text[from, to)` (unquoted, or quoted without `""`), read without making a
+   * string when it is a plain number; otherwise as {@link push}.
+   */
+  pushRange(text: string, from: number, to: number): void {
+    if (to - from > INPUT_LIMITS.cellChars) throw this.tooLong(to - from);
+    if (from < to && (text.charCodeAt(from) <= 32 || text.charCodeAt(to - 1) <= 32)) {
+      // Surrounding spaces: the cell's own text is kept, the slow way.
+      this.push(text.slice(from, to));
+      return;
+    }
+    const n = to - from;
+    if (!this.numeric && n > 0 && !(n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(from)))) {
+      this.setCode(this.count++, this.rangeCode(text, from, to));
+      return;
+    }
+    if (this.numeric && n > 0 && !(n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(from)))) {
+      const value = fastDecimal(text, from, to);
+      if (!Number.isNaN(value)) {
+        const row = this.count++;
+        this.setNumber(row, value);
+        if (mayNotRoundTrip(text, from, to) && String(value) !== text.slice(from, to)) {
+          this.inexact = true;
+          this.keepText(row, text.slice(from, to));
+        }
+        return;
+      }
+    }
+    this.push(text.slice(from, to));
+  }
+
+  /** From `row` on the column holds text; the numbers before wait for their texts when they may not read back. */
+  private demote(row: number): void {
+    this.numeric = false;
+    this.demotedAt = row;
+    this.codes = new Int32Array(Math.max(16, this.numbers.length));
+    if (this.inexact) this.awaitingTexts = true;
+    else this.encodeNumbers(row);
+  }
+
+  /** Codes for the first `rows` rows from their numbers' texts. */
+  private encodeNumbers(rows: number): void {
+    for (let r = 0; r < rows; r++) {
+      const value = this.numbers[r];
+      this.setCode(r, Number.isNaN(value) ? -1 : this.codeOf(String(value)));
+    }
+    this.numbers = new Float64Array(0);
+  }
+
+  /** Second pass: the text of a row before the demotion. */
+  backfill(row: number, raw: string): void {
+    const text = trimmed(raw);
+    this.codes![row] = this.isMissing(text) ? -1 : this.codeOf(text);
+  }
+
+  /** The second pass is over (or cannot be made: the numbers' texts stand in). */
+  settle(backfilled: boolean): void {
+    if (!this.awaitingTexts) return;
+    this.awaitingTexts = false;
+    if (backfilled) this.numbers = new Float64Array(0);
+    else this.encodeNumbers(this.demotedAt);
+  }
+
+  private setNumber(row: number, value: number): void {
+    if (row >= this.numbers.length) {
+      const grown = new Float64Array(this.numbers.length * 2);
+      grown.set(this.numbers);
+      this.numbers = grown;
+    }
+    this.numbers[row] = value;
+  }
+
+  private setCode(row: number, code: number): void {
+    if (!this.codes) this.codes = new Int32Array(Math.max(16, row + 1));
+    if (row >= this.codes.length) {
+      const grown = new Int32Array(Math.max(this.codes.length * 2, row + 1));
+      grown.set(this.codes);
+      this.codes = grown;
+    }
+    this.codes[row] = code;
+  }
+
+  /** Room for `rows` rows, so the arrays need not grow (and be copied) again. */
+  reserve(rows: number): void {
+    if (this.numeric && rows > this.numbers.length) {
+      const grown = new Float64Array(rows);
+      grown.set(this.numbers.subarray(0, this.count));
+      this.numbers = grown;
+    }
+    if (this.codes && rows > this.codes.length) {
+      const grown = new Int32Array(rows);
+      grown.set(this.codes.subarray(0, this.count));
+      this.codes = grown;
+    }
+  }
+
+  /** The column; the builder lets go of its arrays (the table's are the same, or trimmed copies). */
+  build(forced?: 'numeric' | 'categorical'): Column {
+    const kind = forced ?? (this.numeric && this.count > this.missing ? 'numeric' : 'categorical');
+    if (kind === 'numeric') {
+      const column: NumericColumn = { kind, name: this.name, values: fit(this.numbers, this.count), missing: this.missing };
+      const texts = this.keptTexts();
+      if (texts) column.texts = texts;
+      this.numbers = new Float64Array(0);
+      return column;
+    }
+    // An all-missing column, or one forced categorical: encode the numbers' texts.
+    if (this.numeric) this.encodeNumbers(this.count);
+    const column: CategoricalColumn = {
+      kind,
+      name: this.name,
+      codes: fit(this.codes ?? new Int32Array(0), this.count),
+      dictionary: [...this.dictionary.keys()],
+      missing: this.missing,
+    };
+    const texts = this.keptTexts();
+    if (texts) column.texts = texts;
+    this.codes = null;
+    this.dictionary.clear();
+    this.texts = [];
+    this.slots = new Int32Array(0);
+    this.slotHashes = new Int32Array(0);
+    return column;
+  }
+
+  private codeOf(text: string): number {
+    let code = this.dictionary.get(text);
+    if (code === undefined) {
+      code = this.dictionary.size;
+      this.dictionary.set(text, code);
+      this.texts.push(text);
+    }
+    return code;
+  }
+
+  // Codes by a cell's characters, in front of `dictionary`: open addressing on an FNV-1a
+  // hash of the range, so a category is found without making its string (slicing and
+  // hashing a new string per cell was a sixth of the reading time of a categorical file).
+  private texts: string[] = [];
+  private slots = new Int32Array(64);
+  private slotHashes = new Int32Array(64);
+  private slotsUsed = 0;
+
+  private rangeCode(text: string, from: number, to: number): number {
+    let hash = 0x811c9dc5;
+    for (let i = from; i < to; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+    const mask = this.slots.length - 1;
+    let at = hash & mask;
+    for (let entry = this.slots[at]; entry !== 0; entry = this.slots[at]) {
+      if (this.slotHashes[at] === hash && sameText(this.texts[entry - 1], text, from, to)) return entry - 1;
+      at = (at + 1) & mask;
+    }
+    // Not seen by this table: the dictionary may hold it (pushed as a string), else a new code.
+    const code = this.codeOf(text.slice(from, to));
+    this.slots[at] = code + 1;
+    this.slotHashes[at] = hash;
+    if (++this.slotsUsed * 2 > this.slots.length) this.growSlots();
+    return code;
+  }
+
+  private growSlots(): void {
+    const slots = new Int32Array(this.slots.length * 2);
+    const hashes = new Int32Array(slots.length);
+    const mask = slots.length - 1;
+    for (let i = 0; i < this.slots.length; i++) {
+      if (this.slots[i] === 0) continue;
+      let at = this.slotHashes[i] & mask;
+      while (slots[at] !== 0) at = (at + 1) & mask;
+      slots[at] = this.slots[i];
+      hashes[at] = this.slotHashes[i];
+    }
+    this.slots = slots;
+    this.slotHashes = hashes;
+  }
+}
+
+/** Whether `candidate` is `text[from, to)`. */
+function sameText(candidate: string, text: string, from: number, to: number): boolean {
+  if (candidate.length !== to - from) return false;
+  for (let i = 0; i < candidate.length; i++) if (candidate.charCodeAt(i) !== text.charCodeAt(from + i)) return false;
+  return true;
+}
+
+/**
+ * The first `count` values: the array itself when it has no more than 10% spare room (a
+ * view, no copy: the load's peak memory stays near the table's size), else a trimmed copy.
+ */
+function fit<T extends Float64Array | Int32Array>(array: T, count: number): T {
+  if (array.length === count) return array;
+  return (array.length - count <= count / 10 ? array.subarray(0, count) : array.slice(0, count)) as T;
+}

@@ -1,0 +1,53 @@
+/**
+ * What a CSV's first bytes say about how to read it: the delimiter, and whether the text is
+ * binary or UTF-16 rather than UTF-8 (refused, with the fix).
+ */
+import { CsvError } from '../../errors';
+
+/** The delimiter among `,` `;` tab `|` that splits the first lines most consistently. */
+export function detectDelimiter(text: string): string {
+  const sample = text.slice(0, 64 * 1024).split(/\r?\n/).filter((line) => line.length > 0).slice(0, 20);
+  let best = ',';
+  let bestScore = -1;
+  for (const delimiter of [',', ';', '\t', '|']) {
+    const counts = sample.map((line) => line.split(delimiter).length - 1);
+    if (counts.length === 0 || counts[0] === 0) continue;
+    const consistent = counts.filter((count) => count === counts[0]).length;
+    const score = consistent * 1000 + counts[0];
+    if (score > bestScore) {
+      bestScore = score;
+      best = delimiter;
+    }
+  }
+  return best;
+}
+
+/** Bytes at the start of a file searched for NUL (a binary file). */
+export const NUL_WINDOW = 8192;
+/** Characters at the start of a text the delimiter is detected on. */
+export const DETECT_WINDOW = 64 * 1024;
+
+/**
+ * Whether text that holds NUL characters is UTF-16 read as UTF-8: ASCII in UTF-16 puts a
+ * NUL in every other position (after each character in little-endian, before it in
+ * big-endian). Returns the byte order, or null for other binary data.
+ */
+export function utf16Order(head: string): 'little-endian' | 'big-endian' | null {
+  let even = 0;
+  let odd = 0;
+  for (let i = 0; i < head.length; i++) {
+    if (head.charCodeAt(i) !== 0) continue;
+    if (i % 2 === 0) even++;
+    else odd++;
+  }
+  const half = head.length / 2;
+  if (odd >= half * 0.5 && even <= half * 0.05) return 'little-endian';
+  if (even >= half * 0.5 && odd <= half * 0.05) return 'big-endian';
+  return null;
+}
+
+/** The message for a UTF-16 file (`bom`: the byte-order mark it starts with, when it has one). */
+export function utf16Error(fileName: string, order: 'little-endian' | 'big-endian', bom = false): CsvError {
+  const mark = order === 'little-endian' ? 'FF FE' : 'FE FF';
+  return new CsvError(`${fileName}: the file is UTF-16 text (${order}${bom ? `, byte-order mark ${mark}` : ''}), and Plumbline reads CSV as UTF-8. UTF-16: save the file as UTF-8 (in Excel: Save As, CSV UTF-8) and load it again.`);
+}

@@ -1,0 +1,89 @@
+/**
+ * Reading decimal numbers from cell text: a fast exact path for plain decimals, JavaScript's
+ * own reading behind a strict pattern for the rest, and the test for texts that may not read
+ * back from their number. No allocation on the common path.
+ */
+
+/** A decimal number's text: sign, digits with at most one point, an optional exponent. */
+const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** Exact powers of ten (10^0 … 10^22 are doubles without rounding). */
+const POW10: number[] = [1];
+for (let k = 1; k <= 22; k++) POW10.push(POW10[k - 1] * 10);
+
+/**
+ * A decimal number, or NaN. Fast path (Clinger's): a plain decimal of at most 15 digits
+ * and 22 decimals is its digits as an exact integer divided by an exact power of ten,
+ * one correctly rounded operation, so the same double `Number()` gives. Anything else
+ * (exponents, long numbers) goes through Number() behind the strict pattern.
+ */
+export function parseDecimal(text: string): number {
+  const value = fastDecimal(text, 0, text.length);
+  return Number.isNaN(value) ? slowDecimal(text) : value;
+}
+
+/** {@link parseDecimal}'s fast path over `text[from, to)`, or NaN when it does not apply (then read the text). */
+export function fastDecimal(text: string, from: number, to: number): number {
+  let i = from;
+  let c = text.charCodeAt(i);
+  const negative = c === 45;
+  if (negative || c === 43) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; i < to; i++) {
+    c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) decimals = 0;
+    else return Number.NaN;
+  }
+  if (digits === 0 || digits > 15 || decimals > 22) return Number.NaN;
+  const value = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
+  return negative ? -value : value;
+}
+
+/** Exponents and long numbers: JavaScript's own reading, for decimal text only. */
+function slowDecimal(text: string): number {
+  if (!DECIMAL.test(text)) return Number.NaN;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : Number.NaN;
+}
+
+/** Trims only when needed (most cells have no surrounding spaces). */
+export function trimmed(raw: string): string {
+  const n = raw.length;
+  if (n === 0) return raw;
+  const a = raw.charCodeAt(0);
+  const b = raw.charCodeAt(n - 1);
+  return a <= 32 || b <= 32 ? raw.trim() : raw;
+}
+
+/**
+ * Whether the text of a decimal might not read back from its number (`String(n)`):
+ * leading or trailing zeros, a sign, an exponent, very small or very long numbers. Only
+ * such cells pay for the exact check.
+ */
+export function mayNotRoundTrip(text: string, from = 0, to = text.length): boolean {
+  const n = to - from;
+  if (n > 15) return true;
+  let i = from;
+  let c = text.charCodeAt(i);
+  if (c === 45) c = text.charCodeAt(++i); // "-": look at what follows
+  else if (c === 43 || c === 46) return true; // "+5", ".5"
+  if (c === 46) return true; // "-.5"
+  if (c === 48 && to > i + 1) {
+    // "007", "0e1", "0.05" (tiny numbers print with an exponent)
+    if (text.charCodeAt(i + 1) !== 46 || (i + 2 < to && text.charCodeAt(i + 2) === 48)) return true;
+  } else if (c === 48 && i === from + 1) return true; // "-0"
+  const last = text.charCodeAt(to - 1);
+  let point = false;
+  for (let k = from; k < to; k++) {
+    const d = text.charCodeAt(k);
+    if (d === 46) point = true;
+    else if (d === 101 || d === 69) return true; // an exponent
+  }
+  return point && (last === 48 || last === 46); // "1.50", "1."
+}
