@@ -1,0 +1,33 @@
+/**
+ * The findings an audit adds to the data profile once its metrics are in: about the scores
+ * and the model's inputs, a threshold fitted on the audited file, skipped rows, bytes that
+ * were not UTF-8, groups too small to judge and slices where the model does markedly worse.
+ */
+import type { DataProfile } from '../data/profile';
+import type { Table } from '../data/table';
+import type { AuditRequest } from './request';
+import type { AuditMetrics, AuditSettings } from './result';
+
+/** Adds the audit's findings, in the order the result lists them, to `data.findings`. */
+export function addFindings(data: DataProfile, scoreFindings: DataProfile['findings'], metrics: AuditMetrics, settings: AuditSettings, table: Table, request: AuditRequest, read: { replaced: number }): void {
+  data.findings.push(...scoreFindings);
+  if (!metrics.threshold_selection.held_out && metrics.threshold_selection.policy.policy !== 'fixed') {
+    data.findings.push({
+      check: 'threshold_fitted_on_test',
+      severity: 'warning',
+      message: `The threshold ${metrics.threshold} was chosen by a policy on ${table.source}, the audited file itself: every metric at it is optimistic. Fit it on held-out data with data.validation (--validation FILE).`,
+    });
+  }
+  if (table.skipped) data.findings.push({ check: 'skipped_rows', severity: 'warning', message: `${request.data.fileName}: ${table.skipped.rows} row${table.skipped.rows === 1 ? '' : 's'} with the wrong number of fields skipped (data.skip_bad_lines): ${table.skipped.examples.join('; ')}.` });
+  if (read.replaced > 0) data.findings.push({ check: 'encoding', severity: 'warning', message: `${request.data.fileName}: ${read.replaced} character${read.replaced === 1 ? ' was' : 's were'} not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.` });
+  for (const [attribute, fairness] of Object.entries(metrics.fairness)) {
+    for (const [group, values] of Object.entries(fairness.groups)) {
+      if (values.insufficient_samples) {
+        data.findings.push({ check: 'small_group', severity: 'warning', column: attribute, message: `${attribute} = ${group} has ${values.n} rows (fewer than ${settings.min_group_size}): its rates are too uncertain to judge.` });
+      }
+    }
+  }
+  for (const slice of metrics.slice_summary.underperforming) {
+    data.findings.push({ check: 'underperforming_slice', severity: 'warning', column: slice.column, message: `${slice.column} = ${slice.slice} (${slice.n} rows): ROC AUC ${slice.roc_auc.toFixed(3)}, ${slice.auc_gap.toFixed(3)} below the overall ${(slice.roc_auc + slice.auc_gap).toFixed(3)}: the model does markedly worse on this slice.` });
+  }
+}

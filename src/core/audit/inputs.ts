@@ -1,0 +1,50 @@
+/**
+ * Reading and checking the audit's inputs before any scoring: a data input's table, the
+ * refusals of protected attributes, intersections, slices and reference files that would
+ * make the audit meaningless, and the default intersections.
+ */
+import { loadTableBytes, type LoadedTable } from '../data/read';
+import { checkReferenceTable } from '../drift/drift';
+import { findColumn, requireColumn, type Table } from '../data/table';
+import { AuditConfigError, quote } from '../errors';
+import { checkLl144 } from '../metrics/ll144';
+import { checkIntersection, checkProtectedAttribute, groupIndex, sliceIndex } from '../metrics/groups';
+import type { AuditRequest, DataInput } from './request';
+
+/** The table of a data input, reading its bytes when the host has not. */
+export function loadInput(input: DataInput, csv: AuditRequest['csv']): LoadedTable {
+  return 'loaded' in input ? input.loaded : loadTableBytes(input.bytes, input.fileName, csv);
+}
+
+/**
+ * Refuses, before any scoring, the choices that would make the audit meaningless or its
+ * work unbounded: a protected attribute that is blank, single-valued or id-like, an
+ * intersection or slice column with too many values to list, and a reference file that
+ * shares no column with the data (not a table of the same kind: nothing of it may reach
+ * the result).
+ */
+export function validateColumns(table: Table, request: AuditRequest): void {
+  if (request.protectedAttributes.length === 0) {
+    throw new AuditConfigError('No protected attribute chosen. Name at least one column (e.g. --protected race,sex) so fairness can be audited.');
+  }
+  for (const attribute of request.protectedAttributes) requireColumn(table, attribute, 'protected attribute');
+  if (request.protectedAttributes.includes(request.target)) {
+    throw new AuditConfigError(`The target ${quote(request.target)} is also listed as a protected attribute. Choose different columns.`);
+  }
+  for (const attribute of request.protectedAttributes) checkProtectedAttribute(table, attribute);
+  const groupCounts = new Map<string, number>();
+  const groupsOf = (attribute: string) => groupCounts.get(attribute) ?? groupCounts.set(attribute, groupIndex(table, attribute).groups.length).get(attribute)!;
+  for (const combination of request.intersections ?? defaultIntersections(request.protectedAttributes)) {
+    if (combination.every((attribute) => findColumn(table, attribute))) checkIntersection(table, combination, combination.map(groupsOf));
+  }
+  for (const column of request.slices ?? []) if (!request.protectedAttributes.includes(column) && findColumn(table, column)) sliceIndex(table, column);
+  if (request.ll144) checkLl144(table, request.ll144);
+  if (request.reference && 'loaded' in request.reference) checkReferenceTable(request.reference.loaded.table, table);
+}
+
+/** Every pair of protected attributes (none with a single attribute). */
+export function defaultIntersections(attributes: string[]): string[][] {
+  const pairs: string[][] = [];
+  for (let a = 0; a < attributes.length; a++) for (let b = a + 1; b < attributes.length; b++) pairs.push([attributes[a], attributes[b]]);
+  return pairs;
+}

@@ -1,0 +1,243 @@
+/**
+ * The optional sections of a binary audit — drift, explanations, adverse-action reason
+ * codes, robustness and recourse — and the runner they share: each checked against its
+ * stage budget (limits.ts), with progress around it, and left out with the reason when a
+ * Plumbline error stops it, so the rest of the audit goes on.
+ */
+import type { DataProfile } from '../data/profile';
+import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../drift/drift';
+import { demographicShift } from '../robustness/shift';
+import { recourse, RECOURSE_DEFAULTS, type ProxyFlag, type RecourseReport } from '../recourse/recourse';
+import { consistency, counterfactualFlips, perturbationStability } from '../robustness/stability';
+import { findColumn, takeRows, type Table } from '../data/table';
+import { isPlumblineError } from '../errors';
+import { groupIndex } from '../metrics/groups';
+import type { BinaryTarget } from '../metrics/labels';
+import type { Classifier } from '../model/classifier';
+import { explainTable, type ExplainResult } from '../explain/explain';
+import { adverseActionReasons, globalImportance, REASON_STABILITY_ROWS } from '../explain/outputs';
+import { Random } from '../random';
+import { NO_LABELS } from '../unlabelled';
+import { checkStageMemory, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from '../limits';
+import type { AuditProgress, AuditRequest, RunOptions } from './request';
+import type { AuditExplanations, AuditMetrics, AuditSettings, RobustnessReport } from './result';
+
+/** Rows of the perturbation test's seeded sample, of the consistency test's neighbour pool, and model evaluations per recourse row. */
+const PERTURBATION_ROWS = 100_000;
+const CONSISTENCY_POOL = 20_000;
+const RECOURSE_EVALUATIONS = 2000;
+
+/** The config keys that get a section that failed to run going, added to its reason when the reason names none. */
+const SECTION_FIXES: Record<string, string> = {
+  explainer: 'In the audit config, set explainer.type: kernel (KernelSHAP works for every model the audit scores), or explainer.enabled: false to leave explanations out.',
+};
+
+/** Why drift is missing when no reference file was given. */
+export const NO_REFERENCE = 'no reference data was given (data.train, data.reference, --reference or --reference-result)';
+
+/** Why a section is missing when nobody asked for it (left out, or not possible for a score column), as opposed to one that failed to run. */
+const NOT_ASKED = [NO_REFERENCE, 'disabled in the config', 'a score-column audit has no model', NO_LABELS];
+
+/** Whether a missing section's reason says it failed to run (a host shows those where people look: the CLI's stderr). */
+export function sectionFailed(why: string): boolean {
+  return !NOT_ASKED.some((reason) => why.startsWith(reason));
+}
+
+/** What every optional section reads, and where one that does not run is recorded. */
+export interface SectionContext {
+  /** The model (null in a score-column audit). */
+  model: Classifier | null;
+  request: AuditRequest;
+  options: RunOptions;
+  /** The audited rows and their scores. */
+  table: Table;
+  scores: Float64Array;
+  /** The reference table (usually the training file), when one was given. */
+  reference: Table | null;
+  /** Why the audit has no labels, or null when it has. */
+  noLabels: string | null;
+  limits: StageLimits;
+  /** Sections that did not run, with the reason: a section that fails adds itself. */
+  missingSections: Record<string, string>;
+}
+
+/**
+ * Runs an optional section: its memory estimate checked before it starts (the explainer
+ * checks its own, once it knows its method), its time budget, progress around it; a
+ * Plumbline error leaves the section out with the reason and the audit goes on.
+ */
+async function optionalSection<T>(context: SectionContext, stage: AuditProgress['stage'], name: string, key: string, budget: StageEstimate | { fix: string }, body: (stageSignal: AbortSignal | undefined) => Promise<T>): Promise<T | undefined> {
+  const { limits, missingSections } = context;
+  const { onProgress, signal } = context.options;
+  onProgress?.({ stage, done: 0, total: 1 });
+  let value: T | undefined;
+  try {
+    if ('bytes' in budget) checkStageMemory(name, budget, limits);
+    value = await withStageBudget(name, limits, signal, budget.fix, body);
+  } catch (error) {
+    if (!isPlumblineError(error)) throw error;
+    missingSections[key] = `${(error as Error).message}${SECTION_FIXES[key] && !(error as Error).message.includes(`${key}.`) ? ` ${SECTION_FIXES[key]}` : ''}`;
+  }
+  onProgress?.({ stage, done: 1, total: 1 });
+  return value;
+}
+
+/**
+ * Drift of the audited rows against the reference file (or the distributions stored in an
+ * earlier result), with the reference's scores when the model scored it for prediction drift.
+ */
+export async function driftSection(context: SectionContext): Promise<{ drift: DriftReport | undefined; referenceScores: Float64Array | undefined }> {
+  const { model, request, table, scores, reference, noLabels, missingSections } = context;
+  let drift: DriftReport | undefined;
+  let referenceScores: Float64Array | undefined;
+  if (reference && !missingSections.drift) {
+    drift = await optionalSection(context, 'drift', 'Drift', 'drift', driftEstimate(reference.rowCount, table.rowCount, reference.columns.length), async (stageSignal) => {
+      const report = driftReport(reference, table, { exclude: [request.target], bins: request.driftBins });
+      if (!noLabels && findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
+      if (model) {
+        // Prediction drift: the same model scores the reference.
+        referenceScores = await model.score(reference, { features: request.features, signal: stageSignal });
+        report.prediction = numericDrift('p(positive)', referenceScores, scores, request.driftBins);
+      } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
+        report.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
+      }
+      return report;
+    });
+  } else if (request.referenceDistributions && !missingSections.drift) {
+    drift = driftFromStored(request.referenceDistributions.distributions, table, request.referenceDistributions.source, [request.target]);
+  } else if (!missingSections.drift) {
+    missingSections.drift = NO_REFERENCE;
+  }
+
+  if (drift && request.driftThresholds) drift = withThresholds(drift, request.driftThresholds);
+  return { drift, referenceScores };
+}
+
+/** SHAP explanations of the first rows, with global importance (a model audit only). */
+export async function explanationsSection(context: SectionContext): Promise<AuditExplanations | undefined> {
+  const { model, request, table, reference, limits, missingSections, options } = context;
+  let explanations: AuditExplanations | undefined;
+  if (!missingSections.explainer) {
+    if (!model || !request.model) missingSections.explainer = 'a score-column audit has no model to explain';
+    else {
+      const rows = request.explainer?.rows ?? 100;
+      const backgroundRows = request.explainer?.backgroundRows ?? 100;
+      const explained = await optionalSection(context, 'explain', 'The explanations', 'explainer', { fix: explainFix(rows, backgroundRows) }, (stageSignal) =>
+        explainTable(model, request.model!, table, reference ?? table, {
+          rows,
+          backgroundRows,
+          method: request.explainer?.method ?? 'auto',
+          features: request.features,
+          seed: request.seed ?? 0,
+          memoryLimit: limits.memoryBytes,
+          textMissing: new Set(request.csv?.missingValues ?? []),
+        }, stageSignal, options.treeShap),
+      );
+      if (explained) explanations = { ...explained, global_importance: globalImportance(explained.columns, explained.values) };
+    }
+  }
+  return explanations;
+}
+
+/** Demographic shift, perturbation stability, consistency and counterfactual flips of the protected attributes. */
+export async function robustnessSection(context: SectionContext, features: string[] | null, settings: AuditSettings, target: BinaryTarget, metrics: AuditMetrics): Promise<RobustnessReport | undefined> {
+  const { model, request, table, scores, missingSections } = context;
+  let robustness: RobustnessReport | undefined;
+  if (!missingSections.robustness) {
+    const modelColumns = features ?? [];
+    robustness = await optionalSection(context, 'robustness', 'Robustness', 'robustness', robustnessEstimate(table.rowCount, modelColumns.length, PERTURBATION_ROWS, CONSISTENCY_POOL), async (stageSignal) => {
+      const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
+      const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins);
+      const inputs = modelColumns.filter((c) => !settings.protected_attributes.includes(c));
+      const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS }) : null;
+      stageSignal?.throwIfAborted();
+      const flips: RobustnessReport['counterfactual_flips'] = [];
+      if (model) {
+        for (const a of settings.protected_attributes) {
+          stageSignal?.throwIfAborted();
+          flips.push(await counterfactualFlips(model, table, scores, metrics.threshold, a, modelColumns, { features: request.features, proxy: request.robustness?.proxies?.[a] }));
+        }
+      }
+      return {
+        demographic_shift: shift,
+        max_shift_degradation: shift.max_shift_degradation,
+        perturbation,
+        consistency: model ? consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL }) : null,
+        counterfactual_flips: flips,
+        conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
+      };
+    });
+  }
+  return robustness;
+}
+
+/**
+ * The explanations with adverse-action reason codes added (a model audit with explanations
+ * only). They need the decision threshold, known only once the metrics are in.
+ */
+export async function withReasonCodes(context: SectionContext, explanations: AuditExplanations | undefined, settings: AuditSettings, metrics: AuditMetrics): Promise<AuditExplanations | undefined> {
+  const { model, request, table, scores, reference, limits, options } = context;
+  const { signal } = options;
+  // Adverse-action reasons need the decision threshold, known only once the metrics are in;
+  // their stability is a second explanation of (at most 50 of) the adverse rows with another seed.
+  if (explanations && model && request.model) {
+    const adverse = request.recourse?.adverse ?? 'negative';
+    const again = explanations.rows.filter((row) => (adverse === 'negative' ? scores[row - 1] < metrics.threshold : scores[row - 1] >= metrics.threshold)).slice(0, REASON_STABILITY_ROWS);
+    const backgroundRows = request.explainer?.backgroundRows ?? 100;
+    let rerun: (ExplainResult & { rows: number[] }) | string = 'no explained row has an adverse decision';
+    if (again.length) try {
+      const subset = takeRows(table, Uint32Array.from(again, (row) => row - 1));
+      const second = await withStageBudget('The reason-stability check', limits, signal, explainFix(again.length, backgroundRows), (stageSignal) =>
+        explainTable(model, request.model!, subset, reference ?? table, { rows: subset.rowCount, backgroundRows, method: request.explainer?.method ?? 'auto', features: request.features, seed: Random.streamSeed(settings.seed, 'explain/reason-stability'), memoryLimit: limits.memoryBytes, textMissing: new Set(request.csv?.missingValues ?? []) }, stageSignal, options.treeShap),
+      );
+      rerun = { ...second, rows: again };
+    } catch (error) {
+      if (!isPlumblineError(error)) throw error;
+      rerun = (error as Error).message;
+    }
+    const excluded = [...new Set([...settings.protected_attributes, ...Object.values(request.robustness?.proxies ?? {})])];
+    const explainedScores = Float64Array.from(explanations.rows, (row) => scores[row - 1]);
+    explanations = { ...explanations, ...adverseActionReasons(table, explanations, rerun, explainedScores, { adverse, threshold: metrics.threshold, excluded, confidence: settings.confidence }) };
+  }
+  return explanations;
+}
+
+/** Counterfactual recourse for adverse decisions (a model audit only), leaving protected attributes and proxies alone. */
+export async function recourseSection(context: SectionContext, features: string[] | null, settings: AuditSettings, data: DataProfile, metrics: AuditMetrics): Promise<RecourseReport | undefined> {
+  const { model, request, table, scores, missingSections } = context;
+  let recourseReport: RecourseReport | undefined;
+  if (!missingSections.recourse) {
+    if (!model) missingSections.recourse = 'a score-column audit has no model to search counterfactuals with';
+    else {
+      const settingsRecourse = request.recourse ?? {};
+      const maxRows = settingsRecourse.maxRows ?? RECOURSE_DEFAULTS.maxRows;
+      const estimate = recourseEstimate(maxRows, (features ?? []).length, RECOURSE_DEFAULTS.callRows + RECOURSE_EVALUATIONS);
+      // Proxies are not changed by default: those declared for the flip test and those the data profile flags at error level.
+      const proxies: ProxyFlag[] = [
+        ...Object.entries(request.robustness?.proxies ?? {}).map(([attribute, column]): ProxyFlag => ({ column, attribute, source: 'declared' })),
+        ...data.proxies.filter((p) => p.flag === 'error').map((p): ProxyFlag => ({ column: p.feature, attribute: p.attribute, source: 'detected', measure: p.measure, value: p.value })),
+      ];
+      recourseReport = await optionalSection(context, 'recourse', 'Recourse', 'recourse', estimate, (stageSignal) =>
+        recourse(model, table, scores, features ?? [], settings.protected_attributes, {
+          threshold: metrics.threshold,
+          adverse: settingsRecourse.adverse ?? 'negative',
+          immutable: settingsRecourse.immutable ?? [],
+          protectedAttributes: settings.protected_attributes,
+          proxies,
+          actionable: settingsRecourse.actionable,
+          categoricalChanges: settingsRecourse.categoricalChanges,
+          monotone: settingsRecourse.monotone ?? {},
+          costs: settingsRecourse.costs,
+          maxRows,
+          perRow: settingsRecourse.perRow ?? RECOURSE_DEFAULTS.perRow,
+          confidence: settings.confidence,
+          seed: settings.seed,
+          features: request.features,
+          signal: stageSignal,
+          maxEvaluations: RECOURSE_EVALUATIONS,
+        }),
+      );
+    }
+  }
+  return recourseReport;
+}
