@@ -1,7 +1,16 @@
+/**
+ * The data profile of the audited file: column summaries, the target's balance, duplicate
+ * rows, proxies of the protected attributes, leakage and the findings a reviewer should see;
+ * and the data summary a model card gives. The measures live in ./associations and ./duplicates.
+ */
 import { columnType, dateOrder, isIsoDate, isoFromOrder, sortedPresent, type CategoricalColumn, type Column, type ColumnType, type DateOrder, type Table } from './table';
 import { sampleIndices } from './sample';
-import { ascendingOrder, rankMetricsByGroup, sortScores } from '../metrics/order';
+import { rankMetricsByGroup, sortScores } from '../metrics/order';
 import { storedDistribution, type StoredDistribution } from '../drift/drift';
+import { absPearson, categoricalCodes, correlationRatio, cramersV } from './associations';
+import { duplicateRows } from './duplicates';
+
+export { cramersV, sparseCramersV } from './associations';
 
 /** Summary of one column. */
 export interface ColumnProfile {
@@ -136,180 +145,8 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
   return { ...base, distinct, top };
 }
 
-/**
- * Rows identical in every column to an earlier row. Each row gets a 52-bit hash of its
- * cells (two 32-bit mixes of the float64 bits or category codes, −0 as 0 and every NaN
- * alike); rows are radix-sorted by hash and only rows with equal hashes are compared cell
- * by cell, so a collision can never count a row as a duplicate.
- */
-function duplicateRows(table: Table): number {
-  const n = table.rowCount;
-  const h1 = new Uint32Array(n).fill(0x811c9dc5);
-  const h2 = new Uint32Array(n).fill(0x2545f491);
-  const cell = new Float64Array(1);
-  const words = new Uint32Array(cell.buffer);
-  const mix = (h: number, x: number, m: number) => {
-    h = Math.imul(h ^ x, m);
-    return (h ^ (h >>> 15)) >>> 0;
-  };
-  for (const column of table.columns) {
-    if (column.kind === 'numeric') {
-      const values = column.values;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        cell[0] = v !== v ? Number.NaN : v === 0 ? 0 : v;
-        h1[i] = mix(mix(h1[i], words[0], 0x9e3779b1), words[1], 0x85ebca6b);
-        h2[i] = mix(mix(h2[i], words[1], 0xc2b2ae35), words[0], 0x27d4eb2f);
-      }
-    } else {
-      const codes = column.codes;
-      for (let i = 0; i < n; i++) {
-        h1[i] = mix(h1[i], codes[i] + 1, 0x9e3779b1);
-        h2[i] = mix(h2[i], codes[i] + 1, 0xc2b2ae35);
-      }
-    }
-  }
-  const keys = Float64Array.from(h1, (a, i) => a * 1048576 + (h2[i] >>> 12));
-  const order = ascendingOrder(keys);
-  const same = (a: number, b: number) =>
-    table.columns.every((column) => {
-      if (column.kind === 'categorical') return column.codes[a] === column.codes[b];
-      const x = column.values[a];
-      const y = column.values[b];
-      return x === y || (x !== x && y !== y);
-    });
-  let duplicates = 0;
-  for (let start = 0; start < n; ) {
-    let end = start + 1;
-    while (end < n && keys[order[end]] === keys[order[start]]) end++;
-    // Within a run of equal hashes, a row is a duplicate when it equals a distinct row before it.
-    const distinct: number[] = [];
-    for (let k = start; k < end; k++) {
-      if (distinct.some((row) => same(row, order[k]))) duplicates++;
-      else distinct.push(order[k]);
-    }
-    start = end;
-  }
-  return duplicates;
-}
-
-/** Codes 0…k−1 per row of a column (missing → its own code), for association measures. */
-function categoricalCodes(column: Column): { codes: Int32Array; levels: number } {
-  if (column.kind === 'categorical') {
-    const levels = column.dictionary.length + 1;
-    return { codes: Int32Array.from(column.codes, (c) => (c < 0 ? levels - 1 : c)), levels };
-  }
-  const map = new Map<number, number>();
-  const codes = Int32Array.from(column.values, (v) => {
-    const key = Number.isNaN(v) ? Number.NaN : v;
-    let code = map.get(key);
-    if (code === undefined) map.set(key, (code = map.size));
-    return code;
-  });
-  return { codes, levels: map.size };
-}
-
-/** Cramér's V of two categorical variables (bias-uncorrected, as scipy's association). */
 /** Characters of a most-frequent value kept in the profile. */
 const TOP_VALUE_CHARS = 200;
-
-/** Cells of a contingency table counted in a dense array; larger tables are counted sparsely. */
-const DENSE_CELLS = 1 << 22;
-
-export function cramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number): number {
-  const n = a.length;
-  if (levelsA * levelsB > DENSE_CELLS) return sparseCramersV(a, levelsA, b, levelsB);
-  const table = new Float64Array(levelsA * levelsB);
-  const rowTotals = new Float64Array(levelsA);
-  const colTotals = new Float64Array(levelsB);
-  for (let i = 0; i < n; i++) {
-    table[a[i] * levelsB + b[i]]++;
-    rowTotals[a[i]]++;
-    colTotals[b[i]]++;
-  }
-  let chi2 = 0;
-  for (let r = 0; r < levelsA; r++) {
-    if (rowTotals[r] === 0) continue;
-    for (let c = 0; c < levelsB; c++) {
-      if (colTotals[c] === 0) continue;
-      const expectedCount = (rowTotals[r] * colTotals[c]) / n;
-      chi2 += ((table[r * levelsB + c] - expectedCount) * (table[r * levelsB + c] - expectedCount)) / expectedCount;
-    }
-  }
-  const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
-  return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
-}
-
-/**
- * Cramér's V of a table too large to hold densely (a text column of many values against an
- * attribute of many groups): only the cells that occur are counted, and
- * χ² = n·(Σ O²/(R·C) − 1) over them.
- */
-export function sparseCramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number): number {
-  const n = a.length;
-  const cells = new Map<number, number>();
-  const rowTotals = new Float64Array(levelsA);
-  const colTotals = new Float64Array(levelsB);
-  for (let i = 0; i < n; i++) {
-    const key = a[i] * levelsB + b[i];
-    cells.set(key, (cells.get(key) ?? 0) + 1);
-    rowTotals[a[i]]++;
-    colTotals[b[i]]++;
-  }
-  let sum = 0;
-  for (const [key, count] of cells) sum += (count * count) / (rowTotals[Math.floor(key / levelsB)] * colTotals[key % levelsB]);
-  const chi2 = Math.max(0, n * (sum - 1));
-  const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
-  return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
-}
-
-/** Correlation ratio η of a numeric variable across the categories (missing numbers skipped). */
-function correlationRatio(values: Float64Array, codes: Int32Array, levels: number): number {
-  const sums = new Float64Array(levels);
-  const counts = new Float64Array(levels);
-  let total = 0;
-  let n = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (Number.isNaN(values[i])) continue;
-    sums[codes[i]] += values[i];
-    counts[codes[i]]++;
-    total += values[i];
-    n++;
-  }
-  if (n === 0) return 0;
-  const mean = total / n;
-  let between = 0;
-  for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
-  let all = 0;
-  for (const v of values) if (!Number.isNaN(v)) all += (v - mean) * (v - mean);
-  return all === 0 ? 0 : Math.sqrt(between / all);
-}
-
-/** |Pearson r| over rows where both are present. */
-function absPearson(a: Float64Array, b: Float64Array): number {
-  let n = 0;
-  let sa = 0;
-  let sb = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
-    n++;
-    sa += a[i];
-    sb += b[i];
-  }
-  if (n < 2) return 0;
-  const ma = sa / n;
-  const mb = sb / n;
-  let cov = 0;
-  let va = 0;
-  let vb = 0;
-  for (let i = 0; i < a.length; i++) {
-    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
-    cov += (a[i] - ma) * (b[i] - mb);
-    va += ((a[i] - ma) * (a[i] - ma));
-    vb += ((b[i] - mb) * (b[i] - mb));
-  }
-  return va === 0 || vb === 0 ? 0 : Math.abs(cov / Math.sqrt(va * vb));
-}
 
 /** The texts a categorical column's rows hold. */
 function presentTexts(column: CategoricalColumn): string[] {
@@ -461,4 +298,3 @@ export function summarizeData(table: Table, file: string, sha256: string, target
     });
   return { file, sha256, rows: table.rowCount, columns: table.columns.length, class_counts: classCounts, periods };
 }
-

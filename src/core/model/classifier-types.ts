@@ -1,0 +1,127 @@
+/**
+ * The shapes every model format shares: what a model declares (its summary), an opened
+ * classifier, one readable format, the options of opening one, and where large tables are
+ * scored elsewhere (the worker pools' runners).
+ */
+import type { InputCategories, OnnxModelInfo, TensorSignature } from './onnx-graph';
+import type { OrtRuntime, SCORING_BATCH_ROWS } from './onnx-scorer';
+import type { ClassChoice, ClassLabel, chooseClass } from './classes';
+import type { TreeEnsemble, TreeKernelModel, marginsOf } from './trees';
+import type { Table } from '../data/table';
+
+/** The model file formats Plumbline reads. */
+export type ModelFormatId = 'onnx' | 'xgboost-json' | 'lightgbm-text';
+
+/** One input of a model: as the file declares it, with the categories it is encoded against. */
+export interface ModelInput extends TensorSignature {
+  /** The categories the model knows for this input (an encoder inside the graph, a LightGBM categorical feature), or null. */
+  categories: InputCategories | null;
+}
+
+/**
+ * What a model declares — its signature, read once from the file: inputs (with the
+ * categories each knows), outputs, class labels in output order and how the score is read.
+ * Shown by `plumbline inspect-model`, in the app's model card and in the result.
+ */
+export interface ModelSummary {
+  format: ModelFormatId;
+  fileName: string;
+  /** Inputs as the file declares them (tree models: one numeric input per feature). */
+  inputs: ModelInput[];
+  /** Outputs as the file declares them (tree models: the class probabilities). */
+  outputs: TensorSignature[];
+  /** The class labels the model names, in output column order; null when it names none. */
+  classLabels: ClassLabel[] | null;
+  /** Number of classes, when the file says (labels, a declared output width, a multiclass objective). */
+  classCount: number | null;
+  /** True when one [N, F] input needs the feature columns chosen in order. */
+  needsFeatureOrder: boolean;
+  /** Columns the single matrix input takes, when declared. */
+  featureCount: number | null;
+  producer: string;
+  operators: string[];
+  opsets: OnnxModelInfo['opsets'];
+  /** How the score is read from the model, in words. */
+  scoreConvention: string;
+}
+
+/** Options of {@link Classifier.score}. */
+export interface ScoreOptions {
+  /** Column order for a single-matrix model. */
+  features?: string[];
+  rows?: Uint32Array;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+/** An opened classifier: scores rows of a table as p(positive class). */
+export interface Classifier {
+  summary: ModelSummary;
+  /**
+   * Which output is p(positive), chosen by the positive label it was opened with (see
+   * {@link chooseClass}). A model whose output width the file leaves open is run on the
+   * table's first row to learn it.
+   */
+  classChoice(table: Table, features?: string[]): Promise<ClassChoice>;
+  /** The tree ensemble behind the model, when the project's own evaluator scores it. */
+  ensemble: TreeEnsemble | null;
+  /** The feature columns used, in order, once planned against a table. */
+  features(table: Table, requested?: string[]): string[];
+  score(table: Table, options?: ScoreOptions): Promise<Float64Array>;
+  /**
+   * Every class's probability, row-major (`rows × width`), in the model's class order: what
+   * a multiclass audit reads (for ONNX, the probability output's columns as the model gives them).
+   */
+  probabilities?(table: Table, options?: ScoreOptions): Promise<{ width: number; values: Float64Array }>;
+  release(): Promise<void>;
+}
+
+/** One readable model format: recognises its bytes and opens them. */
+export interface ModelFormat {
+  id: ModelFormatId;
+  match(bytes: Uint8Array): boolean;
+  inspect(bytes: Uint8Array, fileName: string): ModelSummary;
+  open(ort: OrtRuntime, bytes: Uint8Array, fileName: string, options: OpenOptions): Promise<Classifier>;
+}
+
+/** Options of {@link openModel}. */
+export interface OpenOptions {
+  /** The positive class's label (data.positive_label): the score is p(that class), chosen by label. */
+  positiveLabel?: ClassLabel;
+  /** Cell texts the user declared missing (data.missing_values): with the empty cell, the only cells a text input gets as missing. */
+  userMissingValues?: readonly string[];
+  sessionOptions?: Parameters<OrtRuntime['InferenceSession']['create']>[1];
+  /** Where the project's tree evaluator runs for large tables (the worker host spreads it over a pool); this thread by default. */
+  treeMargins?: TreeMarginRunner;
+  /** Where an ONNX model scores large tables (the worker host's pool of single-threaded sessions); this session by default. */
+  onnxScores?: OnnxScoreRunner;
+  /** Projected time (ms) of the rest of a table in this session above which it goes to `onnxScores` (default 250; 0: always). */
+  onnxPoolWorthMs?: number;
+}
+
+/**
+ * Scores `rows` of a table with an ONNX model elsewhere (workers, each with its own
+ * session). The rows are cut at multiples of {@link SCORING_BATCH_ROWS} and each part is
+ * scored in batches of that size, so every onnxruntime call sees the same rows it would
+ * here, and the scores do not change. `columns` are the ones the model reads.
+ */
+export type OnnxScoreRunner = (
+  job: { modelBytes: Uint8Array; fileName: string; open: { positiveLabel?: ClassLabel; userMissingValues?: readonly string[] }; table: Table; columns: string[]; rows: Uint32Array; features?: string[] },
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+) => Promise<Float64Array>;
+
+/**
+ * Margins of `rows` of a tree ensemble, reading feature j from `columns[j]` — what
+ * {@link marginsOf} computes, run elsewhere (workers). Each row's margin is the same sum in
+ * the same order wherever it is computed, so results do not change.
+ */
+export type TreeMarginRunner = (
+  job: { ensemble: TreeEnsemble; kernelModel: TreeKernelModel | null; columns: Float64Array[]; rows: Uint32Array },
+  options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
+) => Promise<Float64Array>;
+
+/** Rows from which a table is handed to the {@link TreeMarginRunner} (smaller ones score faster here). */
+/** Rows from which a table is handed to the {@link TreeMarginRunner} (smaller ones score faster here). */
+export const RUNNER_MIN_ROWS = 50_000;
+/** Projected time of the rest of an ONNX table in this session above which it goes to the {@link OnnxScoreRunner}. */
+export const POOL_WORTH_MS = 250;

@@ -1,0 +1,99 @@
+/**
+ * The ONNX model format: its summary from the graph, and a classifier scored by onnxruntime
+ * (large tables handed to the worker pool when scoring them here would take long).
+ */
+import { allRows } from '../data/table';
+import { decodeOnnx, inspectOnnx, type OnnxModelInfo } from './onnx-graph';
+import { onnxTreeEnsemble } from './onnx-trees';
+import { onnxProbabilities, openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx } from './onnx-scorer';
+import { looksLikeOnnx } from './sniff';
+import type { ClassChoice } from './classes';
+import { POOL_WORTH_MS, RUNNER_MIN_ROWS, type Classifier, type ModelFormat, type ModelSummary } from './classifier-types';
+
+/** The table columns an input plan reads, in the model's order. */
+function planColumns(plan: ReturnType<typeof planInputs>): string[] {
+  return plan.kind === 'matrix' ? plan.features : plan.inputs.map((i) => i.column);
+}
+
+function onnxSummary(info: OnnxModelInfo, fileName: string, scoreConvention: string, declaredWidth: number | null = null): ModelSummary {
+  const single = info.inputs.length === 1 ? info.inputs[0] : undefined;
+  const width = single?.shape.length === 2 ? single.shape[1] : null;
+  return {
+    format: 'onnx',
+    fileName,
+    inputs: info.inputs.map((input) => ({ ...input, categories: info.inputCategories.get(input.name) ?? null })),
+    outputs: info.outputs,
+    classLabels: info.classLabels,
+    classCount: info.classLabels?.length ?? (declaredWidth !== null && declaredWidth > 1 ? declaredWidth : null),
+    needsFeatureOrder: single !== undefined && width !== 1,
+    featureCount: typeof width === 'number' ? width : null,
+    producer: [info.producerName, info.producerVersion].filter(Boolean).join(' '),
+    operators: info.operators,
+    opsets: info.opsets,
+    scoreConvention,
+  };
+}
+
+/** The ONNX format: recognised by its protobuf bytes, opened in onnxruntime. */
+export const onnxFormat: ModelFormat = {
+  id: 'onnx',
+  match: looksLikeOnnx,
+  inspect: (bytes, fileName) => {
+    const info = inspectOnnx(decodeOnnx(bytes, fileName));
+    return onnxSummary(info, fileName, 'the class probabilities; the positive class is chosen by its label when the audit runs', null);
+  },
+  async open(ort, bytes, fileName, options) {
+    const model = await openOnnxClassifier(ort, bytes, fileName, { positiveLabel: options.positiveLabel, userMissingValues: options.userMissingValues, sessionOptions: options.sessionOptions });
+    const output = model.probabilityOutput;
+    const summary = onnxSummary(model.info, fileName, output.choice?.convention ?? `${output.name}: the class is chosen by label once its width is known`, output.declaredWidth);
+    // Trees fed directly by the single [N, F] input can be explained exactly from the file
+    // (for the positive class's column; null for a model of more than two classes).
+    const treesFor = (choice: ClassChoice) =>
+      summary.needsFeatureOrder && summary.featureCount && !choice.oneVsRest ? onnxTreeEnsemble(decodeOnnx(bytes, fileName), fileName, summary.featureCount, false, choice.complement ? 0 : choice.column) : null;
+    let ensemble = output.choice ? treesFor(output.choice) : null;
+    const classifier: Classifier = {
+      summary,
+      get ensemble() {
+        return ensemble;
+      },
+      async classChoice(table, features) {
+        if (!output.choice) {
+          // The output's width is left open by the file: one row scored shows it.
+          await scoreOnnx(ort, model, table, planInputs(model, table, features), { rows: allRows(Math.min(1, table.rowCount)) });
+          ensemble = treesFor(output.choice!);
+        }
+        summary.scoreConvention = output.choice!.convention;
+        return output.choice!;
+      },
+      features: (table, requested) => {
+        return planColumns(planInputs(model, table, requested));
+      },
+      score: async (table, { features, ...rest } = {}) => {
+        const plan = planInputs(model, table, features);
+        const rows = rest.rows ?? allRows(table.rowCount);
+        const runner = options?.onnxScores;
+        if (!runner || rows.length < RUNNER_MIN_ROWS) return scoreOnnx(ort, model, table, plan, rest);
+        // The first batch is scored here and timed: a light model (an MLP scores 1M rows/s)
+        // finishes here sooner than the copies to the pool take; a heavy one (hundreds of
+        // trees) goes to the pool. Where a batch runs never changes its scores.
+        const head = rows.subarray(0, SCORING_BATCH_ROWS);
+        const started = Date.now();
+        const scores = new Float64Array(rows.length);
+        // Progress counts the whole table, the first batch included.
+        scores.set(await scoreOnnx(ort, model, table, plan, { ...rest, rows: head, onProgress: (done) => rest.onProgress?.(done, rows.length) }));
+        const tail = rows.subarray(head.length);
+        const projectedMs = ((Date.now() - started) * tail.length) / head.length;
+        const progress = (done: number) => rest.onProgress?.(head.length + done, rows.length);
+        const others =
+          projectedMs < (options?.onnxPoolWorthMs ?? POOL_WORTH_MS)
+            ? await scoreOnnx(ort, model, table, plan, { ...rest, rows: tail, onProgress: progress })
+            : await runner({ modelBytes: bytes, fileName, open: { positiveLabel: options.positiveLabel, userMissingValues: options.userMissingValues }, table, columns: planColumns(plan), rows: tail, features }, { signal: rest.signal, onProgress: progress });
+        scores.set(others, head.length);
+        return scores;
+      },
+      probabilities: (table, { features, ...rest } = {}) => onnxProbabilities(ort, model, table, planInputs(model, table, features), rest),
+      release: () => model.session.release(),
+    };
+    return classifier;
+  },
+};

@@ -1,0 +1,179 @@
+/**
+ * The tree formats (XGBoost JSON, LightGBM text): their summary, and a classifier scored by
+ * the project's own tree evaluator in float64 (large tables handed to the worker pool).
+ */
+import { AuditConfigError, closeMatches, quote } from '../errors';
+import { allRows, findColumn, type Table } from '../data/table';
+import { chooseClass, type ClassLabel } from './classes';
+import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble } from './trees';
+import { exp } from '../math';
+import { RUNNER_MIN_ROWS, type Classifier, type ModelFormat, type ModelSummary, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
+
+function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention = ensemble.description): ModelSummary {
+  const classes = ensemble.multiclass?.classes ?? 2;
+  return {
+    format: ensemble.format,
+    fileName,
+    inputs: ensemble.featureNames.map((name, j) => {
+      const known = ensemble.featureCategories?.[j];
+      return {
+        name,
+        valueKind: 'tensor',
+        elementType: 'float64',
+        shape: [null, 1],
+        categories: known ? { values: known, from: 'LightGBM feature_infos (the categories seen in training)', unknown: 'sent down the branch of categories not listed at each split' } : null,
+      };
+    }),
+    outputs: [{ name: 'probability', valueKind: 'tensor', elementType: 'float64', shape: [null, classes === 2 ? 1 : classes] }],
+    classLabels: null,
+    classCount: classes,
+    needsFeatureOrder: false,
+    featureCount: ensemble.featureNames.length,
+    producer: ensemble.format === 'xgboost-json' ? 'XGBoost' : 'LightGBM',
+    operators: [],
+    opsets: [],
+    scoreConvention,
+  };
+}
+
+/** Rows per progress report of the tree evaluator. */
+const TREE_BATCH_ROWS = 16384;
+
+/** A binary ensemble whose margin is class 0's: every leaf and the base margin negated (sigmoid(−m) = 1 − p). */
+function negatedEnsemble(ensemble: TreeEnsemble): TreeEnsemble {
+  const trees = ensemble.trees.map((tree) => ({
+    ...tree,
+    value: tree.value.map((v) => -v),
+    ...(tree.linear ? { linear: { constant: tree.linear.constant.map((v) => -v), features: tree.linear.features, coefficients: tree.linear.coefficients.map((c) => c.map((v) => -v)) } } : {}),
+  }));
+  return { ...ensemble, trees, baseMargin: -ensemble.baseMargin, description: `${ensemble.description}; for class 0 every leaf and the base margin are negated (p(0) = sigmoid(−margin))` };
+}
+
+/**
+ * A classifier scored by the project's own tree evaluator, in float64. XGBoost and
+ * LightGBM files name no classes: a binary model's output is p(class 1) (class 0 is scored
+ * as its negated margin), a multiclass model's classes are 0…C−1, audited one-vs-rest for
+ * the positive label (see {@link chooseClass}).
+ */
+export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: TreeMarginRunner, positiveLabel?: ClassLabel): Classifier {
+  /**
+   * p(class k) of every row from the classes' margins: the softmax (shifted by the largest
+   * margin so no exp overflows), or for one-vs-all objectives (LightGBM multiclassova) each
+   * class's own sigmoid, as the library predicts them.
+   */
+  const classProbability = (margins: Float64Array[], k: number): Float64Array => {
+    const n = margins[0].length;
+    const scores = new Float64Array(n);
+    if (model.multiclass?.transform === 'logistic') {
+      for (let i = 0; i < n; i++) scores[i] = 1 / (1 + exp(-model.marginScale * margins[k][i]));
+      return scores;
+    }
+    if (model.multiclass?.transform === 'identity') return Float64Array.from(margins[k]);
+    for (let i = 0; i < n; i++) {
+      let max = Number.NEGATIVE_INFINITY;
+      for (const m of margins) max = Math.max(max, m[i]);
+      let sum = 0;
+      for (const m of margins) sum += exp(m[i] - max);
+      scores[i] = exp(margins[k][i] - max) / sum;
+    }
+    return scores;
+  };
+  const classes = model.multiclass?.classes ?? 1;
+  const choice = chooseClass({ fileName, output: 'probability', labels: null, width: classes, positiveLabel });
+  const ensemble = choice.complement ? negatedEnsemble(model) : model;
+  // One margin per class for a multiclass model (each class's trees on their own).
+  const parts = model.multiclass ? Array.from({ length: classes }, (_, k) => classEnsemble(model, k)) : [ensemble];
+  const compiledParts: CompiledEnsemble[] = parts.map((part) => compileEnsemble(part));
+  const features = (table: Table) => {
+    const names = table.columns.map((c) => c.name);
+    const missing = model.featureNames.filter((name) => !findColumn(table, name));
+    if (missing.length > 0) {
+      const list = missing.slice(0, 5).map((name) => {
+        const close = closeMatches(name, names);
+        return `${quote(name)}${close.length ? ` (close: ${close.join(', ')})` : ''}`;
+      });
+      throw new AuditConfigError(`${fileName}: the model uses ${model.featureNames.length} feature columns and ${table.source} lacks ${missing.length}: ${list.join('; ')}${missing.length > 5 ? '; …' : ''}. Rename the columns or choose the matching data file.`);
+    }
+    for (const name of model.featureNames) {
+      const column = findColumn(table, name)!;
+      if (column.kind !== 'numeric') {
+        throw new AuditConfigError(`${table.source}, column ${quote(name)}: the model splits on numbers, but this column holds text (e.g. ${quote(column.dictionary[0] ?? '')}). Encode it as the model was trained (category codes).`);
+      }
+    }
+    return [...model.featureNames];
+  };
+  /** Margins of one part (a class's trees, or the whole binary model) for `rows`. */
+  const partMargins = async (k: number, columns: Float64Array[], rows: Uint32Array, options: ScoreOptions): Promise<Float64Array> => {
+    const part = parts[k];
+    const compiled = compiledParts[k];
+    if (runner && rows.length >= RUNNER_MIN_ROWS) {
+      return runner({ ensemble: part, kernelModel: kernelModelFor(compiled, columns.length), columns, rows }, { signal: options.signal, onProgress: (done, total) => options.onProgress?.((k * total + done) / parts.length, total) });
+    }
+    const margins = new Float64Array(rows.length);
+    for (let start = 0; start < rows.length; start += TREE_BATCH_ROWS) {
+      options.signal?.throwIfAborted();
+      const end = Math.min(rows.length, start + TREE_BATCH_ROWS);
+      marginsOf(part, compiled, columns, rows.subarray(start, end), margins.subarray(start, end));
+      options.onProgress?.((k * rows.length + end) / parts.length, rows.length);
+    }
+    return margins;
+  };
+  const summary = treeSummary(model, fileName, `${choice.convention}: ${ensemble.description}`);
+  return {
+    summary,
+    // TreeSHAP explains one margin of plain leaves: not a class of several, nor linear leaves.
+    ensemble: model.multiclass || hasLinearLeaves(model) ? null : ensemble,
+    classChoice: async () => choice,
+    features,
+    async score(table, options = {}) {
+      const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
+      const rows = options.rows ?? allRows(table.rowCount);
+      if (!model.multiclass) {
+        const scores = await partMargins(0, columns, rows, options);
+        for (let i = 0; i < scores.length; i++) scores[i] = transformMargin(ensemble, scores[i]);
+        return scores;
+      }
+      const margins: Float64Array[] = [];
+      for (let k = 0; k < classes; k++) margins.push(await partMargins(k, columns, rows, options));
+      return classProbability(margins, choice.column);
+    },
+    async probabilities(table, options = {}) {
+      const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
+      const rows = options.rows ?? allRows(table.rowCount);
+      if (!model.multiclass) {
+        // A binary model: p(class 1) and its complement, in class order 0, 1.
+        const margins = await partMargins(0, columns, rows, options);
+        const values = new Float64Array(rows.length * 2);
+        for (let i = 0; i < rows.length; i++) {
+          const p = transformMargin(model, margins[i]);
+          values[2 * i] = 1 - p;
+          values[2 * i + 1] = p;
+        }
+        return { width: 2, values };
+      }
+      const margins: Float64Array[] = [];
+      for (let k = 0; k < classes; k++) margins.push(await partMargins(k, columns, rows, options));
+      const values = new Float64Array(rows.length * classes);
+      for (let k = 0; k < classes; k++) {
+        const p = classProbability(margins, k);
+        for (let i = 0; i < rows.length; i++) values[i * classes + k] = p[i];
+      }
+      return { width: classes, values };
+    },
+    release: async () => undefined,
+  };
+}
+/** The XGBoost JSON format (save_model("model.json")). */
+export const xgboostFormat: ModelFormat = {
+  id: 'xgboost-json',
+  match: looksLikeXgboostJson,
+  inspect: (bytes, fileName) => treeSummary(readXgboostJson(bytes, fileName), fileName),
+  open: async (_ort, bytes, fileName, options) => treeClassifier(readXgboostJson(bytes, fileName), fileName, options?.treeMargins, options?.positiveLabel),
+};
+/** The LightGBM text format (save_model("model.txt")). */
+export const lightgbmFormat: ModelFormat = {
+  id: 'lightgbm-text',
+  match: looksLikeLightgbmText,
+  inspect: (bytes, fileName) => treeSummary(readLightgbmText(bytes, fileName), fileName),
+  open: async (_ort, bytes, fileName, options) => treeClassifier(readLightgbmText(bytes, fileName), fileName, options?.treeMargins, options?.positiveLabel),
+};
