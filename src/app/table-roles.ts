@@ -1,0 +1,50 @@
+/**
+ * The tables' roles in the set-up: which role a data file plays (test or reference), and how
+ * the set-up follows a new test file (its target, protected attributes and features).
+ */
+import type { AuditSession } from './audit-session.svelte';
+import type { LoadedData } from './session-types';
+
+const TARGET_HINTS = /^(target|label|y|outcome|class|two_year_recid|default|good_credit|high_income)$/i;
+const PROTECTED_HINTS = /^(race|sex|gender|age_group|ethnicity|religion|disability|marital_status|nationality)$/i;
+
+/**
+ * Which role a table plays: what the config names it as, else a name like train/reference
+ * makes it the reference; anything else is the test set.
+ */
+export function roleOf(session: Pick<AuditSession, 'config'>, name: string): 'test' | 'reference' {
+  if (session.config?.files.reference === name) return 'reference';
+  if (session.config?.files.test === name) return 'test';
+  return /train|reference|\bref\b/i.test(name) ? 'reference' : 'test';
+}
+
+/** The set-up follows a new test file: target and protected attributes it has. */
+export function adoptColumns(session: AuditSession, summary: LoadedData, replaced: string | null = null): void {
+  session.result = null;
+  session.outputs = null;
+  const names = summary.columns.map((c) => c.name);
+  const cleared: string[] = [];
+  if (replaced !== null && replaced !== summary.name) {
+    // A new test set: what belonged to the old one goes, unless the config names it.
+    if (session.reference && session.config?.files.reference !== session.reference.name) {
+      cleared.push(`the reference ${session.reference.name}`);
+      session.reference = null;
+    }
+    if (session.target && !names.includes(session.target)) {
+      cleared.push(`the target ${session.target}`);
+      session.target = '';
+    }
+    if (session.scoreColumn && !names.includes(session.scoreColumn)) {
+      cleared.push(`the score column ${session.scoreColumn}`);
+      session.scoreColumn = '';
+    }
+    const gone = [...session.protectedAttributes, ...session.features].filter((c) => !names.includes(c));
+    if (gone.length) cleared.push(`the columns ${[...new Set(gone)].join(', ')}`);
+  }
+  session.notice = cleared.length ? `${summary.name} replaced ${replaced}: ${cleared.join(', ')} ${cleared.length === 1 ? 'was cleared (it belonged' : 'were cleared (they belonged'} to the old file). Drop the matching files or choose again.` : null;
+  // A target chosen earlier (for this file or by a config) is kept when the file lacks it: running then says so.
+  if (session.target === '') session.target = names.find((n) => TARGET_HINTS.test(n)) ?? '';
+  session.protectedAttributes = session.protectedAttributes.filter((a) => names.includes(a));
+  if (session.protectedAttributes.length === 0) session.protectedAttributes = names.filter((n) => PROTECTED_HINTS.test(n));
+  session.features = session.features.filter((f) => names.includes(f));
+}
