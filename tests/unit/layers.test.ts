@@ -91,6 +91,15 @@ describe('the import structure', () => {
     expect(files.filter((f) => layerOf(f) === 'unknown')).toEqual([]);
   });
 
+  it('has no source file over 400 lines, save generated ones (marked "generated" in their first lines)', () => {
+    const long = files.filter((f) => {
+      const text = readFileSync(join(projectRoot, f), 'utf8');
+      const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+      return lines > 400 && !/generated/i.test(text.split('\n').slice(0, 5).join('\n'));
+    });
+    expect(long).toEqual([]);
+  });
+
   it('has no import circles at run time', () => {
     expect(circles().map((c) => c.join(' → '))).toEqual([]);
   });
