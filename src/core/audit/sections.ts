@@ -7,7 +7,7 @@
 import type { DataProfile } from '../data/profile';
 import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../drift/drift';
 import { demographicShift } from '../robustness/shift';
-import { recourse, RECOURSE_DEFAULTS, type ProxyFlag, type RecourseReport } from '../recourse/recourse';
+import { recourse, RECOURSE_DEFAULTS, recourseOptions, recourseProxies, type RecourseReport } from '../recourse/recourse';
 import { consistency, counterfactualFlips, perturbationStability } from '../robustness/stability';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { isPlumblineError } from '../errors';
@@ -22,10 +22,9 @@ import { checkStageMemory, driftEstimate, explainFix, recourseEstimate, robustne
 import type { AuditProgress, AuditRequest, RunOptions } from './request';
 import type { AuditExplanations, AuditMetrics, AuditSettings, RobustnessReport } from './result';
 
-/** Rows of the perturbation test's seeded sample, of the consistency test's neighbour pool, and model evaluations per recourse row. */
+/** Rows of the perturbation test's seeded sample and of the consistency test's neighbour pool. */
 const PERTURBATION_ROWS = 100_000;
 const CONSISTENCY_POOL = 20_000;
-const RECOURSE_EVALUATIONS = 2000;
 
 /** The config keys that get a section that failed to run going, added to its reason when the reason names none. */
 const SECTION_FIXES: Record<string, string> = {
@@ -211,31 +210,19 @@ export async function recourseSection(context: SectionContext, features: string[
     else {
       const settingsRecourse = request.recourse ?? {};
       const maxRows = settingsRecourse.maxRows ?? RECOURSE_DEFAULTS.maxRows;
-      const estimate = recourseEstimate(maxRows, (features ?? []).length, RECOURSE_DEFAULTS.callRows + RECOURSE_EVALUATIONS);
+      const estimate = recourseEstimate(maxRows, (features ?? []).length, RECOURSE_DEFAULTS.callRows + RECOURSE_DEFAULTS.evaluations);
       // Proxies are not changed by default: those declared for the flip test and those the data profile flags at error level.
-      const proxies: ProxyFlag[] = [
-        ...Object.entries(request.robustness?.proxies ?? {}).map(([attribute, column]): ProxyFlag => ({ column, attribute, source: 'declared' })),
-        ...data.proxies.filter((p) => p.flag === 'error').map((p): ProxyFlag => ({ column: p.feature, attribute: p.attribute, source: 'detected', measure: p.measure, value: p.value })),
-      ];
+      const proxies = recourseProxies(request.robustness?.proxies, data);
       recourseReport = await optionalSection(context, 'recourse', 'Recourse', 'recourse', estimate, (stageSignal) =>
-        recourse(model, table, scores, features ?? [], settings.protected_attributes, {
+        recourse(model, table, scores, features ?? [], settings.protected_attributes, recourseOptions(settingsRecourse, {
           threshold: metrics.threshold,
-          adverse: settingsRecourse.adverse ?? 'negative',
-          immutable: settingsRecourse.immutable ?? [],
           protectedAttributes: settings.protected_attributes,
           proxies,
-          actionable: settingsRecourse.actionable,
-          categoricalChanges: settingsRecourse.categoricalChanges,
-          monotone: settingsRecourse.monotone ?? {},
-          costs: settingsRecourse.costs,
-          maxRows,
-          perRow: settingsRecourse.perRow ?? RECOURSE_DEFAULTS.perRow,
           confidence: settings.confidence,
           seed: settings.seed,
           features: request.features,
           signal: stageSignal,
-          maxEvaluations: RECOURSE_EVALUATIONS,
-        }),
+        })),
       );
     }
   }

@@ -103,18 +103,29 @@ function weightedEce(labels: Uint8Array, scores: Float64Array, weights: Float64A
   return ece;
 }
 
+/** The scenarios of a demographic shift, the worst one, and the largest worsening. */
+export interface ShiftScenarios {
+  baseline: Record<string, number | null>;
+  scenarios: ShiftScenario[];
+  worst: ShiftReport['worst'];
+  max: number | null;
+}
+
 /**
- * Demographic shift: for each protected attribute and each of its groups, reweight the
- * rows so the group's share moves by ±δ (kept within [0.01, 0.99]; the other groups keep
- * their relative sizes), recompute the metrics, and report each metric's worsening. A
- * group's own rates do not change under its own reweighting; performance, calibration and
- * the other attributes' disparities do. `max_shift_degradation` is the largest worsening
- * of any metric in any scenario.
+ * The reweighting every demographic shift uses, whatever its metrics: for each attribute and
+ * each of its groups, rows reweighted so the group's share moves by ±δ (kept within [0.01,
+ * 0.99]; the other groups keep their relative sizes), `metricsOf` recomputed under the
+ * weights, and each metric's worsening by `worsening(metric, before, after)` (positive =
+ * worse; null where either value is null).
  */
-export function demographicShift(labels: Uint8Array, scores: Float64Array, threshold: number, attributes: GroupIndex[], delta = 0.1, bins = 10): ShiftReport {
-  const n = labels.length;
-  const ones = new Float64Array(n).fill(1);
-  const baseline = weightedMetrics(labels, scores, ones, threshold, attributes, bins);
+export function shiftScenarios(
+  n: number,
+  attributes: GroupIndex[],
+  delta: number,
+  metricsOf: (weights: Float64Array) => Record<string, number | null>,
+  worsening: (metric: string, before: number, after: number) => number | null,
+): ShiftScenarios {
+  const baseline = metricsOf(new Float64Array(n).fill(1));
   const scenarios: ShiftScenario[] = [];
   let worst: ShiftReport['worst'] = null;
   let max: number | null = null;
@@ -127,11 +138,11 @@ export function demographicShift(labels: Uint8Array, scores: Float64Array, thres
         if (to === share) continue;
         const weights = new Float64Array(n).fill((1 - to) / (1 - share));
         for (const row of index.rows[g]) weights[row] = to / share;
-        const metrics = weightedMetrics(labels, scores, weights, threshold, attributes, bins);
+        const metrics = metricsOf(weights);
         const degradation: Record<string, number | null> = {};
         for (const [metric, value] of Object.entries(metrics)) {
           const before = baseline[metric];
-          degradation[metric] = value === null || before === null ? null : HIGHER_IS_BETTER.has(metric) ? before - value : value - before;
+          degradation[metric] = value === null || before === null ? null : worsening(metric, before, value);
           const d = degradation[metric];
           if (d !== null && (max === null || d > max)) {
             max = d;
@@ -142,6 +153,24 @@ export function demographicShift(labels: Uint8Array, scores: Float64Array, thres
       }
     });
   }
+  return { baseline, scenarios, worst, max };
+}
+
+/**
+ * Demographic shift of a binary classifier (see {@link shiftScenarios}): accuracy,
+ * precision, recall, balanced accuracy, ECE and the other attributes' parity differences
+ * under each reweighting. A group's own rates do not change under its own reweighting;
+ * performance, calibration and the other attributes' disparities do.
+ * `max_shift_degradation` is the largest worsening of any metric in any scenario.
+ */
+export function demographicShift(labels: Uint8Array, scores: Float64Array, threshold: number, attributes: GroupIndex[], delta = 0.1, bins = 10): ShiftReport {
+  const { baseline, scenarios, worst, max } = shiftScenarios(
+    labels.length,
+    attributes,
+    delta,
+    (weights) => weightedMetrics(labels, scores, weights, threshold, attributes, bins),
+    (metric, before, value) => (HIGHER_IS_BETTER.has(metric) ? before - value : value - before),
+  );
   return {
     delta,
     baseline,

@@ -21,6 +21,7 @@ import { regressionTarget, type TaskChoice } from './resolve';
 import type { RegressionAuditResult, RegressionDecision, RegressionFairness, TaskExplanations, TaskSettings } from './result';
 import { taskDrift, limitsOf, referenceOf, taskExplanations, robustnessSection, regressionRecourse, regressorAsClassifier } from './stages';
 import { reasonCodes, type ReasonCodes } from '../explain/outputs';
+import { recourseProxies } from '../recourse/recourse';
 import type { DataProfile } from '../data/profile';
 import type { Table } from '../data/table';
 import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
@@ -161,7 +162,7 @@ function residualSample(y: Float64Array, predicted: Float64Array, seed: number):
  */
 function decisionReasons(table: Table, explained: TaskExplanations, predicted: Float64Array, decision: RegressionDecision, request: AuditRequest, data: DataProfile): ReasonCodes[] {
   const sign = decision.positive_when === 'above' ? 1 : -1;
-  const excluded = [...new Set([...request.protectedAttributes, ...Object.values(request.robustness?.proxies ?? {}), ...data.proxies.filter((p) => p.flag === 'error').map((p) => p.feature)])];
+  const excluded = [...new Set([...request.protectedAttributes, ...recourseProxies(request.robustness?.proxies, data).map((p) => p.column)])];
   const scores = Float64Array.from(explained.rows, (row) => sign * predicted[row - 1]);
   const values = explained.values.map((row) => row.map((v) => sign * v));
   const codes = reasonCodes(table, explained.rows, explained.columns, values, scores, { adverse: request.recourse?.adverse ?? 'negative', threshold: sign * decision.threshold, excluded });

@@ -11,6 +11,7 @@ import { findColumn, takeRows, type Column, type Table } from '../data/table';
 import type { GroupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import { Random } from '../random';
+import { shiftScenarios, type ShiftScenario } from '../robustness/shift';
 import { noisy } from '../robustness/stability';
 
 /** Scores a table: one output per row (a regression's prediction), or C per row (class probabilities, row-major). */
@@ -30,7 +31,7 @@ export interface TaskOutputs {
 
 /** Robustness of a multiclass or regression audit. */
 export interface TaskRobustness {
-  demographic_shift: { delta: number; baseline: Record<string, number | null>; scenarios: { attribute: string; group: string; from: number; to: number; metrics: Record<string, number | null>; degradation: Record<string, number | null> }[]; worst: { attribute: string; group: string; to: number; metric: string } | null };
+  demographic_shift: { delta: number; baseline: Record<string, number | null>; scenarios: ShiftScenario[]; worst: { attribute: string; group: string; to: number; metric: string } | null };
   /** The largest worsening under any shift: accuracy points (multiclass) or the relative rise of MAE or RMSE (regression). */
   max_shift_degradation: number | null;
   perturbation: { epsilon: number; rows: number; change_rate: number | null; change_rate_interval: Interval | null; mean_abs_change: number; max_abs_change: number }[];
@@ -94,38 +95,15 @@ function weighted(outputs: TaskOutputs, truth: Float64Array, weights: Float64Arr
   return { accuracy: total === 0 ? null : correct / total, balanced_accuracy: recalls.length ? recalls.reduce((a, b) => a + b, 0) / recalls.length : null };
 }
 
-/** Reweights rows so each group's share moves by ±δ (within [0.01, 0.99]); the worsening of each metric. */
+/** Reweights rows so each group's share moves by ±δ (see shiftScenarios): accuracy points lost (multiclass), or the relative rise of MAE and RMSE (regression, so units do not decide the worst). */
 function shift(outputs: TaskOutputs, truth: Float64Array, attributes: GroupIndex[], delta: number): Pick<TaskRobustness, 'demographic_shift' | 'max_shift_degradation'> {
-  const n = truth.length;
-  const baseline = weighted(outputs, truth, new Float64Array(n).fill(1));
-  const scenarios: TaskRobustness['demographic_shift']['scenarios'] = [];
-  let worst: TaskRobustness['demographic_shift']['worst'] = null;
-  let max: number | null = null;
-  for (const index of attributes) {
-    index.groups.forEach((group, g) => {
-      const share = index.rows[g].length / n;
-      if (share === 0 || share === 1) return;
-      for (const direction of [1, -1]) {
-        const to = Math.min(0.99, Math.max(0.01, share + direction * delta));
-        if (to === share) continue;
-        const weights = new Float64Array(n).fill((1 - to) / (1 - share));
-        for (const row of index.rows[g]) weights[row] = to / share;
-        const metrics = weighted(outputs, truth, weights);
-        const degradation: Record<string, number | null> = {};
-        for (const [metric, value] of Object.entries(metrics)) {
-          const before = baseline[metric];
-          // Accuracy: points lost; an error (MAE, RMSE): its relative rise, so units do not decide the worst.
-          degradation[metric] = value === null || before === null ? null : outputs.kind === 'multiclass' ? before - value : before === 0 ? null : value / before - 1;
-          const d = degradation[metric];
-          if (d !== null && (max === null || d > max)) {
-            max = d;
-            worst = { attribute: index.attribute, group, to, metric };
-          }
-        }
-        scenarios.push({ attribute: index.attribute, group, from: share, to, metrics, degradation });
-      }
-    });
-  }
+  const { baseline, scenarios, worst, max } = shiftScenarios(
+    truth.length,
+    attributes,
+    delta,
+    (weights) => weighted(outputs, truth, weights),
+    (_metric, before, value) => (outputs.kind === 'multiclass' ? before - value : before === 0 ? null : value / before - 1),
+  );
   return { demographic_shift: { delta, baseline, scenarios, worst }, max_shift_degradation: max };
 }
 

@@ -14,7 +14,7 @@ import type { Classifier } from '../model/classifier';
 import type { Regressor } from '../model/regressor';
 import { explainRegression } from './explain';
 import { taskRobustness, type TaskOutputs, type TaskRobustness } from './robustness';
-import { recourse, RECOURSE_DEFAULTS, type ProxyFlag, type RecourseReport } from '../recourse/recourse';
+import { recourse, RECOURSE_DEFAULTS, recourseOptions, recourseProxies, type RecourseReport } from '../recourse/recourse';
 import type { RegressionDecision, TaskExplanations } from './result';
 
 /** Runs a section; a Plumbline error leaves it out with the reason. */
@@ -101,9 +101,6 @@ export async function robustnessSection(request: AuditRequest, missing: Record<s
   return result;
 }
 
-/** Model evaluations per adverse row in the recourse search (as the binary audit's). */
-const RECOURSE_EVALUATIONS = 2000;
-
 /**
  * Recourse for a regression's decision: the binary audit's counterfactual search on the
  * score sign·prediction against sign·threshold (sign −1 when positive is "below"), so
@@ -119,32 +116,20 @@ export async function regressionRecourse(request: AuditRequest, missing: Record<
   const scorer: Classifier = { ...regressorAsClassifier(regressor), score: async (t, o) => Float64Array.from(await regressor.predict(t, o), (v) => sign * v) };
   const settings = request.recourse ?? {};
   const maxRows = settings.maxRows ?? RECOURSE_DEFAULTS.maxRows;
-  const proxies: ProxyFlag[] = [
-    ...Object.entries(request.robustness?.proxies ?? {}).map(([attribute, column]): ProxyFlag => ({ column, attribute, source: 'declared' })),
-    ...data.proxies.filter((p) => p.flag === 'error').map((p): ProxyFlag => ({ column: p.feature, attribute: p.attribute, source: 'detected', measure: p.measure, value: p.value })),
-  ];
+  const proxies = recourseProxies(request.robustness?.proxies, data);
   options.onProgress?.({ stage: 'recourse', done: 0, total: 1 });
   const result = await section(missing, 'recourse', async () => {
-    checkStageMemory('Recourse', recourseEstimate(maxRows, features.length, RECOURSE_DEFAULTS.callRows + RECOURSE_EVALUATIONS), limits);
+    checkStageMemory('Recourse', recourseEstimate(maxRows, features.length, RECOURSE_DEFAULTS.callRows + RECOURSE_DEFAULTS.evaluations), limits);
     return withStageBudget('Recourse', limits, options.signal, 'lower recourse.max_rows', (stageSignal) =>
-      recourse(scorer, table, Float64Array.from(predicted, (v) => sign * v), features, request.protectedAttributes, {
+      recourse(scorer, table, Float64Array.from(predicted, (v) => sign * v), features, request.protectedAttributes, recourseOptions(settings, {
         threshold: sign * decision.threshold,
-        adverse: settings.adverse ?? 'negative',
-        immutable: settings.immutable ?? [],
         protectedAttributes: request.protectedAttributes,
         proxies,
-        actionable: settings.actionable,
-        categoricalChanges: settings.categoricalChanges,
-        monotone: settings.monotone ?? {},
-        costs: settings.costs,
-        maxRows,
-        perRow: settings.perRow ?? RECOURSE_DEFAULTS.perRow,
         confidence: request.confidence ?? 0.95,
         seed: request.seed ?? 0,
         features: request.features,
         signal: stageSignal,
-        maxEvaluations: RECOURSE_EVALUATIONS,
-      }),
+      })),
     );
   });
   options.onProgress?.({ stage: 'recourse', done: 1, total: 1 });

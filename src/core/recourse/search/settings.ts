@@ -2,6 +2,7 @@
  * The recourse search's settings: its defaults, the config's `recourse` keys, the options the
  * audit passes, and which side of the threshold a person wants to reach.
  */
+import type { DataProfile } from '../../data/profile';
 
 /** Defaults of the recourse search, shared by the audit and its stage budget. */
 export const RECOURSE_DEFAULTS = {
@@ -80,4 +81,40 @@ export function decisionSides(options: Pick<RecourseOptions, 'adverse' | 'thresh
   const favourable = (p: number) => (options.adverse === 'negative' ? p >= options.threshold : p < options.threshold);
   const gain = (p: number) => (options.adverse === 'negative' ? p : -p);
   return { favourable, gain };
+}
+
+/**
+ * The proxies of protected attributes the search leaves unchanged by default: those declared
+ * for the flip test (robustness.proxies) and those the data profile flags at error level.
+ */
+export function recourseProxies(declared: Record<string, string> | undefined, profile: Pick<DataProfile, 'proxies'>): ProxyFlag[] {
+  return [
+    ...Object.entries(declared ?? {}).map(([attribute, column]): ProxyFlag => ({ column, attribute, source: 'declared' })),
+    ...profile.proxies.filter((p) => p.flag === 'error').map((p): ProxyFlag => ({ column: p.feature, attribute: p.attribute, source: 'detected', measure: p.measure, value: p.value })),
+  ];
+}
+
+/** The search's options: the config's recourse settings with their defaults, and what the audit knows (threshold, protected attributes, proxies, seed). */
+export function recourseOptions(
+  settings: RecourseSettings,
+  audit: { threshold: number; protectedAttributes: string[]; proxies: ProxyFlag[]; confidence: number; seed: number; features?: string[]; signal?: AbortSignal },
+): RecourseOptions {
+  return {
+    threshold: audit.threshold,
+    adverse: settings.adverse ?? 'negative',
+    immutable: settings.immutable ?? [],
+    protectedAttributes: audit.protectedAttributes,
+    proxies: audit.proxies,
+    actionable: settings.actionable,
+    categoricalChanges: settings.categoricalChanges,
+    monotone: settings.monotone ?? {},
+    costs: settings.costs,
+    maxRows: settings.maxRows ?? RECOURSE_DEFAULTS.maxRows,
+    perRow: settings.perRow ?? RECOURSE_DEFAULTS.perRow,
+    confidence: audit.confidence,
+    seed: audit.seed,
+    features: audit.features,
+    signal: audit.signal,
+    maxEvaluations: RECOURSE_DEFAULTS.evaluations,
+  };
 }
