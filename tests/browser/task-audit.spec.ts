@@ -81,6 +81,9 @@ test('an XGBoost regressor and its data dropped: the CLI’s numbers, group tabl
     if (g.insufficient_samples) await expect(row).toContainText('(small)');
   }
   await expect(page.locator('[data-metric="wasserstein_distance"][data-attribute="age_group"]')).toHaveAttribute('data-value', String(result.fairness.age_group.wasserstein_distance));
+  // The small-group note names the configured size (fairness.min_group_size), not the smallest group's.
+  expect(result.fairness.age_group.small_groups.length, 'reg.csv has a small age group').toBeGreaterThan(0);
+  await expect(page.locator('[data-testid="small-groups"][data-attribute="age_group"]')).toHaveText(`Under ${result.settings.min_group_size} rows (fairness.min_group_size; too few to judge): ${result.fairness.age_group.small_groups.join(', ')}.`);
   await page.screenshot({ path: 'test-results/task-regression.png', fullPage: true });
 });
 
