@@ -7,8 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { resultDigest } from '../src/core/manifest';
-import { runAnyAudit } from '../src/core/run';
+import { resultDigest } from '../src/core/outputs/manifest';
+import { runAnyAudit } from '../src/core/audit/run';
 import { expected, fixture, projectRoot } from '../tests/fixtures';
 import { FIXTURE_CASES } from '../tests/unit/fixture-cases';
 import '../src/cli/parquet-node';

@@ -5,15 +5,10 @@
  * beside it: settings (worker-settings), the scoring backend (backend), the tables read
  * (table-store), the row explorer (row-explorer) and the data it exchanges (worker-types).
  */
-import type { DataCheckOptions } from '../src/core/data-check/check';
+import { checkDataTable, inspectModel, loadOutputsBundle, loadPdfWriter, looksLikeXgboostJson, ModelLoadError, openModel, openRegressor, readResultFile, runAnyAudit, type AnyAuditResult, type AuditProgress, type AuditRequest, type AuditResult, type DataCheckOptions, type LoadProgress, type Manifest, type OutputContext, type PolicyDecision, type RowQuery } from '../src/core';
 import { expose, proxy, transfer } from 'comlink';
 import { onnxScorePool, treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
-import type { RowQuery } from '../src/core/explain/row';
-import { ModelLoadError, inspectModel, openModel, runAnyAudit, type AuditProgress, type AuditRequest, type AuditResult, type AnyAuditResult, type LoadProgress, type Manifest, type PolicyDecision } from '../src/core';
-import type { OutputContext } from '../src/core/outputs';
-import { looksLikeXgboostJson } from '../src/core/model/trees';
-import { openRegressor } from '../src/core/model/regressor';
 import { outcome, type Outcome } from './outcome';
 import { poolWorkers, runs, threads, tuning } from './worker-settings';
 import { chooseBackend } from './backend';
@@ -114,7 +109,7 @@ const api = {
   report(result: AuditResult, createdAt: string, decision?: PolicyDecision | null, manifest?: Manifest | null): Promise<Outcome<Uint8Array>> {
     return outcome(async () => {
       // jsPDF and the embedded font load only when a report is asked for.
-      const { renderPdf } = await import('../src/core/report/pdf');
+      const { renderPdf } = await loadPdfWriter();
       const bytes = renderPdf({ result, createdAt, ...(decision ? { decision } : {}), ...(manifest ? { manifest } : {}) });
       return transfer(bytes, [bytes.buffer]);
     });
@@ -123,7 +118,6 @@ const api = {
   /** Checks a loaded data file without a model (the data-check report; see core/data-check). */
   checkData(data: DataRef, options: Omit<DataCheckOptions, 'reference'>, reference?: DataRef) {
     return outcome(async () => {
-      const { checkDataTable } = await import('../src/core/data-check/check');
       const { loaded } = loadedTable(data);
       return checkDataTable(loaded.table, loaded.sha256, { ...options, ...(reference ? { reference: loadedTable(reference).loaded.table } : {}) });
     });
@@ -131,7 +125,7 @@ const api = {
 
   /** The audit result inside a file: a result JSON, or a Plumbline PDF or HTML report. */
   readResult(bytes: Uint8Array, fileName: string) {
-    return outcome(async () => (await import('../src/core/report/read-result')).readResultFile(bytes, fileName) as unknown as AuditResult);
+    return outcome(async () => readResultFile(bytes, fileName) as unknown as AuditResult);
   },
 
 
@@ -157,7 +151,7 @@ const api = {
    */
   outputs(result: AnyAuditResult, context: OutputContext) {
     return outcome(async () => {
-      const made = (await import('../src/core/outputs')).auditOutputs(result, context);
+      const made = (await loadOutputsBundle()).auditOutputs(result, context);
       return transfer(made, Object.values(made.files).map((bytes) => bytes.buffer as ArrayBuffer));
     });
   },

@@ -14,13 +14,8 @@
  * A cancelled audit stops the pool at once (its workers are ended and started again on
  * the next use).
  */
-import { runTreeShapJob, sumShap, treeShapSlices, type ShapValues, type TreeShapRunner } from '../src/core/explain/treeshap';
-import { reviveError, type SerializedError } from '../src/core/errors';
-import type { OnnxScoreRunner, TreeMarginRunner } from '../src/core/model/classifier';
+import { requireColumn, reviveError, runTreeShapJob, SCORING_BATCH_ROWS, sumShap, takeRows, treeShapSlices, type OnnxScoreRunner, type SerializedError, type ShapValues, type TreeEnsemble, type TreeMarginRunner, type TreeShapRunner } from '../src/core';
 import { markSent } from './pool-payloads';
-import { requireColumn, takeRows } from '../src/core/data/table';
-import { SCORING_BATCH_ROWS } from '../src/core/model/onnx-scorer';
-import type { TreeEnsemble } from '../src/core/model/trees';
 import type { PoolJob } from './pool.worker';
 
 type Answer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };

@@ -5,13 +5,9 @@
  * ONNX model in its own single-threaded onnxruntime session, and hashes data files while
  * the audit worker parses them.
  */
-import { runTreeShapSlice, type TreeShapJob } from '../src/core/explain/treeshap';
+import { allRows, compileEnsemble, kernelMargins, marginsOf, openModel, runTreeShapSlice, serializeError, treeKernel, type Classifier, type OpenOptions, type Table, type TreeEnsemble, type TreeKernelModel, type TreeShapJob } from '../src/core';
 import { blobSha256 } from './blob';
-import { serializeError } from '../src/core/errors';
-import { compileEnsemble, kernelMargins, marginsOf, treeKernel, type TreeEnsemble, type TreeKernelModel } from '../src/core/model/trees';
-import { openModel, type Classifier, type OpenOptions } from '../src/core/model/classifier';
 import { keep } from './pool-payloads';
-import { allRows, type Table } from '../src/core/data/table';
 
 declare const self: DedicatedWorkerGlobalScope;
 

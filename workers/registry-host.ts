@@ -6,10 +6,7 @@
 import { createSHA256 } from 'hash-wasm';
 import initSqlJs, { type Database, type SqlJsStatic } from 'sql.js';
 import sqlWasmUrl from 'sql.js/dist/sql-wasm-browser.wasm?url';
-import type { AuditResult } from '../src/core/audit';
-import type { Manifest } from '../src/core/manifest';
-import { RegistryError } from '../src/core/errors';
-import { appendEntry, entryResult, guardRegistry, listEntries, merkleRoot, openRegistry, portfolio, registryCsv, verifyRegistry, type Portfolio, type RegistryInfo, type RegistryRow, type Sha256, type SqlDatabase, type VerifyReport } from '../src/core/registry/registry';
+import { appendEntry, entryResult, guardRegistry, listEntries, loadRegistrySummary, merkleRoot, openRegistry, portfolio, registryCsv, RegistryError, verifyRegistry, type AuditResult, type Manifest, type Portfolio, type RegistryInfo, type RegistryRow, type Sha256, type SqlDatabase, type VerifyReport } from '../src/core';
 
 let sql: Promise<SqlJsStatic> | undefined;
 /** hash-wasm's SHA-256 (several times the pure-JS default's speed; opening verifies every stored result). */
@@ -95,6 +92,6 @@ export function registryCsvText(): string {
 export async function registrySummary(month: string, format: 'md' | 'pdf', createdAt: string): Promise<string | Uint8Array> {
   const { db, name } = current();
   const rows = listEntries(db as unknown as SqlDatabase);
-  const summary = await import('../src/core/registry/summary');
+  const summary = await loadRegistrySummary();
   return format === 'md' ? summary.monthlySummaryMarkdown(rows, month, name) : summary.monthlySummaryPdf(rows, month, name, createdAt);
 }

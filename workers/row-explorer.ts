@@ -3,9 +3,7 @@
  * files, one row scored and explained (with any what-if edits), and rows found by text.
  */
 import * as ort from 'onnxruntime-web/wasm';
-import { AuditConfigError, openModel } from '../src/core';
-import type { RowQuery } from '../src/core/explain/row';
-import type { Classifier } from '../src/core/model/classifier';
+import { AuditConfigError, explainRow, openModel, searchRows, type Classifier, type RowQuery } from '../src/core';
 import { loadedTable, tables } from './table-store';
 import type { DataRef, InputFile } from './worker-types';
 
@@ -28,7 +26,6 @@ export async function prepareRows(model: InputFile, data: DataRef, open: { posit
 export async function explainPreparedRow(query: RowQuery) {
   const table = rowState && tables.get(rowState.dataId)?.loaded.table;
   if (!rowState || !table) throw new AuditConfigError('Open the row explorer again: the model and data are no longer loaded.');
-  const { explainRow } = await import('../src/core/explain/row');
   return explainRow(rowState.classifier, rowState.model, table, query);
 }
 
@@ -36,5 +33,5 @@ export async function explainPreparedRow(query: RowQuery) {
 export async function searchPreparedRows(text: string) {
   const table = rowState && tables.get(rowState.dataId)?.loaded.table;
   if (!rowState || !table) throw new AuditConfigError('Open the row explorer again: the model and data are no longer loaded.');
-  return (await import('../src/core/explain/row')).searchRows(table, text, 20);
+  return searchRows(table, text, 20);
 }

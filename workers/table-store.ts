@@ -7,8 +7,7 @@
 import { createSHA256 } from 'hash-wasm';
 import { blobSha256, chunksOf } from './blob';
 import { sha256InPool } from './pool';
-import { AuditConfigError, loadTableStream, looksLikeParquet, type LoadedTable, type LoadProgress } from '../src/core';
-import { browserMemory } from '../src/core/limits';
+import { AuditConfigError, browserMemory, loadTableStream, looksLikeParquet, useParquetDecoder, type LoadedTable, type LoadProgress } from '../src/core';
 import { poolWorkers } from './worker-settings';
 import type { CsvReadOptions, DataRef, DataSummary } from './worker-types';
 
@@ -71,10 +70,9 @@ let parquetReady: Promise<void> | null = null;
 /** parquet-wasm, loaded from the app's own assets the first time a Parquet file comes. */
 function loadParquet(): Promise<void> {
   parquetReady ??= (async () => {
-    const [{ default: init, readParquet }, { default: wasmUrl }, { useParquetDecoder }] = await Promise.all([
+    const [{ default: init, readParquet }, { default: wasmUrl }] = await Promise.all([
       import('parquet-wasm/esm'),
       import('parquet-wasm/esm/parquet_wasm_bg.wasm?url'),
-      import('../src/core/data/parquet'),
     ]);
     await init({ module_or_path: wasmUrl });
     useParquetDecoder((bytes) => readParquet(bytes).intoIPCStream());

@@ -7,34 +7,26 @@
  * calling thread; the Plumbline app runs the same core in a Web Worker instead. CSV and
  * Arrow data are read; Parquet needs a decoder registered with `useParquetDecoder`.
  */
-import type { BaselineResult } from '../core/comparison/baseline.ts';
+import { explainModel, loadOutputsBundle, loadTableBytes, parseAuditConfig, parsePolicy, planAudit, readResultFile, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions } from '../core/index.ts';
+
+// The outputs bundle loads the PDF writer: a chunk of its own in the core, loaded once here.
+const { auditOutputs } = await loadOutputsBundle();
 import * as ort from 'onnxruntime-web';
-import { parseAuditConfig, type AuditConfig } from '../core/config/audit-config.ts';
-import { parsePolicy } from '../core/config/policy.ts';
-import { planAudit } from '../core/config/plan.ts';
-import type { AuditProgress, InputFile } from '../core/audit.ts';
-import { runAnyAudit, type AnyAuditResult } from '../core/run.ts';
-import { loadTableBytes, type LoadOptions } from '../core/data/read.ts';
-import type { DataProfile } from '../core/data/profile.ts';
-import { explainModel, type ExplainRequest, type ExplainResult } from '../core/explain/explain.ts';
-import { sha256Hex } from '../core/hash.ts';
-import { auditOutputs, reportsOf } from '../core/outputs.ts';
-import { readResultFile } from '../core/report/read-result.ts';
 import { apiUsageError, checkAuditInputs, mergeAuditConfig, profileData, reportPdf, type AuditOverrides, type AuditRun, type PdfInput } from './run.ts';
 
 export type { AuditOverrides, AuditRun, PdfInput } from './run.ts';
-export type { AuditConfig } from '../core/config/audit-config.ts';
-export type { AuditResult, AuditProgress } from '../core/audit.ts';
-export type { AnyAuditResult } from '../core/run.ts';
-export type { TaskAuditResult, MulticlassAuditResult, RegressionAuditResult } from '../core/task/result.ts';
-export { isTaskResult } from '../core/task/result.ts';
-export type { PolicyDecision, GateResult } from '../core/config/policy.ts';
-export type { Manifest } from '../core/manifest.ts';
-export type { ExplainResult, ExplainMethod } from '../core/explain/explain.ts';
-export type { DataProfile, DataFinding } from '../core/data/profile.ts';
-export { isPlumblineError, PlumblineError } from '../core/errors.ts';
-export { useParquetDecoder } from '../core/data/parquet.ts';
-export { TOOL_VERSION } from '../core/version.ts';
+export type { AuditConfig } from '../core/index.ts';
+export type { AuditResult, AuditProgress } from '../core/index.ts';
+export type { AnyAuditResult } from '../core/index.ts';
+export type { TaskAuditResult, MulticlassAuditResult, RegressionAuditResult } from '../core/index.ts';
+export { isTaskResult } from '../core/index.ts';
+export type { PolicyDecision, GateResult } from '../core/index.ts';
+export type { Manifest } from '../core/index.ts';
+export type { ExplainResult, ExplainMethod } from '../core/index.ts';
+export type { DataProfile, DataFinding } from '../core/index.ts';
+export { isPlumblineError, PlumblineError } from '../core/index.ts';
+export { useParquetDecoder } from '../core/index.ts';
+export { TOOL_VERSION } from '../core/index.ts';
 
 /** A file as a browser has it: a File (its name is used), a Blob, or bytes with a name. */
 export type FileInput = Blob | { name: string; bytes: Uint8Array };

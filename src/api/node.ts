@@ -4,41 +4,31 @@
  * calls (the CLI only turns its flags into these options and prints): the same files give
  * the same result objects, manifest and report bytes.
  */
-import type { BaselineResult } from '../core/comparison/baseline.ts';
+import { explainModel, loadOutputsBundle, parseAuditConfig, parsePolicy, planAudit, readResultFile, registrySubmission, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditPlan, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions, type LoadProgress, type RegistrySubmission, type StoredDistribution } from '../core/index.ts';
+
+// The outputs bundle loads the PDF writer: a chunk of its own in the core, loaded once here.
+const { auditOutputs } = await loadOutputsBundle();
 import '../cli/parquet-node.ts';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
-import { parseAuditConfig, type AuditConfig } from '../core/config/audit-config.ts';
-import { parsePolicy } from '../core/config/policy.ts';
-import { planAudit, type AuditPlan } from '../core/config/plan.ts';
-import type { AuditProgress, InputFile } from '../core/audit.ts';
-import { runAnyAudit, type AnyAuditResult } from '../core/run.ts';
-import { sha256Hex } from '../core/hash.ts';
-import { explainModel, type ExplainRequest, type ExplainResult } from '../core/explain/explain.ts';
-import type { DataProfile } from '../core/data/profile.ts';
-import type { LoadOptions, LoadProgress } from '../core/data/read.ts';
-import type { StoredDistribution } from '../core/drift/drift.ts';
-import { auditOutputs, reportsOf } from '../core/outputs.ts';
-import { readResultFile } from '../core/report/read-result.ts';
 import { loadTableFile, readInput, registryModule, UsageError } from '../cli/shared.ts';
-import { registrySubmission, type RegistrySubmission } from '../core/config/registry-block.ts';
 import { gitProvenance } from './git.ts';
 import { apiUsageError, checkAuditInputs, mergeAuditConfig, profileData, reportPdf, type AuditOverrides, type AuditRun, type OptionStyle, type PdfInput } from './run.ts';
 
 export type { AuditOverrides, AuditRun, PdfInput } from './run.ts';
-export type { AuditConfig } from '../core/config/audit-config.ts';
-export type { AuditResult, AuditProgress } from '../core/audit.ts';
-export type { AnyAuditResult } from '../core/run.ts';
-export type { TaskAuditResult, MulticlassAuditResult, RegressionAuditResult } from '../core/task/result.ts';
-export { isTaskResult } from '../core/task/result.ts';
-export type { PolicyDecision, GateResult } from '../core/config/policy.ts';
-export type { Manifest } from '../core/manifest.ts';
-export type { ExplainResult, ExplainMethod } from '../core/explain/explain.ts';
-export type { DataProfile, DataFinding } from '../core/data/profile.ts';
-export type { ThresholdPolicy } from '../core/metrics/curves.ts';
-export { isPlumblineError, PlumblineError } from '../core/errors.ts';
-export { TOOL_VERSION } from '../core/version.ts';
+export type { AuditConfig } from '../core/index.ts';
+export type { AuditResult, AuditProgress } from '../core/index.ts';
+export type { AnyAuditResult } from '../core/index.ts';
+export type { TaskAuditResult, MulticlassAuditResult, RegressionAuditResult } from '../core/index.ts';
+export { isTaskResult } from '../core/index.ts';
+export type { PolicyDecision, GateResult } from '../core/index.ts';
+export type { Manifest } from '../core/index.ts';
+export type { ExplainResult, ExplainMethod } from '../core/index.ts';
+export type { DataProfile, DataFinding } from '../core/index.ts';
+export type { ThresholdPolicy } from '../core/index.ts';
+export { isPlumblineError, PlumblineError } from '../core/index.ts';
+export { TOOL_VERSION } from '../core/index.ts';
 
 /** What {@link audit} audits: a config file (or object), and options that win over its fields. */
 export interface AuditOptions extends AuditOverrides {

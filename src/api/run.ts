@@ -3,16 +3,10 @@
  * core runs it: the options laid over a config, the checks of what is missing, and the data
  * check. No Node and no DOM here: each host reads its files its own way.
  */
-import { binaryTarget } from '../core/metrics/labels.ts';
-import { profileTable, type DataProfile } from '../core/data/profile.ts';
-import type { Table } from '../core/data/table.ts';
-import type { AuditConfig } from '../core/config/audit-config.ts';
-import type { ThresholdPolicy } from '../core/metrics/curves.ts';
-import { AuditConfigError } from '../core/errors.ts';
-import type { AnyAuditResult } from '../core/run.ts';
-import type { PolicyDecision } from '../core/config/policy.ts';
-import type { Manifest } from '../core/manifest.ts';
-import { renderPdf } from '../core/report/pdf.ts';
+import { AuditConfigError, binaryTarget, loadPdfWriter, profileTable, type AnyAuditResult, type AuditConfig, type DataProfile, type Manifest, type PolicyDecision, type Table, type ThresholdPolicy } from '../core/index.ts';
+
+// The PDF writer (jsPDF and its font) is a chunk of its own in the core; the API renders PDFs synchronously, so it loads it once, here.
+const { renderPdf } = await loadPdfWriter();
 
 /**
  * Settings given beside (or instead of) a config file: the CLI's flags, the API's options.

@@ -3,22 +3,8 @@
  * check) as Svelte runes; the work it does without state lives beside it: file routing,
  * the demo, the session's config, the tables' roles, the run's plan and the outputs' facts.
  */
-import type { AuditProgress, AuditResult } from '../core/audit';
-import type { AnyAuditResult } from '../core/run';
-import type { AuditTask } from '../core/task/result';
-import { DATA_CHECK_DEFAULTS, type DataCheckFlags, type DataCheckReport } from '../core/data-check/check';
-import { evaluateDataPolicy } from '../core/data-check/gates';
-import type { ConfigSettings } from '../core/config/plan';
-import type { AuditConfig } from '../core/config/audit-config';
-import type { ThresholdPolicy } from '../core/metrics/curves';
-import type { Policy, PolicyDecision } from '../core/config/policy';
-import { parseYaml } from '../core/config/yaml';
-import { sha256Hex } from '../core/hash';
-import { resultDigest, type Manifest } from '../core/manifest';
-import { verifyEvidencePack, type PackCheck } from '../core/report/evidence';
-import type { StagePlan } from '../core/limits';
+import { DATA_CHECK_DEFAULTS, evaluateDataPolicy, parseYaml, resultDigest, sha256Hex, verifyEvidencePack, type AnyAuditResult, type AuditConfig, type AuditProgress, type AuditResult, type AuditTask, type ConfigSettings, type DataCheckFlags, type DataCheckReport, type LoadProgress, type Manifest, type PackCheck, type Policy, type PolicyDecision, type StagePlan, type ThresholdPolicy } from '../core';
 import type { DataSummary } from '../../workers/audit.worker';
-import type { LoadProgress } from '../core/data/read';
 import { auditWorker, proxy, unwrap } from './worker-client';
 import { dataRef, type LoadedData, type LoadedModel } from './session-types';
 import { configsFirst, fileKind } from './file-routing';

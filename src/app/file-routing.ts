@@ -2,8 +2,7 @@
  * Which kind of file the user dropped, recognised by its first bytes (not its name): an
  * evidence pack, a YAML config or policy, a Plumbline result, a model, or else a data file.
  */
-import { looksLikeOnnx } from '../core/model/sniff';
-import { looksLikeLightgbmText, looksLikeXgboostJson } from '../core/model/trees';
+import { looksLikeLightgbmText, looksLikeOnnx, looksLikeXgboostJson } from '../core';
 
 /** Model files by their bytes: ONNX protobuf, XGBoost JSON, LightGBM text. */
 export const isModelBytes = (bytes: Uint8Array) => looksLikeOnnx(bytes) || looksLikeXgboostJson(bytes) || looksLikeLightgbmText(bytes);

@@ -2,10 +2,7 @@
  * The facts of an audit run in the app that its outputs bundle records: the files it read,
  * the policy, the seed, the time and the backend (see core/outputs).
  */
-import type { AnyAuditResult } from '../core/run';
-import type { planAudit } from '../core/config/plan';
-import { reportsOf, type OutputContext } from '../core/outputs';
-import { sha256Hex } from '../core/hash';
+import { reportsOf, sha256Hex, type AnyAuditResult, type OutputContext, type planAudit } from '../core';
 import type { AuditSession } from './audit-session.svelte';
 
 /** What of the session the outputs bundle records. */

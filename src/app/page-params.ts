@@ -1,5 +1,5 @@
 /** What the page's address sets: the dating of outputs and the stages' memory budget. */
-import { ConfigError } from '../core/errors';
+import { ConfigError } from '../core';
 
 /** The time outputs are dated with: ?source_date_epoch= when given (as the CLI's SOURCE_DATE_EPOCH), else now. */
 export function epochSeconds(): number {

@@ -5,10 +5,7 @@
  * that fails is not opened as an audit, and a registry that fails gives no CSV or summary
  * (each would pass forged numbers off as a clean audit), as in the CLI.
  */
-import type { AuditResult } from '../core/audit';
-import type { AnyAuditResult } from '../core/run';
-import type { Manifest } from '../core/manifest';
-import { entryProblem, refuseTamperedRegistry, refuseUntrustedEntry, type RegistryProblem } from '../core/registry/registry';
+import { entryProblem, refuseTamperedRegistry, refuseUntrustedEntry, type AnyAuditResult, type AuditResult, type Manifest, type RegistryProblem } from '../core';
 import type { RegistryView } from '../../workers/registry-host';
 import { auditWorker, unwrap } from './worker-client';
 

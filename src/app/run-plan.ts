@@ -3,10 +3,7 @@
  * memory budget, its stages' memory estimates (checked before anything runs), the request
  * sent to the worker, and the stages shown while it runs.
  */
-import type { AuditProgress } from '../core/audit';
-import type { BaselineResult } from '../core/comparison/baseline';
-import { planAudit } from '../core/config/plan';
-import { auditMemoryPlan, browserMemory, checkAuditMemory, DEFAULT_STAGE_MEMORY_MB, type StagePlan } from '../core/limits';
+import { auditMemoryPlan, browserMemory, checkAuditMemory, DEFAULT_STAGE_MEMORY_MB, planAudit, type AuditProgress, type BaselineResult, type StagePlan } from '../core';
 import type { WorkerAuditRequest } from '../../workers/audit.worker';
 import type { AuditSession } from './audit-session.svelte';
 import { dataRef, type LoadedData } from './session-types';

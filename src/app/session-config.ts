@@ -3,9 +3,7 @@
  * config the set-up stands for (what the core plans the audit from, as the CLI does), its
  * threshold, and how its CSV options read the data files.
  */
-import { auditSettingsOf } from '../core/config/plan';
-import { parseAuditConfig, thresholdPolicyOf, type AuditConfig } from '../core/config/audit-config';
-import { ConfigError } from '../core/errors';
+import { auditSettingsOf, ConfigError, parseAuditConfig, thresholdPolicyOf, type AuditConfig } from '../core';
 import type { AuditSession } from './audit-session.svelte';
 
 /** The threshold a binary audit uses when none is configured (the CLI's without --threshold). */

@@ -3,13 +3,7 @@
  * policy's, or the one stored in the result), reading a dropped policy (of the audit's or of
  * data-check metrics) and what the data check is run and dated with.
  */
-import type { AnyAuditResult } from '../core/run';
-import type { DataCheckOptions } from '../core/data-check/check';
-import { auditedModelId } from '../core/outputs';
-import { evaluatePolicy, parsePolicy, type Policy, type PolicyDecision } from '../core/config/policy';
-import { parseDataPolicy } from '../core/data-check/gates';
-import { sha256Hex } from '../core/hash';
-import { dateOf } from '../core/config/policy-terms';
+import { auditedModelId, dateOf, evaluatePolicy, parseDataPolicy, parsePolicy, sha256Hex, type AnyAuditResult, type DataCheckOptions, type Policy, type PolicyDecision } from '../core';
 import type { AuditSession } from './audit-session.svelte';
 import { epochSeconds } from './page-params';
 

@@ -2,7 +2,7 @@
  * The files of an audit as the app holds them: a model file with what its graph declares,
  * and a data file read in the worker (the page keeps only the File and its summary).
  */
-import type { ModelSummary } from '../core/model/classifier';
+import type { ModelSummary } from '../core';
 import type { DataSummary, DataRef } from '../../workers/audit.worker';
 
 /** A model file the user gave, with what its graph declares. */

@@ -1,5 +1,5 @@
 import { proxy, wrap, type Remote } from 'comlink';
-import { reviveError } from '../core/errors';
+import { reviveError } from '../core';
 import type { AuditApi, Outcome } from '../../workers/audit.worker';
 
 /** The audit worker, started once per page. */

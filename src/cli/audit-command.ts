@@ -1,11 +1,8 @@
 /** `plumbline audit`: config and flags → audit → result, manifest, policy decision, exit code. */
 import { stdout, stderr } from './io.ts';
-import type { BaselineComparison } from '../core/comparison/baseline.ts';
-import { comparisonRows, comparisonSummary } from '../core/report/decision-blocks.ts';
+import { comparisonRows, comparisonSummary, sectionFailed, type AuditProgress, type BaselineComparison, type PolicyDecision, type ThresholdPolicy } from '../core/index.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { sectionFailed, type AuditProgress, type PolicyDecision } from '../core/index.ts';
-import type { ThresholdPolicy } from '../core/metrics/curves.ts';
 import { prepareAudit, runPreparedAudit, type AuditOptions } from '../api/node.ts';
 import { EXIT, registryModule, UsageError } from './shared.ts';
 import { unlabelledSummary } from './unlabelled-summary.ts';

@@ -3,11 +3,7 @@ import { stdout, stderr } from './io.ts';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { dateOf } from '../core/config/policy-terms.ts';
-import { checkDataTable, DATA_CHECK_DEFAULTS } from '../core/data-check/check.ts';
-import { evaluateDataPolicy, parseDataPolicy } from '../core/data-check/gates.ts';
-import { dataCheckHtml, dataCheckText } from '../core/data-check/report.ts';
-import { sha256Hex } from '../core/hash.ts';
+import { checkDataTable, DATA_CHECK_DEFAULTS, DATA_CHECK_METRICS, dataCheckHtml, dataCheckText, dateOf, evaluateDataPolicy, parseDataPolicy, sha256Hex } from '../core/index.ts';
 import { writeFileAtomically } from '../api/node.ts';
 import { commandEpochSeconds, EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
 
@@ -79,7 +75,6 @@ export async function checkDataCommand(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (values['list-metrics']) {
-    const { DATA_CHECK_METRICS } = await import('../core/data-check/gates.ts');
     const width = Math.max(...DATA_CHECK_METRICS.map((m) => m.id.length));
     for (const m of DATA_CHECK_METRICS) stdout.write(`${m.id.padEnd(width)}  ${m.direction.padEnd(17)} ${m.definition}\n`);
     return EXIT.ok;

@@ -1,22 +1,8 @@
 /** The small commands: validate-config, inspect, diff, list. */
 import { stdout } from './io.ts';
 import { parseArgs } from 'node:util';
-import { METRIC_CATALOG, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, type PolicyDecision } from '../core/index.ts';
-import { compareResults, flatMetrics, type ComparableResult } from '../core/compare.ts';
-import { compareWithBaseline, type BaselineComparison, type BaselineResult } from '../core/comparison/baseline.ts';
-import { evaluatePolicy, type Policy } from '../core/config/policy.ts';
-import { dateOf } from '../core/config/policy-terms.ts';
-import type { MetricSource } from '../core/metrics/catalog.ts';
-import type { AuditResult } from '../core/audit.ts';
-import { auditedModelId } from '../core/outputs.ts';
-import { sha256Hex } from '../core/hash.ts';
-import { verifyEvidencePack } from '../core/report/evidence.ts';
+import { auditedModelId, compareResults, compareWithBaseline, dateOf, evaluatePolicy, flatMetrics, inspectModel, inspectRegressor, METRIC_CATALOG, modelKind, parseAuditConfig, parsePolicy, parseYaml, planAudit, PROFILES, readResultFile, sha256Hex, signatureLines, verifyEvidencePack, type AuditResult, type BaselineComparison, type BaselineResult, type ComparableResult, type MetricSource, type Policy, type PolicyDecision } from '../core/index.ts';
 import { commandEpochSeconds, EXIT, readInput, readText, UsageError } from './shared.ts';
-import { readResultFile } from '../core/report/read-result.ts';
-import { inspectModel } from '../core/model/classifier.ts';
-import { inspectRegressor } from '../core/model/regressor.ts';
-import { modelKind } from '../core/model/kind.ts';
-import { signatureLines } from '../core/model/signature-text.ts';
 
 /** `plumbline validate-config FILE…`: audit configs and policy files, told apart by their keys. */
 export async function validateConfigCommand(args: string[]): Promise<number> {

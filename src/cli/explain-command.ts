@@ -2,8 +2,7 @@
 import { stdout } from './io.ts';
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import type { ExplainMethod } from '../core/index.ts';
-import { reasonCodesCsv } from '../core/explain/outputs.ts';
+import { reasonCodesCsv, type ExplainMethod } from '../core/index.ts';
 import { explain } from '../api/node.ts';
 import { EXIT, UsageError } from './shared.ts';
 

@@ -4,10 +4,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
-import { loadTableStream, type IncrementalHash, type LoadedTable, type LoadOptions, type LoadProgress } from '../core/data/read.ts';
-import { CsvError, ModelLoadError, ReportError } from '../core/errors.ts';
-import { describeContent, FILE_LIMITS, formatSize } from '../core/limits.ts';
-import { isModelFile } from '../core/model/classifier.ts';
+import { CsvError, describeContent, FILE_LIMITS, formatSize, isModelFile, loadTableStream, ModelLoadError, ReportError, type IncrementalHash, type LoadedTable, type LoadOptions, type LoadProgress } from '../core/index.ts';
 
 /** Exit codes of the command, as CI pipelines read them. */
 export const EXIT = { ok: 0, gateFailed: 1, cannotAudit: 2 } as const;

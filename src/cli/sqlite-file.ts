@@ -11,8 +11,7 @@
  * reading, appends that had said "appended" were rolled back.)
  */
 import Database from 'better-sqlite3';
-import type { SqlDatabase, SqlStatement, SqlValue } from '../core/registry/registry.ts';
-import { REGISTRY_BUSY_SECONDS } from '../core/registry/registry.ts';
+import { REGISTRY_BUSY_SECONDS, type SqlDatabase, type SqlStatement, type SqlValue } from '../core/index.ts';
 
 /** An open SQLite file with the interface the registry core uses (sql.js's shape). */
 export interface SqliteFile extends SqlDatabase {

@@ -1,6 +1,5 @@
 /** What `plumbline audit` says on stderr about a multiclass or regression audit (core/task). */
-import type { AnyAuditResult } from '../core/run.ts';
-import { formatNumber } from '../core/report/format.ts';
+import { formatNumber, type AnyAuditResult } from '../core/index.ts';
 
 /**
  * The task notice (what kind of audit, how the task was chosen, the conventions) and a line

@@ -1,6 +1,5 @@
-/** What `plumbline audit` says on stderr about an audit without labels (core/unlabelled.ts). */
-import type { AnyAuditResult } from '../core/run.ts';
-import { formatNumber } from '../core/report/format.ts';
+/** What `plumbline audit` says on stderr about an audit without labels (core/audit/unlabelled.ts). */
+import { formatNumber, type AnyAuditResult } from '../core/index.ts';
 
 /**
  * The notice and a one-line summary, for a CI log: the estimated figures said to be

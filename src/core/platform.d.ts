@@ -26,7 +26,7 @@ declare class AbortController {
 }
 declare function setTimeout(handler: () => void, milliseconds: number): unknown;
 declare function clearTimeout(id: unknown): void;
-/** The part of WebAssembly the tree kernel uses (src/core/model/trees.ts). */
+/** The part of WebAssembly the tree kernel uses (src/core/model/tree/ (margins.ts)). */
 declare namespace WebAssembly {
   class Module {
     constructor(bytes: Uint8Array);

@@ -2,8 +2,8 @@ import { expect, test, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { resultDigest } from '../../src/core/manifest';
-import { resultFromPdf } from '../../src/core/report/pdf';
+import { resultDigest } from '../../src/core/outputs/manifest';
+import { resultFromPdf } from '../../src/core/outputs/pdf';
 import { expected, fixture, projectRoot } from '../fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';

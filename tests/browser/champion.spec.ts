@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resultDigest } from '../../src/core/manifest';
+import { resultDigest } from '../../src/core/outputs/manifest';
 import { fixture, projectRoot } from '../fixtures';
 import { download, dropFiles } from './app-files';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import initSqlJs from 'sql.js';
-import { listEntries, verifyRegistry, type SqlDatabase } from '../../src/core/registry/registry';
+import { listEntries, verifyRegistry, type SqlDatabase } from '../../src/core/registry';
 import { monthlySummaryMarkdown } from '../../src/core/registry/summary';
 import { expected, fixture, projectRoot } from '../fixtures';
 

@@ -51,7 +51,7 @@ test('hostile strings from a data file are shown as inert text', async ({ page }
 });
 
 test('the app checks a dropped evidence pack and says what changed', async ({ page }) => {
-  const { buildEvidencePack } = await import('../../src/core/report/evidence');
+  const { buildEvidencePack } = await import('../../src/core/outputs/evidence');
   const { strToU8, unzipSync, zipSync } = await import('fflate');
   const pack = buildEvidencePack({ 'result.json': strToU8('{"a":1}'), 'report.pdf': strToU8('%PDF-1.3 …') }, 1700000000);
   await page.goto(APP);

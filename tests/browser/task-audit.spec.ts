@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resultDigest } from '../../src/core/manifest';
+import { resultDigest } from '../../src/core/outputs/manifest';
 import { projectRoot } from '../fixtures';
 import { dropFiles } from './app-files';
 

@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resultDigest } from '../../src/core/manifest';
+import { resultDigest } from '../../src/core/outputs/manifest';
 import { expected, fixture, projectRoot } from '../fixtures';
 import { dropFiles } from './app-files';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { readTable } from '../../src/core/data/read';
-import { verifyEvidencePack } from '../../src/core/report/evidence';
+import { verifyEvidencePack } from '../../src/core/outputs/evidence';
 import { expected, fixture, projectRoot } from '../fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';

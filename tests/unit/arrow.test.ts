@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
 import { looksLikeArrow, tableFromArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
-import { CsvError } from '../../src/core/errors';
+import { CsvError } from '../../src/core/base/errors';
 import { expected, fixture, fixtureBytes } from '../fixtures';
 
 describe('Arrow IPC', () => {

@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { dependenceChart } from '../../src/core/report/charts';
+import { dependenceChart } from '../../src/core/outputs/charts';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
-import { AuditConfigError, ModelLoadError } from '../../src/core/errors';
+import { AuditConfigError, ModelLoadError } from '../../src/core/base/errors';
 import { expected, fixtureBytes } from '../fixtures';
 
 ort.env.wasm.numThreads = 1;

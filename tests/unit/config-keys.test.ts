@@ -4,8 +4,8 @@ import { AUDIT_CONFIG_SPEC, parseAuditConfig } from '../../src/core/config/audit
 import { planAudit } from '../../src/core/config/plan';
 import { registrySubmission } from '../../src/core/config/registry-block';
 import type { Spec } from '../../src/core/config/schema';
-import { ConfigError } from '../../src/core/errors';
-import { reportsOf } from '../../src/core/outputs';
+import { ConfigError } from '../../src/core/base/errors';
+import { reportsOf } from '../../src/core/outputs/bundle';
 
 /** Every leaf key of the audit config schema, as a dotted path. */
 function schemaPaths(spec: Spec, path: string[] = []): string[] {

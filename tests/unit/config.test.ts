@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAuditConfig } from '../../src/core/config/audit-config';
 import { planAudit } from '../../src/core/config/plan';
 import { parseYaml } from '../../src/core/config/yaml';
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError } from '../../src/core/base/errors';
 
 const minimal = 'model:\n  path: m.onnx\ndata:\n  test: t.csv\n  target: y\n  protected_attributes: [race]\n';
 

@@ -26,7 +26,7 @@ import { disparityIntervals, moverRatio, newcombeDifference } from '../../src/co
 import { eceInterval } from '../../src/core/metrics/ece-interval';
 import { aucInterval, normalCdf, wilsonInterval } from '../../src/core/metrics/intervals';
 import { rocAuc } from '../../src/core/metrics/ranking';
-import { Random } from '../../src/core/random';
+import { Random } from '../../src/core/base/random';
 
 const LEVEL = 0.95;
 const MEAN_BAND: [number, number] = [0.93, 0.97];

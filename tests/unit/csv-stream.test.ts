@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { loadTableBytes, loadTableStream, TableLoader } from '../../src/core/data/read';
 import { cellText, type Table } from '../../src/core/data/table';
-import { CsvError } from '../../src/core/errors';
-import { sha256Hex } from '../../src/core/hash';
-import { Random } from '../../src/core/random';
+import { CsvError } from '../../src/core/base/errors';
+import { sha256Hex } from '../../src/core/base/hash';
+import { Random } from '../../src/core/base/random';
 import { fixture } from '../fixtures';
 
 const encoder = new TextEncoder();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { detectDelimiter, parseCsv } from '../../src/core/data/csv';
 import { columnType, findColumn, sourceText, takeRows, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
-import { CsvError } from '../../src/core/errors';
+import { CsvError } from '../../src/core/base/errors';
 import { fixture } from '../fixtures';
 
 const parse = (text: string, options = {}) => parseCsv(text, { fileName: 'f.csv', ...options });

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { findColumn, type NumericColumn } from '../../src/core/data/table';
-import { categoricalDrift, driftReport, numericDrift } from '../../src/core/drift/drift';
-import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from '../../src/core/drift/statistics';
+import { categoricalDrift, driftReport, numericDrift } from '../../src/core/analyses/drift/drift';
+import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from '../../src/core/analyses/drift/statistics';
 import { expected, fixture } from '../fixtures';
 
 const load = (path: string) => parseCsv(readFileSync(fixture(path), 'utf8'), { fileName: path });
@@ -123,7 +123,7 @@ describe('reference-free drift', () => {
 
 describe('drift thresholds', () => {
   it('re-grades levels and the drifted share with configured PSI thresholds', async () => {
-    const { withThresholds } = await import('../../src/core/drift/drift');
+    const { withThresholds } = await import('../../src/core/analyses/drift/drift');
     const report = driftReport(load('compas/train.csv'), load('compas/test.csv'), { exclude: ['two_year_recid'] });
     const strict = withThresholds(report, { minor: 0.001, major: 0.005 });
     expect(strict.columns.find((c) => c.column === 'age')!.level).toBe('major');

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { explainModel, type ExplainMethod } from '../../src/core/explain/explain';
-import { ExplainerCompatibilityError } from '../../src/core/errors';
+import { explainModel, type ExplainMethod } from '../../src/core/analyses/explain/explain';
+import { ExplainerCompatibilityError } from '../../src/core/base/errors';
 import { expected, fixtureBytes } from '../fixtures';
 
 ort.env.wasm.numThreads = 1;
@@ -142,7 +142,7 @@ describe('explanation outputs', () => {
 
 describe('reason codes as CSV', () => {
   it('neutralises formula-looking cells so a spreadsheet never runs them', async () => {
-    const { reasonCodesCsv } = await import('../../src/core/explain/outputs');
+    const { reasonCodesCsv } = await import('../../src/core/analyses/explain/outputs');
     const csv = reasonCodesCsv([{ row: 3, score: 0.2, reasons: [{ column: 'purpose', value: '=HYPERLINK("http://x","y")', shap: -0.5 }, { column: 'note', value: '@SUM(A1)', shap: -0.1 }] }], 2);
     expect(csv).toBe('row,score,reason_1,value_1,shap_1,reason_2,value_2,shap_2\n3,0.2,purpose,"\'=HYPERLINK(""http://x"",""y"")",-0.5,note,\'@SUM(A1),-0.1\n');
   });
@@ -150,7 +150,7 @@ describe('reason codes as CSV', () => {
 
 describe('sampled KernelSHAP', () => {
   it('approaches the exact values, adds up exactly, and repeats for a seed', async () => {
-    const { exactKernelShap, sampledKernelShap } = await import('../../src/core/explain/kernelshap');
+    const { exactKernelShap, sampledKernelShap } = await import('../../src/core/analyses/explain/kernelshap');
     const { openModel } = await import('../../src/core/model/classifier');
     const { parseCsv } = await import('../../src/core/data/csv');
     const want = expected('compas/mlp.expected.json');

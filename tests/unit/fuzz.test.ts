@@ -8,20 +8,20 @@ import { Table as WasmTable, writeParquet } from 'parquet-wasm';
 import { tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { loadTableBytes } from '../../src/core/data/read';
-import { isPlumblineError } from '../../src/core/errors';
+import { isPlumblineError } from '../../src/core/base/errors';
 import { inspectModel } from '../../src/core/model/classifier';
 import { decodeOnnx } from '../../src/core/model/onnx-graph';
 import { onnxTreeEnsemble } from '../../src/core/model/onnx-trees';
-import { readLightgbmText, readXgboostJson, treeMargin } from '../../src/core/model/trees';
-import { buildEvidencePack, verifyEvidencePack } from '../../src/core/report/evidence';
-import { Random } from '../../src/core/random';
+import { readLightgbmText, readXgboostJson, treeMargin } from '../../src/core/model/tree';
+import { buildEvidencePack, verifyEvidencePack } from '../../src/core/outputs/evidence';
+import { Random } from '../../src/core/base/random';
 import initSqlJs from 'sql.js';
-import { appendEntry, guardRegistry, listEntries, openRegistry, verifyRegistry, type SqlDatabase } from '../../src/core/registry/registry';
+import { appendEntry, guardRegistry, listEntries, openRegistry, verifyRegistry, type SqlDatabase } from '../../src/core/registry';
 import * as ort from 'onnxruntime-web';
 import { runAudit } from '../../src/core/audit';
-import { renderHtml } from '../../src/core/report/html';
-import { renderPdf } from '../../src/core/report/pdf';
-import { readResultFile } from '../../src/core/report/read-result';
+import { renderHtml } from '../../src/core/outputs/html';
+import { renderPdf } from '../../src/core/outputs/pdf';
+import { readResultFile } from '../../src/core/outputs/read-result';
 import { expected, fixtureBytes, projectRoot } from '../fixtures';
 
 // Arrow IPC files are checked message by message (checkArrowIpc) before apache-arrow reads

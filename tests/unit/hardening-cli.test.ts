@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 import { expected, fixture, projectRoot } from '../fixtures';
-import { sha256Hex } from '../../src/core/hash';
+import { sha256Hex } from '../../src/core/base/hash';
 
 const work = mkdtempSync(join(tmpdir(), 'plumbline-hardening-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -3,7 +3,7 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
-import { AuditConfigError, ModelLoadError } from '../../src/core/errors';
+import { AuditConfigError, ModelLoadError } from '../../src/core/base/errors';
 import { expected, fixtureBytes } from '../fixtures';
 import { floats, hugeWeightOnnx, onnx, op, tensor, TensorProto_DataType } from '../hostile-onnx';
 

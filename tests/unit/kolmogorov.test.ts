@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { kolmogorovQ, kolmogorovSmirnov } from '../../src/core/drift/statistics';
+import { kolmogorovQ, kolmogorovSmirnov } from '../../src/core/analyses/drift/statistics';
 import { projectRoot } from '../fixtures';
 
 const want = JSON.parse(readFileSync(join(projectRoot, 'tests', 'statistics', 'kolmogorov.json'), 'utf8')) as { grid: { lambda: number; q: number }[]; two_sample: { n: number; statistic: number; p_value: number }[] };

@@ -2,10 +2,11 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
 import { readTable } from '../../src/core/data/read';
-import { ResourceLimitError } from '../../src/core/errors';
-import { auditMemoryPlan, browserMemory, checkAuditMemory, checkStageMemory, formatBytes, metricsEstimate, scoreEstimate, tablesEstimate } from '../../src/core/limits';
+import { ResourceLimitError } from '../../src/core/base/errors';
+import { checkStageMemory, formatBytes, metricsEstimate, scoreEstimate, tablesEstimate } from '../../src/core/base/limits';
+import { auditMemoryPlan, browserMemory, checkAuditMemory } from '../../src/core/audit/memory-plan';
 import { openModel } from '../../src/core/model/classifier';
-import { counterfactualFlips } from '../../src/core/robustness/stability';
+import { counterfactualFlips } from '../../src/core/analyses/robustness/stability';
 import { expected, fixtureBytes } from '../fixtures';
 
 ort.env.wasm.numThreads = 1;

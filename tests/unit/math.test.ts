@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { cos, exp, log, log2, powInt } from '../../src/core/math';
-import { Random } from '../../src/core/random';
+import { cos, exp, log, log2, powInt } from '../../src/core/base/math';
+import { Random } from '../../src/core/base/random';
 
 /** Units in the last place between two doubles. */
 function ulps(a: number, b: number): number {

@@ -13,11 +13,11 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAudit, type AuditRequest, type AuditResult } from '../../src/core/audit';
 import { METRIC_CATALOG, RATE_LABELS, metricLabel } from '../../src/core/metrics/catalog';
-import { renderHtml } from '../../src/core/report/html';
-import { modelCard } from '../../src/core/report/model-card';
-import { reportBlocks, type ReportBlock } from '../../src/core/report/pdf';
-import { escapeHtml } from '../../src/core/report/svg';
-import { runAnyAudit } from '../../src/core/run';
+import { renderHtml } from '../../src/core/outputs/html';
+import { modelCard } from '../../src/core/outputs/model-card';
+import { reportBlocks, type ReportBlock } from '../../src/core/outputs/pdf';
+import { escapeHtml } from '../../src/core/outputs/svg';
+import { runAnyAudit } from '../../src/core/audit/run';
 import type { MulticlassAuditResult, RegressionAuditResult } from '../../src/core/task/result';
 import { expected, fixtureBytes, projectRoot } from '../fixtures';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { auditScores, type AuditSettings } from '../../src/core/audit';
 import type { Table } from '../../src/core/data/table';
-import { AuditConfigError } from '../../src/core/errors';
+import { AuditConfigError } from '../../src/core/base/errors';
 import { calibration } from '../../src/core/metrics/calibration';
 import { eceInterval } from '../../src/core/metrics/ece-interval';
 import { ALL_ROWS, disparityIntervals, newcombeDifference } from '../../src/core/metrics/disparity-intervals';
@@ -11,7 +11,7 @@ import { DISPARITIES, disparity, ratesOf } from '../../src/core/metrics/fairness
 import { chooseThreshold, SWEEP_THRESHOLDS, thresholdSweep } from '../../src/core/metrics/curves';
 import { intersectionIndex } from '../../src/core/metrics/groups';
 import { twoProportionPower } from '../../src/core/metrics/power';
-import { Random } from '../../src/core/random';
+import { Random } from '../../src/core/base/random';
 
 const u8 = (xs: number[]) => Uint8Array.from(xs);
 const f64 = (xs: number[]) => Float64Array.from(xs);

@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAudit, type AuditResult } from '../../src/core/audit';
-import { modelCard } from '../../src/core/report/model-card';
-import { formatInterval } from '../../src/core/report/format';
+import { modelCard } from '../../src/core/outputs/model-card';
+import { formatInterval } from '../../src/core/base/format';
 import { expected, fixtureBytes } from '../fixtures';
 
 // The model card a validator files: intended use and limitations from the config's

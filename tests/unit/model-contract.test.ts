@@ -1,12 +1,12 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
-import { explainModel } from '../../src/core/explain/explain';
+import { explainModel } from '../../src/core/analyses/explain/explain';
 import { openModel } from '../../src/core/model/classifier';
 import { toOnnx, toXgboostJson } from '../../src/core/model/export';
-import { parseJsonWithNonFinite, emptyTree, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
+import { parseJsonWithNonFinite, emptyTree, type Tree, type TreeEnsemble } from '../../src/core/model/tree';
 import { parseCsv } from '../../src/core/data/csv';
-import { Random } from '../../src/core/random';
+import { Random } from '../../src/core/base/random';
 import { CORPUS, corpusBytes } from '../model-corpus';
 
 /** A tree of `n` nodes grown at random (each node a leaf or a split of a random feature), without recursion. */

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { findColumn } from '../../src/core/data/table';
-import { classTreeShap, marginCount, shapOfRowClasses } from '../../src/core/explain/class-treeshap';
+import { classTreeShap, marginCount, shapOfRowClasses } from '../../src/core/analyses/explain/class-treeshap';
 import { decodeOnnx } from '../../src/core/model/onnx-graph';
 import { onnxClassEnsemble } from '../../src/core/model/onnx-trees';
-import { classEnsemble, goesLeft, readLightgbmText, readXgboostJson, treeMargin, type Tree } from '../../src/core/model/trees';
+import { classEnsemble, goesLeft, readLightgbmText, readXgboostJson, treeMargin, type Tree } from '../../src/core/model/tree';
 import { projectRoot } from '../fixtures';
 
 const models = join(projectRoot, 'tests', 'models');

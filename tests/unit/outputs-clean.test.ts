@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { unzipSync } from 'fflate';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
 import { parsePolicy } from '../../src/core/config/policy';
-import { sha256Hex } from '../../src/core/hash';
-import { auditOutputs } from '../../src/core/outputs';
+import { sha256Hex } from '../../src/core/base/hash';
+import { auditOutputs } from '../../src/core/outputs/bundle';
 import { expected, fixtureBytes } from '../fixtures';
 import { FIXTURE_CASES } from './fixture-cases';
 

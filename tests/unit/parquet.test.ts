@@ -8,8 +8,8 @@ import { tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { loadTableBytes } from '../../src/core/data/read';
 import { cellText, type Table } from '../../src/core/data/table';
-import { CsvError } from '../../src/core/errors';
-import { sha256Hex } from '../../src/core/hash';
+import { CsvError } from '../../src/core/base/errors';
+import { sha256Hex } from '../../src/core/base/hash';
 import { expected, fixture, fixtureBytes } from '../fixtures';
 
 /** A Parquet file of an Arrow table, written by parquet-wasm (arrow-rs, as pyarrow and polars write them). */
@@ -73,7 +73,7 @@ describe('Parquet', () => {
 describe('Parquet dates and times', () => {
   it('reads Date32 and millisecond timestamps as ISO 8601 text, which the profile types as dates', async () => {
     const { DateDay, TimestampMillisecond } = await import('apache-arrow');
-    const { profileTable } = await import('../../src/core/data/profile');
+    const { profileTable } = await import('../../src/core/analyses/profile/profile');
     const arrow = new ArrowTable({
       day: vectorFromArray([new Date('2024-01-02T00:00:00Z'), null, new Date('1999-12-31T00:00:00Z')], new DateDay()),
       at: vectorFromArray([new Date('2024-01-02T03:04:05.006Z'), new Date('2024-06-30T23:59:59Z'), null], new TimestampMillisecond()),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy, parsePolicy, type Policy } from '../../src/core/config/policy';
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError } from '../../src/core/base/errors';
 
 const result = {
   performance: { roc_auc: 0.75, accuracy: 0.8 },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../src/core/random';
+import { Random } from '../../src/core/base/random';
 import { keep, markSent, POOL_KEPT_PAYLOADS } from '../../workers/pool-payloads';
 
 describe('models kept by a pool worker', () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
-import { profileTable } from '../../src/core/data/profile';
+import { profileTable } from '../../src/core/analyses/profile/profile';
 import { binaryTarget } from '../../src/core/metrics/labels';
 import { fixture } from '../fixtures';
-import { Random } from '../../src/core/random';
+import { Random } from '../../src/core/base/random';
 
 const profileOf = (csv: string, protectedAttributes: string[]) => {
   const table = parseCsv(csv, { fileName: 'p.csv' });
@@ -117,8 +117,8 @@ describe('column types', () => {
 
 describe("Cramér's V of large tables", () => {
   it('counts only the cells that occur, with the dense count’s value', async () => {
-    const { cramersV, sparseCramersV } = await import('../../src/core/data/profile');
-    const random = new (await import('../../src/core/random')).Random(3, 'cramers');
+    const { cramersV, sparseCramersV } = await import('../../src/core/analyses/profile/profile');
+    const random = new (await import('../../src/core/base/random')).Random(3, 'cramers');
     const a = Int32Array.from({ length: 5000 }, () => random.int(300));
     const b = Int32Array.from(a, (v) => (random.next() < 0.3 ? v % 7 : random.int(7)));
     expect(Math.abs(sparseCramersV(a, 300, b, 7) - cramersV(a, 300, b, 7))).toBeLessThan(1e-12);

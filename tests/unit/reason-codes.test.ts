@@ -2,9 +2,9 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
 import { parseCsv } from '../../src/core/data/csv';
-import { ExplainerCompatibilityError } from '../../src/core/errors';
-import { explainModel } from '../../src/core/explain/explain';
-import { adverseActionReasons, MAX_REASONS, reasonCodes } from '../../src/core/explain/outputs';
+import { ExplainerCompatibilityError } from '../../src/core/base/errors';
+import { explainModel } from '../../src/core/analyses/explain/explain';
+import { adverseActionReasons, MAX_REASONS, reasonCodes } from '../../src/core/analyses/explain/outputs';
 import { fixtureBytes } from '../fixtures';
 import { corpusBytes } from '../model-corpus';
 

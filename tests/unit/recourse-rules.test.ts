@@ -5,11 +5,11 @@ import { runAudit } from '../../src/core/audit';
 import { parseAuditConfig } from '../../src/core/config/audit-config';
 import { planAudit } from '../../src/core/config/plan';
 import { parseCsv } from '../../src/core/data/csv';
-import { AuditConfigError, ConfigError } from '../../src/core/errors';
+import { AuditConfigError, ConfigError } from '../../src/core/base/errors';
 import { wilsonInterval } from '../../src/core/metrics/intervals';
 import { treeClassifier } from '../../src/core/model/classifier';
-import { emptyTree, type TreeEnsemble } from '../../src/core/model/trees';
-import { columnRules, isAgeLike, recourse } from '../../src/core/recourse/recourse';
+import { emptyTree, type TreeEnsemble } from '../../src/core/model/tree';
+import { columnRules, isAgeLike, recourse } from '../../src/core/analyses/recourse';
 import { fixtureBytes } from '../fixtures';
 import { corpusBytes } from '../model-corpus';
 

@@ -4,8 +4,8 @@ import { runAudit } from '../../src/core/audit';
 import { parseCsv } from '../../src/core/data/csv';
 import { findColumn, type Table } from '../../src/core/data/table';
 import { openModel, treeClassifier } from '../../src/core/model/classifier';
-import { emptyTree, type TreeEnsemble } from '../../src/core/model/trees';
-import { recourse } from '../../src/core/recourse/recourse';
+import { emptyTree, type TreeEnsemble } from '../../src/core/model/tree';
+import { recourse } from '../../src/core/analyses/recourse';
 import { expected, fixtureBytes } from '../fixtures';
 
 /** One tree: x0 < 0.5 → margin −2 (adverse), else +2. x1 and x2 are ignored. */

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { merkleRoot } from '../../src/core/registry/registry.ts';
+import { merkleRoot } from '../../src/core/registry/index.ts';
 import { fixture, projectRoot } from '../fixtures';
 
 const RUNS = Number(process.env.REGISTRY_STRESS_RUNS ?? 1);

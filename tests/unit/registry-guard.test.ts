@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli-in-process';
-import { createRegistryAtVersion, entryHash, merkleRoot } from '../../src/core/registry/registry.ts';
+import { createRegistryAtVersion, entryHash, merkleRoot } from '../../src/core/registry/index.ts';
 import { openSqliteFile } from '../../src/cli/sqlite-file.ts';
 import { fixture, projectRoot } from '../fixtures';
 

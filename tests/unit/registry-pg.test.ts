@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { entryHash, merkleRoot, type EntryColumns } from '../../src/core/registry/registry.ts';
+import { entryHash, merkleRoot, type EntryColumns } from '../../src/core/registry/index.ts';
 import { startPgServer, type PgServer } from '../pg-server.ts';
 import { fixture, projectRoot } from '../fixtures';
 

@@ -27,9 +27,9 @@ import {
   REGISTRY_SCHEMA_VERSION,
   type RegistryAppend,
   type SqlDatabase,
-} from '../../src/core/registry/registry.ts';
+} from '../../src/core/registry/index.ts';
 import { monthlySummaryMarkdown, monthlySummaryPdf } from '../../src/core/registry/summary.ts';
-import { canonicalJson } from '../../src/core/manifest.ts';
+import { canonicalJson } from '../../src/core/outputs/manifest.ts';
 import { threadSha256 } from '../../src/cli/registry-command.ts';
 import { expected, fixture, projectRoot } from '../fixtures';
 

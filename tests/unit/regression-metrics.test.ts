@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { GroupIndex } from '../../src/core/metrics/groups';
 import { ksStatistic, permutationPValue, regressionFairness, regressionPerformance, wassersteinDistance } from '../../src/core/metrics/regression';
-import { Random } from '../../src/core/random';
+import { Random } from '../../src/core/base/random';
 import { projectRoot } from '../fixtures';
 
 // Regression metrics fed the training library's predictions (xgboost's for reg_xgb,

@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli-in-process';
-import { chartSnapshot, reliabilityChart, selectionRateChart } from '../../src/core/report/charts';
-import { pdfText, resultFromPdf } from '../../src/core/report/pdf';
-import { resultFromHtml } from '../../src/core/report/html';
-import { escapeHtml } from '../../src/core/report/svg';
-import { readResultFile } from '../../src/core/report/read-result';
-import { ReportError } from '../../src/core/errors';
-import { buildEvidencePack, verifyEvidencePack } from '../../src/core/report/evidence';
+import { chartSnapshot, reliabilityChart, selectionRateChart } from '../../src/core/outputs/charts';
+import { pdfText, resultFromPdf } from '../../src/core/outputs/pdf';
+import { resultFromHtml } from '../../src/core/outputs/html';
+import { escapeHtml } from '../../src/core/outputs/svg';
+import { readResultFile } from '../../src/core/outputs/read-result';
+import { ReportError } from '../../src/core/base/errors';
+import { buildEvidencePack, verifyEvidencePack } from '../../src/core/outputs/evidence';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import { expected, fixture, projectRoot } from '../fixtures';
 
@@ -177,7 +177,7 @@ describe('the other outputs', () => {
 describe('chart snapshots', () => {
   it('every chart of the COMPAS audit matches its snapshot (numbers rounded; a -changed file is written beside a snapshot that moved)', async () => {
     const { existsSync, writeFileSync } = await import('node:fs');
-    const { rocChart, importanceChart } = await import('../../src/core/report/charts');
+    const { rocChart, importanceChart } = await import('../../src/core/outputs/charts');
     const result = JSON.parse(readFileSync(join(work, 'a', 'report.json'), 'utf8'));
     const charts = {
       roc: chartSnapshot(rocChart(result)),

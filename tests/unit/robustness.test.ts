@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
 import type { Table } from '../../src/core/data/table';
 import { groupIndex } from '../../src/core/metrics/groups';
-import { demographicShift } from '../../src/core/robustness/shift';
-import { consistency, perturbationStability } from '../../src/core/robustness/stability';
-import { Random } from '../../src/core/random';
+import { demographicShift } from '../../src/core/analyses/robustness/shift';
+import { consistency, perturbationStability } from '../../src/core/analyses/robustness/stability';
+import { Random } from '../../src/core/base/random';
 import { expected, fixtureBytes } from '../fixtures';
 
 describe('demographic shift', () => {
@@ -130,9 +130,9 @@ describe('perturbation of whole-number model inputs', () => {
 
 describe('counterfactual flips through a declared proxy', () => {
   it('changes the proxy column when the model does not read the attribute, grouping by the attribute', async () => {
-    const { counterfactualFlips } = await import('../../src/core/robustness/stability');
+    const { counterfactualFlips } = await import('../../src/core/analyses/robustness/stability');
     const { treeClassifier } = await import('../../src/core/model/classifier');
-    const { emptyTree } = await import('../../src/core/model/trees');
+    const { emptyTree } = await import('../../src/core/model/tree');
     // The model reads only `zip` (0 or 1): zip ≥ 0.5 → accepted.
     const tree = emptyTree(3);
     Object.assign(tree, { left: Int32Array.of(1, -1, -1), right: Int32Array.of(2, -1, -1), threshold: Float64Array.of(0.5, 0, 0), value: Float64Array.of(0, -3, 3) });

@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { readTable } from '../../src/core/data/read';
-import { explainRow, searchRows } from '../../src/core/explain/row';
+import { explainRow, searchRows } from '../../src/core/analyses/explain/row';
 import { openModel } from '../../src/core/model/classifier';
 import { expected, fixtureBytes } from '../fixtures';
 

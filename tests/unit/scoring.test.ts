@@ -7,7 +7,7 @@ import { takeRows } from '../../src/core/data/table';
 import { openModel } from '../../src/core/model/classifier';
 import { openOnnxClassifier, planInputs, scoreOnnx } from '../../src/core/model/onnx-scorer';
 import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
-import { ModelLoadError } from '../../src/core/errors';
+import { ModelLoadError } from '../../src/core/base/errors';
 import { FIXTURE_CASES } from './fixture-cases';
 
 ort.env.wasm.numThreads = 1;

@@ -1,5 +1,5 @@
 /**
- * Whole multiclass and regression audits (core/run.ts → task/run.ts) of the reference
+ * Whole multiclass and regression audits (core/audit/run.ts → task/run.ts) of the reference
  * models (tests/models/build_multiclass_regression.py): the audit scores the model itself,
  * so its metrics are compared with scikit-learn's metrics of the training library's own
  * predictions, to the predictions' agreement (float32 libraries; the metric code alone is
@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import type { AuditRequest } from '../../src/core/audit';
-import { resultDigest } from '../../src/core/manifest';
-import { runAnyAudit } from '../../src/core/run';
+import { resultDigest } from '../../src/core/outputs/manifest';
+import { runAnyAudit } from '../../src/core/audit/run';
 import type { MulticlassAuditResult, RegressionAuditResult } from '../../src/core/task/result';
 import { projectRoot } from '../fixtures';
 

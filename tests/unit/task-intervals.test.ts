@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { bootstrapIntervals, multiclassIntervals, MULTICLASS_BOOTSTRAPPED, regressionIntervals } from '../../src/core/metrics/task-intervals';
 import { multiclassPerformance } from '../../src/core/metrics/multiclass';
 import { regressionPerformance } from '../../src/core/metrics/regression';
-import { Random } from '../../src/core/random';
+import { Random } from '../../src/core/base/random';
 import { projectRoot } from '../fixtures';
 
 const models = join(projectRoot, 'tests', 'models');

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import type { AuditRequest } from '../../src/core/audit';
-import { runAnyAudit } from '../../src/core/run';
+import { runAnyAudit } from '../../src/core/audit/run';
 import type { MulticlassAuditResult, RegressionAuditResult } from '../../src/core/task/result';
 import { projectRoot } from '../fixtures';
 

@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
-import { ModelLoadError } from '../../src/core/errors';
+import { ModelLoadError } from '../../src/core/base/errors';
 import { openModel } from '../../src/core/model/classifier';
-import { compileEnsemble, emptyTree, float32AtLeast, float64Above, MISSING, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/trees';
+import { compileEnsemble, emptyTree, float32AtLeast, float64Above, MISSING, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/tree';
 import { TREE_KERNEL_F32, TREE_KERNEL_F64 } from '../../src/core/model/tree-kernel-wasm';
-import { Random } from '../../src/core/random';
+import { Random } from '../../src/core/base/random';
 import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
 import { FIXTURE_CASES } from './fixture-cases';
 

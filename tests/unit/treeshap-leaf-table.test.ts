@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { interventionalTreeShap, interventionalTreeShapDirect, pathDependentTreeShap, pathDependentTreeShapDirect, splitEnsemble, sumShap } from '../../src/core/explain/treeshap';
-import { readLightgbmText } from '../../src/core/model/trees';
-import { Random } from '../../src/core/random';
+import { interventionalTreeShap, interventionalTreeShapDirect, pathDependentTreeShap, pathDependentTreeShapDirect, splitEnsemble, sumShap } from '../../src/core/analyses/explain/treeshap';
+import { readLightgbmText } from '../../src/core/model/tree';
+import { Random } from '../../src/core/base/random';
 import { syntheticEnsemble } from '../../bench/synthetic';
 import { projectRoot } from '../fixtures';
 

@@ -1,5 +1,5 @@
 /**
- * Audits without labels (core/unlabelled.ts, metrics/cbpe.ts): the label-free numbers equal
+ * Audits without labels (core/audit/unlabelled.ts, metrics/cbpe.ts): the label-free numbers equal
  * the labelled audit's; CBPE is checked against an independent transliteration of its
  * definition (NannyML's), against simulation (labels drawn from the probabilities
  * themselves, where the scores are calibrated by construction), and its error against
@@ -10,7 +10,7 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { runAudit, type AuditRequest, type AuditResult } from '../../src/core/audit';
 import { evaluatePolicy, parsePolicy, type RunFacts } from '../../src/core/config/policy';
-import { AuditConfigError } from '../../src/core/errors';
+import { AuditConfigError } from '../../src/core/base/errors';
 import { metricValue } from '../../src/core/metrics/catalog';
 import { expected, fixtureBytes } from '../fixtures';
 

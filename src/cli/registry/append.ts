@@ -4,10 +4,7 @@
  * result as the baseline of a champion-vs-challenger audit.
  */
 import { basename } from 'node:path';
-import type { BaselineResult } from '../../core/comparison/baseline.ts';
-import { RegistryError } from '../../core/errors.ts';
-import { formatCheckpoint, guardRegistry, guardRegistryAsync, openRegistry, refuseUntrustedEntry, type RegistryAppend, type RegistryInfo } from '../../core/registry/registry.ts';
-import type { Appended } from '../../core/registry/store.ts';
+import { formatCheckpoint, guardRegistry, guardRegistryAsync, openRegistry, refuseUntrustedEntry, RegistryError, type Appended, type BaselineResult, type RegistryAppend, type RegistryInfo } from '../../core/index.ts';
 import { registryLabel, withRegistry } from './open-store.ts';
 import { openPostgresRegistry } from './postgres/open.ts';
 import { isPostgresUrl } from './postgres/url.ts';
@@ -34,7 +31,7 @@ export async function checkRegistryFile(target: string): Promise<RegistryInfo> {
   }
 }
 
-export type { Appended } from '../../core/registry/store.ts';
+export type { Appended } from '../../core/index.ts';
 
 /**
  * Appends one audit to a registry (used by `plumbline audit --registry`). Returns once the

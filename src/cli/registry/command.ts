@@ -4,8 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stdout } from '../io.ts';
-import { formatCheckpoint, parseCheckpoint, parseRegistryDate, refuseTamperedRegistry, refuseUntrustedEntry, registryCsv, type RegistryFilter, type VerifyReport } from '../../core/registry/registry.ts';
-import { monthlySummaryMarkdown, monthlySummaryPdf, monthRange } from '../../core/registry/summary.ts';
+import { formatCheckpoint, loadRegistrySummary, parseCheckpoint, parseRegistryDate, refuseTamperedRegistry, refuseUntrustedEntry, registryCsv, type RegistryFilter, type VerifyReport } from '../../core/index.ts';
 import { EXIT, UsageError } from '../shared.ts';
 import { allStoredEntries, exportSqlite } from './export-sqlite.ts';
 import { latestByModel, listTable, table } from './list-table.ts';
@@ -184,6 +183,7 @@ export async function registryCommand(args: string[]): Promise<number> {
       const { target } = registryArgument(positionals, 'summary', named);
       const month = values.month;
       if (!month) throw new UsageError('plumbline registry summary needs --month YYYY-MM.');
+      const { monthlySummaryMarkdown, monthlySummaryPdf, monthRange } = await loadRegistrySummary();
       monthRange(month);
       return withRegistry(target, async (store) => {
         const rows = await store.readVerified({ checkpoint }, (report, reader) => {

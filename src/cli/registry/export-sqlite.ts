@@ -1,8 +1,7 @@
 /** Copying a verified registry's entries out: every stored entry, and `registry export --sqlite`. */
 import { rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { refuseTamperedRegistry, type StoredEntry, type VerifyOptions } from '../../core/registry/registry.ts';
-import type { RegistryReader, RegistryStore } from '../../core/registry/store.ts';
+import { refuseTamperedRegistry, type RegistryReader, type RegistryStore, type StoredEntry, type VerifyOptions } from '../../core/index.ts';
 import { UsageError } from '../shared.ts';
 import { openRegistryStore } from './open-store.ts';
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { Sha256, Sha256Async } from '../../core/registry/registry.ts';
+import type { Sha256, Sha256Async } from '../../core/index.ts';
 
 /** SHA-256 with node:crypto (verify hashes every stored result; this is ~15× noble's speed). */
 export const nodeSha256: Sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');

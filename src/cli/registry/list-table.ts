@@ -1,5 +1,5 @@
 /** `registry list` as a table: every audit, or one row per model with `--latest`. */
-import { auditStatus, portfolio, type RegistryRow } from '../../core/registry/registry.ts';
+import { auditStatus, portfolio, type RegistryRow } from '../../core/index.ts';
 
 const fmt = (v: number | null | undefined) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : '–');
 

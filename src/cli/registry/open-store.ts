@@ -3,7 +3,7 @@
  * name it.
  */
 import { basename } from 'node:path';
-import type { RegistryStore } from '../../core/registry/store.ts';
+import type { RegistryStore } from '../../core/index.ts';
 import { openPostgresRegistry } from './postgres/open.ts';
 import { isPostgresUrl, redactUrl } from './postgres/url.ts';
 import { SqliteRegistry, openRegistryFile } from './sqlite-store.ts';

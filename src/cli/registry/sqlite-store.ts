@@ -5,29 +5,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import {
-  appendEntry,
-  appendStoredEntries,
-  entryBlob,
-  entryResult,
-  guardRegistry,
-  guardRegistryAsync,
-  listEntries,
-  openRegistry,
-  readStoredEntries,
-  readTransaction,
-  registryCheckpoint,
-  verifyRegistryAsync,
-  type RegistryAppend,
-  type RegistryFilter,
-  type RegistryInfo,
-  type RegistryRow,
-  type StoredEntry,
-  type VerifyOptions,
-  type VerifyReport,
-} from '../../core/registry/registry.ts';
-import type { Appended, RegistryReader, RegistryStore } from '../../core/registry/store.ts';
-import { RegistryError } from '../../core/errors.ts';
+import { appendEntry, appendStoredEntries, entryBlob, entryResult, guardRegistry, guardRegistryAsync, listEntries, openRegistry, readStoredEntries, readTransaction, registryCheckpoint, RegistryError, verifyRegistryAsync, type Appended, type RegistryAppend, type RegistryFilter, type RegistryInfo, type RegistryReader, type RegistryRow, type RegistryStore, type StoredEntry, type VerifyOptions, type VerifyReport } from '../../core/index.ts';
 import type { SqliteFile } from '../sqlite-file.ts';
 import { UsageError } from '../shared.ts';
 import { nodeSha256, threadSha256 } from './hash.ts';

@@ -3,7 +3,7 @@
  * and the model's inputs, a threshold fitted on the audited file, skipped rows, bytes that
  * were not UTF-8, groups too small to judge and slices where the model does markedly worse.
  */
-import type { DataProfile } from '../data/profile';
+import type { DataProfile } from '../analyses/profile/profile';
 import type { Table } from '../data/table';
 import type { AuditRequest } from './request';
 import type { AuditMetrics, AuditSettings } from './result';

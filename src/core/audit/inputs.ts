@@ -4,9 +4,9 @@
  * make the audit meaningless, and the default intersections.
  */
 import { loadTableBytes, type LoadedTable } from '../data/read';
-import { checkReferenceTable } from '../drift/drift';
+import { checkReferenceTable } from '../analyses/drift/drift';
 import { findColumn, requireColumn, type Table } from '../data/table';
-import { AuditConfigError, quote } from '../errors';
+import { AuditConfigError, quote } from '../base/errors';
 import { checkLl144 } from '../metrics/ll144';
 import { checkIntersection, checkProtectedAttribute, groupIndex, sliceIndex } from '../metrics/groups';
 import type { AuditRequest, DataInput } from './request';

@@ -2,7 +2,7 @@
  * The metric part of an audit: performance, calibration, fairness with intervals and power,
  * intersections, slices and the threshold sweep, from labels and scores alone.
  */
-import { AuditConfigError, quote } from '../errors';
+import { AuditConfigError, quote } from '../base/errors';
 import { eceInterval } from '../metrics/ece-interval';
 import { ll144Tables } from '../metrics/ll144';
 import { disparityIntervals } from '../metrics/disparity-intervals';
@@ -11,7 +11,7 @@ import { confusionCounts, f1Score } from '../metrics/confusion';
 import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, sweepBuckets, sweepThresholdsFor, thresholdSweepByGroup } from '../metrics/curves';
 import { attributeFairness, powerAgainstReference } from '../metrics/fairness';
 import { groupIndex, intersectionIndex, sliceIndex, type GroupIndex } from '../metrics/groups';
-import { rankMetricsByGroup, sortScores } from '../metrics/order';
+import { rankMetricsByGroup, sortScores } from '../base/order';
 import { performance } from '../metrics/performance';
 import type { Table } from '../data/table';
 import { SLICE_AUC_GAP, type AttributeAudit, type AuditMetrics, type AuditSettings, type SliceResult, type SliceSummary, type ThresholdFit } from './result';

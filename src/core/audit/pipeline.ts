@@ -4,18 +4,18 @@
  * and findings, and put the result together (with the baseline comparison when asked).
  */
 import { compareWithBaseline } from '../comparison/baseline';
-import { profileTable, summarizeData } from '../data/profile';
+import { profileTable, summarizeData } from '../analyses/profile/profile';
 import { stratifiedSample } from '../data/sample';
 import { findColumn, takeRows, type Table } from '../data/table';
-import { AuditConfigError, ConfigError, isPlumblineError, quote } from '../errors';
+import { AuditConfigError, ConfigError, isPlumblineError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { binaryTarget, type BinaryTarget } from '../metrics/labels';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import type { ClassChoice } from '../model/classes';
 import { modelFormatOf, openModel, type Classifier } from '../model/classifier';
-import { TOOL_VERSION } from '../version';
-import { checkUnlabelledRequest, estimatedPerformance, labelsAbsence, labelsNotice, placeholderTarget, scoreDistribution, unlabelledSections, withoutLabelData, withoutLabels, type CalibrationReference, type EstimatedPerformance } from '../unlabelled';
-import { DEFAULT_STAGE_MEMORY_MB, type StageLimits } from '../limits';
+import { TOOL_VERSION } from '../base/version';
+import { checkUnlabelledRequest, estimatedPerformance, labelsAbsence, labelsNotice, placeholderTarget, scoreDistribution, unlabelledSections, withoutLabelData, withoutLabels, type CalibrationReference, type EstimatedPerformance } from './unlabelled';
+import { DEFAULT_STAGE_MEMORY_MB, type StageLimits } from '../base/limits';
 import { defaultIntersections, loadInput, validateColumns } from './inputs';
 import { auditScores } from './metrics';
 import { scoreTable } from './scoring';

@@ -4,8 +4,8 @@
  * about the run itself (progress, cancelling, where heavy work runs).
  */
 import type { LoadedTable } from '../data/read';
-import type { StoredDistribution } from '../drift/drift';
-import type { RecourseSettings } from '../recourse/recourse';
+import type { StoredDistribution } from '../analyses/drift/drift';
+import type { RecourseSettings } from '../analyses/recourse';
 import type { DeclaredType } from '../data/table';
 import type { Ll144Settings } from '../metrics/ll144';
 import type { Binning } from '../metrics/calibration';
@@ -13,15 +13,13 @@ import type { ThresholdPolicy } from '../metrics/curves';
 import type { BaselineResult } from '../comparison/baseline';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../model/classifier';
-import type { ExplainMethod } from '../explain/explain';
-import type { TreeShapRunner } from '../explain/treeshap';
+import type { ExplainMethod } from '../analyses/explain/explain';
+import type { TreeShapRunner } from '../analyses/explain/treeshap';
 import type { AuditTask } from '../task/result';
 
-/** A file the user supplied, as bytes plus the name shown in messages. */
-export interface InputFile {
-  fileName: string;
-  bytes: Uint8Array;
-}
+import type { InputFile } from '../data/read';
+
+export type { InputFile };
 
 /** A data file the host has already read (streamed in chunks, with progress) into a table. */
 export interface LoadedInput {

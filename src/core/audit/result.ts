@@ -4,11 +4,11 @@
  * threshold sweep) that auditScores computes from labels and scores.
  */
 import type { BaselineComparison } from '../comparison/baseline';
-import type { DataProfile, DataSummary } from '../data/profile';
-import type { DriftReport } from '../drift/drift';
-import type { ShiftReport } from '../robustness/shift';
-import type { RecourseReport } from '../recourse/recourse';
-import type { consistency, counterfactualFlips, NoiseResult } from '../robustness/stability';
+import type { DataProfile, DataSummary } from '../analyses/profile/profile';
+import type { DriftReport } from '../analyses/drift/drift';
+import type { ShiftReport } from '../analyses/robustness/shift';
+import type { RecourseReport } from '../analyses/recourse';
+import type { consistency, counterfactualFlips, NoiseResult } from '../analyses/robustness/stability';
 import type { EceInterval } from '../metrics/ece-interval';
 import type { Ll144Result, Ll144Settings } from '../metrics/ll144';
 import type { DisparityDriver, DisparityInterval } from '../metrics/disparity-intervals';
@@ -19,9 +19,9 @@ import type { PerformanceMetrics } from '../metrics/performance';
 import type { PolicyDecision } from '../config/policy';
 import type { InputFidelity } from '../model/fidelity';
 import type { ModelFormatId, ModelSummary } from '../model/classifier';
-import type { ExplainResult } from '../explain/explain';
-import type { AdverseActionReasons } from '../explain/outputs';
-import type { EstimatedPerformance, ScoreDistribution } from '../unlabelled';
+import type { ExplainResult } from '../analyses/explain/explain';
+import type { AdverseActionReasons } from '../analyses/explain/outputs';
+import type { EstimatedPerformance, ScoreDistribution } from './unlabelled';
 
 /** The robustness section of a result. */
 export interface RobustnessReport {

@@ -3,10 +3,10 @@
  * how each input was fed (fidelity), or a score column of the data; and what the result
  * records about where the scores came from.
  */
-import type { DataProfile } from '../data/profile';
+import type { DataProfile } from '../analyses/profile/profile';
 import { requireColumn, type Table } from '../data/table';
-import { AuditConfigError, ModelLoadError, quote } from '../errors';
-import { sha256Hex } from '../hash';
+import { AuditConfigError, ModelLoadError, quote } from '../base/errors';
+import { sha256Hex } from '../base/hash';
 import type { ClassChoice } from '../model/classes';
 import { fidelityFindings, inputFidelity, type InputFidelity } from '../model/fidelity';
 import type { Classifier } from '../model/classifier';

@@ -4,21 +4,21 @@
  * stage budget (limits.ts), with progress around it, and left out with the reason when a
  * Plumbline error stops it, so the rest of the audit goes on.
  */
-import type { DataProfile } from '../data/profile';
-import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../drift/drift';
-import { demographicShift } from '../robustness/shift';
-import { recourse, RECOURSE_DEFAULTS, recourseOptions, recourseProxies, type RecourseReport } from '../recourse/recourse';
-import { consistency, counterfactualFlips, perturbationStability } from '../robustness/stability';
+import type { DataProfile } from '../analyses/profile/profile';
+import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
+import { demographicShift } from '../analyses/robustness/shift';
+import { recourse, RECOURSE_DEFAULTS, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
+import { consistency, counterfactualFlips, perturbationStability } from '../analyses/robustness/stability';
 import { findColumn, takeRows, type Table } from '../data/table';
-import { isPlumblineError } from '../errors';
+import { isPlumblineError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import type { BinaryTarget } from '../metrics/labels';
 import type { Classifier } from '../model/classifier';
-import { explainTable, type ExplainResult } from '../explain/explain';
-import { adverseActionReasons, globalImportance, REASON_STABILITY_ROWS } from '../explain/outputs';
-import { Random } from '../random';
-import { NO_LABELS } from '../unlabelled';
-import { checkStageMemory, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from '../limits';
+import { explainTable, type ExplainResult } from '../analyses/explain/explain';
+import { adverseActionReasons, globalImportance, REASON_STABILITY_ROWS } from '../analyses/explain/outputs';
+import { Random } from '../base/random';
+import { NO_LABELS } from './unlabelled';
+import { checkStageMemory, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from '../base/limits';
 import type { AuditProgress, AuditRequest, RunOptions } from './request';
 import type { AuditExplanations, AuditMetrics, AuditSettings, RobustnessReport } from './result';
 

@@ -3,7 +3,7 @@
  * the audited target's are, and scored by the same model (or read from the same score
  * column). A fixed threshold has nothing to fit, so a validation file with one is refused.
  */
-import { AuditConfigError } from '../errors';
+import { AuditConfigError } from '../base/errors';
 import { binaryTarget, type BinaryTarget } from '../metrics/labels';
 import type { ClassChoice } from '../model/classes';
 import type { Classifier } from '../model/classifier';

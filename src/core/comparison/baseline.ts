@@ -13,7 +13,7 @@ import { DISPARITIES, disparity, disparityToOverall, ratesOf, type GroupRates } 
 import type { GroupIndex } from '../metrics/groups';
 import { normalQuantile, type Interval } from '../metrics/intervals';
 import { brierScore, logLoss, rocAuc } from '../metrics/ranking';
-import { formatNumber } from '../report/format';
+import { formatNumber } from '../base/format';
 import { bootstrapWeights, mcnemar, pairedDelong, pairedSummary } from './paired';
 
 /** One metric before and after. */

@@ -4,8 +4,8 @@
  * paired bootstrap (the same resampled rows for both models) for everything else.
  */
 import { normalCdf, normalQuantile, type Interval } from '../metrics/intervals';
-import { exp, log } from '../math';
-import { Random } from '../random';
+import { exp, log } from '../base/math';
+import { Random } from '../base/random';
 
 /** DeLong's paired test of AUC(b) − AUC(a). */
 export interface PairedAucTest {

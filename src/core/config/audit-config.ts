@@ -1,4 +1,4 @@
-import { ConfigError, quote } from '../errors';
+import { ConfigError, quote } from '../base/errors';
 import type { ThresholdPolicy } from '../metrics/curves';
 import type { DeclaredType } from '../data/table';
 import { check, type Spec } from './schema';

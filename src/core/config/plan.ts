@@ -1,6 +1,6 @@
 import type { AuditRequest } from '../audit';
-import type { ExplainMethod } from '../explain/explain';
-import { ConfigError } from '../errors';
+import type { ExplainMethod } from '../analyses/explain/explain';
+import { ConfigError } from '../base/errors';
 import { thresholdPolicyOf, type AuditConfig } from './audit-config';
 
 
@@ -100,7 +100,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train, ...(data.validation !== undefined ? { validation: data.validation } : {}) },
     request: {
       scoreColumn: data.score_column,
-      // No target: the audit runs without labels (core/unlabelled.ts) and says so in every output.
+      // No target: the audit runs without labels (core/audit/unlabelled.ts) and says so in every output.
       target: data.target ?? '',
       ...(data.unlabelled ? { unlabelled: true } : {}),
       protectedAttributes: data.protected_attributes!,

@@ -4,7 +4,7 @@
  * Dates are compared with the audit's own date (SOURCE_DATE_EPOCH when given), so the same
  * inputs give the same decision in the app and the CLI.
  */
-import { ConfigError, quote } from '../errors';
+import { ConfigError, quote } from '../base/errors';
 
 /** A time-limited exception to one gate, for the models its glob matches. */
 export interface Waiver {

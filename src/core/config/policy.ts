@@ -1,4 +1,4 @@
-import { ConfigError, quote } from '../errors';
+import { ConfigError, quote } from '../base/errors';
 import { METRIC_CATALOG, catalogMetric, metricValue, type MetricSource } from '../metrics/catalog';
 import type { BaselineComparison } from '../comparison/baseline';
 import { checkPolicyTerms, findWaiver, globMatch, policyTerms, termNotices, type PolicyTerms, type Waiver, type WaiverStatus } from './policy-terms';

@@ -10,7 +10,7 @@
  * `{{ NAME }}` and `${NAME}` in `database` and in the metadata values are taken from the
  * environment; an unset variable is an error naming it (never stored as its own text).
  */
-import { ConfigError } from '../errors';
+import { ConfigError } from '../base/errors';
 import type { AuditConfig } from './audit-config';
 
 /** What a config's registry block asks of an audit. */

@@ -1,4 +1,4 @@
-import { ConfigError, closeMatches, quote } from '../errors';
+import { ConfigError, closeMatches, quote } from '../base/errors';
 
 /**
  * A small schema language for configs and policies: one definition validates input

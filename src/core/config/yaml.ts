@@ -1,5 +1,5 @@
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../base/errors';
 
 /** Largest YAML file read (a config or policy is a few KB). */
 export const MAX_YAML_BYTES = 1024 * 1024;

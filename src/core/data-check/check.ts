@@ -4,10 +4,10 @@
  * rates per protected group, proxies of the protected attributes, freshness, likely
  * personal data, skewness, and drift against a reference — every one a gateable metric.
  */
-import { profileTable, type ColumnProfile, type DataFinding, type ProxyAssociation } from '../data/profile';
+import { profileTable, type ColumnProfile, type DataFinding, type ProxyAssociation } from '../analyses/profile/profile';
 import { columnType, dateOrder, findColumn, isIsoDate, isoFromOrder, requireColumn, type Column, type Table } from '../data/table';
-import { driftReport } from '../drift/drift';
-import { AuditConfigError, quote } from '../errors';
+import { driftReport } from '../analyses/drift/drift';
+import { AuditConfigError, quote } from '../base/errors';
 import { binaryTarget } from '../metrics/labels';
 import { groupIndex } from '../metrics/groups';
 import { daysBetween, isCalendarDate } from '../config/policy-terms';

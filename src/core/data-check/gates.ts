@@ -2,7 +2,7 @@
  * The data checks' metrics as policy gates: the same policy files and decision as an
  * audit's (PASS / REVIEW / FAIL, waivers, terms), with the data-check metric ids.
  */
-import { AuditConfigError, closeMatches, quote } from '../errors';
+import { AuditConfigError, closeMatches, quote } from '../base/errors';
 import { evaluatePolicy, parsePolicy, RELATIVE_COMPARISONS, type MetricLookup, type Policy, type PolicyDecision } from '../config/policy';
 import type { DataCheckReport } from './check';
 

@@ -7,7 +7,7 @@ import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
 import { DictionaryBatch as FbDictionaryBatch } from 'apache-arrow/fb/dictionary-batch';
 import { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import type { Field as FbField } from 'apache-arrow/fb/field';
-import { CsvError } from '../errors';
+import { CsvError } from '../base/errors';
 import type { CategoricalColumn, Column, Table } from './table';
 
 /** Whether bytes are an Arrow IPC file ("ARROW1") or stream (continuation marker). */

@@ -1,4 +1,4 @@
-import { CsvError } from '../errors';
+import { CsvError } from '../base/errors';
 
 /**
  * Turns the bytes of a Parquet file into Arrow IPC bytes. The core holds no WebAssembly

@@ -1,11 +1,17 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { CsvError } from '../errors';
+import { CsvError } from '../base/errors';
 import { looksLikeArrow, tableFromArrow } from './arrow';
 import { CsvReader, utf16Error, type CsvOptions } from './csv';
-import { INPUT_LIMITS } from '../limits';
+import { INPUT_LIMITS } from '../base/limits';
 import { looksLikeParquet, parquetToArrow } from './parquet';
 import type { Table } from './table';
+
+/** A file the user supplied, as bytes plus the name shown in messages. */
+export interface InputFile {
+  fileName: string;
+  bytes: Uint8Array;
+}
 
 /** A data file read into a table, with what the manifest and the findings need. */
 export interface LoadedTable {

@@ -1,5 +1,5 @@
 import { allRows } from './table';
-import { Random } from '../random';
+import { Random } from '../base/random';
 
 /**
  * A seeded sample of `size` rows, stratified by the 0/1 labels: each class keeps its share

@@ -1,6 +1,6 @@
-import { AuditConfigError, closeMatches, quote } from '../errors';
-import { ascendingOrder } from '../metrics/order';
-import { allRows } from '../rows';
+import { AuditConfigError, closeMatches, quote } from '../base/errors';
+import { ascendingOrder } from '../base/order';
+import { allRows } from '../base/rows';
 
 export { allRows };
 

@@ -1,6 +1,8 @@
-import { AuditConfigError, closeMatches, quote } from '../errors';
+import { AuditConfigError, closeMatches, quote } from '../base/errors';
 import { DISPARITIES } from './fairness';
-import type { AuditTask } from '../task/result';
+
+/** What kind of model an audit treats the file as. */
+export type AuditTask = 'binary' | 'multiclass' | 'regression';
 
 /** Which way a metric is better: a gate without an attribute takes the worst value across attributes. */
 export type Direction = 'higher_is_better' | 'lower_is_better' | 'neutral';

@@ -1,4 +1,4 @@
-import { ascendingOrder, sortScores, type SortedScores } from './order';
+import { ascendingOrder, sortScores, type SortedScores } from '../base/order';
 
 /** One point of a ROC or precision-recall curve, at "predicted positive when p >= threshold". */
 export interface CurvePoint {

@@ -21,7 +21,7 @@
  * inflated binned estimate), the method says so; the interval is not stretched to hold it.
  */
 import type { CalibrationBin } from './calibration';
-import { Random } from '../random';
+import { Random } from '../base/random';
 
 /** The ECE interval, its method and, when the estimate falls outside, why. */
 export type EceInterval = { low: number; high: number; method: string; note?: string } | null;

@@ -1,6 +1,6 @@
-import { AuditConfigError, quote } from '../errors';
+import { AuditConfigError, quote } from '../base/errors';
 import { findColumn, isIsoDate, requireColumn, type Table } from '../data/table';
-import { INPUT_LIMITS } from '../limits';
+import { INPUT_LIMITS } from '../base/limits';
 
 /** The label shown for rows whose protected attribute is missing. */
 export const MISSING_GROUP = '(missing)';

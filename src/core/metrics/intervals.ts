@@ -1,4 +1,4 @@
-import { exp, log } from '../math';
+import { exp, log } from '../base/math';
 /** Confidence intervals for rates and AUC. */
 
 /** A two-sided interval with the method that produced it. */

@@ -1,4 +1,4 @@
-import { AuditConfigError, quote } from '../errors';
+import { AuditConfigError, quote } from '../base/errors';
 import { requireColumn, type Table } from '../data/table';
 
 /** The target column turned into 0/1 labels, with the convention used. */

@@ -12,9 +12,9 @@
  *   exclude from the impact ratios: reported, marked `excludable`, and never the
  *   highest-rate reference (unless every category is that small).
  */
-import { AuditConfigError, quote } from '../errors';
+import { AuditConfigError, quote } from '../base/errors';
 import { findColumn, type Table } from '../data/table';
-import { median } from '../math';
+import { median } from '../base/math';
 import { groupIndex, INTERSECTION_SEPARATOR, MISSING_GROUP } from './groups';
 
 /** What `fairness.ll144` asks for. */

@@ -6,7 +6,7 @@
  * inside the scikit-learn averages, whose convention (see {@link MULTICLASS_CONVENTIONS})
  * is kept so the numbers compare.
  */
-import { log } from '../math';
+import { log } from '../base/math';
 import { calibration, type CalibrationSummary } from './calibration';
 import { extent } from './fairness';
 import { rocAuc } from './ranking';

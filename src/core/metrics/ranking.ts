@@ -1,5 +1,5 @@
-import { ascendingOrder, rankMetricsByGroup, sortScores, type SortedScores } from './order';
-import { log } from '../math';
+import { ascendingOrder, rankMetricsByGroup, sortScores, type SortedScores } from '../base/order';
+import { log } from '../base/math';
 
 /**
  * Threshold-free metrics of scores against binary labels: ROC AUC (with DeLong variance),

@@ -6,8 +6,8 @@
  * between groups' prediction distributions (Kolmogorov–Smirnov, Wasserstein) with a seeded
  * permutation p-value, and calibration by decile of prediction.
  */
-import { median } from '../math';
-import { Random } from '../random';
+import { median } from '../base/math';
+import { Random } from '../base/random';
 import { extent } from './fairness';
 import type { GroupIndex } from './groups';
 

@@ -5,7 +5,7 @@
  * other metric (averages over classes, macro AUC, log loss, Brier, MAE, RMSE, R², …) gets
  * a percentile bootstrap: rows resampled with replacement, seeded from the audit's seed.
  */
-import { Random } from '../random';
+import { Random } from '../base/random';
 import { aucInterval, percentileInterval, wilsonInterval, type Interval } from './intervals';
 import { checkShape, classColumn, classAverages, multiclassConfusion, multiclassPerformance, predictedClasses, type MulticlassPerformance } from './multiclass';
 import { regressionPerformance, type RegressionPerformance } from './regression';

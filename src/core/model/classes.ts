@@ -1,4 +1,4 @@
-import { AuditConfigError, quote } from '../errors';
+import { AuditConfigError, quote } from '../base/errors';
 
 /** A class label as a model names it (ONNX `classlabels_*`), or as a user writes it. */
 export type ClassLabel = string | number;

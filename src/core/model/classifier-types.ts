@@ -6,7 +6,7 @@
 import type { InputCategories, OnnxModelInfo, TensorSignature } from './onnx-graph';
 import type { OrtRuntime, SCORING_BATCH_ROWS } from './onnx-scorer';
 import type { ClassChoice, ClassLabel, chooseClass } from './classes';
-import type { TreeEnsemble, TreeKernelModel, marginsOf } from './trees';
+import type { TreeEnsemble, TreeKernelModel, marginsOf } from './tree';
 import type { Table } from '../data/table';
 
 /** The model file formats Plumbline reads. */

@@ -2,7 +2,7 @@
  * Opening a model file of any supported format: the formats tried in order by their bytes,
  * and the types and classifiers of each, re-exported from the modules beside this one.
  */
-import { ModelLoadError } from '../errors';
+import { ModelLoadError } from '../base/errors';
 import { describeBytes } from './sniff';
 import type { OrtRuntime } from './onnx-scorer';
 import type { Classifier, ModelFormat, ModelSummary, OpenOptions } from './classifier-types';

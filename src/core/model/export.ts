@@ -14,9 +14,9 @@ import {
   ValueInfoProtoSchema,
   type AttributeProto,
 } from 'onnx-buf';
-import { ModelLoadError } from '../errors';
-import type { TreeEnsemble } from './trees';
-import { exp } from '../math';
+import { ModelLoadError } from '../base/errors';
+import type { TreeEnsemble } from './tree';
+import { exp } from '../base/math';
 
 /**
  * Writers for tree ensembles that split with XGBoost's rule (`x < t` goes left, missing

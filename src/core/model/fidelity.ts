@@ -1,5 +1,5 @@
 import { findColumn, isMissingCell, sourceText, type Column, type Table } from '../data/table';
-import type { DataFinding } from '../data/profile';
+import type { DataFinding } from '../data/finding';
 import type { ModelInput, ModelSummary } from './classifier';
 import { modelText } from './onnx-scorer';
 

@@ -4,7 +4,7 @@
  */
 import { modelFormatOf } from './classifier';
 import { decodeOnnx, inspectOnnx } from './onnx-graph';
-import { XGBOOST_REGRESSION_OBJECTIVES } from './trees';
+import { XGBOOST_REGRESSION_OBJECTIVES } from './tree';
 
 /** The objective an XGBoost JSON file was trained with, or null when it is not one. */
 export function xgboostObjective(bytes: Uint8Array): string | null {

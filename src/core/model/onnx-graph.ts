@@ -9,7 +9,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-import { ModelLoadError } from '../errors';
+import { ModelLoadError } from '../base/errors';
 import { describeBytes, looksLikeOnnx } from './sniff';
 
 export { describeBytes, looksLikeOnnx };

@@ -1,5 +1,5 @@
 import type * as OrtTypes from 'onnxruntime-web';
-import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../errors';
+import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../base/errors';
 import { allRows, findColumn, isMissingCell, requireColumn, sourceText, type Column, type Table } from '../data/table';
 import { chooseClass, type ClassChoice, type ClassLabel } from './classes';
 import type { ModelProto } from 'onnx-buf';

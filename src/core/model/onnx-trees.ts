@@ -1,6 +1,6 @@
 import type { AttributeProto, ModelProto, NodeProto } from 'onnx-buf';
-import { ModelLoadError } from '../errors';
-import { checkFeatures, checkTree, emptyTree, type Tree, type TreeEnsemble } from './trees';
+import { ModelLoadError } from '../base/errors';
+import { checkFeatures, checkTree, emptyTree, type Tree, type TreeEnsemble } from './tree';
 
 /**
  * Reads the trees of an ONNX tree classifier whose tree node takes the model's single

@@ -1,10 +1,10 @@
-import { ModelLoadError, quote } from '../errors';
+import { ModelLoadError, quote } from '../base/errors';
 import type { Table } from '../data/table';
 import { inspectModel, treeClassifier, type ModelSummary, type ScoreOptions, type TreeMarginRunner } from './classifier';
 import { decodeOnnx, inspectOnnx } from './onnx-graph';
 import { onnxProbabilities, openOnnxClassifier, planInputs, type OrtRuntime } from './onnx-scorer';
 import { looksLikeOnnx } from './sniff';
-import { looksLikeXgboostJson, readXgboostJson, type TreeEnsemble } from './trees';
+import { looksLikeXgboostJson, readXgboostJson, type TreeEnsemble } from './tree';
 
 /**
  * Regression models: a number per row, read as the model gives it (no transform, no class).

@@ -2,11 +2,11 @@
  * The tree formats (XGBoost JSON, LightGBM text): their summary, and a classifier scored by
  * the project's own tree evaluator in float64 (large tables handed to the worker pool).
  */
-import { AuditConfigError, closeMatches, quote } from '../errors';
+import { AuditConfigError, closeMatches, quote } from '../base/errors';
 import { allRows, findColumn, type Table } from '../data/table';
 import { chooseClass, type ClassLabel } from './classes';
-import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble } from './trees';
-import { exp } from '../math';
+import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble } from './tree';
+import { exp } from '../base/math';
 import { RUNNER_MIN_ROWS, type Classifier, type ModelFormat, type ModelSummary, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
 
 function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention = ensemble.description): ModelSummary {

@@ -3,8 +3,8 @@
  * another registry re-chained onto it, each in one write transaction that first checks the
  * recorded chain head; and reading entries whole to copy them elsewhere.
  */
-import { RegistryError } from '../errors';
-import { sha256Hex } from '../hash';
+import { RegistryError } from '../base/errors';
+import { sha256Hex } from '../base/hash';
 import { appendedRow, columnSource, HASHED, prepareEntry, rechainEntry, type EntryColumns, type PreparedEntry, type RegistryAppend, type StoredEntry } from './entry';
 import type { RegistryRow } from './row';
 import { GENESIS_HASH, registryHead } from './schema';

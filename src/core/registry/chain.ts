@@ -3,7 +3,7 @@
  * of `prev_hash`es, the kept files, the recorded head, a checkpoint): the same report for
  * a SQLite file and a PostgreSQL database.
  */
-import { quote } from '../errors';
+import { quote } from '../base/errors';
 import { formatCheckpoint, merkleRoot } from './checkpoint';
 import { entryHash, type EntryColumns } from './entry';
 import { isObject, jsonColumn } from './row';

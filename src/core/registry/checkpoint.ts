@@ -3,8 +3,8 @@
  * hashes, printed on every append and recorded elsewhere (a CI log), then parsed back for
  * `verify --root`.
  */
-import { RegistryError, quote } from '../errors';
-import { sha256Hex } from '../hash';
+import { RegistryError, quote } from '../base/errors';
+import { sha256Hex } from '../base/hash';
 import type { Sha256, SqlDatabase } from './sql';
 
 /**

@@ -7,11 +7,11 @@
  * every host stores exactly these values.
  */
 import { gzipSync } from 'fflate';
-import type { AnyAuditResult } from '../run';
+import type { AnyAuditResult } from '../audit/run';
 import type { PolicyDecision } from '../config/policy';
-import { RegistryError, quote } from '../errors';
-import { sha256Hex } from '../hash';
-import { canonicalJson, resultDigest, type Manifest } from '../manifest';
+import { RegistryError, quote } from '../base/errors';
+import { sha256Hex } from '../base/hash';
+import { canonicalJson, resultDigest, type Manifest } from '../outputs/manifest';
 import { metricValue } from '../metrics/catalog';
 import { isObject, jsonColumn, registryRow, type FailedGate, type RegistryRow } from './row';
 import type { Sha256, SqlValue } from './sql';

@@ -5,7 +5,7 @@
 import { gunzipSync } from 'fflate';
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
-import { RegistryError, quote } from '../errors';
+import { RegistryError, quote } from '../base/errors';
 import { registryRow, type RegistryRow } from './row';
 import { scalar, type SqlDatabase, type SqlValue } from './sql';
 

@@ -4,8 +4,8 @@
  * was appended), the migrations that build the schema version by version, the checks that
  * a database is a registry this code can read, and the chain head the file recorded.
  */
-import { RegistryError } from '../errors';
-import { TOOL_VERSION } from '../version';
+import { RegistryError } from '../base/errors';
+import { TOOL_VERSION } from '../base/version';
 import { scalar, transaction, type SqlDatabase } from './sql';
 import { asRegistryError, damagedRegistry, sqliteProblem } from './sqlite-errors';
 

@@ -2,7 +2,7 @@
  * SQLite's own errors (a damaged file, a full disk, a lock held too long, a read-only
  * folder) turned into RegistryErrors that name the registry file and what to do.
  */
-import { RegistryError, quote } from '../errors';
+import { RegistryError, quote } from '../base/errors';
 
 /**
  * Runs registry work on a file, turning SQLite's own errors (a damaged file, a full disk, a

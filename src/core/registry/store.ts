@@ -7,7 +7,7 @@
  */
 import type { AuditResult } from '../audit';
 import type { PolicyDecision } from '../config/policy';
-import type { RegistryAppend, RegistryCheckpoint, RegistryFilter, RegistryInfo, RegistryRow, StoredEntry, VerifyOptions, VerifyReport } from './registry';
+import type { RegistryAppend, RegistryCheckpoint, RegistryFilter, RegistryInfo, RegistryRow, StoredEntry, VerifyOptions, VerifyReport } from './index';
 
 /** What an append left: the entry, and the checkpoint over it and every entry before it. */
 export interface Appended {

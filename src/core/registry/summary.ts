@@ -3,11 +3,12 @@
  * the most-failed gates and the trend of key metrics, as report blocks that render to
  * Markdown here and to PDF with the report's renderer.
  */
-import { RegistryError, quote } from '../errors';
-import { renderBlocksPdf, type ReportBlock } from '../report/pdf';
-import type { ChartSpec } from '../report/charts';
-import { sha256Hex } from '../hash';
-import { decisionKey, KEY_METRICS, portfolio, type PortfolioModel, type RegistryRow } from './registry';
+import { RegistryError, quote } from '../base/errors';
+import { renderBlocksPdf } from '../outputs/pdf-writer';
+import type { ReportBlock } from '../outputs/blocks';
+import type { ChartSpec } from '../outputs/charts';
+import { sha256Hex } from '../base/hash';
+import { decisionKey, KEY_METRICS, portfolio, type PortfolioModel, type RegistryRow } from './index';
 
 const fmt = (v: number | null | undefined, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];

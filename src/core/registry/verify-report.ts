@@ -2,7 +2,7 @@
  * What verify reports (the problems it found, the chain head, the Merkle root) and what a
  * failed verification forbids: opening an untrusted entry, exporting a tampered registry.
  */
-import { RegistryError } from '../errors';
+import { RegistryError } from '../base/errors';
 
 /**
  * One thing `verify` found wrong. Kinds: `altered` (that entry's content, a kept file, or

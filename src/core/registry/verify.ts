@@ -3,7 +3,7 @@
  * one pass (hashing results on this thread or off it), checks the append-only guard is the
  * one Plumbline made, and runs the chain's checks over what it read.
  */
-import { sha256Hex } from '../hash';
+import { sha256Hex } from '../base/hash';
 import { checkChain, type KeptFileCheck, type ReadEntry } from './chain';
 import { columnSource, HASHED, type EntryColumns } from './entry';
 import { GUARD_TRIGGERS, registryHead } from './schema';

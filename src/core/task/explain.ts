@@ -6,15 +6,15 @@
  * Other models: KernelSHAP of the predicted class's probability, or of the prediction.
  */
 import { findColumn, type Table } from '../data/table';
-import { ExplainerCompatibilityError, quote } from '../errors';
-import { classTreeShap } from '../explain/class-treeshap';
-import { cellVectors, chooseRows } from '../explain/explain';
-import { exactKernelShap, MAX_EXACT_KERNEL_COLUMNS, sampledKernelShap } from '../explain/kernelshap';
-import { globalImportance } from '../explain/outputs';
-import type { ShapValues, TreeShapRunner } from '../explain/treeshap';
+import { ExplainerCompatibilityError, quote } from '../base/errors';
+import { classTreeShap } from '../analyses/explain/class-treeshap';
+import { cellVectors, chooseRows } from '../analyses/explain/explain';
+import { exactKernelShap, MAX_EXACT_KERNEL_COLUMNS, sampledKernelShap } from '../analyses/explain/kernelshap';
+import { globalImportance } from '../analyses/explain/outputs';
+import type { ShapValues, TreeShapRunner } from '../analyses/explain/treeshap';
 import { allRows } from '../data/table';
 import type { Classifier, ScoreOptions } from '../model/classifier';
-import type { TreeEnsemble } from '../model/trees';
+import type { TreeEnsemble } from '../model/tree';
 import type { TaskExplanations } from './result';
 
 /** What is explained and against what. */

@@ -4,10 +4,10 @@
  * result names it.
  */
 import type { AuditRequest } from '../audit';
-import { profileTable, type DataProfile } from '../data/profile';
+import { profileTable, type DataProfile } from '../analyses/profile/profile';
 import type { Table } from '../data/table';
-import { AuditConfigError, quote } from '../errors';
-import { sha256Hex } from '../hash';
+import { AuditConfigError, quote } from '../base/errors';
+import { sha256Hex } from '../base/hash';
 import type { Classifier } from '../model/classifier';
 import { fidelityFindings, inputFidelity, type InputFidelity } from '../model/fidelity';
 import type { TaskChoice } from './resolve';

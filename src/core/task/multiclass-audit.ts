@@ -4,9 +4,9 @@
  * the small-group rule, drift, TreeSHAP per class (KernelSHAP otherwise) and robustness.
  */
 import type { AuditRequest, RunOptions } from '../audit';
-import { summarizeData } from '../data/profile';
-import { numericDrift } from '../drift/drift';
-import { AuditConfigError, isPlumblineError, ModelLoadError } from '../errors';
+import { summarizeData } from '../analyses/profile/profile';
+import { numericDrift } from '../analyses/drift/drift';
+import { AuditConfigError, isPlumblineError, ModelLoadError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import { MULTICLASS_CONVENTIONS, multiclassCalibration, multiclassPerformance, multiclassReliability, predictedClasses } from '../metrics/multiclass';
@@ -16,8 +16,8 @@ import { inspectModel, openModel, type Classifier } from '../model/classifier';
 import { decodeOnnx } from '../model/onnx-graph';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { onnxClassEnsemble } from '../model/onnx-trees';
-import { readLightgbmText, readXgboostJson, type TreeEnsemble } from '../model/trees';
-import { TOOL_VERSION } from '../version';
+import { readLightgbmText, readXgboostJson, type TreeEnsemble } from '../model/tree';
+import { TOOL_VERSION } from '../base/version';
 import { classScoreOf, explainMulticlass } from './explain';
 import { classNames, classTarget, type TaskChoice } from './resolve';
 import type { MulticlassAuditResult, MulticlassFairness, TaskSettings } from './result';

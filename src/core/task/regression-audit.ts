@@ -5,24 +5,24 @@
  * binary audit of the decision the prediction feeds when one is configured.
  */
 import { auditScores, type AuditRequest, type AuditSettings, type RunOptions } from '../audit';
-import { summarizeData } from '../data/profile';
-import { numericDrift } from '../drift/drift';
-import { AuditConfigError, ModelLoadError, quote } from '../errors';
+import { summarizeData } from '../analyses/profile/profile';
+import { numericDrift } from '../analyses/drift/drift';
+import { AuditConfigError, ModelLoadError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { decileEdges, REGRESSION_CONVENTIONS, regressionFairness, regressionPerformance, type DecileCalibration } from '../metrics/regression';
 import { regressionIntervals, TASK_INTERVAL_CONVENTIONS } from '../metrics/task-intervals';
 import type { Classifier } from '../model/classifier';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { openRegressor } from '../model/regressor';
-import { Random } from '../random';
-import { TOOL_VERSION } from '../version';
+import { Random } from '../base/random';
+import { TOOL_VERSION } from '../base/version';
 import { explainRegression } from './explain';
 import { regressionTarget, type TaskChoice } from './resolve';
 import type { RegressionAuditResult, RegressionDecision, RegressionFairness, TaskExplanations, TaskSettings } from './result';
 import { taskDrift, limitsOf, referenceOf, taskExplanations, robustnessSection, regressionRecourse, regressorAsClassifier } from './stages';
-import { reasonCodes, type ReasonCodes } from '../explain/outputs';
-import { recourseProxies } from '../recourse/recourse';
-import type { DataProfile } from '../data/profile';
+import { reasonCodes, type ReasonCodes } from '../analyses/explain/outputs';
+import { recourseProxies } from '../analyses/recourse';
+import type { DataProfile } from '../analyses/profile/profile';
 import type { Table } from '../data/table';
 import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
 

@@ -4,11 +4,11 @@
  * `--task`) or inferred from the model and the target, and the result says which and why.
  */
 import { findColumn, requireColumn, type Table } from '../data/table';
-import { AuditConfigError, ModelLoadError, quote } from '../errors';
+import { AuditConfigError, ModelLoadError, quote } from '../base/errors';
 import { inspectModel, modelFormatOf } from '../model/classifier';
 import type { ClassLabel } from '../model/classes';
 import { onnxLooksLikeRegressor, xgboostObjective } from '../model/kind';
-import { XGBOOST_REGRESSION_OBJECTIVES } from '../model/trees';
+import { XGBOOST_REGRESSION_OBJECTIVES } from '../model/tree';
 import type { AuditTask } from './result';
 
 /** The task an audit runs, and how it was chosen (in words, for the result). */

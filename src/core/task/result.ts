@@ -6,8 +6,8 @@
  */
 import type { AuditMetrics } from '../audit';
 import type { PolicyDecision } from '../config/policy';
-import type { DataProfile, DataSummary } from '../data/profile';
-import type { DriftReport } from '../drift/drift';
+import type { DataProfile, DataSummary } from '../analyses/profile/profile';
+import type { DriftReport } from '../analyses/drift/drift';
 import type { CalibrationSummary } from '../metrics/calibration';
 import type { Interval } from '../metrics/intervals';
 import type { MulticlassCalibration, MulticlassPerformance } from '../metrics/multiclass';
@@ -16,11 +16,12 @@ import type { DecileCalibration, RegressionAttributeFairness, RegressionPerforma
 import type { MethodInterval } from '../metrics/task-intervals';
 import type { ModelFormatId, ModelSummary } from '../model/classifier';
 import type { InputFidelity } from '../model/fidelity';
-import type { RecourseReport } from '../recourse/recourse';
+import type { RecourseReport } from '../analyses/recourse';
 import type { TaskRobustness } from './robustness';
 
-/** What kind of model an audit treats the file as. */
-export type AuditTask = 'binary' | 'multiclass' | 'regression';
+import type { AuditTask } from '../metrics/catalog';
+
+export type { AuditTask };
 
 /** The tasks with a result of their own (a binary audit's result is `AuditResult`). */
 export type TaskKind = 'multiclass' | 'regression';

@@ -10,9 +10,9 @@ import { sampleIndices } from '../data/sample';
 import { findColumn, takeRows, type Column, type Table } from '../data/table';
 import type { GroupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
-import { Random } from '../random';
-import { shiftScenarios, type ShiftScenario } from '../robustness/shift';
-import { noisy } from '../robustness/stability';
+import { Random } from '../base/random';
+import { shiftScenarios, type ShiftScenario } from '../analyses/robustness/shift';
+import { noisy } from '../analyses/robustness/stability';
 
 /** Scores a table: one output per row (a regression's prediction), or C per row (class probabilities, row-major). */
 export type TaskScorer = (table: Table) => Promise<Float64Array>;

@@ -7,7 +7,7 @@
  * baselines, audits without labels — is refused when asked for by its key.
  */
 import { validateColumns, type AuditRequest, type LoadedInput, type RunOptions } from '../audit';
-import { AuditConfigError } from '../errors';
+import { AuditConfigError } from '../base/errors';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import type { TaskChoice } from './resolve';
 import type { TaskAuditResult } from './result';
@@ -17,7 +17,7 @@ import { regressionAudit } from './regression-audit';
 
 /**
  * Audits a multiclass classifier or a regression model (`choice.task`); the data was read
- * by the dispatcher (core/run.ts), which also chose the task.
+ * by the dispatcher (core/audit/run.ts), which also chose the task.
  */
 export async function runTaskAudit(ort: OrtRuntime, request: AuditRequest & { data: LoadedInput }, options: RunOptions, choice: TaskChoice & { task: 'multiclass' | 'regression' }, read: TaskRead): Promise<TaskAuditResult> {
   refuseUnsupported(request, choice.task);

@@ -4,17 +4,17 @@
  * reason in `missing_sections`, as in the binary audit.
  */
 import { loadInput, NO_REFERENCE, type AuditRequest, type RunOptions } from '../audit';
-import type { DataProfile } from '../data/profile';
+import type { DataProfile } from '../analyses/profile/profile';
 import { findColumn, type Table } from '../data/table';
-import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../drift/drift';
-import { AuditConfigError, isPlumblineError } from '../errors';
-import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, withStageBudget, type StageLimits } from '../limits';
+import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
+import { AuditConfigError, isPlumblineError } from '../base/errors';
+import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, withStageBudget, type StageLimits } from '../base/limits';
 import { groupIndex } from '../metrics/groups';
 import type { Classifier } from '../model/classifier';
 import type { Regressor } from '../model/regressor';
 import { explainRegression } from './explain';
 import { taskRobustness, type TaskOutputs, type TaskRobustness } from './robustness';
-import { recourse, RECOURSE_DEFAULTS, recourseOptions, recourseProxies, type RecourseReport } from '../recourse/recourse';
+import { recourse, RECOURSE_DEFAULTS, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import type { RegressionDecision, TaskExplanations } from './result';
 
 /** Runs a section; a Plumbline error leaves it out with the reason. */

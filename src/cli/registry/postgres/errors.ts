@@ -2,8 +2,7 @@
  * The PostgreSQL driver's and server's errors as RegistryErrors: the registry's URL
  * (without its password), the problem and the fix.
  */
-import { RegistryError, quote } from '../../../core/errors.ts';
-import { REGISTRY_BUSY_SECONDS } from '../../../core/registry/registry.ts';
+import { quote, REGISTRY_BUSY_SECONDS, RegistryError } from '../../../core/index.ts';
 import type { Target } from './url.ts';
 
 /** The registry's URL, the problem and the fix, for an error of the driver or the server. */

@@ -3,7 +3,7 @@
  * when the server wants one, and the registry opened (or created) on it.
  */
 import pg from 'pg';
-import type { RegistryStore } from '../../../core/registry/store.ts';
+import type { RegistryStore } from '../../../core/index.ts';
 import { PostgresRegistry } from './store.ts';
 import { parseTarget, pgpassPassword } from './url.ts';
 

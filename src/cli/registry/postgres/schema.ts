@@ -3,7 +3,7 @@
  * guard's functions and triggers exactly as PostgreSQL keeps them, so verify can tell
  * Plumbline's guard from one taken off or changed.
  */
-import { GENESIS_HASH, REGISTRY_SCHEMA_VERSION } from '../../../core/registry/registry.ts';
+import { GENESIS_HASH, REGISTRY_SCHEMA_VERSION } from '../../../core/index.ts';
 
 /** The schema the registry lives in, inside whatever database the URL names. */
 export const SCHEMA = 'plumbline';

@@ -6,35 +6,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type pg from 'pg';
-import { RegistryError, quote } from '../../../core/errors.ts';
-import {
-  GENESIS_HASH,
-  HASHED,
-  REGISTRY_BUSY_SECONDS,
-  REGISTRY_SCHEMA_VERSION,
-  appendedRow,
-  changedOutside,
-  checkChain,
-  merkleRoot,
-  prepareEntry,
-  rechainEntry,
-  registryRow,
-  type EntryColumns,
-  type KeptFileCheck,
-  type PreparedEntry,
-  type ReadEntry,
-  type RegistryCheckpoint,
-  type RegistryFilter,
-  type RegistryInfo,
-  type RegistryProblem,
-  type RegistryRow,
-  type Sha256,
-  type SqlValue,
-  type StoredEntry,
-  type VerifyOptions,
-  type VerifyReport,
-} from '../../../core/registry/registry.ts';
-import type { Appended, RegistryReader, RegistryStore } from '../../../core/registry/store.ts';
+import { appendedRow, changedOutside, checkChain, GENESIS_HASH, HASHED, merkleRoot, prepareEntry, quote, rechainEntry, REGISTRY_BUSY_SECONDS, REGISTRY_SCHEMA_VERSION, RegistryError, registryRow, type Appended, type EntryColumns, type KeptFileCheck, type PreparedEntry, type ReadEntry, type RegistryCheckpoint, type RegistryFilter, type RegistryInfo, type RegistryProblem, type RegistryReader, type RegistryRow, type RegistryStore, type Sha256, type SqlValue, type StoredEntry, type VerifyOptions, type VerifyReport } from '../../../core/index.ts';
 import { postgresError } from './errors.ts';
 import { FORMAT, GUARD_FUNCTIONS, GUARD_TRIGGERS, SCHEMA, SCHEMA_SQL } from './schema.ts';
 import type { Target } from './url.ts';

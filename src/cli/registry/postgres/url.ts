@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type pg from 'pg';
-import { RegistryError } from '../../../core/errors.ts';
+import { RegistryError } from '../../../core/index.ts';
 
 /** Whether a `--registry` value is a PostgreSQL URL rather than a file path. */
 export function isPostgresUrl(target: string): boolean {

@@ -3,8 +3,8 @@
  * in a Float64Array until a cell is not a decimal, then dictionary codes), with the texts
  * its stored values do not give back kept aside.
  */
-import { CsvError, quote } from '../../errors';
-import { formatSize, INPUT_LIMITS } from '../../limits';
+import { CsvError, quote } from '../../base/errors';
+import { formatSize, INPUT_LIMITS } from '../../base/limits';
 import type { CategoricalColumn, Column, KeptTexts, NumericColumn } from '../table';
 import { fastDecimal, mayNotRoundTrip, parseDecimal, trimmed } from './numbers';
 

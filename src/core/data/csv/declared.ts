@@ -3,7 +3,7 @@
  * declared numeric, boolean or date checked to hold only such values and refused otherwise,
  * quoting the first that is not.
  */
-import { CsvError, quote } from '../../errors';
+import { CsvError, quote } from '../../base/errors';
 import { BOOLEAN_TEXTS, isIsoDate, type Column, type DeclaredType } from '../table';
 import type { ColumnBuilder } from './columns';
 import { parseDecimal } from './numbers';

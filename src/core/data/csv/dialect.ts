@@ -2,7 +2,7 @@
  * What a CSV's first bytes say about how to read it: the delimiter, and whether the text is
  * binary or UTF-16 rather than UTF-8 (refused, with the fix).
  */
-import { CsvError } from '../../errors';
+import { CsvError } from '../../base/errors';
 
 /** The delimiter among `,` `;` tab `|` that splits the first lines most consistently. */
 export function detectDelimiter(text: string): string {

@@ -2,8 +2,8 @@
  * The header row: the column names, checked (named, unique, within the limits), each made
  * the builder of its column, typed as data.dtypes declares.
  */
-import { CsvError, quote } from '../../errors';
-import { formatSize, INPUT_LIMITS } from '../../limits';
+import { CsvError, quote } from '../../base/errors';
+import { formatSize, INPUT_LIMITS } from '../../base/limits';
 import { ColumnBuilder } from './columns';
 
 /** The builders of the columns the header row `fields` names (categorical where declared categorical or date). */

@@ -4,8 +4,8 @@
  * for the first rows of columns that turn out to hold text.
  */
 import Papa from 'papaparse';
-import { CsvError, quote } from '../../errors';
-import { INPUT_LIMITS } from '../../limits';
+import { CsvError, quote } from '../../base/errors';
+import { INPUT_LIMITS } from '../../base/limits';
 import type { Table } from '../table';
 import type { ColumnBuilder } from './columns';
 import { declaredColumns } from './declared';

@@ -2,8 +2,8 @@
  * Records as lines of text: blank lines, LFs alone in a CRLF file, and the messages for
  * records that cannot be read (mixed line endings, a record longer than a row may be).
  */
-import { CsvError } from '../../errors';
-import { formatSize, INPUT_LIMITS } from '../../limits';
+import { CsvError } from '../../base/errors';
+import { formatSize, INPUT_LIMITS } from '../../base/limits';
 
 /** Whether `text[from, to)` holds nothing but spaces. */
 export function isBlankRange(text: string, from: number, to: number): boolean {

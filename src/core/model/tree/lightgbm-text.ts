@@ -2,7 +2,7 @@
  * The LightGBM text reader (`save_model("m.txt")`): binary and multiclass classifiers,
  * categorical splits, linear leaves and random-forest mode, into a {@link TreeEnsemble}.
  */
-import { ModelLoadError, quote } from '../../errors';
+import { ModelLoadError, quote } from '../../base/errors';
 import { emptyTree, MISSING, type Tree, type TreeEnsemble } from './ensemble';
 import { checkFeatures, checkTree } from './validate';
 

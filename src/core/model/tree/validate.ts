@@ -2,7 +2,7 @@
  * Structural checks every tree reader runs on what it read, so a damaged or edited file is
  * refused by name instead of scoring rows wrong (or looping forever).
  */
-import { ModelLoadError } from '../../errors';
+import { ModelLoadError } from '../../base/errors';
 import type { Tree } from './ensemble';
 
 /** Checks that every split reads a feature the model declares. */

@@ -2,7 +2,7 @@
  * The reference evaluator: one row through one tree node by node, by each node's own split
  * rule and missing-value handling, and the margin and output transform built on it.
  */
-import { exp } from '../../math';
+import { exp } from '../../base/math';
 import { MISSING, type Tree, type TreeEnsemble } from './ensemble';
 
 /** LightGBM's kZeroThreshold: |x| at or below it counts as zero. */

@@ -2,8 +2,8 @@
  * The XGBoost JSON reader (`save_model("m.json")`): classifiers (binary and multiclass) and
  * regressions, into a {@link TreeEnsemble}.
  */
-import { ModelLoadError, quote } from '../../errors';
-import { log } from '../../math';
+import { ModelLoadError, quote } from '../../base/errors';
+import { log } from '../../base/math';
 import { MISSING, type OutputTransform, type Tree, type TreeEnsemble } from './ensemble';
 import { checkFeatures, checkTree } from './validate';
 

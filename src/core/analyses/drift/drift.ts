@@ -1,0 +1,378 @@
+import { findColumn, sortedPresent, type Column, type Table } from '../../data/table';
+import { AuditConfigError } from '../../base/errors';
+import { INPUT_LIMITS } from '../../base/limits';
+import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
+
+/** The bin of a categorical distribution that pools the categories not listed one by one. */
+export const OTHER_CATEGORIES = '(other)';
+
+/**
+ * Refuses a reference table that shares no column with the audited one: it is not a
+ * reference for this data (a text file read as a one-column CSV, a table of something
+ * else), and nothing of it — not even its header line — may reach the result.
+ */
+export function checkReferenceTable(reference: Table, current: Table): void {
+  if (current.columns.some((column) => findColumn(reference, column.name))) return;
+  throw new AuditConfigError(
+    `${reference.source}: the reference file has no column of ${current.source} (it has ${reference.columns.length.toLocaleString('en-US')} column${reference.columns.length === 1 ? '' : 's'}, none named as in the data), so it is not a reference table for this data. Choose the training data (CSV, Parquet or Arrow) with the same columns.`,
+  );
+}
+
+/**
+ * The categories a distribution lists one by one: the most frequent (by `weight`, ties in
+ * first-seen order) up to {@link INPUT_LIMITS.distributionCategories} of them and
+ * {@link INPUT_LIMITS.distributionChars} characters of names (a longer name is skipped);
+ * only those in `allowed` when given. The rest are pooled into {@link OTHER_CATEGORIES}, so
+ * an id or free-text column cannot make the result as large as its unique text.
+ */
+function listedCategories(weight: Map<string, number>, allowed?: ReadonlySet<string>): Set<string> {
+  const limit = INPUT_LIMITS.distributionCategories;
+  const candidates = allowed ? [...weight.keys()].filter((c) => allowed.has(c)) : [...weight.keys()];
+  let cutoff = -Infinity;
+  if (candidates.length > limit) {
+    const sorted = Float64Array.from(candidates, (c) => weight.get(c)!).sort();
+    cutoff = sorted[sorted.length - limit];
+  }
+  const listed = new Set<string>();
+  let chars = 0;
+  // Strictly above the cutoff first, then ties at it in first-seen order.
+  for (const pass of [0, 1]) {
+    for (const c of candidates) {
+      if (listed.size >= limit) break;
+      const w = weight.get(c)!;
+      if (pass === 0 ? !(w > cutoff) : w !== cutoff || listed.has(c)) continue;
+      if (chars + c.length > INPUT_LIMITS.distributionChars) continue;
+      listed.add(c);
+      chars += c.length;
+    }
+  }
+  return listed;
+}
+
+/** Amounts (counts or shares) of two samples over the listed categories (by name) and, when any is left out, one pooled bin last. */
+function pooledBins(reference: Map<string, number>, current: Map<string, number>, referencePooled?: number): { labels: string[]; reference: number[]; current: number[]; pooled: number } {
+  const weight = new Map<string, number>(reference);
+  for (const [c, share] of current) weight.set(c, (weight.get(c) ?? 0) + share);
+  // A reference that pooled some of its categories: a current category it does not list may be among them.
+  const listed = listedCategories(weight, referencePooled === undefined ? undefined : new Set(reference.keys()));
+  const labels = [...listed].sort();
+  const bins = { labels, reference: labels.map((c) => reference.get(c) ?? 0), current: labels.map((c) => current.get(c) ?? 0), pooled: weight.size - listed.size };
+  if (bins.pooled > 0 || referencePooled !== undefined) {
+    let ref = referencePooled ?? 0;
+    let cur = 0;
+    for (const [c, share] of reference) if (!listed.has(c)) ref += share;
+    for (const [c, share] of current) if (!listed.has(c)) cur += share;
+    labels.push(OTHER_CATEGORIES);
+    bins.reference.push(ref);
+    bins.current.push(cur);
+  }
+  return bins;
+}
+
+/** Counts divided by their total. */
+function sharesOf(counts: Map<string, number>): Map<string, number> {
+  let total = 0;
+  for (const c of counts.values()) total += c;
+  const shares = new Map<string, number>();
+  for (const [c, n] of counts) shares.set(c, n / Math.max(1, total));
+  return shares;
+}
+import { log, log2 } from '../../base/math';
+
+/** PSI floors an empty share at this value before the logarithm. */
+export const PSI_EPSILON = 1e-4;
+
+/** Drift verdict thresholds on PSI. */
+export const PSI_THRESHOLDS = { minor: 0.1, major: 0.2 } as const;
+
+/**
+ * Re-grades a drift report with other PSI thresholds (minor from `minor`, major above
+ * `major`): each column's level and the share of drifted columns.
+ */
+export function withThresholds(report: DriftReport, thresholds: { minor: number; major: number }): DriftReport {
+  const grade = (c: ColumnDrift): ColumnDrift => ({ ...c, level: c.psi > thresholds.major ? 'major' : c.psi >= thresholds.minor ? 'minor' : 'stable' });
+  const columns = report.columns.map(grade);
+  return {
+    ...report,
+    columns,
+    prediction: report.prediction && grade(report.prediction),
+    label: report.label && grade(report.label),
+    drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
+    conventions: `${report.conventions} Thresholds used: minor from ${thresholds.minor}, major above ${thresholds.major}.`,
+  };
+}
+
+/** Drift of one column between the reference and the audited file. */
+export interface ColumnDrift {
+  column: string;
+  kind: 'numeric' | 'categorical';
+  psi: number;
+  level: 'stable' | 'minor' | 'major';
+  /** Numeric: KS statistic and p-value, Wasserstein distance over the reference sd. */
+  ks?: { statistic: number; p_value: number };
+  wasserstein_normalized?: number | null;
+  /** Categorical: χ² test of the 2 × k table, Jensen–Shannon distance (base 2), categories new in the audited file. */
+  chi_square?: { statistic: number; df: number; p_value: number };
+  jensen_shannon?: number;
+  new_categories?: { value: string; count: number }[];
+  /** Categorical: categories pooled into the `(other)` bin (see {@link OTHER_CATEGORIES}); absent when every category is listed. */
+  pooled_categories?: number;
+  /** Numeric: the interior bin edges used. */
+  edges?: number[];
+  /** Bin edges (numeric) or categories, with the reference and current shares: enough to compare later batches without the raw reference. */
+  bins: { label: string; reference: number; current: number }[];
+}
+
+/** The drift section of a result. */
+export interface DriftReport {
+  reference: string;
+  columns: ColumnDrift[];
+  max_psi: number | null;
+  drifted_feature_share: number | null;
+  prediction?: ColumnDrift;
+  label?: ColumnDrift;
+  conventions: string;
+}
+
+/** Linear-interpolation quantile of sorted values (numpy's default). */
+function quantile(sorted: Float64Array, p: number): number {
+  const position = p * (sorted.length - 1);
+  const lower = Math.floor(position);
+  const upper = Math.min(sorted.length - 1, lower + 1);
+  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+}
+
+/** PSI = Σ (cur − ref)·ln(cur/ref) over bins, empty shares floored at {@link PSI_EPSILON}. */
+export function psi(reference: number[], current: number[]): number {
+  let total = 0;
+  for (let k = 0; k < reference.length; k++) {
+    const r = reference[k] === 0 ? PSI_EPSILON : reference[k];
+    const c = current[k] === 0 ? PSI_EPSILON : current[k];
+    total += (c - r) * log(c / r);
+  }
+  return total;
+}
+
+const levelOf = (value: number): ColumnDrift['level'] => (value > PSI_THRESHOLDS.major ? 'major' : value >= PSI_THRESHOLDS.minor ? 'minor' : 'stable');
+
+/**
+ * Drift of a numeric sample: PSI over 10 bins from the reference's deciles (interior edges
+ * at its 10%…90% quantiles, linear interpolation, duplicate edges merged, bins [e_i, e_i+1)
+ * so a value on an edge falls in the bin above, missing values a bin of their own), the
+ * two-sample KS test, and the Wasserstein distance over the reference's sd.
+ */
+export function numericDrift(name: string, reference: Float64Array, current: Float64Array, bins = 10): ColumnDrift {
+  const ref = reference.filter((v) => !Number.isNaN(v)).sort();
+  const cur = current.filter((v) => !Number.isNaN(v)).sort();
+  const edges = decileEdges(ref, bins);
+  const count = (sample: Float64Array, total: number) => binShares(sample, total, edges);
+  const refShares = count(ref, reference.length);
+  const curShares = count(cur, current.length);
+  return finishNumeric(name, edges, refShares, (reference.length - ref.length) / Math.max(1, reference.length), curShares, (current.length - cur.length) / Math.max(1, current.length), { ref, cur });
+}
+
+/** Interior edges at the k/B quantiles of sorted reference values (linear interpolation), duplicates merged. */
+export function decileEdges(sortedReference: Float64Array, bins = 10): number[] {
+  const edges: number[] = [];
+  for (let k = 1; k < bins; k++) {
+    const edge = quantile(sortedReference, k / bins);
+    if (sortedReference.length && (edges.length === 0 || edge > edges[edges.length - 1])) edges.push(edge);
+  }
+  return edges;
+}
+
+/** Shares of non-missing values in bins [e_i, e_i+1) over `total` rows (missing rows count in the total). */
+export function binShares(values: Float64Array, total: number, edges: number[]): number[] {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  for (const v of values) {
+    if (Number.isNaN(v)) continue;
+    let lo = 0;
+    let hi = edges.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (edges[mid] <= v) lo = mid + 1;
+      else hi = mid;
+    }
+    counts[lo]++;
+  }
+  return counts.map((c) => c / Math.max(1, total));
+}
+
+function finishNumeric(name: string, edges: number[], refBins: number[], refMissing: number, curBins: number[], curMissing: number, samples: { ref: Float64Array; cur: Float64Array } | null): ColumnDrift {
+  const refShares = [...refBins];
+  const curShares = [...curBins];
+  const labels = Array.from({ length: edges.length + 1 }, (_, k) => `[${k === 0 ? '-inf' : edges[k - 1]}, ${k === edges.length ? 'inf' : edges[k]})`);
+  if (refMissing > 0 || curMissing > 0) {
+    refShares.push(refMissing);
+    curShares.push(curMissing);
+    labels.push('missing');
+  }
+  const value = psi(refShares, curShares);
+  const base: ColumnDrift = { column: name, kind: 'numeric', psi: value, level: levelOf(value), edges, bins: labels.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })) };
+  if (!samples) return base;
+  const { ref, cur } = samples;
+  let mean = 0;
+  for (const v of ref) mean += v;
+  mean /= Math.max(1, ref.length);
+  let squares = 0;
+  for (const v of ref) squares += (v - mean) * (v - mean);
+  const sd = ref.length > 1 ? Math.sqrt(squares / (ref.length - 1)) : 0;
+  return { ...base, ks: kolmogorovSmirnov(ref, cur), wasserstein_normalized: sd > 0 ? wasserstein(ref, cur) / sd : null };
+}
+
+/**
+ * Statistics of one column kept in every result, so later batches can be compared without
+ * the raw data. A categorical column lists at most {@link INPUT_LIMITS.distributionCategories}
+ * categories (the most frequent); `other` is the share of the rest, when any.
+ */
+export type StoredDistribution = { kind: 'numeric'; edges: number[]; shares: number[]; missing: number } | { kind: 'categorical'; categories: string[]; shares: number[]; other?: number };
+
+/** The stored distribution of a column: decile bins (numeric) or category shares. */
+export function storedDistribution(column: Column): StoredDistribution {
+  if (column.kind === 'numeric') {
+    const present = sortedPresent(column.values);
+    const edges = decileEdges(present);
+    return { kind: 'numeric', edges, shares: binShares(present, column.values.length, edges), missing: (column.values.length - present.length) / Math.max(1, column.values.length) };
+  }
+  const shares = sharesOf(categoryCounts(column));
+  const listed = listedCategories(shares);
+  const categories = [...listed].sort();
+  const stored: StoredDistribution = { kind: 'categorical', categories, shares: categories.map((c) => shares.get(c)!) };
+  if (listed.size < shares.size) {
+    let other = 0;
+    for (const [c, share] of shares) if (!listed.has(c)) other += share;
+    stored.other = other;
+  }
+  return stored;
+}
+
+/**
+ * Reference-free drift: the audited table against distributions stored in an earlier
+ * result (PSI only: KS, Wasserstein and χ² need the raw reference rows).
+ */
+export function driftFromStored(stored: Record<string, StoredDistribution>, current: Table, source: string, exclude: string[] = []): DriftReport {
+  const columns: ColumnDrift[] = [];
+  for (const column of current.columns) {
+    const reference = stored[column.name];
+    if (!reference || exclude.includes(column.name)) continue;
+    if (reference.kind === 'numeric' && column.kind === 'numeric') {
+      const present = column.values.filter((v) => !Number.isNaN(v));
+      columns.push(finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, column.values.length, reference.edges), (column.values.length - present.length) / Math.max(1, column.values.length), null));
+    } else if (reference.kind === 'categorical') {
+      const counts = categoryCounts(column);
+      const stored = new Map(reference.categories.map((c, k) => [c, reference.shares[k]] as const));
+      const bins = pooledBins(stored, sharesOf(counts), reference.other);
+      const value = psi(bins.reference, bins.current);
+      const drift: ColumnDrift = {
+        column: column.name,
+        kind: 'categorical',
+        psi: value,
+        level: levelOf(value),
+        // With a pooled reference, an unlisted category may be one it pooled: only a complete reference names new ones.
+        new_categories: reference.other === undefined ? bins.labels.filter((c) => c !== OTHER_CATEGORIES && !stored.has(c)).map((c) => ({ value: c, count: counts.get(c)! })) : [],
+        bins: bins.labels.map((label, k) => ({ label, reference: bins.reference[k], current: bins.current[k] })),
+      };
+      if (bins.pooled > 0 || reference.other !== undefined) drift.pooled_categories = bins.pooled;
+      columns.push(drift);
+    }
+  }
+  return {
+    reference: source,
+    columns,
+    max_psi: columns.length ? maxPsi(columns) : null,
+    drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
+    conventions: `Reference-free: PSI against the bins and shares stored in ${source} (its deciles, or its categories); empty shares floored at ${PSI_EPSILON}. KS, Wasserstein and chi-square need the raw reference and are not computed.`,
+  };
+}
+
+function categoryCounts(column: Column): Map<string, number> {
+  const counts = new Map<string, number>();
+  const n = column.kind === 'numeric' ? column.values.length : column.codes.length;
+  for (let i = 0; i < n; i++) {
+    const key = column.kind === 'numeric' ? (Number.isNaN(column.values[i]) ? '(missing)' : String(column.values[i])) : column.codes[i] < 0 ? '(missing)' : column.dictionary[column.codes[i]];
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+/**
+ * Drift of a categorical column: PSI over the union of categories (empty shares floored),
+ * χ² test of the 2 × k contingency table, Jensen–Shannon distance (√ of the divergence,
+ * log base 2, so within [0, 1]), and the categories the reference never had.
+ */
+export function categoricalDrift(name: string, reference: Column, current: Column): ColumnDrift {
+  const ref = categoryCounts(reference);
+  const cur = categoryCounts(current);
+  let n = 0;
+  let m = 0;
+  for (const c of ref.values()) n += c;
+  for (const c of cur.values()) m += c;
+  // Past the listing limits the rarest categories share one bin, and every statistic is of those bins.
+  const bins = pooledBins(ref, cur);
+  const categories = bins.labels;
+  const refShares = bins.reference.map((count) => count / n);
+  const curShares = bins.current.map((count) => count / m);
+  const value = psi(refShares, curShares);
+  let chi2 = 0;
+  categories.forEach((_, k) => {
+    const refCount = bins.reference[k];
+    const curCount = bins.current[k];
+    const total = refCount + curCount;
+    for (const [count, size] of [[refCount, n], [curCount, m]] as const) {
+      const expectedCount = (total * size) / (n + m);
+      if (expectedCount > 0) chi2 += ((count - expectedCount) * (count - expectedCount)) / expectedCount;
+    }
+  });
+  let js = 0;
+  categories.forEach((_, k) => {
+    const p = refShares[k];
+    const q = curShares[k];
+    const mid = (p + q) / 2;
+    if (p > 0) js += 0.5 * p * log2(p / mid);
+    if (q > 0) js += 0.5 * q * log2(q / mid);
+  });
+  const df = categories.length - 1;
+  return {
+    column: name,
+    kind: 'categorical',
+    psi: value,
+    level: levelOf(value),
+    chi_square: { statistic: chi2, df, p_value: chiSquareSurvival(chi2, df) },
+    jensen_shannon: Math.sqrt(Math.max(0, js)),
+    new_categories: categories.filter((c) => c !== OTHER_CATEGORIES && !ref.has(c)).map((c) => ({ value: c, count: cur.get(c)! })),
+    bins: categories.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })),
+    ...(bins.pooled > 0 ? { pooled_categories: bins.pooled } : {}),
+  };
+}
+
+/**
+ * Drift of every column the two tables share (the target and any excluded column left
+ * out), with `max_psi` and the share of columns whose PSI is major (> 0.2).
+ */
+export function driftReport(reference: Table, current: Table, options: { exclude?: string[]; bins?: number } = {}): DriftReport {
+  checkReferenceTable(reference, current);
+  const exclude = new Set(options.exclude ?? []);
+  const columns: ColumnDrift[] = [];
+  for (const column of current.columns) {
+    if (exclude.has(column.name)) continue;
+    const other = findColumn(reference, column.name);
+    if (!other) continue;
+    if (column.kind === 'numeric' && other.kind === 'numeric') columns.push(numericDrift(column.name, other.values, column.values, options.bins));
+    else columns.push(categoricalDrift(column.name, other, column));
+  }
+  const max = columns.length ? maxPsi(columns) : null;
+  return {
+    reference: reference.source,
+    columns,
+    max_psi: max,
+    drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
+    conventions: `PSI = Σ (cur − ref)·ln(cur/ref), empty shares floored at ${PSI_EPSILON}; numeric bins from the reference's deciles (linear interpolation, duplicate edges merged, [e_i, e_i+1)); stable < 0.1 ≤ minor ≤ 0.2 < major. KS p-value asymptotic (Stephens). Wasserstein over the reference sd. Jensen–Shannon distance with log base 2.`,
+  };
+}
+
+/** The largest PSI of the columns (a loop: a spread of 20,000 columns' values is one call's arguments). */
+function maxPsi(columns: ColumnDrift[]): number {
+  let max = -Infinity;
+  for (const c of columns) if (c.psi > max) max = c.psi;
+  return max;
+}

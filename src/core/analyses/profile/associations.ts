@@ -1,0 +1,119 @@
+/**
+ * Association measures between two columns, as the proxy check reads them: Cramér's V of two
+ * categorical variables (dense or sparse counting), the correlation ratio η of a numeric
+ * variable across categories, and |Pearson r| of two numeric ones.
+ */
+import type { Column } from '../../data/table';
+
+/** Codes 0…k−1 per row of a column (missing → its own code), for association measures. */
+export function categoricalCodes(column: Column): { codes: Int32Array; levels: number } {
+  if (column.kind === 'categorical') {
+    const levels = column.dictionary.length + 1;
+    return { codes: Int32Array.from(column.codes, (c) => (c < 0 ? levels - 1 : c)), levels };
+  }
+  const map = new Map<number, number>();
+  const codes = Int32Array.from(column.values, (v) => {
+    const key = Number.isNaN(v) ? Number.NaN : v;
+    let code = map.get(key);
+    if (code === undefined) map.set(key, (code = map.size));
+    return code;
+  });
+  return { codes, levels: map.size };
+}
+
+/** Cells of a contingency table counted in a dense array; larger tables are counted sparsely. */
+const DENSE_CELLS = 1 << 22;
+
+/** Cramér's V of two categorical variables (bias-uncorrected, as scipy's association). */
+export function cramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number): number {
+  const n = a.length;
+  if (levelsA * levelsB > DENSE_CELLS) return sparseCramersV(a, levelsA, b, levelsB);
+  const table = new Float64Array(levelsA * levelsB);
+  const rowTotals = new Float64Array(levelsA);
+  const colTotals = new Float64Array(levelsB);
+  for (let i = 0; i < n; i++) {
+    table[a[i] * levelsB + b[i]]++;
+    rowTotals[a[i]]++;
+    colTotals[b[i]]++;
+  }
+  let chi2 = 0;
+  for (let r = 0; r < levelsA; r++) {
+    if (rowTotals[r] === 0) continue;
+    for (let c = 0; c < levelsB; c++) {
+      if (colTotals[c] === 0) continue;
+      const expectedCount = (rowTotals[r] * colTotals[c]) / n;
+      chi2 += ((table[r * levelsB + c] - expectedCount) * (table[r * levelsB + c] - expectedCount)) / expectedCount;
+    }
+  }
+  const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
+  return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
+}
+
+/**
+ * Cramér's V of a table too large to hold densely (a text column of many values against an
+ * attribute of many groups): only the cells that occur are counted, and
+ * χ² = n·(Σ O²/(R·C) − 1) over them.
+ */
+export function sparseCramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number): number {
+  const n = a.length;
+  const cells = new Map<number, number>();
+  const rowTotals = new Float64Array(levelsA);
+  const colTotals = new Float64Array(levelsB);
+  for (let i = 0; i < n; i++) {
+    const key = a[i] * levelsB + b[i];
+    cells.set(key, (cells.get(key) ?? 0) + 1);
+    rowTotals[a[i]]++;
+    colTotals[b[i]]++;
+  }
+  let sum = 0;
+  for (const [key, count] of cells) sum += (count * count) / (rowTotals[Math.floor(key / levelsB)] * colTotals[key % levelsB]);
+  const chi2 = Math.max(0, n * (sum - 1));
+  const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
+  return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
+}
+/** Correlation ratio η of a numeric variable across the categories (missing numbers skipped). */
+export function correlationRatio(values: Float64Array, codes: Int32Array, levels: number): number {
+  const sums = new Float64Array(levels);
+  const counts = new Float64Array(levels);
+  let total = 0;
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isNaN(values[i])) continue;
+    sums[codes[i]] += values[i];
+    counts[codes[i]]++;
+    total += values[i];
+    n++;
+  }
+  if (n === 0) return 0;
+  const mean = total / n;
+  let between = 0;
+  for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
+  let all = 0;
+  for (const v of values) if (!Number.isNaN(v)) all += (v - mean) * (v - mean);
+  return all === 0 ? 0 : Math.sqrt(between / all);
+}
+/** |Pearson r| over rows where both are present. */
+export function absPearson(a: Float64Array, b: Float64Array): number {
+  let n = 0;
+  let sa = 0;
+  let sb = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
+    n++;
+    sa += a[i];
+    sb += b[i];
+  }
+  if (n < 2) return 0;
+  const ma = sa / n;
+  const mb = sb / n;
+  let cov = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
+    cov += (a[i] - ma) * (b[i] - mb);
+    va += ((a[i] - ma) * (a[i] - ma));
+    vb += ((b[i] - mb) * (b[i] - mb));
+  }
+  return va === 0 || vb === 0 ? 0 : Math.abs(cov / Math.sqrt(va * vb));
+}

@@ -1,0 +1,263 @@
+/**
+ * The data profile of the audited file: column summaries, the target's balance, duplicate
+ * rows, proxies of the protected attributes, leakage and the findings a reviewer should see;
+ * and the data summary a model card gives. The measures live in ./associations and ./duplicates.
+ */
+import { columnType, dateOrder, isIsoDate, isoFromOrder, sortedPresent, type CategoricalColumn, type Column, type ColumnType, type DateOrder, type Table } from '../../data/table';
+import { sampleIndices } from '../../data/sample';
+import { rankMetricsByGroup, sortScores } from '../../base/order';
+import { storedDistribution, type StoredDistribution } from '../drift/drift';
+import { absPearson, categoricalCodes, correlationRatio, cramersV } from './associations';
+import { duplicateRows } from './duplicates';
+import type { DataFinding } from '../../data/finding';
+
+export { cramersV, sparseCramersV } from './associations';
+export type { DataFinding } from '../../data/finding';
+
+/** Summary of one column. */
+export interface ColumnProfile {
+  name: string;
+  kind: 'numeric' | 'categorical';
+  /** What the values are: boolean (0/1, true/false, yes/no…), date (ISO 8601), integer, decimal or text. */
+  type: ColumnType;
+  missing: number;
+  missing_rate: number;
+  distinct: number;
+  /** Date columns: the earliest and latest value, as ISO 8601. */
+  date_range?: { min: string; max: string };
+  /** Date columns not in ISO 8601: the order their values are written in (read from every value). */
+  date_format?: DateOrder;
+  /** Numeric columns: min, quartiles (linear interpolation), max, mean, sd (n − 1). */
+  summary?: { min: number; q1: number; median: number; q3: number; max: number; mean: number; sd: number };
+  /** Categorical columns: the most frequent values (ties by name). */
+  top?: { value: string; count: number }[];
+}
+
+/** Association of a feature with a protected attribute. */
+export interface ProxyAssociation {
+  feature: string;
+  attribute: string;
+  measure: 'cramers_v' | 'correlation_ratio' | 'abs_pearson';
+  value: number;
+  flag: 'none' | 'warning' | 'error';
+}
+
+/** The data profile and quality checks of the audited file. */
+export interface DataProfile {
+  rows: number;
+  columns: ColumnProfile[];
+  target: { counts: Record<string, number>; imbalance_ratio: number | null };
+  duplicate_rows: number;
+  proxies: ProxyAssociation[];
+  leakage: { feature: string; roc_auc: number }[];
+  findings: DataFinding[];
+  /** Each column's distribution (decile bins or category shares): a later audit can measure drift against it without these rows. */
+  distributions: Record<string, StoredDistribution>;
+  conventions: string;
+}
+
+/** Rows the leakage check ranks at most (a seeded sample of a larger file). */
+const LEAKAGE_ROWS = 200_000;
+
+/** Thresholds of the checks. */
+export const DATA_CHECKS = { highMissing: 0.2, imbalance: 10, proxyWarning: 0.3, proxyError: 0.5, leakageAuc: 0.98 } as const;
+
+function quantile(sorted: Float64Array, p: number): number {
+  const position = p * (sorted.length - 1);
+  const lower = Math.floor(position);
+  const upper = Math.min(sorted.length - 1, lower + 1);
+  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+}
+
+function profileColumn(column: Column, rows: number): ColumnProfile {
+  const type = columnType(column);
+  const base = { name: column.name, kind: column.kind, type, missing: column.missing, missing_rate: rows === 0 ? 0 : column.missing / rows };
+  if (column.kind === 'numeric') {
+    const present = sortedPresent(column.values);
+    let distinct = 0;
+    for (let i = 0; i < present.length; i++) if (i === 0 || present[i] !== present[i - 1]) distinct++;
+    if (present.length === 0) return { ...base, distinct: 0 };
+    let mean = 0;
+    for (const v of present) mean += v;
+    mean /= present.length;
+    let squares = 0;
+    for (const v of present) squares += (v - mean) * (v - mean);
+    return {
+      ...base,
+      distinct,
+      summary: { min: present[0], q1: quantile(present, 0.25), median: quantile(present, 0.5), q3: quantile(present, 0.75), max: present[present.length - 1], mean, sd: present.length > 1 ? Math.sqrt(squares / (present.length - 1)) : 0 },
+    };
+  }
+  const counts = new Float64Array(column.dictionary.length);
+  for (const code of column.codes) if (code >= 0) counts[code]++;
+  const distinct = counts.filter((c) => c > 0).length;
+  const top = column.dictionary
+    .map((value, code) => ({ value, count: counts[code] }))
+    .filter((t) => t.count > 0)
+    .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1))
+    .slice(0, 5)
+    // A value shown in reports is cut at 200 characters (a 1 MB cell would otherwise fill the result).
+    .map((t) => (t.value.length > TOP_VALUE_CHARS ? { ...t, value: `${t.value.slice(0, TOP_VALUE_CHARS)}… (${t.value.length.toLocaleString('en-US')} characters)` } : t));
+  if (type === 'date') {
+    const present = column.dictionary.filter((_, code) => counts[code] > 0);
+    // ISO 8601 text sorts in time order; other orders are read as ISO first.
+    const order = present.every(isIsoDate) ? null : dateOrder(present);
+    const iso = (order && order !== 'ambiguous' ? present.map((v) => isoFromOrder(v, order)!) : present).sort();
+    return { ...base, distinct, top, date_range: { min: iso[0], max: iso[iso.length - 1] }, ...(order && order !== 'ambiguous' ? { date_format: order } : {}) };
+  }
+  return { ...base, distinct, top };
+}
+
+/** Characters of a most-frequent value kept in the profile. */
+const TOP_VALUE_CHARS = 200;
+
+/** The texts a categorical column's rows hold. */
+function presentTexts(column: CategoricalColumn): string[] {
+  const used = new Uint8Array(column.dictionary.length);
+  for (const code of column.codes) if (code >= 0) used[code] = 1;
+  return column.dictionary.filter((_, code) => used[code]);
+}
+
+/**
+ * Profiles the audited table: column summaries, the target's balance, duplicate rows,
+ * proxies (association of every other column with every protected attribute: Cramér's V
+ * for two categorical columns, the correlation ratio η for numeric × categorical, |r| for
+ * two numeric ones; flagged from 0.3, error-level from 0.5), leakage (a column whose values
+ * alone rank the target with AUC ≥ 0.98) and the findings a reviewer should see.
+ */
+export function profileTable(table: Table, target: string, labels: Uint8Array, protectedAttributes: string[]): DataProfile {
+  const rows = table.rowCount;
+  const columns = table.columns.map((c) => profileColumn(c, rows));
+  const findings: DataFinding[] = [];
+  for (const profile of columns) {
+    if (profile.distinct <= 1) findings.push({ check: 'constant_column', severity: 'warning', column: profile.name, message: `${profile.name} has ${profile.distinct === 0 ? 'no values' : 'a single value'}: it carries no information.` });
+    if (profile.missing_rate > DATA_CHECKS.highMissing) findings.push({ check: 'high_missing', severity: 'warning', column: profile.name, message: `${profile.name} is ${(profile.missing_rate * 100).toFixed(1)}% missing (more than 20%).` });
+    const column = table.columns.find((c) => c.name === profile.name)!;
+    if (profile.type === 'text' && column.kind === 'categorical' && dateOrder(presentTexts(column)) === 'ambiguous') {
+      findings.push({ check: 'date_order', severity: 'warning', column: profile.name, message: `${profile.name} holds dates whose every value fits both DD/MM/YYYY and MM/DD/YYYY (e.g. ${profile.top?.[0]?.value ?? ''}): it is read as text. Write the dates as ISO 8601 (YYYY-MM-DD) to have them read as dates.` });
+    }
+    const integral = column.kind === 'categorical' || column.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
+    if (profile.name !== target && rows > 20 && profile.distinct === rows && integral) findings.push({ check: 'id_like', severity: 'warning', column: profile.name, message: `${profile.name} has a different value on every row: it looks like an identifier, not a feature.` });
+  }
+
+  let positives = 0;
+  for (const y of labels) positives += y;
+  const negatives = rows - positives;
+  const imbalance = positives === 0 || negatives === 0 ? null : Math.max(positives, negatives) / Math.min(positives, negatives);
+  if (imbalance !== null && imbalance > DATA_CHECKS.imbalance) findings.push({ check: 'class_imbalance', severity: 'warning', column: target, message: `The target is imbalanced ${imbalance.toFixed(1)} to 1 (more than 10×): rates of the rare class are uncertain.` });
+
+  const duplicates = duplicateRows(table);
+  if (duplicates > 0) findings.push({ check: 'duplicate_rows', severity: 'warning', message: `${duplicates} row${duplicates === 1 ? ' repeats' : 's repeat'} an earlier row exactly.` });
+
+  const proxies: ProxyAssociation[] = [];
+  for (const attribute of protectedAttributes) {
+    const protectedColumn = table.columns.find((c) => c.name === attribute);
+    if (!protectedColumn) continue;
+    const p = categoricalCodes(protectedColumn);
+    for (const column of table.columns) {
+      if (column.name === attribute || column.name === target || protectedAttributes.includes(column.name)) continue;
+      let measure: ProxyAssociation['measure'];
+      let value: number;
+      if (column.kind === 'numeric' && protectedColumn.kind === 'numeric') {
+        measure = 'abs_pearson';
+        value = absPearson(column.values, protectedColumn.values);
+      } else if (column.kind === 'numeric') {
+        measure = 'correlation_ratio';
+        value = correlationRatio(column.values, p.codes, p.levels);
+      } else {
+        const c = categoricalCodes(column);
+        measure = 'cramers_v';
+        value = cramersV(c.codes, c.levels, p.codes, p.levels);
+      }
+      const flag = value >= DATA_CHECKS.proxyError ? 'error' : value >= DATA_CHECKS.proxyWarning ? 'warning' : 'none';
+      proxies.push({ feature: column.name, attribute, measure, value, flag });
+      if (flag !== 'none') findings.push({ check: 'proxy', severity: flag, column: column.name, message: `${column.name} is associated with ${attribute} (${measure.replace('_', ' ')} ${value.toFixed(2)}): it may act as a proxy for it.` });
+    }
+  }
+
+  // Leakage: a column that alone ranks the target almost perfectly (measured on a seeded
+  // sample of LEAKAGE_ROWS rows of a larger file: the AUC's standard error there is ~0.001).
+  const leakage: { feature: string; roc_auc: number }[] = [];
+  const leakageRows = rows > LEAKAGE_ROWS ? sampleIndices(rows, LEAKAGE_ROWS, 0, 'profile/leakage') : null;
+  const leakageLabels = leakageRows ? Uint8Array.from(leakageRows, (row) => labels[row]) : labels;
+  const m = leakageRows ? leakageRows.length : rows;
+  const rowAt = (k: number) => (leakageRows ? leakageRows[k] : k);
+  for (const column of table.columns) {
+    if (column.name === target) continue;
+    const scores = new Float64Array(m);
+    if (column.kind === 'numeric') {
+      const values = column.values;
+      for (let k = 0; k < m; k++) {
+        const v = values[rowAt(k)];
+        scores[k] = Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
+      }
+    } else {
+      // A category's score is its positive rate: the best any model could do with this column alone.
+      const { codes, levels } = categoricalCodes(column);
+      const pos = new Float64Array(levels);
+      const all = new Float64Array(levels);
+      for (let i = 0; i < rows; i++) {
+        pos[codes[i]] += labels[i];
+        all[codes[i]]++;
+      }
+      for (let k = 0; k < m; k++) {
+        const c = codes[rowAt(k)];
+        scores[k] = pos[c] / all[c];
+      }
+    }
+    const auc = rankMetricsByGroup(sortScores(leakageLabels, scores), new Int32Array(scores.length), 1)[0].auc;
+    if (auc === null) continue;
+    const strength = Math.max(auc, 1 - auc);
+    if (strength >= DATA_CHECKS.leakageAuc) {
+      leakage.push({ feature: column.name, roc_auc: strength });
+      findings.push({ check: 'leakage', severity: 'error', column: column.name, message: `${column.name} alone separates the target (AUC ${strength.toFixed(3)}): check it is not the outcome or recorded after it.` });
+    }
+  }
+
+  return {
+    rows,
+    columns,
+    target: { counts: { '1': positives, '0': negatives }, imbalance_ratio: imbalance },
+    duplicate_rows: duplicates,
+    proxies,
+    leakage,
+    findings,
+    distributions: Object.fromEntries(table.columns.map((column) => [column.name, storedDistribution(column)])),
+    conventions:
+      'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V (categorical × categorical, missing as a category), correlation ratio η (numeric × categorical), |Pearson r| (numeric × numeric); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate; on a seeded sample of 200,000 rows of a larger file). Duplicates: rows equal in every cell to an earlier row.',
+  };
+}
+
+/** What a model card says of a data file: its size, class balance and the period its dates cover. */
+export interface DataSummary {
+  file: string;
+  sha256: string;
+  rows: number;
+  columns: number;
+  /** Rows per value of the target (null: the file has no target column); a missing label counts under "(missing)". */
+  class_counts: Record<string, number> | null;
+  /** The range of every column read as dates (ISO 8601). */
+  periods: { column: string; min: string; max: string }[];
+}
+
+/** Summarises a data file (the reference, usually the training data) for the model card. */
+export function summarizeData(table: Table, file: string, sha256: string, target: string): DataSummary {
+  const column = table.columns.find((c) => c.name === target);
+  let classCounts: Record<string, number> | null = null;
+  if (column) {
+    const counts = new Map<string, number>();
+    for (let row = 0; row < table.rowCount; row++) {
+      const missing = column.kind === 'numeric' ? Number.isNaN(column.values[row]) : column.codes[row] < 0;
+      const key = missing ? '(missing)' : column.kind === 'numeric' ? String(column.values[row]) : column.dictionary[column.codes[row]];
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    classCounts = Object.fromEntries([...counts].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+  const periods = table.columns
+    .filter((c) => c.kind === 'categorical')
+    .flatMap((c) => {
+      const range = profileColumn(c, table.rowCount).date_range;
+      return range ? [{ column: c.name, ...range }] : [];
+    });
+  return { file, sha256, rows: table.rowCount, columns: table.columns.length, class_counts: classCounts, periods };
+}

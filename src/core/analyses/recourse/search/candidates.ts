@@ -1,0 +1,68 @@
+/**
+ * What the search may try for each changeable column: its candidate values (every 5th
+ * percentile of a number, the allowed categories), what a change costs, and whether a change
+ * is allowed for a row (missing values and monotone directions).
+ */
+import { findColumn, sortedPresent, type Column, type Table } from '../../../data/table';
+import type { ColumnRule } from './column-rules';
+import { percentile, quantile } from './percentiles';
+import type { RecourseOptions } from './settings';
+
+/** A column the search may change, with its candidates and cost weight. */
+export interface Mutable {
+  name: string;
+  column: Column;
+  /** Candidate values (numeric) or codes (categorical). */
+  candidates: number[];
+  /** The column's sorted present values (numeric), for percentiles. */
+  sorted?: Float64Array;
+  weight: number;
+  monotone?: 'increase_only' | 'decrease_only';
+}
+
+/** The columns whose rule lets them change, each with its candidate values or codes and its weight. */
+export function mutableColumns(table: Table, rules: ColumnRule[], options: RecourseOptions): Mutable[] {
+  const out: Mutable[] = [];
+  for (const rule of rules) {
+    if (rule.changes === 'never') continue;
+    const column = findColumn(table, rule.column)!;
+    const weight = options.costs?.[rule.column] ?? 1;
+    if (column.kind === 'numeric') {
+      const sorted = sortedPresent(column.values);
+      // Candidate values: the observed values at every 5th percentile from the 5th to the 95th.
+      const grid = new Set<number>();
+      for (let q = 1; q <= 19; q++) grid.add(quantile(sorted, q / 20));
+      out.push({ name: rule.column, column, candidates: [...grid].sort((a, b) => a - b), sorted, weight, monotone: options.monotone[rule.column] });
+    } else {
+      out.push({ name: rule.column, column, candidates: rule.values!.map((v) => column.dictionary.indexOf(v)), weight });
+    }
+  }
+  return out;
+}
+
+/**
+ * The cost of one change: its weight times how far it moves the row's percentile in the
+ * column (numbers), or its weight (a category). Candidate percentiles are computed once.
+ */
+export function changeCosts(mutables: Mutable[]): { change: (k: number, row: number, value: number) => number } {
+  const candidatePercentiles = mutables.map((m) => (m.sorted ? new Map(m.candidates.map((v) => [v, percentile(m.sorted!, v)])) : null));
+  return {
+    change(k, row, value) {
+      const m = mutables[k];
+      if (m.column.kind !== 'numeric') return m.weight;
+      const to = candidatePercentiles[k]!.get(value) ?? percentile(m.sorted!, value);
+      return m.weight * Math.abs(to - percentile(m.sorted!, m.column.values[row]));
+    },
+  };
+}
+
+/** Whether `value` is a change the search may make to `row`'s value in column `m`: a different, present value, in the monotone direction. */
+export function allowed(m: Mutable, row: number, value: number): boolean {
+  if (m.column.kind !== 'numeric') return m.column.codes[row] >= 0 && value !== m.column.codes[row];
+  const current = m.column.values[row];
+  // A missing value is not changed: how far a change moves it cannot be said.
+  if (Number.isNaN(current) || value === current) return false;
+  if (m.monotone === 'increase_only' && !(value > current)) return false;
+  if (m.monotone === 'decrease_only' && !(value < current)) return false;
+  return true;
+}

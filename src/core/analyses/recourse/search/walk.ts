@@ -1,0 +1,234 @@
+/**
+ * The counterfactual search over adverse rows, side by side: a greedy walk (most score per
+ * unit of cost), the strongest push where it stops short, pruning and relaxing each answer,
+ * seeded restarts on column subsets, and every answer re-scored.
+ */
+import { cellText, type Table } from '../../../data/table';
+import type { Classifier } from '../../../model/classifier';
+import { Random } from '../../../base/random';
+import { allowed, changeCosts, type Mutable } from './candidates';
+import { percentile } from './percentiles';
+import type { Change, Counterfactual } from './report';
+import { decisionSides, RECOURSE_DEFAULTS, type RecourseOptions } from './settings';
+import { scoreVariants, type Assignment, type Variant } from './variants';
+
+/** Restarts of the walk on seeded random subsets of the columns, for other answers. */
+const RESTARTS = 5;
+
+/** The search state of one adverse row. */
+export interface RowSearch {
+  row: number;
+  random: Random;
+  budget: number;
+  found: Counterfactual[];
+  seen: Set<string>;
+  /** The column sets walked so far. */
+  pools: Set<string>;
+  pool: number[];
+  assignment: Assignment;
+  current: number;
+  /** The greedy walk of this attempt has ended. */
+  stopped: boolean;
+  /** Each column at the value that alone raised the score most (from the first step of the full walk). */
+  strongest: Assignment;
+}
+
+/**
+ * Searches counterfactuals for the adverse rows `searched` (indices into `table`, whose
+ * scores are `scores`), changing only `mutables`; each row's state holds what it found.
+ * How it searches: see `recourse` (./run).
+ */
+export async function searchRows(classifier: Classifier, table: Table, scores: Float64Array, searched: number[], mutables: Mutable[], options: RecourseOptions): Promise<RowSearch[]> {
+  const { favourable, gain } = decisionSides(options);
+  const perRow = options.perRow ?? RECOURSE_DEFAULTS.perRow;
+  const states: RowSearch[] = searched.map((row) => ({ row, random: new Random(options.seed, `recourse/row/${row}`), budget: options.maxEvaluations ?? RECOURSE_DEFAULTS.evaluations, found: [], seen: new Set(), pools: new Set(), pool: [], assignment: new Map(), current: scores[row], stopped: false, strongest: new Map() }));
+  const costs = changeCosts(mutables);
+  const score = (variants: Variant[]) => scoreVariants(classifier, table, mutables, variants, options);
+  const keyOf = (a: Assignment) => [...a.entries()].sort(([x], [y]) => x - y).map(([k, v]) => `${k}=${v}`).join('&');
+  /**
+   * Scores the variants `build` gives each row (when it returns true), rows gathered until a
+   * group holds about `callRows` variants, so memory stays bounded however many rows are
+   * searched; a row's variants are charged to its evaluation budget, and a row whose
+   * variants would exceed it goes to `over` instead.
+   */
+  const inGroups = async (states: RowSearch[], build: (s: RowSearch, variants: Variant[]) => boolean, use: (s: RowSearch, variants: Variant[], results: Float64Array) => void, over: (s: RowSearch) => void) => {
+    let group: { state: RowSearch; variants: Variant[] }[] = [];
+    let size = 0;
+    const flush = async () => {
+      if (size === 0) return;
+      const results = await score(group.flatMap((g) => g.variants));
+      let at = 0;
+      for (const g of group) {
+        use(g.state, g.variants, results.subarray(at, at + g.variants.length));
+        at += g.variants.length;
+      }
+      group = [];
+      size = 0;
+    };
+    for (const s of states) {
+      const variants: Variant[] = [];
+      if (!build(s, variants)) continue;
+      if (variants.length > s.budget) {
+        over(s);
+        continue;
+      }
+      s.budget -= variants.length;
+      if (variants.length === 0) {
+        use(s, variants, new Float64Array(0));
+        continue;
+      }
+      group.push({ state: s, variants });
+      size += variants.length;
+      if (size >= RECOURSE_DEFAULTS.callRows) await flush();
+    }
+    await flush();
+  };
+
+  for (let attempt = 0; attempt < RESTARTS + 1 && mutables.length > 0; attempt++) {
+    // Restarts look for other answers; a row the full walk and the strongest push could not flip gets none.
+    const active = states.filter((s) => s.found.length < perRow && s.budget > 0 && (attempt === 0 || s.found.length > 0));
+    for (const s of active) {
+      // Each row draws its restart's columns from its own stream: its answers do not depend on the other rows searched.
+      s.pool = attempt === 0 ? mutables.map((_, k) => k) : mutables.flatMap((_, k) => (s.random.next() < 0.6 ? [k] : []));
+      s.assignment = new Map();
+      s.current = scores[s.row];
+      // A set of columns this row already walked gives the same walk again.
+      const poolKey = s.pool.join(',');
+      s.stopped = s.pool.length === 0 || s.pools.has(poolKey);
+      s.pools.add(poolKey);
+    }
+    // Greedy walk, one step of every row per model call.
+    for (let step = 0; ; step++) {
+      const stepping = active.filter((s) => !s.stopped);
+      if (stepping.length === 0) break;
+      await inGroups(
+        stepping,
+        (s, variants) => {
+          for (const k of s.pool) {
+            if (s.assignment.has(k)) continue;
+            for (const value of mutables[k].candidates) if (allowed(mutables[k], s.row, value)) variants.push({ row: s.row, assignment: s.assignment, extra: [k, value] });
+          }
+          return true;
+        },
+        (s, variants, results) => {
+          if (variants.length === 0) {
+            s.stopped = true;
+            return;
+          }
+          let best = -1;
+          let bestValue = Number.NEGATIVE_INFINITY;
+          const strongest = new Map<number, { value: number; gain: number }>();
+          for (let i = 0; i < variants.length; i++) {
+            const [k, value] = variants[i].extra!;
+            const extra = Math.max(1e-9, costs.change(k, s.row, value));
+            // A flip wins outright (cheapest first); otherwise the most score per unit of cost.
+            const worth = favourable(results[i]) ? 1e12 - extra : (gain(results[i]) - gain(s.current)) / extra;
+            if (worth > bestValue) {
+              bestValue = worth;
+              best = i;
+            }
+            if (attempt === 0 && step === 0 && gain(results[i]) > gain(s.current) && gain(results[i]) > (strongest.get(k)?.gain ?? Number.NEGATIVE_INFINITY)) strongest.set(k, { value, gain: gain(results[i]) });
+          }
+          if (attempt === 0 && step === 0) s.strongest = new Map([...strongest].map(([k, v]) => [k, v.value]));
+          if (best < 0 || (!favourable(results[best]) && gain(results[best]) <= gain(s.current))) {
+            s.stopped = true;
+            return;
+          }
+          s.assignment = new Map([...s.assignment, variants[best].extra!]);
+          s.current = results[best];
+          if (favourable(s.current) || s.assignment.size === s.pool.length) s.stopped = true;
+        },
+        (s) => {
+          s.stopped = true;
+        },
+      );
+    }
+    // The strongest push: where the walk ended short of a flip (it buys score per unit of cost, so it can stop early),
+    // every column at the value that alone raised the score most.
+    if (attempt === 0) {
+      const pushed = active.filter((s) => !favourable(s.current) && s.strongest.size > 0 && s.budget > 0);
+      if (pushed.length) {
+        const results = await score(pushed.map((s) => ({ row: s.row, assignment: s.strongest })));
+        pushed.forEach((s, i) => {
+          s.budget--;
+          if (!favourable(results[i])) return;
+          s.assignment = s.strongest;
+          s.current = results[i];
+        });
+      }
+    }
+    const flipped = active.filter((s) => favourable(s.current) && s.assignment.size > 0);
+    // Prune: drop each change the flip does not need, in the order they were made.
+    const order = new Map(flipped.map((s) => [s, [...s.assignment.keys()]]));
+    for (let position = 0; position < mutables.length; position++) {
+      const variants: Variant[] = [];
+      const owners: RowSearch[] = [];
+      for (const s of flipped) {
+        const k = order.get(s)![position];
+        if (k === undefined || s.budget <= 0 || s.assignment.size < 2 || !s.assignment.has(k)) continue;
+        s.budget--;
+        variants.push({ row: s.row, assignment: s.assignment, without: k });
+        owners.push(s);
+      }
+      if (variants.length === 0) continue;
+      const results = await score(variants);
+      owners.forEach((s, i) => {
+        if (!favourable(results[i])) return;
+        s.assignment = new Map(s.assignment);
+        s.assignment.delete(variants[i].without!);
+        s.current = results[i];
+      });
+    }
+    // Relax: move each change, in turn, to the cheapest candidate that still flips with the others kept.
+    for (let position = 0; position < mutables.length; position++) {
+      await inGroups(
+        flipped,
+        (s, variants) => {
+          const k = order.get(s)![position];
+          if (k === undefined || !s.assignment.has(k)) return false;
+          const now = costs.change(k, s.row, s.assignment.get(k)!);
+          for (const value of mutables[k].candidates) if (allowed(mutables[k], s.row, value) && costs.change(k, s.row, value) < now) variants.push({ row: s.row, assignment: s.assignment, extra: [k, value] });
+          return variants.length > 0;
+        },
+        (s, variants, results) => {
+          let best = -1;
+          let bestCost = Number.POSITIVE_INFINITY;
+          for (let i = 0; i < variants.length; i++) {
+            const cost = costs.change(variants[i].extra![0], s.row, variants[i].extra![1]);
+            if (favourable(results[i]) && cost < bestCost) {
+              best = i;
+              bestCost = cost;
+            }
+          }
+          if (best < 0) return;
+          s.assignment = new Map([...s.assignment, variants[best].extra!]);
+          s.current = results[best];
+        },
+        () => {},
+      );
+    }
+    // Re-score each new answer on its own: what is returned is what the model does.
+    const fresh = flipped.filter((s) => {
+      const key = keyOf(s.assignment);
+      if (s.seen.has(key)) return false;
+      s.seen.add(key);
+      return true;
+    });
+    const verified = fresh.length ? await score(fresh.map((s) => ({ row: s.row, assignment: s.assignment }))) : new Float64Array(0);
+    fresh.forEach((s, i) => {
+      if (!favourable(verified[i])) return;
+      let cost = 0;
+      const changes = [...s.assignment.entries()]
+        .map(([k, value]): Change => {
+          const m = mutables[k];
+          cost += costs.change(k, s.row, value);
+          if (m.column.kind !== 'numeric') return { column: m.name, from: cellText(m.column, s.row), to: m.column.dictionary[value] };
+          const tenth = (p: number) => Math.round(p * 1000) / 10;
+          return { column: m.name, from: cellText(m.column, s.row), to: String(value), percentile_from: tenth(percentile(m.sorted!, m.column.values[s.row])), percentile_to: tenth(percentile(m.sorted!, value)) };
+        })
+        .sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
+      s.found.push({ changes, cost, score: verified[i] });
+    });
+  }
+  return states;
+}

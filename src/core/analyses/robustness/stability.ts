@@ -1,0 +1,311 @@
+import { allRows, findColumn, takeRows, type Column, type Table } from '../../data/table';
+import { sampleIndices } from '../../data/sample';
+import { wilsonInterval, type Interval } from '../../metrics/intervals';
+import type { Classifier } from '../../model/classifier';
+import { Random } from '../../base/random';
+import { MAX_FLIP_SCORINGS } from '../../base/limits';
+
+/** Prediction stability under noise of one size. */
+export interface NoiseResult {
+  epsilon: number;
+  /** Rows perturbed: every row, or a seeded sample of a large file. */
+  rows: number;
+  flip_rate: number;
+  /** 95% Wilson interval of the flip rate (the sampling uncertainty of a sample; noise draws for every row). */
+  flip_rate_interval: Interval | null;
+  mean_abs_change: number;
+  max_abs_change: number;
+}
+
+function standardDeviation(values: Float64Array): number {
+  let n = 0;
+  let mean = 0;
+  for (const v of values) if (!Number.isNaN(v)) {
+    n++;
+    mean += v;
+  }
+  if (n < 2) return 0;
+  mean /= n;
+  let squares = 0;
+  for (const v of values) if (!Number.isNaN(v)) squares += (v - mean) * (v - mean);
+  return Math.sqrt(squares / (n - 1));
+}
+
+/**
+ * A copy of a column with seeded noise: ε·σ·N(0, 1) for numbers (rounded for a column of
+ * whole numbers, which a model may take as int64); for categories, another observed value
+ * with probability ε.
+ */
+export function noisy(column: Column, epsilon: number, random: Random): Column {
+  if (column.kind === 'numeric') {
+    const sd = standardDeviation(column.values);
+    const whole = column.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
+    return {
+      ...column,
+      values: Float64Array.from(column.values, (v) => {
+        if (Number.isNaN(v)) return v;
+        const moved = v + epsilon * sd * random.normal();
+        return whole ? Math.round(moved) : moved;
+      }),
+    };
+  }
+  const k = column.dictionary.length;
+  return {
+    ...column,
+    codes: Int32Array.from(column.codes, (code) => {
+      if (code < 0 || k < 2 || random.next() >= epsilon) return code;
+      const other = random.int(k - 1);
+      return other >= code ? other + 1 : other;
+    }),
+  };
+}
+
+/**
+ * Perturbation stability: seeded noise on the model's non-protected input columns (whole
+ * numbers stay whole), the share of decisions that flip (with its Wilson interval) and the
+ * mean and largest change in p(positive), per ε. A file above `maxRows` rows (default
+ * 100,000) is perturbed on a seeded sample of that many rows.
+ */
+export async function perturbationStability(
+  model: Classifier,
+  table: Table,
+  scores: Float64Array,
+  threshold: number,
+  columns: string[],
+  options: { epsilons: number[]; seed: number; features?: string[]; signal?: AbortSignal; maxRows?: number },
+): Promise<NoiseResult[]> {
+  const results: NoiseResult[] = [];
+  const maxRows = options.maxRows ?? 100_000;
+  if (table.rowCount > maxRows) {
+    const rows = sampleIndices(table.rowCount, maxRows, options.seed, 'robustness/noise-rows');
+    table = takeRows(table, rows);
+    scores = Float64Array.from(rows, (row) => scores[row]);
+  }
+  for (const epsilon of options.epsilons) {
+    options.signal?.throwIfAborted();
+    const random = new Random(options.seed, `robustness/noise/${epsilon}`);
+    const perturbed: Table = { ...table, columns: table.columns.map((c) => (columns.includes(c.name) ? noisy(c, epsilon, random) : c)) };
+    const after = await model.score(perturbed, { features: options.features });
+    let flips = 0;
+    let sum = 0;
+    let max = 0;
+    for (let i = 0; i < scores.length; i++) {
+      if (scores[i] >= threshold !== after[i] >= threshold) flips++;
+      const change = Math.abs(after[i] - scores[i]);
+      sum += change;
+      if (change > max) max = change;
+    }
+    results.push({ epsilon, rows: scores.length, flip_rate: flips / scores.length, flip_rate_interval: wilsonInterval(flips, scores.length), mean_abs_change: sum / scores.length, max_abs_change: max });
+  }
+  return results;
+}
+
+/** A k-d tree over standardized points (row-major), for k-nearest-neighbour queries. */
+class KdTree {
+  private readonly order: Uint32Array;
+  private readonly splitDim: Uint8Array;
+
+  constructor(private readonly points: Float64Array, private readonly n: number, private readonly dims: number) {
+    this.order = allRows(n);
+    this.splitDim = new Uint8Array(n);
+    this.build(0, n, 0);
+  }
+
+  private key(k: number, dim: number): number {
+    return this.points[this.order[k] * this.dims + dim];
+  }
+
+  /** Quickselect: puts the median of order[start, end) on `dim` at its middle (O(n) per level). */
+  private build(start: number, end: number, depth: number): void {
+    if (end - start <= 1) return;
+    const dim = depth % this.dims;
+    const mid = (start + end) >>> 1;
+    let lo = start;
+    let hi = end - 1;
+    const order = this.order;
+    while (lo < hi) {
+      const pivot = this.key((lo + hi) >>> 1, dim);
+      let i = lo;
+      let j = hi;
+      while (i <= j) {
+        while (this.key(i, dim) < pivot) i++;
+        while (this.key(j, dim) > pivot) j--;
+        if (i <= j) {
+          const t = order[i];
+          order[i] = order[j];
+          order[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (mid <= j) hi = j;
+      else if (mid >= i) lo = i;
+      else break;
+    }
+    this.splitDim[mid] = dim;
+    this.build(start, mid, depth + 1);
+    this.build(mid + 1, end, depth + 1);
+  }
+
+  /**
+   * The k nearest points of the tree to point `query` of the points array (which may lie
+   * past the tree's own points), never point `exclude` (by default the query itself):
+   * their indices, nearest first.
+   */
+  nearest(query: number, k: number, distances: Float64Array, indices: Int32Array, exclude = query): number {
+    let count = 0;
+    const { points, dims, order, splitDim } = this;
+    const base = query * dims;
+    const consider = (index: number) => {
+      if (index === exclude) return;
+      let distance = 0;
+      const other = index * dims;
+      for (let d = 0; d < dims; d++) {
+        const diff = points[other + d] - points[base + d];
+        distance += diff * diff;
+      }
+      if (count === k && distance >= distances[k - 1]) return;
+      let at = count < k ? count++ : k - 1;
+      while (at > 0 && distances[at - 1] > distance) {
+        distances[at] = distances[at - 1];
+        indices[at] = indices[at - 1];
+        at--;
+      }
+      distances[at] = distance;
+      indices[at] = index;
+    };
+    const search = (start: number, end: number): void => {
+      if (end <= start) return;
+      const mid = (start + end) >>> 1;
+      const point = order[mid];
+      consider(point);
+      if (end - start === 1) return;
+      const dim = splitDim[mid];
+      const diff = points[base + dim] - points[point * dims + dim];
+      if (diff < 0) {
+        search(start, mid);
+        if (count < k || diff * diff < distances[k - 1]) search(mid + 1, end);
+      } else {
+        search(mid + 1, end);
+        if (count < k || diff * diff < distances[k - 1]) search(start, mid);
+      }
+    };
+    search(0, this.n);
+    return count;
+  }
+}
+
+/** Individual fairness as consistency, with how it was estimated. */
+export interface ConsistencyResult {
+  k: number;
+  columns: string[];
+  /** Rows whose neighbours were averaged (all rows, or a seeded sample). */
+  rows_queried: number;
+  /** Rows neighbours were searched among (all rows, or a seeded sample). */
+  pool_rows: number;
+  consistency: number | null;
+  /** Standard error of the estimate when the queried rows are a sample; null when every row was queried. */
+  standard_error: number | null;
+}
+
+/**
+ * Individual fairness as consistency: for each row, the mean |Δp| to its k nearest
+ * neighbours in the standardized space of the model's numeric non-protected columns
+ * (missing values at the column mean), found with a k-d tree; reported as 1 − the mean
+ * over rows. Bounded for large files: neighbours are searched among at most `maxPool`
+ * rows and at most `maxQueries` rows are averaged (seeded samples), with the standard
+ * error of that estimate. (Exact nearest neighbours cost about n² in many dimensions.)
+ */
+export function consistency(table: Table, scores: Float64Array, columns: string[], options: { k?: number; maxQueries?: number; maxPool?: number; seed: number }): ConsistencyResult {
+  const k = options.k ?? 10;
+  const numeric = columns.filter((name) => findColumn(table, name)?.kind === 'numeric');
+  const n = table.rowCount;
+  if (numeric.length === 0 || n <= k) return { k, columns: numeric, rows_queried: 0, pool_rows: 0, consistency: null, standard_error: null };
+  const dims = numeric.length;
+  const maxPool = options.maxPool ?? 20_000;
+  const maxQueries = options.maxQueries ?? 2_000;
+  const pool = n > maxPool ? sampleIndices(n, maxPool, options.seed, 'robustness/consistency-pool') : allRows(n);
+  const queries = n > maxQueries ? sampleIndices(n, maxQueries, options.seed, 'robustness/consistency') : allRows(n);
+  const poolIndex = new Int32Array(n).fill(-1);
+  pool.forEach((row, i) => (poolIndex[row] = i));
+  // Pool points first (the tree is built over them), then the queried rows.
+  const P = pool.length;
+  const points = new Float64Array((P + queries.length) * dims);
+  numeric.forEach((name, d) => {
+    const values = (findColumn(table, name) as { values: Float64Array }).values;
+    let count = 0;
+    let mean = 0;
+    for (const v of values) if (!Number.isNaN(v)) {
+      count++;
+      mean += v;
+    }
+    mean = count ? mean / count : 0;
+    const sd = standardDeviation(values) || 1;
+    const at = (row: number) => ((Number.isNaN(values[row]) ? mean : values[row]) - mean) / sd;
+    for (let i = 0; i < P; i++) points[i * dims + d] = at(pool[i]);
+    for (let q = 0; q < queries.length; q++) points[(P + q) * dims + d] = at(queries[q]);
+  });
+  const tree = new KdTree(points, P, dims);
+  let total = 0;
+  let totalSquares = 0;
+  const distances = new Float64Array(k);
+  const indices = new Int32Array(k);
+  queries.forEach((row, q) => {
+    const found = tree.nearest(P + q, k, distances, indices, poolIndex[row]);
+    let sum = 0;
+    for (let j = 0; j < found; j++) sum += Math.abs(scores[row] - scores[pool[indices[j]]]);
+    const value = sum / found;
+    total += value;
+    totalSquares += value * value;
+  });
+  const m = queries.length;
+  const mean = total / m;
+  const sampled = m < n;
+  const variance = m > 1 ? Math.max(0, (totalSquares - m * mean * mean) / (m - 1)) : 0;
+  return { k, columns: numeric, rows_queried: m, pool_rows: P, consistency: 1 - mean, standard_error: sampled ? Math.sqrt(variance / m) : null };
+}
+
+/**
+ * Counterfactual flip test: set only the protected attribute of every row (or, when the
+ * model does not read it, the column the config declares as its proxy) to each other
+ * value it takes, re-score, and report per group of the attribute the share of rows whose
+ * decision changes. Without either, says why the test does not apply.
+ */
+export async function counterfactualFlips(
+  model: Classifier,
+  table: Table,
+  scores: Float64Array,
+  threshold: number,
+  attribute: string,
+  modelColumns: string[],
+  options: { features?: string[]; proxy?: string; maxScorings?: number } = {},
+): Promise<{ attribute: string; changed: string | null; applicable: boolean; reason?: string; flip_rate: Record<string, number> }> {
+  const changedName = modelColumns.includes(attribute) ? attribute : options.proxy && modelColumns.includes(options.proxy) ? options.proxy : null;
+  const groups = findColumn(table, attribute);
+  const column = changedName ? findColumn(table, changedName) : undefined;
+  if (!column || !groups || !changedName) {
+    return { attribute, changed: null, applicable: false, reason: `the model does not read ${attribute}${options.proxy ? ` or its declared proxy ${options.proxy}` : ''}, so changing it alone cannot change a decision (possible proxies are listed in the data section; declare one with robustness.proxies)`, flip_rate: {} };
+  }
+  const values = column.kind === 'categorical' ? column.dictionary.map((_, code) => code) : [...new Set(Array.from(column.values).filter((v) => !Number.isNaN(v)))];
+  const maxScorings = options.maxScorings ?? MAX_FLIP_SCORINGS;
+  if (values.length * table.rowCount > maxScorings) {
+    // Checked before scoring: a continuous proxy would score the whole table once per distinct value.
+    const count = (n: number) => n.toLocaleString('en-US');
+    return { attribute, changed: changedName, applicable: false, reason: `changing ${changedName} to each of its ${count(values.length)} values would score all ${count(table.rowCount)} rows ${count(values.length)} times (${count(values.length * table.rowCount)} model evaluations, more than the ${count(maxScorings)} this test may use): declare a proxy with fewer values (robustness.proxies) or audit a sample (data.test_sample_size)`, flip_rate: {} };
+  }
+  const flipped = new Uint8Array(table.rowCount);
+  for (const value of values) {
+    const changed: Column = column.kind === 'categorical' ? { ...column, codes: new Int32Array(table.rowCount).fill(value) } : { ...column, values: new Float64Array(table.rowCount).fill(value) };
+    const after = await model.score({ ...table, columns: table.columns.map((c) => (c.name === changedName ? changed : c)) }, { features: options.features });
+    for (let i = 0; i < table.rowCount; i++) if (after[i] >= threshold !== scores[i] >= threshold) flipped[i] = 1;
+  }
+  const byGroup = new Map<string, [number, number]>();
+  for (let i = 0; i < table.rowCount; i++) {
+    const group = groups.kind === 'categorical' ? (groups.codes[i] < 0 ? '(missing)' : groups.dictionary[groups.codes[i]]) : String(groups.values[i]);
+    const entry = byGroup.get(group) ?? [0, 0];
+    entry[0] += flipped[i];
+    entry[1]++;
+    byGroup.set(group, entry);
+  }
+  return { attribute, changed: changedName, applicable: true, flip_rate: Object.fromEntries([...byGroup.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([g, [f, t]]) => [g, f / t])) };
+}

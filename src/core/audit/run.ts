@@ -1,0 +1,31 @@
+/**
+ * The audit entry point every host calls: reads the data once, chooses the task (binary,
+ * multiclass or regression; configured or inferred, see task/resolve) and runs that
+ * audit — the binary pipeline (audit.ts) or the multiclass/regression one (task/run.ts).
+ */
+import { loadInput, runAudit, type AuditRequest, type AuditResult, type RunOptions } from './index';
+import { AuditConfigError } from '../base/errors';
+import type { OrtRuntime } from '../model/onnx-scorer';
+import { chooseTask } from '../task/resolve';
+import type { TaskAuditResult } from '../task/result';
+import { runTaskAudit } from '../task/run';
+
+/** The result of any audit: a binary one (no `task` key) or a multiclass or regression one. */
+export type AnyAuditResult = AuditResult | TaskAuditResult;
+
+/** Audits a model of any task, or a score column (binary). */
+export async function runAnyAudit(ort: OrtRuntime, request: AuditRequest, options: RunOptions = {}): Promise<AnyAuditResult> {
+  if (!request.model && request.task === undefined && !request.classLabels && !request.positiveWhen) return runAudit(ort, request, options);
+  const total = 'loaded' in request.data ? request.data.loaded.bytes : request.data.bytes.length;
+  options.onProgress?.({ stage: 'parse', done: 0, total });
+  const loaded = loadInput(request.data, request.csv);
+  options.onProgress?.({ stage: 'parse', done: total, total });
+  const read = { ...request, data: { fileName: request.data.fileName, loaded } };
+  const choice = chooseTask(request, loaded.table);
+  if (choice.task === 'binary') {
+    if (request.classLabels) throw new AuditConfigError(`model.class_labels is set, but this is a binary audit (${choice.source}). Remove model.class_labels, or set task: multiclass.`);
+    if (request.positiveWhen) throw new AuditConfigError(`positive_when is set, but this is a binary audit (${choice.source}): it turns a regression's prediction into a decision. Remove positive_when, or set task: regression.`);
+    return runAudit(ort, read, options);
+  }
+  return runTaskAudit(ort, read, options, { ...choice, task: choice.task }, { table: loaded.table, sha256: loaded.sha256, replaced: loaded.replacedCharacters });
+}

@@ -1,8 +1,0 @@
-/**
- * Reading CSV text into a columnar table. The code lives in csv/ (numbers, column builder,
- * dialect, pending text, field scanner, records, header, declared types, reader); this file
- * only re-exports what the rest of the project imports from here.
- */
-export { CsvReader, parseCsv } from './csv/reader';
-export { DEFAULT_MISSING_VALUES, type CsvOptions } from './csv/options';
-export { detectDelimiter, utf16Error } from './csv/dialect';

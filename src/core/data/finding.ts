@@ -1,0 +1,38 @@
+/** A finding of the data checks, with its severity. */
+export interface DataFinding {
+  check:
+    | 'constant_column'
+    | 'high_missing'
+    | 'id_like'
+    | 'duplicate_rows'
+    | 'class_imbalance'
+    | 'proxy'
+    | 'leakage'
+    | 'small_group'
+    /** A slice whose ROC AUC is more than 0.1 below the overall, on enough rows. */
+    | 'underperforming_slice'
+    /** A threshold policy fitted on the audited file itself (no data.validation): its metrics are optimistic. */
+    | 'threshold_fitted_on_test'
+    | 'encoding'
+    | 'skipped_rows'
+    | 'date_order'
+    /** Scores within float32 rounding outside [0, 1], clipped. */
+    | 'probability_rounding'
+    /** A model of more than two classes audited for one class against the rest. */
+    | 'one_vs_rest'
+    /** Cells of a categorical model input holding values the model never saw. */
+    | 'unseen_category'
+    /** Missing cells of a model input, and how they were fed. */
+    | 'missing_input'
+    /** A configured missing-value token that the model knows as a category (fed as the token). */
+    | 'missing_token_is_category'
+    /** Data checks (check-data): missing share from the configured warning level, skewness, likely personal data, drift by test, the data's dates. */
+    | 'missing'
+    | 'skewness'
+    | 'personal_data'
+    | 'drift'
+    | 'freshness';
+  severity: 'warning' | 'error';
+  column?: string;
+  message: string;
+}
