@@ -6,14 +6,14 @@ import * as ort from 'onnxruntime-web';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { auditScores, runAudit, type AuditSettings } from '../src/core/audit';
-import { renderPdf } from '../src/core/report/pdf';
+import { renderPdf } from '../src/core/outputs/pdf';
 import { loadTableStream } from '../src/core/data/read';
 import { openModel, treeClassifier } from '../src/core/model/classifier';
-import { consistency } from '../src/core/robustness/stability';
-import { recourse } from '../src/core/recourse/recourse';
+import { consistency } from '../src/core/analyses/robustness/stability';
+import { recourse } from '../src/core/analyses/recourse';
 import { toOnnx, toXgboostJson } from '../src/core/model/export';
-import { interventionalTreeShap, pathDependentTreeShap, sumShap, type ShapValues } from '../src/core/explain/treeshap';
-import { explainModel } from '../src/core/explain/explain';
+import { interventionalTreeShap, pathDependentTreeShap, sumShap, type ShapValues } from '../src/core/analyses/explain/treeshap';
+import { explainModel } from '../src/core/analyses/explain/explain';
 import { fixturesPath, syntheticCsvFile } from './inputs';
 import { nodeIncrementalSha256 } from '../src/cli/shared';
 import { benchAudit, registryFile } from './registry';
@@ -278,7 +278,7 @@ export const ENTRIES: BenchEntry[] = [
         if (!file) return null;
         const { openRegistryFile, verifyRegistryFile } = await import('../src/cli/registry-command');
         // Each run opens the file in place and does what the CLI command does.
-        const { listEntries } = await import('../src/core/registry/registry');
+        const { listEntries } = await import('../src/core/registry');
         return async () => {
           const { db } = await openRegistryFile(file);
           try {

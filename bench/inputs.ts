@@ -2,7 +2,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Random } from '../src/core/random';
+import { Random } from '../src/core/base/random';
 
 /** A fixture's path, or null when the shared fixtures are not beside the project. */
 export function fixturesPath(path: string): string | null {

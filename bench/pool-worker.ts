@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
-import { pathDependentTreeShap, splitEnsemble } from '../src/core/explain/treeshap';
+import { pathDependentTreeShap, splitEnsemble } from '../src/core/analyses/explain/treeshap';
 import { openModel, treeClassifier, type Classifier } from '../src/core/model/classifier';
 import { syntheticAudit, syntheticEnsemble } from './synthetic';
 

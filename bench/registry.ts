@@ -10,8 +10,8 @@ import * as ort from 'onnxruntime-web';
 import initSqlJs from 'sql.js';
 import { runAudit } from '../src/core/audit';
 import { evaluatePolicy, parsePolicy } from '../src/core/config/policy';
-import { buildManifest } from '../src/core/manifest';
-import { appendEntry, entryHash, openRegistry, REGISTRY_SCHEMA_VERSION, type SqlDatabase, type SqlValue } from '../src/core/registry/registry';
+import { buildManifest } from '../src/core/outputs/manifest';
+import { appendEntry, entryHash, openRegistry, REGISTRY_SCHEMA_VERSION, type SqlDatabase, type SqlValue } from '../src/core/registry';
 import { nodeSha256 } from '../src/cli/registry-command';
 import { fixturesPath } from './inputs';
 

@@ -4,8 +4,8 @@
  * binary target and a score that depends on them. No download, same data for a seed.
  */
 import type { CategoricalColumn, NumericColumn, Table } from '../src/core/data/table';
-import { Random } from '../src/core/random';
-import { emptyTree } from '../src/core/model/trees';
+import { Random } from '../src/core/base/random';
+import { emptyTree } from '../src/core/model/tree';
 
 /** A synthetic table with its labels and model-like scores. */
 export interface SyntheticAudit {
@@ -52,7 +52,7 @@ export function syntheticAudit(rows: number, seed = 1, numeric = 10): SyntheticA
  * thresholds drawn from N(0, 1) (float32, as XGBoost stores them), small leaf values,
  * random default directions. Written by the project's own writers to ONNX and XGBoost JSON.
  */
-export function syntheticEnsemble(trees: number, depth: number, features: number, seed = 1): import('../src/core/model/trees').TreeEnsemble {
+export function syntheticEnsemble(trees: number, depth: number, features: number, seed = 1): import('../src/core/model/tree').TreeEnsemble {
   const random = new Random(seed, 'synthetic-trees');
   const nodes = 2 ** (depth + 1) - 1;
   const internal = 2 ** depth - 1;

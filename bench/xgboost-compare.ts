@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pathDependentTreeShap } from '../src/core/explain/treeshap';
+import { pathDependentTreeShap } from '../src/core/analyses/explain/treeshap';
 import { toXgboostJson } from '../src/core/model/export';
 import { syntheticAudit, syntheticEnsemble } from './synthetic';
 
