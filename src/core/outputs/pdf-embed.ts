@@ -22,22 +22,62 @@ export function resultFromPdf(bytes: Uint8Array): unknown {
   return embedded ? JSON.parse(embedded.json) : null;
 }
 
+/** The byte values of an ASCII text. */
+const ascii = (text: string) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+const OPEN = ascii('<plumbline:result');
+const CLOSE = ascii('</plumbline:result>');
+const DIGEST = ascii('result-sha256:');
+/** Each byte's base64 value; -1 for '=' and every byte outside the alphabet. */
+const BASE64 = (() => {
+  const table = new Int8Array(256).fill(-1);
+  for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].entries()) table[c.charCodeAt(0)] = i;
+  return table;
+})();
+const isSpace = (b: number) => b === 32 || (b >= 9 && b <= 13);
+const isHex = (b: number) => (b >= 48 && b <= 57) || (b >= 97 && b <= 102);
+
+/** Where `pattern` next occurs in `bytes` from `from`, or -1. */
+function find(bytes: Uint8Array, pattern: Uint8Array, from: number): number {
+  for (let i = bytes.indexOf(pattern[0], from); i >= 0 && i + pattern.length <= bytes.length; i = bytes.indexOf(pattern[0], i + 1)) {
+    let k = 1;
+    while (k < pattern.length && bytes[i + k] === pattern[k]) k++;
+    if (k === pattern.length) return i;
+  }
+  return -1;
+}
+
 /**
  * The result JSON text embedded in a Plumbline PDF (in its XMP metadata, base64) and the
- * result digest its keywords record, or null when the PDF holds none.
+ * result digest its keywords record, or null when the PDF holds none. Reads the bytes as
+ * they are (a report is most of a megabyte: no decoding of the whole file to text).
  */
 export function embeddedInPdf(bytes: Uint8Array): { json: string; digest: string | null } | null {
-  const text = new TextDecoder('latin1').decode(bytes);
-  const match = /<plumbline:result[^>]*>([A-Za-z0-9+/=\s]+)<\/plumbline:result>/.exec(text);
-  if (!match) return null;
-  const clean = match[1].replace(/\s+/g, '');
-  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-  const out: number[] = [];
-  for (let i = 0; i < clean.length; i += 4) {
-    const n = (alphabet.indexOf(clean[i]) << 18) | (alphabet.indexOf(clean[i + 1]) << 12) | ((alphabet.indexOf(clean[i + 2]) & 63) << 6) | (alphabet.indexOf(clean[i + 3]) & 63);
-    out.push((n >> 16) & 255);
-    if (clean[i + 2] !== '=') out.push((n >> 8) & 255);
-    if (clean[i + 3] !== '=') out.push(n & 255);
+  // The first <plumbline:result …> whose content up to its closing tag is base64 and white space.
+  let content: Uint8Array | null = null;
+  for (let at = find(bytes, OPEN, 0); at >= 0 && !content; at = find(bytes, OPEN, at + 1)) {
+    const gt = bytes.indexOf(62 /* > */, at + OPEN.length);
+    if (gt < 0) break;
+    let end = gt + 1;
+    while (end < bytes.length && (BASE64[bytes[end]] >= 0 || bytes[end] === 61 /* = */ || isSpace(bytes[end]))) end++;
+    if (end > gt + 1 && find(bytes.subarray(end, end + CLOSE.length), CLOSE, 0) === 0) content = bytes.subarray(gt + 1, end);
   }
-  return { json: new TextDecoder().decode(Uint8Array.from(out)), digest: /result-sha256:([0-9a-f]{64})/.exec(text)?.[1] ?? null };
+  if (!content) return null;
+  const clean = new Uint8Array(content.length);
+  let length = 0;
+  for (let i = 0; i < content.length; i++) if (!isSpace(content[i])) clean[length++] = content[i];
+  const value = (i: number) => (i < length ? BASE64[clean[i]] : -1);
+  const out = new Uint8Array(Math.ceil(length / 4) * 3);
+  let n = 0;
+  for (let i = 0; i < length; i += 4) {
+    const v = (value(i) << 18) | (value(i + 1) << 12) | ((value(i + 2) & 63) << 6) | (value(i + 3) & 63);
+    out[n++] = (v >> 16) & 255;
+    if (i + 2 >= length || clean[i + 2] !== 61) out[n++] = (v >> 8) & 255;
+    if (i + 3 >= length || clean[i + 3] !== 61) out[n++] = v & 255;
+  }
+  let digest: string | null = null;
+  for (let at = find(bytes, DIGEST, 0); at >= 0 && digest === null; at = find(bytes, DIGEST, at + 1)) {
+    const hex = bytes.subarray(at + DIGEST.length, at + DIGEST.length + 64);
+    if (hex.length === 64 && hex.every(isHex)) digest = String.fromCharCode(...hex);
+  }
+  return { json: new TextDecoder().decode(out.subarray(0, n)), digest };
 }
