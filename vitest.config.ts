@@ -5,8 +5,16 @@ export default defineConfig({
     include: ['tests/unit/**/*.test.ts'],
     environment: 'node',
     setupFiles: ['tests/setup.ts'],
+    // The bundled `plumbline` command the process tests start (tests/global-setup.ts).
+    globalSetup: ['tests/global-setup.ts'],
     testTimeout: 60_000,
     pool: 'forks',
+    // One fork keeps the modules it loaded from file to file (the core is imported once per fork, not
+    // once per file); the tests leave no state behind that another file reads (each works in its own
+    // temporary folder, and runCli restores the environment and working directory).
+    isolate: false,
+    // Three forks on two cores: the registry, package and PostgreSQL tests wait on other processes much of the time.
+    maxWorkers: 3,
     // A test that makes no assertion fails (it could not have failed otherwise).
     expect: { requireAssertions: true },
   },

@@ -6,6 +6,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { audit, checkData } from '../../src/api/node';
 import { audit as auditBytes } from '../../src/api/browser';
 import { expected, fixture, fixtureBytes, projectRoot } from '../fixtures';
+import { runCli } from '../cli-in-process';
 import { installedPackage, npmEnv, type InstalledPackage } from './installed-package';
 
 const want = expected('compas/rf.expected.json');
@@ -54,9 +55,8 @@ describe('the API gives the CLI result objects', () => {
     const dir = mkdtempSync(join(tmpdir(), 'plumbline-api-'));
     writeFileSync(join(dir, 'audit.yaml'), config(fixture('compas/rf.onnx'), fixture('compas/test.csv')));
     writeFileSync(join(dir, 'policy.yaml'), POLICY);
-    const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000', GIT_COMMIT: 'api-test' };
-    const cli = spawnSync(process.execPath, [join(projectRoot, 'bin/plumbline.js'), 'audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'cli/report.json'], { cwd: dir, encoding: 'utf8', env });
-    expect(cli.status, cli.stderr).toBe(0);
+    const cli = await runCli(['audit', '--config', 'audit.yaml', '--policy-gates', 'policy.yaml', '--output', 'cli/report.json'], { cwd: dir, env: { SOURCE_DATE_EPOCH: '1700000000', GIT_COMMIT: 'api-test' } });
+    expect(cli.code, cli.stderr).toBe(0);
     const saved = { epoch: process.env.SOURCE_DATE_EPOCH, commit: process.env.GIT_COMMIT };
     Object.assign(process.env, { SOURCE_DATE_EPOCH: '1700000000', GIT_COMMIT: 'api-test' });
     try {

@@ -83,7 +83,11 @@ function mutate(bytes: Uint8Array, random: Random): Uint8Array {
   // Random bytes inserted.
   const at = random.int(out.length + 1);
   const noise = Uint8Array.from({ length: 1 + random.int(16) }, () => random.int(256));
-  return Uint8Array.from([...out.subarray(0, at), ...noise, ...out.subarray(at)]);
+  const inserted = new Uint8Array(out.length + noise.length);
+  inserted.set(out.subarray(0, at));
+  inserted.set(noise, at);
+  inserted.set(out.subarray(at), at + noise.length);
+  return inserted;
 }
 
 const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

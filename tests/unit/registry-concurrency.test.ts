@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { merkleRoot } from '../../src/core/registry/index.ts';
-import { fixture, projectRoot } from '../fixtures';
+import { fixture } from '../fixtures';
+import { BUNDLED_CLI } from '../cli-process';
 
 const RUNS = Number(process.env.REGISTRY_STRESS_RUNS ?? 1);
 const APPENDERS = 4;
@@ -28,7 +29,7 @@ const sqlite3 = spawnSync('sqlite3', ['-version'], { encoding: 'utf8' });
 
 function plumbline(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { cwd: work });
+    const child = spawn(process.execPath, [BUNDLED_CLI, ...args], { cwd: work });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('close', (code) => done({ code, stderr }));
@@ -87,7 +88,7 @@ describe('registry appends under concurrency', () => {
       expect(failed, failed.join('\n')).toEqual([]);
       // Each printed checkpoint still holds once the later appends landed.
       for (const { seq, checkpoint } of appended) expect(checkpoint, `round ${round}`).toBe(`${seq}:${merkleRoot(hashes.slice(0, seq))}`);
-      const verify = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), 'registry', 'verify', file], { cwd: work, encoding: 'utf8' });
+      const verify = spawnSync(process.execPath, [BUNDLED_CLI, 'registry', 'verify', file], { cwd: work, encoding: 'utf8' });
       expect(verify.status, verify.stdout + verify.stderr).toBe(0);
     }
   }, 120_000 * RUNS);

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../cli-in-process';
 import { createRegistryAtVersion, entryHash, merkleRoot } from '../../src/core/registry/index.ts';
 import { openSqliteFile } from '../../src/cli/sqlite-file.ts';
-import { fixture, projectRoot } from '../fixtures';
+import { fixture } from '../fixtures';
+import { BUNDLED_CLI } from '../cli-process';
 
 const work = mkdtempSync(join(tmpdir(), 'plumbline-registry-guard-'));
 writeFileSync(join(work, 'small.csv'), readFileSync(fixture('compas/test.csv'), 'utf8').split('\n').slice(0, 201).join('\n'));
@@ -155,7 +156,7 @@ describe('opening and upgrading', () => {
         { length: 4 },
         () =>
           new Promise<string>((done) => {
-            const child = spawn(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), 'registry', 'init', 'race.db'], { cwd: work });
+            const child = spawn(process.execPath, [BUNDLED_CLI, 'registry', 'init', 'race.db'], { cwd: work });
             let out = '';
             child.stdout.on('data', (chunk) => (out += chunk));
             child.stderr.on('data', (chunk) => (out += chunk));

@@ -17,6 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entryHash, merkleRoot, type EntryColumns } from '../../src/core/registry/index.ts';
 import { startPgServer, type PgServer } from '../pg-server.ts';
 import { fixture, projectRoot } from '../fixtures';
+import { runCli } from '../cli-in-process';
+import { BUNDLED_CLI, BUNDLED_MAIN } from '../cli-process';
 
 const PASSWORD = 'Zq7-pl#mb:secret';
 const ROLE = 'auditor';
@@ -36,14 +38,16 @@ async function database(name: string): Promise<string> {
   return server.url(ROLE, name, PASSWORD);
 }
 
-function plumbline(args: string[], env: Record<string, string> = {}) {
-  const run = spawnSync(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { encoding: 'utf8', cwd: work, env: { ...process.env, ...env } });
+/** The command in this process (its main with captured streams), in the work folder. */
+async function plumbline(args: string[], env: Record<string, string> = {}) {
+  const run = await runCli(args, { cwd: work, env });
   printed.push(run.stdout, run.stderr);
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  return run;
 }
 
+/** The command as a process of its own (it is killed below). */
 function plumblineAsync(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> } {
-  const child = spawn(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { cwd: work });
+  const child = spawn(process.execPath, [BUNDLED_CLI, ...args], { cwd: work });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   child.stdout!.on('data', (chunk) => printed.push(String(chunk)));
@@ -66,14 +70,14 @@ afterAll(() => server?.stop());
 describe('registry on PostgreSQL', () => {
   it(`serialises concurrent appends in the database: 4 processes × 25 audits through the CLI → 100 entries, chain intact`, async () => {
     const url = await database('concurrent');
-    expect(plumbline(['registry', 'init', url]).code).toBe(0);
+    expect((await plumbline(['registry', 'init', url])).code).toBe(0);
     // Each process runs the CLI's own main() 25 times, as 25 CI jobs would run the command:
     // every audit opens its own connection and appends in its own transaction. (100 separate
-    // `node bin/plumbline.js` starts cost ~2 CPU-seconds each: minutes on two cores.)
-    const driver = join(work, 'appender.mts');
+    // starts of the command would cost minutes of start-up on two cores.)
+    const driver = join(work, 'appender.mjs');
     writeFileSync(
       driver,
-      `import { main } from ${JSON.stringify(join(projectRoot, 'src', 'cli', 'main.ts'))};
+      `import { main } from ${JSON.stringify(BUNDLED_MAIN)};
 const [out, url, count] = process.argv.slice(2);
 for (let i = 0; i < Number(count); i++) {
   const code = await main(${JSON.stringify(auditArgs('OUT', 'URL'))}.map((a) => a.replace('OUT', out + '-' + i).replace(/^URL$/, url)));
@@ -82,7 +86,7 @@ for (let i = 0; i < Number(count); i++) {
 `,
     );
     const lanes = Array.from({ length: 4 }, (_, lane) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', driver, `lane${lane}`, url, '25'], { cwd: projectRoot });
+      const child = spawn(process.execPath, [driver, `lane${lane}`, url, '25'], { cwd: projectRoot });
       let stderr = '';
       child.stderr.on('data', (chunk) => (stderr += chunk));
       return new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stderr })));
@@ -100,15 +104,15 @@ for (let i = 0; i < Number(count); i++) {
     rows.forEach((row, i) => expect(row.prev_hash).toBe(i === 0 ? '0'.repeat(64) : rows[i - 1].entry_hash));
     const hashes = rows.map((r) => r.entry_hash as string);
     for (const { seq, checkpoint } of appended) expect(checkpoint).toBe(`${seq}:${merkleRoot(hashes.slice(0, seq))}`);
-    const verify = plumbline(['registry', 'verify', url]);
+    const verify = await plumbline(['registry', 'verify', url]);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     expect(verify.stdout).toContain(`: 100 entries, schema version 4\nmerkle root ${merkleRoot(hashes)}\n`);
   }, 150_000);
 
   it('leaves no partial entry when an appending process is killed (SIGKILL), 20 times, and appends on after', async () => {
     const url = await database('killed');
-    expect(plumbline(['registry', 'init', url]).code).toBe(0);
-    expect(plumbline(auditArgs('before', url)).code).toBe(0);
+    expect((await plumbline(['registry', 'init', url])).code).toBe(0);
+    expect((await plumbline(auditArgs('before', url))).code).toBe(0);
     const { default: pg } = await import('pg');
     const forger = new pg.Client({ host: server.socketDir, port: server.port, user: 'postgres', database: 'killed' });
     // A second connection watches: inside the forger's transaction pg_stat_activity would stay the snapshot taken at its start.
@@ -156,10 +160,10 @@ for (let i = 0; i < Number(count); i++) {
       await forger.end();
       await watcher.end();
     }
-    expect(plumbline(['registry', 'verify', url]).code).toBe(0);
-    const after = plumbline(auditArgs('after', url));
+    expect((await plumbline(['registry', 'verify', url])).code).toBe(0);
+    const after = await plumbline(auditArgs('after', url));
     expect(after.stderr).toContain('appended entry 2 ');
-    expect(plumbline(['registry', 'verify', url]).code).toBe(0);
+    expect((await plumbline(['registry', 'verify', url])).code).toBe(0);
   }, 150_000);
 
   describe('verify names what was changed in the database', () => {
@@ -169,14 +173,14 @@ for (let i = 0; i < Number(count); i++) {
     let checkpoint5 = '';
     beforeAll(async () => {
       const url = await database('seed');
-      expect(plumbline(['registry', 'init', url]).code).toBe(0);
+      expect((await plumbline(['registry', 'init', url])).code).toBe(0);
       const runs = await Promise.all(Array.from({ length: 5 }, (_, k) => plumblineAsync(auditArgs(`seed-${k}`, url)).done));
       for (const run of runs) expect(run.code, run.stderr).toBe(0);
-      const verify = plumbline(['registry', 'verify', url]);
+      const verify = await plumbline(['registry', 'verify', url]);
       seedRoot = rootOf(verify.stdout)!;
       checkpoint5 = `5:${seedRoot}`;
       seedFile = join(work, 'seed.db');
-      const exported = plumbline(['registry', 'export', url, '--sqlite', seedFile]);
+      const exported = await plumbline(['registry', 'export', url, '--sqlite', seedFile]);
       expect(exported.code, exported.stderr).toBe(0);
       expect(exported.stdout).toContain(`merkle root ${seedRoot}`);
     }, 90_000);
@@ -184,8 +188,8 @@ for (let i = 0; i < Number(count); i++) {
     /** A new database holding the seed's five entries, imported from the file. */
     async function copy(name: string): Promise<string> {
       const url = await database(name);
-      expect(plumbline(['registry', 'init', url]).code).toBe(0);
-      const imported = plumbline(['registry', 'import', seedFile, '--registry', url]);
+      expect((await plumbline(['registry', 'init', url])).code).toBe(0);
+      const imported = await plumbline(['registry', 'import', seedFile, '--registry', url]);
       expect(imported.code, imported.stderr).toBe(0);
       return url;
     }
@@ -195,17 +199,17 @@ for (let i = 0; i < Number(count); i++) {
 
     it('an import and an export keep the Merkle root; the guard refuses changes', async () => {
       const url = await copy('imported');
-      expect(rootOf(plumbline(['registry', 'verify', url]).stdout)).toBe(seedRoot);
-      expect(rootOf(plumbline(['registry', 'verify', seedFile]).stdout)).toBe(seedRoot);
+      expect(rootOf((await plumbline(['registry', 'verify', url])).stdout)).toBe(seedRoot);
+      expect(rootOf((await plumbline(['registry', 'verify', seedFile])).stdout)).toBe(seedRoot);
       // Imported again: nothing to add.
-      expect(plumbline(['registry', 'import', seedFile, '--registry', url]).stdout).toContain(`appended 0 entries of ${seedFile} (5 it already held were skipped); 5 entries now.`);
+      expect((await plumbline(['registry', 'import', seedFile, '--registry', url])).stdout).toContain(`appended 0 entries of ${seedFile} (5 it already held were skipped); 5 entries now.`);
       await expect(server.sql("UPDATE plumbline.entries SET team = 'x' WHERE seq = 2", 'imported')).rejects.toThrow(/this is a Plumbline audit registry: it is append-only/);
       await expect(server.sql('DELETE FROM plumbline.entries WHERE seq = 5', 'imported')).rejects.toThrow(/append-only/);
       await expect(server.sql('TRUNCATE plumbline.entries, plumbline.results, plumbline.blobs', 'imported')).rejects.toThrow(/append-only/);
       await expect(server.sql("UPDATE plumbline.meta SET value = '4' WHERE key = 'entries'", 'imported')).rejects.toThrow(/append-only/);
       // A trigger dropped is found.
       await server.sql('DROP TRIGGER entries_no_change ON plumbline.entries', 'imported');
-      const unguarded = plumbline(['registry', 'verify', url]);
+      const unguarded = await plumbline(['registry', 'verify', url]);
       expect(unguarded.code).toBe(1);
       expect(unguarded.stdout).toContain("TAMPERED: the registry's append-only guard was taken off (trigger entries_no_change was dropped)");
     });
@@ -213,16 +217,16 @@ for (let i = 0; i < Number(count); i++) {
     it('names an edited entry', async () => {
       const url = await copy('edited');
       await forge("UPDATE plumbline.entries SET team = 'someone else' WHERE seq = 3", 'edited');
-      const run = plumbline(['registry', 'verify', url]);
+      const run = await plumbline(['registry', 'verify', url]);
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/\nTAMPERED: entry 3 \(score column decile_score, [^)]+\) was altered: its content hashes to [0-9a-f]{12}…, not the [0-9a-f]{12}… recorded when it was appended\.\n/);
-      expect(plumbline(['registry', 'show', url, '3']).code).toBe(2);
+      expect((await plumbline(['registry', 'show', url, '3'])).code).toBe(2);
     });
 
     it('names a deleted entry', async () => {
       const url = await copy('deleted');
       await forge('DELETE FROM plumbline.results WHERE seq = 2; DELETE FROM plumbline.entries WHERE seq = 2', 'deleted');
-      const run = plumbline(['registry', 'verify', url]);
+      const run = await plumbline(['registry', 'verify', url]);
       expect(run.code).toBe(1);
       expect(run.stdout).toContain('\nTAMPERED: entry 2 was removed: the chain goes from entry 1 to entry 3.\n');
     });
@@ -230,7 +234,7 @@ for (let i = 0; i < Number(count); i++) {
     it('names reordered entries', async () => {
       const url = await copy('reordered');
       await forge('UPDATE plumbline.results SET seq = -1 WHERE seq = 2; UPDATE plumbline.entries SET seq = -1 WHERE seq = 2; UPDATE plumbline.results SET seq = 2 WHERE seq = 3; UPDATE plumbline.entries SET seq = 2 WHERE seq = 3; UPDATE plumbline.results SET seq = 3 WHERE seq = -1; UPDATE plumbline.entries SET seq = 3 WHERE seq = -1', 'reordered');
-      const run = plumbline(['registry', 'verify', url]);
+      const run = await plumbline(['registry', 'verify', url]);
       expect(run.code).toBe(1);
       expect(run.stdout).toMatch(/\nTAMPERED: entry 2 \(score column decile_score, [^)]+\) is out of order: it was appended after entry 3, but now follows entry 1\.\n/);
     });
@@ -248,11 +252,11 @@ for (let i = 0; i < Number(count); i++) {
       }
       // entry_hash is UNIQUE: move the old ones aside first.
       await forge(`UPDATE plumbline.entries SET entry_hash = 'old-' || entry_hash; ${updates.join('; ')}; UPDATE plumbline.meta SET value = '${prev}' WHERE key = 'head_hash'`, 'rehashed');
-      expect(plumbline(['registry', 'verify', url]).code).toBe(0);
-      const checked = plumbline(['registry', 'verify', url, '--root', checkpoint5]);
+      expect((await plumbline(['registry', 'verify', url])).code).toBe(0);
+      const checked = await plumbline(['registry', 'verify', url, '--root', checkpoint5]);
       expect(checked.code).toBe(1);
       expect(checked.stdout).toContain(`\nTAMPERED: the Merkle root of entries 1–5 is ${rootOf(checked.stdout)!.slice(0, 12)}…, not the 5:${seedRoot.slice(0, 12)}… recorded in the checkpoint: the registry was rewritten since the checkpoint was recorded, or it is another file.\n`);
-      expect(plumbline(['registry', 'export', url, '--sqlite', join(work, 'rehashed.db'), '--root', checkpoint5]).code).toBe(2);
+      expect((await plumbline(['registry', 'export', url, '--sqlite', join(work, 'rehashed.db'), '--root', checkpoint5])).code).toBe(2);
     });
   });
 
@@ -260,56 +264,56 @@ for (let i = 0; i < Number(count); i++) {
     let url = '';
     beforeAll(async () => {
       url = await database('credentials');
-      expect(plumbline(['registry', 'init', url]).code).toBe(0);
+      expect((await plumbline(['registry', 'init', url])).code).toBe(0);
     });
     const bare = () => url.replace(`:${encodeURIComponent(PASSWORD)}@`, '@');
 
-    it('takes the password from the URL, PGPASSWORD or ~/.pgpass, and names a refused or missing one', () => {
+    it('takes the password from the URL, PGPASSWORD or ~/.pgpass, and names a refused or missing one', async () => {
       expect(bare()).not.toContain(PASSWORD);
       const home = join(work, 'home');
       mkdirSync(home, { recursive: true });
       const noPassword = { HOME: home, PGPASSWORD: '', PGPASSFILE: join(home, 'none') };
-      const refused = plumbline(['registry', 'list', url.replace(encodeURIComponent(PASSWORD), 'wrong')], noPassword);
+      const refused = await plumbline(['registry', 'list', url.replace(encodeURIComponent(PASSWORD), 'wrong')], noPassword);
       expect(refused).toMatchObject({ code: 2, stderr: `plumbline: the PostgreSQL server of ${bare()} refused the password of user "auditor". Give the right one in PGPASSWORD, ~/.pgpass or the URL, and run again.\n` });
-      const missing = plumbline(['registry', 'list', bare()], noPassword);
+      const missing = await plumbline(['registry', 'list', bare()], noPassword);
       expect(missing).toMatchObject({ code: 2, stderr: `plumbline: the PostgreSQL server of ${bare()} asks user "auditor" for a password and none was given. Set PGPASSWORD, add a line for it to ~/.pgpass, or give it in the URL, and run again.\n` });
-      expect(plumbline(['registry', 'list', bare()], { ...noPassword, PGPASSWORD: PASSWORD })).toMatchObject({ code: 0, stdout: 'no audits match.\n' });
+      expect(await plumbline(['registry', 'list', bare()], { ...noPassword, PGPASSWORD: PASSWORD })).toMatchObject({ code: 0, stdout: 'no audits match.\n' });
       const pgpass = join(home, '.pgpass');
       writeFileSync(pgpass, `# host:port:database:user:password\n127.0.0.1:${server.port}:credentials:auditor:${PASSWORD.replace(/[\\:]/g, '\\$&')}\n`);
       chmodSync(pgpass, 0o600);
-      expect(plumbline(['registry', 'list', bare()], { ...noPassword, PGPASSFILE: pgpass })).toMatchObject({ code: 0, stdout: 'no audits match.\n' });
+      expect(await plumbline(['registry', 'list', bare()], { ...noPassword, PGPASSFILE: pgpass })).toMatchObject({ code: 0, stdout: 'no audits match.\n' });
     });
 
-    it('names an unreachable server, a missing database and a database without a registry, with the fix', () => {
+    it('names an unreachable server, a missing database and a database without a registry, with the fix', async () => {
       const down = server.url(ROLE, 'credentials', PASSWORD).replace(`:${server.port}/`, ':1/');
-      expect(plumbline(['registry', 'verify', down]).stderr).toBe(`plumbline: cannot reach the PostgreSQL server of postgresql://auditor@127.0.0.1:1/credentials: nothing accepts connections at 127.0.0.1:1. Start the server, or correct the host and port in the URL, and run again.\n`);
+      expect((await plumbline(['registry', 'verify', down])).stderr).toBe(`plumbline: cannot reach the PostgreSQL server of postgresql://auditor@127.0.0.1:1/credentials: nothing accepts connections at 127.0.0.1:1. Start the server, or correct the host and port in the URL, and run again.\n`);
       // The audit checks the registry before it runs: nothing is audited for nothing.
-      const audit = plumbline(auditArgs('down', down));
+      const audit = await plumbline(auditArgs('down', down));
       expect(audit.code).toBe(2);
       expect(() => statSync(join(work, 'down', 'result.json'))).toThrow();
       const nodb = server.url(ROLE, 'nodb', PASSWORD);
-      expect(plumbline(['registry', 'list', nodb]).stderr).toBe(`plumbline: postgresql://auditor@127.0.0.1:${server.port}/nodb: the PostgreSQL server has no database "nodb". Create it (createdb nodb), then plumbline registry init postgresql://auditor@127.0.0.1:${server.port}/nodb.\n`);
+      expect((await plumbline(['registry', 'list', nodb])).stderr).toBe(`plumbline: postgresql://auditor@127.0.0.1:${server.port}/nodb: the PostgreSQL server has no database "nodb". Create it (createdb nodb), then plumbline registry init postgresql://auditor@127.0.0.1:${server.port}/nodb.\n`);
       const empty = server.url(ROLE, 'postgres', PASSWORD);
-      expect(plumbline(['registry', 'list', empty]).stderr).toBe(`plumbline: postgresql://auditor@127.0.0.1:${server.port}/postgres holds no Plumbline registry (the database has no schema plumbline). Create one with: plumbline registry init postgresql://auditor@127.0.0.1:${server.port}/postgres.\n`);
+      expect((await plumbline(['registry', 'list', empty])).stderr).toBe(`plumbline: postgresql://auditor@127.0.0.1:${server.port}/postgres holds no Plumbline registry (the database has no schema plumbline). Create one with: plumbline registry init postgresql://auditor@127.0.0.1:${server.port}/postgres.\n`);
     });
 
-    it('init takes --database as the registry; audit, list, show, summary and export work on the URL', () => {
-      expect(plumbline(['registry', 'init', '--database', url]).stdout).toBe(`${bare()}: already a registry (0 entries, schema version 4); left as is.\n`);
-      const audit = plumbline(auditArgs('cred', url));
+    it('init takes --database as the registry; audit, list, show, summary and export work on the URL', async () => {
+      expect((await plumbline(['registry', 'init', '--database', url])).stdout).toBe(`${bare()}: already a registry (0 entries, schema version 4); left as is.\n`);
+      const audit = await plumbline(auditArgs('cred', url));
       expect(audit.code, audit.stderr).toBe(0);
       expect(audit.stderr).toContain(`plumbline: appended entry 1 (score column decile_score, no policy) to the registry ${bare()}\n`);
-      expect(plumbline(['registry', 'list', url, '--json']).stdout).toContain('"model_id": "score column decile_score"');
-      expect(JSON.parse(plumbline(['registry', 'show', url, '1']).stdout)).toEqual(JSON.parse(readFileSync(join(work, 'cred', 'result.json'), 'utf8')));
-      expect(plumbline(['registry', 'summary', url, '--month', new Date().toISOString().slice(0, 7)]).stdout).toContain(`Registry: ${bare()} (1 audits in all).`);
-      expect(plumbline(['registry', 'export', url, '--csv']).stdout.split('\n')).toHaveLength(3);
+      expect((await plumbline(['registry', 'list', url, '--json'])).stdout).toContain('"model_id": "score column decile_score"');
+      expect(JSON.parse((await plumbline(['registry', 'show', url, '1'])).stdout)).toEqual(JSON.parse(readFileSync(join(work, 'cred', 'result.json'), 'utf8')));
+      expect((await plumbline(['registry', 'summary', url, '--month', new Date().toISOString().slice(0, 7)])).stdout).toContain(`Registry: ${bare()} (1 audits in all).`);
+      expect((await plumbline(['registry', 'export', url, '--csv'])).stdout.split('\n')).toHaveLength(3);
       const file = join(work, 'credentials.db');
-      expect(plumbline(['registry', 'export', url, '--sqlite', file]).code).toBe(0);
+      expect((await plumbline(['registry', 'export', url, '--sqlite', file])).code).toBe(0);
       const db = new Database(file, { readonly: true });
       expect(db.prepare('SELECT count(*) FROM entries').pluck().get()).toBe(1);
       db.close();
     });
 
-    it('no output, result, manifest or exported registry holds the password', () => {
+    it('no output, result, manifest or exported registry holds the password', async () => {
       const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
       const written = files(work).filter((f) => !f.endsWith('.pgpass'));
       expect(written.length).toBeGreaterThan(20);

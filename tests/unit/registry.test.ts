@@ -31,7 +31,8 @@ import {
 import { monthlySummaryMarkdown, monthlySummaryPdf } from '../../src/core/registry/summary.ts';
 import { canonicalJson } from '../../src/core/outputs/manifest.ts';
 import { threadSha256 } from '../../src/cli/registry-command.ts';
-import { expected, fixture, projectRoot } from '../fixtures';
+import { expected, fixture } from '../fixtures';
+import { BUNDLED_CLI } from '../cli-process';
 
 const work = mkdtempSync(join(tmpdir(), 'plumbline-registry-'));
 const want = expected('compas/rf.expected.json');
@@ -44,7 +45,7 @@ function plumbline(args: string[], env: Record<string, string> = {}) {
 
 function plumblineAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, [join(projectRoot, 'bin', 'plumbline.js'), ...args], { cwd: work, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [BUNDLED_CLI, ...args], { cwd: work, env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('close', (code) => done({ code, stderr }));
