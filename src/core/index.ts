@@ -97,3 +97,4 @@ export const loadPdfWriter = () => import('./outputs/pdf');
 export const loadOutputsBundle = () => import('./outputs/bundle');
 export const loadRegistrySummary = () => import('./registry/summary');
 export { explainRow, searchRows } from './analyses/explain/row';
+export { fileKind, looksLikeResult, type FileKind } from './outputs/file-kind';

@@ -7,6 +7,22 @@ import { INPUT_LIMITS } from '../base/limits';
 import { looksLikeParquet, parquetToArrow } from './parquet';
 import type { Table } from './table';
 
+/**
+ * The data formats, recognised by their first bytes and tried in this order: Arrow IPC and
+ * Parquet by their magic numbers, CSV for everything else (it is read as text, streaming;
+ * the other two are read whole). The model formats have their own registry (model/classifier).
+ */
+export const DATA_FORMATS: readonly { id: 'csv' | 'arrow' | 'parquet'; match: (head: Uint8Array) => boolean }[] = [
+  { id: 'arrow', match: looksLikeArrow },
+  { id: 'parquet', match: looksLikeParquet },
+  { id: 'csv', match: () => true },
+];
+
+/** The format of a data file from its first 8 bytes (or all of a shorter file). */
+export function dataFormatOf(head: Uint8Array): LoadedTable['format'] {
+  return DATA_FORMATS.find((f) => f.match(head))!.id;
+}
+
 /** A file the user supplied, as bytes plus the name shown in messages. */
 export interface InputFile {
   fileName: string;
@@ -104,7 +120,7 @@ export class TableLoader {
         this.head = new Uint8Array(0);
       }
       checkNotUtf16(chunk, this.fileName);
-      this.format = looksLikeArrow(chunk) ? 'arrow' : looksLikeParquet(chunk) ? 'parquet' : 'csv';
+      this.format = dataFormatOf(chunk);
       if (this.format === 'csv') this.csv = new CsvReader({ fileName: this.fileName, ...this.options });
       else this.binary = [];
     }
