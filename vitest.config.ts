@@ -1,12 +1,13 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './tests/support/sequencer';
 
 export default defineConfig({
   test: {
-    include: ['tests/unit/**/*.test.ts'],
+    include: ['tests/core/**/*.test.ts', 'tests/hosts/**/*.test.ts'],
     environment: 'node',
-    setupFiles: ['tests/setup.ts'],
-    // The bundled `plumbline` command the process tests start (tests/global-setup.ts).
-    globalSetup: ['tests/global-setup.ts'],
+    setupFiles: ['tests/support/setup.ts'],
+    // The bundled `plumbline` command the process tests start (tests/support/global-setup.ts).
+    globalSetup: ['tests/support/global-setup.ts'],
     testTimeout: 60_000,
     pool: 'forks',
     // One fork keeps the modules it loaded from file to file (the core is imported once per fork, not
@@ -15,6 +16,7 @@ export default defineConfig({
     isolate: false,
     // Three forks on two cores: the registry, package and PostgreSQL tests wait on other processes much of the time.
     maxWorkers: 3,
+    sequence: { sequencer: LongestFirst },
     // A test that makes no assertion fails (it could not have failed otherwise).
     expect: { requireAssertions: true },
   },

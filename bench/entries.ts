@@ -302,7 +302,7 @@ export const ENTRIES: BenchEntry[] = [
       rows: (scale) => (kind === 'append' ? 1 : Math.max(10, Math.round(10_000 * scale))),
       targetMs: kind === 'verify' ? 2000 : null,
       setup: async (scale) => {
-        const { findPgBin, startPgServer } = await import('../tests/pg-server');
+        const { findPgBin, startPgServer } = await import('../tests/support/pg-server');
         if (!findPgBin()) return null;
         const file = await registryFile(Math.max(10, Math.round(10_000 * scale)));
         const audit = await benchAudit();

@@ -4,7 +4,7 @@
 // plugin).
 // Run after editing the generator:
 //   node scripts/build-wasm.mjs
-// tests/unit/tree-models.test.ts rebuilds both and fails if either differs.
+// tests/core/tree-models.test.ts rebuilds both and fails if either differs.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';

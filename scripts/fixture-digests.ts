@@ -1,5 +1,5 @@
 /**
- * The result digest of an audit of every fixture model (tests/unit/fixture-cases.ts and the
+ * The result digest of an audit of every fixture model (tests/support/fixture-cases.ts and the
  * multiclass and regression reference models), one line each: a restructuring that keeps
  * behaviour keeps every line (`npx tsx scripts/fixture-digests.ts > before.txt`, change,
  * run again, diff). Settings are fixed and small so the whole run takes a minute or two.
@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { resultDigest } from '../src/core/outputs/manifest';
 import { runAnyAudit } from '../src/core/audit/run';
-import { expected, fixture, projectRoot } from '../tests/fixtures';
-import { FIXTURE_CASES } from '../tests/unit/fixture-cases';
+import { expected, fixture, projectRoot } from '../tests/support/fixtures';
+import { FIXTURE_CASES } from '../tests/support/fixture-cases';
 import '../src/cli/parquet-node';
 
 const file = (path: string) => ({ fileName: path.split('/').pop()!, bytes: new Uint8Array(readFileSync(path)) });

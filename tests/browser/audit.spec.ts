@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { resultDigest } from '../../src/core/outputs/manifest';
 import { resultFromPdf } from '../../src/core/outputs/pdf';
-import { expected, fixture, projectRoot } from '../fixtures';
+import { expected, fixture, projectRoot } from '../support/fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
 const ISOLATED = 'http://127.0.0.1:4174/';

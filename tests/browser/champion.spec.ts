@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resultDigest } from '../../src/core/outputs/manifest';
-import { fixture, projectRoot } from '../fixtures';
+import { fixture, projectRoot } from '../support/fixtures';
 import { download, dropFiles } from './app-files';
 
 /** The app dated as the CLI below (SOURCE_DATE_EPOCH 2026-12-04): waivers and dates are judged on it. */

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture, projectRoot } from '../fixtures';
+import { fixture, projectRoot } from '../support/fixtures';
 import { download, dropFiles } from './app-files';
 
 const PLAIN = 'http://127.0.0.1:4173/?source_date_epoch=1796342400';

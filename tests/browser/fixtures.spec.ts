@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { expected, fixture } from '../fixtures';
-import { FIXTURE_CASES } from '../unit/fixture-cases';
+import { expected, fixture } from '../support/fixtures';
+import { FIXTURE_CASES } from '../support/fixture-cases';
 
 // Every fixture model audited through the app in Chromium: the displayed, unrounded
 // numbers must match the reference within 1e-6 (float32 scoring against float64).

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
-import { projectRoot } from '../fixtures';
+import { projectRoot } from '../support/fixtures';
 
 const APP = 'http://127.0.0.1:4173/';
 /** Another origin (another port): the isolated server the Playwright config starts. */

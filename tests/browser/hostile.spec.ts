@@ -13,8 +13,8 @@ import { loadTableBytes, readTable } from '../../src/core/data/read';
 import { inspectModel } from '../../src/core/model/classifier';
 import { verifyEvidencePack } from '../../src/core/outputs/evidence';
 import { readResultFile } from '../../src/core/outputs/read-result';
-import { fixture } from '../fixtures';
-import { hugeWeightOnnx } from '../hostile-onnx';
+import { fixture } from '../support/fixtures';
+import { hugeWeightOnnx } from '../support/hostile-onnx';
 import '../../src/cli/parquet-node';
 
 const PLAIN = 'http://127.0.0.1:4173/';

@@ -5,8 +5,8 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { expected, fixture, projectRoot } from '../fixtures';
-import { corpusPath } from '../model-corpus';
+import { expected, fixture, projectRoot } from '../support/fixtures';
+import { corpusPath } from '../support/model-corpus';
 
 // One audit, any host: the same model, test data, reference, config and policy dropped into
 // the app (plain static host and cross-origin isolated) give the CLI's result JSON, manifest

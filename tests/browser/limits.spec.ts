@@ -9,7 +9,7 @@ import { expect, test } from '@playwright/test';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture } from '../fixtures';
+import { fixture } from '../support/fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
 const work = mkdtempSync(join(tmpdir(), 'plumbline-limits-'));
@@ -79,7 +79,7 @@ test('an audit whose scoring is over ?memory_budget_mb= is refused before it sta
   for (const feature of rf.features) await page.getByTestId('feature-columns').locator(`[data-column="${feature}"]`).check();
   const started = await watchForRun(page);
   await page.getByTestId('run-audit').click();
-  // The core's estimate (tests/unit/limits.test.ts pins its formula): 6,172 scores and margins (16 bytes each), the 6,172 rows × 5 inputs as a block and its copy (16 bytes a cell), the model 4× its 177,577 bytes: 1,302,820 bytes.
+  // The core's estimate (tests/core/limits.test.ts pins its formula): 6,172 scores and margins (16 bytes each), the 6,172 rows × 5 inputs as a block and its copy (16 bytes a cell), the model 4× its 177,577 bytes: 1,302,820 bytes.
   await expect(page.getByTestId('error')).toHaveText(
     'Cannot audit: Scoring would need about 1.2 MiB of memory (6,172 rows × 5 model inputs, and a 173 KB model), more than the 1.0 MiB a stage may use: audit a sample of the rows (data.test_sample_size), or raise limits.stage_memory_mb (or ?memory_budget_mb= in the page address).',
   );

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
-import { CORPUS, corpusExpected, corpusPath, corpusRequest, worstDifference } from '../model-corpus';
+import { CORPUS, corpusExpected, corpusPath, corpusRequest, worstDifference } from '../support/model-corpus';
 
 // The model corpus through the app's worker in Chromium, as the Node test runs it: the same
 // request, the data read by the worker's streaming loader (with the entry's CSV options) and

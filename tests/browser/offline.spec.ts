@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // page.evaluate callbacks run in the page, with the DOM.
 import { expect, test } from '@playwright/test';
-import { expected } from '../fixtures';
+import { expected } from '../support/fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
 const rf = expected('compas/rf.expected.json');

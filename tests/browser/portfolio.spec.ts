@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import initSqlJs from 'sql.js';
 import { listEntries, verifyRegistry, type SqlDatabase } from '../../src/core/registry';
 import { monthlySummaryMarkdown } from '../../src/core/registry/summary';
-import { expected, fixture, projectRoot } from '../fixtures';
+import { expected, fixture, projectRoot } from '../support/fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
 const rf = expected('compas/rf.expected.json');

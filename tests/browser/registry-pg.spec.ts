@@ -9,8 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPgServer, type PgServer } from '../pg-server';
-import { fixture, projectRoot } from '../fixtures';
+import { startPgServer, type PgServer } from '../support/pg-server';
+import { fixture, projectRoot } from '../support/fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
 const PASSWORD = 'browser-Test:pw';

@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fixture, projectRoot } from '../fixtures';
+import { fixture, projectRoot } from '../support/fixtures';
 
 const APP = 'http://127.0.0.1:4173/';
 

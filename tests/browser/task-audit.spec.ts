@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resultDigest } from '../../src/core/outputs/manifest';
-import { projectRoot } from '../fixtures';
+import { projectRoot } from '../support/fixtures';
 import { dropFiles } from './app-files';
 
 // Multiclass and regression audits in the app: the same numbers and the same result digest as the CLI's for the same files and choices.

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resultDigest } from '../../src/core/outputs/manifest';
-import { expected, fixture, projectRoot } from '../fixtures';
+import { expected, fixture, projectRoot } from '../support/fixtures';
 import { dropFiles } from './app-files';
 
 const PLAIN = 'http://127.0.0.1:4173/';

@@ -4,7 +4,7 @@
 // the result says why.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { expected, fixture } from '../fixtures';
+import { expected, fixture } from '../support/fixtures';
 
 const APP = 'http://127.0.0.1:4173/';
 /** Cross-origin isolated: onnxruntime's default build then runs with threads too. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { readTable } from '../../src/core/data/read';
 import { verifyEvidencePack } from '../../src/core/outputs/evidence';
-import { expected, fixture, projectRoot } from '../fixtures';
+import { expected, fixture, projectRoot } from '../support/fixtures';
 
 const PLAIN = 'http://127.0.0.1:4173/';
 const rf = expected('compas/rf.expected.json');

@@ -1,4 +1,4 @@
-"""Data checks of the fixture CSVs, by pandas / numpy / scipy, for tests/unit/check-data.test.ts.
+"""Data checks of the fixture CSVs, by pandas / numpy / scipy, for tests/hosts/check-data.test.ts.
 
 Run with Debian's Python (python3-pandas, python3-scipy):
     /usr/bin/python3 tests/statistics/build_data_checks.py

@@ -4,7 +4,7 @@ Run with Debian's Python (python3-pandas):
     /usr/bin/python3 tests/statistics/build_ll144.py
 Writes tests/statistics/compas_ll144.csv (compas/test.csv with the forest's predictions_p1
 as column `p`, and about 3% of the `sex` and of the `race` cells blanked, seeded) and
-tests/statistics/ll144_compas.json, which tests/unit/ll144.test.ts compares with.
+tests/statistics/ll144_compas.json, which tests/core/ll144.test.ts compares with.
 
 The rules, as the NYC DCWP's final rule (6 RCNY § 5-300) states them:
 - selection rate: the share of a category's rows the tool selects (here p >= 0.5);

@@ -1,5 +1,5 @@
 """Paired comparisons of two fixture models on the same rows (COMPAS random forest vs MLP,
-German credit logistic regression vs XGBoost), by numpy and scipy, for tests/unit/baseline-comparison.test.ts.
+German credit logistic regression vs XGBoost), by numpy and scipy, for tests/core/baseline-comparison.test.ts.
 
 Run with Debian's Python (python3-numpy, python3-scipy):
     /usr/bin/python3 tests/statistics/build_paired.py

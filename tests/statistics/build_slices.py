@@ -2,7 +2,7 @@
 
 Run with Debian's Python (python3-sklearn, python3-pandas):
     /usr/bin/python3 tests/statistics/build_slices.py
-Writes tests/statistics/slices_german.json, which tests/unit/slices.test.ts compares with.
+Writes tests/statistics/slices_german.json, which tests/core/slices.test.ts compares with.
 A slice underperforms when its AUC is more than 0.1 below the overall AUC and it has at
 least 30 rows (fairness.min_group_size's default); slices without both classes have no AUC.
 """

@@ -7,7 +7,7 @@ compas_validation.csv (the first 900 rows) and compas_audited.csv (the rest), pi
 Youden threshold on the validation rows with sklearn.metrics.roc_curve (the threshold of
 the largest TPR − FPR; the first, i.e. highest, on ties), and scores the audited rows at it
 (predicted positive when p >= threshold). Writes validation_threshold.json, which
-tests/unit/validation-threshold.test.ts compares with.
+tests/hosts/validation-threshold.test.ts compares with.
 """
 import json
 import os

@@ -20,7 +20,7 @@
  *
  * Every interval contains its estimate (each pair's interval contains its own estimate,
  * and the aggregation keeps that), a group of one row gives the wide interval its one row
- * allows, and coverage is checked by simulation in tests/unit/coverage.test.ts.
+ * allows, and coverage is checked by simulation in tests/core/coverage.test.ts.
  */
 import type { ConfusionCounts } from './confusion';
 import { RATE_METRICS, type RateMetricId } from './confusion';

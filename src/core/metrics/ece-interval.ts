@@ -15,7 +15,7 @@
  * central (1 − α) range of drawn ECEs holds the observed one. At t = 0 this is the test of
  * perfect calibration, so the lower bound is 0 exactly when the data cannot tell the model
  * from a calibrated one; far from 0 it is a bias-corrected normal interval. Coverage is
- * checked by simulation in tests/unit/coverage.test.ts.
+ * checked by simulation in tests/core/coverage.test.ts.
  *
  * When the estimate lies outside the interval (the data say the true ECE is below the
  * inflated binned estimate), the method says so; the interval is not stretched to hold it.

@@ -1,0 +1,177 @@
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { dependenceChart } from '../../src/core/outputs/charts';
+import { runAudit, type AuditRequest } from '../../src/core/audit';
+import { AuditConfigError, ModelLoadError } from '../../src/core/base/errors';
+import { expected, fixtureBytes } from '../support/fixtures';
+
+ort.env.wasm.numThreads = 1;
+const want = expected('compas/rf.expected.json');
+const request = (overrides: Partial<AuditRequest> = {}): AuditRequest => ({
+  model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') },
+  data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') },
+  target: 'two_year_recid',
+  protectedAttributes: ['race', 'sex'],
+  features: want.features,
+  ...overrides,
+});
+
+describe('runAudit end to end on compas/rf.onnx', () => {
+  it('matches rf.expected.json within 1e-6 (float32 model, float64 reference)', async () => {
+    const result = await runAudit(ort, request());
+    expect(result.n).toBe(want.n);
+    for (const [key, value] of Object.entries(want.performance)) {
+      expect(Math.abs((result.performance as unknown as Record<string, number>)[key] - value), key).toBeLessThan(1e-6);
+    }
+    expect(Math.abs(result.calibration.expected_calibration_error! - want.calibration.expected_calibration_error)).toBeLessThan(1e-6);
+    expect(Math.abs(result.calibration.maximum_calibration_error! - want.calibration.maximum_calibration_error)).toBeLessThan(1e-6);
+    // A fixture without protected groups would make this loop assert nothing.
+    expect(Object.keys(want.fairness).length, 'protected attributes in the reference').toBeGreaterThan(0);
+    for (const [attribute, fairness] of Object.entries(want.fairness)) {
+      for (const [group, metrics] of Object.entries(fairness.groups)) {
+        for (const [key, value] of Object.entries(metrics)) {
+          const mine = result.fairness[attribute].groups[group][key] as number | null;
+          if (value === null) expect(mine, `${attribute}.${group}.${key}`).toBeNull();
+          else expect(Math.abs(mine! - value), `${attribute}.${group}.${key}`).toBeLessThan(1e-6);
+        }
+      }
+      for (const key of ['demographic_parity_difference', 'demographic_parity_ratio', 'equal_opportunity_difference', 'equalized_odds_difference', 'min_group_size']) {
+        expect(Math.abs((result.fairness[attribute][key] as number) - (fairness[key] as number)), `${attribute}.${key}`).toBeLessThan(1e-6);
+      }
+    }
+  });
+
+  it('flags groups under the minimum size and says why a rate is undefined', async () => {
+    const result = await runAudit(ort, request());
+    const native = result.fairness.race.groups['Native American'];
+    expect(native.insufficient_samples).toBe(true);
+    expect(native.tpr).toBeNull();
+    expect(native.null_reasons.tpr).toBe('no actual positives in the group');
+    expect(result.fairness.race.groups['African-American'].insufficient_samples).toBe(false);
+  });
+
+  it('gives byte-identical JSON on two runs', async () => {
+    const [a, b] = await Promise.all([runAudit(ort, request()), runAudit(ort, request())]);
+    expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+
+  it('refuses a CSV without the target column, naming close matches', async () => {
+    const csv = new TextEncoder().encode('age,priors_count,juv_fel_count,juv_misd_count,juv_other_count,race,sex,two_year\n30,1,0,0,0,Asian,Male,1\n');
+    await expect(runAudit(ort, request({ data: { fileName: 'no-target.csv', bytes: csv } }))).rejects.toThrow(
+      new AuditConfigError('no-target.csv: no target column "two_year_recid" (close matches: two_year). Choose the column that holds the true outcome, or, for a batch scored before any outcome is known, audit it without labels (--no-labels / data.unlabelled: true).'),
+    );
+  });
+
+  it('refuses a file that is not ONNX, saying what its bytes look like', async () => {
+    await expect(runAudit(ort, request({ model: { fileName: 'model.onnx', bytes: fixtureBytes('compas/test.csv') } }))).rejects.toThrow(
+      new ModelLoadError('model.onnx: not a model file Plumbline can read (it starts with the text "sex,race,age,age_cat,juv_fel_c"). Choose an ONNX model (.onnx), an XGBoost JSON model (save_model("model.json")) or a LightGBM text model (save_model("model.txt")).'),
+    );
+  });
+
+  it('refuses feature columns that do not fit the model input', async () => {
+    await expect(runAudit(ort, request({ features: ['age', 'priors_count'] }))).rejects.toThrow(
+      new AuditConfigError('rf.onnx: input "float_input" takes 5 columns, but 2 were chosen (age, priors_count). Choose exactly 5 columns in the order the model was trained on.'),
+    );
+    await expect(runAudit(ort, request({ features: undefined }))).rejects.toThrow(
+      new AuditConfigError('rf.onnx: the model takes one input "float_input" of 5 columns and does not name them. List the 5 feature columns in the order the model was trained on (--features / model.features).'),
+    );
+  });
+
+  it('refuses per-column inputs the data lacks, listing them with their types', async () => {
+    await expect(
+      runAudit(ort, request({ model: { fileName: 'xgb.onnx', bytes: fixtureBytes('german_credit/xgb.onnx') }, features: undefined })),
+    ).rejects.toThrow(/^xgb\.onnx: the model expects 10 input columns and test\.csv lacks \d+: "duration_months" \(int64\)/);
+  });
+
+  it('refuses a protected attribute the data lacks and a non-binary target', async () => {
+    await expect(runAudit(ort, request({ protectedAttributes: ['rac'] }))).rejects.toThrow(new AuditConfigError('test.csv: no protected attribute column "rac" (close matches: race).'));
+    await expect(runAudit(ort, request({ target: 'priors_count' }))).rejects.toThrow(/^test\.csv, column "priors_count": the target has \d+ values \(0, 1, 2, 3, 4, 5, …\); a binary audit needs two/);
+  });
+});
+
+describe('score-only audits (no model file)', () => {
+  it('audits COMPAS decile_score as a raw score, with no probability metrics', async () => {
+    const result = await runAudit(ort, { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race', 'sex'], bootstrapResamples: 50 });
+    // Independent pairwise computation of the same numbers from the CSV.
+    const lines = new TextDecoder().decode(fixtureBytes('compas/test.csv')).trim().split('\n');
+    const header = lines[0].split(',');
+    const rows = lines.slice(1).map((line) => line.split(','));
+    const score = rows.map((r) => Number(r[header.indexOf('decile_score')]));
+    const label = rows.map((r) => Number(r[header.indexOf('two_year_recid')]));
+    const selected = score.filter((s) => s >= 5).length;
+    expect(result.performance.selection_rate).toBe(selected / rows.length);
+    let pairs = 0;
+    let wins = 0;
+    score.forEach((s, i) => {
+      if (label[i] !== 1) return;
+      score.forEach((t, j) => {
+        if (label[j] !== 0) return;
+        pairs++;
+        wins += s > t ? 1 : s === t ? 0.5 : 0;
+      });
+    });
+    expect(result.performance.roc_auc).toBeCloseTo(wins / pairs, 12);
+    expect(result.performance.log_loss).toBeNull();
+    expect(result.calibration.expected_calibration_error).toBeNull();
+    expect(result.inputs.model).toEqual({ format: 'score-column', column: 'decile_score', score_output: 'column decile_score read as a raw score (not a probability: log loss, Brier and calibration are not computed)' });
+    expect(result.threshold_sweep.thresholds[0]).toBe(1);
+    expect(result.threshold_sweep.thresholds[100]).toBe(10);
+  });
+
+  it('needs exactly one of a model and a score column', async () => {
+    const data = { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') };
+    await expect(runAudit(ort, { data, target: 'two_year_recid', protectedAttributes: ['race'] })).rejects.toThrow(
+      'No model and no score column: choose a model file, or name the column that holds the scores (--score / data.score_column).',
+    );
+    await expect(runAudit(ort, { data, scoreColumn: 'score_text', target: 'two_year_recid', protectedAttributes: ['race'] })).rejects.toThrow(
+      'test.csv, column "score_text": a score column must hold numbers, but it holds text (e.g. "Low").',
+    );
+  });
+});
+
+describe('explanations in the audit', () => {
+  it('explains the first rows with local accuracy, and says why a score-column audit has none', async () => {
+    const result = await runAudit(ort, request({ bootstrapResamples: 0, explainer: { rows: 10, backgroundRows: 50 } }));
+    expect(result.explanations!.method).toBe('tree (interventional)');
+    expect(result.explanations!.values).toHaveLength(10);
+    expect(result.explanations!.local_accuracy_error).toBeLessThan(1e-9);
+    expect(result.explanations!.global_importance[0].column).toBe('priors_count');
+    // Each explained row's column values come along (for dependence plots): the CSV's own cells.
+    const lines = new TextDecoder().decode(fixtureBytes('compas/test.csv')).trim().split('\n');
+    const header = lines[0].split(',');
+    const e = result.explanations!;
+    e.rows.forEach((row, r) => {
+      const cells = lines[row].split(',');
+      e.columns.forEach((column, j) => expect(String(e.data![r][j])).toBe(cells[header.indexOf(column)]));
+    });
+    const chart = dependenceChart(result, 'priors_count')!;
+    expect(chart.series[0].points).toEqual(e.rows.map((_, r) => ({ x: e.data![r][e.columns.indexOf('priors_count')], y: e.values[r][e.columns.indexOf('priors_count')] })));
+    const scoreOnly = await runAudit(ort, { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0 });
+    expect(scoreOnly.explanations).toBeUndefined();
+    expect(scoreOnly.missing_sections.explainer).toBe('a score-column audit has no model to explain');
+  });
+});
+
+describe('hostile outputs and encodings', () => {
+  it('refuses a model output that is not a probability, naming the rows (never a quietly wrong report)', async () => {
+    // The network has no missing-value handling: a blank age gives NaN out.
+    const lines = new TextDecoder().decode(fixtureBytes('compas/test.csv')).trim().split('\n');
+    const age = lines[0].split(',').indexOf('age');
+    for (const row of [3, 7]) {
+      const cells = lines[row].split(',');
+      cells[age] = '';
+      lines[row] = cells.join(',');
+    }
+    const data = { fileName: 'blank-age.csv', bytes: new TextEncoder().encode(lines.join('\n')) };
+    await expect(runAudit(ort, request({ model: { fileName: 'mlp.onnx', bytes: fixtureBytes('compas/mlp.onnx') }, data }))).rejects.toThrow(
+      new ModelLoadError("mlp.onnx: the model's output is not a probability for 2 of 1852 rows of blank-age.csv (row 3: NaN, row 7: NaN). Check the rows' inputs (missing values the model cannot take?) or the output the audit reads."),
+    );
+  });
+
+  it('counts characters that were not UTF-8', async () => {
+    const header = new TextEncoder().encode('p,y,g\n0.2,0,caf');
+    const latin1 = Uint8Array.from([...header, 0xe9, ...new TextEncoder().encode('\n0.7,1,b\n0.6,1,caf'), 0xe9, ...new TextEncoder().encode('\n0.1,0,b\n')]);
+    const result = await runAudit(ort, { data: { fileName: 'latin1.csv', bytes: latin1 }, scoreColumn: 'p', target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0 });
+    expect(result.data.findings.find((f) => f.check === 'encoding')!.message).toBe('latin1.csv: 2 characters were not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.');
+  });
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { parseAuditConfig } from '../../src/core/config/audit-config';
+import { planAudit } from '../../src/core/config/plan';
+import { parseYaml } from '../../src/core/config/yaml';
+import { ConfigError } from '../../src/core/base/errors';
+
+const minimal = 'model:\n  path: m.onnx\ndata:\n  test: t.csv\n  target: y\n  protected_attributes: [race]\n';
+
+describe('audit config', () => {
+  it('accepts the shape practitioners write and maps it to a request', () => {
+    const config = parseAuditConfig(`${minimal}random_seed: 42\nthreshold: 0.4\nexplainer:\n  type: treeshap\n  background_samples: 100\nrecourse:\n  enabled: false\n`, 'a.yaml');
+    const plan = planAudit(config, 'a.yaml');
+    expect(plan.files).toEqual({ model: 'm.onnx', data: 't.csv', reference: undefined });
+    expect(plan.request).toMatchObject({ target: 'y', protectedAttributes: ['race'], seed: 42, thresholdPolicy: { policy: 'fixed', threshold: 0.4 } });
+    expect(plan.seedExplicit).toBe(true);
+    expect(plan.missingSections).toEqual({ recourse: 'disabled in the config (recourse.enabled: false)' });
+    // What that shape asks and Plumbline cannot honour is refused, naming the keys (tests/core/config-keys.test.ts walks every key).
+    const asked = parseAuditConfig(`${minimal}calibration:\n  enabled: false\nfairness:\n  metrics: [demographic_parity, equalized_odds]\n`, 'a.yaml');
+    expect(() => planAudit(asked, 'a.yaml')).toThrow(/^a\.yaml: 2 settings Plumbline cannot honour: fairness\.metrics — .*; calibration\.enabled: false — /);
+  });
+
+  it('applies a profile under the config (the config wins)', () => {
+    const config = parseAuditConfig(`${minimal}audit_profile: quickstart\nbootstrap:\n  resamples: 50\n`, 'a.yaml');
+    expect(config.bootstrap?.resamples).toBe(50);
+    expect(config.explainer?.background_samples).toBe(100);
+    const custom = parseAuditConfig(`${minimal}audit_profile: mine\nprofiles:\n  mine:\n    bootstrap:\n      resamples: 7\n`, 'a.yaml');
+    expect(custom.bootstrap?.resamples).toBe(7);
+    expect(() => parseAuditConfig(`${minimal}audit_profile: fast\n`, 'a.yaml')).toThrow(new ConfigError('a.yaml: audit_profile: unknown profile "fast"; profiles: quickstart, full.'));
+  });
+
+  it('refuses unknown keys with close matches and wrong types with the path', () => {
+    expect(() => parseAuditConfig(`${minimal}fairnes:\n  enabled: true\n`, 'a.yaml')).toThrow(/^a\.yaml: fairnes: unknown key \(did you mean fairness\?\); known keys: model, data, threshold/);
+    expect(() => parseAuditConfig(minimal.replace('protected_attributes: [race]', 'protected_attributes: race'), 'a.yaml')).toThrow(new ConfigError('a.yaml: data.protected_attributes: expected a list, got the text "race"'));
+    expect(() => parseAuditConfig(`${minimal}random_seed: 4.5\n`, 'a.yaml')).toThrow(new ConfigError('a.yaml: random_seed: expected a whole number, got 4.5'));
+    expect(() => planAudit(parseAuditConfig(`${minimal}threshold: 1.5\n`, 'a.yaml'), 'a.yaml')).toThrow(
+      new ConfigError("a.yaml: threshold: 1.5 is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number)."),
+    );
+  });
+
+  it('names what an audit is missing, and what --strict requires', () => {
+    expect(() => planAudit(parseAuditConfig('data:\n  test: t.csv\n', 'a.yaml'), 'a.yaml')).toThrow(
+      new ConfigError('a.yaml: missing data.protected_attributes, model.path (or data.score_column). An audit needs a test file, protected attributes and a model or score column (and a target, unless it audits without labels).'),
+    );
+    expect(() => planAudit(parseAuditConfig(minimal, 'a.yaml'), 'a.yaml', true)).toThrow(
+      new ConfigError('a.yaml: --strict needs an explicit random_seed (--seed) and data.positive_label (--positive-label), so the audit cannot depend on defaults.'),
+    );
+  });
+});
+
+describe('safe YAML', () => {
+  it('refuses an alias bomb', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`)].join('\n');
+    expect(() => parseYaml(bomb, 'bomb.yaml')).toThrow(ConfigError);
+  });
+
+  it('keeps __proto__ as data and pollutes nothing', () => {
+    const value = parseYaml('__proto__:\n  polluted: true\nconstructor: x\n', 'p.yaml') as Record<string, unknown>;
+    expect(Object.keys(value)).toEqual(['__proto__', 'constructor']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(() => parseAuditConfig('__proto__:\n  polluted: true\n', 'p.yaml')).toThrow(/^p\.yaml: __proto__: unknown key/);
+  });
+
+  it('refuses custom tags', () => {
+    expect(() => parseYaml('a: !!js/function "x"\n', 't.yaml')).toThrow(ConfigError);
+  });
+
+  it('refuses a 10 MB file before parsing it', () => {
+    const big = `policy_name: p\nnotes: "${'x'.repeat(10 * 1024 * 1024)}"\n`;
+    expect(() => parseYaml(big, 'big.yaml')).toThrow(new ConfigError('big.yaml: 10.0 MB is too large for a config or policy file (limit 1 MB).'));
+  });
+});
+
+describe('published JSON Schemas', () => {
+  it('are up to date with the specs (run npx tsx scripts/write-schemas.ts)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { SCHEMAS, schemaText } = await import('../../scripts/write-schemas');
+    const { projectRoot } = await import('../support/fixtures');
+    for (const [file, { title, spec }] of Object.entries(SCHEMAS)) expect(readFileSync(join(projectRoot, 'schema', file), 'utf8')).toBe(schemaText(title, spec));
+  });
+});

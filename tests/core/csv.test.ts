@@ -1,0 +1,166 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { detectDelimiter, parseCsv } from '../../src/core/data/csv';
+import { columnType, findColumn, sourceText, takeRows, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
+import { CsvError } from '../../src/core/base/errors';
+import { fixture } from '../support/fixtures';
+
+const parse = (text: string, options = {}) => parseCsv(text, { fileName: 'f.csv', ...options });
+const numeric = (text: string, name: string) => findColumn(parse(text), name) as NumericColumn;
+const categorical = (text: string, name: string) => findColumn(parse(text), name) as CategoricalColumn;
+
+describe('CSV dialects', () => {
+  it('detects comma, semicolon, tab and pipe', () => {
+    for (const delimiter of [',', ';', '\t', '|']) {
+      const text = ['a', 'b', 'c'].join(delimiter) + '\n' + ['1', '2', 'x'].join(delimiter) + '\n';
+      expect(detectDelimiter(text)).toBe(delimiter);
+      const table = parse(text);
+      expect(table.columns.map((c) => c.name)).toEqual(['a', 'b', 'c']);
+      expect(table.rowCount).toBe(1);
+    }
+  });
+
+  it('reads quoted fields with delimiters, quotes and newlines, CRLF and a BOM', () => {
+    const text = '\uFEFFname,note,score\r\n"Smith, J.","said ""hi""\r\non two lines",1.5\r\nLee,plain,2\r\n';
+    const table = parse(text);
+    expect(table.rowCount).toBe(2);
+    const note = findColumn(table, 'note') as CategoricalColumn;
+    expect(note.dictionary[note.codes[0]]).toBe('said "hi"\r\non two lines');
+    expect(findColumn(table, 'name')!.name).toBe('name');
+    expect(Array.from(numeric(text, 'score').values)).toEqual([1.5, 2]);
+  });
+
+  it('reads the missing-value spellings as missing and counts them', () => {
+    const column = numeric('x,y\n1,a\n,b\nNA,c\nN/A,d\nNaN,e\nnull,f\n7,h\n', 'x');
+    expect(column.kind).toBe('numeric');
+    expect(column.missing).toBe(5);
+    expect(Number.isNaN(column.values[1])).toBe(true);
+    expect(column.values[6]).toBe(7);
+  });
+
+  it('regression (issue 20, case 3): "?" is a category, not a missing value, unless configured', () => {
+    const table = parseCsv('workclass,y\nPrivate,1\n?,0\n?,1\n', { fileName: 'adult.csv' });
+    const column = findColumn(table, 'workclass')!;
+    expect(column.kind === 'categorical' && column.dictionary).toEqual(['Private', '?']);
+    expect(column.missing).toBe(0);
+    const configured = findColumn(parseCsv('workclass,y\nPrivate,1\n?,0\n', { fileName: 'adult.csv', missingValues: ['', '?'] }), 'workclass')!;
+    expect(configured.missing).toBe(1);
+    // The token stays known as the cell's own text.
+    expect(sourceText(configured, 1)).toBe('?');
+  });
+
+  it('regression (issue 20, case 4): keeps the text of numbers that do not read back ("01", "2.50") and of cells with spaces', () => {
+    const table = parseCsv('zip,price,name\n01,2.50, Private\n10,3,NA\n', { fileName: 'codes.csv' });
+    const zip = findColumn(table, 'zip')!;
+    const price = findColumn(table, 'price')!;
+    const name = findColumn(table, 'name')!;
+    expect(zip.kind).toBe('numeric');
+    expect([sourceText(zip, 0), sourceText(zip, 1)]).toEqual(['01', '10']);
+    expect([sourceText(price, 0), sourceText(price, 1)]).toEqual(['2.50', '3']);
+    expect([sourceText(name, 0), sourceText(name, 1)]).toEqual([' Private', 'NA']);
+    // A sample of rows keeps each row's own text.
+    const taken = takeRows(table, Uint32Array.from([1, 0]));
+    expect([sourceText(findColumn(taken, 'zip')!, 0), sourceText(findColumn(taken, 'zip')!, 1)]).toEqual(['10', '01']);
+  });
+
+  it('infers types from the whole column, keeping texts as written', () => {
+    const rows = Array.from({ length: 500 }, (_, i) => `${i},00${i % 3}`);
+    const late = 'id,code\n' + rows.join('\n') + '\nx1,A7\n';
+    const table = parse(late);
+    expect(findColumn(table, 'id')!.kind).toBe('categorical');
+    const code = categorical(late, 'code');
+    expect(code.kind).toBe('categorical');
+    expect(code.dictionary).toContain('A7');
+    expect(code.dictionary).toContain('000');
+    expect(code.dictionary).toContain('001');
+  });
+
+  it('takes boolean and date declarations, checks every value against them, and the profile reports them', () => {
+    const table = parse('flag,when,code,y\nYes,2024-01-31,1,1\nno,2024-02-29,0,0\n,2023-12-01T08:00:00Z,1,1\n', { dtypes: { flag: 'boolean', when: 'date', code: 'boolean' } });
+    expect(table.columns.map((c) => [c.name, c.kind, columnType(c)])).toEqual([
+      ['flag', 'categorical', 'boolean'],
+      ['when', 'categorical', 'date'],
+      ['code', 'numeric', 'boolean'],
+      ['y', 'numeric', 'boolean'],
+    ]);
+    // "20240131" is not ISO 8601 (no dashes): a date column keeps its texts and is checked.
+    expect(() => parse('when,y\n20240131,1\n', { dtypes: { when: 'date' } })).toThrow(
+      new CsvError('f.csv, column "when": declared date but holds the value "20240131"; a date is an ISO 8601 date, 2024-01-31 or 2024-01-31T10:00:00Z. Fix the value or declare the column categorical.'),
+    );
+    expect(() => parse('flag,y\nyes,1\nmaybe,0\n', { dtypes: { flag: 'boolean' } })).toThrow(
+      new CsvError('f.csv, column "flag": declared boolean but holds the value "maybe"; a boolean is true/false, yes/no, t/f, y/n or 1/0 (any case). Fix the value or declare the column categorical.'),
+    );
+    expect(() => parse('code,y\n1,1\n2,0\n', { dtypes: { code: 'boolean' } })).toThrow(
+      new CsvError('f.csv, column "code": declared boolean but holds the value "2"; a boolean is true/false, yes/no, t/f, y/n or 1/0 (any case). Fix the value or declare the column categorical.'),
+    );
+  });
+
+  it('honours dtypes overrides and refuses a text value in a column declared numeric', () => {
+    const table = parse('zip,y\n02139,1\n10001,0\n', { dtypes: { zip: 'categorical' } });
+    expect((findColumn(table, 'zip') as CategoricalColumn).dictionary).toEqual(['02139', '10001']);
+    expect(() => parse('a,y\n1,1\nabc,0\n', { dtypes: { a: 'numeric' } })).toThrow(
+      new CsvError('f.csv, column "a": declared numeric but holds the value "abc". Fix the value or declare the column categorical.'),
+    );
+  });
+
+  it('loads the fixture CSVs with the right shapes and types', () => {
+    const compas = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' });
+    expect(compas.rowCount).toBe(1852);
+    expect(findColumn(compas, 'age')!.kind).toBe('numeric');
+    expect(findColumn(compas, 'race')!.kind).toBe('categorical');
+    const missing = parseCsv(readFileSync(fixture('german_credit/test_missing.csv'), 'utf8'), { fileName: 'test_missing.csv' });
+    expect(missing.rowCount).toBe(300);
+    const duration = findColumn(missing, 'duration_months') as NumericColumn;
+    expect(duration.kind).toBe('numeric');
+    expect(duration.missing).toBeGreaterThan(0);
+  });
+});
+
+describe('CSV errors', () => {
+  it('names an empty file', () => {
+    expect(() => parse('')).toThrow(new CsvError('f.csv: the file is empty. A CSV needs a header row and at least one data row.'));
+    expect(() => parse('\n\n  \n')).toThrow(new CsvError('f.csv: the file is empty. A CSV needs a header row and at least one data row.'));
+  });
+
+  it('names a header without rows', () => {
+    expect(() => parse('a,b,c\n')).toThrow(new CsvError('f.csv: the file has a header row but no data rows.'));
+  });
+
+  it('names duplicate and empty column names', () => {
+    expect(() => parse('a,b,a\n1,2,3\n')).toThrow(new CsvError('f.csv: the column name "a" appears twice (columns 1 and 3). Rename one of them.'));
+    expect(() => parse('a,,c\n1,2,3\n')).toThrow(new CsvError('f.csv: column 2 of the header has no name. Give every column a name.'));
+  });
+
+  it('quotes rows with the wrong number of fields by line number', () => {
+    expect(() => parse('a,b,c\n1,2,3\n4,5\n6,7,8\n9,10,11,12\n')).toThrow(
+      new CsvError('f.csv: 2 rows with the wrong number of fields (the header has 3): line 3 has 2 fields; line 5 has 4 fields. Quote fields that contain the delimiter ",".'),
+    );
+  });
+
+  it('counts physical lines after a quoted newline', () => {
+    expect(() => parse('a,b\n"x\ny",1\n2\n')).toThrow(/line 4 has 1 field;|line 4 has 1 field\./);
+  });
+
+  it('refuses a binary file', () => {
+    expect(() => parse('PK\u0003\u0004\u0000\u0000binary')).toThrow(new CsvError('f.csv: this is a binary file, not CSV text (it holds NUL bytes from offset 4). Choose the CSV export of the data.'));
+  });
+});
+
+describe('skipping bad rows', () => {
+  it('skips and counts rows with the wrong number of fields when asked, keeping later columns aligned', () => {
+    const text = 'a,b,c\n1,x,3\n4,5\n6,y,8\n9,z,10,11\n12,A7,14\n';
+    const table = parse(text, { skipBadRows: true });
+    expect(table.rowCount).toBe(3);
+    expect(table.skipped).toEqual({ rows: 2, examples: ['line 3 has 2 fields', 'line 5 has 4 fields'] });
+    expect(Array.from((findColumn(table, 'c') as NumericColumn).values)).toEqual([3, 8, 14]);
+    const b = findColumn(table, 'b') as CategoricalColumn;
+    expect(Array.from(b.codes, (code) => b.dictionary[code])).toEqual(['x', 'y', 'A7']);
+  });
+
+  it('backfills a demoted column across skipped rows', () => {
+    // b looks numeric until its last row; a bad row sits before the demotion.
+    const table = parse('a,b\n1,007\n2\n3,008\n4,X9\n', { skipBadRows: true });
+    const b = findColumn(table, 'b') as CategoricalColumn;
+    expect(Array.from(b.codes, (code) => b.dictionary[code])).toEqual(['007', '008', 'X9']);
+  });
+});

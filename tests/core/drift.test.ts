@@ -1,0 +1,133 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/core/data/csv';
+import { findColumn, type NumericColumn } from '../../src/core/data/table';
+import { categoricalDrift, driftReport, numericDrift } from '../../src/core/analyses/drift/drift';
+import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from '../../src/core/analyses/drift/statistics';
+import { expected, fixture } from '../support/fixtures';
+
+const load = (path: string) => parseCsv(readFileSync(fixture(path), 'utf8'), { fileName: path });
+
+describe('drift against the fixture', () => {
+  it('reproduces compas drift_train_vs_test PSI within 1e-9', () => {
+    const want = expected('compas/rf.expected.json').drift_train_vs_test!.values;
+    const report = driftReport(load('compas/train.csv'), load('compas/test.csv'));
+    for (const [column, value] of Object.entries(want)) {
+      const mine = report.columns.find((c) => c.column === column)!;
+      expect(Math.abs(mine.psi - value), column).toBeLessThanOrEqual(1e-9);
+    }
+  });
+});
+
+describe('drift, hand-built cases', () => {
+  it('gives PSI 0 and KS 0 for identical distributions', () => {
+    const sample = Float64Array.from({ length: 500 }, (_, i) => (i * 7919) % 101);
+    const drift = numericDrift('x', sample, sample.slice().reverse());
+    expect(drift.psi).toBe(0);
+    expect(drift.ks).toEqual({ statistic: 0, p_value: 1 });
+    expect(drift.wasserstein_normalized).toBe(0);
+    expect(drift.level).toBe('stable');
+  });
+
+  it('puts a value equal to an edge in the bin above', () => {
+    // reference 1..10: deciles at 1.9, 2.8, …, 9.1; current all exactly 1.9 → bin [1.9, 2.8)
+    const drift = numericDrift('x', Float64Array.from({ length: 10 }, (_, i) => i + 1), Float64Array.of(1.9, 1.9));
+    expect(drift.bins[1]).toMatchObject({ reference: 0.1, current: 1 });
+  });
+
+  it('computes KS, Wasserstein and the χ² tail as worked by hand', () => {
+    // {1,2,3} vs {2,3,4}: D = 1/3; W1 = ∫|F−G| = 1/3 + 1/3 + 1/3 = 1
+    expect(kolmogorovSmirnov(Float64Array.of(1, 2, 3), Float64Array.of(2, 3, 4)).statistic).toBeCloseTo(1 / 3, 15);
+    expect(wasserstein(Float64Array.of(1, 2, 3), Float64Array.of(2, 3, 4))).toBeCloseTo(1, 15);
+    expect(chiSquareSurvival(3.841458820694124, 1)).toBeCloseTo(0.05, 9);
+    expect(chiSquareSurvival(5.991464547107979, 2)).toBeCloseTo(0.05, 9);
+  });
+
+  it('flags a shifted numeric column as major drift and counts new categories', () => {
+    const before = Float64Array.from({ length: 1000 }, (_, i) => i / 1000);
+    const after = Float64Array.from({ length: 1000 }, (_, i) => 0.5 + i / 1000);
+    const shifted = numericDrift('x', before, after);
+    expect(shifted.level).toBe('major');
+    expect(shifted.ks!.p_value).toBeLessThan(1e-6);
+    const ref = { kind: 'categorical' as const, name: 'c', codes: Int32Array.of(0, 0, 1, 1), dictionary: ['a', 'b'], missing: 0 };
+    const cur = { kind: 'categorical' as const, name: 'c', codes: Int32Array.of(0, 1, 2, 2), dictionary: ['a', 'b', 'z'], missing: 0 };
+    const drift = categoricalDrift('c', ref, cur);
+    expect(drift.new_categories).toEqual([{ value: 'z', count: 2 }]);
+    // shares: a .5/.25, b .5/.25, z 0/.5 (ref floored at 1e-4)
+    const psi = (0.25 - 0.5) * Math.log(0.25 / 0.5) * 2 + (0.5 - 1e-4) * Math.log(0.5 / 1e-4);
+    expect(drift.psi).toBeCloseTo(psi, 12);
+    // JS distance in base 2 is within [0, 1]
+    expect(drift.jensen_shannon!).toBeGreaterThan(0);
+    expect(drift.jensen_shannon!).toBeLessThanOrEqual(1);
+  });
+
+  it('summarises max PSI and the share of drifted columns', () => {
+    const a = load('compas/train.csv');
+    const report = driftReport(a, a, { exclude: ['two_year_recid'] });
+    expect(report.max_psi).toBe(0);
+    expect(report.drifted_feature_share).toBe(0);
+    expect(report.columns.map((c) => c.column)).not.toContain('two_year_recid');
+    expect((findColumn(a, 'age') as NumericColumn).kind).toBe('numeric');
+  });
+});
+
+describe('drift in the audit', () => {
+  it('is computed against --reference, read by gates as max_psi, and reported missing without one', async () => {
+    const ort = await import('onnxruntime-web');
+    const { runAudit } = await import('../../src/core/audit');
+    const { evaluatePolicy } = await import('../../src/core/config/policy');
+    const { fixtureBytes } = await import('../support/fixtures');
+    const want = expected('compas/rf.expected.json');
+    const base = {
+      model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') },
+      data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') },
+      target: 'two_year_recid',
+      protectedAttributes: ['race'],
+      features: want.features,
+      bootstrapResamples: 0,
+    };
+    const result = await runAudit(ort, { ...base, reference: { fileName: 'train.csv', bytes: fixtureBytes('compas/train.csv') } });
+    for (const [column, value] of Object.entries(want.drift_train_vs_test!.values)) {
+      expect(Math.abs(result.drift!.columns.find((c) => c.column === column)!.psi - value)).toBeLessThanOrEqual(1e-9);
+    }
+    expect(result.drift!.prediction!.psi).toBeGreaterThan(0);
+    const policy = { policy_name: 'p', gates: [{ name: 'psi', metric: 'max_psi', threshold: 0.1, comparison: 'less_than' as const, severity: 'error' as const }] };
+    const facts = { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-12-04', modelId: 'm' };
+    expect(evaluatePolicy(policy, 'h', result, facts).gates[0]).toMatchObject({ outcome: 'PASS', value: result.drift!.max_psi });
+    const without = await runAudit(ort, base);
+    expect(without.drift).toBeUndefined();
+    expect(evaluatePolicy(policy, 'h', without, facts).gates[0]).toMatchObject({ outcome: 'NOT_EVALUATED', reason: 'no reference data was given (data.train, data.reference, --reference or --reference-result)' });
+  });
+});
+
+describe('reference-free drift', () => {
+  it('against the distributions an audit of train.csv stored, gives the same PSI as the raw reference (and the fixture)', async () => {
+    const ort = await import('onnxruntime-web');
+    const { runAudit } = await import('../../src/core/audit');
+    const { fixtureBytes } = await import('../support/fixtures');
+    const want = expected('compas/rf.expected.json');
+    const base = { model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') }, target: 'two_year_recid', protectedAttributes: ['race'], features: want.features, bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } };
+    const validated = await runAudit(ort, { ...base, data: { fileName: 'train.csv', bytes: fixtureBytes('compas/train.csv') } });
+    const batch = await runAudit(ort, { ...base, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, referenceDistributions: { source: 'stored distributions of train audit', distributions: validated.data.distributions } });
+    const raw = driftReport(load('compas/train.csv'), load('compas/test.csv'), { exclude: ['two_year_recid'] });
+    for (const column of raw.columns) {
+      const stored = batch.drift!.columns.find((c) => c.column === column.column)!;
+      expect(Math.abs(stored.psi - column.psi), column.column).toBeLessThan(1e-12);
+    }
+    for (const [column, value] of Object.entries(want.drift_train_vs_test!.values)) {
+      expect(Math.abs(batch.drift!.columns.find((c) => c.column === column)!.psi - value)).toBeLessThanOrEqual(1e-9);
+    }
+    expect(batch.drift!.conventions).toMatch(/^Reference-free/);
+  });
+});
+
+describe('drift thresholds', () => {
+  it('re-grades levels and the drifted share with configured PSI thresholds', async () => {
+    const { withThresholds } = await import('../../src/core/analyses/drift/drift');
+    const report = driftReport(load('compas/train.csv'), load('compas/test.csv'), { exclude: ['two_year_recid'] });
+    const strict = withThresholds(report, { minor: 0.001, major: 0.005 });
+    expect(strict.columns.find((c) => c.column === 'age')!.level).toBe('major');
+    expect(strict.drifted_feature_share).toBeGreaterThan(0);
+    expect(report.drifted_feature_share).toBe(0);
+  });
+});

@@ -1,0 +1,86 @@
+import * as ort from 'onnxruntime-web';
+import { readFileSync } from 'node:fs';
+import { Bool, Int64, Table as ArrowTable, tableFromIPC, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
+import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
+import { describe, expect, it } from 'vitest';
+import { runAudit } from '../../src/core/audit';
+import { tableToArrow } from '../../src/core/data/arrow';
+import { parseCsv } from '../../src/core/data/csv';
+import { loadTableBytes } from '../../src/core/data/read';
+import { cellText, type Table } from '../../src/core/data/table';
+import { CsvError } from '../../src/core/base/errors';
+import { sha256Hex } from '../../src/core/base/hash';
+import { expected, fixture, fixtureBytes } from '../support/fixtures';
+
+/** A Parquet file of an Arrow table, written by parquet-wasm (arrow-rs, as pyarrow and polars write them). */
+function toParquet(arrow: ArrowTable, compression = Compression.SNAPPY): Uint8Array {
+  const wasm = WasmTable.fromIPCStream(tableToIPC(arrow, 'stream'));
+  return writeParquet(wasm, new WriterPropertiesBuilder().setCompression(compression).build());
+}
+
+const cells = (table: Table) => Array.from({ length: table.rowCount }, (_, row) => table.columns.map((column) => cellText(column, row)));
+
+describe('Parquet', () => {
+  const csv = parseCsv(readFileSync(fixture('german_credit/test_missing.csv'), 'utf8'), { fileName: 'test_missing.csv' });
+
+  it('loads into the same table as the CSV it was written from, with every compression', () => {
+    const arrow = tableFromIPC(tableToArrow(csv));
+    for (const compression of [Compression.UNCOMPRESSED, Compression.SNAPPY, Compression.GZIP, Compression.ZSTD, Compression.LZ4_RAW, Compression.BROTLI]) {
+      const bytes = toParquet(arrow, compression);
+      const loaded = loadTableBytes(bytes, 'test_missing.parquet');
+      expect(loaded.format).toBe('parquet');
+      expect(loaded.sha256).toBe(sha256Hex(bytes));
+      expect(loaded.table.columns.map((c) => [c.name, c.kind, c.missing])).toEqual(csv.columns.map((c) => [c.name, c.kind, c.missing]));
+      expect(cells(loaded.table)).toEqual(cells(csv));
+    }
+  });
+
+  it('reads plain strings, 64-bit integers and booleans', () => {
+    const arrow = new ArrowTable({
+      name: vectorFromArray(['a', null, 'b', 'a'], new Utf8()),
+      count: vectorFromArray([1n, 2n, null, 9007199254740991n], new Int64()),
+      flag: vectorFromArray([true, false, null, true], new Bool()),
+    });
+    const { table } = loadTableBytes(toParquet(arrow), 'plain.parquet');
+    expect(table.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['name', 'categorical', 1], ['count', 'numeric', 1], ['flag', 'numeric', 1]]);
+    expect(cells(table)).toEqual([['a', '1', '1'], ['', '2', '0'], ['b', '', ''], ['a', '9007199254740991', '1']]);
+  });
+
+  it('audits a Parquet file like the CSV it came from', async () => {
+    const want = expected('compas/rf.expected.json');
+    const test = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' });
+    const request = { model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') }, target: 'two_year_recid', protectedAttributes: ['race'], features: want.features, bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } };
+    const parquet = toParquet(tableFromIPC(tableToArrow(test)));
+    const fromParquet = await runAudit(ort, { ...request, data: { fileName: 'test.parquet', bytes: parquet } });
+    const fromCsv = await runAudit(ort, { ...request, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') } });
+    expect(fromParquet.performance).toEqual(fromCsv.performance);
+    expect(fromParquet.fairness).toEqual(fromCsv.fairness);
+    expect(fromParquet.inputs.data.sha256).toBe(sha256Hex(parquet));
+  });
+
+  it('refuses a cut or damaged Parquet file in words', () => {
+    const bytes = toParquet(tableFromIPC(tableToArrow(csv)));
+    expect(() => loadTableBytes(bytes.subarray(0, 500), 'cut.parquet')).toThrow(
+      new CsvError('cut.parquet: starts like a Parquet file but does not end with its footer ("PAR1"); the file is cut short or damaged. Copy or export it again.'),
+    );
+    const damaged = bytes.slice();
+    damaged.fill(0xab, 8, 400);
+    expect(() => loadTableBytes(damaged, 'damaged.parquet')).toThrow(CsvError);
+    expect(() => loadTableBytes(damaged, 'damaged.parquet')).toThrow(/^damaged\.parquet: not a readable Parquet file \(.+\)\. Write it again with pyarrow, pandas or polars, or export the CSV\.$/s);
+  });
+});
+
+describe('Parquet dates and times', () => {
+  it('reads Date32 and millisecond timestamps as ISO 8601 text, which the profile types as dates', async () => {
+    const { DateDay, TimestampMillisecond } = await import('apache-arrow');
+    const { profileTable } = await import('../../src/core/analyses/profile/profile');
+    const arrow = new ArrowTable({
+      day: vectorFromArray([new Date('2024-01-02T00:00:00Z'), null, new Date('1999-12-31T00:00:00Z')], new DateDay()),
+      at: vectorFromArray([new Date('2024-01-02T03:04:05.006Z'), new Date('2024-06-30T23:59:59Z'), null], new TimestampMillisecond()),
+    });
+    const { table } = loadTableBytes(toParquet(arrow), 'dates.parquet');
+    expect(cells(table)).toEqual([['2024-01-02', '2024-01-02T03:04:05.006Z'], ['', '2024-06-30T23:59:59.000Z'], ['1999-12-31', '']]);
+    const profile = profileTable(table, 'day', new Uint8Array(3), []);
+    expect(profile.columns.map((c) => c.type)).toEqual(['date', 'date']);
+  });
+});

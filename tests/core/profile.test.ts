@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/core/data/csv';
+import { profileTable } from '../../src/core/analyses/profile/profile';
+import { binaryTarget } from '../../src/core/metrics/labels';
+import { fixture } from '../support/fixtures';
+import { Random } from '../../src/core/base/random';
+
+const profileOf = (csv: string, protectedAttributes: string[]) => {
+  const table = parseCsv(csv, { fileName: 'p.csv' });
+  return profileTable(table, 'y', binaryTarget(table, 'y').labels, protectedAttributes);
+};
+
+describe('duplicate rows', () => {
+  it('counts rows equal to an earlier one (missing cells equal, -0 equal to 0), as a plain comparison of every cell does', () => {
+    const random = new Random(4, 'dup-test');
+    const pick = <T,>(values: T[]) => values[random.int(values.length)];
+    const lines = Array.from({ length: 3000 }, () => [pick(['1', '2', '']), pick(['0', '-0', '0.5', 'NaN', '']), pick(['a', 'b', '']), pick(['0', '1'])].join(','));
+    const table = parseCsv(`u,v,c,y\n${lines.join('\n')}\n`, { fileName: 'd.csv' });
+    // Independent count: a key of every cell's value as the table holds it.
+    const keys = new Set<string>();
+    let expectedDuplicates = 0;
+    for (let row = 0; row < table.rowCount; row++) {
+      const key = JSON.stringify(table.columns.map((c) => (c.kind === 'numeric' ? (Number.isNaN(c.values[row]) ? 'NaN' : c.values[row] === 0 ? 0 : c.values[row]) : c.codes[row])));
+      if (keys.has(key)) expectedDuplicates++;
+      else keys.add(key);
+    }
+    expect(expectedDuplicates).toBeGreaterThan(2500);
+    expect(profileTable(table, 'y', binaryTarget(table, 'y').labels, []).duplicate_rows).toBe(expectedDuplicates);
+  });
+});
+
+describe('data profile and checks', () => {
+  // 24 rows: id unique, const constant, gap 25% missing, proxy = copy of group, leak = y, x numeric
+  const rows = Array.from({ length: 24 }, (_, i) => {
+    const group = i % 3 === 0 ? 'a' : 'b';
+    const y = i % 2;
+    return [i + 1, 'k', i % 4 === 0 ? '' : String(i), `p${group}`, y, i % 5, group, y].join(',');
+  });
+  const csv = `id,const,gap,proxy,leak,x,group,y\n${rows.join('\n')}\n${rows[1]}\n`;
+
+  it('summarises columns and finds constant, missing, id-like, duplicate, proxy and leakage problems', () => {
+    const profile = profileOf(csv, ['group']);
+    expect(profile.rows).toBe(25);
+    const x = profile.columns.find((c) => c.name === 'x')!;
+    expect(x.summary).toMatchObject({ min: 0, max: 4 });
+    const checks = profile.findings.map((f) => `${f.check}:${f.column ?? ''}`);
+    expect(checks).toContain('constant_column:const');
+    expect(checks).toContain('high_missing:gap');
+    expect(checks).toContain('duplicate_rows:');
+    expect(checks).toContain('proxy:proxy');
+    expect(checks).toContain('leakage:leak');
+    expect(profile.duplicate_rows).toBe(1);
+    expect(profile.proxies.find((p) => p.feature === 'proxy')).toMatchObject({ measure: 'cramers_v', flag: 'error' });
+    expect(profile.proxies.find((p) => p.feature === 'proxy')!.value).toBeCloseTo(1, 12);
+    expect(profile.leakage).toEqual([{ feature: 'leak', roc_auc: 1 }]);
+  });
+
+  it('computes Cramér’s V as worked by hand', () => {
+    // 2×2: a/a 3, a/b 1, b/a 1, b/b 3 (n 8): chi² = 2, V = √(2/8) = 0.5
+    const lines = ['u,v,y', ...['a,a', 'a,a', 'a,a', 'a,b', 'b,a', 'b,b', 'b,b', 'b,b'].map((r, i) => `${r},${i % 2}`)];
+    const profile = profileOf(`${lines.join('\n')}\n`, ['v']);
+    expect(profile.proxies.find((p) => p.feature === 'u')!.value).toBeCloseTo(0.5, 12);
+  });
+
+  it('profiles the COMPAS fixture: top categories, its own decile score as a race proxy, no leakage', () => {
+    const table = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' });
+    const profile = profileTable(table, 'two_year_recid', binaryTarget(table, 'two_year_recid').labels, ['race', 'sex']);
+    expect(profile.rows).toBe(1852);
+    expect(profile.columns.find((c) => c.name === 'race')!.top![0]).toEqual({ value: 'African-American', count: 956 });
+    // decile_score is COMPAS's own risk score: associated with race (η), and not leakage.
+    expect(profile.proxies.find((p) => p.feature === 'decile_score' && p.attribute === 'race')!.value).toBeGreaterThan(0.3);
+    expect(profile.leakage).toEqual([]);
+  });
+});
+
+describe('column types', () => {
+  it('reads booleans, ISO dates, integers, decimals and text from every value', () => {
+    const csv = [
+      'flag,answer,when,stamp,count,amount,name,notdate,y',
+      '1,Yes,2024-01-31,2024-01-31T10:00:00Z,3,1.5,ann,2024-02-30,0',
+      '0,no,2023-12-01,2024-02-01 08:30,,2,bob,2024-01-01,1',
+      ',YES,,2024-03-01T00:00:00.250+01:00,5,,cy,x,1',
+    ].join('\n');
+    const profile = profileOf(csv, []);
+    const types = Object.fromEntries(profile.columns.map((c) => [c.name, c.type]));
+    expect(types).toEqual({ flag: 'boolean', answer: 'boolean', when: 'date', stamp: 'date', count: 'integer', amount: 'decimal', name: 'text', notdate: 'text', y: 'boolean' });
+    expect(profile.columns.find((c) => c.name === 'when')!.date_range).toEqual({ min: '2023-12-01', max: '2024-01-31' });
+  });
+
+  it('reads dates written day first, month first or year first when every value says which, and flags ones that fit both', () => {
+    const csv = [
+      'eu,us,ymd,both,bad,y',
+      '31/01/2024,01.31.2024,2024/01/31,01/02/2024,31/31/2024,0',
+      '1/2/2024,12.1.2023,2023/12/01 08:30,03/04/2024,01/02/2024,1',
+      '15/12/2023 09:15,2.13.2024,2024/2/29,,x,1',
+    ].join('\n');
+    const profile = profileOf(csv, []);
+    const column = (name: string) => profile.columns.find((c) => c.name === name)!;
+    expect(profile.columns.map((c) => [c.name, c.type, c.date_format ?? null])).toEqual([
+      ['eu', 'date', 'DD/MM/YYYY'],
+      ['us', 'date', 'MM/DD/YYYY'],
+      ['ymd', 'date', 'YYYY/MM/DD'],
+      ['both', 'text', null],
+      ['bad', 'text', null],
+      ['y', 'boolean', null],
+    ]);
+    // Ranges in time order, as ISO 8601 (not the texts' order: "1/2/2024" < "15/12/2023" as text).
+    expect(column('eu').date_range).toEqual({ min: '2023-12-15T09:15', max: '2024-02-01' });
+    expect(column('us').date_range).toEqual({ min: '2023-12-01', max: '2024-02-13' });
+    expect(column('ymd').date_range).toEqual({ min: '2023-12-01T08:30', max: '2024-02-29' });
+    expect(profile.findings.filter((f) => f.check === 'date_order')).toEqual([
+      { check: 'date_order', severity: 'warning', column: 'both', message: 'both holds dates whose every value fits both DD/MM/YYYY and MM/DD/YYYY (e.g. 01/02/2024): it is read as text. Write the dates as ISO 8601 (YYYY-MM-DD) to have them read as dates.' },
+    ]);
+  });
+});
+
+describe("Cramér's V of large tables", () => {
+  it('counts only the cells that occur, with the dense count’s value', async () => {
+    const { cramersV, sparseCramersV } = await import('../../src/core/analyses/profile/profile');
+    const random = new (await import('../../src/core/base/random')).Random(3, 'cramers');
+    const a = Int32Array.from({ length: 5000 }, () => random.int(300));
+    const b = Int32Array.from(a, (v) => (random.next() < 0.3 ? v % 7 : random.int(7)));
+    expect(Math.abs(sparseCramersV(a, 300, b, 7) - cramersV(a, 300, b, 7))).toBeLessThan(1e-12);
+    expect(cramersV(a, 300, b, 7)).toBeGreaterThan(0.1);
+  });
+});

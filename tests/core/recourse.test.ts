@@ -1,0 +1,90 @@
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { runAudit } from '../../src/core/audit';
+import { parseCsv } from '../../src/core/data/csv';
+import { findColumn, type Table } from '../../src/core/data/table';
+import { openModel, treeClassifier } from '../../src/core/model/classifier';
+import { emptyTree, type TreeEnsemble } from '../../src/core/model/tree';
+import { recourse } from '../../src/core/analyses/recourse';
+import { expected, fixtureBytes } from '../support/fixtures';
+
+/** One tree: x0 < 0.5 → margin −2 (adverse), else +2. x1 and x2 are ignored. */
+function oneColumnModel(): TreeEnsemble {
+  const tree = emptyTree(3);
+  tree.feature[0] = 0;
+  tree.threshold[0] = 0.5;
+  tree.left[0] = 1;
+  tree.right[0] = 2;
+  tree.value[1] = -2;
+  tree.value[2] = 2;
+  return { format: 'xgboost-json', featureNames: ['x0', 'x1', 'x2'], trees: [tree], baseMargin: 0, marginScale: 1, transform: 'logistic', description: 'test' };
+}
+
+describe('recourse', () => {
+  const rows = Array.from({ length: 40 }, (_, i) => `${(i / 40).toFixed(3)},${i % 7},${i % 3}`);
+  const table = parseCsv(`x0,x1,x2\n${rows.join('\n')}\n`, { fileName: 'r.csv' });
+  const classifier = treeClassifier(oneColumnModel(), 'one.json');
+  const options = { threshold: 0.5, adverse: 'negative' as const, immutable: ['x2'], monotone: {}, seed: 1 };
+
+  it('changes only the column that decides, to the cheapest value that flips, and re-scores it', async () => {
+    const scores = await classifier.score(table);
+    const report = await recourse(classifier, table, scores, ['x0', 'x1', 'x2'], [], options);
+    expect(report.adverse_rows).toBe(20);
+    expect(report.recourse_feasible_share).toBe(1);
+    for (const entry of report.rows) {
+      const best = entry.counterfactuals[0];
+      expect(best.changes.map((c) => c.column)).toEqual(['x0']);
+      expect(Number(best.changes[0].to)).toBeGreaterThanOrEqual(0.5);
+      expect(best.score).toBeGreaterThanOrEqual(0.5);
+      // The cheapest flipping value on the grid: the smallest candidate at or above 0.5.
+      for (const other of entry.counterfactuals) expect(other.cost).toBeGreaterThanOrEqual(best.cost);
+    }
+  });
+
+  it('finds nothing when the deciding column may only decrease, and never moves an immutable column', async () => {
+    const scores = await classifier.score(table);
+    const report = await recourse(classifier, table, scores, ['x0', 'x1', 'x2'], [], { ...options, monotone: { x0: 'decrease_only' } });
+    expect(report.recourse_feasible_share).toBe(0);
+    const frozen = await recourse(classifier, table, scores, ['x0', 'x1', 'x2'], [], { ...options, immutable: ['x0'] });
+    expect(frozen.recourse_feasible_share).toBe(0);
+  });
+
+  it('on the COMPAS forest: every counterfactual flips when scored independently and breaks no constraint', async () => {
+    const want = expected('compas/rf.expected.json');
+    const result = await runAudit(ort, {
+      model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') },
+      data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') },
+      target: 'two_year_recid',
+      protectedAttributes: ['race', 'sex'],
+      features: want.features,
+      bootstrapResamples: 0,
+      explainer: { rows: 2, backgroundRows: 10 },
+      recourse: { adverse: 'positive', immutable: ['age'], monotone: { priors_count: 'decrease_only' }, maxRows: 20 },
+    });
+    const report = result.recourse!;
+    expect(report.rows_searched).toBe(20);
+    expect(report.recourse_feasible_share).toBeGreaterThan(0);
+    const test: Table = parseCsv(new TextDecoder().decode(fixtureBytes('compas/test.csv')), { fileName: 'test.csv' });
+    const model = await openModel(ort, fixtureBytes('compas/rf.onnx'), 'rf.onnx');
+    for (const entry of report.rows) {
+      for (const cf of entry.counterfactuals) {
+        const copy: Table = { ...test, columns: test.columns.map((c) => (c.kind === 'numeric' ? { ...c, values: c.values.slice() } : { ...c, codes: c.codes.slice() })) };
+        for (const change of cf.changes) {
+          expect(['age', 'race', 'sex']).not.toContain(change.column);
+          const column = findColumn(copy, change.column)!;
+          expect(column.kind).toBe('numeric');
+          if (column.kind === 'numeric') {
+            if (change.column === 'priors_count') expect(Number(change.to)).toBeLessThan(Number(change.from));
+            const observed = new Set(findColumn(test, change.column)!.kind === 'numeric' ? (findColumn(test, change.column) as { values: Float64Array }).values : []);
+            expect(observed.has(Number(change.to))).toBe(true);
+            column.values[entry.row - 1] = Number(change.to);
+          }
+        }
+        const [p] = await model.score(copy, { rows: Uint32Array.of(entry.row - 1), features: want.features });
+        expect(p).toBeLessThan(result.threshold);
+        expect(Math.abs(p - cf.score)).toBeLessThan(1e-12);
+      }
+    }
+    await model.release();
+  });
+});

@@ -1,0 +1,154 @@
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { runAudit } from '../../src/core/audit';
+import type { Table } from '../../src/core/data/table';
+import { groupIndex } from '../../src/core/metrics/groups';
+import { demographicShift } from '../../src/core/analyses/robustness/shift';
+import { consistency, perturbationStability } from '../../src/core/analyses/robustness/stability';
+import { Random } from '../../src/core/base/random';
+import { expected, fixtureBytes } from '../support/fixtures';
+
+describe('demographic shift', () => {
+  it('degrades accuracy by the amount the reweighting implies', () => {
+    // Group a (6 of 10 rows) is always right; group b (4 rows) always wrong: accuracy 0.6.
+    // Moving b's share from 0.4 to 0.5 makes accuracy 0.5: a degradation of exactly 0.1.
+    const table: Table = { source: 's.csv', rowCount: 10, columns: [{ kind: 'categorical', name: 'g', codes: Int32Array.from([0, 0, 0, 0, 0, 0, 1, 1, 1, 1]), dictionary: ['a', 'b'], missing: 0 }] };
+    const labels = Uint8Array.from([1, 1, 1, 0, 0, 0, 1, 1, 0, 0]);
+    const scores = Float64Array.from([0.9, 0.9, 0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.9, 0.9]);
+    const report = demographicShift(labels, scores, 0.5, [groupIndex(table, 'g')], 0.1);
+    expect(report.baseline.accuracy).toBeCloseTo(0.6, 15);
+    const toward = report.scenarios.find((s) => s.group === 'b' && s.to > s.from)!;
+    expect(toward.to).toBeCloseTo(0.5, 15);
+    expect(toward.metrics.accuracy).toBeCloseTo(0.5, 12);
+    expect(toward.degradation.accuracy).toBeCloseTo(0.1, 12);
+    expect(report.max_shift_degradation).toBeGreaterThanOrEqual(0.1 - 1e-12);
+  });
+});
+
+describe('consistency', () => {
+  it('finds the same neighbours as brute force, and is 1 when similar rows get the same score', () => {
+    const random = new Random(5, 'knn-test');
+    const n = 400;
+    const x = Float64Array.from({ length: n }, () => random.normal());
+    const y = Float64Array.from({ length: n }, () => random.normal());
+    const table: Table = { source: 'k.csv', rowCount: n, columns: [{ kind: 'numeric', name: 'x', values: x, missing: 0 }, { kind: 'numeric', name: 'y', values: y, missing: 0 }] };
+    const scores = Float64Array.from(x, (v, i) => 1 / (1 + Math.exp(-v - y[i])));
+    const result = consistency(table, scores, ['x', 'y'], { k: 5, seed: 1 });
+    // Brute force over standardized points.
+    const sd = (v: Float64Array) => {
+      const m = v.reduce((a, b) => a + b, 0) / v.length;
+      return { m, s: Math.sqrt(v.reduce((a, b) => a + (b - m) ** 2, 0) / (v.length - 1)) };
+    };
+    const [sx, sy] = [sd(x), sd(y)];
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const distances = Array.from({ length: n }, (_, j) => ({ j, d: (((x[i] - x[j]) / sx.s) ** 2 + ((y[i] - y[j]) / sy.s) ** 2) })).filter((e) => e.j !== i).sort((a, b) => a.d - b.d).slice(0, 5);
+      total += distances.reduce((sum, e) => sum + Math.abs(scores[i] - scores[e.j]), 0) / 5;
+    }
+    expect(result.consistency).toBeCloseTo(1 - total / n, 12);
+    expect(consistency(table, new Float64Array(n).fill(0.3), ['x', 'y'], { seed: 1 }).consistency).toBe(1);
+  });
+
+  it('on a large file estimates from seeded samples, with a standard error that covers the exact value', () => {
+    const random = new Random(9, 'knn-large');
+    const n = 30_000;
+    const x = Float64Array.from({ length: n }, () => random.normal());
+    const y = Float64Array.from({ length: n }, () => random.normal());
+    const z = Float64Array.from({ length: n }, () => random.normal());
+    const table: Table = { source: 'k.csv', rowCount: n, columns: [['x', x], ['y', y], ['z', z]].map(([name, values]) => ({ kind: 'numeric' as const, name: name as string, values: values as Float64Array, missing: 0 })) };
+    const scores = Float64Array.from(x, (v, i) => 1 / (1 + Math.exp(-2 * v - y[i] + z[i])));
+    const exact = consistency(table, scores, ['x', 'y', 'z'], { seed: 1, maxQueries: Infinity, maxPool: Infinity });
+    expect(exact).toMatchObject({ rows_queried: n, pool_rows: n, standard_error: null });
+    // Sampling the queried rows only: unbiased, within 4 standard errors.
+    const sampled = consistency(table, scores, ['x', 'y', 'z'], { seed: 1, maxPool: Infinity });
+    expect(sampled).toMatchObject({ rows_queried: 2000, pool_rows: n });
+    expect(Math.abs(sampled.consistency! - exact.consistency!)).toBeLessThan(4 * sampled.standard_error!);
+    // The defaults also sample the neighbour pool; the same seed gives the same numbers.
+    const bounded = consistency(table, scores, ['x', 'y', 'z'], { seed: 1 });
+    expect(bounded).toMatchObject({ rows_queried: 2000, pool_rows: 20_000 });
+    expect(consistency(table, scores, ['x', 'y', 'z'], { seed: 1 })).toEqual(bounded);
+  });
+});
+
+describe('robustness in the audit', () => {
+  it('runs on the fixture forest: seeded noise, consistency, and no counterfactual test for an attribute the model does not read', async () => {
+    const want = expected('compas/rf.expected.json');
+    const request = {
+      model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') },
+      data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') },
+      target: 'two_year_recid',
+      protectedAttributes: ['race', 'sex'],
+      features: want.features,
+      bootstrapResamples: 0,
+      explainer: { rows: 2, backgroundRows: 10 },
+    };
+    const result = await runAudit(ort, request);
+    const robustness = result.robustness!;
+    expect(robustness.perturbation!.map((p) => p.epsilon)).toEqual([0.01, 0.05, 0.1]);
+    expect(robustness.perturbation![2].flip_rate).toBeGreaterThanOrEqual(robustness.perturbation![0].flip_rate);
+    expect(robustness.consistency!.consistency).toBeGreaterThan(0.8);
+    expect(robustness.counterfactual_flips[0]).toMatchObject({ attribute: 'race', applicable: false });
+    expect(robustness.max_shift_degradation).toBe(robustness.demographic_shift.max_shift_degradation);
+    const again = await runAudit(ort, request);
+    expect(again.robustness).toEqual(robustness);
+    for (const p of robustness.perturbation!) {
+      expect(p.rows).toBe(result.n);
+      expect(p.flip_rate_interval!.low).toBeLessThanOrEqual(p.flip_rate);
+      expect(p.flip_rate_interval!.high).toBeGreaterThanOrEqual(p.flip_rate);
+    }
+  });
+
+  it('perturbs a seeded sample of a large file, with the flip rate’s interval', async () => {
+    const want = expected('compas/rf.expected.json');
+    const { openModel } = await import('../../src/core/model/classifier');
+    const { readTable } = await import('../../src/core/data/read');
+    const model = await openModel(ort, fixtureBytes('compas/rf.onnx'), 'rf.onnx');
+    const table = readTable(fixtureBytes('compas/test.csv'), 'test.csv');
+    const scores = await model.score(table, { features: want.features });
+    const options = { epsilons: [0.1], seed: 3, features: want.features, maxRows: 500 };
+    const [sampled] = await perturbationStability(model, table, scores, 0.5, want.features!, options);
+    expect(sampled.rows).toBe(500);
+    expect(sampled.flip_rate * 500).toBe(Math.round(sampled.flip_rate * 500));
+    expect((await perturbationStability(model, table, scores, 0.5, want.features!, options))[0]).toEqual(sampled);
+  });
+});
+
+describe('perturbation of whole-number model inputs', () => {
+  it('keeps int64 inputs whole, so a per-column sklearn-onnx model can be perturbed (regression)', async () => {
+    const result = await runAudit(ort, {
+      model: { fileName: 'logreg_zipmap.onnx', bytes: fixtureBytes('german_credit/logreg_zipmap.onnx') },
+      data: { fileName: 'test.csv', bytes: fixtureBytes('german_credit/test.csv') },
+      target: 'good_credit',
+      protectedAttributes: ['gender'],
+      bootstrapResamples: 0,
+      explainer: { rows: 2, backgroundRows: 10 },
+    });
+    expect(result.missing_sections.robustness).toBeUndefined();
+    expect(result.robustness!.perturbation).toHaveLength(3);
+  });
+});
+
+describe('counterfactual flips through a declared proxy', () => {
+  it('changes the proxy column when the model does not read the attribute, grouping by the attribute', async () => {
+    const { counterfactualFlips } = await import('../../src/core/analyses/robustness/stability');
+    const { treeClassifier } = await import('../../src/core/model/classifier');
+    const { emptyTree } = await import('../../src/core/model/tree');
+    // The model reads only `zip` (0 or 1): zip ≥ 0.5 → accepted.
+    const tree = emptyTree(3);
+    Object.assign(tree, { left: Int32Array.of(1, -1, -1), right: Int32Array.of(2, -1, -1), threshold: Float64Array.of(0.5, 0, 0), value: Float64Array.of(0, -3, 3) });
+    const model = treeClassifier({ format: 'xgboost-json', featureNames: ['zip'], trees: [tree], baseMargin: 0, marginScale: 1, transform: 'logistic', description: 'zip' }, 'zip.json');
+    const table: Table = {
+      source: 'p.csv',
+      rowCount: 4,
+      columns: [
+        { kind: 'numeric', name: 'zip', values: Float64Array.of(0, 0, 1, 1), missing: 0 },
+        { kind: 'categorical', name: 'race', codes: Int32Array.of(0, 0, 1, 1), dictionary: ['a', 'b'], missing: 0 },
+      ],
+    };
+    const scores = await model.score(table);
+    const direct = await counterfactualFlips(model, table, scores, 0.5, 'race', ['zip']);
+    expect(direct.applicable).toBe(false);
+    const viaProxy = await counterfactualFlips(model, table, scores, 0.5, 'race', ['zip'], { proxy: 'zip' });
+    expect(viaProxy).toMatchObject({ applicable: true, changed: 'zip', flip_rate: { a: 1, b: 1 } });
+  });
+});

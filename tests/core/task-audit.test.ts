@@ -1,0 +1,202 @@
+/**
+ * Whole multiclass and regression audits (core/audit/run.ts → task/run.ts) of the reference
+ * models (tests/models/build_multiclass_regression.py): the audit scores the model itself,
+ * so its metrics are compared with scikit-learn's metrics of the training library's own
+ * predictions, to the predictions' agreement (float32 libraries; the metric code alone is
+ * checked to 1e-9 in multiclass-metrics/regression-metrics). Also: how the task is chosen,
+ * what is refused, explanations' local accuracy, determinism.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import type { AuditRequest } from '../../src/core/audit';
+import { resultDigest } from '../../src/core/outputs/manifest';
+import { runAnyAudit } from '../../src/core/audit/run';
+import type { MulticlassAuditResult, RegressionAuditResult } from '../../src/core/task/result';
+import { projectRoot } from '../support/fixtures';
+
+const models = join(projectRoot, 'tests', 'models');
+const file = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
+const expectedOf = (name: string) => JSON.parse(readFileSync(join(models, name), 'utf8'));
+type Nullable = number | null;
+
+/** Equal within `tolerance` (relative above 1), or both null. */
+function close(got: unknown, want: Nullable, tolerance: number, what: string) {
+  if (want === null) return expect(got, what).toBeNull();
+  expect(got, what).toBeTypeOf('number');
+  expect(Math.abs((got as number) - want), `${what}: got ${got}, reference ${want}`).toBeLessThanOrEqual(tolerance * Math.max(1, Math.abs(want)));
+}
+
+/** The Wilson score interval at 95% (z = 1.959963984540054), written out. */
+function wilson(k: number, n: number): [number, number] {
+  const z = 1.959963984540054;
+  const p = k / n;
+  const centre = (p + (z * z) / (2 * n)) / (1 + (z * z) / n);
+  const half = ((z / (1 + (z * z) / n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n)));
+  return [Math.max(0, centre - half), Math.min(1, centre + half)];
+}
+
+const request = (model: string, data: string, target: string, protectedAttributes: string[], extra: Partial<AuditRequest> = {}): AuditRequest => ({
+  model: file(model),
+  data: file(data),
+  target,
+  protectedAttributes,
+  bootstrapResamples: 50,
+  ...extra,
+});
+
+// Every rate (accuracy, a class's precision) is a count over rows: the same predicted classes give the same value.
+const COUNTED = ['accuracy', 'balanced_accuracy', 'precision_macro', 'recall_macro', 'f1_macro', 'precision_weighted', 'recall_weighted', 'f1_weighted', 'precision_micro', 'recall_micro', 'f1_micro'];
+const SCORED = ['roc_auc_ovr', 'roc_auc_ovr_weighted', 'log_loss', 'brier_score'];
+
+describe('multiclass audits of the reference classifiers', () => {
+  for (const [model, expectedFile, extra] of [
+    ['mc3_xgb.json', 'mc3_xgb.expected.json', { classLabels: ['low', 'medium', 'high'] }],
+    ['mc3_xgb_trees.onnx', 'mc3_xgb.expected.json', {}],
+    ['mc5_linear.onnx', 'mc5_linear.expected.json', {}],
+  ] as const) {
+    it(`${model}: every metric, overall, per class and per group, as scikit-learn's of the library's predictions`, async () => {
+      const want = expectedOf(expectedFile);
+      const result = (await runAnyAudit(ort, request(model, want.data, want.target, want.protected, { features: want.features, ...extra }))) as MulticlassAuditResult;
+      expect(result.task).toBe('multiclass');
+      expect(result.settings.classes).toEqual(want.labels);
+      expect(result.settings.task_source).toMatch(/^inferred: .* has \d classes and no positive label is set/);
+      const m = want.metrics;
+      for (const key of COUNTED) close(result.performance[key as keyof typeof result.performance], m[key], 1e-12, key);
+      // Probabilities within 1e-6 of the library's: the score-based metrics follow to that order.
+      for (const key of SCORED) close(result.performance[key as keyof typeof result.performance], m[key], 1e-5, key);
+      expect(result.performance.confusion_matrix).toEqual(m.confusion_matrix);
+      for (const label of want.labels) {
+        for (const key of ['precision', 'recall', 'f1', 'support']) close(result.performance.per_class[label][key as 'f1'], m.per_class[label][key], 1e-12, `${label} ${key}`);
+        close(result.performance.per_class[label].roc_auc, m.per_class[label].roc_auc, 1e-5, `${label} roc_auc`);
+      }
+      for (const key of ['top_label_ece', 'classwise_ece', 'max_classwise_ece']) close(result.calibration[key as 'top_label_ece'], m[key], 1e-5, key);
+      for (const attribute of want.protected) {
+        const got = result.fairness[attribute];
+        const ref = m.fairness[attribute];
+        expect(Object.keys(got.groups).sort()).toEqual(Object.keys(ref.groups).sort());
+        for (const key of ['max_class_selection_rate_difference', 'equalized_odds_difference', 'accuracy_difference', 'f1_macro_difference']) close(got[key as 'accuracy_difference'], ref[key], 1e-12, `${attribute} ${key}`);
+        for (const [group, g] of Object.entries(ref.groups as Record<string, { n: number; accuracy: number; selection_rate: Record<string, number> }>)) {
+          expect(got.groups[group].n).toBe(g.n);
+          close(got.groups[group].accuracy, g.accuracy, 1e-12, `${attribute}=${group} accuracy`);
+          for (const label of want.labels) close(got.groups[group].selection_rate[label], g.selection_rate[label], 1e-12, `${attribute}=${group} selection rate of ${label}`);
+          expect(got.groups[group].insufficient_samples).toBe(g.n < 30);
+          // Wilson score intervals (z for 95%) of each class's selection rate, from the reference counts.
+          for (const label of want.labels) {
+            const interval = got.groups[group].intervals.selection_rate[label]!;
+            const [low, high] = wilson(Math.round(g.selection_rate[label] * g.n), g.n);
+            close(interval.low, low, 1e-9, `${attribute}=${group} ${label} selection low`);
+            close(interval.high, high, 1e-9, `${attribute}=${group} ${label} selection high`);
+          }
+        }
+        expect(got.min_group_size).toBe(Math.min(...Object.values(ref.groups as Record<string, { n: number }>).map((g) => g.n)));
+      }
+      // Every metric with an interval has its estimate inside it.
+      for (const [key, interval] of Object.entries(result.performance.intervals)) {
+        const value = result.performance[key as keyof typeof result.performance];
+        if (interval && typeof value === 'number') expect(value, key).toBeGreaterThanOrEqual(interval.low - 1e-12);
+        if (interval && typeof value === 'number') expect(value, key).toBeLessThanOrEqual(interval.high + 1e-12);
+      }
+    });
+  }
+
+  it('explains each row for its predicted class (TreeSHAP per class on the trees), with local accuracy, and a misclassified row for its label’s class too', async () => {
+    const want = expectedOf('mc3_xgb.expected.json');
+    const result = (await runAnyAudit(ort, request('mc3_xgb.json', want.data, want.target, want.protected, { classLabels: ['low', 'medium', 'high'], explainer: { rows: 40, backgroundRows: 50 } }))) as MulticlassAuditResult;
+    const e = result.explanations!;
+    expect(e.method).toBe('tree (interventional)');
+    expect(e.rows).toHaveLength(40);
+    expect(e.local_accuracy_error).toBeLessThan(1e-9);
+    // The class each row is explained for is its most probable class (the expected file holds xgboost's probabilities).
+    e.rows.forEach((row, i) => {
+      const p = want.probabilities[row - 1] as number[];
+      expect(e.classes![i]).toBe(want.labels[p.indexOf(Math.max(...p))]);
+    });
+    expect(e.denied!.length).toBeGreaterThan(0);
+    for (const denied of e.denied!) expect(denied.class).not.toBe(e.classes![e.rows.indexOf(denied.row)]);
+    expect(Object.keys(e.class_importance!)).toEqual(['low', 'medium', 'high']);
+  });
+
+  it('gives the same digest twice (seeded bootstrap, seeded background)', async () => {
+    const want = expectedOf('mc5_linear.expected.json');
+    const run = () => runAnyAudit(ort, request('mc5_linear.onnx', want.data, want.target, want.protected, { features: want.features, explainer: { rows: 5, backgroundRows: 10 } }));
+    expect(resultDigest(await run())).toBe(resultDigest(await run()));
+  });
+});
+
+describe('regression audits of the reference regressors', () => {
+  for (const model of ['reg_xgb.json', 'reg_linear.onnx']) {
+    it(`${model}: MAE, RMSE, R², median absolute error, MAPE and every group's, as scikit-learn's of the library's predictions`, async () => {
+      const want = expectedOf(model.replace(/\.(json|onnx)$/, '.expected.json'));
+      const result = (await runAnyAudit(ort, request(model, want.data, want.target, want.protected, { features: want.features }))) as RegressionAuditResult;
+      expect(result.task).toBe('regression');
+      // Predictions within float32 rounding of the library's (3e-7 relative): the metrics follow.
+      const tolerance = 2e-6;
+      for (const key of ['mae', 'rmse', 'r2', 'median_absolute_error', 'mape']) close(result.performance[key as 'mae'], want.metrics[key], tolerance, key);
+      for (const attribute of want.protected) {
+        const got = result.fairness[attribute];
+        const ref = want.metrics.fairness[attribute];
+        // Differences of group means carry the predictions' absolute rounding (2e-6 of their scale), not a relative one.
+        const scale = Math.max(...want.predictions.map(Math.abs));
+        for (const key of ['mean_prediction_difference', 'mae_difference', 'rmse_difference', 'wasserstein_distance']) close(got[key as 'mae_difference'], ref[key], (tolerance * scale) / Math.max(1, Math.abs(ref[key])), `${attribute} ${key}`);
+        close(got.mean_outcome_difference, ref.mean_outcome_difference, 1e-12, `${attribute} mean_outcome_difference`);
+        close(got.bounded_group_loss, ref.bounded_group_loss, tolerance, `${attribute} bounded_group_loss`);
+        close(got.ks_statistic, ref.ks_statistic, 1e-12, `${attribute} ks_statistic`);
+        for (const [group, g] of Object.entries(ref.groups as Record<string, { n: number; mean_outcome: number; mae: number }>)) {
+          expect(got.groups[group].n).toBe(g.n);
+          close(got.groups[group].mean_outcome, g.mean_outcome, 1e-12, `${attribute}=${group} mean outcome`);
+          close(got.groups[group].mae, g.mae, tolerance, `${attribute}=${group} MAE`);
+        }
+      }
+      expect(result.residuals.shown).toBe(want.predictions.length);
+      result.residuals.predicted.forEach((p, i) => close(p, want.predictions[i], 1e-5, `prediction of row ${i + 1}`));
+      expect(result.explanations!.local_accuracy_error).toBeLessThan(1e-6 * Math.max(...want.predictions.map(Math.abs)));
+    });
+  }
+
+  it('audits the decision a regression feeds as a binary classifier of the thresholded outcome', async () => {
+    const want = expectedOf('reg_xgb.expected.json');
+    const result = (await runAnyAudit(ort, request('reg_xgb.json', want.data, want.target, want.protected, { threshold: 5000, positiveWhen: 'above' }))) as RegressionAuditResult;
+    const d = result.decision_audit!;
+    const y = (readFileSync(join(models, 'reg.csv'), 'utf8').trim().split('\n').slice(1)).map((line) => Number(line.split(',').at(-1)));
+    const p = want.predictions as number[];
+    // Independent count: positive outcome ≥ 5000, predicted positive when the prediction is ≥ 5000.
+    let tp = 0;
+    let tn = 0;
+    y.forEach((v, i) => {
+      if (v >= 5000 && p[i] >= 5000) tp++;
+      if (v < 5000 && p[i] < 5000) tn++;
+    });
+    close(d.performance.accuracy, (tp + tn) / y.length, 1e-12, 'decision accuracy');
+    close(d.performance.selection_rate, p.filter((v) => v >= 5000).length / p.length, 1e-12, 'decision selection rate');
+    expect(result.settings.decision).toEqual({ threshold: 5000, positive_when: 'above' });
+  });
+});
+
+describe('choosing the task, and what is refused', () => {
+  const mc3 = () => expectedOf('mc3_xgb.expected.json');
+  it('refuses text labels for a model that names no classes, naming the values and the fix', async () => {
+    const want = mc3();
+    await expect(runAnyAudit(ort, request('mc3_xgb.json', want.data, want.target, want.protected))).rejects.toThrow(
+      'mc3_xgb.csv, column "risk_grade": "low" (287 rows, first data row 1), "medium" (123 rows, first data row 4), "high" (90 rows, first data row 5) are not classes of the model, whose classes are 0, 1, 2 (output numbers: mc3_xgb.json names no classes, so they are 0…2 in training order). Name the classes in the model’s output order with model.class_labels (--class-labels A,B,C).',
+    );
+  });
+  it('keeps the one-vs-rest binary audit when a positive label is set, and says how the task was chosen', async () => {
+    const want = mc3();
+    const result = await runAnyAudit(ort, request('mc3_xgb_trees.onnx', want.data, want.target, want.protected, { features: want.features, positiveLabel: 'high', explainer: { rows: 5, backgroundRows: 5 } }));
+    expect('task' in result).toBe(false);
+  });
+  it('refuses a task the model contradicts, and settings these audits cannot honour', async () => {
+    const want = mc3();
+    const reg = expectedOf('reg_xgb.expected.json');
+    await expect(runAnyAudit(ort, request('mc3_xgb_trees.onnx', want.data, want.target, want.protected, { features: want.features, task: 'regression' }))).rejects.toThrow('task: regression, but mc3_xgb_trees.onnx is a classifier. Set task to binary or multiclass, or choose the regression model.');
+    await expect(runAnyAudit(ort, request('reg_xgb.json', reg.data, reg.target, reg.protected, { task: 'multiclass' }))).rejects.toThrow('task: multiclass, but reg_xgb.json is a regressor (objective reg:squarederror): it predicts a number, not a class. Set task: regression (--task regression).');
+    await expect(runAnyAudit(ort, request('reg_xgb.json', reg.data, reg.target, reg.protected, { threshold: 5000 }))).rejects.toThrow('threshold 5000 is set for a regression: say whether the decision is positive when the prediction is above or below it with positive_when: above|below (--positive-when).');
+    await expect(runAnyAudit(ort, request('mc3_xgb_trees.onnx', want.data, want.target, want.protected, { features: want.features, threshold: 0.4 }))).rejects.toThrow('threshold is set, but the predicted class is the most probable one; no threshold applies in a multiclass audit. Remove threshold, or audit a binary classifier (task: binary).');
+    await expect(runAnyAudit(ort, request('mc3_xgb_trees.onnx', want.data, want.target, want.protected, { features: want.features, intersections: [['race', 'sex']] }))).rejects.toThrow('fairness.intersections is set, but intersections are not audited yet in a multiclass audit.');
+    await expect(runAnyAudit(ort, request('reg_xgb.json', reg.data, 'gender', ['age_group']))).rejects.toThrow('reg.csv, column "gender": a regression target must hold numbers, but it holds text (e.g. "female"). Choose the outcome column, or audit a classifier with task: multiclass.');
+    await expect(runAnyAudit(ort, request('mc3_xgb.json', want.data, want.target, want.protected, { classLabels: ['low', 'medium'] }))).rejects.toThrow('model.class_labels names 2 classes (low, medium), but mc3_xgb.json gives 3 probabilities per row. Name one class per output, in the model\'s output order.');
+    await expect(runAnyAudit(ort, request('mc3_xgb_trees.onnx', want.data, want.target, want.protected, { features: want.features, classLabels: ['a', 'b', 'c'] }))).rejects.toThrow('model.class_labels (a, b, c) differ from the classes mc3_xgb_trees.onnx names (low, medium, high). Remove model.class_labels: the model\'s own labels are used.');
+  });
+});

@@ -1,0 +1,318 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { parseCsv } from '../../src/core/data/csv';
+import { ModelLoadError } from '../../src/core/base/errors';
+import { openModel } from '../../src/core/model/classifier';
+import { compileEnsemble, emptyTree, float32AtLeast, float64Above, MISSING, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/tree';
+import { TREE_KERNEL_F32, TREE_KERNEL_F64 } from '../../src/core/model/tree-kernel-wasm';
+import { Random } from '../../src/core/base/random';
+import { expected, fixture, fixtureBytes, projectRoot } from '../support/fixtures';
+import { FIXTURE_CASES } from '../support/fixture-cases';
+
+describe('XGBoost JSON models, scored by the project’s evaluator', () => {
+  for (const testCase of FIXTURE_CASES.filter((c) => c.format === 'xgboost-json')) {
+    it(`${testCase.name} matches xgboost's predictions within 1e-6`, async () => {
+      const want = expected(testCase.expected);
+      const table = parseCsv(readFileSync(fixture(testCase.data), 'utf8'), { fileName: testCase.data });
+      const model = await openModel(ort, fixtureBytes(testCase.model), testCase.model);
+      expect(model.summary.format).toBe('xgboost-json');
+      const scores = await model.score(table);
+      let worst = 0;
+      scores.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - want.predictions_p1[i]))));
+      // xgboost sums leaves in float32; this evaluator in float64: ~1e-7 apart.
+      expect(worst).toBeLessThan(1e-6);
+    });
+  }
+
+  it('reads feature names, covers and the base score from the file', () => {
+    const ensemble = readXgboostJson(fixtureBytes('german_credit/xgb_numeric.json'), 'xgb_numeric.json');
+    expect(ensemble.featureNames).toEqual(expected('german_credit/xgb_numeric.expected.json').features);
+    expect(ensemble.trees).toHaveLength(100);
+    expect(ensemble.trees[0].cover).not.toBeNull();
+    expect(ensemble.baseMargin).toBe(0);
+  });
+
+  it('refuses a tree with a cycle instead of looping forever (hostile file)', () => {
+    const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
+    json.learner.gradient_booster.model.trees[3].left_children[1] = 0;
+    expect(() => readXgboostJson(new TextEncoder().encode(JSON.stringify(json)), 'cycle.json')).toThrow(
+      new ModelLoadError('cycle.json: tree 3 reaches node 0 twice (a cycle or shared node). The file is damaged; export the model again.'),
+    );
+    json.learner.gradient_booster.model.trees[3].left_children[1] = 3;
+    json.learner.gradient_booster.model.trees[0].split_indices[0] = 99;
+    expect(() => readXgboostJson(new TextEncoder().encode(JSON.stringify(json)), 'feature.json')).toThrow(
+      new ModelLoadError('feature.json: tree 0 node 0 splits on feature 99, but the model declares 7 features. The file is damaged; export the model again.'),
+    );
+  });
+
+  it('refuses a multiclass model whose trees name no class, and a non-model JSON', () => {
+    const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
+    json.learner.learner_model_param.num_class = '3';
+    json.learner.objective.name = 'multi:softprob';
+    json.learner.gradient_booster.model.tree_info = json.learner.gradient_booster.model.tree_info.map(() => 7);
+    expect(() => readXgboostJson(new TextEncoder().encode(JSON.stringify(json)), 'multi.json')).toThrow(
+      new ModelLoadError('multi.json: the 3-class model\'s tree_info does not give a class from 0 to 2 for each of its 100 trees: it is damaged or was edited. Save the model again with save_model("model.json").'),
+    );
+    expect(() => readXgboostJson(new TextEncoder().encode('{"learner": {}}'), 'x.json')).toThrow(
+      new ModelLoadError('x.json: this JSON is not an XGBoost model (no learner.gradient_booster.model.trees). Save the model with save_model("model.json").'),
+    );
+  });
+});
+
+/**
+ * An independent walk of tests/data/lightgbm-small.txt, written from LightGBM's documented
+ * decision rules (not from the project's parser): numerical x <= t goes left; a missing
+ * value under missing type NaN follows default_left; under Zero, NaN and 0 follow it; under
+ * None, NaN is read as 0; a categorical split sends the categories in its bitset left.
+ */
+function walkByHand(a: number, b: number, c: number): number {
+  let raw = 0;
+  // Tree 0: a <= 1.5 (missing NaN, default left) → c in {1, 3} (bitset 10) ? 0.1 : 0.3; else -0.2
+  const aLeft = Number.isNaN(a) ? true : a <= 1.5;
+  if (aLeft) {
+    const category = Number.isNaN(c) ? 0 : Math.trunc(c);
+    raw += category === 1 || category === 3 ? 0.1 : 0.3;
+  } else raw += -0.2;
+  // Tree 1: b <= 0, missing type Zero, default right: NaN or 0 → 0.25
+  raw += Number.isNaN(b) || b === 0 ? 0.25 : b <= 0 ? -0.5 : 0.25;
+  // Tree 2: a <= -1, missing type None: NaN read as 0 → right
+  raw += (Number.isNaN(a) ? 0 : a) <= -1 ? 0.7 : -0.7;
+  return 1 / (1 + Math.exp(-1.5 * raw));
+}
+
+describe('LightGBM text models', () => {
+  const bytes = new Uint8Array(readFileSync(join(projectRoot, 'tests/data/lightgbm-small.txt')));
+  const csv = 'a,b,c,y\n1,1,1,1\n1,-1,2,0\n2,0,3,1\n,,,0\n-2,-3,3,1\n0,0,-1,0\n1.5,,1.9,1\n1.6,1,0,0\n';
+  const table = parseCsv(csv, { fileName: 'small.csv' });
+
+  it('scores rows like a hand walk of the trees (missing types, categorical bitsets, sigmoid)', async () => {
+    const model = await openModel(ort, bytes, 'lightgbm-small.txt');
+    expect(model.summary.format).toBe('lightgbm-text');
+    const scores = await model.score(table);
+    const columns = ['a', 'b', 'c'].map((name) => (table.columns.find((col) => col.name === name) as { values: Float64Array }).values);
+    for (let i = 0; i < table.rowCount; i++) {
+      expect(scores[i], `row ${i + 1}`).toBeCloseTo(walkByHand(columns[0][i], columns[1][i], columns[2][i]), 14);
+    }
+  });
+
+  it('reads feature names and counts as covers', () => {
+    const ensemble = readLightgbmText(bytes, 'lightgbm-small.txt');
+    expect(ensemble.featureNames).toEqual(['a', 'b', 'c']);
+    expect(ensemble.trees).toHaveLength(3);
+    expect(Array.from(ensemble.trees[0].cover!)).toEqual([60, 40, 10, 20, 30]);
+  });
+
+  it('refuses a damaged tree and a regression objective', () => {
+    const text = new TextDecoder().decode(bytes);
+    expect(() => readLightgbmText(new TextEncoder().encode(text.replace('leaf_value=0.1 -0.2 0.3', 'leaf_value=0.1 -0.2')), 'bad.txt')).toThrow(
+      new ModelLoadError('bad.txt: tree 0 is damaged (num_leaves 3 but 2 leaf values). Save the model again.'),
+    );
+    expect(() => readLightgbmText(new TextEncoder().encode(text.replace('objective=binary sigmoid:1.5', 'objective=regression')), 'reg.txt')).toThrow(
+      new ModelLoadError('reg.txt: the LightGBM objective "regression" does not produce a classifier score. Audit a model trained with objective=binary or multiclass.'),
+    );
+  });
+});
+
+/**
+ * A random tree grown to `maxDepth`: the root splits, every node below it with probability
+ * `grows`. `value` draws a node's value; `split` draws a split's threshold (and rule and
+ * missing type, XGBoost's by default), then its feature and default side are drawn.
+ */
+function randomTree(random: Random, maxDepth: number, features: number, grows: number, value: () => number, split: () => { threshold: number; rule?: number; missingType?: number }): Tree {
+  const nodes: { feature: number; threshold: number; rule: number; missingType: number; left: number; right: number; defaultLeft: number; value: number }[] = [];
+  const add = (depth: number): number => {
+    const at = nodes.push({ feature: 0, threshold: 0, rule: 0, missingType: MISSING.defaultDirection, left: -1, right: -1, defaultLeft: 0, value: value() }) - 1;
+    if (depth < maxDepth && (depth === 0 || random.next() < grows)) {
+      Object.assign(nodes[at], split(), { feature: random.int(features), defaultLeft: random.int(2) });
+      nodes[at].left = add(depth + 1);
+      nodes[at].right = add(depth + 1);
+    }
+    return at;
+  };
+  add(0);
+  const tree = emptyTree(nodes.length);
+  nodes.forEach((n, i) => {
+    tree.feature[i] = n.feature;
+    tree.threshold[i] = n.threshold;
+    tree.rule[i] = n.rule;
+    tree.missingType[i] = n.missingType;
+    tree.left[i] = n.left;
+    tree.right[i] = n.right;
+    tree.defaultLeft[i] = n.defaultLeft;
+    tree.value[i] = n.value;
+  });
+  return tree;
+}
+
+describe('the fast evaluator', () => {
+  it('scores random unbalanced trees (full trees in WebAssembly up to depth 12 and in JavaScript up to depth 8, child arrays beyond) like a walk node by node, missing values and values on the thresholds included', () => {
+    const random = new Random(20261122, 'tree-evaluator');
+    const thresholds: number[] = [];
+    // Trees that split with probability 0.7 below the root. Half the thresholds are float32
+    // values (as XGBoost writes them), half any float64.
+    const grow = (maxDepth: number, features: number): Tree =>
+      randomTree(random, maxDepth, features, 0.7, () => Math.fround(random.normal()), () => {
+        const threshold = random.next() < 0.5 ? Math.fround(random.normal()) : random.normal();
+        thresholds.push(threshold);
+        return { threshold };
+      });
+    // A cell: a normal value, a threshold or its float32 neighbours (where float32 rounding decides the side), or ±∞.
+    const cell = (): number => {
+      const u = random.next();
+      if (u < 0.6 || thresholds.length === 0) return random.normal();
+      if (u < 0.98) {
+        const t = thresholds[random.int(thresholds.length)];
+        return [t, Math.fround(t), float32AtLeast(t), t * (1 + 1e-9), t * (1 - 1e-9)][random.int(5)];
+      }
+      return random.next() < 0.5 ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+    };
+    for (const maxDepth of [0, 1, 6, 8, 11, 14]) {
+      const features = 5;
+      thresholds.length = 0;
+      const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames: Array.from({ length: features }, (_, j) => `x${j}`), baseMargin: 0.25, marginScale: 1, transform: 'logistic', description: 'random', trees: Array.from({ length: 40 }, () => grow(maxDepth, features)) };
+      const compiled = compileEnsemble(ensemble);
+      const inJs = compileEnsemble(ensemble, { wasm: false });
+      expect(compiled.full !== null, `depth ${maxDepth}`).toBe(maxDepth <= 8);
+      const rows = 5003;
+      // The first block of 4,096 rows has no missing cell (the one-comparison kernel); in the second, every tenth is missing.
+      // 907 rows in the second block: the WebAssembly kernel walks 904 eight at a time, the last 3 one by one.
+      const columns = Array.from({ length: features }, () => Float64Array.from({ length: rows }, (_, i) => (i >= 4096 && random.next() < 0.1 ? Number.NaN : cell())));
+      const all = Uint32Array.from({ length: rows }, (_, i) => i);
+      const out = new Float64Array(rows);
+      const outJs = new Float64Array(rows);
+      marginsOf(ensemble, compiled, columns, all, out);
+      marginsOf(ensemble, inJs, columns, all, outJs);
+      expect(compiled.kernel != null, `depth ${maxDepth}: WebAssembly kernel`).toBe(maxDepth <= 12);
+      expect(inJs.kernel ?? null).toBeNull();
+      // What the worker pool does: the kernel's model copied to another thread, its own kernel made there.
+      const sent = structuredClone(kernelModelFor(compiled, features));
+      const outSent = new Float64Array(rows);
+      if (sent) kernelMargins(treeKernel(sent, features)!, columns, all, outSent);
+      else expect(maxDepth).toBeGreaterThan(12);
+      // Rows without missing cells and not a multiple of eight (1,003 = 125 × 8 + 3), in another order.
+      const some = Uint32Array.from({ length: 1003 }, (_, i) => (i * 7) % 4096);
+      const outSome = new Float64Array(some.length);
+      marginsOf(ensemble, compiled, columns, some, outSome);
+      some.forEach((row, i) => expect(outSome[i], `depth ${maxDepth}, row ${row} (no missing)`).toBe(treeMargin(ensemble, Float64Array.from(columns, (c) => c[row]))));
+      for (let i = 0; i < rows; i++) {
+        const want = treeMargin(ensemble, Float64Array.from(columns, (c) => c[i]));
+        expect(out[i], `depth ${maxDepth}, row ${i}`).toBe(want);
+        expect(outJs[i], `depth ${maxDepth}, row ${i} (JavaScript)`).toBe(want);
+        if (sent) expect(outSent[i], `depth ${maxDepth}, row ${i} (kernel model sent)`).toBe(want);
+      }
+    }
+  });
+
+  it('scores a model of 1,500 features in smaller blocks (at most 4 MiB of features each) like the walk node by node', () => {
+    const random = new Random(20261122, 'wide-model');
+    const features = 1500;
+    // Ten trees of depth 3 on random features: XGBoost's rule, children in order.
+    const trees = Array.from({ length: 10 }, () => {
+      const tree = emptyTree(15);
+      for (let i = 0; i < 7; i++) {
+        tree.feature[i] = random.int(features);
+        tree.threshold[i] = Math.fround(random.normal());
+        tree.left[i] = 2 * i + 1;
+        tree.right[i] = 2 * i + 2;
+        tree.defaultLeft[i] = random.int(2);
+      }
+      for (let i = 7; i < 15; i++) tree.value[i] = Math.fround(random.normal());
+      return tree;
+    });
+    const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames: Array.from({ length: features }, (_, j) => `x${j}`), baseMargin: -0.5, marginScale: 1, transform: 'logistic', description: 'wide', trees };
+    const compiled = compileEnsemble(ensemble);
+    const rows = 1600;
+    const columns = Array.from({ length: features }, () => Float64Array.from({ length: rows }, () => (random.next() < 0.02 ? Number.NaN : random.normal())));
+    const out = new Float64Array(rows);
+    marginsOf(ensemble, compiled, columns, Uint32Array.from({ length: rows }, (_, i) => i), out);
+    // 4 MiB over 1,500 float32 features: blocks of 699 rows (699 = 87 × 8 + 3).
+    expect(compiled.kernel?.blockRows).toBe(699);
+    for (let i = 0; i < rows; i++) expect(out[i], `row ${i}`).toBe(treeMargin(ensemble, Float64Array.from(columns, (c) => c[i])));
+  });
+
+  it('scores random LightGBM-rule trees (x <= split, missing to the default side or read as 0) in the float64 kernel like the walk node by node', () => {
+    const random = new Random(20261122, 'lightgbm-kernel');
+    const features = 6;
+    const thresholds: number[] = [];
+    // Trees that split with probability 0.75 below the root, on any float64 split value
+    // (LightGBM writes doubles), sometimes exactly 0.
+    const grow = (maxDepth: number): Tree =>
+      randomTree(random, maxDepth, features, 0.75, () => random.normal(), () => {
+        const threshold = random.next() < 0.1 ? 0 : random.normal();
+        thresholds.push(threshold);
+        return { threshold, rule: 1, missingType: random.next() < 0.5 ? MISSING.defaultDirection : MISSING.asZero };
+      });
+    // A cell: a normal value, a split value or the float64 just above or below it, ±0, ±∞.
+    const cell = (): number => {
+      const u = random.next();
+      if (u < 0.5 || thresholds.length === 0) return random.normal();
+      if (u < 0.95) {
+        const t = thresholds[random.int(thresholds.length)];
+        return [t, float64Above(t), -float64Above(-t)][random.int(3)];
+      }
+      return [0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY][random.int(4)];
+    };
+    for (const maxDepth of [1, 7, 12, 14]) {
+      thresholds.length = 0;
+      const ensemble: TreeEnsemble = { format: 'lightgbm-text', featureNames: Array.from({ length: features }, (_, j) => `x${j}`), baseMargin: 0, marginScale: 1, transform: 'logistic', description: 'random', trees: Array.from({ length: 30 }, () => grow(maxDepth)) };
+      const compiled = compileEnsemble(ensemble);
+      expect(compiled.kernelModel?.precision ?? null, `depth ${maxDepth}`).toBe(maxDepth <= 12 ? 64 : null);
+      const rows = 4096 + 1003;
+      // The first block without missing cells, the second with (every eighth).
+      const columns = Array.from({ length: features }, () => Float64Array.from({ length: rows }, (_, i) => (i >= 4096 && random.next() < 0.125 ? Number.NaN : cell())));
+      const out = new Float64Array(rows);
+      marginsOf(ensemble, compiled, columns, Uint32Array.from({ length: rows }, (_, i) => i), out);
+      for (let i = 0; i < rows; i++) expect(out[i], `depth ${maxDepth}, row ${i}`).toBe(treeMargin(ensemble, Float64Array.from(columns, (c) => c[i])));
+    }
+    // LightGBM's "Zero" missing type and categorical splits stay with the walk node by node.
+    const zero = grow(3);
+    zero.missingType[0] = MISSING.zeroDefaultDirection;
+    expect(compileEnsemble({ format: 'lightgbm-text', featureNames: ['x0', 'x1', 'x2', 'x3', 'x4', 'x5'], baseMargin: 0, marginScale: 1, transform: 'logistic', description: 'zero', trees: [zero] }).kernelModel).toBeNull();
+  });
+
+  it('moves a LightGBM split value to the float64 just above it (x > split is x >= that)', () => {
+    const random = new Random(20261122, 'float64-above');
+    for (const t of [0, -0, 1, -1, 0.1, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, -Number.MAX_VALUE, Number.NEGATIVE_INFINITY, ...Array.from({ length: 1000 }, () => random.normal() * 10 ** random.int(300))]) {
+      const above = float64Above(t);
+      expect(above > t, String(t)).toBe(true);
+      // Nothing lies between: the midpoint rounds to one of the two.
+      const middle = t / 2 + above / 2;
+      expect(middle === t || middle === above || !Number.isFinite(middle), String(t)).toBe(true);
+    }
+    expect(float64Above(Number.POSITIVE_INFINITY)).toBeNaN();
+    expect(float64Above(Number.NaN)).toBeNaN();
+  });
+
+  it('rounds a split value up to the float32 the kernel compares with', () => {
+    const random = new Random(20261122, 'float32-at-least');
+    const values = [0, -0, 0.1, -0.1, 1e-50, -1e-50, 3.5e38, -3.5e38, 2 ** -149, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, ...Array.from({ length: 2000 }, () => random.normal() * 10 ** random.int(10))];
+    const below = (f: number): number => {
+      // The float32 just below f.
+      const view = new Float32Array([f]);
+      const bits = new Uint32Array(view.buffer);
+      if (f === 0) return -(2 ** -149);
+      bits[0] += f > 0 ? -1 : 1;
+      return view[0];
+    };
+    for (const t of values) {
+      const up = float32AtLeast(t);
+      expect(Math.fround(up), String(t)).toBe(up);
+      expect(up >= t, String(t)).toBe(true);
+      if (Number.isFinite(up) && up !== -Infinity) expect(below(up) < t, String(t)).toBe(true);
+    }
+    expect(float32AtLeast(Number.NaN)).toBeNaN();
+  });
+
+  it('keeps the WebAssembly kernels equal to their source (scripts/build-wasm.mjs)', async () => {
+    const [{ kernelModuleSource }, { treeKernelWat }] = await Promise.all([import('../../scripts/build-wasm.mjs'), import('../../scripts/tree-kernel-wat.mjs')]);
+    const [f32, f64] = [treeKernelWat('f32'), treeKernelWat('f64')];
+    expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-f32.wat'), 'utf8')).toBe(f32);
+    expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-f64.wat'), 'utf8')).toBe(f64);
+    expect(await kernelModuleSource(f32, f64)).toBe(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-wasm.ts'), 'utf8'));
+    // Chromium compiles a module synchronously (new WebAssembly.Module) only up to 4 KB on a page's main thread.
+    expect(TREE_KERNEL_F32.length).toBeLessThanOrEqual(4096);
+    expect(TREE_KERNEL_F64.length).toBeLessThanOrEqual(4096);
+  });
+});

@@ -1,0 +1,47 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli-in-process';
+import { parseAuditConfig } from '../../src/core/config/audit-config';
+import { expandVariables, registrySubmission } from '../../src/core/config/registry-block';
+import { fixture } from '../support/fixtures';
+
+// The `registry:` block of the MLOps guides: every audit with the config is appended, with
+// the team and other labels taken from the environment.
+const work = mkdtempSync(join(tmpdir(), 'plumbline-registry-block-'));
+
+/** The command in this process, in the work folder. */
+function plumbline(args: string[], env: Record<string, string> = {}) {
+  return runCli(args, { cwd: work, env });
+}
+
+const config = (registry: string) =>
+  `data:\n  test: ${fixture('compas/test.csv')}\n  target: two_year_recid\n  protected_attributes: [race, sex]\n  score_column: decile_score\nthreshold: 5\nbootstrap: {resamples: 0}\nmetadata:\n  model_id: compas-deciles\n  team: placeholder\n${registry}`;
+
+describe('the registry: config block', () => {
+  it('expands {{ NAME }} and ${NAME} from the environment, and names an unset one', async () => {
+    expect(expandVariables('{{ TEAM_NAME }}/${CC}/{{X}}', { TEAM_NAME: 'risk', CC: '42', X: 'x' }, 'where')).toBe('risk/42/x');
+    expect(() => expandVariables('{{ TEAM_NAME }}', {}, 'audit.yaml: registry.metadata.team')).toThrow(
+      'audit.yaml: registry.metadata.team uses the environment variable TEAM_NAME, which is not set. Set TEAM_NAME (for example in the CI job\'s env:), or write the value into the config.',
+    );
+    const parsed = parseAuditConfig('registry:\n  enabled: true\n  auto_submit: false\n  database: x.db\n', 'audit.yaml');
+    expect(registrySubmission(parsed, {}, 'audit.yaml')).toBeNull();
+    expect(() => registrySubmission(parseAuditConfig('registry:\n  enabled: true\n', 'audit.yaml'), {}, 'audit.yaml')).toThrow(/registry\.database is not set/);
+  });
+
+  it('appends every audit run with the config to its database, with the team from the environment', async () => {
+    expect((await plumbline(['registry', 'init', '--database', 'team.db'])).code).toBe(0);
+    writeFileSync(join(work, 'audit.yaml'), config('registry:\n  enabled: true\n  database: team.db\n  auto_submit: true\n  metadata:\n    team: "{{ TEAM_NAME }}"\n    cost_centre: "${COST_CENTRE}"\n'));
+    const unset = (await plumbline(['audit', '--config', 'audit.yaml', '--output', 'a.json']));
+    expect(unset.code).toBe(2);
+    expect(unset.stderr).toContain('registry.metadata.team uses the environment variable TEAM_NAME, which is not set.');
+    const run = (await plumbline(['audit', '--config', 'audit.yaml', '--output', 'a.json'], { TEAM_NAME: 'credit-risk', COST_CENTRE: 'CC-7' }));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/appended entry 1/);
+    const entries = JSON.parse((await plumbline(['registry', 'list', 'team.db', '--json'])).stdout);
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ model_id: 'compas-deciles', team: 'credit-risk' });
+    expect(JSON.stringify(entries)).not.toContain('{{');
+  }, 120_000);
+});
