@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -36,42 +36,51 @@ function repository(policyThreshold: number): string {
 }
 
 /** Runs a shell command from the docs as written (`npx plumbline` is the installed package's). */
-function runDocumented(command: string, cwd: string) {
-  return spawnSync('sh', ['-c', command], { cwd, encoding: 'utf8', env: npmEnv({ GIT_COMMIT: 'ci-test' }) });
+/** Runs a documented command with sh, as a CI runner would (asynchronously: the two examples run side by side). */
+function runDocumented(command: string, cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn('sh', ['-c', command], { cwd, env: npmEnv({ GIT_COMMIT: 'ci-test' }) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('close', (status) => done({ status, stdout, stderr }));
+  });
 }
 
-describe('documented CI examples', () => {
+// The two examples install the package and audit in folders of their own: they run side by side.
+describe.concurrent('documented CI examples', () => {
   const workflow = parse(readFileSync(join(projectRoot, 'docs/ci/github-actions.yml'), 'utf8'));
   const runs: string[] = workflow.jobs.audit.steps.map((s: { run?: string }) => s.run).filter((r: string | undefined) => r !== undefined);
   const install = runs.filter((r) => r.includes('npm install'));
   const steps = runs.filter((r) => r.includes('plumbline') && !r.includes('npm install'));
 
-  it('GitHub Actions: the install step installs the packed tarball; the steps pass for a model that meets the policy, and block one that does not', { timeout: 600_000 }, () => {
+  it('GitHub Actions: the install step installs the packed tarball; the steps pass for a model that meets the policy, and block one that does not', { timeout: 600_000 }, async ({ expect }) => {
     expect(install).toHaveLength(1);
     expect(install[0]).toContain('plumbline-audit');
     expect(steps).toHaveLength(2);
     const dir = repository(0.7);
-    const installed = runDocumented(install[0], dir);
+    const installed = await runDocumented(install[0], dir);
     expect(installed.status, installed.stderr).toBe(0);
     expect(existsSync(join(dir, 'node_modules', '.bin', 'plumbline'))).toBe(true);
     for (const step of steps) {
-      const run = runDocumented(step, dir);
+      const run = await runDocumented(step, dir);
       expect(run.status, `${step}\n${run.stderr}`).toBe(0);
     }
     writePolicy(dir, 0.8);
-    expect(runDocumented(steps[0], dir).status).toBe(0);
-    const blocked = runDocumented(steps[1], dir);
+    expect((await runDocumented(steps[0], dir)).status).toBe(0);
+    const blocked = await runDocumented(steps[1], dir);
     expect(blocked.status).toBe(1);
     expect(blocked.stderr).toContain(`FAIL          AUC: roc_auc = ${want.performance.roc_auc.toFixed(4)}, needs > 0.8`);
   });
 
-  it('the pre-commit hook installs the tarball on its first run, then passes and blocks the same way', { timeout: 600_000 }, () => {
+  it('the pre-commit hook installs the tarball on its first run, then passes and blocks the same way', { timeout: 600_000 }, async ({ expect }) => {
     const hook = readFileSync(join(projectRoot, 'docs/ci/pre-commit-hook.sh'), 'utf8');
     const dir = repository(0.7);
-    const first = runDocumented(hook, dir);
+    const first = await runDocumented(hook, dir);
     expect(first.status, first.stderr).toBe(0);
     expect(existsSync(join(dir, 'node_modules', '.bin', 'plumbline'))).toBe(true);
     writePolicy(dir, 0.8);
-    expect(runDocumented(hook, dir).status).toBe(1);
+    expect((await runDocumented(hook, dir)).status).toBe(1);
   });
 });
