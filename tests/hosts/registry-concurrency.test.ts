@@ -36,10 +36,14 @@ function plumbline(args: string[]): Promise<{ code: number | null; stderr: strin
   });
 }
 
-/** `sqlite3` reading the registry over and over (a dashboard, a person with the CLI) until stopped. */
+/**
+ * `sqlite3` reading the registry over and over (a dashboard, a person with the CLI) until
+ * stopped: about fifty reads a second, each holding its read lock while appends run (a
+ * loop without the pause would spend a whole core starting sqlite3, and starve the appenders).
+ */
 function reader(file: string): ChildProcess {
   const query = 'select count(*), max(seq) from entries; select count(*) from results;';
-  return spawn('bash', ['-c', `while :; do sqlite3 -cmd '.timeout 5000' ${JSON.stringify(file)} ${JSON.stringify(query)} >/dev/null 2>&1; done`], { stdio: 'ignore', detached: true });
+  return spawn('bash', ['-c', `while :; do sqlite3 -cmd '.timeout 5000' ${JSON.stringify(file)} ${JSON.stringify(query)} >/dev/null 2>&1; sleep 0.02; done`], { stdio: 'ignore', detached: true });
 }
 
 const readers = new Set<ChildProcess>();
