@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-in-process';
-import { createRegistryAtVersion, entryHash, merkleRoot } from '../../src/core/registry/index.ts';
+import { createRegistryAtVersion, entryHash } from '../../src/core/registry/index.ts';
 import { openSqliteFile } from '../../src/cli/sqlite-file.ts';
 import { fixture } from '../support/fixtures';
 import { BUNDLED_CLI } from '../support/cli-process';

@@ -8,7 +8,7 @@
  * Every login over TCP needs its password (SCRAM); the test's own superuser connection goes
  * through the cluster's unix socket, and plays the forger there.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,9 +1,8 @@
-import type { AuditResult, InputFile } from '../audit';
 import type { AnyAuditResult } from '../audit/run';
-import { evaluatePolicy, type Policy, type PolicyDecision } from '../config/policy';
+import { evaluatePolicy } from '../config/policy';
 import { dateOf } from '../config/policy-terms';
 import { DEPENDENCY_VERSIONS } from './dependencies';
-import { buildManifest, type FileFingerprint, type Manifest } from './manifest';
+import { buildManifest } from './manifest';
 import { buildEvidencePack } from './evidence';
 import { renderHtml } from './html';
 import { modelCard } from './model-card';
