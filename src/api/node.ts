@@ -14,6 +14,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { loadTableFile, readInput, registryModule, UsageError } from '../cli/shared.ts';
 import { gitProvenance } from './git.ts';
+import { defaultThreads, MAX_THREADS, poolRunners } from './node-pool.ts';
 import { apiUsageError, checkAuditInputs, mergeAuditConfig, profileData, reportPdf, type AuditOverrides, type AuditRun, type OptionStyle, type PdfInput } from './run.ts';
 
 export type { AuditOverrides, AuditRun, PdfInput } from './run.ts';
@@ -64,6 +65,11 @@ export interface AuditOptions extends AuditOverrides {
   output?: string;
   /** Leave the PDF out of a report family (the CLI's `--no-pdf`). */
   noPdf?: boolean;
+  /**
+   * Threads for TreeSHAP and for scoring large tables (the CLI's `--threads`; default: the
+   * cores this process may use). The result is the same to the byte for any count.
+   */
+  threads?: number;
   /** Called as the audit goes: stage, done, total. */
   onProgress?: (progress: AuditProgress) => void;
 }
@@ -100,6 +106,10 @@ export async function prepareAudit(options: AuditOptions, style: OptionStyle = '
   const base = typeof options.config === 'string' ? dirname(resolve(options.config)) : process.cwd();
   const merged = mergeAuditConfig(config, options, (path) => resolve(base, path));
   checkAuditInputs(merged, options, style, options.config !== undefined, style === 'cli' ? (message) => new UsageError(message) : apiUsageError);
+  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= MAX_THREADS)) {
+    const message = `${style === 'cli' ? '--threads' : 'threads'} must be a whole number from 1 to ${MAX_THREADS}, got ${options.threads}.`;
+    throw style === 'cli' ? new UsageError(message) : apiUsageError(message);
+  }
   const plan = planAudit(merged, configFile?.fileName ?? (options.config ? configName : 'command line'), options.strict ?? false);
   const provenanceAnchor = typeof options.config === 'string' ? options.config : (plan.files.model ?? plan.files.data);
   const submission = registrySubmission(merged, process.env, configFile?.fileName ?? configName);
@@ -146,6 +156,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
   const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
   const runtime = singleThreadedOrt();
+  const pool = poolRunners(options.threads ?? defaultThreads());
   const onProgress = options.onProgress ?? (() => undefined);
   let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
   if (options.referenceResult) {
@@ -161,7 +172,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const audited = await runAnyAudit(
     runtime,
     { ...plan.request, model, data: loadedData, reference: loadedReference, validation: loadedValidation, referenceDistributions, includePredictions: options.predictions ?? false, missingSections: plan.missingSections, ...(baseline ? { baseline } : {}) },
-    { onProgress },
+    { onProgress, ...pool },
   );
 
   const files: Record<string, { file: string; sha256: string }> = { data: { file: loadedData.fileName, sha256: loadedData.loaded.sha256 } };
@@ -234,6 +245,8 @@ export interface ExplainOptions extends Omit<ExplainRequest, 'model' | 'data' | 
   data: string;
   /** Background rows (reference or training data); default the data itself. */
   background?: string;
+  /** Threads for TreeSHAP (default: the cores this process may use); the values are the same to the bit for any count. */
+  threads?: number;
 }
 
 /**
@@ -241,13 +254,15 @@ export interface ExplainOptions extends Omit<ExplainRequest, 'model' | 'data' | 
  * writes them: `{columns, expected_value, values, …}`, with reason codes when asked.
  */
 export async function explain(options: ExplainOptions): Promise<ExplainResult> {
-  const { model, data, background, ...settings } = options;
-  return explainModel(singleThreadedOrt(), {
+  const { model, data, background, threads, ...settings } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw apiUsageError(`threads must be a whole number from 1 to ${MAX_THREADS}, got ${threads}.`);
+  const request = {
     ...settings,
     model: await readInput(model, 'model'),
     data: await readInput(data, 'data'),
     ...(background ? { background: await readInput(background, 'background') } : {}),
-  });
+  };
+  return explainModel(singleThreadedOrt(), request, undefined, poolRunners(threads ?? defaultThreads()).treeShap);
 }
 
 /** What {@link checkData} checks: a data file, its target and protected attributes. */

@@ -43,6 +43,8 @@ Options:
   --validation FILE       held-out labelled data the threshold policy is fitted on
   --bootstrap N           simulation draws of the ECE interval (default 1000; 0: none)
   --seed N                random seed (default 0)
+  --threads N             threads for TreeSHAP and for scoring large tables (default: the
+                          number of cores); the result is the same to the byte for any N
   --output FILE           the PDF report (FILE.pdf, with FILE.html, FILE.model_card.md and the
                           evidence pack FILE.evidence.zip beside it) or only the result
                           (FILE.json); the result JSON, FILE.manifest.json and
@@ -186,6 +188,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       'threshold-policy': { type: 'string' },
       bootstrap: { type: 'string' },
       seed: { type: 'string' },
+      threads: { type: 'string' },
       output: { type: 'string', short: 'o' },
       'no-pdf': { type: 'boolean' },
       predictions: { type: 'boolean' },
@@ -229,6 +232,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     threshold: values['threshold-policy'] !== undefined ? thresholdPolicy(values['threshold-policy']) : threshold,
     bootstrap: number(values.bootstrap, 'bootstrap'),
     seed: number(values.seed, 'seed'),
+    ...(values.threads !== undefined ? { threads: number(values.threads, 'threads') } : {}),
     predictions: values.predictions ?? false,
     ...(values.baseline ? { baseline: await baselineOption(values.baseline) } : {}),
     forcePolicy: values['force-policy'] ?? false,

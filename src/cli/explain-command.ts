@@ -4,6 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { reasonCodesCsv, type ExplainMethod } from '../core/index.ts';
 import { explain } from '../api/node.ts';
+import { MAX_THREADS } from '../api/node-pool.ts';
 import { EXIT, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline explain --model M --data D [--background B] [--rows N] [--method auto|tree|tree-path|kernel] --output shap.json
@@ -21,6 +22,8 @@ Options:
                           xgboost pred_contribs), kernel, permutation (AUC drop)
   --features C1,C2,...    column order for a model with one [N, F] input
   --seed N                seed of the background sample and permutations (default 0)
+  --threads N             threads for TreeSHAP (default: the number of cores); the values
+                          are the same to the bit for any N
   --reason-codes N        add the top N adverse-action reasons of every adverse row
   --adverse negative|positive  which decision is adverse (default negative: p < threshold)
   --threshold T           decision threshold for reason codes (default 0.5)
@@ -49,6 +52,7 @@ export async function explainCommand(args: string[]): Promise<number> {
       method: { type: 'string' },
       features: { type: 'string' },
       seed: { type: 'string' },
+      threads: { type: 'string' },
       'reason-codes': { type: 'string' },
       adverse: { type: 'string' },
       threshold: { type: 'string' },
@@ -83,6 +87,11 @@ export async function explainCommand(args: string[]): Promise<number> {
   const threshold = values.threshold === undefined ? 0.5 : Number(values.threshold);
   if (!(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold must be a number between 0 and 1, got ${JSON.stringify(values.threshold)}.`);
   const reasonCount = whole(values['reason-codes'], 'reason-codes');
+  const threadCount = (raw: string | undefined) => {
+    const n = whole(raw, 'threads');
+    if (n !== undefined && n > MAX_THREADS) throw new UsageError(`--threads must be a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(raw)}.`);
+    return n;
+  };
   const result = await explain({
     model: values.model,
     data: values.data,
@@ -93,6 +102,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     method,
     features: values.features?.split(',').map((s) => s.trim()),
     seed: values.seed === undefined ? undefined : whole(values.seed, 'seed'),
+    threads: threadCount(values.threads),
     reasons: reasonCount ? { count: reasonCount, adverse, threshold, excluded: [...list(values.protected), ...list(values.exclude)] } : undefined,
     target: values.target,
     positiveLabel: values['positive-label'],

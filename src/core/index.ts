@@ -72,6 +72,7 @@ export { readResultFile } from './outputs/read-result';
 export { chartSvg } from './outputs/svg';
 export { decileCalibrationChart, predictedActualChart, residualChart, taskImportanceChart, topLabelReliabilityChart } from './outputs/task-charts';
 export { ESTIMATED_LABELS } from './outputs/unlabelled-blocks';
+export { answerJob, guidedBlocks, keep, markSent, onnxScoresOverPool, POOL_KEPT_PAYLOADS, PoolThreadState, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolAnswer, type PoolHost, type PoolJob, type PoolThread } from './pool';
 export { appendEntry, appendStoredEntries, changedOutside, readStoredEntries } from './registry/append';
 export { checkChain, type KeptFileCheck, type ReadEntry } from './registry/chain';
 export { formatCheckpoint, merkleRoot, parseCheckpoint, registryCheckpoint, type RegistryCheckpoint } from './registry/checkpoint';

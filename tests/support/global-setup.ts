@@ -16,7 +16,10 @@ import { BUNDLED_CLI, BUNDLED_CLI_DIR } from './cli-process';
 export default function setup(): void {
   const root = fileURLToPath(new URL('../..', import.meta.url));
   mkdirSync(BUNDLED_CLI_DIR, { recursive: true });
-  buildSync({ entryPoints: [join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: join(BUNDLED_CLI_DIR, 'main.mjs'), logLevel: 'warning' });
+  const bundle = (entry: string, file: string) => buildSync({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: join(BUNDLED_CLI_DIR, file), logLevel: 'warning' });
+  bundle('src/cli/main.ts', 'main.mjs');
+  // The thread pool's entry, beside the bundle as it is beside the pool in the package (src/api/node-pool.ts).
+  bundle('src/api/pool-thread.ts', 'pool-thread.mjs');
   // What bin/plumbline.js does around main(): an early-closed pipe ends the output, the exit code is main's.
   writeFileSync(
     BUNDLED_CLI,

@@ -113,7 +113,7 @@ function treeOnly(classifier: Classifier, method: string): never {
  * importance, reason codes and partial dependence when asked; `permutation` gives
  * permutation importance of the ROC AUC instead of SHAP values.
  */
-export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal): Promise<ExplainResult> {
+export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal, treeShap?: TreeShapRunner): Promise<ExplainResult> {
   const table = readTable(request.data.bytes, request.data.fileName);
   const background = request.background ? readTable(request.background.bytes, request.background.fileName) : table;
   if (modelKind(request.model.bytes, request.model.fileName) === 'regressor') {
@@ -138,7 +138,7 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
         permutation_importance: await permutationImportance(classifier, table, labels, columns, { seed: request.seed ?? 0, features: request.features }),
       };
     }
-    const result = await explainTable(classifier, request.model, table, background, request, signal);
+    const result = await explainTable(classifier, request.model, table, background, request, signal, treeShap);
     result.global_importance = globalImportance(result.columns, result.values);
     if (request.reasons) {
       const rows = Uint32Array.from(result.rows, (r) => r - 1);

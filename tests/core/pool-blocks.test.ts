@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { guidedBlocks } from '../../workers/pool';
+import { guidedBlocks } from '../../src/core/pool';
 
 describe('tree scoring blocks of the worker pool', () => {
   it('cover every row once, in order, from large blocks down to small ones, within the byte limit', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/base/random';
-import { keep, markSent, POOL_KEPT_PAYLOADS } from '../../workers/pool-payloads';
+import { keep, markSent, POOL_KEPT_PAYLOADS } from '../../src/core/pool';
 
 describe('models kept by a pool worker', () => {
   it('a model the pool counts as sent is always still in the worker; older ones are let go', () => {
