@@ -1,4 +1,4 @@
 /** Rows walked side by side by the wide kernels. */
 export const KERNEL_LANES: number;
-/** The text of src/core/model/tree-kernel-f32.wat or tree-kernel-f64.wat. */
-export function treeKernelWat(type: 'f32' | 'f64'): string;
+/** The text of src/core/model/tree-kernel-f32.wat, -f32s.wat (float32 sums) or -f64.wat. */
+export function treeKernelWat(kind: 'f32' | 'f32s' | 'f64'): string;

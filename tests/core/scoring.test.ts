@@ -98,12 +98,13 @@ describe('model files cut short in a copy or a download', () => {
 
 describe('ONNX scoring handed to a runner (the app’s pool of sessions)', () => {
   it('scores the first batch here and the rest through the runner, to the same bits as one session', async () => {
-    const want = expected('compas/rf.expected.json');
+    // A network: a tree ensemble is scored by the kernel once it has matched onnxruntime (onnx-tree-kernel.test.ts).
+    const want = expected('compas/mlp.expected.json');
     const base = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' });
     // 60,000 rows (above the runner's threshold): the COMPAS rows repeated.
     const table = takeRows(base, Uint32Array.from({ length: 60_000 }, (_, i) => i % base.rowCount));
-    const bytes = fixtureBytes('compas/rf.onnx');
-    const alone = await openModel(ort, bytes, 'rf.onnx');
+    const bytes = fixtureBytes('compas/mlp.onnx');
+    const alone = await openModel(ort, bytes, 'mlp.onnx');
     const expectedScores = await alone.score(table, { features: want.features });
     const handed: number[] = [];
     // A runner that scores each part in a session of its own, as a pool worker does.
@@ -116,12 +117,12 @@ describe('ONNX scoring handed to a runner (the app’s pool of sessions)', () =>
         await other.release();
       }
     };
-    const pooled = await openModel(ort, bytes, 'rf.onnx', { onnxScores: runner, onnxPoolWorthMs: 0 });
+    const pooled = await openModel(ort, bytes, 'mlp.onnx', { onnxScores: runner, onnxPoolWorthMs: 0 });
     expect(await pooled.score(table, { features: want.features })).toEqual(expectedScores);
     expect(handed).toEqual([8192, 60_000 - 8192]);
     // A model that would finish here soon enough keeps the whole table.
     handed.length = 0;
-    const kept = await openModel(ort, bytes, 'rf.onnx', { onnxScores: runner, onnxPoolWorthMs: Number.POSITIVE_INFINITY });
+    const kept = await openModel(ort, bytes, 'mlp.onnx', { onnxScores: runner, onnxPoolWorthMs: Number.POSITIVE_INFINITY });
     expect(await kept.score(table, { features: want.features })).toEqual(expectedScores);
     expect(handed).toEqual([]);
     await Promise.all([alone.release(), pooled.release(), kept.release()]);

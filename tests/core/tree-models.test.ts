@@ -6,7 +6,7 @@ import { parseCsv } from '../../src/core/data/csv';
 import { ModelLoadError } from '../../src/core/base/errors';
 import { openModel } from '../../src/core/model/classifier';
 import { compileEnsemble, emptyTree, float32AtLeast, float64Above, MISSING, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/tree';
-import { TREE_KERNEL_F32, TREE_KERNEL_F64 } from '../../src/core/model/tree-kernel-wasm';
+import { TREE_KERNEL_F32, TREE_KERNEL_F32S, TREE_KERNEL_F64 } from '../../src/core/model/tree-kernel-wasm';
 import { Random } from '../../src/core/base/random';
 import { expected, fixture, fixtureBytes, projectRoot } from '../support/fixtures';
 import { FIXTURE_CASES } from '../support/fixture-cases';
@@ -307,12 +307,12 @@ describe('the fast evaluator', () => {
 
   it('keeps the WebAssembly kernels equal to their source (scripts/build-wasm.mjs)', async () => {
     const [{ kernelModuleSource }, { treeKernelWat }] = await Promise.all([import('../../scripts/build-wasm.mjs'), import('../../scripts/tree-kernel-wat.mjs')]);
-    const [f32, f64] = [treeKernelWat('f32'), treeKernelWat('f64')];
+    const [f32, f64, f32s] = [treeKernelWat('f32'), treeKernelWat('f64'), treeKernelWat('f32s')];
     expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-f32.wat'), 'utf8')).toBe(f32);
     expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-f64.wat'), 'utf8')).toBe(f64);
-    expect(await kernelModuleSource(f32, f64)).toBe(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-wasm.ts'), 'utf8'));
+    expect(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-f32s.wat'), 'utf8')).toBe(f32s);
+    expect(await kernelModuleSource(f32, f64, f32s)).toBe(readFileSync(join(projectRoot, 'src/core/model/tree-kernel-wasm.ts'), 'utf8'));
     // Chromium compiles a module synchronously (new WebAssembly.Module) only up to 4 KB on a page's main thread.
-    expect(TREE_KERNEL_F32.length).toBeLessThanOrEqual(4096);
-    expect(TREE_KERNEL_F64.length).toBeLessThanOrEqual(4096);
+    for (const module of [TREE_KERNEL_F32, TREE_KERNEL_F64, TREE_KERNEL_F32S]) expect(module.length).toBeLessThanOrEqual(4096);
   });
 });

@@ -28,6 +28,50 @@ const P3 = 6.61375632143793436117e-5;
 const P4 = -1.65339022054652515390e-6;
 const P5 = 4.13813679705723846039e-8;
 
+/**
+ * 2^(j/32) for j = 0…31, as the bits of the nearest doubles: the table of the single-precision
+ * e^x of musl, glibc and Arm's optimized-routines (there stored less j·2^47, added back here).
+ */
+const EXP2F_TABLE = [
+  0x3ff0000000000000n, 0x3fefd9b0d3158574n, 0x3fefb5586cf9890fn, 0x3fef9301d0125b51n, 0x3fef72b83c7d517bn, 0x3fef54873168b9aan, 0x3fef387a6e756238n, 0x3fef1e9df51fdee1n,
+  0x3fef06fe0a31b715n, 0x3feef1a7373aa9cbn, 0x3feedea64c123422n, 0x3feece086061892dn, 0x3feebfdad5362a27n, 0x3feeb42b569d4f82n, 0x3feeab07dd485429n, 0x3feea47eb03a5585n,
+  0x3feea09e667f3bcdn, 0x3fee9f75e8ec5f74n, 0x3feea11473eb0187n, 0x3feea589994cce13n, 0x3feeace5422aa0dbn, 0x3feeb737b0cdc5e5n, 0x3feec49182a3f090n, 0x3feed503b23e255dn,
+  0x3feee89f995ad3adn, 0x3feeff76f2fb5e47n, 0x3fef199bdd85529cn, 0x3fef3720dcef9069n, 0x3fef5818dcfba487n, 0x3fef7c97337b9b5fn, 0x3fefa4afa2a490dan, 0x3fefd0765b6e4540n,
+];
+const EXP2F_POWERS = (() => {
+  const view = new DataView(new ArrayBuffer(8));
+  return Float64Array.from(EXP2F_TABLE, (bits, j) => {
+    view.setBigUint64(0, bits + (BigInt(j) << 47n));
+    return view.getFloat64(0);
+  });
+})();
+/** 32/ln 2 (1/ln 2 is 0x1.71547652b82fep0), and the cubic for 2^(r/32) − 1: coefficients of r³, r², r (0x1.c6af84b912394p-5, 0x1.ebfce50fac4f3p-3, 0x1.62e42ff0c52d6p-1 over powers of 32, which are exact). */
+const EXPF_SCALE = 1.4426950408889634 * 32;
+const EXPF_C0 = 0.05550361559341535 / 32 / 32 / 32;
+const EXPF_C1 = 0.2402284522445722 / 32 / 32;
+const EXPF_C2 = 0.6931471806916203 / 32;
+/** 1.5·2^52: adding and subtracting it rounds a double of magnitude below 2^51 to the nearest integer, ties to even. */
+const ROUND_SHIFT = 6755399441055744;
+
+/**
+ * e^x in float32 as the C libraries' `expf` computes it (musl, glibc, Arm optimized-routines;
+ * onnxruntime's WebAssembly build links musl's): x·32/ln 2 = k + r, e^x = 2^(k/32) · (a cubic
+ * in r), all in float64, rounded once to float32. The same bits as that `expf` (a float32 x).
+ */
+export function expf(x: number): number {
+  if (Number.isNaN(x)) return x;
+  // Over 0x1.62e42ep6 the float32 result overflows; under −0x1.9fe368p6 it is 0.
+  if (x > 88.72283172607422) return Number.POSITIVE_INFINITY;
+  if (x < -103.97207641601562) return 0;
+  const z = EXPF_SCALE * x;
+  const k = z + ROUND_SHIFT - ROUND_SHIFT;
+  const r = z - k;
+  const j = ((k % 32) + 32) % 32;
+  const s = EXP2F_POWERS[j] * pow2((k - j) / 32);
+  const y = (EXPF_C0 * r + EXPF_C1) * (r * r) + (EXPF_C2 * r + 1);
+  return Math.fround(y * s);
+}
+
 /** e^x (fdlibm e_exp.c, error < 1 ulp). */
 export function exp(x: number): number {
   if (Number.isNaN(x)) return x;

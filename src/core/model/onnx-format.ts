@@ -2,10 +2,11 @@
  * The ONNX model format: its summary from the graph, and a classifier scored by onnxruntime
  * (large tables handed to the worker pool when scoring them here would take long).
  */
-import { allRows } from '../data/table';
+import { allRows, findColumn } from '../data/table';
 import { decodeOnnx, inspectOnnx, type OnnxModelInfo } from './onnx-graph';
 import { onnxTreeEnsemble } from './onnx-trees';
-import { onnxProbabilities, openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx } from './onnx-scorer';
+import { onnxProbabilities, openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type InputPlan } from './onnx-scorer';
+import { KERNEL_CHECK_ROWS, onnxScoringTrees, OnnxTreeScorer, sameScores } from './onnx-tree-scoring';
 import { looksLikeOnnx } from './sniff';
 import type { ClassChoice } from './classes';
 import { POOL_WORTH_MS, RUNNER_MIN_ROWS, type Classifier, type ModelFormat, type ModelSummary } from './classifier-types';
@@ -51,6 +52,17 @@ export const onnxFormat: ModelFormat = {
     const treesFor = (choice: ClassChoice) =>
       summary.needsFeatureOrder && summary.featureCount && !choice.oneVsRest ? onnxTreeEnsemble(decodeOnnx(bytes, fileName), fileName, summary.featureCount, false, choice.complement ? 0 : choice.column) : null;
     let ensemble = output.choice ? treesFor(output.choice) : null;
+    // The kernel scorer of the positive column, made on first use (undefined: not yet; null: none applies).
+    let kernelScorer: OnnxTreeScorer | null | undefined;
+    const kernelFor = (plan: InputPlan): OnnxTreeScorer | null => {
+      const choice = output.choice;
+      if (!choice || choice.complement || choice.oneVsRest || plan.kind !== 'matrix' || plan.input.elementType !== 'float32') return null;
+      if (kernelScorer === undefined) {
+        const trees = onnxScoringTrees(decodeOnnx(bytes, fileName), fileName, plan.features.length, choice.column);
+        kernelScorer = trees ? new OnnxTreeScorer(trees) : null;
+      }
+      return kernelScorer;
+    };
     const classifier: Classifier = {
       summary,
       get ensemble() {
@@ -71,6 +83,22 @@ export const onnxFormat: ModelFormat = {
       score: async (table, { features, ...rest } = {}) => {
         const plan = planInputs(model, table, features);
         const rows = rest.rows ?? allRows(table.rowCount);
+        // Tree ensembles: the project's kernel with onnxruntime's arithmetic, once it has
+        // given onnxruntime's scores to the bit on the first batch of a call.
+        const kernel = kernelFor(plan);
+        if (kernel && kernel.checked !== false && (kernel.checked || rows.length >= KERNEL_CHECK_ROWS)) {
+          const columns = plan.kind === 'matrix' ? plan.features.map((name) => (findColumn(table, name) as { values: Float64Array }).values) : [];
+          if (kernel.checked) return kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
+          const head = rows.subarray(0, Math.min(rows.length, SCORING_BATCH_ROWS));
+          const scores = new Float64Array(rows.length);
+          scores.set(await scoreOnnx(ort, model, table, plan, { ...rest, rows: head, onProgress: (done) => rest.onProgress?.(done, rows.length) }));
+          kernel.checked = sameScores(scores.subarray(0, head.length), await kernel.score(columns, head, {}));
+          if (kernel.checked) {
+            const tail = rows.subarray(head.length);
+            scores.set(await kernel.score(columns, tail, { ...rest, runner: options?.treeMargins, onProgress: (done) => rest.onProgress?.(head.length + done, rows.length) }), head.length);
+            return scores;
+          }
+        }
         const runner = options?.onnxScores;
         if (!runner || rows.length < RUNNER_MIN_ROWS) return scoreOnnx(ort, model, table, plan, rest);
         // The first batch is scored here and timed: a light model (an MLP scores 1M rows/s)

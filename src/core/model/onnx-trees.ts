@@ -27,7 +27,7 @@ export function onnxTreeEnsemble(model: ModelProto, fileName: string, width: num
   return ensemble;
 }
 
-const attr = (node: NodeProto, name: string): AttributeProto | undefined => node.attribute.find((a) => a.name === name);
+export const attr = (node: NodeProto, name: string): AttributeProto | undefined => node.attribute.find((a) => a.name === name);
 const ints = (node: NodeProto, name: string) => (attr(node, name)?.ints ?? []).map(Number);
 const floats = (node: NodeProto, name: string): number[] => {
   const a = attr(node, name);
@@ -66,7 +66,7 @@ function largest(values: readonly number[]): number {
 }
 
 /** A legacy TreeEnsembleClassifier/Regressor's trees (splits only, leaves at 0) and its leaves' weights by class. */
-interface LegacyTrees {
+export interface LegacyTrees {
   trees: Tree[];
   leafTrees: number[];
   leafNodes: number[];
@@ -77,7 +77,7 @@ interface LegacyTrees {
 }
 
 /** Reads a legacy tree node's splits and leaf lists, refusing ids that do not fit the node count. */
-function legacyTrees(node: NodeProto, fileName: string): LegacyTrees {
+export function legacyTrees(node: NodeProto, fileName: string): LegacyTrees {
   const treeIds = ints(node, 'nodes_treeids');
   const nodeIds = ints(node, 'nodes_nodeids');
   const featureIds = ints(node, 'nodes_featureids');
@@ -148,7 +148,7 @@ function readLegacy(node: NodeProto, fileName: string, featureNames: string[], p
 }
 
 /** The classes a legacy TreeEnsembleClassifier names. */
-function legacyClassCount(node: NodeProto): number {
+export function legacyClassCount(node: NodeProto): number {
   return ints(node, 'classlabels_int64s').length || (attr(node, 'classlabels_strings')?.strings.length ?? 0);
 }
 

@@ -75,6 +75,12 @@ export interface TreeEnsemble {
   };
   /** The categories each feature was trained on, when the file lists them (LightGBM's feature_infos for categorical features). */
   featureCategories?: (number[] | null)[];
+  /**
+   * onnxruntime's arithmetic (an ONNX tree ensemble scored as onnxruntime scores it): the
+   * leaves added from 0 in float32, each sum rounded to float32, then the base margin added
+   * in float32. Otherwise the margin is the float64 sum from the base margin.
+   */
+  float32Sums?: boolean;
 }
 
 /** One class's trees of a multiclass ensemble, as an ensemble of its own whose margin is that class's. */

@@ -1,9 +1,9 @@
 /**
- * The WebAssembly tree kernel (tree-kernel-f32.wat / -f64.wat): the model image it scores,
- * the compiled modules and this thread's instance per precision (its cache), and margins of
- * rows through it.
+ * The WebAssembly tree kernel (tree-kernel-f32.wat, -f32s.wat, -f64.wat): the model image it
+ * scores, the compiled modules and this thread's instance per kind (its cache), and margins
+ * of rows through it.
  */
-import { TREE_KERNEL_F32, TREE_KERNEL_F64, TREE_KERNEL_LANES } from '../tree-kernel-wasm';
+import { TREE_KERNEL_F32, TREE_KERNEL_F32S, TREE_KERNEL_F64, TREE_KERNEL_LANES } from '../tree-kernel-wasm';
 import { blockRowsFor, fillBlock } from './blocks';
 import type { FullTrees } from './full-layout';
 
@@ -20,6 +20,12 @@ export interface TreeKernelModel {
   baseMargin: number;
   /** 32: XGBoost's rule on float32 features; 64: LightGBM's on float64 ones. */
   precision: 32 | 64;
+  /**
+   * Sums in float32 (precision 32 only): the trees' leaves added from 0, each sum rounded to
+   * float32, then the base margin added in float32 — onnxruntime's TreeEnsemble arithmetic.
+   * Otherwise float64 sums from the base margin.
+   */
+  float32Sums: boolean;
   image: Uint8Array;
 }
 
@@ -64,14 +70,19 @@ interface KernelSlot {
   view64: Float64Array;
 }
 
-const kernelSlots = new Map<32 | 64, KernelSlot>();
+/** The three kernels: float32 features (XGBoost's rule), the same with float32 sums (ONNX), float64 features (LightGBM's rule). */
+type KernelKind = 'f32' | 'f32s' | 'f64';
+const kindOf = (model: { precision: 32 | 64; float32Sums?: boolean }): KernelKind => (model.precision === 64 ? 'f64' : model.float32Sums ? 'f32s' : 'f32');
 
-/** This thread's kernel of `precision`, its memory at least `bytes` long and holding `model`. */
+const kernelSlots = new Map<KernelKind, KernelSlot>();
+
+/** This thread's kernel of the model's kind, its memory at least `bytes` long and holding `model`. */
 function kernelSlot(model: TreeKernelModel, bytes: number): KernelSlot {
-  let slot = kernelSlots.get(model.precision);
+  const kind = kindOf(model);
+  let slot = kernelSlots.get(kind);
   if (!slot) {
     const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-    const { exports } = new WebAssembly.Instance(treeKernelModule(model.precision)!, { env: { memory } });
+    const { exports } = new WebAssembly.Instance(treeKernelModule(kind)!, { env: { memory } });
     slot = {
       memory,
       addComplete: exports.addComplete as KernelWalk,
@@ -83,7 +94,7 @@ function kernelSlot(model: TreeKernelModel, bytes: number): KernelSlot {
       view32: new Float32Array(0),
       view64: new Float64Array(0),
     };
-    kernelSlots.set(model.precision, slot);
+    kernelSlots.set(kind, slot);
   }
   const have = slot.memory.buffer.byteLength;
   if (have < bytes) slot.memory.grow(Math.ceil((bytes - have) / 65536));
@@ -99,18 +110,18 @@ function kernelSlot(model: TreeKernelModel, bytes: number): KernelSlot {
   return slot;
 }
 
-const kernelModules = new Map<32 | 64, WebAssembly.Module | null>();
+const kernelModules = new Map<KernelKind, WebAssembly.Module | null>();
 
-/** The compiled kernel of a precision, or null where the host has no WebAssembly (the JavaScript walk is then used). */
-function treeKernelModule(precision: 32 | 64): WebAssembly.Module | null {
-  if (!kernelModules.has(precision)) {
+/** The compiled kernel of a kind, or null where the host has no WebAssembly (the JavaScript walk is then used). */
+function treeKernelModule(kind: KernelKind): WebAssembly.Module | null {
+  if (!kernelModules.has(kind)) {
     try {
-      kernelModules.set(precision, new WebAssembly.Module(precision === 32 ? TREE_KERNEL_F32 : TREE_KERNEL_F64));
+      kernelModules.set(kind, new WebAssembly.Module(kind === 'f32' ? TREE_KERNEL_F32 : kind === 'f32s' ? TREE_KERNEL_F32S : TREE_KERNEL_F64));
     } catch {
-      kernelModules.set(precision, null);
+      kernelModules.set(kind, null);
     }
   }
-  return kernelModules.get(precision)!;
+  return kernelModules.get(kind)!;
 }
 
 const scratch32 = new Float32Array(1);
@@ -123,6 +134,20 @@ const scratchBits = new Uint32Array(scratch32.buffer);
 export function float32AtLeast(t: number): number {
   const rounded = Math.fround(t);
   if (!(rounded < t)) return rounded;
+  if (rounded === 0) return 2 ** -149;
+  scratch32[0] = rounded;
+  scratchBits[0] += rounded > 0 ? 1 : -1;
+  return scratch32[0];
+}
+
+/**
+ * The smallest float32 > t (NaN where none is: t = +∞ or NaN). For a float32 x, `x <= t`
+ * (ONNX's BRANCH_LEQ, compared in float32) is `x < float32Above(t)`: the kernel's rule.
+ */
+export function float32Above(t: number): number {
+  if (Number.isNaN(t) || t === Number.POSITIVE_INFINITY) return Number.NaN;
+  const rounded = Math.fround(t);
+  if (rounded > t) return rounded;
   if (rounded === 0) return 2 ** -149;
   scratch32[0] = rounded;
   scratchBits[0] += rounded > 0 ? 1 : -1;
@@ -148,7 +173,7 @@ export function float64Above(t: number): number {
 const KERNEL_MAX_BYTES = 2 ** 31 - 65536;
 
 /** The kernel image of full trees (see {@link TreeKernelModel}), or null where there is no WebAssembly here or it would not fit a memory. */
-export function kernelModelOf(full: FullTrees, baseMargin: number, precision: 32 | 64): TreeKernelModel | null {
+export function kernelModelOf(full: FullTrees, baseMargin: number, precision: 32 | 64, float32Sums = false): TreeKernelModel | null {
   const trees = full.depth.length;
   const cell = precision / 8;
   // A node: the feature's byte offset (i32), then the threshold at half the node's size.
@@ -156,7 +181,7 @@ export function kernelModelOf(full: FullTrees, baseMargin: number, precision: 32
   const nodes = trees * 16;
   const leaves = nodes + full.feature.length * nodeBytes;
   const size = leaves + full.leaf.length * 8;
-  if (!treeKernelModule(precision) || size > KERNEL_MAX_BYTES / 2) return null;
+  if (!treeKernelModule(kindOf({ precision, float32Sums })) || size > KERNEL_MAX_BYTES / 2) return null;
   const image = new Uint8Array(size);
   const ints = new Int32Array(image.buffer);
   const floats = new Float32Array(image.buffer);
@@ -175,7 +200,7 @@ export function kernelModelOf(full: FullTrees, baseMargin: number, precision: 32
     else doubles[(at + cell) / 8] = float64Above(full.threshold[i]);
   }
   doubles.set(full.leaf, leaves / 8);
-  return { trees, baseMargin, precision, image };
+  return { trees, baseMargin, precision, float32Sums: precision === 32 && float32Sums, image };
 }
 
 /** The kernel over `model` with room for a block of `width` features; null where that would not fit a WebAssembly memory. */
@@ -185,7 +210,7 @@ export function treeKernel(model: TreeKernelModel, width: number): TreeKernel | 
   const blockRows = blockRowsFor(width, cell);
   const out = block + Math.ceil((blockRows * width * cell) / 8) * 8;
   const bytes = out + blockRows * 8;
-  if (!treeKernelModule(model.precision) || bytes > KERNEL_MAX_BYTES) return null;
+  if (!treeKernelModule(kindOf(model)) || bytes > KERNEL_MAX_BYTES) return null;
   return { model, width, block, out, blockRows, bytes };
 }
 
@@ -201,11 +226,14 @@ export function kernelMargins(kernel: TreeKernel, columns: Float64Array[], rows:
     const end = Math.min(rows.length, start + blockRows);
     const missing = fillBlock(features, columns, rows, start, end);
     const count = end - start;
-    sums.fill(baseMargin, 0, count);
+    sums.fill(model.float32Sums ? 0 : baseMargin, 0, count);
     // Rows in groups walked side by side, then the few left one at a time.
     const wide = count - (count % TREE_KERNEL_LANES);
     (missing ? slot.addMissingWide : slot.addCompleteWide)(model.trees, 0, block, wide, rowBytes, kernel.out);
     if (wide < count) (missing ? slot.addMissing : slot.addComplete)(model.trees, 0, block + wide * rowBytes, count - wide, rowBytes, kernel.out + wide * 8);
-    out.set(sums.subarray(0, count), start);
+    if (model.float32Sums) {
+      const base = Math.fround(baseMargin);
+      for (let i = 0; i < count; i++) out[start + i] = Math.fround(sums[i] + base);
+    } else out.set(sums.subarray(0, count), start);
   }
 }

@@ -5,7 +5,7 @@
 import { MISSING, type TreeEnsemble } from './ensemble';
 import { blockRowsFor, fillBlock } from './blocks';
 import { FULL_MAX_DEPTH, fullLayout, KERNEL_MAX_DEPTH, KERNEL_MAX_NODES, type FullTrees } from './full-layout';
-import { kernelMargins, kernelModelOf, treeKernel, type TreeKernel, type TreeKernelModel } from './kernel';
+import { float32Above, kernelMargins, kernelModelOf, treeKernel, type TreeKernel, type TreeKernelModel } from './kernel';
 import { treeMargin } from './walk';
 
 /**
@@ -48,7 +48,8 @@ export function kernelModelFor(compiled: CompiledEnsemble, width: number): TreeK
  * Flattens an ensemble for {@link marginsOf}, children adjacent (breadth-first per tree).
  * `wasm: false` keeps the walk in JavaScript (tests compare the two).
  */
-export function compileEnsemble(ensemble: TreeEnsemble, options: { wasm?: boolean } = {}): CompiledEnsemble {
+export function compileEnsemble(given: TreeEnsemble, options: { wasm?: boolean } = {}): CompiledEnsemble {
+  const ensemble = float32Rule(given);
   const total = ensemble.trees.reduce((sum, tree) => sum + tree.left.length, 0);
   const compiled: CompiledEnsemble = {
     roots: new Int32Array(ensemble.trees.length),
@@ -89,9 +90,33 @@ export function compileEnsemble(ensemble: TreeEnsemble, options: { wasm?: boolea
   const precision = compiled.xgboostRule ? 32 : lightgbmRule ? 64 : null;
   if (precision && options.wasm !== false) {
     const full = compiled.full ?? fullLayout(ensemble, KERNEL_MAX_DEPTH, KERNEL_MAX_NODES);
-    if (full) compiled.kernelModel = kernelModelOf(full, ensemble.baseMargin, precision);
+    if (full) compiled.kernelModel = kernelModelOf(full, ensemble.baseMargin, precision, ensemble.float32Sums);
   }
   return compiled;
+}
+
+/**
+ * An ensemble whose splits compare float32 values — `float32(x) < t` (XGBoost, ONNX's
+ * BRANCH_LT) and `float32(x) <= t` (ONNX's BRANCH_LEQ), a missing value to the default side —
+ * with every `<=` split written as `float32(x) < t'`, t' the smallest float32 above t: the
+ * same side for every x, and one rule the fast walks take. Other ensembles as they are.
+ */
+function float32Rule(ensemble: TreeEnsemble): TreeEnsemble {
+  let leq = false;
+  for (const tree of ensemble.trees) {
+    for (let i = 0; i < tree.left.length; i++) {
+      if (tree.left[i] < 0) continue;
+      if ((tree.rule[i] !== 0 && tree.rule[i] !== 4) || tree.missingType[i] !== MISSING.defaultDirection) return ensemble;
+      if (tree.rule[i] === 4) leq = true;
+    }
+    if (tree.linear) return ensemble;
+  }
+  if (!leq) return ensemble;
+  const trees = ensemble.trees.map((tree) => {
+    const threshold = Float64Array.from(tree.threshold, (t, i) => (tree.left[i] >= 0 && tree.rule[i] === 4 ? float32Above(t) : t));
+    return { ...tree, threshold, rule: new Uint8Array(tree.rule.length) };
+  });
+  return { ...ensemble, trees };
 }
 
 /** {@link addTree} on a full tree: `depth` steps, the child by arithmetic. */
@@ -172,7 +197,7 @@ export function marginsOf(ensemble: TreeEnsemble, compiled: CompiledEnsemble, co
     kernelMargins(kernel, columns, rows, out);
     return;
   }
-  if (!compiled.xgboostRule) {
+  if (!compiled.xgboostRule || ensemble.float32Sums) {
     const x = new Float64Array(width);
     for (let r = 0; r < rows.length; r++) {
       for (let j = 0; j < width; j++) x[j] = columns[j][rows[r]];

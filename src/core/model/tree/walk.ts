@@ -24,8 +24,13 @@ export function leafOutput(tree: Tree, leaf: number, x: Float64Array): number {
   return output;
 }
 
-/** Raw score (margin) of one row: the sum of the leaves it reaches, plus the base margin. */
+/** Raw score (margin) of one row: the sum of the leaves it reaches, plus the base margin (in float32 for {@link TreeEnsemble.float32Sums}). */
 export function treeMargin(ensemble: TreeEnsemble, x: Float64Array): number {
+  if (ensemble.float32Sums) {
+    let sum = 0;
+    for (const tree of ensemble.trees) sum = Math.fround(sum + leafOutput(tree, leafOf(tree, x), x));
+    return Math.fround(sum + Math.fround(ensemble.baseMargin));
+  }
   let margin = ensemble.baseMargin;
   for (const tree of ensemble.trees) margin += tree.linear ? leafOutput(tree, leafOf(tree, x), x) : tree.value[leafOf(tree, x)];
   return margin;
