@@ -20,8 +20,9 @@ while (performance.now() - warming < WARM_UP_MS);
 const times: number[] = [];
 for (let k = 0; k < Number(runsText); k++) {
   const start = performance.now();
-  await work();
-  times.push(performance.now() - start);
+  const done = await work();
+  // An entry timed elsewhere (another program) returns its own time.
+  times.push(done && typeof done === 'object' && typeof (done as { ms?: unknown }).ms === 'number' ? (done as { ms: number }).ms : performance.now() - start);
 }
 times.sort((a, b) => a - b);
 console.log(JSON.stringify({ name, times, medianMs: times[Math.floor(times.length / 2)], peakRssMb: process.resourceUsage().maxRSS / 1024 }));

@@ -18,6 +18,8 @@ import { fixturesPath, syntheticCsvFile } from './inputs';
 import { nodeIncrementalSha256 } from '../src/cli/shared';
 import { benchAudit, registryFile } from './registry';
 import { syntheticAudit, syntheticEnsemble } from './synthetic';
+import { openOnnxClassifier, planInputs, scoreOnnx } from '../src/core/model/onnx-scorer';
+import { SPEED_ENTRIES } from './speed-entries';
 
 /** One benchmark: what it measures, its size and target, and the timed work. */
 export interface BenchEntry {
@@ -31,6 +33,8 @@ export interface BenchEntry {
   setup: (scale: number) => Promise<(() => Promise<unknown> | unknown) | null>;
   /** Input size in bytes, for MB/s (data entries). */
   bytes?: (scale: number) => number;
+  /** A target relative to another entry of the same run: at least `speedUp` × as fast (its median over `speedUp`). */
+  relativeTo?: { entry: string; speedUp: number };
 }
 
 const settings = (protectedAttributes: string[]): AuditSettings => ({
@@ -89,10 +93,11 @@ export const ENTRIES: BenchEntry[] = [
   },
   {
     name: 'csv-load',
-    description: 'read a CSV of 30 mixed columns (numeric, integer, categorical with quoted commas, boolean-like; 5% missing) from disk into typed columns: streamed in 1 MB chunks, SHA-256 on the way',
+    description: 'read a CSV of 30 mixed columns (numeric, integer, categorical with quoted commas, boolean-like; 5% missing) from disk into typed columns: streamed in 1 MB chunks, SHA-256 on the way; target 100 MB/s',
     rows: (scale) => Math.round(1_000_000 * scale),
     bytes: (scale) => syntheticCsvFile(Math.round(1_000_000 * scale), 30, 5).bytes,
-    targetMs: null,
+    // Issue 27: 100 MB/s on the 190 MB file.
+    targetMs: 1900,
     setup: async (scale) => {
       const { path, bytes } = syntheticCsvFile(Math.round(1_000_000 * scale), 30, 5);
       return async () => {
@@ -131,24 +136,27 @@ export const ENTRIES: BenchEntry[] = [
   },
   {
     name: 'score-trees-ort',
-    description: 'the same 300 trees as ONNX, onnxruntime-web WASM, 1 thread, 8,192-row batches',
+    description: 'the same 300 trees as ONNX, onnxruntime-web WASM alone (no kernel), 1 thread, 8,192-row batches',
     rows: (scale) => Math.round(TREE_ROWS * scale),
     targetMs: null,
     setup: async (scale) => {
       ort.env.wasm.numThreads = 1;
       const ensemble = syntheticEnsemble(300, 6, 14);
-      const model = await openModel(ort, toOnnx(ensemble), 'bench.onnx');
+      const model = await openOnnxClassifier(ort, toOnnx(ensemble), 'bench.onnx');
       const { table } = syntheticAudit(Math.round(TREE_ROWS * scale), 2, 14);
-      return () => model.score(table, { features: ensemble.featureNames });
+      const plan = planInputs(model, table, ensemble.featureNames);
+      return () => scoreOnnx(ort, model, table, plan);
     },
   },
   {
     name: 'treeshap-path',
-    description: 'path-dependent TreeSHAP, 300 trees of depth 6 with covers, 1 thread; target: xgboost 1.7.4 pred_contribs on the same model and rows, 1 thread, at its fastest here (267–376 rows/s; bench/xgboost_compare.py)',
+    description: 'path-dependent TreeSHAP, 300 trees of depth 6 with covers, 1 thread; target: 4× xgboost’s pred_contribs on the same model and rows, 1 thread (treeshap-path-xgboost, the same run)',
     rows: (scale) => Math.max(10, Math.round(1000 * scale)),
-    // Issue 6: at least as fast as xgboost's own pred_contribs, measured on this machine at
-    // 376 rows/s at best (its "about 1,000 rows/s" was an estimate): 1,000 rows in 2,660 ms.
-    targetMs: Math.round((1000 / 376) * 1000),
+    // Issue 27: at least 4× xgboost's own pred_contribs, timed in the same run
+    // (treeshap-path-xgboost); without Python's xgboost, 4× its best here in earlier runs
+    // (376 rows/s: 1,000 rows in 2,660 ms).
+    targetMs: Math.round((1000 / 376) * 1000 / 4),
+    relativeTo: { entry: 'treeshap-path-xgboost', speedUp: 4 },
     setup: async (scale) => {
       const ensemble = syntheticEnsemble(300, 6, 14);
       const { table } = syntheticAudit(Math.max(10, Math.round(1000 * scale)), 2, 14);
@@ -159,9 +167,10 @@ export const ENTRIES: BenchEntry[] = [
   },
   {
     name: 'treeshap-interventional',
-    description: 'interventional TreeSHAP, 300 trees of depth 6, 100 background rows, 1 thread',
+    description: 'interventional TreeSHAP, 300 trees of depth 6, 100 background rows, 1 thread; target 2,000 rows/s',
     rows: (scale) => Math.max(10, Math.round(100 * scale)),
-    targetMs: null,
+    // Issue 27: 2,000 rows/s, so 100 rows in 50 ms.
+    targetMs: 50,
     setup: async (scale) => {
       const ensemble = syntheticEnsemble(300, 6, 14);
       const { table } = syntheticAudit(Math.max(10, Math.round(100 * scale)) + 100, 2, 14);
@@ -326,4 +335,5 @@ export const ENTRIES: BenchEntry[] = [
       },
     }),
   ),
+  ...SPEED_ENTRIES,
 ];

@@ -71,6 +71,15 @@ for (const entry of chosen) {
   });
 }
 
+// Targets relative to another entry of this run (at least `speedUp` × as fast as it).
+for (const entry of chosen) {
+  const row = rows.find((r) => r.entry === entry.name);
+  const base = entry.relativeTo && rows.find((r) => r.entry === entry.relativeTo!.entry);
+  if (!row || !base || base.medianMs === null || row.medianMs === null) continue;
+  row.targetMs = base.medianMs / entry.relativeTo!.speedUp;
+  row.meetsTarget = row.medianMs <= row.targetMs;
+}
+
 // Chromium: the built app, driven through Playwright.
 const browserChosen = positionals.filter((p) => BROWSER_ENTRIES.includes(p));
 if (!values['no-browser'] && (positionals.length === 0 || browserChosen.length > 0)) {

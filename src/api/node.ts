@@ -106,16 +106,31 @@ export async function prepareAudit(options: AuditOptions, style: OptionStyle = '
   const base = typeof options.config === 'string' ? dirname(resolve(options.config)) : process.cwd();
   const merged = mergeAuditConfig(config, options, (path) => resolve(base, path));
   checkAuditInputs(merged, options, style, options.config !== undefined, style === 'cli' ? (message) => new UsageError(message) : apiUsageError);
-  if (options.threads !== undefined && !(Number.isInteger(options.threads) && options.threads >= 1 && options.threads <= MAX_THREADS)) {
-    const message = `${style === 'cli' ? '--threads' : 'threads'} must be a whole number from 1 to ${MAX_THREADS}, got ${options.threads}.`;
-    throw style === 'cli' ? new UsageError(message) : apiUsageError(message);
-  }
+  threadCount(options.threads, style);
   const plan = planAudit(merged, configFile?.fileName ?? (options.config ? configName : 'command line'), options.strict ?? false);
   const provenanceAnchor = typeof options.config === 'string' ? options.config : (plan.files.model ?? plan.files.data);
   const submission = registrySubmission(merged, process.env, configFile?.fileName ?? configName);
   // A registry file named in the config is relative to the config, as its other paths are.
   if (submission && !/^postgres(ql)?:\/\//i.test(submission.database)) submission.database = resolve(base, submission.database);
   return { options, merged, plan, ...(configFile ? { configFile } : {}), provenanceAnchor, submission };
+}
+
+/**
+ * The threads an audit or explanation uses: `threads` (the CLI's `--threads`), else the
+ * environment's PLUMBLINE_THREADS (a CI runner whose CPU quota is below its core count), else
+ * the cores this process may use. A count outside 1…64 is refused, naming where it came from.
+ */
+function threadCount(threads: number | undefined, style: OptionStyle): number {
+  const refuse = (message: string) => (style === 'cli' ? new UsageError(message) : apiUsageError(message));
+  if (threads !== undefined) {
+    if (!(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw refuse(`${style === 'cli' ? '--threads' : 'threads'} must be a whole number from 1 to ${MAX_THREADS}, got ${threads}.`);
+    return threads;
+  }
+  const fromEnvironment = process.env.PLUMBLINE_THREADS;
+  if (fromEnvironment === undefined || fromEnvironment === '') return defaultThreads();
+  const n = Number(fromEnvironment);
+  if (!(/^\d+$/.test(fromEnvironment.trim()) && n >= 1 && n <= MAX_THREADS)) throw refuse(`the environment variable PLUMBLINE_THREADS must be a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(fromEnvironment)}. Set it so, or unset it to use every core.`);
+  return n;
 }
 
 /** Scores with onnxruntime-web's WASM build on one thread, as the app's worker does: the same numbers on every host. */
@@ -156,7 +171,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
   const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
   const runtime = singleThreadedOrt();
-  const pool = poolRunners(options.threads ?? defaultThreads());
+  const pool = poolRunners(threadCount(options.threads, 'api'));
   const onProgress = options.onProgress ?? (() => undefined);
   let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
   if (options.referenceResult) {
@@ -255,14 +270,14 @@ export interface ExplainOptions extends Omit<ExplainRequest, 'model' | 'data' | 
  */
 export async function explain(options: ExplainOptions): Promise<ExplainResult> {
   const { model, data, background, threads, ...settings } = options;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS)) throw apiUsageError(`threads must be a whole number from 1 to ${MAX_THREADS}, got ${threads}.`);
+  const pool = poolRunners(threadCount(threads, 'api'));
   const request = {
     ...settings,
     model: await readInput(model, 'model'),
     data: await readInput(data, 'data'),
     ...(background ? { background: await readInput(background, 'background') } : {}),
   };
-  return explainModel(singleThreadedOrt(), request, undefined, poolRunners(threads ?? defaultThreads()).treeShap);
+  return explainModel(singleThreadedOrt(), request, undefined, pool.treeShap);
 }
 
 /** What {@link checkData} checks: a data file, its target and protected attributes. */

@@ -43,8 +43,9 @@ Options:
   --validation FILE       held-out labelled data the threshold policy is fitted on
   --bootstrap N           simulation draws of the ECE interval (default 1000; 0: none)
   --seed N                random seed (default 0)
-  --threads N             threads for TreeSHAP and for scoring large tables (default: the
-                          number of cores); the result is the same to the byte for any N
+  --threads N             threads for TreeSHAP and for scoring large tables (default:
+                          PLUMBLINE_THREADS, else the number of cores); the result is the
+                          same to the byte for any N
   --output FILE           the PDF report (FILE.pdf, with FILE.html, FILE.model_card.md and the
                           evidence pack FILE.evidence.zip beside it) or only the result
                           (FILE.json); the result JSON, FILE.manifest.json and

@@ -5,7 +5,7 @@
  * the work did go to the threads (the pool counts the jobs it sends).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { poolJobsSent } from '../../src/api/node-pool';
@@ -72,6 +72,21 @@ describe('an audit on 1, 2 and 4 threads', () => {
     expect(two.out === one.out).toBe(true);
   }, 120_000);
 
+  it('uses every core by default (PLUMBLINE_THREADS unset), with the same result', async () => {
+    const kept = process.env.PLUMBLINE_THREADS;
+    delete process.env.PLUMBLINE_THREADS;
+    try {
+      const before = poolJobsSent();
+      const run = await runCli(['audit', '--model', 'model.json', '--data', 'data.csv', '--target', 'target', '--protected', 'race,sex', '--features', 'x0,x1,x2,x3,x4,x5', '--output', 'default/result.json'], { cwd: dir, env: { SOURCE_DATE_EPOCH: '1790000000' } });
+      expect(run.code).toBe(0);
+      // On one core the default is one thread, and nothing goes to a pool.
+      expect(poolJobsSent() - before > 0).toBe(availableParallelism() > 1);
+      expect(readFileSync(join(dir, 'default/result.json'), 'utf8') === readFileSync(join(dir, 'model.json-1/result.json'), 'utf8')).toBe(true);
+    } finally {
+      if (kept !== undefined) process.env.PLUMBLINE_THREADS = kept;
+    }
+  }, 120_000);
+
   it('refuses a thread count it cannot use, naming the flag, the value and the range', async () => {
     const run = await runCli(['audit', '--model', 'model.json', '--data', 'data.csv', '--target', 'target', '--protected', 'sex', '--threads', '0'], { cwd: dir });
     expect(run.code).toBe(2);
@@ -79,5 +94,8 @@ describe('an audit on 1, 2 and 4 threads', () => {
     const explain = await runCli(['explain', '--model', 'model.json', '--data', 'data.csv', '--threads', '65'], { cwd: dir });
     expect(explain.code).toBe(2);
     expect(explain.stderr).toBe('plumbline: --threads must be a whole number from 1 to 64, got "65".\n');
+    const environment = await runCli(['audit', '--model', 'model.json', '--data', 'data.csv', '--target', 'target', '--protected', 'sex'], { cwd: dir, env: { PLUMBLINE_THREADS: 'all' } });
+    expect(environment.code).toBe(2);
+    expect(environment.stderr).toBe('plumbline: the environment variable PLUMBLINE_THREADS must be a whole number from 1 to 64, got "all". Set it so, or unset it to use every core.\n');
   });
 });

@@ -85,8 +85,8 @@ export const onnxFormat: ModelFormat = {
         const rows = rest.rows ?? allRows(table.rowCount);
         // Tree ensembles: the project's kernel with onnxruntime's arithmetic, once it has
         // given onnxruntime's scores to the bit on the first batch of a call.
-        const kernel = kernelFor(plan);
-        if (kernel && kernel.checked !== false && (kernel.checked || rows.length >= KERNEL_CHECK_ROWS)) {
+        const kernel = rows.length >= KERNEL_CHECK_ROWS || kernelScorer?.checked ? kernelFor(plan) : null;
+        if (kernel && kernel.checked !== false) {
           const columns = plan.kind === 'matrix' ? plan.features.map((name) => (findColumn(table, name) as { values: Float64Array }).values) : [];
           if (kernel.checked) return kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
           const head = rows.subarray(0, Math.min(rows.length, SCORING_BATCH_ROWS));

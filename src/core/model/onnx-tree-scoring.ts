@@ -97,10 +97,13 @@ const KERNEL_BATCH_ROWS = 16384;
  */
 export class OnnxTreeScorer {
   checked: boolean | undefined;
-  private readonly compiled: CompiledEnsemble;
+  private compiledTrees: CompiledEnsemble | undefined;
 
-  constructor(private readonly trees: OnnxTreeScoring) {
-    this.compiled = compileEnsemble(trees.ensemble);
+  constructor(private readonly trees: OnnxTreeScoring) {}
+
+  /** The trees compiled for the kernel, on first use. */
+  private get compiled(): CompiledEnsemble {
+    return (this.compiledTrees ??= compileEnsemble(this.trees.ensemble));
   }
 
   /** Scores `rows` of the model's columns (numeric, in the model's order): the positive column's value per row. */

@@ -1,0 +1,102 @@
+/**
+ * The entries of issue 27 (speed): ONNX trees through the project's kernel, the Node hosts'
+ * thread pool against one thread (`--threads`), and xgboost's own path-dependent TreeSHAP
+ * timed in the same invocation as ours. Their targets are relative where the issue's are
+ * (run.ts: `relativeTo`): the two-thread entries at least 1.8× their one-thread entry, our
+ * TreeSHAP at least 4× xgboost's.
+ */
+import * as ort from 'onnxruntime-web';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { poolRunners } from '../src/api/node-pool';
+import { runTreeShapJob } from '../src/core/analyses/explain/treeshap/jobs';
+import { openModel, treeClassifier } from '../src/core/model/classifier';
+import { toOnnx, toXgboostJson } from '../src/core/model/export';
+import type { BenchEntry } from './entries';
+import { syntheticAudit, syntheticEnsemble } from './synthetic';
+
+/** Rows of the thread entries: scoring a million rows, TreeSHAP of 1,000 rows against 100. */
+const THREAD_ROWS = { score: 1_000_000, treeshap: 1000 };
+const out = join(dirname(fileURLToPath(import.meta.url)), 'out');
+
+/** The feature columns of a synthetic table, in the model's order. */
+const columnsOf = (table: ReturnType<typeof syntheticAudit>['table'], names: string[]) => names.map((n) => (table.columns.find((c) => c.name === n) as { values: Float64Array }).values);
+
+export const SPEED_ENTRIES: BenchEntry[] = [
+  {
+    name: 'score-trees-onnx',
+    description: 'the 300 trees as ONNX, opened as the audit opens them: onnxruntime scores the first 8,192-row batch, the kernel (float32 sums, onnxruntime’s arithmetic) the same batch, and once they agree to the bit the kernel scores the rest; 1 thread',
+    rows: (scale) => Math.round(100_000 * scale),
+    targetMs: null,
+    setup: async (scale) => {
+      ort.env.wasm.numThreads = 1;
+      const ensemble = syntheticEnsemble(300, 6, 14);
+      const bytes = toOnnx(ensemble);
+      const { table } = syntheticAudit(Math.round(100_000 * scale), 2, 14);
+      // A new classifier per run: its check against onnxruntime is part of the cost.
+      return async () => {
+        const model = await openModel(ort, bytes, 'bench.onnx');
+        await model.score(table, { features: ensemble.featureNames });
+        await model.release();
+      };
+    },
+  },
+  ...([1, 2] as const).flatMap((threads): BenchEntry[] => [
+    {
+      name: `threads-score-${threads}`,
+      description: `the CLI’s scoring of 1,000,000 rows with the 300 trees (XGBoost JSON, the WebAssembly kernel) on --threads ${threads} (src/api/node-pool.ts over src/core/pool: blocks of rows, the same bytes for any count)${threads > 1 ? '; target: 1.8× threads-score-1 of the same run' : ''}`,
+      rows: (scale) => Math.round(THREAD_ROWS.score * scale),
+      targetMs: null,
+      ...(threads > 1 ? { relativeTo: { entry: 'threads-score-1', speedUp: 1.8 } } : {}),
+      setup: async (scale) => {
+        const ensemble = syntheticEnsemble(300, 6, 14);
+        const model = treeClassifier(ensemble, 'bench.json', poolRunners(threads).treeMargins);
+        const { table } = syntheticAudit(Math.round(THREAD_ROWS.score * scale), 2, 14);
+        return () => model.score(table);
+      },
+    },
+    {
+      name: `threads-treeshap-${threads}`,
+      description: `the CLI’s interventional TreeSHAP of 1,000 rows against 100 background rows, 300 trees of depth 6, on --threads ${threads} (fixed slices of trees summed in order)${threads > 1 ? '; target: 1.8× threads-treeshap-1 of the same run' : ''}`,
+      rows: (scale) => Math.max(10, Math.round(THREAD_ROWS.treeshap * scale)),
+      targetMs: null,
+      ...(threads > 1 ? { relativeTo: { entry: 'threads-treeshap-1', speedUp: 1.8 } } : {}),
+      setup: async (scale) => {
+        const ensemble = syntheticEnsemble(300, 6, 14);
+        const rows = Math.max(10, Math.round(THREAD_ROWS.treeshap * scale));
+        const { table } = syntheticAudit(rows + 100, 2, 14);
+        const columns = columnsOf(table, ensemble.featureNames);
+        const all = Array.from({ length: table.rowCount }, (_, i) => Float64Array.from(columns, (c) => c[i]));
+        const job = { kind: 'interventional' as const, ensemble, rows: all.slice(100), background: all.slice(0, 100) };
+        const runner = poolRunners(threads).treeShap ?? ((j: typeof job) => runTreeShapJob(j));
+        return () => runner(job);
+      },
+    },
+  ]),
+  {
+    name: 'treeshap-path-xgboost',
+    description: 'xgboost’s own path-dependent TreeSHAP (pred_contribs, nthread 1, Debian’s python3-xgboost) on the treeshap-path model and rows, timed inside Python in this same run (bench/xgboost_compare.py); skipped without it',
+    rows: (scale) => Math.max(10, Math.round(1000 * scale)),
+    targetMs: null,
+    setup: async (scale) => {
+      const ensemble = syntheticEnsemble(300, 6, 14);
+      const { table } = syntheticAudit(Math.max(10, Math.round(1000 * scale)), 2, 14);
+      const columns = columnsOf(table, ensemble.featureNames);
+      mkdirSync(out, { recursive: true });
+      writeFileSync(join(out, 'treeshap-model.json'), toXgboostJson(ensemble));
+      writeFileSync(join(out, 'treeshap-rows.csv'), Array.from({ length: table.rowCount }, (_, i) => columns.map((c) => (Number.isNaN(c[i]) ? 'nan' : String(c[i]))).join(',')).join('\n'));
+      const python = (times: number) => spawnSync('/usr/bin/python3', [join(dirname(fileURLToPath(import.meta.url)), 'xgboost_compare.py'), '--time', String(times)], { encoding: 'utf8' });
+      if (python(1).status !== 0) return null;
+      // Each run: one pred_contribs call in a Python process that has loaded the model and
+      // the rows; the time is Python's own, around the call (as ours is around pathDependentTreeShap).
+      return () => {
+        const run = python(1);
+        const ms = Number(/pred_contribs_ms=([\d.]+)/.exec(run.stdout)?.[1]);
+        if (!(ms > 0)) throw new Error(`xgboost_compare.py: ${run.stderr || run.stdout}`);
+        return { ms };
+      };
+    },
+  },
+];
