@@ -123,7 +123,7 @@ export async function runEndToEnd(root: string, chosen: string[]): Promise<EndTo
           stages: measured.stages,
           threads: measured.threads,
           targetMs: size.targetMs,
-          description: `${size.rows.toLocaleString('en')} rows × 14 columns, 300 trees depth 6 (ONNX), reference 50,000 rows: fetch, parse, score, metrics (1,000 resamples), TreeSHAP 1,000 rows × 100 background, drift, robustness, recourse 200 rows, PDF; ${measured.threads} onnxruntime thread(s); stages ms: ${Object.entries(measured.stages).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}${Object.keys(measured.missing).length ? `; not run: ${Object.keys(measured.missing).join(', ')}` : ''}`,
+          description: `${size.rows.toLocaleString('en')} rows × 14 columns, 300 trees depth 6 (ONNX), reference 50,000 rows: fetch, parse, score, metrics (1,000 resamples), TreeSHAP 1,000 rows × 100 background, drift, robustness, recourse 200 rows, PDF; target (issue 27) ${size.entry === 'e2e-1m' ? '< 12 s and < 1.5 GB peak' : '< 3 s'}; ${measured.threads} onnxruntime thread(s); stages ms: ${Object.entries(measured.stages).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')}${Object.keys(measured.missing).length ? `; not run: ${Object.keys(measured.missing).join(', ')}` : ''}`,
         });
       } finally {
         clearInterval(poll);
