@@ -162,8 +162,11 @@ const levelOf = (value: number): ColumnDrift['level'] => (value > PSI_THRESHOLDS
  * two-sample KS test, and the Wasserstein distance over the reference's sd.
  */
 export function numericDrift(name: string, reference: Float64Array, current: Float64Array, bins = 10): ColumnDrift {
-  const ref = reference.filter((v) => !Number.isNaN(v)).sort();
-  const cur = current.filter((v) => !Number.isNaN(v)).sort();
+  // The present values in ascending order (radix sort, kept per array: the profile and the
+  // stored distributions read the same columns). TypedArray filter() and sort() took 3.5 s
+  // of a million-row audit's drift stage here.
+  const ref = sortedPresent(reference);
+  const cur = sortedPresent(current);
   const edges = decileEdges(ref, bins);
   const count = (sample: Float64Array, total: number) => binShares(sample, total, edges);
   const refShares = count(ref, reference.length);
@@ -256,7 +259,7 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
     const reference = stored[column.name];
     if (!reference || exclude.includes(column.name)) continue;
     if (reference.kind === 'numeric' && column.kind === 'numeric') {
-      const present = column.values.filter((v) => !Number.isNaN(v));
+      const present = sortedPresent(column.values);
       columns.push(finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, column.values.length, reference.edges), (column.values.length - present.length) / Math.max(1, column.values.length), null));
     } else if (reference.kind === 'categorical') {
       const counts = categoryCounts(column);

@@ -160,11 +160,14 @@ class KdTree {
       if (index === exclude) return;
       let distance = 0;
       const other = index * dims;
-      for (let d = 0; d < dims; d++) {
+      // Once k are found, a partial sum at or past the k-th distance can only grow: the point
+      // is left as soon as it gets there (the same points are kept as by the full sum).
+      const bound = count === k ? distances[k - 1] : Number.POSITIVE_INFINITY;
+      for (let d = 0; d < dims && distance < bound; d++) {
         const diff = points[other + d] - points[base + d];
         distance += diff * diff;
       }
-      if (count === k && distance >= distances[k - 1]) return;
+      if (distance >= bound) return;
       let at = count < k ? count++ : k - 1;
       while (at > 0 && distances[at - 1] > distance) {
         distances[at] = distances[at - 1];
