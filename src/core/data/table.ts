@@ -261,16 +261,26 @@ export function requireColumn(table: Table, name: string, role: string, fix = ''
 const sortedCache = new WeakMap<Float64Array, Float64Array>();
 
 /**
+ * The values that are not missing, in their order: a plain loop (TypedArray `filter()` with
+ * a callback took ~250 ms per million values in Node 20).
+ */
+export function presentValues(values: Float64Array): Float64Array {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) count++;
+  const present = new Float64Array(count);
+  for (let i = 0, k = 0; i < values.length; i++) if (!Number.isNaN(values[i])) present[k++] = values[i];
+  return present;
+}
+
+/**
  * The non-missing values of a numeric column, ascending. Cached per values array (the
  * profile's quartiles and the stored decile bins read the same sort).
  */
 export function sortedPresent(values: Float64Array): Float64Array {
   let sorted = sortedCache.get(values);
   if (!sorted) {
-    let count = 0;
-    for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i])) count++;
-    const present = new Float64Array(count);
-    for (let i = 0, k = 0; i < values.length; i++) if (!Number.isNaN(values[i])) present[k++] = values[i];
+    const present = presentValues(values);
+    const count = present.length;
     // A radix argsort (order.ts) beats the built-in typed-array sort by ~3× on a million values.
     const order = ascendingOrder(present);
     sorted = new Float64Array(count);

@@ -1,5 +1,5 @@
 import { AuditConfigError, quote } from '../base/errors';
-import { findColumn, isIsoDate, requireColumn, sortedPresent, type Table } from '../data/table';
+import { findColumn, isIsoDate, presentValues, requireColumn, type Table } from '../data/table';
 import { INPUT_LIMITS } from '../base/limits';
 
 /** The label shown for rows whose protected attribute is missing. */
@@ -217,7 +217,7 @@ export function sliceIndex(table: Table, name: string): GroupIndex {
       if (distinct.size > MAX_SLICE_VALUES) break;
     }
     if (distinct.size > MAX_SLICE_VALUES) {
-      const sorted = sortedPresent(column.values);
+      const sorted = presentValues(column.values).sort();
       const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * (sorted.length - 1)))];
       const edges = [...new Set([q(0), q(0.25), q(0.5), q(0.75)])];
       const labelOf = (k: number) => (k + 1 < edges.length ? `[${edges[k]}, ${edges[k + 1]})` : `[${edges[k]}, ${sorted[sorted.length - 1]}]`);

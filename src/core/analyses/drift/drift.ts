@@ -1,4 +1,4 @@
-import { findColumn, sortedPresent, type Column, type Table } from '../../data/table';
+import { findColumn, presentValues, sortedPresent, type Column, type Table } from '../../data/table';
 import { AuditConfigError } from '../../base/errors';
 import { INPUT_LIMITS } from '../../base/limits';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
@@ -162,11 +162,10 @@ const levelOf = (value: number): ColumnDrift['level'] => (value > PSI_THRESHOLDS
  * two-sample KS test, and the Wasserstein distance over the reference's sd.
  */
 export function numericDrift(name: string, reference: Float64Array, current: Float64Array, bins = 10): ColumnDrift {
-  // The present values in ascending order (radix sort, kept per array: the profile and the
-  // stored distributions read the same columns). TypedArray filter() and sort() took 3.5 s
-  // of a million-row audit's drift stage here.
-  const ref = sortedPresent(reference);
-  const cur = sortedPresent(current);
+  // The present values in ascending order (TypedArray filter() took most of a million-row
+  // audit's drift stage in Node; the built-in sort is as fast as a radix sort in Chromium).
+  const ref = presentValues(reference).sort();
+  const cur = presentValues(current).sort();
   const edges = decileEdges(ref, bins);
   const count = (sample: Float64Array, total: number) => binShares(sample, total, edges);
   const refShares = count(ref, reference.length);
@@ -259,7 +258,7 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
     const reference = stored[column.name];
     if (!reference || exclude.includes(column.name)) continue;
     if (reference.kind === 'numeric' && column.kind === 'numeric') {
-      const present = sortedPresent(column.values);
+      const present = presentValues(column.values);
       columns.push(finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, column.values.length, reference.edges), (column.values.length - present.length) / Math.max(1, column.values.length), null));
     } else if (reference.kind === 'categorical') {
       const counts = categoryCounts(column);

@@ -1,4 +1,4 @@
-import { allRows, findColumn, cellText, sortedPresent, type Column, type Table } from '../../data/table';
+import { allRows, findColumn, cellText, presentValues, type Column, type Table } from '../../data/table';
 import type { Classifier } from '../../model/classifier';
 import { rocAuc } from '../../metrics/ranking';
 import { Random } from '../../base/random';
@@ -235,7 +235,7 @@ export async function partialDependence(classifier: Classifier, table: Table, co
   let grid: { label: string; set: (c: Column) => Column }[];
   const n = table.rowCount;
   if (source.kind === 'numeric') {
-    const sorted = sortedPresent(source.values);
+    const sorted = presentValues(source.values).sort();
     const points = [...new Set(Array.from({ length: 11 }, (_, k) => sorted[Math.min(sorted.length - 1, Math.floor((k / 10) * (sorted.length - 1)))]))];
     grid = points.map((v) => ({ label: String(v), set: (c) => ({ ...(c as typeof source), values: new Float64Array(n).fill(v), missing: 0 }) }));
   } else {
