@@ -39,11 +39,14 @@ describe('the packed package', () => {
     for (const runtime of ['onnxruntime-web', 'jspdf', 'yaml', 'parquet-wasm', 'pg']) expect(bundled.has(runtime), runtime).toBe(true);
   });
 
-  it('runs a fixture audit with npx plumbline audit, giving the fixture numbers', () => {
+  it('runs a fixture audit with npx plumbline audit, giving the fixture numbers (TreeSHAP on the thread pool of the package)', () => {
     const work = mkdtempSync(join(tmpdir(), 'plumbline-package-audit-'));
-    const run = npx(['audit', '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--features', want.features!.join(','), '--output', join(work, 'report.pdf')], installed.app);
+    // --threads 2: the forest's TreeSHAP goes to worker threads running the package's dist-node/api/pool-thread.js.
+    const run = npx(['audit', '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--features', want.features!.join(','), '--threads', '2', '--output', join(work, 'report.pdf')], installed.app);
     expect(run.status, run.stderr).toBe(0);
+    expect(run.stderr).not.toContain('not run');
     const result = JSON.parse(readFileSync(join(work, 'report.json'), 'utf8'));
+    expect(result.explanations.method).toBe('tree (interventional)');
     expect(result.performance.roc_auc).toBeCloseTo(want.performance.roc_auc, 6);
     expect(readFileSync(join(work, 'report.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
     expect(JSON.parse(readFileSync(join(work, 'report.manifest.json'), 'utf8')).git_commit).toBe('package-test');

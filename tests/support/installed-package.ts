@@ -59,7 +59,8 @@ export function installedPackage(): InstalledPackage {
       mkdirSync(join(root, 'app'), { recursive: true });
       execFileSync('npm', ['pack', '--pack-destination', root], { cwd: projectRoot, env: npmEnv(), stdio: 'pipe', maxBuffer: 64 << 20 });
       const tarball = join(root, readdirSync(root).find((name) => name.endsWith('.tgz'))!);
-      execFileSync('npm', ['install', tarball], { cwd: join(root, 'app'), env: npmEnv(), encoding: 'utf8', stdio: 'pipe' });
+      // Without the optional better-sqlite3, whatever this machine's npm cache holds (an offline install takes it when its metadata is cached).
+      execFileSync('npm', ['install', '--omit=optional', tarball], { cwd: join(root, 'app'), env: npmEnv(), encoding: 'utf8', stdio: 'pipe' });
       writeFileSync(ready, JSON.stringify({ tarball, app: join(root, 'app') }));
     } finally {
       rmSync(lock, { recursive: true, force: true });
