@@ -67,9 +67,3 @@ export function poolRunners(threads: number): { treeShap?: TreeShapRunner; treeM
 
 /** Jobs the pool has sent to its threads since this process started it (for tests: the work did go to the threads). */
 export const poolJobsSent = (): number => shared?.jobsSent ?? 0;
-
-/** Ends the pool's threads (the next audit starts new ones). */
-export function stopPool(): void {
-  shared?.stop();
-  shared = undefined;
-}

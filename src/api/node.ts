@@ -84,6 +84,8 @@ export interface PreparedAudit {
   provenanceAnchor: string;
   /** The registry append the config's `registry:` block asks for (variables expanded), or null. */
   submission: RegistrySubmission | null;
+  /** The threads the audit runs on (`threads`, else PLUMBLINE_THREADS, else the cores), checked. */
+  threads: number;
 }
 
 /**
@@ -106,13 +108,13 @@ export async function prepareAudit(options: AuditOptions, style: OptionStyle = '
   const base = typeof options.config === 'string' ? dirname(resolve(options.config)) : process.cwd();
   const merged = mergeAuditConfig(config, options, (path) => resolve(base, path));
   checkAuditInputs(merged, options, style, options.config !== undefined, style === 'cli' ? (message) => new UsageError(message) : apiUsageError);
-  threadCount(options.threads, style);
+  const threads = threadCount(options.threads, style);
   const plan = planAudit(merged, configFile?.fileName ?? (options.config ? configName : 'command line'), options.strict ?? false);
   const provenanceAnchor = typeof options.config === 'string' ? options.config : (plan.files.model ?? plan.files.data);
   const submission = registrySubmission(merged, process.env, configFile?.fileName ?? configName);
   // A registry file named in the config is relative to the config, as its other paths are.
   if (submission && !/^postgres(ql)?:\/\//i.test(submission.database)) submission.database = resolve(base, submission.database);
-  return { options, merged, plan, ...(configFile ? { configFile } : {}), provenanceAnchor, submission };
+  return { options, merged, plan, ...(configFile ? { configFile } : {}), provenanceAnchor, submission, threads };
 }
 
 /**
@@ -171,7 +173,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
   const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
   const runtime = singleThreadedOrt();
-  const pool = poolRunners(threadCount(options.threads, 'api'));
+  const pool = poolRunners(prepared.threads);
   const onProgress = options.onProgress ?? (() => undefined);
   let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
   if (options.referenceResult) {

@@ -14,7 +14,7 @@
  * A cancelled job stops the pool at once (its threads are ended and started again on the
  * next use).
  */
-import { reviveError, type SerializedError } from '../base/errors';
+import { reviveError } from '../base/errors';
 import { requireColumn, takeRows } from '../data/table';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../model/classifier-types';
 import { SCORING_BATCH_ROWS } from '../model/onnx-scorer';
@@ -22,7 +22,7 @@ import type { TreeEnsemble } from '../model/tree';
 import { runTreeShapJob, treeShapSlices, type TreeShapRunner } from '../analyses/explain/treeshap/jobs';
 import { sumShap } from '../analyses/explain/treeshap/values';
 import type { ShapValues } from '../analyses/explain/treeshap';
-import type { PoolJob } from './work';
+import type { PoolAnswer, PoolJob } from './work';
 
 /** One thread of the pool, as its host starts it. */
 export interface PoolThread {
@@ -35,7 +35,6 @@ export interface PoolThread {
 /** How a host starts the pool's threads (`index`: 0, 1, … for their names). */
 export type PoolHost = (index: number) => PoolThread;
 
-type Answer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
 type Member = { thread: PoolThread; /** Ids of the ensembles and models this thread was sent. */ sent: Set<number> };
 
 /** Below this much TreeSHAP work (rows × trees × background/10) the pool's start-up and copies cost more than they save. */
@@ -157,7 +156,7 @@ export class WorkerPool {
       });
       const unlisten = thread.listen(
         (data) => {
-          const answer = data as Answer;
+          const answer = data as PoolAnswer;
           if (answer.id !== id) return;
           done();
           if (answer.ok) resolve(answer.value as T);

@@ -99,7 +99,9 @@ export function compileEnsemble(given: TreeEnsemble, options: { wasm?: boolean }
  * An ensemble whose splits compare float32 values — `float32(x) < t` (XGBoost, ONNX's
  * BRANCH_LT) and `float32(x) <= t` (ONNX's BRANCH_LEQ), a missing value to the default side —
  * with every `<=` split written as `float32(x) < t'`, t' the smallest float32 above t: the
- * same side for every x, and one rule the fast walks take. Other ensembles as they are.
+ * same side for every x, and one rule the fast walks take (a split at +∞ gets NaN: the walks
+ * send x right when x >= t', which no x is, so every x goes left, as x <= +∞ does). Other
+ * ensembles as they are.
  */
 function float32Rule(ensemble: TreeEnsemble): TreeEnsemble {
   let leq = false;
