@@ -1,7 +1,10 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 import LongestFirst from './tests/support/sequencer';
 
 export default defineConfig({
+  // The app's Svelte plugin: a test renders the app's result views (tests/core/metric-labels.test.ts).
+  plugins: [svelte()],
   test: {
     include: ['tests/core/**/*.test.ts', 'tests/hosts/**/*.test.ts'],
     environment: 'node',

@@ -2,15 +2,20 @@
  * Every metric's name is written once, in the catalog (src/core/metrics/catalog.ts):
  * METRIC_CATALOG's labels and RATE_LABELS. Here one fairness label and one performance
  * label are changed at run time and real audits' report blocks (the PDF's content), HTML
- * report and model card are rendered again: the new names must show in all three and the
- * old ones be gone from those rows. The app cannot be rendered here, so its components are
- * read instead: no catalog label may be typed in them, and the key-figure component takes
- * its name from metricLabel.
+ * report, model card and the app's result views are rendered again: the new names must
+ * show in all four and the old ones be gone from those rows. The app's views are the
+ * components the app mounts (Results.svelte, TaskResults.svelte), compiled by the app's own
+ * Svelte plugin and rendered by Svelte's server renderer (every tab panel stays in the
+ * document, hidden or not). Its components are also read: no catalog label may be typed in
+ * them, and the key-figure component takes its name from metricLabel.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
+import { render } from 'svelte/server';
 import { beforeAll, describe, expect, it } from 'vitest';
+import Results from '../../src/app/Results.svelte';
+import TaskResults from '../../src/app/TaskResults.svelte';
 import { runAudit, type AuditRequest, type AuditResult } from '../../src/core/audit';
 import { METRIC_CATALOG, RATE_LABELS, metricLabel } from '../../src/core/metrics/catalog';
 import { renderHtml } from '../../src/core/outputs/html';
@@ -18,7 +23,7 @@ import { modelCard } from '../../src/core/outputs/model-card';
 import { reportBlocks, type ReportBlock } from '../../src/core/outputs/pdf';
 import { escapeHtml } from '../../src/core/outputs/svg';
 import { runAnyAudit } from '../../src/core/audit/run';
-import type { MulticlassAuditResult, RegressionAuditResult } from '../../src/core/task/result';
+import { isTaskResult, type MulticlassAuditResult, type RegressionAuditResult } from '../../src/core/task/result';
 import { expected, fixtureBytes, projectRoot } from '../support/fixtures';
 
 const createdAt = '2023-11-14T22:13:20.000Z';
@@ -34,9 +39,21 @@ function blockTexts(blocks: readonly ReportBlock[]): string[] {
   });
 }
 
-/** The three outputs of one result: report block texts, HTML, model card. */
+/**
+ * The app's result view of one result, as the app mounts it, rendered to HTML; less the slice
+ * rule, a sentence the audit wrote into the result (with the names of the day it ran).
+ */
+function appView(result: Parameters<typeof modelCard>[0]): string {
+  const html = isTaskResult(result) ? render(TaskResults, { props: { result, digest: null } }).body : render(Results, { props: { result: result as AuditResult, digest: null, runtime: null } }).body;
+  return html.replace(/<p [^>]*data-testid="slice-rule"[^>]*>[^<]*<\/p>/, '');
+}
+
+/** The app shows a label as text of its own: after a tag or a space, before a tag, a space or " (" ("Label (race)"). */
+const shown = (app: string, label: string) => new RegExp(`(>|\\s)${escapeHtml(label).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\s|<)`).test(app);
+
+/** The four outputs of one result: report block texts, HTML, model card, the app's view. */
 function outputs(result: Parameters<typeof modelCard>[0]) {
-  return { blocks: blockTexts(reportBlocks({ result, createdAt })), html: renderHtml({ result, createdAt }), card: modelCard(result) };
+  return { blocks: blockTexts(reportBlocks({ result, createdAt })), html: renderHtml({ result, createdAt }), card: modelCard(result), app: appView(result) };
 }
 
 /** Runs `check` with the labels of `ids` changed in the catalog, and puts them back after. */
@@ -50,7 +67,7 @@ function withLabels(changes: Record<string, string>, check: () => void): void {
   }
 }
 
-describe('a label changed in the catalog shows in the PDF, the HTML report and the model card', () => {
+describe('a label changed in the catalog shows in the PDF, the HTML report, the model card and the app', () => {
   let binary: AuditResult;
   let multiclass: MulticlassAuditResult;
   let regression: RegressionAuditResult;
@@ -81,6 +98,8 @@ describe('a label changed in the catalog shows in the PDF, the HTML report and t
     expect(old.html).toContain('<td>Demographic parity difference (race)</td>');
     expect(old.card).toMatch(/^\| Demographic parity difference \| demographic\\_parity\\_difference \| /m);
     expect(old.card).toMatch(/^\| ROC AUC \| /m);
+    expect(shown(old.app, 'Demographic parity difference')).toBe(true);
+    expect(shown(old.app, 'ROC AUC')).toBe(true);
 
     withLabels({ demographic_parity_difference: 'DP gap (test)', roc_auc: 'AUC under test' }, () => {
       const now = outputs(binary);
@@ -97,6 +116,10 @@ describe('a label changed in the catalog shows in the PDF, the HTML report and t
       expect(now.card).toMatch(/^\| AUC under test \| /m);
       expect(now.card).not.toMatch(/^\| Demographic parity difference \|/m);
       expect(now.card).not.toMatch(/^\| ROC AUC \|/m);
+      expect(shown(now.app, 'DP gap (test)')).toBe(true);
+      expect(shown(now.app, 'AUC under test')).toBe(true);
+      expect(shown(now.app, 'Demographic parity difference')).toBe(false);
+      expect(shown(now.app, 'ROC AUC')).toBe(false);
     });
     // Put back: the outputs are as before.
     expect(outputs(binary)).toEqual(old);
@@ -110,6 +133,8 @@ describe('a label changed in the catalog shows in the PDF, the HTML report and t
       expect(mc.html).toContain(`<td>${escapeHtml('OvR AUC (test)')}</td>`);
       expect(mc.card).toMatch(/^\| OvR AUC \(test\) \| roc_auc_ovr \| /m);
       expect(mc.card).not.toContain('ROC AUC (macro one-vs-rest)');
+      expect(shown(mc.app, 'OvR AUC (test)')).toBe(true);
+      expect(shown(mc.app, 'ROC AUC (macro one-vs-rest)')).toBe(false);
 
       const reg = outputs(regression);
       expect(reg.blocks).toContain('MAE (test)');
@@ -118,7 +143,13 @@ describe('a label changed in the catalog shows in the PDF, the HTML report and t
       expect(reg.html).toContain(`<td>${escapeHtml('MAE (test)')}</td>`);
       expect(reg.card).toMatch(/^\| MAE \(test\) \| mae \| /m);
       expect(reg.card).not.toMatch(/^\| Mean absolute error \|/m);
+      expect(shown(reg.app, 'MAE (test)')).toBe(true);
+      expect(shown(reg.app, 'KS gap (test)')).toBe(true);
+      expect(shown(reg.app, 'Mean absolute error')).toBe(false);
     });
+    // And before the change, the app showed the catalog's names.
+    expect(shown(outputs(multiclass).app, 'ROC AUC (macro one-vs-rest)')).toBe(true);
+    expect(shown(outputs(regression).app, 'Mean absolute error')).toBe(true);
   });
 });
 
