@@ -3,8 +3,10 @@
  * multiclass and regression reference models), one line each: a restructuring that keeps
  * behaviour keeps every line (`npx tsx scripts/fixture-digests.ts > before.txt`, change,
  * run again, diff). Settings are fixed and small so the whole run takes a minute or two.
+ * With DUMP=folder, each binary fixture's result is written there too, to compare two runs
+ * value by value where a change moves digits (a new summation order in TreeSHAP).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { resultDigest } from '../src/core/outputs/manifest';
@@ -28,6 +30,7 @@ for (const c of FIXTURE_CASES) {
     ...(c.matrix ? { features: want.features } : {}),
     ...small,
   });
+  if (process.env.DUMP) writeFileSync(`${process.env.DUMP}/${c.name.replace(/[^a-z0-9]+/gi, "_")}.json`, JSON.stringify(result));
   console.log(`${resultDigest(result)}  ${c.name}`);
 }
 const models = join(projectRoot, 'tests', 'models');

@@ -42,11 +42,11 @@ function chainTree(depth: number): Tree {
 }
 
 describe('the model contract', () => {
-  it('regression (issue 20, case 6): a forest of a million nodes loads and scores as onnxruntime does', async () => {
+  it('regression (issue 20, case 6): a forest of half a million nodes (the issue\'s was 460k) loads and scores as onnxruntime does', async () => {
     const random = new Random(2026, 'big-forest');
     const features = ['a', 'b', 'c', 'd'];
-    const ensemble: TreeEnsemble = { format: 'onnx', featureNames: features, trees: [...Array.from({ length: 100 }, () => bigTree(random, 10_001, 4))], baseMargin: 0, marginScale: 1, transform: 'logistic', description: 'random' };
-    expect(ensemble.trees.reduce((n, t) => n + t.left.length, 0)).toBeGreaterThan(1_000_000);
+    const ensemble: TreeEnsemble = { format: 'onnx', featureNames: features, trees: [...Array.from({ length: 50 }, () => bigTree(random, 10_001, 4))], baseMargin: 0, marginScale: 1, transform: 'logistic', description: 'random' };
+    expect(ensemble.trees.reduce((n, t) => n + t.left.length, 0)).toBeGreaterThan(500_000);
     const bytes = toOnnx(ensemble);
     const rows = ['a,b,c,d,y,g', ...Array.from({ length: 200 }, (_, i) => `${random.normal()},${random.normal()},${random.normal()},${(i % 50) * 60},${i % 2},${i % 3 ? 'x' : 'z'}`)].join('\n');
     const table = parseCsv(rows, { fileName: 'rows.csv' });
@@ -56,7 +56,7 @@ describe('the model contract', () => {
       // from it (for TreeSHAP) must give the same probabilities through the project's own walk.
       const scores = await model.score(table, { features });
       const trees = model.ensemble!;
-      expect(trees.trees.length).toBe(100);
+      expect(trees.trees.length).toBe(50);
       expect(trees.trees.reduce((n, t) => n + t.left.length, 0)).toBe(ensemble.trees.reduce((n, t) => n + t.left.length, 0));
       let worst = 0;
       for (let r = 0; r < 200; r++) {

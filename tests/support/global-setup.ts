@@ -8,18 +8,30 @@
  * bin/plumbline.js itself and of the installed package start those.
  */
 import { buildSync } from 'esbuild';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BUNDLED_CLI, BUNDLED_CLI_DIR } from './cli-process';
 
 export default function setup(): void {
   const root = fileURLToPath(new URL('../..', import.meta.url));
+  rmSync(BUNDLED_CLI_DIR, { recursive: true, force: true });
   mkdirSync(BUNDLED_CLI_DIR, { recursive: true });
-  const bundle = (entry: string, file: string) => buildSync({ entryPoints: [join(root, entry)], bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', outfile: join(BUNDLED_CLI_DIR, file), logLevel: 'warning' });
-  bundle('src/cli/main.ts', 'main.mjs');
-  // The thread pool's entry, beside the bundle as it is beside the pool in the package (src/api/node-pool.ts).
-  bundle('src/api/pool-thread.ts', 'pool-thread.mjs');
+  // Split into chunks, so what the command imports on demand (a command's module, the PDF
+  // writer, the registry drivers) is loaded on demand, as in the package; the thread pool's
+  // entry lies beside the pool's chunk as it lies beside the pool in the package (src/api/node-pool.ts).
+  buildSync({
+    entryPoints: { main: join(root, 'src/cli/main.ts'), 'pool-thread': join(root, 'src/api/pool-thread.ts') },
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outdir: BUNDLED_CLI_DIR,
+    outExtension: { '.js': '.mjs' },
+    logLevel: 'warning',
+  });
   // What bin/plumbline.js does around main(): an early-closed pipe ends the output, the exit code is main's.
   writeFileSync(
     BUNDLED_CLI,

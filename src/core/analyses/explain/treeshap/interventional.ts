@@ -14,34 +14,59 @@ function popcount(m: number): number {
   return (((m + (m >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
+/** Adds `amount` to the table entries of the players set in `mask`. */
+function addToPlayers(table: Float64Array, offset: number, mask: number, amount: number): void {
+  for (let m = mask; m !== 0; m &= m - 1) table[offset + 31 - Math.clz32(m & -m)] += amount;
+}
+
 /**
  * Fills leaf l's contributions for row mask X. For one background row with mask Z the
  * leaf is the game v·1[A ⊆ S, B ∩ S = ∅] with A = X∖Z (players only the row satisfies)
  * and B = Z∖X; it is 0 when some player is satisfied by neither. Its Shapley values:
  * v·(a−1)!b!/(a+b)! to each of A, −v·a!(b−1)!/(a+b)! to each of B; averaged over the
  * background rows.
+ *
+ * Only masks Z ⊇ ∁X count, so B = ∁X for all of them (b = k − |X|), and each Z is ∁X ∪ Y
+ * for a Y ⊆ X: the fill runs over the 2^|X| subsets Y and reads their counts from the dense
+ * table, or over the leaf's distinct background masks when those are fewer. Every player of
+ * ∁X takes the same loss, summed once.
  */
-function fillContribution(t: LeafTable, l: number, X: number, weights: number[][], backgroundRows: number): void {
+function fillContribution(t: LeafTable, l: number, X: number, byB: Float64Array[], backgroundRows: number): void {
   const k = t.k[l];
   const full = (1 << k) - 1;
+  const notX = full & ~X;
+  const x = popcount(X);
+  const b = k - x;
   const offset = t.tableStart[l] + X * k;
   const v = t.value[l] / backgroundRows;
-  for (let z = t.zStart[l]; z < t.zStart[l + 1]; z++) {
-    const Z = t.zMask[z];
-    if ((~X & ~Z & full) !== 0) continue;
-    const A = X & ~Z;
-    const B = Z & ~X;
-    const a = popcount(A);
-    const b = popcount(B);
-    if (a + b === 0) continue;
-    const gain = a > 0 ? v * t.zCount[z] * weights[a - 1][b] : 0;
-    const loss = b > 0 ? v * t.zCount[z] * weights[a][b - 1] : 0;
-    for (let i = 0; i < k; i++) {
-      const bit = 1 << i;
-      if (A & bit) t.table[offset + i] += gain;
-      else if (B & bit) t.table[offset + i] -= loss;
+  const table = t.table;
+  const wLoss = b > 0 ? byB[b - 1] : null;
+  const wGain = byB[b];
+  let lossWeight = 0;
+  if (1 << x <= t.zStart[l + 1] - t.zStart[l]) {
+    const base = t.filledStart[l];
+    const dense = t.zDense;
+    for (let Y = X; ; Y = (Y - 1) & X) {
+      const count = dense[base + (notX | Y)];
+      if (count !== 0) {
+        const a = x - popcount(Y);
+        if (wLoss) lossWeight += count * wLoss[a];
+        if (a > 0) addToPlayers(table, offset, X & ~Y, v * count * wGain[a - 1]);
+      }
+      if (Y === 0) break;
+    }
+  } else {
+    for (let z = t.zStart[l]; z < t.zStart[l + 1]; z++) {
+      const Z = t.zMask[z];
+      if ((Z & notX) !== notX) continue;
+      const count = t.zCount[z];
+      const A = X & ~Z;
+      const a = popcount(A);
+      if (wLoss) lossWeight += count * wLoss[a];
+      if (a > 0) addToPlayers(table, offset, A, v * count * wGain[a - 1]);
     }
   }
+  if (b > 0) addToPlayers(table, offset, notX, -v * lossWeight);
   t.filled[t.filledStart[l] + X] = 1;
 }
 
@@ -71,7 +96,8 @@ export function interventionalTreeShap(
   const groupOf = groups?.groupOf ?? null;
   const depth = Math.max(1, ...ensemble.trees.map(treeDepth));
   const weights = coalitionWeights(depth);
-  const dir = new Uint8Array(Math.max(1, ...ensemble.trees.map((t) => t.left.length)));
+  // The weights by b (the players only the background row satisfies): byB[b][a] = W(a, b).
+  const byB = weights[0].map((_, b) => Float64Array.from(weights, (row) => row[b]));
   const direct: TreeEnsemble = { ...ensemble, trees: [] };
   const B = background.length;
   const values = rows.map(() => new Float64Array(width));
@@ -80,12 +106,12 @@ export function interventionalTreeShap(
   // Only one tree's table is alive at a time.
   for (const tree of ensemble.trees) {
     signal?.throwIfAborted();
-    const t = leafTable(tree, groupOf, background, dir);
+    const t = leafTable(tree, groupOf, background);
     if (!t) {
       direct.trees.push(tree);
       continue;
     }
-    const fill = (l: number, X: number) => fillContribution(t, l, X, weights, B);
+    const fill = (l: number, X: number) => fillContribution(t, l, X, byB, B);
     for (let r = 0; r < rows.length; r++) accumulateTree(t, tree, rows[r], values[r], fill);
   }
   if (direct.trees.length) {

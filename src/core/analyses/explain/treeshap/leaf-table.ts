@@ -23,23 +23,33 @@ export interface LeafTable {
   k: Uint8Array;
   playerStart: Int32Array;
   players: Int32Array;
-  /** Background rows per leaf by mask Z (zStart…: the distinct masks and their counts). */
+  /** Background rows per leaf by mask Z: the distinct masks and their counts (zStart…), and every mask's count at filledStart[l] + Z (zDense). */
   zStart: Int32Array;
   zMask: Int32Array;
   zCount: Float64Array;
+  zDense: Float64Array;
   /** Contributions: leaf l, mask X, local player i at tableStart[l] + X·k[l] + i. */
   tableStart: Int32Array;
   table: Float64Array;
   filledStart: Int32Array;
   filled: Uint8Array;
-  /** Per node: the local player of its split (the same on every path through it), and its leaf index (−1: internal). */
-  nodeLocal: Uint8Array;
-  leafOf: Int32Array;
+  /**
+   * The tree in depth-first order (left child first) for the masked walk: per position the
+   * node, its parent's position, whether it is its parent's left child, its leaf index (−1:
+   * internal) and, for a split, the mask that clears its local player (the same on every
+   * path through it).
+   */
+  preNode: Int32Array;
+  preParent: Int32Array;
+  preLeft: Uint8Array;
+  preLeaf: Int32Array;
+  preClear: Int32Array;
   /** Whether every split is the plain XGBoost rule (then done inline). */
   plain: boolean;
-  /** The walk's stack: nodes and masks. */
-  stackNode: Int32Array;
-  stackMask: Int32Array;
+  /** The walk's scratch: each position's mask and direction (1 left), and each leaf's row mask. */
+  walkMask: Int32Array;
+  walkLeft: Uint8Array;
+  rowMask: Int32Array;
 }
 
 const plainTrees = new WeakMap<Tree, boolean>();
@@ -55,184 +65,218 @@ function isPlain(tree: Tree): boolean {
   return plain;
 }
 
-/** Directions a row takes at every internal node of a tree (1 left, 0 right). */
-function directions(tree: Tree, x: Float64Array, into: Uint8Array): void {
-  const { left, feature, threshold, defaultLeft } = tree;
-  if (isPlain(tree)) {
-    for (let node = 0; node < left.length; node++) {
-      if (left[node] < 0) continue;
-      const v = x[feature[node]];
-      into[node] = v !== v ? defaultLeft[node] : Math.fround(v) < threshold[node] ? 1 : 0;
+/**
+ * The leaf table of a tree with the background summarised, or null when a path has too many
+ * players. One walk down the tree (an explicit stack, no recursion however deep the tree)
+ * numbers each path's players in order of first appearance and lays the leaves' paths out
+ * flat; each background row is then summarised by the masked walk a row takes
+ * ({@link leafMasks}), counted per leaf and mask.
+ */
+export function leafTable(tree: Tree, groupOf: Int32Array | null, background: Float64Array[]): LeafTable | null {
+  const { left, right, feature } = tree;
+  const n = left.length;
+  // Pass 1: depth of every node, leaves and the total path length.
+  const depth = new Int32Array(n);
+  const order = new Int32Array(n);
+  let leaves = 0;
+  let pathTotal = 0;
+  let size = 0;
+  order[size++] = 0;
+  for (let i = 0; i < size; i++) {
+    const node = order[i];
+    if (left[node] < 0) {
+      leaves++;
+      pathTotal += depth[node];
+      continue;
     }
-    return;
+    depth[left[node]] = depth[node] + 1;
+    depth[right[node]] = depth[node] + 1;
+    order[size++] = left[node];
+    order[size++] = right[node];
   }
-  for (let node = 0; node < left.length; node++) if (left[node] >= 0) into[node] = goesLeft(tree, node, x[feature[node]]) ? 1 : 0;
-}
-
-/** The mask of leaf l's players whose every split the row (directions `dir`) satisfies. */
-function leafMask(t: LeafTable, l: number, dir: Uint8Array): number {
-  let mask = (1 << t.k[l]) - 1;
-  for (let p = t.pathStart[l]; p < t.pathStart[l + 1]; p++) if (dir[t.pathNode[p]] !== t.pathLeft[p]) mask &= ~(1 << t.pathLocal[p]);
-  return mask;
-}
-
-/** The leaf table of a tree with the background summarised, or null when a path has too many players. */
-export function leafTable(tree: Tree, groupOf: Int32Array | null, background: Float64Array[], dir: Uint8Array): LeafTable | null {
-  const value: number[] = [];
-  const pathStart = [0];
-  const pathNode: number[] = [];
-  const pathLeft: number[] = [];
-  const pathLocal: number[] = [];
-  const ks: number[] = [];
-  const playerStart = [0];
-  const players: number[] = [];
-  const nodes: number[] = [];
-  const lefts: number[] = [];
-  let fits = true;
-  const walk = (node: number): void => {
-    if (!fits) return;
-    if (tree.left[node] < 0) {
-      const local: number[] = [];
-      const own: number[] = [];
-      for (const n of nodes) {
-        const f = groupOf ? groupOf[tree.feature[n]] : tree.feature[n];
-        let i = own.indexOf(f);
-        if (i < 0) i = own.push(f) - 1;
-        local.push(i);
-      }
-      if (own.length > MAX_PATH_PLAYERS) {
-        fits = false;
-        return;
-      }
-      value.push(tree.value[node]);
-      pathNode.push(...nodes);
-      pathLeft.push(...lefts);
-      pathLocal.push(...local);
-      pathStart.push(pathNode.length);
-      ks.push(own.length);
-      players.push(...own);
-      playerStart.push(players.length);
-      return;
+  const maxDepth = depth.reduce((m, d) => (d > m ? d : m), 0);
+  // Pass 2, depth first (left before right, the leaves' order): per depth the node on the
+  // path and the distinct players above it.
+  const onPath = new Int32Array(maxDepth + 1);
+  const seen = new Int32Array(MAX_PATH_PLAYERS + 1);
+  const seenAt = new Int32Array(maxDepth + 2);
+  const nodeLocal = new Uint8Array(n);
+  const preNode = new Int32Array(size);
+  const preParent = new Int32Array(size);
+  const preLeft = new Uint8Array(size);
+  const preLeaf = new Int32Array(size).fill(-1);
+  const preClear = new Int32Array(size);
+  const positionOf = new Int32Array(n);
+  const value = new Float64Array(leaves);
+  const pathStart = new Int32Array(leaves + 1);
+  const pathNode = new Int32Array(pathTotal);
+  const pathLeft = new Uint8Array(pathTotal);
+  const pathLocal = new Uint8Array(pathTotal);
+  const k = new Uint8Array(leaves);
+  const playerStart = new Int32Array(leaves + 1);
+  const playersAll: number[] = [];
+  const stack = new Int32Array(maxDepth + 2);
+  let top = 0;
+  let leaf = 0;
+  let path = 0;
+  let position = 0;
+  stack[top++] = 0;
+  while (top > 0) {
+    const node = stack[--top];
+    const d = depth[node];
+    onPath[d] = node;
+    let count = seenAt[d];
+    const at = position++;
+    positionOf[node] = at;
+    preNode[at] = node;
+    if (d > 0) {
+      preParent[at] = positionOf[onPath[d - 1]];
+      preLeft[at] = left[onPath[d - 1]] === node ? 1 : 0;
     }
-    nodes.push(node);
-    lefts.push(1);
-    walk(tree.left[node]);
-    lefts[lefts.length - 1] = 0;
-    walk(tree.right[node]);
-    nodes.pop();
-    lefts.pop();
-  };
-  walk(0);
-  if (!fits) return null;
-  const leaves = value.length;
-  const k = Uint8Array.from(ks);
+    if (left[node] < 0) {
+      preLeaf[at] = leaf;
+      value[leaf] = tree.value[node];
+      for (let j = 0; j < d; j++) {
+        const above = onPath[j];
+        pathNode[path] = above;
+        pathLeft[path] = left[above] === onPath[j + 1] ? 1 : 0;
+        pathLocal[path++] = nodeLocal[above];
+      }
+      pathStart[leaf + 1] = path;
+      k[leaf] = count;
+      for (let i = 0; i < count; i++) playersAll.push(seen[i]);
+      playerStart[leaf + 1] = playersAll.length;
+      leaf++;
+      continue;
+    }
+    const f = groupOf ? groupOf[feature[node]] : feature[node];
+    let i = 0;
+    while (i < count && seen[i] !== f) i++;
+    if (i === count) {
+      if (count === MAX_PATH_PLAYERS) return null;
+      seen[count++] = f;
+    }
+    nodeLocal[node] = i;
+    preClear[at] = ~(1 << i);
+    seenAt[d + 1] = count;
+    stack[top++] = right[node];
+    stack[top++] = left[node];
+  }
   const tableStart = new Int32Array(leaves + 1);
   const filledStart = new Int32Array(leaves + 1);
   for (let l = 0; l < leaves; l++) {
     tableStart[l + 1] = tableStart[l] + (1 << k[l]) * k[l];
     filledStart[l + 1] = filledStart[l] + (1 << k[l]);
   }
-  // Players are numbered on each path in order of first appearance, so a node's local
-  // player is the same for every leaf below it: a row's mask can be built going down.
-  const nodeLocal = new Uint8Array(tree.left.length);
-  const leafOf = new Int32Array(tree.left.length).fill(-1);
-  let leafCount = 0;
-  const seen: number[] = [];
-  const number = (node: number): void => {
-    if (tree.left[node] < 0) {
-      leafOf[node] = leafCount++;
-      return;
-    }
-    const f = groupOf ? groupOf[tree.feature[node]] : tree.feature[node];
-    let i = seen.indexOf(f);
-    const added = i < 0;
-    if (added) i = seen.push(f) - 1;
-    nodeLocal[node] = i;
-    number(tree.left[node]);
-    number(tree.right[node]);
-    if (added) seen.pop();
-  };
-  number(0);
   const t: LeafTable = {
-    nodeLocal,
-    leafOf,
+    preNode,
+    preParent,
+    preLeft,
+    preLeaf,
+    preClear,
     plain: isPlain(tree),
-    stackNode: new Int32Array(tree.left.length + 1),
-    stackMask: new Int32Array(tree.left.length + 1),
+    walkMask: new Int32Array(size),
+    walkLeft: new Uint8Array(size),
+    rowMask: new Int32Array(leaves),
     leaves,
-    value: Float64Array.from(value),
-    pathStart: Int32Array.from(pathStart),
-    pathNode: Int32Array.from(pathNode),
-    pathLeft: Uint8Array.from(pathLeft),
-    pathLocal: Uint8Array.from(pathLocal),
+    value,
+    pathStart,
+    pathNode,
+    pathLeft,
+    pathLocal,
     k,
-    playerStart: Int32Array.from(playerStart),
-    players: Int32Array.from(players),
+    playerStart,
+    players: Int32Array.from(playersAll),
     zStart: new Int32Array(leaves + 1),
     zMask: new Int32Array(0),
     zCount: new Float64Array(0),
+    zDense: new Float64Array(0),
     tableStart,
     table: new Float64Array(tableStart[leaves]),
     filledStart,
     filled: new Uint8Array(filledStart[leaves]),
   };
-  // The background, per leaf, as counts of each distinct mask Z.
-  const counts = Array.from({ length: leaves }, () => new Map<number, number>());
-  for (const b of background) {
-    directions(tree, b, dir);
-    for (let l = 0; l < leaves; l++) {
-      const Z = leafMask(t, l, dir);
-      counts[l].set(Z, (counts[l].get(Z) ?? 0) + 1);
-    }
-  }
-  const zMask: number[] = [];
-  const zCount: number[] = [];
-  counts.forEach((map, l) => {
-    for (const [Z, c] of map) {
-      zMask.push(Z);
-      zCount.push(c);
-    }
-    t.zStart[l + 1] = zMask.length;
-  });
-  t.zMask = Int32Array.from(zMask);
-  t.zCount = Float64Array.from(zCount);
+  if (background.length) summariseBackground(t, tree, background);
   return t;
 }
 
+/** The background, per leaf, as counts of each distinct mask Z (zStart, zMask, zCount; masks in first-seen order). */
+function summariseBackground(t: LeafTable, tree: Tree, background: Float64Array[]): void {
+  const { leaves, filledStart } = t;
+  // Dense counts per (leaf, mask), laid out as the filled flags are; and each leaf's masks as first met.
+  const counts = new Float64Array(filledStart[leaves]);
+  const firstMet = new Int32Array(Math.min(filledStart[leaves], leaves * background.length));
+  const metStart = new Int32Array(leaves + 1);
+  const met = new Int32Array(leaves);
+  for (let l = 0; l < leaves; l++) metStart[l + 1] = metStart[l] + Math.min(1 << t.k[l], background.length);
+  const { k: ks, rowMask } = t;
+  for (const x of background) {
+    leafMasks(t, tree, x);
+    for (let l = 0; l < leaves; l++) {
+      if (ks[l] === 0) continue;
+      const Z = rowMask[l];
+      if (counts[filledStart[l] + Z]++ === 0) firstMet[metStart[l] + met[l]++] = Z;
+    }
+  }
+  const zStart = new Int32Array(leaves + 1);
+  for (let l = 0; l < leaves; l++) zStart[l + 1] = zStart[l] + met[l];
+  const zMask = new Int32Array(zStart[leaves]);
+  const zCount = new Float64Array(zStart[leaves]);
+  for (let l = 0; l < leaves; l++) {
+    for (let m = 0; m < met[l]; m++) {
+      const Z = firstMet[metStart[l] + m];
+      zMask[zStart[l] + m] = Z;
+      zCount[zStart[l] + m] = counts[filledStart[l] + Z];
+    }
+  }
+  t.zStart = zStart;
+  t.zMask = zMask;
+  t.zCount = zCount;
+  t.zDense = counts;
+}
+
 /**
- * Adds one tree's contributions for row `x` to `phi`. One walk down the tree builds each
- * leaf's mask as it goes (a split the row fails clears its player's bit on that side), so
- * a row costs one visit per node instead of one walk per leaf path; arrays are hoisted
- * into locals for V8.
+ * Each leaf's mask for row `x`, into `t.rowMask`: bit i set when the row satisfies every
+ * split of the leaf's local player i. One pass over the tree in depth-first order, each
+ * node's mask its parent's, less the parent's player when the row turns the other way.
  */
-export function accumulateTree(t: LeafTable, tree: Tree, x: Float64Array, phi: Float64Array, fill: (l: number, X: number) => void): void {
-  const { k: ks, filled, filledStart, tableStart, playerStart, players, nodeLocal, leafOf, stackNode, stackMask, plain } = t;
-  const { left, right, feature, threshold, defaultLeft } = tree;
-  const table = t.table;
-  stackNode[0] = 0;
-  stackMask[0] = -1;
-  let top = 1;
-  while (top > 0) {
-    top--;
-    const node = stackNode[top];
-    const mask = stackMask[top];
-    const l = leafOf[node];
+export function leafMasks(t: LeafTable, tree: Tree, x: Float64Array): void {
+  const { preNode, preParent, preLeft, preLeaf, preClear, walkMask, walkLeft, rowMask, k, plain } = t;
+  const { feature, threshold, defaultLeft } = tree;
+  const size = preNode.length;
+  for (let i = 0; i < size; i++) {
+    let mask = -1;
+    if (i > 0) {
+      const parent = preParent[i];
+      mask = walkLeft[parent] === preLeft[i] ? walkMask[parent] : walkMask[parent] & preClear[parent];
+    }
+    const l = preLeaf[i];
     if (l >= 0) {
-      const k = ks[l];
-      if (k === 0) continue;
-      const X = mask & ((1 << k) - 1);
-      if (filled[filledStart[l] + X] === 0) fill(l, X);
-      const offset = tableStart[l] + X * k;
-      const first = playerStart[l];
-      for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
+      rowMask[l] = mask & ((1 << k[l]) - 1);
       continue;
     }
+    const node = preNode[i];
     const v = x[feature[node]];
-    const goLeft = plain ? (v !== v ? defaultLeft[node] === 1 : Math.fround(v) < threshold[node]) : goesLeft(tree, node, v);
-    const cleared = mask & ~(1 << nodeLocal[node]);
-    stackNode[top] = left[node];
-    stackMask[top++] = goLeft ? mask : cleared;
-    stackNode[top] = right[node];
-    stackMask[top++] = goLeft ? cleared : mask;
+    walkLeft[i] = plain ? (v !== v ? defaultLeft[node] : Math.fround(v) < threshold[node] ? 1 : 0) : goesLeft(tree, node, v) ? 1 : 0;
+    walkMask[i] = mask;
+  }
+}
+
+/**
+ * Adds one tree's contributions for row `x` to `phi`: the row's mask at every leaf (one
+ * pass over the tree, {@link leafMasks}), then each leaf's entry for that mask, filled on
+ * first use. Leaves are added last to first (the order of the sums is part of the result).
+ */
+export function accumulateTree(t: LeafTable, tree: Tree, x: Float64Array, phi: Float64Array, fill: (l: number, X: number) => void): void {
+  const { k: ks, filled, filledStart, tableStart, playerStart, players, rowMask, table } = t;
+  leafMasks(t, tree, x);
+  for (let l = t.leaves - 1; l >= 0; l--) {
+    const k = ks[l];
+    if (k === 0) continue;
+    const X = rowMask[l];
+    if (filled[filledStart[l] + X] === 0) fill(l, X);
+    const offset = tableStart[l] + X * k;
+    const first = playerStart[l];
+    for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
   }
 }

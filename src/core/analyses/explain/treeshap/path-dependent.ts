@@ -24,12 +24,11 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
   // w[k][j] = j!(k−1−j)!/k!: the Shapley weight of a coalition of j of the other k − 1 players.
   const shapleyWeights = Array.from({ length: MAX_PATH_PLAYERS + 1 }, (_, k) => Float64Array.from({ length: Math.max(0, k) }, (_, j) => (factorial[j] * factorial[k - 1 - j]) / factorial[k]));
   const product = new Float64Array(MAX_PATH_PLAYERS + 2);
-  const dir = new Uint8Array(Math.max(1, ...ensemble.trees.map((t) => t.left.length)));
   const values = rows.map(() => new Float64Array(width));
   const direct: TreeEnsemble = { ...ensemble, trees: [] };
   for (const tree of ensemble.trees) {
     signal?.throwIfAborted();
-    const t = leafTable(tree, null, [], dir);
+    const t = leafTable(tree, null, []);
     if (!t) {
       direct.trees.push(tree);
       continue;
