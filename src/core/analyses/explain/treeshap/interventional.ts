@@ -4,7 +4,7 @@
  */
 import { treeDepth, treeMargin, type TreeEnsemble } from '../../../model/tree';
 import { backgroundMean, coalitionWeights, interventionalTreeShapDirect } from './interventional-direct';
-import { accumulateTree, leafTable, type LeafTable } from './leaf-table';
+import { accumulateRows, columnsOf, leafTable, maskScratch, type LeafTable } from './leaf-table';
 import { withLocalAccuracy, type ShapValues } from './values';
 
 /** Set bits of a 32-bit mask. */
@@ -101,18 +101,22 @@ export function interventionalTreeShap(
   const direct: TreeEnsemble = { ...ensemble, trees: [] };
   const B = background.length;
   const values = rows.map(() => new Float64Array(width));
+  const features = ensemble.featureNames.length;
+  const columns = columnsOf(rows, features);
+  const scratch = maskScratch(ensemble.trees);
+  const summary = { columns: columnsOf(background, features), rows: background.length, scratch };
   // Tree by tree, every row: one tree's table stays in cache while the rows use it
   // (row by row, the tables of all trees are tens of MB and every leaf read misses).
   // Only one tree's table is alive at a time.
   for (const tree of ensemble.trees) {
     signal?.throwIfAborted();
-    const t = leafTable(tree, groupOf, background);
+    const t = leafTable(tree, groupOf, summary);
     if (!t) {
       direct.trees.push(tree);
       continue;
     }
     const fill = (l: number, X: number) => fillContribution(t, l, X, byB, B);
-    for (let r = 0; r < rows.length; r++) accumulateTree(t, tree, rows[r], values[r], fill);
+    accumulateRows(t, tree, columns, values, fill, scratch);
   }
   if (direct.trees.length) {
     const rest = interventionalTreeShapDirect(direct, rows, background, signal, groups);

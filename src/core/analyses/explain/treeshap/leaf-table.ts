@@ -46,10 +46,7 @@ export interface LeafTable {
   preClear: Int32Array;
   /** Whether every split is the plain XGBoost rule (then done inline). */
   plain: boolean;
-  /** The walk's scratch: each position's mask and direction (1 left), and each leaf's row mask. */
-  walkMask: Int32Array;
-  walkLeft: Uint8Array;
-  rowMask: Int32Array;
+
 }
 
 const plainTrees = new WeakMap<Tree, boolean>();
@@ -69,10 +66,10 @@ function isPlain(tree: Tree): boolean {
  * The leaf table of a tree with the background summarised, or null when a path has too many
  * players. One walk down the tree (an explicit stack, no recursion however deep the tree)
  * numbers each path's players in order of first appearance and lays the leaves' paths out
- * flat; each background row is then summarised by the masked walk a row takes
- * ({@link leafMasks}), counted per leaf and mask.
+ * flat; the background rows (as columns) are then summarised by the masked walk the rows
+ * take ({@link blockMasks}), counted per leaf and mask.
  */
-export function leafTable(tree: Tree, groupOf: Int32Array | null, background: Float64Array[]): LeafTable | null {
+export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { columns: readonly Float64Array[]; rows: number; scratch: MaskScratch } | null): LeafTable | null {
   const { left, right, feature } = tree;
   const n = left.length;
   // Pass 1: depth of every node, leaves and the total path length.
@@ -175,9 +172,6 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: Fl
     preLeaf,
     preClear,
     plain: isPlain(tree),
-    walkMask: new Int32Array(size),
-    walkLeft: new Uint8Array(size),
-    rowMask: new Int32Array(leaves),
     leaves,
     value,
     pathStart,
@@ -196,26 +190,30 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: Fl
     filledStart,
     filled: new Uint8Array(filledStart[leaves]),
   };
-  if (background.length) summariseBackground(t, tree, background);
+  if (background?.rows) summariseBackground(t, tree, background.columns, background.rows, background.scratch);
   return t;
 }
 
 /** The background, per leaf, as counts of each distinct mask Z (zStart, zMask, zCount; masks in first-seen order). */
-function summariseBackground(t: LeafTable, tree: Tree, background: Float64Array[]): void {
+function summariseBackground(t: LeafTable, tree: Tree, columns: readonly Float64Array[], rows: number, scratch: MaskScratch): void {
   const { leaves, filledStart } = t;
   // Dense counts per (leaf, mask), laid out as the filled flags are; and each leaf's masks as first met.
   const counts = new Float64Array(filledStart[leaves]);
-  const firstMet = new Int32Array(Math.min(filledStart[leaves], leaves * background.length));
+  const firstMet = new Int32Array(Math.min(filledStart[leaves], leaves * rows));
   const metStart = new Int32Array(leaves + 1);
   const met = new Int32Array(leaves);
-  for (let l = 0; l < leaves; l++) metStart[l + 1] = metStart[l] + Math.min(1 << t.k[l], background.length);
-  const { k: ks, rowMask } = t;
-  for (const x of background) {
-    leafMasks(t, tree, x);
-    for (let l = 0; l < leaves; l++) {
-      if (ks[l] === 0) continue;
-      const Z = rowMask[l];
-      if (counts[filledStart[l] + Z]++ === 0) firstMet[metStart[l] + met[l]++] = Z;
+  for (let l = 0; l < leaves; l++) metStart[l + 1] = metStart[l] + Math.min(1 << t.k[l], rows);
+  const ks = t.k;
+  const out = scratch.leaf;
+  for (let from = 0; from < rows; from += BLOCK) {
+    const count = Math.min(BLOCK, rows - from);
+    blockMasks(t, tree, columns, from, count, scratch);
+    for (let r = 0; r < count; r++) {
+      for (let l = 0; l < leaves; l++) {
+        if (ks[l] === 0) continue;
+        const Z = out[l * count + r];
+        if (counts[filledStart[l] + Z]++ === 0) firstMet[metStart[l] + met[l]++] = Z;
+      }
     }
   }
   const zStart = new Int32Array(leaves + 1);
@@ -235,48 +233,95 @@ function summariseBackground(t: LeafTable, tree: Tree, background: Float64Array[
   t.zDense = counts;
 }
 
+/** Rows a walk takes at once: the masks of a block stay in cache (a tree of depth 6: 127 × 128 of them). */
+export const BLOCK = 128;
+
+/** Scratch of the block walk: masks and directions per (position, row), and each leaf's masks per row. */
+export interface MaskScratch {
+  mask: Int32Array;
+  left: Uint8Array;
+  leaf: Int32Array;
+}
+
+/** Scratch for the block walk over any of `trees`. */
+export function maskScratch(trees: readonly Tree[]): MaskScratch {
+  const nodes = trees.reduce((n, t) => Math.max(n, t.left.length), 1);
+  return { mask: new Int32Array(nodes * BLOCK), left: new Uint8Array(nodes * BLOCK), leaf: new Int32Array(nodes * BLOCK) };
+}
+
+/** Feature vectors as columns (one array per feature), the layout the block walk reads. */
+export function columnsOf(rows: readonly Float64Array[], width: number): Float64Array[] {
+  return Array.from({ length: width }, (_, j) => Float64Array.from(rows, (x) => x[j]));
+}
+
 /**
- * Each leaf's mask for row `x`, into `t.rowMask`: bit i set when the row satisfies every
- * split of the leaf's local player i. One pass over the tree in depth-first order, each
- * node's mask its parent's, less the parent's player when the row turns the other way.
+ * The masks of rows from…from+count−1 at every leaf, into `s.leaf` (leaf l, row r at
+ * l·count + r): bit i set when the row satisfies every split of the leaf's local player i.
+ * One pass over the tree in depth-first order, a position at a time for every row of the
+ * block: each node's mask is its parent's, less the parent's player where the row turns
+ * the other way.
  */
-export function leafMasks(t: LeafTable, tree: Tree, x: Float64Array): void {
-  const { preNode, preParent, preLeft, preLeaf, preClear, walkMask, walkLeft, rowMask, k, plain } = t;
+function blockMasks(t: LeafTable, tree: Tree, columns: readonly Float64Array[], from: number, count: number, s: MaskScratch): void {
+  const { preNode, preParent, preLeft, preLeaf, preClear, k, plain } = t;
   const { feature, threshold, defaultLeft } = tree;
-  const size = preNode.length;
-  for (let i = 0; i < size; i++) {
-    let mask = -1;
-    if (i > 0) {
-      const parent = preParent[i];
-      mask = walkLeft[parent] === preLeft[i] ? walkMask[parent] : walkMask[parent] & preClear[parent];
+  const { mask, left: goLeft, leaf: out } = s;
+  for (let i = 0; i < preNode.length; i++) {
+    const base = i * count;
+    if (i === 0) mask.fill(-1, 0, count);
+    else {
+      const parent = preParent[i] * count;
+      const side = preLeft[i];
+      const clear = preClear[preParent[i]];
+      for (let r = 0; r < count; r++) {
+        const m = mask[parent + r];
+        mask[base + r] = goLeft[parent + r] === side ? m : m & clear;
+      }
     }
     const l = preLeaf[i];
     if (l >= 0) {
-      rowMask[l] = mask & ((1 << k[l]) - 1);
+      const players = (1 << k[l]) - 1;
+      const at = l * count;
+      for (let r = 0; r < count; r++) out[at + r] = mask[base + r] & players;
       continue;
     }
     const node = preNode[i];
-    const v = x[feature[node]];
-    walkLeft[i] = plain ? (v !== v ? defaultLeft[node] : Math.fround(v) < threshold[node] ? 1 : 0) : goesLeft(tree, node, v) ? 1 : 0;
-    walkMask[i] = mask;
+    const column = columns[feature[node]];
+    if (plain) {
+      const split = threshold[node];
+      const missingLeft = defaultLeft[node];
+      for (let r = 0; r < count; r++) {
+        const v = column[from + r];
+        goLeft[base + r] = v !== v ? missingLeft : Math.fround(v) < split ? 1 : 0;
+      }
+    } else for (let r = 0; r < count; r++) goLeft[base + r] = goesLeft(tree, node, column[from + r]) ? 1 : 0;
   }
 }
 
 /**
- * Adds one tree's contributions for row `x` to `phi`: the row's mask at every leaf (one
- * pass over the tree, {@link leafMasks}), then each leaf's entry for that mask, filled on
- * first use. Leaves are added last to first (the order of the sums is part of the result).
+ * Adds one tree's contributions for every row to its `values` (rows as `columns`, block by
+ * block): each leaf's entry for the row's mask, filled on first use. Per row the leaves are
+ * added last to first (the order of the sums is part of the result).
  */
-export function accumulateTree(t: LeafTable, tree: Tree, x: Float64Array, phi: Float64Array, fill: (l: number, X: number) => void): void {
-  const { k: ks, filled, filledStart, tableStart, playerStart, players, rowMask, table } = t;
-  leafMasks(t, tree, x);
-  for (let l = t.leaves - 1; l >= 0; l--) {
-    const k = ks[l];
-    if (k === 0) continue;
-    const X = rowMask[l];
-    if (filled[filledStart[l] + X] === 0) fill(l, X);
-    const offset = tableStart[l] + X * k;
-    const first = playerStart[l];
-    for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
+export function accumulateRows(t: LeafTable, tree: Tree, columns: readonly Float64Array[], values: readonly Float64Array[], fill: (l: number, X: number) => void, s: MaskScratch): void {
+  const { k: ks, filled, filledStart, tableStart, playerStart, players, table } = t;
+  const out = s.leaf;
+  for (let from = 0; from < values.length; from += BLOCK) {
+    const count = Math.min(BLOCK, values.length - from);
+    blockMasks(t, tree, columns, from, count, s);
+    for (let l = t.leaves - 1; l >= 0; l--) {
+      const k = ks[l];
+      if (k === 0) continue;
+      const at = l * count;
+      const flags = filledStart[l];
+      const start = tableStart[l];
+      const first = playerStart[l];
+      for (let r = 0; r < count; r++) {
+        const X = out[at + r];
+        if (filled[flags + X] === 0) fill(l, X);
+        const offset = start + X * k;
+        const phi = values[from + r];
+        for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
+      }
+    }
   }
 }

@@ -1,6 +1,6 @@
 /** Path-dependent TreeSHAP by leaf tables: what xgboost's `pred_contribs` returns, each (leaf, mask) computed once. */
 import { treeMargin, type TreeEnsemble } from '../../../model/tree';
-import { accumulateTree, leafTable, MAX_PATH_PLAYERS } from './leaf-table';
+import { accumulateRows, columnsOf, leafTable, maskScratch, MAX_PATH_PLAYERS } from './leaf-table';
 import { coverExpectation, pathDependentTreeShapDirect } from './path-dependent-direct';
 import { withLocalAccuracy, type ShapValues } from './values';
 
@@ -25,10 +25,12 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
   const shapleyWeights = Array.from({ length: MAX_PATH_PLAYERS + 1 }, (_, k) => Float64Array.from({ length: Math.max(0, k) }, (_, j) => (factorial[j] * factorial[k - 1 - j]) / factorial[k]));
   const product = new Float64Array(MAX_PATH_PLAYERS + 2);
   const values = rows.map(() => new Float64Array(width));
+  const columns = columnsOf(rows, width);
+  const scratch = maskScratch(ensemble.trees);
   const direct: TreeEnsemble = { ...ensemble, trees: [] };
   for (const tree of ensemble.trees) {
     signal?.throwIfAborted();
-    const t = leafTable(tree, null, []);
+    const t = leafTable(tree, null, null);
     if (!t) {
       direct.trees.push(tree);
       continue;
@@ -74,7 +76,7 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
       }
       t.filled[t.filledStart[l] + X] = 1;
     };
-    for (let r = 0; r < rows.length; r++) accumulateTree(t, tree, rows[r], values[r], fill);
+    accumulateRows(t, tree, columns, values, fill, scratch);
   }
   if (direct.trees.length) {
     const rest = pathDependentTreeShapDirect(direct, rows, signal);
