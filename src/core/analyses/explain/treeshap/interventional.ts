@@ -4,7 +4,8 @@
  */
 import { treeDepth, treeMargin, type TreeEnsemble } from '../../../model/tree';
 import { backgroundMean, coalitionWeights, interventionalTreeShapDirect } from './interventional-direct';
-import { accumulateRows, columnsOf, leafTable, maskScratch, type LeafTable } from './leaf-table';
+import { leafTable, type LeafTable } from './leaf-table';
+import { accumulateRows, columnsOf, maskScratch } from './leaf-walk';
 import { withLocalAccuracy, type ShapValues } from './values';
 
 /** Set bits of a 32-bit mask. */

@@ -4,6 +4,7 @@
  * that adds a row's per-leaf contributions, each (leaf, mask) computed once on first use.
  */
 import { goesLeft, MISSING, type Tree } from '../../../model/tree';
+import { blockMasks, BLOCK, type MaskScratch } from './leaf-walk';
 
 /** Most distinct players on one root-to-leaf path for the leaf-table algorithm (a table of 2^k masks per leaf). */
 export const MAX_PATH_PLAYERS = 12;
@@ -46,6 +47,21 @@ export interface LeafTable {
   preClear: Int32Array;
   /** Whether every split is the plain XGBoost rule (then done inline). */
   plain: boolean;
+  /**
+   * Sibling leaves (both children of one split, with the same players) are added as a pair:
+   * the pair's entry for the parent's mask M and the row's turn d (index 2·M + d) is the sum
+   * of its two leaves' entries, so a row makes one visit where it made two. Per pair: the
+   * parent's position, its left leaf (the right is the next), and where its entries lie; the
+   * leaves of no pair are listed in `single`, last first.
+   */
+  pairs: number;
+  pairParent: Int32Array;
+  pairLeaf: Int32Array;
+  pairStart: Int32Array;
+  pairFilledStart: Int32Array;
+  pairTable: Float64Array;
+  pairFilled: Uint8Array;
+  single: Int32Array;
 
 }
 
@@ -165,7 +181,33 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { 
     tableStart[l + 1] = tableStart[l] + (1 << k[l]) * k[l];
     filledStart[l + 1] = filledStart[l] + (1 << k[l]);
   }
+  // Sibling leaves: a split at position i whose left child (i + 1) and right child (i + 2) are leaves.
+  const pairParent: number[] = [];
+  const inPair = new Uint8Array(leaves);
+  for (let i = 0; i + 2 < size; i++) {
+    if (preLeaf[i] >= 0 || preLeaf[i + 1] < 0 || preLeaf[i + 2] < 0 || preParent[i + 2] !== i || k[preLeaf[i + 1]] === 0) continue;
+    pairParent.push(i);
+    inPair[preLeaf[i + 1]] = inPair[preLeaf[i + 2]] = 1;
+  }
+  const pairs = pairParent.length;
+  const pairStart = new Int32Array(pairs + 1);
+  const pairFilledStart = new Int32Array(pairs + 1);
+  for (let p = 0; p < pairs; p++) {
+    const kp = k[preLeaf[pairParent[p] + 1]];
+    pairStart[p + 1] = pairStart[p] + (2 << kp) * kp;
+    pairFilledStart[p + 1] = pairFilledStart[p] + (2 << kp);
+  }
+  const single: number[] = [];
+  for (let l = leaves - 1; l >= 0; l--) if (!inPair[l] && k[l] > 0) single.push(l);
   const t: LeafTable = {
+    pairs,
+    pairParent: Int32Array.from(pairParent),
+    pairLeaf: Int32Array.from(pairParent, (i) => preLeaf[i + 1]),
+    pairStart,
+    pairFilledStart,
+    pairTable: new Float64Array(pairStart[pairs]),
+    pairFilled: new Uint8Array(pairFilledStart[pairs]),
+    single: Int32Array.from(single),
     preNode,
     preParent,
     preLeft,
@@ -231,97 +273,4 @@ function summariseBackground(t: LeafTable, tree: Tree, columns: readonly Float64
   t.zMask = zMask;
   t.zCount = zCount;
   t.zDense = counts;
-}
-
-/** Rows a walk takes at once: the masks of a block stay in cache (a tree of depth 6: 127 × 128 of them). */
-export const BLOCK = 128;
-
-/** Scratch of the block walk: masks and directions per (position, row), and each leaf's masks per row. */
-export interface MaskScratch {
-  mask: Int32Array;
-  left: Uint8Array;
-  leaf: Int32Array;
-}
-
-/** Scratch for the block walk over any of `trees`. */
-export function maskScratch(trees: readonly Tree[]): MaskScratch {
-  const nodes = trees.reduce((n, t) => Math.max(n, t.left.length), 1);
-  return { mask: new Int32Array(nodes * BLOCK), left: new Uint8Array(nodes * BLOCK), leaf: new Int32Array(nodes * BLOCK) };
-}
-
-/** Feature vectors as columns (one array per feature), the layout the block walk reads. */
-export function columnsOf(rows: readonly Float64Array[], width: number): Float64Array[] {
-  return Array.from({ length: width }, (_, j) => Float64Array.from(rows, (x) => x[j]));
-}
-
-/**
- * The masks of rows from…from+count−1 at every leaf, into `s.leaf` (leaf l, row r at
- * l·count + r): bit i set when the row satisfies every split of the leaf's local player i.
- * One pass over the tree in depth-first order, a position at a time for every row of the
- * block: each node's mask is its parent's, less the parent's player where the row turns
- * the other way.
- */
-function blockMasks(t: LeafTable, tree: Tree, columns: readonly Float64Array[], from: number, count: number, s: MaskScratch): void {
-  const { preNode, preParent, preLeft, preLeaf, preClear, k, plain } = t;
-  const { feature, threshold, defaultLeft } = tree;
-  const { mask, left: goLeft, leaf: out } = s;
-  for (let i = 0; i < preNode.length; i++) {
-    const base = i * count;
-    if (i === 0) mask.fill(-1, 0, count);
-    else {
-      const parent = preParent[i] * count;
-      const side = preLeft[i];
-      const clear = preClear[preParent[i]];
-      for (let r = 0; r < count; r++) {
-        const m = mask[parent + r];
-        mask[base + r] = goLeft[parent + r] === side ? m : m & clear;
-      }
-    }
-    const l = preLeaf[i];
-    if (l >= 0) {
-      const players = (1 << k[l]) - 1;
-      const at = l * count;
-      for (let r = 0; r < count; r++) out[at + r] = mask[base + r] & players;
-      continue;
-    }
-    const node = preNode[i];
-    const column = columns[feature[node]];
-    if (plain) {
-      const split = threshold[node];
-      const missingLeft = defaultLeft[node];
-      for (let r = 0; r < count; r++) {
-        const v = column[from + r];
-        goLeft[base + r] = v !== v ? missingLeft : Math.fround(v) < split ? 1 : 0;
-      }
-    } else for (let r = 0; r < count; r++) goLeft[base + r] = goesLeft(tree, node, column[from + r]) ? 1 : 0;
-  }
-}
-
-/**
- * Adds one tree's contributions for every row to its `values` (rows as `columns`, block by
- * block): each leaf's entry for the row's mask, filled on first use. Per row the leaves are
- * added last to first (the order of the sums is part of the result).
- */
-export function accumulateRows(t: LeafTable, tree: Tree, columns: readonly Float64Array[], values: readonly Float64Array[], fill: (l: number, X: number) => void, s: MaskScratch): void {
-  const { k: ks, filled, filledStart, tableStart, playerStart, players, table } = t;
-  const out = s.leaf;
-  for (let from = 0; from < values.length; from += BLOCK) {
-    const count = Math.min(BLOCK, values.length - from);
-    blockMasks(t, tree, columns, from, count, s);
-    for (let l = t.leaves - 1; l >= 0; l--) {
-      const k = ks[l];
-      if (k === 0) continue;
-      const at = l * count;
-      const flags = filledStart[l];
-      const start = tableStart[l];
-      const first = playerStart[l];
-      for (let r = 0; r < count; r++) {
-        const X = out[at + r];
-        if (filled[flags + X] === 0) fill(l, X);
-        const offset = start + X * k;
-        const phi = values[from + r];
-        for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
-      }
-    }
-  }
 }

@@ -1,6 +1,7 @@
 /** Path-dependent TreeSHAP by leaf tables: what xgboost's `pred_contribs` returns, each (leaf, mask) computed once. */
 import { treeMargin, type TreeEnsemble } from '../../../model/tree';
-import { accumulateRows, columnsOf, leafTable, maskScratch, MAX_PATH_PLAYERS } from './leaf-table';
+import { leafTable, MAX_PATH_PLAYERS } from './leaf-table';
+import { accumulateRows, columnsOf, maskScratch } from './leaf-walk';
 import { coverExpectation, pathDependentTreeShapDirect } from './path-dependent-direct';
 import { withLocalAccuracy, type ShapValues } from './values';
 

@@ -1,0 +1,130 @@
+/**
+ * The walk of rows down a tree for the leaf tables: a block of rows at a time, one tree
+ * position at a time for every row of the block (columns in, masks out), and the sums of
+ * each row's leaf entries into its values.
+ */
+import { goesLeft, type Tree } from '../../../model/tree';
+import type { LeafTable } from './leaf-table';
+
+/** Rows a walk takes at once: the masks of a block stay in cache (a tree of depth 6: 127 × 128 of them). */
+export const BLOCK = 128;
+
+/** Scratch of the block walk: masks and directions per (position, row), and each leaf's masks per row. */
+export interface MaskScratch {
+  mask: Int32Array;
+  left: Uint8Array;
+  leaf: Int32Array;
+}
+
+/** Scratch for the block walk over any of `trees`. */
+export function maskScratch(trees: readonly Tree[]): MaskScratch {
+  const nodes = trees.reduce((n, t) => Math.max(n, t.left.length), 1);
+  return { mask: new Int32Array(nodes * BLOCK), left: new Uint8Array(nodes * BLOCK), leaf: new Int32Array(nodes * BLOCK) };
+}
+
+/** Feature vectors as columns (one array per feature), the layout the block walk reads. */
+export function columnsOf(rows: readonly Float64Array[], width: number): Float64Array[] {
+  return Array.from({ length: width }, (_, j) => Float64Array.from(rows, (x) => x[j]));
+}
+
+/**
+ * The masks of rows from…from+count−1 at every leaf, into `s.leaf` (leaf l, row r at
+ * l·count + r): bit i set when the row satisfies every split of the leaf's local player i.
+ * One pass over the tree in depth-first order, a position at a time for every row of the
+ * block: each node's mask is its parent's, less the parent's player where the row turns
+ * the other way.
+ */
+export function blockMasks(t: LeafTable, tree: Tree, columns: readonly Float64Array[], from: number, count: number, s: MaskScratch): void {
+  const { preNode, preParent, preLeft, preLeaf, preClear, k, plain } = t;
+  const { feature, threshold, defaultLeft } = tree;
+  const { mask, left: goLeft, leaf: out } = s;
+  for (let i = 0; i < preNode.length; i++) {
+    const base = i * count;
+    if (i === 0) mask.fill(-1, 0, count);
+    else {
+      const parent = preParent[i] * count;
+      const side = preLeft[i];
+      const clear = preClear[preParent[i]];
+      for (let r = 0; r < count; r++) {
+        const m = mask[parent + r];
+        mask[base + r] = goLeft[parent + r] === side ? m : m & clear;
+      }
+    }
+    const l = preLeaf[i];
+    if (l >= 0) {
+      const players = (1 << k[l]) - 1;
+      const at = l * count;
+      for (let r = 0; r < count; r++) out[at + r] = mask[base + r] & players;
+      continue;
+    }
+    const node = preNode[i];
+    const column = columns[feature[node]];
+    if (plain) {
+      const split = threshold[node];
+      const missingLeft = defaultLeft[node];
+      for (let r = 0; r < count; r++) {
+        const v = column[from + r];
+        goLeft[base + r] = v !== v ? missingLeft : Math.fround(v) < split ? 1 : 0;
+      }
+    } else for (let r = 0; r < count; r++) goLeft[base + r] = goesLeft(tree, node, column[from + r]) ? 1 : 0;
+  }
+}
+
+/**
+ * Adds one tree's contributions for every row to its `values` (rows as `columns`, block by
+ * block): for each pair of sibling leaves the pair's entry for the parent's mask and the
+ * row's turn, for each other leaf its entry for the row's mask, each filled on first use
+ * (`fill` fills a leaf's entry).
+ */
+export function accumulateRows(t: LeafTable, tree: Tree, columns: readonly Float64Array[], values: readonly Float64Array[], fill: (l: number, X: number) => void, s: MaskScratch): void {
+  const { k: ks, filled, filledStart, tableStart, playerStart, players, table, pairs, pairParent, pairLeaf, pairStart, pairFilledStart, pairTable, pairFilled, preClear, single } = t;
+  const { leaf: out, mask, left: goLeft } = s;
+  for (let from = 0; from < values.length; from += BLOCK) {
+    const count = Math.min(BLOCK, values.length - from);
+    blockMasks(t, tree, columns, from, count, s);
+    for (let p = 0; p < pairs; p++) {
+      const l = pairLeaf[p];
+      const k = ks[l];
+      const full = (1 << k) - 1;
+      const at = pairParent[p] * count;
+      const clear = preClear[pairParent[p]];
+      const flags = pairFilledStart[p];
+      const start = pairStart[p];
+      const first = playerStart[l];
+      for (let r = 0; r < count; r++) {
+        const M = mask[at + r] & full;
+        const d = goLeft[at + r];
+        const X = 2 * M + d;
+        const offset = start + X * k;
+        if (pairFilled[flags + X] === 0) {
+          // The left leaf keeps the parent's mask when the row turns left, the right one when it turns right.
+          const XL = d ? M : M & clear;
+          const XR = d ? M & clear : M;
+          if (filled[filledStart[l] + XL] === 0) fill(l, XL);
+          if (filled[filledStart[l + 1] + XR] === 0) fill(l + 1, XR);
+          const left = tableStart[l] + XL * k;
+          const right = tableStart[l + 1] + XR * k;
+          for (let j = 0; j < k; j++) pairTable[offset + j] = table[left + j] + table[right + j];
+          pairFilled[flags + X] = 1;
+        }
+        const phi = values[from + r];
+        for (let j = 0; j < k; j++) phi[players[first + j]] += pairTable[offset + j];
+      }
+    }
+    for (let u = 0; u < single.length; u++) {
+      const l = single[u];
+      const k = ks[l];
+      const at = l * count;
+      const flags = filledStart[l];
+      const start = tableStart[l];
+      const first = playerStart[l];
+      for (let r = 0; r < count; r++) {
+        const X = out[at + r];
+        if (filled[flags + X] === 0) fill(l, X);
+        const offset = start + X * k;
+        const phi = values[from + r];
+        for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
+      }
+    }
+  }
+}
