@@ -4,7 +4,7 @@
  * that adds a row's per-leaf contributions, each (leaf, mask) computed once on first use.
  */
 import { goesLeft, MISSING, type Tree } from '../../../model/tree';
-import { blockMasks, BLOCK, type MaskScratch } from './leaf-walk';
+import { blockMasks, BLOCK, type MaskScratch, type RowColumns } from './leaf-walk';
 
 /** Most distinct players on one root-to-leaf path for the leaf-table algorithm (a table of 2^k masks per leaf). */
 export const MAX_PATH_PLAYERS = 12;
@@ -62,6 +62,8 @@ export interface LeafTable {
   pairTable: Float64Array;
   pairFilled: Uint8Array;
   single: Int32Array;
+  /** Per leaf: 1 when it is one of a sibling pair. */
+  inPair: Uint8Array;
 
 }
 
@@ -85,7 +87,7 @@ function isPlain(tree: Tree): boolean {
  * flat; the background rows (as columns) are then summarised by the masked walk the rows
  * take ({@link blockMasks}), counted per leaf and mask.
  */
-export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { columns: readonly Float64Array[]; rows: number; scratch: MaskScratch } | null): LeafTable | null {
+export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { columns: RowColumns; rows: number; scratch: MaskScratch } | null): LeafTable | null {
   const { left, right, feature } = tree;
   const n = left.length;
   // Pass 1: depth of every node, leaves and the total path length.
@@ -208,6 +210,7 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { 
     pairTable: new Float64Array(pairStart[pairs]),
     pairFilled: new Uint8Array(pairFilledStart[pairs]),
     single: Int32Array.from(single),
+    inPair,
     preNode,
     preParent,
     preLeft,
@@ -237,7 +240,7 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { 
 }
 
 /** The background, per leaf, as counts of each distinct mask Z (zStart, zMask, zCount; masks in first-seen order). */
-function summariseBackground(t: LeafTable, tree: Tree, columns: readonly Float64Array[], rows: number, scratch: MaskScratch): void {
+function summariseBackground(t: LeafTable, tree: Tree, columns: RowColumns, rows: number, scratch: MaskScratch): void {
   const { leaves, filledStart } = t;
   // Dense counts per (leaf, mask), laid out as the filled flags are; and each leaf's masks as first met.
   const counts = new Float64Array(filledStart[leaves]);
@@ -249,7 +252,7 @@ function summariseBackground(t: LeafTable, tree: Tree, columns: readonly Float64
   const out = scratch.leaf;
   for (let from = 0; from < rows; from += BLOCK) {
     const count = Math.min(BLOCK, rows - from);
-    blockMasks(t, tree, columns, from, count, scratch);
+    blockMasks(t, tree, columns, from, count, scratch, true);
     for (let r = 0; r < count; r++) {
       for (let l = 0; l < leaves; l++) {
         if (ks[l] === 0) continue;

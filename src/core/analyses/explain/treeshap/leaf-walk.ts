@@ -22,24 +22,54 @@ export function maskScratch(trees: readonly Tree[]): MaskScratch {
   return { mask: new Int32Array(nodes * BLOCK), left: new Uint8Array(nodes * BLOCK), leaf: new Int32Array(nodes * BLOCK) };
 }
 
-/** Feature vectors as columns (one array per feature), the layout the block walk reads. */
-export function columnsOf(rows: readonly Float64Array[], width: number): Float64Array[] {
-  return Array.from({ length: width }, (_, j) => Float64Array.from(rows, (x) => x[j]));
+/**
+ * Feature vectors as columns (one array per feature), the layout the block walk reads: as
+ * they are, and rounded to float32 once (XGBoost's rule compares float32(x) with a float32
+ * split, so a plain tree reads those).
+ */
+export interface RowColumns {
+  wide: Float64Array[];
+  narrow: Float32Array[];
+}
+
+/** The columns of `rows` (feature vectors of `width` values). */
+export function columnsOf(rows: readonly Float64Array[], width: number): RowColumns {
+  const wide = Array.from({ length: width }, (_, j) => Float64Array.from(rows, (x) => x[j]));
+  return { wide, narrow: wide.map((column) => Float32Array.from(column)) };
 }
 
 /**
- * The masks of rows from…from+count−1 at every leaf, into `s.leaf` (leaf l, row r at
- * l·count + r): bit i set when the row satisfies every split of the leaf's local player i.
- * One pass over the tree in depth-first order, a position at a time for every row of the
- * block: each node's mask is its parent's, less the parent's player where the row turns
- * the other way.
+ * The masks of rows from…from+count−1, into `s`: at every split position (mask and turn per
+ * row, at position·count + r) and at the leaves (leaf l, row r at l·count + r) — every leaf
+ * when `allLeaves`, else only the leaves of no sibling pair (a pair reads its parent's).
+ * Bit i is set when the row satisfies every split of the local player i on the way. One pass
+ * over the tree in depth-first order, a position at a time for every row of the block: each
+ * node's mask is its parent's, less the parent's player where the row turns the other way.
  */
-export function blockMasks(t: LeafTable, tree: Tree, columns: readonly Float64Array[], from: number, count: number, s: MaskScratch): void {
-  const { preNode, preParent, preLeft, preLeaf, preClear, k, plain } = t;
+export function blockMasks(t: LeafTable, tree: Tree, columns: RowColumns, from: number, count: number, s: MaskScratch, allLeaves: boolean): void {
+  const { preNode, preParent, preLeft, preLeaf, preClear, k, plain, inPair } = t;
   const { feature, threshold, defaultLeft } = tree;
   const { mask, left: goLeft, leaf: out } = s;
   for (let i = 0; i < preNode.length; i++) {
     const base = i * count;
+    const l = preLeaf[i];
+    if (l >= 0) {
+      if (!allLeaves && inPair[l]) continue;
+      const players = (1 << k[l]) - 1;
+      const at = l * count;
+      if (i === 0) out.fill(0, at, at + count);
+      else {
+        const parent = preParent[i] * count;
+        const side = preLeft[i];
+        const clear = preClear[preParent[i]] & players;
+        for (let r = 0; r < count; r++) {
+          const m = mask[parent + r] & players;
+          out[at + r] = goLeft[parent + r] === side ? m : m & clear;
+        }
+      }
+      continue;
+    }
+    const node = preNode[i];
     if (i === 0) mask.fill(-1, 0, count);
     else {
       const parent = preParent[i] * count;
@@ -50,23 +80,18 @@ export function blockMasks(t: LeafTable, tree: Tree, columns: readonly Float64Ar
         mask[base + r] = goLeft[parent + r] === side ? m : m & clear;
       }
     }
-    const l = preLeaf[i];
-    if (l >= 0) {
-      const players = (1 << k[l]) - 1;
-      const at = l * count;
-      for (let r = 0; r < count; r++) out[at + r] = mask[base + r] & players;
-      continue;
-    }
-    const node = preNode[i];
-    const column = columns[feature[node]];
     if (plain) {
+      const column = columns.narrow[feature[node]];
       const split = threshold[node];
       const missingLeft = defaultLeft[node];
       for (let r = 0; r < count; r++) {
         const v = column[from + r];
-        goLeft[base + r] = v !== v ? missingLeft : Math.fround(v) < split ? 1 : 0;
+        goLeft[base + r] = v !== v ? missingLeft : v < split ? 1 : 0;
       }
-    } else for (let r = 0; r < count; r++) goLeft[base + r] = goesLeft(tree, node, column[from + r]) ? 1 : 0;
+    } else {
+      const column = columns.wide[feature[node]];
+      for (let r = 0; r < count; r++) goLeft[base + r] = goesLeft(tree, node, column[from + r]) ? 1 : 0;
+    }
   }
 }
 
@@ -76,12 +101,12 @@ export function blockMasks(t: LeafTable, tree: Tree, columns: readonly Float64Ar
  * row's turn, for each other leaf its entry for the row's mask, each filled on first use
  * (`fill` fills a leaf's entry).
  */
-export function accumulateRows(t: LeafTable, tree: Tree, columns: readonly Float64Array[], values: readonly Float64Array[], fill: (l: number, X: number) => void, s: MaskScratch): void {
+export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, values: readonly Float64Array[], fill: (l: number, X: number) => void, s: MaskScratch): void {
   const { k: ks, filled, filledStart, tableStart, playerStart, players, table, pairs, pairParent, pairLeaf, pairStart, pairFilledStart, pairTable, pairFilled, preClear, single } = t;
   const { leaf: out, mask, left: goLeft } = s;
   for (let from = 0; from < values.length; from += BLOCK) {
     const count = Math.min(BLOCK, values.length - from);
-    blockMasks(t, tree, columns, from, count, s);
+    blockMasks(t, tree, columns, from, count, s, false);
     for (let p = 0; p < pairs; p++) {
       const l = pairLeaf[p];
       const k = ks[l];
