@@ -62,10 +62,8 @@ export function blockMasks(t: LeafTable, tree: Tree, columns: RowColumns, from: 
         const parent = preParent[i] * count;
         const side = preLeft[i];
         const clear = preClear[preParent[i]] & players;
-        for (let r = 0; r < count; r++) {
-          const m = mask[parent + r] & players;
-          out[at + r] = goLeft[parent + r] === side ? m : m & clear;
-        }
+        // Without a branch (the turns are as good as random): keep every bit when the row took this side.
+        for (let r = 0; r < count; r++) out[at + r] = mask[parent + r] & players & (clear | -(1 ^ goLeft[parent + r] ^ side));
       }
       continue;
     }
@@ -75,10 +73,7 @@ export function blockMasks(t: LeafTable, tree: Tree, columns: RowColumns, from: 
       const parent = preParent[i] * count;
       const side = preLeft[i];
       const clear = preClear[preParent[i]];
-      for (let r = 0; r < count; r++) {
-        const m = mask[parent + r];
-        mask[base + r] = goLeft[parent + r] === side ? m : m & clear;
-      }
+      for (let r = 0; r < count; r++) mask[base + r] = mask[parent + r] & (clear | -(1 ^ goLeft[parent + r] ^ side));
     }
     if (plain) {
       const column = columns.narrow[feature[node]];
@@ -86,7 +81,7 @@ export function blockMasks(t: LeafTable, tree: Tree, columns: RowColumns, from: 
       const missingLeft = defaultLeft[node];
       for (let r = 0; r < count; r++) {
         const v = column[from + r];
-        goLeft[base + r] = v !== v ? missingLeft : v < split ? 1 : 0;
+        goLeft[base + r] = v !== v ? missingLeft : +(v < split);
       }
     } else {
       const column = columns.wide[feature[node]];
