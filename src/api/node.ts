@@ -270,9 +270,9 @@ export interface ExplainOptions extends Omit<ExplainRequest, 'model' | 'data' | 
  * SHAP values (or permutation importance) of rows of a data file, as `plumbline explain`
  * writes them: `{columns, expected_value, values, …}`, with reason codes when asked.
  */
-export async function explain(options: ExplainOptions): Promise<ExplainResult> {
+export async function explain(options: ExplainOptions, style: OptionStyle = 'api'): Promise<ExplainResult> {
   const { model, data, background, threads, ...settings } = options;
-  const pool = poolRunners(threadCount(threads, 'api'));
+  const pool = poolRunners(threadCount(threads, style));
   const request = {
     ...settings,
     model: await readInput(model, 'model'),

@@ -4,7 +4,6 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { reasonCodesCsv, type ExplainMethod } from '../core/index.ts';
 import { explain } from '../api/node.ts';
-import { MAX_THREADS } from '../api/node-pool.ts';
 import { EXIT, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline explain --model M --data D [--background B] [--rows N] [--method auto|tree|tree-path|kernel] --output shap.json
@@ -87,11 +86,6 @@ export async function explainCommand(args: string[]): Promise<number> {
   const threshold = values.threshold === undefined ? 0.5 : Number(values.threshold);
   if (!(threshold >= 0 && threshold <= 1)) throw new UsageError(`--threshold must be a number between 0 and 1, got ${JSON.stringify(values.threshold)}.`);
   const reasonCount = whole(values['reason-codes'], 'reason-codes');
-  const threadCount = (raw: string | undefined) => {
-    const n = whole(raw, 'threads');
-    if (n !== undefined && n > MAX_THREADS) throw new UsageError(`--threads must be a whole number from 1 to ${MAX_THREADS}, got ${JSON.stringify(raw)}.`);
-    return n;
-  };
   const result = await explain({
     model: values.model,
     data: values.data,
@@ -102,12 +96,13 @@ export async function explainCommand(args: string[]): Promise<number> {
     method,
     features: values.features?.split(',').map((s) => s.trim()),
     seed: values.seed === undefined ? undefined : whole(values.seed, 'seed'),
-    threads: threadCount(values.threads),
+    // The range (and PLUMBLINE_THREADS) is checked where the audit's is, with the same words.
+    threads: whole(values.threads, 'threads'),
     reasons: reasonCount ? { count: reasonCount, adverse, threshold, excluded: [...list(values.protected), ...list(values.exclude)] } : undefined,
     target: values.target,
     positiveLabel: values['positive-label'],
     partialDependence: list(values.pdp),
-  });
+  }, 'cli');
   if (values['reason-codes-csv']) {
     if (!result.reason_codes) throw new UsageError('--reason-codes-csv needs --reason-codes N.');
     await writeFile(values['reason-codes-csv'], reasonCodesCsv(result.reason_codes, reasonCount));

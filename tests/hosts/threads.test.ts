@@ -93,7 +93,10 @@ describe('an audit on 1, 2 and 4 threads', () => {
     expect(run.stderr).toBe('plumbline: --threads must be a whole number from 1 to 64, got 0.\n');
     const explain = await runCli(['explain', '--model', 'model.json', '--data', 'data.csv', '--threads', '65'], { cwd: dir });
     expect(explain.code).toBe(2);
-    expect(explain.stderr).toBe('plumbline: --threads must be a whole number from 1 to 64, got "65".\n');
+    expect(explain.stderr).toBe('plumbline: --threads must be a whole number from 1 to 64, got 65.\n');
+    const explainEnvironment = await runCli(['explain', '--model', 'model.json', '--data', 'data.csv'], { cwd: dir, env: { PLUMBLINE_THREADS: '0' } });
+    expect(explainEnvironment.code).toBe(2);
+    expect(explainEnvironment.stderr).toBe('plumbline: the environment variable PLUMBLINE_THREADS must be a whole number from 1 to 64, got "0". Set it so, or unset it to use every core.\n');
     const environment = await runCli(['audit', '--model', 'model.json', '--data', 'data.csv', '--target', 'target', '--protected', 'sex'], { cwd: dir, env: { PLUMBLINE_THREADS: 'all' } });
     expect(environment.code).toBe(2);
     expect(environment.stderr).toBe('plumbline: the environment variable PLUMBLINE_THREADS must be a whole number from 1 to 64, got "all". Set it so, or unset it to use every core.\n');

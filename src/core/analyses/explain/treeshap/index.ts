@@ -3,7 +3,7 @@
  * by the polynomial-time algorithms (never by enumerating coalitions): the public face of
  * ./treeshap/, which holds one job per file — the values and their sum (values), jobs and
  * slices (jobs), interventional TreeSHAP by the direct walk (interventional-direct) and by leaf
- * tables (interventional, over leaf-table), linear SHAP (linear), and path-dependent TreeSHAP
+ * tables (interventional, over leaf-table and its walk, leaf-walk), linear SHAP (linear), and path-dependent TreeSHAP
  * (path-dependent-direct, path-dependent).
  */
 export { sumShap, withLocalAccuracy, type ShapValues } from './values';
