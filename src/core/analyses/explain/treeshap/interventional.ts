@@ -105,7 +105,7 @@ export function interventionalTreeShap(
   const features = ensemble.featureNames.length;
   const columns = columnsOf(rows, features);
   const scratch = maskScratch(ensemble.trees);
-  const summary = { columns: columnsOf(background, features), rows: background.length, scratch };
+  const summary = { columns: columnsOf(background, features), rows: B, scratch };
   // Tree by tree, every row: one tree's table stays in cache while the rows use it
   // (row by row, the tables of all trees are tens of MB and every leaf read misses).
   // Only one tree's table is alive at a time.

@@ -64,7 +64,6 @@ export interface LeafTable {
   single: Int32Array;
   /** Per leaf: 1 when it is one of a sibling pair. */
   inPair: Uint8Array;
-
 }
 
 const plainTrees = new WeakMap<Tree, boolean>();
@@ -244,10 +243,10 @@ function summariseBackground(t: LeafTable, tree: Tree, columns: RowColumns, rows
   const { leaves, filledStart } = t;
   // Dense counts per (leaf, mask), laid out as the filled flags are; and each leaf's masks as first met.
   const counts = new Float64Array(filledStart[leaves]);
-  const firstMet = new Int32Array(Math.min(filledStart[leaves], leaves * rows));
   const metStart = new Int32Array(leaves + 1);
-  const met = new Int32Array(leaves);
   for (let l = 0; l < leaves; l++) metStart[l + 1] = metStart[l] + Math.min(1 << t.k[l], rows);
+  const firstMet = new Int32Array(metStart[leaves]);
+  const met = new Int32Array(leaves);
   const ks = t.k;
   const out = scratch.leaf;
   for (let from = 0; from < rows; from += BLOCK) {
