@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { interventionalTreeShap, interventionalTreeShapDirect, pathDependentTreeShap, pathDependentTreeShapDirect, splitEnsemble, sumShap } from '../../src/core/analyses/explain/treeshap';
+import { leafTable, MAX_PATH_PLAYERS, TABLE_BUDGET_BYTES } from '../../src/core/analyses/explain/treeshap/leaf-table';
+import { columnsOf, maskScratch } from '../../src/core/analyses/explain/treeshap/leaf-walk';
 import { readLightgbmText } from '../../src/core/model/tree';
 import { Random } from '../../src/core/base/random';
 import { syntheticEnsemble } from '../../bench/synthetic';
@@ -49,6 +51,31 @@ describe('interventional TreeSHAP by leaf tables', () => {
     const width = ensemble.featureNames.length;
     const rows = rowsOf(25, width, 7, 0.2).map((r) => r.map((v) => (Number.isNaN(v) ? v : Math.round(v * 3))));
     const background = rowsOf(30, width, 8, 0.2).map((r) => r.map((v) => (Number.isNaN(v) ? v : Math.round(v * 3))));
+    expectSame(interventionalTreeShap(ensemble, rows, background), interventionalTreeShapDirect(ensemble, rows, background));
+  });
+});
+
+describe('a tree whose tables would pass the budget (a fully grown tree on twelve columns)', () => {
+  // Depth 14 on 12 features: 16,384 leaves of up to 12 players, dense tables of about 6 GB.
+  const ensemble = syntheticEnsemble(1, 14, 12, 21);
+  const rows = rowsOf(12, 12, 22, 0.1);
+  const background = rowsOf(20, 12, 23, 0.1);
+
+  it('keeps its tables within TABLE_BUDGET_BYTES, the leaves of fewest players first', () => {
+    for (const summary of [null, { columns: columnsOf(background, 12), rows: background.length, scratch: maskScratch(ensemble.trees) }]) {
+      const t = leafTable(ensemble.trees[0], null, summary)!;
+      const bytes = t.table.byteLength + t.filled.byteLength + t.zDense.byteLength + t.pairTable.byteLength + t.pairFilled.byteLength;
+      expect(bytes).toBeLessThanOrEqual(TABLE_BUDGET_BYTES + 8 * MAX_PATH_PLAYERS);
+      const cached = Array.from(t.k).filter((_, l) => t.cached[l]);
+      const uncached = Array.from(t.k).filter((_, l) => !t.cached[l]);
+      expect(cached.length).toBeGreaterThan(0);
+      expect(uncached.length).toBeGreaterThan(0);
+      expect(Math.max(...cached)).toBeLessThanOrEqual(Math.min(...uncached));
+    }
+  });
+
+  it('gives the direct walk’s values, path-dependent and interventional', () => {
+    expectSame(pathDependentTreeShap(ensemble, rows), pathDependentTreeShapDirect(ensemble, rows));
     expectSame(interventionalTreeShap(ensemble, rows, background), interventionalTreeShapDirect(ensemble, rows, background));
   });
 });

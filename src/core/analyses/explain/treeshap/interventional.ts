@@ -29,22 +29,22 @@ function addToPlayers(table: Float64Array, offset: number, mask: number, amount:
  *
  * Only masks Z ⊇ ∁X count, so B = ∁X for all of them (b = k − |X|), and each Z is ∁X ∪ Y
  * for a Y ⊆ X: the fill runs over the 2^|X| subsets Y and reads their counts from the dense
- * table, or over the leaf's distinct background masks when those are fewer. Every player of
+ * table, or over the leaf's distinct background masks when those are fewer (or the leaf has
+ * no table, and so no dense counts). Every player of
  * ∁X takes the same loss, summed once.
  */
-function fillContribution(t: LeafTable, l: number, X: number, byB: Float64Array[], backgroundRows: number): void {
+function fillContribution(t: LeafTable, l: number, X: number, offset: number, byB: Float64Array[], backgroundRows: number): void {
   const k = t.k[l];
   const full = (1 << k) - 1;
   const notX = full & ~X;
   const x = popcount(X);
   const b = k - x;
-  const offset = t.tableStart[l] + X * k;
   const v = t.value[l] / backgroundRows;
   const table = t.table;
   const wLoss = b > 0 ? byB[b - 1] : null;
   const wGain = byB[b];
   let lossWeight = 0;
-  if (1 << x <= t.zStart[l + 1] - t.zStart[l]) {
+  if (t.cached[l] && 1 << x <= t.zStart[l + 1] - t.zStart[l]) {
     const base = t.filledStart[l];
     const dense = t.zDense;
     for (let Y = X; ; Y = (Y - 1) & X) {
@@ -68,7 +68,6 @@ function fillContribution(t: LeafTable, l: number, X: number, byB: Float64Array[
     }
   }
   if (b > 0) addToPlayers(table, offset, notX, -v * lossWeight);
-  t.filled[t.filledStart[l] + X] = 1;
 }
 
 /**
@@ -116,7 +115,7 @@ export function interventionalTreeShap(
       direct.trees.push(tree);
       continue;
     }
-    const fill = (l: number, X: number) => fillContribution(t, l, X, byB, B);
+    const fill = (l: number, X: number, at: number) => fillContribution(t, l, X, at, byB, B);
     accumulateRows(t, tree, columns, values, fill, scratch);
   }
   if (direct.trees.length) {

@@ -10,6 +10,15 @@ import { blockMasks, BLOCK, type MaskScratch, type RowColumns } from './leaf-wal
 export const MAX_PATH_PLAYERS = 12;
 
 /**
+ * Most bytes one tree's tables may take (entries, filled flags, background counts, pairs).
+ * A leaf of k players takes about 2^k·k·8 bytes, allocated whether rows reach its masks or
+ * not: a fully grown tree on twelve columns (thousands of leaves of 10–12 players) would
+ * need gigabytes. Past the budget, the leaves of fewest players keep tables and the others
+ * are computed for each row they meet, uncached (the same numbers; only slower).
+ */
+export const TABLE_BUDGET_BYTES = 64 << 20;
+
+/**
  * A tree's leaves as flat arrays: each leaf's path (nodes from the root, the direction
  * taken, the local player of each node), its players, and a table of its contributions
  * per row mask, filled on first use.
@@ -29,11 +38,15 @@ export interface LeafTable {
   zMask: Int32Array;
   zCount: Float64Array;
   zDense: Float64Array;
-  /** Contributions: leaf l, mask X, local player i at tableStart[l] + X·k[l] + i. */
+  /** Contributions: leaf l, mask X, local player i at tableStart[l] + X·k[l] + i (a cached leaf). */
   tableStart: Int32Array;
   table: Float64Array;
   filledStart: Int32Array;
   filled: Uint8Array;
+  /** Per leaf: 1 when it has a table (within {@link TABLE_BUDGET_BYTES}); an uncached leaf is filled into `scratch` for each row. */
+  cached: Uint8Array;
+  /** Where in `table` an uncached leaf's entry is filled: MAX_PATH_PLAYERS entries past the leaves' tables. */
+  scratch: number;
   /**
    * The tree in depth-first order (left child first) for the masked walk: per position the
    * node, its parent's position, whether it is its parent's left child, its leaf index (−1:
@@ -176,19 +189,42 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { 
     stack[top++] = right[node];
     stack[top++] = left[node];
   }
+  // Which leaves keep a table: all of them when the tree's tables fit the budget, else the
+  // leaves of fewest players (then by index) while they fit.
+  const withBackground = background !== null && background.rows > 0;
+  const leafBytes = (kl: number) => (kl === 0 ? 0 : (1 << kl) * (kl * 8 + 1 + (withBackground ? 8 : 0)));
+  const cached = new Uint8Array(leaves);
+  let used = 0;
+  for (let l = 0; l < leaves; l++) used += leafBytes(k[l]);
+  if (used <= TABLE_BUDGET_BYTES) cached.fill(1);
+  else {
+    used = 0;
+    const byPlayers = Array.from({ length: leaves }, (_, l) => l).sort((a, b) => k[a] - k[b] || a - b);
+    for (const l of byPlayers) {
+      if (used + leafBytes(k[l]) > TABLE_BUDGET_BYTES) break;
+      used += leafBytes(k[l]);
+      cached[l] = 1;
+    }
+  }
   const tableStart = new Int32Array(leaves + 1);
   const filledStart = new Int32Array(leaves + 1);
   for (let l = 0; l < leaves; l++) {
-    tableStart[l + 1] = tableStart[l] + (1 << k[l]) * k[l];
-    filledStart[l + 1] = filledStart[l] + (1 << k[l]);
+    tableStart[l + 1] = tableStart[l] + (cached[l] ? (1 << k[l]) * k[l] : 0);
+    filledStart[l + 1] = filledStart[l] + (cached[l] ? 1 << k[l] : 0);
   }
-  // Sibling leaves: a split at position i whose left child (i + 1) and right child (i + 2) are leaves.
+  // Sibling leaves: a split at position i whose left child (i + 1) and right child (i + 2) are
+  // leaves with tables, while the pairs' tables fit what the budget leaves.
   const pairParent: number[] = [];
   const inPair = new Uint8Array(leaves);
   for (let i = 0; i + 2 < size; i++) {
-    if (preLeaf[i] >= 0 || preLeaf[i + 1] < 0 || preLeaf[i + 2] < 0 || preParent[i + 2] !== i || k[preLeaf[i + 1]] === 0) continue;
+    if (preLeaf[i] >= 0 || preLeaf[i + 1] < 0 || preLeaf[i + 2] < 0 || preParent[i + 2] !== i) continue;
+    const [a, b] = [preLeaf[i + 1], preLeaf[i + 2]];
+    if (k[a] === 0 || !cached[a] || !cached[b]) continue;
+    const bytes = (2 << k[a]) * (k[a] * 8 + 1);
+    if (used + bytes > TABLE_BUDGET_BYTES) continue;
+    used += bytes;
     pairParent.push(i);
-    inPair[preLeaf[i + 1]] = inPair[preLeaf[i + 2]] = 1;
+    inPair[a] = inPair[b] = 1;
   }
   const pairs = pairParent.length;
   const pairStart = new Int32Array(pairs + 1);
@@ -230,23 +266,31 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { 
     zCount: new Float64Array(0),
     zDense: new Float64Array(0),
     tableStart,
-    table: new Float64Array(tableStart[leaves]),
+    table: new Float64Array(tableStart[leaves] + MAX_PATH_PLAYERS),
     filledStart,
     filled: new Uint8Array(filledStart[leaves]),
+    cached,
+    scratch: tableStart[leaves],
   };
   if (background?.rows) summariseBackground(t, tree, background.columns, background.rows, background.scratch);
   return t;
 }
 
-/** The background, per leaf, as counts of each distinct mask Z (zStart, zMask, zCount; masks in first-seen order). */
+/**
+ * The background, per leaf, as counts of each distinct mask Z (zStart, zMask, zCount; masks in
+ * first-met order), and for a leaf with a table every mask's count (zDense, laid out as the
+ * filled flags; an uncached leaf counts its masks in a map instead).
+ */
 function summariseBackground(t: LeafTable, tree: Tree, columns: RowColumns, rows: number, scratch: MaskScratch): void {
-  const { leaves, filledStart } = t;
-  // Dense counts per (leaf, mask), laid out as the filled flags are; and each leaf's masks as first met.
+  const { leaves, filledStart, cached } = t;
   const counts = new Float64Array(filledStart[leaves]);
   const metStart = new Int32Array(leaves + 1);
   for (let l = 0; l < leaves; l++) metStart[l + 1] = metStart[l] + Math.min(1 << t.k[l], rows);
   const firstMet = new Int32Array(metStart[leaves]);
+  const metCount = new Float64Array(metStart[leaves]);
   const met = new Int32Array(leaves);
+  // Uncached leaves: (leaf, mask) → where its count is in metCount.
+  const uncached = new Map<number, number>();
   const ks = t.k;
   const out = scratch.leaf;
   for (let from = 0; from < rows; from += BLOCK) {
@@ -256,7 +300,18 @@ function summariseBackground(t: LeafTable, tree: Tree, columns: RowColumns, rows
       for (let l = 0; l < leaves; l++) {
         if (ks[l] === 0) continue;
         const Z = out[l * count + r];
-        if (counts[filledStart[l] + Z]++ === 0) firstMet[metStart[l] + met[l]++] = Z;
+        if (cached[l]) {
+          if (counts[filledStart[l] + Z]++ === 0) firstMet[metStart[l] + met[l]++] = Z;
+          continue;
+        }
+        const key = l * (1 << MAX_PATH_PLAYERS) + Z;
+        let at = uncached.get(key);
+        if (at === undefined) {
+          at = metStart[l] + met[l]++;
+          firstMet[at] = Z;
+          uncached.set(key, at);
+        }
+        metCount[at]++;
       }
     }
   }
@@ -268,7 +323,7 @@ function summariseBackground(t: LeafTable, tree: Tree, columns: RowColumns, rows
     for (let m = 0; m < met[l]; m++) {
       const Z = firstMet[metStart[l] + m];
       zMask[zStart[l] + m] = Z;
-      zCount[zStart[l] + m] = counts[filledStart[l] + Z];
+      zCount[zStart[l] + m] = cached[l] ? counts[filledStart[l] + Z] : metCount[metStart[l] + m];
     }
   }
   t.zStart = zStart;

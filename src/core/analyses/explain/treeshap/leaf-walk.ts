@@ -101,11 +101,12 @@ export function blockMasks(t: LeafTable, tree: Tree, columns: RowColumns, from: 
 /**
  * Adds one tree's contributions for every row to its `values` (rows as `columns`, block by
  * block): for each pair of sibling leaves the pair's entry for the parent's mask and the
- * row's turn, for each other leaf its entry for the row's mask, each filled on first use
- * (`fill` fills a leaf's entry).
+ * row's turn, for each other leaf its entry for the row's mask, each filled on first use;
+ * a leaf without a table is filled into the scratch entry for every row. `fill(l, X, at)`
+ * writes leaf l's entry for mask X at `table[at…at + k − 1]`, which holds zeros.
  */
-export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, values: readonly Float64Array[], fill: (l: number, X: number) => void, s: MaskScratch): void {
-  const { k: ks, filled, filledStart, tableStart, playerStart, players, table, pairs, pairParent, pairLeaf, pairStart, pairFilledStart, pairTable, pairFilled, preClear, single } = t;
+export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, values: readonly Float64Array[], fill: (l: number, X: number, at: number) => void, s: MaskScratch): void {
+  const { k: ks, filled, filledStart, tableStart, playerStart, players, table, pairs, pairParent, pairLeaf, pairStart, pairFilledStart, pairTable, pairFilled, preClear, single, cached, scratch } = t;
   const { leaf: out, mask, left: goLeft } = s;
   for (let from = 0; from < values.length; from += BLOCK) {
     const count = Math.min(BLOCK, values.length - from);
@@ -127,10 +128,16 @@ export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, va
         if (pairFilled[flags + X] === 0) {
           const XL = childMask(M, d, 1, clear);
           const XR = childMask(M, d, 0, clear);
-          if (filled[filledStart[l] + XL] === 0) fill(l, XL);
-          if (filled[filledStart[l + 1] + XR] === 0) fill(l + 1, XR);
           const left = tableStart[l] + XL * k;
           const right = tableStart[l + 1] + XR * k;
+          if (filled[filledStart[l] + XL] === 0) {
+            fill(l, XL, left);
+            filled[filledStart[l] + XL] = 1;
+          }
+          if (filled[filledStart[l + 1] + XR] === 0) {
+            fill(l + 1, XR, right);
+            filled[filledStart[l + 1] + XR] = 1;
+          }
           for (let j = 0; j < k; j++) pairTable[offset + j] = table[left + j] + table[right + j];
           pairFilled[flags + X] = 1;
         }
@@ -142,13 +149,25 @@ export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, va
       const l = single[u];
       const k = ks[l];
       const at = l * count;
+      const first = playerStart[l];
+      if (cached[l] === 0) {
+        for (let r = 0; r < count; r++) {
+          table.fill(0, scratch, scratch + k);
+          fill(l, out[at + r], scratch);
+          const phi = values[from + r];
+          for (let j = 0; j < k; j++) phi[players[first + j]] += table[scratch + j];
+        }
+        continue;
+      }
       const flags = filledStart[l];
       const start = tableStart[l];
-      const first = playerStart[l];
       for (let r = 0; r < count; r++) {
         const X = out[at + r];
-        if (filled[flags + X] === 0) fill(l, X);
         const offset = start + X * k;
+        if (filled[flags + X] === 0) {
+          fill(l, X, offset);
+          filled[flags + X] = 1;
+        }
         const phi = values[from + r];
         for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
       }

@@ -45,9 +45,8 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
         ratio[t.playerStart[l] + t.pathLocal[p]] *= tree.cover![child] / tree.cover![node];
       }
     }
-    const fill = (l: number, X: number) => {
+    const fill = (l: number, X: number, offset: number) => {
       const k = t.k[l];
-      const offset = t.tableStart[l] + X * k;
       const first = t.playerStart[l];
       // P(z) = Π_p (a_p z + r_p), then each player's factor divided back out.
       product.fill(0, 0, k + 1);
@@ -75,7 +74,6 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
         }
         t.table[offset + i] = t.value[l] * (a_i - r_i) * sum;
       }
-      t.filled[t.filledStart[l] + X] = 1;
     };
     accumulateRows(t, tree, columns, values, fill, scratch);
   }
