@@ -63,6 +63,27 @@ describe('CSV dialects', () => {
     expect([sourceText(findColumn(taken, 'zip')!, 0), sourceText(findColumn(taken, 'zip')!, 1)]).toEqual(['10', '01']);
   });
 
+  it('gives back every decimal text as written, trailing zeros included, in the table, a sample and a column that turns to text', () => {
+    // Fixed-precision exports ("12.500") are kept as the number's toFixed(d), not as strings of their own.
+    const written = ['12.500', '-0.10', '0.000', '-0.0', '1.0', '100.10', '007.50', '+1.50', '.50', '5.', '123456789012.500', '1234567890123.4560', '-99.990', '3', '0.05', '1e3', '2.50'];
+    // Twice: in the first piece of the text (read by papaparse) and after 40,000 rows (the field scanner's fast path).
+    const cells = [...written, ...Array.from({ length: 40_000 }, (_, i) => String(i % 7)), ...written];
+    const table = parse(`x\n${cells.join('\n')}\n`);
+    const x = findColumn(table, 'x')!;
+    expect(x.kind).toBe('numeric');
+    expect(cells.map((_, row) => sourceText(x, row))).toEqual(cells);
+    const order = Uint32Array.from(cells.map((_, i) => cells.length - 1 - i));
+    const taken = findColumn(takeRows(table, order), 'x')!;
+    expect(cells.map((_, row) => sourceText(taken, row))).toEqual([...cells].reverse());
+    // The same cells in a column that holds text further down: every text as written.
+    const demoted = findColumn(parse(`x\n${cells.join('\n')}\nA7\n`), 'x')!;
+    expect(demoted.kind).toBe('categorical');
+    expect([...cells, 'A7'].map((_, row) => sourceText(demoted, row))).toEqual([...cells, 'A7']);
+    // A column declared categorical keeps them too.
+    const declared = findColumn(parse(`x\n${cells.join('\n')}\n`, { dtypes: { x: 'categorical' } }), 'x')!;
+    expect(cells.map((_, row) => sourceText(declared, row))).toEqual(cells);
+  });
+
   it('infers types from the whole column, keeping texts as written', () => {
     const rows = Array.from({ length: 500 }, (_, i) => `${i},00${i % 3}`);
     const late = 'id,code\n' + rows.join('\n') + '\nx1,A7\n';

@@ -42,7 +42,9 @@ export interface CategoricalColumn {
 /**
  * Cell texts kept beside a column's values, sparse: only cells whose stored value does not
  * give their text back byte for byte. `rows` ascend; `codes[k]` indexes `dictionary` (the
- * few distinct texts are stored once). A model input that takes text gets these texts.
+ * few distinct texts are stored once), or, negative in a numeric column, says the text is
+ * the cell's number to −code decimals (`toFixed`: "12.500", without a string per cell).
+ * A model input that takes text gets these texts.
  */
 export interface KeptTexts {
   rows: Int32Array;
@@ -183,20 +185,48 @@ export function cellText(column: Column, row: number): string {
   return code < 0 ? '' : column.dictionary[code];
 }
 
-/** The text kept for a cell (see {@link KeptTexts}), or undefined when its value gives it back. */
-export function keptText(column: Column, row: number): string | undefined {
-  const texts = column.texts;
-  if (!texts) return undefined;
+/** Where row `row`'s entry is in kept texts (−1: none). */
+function keptIndex(texts: KeptTexts, row: number): number {
   let lo = 0;
   let hi = texts.rows.length - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >>> 1;
     const at = texts.rows[mid];
-    if (at === row) return texts.dictionary[texts.codes[mid]];
+    if (at === row) return mid;
     if (at < row) lo = mid + 1;
     else hi = mid - 1;
   }
-  return undefined;
+  return -1;
+}
+
+/** The text kept for a cell (see {@link KeptTexts}), or undefined when its value gives it back. */
+export function keptText(column: Column, row: number): string | undefined {
+  const texts = column.texts;
+  if (!texts) return undefined;
+  const k = keptIndex(texts, row);
+  if (k < 0) return undefined;
+  const code = texts.codes[k];
+  return code >= 0 ? texts.dictionary[code] : (column as NumericColumn).values[row].toFixed(-code);
+}
+
+/**
+ * The kept texts of `rows` of a column, renumbered as a new column's rows 0, 1, … whose
+ * values are the column's at `rows` (codes carried as they are; with `skip`, the new rows
+ * it marks get none: their values changed).
+ */
+export function keptTextsOf(column: Column, rows: ArrayLike<number>, skip?: Uint8Array): KeptTexts | undefined {
+  const texts = column.texts;
+  if (!texts) return undefined;
+  const kept: number[] = [];
+  const codes: number[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    if (skip?.[i]) continue;
+    const k = keptIndex(texts, rows[i]);
+    if (k < 0) continue;
+    kept.push(i);
+    codes.push(texts.codes[k]);
+  }
+  return kept.length ? { rows: Int32Array.from(kept), codes: Int32Array.from(codes), dictionary: texts.dictionary } : undefined;
 }
 
 /** Whether a cell is missing (NaN, or code −1). */
@@ -219,7 +249,7 @@ export function sourceText(column: Column, row: number): string {
 export function takeRows(table: Table, rows: Uint32Array): Table {
   const columns = table.columns.map((column): Column => {
     let missing = 0;
-    const texts = column.texts ? takeTexts(column, rows) : undefined;
+    const texts = keptTextsOf(column, rows);
     if (column.kind === 'numeric') {
       const values = new Float64Array(rows.length);
       for (let i = 0; i < rows.length; i++) if (Number.isNaN((values[i] = column.values[rows[i]]))) missing++;
@@ -230,21 +260,6 @@ export function takeRows(table: Table, rows: Uint32Array): Table {
     return { ...column, codes, missing, texts };
   });
   return { source: table.source, rowCount: rows.length, columns };
-}
-
-/** The kept texts of `rows` of a column, renumbered as the new table's rows. */
-function takeTexts(column: Column, rows: Uint32Array): KeptTexts | undefined {
-  const kept: number[] = [];
-  const codes: number[] = [];
-  const dictionary = column.texts!.dictionary;
-  const index = new Map<string, number>(dictionary.map((text, code) => [text, code]));
-  for (let i = 0; i < rows.length; i++) {
-    const text = keptText(column, rows[i]);
-    if (text === undefined) continue;
-    kept.push(i);
-    codes.push(index.get(text)!);
-  }
-  return kept.length ? { rows: Int32Array.from(kept), codes: Int32Array.from(codes), dictionary } : undefined;
 }
 
 /**

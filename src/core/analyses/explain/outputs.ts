@@ -1,4 +1,4 @@
-import { allRows, findColumn, cellText, presentValues, type Column, type Table } from '../../data/table';
+import { allRows, findColumn, cellText, keptTextsOf, presentValues, type Column, type Table } from '../../data/table';
 import type { Classifier } from '../../model/classifier';
 import { rocAuc } from '../../metrics/ranking';
 import { Random } from '../../base/random';
@@ -198,8 +198,10 @@ function permuted(column: Column, random: Random): Column {
     const j = random.int(i + 1);
     [order[i], order[j]] = [order[j], order[i]];
   }
-  if (column.kind === 'numeric') return { ...column, values: Float64Array.from(order, (i) => column.values[i]) };
-  return { ...column, codes: Int32Array.from(order, (i) => column.codes[i]) };
+  // Each cell's text moves with its value.
+  const texts = keptTextsOf(column, order);
+  if (column.kind === 'numeric') return { ...column, values: Float64Array.from(order, (i) => column.values[i]), texts };
+  return { ...column, codes: Int32Array.from(order, (i) => column.codes[i]), texts };
 }
 
 /**

@@ -60,13 +60,14 @@ function edit(column: Column, text: string, source: string): Column {
     const trimmed = text.trim();
     const value = trimmed === '' ? Number.NaN : Number(trimmed);
     if (trimmed !== '' && !Number.isFinite(value)) throw new AuditConfigError(`${source}: column ${quote(column.name)} holds numbers; ${quote(text)} is not one. Enter a number, or leave it empty for a missing value.`);
-    return { ...column, values: Float64Array.of(value), missing: Number.isNaN(value) ? 1 : 0 };
+    return { ...column, values: Float64Array.of(value), missing: Number.isNaN(value) ? 1 : 0, texts: undefined };
   }
-  if (text === '') return { ...column, codes: Int32Array.of(-1), missing: 1 };
+  // The edited cell is what was typed: it keeps no text it was read with.
+  if (text === '') return { ...column, codes: Int32Array.of(-1), missing: 1, texts: undefined };
   const code = column.dictionary.indexOf(text);
   // A category the data never had is kept as written; the model decides what it means.
-  if (code < 0) return { ...column, dictionary: [...column.dictionary, text], codes: Int32Array.of(column.dictionary.length), missing: 0 };
-  return { ...column, codes: Int32Array.of(code), missing: 0 };
+  if (code < 0) return { ...column, dictionary: [...column.dictionary, text], codes: Int32Array.of(column.dictionary.length), missing: 0, texts: undefined };
+  return { ...column, codes: Int32Array.of(code), missing: 0, texts: undefined };
 }
 
 /** Background rows for SHAP: a seeded sample (default) or the first N rows of a table. */

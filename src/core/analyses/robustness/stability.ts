@@ -298,7 +298,8 @@ export async function counterfactualFlips(
   }
   const flipped = new Uint8Array(table.rowCount);
   for (const value of values) {
-    const changed: Column = column.kind === 'categorical' ? { ...column, codes: new Int32Array(table.rowCount).fill(value) } : { ...column, values: new Float64Array(table.rowCount).fill(value) };
+    // Every cell is the value now: no cell keeps the text it was read with.
+    const changed: Column = column.kind === 'categorical' ? { ...column, codes: new Int32Array(table.rowCount).fill(value), texts: undefined } : { ...column, values: new Float64Array(table.rowCount).fill(value), texts: undefined };
     const after = await model.score({ ...table, columns: table.columns.map((c) => (c.name === changedName ? changed : c)) }, { features: options.features });
     for (let i = 0; i < table.rowCount; i++) if (after[i] >= threshold !== scores[i] >= threshold) flipped[i] = 1;
   }

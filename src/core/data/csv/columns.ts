@@ -6,7 +6,7 @@
 import { CsvError, quote } from '../../base/errors';
 import { formatSize, INPUT_LIMITS } from '../../base/limits';
 import type { CategoricalColumn, Column, KeptTexts, NumericColumn } from '../table';
-import { fastDecimal, mayNotRoundTrip, parseDecimal, trimmed } from './numbers';
+import { fastDecimal, fixedDecimals, mayNotRoundTrip, parseDecimal, trimmed } from './numbers';
 
 /**
  * One column while rows arrive. Numbers go straight into a growing Float64Array as long as
@@ -72,6 +72,15 @@ export class ColumnBuilder {
       const value = parseDecimal(text);
       if (!Number.isNaN(value)) {
         this.setNumber(row, value);
+        if (raw === text && value !== 0 && mayNotRoundTrip(text)) {
+          const decimals = fixedDecimals(text, 0, text.length);
+          if (decimals > 0) {
+            // "12.500": the number's toFixed(3), as pushRange keeps it.
+            this.inexact = true;
+            this.keepCode(row, -decimals);
+            return;
+          }
+        }
         if ((raw !== text || mayNotRoundTrip(text)) && String(value) !== raw) {
           this.inexact ||= String(value) !== text;
           this.keepText(row, raw);
@@ -91,6 +100,17 @@ export class ColumnBuilder {
   private keptDictionary = new Map<string, number>();
 
   private keepText(row: number, raw: string): void {
+    let code = this.keptDictionary.get(raw);
+    if (code === undefined) {
+      code = this.keptDictionary.size;
+      // A flat copy: a slice of a 1 MB piece of the file would keep the whole piece alive.
+      this.keptDictionary.set((' ' + raw).slice(1), code);
+    }
+    this.keepCode(row, code);
+  }
+
+  /** Notes a kept text by its code: an index into the kept dictionary, or −d for the number's toFixed(d) (see KeptTexts). */
+  private keepCode(row: number, code: number): void {
     if (this.keptCount === this.keptRows.length) {
       const size = Math.max(16, this.keptCount * 2);
       const rows = new Int32Array(size);
@@ -99,12 +119,6 @@ export class ColumnBuilder {
       codes.set(this.keptCodes);
       this.keptRows = rows;
       this.keptCodes = codes;
-    }
-    let code = this.keptDictionary.get(raw);
-    if (code === undefined) {
-      code = this.keptDictionary.size;
-      // A flat copy: a slice of a 1 MB piece of the file would keep the whole piece alive.
-      this.keptDictionary.set((' ' + raw).slice(1), code);
     }
     this.keptRows[this.keptCount] = row;
     this.keptCodes[this.keptCount++] = code;
@@ -141,9 +155,16 @@ export class ColumnBuilder {
       if (!Number.isNaN(value)) {
         const row = this.count++;
         this.setNumber(row, value);
-        if (mayNotRoundTrip(text, from, to) && String(value) !== text.slice(from, to)) {
-          this.inexact = true;
-          this.keepText(row, text.slice(from, to));
+        if (mayNotRoundTrip(text, from, to)) {
+          const decimals = value === 0 ? 0 : fixedDecimals(text, from, to);
+          if (decimals > 0) {
+            // "12.500": the number's toFixed(3), kept as that, not as a string of its own.
+            this.inexact = true;
+            this.keepCode(row, -decimals);
+          } else if (String(value) !== text.slice(from, to)) {
+            this.inexact = true;
+            this.keepText(row, text.slice(from, to));
+          }
         }
         return;
       }
@@ -151,8 +172,21 @@ export class ColumnBuilder {
     this.push(text.slice(from, to));
   }
 
+  /** Kept texts noted as a number's toFixed(d) written out (a column that stops being numeric keeps no numbers to give them). */
+  private spellFixed(): void {
+    for (let k = 0; k < this.keptCount; k++) {
+      const code = this.keptCodes[k];
+      if (code >= 0) continue;
+      const text = this.numbers[this.keptRows[k]].toFixed(-code);
+      let spelled = this.keptDictionary.get(text);
+      if (spelled === undefined) this.keptDictionary.set(text, (spelled = this.keptDictionary.size));
+      this.keptCodes[k] = spelled;
+    }
+  }
+
   /** From `row` on the column holds text; the numbers before wait for their texts when they may not read back. */
   private demote(row: number): void {
+    this.spellFixed();
     this.numeric = false;
     this.demotedAt = row;
     this.codes = new Int32Array(Math.max(16, this.numbers.length));
@@ -227,7 +261,10 @@ export class ColumnBuilder {
       return column;
     }
     // An all-missing column, or one forced categorical: encode the numbers' texts.
-    if (this.numeric) this.encodeNumbers(this.count);
+    if (this.numeric) {
+      this.spellFixed();
+      this.encodeNumbers(this.count);
+    }
     const column: CategoricalColumn = {
       kind,
       name: this.name,

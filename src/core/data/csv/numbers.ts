@@ -87,3 +87,29 @@ export function mayNotRoundTrip(text: string, from = 0, to = text.length): boole
   }
   return point && (last === 48 || last === 46); // "1.50", "1."
 }
+
+/**
+ * The decimals d of a plain decimal `text[from, to)` that ends in a zero after its point
+ * ("12.500", "-0.10"), whose text is then exactly its number's `toFixed(d)` — or 0 when the
+ * text is not that form (a sign "+", leading zeros "007.50", no integer digit ".50", an
+ * exponent, more than 15 digits, no trailing zero). Such a text is the nearest double to a
+ * decimal of at most 15 significant digits, which toFixed(d) gives back exactly (the double
+ * is within 10^−(d+1) of it). The caller excludes zero ("-0.0" would lose its sign).
+ */
+export function fixedDecimals(text: string, from: number, to: number): number {
+  let i = from;
+  if (text.charCodeAt(i) === 45) i++;
+  const first = text.charCodeAt(i);
+  if (first < 48 || first > 57) return 0;
+  if (first === 48 && text.charCodeAt(i + 1) !== 46) return 0;
+  let digits = 0;
+  let point = -1;
+  for (let k = i; k < to; k++) {
+    const c = text.charCodeAt(k);
+    if (c >= 48 && c <= 57) digits++;
+    else if (c === 46 && point < 0) point = k;
+    else return 0;
+  }
+  if (point < 0 || digits > 15 || text.charCodeAt(to - 1) !== 48) return 0;
+  return to - point - 1;
+}

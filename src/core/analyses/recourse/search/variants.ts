@@ -2,7 +2,7 @@
  * Scoring versions of rows: a row with some of its changeable columns set to other values,
  * scored by the model in calls of bounded size, kept cell texts following unchanged cells.
  */
-import { keptText, type Column, type Table } from '../../../data/table';
+import { keptTextsOf, type Column, type Table } from '../../../data/table';
 import type { Classifier } from '../../../model/classifier';
 import type { Mutable } from './candidates';
 import { RECOURSE_DEFAULTS, type RecourseOptions } from './settings';
@@ -57,18 +57,6 @@ export async function scoreVariants(classifier: Classifier, table: Table, mutabl
 
 /** Adds the kept texts of unchanged cells (computed after the values, which mark the changed cells). */
 function withKeptTexts(column: Column, source: Column, batch: Variant[], changed: Uint8Array): Column {
-  if (!source.texts) return column;
-  const kept: number[] = [];
-  const codes: number[] = [];
-  const dictionary: string[] = [];
-  for (let i = 0; i < batch.length; i++) {
-    if (changed[i]) continue;
-    const text = keptText(source, batch[i].row);
-    if (text === undefined) continue;
-    let code = dictionary.indexOf(text);
-    if (code < 0) code = dictionary.push(text) - 1;
-    kept.push(i);
-    codes.push(code);
-  }
-  return kept.length ? { ...column, texts: { rows: Int32Array.from(kept), codes: Int32Array.from(codes), dictionary } } : column;
+  const texts = keptTextsOf(source, Int32Array.from(batch, (v) => v.row), changed);
+  return texts ? { ...column, texts } : column;
 }
