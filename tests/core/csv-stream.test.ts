@@ -3,7 +3,7 @@ import Papa from 'papaparse';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { loadTableBytes, loadTableStream, TableLoader } from '../../src/core/data/read';
-import { cellText, type Table } from '../../src/core/data/table';
+import { cellText, sourceText, type Table } from '../../src/core/data/table';
 import { CsvError } from '../../src/core/base/errors';
 import { sha256Hex } from '../../src/core/base/hash';
 import { Random } from '../../src/core/base/random';
@@ -74,7 +74,7 @@ describe('reading CSV in pieces', () => {
     expect(cells(table).map((row) => row[1])).toEqual(['02139', '10001', '0.50', '1e3', '-0', '', 'ABC']);
   });
 
-  it('reads every decimal as JavaScript’s Number() does (the fast path is exact)', () => {
+  it('reads every decimal as JavaScript’s Number() does (the fast path is exact), and gives back each text as written', () => {
     const rng = new Random(3, 'decimals');
     const texts: string[] = [];
     for (let i = 0; i < 50_000; i++) {
@@ -82,7 +82,10 @@ describe('reading CSV in pieces', () => {
       let text = Array.from({ length: digits }, () => String(rng.int(10))).join('');
       const point = rng.int(digits + 2);
       if (point <= digits) text = `${text.slice(0, point)}.${text.slice(point)}`;
+      // Trailing zeros (fixed-precision exports), signs, exponents.
+      if (text.includes('.') && rng.next() < 0.3) text += '0'.repeat(1 + rng.int(3));
       if (rng.next() < 0.3) text = `-${text}`;
+      else if (rng.next() < 0.05) text = `+${text}`;
       if (rng.next() < 0.05) text = `${text}e${rng.int(40) - 20}`;
       if (text.replace(/[-.e]/g, '') === '' || /^-?\.(e|$)/.test(text) || /^-?\.$/.test(text)) continue;
       texts.push(text);
@@ -90,6 +93,7 @@ describe('reading CSV in pieces', () => {
     const column = parseCsv(`x\n${texts.join('\n')}\n`, { fileName: 'f.csv' }).columns[0];
     expect(column.kind).toBe('numeric');
     if (column.kind === 'numeric') expect(Array.from(column.values)).toEqual(texts.map(Number));
+    expect(texts.map((_, row) => sourceText(column, row))).toEqual(texts);
   });
 
   it('keeps a row whose fields are all empty (all missing) and skips only blank lines', () => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { detectDelimiter, parseCsv } from '../../src/core/data/csv';
+import { CsvReader, detectDelimiter, parseCsv } from '../../src/core/data/csv';
 import { columnType, findColumn, sourceText, takeRows, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
 import { CsvError } from '../../src/core/base/errors';
 import { fixture } from '../support/fixtures';
@@ -65,23 +65,38 @@ describe('CSV dialects', () => {
 
   it('gives back every decimal text as written, trailing zeros included, in the table, a sample and a column that turns to text', () => {
     // Fixed-precision exports ("12.500") are kept as the number's toFixed(d), not as strings of their own.
-    const written = ['12.500', '-0.10', '0.000', '-0.0', '1.0', '100.10', '007.50', '+1.50', '.50', '5.', '123456789012.500', '1234567890123.4560', '-99.990', '3', '0.05', '1e3', '2.50'];
-    // Twice: in the first piece of the text (read by papaparse) and after 40,000 rows (the field scanner's fast path).
+    const written = ['0.0000001', '-0.00000012', '0.000001', '123456789012345', '1234567890.12345', '00', '0', '-0', '0.5', '-0.5', '12.500', '-0.10', '0.000', '-0.0', '1.0', '100.10', '007.50', '+1.50', '.50', '5.', '123456789012.500', '1234567890123.4560', '-99.990', '3', '0.05', '1e3', '2.50'];
+    // Twice: in the first segment of the text (read by papaparse) and after 40,000 rows, which a
+    // text arriving in pieces gives the field scanner's fast path.
     const cells = [...written, ...Array.from({ length: 40_000 }, (_, i) => String(i % 7)), ...written];
-    const table = parse(`x\n${cells.join('\n')}\n`);
-    const x = findColumn(table, 'x')!;
-    expect(x.kind).toBe('numeric');
-    expect(cells.map((_, row) => sourceText(x, row))).toEqual(cells);
-    const order = Uint32Array.from(cells.map((_, i) => cells.length - 1 - i));
-    const taken = findColumn(takeRows(table, order), 'x')!;
-    expect(cells.map((_, row) => sourceText(taken, row))).toEqual([...cells].reverse());
-    // The same cells in a column that holds text further down: every text as written.
-    const demoted = findColumn(parse(`x\n${cells.join('\n')}\nA7\n`), 'x')!;
-    expect(demoted.kind).toBe('categorical');
-    expect([...cells, 'A7'].map((_, row) => sourceText(demoted, row))).toEqual([...cells, 'A7']);
-    // A column declared categorical keeps them too.
-    const declared = findColumn(parse(`x\n${cells.join('\n')}\n`, { dtypes: { x: 'categorical' } }), 'x')!;
-    expect(cells.map((_, row) => sourceText(declared, row))).toEqual(cells);
+    const text = `x\n${cells.join('\n')}\n`;
+    const inPieces = (csv: string, options = {}) => {
+      const read = (reader: CsvReader) => {
+        for (let at = 0; at < csv.length && !reader.done; at += 4096) reader.push(csv.slice(at, at + 4096));
+        reader.end();
+      };
+      const reader = new CsvReader({ fileName: 'f.csv', ...options });
+      read(reader);
+      if (reader.needsBackfill) read(reader.backfillReader());
+      return reader.finish();
+    };
+    for (const table of [parse(text), inPieces(text)]) {
+      const x = findColumn(table, 'x')!;
+      expect(x.kind).toBe('numeric');
+      expect(cells.map((_, row) => sourceText(x, row))).toEqual(cells);
+      const order = Uint32Array.from(cells.map((_, i) => cells.length - 1 - i));
+      const taken = findColumn(takeRows(table, order), 'x')!;
+      expect(cells.map((_, row) => sourceText(taken, row))).toEqual([...cells].reverse());
+    }
+    for (const read of [parse, inPieces]) {
+      // The same cells in a column that holds text further down: every text as written.
+      const demoted = findColumn(read(`${text}A7\n`), 'x')!;
+      expect(demoted.kind).toBe('categorical');
+      expect([...cells, 'A7'].map((_, row) => sourceText(demoted, row))).toEqual([...cells, 'A7']);
+      // A column declared categorical keeps them too.
+      const declared = findColumn(read(text, { dtypes: { x: 'categorical' } }), 'x')!;
+      expect(cells.map((_, row) => sourceText(declared, row))).toEqual(cells);
+    }
   });
 
   it('infers types from the whole column, keeping texts as written', () => {

@@ -6,7 +6,7 @@
 import { CsvError, quote } from '../../base/errors';
 import { formatSize, INPUT_LIMITS } from '../../base/limits';
 import type { CategoricalColumn, Column, KeptTexts, NumericColumn } from '../table';
-import { fastDecimal, fixedDecimals, mayNotRoundTrip, parseDecimal, trimmed } from './numbers';
+import { decimalForm, fixedDecimals, mayNotRoundTrip, parseDecimal, readDecimal, trimmed } from './numbers';
 
 /**
  * One column while rows arrive. Numbers go straight into a growing Float64Array as long as
@@ -151,20 +151,18 @@ export class ColumnBuilder {
       return;
     }
     if (this.numeric && n > 0 && !(n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(from)))) {
-      const value = fastDecimal(text, from, to);
+      const value = readDecimal(text, from, to);
       if (!Number.isNaN(value)) {
         const row = this.count++;
         this.setNumber(row, value);
-        if (mayNotRoundTrip(text, from, to)) {
-          const decimals = value === 0 ? 0 : fixedDecimals(text, from, to);
-          if (decimals > 0) {
-            // "12.500": the number's toFixed(3), kept as that, not as a string of its own.
-            this.inexact = true;
-            this.keepCode(row, -decimals);
-          } else if (String(value) !== text.slice(from, to)) {
-            this.inexact = true;
-            this.keepText(row, text.slice(from, to));
-          }
+        const form = decimalForm[0];
+        if (form > 0) {
+          // "12.500": the number's toFixed(3), kept as that, not as a string of its own.
+          this.inexact = true;
+          this.keepCode(row, -form);
+        } else if (form < 0 && String(value) !== text.slice(from, to)) {
+          this.inexact = true;
+          this.keepText(row, text.slice(from, to));
         }
         return;
       }

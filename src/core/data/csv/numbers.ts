@@ -45,6 +45,52 @@ export function fastDecimal(text: string, from: number, to: number): number {
   return negative ? -value : value;
 }
 
+/**
+ * How the text last read by {@link readDecimal} relates to its number: 0 `String(n)` gives it
+ * back; d > 0 `n.toFixed(d)` does ("12.500"); −1 neither is known (compare with `String(n)`).
+ */
+export const decimalForm = new Int32Array(1);
+
+/**
+ * {@link fastDecimal} and the text's form in one pass over its characters (the reader's
+ * hottest loop): the number, or NaN when the fast path does not apply, with
+ * {@link decimalForm} set as {@link mayNotRoundTrip} and {@link fixedDecimals} would say.
+ */
+export function readDecimal(text: string, from: number, to: number): number {
+  let i = from;
+  let c = text.charCodeAt(i);
+  const negative = c === 45;
+  const plus = c === 43;
+  if (negative || plus) i++;
+  const first = i;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  let point = -1;
+  for (; i < to; i++) {
+    c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) {
+      decimals = 0;
+      point = i;
+    } else return Number.NaN;
+  }
+  if (digits === 0 || digits > 15 || decimals > 22) return Number.NaN;
+  const magnitude = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
+  const value = negative ? -magnitude : magnitude;
+  const integerDigits = (point < 0 ? to : point) - first;
+  const zeroLed = text.charCodeAt(first) === 48;
+  // Forms String(n) never writes: "+5", ".5", "007", "5.", "-0".
+  let form = plus || integerDigits === 0 || (zeroLed && integerDigits > 1) || decimals === 0 || (value === 0 && (negative || point >= 0)) ? -1 : 0;
+  if (form === 0 && point >= 0 && text.charCodeAt(to - 1) === 48) form = decimals; // "12.500": toFixed(3)
+  else if (form === 0 && (to - from > 15 || (zeroLed && text.charCodeAt(first + 2) === 48))) form = -1; // long, or "0.0…" (may print with an exponent)
+  decimalForm[0] = form;
+  return value;
+}
+
 /** Exponents and long numbers: JavaScript's own reading, for decimal text only. */
 function slowDecimal(text: string): number {
   if (!DECIMAL.test(text)) return Number.NaN;
