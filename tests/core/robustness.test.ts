@@ -1,10 +1,11 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
-import type { Table } from '../../src/core/data/table';
+import { cellText, findColumn, sourceText, type Table } from '../../src/core/data/table';
+import { parseCsv } from '../../src/core/data/csv';
 import { groupIndex } from '../../src/core/metrics/groups';
 import { demographicShift } from '../../src/core/analyses/robustness/shift';
-import { consistency, perturbationStability } from '../../src/core/analyses/robustness/stability';
+import { consistency, noisy, perturbationStability } from '../../src/core/analyses/robustness/stability';
 import { Random } from '../../src/core/base/random';
 import { expected, fixtureBytes } from '../support/fixtures';
 
@@ -150,5 +151,27 @@ describe('counterfactual flips through a declared proxy', () => {
     expect(direct.applicable).toBe(false);
     const viaProxy = await counterfactualFlips(model, table, scores, 0.5, 'race', ['zip'], { proxy: 'zip' });
     expect(viaProxy).toMatchObject({ applicable: true, changed: 'zip', flip_rate: { a: 1, b: 1 } });
+  });
+});
+
+describe('texts of perturbed cells', () => {
+  it('a cell keeps the text it was read with ("007", "12.500", " b") only while it keeps its value', () => {
+    const rows = Array.from({ length: 400 }, (_, i) => [['007', '12.500', '3', '-4.250'][i % 4], [' b', 'a', 'b', 'c'][i % 4], ['007', '08', '9', '10'][i % 4]].join(','));
+    const table = parseCsv(`x,c,w\n${rows.join('\n')}\n`, { fileName: 'f.csv' });
+    let moved = 0;
+    let kept = 0;
+    for (const name of ['x', 'c', 'w']) {
+      const column = findColumn(table, name)!;
+      const after = noisy(column, 0.3, new Random(5, 'texts'));
+      for (let row = 0; row < table.rowCount; row++) {
+        const same = column.kind === 'numeric' ? (after as typeof column).values[row] === column.values[row] : (after as typeof column).codes[row] === column.codes[row];
+        if (same) kept++;
+        else moved++;
+        expect(sourceText(after, row), `${name} row ${row}`).toBe(same ? sourceText(column, row) : cellText(after, row));
+      }
+    }
+    // Both kinds of cell are seen (whole numbers often round back to their value).
+    expect(moved).toBeGreaterThan(100);
+    expect(kept).toBeGreaterThan(100);
   });
 });

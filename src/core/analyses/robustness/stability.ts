@@ -1,4 +1,4 @@
-import { allRows, findColumn, takeRows, type Column, type Table } from '../../data/table';
+import { allRows, findColumn, keptTextsOf, takeRows, type Column, type Table } from '../../data/table';
 import { sampleIndices } from '../../data/sample';
 import { wilsonInterval, type Interval } from '../../metrics/intervals';
 import type { Classifier } from '../../model/classifier';
@@ -40,24 +40,23 @@ export function noisy(column: Column, epsilon: number, random: Random): Column {
   if (column.kind === 'numeric') {
     const sd = standardDeviation(column.values);
     const whole = column.values.every((v) => Number.isNaN(v) || Number.isInteger(v));
-    return {
-      ...column,
-      values: Float64Array.from(column.values, (v) => {
-        if (Number.isNaN(v)) return v;
-        const moved = v + epsilon * sd * random.normal();
-        return whole ? Math.round(moved) : moved;
-      }),
-    };
+    const values = Float64Array.from(column.values, (v) => {
+      if (Number.isNaN(v)) return v;
+      const moved = v + epsilon * sd * random.normal();
+      return whole ? Math.round(moved) : moved;
+    });
+    // A cell keeps the text it was read with only while it keeps its value ("007" stays 7).
+    const changed = Uint8Array.from(values, (v, i) => (v === column.values[i] || (v !== v && column.values[i] !== column.values[i]) ? 0 : 1));
+    return { ...column, values, texts: keptTextsOf(column, allRows(values.length), changed) };
   }
   const k = column.dictionary.length;
-  return {
-    ...column,
-    codes: Int32Array.from(column.codes, (code) => {
-      if (code < 0 || k < 2 || random.next() >= epsilon) return code;
-      const other = random.int(k - 1);
-      return other >= code ? other + 1 : other;
-    }),
-  };
+  const codes = Int32Array.from(column.codes, (code) => {
+    if (code < 0 || k < 2 || random.next() >= epsilon) return code;
+    const other = random.int(k - 1);
+    return other >= code ? other + 1 : other;
+  });
+  const changed = Uint8Array.from(codes, (code, i) => (code === column.codes[i] ? 0 : 1));
+  return { ...column, codes, texts: keptTextsOf(column, allRows(codes.length), changed) };
 }
 
 /**

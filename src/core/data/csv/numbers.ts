@@ -86,7 +86,7 @@ export function readDecimal(text: string, from: number, to: number): number {
   // Forms String(n) never writes: "+5", ".5", "007", "5.", "-0".
   let form = plus || integerDigits === 0 || (zeroLed && integerDigits > 1) || decimals === 0 || (value === 0 && (negative || point >= 0)) ? -1 : 0;
   if (form === 0 && point >= 0 && text.charCodeAt(to - 1) === 48) form = decimals; // "12.500": toFixed(3)
-  else if (form === 0 && (to - from > 15 || (zeroLed && text.charCodeAt(first + 2) === 48))) form = -1; // long, or "0.0…" (may print with an exponent)
+  else if (form === 0 && (to - from > 15 || (zeroLed && first + 2 < to && text.charCodeAt(first + 2) === 48))) form = -1; // long, or "0.0…" (may print with an exponent)
   decimalForm[0] = form;
   return value;
 }

@@ -279,17 +279,17 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { 
 /**
  * The background, per leaf, as counts of each distinct mask Z (zStart, zMask, zCount; masks in
  * first-met order), and for a leaf with a table every mask's count (zDense, laid out as the
- * filled flags; an uncached leaf counts its masks in a map instead).
+ * filled flags). An uncached leaf counts its masks in a map, which holds only the masks met.
  */
 function summariseBackground(t: LeafTable, tree: Tree, columns: RowColumns, rows: number, scratch: MaskScratch): void {
   const { leaves, filledStart, cached } = t;
   const counts = new Float64Array(filledStart[leaves]);
+  // Cached leaves: the masks as first met (at most 2^k each, within the tables' budget).
   const metStart = new Int32Array(leaves + 1);
-  for (let l = 0; l < leaves; l++) metStart[l + 1] = metStart[l] + Math.min(1 << t.k[l], rows);
+  for (let l = 0; l < leaves; l++) metStart[l + 1] = metStart[l] + (cached[l] ? Math.min(1 << t.k[l], rows) : 0);
   const firstMet = new Int32Array(metStart[leaves]);
-  const metCount = new Float64Array(metStart[leaves]);
   const met = new Int32Array(leaves);
-  // Uncached leaves: (leaf, mask) → where its count is in metCount.
+  // Uncached leaves: leaf · 2^12 + mask → count, in first-met order.
   const uncached = new Map<number, number>();
   const ks = t.k;
   const out = scratch.leaf;
@@ -305,13 +305,9 @@ function summariseBackground(t: LeafTable, tree: Tree, columns: RowColumns, rows
           continue;
         }
         const key = l * (1 << MAX_PATH_PLAYERS) + Z;
-        let at = uncached.get(key);
-        if (at === undefined) {
-          at = metStart[l] + met[l]++;
-          firstMet[at] = Z;
-          uncached.set(key, at);
-        }
-        metCount[at]++;
+        const seen = uncached.get(key);
+        if (seen === undefined) met[l]++;
+        uncached.set(key, (seen ?? 0) + 1);
       }
     }
   }
@@ -320,11 +316,19 @@ function summariseBackground(t: LeafTable, tree: Tree, columns: RowColumns, rows
   const zMask = new Int32Array(zStart[leaves]);
   const zCount = new Float64Array(zStart[leaves]);
   for (let l = 0; l < leaves; l++) {
+    if (!cached[l]) continue;
     for (let m = 0; m < met[l]; m++) {
       const Z = firstMet[metStart[l] + m];
       zMask[zStart[l] + m] = Z;
-      zCount[zStart[l] + m] = cached[l] ? counts[filledStart[l] + Z] : metCount[metStart[l] + m];
+      zCount[zStart[l] + m] = counts[filledStart[l] + Z];
     }
+  }
+  // The map keeps first-met order, so each uncached leaf's masks come in its own first-met order.
+  const next = zStart.slice(0, leaves);
+  for (const [key, n] of uncached) {
+    const l = Math.floor(key / (1 << MAX_PATH_PLAYERS));
+    zMask[next[l]] = key - l * (1 << MAX_PATH_PLAYERS);
+    zCount[next[l]++] = n;
   }
   t.zStart = zStart;
   t.zMask = zMask;
