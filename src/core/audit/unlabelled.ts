@@ -10,6 +10,7 @@ import type { AuditMetrics } from './index';
 import type { DataProfile } from '../analyses/profile/profile';
 import { findColumn, type Table } from '../data/table';
 import { AuditConfigError, quote } from '../base/errors';
+import { gather } from '../base/rows';
 import { calibration, type Binning } from '../metrics/calibration';
 import { cbpeEstimate, type CbpeEstimate } from '../metrics/cbpe';
 import { DISPARITIES, GROUP_RATES, type AttributeFairness, type GroupMetrics } from '../metrics/fairness';
@@ -202,7 +203,7 @@ function quantile(sorted: Float64Array, q: number): number {
 }
 
 function summarize(scores: Float64Array, edges: number[], rows?: Uint32Array): ScoreSummary {
-  const values = rows ? Float64Array.from(rows, (i) => scores[i]) : Float64Array.from(scores);
+  const values = rows ? gather(scores, rows) : Float64Array.from(scores);
   values.sort();
   const bins = edges.length - 1;
   const histogram = new Array<number>(bins).fill(0);

@@ -1,4 +1,5 @@
 import { wilsonInterval, type Interval } from './intervals';
+import { gather } from '../base/rows';
 
 /** One bin of a reliability table; an empty bin carries only its index and n = 0. */
 export interface CalibrationBin {
@@ -33,7 +34,7 @@ export type Binning = 'equal-width' | 'equal-frequency';
 
 /** Lower edges of equal-frequency bins (the first is 0), duplicates merged. */
 export function equalFrequencyEdges(scores: Float64Array, bins: number, rows?: Uint32Array): number[] {
-  const values = rows ? Float64Array.from(rows, (i) => scores[i]) : Float64Array.from(scores);
+  const values = rows ? gather(scores, rows) : Float64Array.from(scores);
   values.sort();
   const edges = [0];
   for (let k = 1; k < bins; k++) {

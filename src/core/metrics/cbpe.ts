@@ -14,6 +14,7 @@
  * scores are not recalibrated on the reference: the audit checks their calibration there
  * instead and states it as the estimate's assumption.
  */
+import { gather } from '../base/rows';
 
 /** Expected confusion counts (real numbers, not whole counts). */
 export interface ExpectedConfusion {
@@ -70,7 +71,7 @@ export function expectedConfusion(scores: Float64Array, threshold: number, rows?
  * expected positives or negatives are 0 (every p is 0, or every p is 1).
  */
 export function estimatedRocAuc(scores: Float64Array, rows?: Uint32Array): number | null {
-  const values = rows ? Float64Array.from(rows, (i) => scores[i]) : Float64Array.from(scores);
+  const values = rows ? gather(scores, rows) : Float64Array.from(scores);
   values.sort();
   const n = values.length;
   let positives = 0;

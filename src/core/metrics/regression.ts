@@ -8,6 +8,7 @@
  */
 import { median } from '../base/math';
 import { Random } from '../base/random';
+import { gather } from '../base/rows';
 import { extent } from './fairness';
 import type { GroupIndex } from './groups';
 
@@ -285,7 +286,7 @@ export function regressionFairness(y: Float64Array, predicted: Float64Array, ind
       null_reasons: performance.null_reasons,
       calibration: Array.from(count, (n, bin) => ({ bin, n, mean_prediction: n === 0 ? null : predictionSum[bin] / n, mean_outcome: n === 0 ? null : outcomeSum[bin] / n })),
     };
-    sortedPredictions.push(Float64Array.from(rows, (row) => predicted[row]).sort());
+    sortedPredictions.push(gather(predicted, rows).sort());
   });
   const all = Object.values(groups);
   const pairs: GroupPairDistance[] = [];

@@ -7,6 +7,7 @@
  */
 import { findColumn, type Table } from '../data/table';
 import { ExplainerCompatibilityError, quote } from '../base/errors';
+import { gather } from '../base/rows';
 import { classTreeShap } from '../analyses/explain/class-treeshap';
 import { cellVectors, chooseRows } from '../analyses/explain/explain';
 import { exactKernelShap, MAX_EXACT_KERNEL_COLUMNS, sampledKernelShap } from '../analyses/explain/kernelshap';
@@ -98,8 +99,8 @@ export async function explainMulticlass(model: MulticlassModel, input: TaskExpla
   const rows = allRows(Math.min(input.table.rowCount, input.rows));
   const bgRows = chooseRows(input.background.rowCount, input.backgroundRows, 'sample', input.seed);
   const C = model.classes.length;
-  const predicted = Int32Array.from(rows, (r) => model.predicted[r]);
-  const labels = Int32Array.from(rows, (r) => model.labels[r]);
+  const predicted = Int32Array.from(gather(model.predicted, rows));
+  const labels = Int32Array.from(gather(model.labels, rows));
   const rowValues: number[][] = [];
   const expected: number[] = [];
   const denied: NonNullable<TaskExplanations['denied']> = [];

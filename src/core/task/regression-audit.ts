@@ -8,6 +8,7 @@ import { auditScores, type AuditRequest, type AuditSettings, type RunOptions } f
 import { summarizeData } from '../analyses/profile/profile';
 import { numericDrift } from '../analyses/drift/drift';
 import { AuditConfigError, ModelLoadError, quote } from '../base/errors';
+import { scaled } from '../base/rows';
 import { groupIndex } from '../metrics/groups';
 import { decileEdges, REGRESSION_CONVENTIONS, regressionFairness, regressionPerformance, type DecileCalibration } from '../metrics/regression';
 import { regressionIntervals, TASK_INTERVAL_CONVENTIONS } from '../metrics/task-intervals';
@@ -70,7 +71,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     if (decision) {
       const sign = decision.positive_when === 'above' ? 1 : -1;
       const labels = Uint8Array.from(y, (v) => (sign * v >= sign * decision.threshold ? 1 : 0));
-      const scores = Float64Array.from(predicted, (v) => sign * v);
+      const scores = scaled(predicted, sign);
       const binary: AuditSettings = {
         target: request.target,
         positive_label: `${decision.positive_when === 'above' ? '≥' : '≤'} ${decision.threshold}`,

@@ -8,6 +8,7 @@ import type { DataProfile } from '../analyses/profile/profile';
 import { findColumn, type Table } from '../data/table';
 import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
 import { AuditConfigError, isPlumblineError } from '../base/errors';
+import { scaled } from '../base/rows';
 import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, withStageBudget, type StageLimits } from '../base/limits';
 import { groupIndex } from '../metrics/groups';
 import type { Classifier } from '../model/classifier';
@@ -121,7 +122,7 @@ export async function regressionRecourse(request: AuditRequest, missing: Record<
   const result = await section(missing, 'recourse', async () => {
     checkStageMemory('Recourse', recourseEstimate(maxRows, features.length, RECOURSE_DEFAULTS.callRows + RECOURSE_DEFAULTS.evaluations), limits);
     return withStageBudget('Recourse', limits, options.signal, 'lower recourse.max_rows', (stageSignal) =>
-      recourse(scorer, table, Float64Array.from(predicted, (v) => sign * v), features, request.protectedAttributes, recourseOptions(settings, {
+      recourse(scorer, table, scaled(predicted, sign), features, request.protectedAttributes, recourseOptions(settings, {
         threshold: sign * decision.threshold,
         protectedAttributes: request.protectedAttributes,
         proxies,

@@ -5,6 +5,7 @@ import { Random } from '../../base/random';
 import { toCsv } from '../../data/csv-export';
 import { ExplainerCompatibilityError } from '../../base/errors';
 import { wilsonInterval, type Interval } from '../../metrics/intervals';
+import { gather } from '../../base/rows';
 
 /** Mean |SHAP| per column, largest first (ties by column name). */
 export function globalImportance(columns: string[], values: number[][]): { column: string; mean_abs_shap: number }[] {
@@ -200,8 +201,8 @@ function permuted(column: Column, random: Random): Column {
   }
   // Each cell's text moves with its value.
   const texts = keptTextsOf(column, order);
-  if (column.kind === 'numeric') return { ...column, values: Float64Array.from(order, (i) => column.values[i]), texts };
-  return { ...column, codes: Int32Array.from(order, (i) => column.codes[i]), texts };
+  if (column.kind === 'numeric') return { ...column, values: gather(column.values, order), texts };
+  return { ...column, codes: Int32Array.from(gather(column.codes, order)), texts };
 }
 
 /**
