@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { explainModel, type ExplainMethod } from '../../src/core/analyses/explain/explain';
 import { ExplainerCompatibilityError } from '../../src/core/base/errors';
 import { expected, fixtureBytes } from '../support/fixtures';
+import { corpusBytes } from '../support/model-corpus';
 
 ort.env.wasm.numThreads = 1;
 
@@ -166,6 +167,27 @@ describe('sampled KernelSHAP', () => {
     const again = await sampledKernelShap(model, want.features!, test, rows, train, bg, { samples: 4096, seed: 1, features: want.features });
     expect(again.values).toEqual(sampled.values);
     await model.release();
+  });
+
+  it('feeds a model that takes text the texts as written ("01", "2.50", "3.00"): each row’s values sum to scikit-learn’s probability', async () => {
+    // Codes that read as numbers; the model's categories are the texts. Fed String(number)
+    // ("1", "2.5", "3"), the coalitions hit no category and the values explain another model.
+    const corpus = (name: string) => ({ fileName: name, bytes: corpusBytes(name) });
+    const want = JSON.parse(new TextDecoder().decode(corpusBytes('onnx_codes_logreg.test.expected.json'))) as { p_positive: number[] };
+    const result = await explainModel(ort, { model: corpus('onnx_codes_logreg.onnx'), data: corpus('onnx_codes.test.csv'), background: corpus('onnx_codes.train.csv'), rows: 6, backgroundRows: 10, method: 'kernel' });
+    expect(result.method).toBe('kernel (exact)');
+    result.values.forEach((row, r) => expect(Math.abs(result.expected_value + row.reduce((a, b) => a + b, 0) - want.p_positive[result.rows[r] - 1])).toBeLessThan(1e-6));
+  });
+
+  it('refuses a column that holds numbers in the data and text in the background, naming both files', async () => {
+    const corpus = (name: string) => ({ fileName: name, bytes: corpusBytes(name) });
+    const lines = new TextDecoder().decode(corpusBytes('onnx_codes.train.csv')).split('\n');
+    // One zone that is not a number turns the background's postal_zone to text; the data's stays numbers.
+    lines[1] = lines[1].replace(/^[^,]*/, 'Z9');
+    const background = { fileName: 'zones.csv', bytes: new TextEncoder().encode(lines.join('\n')) };
+    await expect(explainModel(ort, { model: corpus('onnx_codes_logreg.onnx'), data: corpus('onnx_codes.test.csv'), background, rows: 1, backgroundRows: 5, backgroundSelection: 'first', method: 'kernel' })).rejects.toThrow(
+      new ExplainerCompatibilityError('onnx_codes.test.csv and zones.csv, column "postal_zone": the column holds numbers in onnx_codes.test.csv and text in zones.csv, so their cells cannot be mixed in one coalition. Use a background file of the same export as the data, or declare the column\'s type (data.dtypes).'),
+    );
   });
 
   it('is what --method kernel uses beyond 12 columns (the 20-column German logreg)', async () => {

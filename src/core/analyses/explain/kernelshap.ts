@@ -1,5 +1,6 @@
 import type { Classifier } from '../../model/classifier';
-import { findColumn, type CategoricalColumn, type Column, type Table } from '../../data/table';
+import { findColumn, keptText, type CategoricalColumn, type Column, type KeptTexts, type Table } from '../../data/table';
+import { ExplainerCompatibilityError, quote } from '../../base/errors';
 import { Random } from '../../base/random';
 import { withLocalAccuracy, type ShapValues } from './treeshap';
 
@@ -166,7 +167,7 @@ async function coalitionValues(classifier: Classifier, columns: string[], table:
   const coalitionTable: Table = {
     source: table.source,
     rowCount: masks.length * bgRows.length,
-    columns: columns.map((name, j) => maskedColumn(name, findColumn(table, name)!, findColumn(background, name)!, row, bgRows, masks, j)),
+    columns: columns.map((name, j) => maskedColumn(name, findColumn(table, name)!, findColumn(background, name)!, row, bgRows, masks, j, [table.source, background.source])),
   };
   const scores = await classifier.score(coalitionTable, { features });
   return Float64Array.from(masks, (_, k) => {
@@ -176,14 +177,23 @@ async function coalitionValues(classifier: Classifier, columns: string[], table:
   });
 }
 
-/** A coalition-table column for explicit masks (mask k, background row b at k·B + b). */
-function maskedColumn(name: string, source: Column, background: Column, row: number, bgRows: Uint32Array, masks: Uint8Array[], j: number): Column {
+/**
+ * A coalition-table column for explicit masks (mask k, background row b at k·B + b): each
+ * cell the explained row's or the background row's, with the text it was read with ("01",
+ * "2.50", " Private"), which a model taking text is fed.
+ */
+function maskedColumn(name: string, source: Column, background: Column, row: number, bgRows: Uint32Array, masks: Uint8Array[], j: number, files: [string, string]): Column {
   const count = masks.length * bgRows.length;
+  const B = bgRows.length;
+  const texts = coalitionTexts(keptText(source, row), Array.from(bgRows, (r) => keptText(background, r)), masks, j);
   if (source.kind === 'numeric' && background.kind === 'numeric') {
     const values = new Float64Array(count);
     const x = source.values[row];
-    for (let k = 0; k < masks.length; k++) for (let b = 0; b < bgRows.length; b++) values[k * bgRows.length + b] = masks[k][j] ? x : background.values[bgRows[b]];
-    return { kind: 'numeric', name, values, missing: 0 };
+    for (let k = 0; k < masks.length; k++) for (let b = 0; b < B; b++) values[k * B + b] = masks[k][j] ? x : background.values[bgRows[b]];
+    return { kind: 'numeric', name, values, missing: 0, texts };
+  }
+  if (source.kind !== background.kind) {
+    throw new ExplainerCompatibilityError(`${files[0]} and ${files[1]}, column ${quote(name)}: the column holds ${source.kind === 'numeric' ? 'numbers' : 'text'} in ${files[0]} and ${background.kind === 'numeric' ? 'numbers' : 'text'} in ${files[1]}, so their cells cannot be mixed in one coalition. Use a background file of the same export as the data, or declare the column's type (data.dtypes).`);
   }
   const s = source as CategoricalColumn;
   const bg = background as CategoricalColumn;
@@ -195,6 +205,27 @@ function maskedColumn(name: string, source: Column, background: Column, row: num
     return dictionary.length - 1;
   });
   const codes = new Int32Array(count);
-  for (let k = 0; k < masks.length; k++) for (let b = 0; b < bgRows.length; b++) codes[k * bgRows.length + b] = masks[k][j] ? s.codes[row] : bg.codes[bgRows[b]] < 0 ? -1 : remap[bg.codes[bgRows[b]]];
-  return { kind: 'categorical', name, codes, dictionary, missing: 0 };
+  for (let k = 0; k < masks.length; k++) for (let b = 0; b < B; b++) codes[k * B + b] = masks[k][j] ? s.codes[row] : bg.codes[bgRows[b]] < 0 ? -1 : remap[bg.codes[bgRows[b]]];
+  return { kind: 'categorical', name, codes, dictionary, missing: 0, texts };
+}
+
+/** The kept texts of a coalition column: the explained row's (`own`) where mask k takes it, else background row b's. */
+function coalitionTexts(own: string | undefined, background: (string | undefined)[], masks: Uint8Array[], j: number): KeptTexts | undefined {
+  if (own === undefined && background.every((text) => text === undefined)) return undefined;
+  const B = background.length;
+  const dictionary: string[] = [];
+  const index = new Map<string, number>();
+  const rows: number[] = [];
+  const codes: number[] = [];
+  for (let k = 0; k < masks.length; k++) {
+    for (let b = 0; b < B; b++) {
+      const text = masks[k][j] ? own : background[b];
+      if (text === undefined) continue;
+      let code = index.get(text);
+      if (code === undefined) index.set(text, (code = dictionary.push(text) - 1));
+      rows.push(k * B + b);
+      codes.push(code);
+    }
+  }
+  return { rows: Int32Array.from(rows), codes: Int32Array.from(codes), dictionary };
 }
