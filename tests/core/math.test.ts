@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cos, exp, log, log2, powInt } from '../../src/core/base/math';
 import { Random } from '../../src/core/base/random';
+import { sortNumbers } from '../../src/core/base/order';
 
 /** Units in the last place between two doubles. */
 function ulps(a: number, b: number): number {
@@ -42,5 +43,22 @@ describe('exp, log and cos the same in every engine', () => {
   it('powInt is exact for powers of two and agrees with Math.pow elsewhere', () => {
     expect(powInt(0.5, 10)).toBe(2 ** -10);
     for (const [q, n] of [[0.3, 17], [0.99, 1000], [0.5, 0]]) expect(Math.abs(powInt(q, n) - Math.pow(q, n)) / Math.pow(q, n)).toBeLessThan(1e-13);
+  });
+});
+
+describe('sortNumbers (radix sort of float64 bits)', () => {
+  it('orders numbers as the engine’s own TypedArray sort: signs, ±0, ±Infinity, subnormals, ties, every size', () => {
+    const random = new Random(9, 'sort-numbers');
+    for (const n of [0, 1, 4095, 4096, 10_000, 200_000]) {
+      const values = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        const u = random.next();
+        values[i] = u < 0.05 ? 0 : u < 0.1 ? -0 : u < 0.2 ? Math.round(random.normal() * 3) : u < 0.22 ? -Infinity : u < 0.24 ? Infinity : u < 0.26 ? random.normal() * 1e-310 : random.normal() * 10 ** (random.int(40) - 20);
+      }
+      const want = values.slice().sort();
+      const got = sortNumbers(values.slice());
+      expect(got.length).toBe(n);
+      for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) expect([i, got[i]]).toEqual([i, want[i]]);
+    }
   });
 });

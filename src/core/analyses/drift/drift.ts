@@ -1,6 +1,7 @@
 import { findColumn, presentValues, sortedPresent, type Column, type Table } from '../../data/table';
 import { AuditConfigError } from '../../base/errors';
 import { INPUT_LIMITS } from '../../base/limits';
+import { sortNumbers } from '../../base/order';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
 
 /** The bin of a categorical distribution that pools the categories not listed one by one. */
@@ -163,9 +164,10 @@ const levelOf = (value: number): ColumnDrift['level'] => (value > PSI_THRESHOLDS
  */
 export function numericDrift(name: string, reference: Float64Array, current: Float64Array, bins = 10): ColumnDrift {
   // The present values in ascending order (TypedArray filter() took most of a million-row
-  // audit's drift stage in Node; the built-in sort is as fast as a radix sort in Chromium).
-  const ref = presentValues(reference).sort();
-  const cur = presentValues(current).sort();
+  // audit's drift stage in Node; a radix sort of the copy, not kept: Node 20's built-in
+  // sort takes twice as long at a million values).
+  const ref = sortNumbers(presentValues(reference));
+  const cur = sortNumbers(presentValues(current));
   const edges = decileEdges(ref, bins);
   const count = (sample: Float64Array, total: number) => binShares(sample, total, edges);
   const refShares = count(ref, reference.length);
