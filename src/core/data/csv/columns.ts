@@ -6,7 +6,7 @@
 import { CsvError, quote } from '../../base/errors';
 import { formatSize, INPUT_LIMITS } from '../../base/limits';
 import type { CategoricalColumn, Column, KeptTexts, NumericColumn } from '../table';
-import { decimalForm, fixedDecimals, mayNotRoundTrip, parseDecimal, readDecimal, trimmed } from './numbers';
+import { decimalForm, parseDecimal, readDecimal, trimmed } from './numbers';
 
 /**
  * One column while rows arrive. Numbers go straight into a growing Float64Array as long as
@@ -72,16 +72,12 @@ export class ColumnBuilder {
       const value = parseDecimal(text);
       if (!Number.isNaN(value)) {
         this.setNumber(row, value);
-        if (raw === text && value !== 0 && mayNotRoundTrip(text)) {
-          const decimals = fixedDecimals(text, 0, text.length);
-          if (decimals > 0) {
-            // "12.500": the number's toFixed(3), as pushRange keeps it.
-            this.inexact = true;
-            this.keepCode(row, -decimals);
-            return;
-          }
-        }
-        if ((raw !== text || mayNotRoundTrip(text)) && String(value) !== raw) {
+        const form = decimalForm[0];
+        if (raw === text && form > 0) {
+          // "12.500": the number's toFixed(3), as pushRange keeps it.
+          this.inexact = true;
+          this.keepCode(row, -form);
+        } else if ((raw !== text || form < 0) && String(value) !== raw) {
           this.inexact ||= String(value) !== text;
           this.keepText(row, raw);
         }
