@@ -229,6 +229,15 @@ export function keptTextsOf(column: Column, rows: ArrayLike<number>, skip?: Uint
   return kept.length ? { rows: Int32Array.from(kept), codes: Int32Array.from(codes), dictionary: texts.dictionary } : undefined;
 }
 
+/**
+ * A copy of `column` whose `rows` cells all hold `value` (a present number, or a code of its
+ * dictionary): none missing, none keeping the text an old cell was read with.
+ */
+export function filledColumn(column: Column, value: number, rows: number): Column {
+  if (column.kind === 'numeric') return { ...column, values: new Float64Array(rows).fill(value), missing: 0, texts: undefined };
+  return { ...column, codes: new Int32Array(rows).fill(value), missing: 0, texts: undefined };
+}
+
 /** Whether a cell is missing (NaN, or code −1). */
 export function isMissingCell(column: Column, row: number): boolean {
   return column.kind === 'numeric' ? Number.isNaN(column.values[row]) : column.codes[row] < 0;

@@ -7,7 +7,7 @@
  * different decision; every test also reports how far the output moved.
  */
 import { sampleIndices } from '../data/sample';
-import { findColumn, takeRows, type Column, type Table } from '../data/table';
+import { filledColumn, findColumn, takeRows, type Column, type Table } from '../data/table';
 import type { GroupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import { Random } from '../base/random';
@@ -176,8 +176,7 @@ async function counterfactual(outputs: TaskOutputs, table: Table, index: GroupIn
   const size = new Float64Array(table.rowCount);
   const decided = outcomeOf(outputs, outputs.base, 0) !== null;
   for (const value of values) {
-    // Every cell is the value now: no cell keeps the text it was read with.
-    const replaced: Column = column.kind === 'categorical' ? { ...column, codes: new Int32Array(table.rowCount).fill(value), texts: undefined } : { ...column, values: new Float64Array(table.rowCount).fill(value), texts: undefined };
+    const replaced = filledColumn(column, value, table.rowCount);
     const after = await outputs.score({ ...table, columns: table.columns.map((c) => (c.name === changedName ? replaced : c)) });
     for (let i = 0; i < table.rowCount; i++) {
       if (decided && outcomeOf(outputs, outputs.base, i) !== outcomeOf(outputs, after, i)) changed[i] = 1;

@@ -1,4 +1,4 @@
-import { allRows, findColumn, cellText, keptTextsOf, presentValues, type Column, type Table } from '../../data/table';
+import { allRows, filledColumn, findColumn, cellText, keptTextsOf, presentValues, type Column, type Table } from '../../data/table';
 import type { Classifier } from '../../model/classifier';
 import { rocAuc } from '../../metrics/ranking';
 import { Random } from '../../base/random';
@@ -240,9 +240,9 @@ export async function partialDependence(classifier: Classifier, table: Table, co
   if (source.kind === 'numeric') {
     const sorted = presentValues(source.values).sort();
     const points = [...new Set(Array.from({ length: 11 }, (_, k) => sorted[Math.min(sorted.length - 1, Math.floor((k / 10) * (sorted.length - 1)))]))];
-    grid = points.map((v) => ({ label: String(v), set: (c) => ({ ...(c as typeof source), values: new Float64Array(n).fill(v), missing: 0, texts: undefined }) }));
+    grid = points.map((v) => ({ label: String(v), set: (c) => filledColumn(c, v, n) }));
   } else {
-    grid = source.dictionary.map((label, code) => ({ label, set: (c) => ({ ...(c as typeof source), codes: new Int32Array(n).fill(code), missing: 0, texts: undefined }) }));
+    grid = source.dictionary.map((label, code) => ({ label, set: (c) => filledColumn(c, code, n) }));
   }
   const ice = Math.min(options.iceRows ?? 50, n);
   const pdp: number[] = [];

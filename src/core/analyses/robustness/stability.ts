@@ -1,4 +1,4 @@
-import { allRows, findColumn, keptTextsOf, takeRows, type Column, type Table } from '../../data/table';
+import { allRows, filledColumn, findColumn, keptTextsOf, takeRows, type Column, type Table } from '../../data/table';
 import { sampleIndices } from '../../data/sample';
 import { wilsonInterval, type Interval } from '../../metrics/intervals';
 import type { Classifier } from '../../model/classifier';
@@ -317,8 +317,7 @@ export async function counterfactualFlips(
   }
   const flipped = new Uint8Array(table.rowCount);
   for (const value of values) {
-    // Every cell is the value now: no cell keeps the text it was read with.
-    const changed: Column = column.kind === 'categorical' ? { ...column, codes: new Int32Array(table.rowCount).fill(value), texts: undefined } : { ...column, values: new Float64Array(table.rowCount).fill(value), texts: undefined };
+    const changed = filledColumn(column, value, table.rowCount);
     const after = await model.score({ ...table, columns: table.columns.map((c) => (c.name === changedName ? changed : c)) }, { features: options.features });
     for (let i = 0; i < table.rowCount; i++) if (after[i] >= threshold !== scores[i] >= threshold) flipped[i] = 1;
   }
