@@ -11,14 +11,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { poolRunners } from '../src/api/node-pool';
+import { exactKernelShap } from '../src/core/analyses/explain/kernelshap';
+import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions } from '../src/core/analyses/recourse';
+import { DEFAULT_LIMITS, recourseEstimate } from '../src/core/base/limits';
 import { runTreeShapJob } from '../src/core/analyses/explain/treeshap/jobs';
 import { openModel, treeClassifier } from '../src/core/model/classifier';
 import { toOnnx, toXgboostJson } from '../src/core/model/export';
 import type { BenchEntry } from './entries';
 import { syntheticAudit, syntheticEnsemble } from './synthetic';
 
-/** Rows of the thread entries: scoring a million rows, TreeSHAP of 1,000 rows against 100. */
-const THREAD_ROWS = { score: 1_000_000, treeshap: 1000 };
+/** Rows of the thread entries: scoring a million rows, TreeSHAP of 1,000 rows against 100, KernelSHAP of 20 rows (512,000 model rows), recourse for 1,000 adverse rows (the audit's default). */
+const THREAD_ROWS = { score: 1_000_000, treeshap: 1000, kernelshap: 20, recourse: 1000 };
 const out = join(dirname(fileURLToPath(import.meta.url)), 'out');
 
 /** The feature columns of a synthetic table, in the model's order. */
@@ -76,6 +79,40 @@ export const SPEED_ENTRIES: BenchEntry[] = [
         const job = { kind: 'interventional' as const, ensemble, rows: all.slice(100), background: all.slice(0, 100) };
         const runner = poolRunners(threads).treeShap ?? ((j: typeof job) => runTreeShapJob(j));
         return () => runner(job);
+      },
+    },
+    {
+      name: `threads-kernelshap-${threads}`,
+      description: `the CLI’s exact KernelSHAP of 20 rows against 100 background rows (256 coalitions each: 512,000 model rows, 10 rows’ coalitions per model call), 300 trees of depth 6 on 8 features (XGBoost JSON, the WebAssembly kernel), on --threads ${threads}${threads > 1 ? '; target: 1.8× threads-kernelshap-1 of the same run' : ''}`,
+      rows: (scale) => Math.max(1, Math.round(THREAD_ROWS.kernelshap * scale)),
+      targetMs: null,
+      ...(threads > 1 ? { relativeTo: { entry: 'threads-kernelshap-1', speedUp: 1.8 } } : {}),
+      setup: async (scale) => {
+        const ensemble = syntheticEnsemble(300, 6, 8);
+        const model = treeClassifier(ensemble, 'bench.json', poolRunners(threads).treeMargins);
+        const rows = Math.max(1, Math.round(THREAD_ROWS.kernelshap * scale));
+        const { table } = syntheticAudit(rows + 100, 2, 8);
+        const explained = Uint32Array.from({ length: rows }, (_, i) => 100 + i);
+        const background = Uint32Array.from({ length: 100 }, (_, i) => i);
+        return () => exactKernelShap(model, ensemble.featureNames, table, explained, table, background);
+      },
+    },
+    {
+      name: `threads-recourse-${threads}`,
+      description: `the CLI’s recourse search for 1,000 adverse rows (the audit’s default; 12 actionable columns, 3 counterfactuals per row, up to 2,000 evaluations each) of 20,000, 300 trees of depth 6 on 12 features (XGBoost JSON, the WebAssembly kernel), on --threads ${threads}${threads > 1 ? '; target: 1.8× threads-recourse-1 of the same run' : ''}`,
+      rows: (scale) => Math.max(10, Math.round(THREAD_ROWS.recourse * scale)),
+      targetMs: null,
+      ...(threads > 1 ? { relativeTo: { entry: 'threads-recourse-1', speedUp: 1.8 } } : {}),
+      setup: async (scale) => {
+        const ensemble = syntheticEnsemble(300, 6, 12);
+        const model = treeClassifier(ensemble, 'bench.json', poolRunners(threads).treeMargins);
+        const { table } = syntheticAudit(20_000, 2, 12);
+        const scores = await model.score(table);
+        const maxRows = Math.max(10, Math.round(THREAD_ROWS.recourse * scale));
+        // The call size an audit takes within the default stage budget (src/core/audit/sections.ts).
+        const callRows = recourseCallRows((n) => recourseEstimate(maxRows, 12, n + RECOURSE_DEFAULTS.evaluations).bytes <= DEFAULT_LIMITS.memoryBytes);
+        const options = recourseOptions({ maxRows }, { threshold: 0.5, protectedAttributes: ['race', 'sex'], proxies: [], confidence: 0.95, seed: 42, callRows });
+        return () => recourse(model, table, scores, ensemble.featureNames, ['race', 'sex'], options);
       },
     },
   ]),

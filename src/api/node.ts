@@ -262,7 +262,7 @@ export interface ExplainOptions extends Omit<ExplainRequest, 'model' | 'data' | 
   data: string;
   /** Background rows (reference or training data); default the data itself. */
   background?: string;
-  /** Threads for TreeSHAP (default: the cores this process may use); the values are the same to the bit for any count. */
+  /** Threads for TreeSHAP and for scoring KernelSHAP's coalitions (default: the cores this process may use); the values are the same to the bit for any count. */
   threads?: number;
 }
 
@@ -279,7 +279,7 @@ export async function explain(options: ExplainOptions, style: OptionStyle = 'api
     data: await readInput(data, 'data'),
     ...(background ? { background: await readInput(background, 'background') } : {}),
   };
-  return explainModel(singleThreadedOrt(), request, undefined, pool.treeShap);
+  return explainModel(singleThreadedOrt(), request, undefined, pool);
 }
 
 /** What {@link checkData} checks: a data file, its target and protected attributes. */

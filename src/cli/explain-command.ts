@@ -21,8 +21,9 @@ Options:
                           xgboost pred_contribs), kernel, permutation (AUC drop)
   --features C1,C2,...    column order for a model with one [N, F] input
   --seed N                seed of the background sample and permutations (default 0)
-  --threads N             threads for TreeSHAP (default: PLUMBLINE_THREADS, else the number
-                          of cores); the values are the same to the bit for any N
+  --threads N             threads for TreeSHAP and for scoring KernelSHAP's coalitions
+                          (default: PLUMBLINE_THREADS, else the number of cores); the
+                          values are the same to the bit for any N
   --reason-codes N        add the top N adverse-action reasons of every adverse row
   --adverse negative|positive  which decision is adverse (default negative: p < threshold)
   --threshold T           decision threshold for reason codes (default 0.5)

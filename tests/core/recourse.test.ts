@@ -5,7 +5,9 @@ import { parseCsv } from '../../src/core/data/csv';
 import { findColumn, type Table } from '../../src/core/data/table';
 import { openModel, treeClassifier } from '../../src/core/model/classifier';
 import { emptyTree, type TreeEnsemble } from '../../src/core/model/tree';
-import { recourse } from '../../src/core/analyses/recourse';
+import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions } from '../../src/core/analyses/recourse';
+import { recourseEstimate } from '../../src/core/base/limits';
+import { syntheticAudit, syntheticEnsemble } from '../../bench/synthetic';
 import { expected, fixtureBytes } from '../support/fixtures';
 
 /** One tree: x0 < 0.5 → margin −2 (adverse), else +2. x1 and x2 are ignored. */
@@ -47,6 +49,28 @@ describe('recourse', () => {
     expect(report.recourse_feasible_share).toBe(0);
     const frozen = await recourse(classifier, table, scores, ['x0', 'x1', 'x2'], [], { ...options, immutable: ['x0'] });
     expect(frozen.recourse_feasible_share).toBe(0);
+  });
+
+  it('finds the same counterfactuals whatever number of candidates a model call takes', async () => {
+    // 300 adverse rows of a 40-tree model on 8 columns: a step of the walk has ~20,000 candidates,
+    // so calls of 8,192 cut every step where calls of 65,536 do not.
+    const ensemble = syntheticEnsemble(40, 5, 8, 4);
+    const model = treeClassifier(ensemble, 'synthetic.json');
+    const { table: synthetic } = syntheticAudit(2000, 5, 8);
+    const scores = await model.score(synthetic);
+    const search = (callRows: number) => recourse(model, synthetic, scores, ensemble.featureNames, ['race'], recourseOptions({ maxRows: 300 }, { threshold: 0.5, protectedAttributes: ['race', 'sex'], proxies: [], confidence: 0.95, seed: 9, callRows }));
+    const small = await search(RECOURSE_DEFAULTS.callRows);
+    expect(small.rows_searched).toBe(300);
+    expect(small.recourse_feasible_share).toBeGreaterThan(0);
+    expect(JSON.stringify(await search(RECOURSE_DEFAULTS.poolCallRows))).toBe(JSON.stringify(small));
+    expect(JSON.stringify(await search(1000))).toBe(JSON.stringify(small));
+  });
+
+  it('takes calls as large as the stage’s memory allows, and never smaller than its check counted', () => {
+    const bytes = (n: number) => recourseEstimate(1000, 12, n + RECOURSE_DEFAULTS.evaluations).bytes;
+    expect(recourseCallRows(() => true)).toBe(RECOURSE_DEFAULTS.poolCallRows);
+    expect(recourseCallRows((n) => bytes(n) <= bytes(20_000))).toBe(16_384);
+    expect(recourseCallRows(() => false)).toBe(RECOURSE_DEFAULTS.callRows);
   });
 
   it('on the COMPAS forest: every counterfactual flips when scored independently and breaks no constraint', async () => {

@@ -2,6 +2,9 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { explainModel, type ExplainMethod } from '../../src/core/analyses/explain/explain';
 import { ExplainerCompatibilityError } from '../../src/core/base/errors';
+import { COALITION_ROWS_PER_CALL, exactKernelShap } from '../../src/core/analyses/explain/kernelshap';
+import { openModel } from '../../src/core/model/classifier';
+import { readTable } from '../../src/core/data/read';
 import { expected, fixtureBytes } from '../support/fixtures';
 import { corpusBytes } from '../support/model-corpus';
 
@@ -177,6 +180,37 @@ describe('sampled KernelSHAP', () => {
     const result = await explainModel(ort, { model: corpus('onnx_codes_logreg.onnx'), data: corpus('onnx_codes.test.csv'), background: corpus('onnx_codes.train.csv'), rows: 6, backgroundRows: 10, method: 'kernel' });
     expect(result.method).toBe('kernel (exact)');
     result.values.forEach((row, r) => expect(Math.abs(result.expected_value + row.reduce((a, b) => a + b, 0) - want.p_positive[result.rows[r] - 1])).toBeLessThan(1e-6));
+  });
+
+  it('gives a row the same values to the bit whichever rows share its model call (several rows’ coalitions per call)', async () => {
+    // The compas MLP (numbers) and the postal-code logreg (texts as written, categories):
+    // rows explained together, in calls of COALITION_ROWS_PER_CALL coalition rows, against
+    // each row explained alone.
+    const cases = [
+      { model: file('compas/mlp.onnx'), data: file('compas/test.csv'), background: file('compas/train.csv'), features: expected('compas/mlp.expected.json').features, bg: 100 },
+      { model: { fileName: 'onnx_codes_logreg.onnx', bytes: corpusBytes('onnx_codes_logreg.onnx') }, data: { fileName: 'onnx_codes.test.csv', bytes: corpusBytes('onnx_codes.test.csv') }, background: { fileName: 'onnx_codes.train.csv', bytes: corpusBytes('onnx_codes.train.csv') }, features: undefined, bg: 40 },
+    ];
+    for (const c of cases) {
+      const classifier = await openModel(ort, c.model.bytes, c.model.fileName);
+      try {
+        const table = readTable(c.data.bytes, c.data.fileName);
+        const background = readTable(c.background.bytes, c.background.fileName);
+        const columns = classifier.features(table, c.features);
+        const bgRows = Uint32Array.from({ length: c.bg }, (_, i) => i);
+        // Enough rows for two calls: the second starts part-way.
+        const perCall = Math.floor(COALITION_ROWS_PER_CALL / (2 ** columns.length * c.bg));
+        const rows = Uint32Array.from({ length: Math.min(table.rowCount, perCall + 3) }, (_, i) => i);
+        expect(rows.length).toBeGreaterThan(perCall);
+        const together = await exactKernelShap(classifier, columns, table, rows, background, bgRows, { features: c.features });
+        for (const r of [0, 1, perCall - 1, perCall, rows.length - 1]) {
+          const alone = await exactKernelShap(classifier, columns, table, rows.subarray(r, r + 1), background, bgRows, { features: c.features });
+          expect(Array.from(together.values[r]), `${c.model.fileName} row ${r}`).toEqual(Array.from(alone.values[0]));
+          expect(together.outputs[r]).toBe(alone.outputs[0]);
+        }
+      } finally {
+        await classifier.release();
+      }
+    }
   });
 
   it('refuses a column that holds numbers in the data and text in the background, naming both files', async () => {

@@ -1,8 +1,9 @@
 /**
  * The Node hosts' thread pool (src/api/node-pool.ts over src/core/pool): an audit gives the
  * same bytes on 1, 2 and 4 threads — tree scoring (the project's kernel) and TreeSHAP of an
- * XGBoost model, ONNX scoring and interventional TreeSHAP of the same trees as ONNX — and
- * the work did go to the threads (the pool counts the jobs it sends).
+ * XGBoost model, ONNX scoring and interventional TreeSHAP of the same trees as ONNX, and
+ * `plumbline explain` by TreeSHAP and by KernelSHAP — and the work did go to the threads
+ * (the pool counts the jobs it sends).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -69,6 +70,25 @@ describe('an audit on 1, 2 and 4 threads', () => {
     const two = await explain(2);
     // 60 trees: two slices of at most 32, one job each.
     expect(two.jobs).toBe(2);
+    expect(two.out === one.out).toBe(true);
+  }, 120_000);
+
+  it('explains with the same values to the bit (plumbline explain, exact KernelSHAP: the coalitions scored on the pool)', async () => {
+    const explain = async (threads: number) => {
+      const before = poolJobsSent();
+      // 6 columns, 100 background rows: 6,400 coalition rows per row, 40 rows per model call
+      // (256,000 and then 128,000 coalition rows, both scored over the pool on 2 threads).
+      const run = await runCli(['explain', '--model', 'model.json', '--data', 'data.csv', '--features', 'x0,x1,x2,x3,x4,x5', '--method', 'kernel', '--rows', '60', '--threads', String(threads)], { cwd: dir });
+      expect(run.code).toBe(0);
+      return { out: run.stdout, jobs: poolJobsSent() - before };
+    };
+    const one = await explain(1);
+    expect(one.jobs).toBe(0);
+    const parsed = JSON.parse(one.out) as { method: string; values: number[][] };
+    expect(parsed.method).toBe('kernel (exact)');
+    expect(parsed.values).toHaveLength(60);
+    const two = await explain(2);
+    expect(two.jobs).toBeGreaterThan(1);
     expect(two.out === one.out).toBe(true);
   }, 120_000);
 

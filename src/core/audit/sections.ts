@@ -7,7 +7,7 @@
 import type { DataProfile } from '../analyses/profile/profile';
 import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
 import { demographicShift } from '../analyses/robustness/shift';
-import { recourse, RECOURSE_DEFAULTS, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
+import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import { consistency, counterfactualFlips, perturbationStability } from '../analyses/robustness/stability';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { isPlumblineError } from '../base/errors';
@@ -210,7 +210,10 @@ export async function recourseSection(context: SectionContext, features: string[
     else {
       const settingsRecourse = request.recourse ?? {};
       const maxRows = settingsRecourse.maxRows ?? RECOURSE_DEFAULTS.maxRows;
-      const estimate = recourseEstimate(maxRows, (features ?? []).length, RECOURSE_DEFAULTS.callRows + RECOURSE_DEFAULTS.evaluations);
+      const modelColumns = (features ?? []).length;
+      const estimate = recourseEstimate(maxRows, modelColumns, RECOURSE_DEFAULTS.callRows + RECOURSE_DEFAULTS.evaluations);
+      // Larger model calls where the stage's memory allows them (the same counterfactuals).
+      const callRows = recourseCallRows((n) => recourseEstimate(maxRows, modelColumns, n + RECOURSE_DEFAULTS.evaluations).bytes <= context.limits.memoryBytes);
       // Proxies are not changed by default: those declared for the flip test and those the data profile flags at error level.
       const proxies = recourseProxies(request.robustness?.proxies, data);
       recourseReport = await optionalSection(context, 'recourse', 'Recourse', 'recourse', estimate, (stageSignal) =>
@@ -222,6 +225,7 @@ export async function recourseSection(context: SectionContext, features: string[
           seed: settings.seed,
           features: request.features,
           signal: stageSignal,
+          callRows,
         })),
       );
     }

@@ -32,16 +32,20 @@ export function explainFix(rows: number, backgroundRows: number | null): string 
   return backgroundRows === null ? fewerRows : `lower explainer.background_samples (${count(backgroundRows)} now) or ${fewerRows}`;
 }
 
-/** The explanation stage: the SHAP values and cells kept in the result, and the method's own working set. */
-export function explainEstimate(method: 'tree' | 'tree-path' | 'kernel-exact' | 'kernel-sampled' | 'linear', rows: number, backgroundRows: number, columns: number, coalitions = 0): StageEstimate {
+/**
+ * The explanation stage: the SHAP values and cells kept in the result, and the method's own
+ * working set — for KernelSHAP, the coalition table of the `rowsPerCall` explained rows the
+ * model scores together.
+ */
+export function explainEstimate(method: 'tree' | 'tree-path' | 'kernel-exact' | 'kernel-sampled' | 'linear', rows: number, backgroundRows: number, columns: number, coalitions = 0, rowsPerCall = 1): StageEstimate {
   const kept = rows * (columns + 1) * EXPLAINED_CELL_BYTES;
   if (method === 'kernel-exact' || method === 'kernel-sampled') {
-    // One explained row at a time: every coalition × background row is a row of a table the model scores
-    // (8 bytes per cell, the model's float input, the score).
-    const working = coalitions * backgroundRows * (columns * 12 + 8);
+    // Every coalition × background row of the rows scored together is a row of a table the model
+    // scores (8 bytes per cell, the model's float input, the score).
+    const working = rowsPerCall * coalitions * backgroundRows * (columns * 12 + 8);
     return {
       bytes: kept + working,
-      drivers: `${count(coalitions)} coalitions × ${count(backgroundRows)} background rows × ${columns} columns per explained row, and ${count(rows)} explained rows kept`,
+      drivers: `${count(coalitions)} coalitions × ${count(backgroundRows)} background rows × ${columns} columns ${rowsPerCall === 1 ? 'per explained row' : `for each of ${count(rowsPerCall)} explained rows scored together`}, and ${count(rows)} explained rows kept`,
       fix: explainFix(rows, backgroundRows),
     };
   }

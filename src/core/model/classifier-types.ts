@@ -121,7 +121,6 @@ export type TreeMarginRunner = (
 ) => Promise<Float64Array>;
 
 /** Rows from which a table is handed to the {@link TreeMarginRunner} (smaller ones score faster here). */
-/** Rows from which a table is handed to the {@link TreeMarginRunner} (smaller ones score faster here). */
 export const RUNNER_MIN_ROWS = 50_000;
 /** Projected time of the rest of an ONNX table in this session above which it goes to the {@link OnnxScoreRunner}. */
 export const POOL_WORTH_MS = 250;

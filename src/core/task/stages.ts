@@ -15,7 +15,7 @@ import type { Classifier } from '../model/classifier';
 import type { Regressor } from '../model/regressor';
 import { explainRegression } from './explain';
 import { taskRobustness, type TaskOutputs, type TaskRobustness } from './robustness';
-import { recourse, RECOURSE_DEFAULTS, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
+import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import type { RegressionDecision, TaskExplanations } from './result';
 
 /** Runs a section; a Plumbline error leaves it out with the reason. */
@@ -121,6 +121,7 @@ export async function regressionRecourse(request: AuditRequest, missing: Record<
   options.onProgress?.({ stage: 'recourse', done: 0, total: 1 });
   const result = await section(missing, 'recourse', async () => {
     checkStageMemory('Recourse', recourseEstimate(maxRows, features.length, RECOURSE_DEFAULTS.callRows + RECOURSE_DEFAULTS.evaluations), limits);
+    const callRows = recourseCallRows((n) => recourseEstimate(maxRows, features.length, n + RECOURSE_DEFAULTS.evaluations).bytes <= limits.memoryBytes);
     return withStageBudget('Recourse', limits, options.signal, 'lower recourse.max_rows', (stageSignal) =>
       recourse(scorer, table, scaled(predicted, sign), features, request.protectedAttributes, recourseOptions(settings, {
         threshold: sign * decision.threshold,
@@ -130,6 +131,7 @@ export async function regressionRecourse(request: AuditRequest, missing: Record<
         seed: request.seed ?? 0,
         features: request.features,
         signal: stageSignal,
+        callRows,
       })),
     );
   });

@@ -4,10 +4,11 @@ import { readTable } from '../../data/read';
 import { allRows, findColumn, type Table } from '../../data/table';
 import { ExplainerCompatibilityError, isPlumblineError, quote } from '../../base/errors';
 import { openModel, type Classifier } from '../../model/classifier';
+import type { OnnxScoreRunner, TreeMarginRunner } from '../../model/classifier-types';
 import type { OrtRuntime } from '../../model/onnx-scorer';
 import { Random } from '../../base/random';
 import { binaryTarget } from '../../metrics/labels';
-import { MAX_EXACT_KERNEL_COLUMNS, exactKernelShap, sampledCoalitions, sampledKernelShap } from './kernelshap';
+import { MAX_EXACT_KERNEL_COLUMNS, coalitionRowsPerCall, exactKernelShap, sampledCoalitions, sampledKernelShap } from './kernelshap';
 import { checkStageMemory, DEFAULT_LIMITS, explainEstimate, type StageEstimate } from '../../base/limits';
 import { globalImportance, partialDependence, permutationImportance, reasonCodes } from './outputs';
 import { decodeOnnx } from '../../model/onnx-graph';
@@ -109,17 +110,28 @@ function treeOnly(classifier: Classifier, method: string): never {
 }
 
 /**
+ * Where {@link explainModel}'s work runs (a host's thread pool): TreeSHAP, and the model's
+ * scoring of large tables — KernelSHAP's coalitions, permutation importance's shuffled
+ * copies. This thread by default; the values are the same wherever it runs.
+ */
+export interface ExplainRunners {
+  treeShap?: TreeShapRunner;
+  treeMargins?: TreeMarginRunner;
+  onnxScores?: OnnxScoreRunner;
+}
+
+/**
  * Explains rows of a data file with the chosen (or automatic) SHAP method, adding global
  * importance, reason codes and partial dependence when asked; `permutation` gives
  * permutation importance of the ROC AUC instead of SHAP values.
  */
-export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal, treeShap?: TreeShapRunner): Promise<ExplainResult> {
+export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal, runners: ExplainRunners = {}): Promise<ExplainResult> {
   const table = readTable(request.data.bytes, request.data.fileName);
   const background = request.background ? readTable(request.background.bytes, request.background.fileName) : table;
   if (modelKind(request.model.bytes, request.model.fileName) === 'regressor') {
     throw new ExplainerCompatibilityError(`${request.model.fileName} is a regressor, and this explains a classifier's p(positive). A regression's SHAP values (TreeSHAP on its trees, KernelSHAP otherwise) are in the explanations section of its audit: plumbline audit --model ${request.model.fileName} (task: regression).`);
   }
-  const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel });
+  const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel, treeMargins: runners.treeMargins, onnxScores: runners.onnxScores });
   try {
     const choice = await classifier.classChoice(table, request.features);
     if (request.method === 'permutation') {
@@ -138,7 +150,7 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
         permutation_importance: await permutationImportance(classifier, table, labels, columns, { seed: request.seed ?? 0, features: request.features }),
       };
     }
-    const result = await explainTable(classifier, request.model, table, background, request, signal, treeShap);
+    const result = await explainTable(classifier, request.model, table, background, request, signal, runners.treeShap);
     result.global_importance = globalImportance(result.columns, result.values);
     if (request.reasons) {
       const rows = Uint32Array.from(result.rows, (r) => r - 1);
@@ -238,13 +250,17 @@ export async function explainTable(
       label = 'tree (interventional)';
       output = space;
     } else {
-      if (columns.length > MAX_EXACT_KERNEL_COLUMNS) {
-        check(explainEstimate('kernel-sampled', rows.length, bgRows.length, columns.length, sampledCoalitions(columns.length, request.kernelSamples)));
-        shap = await sampledKernelShap(classifier, columns, table, rows, background, bgRows, { samples: request.kernelSamples, seed: request.seed ?? 0, features: request.features, signal });
+      // One explained row's coalitions must fit the stage's memory; more rows are scored together as far as it allows.
+      const kind = columns.length > MAX_EXACT_KERNEL_COLUMNS ? 'kernel-sampled' : 'kernel-exact';
+      const coalitions = kind === 'kernel-sampled' ? sampledCoalitions(columns.length, request.kernelSamples) : 2 ** columns.length;
+      const estimate = (rowsPerCall: number) => explainEstimate(kind, rows.length, bgRows.length, columns.length, coalitions, rowsPerCall);
+      check(estimate(1));
+      const rowsPerCall = coalitionRowsPerCall(rows.length, coalitions, bgRows.length, (n) => estimate(n).bytes <= limits.memoryBytes);
+      if (kind === 'kernel-sampled') {
+        shap = await sampledKernelShap(classifier, columns, table, rows, background, bgRows, { samples: request.kernelSamples, seed: request.seed ?? 0, features: request.features, signal, rowsPerCall });
         label = 'kernel (sampled)';
       } else {
-        check(explainEstimate('kernel-exact', rows.length, bgRows.length, columns.length, 2 ** columns.length));
-        shap = await exactKernelShap(classifier, columns, table, rows, background, bgRows, { features: request.features, signal });
+        shap = await exactKernelShap(classifier, columns, table, rows, background, bgRows, { features: request.features, signal, rowsPerCall });
         label = 'kernel (exact)';
       }
       output = 'p(positive) (the model’s probability output)';

@@ -18,7 +18,8 @@ function shapleyWeights(m: number): number[] {
  * Exact KernelSHAP (interventional Shapley values by enumerating every coalition) of the
  * model's output (p(positive)) for rows of `table` against rows of `background`:
  * v(S) = mean over the background of f(x_S, b_S̄); φ_i = Σ_{S∌i} |S|!(M−|S|−1)!/M! ·
- * (v(S∪{i}) − v(S)). All 2^M × B evaluations of a row go to the model in one call.
+ * (v(S∪{i}) − v(S)). The 2^M × B evaluations of several rows go to the model in one call
+ * ({@link eachCoalitionValues}).
  */
 export async function exactKernelShap(
   classifier: Classifier,
@@ -27,7 +28,7 @@ export async function exactKernelShap(
   rows: Uint32Array,
   background: Table,
   bgRows: Uint32Array,
-  options: { features?: string[]; signal?: AbortSignal } = {},
+  options: { features?: string[]; signal?: AbortSignal; rowsPerCall?: number } = {},
 ): Promise<ShapValues> {
   const m = columns.length;
   if (m > MAX_EXACT_KERNEL_COLUMNS) throw new Error(`exact KernelSHAP enumerates 2^${m} coalitions; at most ${MAX_EXACT_KERNEL_COLUMNS} columns`);
@@ -37,9 +38,7 @@ export async function exactKernelShap(
   const values: Float64Array[] = [];
   const outputs = new Float64Array(rows.length);
   let expectedValue = 0;
-  for (let r = 0; r < rows.length; r++) {
-    options.signal?.throwIfAborted();
-    const v = await coalitionValues(classifier, columns, table, rows[r], background, bgRows, maskBits, options.features);
+  await eachCoalitionValues(classifier, columns, table, rows, background, bgRows, maskBits, options, (v, r) => {
     const phi = new Float64Array(m);
     for (let i = 0; i < m; i++) {
       const bit = 1 << i;
@@ -53,7 +52,7 @@ export async function exactKernelShap(
     values.push(phi);
     expectedValue = v[0];
     outputs[r] = v[masks - 1];
-  }
+  });
   return withLocalAccuracy(columns, expectedValue, values, outputs);
 }
 
@@ -90,8 +89,8 @@ export function sampledCoalitions(m: number, samples?: number): number {
  * from the Shapley kernel's size distribution p(s) ∝ (M−1)/(s(M−s)), each with its
  * complement (paired sampling), from a seeded stream; v(S) averaged over the background;
  * the weighted least squares solved with the efficiency constraint Σφ = v(all) − v(∅)
- * imposed exactly, so local accuracy holds by construction. All evaluations of a row go to
- * the model in one call.
+ * imposed exactly, so local accuracy holds by construction. A row's evaluations go to the
+ * model in one call, with other rows' when they are few ({@link eachCoalitionValues}).
  */
 export async function sampledKernelShap(
   classifier: Classifier,
@@ -100,7 +99,7 @@ export async function sampledKernelShap(
   rows: Uint32Array,
   background: Table,
   bgRows: Uint32Array,
-  options: { samples?: number; seed: number; features?: string[]; signal?: AbortSignal },
+  options: { samples?: number; seed: number; features?: string[]; signal?: AbortSignal; rowsPerCall?: number },
 ): Promise<ShapValues> {
   const m = columns.length;
   const pairs = sampledPairs(m, options.samples);
@@ -126,9 +125,7 @@ export async function sampledKernelShap(
   const values: Float64Array[] = [];
   const outputs = new Float64Array(rows.length);
   let expectedValue = 0;
-  for (let r = 0; r < rows.length; r++) {
-    options.signal?.throwIfAborted();
-    const v = await coalitionValues(classifier, columns, table, rows[r], background, bgRows, masks, options.features);
+  await eachCoalitionValues(classifier, columns, table, rows, background, bgRows, masks, options, (v, r) => {
     const empty = v[masks.length - 2];
     const full = v[masks.length - 1];
     const delta = full - empty;
@@ -154,42 +151,89 @@ export async function sampledKernelShap(
     values.push(phi);
     expectedValue = empty;
     outputs[r] = full;
-  }
+  });
   return withLocalAccuracy(columns, expectedValue, values, outputs);
 }
 
 /**
- * v(S) for each mask: the model's mean output over the background rows with the masked
- * columns taken from row `row` of `table` and the others from the background, all scored
- * in one model call.
+ * Coalition rows one model call takes: several explained rows' coalitions at a time when each
+ * has few (exact KernelSHAP of 5 columns against 100 background rows: 3,200), so that the
+ * classifier can hand the call to the host's thread pool (which takes tables of at least
+ * RUNNER_MIN_ROWS rows, and an ONNX model's only when they are worth the copies), and one
+ * thread makes fewer session calls. Which rows share a call never depends on the thread
+ * count, and a row's scores do not depend on the rows beside it.
  */
-async function coalitionValues(classifier: Classifier, columns: string[], table: Table, row: number, background: Table, bgRows: Uint32Array, masks: Uint8Array[], features?: string[]): Promise<Float64Array> {
-  const coalitionTable: Table = {
-    source: table.source,
-    rowCount: masks.length * bgRows.length,
-    columns: columns.map((name, j) => maskedColumn(name, findColumn(table, name)!, findColumn(background, name)!, row, bgRows, masks, j, [table.source, background.source])),
-  };
-  const scores = await classifier.score(coalitionTable, { features });
-  return Float64Array.from(masks, (_, k) => {
-    let sum = 0;
-    for (let b = 0; b < bgRows.length; b++) sum += scores[k * bgRows.length + b];
-    return sum / bgRows.length;
-  });
+export const COALITION_ROWS_PER_CALL = 1 << 18;
+
+/**
+ * Explained rows whose coalitions one model call takes: up to {@link COALITION_ROWS_PER_CALL}
+ * coalition rows, fewer where `fits(n)` (the stage's memory budget for n rows scored
+ * together) says no, and never fewer than one.
+ */
+export function coalitionRowsPerCall(rows: number, coalitions: number, backgroundRows: number, fits: (rowsPerCall: number) => boolean = () => true): number {
+  let n = Math.max(1, Math.min(rows, Math.floor(COALITION_ROWS_PER_CALL / Math.max(1, coalitions * backgroundRows))));
+  while (n > 1 && !fits(n)) n = Math.floor(n / 2);
+  return n;
 }
 
 /**
- * A coalition-table column for explicit masks (mask k, background row b at k·B + b): each
- * cell the explained row's or the background row's, with the text it was read with ("01",
- * "2.50", " Private"), which a model taking text is fed.
+ * v(S) for each mask and each of `rows` of `table`, handed to `take(v, r)` in row order (r
+ * the index into `rows`): the model's mean output over the background rows with the masked
+ * columns taken from the row and the others from the background. `rowsPerCall` rows go to
+ * the model together (default {@link coalitionRowsPerCall} without a memory bound).
  */
-function maskedColumn(name: string, source: Column, background: Column, row: number, bgRows: Uint32Array, masks: Uint8Array[], j: number, files: [string, string]): Column {
-  const count = masks.length * bgRows.length;
+async function eachCoalitionValues(
+  classifier: Classifier,
+  columns: string[],
+  table: Table,
+  rows: Uint32Array,
+  background: Table,
+  bgRows: Uint32Array,
+  masks: Uint8Array[],
+  options: { features?: string[]; signal?: AbortSignal; rowsPerCall?: number },
+  take: (v: Float64Array, r: number) => void,
+): Promise<void> {
   const B = bgRows.length;
-  const texts = coalitionTexts(keptText(source, row), Array.from(bgRows, (r) => keptText(background, r)), masks, j);
+  const K = masks.length;
+  const perCall = options.rowsPerCall ?? coalitionRowsPerCall(rows.length, K, B);
+  for (let start = 0; start < rows.length; start += perCall) {
+    options.signal?.throwIfAborted();
+    const explained = rows.subarray(start, Math.min(rows.length, start + perCall));
+    const coalitionTable: Table = {
+      source: table.source,
+      rowCount: explained.length * K * B,
+      columns: columns.map((name, j) => maskedColumn(name, findColumn(table, name)!, findColumn(background, name)!, explained, bgRows, masks, j, [table.source, background.source])),
+    };
+    const scores = await classifier.score(coalitionTable, { features: options.features, signal: options.signal });
+    for (let i = 0; i < explained.length; i++) {
+      const v = new Float64Array(K);
+      for (let k = 0; k < K; k++) {
+        const at = (i * K + k) * B;
+        let sum = 0;
+        for (let b = 0; b < B; b++) sum += scores[at + b];
+        v[k] = sum / B;
+      }
+      take(v, start + i);
+    }
+  }
+}
+
+/**
+ * A coalition-table column for explicit masks (explained row i, mask k, background row b at
+ * (i·K + k)·B + b): each cell the explained row's or the background row's, with the text it
+ * was read with ("01", "2.50", " Private"), which a model taking text is fed.
+ */
+function maskedColumn(name: string, source: Column, background: Column, rows: Uint32Array, bgRows: Uint32Array, masks: Uint8Array[], j: number, files: [string, string]): Column {
+  const K = masks.length;
+  const B = bgRows.length;
+  const count = rows.length * K * B;
+  const texts = coalitionTexts(Array.from(rows, (r) => keptText(source, r)), Array.from(bgRows, (r) => keptText(background, r)), masks, j);
   if (source.kind === 'numeric' && background.kind === 'numeric') {
     const values = new Float64Array(count);
-    const x = source.values[row];
-    for (let k = 0; k < masks.length; k++) for (let b = 0; b < B; b++) values[k * B + b] = masks[k][j] ? x : background.values[bgRows[b]];
+    for (let i = 0; i < rows.length; i++) {
+      const x = source.values[rows[i]];
+      for (let k = 0; k < K; k++) for (let b = 0, at = (i * K + k) * B; b < B; b++) values[at + b] = masks[k][j] ? x : background.values[bgRows[b]];
+    }
     return { kind: 'numeric', name, values, missing: 0, texts };
   }
   if (source.kind !== background.kind) {
@@ -205,26 +249,32 @@ function maskedColumn(name: string, source: Column, background: Column, row: num
     return dictionary.length - 1;
   });
   const codes = new Int32Array(count);
-  for (let k = 0; k < masks.length; k++) for (let b = 0; b < B; b++) codes[k * B + b] = masks[k][j] ? s.codes[row] : bg.codes[bgRows[b]] < 0 ? -1 : remap[bg.codes[bgRows[b]]];
+  for (let i = 0; i < rows.length; i++) {
+    const own = s.codes[rows[i]];
+    for (let k = 0; k < K; k++) for (let b = 0, at = (i * K + k) * B; b < B; b++) codes[at + b] = masks[k][j] ? own : bg.codes[bgRows[b]] < 0 ? -1 : remap[bg.codes[bgRows[b]]];
+  }
   return { kind: 'categorical', name, codes, dictionary, missing: 0, texts };
 }
 
-/** The kept texts of a coalition column: the explained row's (`own`) where mask k takes it, else background row b's. */
-function coalitionTexts(own: string | undefined, background: (string | undefined)[], masks: Uint8Array[], j: number): KeptTexts | undefined {
-  if (own === undefined && background.every((text) => text === undefined)) return undefined;
+/** The kept texts of a coalition column: explained row i's (`own[i]`) where mask k takes it, else background row b's. */
+function coalitionTexts(own: (string | undefined)[], background: (string | undefined)[], masks: Uint8Array[], j: number): KeptTexts | undefined {
+  if (own.every((text) => text === undefined) && background.every((text) => text === undefined)) return undefined;
+  const K = masks.length;
   const B = background.length;
   const dictionary: string[] = [];
   const index = new Map<string, number>();
   const rows: number[] = [];
   const codes: number[] = [];
-  for (let k = 0; k < masks.length; k++) {
-    for (let b = 0; b < B; b++) {
-      const text = masks[k][j] ? own : background[b];
-      if (text === undefined) continue;
-      let code = index.get(text);
-      if (code === undefined) index.set(text, (code = dictionary.push(text) - 1));
-      rows.push(k * B + b);
-      codes.push(code);
+  for (let i = 0; i < own.length; i++) {
+    for (let k = 0; k < K; k++) {
+      for (let b = 0; b < B; b++) {
+        const text = masks[k][j] ? own[i] : background[b];
+        if (text === undefined) continue;
+        let code = index.get(text);
+        if (code === undefined) index.set(text, (code = dictionary.push(text) - 1));
+        rows.push((i * K + k) * B + b);
+        codes.push(code);
+      }
     }
   }
   return { rows: Int32Array.from(rows), codes: Int32Array.from(codes), dictionary };

@@ -5,7 +5,7 @@
  * changed rows (variants), the search itself (walk), the report (report), and the audit's
  * entry point that ties them together (run).
  */
-export { RECOURSE_DEFAULTS, recourseOptions, recourseProxies, type ProxyFlag, type RecourseOptions, type RecourseSettings } from './search/settings';
+export { RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type ProxyFlag, type RecourseOptions, type RecourseSettings } from './search/settings';
 export { columnRules, isAgeLike, type ColumnRule } from './search/column-rules';
 export type { Change, Counterfactual, RecourseReport } from './search/report';
 export { recourse } from './search/run';

@@ -12,8 +12,14 @@ export const RECOURSE_DEFAULTS = {
   perRow: 3,
   /** Model evaluations per row. */
   evaluations: 2000,
-  /** Candidate rows scored in one model call (rows are searched side by side, so a call costs little more than its rows). */
+  /** Candidate rows scored in one model call, at least (rows are searched side by side, so a call costs little more than its rows); the stage's memory estimate counts this many. */
   callRows: 8192,
+  /**
+   * Candidate rows one call takes when the stage's memory allows ({@link recourseCallRows}):
+   * tables this large go to a host's thread pool (RUNNER_MIN_ROWS). The search finds the same
+   * counterfactuals whatever the size: a candidate's score does not depend on its call.
+   */
+  poolCallRows: 65536,
   /** Quantiles a numeric column may move between. */
   low: 0.05,
   high: 0.95,
@@ -74,6 +80,19 @@ export interface RecourseOptions {
   seed: number;
   features?: string[];
   signal?: AbortSignal;
+  /** Candidate rows per model call (default {@link RECOURSE_DEFAULTS.callRows}; see {@link recourseCallRows}). */
+  callRows?: number;
+}
+
+/**
+ * Candidate rows per model call: {@link RECOURSE_DEFAULTS.poolCallRows}, halved while
+ * `fits(callRows)` (the stage's memory budget for calls of that size) says no, and never
+ * fewer than {@link RECOURSE_DEFAULTS.callRows} (what the stage's memory check counts).
+ */
+export function recourseCallRows(fits: (callRows: number) => boolean): number {
+  let callRows = RECOURSE_DEFAULTS.poolCallRows;
+  while (callRows > RECOURSE_DEFAULTS.callRows && !fits(callRows)) callRows /= 2;
+  return Math.max(callRows, RECOURSE_DEFAULTS.callRows);
 }
 
 /** Whether a score is on the side a person wants (`favourable`), and its progress toward that side (`gain`: higher is better). */
@@ -97,7 +116,7 @@ export function recourseProxies(declared: Record<string, string> | undefined, pr
 /** The search's options: the config's recourse settings with their defaults, and what the audit knows (threshold, protected attributes, proxies, seed). */
 export function recourseOptions(
   settings: RecourseSettings,
-  audit: { threshold: number; protectedAttributes: string[]; proxies: ProxyFlag[]; confidence: number; seed: number; features?: string[]; signal?: AbortSignal },
+  audit: { threshold: number; protectedAttributes: string[]; proxies: ProxyFlag[]; confidence: number; seed: number; features?: string[]; signal?: AbortSignal; callRows?: number },
 ): RecourseOptions {
   return {
     threshold: audit.threshold,
@@ -116,5 +135,6 @@ export function recourseOptions(
     features: audit.features,
     signal: audit.signal,
     maxEvaluations: RECOURSE_DEFAULTS.evaluations,
+    callRows: audit.callRows ?? RECOURSE_DEFAULTS.callRows,
   };
 }

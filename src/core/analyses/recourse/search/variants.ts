@@ -19,14 +19,19 @@ export interface Variant {
   without?: number;
 }
 
-/** Scores versions of rows, in calls of at most `callRows` rows. Kept cell texts follow their row where the cell is unchanged. */
+/** Scores versions of rows, in calls of at most `options.callRows` rows. Kept cell texts follow their row where the cell is unchanged. */
 export async function scoreVariants(classifier: Classifier, table: Table, mutables: Mutable[], variants: Variant[], options: RecourseOptions): Promise<Float64Array> {
   const out = new Float64Array(variants.length);
   const byName = new Map(mutables.map((m, k) => [m.name, k]));
-  for (let start = 0; start < variants.length; start += RECOURSE_DEFAULTS.callRows) {
+  const callRows = options.callRows ?? RECOURSE_DEFAULTS.callRows;
+  for (let start = 0; start < variants.length; start += callRows) {
     options.signal?.throwIfAborted();
-    const batch = variants.slice(start, start + RECOURSE_DEFAULTS.callRows);
+    const batch = variants.slice(start, start + callRows);
     const n = batch.length;
+    // Each variant's row in the table, for the kept texts (a plain loop: Int32Array.from with a
+    // callback costs ten times as much in Node 20, and this ran once per column).
+    const sourceRows = new Int32Array(n);
+    for (let i = 0; i < n; i++) sourceRows[i] = batch[i].row;
     const columns = table.columns.map((column): Column => {
       const k = byName.get(column.name);
       const changed = new Uint8Array(n);
@@ -43,12 +48,12 @@ export async function scoreVariants(classifier: Classifier, table: Table, mutabl
         const values = new Float64Array(n);
         let missing = 0;
         for (let i = 0; i < n; i++) if (Number.isNaN((values[i] = valueOf(i, column.values[batch[i].row])))) missing++;
-        return withKeptTexts({ ...column, values, missing, texts: undefined }, column, batch, changed);
+        return withKeptTexts({ ...column, values, missing, texts: undefined }, column, sourceRows, changed);
       }
       const codes = new Int32Array(n);
       let missing = 0;
       for (let i = 0; i < n; i++) if ((codes[i] = valueOf(i, column.codes[batch[i].row])) < 0) missing++;
-      return withKeptTexts({ ...column, codes, missing, texts: undefined }, column, batch, changed);
+      return withKeptTexts({ ...column, codes, missing, texts: undefined }, column, sourceRows, changed);
     });
     out.set(await classifier.score({ source: table.source, rowCount: n, columns }, { features: options.features }), start);
   }
@@ -56,7 +61,7 @@ export async function scoreVariants(classifier: Classifier, table: Table, mutabl
 }
 
 /** Adds the kept texts of unchanged cells (computed after the values, which mark the changed cells). */
-function withKeptTexts(column: Column, source: Column, batch: Variant[], changed: Uint8Array): Column {
-  const texts = keptTextsOf(source, Int32Array.from(batch, (v) => v.row), changed);
+function withKeptTexts(column: Column, source: Column, sourceRows: Int32Array, changed: Uint8Array): Column {
+  const texts = keptTextsOf(source, sourceRows, changed);
   return texts ? { ...column, texts } : column;
 }

@@ -79,7 +79,7 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
       }
       group.push({ state: s, variants });
       size += variants.length;
-      if (size >= RECOURSE_DEFAULTS.callRows) await flush();
+      if (size >= (options.callRows ?? RECOURSE_DEFAULTS.callRows)) await flush();
     }
     await flush();
   };
