@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { poolRunners } from '../src/api/node-pool';
 import { exactKernelShap } from '../src/core/analyses/explain/kernelshap';
 import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions } from '../src/core/analyses/recourse';
+import { consistency } from '../src/core/analyses/robustness/stability';
 import { DEFAULT_LIMITS, recourseEstimate } from '../src/core/base/limits';
 import { runTreeShapJob } from '../src/core/analyses/explain/treeshap/jobs';
 import { openModel, treeClassifier } from '../src/core/model/classifier';
@@ -113,6 +114,19 @@ export const SPEED_ENTRIES: BenchEntry[] = [
         const callRows = recourseCallRows((n) => recourseEstimate(maxRows, 12, n + RECOURSE_DEFAULTS.evaluations).bytes <= DEFAULT_LIMITS.memoryBytes);
         const options = recourseOptions({ maxRows }, { threshold: 0.5, protectedAttributes: ['race', 'sex'], proxies: [], confidence: 0.95, seed: 42, callRows });
         return () => recourse(model, table, scores, ensemble.featureNames, ['race', 'sex'], options);
+      },
+    },
+    {
+      name: `threads-consistency-${threads}`,
+      description: `the CLI’s consistency check (robustness): 10 nearest neighbours of 2,000 sampled rows among a 20,000-row pool, 12 standardized columns (the e2e audits’ inputs, where the k-d tree is close to brute force), 100,000 rows, on --threads ${threads} (slices of the queries)${threads > 1 ? '; target: 1.8× threads-consistency-1 of the same run' : ''}`,
+      rows: (scale) => Math.round(100_000 * scale),
+      targetMs: null,
+      ...(threads > 1 ? { relativeTo: { entry: 'threads-consistency-1', speedUp: 1.8 } } : {}),
+      setup: async (scale) => {
+        const data = syntheticAudit(Math.round(100_000 * scale), 4, 12);
+        const neighbours = poolRunners(threads).neighbours;
+        const columns = Array.from({ length: 12 }, (_, j) => `x${j}`);
+        return () => consistency(data.table, data.scores, columns, { seed: 1, neighbours });
       },
     },
   ]),

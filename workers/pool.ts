@@ -1,10 +1,11 @@
 /**
  * The audit worker's pool of Web Workers (one per core, up to 4): the core's scheduler
- * ({@link WorkerPool}) over threads started from pool.worker.ts, for TreeSHAP, tree scoring
- * and ONNX scoring when this page has no onnxruntime threads (see src/core/pool), and the
- * hashing of data files while the audit worker parses them.
+ * ({@link WorkerPool}) over threads started from pool.worker.ts, for TreeSHAP, tree scoring,
+ * the consistency check's neighbour search and ONNX scoring when this page has no
+ * onnxruntime threads (see src/core/pool), and the hashing of data files while the audit
+ * worker parses them.
  */
-import { onnxScoresOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type OnnxScoreRunner, type PoolThread, type TreeMarginRunner, type TreeShapRunner } from '../src/core';
+import { neighboursOverPool, onnxScoresOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type NeighbourRunner, type OnnxScoreRunner, type PoolThread, type TreeMarginRunner, type TreeShapRunner } from '../src/core';
 
 /** A Web Worker as a thread of the core's pool. */
 function webWorker(index: number): PoolThread {
@@ -33,6 +34,8 @@ export const treeShapPool = (size: number): TreeShapRunner => treeShapOverPool(p
 export const treeMarginPool = (size: number): TreeMarginRunner => treeMarginsOverPool(pool, size);
 /** ONNX scoring over `size` workers, each with its own single-threaded session. */
 export const onnxScorePool = (size: number): OnnxScoreRunner => onnxScoresOverPool(pool, size);
+/** The consistency check's neighbour search over `size` workers, in slices of the queries. */
+export const neighbourPool = (size: number): NeighbourRunner => neighboursOverPool(pool, size);
 
 /**
  * The SHA-256 of a file, computed by a pool worker reading the Blob itself (in parallel with

@@ -29,6 +29,7 @@ export { type DriftReport, type StoredDistribution } from './analyses/drift/drif
 export { reasonCodesCsv } from './analyses/explain/outputs';
 export { type RowExplanation, type RowQuery } from './analyses/explain/row';
 export { runTreeShapJob, runTreeShapSlice, type TreeShapJob, type TreeShapRunner, treeShapSlices } from './analyses/explain/treeshap/jobs';
+export type { NeighbourJob, NeighbourRunner } from './analyses/robustness/neighbours';
 export { sumShap } from './analyses/explain/treeshap/values';
 export { type DataProfile, profileTable } from './analyses/profile/profile';
 export { type RecourseReport } from './analyses/recourse/search/report';
@@ -72,7 +73,7 @@ export { readResultFile } from './outputs/read-result';
 export { chartSvg } from './outputs/svg';
 export { decileCalibrationChart, predictedActualChart, residualChart, taskImportanceChart, topLabelReliabilityChart } from './outputs/task-charts';
 export { ESTIMATED_LABELS } from './outputs/unlabelled-blocks';
-export { answerJob, guidedBlocks, keep, markSent, onnxScoresOverPool, POOL_KEPT_PAYLOADS, PoolThreadState, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolAnswer, type PoolHost, type PoolJob, type PoolThread } from './pool';
+export { answerJob, guidedBlocks, keep, markSent, neighboursOverPool, onnxScoresOverPool, POOL_KEPT_PAYLOADS, PoolThreadState, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolAnswer, type PoolHost, type PoolJob, type PoolThread } from './pool';
 export { appendEntry, appendStoredEntries, changedOutside, readStoredEntries } from './registry/append';
 export { checkChain, type KeptFileCheck, type ReadEntry } from './registry/chain';
 export { formatCheckpoint, merkleRoot, parseCheckpoint, registryCheckpoint, type RegistryCheckpoint } from './registry/checkpoint';

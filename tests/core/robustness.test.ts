@@ -6,6 +6,7 @@ import { parseCsv } from '../../src/core/data/csv';
 import { groupIndex } from '../../src/core/metrics/groups';
 import { demographicShift } from '../../src/core/analyses/robustness/shift';
 import { consistency, noisy, perturbationStability } from '../../src/core/analyses/robustness/stability';
+import { neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
 import { Random } from '../../src/core/base/random';
 import { expected, fixtureBytes } from '../support/fixtures';
 
@@ -27,14 +28,14 @@ describe('demographic shift', () => {
 });
 
 describe('consistency', () => {
-  it('finds the same neighbours as brute force, and is 1 when similar rows get the same score', () => {
+  it('finds the same neighbours as brute force, and is 1 when similar rows get the same score', async () => {
     const random = new Random(5, 'knn-test');
     const n = 400;
     const x = Float64Array.from({ length: n }, () => random.normal());
     const y = Float64Array.from({ length: n }, () => random.normal());
     const table: Table = { source: 'k.csv', rowCount: n, columns: [{ kind: 'numeric', name: 'x', values: x, missing: 0 }, { kind: 'numeric', name: 'y', values: y, missing: 0 }] };
     const scores = Float64Array.from(x, (v, i) => 1 / (1 + Math.exp(-v - y[i])));
-    const result = consistency(table, scores, ['x', 'y'], { k: 5, seed: 1 });
+    const result = await consistency(table, scores, ['x', 'y'], { k: 5, seed: 1 });
     // Brute force over standardized points.
     const sd = (v: Float64Array) => {
       const m = v.reduce((a, b) => a + b, 0) / v.length;
@@ -47,10 +48,10 @@ describe('consistency', () => {
       total += distances.reduce((sum, e) => sum + Math.abs(scores[i] - scores[e.j]), 0) / 5;
     }
     expect(result.consistency).toBeCloseTo(1 - total / n, 12);
-    expect(consistency(table, new Float64Array(n).fill(0.3), ['x', 'y'], { seed: 1 }).consistency).toBe(1);
+    expect((await consistency(table, new Float64Array(n).fill(0.3), ['x', 'y'], { seed: 1 })).consistency).toBe(1);
   });
 
-  it('on a large file estimates from seeded samples, with a standard error that covers the exact value', () => {
+  it('on a large file estimates from seeded samples, with a standard error that covers the exact value', async () => {
     const random = new Random(9, 'knn-large');
     const n = 30_000;
     const x = Float64Array.from({ length: n }, () => random.normal());
@@ -58,16 +59,30 @@ describe('consistency', () => {
     const z = Float64Array.from({ length: n }, () => random.normal());
     const table: Table = { source: 'k.csv', rowCount: n, columns: [['x', x], ['y', y], ['z', z]].map(([name, values]) => ({ kind: 'numeric' as const, name: name as string, values: values as Float64Array, missing: 0 })) };
     const scores = Float64Array.from(x, (v, i) => 1 / (1 + Math.exp(-2 * v - y[i] + z[i])));
-    const exact = consistency(table, scores, ['x', 'y', 'z'], { seed: 1, maxQueries: Infinity, maxPool: Infinity });
+    const exact = await consistency(table, scores, ['x', 'y', 'z'], { seed: 1, maxQueries: Infinity, maxPool: Infinity });
     expect(exact).toMatchObject({ rows_queried: n, pool_rows: n, standard_error: null });
     // Sampling the queried rows only: unbiased, within 4 standard errors.
-    const sampled = consistency(table, scores, ['x', 'y', 'z'], { seed: 1, maxPool: Infinity });
+    const sampled = await consistency(table, scores, ['x', 'y', 'z'], { seed: 1, maxPool: Infinity });
     expect(sampled).toMatchObject({ rows_queried: 2000, pool_rows: n });
     expect(Math.abs(sampled.consistency! - exact.consistency!)).toBeLessThan(4 * sampled.standard_error!);
     // The defaults also sample the neighbour pool; the same seed gives the same numbers.
-    const bounded = consistency(table, scores, ['x', 'y', 'z'], { seed: 1 });
+    const bounded = await consistency(table, scores, ['x', 'y', 'z'], { seed: 1 });
     expect(bounded).toMatchObject({ rows_queried: 2000, pool_rows: 20_000 });
-    expect(consistency(table, scores, ['x', 'y', 'z'], { seed: 1 })).toEqual(bounded);
+    expect(await consistency(table, scores, ['x', 'y', 'z'], { seed: 1 })).toEqual(bounded);
+    // Searched in slices of the queries (as a host's threads search them): the same numbers to the bit.
+    let slices = 0;
+    const sliced: NeighbourRunner = async (job) => {
+      const queries = job.exclude.length;
+      const cuts = [0, 1, 700, 1999, queries];
+      const gaps = new Float64Array(queries);
+      for (let i = 0; i + 1 < cuts.length; i++) {
+        gaps.set(neighbourGaps({ ...job, from: cuts[i], to: cuts[i + 1] }), cuts[i]);
+        slices++;
+      }
+      return gaps;
+    };
+    expect(await consistency(table, scores, ['x', 'y', 'z'], { seed: 1, neighbours: sliced })).toEqual(bounded);
+    expect(slices).toBe(4);
   });
 });
 

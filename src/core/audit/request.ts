@@ -6,6 +6,7 @@
 import type { LoadedTable } from '../data/read';
 import type { StoredDistribution } from '../analyses/drift/drift';
 import type { RecourseSettings } from '../analyses/recourse';
+import type { NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { DeclaredType } from '../data/table';
 import type { Ll144Settings } from '../metrics/ll144';
 import type { Binning } from '../metrics/calibration';
@@ -131,6 +132,8 @@ export interface RunOptions {
   treeMargins?: TreeMarginRunner;
   /** Where an ONNX model scores large tables (the worker host's pool of sessions); the audit's own session by default. */
   onnxScores?: OnnxScoreRunner;
+  /** Where the consistency check's neighbour search runs (a host's pool, in slices of the queries); this thread by default. */
+  neighbours?: NeighbourRunner;
   /** Projected ms above which the rest of an ONNX table goes to `onnxScores` (default 250; 0: always). */
   onnxPoolWorthMs?: number;
 }

@@ -8,7 +8,7 @@ import type { DataProfile, DataSummary } from '../analyses/profile/profile';
 import type { DriftReport } from '../analyses/drift/drift';
 import type { ShiftReport } from '../analyses/robustness/shift';
 import type { RecourseReport } from '../analyses/recourse';
-import type { consistency, counterfactualFlips, NoiseResult } from '../analyses/robustness/stability';
+import type { ConsistencyResult, counterfactualFlips, NoiseResult } from '../analyses/robustness/stability';
 import type { EceInterval } from '../metrics/ece-interval';
 import type { Ll144Result, Ll144Settings } from '../metrics/ll144';
 import type { DisparityDriver, DisparityInterval } from '../metrics/disparity-intervals';
@@ -29,7 +29,7 @@ export interface RobustnessReport {
   /** The gate metric: the largest worsening of any metric under any shift scenario. */
   max_shift_degradation: number | null;
   perturbation: NoiseResult[] | null;
-  consistency: ReturnType<typeof consistency> | null;
+  consistency: ConsistencyResult | null;
   counterfactual_flips: Awaited<ReturnType<typeof counterfactualFlips>>[];
   conventions: string;
 }

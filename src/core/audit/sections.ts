@@ -161,7 +161,7 @@ export async function robustnessSection(context: SectionContext, features: strin
         demographic_shift: shift,
         max_shift_degradation: shift.max_shift_degradation,
         perturbation,
-        consistency: model ? consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL }) : null,
+        consistency: model ? await consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL, neighbours: context.options.neighbours, signal: stageSignal }) : null,
         counterfactual_flips: flips,
         conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
       };

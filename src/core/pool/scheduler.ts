@@ -10,6 +10,8 @@
  *   sum of the same trees in the same order as in one thread.
  * - ONNX scoring: blocks of rows at multiples of the scorer's batch, each thread with its
  *   own single-threaded session, every onnxruntime call on the same rows as in one session.
+ * - The consistency check's neighbour search: slices of the queries, each thread building
+ *   the same k-d tree; each query's value is the one thread's, summed here in query order.
  *
  * A cancelled job stops the pool at once (its threads are ended and started again on the
  * next use).
@@ -22,6 +24,7 @@ import type { TreeEnsemble } from '../model/tree';
 import { runTreeShapJob, treeShapSlices, type TreeShapRunner } from '../analyses/explain/treeshap/jobs';
 import { sumShap } from '../analyses/explain/treeshap/values';
 import type { ShapValues } from '../analyses/explain/treeshap';
+import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { PoolAnswer, PoolJob } from './work';
 
 /** One thread of the pool, as its host starts it. */
@@ -37,6 +40,8 @@ export type PoolHost = (index: number) => PoolThread;
 
 type Member = { thread: PoolThread; /** Ids of the ensembles and models this thread was sent. */ sent: Set<number> };
 
+/** Below this much neighbour search work (queries × pool points × dimensions) a thread's copy of the points costs more than it saves. */
+const MIN_NEIGHBOUR_WORK = 20_000_000;
 /** Below this much TreeSHAP work (rows × trees × background/10) the pool's start-up and copies cost more than they save. */
 const MIN_SHAP_WORK = 20_000;
 /** Rows per tree scoring block sent to a thread, at most (see {@link guidedBlocks}). */
@@ -313,5 +318,24 @@ export function onnxScoresOverPool(pool: WorkerPool, size: number): OnnxScoreRun
       const job: PoolJob = { kind: 'onnx', modelId, ...(markSent(member.sent, modelId) ? { model: { bytes: modelBytes, fileName, open } } : {}), table: block, features };
       return pool.run<Float64Array>(member.thread, job, buffers);
     }, options);
+  };
+}
+
+/**
+ * The consistency check's neighbour search over `size` threads of `pool`: one slice of the
+ * queries per thread (each builds the same tree over the pool points), the values joined in
+ * query order; in the calling thread for one thread or a small search.
+ */
+export function neighboursOverPool(pool: WorkerPool, size: number): NeighbourRunner {
+  return async (job, signal) => {
+    const queries = job.exclude.length;
+    const local = () => neighbourGaps({ ...job, from: 0, to: queries });
+    if (size < 2 || queries < 2 || queries * job.pool * job.dims < MIN_NEIGHBOUR_WORK) return local();
+    const slices = Math.min(size, queries);
+    const bounds = (i: number) => [Math.floor((i * queries) / slices), Math.floor(((i + 1) * queries) / slices)];
+    const parts = await pool.spread(slices, slices, ({ thread }, i) => pool.run<Float64Array>(thread, { kind: 'neighbours', job: { ...job, from: bounds(i)[0], to: bounds(i)[1] } }), signal);
+    const gaps = new Float64Array(queries);
+    parts.forEach((part, i) => gaps.set(part, bounds(i)[0]));
+    return gaps;
   };
 }

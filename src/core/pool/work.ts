@@ -1,8 +1,9 @@
 /**
- * The thread side of the pool ({@link WorkerPool}): runs TreeSHAP slices, scores row blocks
- * with the project's tree evaluator (each ensemble sent once, then named by id) or with an
- * ONNX model in its own single-threaded onnxruntime session. A host's thread entry passes
- * each message's job here and posts the answer back ({@link answerJob}).
+ * The thread side of the pool ({@link WorkerPool}): runs TreeSHAP slices and slices of the
+ * consistency check's neighbour search, scores row blocks with the project's tree evaluator
+ * (each ensemble sent once, then named by id) or with an ONNX model in its own
+ * single-threaded onnxruntime session. A host's thread entry passes each message's job here
+ * and posts the answer back ({@link answerJob}).
  */
 import { serializeError, type SerializedError } from '../base/errors';
 import { allRows } from '../base/rows';
@@ -14,6 +15,7 @@ import type { TreeEnsemble } from '../model/tree';
 import { kernelMargins, treeKernel, type TreeKernelModel } from '../model/tree/kernel';
 import { compileEnsemble, marginsOf } from '../model/tree/margins';
 import { runTreeShapSlice, type TreeShapJob } from '../analyses/explain/treeshap/jobs';
+import { neighbourGaps, type NeighbourJob } from '../analyses/robustness/neighbours';
 import { POOL_KEPT_PAYLOADS } from './scheduler';
 
 /** A job of the pool, as posted to a thread. */
@@ -21,7 +23,9 @@ export type PoolJob =
   | { kind: 'shap'; job: TreeShapJob }
   /** `block`: `width` columns of `rows` cells each, then room for the margins (returned in it). */
   | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; kernelModel?: TreeKernelModel; block: ArrayBuffer; rows: number; width: number }
-  | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string; open: OpenOptions }; table: Table; features?: string[] };
+  | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string; open: OpenOptions }; table: Table; features?: string[] }
+  /** The consistency check's neighbour search for the job's slice of the queries. */
+  | { kind: 'neighbours'; job: NeighbourJob };
 
 /** A thread's answer to job `id`. */
 export type PoolAnswer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
@@ -70,6 +74,7 @@ export class PoolThreadState {
   /** Runs one job; its value (margins and scores as a Float64Array, SHAP values as they are). */
   async work(job: PoolJob): Promise<unknown> {
     if (job.kind === 'shap') return runTreeShapSlice(job.job);
+    if (job.kind === 'neighbours') return neighbourGaps(job.job);
     if (job.kind === 'onnx') return this.onnx(job);
     if (job.kernelModel || job.ensemble) keep(this.ensembles, job.ensembleId, treeScorer(job));
     const score = this.ensembles.get(job.ensembleId);

@@ -5,6 +5,7 @@ import type { Classifier } from '../../model/classifier';
 import { Random } from '../../base/random';
 import { MAX_FLIP_SCORINGS } from '../../base/limits';
 import { gather } from '../../base/rows';
+import { neighbourGaps, type NeighbourRunner } from './neighbours';
 
 /** Prediction stability under noise of one size. */
 export interface NoiseResult {
@@ -119,104 +120,6 @@ export async function perturbationStability(
   return results;
 }
 
-/** A k-d tree over standardized points (row-major), for k-nearest-neighbour queries. */
-class KdTree {
-  private readonly order: Uint32Array;
-  private readonly splitDim: Uint8Array;
-
-  constructor(private readonly points: Float64Array, private readonly n: number, private readonly dims: number) {
-    this.order = allRows(n);
-    this.splitDim = new Uint8Array(n);
-    this.build(0, n, 0);
-  }
-
-  private key(k: number, dim: number): number {
-    return this.points[this.order[k] * this.dims + dim];
-  }
-
-  /** Quickselect: puts the median of order[start, end) on `dim` at its middle (O(n) per level). */
-  private build(start: number, end: number, depth: number): void {
-    if (end - start <= 1) return;
-    const dim = depth % this.dims;
-    const mid = (start + end) >>> 1;
-    let lo = start;
-    let hi = end - 1;
-    const order = this.order;
-    while (lo < hi) {
-      const pivot = this.key((lo + hi) >>> 1, dim);
-      let i = lo;
-      let j = hi;
-      while (i <= j) {
-        while (this.key(i, dim) < pivot) i++;
-        while (this.key(j, dim) > pivot) j--;
-        if (i <= j) {
-          const t = order[i];
-          order[i] = order[j];
-          order[j] = t;
-          i++;
-          j--;
-        }
-      }
-      if (mid <= j) hi = j;
-      else if (mid >= i) lo = i;
-      else break;
-    }
-    this.splitDim[mid] = dim;
-    this.build(start, mid, depth + 1);
-    this.build(mid + 1, end, depth + 1);
-  }
-
-  /**
-   * The k nearest points of the tree to point `query` of the points array (which may lie
-   * past the tree's own points), never point `exclude` (by default the query itself):
-   * their indices, nearest first.
-   */
-  nearest(query: number, k: number, distances: Float64Array, indices: Int32Array, exclude = query): number {
-    let count = 0;
-    const { points, dims, order, splitDim } = this;
-    const base = query * dims;
-    const consider = (index: number) => {
-      if (index === exclude) return;
-      let distance = 0;
-      const other = index * dims;
-      // Once k are found, a partial sum at or past the k-th distance can only grow: the point
-      // is left as soon as it gets there (the same points are kept as by the full sum).
-      const bound = count === k ? distances[k - 1] : Number.POSITIVE_INFINITY;
-      for (let d = 0; d < dims && distance < bound; d++) {
-        const diff = points[other + d] - points[base + d];
-        distance += diff * diff;
-      }
-      if (distance >= bound) return;
-      let at = count < k ? count++ : k - 1;
-      while (at > 0 && distances[at - 1] > distance) {
-        distances[at] = distances[at - 1];
-        indices[at] = indices[at - 1];
-        at--;
-      }
-      distances[at] = distance;
-      indices[at] = index;
-    };
-    const search = (start: number, end: number): void => {
-      if (end <= start) return;
-      const mid = (start + end) >>> 1;
-      const point = order[mid];
-      consider(point);
-      if (end - start === 1) return;
-      const dim = splitDim[mid];
-      const diff = points[base + dim] - points[point * dims + dim];
-      if (diff < 0) {
-        search(start, mid);
-        if (count < k || diff * diff < distances[k - 1]) search(mid + 1, end);
-      } else {
-        search(mid + 1, end);
-        if (count < k || diff * diff < distances[k - 1]) search(start, mid);
-      }
-    };
-    search(0, this.n);
-    return count;
-  }
-}
-
 /** Individual fairness as consistency, with how it was estimated. */
 export interface ConsistencyResult {
   k: number;
@@ -238,7 +141,7 @@ export interface ConsistencyResult {
  * rows and at most `maxQueries` rows are averaged (seeded samples), with the standard
  * error of that estimate. (Exact nearest neighbours cost about n² in many dimensions.)
  */
-export function consistency(table: Table, scores: Float64Array, columns: string[], options: { k?: number; maxQueries?: number; maxPool?: number; seed: number }): ConsistencyResult {
+export async function consistency(table: Table, scores: Float64Array, columns: string[], options: { k?: number; maxQueries?: number; maxPool?: number; seed: number; neighbours?: NeighbourRunner; signal?: AbortSignal }): Promise<ConsistencyResult> {
   const k = options.k ?? 10;
   const numeric = columns.filter((name) => findColumn(table, name)?.kind === 'numeric');
   const n = table.rowCount;
@@ -250,9 +153,10 @@ export function consistency(table: Table, scores: Float64Array, columns: string[
   const queries = n > maxQueries ? sampleIndices(n, maxQueries, options.seed, 'robustness/consistency') : allRows(n);
   const poolIndex = new Int32Array(n).fill(-1);
   pool.forEach((row, i) => (poolIndex[row] = i));
-  // Pool points first (the tree is built over them), then the queried rows.
+  // Pool points first (the tree is built over them), then the queried rows; their scores alike.
   const P = pool.length;
-  const points = new Float64Array((P + queries.length) * dims);
+  const Q = queries.length;
+  const points = new Float64Array((P + Q) * dims);
   numeric.forEach((name, d) => {
     const values = (findColumn(table, name) as { values: Float64Array }).values;
     let count = 0;
@@ -265,22 +169,26 @@ export function consistency(table: Table, scores: Float64Array, columns: string[
     const sd = standardDeviation(values) || 1;
     const at = (row: number) => ((Number.isNaN(values[row]) ? mean : values[row]) - mean) / sd;
     for (let i = 0; i < P; i++) points[i * dims + d] = at(pool[i]);
-    for (let q = 0; q < queries.length; q++) points[(P + q) * dims + d] = at(queries[q]);
+    for (let q = 0; q < Q; q++) points[(P + q) * dims + d] = at(queries[q]);
   });
-  const tree = new KdTree(points, P, dims);
+  const pointScores = new Float64Array(P + Q);
+  for (let i = 0; i < P; i++) pointScores[i] = scores[pool[i]];
+  const exclude = new Int32Array(Q);
+  for (let q = 0; q < Q; q++) {
+    pointScores[P + q] = scores[queries[q]];
+    exclude[q] = poolIndex[queries[q]];
+  }
+  const job = { points, pool: P, dims, k, exclude, scores: pointScores };
+  // Each query's mean |Δp| is the same wherever it is found (a host's threads, or here).
+  const gaps = options.neighbours ? await options.neighbours(job, options.signal) : neighbourGaps({ ...job, from: 0, to: Q });
   let total = 0;
   let totalSquares = 0;
-  const distances = new Float64Array(k);
-  const indices = new Int32Array(k);
-  queries.forEach((row, q) => {
-    const found = tree.nearest(P + q, k, distances, indices, poolIndex[row]);
-    let sum = 0;
-    for (let j = 0; j < found; j++) sum += Math.abs(scores[row] - scores[pool[indices[j]]]);
-    const value = sum / found;
+  for (let q = 0; q < Q; q++) {
+    const value = gaps[q];
     total += value;
     totalSquares += value * value;
-  });
-  const m = queries.length;
+  }
+  const m = Q;
   const mean = total / m;
   const sampled = m < n;
   const variance = m > 1 ? Math.max(0, (totalSquares - m * mean * mean) / (m - 1)) : 0;
