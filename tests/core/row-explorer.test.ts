@@ -4,6 +4,8 @@ import { readTable } from '../../src/core/data/read';
 import { explainRow, searchRows } from '../../src/core/analyses/explain/row';
 import { openModel } from '../../src/core/model/classifier';
 import { expected, fixtureBytes } from '../support/fixtures';
+import { corpusBytes } from '../support/model-corpus';
+import { explainModel } from '../../src/core/analyses/explain/explain';
 
 ort.env.wasm.numThreads = 1;
 const want = expected('compas/rf.expected.json') as ReturnType<typeof expected> & { shap: { columns: string[]; expected_value: number; values: number[][] }; predictions_p1: number[] };
@@ -54,6 +56,36 @@ describe('row explorer', () => {
     await expect(explainRow(model, modelFile, test, { ...query, row: 0, overrides: { age: 'old' } })).rejects.toThrow('test.csv: column "age" holds numbers; "old" is not one. Enter a number, or leave it empty for a missing value.');
     await expect(explainRow(model, modelFile, test, { ...query, row: test.rowCount })).rejects.toThrow(`test.csv: row ${test.rowCount + 1} does not exist; the data has rows 1 to 1,852.`);
     await expect(explainRow(model, modelFile, test, { ...query, row: 0, overrides: { agee: '1' } })).rejects.toThrow('test.csv: no column "agee" to edit.');
+  });
+
+  it('shows cells as the file wrote them ("04", "2.50"), takes them back unedited, and feeds a typed code as typed', async () => {
+    // A model that takes text: the postal zones and product codes are its categories as
+    // written. Oracle: scikit-learn's probabilities for the file's rows.
+    const codes = readTable(corpusBytes('onnx_codes.test.csv'), 'onnx_codes.test.csv');
+    const lines = new TextDecoder().decode(corpusBytes('onnx_codes.test.csv')).trim().split('\n').map((line) => line.split(','));
+    const header = lines[0];
+    const sklearn = JSON.parse(new TextDecoder().decode(corpusBytes('onnx_codes_logreg.test.expected.json'))) as { p_positive: number[] };
+    const file = { fileName: 'onnx_codes_logreg.onnx', bytes: corpusBytes('onnx_codes_logreg.onnx') };
+    const model = await openModel(ort, file.bytes, file.fileName);
+    const settings = { threshold: 0.5, adverse: 'negative' as const };
+    const features = header.filter((name) => name !== 'returned');
+    // Row 1 as the app sends it back: every cell as shown.
+    const shown = await explainRow(model, file, codes, { ...settings, row: 0, features });
+    const cellsOf = (row: number) => Object.fromEntries(header.map((name, j) => [name, lines[row + 1][j]]));
+    expect(Object.fromEntries(shown.cells.map((c) => [c.column, c.value]))).toEqual(cellsOf(0));
+    const unchanged = await explainRow(model, file, codes, { ...settings, row: 0, features, overrides: Object.fromEntries(shown.cells.map((c) => [c.column, c.value])) });
+    expect(unchanged.cells.some((c) => c.edited)).toBe(false);
+    expect(Math.abs(unchanged.score - sklearn.p_positive[0])).toBeLessThan(1e-6);
+    // Row 1 edited, cell by cell, into row 2 ("01", "2.50", …): scored as scikit-learn scores row 2.
+    const typed = await explainRow(model, file, codes, { ...settings, row: 0, features, overrides: cellsOf(1) });
+    expect(Object.fromEntries(typed.cells.map((c) => [c.column, c.value]))).toEqual(cellsOf(1));
+    expect(Math.abs(typed.score - sklearn.p_positive[1])).toBeLessThan(1e-6);
+    // Reason codes name the values as written.
+    const explained = await explainModel(ort, { model: file, data: { fileName: 'onnx_codes.test.csv', bytes: corpusBytes('onnx_codes.test.csv') }, rows: 20, backgroundRows: 10, method: 'kernel', features, reasons: { count: 3, adverse: 'negative', threshold: 0.9 } });
+    const reasons = explained.reason_codes!.flatMap((r) => r.reasons.map((reason) => ({ row: r.row, ...reason })));
+    expect(reasons.length).toBeGreaterThan(0);
+    for (const reason of reasons) expect(reason.value).toBe(lines[reason.row][header.indexOf(reason.column)]);
+    expect(reasons.some((reason) => /^0\d|\.\d*0$/.test(reason.value))).toBe(true);
   });
 
   it('finds rows by any cell text', () => {

@@ -253,6 +253,15 @@ export function sourceText(column: Column, row: number): string {
   return cellText(column, row);
 }
 
+/**
+ * A present cell as the file wrote it, without surrounding spaces ("01", "2.50", where
+ * {@link cellText} spells the stored number, "1", "2.5"), '' for a missing one: what reason
+ * codes, recourse and the row explorer show, and what an edit is compared with.
+ */
+export function shownText(column: Column, row: number): string {
+  return isMissingCell(column, row) ? '' : sourceText(column, row).trim();
+}
+
 
 /** A new table holding only `rows` (in that order), every column gathered. */
 export function takeRows(table: Table, rows: Uint32Array): Table {

@@ -1,4 +1,4 @@
-import { allRows, filledColumn, findColumn, cellText, keptTextsOf, presentValues, type Column, type Table } from '../../data/table';
+import { allRows, filledColumn, findColumn, keptTextsOf, presentValues, shownText, type Column, type Table } from '../../data/table';
 import type { Classifier } from '../../model/classifier';
 import { rocAuc } from '../../metrics/ranking';
 import { Random } from '../../base/random';
@@ -86,7 +86,7 @@ export function reasonCodes(table: Table, rows: number[], columns: string[], val
     out.push({
       row,
       score: scores[r],
-      reasons: candidates.map((c) => ({ column: c.column, value: cellText(findColumn(table, c.column)!, row - 1), shap: c.shap })),
+      reasons: candidates.map((c) => ({ column: c.column, value: shownText(findColumn(table, c.column)!, row - 1), shap: c.shap })),
     });
   });
   return out;

@@ -5,7 +5,7 @@
  */
 import type { Classifier } from '../../model/classifier';
 import { AuditConfigError, isPlumblineError, quote } from '../../base/errors';
-import { cellText, findColumn, takeRows, type Column, type Table } from '../../data/table';
+import { findColumn, shownText, takeRows, type Column, type Table } from '../../data/table';
 import { explainTable, type ExplainResult } from './explain';
 import { reasonCodes, type Reason } from './outputs';
 
@@ -48,7 +48,7 @@ export function searchRows(table: Table, text: string, limit = 20): number[] {
     const hit = table.columns.some((column, c) => {
       const codes = matchers[c];
       if (codes) return codes.has((column as { codes: Int32Array }).codes[row]);
-      return cellText(column, row).toLowerCase().includes(needle);
+      return shownText(column, row).toLowerCase().includes(needle);
     });
     if (hit) found.push(row);
   }
@@ -60,7 +60,9 @@ function edit(column: Column, text: string, source: string): Column {
     const trimmed = text.trim();
     const value = trimmed === '' ? Number.NaN : Number(trimmed);
     if (trimmed !== '' && !Number.isFinite(value)) throw new AuditConfigError(`${source}: column ${quote(column.name)} holds numbers; ${quote(text)} is not one. Enter a number, or leave it empty for a missing value.`);
-    return { ...column, values: Float64Array.of(value), missing: Number.isNaN(value) ? 1 : 0, texts: undefined };
+    // The number as typed: "01" or "2.50" is the text a model that takes text is fed, as from a file.
+    const typed = trimmed !== '' && String(value) !== trimmed ? { rows: Int32Array.of(0), codes: Int32Array.of(0), dictionary: [trimmed] } : undefined;
+    return { ...column, values: Float64Array.of(value), missing: Number.isNaN(value) ? 1 : 0, texts: typed };
   }
   // The edited cell is what was typed: it keeps no text it was read with.
   if (text === '') return { ...column, codes: Int32Array.of(-1), missing: 1, texts: undefined };
@@ -85,7 +87,7 @@ export async function explainRow(classifier: Classifier, modelFile: { fileName: 
   const overrides = query.overrides ?? {};
   for (const name of Object.keys(overrides)) if (!findColumn(table, name)) throw new AuditConfigError(`${table.source}: no column ${quote(name)} to edit.`);
   const original = takeRows(table, Uint32Array.of(query.row));
-  const edited: Table = { ...original, columns: original.columns.map((column) => (column.name in overrides && overrides[column.name] !== cellText(column, 0) ? edit(column, overrides[column.name], table.source) : column)) };
+  const edited: Table = { ...original, columns: original.columns.map((column) => (column.name in overrides && overrides[column.name] !== shownText(column, 0) ? edit(column, overrides[column.name], table.source) : column)) };
   const inputs = new Set(classifier.features(table, query.features));
   const [score] = await classifier.score(edited, { features: query.features });
   const adverse = query.adverse === 'negative' ? score < query.threshold : score >= query.threshold;
@@ -103,7 +105,7 @@ export async function explainRow(classifier: Classifier, modelFile: { fileName: 
   }
   return {
     row: query.row + 1,
-    cells: edited.columns.map((column, c) => ({ column: column.name, value: cellText(column, 0), original: cellText(original.columns[c], 0), edited: column !== original.columns[c], model_input: inputs.has(column.name) })),
+    cells: edited.columns.map((column, c) => ({ column: column.name, value: shownText(column, 0), original: shownText(original.columns[c], 0), edited: column !== original.columns[c], model_input: inputs.has(column.name) })),
     score,
     decision: score >= query.threshold ? 'positive' : 'negative',
     shap,

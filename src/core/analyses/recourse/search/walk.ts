@@ -3,7 +3,7 @@
  * unit of cost), the strongest push where it stops short, pruning and relaxing each answer,
  * seeded restarts on column subsets, and every answer re-scored.
  */
-import { cellText, type Table } from '../../../data/table';
+import { shownText, type Table } from '../../../data/table';
 import type { Classifier } from '../../../model/classifier';
 import { Random } from '../../../base/random';
 import { allowed, changeCosts, type Mutable } from './candidates';
@@ -222,9 +222,9 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
         .map(([k, value]): Change => {
           const m = mutables[k];
           cost += costs.change(k, s.row, value);
-          if (m.column.kind !== 'numeric') return { column: m.name, from: cellText(m.column, s.row), to: m.column.dictionary[value] };
+          if (m.column.kind !== 'numeric') return { column: m.name, from: shownText(m.column, s.row), to: m.column.dictionary[value] };
           const tenth = (p: number) => Math.round(p * 1000) / 10;
-          return { column: m.name, from: cellText(m.column, s.row), to: String(value), percentile_from: tenth(percentile(m.sorted!, m.column.values[s.row])), percentile_to: tenth(percentile(m.sorted!, value)) };
+          return { column: m.name, from: shownText(m.column, s.row), to: String(value), percentile_from: tenth(percentile(m.sorted!, m.column.values[s.row])), percentile_to: tenth(percentile(m.sorted!, value)) };
         })
         .sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
       s.found.push({ changes, cost, score: verified[i] });
