@@ -67,7 +67,7 @@ describe('row explorer', () => {
     const sklearn = JSON.parse(new TextDecoder().decode(corpusBytes('onnx_codes_logreg.test.expected.json'))) as { p_positive: number[] };
     const file = { fileName: 'onnx_codes_logreg.onnx', bytes: corpusBytes('onnx_codes_logreg.onnx') };
     const model = await openModel(ort, file.bytes, file.fileName);
-    const settings = { threshold: 0.5, adverse: 'negative' as const };
+    const settings = { threshold: 0.5, adverse: 'negative' as const, excluded: [] as string[] };
     const features = header.filter((name) => name !== 'returned');
     // Row 1 as the app sends it back: every cell as shown.
     const shown = await explainRow(model, file, codes, { ...settings, row: 0, features });
@@ -81,7 +81,7 @@ describe('row explorer', () => {
     expect(Object.fromEntries(typed.cells.map((c) => [c.column, c.value]))).toEqual(cellsOf(1));
     expect(Math.abs(typed.score - sklearn.p_positive[1])).toBeLessThan(1e-6);
     // Reason codes name the values as written.
-    const explained = await explainModel(ort, { model: file, data: { fileName: 'onnx_codes.test.csv', bytes: corpusBytes('onnx_codes.test.csv') }, rows: 20, backgroundRows: 10, method: 'kernel', features, reasons: { count: 3, adverse: 'negative', threshold: 0.9 } });
+    const explained = await explainModel(ort, { model: file, data: { fileName: 'onnx_codes.test.csv', bytes: corpusBytes('onnx_codes.test.csv') }, rows: 20, backgroundRows: 10, method: 'kernel', features, reasons: { count: 3, adverse: 'negative', threshold: 0.9, excluded: [] } });
     const reasons = explained.reason_codes!.flatMap((r) => r.reasons.map((reason) => ({ row: r.row, ...reason })));
     expect(reasons.length).toBeGreaterThan(0);
     for (const reason of reasons) expect(reason.value).toBe(lines[reason.row][header.indexOf(reason.column)]);
