@@ -9,6 +9,7 @@ import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions } from '
 import { recourseEstimate } from '../../src/core/base/limits';
 import { syntheticAudit, syntheticEnsemble } from '../../bench/synthetic';
 import { expected, fixtureBytes } from '../support/fixtures';
+import { corpusBytes } from '../support/model-corpus';
 
 /** One tree: x0 < 0.5 → margin −2 (adverse), else +2. x1 and x2 are ignored. */
 function oneColumnModel(): TreeEnsemble {
@@ -64,6 +65,39 @@ describe('recourse', () => {
     expect(small.recourse_feasible_share).toBeGreaterThan(0);
     expect(JSON.stringify(await search(RECOURSE_DEFAULTS.poolCallRows))).toBe(JSON.stringify(small));
     expect(JSON.stringify(await search(1000))).toBe(JSON.stringify(small));
+  });
+
+  it('changes a code written "06" to codes the file writes ("04", not "4"), for a model that takes the codes as text', async () => {
+    // scikit-learn's one-hot categories are the texts; "4" is none of them, so a change fed as
+    // "4" would be scored as an unknown category and the counterfactual would not be one.
+    const csv = new TextDecoder().decode(corpusBytes('onnx_codes.test.csv'));
+    const lines = csv.trim().split('\n').map((line) => line.split(','));
+    const header = lines[0];
+    const written = (column: string) => new Set(lines.slice(1).map((cells) => cells[header.indexOf(column)]));
+    const result = await runAudit(ort, {
+      model: { fileName: 'onnx_codes_logreg.onnx', bytes: corpusBytes('onnx_codes_logreg.onnx') },
+      data: { fileName: 'onnx_codes.test.csv', bytes: corpusBytes('onnx_codes.test.csv') },
+      target: 'returned',
+      protectedAttributes: ['gender'],
+      bootstrapResamples: 0,
+      recourse: { maxRows: 30 },
+    });
+    const model = await openModel(ort, corpusBytes('onnx_codes_logreg.onnx'), 'onnx_codes_logreg.onnx');
+    const changes = result.recourse!.rows.flatMap((entry) => entry.counterfactuals.map((cf) => ({ entry, cf })));
+    expect(changes.some(({ cf }) => cf.changes.some((c) => c.column === 'postal_zone'))).toBe(true);
+    for (const { entry, cf } of changes) {
+      const cells = [...lines[entry.row]];
+      for (const change of cf.changes) {
+        if (['postal_zone', 'product_code'].includes(change.column)) expect(written(change.column), `${change.column} → ${change.to}`).toContain(change.to);
+        expect(change.from).toBe(lines[entry.row][header.indexOf(change.column)]);
+        cells[header.indexOf(change.column)] = change.to;
+      }
+      // The counterfactual written as a CSV row, read and scored as any file: its score, and a flip.
+      const row = parseCsv(`${header.join(',')}\n${lines[1].join(',')}\n${cells.join(',')}\n`, { fileName: 'cf.csv' });
+      const [, score] = await model.score(row, { features: header.filter((name) => name !== 'returned') });
+      expect(Math.abs(score - cf.score)).toBeLessThan(1e-12);
+      expect(score >= result.threshold).toBe(true);
+    }
   });
 
   it('takes calls as large as the stage’s memory allows, and never smaller than its check counted', () => {

@@ -3,7 +3,7 @@
  * percentile of a number, the allowed categories), what a change costs, and whether a change
  * is allowed for a row (missing values and monotone directions).
  */
-import { findColumn, sortedPresent, type Column, type Table } from '../../../data/table';
+import { findColumn, keptText, sortedPresent, type Column, type NumericColumn, type Table } from '../../../data/table';
 import type { ColumnRule } from './column-rules';
 import { percentile, quantile } from './percentiles';
 import type { RecourseOptions } from './settings';
@@ -16,6 +16,12 @@ export interface Mutable {
   candidates: number[];
   /** The column's sorted present values (numeric), for percentiles. */
   sorted?: Float64Array;
+  /**
+   * A numeric column read from texts its numbers do not give back ("04", "2.50"): each
+   * candidate value's text as the file writes it, where that is not `String(value)` — what a
+   * model that takes text is fed for a changed cell, and what the report shows.
+   */
+  spelling?: Map<number, string>;
   weight: number;
   monotone?: 'increase_only' | 'decrease_only';
 }
@@ -32,10 +38,38 @@ export function mutableColumns(table: Table, rules: ColumnRule[], options: Recou
       // Candidate values: the observed values at every 5th percentile from the 5th to the 95th.
       const grid = new Set<number>();
       for (let q = 1; q <= 19; q++) grid.add(quantile(sorted, q / 20));
-      out.push({ name: rule.column, column, candidates: [...grid].sort((a, b) => a - b), sorted, weight, monotone: options.monotone[rule.column] });
+      const candidates = [...grid].sort((a, b) => a - b);
+      out.push({ name: rule.column, column, candidates, sorted, weight, monotone: options.monotone[rule.column], ...(column.texts ? { spelling: spellings(column, candidates) } : {}) });
     } else {
       out.push({ name: rule.column, column, candidates: rule.values!.map((v) => column.dictionary.indexOf(v)), weight });
     }
+  }
+  return out;
+}
+
+/**
+ * How the file writes each of `values` (observed numbers of a column with kept texts): the
+ * most frequent text among the rows holding it (ties: the first met), kept only where it is
+ * not `String(value)`. A postal zone written "06" is changed to "06", not to "6", which a
+ * model that took the zones as text never saw.
+ */
+function spellings(column: NumericColumn, values: number[]): Map<number, string> {
+  const wanted = new Set(values);
+  const counts = new Map<number, Map<string, number>>();
+  for (let row = 0; row < column.values.length; row++) {
+    const value = column.values[row];
+    if (!wanted.has(value)) continue;
+    const text = (keptText(column, row) ?? String(value)).trim();
+    let byText = counts.get(value);
+    if (!byText) counts.set(value, (byText = new Map()));
+    byText.set(text, (byText.get(text) ?? 0) + 1);
+  }
+  const out = new Map<number, string>();
+  for (const [value, byText] of counts) {
+    let best = '';
+    let most = 0;
+    for (const [text, n] of byText) if (n > most) [best, most] = [text, n];
+    if (best !== String(value)) out.set(value, best);
   }
   return out;
 }

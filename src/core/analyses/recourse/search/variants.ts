@@ -48,7 +48,7 @@ export async function scoreVariants(classifier: Classifier, table: Table, mutabl
         const values = new Float64Array(n);
         let missing = 0;
         for (let i = 0; i < n; i++) if (Number.isNaN((values[i] = valueOf(i, column.values[batch[i].row])))) missing++;
-        return withKeptTexts({ ...column, values, missing, texts: undefined }, column, sourceRows, changed);
+        return withKeptTexts({ ...column, values, missing, texts: undefined }, column, sourceRows, changed, k === undefined ? undefined : mutables[k].spelling);
       }
       const codes = new Int32Array(n);
       let missing = 0;
@@ -60,8 +60,33 @@ export async function scoreVariants(classifier: Classifier, table: Table, mutabl
   return out;
 }
 
-/** Adds the kept texts of unchanged cells (computed after the values, which mark the changed cells). */
-function withKeptTexts(column: Column, source: Column, sourceRows: Int32Array, changed: Uint8Array): Column {
-  const texts = keptTextsOf(source, sourceRows, changed);
-  return texts ? { ...column, texts } : column;
+/**
+ * Adds the kept texts of unchanged cells (computed after the values, which mark the changed
+ * cells) and, for a changed number the file writes otherwise ("06"), that text (`spelling`).
+ */
+function withKeptTexts(column: Column, source: Column, sourceRows: Int32Array, changed: Uint8Array, spelling?: Map<number, string>): Column {
+  const unchanged = keptTextsOf(source, sourceRows, changed);
+  if (!spelling?.size || column.kind !== 'numeric') return unchanged ? { ...column, texts: unchanged } : column;
+  // Both lists in row order: the unchanged cells' texts and the changed cells' spellings.
+  const dictionary = [...(unchanged?.dictionary ?? [])];
+  const added = new Map<string, number>();
+  const rows: number[] = [];
+  const codes: number[] = [];
+  let u = 0;
+  for (let i = 0; i < changed.length; i++) {
+    if (!changed[i]) {
+      if (unchanged && u < unchanged.rows.length && unchanged.rows[u] === i) {
+        rows.push(i);
+        codes.push(unchanged.codes[u++]);
+      }
+      continue;
+    }
+    const text = spelling.get(column.values[i]);
+    if (text === undefined) continue;
+    let code = added.get(text);
+    if (code === undefined) added.set(text, (code = dictionary.push(text) - 1));
+    rows.push(i);
+    codes.push(code);
+  }
+  return rows.length ? { ...column, texts: { rows: Int32Array.from(rows), codes: Int32Array.from(codes), dictionary } } : column;
 }

@@ -224,7 +224,7 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
           cost += costs.change(k, s.row, value);
           if (m.column.kind !== 'numeric') return { column: m.name, from: shownText(m.column, s.row), to: m.column.dictionary[value] };
           const tenth = (p: number) => Math.round(p * 1000) / 10;
-          return { column: m.name, from: shownText(m.column, s.row), to: String(value), percentile_from: tenth(percentile(m.sorted!, m.column.values[s.row])), percentile_to: tenth(percentile(m.sorted!, value)) };
+          return { column: m.name, from: shownText(m.column, s.row), to: m.spelling?.get(value) ?? String(value), percentile_from: tenth(percentile(m.sorted!, m.column.values[s.row])), percentile_to: tenth(percentile(m.sorted!, value)) };
         })
         .sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
       s.found.push({ changes, cost, score: verified[i] });
