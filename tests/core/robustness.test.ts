@@ -5,7 +5,10 @@ import { cellText, findColumn, sourceText, type Table } from '../../src/core/dat
 import { parseCsv } from '../../src/core/data/csv';
 import { groupIndex } from '../../src/core/metrics/groups';
 import { demographicShift } from '../../src/core/analyses/robustness/shift';
-import { consistency, noisy, perturbationStability } from '../../src/core/analyses/robustness/stability';
+import { consistency, counterfactualFlips, noisy, perturbationStability } from '../../src/core/analyses/robustness/stability';
+import { explainModel } from '../../src/core/analyses/explain/explain';
+import { openModel } from '../../src/core/model/classifier';
+import { corpusBytes } from '../support/model-corpus';
 import { neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
 import { Random } from '../../src/core/base/random';
 import { expected, fixtureBytes } from '../support/fixtures';
@@ -188,5 +191,49 @@ describe('texts of perturbed cells', () => {
     // Both kinds of cell are seen (whole numbers often round back to their value).
     expect(moved).toBeGreaterThan(100);
     expect(kept).toBeGreaterThan(100);
+  });
+});
+
+describe('a number the file writes otherwise ("06") set in every cell', () => {
+  // The postal-code model takes the zones as text (scikit-learn's categories "01"…"10"): the
+  // flip test and partial dependence set the zone to each value as the file writes it. The
+  // oracle rewrites the file's column to that text and scores the file as any other.
+  const csv = new TextDecoder().decode(corpusBytes('onnx_codes.test.csv'));
+  const lines = csv.trim().split('\n').map((line) => line.split(','));
+  const header = lines[0];
+  const at = header.indexOf('postal_zone');
+  const features = header.filter((name) => name !== 'returned');
+  const withZone = (zone: string) => parseCsv([header, ...lines.slice(1).map((cells) => cells.map((cell, j) => (j === at ? zone : cell)))].map((cells) => cells.join(',')).join('\n'), { fileName: 'zone.csv' });
+  const zones = [...new Set(lines.slice(1).map((cells) => cells[at]))].sort();
+
+  it('flips the zone to "04", not "4", and the flip rates are the rewritten files’ ', async () => {
+    const model = await openModel(ort, corpusBytes('onnx_codes_logreg.onnx'), 'onnx_codes_logreg.onnx');
+    const table = parseCsv(csv, { fileName: 'onnx_codes.test.csv' });
+    const scores = await model.score(table, { features });
+    const flips = await counterfactualFlips(model, table, scores, 0.5, 'postal_zone', features, { features });
+    expect(flips.applicable).toBe(true);
+    const flipped = new Uint8Array(table.rowCount);
+    for (const zone of zones) {
+      const after = await model.score(withZone(zone), { features });
+      after.forEach((p, i) => (flipped[i] ||= +(p >= 0.5 !== scores[i] >= 0.5)));
+    }
+    const zoneOf = (findColumn(table, 'postal_zone') as { values: Float64Array }).values;
+    for (const [group, rate] of Object.entries(flips.flip_rate)) {
+      const rows = Array.from(zoneOf.keys()).filter((i) => String(zoneOf[i]) === group);
+      expect(rate, `zone ${group}`).toBe(rows.reduce((n, i) => n + flipped[i], 0) / rows.length);
+    }
+    expect(Object.values(flips.flip_rate).some((rate) => rate > 0)).toBe(true);
+  });
+
+  it('partial dependence labels its grid "01"… and averages the rewritten files’ scores', async () => {
+    const model = { fileName: 'onnx_codes_logreg.onnx', bytes: corpusBytes('onnx_codes_logreg.onnx') };
+    const result = await explainModel(ort, { model, data: { fileName: 'onnx_codes.test.csv', bytes: corpusBytes('onnx_codes.test.csv') }, rows: 2, backgroundRows: 5, method: 'kernel', features, partialDependence: ['postal_zone'] });
+    const pd = result.partial_dependence![0];
+    const classifier = await openModel(ort, model.bytes, model.fileName);
+    expect(pd.grid.every((label) => zones.includes(label))).toBe(true);
+    for (const [k, label] of pd.grid.entries()) {
+      const scores = await classifier.score(withZone(label), { features });
+      expect(Math.abs(pd.pdp[k] - scores.reduce((a, b) => a + b, 0) / scores.length), `zone ${label}`).toBeLessThan(1e-12);
+    }
   });
 });

@@ -231,11 +231,50 @@ export function keptTextsOf(column: Column, rows: ArrayLike<number>, skip?: Uint
 
 /**
  * A copy of `column` whose `rows` cells all hold `value` (a present number, or a code of its
- * dictionary): none missing, none keeping the text an old cell was read with.
+ * dictionary): none missing, none keeping the text an old cell was read with — but a number
+ * the file writes otherwise ("06", {@link writtenAs}) keeps that spelling in every cell.
  */
 export function filledColumn(column: Column, value: number, rows: number): Column {
-  if (column.kind === 'numeric') return { ...column, values: new Float64Array(rows).fill(value), missing: 0, texts: undefined };
+  if (column.kind === 'numeric') {
+    // A number the file writes otherwise ("06") is written so in every cell: the text a model that takes the column as text is fed.
+    const text = column.texts ? writtenAs(column, [value]).get(value) : undefined;
+    let texts: KeptTexts | undefined;
+    if (text !== undefined) {
+      const all = new Int32Array(rows);
+      for (let i = 0; i < rows; i++) all[i] = i;
+      texts = { rows: all, codes: new Int32Array(rows), dictionary: [text] };
+    }
+    return { ...column, values: new Float64Array(rows).fill(value), missing: 0, texts };
+  }
   return { ...column, codes: new Int32Array(rows).fill(value), missing: 0, texts: undefined };
+}
+
+/**
+ * How a numeric column's file writes each of `values`: the most frequent text among the rows
+ * holding it (ties: the first met, surrounding spaces dropped), kept only where it is not
+ * `String(value)` — a postal zone written "06", a price "2.50". A value no row holds is
+ * left out (it is written `String(value)`).
+ */
+export function writtenAs(column: NumericColumn, values: Iterable<number>): Map<number, string> {
+  const out = new Map<number, string>();
+  if (!column.texts) return out;
+  const wanted = new Set(values);
+  const counts = new Map<number, Map<string, number>>();
+  for (let row = 0; row < column.values.length; row++) {
+    const value = column.values[row];
+    if (!wanted.has(value)) continue;
+    const text = (keptText(column, row) ?? String(value)).trim();
+    let byText = counts.get(value);
+    if (!byText) counts.set(value, (byText = new Map()));
+    byText.set(text, (byText.get(text) ?? 0) + 1);
+  }
+  for (const [value, byText] of counts) {
+    let best = '';
+    let most = 0;
+    for (const [text, n] of byText) if (n > most) [best, most] = [text, n];
+    if (best !== String(value)) out.set(value, best);
+  }
+  return out;
 }
 
 /** Whether a cell is missing (NaN, or code −1). */

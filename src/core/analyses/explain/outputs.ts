@@ -1,4 +1,4 @@
-import { allRows, filledColumn, findColumn, keptTextsOf, presentValues, shownText, type Column, type Table } from '../../data/table';
+import { allRows, filledColumn, findColumn, keptTextsOf, presentValues, shownText, writtenAs, type Column, type Table } from '../../data/table';
 import type { Classifier } from '../../model/classifier';
 import { rocAuc } from '../../metrics/ranking';
 import { Random } from '../../base/random';
@@ -240,7 +240,8 @@ export async function partialDependence(classifier: Classifier, table: Table, co
   if (source.kind === 'numeric') {
     const sorted = presentValues(source.values).sort();
     const points = [...new Set(Array.from({ length: 11 }, (_, k) => sorted[Math.min(sorted.length - 1, Math.floor((k / 10) * (sorted.length - 1)))]))];
-    grid = points.map((v) => ({ label: String(v), set: (c) => filledColumn(c, v, n) }));
+    const spelled = writtenAs(source, points);
+    grid = points.map((v) => ({ label: spelled.get(v) ?? String(v), set: (c) => filledColumn(c, v, n) }));
   } else {
     grid = source.dictionary.map((label, code) => ({ label, set: (c) => filledColumn(c, code, n) }));
   }

@@ -3,7 +3,7 @@
  * percentile of a number, the allowed categories), what a change costs, and whether a change
  * is allowed for a row (missing values and monotone directions).
  */
-import { findColumn, keptText, sortedPresent, type Column, type NumericColumn, type Table } from '../../../data/table';
+import { findColumn, sortedPresent, writtenAs, type Column, type Table } from '../../../data/table';
 import type { ColumnRule } from './column-rules';
 import { percentile, quantile } from './percentiles';
 import type { RecourseOptions } from './settings';
@@ -39,37 +39,10 @@ export function mutableColumns(table: Table, rules: ColumnRule[], options: Recou
       const grid = new Set<number>();
       for (let q = 1; q <= 19; q++) grid.add(quantile(sorted, q / 20));
       const candidates = [...grid].sort((a, b) => a - b);
-      out.push({ name: rule.column, column, candidates, sorted, weight, monotone: options.monotone[rule.column], ...(column.texts ? { spelling: spellings(column, candidates) } : {}) });
+      out.push({ name: rule.column, column, candidates, sorted, weight, monotone: options.monotone[rule.column], ...(column.texts ? { spelling: writtenAs(column, candidates) } : {}) });
     } else {
       out.push({ name: rule.column, column, candidates: rule.values!.map((v) => column.dictionary.indexOf(v)), weight });
     }
-  }
-  return out;
-}
-
-/**
- * How the file writes each of `values` (observed numbers of a column with kept texts): the
- * most frequent text among the rows holding it (ties: the first met), kept only where it is
- * not `String(value)`. A postal zone written "06" is changed to "06", not to "6", which a
- * model that took the zones as text never saw.
- */
-function spellings(column: NumericColumn, values: number[]): Map<number, string> {
-  const wanted = new Set(values);
-  const counts = new Map<number, Map<string, number>>();
-  for (let row = 0; row < column.values.length; row++) {
-    const value = column.values[row];
-    if (!wanted.has(value)) continue;
-    const text = (keptText(column, row) ?? String(value)).trim();
-    let byText = counts.get(value);
-    if (!byText) counts.set(value, (byText = new Map()));
-    byText.set(text, (byText.get(text) ?? 0) + 1);
-  }
-  const out = new Map<number, string>();
-  for (const [value, byText] of counts) {
-    let best = '';
-    let most = 0;
-    for (const [text, n] of byText) if (n > most) [best, most] = [text, n];
-    if (best !== String(value)) out.set(value, best);
   }
   return out;
 }
