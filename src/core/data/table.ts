@@ -230,6 +230,39 @@ export function keptTextsOf(column: Column, rows: ArrayLike<number>, skip?: Uint
 }
 
 /**
+ * The texts of a numeric column made from `source`'s rows `rows` with some cells changed
+ * (`changed`) to `values`: an unchanged cell keeps the text it was read with, a changed one
+ * takes its new value's spelling in the file ({@link writtenAs}, given as `spelling`) where
+ * there is one.
+ */
+export function spelledTexts(source: Column, rows: ArrayLike<number>, changed: Uint8Array, values: Float64Array, spelling?: Map<number, string>): KeptTexts | undefined {
+  const unchanged = keptTextsOf(source, rows, changed);
+  if (!spelling?.size) return unchanged;
+  // Both lists in row order: the unchanged cells' texts and the changed cells' spellings.
+  const dictionary = [...(unchanged?.dictionary ?? [])];
+  const added = new Map<string, number>();
+  const kept: number[] = [];
+  const codes: number[] = [];
+  let u = 0;
+  for (let i = 0; i < changed.length; i++) {
+    if (!changed[i]) {
+      if (unchanged && u < unchanged.rows.length && unchanged.rows[u] === i) {
+        kept.push(i);
+        codes.push(unchanged.codes[u++]);
+      }
+      continue;
+    }
+    const text = spelling.get(values[i]);
+    if (text === undefined) continue;
+    let code = added.get(text);
+    if (code === undefined) added.set(text, (code = dictionary.push(text) - 1));
+    kept.push(i);
+    codes.push(code);
+  }
+  return kept.length ? { rows: Int32Array.from(kept), codes: Int32Array.from(codes), dictionary } : undefined;
+}
+
+/**
  * A copy of `column` whose `rows` cells all hold `value` (a present number, or a code of its
  * dictionary): none missing, none keeping the text an old cell was read with — but a number
  * the file writes otherwise ("06", {@link writtenAs}) keeps that spelling in every cell.

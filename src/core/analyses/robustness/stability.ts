@@ -1,4 +1,4 @@
-import { allRows, filledColumn, findColumn, keptTextsOf, takeRows, type Column, type Table } from '../../data/table';
+import { allRows, filledColumn, findColumn, keptTextsOf, spelledTexts, takeRows, writtenAs, type Column, type Table } from '../../data/table';
 import { sampleIndices } from '../../data/sample';
 import { wilsonInterval, type Interval } from '../../metrics/intervals';
 import type { Classifier } from '../../model/classifier';
@@ -60,7 +60,9 @@ export function noisy(column: Column, epsilon: number, random: Random): Column {
       values[i] = whole ? Math.round(moved) : moved;
       changed[i] = values[i] === v ? 0 : 1;
     }
-    return { ...column, values, texts: keptTextsOf(column, allRows(n), changed) };
+    // A whole number moved to another the file writes otherwise ("06") is written so: the text a model that takes the column as text is fed.
+    const spelling = whole && column.texts ? writtenAs(column, values) : undefined;
+    return { ...column, values, texts: spelledTexts(column, allRows(n), changed, values, spelling) };
   }
   const k = column.dictionary.length;
   const source = column.codes;

@@ -2,7 +2,7 @@
  * Scoring versions of rows: a row with some of its changeable columns set to other values,
  * scored by the model in calls of bounded size, kept cell texts following unchanged cells.
  */
-import { keptTextsOf, type Column, type Table } from '../../../data/table';
+import { keptTextsOf, spelledTexts, type Column, type Table } from '../../../data/table';
 import type { Classifier } from '../../../model/classifier';
 import type { Mutable } from './candidates';
 import { RECOURSE_DEFAULTS, type RecourseOptions } from './settings';
@@ -65,28 +65,6 @@ export async function scoreVariants(classifier: Classifier, table: Table, mutabl
  * cells) and, for a changed number the file writes otherwise ("06"), that text (`spelling`).
  */
 function withKeptTexts(column: Column, source: Column, sourceRows: Int32Array, changed: Uint8Array, spelling?: Map<number, string>): Column {
-  const unchanged = keptTextsOf(source, sourceRows, changed);
-  if (!spelling?.size || column.kind !== 'numeric') return unchanged ? { ...column, texts: unchanged } : column;
-  // Both lists in row order: the unchanged cells' texts and the changed cells' spellings.
-  const dictionary = [...(unchanged?.dictionary ?? [])];
-  const added = new Map<string, number>();
-  const rows: number[] = [];
-  const codes: number[] = [];
-  let u = 0;
-  for (let i = 0; i < changed.length; i++) {
-    if (!changed[i]) {
-      if (unchanged && u < unchanged.rows.length && unchanged.rows[u] === i) {
-        rows.push(i);
-        codes.push(unchanged.codes[u++]);
-      }
-      continue;
-    }
-    const text = spelling.get(column.values[i]);
-    if (text === undefined) continue;
-    let code = added.get(text);
-    if (code === undefined) added.set(text, (code = dictionary.push(text) - 1));
-    rows.push(i);
-    codes.push(code);
-  }
-  return rows.length ? { ...column, texts: { rows: Int32Array.from(rows), codes: Int32Array.from(codes), dictionary } } : column;
+  const texts = column.kind === 'numeric' ? spelledTexts(source, sourceRows, changed, column.values, spelling) : keptTextsOf(source, sourceRows, changed);
+  return texts ? { ...column, texts } : column;
 }
