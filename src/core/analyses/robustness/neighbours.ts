@@ -49,10 +49,23 @@ export class KdTree {
   private readonly order: Uint32Array;
   private readonly splitDim: Uint8Array;
 
+  /** The walk's stack of ranges [start, end) and their gates: two entries per level of the tree. */
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+  private readonly gates: Float64Array;
+  private readonly inOrder: Float64Array;
+
   constructor(private readonly points: Float64Array, private readonly n: number, private readonly dims: number) {
     this.order = allRows(n);
     this.splitDim = new Uint8Array(n);
     this.build(0, n, 0);
+    // The tree's points in its own order: the walk reads them near one another, not scattered.
+    this.inOrder = new Float64Array(n * dims);
+    for (let m = 0; m < n; m++) for (let d = 0; d < dims; d++) this.inOrder[m * dims + d] = points[this.order[m] * dims + d];
+    const depth = 2 * (Math.ceil(Math.log2(n + 1)) + 2);
+    this.starts = new Int32Array(depth);
+    this.ends = new Int32Array(depth);
+    this.gates = new Float64Array(depth);
   }
 
   private key(k: number, dim: number): number {
@@ -97,47 +110,81 @@ export class KdTree {
    * their indices, nearest first.
    */
   nearest(query: number, k: number, distances: Float64Array, indices: Int32Array, exclude = query): number {
-    let count = 0;
-    const { points, dims, order, splitDim } = this;
+    const { points, inOrder, dims, order, splitDim, starts, ends, gates } = this;
     const base = query * dims;
-    const consider = (index: number) => {
-      if (index === exclude) return;
-      let distance = 0;
-      const other = index * dims;
-      // Once k are found, a partial sum at or past the k-th distance can only grow: the point
-      // is left as soon as it gets there (the same points are kept as by the full sum).
-      const bound = count === k ? distances[k - 1] : Number.POSITIVE_INFINITY;
-      for (let d = 0; d < dims && distance < bound; d++) {
-        const diff = points[other + d] - points[base + d];
-        distance += diff * diff;
-      }
-      if (distance >= bound) return;
-      let at = count < k ? count++ : k - 1;
-      while (at > 0 && distances[at - 1] > distance) {
-        distances[at] = distances[at - 1];
-        indices[at] = indices[at - 1];
-        at--;
-      }
-      distances[at] = distance;
-      indices[at] = index;
-    };
-    const search = (start: number, end: number): void => {
-      if (end <= start) return;
+    let count = 0;
+    // Depth first, the near side of each split before its far side, which is entered only if
+    // the split is nearer than the k-th point found by then: an explicit stack (no closures or
+    // recursion per query), each far side pushed under its near side with the squared split
+    // distance it must beat when it comes off (−1: none) — the order the recursive walk took,
+    // so ties at the k-th distance keep the same points.
+    let top = 0;
+    starts[0] = 0;
+    ends[0] = this.n;
+    gates[0] = -1;
+    top = 1;
+    while (top > 0) {
+      top--;
+      const start = starts[top];
+      const end = ends[top];
+      if (end <= start) continue;
+      const gate = gates[top];
+      if (gate >= 0 && count === k && !(gate < distances[k - 1])) continue;
       const mid = (start + end) >>> 1;
       const point = order[mid];
-      consider(point);
-      if (end - start === 1) return;
-      const dim = splitDim[mid];
-      const diff = points[base + dim] - points[point * dims + dim];
-      if (diff < 0) {
-        search(start, mid);
-        if (count < k || diff * diff < distances[k - 1]) search(mid + 1, end);
-      } else {
-        search(mid + 1, end);
-        if (count < k || diff * diff < distances[k - 1]) search(start, mid);
+      const other = mid * dims;
+      if (point !== exclude) {
+        // Once k are found, a partial sum at or past the k-th distance can only grow: the point
+        // is left once it gets there, checked every fourth column (the same points are kept as
+        // by the full sum, and a point kept has every column added in the same order).
+        const bound = count === k ? distances[k - 1] : Number.POSITIVE_INFINITY;
+        let distance = 0;
+        let d = 0;
+        for (; d + 4 <= dims && distance < bound; d += 4) {
+          const d0 = inOrder[other + d] - points[base + d];
+          const d1 = inOrder[other + d + 1] - points[base + d + 1];
+          const d2 = inOrder[other + d + 2] - points[base + d + 2];
+          const d3 = inOrder[other + d + 3] - points[base + d + 3];
+          distance += d0 * d0;
+          distance += d1 * d1;
+          distance += d2 * d2;
+          distance += d3 * d3;
+        }
+        for (; d < dims && distance < bound; d++) {
+          const diff = inOrder[other + d] - points[base + d];
+          distance += diff * diff;
+        }
+        if (distance < bound) {
+          let at = count < k ? count++ : k - 1;
+          while (at > 0 && distances[at - 1] > distance) {
+            distances[at] = distances[at - 1];
+            indices[at] = indices[at - 1];
+            at--;
+          }
+          distances[at] = distance;
+          indices[at] = point;
+        }
       }
-    };
-    search(0, this.n);
+      if (end - start === 1) continue;
+      const dim = splitDim[mid];
+      const diff = points[base + dim] - inOrder[other + dim];
+      const far = diff * diff;
+      if (diff < 0) {
+        starts[top] = mid + 1;
+        ends[top] = end;
+        gates[top++] = far;
+        starts[top] = start;
+        ends[top] = mid;
+        gates[top++] = -1;
+      } else {
+        starts[top] = start;
+        ends[top] = mid;
+        gates[top++] = far;
+        starts[top] = mid + 1;
+        ends[top] = end;
+        gates[top++] = -1;
+      }
+    }
     return count;
   }
 }
