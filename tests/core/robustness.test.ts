@@ -9,7 +9,7 @@ import { consistency, counterfactualFlips, noisy, perturbationStability } from '
 import { explainModel } from '../../src/core/analyses/explain/explain';
 import { openModel } from '../../src/core/model/classifier';
 import { corpusBytes } from '../support/model-corpus';
-import { neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
+import { KdTree, neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
 import { Random } from '../../src/core/base/random';
 import { expected, fixtureBytes } from '../support/fixtures';
 
@@ -52,6 +52,39 @@ describe('consistency', () => {
     }
     expect(result.consistency).toBeCloseTo(1 - total / n, 12);
     expect((await consistency(table, new Float64Array(n).fill(0.3), ['x', 'y'], { seed: 1 })).consistency).toBe(1);
+  });
+
+  it('the tree finds the k smallest distances brute force finds, in many columns and with ties', () => {
+    for (const [dims, integer] of [[12, true], [7, false], [3, true]] as const) {
+      const random = new Random(dims, 'kd-brute');
+      const P = 3000;
+      const Q = 60;
+      const points = Float64Array.from({ length: (P + Q) * dims }, () => (integer ? Math.round(2 * random.normal()) : random.normal()));
+      const tree = new KdTree(points, P, dims);
+      const k = 10;
+      const distances = new Float64Array(k);
+      const indices = new Int32Array(k);
+      for (let q = 0; q < Q; q++) {
+        const exclude = q % 2 ? q : -1;
+        expect(tree.nearest(P + q, k, distances, indices, exclude)).toBe(k);
+        const all: number[] = [];
+        for (let i = 0; i < P; i++) {
+          if (i === exclude) continue;
+          let d2 = 0;
+          for (let d = 0; d < dims; d++) d2 += (points[i * dims + d] - points[(P + q) * dims + d]) ** 2;
+          all.push(d2);
+        }
+        all.sort((a, b) => a - b);
+        expect(Array.from(distances), `${dims} columns, query ${q}`).toEqual(all.slice(0, k));
+        // Each index found is at its distance, and never the excluded point.
+        indices.forEach((i, j) => {
+          expect(i).not.toBe(exclude);
+          let d2 = 0;
+          for (let d = 0; d < dims; d++) d2 += (points[i * dims + d] - points[(P + q) * dims + d]) ** 2;
+          expect(d2).toBe(distances[j]);
+        });
+      }
+    }
   });
 
   it('on a large file estimates from seeded samples, with a standard error that covers the exact value', async () => {
