@@ -5,7 +5,7 @@ import { cellText, findColumn, sourceText, type Table } from '../../src/core/dat
 import { parseCsv } from '../../src/core/data/csv';
 import { groupIndex } from '../../src/core/metrics/groups';
 import { demographicShift } from '../../src/core/analyses/robustness/shift';
-import { consistency, counterfactualFlips, noisy, perturbationStability } from '../../src/core/analyses/robustness/stability';
+import { consistency, counterfactualFlips, noisy, perturbationStability, perturbedColumn, textInputsOf } from '../../src/core/analyses/robustness/stability';
 import { explainModel } from '../../src/core/analyses/explain/explain';
 import { openModel } from '../../src/core/model/classifier';
 import { corpusBytes } from '../support/model-corpus';
@@ -262,6 +262,29 @@ describe('a number the file writes otherwise ("06") set in every cell', () => {
       expect(rate, `zone ${group}`).toBe(rows.reduce((n, i) => n + flipped[i], 0) / rows.length);
     }
     expect(Object.values(flips.flip_rate).some((rate) => rate > 0)).toBe(true);
+  });
+
+  it('noise swaps a zone the model reads as text for another zone of the file, never a number no row has', async () => {
+    const table = parseCsv(csv, { fileName: 'onnx_codes.test.csv' });
+    const model = await openModel(ort, corpusBytes('onnx_codes_logreg.onnx'), 'onnx_codes_logreg.onnx');
+    const textInputs = textInputsOf(model.summary);
+    expect([...textInputs].sort()).toEqual(['channel', 'postal_zone', 'product_code']);
+    for (const name of ['postal_zone', 'product_code']) {
+      const column = findColumn(table, name)!;
+      const texts = new Set(lines.slice(1).map((cells) => cells[header.indexOf(name)]));
+      const after = perturbedColumn(column, 0.3, new Random(3, 'zones'), textInputs);
+      let changed = 0;
+      for (let row = 0; row < table.rowCount; row++) {
+        expect(texts, `${name} row ${row}`).toContain(sourceText(after, row));
+        if (sourceText(after, row) !== sourceText(column, row)) changed++;
+      }
+      expect(changed).toBeGreaterThan(table.rowCount / 10);
+      // Without the model's word that it reads text, the column is noised as numbers.
+      expect(perturbedColumn(column, 0.3, new Random(3, 'zones')).kind).toBe('numeric');
+    }
+    const result = await runAudit(ort, { model: { fileName: 'onnx_codes_logreg.onnx', bytes: corpusBytes('onnx_codes_logreg.onnx') }, data: { fileName: 'onnx_codes.test.csv', bytes: corpusBytes('onnx_codes.test.csv') }, target: 'returned', protectedAttributes: ['gender'], bootstrapResamples: 0, missingSections: { recourse: 'off' } });
+    expect(result.robustness!.conventions).toContain('(and so the texts of postal_zone, product_code, numbers the model reads as text)');
+    expect(result.robustness!.perturbation).toHaveLength(3);
   });
 
   it('partial dependence labels its grid "01"… and averages the rewritten files’ scores', async () => {

@@ -4,6 +4,7 @@
  * gaps with permutation p-values), decile calibration, the residual plot's points, and the
  * binary audit of the decision the prediction feeds when one is configured.
  */
+import { textInputsOf } from '../analyses/robustness/stability';
 import { auditScores, type AuditRequest, type AuditSettings, type RunOptions } from '../audit';
 import { summarizeData } from '../analyses/profile/profile';
 import { numericDrift } from '../analyses/drift/drift';
@@ -108,7 +109,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     onProgress?.({ stage: 'drift', done: 1, total: 1 });
     const explained = await taskExplanations(request, missing, limits, options, table, reference, features, (input) => explainRegression(model, regressor.ensemble, input));
     const explanations = explained && decision ? { ...explained, reason_codes: decisionReasons(table, explained, predicted, decision, request, data) } : explained;
-    const robustness = await robustnessSection(request, missing, limits, options, table, features, y, { kind: 'regression', width: 1, score: (t) => regressor.predict(t, { features: request.features, signal }), base: predicted, decision });
+    const robustness = await robustnessSection(request, missing, limits, options, table, features, y, { kind: 'regression', width: 1, score: (t) => regressor.predict(t, { features: request.features, signal }), base: predicted, decision, textInputs: textInputsOf(regressor.summary) });
     const recourseReport = await regressionRecourse(request, missing, limits, options, table, features, regressor, predicted, decision, data);
     const plotted = residualSample(y, predicted, settings.seed);
     return {

@@ -1,4 +1,4 @@
-import { allRows, filledColumn, findColumn, keptTextsOf, spelledTexts, takeRows, writtenAs, type Column, type Table } from '../../data/table';
+import { allRows, filledColumn, findColumn, keptTextsOf, sourceText, spelledTexts, takeRows, writtenAs, type CategoricalColumn, type Column, type NumericColumn, type Table } from '../../data/table';
 import { sampleIndices } from '../../data/sample';
 import { wilsonInterval, type Interval } from '../../metrics/intervals';
 import type { Classifier } from '../../model/classifier';
@@ -83,6 +83,45 @@ export function noisy(column: Column, epsilon: number, random: Random): Column {
 }
 
 /**
+ * A numeric column as the categories of its cells' texts as written ("04", "2.50"); a missing
+ * cell stays missing with the token it was read with. A model that takes the column as text
+ * sees it so: noise then swaps a cell for another text the file holds, where a number moved
+ * by noise would be a text the model never saw.
+ */
+export function asTextCategories(column: NumericColumn): CategoricalColumn {
+  const n = column.values.length;
+  const dictionary: string[] = [];
+  const index = new Map<string, number>();
+  const codes = new Int32Array(n);
+  const present = new Uint8Array(n);
+  for (let row = 0; row < n; row++) {
+    if (Number.isNaN(column.values[row])) {
+      codes[row] = -1;
+      continue;
+    }
+    present[row] = 1;
+    const text = sourceText(column, row);
+    let code = index.get(text);
+    if (code === undefined) index.set(text, (code = dictionary.push(text) - 1));
+    codes[row] = code;
+  }
+  return { kind: 'categorical', name: column.name, codes, dictionary, missing: column.missing, texts: keptTextsOf(column, allRows(n), present) };
+}
+
+/** The names of a model's inputs that take text (string tensors): postal zones, codes, categories. */
+export function textInputsOf(summary: { inputs: readonly { name: string; elementType: string }[] }): Set<string> {
+  return new Set(summary.inputs.filter((input) => input.elementType === 'string').map((input) => input.name));
+}
+
+/**
+ * The noise of perturbation on one column (see {@link noisy}); a numeric column in
+ * `textInputs` (the model takes it as text) is perturbed as {@link asTextCategories}.
+ */
+export function perturbedColumn(column: Column, epsilon: number, random: Random, textInputs?: ReadonlySet<string>): Column {
+  return noisy(column.kind === 'numeric' && textInputs?.has(column.name) ? asTextCategories(column) : column, epsilon, random);
+}
+
+/**
  * Perturbation stability: seeded noise on the model's non-protected input columns (whole
  * numbers stay whole), the share of decisions that flip (with its Wilson interval) and the
  * mean and largest change in p(positive), per ε. A file above `maxRows` rows (default
@@ -94,7 +133,7 @@ export async function perturbationStability(
   scores: Float64Array,
   threshold: number,
   columns: string[],
-  options: { epsilons: number[]; seed: number; features?: string[]; signal?: AbortSignal; maxRows?: number },
+  options: { epsilons: number[]; seed: number; features?: string[]; signal?: AbortSignal; maxRows?: number; textInputs?: ReadonlySet<string> },
 ): Promise<NoiseResult[]> {
   const results: NoiseResult[] = [];
   const maxRows = options.maxRows ?? 100_000;
@@ -106,7 +145,7 @@ export async function perturbationStability(
   for (const epsilon of options.epsilons) {
     options.signal?.throwIfAborted();
     const random = new Random(options.seed, `robustness/noise/${epsilon}`);
-    const perturbed: Table = { ...table, columns: table.columns.map((c) => (columns.includes(c.name) ? noisy(c, epsilon, random) : c)) };
+    const perturbed: Table = { ...table, columns: table.columns.map((c) => (columns.includes(c.name) ? perturbedColumn(c, epsilon, random, options.textInputs) : c)) };
     const after = await model.score(perturbed, { features: options.features });
     let flips = 0;
     let sum = 0;
