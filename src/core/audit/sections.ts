@@ -8,7 +8,7 @@ import type { DataProfile } from '../analyses/profile/profile';
 import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
 import { demographicShift } from '../analyses/robustness/shift';
 import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
-import { consistency, counterfactualFlips, perturbationStability, textInputsOf } from '../analyses/robustness/stability';
+import { consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote } from '../analyses/robustness/stability';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { isPlumblineError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
@@ -138,12 +138,6 @@ export async function explanationsSection(context: SectionContext): Promise<Audi
   return explanations;
 }
 
-/** Numeric columns of `names` that the model takes as text (a string input of that name: postal zones written "04", codes "1", "2"). */
-export function textReadNumbers(model: Classifier, table: Table, names: string[]): string[] {
-  const text = textInputsOf(model.summary);
-  return names.filter((name) => text.has(name) && findColumn(table, name)?.kind === 'numeric');
-}
-
 /** Demographic shift, perturbation stability, consistency and counterfactual flips of the protected attributes. */
 export async function robustnessSection(context: SectionContext, features: string[] | null, settings: AuditSettings, target: BinaryTarget, metrics: AuditMetrics): Promise<RobustnessReport | undefined> {
   const { model, request, table, scores, missingSections } = context;
@@ -155,8 +149,8 @@ export async function robustnessSection(context: SectionContext, features: strin
       const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins);
       const inputs = modelColumns.filter((c) => !settings.protected_attributes.includes(c));
       // Numeric columns the model takes as text (postal zones written "04"): perturbed as their texts.
-      const textInputs = model ? textReadNumbers(model, table, inputs) : [];
-      const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS, textInputs: new Set(textInputs) }) : null;
+      const textInputs = model ? textInputsOf(model.summary) : undefined;
+      const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS, textInputs }) : null;
       stageSignal?.throwIfAborted();
       const flips: RobustnessReport['counterfactual_flips'] = [];
       if (model) {
@@ -171,7 +165,7 @@ export async function robustnessSection(context: SectionContext, features: strin
         perturbation,
         consistency: model ? await consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL, neighbours: context.options.neighbours, signal: stageSignal }) : null,
         counterfactual_flips: flips,
-        conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textInputs.length ? ` (and so the texts of ${textInputs.join(', ')}, numbers the model reads as text)` : ''}. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
+        conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, inputs, textInputs))}. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
       };
     });
   }

@@ -12,7 +12,7 @@ import type { GroupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import { Random } from '../base/random';
 import { shiftScenarios, type ShiftScenario } from '../analyses/robustness/shift';
-import { perturbedColumn } from '../analyses/robustness/stability';
+import { numbersReadAsText, perturbedColumn, textNoiseNote } from '../analyses/robustness/stability';
 
 /** Scores a table: one output per row (a regression's prediction), or C per row (class probabilities, row-major). */
 export type TaskScorer = (table: Table) => Promise<Float64Array>;
@@ -122,7 +122,6 @@ export async function taskRobustness(
   options: { inputs: string[]; epsilons: number[]; delta: number; seed: number; proxies?: Record<string, string>; signal?: AbortSignal },
 ): Promise<TaskRobustness> {
   const shifted = shift(outputs, truth, attributes, options.delta);
-  const textRead = options.inputs.filter((name) => outputs.textInputs?.has(name) && findColumn(table, name)?.kind === 'numeric');
   // Perturbation: seeded noise on the non-protected inputs of (a sample of) the rows.
   let noisyTable = table;
   let base = outputs.base;
@@ -159,7 +158,7 @@ export async function taskRobustness(
     ...shifted,
     perturbation,
     counterfactual_flips: flips,
-    conventions: `Shift: each group's share moved by ±${options.delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = ${outputs.kind === 'multiclass' ? 'accuracy and balanced accuracy lost (points)' : 'the relative rise of MAE and RMSE (0.1 = 10% worse)'}; positive means worse. Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textRead.length ? ` (and so the texts of ${textRead.join(', ')}, numbers the model reads as text)` : ''}${table.rowCount > PERTURBATION_ROWS ? `, on a seeded sample of ${PERTURBATION_ROWS} rows` : ''}. A change is ${changeWord}; the size is |Δ ${outputs.kind === 'multiclass' ? 'p(the originally predicted class)' : 'prediction'}|. Counterfactual flips: only the protected attribute (or its declared proxy) set to each other value, re-scored, per group.`,
+    conventions: `Shift: each group's share moved by ±${options.delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = ${outputs.kind === 'multiclass' ? 'accuracy and balanced accuracy lost (points)' : 'the relative rise of MAE and RMSE (0.1 = 10% worse)'}; positive means worse. Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, options.inputs, outputs.textInputs))}${table.rowCount > PERTURBATION_ROWS ? `, on a seeded sample of ${PERTURBATION_ROWS} rows` : ''}. A change is ${changeWord}; the size is |Δ ${outputs.kind === 'multiclass' ? 'p(the originally predicted class)' : 'prediction'}|. Counterfactual flips: only the protected attribute (or its declared proxy) set to each other value, re-scored, per group.`,
   };
 }
 

@@ -113,6 +113,16 @@ export function textInputsOf(summary: { inputs: readonly { name: string; element
   return new Set(summary.inputs.filter((input) => input.elementType === 'string').map((input) => input.name));
 }
 
+/** The numeric columns of `names` a model reads as text (in `textInputs`, {@link textInputsOf}): the ones {@link perturbedColumn} perturbs as their texts. */
+export function numbersReadAsText(table: Table, names: string[], textInputs: ReadonlySet<string> | undefined): string[] {
+  return names.filter((name) => textInputs?.has(name) && findColumn(table, name)?.kind === 'numeric');
+}
+
+/** What the perturbation's conventions say of the columns {@link numbersReadAsText} gives ('' for none). */
+export function textNoiseNote(columns: string[]): string {
+  return columns.length ? ` (and so the texts of ${columns.join(', ')}, numbers the model reads as text)` : '';
+}
+
 /**
  * The noise of perturbation on one column (see {@link noisy}); a numeric column in
  * `textInputs` (the model takes it as text) is perturbed as {@link asTextCategories}.
