@@ -12,7 +12,7 @@ if (existsSync(source)) {
   register();
   ({ main } = await import(source.href));
 } else {
-  ({ main } = await import('../dist-node/cli/main.js'));
+  ({ main } = await import('../dist-node/main.js'));
 }
 // A reader that stops early (plumbline … | head) closes the pipe: that ends the output, not in an error.
 for (const stream of [process.stdout, process.stderr]) {

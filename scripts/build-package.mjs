@@ -1,24 +1,126 @@
 #!/usr/bin/env node
 /**
- * Builds what the npm package ships (run by `npm pack` through the prepack script): the CLI
- * and the API, with the core they import, compiled by tsc into dist-node/ as JavaScript
- * plus type declarations. The installed package then runs on Node alone: no tsx, no
- * TypeScript, no build step at install.
+ * Builds what the npm package ships (run by `npm pack` through the prepack script), so that
+ * the installed package runs on Node alone, with no dependency to install:
  *
- * The core imports its siblings without an extension (`./audit`), which Node's ESM loader
- * does not resolve; tsc rewrites `.ts` specifiers but leaves those as they are, so each
- * relative specifier is completed here from the files tsc wrote (`./audit.js`,
- * `./data/index.js`), in the JavaScript and in the declarations alike.
+ * - dist-node/*.js — the CLI (main.js), the Node API (node.js), the browser API for Node
+ *   (browser-node.js) and the thread pool's entry (pool-thread.js), bundled by esbuild with
+ *   the JavaScript libraries they use (jsPDF, apache-arrow, yaml, pg …), split into chunks so
+ *   that what a command loads on demand (the PDF writer, the registry) stays on demand.
+ * - dist-node/browser/ — the browser API for bundlers (Vite, webpack): the same sources built
+ *   for browsers; onnxruntime-web is left to the app (an optional peer dependency), which
+ *   picks the browser build of it.
+ * - dist-node/vendor/ — the WebAssembly the Node build loads from disk, with the JavaScript
+ *   that loads it: onnxruntime-web's Node build (its glue bundled with onnxruntime-common,
+ *   the .wasm beside it, where it looks for it) and parquet-wasm's Node build. Only these:
+ *   onnxruntime-web's package is 139 MB of builds for every backend, Node loads 14 MB of it.
+ * - dist-node/types/ — type declarations, by tsc (declarations only).
+ *
+ * Before (to 5 Dec) the package shipped tsc's JavaScript with every runtime dependency
+ * bundled as a package (bundleDependencies): a 65 MB tarball, 281 MB installed, 9,184 files.
  */
+import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist-node');
+const modules = join(root, 'node_modules');
 rmSync(out, { recursive: true, force: true });
+
+const version = (name) => JSON.parse(readFileSync(join(modules, name, 'package.json'), 'utf8')).version;
+
+// The vendored WebAssembly: what the Node build imports in place of the packages.
+const ORT = './vendor/onnxruntime-web/ort.node.min.mjs';
+const PARQUET = './vendor/parquet-wasm/parquet_wasm.js';
+const ortDir = join(out, 'vendor', 'onnxruntime-web');
+mkdirSync(ortDir, { recursive: true });
+// onnxruntime-web's Node build, bundled with onnxruntime-common (the one package it imports),
+// under its own name: it finds its glue and .wasm beside `ort.node.min.mjs`.
+await build({
+  entryPoints: [join(modules, 'onnxruntime-web/dist/ort.node.min.mjs')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outfile: join(ortDir, 'ort.node.min.mjs'),
+  logLevel: 'warning',
+});
+for (const file of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) copyFileSync(join(modules, 'onnxruntime-web/dist', file), join(ortDir, file));
+const parquetDir = join(out, 'vendor', 'parquet-wasm');
+mkdirSync(parquetDir, { recursive: true });
+for (const file of ['package.json', 'parquet_wasm.js', 'parquet_wasm_bg.wasm']) copyFileSync(join(modules, 'parquet-wasm/node', file), join(parquetDir, file));
+writeFileSync(
+  join(out, 'vendor', 'README.md'),
+  `# Vendored WebAssembly\n\nCopied from the npm packages at build time (scripts/build-package.mjs), unchanged but for the bundling noted.\n\n` +
+    `- onnxruntime-web ${version('onnxruntime-web')} (MIT, Microsoft): its Node build \`dist/ort.node.min.mjs\`, bundled by esbuild with onnxruntime-common ${version('onnxruntime-common')} (MIT), and \`dist/ort-wasm-simd-threaded.{mjs,wasm}\` as published.\n` +
+    `- parquet-wasm ${version('parquet-wasm')} (MIT OR Apache-2.0, Kyle Barron): its Node build \`node/\` as published.\n`,
+);
+
+/** The vendored builds in place of the packages, for the Node build. */
+const vendored = {
+  name: 'vendored-webassembly',
+  setup(b) {
+    b.onResolve({ filter: /^onnxruntime-web$/ }, () => ({ path: ORT, external: true }));
+  },
+};
+
+// Only in the JavaScript world of a bundle: modules the libraries load for features the
+// package does not use (jsPDF's html(), pg's native driver and Cloudflare sockets).
+const unused = ['pg-native', 'pg-cloudflare', 'html2canvas', 'dompurify', 'canvg', 'better-sqlite3'];
+const node = await build({
+  entryPoints: { main: join(root, 'src/cli/main.ts'), node: join(root, 'src/api/node.ts'), 'browser-node': join(root, 'src/api/browser.ts'), 'pool-thread': join(root, 'src/api/pool-thread.ts') },
+  bundle: true,
+  splitting: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  outdir: out,
+  external: unused,
+  // parquet-node.ts loads parquet-wasm with require() when a Parquet file comes (a specifier esbuild does not follow).
+  define: { PLUMBLINE_PARQUET_WASM: JSON.stringify(PARQUET) },
+  plugins: [vendored],
+  // CommonJS libraries (pg, papaparse) call require() for Node's modules: give the ESM bundle one.
+  banner: { js: "import { createRequire as __plumblineRequire } from 'node:module'; const require = __plumblineRequire(import.meta.url);" },
+  legalComments: 'eof',
+  metafile: true,
+  logLevel: 'warning',
+});
+/** jsPDF's html() libraries, which a bundler of the browser build could not resolve: a module that says so, in their place. */
+const notShipped = {
+  name: 'not-shipped',
+  setup(b) {
+    b.onResolve({ filter: /^(html2canvas|dompurify|canvg)$/ }, (args) => ({ path: args.path, namespace: 'not-shipped' }));
+    b.onLoad({ filter: /.*/, namespace: 'not-shipped' }, (args) => ({ contents: `throw new Error(${JSON.stringify(`${args.path} is not part of plumbline-audit (jsPDF's html(), which Plumbline does not use)`)});`, loader: 'js' }));
+  },
+};
+await build({
+  entryPoints: { browser: join(root, 'src/api/browser.ts') },
+  bundle: true,
+  splitting: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2022',
+  outdir: join(out, 'browser'),
+  external: ['onnxruntime-web'],
+  plugins: [notShipped],
+  legalComments: 'eof',
+  logLevel: 'warning',
+});
+
+// Every npm import of the Node build is bundled or vendored: nothing is left for Node to resolve from node_modules.
+const leftOver = new Set();
+for (const output of Object.values(node.metafile.outputs)) for (const imported of output.imports) if (imported.external && !imported.path.startsWith('node:') && !imported.path.startsWith('./') && !unused.includes(imported.path) && !isBuiltin(imported.path)) leftOver.add(imported.path);
+if (leftOver.size > 0) throw new Error(`dist-node: the Node build still imports ${[...leftOver].join(', ')} from node_modules; bundle or vendor it`);
+
+function isBuiltin(name) {
+  return createRequire(import.meta.url)('node:module').builtinModules.includes(name.replace(/^node:/, ''));
+}
+
+// Type declarations only (the JavaScript is esbuild's).
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 
@@ -31,23 +133,21 @@ function* walk(dir) {
   }
 }
 
-/** The specifier Node resolves: `./x` → `./x.js` or `./x/index.js` (a `.d.ts` beside each). */
+// The core imports its siblings without an extension (`./audit`): in a declaration each
+// relative specifier is completed (`./audit.js`, `./data/index.js`) for NodeNext resolution.
 function completed(file, specifier) {
   if (!specifier.startsWith('./') && !specifier.startsWith('../')) return specifier;
   if (/\.(m?js|json)$/.test(specifier)) return specifier;
-  // A side-effect import keeps its `.ts` in a declaration.
   if (specifier.endsWith('.ts')) specifier = specifier.slice(0, -3);
   const base = resolve(dirname(file), specifier);
-  if (existsSync(`${base}.js`)) return `${specifier}.js`;
-  if (existsSync(join(base, 'index.js'))) return `${specifier}/index.js`;
+  if (existsSync(`${base}.d.ts`)) return `${specifier}.js`;
+  if (existsSync(join(base, 'index.d.ts'))) return `${specifier}/index.js`;
   throw new Error(`${file}: cannot resolve ${specifier} in the build`);
 }
-
-// `from '…'`, `import '…'` and `import('…')`, the only forms tsc writes.
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*)(['"])(\.{1,2}\/[^'"]+)\2/g;
 let rewritten = 0;
-for (const file of walk(out)) {
-  if (!file.endsWith('.js') && !file.endsWith('.d.ts')) continue;
+for (const file of walk(join(out, 'types'))) {
+  if (!file.endsWith('.d.ts')) continue;
   const text = readFileSync(file, 'utf8');
   const next = text.replace(SPECIFIER, (_match, lead, quote, specifier) => `${lead}${quote}${completed(file, specifier)}${quote}`);
   if (next !== text) {
@@ -55,4 +155,4 @@ for (const file of walk(out)) {
     rewritten++;
   }
 }
-process.stdout.write(`dist-node/: built, relative imports completed in ${rewritten} files\n`);
+process.stdout.write(`dist-node/: bundled, with the vendored WebAssembly; type declarations in types/ (${rewritten} files' imports completed)\n`);

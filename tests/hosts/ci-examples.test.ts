@@ -48,8 +48,8 @@ function runDocumented(command: string, cwd: string): Promise<{ status: number |
 }
 
 // Both examples run in one repository, as a team would keep them: the pre-commit hook first,
-// which installs the tarball on its first run (npm's install of the 65 MB tarball is the
-// slow part, so it is done once); the workflow's install step is the same command.
+// which installs the tarball on its first run (so it is installed once); the workflow's
+// install step is the same command.
 describe('documented CI examples', () => {
   const workflow = parse(readFileSync(join(projectRoot, 'docs/ci/github-actions.yml'), 'utf8'));
   const runs: string[] = workflow.jobs.audit.steps.map((s: { run?: string }) => s.run).filter((r: string | undefined) => r !== undefined);

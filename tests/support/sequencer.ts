@@ -1,7 +1,7 @@
 /**
  * The order test files start in: the longest first, so that no long file starts last on
  * a two-core machine and keeps the run waiting on it alone. The CI examples go first of
- * all: they pack and install the package (about a minute, mostly waiting on npm), which
+ * all: they pack and install the package (about ten seconds), which
  * the package and API tests then find ready. The rest keep vitest's order (the longest
  * of the last run first; on a clean checkout, the largest file first).
  */
