@@ -16,7 +16,7 @@
  *   onnxruntime-web's package is 139 MB of builds for every backend, Node loads 14 MB of it.
  * - dist-node/types/ — type declarations, by tsc (declarations only).
  *
- * Before (to 5 Dec) the package shipped tsc's JavaScript with every runtime dependency
+ * Until 4 Dec the package shipped tsc's JavaScript with every runtime dependency
  * bundled as a package (bundleDependencies): a 65 MB tarball, 281 MB installed, 9,184 files.
  */
 import { build } from 'esbuild';

@@ -36,7 +36,7 @@ describe('the packed package', () => {
     const manifest = JSON.parse(readFileSync(join(installed.app, 'node_modules/plumbline-audit/package.json'), 'utf8'));
     expect(manifest.dependencies ?? {}).toEqual({});
     expect(Object.keys(manifest.optionalDependencies)).toEqual(['better-sqlite3']);
-    // onnxruntime-web's 139 MB of builds for every backend are not shipped: the tarball was 65 MB before 5 Dec, 8 MB since.
+    // onnxruntime-web's 139 MB of builds for every backend are not shipped: the tarball was 65 MB until 4 Dec, 8 MB since.
     expect(statSync(installed.tarball).size).toBeLessThan(12 << 20);
   });
 
