@@ -120,7 +120,16 @@ export type TreeMarginRunner = (
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
 ) => Promise<Float64Array>;
 
-/** Rows from which a table is handed to the {@link TreeMarginRunner} (smaller ones score faster here). */
+/** Rows from which an ONNX table may go to the {@link OnnxScoreRunner} (smaller ones score faster here). */
 export const RUNNER_MIN_ROWS = 50_000;
+/**
+ * Tree-rows (rows × trees) from which a table is handed to the {@link TreeMarginRunner}:
+ * 5,000 rows of 300 trees, 50,000 of 30 — below, copying the rows to the threads and back
+ * costs about what the threads save. (Until 4 Dec it was 50,000 rows whatever the model,
+ * so recourse's late steps and KernelSHAP's calls on a large forest stayed on one thread.)
+ */
+export const RUNNER_MIN_TREE_ROWS = 1_500_000;
+/** Whether `rows` rows of `trees` trees are worth the {@link TreeMarginRunner}. */
+export const treeRowsWorthPool = (rows: number, trees: number): boolean => rows * trees >= RUNNER_MIN_TREE_ROWS;
 /** Projected time of the rest of an ONNX table in this session above which it goes to the {@link OnnxScoreRunner}. */
 export const POOL_WORTH_MS = 250;

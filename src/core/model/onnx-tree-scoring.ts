@@ -10,7 +10,7 @@ import type { ModelProto } from 'onnx-buf';
 import { TensorProto_DataType } from 'onnx-buf';
 import { expf } from '../base/math';
 import { checkFeatures, checkTree, compileEnsemble, kernelModelFor, marginsOf, type CompiledEnsemble, type TreeEnsemble } from './tree';
-import { RUNNER_MIN_ROWS, type TreeMarginRunner } from './classifier-types';
+import { treeRowsWorthPool, type TreeMarginRunner } from './classifier-types';
 import { attr, legacyClassCount, legacyTrees } from './onnx-trees';
 
 /** A tree classifier's trees for one output column, and how a margin becomes that column's value. */
@@ -110,7 +110,7 @@ export class OnnxTreeScorer {
   async score(columns: Float64Array[], rows: Uint32Array, options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; runner?: TreeMarginRunner }): Promise<Float64Array> {
     const { ensemble, output } = this.trees;
     let margins: Float64Array;
-    if (options.runner && rows.length >= RUNNER_MIN_ROWS) {
+    if (options.runner && treeRowsWorthPool(rows.length, ensemble.trees.length)) {
       margins = await options.runner({ ensemble, kernelModel: kernelModelFor(this.compiled, columns.length), columns, rows }, { signal: options.signal, onProgress: options.onProgress });
     } else {
       margins = new Float64Array(rows.length);

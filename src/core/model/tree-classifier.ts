@@ -7,7 +7,7 @@ import { allRows, findColumn, type Table } from '../data/table';
 import { chooseClass, type ClassLabel } from './classes';
 import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble } from './tree';
 import { exp } from '../base/math';
-import { RUNNER_MIN_ROWS, type Classifier, type ModelFormat, type ModelSummary, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
+import { treeRowsWorthPool, type Classifier, type ModelFormat, type ModelSummary, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
 
 function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention = ensemble.description): ModelSummary {
   const classes = ensemble.multiclass?.classes ?? 2;
@@ -106,7 +106,7 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
   const partMargins = async (k: number, columns: Float64Array[], rows: Uint32Array, options: ScoreOptions): Promise<Float64Array> => {
     const part = parts[k];
     const compiled = compiledParts[k];
-    if (runner && rows.length >= RUNNER_MIN_ROWS) {
+    if (runner && treeRowsWorthPool(rows.length, part.trees.length)) {
       return runner({ ensemble: part, kernelModel: kernelModelFor(compiled, columns.length), columns, rows }, { signal: options.signal, onProgress: (done, total) => options.onProgress?.((k * total + done) / parts.length, total) });
     }
     const margins = new Float64Array(rows.length);

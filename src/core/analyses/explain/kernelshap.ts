@@ -159,7 +159,7 @@ export async function sampledKernelShap(
  * Coalition rows one model call takes: several explained rows' coalitions at a time when each
  * has few (exact KernelSHAP of 5 columns against 100 background rows: 3,200), so that the
  * classifier can hand the call to the host's thread pool (which takes tables of at least
- * RUNNER_MIN_ROWS rows, and an ONNX model's only when they are worth the copies), and one
+ * RUNNER_MIN_TREE_ROWS rows × trees, and an ONNX model's only when they are worth the copies), and one
  * thread makes fewer session calls. Which rows share a call never depends on the thread
  * count, and a row's scores do not depend on the rows beside it.
  */

@@ -49,16 +49,24 @@ export function mutableColumns(table: Table, rules: ColumnRule[], options: Recou
 
 /**
  * The cost of one change: its weight times how far it moves the row's percentile in the
- * column (numbers), or its weight (a category). Candidate percentiles are computed once.
+ * column (numbers), or its weight (a category). Candidate percentiles are computed once, and
+ * a row's own percentile once per run of calls for that row and column (the search asks for
+ * every candidate of a row in turn; each was a binary search over the column before).
  */
 export function changeCosts(mutables: Mutable[]): { change: (k: number, row: number, value: number) => number } {
   const candidatePercentiles = mutables.map((m) => (m.sorted ? new Map(m.candidates.map((v) => [v, percentile(m.sorted!, v)])) : null));
+  const lastRow = new Int32Array(mutables.length).fill(-1);
+  const lastPercentile = new Float64Array(mutables.length);
   return {
     change(k, row, value) {
       const m = mutables[k];
       if (m.column.kind !== 'numeric') return m.weight;
       const to = candidatePercentiles[k]!.get(value) ?? percentile(m.sorted!, value);
-      return m.weight * Math.abs(to - percentile(m.sorted!, m.column.values[row]));
+      if (lastRow[k] !== row) {
+        lastRow[k] = row;
+        lastPercentile[k] = percentile(m.sorted!, m.column.values[row]);
+      }
+      return m.weight * Math.abs(to - lastPercentile[k]);
     },
   };
 }

@@ -16,7 +16,7 @@ export const RECOURSE_DEFAULTS = {
   callRows: 8192,
   /**
    * Candidate rows one call takes when the stage's memory allows ({@link recourseCallRows}):
-   * tables this large go to a host's thread pool (RUNNER_MIN_ROWS). The search finds the same
+   * large tables go to a host's thread pool (RUNNER_MIN_TREE_ROWS). The search finds the same
    * counterfactuals whatever the size: a candidate's score does not depend on its call.
    */
   poolCallRows: 65536,

@@ -49,21 +49,32 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
    * Scores the variants `build` gives each row (when it returns true), rows gathered until a
    * group holds about `callRows` variants, so memory stays bounded however many rows are
    * searched; a row's variants are charged to its evaluation budget, and a row whose
-   * variants would exceed it goes to `over` instead.
+   * variants would exceed it goes to `over` instead. A group is built while the one before
+   * it is scored (on a host's thread pool, in parallel), and groups are used in order; a
+   * row is in one group only, and `use` changes only its row's state, so the answers are
+   * those of one group at a time.
    */
   const inGroups = async (states: RowSearch[], build: (s: RowSearch, variants: Variant[]) => boolean, use: (s: RowSearch, variants: Variant[], results: Float64Array) => void, over: (s: RowSearch) => void) => {
     let group: { state: RowSearch; variants: Variant[] }[] = [];
     let size = 0;
+    let inFlight: Promise<void> = Promise.resolve();
     const flush = async () => {
       if (size === 0) return;
-      const results = await score(group.flatMap((g) => g.variants));
-      let at = 0;
-      for (const g of group) {
-        use(g.state, g.variants, results.subarray(at, at + g.variants.length));
-        at += g.variants.length;
-      }
+      const taken = group;
       group = [];
       size = 0;
+      const scoring = score(taken.flatMap((g) => g.variants));
+      // The group before is used first; then this one is left to score while the next is built.
+      await inFlight;
+      inFlight = scoring.then((results) => {
+        let at = 0;
+        for (const g of taken) {
+          use(g.state, g.variants, results.subarray(at, at + g.variants.length));
+          at += g.variants.length;
+        }
+      });
+      // Awaited by the next flush or at the end (a failure is thrown there, not reported as unhandled meanwhile).
+      inFlight.catch(() => {});
     };
     for (const s of states) {
       const variants: Variant[] = [];
@@ -82,6 +93,7 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
       if (size >= (options.callRows ?? RECOURSE_DEFAULTS.callRows)) await flush();
     }
     await flush();
+    await inFlight;
   };
 
   for (let attempt = 0; attempt < RESTARTS + 1 && mutables.length > 0; attempt++) {
@@ -117,19 +129,22 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
           }
           let best = -1;
           let bestValue = Number.NEGATIVE_INFINITY;
+          const first = attempt === 0 && step === 0;
           const strongest = new Map<number, { value: number; gain: number }>();
+          const now = gain(s.current);
           for (let i = 0; i < variants.length; i++) {
             const [k, value] = variants[i].extra!;
             const extra = Math.max(1e-9, costs.change(k, s.row, value));
+            const g = gain(results[i]);
             // A flip wins outright (cheapest first); otherwise the most score per unit of cost.
-            const worth = favourable(results[i]) ? 1e12 - extra : (gain(results[i]) - gain(s.current)) / extra;
+            const worth = favourable(results[i]) ? 1e12 - extra : (g - now) / extra;
             if (worth > bestValue) {
               bestValue = worth;
               best = i;
             }
-            if (attempt === 0 && step === 0 && gain(results[i]) > gain(s.current) && gain(results[i]) > (strongest.get(k)?.gain ?? Number.NEGATIVE_INFINITY)) strongest.set(k, { value, gain: gain(results[i]) });
+            if (first && g > now && g > (strongest.get(k)?.gain ?? Number.NEGATIVE_INFINITY)) strongest.set(k, { value, gain: g });
           }
-          if (attempt === 0 && step === 0) s.strongest = new Map([...strongest].map(([k, v]) => [k, v.value]));
+          if (first) s.strongest = new Map([...strongest].map(([k, v]) => [k, v.value]));
           if (best < 0 || (!favourable(results[best]) && gain(results[best]) <= gain(s.current))) {
             s.stopped = true;
             return;
