@@ -14,7 +14,8 @@
  *   that loads it: onnxruntime-web's Node build (its glue bundled with onnxruntime-common,
  *   the .wasm beside it, where it looks for it) and parquet-wasm's Node build. Only these:
  *   onnxruntime-web's package is 139 MB of builds for every backend, Node loads 14 MB of it.
- * - dist-node/types/ — type declarations, by tsc (declarations only).
+ * - dist-node/types/ — type declarations, by tsc (declarations only), with the few names they
+ *   take from bundled libraries declared in types/externals/.
  *
  * Until 4 Dec the package shipped tsc's JavaScript with every runtime dependency
  * bundled as a package (bundleDependencies): a 65 MB tarball, 281 MB installed, 9,184 files.
@@ -23,7 +24,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -145,11 +146,36 @@ function completed(file, specifier) {
   throw new Error(`${file}: cannot resolve ${specifier} in the build`);
 }
 const SPECIFIER = /(\bfrom\s*|\bimport\s*\(?\s*)(['"])(\.{1,2}\/[^'"]+)\2/g;
+
+// The libraries the bundle carries are not installed beside the package, so a declaration
+// naming one (internal signatures: the ONNX protobuf types, onnxruntime's session, pg's
+// client) would not resolve for a TypeScript user without skipLibCheck. Those names are
+// declared here as `any`, in files of the package's own; a new library named in the
+// declarations fails the build until it is listed.
+const EXTERNAL_TYPES = {
+  'onnx-buf': 'export type ModelProto = any;\nexport type NodeProto = any;\nexport type AttributeProto = any;\n',
+  'onnxruntime-web': 'export declare const InferenceSession: any;\nexport type InferenceSession = any;\nexport declare namespace InferenceSession {\n  type SessionOptions = any;\n}\nexport declare const Tensor: any;\nexport type Tensor = any;\n',
+  pg: 'declare namespace pg {\n  type Client = any;\n  type ClientConfig = any;\n}\ndeclare const pg: any;\nexport default pg;\n',
+};
+const externalsDir = join(out, 'types', 'externals');
+mkdirSync(externalsDir, { recursive: true });
+for (const [name, body] of Object.entries(EXTERNAL_TYPES)) writeFileSync(join(externalsDir, `${name}.d.ts`), `// The types the package's declarations name from ${name}, which its bundle carries (scripts/build-package.mjs): \`any\` here.\n${body}`);
+// Import and export statements (at the start of a line) and import() types.
+const BARE = /(^\s*(?:import|export)\b[^'";]*?\bfrom\s*|\bimport\s*\(\s*)(['"])([^.'"][^'"]*)\2/gm;
+const external = (file, specifier) => {
+  // Node's modules, and the package itself (named in its documentation comments).
+  if (specifier.startsWith('node:') || isBuiltin(specifier) || specifier === 'plumbline-audit' || specifier.startsWith('plumbline-audit/')) return specifier;
+  if (!(specifier in EXTERNAL_TYPES)) throw new Error(`${file}: the declarations name ${specifier}, which a user of the package does not have; declare its names in EXTERNAL_TYPES`);
+  const path = relative(dirname(file), join(externalsDir, `${specifier}.js`));
+  return path.startsWith('.') ? path : `./${path}`;
+};
 let rewritten = 0;
 for (const file of walk(join(out, 'types'))) {
-  if (!file.endsWith('.d.ts')) continue;
+  if (!file.endsWith('.d.ts') || file.startsWith(externalsDir)) continue;
   const text = readFileSync(file, 'utf8');
-  const next = text.replace(SPECIFIER, (_match, lead, quote, specifier) => `${lead}${quote}${completed(file, specifier)}${quote}`);
+  const next = text
+    .replace(SPECIFIER, (_match, lead, quote, specifier) => `${lead}${quote}${completed(file, specifier)}${quote}`)
+    .replace(BARE, (_match, lead, quote, specifier) => `${lead}${quote}${external(file, specifier)}${quote}`);
   if (next !== text) {
     writeFileSync(file, next);
     rewritten++;

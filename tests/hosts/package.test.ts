@@ -60,7 +60,7 @@ describe('the packed package', () => {
     expect(run.stderr).not.toContain('internal error');
   });
 
-  it('gives TypeScript users typed exports (not any) under NodeNext resolution', () => {
+  it('gives TypeScript users typed exports (not any) under NodeNext resolution, without skipLibCheck (the bundled libraries are not installed)', () => {
     const consumer = join(installed.app, 'consumer.mts');
     writeFileSync(
       consumer,
@@ -78,7 +78,7 @@ describe('the packed package', () => {
       ].join('\n'),
     );
     const tsc = join(projectRoot, 'node_modules/typescript/bin/tsc');
-    const check = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', '--typeRoots', join(projectRoot, 'node_modules/@types'), '--skipLibCheck', consumer], { cwd: installed.app, encoding: 'utf8' });
+    const check = spawnSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', '--typeRoots', join(projectRoot, 'node_modules/@types'), consumer], { cwd: installed.app, encoding: 'utf8' });
     expect(check.stdout + check.stderr).toBe('');
     expect(check.status).toBe(0);
   });
