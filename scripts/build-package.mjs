@@ -41,24 +41,27 @@ const ortDir = join(out, 'vendor', 'onnxruntime-web');
 mkdirSync(ortDir, { recursive: true });
 // onnxruntime-web's Node build, bundled with onnxruntime-common (the one package it imports),
 // under its own name: it finds its glue and .wasm beside `ort.node.min.mjs`.
-await build({
+const vendoredOrt = await build({
   entryPoints: [join(modules, 'onnxruntime-web/dist/ort.node.min.mjs')],
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
   outfile: join(ortDir, 'ort.node.min.mjs'),
+  metafile: true,
   logLevel: 'warning',
 });
 for (const file of ['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm']) copyFileSync(join(modules, 'onnxruntime-web/dist', file), join(ortDir, file));
 const parquetDir = join(out, 'vendor', 'parquet-wasm');
 mkdirSync(parquetDir, { recursive: true });
 for (const file of ['package.json', 'parquet_wasm.js', 'parquet_wasm_bg.wasm']) copyFileSync(join(modules, 'parquet-wasm/node', file), join(parquetDir, file));
+for (const file of ['LICENSE_MIT', 'LICENSE_APACHE']) copyFileSync(join(modules, 'parquet-wasm', file), join(parquetDir, file));
 writeFileSync(
   join(out, 'vendor', 'README.md'),
   `# Vendored WebAssembly\n\nCopied from the npm packages at build time (scripts/build-package.mjs), unchanged but for the bundling noted.\n\n` +
     `- onnxruntime-web ${version('onnxruntime-web')} (MIT, Microsoft): its Node build \`dist/ort.node.min.mjs\`, bundled by esbuild with onnxruntime-common ${version('onnxruntime-common')} (MIT), and \`dist/ort-wasm-simd-threaded.{mjs,wasm}\` as published.\n` +
-    `- parquet-wasm ${version('parquet-wasm')} (MIT OR Apache-2.0, Kyle Barron): its Node build \`node/\` as published.\n`,
+    `- parquet-wasm ${version('parquet-wasm')} (MIT OR Apache-2.0, Kyle Barron): \`node/parquet_wasm.js\`, \`node/parquet_wasm_bg.wasm\` and \`node/package.json\` as published, with its licence files.\n\n` +
+    `Their licence texts, and those of every library in the bundle, are in ../THIRD_PARTY_NOTICES.md. ONNX Runtime's WebAssembly also carries the third-party components its repository lists in ThirdPartyNotices.txt, which the npm package does not include.\n`,
 );
 
 /** The vendored builds in place of the packages, for the Node build. */
@@ -98,7 +101,7 @@ const notShipped = {
     b.onLoad({ filter: /.*/, namespace: 'not-shipped' }, (args) => ({ contents: `throw new Error(${JSON.stringify(`${args.path} is not part of plumbline-audit (jsPDF's html(), which Plumbline does not use)`)});`, loader: 'js' }));
   },
 };
-await build({
+const browserBuild = await build({
   entryPoints: { browser: join(root, 'src/api/browser.ts') },
   bundle: true,
   splitting: true,
@@ -109,8 +112,49 @@ await build({
   external: ['onnxruntime-web'],
   plugins: [notShipped],
   legalComments: 'eof',
+  metafile: true,
   logLevel: 'warning',
 });
+
+// The licences of everything the package carries: each library the builds took a file from
+// (from their metafiles), with its licence and notice files as published, in one file.
+const MIT = `Permission is hereby granted, free of charge, to any person obtaining a copy of this software and associated documentation files (the "Software"), to deal in the Software without restriction, including without limitation the rights to use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is furnished to do so, subject to the following conditions:\n\nThe above copyright notice and this permission notice shall be included in all copies or substantial portions of the Software.\n\nTHE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.`;
+// The Apache License 2.0's text as TypeScript publishes it (the terms, to their end).
+const APACHE = readFileSync(join(modules, 'typescript/LICENSE.txt'), 'utf8').split('END OF TERMS AND CONDITIONS')[0].trim() + '\n\nEND OF TERMS AND CONDITIONS';
+const BSD3 = `Copyright 2008 Google Inc.  All rights reserved.\n\nRedistribution and use in source and binary forms, with or without modification, are permitted provided that the following conditions are met:\n\n    * Redistributions of source code must retain the above copyright notice, this list of conditions and the following disclaimer.\n    * Redistributions in binary form must reproduce the above copyright notice, this list of conditions and the following disclaimer in the documentation and/or other materials provided with the distribution.\n    * Neither the name of Google Inc. nor the names of its contributors may be used to endorse or promote products derived from this software without specific prior written permission.\n\nTHIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT OWNER OR CONTRIBUTORS BE LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.`;
+const packages = new Map();
+const packageOf = (input) => {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return null;
+  const parts = input.slice(at + 'node_modules/'.length).split('/');
+  const name = parts[0].startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0];
+  return join(root, input.slice(0, at), 'node_modules', name);
+};
+for (const meta of [node.metafile, browserBuild.metafile, vendoredOrt.metafile]) for (const input of Object.keys(meta.inputs)) {
+  const dir = packageOf(input);
+  if (dir) packages.set(dir, true);
+}
+packages.set(join(modules, 'onnxruntime-web'), true);
+packages.set(join(modules, 'parquet-wasm'), true);
+const notices = [];
+for (const dir of [...packages.keys()].sort((a, b) => relative(modules, a).localeCompare(relative(modules, b)))) {
+  const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+  const licence = typeof manifest.license === 'string' ? manifest.license : (manifest.license?.type ?? 'see below');
+  const texts = readdirSync(dir).filter((name) => /^(licen[cs]e|notice|copying)/i.test(name) && statSync(join(dir, name)).isFile()).sort();
+  const author = typeof manifest.author === 'string' ? manifest.author : manifest.author?.name;
+  let entry = `## ${manifest.name} ${manifest.version}\n\nLicence: ${licence}${manifest.repository ? ` — ${typeof manifest.repository === 'string' ? manifest.repository : manifest.repository.url}` : ''}\n`;
+  for (const name of texts) entry += `\n### ${name}\n\n\`\`\`\n${readFileSync(join(dir, name), 'utf8').trim()}\n\`\`\`\n`;
+  if (texts.length === 0 && manifest.name === '@bufbuild/protobuf') {
+    // Buf's runtime (Apache-2.0) with parts derived from Google's protobuf (BSD-3-Clause); the package ships neither text.
+    entry += `\nThe package ships no licence file; its licences are Apache-2.0 (Copyright 2021-2025 Buf Technologies, Inc.) and BSD-3-Clause (the parts derived from Protocol Buffers, Copyright 2008 Google Inc.):\n\n\`\`\`\n${APACHE}\n\`\`\`\n\n\`\`\`\n${BSD3}\n\`\`\`\n`;
+  } else if (texts.length === 0) {
+    if (licence !== 'MIT') throw new Error(`${manifest.name}: licence ${licence} and no licence file: write its notice in scripts/build-package.mjs`);
+    const holder = manifest.name.startsWith('onnxruntime') ? 'Microsoft Corporation' : (author ?? `the authors of ${manifest.name}`);
+    entry += `\nThe package ships no licence file; its licence is MIT:\n\n\`\`\`\nCopyright (c) ${holder}\n\n${MIT}\n\`\`\`\n`;
+  }
+  notices.push(entry);
+}
+writeFileSync(join(out, 'THIRD_PARTY_NOTICES.md'), `# Third-party notices\n\nThe npm package plumbline-audit carries, bundled or vendored (scripts/build-package.mjs), code from the ${notices.length} packages below, each under its own licence, given here as the package publishes it.\n\n${notices.join('\n')}`);
 
 // Every npm import of the Node build is bundled or vendored: nothing is left for Node to resolve from node_modules.
 const leftOver = new Set();

@@ -4,6 +4,6 @@
 # Plumbline itself comes from the packed tarball kept under tools/ (see the README, "Install"),
 # installed once per clone; `npx plumbline` then runs the local copy.
 set -e
-[ -x node_modules/.bin/plumbline ] || npm install --no-audit --no-fund --no-save ./tools/plumbline-audit-*.tgz
+[ -x node_modules/.bin/plumbline ] || npm install --offline --no-audit --no-fund --no-save ./tools/plumbline-audit-*.tgz
 npx plumbline validate-config audit/audit.yaml audit/policy.yaml
 npx plumbline audit --config audit/audit.yaml --policy-gates audit/policy.yaml --output .plumbline/result.json

@@ -4,13 +4,15 @@
 // it (the package's optional peer dependency), run in Chromium. The package is the tarball
 // `npm pack` makes, installed offline (tests/support/installed-package.ts).
 import { expect, test } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'vite';
 import { expected, fixture, projectRoot } from '../support/fixtures';
-import { installedPackage } from '../support/installed-package';
+import { installedPackage, npmEnv } from '../support/installed-package';
 
 const rf = expected('compas/rf.expected.json');
 const TYPES: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm', '.mjs': 'text/javascript' };
@@ -31,11 +33,12 @@ function serve(root: string): Promise<Server> {
 
 test("a Vite app built on the package's browser entry audits the fixture model in Chromium, as the CLI does, with no request leaving the app's origin", async ({ page }) => {
   test.setTimeout(180_000);
-  const installed = installedPackage();
-  // The app's own onnxruntime-web, the version the package names as its peer (as `npm install onnxruntime-web@1.30.0` puts it).
-  const ort = join(installed.app, 'node_modules', 'onnxruntime-web');
-  if (!existsSync(ort)) symlinkSync(join(projectRoot, 'node_modules', 'onnxruntime-web'), ort, 'dir');
-  const site = mkdtempSync(join(installed.app, 'site-'));
+  // The app's own folder: the tarball installed offline (not the shared install the package tests
+  // read, which must stay without onnxruntime-web), and the app's onnxruntime-web beside it, the
+  // version the package names as its peer (as `npm install onnxruntime-web@1.30.0` puts it).
+  const site = mkdtempSync(join(tmpdir(), 'plumbline-vite-app-'));
+  execFileSync('npm', ['install', '--offline', '--omit=optional', '--no-audit', '--no-fund', installedPackage().tarball], { cwd: site, env: npmEnv(), stdio: 'pipe' });
+  symlinkSync(join(projectRoot, 'node_modules', 'onnxruntime-web'), join(site, 'node_modules', 'onnxruntime-web'), 'dir');
   mkdirSync(join(site, 'public'));
   copyFileSync(fixture('compas/rf.onnx'), join(site, 'public', 'rf.onnx'));
   copyFileSync(fixture('compas/test.csv'), join(site, 'public', 'test.csv'));

@@ -32,6 +32,11 @@ describe('the packed package', () => {
     const paths = listing.map((line) => line.split(/\s+/).at(-1)!);
     for (const file of ['dist-node/main.js', 'dist-node/node.js', 'dist-node/browser-node.js', 'dist-node/browser/browser.js', 'dist-node/pool-thread.js', 'dist-node/types/api/node.d.ts', 'dist-node/types/api/browser.d.ts', 'dist-node/vendor/onnxruntime-web/ort.node.min.mjs', 'dist-node/vendor/onnxruntime-web/ort-wasm-simd-threaded.wasm', 'dist-node/vendor/parquet-wasm/parquet_wasm_bg.wasm']) expect(paths, file).toContain(`package/${file}`);
     expect(paths.filter((path) => path.startsWith('package/src/') || path.includes('/node_modules/'))).toEqual([]);
+    // The licences of what it carries: its own, and every bundled or vendored library's as published.
+    expect(paths).toContain('package/LICENSE');
+    const notices = execFileSync('tar', ['xzOf', installed.tarball, 'package/dist-node/THIRD_PARTY_NOTICES.md'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    for (const library of ['apache-arrow', 'jspdf', 'yaml', 'pg', 'papaparse', 'onnxruntime-web', 'parquet-wasm', '@bufbuild/protobuf']) expect(notices, library).toContain(`## ${library} `);
+    expect(notices).toContain('Apache Arrow'); // apache-arrow's NOTICE, which Apache-2.0 asks to pass on
     // Nothing for npm to fetch: an air-gapped install needs the tarball alone.
     const manifest = JSON.parse(readFileSync(join(installed.app, 'node_modules/plumbline-audit/package.json'), 'utf8'));
     expect(manifest.dependencies ?? {}).toEqual({});
