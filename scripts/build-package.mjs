@@ -23,7 +23,7 @@
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -122,7 +122,7 @@ const MIT = `Permission is hereby granted, free of charge, to any person obtaini
 // The Apache License 2.0's text as TypeScript publishes it (the terms, to their end).
 const APACHE = readFileSync(join(modules, 'typescript/LICENSE.txt'), 'utf8').split('END OF TERMS AND CONDITIONS')[0].trim() + '\n\nEND OF TERMS AND CONDITIONS';
 const BSD3 = `Copyright 2008 Google Inc.  All rights reserved.\n\nRedistribution and use in source and binary forms, with or without modification, are permitted provided that the following conditions are met:\n\n    * Redistributions of source code must retain the above copyright notice, this list of conditions and the following disclaimer.\n    * Redistributions in binary form must reproduce the above copyright notice, this list of conditions and the following disclaimer in the documentation and/or other materials provided with the distribution.\n    * Neither the name of Google Inc. nor the names of its contributors may be used to endorse or promote products derived from this software without specific prior written permission.\n\nTHIS SOFTWARE IS PROVIDED BY THE COPYRIGHT HOLDERS AND CONTRIBUTORS "AS IS" AND ANY EXPRESS OR IMPLIED WARRANTIES, INCLUDING, BUT NOT LIMITED TO, THE IMPLIED WARRANTIES OF MERCHANTABILITY AND FITNESS FOR A PARTICULAR PURPOSE ARE DISCLAIMED. IN NO EVENT SHALL THE COPYRIGHT OWNER OR CONTRIBUTORS BE LIABLE FOR ANY DIRECT, INDIRECT, INCIDENTAL, SPECIAL, EXEMPLARY, OR CONSEQUENTIAL DAMAGES (INCLUDING, BUT NOT LIMITED TO, PROCUREMENT OF SUBSTITUTE GOODS OR SERVICES; LOSS OF USE, DATA, OR PROFITS; OR BUSINESS INTERRUPTION) HOWEVER CAUSED AND ON ANY THEORY OF LIABILITY, WHETHER IN CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.`;
-const packages = new Map();
+const packages = new Set([join(modules, 'onnxruntime-web'), join(modules, 'parquet-wasm')]);
 const packageOf = (input) => {
   const at = input.lastIndexOf('node_modules/');
   if (at < 0) return null;
@@ -132,12 +132,10 @@ const packageOf = (input) => {
 };
 for (const meta of [node.metafile, browserBuild.metafile, vendoredOrt.metafile]) for (const input of Object.keys(meta.inputs)) {
   const dir = packageOf(input);
-  if (dir) packages.set(dir, true);
+  if (dir) packages.add(dir);
 }
-packages.set(join(modules, 'onnxruntime-web'), true);
-packages.set(join(modules, 'parquet-wasm'), true);
 const notices = [];
-for (const dir of [...packages.keys()].sort((a, b) => relative(modules, a).localeCompare(relative(modules, b)))) {
+for (const dir of [...packages].sort((a, b) => relative(modules, a).localeCompare(relative(modules, b)))) {
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
   const licence = typeof manifest.license === 'string' ? manifest.license : (manifest.license?.type ?? 'see below');
   const texts = readdirSync(dir).filter((name) => /^(licen[cs]e|notice|copying)/i.test(name) && statSync(join(dir, name)).isFile()).sort();
@@ -158,12 +156,8 @@ writeFileSync(join(out, 'THIRD_PARTY_NOTICES.md'), `# Third-party notices\n\nThe
 
 // Every npm import of the Node build is bundled or vendored: nothing is left for Node to resolve from node_modules.
 const leftOver = new Set();
-for (const output of Object.values(node.metafile.outputs)) for (const imported of output.imports) if (imported.external && !imported.path.startsWith('node:') && !imported.path.startsWith('./') && !unused.includes(imported.path) && !isBuiltin(imported.path)) leftOver.add(imported.path);
+for (const output of Object.values(node.metafile.outputs)) for (const imported of output.imports) if (imported.external && !imported.path.startsWith('./') && !unused.includes(imported.path) && !isBuiltin(imported.path)) leftOver.add(imported.path);
 if (leftOver.size > 0) throw new Error(`dist-node: the Node build still imports ${[...leftOver].join(', ')} from node_modules; bundle or vendor it`);
-
-function isBuiltin(name) {
-  return createRequire(import.meta.url)('node:module').builtinModules.includes(name.replace(/^node:/, ''));
-}
 
 // Type declarations only (the JavaScript is esbuild's).
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
@@ -208,7 +202,7 @@ for (const [name, body] of Object.entries(EXTERNAL_TYPES)) writeFileSync(join(ex
 const BARE = /(^\s*(?:import|export)\b[^'";]*?\bfrom\s*|\bimport\s*\(\s*)(['"])([^.'"][^'"]*)\2/gm;
 const external = (file, specifier) => {
   // Node's modules, and the package itself (named in its documentation comments).
-  if (specifier.startsWith('node:') || isBuiltin(specifier) || specifier === 'plumbline-audit' || specifier.startsWith('plumbline-audit/')) return specifier;
+  if (isBuiltin(specifier) || specifier === 'plumbline-audit' || specifier.startsWith('plumbline-audit/')) return specifier;
   if (!(specifier in EXTERNAL_TYPES)) throw new Error(`${file}: the declarations name ${specifier}, which a user of the package does not have; declare its names in EXTERNAL_TYPES`);
   const path = relative(dirname(file), join(externalsDir, `${specifier}.js`));
   return path.startsWith('.') ? path : `./${path}`;

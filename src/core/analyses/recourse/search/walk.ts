@@ -145,7 +145,7 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
             if (first && g > now && g > (strongest.get(k)?.gain ?? Number.NEGATIVE_INFINITY)) strongest.set(k, { value, gain: g });
           }
           if (first) s.strongest = new Map([...strongest].map(([k, v]) => [k, v.value]));
-          if (best < 0 || (!favourable(results[best]) && gain(results[best]) <= gain(s.current))) {
+          if (best < 0 || (!favourable(results[best]) && gain(results[best]) <= now)) {
             s.stopped = true;
             return;
           }
