@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
 import { cellText, findColumn, sourceText, type Table } from '../../src/core/data/table';
 import { parseCsv } from '../../src/core/data/csv';
-import { groupIndex } from '../../src/core/metrics/groups';
+import { groupIndex, type GroupIndex } from '../../src/core/metrics/groups';
 import { demographicShift } from '../../src/core/analyses/robustness/shift';
 import { consistency, counterfactualFlips, noisy, perturbationStability, perturbedColumn, textInputsOf } from '../../src/core/analyses/robustness/stability';
 import { explainModel } from '../../src/core/analyses/explain/explain';
@@ -27,6 +27,92 @@ describe('demographic shift', () => {
     expect(toward.metrics.accuracy).toBeCloseTo(0.5, 12);
     expect(toward.degradation.accuracy).toBeCloseTo(0.1, 12);
     expect(report.max_shift_degradation).toBeGreaterThanOrEqual(0.1 - 1e-12);
+  });
+});
+
+describe('demographic shift by counts', () => {
+  // The oracle: every scenario's metrics summed row by row under its weight vector, as
+  // the definition reads (accuracy … ECE, parity over each attribute's groups).
+  function direct(labels: Uint8Array, scores: Float64Array, weights: Float64Array, threshold: number, indexes: GroupIndex[], bins: number): Record<string, number | null> {
+    const sum = (keep: (i: number) => boolean) => {
+      let s = 0;
+      for (let i = 0; i < labels.length; i++) if (keep(i)) s += weights[i];
+      return s;
+    };
+    const ratio = (a: number, b: number) => (b === 0 ? null : a / b);
+    const pred = (i: number) => scores[i] >= threshold;
+    const tp = sum((i) => labels[i] === 1 && pred(i));
+    const fn = sum((i) => labels[i] === 1 && !pred(i));
+    const fp = sum((i) => labels[i] === 0 && pred(i));
+    const tn = sum((i) => labels[i] === 0 && !pred(i));
+    const recall = ratio(tp, tp + fn);
+    const specificity = ratio(tn, tn + fp);
+    const binOf = (i: number) => Math.min(bins - 1, Math.max(0, Math.floor(scores[i] * bins)));
+    const total = sum(() => true);
+    let ece = 0;
+    for (let b = 0; b < bins; b++) {
+      const count = sum((i) => binOf(i) === b);
+      if (count <= 0) continue;
+      let p = 0;
+      let q = 0;
+      for (let i = 0; i < labels.length; i++) if (binOf(i) === b) (p += weights[i] * labels[i]), (q += weights[i] * scores[i]);
+      ece += (count / total) * Math.abs(p / count - q / count);
+    }
+    const out: Record<string, number | null> = { accuracy: ratio(tp + tn, total), precision: ratio(tp, tp + fp), recall, balanced_accuracy: recall === null || specificity === null ? null : (recall + specificity) / 2, expected_calibration_error: ece };
+    for (const index of indexes) {
+      const rates = index.rows.map((rows) => {
+        const inG = new Set(rows);
+        const rowsW = sum((i) => inG.has(i));
+        const positives = sum((i) => inG.has(i) && labels[i] === 1);
+        return { selection: ratio(sum((i) => inG.has(i) && pred(i)), rowsW), tpr: ratio(sum((i) => inG.has(i) && labels[i] === 1 && pred(i)), positives) };
+      });
+      const spreadOf = (v: (number | null)[]) => {
+        const d = v.filter((x): x is number => x !== null);
+        return d.length < 2 ? null : Math.max(...d) - Math.min(...d);
+      };
+      out[`demographic_parity_difference[${index.attribute}]`] = spreadOf(rates.map((r) => r.selection));
+      out[`equal_opportunity_difference[${index.attribute}]`] = spreadOf(rates.map((r) => r.tpr));
+    }
+    return out;
+  }
+
+  it('gives every scenario the metrics its weight vector gives, row by row (rows in no group, NaN and out-of-range scores, empty cells)', () => {
+    const random = new Random(11, 'shift-oracle');
+    const n = 2_000;
+    const labels = Uint8Array.from({ length: n }, () => (random.next() < 0.3 ? 1 : 0));
+    const scores = Float64Array.from({ length: n }, (_, i) => (i % 397 === 0 ? Number.NaN : i % 211 === 0 ? 1.2 : i % 307 === 0 ? -0.1 : random.next()));
+    // Three attributes: 5 groups with rows in none (−1), 2 groups, and 3 groups of which one has no positives.
+    const index = (attribute: string, groups: number, of: (i: number) => number): GroupIndex => {
+      const groupOf = Int32Array.from({ length: n }, (_, i) => of(i));
+      return { attribute, groups: Array.from({ length: groups }, (_, g) => `g${g}`), groupOf, rows: Array.from({ length: groups }, (_, g) => Uint32Array.from([...groupOf.keys()].filter((i) => groupOf[i] === g))) };
+    };
+    const indexes = [index('a', 5, (i) => (i % 13 === 0 ? -1 : Math.floor(random.next() * 5))), index('b', 2, () => (random.next() < 0.2 ? 0 : 1)), index('c', 3, (i) => (labels[i] === 1 && random.next() < 0.5 ? 0 : 1 + (i % 2)))];
+    const threshold = 0.4;
+    const report = demographicShift(labels, scores, threshold, indexes, 0.15, 10);
+    const close = (got: Record<string, number | null>, want: Record<string, number | null>) => {
+      expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+      for (const [k, v] of Object.entries(want)) {
+        if (v === null) expect(got[k], k).toBeNull();
+        else expect(Math.abs((got[k] as number) - v), k).toBeLessThan(1e-12);
+      }
+    };
+    close(report.baseline, direct(labels, scores, new Float64Array(n).fill(1), threshold, indexes, 10));
+    // 5 + 2 + 3 groups, two directions each (none clamped to its own share).
+    expect(report.scenarios).toHaveLength(20);
+    for (const scenario of report.scenarios) {
+      const idx = indexes.find((x) => x.attribute === scenario.attribute)!;
+      const g = idx.groups.indexOf(scenario.group);
+      const weights = new Float64Array(n).fill((1 - scenario.to) / (1 - scenario.from));
+      for (const row of idx.rows[g]) weights[row] = scenario.to / scenario.from;
+      close(scenario.metrics, direct(labels, scores, weights, threshold, indexes, 10));
+    }
+    // The worst is the first scenario of the largest worsening: attribute b's two groups
+    // give the same weights in pairs ("g0 to s+δ" is "g1 to 1−s−δ"), a tie rounding must not break.
+    const worsening = report.scenarios.flatMap((s) => Object.entries(s.degradation).map(([metric, d]) => ({ s, metric, d: d ?? -Infinity })));
+    const largest = Math.max(...worsening.map((w) => w.d));
+    const first = worsening.find((w) => w.d >= largest - 1e-12)!;
+    expect(report.worst).toEqual({ attribute: first.s.attribute, group: first.s.group, to: first.s.to, metric: first.metric });
+    expect(report.max_shift_degradation).toBe(first.d);
   });
 });
 

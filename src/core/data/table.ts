@@ -1,5 +1,5 @@
 import { AuditConfigError, closeMatches, quote } from '../base/errors';
-import { ascendingOrder } from '../base/order';
+import { sortNumbers } from '../base/order';
 import { allRows } from '../base/rows';
 
 export { allRows };
@@ -378,18 +378,16 @@ export function presentValues(values: Float64Array): Float64Array {
 }
 
 /**
- * The non-missing values of a numeric column, ascending. Cached per values array (the
- * profile's quartiles and the stored decile bins read the same sort).
+ * The non-missing values of a numeric column, ascending (−0 before +0, as the built-in
+ * sort). Cached per values array: the profile's quartiles, the stored decile bins, drift's
+ * KS and Wasserstein and recourse's percentiles read the same sort, once per column.
  */
 export function sortedPresent(values: Float64Array): Float64Array {
   let sorted = sortedCache.get(values);
   if (!sorted) {
-    const present = presentValues(values);
-    const count = present.length;
-    // A radix argsort (order.ts) beats the built-in typed-array sort by ~3× on a million values.
-    const order = ascendingOrder(present);
-    sorted = new Float64Array(count);
-    for (let k = 0; k < count; k++) sorted[k] = present[order[k]];
+    // A radix sort of the values themselves (order.ts): ~3× the built-in typed-array sort
+    // on a million values, and no row order to carry and gather through.
+    sorted = sortNumbers(presentValues(values));
     sortedCache.set(values, sorted);
   }
   return sorted;

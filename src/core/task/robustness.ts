@@ -11,7 +11,7 @@ import { filledColumn, findColumn, takeRows, type Column, type Table } from '../
 import type { GroupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import { Random } from '../base/random';
-import { shiftScenarios, type ShiftScenario } from '../analyses/robustness/shift';
+import { shiftScenarios, shiftWeights, type ShiftScenario } from '../analyses/robustness/shift';
 import { numbersReadAsText, perturbedColumn, textNoiseNote } from '../analyses/robustness/stability';
 
 /** Scores a table: one output per row (a regression's prediction), or C per row (class probabilities, row-major). */
@@ -103,7 +103,7 @@ function shift(outputs: TaskOutputs, truth: Float64Array, attributes: GroupIndex
     truth.length,
     attributes,
     delta,
-    (weights) => weighted(outputs, truth, weights),
+    (scenario) => weighted(outputs, truth, shiftWeights(truth.length, scenario)),
     (_metric, before, value) => (outputs.kind === 'multiclass' ? before - value : before === 0 ? null : value / before - 1),
   );
   return { demographic_shift: { delta, baseline, scenarios, worst }, max_shift_degradation: max };
