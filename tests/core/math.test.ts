@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cos, exp, log, log2, powInt } from '../../src/core/base/math';
 import { Random } from '../../src/core/base/random';
-import { sortNumbers } from '../../src/core/base/order';
+import { sortNumbers, sortPresent } from '../../src/core/base/order';
 
 /** Units in the last place between two doubles. */
 function ulps(a: number, b: number): number {
@@ -59,6 +59,14 @@ describe('sortNumbers (radix sort of float64 bits)', () => {
       const got = sortNumbers(values.slice());
       expect(got.length).toBe(n);
       for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) expect([i, got[i]]).toEqual([i, want[i]]);
+      // sortPresent: the same with NaN (missing) cells among them, left out; the input untouched.
+      const withMissing = Float64Array.from(values, (v, i) => (i % 7 === 3 ? Number.NaN : v));
+      const before = withMissing.slice();
+      const present = sortPresent(withMissing);
+      const wantPresent = withMissing.filter((v) => !Number.isNaN(v)).sort();
+      expect(present.length).toBe(wantPresent.length);
+      for (let i = 0; i < present.length; i++) if (!Object.is(present[i], wantPresent[i])) expect([i, present[i]]).toEqual([i, wantPresent[i]]);
+      for (let i = 0; i < n; i++) if (!Object.is(withMissing[i], before[i])) expect([i, withMissing[i]]).toEqual([i, before[i]]);
     }
   });
 });

@@ -40,7 +40,8 @@ function orderedKeys(values: Float64Array): { high: Uint32Array; low: Uint32Arra
 /**
  * LSD radix sort of 64-bit keys, 16 bits a pass (a pass is skipped where every key has the
  * same digit, common for the high words), stable; `order`, when given, travels with the keys
- * so each pass reads sequentially. Returns the sorted arrays (some of them new).
+ * so each pass reads sequentially. The four passes' digit counts are taken in one read of the
+ * keys. Returns the sorted arrays (some of them new).
  */
 function radixSort(keys: { high: Uint32Array; low: Uint32Array }, order: Uint32Array | null): { high: Uint32Array; low: Uint32Array; order: Uint32Array } {
   let high: Uint32Array = keys.high;
@@ -50,14 +51,23 @@ function radixSort(keys: { high: Uint32Array; low: Uint32Array }, order: Uint32A
   let nextHigh: Uint32Array = new Uint32Array(n);
   let nextOrder: Uint32Array = new Uint32Array(order ? n : 0);
   let current: Uint32Array = order ?? new Uint32Array(0);
-  const counts = new Uint32Array(65536);
-  for (const [useHigh, shift] of [[false, 0], [false, 16], [true, 0], [true, 16]] as const) {
-    const digits = useHigh ? high : low;
-    counts.fill(0);
-    for (let k = 0; k < n; k++) counts[(digits[k] >>> shift) & 0xffff]++;
-    if (n === 0 || counts[(digits[0] >>> shift) & 0xffff] === n) continue;
+  // counts[pass · 65536 + digit], passes: low word's low and high halves, then the high word's.
+  const counts = new Uint32Array(4 * 65536);
+  for (let k = 0; k < n; k++) {
+    const l = low[k];
+    const h = high[k];
+    counts[l & 0xffff]++;
+    counts[65536 + (l >>> 16)]++;
+    counts[131072 + (h & 0xffff)]++;
+    counts[196608 + (h >>> 16)]++;
+  }
+  for (let pass = 0; pass < 4; pass++) {
+    const digits = pass < 2 ? low : high;
+    const shift = (pass & 1) * 16;
+    const base = pass * 65536;
+    if (n === 0 || counts[base + ((digits[0] >>> shift) & 0xffff)] === n) continue;
     let sum = 0;
-    for (let d = 0; d < 65536; d++) {
+    for (let d = base; d < base + 65536; d++) {
       const c = counts[d];
       counts[d] = sum;
       sum += c;
@@ -65,14 +75,14 @@ function radixSort(keys: { high: Uint32Array; low: Uint32Array }, order: Uint32A
     // The order's copy in its own loop: a test per key costs a tenth of the sort.
     if (order) {
       for (let k = 0; k < n; k++) {
-        const at = counts[(digits[k] >>> shift) & 0xffff]++;
+        const at = counts[base + ((digits[k] >>> shift) & 0xffff)]++;
         nextLow[at] = low[k];
         nextHigh[at] = high[k];
         nextOrder[at] = current[k];
       }
     } else {
       for (let k = 0; k < n; k++) {
-        const at = counts[(digits[k] >>> shift) & 0xffff]++;
+        const at = counts[base + ((digits[k] >>> shift) & 0xffff)]++;
         nextLow[at] = low[k];
         nextHigh[at] = high[k];
       }
@@ -202,11 +212,47 @@ export function rankMetricsByGroup(sorted: SortedScores, groupOf: Int32Array, gr
  * built-in sort is used (the radix passes' fixed cost would dominate). Returns `values`.
  */
 export function sortNumbers(values: Float64Array): Float64Array {
-  const n = values.length;
-  if (n < 4096) return values.sort();
+  if (values.length < 4096) return values.sort();
   const { high, low } = radixSort(orderedKeys(values), null);
-  // Back from the keys to the float64 bits.
+  return fromKeys(high, low, values);
+}
+
+/**
+ * The values that are not NaN, ascending, in a new array (−0 before +0): the keys are taken
+ * straight from the values, the missing ones left out, with no copy of the present values
+ * first.
+ */
+export function sortPresent(values: Float64Array): Float64Array {
+  const n = values.length;
+  let present = 0;
+  for (let i = 0; i < n; i++) if (values[i] === values[i]) present++;
+  if (present < 4096) {
+    const out = new Float64Array(present);
+    for (let i = 0, k = 0; i < n; i++) if (values[i] === values[i]) out[k++] = values[i];
+    return out.sort();
+  }
   const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
+  const high = new Uint32Array(present);
+  const low = new Uint32Array(present);
+  for (let i = 0, k = 0; i < n; i++) {
+    if (values[i] !== values[i]) continue;
+    let h = words[2 * i + 1];
+    let l = words[2 * i];
+    if (h & 0x80000000) {
+      h = ~h >>> 0;
+      l = ~l >>> 0;
+    } else h = (h | 0x80000000) >>> 0;
+    high[k] = h;
+    low[k++] = l;
+  }
+  const sorted = radixSort({ high, low }, null);
+  return fromKeys(sorted.high, sorted.low, new Float64Array(present));
+}
+
+/** Order-preserving keys back to float64 bits, written into `out`. Returns `out`. */
+function fromKeys(high: Uint32Array, low: Uint32Array, out: Float64Array): Float64Array {
+  const n = out.length;
+  const words = new Uint32Array(out.buffer, out.byteOffset, 2 * n);
   for (let k = 0; k < n; k++) {
     let h = high[k];
     let l = low[k];
@@ -218,5 +264,5 @@ export function sortNumbers(values: Float64Array): Float64Array {
     words[2 * k + 1] = h;
     words[2 * k] = l;
   }
-  return values;
+  return out;
 }

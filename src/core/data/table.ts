@@ -1,5 +1,5 @@
 import { AuditConfigError, closeMatches, quote } from '../base/errors';
-import { sortNumbers } from '../base/order';
+import { sortPresent } from '../base/order';
 import { allRows } from '../base/rows';
 
 export { allRows };
@@ -387,7 +387,7 @@ export function sortedPresent(values: Float64Array): Float64Array {
   if (!sorted) {
     // A radix sort of the values themselves (order.ts): ~3× the built-in typed-array sort
     // on a million values, and no row order to carry and gather through.
-    sorted = sortNumbers(presentValues(values));
+    sorted = sortPresent(values);
     sortedCache.set(values, sorted);
   }
   return sorted;

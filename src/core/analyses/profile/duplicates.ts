@@ -37,7 +37,9 @@ export function duplicateRows(table: Table): number {
       }
     }
   }
-  const keys = Float64Array.from(h1, (a, i) => a * 1048576 + (h2[i] >>> 12));
+  // A plain loop: Float64Array.from(h1, fn) calls fn per row, ~10× slower at a million.
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = h1[i] * 1048576 + (h2[i] >>> 12);
   const order = ascendingOrder(keys);
   const same = (a: number, b: number) =>
     table.columns.every((column) => {
