@@ -5,7 +5,7 @@
  * onnxruntime threads (see src/core/pool), and the hashing of data files while the audit
  * worker parses them.
  */
-import { neighboursOverPool, onnxScoresOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type NeighbourRunner, type OnnxScoreRunner, type PoolThread, type TreeMarginRunner, type TreeShapRunner } from '../src/core';
+import { neighboursOverPool, onnxScoresOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type NeighbourRunner, type OnnxScoreRunner, type PoolThread, type SortRunner, type TreeMarginRunner, type TreeShapRunner } from '../src/core';
 
 /** A Web Worker as a thread of the core's pool. */
 function webWorker(index: number): PoolThread {
@@ -36,6 +36,8 @@ export const treeMarginPool = (size: number): TreeMarginRunner => treeMarginsOve
 export const onnxScorePool = (size: number): OnnxScoreRunner => onnxScoresOverPool(pool, size);
 /** The consistency check's neighbour search over `size` workers, in slices of the queries. */
 export const neighbourPool = (size: number): NeighbourRunner => neighboursOverPool(pool, size);
+/** The sorts of large numeric columns (drift, the data profile) over `size` workers, a column a job. */
+export const sortPool = (size: number): SortRunner => sortsOverPool(pool, size);
 
 /**
  * The SHA-256 of a file, computed by a pool worker reading the Blob itself (in parallel with

@@ -6,7 +6,7 @@
 import { compareWithBaseline } from '../comparison/baseline';
 import { profileTable, summarizeData } from '../analyses/profile/profile';
 import { stratifiedSample } from '../data/sample';
-import { findColumn, takeRows, type Table } from '../data/table';
+import { findColumn, numericValues, sortAhead, takeRows, type Table } from '../data/table';
 import { AuditConfigError, ConfigError, isPlumblineError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { binaryTarget, type BinaryTarget } from '../metrics/labels';
@@ -112,6 +112,8 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   const referenceData = referenceLoaded && request.reference ? summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) : null;
   const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
   const context: SectionContext = { model, request, options, table, scores, reference, noLabels, limits, missingSections };
+  // The drift and the profile read every large numeric column in order: sorted on the host's threads first.
+  await sortAhead(numericValues(table), options.sorts, signal);
   const drifted = await driftSection(context);
   const drift = drifted.drift;
   let referenceScores = drifted.referenceScores;

@@ -7,6 +7,7 @@ import type { LoadedTable } from '../data/read';
 import type { StoredDistribution } from '../analyses/drift/drift';
 import type { RecourseSettings } from '../analyses/recourse';
 import type { NeighbourRunner } from '../analyses/robustness/neighbours';
+import type { SortRunner } from '../base/order';
 import type { DeclaredType } from '../data/table';
 import type { Ll144Settings } from '../metrics/ll144';
 import type { Binning } from '../metrics/calibration';
@@ -134,6 +135,8 @@ export interface RunOptions {
   onnxScores?: OnnxScoreRunner;
   /** Where the consistency check's neighbour search runs (a host's pool, in slices of the queries); this thread by default. */
   neighbours?: NeighbourRunner;
+  /** Where the large numeric columns' sorts (drift, the data profile) run ahead of those stages (a host's pool, a column a job); each where it is first read by default. */
+  sorts?: SortRunner;
   /** Projected ms above which the rest of an ONNX table goes to `onnxScores` (default 250; 0: always). */
   onnxPoolWorthMs?: number;
 }

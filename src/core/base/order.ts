@@ -217,6 +217,9 @@ export function sortNumbers(values: Float64Array): Float64Array {
   return fromKeys(high, low, values);
 }
 
+/** Sorts columns' present values elsewhere (a host's pool of threads): `sortPresent` of each, in order. */
+export type SortRunner = (columns: Float64Array[], signal?: AbortSignal) => Promise<Float64Array[]>;
+
 /**
  * The values that are not NaN, ascending, in a new array (−0 before +0): the keys are taken
  * straight from the values, the missing ones left out, with no copy of the present values

@@ -1,5 +1,5 @@
 import { AuditConfigError, closeMatches, quote } from '../base/errors';
-import { sortPresent } from '../base/order';
+import { sortPresent, type SortRunner } from '../base/order';
 import { allRows } from '../base/rows';
 
 export { allRows };
@@ -375,6 +375,30 @@ export function presentValues(values: Float64Array): Float64Array {
   const present = new Float64Array(count);
   for (let i = 0, k = 0; i < values.length; i++) if (!Number.isNaN(values[i])) present[k++] = values[i];
   return present;
+}
+
+/** The values of a table's numeric columns. */
+export function numericValues(table: Table): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (const column of table.columns) if (column.kind === 'numeric') out.push(column.values);
+  return out;
+}
+
+/** Below this many values a column is sorted where it is needed: a copy to a thread and back costs more than the sort. */
+export const SORT_AHEAD_MIN_VALUES = 50_000;
+
+/**
+ * Sorts the present values of large numeric columns on `runner` (a host's threads), ahead
+ * of the drift and the profile that read them through {@link sortedPresent}: the same
+ * arrays as sorting here (`sortPresent`), cached the same way. Without a runner, nothing:
+ * each column is sorted when first read.
+ */
+export async function sortAhead(columns: Float64Array[], runner: SortRunner | undefined, signal?: AbortSignal): Promise<void> {
+  if (!runner) return;
+  const wanted = [...new Set(columns)].filter((values) => values.length >= SORT_AHEAD_MIN_VALUES && !sortedCache.has(values));
+  if (wanted.length < 2) return;
+  const sorted = await runner(wanted, signal);
+  wanted.forEach((values, k) => sortedCache.set(values, sorted[k]));
 }
 
 /**

@@ -17,6 +17,7 @@
  * next use).
  */
 import { reviveError } from '../base/errors';
+import type { SortRunner } from '../base/order';
 import { requireColumn, takeRows } from '../data/table';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../model/classifier-types';
 import { SCORING_BATCH_ROWS } from '../model/onnx-scorer';
@@ -338,4 +339,13 @@ export function neighboursOverPool(pool: WorkerPool, size: number): NeighbourRun
     parts.forEach((part, i) => gaps.set(part, bounds(i)[0]));
     return gaps;
   };
+}
+
+/** Columns' present values sorted over `size` threads of `pool`, a column a job (each sent as a copy, its sort moved back). */
+export function sortsOverPool(pool: WorkerPool, size: number): SortRunner {
+  return (columns, signal) =>
+    pool.spread(size, columns.length, ({ thread }, i) => {
+      const values = columns[i].slice();
+      return pool.run<Float64Array>(thread, { kind: 'sort', values }, [values.buffer as ArrayBuffer]);
+    }, signal);
 }

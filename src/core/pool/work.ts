@@ -6,6 +6,7 @@
  * and posts the answer back ({@link answerJob}).
  */
 import { serializeError, type SerializedError } from '../base/errors';
+import { sortPresent } from '../base/order';
 import { allRows } from '../base/rows';
 import type { Table } from '../data/table';
 import type { Classifier, OpenOptions } from '../model/classifier-types';
@@ -25,7 +26,9 @@ export type PoolJob =
   | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; kernelModel?: TreeKernelModel; block: ArrayBuffer; rows: number; width: number }
   | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string; open: OpenOptions }; table: Table; features?: string[] }
   /** The consistency check's neighbour search for the job's slice of the queries. */
-  | { kind: 'neighbours'; job: NeighbourJob };
+  | { kind: 'neighbours'; job: NeighbourJob }
+  /** A column's present values, ascending (the copy sent is the thread's to keep). */
+  | { kind: 'sort'; values: Float64Array };
 
 /** A thread's answer to job `id`. */
 export type PoolAnswer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
@@ -75,6 +78,7 @@ export class PoolThreadState {
   async work(job: PoolJob): Promise<unknown> {
     if (job.kind === 'shap') return runTreeShapSlice(job.job);
     if (job.kind === 'neighbours') return neighbourGaps(job.job);
+    if (job.kind === 'sort') return sortPresent(job.values);
     if (job.kind === 'onnx') return this.onnx(job);
     if (job.kernelModel || job.ensemble) keep(this.ensembles, job.ensembleId, treeScorer(job));
     const score = this.ensembles.get(job.ensembleId);

@@ -6,6 +6,7 @@
 import { textInputsOf } from '../analyses/robustness/stability';
 import type { AuditRequest, RunOptions } from '../audit';
 import { summarizeData } from '../analyses/profile/profile';
+import { numericValues, sortAhead } from '../data/table';
 import { numericDrift } from '../analyses/drift/drift';
 import { AuditConfigError, isPlumblineError, ModelLoadError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
@@ -91,6 +92,8 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     const settings: TaskSettings = { task: 'multiclass', ...baseSettings(request, choice, features, resamples), classes, classes_source: source };
     const missing: Record<string, string> = { ...(request.missingSections ?? {}) };
     const limits = limitsOf(request);
+    // The profile and the drift read every large numeric column in order: sorted on the host's threads first.
+    await sortAhead(numericValues(table), options.sorts, signal);
     onProgress?.({ stage: 'metrics', done: 0, total: 1 });
     const stream = (name: string) => ({ confidence: settings.confidence, resamples, seed: settings.seed, stream: name });
     const performance = { ...multiclassPerformance(labels, values, classes), intervals: multiclassIntervals(labels, values, classes, stream('multiclass/performance')) };

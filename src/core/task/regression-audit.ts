@@ -25,7 +25,7 @@ import { taskDrift, limitsOf, referenceOf, taskExplanations, robustnessSection, 
 import { reasonCodes, type ReasonCodes } from '../analyses/explain/outputs';
 import { recourseProxies } from '../analyses/recourse';
 import type { DataProfile } from '../analyses/profile/profile';
-import type { Table } from '../data/table';
+import { numericValues, sortAhead, type Table } from '../data/table';
 import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
 
 /** Rows of the residual and predicted-vs-actual plots (a seeded sample of a larger file). */
@@ -59,6 +59,8 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     const settings: TaskSettings = { task: 'regression', ...baseSettings(request, choice, features, resamples), permutations: PERMUTATIONS, decision };
     const missing: Record<string, string> = { ...(request.missingSections ?? {}) };
     const limits = limitsOf(request);
+    // The profile and the drift read every large numeric column in order: sorted on the host's threads first.
+    await sortAhead(numericValues(table), options.sorts, signal);
     onProgress?.({ stage: 'metrics', done: 0, total: 1 });
     const performance = { ...regressionPerformance(y, predicted), intervals: regressionIntervals(y, predicted, { confidence: settings.confidence, resamples, seed: settings.seed, stream: 'regression/performance' }) };
     const fairness: Record<string, RegressionFairness> = {};
