@@ -24,7 +24,10 @@ export function columnScores(table: Table, name: string): { scores: Float64Array
     throw new AuditConfigError(`${table.source}, column ${quote(name)}: ${column.missing} rows have no score (first: data row ${first + 1}). Fill or remove them.`);
   }
   let probabilities = true;
-  for (const v of column.values) if (v < 0 || v > 1) probabilities = false;
+  for (let i = 0; i < column.values.length; i++) {
+    const v = column.values[i];
+    if (v < 0 || v > 1) probabilities = false;
+  }
   return { scores: column.values, probabilities };
 }
 

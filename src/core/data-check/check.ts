@@ -91,7 +91,10 @@ export interface DataCheckReport {
 export function skewness(values: Float64Array): number | null {
   let n = 0;
   let sum = 0;
-  for (const v of values) if (!Number.isNaN(v)) (n++, (sum += v));
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isNaN(v)) (n++, (sum += v));
+  }
   if (n < 3) return null;
   const mean = sum / n;
   let m2 = 0;
@@ -117,7 +120,10 @@ export function skewness(values: Float64Array): number | null {
 function newestDate(column: Column): { newest: string | null; unreadable: number } | 'ambiguous' {
   if (column.kind !== 'categorical') return { newest: null, unreadable: column.values.length - column.missing };
   const rows = new Float64Array(column.dictionary.length);
-  for (const code of column.codes) if (code >= 0) rows[code]++;
+  for (let i = 0; i < column.codes.length; i++) {
+    const code = column.codes[i];
+    if (code >= 0) rows[code]++;
+  }
   const present = column.dictionary.filter((_, code) => rows[code] > 0);
   const iso = present.some(isIsoDate);
   // The order is read from the values that are dates of some order; the others are counted as unreadable.

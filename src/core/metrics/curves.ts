@@ -203,7 +203,10 @@ export function chooseThreshold(policy: ThresholdPolicy, labels: Uint8Array, sco
     if (value > best.value + 1e-12) best = { threshold: scores[index[k]], value };
   }
   let highest = Number.NEGATIVE_INFINITY;
-  for (const score of scores) if (score > highest) highest = score;
+  for (let i = 0; i < scores.length; i++) {
+    const score = scores[i];
+    if (score > highest) highest = score;
+  }
   const threshold = Number.isFinite(best.threshold) ? best.threshold : nextUp(highest);
   return { threshold, policy, chosen_on: chosenOn, held_out: heldOut, objective: policy.policy === 'selection_rate' ? -best.value : policy.policy === 'cost' ? -best.value : best.value };
 }

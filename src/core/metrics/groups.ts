@@ -48,7 +48,8 @@ export function checkProtectedAttribute(table: Table, attribute: string): void {
   const examples: string[] = [];
   if (column.kind === 'categorical') {
     const used = new Uint8Array(column.dictionary.length);
-    for (const code of column.codes) {
+    for (let i = 0; i < column.codes.length; i++) {
+      const code = column.codes[i];
       if (code < 0) missing++;
       else if (used[code] === 0) {
         used[code] = 1;
@@ -58,7 +59,8 @@ export function checkProtectedAttribute(table: Table, attribute: string): void {
     }
   } else {
     const seen = new Set<number>();
-    for (const value of column.values) {
+    for (let i = 0; i < column.values.length; i++) {
+      const value = column.values[i];
       if (Number.isNaN(value)) missing++;
       else if (seen.size <= MAX_NUMERIC_GROUPS && !seen.has(value)) {
         seen.add(value);
@@ -106,7 +108,10 @@ function lookalike(examples: string[], distinct: number, present: number, numeri
 /** Builds a group index from a per-row key code (0…keys.length−1) and the keys' names. */
 function indexFromCodes(attribute: string, codes: Int32Array, names: string[]): GroupIndex {
   const counts = new Uint32Array(names.length);
-  for (const code of codes) counts[code]++;
+  for (let i = 0; i < codes.length; i++) {
+    const code = codes[i];
+    counts[code]++;
+  }
   const present = names.map((name, code) => ({ name, code })).filter(({ code }) => counts[code] > 0);
   present.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const position = new Int32Array(names.length).fill(-1);

@@ -186,7 +186,8 @@ export function decileEdges(sortedReference: Float64Array, bins = 10): number[] 
 /** Shares of non-missing values in bins [e_i, e_i+1) over `total` rows (missing rows count in the total). */
 export function binShares(values: Float64Array, total: number, edges: number[]): number[] {
   const counts = new Array<number>(edges.length + 1).fill(0);
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (Number.isNaN(v)) continue;
     let lo = 0;
     let hi = edges.length;
@@ -214,10 +215,16 @@ function finishNumeric(name: string, edges: number[], refBins: number[], refMiss
   if (!samples) return base;
   const { ref, cur } = samples;
   let mean = 0;
-  for (const v of ref) mean += v;
+  for (let i = 0; i < ref.length; i++) {
+    const v = ref[i];
+    mean += v;
+  }
   mean /= Math.max(1, ref.length);
   let squares = 0;
-  for (const v of ref) squares += (v - mean) * (v - mean);
+  for (let i = 0; i < ref.length; i++) {
+    const v = ref[i];
+    squares += (v - mean) * (v - mean);
+  }
   const sd = ref.length > 1 ? Math.sqrt(squares / (ref.length - 1)) : 0;
   return { ...base, ks: kolmogorovSmirnov(ref, cur), wasserstein_normalized: sd > 0 ? wasserstein(ref, cur) / sd : null };
 }

@@ -94,7 +94,10 @@ export function correlationRatio(values: Float64Array, codes: Int32Array, levels
   let between = 0;
   for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
   let all = 0;
-  for (const v of values) if (!Number.isNaN(v)) all += (v - mean) * (v - mean);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isNaN(v)) all += (v - mean) * (v - mean);
+  }
   return all === 0 ? 0 : Math.sqrt(between / all);
 }
 /** |Pearson r| over rows where both are present. */

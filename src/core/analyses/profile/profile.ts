@@ -78,10 +78,16 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
     for (let i = 0; i < present.length; i++) if (i === 0 || present[i] !== present[i - 1]) distinct++;
     if (present.length === 0) return { ...base, distinct: 0 };
     let mean = 0;
-    for (const v of present) mean += v;
+    for (let i = 0; i < present.length; i++) {
+      const v = present[i];
+      mean += v;
+    }
     mean /= present.length;
     let squares = 0;
-    for (const v of present) squares += (v - mean) * (v - mean);
+    for (let i = 0; i < present.length; i++) {
+      const v = present[i];
+      squares += (v - mean) * (v - mean);
+    }
     return {
       ...base,
       distinct,
@@ -89,7 +95,10 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
     };
   }
   const counts = new Float64Array(column.dictionary.length);
-  for (const code of column.codes) if (code >= 0) counts[code]++;
+  for (let i = 0; i < column.codes.length; i++) {
+    const code = column.codes[i];
+    if (code >= 0) counts[code]++;
+  }
   const distinct = counts.filter((c) => c > 0).length;
   const top = column.dictionary
     .map((value, code) => ({ value, count: counts[code] }))
@@ -114,7 +123,10 @@ const TOP_VALUE_CHARS = 200;
 /** The texts a categorical column's rows hold. */
 function presentTexts(column: CategoricalColumn): string[] {
   const used = new Uint8Array(column.dictionary.length);
-  for (const code of column.codes) if (code >= 0) used[code] = 1;
+  for (let i = 0; i < column.codes.length; i++) {
+    const code = column.codes[i];
+    if (code >= 0) used[code] = 1;
+  }
   return column.dictionary.filter((_, code) => used[code]);
 }
 
@@ -141,7 +153,10 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
   }
 
   let positives = 0;
-  for (const y of labels) positives += y;
+  for (let i = 0; i < labels.length; i++) {
+    const y = labels[i];
+    positives += y;
+  }
   const negatives = rows - positives;
   const imbalance = positives === 0 || negatives === 0 ? null : Math.max(positives, negatives) / Math.min(positives, negatives);
   if (imbalance !== null && imbalance > DATA_CHECKS.imbalance) findings.push({ check: 'class_imbalance', severity: 'warning', column: target, message: `The target is imbalanced ${imbalance.toFixed(1)} to 1 (more than 10×): rates of the rare class are uncertain.` });

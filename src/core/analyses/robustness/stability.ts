@@ -22,14 +22,18 @@ export interface NoiseResult {
 function standardDeviation(values: Float64Array): number {
   let n = 0;
   let mean = 0;
-  for (const v of values) if (!Number.isNaN(v)) {
+  for (let i = 0; i < values.length; i++) {
+    if (Number.isNaN(values[i])) continue;
     n++;
-    mean += v;
+    mean += values[i];
   }
   if (n < 2) return 0;
   mean /= n;
   let squares = 0;
-  for (const v of values) if (!Number.isNaN(v)) squares += (v - mean) * (v - mean);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!Number.isNaN(v)) squares += (v - mean) * (v - mean);
+  }
   return Math.sqrt(squares / (n - 1));
 }
 
@@ -212,9 +216,10 @@ export async function consistency(table: Table, scores: Float64Array, columns: s
     const values = (findColumn(table, name) as { values: Float64Array }).values;
     let count = 0;
     let mean = 0;
-    for (const v of values) if (!Number.isNaN(v)) {
+    for (let i = 0; i < values.length; i++) {
+      if (Number.isNaN(values[i])) continue;
       count++;
-      mean += v;
+      mean += values[i];
     }
     mean = count ? mean / count : 0;
     const sd = standardDeviation(values) || 1;
