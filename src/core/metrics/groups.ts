@@ -1,5 +1,5 @@
 import { AuditConfigError, quote } from '../base/errors';
-import { findColumn, isIsoDate, presentValues, requireColumn, type Table } from '../data/table';
+import { findColumn, isIsoDate, presentValues, requireColumn, type Column, type Table } from '../data/table';
 import { INPUT_LIMITS } from '../base/limits';
 
 /** The label shown for rows whose protected attribute is missing. */
@@ -160,9 +160,19 @@ function columnCodes(table: Table, attribute: string): { codes: Int32Array; name
  * group, so no row is dropped. Groups are sorted by name for a stable order.
  */
 export function groupIndex(table: Table, attribute: string): GroupIndex {
-  const { codes, names } = columnCodes(table, attribute);
-  return indexFromCodes(attribute, codes, names);
+  const column = requireColumn(table, attribute, 'protected attribute');
+  // Metrics, intervals, shift, robustness and the reports each ask for the same attributes.
+  let index = groupIndexCache.get(column);
+  if (!index || index.attribute !== attribute) {
+    const { codes, names } = columnCodes(table, attribute);
+    index = indexFromCodes(attribute, codes, names);
+    groupIndexCache.set(column, index);
+  }
+  return index;
 }
+
+/** Group indexes by column (read-only once built: nothing writes to a GroupIndex's arrays). */
+const groupIndexCache = new WeakMap<Column, GroupIndex>();
 
 /** Separator of attribute values in an intersection's group names ("Female × Hispanic"). */
 export const INTERSECTION_SEPARATOR = ' × ';
