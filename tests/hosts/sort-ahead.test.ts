@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { poolJobsSent, poolRunners } from '../../src/api/node-pool';
 import { sortPresent } from '../../src/core/base/order';
 import { Random } from '../../src/core/base/random';
-import { SORT_AHEAD_MIN_VALUES, sortAhead, sortedPresent } from '../../src/core/data/table';
+import { SORT_AHEAD_MIN_VALUES, sortAhead, sortedPresent } from '../../src/core/data/sorted';
 
 describe('sorting large columns ahead on the pool', () => {
   it("gives the drift and the profile the same sorted values as sorting here, each column's sort done once on a thread", async () => {

@@ -6,7 +6,8 @@
 import { compareWithBaseline } from '../comparison/baseline';
 import { profileTable, summarizeData } from '../analyses/profile/profile';
 import { stratifiedSample } from '../data/sample';
-import { findColumn, numericValues, sortAhead, takeRows, type Table } from '../data/table';
+import { findColumn, takeRows, type Table } from '../data/table';
+import { numericValues, sortAhead } from '../data/sorted';
 import { AuditConfigError, ConfigError, isPlumblineError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { binaryTarget, type BinaryTarget } from '../metrics/labels';

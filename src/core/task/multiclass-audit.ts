@@ -6,7 +6,7 @@
 import { textInputsOf } from '../analyses/robustness/stability';
 import type { AuditRequest, RunOptions } from '../audit';
 import { summarizeData } from '../analyses/profile/profile';
-import { numericValues, sortAhead } from '../data/table';
+import { numericValues, sortAhead } from '../data/sorted';
 import { numericDrift } from '../analyses/drift/drift';
 import { AuditConfigError, isPlumblineError, ModelLoadError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';

@@ -1,4 +1,5 @@
-import { findColumn, presentValues, sortedPresent, type Column, type Table } from '../../data/table';
+import { findColumn, presentValues, type Column, type Table } from '../../data/table';
+import { sortedPresent } from '../../data/sorted';
 import { AuditConfigError } from '../../base/errors';
 import { INPUT_LIMITS } from '../../base/limits';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';

@@ -3,7 +3,8 @@
  * rows, proxies of the protected attributes, leakage and the findings a reviewer should see;
  * and the data summary a model card gives. The measures live in ./associations and ./duplicates.
  */
-import { columnType, dateOrder, isIsoDate, isoFromOrder, sortedPresent, type CategoricalColumn, type Column, type ColumnType, type DateOrder, type Table } from '../../data/table';
+import { columnType, dateOrder, isIsoDate, isoFromOrder, type CategoricalColumn, type Column, type ColumnType, type DateOrder, type Table } from '../../data/table';
+import { sortedPresent } from '../../data/sorted';
 import { sampleIndices } from '../../data/sample';
 import { rankMetricsByGroup, sortScores } from '../../base/order';
 import { storedDistribution, type StoredDistribution } from '../drift/drift';

@@ -3,7 +3,8 @@
  * percentile of a number, the allowed categories), what a change costs, and whether a change
  * is allowed for a row (missing values and monotone directions).
  */
-import { findColumn, sortedPresent, writtenAs, type Column, type Table } from '../../../data/table';
+import { findColumn, writtenAs, type Column, type Table } from '../../../data/table';
+import { sortedPresent } from '../../../data/sorted';
 import type { ColumnRule } from './column-rules';
 import { percentile, quantile } from './percentiles';
 import type { RecourseOptions } from './settings';

@@ -2,7 +2,8 @@
  * Which model inputs the recourse search may change and how: the config's recourse columns
  * checked against the model and the data, and each input's rule with its reason.
  */
-import { findColumn, sortedPresent, type Table } from '../../../data/table';
+import { findColumn, type Table } from '../../../data/table';
+import { sortedPresent } from '../../../data/sorted';
 import { AuditConfigError, closeMatches, quote } from '../../../base/errors';
 import { quantile } from './percentiles';
 import { RECOURSE_DEFAULTS, type RecourseOptions } from './settings';
