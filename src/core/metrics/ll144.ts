@@ -16,6 +16,7 @@ import { AuditConfigError, quote } from '../base/errors';
 import { findColumn, type Table } from '../data/table';
 import { median } from '../base/math';
 import { groupIndex, INTERSECTION_SEPARATOR, MISSING_GROUP } from './groups';
+import { flags } from '../base/rows';
 
 /** What `fairness.ll144` asks for. */
 export interface Ll144Settings {
@@ -105,7 +106,7 @@ function characteristic(column: string, keys: (string | null)[], selected: Uint8
 export function ll144Tables(table: Table, scores: Float64Array, threshold: number, settings: Ll144Settings): Ll144Result {
   checkLl144(table, settings);
   const medianScore = settings.rate === 'scoring' ? median(scores) : null;
-  const selected = Uint8Array.from(scores, (s) => (medianScore === null ? (s >= threshold ? 1 : 0) : s > medianScore ? 1 : 0));
+  const selected = flags(scores.length, (i) => (medianScore === null ? scores[i] >= threshold : scores[i] > medianScore));
   const keysOf = (column: string | null): (string | null)[] | null => {
     if (!column) return null;
     const index = groupIndex(table, column);

@@ -10,6 +10,7 @@ import { log } from '../base/math';
 import { calibration, type CalibrationSummary } from './calibration';
 import { extent } from './fairness';
 import { rocAuc } from './ranking';
+import { entriesAt, flags } from '../base/rows';
 
 /** The conventions every multiclass number follows, written next to them in a result. */
 export const MULTICLASS_CONVENTIONS = {
@@ -161,7 +162,7 @@ export function classColumn(probabilities: Float64Array, classCount: number, k: 
 
 /** One-vs-rest labels of class k: 1 where the label is k. */
 function oneVsRest(labels: Int32Array, k: number): Uint8Array {
-  return Uint8Array.from(labels, (y) => (y === k ? 1 : 0));
+  return flags(labels.length, (i) => labels[i] === k);
 }
 
 /** Multiclass log loss (see {@link MULTICLASS_CONVENTIONS}): clipped, rows renormalised; null without rows. */
@@ -299,7 +300,7 @@ export function multiclassCalibration(labels: Int32Array, probabilities: Float64
   const C = classes.length;
   checkShape(labels, probabilities, C);
   const predicted = predictedClasses(probabilities, C);
-  const top = Float64Array.from(predicted, (k, i) => probabilities[i * C + k]);
+  const top = entriesAt(probabilities, C, predicted);
   const perClass: Record<string, number | null> = {};
   const values: number[] = [];
   classes.forEach((label, k) => {
@@ -308,7 +309,7 @@ export function multiclassCalibration(labels: Int32Array, probabilities: Float64
     if (value !== null) values.push(value);
   });
   return {
-    top_label_ece: binnedEce(top, Uint8Array.from(predicted, (k, i) => (k === labels[i] ? 1 : 0)), bins),
+    top_label_ece: binnedEce(top, flags(predicted.length, (i) => predicted[i] === labels[i]), bins),
     classwise_ece: values.length === 0 ? null : values.reduce((a, b) => a + b, 0) / values.length,
     max_classwise_ece: values.length === 0 ? null : extent(values)[1],
     classwise_ece_per_class: perClass,
@@ -334,8 +335,8 @@ export function multiclassReliability(labels: Int32Array, probabilities: Float64
   const C = classes.length;
   checkShape(labels, probabilities, C);
   const predicted = predictedClasses(probabilities, C);
-  const top = Float64Array.from(predicted, (k, i) => probabilities[i * C + k]);
-  const hits = Uint8Array.from(predicted, (k, i) => (k === labels[i] ? 1 : 0));
+  const top = entriesAt(probabilities, C, predicted);
+  const hits = flags(predicted.length, (i) => predicted[i] === labels[i]);
   const classwise: Record<string, CalibrationSummary> = {};
   classes.forEach((label, k) => (classwise[label] = calibration(oneVsRest(labels, k), classColumn(probabilities, C, k), options)));
   return { top_label: calibration(hits, top, options), classwise };

@@ -10,6 +10,7 @@ import { aucInterval, percentileInterval, wilsonInterval, type Interval } from '
 import { checkShape, classColumn, classAverages, multiclassConfusion, multiclassPerformance, predictedClasses, type MulticlassPerformance } from './multiclass';
 import { regressionPerformance, type RegressionPerformance } from './regression';
 import { rocAuc } from './ranking';
+import { flags } from '../base/rows';
 
 /** The conventions of these intervals, in words, for a result or a report. */
 export const TASK_INTERVAL_CONVENTIONS = {
@@ -113,7 +114,7 @@ export function multiclassIntervals(labels: Int32Array, probabilities: Float64Ar
   const result: Record<string, MethodInterval> = {};
   for (const key of ['accuracy', 'precision_micro', 'recall_micro', 'f1_micro']) result[key] = wilson(correct, n);
   classes.forEach((label, k) => {
-    const oneVsRest = Uint8Array.from(labels, (y) => (y === k ? 1 : 0));
+    const oneVsRest = flags(labels.length, (i) => labels[i] === k);
     const support = averages.perClass.support[k];
     const auc = rocAuc(oneVsRest, classColumn(probabilities, C, k));
     result[`per_class.${label}.roc_auc`] = auc ? { ...aucInterval(auc.auc, auc.standardError, support, n - support, options.confidence), method: 'delong-logit' } : null;

@@ -25,6 +25,7 @@ import { classNames, classTarget, type TaskChoice } from './resolve';
 import type { MulticlassAuditResult, MulticlassFairness, TaskSettings } from './result';
 import { taskDrift, limitsOf, referenceOf, taskExplanations, robustnessSection } from './stages';
 import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
+import { entriesAt, flags } from '../base/rows';
 
 /** How far a row's class probabilities may sum from 1 and still be read as probabilities (float32 rounding). */
 const SUM_TOLERANCE = 1e-4;
@@ -117,7 +118,7 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     for (const k of labels) counts[classes[k]]++;
     const majority = classes.reduce((best, c) => (counts[c] > counts[best] ? c : best), classes[0]);
     const majorityIndex = classes.indexOf(majority);
-    const data = taskProfile(table, request, Uint8Array.from(labels, (k) => (k === majorityIndex ? 1 : 0)), counts, `${majority} (the most frequent class) against the rest`);
+    const data = taskProfile(table, request, flags(labels.length, (i) => labels[i] === majorityIndex), counts, `${majority} (the most frequent class) against the rest`);
     const fidelity = fidelityOf(model, table, features, request, data);
     commonFindings(data, fairness, request, table, read, settings.min_group_size);
     const referenceLoaded = referenceOf(request);
@@ -126,7 +127,7 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     const drift = await taskDrift(request, table, reference, async (ref) => {
       const scored = await model.probabilities!(ref, { features: request.features, signal });
       const top = predictedClasses(scored.values, scored.width);
-      return numericDrift('p(predicted class)', Float64Array.from(top, (k, i) => scored.values[i * scored.width + k]), Float64Array.from(predicted, (k, i) => values[i * width + k]), request.driftBins);
+      return numericDrift('p(predicted class)', entriesAt(scored.values, scored.width, top), entriesAt(values, width, predicted), request.driftBins);
     }, limits, missing, options);
     onProgress?.({ stage: 'drift', done: 1, total: 1 });
     const explanations = await taskExplanations(request, missing, limits, options, table, reference, features, (input) =>

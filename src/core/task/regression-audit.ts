@@ -9,7 +9,7 @@ import { auditScores, type AuditRequest, type AuditSettings, type RunOptions } f
 import { summarizeData } from '../analyses/profile/profile';
 import { numericDrift } from '../analyses/drift/drift';
 import { AuditConfigError, ModelLoadError, quote } from '../base/errors';
-import { scaled } from '../base/rows';
+import { flags, scaled } from '../base/rows';
 import { groupIndex } from '../metrics/groups';
 import { decileEdges, REGRESSION_CONVENTIONS, regressionFairness, regressionPerformance, type DecileCalibration } from '../metrics/regression';
 import { regressionIntervals, TASK_INTERVAL_CONVENTIONS } from '../metrics/task-intervals';
@@ -74,7 +74,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     let decisionAudit: RegressionAuditResult['decision_audit'];
     if (decision) {
       const sign = decision.positive_when === 'above' ? 1 : -1;
-      const labels = Uint8Array.from(y, (v) => (sign * v >= sign * decision.threshold ? 1 : 0));
+      const labels = flags(y.length, (i) => sign * y[i] >= sign * decision.threshold);
       const scores = scaled(predicted, sign);
       const binary: AuditSettings = {
         target: request.target,
@@ -100,7 +100,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     onProgress?.({ stage: 'metrics', done: 1, total: 1 });
     const above = Float64Array.from(y);
     const median = [...above].sort((a, b) => a - b)[Math.floor(above.length / 2)] ?? 0;
-    const data = taskProfile(table, request, Uint8Array.from(y, (v) => (v > median ? 1 : 0)), {}, `above its median (${median}) or not`);
+    const data = taskProfile(table, request, flags(y.length, (i) => y[i] > median), {}, `above its median (${median}) or not`);
     data.target = { counts: {}, imbalance_ratio: null };
     const model: Classifier = regressorAsClassifier(regressor);
     const fidelity = fidelityOf(model, table, features, request, data);
