@@ -17,22 +17,28 @@ export function ascendingOrder(scores: Float64Array, rows?: Uint32Array): Uint32
   return order;
 }
 
-/** Float64 values as order-preserving 64-bit keys (high and low 32-bit words): the sign bit of positives flipped, every bit of negatives. */
-function orderedKeys(values: Float64Array): { high: Uint32Array; low: Uint32Array } {
+/**
+ * Float64 values as order-preserving 64-bit keys (high and low 32-bit words): the sign bit
+ * of positives flipped, every bit of negatives. With `present` below the length, that many
+ * keys, the NaN values left out.
+ */
+function orderedKeys(values: Float64Array, present = values.length): { high: Uint32Array; low: Uint32Array } {
   const n = values.length;
+  const skipMissing = present < n;
   // The float64 bit patterns, read as 32-bit words (little-endian: low word first).
   const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
-  const high = new Uint32Array(n);
-  const low = new Uint32Array(n);
-  for (let k = 0; k < n; k++) {
-    let h = words[2 * k + 1];
-    let l = words[2 * k];
+  const high = new Uint32Array(present);
+  const low = new Uint32Array(present);
+  for (let i = 0, k = 0; i < n; i++) {
+    if (skipMissing && values[i] !== values[i]) continue;
+    let h = words[2 * i + 1];
+    let l = words[2 * i];
     if (h & 0x80000000) {
       h = ~h >>> 0;
       l = ~l >>> 0;
     } else h = (h | 0x80000000) >>> 0;
     high[k] = h;
-    low[k] = l;
+    low[k++] = l;
   }
   return { high, low };
 }
@@ -234,22 +240,8 @@ export function sortPresent(values: Float64Array): Float64Array {
     for (let i = 0, k = 0; i < n; i++) if (values[i] === values[i]) out[k++] = values[i];
     return out.sort();
   }
-  const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
-  const high = new Uint32Array(present);
-  const low = new Uint32Array(present);
-  for (let i = 0, k = 0; i < n; i++) {
-    if (values[i] !== values[i]) continue;
-    let h = words[2 * i + 1];
-    let l = words[2 * i];
-    if (h & 0x80000000) {
-      h = ~h >>> 0;
-      l = ~l >>> 0;
-    } else h = (h | 0x80000000) >>> 0;
-    high[k] = h;
-    low[k++] = l;
-  }
-  const sorted = radixSort({ high, low }, null);
-  return fromKeys(sorted.high, sorted.low, new Float64Array(present));
+  const { high, low } = radixSort(orderedKeys(values, present), null);
+  return fromKeys(high, low, new Float64Array(present));
 }
 
 /** Order-preserving keys back to float64 bits, written into `out`. Returns `out`. */

@@ -27,6 +27,7 @@ export const SORT_AHEAD_MIN_VALUES = 50_000;
 export async function sortAhead(columns: Float64Array[], runner: SortRunner | undefined, signal?: AbortSignal): Promise<void> {
   if (!runner) return;
   const wanted = [...new Set(columns)].filter((values) => values.length >= SORT_AHEAD_MIN_VALUES && !sortedCache.has(values));
+  // One column alone gains nothing: this thread would wait while one other sorts it.
   if (wanted.length < 2) return;
   const sorted = await runner(wanted, signal);
   wanted.forEach((values, k) => sortedCache.set(values, sorted[k]));

@@ -362,7 +362,6 @@ export function requireColumn(table: Table, name: string, role: string, fix = ''
   throw new AuditConfigError(`${table.source}: no ${role} column ${quote(name)}${close.length ? ` (close matches: ${close.join(', ')})` : ''}.${fix ? ` ${fix}` : ''}`);
 }
 
-
 /**
  * The values that are not missing, in their order: a plain loop (TypedArray `filter()` with
  * a callback took ~250 ms per million values in Node 20).

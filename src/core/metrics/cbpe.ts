@@ -75,10 +75,7 @@ export function estimatedRocAuc(scores: Float64Array, rows?: Uint32Array): numbe
   values.sort();
   const n = values.length;
   let positives = 0;
-  for (let i = 0; i < values.length; i++) {
-    const p = values[i];
-    positives += p;
-  }
+  for (let i = 0; i < n; i++) positives += values[i];
   const negatives = n - positives;
   if (n === 0 || !(positives > 0) || !(negatives > 0)) return null;
   // Walking the thresholds from the highest score down: TP and FP grow; a point at each distinct score.

@@ -108,10 +108,7 @@ function lookalike(examples: string[], distinct: number, present: number, numeri
 /** Builds a group index from a per-row key code (0…keys.length−1) and the keys' names. */
 function indexFromCodes(attribute: string, codes: Int32Array, names: string[]): GroupIndex {
   const counts = new Uint32Array(names.length);
-  for (let i = 0; i < codes.length; i++) {
-    const code = codes[i];
-    counts[code]++;
-  }
+  for (let i = 0; i < codes.length; i++) counts[codes[i]]++;
   const present = names.map((name, code) => ({ name, code })).filter(({ code }) => counts[code] > 0);
   present.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const position = new Int32Array(names.length).fill(-1);
@@ -163,7 +160,7 @@ export function groupIndex(table: Table, attribute: string): GroupIndex {
   const column = requireColumn(table, attribute, 'protected attribute');
   // Metrics, intervals, shift, robustness and the reports each ask for the same attributes.
   let index = groupIndexCache.get(column);
-  if (!index || index.attribute !== attribute) {
+  if (!index) {
     const { codes, names } = columnCodes(table, attribute);
     index = indexFromCodes(attribute, codes, names);
     groupIndexCache.set(column, index);

@@ -25,7 +25,7 @@ import { taskDrift, limitsOf, referenceOf, taskExplanations, robustnessSection, 
 import { reasonCodes, type ReasonCodes } from '../analyses/explain/outputs';
 import { recourseProxies } from '../analyses/recourse';
 import type { DataProfile } from '../analyses/profile/profile';
-import { type Table } from '../data/table';
+import type { Table } from '../data/table';
 import { numericValues, sortAhead } from '../data/sorted';
 import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
 

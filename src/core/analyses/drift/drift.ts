@@ -216,10 +216,7 @@ function finishNumeric(name: string, edges: number[], refBins: number[], refMiss
   if (!samples) return base;
   const { ref, cur } = samples;
   let mean = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const v = ref[i];
-    mean += v;
-  }
+  for (let i = 0; i < ref.length; i++) mean += ref[i];
   mean /= Math.max(1, ref.length);
   let squares = 0;
   for (let i = 0; i < ref.length; i++) {

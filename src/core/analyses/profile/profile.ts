@@ -79,10 +79,7 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
     for (let i = 0; i < present.length; i++) if (i === 0 || present[i] !== present[i - 1]) distinct++;
     if (present.length === 0) return { ...base, distinct: 0 };
     let mean = 0;
-    for (let i = 0; i < present.length; i++) {
-      const v = present[i];
-      mean += v;
-    }
+    for (let i = 0; i < present.length; i++) mean += present[i];
     mean /= present.length;
     let squares = 0;
     for (let i = 0; i < present.length; i++) {
@@ -154,10 +151,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
   }
 
   let positives = 0;
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i];
-    positives += y;
-  }
+  for (let i = 0; i < labels.length; i++) positives += labels[i];
   const negatives = rows - positives;
   const imbalance = positives === 0 || negatives === 0 ? null : Math.max(positives, negatives) / Math.min(positives, negatives);
   if (imbalance !== null && imbalance > DATA_CHECKS.imbalance) findings.push({ check: 'class_imbalance', severity: 'warning', column: target, message: `The target is imbalanced ${imbalance.toFixed(1)} to 1 (more than 10×): rates of the rare class are uncertain.` });
