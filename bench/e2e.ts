@@ -67,14 +67,18 @@ const PAGE_SCRIPT = `async ({ rows, features }) => {
   };
   mark('fetch');
   const [model, data, reference] = await Promise.all(['model.onnx', 'data.csv', 'reference.csv'].map(fetchBlob));
-  // The data files are read as the app reads them: the File (here a Blob) streamed in the worker.
+  // The model is inspected as the app inspects a dropped model (which starts onnxruntime), and
+  // the data files are read as the app reads them: the File (here a Blob) streamed in the worker.
   mark('load');
+  const modelBytes = new Uint8Array(await model.arrayBuffer());
+  const inspected = await worker.inspectModel(modelBytes, 'model.onnx');
+  if (!inspected.ok) throw new Error(inspected.error.message);
   for (const [id, blob, runId] of [['data.csv', data, 101], ['reference.csv', reference, 102]]) {
     const loaded = await worker.loadData(id, blob, id, runId);
     if (!loaded.ok) throw new Error(loaded.error.message);
   }
   const request = {
-    model: { fileName: 'model.onnx', bytes: new Uint8Array(await model.arrayBuffer()) }, data: { fileName: 'data.csv', dataId: 'data.csv' }, reference: { fileName: 'reference.csv', dataId: 'reference.csv' },
+    model: { fileName: 'model.onnx', bytes: modelBytes }, data: { fileName: 'data.csv', dataId: 'data.csv' }, reference: { fileName: 'reference.csv', dataId: 'reference.csv' },
     target: 'y', protectedAttributes: ['race', 'sex'], features,
     explainer: { rows: 1000, backgroundRows: 100 }, recourse: { maxRows: 200 },
   };

@@ -5,7 +5,7 @@
  * beside it: settings (worker-settings), the scoring backend (backend), the tables read
  * (table-store), the row explorer (row-explorer) and the data it exchanges (worker-types).
  */
-import { checkDataTable, inspectModel, loadOutputsBundle, loadPdfWriter, looksLikeXgboostJson, ModelLoadError, openModel, openRegressor, readResultFile, runAnyAudit, type AnyAuditResult, type AuditProgress, type AuditRequest, type AuditResult, type DataCheckOptions, type LoadProgress, type Manifest, type OutputContext, type PolicyDecision, type RowQuery } from '../src/core';
+import { checkDataTable, inspectModel, loadOutputsBundle, loadPdfWriter, looksLikeXgboostJson, ModelLoadError, openModel, openRegressor, readResultFile, runAnyAudit, type AnyAuditResult, type AuditProgress, type AuditRequest, type AuditResult, type DataCheckOptions, type LoadProgress, type Manifest, type OutputContext, type PolicyDecision, type RowQuery, warmOnnxRuntime } from '../src/core';
 import { expose, proxy, transfer } from 'comlink';
 import { neighbourPool, onnxScorePool, sortPool, treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
@@ -43,11 +43,17 @@ const api = {
     releaseTables(keep);
   },
 
-  /** Reads a model file's format and declared inputs (no session is created); an XGBoost regressor gets its regression summary (no class count). */
+  /**
+   * Reads a model file's format and declared inputs (no session is created); an XGBoost
+   * regressor gets its regression summary (no class count). An ONNX model starts
+   * onnxruntime meanwhile, so its compile overlaps reading the data rather than the audit.
+   */
   inspectModel(bytes: Uint8Array, fileName: string) {
     return outcome(async () => {
       try {
-        return inspectModel(bytes, fileName);
+        const summary = inspectModel(bytes, fileName);
+        if (summary.format === 'onnx') void warmOnnxRuntime(ort);
+        return summary;
       } catch (error) {
         if (!(error instanceof ModelLoadError) || !looksLikeXgboostJson(bytes)) throw error;
         return (await openRegressor(ort, bytes, fileName)).summary;

@@ -4,7 +4,7 @@
  * calls (the CLI only turns its flags into these options and prints): the same files give
  * the same result objects, manifest and report bytes.
  */
-import { explainModel, loadOutputsBundle, parseAuditConfig, parsePolicy, planAudit, readResultFile, registrySubmission, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditPlan, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions, type LoadProgress, type RegistrySubmission, type StoredDistribution } from '../core/index.ts';
+import { explainModel, loadOutputsBundle, looksLikeOnnx, warmOnnxRuntime, parseAuditConfig, parsePolicy, planAudit, readResultFile, registrySubmission, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditPlan, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions, type LoadProgress, type RegistrySubmission, type StoredDistribution } from '../core/index.ts';
 
 // The outputs bundle loads the PDF writer: a chunk of its own in the core, loaded once here.
 const { auditOutputs } = await loadOutputsBundle();
@@ -173,6 +173,8 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
   const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
   const runtime = singleThreadedOrt();
+  // An ONNX model's runtime starts (its WebAssembly compiled) while the data files are read.
+  if (model && looksLikeOnnx(model.bytes)) void warmOnnxRuntime(runtime);
   const pool = poolRunners(prepared.threads);
   const onProgress = options.onProgress ?? (() => undefined);
   let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;

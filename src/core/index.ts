@@ -10,6 +10,7 @@ export { tableFromArrow, tableToArrow, looksLikeArrow } from './data/arrow';
 export type { Table, Column, NumericColumn, CategoricalColumn } from './data/table';
 export { decodeOnnx, inspectOnnx, type OnnxModelInfo } from './model/onnx-graph';
 export { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './model/onnx-scorer';
+export { warmOnnxRuntime } from './model/onnx-warm';
 export { openModel, inspectModel, isModelFile, modelFormatOf, MODEL_FORMATS, type Classifier, type ModelSummary, type ModelFormatId } from './model/classifier';
 export { readXgboostJson, readLightgbmText, type TreeEnsemble } from './model/tree';
 export { sha256Hex } from './base/hash';

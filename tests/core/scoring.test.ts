@@ -6,6 +6,8 @@ import { parseCsv } from '../../src/core/data/csv';
 import { takeRows } from '../../src/core/data/table';
 import { openModel } from '../../src/core/model/classifier';
 import { openOnnxClassifier, planInputs, scoreOnnx } from '../../src/core/model/onnx-scorer';
+import { decodeOnnx, inspectOnnx } from '../../src/core/model/onnx-graph';
+import { warmOnnxRuntime } from '../../src/core/model/onnx-warm';
 import { expected, fixture, fixtureBytes, projectRoot } from '../support/fixtures';
 import { ModelLoadError } from '../../src/core/base/errors';
 import { FIXTURE_CASES } from '../support/fixture-cases';
@@ -36,6 +38,35 @@ describe('ONNX fixtures score test.csv like the reference', () => {
     expect(model.info.hasZipMap).toBe(true);
     expect(model.session.outputNames).not.toContain('output_probability');
     expect(model.probabilityOutput.choice?.convention).toBe('probabilities[:, 1] = p(class 1), chosen by the model\'s class labels (0, 1)');
+  });
+
+  it('starts onnxruntime once ahead of a model, and the model then scores as before', async () => {
+    const first = warmOnnxRuntime(ort);
+    expect(warmOnnxRuntime(ort)).toBe(first);
+    expect(await first).toBe(true);
+    // A runtime that cannot open a session is not reported as started (the model's own session says why).
+    const broken = { ...ort, InferenceSession: { create: () => Promise.reject(new Error('no WebAssembly')) } } as unknown as typeof ort;
+    expect(await warmOnnxRuntime(broken)).toBe(false);
+    const testCase = FIXTURE_CASES.find((c) => c.format === 'onnx')!;
+    const model = await openOnnxClassifier(ort, fixtureBytes(testCase.model), testCase.model);
+    const table = parseCsv(readFileSync(fixture(testCase.data), 'utf8'), { fileName: testCase.data });
+    const want = expected(testCase.expected);
+    const scores = await scoreOnnx(ort, model, table, planInputs(model, table, testCase.matrix ? want.features : undefined));
+    expect(Math.max(...scores.map((p, i) => Math.abs(p - want.predictions_p1[i])))).toBeLessThan(TOLERANCE);
+  });
+
+  it('decodes a file once and leaves the shared graph whole when it drops the ZipMap', async () => {
+    const bytes = fixtureBytes('german_credit/logreg_zipmap.onnx');
+    const shared = decodeOnnx(bytes, 'logreg_zipmap.onnx');
+    const outputs = shared.graph!.output.map((o) => o.name);
+    const nodes = shared.graph!.node.length;
+    await openOnnxClassifier(ort, bytes, 'logreg_zipmap.onnx');
+    expect(decodeOnnx(bytes, 'logreg_zipmap.onnx')).toBe(shared);
+    expect(shared.graph!.output.map((o) => o.name)).toEqual(outputs);
+    expect(shared.graph!.node.length).toBe(nodes);
+    expect(inspectOnnx(shared).hasZipMap).toBe(true);
+    // A copy of the bytes is another file: decoded again.
+    expect(decodeOnnx(bytes.slice(), 'logreg_zipmap.onnx')).not.toBe(shared);
   });
 });
 
