@@ -10,7 +10,7 @@ import { allowed, changeCosts, type Mutable } from './candidates';
 import { percentile } from './percentiles';
 import type { Change, Counterfactual } from './report';
 import { decisionSides, RECOURSE_DEFAULTS, type RecourseOptions } from './settings';
-import { scoreVariants, type Assignment, type Variant } from './variants';
+import { scoreVariants, Variants, type Assignment } from './variants';
 
 /** Restarts of the walk on seeded random subsets of the columns, for other answers. */
 const RESTARTS = 5;
@@ -43,54 +43,56 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
   const perRow = options.perRow ?? RECOURSE_DEFAULTS.perRow;
   const states: RowSearch[] = searched.map((row) => ({ row, random: new Random(options.seed, `recourse/row/${row}`), budget: options.maxEvaluations ?? RECOURSE_DEFAULTS.evaluations, found: [], seen: new Set(), pools: new Set(), pool: [], assignment: new Map(), current: scores[row], stopped: false, strongest: new Map() }));
   const costs = changeCosts(mutables);
-  const score = (variants: Variant[]) => scoreVariants(classifier, table, mutables, variants, options);
+  const score = (variants: Variants) => scoreVariants(classifier, table, mutables, variants, options);
   const keyOf = (a: Assignment) => [...a.entries()].sort(([x], [y]) => x - y).map(([k, v]) => `${k}=${v}`).join('&');
   /**
-   * Scores the variants `build` gives each row (when it returns true), rows gathered until a
-   * group holds about `callRows` variants, so memory stays bounded however many rows are
-   * searched; a row's variants are charged to its evaluation budget, and a row whose
+   * Scores the variants `build` adds for each row (when it returns true), rows gathered
+   * until a group holds about `callRows` variants, so memory stays bounded however many rows
+   * are searched; a row's variants are charged to its evaluation budget, and a row whose
    * variants would exceed it goes to `over` instead. A group is built while the one before
    * it is scored (on a host's thread pool, in parallel), and groups are used in order; a
    * row is in one group only, and `use` changes only its row's state, so the answers are
-   * those of one group at a time.
+   * those of one group at a time. `use` reads the row's variants from `at` on in the
+   * group, their scores from 0 in `results`.
    */
-  const inGroups = async (states: RowSearch[], build: (s: RowSearch, variants: Variant[]) => boolean, use: (s: RowSearch, variants: Variant[], results: Float64Array) => void, over: (s: RowSearch) => void) => {
-    let group: { state: RowSearch; variants: Variant[] }[] = [];
-    let size = 0;
+  const inGroups = async (states: RowSearch[], build: (s: RowSearch, variants: Variants) => boolean, use: (s: RowSearch, variants: Variants, at: number, results: Float64Array) => void, over: (s: RowSearch) => void) => {
+    let group = new Variants();
+    let owners: { state: RowSearch; at: number; count: number }[] = [];
     let inFlight: Promise<void> = Promise.resolve();
     const flush = async () => {
-      if (size === 0) return;
+      if (group.length === 0) return;
       const taken = group;
-      group = [];
-      size = 0;
-      const scoring = score(taken.flatMap((g) => g.variants));
+      const takenOwners = owners;
+      group = new Variants();
+      owners = [];
+      const scoring = score(taken);
       // The group before is used first; then this one is left to score while the next is built.
       await inFlight;
       inFlight = scoring.then((results) => {
-        let at = 0;
-        for (const g of taken) {
-          use(g.state, g.variants, results.subarray(at, at + g.variants.length));
-          at += g.variants.length;
-        }
+        for (const { state, at, count } of takenOwners) use(state, taken, at, results.subarray(at, at + count));
       });
       // Awaited by the next flush or at the end (a failure is thrown there, not reported as unhandled meanwhile).
       inFlight.catch(() => {});
     };
     for (const s of states) {
-      const variants: Variant[] = [];
-      if (!build(s, variants)) continue;
-      if (variants.length > s.budget) {
+      const at = group.length;
+      if (!build(s, group)) {
+        group.truncate(at);
+        continue;
+      }
+      const count = group.length - at;
+      if (count > s.budget) {
+        group.truncate(at);
         over(s);
         continue;
       }
-      s.budget -= variants.length;
-      if (variants.length === 0) {
-        use(s, variants, new Float64Array(0));
+      s.budget -= count;
+      if (count === 0) {
+        use(s, group, at, new Float64Array(0));
         continue;
       }
-      group.push({ state: s, variants });
-      size += variants.length;
-      if (size >= (options.callRows ?? RECOURSE_DEFAULTS.callRows)) await flush();
+      owners.push({ state: s, at, count });
+      if (group.length >= (options.callRows ?? RECOURSE_DEFAULTS.callRows)) await flush();
     }
     await flush();
     await inFlight;
@@ -118,12 +120,12 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
         (s, variants) => {
           for (const k of s.pool) {
             if (s.assignment.has(k)) continue;
-            for (const value of mutables[k].candidates) if (allowed(mutables[k], s.row, value)) variants.push({ row: s.row, assignment: s.assignment, extra: [k, value] });
+            for (const value of mutables[k].candidates) if (allowed(mutables[k], s.row, value)) variants.add(s.row, s.assignment, k, value);
           }
           return true;
         },
-        (s, variants, results) => {
-          if (variants.length === 0) {
+        (s, variants, at, results) => {
+          if (results.length === 0) {
             s.stopped = true;
             return;
           }
@@ -132,8 +134,9 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
           const first = attempt === 0 && step === 0;
           const strongest = new Map<number, { value: number; gain: number }>();
           const now = gain(s.current);
-          for (let i = 0; i < variants.length; i++) {
-            const [k, value] = variants[i].extra!;
+          for (let i = 0; i < results.length; i++) {
+            const k = variants.extraColumn[at + i];
+            const value = variants.extraValue[at + i];
             const extra = Math.max(1e-9, costs.change(k, s.row, value));
             const g = gain(results[i]);
             // A flip wins outright (cheapest first); otherwise the most score per unit of cost.
@@ -149,7 +152,7 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
             s.stopped = true;
             return;
           }
-          s.assignment = new Map([...s.assignment, variants[best].extra!]);
+          s.assignment = new Map([...s.assignment, [variants.extraColumn[at + best], variants.extraValue[at + best]]]);
           s.current = results[best];
           if (favourable(s.current) || s.assignment.size === s.pool.length) s.stopped = true;
         },
@@ -163,7 +166,9 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
     if (attempt === 0) {
       const pushed = active.filter((s) => !favourable(s.current) && s.strongest.size > 0 && s.budget > 0);
       if (pushed.length) {
-        const results = await score(pushed.map((s) => ({ row: s.row, assignment: s.strongest })));
+        const strongest = new Variants();
+        for (const s of pushed) strongest.add(s.row, s.strongest);
+        const results = await score(strongest);
         pushed.forEach((s, i) => {
           s.budget--;
           if (!favourable(results[i])) return;
@@ -176,21 +181,22 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
     // Prune: drop each change the flip does not need, in the order they were made.
     const order = new Map(flipped.map((s) => [s, [...s.assignment.keys()]]));
     for (let position = 0; position < mutables.length; position++) {
-      const variants: Variant[] = [];
+      const variants = new Variants();
       const owners: RowSearch[] = [];
       for (const s of flipped) {
         const k = order.get(s)![position];
         if (k === undefined || s.budget <= 0 || s.assignment.size < 2 || !s.assignment.has(k)) continue;
         s.budget--;
-        variants.push({ row: s.row, assignment: s.assignment, without: k });
+        variants.add(s.row, s.assignment, -1, 0, k);
         owners.push(s);
       }
       if (variants.length === 0) continue;
       const results = await score(variants);
       owners.forEach((s, i) => {
         if (!favourable(results[i])) return;
-        s.assignment = new Map(s.assignment);
-        s.assignment.delete(variants[i].without!);
+        const assignment = new Map(s.assignment);
+        assignment.delete(variants.without[i]);
+        s.assignment = assignment;
         s.current = results[i];
       });
     }
@@ -202,21 +208,22 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
           const k = order.get(s)![position];
           if (k === undefined || !s.assignment.has(k)) return false;
           const now = costs.change(k, s.row, s.assignment.get(k)!);
-          for (const value of mutables[k].candidates) if (allowed(mutables[k], s.row, value) && costs.change(k, s.row, value) < now) variants.push({ row: s.row, assignment: s.assignment, extra: [k, value] });
-          return variants.length > 0;
+          const at = variants.length;
+          for (const value of mutables[k].candidates) if (allowed(mutables[k], s.row, value) && costs.change(k, s.row, value) < now) variants.add(s.row, s.assignment, k, value);
+          return variants.length > at;
         },
-        (s, variants, results) => {
+        (s, variants, at, results) => {
           let best = -1;
           let bestCost = Number.POSITIVE_INFINITY;
-          for (let i = 0; i < variants.length; i++) {
-            const cost = costs.change(variants[i].extra![0], s.row, variants[i].extra![1]);
+          for (let i = 0; i < results.length; i++) {
+            const cost = costs.change(variants.extraColumn[at + i], s.row, variants.extraValue[at + i]);
             if (favourable(results[i]) && cost < bestCost) {
               best = i;
               bestCost = cost;
             }
           }
           if (best < 0) return;
-          s.assignment = new Map([...s.assignment, variants[best].extra!]);
+          s.assignment = new Map([...s.assignment, [variants.extraColumn[at + best], variants.extraValue[at + best]]]);
           s.current = results[best];
         },
         () => {},
@@ -229,7 +236,9 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
       s.seen.add(key);
       return true;
     });
-    const verified = fresh.length ? await score(fresh.map((s) => ({ row: s.row, assignment: s.assignment }))) : new Float64Array(0);
+    const answers = new Variants();
+    for (const s of fresh) answers.add(s.row, s.assignment);
+    const verified = fresh.length ? await score(answers) : new Float64Array(0);
     fresh.forEach((s, i) => {
       if (!favourable(verified[i])) return;
       let cost = 0;
