@@ -52,6 +52,16 @@ describe('recourse', () => {
     expect(frozen.recourse_feasible_share).toBe(0);
   });
 
+  it('stops a row whose next step would take more evaluations than it has left', async () => {
+    const scores = await classifier.score(table);
+    // The walk's first step tries every candidate of x0 and x1 at once: more than 5 of them.
+    const starved = await recourse(classifier, table, scores, ['x0', 'x1', 'x2'], [], { ...options, maxEvaluations: 5 });
+    expect(starved.rows_searched).toBe(20);
+    expect(starved.recourse_feasible_share).toBe(0);
+    const enough = await recourse(classifier, table, scores, ['x0', 'x1', 'x2'], [], { ...options, maxEvaluations: 200 });
+    expect(enough.recourse_feasible_share).toBe(1);
+  });
+
   it('finds the same counterfactuals whatever number of candidates a model call takes', async () => {
     // 300 adverse rows of a 40-tree model on 8 columns: a step of the walk has ~20,000 candidates,
     // so calls of 8,192 cut every step where calls of 65,536 do not.
