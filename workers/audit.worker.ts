@@ -65,8 +65,6 @@ const api = {
   audit(runId: number, request: WorkerAuditRequest, onProgress?: (progress: AuditProgress) => void): Promise<Outcome<AnyAuditResult>> {
     const controller = new AbortController();
     runs.set(runId, controller);
-    // The report writers (jsPDF and its font, 1.4 MB) load while the audit runs, not after it.
-    loadOutputsBundle().catch(() => undefined);
     return outcome(async () => {
       const { data, reference, backend, ...rest } = request;
       const resolved: AuditRequest = { ...rest, data: loadedTable(data), ...(reference ? { reference: loadedTable(reference) } : {}) };
