@@ -173,8 +173,6 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
   const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
   const runtime = singleThreadedOrt();
-  // An ONNX model's runtime starts (its WebAssembly compiled) while the data files are read.
-  if (model && looksLikeOnnx(model.bytes)) void warmOnnxRuntime(runtime);
   const pool = poolRunners(prepared.threads);
   const onProgress = options.onProgress ?? (() => undefined);
   let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
@@ -183,7 +181,16 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
     referenceDistributions = { source: `stored distributions of ${file.fileName}`, distributions: storedDistributionsOf(file.bytes, options.referenceResult) };
   }
   // Data files are streamed from disk and hashed on the way with Node's native SHA-256.
-  const parseProgress = (p: LoadProgress) => onProgress({ stage: 'parse', done: p.bytes, total: p.totalBytes });
+  // An ONNX model's runtime starts (its WebAssembly compiled) while the data is read, once the
+  // data file has begun to read: a file that cannot be opened fails at once, not after it.
+  let warming = !(model && looksLikeOnnx(model.bytes));
+  const parseProgress = (p: LoadProgress) => {
+    if (!warming) {
+      warming = true;
+      void warmOnnxRuntime(runtime);
+    }
+    onProgress({ stage: 'parse', done: p.bytes, total: p.totalBytes });
+  };
   const loadedData = await loadTableFile(plan.files.data, 'data', plan.request.csv ?? {}, parseProgress);
   const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', plan.request.csv ?? {}) : undefined;
   const loadedValidation = plan.files.validation ? await loadTableFile(plan.files.validation, 'validation', plan.request.csv ?? {}) : undefined;
