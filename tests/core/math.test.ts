@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cos, exp, log, log2, powInt } from '../../src/core/base/math';
+import { cos, exp, log, log2, powInt, sampleMoments } from '../../src/core/base/math';
 import { Random } from '../../src/core/base/random';
 import { sortNumbers, sortPresent } from '../../src/core/base/order';
 
@@ -68,5 +68,26 @@ describe('sortNumbers (radix sort of float64 bits)', () => {
       for (let i = 0; i < present.length; i++) if (!Object.is(present[i], wantPresent[i])) expect([i, present[i]]).toEqual([i, wantPresent[i]]);
       for (let i = 0; i < n; i++) if (!Object.is(withMissing[i], before[i])) expect([i, withMissing[i]]).toEqual([i, before[i]]);
     }
+  });
+});
+
+describe('sampleMoments', () => {
+  it('gives the mean and the n − 1 standard deviation of the values that are not NaN, as the pairwise-difference identity does', () => {
+    const random = new Random(5, 'moments');
+    const values = Float64Array.from({ length: 400 }, (_, i) => (i % 17 === 0 ? Number.NaN : 1e3 + 50 * random.normal()));
+    const present = Array.from(values).filter((v) => !Number.isNaN(v));
+    // Independent of the two passes: var = Σ_{i<j} (x_i − x_j)² / (n(n − 1)), mean by a reversed sum.
+    let pairs = 0;
+    for (let i = 0; i < present.length; i++) for (let j = i + 1; j < present.length; j++) pairs += (present[i] - present[j]) ** 2;
+    const n = present.length;
+    const moments = sampleMoments(values);
+    expect(moments.count).toBe(n);
+    expect(moments.mean).toBeCloseTo([...present].reverse().reduce((a, b) => a + b, 0) / n, 9);
+    expect(Math.abs(moments.sd - Math.sqrt(pairs / (n * (n - 1)))) / moments.sd).toBeLessThan(1e-12);
+  });
+
+  it('gives a mean of 0 with no values and a standard deviation of 0 with fewer than two', () => {
+    expect(sampleMoments(new Float64Array(0))).toEqual({ count: 0, mean: 0, sd: 0 });
+    expect(sampleMoments(Float64Array.of(Number.NaN, 4, Number.NaN))).toEqual({ count: 1, mean: 4, sd: 0 });
   });
 });

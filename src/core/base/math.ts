@@ -234,3 +234,28 @@ export function median(values: ArrayLike<number>): number {
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/**
+ * The count, mean and sample standard deviation (n − 1) of the values that are not NaN:
+ * summed in order, then the squared deviations from the mean summed in order. The mean is 0
+ * with no values, the standard deviation 0 with fewer than two.
+ */
+export function sampleMoments(values: ArrayLike<number>): { count: number; mean: number; sd: number } {
+  let count = 0;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === v) {
+      count++;
+      sum += v;
+    }
+  }
+  const mean = count ? sum / count : 0;
+  if (count < 2) return { count, mean, sd: 0 };
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === v) squares += (v - mean) * (v - mean);
+  }
+  return { count, mean, sd: Math.sqrt(squares / (count - 1)) };
+}

@@ -99,7 +99,8 @@ export function skewness(values: Float64Array): number | null {
   const mean = sum / n;
   let m2 = 0;
   let m3 = 0;
-  for (const v of values) {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
     if (Number.isNaN(v)) continue;
     const d = v - mean;
     m2 += d * d;

@@ -78,7 +78,7 @@ function sharesOf(counts: Map<string, number>): Map<string, number> {
   for (const [c, n] of counts) shares.set(c, n / Math.max(1, total));
   return shares;
 }
-import { log, log2 } from '../../base/math';
+import { log, log2, sampleMoments } from '../../base/math';
 
 /** PSI floors an empty share at this value before the logarithm. */
 export const PSI_EPSILON = 1e-4;
@@ -215,15 +215,7 @@ function finishNumeric(name: string, edges: number[], refBins: number[], refMiss
   const base: ColumnDrift = { column: name, kind: 'numeric', psi: value, level: levelOf(value), edges, bins: labels.map((label, k) => ({ label, reference: refShares[k], current: curShares[k] })) };
   if (!samples) return base;
   const { ref, cur } = samples;
-  let mean = 0;
-  for (let i = 0; i < ref.length; i++) mean += ref[i];
-  mean /= Math.max(1, ref.length);
-  let squares = 0;
-  for (let i = 0; i < ref.length; i++) {
-    const v = ref[i];
-    squares += (v - mean) * (v - mean);
-  }
-  const sd = ref.length > 1 ? Math.sqrt(squares / (ref.length - 1)) : 0;
+  const { sd } = sampleMoments(ref);
   return { ...base, ks: kolmogorovSmirnov(ref, cur), wasserstein_normalized: sd > 0 ? wasserstein(ref, cur) / sd : null };
 }
 

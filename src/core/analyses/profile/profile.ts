@@ -11,6 +11,7 @@ import { storedDistribution, type StoredDistribution } from '../drift/drift';
 import { absPearson, categoricalCodes, correlationRatio, cramersV } from './associations';
 import { duplicateRows } from './duplicates';
 import type { DataFinding } from '../../data/finding';
+import { sampleMoments } from '../../base/math';
 
 export { cramersV, sparseCramersV } from './associations';
 export type { DataFinding } from '../../data/finding';
@@ -78,18 +79,11 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
     let distinct = 0;
     for (let i = 0; i < present.length; i++) if (i === 0 || present[i] !== present[i - 1]) distinct++;
     if (present.length === 0) return { ...base, distinct: 0 };
-    let mean = 0;
-    for (let i = 0; i < present.length; i++) mean += present[i];
-    mean /= present.length;
-    let squares = 0;
-    for (let i = 0; i < present.length; i++) {
-      const v = present[i];
-      squares += (v - mean) * (v - mean);
-    }
+    const { mean, sd } = sampleMoments(present);
     return {
       ...base,
       distinct,
-      summary: { min: present[0], q1: quantile(present, 0.25), median: quantile(present, 0.5), q3: quantile(present, 0.75), max: present[present.length - 1], mean, sd: present.length > 1 ? Math.sqrt(squares / (present.length - 1)) : 0 },
+      summary: { min: present[0], q1: quantile(present, 0.25), median: quantile(present, 0.5), q3: quantile(present, 0.75), max: present[present.length - 1], mean, sd },
     };
   }
   const counts = new Float64Array(column.dictionary.length);

@@ -3,6 +3,7 @@ import { sampleIndices } from '../../data/sample';
 import { wilsonInterval, type Interval } from '../../metrics/intervals';
 import type { Classifier } from '../../model/classifier';
 import { Random } from '../../base/random';
+import { sampleMoments } from '../../base/math';
 import { MAX_FLIP_SCORINGS } from '../../base/limits';
 import { gather } from '../../base/rows';
 import { neighbourGaps, type NeighbourRunner } from './neighbours';
@@ -19,24 +20,6 @@ export interface NoiseResult {
   max_abs_change: number;
 }
 
-function standardDeviation(values: Float64Array): number {
-  let n = 0;
-  let mean = 0;
-  for (let i = 0; i < values.length; i++) {
-    if (Number.isNaN(values[i])) continue;
-    n++;
-    mean += values[i];
-  }
-  if (n < 2) return 0;
-  mean /= n;
-  let squares = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (!Number.isNaN(v)) squares += (v - mean) * (v - mean);
-  }
-  return Math.sqrt(squares / (n - 1));
-}
-
 /**
  * A copy of a column with seeded noise: ε·σ·N(0, 1) for numbers (rounded for a column of
  * whole numbers, which a model may take as int64); for categories, another observed value
@@ -48,7 +31,7 @@ export function noisy(column: Column, epsilon: number, random: Random): Column {
   if (column.kind === 'numeric') {
     const source = column.values;
     const n = source.length;
-    const sd = standardDeviation(source);
+    const { sd } = sampleMoments(source);
     let whole = true;
     for (let i = 0; i < n && whole; i++) whole = Number.isNaN(source[i]) || Number.isInteger(source[i]);
     const values = new Float64Array(n);
@@ -214,15 +197,9 @@ export async function consistency(table: Table, scores: Float64Array, columns: s
   const points = new Float64Array((P + Q) * dims);
   numeric.forEach((name, d) => {
     const values = (findColumn(table, name) as { values: Float64Array }).values;
-    let count = 0;
-    let mean = 0;
-    for (let i = 0; i < values.length; i++) {
-      if (Number.isNaN(values[i])) continue;
-      count++;
-      mean += values[i];
-    }
-    mean = count ? mean / count : 0;
-    const sd = standardDeviation(values) || 1;
+    const moments = sampleMoments(values);
+    const mean = moments.mean;
+    const sd = moments.sd || 1;
     const at = (row: number) => ((Number.isNaN(values[row]) ? mean : values[row]) - mean) / sd;
     for (let i = 0; i < P; i++) points[i * dims + d] = at(pool[i]);
     for (let q = 0; q < Q; q++) points[(P + q) * dims + d] = at(queries[q]);
