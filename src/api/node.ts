@@ -173,7 +173,8 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   const policy = policyFile ? parsePolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
   const model = plan.files.model ? await readInput(plan.files.model, 'model') : undefined;
   const runtime = singleThreadedOrt();
-  const pool = poolRunners(prepared.threads);
+  // Large CSV files are read in slices over the same threads.
+  const { csvSlices, ...pool } = poolRunners(prepared.threads);
   const onProgress = options.onProgress ?? (() => undefined);
   let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
   if (options.referenceResult) {
@@ -191,9 +192,10 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
     }
     onProgress({ stage: 'parse', done: p.bytes, total: p.totalBytes });
   };
-  const loadedData = await loadTableFile(plan.files.data, 'data', plan.request.csv ?? {}, parseProgress);
-  const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', plan.request.csv ?? {}) : undefined;
-  const loadedValidation = plan.files.validation ? await loadTableFile(plan.files.validation, 'validation', plan.request.csv ?? {}) : undefined;
+  const csv = { ...plan.request.csv, csvSlices };
+  const loadedData = await loadTableFile(plan.files.data, 'data', csv, parseProgress);
+  const loadedReference = plan.files.reference ? await loadTableFile(plan.files.reference, 'reference', csv) : undefined;
+  const loadedValidation = plan.files.validation ? await loadTableFile(plan.files.validation, 'validation', csv) : undefined;
   const baseline = await loadBaseline(options.baseline);
   const audited = await runAnyAudit(
     runtime,

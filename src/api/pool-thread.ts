@@ -1,6 +1,7 @@
 /**
  * A thread of the Node hosts' pool (node-pool.ts): runs the core's pool jobs — TreeSHAP
- * slices, tree scoring, ONNX scoring in its own single-threaded onnxruntime session. It
+ * slices, tree scoring, ONNX scoring in its own single-threaded onnxruntime session, slices
+ * of large CSV files. It
  * imports the core's pool alone, not the whole core: a thread starts in half the time.
  */
 import { parentPort } from 'node:worker_threads';

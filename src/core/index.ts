@@ -5,6 +5,7 @@ export { isTaskResult, type TaskAuditResult, type MulticlassAuditResult, type Re
 export * from './base/errors';
 export { parseCsv, CsvReader, detectDelimiter, DEFAULT_MISSING_VALUES } from './data/csv';
 export { readTable, loadTableBytes, loadTableStream, TableLoader, nobleSha256, type IncrementalHash, type LoadedTable, type LoadProgress, type LoadOptions } from './data/read';
+export { CSV_SLICE_BYTES, MIN_SLICED_BYTES, type CsvSliceRunner } from './data/slices';
 export { useParquetDecoder, looksLikeParquet, type ParquetDecoder } from './data/parquet';
 export { tableFromArrow, tableToArrow, looksLikeArrow } from './data/arrow';
 export type { Table, Column, NumericColumn, CategoricalColumn } from './data/table';
@@ -75,7 +76,7 @@ export { readResultFile } from './outputs/read-result';
 export { chartSvg } from './outputs/svg';
 export { decileCalibrationChart, predictedActualChart, residualChart, taskImportanceChart, topLabelReliabilityChart } from './outputs/task-charts';
 export { ESTIMATED_LABELS } from './outputs/unlabelled-blocks';
-export { answerJob, guidedBlocks, keep, markSent, neighboursOverPool, onnxScoresOverPool, POOL_KEPT_PAYLOADS, PoolThreadState, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolAnswer, type PoolHost, type PoolJob, type PoolThread } from './pool';
+export { answerJob, csvSlicesOverPool, guidedBlocks, keep, markSent, neighboursOverPool, onnxScoresOverPool, POOL_KEPT_PAYLOADS, PoolThreadState, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolAnswer, type PoolHost, type PoolJob, type PoolThread } from './pool';
 export { appendEntry, appendStoredEntries, changedOutside, readStoredEntries } from './registry/append';
 export { checkChain, type KeptFileCheck, type ReadEntry } from './registry/chain';
 export { formatCheckpoint, merkleRoot, parseCheckpoint, registryCheckpoint, type RegistryCheckpoint } from './registry/checkpoint';

@@ -3,6 +3,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { CsvError } from '../base/errors';
 import { looksLikeArrow, tableFromArrow } from './arrow';
 import { CsvReader, utf16Error, type CsvOptions } from './csv';
+import { CsvSlices, MIN_SLICED_BYTES, type CsvSliceRunner } from './slices';
 import { INPUT_LIMITS } from '../base/limits';
 import { looksLikeParquet, parquetToArrow } from './parquet';
 import type { Table } from './table';
@@ -61,6 +62,14 @@ export interface LoadOptions extends Omit<CsvOptions, 'fileName'> {
    * when the host hashes the file elsewhere (the result's `sha256` is then empty for it to fill).
    */
   hash?: (() => IncrementalHash) | null;
+  /**
+   * Reads a large CSV file's slices on the pool's threads ({@link CsvSlices}); the table is
+   * the one a single pass makes. Used by {@link loadTableStream} when it can read the file
+   * again (`reopen`), should slicing not work out.
+   */
+  csvSlices?: CsvSliceRunner;
+  /** Bytes per slice (tests read small files in slices). */
+  sliceBytes?: number;
 }
 
 const GIB = 1024 ** 3;
@@ -96,6 +105,10 @@ export class TableLoader {
   private firstRate = 0;
   private ended = false;
   private readonly hash: IncrementalHash | null;
+  /** The slicing of a large CSV file over the pool (see {@link LoadOptions.csvSlices}). */
+  private slices: CsvSlices | undefined;
+  /** Bytes fed to this thread's CSV reader. */
+  private fed = 0;
   bytes = 0;
 
   constructor(private readonly fileName: string, private readonly options: LoadOptions = {}) {
@@ -121,17 +134,62 @@ export class TableLoader {
       }
       checkNotUtf16(chunk, this.fileName);
       this.format = dataFormatOf(chunk);
-      if (this.format === 'csv') this.csv = new CsvReader({ fileName: this.fileName, ...this.options });
+      if (this.format === 'csv') this.startCsv();
       else this.binary = [];
     }
     if (this.binary) {
       this.binary.push(chunk);
       return;
     }
+    if (this.slices) this.slices.push(chunk);
+    else this.feed(chunk);
+  }
+
+  private startCsv(): void {
+    const { csvSlices, sliceBytes, totalBytes, hash, memoryLimit, ...csvOptions } = this.options;
+    const options = { fileName: this.fileName, ...csvOptions };
+    this.csv = new CsvReader(options);
+    if (csvSlices && (totalBytes ?? 0) >= (sliceBytes ? 0 : MIN_SLICED_BYTES)) {
+      this.slices = new CsvSlices(this.csv, (bytes) => this.feed(bytes), csvSlices, options, sliceBytes);
+    }
+  }
+
+  /** Bytes to this thread's CSV reader. */
+  private feed(chunk: Uint8Array): void {
     // Decoded 64 KB at a time: the texts stay in V8's young generation (see CsvReader.push).
     for (let at = 0; at < chunk.length; at += TEXT_PIECE) this.pushText(this.decoder.decode(chunk.subarray(at, at + TEXT_PIECE), { stream: true }));
+    this.fed += chunk.length;
+    this.checkRows();
+  }
+
+  /** The memory estimate after the first 1,000 rows, the columns sized after 10,000. */
+  private checkRows(): void {
     if (!this.estimated && this.csv!.rows >= 1000) this.checkMemory();
     else if (this.firstRate > 0 && this.csv!.rows >= 10_000) this.reserve();
+  }
+
+  /** Bytes whose rows the reader holds. */
+  private get rowBytes(): number {
+    return this.slices ? Math.max(this.fed, this.slices.bytesRead) : this.fed;
+  }
+
+  /** Whether slices are in flight on the pool (then {@link joinSlices} before {@link end}). */
+  get slicing(): boolean {
+    return this.slices !== undefined;
+  }
+
+  /** Waits while the most slices are in flight (their bytes wait in memory). */
+  async room(): Promise<void> {
+    await this.slices?.room();
+    if (this.slices) this.checkRows();
+  }
+
+  /** Appends every slice; false when the file must be read again in one pass (see {@link CsvSlices}). */
+  async joinSlices(): Promise<boolean> {
+    if (!this.slices) return true;
+    const ok = await this.slices.finish();
+    this.replaced += this.slices.replaced;
+    return ok;
   }
 
   private pushText(text: string): void {
@@ -148,14 +206,14 @@ export class TableLoader {
     const { totalBytes, memoryLimit } = this.options;
     if (!totalBytes) return;
     const columns = this.csv!.columns;
-    const rows = Math.round((totalBytes / this.bytes) * this.csv!.rows);
+    const rows = Math.round((totalBytes / this.rowBytes) * this.csv!.rows);
     const need = rows * columns * 8;
     if (memoryLimit && need > memoryLimit) {
       throw new CsvError(
         `${this.fileName}: about ${rows.toLocaleString('en-US')} rows × ${columns} columns need about ${(need / GIB).toFixed(1)} GiB in memory, more than the ${(memoryLimit / GIB).toFixed(1)} GiB this host allows. Audit a sample of the rows (split the file, or keep the columns the audit needs), or run the plumbline CLI on a machine with more memory.`,
       );
     }
-    this.firstRate = this.bytes / this.csv!.rows;
+    this.firstRate = this.rowBytes / this.csv!.rows;
   }
 
   /**
@@ -165,7 +223,7 @@ export class TableLoader {
    * reserve too much).
    */
   private reserve(): void {
-    const rate = this.bytes / this.csv!.rows;
+    const rate = this.rowBytes / this.csv!.rows;
     const first = this.firstRate;
     this.firstRate = 0;
     const { totalBytes } = this.options;
@@ -253,7 +311,9 @@ const CHUNK = 4 * 1024 * 1024;
  * `chunkSize` bytes at a time (the tests feed it pieces down to 1 byte).
  */
 export function loadTableBytes(bytes: Uint8Array, fileName: string, options: LoadOptions = {}, chunkSize = CHUNK): LoadedTable {
-  const loader = new TableLoader(fileName, { totalBytes: bytes.length, ...options });
+  // In one pass: slices are read over the pool by loadTableStream, which waits for them.
+  const { csvSlices: _, ...oneThread } = options;
+  const loader = new TableLoader(fileName, { totalBytes: bytes.length, ...oneThread });
   for (let at = 0; at < bytes.length; at += chunkSize) loader.push(bytes.subarray(at, at + chunkSize));
   if (loader.end()) {
     const second = loader.secondPass();
@@ -282,14 +342,20 @@ export async function loadTableStream(
     reopen?: () => AsyncIterable<Uint8Array>;
   } = {},
 ): Promise<LoadedTable> {
-  const { onProgress, signal, reopen, ...loadOptions } = options;
-  const loader = new TableLoader(fileName, loadOptions);
+  const { onProgress, signal, reopen, csvSlices, ...loadOptions } = options;
+  // Slices over the pool only where the file can be read again, should slicing not work out.
+  const loader = new TableLoader(fileName, { ...loadOptions, ...(reopen && csvSlices ? { csvSlices } : {}) });
   for await (const chunk of chunks) {
     signal?.throwIfAborted();
     loader.push(chunk);
+    if (loader.slicing) await loader.room();
     onProgress?.({ bytes: loader.bytes, totalBytes: options.totalBytes ?? loader.bytes, rows: loader.rows });
   }
   signal?.throwIfAborted();
+  if (!(await loader.joinSlices())) {
+    signal?.throwIfAborted();
+    return loadTableStream(fileName, reopen!(), { ...options, csvSlices: undefined });
+  }
   if (loader.end() && reopen) {
     const second = loader.secondPass();
     for await (const chunk of reopen()) {

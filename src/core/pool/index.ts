@@ -1,7 +1,8 @@
 /**
  * The thread pool every host runs the splittable parts of an audit on (TreeSHAP, tree and
- * ONNX scoring, the consistency check's neighbour search, the sorts of large columns): the scheduler (scheduler.ts) and what a thread does with a job (work.ts).
+ * ONNX scoring, the consistency check's neighbour search, the sorts of large columns, the
+ * slices of large CSV files): the scheduler (scheduler.ts) and what a thread does with a job (work.ts).
  * A host supplies only how a thread starts and how messages travel.
  */
-export { guidedBlocks, markSent, neighboursOverPool, POOL_KEPT_PAYLOADS, onnxScoresOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolHost, type PoolThread } from './scheduler';
+export { csvSlicesOverPool, guidedBlocks, markSent, neighboursOverPool, POOL_KEPT_PAYLOADS, onnxScoresOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolHost, type PoolThread } from './scheduler';
 export { answerJob, keep, PoolThreadState, type PoolAnswer, type PoolJob } from './work';

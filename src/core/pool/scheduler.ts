@@ -27,6 +27,8 @@ import { sumShap } from '../analyses/explain/treeshap/values';
 import type { ShapValues } from '../analyses/explain/treeshap';
 import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { PoolAnswer, PoolJob } from './work';
+import type { CsvSliceResult } from '../data/csv/slice';
+import type { CsvSliceRunner } from '../data/slices';
 
 /** One thread of the pool, as its host starts it. */
 export interface PoolThread {
@@ -348,4 +350,23 @@ export function sortsOverPool(pool: WorkerPool, size: number): SortRunner {
       const values = columns[i].slice();
       return pool.run<Float64Array>(thread, { kind: 'sort', values }, [values.buffer as ArrayBuffer]);
     }, signal);
+}
+
+/**
+ * Slices of a CSV file read over `size` threads as they are cut (see data/slices.ts): each
+ * goes to the thread with the fewest slices in flight, its bytes moved, not copied.
+ */
+export function csvSlicesOverPool(pool: WorkerPool, size: number): CsvSliceRunner {
+  const load = new Map<PoolThread, number>();
+  return async (job) => {
+    const members = pool.threads(size);
+    let best = members[0].thread;
+    for (const { thread } of members) if ((load.get(thread) ?? 0) < (load.get(best) ?? 0)) best = thread;
+    load.set(best, (load.get(best) ?? 0) + 1);
+    try {
+      return await pool.run<CsvSliceResult>(best, { kind: 'csv', job }, [job.bytes.buffer as ArrayBuffer]);
+    } finally {
+      load.set(best, load.get(best)! - 1);
+    }
+  };
 }

@@ -18,6 +18,7 @@ import { compileEnsemble, marginsOf } from '../model/tree/margins';
 import { runTreeShapSlice, type TreeShapJob } from '../analyses/explain/treeshap/jobs';
 import { neighbourGaps, type NeighbourJob } from '../analyses/robustness/neighbours';
 import { POOL_KEPT_PAYLOADS } from './scheduler';
+import { readCsvSlice, sliceTransfers, type CsvSliceJob, type CsvSliceResult } from '../data/csv/slice';
 
 /** A job of the pool, as posted to a thread. */
 export type PoolJob =
@@ -28,7 +29,9 @@ export type PoolJob =
   /** The consistency check's neighbour search for the job's slice of the queries. */
   | { kind: 'neighbours'; job: NeighbourJob }
   /** A column's present values, ascending (the copy sent is the thread's to keep). */
-  | { kind: 'sort'; values: Float64Array };
+  | { kind: 'sort'; values: Float64Array }
+  /** A slice of a CSV file, read as the loading thread would have read on. */
+  | { kind: 'csv'; job: CsvSliceJob };
 
 /** A thread's answer to job `id`. */
 export type PoolAnswer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
@@ -79,6 +82,7 @@ export class PoolThreadState {
     if (job.kind === 'shap') return runTreeShapSlice(job.job);
     if (job.kind === 'neighbours') return neighbourGaps(job.job);
     if (job.kind === 'sort') return sortPresent(job.values);
+    if (job.kind === 'csv') return readCsvSlice(job.job);
     if (job.kind === 'onnx') return this.onnx(job);
     if (job.kernelModel || job.ensemble) keep(this.ensembles, job.ensembleId, treeScorer(job));
     const score = this.ensembles.get(job.ensembleId);
@@ -115,7 +119,7 @@ export async function answerJob(
   const { id, job } = message;
   try {
     const value = await run(job);
-    post({ id, ok: true, value }, value instanceof Float64Array ? [value.buffer as ArrayBuffer] : []);
+    post({ id, ok: true, value }, value instanceof Float64Array ? [value.buffer as ArrayBuffer] : job.kind === 'csv' ? sliceTransfers(value as CsvSliceResult) : []);
   } catch (error) {
     post({ id, ok: false, error: serializeError(error) }, []);
   }

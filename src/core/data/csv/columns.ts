@@ -6,7 +6,45 @@
 import { CsvError, quote } from '../../base/errors';
 import { formatSize, INPUT_LIMITS } from '../../base/limits';
 import type { CategoricalColumn, Column, KeptTexts, NumericColumn } from '../table';
+import type { BadRowsState } from './bad-rows';
+import { KeptTextsBuilder } from './kept';
 import { decimalForm, parseDecimal, readDecimal, trimmed } from './numbers';
+
+/**
+ * A column of a slice of the file read on a thread, sent back to the thread reading the file
+ * (see slice.ts): its numbers (numeric) or codes into `dictionary`, its kept texts, and what
+ * decides whether it can follow the rows before it ({@link ColumnBuilder.canAbsorb}).
+ */
+export interface SliceColumn {
+  numeric: boolean;
+  /** Row at which it turned to text (−1: never, or read as text from the first row). */
+  demotedAt: number;
+  /** Whether some number's text may not read back (or the column was read as text because of one). */
+  inexact: boolean;
+  missing: number;
+  count: number;
+  values: Float64Array | Int32Array;
+  dictionary: string[];
+  texts: KeptTexts | undefined;
+}
+
+/** Where a later slice of the file starts reading (see CsvReader.forSlice). */
+export interface SliceStart {
+  header: string[];
+  delimiter: string;
+  newline: '\n' | '\r\n';
+  /** Columns that hold text before the slice: read as text from its first row. */
+  categorical: number[];
+}
+
+/** What a slice's reader read (CsvReader.sliceState), as plain data. */
+export interface SliceRows {
+  rows: number;
+  /** Newlines in the slice's text. */
+  lines: number;
+  bad: BadRowsState;
+  columns: SliceColumn[];
+}
 
 /**
  * One column while rows arrive. Numbers go straight into a growing Float64Array as long as
@@ -89,45 +127,15 @@ export class ColumnBuilder {
     if (raw !== text) this.keepText(row, raw);
   }
 
-  // The texts of cells whose stored value does not give them back (see KeptTexts).
-  private keptRows = new Int32Array(0);
-  private keptCodes = new Int32Array(0);
-  private keptCount = 0;
-  private keptDictionary = new Map<string, number>();
+  /** The texts of cells whose stored value does not give them back (see KeptTexts). */
+  private readonly kept = new KeptTextsBuilder();
 
   private keepText(row: number, raw: string): void {
-    let code = this.keptDictionary.get(raw);
-    if (code === undefined) {
-      code = this.keptDictionary.size;
-      // A flat copy: a slice of a 1 MB piece of the file would keep the whole piece alive.
-      this.keptDictionary.set((' ' + raw).slice(1), code);
-    }
-    this.keepCode(row, code);
+    this.kept.keepText(row, raw);
   }
 
-  /** Notes a kept text by its code: an index into the kept dictionary, or −d for the number's toFixed(d) (see KeptTexts). */
   private keepCode(row: number, code: number): void {
-    if (this.keptCount === this.keptRows.length) {
-      const size = Math.max(16, this.keptCount * 2);
-      const rows = new Int32Array(size);
-      const codes = new Int32Array(size);
-      rows.set(this.keptRows);
-      codes.set(this.keptCodes);
-      this.keptRows = rows;
-      this.keptCodes = codes;
-    }
-    this.keptRows[this.keptCount] = row;
-    this.keptCodes[this.keptCount++] = code;
-  }
-
-  /** The kept texts, for the built column (undefined when every value gives its text back). */
-  private keptTexts(): KeptTexts | undefined {
-    if (this.keptCount === 0) return undefined;
-    const texts = { rows: this.keptRows.slice(0, this.keptCount), codes: this.keptCodes.slice(0, this.keptCount), dictionary: [...this.keptDictionary.keys()] };
-    this.keptRows = new Int32Array(0);
-    this.keptCodes = new Int32Array(0);
-    this.keptDictionary.clear();
-    return texts;
+    this.kept.keepCode(row, code);
   }
 
   /**
@@ -166,21 +174,9 @@ export class ColumnBuilder {
     this.push(text.slice(from, to));
   }
 
-  /** Kept texts noted as a number's toFixed(d) written out (a column that stops being numeric keeps no numbers to give them). */
-  private spellFixed(): void {
-    for (let k = 0; k < this.keptCount; k++) {
-      const code = this.keptCodes[k];
-      if (code >= 0) continue;
-      const text = this.numbers[this.keptRows[k]].toFixed(-code);
-      let spelled = this.keptDictionary.get(text);
-      if (spelled === undefined) this.keptDictionary.set(text, (spelled = this.keptDictionary.size));
-      this.keptCodes[k] = spelled;
-    }
-  }
-
   /** From `row` on the column holds text; the numbers before wait for their texts when they may not read back. */
   private demote(row: number): void {
-    this.spellFixed();
+    this.kept.spellFixed(this.numbers);
     this.numeric = false;
     this.demotedAt = row;
     this.codes = new Int32Array(Math.max(16, this.numbers.length));
@@ -209,6 +205,57 @@ export class ColumnBuilder {
     this.awaitingTexts = false;
     if (backfilled) this.numbers = new Float64Array(0);
     else this.encodeNumbers(this.demotedAt);
+  }
+
+  /** This column's rows, as a slice of the file read on a thread sends them back (see slice.ts). */
+  sliceState(): SliceColumn {
+    const values = this.numeric ? this.numbers.subarray(0, this.count) : (this.codes ?? new Int32Array(0)).subarray(0, this.count);
+    return { numeric: this.numeric, demotedAt: this.demotedAt, inexact: this.inexact, missing: this.missing, count: this.count, values, dictionary: this.numeric ? [] : [...this.dictionary.keys()], texts: this.kept.snapshot() };
+  }
+
+  /**
+   * Whether a later slice's rows can follow this column's as one pass would read them: not
+   * where one side read numbers and the other text and some number's text might not read
+   * back ("007", "1.50": one pass would read those texts again).
+   */
+  canAbsorb(slice: SliceColumn): boolean {
+    if (this.numeric === slice.numeric) return true;
+    return this.numeric ? !this.inexact && !slice.inexact : !slice.inexact;
+  }
+
+  /** Appends a later slice's rows (see {@link canAbsorb}), as one pass reading on would have read them. */
+  absorb(slice: SliceColumn): void {
+    const offset = this.count;
+    const end = offset + slice.count;
+    if (this.numeric && !slice.numeric) {
+      // One pass would have turned to text at the slice's first text, the numbers before it reading back.
+      this.numeric = false;
+      this.demotedAt = offset + Math.max(0, slice.demotedAt);
+      this.codes = new Int32Array(Math.max(16, this.numbers.length, end));
+      this.encodeNumbers(offset);
+    }
+    if (this.numeric) {
+      if (end > this.numbers.length) this.numbers = grown(this.numbers, end);
+      this.numbers.set(slice.values as Float64Array, offset);
+      this.inexact ||= slice.inexact;
+    } else {
+      if (!this.codes) this.codes = new Int32Array(Math.max(16, end));
+      if (end > this.codes.length) this.codes = grown(this.codes, end);
+      const codes = this.codes;
+      if (slice.numeric) {
+        const values = slice.values as Float64Array;
+        for (let r = 0; r < slice.count; r++) codes[offset + r] = Number.isNaN(values[r]) ? -1 : this.codeOf(String(values[r]));
+      } else {
+        const map = Int32Array.from(slice.dictionary, (text) => this.codeOf(text));
+        const values = slice.values as Int32Array;
+        // Most slices meet their categories in the order met before: their codes stand.
+        if (map.every((code, i) => code === i)) codes.set(values, offset);
+        else for (let r = 0; r < slice.count; r++) codes[offset + r] = values[r] < 0 ? -1 : map[values[r]];
+      }
+    }
+    if (slice.texts) this.kept.append(slice.texts, offset);
+    this.missing += slice.missing;
+    this.count = end;
   }
 
   private setNumber(row: number, value: number): void {
@@ -249,14 +296,14 @@ export class ColumnBuilder {
     const kind = forced ?? (this.numeric && this.count > this.missing ? 'numeric' : 'categorical');
     if (kind === 'numeric') {
       const column: NumericColumn = { kind, name: this.name, values: fit(this.numbers, this.count), missing: this.missing };
-      const texts = this.keptTexts();
+      const texts = this.kept.take();
       if (texts) column.texts = texts;
       this.numbers = new Float64Array(0);
       return column;
     }
     // An all-missing column, or one forced categorical: encode the numbers' texts.
     if (this.numeric) {
-      this.spellFixed();
+      this.kept.spellFixed(this.numbers);
       this.encodeNumbers(this.count);
     }
     const column: CategoricalColumn = {
@@ -266,7 +313,7 @@ export class ColumnBuilder {
       dictionary: [...this.dictionary.keys()],
       missing: this.missing,
     };
-    const texts = this.keptTexts();
+    const texts = this.kept.take();
     if (texts) column.texts = texts;
     this.codes = null;
     this.dictionary.clear();
@@ -325,6 +372,13 @@ export class ColumnBuilder {
     this.slots = slots;
     this.slotHashes = hashes;
   }
+}
+
+/** A copy of `array` with room for at least `rows` (twice its length, or more). */
+function grown<T extends Float64Array | Int32Array>(array: T, rows: number): T {
+  const copy = new (array.constructor as new (n: number) => T)(Math.max(rows, array.length * 2));
+  copy.set(array);
+  return copy;
 }
 
 /** Whether `candidate` is `text[from, to)`. */

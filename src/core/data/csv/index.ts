@@ -1,7 +1,8 @@
 /**
  * Reading CSV text into a columnar table. The code lives in csv/ (numbers, column builder,
- * dialect, pending text, field scanner, records, header, declared types, reader); this file
- * only re-exports what the rest of the project imports from here.
+ * kept texts, dialect, pending text, quotes, field scanner, records, bad rows, header,
+ * declared types, reader, and a later slice of a file read on a thread); this file only
+ * re-exports what the rest of the project imports from here.
  */
 export { CsvReader, parseCsv } from './reader';
 export { DEFAULT_MISSING_VALUES, type CsvOptions } from './options';

@@ -4,20 +4,19 @@
  * for the first rows of columns that turn out to hold text.
  */
 import Papa from 'papaparse';
+import { BadRows } from './bad-rows';
 import { CsvError, quote } from '../../base/errors';
 import { INPUT_LIMITS } from '../../base/limits';
 import type { Table } from '../table';
-import type { ColumnBuilder } from './columns';
+import type { ColumnBuilder, SliceRows, SliceStart } from './columns';
 import { declaredColumns } from './declared';
 import { detectDelimiter, DETECT_WINDOW, NUL_WINDOW, utf16Error, utf16Order } from './dialect';
 import { FieldScanner } from './fields';
 import { readHeader } from './header';
 import { DEFAULT_MISSING_VALUES, type CsvOptions } from './options';
 import { PendingText } from './pending';
+import { followQuotes, type QuoteState } from './quotes';
 import { countNewlines, isBlank, isBlankRange, longRecordError, loneLineFeed, mixedLineEndings } from './records';
-
-/** Rows with the wrong number of fields quoted by line in the message (the rest are counted). */
-const MAX_QUOTED_BAD_LINES = 3;
 
 /**
  * Reads CSV text that arrives in pieces (split anywhere: inside a quoted field, between
@@ -43,15 +42,17 @@ export class CsvReader {
   private readonly missingValues: ReadonlySet<string>;
   /** Newlines in the segments parsed so far (line numbers of bad rows). */
   private lineBase = 0;
-  private badCount = 0;
-  private readonly badLines: string[] = [];
-  /** The first line of a CRLF file that ends in LF alone, once rows with the wrong field count were found (0: none). */
-  private mixedLine = 0;
+  /** Rows with the wrong number of fields. */
+  private bad = new BadRows();
   /** Rows read so far (progress). */
   rows = 0;
   /** A second-pass reader stops once it has every text wanted. */
   done = false;
   private backfillTarget: CsvReader | undefined;
+  /** The header row's fields, as read (a slice's reader is given them). */
+  private headerFields: string[] | undefined;
+  /** A reader of a later slice of the file (see slice.ts): its text starts at a record, after the header. */
+  private sliced = false;
   private backfilled = false;
   private ended = false;
 
@@ -150,53 +151,12 @@ export class CsvReader {
   private lastRecordEnd(): number {
     // Only the text not yet followed is scanned, with the one character before it.
     const start = Math.max(0, this.scanned - 1);
-    const text = this.pending.tail(start);
-    const delimiter = this.delimiter;
-    let pos = this.scanned - start;
-    let inQuotes = this.inQuotes;
-    let cut = this.cut;
-    for (;;) {
-      const quote = text.indexOf('"', pos);
-      const end = quote < 0 ? text.length : quote;
-      if (!inQuotes && end > pos) {
-        let newline = text.lastIndexOf('\n', end - 1);
-        // In a CRLF file a lone LF is part of a field, not a record end.
-        if (this.newline === '\r\n') while (newline >= pos && text.charCodeAt(newline - 1) !== 13) newline = newline > 0 ? text.lastIndexOf('\n', newline - 1) : -1;
-        if (newline >= pos) cut = start + newline;
-      }
-      if (quote < 0) {
-        pos = text.length;
-        break;
-      }
-      if (inQuotes) {
-        if (quote + 1 >= text.length) {
-          pos = quote; // is it `""` or the closing quote? The next piece says.
-          break;
-        }
-        if (text.charCodeAt(quote + 1) === 34) pos = quote + 2;
-        else {
-          // Like papaparse, a quote closes the field only before the delimiter or a line
-          // end (spaces allowed between); elsewhere it is a stray quote inside the field.
-          let next = quote + 1;
-          while (text.charCodeAt(next) === 32) next++;
-          if (next >= text.length) {
-            pos = quote;
-            break;
-          }
-          const after = text[next];
-          if (after === delimiter || after === '\n' || after === '\r') inQuotes = false;
-          pos = quote + 1;
-        }
-      } else {
-        const before = quote === 0 ? '\n' : text[quote - 1];
-        if (before === '\n' || before === '\r' || before === delimiter) inQuotes = true;
-        pos = quote + 1;
-      }
-    }
-    this.scanned = start + pos;
-    this.inQuotes = inQuotes;
-    this.cut = cut;
-    return cut;
+    const state: QuoteState = { pos: this.scanned - start, inQuotes: this.inQuotes, cut: this.cut };
+    followQuotes(this.pending.tail(start), start, state, this.delimiter, this.newline === '\r\n');
+    this.scanned = start + state.pos;
+    this.inQuotes = state.inQuotes;
+    this.cut = state.cut;
+    return state.cut;
   }
 
   /** The fast path's field boundaries, reused between segments. */
@@ -252,6 +212,7 @@ export class CsvReader {
     let start = 0;
     while (start < rows.length && isBlank(rows[start])) start++;
     if (!this.builders && start < rows.length) {
+      this.headerFields = rows[start];
       this.builders = readHeader(rows[start], fileName, this.missingValues, this.options.dtypes ?? {});
       start++;
     }
@@ -312,39 +273,73 @@ export class CsvReader {
     return wanted;
   }
 
-  /** Counts bad rows and quotes the first few by line, parsing the segment again row by row. */
+  /** Counts bad rows and quotes the first few by line. */
   private noteBadRows(segment: string, count: number): void {
-    this.badCount += count;
-    if (this.mixedLine === 0 && this.newline === '\r\n') {
-      // LF alone in a CRLF file: the lines run together, which is not a quoting problem.
-      const lone = loneLineFeed(segment, this.delimiter ?? ',');
-      if (lone >= 0) this.mixedLine = this.lineBase + 1 + countNewlines(segment, lone);
-    }
-    if (this.badLines.length >= MAX_QUOTED_BAD_LINES) return;
-    const width = this.builders!.length;
-    let header = this.lineBase === 0;
-    const lineBase = this.lineBase;
-    let scannedTo = 0;
-    Papa.parse<string[]>(segment, {
-      delimiter: this.delimiter,
-      ...(this.newline ? { newline: this.newline } : {}),
-      step: (results, parser) => {
-        const start = scannedTo;
-        scannedTo = results.meta.cursor;
-        if (isBlank(results.data)) return;
-        if (header) {
-          header = false;
-          return;
-        }
-        if (results.data.length === width) return;
-        let first = start;
-        while (segment.charCodeAt(first) === 10 || segment.charCodeAt(first) === 13) first++;
-        let line = lineBase + 1;
-        for (let i = segment.indexOf('\n'); i >= 0 && i < first; i = segment.indexOf('\n', i + 1)) line++;
-        this.badLines.push(`line ${line} has ${results.data.length} field${results.data.length === 1 ? '' : 's'}`);
-        if (this.badLines.length >= MAX_QUOTED_BAD_LINES) parser.abort();
-      },
-    });
+    this.bad.note(segment, count, this.lineBase, this.builders!.length, this.delimiter, this.newline, this.lineBase === 0 && !this.sliced);
+  }
+
+  /**
+   * A reader for a later slice of the file, read on a thread (see slice.ts): its text starts
+   * at a record after the header, whose fields and dialect the first reader found.
+   * `categorical`: columns read as text from the first row (they hold text before the slice).
+   */
+  static forSlice(options: CsvOptions, slice: SliceStart): CsvReader {
+    const reader = new CsvReader(options);
+    reader.started = true; // a slice starts with no byte-order mark
+    reader.sliced = true;
+    reader.delimiter = slice.delimiter;
+    reader.newline = slice.newline;
+    reader.headerFields = slice.header;
+    reader.builders = readHeader(slice.header, options.fileName, reader.missingValues, options.dtypes ?? {});
+    for (const i of slice.categorical) reader.builders[i].numeric = false;
+    return reader;
+  }
+
+  /** Where a slice of the file may start, once the header is read: its fields, the dialect, the columns holding text so far. */
+  get sliceStart(): SliceStart | undefined {
+    if (!this.builders || !this.headerFields || this.delimiter === undefined || this.newline === undefined || this.backfillTarget) return undefined;
+    const categorical = this.builders.flatMap((builder, i) => (builder.numeric ? [] : [i]));
+    return { header: this.headerFields, delimiter: this.delimiter, newline: this.newline, categorical };
+  }
+
+  /**
+   * Whether the text so far ends where a record ends (outside quotes, at the file's line
+   * ending), and parses what it holds: the next slice's text may then follow it. False,
+   * parsing nothing, when the text ends inside a record.
+   */
+  endRecords(): boolean {
+    if (this.pending.length === 0) return !this.inQuotes;
+    if (this.inQuotes || this.scanned !== this.pending.length || this.cut !== this.pending.length - 1) return false;
+    const segment = this.pending.take(this.pending.length);
+    this.scanned = 0;
+    this.cut = -1;
+    this.parseSegment(segment);
+    return true;
+  }
+
+  /** The rows read, as a slice's reader sends them back: call after {@link end}. */
+  sliceState(): SliceRows {
+    return { rows: this.rows, lines: this.lineBase, bad: this.bad.state(), columns: this.builders!.map((builder) => builder.sliceState()) };
+  }
+
+  /** Columns whose rows wait for a second pass (their numbers' texts may not read back). */
+  get awaitingColumns(): number[] {
+    return (this.builders ?? []).flatMap((builder, i) => (builder.awaitingTexts ? [i] : []));
+  }
+
+  /**
+   * Appends a later slice's rows (read by {@link forSlice} from where this reader's text
+   * ended, see {@link endRecords}) as one pass would have read them; false, changing
+   * nothing, where it cannot tell what one pass would have read (see ColumnBuilder.canAbsorb).
+   */
+  absorb(slice: SliceRows): boolean {
+    const builders = this.builders!;
+    if (slice.columns.length !== builders.length || !builders.every((builder, i) => builder.canAbsorb(slice.columns[i]))) return false;
+    builders.forEach((builder, i) => builder.absorb(slice.columns[i]));
+    this.bad.append(BadRows.of(slice.bad), this.lineBase);
+    this.rows += slice.rows;
+    this.lineBase += slice.lines;
+    return true;
   }
 
   /** Ends the text: parses what is left. */
@@ -368,15 +363,10 @@ export class CsvReader {
     for (const builder of this.builders ?? []) builder.settle(this.backfilled);
     const builders = this.builders;
     if (!builders) throw new CsvError(`${fileName}: the file is empty. A CSV needs a header row and at least one data row.`);
-    if (this.badCount > 0 && !this.options.skipBadRows) {
-      if (this.mixedLine > 0) throw mixedLineEndings(fileName, this.mixedLine, this.badCount);
-      throw new CsvError(
-        `${fileName}: ${this.badCount} row${this.badCount === 1 ? '' : 's'} with the wrong number of fields (the header has ${builders.length}): ${this.badLines.join('; ')}${this.badCount > this.badLines.length ? '; …' : ''}. Quote fields that contain the delimiter ${quote(this.delimiter ?? ',')}.`,
-      );
-    }
+    if (this.bad.count > 0 && !this.options.skipBadRows) throw this.bad.error(fileName, builders.length, this.delimiter ?? ',');
     if (this.rows === 0) throw new CsvError(`${fileName}: the file has a header row but no data rows.`);
     const columns = declaredColumns(builders, this.options.dtypes ?? {}, fileName);
-    return { source: fileName, rowCount: this.rows, columns, ...(this.badCount > 0 ? { skipped: { rows: this.badCount, examples: [...this.badLines] } } : {}) };
+    return { source: fileName, rowCount: this.rows, columns, ...(this.bad.count > 0 ? { skipped: { rows: this.bad.count, examples: this.bad.examples() } } : {}) };
   }
 }
 

@@ -1,0 +1,82 @@
+/**
+ * A later slice of a CSV file read on a thread of the pool: its bytes, which start at a
+ * record after the header, read as the first reader would have read on (the same header,
+ * dialect and options; columns that already hold text read as text), the rows sent back for
+ * the first reader to append in order ({@link CsvReader.absorb}).
+ */
+import type { CsvOptions } from './options';
+import type { SliceRows, SliceStart } from './columns';
+import { CsvReader } from './reader';
+
+/** A slice of the file for a thread to read. */
+export interface CsvSliceJob {
+  bytes: Uint8Array;
+  options: CsvOptions;
+  start: SliceStart;
+  /** The file's last slice (it may end anywhere; the others end at a newline). */
+  last: boolean;
+}
+
+/** What a thread read from a slice. */
+export interface CsvSliceResult extends SliceRows {
+  last: boolean;
+  /** Whether the text ended where a record ends: the next slice then starts at a record, as assumed. */
+  endsOnRecord: boolean;
+  /** Characters not valid UTF-8, read as U+FFFD. */
+  replaced: number;
+  /** The job's byte buffer, sent back for a later slice's bytes. */
+  spare?: ArrayBuffer;
+}
+
+/** Bytes decoded to text at a time (as the loader does: the texts stay young). */
+const TEXT_PIECE = 64 * 1024;
+
+/**
+ * Reads a slice. A column that turned to text after numbers whose texts may not read back
+ * ("007") is read again as text from the slice's first row: one pass over the file would
+ * read those texts again, and the first reader decides whether it can use them.
+ */
+export function readCsvSlice(job: CsvSliceJob): CsvSliceResult {
+  const first = readOnce(job, job.start.categorical);
+  let { result } = first;
+  if (first.awaiting.length) {
+    result = readOnce(job, [...job.start.categorical, ...first.awaiting]).result;
+    // Read as text because a number's text might not read back: it cannot follow numbers.
+    for (const i of first.awaiting) result.columns[i].inexact = true;
+  }
+  result.spare = job.bytes.buffer as ArrayBuffer;
+  return result;
+}
+
+function readOnce(job: CsvSliceJob, categorical: number[]): { result: CsvSliceResult; awaiting: number[] } {
+  const reader = CsvReader.forSlice(job.options, { ...job.start, categorical });
+  // A slice's first character is data, even U+FEFF.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  let replaced = 0;
+  const push = (text: string) => {
+    for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) replaced++;
+    reader.push(text);
+  };
+  const { bytes } = job;
+  for (let at = 0; at < bytes.length; at += TEXT_PIECE) push(decoder.decode(bytes.subarray(at, at + TEXT_PIECE), { stream: true }));
+  push(decoder.decode());
+  const endsOnRecord = reader.endRecords();
+  // A slice cut inside a record is of no use (the first reader reads the file in one pass).
+  if (!endsOnRecord && !job.last) return { result: { rows: 0, lines: 0, bad: { count: 0, lines: [], mixedLine: 0 }, columns: [], last: false, endsOnRecord, replaced }, awaiting: [] };
+  reader.end();
+  const awaiting = reader.awaitingColumns;
+  return { result: { ...reader.sliceState(), last: job.last, endsOnRecord, replaced }, awaiting };
+}
+
+/** The buffers of a result, moved to the first reader rather than copied. */
+export function sliceTransfers(result: CsvSliceResult): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>(result.spare ? [result.spare] : []);
+  for (const column of result.columns) {
+    buffers.add(column.values.buffer as ArrayBuffer);
+    if (column.texts) {
+      buffers.add(column.texts.rows.buffer as ArrayBuffer);
+      buffers.add(column.texts.codes.buffer as ArrayBuffer);
+    }
+  }
+  return [...buffers];
+}
