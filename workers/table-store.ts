@@ -6,7 +6,7 @@
  */
 import { createSHA256 } from 'hash-wasm';
 import { blobSha256, chunksOf } from './blob';
-import { csvSlicePool, sha256InPool } from './pool';
+import { sha256InPool } from './pool';
 import { AuditConfigError, browserMemory, loadTableStream, looksLikeParquet, useParquetDecoder, type LoadedTable, type LoadProgress } from '../src/core';
 import { poolWorkers } from './worker-settings';
 import type { CsvReadOptions, DataRef, DataSummary } from './worker-types';
@@ -100,8 +100,8 @@ export async function readTable(dataId: string, blob: Blob, fileName: string, co
     hash: sha ? () => ({ update: (bytes) => void sha.update(bytes), digestHex: () => sha.digest('hex') }) : null,
     totalBytes: blob.size,
     memoryLimit,
-    // A large CSV is read in slices over the pool's workers (the same table as one pass).
-    ...(poolWorkers > 1 ? { csvSlices: csvSlicePool(poolWorkers) } : {}),
+    // In one pass here: slices over the pool's workers (csvSlices, as the CLI reads) measured
+    // slower in Chromium — 5.5–6.6 s against 4.6–4.8 s for 190 MB on 2 cores (bench/NOTES.md).
     signal: controller.signal,
     reopen: () => cancellableChunks(blob, controller.signal),
     onProgress: (progress) => {

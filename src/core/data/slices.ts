@@ -163,7 +163,9 @@ export class CsvSlices {
       at += part.length;
     }
     const start = this.reader.sliceStart!;
-    const result = this.run({ bytes, options: this.options, start, last });
+    // Sized for 10% more rows than the bytes per row so far give (a column grows past that if need be).
+    const rows = Math.ceil((length / Math.max(1, this.bytesRead)) * this.reader.rows * 1.1);
+    const result = this.run({ bytes, options: this.options, start, last, rows });
     result.catch(() => undefined); // awaited in order by appendNext()
     this.inFlight.push({ result, bytes: length });
   }

@@ -284,9 +284,9 @@ export class ColumnBuilder {
       grown.set(this.numbers.subarray(0, this.count));
       this.numbers = grown;
     }
-    if (this.codes && rows > this.codes.length) {
+    if ((this.codes || !this.numeric) && rows > (this.codes?.length ?? 0)) {
       const grown = new Int32Array(rows);
-      grown.set(this.codes.subarray(0, this.count));
+      if (this.codes) grown.set(this.codes.subarray(0, this.count));
       this.codes = grown;
     }
   }

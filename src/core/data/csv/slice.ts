@@ -15,6 +15,8 @@ export interface CsvSliceJob {
   start: SliceStart;
   /** The file's last slice (it may end anywhere; the others end at a newline). */
   last: boolean;
+  /** About how many rows it holds (from the bytes per row so far): the columns are sized once. */
+  rows: number;
 }
 
 /** What a thread read from a slice. */
@@ -50,6 +52,7 @@ export function readCsvSlice(job: CsvSliceJob): CsvSliceResult {
 
 function readOnce(job: CsvSliceJob, categorical: number[]): { result: CsvSliceResult; awaiting: number[] } {
   const reader = CsvReader.forSlice(job.options, { ...job.start, categorical });
+  reader.reserve(job.rows);
   // A slice's first character is data, even U+FEFF.
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let replaced = 0;
