@@ -178,6 +178,11 @@ export class TableLoader {
     return this.slices !== undefined;
   }
 
+  /** Whether a slice could not be used (the rest of the file need not be read: it is read again in one pass). */
+  get slicesFailed(): boolean {
+    return this.slices?.failed ?? false;
+  }
+
   /** Waits while the most slices are in flight (their bytes wait in memory). */
   async room(): Promise<void> {
     await this.slices?.room();
@@ -349,6 +354,7 @@ export async function loadTableStream(
     signal?.throwIfAborted();
     loader.push(chunk);
     if (loader.slicing) await loader.room();
+    if (loader.slicesFailed) break;
     onProgress?.({ bytes: loader.bytes, totalBytes: options.totalBytes ?? loader.bytes, rows: loader.rows });
   }
   signal?.throwIfAborted();

@@ -42,7 +42,8 @@ export class CsvSlices {
   private current = 0;
   private gathered: Uint8Array[] = [];
   private readonly inFlight: { result: Promise<CsvSliceResult>; bytes: number }[] = [];
-  private failed = false;
+  /** A slice could not be used: the file is to be read again in one pass. */
+  failed = false;
   /** Buffers of slices read, for later slices' bytes (pages already touched cost a fraction of fresh ones). */
   private readonly spares: ArrayBuffer[] = [];
   /** Bytes whose rows the reader holds (the first slice and those appended). */
