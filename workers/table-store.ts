@@ -6,8 +6,8 @@
  */
 import { createSHA256 } from 'hash-wasm';
 import { blobSha256, chunksOf } from './blob';
-import { sha256InPool } from './pool';
-import { AuditConfigError, browserMemory, loadTableStream, looksLikeParquet, useParquetDecoder, type LoadedTable, type LoadProgress } from '../src/core';
+import { csvSlicePool, sha256InPool } from './pool';
+import { AuditConfigError, browserMemory, dataFormatOf, loadTableStream, looksLikeParquet, MIN_SLICED_BYTES, useParquetDecoder, type LoadedTable, type LoadProgress } from '../src/core';
 import { poolWorkers } from './worker-settings';
 import type { CsvReadOptions, DataRef, DataSummary } from './worker-types';
 
@@ -87,21 +87,28 @@ function loadParquet(): Promise<void> {
  */
 export async function readTable(dataId: string, blob: Blob, fileName: string, controller: AbortController, onProgress: ((progress: LoadProgress) => void) | undefined, csv: CsvReadOptions): Promise<DataSummary> {
   tables.delete(dataId);
-  if (looksLikeParquet(new Uint8Array(await blob.slice(0, 4).arrayBuffer()))) await loadParquet();
+  const head = new Uint8Array(await blob.slice(0, 8).arrayBuffer());
+  if (looksLikeParquet(head)) await loadParquet();
   let last = 0;
-  // The SHA-256 (hash-wasm's) is computed by a pool worker reading the same Blob while
-  // this one parses it; with one core, here.
-  const digest = poolWorkers > 1 ? sha256InPool(blob, controller.signal) : null;
+  // The SHA-256 is hash-wasm's. A large CSV is read in slices over the pool's workers (the
+  // table one pass gives) and hashed here as it is read, the pool's workers being busy
+  // reading. Other files are parsed here while a pool worker hashes them (one core: both here).
+  const slicing = poolWorkers > 1 && blob.size >= MIN_SLICED_BYTES && dataFormatOf(head) === 'csv';
+  const digest = poolWorkers > 1 && !slicing ? sha256InPool(blob, controller.signal) : null;
   digest?.catch(() => undefined); // a failed or cancelled load never awaits it
   const sha = digest ? null : await createSHA256();
-  sha?.init();
   const loaded = await loadTableStream(fileName, cancellableChunks(blob, controller.signal), {
     ...csv,
-    hash: sha ? () => ({ update: (bytes) => void sha.update(bytes), digestHex: () => sha.digest('hex') }) : null,
+    // A fresh hash for each read of the file (slices that do not work out read it again).
+    hash: sha
+      ? () => {
+          sha.init();
+          return { update: (bytes) => void sha.update(bytes), digestHex: () => sha.digest('hex') };
+        }
+      : null,
     totalBytes: blob.size,
     memoryLimit,
-    // In one pass here: slices over the pool's workers (csvSlices, as the CLI reads) measured
-    // slower in Chromium — 5.5–6.6 s against 4.6–4.8 s for 190 MB on 2 cores (bench/NOTES.md).
+    ...(slicing ? { csvSlices: csvSlicePool(poolWorkers) } : {}),
     signal: controller.signal,
     reopen: () => cancellableChunks(blob, controller.signal),
     onProgress: (progress) => {

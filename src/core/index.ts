@@ -4,7 +4,7 @@ export { runAnyAudit, type AnyAuditResult } from './audit/run';
 export { isTaskResult, type TaskAuditResult, type MulticlassAuditResult, type RegressionAuditResult, type AuditTask, type TaskSettings } from './task/result';
 export * from './base/errors';
 export { parseCsv, CsvReader, detectDelimiter, DEFAULT_MISSING_VALUES } from './data/csv';
-export { readTable, loadTableBytes, loadTableStream, TableLoader, nobleSha256, type IncrementalHash, type LoadedTable, type LoadProgress, type LoadOptions } from './data/read';
+export { dataFormatOf, readTable, loadTableBytes, loadTableStream, TableLoader, nobleSha256, type IncrementalHash, type LoadedTable, type LoadProgress, type LoadOptions } from './data/read';
 export { CSV_SLICE_BYTES, MIN_SLICED_BYTES, type CsvSliceRunner } from './data/slices';
 export { useParquetDecoder, looksLikeParquet, type ParquetDecoder } from './data/parquet';
 export { tableFromArrow, tableToArrow, looksLikeArrow } from './data/arrow';

@@ -58,7 +58,8 @@ export interface LoadOptions extends Omit<CsvOptions, 'fileName'> {
    */
   memoryLimit?: number;
   /**
-   * The SHA-256 to use (Node's native one in the CLI); {@link nobleSha256} by default; null
+   * The SHA-256 to use (Node's native one in the CLI), a fresh one on each call (a file whose
+   * slices do not work out is read, and hashed, again); {@link nobleSha256} by default; null
    * when the host hashes the file elsewhere (the result's `sha256` is then empty for it to fill).
    */
   hash?: (() => IncrementalHash) | null;
