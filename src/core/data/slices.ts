@@ -9,6 +9,7 @@
  * a slice's rows cannot follow the rows before (a column that turns to text after numbers
  * whose texts may not read back), or a slice fails, the file is read again in one pass.
  */
+import { INPUT_LIMITS } from '../base/limits';
 import type { CsvOptions, CsvReader } from './csv';
 import type { CsvSliceJob, CsvSliceResult } from './csv/slice';
 
@@ -25,9 +26,6 @@ export const CSV_SLICE_BYTES = 4 << 20;
 export const MIN_SLICED_BYTES = 8 << 20;
 /** Slices sent and not yet appended, at most: their bytes and rows wait in memory. */
 const MAX_IN_FLIGHT = 4;
-
-/** An error that ends the load (a cancel), not one that a single pass would report better. */
-const isAbort = (error: unknown): boolean => (error as Error)?.name === 'AbortError';
 
 /** The slicing of one file while its chunks come (see the module's comment). */
 export class CsvSlices {
@@ -87,6 +85,9 @@ export class CsvSlices {
       }
       const cut = this.findCut(chunk, at);
       this.take(chunk, at, cut < 0 ? chunk.length : cut, true);
+      // No balanced newline within a record's most bytes past the slice's size (a stray or
+      // unclosed quote): slicing stops and the rest is not held (the file is read again in one pass).
+      if (cut < 0 && this.phase === 'slices' && this.current > this.sliceBytes + 3 * INPUT_LIMITS.rowChars) this.fail();
       if (cut < 0) return;
       at = cut;
       this.endSlice(false);
@@ -171,6 +172,12 @@ export class CsvSlices {
     this.inFlight.push({ result, bytes: length });
   }
 
+  /** Slicing is given up: what is gathered is let go. */
+  private fail(): void {
+    this.failed = true;
+    this.gathered = [];
+  }
+
   /** Waits, appending finished slices in order, until fewer than the most slices are in flight. */
   async room(): Promise<void> {
     while (this.inFlight.length >= MAX_IN_FLIGHT) await this.appendNext();
@@ -191,7 +198,7 @@ export class CsvSlices {
     } catch (error) {
       // A slice that fails (a cell over the limit, an unclosed quote) fails again in one
       // pass, which names the row in the whole file.
-      if (isAbort(error)) throw error;
+      // (A pool stopped by a cancel fails its jobs too: this load's own cancel ends it after the fallback's check.)
       this.failed = true;
       return;
     }

@@ -208,7 +208,10 @@ export class CsvReader {
     if (this.builders && !this.backfillTarget && this.fastSegment(segment)) return;
     const { fileName } = this.options;
     // Blank lines are skipped here (papaparse's own "greedy" test joins every row's fields).
-    const rows = Papa.parse<string[]>(segment, { delimiter: this.delimiter, ...(this.newline ? { newline: this.newline } : {}) }).data;
+    // papaparse drops a U+FEFF that starts its text: in a segment past the file's start it is
+    // data (a cell's first character), kept by parsing from a blank line before it.
+    const keepMark = segment.charCodeAt(0) === 0xfeff && this.newline !== undefined;
+    const rows = Papa.parse<string[]>(keepMark ? this.newline + segment : segment, { delimiter: this.delimiter, ...(this.newline ? { newline: this.newline } : {}) }).data;
     let start = 0;
     while (start < rows.length && isBlank(rows[start])) start++;
     if (!this.builders && start < rows.length) {
