@@ -3,6 +3,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { CsvError } from '../base/errors';
 import { looksLikeArrow, tableFromArrow } from './arrow';
 import { CsvReader, utf16Error, type CsvOptions } from './csv';
+import { decodeInPieces, replacementsIn } from './csv/dialect';
 import { CsvSlices, MIN_SLICED_BYTES, type CsvSliceRunner } from './slices';
 import { INPUT_LIMITS } from '../base/limits';
 import { looksLikeParquet, parquetToArrow } from './parquet';
@@ -74,8 +75,6 @@ export interface LoadOptions extends Omit<CsvOptions, 'fileName'> {
 }
 
 const GIB = 1024 ** 3;
-/** Bytes decoded to text at a time. */
-const TEXT_PIECE = 64 * 1024;
 
 /** A SHA-256 fed piece by piece. */
 export interface IncrementalHash {
@@ -157,8 +156,7 @@ export class TableLoader {
 
   /** Bytes to this thread's CSV reader. */
   private feed(chunk: Uint8Array): void {
-    // Decoded 64 KB at a time: the texts stay in V8's young generation (see CsvReader.push).
-    for (let at = 0; at < chunk.length; at += TEXT_PIECE) this.pushText(this.decoder.decode(chunk.subarray(at, at + TEXT_PIECE), { stream: true }));
+    decodeInPieces(this.decoder, chunk, (text) => this.pushText(text));
     this.fed += chunk.length;
     this.checkRows();
   }
@@ -199,7 +197,7 @@ export class TableLoader {
   }
 
   private pushText(text: string): void {
-    for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) this.replaced++;
+    this.replaced += replacementsIn(text);
     this.csv!.push(text);
   }
 

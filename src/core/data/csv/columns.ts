@@ -259,21 +259,13 @@ export class ColumnBuilder {
   }
 
   private setNumber(row: number, value: number): void {
-    if (row >= this.numbers.length) {
-      const grown = new Float64Array(this.numbers.length * 2);
-      grown.set(this.numbers);
-      this.numbers = grown;
-    }
+    if (row >= this.numbers.length) this.numbers = grown(this.numbers, row + 1);
     this.numbers[row] = value;
   }
 
   private setCode(row: number, code: number): void {
     if (!this.codes) this.codes = new Int32Array(Math.max(16, row + 1));
-    if (row >= this.codes.length) {
-      const grown = new Int32Array(Math.max(this.codes.length * 2, row + 1));
-      grown.set(this.codes);
-      this.codes = grown;
-    }
+    if (row >= this.codes.length) this.codes = grown(this.codes, row + 1);
     this.codes[row] = code;
   }
 

@@ -51,3 +51,18 @@ export function utf16Error(fileName: string, order: 'little-endian' | 'big-endia
   const mark = order === 'little-endian' ? 'FF FE' : 'FE FF';
   return new CsvError(`${fileName}: the file is UTF-16 text (${order}${bom ? `, byte-order mark ${mark}` : ''}), and Plumbline reads CSV as UTF-8. UTF-16: save the file as UTF-8 (in Excel: Save As, CSV UTF-8) and load it again.`);
 }
+
+/** Bytes decoded to text at a time: the texts stay in V8's young generation (see CsvReader.push). */
+const TEXT_PIECE = 64 * 1024;
+
+/** Decodes `bytes` (a piece of a stream: `decoder` keeps a split character) `TEXT_PIECE` at a time, handing each text to `push`. */
+export function decodeInPieces(decoder: TextDecoder, bytes: Uint8Array, push: (text: string) => void): void {
+  for (let at = 0; at < bytes.length; at += TEXT_PIECE) push(decoder.decode(bytes.subarray(at, at + TEXT_PIECE), { stream: true }));
+}
+
+/** Characters of `text` that were not valid UTF-8 (read as U+FFFD). */
+export function replacementsIn(text: string): number {
+  let count = 0;
+  for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) count++;
+  return count;
+}

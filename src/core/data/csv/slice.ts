@@ -6,6 +6,7 @@
  */
 import type { CsvOptions } from './options';
 import type { SliceRows, SliceStart } from './columns';
+import { decodeInPieces, replacementsIn } from './dialect';
 import { CsvReader } from './reader';
 
 /** A slice of the file for a thread to read. */
@@ -29,9 +30,6 @@ export interface CsvSliceResult extends SliceRows {
   /** The job's byte buffer, sent back for a later slice's bytes. */
   spare?: ArrayBuffer;
 }
-
-/** Bytes decoded to text at a time (as the loader does: the texts stay young). */
-const TEXT_PIECE = 64 * 1024;
 
 /**
  * Reads a slice. A column that turned to text after numbers whose texts may not read back
@@ -57,11 +55,10 @@ function readOnce(job: CsvSliceJob, categorical: number[]): { result: CsvSliceRe
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let replaced = 0;
   const push = (text: string) => {
-    for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) replaced++;
+    replaced += replacementsIn(text);
     reader.push(text);
   };
-  const { bytes } = job;
-  for (let at = 0; at < bytes.length; at += TEXT_PIECE) push(decoder.decode(bytes.subarray(at, at + TEXT_PIECE), { stream: true }));
+  decodeInPieces(decoder, job.bytes, push);
   push(decoder.decode());
   const endsOnRecord = reader.endRecords();
   // A slice cut inside a record is of no use (the first reader reads the file in one pass).
