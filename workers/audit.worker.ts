@@ -7,7 +7,7 @@
  */
 import { checkDataTable, inspectModel, loadOutputsBundle, loadPdfWriter, looksLikeXgboostJson, ModelLoadError, openModel, openRegressor, readResultFile, runAnyAudit, type AnyAuditResult, type AuditProgress, type AuditRequest, type AuditResult, type DataCheckOptions, type LoadProgress, type Manifest, type OutputContext, type PolicyDecision, type RowQuery, warmOnnxRuntime } from '../src/core';
 import { expose, proxy, transfer } from 'comlink';
-import { neighbourPool, onnxScorePool, sortPool, treeMarginPool, treeShapPool } from './pool';
+import { neighbourPool, onnxScorePool, recoursePool, sortPool, treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
 import { outcome, type Outcome } from './outcome';
 import { poolWorkers, runs, threads, tuning } from './worker-settings';
@@ -74,7 +74,7 @@ const api = {
         ...(chosen?.sessionOptions ? { sessionOptions: chosen.sessionOptions } : {}),
         onProgress: (p) => onProgress?.(p),
         treeShap: treeShapPool(poolWorkers),
-        ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers), neighbours: neighbourPool(poolWorkers), sorts: sortPool(poolWorkers) } : {}),
+        ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers), neighbours: neighbourPool(poolWorkers), sorts: sortPool(poolWorkers), recourse: recoursePool(poolWorkers) } : {}),
         // ONNX: this worker's one session when it has onnxruntime's threads (cross-origin
         // isolated, where it was the faster); else a heavy model's large table goes to a pool
         // of single-threaded sessions (the classifier times a first batch); see bench/NOTES.md.

@@ -1,11 +1,11 @@
 /**
  * The audit worker's pool of Web Workers (one per core, up to 4): the core's scheduler
  * ({@link WorkerPool}) over threads started from pool.worker.ts, for TreeSHAP, tree scoring,
- * the consistency check's neighbour search, ONNX scoring when this page has no
- * onnxruntime threads (see src/core/pool), the slices of large CSV files, and the hashing of
- * data files while the audit worker parses them.
+ * the consistency check's neighbour search, the recourse search of tree models, ONNX
+ * scoring when this page has no onnxruntime threads (see src/core/pool), the slices of
+ * large CSV files, and the hashing of data files while the audit worker parses them.
  */
-import { csvSlicesOverPool, neighboursOverPool, onnxScoresOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type CsvSliceRunner, type NeighbourRunner, type OnnxScoreRunner, type PoolThread, type SortRunner, type TreeMarginRunner, type TreeShapRunner } from '../src/core';
+import { csvSlicesOverPool, neighboursOverPool, onnxScoresOverPool, recourseOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type CsvSliceRunner, type NeighbourRunner, type OnnxScoreRunner, type PoolThread, type RecourseRunner, type SortRunner, type TreeMarginRunner, type TreeShapRunner } from '../src/core';
 
 /** A Web Worker as a thread of the core's pool. */
 function webWorker(index: number): PoolThread {
@@ -38,6 +38,8 @@ export const onnxScorePool = (size: number): OnnxScoreRunner => onnxScoresOverPo
 export const neighbourPool = (size: number): NeighbourRunner => neighboursOverPool(pool, size);
 /** The sorts of large numeric columns (drift, the data profile) over `size` workers, a column a job. */
 export const sortPool = (size: number): SortRunner => sortsOverPool(pool, size);
+/** The recourse search over `size` workers, in slices of the rows, for a tree model the workers open again. */
+export const recoursePool = (size: number): RecourseRunner => recourseOverPool(pool, size);
 
 /** Slices of a large CSV file read over `size` workers as the audit worker cuts them (see src/core/data/slices.ts). */
 export const csvSlicePool = (size: number): CsvSliceRunner => csvSlicesOverPool(pool, size);

@@ -5,7 +5,7 @@
  */
 import type { LoadedTable } from '../data/read';
 import type { StoredDistribution } from '../analyses/drift/drift';
-import type { RecourseSettings } from '../analyses/recourse';
+import type { RecourseRunner, RecourseSettings } from '../analyses/recourse';
 import type { NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { SortRunner } from '../base/order';
 import type { DeclaredType } from '../data/table';
@@ -139,4 +139,6 @@ export interface RunOptions {
   sorts?: SortRunner;
   /** Projected ms above which the rest of an ONNX table goes to `onnxScores` (default 250; 0: always). */
   onnxPoolWorthMs?: number;
+  /** Where the recourse search runs for a model a host's threads can open again (a host's pool, in slices of the rows); this thread by default. */
+  recourse?: RecourseRunner;
 }

@@ -228,6 +228,7 @@ export async function recourseSection(context: SectionContext, features: string[
           features: request.features,
           signal: stageSignal,
           callRows,
+          runner: context.options.recourse,
         })),
       );
     }

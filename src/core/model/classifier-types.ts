@@ -76,6 +76,19 @@ export interface Classifier {
   release(): Promise<void>;
 }
 
+/**
+ * A model a host's pool may open again on its threads, as it was opened here: its file and
+ * its positive label. Only the tree formats are: each row's score is the same whatever rows
+ * it is scored with (the project's evaluator sums a row's leaves on its own), and opening
+ * them again costs a parse, not a runtime's start. See {@link reopenableModel}.
+ */
+export interface ReopenableModel {
+  format: 'xgboost-json' | 'lightgbm-text';
+  bytes: Uint8Array;
+  fileName: string;
+  positiveLabel?: ClassLabel;
+}
+
 /** One readable model format: recognises its bytes and opens them. */
 export interface ModelFormat {
   id: ModelFormatId;

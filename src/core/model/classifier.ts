@@ -9,8 +9,8 @@ import type { Classifier, ModelFormat, ModelSummary, OpenOptions } from './class
 import { onnxFormat } from './onnx-format';
 import { lightgbmFormat, xgboostFormat } from './tree-classifier';
 
-export type { ModelFormatId, ModelInput, ModelSummary, ScoreOptions, Classifier, ModelFormat, OpenOptions, OnnxScoreRunner, TreeMarginRunner } from './classifier-types';
-export { treeClassifier } from './tree-classifier';
+export type { ModelFormatId, ModelInput, ModelSummary, ScoreOptions, Classifier, ModelFormat, OpenOptions, OnnxScoreRunner, ReopenableModel, TreeMarginRunner } from './classifier-types';
+export { reopenableModel, reopenModel, treeClassifier } from './tree-classifier';
 
 /** The model formats, tried in order by their magic bytes. */
 export const MODEL_FORMATS: readonly ModelFormat[] = [onnxFormat, xgboostFormat, lightgbmFormat];

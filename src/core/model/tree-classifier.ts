@@ -7,7 +7,7 @@ import { allRows, findColumn, type Table } from '../data/table';
 import { chooseClass, type ClassLabel } from './classes';
 import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble } from './tree';
 import { exp } from '../base/math';
-import { treeRowsWorthPool, type Classifier, type ModelFormat, type ModelSummary, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
+import { treeRowsWorthPool, type Classifier, type ModelFormat, type ModelSummary, type ReopenableModel, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
 
 function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention = ensemble.description): ModelSummary {
   const classes = ensemble.multiclass?.classes ?? 2;
@@ -168,12 +168,38 @@ export const xgboostFormat: ModelFormat = {
   id: 'xgboost-json',
   match: looksLikeXgboostJson,
   inspect: (bytes, fileName) => treeSummary(readXgboostJson(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => treeClassifier(readXgboostJson(bytes, fileName), fileName, options?.treeMargins, options?.positiveLabel),
+  open: async (_ort, bytes, fileName, options) => opened({ format: 'xgboost-json', bytes, fileName, positiveLabel: options?.positiveLabel }, options?.treeMargins),
 };
 /** The LightGBM text format (save_model("model.txt")). */
 export const lightgbmFormat: ModelFormat = {
   id: 'lightgbm-text',
   match: looksLikeLightgbmText,
   inspect: (bytes, fileName) => treeSummary(readLightgbmText(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => treeClassifier(readLightgbmText(bytes, fileName), fileName, options?.treeMargins, options?.positiveLabel),
+  open: async (_ort, bytes, fileName, options) => opened({ format: 'lightgbm-text', bytes, fileName, positiveLabel: options?.positiveLabel }, options?.treeMargins),
 };
+
+/** The tree classifiers opened from a file, by the classifier object itself (a wrapper made from one, by spreading it, is not among them). */
+const reopenable = new WeakMap<Classifier, ReopenableModel>();
+
+/** A tree classifier opened from its file, noted as {@link reopenable}. */
+function opened(model: ReopenableModel, runner?: TreeMarginRunner): Classifier {
+  const read = model.format === 'xgboost-json' ? readXgboostJson : readLightgbmText;
+  const classifier = treeClassifier(read(model.bytes, model.fileName), model.fileName, runner, model.positiveLabel);
+  reopenable.set(classifier, model);
+  return classifier;
+}
+
+/**
+ * The file and positive label `classifier` was opened from, when a pool's thread may open it
+ * again and score as it does: a tree classifier opened by {@link openModel} (XGBoost JSON,
+ * LightGBM text). Null for every other classifier, and for any object built from one (a
+ * regression's scorer, a class of a multiclass model): those are scored where they are.
+ */
+export function reopenableModel(classifier: Classifier): ReopenableModel | null {
+  return reopenable.get(classifier) ?? null;
+}
+
+/** Opens again, on this thread, a model {@link reopenableModel} gave (its scores computed here). */
+export function reopenModel(model: ReopenableModel): Classifier {
+  return opened(model);
+}

@@ -1,6 +1,6 @@
 /**
- * The thread side of the pool ({@link WorkerPool}): runs TreeSHAP slices and slices of the
- * consistency check's neighbour search, scores row blocks with the project's tree evaluator
+ * The thread side of the pool ({@link WorkerPool}): runs TreeSHAP slices, slices of the
+ * consistency check's neighbour search and of the recourse search's rows, scores row blocks with the project's tree evaluator
  * (each ensemble sent once, then named by id) or with an ONNX model in its own
  * single-threaded onnxruntime session. A host's thread entry passes each message's job here
  * and posts the answer back ({@link answerJob}).
@@ -9,14 +9,15 @@ import { serializeError, type SerializedError } from '../base/errors';
 import { sortPresent } from '../base/order';
 import { allRows } from '../base/rows';
 import type { Table } from '../data/table';
-import type { Classifier, OpenOptions } from '../model/classifier-types';
+import type { Classifier, OpenOptions, ReopenableModel } from '../model/classifier-types';
 import type { OrtRuntime } from '../model/onnx-scorer';
-import { openModel } from '../model/classifier';
+import { openModel, reopenModel } from '../model/classifier';
 import type { TreeEnsemble } from '../model/tree';
 import { kernelMargins, treeKernel, type TreeKernelModel } from '../model/tree/kernel';
 import { compileEnsemble, marginsOf } from '../model/tree/margins';
 import { runTreeShapSlice, type TreeShapJob } from '../analyses/explain/treeshap/jobs';
 import { neighbourGaps, type NeighbourJob } from '../analyses/robustness/neighbours';
+import { searchSlice, type RecourseSlice } from '../analyses/recourse/search/jobs';
 import { POOL_KEPT_PAYLOADS } from './scheduler';
 import { readCsvSlice, sliceTransfers, type CsvSliceJob, type CsvSliceResult } from '../data/csv/slice';
 
@@ -31,7 +32,9 @@ export type PoolJob =
   /** A column's present values, ascending (the copy sent is the thread's to keep). */
   | { kind: 'sort'; values: Float64Array }
   /** A slice of a CSV file, read as the loading thread would have read on. */
-  | { kind: 'csv'; job: CsvSliceJob };
+  | { kind: 'csv'; job: CsvSliceJob }
+  /** A slice of the recourse search's rows, searched with the model opened here again (sent once, then named by id). */
+  | { kind: 'recourse'; modelId: number; model?: ReopenableModel; slice: RecourseSlice };
 
 /** A thread's answer to job `id`. */
 export type PoolAnswer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
@@ -71,6 +74,8 @@ export class PoolThreadState {
   readonly ensembles = new Map<number, Scorer>();
   /** ONNX models sent to this thread, each opened once in its own single-threaded session. */
   readonly onnxModels = new Map<number, Promise<Classifier>>();
+  /** Tree models opened here again for the recourse search (see {@link reopenModel}). */
+  readonly reopened = new Map<number, Classifier>();
   /** The row numbers 0…n−1 of a block (the largest so far). */
   private identity = new Uint32Array(0);
 
@@ -84,6 +89,12 @@ export class PoolThreadState {
     if (job.kind === 'sort') return sortPresent(job.values);
     if (job.kind === 'csv') return readCsvSlice(job.job);
     if (job.kind === 'onnx') return this.onnx(job);
+    if (job.kind === 'recourse') {
+      if (job.model) keep(this.reopened, job.modelId, reopenModel(job.model));
+      const classifier = this.reopened.get(job.modelId);
+      if (!classifier) throw new Error(`pool worker: model ${job.modelId} was never sent`);
+      return searchSlice(job.slice, classifier);
+    }
     if (job.kernelModel || job.ensemble) keep(this.ensembles, job.ensembleId, treeScorer(job));
     const score = this.ensembles.get(job.ensembleId);
     if (!score) throw new Error(`pool worker: ensemble ${job.ensembleId} was never sent`);

@@ -9,3 +9,4 @@ export { RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, 
 export { columnRules, isAgeLike, type ColumnRule } from './search/column-rules';
 export type { Change, Counterfactual, RecourseReport } from './search/report';
 export { recourse } from './search/run';
+export { recourseSlices, searchSlice, type RecourseRunner, type RecourseSearch, type RecourseSlice } from './search/jobs';

@@ -18,6 +18,11 @@ export interface Mutable {
   /** The column's sorted present values (numeric), for percentiles. */
   sorted?: Float64Array;
   /**
+   * Instead of `sorted` (a search on a pool's thread, which is not sent the whole column): the
+   * percentile of every value the search can ask for — the candidates and the searched rows' own.
+   */
+  percentiles?: Map<number, number>;
+  /**
    * A numeric column read from texts its numbers do not give back ("04", "2.50"): each
    * candidate value's text as the file writes it, where that is not `String(value)` — what a
    * model that takes text is fed for a changed cell, and what the report shows.
@@ -55,17 +60,17 @@ export function mutableColumns(table: Table, rules: ColumnRule[], options: Recou
  * every candidate of a row in turn; each was a binary search over the column before).
  */
 export function changeCosts(mutables: Mutable[]): { change: (k: number, row: number, value: number) => number } {
-  const candidatePercentiles = mutables.map((m) => (m.sorted ? new Map(m.candidates.map((v) => [v, percentile(m.sorted!, v)])) : null));
+  const candidatePercentiles = mutables.map((m) => (m.column.kind === 'numeric' ? new Map(m.candidates.map((v) => [v, percentileIn(m, v)])) : null));
   const lastRow = new Int32Array(mutables.length).fill(-1);
   const lastPercentile = new Float64Array(mutables.length);
   return {
     change(k, row, value) {
       const m = mutables[k];
       if (m.column.kind !== 'numeric') return m.weight;
-      const to = candidatePercentiles[k]!.get(value) ?? percentile(m.sorted!, value);
+      const to = candidatePercentiles[k]!.get(value) ?? percentileIn(m, value);
       if (lastRow[k] !== row) {
         lastRow[k] = row;
-        lastPercentile[k] = percentile(m.sorted!, m.column.values[row]);
+        lastPercentile[k] = percentileIn(m, m.column.values[row]);
       }
       return m.weight * Math.abs(to - lastPercentile[k]);
     },
@@ -81,4 +86,15 @@ export function allowed(m: Mutable, row: number, value: number): boolean {
   if (m.monotone === 'increase_only' && !(value > current)) return false;
   if (m.monotone === 'decrease_only' && !(value < current)) return false;
   return true;
+}
+
+/**
+ * The mid-rank percentile of `value` in numeric column `m`: from its sorted values, or from
+ * the percentiles it was sent with (a value it was not sent is an error, never a guess).
+ */
+export function percentileIn(m: Mutable, value: number): number {
+  if (m.sorted) return percentile(m.sorted, value);
+  const known = m.percentiles?.get(value);
+  if (known === undefined) throw new Error(`recourse: column ${m.name} was sent no percentile of ${value}`);
+  return known;
 }

@@ -4,7 +4,7 @@
  */
 import type { Table } from '../../../data/table';
 import { sampleIndices } from '../../../data/sample';
-import type { Classifier } from '../../../model/classifier';
+import { reopenableModel, type Classifier } from '../../../model/classifier';
 import { mutableColumns } from './candidates';
 import { columnRules } from './column-rules';
 import { recourseReport, type RecourseReport } from './report';
@@ -37,7 +37,10 @@ export async function recourse(classifier: Classifier, table: Table, scores: Flo
   for (let i = 0; i < scores.length; i++) if (!favourable(scores[i])) adverseRows.push(i);
   const sampled = adverseRows.length > maxRows;
   const searched = sampled ? Array.from(sampleIndices(adverseRows.length, maxRows, options.seed, 'recourse/rows'), (k) => adverseRows[k]) : adverseRows;
-  const states = await searchRows(classifier, table, scores, searched, mutables, options);
-  const rows: RecourseReport['rows'] = states.map((s) => ({ row: s.row + 1, score: scores[s.row], counterfactuals: s.found.sort((a, b) => a.cost - b.cost) }));
+  // On a host's threads where the model can be opened there again (the same answers: each row's are its own).
+  const model = options.runner && searched.length > 1 ? reopenableModel(classifier) : null;
+  const elsewhere = model ? await options.runner!({ model, table, scores, searched, mutables, options }, options.signal) : null;
+  const found = elsewhere ?? (await searchRows(classifier, table, scores, searched, mutables, options)).map((s) => s.found);
+  const rows: RecourseReport['rows'] = searched.map((row, i) => ({ row: row + 1, score: scores[row], counterfactuals: found[i].sort((a, b) => a.cost - b.cost) }));
   return recourseReport(table, rows, groupColumns, rules, options, adverseRows.length, sampled);
 }

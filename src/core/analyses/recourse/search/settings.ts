@@ -3,6 +3,7 @@
  * audit passes, and which side of the threshold a person wants to reach.
  */
 import type { DataProfile } from '../../profile/profile';
+import type { RecourseRunner } from './jobs';
 
 /** Defaults of the recourse search, shared by the audit and its stage budget. */
 export const RECOURSE_DEFAULTS = {
@@ -82,6 +83,8 @@ export interface RecourseOptions {
   signal?: AbortSignal;
   /** Candidate rows per model call (default {@link RECOURSE_DEFAULTS.callRows}; see {@link recourseCallRows}). */
   callRows?: number;
+  /** Where the rows are searched when the model can be opened again on a host's threads (./jobs); this thread by default. */
+  runner?: RecourseRunner;
 }
 
 /**
@@ -116,7 +119,7 @@ export function recourseProxies(declared: Record<string, string> | undefined, pr
 /** The search's options: the config's recourse settings with their defaults, and what the audit knows (threshold, protected attributes, proxies, seed). */
 export function recourseOptions(
   settings: RecourseSettings,
-  audit: { threshold: number; protectedAttributes: string[]; proxies: ProxyFlag[]; confidence: number; seed: number; features?: string[]; signal?: AbortSignal; callRows?: number },
+  audit: { threshold: number; protectedAttributes: string[]; proxies: ProxyFlag[]; confidence: number; seed: number; features?: string[]; signal?: AbortSignal; callRows?: number; runner?: RecourseRunner },
 ): RecourseOptions {
   return {
     threshold: audit.threshold,
@@ -136,5 +139,6 @@ export function recourseOptions(
     signal: audit.signal,
     maxEvaluations: RECOURSE_DEFAULTS.evaluations,
     callRows: audit.callRows ?? RECOURSE_DEFAULTS.callRows,
+    ...(audit.runner ? { runner: audit.runner } : {}),
   };
 }

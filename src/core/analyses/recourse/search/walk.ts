@@ -6,8 +6,7 @@
 import { shownText, type Table } from '../../../data/table';
 import type { Classifier } from '../../../model/classifier';
 import { Random } from '../../../base/random';
-import { allowed, changeCosts, type Mutable } from './candidates';
-import { percentile } from './percentiles';
+import { allowed, changeCosts, percentileIn, type Mutable } from './candidates';
 import type { Change, Counterfactual } from './report';
 import { decisionSides, RECOURSE_DEFAULTS, type RecourseOptions } from './settings';
 import { scoreVariants, Variants, type Assignment } from './variants';
@@ -36,12 +35,15 @@ export interface RowSearch {
 /**
  * Searches counterfactuals for the adverse rows `searched` (indices into `table`, whose
  * scores are `scores`), changing only `mutables`; each row's state holds what it found.
- * How it searches: see `recourse` (./run).
+ * How it searches: see `recourse` (./run). A row's answers depend on that row alone (its own
+ * random stream, budget and state; every candidate scored on its own), so any set of rows
+ * may be searched apart: `ids` names each searched row's stream when `table` holds only some
+ * of the audit's rows (a slice on a pool's thread), else its row number does.
  */
-export async function searchRows(classifier: Classifier, table: Table, scores: Float64Array, searched: number[], mutables: Mutable[], options: RecourseOptions): Promise<RowSearch[]> {
+export async function searchRows(classifier: Classifier, table: Table, scores: Float64Array, searched: number[], mutables: Mutable[], options: RecourseOptions, ids?: ArrayLike<number>): Promise<RowSearch[]> {
   const { favourable, gain } = decisionSides(options);
   const perRow = options.perRow ?? RECOURSE_DEFAULTS.perRow;
-  const states: RowSearch[] = searched.map((row) => ({ row, random: new Random(options.seed, `recourse/row/${row}`), budget: options.maxEvaluations ?? RECOURSE_DEFAULTS.evaluations, found: [], seen: new Set(), pools: new Set(), pool: [], assignment: new Map(), current: scores[row], stopped: false, strongest: new Map() }));
+  const states: RowSearch[] = searched.map((row, i) => ({ row, random: new Random(options.seed, `recourse/row/${ids ? ids[i] : row}`), budget: options.maxEvaluations ?? RECOURSE_DEFAULTS.evaluations, found: [], seen: new Set(), pools: new Set(), pool: [], assignment: new Map(), current: scores[row], stopped: false, strongest: new Map() }));
   const costs = changeCosts(mutables);
   const score = (variants: Variants) => scoreVariants(classifier, table, mutables, variants, options);
   const keyOf = (a: Assignment) => [...a.entries()].sort(([x], [y]) => x - y).map(([k, v]) => `${k}=${v}`).join('&');
@@ -248,7 +250,7 @@ export async function searchRows(classifier: Classifier, table: Table, scores: F
           cost += costs.change(k, s.row, value);
           if (m.column.kind !== 'numeric') return { column: m.name, from: shownText(m.column, s.row), to: m.column.dictionary[value] };
           const tenth = (p: number) => Math.round(p * 1000) / 10;
-          return { column: m.name, from: shownText(m.column, s.row), to: m.spelling?.get(value) ?? String(value), percentile_from: tenth(percentile(m.sorted!, m.column.values[s.row])), percentile_to: tenth(percentile(m.sorted!, value)) };
+          return { column: m.name, from: shownText(m.column, s.row), to: m.spelling?.get(value) ?? String(value), percentile_from: tenth(percentileIn(m, m.column.values[s.row])), percentile_to: tenth(percentileIn(m, value)) };
         })
         .sort((a, b) => (a.column < b.column ? -1 : a.column > b.column ? 1 : 0));
       s.found.push({ changes, cost, score: verified[i] });
