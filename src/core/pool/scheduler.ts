@@ -28,7 +28,7 @@ import { runTreeShapJob, treeShapSlices, type TreeShapRunner } from '../analyses
 import { sumShap } from '../analyses/explain/treeshap/values';
 import type { ShapValues } from '../analyses/explain/treeshap';
 import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
-import { recourseSlices, type RecourseRunner } from '../analyses/recourse/search/jobs';
+import { joinSlices, recourseSlices, type RecourseRunner } from '../analyses/recourse/search/jobs';
 import type { Counterfactual } from '../analyses/recourse/search/report';
 import type { PoolAnswer, PoolJob } from './work';
 import type { CsvSliceResult } from '../data/csv/slice';
@@ -378,7 +378,7 @@ export function csvSlicesOverPool(pool: WorkerPool, size: number): CsvSliceRunne
 /** Slices of the recourse search per thread: a thread slowed by the rest of the machine holds up the end by a small slice. */
 const RECOURSE_SLICES_PER_THREAD = 2;
 
-/** The recourse search over `size` threads of `pool`, in slices of the searched rows (one thread: null, searched by the caller). */
+/** The recourse search over `size` threads of `pool`, in slices of the searched rows dealt in turn (one thread: null, searched by the caller). */
 export function recourseOverPool(pool: WorkerPool, size: number): RecourseRunner {
   return async (search, signal) => {
     if (size < 2) return null;
@@ -386,6 +386,6 @@ export function recourseOverPool(pool: WorkerPool, size: number): RecourseRunner
     const { model } = search;
     const modelId = pool.onnxModelId(model.bytes, { reopened: model.format, positiveLabel: model.positiveLabel ?? null });
     const found = await pool.spread(size, slices.length, ({ thread, sent }, i) => pool.run<Counterfactual[][]>(thread, { kind: 'recourse', modelId, ...(markSent(sent, modelId) ? { model } : {}), slice: slices[i] }), signal);
-    return found.flat();
+    return joinSlices(found);
   };
 }

@@ -44,9 +44,11 @@ export interface RecourseSlice {
 }
 
 /**
- * The search cut into `count` slices of consecutive searched rows (sizes differing by one at
- * most). Each slice's model calls take the search's call size over `threads`, so the threads'
- * calls together hold about what one call holds (the memory the stage was checked for).
+ * The search cut into `count` slices (at most one per searched row): slice j takes searched
+ * rows j, j + count, j + 2·count, … — dealt in turn, so a file in some order (by date, by
+ * score) does not give one slice the costly rows. Each slice's model calls take the search's
+ * call size over `threads`, so the threads' calls together hold about what one call holds
+ * (the memory the stage was checked for). {@link joinSlices} puts the answers back in order.
  */
 export function recourseSlices(search: RecourseSearch, count: number, threads: number): RecourseSlice[] {
   const { table, scores, searched, mutables } = search;
@@ -56,9 +58,9 @@ export function recourseSlices(search: RecourseSearch, count: number, threads: n
   delete (options as RecourseOptions).runner;
   const callRows = Math.max(1024, Math.floor((options.callRows ?? RECOURSE_DEFAULTS.callRows) / threads));
   const slices: RecourseSlice[] = [];
-  for (let i = 0; i < count; i++) {
-    const rows = Uint32Array.from(searched.slice(Math.floor((i * searched.length) / count), Math.floor(((i + 1) * searched.length) / count)));
-    if (rows.length === 0) continue;
+  const cut = Math.max(1, Math.min(count, searched.length));
+  for (let j = 0; j < cut; j++) {
+    const rows = Uint32Array.from(searched.filter((_, i) => i % cut === j));
     const sent = mutables.map((mutable): SentMutable => {
       const { name, candidates, spelling, weight, monotone, column } = mutable;
       const m: SentMutable = { name, candidates, weight, ...(spelling ? { spelling } : {}), ...(monotone ? { monotone } : {}) };
@@ -72,6 +74,13 @@ export function recourseSlices(search: RecourseSearch, count: number, threads: n
     slices.push({ table: takeRows(table, rows), ids: Int32Array.from(rows), scores: Float64Array.from(rows, (row) => scores[row]), mutables: sent, options: { ...options, callRows } });
   }
   return slices;
+}
+
+/** The slices' answers ({@link recourseSlices}: slice j holds searched rows j, j + count, …) in `searched` order. */
+export function joinSlices<T>(answers: T[][]): T[] {
+  const count = answers.length;
+  const rows = answers.reduce((n, slice) => n + slice.length, 0);
+  return Array.from({ length: rows }, (_, i) => answers[i % count][Math.floor(i / count)]);
 }
 
 /** Searches a slice on this thread with `classifier` (the model opened here again): each row's counterfactuals, in the slice's order. */
