@@ -24,8 +24,9 @@ self.onmessage = (event: MessageEvent<{ id: number; job: PoolJob | { kind: 'sha2
       // The file hashed here while the audit worker parses it.
       if (job.kind === 'sha256') return blobSha256(job.blob);
       const value = await state.work(job);
-      // For tests and the benchmark: how many models this worker holds a session for.
+      // For tests and the benchmark: how many models this worker holds a session for, and how many it opened again for recourse.
       (self as unknown as { plumblineOnnxModels: number }).plumblineOnnxModels = state.onnxModels.size;
+      (self as unknown as { plumblineRecourseModels: number }).plumblineRecourseModels = state.reopened.size;
       return value;
     },
     (answer, transfer) => self.postMessage(answer, transfer),

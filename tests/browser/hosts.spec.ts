@@ -86,6 +86,12 @@ for (const hostCase of CASES) {
       await page.getByTestId('run-audit').click();
       await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 120_000 });
       await expect(page.getByTestId('decision')).toHaveAttribute('data-value', 'PASS');
+      if (hostCase.config.includes('path: xgb_numeric.json')) {
+        // The recourse search went to the pool: its workers opened the XGBoost model again (and the result is still the CLI's, below).
+        const pool = page.workers().filter((worker) => /pool\.worker/.test(worker.url()));
+        const reopened = await Promise.all(pool.map((worker) => worker.evaluate(() => (globalThis as unknown as { plumblineRecourseModels?: number }).plumblineRecourseModels ?? 0)));
+        expect(reopened.filter((n) => n === 1).length, `${host}: pool workers that searched recourse rows`).toBeGreaterThanOrEqual(2);
+      }
       const appResult = JSON.parse((await download(page, 'export-json')).toString('utf8'));
       const cliResult = JSON.parse(cliFile('report.json').toString('utf8'));
       expect(differences(appResult, cliResult), `${host}: result`).toEqual([]);
