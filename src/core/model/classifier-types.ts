@@ -77,14 +77,15 @@ export interface Classifier {
 }
 
 /**
- * A model a host's pool may open again on its threads, as it was opened here: its file and
- * its positive label. Only the tree formats are: each row's score is the same whatever rows
- * it is scored with (the project's evaluator sums a row's leaves on its own), and opening
- * them again costs a parse, not a runtime's start. See {@link reopenableModel}.
+ * A model a host's pool may open again on its threads, as it was opened here: the trees read
+ * from its file, the file's name and its positive label. Only the tree formats are: each
+ * row's score is the same whatever rows it is scored with (the project's evaluator sums a
+ * row's leaves on its own), and opening them again costs building the evaluator, not a
+ * runtime's start (the trees are sent, not the file: a thread need not parse it again).
+ * See {@link reopenableModel}.
  */
 export interface ReopenableModel {
-  format: 'xgboost-json' | 'lightgbm-text';
-  bytes: Uint8Array;
+  ensemble: TreeEnsemble;
   fileName: string;
   positiveLabel?: ClassLabel;
 }

@@ -168,30 +168,29 @@ export const xgboostFormat: ModelFormat = {
   id: 'xgboost-json',
   match: looksLikeXgboostJson,
   inspect: (bytes, fileName) => treeSummary(readXgboostJson(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => opened({ format: 'xgboost-json', bytes, fileName, positiveLabel: options?.positiveLabel }, options?.treeMargins),
+  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readXgboostJson(bytes, fileName), fileName, positiveLabel: options?.positiveLabel }, options?.treeMargins),
 };
 /** The LightGBM text format (save_model("model.txt")). */
 export const lightgbmFormat: ModelFormat = {
   id: 'lightgbm-text',
   match: looksLikeLightgbmText,
   inspect: (bytes, fileName) => treeSummary(readLightgbmText(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => opened({ format: 'lightgbm-text', bytes, fileName, positiveLabel: options?.positiveLabel }, options?.treeMargins),
+  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readLightgbmText(bytes, fileName), fileName, positiveLabel: options?.positiveLabel }, options?.treeMargins),
 };
 
 /** The tree classifiers opened from a file, by the classifier object itself (a wrapper made from one, by spreading it, is not among them). */
 const reopenable = new WeakMap<Classifier, ReopenableModel>();
 
-/** A tree classifier opened from its file, noted as {@link reopenable}. */
+/** A tree classifier of the trees read from a file, noted as {@link reopenable}. */
 function opened(model: ReopenableModel, runner?: TreeMarginRunner): Classifier {
-  const read = model.format === 'xgboost-json' ? readXgboostJson : readLightgbmText;
-  const classifier = treeClassifier(read(model.bytes, model.fileName), model.fileName, runner, model.positiveLabel);
+  const classifier = treeClassifier(model.ensemble, model.fileName, runner, model.positiveLabel);
   reopenable.set(classifier, model);
   return classifier;
 }
 
 /**
- * The file and positive label `classifier` was opened from, when a pool's thread may open it
- * again and score as it does: a tree classifier opened by {@link openModel} (XGBoost JSON,
+ * The trees, file name and positive label `classifier` was opened with, when a pool's thread
+ * may open it again and score as it does: a tree classifier opened by {@link openModel} (XGBoost JSON,
  * LightGBM text). Null for every other classifier, and for any object built from one (a
  * regression's scorer, a class of a multiclass model): those are scored where they are.
  */

@@ -115,8 +115,8 @@ export class WorkerPool {
   private nextPayload = 0;
   /** Ensembles and model files are sent to a thread once, then named by id. */
   private readonly payloadIds = new WeakMap<TreeEnsemble | Uint8Array, number>();
-  /** Ids of ONNX models by their bytes and the options they are opened with (a positive label changes the score). */
-  private readonly onnxIds = new WeakMap<Uint8Array, Map<string, number>>();
+  /** Ids of models sent to be opened on the threads (see {@link onnxModelId}). */
+  private readonly onnxIds = new WeakMap<Uint8Array | TreeEnsemble, Map<string, number>>();
   /** Rejections of the jobs in flight (with the thread each went to), so that ending the pool never leaves one waiting. */
   private readonly inFlight = new Map<number, { thread: PoolThread; reject: (reason: unknown) => void }>();
   /**
@@ -217,7 +217,8 @@ export class WorkerPool {
     return id;
   }
 
-  onnxModelId(bytes: Uint8Array, open: object): number {
+  /** Ids of models by what is sent of them (an ONNX file's bytes, a reopened model's trees) and the options they are opened with (a positive label changes the score). */
+  onnxModelId(bytes: Uint8Array | TreeEnsemble, open: object): number {
     const key = JSON.stringify(open);
     let byOptions = this.onnxIds.get(bytes);
     if (!byOptions) this.onnxIds.set(bytes, (byOptions = new Map()));
@@ -384,7 +385,7 @@ export function recourseOverPool(pool: WorkerPool, size: number): RecourseRunner
     if (size < 2) return null;
     const slices = recourseSlices(search, Math.min(search.searched.length, size * RECOURSE_SLICES_PER_THREAD), size);
     const { model } = search;
-    const modelId = pool.onnxModelId(model.bytes, { reopened: model.format, positiveLabel: model.positiveLabel ?? null });
+    const modelId = pool.onnxModelId(model.ensemble, { reopened: true, positiveLabel: model.positiveLabel ?? null });
     const found = await pool.spread(size, slices.length, ({ thread, sent }, i) => pool.run<Counterfactual[][]>(thread, { kind: 'recourse', modelId, ...(markSent(sent, modelId) ? { model } : {}), slice: slices[i] }), signal);
     return joinSlices(found);
   };
