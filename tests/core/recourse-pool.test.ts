@@ -88,6 +88,22 @@ describe('recourse over the thread pool', () => {
     }
   }, 120_000);
 
+  it('a cancelled search ends alone: another search on the same pool at the same time gives its report', async () => {
+    const ensemble = syntheticEnsemble(40, 5, 8, 4);
+    const table = syntheticCsv(3000);
+    const model = await openModel(ort, new TextEncoder().encode(toXgboostJson(ensemble)), 'synthetic.json');
+    const scores = await model.score(table);
+    const one = await search(model, table, ensemble.featureNames, undefined, { maxRows: 200 });
+    const runner = poolRunners(2).recourse;
+    const controller = new AbortController();
+    const options = (signal?: AbortSignal) => recourseOptions({ maxRows: 200 }, { threshold: 0.5, protectedAttributes: ['race', 'sex'], proxies: [], confidence: 0.95, seed: 7, callRows: 8192, runner, signal });
+    const cancelled = recourse(model, table, scores, ensemble.featureNames, ['race', 'sex'], options(controller.signal));
+    const other = recourse(model, table, scores, ensemble.featureNames, ['race', 'sex'], options());
+    setTimeout(() => controller.abort(new Error('the stage budget ran out')), 100);
+    await expect(cancelled).rejects.toThrow('the stage budget ran out');
+    expect(JSON.stringify(await other)).toBe(one.report);
+  }, 120_000);
+
   it('searches here a classifier the threads cannot open again: one made from trees, and one made from a file’s classifier', async () => {
     const ensemble = syntheticEnsemble(20, 4, 8, 2);
     const table = syntheticCsv(1000);

@@ -4,5 +4,6 @@
  * slices of large CSV files): the scheduler (scheduler.ts) and what a thread does with a job (work.ts).
  * A host supplies only how a thread starts and how messages travel.
  */
-export { csvSlicesOverPool, guidedBlocks, markSent, neighboursOverPool, POOL_KEPT_PAYLOADS, onnxScoresOverPool, recourseOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolHost, type PoolThread } from './scheduler';
+export { csvSlicesOverPool, guidedBlocks, markSent, neighboursOverPool, POOL_KEPT_PAYLOADS, onnxScoresOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolHost, type PoolThread } from './scheduler';
 export { answerJob, keep, PoolThreadState, type PoolAnswer, type PoolJob } from './work';
+export { recourseOverPool } from './recourse';

@@ -28,8 +28,6 @@ import { runTreeShapJob, treeShapSlices, type TreeShapRunner } from '../analyses
 import { sumShap } from '../analyses/explain/treeshap/values';
 import type { ShapValues } from '../analyses/explain/treeshap';
 import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
-import { joinSlices, recourseSlices, type RecourseRunner } from '../analyses/recourse/search/jobs';
-import type { Counterfactual } from '../analyses/recourse/search/report';
 import type { PoolAnswer, PoolJob } from './work';
 import type { CsvSliceResult } from '../data/csv/slice';
 import type { CsvSliceRunner } from '../data/slices';
@@ -373,20 +371,5 @@ export function csvSlicesOverPool(pool: WorkerPool, size: number): CsvSliceRunne
     } finally {
       load.set(best, load.get(best)! - 1);
     }
-  };
-}
-
-/** Slices of the recourse search per thread: a thread slowed by the rest of the machine holds up the end by a small slice. */
-const RECOURSE_SLICES_PER_THREAD = 2;
-
-/** The recourse search over `size` threads of `pool`, in slices of the searched rows dealt in turn (one thread: null, searched by the caller). */
-export function recourseOverPool(pool: WorkerPool, size: number): RecourseRunner {
-  return async (search, signal) => {
-    if (size < 2) return null;
-    const slices = recourseSlices(search, Math.min(search.searched.length, size * RECOURSE_SLICES_PER_THREAD), size);
-    const { model } = search;
-    const modelId = pool.onnxModelId(model.ensemble, { reopened: true, positiveLabel: model.positiveLabel ?? null });
-    const found = await pool.spread(size, slices.length, ({ thread, sent }, i) => pool.run<Counterfactual[][]>(thread, { kind: 'recourse', modelId, ...(markSent(sent, modelId) ? { model } : {}), slice: slices[i] }), signal);
-    return joinSlices(found);
   };
 }

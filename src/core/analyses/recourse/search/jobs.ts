@@ -47,7 +47,7 @@ export interface RecourseSlice {
  * The search cut into `count` slices (at most one per searched row): slice j takes searched
  * rows j, j + count, j + 2·count, … — dealt in turn, so a file in some order (by date, by
  * score) does not give one slice the costly rows. Each slice's model calls take the search's
- * call size over `threads`, so the threads' calls together hold about what one call holds
+ * call size over `threads`, so the threads' calls together hold at most what one call holds
  * (the memory the stage was checked for). {@link joinSlices} puts the answers back in order.
  */
 export function recourseSlices(search: RecourseSearch, count: number, threads: number): RecourseSlice[] {
@@ -56,7 +56,11 @@ export function recourseSlices(search: RecourseSearch, count: number, threads: n
   const options: RecourseSlice['options'] = { ...search.options };
   delete (options as RecourseOptions).signal;
   delete (options as RecourseOptions).runner;
-  const callRows = Math.max(1024, Math.floor((options.callRows ?? RECOURSE_DEFAULTS.callRows) / threads));
+  const callRows = Math.max(1, Math.floor((options.callRows ?? RECOURSE_DEFAULTS.callRows) / threads));
+  // Only the columns the search reads: the model's inputs and the changeable ones (a text
+  // column's whole dictionary, an ID column's million texts, would go to every slice otherwise).
+  const read = new Set([...search.model.ensemble.featureNames.map((name) => findColumn(table, name)?.name), ...mutables.map((m) => m.name)]);
+  const reading: Table = { ...table, columns: table.columns.filter((column) => read.has(column.name)) };
   const slices: RecourseSlice[] = [];
   const cut = Math.max(1, Math.min(count, searched.length));
   for (let j = 0; j < cut; j++) {
@@ -71,7 +75,7 @@ export function recourseSlices(search: RecourseSearch, count: number, threads: n
       for (const row of rows) percentiles.set(column.values[row], percentileIn(mutable, column.values[row]));
       return { ...m, percentiles };
     });
-    slices.push({ table: takeRows(table, rows), ids: Int32Array.from(rows), scores: Float64Array.from(rows, (row) => scores[row]), mutables: sent, options: { ...options, callRows } });
+    slices.push({ table: takeRows(reading, rows), ids: Int32Array.from(rows), scores: Float64Array.from(rows, (row) => scores[row]), mutables: sent, options: { ...options, callRows } });
   }
   return slices;
 }

@@ -38,7 +38,7 @@ export async function recourse(classifier: Classifier, table: Table, scores: Flo
   const sampled = adverseRows.length > maxRows;
   const searched = sampled ? Array.from(sampleIndices(adverseRows.length, maxRows, options.seed, 'recourse/rows'), (k) => adverseRows[k]) : adverseRows;
   // On a host's threads where the model can be opened there again (the same answers: each row's are its own).
-  const model = options.runner && searched.length > 1 ? reopenableModel(classifier) : null;
+  const model = options.runner && searched.length > 1 && mutables.length > 0 ? reopenableModel(classifier) : null;
   const elsewhere = model ? await options.runner!({ model, table, scores, searched, mutables, options }, options.signal) : null;
   const found = elsewhere ?? (await searchRows(classifier, table, scores, searched, mutables, options)).map((s) => s.found);
   const rows: RecourseReport['rows'] = searched.map((row, i) => ({ row: row + 1, score: scores[row], counterfactuals: found[i].sort((a, b) => a.cost - b.cost) }));
