@@ -4,8 +4,8 @@
  */
 import { treeDepth, treeMargin, type TreeEnsemble } from '../../../model/tree';
 import { backgroundMean, coalitionWeights, interventionalTreeShapDirect } from './interventional-direct';
-import { leafTable, type LeafTable } from './leaf-table';
-import { accumulateRows, columnsOf, maskScratch } from './leaf-walk';
+import { leafBuffers, leafTable, type LeafTable } from './leaf-table';
+import { accumulateRows, columnsOf, maskScratch, rowValues, valuesByRow } from './leaf-walk';
 import { withLocalAccuracy, type ShapValues } from './values';
 
 /** Set bits of a 32-bit mask. */
@@ -100,24 +100,26 @@ export function interventionalTreeShap(
   const byB = weights[0].map((_, b) => Float64Array.from(weights, (row) => row[b]));
   const direct: TreeEnsemble = { ...ensemble, trees: [] };
   const B = background.length;
-  const values = rows.map(() => new Float64Array(width));
+  const sums = rowValues(rows.length, width);
   const features = ensemble.featureNames.length;
   const columns = columnsOf(rows, features);
   const scratch = maskScratch(ensemble.trees);
   const summary = { columns: columnsOf(background, features), rows: B, scratch };
+  const buffers = leafBuffers();
   // Tree by tree, every row: one tree's table stays in cache while the rows use it
   // (row by row, the tables of all trees are tens of MB and every leaf read misses).
   // Only one tree's table is alive at a time.
   for (const tree of ensemble.trees) {
     signal?.throwIfAborted();
-    const t = leafTable(tree, groupOf, summary);
+    const t = leafTable(tree, groupOf, summary, buffers);
     if (!t) {
       direct.trees.push(tree);
       continue;
     }
     const fill = (l: number, X: number, at: number) => fillContribution(t, l, X, at, byB, B);
-    accumulateRows(t, tree, columns, values, fill, scratch);
+    accumulateRows(t, tree, columns, sums, fill, scratch);
   }
+  const values = valuesByRow(sums);
   if (direct.trees.length) {
     const rest = interventionalTreeShapDirect(direct, rows, background, signal, groups);
     rest.values.forEach((phi, r) => phi.forEach((v, j) => (values[r][j] += v)));

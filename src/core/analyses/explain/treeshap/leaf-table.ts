@@ -3,11 +3,12 @@
  * path, its players, the background summarised as mask counts) and the one walk down a tree
  * that adds a row's per-leaf contributions, each (leaf, mask) computed once on first use.
  */
-import { goesLeft, MISSING, type Tree } from '../../../model/tree';
-import { blockMasks, BLOCK, type MaskScratch, type RowColumns } from './leaf-walk';
+import { MISSING, type Tree } from '../../../model/tree';
+import { summariseBackground } from './leaf-background';
+import { MAX_PATH_PLAYERS, type MaskScratch, type RowColumns } from './leaf-walk';
 
-/** Most distinct players on one root-to-leaf path for the leaf-table algorithm (a table of 2^k masks per leaf). */
-export const MAX_PATH_PLAYERS = 12;
+export { MAX_PATH_PLAYERS };
+
 
 /**
  * Most bytes one tree's tables may take (entries, filled flags, background counts, pairs).
@@ -23,7 +24,21 @@ export const TABLE_BUDGET_BYTES = 64 << 20;
  * taken, the local player of each node), its players, and a table of its contributions
  * per row mask, filled on first use.
  */
-export interface LeafTable {
+export interface LeafTable extends LeafShape {
+  /** Background rows per leaf by mask Z: the distinct masks and their counts (zStart…), and every mask's count at filledStart[l] + Z (zDense). */
+  zStart: Int32Array;
+  zMask: Int32Array;
+  zCount: Float64Array;
+  zDense: Float64Array;
+  /** Contributions: leaf l, mask X, local player i at tableStart[l] + X·k[l] + i (a cached leaf); an entry is written by its fill, whatever it held before. */
+  table: Float64Array;
+  filled: Uint8Array;
+  pairTable: Float64Array;
+  pairFilled: Uint8Array;
+}
+
+/** What a tree's leaf tables look like, whatever the rows: made once per tree (and grouping) and kept with it. */
+export interface LeafShape {
   leaves: number;
   value: Float64Array;
   pathStart: Int32Array;
@@ -33,16 +48,9 @@ export interface LeafTable {
   k: Uint8Array;
   playerStart: Int32Array;
   players: Int32Array;
-  /** Background rows per leaf by mask Z: the distinct masks and their counts (zStart…), and every mask's count at filledStart[l] + Z (zDense). */
-  zStart: Int32Array;
-  zMask: Int32Array;
-  zCount: Float64Array;
-  zDense: Float64Array;
-  /** Contributions: leaf l, mask X, local player i at tableStart[l] + X·k[l] + i (a cached leaf). */
+  /** Where leaf l's entries start in `table` (mask X, local player i at tableStart[l] + X·k[l] + i) and its filled flags in `filled`. */
   tableStart: Int32Array;
-  table: Float64Array;
   filledStart: Int32Array;
-  filled: Uint8Array;
   /** Per leaf: 1 when it has a table (within {@link TABLE_BUDGET_BYTES}); an uncached leaf is filled into `scratch` for each row. */
   cached: Uint8Array;
   /** Where in `table` an uncached leaf's entry is filled: MAX_PATH_PLAYERS entries past the leaves' tables. */
@@ -72,8 +80,6 @@ export interface LeafTable {
   pairLeaf: Int32Array;
   pairStart: Int32Array;
   pairFilledStart: Int32Array;
-  pairTable: Float64Array;
-  pairFilled: Uint8Array;
   single: Int32Array;
   /** Per leaf: 1 when it is one of a sibling pair. */
   inPair: Uint8Array;
@@ -92,14 +98,84 @@ function isPlain(tree: Tree): boolean {
   return plain;
 }
 
+/** Shapes by tree, then by grouping (null: none) and whether the tables hold background counts (they take part of the budget). */
+const shapes = new WeakMap<Tree, Map<Int32Array | null, [LeafShape | null | undefined, LeafShape | null | undefined]>>();
+
+/** The tree's leaf shape, made on first use and kept with the tree (a tree is not changed once read). */
+function shapeOf(tree: Tree, groupOf: Int32Array | null, withBackground: boolean): LeafShape | null {
+  let byGroup = shapes.get(tree);
+  if (!byGroup) shapes.set(tree, (byGroup = new Map()));
+  let pair = byGroup.get(groupOf);
+  if (!pair) byGroup.set(groupOf, (pair = [undefined, undefined]));
+  const at = withBackground ? 1 : 0;
+  if (pair[at] === undefined) pair[at] = makeShape(tree, groupOf, withBackground);
+  return pair[at]!;
+}
+
+/**
+ * Per-call buffers for the tables of one tree at a time, grown to the largest tree met: every
+ * tree of an ensemble reuses them, where each used to allocate (and zero) its own.
+ */
+export interface LeafBuffers {
+  table: Float64Array;
+  filled: Uint8Array;
+  counts: Float64Array;
+  pairTable: Float64Array;
+  pairFilled: Uint8Array;
+}
+
+/** Empty buffers for {@link leafTable}. */
+export function leafBuffers(): LeafBuffers {
+  return { table: new Float64Array(0), filled: new Uint8Array(0), counts: new Float64Array(0), pairTable: new Float64Array(0), pairFilled: new Uint8Array(0) };
+}
+
 /**
  * The leaf table of a tree with the background summarised, or null when a path has too many
- * players. One walk down the tree (an explicit stack, no recursion however deep the tree)
- * numbers each path's players in order of first appearance and lays the leaves' paths out
- * flat; the background rows (as columns) are then summarised by the masked walk the rows
- * take ({@link blockMasks}), counted per leaf and mask.
+ * players. Its shape is made once per tree ({@link makeShape}); its entries and flags are
+ * `buffers` (reused from tree to tree, flags cleared) or, without them, arrays of its own.
+ * The background rows (as columns) are summarised by the masked walk the rows take
+ * ({@link blockMasks}), counted per leaf and mask.
  */
-export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { columns: RowColumns; rows: number; scratch: MaskScratch } | null): LeafTable | null {
+export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { columns: RowColumns; rows: number; scratch: MaskScratch } | null, buffers?: LeafBuffers): LeafTable | null {
+  const withBackground = background !== null && background.rows > 0;
+  const shape = shapeOf(tree, groupOf, withBackground);
+  if (!shape) return null;
+  const tableSize = shape.tableStart[shape.leaves] + MAX_PATH_PLAYERS;
+  const filledSize = shape.filledStart[shape.leaves];
+  const pairSize = shape.pairStart[shape.pairs];
+  const pairFilledSize = shape.pairFilledStart[shape.pairs];
+  let table: Float64Array, filled: Uint8Array, counts: Float64Array, pairTable: Float64Array, pairFilled: Uint8Array;
+  if (buffers) {
+    if (buffers.table.length < tableSize) buffers.table = new Float64Array(tableSize);
+    if (buffers.filled.length < filledSize) buffers.filled = new Uint8Array(filledSize);
+    if (withBackground && buffers.counts.length < filledSize) buffers.counts = new Float64Array(filledSize);
+    if (buffers.pairTable.length < pairSize) buffers.pairTable = new Float64Array(pairSize);
+    if (buffers.pairFilled.length < pairFilledSize) buffers.pairFilled = new Uint8Array(pairFilledSize);
+    ({ table, filled, counts, pairTable, pairFilled } = buffers);
+    filled.fill(0, 0, filledSize);
+    pairFilled.fill(0, 0, pairFilledSize);
+    if (withBackground) counts.fill(0, 0, filledSize);
+  } else {
+    table = new Float64Array(tableSize);
+    filled = new Uint8Array(filledSize);
+    counts = new Float64Array(withBackground ? filledSize : 0);
+    pairTable = new Float64Array(pairSize);
+    pairFilled = new Uint8Array(pairFilledSize);
+  }
+  // Every field named (not spread): one hidden class for every tree's table, read fast in the hot loops.
+  const { leaves, value, pathStart, pathNode, pathLeft, pathLocal, k, playerStart, players, tableStart, filledStart, cached, scratch, preNode, preParent, preLeft, preLeaf, preClear, plain, pairs, pairParent, pairLeaf, pairStart, pairFilledStart, single, inPair } = shape;
+  const zStart = new Int32Array(leaves + 1);
+  const t: LeafTable = { leaves, value, pathStart, pathNode, pathLeft, pathLocal, k, playerStart, players, tableStart, filledStart, cached, scratch, preNode, preParent, preLeft, preLeaf, preClear, plain, pairs, pairParent, pairLeaf, pairStart, pairFilledStart, single, inPair, table, filled, pairTable, pairFilled, zStart, zMask: new Int32Array(0), zCount: new Float64Array(0), zDense: counts };
+  if (withBackground) summariseBackground(t, tree, background.columns, background.rows, background.scratch);
+  return t;
+}
+
+/**
+ * A tree's leaf shape, or null when a path has too many players. One walk down the tree (an
+ * explicit stack, no recursion however deep the tree) numbers each path's players in order
+ * of first appearance and lays the leaves' paths out flat.
+ */
+function makeShape(tree: Tree, groupOf: Int32Array | null, withBackground: boolean): LeafShape | null {
   const { left, right, feature } = tree;
   const n = left.length;
   // Pass 1: depth of every node, leaves and the total path length.
@@ -191,7 +267,6 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { 
   }
   // Which leaves keep a table: all of them when the tree's tables fit the budget, else the
   // leaves of fewest players (then by index) while they fit.
-  const withBackground = background !== null && background.rows > 0;
   const leafBytes = (kl: number) => (kl === 0 ? 0 : (1 << kl) * (kl * 8 + 1 + (withBackground ? 8 : 0)));
   const cached = new Uint8Array(leaves);
   let used = 0;
@@ -236,14 +311,12 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { 
   }
   const single: number[] = [];
   for (let l = leaves - 1; l >= 0; l--) if (!inPair[l] && k[l] > 0) single.push(l);
-  const t: LeafTable = {
+  return {
     pairs,
     pairParent: Int32Array.from(pairParent),
     pairLeaf: Int32Array.from(pairParent, (i) => preLeaf[i + 1]),
     pairStart,
     pairFilledStart,
-    pairTable: new Float64Array(pairStart[pairs]),
-    pairFilled: new Uint8Array(pairFilledStart[pairs]),
     single: Int32Array.from(single),
     inPair,
     preNode,
@@ -261,77 +334,9 @@ export function leafTable(tree: Tree, groupOf: Int32Array | null, background: { 
     k,
     playerStart,
     players: Int32Array.from(playersAll),
-    zStart: new Int32Array(leaves + 1),
-    zMask: new Int32Array(0),
-    zCount: new Float64Array(0),
-    zDense: new Float64Array(0),
     tableStart,
-    table: new Float64Array(tableStart[leaves] + MAX_PATH_PLAYERS),
     filledStart,
-    filled: new Uint8Array(filledStart[leaves]),
     cached,
     scratch: tableStart[leaves],
   };
-  if (background?.rows) summariseBackground(t, tree, background.columns, background.rows, background.scratch);
-  return t;
-}
-
-/**
- * The background, per leaf, as counts of each distinct mask Z (zStart, zMask, zCount; masks in
- * first-met order), and for a leaf with a table every mask's count (zDense, laid out as the
- * filled flags). An uncached leaf counts its masks in a map, which holds only the masks met.
- */
-function summariseBackground(t: LeafTable, tree: Tree, columns: RowColumns, rows: number, scratch: MaskScratch): void {
-  const { leaves, filledStart, cached } = t;
-  const counts = new Float64Array(filledStart[leaves]);
-  // Cached leaves: the masks as first met (at most 2^k each, within the tables' budget).
-  const metStart = new Int32Array(leaves + 1);
-  for (let l = 0; l < leaves; l++) metStart[l + 1] = metStart[l] + (cached[l] ? Math.min(1 << t.k[l], rows) : 0);
-  const firstMet = new Int32Array(metStart[leaves]);
-  const met = new Int32Array(leaves);
-  // Uncached leaves: leaf · 2^12 + mask → count, in first-met order.
-  const uncached = new Map<number, number>();
-  const ks = t.k;
-  const out = scratch.leaf;
-  for (let from = 0; from < rows; from += BLOCK) {
-    const count = Math.min(BLOCK, rows - from);
-    blockMasks(t, tree, columns, from, count, scratch, true);
-    for (let r = 0; r < count; r++) {
-      for (let l = 0; l < leaves; l++) {
-        if (ks[l] === 0) continue;
-        const Z = out[l * count + r];
-        if (cached[l]) {
-          if (counts[filledStart[l] + Z]++ === 0) firstMet[metStart[l] + met[l]++] = Z;
-          continue;
-        }
-        const key = l * (1 << MAX_PATH_PLAYERS) + Z;
-        const seen = uncached.get(key);
-        if (seen === undefined) met[l]++;
-        uncached.set(key, (seen ?? 0) + 1);
-      }
-    }
-  }
-  const zStart = new Int32Array(leaves + 1);
-  for (let l = 0; l < leaves; l++) zStart[l + 1] = zStart[l] + met[l];
-  const zMask = new Int32Array(zStart[leaves]);
-  const zCount = new Float64Array(zStart[leaves]);
-  for (let l = 0; l < leaves; l++) {
-    if (!cached[l]) continue;
-    for (let m = 0; m < met[l]; m++) {
-      const Z = firstMet[metStart[l] + m];
-      zMask[zStart[l] + m] = Z;
-      zCount[zStart[l] + m] = counts[filledStart[l] + Z];
-    }
-  }
-  // The map keeps first-met order, so each uncached leaf's masks come in its own first-met order.
-  const next = zStart.slice(0, leaves);
-  for (const [key, n] of uncached) {
-    const l = Math.floor(key / (1 << MAX_PATH_PLAYERS));
-    zMask[next[l]] = key - l * (1 << MAX_PATH_PLAYERS);
-    zCount[next[l]++] = n;
-  }
-  t.zStart = zStart;
-  t.zMask = zMask;
-  t.zCount = zCount;
-  t.zDense = counts;
 }

@@ -6,6 +6,9 @@
 import { goesLeft, type Tree } from '../../../model/tree';
 import type { LeafTable } from './leaf-table';
 
+/** Most distinct players on one root-to-leaf path for the leaf-table algorithm (a table of 2^k masks per leaf). */
+export const MAX_PATH_PLAYERS = 12;
+
 /** Rows a walk takes at once: the masks of a block stay in cache (a tree of depth 6: 127 × 128 of them). */
 export const BLOCK = 128;
 
@@ -98,18 +101,37 @@ export function blockMasks(t: LeafTable, tree: Tree, columns: RowColumns, from: 
   }
 }
 
+/** Rows' values laid out flat, row after row (`width` each): one array, where an array per row cost a load per add. */
+export interface RowValues {
+  flat: Float64Array;
+  width: number;
+  rows: number;
+}
+
+/** Zeroed {@link RowValues} for `rows` rows of `width`. */
+export function rowValues(rows: number, width: number): RowValues {
+  return { flat: new Float64Array(rows * width), width, rows };
+}
+
+/** Each row's values as its own array (the {@link ShapValues} layout). */
+export function valuesByRow(values: RowValues): Float64Array[] {
+  return Array.from({ length: values.rows }, (_, r) => values.flat.slice(r * values.width, (r + 1) * values.width));
+}
+
 /**
  * Adds one tree's contributions for every row to its `values` (rows as `columns`, block by
  * block): for each pair of sibling leaves the pair's entry for the parent's mask and the
  * row's turn, for each other leaf its entry for the row's mask, each filled on first use;
  * a leaf without a table is filled into the scratch entry for every row. `fill(l, X, at)`
- * writes leaf l's entry for mask X at `table[at…at + k − 1]`, which holds zeros.
+ * writes leaf l's entry for mask X at `table[at…at + k − 1]`, zeroed first (the tables are
+ * reused from tree to tree).
  */
-export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, values: readonly Float64Array[], fill: (l: number, X: number, at: number) => void, s: MaskScratch): void {
+export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, values: RowValues, fill: (l: number, X: number, at: number) => void, s: MaskScratch): void {
+  const { flat, width, rows } = values;
   const { k: ks, filled, filledStart, tableStart, playerStart, players, table, pairs, pairParent, pairLeaf, pairStart, pairFilledStart, pairTable, pairFilled, preClear, single, cached, scratch } = t;
   const { leaf: out, mask, left: goLeft } = s;
-  for (let from = 0; from < values.length; from += BLOCK) {
-    const count = Math.min(BLOCK, values.length - from);
+  for (let from = 0; from < rows; from += BLOCK) {
+    const count = Math.min(BLOCK, rows - from);
     blockMasks(t, tree, columns, from, count, s, false);
     for (let p = 0; p < pairs; p++) {
       const l = pairLeaf[p];
@@ -131,18 +153,20 @@ export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, va
           const left = tableStart[l] + XL * k;
           const right = tableStart[l + 1] + XR * k;
           if (filled[filledStart[l] + XL] === 0) {
+            for (let j = 0; j < k; j++) table[left + j] = 0;
             fill(l, XL, left);
             filled[filledStart[l] + XL] = 1;
           }
           if (filled[filledStart[l + 1] + XR] === 0) {
+            for (let j = 0; j < k; j++) table[right + j] = 0;
             fill(l + 1, XR, right);
             filled[filledStart[l + 1] + XR] = 1;
           }
           for (let j = 0; j < k; j++) pairTable[offset + j] = table[left + j] + table[right + j];
           pairFilled[flags + X] = 1;
         }
-        const phi = values[from + r];
-        for (let j = 0; j < k; j++) phi[players[first + j]] += pairTable[offset + j];
+        const phi = (from + r) * width;
+        for (let j = 0; j < k; j++) flat[phi + players[first + j]] += pairTable[offset + j];
       }
     }
     for (let u = 0; u < single.length; u++) {
@@ -154,8 +178,8 @@ export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, va
         for (let r = 0; r < count; r++) {
           table.fill(0, scratch, scratch + k);
           fill(l, out[at + r], scratch);
-          const phi = values[from + r];
-          for (let j = 0; j < k; j++) phi[players[first + j]] += table[scratch + j];
+          const phi = (from + r) * width;
+          for (let j = 0; j < k; j++) flat[phi + players[first + j]] += table[scratch + j];
         }
         continue;
       }
@@ -165,11 +189,12 @@ export function accumulateRows(t: LeafTable, tree: Tree, columns: RowColumns, va
         const X = out[at + r];
         const offset = start + X * k;
         if (filled[flags + X] === 0) {
+          for (let j = 0; j < k; j++) table[offset + j] = 0;
           fill(l, X, offset);
           filled[flags + X] = 1;
         }
-        const phi = values[from + r];
-        for (let j = 0; j < k; j++) phi[players[first + j]] += table[offset + j];
+        const phi = (from + r) * width;
+        for (let j = 0; j < k; j++) flat[phi + players[first + j]] += table[offset + j];
       }
     }
   }

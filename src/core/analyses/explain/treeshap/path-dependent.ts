@@ -1,7 +1,7 @@
 /** Path-dependent TreeSHAP by leaf tables: what xgboost's `pred_contribs` returns, each (leaf, mask) computed once. */
 import { treeMargin, type TreeEnsemble } from '../../../model/tree';
-import { leafTable, MAX_PATH_PLAYERS } from './leaf-table';
-import { accumulateRows, columnsOf, maskScratch } from './leaf-walk';
+import { leafBuffers, leafTable, MAX_PATH_PLAYERS } from './leaf-table';
+import { accumulateRows, columnsOf, maskScratch, rowValues, valuesByRow } from './leaf-walk';
 import { coverExpectation, pathDependentTreeShapDirect } from './path-dependent-direct';
 import { withLocalAccuracy, type ShapValues } from './values';
 
@@ -25,13 +25,14 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
   // w[k][j] = j!(k−1−j)!/k!: the Shapley weight of a coalition of j of the other k − 1 players.
   const shapleyWeights = Array.from({ length: MAX_PATH_PLAYERS + 1 }, (_, k) => Float64Array.from({ length: Math.max(0, k) }, (_, j) => (factorial[j] * factorial[k - 1 - j]) / factorial[k]));
   const product = new Float64Array(MAX_PATH_PLAYERS + 2);
-  const values = rows.map(() => new Float64Array(width));
+  const sums = rowValues(rows.length, width);
   const columns = columnsOf(rows, width);
   const scratch = maskScratch(ensemble.trees);
   const direct: TreeEnsemble = { ...ensemble, trees: [] };
+  const buffers = leafBuffers();
   for (const tree of ensemble.trees) {
     signal?.throwIfAborted();
-    const t = leafTable(tree, null, null);
+    const t = leafTable(tree, null, null, buffers);
     if (!t) {
       direct.trees.push(tree);
       continue;
@@ -75,8 +76,9 @@ export function pathDependentTreeShap(ensemble: TreeEnsemble, rows: Float64Array
         t.table[offset + i] = t.value[l] * (a_i - r_i) * sum;
       }
     };
-    accumulateRows(t, tree, columns, values, fill, scratch);
+    accumulateRows(t, tree, columns, sums, fill, scratch);
   }
+  const values = valuesByRow(sums);
   if (direct.trees.length) {
     const rest = pathDependentTreeShapDirect(direct, rows, signal);
     rest.values.forEach((phi, r) => phi.forEach((v, j) => (values[r][j] += v)));
