@@ -2,9 +2,10 @@
  * Interventional TreeSHAP by leaf tables: each leaf a small game of two masks, the background
  * summarised once per leaf, a leaf's contribution per row mask computed once and reused.
  */
-import { treeDepth, treeMargin, type TreeEnsemble } from '../../../model/tree';
+import { leafOf, leafOutput, treeDepth, treeMargin, type Tree, type TreeEnsemble } from '../../../model/tree';
 import { backgroundMean, coalitionWeights, interventionalTreeShapDirect } from './interventional-direct';
-import { leafBuffers, leafTable, type LeafTable } from './leaf-table';
+import { interventionalKernel, kernelTakes } from './interventional-kernel';
+import { leafBuffers, leafTable, shapeOf, type LeafShape, type LeafTable } from './leaf-table';
 import { accumulateRows, columnsOf, maskScratch, rowValues, valuesByRow } from './leaf-walk';
 import { withLocalAccuracy, type ShapValues } from './values';
 
@@ -70,6 +71,11 @@ function fillContribution(t: LeafTable, l: number, X: number, offset: number, by
   if (b > 0) addToPlayers(table, offset, notX, -v * lossWeight);
 }
 
+/** Adds to each row's margin the output of the leaf it reaches in `tree` (treeMargin's term). */
+function addLeaves(tree: Tree, rows: readonly Float64Array[], margins: Float64Array): void {
+  rows.forEach((x, r) => (margins[r] += tree.linear ? leafOutput(tree, leafOf(tree, x), x) : tree.value[leafOf(tree, x)]));
+}
+
 /**
  * Interventional TreeSHAP: the exact Shapley values of f(x_S, b_S̄) averaged over the
  * background rows, in the ensemble's raw space (margin; for a forest of probability
@@ -83,7 +89,9 @@ function fillContribution(t: LeafTable, l: number, X: number, offset: number, by
  * contribution for a mask X is computed once and reused by every row with that mask.
  * Per row and tree the cost is then one walk over the leaves' paths, instead of one walk
  * per background row. Same values as {@link interventionalTreeShapDirect} (tested to
- * 1e-12); a tree with more than 12 players on a path takes the direct walk.
+ * 1e-12); a tree with more than 12 players on a path takes the direct walk. The trees the
+ * WebAssembly kernel takes are walked there, to the same bits (`wasm: false` keeps every
+ * tree in JavaScript; tests compare the two).
  */
 export function interventionalTreeShap(
   ensemble: TreeEnsemble,
@@ -91,6 +99,7 @@ export function interventionalTreeShap(
   background: Float64Array[],
   signal?: AbortSignal,
   groups?: { groupOf: Int32Array; columns: string[] },
+  options: { wasm?: boolean } = {},
 ): ShapValues {
   const width = groups ? groups.columns.length : ensemble.featureNames.length;
   const groupOf = groups?.groupOf ?? null;
@@ -100,29 +109,49 @@ export function interventionalTreeShap(
   const byB = weights[0].map((_, b) => Float64Array.from(weights, (row) => row[b]));
   const direct: TreeEnsemble = { ...ensemble, trees: [] };
   const B = background.length;
-  const sums = rowValues(rows.length, width);
   const features = ensemble.featureNames.length;
   const columns = columnsOf(rows, features);
   const scratch = maskScratch(ensemble.trees);
   const summary = { columns: columnsOf(background, features), rows: B, scratch };
   const buffers = leafBuffers();
+  // The WebAssembly kernel takes the trees it can (plain splits, every leaf with a table); the
+  // others are walked here, into the same sums in the same tree order.
+  const shapes = ensemble.trees.map((tree) => shapeOf(tree, groupOf, B > 0));
+  const taken = ensemble.trees.map((tree, i) => kernelTakes(tree, shapes[i]));
+  const kernel = options.wasm === false ? null : interventionalKernel(columns, rows.length, summary.columns, B, width, shapes.filter((s, i): s is LeafShape => taken[i]), byB, ensemble.baseMargin);
+  // The margins (for the local-accuracy check and the expected value) come with the kernel's
+  // walk: treeMargin's sums, the trees it does not take added here in their turn.
+  const margins = kernel && !ensemble.float32Sums ? kernel : null;
+  const sums = kernel?.sums ?? rowValues(rows.length, width);
   // Tree by tree, every row: one tree's table stays in cache while the rows use it
   // (row by row, the tables of all trees are tens of MB and every leaf read misses).
   // Only one tree's table is alive at a time.
-  for (const tree of ensemble.trees) {
+  ensemble.trees.forEach((tree, i) => {
     signal?.throwIfAborted();
+    if (kernel && taken[i]) return kernel.addTree(tree, shapes[i]!);
+    if (margins) {
+      addLeaves(tree, rows, margins.rowMargins);
+      addLeaves(tree, background, margins.backgroundMargins);
+    }
     const t = leafTable(tree, groupOf, summary, buffers);
     if (!t) {
       direct.trees.push(tree);
-      continue;
+      return;
     }
     const fill = (l: number, X: number, at: number) => fillContribution(t, l, X, at, byB, B);
     accumulateRows(t, tree, columns, sums, fill, scratch);
-  }
+  });
   const values = valuesByRow(sums);
   if (direct.trees.length) {
     const rest = interventionalTreeShapDirect(direct, rows, background, signal, groups);
     rest.values.forEach((phi, r) => phi.forEach((v, j) => (values[r][j] += v)));
   }
-  return withLocalAccuracy(groups?.columns ?? ensemble.featureNames, backgroundMean(ensemble, background), values, Float64Array.from(rows, (x) => treeMargin(ensemble, x)));
+  const outputs = margins ? Float64Array.from(margins.rowMargins) : Float64Array.from(rows, (x) => treeMargin(ensemble, x));
+  let expected: number;
+  if (margins) {
+    let sum = 0;
+    for (const m of margins.backgroundMargins) sum += m;
+    expected = sum / B;
+  } else expected = backgroundMean(ensemble, background);
+  return withLocalAccuracy(groups?.columns ?? ensemble.featureNames, expected, values, outputs);
 }

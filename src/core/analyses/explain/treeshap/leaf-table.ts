@@ -88,7 +88,7 @@ export interface LeafShape {
 const plainTrees = new WeakMap<Tree, boolean>();
 
 /** Whether every split is XGBoost's `float32(x) < t` with NaN to the default side (the common case, done inline). */
-function isPlain(tree: Tree): boolean {
+export function isPlain(tree: Tree): boolean {
   let plain = plainTrees.get(tree);
   if (plain === undefined) {
     plain = true;
@@ -102,7 +102,7 @@ function isPlain(tree: Tree): boolean {
 const shapes = new WeakMap<Tree, Map<Int32Array | null, [LeafShape | null | undefined, LeafShape | null | undefined]>>();
 
 /** The tree's leaf shape, made on first use and kept with the tree (a tree is not changed once read). */
-function shapeOf(tree: Tree, groupOf: Int32Array | null, withBackground: boolean): LeafShape | null {
+export function shapeOf(tree: Tree, groupOf: Int32Array | null, withBackground: boolean): LeafShape | null {
   let byGroup = shapes.get(tree);
   if (!byGroup) shapes.set(tree, (byGroup = new Map()));
   let pair = byGroup.get(groupOf);
