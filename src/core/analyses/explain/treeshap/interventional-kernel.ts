@@ -168,13 +168,13 @@ export function interventionalKernel(rows: RowColumns, rowCount: number, backgro
     pairTable = Math.max(pairTable, s.pairStart[s.pairs]);
     pairFlags = Math.max(pairFlags, s.pairFilledStart[s.pairs]);
     let m = 0;
-    for (let l = 0; l < s.leaves; l++) m += Math.min(1 << s.k[l], backgroundRows);
+    for (let l = 0; l < s.leaves; l++) m += Math.min(1 << s.k[l], backgroundRows) + 1;
     met = Math.max(met, m);
   }
   const features = rows.narrow.length;
   const stride = byB[0].length * 8;
   // Regions in order: header, rows' and background's columns, image, scratch, tables, weights, sums.
-  const sizes = [128, features * rowCount * 4, features * backgroundRows * 4, image, positions * BLOCK * 4, positions * BLOCK, leaves * BLOCK * 4, table * 8, flags, pairTable * 8, pairFlags, flags * 8, met * 4, leaves * 8, byB.length * stride, rowCount * width * 8, rowCount * 8, backgroundRows * 8];
+  const sizes = [128, features * rowCount * 4, features * backgroundRows * 4, image, positions * BLOCK * 4, positions * BLOCK, leaves * BLOCK * 4, table * 8, flags, pairTable * 8, pairFlags, flags * 4, met * 4, leaves * 8, byB.length * stride, rowCount * width * 8, rowCount * 8, backgroundRows * 8, leaves * 8];
   const base: number[] = [];
   let end = 0;
   for (const size of sizes) {
@@ -187,7 +187,7 @@ export function interventionalKernel(rows: RowColumns, rowCount: number, backgro
   const ints = new Int32Array(buffer);
   const floats = new Float32Array(buffer);
   const doubles = new Float64Array(buffer);
-  const [, rowCols, bgCols, imageBase, masks, turns, leafMasks, tableBase, filledBase, pairTableBase, pairFilledBase, countsBase, firstMetBase, metBase, weightsBase, sumsBase, rowMarginsBase, bgMarginsBase] = base;
+  const [, rowCols, bgCols, imageBase, masks, turns, leafMasks, tableBase, filledBase, pairTableBase, pairFilledBase, countsBase, firstMetBase, metBase, weightsBase, sumsBase, rowMarginsBase, bgMarginsBase, scaledBase] = base;
   for (let j = 0; j < features; j++) {
     floats.set(rows.narrow[j], rowCols / 4 + j * rowCount);
     floats.set(background.narrow[j], bgCols / 4 + j * backgroundRows);
@@ -208,16 +208,20 @@ export function interventionalKernel(rows: RowColumns, rowCount: number, backgro
       bytes.set(img.bytes, imageBase);
       ints.set([imageBase + img.at[0], imageBase + img.at[1], imageBase + img.at[2], imageBase + img.at[3], imageBase + img.at[4], ...img.counts], 0);
       ints[24] = imageBase + img.at[5];
+      ints[25] = scaledBase;
+      // v of fillContribution, divided once per leaf (the same division, so the same bits).
+      for (let l = 0; l < shape.leaves; l++) doubles[scaledBase / 8 + l] = shape.value[l] / backgroundRows;
       const flagCount = shape.filledStart[shape.leaves];
       bytes.fill(0, filledBase, filledBase + flagCount);
       bytes.fill(0, pairFilledBase, pairFilledBase + shape.pairFilledStart[shape.pairs]);
-      doubles.fill(0, countsBase / 8, countsBase / 8 + flagCount);
-      // Each leaf's first-met masks start after the room the leaves before it may need.
+      ints.fill(0, countsBase / 4, countsBase / 4 + flagCount);
+      // Each leaf's first-met masks start after the room the leaves before it may need, and a
+      // spare place (count writes one past the masks it keeps).
       let start = 0;
       for (let l = 0; l < shape.leaves; l++) {
         ints[metBase / 4 + 2 * l] = start;
         ints[metBase / 4 + 2 * l + 1] = 0;
-        start += Math.min(1 << shape.k[l], backgroundRows);
+        start += Math.min(1 << shape.k[l], backgroundRows) + 1;
       }
       for (let from = 0; from < backgroundRows; from += BLOCK) {
         const n = Math.min(BLOCK, backgroundRows - from);

@@ -25,7 +25,7 @@
 ;;   52 filled      u8 per (leaf, mask)
 ;;   56 pair table  f64 entries: pair p, mask 2·M + turn, local player i
 ;;   60 pair filled u8 per (pair, mask)
-;;   64 counts      f64 per (leaf, mask): background rows with that mask
+;;   64 counts      i32 per (leaf, mask): background rows with that mask
 ;;   68 first met   i32: each leaf's background masks in first-met order
 ;;   72 met         8 bytes per leaf: where its first-met masks start, how many
 ;;   76 weights     f64 W(a, b) at b·stride + a·8
@@ -34,6 +34,7 @@
 ;;   88 width       columns per row of the sums
 ;;   92 background  rows of the background
 ;;   96 rights      i32 per position: its right child's position (a split's left child is the next)
+;;  100 scaled      f64 per leaf: its value over the background rows (v of fillContribution)
 (module
   (import "env" "memory" (memory 1))
 
@@ -152,7 +153,7 @@
   ;; each leaf's masks in the order first met.
   (func (export "count") (param $count i32)
     (local $l i32) (local $lrec i32) (local $at i32) (local $base i32) (local $mrec i32) (local $first i32)
-    (local $n i32) (local $r i32) (local $z i32) (local $addr i32) (local $c f64) (local $nleaves i32)
+    (local $n i32) (local $r i32) (local $z i32) (local $addr i32) (local $c i32) (local $nleaves i32)
     (local $firstMet i32)
     (local.set $nleaves (i32.load (i32.const 24)))
     (local.set $firstMet (i32.load (i32.const 68)))
@@ -163,7 +164,7 @@
         (if (i32.load offset=8 (local.get $lrec))
           (then
             (local.set $at (i32.add (i32.load (i32.const 44)) (i32.shl (i32.mul (local.get $l) (local.get $count)) (i32.const 2))))
-            (local.set $base (i32.add (i32.load (i32.const 64)) (i32.shl (i32.load offset=20 (local.get $lrec)) (i32.const 3))))
+            (local.set $base (i32.add (i32.load (i32.const 64)) (i32.shl (i32.load offset=20 (local.get $lrec)) (i32.const 2))))
             (local.set $mrec (i32.add (i32.load (i32.const 72)) (i32.shl (local.get $l) (i32.const 3))))
             (local.set $first (i32.load (local.get $mrec)))
             (local.set $n (i32.load offset=4 (local.get $mrec)))
@@ -171,13 +172,13 @@
             (block $z (loop $rows
               (br_if $z (i32.ge_u (local.get $r) (local.get $count)))
               (local.set $z (i32.load (i32.add (local.get $at) (i32.shl (local.get $r) (i32.const 2)))))
-              (local.set $addr (i32.add (local.get $base) (i32.shl (local.get $z) (i32.const 3))))
-              (local.set $c (f64.load (local.get $addr)))
-              (f64.store (local.get $addr) (f64.add (local.get $c) (f64.const 1)))
-              (if (f64.eq (local.get $c) (f64.const 0))
-                (then
-                  (i32.store (i32.add (local.get $firstMet) (i32.shl (i32.add (local.get $first) (local.get $n)) (i32.const 2))) (local.get $z))
-                  (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+              (local.set $addr (i32.add (local.get $base) (i32.shl (local.get $z) (i32.const 2))))
+              (local.set $c (i32.load (local.get $addr)))
+              (i32.store (local.get $addr) (i32.add (local.get $c) (i32.const 1)))
+              ;; Noted at the next free place whether new or not, kept only when new (no branch:
+              ;; each leaf has a spare place past its masks' room).
+              (i32.store (i32.add (local.get $firstMet) (i32.shl (i32.add (local.get $first) (local.get $n)) (i32.const 2))) (local.get $z))
+              (local.set $n (i32.add (local.get $n) (i32.eqz (local.get $c))))
               (local.set $r (i32.add (local.get $r) (i32.const 1)))
               (br $rows)))
             (i32.store offset=4 (local.get $mrec) (local.get $n))))
@@ -199,33 +200,31 @@
     (local.set $notX (i32.and (i32.sub (i32.shl (i32.const 1) (local.get $k)) (i32.const 1)) (i32.xor (local.get $X) (i32.const -1))))
     (local.set $x (i32.popcnt (local.get $X)))
     (local.set $b (i32.sub (local.get $k) (local.get $x)))
-    (local.set $v (f64.div (f64.load (local.get $lrec)) (f64.convert_i32_s (i32.load (i32.const 92)))))
+    (local.set $v (f64.load (i32.add (i32.load (i32.const 100)) (i32.shl (local.get $l) (i32.const 3)))))
     (local.set $wGain (i32.add (i32.load (i32.const 76)) (i32.mul (local.get $b) (i32.load (i32.const 80)))))
     (local.set $wLoss (i32.sub (local.get $wGain) (i32.load (i32.const 80))))
     (local.set $mrec (i32.add (i32.load (i32.const 72)) (i32.shl (local.get $l) (i32.const 3))))
     (local.set $distinct (i32.load offset=4 (local.get $mrec)))
-    (local.set $base (i32.add (i32.load (i32.const 64)) (i32.shl (i32.load offset=20 (local.get $lrec)) (i32.const 3))))
+    (local.set $base (i32.add (i32.load (i32.const 64)) (i32.shl (i32.load offset=20 (local.get $lrec)) (i32.const 2))))
     (if (i32.le_s (i32.shl (i32.const 1) (local.get $x)) (local.get $distinct))
       (then
         (local.set $Y (local.get $X))
         (block $done
           (loop $subsets
-            (local.set $cnt (f64.load (i32.add (local.get $base) (i32.shl (i32.or (local.get $notX) (local.get $Y)) (i32.const 3)))))
-            (if (f64.ne (local.get $cnt) (f64.const 0))
-              (then
-                (local.set $a (i32.sub (local.get $x) (i32.popcnt (local.get $Y))))
-                (if (i32.gt_s (local.get $b) (i32.const 0))
-                  (then (local.set $loss (f64.add (local.get $loss) (f64.mul (local.get $cnt) (f64.load (i32.add (local.get $wLoss) (i32.shl (local.get $a) (i32.const 3)))))))))
-                (if (i32.gt_s (local.get $a) (i32.const 0))
-                  (then
-                    (local.set $m (i32.and (local.get $X) (i32.xor (local.get $Y) (i32.const -1))))
-                    (local.set $amount (f64.mul (f64.mul (local.get $v) (local.get $cnt)) (f64.load (i32.add (local.get $wGain) (i32.shl (i32.sub (local.get $a) (i32.const 1)) (i32.const 3))))))
-                    (block $gainYDone (loop $gainY
-                      (br_if $gainYDone (i32.eqz (local.get $m)))
-                      (local.set $addr (i32.add (local.get $table) (i32.shl (i32.add (local.get $entry) (i32.ctz (local.get $m))) (i32.const 3))))
-                      (f64.store (local.get $addr) (f64.add (f64.load (local.get $addr)) (local.get $amount)))
-                      (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
-                      (br $gainY)))))))
+            (local.set $cnt (f64.convert_i32_s (i32.load (i32.add (local.get $base) (i32.shl (i32.or (local.get $notX) (local.get $Y)) (i32.const 2))))))
+            ;; No branch on a zero count (about half of them, unpredictable): it adds +0 to the
+            ;; loss and ±0 to entries that are never −0, which changes no bit. When b = 0 the loss
+            ;; is not used, and when a = 0 no entry is added to.
+            (local.set $a (i32.sub (local.get $x) (i32.popcnt (local.get $Y))))
+            (local.set $loss (f64.add (local.get $loss) (f64.mul (local.get $cnt) (f64.load (i32.add (local.get $wLoss) (i32.shl (local.get $a) (i32.const 3)))))))
+            (local.set $m (i32.and (local.get $X) (i32.xor (local.get $Y) (i32.const -1))))
+            (local.set $amount (f64.mul (f64.mul (local.get $v) (local.get $cnt)) (f64.load (i32.add (local.get $wGain) (i32.shl (i32.sub (local.get $a) (i32.const 1)) (i32.const 3))))))
+            (block $gainYDone (loop $gainY
+              (br_if $gainYDone (i32.eqz (local.get $m)))
+              (local.set $addr (i32.add (local.get $table) (i32.shl (i32.add (local.get $entry) (i32.ctz (local.get $m))) (i32.const 3))))
+              (f64.store (local.get $addr) (f64.add (f64.load (local.get $addr)) (local.get $amount)))
+              (local.set $m (i32.and (local.get $m) (i32.sub (local.get $m) (i32.const 1))))
+              (br $gainY)))
             (br_if $done (i32.eqz (local.get $Y)))
             (local.set $Y (i32.and (i32.sub (local.get $Y) (i32.const 1)) (local.get $X)))
             (br $subsets))))
@@ -237,7 +236,7 @@
             (local.set $Z (i32.load (i32.add (local.get $first) (i32.shl (local.get $z) (i32.const 2)))))
             (if (i32.eq (i32.and (local.get $Z) (local.get $notX)) (local.get $notX))
               (then
-                (local.set $cnt (f64.load (i32.add (local.get $base) (i32.shl (local.get $Z) (i32.const 3)))))
+                (local.set $cnt (f64.convert_i32_s (i32.load (i32.add (local.get $base) (i32.shl (local.get $Z) (i32.const 2))))))
                 (local.set $A (i32.and (local.get $X) (i32.xor (local.get $Z) (i32.const -1))))
                 (local.set $a (i32.popcnt (local.get $A)))
                 (if (i32.gt_s (local.get $b) (i32.const 0))
@@ -291,7 +290,7 @@
     (local $full i32) (local $first i32) (local $at i32) (local $clear i32) (local $pstart i32) (local $pflags i32)
     (local $r i32) (local $M i32) (local $d i32) (local $X i32) (local $entry i32) (local $left i32) (local $right i32)
     (local $j i32) (local $phi i32) (local $addr i32) (local $u i32) (local $pairTable i32) (local $table i32)
-    (local $players i32) (local $sums i32) (local $rowBytes i32) (local $flag i32) (local $src i32)
+    (local $players i32) (local $sums i32) (local $rowBytes i32) (local $flag i32) (local $src i32) (local $flags i32) (local $tstart i32)
     (local.set $pairTable (i32.load (i32.const 56)))
     (local.set $table (i32.load (i32.const 48)))
     (local.set $players (i32.load (i32.const 8)))
@@ -359,11 +358,17 @@
         (local.set $k (i32.load offset=8 (local.get $lrec)))
         (local.set $first (i32.add (local.get $players) (i32.shl (i32.load offset=12 (local.get $lrec)) (i32.const 2))))
         (local.set $at (i32.add (i32.load (i32.const 44)) (i32.shl (i32.mul (local.get $l) (local.get $count)) (i32.const 2))))
+        (local.set $flags (i32.add (i32.load (i32.const 52)) (i32.load offset=20 (local.get $lrec))))
+        (local.set $tstart (i32.load offset=16 (local.get $lrec)))
         (local.set $r (i32.const 0))
         (block $rowsDone
           (loop $rows
             (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $count)))
-            (local.set $entry (call $entry (local.get $l) (i32.load (i32.add (local.get $at) (i32.shl (local.get $r) (i32.const 2))))))
+            (local.set $X (i32.load (i32.add (local.get $at) (i32.shl (local.get $r) (i32.const 2)))))
+            (local.set $entry
+              (if (result i32) (i32.load8_u (i32.add (local.get $flags) (local.get $X)))
+                (then (i32.add (local.get $tstart) (i32.mul (local.get $X) (local.get $k))))
+                (else (call $entry (local.get $l) (local.get $X)))))
             (local.set $phi (i32.add (local.get $sums) (i32.mul (i32.add (local.get $from) (local.get $r)) (local.get $rowBytes))))
             (local.set $src (i32.add (local.get $table) (i32.shl (local.get $entry) (i32.const 3))))
             (local.set $j (i32.const 0))
