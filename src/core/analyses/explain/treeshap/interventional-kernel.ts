@@ -5,7 +5,7 @@
  * adding into the same sums in the same tree order, so the values are the JavaScript walk's
  * to the bit whichever trees it takes (tested).
  */
-import type { Tree } from '../../../model/tree';
+import { float32AtLeast, type Tree } from '../../../model/tree';
 import { INTERVENTIONAL_KERNEL } from './interventional-wasm';
 import { isPlain, type LeafShape } from './leaf-table';
 import { BLOCK, type RowColumns, type RowValues } from './leaf-walk';
@@ -62,10 +62,13 @@ function imageOf(tree: Tree, shape: LeafShape): TreeImage {
   const bytes = new Uint8Array(imageBytes(shape));
   const ints = new Int32Array(bytes.buffer);
   const doubles = new Float64Array(bytes.buffer);
+  const floats = new Float32Array(bytes.buffer);
   for (let i = 0; i < positions; i++) {
     const node = shape.preNode[i];
     const o = i * 8;
-    doubles[o / 2] = tree.threshold[node];
+    // The walk compares float32 x with the smallest float32 at or above the split: the same
+    // answer as float32(x) < split in float64 (float32AtLeast).
+    floats[o] = float32AtLeast(tree.threshold[node]);
     ints[o + 2] = tree.feature[node];
     ints[o + 3] = tree.defaultLeft[node];
     ints[o + 4] = shape.preParent[i];
@@ -104,7 +107,7 @@ export function kernelTakes(tree: Tree, shape: LeafShape | null): shape is LeafS
   return shape !== null && !tree.linear && isPlain(tree) && shape.cached.every((c) => c === 1);
 }
 
-type Walk = (col: number, colBytes: number, from: number, count: number, all: number) => void;
+type Walk = (col: number, colBytes: number, from: number, stride: number, all: number) => void;
 
 /**
  * This thread's kernel: one instance over one memory, grown as needed and kept for the
@@ -115,9 +118,9 @@ type Walk = (col: number, colBytes: number, from: number, count: number, all: nu
 interface KernelSlot {
   memory: WebAssembly.Memory;
   walk: Walk;
-  count: (count: number) => void;
-  accumulate: (from: number, count: number) => void;
-  reach: (count: number, out: number) => void;
+  count: (count: number, stride: number) => void;
+  accumulate: (from: number, count: number, stride: number) => void;
+  reach: (count: number, stride: number, out: number) => void;
 }
 
 let slot: KernelSlot | null = null;
@@ -174,7 +177,9 @@ export function interventionalKernel(rows: RowColumns, rowCount: number, backgro
   const features = rows.narrow.length;
   const stride = byB[0].length * 8;
   // Regions in order: header, rows' and background's columns, image, scratch, tables, weights, sums.
-  const sizes = [128, features * rowCount * 4, features * backgroundRows * 4, image, positions * BLOCK * 4, positions * BLOCK, leaves * BLOCK * 4, table * 8, flags, pairTable * 8, pairFlags, flags * 4, met * 4, leaves * 8, byB.length * stride, rowCount * width * 8, rowCount * 8, backgroundRows * 8, leaves * 8];
+  // The walk reads up to three values past a column's end (its last four rows): the columns
+  // are followed by more memory.
+  const sizes = [128, features * rowCount * 4, features * backgroundRows * 4 + 16, image, positions * BLOCK * 4, positions * BLOCK * 4, leaves * BLOCK * 4, table * 8, flags, pairTable * 8, pairFlags, flags * 4, met * 4, leaves * 8, byB.length * stride, rowCount * width * 8, rowCount * 8, backgroundRows * 8, leaves * 8];
   const base: number[] = [];
   let end = 0;
   for (const size of sizes) {
@@ -225,15 +230,17 @@ export function interventionalKernel(rows: RowColumns, rowCount: number, backgro
       }
       for (let from = 0; from < backgroundRows; from += BLOCK) {
         const n = Math.min(BLOCK, backgroundRows - from);
-        walk(bgCols, backgroundRows * 4, from, n, 1);
-        reach(n, bgMarginsBase + from * 8);
-        count(n);
+        const stride = (n + 3) & ~3;
+        walk(bgCols, backgroundRows * 4, from, stride, 1);
+        reach(n, stride, bgMarginsBase + from * 8);
+        count(n, stride);
       }
       for (let from = 0; from < rowCount; from += BLOCK) {
         const n = Math.min(BLOCK, rowCount - from);
-        walk(rowCols, rowCount * 4, from, n, 0);
-        reach(n, rowMarginsBase + from * 8);
-        accumulate(from, n);
+        const stride = (n + 3) & ~3;
+        walk(rowCols, rowCount * 4, from, stride, 0);
+        reach(n, stride, rowMarginsBase + from * 8);
+        accumulate(from, n, stride);
       }
     },
   };

@@ -7,8 +7,8 @@
 ;; which lays the memory out.
 ;;
 ;; Memory, byte offsets. The header (i32 at 0…95):
-;;    0 positions   32 bytes per tree position (depth first, left child first): threshold f64,
-;;                  feature i32 (+8), default-left 0/1 (+12), parent position (+16), left child
+;;    0 positions   32 bytes per tree position (depth first, left child first): the smallest
+;;                  float32 at or above the threshold (f32), feature i32 (+8), default-left 0/1 (+12), parent position (+16), left child
 ;;                  of its parent 0/1 (+20), leaf index or −1 (+24), the mask clearing its
 ;;                  local player (+28)
 ;;    4 leaves      32 bytes per leaf: value f64, players k (+8), first player (+12), first
@@ -18,8 +18,8 @@
 ;;                  entry, first flag
 ;;   16 singles     i32 per leaf of no pair
 ;;   20 positions, 24 leaves, 28 pairs, 32 singles: their counts
-;;   36 masks       i32 per (position, row of the block)
-;;   40 turns       u8 per (position, row): 1 when the row goes left
+;;   36 masks       i32 per (position, row of the block), `stride` rows per position
+;;   40 turns       i32 per (position, row): 1 when the row goes left
 ;;   44 leaf masks  i32 per (leaf, row)
 ;;   48 table       f64 entries: leaf l, mask X, local player i at first entry + X·k + i
 ;;   52 filled      u8 per (leaf, mask)
@@ -38,17 +38,22 @@
 (module
   (import "env" "memory" (memory 1))
 
-  ;; The masks of rows from…from+count−1 (features as float32 columns: column j at
-  ;; col + j·colBytes) at every split position and at the leaves (all, or only those of no pair).
-  (func (export "walk") (param $col i32) (param $colBytes i32) (param $from i32) (param $count i32) (param $all i32)
+  ;; The masks of rows from…from+stride−1 (features as float32 columns: column j at
+  ;; col + j·colBytes) at every split position and at the leaves (all, or only those of no
+  ;; pair), four rows at a time: `stride` is the block's row count rounded up to four, and the
+  ;; rows past it are read (what memory follows) and never used. A child's mask is its
+  ;; parent's, less the parent's player where the row turned the other way.
+  (func (export "walk") (param $col i32) (param $colBytes i32) (param $from i32) (param $stride i32) (param $all i32)
     (local $i i32) (local $p i32) (local $leaf i32) (local $lrec i32) (local $players i32) (local $at i32)
-    (local $parent i32) (local $side i32) (local $clear i32) (local $pm i32) (local $pg i32) (local $r i32)
-    (local $base i32) (local $gb i32) (local $column i32) (local $thr f64) (local $dl i32) (local $v f64)
+    (local $parent i32) (local $clear i32) (local $pm i32) (local $pg i32) (local $r i32)
+    (local $base i32) (local $gb i32) (local $column i32) (local $end i32)
     (local $posBase i32) (local $maskBase i32) (local $goBase i32) (local $npos i32)
+    (local $flip v128) (local $keep v128) (local $thr v128) (local $dl v128) (local $v v128) (local $bytes i32)
     (local.set $posBase (i32.load (i32.const 0)))
     (local.set $npos (i32.load (i32.const 20)))
     (local.set $maskBase (i32.load (i32.const 36)))
     (local.set $goBase (i32.load (i32.const 40)))
+    (local.set $bytes (i32.shl (local.get $stride) (i32.const 2)))
     (block $done
       (loop $positions
         (br_if $done (i32.ge_u (local.get $i) (local.get $npos)))
@@ -57,76 +62,85 @@
         (if (i32.gt_s (local.get $i) (i32.const 0))
           (then
             (local.set $parent (i32.load offset=16 (local.get $p)))
-            (local.set $side (i32.load offset=20 (local.get $p)))
+            ;; 1 ^ turn ^ side is turn ^ (1 ^ side); its negation keeps the whole mask (−1) or
+            ;; only the bits other than the parent's player (0, or'ed with clear).
+            (local.set $flip (i32x4.splat (i32.xor (i32.const 1) (i32.load offset=20 (local.get $p)))))
             (local.set $clear (i32.load offset=28 (i32.add (local.get $posBase) (i32.shl (local.get $parent) (i32.const 5)))))
-            (local.set $pm (i32.add (local.get $maskBase) (i32.shl (i32.mul (local.get $parent) (local.get $count)) (i32.const 2))))
-            (local.set $pg (i32.add (local.get $goBase) (i32.mul (local.get $parent) (local.get $count))))))
+            (local.set $pm (i32.add (local.get $maskBase) (i32.mul (local.get $parent) (local.get $bytes))))
+            (local.set $pg (i32.add (local.get $goBase) (i32.mul (local.get $parent) (local.get $bytes))))))
         (if (i32.ge_s (local.get $leaf) (i32.const 0))
           (then
             (local.set $lrec (i32.add (i32.load (i32.const 4)) (i32.shl (local.get $leaf) (i32.const 5))))
             (if (i32.or (local.get $all) (i32.eqz (i32.load offset=24 (local.get $lrec))))
               (then
                 (local.set $players (i32.sub (i32.shl (i32.const 1) (i32.load offset=8 (local.get $lrec))) (i32.const 1)))
-                (local.set $at (i32.add (i32.load (i32.const 44)) (i32.shl (i32.mul (local.get $leaf) (local.get $count)) (i32.const 2))))
-                (local.set $r (i32.const 0))
+                (local.set $at (i32.add (i32.load (i32.const 44)) (i32.mul (local.get $leaf) (local.get $bytes))))
+                (local.set $end (i32.add (local.get $at) (local.get $bytes)))
                 (if (i32.eqz (local.get $i))
                   (then
                     (block $z (loop $zero
-                      (br_if $z (i32.ge_u (local.get $r) (local.get $count)))
-                      (i32.store (i32.add (local.get $at) (i32.shl (local.get $r) (i32.const 2))) (i32.const 0))
-                      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                      (br_if $z (i32.ge_u (local.get $at) (local.get $end)))
+                      (v128.store (local.get $at) (v128.const i32x4 0 0 0 0))
+                      (local.set $at (i32.add (local.get $at) (i32.const 16)))
                       (br $zero))))
                   (else
-                    (local.set $clear (i32.and (local.get $clear) (local.get $players)))
+                    (local.set $keep (i32x4.splat (i32.and (local.get $clear) (local.get $players))))
+                    (local.set $v (i32x4.splat (local.get $players)))
                     (block $z (loop $child
-                      (br_if $z (i32.ge_u (local.get $r) (local.get $count)))
-                      (i32.store (i32.add (local.get $at) (i32.shl (local.get $r) (i32.const 2)))
-                        (i32.and
-                          (i32.and (i32.load (i32.add (local.get $pm) (i32.shl (local.get $r) (i32.const 2)))) (local.get $players))
-                          (i32.or (local.get $clear)
-                            (i32.sub (i32.const 0) (i32.xor (i32.xor (i32.const 1) (i32.load8_u (i32.add (local.get $pg) (local.get $r)))) (local.get $side))))))
-                      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                      (br_if $z (i32.ge_u (local.get $at) (local.get $end)))
+                      (v128.store (local.get $at)
+                        (v128.and
+                          (v128.and (v128.load (local.get $pm)) (local.get $v))
+                          (v128.or (local.get $keep) (i32x4.neg (v128.xor (v128.load (local.get $pg)) (local.get $flip))))))
+                      (local.set $at (i32.add (local.get $at) (i32.const 16)))
+                      (local.set $pm (i32.add (local.get $pm) (i32.const 16)))
+                      (local.set $pg (i32.add (local.get $pg) (i32.const 16)))
                       (br $child))))))))
           (else
-            (local.set $base (i32.add (local.get $maskBase) (i32.shl (i32.mul (local.get $i) (local.get $count)) (i32.const 2))))
-            (local.set $gb (i32.add (local.get $goBase) (i32.mul (local.get $i) (local.get $count))))
-            (local.set $r (i32.const 0))
+            (local.set $base (i32.add (local.get $maskBase) (i32.mul (local.get $i) (local.get $bytes))))
+            (local.set $gb (i32.add (local.get $goBase) (i32.mul (local.get $i) (local.get $bytes))))
+            (local.set $end (i32.add (local.get $base) (local.get $bytes)))
             (if (i32.eqz (local.get $i))
               (then
                 (block $z (loop $root
-                  (br_if $z (i32.ge_u (local.get $r) (local.get $count)))
-                  (i32.store (i32.add (local.get $base) (i32.shl (local.get $r) (i32.const 2))) (i32.const -1))
-                  (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                  (br_if $z (i32.ge_u (local.get $base) (local.get $end)))
+                  (v128.store (local.get $base) (v128.const i32x4 -1 -1 -1 -1))
+                  (local.set $base (i32.add (local.get $base) (i32.const 16)))
                   (br $root))))
               (else
+                (local.set $keep (i32x4.splat (local.get $clear)))
                 (block $z (loop $inner
-                  (br_if $z (i32.ge_u (local.get $r) (local.get $count)))
-                  (i32.store (i32.add (local.get $base) (i32.shl (local.get $r) (i32.const 2)))
-                    (i32.and
-                      (i32.load (i32.add (local.get $pm) (i32.shl (local.get $r) (i32.const 2))))
-                      (i32.or (local.get $clear)
-                        (i32.sub (i32.const 0) (i32.xor (i32.xor (i32.const 1) (i32.load8_u (i32.add (local.get $pg) (local.get $r)))) (local.get $side))))))
-                  (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                  (br_if $z (i32.ge_u (local.get $base) (local.get $end)))
+                  (v128.store (local.get $base)
+                    (v128.and (v128.load (local.get $pm))
+                      (v128.or (local.get $keep) (i32x4.neg (v128.xor (v128.load (local.get $pg)) (local.get $flip))))))
+                  (local.set $base (i32.add (local.get $base) (i32.const 16)))
+                  (local.set $pm (i32.add (local.get $pm) (i32.const 16)))
+                  (local.set $pg (i32.add (local.get $pg) (i32.const 16)))
                   (br $inner)))))
-            ;; The turns: float32(x) < split goes left (compared in float64, as the JavaScript
-            ;; walk compares a Float32Array's value); a missing value goes to the default side.
+            ;; The turns: float32(x) < split goes left, compared in float32 with the smallest
+            ;; float32 at or above the split (the same answer for every float32 x); a missing
+            ;; value goes to the default side.
             (local.set $column (i32.add (i32.add (local.get $col) (i32.mul (i32.load offset=8 (local.get $p)) (local.get $colBytes))) (i32.shl (local.get $from) (i32.const 2))))
-            (local.set $thr (f64.load (local.get $p)))
-            (local.set $dl (i32.load offset=12 (local.get $p)))
-            (local.set $r (i32.const 0))
+            (local.set $thr (f32x4.splat (f32.load (local.get $p))))
+            (local.set $dl (i32x4.splat (i32.load offset=12 (local.get $p))))
+            (local.set $end (i32.add (local.get $gb) (local.get $bytes)))
             (block $z (loop $turn
-              (br_if $z (i32.ge_u (local.get $r) (local.get $count)))
-              (local.set $v (f64.promote_f32 (f32.load (i32.add (local.get $column) (i32.shl (local.get $r) (i32.const 2))))))
-              (i32.store8 (i32.add (local.get $gb) (local.get $r))
-                (select (local.get $dl) (f64.lt (local.get $v) (local.get $thr)) (f64.ne (local.get $v) (local.get $v))))
-              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br_if $z (i32.ge_u (local.get $gb) (local.get $end)))
+              (local.set $v (v128.load (local.get $column)))
+              (v128.store (local.get $gb)
+                (v128.bitselect (local.get $dl)
+                  (v128.and (f32x4.lt (local.get $v) (local.get $thr)) (v128.const i32x4 1 1 1 1))
+                  (f32x4.ne (local.get $v) (local.get $v))))
+              (local.set $gb (i32.add (local.get $gb) (i32.const 16)))
+              (local.set $column (i32.add (local.get $column) (i32.const 16)))
               (br $turn)))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $positions))))
 
   ;; Adds the value of the leaf each row of the block reaches (by the turns walk wrote) to its
   ;; margin, an f64 per row from `out` on: treeMargin's sum, tree by tree in the same order.
-  (func (export "reach") (param $count i32) (param $out i32)
+  (func (export "reach") (param $count i32) (param $stride i32) (param $out i32)
     (local $r i32) (local $i i32) (local $leaf i32) (local $addr i32) (local $posBase i32) (local $goBase i32) (local $rights i32)
     (local.set $posBase (i32.load (i32.const 0)))
     (local.set $goBase (i32.load (i32.const 40)))
@@ -140,7 +154,7 @@
             (local.set $leaf (i32.load offset=24 (i32.add (local.get $posBase) (i32.shl (local.get $i) (i32.const 5)))))
             (br_if $reached (i32.ge_s (local.get $leaf) (i32.const 0)))
             (local.set $i
-              (if (result i32) (i32.load8_u (i32.add (local.get $goBase) (i32.add (i32.mul (local.get $i) (local.get $count)) (local.get $r))))
+              (if (result i32) (i32.load (i32.add (local.get $goBase) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $stride)) (local.get $r)) (i32.const 2))))
                 (then (i32.add (local.get $i) (i32.const 1)))
                 (else (i32.load (i32.add (local.get $rights) (i32.shl (local.get $i) (i32.const 2)))))))
             (br $down)))
@@ -151,7 +165,7 @@
 
   ;; Counts a block of background rows (their leaf masks from walk) per leaf and mask, noting
   ;; each leaf's masks in the order first met.
-  (func (export "count") (param $count i32)
+  (func (export "count") (param $count i32) (param $stride i32)
     (local $l i32) (local $lrec i32) (local $at i32) (local $base i32) (local $mrec i32) (local $first i32)
     (local $n i32) (local $r i32) (local $z i32) (local $addr i32) (local $c i32) (local $nleaves i32)
     (local $firstMet i32)
@@ -163,7 +177,7 @@
         (local.set $lrec (i32.add (i32.load (i32.const 4)) (i32.shl (local.get $l) (i32.const 5))))
         (if (i32.load offset=8 (local.get $lrec))
           (then
-            (local.set $at (i32.add (i32.load (i32.const 44)) (i32.shl (i32.mul (local.get $l) (local.get $count)) (i32.const 2))))
+            (local.set $at (i32.add (i32.load (i32.const 44)) (i32.shl (i32.mul (local.get $l) (local.get $stride)) (i32.const 2))))
             (local.set $base (i32.add (i32.load (i32.const 64)) (i32.shl (i32.load offset=20 (local.get $lrec)) (i32.const 2))))
             (local.set $mrec (i32.add (i32.load (i32.const 72)) (i32.shl (local.get $l) (i32.const 3))))
             (local.set $first (i32.load (local.get $mrec)))
@@ -285,7 +299,7 @@
   ;; Adds each row's entries (rows from…from+count−1, masks from walk) to its sums: per pair of
   ;; sibling leaves the pair's entry for the parent's mask and the row's turn, per other leaf
   ;; its entry for the row's mask.
-  (func (export "accumulate") (param $from i32) (param $count i32)
+  (func (export "accumulate") (param $from i32) (param $count i32) (param $stride i32)
     (local $p i32) (local $prec i32) (local $parent i32) (local $l i32) (local $lrec i32) (local $k i32)
     (local $full i32) (local $first i32) (local $at i32) (local $clear i32) (local $pstart i32) (local $pflags i32)
     (local $r i32) (local $M i32) (local $d i32) (local $X i32) (local $entry i32) (local $left i32) (local $right i32)
@@ -308,14 +322,14 @@
         (local.set $k (i32.load offset=8 (local.get $lrec)))
         (local.set $full (i32.sub (i32.shl (i32.const 1) (local.get $k)) (i32.const 1)))
         (local.set $first (i32.add (local.get $players) (i32.shl (i32.load offset=12 (local.get $lrec)) (i32.const 2))))
-        (local.set $at (i32.mul (local.get $parent) (local.get $count)))
+        (local.set $at (i32.mul (local.get $parent) (local.get $stride)))
         (local.set $clear (i32.load offset=28 (i32.add (i32.load (i32.const 0)) (i32.shl (local.get $parent) (i32.const 5)))))
         (local.set $r (i32.const 0))
         (block $rowsDone
           (loop $rows
             (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $count)))
             (local.set $M (i32.and (i32.load (i32.add (i32.load (i32.const 36)) (i32.shl (i32.add (local.get $at) (local.get $r)) (i32.const 2)))) (local.get $full)))
-            (local.set $d (i32.load8_u (i32.add (i32.load (i32.const 40)) (i32.add (local.get $at) (local.get $r)))))
+            (local.set $d (i32.load (i32.add (i32.load (i32.const 40)) (i32.shl (i32.add (local.get $at) (local.get $r)) (i32.const 2)))))
             (local.set $X (i32.add (i32.shl (local.get $M) (i32.const 1)) (local.get $d)))
             (local.set $entry (i32.add (local.get $pstart) (i32.mul (local.get $X) (local.get $k))))
             (local.set $flag (i32.add (local.get $pflags) (local.get $X)))
@@ -357,7 +371,7 @@
         (local.set $lrec (i32.add (i32.load (i32.const 4)) (i32.shl (local.get $l) (i32.const 5))))
         (local.set $k (i32.load offset=8 (local.get $lrec)))
         (local.set $first (i32.add (local.get $players) (i32.shl (i32.load offset=12 (local.get $lrec)) (i32.const 2))))
-        (local.set $at (i32.add (i32.load (i32.const 44)) (i32.shl (i32.mul (local.get $l) (local.get $count)) (i32.const 2))))
+        (local.set $at (i32.add (i32.load (i32.const 44)) (i32.shl (i32.mul (local.get $l) (local.get $stride)) (i32.const 2))))
         (local.set $flags (i32.add (i32.load (i32.const 52)) (i32.load offset=20 (local.get $lrec))))
         (local.set $tstart (i32.load offset=16 (local.get $lrec)))
         (local.set $r (i32.const 0))
