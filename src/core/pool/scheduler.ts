@@ -24,7 +24,7 @@ import { requireColumn, takeRows } from '../data/table';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../model/classifier-types';
 import { SCORING_BATCH_ROWS } from '../model/onnx-scorer';
 import type { TreeEnsemble } from '../model/tree';
-import { runTreeShapJob, treeShapSlices, type TreeShapRunner } from '../analyses/explain/treeshap/jobs';
+import { packShapWork, runTreeShapJob, treeShapSlices, unpackShapValues, type PackedShapValues, type TreeShapRunner } from '../analyses/explain/treeshap/jobs';
 import { sumShap } from '../analyses/explain/treeshap/values';
 import type { ShapValues } from '../analyses/explain/treeshap';
 import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
@@ -113,6 +113,7 @@ export class WorkerPool {
   private nextPayload = 0;
   /** Ensembles and model files are sent to a thread once, then named by id. */
   private readonly payloadIds = new WeakMap<TreeEnsemble | Uint8Array, number>();
+  private readonly shapIds = new WeakMap<TreeEnsemble, number>();
   /** Ids of models sent to be opened on the threads (see {@link onnxModelId}). */
   private readonly onnxIds = new WeakMap<Uint8Array | TreeEnsemble, Map<string, number>>();
   /** Rejections of the jobs in flight (with the thread each went to), so that ending the pool never leaves one waiting. */
@@ -215,6 +216,13 @@ export class WorkerPool {
     return id;
   }
 
+  /** An ensemble's id for TreeSHAP jobs (apart from its id for scoring: a thread keeps each kind in its own map). */
+  shapEnsembleId(ensemble: TreeEnsemble): number {
+    let id = this.shapIds.get(ensemble);
+    if (id === undefined) this.shapIds.set(ensemble, (id = ++this.nextPayload));
+    return id;
+  }
+
   /** Ids of models by what is sent of them (an ONNX file's bytes, a reopened model's trees) and the options they are opened with (a positive label changes the score). */
   onnxModelId(bytes: Uint8Array | TreeEnsemble, open: object): number {
     const key = JSON.stringify(open);
@@ -248,7 +256,14 @@ export function treeShapOverPool(pool: WorkerPool, size: number): TreeShapRunner
     const work = job.rows.length * job.ensemble.trees.length * (job.kind === 'interventional' ? Math.max(1, job.background.length / 10) : 1);
     const slices = treeShapSlices(job);
     if (size < 2 || slices.length < 2 || work < MIN_SHAP_WORK) return runTreeShapJob(job, signal);
-    return sumShap(await pool.spread(size, slices.length, ({ thread }, i) => pool.run<ShapValues>(thread, { kind: 'shap', job: slices[i] }), signal));
+    // The ensemble goes to each thread once (then named by id), and each thread cuts the slice
+    // it is given: the same trees from job to job, whose leaf shapes it keeps.
+    // The rows go packed flat, and the values come back so.
+    const { ensemble } = job;
+    const ensembleId = pool.shapEnsembleId(ensemble);
+    const packed = packShapWork(job);
+    const parts = await pool.spread(size, slices.length, (member, slice) => pool.run<PackedShapValues>(member.thread, { kind: 'shap', ensembleId, ...(markSent(member.sent, ensembleId) ? { ensemble } : {}), slice, work: packed }), signal);
+    return sumShap(parts.map(unpackShapValues));
   };
 }
 

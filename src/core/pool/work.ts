@@ -15,7 +15,7 @@ import { openModel, reopenModel } from '../model/classifier';
 import type { TreeEnsemble } from '../model/tree';
 import { kernelMargins, treeKernel, type TreeKernelModel } from '../model/tree/kernel';
 import { compileEnsemble, marginsOf } from '../model/tree/margins';
-import { runTreeShapSlice, type TreeShapJob } from '../analyses/explain/treeshap/jobs';
+import { packShapValues, runTreeShapSlice, treeShapSlice, type PackedShapWork } from '../analyses/explain/treeshap/jobs';
 import { neighbourGaps, type NeighbourJob } from '../analyses/robustness/neighbours';
 import { searchSlice, type RecourseSlice } from '../analyses/recourse/search/jobs';
 import { POOL_KEPT_PAYLOADS } from './scheduler';
@@ -23,7 +23,8 @@ import { readCsvSlice, sliceTransfers, type CsvSliceJob, type CsvSliceResult } f
 
 /** A job of the pool, as posted to a thread. */
 export type PoolJob =
-  | { kind: 'shap'; job: TreeShapJob }
+  /** Slice `slice` of a TreeSHAP job over the ensemble sent once (then named by id). */
+  | { kind: 'shap'; ensembleId: number; ensemble?: TreeEnsemble; slice: number; work: PackedShapWork }
   /** `block`: `width` columns of `rows` cells each, then room for the margins (returned in it). */
   | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; kernelModel?: TreeKernelModel; block: ArrayBuffer; rows: number; width: number }
   | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string; open: OpenOptions }; table: Table; features?: string[] }
@@ -72,6 +73,8 @@ function treeScorer(job: MarginJob): Scorer {
 export class PoolThreadState {
   /** Tree models sent to this thread, each ready to score rows. */
   readonly ensembles = new Map<number, Scorer>();
+  /** Ensembles sent to this thread for TreeSHAP (kept whole: the thread cuts its slices). */
+  readonly shapEnsembles = new Map<number, TreeEnsemble>();
   /** ONNX models sent to this thread, each opened once in its own single-threaded session. */
   readonly onnxModels = new Map<number, Promise<Classifier>>();
   /** Tree models opened here again for the recourse search (see {@link reopenModel}). */
@@ -84,7 +87,12 @@ export class PoolThreadState {
 
   /** Runs one job; its value (margins and scores as a Float64Array, SHAP values as they are). */
   async work(job: PoolJob): Promise<unknown> {
-    if (job.kind === 'shap') return runTreeShapSlice(job.job);
+    if (job.kind === 'shap') {
+      if (job.ensemble) keep(this.shapEnsembles, job.ensembleId, job.ensemble);
+      const ensemble = this.shapEnsembles.get(job.ensembleId);
+      if (!ensemble) throw new Error(`pool worker: ensemble ${job.ensembleId} was never sent`);
+      return packShapValues(runTreeShapSlice(treeShapSlice(job.work, ensemble, job.slice)));
+    }
     if (job.kind === 'neighbours') return neighbourGaps(job.job);
     if (job.kind === 'sort') return sortPresent(job.values);
     if (job.kind === 'csv') return readCsvSlice(job.job);

@@ -24,6 +24,57 @@ export type TreeShapJob =
   | { kind: 'path'; ensemble: TreeEnsemble; rows: Float64Array[] }
   | { kind: 'interventional'; ensemble: TreeEnsemble; rows: Float64Array[]; background: Float64Array[]; groups?: { groupOf: Int32Array; columns: string[] } };
 
+/**
+ * A job as a pool thread is sent it: without its ensemble (sent apart, once per thread) and
+ * with its rows and background packed flat, row after row (one array to copy, where a
+ * thousand rows as a thousand arrays cost the sending thread more than the copying).
+ */
+export type PackedShapWork =
+  | { kind: 'path'; width: number; rows: Float64Array }
+  | { kind: 'interventional'; width: number; rows: Float64Array; background: Float64Array; groups?: { groupOf: Int32Array; columns: string[] } };
+
+/** Rows of `width` values, packed flat. */
+export function packRows(rows: readonly Float64Array[], width: number): Float64Array {
+  const flat = new Float64Array(rows.length * width);
+  rows.forEach((x, r) => flat.set(x.subarray(0, width), r * width));
+  return flat;
+}
+
+/** Flat rows of `width` values as one view per row (no copy). */
+export function unpackRows(flat: Float64Array, width: number): Float64Array[] {
+  const count = width > 0 ? flat.length / width : 0;
+  return Array.from({ length: count }, (_, r) => flat.subarray(r * width, (r + 1) * width));
+}
+
+/** A job packed for a pool thread ({@link PackedShapWork}). */
+export function packShapWork(job: TreeShapJob): PackedShapWork {
+  const width = job.ensemble.featureNames.length;
+  if (job.kind === 'path') return { kind: 'path', width, rows: packRows(job.rows, width) };
+  return { kind: 'interventional', width, rows: packRows(job.rows, width), background: packRows(job.background, width), ...(job.groups ? { groups: job.groups } : {}) };
+}
+
+/** A packed job with its ensemble again. */
+export function unpackShapWork(work: PackedShapWork, ensemble: TreeEnsemble): TreeShapJob {
+  const rows = unpackRows(work.rows, work.width);
+  if (work.kind === 'path') return { kind: 'path', ensemble, rows };
+  return { kind: 'interventional', ensemble, rows, background: unpackRows(work.background, work.width), ...(work.groups ? { groups: work.groups } : {}) };
+}
+
+/** SHAP values with their rows packed flat (a pool thread's answer). */
+export type PackedShapValues = Omit<ShapValues, 'values'> & { values: Float64Array; width: number };
+
+/** Values packed for the way back ({@link PackedShapValues}). */
+export function packShapValues(shap: ShapValues): PackedShapValues {
+  const width = shap.columns.length;
+  return { ...shap, values: packRows(shap.values, width), width };
+}
+
+/** Packed values as {@link ShapValues} (each row a view of the flat array). */
+export function unpackShapValues(packed: PackedShapValues): ShapValues {
+  const { width, values, ...rest } = packed;
+  return { ...rest, values: unpackRows(values, width) };
+}
+
 /** Runs TreeSHAP jobs: in this thread by default ({@link runTreeShapJob}); the worker host spreads them over a pool. */
 export type TreeShapRunner = (job: TreeShapJob, signal?: AbortSignal) => Promise<ShapValues>;
 
@@ -37,6 +88,15 @@ export const TREES_PER_SLICE = 32;
 /** A job's ensemble cut into equal slices of at most {@link TREES_PER_SLICE} trees (the base margin in the first); how it is cut depends only on the number of trees. */
 export function treeShapSlices(job: TreeShapJob): TreeShapJob[] {
   return splitEnsemble(job.ensemble, Math.max(1, Math.ceil(job.ensemble.trees.length / TREES_PER_SLICE))).map((ensemble) => ({ ...job, ensemble }));
+}
+
+/**
+ * Slice `slice` of a packed job over `ensemble`, as {@link treeShapSlices} cuts it: a thread
+ * that keeps the ensemble cuts its own slices, of the same tree objects from job to job
+ * (their leaf shapes, made once per tree, are then kept too).
+ */
+export function treeShapSlice(work: PackedShapWork, ensemble: TreeEnsemble, slice: number): TreeShapJob {
+  return treeShapSlices(unpackShapWork(work, ensemble))[slice];
 }
 
 /** One slice's values (a job of at most {@link TREES_PER_SLICE} trees). */
