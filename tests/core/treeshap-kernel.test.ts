@@ -16,7 +16,7 @@ import { shapeOf } from '../../src/core/analyses/explain/treeshap/leaf-table';
 import { columnsOf } from '../../src/core/analyses/explain/treeshap/leaf-walk';
 import { parseCsv } from '../../src/core/data/csv';
 import { findColumn } from '../../src/core/data/table';
-import { classEnsemble, readLightgbmText, readXgboostJson, type Tree, type TreeEnsemble } from '../../src/core/model/tree';
+import { classEnsemble, emptyTree, readLightgbmText, readXgboostJson, type Tree, type TreeEnsemble } from '../../src/core/model/tree';
 import { Random } from '../../src/core/base/random';
 import { syntheticEnsemble } from '../../bench/synthetic';
 import { projectRoot } from '../support/fixtures';
@@ -90,6 +90,19 @@ describe('the interventional TreeSHAP kernel', () => {
     const groups = { groupOf: Int32Array.from([0, 0, 1, 2, 2, 3, 3, 3]), columns: ['a', 'b', 'c', 'd'] };
     expect(taken(ensemble, groups.groupOf)).toBe(25);
     expectBitEqual(ensemble, rowsOf(130, 8, 9, 0.1), rowsOf(129, 8, 10, 0.1), groups);
+  });
+
+  it('takes a tree of one leaf (no split: nothing to share, its value in the outputs) and a stump, and infinite splits', () => {
+    const plain = syntheticEnsemble(6, 4, 5, 81);
+    const leaf = emptyTree(1);
+    leaf.value[0] = 0.75;
+    const stump = emptyTree(3);
+    Object.assign(stump, { left: Int32Array.of(1, -1, -1), right: Int32Array.of(2, -1, -1), feature: Int32Array.of(2, 0, 0), threshold: Float64Array.of(0.1, 0, 0), value: Float64Array.of(0, -1.5, 2.5), defaultLeft: Uint8Array.of(1, 0, 0) });
+    const edge: Tree = { ...plain.trees[1], threshold: Float64Array.from(plain.trees[1].threshold, (t, node) => (node === 0 ? Number.POSITIVE_INFINITY : node === 1 ? Number.NEGATIVE_INFINITY : t)) };
+    const ensemble = { ...plain, trees: [plain.trees[0], leaf, stump, edge, ...plain.trees.slice(2)] };
+    expect(taken(ensemble)).toBe(ensemble.trees.length);
+    const result = expectBitEqual(ensemble, rowsOf(50, 5, 21, 0.2), rowsOf(40, 5, 22, 0.2));
+    expect(result.localAccuracyError).toBeLessThan(1e-12);
   });
 
   it('starts each call from zero in the memory it reuses (a large call, then a small one)', () => {

@@ -123,18 +123,18 @@ interface KernelSlot {
   reach: (count: number, stride: number, out: number) => void;
 }
 
-let slot: KernelSlot | null = null;
+let threadSlot: KernelSlot | null = null;
 
-/** The slot, its memory at least `bytes` long, with its buffer as it now is. */
+/** The slot, its memory at least `bytes` long, with its buffer as it now is (throws where the memory cannot grow so far). */
 function kernelSlot(module: WebAssembly.Module, bytes: number): KernelSlot & { buffer: ArrayBuffer } {
-  if (!slot) {
+  if (!threadSlot) {
     const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
     const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-    slot = { memory, walk: exports.walk as Walk, count: exports.count as KernelSlot['count'], accumulate: exports.accumulate as KernelSlot['accumulate'], reach: exports.reach as KernelSlot['reach'] };
+    threadSlot = { memory, walk: exports.walk as Walk, count: exports.count as KernelSlot['count'], accumulate: exports.accumulate as KernelSlot['accumulate'], reach: exports.reach as KernelSlot['reach'] };
   }
-  const have = slot.memory.buffer.byteLength;
-  if (have < bytes) slot.memory.grow(Math.ceil((bytes - have) / 65536));
-  return { ...slot, buffer: slot.memory.buffer };
+  const have = threadSlot.memory.buffer.byteLength;
+  if (have < bytes) threadSlot.memory.grow(Math.ceil((bytes - have) / 65536));
+  return { ...threadSlot, buffer: threadSlot.memory.buffer };
 }
 
 /** The kernel over one call's rows and background: add trees with {@link addTree}, read the sums from `sums`. */
@@ -187,7 +187,14 @@ export function interventionalKernel(rows: RowColumns, rowCount: number, backgro
     end += align8(size);
   }
   if (end > KERNEL_MAX_BYTES) return null;
-  const { walk, count, accumulate, reach, buffer } = kernelSlot(module, end);
+  let slot: ReturnType<typeof kernelSlot>;
+  try {
+    slot = kernelSlot(module, end);
+  } catch {
+    // The memory could not be had (the host's limit): the JavaScript walk needs less at once.
+    return null;
+  }
+  const { walk, count, accumulate, reach, buffer } = slot;
   const bytes = new Uint8Array(buffer);
   const ints = new Int32Array(buffer);
   const floats = new Float32Array(buffer);
