@@ -99,14 +99,21 @@ export function isPlain(tree: Tree): boolean {
 }
 
 /** Shapes by tree, then by grouping (null: none) and whether the tables hold background counts (they take part of the budget). */
-const shapes = new WeakMap<Tree, Map<Int32Array | null, [LeafShape | null | undefined, LeafShape | null | undefined]>>();
+/** A tree's shapes without and with background counts (they take part of the budget). */
+type ShapePair = [LeafShape | null | undefined, LeafShape | null | undefined];
+
+/**
+ * Shapes by tree, then by grouping: weakly both ways, so a grouping made for one call (and
+ * the shapes made for it) goes when the call's arrays go, and a tree's when the model goes.
+ */
+const shapes = new WeakMap<Tree, { plain: ShapePair; grouped: WeakMap<Int32Array, ShapePair> }>();
 
 /** The tree's leaf shape, made on first use and kept with the tree (a tree is not changed once read). */
 export function shapeOf(tree: Tree, groupOf: Int32Array | null, withBackground: boolean): LeafShape | null {
-  let byGroup = shapes.get(tree);
-  if (!byGroup) shapes.set(tree, (byGroup = new Map()));
-  let pair = byGroup.get(groupOf);
-  if (!pair) byGroup.set(groupOf, (pair = [undefined, undefined]));
+  let kept = shapes.get(tree);
+  if (!kept) shapes.set(tree, (kept = { plain: [undefined, undefined], grouped: new WeakMap() }));
+  let pair = groupOf ? kept.grouped.get(groupOf) : kept.plain;
+  if (!pair) kept.grouped.set(groupOf!, (pair = [undefined, undefined]));
   const at = withBackground ? 1 : 0;
   if (pair[at] === undefined) pair[at] = makeShape(tree, groupOf, withBackground);
   return pair[at]!;
