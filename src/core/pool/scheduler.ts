@@ -5,7 +5,7 @@
  *
  * - TreeSHAP: the job is cut into the core's fixed slices of trees ({@link treeShapSlices});
  *   each thread takes the next slice when it is free and the slices are summed in order
- *   ({@link sumShap}): one thread's arithmetic, whatever the number of threads.
+ *   (sumShap, sumPackedShap): one thread's arithmetic, whatever the number of threads.
  * - Tree scoring with the project's evaluator: blocks of rows, each row's margin the same
  *   sum of the same trees in the same order as in one thread.
  * - ONNX scoring: blocks of rows at multiples of the scorer's batch, each thread with its
@@ -24,8 +24,7 @@ import { requireColumn, takeRows } from '../data/table';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../model/classifier-types';
 import { SCORING_BATCH_ROWS } from '../model/onnx-scorer';
 import type { TreeEnsemble } from '../model/tree';
-import { packShapWork, runTreeShapJob, treeShapSlices, unpackShapValues, type PackedShapValues, type TreeShapRunner } from '../analyses/explain/treeshap/jobs';
-import { sumShap } from '../analyses/explain/treeshap/values';
+import { packShapWork, runTreeShapJob, sumPackedShap, treeShapSlices, type PackedShapValues, type TreeShapRunner } from '../analyses/explain/treeshap/jobs';
 import type { ShapValues } from '../analyses/explain/treeshap';
 import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { PoolAnswer, PoolJob } from './work';
@@ -263,7 +262,7 @@ export function treeShapOverPool(pool: WorkerPool, size: number): TreeShapRunner
     const ensembleId = pool.shapEnsembleId(ensemble);
     const packed = packShapWork(job);
     const parts = await pool.spread(size, slices.length, (member, slice) => pool.run<PackedShapValues>(member.thread, { kind: 'shap', ensembleId, ...(markSent(member.sent, ensembleId) ? { ensemble } : {}), slice, work: packed }), signal);
-    return sumShap(parts.map(unpackShapValues));
+    return sumPackedShap(parts);
   };
 }
 

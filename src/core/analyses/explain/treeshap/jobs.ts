@@ -5,7 +5,7 @@
 import type { TreeEnsemble } from '../../../model/tree';
 import { interventionalTreeShap } from './interventional';
 import { pathDependentTreeShap } from './path-dependent';
-import { sumShap, type ShapValues } from './values';
+import { sumShap, withLocalAccuracy, type ShapValues } from './values';
 
 /**
  * The ensemble's trees in `parts` contiguous slices, the base margin in the first only.
@@ -69,10 +69,23 @@ export function packShapValues(shap: ShapValues): PackedShapValues {
   return { ...shap, values: packRows(shap.values, width), width };
 }
 
-/** Packed values as {@link ShapValues} (each row a view of the flat array). */
-export function unpackShapValues(packed: PackedShapValues): ShapValues {
-  const { width, values, ...rest } = packed;
-  return { ...rest, values: unpackRows(values, width) };
+/**
+ * The sum of packed slices' values ({@link sumShap} on the flat arrays: the same additions
+ * in the same order, so the same bits, without a view per row of every slice).
+ */
+export function sumPackedShap(parts: PackedShapValues[]): ShapValues {
+  const [first, ...rest] = parts;
+  const values = Float64Array.from(first.values);
+  const outputs = Float64Array.from(first.outputs);
+  let expectedValue = first.expectedValue;
+  for (const part of rest) {
+    expectedValue += part.expectedValue;
+    const flat = part.values;
+    for (let i = 0; i < flat.length; i++) values[i] += flat[i];
+    part.outputs.forEach((v, r) => (outputs[r] += v));
+  }
+  const w = first.width;
+  return withLocalAccuracy(first.columns, expectedValue, Array.from(outputs, (_, r) => values.subarray(r * w, (r + 1) * w)), outputs);
 }
 
 /** Runs TreeSHAP jobs: in this thread by default ({@link runTreeShapJob}); the worker host spreads them over a pool. */
