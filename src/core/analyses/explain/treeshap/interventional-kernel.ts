@@ -110,10 +110,10 @@ export function kernelTakes(tree: Tree, shape: LeafShape | null): shape is LeafS
 type Walk = (col: number, colBytes: number, from: number, stride: number, all: number) => void;
 
 /**
- * This thread's kernel: one instance over one memory, grown as needed and kept for the
- * thread's life (a memory per call left each to the garbage collector with the address
- * space V8 reserves for it; see the tree kernel's slot). A call is synchronous, so calls
- * never share it at once.
+ * This thread's kernel: one instance over one memory, grown as needed (up to
+ * {@link KEPT_MAX_BYTES}) and kept for the thread's life (a memory per call left each to the
+ * garbage collector with the address space V8 reserves for it; see the tree kernel's slot).
+ * A call is synchronous, so calls never share it at once.
  */
 interface KernelSlot {
   memory: WebAssembly.Memory;
@@ -125,13 +125,23 @@ interface KernelSlot {
 
 let threadSlot: KernelSlot | null = null;
 
+/** Most bytes the thread's kept memory grows to; a call that needs more gets a memory of its own, let go after it. */
+const KEPT_MAX_BYTES = 64 << 20;
+
+/** A new instance over a memory of `bytes`. */
+function newSlot(module: WebAssembly.Module, bytes: number): KernelSlot {
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  return { memory, walk: exports.walk as Walk, count: exports.count as KernelSlot['count'], accumulate: exports.accumulate as KernelSlot['accumulate'], reach: exports.reach as KernelSlot['reach'] };
+}
+
 /** The slot, its memory at least `bytes` long, with its buffer as it now is (throws where the memory cannot grow so far). */
 function kernelSlot(module: WebAssembly.Module, bytes: number): KernelSlot & { buffer: ArrayBuffer } {
-  if (!threadSlot) {
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-    const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-    threadSlot = { memory, walk: exports.walk as Walk, count: exports.count as KernelSlot['count'], accumulate: exports.accumulate as KernelSlot['accumulate'], reach: exports.reach as KernelSlot['reach'] };
+  if (bytes > KEPT_MAX_BYTES) {
+    const own = newSlot(module, bytes);
+    return { ...own, buffer: own.memory.buffer };
   }
+  threadSlot ??= newSlot(module, bytes);
   const have = threadSlot.memory.buffer.byteLength;
   if (have < bytes) threadSlot.memory.grow(Math.ceil((bytes - have) / 65536));
   return { ...threadSlot, buffer: threadSlot.memory.buffer };
