@@ -40,4 +40,15 @@ describe('TreeSHAP over the thread pool', () => {
       expect(bits(pooled)).toBe(bits(runTreeShapJob(job)));
     }
   });
+
+  it('gives each of three ensembles explained at once its own values (threads keep two ensembles, the third is sent again)', async () => {
+    const runner = poolRunners(2).treeShap!;
+    const rows = rowsOf(150, 8, 3);
+    const background = rowsOf(40, 8, 4);
+    const jobs: TreeShapJob[] = [73, 74, 75].map((seed) => ({ kind: 'interventional', ensemble: syntheticEnsemble(64, 5, 8, seed), rows, background }));
+    for (let round = 0; round < 2; round++) {
+      const pooled = await Promise.all(jobs.map((job) => runner(job)));
+      pooled.forEach((shap, i) => expect(bits(shap)).toBe(bits(runTreeShapJob(jobs[i]))));
+    }
+  });
 });
