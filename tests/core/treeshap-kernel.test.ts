@@ -105,6 +105,51 @@ describe('the interventional TreeSHAP kernel', () => {
     expect(result.localAccuracyError).toBeLessThan(1e-12);
   });
 
+  it('reads splits that are not float32 values as XGBoost’s rule does (rows at the float32 values on either side of each split)', () => {
+    const plain = syntheticEnsemble(8, 5, 4, 91);
+    const bits32 = new Float32Array(1);
+    const words = new Uint32Array(bits32.buffer);
+    /** The float32 next to x (x a float32 value), upwards or downwards. */
+    const step = (x: number, up: boolean) => {
+      bits32[0] = x;
+      words[0] += x > 0 === up ? 1 : -1;
+      return bits32[0];
+    };
+    // Each split a third of the way between two float32 values: no float32 equals it.
+    const trees = plain.trees.map((tree) => ({ ...tree, threshold: Float64Array.from(tree.threshold, (t, node) => (tree.left[node] < 0 || t === 0 ? t : Math.fround(t) + (step(Math.fround(t), true) - Math.fround(t)) / 3)) }));
+    const ensemble = { ...plain, trees };
+    const near: number[] = [];
+    for (const tree of trees) for (let node = 0; node < tree.left.length; node++) if (tree.left[node] >= 0) near.push(Math.fround(tree.threshold[node]), step(Math.fround(tree.threshold[node]), true), step(Math.fround(tree.threshold[node]), false), tree.threshold[node]);
+    const random = new Random(92, 'near-splits');
+    const rowsNear = (count: number) => Array.from({ length: count }, () => Float64Array.from({ length: 4 }, () => near[Math.floor(random.next() * near.length)]));
+    expect(taken(ensemble)).toBe(trees.length);
+    expectBitEqual(ensemble, rowsNear(90), rowsNear(70));
+  });
+
+  it('stays within its memory when the deepest tree is one it does not take (the weights are sized by it)', () => {
+    // A stump the kernel takes and a chain of 1,000 splits (more than 12 players: the direct
+    // walk): the weights’ rows are 1,001 wide while the kernel's own regions are tiny.
+    const stump = emptyTree(3);
+    Object.assign(stump, { left: Int32Array.of(1, -1, -1), right: Int32Array.of(2, -1, -1), feature: Int32Array.of(0, 0, 0), threshold: Float64Array.of(0.1, 0, 0), value: Float64Array.of(0, -1, 1), defaultLeft: Uint8Array.of(1, 0, 0) });
+    const depth = 1000;
+    const chain = emptyTree(2 * depth + 1);
+    for (let d = 0; d < depth; d++) {
+      chain.left[2 * d] = 2 * d + 1;
+      chain.right[2 * d] = 2 * d + 2;
+      chain.feature[2 * d] = d % 20;
+      chain.threshold[2 * d] = (d % 7) / 10 - 0.3;
+      chain.value[2 * d + 1] = ((d % 5) - 2) / 10;
+    }
+    chain.value[2 * depth] = 0.5;
+    const names = Array.from({ length: 20 }, (_, j) => `f${j}`);
+    const ensemble: TreeEnsemble = { ...syntheticEnsemble(1, 1, 20, 93), featureNames: names, trees: [stump, chain] };
+    expect(taken(ensemble)).toBe(1);
+    // The background on both sides of the stump's split, the row on one: its leaf's fill runs
+    // over subsets with no player only the background satisfies (b = 0).
+    expectBitEqual(ensemble, [new Float64Array(20)], [new Float64Array(20).fill(1), new Float64Array(20)]);
+    expectBitEqual(ensemble, rowsOf(3, 20, 94, 0), rowsOf(4, 20, 95, 0));
+  });
+
   it('starts each call from zero in the memory it reuses (a large call, then a small one)', () => {
     const ensemble = syntheticEnsemble(10, 5, 6, 51);
     const first = interventionalTreeShap(ensemble, rowsOf(500, 6, 11, 0.1), rowsOf(200, 6, 12, 0.1));

@@ -216,7 +216,9 @@
     (local.set $b (i32.sub (local.get $k) (local.get $x)))
     (local.set $v (f64.load (i32.add (i32.load (i32.const 100)) (i32.shl (local.get $l) (i32.const 3)))))
     (local.set $wGain (i32.add (i32.load (i32.const 76)) (i32.mul (local.get $b) (i32.load (i32.const 80)))))
-    (local.set $wLoss (i32.sub (local.get $wGain) (i32.load (i32.const 80))))
+    ;; The row of b − 1; when b = 0 the loss is not used, and the row of b itself stands in, so
+    ;; that the loads below stay within the weights (the row before them may lie before memory).
+    (local.set $wLoss (select (i32.sub (local.get $wGain) (i32.load (i32.const 80))) (local.get $wGain) (i32.gt_s (local.get $b) (i32.const 0))))
     (local.set $mrec (i32.add (i32.load (i32.const 72)) (i32.shl (local.get $l) (i32.const 3))))
     (local.set $distinct (i32.load offset=4 (local.get $mrec)))
     (local.set $base (i32.add (i32.load (i32.const 64)) (i32.shl (i32.load offset=20 (local.get $lrec)) (i32.const 2))))
