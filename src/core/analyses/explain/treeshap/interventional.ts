@@ -88,8 +88,9 @@ function addLeaves(tree: Tree, rows: readonly Float64Array[], margins: Float64Ar
  * row (Z). The background is summarised once per leaf as counts of Z; a leaf's
  * contribution for a mask X is computed once and reused by every row with that mask.
  * Per row and tree the cost is then one walk over the leaves' paths, instead of one walk
- * per background row. Same values as {@link interventionalTreeShapDirect} (tested to
- * 1e-12); a tree with more than 12 players on a path takes the direct walk. The trees the
+ * per background row. Same values as {@link interventionalTreeShapDirect} up to rounding
+ * (the sums run in another order: tested to 1e-12 on values of order one, about 1e-14 of the
+ * values' size); a tree with more than 12 players on a path takes the direct walk. The trees the
  * WebAssembly kernel takes are walked there, to the same bits (`wasm: false` keeps every
  * tree in JavaScript; tests compare the two).
  */
