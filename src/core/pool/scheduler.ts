@@ -5,7 +5,7 @@
  *
  * - TreeSHAP: the job is cut into the core's fixed slices of trees ({@link treeShapSlices});
  *   each thread takes the next slice when it is free and the slices are summed in order
- *   (sumShap, sumPackedShap): one thread's arithmetic, whatever the number of threads.
+ *   ({@link sumPackedShap}, as in one thread): one thread's arithmetic, whatever the number of threads.
  * - Tree scoring with the project's evaluator: blocks of rows, each row's margin the same
  *   sum of the same trees in the same order as in one thread.
  * - ONNX scoring: blocks of rows at multiples of the scorer's batch, each thread with its
@@ -24,7 +24,8 @@ import { requireColumn, takeRows } from '../data/table';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../model/classifier-types';
 import { SCORING_BATCH_ROWS } from '../model/onnx-scorer';
 import type { TreeEnsemble } from '../model/tree';
-import { packShapWork, runTreeShapJob, sumPackedShap, treeShapSlices, type PackedShapValues, type TreeShapRunner } from '../analyses/explain/treeshap/jobs';
+import { packShapWork, runTreeShapJob, treeShapSlices, type TreeShapRunner } from '../analyses/explain/treeshap/jobs';
+import { sumPackedShap, type PackedShapValues } from '../analyses/explain/treeshap/values';
 import type { ShapValues } from '../analyses/explain/treeshap';
 import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { PoolAnswer, PoolJob } from './work';
@@ -112,7 +113,6 @@ export class WorkerPool {
   private nextPayload = 0;
   /** Ensembles and model files are sent to a thread once, then named by id. */
   private readonly payloadIds = new WeakMap<TreeEnsemble | Uint8Array, number>();
-  private readonly shapIds = new WeakMap<TreeEnsemble, number>();
   /** Ids of models sent to be opened on the threads (see {@link onnxModelId}). */
   private readonly onnxIds = new WeakMap<Uint8Array | TreeEnsemble, Map<string, number>>();
   /** Rejections of the jobs in flight (with the thread each went to), so that ending the pool never leaves one waiting. */
@@ -215,14 +215,7 @@ export class WorkerPool {
     return id;
   }
 
-  /** An ensemble's id for TreeSHAP jobs (apart from its id for scoring: a thread keeps each kind in its own map). */
-  shapEnsembleId(ensemble: TreeEnsemble): number {
-    let id = this.shapIds.get(ensemble);
-    if (id === undefined) this.shapIds.set(ensemble, (id = ++this.nextPayload));
-    return id;
-  }
-
-  /** Ids of models by what is sent of them (an ONNX file's bytes, a reopened model's trees) and the options they are opened with (a positive label changes the score). */
+  /** Ids of models by what is sent of them (an ONNX file's bytes, a reopened model's trees, an ensemble kept for TreeSHAP) and the options they are opened with (a positive label changes the score): one id per use, since a thread keeps each use in its own map. */
   onnxModelId(bytes: Uint8Array | TreeEnsemble, open: object): number {
     const key = JSON.stringify(open);
     let byOptions = this.onnxIds.get(bytes);
@@ -259,7 +252,7 @@ export function treeShapOverPool(pool: WorkerPool, size: number): TreeShapRunner
     // it is given: the same trees from job to job, whose leaf shapes it keeps.
     // The rows go packed flat, and the values come back so.
     const { ensemble } = job;
-    const ensembleId = pool.shapEnsembleId(ensemble);
+    const ensembleId = pool.onnxModelId(ensemble, { treeShap: true });
     const packed = packShapWork(job);
     const parts = await pool.spread(size, slices.length, (member, slice) => pool.run<PackedShapValues>(member.thread, { kind: 'shap', ensembleId, ...(markSent(member.sent, ensembleId) ? { ensemble } : {}), slice, work: packed }), signal);
     return sumPackedShap(parts);

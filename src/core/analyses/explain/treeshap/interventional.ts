@@ -73,7 +73,7 @@ function fillContribution(t: LeafTable, l: number, X: number, offset: number, by
 
 /** Adds to each row's margin the output of the leaf it reaches in `tree` (treeMargin's term). */
 function addLeaves(tree: Tree, rows: readonly Float64Array[], margins: Float64Array): void {
-  rows.forEach((x, r) => (margins[r] += tree.linear ? leafOutput(tree, leafOf(tree, x), x) : tree.value[leafOf(tree, x)]));
+  rows.forEach((x, r) => (margins[r] += leafOutput(tree, leafOf(tree, x), x)));
 }
 
 /**

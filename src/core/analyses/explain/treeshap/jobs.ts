@@ -5,7 +5,7 @@
 import type { TreeEnsemble } from '../../../model/tree';
 import { interventionalTreeShap } from './interventional';
 import { pathDependentTreeShap } from './path-dependent';
-import { sumShap, withLocalAccuracy, type ShapValues } from './values';
+import { packRows, sumShap, type ShapValues } from './values';
 
 /**
  * The ensemble's trees in `parts` contiguous slices, the base margin in the first only.
@@ -33,13 +33,6 @@ export type PackedShapWork =
   | { kind: 'path'; width: number; rows: Float64Array }
   | { kind: 'interventional'; width: number; rows: Float64Array; background: Float64Array; groups?: { groupOf: Int32Array; columns: string[] } };
 
-/** Rows of `width` values, packed flat. */
-export function packRows(rows: readonly Float64Array[], width: number): Float64Array {
-  const flat = new Float64Array(rows.length * width);
-  rows.forEach((x, r) => flat.set(x.subarray(0, width), r * width));
-  return flat;
-}
-
 /** Flat rows of `width` values as one view per row (no copy). */
 export function unpackRows(flat: Float64Array, width: number): Float64Array[] {
   const count = width > 0 ? flat.length / width : 0;
@@ -58,34 +51,6 @@ export function unpackShapWork(work: PackedShapWork, ensemble: TreeEnsemble): Tr
   const rows = unpackRows(work.rows, work.width);
   if (work.kind === 'path') return { kind: 'path', ensemble, rows };
   return { kind: 'interventional', ensemble, rows, background: unpackRows(work.background, work.width), ...(work.groups ? { groups: work.groups } : {}) };
-}
-
-/** SHAP values with their rows packed flat (a pool thread's answer). */
-export type PackedShapValues = Omit<ShapValues, 'values'> & { values: Float64Array; width: number };
-
-/** Values packed for the way back ({@link PackedShapValues}). */
-export function packShapValues(shap: ShapValues): PackedShapValues {
-  const width = shap.columns.length;
-  return { ...shap, values: packRows(shap.values, width), width };
-}
-
-/**
- * The sum of packed slices' values ({@link sumShap} on the flat arrays: the same additions
- * in the same order, so the same bits, without a view per row of every slice).
- */
-export function sumPackedShap(parts: PackedShapValues[]): ShapValues {
-  const [first, ...rest] = parts;
-  const values = Float64Array.from(first.values);
-  const outputs = Float64Array.from(first.outputs);
-  let expectedValue = first.expectedValue;
-  for (const part of rest) {
-    expectedValue += part.expectedValue;
-    const flat = part.values;
-    for (let i = 0; i < flat.length; i++) values[i] += flat[i];
-    part.outputs.forEach((v, r) => (outputs[r] += v));
-  }
-  const w = first.width;
-  return withLocalAccuracy(first.columns, expectedValue, Array.from(outputs, (_, r) => values.subarray(r * w, (r + 1) * w)), outputs);
 }
 
 /** Runs TreeSHAP jobs: in this thread by default ({@link runTreeShapJob}); the worker host spreads them over a pool. */
