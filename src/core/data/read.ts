@@ -3,7 +3,6 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { CsvError } from '../base/errors';
 import { looksLikeArrow, tableFromArrow } from './arrow';
 import { CsvReader, utf16Error, type CsvOptions } from './csv';
-import { decodeInPieces, replacementsIn } from './csv/dialect';
 import { CsvSlices, MIN_SLICED_BYTES, type CsvSliceRunner } from './slices';
 import { INPUT_LIMITS } from '../base/limits';
 import { looksLikeParquet, parquetToArrow } from './parquet';
@@ -94,7 +93,6 @@ export function nobleSha256(): IncrementalHash {
  * formats need the whole file). The SHA-256 of the bytes is computed on the way.
  */
 export class TableLoader {
-  private readonly decoder = new TextDecoder('utf-8');
   private csv: CsvReader | undefined;
   private binary: Uint8Array[] | undefined;
   private format: LoadedTable['format'] | undefined;
@@ -156,7 +154,7 @@ export class TableLoader {
 
   /** Bytes to this thread's CSV reader. */
   private feed(chunk: Uint8Array): void {
-    decodeInPieces(this.decoder, chunk, (text) => this.pushText(text));
+    this.csv!.pushBytes(chunk);
     this.fed += chunk.length;
     this.checkRows();
   }
@@ -194,11 +192,6 @@ export class TableLoader {
     const ok = await this.slices.finish();
     this.replaced += this.slices.replaced;
     return ok;
-  }
-
-  private pushText(text: string): void {
-    this.replaced += replacementsIn(text);
-    this.csv!.push(text);
   }
 
   /**
@@ -245,12 +238,12 @@ export class TableLoader {
       checkNotUtf16(this.head, this.fileName);
       this.format = 'csv';
       this.csv = new CsvReader({ fileName: this.fileName, ...this.options });
-      if (this.head.length) this.pushText(this.decoder.decode(this.head, { stream: true }));
+      this.csv.pushBytes(this.head);
     }
     if (!this.csv) return false;
     if (!this.ended) {
       this.ended = true;
-      this.pushText(this.decoder.decode());
+      this.csv.endBytes();
       this.csv.end();
     }
     return this.csv.needsBackfill;
@@ -286,7 +279,7 @@ export class TableLoader {
         );
       }
     }
-    return { table, format: this.format!, sha256: this.hash?.digestHex() ?? '', bytes: this.bytes, replacedCharacters: this.replaced };
+    return { table, format: this.format!, sha256: this.hash?.digestHex() ?? '', bytes: this.bytes, replacedCharacters: this.replaced + (this.csv?.replaced ?? 0) };
   }
 }
 

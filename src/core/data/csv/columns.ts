@@ -7,6 +7,8 @@ import { CsvError, quote } from '../../base/errors';
 import { formatSize, INPUT_LIMITS } from '../../base/limits';
 import type { CategoricalColumn, Column, KeptTexts, NumericColumn } from '../table';
 import type { BadRowsState } from './bad-rows';
+import type { CellText } from './cell-text';
+import { Categories } from './categories';
 import { KeptTextsBuilder } from './kept';
 import { decimalForm, parseDecimal, readDecimal, trimmed } from './numbers';
 
@@ -58,7 +60,7 @@ export interface SliceRows {
 export class ColumnBuilder {
   numbers = new Float64Array(16);
   codes: Int32Array | null = null;
-  dictionary = new Map<string, number>();
+  dictionary = new Categories();
   numeric = true;
   /** Row at which a numeric column turned out to hold text (−1: never). */
   demotedAt = -1;
@@ -73,10 +75,16 @@ export class ColumnBuilder {
   readonly longestMissing: number;
   /** First characters of the missing-value tokens (other cells skip the set lookup). */
   private readonly missingStarts: Set<number>;
+  /** The same in UTF-8 bytes, for cells read from bytes: the most bytes, and the first bytes (1: a token starts with it). */
+  private readonly longestMissingBytes: number;
+  private readonly missingStartBytes = new Uint8Array(256);
 
   constructor(readonly name: string, readonly missingValues: ReadonlySet<string>, categorical = false, private readonly fileName = '') {
     this.longestMissing = Math.max(0, ...[...missingValues].map((v) => v.length));
     this.missingStarts = new Set([...missingValues].filter((v) => v.length > 0).map((v) => v.charCodeAt(0)));
+    const encoded = [...missingValues].map((v) => new TextEncoder().encode(v));
+    this.longestMissingBytes = Math.max(0, ...encoded.map((bytes) => bytes.length));
+    for (const bytes of encoded) if (bytes.length > 0) this.missingStartBytes[bytes[0]] = 1;
     // A column declared categorical keeps its texts from the first row ("02139" stays).
     if (categorical) this.numeric = false;
   }
@@ -139,39 +147,40 @@ export class ColumnBuilder {
   }
 
   /**
-   * The cell `text[from, to)` (unquoted, or quoted without `""`), read without making a
-   * string when it is a plain number; otherwise as {@link push}.
+   * The cell `bytes[from, to)` (unquoted, or quoted without `""`), read without making a
+   * string when it is a plain number or a category met before; otherwise as {@link push}.
    */
-  pushRange(text: string, from: number, to: number): void {
-    if (to - from > INPUT_LIMITS.cellChars) throw this.tooLong(to - from);
-    if (from < to && (text.charCodeAt(from) <= 32 || text.charCodeAt(to - 1) <= 32)) {
-      // Surrounding spaces: the cell's own text is kept, the slow way.
-      this.push(text.slice(from, to));
-      return;
-    }
+  pushRange(bytes: Uint8Array, from: number, to: number, cells: CellText): void {
     const n = to - from;
-    if (!this.numeric && n > 0 && !(n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(from)))) {
-      this.setCode(this.count++, this.rangeCode(text, from, to));
+    if (n > INPUT_LIMITS.cellChars) throw this.tooLong(n);
+    // Surrounding spaces (the cell's own text is kept), or maybe a missing-value token: the slow way.
+    if (n === 0 || bytes[from] <= 32 || bytes[to - 1] <= 32 || (n <= this.longestMissingBytes && this.missingStartBytes[bytes[from]] === 1)) {
+      this.push(cells.of(bytes, from, to));
       return;
     }
-    if (this.numeric && n > 0 && !(n <= this.longestMissing && this.missingStarts.has(text.charCodeAt(from)))) {
-      const value = readDecimal(text, from, to);
-      if (!Number.isNaN(value)) {
-        const row = this.count++;
-        this.setNumber(row, value);
-        const form = decimalForm[0];
-        if (form > 0) {
-          // "12.500": the number's toFixed(3), kept as that, not as a string of its own.
-          this.inexact = true;
-          this.keepCode(row, -form);
-        } else if (form < 0 && String(value) !== text.slice(from, to)) {
-          this.inexact = true;
-          this.keepText(row, text.slice(from, to));
-        }
-        return;
+    if (!this.numeric) {
+      this.setCode(this.count++, this.rangeCode(bytes, from, to, cells));
+      return;
+    }
+    const value = readDecimal(bytes, from, to);
+    if (Number.isNaN(value)) {
+      this.push(cells.of(bytes, from, to));
+      return;
+    }
+    const row = this.count++;
+    this.setNumber(row, value);
+    const form = decimalForm[0];
+    if (form > 0) {
+      // "12.500": the number's toFixed(3), kept as that, not as a string of its own.
+      this.inexact = true;
+      this.keepCode(row, -form);
+    } else if (form < 0) {
+      const text = cells.of(bytes, from, to);
+      if (String(value) !== text) {
+        this.inexact = true;
+        this.keepText(row, text);
       }
     }
-    this.push(text.slice(from, to));
   }
 
   /** From `row` on the column holds text; the numbers before wait for their texts when they may not read back. */
@@ -309,60 +318,15 @@ export class ColumnBuilder {
     if (texts) column.texts = texts;
     this.codes = null;
     this.dictionary.clear();
-    this.texts = [];
-    this.slots = new Int32Array(0);
-    this.slotHashes = new Int32Array(0);
     return column;
   }
 
   private codeOf(text: string): number {
-    let code = this.dictionary.get(text);
-    if (code === undefined) {
-      code = this.dictionary.size;
-      this.dictionary.set(text, code);
-      this.texts.push(text);
-    }
-    return code;
+    return this.dictionary.codeOf(text);
   }
 
-  // Codes by a cell's characters, in front of `dictionary`: open addressing on an FNV-1a
-  // hash of the range, so a category is found without making its string (slicing and
-  // hashing a new string per cell was a sixth of the reading time of a categorical file).
-  private texts: string[] = [];
-  private slots = new Int32Array(64);
-  private slotHashes = new Int32Array(64);
-  private slotsUsed = 0;
-
-  private rangeCode(text: string, from: number, to: number): number {
-    let hash = 0x811c9dc5;
-    for (let i = from; i < to; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-    const mask = this.slots.length - 1;
-    let at = hash & mask;
-    for (let entry = this.slots[at]; entry !== 0; entry = this.slots[at]) {
-      if (this.slotHashes[at] === hash && sameText(this.texts[entry - 1], text, from, to)) return entry - 1;
-      at = (at + 1) & mask;
-    }
-    // Not seen by this table: the dictionary may hold it (pushed as a string), else a new code.
-    const code = this.codeOf(text.slice(from, to));
-    this.slots[at] = code + 1;
-    this.slotHashes[at] = hash;
-    if (++this.slotsUsed * 2 > this.slots.length) this.growSlots();
-    return code;
-  }
-
-  private growSlots(): void {
-    const slots = new Int32Array(this.slots.length * 2);
-    const hashes = new Int32Array(slots.length);
-    const mask = slots.length - 1;
-    for (let i = 0; i < this.slots.length; i++) {
-      if (this.slots[i] === 0) continue;
-      let at = this.slotHashes[i] & mask;
-      while (slots[at] !== 0) at = (at + 1) & mask;
-      slots[at] = this.slots[i];
-      hashes[at] = this.slotHashes[i];
-    }
-    this.slots = slots;
-    this.slotHashes = hashes;
+  private rangeCode(bytes: Uint8Array, from: number, to: number, cells: CellText): number {
+    return this.dictionary.byBytes(bytes, from, to, cells);
   }
 }
 
@@ -371,13 +335,6 @@ function grown<T extends Float64Array | Int32Array>(array: T, rows: number): T {
   const copy = new (array.constructor as new (n: number) => T)(Math.max(rows, array.length * 2));
   copy.set(array);
   return copy;
-}
-
-/** Whether `candidate` is `text[from, to)`. */
-function sameText(candidate: string, text: string, from: number, to: number): boolean {
-  if (candidate.length !== to - from) return false;
-  for (let i = 0; i < candidate.length; i++) if (candidate.charCodeAt(i) !== text.charCodeAt(from + i)) return false;
-  return true;
 }
 
 /**

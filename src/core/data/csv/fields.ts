@@ -1,42 +1,52 @@
 /**
- * The fast path's field finder: the fields of a well-formed CSV segment, found by scanning
- * its characters, kept as boundaries in typed arrays reused from segment to segment (no row
- * arrays, no field strings).
+ * The fast path's field finder: the fields of well-formed CSV bytes, found by scanning them,
+ * kept as boundaries in typed arrays reused from segment to segment (no row arrays, no field
+ * strings). UTF-8 puts no byte under 0x80 inside a multi-byte character, so the delimiter,
+ * quotes and line ends found among the bytes are the text's own.
  */
 
-/** Field and row boundaries of the segment last scanned. */
+/** Field and row boundaries of the bytes last scanned. */
 export class FieldScanner {
-  /** Where each field starts and ends in the segment (inside its quotes when quoted). */
+  /** Where each field starts and ends in the bytes (inside its quotes when quoted). */
   starts = new Int32Array(4096);
   ends = new Int32Array(4096);
   /** 0 plain, 1 quoted, 2 quoted with `""` inside. */
   quoted = new Uint8Array(4096);
   /** For each row, the index of the field after its last. */
   rowEnds = new Int32Array(1024);
+  /** Bytes of the complete rows found by the last {@link scan}. */
+  consumed = 0;
 
   /**
-   * The rows of `segment` (fields split by the character `D`, lines ended by CRLF when
+   * The complete rows of `bytes` (fields split by the byte `D`, lines ended by CRLF when
    * `crlf`, else LF), or −1. It handles the common dialect — one-character delimiter, the
    * file's line ending, fields quoted as a whole — and gives up (returning −1) on anything
-   * else: a stray quote, text after a closing quote, a lone CR.
+   * else: a stray quote, text after a closing quote, a lone CR. Unless `final`, a last row
+   * the bytes do not end (no line end yet, a quote still open, a closing quote or a CR as
+   * the last byte: the next byte decides) is left for the next call ({@link consumed} stops
+   * before it); when `final`, the end of the bytes ends the last row.
    */
-  scan(segment: string, D: number, crlf: boolean): number {
-    const n = segment.length;
+  scan(bytes: Uint8Array, D: number, crlf: boolean, final: boolean): number {
+    const n = bytes.length;
     let fields = 0;
     let rows = 0;
     let pos = 0;
-    while (pos < n) {
+    this.consumed = 0;
+    rowsLoop: while (pos < n) {
       // One row: fields up to the line end.
       for (;;) {
         if (fields === this.starts.length) this.growFields();
-        let c = segment.charCodeAt(pos);
+        let c = bytes[pos];
         if (c === 34) {
           let q = pos + 1;
           let escaped = false;
           for (;;) {
-            q = segment.indexOf('"', q);
-            if (q < 0) return -1;
-            if (segment.charCodeAt(q + 1) === 34) {
+            q = bytes.indexOf(34, q);
+            if (q < 0 || (q + 1 >= n && !final)) {
+              if (q < 0 && final) return -1;
+              break rowsLoop;
+            }
+            if (bytes[q + 1] === 34) {
               escaped = true;
               q += 2;
               continue;
@@ -47,12 +57,12 @@ export class FieldScanner {
           this.ends[fields] = q;
           this.quoted[fields++] = escaped ? 2 : 1;
           pos = q + 1;
-          c = segment.charCodeAt(pos);
+          c = bytes[pos];
           if (!(pos >= n || c === D || c === 10 || c === 13)) return -1;
         } else {
           let end = pos;
           while (end < n) {
-            c = segment.charCodeAt(end);
+            c = bytes[end];
             if (c === D || c === 10 || c === 13 || c === 34) break;
             end++;
           }
@@ -62,10 +72,14 @@ export class FieldScanner {
           this.quoted[fields++] = 0;
           pos = end;
         }
-        if (pos >= n) break;
+        if (pos >= n) {
+          if (!final) break rowsLoop;
+          break;
+        }
         if (c === D) {
           pos++;
           if (pos >= n) {
+            if (!final) break rowsLoop;
             // A delimiter ends the text: one more, empty field.
             if (fields === this.starts.length) this.growFields();
             this.starts[fields] = pos;
@@ -77,7 +91,9 @@ export class FieldScanner {
         }
         // The line end must be the file's own.
         if (c === 13) {
-          if (!crlf || segment.charCodeAt(pos + 1) !== 10) return -1;
+          if (!crlf) return -1;
+          if (pos + 1 >= n && !final) break rowsLoop;
+          if (bytes[pos + 1] !== 10) return -1;
           pos += 2;
         } else {
           if (crlf) return -1;
@@ -91,7 +107,9 @@ export class FieldScanner {
         this.rowEnds = grown;
       }
       this.rowEnds[rows++] = fields;
+      this.consumed = pos;
     }
+    // Fields past the last row's end belong to a row left for the next call.
     return rows;
   }
 

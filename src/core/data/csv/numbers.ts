@@ -24,14 +24,27 @@ export const decimalForm = new Int32Array(1);
  * behind the strict pattern, its form unknown.
  */
 export function parseDecimal(text: string): number {
-  const value = readDecimal(text, 0, text.length);
+  const value = text.length <= DECIMAL_CHARS ? readDecimal(asciiBytes(text), 0, text.length) : Number.NaN;
   if (!Number.isNaN(value)) return value;
   decimalForm[0] = -1;
   return slowDecimal(text);
 }
 
+/** The most characters of a text {@link readDecimal} reads: a sign, 15 digits and a point. */
+const DECIMAL_CHARS = 17;
+const SCRATCH = new Uint8Array(DECIMAL_CHARS);
+
+/** A short text's characters as bytes (one that is not ASCII as 0xFF, which no number holds). */
+function asciiBytes(text: string): Uint8Array {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    SCRATCH[i] = c < 128 ? c : 0xff;
+  }
+  return SCRATCH;
+}
+
 /**
- * The fast path over `text[from, to)` (Clinger's), or NaN when it does not apply (then read
+ * The fast path over the bytes `text[from, to)` (Clinger's), or NaN when it does not apply (then read
  * the text): a plain decimal of at most 15 digits and 22 decimals is its digits as an exact
  * integer divided by an exact power of ten, one correctly rounded operation, so the same
  * double `Number()` gives. In the same pass over the characters (the reader's hottest loop)
@@ -41,9 +54,9 @@ export function parseDecimal(text: string): number {
  * significant digits, so the double is within 10^−(d+1) of the decimal and `toFixed(d)`
  * gives it back exactly); else 0.
  */
-export function readDecimal(text: string, from: number, to: number): number {
+export function readDecimal(text: Uint8Array, from: number, to: number): number {
   let i = from;
-  let c = text.charCodeAt(i);
+  let c = text[i];
   const negative = c === 45;
   const plus = c === 43;
   if (negative || plus) i++;
@@ -53,7 +66,7 @@ export function readDecimal(text: string, from: number, to: number): number {
   let decimals = -1;
   let point = -1;
   for (; i < to; i++) {
-    c = text.charCodeAt(i);
+    c = text[i];
     if (c >= 48 && c <= 57) {
       mantissa = mantissa * 10 + (c - 48);
       digits++;
@@ -67,11 +80,11 @@ export function readDecimal(text: string, from: number, to: number): number {
   const magnitude = decimals > 0 ? mantissa / POW10[decimals] : mantissa;
   const value = negative ? -magnitude : magnitude;
   const integerDigits = (point < 0 ? to : point) - first;
-  const zeroLed = text.charCodeAt(first) === 48;
+  const zeroLed = text[first] === 48;
   // Forms String(n) never writes: "+5", ".5", "007", "5.", "-0".
   let form = plus || integerDigits === 0 || (zeroLed && integerDigits > 1) || decimals === 0 || (value === 0 && (negative || point >= 0)) ? -1 : 0;
-  if (form === 0 && point >= 0 && text.charCodeAt(to - 1) === 48) form = decimals; // "12.500": toFixed(3)
-  else if (form === 0 && (to - from > 15 || (zeroLed && first + 2 < to && text.charCodeAt(first + 2) === 48))) form = -1; // long, or "0.0…" (may print with an exponent)
+  if (form === 0 && point >= 0 && text[to - 1] === 48) form = decimals; // "12.500": toFixed(3)
+  else if (form === 0 && (to - from > 15 || (zeroLed && first + 2 < to && text[first + 2] === 48))) form = -1; // long, or "0.0…" (may print with an exponent)
   decimalForm[0] = form;
   return value;
 }

@@ -1,7 +1,9 @@
 /**
- * The CSV reader: text in pieces to a columnar table, records found by following quotes,
- * parsed a segment at a time (the fast field scanner, else papaparse), with a second pass
- * for the first rows of columns that turn out to hold text.
+ * The CSV reader: bytes or text in pieces to a columnar table — past the file's head, records
+ * read from the bytes by the fast path (bytes.ts, fast.ts); otherwise text, records found by
+ * following quotes and parsed a segment at a time (the fast path on the segment's bytes,
+ * else papaparse) — with a second pass for the first rows of columns that turn out to hold
+ * text.
  */
 import Papa from 'papaparse';
 import { BadRows } from './bad-rows';
@@ -11,17 +13,19 @@ import type { Table } from '../table';
 import type { ColumnBuilder, SliceRows, SliceStart } from './columns';
 import { declaredColumns } from './declared';
 import { detectDelimiter, DETECT_WINDOW, NUL_WINDOW, utf16Error, utf16Order } from './dialect';
-import { FieldScanner } from './fields';
+import { ByteFront, MAX_CARRY, textBytes } from './bytes';
+import type { FastRead } from './fast';
 import { readHeader } from './header';
 import { DEFAULT_MISSING_VALUES, type CsvOptions } from './options';
 import { PendingText } from './pending';
 import { followQuotes, type QuoteState } from './quotes';
-import { countNewlines, isBlank, isBlankRange, longRecordError, loneLineFeed, mixedLineEndings } from './records';
+import { countNewlines, isBlank, longRecordError, loneLineFeed, mixedLineEndings } from './records';
 
 /**
  * Reads CSV text that arrives in pieces (split anywhere: inside a quoted field, between
  * CR and LF) into a columnar {@link Table}, holding only the unfinished last record
- * between pieces. Complete records are parsed by papaparse a segment at a time; a record
+ * between pieces. Complete records are parsed a segment at a time (fast.ts where the segment
+ * is well formed, else papaparse, so unusual input is read as papaparse reads it); a record
  * ends at a newline outside quotes, found by following quotes the way papaparse does (a
  * quote opens a field only at the field's start; `""` inside is an escaped quote). The
  * header row names the columns; a column is numeric when every non-missing cell in the
@@ -159,53 +163,72 @@ export class CsvReader {
     return state.cut;
   }
 
-  /** The fast path's field boundaries, reused between segments. */
-  private readonly fields = new FieldScanner();
+  /** Bytes in (see bytes.ts): read by the fast path where it can, else decoded and pushed as text. */
+  private readonly front = new ByteFront(this);
+
+  /** The next bytes of the file (UTF-8), see {@link ByteFront.push}. */
+  pushBytes(chunk: Uint8Array): void {
+    if (!this.done) this.front.push(chunk);
+  }
+
+  /** Ends the bytes: what is held of them read as text (then {@link end}). */
+  endBytes(): void {
+    this.front.end();
+  }
+
+  /** Characters not valid UTF-8 in the bytes read (read as U+FFFD). */
+  get replaced(): number {
+    return this.front.replaced;
+  }
+
+  /** Whether the fast path may read the file's bytes now (the header and the dialect are known). */
+  get fastReady(): boolean {
+    return !this.done && this.builders !== undefined && !this.backfillTarget && this.delimiter?.length === 1 && this.newline !== undefined;
+  }
+
+  /** The text's complete records parsed, its unfinished one handed over to be read on as bytes (undefined: read on as text, see bytes.ts). */
+  handOver(): string | undefined {
+    if (!this.fastReady) return undefined;
+    const cut = this.lastRecordEnd();
+    // A long record stays text (held in pieces; not joined here at every chunk).
+    if (this.pending.length - (cut + 1) > MAX_CARRY) return undefined;
+    if (cut >= 0) {
+      const segment = this.pending.take(cut + 1);
+      this.scanned -= cut + 1;
+      this.cut = -1;
+      this.parseSegment(segment);
+    }
+    const rest = this.pending.text();
+    if (this.done || rest.includes('\uFFFD')) return undefined;
+    this.pending = new PendingText();
+    this.scanned = 0;
+    this.inQuotes = false;
+    this.cut = -1;
+    return rest;
+  }
 
   /**
-   * The fast path for well-formed segments: fields found by scanning the characters and
-   * numbers read straight from the text, with no row arrays or number strings. It handles
-   * the common dialect — one-character delimiter, the file's line ending, fields quoted as
-   * a whole — and gives up (returning false, before changing anything) on anything else:
-   * a stray quote, text after a closing quote, a lone CR. papaparse then reads the segment,
-   * so unusual input is read exactly as papaparse reads it.
+   * The fast path over `bytes` (fast.ts): its rows added, its bad rows quoted (from `text`,
+   * the bytes' text, when given), its lines counted; null, changing nothing, where it gives up.
    */
-  private fastSegment(segment: string): boolean {
-    const delimiter = this.delimiter!;
-    if (delimiter.length !== 1 || this.newline === undefined) return false;
-    const rows = this.fields.scan(segment, delimiter.charCodeAt(0), this.newline === '\r\n');
-    if (rows < 0) return false;
-    const { starts, ends, quoted, rowEnds } = this.fields;
-    // Every field is found: add the rows.
-    const builders = this.builders!;
-    const width = builders.length;
-    let bad = 0;
-    let first = 0;
-    for (let r = 0; r < rows; r++) {
-      const last = rowEnds[r];
-      const count = last - first;
-      const blank = count === 1 && isBlankRange(segment, starts[first], ends[first]);
-      if (count !== width || blank) {
-        if (!blank) bad++;
-        first = last;
-        continue;
-      }
-      for (let i = 0; i < width; i++) {
-        const f = first + i;
-        if (quoted[f] === 2) builders[i].push(segment.slice(starts[f], ends[f]).replaceAll('""', '"'));
-        else builders[i].pushRange(segment, starts[f], ends[f]);
-      }
-      this.rows++;
-      first = last;
-    }
-    if (bad > 0) this.noteBadRows(segment, bad);
-    for (let i = segment.indexOf('\n'); i >= 0; i = segment.indexOf('\n', i + 1)) this.lineBase++;
-    return true;
+  readFast(bytes: Uint8Array, final: boolean, text?: string): FastRead | null {
+    const read = this.front.fast.read(bytes, this.delimiter!.charCodeAt(0), this.newline === '\r\n', final, this.builders!);
+    if (!read) return null;
+    this.rows += read.rows;
+    if (read.bad > 0) this.noteBadRows(text ?? this.front.cells.peek(bytes, 0, read.used), read.bad);
+    this.lineBase += read.lines;
+    return read;
+  }
+
+  /** A segment of text by the fast path (as its bytes), where it can. */
+  private fastText(segment: string): boolean {
+    const bytes = this.fastReady ? textBytes(segment) : undefined;
+    return bytes !== undefined && this.front.uncounted(() => this.readFast(bytes, true, segment) !== null);
   }
 
   private parseSegment(segment: string): void {
     if (this.done) return;
-    if (this.builders && !this.backfillTarget && this.fastSegment(segment)) return;
+    if (this.builders && !this.backfillTarget && this.fastText(segment)) return;
     const { fileName } = this.options;
     // Blank lines are skipped here (papaparse's own "greedy" test joins every row's fields).
     // papaparse drops a U+FEFF that starts its text: in a segment past the file's start it is
@@ -288,7 +311,8 @@ export class CsvReader {
    */
   static forSlice(options: CsvOptions, slice: SliceStart): CsvReader {
     const reader = new CsvReader(options);
-    reader.started = true; // a slice starts with no byte-order mark
+    reader.started = true; // a slice starts with no byte-order mark: its first character is data, even U+FEFF
+    reader.front.keepMark();
     reader.sliced = true;
     reader.delimiter = slice.delimiter;
     reader.newline = slice.newline;
@@ -311,6 +335,8 @@ export class CsvReader {
    * parsing nothing, when the text ends inside a record.
    */
   endRecords(): boolean {
+    const front = this.front.endsOnRecord;
+    if (front !== undefined) return front;
     if (this.pending.length === 0) return !this.inQuotes;
     if (this.inQuotes || this.scanned !== this.pending.length || this.cut !== this.pending.length - 1) return false;
     const segment = this.pending.take(this.pending.length);
@@ -371,17 +397,4 @@ export class CsvReader {
     const columns = declaredColumns(builders, this.options.dtypes ?? {}, fileName);
     return { source: fileName, rowCount: this.rows, columns, ...(this.bad.count > 0 ? { skipped: { rows: this.bad.count, examples: this.bad.examples() } } : {}) };
   }
-}
-
-/** Reads CSV text that is all in memory (see {@link CsvReader}). */
-export function parseCsv(text: string, options: CsvOptions): Table {
-  const reader = new CsvReader(options);
-  reader.push(text);
-  reader.end();
-  if (reader.needsBackfill) {
-    const second = reader.backfillReader();
-    second.push(text);
-    second.end();
-  }
-  return reader.finish();
 }

@@ -5,11 +5,6 @@
 import { CsvError } from '../../base/errors';
 import { formatSize, INPUT_LIMITS } from '../../base/limits';
 
-/** Whether `text[from, to)` holds nothing but spaces. */
-export function isBlankRange(text: string, from: number, to: number): boolean {
-  return text.slice(from, to).trim() === '';
-}
-
 /** A line with nothing but spaces (papaparse gives it as one field). */
 export function isBlank(fields: string[]): boolean {
   return fields.length === 1 && fields[0].trim() === '';

@@ -6,7 +6,6 @@
  */
 import type { CsvOptions } from './options';
 import type { SliceRows, SliceStart } from './columns';
-import { decodeInPieces, replacementsIn } from './dialect';
 import { CsvReader } from './reader';
 
 /** A slice of the file for a thread to read. */
@@ -51,16 +50,10 @@ export function readCsvSlice(job: CsvSliceJob): CsvSliceResult {
 function readOnce(job: CsvSliceJob, categorical: number[]): { result: CsvSliceResult; awaiting: number[] } {
   const reader = CsvReader.forSlice(job.options, { ...job.start, categorical });
   reader.reserve(job.rows);
-  // A slice's first character is data, even U+FEFF.
-  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
-  let replaced = 0;
-  const push = (text: string) => {
-    replaced += replacementsIn(text);
-    reader.push(text);
-  };
-  decodeInPieces(decoder, job.bytes, push);
-  push(decoder.decode());
+  reader.pushBytes(job.bytes);
+  reader.endBytes();
   const endsOnRecord = reader.endRecords();
+  const replaced = reader.replaced;
   // A slice cut inside a record is of no use (the first reader reads the file in one pass).
   if (!endsOnRecord && !job.last) return { result: { rows: 0, lines: 0, bad: { count: 0, lines: [], mixedLine: 0 }, columns: [], last: false, endsOnRecord, replaced }, awaiting: [] };
   reader.end();

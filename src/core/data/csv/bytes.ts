@@ -1,0 +1,160 @@
+/**
+ * A CSV reader's bytes: once the header and the dialect are known, records are read from the
+ * bytes themselves by the fast path (fast.ts: no text made for most cells), an unfinished
+ * record carried as bytes to the next chunk; the file's head, and bytes the fast path gives
+ * up on (a stray quote, a lone CR, a record over {@link MAX_CARRY}), are decoded and read as
+ * text, the reader's way for everything unusual. Both give the same table.
+ */
+import { CellText } from './cell-text';
+import { decodeInPieces, replacementsIn } from './dialect';
+import { FastRows, type FastRead } from './fast';
+
+/** What the front needs of the reader it feeds (CsvReader). */
+export interface ByteTarget {
+  push(text: string): void;
+  readonly fastReady: boolean;
+  handOver(): string | undefined;
+  readFast(bytes: Uint8Array, final: boolean): FastRead | null;
+}
+
+/** Bytes the fast path reads at a time (its field arrays stay small). */
+const WINDOW = 256 * 1024;
+/**
+ * The most bytes of an unfinished record carried as bytes: a longer one is read as text,
+ * which follows a long record's quotes piece by piece (each chunk with a line feed scans
+ * the carried bytes again).
+ */
+export const MAX_CARRY = WINDOW;
+const ENCODER = new TextEncoder();
+
+export class ByteFront {
+  readonly cells = new CellText();
+  readonly fast = new FastRows(this.cells);
+  /** Whether the bytes are read as bytes now; the unfinished record's bytes, then, in the pieces they came in. */
+  private reading = false;
+  private carry: Uint8Array[] = [];
+  private carried = 0;
+  /** Decodes the bytes read as text; the last byte it was given (≥ 0x80: it may hold part of a character). */
+  private decoder = new TextDecoder('utf-8');
+  private lastByte = 0;
+  private decodedReplaced = 0;
+
+  constructor(private readonly target: ByteTarget) {}
+
+  /** The text's first character is data, even U+FEFF (a later slice of a file). */
+  keepMark(): void {
+    this.decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+  }
+
+  /** Characters not valid UTF-8 in the bytes read (read as U+FFFD). */
+  get replaced(): number {
+    return this.decodedReplaced + this.cells.replaced;
+  }
+
+  /** Whether the bytes so far end where a record ends; undefined while they are read as text. */
+  get endsOnRecord(): boolean | undefined {
+    return this.reading ? this.carried === 0 : undefined;
+  }
+
+  /** The next bytes. */
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    if (!this.reading) this.start();
+    if (this.reading) this.read(chunk);
+    else this.decode(chunk);
+  }
+
+  /** Ends the bytes: what the decoder holds, or the unfinished record's bytes, read as text. */
+  end(): void {
+    if (this.reading) this.stop(this.takeCarry());
+    this.pushText(this.decoder.decode());
+  }
+
+  /** Runs `read` on bytes made from text already counted (their U+FFFD are not counted again). */
+  uncounted<T>(read: () => T): T {
+    this.cells.counting = false;
+    try {
+      return read();
+    } finally {
+      this.cells.counting = true;
+    }
+  }
+
+  private decode(bytes: Uint8Array): void {
+    decodeInPieces(this.decoder, bytes, (text) => this.pushText(text));
+    this.lastByte = bytes[bytes.length - 1];
+  }
+
+  private pushText(text: string): void {
+    this.decodedReplaced += replacementsIn(text);
+    this.target.push(text);
+  }
+
+  /** Bytes from here on where the reader can take them: its unfinished record carried as bytes (the decoder holds nothing). */
+  private start(): void {
+    if (this.lastByte >= 128 || !this.target.fastReady) return;
+    const rest = this.target.handOver();
+    if (rest === undefined) return;
+    this.carry = rest ? [ENCODER.encode(rest)] : [];
+    this.carried = this.carry[0]?.length ?? 0;
+    this.reading = true;
+  }
+
+  /** The bytes of `rest` (they start at a record) read as text from here on. */
+  private stop(rest: Uint8Array): void {
+    this.reading = false;
+    if (rest.length > 0) this.decode(rest);
+  }
+
+  /** The carried bytes, as one array; none carried after. */
+  private takeCarry(extra?: Uint8Array): Uint8Array {
+    const parts = extra ? [...this.carry, extra] : this.carry;
+    this.carry = [];
+    this.carried = 0;
+    if (parts.length === 1) return parts[0];
+    const bytes = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+    let at = 0;
+    for (const part of parts) {
+      bytes.set(part, at);
+      at += part.length;
+    }
+    return bytes;
+  }
+
+  /** Reads the complete records of the carried bytes and `chunk`, a window at a time; carries the rest. */
+  private read(chunk: Uint8Array): void {
+    // No line feed, no record ends here: carried as it is (a copy: a host may reuse its buffer).
+    if (chunk.indexOf(10) < 0) {
+      if (this.carried + chunk.length > MAX_CARRY) this.stop(this.takeCarry(chunk));
+      else {
+        this.carry.push(chunk.slice());
+        this.carried += chunk.length;
+      }
+      return;
+    }
+    const bytes = this.carried > 0 ? this.takeCarry(chunk) : chunk;
+    let at = 0;
+    let window = WINDOW;
+    while (at < bytes.length) {
+      const end = Math.min(bytes.length, at + window);
+      const read = this.target.readFast(bytes.subarray(at, end), false);
+      if (!read) {
+        this.stop(bytes.subarray(at));
+        return;
+      }
+      if (read.used > 0) at += read.used;
+      else if (end === bytes.length) break; // an unfinished record
+      else window *= 2; // a record longer than the window
+    }
+    if (bytes.length - at > MAX_CARRY) this.stop(bytes.subarray(at));
+    else if (at < bytes.length) {
+      this.carry = [bytes.slice(at)];
+      this.carried = bytes.length - at;
+    }
+  }
+}
+
+/** The UTF-8 bytes of `text`, or undefined where they would not give it back (a lone surrogate) or the host cannot tell. */
+export function textBytes(text: string): Uint8Array | undefined {
+  return (text as unknown as { isWellFormed?: () => boolean }).isWellFormed?.() ? ENCODER.encode(text) : undefined;
+}
