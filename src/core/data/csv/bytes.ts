@@ -81,6 +81,7 @@ export class ByteFront {
   }
 
   private decode(bytes: Uint8Array): void {
+    if (bytes.length === 0) return;
     decodeInPieces(this.decoder, bytes, (text) => this.pushText(text));
     this.lastByte = bytes[bytes.length - 1];
   }
@@ -106,9 +107,9 @@ export class ByteFront {
     if (rest.length > 0) this.decode(rest);
   }
 
-  /** The carried bytes, as one array; none carried after. */
-  private takeCarry(extra?: Uint8Array): Uint8Array {
-    const parts = extra ? [...this.carry, extra] : this.carry;
+  /** The carried bytes (or `carried`), then `extra`, as one array; none carried after. */
+  private takeCarry(extra?: Uint8Array, carried?: Uint8Array): Uint8Array {
+    const parts = [...(carried ? [carried] : this.carry), ...(extra ? [extra] : [])];
     this.carry = [];
     this.carried = 0;
     if (parts.length === 1) return parts[0];
@@ -132,8 +133,22 @@ export class ByteFront {
       }
       return;
     }
-    const bytes = this.carried > 0 ? this.takeCarry(chunk) : chunk;
+    let bytes = chunk;
     let at = 0;
+    if (this.carried > 0) {
+      // The carried record and the chunk's first window, joined; the rest read in place.
+      const take = Math.min(chunk.length, WINDOW);
+      const head = this.takeCarry(chunk.subarray(0, take));
+      const read = this.target.readFast(head, false);
+      if (!read) {
+        this.stop(head);
+        this.decode(chunk.subarray(take));
+        return;
+      }
+      // The carried bytes hold one unfinished record: the rows read end in the chunk.
+      if (read.used > 0) at = read.used - (head.length - take);
+      else bytes = take < chunk.length ? this.takeCarry(chunk.subarray(take), head) : head;
+    }
     let window = WINDOW;
     while (at < bytes.length) {
       const end = Math.min(bytes.length, at + window);
