@@ -32,6 +32,9 @@ const rows = Array.from({ length: table.rowCount }, (_, i) => Float64Array.from(
 describe('TreeSHAP per class of mc3_xgb.json (XGBoost multi:softprob) against xgboost pred_contribs', () => {
   it('explains one margin per class, for rows with blank cells too', () => {
     expect(marginCount(ensemble)).toBe(3);
+    // A class's ensemble is the same object on every call (the pool sends each object to a thread once).
+    expect(classEnsemble(ensemble, 1)).toBe(classEnsemble(ensemble, 1));
+    expect(classEnsemble(ensemble, 1)).not.toBe(classEnsemble(ensemble, 2));
     expect(want.pred_contribs.shape).toEqual([table.rowCount, 3, want.features.length + 1]);
     expect(rows.some((x) => x.some(Number.isNaN))).toBe(true);
   });

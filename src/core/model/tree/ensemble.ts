@@ -87,8 +87,18 @@ export interface TreeEnsemble {
 export function classEnsemble(ensemble: TreeEnsemble, k: number): TreeEnsemble {
   const { multiclass } = ensemble;
   if (!multiclass) return ensemble;
-  return { ...ensemble, trees: ensemble.trees.filter((_, t) => multiclass.treeClass[t] === k), baseMargin: multiclass.baseMargins?.[k] ?? ensemble.baseMargin, transform: 'identity', marginScale: 1, multiclass: undefined };
+  // The same object for the same class on every call: the pool sends an ensemble to a thread once per object.
+  let parts = classParts.get(ensemble);
+  if (!parts) classParts.set(ensemble, (parts = new Map()));
+  let part = parts.get(k);
+  if (!part) {
+    part = { ...ensemble, trees: ensemble.trees.filter((_, t) => multiclass.treeClass[t] === k), baseMargin: multiclass.baseMargins?.[k] ?? ensemble.baseMargin, transform: 'identity', marginScale: 1, multiclass: undefined };
+    parts.set(k, part);
+  }
+  return part;
 }
+
+const classParts = new WeakMap<TreeEnsemble, Map<number, TreeEnsemble>>();
 
 /** Whether an ensemble has linear leaves (they need the node-by-node walk, and no TreeSHAP applies). */
 export function hasLinearLeaves(ensemble: TreeEnsemble): boolean {
