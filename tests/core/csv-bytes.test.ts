@@ -92,3 +92,46 @@ describe('reading records from the bytes', () => {
     }
   });
 });
+
+/** The table, or the error's message, as text: what a load gives. */
+function outcome(bytes: Uint8Array, chunk: number, options = {}): string {
+  try {
+    const { table, replacedCharacters } = loadTableBytes(bytes, 'f.csv', options, chunk);
+    return JSON.stringify({ rows: written(table), skipped: table.skipped, replacedCharacters });
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+const lines = (n: number, line: (i: number) => string, newline = '\n') => Array.from({ length: n }, (_, i) => line(i) + newline).join('');
+
+describe('what the byte path hands to the text path', () => {
+  it('counts a cell’s limit in characters, and refuses a record over the row limit that came in one chunk', () => {
+    // 600,000 characters, 1.2 MB of UTF-8: under the 1 MB-character limit.
+    const long = encoder.encode(`id,text\n${lines(8000, (i) => `${i},abc`)}9,${'é'.repeat(600_000)}\n10,x\n`);
+    const { table } = loadTableBytes(long, 'f.csv', {}, 1 << 22);
+    expect(table.rowCount).toBe(8002);
+    expect(sourceText(table.columns[1], 8000)).toHaveLength(600_000);
+    const wide = encoder.encode(`${Array.from({ length: 18 }, (_, i) => `c${i}`).join(',')}\n${lines(8000, () => Array(18).fill('1').join(','))}${Array(18).fill('x'.repeat(1_000_000)).join(',')}\n`);
+    expect(() => loadTableBytes(wide, 'f.csv', {}, wide.length - 1)).toThrow(/row 8,001 is longer than 16 MB/);
+  });
+
+  it('gives papaparse’s reading of a quote closed before something other than the delimiter or the line end, however the chunks fall', () => {
+    const cases = [
+      { text: `c0\n${lines(14000, (i) => `${i}`)}"x"\ry\n${'z\n'.repeat(40)}`, newline: '\n' as const },
+      { text: `c0,c1\r\n${lines(9000, (i) => `${i},a${i % 10}`, '\r\n')}1,"x"\nb,y\r\n${lines(40, (i) => `${i},z`, '\r\n')}`, newline: '\r\n' as const },
+    ];
+    for (const { text, newline } of cases) {
+      const expected = Papa.parse<string[]>(text, { newline }).data.slice(1).filter((row) => !(row.length === 1 && row[0] === ''));
+      const bytes = encoder.encode(text);
+      for (const chunk of [16, 100, 997, bytes.length]) expect(written(loadTableBytes(bytes, 'f.csv', {}, chunk).table), `${chunk}-byte chunks`).toEqual(expected);
+    }
+  });
+
+  it('names the same bad rows, and a CRLF file’s lone LF, however the chunks fall', () => {
+    const mixed = encoder.encode(`a,b\r\n${lines(12000, (i) => `${i},2`, '\r\n')}3,4\n5\r\n${lines(200, (i) => `${i},2`, '\r\n')}7\r\n${lines(10, (i) => `${i},2`, '\r\n')}`);
+    for (const chunk of [16, 997, mixed.length]) expect(outcome(mixed, chunk), `${chunk}-byte chunks`).toMatch(/mixes line endings: .* line 12,002 ends with LF alone/);
+    const mark = encoder.encode(`a,b\n${lines(14000, (i) => `${i},1`)}\uFEFF"p,q",r\ns\n`);
+    for (const chunk of [16, 997, mark.length]) expect(outcome(mark, chunk), `${chunk}-byte chunks`).toContain('line 14002 has 3 fields; line 14003 has 1 field');
+  });
+});

@@ -20,8 +20,18 @@ interface BadLine {
 export class BadRows {
   count = 0;
   private readonly lines: BadLine[] = [];
-  /** The first line of a CRLF file that ends in LF alone, once bad rows were found (0: none). */
+  /** The first line of a CRLF file that ends in LF alone (0: none). */
   private mixedLine = 0;
+
+  /**
+   * Notes the first line of a CRLF file's `segment` (after `lineBase` newlines) that ends in
+   * LF alone: the bad rows' error names it, whichever segment they are in.
+   */
+  lineEnds(segment: string, lineBase: number, delimiter: string | undefined, newline: '\n' | '\r\n' | undefined): void {
+    if (this.mixedLine !== 0 || newline !== '\r\n') return;
+    const lone = loneLineFeed(segment, delimiter ?? ',');
+    if (lone >= 0) this.mixedLine = lineBase + 1 + countNewlines(segment, lone);
+  }
 
   /**
    * Notes `count` bad rows in `segment`, which starts after `lineBase` newlines, and quotes
@@ -30,11 +40,15 @@ export class BadRows {
    */
   note(segment: string, count: number, lineBase: number, width: number, delimiter: string | undefined, newline: '\n' | '\r\n' | undefined, header: boolean): void {
     this.count += count;
-    if (this.mixedLine === 0 && newline === '\r\n') {
-      const lone = loneLineFeed(segment, delimiter ?? ',');
-      if (lone >= 0) this.mixedLine = lineBase + 1 + countNewlines(segment, lone);
-    }
+    this.lineEnds(segment, lineBase, delimiter, newline);
     if (this.lines.length >= MAX_QUOTED_BAD_LINES) return;
+    // papaparse drops a U+FEFF that starts its text: past the file's start it is data, kept by
+    // parsing from a blank line before it (as the reader parses such a segment).
+    const mark = segment.charCodeAt(0) === 0xfeff && newline !== undefined ? newline : '';
+    if (mark) {
+      segment = mark + segment;
+      lineBase--;
+    }
     let scannedTo = 0;
     Papa.parse<string[]>(segment, {
       delimiter,

@@ -3,7 +3,10 @@
  * bytes themselves by the fast path (fast.ts: no text made for most cells), an unfinished
  * record carried as bytes to the next chunk; the file's head, and bytes the fast path gives
  * up on (a stray quote, a lone CR, a record over {@link MAX_CARRY}), are decoded and read as
- * text, the reader's way for everything unusual. Both give the same table.
+ * text, the reader's way for everything unusual. Both give the same table for well-formed
+ * records; for text papaparse reads its own way (a quote closed before something other than
+ * the delimiter or the line end) the text path cuts segments only at the record ends
+ * papaparse itself would find (quotes.ts), so that where the chunks fall does not change them.
  */
 import { CellText } from './cell-text';
 import { decodeInPieces, replacementsIn } from './dialect';
@@ -149,9 +152,8 @@ export class ByteFront {
       if (read.used > 0) at = read.used - (head.length - take);
       else bytes = take < chunk.length ? this.takeCarry(chunk.subarray(take), head) : head;
     }
-    let window = WINDOW;
     while (at < bytes.length) {
-      const end = Math.min(bytes.length, at + window);
+      const end = Math.min(bytes.length, at + WINDOW);
       const read = this.target.readFast(bytes.subarray(at, end), false);
       if (!read) {
         this.stop(bytes.subarray(at));
@@ -159,7 +161,11 @@ export class ByteFront {
       }
       if (read.used > 0) at += read.used;
       else if (end === bytes.length) break; // an unfinished record
-      else window *= 2; // a record longer than the window
+      else {
+        // A record longer than the window: read as text, which holds long records and refuses those over the row limit.
+        this.stop(bytes.subarray(at));
+        return;
+      }
     }
     if (bytes.length - at > MAX_CARRY) this.stop(bytes.subarray(at));
     else if (at < bytes.length) {

@@ -152,9 +152,9 @@ export class ColumnBuilder {
    */
   pushRange(bytes: Uint8Array, from: number, to: number, cells: CellText): void {
     const n = to - from;
-    if (n > INPUT_LIMITS.cellChars) throw this.tooLong(n);
-    // Surrounding spaces (the cell's own text is kept), or maybe a missing-value token: the slow way.
-    if (n === 0 || bytes[from] <= 32 || bytes[to - 1] <= 32 || (n <= this.longestMissingBytes && this.missingStartBytes[bytes[from]] === 1)) {
+    // Surrounding spaces (the cell's own text is kept), maybe a missing-value token, or
+    // maybe over the cell limit (counted in characters, by push): the slow way.
+    if (n === 0 || n > INPUT_LIMITS.cellChars || bytes[from] <= 32 || bytes[to - 1] <= 32 || (n <= this.longestMissingBytes && this.missingStartBytes[bytes[from]] === 1)) {
       this.push(cells.of(bytes, from, to));
       return;
     }

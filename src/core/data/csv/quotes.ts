@@ -1,7 +1,7 @@
 /**
  * Following quotes through CSV text to find where records end, the way papaparse reads
  * them: a quote opens a field only at the field's start, `""` inside is an escaped quote,
- * and a quote closes the field only before the delimiter or a line end.
+ * and a quote closes the field only before the delimiter or the file's own line end.
  */
 
 /** Where following stopped: the offset reached in the text, whether that is inside quotes, and the last record end found (−1: none). */
@@ -13,10 +13,12 @@ export interface QuoteState {
 
 /**
  * Follows quotes through `text` from `state.pos`, updating `state`; record ends are noted as
- * `base` + their offset in `text`. `crlf`: a lone LF is part of a field, not a record end.
+ * `base` + their offset in `text`. `newline`: the file's line end, when known (in a CRLF file a
+ * lone LF is part of a field, not a record end).
  * Following stops before a quote whose meaning the next piece of text decides.
  */
-export function followQuotes(text: string, base: number, state: QuoteState, delimiter: string | undefined, crlf: boolean): void {
+export function followQuotes(text: string, base: number, state: QuoteState, delimiter: string | undefined, newline: '\n' | '\r\n' | undefined): void {
+  const crlf = newline === '\r\n';
   let { pos, inQuotes, cut } = state;
   for (;;) {
     const quote = text.indexOf('"', pos);
@@ -46,7 +48,15 @@ export function followQuotes(text: string, base: number, state: QuoteState, deli
           break;
         }
         const after = text[next];
-        if (after === delimiter || after === '\n' || after === '\r') inQuotes = false;
+        if (crlf && after === '\r' && next + 1 >= text.length) {
+          pos = quote; // CR then LF? The next piece says.
+          break;
+        }
+        // The file's own line end (papaparse's newline): in an LF file a CR after a quote is
+        // data, and so is a lone LF in a CRLF file; while the line end is not known (a
+        // declared delimiter), either, as papaparse guesses it from the text it is given.
+        const lineEnd = newline === undefined ? after === '\n' || after === '\r' : crlf ? after === '\r' && text[next + 1] === '\n' : after === '\n';
+        if (after === delimiter || lineEnd) inQuotes = false;
         pos = quote + 1;
       }
     } else {

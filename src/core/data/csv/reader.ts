@@ -101,9 +101,8 @@ export class CsvReader {
     const cut = this.lastRecordEnd();
     // A record still open past the row limit is refused before more of it is held.
     if (cut < 0 && this.pending.length > INPUT_LIMITS.rowChars) this.refuseLongRecord();
-    // Segments of 32–96 KB: large enough that a parse call's set-up does not matter, small
-    // enough that their strings stay in V8's young generation (strings over ~128 KB go to
-    // the large-object space and live until a full collection, which inflates peak memory).
+    // Segments of 32–96 KB (smaller where the reader goes back to bytes, see handOver): their
+    // strings stay in V8's young generation (over ~128 KB they live until a full collection).
     if (cut < 0 || (cut < 32 * 1024 && this.pending.length < 96 * 1024)) return;
     const segment = this.pending.take(cut + 1);
     this.scanned -= cut + 1;
@@ -156,7 +155,7 @@ export class CsvReader {
     // Only the text not yet followed is scanned, with the one character before it.
     const start = Math.max(0, this.scanned - 1);
     const state: QuoteState = { pos: this.scanned - start, inQuotes: this.inQuotes, cut: this.cut };
-    followQuotes(this.pending.tail(start), start, state, this.delimiter, this.newline === '\r\n');
+    followQuotes(this.pending.tail(start), start, state, this.delimiter, this.newline);
     this.scanned = start + state.pos;
     this.inQuotes = state.inQuotes;
     this.cut = state.cut;
@@ -228,6 +227,7 @@ export class CsvReader {
 
   private parseSegment(segment: string): void {
     if (this.done) return;
+    if (!this.backfillTarget) this.bad.lineEnds(segment, this.lineBase, this.delimiter, this.newline);
     if (this.builders && !this.backfillTarget && this.fastText(segment)) return;
     const { fileName } = this.options;
     // Blank lines are skipped here (papaparse's own "greedy" test joins every row's fields).
