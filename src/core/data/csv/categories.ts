@@ -1,6 +1,6 @@
 /**
  * A categorical column's dictionary: its texts in the order first met, each with its code,
- * and in front of the `Map` a table that finds a category from the cell's bytes without
+ * and in front of the `Map` a table that finds a category from the cell's UTF-8 bytes without
  * making its string (slicing and hashing a new string per cell was a sixth of the reading
  * time of a categorical file).
  */
@@ -9,10 +9,15 @@ import type { CellText } from './cell-text';
 export class Categories {
   private map = new Map<string, number>();
   private texts: string[] = [];
-  // Open addressing on an FNV-1a hash of an ASCII cell's bytes: slot = code + 1 (0 empty).
+  // Open addressing on an FNV-1a hash of a cell's bytes: slot = code + 1 (0 empty). A code
+  // found by its bytes keeps them (`starts`, `lengths` into `pool`) to compare with.
   private slots = new Int32Array(64);
   private slotHashes = new Int32Array(64);
   private slotsUsed = 0;
+  private pool = new Uint8Array(1024);
+  private pooled = 0;
+  private starts = new Int32Array(16);
+  private lengths = new Int32Array(16);
 
   get size(): number {
     return this.texts.length;
@@ -37,22 +42,19 @@ export class Categories {
   /** The code of the cell `bytes[from, to)`. */
   byBytes(bytes: Uint8Array, from: number, to: number, cells: CellText): number {
     let hash = 0x811c9dc5;
-    let high = 0;
-    for (let i = from; i < to; i++) {
-      const b = bytes[i];
-      high |= b;
-      hash = Math.imul(hash ^ b, 0x01000193);
-    }
-    // Not ASCII: by its string (the slots compare a text's characters with the cell's bytes).
-    if (high >= 128) return this.codeOf(cells.of(bytes, from, to));
+    for (let i = from; i < to; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
     const mask = this.slots.length - 1;
     let at = hash & mask;
     for (let entry = this.slots[at]; entry !== 0; entry = this.slots[at]) {
-      if (this.slotHashes[at] === hash && sameText(this.texts[entry - 1], bytes, from, to)) return entry - 1;
+      if (this.slotHashes[at] === hash && this.sameBytes(entry - 1, bytes, from, to)) return entry - 1;
       at = (at + 1) & mask;
     }
-    // Not seen by this table: the dictionary may hold it (pushed as a string), else a new code.
-    const code = this.codeOf(cells.of(bytes, from, to));
+    // Not seen by its bytes: the dictionary may hold it (pushed as a string), else a new code.
+    const text = cells.of(bytes, from, to);
+    const code = this.codeOf(text);
+    // U+FFFD is counted each time it is read: such a cell is decoded every time.
+    if (text.includes('\uFFFD')) return code;
+    this.keepBytes(code, bytes, from, to);
     this.slots[at] = code + 1;
     this.slotHashes[at] = hash;
     if (++this.slotsUsed * 2 > this.slots.length) this.growSlots();
@@ -66,6 +68,41 @@ export class Categories {
     this.slots = new Int32Array(64);
     this.slotHashes = new Int32Array(64);
     this.slotsUsed = 0;
+    this.pool = new Uint8Array(1024);
+    this.pooled = 0;
+    this.starts = new Int32Array(16);
+    this.lengths = new Int32Array(16);
+  }
+
+  /** Whether the bytes kept for `code` are `bytes[from, to)`. */
+  private sameBytes(code: number, bytes: Uint8Array, from: number, to: number): boolean {
+    const n = to - from;
+    if (this.lengths[code] !== n) return false;
+    const pool = this.pool;
+    const start = this.starts[code];
+    for (let i = 0; i < n; i++) if (pool[start + i] !== bytes[from + i]) return false;
+    return true;
+  }
+
+  /** Keeps `bytes[from, to)` as the bytes of `code` (a code has one byte form: decoding is one to one without U+FFFD). */
+  private keepBytes(code: number, bytes: Uint8Array, from: number, to: number): void {
+    if (code >= this.starts.length) {
+      const size = Math.max(code + 1, this.starts.length * 2);
+      const [starts, lengths] = [new Int32Array(size), new Int32Array(size)];
+      starts.set(this.starts);
+      lengths.set(this.lengths);
+      [this.starts, this.lengths] = [starts, lengths];
+    }
+    const n = to - from;
+    if (this.pooled + n > this.pool.length) {
+      const pool = new Uint8Array(Math.max(this.pooled + n, this.pool.length * 2));
+      pool.set(this.pool.subarray(0, this.pooled));
+      this.pool = pool;
+    }
+    this.pool.set(bytes.subarray(from, to), this.pooled);
+    this.starts[code] = this.pooled;
+    this.lengths[code] = n;
+    this.pooled += n;
   }
 
   private growSlots(): void {
@@ -82,11 +119,4 @@ export class Categories {
     this.slots = slots;
     this.slotHashes = hashes;
   }
-}
-
-/** Whether `candidate` is the ASCII bytes `bytes[from, to)`. */
-function sameText(candidate: string, bytes: Uint8Array, from: number, to: number): boolean {
-  if (candidate.length !== to - from) return false;
-  for (let i = 0; i < candidate.length; i++) if (candidate.charCodeAt(i) !== bytes[from + i]) return false;
-  return true;
 }
