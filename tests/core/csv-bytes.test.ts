@@ -5,6 +5,7 @@ import { loadTableBytes } from '../../src/core/data/read';
 import { sourceText, type Table } from '../../src/core/data/table';
 import { Random } from '../../src/core/base/random';
 import { FastRows } from '../../src/core/data/csv/fast';
+import { concatBytes } from '../../src/core/data/csv/bytes';
 
 // Past the file's head (64 KB, where the dialect is found) the reader reads records from the
 // bytes themselves (csv/bytes.ts, csv/fast.ts), decoding only the cells it must. The oracle
@@ -48,13 +49,7 @@ function nastyFile(seed: number, rows: number, crlf: boolean): Uint8Array {
     if (i === Math.floor(rows / 3)) parts.push(encoder.encode(`${i},long,1,01,"${'x, y'.repeat(30_000)}${newline}z"${newline}`));
     if (i === Math.floor(rows / 2)) parts.push(encoder.encode(`${i},longer,1,01,"${`é${newline}`.repeat(120_000)}"${newline}`));
   }
-  const bytes = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    bytes.set(part, at);
-    at += part.length;
-  }
-  return bytes;
+  return concatBytes(parts);
 }
 
 describe('reading records from the bytes', () => {

@@ -3,6 +3,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { CsvError } from '../base/errors';
 import { looksLikeArrow, tableFromArrow } from './arrow';
 import { CsvReader, utf16Error, type CsvOptions } from './csv';
+import { concatBytes } from './csv/bytes';
 import { CsvSlices, MIN_SLICED_BYTES, type CsvSliceRunner } from './slices';
 import { INPUT_LIMITS } from '../base/limits';
 import { looksLikeParquet, parquetToArrow } from './parquet';
@@ -125,7 +126,7 @@ export class TableLoader {
     if (this.format === undefined) {
       // The format is decided on the first 8 bytes, however the chunks fall.
       if (this.head.length > 0 || chunk.length < 8) {
-        this.head = concat([this.head, chunk]);
+        this.head = concatBytes([this.head, chunk]);
         if (this.head.length < 8) return;
         chunk = this.head;
         this.head = new Uint8Array(0);
@@ -270,7 +271,7 @@ export class TableLoader {
     let table: Table;
     if (this.csv) table = this.csv.finish();
     else {
-      const bytes = concat(this.binary!);
+      const bytes = concatBytes(this.binary!);
       this.binary = [];
       table = tableFromArrow(this.format === 'parquet' ? parquetToArrow(bytes, this.fileName) : bytes, this.fileName);
       if (table.columns.length > INPUT_LIMITS.columns) {
@@ -289,16 +290,6 @@ function checkNotUtf16(head: Uint8Array, fileName: string): void {
   if (head[0] === 0xfe && head[1] === 0xff) throw utf16Error(fileName, 'big-endian', true);
 }
 
-function concat(chunks: Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** Bytes fed to a loader at a time when the whole file is already in memory. */
 const CHUNK = 4 * 1024 * 1024;

@@ -115,14 +115,7 @@ export class ByteFront {
     const parts = [...(carried ? [carried] : this.carry), ...(extra ? [extra] : [])];
     this.carry = [];
     this.carried = 0;
-    if (parts.length === 1) return parts[0];
-    const bytes = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-    let at = 0;
-    for (const part of parts) {
-      bytes.set(part, at);
-      at += part.length;
-    }
-    return bytes;
+    return concatBytes(parts);
   }
 
   /** Reads the complete records of the carried bytes and `chunk`, a window at a time; carries the rest. */
@@ -178,4 +171,16 @@ export class ByteFront {
 /** The UTF-8 bytes of `text`, or undefined where they would not give it back (a lone surrogate) or the host cannot tell. */
 export function textBytes(text: string): Uint8Array | undefined {
   return (text as unknown as { isWellFormed?: () => boolean }).isWellFormed?.() ? ENCODER.encode(text) : undefined;
+}
+
+/** The pieces as one array (the piece itself when there is one). */
+export function concatBytes(chunks: Uint8Array[]): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
