@@ -25,7 +25,8 @@ export class BadRows {
 
   /**
    * Notes the first line of a CRLF file's `segment` (after `lineBase` newlines) that ends in
-   * LF alone: the bad rows' error names it, whichever segment they are in.
+   * LF alone: the bad rows' error names it, whichever segment they are in. The reader calls
+   * it for every segment of text, and only there: the byte path never reads a lone LF.
    */
   lineEnds(segment: string, lineBase: number, delimiter: string | undefined, newline: '\n' | '\r\n' | undefined): void {
     if (this.mixedLine !== 0 || newline !== '\r\n') return;
@@ -40,7 +41,6 @@ export class BadRows {
    */
   note(segment: string, count: number, lineBase: number, width: number, delimiter: string | undefined, newline: '\n' | '\r\n' | undefined, header: boolean): void {
     this.count += count;
-    this.lineEnds(segment, lineBase, delimiter, newline);
     if (this.lines.length >= MAX_QUOTED_BAD_LINES) return;
     // papaparse drops a U+FEFF that starts its text: past the file's start it is data, kept by
     // parsing from a blank line before it (as the reader parses such a segment).
