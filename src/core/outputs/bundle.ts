@@ -55,7 +55,7 @@ export function auditOutputs(audited: AnyAuditResult, context: OutputContext): A
     [`${base}.manifest.json`]: json(manifest),
   };
   if (decision) files['policy_decision.json'] = json(decision);
-  const reportInput = { result, manifest, createdAt: manifest.created, ...(decision ? { decision } : {}), ...(context.title ? { title: context.title } : {}) };
+  const reportInput = { result, manifest, digest: manifest.result_sha256, createdAt: manifest.created, ...(decision ? { decision } : {}), ...(context.title ? { title: context.title } : {}) };
   if (context.reports.pdf) files[`${base}.pdf`] = renderPdf(reportInput);
   if (context.reports.html) files[`${base}.html`] = text(renderHtml(reportInput));
   if (context.reports.modelCard) files[`${base}.model_card.md`] = text(modelCard(result, { metadata: context.metadata ?? {}, ...(decision ? { decision } : {}) }));

@@ -13,7 +13,11 @@ import { TOOL_VERSION } from '../base/version';
 
 const PAGE = { width: 595.28, height: 841.89, margin: 48 };
 
-/** The embedded font's name (headings use it larger rather than a second, bold file). */
+/**
+ * The embedded font's name, its one style: headings are larger, not bold (a second style of
+ * the same file would embed and subset the font twice — the PDF larger and its writing
+ * slower — for the same glyphs).
+ */
 const FONT = 'DejaVu';
 
 /**
@@ -38,7 +42,6 @@ class Writer {
     // An embedded Unicode font: group names and data values show as written.
     this.doc.addFileToVFS('DejaVuSansCondensed.ttf', DEJAVU_SANS_CONDENSED);
     this.doc.addFont('DejaVuSansCondensed.ttf', FONT, 'normal');
-    this.doc.addFont('DejaVuSansCondensed.ttf', FONT, 'bold');
     this.doc.setFont(FONT, 'normal');
   }
 
@@ -54,10 +57,10 @@ class Writer {
   heading(text: string, level: 1 | 2 = 1): void {
     this.ensure(level === 1 ? 60 : 36);
     if (level === 1 && this.y > PAGE.margin + 1) this.y += 8;
-    this.doc.setFont(FONT, 'bold').setFontSize(level === 1 ? 16 : 12);
+    this.doc.setFontSize(level === 1 ? 16 : 12);
     this.doc.text(pdfText(text), PAGE.margin, this.y + (level === 1 ? 16 : 12));
     this.y += level === 1 ? 28 : 20;
-    this.doc.setFont(FONT, 'normal').setFontSize(9.5);
+    this.doc.setFontSize(9.5);
   }
 
   paragraph(text: string, size = 9.5): void {
@@ -81,23 +84,23 @@ class Writer {
     const line = 9.5;
     const pad = 3.5;
     const wrap = (text: string, width: number) => (this.doc.splitTextToSize(pdfText(text), Math.max(8, width - 4)) as string[]).slice(0, 40);
-    const drawRow = (cells: string[], bold: boolean) => {
-      this.doc.setFont(FONT, bold ? 'bold' : 'normal').setFontSize(8);
+    const measure = (cells: string[]) => {
+      this.doc.setFontSize(8);
       const wrapped = cells.map((cell, i) => wrap(cell, w[i] ?? w[w.length - 1]));
       const height = Math.max(1, ...wrapped.map((lines) => lines.length)) * line + pad;
       return { wrapped, height };
     };
-    const paint = ({ wrapped, height }: { wrapped: string[][]; height: number }, bold: boolean) => {
-      this.doc.setFont(FONT, bold ? 'bold' : 'normal').setFontSize(8);
+    const paint = ({ wrapped, height }: { wrapped: string[][]; height: number }, isHeader: boolean) => {
+      this.doc.setFontSize(8);
       let x = PAGE.margin;
       wrapped.forEach((lines, i) => {
         lines.forEach((text, k) => this.doc.text(text, x + 2, this.y + 8 + k * line));
         x += w[i];
       });
-      if (bold) this.doc.setDrawColor(120).line(PAGE.margin, this.y + height - 1, PAGE.margin + total, this.y + height - 1);
+      if (isHeader) this.doc.setDrawColor(120).line(PAGE.margin, this.y + height - 1, PAGE.margin + total, this.y + height - 1);
       this.y += height;
     };
-    const header = drawRow(headers, true);
+    const header = measure(headers);
     const drawHeader = () => {
       paint(header, true);
       this.y += 2;
@@ -105,14 +108,13 @@ class Writer {
     this.ensure(header.height + 3 * line);
     drawHeader();
     for (const row of rows) {
-      const measured = drawRow(row, false);
+      const measured = measure(row);
       if (this.y + measured.height > PAGE.height - PAGE.margin) {
         this.newPage();
         drawHeader();
       }
       paint(measured, false);
     }
-    this.doc.setFont(FONT, 'normal');
     this.y += 8;
   }
 
@@ -131,8 +133,8 @@ class Writer {
     const left = PAGE.margin + 36;
     const top = this.y + 16;
     const width = Math.min(320, PAGE.width - 2 * PAGE.margin - 40);
-    doc.setFont(FONT, 'bold').setFontSize(9).text(pdfText(spec.title), PAGE.margin, this.y + 9);
-    doc.setFont(FONT, 'normal').setFontSize(7);
+    doc.setFontSize(9).text(pdfText(spec.title), PAGE.margin, this.y + 9);
+    doc.setFontSize(7);
     const sx = (v: number) => left + ((v - spec.x.min) / (spec.x.max - spec.x.min || 1)) * width;
     const sy = (v: number) => top + height - ((v - spec.y.min) / (spec.y.max - spec.y.min || 1)) * height;
     doc.setDrawColor(0).setLineWidth(0.6).rect(left, top, width, height);
@@ -208,11 +210,11 @@ export function renderBlocksPdf(blocks: ReportBlock[], info: PdfDocumentInfo): U
   for (const block of blocks) {
     switch (block.type) {
       case 'cover': {
-        doc.setFont(FONT, 'bold').setFontSize(22).text(pdfText(block.title), PAGE.margin, 110, { maxWidth: PAGE.width - 2 * PAGE.margin });
+        doc.setFontSize(22).text(pdfText(block.title), PAGE.margin, 110, { maxWidth: PAGE.width - 2 * PAGE.margin });
         const colour: [number, number, number] = block.verdict === 'PASS' ? [31, 111, 63] : block.verdict === 'WARN' || block.verdict === 'REVIEW' ? [138, 90, 0] : block.verdict === 'FAIL' ? [179, 38, 30] : [90, 90, 90];
         doc.setFillColor(...colour).rect(PAGE.margin, 150, PAGE.width - 2 * PAGE.margin, 44, 'F');
         doc.setTextColor(255).setFontSize(18).text(pdfText(block.banner ?? `Policy decision: ${block.verdict}`), PAGE.margin + 14, 178);
-        doc.setTextColor(0).setFont(FONT, 'normal').setFontSize(10);
+        doc.setTextColor(0).setFontSize(10);
         w.y = 220;
         for (const line of block.lines) w.paragraph(line, 9);
         break;
@@ -238,8 +240,8 @@ export function renderBlocksPdf(blocks: ReportBlock[], info: PdfDocumentInfo): U
 
   // Table of contents on page 2 (pages after it move down by one).
   doc.insertPage(2);
-  doc.setFont(FONT, 'bold').setFontSize(16).text('Contents', PAGE.margin, PAGE.margin + 16);
-  doc.setFont(FONT, 'normal').setFontSize(10);
+  doc.setFontSize(16).text('Contents', PAGE.margin, PAGE.margin + 16);
+  doc.setFontSize(10);
   contents
     .filter((entry) => entry.level === 1)
     .forEach((entry, i) => {

@@ -18,8 +18,8 @@ export { embeddedInPdf, resultFromPdf, RESULT_NAMESPACE } from './pdf-embed';
  */
 export function renderPdf(input: ReportInput): Uint8Array {
   const { result } = input;
-  const digest = resultDigest(result);
-  return renderBlocksPdf(reportBlocks(input), {
+  const digest = input.digest ?? resultDigest(result);
+  return renderBlocksPdf(reportBlocks({ ...input, digest }), {
     title: reportTitle(input),
     subject: isTaskResult(result) ? `Plumbline ${result.task} model audit` : 'Plumbline model audit',
     keywords: `result-sha256:${digest}`,

@@ -30,6 +30,12 @@ export interface ReportInput {
   title?: string;
   /** ISO date printed on the cover and used as the PDF's creation date (from SOURCE_DATE_EPOCH when set). */
   createdAt: string;
+  /**
+   * The result's digest ({@link resultDigest}) where the caller has just computed it from this
+   * result (the outputs bundle, from the manifest it built; the PDF, for its own blocks), so a
+   * 1.5 MB result is not serialized and hashed once per report; computed when absent.
+   */
+  digest?: string;
 }
 
 const fmt = formatNumber;
@@ -139,7 +145,7 @@ export function reportBlocks(input: ReportInput): ReportBlock[] {
 function binaryReportBlocks(input: ReportInput & { result: AuditResult }): ReportBlock[] {
   const level = confidenceLabel(input.result.settings.confidence);
   const { result, manifest, decision } = input;
-  const digest = resultDigest(result);
+  const digest = input.digest ?? resultDigest(result);
   const b = new Blocks();
   const model = result.inputs.model;
   b.list.push({

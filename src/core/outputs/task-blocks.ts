@@ -50,7 +50,7 @@ export function taskFindings(result: TaskAuditResult): string[] {
 export function taskReportBlocks(input: TaskReportInput): ReportBlock[] {
   const { result, manifest, decision } = input;
   const level = confidenceLabel(result.settings.confidence);
-  const digest = resultDigest(result);
+  const digest = input.digest ?? resultDigest(result);
   const model = result.inputs.model;
   const classes = result.settings.classes ?? [];
   const b = new Blocks();
