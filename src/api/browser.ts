@@ -7,7 +7,7 @@
  * calling thread; the Plumbline app runs the same core in a Web Worker instead. CSV and
  * Arrow data are read; Parquet needs a decoder registered with `useParquetDecoder`.
  */
-import { explainModel, loadOutputsBundle, loadTableBytes, parseAuditConfig, parsePolicy, planAudit, readResultFile, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions } from '../core/index.ts';
+import { explainModel, loadOutputsBundle, loadReaderFor, loadTableBytes, parseAuditConfig, parsePolicy, planAudit, readResultFile, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions } from '../core/index.ts';
 
 // The outputs bundle loads the PDF writer: a chunk of its own in the core, loaded once here.
 const { auditOutputs } = await loadOutputsBundle();
@@ -155,6 +155,7 @@ export async function explain(options: BrowserExplainOptions): Promise<ExplainRe
 /** The data checks of an audit without a model (what `result.data` holds): profile, class balance, proxies, leakage, findings. */
 export async function checkData(options: { data: FileInput; target: string; protected?: string[]; positiveLabel?: string; csv?: LoadOptions }): Promise<DataProfile> {
   const file = await inputFile(options.data, 'data.csv');
+  await loadReaderFor(file.bytes);
   const { table } = loadTableBytes(file.bytes, file.fileName, options.csv ?? {});
   return profileData({ table, target: options.target, protectedAttributes: options.protected ?? [], ...(options.positiveLabel !== undefined ? { positiveLabel: options.positiveLabel } : {}) });
 }

@@ -8,7 +8,7 @@ import { zipSync } from 'fflate';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
 import { Table as WasmTable, writeParquet } from 'parquet-wasm';
 import { parseYaml } from '../../src/core/config/yaml';
-import { tableToArrow } from '../../src/core/data/arrow';
+import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
 import { loadTableBytes, readTable } from '../../src/core/data/read';
 import { inspectModel } from '../../src/core/model/classifier';
 import { verifyEvidencePack } from '../../src/core/outputs/evidence';
@@ -30,6 +30,7 @@ function messageOf(run: () => unknown): string {
 }
 
 const small = readTable(readFileSync(fixture('german_credit/test_missing.csv')), 'test_missing.csv');
+await loadArrow();
 const arrow = tableToArrow(small);
 const parquet = writeParquet(WasmTable.fromIPCStream(tableToIPC(tableFromIPC(arrow), 'stream')));
 const bytes = (text: string) => Buffer.from(text, 'utf8');

@@ -184,7 +184,8 @@ test('reading a large data file can be cancelled, and the page says so', async (
 
 test('a Parquet test set loads in the worker (parquet-wasm from the app’s own assets) and audits like the CLI', async ({ page }) => {
   const parquetPath = join(work, 'test.parquet');
-  const { tableToArrow } = await import('../../src/core/data/arrow');
+  const { loadArrow, tableToArrow } = await import('../../src/core/data/arrow');
+  await loadArrow();
   const { tableToIPC, tableFromIPC } = await import('apache-arrow');
   const { Table: WasmTable, writeParquet } = await import('parquet-wasm');
   const csv = readTable(readFileSync(fixture('compas/test.csv')), 'test.csv');

@@ -1,12 +1,18 @@
 import * as ort from 'onnxruntime-web';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tableFromIPC, tableToIPC } from 'apache-arrow';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
-import { looksLikeArrow, tableFromArrow, tableToArrow } from '../../src/core/data/arrow';
+import { loadArrow, looksLikeArrow, tableFromArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { CsvError } from '../../src/core/base/errors';
 import { expected, fixture, fixtureBytes } from '../support/fixtures';
+
+beforeAll(loadArrow);
 
 describe('Arrow IPC', () => {
   const csv = parseCsv(readFileSync(fixture('german_credit/test_missing.csv'), 'utf8'), { fileName: 'test_missing.csv' });
@@ -56,4 +62,38 @@ describe('Arrow IPC', () => {
     expect(patched).toBeGreaterThan(0);
     expect(() => tableFromArrow(stream, 'huge.arrows')).toThrow(new CsvError('huge.arrows: the Arrow file is damaged (a record batch declares 1099511627776 rows). Write it again, or export the CSV.'));
   });
+});
+
+describe('apache-arrow loaded only for an Arrow or Parquet file', () => {
+  // Loading apache-arrow marks its classes Symbol.isConcatSpreadable, which turns off V8's
+  // fast Array.prototype.concat for the whole thread (jsPDF's report ran twice as long). A
+  // fresh Node process, where V8 can say whether that fast path still holds, imports what
+  // the CLI and the reports import, reads a CSV, then an Arrow file one way or the other.
+  const root = new URL('../../', import.meta.url);
+  const script = (read: 'stream' | 'bytes') => `
+    const fastConcat = new Function('return %IsConcatSpreadableProtector()');
+    await import(${JSON.stringify(new URL('src/cli/main.ts', root).href)});
+    await import(${JSON.stringify(new URL('src/core/outputs/pdf.ts', root).href)});
+    const { loadTableStream } = await import(${JSON.stringify(new URL('src/core/data/read.ts', root).href)});
+    const { loadInput } = await import(${JSON.stringify(new URL('src/core/audit/inputs.ts', root).href)});
+    const { readFileSync } = await import('node:fs');
+    const chunks = async function* (bytes) { yield bytes; };
+    const imported = fastConcat();
+    const csv = await loadTableStream('test.csv', chunks(readFileSync(process.argv[1])));
+    const afterCsv = fastConcat();
+    const arrowBytes = new Uint8Array(readFileSync(process.argv[2]));
+    const arrow = ${read === 'stream' ? "await loadTableStream('test.arrow', chunks(arrowBytes))" : "await loadInput({ fileName: 'test.arrow', bytes: arrowBytes }, {})"};
+    console.log(JSON.stringify({ imported, afterCsv, afterArrow: fastConcat(), rows: [csv.table.rowCount, arrow.table.rowCount], format: arrow.format }));`;
+
+  for (const read of ['stream', 'bytes'] as const) {
+    it(`keeps V8's fast concat until an Arrow file is read (${read === 'stream' ? 'a stream, as the CLI and the app read files' : 'bytes given to an audit'})`, () => {
+      const dir = mkdtempSync(join(tmpdir(), 'plumbline-arrow-'));
+      const arrowPath = join(dir, 'test.arrow');
+      writeFileSync(arrowPath, tableToArrow(parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' })));
+      const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', script(read), fixture('compas/test.csv'), arrowPath], { encoding: 'utf8', cwd: fileURLToPath(root) });
+      rmSync(dir, { recursive: true, force: true });
+      const rows = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' }).rowCount;
+      expect(JSON.parse(out)).toEqual({ imported: true, afterCsv: true, afterArrow: false, rows: [rows, rows], format: 'arrow' });
+    });
+  }
 });

@@ -1,11 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAuditConfig } from '../../src/core/config/audit-config';
 import { parsePolicy } from '../../src/core/config/policy';
 import { tableToIPC, tableFromIPC } from 'apache-arrow';
 import { Table as WasmTable, writeParquet } from 'parquet-wasm';
-import { tableToArrow } from '../../src/core/data/arrow';
+import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
+
+beforeAll(loadArrow);
 import { parseCsv } from '../../src/core/data/csv';
 import { loadTableBytes } from '../../src/core/data/read';
 import { isPlumblineError } from '../../src/core/base/errors';

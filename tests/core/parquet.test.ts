@@ -2,9 +2,9 @@ import * as ort from 'onnxruntime-web';
 import { readFileSync } from 'node:fs';
 import { Bool, Int64, Table as ArrowTable, tableFromIPC, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
-import { tableToArrow } from '../../src/core/data/arrow';
+import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { loadTableBytes } from '../../src/core/data/read';
 import { cellText, type Table } from '../../src/core/data/table';
@@ -19,6 +19,8 @@ function toParquet(arrow: ArrowTable, compression = Compression.SNAPPY): Uint8Ar
 }
 
 const cells = (table: Table) => Array.from({ length: table.rowCount }, (_, row) => table.columns.map((column) => cellText(column, row)));
+
+beforeAll(loadArrow);
 
 describe('Parquet', () => {
   const csv = parseCsv(readFileSync(fixture('german_credit/test_missing.csv'), 'utf8'), { fileName: 'test_missing.csv' });

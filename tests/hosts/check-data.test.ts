@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-in-process';
-import { tableToArrow } from '../../src/core/data/arrow';
+import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { checkDataTable, DATA_CHECK_DEFAULTS, type DataCheckOptions } from '../../src/core/data-check/check';
 import { detectPii, piiHintOf, piiKindOf } from '../../src/core/data-check/pii';
@@ -238,6 +238,7 @@ describe('plumbline check-data', () => {
   });
 
   it('reads Arrow as it reads CSV: the same numbers for the same rows', async () => {
+    await loadArrow();
     writeFileSync(join(work, 'german.arrow'), tableToArrow(table(fixture('german_credit/test_missing.csv'))));
     const run = await plumbline(['--data', 'german.arrow', '--target', 'good_credit', '--protected', 'gender', '--json']);
     expect(run.code, run.stderr).toBe(0);

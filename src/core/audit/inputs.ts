@@ -3,7 +3,7 @@
  * refusals of protected attributes, intersections, slices and reference files that would
  * make the audit meaningless, and the default intersections.
  */
-import { loadTableBytes, type LoadedTable } from '../data/read';
+import { loadReaderFor, loadTableBytes, type LoadedTable } from '../data/read';
 import { checkReferenceTable } from '../analyses/drift/drift';
 import { findColumn, requireColumn, type Table } from '../data/table';
 import { AuditConfigError, quote } from '../base/errors';
@@ -11,9 +11,11 @@ import { checkLl144 } from '../metrics/ll144';
 import { checkIntersection, checkProtectedAttribute, groupIndex, sliceIndex } from '../metrics/groups';
 import type { AuditRequest, DataInput } from './request';
 
-/** The table of a data input, reading its bytes when the host has not. */
-export function loadInput(input: DataInput, csv: AuditRequest['csv']): LoadedTable {
-  return 'loaded' in input ? input.loaded : loadTableBytes(input.bytes, input.fileName, csv);
+/** The table of a data input, reading its bytes when the host has not (loading apache-arrow first for an Arrow or Parquet file). */
+export async function loadInput(input: DataInput, csv: AuditRequest['csv']): Promise<LoadedTable> {
+  if ('loaded' in input) return input.loaded;
+  await loadReaderFor(input.bytes);
+  return loadTableBytes(input.bytes, input.fileName, csv);
 }
 
 /**

@@ -42,7 +42,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   }
   const totalBytes = 'loaded' in request.data ? request.data.loaded.bytes : request.data.bytes.length;
   onProgress?.({ stage: 'parse', done: 0, total: totalBytes });
-  const data = loadInput(request.data, request.csv);
+  const data = await loadInput(request.data, request.csv);
   let table = data.table;
   // Bytes that are not UTF-8 (e.g. Latin-1 accents) were replaced by U+FFFD: counted while reading, reported.
   const replaced = data.replacedCharacters;
@@ -108,7 +108,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
 
   const { noLabels } = read;
   const missingSections = { ...(noLabels ? unlabelledSections(noLabels) : {}), ...(request.missingSections ?? {}) };
-  const referenceLoaded = request.reference ? loadInput(request.reference, request.csv) : null;
+  const referenceLoaded = request.reference ? await loadInput(request.reference, request.csv) : null;
   const reference = referenceLoaded?.table ?? null;
   const referenceData = referenceLoaded && request.reference ? summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) : null;
   const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };

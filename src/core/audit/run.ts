@@ -18,7 +18,7 @@ export async function runAnyAudit(ort: OrtRuntime, request: AuditRequest, option
   if (!request.model && request.task === undefined && !request.classLabels && !request.positiveWhen) return runAudit(ort, request, options);
   const total = 'loaded' in request.data ? request.data.loaded.bytes : request.data.bytes.length;
   options.onProgress?.({ stage: 'parse', done: 0, total });
-  const loaded = loadInput(request.data, request.csv);
+  const loaded = await loadInput(request.data, request.csv);
   options.onProgress?.({ stage: 'parse', done: total, total });
   const read = { ...request, data: { fileName: request.data.fileName, loaded } };
   const choice = chooseTask(request, loaded.table);

@@ -37,7 +37,7 @@ export async function thresholdFit(
         `data.validation (${request.validation.fileName}) is only used to fit a threshold policy, and the threshold is fixed at ${policy.threshold}. Set threshold to a policy ({policy: youden}, {policy: selection_rate, target: R} or {policy: cost, cost_fp: A, cost_fn: B}), or remove data.validation.`,
       );
     }
-    const loaded = loadInput(request.validation, request.csv);
+    const loaded = await loadInput(request.validation, request.csv);
     const validationTarget = binaryTarget(loaded.table, request.target, target.positiveLabel, choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {});
     const validationScores = model ? await model.score(loaded.table, { features: request.features, signal }) : columnScores(loaded.table, request.scoreColumn!).scores;
     fit = { labels: validationTarget.labels, scores: validationScores, source: request.validation.fileName };

@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { CsvError } from '../base/errors';
-import { looksLikeArrow, tableFromArrow } from './arrow';
+import { loadArrow, looksLikeArrow, tableFromArrow } from './arrow';
 import { CsvReader, utf16Error, type CsvOptions } from './csv';
 import { concatBytes } from './csv/bytes';
 import { CsvSlices, MIN_SLICED_BYTES, type CsvSliceRunner } from './slices';
@@ -176,6 +176,11 @@ export class TableLoader {
     return this.slices !== undefined;
   }
 
+  /** Whether the file is Arrow or Parquet, read by apache-arrow (which {@link loadArrow} loads). */
+  get needsArrow(): boolean {
+    return this.format === 'arrow' || this.format === 'parquet';
+  }
+
   /** Whether a slice could not be used (the rest of the file need not be read: it is read again in one pass). */
   get slicesFailed(): boolean {
     return this.slices?.failed ?? false;
@@ -311,6 +316,15 @@ export function loadTableBytes(bytes: Uint8Array, fileName: string, options: Loa
   return loader.finish();
 }
 
+/**
+ * Loads what reading these bytes needs before {@link loadTableBytes} or {@link readTable}
+ * (which are synchronous): apache-arrow for an Arrow or Parquet file, loaded only then
+ * (see {@link loadArrow}).
+ */
+export async function loadReaderFor(bytes: Uint8Array): Promise<void> {
+  if (dataFormatOf(bytes.subarray(0, 8)) !== 'csv') await loadArrow();
+}
+
 /** Reads a data file by its bytes: an Arrow IPC file, a Parquet file, or CSV text (UTF-8). */
 export function readTable(bytes: Uint8Array, fileName: string, options: Omit<CsvOptions, 'fileName'> = {}): Table {
   return loadTableBytes(bytes, fileName, options).table;
@@ -354,5 +368,6 @@ export async function loadTableStream(
     }
     second.end();
   }
+  if (loader.needsArrow) await loadArrow();
   return loader.finish();
 }

@@ -57,9 +57,9 @@ export function limitsOf(request: AuditRequest): StageLimits {
   return { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
 }
 
-export function referenceOf(request: AuditRequest): { table: Table; sha256: string } | null {
+export async function referenceOf(request: AuditRequest): Promise<{ table: Table; sha256: string } | null> {
   if (!request.reference) return null;
-  const loaded = loadInput(request.reference, request.csv);
+  const loaded = await loadInput(request.reference, request.csv);
   return { table: loaded.table, sha256: loaded.sha256 };
 }
 

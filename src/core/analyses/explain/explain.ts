@@ -1,6 +1,6 @@
 import type { InputFile } from '../../data/read';
 import { modelKind } from '../../model/kind';
-import { readTable } from '../../data/read';
+import { loadReaderFor, readTable } from '../../data/read';
 import { allRows, findColumn, type Table } from '../../data/table';
 import { ExplainerCompatibilityError, isPlumblineError, quote } from '../../base/errors';
 import { openModel, type Classifier } from '../../model/classifier';
@@ -126,6 +126,7 @@ export interface ExplainRunners {
  * permutation importance of the ROC AUC instead of SHAP values.
  */
 export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal, runners: ExplainRunners = {}): Promise<ExplainResult> {
+  for (const file of [request.data, request.background]) if (file) await loadReaderFor(file.bytes);
   const table = readTable(request.data.bytes, request.data.fileName);
   const background = request.background ? readTable(request.background.bytes, request.background.fileName) : table;
   if (modelKind(request.model.bytes, request.model.fileName) === 'regressor') {
