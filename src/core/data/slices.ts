@@ -44,6 +44,8 @@ export class CsvSlices {
   failed = false;
   /** Buffers of slices read, for later slices' bytes (pages already touched cost a fraction of fresh ones). */
   private readonly spares: ArrayBuffer[] = [];
+  /** Buffers of appended slices' columns, for a later slice's columns (see {@link SpareBuffers}). */
+  private columnSpares: ArrayBuffer[] = [];
   /** Bytes whose rows the reader holds (the first slice and those appended). */
   bytesRead = 0;
   /** Characters of the slices not valid UTF-8 (U+FFFD). */
@@ -167,7 +169,9 @@ export class CsvSlices {
     const start = this.reader.sliceStart!;
     // Sized for 10% more rows than the bytes per row so far give (a column grows past that if need be).
     const rows = Math.ceil((length / Math.max(1, this.bytesRead)) * this.reader.rows * 1.1);
-    const result = this.run({ bytes, options: this.options, start, last, rows });
+    const spares = this.columnSpares;
+    this.columnSpares = [];
+    const result = this.run({ bytes, options: this.options, start, last, rows, spares });
     result.catch(() => undefined); // awaited in order by appendNext()
     this.inFlight.push({ result, bytes: length });
   }
@@ -210,5 +214,7 @@ export class CsvSlices {
     }
     this.replaced += slice.replaced;
     this.bytesRead += bytes;
+    // The reader copied the columns' values: their buffers can hold the next slice's (one slice's worth kept).
+    this.columnSpares = slice.columns.map((column) => column.values.buffer as ArrayBuffer).filter((buffer) => buffer.byteLength > 0);
   }
 }

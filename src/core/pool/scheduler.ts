@@ -374,7 +374,7 @@ export function csvSlicesOverPool(pool: WorkerPool, size: number): CsvSliceRunne
     for (const { thread } of members) if ((load.get(thread) ?? 0) < (load.get(best) ?? 0)) best = thread;
     load.set(best, (load.get(best) ?? 0) + 1);
     try {
-      return await pool.run<CsvSliceResult>(best, { kind: 'csv', job }, [job.bytes.buffer as ArrayBuffer]);
+      return await pool.run<CsvSliceResult>(best, { kind: 'csv', job }, [job.bytes.buffer as ArrayBuffer, ...(job.spares ?? [])]);
     } finally {
       load.set(best, load.get(best)! - 1);
     }

@@ -278,15 +278,15 @@ export class ColumnBuilder {
     this.codes[row] = code;
   }
 
-  /** Room for `rows` rows, so the arrays need not grow (and be copied) again. */
-  reserve(rows: number): void {
+  /** Room for `rows` rows, so the arrays need not grow (and be copied) again; over `spare` buffers first, where given. */
+  reserve(rows: number, spare?: SpareBuffers): void {
     if (this.numeric && rows > this.numbers.length) {
-      const grown = new Float64Array(rows);
+      const grown = spare ? spare.take(Float64Array, rows) : new Float64Array(rows);
       grown.set(this.numbers.subarray(0, this.count));
       this.numbers = grown;
     }
     if ((this.codes || !this.numeric) && rows > (this.codes?.length ?? 0)) {
-      const grown = new Int32Array(rows);
+      const grown = spare ? spare.take(Int32Array, rows) : new Int32Array(rows);
       if (this.codes) grown.set(this.codes.subarray(0, this.count));
       this.codes = grown;
     }
@@ -331,6 +331,29 @@ export class ColumnBuilder {
 }
 
 /** A copy of `array` with room for at least `rows` (twice its length, or more). */
+/**
+ * Buffers of a slice's columns that the first reader has appended, sent with a later slice
+ * for its columns: a first write to fresh memory costs a page fault per 4 KB (on the 2-core
+ * VM of bench/NOTES.md, 2.5 ms per MB, fifty times a copy into memory already written), and
+ * arrays that come back to the thread they were made on are not garbage on the first reader.
+ */
+export class SpareBuffers {
+  constructor(private readonly buffers: ArrayBuffer[]) {}
+
+  /** A zeroed array of `length` over the smallest spare buffer that holds it, or a new array. */
+  take<T extends Float64Array | Int32Array>(kind: { new (buffer: ArrayBuffer, offset: number, length: number): T; new (length: number): T; BYTES_PER_ELEMENT: number }, length: number): T {
+    let best = -1;
+    for (let i = 0; i < this.buffers.length; i++) {
+      const size = this.buffers[i].byteLength;
+      if (size >= length * kind.BYTES_PER_ELEMENT && (best < 0 || size < this.buffers[best].byteLength)) best = i;
+    }
+    if (best < 0) return new kind(length);
+    const array = new kind(this.buffers.splice(best, 1)[0], 0, length);
+    array.fill(0);
+    return array;
+  }
+}
+
 function grown<T extends Float64Array | Int32Array>(array: T, rows: number): T {
   const copy = new (array.constructor as new (n: number) => T)(Math.max(rows, array.length * 2));
   copy.set(array);

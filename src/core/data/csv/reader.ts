@@ -10,7 +10,7 @@ import { BadRows } from './bad-rows';
 import { CsvError, quote } from '../../base/errors';
 import { INPUT_LIMITS } from '../../base/limits';
 import type { Table } from '../table';
-import type { ColumnBuilder, SliceRows, SliceStart } from './columns';
+import type { ColumnBuilder, SliceRows, SliceStart, SpareBuffers } from './columns';
 import { declaredColumns } from './declared';
 import { detectDelimiter, DETECT_WINDOW, NUL_WINDOW, utf16Error, utf16Order } from './dialect';
 import { ByteFront, MAX_CARRY, textBytes } from './bytes';
@@ -60,9 +60,9 @@ export class CsvReader {
   private backfilled = false;
   private ended = false;
 
-  /** Makes room for about `rows` rows in every column (from the loader's estimate). */
-  reserve(rows: number): void {
-    for (const builder of this.builders ?? []) builder.reserve(rows);
+  /** Makes room for about `rows` rows in every column (from the loader's estimate; over `spare` buffers first). */
+  reserve(rows: number, spare?: SpareBuffers): void {
+    for (const builder of this.builders ?? []) builder.reserve(rows, spare);
   }
 
   /** Columns of the header (0 until it is read). */

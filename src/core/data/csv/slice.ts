@@ -5,7 +5,7 @@
  * the first reader to append in order ({@link CsvReader.absorb}).
  */
 import type { CsvOptions } from './options';
-import type { SliceRows, SliceStart } from './columns';
+import { SpareBuffers, type SliceRows, type SliceStart } from './columns';
 import { CsvReader } from './reader';
 
 /** A slice of the file for a thread to read. */
@@ -17,6 +17,8 @@ export interface CsvSliceJob {
   last: boolean;
   /** About how many rows it holds (from the bytes per row so far): the columns are sized once. */
   rows: number;
+  /** Buffers of earlier slices' columns, appended and sent back, for this slice's columns (see {@link SpareBuffers}). */
+  spares?: ArrayBuffer[];
 }
 
 /** What a thread read from a slice. */
@@ -36,10 +38,11 @@ export interface CsvSliceResult extends SliceRows {
  * read those texts again, and the first reader decides whether it can use them.
  */
 export function readCsvSlice(job: CsvSliceJob): CsvSliceResult {
-  const first = readOnce(job, job.start.categorical);
+  const spare = new SpareBuffers(job.spares ?? []);
+  const first = readOnce(job, job.start.categorical, spare);
   let { result } = first;
   if (first.awaiting.length) {
-    result = readOnce(job, [...job.start.categorical, ...first.awaiting]).result;
+    result = readOnce(job, [...job.start.categorical, ...first.awaiting], spare).result;
     // Read as text because a number's text might not read back: it cannot follow numbers.
     for (const i of first.awaiting) result.columns[i].inexact = true;
   }
@@ -47,9 +50,9 @@ export function readCsvSlice(job: CsvSliceJob): CsvSliceResult {
   return result;
 }
 
-function readOnce(job: CsvSliceJob, categorical: number[]): { result: CsvSliceResult; awaiting: number[] } {
+function readOnce(job: CsvSliceJob, categorical: number[], spare: SpareBuffers): { result: CsvSliceResult; awaiting: number[] } {
   const reader = CsvReader.forSlice(job.options, { ...job.start, categorical });
-  reader.reserve(job.rows);
+  reader.reserve(job.rows, spare);
   reader.pushBytes(job.bytes);
   reader.endBytes();
   const endsOnRecord = reader.endRecords();
