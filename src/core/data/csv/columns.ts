@@ -330,7 +330,6 @@ export class ColumnBuilder {
   }
 }
 
-/** A copy of `array` with room for at least `rows` (twice its length, or more). */
 /**
  * Buffers of a slice's columns that the first reader has appended, sent with a later slice
  * for its columns: a first write to fresh memory costs a page fault per 4 KB (on the 2-core
@@ -354,6 +353,7 @@ export class SpareBuffers {
   }
 }
 
+/** A copy of `array` with room for at least `rows` (twice its length, or more). */
 function grown<T extends Float64Array | Int32Array>(array: T, rows: number): T {
   const copy = new (array.constructor as new (n: number) => T)(Math.max(rows, array.length * 2));
   copy.set(array);
