@@ -2,7 +2,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { Table as WasmTable, writeParquet } from 'parquet-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
+import { parseCsv } from '../../src/core/data/csv';
 import { expected, fixture, projectRoot } from '../support/fixtures';
 import { installedPackage, npmEnv, type InstalledPackage } from '../support/installed-package';
 
@@ -56,6 +60,20 @@ describe('the packed package', () => {
     expect(result.performance.roc_auc).toBeCloseTo(want.performance.roc_auc, 6);
     expect(readFileSync(join(work, 'report.pdf')).subarray(0, 5).toString()).toBe('%PDF-');
     expect(JSON.parse(readFileSync(join(work, 'report.manifest.json'), 'utf8')).git_commit).toBe('package-test');
+  });
+
+  it('reads Arrow and Parquet data files: apache-arrow, loaded only when such a file comes, is a chunk of the bundle', async () => {
+    const work = mkdtempSync(join(tmpdir(), 'plumbline-package-arrow-'));
+    await loadArrow();
+    const csv = parseCsv(readFileSync(fixture('german_credit/test_missing.csv'), 'utf8'), { fileName: 'test_missing.csv' });
+    const arrow = tableToArrow(csv);
+    writeFileSync(join(work, 'german.arrow'), arrow);
+    writeFileSync(join(work, 'german.parquet'), writeParquet(WasmTable.fromIPCStream(tableToIPC(tableFromIPC(arrow), 'stream'))));
+    for (const file of ['german.arrow', 'german.parquet']) {
+      const run = npx(['check-data', '--data', join(work, file), '--target', 'good_credit', '--protected', 'gender', '--json'], installed.app);
+      expect(run.status, `${file}: ${run.stderr}`).toBe(0);
+      expect(JSON.parse(run.stdout).metrics.n_rows, file).toBe(csv.rowCount);
+    }
   });
 
   it('says what to install when the registry is used without better-sqlite3', () => {
