@@ -215,6 +215,6 @@ export class CsvSlices {
     this.replaced += slice.replaced;
     this.bytesRead += bytes;
     // The reader copied the columns' values: their buffers can hold the next slice's (one slice's worth kept).
-    this.columnSpares = slice.columns.map((column) => column.values.buffer as ArrayBuffer).filter((buffer) => buffer.byteLength > 0);
+    this.columnSpares = [...new Set(slice.columns.map((column) => column.values.buffer as ArrayBuffer))].filter((buffer) => buffer.byteLength > 0);
   }
 }
