@@ -70,6 +70,7 @@ describe('apache-arrow loaded only for an Arrow or Parquet file', () => {
   // fresh Node process, where V8 can say whether that fast path still holds, imports what
   // the CLI and the reports import, reads a CSV, then an Arrow file one way or the other.
   const root = new URL('../../', import.meta.url);
+  const compas = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' });
   const script = (read: 'stream' | 'bytes') => `
     const fastConcat = new Function('return %IsConcatSpreadableProtector()');
     await import(${JSON.stringify(new URL('src/cli/main.ts', root).href)});
@@ -89,11 +90,10 @@ describe('apache-arrow loaded only for an Arrow or Parquet file', () => {
     it(`keeps V8's fast concat until an Arrow file is read (${read === 'stream' ? 'a stream, as the CLI and the app read files' : 'bytes given to an audit'})`, () => {
       const dir = mkdtempSync(join(tmpdir(), 'plumbline-arrow-'));
       const arrowPath = join(dir, 'test.arrow');
-      writeFileSync(arrowPath, tableToArrow(parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' })));
+      writeFileSync(arrowPath, tableToArrow(compas));
       const out = execFileSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', '--input-type=module', '-e', script(read), fixture('compas/test.csv'), arrowPath], { encoding: 'utf8', cwd: fileURLToPath(root) });
       rmSync(dir, { recursive: true, force: true });
-      const rows = parseCsv(readFileSync(fixture('compas/test.csv'), 'utf8'), { fileName: 'test.csv' }).rowCount;
-      expect(JSON.parse(out)).toEqual({ imported: true, afterCsv: true, afterArrow: false, rows: [rows, rows], format: 'arrow' });
+      expect(JSON.parse(out)).toEqual({ imported: true, afterCsv: true, afterArrow: false, rows: [compas.rowCount, compas.rowCount], format: 'arrow' });
     });
   }
 });
