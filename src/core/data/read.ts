@@ -295,7 +295,6 @@ function checkNotUtf16(head: Uint8Array, fileName: string): void {
   if (head[0] === 0xfe && head[1] === 0xff) throw utf16Error(fileName, 'big-endian', true);
 }
 
-
 /** Bytes fed to a loader at a time when the whole file is already in memory. */
 const CHUNK = 4 * 1024 * 1024;
 
