@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cos, exp, log, log2, powInt, sampleMoments } from '../../src/core/base/math';
 import { Random } from '../../src/core/base/random';
-import { sortNumbers, sortPresent } from '../../src/core/base/order';
+import { ascendingOrder, rankMetricsByGroup, rocAuc, sortNumbers, sortPresent, sortScores } from '../../src/core/base/order';
 
 /** Units in the last place between two doubles. */
 function ulps(a: number, b: number): number {
@@ -67,6 +67,51 @@ describe('sortNumbers (radix sort of float64 bits)', () => {
       expect(present.length).toBe(wantPresent.length);
       for (let i = 0; i < present.length; i++) if (!Object.is(present[i], wantPresent[i])) expect([i, present[i]]).toEqual([i, wantPresent[i]]);
       for (let i = 0; i < n; i++) if (!Object.is(withMissing[i], before[i])) expect([i, withMissing[i]]).toEqual([i, before[i]]);
+    }
+  });
+});
+
+describe('ascendingOrder (radix sort with its working arrays kept)', () => {
+  it('gives the stable order of a comparator sort, for sizes in turn larger and smaller than the last (the kept arrays reused) and for chosen rows', () => {
+    const random = new Random(11, 'ascending-order');
+    // −0 before +0, then row order: the order the engine's stable sort gives by value.
+    const byValue = (values: Float64Array) => (a: number, b: number) => values[a] - values[b] || (Object.is(values[a], -0) ? 0 : 1) - (Object.is(values[b], -0) ? 0 : 1) || a - b;
+    for (const n of [200_000, 10, 50_000, 0, 1, 300_000, 4_097, 120_000]) {
+      const values = new Float64Array(n);
+      // Few distinct values (ties, passes skipped where every key has the same digit), signs and ±0.
+      const kind = n % 3;
+      for (let i = 0; i < n; i++) values[i] = kind === 0 ? random.int(5) - 2 : kind === 1 ? (random.next() < 0.1 ? -0 : random.normal()) : Math.round(random.normal() * 100) / 8;
+      const want = Array.from({ length: n }, (_, i) => i).sort(byValue(values));
+      const got = ascendingOrder(values);
+      expect(got.length).toBe(n);
+      for (let i = 0; i < n; i++) if (got[i] !== want[i]) expect([i, got[i]]).toEqual([i, want[i]]);
+      // Chosen rows: their indices, in the order of their values, ties in the given order.
+      const rows = Uint32Array.from({ length: Math.floor(n / 3) }, (_, k) => (k * 7919) % Math.max(n, 1));
+      const position = new Map(Array.from(rows, (row, k) => [row, k]));
+      const wantRows = Array.from(rows).sort((a, b) => values[a] - values[b] || (Object.is(values[a], -0) ? 0 : 1) - (Object.is(values[b], -0) ? 0 : 1) || position.get(a)! - position.get(b)!);
+      const gotRows = ascendingOrder(values, rows);
+      for (let i = 0; i < rows.length; i++) if (gotRows[i] !== wantRows[i]) expect([i, gotRows[i]]).toEqual([i, wantRows[i]]);
+    }
+    // Every value the same: no pass moves a key, and the order is 0…n−1.
+    expect(Array.from(ascendingOrder(new Float64Array(5_000).fill(0.25)).subarray(0, 4))).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('rocAuc (one group, in the sort\'s working arrays)', () => {
+  it('gives rankMetricsByGroup\'s AUC to the bit: ties, ±0, −Infinity and NaN scores (each NaN a tie block of its own), either class absent, sizes in turn', () => {
+    const random = new Random(12, 'roc-auc');
+    for (const n of [50_000, 7, 200_000, 4_096, 1, 0, 30_000]) {
+      const scores = new Float64Array(n);
+      const labels = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        const u = random.next();
+        scores[i] = u < 0.05 ? -0 : u < 0.1 ? 0 : u < 0.12 ? Number.NEGATIVE_INFINITY : u < 0.13 ? Number.NaN : u < 0.5 ? random.int(20) / 4 : random.normal();
+        labels[i] = random.next() < 0.3 + 0.4 * (u > 0.5 ? 1 : 0) ? 1 : 0;
+      }
+      const want = rankMetricsByGroup(sortScores(labels, scores), new Int32Array(n), 1)[0].auc;
+      expect(Object.is(rocAuc(labels, scores), want)).toBe(true);
+      expect(rocAuc(new Uint8Array(n), scores)).toBeNull();
+      expect(rocAuc(new Uint8Array(n).fill(1), scores)).toBeNull();
     }
   });
 });

@@ -6,7 +6,7 @@
 import { columnType, dateOrder, isIsoDate, isoFromOrder, type CategoricalColumn, type Column, type ColumnType, type DateOrder, type Table } from '../../data/table';
 import { sortedPresent } from '../../data/sorted';
 import { sampleIndices } from '../../data/sample';
-import { rankMetricsByGroup, sortScores } from '../../base/order';
+import { rocAuc } from '../../base/order';
 import { storedDistribution, type StoredDistribution } from '../drift/drift';
 import { absPearson, categoricalCodes, correlationRatio, cramersV } from './associations';
 import { duplicateRows } from './duplicates';
@@ -186,9 +186,10 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
   const leakageLabels = leakageRows ? Uint8Array.from(leakageRows, (row) => labels[row]) : labels;
   const m = leakageRows ? leakageRows.length : rows;
   const rowAt = (k: number) => (leakageRows ? leakageRows[k] : k);
+  // One array of scores for every column in turn (rocAuc keeps nothing of it).
+  const scores = new Float64Array(m);
   for (const column of table.columns) {
     if (column.name === target) continue;
-    const scores = new Float64Array(m);
     if (column.kind === 'numeric') {
       const values = column.values;
       for (let k = 0; k < m; k++) {
@@ -209,7 +210,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
         scores[k] = pos[c] / all[c];
       }
     }
-    const auc = rankMetricsByGroup(sortScores(leakageLabels, scores), new Int32Array(scores.length), 1)[0].auc;
+    const auc = rocAuc(leakageLabels, scores);
     if (auc === null) continue;
     const strength = Math.max(auc, 1 - auc);
     if (strength >= DATA_CHECKS.leakageAuc) {
