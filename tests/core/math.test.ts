@@ -67,6 +67,12 @@ describe('sortNumbers (radix sort of float64 bits)', () => {
       expect(present.length).toBe(wantPresent.length);
       for (let i = 0; i < present.length; i++) if (!Object.is(present[i], wantPresent[i])) expect([i, present[i]]).toEqual([i, wantPresent[i]]);
       for (let i = 0; i < n; i++) if (!Object.is(withMissing[i], before[i])) expect([i, withMissing[i]]).toEqual([i, before[i]]);
+      // In place (a pool thread's copy): the same values, over the copy's first cells.
+      const copy = withMissing.slice();
+      const inPlace = sortPresent(copy, true);
+      expect(inPlace.buffer).toBe(copy.buffer);
+      expect(inPlace.length).toBe(wantPresent.length);
+      for (let i = 0; i < inPlace.length; i++) if (!Object.is(inPlace[i], wantPresent[i])) expect([i, inPlace[i]]).toEqual([i, wantPresent[i]]);
     }
   });
 });

@@ -15,11 +15,12 @@ export function ascendingOrder(scores: Float64Array, rows?: Uint32Array): Uint32
 }
 
 /**
- * The radix sort's working arrays, kept from one sort to the next while the thread still
- * holds them (a WeakRef: the collector may take them between tasks). A sort of a million
- * values needs 16 MB of keys and 1 MB of digit counts; made afresh for every sort, their
- * pages were faulted in and zeroed each time, which cost more than the sort itself — 2.5–3×
- * its time in Chromium's workers (measured: 137–171 ms against 50–60 ms a million scores).
+ * The radix sort's working arrays, kept from one sort to the next and let go once no sort
+ * has used them for {@link SCRATCH_IDLE_MS}. A sort of a million values needs 20 MB of keys
+ * and positions and 1 MB of digit counts; made afresh for every sort, their pages were
+ * faulted in and zeroed each time, which cost more than the sort itself — 2.5–3× its time in
+ * Chromium's workers (measured: 137–171 ms against 50–60 ms a million scores). Kept by a
+ * plain reference: a pool thread sorts a column a task, and a weak one was collected between.
  */
 interface SortScratch {
   high: Uint32Array;
@@ -32,14 +33,37 @@ interface SortScratch {
   counts: Uint32Array;
 }
 
-let scratchRef: WeakRef<SortScratch> | null = null;
+/** How long the sort's working arrays are kept after their last use. */
+const SCRATCH_IDLE_MS = 2000;
 
-/** Working arrays for `n` keys: the kept ones if they are still held and large enough. */
+let kept: SortScratch | null = null;
+let lastUsed = 0;
+let releasing = false;
+
+/** Lets the working arrays go once they have been idle for {@link SCRATCH_IDLE_MS} (a timer that never keeps a Node process alive). */
+function releaseWhenIdle(): void {
+  if (releasing) return;
+  releasing = true;
+  const check = () => {
+    const idle = performance.now() - lastUsed;
+    if (idle < SCRATCH_IDLE_MS) return void unref(setTimeout(check, SCRATCH_IDLE_MS - idle));
+    kept = null;
+    releasing = false;
+  };
+  unref(setTimeout(check, SCRATCH_IDLE_MS));
+}
+
+function unref(timer: unknown): void {
+  (timer as { unref?: () => void }).unref?.();
+}
+
+/** Working arrays for `n` keys: the kept ones if they are large enough. */
 function sortScratch(n: number): SortScratch {
-  const kept = scratchRef?.deref();
+  lastUsed = performance.now();
+  releaseWhenIdle();
   if (kept && kept.high.length >= n) return kept;
   const size = Math.max(n, 4096);
-  const made: SortScratch = {
+  kept = {
     high: new Uint32Array(size),
     low: new Uint32Array(size),
     nextHigh: new Uint32Array(size),
@@ -48,8 +72,7 @@ function sortScratch(n: number): SortScratch {
     positions: new Uint32Array(size),
     counts: new Uint32Array(4 * 65536),
   };
-  scratchRef = new WeakRef(made);
-  return made;
+  return kept;
 }
 
 /** Order-preserving 64-bit keys of float64 values, in the scratch's `high` and `low` words (see {@link orderedKeys}). */
@@ -329,19 +352,22 @@ export type SortRunner = (columns: Float64Array[], signal?: AbortSignal) => Prom
 /**
  * The values that are not NaN, ascending, in a new array (−0 before +0): the keys are taken
  * straight from the values, the missing ones left out, with no copy of the present values
- * first.
+ * first. `inPlace`: written over the first cells of `values` instead (a pool thread's copy of
+ * a column, sent back sorted), returned as a view of them, with no new array.
  */
-export function sortPresent(values: Float64Array): Float64Array {
+export function sortPresent(values: Float64Array, inPlace = false): Float64Array {
   const n = values.length;
   let present = 0;
   for (let i = 0; i < n; i++) if (values[i] === values[i]) present++;
   if (present < 4096) {
-    const out = new Float64Array(present);
+    const out = inPlace ? values.subarray(0, present) : new Float64Array(present);
+    // k never passes i: in place, a cell is read before it is written over.
     for (let i = 0, k = 0; i < n; i++) if (values[i] === values[i]) out[k++] = values[i];
     return out.sort();
   }
+  // The keys are read out of the values first, so the sorted values may go back over them.
   const { high, low } = radixSort(orderedKeys(values, null, present), null);
-  return fromKeys(high, low, new Float64Array(present));
+  return fromKeys(high, low, inPlace ? values.subarray(0, present) : new Float64Array(present));
 }
 
 /** Order-preserving keys back to float64 bits, written into `out`. Returns `out`. */

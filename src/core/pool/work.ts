@@ -31,7 +31,7 @@ export type PoolJob =
   | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string; open: OpenOptions }; table: Table; features?: string[] }
   /** The consistency check's neighbour search for the job's slice of the queries. */
   | { kind: 'neighbours'; job: NeighbourJob }
-  /** A column's present values, ascending (the copy sent is the thread's to keep). */
+  /** A column's present values, ascending (the copy sent is the thread's: sorted over itself and moved back). */
   | { kind: 'sort'; values: Float64Array }
   /** A slice of a CSV file, read as the loading thread would have read on. */
   | { kind: 'csv'; job: CsvSliceJob }
@@ -95,7 +95,8 @@ export class PoolThreadState {
       return packShapValues(runTreeShapSlice(treeShapSlice(job.work, ensemble, job.slice)));
     }
     if (job.kind === 'neighbours') return neighbourGaps(job.job);
-    if (job.kind === 'sort') return sortPresent(job.values);
+    // The column's copy was moved here: sorted over itself and moved back.
+    if (job.kind === 'sort') return sortPresent(job.values, true);
     if (job.kind === 'csv') return readCsvSlice(job.job);
     if (job.kind === 'onnx') return this.onnx(job);
     if (job.kind === 'recourse') {
