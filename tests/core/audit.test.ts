@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { dependenceChart } from '../../src/core/outputs/charts';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
 import { AuditConfigError, ModelLoadError } from '../../src/core/base/errors';
+import { neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
 import { expected, fixtureBytes } from '../support/fixtures';
 
 ort.env.wasm.numThreads = 1;
@@ -53,6 +54,26 @@ describe('runAudit end to end on compas/rf.onnx', () => {
   it('gives byte-identical JSON on two runs', async () => {
     const [a, b] = await Promise.all([runAudit(ort, request()), runAudit(ort, request())]);
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+  });
+
+  it('searches the consistency check\'s neighbours on the host\'s threads while the metrics are computed, with the same result; within the robustness stage when a stage has a time budget', async () => {
+    // A host's runner (here in this thread, answered a task later), logging when it is asked and what it answered.
+    const log: string[] = [];
+    const runner: NeighbourRunner = async (job) => {
+      log.push('neighbours');
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      return neighbourGaps({ ...job, from: 0, to: job.exclude.length });
+    };
+    const onProgress = (p: { stage: string; done: number }) => void (p.done === 0 && log.push(p.stage));
+    const alone = await runAudit(ort, request());
+    const ahead = await runAudit(ort, request(), { neighbours: runner, onProgress });
+    expect(log.indexOf('neighbours')).toBeLessThan(log.indexOf('metrics'));
+    expect(JSON.stringify(ahead)).toBe(JSON.stringify(alone));
+    expect(ahead.robustness!.consistency!.consistency).not.toBeNull();
+    log.length = 0;
+    const budgeted = await runAudit(ort, request({ limits: { stageSeconds: 600 } }), { neighbours: runner, onProgress });
+    expect(log.indexOf('neighbours')).toBeGreaterThan(log.indexOf('robustness'));
+    expect(JSON.stringify(budgeted.robustness)).toBe(JSON.stringify(alone.robustness));
   });
 
   it('refuses a CSV without the target column, naming close matches', async () => {

@@ -21,7 +21,7 @@ import { defaultIntersections, loadInput, validateColumns } from './inputs';
 import { auditScores } from './metrics';
 import { scoreTable } from './scoring';
 import { thresholdFit } from './threshold-fit';
-import { driftSection, explanationsSection, NO_REFERENCE, recourseSection, robustnessSection, withReasonCodes, type SectionContext } from './sections';
+import { consistencyAhead, driftSection, explanationsSection, NO_REFERENCE, recourseSection, robustnessSection, withReasonCodes, type SectionContext } from './sections';
 import { addFindings } from './findings';
 import type { AuditRequest, RunOptions } from './request';
 import type { AuditResult, AuditSettings } from './result';
@@ -120,6 +120,8 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   let referenceScores = drifted.referenceScores;
   let explanations = await explanationsSection(context);
   const { fit, validationInput } = await thresholdFit(model, choice, target, request, threshold, signal);
+  // The robustness section's neighbour search, on the host's threads while the metrics are computed here.
+  const neighbours = consistencyAhead(context, features);
 
   onProgress?.({ stage: 'metrics', done: 0, total: 1 });
   const settings: AuditSettings = {
@@ -161,7 +163,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   }
   addFindings(data, scoreFindings, metrics, settings, table, request, read);
   signal?.throwIfAborted();
-  const robustness = await robustnessSection(context, features, settings, target, metrics);
+  const robustness = await robustnessSection(context, features, settings, target, metrics, neighbours);
   signal?.throwIfAborted();
   explanations = await withReasonCodes(context, explanations, settings, metrics);
   const recourseReport = await recourseSection(context, features, settings, data, metrics);

@@ -8,7 +8,7 @@ import type { DataProfile } from '../analyses/profile/profile';
 import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
 import { demographicShift } from '../analyses/robustness/shift';
 import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
-import { consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote } from '../analyses/robustness/stability';
+import { consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote, type ConsistencyResult } from '../analyses/robustness/stability';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { isPlumblineError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
@@ -139,15 +139,15 @@ export async function explanationsSection(context: SectionContext): Promise<Audi
 }
 
 /** Demographic shift, perturbation stability, consistency and counterfactual flips of the protected attributes. */
-export async function robustnessSection(context: SectionContext, features: string[] | null, settings: AuditSettings, target: BinaryTarget, metrics: AuditMetrics): Promise<RobustnessReport | undefined> {
+export async function robustnessSection(context: SectionContext, features: string[] | null, settings: AuditSettings, target: BinaryTarget, metrics: AuditMetrics, ahead?: Promise<ConsistencyResult>): Promise<RobustnessReport | undefined> {
   const { model, request, table, scores, missingSections } = context;
   let robustness: RobustnessReport | undefined;
   if (!missingSections.robustness) {
     const modelColumns = features ?? [];
-    robustness = await optionalSection(context, 'robustness', 'Robustness', 'robustness', robustnessEstimate(table.rowCount, modelColumns.length, PERTURBATION_ROWS, CONSISTENCY_POOL), async (stageSignal) => {
+    robustness = await optionalSection(context, 'robustness', 'Robustness', 'robustness', robustnessBudget(context, features), async (stageSignal) => {
       const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
       const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins);
-      const inputs = modelColumns.filter((c) => !settings.protected_attributes.includes(c));
+      const inputs = robustnessInputs(context, features);
       // Numeric columns the model takes as text (postal zones written "04"): perturbed as their texts.
       const textInputs = model ? textInputsOf(model.summary) : undefined;
       const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS, textInputs }) : null;
@@ -163,13 +163,46 @@ export async function robustnessSection(context: SectionContext, features: strin
         demographic_shift: shift,
         max_shift_degradation: shift.max_shift_degradation,
         perturbation,
-        consistency: model ? await consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL, neighbours: context.options.neighbours, signal: stageSignal }) : null,
+        consistency: model ? await (ahead ?? consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL, neighbours: context.options.neighbours, signal: stageSignal })) : null,
         counterfactual_flips: flips,
         conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, inputs, textInputs))}. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
       };
     });
   }
   return robustness;
+}
+
+/** The model's inputs the robustness section perturbs and searches neighbours in: all but the protected attributes. */
+function robustnessInputs(context: SectionContext, features: string[] | null): string[] {
+  return (features ?? []).filter((c) => !context.request.protectedAttributes.includes(c));
+}
+
+/** The robustness section's memory estimate, checked before it starts. */
+function robustnessBudget(context: SectionContext, features: string[] | null): StageEstimate {
+  return robustnessEstimate(context.table.rowCount, (features ?? []).length, PERTURBATION_ROWS, CONSISTENCY_POOL);
+}
+
+/**
+ * The consistency check's neighbour search started ahead of the robustness section, on the
+ * host's threads while this thread computes the metrics and the data profile (the threads
+ * are idle then); it needs only the scores, and gives what the section would have found.
+ * Undefined, for the section to search itself, where that would change what the audit
+ * promises: without threads (nothing to overlap), with a stage time budget (the search would
+ * run outside the robustness stage's), for a section that will not run, or one that its
+ * memory check will refuse.
+ */
+export function consistencyAhead(context: SectionContext, features: string[] | null): Promise<ConsistencyResult> | undefined {
+  const { model, request, table, scores, missingSections, limits, options } = context;
+  if (!model || !options.neighbours || missingSections.robustness || limits.seconds !== null) return undefined;
+  try {
+    checkStageMemory('Robustness', robustnessBudget(context, features), limits);
+  } catch {
+    return undefined;
+  }
+  const search = consistency(table, scores, robustnessInputs(context, features), { seed: request.seed ?? 0, maxPool: CONSISTENCY_POOL, neighbours: options.neighbours, signal: options.signal });
+  // Awaited by the robustness section; a section that ends before it never awaits a failure.
+  search.catch(() => undefined);
+  return search;
 }
 
 /**
