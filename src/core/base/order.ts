@@ -16,7 +16,7 @@ export function ascendingOrder(scores: Float64Array, rows?: Uint32Array): Uint32
 
 /**
  * The radix sort's working arrays, kept from one sort to the next and let go once no sort
- * has used them for {@link SCRATCH_IDLE_MS}. A sort of a million values needs 20 MB of keys
+ * has used them for {@link SCRATCH_IDLE_MS}. A sort of a million values needs 24 MB of keys
  * and positions and 1 MB of digit counts; made afresh for every sort, their pages were
  * faulted in and zeroed each time, which cost more than the sort itself — 2.5–3× its time in
  * Chromium's workers (measured: 137–171 ms against 50–60 ms a million scores). Kept by a
