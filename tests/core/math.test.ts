@@ -80,21 +80,21 @@ describe('sortNumbers (radix sort of float64 bits)', () => {
 describe('ascendingOrder (radix sort with its working arrays kept)', () => {
   it('gives the stable order of a comparator sort, for sizes in turn larger and smaller than the last (the kept arrays reused) and for chosen rows', () => {
     const random = new Random(11, 'ascending-order');
-    // −0 before +0, then row order: the order the engine's stable sort gives by value.
-    const byValue = (values: Float64Array) => (a: number, b: number) => values[a] - values[b] || (Object.is(values[a], -0) ? 0 : 1) - (Object.is(values[b], -0) ? 0 : 1) || a - b;
+    // By value, −0 before +0, as the engine's sort orders numbers; ties are left to the caller.
+    const byValue = (values: Float64Array) => (a: number, b: number) => values[a] - values[b] || (Object.is(values[a], -0) ? 0 : 1) - (Object.is(values[b], -0) ? 0 : 1);
     for (const n of [200_000, 10, 50_000, 0, 1, 300_000, 4_097, 120_000]) {
       const values = new Float64Array(n);
       // Few distinct values (ties, passes skipped where every key has the same digit), signs and ±0.
       const kind = n % 3;
       for (let i = 0; i < n; i++) values[i] = kind === 0 ? random.int(5) - 2 : kind === 1 ? (random.next() < 0.1 ? -0 : random.normal()) : Math.round(random.normal() * 100) / 8;
-      const want = Array.from({ length: n }, (_, i) => i).sort(byValue(values));
+      const want = Array.from({ length: n }, (_, i) => i).sort((a, b) => byValue(values)(a, b) || a - b);
       const got = ascendingOrder(values);
       expect(got.length).toBe(n);
       for (let i = 0; i < n; i++) if (got[i] !== want[i]) expect([i, got[i]]).toEqual([i, want[i]]);
       // Chosen rows: their indices, in the order of their values, ties in the given order.
       const rows = Uint32Array.from({ length: Math.floor(n / 3) }, (_, k) => (k * 7919) % Math.max(n, 1));
       const position = new Map(Array.from(rows, (row, k) => [row, k]));
-      const wantRows = Array.from(rows).sort((a, b) => values[a] - values[b] || (Object.is(values[a], -0) ? 0 : 1) - (Object.is(values[b], -0) ? 0 : 1) || position.get(a)! - position.get(b)!);
+      const wantRows = Array.from(rows).sort((a, b) => byValue(values)(a, b) || position.get(a)! - position.get(b)!);
       const gotRows = ascendingOrder(values, rows);
       for (let i = 0; i < rows.length; i++) if (gotRows[i] !== wantRows[i]) expect([i, gotRows[i]]).toEqual([i, wantRows[i]]);
     }

@@ -163,7 +163,7 @@ export async function robustnessSection(context: SectionContext, features: strin
         demographic_shift: shift,
         max_shift_degradation: shift.max_shift_degradation,
         perturbation,
-        consistency: model ? await (ahead ?? consistency(table, scores, inputs, { seed: settings.seed, maxPool: CONSISTENCY_POOL, neighbours: context.options.neighbours, signal: stageSignal })) : null,
+        consistency: model ? await (ahead ?? consistencySearch(context, features, stageSignal)) : null,
         counterfactual_flips: flips,
         conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, inputs, textInputs))}. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (k-d tree, standardized numeric non-protected inputs); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
       };
@@ -182,6 +182,11 @@ function robustnessBudget(context: SectionContext, features: string[] | null): S
   return robustnessEstimate(context.table.rowCount, (features ?? []).length, PERTURBATION_ROWS, CONSISTENCY_POOL);
 }
 
+/** The consistency check as the robustness section runs it: on the model's inputs but the protected attributes, the audit's seed, the host's threads. */
+function consistencySearch(context: SectionContext, features: string[] | null, signal: AbortSignal | undefined): Promise<ConsistencyResult> {
+  return consistency(context.table, context.scores, robustnessInputs(context, features), { seed: context.request.seed ?? 0, maxPool: CONSISTENCY_POOL, neighbours: context.options.neighbours, signal });
+}
+
 /**
  * The consistency check's neighbour search started ahead of the robustness section, on the
  * host's threads while this thread computes the metrics and the data profile (the threads
@@ -192,14 +197,14 @@ function robustnessBudget(context: SectionContext, features: string[] | null): S
  * memory check will refuse.
  */
 export function consistencyAhead(context: SectionContext, features: string[] | null): Promise<ConsistencyResult> | undefined {
-  const { model, request, table, scores, missingSections, limits, options } = context;
+  const { model, missingSections, limits, options } = context;
   if (!model || !options.neighbours || missingSections.robustness || limits.seconds !== null) return undefined;
   try {
     checkStageMemory('Robustness', robustnessBudget(context, features), limits);
   } catch {
     return undefined;
   }
-  const search = consistency(table, scores, robustnessInputs(context, features), { seed: request.seed ?? 0, maxPool: CONSISTENCY_POOL, neighbours: options.neighbours, signal: options.signal });
+  const search = consistencySearch(context, features, options.signal);
   // Awaited by the robustness section; a section that ends before it never awaits a failure.
   search.catch(() => undefined);
   return search;
