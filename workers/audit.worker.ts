@@ -1,7 +1,8 @@
 /// <reference lib="webworker" />
 /**
- * The audit worker: a thin host around the core. It owns onnxruntime-web (the WASM build,
- * served from the app itself) and exposes one API object through Comlink. Its parts live
+ * The audit worker: a thin host around the core. Its onnxruntime-web (the WASM build,
+ * served from the app itself) runs on a worker of its own (ort-thread.ts); it exposes one
+ * API object through Comlink. Its parts live
  * beside it: settings (worker-settings), the scoring backend (backend), the tables read
  * (table-store), the row explorer (row-explorer) and the data it exchanges (worker-types).
  */
@@ -9,6 +10,7 @@ import { checkDataTable, inspectModel, loadOutputsBundle, loadPdfWriter, looksLi
 import { expose, proxy, transfer } from 'comlink';
 import { neighbourPool, onnxScorePool, recoursePool, sortPool, treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
+import { wasmOrt } from './ort-thread';
 import { outcome, type Outcome } from './outcome';
 import { poolWorkers, runs, threads, tuning } from './worker-settings';
 import { chooseBackend } from './backend';
@@ -46,17 +48,18 @@ const api = {
   /**
    * Reads a model file's format and declared inputs (no session is created); an XGBoost
    * regressor gets its regression summary (no class count). An ONNX model starts
-   * onnxruntime meanwhile, so its compile overlaps reading the data rather than the audit.
+   * onnxruntime meanwhile, on its own worker (ort-thread.ts): its start runs beside the data
+   * being read, not ahead of it nor of the audit.
    */
   inspectModel(bytes: Uint8Array, fileName: string) {
     return outcome(async () => {
       try {
         const summary = inspectModel(bytes, fileName);
-        if (summary.format === 'onnx') void warmOnnxRuntime(ort);
+        if (summary.format === 'onnx') void warmOnnxRuntime(wasmOrt);
         return summary;
       } catch (error) {
         if (!(error instanceof ModelLoadError) || !looksLikeXgboostJson(bytes)) throw error;
-        return (await openRegressor(ort, bytes, fileName)).summary;
+        return (await openRegressor(wasmOrt, bytes, fileName)).summary;
       }
     });
   },
@@ -69,7 +72,7 @@ const api = {
       const { data, reference, backend, ...rest } = request;
       const resolved: AuditRequest = { ...rest, data: loadedTable(data), ...(reference ? { reference: loadedTable(reference) } : {}) };
       const chosen = backend === 'webgpu' && rest.model ? await chooseBackend(rest.model) : null;
-      const result = await runAnyAudit(chosen?.runtime ?? ort, resolved, {
+      const result = await runAnyAudit(chosen?.runtime ?? wasmOrt, resolved, {
         signal: controller.signal,
         ...(chosen?.sessionOptions ? { sessionOptions: chosen.sessionOptions } : {}),
         onProgress: (p) => onProgress?.(p),
@@ -99,7 +102,7 @@ const api = {
       const { loaded } = loadedTable(data);
       const pooled = options.pool !== false && poolWorkers > 1;
       const opening = performance.now();
-      const classifier = await openModel(ort, model.bytes, model.fileName, pooled ? { treeMargins: treeMarginPool(poolWorkers), onnxScores: onnxScorePool(poolWorkers), onnxPoolWorthMs: options.onnxPoolWorthMs } : {});
+      const classifier = await openModel(wasmOrt, model.bytes, model.fileName, pooled ? { treeMargins: treeMarginPool(poolWorkers), onnxScores: onnxScorePool(poolWorkers), onnxPoolWorthMs: options.onnxPoolWorthMs } : {});
       try {
         // Timed apart for the benchmark: opening the model, and scoring the table with it.
         const scoring = performance.now();

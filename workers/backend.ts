@@ -4,7 +4,8 @@
  * the GPU for a neural network that opens there, else the WASM build, saying why.
  */
 import * as ort from 'onnxruntime-web/wasm';
-import { inspectModel } from '../src/core';
+import { inspectModel, type OrtRuntime } from '../src/core';
+import { wasmOrt } from './ort-thread';
 import { threads } from './worker-settings';
 import type { InputFile } from './worker-types';
 
@@ -25,8 +26,8 @@ let gpuRuntime: Promise<typeof import('onnxruntime-web')> | undefined;
  * which have no WebGPU kernels), the browser has a GPU adapter and a session opens on it;
  * else the WASM build, saying why. `execution` is recorded in the result.
  */
-export async function chooseBackend(model: InputFile): Promise<{ runtime: typeof ort; sessionOptions?: OrtSessionOptions; execution: string }> {
-  const wasm = (why: string) => ({ runtime: ort, execution: `wasm (WebGPU was asked for: ${why})` });
+export async function chooseBackend(model: InputFile): Promise<{ runtime: OrtRuntime; sessionOptions?: OrtSessionOptions; execution: string }> {
+  const wasm = (why: string) => ({ runtime: wasmOrt, execution: `wasm (WebGPU was asked for: ${why})` });
   const summary = inspectModel(model.bytes, model.fileName);
   if (summary.format !== 'onnx') return wasm(`${summary.format} models are scored by Plumbline's own tree evaluator`);
   const ml = summary.operators.filter((op) => op.startsWith('ai.onnx.ml:'));
@@ -48,5 +49,5 @@ export async function chooseBackend(model: InputFile): Promise<{ runtime: typeof
     return wasm(`onnxruntime could not open the model on WebGPU (${String((error as Error).message ?? error).slice(0, 200)})`);
   }
   const name = [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(' ');
-  return { runtime: runtime as unknown as typeof ort, sessionOptions, execution: `webgpu${name ? ` (${name})` : ''}` };
+  return { runtime: runtime as unknown as OrtRuntime, sessionOptions, execution: `webgpu${name ? ` (${name})` : ''}` };
 }

@@ -2,7 +2,7 @@
  * The row explorer's side of the audit worker: the model and table opened once per pair of
  * files, one row scored and explained (with any what-if edits), and rows found by text.
  */
-import * as ort from 'onnxruntime-web/wasm';
+import { wasmOrt } from './ort-thread';
 import { AuditConfigError, explainRow, openModel, searchRows, type Classifier, type RowQuery } from '../src/core';
 import { loadedTable, tables } from './table-store';
 import type { DataRef, InputFile } from './worker-types';
@@ -17,7 +17,7 @@ export async function prepareRows(model: InputFile, data: DataRef, open: { posit
   if (rowState?.key !== key) {
     await rowState?.classifier.release();
     rowState = null;
-    rowState = { key, dataId: data.dataId, model, classifier: await openModel(ort, model.bytes, model.fileName, open) };
+    rowState = { key, dataId: data.dataId, model, classifier: await openModel(wasmOrt, model.bytes, model.fileName, open) };
   }
   return { rows: loaded.table.rowCount };
 }

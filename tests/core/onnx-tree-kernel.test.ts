@@ -16,6 +16,8 @@ import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/base/random';
 import { allRows, type NumericColumn, type Table } from '../../src/core/data/table';
 import { openModel } from '../../src/core/model/classifier';
+import { runAudit } from '../../src/core/audit';
+import { readTable } from '../../src/core/data/read';
 import { toOnnx } from '../../src/core/model/export';
 import { decodeOnnx } from '../../src/core/model/onnx-graph';
 import { onnxScoringTrees, OnnxTreeScorer } from '../../src/core/model/onnx-tree-scoring';
@@ -169,6 +171,78 @@ describe('ONNX tree classifiers through the kernel, against onnxruntime', () => 
       } finally {
         OnnxTreeScorer.prototype.score = score;
       }
+    }
+  });
+});
+
+describe('the kernel checked beside the audit (checkLater)', () => {
+  const rows = 12_000;
+  const columns = cells(rows, 6, 7);
+  const features = columns.map((_, j) => `x${j}`);
+  const table: Table = { source: 'rows.csv', rowCount: rows, columns: columns.map((values, j): NumericColumn => ({ kind: 'numeric', name: `x${j}`, values, missing: values.filter(Number.isNaN).length })) };
+  // The first shape the kernel reproduces; the second it does not (onnxruntime adds class 0's sum to class 1's base).
+  const agreeing = { both: true, base: [], transform: 'LOGISTIC' as const };
+  const differing = { both: true, base: [0.2, -0.3], transform: 'LOGISTIC' as const };
+
+  it("scores at once, and settled() says whether the scores stand; once it says no, the classifier gives onnxruntime's", async () => {
+    for (const shape of [agreeing, differing]) {
+      const bytes = variant(31, shape);
+      const output = await ortOutput(bytes, columns);
+      const onnx = Float64Array.from({ length: rows }, (_, i) => output[2 * i + 1]);
+      const classifier = await openModel(ort, bytes, 'model.onnx', { checkLater: true });
+      const first = await classifier.score(table, { features });
+      const small = await classifier.score(table, { features, rows: Uint32Array.of(3, 9000) });
+      const stands = await classifier.settled!();
+      const differs = first.some((v, i) => !Object.is(v, onnx[i]));
+      expect(stands).toBe(shape === agreeing);
+      // Scores given before the check came back are the kernel's: for the second shape, not onnxruntime's.
+      expect(differs).toBe(shape === differing);
+      expect([...small]).toEqual([first[3], first[9000]]);
+      const again = await classifier.score(table, { features });
+      for (let i = 0; i < rows; i++) if (!Object.is(again[i], onnx[i])) throw new Error(`row ${i}: ${again[i]} against onnxruntime's ${onnx[i]}`);
+      expect(await classifier.settled!()).toBe(true);
+      await classifier.release();
+    }
+  });
+
+  it('refuses, after the audit, a tree model onnxruntime cannot open, in the words of a refusal at open', async () => {
+    const model = fromBinary(ModelProtoSchema, variant(31, agreeing));
+    for (const opset of model.opsetImport) if (opset.domain === 'ai.onnx.ml') opset.version = 99n;
+    const bytes = toBinary(ModelProtoSchema, model);
+    const refusal = await openModel(ort, bytes, 'model.onnx').then(
+      () => null,
+      (error: Error) => error,
+    );
+    expect(refusal?.name).toBe('ModelLoadError');
+    expect(refusal?.message).toMatch(/^model\.onnx: the model is stamped with opset 99 of ai\.onnx\.ml; this onnxruntime-web reads opsets up to \d+\./);
+    const classifier = await openModel(ort, bytes, 'model.onnx', { checkLater: true });
+    expect((await classifier.score(table, { features })).length).toBe(rows);
+    await expect(classifier.settled!()).rejects.toThrow(refusal!);
+    const csv = [[...features, 'group', 'y'].join(','), ...Array.from({ length: 1500 }, (_, i) => [...columns.map((c) => (Number.isNaN(c[i]) ? '' : String(c[i]))), i % 2 ? 'a' : 'b', i % 3 === 0 ? 1 : 0].join(','))].join('\n');
+    await expect(runAudit(ort, { model: { fileName: 'model.onnx', bytes }, data: { fileName: 'rows.csv', bytes: new TextEncoder().encode(csv) }, target: 'y', protectedAttributes: ['group'], features, bootstrapResamples: 0 })).rejects.toThrow(refusal!);
+  });
+
+  it("gives an audit onnxruntime's scores: the audit runs again when the kernel's check fails after the fact", async () => {
+    const random = new Random(3, 'labels');
+    const csv = [[...features, 'group', 'y'].join(','), ...Array.from({ length: 3000 }, (_, i) => [...columns.map((c) => (Number.isNaN(c[i]) ? '' : String(c[i]))), random.next() < 0.5 ? 'a' : 'b', random.next() < 0.4 ? 1 : 0].join(','))].join('\n');
+    const data = new TextEncoder().encode(csv);
+    const parsed = readTable(data, 'rows.csv');
+    const parsedColumns = features.map((name) => (parsed.columns.find((c) => c.name === name) as NumericColumn).values);
+    for (const shape of [agreeing, differing]) {
+      const bytes = variant(31, shape);
+      const output = await ortOutput(bytes, parsedColumns);
+      // The score stage as the hosts show it: entered once per scoring of the table.
+      let stage = '';
+      let scorings = 0;
+      const result = await runAudit(ort, { model: { fileName: 'model.onnx', bytes }, data: { fileName: 'rows.csv', bytes: data }, target: 'y', protectedAttributes: ['group'], features, bootstrapResamples: 20, includePredictions: true }, {
+        onProgress: (p) => {
+          if (p.stage === 'score' && stage !== 'score') scorings++;
+          stage = p.stage;
+        },
+      });
+      expect(result.predictions_p1!.map((p, i) => (Object.is(p, output[2 * i + 1]) ? null : i)).filter((i) => i !== null)).toEqual([]);
+      // Scored once when the check agreed; twice (the audit run again) when it did not.
+      expect(scorings).toBe(shape === agreeing ? 1 : 2);
     }
   });
 });

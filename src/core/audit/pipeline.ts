@@ -61,6 +61,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
         treeMargins: options.treeMargins,
         onnxScores: options.onnxScores,
         onnxPoolWorthMs: options.onnxPoolWorthMs,
+        checkLater: true,
       })
     : null;
   try {
@@ -79,7 +80,18 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     }
     validateColumns(table, request);
     signal?.throwIfAborted();
-    return await auditWithModel({ model, choice, table, target, rowsRead, request, options, threshold, resamples, read: { replaced, sha256: data.sha256, noLabels } });
+    const opened: OpenedAudit = { model, choice, table, target, rowsRead, request, options, threshold, resamples, read: { replaced, sha256: data.sha256, noLabels } };
+    // The model was opened with checkLater: no result (and no error that scores could have
+    // caused) leaves before its scores stand; where they do not, the audit runs again.
+    const settled = async () => (await model?.settled?.()) ?? true;
+    let audited: AuditResult;
+    try {
+      audited = await auditWithModel(opened);
+    } catch (error) {
+      if (await settled()) throw error;
+      return await auditWithModel(opened);
+    }
+    return (await settled()) ? audited : await auditWithModel(opened);
   } finally {
     await model?.release();
   }

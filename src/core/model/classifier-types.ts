@@ -74,6 +74,14 @@ export interface Classifier {
    */
   probabilities?(table: Table, options?: ScoreOptions): Promise<{ width: number; values: Float64Array }>;
   release(): Promise<void>;
+  /**
+   * Whether every score given so far stands, for a classifier opened with
+   * {@link OpenOptions.checkLater}: true; or false when the project's kernel, scoring before
+   * its check against onnxruntime had come back, was then found to differ — every score given
+   * must be thrown away and the table scored again (it now scores with onnxruntime). Rejects
+   * with the model's error when onnxruntime could not open it. Absent: nothing to wait for.
+   */
+  settled?(): Promise<boolean>;
 }
 
 /**
@@ -111,6 +119,13 @@ export interface OpenOptions {
   onnxScores?: OnnxScoreRunner;
   /** Projected time (ms) of the rest of a table in this session above which it goes to `onnxScores` (default 250; 0: always). */
   onnxPoolWorthMs?: number;
+  /**
+   * The caller awaits {@link Classifier.settled} before it uses any score, and scores again
+   * when it says false (the audit pipeline does). An ONNX tree model's kernel then scores at
+   * once, while onnxruntime starts, opens the model and scores the kernel's check rows beside
+   * the audit, instead of ahead of it.
+   */
+  checkLater?: boolean;
 }
 
 /**

@@ -44,7 +44,7 @@ export const onnxFormat: ModelFormat = {
     return onnxSummary(info, fileName, 'the class probabilities; the positive class is chosen by its label when the audit runs', null);
   },
   async open(ort, bytes, fileName, options) {
-    const model = await openOnnxClassifier(ort, bytes, fileName, { positiveLabel: options.positiveLabel, userMissingValues: options.userMissingValues, sessionOptions: options.sessionOptions });
+    const model = await openOnnxClassifier(ort, bytes, fileName, { positiveLabel: options.positiveLabel, userMissingValues: options.userMissingValues, sessionOptions: options.sessionOptions, deferSession: options.checkLater });
     const output = model.probabilityOutput;
     const summary = onnxSummary(model.info, fileName, output.choice?.convention ?? `${output.name}: the class is chosen by label once its width is known`, output.declaredWidth);
     // Trees fed directly by the single [N, F] input can be explained exactly from the file
@@ -84,12 +84,20 @@ export const onnxFormat: ModelFormat = {
         const plan = planInputs(model, table, features);
         const rows = rest.rows ?? allRows(table.rowCount);
         // Tree ensembles: the project's kernel with onnxruntime's arithmetic, once it has
-        // given onnxruntime's scores to the bit on the first batch of a call.
-        const kernel = rows.length >= KERNEL_CHECK_ROWS || kernelScorer?.checked ? kernelFor(plan) : null;
+        // given onnxruntime's scores to the bit on the first batch of a call — or, opened with
+        // checkLater, once that check is under way (the caller awaits `settled`).
+        const kernel = rows.length >= KERNEL_CHECK_ROWS || kernelScorer?.checked || kernelScorer?.checking ? kernelFor(plan) : null;
         if (kernel && kernel.checked !== false) {
           const columns = plan.kind === 'matrix' ? plan.features.map((name) => (findColumn(table, name) as { values: Float64Array }).values) : [];
-          if (kernel.checked) return kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
+          if (kernel.checked || kernel.checking) return kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
           const head = rows.subarray(0, Math.min(rows.length, SCORING_BATCH_ROWS));
+          if (options.checkLater) {
+            const scores = await kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
+            const given = scores.slice(0, head.length);
+            kernel.checking = scoreOnnx(ort, model, table, plan, { rows: head, signal: rest.signal }).then((onnx) => sameScores(onnx, given));
+            kernel.checking.catch(() => undefined); // reported by settled()
+            return scores;
+          }
           const scores = new Float64Array(rows.length);
           scores.set(await scoreOnnx(ort, model, table, plan, { ...rest, rows: head, onProgress: (done) => rest.onProgress?.(done, rows.length) }));
           kernel.checked = sameScores(scores.subarray(0, head.length), await kernel.score(columns, head, {}));
@@ -121,6 +129,16 @@ export const onnxFormat: ModelFormat = {
       },
       probabilities: (table, { features, ...rest } = {}) => onnxProbabilities(ort, model, table, planInputs(model, table, features), rest),
       release: () => model.session.release(),
+      async settled() {
+        const checking = kernelScorer?.checking;
+        if (!checking) return true;
+        const same = await checking;
+        if (kernelScorer!.checking === checking) {
+          kernelScorer!.checking = undefined;
+          kernelScorer!.checked = same;
+        }
+        return same;
+      },
     };
     return classifier;
   },

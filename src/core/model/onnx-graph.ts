@@ -12,6 +12,9 @@ import {
 import { ModelLoadError } from '../base/errors';
 import { describeBytes, looksLikeOnnx } from './sniff';
 
+/** One UTF-8 decoder for every name and string attribute (a tree's node modes are one string a node). */
+const utf8 = new TextDecoder();
+
 export { describeBytes, looksLikeOnnx };
 
 /** Element type of a tensor input or output, in onnxruntime-web's words. */
@@ -174,7 +177,7 @@ function labelsOf(node: NodeProto): (string | number)[] | null {
   const ints = attribute(node, 'classlabels_int64s') ?? attribute(node, 'classlabels_ints');
   if (ints && ints.ints.length > 0) return ints.ints.map((v) => Number(v));
   const strings = attribute(node, 'classlabels_strings');
-  if (strings && strings.strings.length > 0) return strings.strings.map((s) => new TextDecoder().decode(s));
+  if (strings && strings.strings.length > 0) return strings.strings.map((s) => utf8.decode(s));
   return null;
 }
 
@@ -194,7 +197,7 @@ export interface InputCategories {
 const PASS_THROUGH = new Set(['Cast', 'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
 
 function textsOf(a: AttributeProto | undefined): string[] {
-  return (a?.strings ?? []).map((b) => new TextDecoder().decode(b));
+  return (a?.strings ?? []).map((b) => utf8.decode(b));
 }
 
 /** What an encoding node knows and does with other values, or null for another node. */
@@ -209,7 +212,7 @@ function encoderCategories(node: NodeProto): InputCategories | null {
   if (node.opType === 'LabelEncoder') {
     const strings = textsOf(attribute(node, 'keys_strings'));
     const values = strings.length ? strings : [...(attribute(node, 'keys_int64s')?.ints ?? []).map(Number), ...(attribute(node, 'keys_floats')?.floats ?? [])];
-    const fallback = attribute(node, 'default_string') ? JSON.stringify(new TextDecoder().decode(attribute(node, 'default_string')!.s)) : attribute(node, 'default_int64') ? String(attribute(node, 'default_int64')!.i) : attribute(node, 'default_float') ? String(attribute(node, 'default_float')!.f) : 'its default';
+    const fallback = attribute(node, 'default_string') ? JSON.stringify(utf8.decode(attribute(node, 'default_string')!.s)) : attribute(node, 'default_int64') ? String(attribute(node, 'default_int64')!.i) : attribute(node, 'default_float') ? String(attribute(node, 'default_float')!.f) : 'its default';
     return { values, from: named, unknown: `mapped to the default value ${fallback}` };
   }
   if (node.opType === 'CategoryMapper') {

@@ -38,6 +38,12 @@ export interface OnnxOpenOptions {
   /** Cell texts the user declared missing (data.missing_values): with the empty cell, the only cells a text input gets as missing (''). */
   userMissingValues?: readonly string[];
   sessionOptions?: OrtTypes.InferenceSession.SessionOptions;
+  /**
+   * Open without waiting for the session: onnxruntime starts and creates it meanwhile, and
+   * its refusal of the model comes from {@link OnnxClassifier.ready} (and from the first
+   * run) instead of from the open.
+   */
+  deferSession?: boolean;
 }
 
 /** An ONNX classifier ready to score tables. */
@@ -49,6 +55,8 @@ export interface OnnxClassifier {
   /** Texts fed to a text input as missing (''), besides the empty cell. */
   textMissing: ReadonlySet<string>;
   session: OrtTypes.InferenceSession;
+  /** Settles when the session is created; rejects with the model's refusal (see {@link OnnxOpenOptions.deferSession}). */
+  ready: Promise<void>;
 }
 
 /** The class choice of an output `width` columns wide (made once, then checked against every batch). */
@@ -85,14 +93,23 @@ export async function openOnnxClassifier(
     sessionBytes = rewritten.bytes;
     zipMapInputs = rewritten.exposed;
   }
-  let session: OrtTypes.InferenceSession;
-  try {
-    session = await ort.InferenceSession.create(sessionBytes, options.sessionOptions ?? {});
-  } catch (error) {
+  const created = ort.InferenceSession.create(sessionBytes, options.sessionOptions ?? {}).catch((error: unknown) => {
     throw sessionFailure(model, fileName, String((error as Error).message ?? error).replace(/\s+/g, ' ').trim());
+  });
+  const ready = created.then(() => undefined);
+  // Awaited by every run; a refusal is reported by the open, or by `ready` and the runs — never unhandled.
+  ready.catch(() => undefined);
+  let session: OrtTypes.InferenceSession;
+  if (options.deferSession) {
+    session = {
+      run: async (feeds: OrtTypes.InferenceSession.FeedsType, fetches: readonly string[]) => (await created).run(feeds, fetches),
+      release: async () => (await created.catch(() => null))?.release(),
+    } as unknown as OrtTypes.InferenceSession;
+  } else {
+    session = await created;
   }
   const probabilityOutput = probabilityOutputOf(info, zipMapInputs, fileName);
-  const classifier: OnnxClassifier = { fileName, info, probabilityOutput, positiveLabel: options.positiveLabel, textMissing: new Set(options.userMissingValues ?? []), session };
+  const classifier: OnnxClassifier = { fileName, info, probabilityOutput, positiveLabel: options.positiveLabel, textMissing: new Set(options.userMissingValues ?? []), session, ready };
   try {
     if (probabilityOutput.declaredWidth !== null) classChoiceFor(classifier, probabilityOutput.declaredWidth);
   } catch (error) {
@@ -316,6 +333,8 @@ async function runBatches(
   take: (data: Float32Array | Float64Array, width: number, start: number, count: number) => void,
 ): Promise<void> {
   const { name } = model.probabilityOutput;
+  // A session still being created: its refusal of the model is reported as such, not as a failed batch.
+  await model.ready;
   const known = new Map<string, ReadonlySet<string> | null>();
   for (const [input, categories] of model.info.inputCategories) known.set(input, new Set(categories.values.map(String)));
   const columns = plan.kind === 'matrix' ? plan.features.map((feature) => (findColumn(table, feature) as { values: Float64Array }).values) : [];

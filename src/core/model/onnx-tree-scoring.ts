@@ -4,7 +4,10 @@
  * float32 in tree order, the base value added in float32, and the post-transform in float32
  * (LOGISTIC as onnxruntime's ComputeLogistic: 1 / (1 + e^−|m|), mirrored below 0). The
  * classifier uses it only after it has given onnxruntime's own output to the bit on a first
- * batch of rows (onnx-format.ts), so the scores do not change — only their speed.
+ * batch of rows (onnx-format.ts), so the scores do not change — only their speed. Opened
+ * with checkLater (the audit pipeline), it scores while that check runs, and the audit
+ * waits for the check before any result leaves, running again on onnxruntime's scores if
+ * the check fails.
  */
 import type { ModelProto } from 'onnx-buf';
 import { TensorProto_DataType } from 'onnx-buf';
@@ -93,10 +96,13 @@ const KERNEL_BATCH_ROWS = 16384;
  * The kernel scorer of an ONNX tree classifier's positive column, and whether it has been
  * checked against onnxruntime: undefined until a scoring call of at least
  * {@link KERNEL_CHECK_ROWS} rows, then true (it gave onnxruntime's scores to the bit on that
- * call's first batch, and scores every later row) or false (onnxruntime goes on scoring).
+ * call's first batch, and scores every later row) or false (onnxruntime goes on scoring);
+ * with checkLater, `checking` until the caller has heard the check's answer.
  */
 export class OnnxTreeScorer {
   checked: boolean | undefined;
+  /** The check against onnxruntime under way, for a classifier opened with checkLater: whether the kernel's first scores were onnxruntime's. */
+  checking: Promise<boolean> | undefined;
   private compiledTrees: CompiledEnsemble | undefined;
 
   constructor(private readonly trees: OnnxTreeScoring) {}

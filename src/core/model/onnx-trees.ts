@@ -2,6 +2,9 @@ import type { AttributeProto, ModelProto, NodeProto } from 'onnx-buf';
 import { ModelLoadError } from '../base/errors';
 import { checkFeatures, checkTree, emptyTree, type Tree, type TreeEnsemble } from './tree';
 
+/** One UTF-8 decoder for every name and string attribute (a tree's node modes are one string a node). */
+const utf8 = new TextDecoder();
+
 /**
  * Reads the trees of an ONNX tree classifier whose tree node takes the model's single
  * [N, F] input directly (through Identity/Cast at most): TreeEnsembleClassifier /
@@ -40,7 +43,7 @@ const floats = (node: NodeProto, name: string): number[] => {
   if (t.rawData.length) return Array.from(new Float32Array(t.rawData.slice().buffer));
   return [];
 };
-const text = (a: AttributeProto | undefined) => (a ? new TextDecoder().decode(a.s) : '');
+const text = (a: AttributeProto | undefined) => (a ? utf8.decode(a.s) : '');
 
 
 /** Sets a split node from an ONNX mode; GTE/GT become LT/LEQ with the children swapped. */
@@ -82,7 +85,7 @@ export function legacyTrees(node: NodeProto, fileName: string): LegacyTrees {
   const nodeIds = ints(node, 'nodes_nodeids');
   const featureIds = ints(node, 'nodes_featureids');
   const values = floats(node, 'nodes_values');
-  const modes = (attr(node, 'nodes_modes')?.strings ?? []).map((s) => new TextDecoder().decode(s));
+  const modes = (attr(node, 'nodes_modes')?.strings ?? []).map((s) => utf8.decode(s));
   const trueIds = ints(node, 'nodes_truenodeids');
   const falseIds = ints(node, 'nodes_falsenodeids');
   const missingTrue = ints(node, 'nodes_missing_value_tracks_true');

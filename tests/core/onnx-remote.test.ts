@@ -1,0 +1,99 @@
+/**
+ * onnxruntime on a thread of its own (src/core/model/onnx-remote.ts), as the app's audit
+ * worker uses it: the oracle is onnxruntime in the calling thread, on the same files and
+ * rows. The sessions behind a message port give its scores to the bit (a tree model, an MLP,
+ * a pipeline with text inputs and a ZipMap), the same audit result, and its refusals in the
+ * same words; a released session and a stopped thread fail in words, never hang.
+ */
+import * as ort from 'onnxruntime-web';
+import { MessageChannel } from 'node:worker_threads';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runAudit } from '../../src/core/audit';
+import { ModelLoadError } from '../../src/core/base/errors';
+import { readTable } from '../../src/core/data/read';
+import { allRows } from '../../src/core/data/table';
+import { openModel } from '../../src/core/model/classifier';
+import { remoteOrt, serveOrt, type OrtAnswer, type OrtEndpoint, type OrtRequest } from '../../src/core/model/onnx-remote';
+import { canonicalJson } from '../../src/core/outputs/manifest';
+import { expected, fixtureBytes } from '../support/fixtures';
+import { floats, onnx, op } from '../support/hostile-onnx';
+
+ort.env.wasm.numThreads = 1;
+
+const channels: MessageChannel[] = [];
+afterAll(() => channels.forEach((c) => (c.port1.close(), c.port2.close())));
+
+/** onnxruntime served on one end of a message channel (structured clones, as between threads), the runtime on the other. */
+function served(): { runtime: ReturnType<typeof remoteOrt>; requests: OrtRequest[]; fail: (message: string) => void } {
+  const channel = new MessageChannel();
+  channels.push(channel);
+  const requests: OrtRequest[] = [];
+  const answer = serveOrt(ort, (message: OrtAnswer) => channel.port2.postMessage(message));
+  channel.port2.on('message', (request: OrtRequest) => {
+    requests.push(request);
+    void answer(request);
+  });
+  let failed: (error: Error) => void = () => {};
+  const runtime = remoteOrt(ort.Tensor, (): OrtEndpoint => ({
+    post: (message) => channel.port1.postMessage(message),
+    listen(onMessage, onError) {
+      channel.port1.on('message', onMessage);
+      failed = onError;
+    },
+  }));
+  return { runtime, requests, fail: (message) => failed(new Error(message)) };
+}
+
+const cases = [
+  { name: 'compas/rf.onnx (a forest: below the kernel check rows, so onnxruntime scores)', model: 'compas/rf.onnx', data: 'compas/test.csv', features: expected('compas/rf.expected.json').features, rows: 999 },
+  { name: 'compas/mlp.onnx (an MLP)', model: 'compas/mlp.onnx', data: 'compas/test.csv', features: expected('compas/mlp.expected.json').features, rows: null },
+  { name: 'german_credit/logreg_zipmap.onnx (text inputs, a ZipMap output)', model: 'german_credit/logreg_zipmap.onnx', data: 'german_credit/test.csv', features: undefined, rows: null },
+];
+
+describe('onnxruntime on its own thread', () => {
+  for (const c of cases) {
+    it(`scores ${c.name} to the bit as onnxruntime here does`, async () => {
+      const bytes = fixtureBytes(c.model);
+      const table = readTable(fixtureBytes(c.data), c.data);
+      const rows = c.rows === null ? allRows(table.rowCount) : allRows(c.rows);
+      const { runtime, requests } = served();
+      const here = await openModel(ort, bytes, c.model);
+      const there = await openModel(runtime, bytes, c.model);
+      const want = await here.score(table, { features: c.features ?? undefined, rows });
+      const got = await there.score(table, { features: c.features ?? undefined, rows });
+      expect(got.length).toBe(rows.length);
+      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) throw new Error(`row ${i}: ${got[i]} against ${want[i]} here`);
+      // The scores came from the thread's session, batch by batch.
+      expect(requests.filter((r) => r.op === 'run').length).toBe(Math.ceil(rows.length / 8192));
+      await Promise.all([here.release(), there.release()]);
+      expect(requests.at(-1)!.op).toBe('release');
+    });
+  }
+
+  it('gives the same audit result, byte for byte, for a pipeline with text inputs', async () => {
+    const request = () => ({ model: { fileName: 'logreg_zipmap.onnx', bytes: fixtureBytes('german_credit/logreg_zipmap.onnx') }, data: { fileName: 'test.csv', bytes: fixtureBytes('german_credit/test.csv') }, target: 'good_credit', protectedAttributes: ['gender', 'age_group'], bootstrapResamples: 50 });
+    const here = await runAudit(ort, request());
+    const there = await runAudit(served().runtime, request());
+    expect(canonicalJson(there)).toBe(canonicalJson(here));
+  });
+
+  it("refuses a model onnxruntime cannot open in onnxruntime's words, named as here", async () => {
+    const bytes = onnx(floats('x', ['N', 5]), [op('FancyNewOp', ['x'], 'r', undefined, { name: 'fancy_1' })]);
+    const refusal = new ModelLoadError('hostile.onnx: node "fancy_1" uses the operator FancyNewOp of domain ai.onnx, which this onnxruntime-web does not have. Export the model with standard ONNX operators (ai.onnx, ai.onnx.ml).');
+    await expect(openModel(ort, bytes, 'hostile.onnx')).rejects.toThrow(refusal);
+    await expect(openModel(served().runtime, bytes, 'hostile.onnx')).rejects.toThrow(refusal);
+  });
+
+  it('fails in words for a run on a released session and for calls to a thread that stopped', async () => {
+    const { runtime, fail } = served();
+    const session = await runtime.InferenceSession.create(fixtureBytes('compas/mlp.onnx'));
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(5), [1, 5]) };
+    expect((await session.run(feeds, [session.outputNames[0]]))[session.outputNames[0]].dims[0]).toBe(1);
+    await session.release();
+    await expect(session.run(feeds, [session.outputNames[0]])).rejects.toThrow(/^session 1 is not open on onnxruntime's thread$/);
+    const pending = runtime.InferenceSession.create(fixtureBytes('compas/mlp.onnx'));
+    fail('out of memory');
+    await expect(pending).rejects.toThrow("onnxruntime's thread stopped: out of memory");
+    await expect(runtime.InferenceSession.create(fixtureBytes('compas/mlp.onnx'))).rejects.toThrow("onnxruntime's thread stopped: out of memory");
+  });
+});
