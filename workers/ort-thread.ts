@@ -5,7 +5,7 @@
  * dropped — so its start runs beside the data being read instead of ahead of it.
  */
 import * as ort from 'onnxruntime-web/wasm';
-import { remoteOrt, type OrtEndpoint } from '../src/core/model/onnx-remote';
+import { remoteOrt, type OrtEndpoint } from '../src/core';
 
 export const wasmOrt = remoteOrt(ort.Tensor, (): OrtEndpoint => {
   const worker = new Worker(new URL('./ort.worker.ts', import.meta.url), { type: 'module', name: 'plumbline-onnxruntime' });

@@ -16,8 +16,8 @@ import type { OrtRuntime } from './onnx-scorer';
 
 /** A tensor as data: what a run's inputs and outputs are across threads. */
 interface TensorData {
-  type: OrtTypes.Tensor.Type;
-  data: OrtTypes.Tensor.DataType;
+  type: OrtTypes.Tensor['type'];
+  data: OrtTypes.Tensor['data'];
   dims: readonly number[];
 }
 
