@@ -12,7 +12,7 @@ import { poolJobsSent, poolRunners } from '../../src/api/node-pool';
 import { parseCsv } from '../../src/core/data/csv';
 import type { Table } from '../../src/core/data/table';
 import { openModel, reopenableModel, treeClassifier, type Classifier } from '../../src/core/model/classifier';
-import { toOnnx, toXgboostJson } from '../../src/core/model/export';
+import { toXgboostJson } from '../../src/core/model/export';
 import { recourse, recourseOptions, type RecourseRunner } from '../../src/core/analyses/recourse';
 import { syntheticAudit, syntheticEnsemble } from '../../bench/synthetic';
 import { corpusBytes } from '../support/model-corpus';
@@ -86,38 +86,6 @@ describe('recourse over the thread pool', () => {
       expect(two.jobs).toBe(4);
       expect(two.report === one.report, `positive label ${positiveLabel}`).toBe(true);
     }
-  }, 120_000);
-
-  it('gives the one-thread report to the byte for an ONNX forest its kernel scores, the trees opened again on the threads (checked, and while being checked)', async () => {
-    const ensemble = syntheticEnsemble(40, 5, 8, 4);
-    const bytes = toOnnx(ensemble);
-    const table = syntheticCsv(3000);
-    const features = ensemble.featureNames;
-    const settings = { maxRows: 200, monotone: { x3: 'increase_only' as const }, costs: { x4: 2.5 } };
-    const run = async (model: Classifier, runner: RecourseRunner | undefined) => {
-      const scores = await model.score(table, { features });
-      const before = poolJobsSent();
-      const options = recourseOptions(settings, { threshold: 0.5, protectedAttributes: ['race', 'sex'], proxies: [], confidence: 0.95, seed: 7, callRows: 8192, features, runner });
-      const report = JSON.stringify(await recourse(model, table, scores, features, ['race', 'sex'], options));
-      return { report, jobs: poolJobsSent() - before };
-    };
-    const checked = await openModel(ort, bytes, 'synthetic.onnx');
-    // Not before its kernel scores: until then onnxruntime scores it, which a thread does not have.
-    expect(reopenableModel(checked)).toBeNull();
-    const one = await run(checked, undefined);
-    expect(one.jobs).toBe(0);
-    expect((JSON.parse(one.report) as { rows_searched: number }).rows_searched).toBe(200);
-    expect(reopenableModel(checked)?.onnxPostTransform).toBe('LOGISTIC');
-    expect(reopenableModel(checked)?.ensemble.featureNames).toEqual(features);
-    const two = await run(checked, poolRunners(2).recourse);
-    expect(two.jobs).toBe(4);
-    expect(two.report === one.report).toBe(true);
-    const checking = await openModel(ort, bytes, 'synthetic.onnx', { checkLater: true });
-    const three = await run(checking, poolRunners(3).recourse);
-    expect(three.jobs).toBe(6);
-    expect(three.report === one.report).toBe(true);
-    expect(await checking.settled!()).toBe(true);
-    await Promise.all([checked.release(), checking.release()]);
   }, 120_000);
 
   it('a cancelled search ends alone: another search on the same pool at the same time gives its report', async () => {

@@ -86,8 +86,7 @@ export interface Classifier {
 
 /**
  * A model a host's pool may open again on its threads, as it was opened here: the trees read
- * from its file, the file's name and its positive label. Only tree models are (XGBoost,
- * LightGBM, and an ONNX tree classifier once its kernel scores it): each
+ * from its file, the file's name and its positive label. Only the tree formats are: each
  * row's score is the same whatever rows it is scored with (the project's evaluator sums a
  * row's leaves on its own), and opening them again costs building the evaluator, not a
  * runtime's start (the trees are sent, not the file: a thread need not parse it again).
@@ -97,12 +96,6 @@ export interface ReopenableModel {
   ensemble: TreeEnsemble;
   fileName: string;
   positiveLabel?: ClassLabel;
-  /**
-   * An ONNX tree classifier's positive column as the project's kernel scores it with
-   * onnxruntime's arithmetic (float32 sums, `ensemble.featureNames` the table's columns in
-   * the model's input order): the margin's post-transform. Absent for the tree formats.
-   */
-  onnxPostTransform?: 'NONE' | 'LOGISTIC';
 }
 
 /** One readable model format: recognises its bytes and opens them. */

@@ -9,8 +9,7 @@ import { onnxProbabilities, openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, 
 import { KERNEL_CHECK_ROWS, onnxScoringTrees, OnnxTreeScorer, sameScores } from './onnx-tree-scoring';
 import { looksLikeOnnx } from './sniff';
 import type { ClassChoice } from './classes';
-import { POOL_WORTH_MS, RUNNER_MIN_ROWS, type Classifier, type ModelFormat, type ModelSummary, type ReopenableModel } from './classifier-types';
-import { noteReopenable } from './tree-classifier';
+import { POOL_WORTH_MS, RUNNER_MIN_ROWS, type Classifier, type ModelFormat, type ModelSummary } from './classifier-types';
 
 /** The table columns an input plan reads, in the model's order. */
 function planColumns(plan: ReturnType<typeof planInputs>): string[] {
@@ -55,9 +54,6 @@ export const onnxFormat: ModelFormat = {
     let ensemble = output.choice ? treesFor(output.choice) : null;
     // The kernel scorer of the positive column, made on first use (undefined: not yet; null: none applies).
     let kernelScorer: OnnxTreeScorer | null | undefined;
-    // The columns the kernel last scored (the model's input order), and the model a pool's thread opens again to score as it does.
-    let kernelFeatures: string[] | undefined;
-    let reopened: { key: string; model: ReopenableModel } | undefined;
     const kernelFor = (plan: InputPlan): OnnxTreeScorer | null => {
       const choice = output.choice;
       if (!choice || choice.complement || choice.oneVsRest || plan.kind !== 'matrix' || plan.input.elementType !== 'float32') return null;
@@ -93,7 +89,6 @@ export const onnxFormat: ModelFormat = {
         const kernel = rows.length >= KERNEL_CHECK_ROWS || kernelScorer?.checked || kernelScorer?.checking ? kernelFor(plan) : null;
         if (kernel && kernel.checked !== false) {
           const columns = plan.kind === 'matrix' ? plan.features.map((name) => (findColumn(table, name) as { values: Float64Array }).values) : [];
-          if (plan.kind === 'matrix') kernelFeatures = plan.features;
           if (kernel.checked || kernel.checking) return kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
           const head = rows.subarray(0, Math.min(rows.length, SCORING_BATCH_ROWS));
           if (options.checkLater) {
@@ -145,14 +140,6 @@ export const onnxFormat: ModelFormat = {
         return same;
       },
     };
-    // The recourse search's threads open the kernel's trees again while the kernel scores.
-    noteReopenable(classifier, () => {
-      const kernel = kernelScorer;
-      if (!kernel || !(kernel.checked || kernel.checking) || !kernelFeatures) return null;
-      const key = JSON.stringify(kernelFeatures);
-      if (reopened?.key !== key) reopened = { key, model: kernel.reopenable(fileName, kernelFeatures, options.positiveLabel) };
-      return reopened.model;
-    });
     return classifier;
   },
 };

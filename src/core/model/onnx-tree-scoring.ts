@@ -13,25 +13,16 @@ import type { ModelProto } from 'onnx-buf';
 import { TensorProto_DataType } from 'onnx-buf';
 import { expf } from '../base/math';
 import { checkFeatures, checkTree, compileEnsemble, kernelModelFor, marginsOf, type CompiledEnsemble, type TreeEnsemble } from './tree';
-import { treeRowsWorthPool, type Classifier, type ReopenableModel, type TreeMarginRunner } from './classifier-types';
-import { allRows, findColumn, type Table } from '../data/table';
+import { treeRowsWorthPool, type TreeMarginRunner } from './classifier-types';
 import { attr, legacyClassCount, legacyTrees } from './onnx-trees';
 
 /** A tree classifier's trees for one output column, and how a margin becomes that column's value. */
 export interface OnnxTreeScoring {
   /** The column's trees: its leaf weights, its base value, float32 sums. */
   ensemble: TreeEnsemble;
-  /** The file's post-transform of the margin (NONE or LOGISTIC). */
-  postTransform: OnnxPostTransform;
   /** The output column's value for a margin (float32 sum of the leaves and the base value). */
   output: (margin: number) => number;
 }
-
-/** The post-transforms the kernel reproduces. */
-export type OnnxPostTransform = 'NONE' | 'LOGISTIC';
-
-/** The output column's value for a margin, as onnxruntime computes it for `postTransform`. */
-export const onnxOutput = (postTransform: OnnxPostTransform): ((margin: number) => number) => (postTransform === 'LOGISTIC' ? onnxLogistic : (margin) => margin);
 
 const f32 = Math.fround;
 
@@ -93,7 +84,7 @@ export function onnxScoringTrees(model: ModelProto, fileName: string, width: num
     description: `ONNX ${node.opType}, ${parsed.length} trees, post_transform ${legacy.postTransform}, scored with onnxruntime's float32 arithmetic`,
     float32Sums: true,
   };
-  return { ensemble, postTransform: legacy.postTransform, output: onnxOutput(legacy.postTransform) };
+  return { ensemble, output: legacy.postTransform === 'LOGISTIC' ? onnxLogistic : (margin) => margin };
 }
 
 /** Rows of a first scoring call from which the kernel is checked against onnxruntime (fewer: onnxruntime scores them). */
@@ -121,16 +112,6 @@ export class OnnxTreeScorer {
     return (this.compiledTrees ??= compileEnsemble(this.trees.ensemble));
   }
 
-  /**
-   * The model a pool's thread opens again to score as this scorer does (the recourse
-   * search): the trees reading the table's columns `features` (the model's input order), and
-   * the post-transform. Only for a scorer that has been checked, or is being checked for a
-   * caller that waits for the check (its scores on the threads are then waited for too).
-   */
-  reopenable(fileName: string, features: string[], positiveLabel: ReopenableModel['positiveLabel']): ReopenableModel {
-    return { ensemble: { ...this.trees.ensemble, featureNames: [...features] }, fileName, positiveLabel, onnxPostTransform: this.trees.postTransform };
-  }
-
   /** Scores `rows` of the model's columns (numeric, in the model's order): the positive column's value per row. */
   async score(columns: Float64Array[], rows: Uint32Array, options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void; runner?: TreeMarginRunner }): Promise<Float64Array> {
     const { ensemble, output } = this.trees;
@@ -156,31 +137,4 @@ export function sameScores(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
   return true;
-}
-
-/**
- * A scorer of an ONNX tree classifier's positive column opened again on a pool's thread
- * from what {@link OnnxTreeScorer.reopenable} gave: the same kernel and arithmetic, so the
- * same scores as the classifier it came from (whose check against onnxruntime covers them).
- * It scores and nothing else: the thread's recourse search asks for nothing more.
- */
-export function reopenedOnnxTrees(model: ReopenableModel & { onnxPostTransform: OnnxPostTransform }): Classifier {
-  const { ensemble, fileName } = model;
-  const scorer = new OnnxTreeScorer({ ensemble, postTransform: model.onnxPostTransform, output: onnxOutput(model.onnxPostTransform) });
-  scorer.checked = true;
-  const names = ensemble.featureNames;
-  const columnsOf = (table: Table) =>
-    names.map((name) => {
-      const column = findColumn(table, name);
-      if (column?.kind !== 'numeric') throw new Error(`pool thread: ${fileName} reads the numeric column ${name}, which the rows sent lack`);
-      return column.values;
-    });
-  return {
-    summary: { format: 'onnx', fileName, inputs: [], outputs: [], classLabels: null, classCount: 2, needsFeatureOrder: true, featureCount: names.length, producer: '', operators: [], opsets: [], scoreConvention: ensemble.description },
-    ensemble: null,
-    classChoice: () => Promise.reject(new Error(`pool thread: ${fileName} was opened again to score rows only`)),
-    features: () => [...names],
-    score: (table, options = {}) => scorer.score(columnsOf(table), options.rows ?? allRows(table.rowCount), { signal: options.signal }),
-    release: async () => undefined,
-  };
 }

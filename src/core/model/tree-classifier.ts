@@ -7,7 +7,6 @@ import { allRows, findColumn, type Table } from '../data/table';
 import { chooseClass, type ClassLabel } from './classes';
 import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble } from './tree';
 import { exp } from '../base/math';
-import { reopenedOnnxTrees } from './onnx-tree-scoring';
 import { treeRowsWorthPool, type Classifier, type ModelFormat, type ModelSummary, type ReopenableModel, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
 
 function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention = ensemble.description): ModelSummary {
@@ -179,39 +178,27 @@ export const lightgbmFormat: ModelFormat = {
   open: async (_ort, bytes, fileName, options) => opened({ ensemble: readLightgbmText(bytes, fileName), fileName, positiveLabel: options?.positiveLabel }, options?.treeMargins),
 };
 
-/**
- * The classifiers opened from a file that a pool's thread may open again, by the classifier
- * object itself (a wrapper made from one, by spreading it, is not among them): what the
- * thread is sent, asked when it is needed (an ONNX model's kernel may not score yet).
- */
-const reopenable = new WeakMap<Classifier, () => ReopenableModel | null>();
-
-/** Notes that `classifier` may be opened again on a pool's thread as `model()` says (null: not now). */
-export function noteReopenable(classifier: Classifier, model: () => ReopenableModel | null): void {
-  reopenable.set(classifier, model);
-}
+/** The tree classifiers opened from a file, by the classifier object itself (a wrapper made from one, by spreading it, is not among them). */
+const reopenable = new WeakMap<Classifier, ReopenableModel>();
 
 /** A tree classifier of the trees read from a file, noted as {@link reopenable}. */
 function opened(model: ReopenableModel, runner?: TreeMarginRunner): Classifier {
   const classifier = treeClassifier(model.ensemble, model.fileName, runner, model.positiveLabel);
-  noteReopenable(classifier, () => model);
+  reopenable.set(classifier, model);
   return classifier;
 }
 
 /**
  * The trees, file name and positive label `classifier` was opened with, when a pool's thread
  * may open it again and score as it does: a tree classifier opened by {@link openModel} (XGBoost JSON,
- * LightGBM text), or an ONNX tree classifier while its kernel scores it (checked against
- * onnxruntime, or being checked for a caller that waits for the check). Null for every other
- * classifier, and for any object built from one (a regression's scorer, a class of a
- * multiclass model): those are scored where they are.
+ * LightGBM text). Null for every other classifier, and for any object built from one (a
+ * regression's scorer, a class of a multiclass model): those are scored where they are.
  */
 export function reopenableModel(classifier: Classifier): ReopenableModel | null {
-  return reopenable.get(classifier)?.() ?? null;
+  return reopenable.get(classifier) ?? null;
 }
 
 /** Opens again, on this thread, a model {@link reopenableModel} gave (its scores computed here). */
 export function reopenModel(model: ReopenableModel): Classifier {
-  const { onnxPostTransform } = model;
-  return onnxPostTransform ? reopenedOnnxTrees({ ...model, onnxPostTransform }) : opened(model);
+  return opened(model);
 }
