@@ -17,6 +17,9 @@ import { remoteOrt, serveOrt, type OrtAnswer, type OrtEndpoint, type OrtRequest 
 import { canonicalJson } from '../../src/core/outputs/manifest';
 import { expected, fixtureBytes } from '../support/fixtures';
 import { floats, onnx, op } from '../support/hostile-onnx';
+import { toOnnx } from '../../src/core/model/export';
+import { syntheticEnsemble } from '../../bench/synthetic';
+import { auditCsv } from '../../bench/e2e';
 
 ort.env.wasm.numThreads = 1;
 
@@ -83,6 +86,29 @@ describe('onnxruntime on its own thread', () => {
     await expect(openModel(ort, bytes, 'hostile.onnx')).rejects.toThrow(refusal);
     await expect(openModel(served().runtime, bytes, 'hostile.onnx')).rejects.toThrow(refusal);
   });
+
+  it("ends a cancelled audit at once while onnxruntime is still starting: the kernel's check is not waited for", async () => {
+    // A thread that holds every session it is asked for: onnxruntime still starting.
+    const channel = new MessageChannel();
+    channels.push(channel);
+    const held: OrtRequest[] = [];
+    channel.port2.on('message', (request: OrtRequest) => held.push(request));
+    const runtime = remoteOrt(ort.Tensor, () => ({ post: (message) => channel.port1.postMessage(message), listen: (onMessage) => void channel.port1.on('message', onMessage) }));
+    const ensemble = syntheticEnsemble(20, 4, 8, 2);
+    const controller = new AbortController();
+    const stages: string[] = [];
+    const audit = runAudit(runtime, { model: { fileName: 'forest.onnx', bytes: toOnnx(ensemble) }, data: { fileName: 'rows.csv', bytes: new TextEncoder().encode(auditCsv(3000, 4, 8)) }, target: 'y', protectedAttributes: ['race'], features: ensemble.featureNames, bootstrapResamples: 0 }, {
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (stages.at(-1) !== p.stage) stages.push(p.stage);
+        if (p.stage === 'metrics') controller.abort(new Error('cancelled by the user'));
+      },
+    });
+    await expect(audit).rejects.toThrow('cancelled by the user');
+    // The kernel scored the table; the session it is checked against was never created.
+    expect(stages).toContain('score');
+    await expect.poll(() => held.map((r) => r.op)).toEqual(['create']);
+  }, 20_000);
 
   it('fails in words for a run on a released session and for calls to a thread that stopped', async () => {
     const { runtime, fail } = served();

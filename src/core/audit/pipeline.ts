@@ -88,7 +88,8 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     try {
       audited = await auditWithModel(opened);
     } catch (error) {
-      if (await settled()) throw error;
+      // A cancelled audit gives nothing, so it need not wait for onnxruntime (which may still be starting).
+      if (signal?.aborted || (await settled())) throw error;
       return await auditWithModel(opened);
     }
     return (await settled()) ? audited : await auditWithModel(opened);

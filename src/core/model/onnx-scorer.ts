@@ -103,7 +103,8 @@ export async function openOnnxClassifier(
   if (options.deferSession) {
     session = {
       run: async (feeds: OrtTypes.InferenceSession.FeedsType, fetches: readonly string[]) => (await created).run(feeds, fetches),
-      release: async () => (await created.catch(() => null))?.release(),
+      // Released once created: a release never waits for onnxruntime's start (a cancelled audit ends at once).
+      release: async () => void created.then((session) => session.release()).catch(() => undefined),
     } as unknown as OrtTypes.InferenceSession;
   } else {
     session = await created;
