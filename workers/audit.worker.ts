@@ -78,9 +78,9 @@ const api = {
         onProgress: (p) => onProgress?.(p),
         treeShap: treeShapPool(poolWorkers),
         ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers), neighbours: neighbourPool(poolWorkers), sorts: sortPool(poolWorkers), recourse: recoursePool(poolWorkers) } : {}),
-        // ONNX: this worker's one session when it has onnxruntime's threads (cross-origin
-        // isolated, where it was the faster); else a heavy model's large table goes to a pool
-        // of single-threaded sessions (the classifier times a first batch); see bench/NOTES.md.
+        // ONNX: the audit's session (on onnxruntime's worker) scores a first batch, timed; a
+        // heavy model's large table then goes to the pool's single-threaded sessions (not on
+        // WebGPU, whose session is this worker's own); see bench/NOTES.md.
         ...(poolWorkers > 1 && threads === 1 && !chosen?.sessionOptions ? { onnxScores: onnxScorePool(poolWorkers), onnxPoolWorthMs: tuning.onnxPoolWorthMs } : {}),
       });
       if (chosen && !('task' in result) && result.inputs.model.format !== 'score-column') result.inputs.model.execution = chosen.execution;

@@ -14,6 +14,8 @@ export const wasmOrt = remoteOrt(ort.Tensor, (): OrtEndpoint => {
     listen(onMessage, onError) {
       worker.addEventListener('message', (event) => onMessage(event.data));
       worker.addEventListener('error', (event) => onError(new Error(event.message || 'the worker failed to start')));
+      worker.addEventListener('messageerror', () => onError(new Error('an answer could not be read')));
     },
+    close: () => worker.terminate(),
   };
 });

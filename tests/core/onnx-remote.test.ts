@@ -13,7 +13,7 @@ import { ModelLoadError } from '../../src/core/base/errors';
 import { readTable } from '../../src/core/data/read';
 import { allRows } from '../../src/core/data/table';
 import { openModel } from '../../src/core/model/classifier';
-import { remoteOrt, serveOrt, type OrtAnswer, type OrtEndpoint, type OrtRequest } from '../../src/core/model/onnx-remote';
+import { OrtRuntimeError, remoteOrt, serveOrt, type OrtAnswer, type OrtEndpoint, type OrtRequest } from '../../src/core/model/onnx-remote';
 import { canonicalJson } from '../../src/core/outputs/manifest';
 import { expected, fixtureBytes } from '../support/fixtures';
 import { floats, onnx, op } from '../support/hostile-onnx';
@@ -27,24 +27,34 @@ const channels: MessageChannel[] = [];
 afterAll(() => channels.forEach((c) => (c.port1.close(), c.port2.close())));
 
 /** onnxruntime served on one end of a message channel (structured clones, as between threads), the runtime on the other. */
-function served(): { runtime: ReturnType<typeof remoteOrt>; requests: OrtRequest[]; fail: (message: string) => void } {
-  const channel = new MessageChannel();
-  channels.push(channel);
+function served(): { runtime: ReturnType<typeof remoteOrt>; requests: OrtRequest[]; fail: (message: string) => void; threads: { started: number; closed: number } } {
   const requests: OrtRequest[] = [];
-  const answer = serveOrt(ort, (message: OrtAnswer) => channel.port2.postMessage(message));
-  channel.port2.on('message', (request: OrtRequest) => {
-    requests.push(request);
-    void answer(request);
-  });
+  const threads = { started: 0, closed: 0 };
   let failed: (error: Error) => void = () => {};
-  const runtime = remoteOrt(ort.Tensor, (): OrtEndpoint => ({
-    post: (message) => channel.port1.postMessage(message),
-    listen(onMessage, onError) {
-      channel.port1.on('message', onMessage);
-      failed = onError;
-    },
-  }));
-  return { runtime, requests, fail: (message) => failed(new Error(message)) };
+  // Each connection a thread of its own: a channel and a session server.
+  const runtime = remoteOrt(ort.Tensor, (): OrtEndpoint => {
+    const channel = new MessageChannel();
+    channels.push(channel);
+    threads.started++;
+    const answer = serveOrt(ort, (message: OrtAnswer) => channel.port2.postMessage(message));
+    channel.port2.on('message', (request: OrtRequest) => {
+      requests.push(request);
+      void answer(request);
+    });
+    return {
+      post: (message) => channel.port1.postMessage(message),
+      listen(onMessage, onError) {
+        channel.port1.on('message', onMessage);
+        failed = onError;
+      },
+      close: () => {
+        threads.closed++;
+        channel.port1.close();
+        channel.port2.close();
+      },
+    };
+  });
+  return { runtime, requests, fail: (message) => failed(new Error(message)), threads };
 }
 
 const cases = [
@@ -110,16 +120,39 @@ describe('onnxruntime on its own thread', () => {
     await expect.poll(() => held.map((r) => r.op)).toEqual(['create']);
   }, 20_000);
 
-  it('fails in words for a run on a released session and for calls to a thread that stopped', async () => {
-    const { runtime, fail } = served();
+  it('fails in words for a run on a released session and for calls to a thread that stopped, which the next session replaces', async () => {
+    const { runtime, fail, threads } = served();
     const session = await runtime.InferenceSession.create(fixtureBytes('compas/mlp.onnx'));
     const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(5), [1, 5]) };
     expect((await session.run(feeds, [session.outputNames[0]]))[session.outputNames[0]].dims[0]).toBe(1);
     await session.release();
     await expect(session.run(feeds, [session.outputNames[0]])).rejects.toThrow(/^session 1 is not open on onnxruntime's thread$/);
-    const pending = runtime.InferenceSession.create(fixtureBytes('compas/mlp.onnx'));
+    // The thread stops while a model is being opened: the runtime's failure, not the model's.
+    const opening = openModel(runtime, fixtureBytes('compas/mlp.onnx'), 'mlp.onnx');
+    await expect.poll(() => threads.started).toBe(1);
     fail('out of memory');
-    await expect(pending).rejects.toThrow("onnxruntime's thread stopped: out of memory");
-    await expect(runtime.InferenceSession.create(fixtureBytes('compas/mlp.onnx'))).rejects.toThrow("onnxruntime's thread stopped: out of memory");
+    const stopped = new OrtRuntimeError("onnxruntime's worker stopped (out of memory): its sessions are gone. Run the audit again; if this repeats, reload the page.");
+    await expect(opening).rejects.toThrow(stopped);
+    await expect(opening).rejects.toBeInstanceOf(OrtRuntimeError);
+    expect(threads).toEqual({ started: 1, closed: 1 });
+    // The next session starts another thread, which scores.
+    const again = await runtime.InferenceSession.create(fixtureBytes('compas/mlp.onnx'));
+    expect((await again.run(feeds, [again.outputNames[0]]))[again.outputNames[0]].dims[0]).toBe(1);
+    expect(threads.started).toBe(2);
+    // A request that cannot be sent fails alone, and the thread goes on.
+    await expect(runtime.InferenceSession.create(fixtureBytes('compas/mlp.onnx'), { extra: () => 1 } as never)).rejects.toThrow(/could not be cloned/);
+    expect((await again.run(feeds, [again.outputNames[0]]))[again.outputNames[0]].dims[0]).toBe(1);
+    await again.release();
+  });
+
+  it('gives the same audit result, byte for byte, for a forest its kernel scores while onnxruntime checks it on the thread', async () => {
+    const ensemble = syntheticEnsemble(30, 4, 8, 3);
+    const request = () => ({ model: { fileName: 'forest.onnx', bytes: toOnnx(ensemble) }, data: { fileName: 'rows.csv', bytes: new TextEncoder().encode(auditCsv(4000, 6, 8)) }, target: 'y', protectedAttributes: ['race', 'sex'], features: ensemble.featureNames, bootstrapResamples: 50, includePredictions: true });
+    const here = await runAudit(ort, request());
+    const { runtime, requests } = served();
+    const there = await runAudit(runtime, request());
+    expect(canonicalJson(there)).toBe(canonicalJson(here));
+    // The thread opened the model and scored the check's rows alone: the kernel scored the table.
+    await expect.poll(() => requests.map((r) => r.op)).toEqual(['create', 'run', 'release']);
   });
 });

@@ -14,6 +14,7 @@ import { binaryTarget, type BinaryTarget } from '../metrics/labels';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import type { ClassChoice } from '../model/classes';
 import { modelFormatOf, openModel, type Classifier } from '../model/classifier';
+import { untilAborted } from '../base/abort';
 import { TOOL_VERSION } from '../base/version';
 import { checkUnlabelledRequest, estimatedPerformance, labelsAbsence, labelsNotice, placeholderTarget, scoreDistribution, unlabelledSections, withoutLabelData, withoutLabels, type CalibrationReference, type EstimatedPerformance } from './unlabelled';
 import { DEFAULT_STAGE_MEMORY_MB, type StageLimits } from '../base/limits';
@@ -83,7 +84,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     const opened: OpenedAudit = { model, choice, table, target, rowsRead, request, options, threshold, resamples, read: { replaced, sha256: data.sha256, noLabels } };
     // The model was opened with checkLater: no result (and no error that scores could have
     // caused) leaves before its scores stand; where they do not, the audit runs again.
-    const settled = async () => (await model?.settled?.()) ?? true;
+    const settled = async () => (await untilAborted(model?.settled?.() ?? Promise.resolve(true), signal));
     let audited: AuditResult;
     try {
       audited = await auditWithModel(opened);

@@ -79,7 +79,8 @@ export interface Classifier {
    * {@link OpenOptions.checkLater}: true; or false when the project's kernel, scoring before
    * its check against onnxruntime had come back, was then found to differ — every score given
    * must be thrown away and the table scored again (it now scores with onnxruntime). Rejects
-   * with the model's error when onnxruntime could not open it. Absent: nothing to wait for.
+   * when the check could not run: onnxruntime's refusal of the model, a batch that failed, a
+   * cancel. Absent: nothing to wait for.
    */
   settled?(): Promise<boolean>;
 }
@@ -120,10 +121,10 @@ export interface OpenOptions {
   /** Projected time (ms) of the rest of a table in this session above which it goes to `onnxScores` (default 250; 0: always). */
   onnxPoolWorthMs?: number;
   /**
-   * The caller awaits {@link Classifier.settled} before it uses any score, and scores again
-   * when it says false (the audit pipeline does). An ONNX tree model's kernel then scores at
-   * once, while onnxruntime starts, opens the model and scores the kernel's check rows beside
-   * the audit, instead of ahead of it.
+   * The caller waits for {@link Classifier.settled} before anything built on the scores
+   * leaves it, and starts again when it says false (the audit pipeline does). An ONNX tree
+   * model's kernel then scores at once, while onnxruntime starts, opens the model and scores
+   * the kernel's check rows beside the audit, instead of ahead of it.
    */
   checkLater?: boolean;
 }

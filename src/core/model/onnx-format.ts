@@ -92,11 +92,14 @@ export const onnxFormat: ModelFormat = {
           if (kernel.checked || kernel.checking) return kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
           const head = rows.subarray(0, Math.min(rows.length, SCORING_BATCH_ROWS));
           if (options.checkLater) {
-            const scores = await kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
-            const given = scores.slice(0, head.length);
-            kernel.checking = scoreOnnx(ort, model, table, plan, { rows: head, signal: rest.signal }).then((onnx) => sameScores(onnx, given));
+            // The check is set before anything is awaited: a call meanwhile uses the kernel under
+            // this one check. The head's kernel scores are copied as they come, before the
+            // caller may change its array (scores are clipped to [0, 1] in place).
+            const scoring = kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
+            const given = scoring.then((scores) => scores.slice(0, head.length));
+            kernel.checking = Promise.all([scoreOnnx(ort, model, table, plan, { rows: head, signal: rest.signal }), given]).then(([onnx, kernelHead]) => sameScores(onnx, kernelHead));
             kernel.checking.catch(() => undefined); // reported by settled()
-            return scores;
+            return scoring;
           }
           const scores = new Float64Array(rows.length);
           scores.set(await scoreOnnx(ort, model, table, plan, { ...rest, rows: head, onProgress: (done) => rest.onProgress?.(done, rows.length) }));
@@ -130,12 +133,16 @@ export const onnxFormat: ModelFormat = {
       probabilities: (table, { features, ...rest } = {}) => onnxProbabilities(ort, model, table, planInputs(model, table, features), rest),
       release: () => model.session.release(),
       async settled() {
-        const checking = kernelScorer?.checking;
-        if (!checking) return true;
-        const same = await checking;
-        if (kernelScorer!.checking === checking) {
-          kernelScorer!.checking = undefined;
-          kernelScorer!.checked = same;
+        const kernel = kernelScorer;
+        const checking = kernel?.checking;
+        if (!kernel || !checking) return true;
+        let same = false;
+        try {
+          same = await checking;
+        } finally {
+          // A check that failed to run leaves the kernel unconfirmed: onnxruntime scores from then on.
+          kernel.checking = undefined;
+          kernel.checked = same;
         }
         return same;
       },

@@ -12,7 +12,15 @@
  * refused model reads the same as when it is opened here.
  */
 import type * as OrtTypes from 'onnxruntime-web';
+import { ModelLoadError } from '../base/errors';
 import type { OrtRuntime } from './onnx-scorer';
+
+/**
+ * onnxruntime's thread failed (it did not start, or stopped): the runtime's failure, not
+ * the model's, so a session refusal passes it on as it is. The next session starts the
+ * thread again.
+ */
+export class OrtRuntimeError extends ModelLoadError {}
 
 /** A tensor as data: what a run's inputs and outputs are across threads. */
 interface TensorData {
@@ -42,8 +50,10 @@ interface CreatedSession {
 /** A message port to the onnxruntime thread, as the host has it (a Worker, a MessagePort). */
 export interface OrtEndpoint {
   post(message: OrtRequest): void;
-  /** Calls `onMessage` with each answer and `onError` when the thread fails. */
+  /** Calls `onMessage` with each answer and `onError` when the thread fails (or a message cannot be read). */
   listen(onMessage: (answer: OrtAnswer) => void, onError: (error: Error) => void): void;
+  /** Ends the thread (after it failed: the next session starts another). */
+  close?(): void;
 }
 
 /** A request before it is numbered. */
@@ -94,13 +104,13 @@ export function serveOrt(ort: OrtRuntime, post: (answer: OrtAnswer) => void): (r
  */
 export function remoteOrt(Tensor: OrtRuntime['Tensor'], connect: () => OrtEndpoint): OrtRuntime {
   let endpoint: OrtEndpoint | undefined;
-  let failure: Error | undefined;
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   let next = 1;
   const call = <T>(request: Unnumbered<OrtRequest>): Promise<T> => {
     if (!endpoint) {
-      endpoint = connect();
-      endpoint.listen(
+      const opened = connect();
+      endpoint = opened;
+      opened.listen(
         (answer) => {
           const waiting = pending.get(answer.id);
           if (!waiting) return;
@@ -109,17 +119,26 @@ export function remoteOrt(Tensor: OrtRuntime['Tensor'], connect: () => OrtEndpoi
           else waiting.reject(new Error(answer.message));
         },
         (error) => {
-          failure = new Error(`onnxruntime's thread stopped: ${error.message}`);
+          if (endpoint !== opened) return;
+          // Everything asked of this thread fails; its sessions are gone with it, and the next session starts another.
+          endpoint = undefined;
+          opened.close?.();
+          const failure = new OrtRuntimeError(`onnxruntime's worker stopped (${error.message}): its sessions are gone. Run the audit again; if this repeats, reload the page.`);
           for (const waiting of pending.values()) waiting.reject(failure);
           pending.clear();
         },
       );
     }
-    if (failure) return Promise.reject(failure);
     const id = next++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      endpoint!.post({ ...request, id } as OrtRequest);
+      try {
+        endpoint!.post({ ...request, id } as OrtRequest);
+      } catch (error) {
+        // A request that cannot be sent (a value that does not clone) fails alone.
+        pending.delete(id);
+        reject(error);
+      }
     });
   };
   const session = (created: CreatedSession) => ({

@@ -4,6 +4,9 @@ import { allRows, findColumn, isMissingCell, requireColumn, sourceText, type Col
 import { chooseClass, type ClassChoice, type ClassLabel } from './classes';
 import type { ModelProto } from 'onnx-buf';
 import { decodeOnnx, dropZipMap, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
+import { untilAborted } from '../base/abort';
+import { OrtRuntimeError } from './onnx-remote';
+import { createSession } from './onnx-session';
 
 /**
  * The parts of onnxruntime-web the scorer uses. The host passes its own import
@@ -93,7 +96,11 @@ export async function openOnnxClassifier(
     sessionBytes = rewritten.bytes;
     zipMapInputs = rewritten.exposed;
   }
-  const created = ort.InferenceSession.create(sessionBytes, options.sessionOptions ?? {}).catch((error: unknown) => {
+  // Read from the file before a session is asked for: a file without a score output leaves no session behind.
+  const probabilityOutput = probabilityOutputOf(info, zipMapInputs, fileName);
+  const created = createSession(ort, sessionBytes, options.sessionOptions ?? {}).catch((error: unknown) => {
+    // The runtime itself failing (its worker stopped) is said as such, not blamed on the model.
+    if (error instanceof OrtRuntimeError) throw error;
     throw sessionFailure(model, fileName, String((error as Error).message ?? error).replace(/\s+/g, ' ').trim());
   });
   const ready = created.then(() => undefined);
@@ -109,7 +116,6 @@ export async function openOnnxClassifier(
   } else {
     session = await created;
   }
-  const probabilityOutput = probabilityOutputOf(info, zipMapInputs, fileName);
   const classifier: OnnxClassifier = { fileName, info, probabilityOutput, positiveLabel: options.positiveLabel, textMissing: new Set(options.userMissingValues ?? []), session, ready };
   try {
     if (probabilityOutput.declaredWidth !== null) classChoiceFor(classifier, probabilityOutput.declaredWidth);
@@ -334,8 +340,9 @@ async function runBatches(
   take: (data: Float32Array | Float64Array, width: number, start: number, count: number) => void,
 ): Promise<void> {
   const { name } = model.probabilityOutput;
-  // A session still being created: its refusal of the model is reported as such, not as a failed batch.
-  await model.ready;
+  // A session still being created: its refusal of the model is reported as such, not as a
+  // failed batch; a cancel meanwhile ends the wait (onnxruntime may still be starting).
+  await untilAborted(model.ready, options.signal);
   const known = new Map<string, ReadonlySet<string> | null>();
   for (const [input, categories] of model.info.inputCategories) known.set(input, new Set(categories.values.map(String)));
   const columns = plan.kind === 'matrix' ? plan.features.map((feature) => (findColumn(table, feature) as { values: Float64Array }).values) : [];

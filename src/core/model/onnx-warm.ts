@@ -8,6 +8,7 @@ import { create, toBinary } from '@bufbuild/protobuf';
 import { GraphProtoSchema, ModelProtoSchema, NodeProtoSchema, OperatorSetIdProtoSchema, TensorProto_DataType } from 'onnx-buf';
 import { tensorInfo } from './export';
 import type { OrtRuntime } from './onnx-scorer';
+import { createSession } from './onnx-session';
 
 /** The smallest model a session opens: y = Identity(x), one float. */
 function identityModel(): Uint8Array {
@@ -31,7 +32,7 @@ const warming = new WeakMap<OrtRuntime, Promise<boolean>>();
 export function warmOnnxRuntime(ort: OrtRuntime): Promise<boolean> {
   let started = warming.get(ort);
   if (!started) {
-    started = ort.InferenceSession.create(identityModel()).then(
+    started = createSession(ort, identityModel()).then(
       async (session) => {
         await session.release();
         return true;

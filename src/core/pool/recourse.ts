@@ -6,6 +6,7 @@
 import { joinSlices, recourseSlices, type RecourseRunner } from '../analyses/recourse/search/jobs';
 import type { Counterfactual } from '../analyses/recourse/search/report';
 import { markSent, type WorkerPool } from './scheduler';
+import { untilAborted } from '../base/abort';
 
 /** Slices of the recourse search per thread: a thread slowed by the rest of the machine holds up the end by a small slice. */
 const RECOURSE_SLICES_PER_THREAD = 2;
@@ -20,19 +21,13 @@ export function recourseOverPool(pool: WorkerPool, size: number): RecourseRunner
     const modelId = pool.onnxModelId(model.ensemble, { reopened: true, positiveLabel: model.positiveLabel ?? null });
     // A cancel (or the stage's time budget) ends this search alone: no slice is sent after it,
     // and the pool is not stopped (it may be scoring another audit's rows).
-    let onAbort = () => {};
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(signal!.reason);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
     const searching = pool.spread(size, slices.length, ({ thread, sent }, i) => {
       signal?.throwIfAborted();
       return pool.run<Counterfactual[][]>(thread, { kind: 'recourse', modelId, ...(markSent(sent, modelId) ? { model } : {}), slice: slices[i] });
     });
     try {
-      return joinSlices(await Promise.race([searching, aborted]));
+      return joinSlices(await untilAborted(searching, signal));
     } finally {
-      signal?.removeEventListener('abort', onAbort);
       searching.catch(() => {});
     }
   };
