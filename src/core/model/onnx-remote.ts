@@ -63,8 +63,8 @@ const asData = (tensor: OrtTypes.Tensor): TensorData => ({ type: tensor.type, da
 
 /**
  * The thread side: answers each request with `ort` (the thread's own onnxruntime-web),
- * posting with `post`. Requests are taken as they come; a session's runs are awaited by
- * the caller one by one, as in one thread.
+ * posting with `post`. Requests are taken as they come; the caller asks one call at a time
+ * (model/onnx-session.ts), as onnxruntime-web's instance needs.
  */
 export function serveOrt(ort: OrtRuntime, post: (answer: OrtAnswer) => void): (request: OrtRequest) => Promise<void> {
   const sessions = new Map<number, OrtTypes.InferenceSession>();
