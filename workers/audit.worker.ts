@@ -2,9 +2,9 @@
 /**
  * The audit worker: a thin host around the core. Its onnxruntime-web (the WASM build,
  * served from the app itself) runs on a worker of its own (ort-thread.ts); it exposes one
- * API object through Comlink. Its parts live
- * beside it: settings (worker-settings), the scoring backend (backend), the tables read
- * (table-store), the row explorer (row-explorer) and the data it exchanges (worker-types).
+ * API object through Comlink. Its parts live beside it: settings (worker-settings), the
+ * scoring backend (backend), the tables read (table-store), the row explorer (row-explorer)
+ * and the data it exchanges (worker-types).
  */
 import { checkDataTable, inspectModel, loadOutputsBundle, loadPdfWriter, looksLikeXgboostJson, ModelLoadError, openModel, openRegressor, readResultFile, runAnyAudit, type AnyAuditResult, type AuditProgress, type AuditRequest, type AuditResult, type DataCheckOptions, type LoadProgress, type Manifest, type OutputContext, type PolicyDecision, type RowQuery, warmOnnxRuntime } from '../src/core';
 import { expose, proxy, transfer } from 'comlink';

@@ -11,7 +11,7 @@ export { loadArrow, tableFromArrow, tableToArrow, looksLikeArrow } from './data/
 export type { Table, Column, NumericColumn, CategoricalColumn } from './data/table';
 export { decodeOnnx, inspectOnnx, type OnnxModelInfo } from './model/onnx-graph';
 export { openOnnxClassifier, planInputs, scoreOnnx, type OrtRuntime } from './model/onnx-scorer';
-export { remoteOrt, serveOrt, type OrtAnswer, type OrtEndpoint, type OrtRequest } from './model/onnx-remote';
+export { remoteOrt, type OrtEndpoint } from './model/onnx-remote';
 export { warmOnnxRuntime } from './model/onnx-warm';
 export { openModel, inspectModel, isModelFile, modelFormatOf, MODEL_FORMATS, type Classifier, type ModelSummary, type ModelFormatId } from './model/classifier';
 export { readXgboostJson, readLightgbmText, type TreeEnsemble } from './model/tree';

@@ -84,7 +84,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     const opened: OpenedAudit = { model, choice, table, target, rowsRead, request, options, threshold, resamples, read: { replaced, sha256: data.sha256, noLabels } };
     // The model was opened with checkLater: no result (and no error that scores could have
     // caused) leaves before its scores stand; where they do not, the audit runs again.
-    const settled = async () => (await untilAborted(model?.settled?.() ?? Promise.resolve(true), signal));
+    const settled = () => untilAborted(model?.settled?.() ?? Promise.resolve(true), signal);
     let audited: AuditResult;
     try {
       audited = await auditWithModel(opened);

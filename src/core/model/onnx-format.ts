@@ -89,13 +89,14 @@ export const onnxFormat: ModelFormat = {
         const kernel = rows.length >= KERNEL_CHECK_ROWS || kernelScorer?.checked || kernelScorer?.checking ? kernelFor(plan) : null;
         if (kernel && kernel.checked !== false) {
           const columns = plan.kind === 'matrix' ? plan.features.map((name) => (findColumn(table, name) as { values: Float64Array }).values) : [];
-          if (kernel.checked || kernel.checking) return kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
+          const kernelOptions = { ...rest, runner: options?.treeMargins };
+          if (kernel.checked || kernel.checking) return kernel.score(columns, rows, kernelOptions);
           const head = rows.subarray(0, Math.min(rows.length, SCORING_BATCH_ROWS));
           if (options.checkLater) {
             // The check is set before anything is awaited: a call meanwhile uses the kernel under
             // this one check. The head's kernel scores are copied as they come, before the
             // caller may change its array (scores are clipped to [0, 1] in place).
-            const scoring = kernel.score(columns, rows, { ...rest, runner: options?.treeMargins });
+            const scoring = kernel.score(columns, rows, kernelOptions);
             const given = scoring.then((scores) => scores.slice(0, head.length));
             kernel.checking = Promise.all([scoreOnnx(ort, model, table, plan, { rows: head, signal: rest.signal }), given]).then(([onnx, kernelHead]) => sameScores(onnx, kernelHead));
             kernel.checking.catch(() => undefined); // reported by settled()
@@ -106,7 +107,7 @@ export const onnxFormat: ModelFormat = {
           kernel.checked = sameScores(scores.subarray(0, head.length), await kernel.score(columns, head, {}));
           if (kernel.checked) {
             const tail = rows.subarray(head.length);
-            scores.set(await kernel.score(columns, tail, { ...rest, runner: options?.treeMargins, onProgress: (done) => rest.onProgress?.(head.length + done, rows.length) }), head.length);
+            scores.set(await kernel.score(columns, tail, { ...kernelOptions, onProgress: (done) => rest.onProgress?.(head.length + done, rows.length) }), head.length);
             return scores;
           }
         }
