@@ -18,6 +18,7 @@ import { allRows, type NumericColumn, type Table } from '../../src/core/data/tab
 import { openModel } from '../../src/core/model/classifier';
 import { runAudit } from '../../src/core/audit';
 import { readTable } from '../../src/core/data/read';
+import { toCsv } from '../../src/core/data/csv-export';
 import { toOnnx } from '../../src/core/model/export';
 import { decodeOnnx } from '../../src/core/model/onnx-graph';
 import { onnxScoringTrees, OnnxTreeScorer } from '../../src/core/model/onnx-tree-scoring';
@@ -183,6 +184,9 @@ describe('the kernel checked beside the audit (checkLater)', () => {
   // The first shape the kernel reproduces; the second it does not (onnxruntime adds class 0's sum to class 1's base).
   const agreeing = { both: true, base: [], transform: 'LOGISTIC' as const };
   const differing = { both: true, base: [0.2, -0.3], transform: 'LOGISTIC' as const };
+  /** The first `n` rows of the cells as a CSV file, with a group and a label column (blanks for the missing cells). */
+  const rowsCsv = (n: number, group: (i: number) => string, label: (i: number) => number) =>
+    new TextEncoder().encode(toCsv([...features, 'group', 'y'], Array.from({ length: n }, (_, i) => [...columns.map((c) => (Number.isNaN(c[i]) ? null : c[i])), group(i), label(i)])));
 
   it("scores at once, and settled() says whether the scores stand; once it says no, the classifier gives onnxruntime's", async () => {
     for (const shape of [agreeing, differing]) {
@@ -218,14 +222,13 @@ describe('the kernel checked beside the audit (checkLater)', () => {
     const classifier = await openModel(ort, bytes, 'model.onnx', { checkLater: true });
     expect((await classifier.score(table, { features })).length).toBe(rows);
     await expect(classifier.settled!()).rejects.toThrow(refusal!);
-    const csv = [[...features, 'group', 'y'].join(','), ...Array.from({ length: 1500 }, (_, i) => [...columns.map((c) => (Number.isNaN(c[i]) ? '' : String(c[i]))), i % 2 ? 'a' : 'b', i % 3 === 0 ? 1 : 0].join(','))].join('\n');
-    await expect(runAudit(ort, { model: { fileName: 'model.onnx', bytes }, data: { fileName: 'rows.csv', bytes: new TextEncoder().encode(csv) }, target: 'y', protectedAttributes: ['group'], features, bootstrapResamples: 0 })).rejects.toThrow(refusal!);
+    const data = rowsCsv(1500, (i) => (i % 2 ? 'a' : 'b'), (i) => (i % 3 === 0 ? 1 : 0));
+    await expect(runAudit(ort, { model: { fileName: 'model.onnx', bytes }, data: { fileName: 'rows.csv', bytes: data }, target: 'y', protectedAttributes: ['group'], features, bootstrapResamples: 0 })).rejects.toThrow(refusal!);
   });
 
   it("gives an audit onnxruntime's scores: the audit runs again when the kernel's check fails after the fact", async () => {
     const random = new Random(3, 'labels');
-    const csv = [[...features, 'group', 'y'].join(','), ...Array.from({ length: 3000 }, (_, i) => [...columns.map((c) => (Number.isNaN(c[i]) ? '' : String(c[i]))), random.next() < 0.5 ? 'a' : 'b', random.next() < 0.4 ? 1 : 0].join(','))].join('\n');
-    const data = new TextEncoder().encode(csv);
+    const data = rowsCsv(3000, () => (random.next() < 0.5 ? 'a' : 'b'), () => (random.next() < 0.4 ? 1 : 0));
     const parsed = readTable(data, 'rows.csv');
     const parsedColumns = features.map((name) => (parsed.columns.find((c) => c.name === name) as NumericColumn).values);
     for (const shape of [agreeing, differing]) {
