@@ -131,3 +131,36 @@ describe('drift thresholds', () => {
     expect(report.drifted_feature_share).toBe(0);
   });
 });
+
+describe('counting over sorted values and codes', () => {
+  it('bins sorted values by bisection as value by value (ties, −0, values on the edges)', async () => {
+    const { binShares, decileEdges, sortedBinShares } = await import('../../src/core/analyses/drift/drift');
+    const { Random } = await import('../../src/core/base/random');
+    const { sortPresent } = await import('../../src/core/base/order');
+    const random = new Random(11, 'sorted-bins');
+    for (let trial = 0; trial < 40; trial++) {
+      const n = trial === 0 ? 0 : 1 + random.int(2000);
+      const levels = 1 + random.int(trial % 2 ? 5 : 1000);
+      const values = Float64Array.from({ length: n }, () => (random.next() < 0.05 ? Number.NaN : random.next() < 0.05 ? -0 : random.int(levels) - levels / 2));
+      const sorted = sortPresent(values);
+      // Edges from the values themselves (so values sit on them), or from a sample of other numbers.
+      const edges = trial % 3 === 0 ? [-1.5, 0, 2] : decileEdges(sorted);
+      expect(sortedBinShares(sorted, n, edges)).toEqual(binShares(values, n, edges));
+    }
+  });
+
+  it('counts a categorical column by code as row by row by name, in first-seen order', async () => {
+    const { categoryCounts } = await import('../../src/core/analyses/drift/drift');
+    // The text "(missing)" and missing cells share one name, as they do row by row.
+    const table = parseCsv('c,k\n"(missing)",1\nb,1\n,1\na,1\nb,1\n"(missing)",1\n,1\nc,1\na,1\n', { fileName: 'c.csv' });
+    const column = findColumn(table, 'c')!;
+    if (column.kind !== 'categorical') throw new Error('expected a categorical column');
+    const byName = new Map<string, number>();
+    for (let i = 0; i < column.codes.length; i++) {
+      const key = column.codes[i] < 0 ? '(missing)' : column.dictionary[column.codes[i]];
+      byName.set(key, (byName.get(key) ?? 0) + 1);
+    }
+    expect([...categoryCounts(column)]).toEqual([...byName]);
+    expect(column.missing).toBe(2);
+  });
+});

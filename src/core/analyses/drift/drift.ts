@@ -168,7 +168,7 @@ export function numericDrift(name: string, reference: Float64Array, current: Flo
   const ref = sortedPresent(reference);
   const cur = sortedPresent(current);
   const edges = decileEdges(ref, bins);
-  const count = (sample: Float64Array, total: number) => binShares(sample, total, edges);
+  const count = (sample: Float64Array, total: number) => sortedBinShares(sample, total, edges);
   const refShares = count(ref, reference.length);
   const curShares = count(cur, current.length);
   return finishNumeric(name, edges, refShares, (reference.length - ref.length) / Math.max(1, reference.length), curShares, (current.length - cur.length) / Math.max(1, current.length), { ref, cur });
@@ -182,6 +182,32 @@ export function decileEdges(sortedReference: Float64Array, bins = 10): number[] 
     if (sortedReference.length && (edges.length === 0 || edge > edges[edges.length - 1])) edges.push(edge);
   }
   return edges;
+}
+
+/**
+ * {@link binShares} of values in ascending order (no NaN): each bin's count is where its
+ * edges fall among the values, found by bisection, instead of each value's bin.
+ */
+export function sortedBinShares(sorted: Float64Array, total: number, edges: number[]): number[] {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  // below: how many values lie below the edge (a value equal to an edge is in the bin above it).
+  let before = 0;
+  for (let k = 0; k <= edges.length; k++) {
+    let below = sorted.length;
+    if (k < edges.length) {
+      let lo = before;
+      let hi = sorted.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sorted[mid] < edges[k]) lo = mid + 1;
+        else hi = mid;
+      }
+      below = lo;
+    }
+    counts[k] = below - before;
+    before = below;
+  }
+  return counts.map((c) => c / Math.max(1, total));
 }
 
 /** Shares of non-missing values in bins [e_i, e_i+1) over `total` rows (missing rows count in the total). */
@@ -231,7 +257,7 @@ export function storedDistribution(column: Column): StoredDistribution {
   if (column.kind === 'numeric') {
     const present = sortedPresent(column.values);
     const edges = decileEdges(present);
-    return { kind: 'numeric', edges, shares: binShares(present, column.values.length, edges), missing: (column.values.length - present.length) / Math.max(1, column.values.length) };
+    return { kind: 'numeric', edges, shares: sortedBinShares(present, column.values.length, edges), missing: (column.values.length - present.length) / Math.max(1, column.values.length) };
   }
   const shares = sharesOf(categoryCounts(column));
   const listed = listedCategories(shares);
@@ -284,12 +310,27 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
   };
 }
 
-function categoryCounts(column: Column): Map<string, number> {
+export function categoryCounts(column: Column): Map<string, number> {
   const counts = new Map<string, number>();
-  const n = column.kind === 'numeric' ? column.values.length : column.codes.length;
-  for (let i = 0; i < n; i++) {
-    const key = column.kind === 'numeric' ? (Number.isNaN(column.values[i]) ? '(missing)' : String(column.values[i])) : column.codes[i] < 0 ? '(missing)' : column.dictionary[column.codes[i]];
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+  if (column.kind === 'numeric') {
+    for (let i = 0; i < column.values.length; i++) {
+      const key = Number.isNaN(column.values[i]) ? '(missing)' : String(column.values[i]);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+    return counts;
+  }
+  // Counted by code, then named in the order the codes first occur (missing as code −1): the
+  // map a count by name row by row makes, in the same order, without a lookup per row.
+  const { codes, dictionary } = column;
+  const byCode = new Float64Array(dictionary.length + 1);
+  const firstSeen: number[] = [];
+  for (let i = 0; i < codes.length; i++) {
+    const slot = codes[i] < 0 ? dictionary.length : codes[i];
+    if (byCode[slot]++ === 0) firstSeen.push(slot);
+  }
+  for (const slot of firstSeen) {
+    const key = slot === dictionary.length ? '(missing)' : dictionary[slot];
+    counts.set(key, (counts.get(key) ?? 0) + byCode[slot]);
   }
   return counts;
 }

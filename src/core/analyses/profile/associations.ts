@@ -76,29 +76,52 @@ export function sparseCramersV(a: Int32Array, levelsA: number, b: Int32Array, le
   const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
   return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
 }
-/** Correlation ratio η of a numeric variable across the categories (missing numbers skipped). */
-export function correlationRatio(values: Float64Array, codes: Int32Array, levels: number): number {
-  const sums = new Float64Array(levels);
-  const counts = new Float64Array(levels);
+/** What η's denominator reads of a numeric column, the same whatever the categories: its present values' count, mean and sum of squared deviations. */
+export interface Spread {
+  n: number;
+  mean: number;
+  squares: number;
+}
+
+/** The {@link Spread} of a numeric column (missing numbers skipped). */
+export function spreadOf(values: Float64Array): Spread {
   let total = 0;
   let n = 0;
   for (let i = 0; i < values.length; i++) {
-    if (Number.isNaN(values[i])) continue;
-    sums[codes[i]] += values[i];
-    counts[codes[i]]++;
-    total += values[i];
+    const v = values[i];
+    if (v !== v) continue;
+    total += v;
     n++;
   }
-  if (n === 0) return 0;
+  if (n === 0) return { n, mean: Number.NaN, squares: 0 };
   const mean = total / n;
-  let between = 0;
-  for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
-  let all = 0;
+  let squares = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (!Number.isNaN(v)) all += (v - mean) * (v - mean);
+    if (v === v) squares += (v - mean) * (v - mean);
   }
-  return all === 0 ? 0 : Math.sqrt(between / all);
+  return { n, mean, squares };
+}
+
+/**
+ * Correlation ratio η of a numeric variable across the categories (missing numbers
+ * skipped). `spread`: the column's {@link spreadOf}, computed once where the column is
+ * measured against several attributes.
+ */
+export function correlationRatio(values: Float64Array, codes: Int32Array, levels: number, spread: Spread = spreadOf(values)): number {
+  const { n, mean, squares } = spread;
+  if (n === 0) return 0;
+  const sums = new Float64Array(levels);
+  const counts = new Float64Array(levels);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v !== v) continue;
+    sums[codes[i]] += v;
+    counts[codes[i]]++;
+  }
+  let between = 0;
+  for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
+  return squares === 0 ? 0 : Math.sqrt(between / squares);
 }
 /** |Pearson r| over rows where both are present. */
 export function absPearson(a: Float64Array, b: Float64Array): number {

@@ -4,6 +4,9 @@
 import type { Table } from '../../data/table';
 import { ascendingOrder } from '../../base/order';
 
+/** The 32-bit words of the NaN every NaN cell is hashed as (the words of `Number.NaN` in a Float64Array). */
+const NAN_WORDS = new Uint32Array(Float64Array.of(Number.NaN).buffer);
+
 /**
  * Rows identical in every column to an earlier row. Each row gets a 52-bit hash of its
  * cells (two 32-bit mixes of the float64 bits or category codes, −0 as 0 and every NaN
@@ -14,8 +17,6 @@ export function duplicateRows(table: Table): number {
   const n = table.rowCount;
   const h1 = new Uint32Array(n).fill(0x811c9dc5);
   const h2 = new Uint32Array(n).fill(0x2545f491);
-  const cell = new Float64Array(1);
-  const words = new Uint32Array(cell.buffer);
   const mix = (h: number, x: number, m: number) => {
     h = Math.imul(h ^ x, m);
     return (h ^ (h >>> 15)) >>> 0;
@@ -23,11 +24,23 @@ export function duplicateRows(table: Table): number {
   for (const column of table.columns) {
     if (column.kind === 'numeric') {
       const values = column.values;
+      // The float64s' 32-bit words read in place (a Float64Array starts at a multiple of 8
+      // bytes), −0 taken as 0 and every NaN as the one NaN: the words a copy of each value
+      // through a scratch cell would give, without the copy.
+      const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
       for (let i = 0; i < n; i++) {
         const v = values[i];
-        cell[0] = v !== v ? Number.NaN : v === 0 ? 0 : v;
-        h1[i] = mix(mix(h1[i], words[0], 0x9e3779b1), words[1], 0x85ebca6b);
-        h2[i] = mix(mix(h2[i], words[1], 0xc2b2ae35), words[0], 0x27d4eb2f);
+        let first = 0;
+        let second = 0;
+        if (v !== v) {
+          first = NAN_WORDS[0];
+          second = NAN_WORDS[1];
+        } else if (v !== 0) {
+          first = words[2 * i];
+          second = words[2 * i + 1];
+        }
+        h1[i] = mix(mix(h1[i], first, 0x9e3779b1), second, 0x85ebca6b);
+        h2[i] = mix(mix(h2[i], second, 0xc2b2ae35), first, 0x27d4eb2f);
       }
     } else {
       const codes = column.codes;
@@ -50,8 +63,14 @@ export function duplicateRows(table: Table): number {
     });
   let duplicates = 0;
   for (let start = 0; start < n; ) {
+    const key = keys[order[start]];
     let end = start + 1;
-    while (end < n && keys[order[end]] === keys[order[start]]) end++;
+    while (end < n && keys[order[end]] === key) end++;
+    if (end === start + 1) {
+      // A hash no other row has: most rows.
+      start = end;
+      continue;
+    }
     // Within a run of equal hashes, a row is a duplicate when it equals a distinct row before it.
     const distinct: number[] = [];
     for (let k = start; k < end; k++) {

@@ -8,7 +8,7 @@ import { sortedPresent } from '../../data/sorted';
 import { sampleIndices } from '../../data/sample';
 import { rocAuc } from '../../base/order';
 import { storedDistribution, type StoredDistribution } from '../drift/drift';
-import { absPearson, categoricalCodes, correlationRatio, cramersV } from './associations';
+import { absPearson, categoricalCodes, correlationRatio, cramersV, spreadOf } from './associations';
 import { duplicateRows } from './duplicates';
 import type { DataFinding } from '../../data/finding';
 import { sampleMoments } from '../../base/math';
@@ -154,10 +154,16 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
   if (duplicates > 0) findings.push({ check: 'duplicate_rows', severity: 'warning', message: `${duplicates} row${duplicates === 1 ? ' repeats' : 's repeat'} an earlier row exactly.` });
 
   const proxies: ProxyAssociation[] = [];
+  // The protected attributes' codes and each numeric column's spread, read once for every
+  // pairing (and the codes again by the leakage check); other columns' codes are not kept.
+  const attributeCodes = new Map<Column, ReturnType<typeof categoricalCodes>>();
+  const codesOf = (column: Column) => attributeCodes.get(column) ?? categoricalCodes(column);
+  const spreads = memo(spreadOf);
   for (const attribute of protectedAttributes) {
     const protectedColumn = table.columns.find((c) => c.name === attribute);
     if (!protectedColumn) continue;
-    const p = categoricalCodes(protectedColumn);
+    const p = codesOf(protectedColumn);
+    attributeCodes.set(protectedColumn, p);
     for (const column of table.columns) {
       if (column.name === attribute || column.name === target || protectedAttributes.includes(column.name)) continue;
       let measure: ProxyAssociation['measure'];
@@ -167,9 +173,9 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
         value = absPearson(column.values, protectedColumn.values);
       } else if (column.kind === 'numeric') {
         measure = 'correlation_ratio';
-        value = correlationRatio(column.values, p.codes, p.levels);
+        value = correlationRatio(column.values, p.codes, p.levels, spreads(column.values));
       } else {
-        const c = categoricalCodes(column);
+        const c = codesOf(column);
         measure = 'cramers_v';
         value = cramersV(c.codes, c.levels, p.codes, p.levels);
       }
@@ -198,7 +204,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
       }
     } else {
       // A category's score is its positive rate: the best any model could do with this column alone.
-      const { codes, levels } = categoricalCodes(column);
+      const { codes, levels } = codesOf(column);
       const pos = new Float64Array(levels);
       const all = new Float64Array(levels);
       for (let i = 0; i < rows; i++) {
@@ -265,6 +271,16 @@ export function summarizeData(table: Table, file: string, sha256: string, target
       return range ? [{ column: c.name, ...range }] : [];
     });
   return { file, sha256, rows: table.rowCount, columns: table.columns.length, class_counts: classCounts, periods };
+}
+
+/** `f` remembering its value for each argument (by identity). */
+function memo<K extends object, V>(f: (key: K) => V): (key: K) => V {
+  const values = new Map<K, V>();
+  return (key) => {
+    let value = values.get(key);
+    if (value === undefined) values.set(key, (value = f(key)));
+    return value;
+  };
 }
 
 /** Whether every present value is a whole number (a plain loop: every() with a function is slow per row in Node). */
