@@ -253,6 +253,31 @@ export function rankMetricsByGroup(sorted: SortedScores, groupOf: Int32Array, gr
   let touchedCount = 0;
   for (let start = 0; start < n; ) {
     const score = scores[start];
+    if (start + 1 === n || scores[start + 1] !== score) {
+      // A score no other row holds (most rows): the block's sums below with one row in it,
+      // written out (pt or nt is 1, the other 0: the same operations, the same bits).
+      const g = groupAt[start];
+      if (g >= 0) {
+        if (labels[start] === 1) {
+          if (n0[g] > 0) {
+            const v = negBelow[g] / n0[g];
+            sum10[g] += v;
+            sq10[g] += v * v;
+          }
+          ap[g] += (1 / n1[g]) * ((n1[g] - posBelow[g]) / (n1[g] + n0[g] - posBelow[g] - negBelow[g]));
+          posBelow[g]++;
+        } else {
+          if (n1[g] > 0) {
+            const v = (n1[g] - posBelow[g]) / n1[g];
+            sum01[g] += v;
+            sq01[g] += v * v;
+          }
+          negBelow[g]++;
+        }
+      }
+      start++;
+      continue;
+    }
     let k = start;
     // `k === start`: the block's first score is always taken (a NaN, equal to nothing, is a block of its own).
     for (; k < n && (k === start || scores[k] === score); k++) {
