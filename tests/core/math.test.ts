@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { cos, exp, log, log2, powInt, sampleMoments } from '../../src/core/base/math';
 import { Random } from '../../src/core/base/random';
-import { ascendingOrder, rankMetricsByGroup, rocAuc, sortNumbers, sortPresent, sortScores } from '../../src/core/base/order';
+import { ascendingOrder, rocAuc, sortNumbers, sortPresent } from '../../src/core/base/order';
+import { rankMetricsByGroup, sortScores } from '../../src/core/base/ranks';
 
 /** Units in the last place between two doubles. */
 function ulps(a: number, b: number): number {

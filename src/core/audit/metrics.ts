@@ -11,7 +11,7 @@ import { confusionCounts, f1Score } from '../metrics/confusion';
 import { chooseThreshold, curvePoints, SWEEP_THRESHOLDS, sweepBuckets, sweepThresholdsFor, thresholdSweepByGroup } from '../metrics/curves';
 import { attributeFairness, powerAgainstReference } from '../metrics/fairness';
 import { groupIndex, intersectionIndex, sliceIndex, type GroupIndex } from '../metrics/groups';
-import { rankMetricsByGroup, sortScores } from '../base/order';
+import { rankMetricsByGroup, sortScores } from '../base/ranks';
 import { performance } from '../metrics/performance';
 import type { Table } from '../data/table';
 import { SLICE_AUC_GAP, type AttributeAudit, type AuditMetrics, type AuditSettings, type SliceResult, type SliceSummary, type ThresholdFit } from './result';

@@ -129,6 +129,10 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   const context: SectionContext = { model, request, options, table, scores, reference, noLabels, limits, missingSections };
   // The drift and the profile read every large numeric column in order: sorted on the host's threads first.
   await sortAhead(numericValues(table), options.sorts, signal);
+  // The data profile of a large table, on a thread of the host's pool while the drift, the
+  // explanations and the metrics are computed (those stages' pool jobs go to the other threads meanwhile).
+  const profiling = options.profile?.({ table, target: request.target, labels: target.labels, protectedAttributes: request.protectedAttributes, memoryBytes: limits.memoryBytes }, signal) ?? null;
+  profiling?.catch(() => {});
   const drifted = await driftSection(context);
   const drift = drifted.drift;
   let referenceScores = drifted.referenceScores;
@@ -162,7 +166,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   };
   const measured = auditScores(table, target.labels, scores, settings, fit);
   const metrics = noLabels ? withoutLabels(measured, noLabels) : measured;
-  const profiled = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  const profiled = profiling ? await profiling : profileTable(table, request.target, target.labels, settings.protected_attributes);
   const data = noLabels ? withoutLabelData(profiled) : profiled;
   let unlabelled: Pick<AuditResult, 'labels' | 'labels_notice' | 'estimated_performance' | 'score_distribution'> = {};
   if (noLabels) {

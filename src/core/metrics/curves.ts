@@ -1,4 +1,5 @@
-import { ascendingOrder, sortScores, type SortedScores } from '../base/order';
+import { ascendingOrder } from '../base/order';
+import { sortScores, type SortedScores } from '../base/ranks';
 
 /** One point of a ROC or precision-recall curve, at "predicted positive when p >= threshold". */
 export interface CurvePoint {

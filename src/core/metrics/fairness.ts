@@ -1,7 +1,7 @@
 import { calibration, type Binning } from './calibration';
 import { confusionCounts, RATE_METRICS, ratio, type ConfusionCounts, type RateMetricId } from './confusion';
 import { wilsonInterval, type Interval } from './intervals';
-import { rankMetricsByGroup, sortScores, type RankMetrics, type SortedScores } from '../base/order';
+import { rankMetricsByGroup, sortScores, type RankMetrics, type SortedScores } from '../base/ranks';
 import type { GroupIndex } from './groups';
 import { twoProportionPower } from './power';
 

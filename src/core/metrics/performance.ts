@@ -1,6 +1,6 @@
 import { balancedAccuracy, confusionCounts, f1Score, RATE_METRICS, ratio, type ConfusionCounts } from './confusion';
 import { aucInterval, wilsonInterval, type Interval } from './intervals';
-import { rankMetricsByGroup, type SortedScores } from '../base/order';
+import { rankMetricsByGroup, type SortedScores } from '../base/ranks';
 import { averagePrecision, brierScore, logLoss, rocAuc } from './ranking';
 
 /** Overall performance at one threshold. Keys follow the fixtures' `performance` section. */

@@ -1,4 +1,5 @@
-import { ascendingOrder, rankMetricsByGroup, sortScores, type SortedScores } from '../base/order';
+import { ascendingOrder } from '../base/order';
+import { rankMetricsByGroup, sortScores, type SortedScores } from '../base/ranks';
 import { log } from '../base/math';
 
 /**

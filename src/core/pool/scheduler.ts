@@ -19,7 +19,6 @@
  * next use).
  */
 import { reviveError } from '../base/errors';
-import type { SortRunner } from '../base/order';
 import { requireColumn, takeRows } from '../data/table';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../model/classifier-types';
 import { SCORING_BATCH_ROWS } from '../model/onnx-scorer';
@@ -27,10 +26,7 @@ import type { TreeEnsemble } from '../model/tree';
 import { packShapWork, runTreeShapJob, treeShapSlices, type TreeShapRunner } from '../analyses/explain/treeshap/jobs';
 import { sumPackedShap, type PackedShapValues } from '../analyses/explain/treeshap/values';
 import type { ShapValues } from '../analyses/explain/treeshap';
-import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { PoolAnswer, PoolJob } from './work';
-import type { CsvSliceResult } from '../data/csv/slice';
-import type { CsvSliceRunner } from '../data/slices';
 
 /** One thread of the pool, as its host starts it. */
 export interface PoolThread {
@@ -43,10 +39,8 @@ export interface PoolThread {
 /** How a host starts the pool's threads (`index`: 0, 1, … for their names). */
 export type PoolHost = (index: number) => PoolThread;
 
-type Member = { thread: PoolThread; /** Ids of the ensembles and models this thread was sent. */ sent: Set<number> };
+export type Member = { thread: PoolThread; /** Ids of the ensembles and models this thread was sent. */ sent: Set<number> };
 
-/** Below this much neighbour search work (queries × pool points × dimensions) a thread's copy of the points costs more than it saves. */
-const MIN_NEIGHBOUR_WORK = 20_000_000;
 /** Below this much TreeSHAP work (rows × trees × background/10) the pool's start-up and copies cost more than they save. */
 const MIN_SHAP_WORK = 20_000;
 /** Rows per tree scoring block sent to a thread, at most (see {@link guidedBlocks}). */
@@ -117,6 +111,9 @@ export class WorkerPool {
   private readonly onnxIds = new WeakMap<Uint8Array | TreeEnsemble, Map<string, number>>();
   /** Rejections of the jobs in flight (with the thread each went to), so that ending the pool never leaves one waiting. */
   private readonly inFlight = new Map<number, { thread: PoolThread; reject: (reason: unknown) => void }>();
+  /** Jobs in flight per thread, and what waits for a thread to have none (see {@link spread}). */
+  private readonly load = new Map<PoolThread, number>();
+  private readonly idleWaiters = new Map<PoolThread, (() => void)[]>();
   /**
    * Block buffers: a block's cells go to a thread in one buffer, which comes back holding the
    * margins and is used again for a later block (writing into pages already touched costs a
@@ -148,14 +145,42 @@ export class WorkerPool {
     for (const entry of [...this.inFlight.values()]) if (entry.thread === thread) entry.reject(reason);
   }
 
+  /** Of the first `size` threads, the one with the fewest jobs in flight (the last of those tied: spread jobs start from the first). */
+  quietest(size: number): Member {
+    const members = this.threads(size);
+    let best = members[members.length - 1];
+    for (let i = members.length - 2; i >= 0; i--) if (this.jobsOn(members[i].thread) < this.jobsOn(best.thread)) best = members[i];
+    return best;
+  }
+
+  private jobsOn(thread: PoolThread): number {
+    return this.load.get(thread) ?? 0;
+  }
+
+  /** Resolves once `thread` has no job in flight. */
+  private idle(thread: PoolThread): Promise<void> {
+    if (this.jobsOn(thread) === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiting = this.idleWaiters.get(thread) ?? [];
+      waiting.push(resolve);
+      this.idleWaiters.set(thread, waiting);
+    });
+  }
+
   /** Runs one job on a thread; its answer, or its error revived. */
   run<T>(thread: PoolThread, job: PoolJob | { kind: string; [field: string]: unknown }, transfer: ArrayBuffer[] = []): Promise<T> {
     const id = ++this.nextId;
     this.jobsSent++;
     return new Promise((resolve, reject) => {
       const done = () => {
-        this.inFlight.delete(id);
+        if (!this.inFlight.delete(id)) return;
         unlisten();
+        const left = this.jobsOn(thread) - 1;
+        this.load.set(thread, left);
+        if (left > 0) return;
+        const waiting = this.idleWaiters.get(thread) ?? [];
+        this.idleWaiters.delete(thread);
+        for (const resolve of waiting) resolve();
       };
       this.inFlight.set(id, {
         thread,
@@ -177,11 +202,16 @@ export class WorkerPool {
           reject(new Error(`a pool worker failed: ${error.message}`));
         },
       );
+      this.load.set(thread, this.jobsOn(thread) + 1);
       thread.post({ id, job }, transfer);
     });
   }
 
-  /** Runs `count` tasks over `size` threads: each takes the next task when it is free; a cancel ends the pool. */
+  /**
+   * Runs `count` tasks over `size` threads: each takes the next task when it is free; a cancel
+   * ends the pool. A thread busy with another caller's job (the data profile, say) takes no task
+   * until it is done: the others take them meanwhile, so no task waits in its queue.
+   */
   async spread<T>(size: number, count: number, task: (member: Member, index: number) => Promise<T>, signal?: AbortSignal): Promise<T[]> {
     signal?.throwIfAborted();
     let onAbort = () => {};
@@ -194,9 +224,17 @@ export class WorkerPool {
     });
     const results: T[] = new Array(count);
     let next = 0;
+    let allTaken = () => {};
+    const taken = new Promise<void>((resolve) => (allTaken = resolve));
     const drain = async (member: Member) => {
       while (next < count) {
+        // (Between this drain's own tasks its thread has none in flight: any are another's.)
+        if (this.jobsOn(member.thread) > 0) {
+          await Promise.race([this.idle(member.thread), taken]);
+          continue;
+        }
         const index = next++;
+        if (next === count) allTaken();
         results[index] = await task(member, index);
       }
     };
@@ -331,52 +369,5 @@ export function onnxScoresOverPool(pool: WorkerPool, size: number): OnnxScoreRun
       const job: PoolJob = { kind: 'onnx', modelId, ...(markSent(member.sent, modelId) ? { model: { bytes: modelBytes, fileName, open } } : {}), table: block, features };
       return pool.run<Float64Array>(member.thread, job, buffers);
     }, options);
-  };
-}
-
-/**
- * The consistency check's neighbour search over `size` threads of `pool`: one slice of the
- * queries per thread (each builds the same tree over the pool points), the values joined in
- * query order; in the calling thread for one thread or a small search.
- */
-export function neighboursOverPool(pool: WorkerPool, size: number): NeighbourRunner {
-  return async (job, signal) => {
-    const queries = job.exclude.length;
-    const local = () => neighbourGaps({ ...job, from: 0, to: queries });
-    if (size < 2 || queries < 2 || queries * job.pool * job.dims < MIN_NEIGHBOUR_WORK) return local();
-    const slices = Math.min(size, queries);
-    const bounds = (i: number) => [Math.floor((i * queries) / slices), Math.floor(((i + 1) * queries) / slices)];
-    const parts = await pool.spread(slices, slices, ({ thread }, i) => pool.run<Float64Array>(thread, { kind: 'neighbours', job: { ...job, from: bounds(i)[0], to: bounds(i)[1] } }), signal);
-    const gaps = new Float64Array(queries);
-    parts.forEach((part, i) => gaps.set(part, bounds(i)[0]));
-    return gaps;
-  };
-}
-
-/** Columns' present values sorted over `size` threads of `pool`, a column a job (each sent as a copy, its sort moved back). */
-export function sortsOverPool(pool: WorkerPool, size: number): SortRunner {
-  return (columns, signal) =>
-    pool.spread(size, columns.length, ({ thread }, i) => {
-      const values = columns[i].slice();
-      return pool.run<Float64Array>(thread, { kind: 'sort', values }, [values.buffer as ArrayBuffer]);
-    }, signal);
-}
-
-/**
- * Slices of a CSV file read over `size` threads as they are cut (see data/slices.ts): each
- * goes to the thread with the fewest slices in flight, its bytes moved, not copied.
- */
-export function csvSlicesOverPool(pool: WorkerPool, size: number): CsvSliceRunner {
-  const load = new Map<PoolThread, number>();
-  return async (job) => {
-    const members = pool.threads(size);
-    let best = members[0].thread;
-    for (const { thread } of members) if ((load.get(thread) ?? 0) < (load.get(best) ?? 0)) best = thread;
-    load.set(best, (load.get(best) ?? 0) + 1);
-    try {
-      return await pool.run<CsvSliceResult>(best, { kind: 'csv', job }, [job.bytes.buffer as ArrayBuffer, ...(job.spares ?? [])]);
-    } finally {
-      load.set(best, load.get(best)! - 1);
-    }
   };
 }

@@ -3,6 +3,9 @@ import { sortedPresent } from '../../data/sorted';
 import { AuditConfigError } from '../../base/errors';
 import { INPUT_LIMITS } from '../../base/limits';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
+import { binShares, categoryCounts, decileEdges, sortedBinShares } from './bins';
+
+export { binShares, categoryCounts, decileEdges, sortedBinShares } from './bins';
 
 /** The bin of a categorical distribution that pools the categories not listed one by one. */
 export const OTHER_CATEGORIES = '(other)';
@@ -135,14 +138,6 @@ export interface DriftReport {
   conventions: string;
 }
 
-/** Linear-interpolation quantile of sorted values (numpy's default). */
-function quantile(sorted: Float64Array, p: number): number {
-  const position = p * (sorted.length - 1);
-  const lower = Math.floor(position);
-  const upper = Math.min(sorted.length - 1, lower + 1);
-  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
-}
-
 /** PSI = Σ (cur − ref)·ln(cur/ref) over bins, empty shares floored at {@link PSI_EPSILON}. */
 export function psi(reference: number[], current: number[]): number {
   let total = 0;
@@ -172,60 +167,6 @@ export function numericDrift(name: string, reference: Float64Array, current: Flo
   const refShares = count(ref, reference.length);
   const curShares = count(cur, current.length);
   return finishNumeric(name, edges, refShares, (reference.length - ref.length) / Math.max(1, reference.length), curShares, (current.length - cur.length) / Math.max(1, current.length), { ref, cur });
-}
-
-/** Interior edges at the k/B quantiles of sorted reference values (linear interpolation), duplicates merged. */
-export function decileEdges(sortedReference: Float64Array, bins = 10): number[] {
-  const edges: number[] = [];
-  for (let k = 1; k < bins; k++) {
-    const edge = quantile(sortedReference, k / bins);
-    if (sortedReference.length && (edges.length === 0 || edge > edges[edges.length - 1])) edges.push(edge);
-  }
-  return edges;
-}
-
-/**
- * {@link binShares} of values in ascending order (no NaN): each bin's count is where its
- * edges fall among the values, found by bisection, instead of each value's bin.
- */
-export function sortedBinShares(sorted: Float64Array, total: number, edges: number[]): number[] {
-  const counts = new Array<number>(edges.length + 1).fill(0);
-  // below: how many values lie below the edge (a value equal to an edge is in the bin above it).
-  let before = 0;
-  for (let k = 0; k <= edges.length; k++) {
-    let below = sorted.length;
-    if (k < edges.length) {
-      let lo = before;
-      let hi = sorted.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (sorted[mid] < edges[k]) lo = mid + 1;
-        else hi = mid;
-      }
-      below = lo;
-    }
-    counts[k] = below - before;
-    before = below;
-  }
-  return counts.map((c) => c / Math.max(1, total));
-}
-
-/** Shares of non-missing values in bins [e_i, e_i+1) over `total` rows (missing rows count in the total). */
-export function binShares(values: Float64Array, total: number, edges: number[]): number[] {
-  const counts = new Array<number>(edges.length + 1).fill(0);
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isNaN(v)) continue;
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (edges[mid] <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    counts[lo]++;
-  }
-  return counts.map((c) => c / Math.max(1, total));
 }
 
 function finishNumeric(name: string, edges: number[], refBins: number[], refMissing: number, curBins: number[], curMissing: number, samples: { ref: Float64Array; cur: Float64Array } | null): ColumnDrift {
@@ -308,31 +249,6 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
     drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
     conventions: `Reference-free: PSI against the bins and shares stored in ${source} (its deciles, or its categories); empty shares floored at ${PSI_EPSILON}. KS, Wasserstein and chi-square need the raw reference and are not computed.`,
   };
-}
-
-export function categoryCounts(column: Column): Map<string, number> {
-  const counts = new Map<string, number>();
-  if (column.kind === 'numeric') {
-    for (let i = 0; i < column.values.length; i++) {
-      const key = Number.isNaN(column.values[i]) ? '(missing)' : String(column.values[i]);
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
-    return counts;
-  }
-  // Counted by code, then named in the order the codes first occur (missing as code −1): the
-  // map a count by name row by row makes, in the same order, without a lookup per row.
-  const { codes, dictionary } = column;
-  const byCode = new Float64Array(dictionary.length + 1);
-  const firstSeen: number[] = [];
-  for (let i = 0; i < codes.length; i++) {
-    const slot = codes[i] < 0 ? dictionary.length : codes[i];
-    if (byCode[slot]++ === 0) firstSeen.push(slot);
-  }
-  for (const slot of firstSeen) {
-    const key = slot === dictionary.length ? '(missing)' : dictionary[slot];
-    counts.set(key, (counts.get(key) ?? 0) + byCode[slot]);
-  }
-  return counts;
 }
 
 /**

@@ -1,0 +1,62 @@
+/**
+ * The pool's runners for the data's own passes: the consistency check's neighbour search in
+ * slices of the queries, the sorts of large columns a column a job, and the slices of a large
+ * CSV file as they are cut (the scoring and TreeSHAP runners are in ./scheduler).
+ */
+import type { SortRunner } from '../base/order';
+import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
+import type { CsvSliceResult } from '../data/csv/slice';
+import type { CsvSliceRunner } from '../data/slices';
+import type { PoolThread, WorkerPool } from './scheduler';
+
+/** Below this much neighbour search work (queries × pool points × dimensions) a thread's copy of the points costs more than it saves. */
+const MIN_NEIGHBOUR_WORK = 20_000_000;
+
+/**
+ * The consistency check's neighbour search over `size` threads of `pool`: two slices of the
+ * queries per thread (each builds the same tree over the pool points), the values joined in
+ * query order; in the calling thread for one thread or a small search.
+ */
+export function neighboursOverPool(pool: WorkerPool, size: number): NeighbourRunner {
+  return async (job, signal) => {
+    const queries = job.exclude.length;
+    const local = () => neighbourGaps({ ...job, from: 0, to: queries });
+    if (size < 2 || queries < 2 || queries * job.pool * job.dims < MIN_NEIGHBOUR_WORK) return local();
+    // Two slices a thread: a thread still busy with another job (the data profile) when the
+    // search starts takes the later slices once it is free.
+    const slices = Math.min(2 * size, queries);
+    const bounds = (i: number) => [Math.floor((i * queries) / slices), Math.floor(((i + 1) * queries) / slices)];
+    const parts = await pool.spread(slices, slices, ({ thread }, i) => pool.run<Float64Array>(thread, { kind: 'neighbours', job: { ...job, from: bounds(i)[0], to: bounds(i)[1] } }), signal);
+    const gaps = new Float64Array(queries);
+    parts.forEach((part, i) => gaps.set(part, bounds(i)[0]));
+    return gaps;
+  };
+}
+
+/** Columns' present values sorted over `size` threads of `pool`, a column a job (each sent as a copy, its sort moved back). */
+export function sortsOverPool(pool: WorkerPool, size: number): SortRunner {
+  return (columns, signal) =>
+    pool.spread(size, columns.length, ({ thread }, i) => {
+      const values = columns[i].slice();
+      return pool.run<Float64Array>(thread, { kind: 'sort', values }, [values.buffer as ArrayBuffer]);
+    }, signal);
+}
+
+/**
+ * Slices of a CSV file read over `size` threads as they are cut (see data/slices.ts): each
+ * goes to the thread with the fewest slices in flight, its bytes moved, not copied.
+ */
+export function csvSlicesOverPool(pool: WorkerPool, size: number): CsvSliceRunner {
+  const load = new Map<PoolThread, number>();
+  return async (job) => {
+    const members = pool.threads(size);
+    let best = members[0].thread;
+    for (const { thread } of members) if ((load.get(thread) ?? 0) < (load.get(best) ?? 0)) best = thread;
+    load.set(best, (load.get(best) ?? 0) + 1);
+    try {
+      return await pool.run<CsvSliceResult>(best, { kind: 'csv', job }, [job.bytes.buffer as ArrayBuffer, ...(job.spares ?? [])]);
+    } finally {
+      load.set(best, load.get(best)! - 1);
+    }
+  };
+}
