@@ -8,7 +8,7 @@
  */
 import { checkDataTable, inspectModel, loadOutputsBundle, loadPdfWriter, looksLikeXgboostJson, ModelLoadError, openModel, openRegressor, readResultFile, runAnyAudit, type AnyAuditResult, type AuditProgress, type AuditRequest, type AuditResult, type DataCheckOptions, type LoadProgress, type Manifest, type OutputContext, type PolicyDecision, type RowQuery, warmOnnxRuntime } from '../src/core';
 import { expose, proxy, transfer } from 'comlink';
-import { neighbourPool, onnxScorePool, profilePool, recoursePool, sortPool, treeMarginPool, treeShapPool } from './pool';
+import { metricsPool, neighbourPool, onnxScorePool, recoursePool, sortPool, treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
 import { wasmOrt } from './ort-thread';
 import { outcome, type Outcome } from './outcome';
@@ -77,7 +77,7 @@ const api = {
         ...(chosen?.sessionOptions ? { sessionOptions: chosen.sessionOptions } : {}),
         onProgress: (p) => onProgress?.(p),
         treeShap: treeShapPool(poolWorkers),
-        ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers), neighbours: neighbourPool(poolWorkers), sorts: sortPool(poolWorkers), recourse: recoursePool(poolWorkers), profile: profilePool(poolWorkers) } : {}),
+        ...(poolWorkers > 1 ? { treeMargins: treeMarginPool(poolWorkers), neighbours: neighbourPool(poolWorkers), sorts: sortPool(poolWorkers), recourse: recoursePool(poolWorkers), metrics: metricsPool(poolWorkers) } : {}),
         // ONNX: the audit's session (on onnxruntime's worker) scores a first batch, timed; a
         // heavy model's large table then goes to the pool's single-threaded sessions (not on
         // WebGPU, whose session is this worker's own); see bench/NOTES.md.

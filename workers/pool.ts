@@ -3,9 +3,9 @@
  * ({@link WorkerPool}) over threads started from pool.worker.ts, for TreeSHAP, tree scoring,
  * the consistency check's neighbour search, the recourse search of tree models, ONNX
  * scoring when this page has no onnxruntime threads (see src/core/pool), the slices of
- * large CSV files, the data profile of large tables, and the hashing of data files while the audit worker parses them.
+ * large CSV files, the metrics of large tables, and the hashing of data files while the audit worker parses them.
  */
-import { csvSlicesOverPool, neighboursOverPool, onnxScoresOverPool, profileOverPool, recourseOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type CsvSliceRunner, type NeighbourRunner, type OnnxScoreRunner, type PoolThread, type ProfileRunner, type RecourseRunner, type SortRunner, type TreeMarginRunner, type TreeShapRunner } from '../src/core';
+import { csvSlicesOverPool, neighboursOverPool, metricsOverPool, onnxScoresOverPool, recourseOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type CsvSliceRunner, type NeighbourRunner, type OnnxScoreRunner, type MetricsRunner, type PoolThread, type RecourseRunner, type SortRunner, type TreeMarginRunner, type TreeShapRunner } from '../src/core';
 
 /** A Web Worker as a thread of the core's pool. */
 function webWorker(index: number): PoolThread {
@@ -40,8 +40,8 @@ export const neighbourPool = (size: number): NeighbourRunner => neighboursOverPo
 export const sortPool = (size: number): SortRunner => sortsOverPool(pool, size);
 /** The recourse search over `size` workers, in slices of the rows, for a tree model the workers open again. */
 export const recoursePool = (size: number): RecourseRunner => recourseOverPool(pool, size);
-/** The data profile of a large table on one of `size` workers, beside the metrics. */
-export const profilePool = (size: number): ProfileRunner => profileOverPool(pool, size);
+/** The metrics of a large table on one of `size` workers, beside the drift, explanations and data profile. */
+export const metricsPool = (size: number): MetricsRunner => metricsOverPool(pool, size);
 
 /** Slices of a large CSV file read over `size` workers as the audit worker cuts them (see src/core/data/slices.ts). */
 export const csvSlicePool = (size: number): CsvSliceRunner => csvSlicesOverPool(pool, size);

@@ -11,7 +11,7 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { csvSlicesOverPool, neighboursOverPool, onnxScoresOverPool, profileOverPool, recourseOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type CsvSliceRunner, type NeighbourRunner, type OnnxScoreRunner, type PoolThread, type ProfileRunner, type RecourseRunner, type SortRunner, type TreeMarginRunner, type TreeShapRunner } from '../core/index.ts';
+import { csvSlicesOverPool, neighboursOverPool, metricsOverPool, onnxScoresOverPool, recourseOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type CsvSliceRunner, type NeighbourRunner, type OnnxScoreRunner, type MetricsRunner, type PoolThread, type RecourseRunner, type SortRunner, type TreeMarginRunner, type TreeShapRunner } from '../core/index.ts';
 
 /** The most threads `--threads` takes (beyond, each thread's copy of the model costs more than it buys). */
 export const MAX_THREADS = 64;
@@ -56,10 +56,10 @@ let shared: WorkerPool | undefined;
 /**
  * What an audit runs on `threads` threads: TreeSHAP, tree scoring, ONNX scoring, the
  * consistency check's neighbour search, the sorts of large columns, the slices of large
- * CSV files, the recourse search's rows and the data profile (nothing for one thread). The threads start now, so that they are ready by the
+ * CSV files, the recourse search's rows and the audit's metrics (nothing for one thread). The threads start now, so that they are ready by the
  * time the data is read (a thread takes a few hundred milliseconds to load its part of the core).
  */
-export function poolRunners(threads: number): { treeShap?: TreeShapRunner; treeMargins?: TreeMarginRunner; onnxScores?: OnnxScoreRunner; neighbours?: NeighbourRunner; sorts?: SortRunner; csvSlices?: CsvSliceRunner; recourse?: RecourseRunner; profile?: ProfileRunner } {
+export function poolRunners(threads: number): { treeShap?: TreeShapRunner; treeMargins?: TreeMarginRunner; onnxScores?: OnnxScoreRunner; neighbours?: NeighbourRunner; sorts?: SortRunner; csvSlices?: CsvSliceRunner; recourse?: RecourseRunner; metrics?: MetricsRunner } {
   if (threads < 2) return {};
   shared ??= new WorkerPool(workerThread);
   shared.threads(threads);
@@ -71,7 +71,7 @@ export function poolRunners(threads: number): { treeShap?: TreeShapRunner; treeM
     sorts: sortsOverPool(shared, threads),
     csvSlices: csvSlicesOverPool(shared, threads),
     recourse: recourseOverPool(shared, threads),
-    profile: profileOverPool(shared, threads),
+    metrics: metricsOverPool(shared, threads),
   };
 }
 

@@ -16,6 +16,27 @@ import { performance } from '../metrics/performance';
 import type { Table } from '../data/table';
 import { SLICE_AUC_GAP, type AttributeAudit, type AuditMetrics, type AuditSettings, type SliceResult, type SliceSummary, type ThresholdFit } from './result';
 
+/** What {@link auditScores} reads. */
+export interface MetricsRequest {
+  table: Table;
+  labels: Uint8Array;
+  scores: Float64Array;
+  settings: AuditSettings;
+  fit?: ThresholdFit;
+}
+
+/**
+ * Where the metrics are computed (a host's pool, beside the drift, explanations and data
+ * profile): the metrics {@link auditScores} gives here, or null when they are to be computed here.
+ */
+export type MetricsRunner = (request: MetricsRequest, signal?: AbortSignal) => Promise<AuditMetrics> | null;
+
+/** The columns {@link auditScores} reads: the protected attributes, intersections, slices and LL144's columns (their names; missing ones too). */
+export function metricsColumns(settings: AuditSettings): string[] {
+  const { ll144 } = settings;
+  return [...new Set([...settings.protected_attributes, ...settings.intersections.flat(), ...settings.slices, ...(ll144?.sex ? [ll144.sex] : []), ...(ll144?.race_ethnicity ? [ll144.race_ethnicity] : [])])];
+}
+
 /**
  * Performance, calibration, fairness (with intersections, slices, bootstrap intervals,
  * power) and the threshold sweep of given scores: pure, synchronous, no model. Every

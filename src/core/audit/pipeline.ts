@@ -129,19 +129,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   const context: SectionContext = { model, request, options, table, scores, reference, noLabels, limits, missingSections };
   // The drift and the profile read every large numeric column in order: sorted on the host's threads first.
   await sortAhead(numericValues(table), options.sorts, signal);
-  // The data profile of a large table, on a thread of the host's pool while the drift, the
-  // explanations and the metrics are computed (those stages' pool jobs go to the other threads meanwhile).
-  const profiling = options.profile?.({ table, target: request.target, labels: target.labels, protectedAttributes: request.protectedAttributes, memoryBytes: limits.memoryBytes }, signal) ?? null;
-  profiling?.catch(() => {});
-  const drifted = await driftSection(context);
-  const drift = drifted.drift;
-  let referenceScores = drifted.referenceScores;
-  let explanations = await explanationsSection(context);
   const { fit, validationInput } = await thresholdFit(model, choice, target, request, threshold, signal);
-  // The robustness section's neighbour search, on the host's threads while the metrics are computed here.
-  const neighbours = consistencyAhead(context, features);
-
-  onProgress?.({ stage: 'metrics', done: 0, total: 1 });
   const settings: AuditSettings = {
     target: request.target,
     positive_label: target.positiveLabel,
@@ -164,9 +152,21 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
     ll144: request.ll144 ?? null,
     limits: { stage_memory_mb: limits.memoryBytes / 2 ** 20, stage_seconds: limits.seconds },
   };
-  const measured = auditScores(table, target.labels, scores, settings, fit);
+  // The metrics of a large table, on a thread of the host's pool while the drift, the
+  // explanations and the data profile are computed here (those stages' pool jobs go to the other threads meanwhile).
+  const measuring = options.metrics?.({ table, labels: target.labels, scores, settings, ...(fit ? { fit } : {}) }, signal) ?? null;
+  measuring?.catch(() => {});
+  const drifted = await driftSection(context);
+  const drift = drifted.drift;
+  let referenceScores = drifted.referenceScores;
+  let explanations = await explanationsSection(context);
+  // The robustness section's neighbour search, on the host's threads while the profile (and metrics) are computed here.
+  const neighbours = consistencyAhead(context, features);
+
+  onProgress?.({ stage: 'metrics', done: 0, total: 1 });
+  const profiled = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  const measured = measuring ? await measuring : auditScores(table, target.labels, scores, settings, fit);
   const metrics = noLabels ? withoutLabels(measured, noLabels) : measured;
-  const profiled = profiling ? await profiling : profileTable(table, request.target, target.labels, settings.protected_attributes);
   const data = noLabels ? withoutLabelData(profiled) : profiled;
   let unlabelled: Pick<AuditResult, 'labels' | 'labels_notice' | 'estimated_performance' | 'score_distribution'> = {};
   if (noLabels) {

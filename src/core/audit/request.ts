@@ -7,7 +7,7 @@ import type { LoadedTable } from '../data/read';
 import type { StoredDistribution } from '../analyses/drift/drift';
 import type { RecourseRunner, RecourseSettings } from '../analyses/recourse';
 import type { NeighbourRunner } from '../analyses/robustness/neighbours';
-import type { ProfileRunner } from '../analyses/profile/profile';
+import type { MetricsRunner } from './metrics';
 import type { SortRunner } from '../base/order';
 import type { DeclaredType } from '../data/table';
 import type { Ll144Settings } from '../metrics/ll144';
@@ -140,8 +140,8 @@ export interface RunOptions {
   sorts?: SortRunner;
   /** Projected ms above which the rest of an ONNX table goes to `onnxScores` (default 250; 0: always). */
   onnxPoolWorthMs?: number;
-  /** Where the data profile of a large table runs (a host's pool, beside the metrics); this thread by default. */
-  profile?: ProfileRunner;
+  /** Where the metrics of a large table are computed (a host's pool, beside the drift, explanations and data profile); this thread by default. */
+  metrics?: MetricsRunner;
   /** Where the recourse search runs for a model a host's threads can open again (a host's pool, in slices of the rows); this thread by default. */
   recourse?: RecourseRunner;
 }

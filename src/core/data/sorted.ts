@@ -48,13 +48,3 @@ export function sortedPresent(values: Float64Array): Float64Array {
   }
   return sorted;
 }
-
-/** The kept sort of a column's values, if it was sorted already (nothing is sorted here). */
-export function keptSorted(values: Float64Array): Float64Array | undefined {
-  return sortedCache.get(values);
-}
-
-/** Keeps `sorted` as the sort of `values` (a thread given a column with its sort: not sorted again there). */
-export function keepSorted(values: Float64Array, sorted: Float64Array): void {
-  sortedCache.set(values, sorted);
-}

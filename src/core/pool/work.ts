@@ -1,6 +1,6 @@
 /**
  * The thread side of the pool ({@link WorkerPool}): runs TreeSHAP slices, slices of the
- * consistency check's neighbour search and of the recourse search's rows, the data profile, scores row blocks with the project's tree evaluator
+ * consistency check's neighbour search and of the recourse search's rows, the audit's metrics, scores row blocks with the project's tree evaluator
  * (each ensemble sent once, then named by id) or with an ONNX model in its own
  * single-threaded onnxruntime session. A host's thread entry passes each message's job here
  * and posts the answer back ({@link answerJob}).
@@ -21,7 +21,8 @@ import { neighbourGaps, type NeighbourJob } from '../analyses/robustness/neighbo
 import { searchSlice, type RecourseSlice } from '../analyses/recourse/search/jobs';
 import { POOL_KEPT_PAYLOADS } from './scheduler';
 import { readCsvSlice, sliceTransfers, type CsvSliceJob, type CsvSliceResult } from '../data/csv/slice';
-import { profileJob, type ProfileJob } from './profile';
+import { metricsJob } from './metrics';
+import type { MetricsRequest } from '../audit/metrics';
 
 /** A job of the pool, as posted to a thread. */
 export type PoolJob =
@@ -38,8 +39,8 @@ export type PoolJob =
   | { kind: 'csv'; job: CsvSliceJob }
   /** A slice of the recourse search's rows, searched with the model opened here again (sent once, then named by id). */
   | { kind: 'recourse'; modelId: number; model?: ReopenableModel; slice: RecourseSlice }
-  /** The data profile of the audited table (copies of what it reads: see ./profile). */
-  | { kind: 'profile'; job: ProfileJob };
+  /** The audit's metrics (copies of what they read: see ./metrics). */
+  | { kind: 'metrics'; job: MetricsRequest };
 
 /** A thread's answer to job `id`. */
 export type PoolAnswer = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: SerializedError };
@@ -101,7 +102,7 @@ export class PoolThreadState {
     // The column's copy was moved here: sorted over itself and moved back.
     if (job.kind === 'sort') return sortPresent(job.values, true);
     if (job.kind === 'csv') return readCsvSlice(job.job);
-    if (job.kind === 'profile') return profileJob(job.job);
+    if (job.kind === 'metrics') return metricsJob(job.job);
     if (job.kind === 'onnx') return this.onnx(job);
     if (job.kind === 'recourse') {
       if (job.model) keep(this.reopened, job.modelId, reopenModel(job.model));

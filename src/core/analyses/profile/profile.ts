@@ -58,22 +58,6 @@ export interface DataProfile {
   conventions: string;
 }
 
-/** What {@link profileTable} reads, and the memory a copy of it elsewhere may take. */
-export interface ProfileRequest {
-  table: Table;
-  target: string;
-  labels: Uint8Array;
-  protectedAttributes: string[];
-  /** Bytes a copy of the table (and its columns' sorts) for another thread may take: a larger table is profiled where it is. */
-  memoryBytes: number;
-}
-
-/**
- * Where the profile is computed (a host's pool, beside the metrics): the same profile as
- * {@link profileTable} gives here, or null when it is to be computed here.
- */
-export type ProfileRunner = (request: ProfileRequest, signal?: AbortSignal) => Promise<DataProfile> | null;
-
 /** Rows the leakage check ranks at most (a seeded sample of a larger file). */
 const LEAKAGE_ROWS = 200_000;
 

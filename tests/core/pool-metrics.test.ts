@@ -1,0 +1,152 @@
+/**
+ * The audit's metrics on a thread of the pool (src/core/pool/metrics.ts) are the metrics this
+ * thread computes, to the bit, and a refusal reads the same; and the pool's spread leaves a
+ * thread busy with another caller's job alone, so no task waits in its queue
+ * (src/core/pool/scheduler.ts).
+ */
+import { describe, expect, it } from 'vitest';
+import { poolJobsSent, poolRunners } from '../../src/api/node-pool';
+import { auditScores, type MetricsRequest } from '../../src/core/audit/metrics';
+import type { AuditSettings } from '../../src/core/audit/result';
+import { Random } from '../../src/core/base/random';
+import type { Table } from '../../src/core/data/table';
+import { METRICS_AHEAD_MIN_ROWS } from '../../src/core/pool/metrics';
+import { WorkerPool, type PoolThread } from '../../src/core/pool';
+
+/** A table of `rows` rows with its labels and scores: two categorical attributes (one with missing cells), a many-valued numeric slice column, other columns the metrics do not read. */
+function audited(rows: number): { table: Table; labels: Uint8Array; scores: Float64Array } {
+  const random = new Random(27, 'pool-metrics');
+  const race = Int32Array.from({ length: rows }, () => (random.next() < 0.02 ? -1 : random.int(4)));
+  const sex = Int32Array.from({ length: rows }, () => random.int(2));
+  const labels = Uint8Array.from({ length: rows }, (_, i) => (random.next() < 0.25 + 0.1 * sex[i] ? 1 : 0));
+  // Scores with ties (rounded) and a few NaN-free extremes, related to the label.
+  const scores = Float64Array.from(labels, (y) => Math.min(1, Math.max(0, Math.round((0.35 + 0.2 * y + 0.2 * random.normal()) * 200) / 200)));
+  const columns: Table['columns'] = [
+    { kind: 'categorical', name: 'race', codes: race, dictionary: ['a', 'b', 'c', 'd'], missing: race.filter((c) => c < 0).length },
+    { kind: 'categorical', name: 'sex', codes: sex, dictionary: ['f', 'm'], missing: 0 },
+    { kind: 'numeric', name: 'age', values: Float64Array.from({ length: rows }, () => 18 + random.int(60) + random.next()), missing: 0 },
+    { kind: 'numeric', name: 'unread', values: Float64Array.from({ length: rows }, () => random.normal()), missing: 0 },
+  ];
+  return { table: { source: 'm.csv', rowCount: rows, columns }, labels, scores };
+}
+
+const settings = (overrides: Partial<AuditSettings> = {}): AuditSettings => ({
+  target: 'y',
+  positive_label: '1',
+  positive_label_convention: 'the label 1',
+  protected_attributes: ['race', 'sex'],
+  features: null,
+  threshold_policy: { policy: 'youden' },
+  scores_are_probabilities: true,
+  seed: 7,
+  test_sample_size: null,
+  confidence: 0.95,
+  bootstrap_resamples: 200,
+  calibration_bins: 10,
+  calibration_binning: 'equal-frequency',
+  min_group_size: 30,
+  power_difference: 0.05,
+  intersections: [['race', 'sex']],
+  slices: ['race', 'age'],
+  reference_groups: { sex: 'm' },
+  ll144: { sex: 'sex', race_ethnicity: 'race', rate: 'selection' },
+  ...overrides,
+});
+
+describe('the audit\'s metrics on a thread of the pool', () => {
+  it('are the metrics this thread computes, to the bit: bootstrap intervals, intersections, a binned slice, LL144 and a threshold fitted on validation rows', async () => {
+    const runner = poolRunners(2).metrics!;
+    const { table, labels, scores } = audited(METRICS_AHEAD_MIN_ROWS + 3_001);
+    const validation = audited(2_000);
+    const request: MetricsRequest = { table, labels, scores, settings: settings(), fit: { labels: validation.labels, scores: validation.scores, source: 'validation.csv' } };
+    const before = poolJobsSent();
+    const there = await runner(request)!;
+    expect(poolJobsSent() - before).toBe(1);
+    const here = auditScores(table, labels, scores, request.settings, request.fit);
+    expect(here.threshold_selection).toMatchObject({ chosen_on: 'validation.csv', held_out: true });
+    expect(Object.keys(here.slices.age.slices).length).toBeGreaterThan(2);
+    expect(there).toEqual(here);
+    // Without a fit (the threshold chosen on the rows themselves), and a fixed threshold.
+    const fixed = { ...request, settings: settings({ threshold_policy: { policy: 'fixed', threshold: 0.5 } }), fit: undefined };
+    expect(await runner(fixed)!).toEqual(auditScores(table, labels, scores, fixed.settings));
+  }, 60_000);
+
+  it('are refused in the words this thread refuses them with', async () => {
+    const runner = poolRunners(2).metrics!;
+    const { table, labels, scores } = audited(METRICS_AHEAD_MIN_ROWS);
+    const wrong = settings({ reference_groups: { sex: 'x' } });
+    let local: unknown;
+    try {
+      auditScores(table, labels, scores, wrong);
+    } catch (error) {
+      local = error;
+    }
+    expect(local).toBeInstanceOf(Error);
+    await expect(runner({ table, labels, scores, settings: wrong })!).rejects.toThrow((local as Error).message);
+    await expect(runner({ table, labels, scores, settings: wrong })!).rejects.toHaveProperty('name', (local as Error).name);
+  }, 60_000);
+
+  it('are left to this thread for a small table, one thread, or a column the settings name that the table lacks', () => {
+    const small = audited(METRICS_AHEAD_MIN_ROWS - 1);
+    expect(poolRunners(2).metrics!({ ...small, settings: settings() })).toBeNull();
+    expect(poolRunners(1).metrics).toBeUndefined();
+    const large = audited(METRICS_AHEAD_MIN_ROWS);
+    expect(poolRunners(2).metrics!({ ...large, settings: settings({ slices: ['race', 'agee'] }) })).toBeNull();
+  });
+});
+
+/** A thread in this process: jobs run one after another, each taking `job.ms` ms, answered with the thread's index. */
+function timedThread(index: number, log: string[]): PoolThread {
+  const listeners: ((data: unknown) => void)[] = [];
+  let queue = Promise.resolve();
+  return {
+    post: (message) => {
+      const { id, job } = message as { id: number; job: { name: string; ms: number } };
+      queue = queue.then(
+        () =>
+          new Promise<void>((resolve) =>
+            setTimeout(() => {
+              log.push(`${job.name}@${index}`);
+              for (const listener of [...listeners]) listener({ id, ok: true, value: index });
+              resolve();
+            }, job.ms),
+          ),
+      );
+    },
+    listen: (onMessage) => {
+      listeners.push(onMessage);
+      return () => listeners.splice(listeners.indexOf(onMessage), 1);
+    },
+    terminate: () => {},
+  };
+}
+
+describe('the pool spreading tasks beside another caller’s job', () => {
+  it('gives no task to a thread busy with another job; the spread ends without waiting for that job', async () => {
+    const log: string[] = [];
+    const pool = new WorkerPool((index) => timedThread(index, log));
+    const [first, second] = pool.threads(2);
+    expect(pool.quietest(2)).toBe(second);
+    const long = pool.run<number>(second.thread, { kind: 'long', name: 'long', ms: 400 });
+    // The thread with fewer jobs in flight is now the first.
+    expect(pool.quietest(2)).toBe(first);
+    const ran = await pool.spread(2, 6, (member, i) => pool.run<number>(member.thread, { kind: 'task', name: `task${i}`, ms: 10 }));
+    expect(ran).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(log).toEqual(['task0@0', 'task1@0', 'task2@0', 'task3@0', 'task4@0', 'task5@0']);
+    expect(await long).toBe(1);
+  });
+
+  it('lets a busy thread take the tasks left once its job is done', async () => {
+    const log: string[] = [];
+    const pool = new WorkerPool((index) => timedThread(index, log));
+    const [, second] = pool.threads(2);
+    void pool.run(second.thread, { kind: 'short', name: 'short', ms: 30 });
+    // Tasks of 20 ms: the first thread takes two before the second is free, then both take them.
+    const ran = await pool.spread(2, 8, (member, i) => pool.run<number>(member.thread, { kind: 'task', name: `task${i}`, ms: 20 }));
+    expect(log[0]).toBe('task0@0');
+    expect(log).toContain('short@1');
+    expect(log.indexOf('short@1')).toBeLessThan(log.findIndex((entry) => entry.endsWith('@1') && entry.startsWith('task')));
+    expect(ran.filter((thread) => thread === 1).length).toBeGreaterThan(0);
+    expect(ran.filter((thread) => thread === 0).length).toBeGreaterThan(0);
+  });
+});
