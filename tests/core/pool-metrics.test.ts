@@ -149,4 +149,24 @@ describe('the pool spreading tasks beside another caller’s job', () => {
     expect(ran.filter((thread) => thread === 1).length).toBeGreaterThan(0);
     expect(ran.filter((thread) => thread === 0).length).toBeGreaterThan(0);
   });
+
+  it('frees a thread whose job could not be sent: the next spread uses it', async () => {
+    const log: string[] = [];
+    let refuse = true;
+    const pool = new WorkerPool((index) => {
+      const thread = timedThread(index, log);
+      return {
+        ...thread,
+        post: (message, transfer) => {
+          if (refuse && index === 1) throw new Error('DataCloneError: could not be cloned');
+          thread.post(message, transfer);
+        },
+      };
+    });
+    const [, second] = pool.threads(2);
+    await expect(pool.run(second.thread, { kind: 'task', name: 'refused', ms: 1 })).rejects.toThrow('DataCloneError: could not be cloned');
+    refuse = false;
+    const ran = await pool.spread(2, 4, (member, i) => pool.run<number>(member.thread, { kind: 'task', name: `task${i}`, ms: 20 }));
+    expect(ran).toContain(1);
+  });
 });

@@ -203,13 +203,19 @@ export class WorkerPool {
         },
       );
       this.load.set(thread, this.jobsOn(thread) + 1);
-      thread.post({ id, job }, transfer);
+      try {
+        thread.post({ id, job }, transfer);
+      } catch (error) {
+        // A job that cannot be sent (not cloneable) fails alone, and its thread is free again.
+        done();
+        reject(error);
+      }
     });
   }
 
   /**
    * Runs `count` tasks over `size` threads: each takes the next task when it is free; a cancel
-   * ends the pool. A thread busy with another caller's job (the data profile, say) takes no task
+   * ends the pool. A thread busy with another caller's job (the metrics, say) takes no task
    * until it is done: the others take them meanwhile, so no task waits in its queue.
    */
   async spread<T>(size: number, count: number, task: (member: Member, index: number) => Promise<T>, signal?: AbortSignal): Promise<T[]> {
