@@ -133,20 +133,29 @@ describe('drift thresholds', () => {
 });
 
 describe('counting over sorted values and codes', () => {
-  it('bins sorted values by bisection as value by value (ties, −0, values on the edges)', async () => {
+  it('bins sorted values by bisection as value by value (ties, −0, ±∞ and an edge of NaN, values on the edges)', async () => {
     const { binShares, decileEdges, sortedBinShares } = await import('../../src/core/analyses/drift/drift');
     const { Random } = await import('../../src/core/base/random');
     const { sortPresent } = await import('../../src/core/base/order');
     const random = new Random(11, 'sorted-bins');
+    let nanEdges = 0;
     for (let trial = 0; trial < 40; trial++) {
       const n = trial === 0 ? 0 : 1 + random.int(2000);
       const levels = 1 + random.int(trial % 2 ? 5 : 1000);
-      const values = Float64Array.from({ length: n }, () => (random.next() < 0.05 ? Number.NaN : random.next() < 0.05 ? -0 : random.int(levels) - levels / 2));
+      // Infinite values (an Arrow or Parquet file keeps them), in some trials a tenth or more
+      // of the values: the lowest decile edge is then −∞ + NaN, an edge of NaN.
+      const infinite = trial % 4 === 1 ? 0.25 : 0.02;
+      const values = Float64Array.from({ length: n }, () => {
+        const u = random.next();
+        return u < 0.05 ? Number.NaN : u < 0.1 ? -0 : u < 0.1 + infinite ? Number.NEGATIVE_INFINITY : u < 0.12 + infinite ? Number.POSITIVE_INFINITY : random.int(levels) - levels / 2;
+      });
       const sorted = sortPresent(values);
       // Edges from the values themselves (so values sit on them), or from a sample of other numbers.
       const edges = trial % 3 === 0 ? [-1.5, 0, 2] : decileEdges(sorted);
       expect(sortedBinShares(sorted, n, edges)).toEqual(binShares(values, n, edges));
+      if (trial % 4 === 1 && n > 100) nanEdges++;
     }
+    expect(nanEdges).toBeGreaterThan(3);
   });
 
   it('counts a categorical column by code as row by row by name, in first-seen order', async () => {

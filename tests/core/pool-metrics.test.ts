@@ -11,7 +11,8 @@ import type { AuditSettings } from '../../src/core/audit/result';
 import { Random } from '../../src/core/base/random';
 import type { Table } from '../../src/core/data/table';
 import { METRICS_AHEAD_MIN_ROWS } from '../../src/core/pool/metrics';
-import { WorkerPool, type PoolThread } from '../../src/core/pool';
+import { answerJob, neighboursOverPool, PoolThreadState, WorkerPool, type PoolJob, type PoolThread } from '../../src/core/pool';
+import { neighbourGaps } from '../../src/core/analyses/robustness/neighbours';
 
 /** A table of `rows` rows with its labels and scores: two categorical attributes (one with missing cells), a many-valued numeric slice column, other columns the metrics do not read. */
 function audited(rows: number): { table: Table; labels: Uint8Array; scores: Float64Array } {
@@ -169,4 +170,56 @@ describe('the pool spreading tasks beside another caller’s job', () => {
     const ran = await pool.spread(2, 4, (member, i) => pool.run<number>(member.thread, { kind: 'task', name: `task${i}`, ms: 20 }));
     expect(ran).toContain(1);
   });
+
+  it('ends a spread waiting on busy threads when the pool is stopped (no task goes to an ended thread)', async () => {
+    const log: string[] = [];
+    const pool = new WorkerPool((index) => timedThread(index, log));
+    const [first, second] = pool.threads(2);
+    const foreign = [pool.run(first.thread, { kind: 'long', name: 'a', ms: 300 }), pool.run(second.thread, { kind: 'long', name: 'b', ms: 300 })];
+    for (const job of foreign) job.catch(() => {});
+    const spread = pool.spread(2, 4, (member, i) => pool.run<number>(member.thread, { kind: 'task', name: `task${i}`, ms: 10 }));
+    pool.stop();
+    await expect(spread).rejects.toThrow('The worker pool was stopped');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(log.filter((entry) => entry.startsWith('task'))).toEqual([]);
+  });
+});
+
+/** A thread in this process running the core's own jobs (the message copied, as a worker's would be). */
+function coreThread(): PoolThread {
+  const state = new PoolThreadState(() => Promise.reject(new Error('no onnxruntime here')));
+  const listeners: ((data: unknown) => void)[] = [];
+  return {
+    post: (message) => {
+      const copy = structuredClone(message) as { id: number; job: PoolJob };
+      setTimeout(() => void answerJob(copy, (job) => state.work(job), (answer) => listeners.forEach((listener) => listener(structuredClone(answer)))), 0);
+    },
+    listen: (onMessage) => {
+      listeners.push(onMessage);
+      return () => listeners.splice(listeners.indexOf(onMessage), 1);
+    },
+    terminate: () => {},
+  };
+}
+
+describe('the neighbour search over the pool', () => {
+  it('starts no more threads than it is given, and gives the one-thread values', async () => {
+    let started = 0;
+    const pool = new WorkerPool(() => (started++, coreThread()));
+    const random = new Random(3, 'pool-neighbours');
+    const points = 20_000;
+    const queries = 120;
+    const dims = 12;
+    const job = {
+      points: Float64Array.from({ length: (points + queries) * dims }, () => random.normal()),
+      pool: points,
+      dims,
+      k: 10,
+      exclude: Int32Array.from({ length: queries }, (_, q) => (q % 3 === 0 ? q : -1)),
+      scores: Float64Array.from({ length: points + queries }, () => random.next()),
+    };
+    const gaps = await neighboursOverPool(pool, 2)(job);
+    expect(started).toBe(2);
+    expect(gaps).toEqual(neighbourGaps({ ...job, from: 0, to: queries }));
+  }, 60_000);
 });

@@ -22,11 +22,11 @@ export function neighboursOverPool(pool: WorkerPool, size: number): NeighbourRun
     const queries = job.exclude.length;
     const local = () => neighbourGaps({ ...job, from: 0, to: queries });
     if (size < 2 || queries < 2 || queries * job.pool * job.dims < MIN_NEIGHBOUR_WORK) return local();
-    // Two slices a thread: a thread still busy with another job (the data profile) when the
-    // search starts takes the later slices once it is free.
+    // Two slices a thread: a thread still busy with another job (the metrics) when the search
+    // starts takes the later slices once it is free.
     const slices = Math.min(2 * size, queries);
     const bounds = (i: number) => [Math.floor((i * queries) / slices), Math.floor(((i + 1) * queries) / slices)];
-    const parts = await pool.spread(slices, slices, ({ thread }, i) => pool.run<Float64Array>(thread, { kind: 'neighbours', job: { ...job, from: bounds(i)[0], to: bounds(i)[1] } }), signal);
+    const parts = await pool.spread(Math.min(size, slices), slices, ({ thread }, i) => pool.run<Float64Array>(thread, { kind: 'neighbours', job: { ...job, from: bounds(i)[0], to: bounds(i)[1] } }), signal);
     const gaps = new Float64Array(queries);
     parts.forEach((part, i) => gaps.set(part, bounds(i)[0]));
     return gaps;

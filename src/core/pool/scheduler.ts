@@ -112,8 +112,8 @@ export class WorkerPool {
   /** Rejections of the jobs in flight (with the thread each went to), so that ending the pool never leaves one waiting. */
   private readonly inFlight = new Map<number, { thread: PoolThread; reject: (reason: unknown) => void }>();
   /** Jobs in flight per thread, and what waits for a thread to have none (see {@link spread}). */
-  private readonly load = new Map<PoolThread, number>();
-  private readonly idleWaiters = new Map<PoolThread, (() => void)[]>();
+  private readonly load = new WeakMap<PoolThread, number>();
+  private readonly idleWaiters = new WeakMap<PoolThread, (() => void)[]>();
   /**
    * Block buffers: a block's cells go to a thread in one buffer, which comes back holding the
    * margins and is used again for a later block (writing into pages already touched costs a
@@ -237,6 +237,8 @@ export class WorkerPool {
         // (Between this drain's own tasks its thread has none in flight: any are another's.)
         if (this.jobsOn(member.thread) > 0) {
           await Promise.race([this.idle(member.thread), taken]);
+          // Woken by the pool's stop (or this thread's): no task goes to a thread that was ended.
+          if (!this.members.includes(member)) throw stoppedError();
           continue;
         }
         const index = next++;

@@ -38,7 +38,8 @@ export function sortedBinShares(sorted: Float64Array, total: number, edges: numb
       let hi = sorted.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (sorted[mid] < edges[k]) lo = mid + 1;
+        // binShares' own test, negated (the same where an edge is NaN: a value is never at or past it).
+        if (!(edges[k] <= sorted[mid])) lo = mid + 1;
         else hi = mid;
       }
       below = lo;
