@@ -134,7 +134,7 @@ describe('drift thresholds', () => {
 
 describe('counting over sorted values and codes', () => {
   it('bins sorted values by bisection as value by value (ties, −0, ±∞ and an edge of NaN, values on the edges)', async () => {
-    const { binShares, decileEdges, sortedBinShares } = await import('../../src/core/analyses/drift/drift');
+    const { binShares, decileEdges, sortedBinShares } = await import('../../src/core/analyses/drift/bins');
     const { Random } = await import('../../src/core/base/random');
     const { sortPresent } = await import('../../src/core/base/order');
     const random = new Random(11, 'sorted-bins');
@@ -159,7 +159,7 @@ describe('counting over sorted values and codes', () => {
   });
 
   it('counts a categorical column by code as row by row by name, in first-seen order', async () => {
-    const { categoryCounts } = await import('../../src/core/analyses/drift/drift');
+    const { categoryCounts } = await import('../../src/core/analyses/drift/bins');
     // The text "(missing)" and missing cells share one name, as they do row by row.
     const table = parseCsv('c,k\n"(missing)",1\nb,1\n,1\na,1\nb,1\n"(missing)",1\n,1\nc,1\na,1\n', { fileName: 'c.csv' });
     const column = findColumn(table, 'c')!;

@@ -5,6 +5,22 @@
  * the same order.
  */
 
+/**
+ * How many of the ascending `edges` lie at or below `value` (bisection; a NaN edge counts as
+ * above every value): the bin of `value` among bins [e_i, e_i+1), counted from the one below
+ * the first edge.
+ */
+export function edgesAtOrBelow(edges: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = edges.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (edges[mid] <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** Row indices ordered by ascending score (stable: equal scores keep row order). */
 export function ascendingOrder(scores: Float64Array, rows?: Uint32Array): Uint32Array {
   const n = rows ? rows.length : scores.length;

@@ -1,5 +1,6 @@
 import { wilsonInterval, type Interval } from './intervals';
 import { gather } from '../base/rows';
+import { edgesAtOrBelow } from '../base/order';
 
 /** One bin of a reliability table; an empty bin carries only its index and n = 0. */
 export interface CalibrationBin {
@@ -57,14 +58,7 @@ export function calibration(labels: Uint8Array, scores: Float64Array, options: {
   const binCount = edges ? edges.length : options.bins ?? 10;
   const binOf = (p: number) => {
     if (!edges) return Math.min(binCount - 1, Math.max(0, Math.floor(p * binCount)));
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (edges[mid] <= p) lo = mid + 1;
-      else hi = mid;
-    }
-    return Math.max(0, lo - 1);
+    return Math.max(0, edgesAtOrBelow(edges, p) - 1);
   };
   const counts = new Float64Array(binCount);
   const scoreSums = new Float64Array(binCount);

@@ -3,6 +3,7 @@
  * those bins (value by value, or by bisection over values already sorted), and the counts of
  * a categorical column's values.
  */
+import { edgesAtOrBelow } from '../../base/order';
 import type { Column } from '../../data/table';
 
 /** Linear-interpolation quantile of sorted values (numpy's default). */
@@ -38,7 +39,7 @@ export function sortedBinShares(sorted: Float64Array, total: number, edges: numb
       let hi = sorted.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        // binShares' own test, negated (the same where an edge is NaN: a value is never at or past it).
+        // The test of edgesAtOrBelow, negated (the same where an edge is NaN: a value is never at or past it).
         if (!(edges[k] <= sorted[mid])) lo = mid + 1;
         else hi = mid;
       }
@@ -55,15 +56,7 @@ export function binShares(values: Float64Array, total: number, edges: number[]):
   const counts = new Array<number>(edges.length + 1).fill(0);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (Number.isNaN(v)) continue;
-    let lo = 0;
-    let hi = edges.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (edges[mid] <= v) lo = mid + 1;
-      else hi = mid;
-    }
-    counts[lo]++;
+    if (!Number.isNaN(v)) counts[edgesAtOrBelow(edges, v)]++;
   }
   return counts.map((c) => c / Math.max(1, total));
 }

@@ -5,8 +5,6 @@ import { INPUT_LIMITS } from '../../base/limits';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
 import { binShares, categoryCounts, decileEdges, sortedBinShares } from './bins';
 
-export { binShares, categoryCounts, decileEdges, sortedBinShares } from './bins';
-
 /** The bin of a categorical distribution that pools the categories not listed one by one. */
 export const OTHER_CATEGORIES = '(other)';
 
