@@ -7,7 +7,7 @@ import type { SortRunner } from '../base/order';
 import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { CsvSliceResult } from '../data/csv/slice';
 import type { CsvSliceRunner } from '../data/slices';
-import type { PoolThread, WorkerPool } from './scheduler';
+import type { WorkerPool } from './scheduler';
 
 /** Below this much neighbour search work (queries × pool points × dimensions) a thread's copy of the points costs more than it saves. */
 const MIN_NEIGHBOUR_WORK = 20_000_000;
@@ -44,19 +44,9 @@ export function sortsOverPool(pool: WorkerPool, size: number): SortRunner {
 
 /**
  * Slices of a CSV file read over `size` threads as they are cut (see data/slices.ts): each
- * goes to the thread with the fewest slices in flight, its bytes moved, not copied.
+ * goes to the thread with the fewest jobs in flight ({@link WorkerPool.quietest}), its bytes
+ * moved, not copied.
  */
 export function csvSlicesOverPool(pool: WorkerPool, size: number): CsvSliceRunner {
-  const load = new Map<PoolThread, number>();
-  return async (job) => {
-    const members = pool.threads(size);
-    let best = members[0].thread;
-    for (const { thread } of members) if ((load.get(thread) ?? 0) < (load.get(best) ?? 0)) best = thread;
-    load.set(best, (load.get(best) ?? 0) + 1);
-    try {
-      return await pool.run<CsvSliceResult>(best, { kind: 'csv', job }, [job.bytes.buffer as ArrayBuffer, ...(job.spares ?? [])]);
-    } finally {
-      load.set(best, load.get(best)! - 1);
-    }
-  };
+  return (job) => pool.run<CsvSliceResult>(pool.quietest(size).thread, { kind: 'csv', job }, [job.bytes.buffer as ArrayBuffer, ...(job.spares ?? [])]);
 }
