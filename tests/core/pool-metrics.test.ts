@@ -96,30 +96,35 @@ describe('the audit\'s metrics on a thread of the pool', () => {
   });
 });
 
-/** A thread in this process: jobs run one after another, each taking `job.ms` ms, answered with the thread's index. */
-function timedThread(index: number, log: string[]): PoolThread {
+/** A thread in this process: `handle` answers each message posted (by calling `reply`); nothing to end. */
+function inProcessThread(handle: (message: unknown, reply: (answer: unknown) => void) => void): PoolThread {
   const listeners: ((data: unknown) => void)[] = [];
-  let queue = Promise.resolve();
   return {
-    post: (message) => {
-      const { id, job } = message as { id: number; job: { name: string; ms: number } };
-      queue = queue.then(
-        () =>
-          new Promise<void>((resolve) =>
-            setTimeout(() => {
-              log.push(`${job.name}@${index}`);
-              for (const listener of [...listeners]) listener({ id, ok: true, value: index });
-              resolve();
-            }, job.ms),
-          ),
-      );
-    },
+    post: (message) => handle(message, (answer) => [...listeners].forEach((listener) => listener(answer))),
     listen: (onMessage) => {
       listeners.push(onMessage);
       return () => listeners.splice(listeners.indexOf(onMessage), 1);
     },
     terminate: () => {},
   };
+}
+
+/** A thread in this process: jobs run one after another, each taking `job.ms` ms, answered with the thread's index. */
+function timedThread(index: number, log: string[]): PoolThread {
+  let queue = Promise.resolve();
+  return inProcessThread((message, reply) => {
+    const { id, job } = message as { id: number; job: { name: string; ms: number } };
+    queue = queue.then(
+      () =>
+        new Promise<void>((resolve) =>
+          setTimeout(() => {
+            log.push(`${job.name}@${index}`);
+            reply({ id, ok: true, value: index });
+            resolve();
+          }, job.ms),
+        ),
+    );
+  });
 }
 
 describe('the pool spreading tasks beside another caller’s job', () => {
@@ -185,21 +190,13 @@ describe('the pool spreading tasks beside another caller’s job', () => {
   });
 });
 
-/** A thread in this process running the core's own jobs (the message copied, as a worker's would be). */
+/** A thread in this process running the core's own jobs (the message and answer copied, as a worker's would be). */
 function coreThread(): PoolThread {
   const state = new PoolThreadState(() => Promise.reject(new Error('no onnxruntime here')));
-  const listeners: ((data: unknown) => void)[] = [];
-  return {
-    post: (message) => {
-      const copy = structuredClone(message) as { id: number; job: PoolJob };
-      setTimeout(() => void answerJob(copy, (job) => state.work(job), (answer) => listeners.forEach((listener) => listener(structuredClone(answer)))), 0);
-    },
-    listen: (onMessage) => {
-      listeners.push(onMessage);
-      return () => listeners.splice(listeners.indexOf(onMessage), 1);
-    },
-    terminate: () => {},
-  };
+  return inProcessThread((message, reply) => {
+    const copy = structuredClone(message) as { id: number; job: PoolJob };
+    setTimeout(() => void answerJob(copy, (job) => state.work(job), (answer) => reply(structuredClone(answer))), 0);
+  });
 }
 
 describe('the neighbour search over the pool', () => {
