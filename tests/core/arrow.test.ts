@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tableFromIPC, tableToIPC } from 'apache-arrow';
+import { Float64, Table as ArrowTable, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
 import { loadArrow, looksLikeArrow, tableFromArrow, tableToArrow } from '../../src/core/data/arrow';
@@ -41,6 +41,16 @@ describe('Arrow IPC', () => {
     const fromCsv = await runAudit(ort, { ...request, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') } });
     expect(fromArrow.performance).toEqual(fromCsv.performance);
     expect(fromArrow.fairness).toEqual(fromCsv.fairness);
+  });
+
+  it('refuses an infinite number, naming the row and the column', () => {
+    // pyarrow keeps float infinities (a CSV reads "inf" as text): deciles, means and drift bins have no value for them.
+    const table = new ArrowTable({ id: vectorFromArray([1, 2, 3, 4], new Float64()), ratio: vectorFromArray([0.5, null, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY], new Float64()) });
+    expect(() => tableFromArrow(tableToIPC(table, 'file'), 'ratios.arrow')).toThrow(
+      new CsvError('ratios.arrow, row 3, column "ratio": the value -Infinity, which no statistic of the audit can use. Replace infinite values with null (missing) or a finite cap before writing the file (pandas: df.replace([np.inf, -np.inf], np.nan)).'),
+    );
+    const finite = new ArrowTable({ ratio: vectorFromArray([0.5, null, Number.MAX_VALUE], new Float64()) });
+    expect(Array.from((tableFromArrow(tableToIPC(finite, 'file'), 'ratios.arrow').columns[0] as { values: Float64Array }).values)).toEqual([0.5, Number.NaN, Number.MAX_VALUE]);
   });
 
   it('refuses a damaged Arrow file with a clear message', () => {

@@ -145,8 +145,22 @@ describe('score-only audits (no model file)', () => {
       'No model and no score column: choose a model file, or name the column that holds the scores (--score / data.score_column).',
     );
     await expect(runAudit(ort, { data, scoreColumn: 'score_text', target: 'two_year_recid', protectedAttributes: ['race'] })).rejects.toThrow(
-      'test.csv, column "score_text": a score column must hold numbers, but it holds text (e.g. "Low").',
+      'test.csv, column "score_text": a score column must hold numbers, but it holds text (row 1: "Low").',
     );
+  });
+
+  it('names the first cell that is not a number when a column of numbers reads as text', async () => {
+    // Before, the message quoted the column's first text, here "0.2", which is a number. "N/A" is a missing-value token, not text.
+    const audit = (cells: string[]) => {
+      const text = `score,y,g\n${cells.map((cell, i) => `${cell},${i % 2},${i % 3 ? 'a' : 'b'}`).join('\n')}\n`;
+      return runAudit(ort, { data: { fileName: 'scores.csv', bytes: new TextEncoder().encode(text) }, scoreColumn: 'score', target: 'y', protectedAttributes: ['g'] });
+    };
+    await expect(audit(['0.2', 'N/A', '0.7', 'high', 'x'])).rejects.toThrow(new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 4: "high").'));
+    // pandas writes an infinite float as "inf"; a number too large for a double ("1e400") is read as text too.
+    await expect(audit(['0.2', '0.7', '0.1', '-inf', '0.4'])).rejects.toThrow(
+      new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 4: "-inf": an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them).'),
+    );
+    await expect(audit(['0.2', '1e400', '0.1', '0.4'])).rejects.toThrow(new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "1e400").'));
   });
 });
 

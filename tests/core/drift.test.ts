@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { findColumn, type NumericColumn } from '../../src/core/data/table';
-import { categoricalDrift, driftReport, numericDrift } from '../../src/core/analyses/drift/drift';
+import { categoricalDrift, driftFromStored, driftReport, numericDrift } from '../../src/core/analyses/drift/drift';
+import { AuditConfigError } from '../../src/core/base/errors';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from '../../src/core/analyses/drift/statistics';
 import { expected, fixture } from '../support/fixtures';
 
@@ -118,6 +119,25 @@ describe('reference-free drift', () => {
       expect(Math.abs(batch.drift!.columns.find((c) => c.column === column)!.psi - value)).toBeLessThanOrEqual(1e-9);
     }
     expect(batch.drift!.conventions).toMatch(/^Reference-free/);
+  });
+
+  it('refuses stored bins it cannot measure against, such as an edge JSON wrote as null', () => {
+    const table = parseCsv('x,c\n1,a\n2,b\n3,a\n4,b\n', { fileName: 'batch.csv' });
+    const stored = (x: unknown, c?: unknown) => JSON.parse(JSON.stringify({ x, c: c ?? { kind: 'categorical', categories: ['a', 'b'], shares: [0.5, 0.5] } }));
+    const good = stored({ kind: 'numeric', edges: [2, 3], shares: [0.25, 0.25, 0.5], missing: 0 });
+    expect(driftFromStored(good, table, 'stored distributions of ref.json').columns.map((c) => c.psi)).toEqual([0, 0]);
+    const refused = (x: unknown, c?: unknown) => () => driftFromStored(stored(x, c), table, 'stored distributions of ref.json');
+    // An earlier Plumbline stored the edges of a reference a tenth or more −∞ as [NaN, …]: JSON writes null, read back as 0.
+    expect(refused({ kind: 'numeric', edges: [Number.NaN, 3], shares: [0, 0.5, 0.5], missing: 0 })).toThrow(
+      new AuditConfigError('stored distributions of ref.json, column "x": the bin edges [null,3] are not ascending finite numbers (an earlier Plumbline wrote an edge of infinite values as null, or the file was edited). Audit the reference data again with this version and pass that result (--reference-result).'),
+    );
+    expect(refused({ kind: 'numeric', edges: [3, 2], shares: [0.25, 0.25, 0.5], missing: 0 })).toThrow('the bin edges [3,2] are not ascending finite numbers');
+    expect(refused({ kind: 'numeric', edges: [2, 3], shares: [0.5, 0.5], missing: 0 })).toThrow(
+      new AuditConfigError('stored distributions of ref.json, column "x": the shares [0.5,0.5] are not 3 numbers from 0 to 1, one per bin (the file was edited). Audit the reference data again with this version and pass that result (--reference-result).'),
+    );
+    expect(refused({ kind: 'numeric', edges: [2, 3], shares: [0.25, 0.25, 0.5] })).toThrow('column "x": the share of missing values undefined is not a number from 0 to 1 (the file was edited)');
+    expect(refused(good.x, { kind: 'categorical', categories: ['a', 'b'], shares: [0.5, null] })).toThrow('column "c": the shares [0.5,null] are not 2 numbers from 0 to 1, one per category');
+    expect(refused(good.x, { kind: 'categorical', categories: ['a', 2], shares: [0.5, 0.5] })).toThrow('column "c": the categories are not a list of texts');
   });
 });
 

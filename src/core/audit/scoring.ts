@@ -12,12 +12,13 @@ import { fidelityFindings, inputFidelity, type InputFidelity } from '../model/fi
 import type { Classifier } from '../model/classifier';
 import type { AuditRequest, RunOptions } from './request';
 import type { AuditResult } from './result';
+import { firstNonNumber } from '../data/csv/numbers';
 
 /** Scores read from a column of the data (a score-only audit). */
 export function columnScores(table: Table, name: string): { scores: Float64Array; probabilities: boolean } {
   const column = requireColumn(table, name, 'score');
   if (column.kind !== 'numeric') {
-    throw new AuditConfigError(`${table.source}, column ${quote(name)}: a score column must hold numbers, but it holds text (e.g. ${quote(column.dictionary[0] ?? '')}).`);
+    throw new AuditConfigError(`${table.source}, column ${quote(name)}: a score column must hold numbers, but it holds text (${firstNonNumber(column)}).`);
   }
   if (column.missing > 0) {
     const first = column.values.findIndex((v) => Number.isNaN(v));

@@ -8,7 +8,7 @@ import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
 import { DictionaryBatch as FbDictionaryBatch } from 'apache-arrow/fb/dictionary-batch';
 import { Schema as FbSchema } from 'apache-arrow/fb/schema';
 import type { Field as FbField } from 'apache-arrow/fb/field';
-import { CsvError } from '../base/errors';
+import { CsvError, quote } from '../base/errors';
 import type { CategoricalColumn, Column, Table } from './table';
 
 /**
@@ -73,7 +73,11 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
         if (v === null || v === undefined) {
           values[i] = Number.NaN;
           missing++;
-        } else values[i] = typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
+        } else {
+          const value = typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
+          if (value === Number.POSITIVE_INFINITY || value === Number.NEGATIVE_INFINITY) throw infiniteValue(fileName, field.name, i, value);
+          values[i] = value;
+        }
       }
       return { kind: 'numeric', name: field.name, values, missing };
     }
@@ -97,6 +101,17 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
     throw new CsvError(`${fileName}, column "${field.name}": the Arrow type ${field.type} is not supported (numbers, booleans, strings, dictionaries, dates and timestamps are). Convert it first.`);
   });
   return { source: fileName, rowCount: read.numRows, columns };
+}
+
+/**
+ * The refusal of an infinite number. Deciles, means, drift bins and correlations have no
+ * value for it, the CSV reader reads "inf" as text, and scikit-learn and XGBoost refuse it
+ * too: the user decides what it stands for.
+ */
+function infiniteValue(fileName: string, column: string, row: number, value: number): CsvError {
+  return new CsvError(
+    `${fileName}, row ${(row + 1).toLocaleString('en-US')}, column ${quote(column)}: the value ${value}, which no statistic of the audit can use. Replace infinite values with null (missing) or a finite cap before writing the file (pandas: df.replace([np.inf, -np.inf], np.nan)).`,
+  );
 }
 
 /** A categorical column of the texts `textAt` gives for rows 0…n−1 (null: missing). */

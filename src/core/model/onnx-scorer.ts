@@ -7,6 +7,7 @@ import { decodeOnnx, dropZipMap, inspectOnnx, type OnnxModelInfo, type TensorSig
 import { untilAborted } from '../base/abort';
 import { OrtRuntimeError } from './onnx-remote';
 import { createSession } from './onnx-session';
+import { firstNonNumber } from '../data/csv/numbers';
 
 /**
  * The parts of onnxruntime-web the scorer uses. The host passes its own import
@@ -195,7 +196,7 @@ export function planInputs(model: OnnxClassifier, table: Table, features: string
     for (const feature of features) {
       const column = findColumn(table, feature)!;
       if (column.kind !== 'numeric') {
-        throw new AuditConfigError(`${table.source}, column ${quote(feature)}: the model's input ${quote(single.name)} takes numbers, but this column holds text (e.g. ${quote(column.dictionary[0] ?? '')}). Choose numeric columns or encode this one.`);
+        throw new AuditConfigError(`${table.source}, column ${quote(feature)}: the model's input ${quote(single.name)} takes numbers, but this column holds text (${firstNonNumber(column)}). Choose numeric columns or encode this one.`);
       }
     }
     return { kind: 'matrix', input: single, features };

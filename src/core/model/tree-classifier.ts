@@ -8,6 +8,7 @@ import { chooseClass, type ClassLabel } from './classes';
 import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble } from './tree';
 import { exp } from '../base/math';
 import { treeRowsWorthPool, type Classifier, type ModelFormat, type ModelSummary, type ReopenableModel, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
+import { firstNonNumber } from '../data/csv/numbers';
 
 function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention = ensemble.description): ModelSummary {
   const classes = ensemble.multiclass?.classes ?? 2;
@@ -97,7 +98,7 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
     for (const name of model.featureNames) {
       const column = findColumn(table, name)!;
       if (column.kind !== 'numeric') {
-        throw new AuditConfigError(`${table.source}, column ${quote(name)}: the model splits on numbers, but this column holds text (e.g. ${quote(column.dictionary[0] ?? '')}). Encode it as the model was trained (category codes).`);
+        throw new AuditConfigError(`${table.source}, column ${quote(name)}: the model splits on numbers, but this column holds text (${firstNonNumber(column)}). Encode it as the model was trained (category codes).`);
       }
     }
     return [...model.featureNames];

@@ -10,6 +10,7 @@ import type { ClassLabel } from '../model/classes';
 import { onnxLooksLikeRegressor, xgboostObjective } from '../model/kind';
 import { XGBOOST_REGRESSION_OBJECTIVES } from '../model/tree';
 import type { AuditTask } from './result';
+import { firstNonNumber } from '../data/csv/numbers';
 
 /** The task an audit runs, and how it was chosen (in words, for the result). */
 export interface TaskChoice {
@@ -152,7 +153,7 @@ export function classNames(fileName: string, modelLabels: readonly ClassLabel[] 
 export function regressionTarget(table: Table, target: string): Float64Array {
   const column = requireColumn(table, target, 'target', 'Choose the column that holds the true outcome.');
   if (column.kind !== 'numeric') {
-    throw new AuditConfigError(`${table.source}, column ${quote(target)}: a regression target must hold numbers, but it holds text (e.g. ${quote(column.dictionary[0] ?? '')}). Choose the outcome column, or audit a classifier with task: multiclass.`);
+    throw new AuditConfigError(`${table.source}, column ${quote(target)}: a regression target must hold numbers, but it holds text (${firstNonNumber(column)}). Choose the outcome column, or audit a classifier with task: multiclass.`);
   }
   if (column.missing > 0) {
     const rows: number[] = [];

@@ -1,6 +1,6 @@
 import { findColumn, presentValues, type Column, type Table } from '../../data/table';
 import { sortedPresent } from '../../data/sorted';
-import { AuditConfigError } from '../../base/errors';
+import { AuditConfigError, quote } from '../../base/errors';
 import { INPUT_LIMITS } from '../../base/limits';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
 import { binShares, categoryCounts, decileEdges, sortedBinShares } from './bins';
@@ -211,6 +211,30 @@ export function storedDistribution(column: Column): StoredDistribution {
 }
 
 /**
+ * Refuses a stored distribution that cannot be measured against: bin edges that are not
+ * ascending finite numbers (JSON writes an infinite or NaN edge as null, which would read
+ * as 0), or shares that do not match its bins. An earlier Plumbline wrote such edges from
+ * infinite values; an edited file may hold anything.
+ */
+function checkStored(reference: StoredDistribution, name: string, source: string): void {
+  const share = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+  const numeric = reference.kind === 'numeric';
+  const edges = numeric ? reference.edges : [];
+  const shares = Array.isArray(reference.shares) ? reference.shares : [];
+  const bins = numeric ? (Array.isArray(edges) ? edges.length + 1 : -1) : Array.isArray(reference.categories) ? reference.categories.length : -1;
+  let fault: string | null = null;
+  if (numeric && !(Array.isArray(edges) && edges.every((e, k) => typeof e === 'number' && Number.isFinite(e) && (k === 0 || e > edges[k - 1])))) {
+    fault = `the bin edges ${JSON.stringify(edges).slice(0, 80)} are not ascending finite numbers (an earlier Plumbline wrote an edge of infinite values as null, or the file was edited)`;
+  } else if (!numeric && !(bins >= 0 && reference.categories.every((c) => typeof c === 'string'))) fault = 'the categories are not a list of texts (the file was edited)';
+  else if (shares.length !== bins || !shares.every(share)) {
+    fault = `the shares ${JSON.stringify(reference.shares).slice(0, 80)} are not ${bins} numbers from 0 to 1, one per ${numeric ? 'bin' : 'category'} (the file was edited)`;
+  } else if (!(numeric ? share(reference.missing) : reference.other === undefined || share(reference.other))) {
+    fault = `the share of ${numeric ? 'missing values' : 'other categories'} ${String(numeric ? reference.missing : reference.other)} is not a number from 0 to 1 (the file was edited)`;
+  }
+  if (fault) throw new AuditConfigError(`${source}, column ${quote(name)}: ${fault}. Audit the reference data again with this version and pass that result (--reference-result).`);
+}
+
+/**
  * Reference-free drift: the audited table against distributions stored in an earlier
  * result (PSI only: KS, Wasserstein and χ² need the raw reference rows).
  */
@@ -219,6 +243,7 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
   for (const column of current.columns) {
     const reference = stored[column.name];
     if (!reference || exclude.includes(column.name)) continue;
+    checkStored(reference, column.name, source);
     if (reference.kind === 'numeric' && column.kind === 'numeric') {
       const present = presentValues(column.values);
       columns.push(finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, column.values.length, reference.edges), (column.values.length - present.length) / Math.max(1, column.values.length), null));

@@ -1,3 +1,6 @@
+import { quote } from '../../base/errors';
+import type { CategoricalColumn } from '../table';
+
 /**
  * Reading decimal numbers from cell text: a fast exact path for plain decimals, JavaScript's
  * own reading behind a strict pattern for the rest, and, in the same pass, whether the text
@@ -103,4 +106,20 @@ export function trimmed(raw: string): string {
   const a = raw.charCodeAt(0);
   const b = raw.charCodeAt(n - 1);
   return a <= 32 || b <= 32 ? raw.trim() : raw;
+}
+
+/**
+ * Where a text column first holds a text that is not a number, for the messages that refuse
+ * it where numbers are needed: `row 5: "inf"`. A column of numbers with one such text reads
+ * as text, and its first text is then a number, which explains nothing. An infinite number
+ * gets how to write it.
+ */
+export function firstNonNumber(column: CategoricalColumn): string {
+  const isNumber = column.dictionary.map((text) => !Number.isNaN(parseDecimal(trimmed(text))));
+  let row = column.codes.findIndex((code) => code >= 0 && !isNumber[code]);
+  if (row < 0) row = column.codes.findIndex((code) => code >= 0);
+  if (row < 0) return 'no cell holds a value';
+  const text = column.dictionary[column.codes[row]];
+  const shown = `row ${(row + 1).toLocaleString('en-US')}: ${quote(text)}`;
+  return /^[+-]?inf(inity)?$/i.test(text.trim()) ? `${shown}: an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them` : shown;
 }
