@@ -9,9 +9,12 @@ import { consistency, counterfactualFlips, noisy, perturbationStability, perturb
 import { explainModel } from '../../src/core/analyses/explain/explain';
 import { openModel } from '../../src/core/model/classifier';
 import { corpusBytes } from '../support/model-corpus';
-import { KdTree, neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
+import { neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
+import { NEIGHBOURS_KERNEL } from '../../src/core/analyses/robustness/neighbours-wasm';
 import { Random } from '../../src/core/base/random';
-import { expected, fixtureBytes } from '../support/fixtures';
+import { expected, fixtureBytes, projectRoot } from '../support/fixtures';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 describe('demographic shift', () => {
   it('degrades accuracy by the amount the reweighting implies', () => {
@@ -140,37 +143,42 @@ describe('consistency', () => {
     expect((await consistency(table, new Float64Array(n).fill(0.3), ['x', 'y'], { seed: 1 })).consistency).toBe(1);
   });
 
-  it('the tree finds the k smallest distances brute force finds, in many columns and with ties', () => {
-    for (const [dims, integer] of [[12, true], [7, false], [3, true]] as const) {
-      const random = new Random(dims, 'kd-brute');
-      const P = 3000;
+  it('keeps the k smallest by (distance, pool index), in WebAssembly and in JavaScript alike, with ties, exclusions and any pool size', () => {
+    const cases = [[12, true, 3000, 10], [7, false, 3001, 10], [3, true, 3003, 10], [13, true, 2002, 10], [1, true, 999, 10], [5, false, 6, 10], [4, true, 4, 3]] as const;
+    for (const [dims, integer, P, k] of cases) {
+      const random = new Random(dims * P, 'knn-rule');
       const Q = 60;
       const points = Float64Array.from({ length: (P + Q) * dims }, () => (integer ? Math.round(2 * random.normal()) : random.normal()));
-      const tree = new KdTree(points, P, dims);
-      const k = 10;
-      const distances = new Float64Array(k);
-      const indices = new Int32Array(k);
+      const scores = Float64Array.from({ length: P + Q }, () => random.next());
+      // Every third query excludes a pool point, among them the pool's last (in its last, partial block of four).
+      const exclude = Int32Array.from({ length: Q }, (_, q) => (q % 3 === 0 ? (q === 0 ? P - 1 : (q * 37) % P) : -1));
+      const want = new Float64Array(Q);
       for (let q = 0; q < Q; q++) {
-        const exclude = q % 2 ? q : -1;
-        expect(tree.nearest(P + q, k, distances, indices, exclude)).toBe(k);
-        const all: number[] = [];
+        const all: { i: number; d2: number }[] = [];
         for (let i = 0; i < P; i++) {
-          if (i === exclude) continue;
+          if (i === exclude[q]) continue;
           let d2 = 0;
           for (let d = 0; d < dims; d++) d2 += (points[i * dims + d] - points[(P + q) * dims + d]) ** 2;
-          all.push(d2);
+          all.push({ i, d2 });
         }
-        all.sort((a, b) => a - b);
-        expect(Array.from(distances), `${dims} columns, query ${q}`).toEqual(all.slice(0, k));
-        // Each index found is at its distance, and never the excluded point.
-        indices.forEach((i, j) => {
-          expect(i).not.toBe(exclude);
-          let d2 = 0;
-          for (let d = 0; d < dims; d++) d2 += (points[i * dims + d] - points[(P + q) * dims + d]) ** 2;
-          expect(d2).toBe(distances[j]);
-        });
+        const nearest = all.sort((a, b) => a.d2 - b.d2 || a.i - b.i).slice(0, k);
+        let sum = 0;
+        for (const { i } of nearest) sum += Math.abs(scores[P + q] - scores[i]);
+        want[q] = sum / nearest.length;
       }
+      const job = { points, pool: P, dims, k, exclude, scores, from: 0, to: Q };
+      expect(neighbourGaps(job), `${dims} columns, ${P} points, WebAssembly`).toEqual(want);
+      expect(neighbourGaps(job, false), `${dims} columns, ${P} points, JavaScript`).toEqual(want);
+      expect(neighbourGaps({ ...job, from: 7, to: 20 })).toEqual(want.subarray(7, 20));
     }
+  });
+
+  it('keeps neighbours-wasm.ts equal to neighbours.wat (scripts/build-wasm.mjs), small enough to compile on any thread', async () => {
+    const { neighboursModuleSource } = await import('../../scripts/build-wasm.mjs');
+    const dir = join(projectRoot, 'src', 'core', 'analyses', 'robustness');
+    expect(await neighboursModuleSource(readFileSync(join(dir, 'neighbours.wat'), 'utf8'))).toBe(readFileSync(join(dir, 'neighbours-wasm.ts'), 'utf8'));
+    // Chromium compiles a module synchronously (new WebAssembly.Module) only up to 4 KB on a page's main thread.
+    expect(NEIGHBOURS_KERNEL.length).toBeLessThanOrEqual(4096);
   });
 
   it('on a large file estimates from seeded samples, with a standard error that covers the exact value', async () => {

@@ -11,7 +11,7 @@
  * - ONNX scoring: blocks of rows at multiples of the scorer's batch, each thread with its
  *   own single-threaded session, every onnxruntime call on the same rows as in one session.
  * - The consistency check's neighbour search: slices of the queries, each thread building
- *   the same k-d tree; each query's value is the one thread's, summed here in query order.
+ *   the same search; each query's value is the one thread's, summed here in query order.
  * - The recourse search: slices of the searched rows, each thread with the (tree) model
  *   opened again; a row's answers are its own, whatever rows are searched beside it.
  *

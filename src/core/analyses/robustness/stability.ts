@@ -174,7 +174,8 @@ export interface ConsistencyResult {
 /**
  * Individual fairness as consistency: for each row, the mean |Δp| to its k nearest
  * neighbours in the standardized space of the model's numeric non-protected columns
- * (missing values at the column mean), found with a k-d tree; reported as 1 − the mean
+ * (missing values at the column mean; at equal distances the earlier pool row), found by
+ * brute force (neighbours.ts); reported as 1 − the mean
  * over rows. Bounded for large files: neighbours are searched among at most `maxPool`
  * rows and at most `maxQueries` rows are averaged (seeded samples), with the standard
  * error of that estimate. (Exact nearest neighbours cost about n² in many dimensions.)
