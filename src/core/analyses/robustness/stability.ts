@@ -139,11 +139,26 @@ export async function perturbationStability(
     table = takeRows(table, rows);
     scores = gather(scores, rows);
   }
-  for (const epsilon of options.epsilons) {
+  const scoring = (epsilon: number) => {
     options.signal?.throwIfAborted();
     const random = new Random(options.seed, `robustness/noise/${epsilon}`);
     const perturbed: Table = { ...table, columns: table.columns.map((c) => (columns.includes(c.name) ? perturbedColumn(c, epsilon, random, options.textInputs) : c)) };
-    const after = await model.score(perturbed, { features: options.features });
+    return model.score(perturbed, { features: options.features });
+  };
+  const { epsilons } = options;
+  let next = epsilons.length ? scoring(epsilons[0]) : null;
+  for (let e = 0; e < epsilons.length; e++) {
+    const epsilon = epsilons[e];
+    const current = next!;
+    // The next ε's noise is drawn while this one is scored (on a host's threads): each ε has
+    // its own random stream, so the order of the draws changes nothing. A turn of the event
+    // loop first lets this scoring's jobs leave.
+    if (e + 1 < epsilons.length) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      next = scoring(epsilons[e + 1]);
+      next.catch(() => {});
+    }
+    const after = await current;
     let flips = 0;
     let sum = 0;
     let max = 0;
