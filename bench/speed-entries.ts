@@ -121,7 +121,7 @@ export const SPEED_ENTRIES: BenchEntry[] = [
     },
     {
       name: `threads-consistency-${threads}`,
-      description: `the CLI’s consistency check (robustness): 10 nearest neighbours of 2,000 sampled rows among a 20,000-row pool, 12 standardized columns (the e2e audits’ inputs, where the k-d tree is close to brute force), 100,000 rows, on --threads ${threads} (slices of the queries)${threads > 1 ? '; target: 1.8× threads-consistency-1 of the same run' : ''}`,
+      description: `the CLI’s consistency check (robustness): 10 nearest neighbours of 2,000 sampled rows among a 20,000-row pool, 12 standardized columns (the e2e audits’ inputs), brute force in WebAssembly, 100,000 rows, on --threads ${threads} (slices of the queries)${threads > 1 ? '; target: 1.8× threads-consistency-1 of the same run' : ''}`,
       rows: (scale) => Math.round(100_000 * scale),
       targetMs: null,
       ...(threads > 1 ? { relativeTo: { entry: 'threads-consistency-1', speedUp: 1.8 } } : {}),

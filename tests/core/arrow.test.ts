@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Float64, Table as ArrowTable, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { Float64, Int64, Table as ArrowTable, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
 import { loadArrow, looksLikeArrow, tableFromArrow, tableToArrow } from '../../src/core/data/arrow';
@@ -51,6 +51,14 @@ describe('Arrow IPC', () => {
     );
     const finite = new ArrowTable({ ratio: vectorFromArray([0.5, null, Number.MAX_VALUE], new Float64()) });
     expect(Array.from((tableFromArrow(tableToIPC(finite, 'file'), 'ratios.arrow').columns[0] as { values: Float64Array }).values)).toEqual([0.5, Number.NaN, Number.MAX_VALUE]);
+  });
+
+  it('reads 64-bit whole numbers past 2^53 as their text (identifiers), and those a double holds as numbers', () => {
+    const ids = new ArrowTable({ id: vectorFromArray([9007199254740993n, 9007199254740992n, null], new Int64()), count: vectorFromArray([1n, -9007199254740991n, null], new Int64()) });
+    const table = tableFromArrow(tableToIPC(ids, 'file'), 'ids.arrow');
+    expect(table.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['id', 'categorical', 1], ['count', 'numeric', 1]]);
+    expect((table.columns[0] as { dictionary: string[] }).dictionary).toEqual(['9007199254740993', '9007199254740992']);
+    expect(Array.from((table.columns[1] as { values: Float64Array }).values)).toEqual([1, -9007199254740991, Number.NaN]);
   });
 
   it('refuses a damaged Arrow file with a clear message', () => {

@@ -161,6 +161,9 @@ describe('score-only audits (no model file)', () => {
       new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 4: "-inf": an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them).'),
     );
     await expect(audit(['0.2', '1e400', '0.1', '0.4'])).rejects.toThrow(new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "1e400").'));
+    await expect(audit(['0.2', '9007199254740993', '0.1', '0.4'])).rejects.toThrow(
+      new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "9007199254740993": a whole number past 2^53, which a double cannot hold exactly, so it is read as text (an identifier?)).'),
+    );
   });
 });
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CsvReader, detectDelimiter, parseCsv } from '../../src/core/data/csv';
 import { columnType, findColumn, sourceText, takeRows, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
 import { CsvError } from '../../src/core/base/errors';
+import { duplicateRows } from '../../src/core/analyses/profile/duplicates';
 import { fixture } from '../support/fixtures';
 
 const parse = (text: string, options = {}) => parseCsv(text, { fileName: 'f.csv', ...options });
@@ -128,6 +129,22 @@ describe('CSV dialects', () => {
     );
     expect(() => parse('code,y\n1,1\n2,0\n', { dtypes: { code: 'boolean' } })).toThrow(
       new CsvError('f.csv, column "code": declared boolean but holds the value "2"; a boolean is true/false, yes/no, t/f, y/n or 1/0 (any case). Fix the value or declare the column categorical.'),
+    );
+  });
+
+  it('reads whole numbers past 2^53 as text, so that two identifiers a double would merge stay two', () => {
+    // A double holds every whole number only up to 2^53 = 9007199254740992: 9007199254740993 would read as …992.
+    const text = 'id,amount,big,y\n9007199254740993,1,1e20,1\n9007199254740992,1,12345678901234567.5,1\n-12345678901234567890,2,3,0\n9007199254740991,2,4,0\n';
+    const table = parse(text);
+    expect(table.columns.map((c) => [c.name, c.kind])).toEqual([['id', 'categorical'], ['amount', 'numeric'], ['big', 'numeric'], ['y', 'numeric']]);
+    const id = findColumn(table, 'id')!;
+    expect([0, 1, 2, 3].map((row) => sourceText(id, row))).toEqual(['9007199254740993', '9007199254740992', '-12345678901234567890', '9007199254740991']);
+    // Rows alike but for their identifiers are not duplicates (pandas' df.duplicated(): none).
+    expect(duplicateRows(parse('id,x\n9007199254740993,1\n9007199254740992,1\n'))).toBe(0);
+    // 2^53 − 1 and less are whole numbers a double holds: still numbers.
+    expect(numeric('id\n9007199254740991\n-9007199254740991\n', 'id').values).toEqual(Float64Array.of(9007199254740991, -9007199254740991));
+    expect(() => parse(text, { dtypes: { id: 'numeric' } })).toThrow(
+      new CsvError('f.csv, column "id": declared numeric but holds the value "9007199254740993": a whole number past 2^53, which a double cannot hold exactly, so it is read as text (an identifier?). Fix the value or declare the column categorical.'),
     );
   });
 

@@ -65,6 +65,13 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
     const vector = read.getChildAt(index)!;
     const n = read.numRows;
     const typeId = field.type.typeId;
+    if (typeId === Type.Int && (field.type as { bitWidth?: number }).bitWidth === 64 && beyondDouble(vector)) {
+      // 64-bit whole numbers past 2^53 (identifiers): their text, as a CSV of them reads, so that two of them stay two.
+      return categorical(field.name, n, (i) => {
+        const v = vector.get(i);
+        return v === null || v === undefined ? null : String(v);
+      });
+    }
     if (typeId === Type.Int || typeId === Type.Float || typeId === Type.Bool || typeId === Type.Decimal) {
       const values = new Float64Array(n);
       let missing = 0;
@@ -101,6 +108,16 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
     throw new CsvError(`${fileName}, column "${field.name}": the Arrow type ${field.type} is not supported (numbers, booleans, strings, dictionaries, dates and timestamps are). Convert it first.`);
   });
   return { source: fileName, rowCount: read.numRows, columns };
+}
+
+/** Whether a column of 64-bit whole numbers holds one past 2^53, which a double cannot hold exactly. */
+function beyondDouble(vector: Vector): boolean {
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  for (let i = 0; i < vector.length; i++) {
+    const v: unknown = vector.get(i);
+    if (typeof v === 'bigint' && (v > limit || v < -limit)) return true;
+  }
+  return false;
 }
 
 /**

@@ -6,7 +6,7 @@
 import { CsvError, quote } from '../../base/errors';
 import { BOOLEAN_TEXTS, isIsoDate, type Column, type DeclaredType } from '../table';
 import type { ColumnBuilder } from './columns';
-import { parseDecimal } from './numbers';
+import { parseDecimal, whyText } from './numbers';
 
 /** Throws a {@link CsvError} quoting the first value of a column that is not of its declared type. */
 export function checkDeclared(column: Column, fileName: string, type: string, fits: (text: string) => boolean, form: string): void {
@@ -41,7 +41,7 @@ export function declaredColumns(builders: ColumnBuilder[], dtypes: Record<string
     const declared = dtypes[builder.name];
     if (declared === 'numeric' && !builder.numeric) {
       const bad = [...builder.dictionary.keys()].find((value) => Number.isNaN(parseDecimal(value))) ?? '';
-      throw new CsvError(`${fileName}, column ${quote(builder.name)}: declared numeric but holds the value ${quote(bad)}. Fix the value or declare the column categorical.`);
+      throw new CsvError(`${fileName}, column ${quote(builder.name)}: declared numeric but holds the value ${quote(bad)}${whyText(bad)}. Fix the value or declare the column categorical.`);
     }
     if (declared === 'numeric' || declared === 'categorical') return builder.build(declared);
     // A date keeps its texts; a boolean keeps 0/1 numbers or its texts.

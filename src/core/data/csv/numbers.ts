@@ -92,10 +92,19 @@ export function readDecimal(text: Uint8Array, from: number, to: number): number 
   return value;
 }
 
-/** Exponents and long numbers: JavaScript's own reading, for decimal text only. */
+/** A whole number's text: digits, maybe signed, no point or exponent. */
+const WHOLE = /^[+-]?\d+$/;
+
+/**
+ * Exponents and long numbers: JavaScript's own reading, for decimal text only. A whole number
+ * past 2^53 is not one: a double cannot hold every such number ("9007199254740993" would read
+ * as …992), and such texts are identifiers (account numbers, snowflake ids), kept as text so
+ * that two of them stay two.
+ */
 function slowDecimal(text: string): number {
   if (!DECIMAL.test(text)) return Number.NaN;
   const value = Number(text);
+  if (Math.abs(value) > Number.MAX_SAFE_INTEGER && WHOLE.test(text)) return Number.NaN;
   return Number.isFinite(value) ? value : Number.NaN;
 }
 
@@ -112,7 +121,7 @@ export function trimmed(raw: string): string {
  * Where a text column first holds a text that is not a number, for the messages that refuse
  * it where numbers are needed: `row 5: "inf"`. A column of numbers with one such text reads
  * as text, and its first text is then a number, which explains nothing. An infinite number
- * gets how to write it.
+ * gets how to write it, a whole number past 2^53 why it is text.
  */
 export function firstNonNumber(column: CategoricalColumn): string {
   const isNumber = column.dictionary.map((text) => !Number.isNaN(parseDecimal(trimmed(text))));
@@ -120,6 +129,13 @@ export function firstNonNumber(column: CategoricalColumn): string {
   if (row < 0) row = column.codes.findIndex((code) => code >= 0);
   if (row < 0) return 'no cell holds a value';
   const text = column.dictionary[column.codes[row]];
-  const shown = `row ${(row + 1).toLocaleString('en-US')}: ${quote(text)}`;
-  return /^[+-]?inf(inity)?$/i.test(text.trim()) ? `${shown}: an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them` : shown;
+  return `row ${(row + 1).toLocaleString('en-US')}: ${quote(text)}${whyText(text)}`;
+}
+
+/** Why a text that looks like a number is read as text ('' for any other text), for the messages that quote it. */
+export function whyText(text: string): string {
+  const bare = text.trim();
+  if (/^[+-]?inf(inity)?$/i.test(bare)) return ': an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them';
+  if (WHOLE.test(bare)) return ': a whole number past 2^53, which a double cannot hold exactly, so it is read as text (an identifier?)';
+  return '';
 }
