@@ -43,14 +43,17 @@ describe('Arrow IPC', () => {
     expect(fromArrow.fairness).toEqual(fromCsv.fairness);
   });
 
-  it('refuses an infinite number, naming the row and the column', () => {
+  it('refuses an infinite number, naming the row and the column, and counts NaN as missing', () => {
     // pyarrow keeps float infinities (a CSV reads "inf" as text): deciles, means and drift bins have no value for them.
     const table = new ArrowTable({ id: vectorFromArray([1, 2, 3, 4], new Float64()), ratio: vectorFromArray([0.5, null, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY], new Float64()) });
     expect(() => tableFromArrow(tableToIPC(table, 'file'), 'ratios.arrow')).toThrow(
       new CsvError('ratios.arrow, row 3, column "ratio": the value -Infinity, which no statistic of the audit can use. Replace infinite values with null (missing) or a finite cap before writing the file (pandas: df.replace([np.inf, -np.inf], np.nan)).'),
     );
-    const finite = new ArrowTable({ ratio: vectorFromArray([0.5, null, Number.MAX_VALUE], new Float64()) });
-    expect(Array.from((tableFromArrow(tableToIPC(finite, 'file'), 'ratios.arrow').columns[0] as { values: Float64Array }).values)).toEqual([0.5, Number.NaN, Number.MAX_VALUE]);
+    // A float NaN (not null) is missing, and counted as such.
+    const finite = new ArrowTable({ ratio: vectorFromArray([0.5, null, Number.MAX_VALUE, Number.NaN], new Float64()) });
+    const column = tableFromArrow(tableToIPC(finite, 'file'), 'ratios.arrow').columns[0] as { values: Float64Array; missing: number };
+    expect(Array.from(column.values)).toEqual([0.5, Number.NaN, Number.MAX_VALUE, Number.NaN]);
+    expect(column.missing).toBe(2);
   });
 
   it('reads 64-bit whole numbers past 2^53 as their text (identifiers), and those a double holds as numbers', () => {

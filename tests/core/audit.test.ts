@@ -5,6 +5,9 @@ import { runAudit, type AuditRequest } from '../../src/core/audit';
 import { AuditConfigError, ModelLoadError } from '../../src/core/base/errors';
 import { neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
 import { expected, fixtureBytes } from '../support/fixtures';
+import { parseCsv } from '../../src/core/data/csv';
+import { takeRows } from '../../src/core/data/table';
+import { columnScores } from '../../src/core/audit/scoring';
 
 ort.env.wasm.numThreads = 1;
 const want = expected('compas/rf.expected.json');
@@ -149,6 +152,17 @@ describe('score-only audits (no model file)', () => {
     );
   });
 
+  it('names the file\'s row of a sampled table, and a text outside the sample as such', () => {
+    const table = parseCsv(`score\n${['0.1', '0.2', '0.3', '0.4', '0.5', '0.6', '0.7', 'high', '', '0.9'].join('\n')}\n`, { fileName: 'scores.csv' });
+    const sampled = (rows: number[]) => ({ ...takeRows(table, Uint32Array.from(rows)), rowsOf: Uint32Array.from(rows) });
+    expect(() => columnScores(sampled([3, 7]), 'score')).toThrow(new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 8: "high").'));
+    expect(() => columnScores(sampled([0, 1]), 'score')).toThrow(new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text ("high", in a row the audit did not sample).'));
+    // A sample of a sample still names the file's rows.
+    const blanks = parseCsv('score\n0.1\n0.2\nNA\n0.4\n', { fileName: 'scores.csv' });
+    const twice = takeRows({ ...takeRows(blanks, Uint32Array.of(1, 2, 3)), rowsOf: Uint32Array.of(1, 2, 3) }, Uint32Array.of(1, 2));
+    expect(() => columnScores(twice, 'score')).toThrow(new AuditConfigError('scores.csv, column "score": 1 rows have no score (first: data row 3). Fill or remove them.'));
+  });
+
   it('names the first cell that is not a number when a column of numbers reads as text', async () => {
     // Before, the message quoted the column's first text, here "0.2", which is a number. "N/A" is a missing-value token, not text.
     const audit = (cells: string[]) => {
@@ -160,7 +174,9 @@ describe('score-only audits (no model file)', () => {
     await expect(audit(['0.2', '0.7', '0.1', '-inf', '0.4'])).rejects.toThrow(
       new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 4: "-inf": an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them).'),
     );
-    await expect(audit(['0.2', '1e400', '0.1', '0.4'])).rejects.toThrow(new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "1e400").'));
+    await expect(audit(['0.2', '1e400', '0.1', '0.4'])).rejects.toThrow(
+      new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "1e400": a number past the largest double (1.8e308), which the audit cannot use; leave such cells blank (missing) or cap them).'),
+    );
     await expect(audit(['0.2', '9007199254740993', '0.1', '0.4'])).rejects.toThrow(
       new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "9007199254740993": a whole number past 2^53, which a double cannot hold exactly, so it is read as text (an identifier?)).'),
     );

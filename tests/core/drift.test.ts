@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
-import { findColumn, type NumericColumn } from '../../src/core/data/table';
-import { categoricalDrift, driftFromStored, driftReport, numericDrift } from '../../src/core/analyses/drift/drift';
+import { findColumn, type NumericColumn, type Table } from '../../src/core/data/table';
+import { categoricalDrift, driftFromStored, driftReport, numericDrift, storedDistribution } from '../../src/core/analyses/drift/drift';
 import { AuditConfigError } from '../../src/core/base/errors';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from '../../src/core/analyses/drift/statistics';
 import { expected, fixture } from '../support/fixtures';
@@ -138,6 +138,20 @@ describe('reference-free drift', () => {
     expect(refused({ kind: 'numeric', edges: [2, 3], shares: [0.25, 0.25, 0.5] })).toThrow('column "x": the share of missing values undefined is not a number from 0 to 1 (the file was edited)');
     expect(refused(good.x, { kind: 'categorical', categories: ['a', 'b'], shares: [0.5, null] })).toThrow('column "c": the shares [0.5,null] are not 2 numbers from 0 to 1, one per category');
     expect(refused(good.x, { kind: 'categorical', categories: ['a', 2], shares: [0.5, 0.5] })).toThrow('column "c": the categories are not a list of texts');
+    // Fields left out are refused in words, not with a TypeError.
+    expect(refused({ kind: 'numeric', shares: [1], missing: 0 })).toThrow(new AuditConfigError('stored distributions of ref.json, column "x": the bin edges undefined are not ascending finite numbers (an earlier Plumbline wrote an edge of infinite values as null, or the file was edited). Audit the reference data again with this version and pass that result (--reference-result).'));
+    expect(refused({ kind: 'numeric', edges: [], missing: 0 })).toThrow('column "x": the shares undefined are not 1 numbers from 0 to 1, one per bin (the file was edited)');
+    expect(refused(good.x, { kind: 'categorical', categories: ['a'] })).toThrow('column "c": the shares undefined are not 1 numbers from 0 to 1, one per category');
+  });
+
+  it('stores finite edges for values more than the largest double apart, which it then accepts', () => {
+    // The interpolation's gap MAX − (−MAX) overflows; the edges weigh the two ends instead.
+    const values = Float64Array.from({ length: 20 }, (_, i) => (i < 10 ? -Number.MAX_VALUE : Number.MAX_VALUE));
+    const table: Table = { source: 'wide.csv', rowCount: 20, columns: [{ kind: 'numeric', name: 'x', values, missing: 0 }] };
+    const stored = JSON.parse(JSON.stringify({ x: storedDistribution(table.columns[0]) }));
+    expect(stored.x.edges.length).toBeGreaterThan(0);
+    expect(stored.x.edges.every((e: unknown) => typeof e === 'number' && Number.isFinite(e))).toBe(true);
+    expect(driftFromStored(stored, table, 'stored distributions of wide.json').columns[0].psi).toBe(0);
   });
 });
 

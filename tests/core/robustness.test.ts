@@ -119,6 +119,47 @@ describe('demographic shift by counts', () => {
   });
 });
 
+describe('perturbation stability, the next ε drawn while one is scored', () => {
+  const n = 20;
+  const table: Table = { source: 't.csv', rowCount: n, columns: [{ kind: 'numeric', name: 'x', values: Float64Array.from({ length: n }, (_, i) => i * 0.37), missing: 0 }] };
+  const scores = Float64Array.from({ length: n }, (_, i) => i / n);
+  const model = (fail: (call: number) => Promise<void>) => {
+    let calls = 0;
+    return { score: async (t: Table) => {
+      await fail(++calls);
+      return Float64Array.from((t.columns[0] as { values: Float64Array }).values, (v) => Math.min(1, v / 10));
+    } } as unknown as Parameters<typeof perturbationStability>[0];
+  };
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => void unhandled.push(reason);
+
+  it('fails with the scoring\'s error and leaves no rejection unhandled, whichever ε fails', async () => {
+    process.on('unhandledRejection', record);
+    try {
+      const run = (fail: (call: number) => Promise<void>) => perturbationStability(model(fail), table, scores, 0.5, ['x'], { epsilons: [0.01, 0.05, 0.1], seed: 1 });
+      await expect(run(async (call) => { if (call === 1) throw new Error('first ε'); })).rejects.toThrow('first ε');
+      await expect(run(async (call) => { if (call === 2) { await new Promise((r) => setTimeout(r, 20)); throw new Error('second ε'); } })).rejects.toThrow('second ε');
+      const controller = new AbortController();
+      const aborting = perturbationStability(model(async (call) => {
+        if (call === 1) setTimeout(() => controller.abort(), 0);
+        await new Promise((r) => setTimeout(r, 30));
+        if (call === 1) throw new Error('stopped by the abort');
+      }), table, scores, 0.5, ['x'], { epsilons: [0.01, 0.05, 0.1], seed: 1, signal: controller.signal });
+      await expect(aborting).rejects.toThrow('This operation was aborted');
+      await new Promise((r) => setTimeout(r, 60));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
+  it('gives each ε the same result as scoring it alone', async () => {
+    const ok = model(async () => {});
+    const together = await perturbationStability(ok, table, scores, 0.5, ['x'], { epsilons: [0.01, 0.05, 0.1], seed: 1 });
+    for (const [e, epsilon] of [0.01, 0.05, 0.1].entries()) expect([together[e]]).toEqual(await perturbationStability(ok, table, scores, 0.5, ['x'], { epsilons: [epsilon], seed: 1 }));
+  });
+});
+
 describe('consistency', () => {
   it('finds the same neighbours as brute force, and is 1 when similar rows get the same score', async () => {
     const random = new Random(5, 'knn-test');
@@ -179,6 +220,8 @@ describe('consistency', () => {
     expect(await neighboursModuleSource(readFileSync(join(dir, 'neighbours.wat'), 'utf8'))).toBe(readFileSync(join(dir, 'neighbours-wasm.ts'), 'utf8'));
     // Chromium compiles a module synchronously (new WebAssembly.Module) only up to 4 KB on a page's main thread.
     expect(NEIGHBOURS_KERNEL.length).toBeLessThanOrEqual(4096);
+    // It compiles: the search does not fall back to JavaScript unseen (the rule test compares both paths).
+    expect(new WebAssembly.Module(NEIGHBOURS_KERNEL)).toBeInstanceOf(WebAssembly.Module);
   });
 
   it('on a large file estimates from seeded samples, with a standard error that covers the exact value', async () => {

@@ -76,7 +76,9 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     const targetOf = (rows: Table) => (noLabels ? placeholderTarget(rows.rowCount, positiveLabel, noLabels) : binaryTarget(rows, request.target, positiveLabel, targetOptions));
     let target = targetOf(table);
     if (request.sampleSize !== undefined && request.sampleSize < table.rowCount) {
-      table = takeRows(table, stratifiedSample(target.labels, request.sampleSize, request.seed ?? 0));
+      const sample = stratifiedSample(target.labels, request.sampleSize, request.seed ?? 0);
+      // Messages about a sampled row name the file's row.
+      table = { ...takeRows(table, sample), rowsOf: sample };
       target = targetOf(table);
     }
     validateColumns(table, request);

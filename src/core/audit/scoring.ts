@@ -4,7 +4,7 @@
  * records about where the scores came from.
  */
 import type { DataProfile } from '../analyses/profile/profile';
-import { requireColumn, type Table } from '../data/table';
+import { fileRow, requireColumn, type Table } from '../data/table';
 import { AuditConfigError, ModelLoadError, quote } from '../base/errors';
 import { sha256Hex } from '../base/hash';
 import type { ClassChoice } from '../model/classes';
@@ -18,11 +18,11 @@ import { firstNonNumber } from '../data/csv/numbers';
 export function columnScores(table: Table, name: string): { scores: Float64Array; probabilities: boolean } {
   const column = requireColumn(table, name, 'score');
   if (column.kind !== 'numeric') {
-    throw new AuditConfigError(`${table.source}, column ${quote(name)}: a score column must hold numbers, but it holds text (${firstNonNumber(column)}).`);
+    throw new AuditConfigError(`${table.source}, column ${quote(name)}: a score column must hold numbers, but it holds text (${firstNonNumber(table, column)}).`);
   }
   if (column.missing > 0) {
     const first = column.values.findIndex((v) => Number.isNaN(v));
-    throw new AuditConfigError(`${table.source}, column ${quote(name)}: ${column.missing} rows have no score (first: data row ${first + 1}). Fill or remove them.`);
+    throw new AuditConfigError(`${table.source}, column ${quote(name)}: ${column.missing} rows have no score (first: data row ${fileRow(table, first)}). Fill or remove them.`);
   }
   let probabilities = true;
   for (let i = 0; i < column.values.length; i++) {
@@ -46,7 +46,8 @@ export const PROBABILITY_TOLERANCE = 1e-5;
  * {@link PROBABILITY_TOLERANCE} likewise. Values within it are clipped, and a finding says
  * how many and by how much.
  */
-function checkScores(scores: Float64Array, modelFile: string, dataFile: string): DataProfile['findings'] {
+function checkScores(scores: Float64Array, modelFile: string, table: Table): DataProfile['findings'] {
+  const dataFile = table.source;
   const bad: number[] = [];
   let count = 0;
   let clipped = 0;
@@ -64,7 +65,7 @@ function checkScores(scores: Float64Array, modelFile: string, dataFile: string):
     if (bad.length < 5) bad.push(i);
   }
   if (count > 0) {
-    const shown = bad.map((i) => `row ${i + 1}: ${scores[i]}`).join(', ');
+    const shown = bad.map((i) => `row ${fileRow(table, i)}: ${scores[i]}`).join(', ');
     throw new ModelLoadError(`${modelFile}: the model's output is not a probability for ${count} of ${scores.length} rows of ${dataFile} (${shown}${count > bad.length ? ', …' : ''}). Check the rows' inputs (missing values the model cannot take?) or the output the audit reads.`);
   }
   if (clipped === 0) return [];
@@ -99,7 +100,7 @@ export async function scoreTable(model: Classifier | null, choice: ClassChoice |
   if (model && request.model) {
     features = model.features(table, request.features);
     scores = await model.score(table, { features: request.features, signal, onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }) });
-    scoreFindings.push(...checkScores(scores, request.model.fileName, table.source));
+    scoreFindings.push(...checkScores(scores, request.model.fileName, table));
     fidelity = inputFidelity(model.summary, table, features, new Set(request.csv?.missingValues ?? []));
     const limit = request.maxUnknownCategoryShare;
     const worst = fidelity.inputs.filter((e) => e.unseen && limit !== undefined && e.unseen.share > limit).sort((a, b) => b.unseen!.share - a.unseen!.share)[0];

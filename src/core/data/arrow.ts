@@ -83,6 +83,8 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
         } else {
           const value = typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
           if (value === Number.POSITIVE_INFINITY || value === Number.NEGATIVE_INFINITY) throw infiniteValue(fileName, field.name, i, value);
+          // A float NaN (not null) is missing too, and counted so.
+          if (Number.isNaN(value)) missing++;
           values[i] = value;
         }
       }

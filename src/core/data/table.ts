@@ -62,6 +62,13 @@ export interface Table {
   columns: Column[];
   /** Rows skipped while reading (wrong number of fields), when skipping was asked for. */
   skipped?: { rows: number; examples: string[] };
+  /** The file's row (from 0) of each row, when the table holds some of the file's rows (a sample): for messages. */
+  rowsOf?: Uint32Array;
+}
+
+/** The data row of the file (from 1, the header not counted) that row `row` of the table was read from. */
+export function fileRow(table: Table, row: number): number {
+  return (table.rowsOf ? table.rowsOf[row] : row) + 1;
 }
 
 /** What a column's values are, beyond how they are stored (numbers or category codes). */
@@ -348,7 +355,9 @@ export function takeRows(table: Table, rows: Uint32Array): Table {
     for (let i = 0; i < rows.length; i++) if ((codes[i] = column.codes[rows[i]]) < 0) missing++;
     return { ...column, codes, missing, texts };
   });
-  return { source: table.source, rowCount: rows.length, columns };
+  const taken: Table = { source: table.source, rowCount: rows.length, columns };
+  if (table.rowsOf) taken.rowsOf = Uint32Array.from(rows, (row) => table.rowsOf![row]);
+  return taken;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type * as OrtTypes from 'onnxruntime-web';
 import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../base/errors';
-import { allRows, findColumn, isMissingCell, requireColumn, sourceText, type Column, type Table } from '../data/table';
+import { allRows, fileRow, findColumn, isMissingCell, requireColumn, sourceText, type Column, type Table } from '../data/table';
 import { chooseClass, type ClassChoice, type ClassLabel } from './classes';
 import type { ModelProto } from 'onnx-buf';
 import { decodeOnnx, dropZipMap, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
@@ -196,7 +196,7 @@ export function planInputs(model: OnnxClassifier, table: Table, features: string
     for (const feature of features) {
       const column = findColumn(table, feature)!;
       if (column.kind !== 'numeric') {
-        throw new AuditConfigError(`${table.source}, column ${quote(feature)}: the model's input ${quote(single.name)} takes numbers, but this column holds text (${firstNonNumber(column)}). Choose numeric columns or encode this one.`);
+        throw new AuditConfigError(`${table.source}, column ${quote(feature)}: the model's input ${quote(single.name)} takes numbers, but this column holds text (${firstNonNumber(table, column)}). Choose numeric columns or encode this one.`);
       }
     }
     return { kind: 'matrix', input: single, features };
@@ -244,7 +244,7 @@ export function modelText(column: Column, row: number, textMissing: ReadonlySet<
   return text;
 }
 
-function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, rows: Uint32Array, source: string, buffers: InputBuffers, textMissing: ReadonlySet<string>, known: ReadonlySet<string> | null): OrtTypes.Tensor {
+function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, rows: Uint32Array, table: Table, buffers: InputBuffers, textMissing: ReadonlySet<string>, known: ReadonlySet<string> | null): OrtTypes.Tensor {
   const n = rows.length;
   const dims = input.shape.length === 1 ? [n] : [n, 1];
   switch (input.elementType) {
@@ -252,18 +252,18 @@ function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, r
     case 'float64': {
       const data = inputBuffer(buffers, input.name, n, (size) => (input.elementType === 'float32' ? new Float32Array(size) : new Float64Array(size)));
       if (column.kind === 'numeric') for (let i = 0; i < n; i++) data[i] = column.values[rows[i]];
-      else throw inputTypeError(input, column, source);
+      else throw inputTypeError(input, column, table);
       return new ort.Tensor(input.elementType, data, dims);
     }
     case 'int64':
     case 'int32': {
-      if (column.kind !== 'numeric') throw inputTypeError(input, column, source);
+      if (column.kind !== 'numeric') throw inputTypeError(input, column, table);
       const data = inputBuffer(buffers, input.name, n, (size) => (input.elementType === 'int64' ? new BigInt64Array(size) : new Int32Array(size)));
       for (let i = 0; i < n; i++) {
         const value = column.values[rows[i]];
         if (!Number.isInteger(value)) {
           const what = Number.isNaN(value) ? 'is missing' : `holds ${value}`;
-          throw new AuditConfigError(`${source}, row ${rows[i] + 1}, column ${quote(column.name)}: the value ${what}, but the model's input takes whole numbers (${input.elementType}) and has no missing-value handling. Impute or drop such rows first.`);
+          throw new AuditConfigError(`${table.source}, row ${fileRow(table, rows[i])}, column ${quote(column.name)}: the value ${what}, but the model's input takes whole numbers (${input.elementType}) and has no missing-value handling. Impute or drop such rows first.`);
         }
         data[i] = (input.elementType === 'int64' ? BigInt(value) : value) as never;
       }
@@ -284,12 +284,13 @@ function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, r
       return new ort.Tensor('bool', data, dims);
     }
     default:
-      throw new ModelLoadError(`${source}: the model's input ${quote(input.name)} has an element type this audit cannot feed. Export the model with float, int64, string or bool inputs.`);
+      throw new ModelLoadError(`${table.source}: the model's input ${quote(input.name)} has an element type this audit cannot feed. Export the model with float, int64, string or bool inputs.`);
   }
 }
 
-function inputTypeError(input: TensorSignature, column: Column, source: string): AuditConfigError {
-  return new AuditConfigError(`${source}, column ${quote(column.name)}: the model's input ${quote(input.name)} takes ${input.elementType} numbers, but the column holds text. Choose a numeric column or encode this one.`);
+function inputTypeError(input: TensorSignature, column: Column, table: Table): AuditConfigError {
+  const cell = column.kind === 'categorical' ? ` (${firstNonNumber(table, column)})` : '';
+  return new AuditConfigError(`${table.source}, column ${quote(column.name)}: the model's input ${quote(input.name)} takes ${input.elementType} numbers, but the column holds text${cell}. Choose a numeric column or encode this one.`);
 }
 
 /** Options of {@link scoreOnnx} and {@link onnxProbabilities}. */
@@ -361,7 +362,7 @@ async function runBatches(
       }
       feeds[plan.input.name] = new ort.Tensor('float32', data, [batch.length, width]);
     } else {
-      for (const { input, column } of plan.inputs) feeds[input.name] = columnTensor(ort, input, findColumn(table, column)!, batch, table.source, buffers, model.textMissing, known.get(input.name) ?? null);
+      for (const { input, column } of plan.inputs) feeds[input.name] = columnTensor(ort, input, findColumn(table, column)!, batch, table, buffers, model.textMissing, known.get(input.name) ?? null);
     }
     let output: OrtTypes.Tensor;
     try {

@@ -98,7 +98,7 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
     for (const name of model.featureNames) {
       const column = findColumn(table, name)!;
       if (column.kind !== 'numeric') {
-        throw new AuditConfigError(`${table.source}, column ${quote(name)}: the model splits on numbers, but this column holds text (${firstNonNumber(column)}). Encode it as the model was trained (category codes).`);
+        throw new AuditConfigError(`${table.source}, column ${quote(name)}: the model splits on numbers, but this column holds text (${firstNonNumber(table, column)}). Encode it as the model was trained (category codes).`);
       }
     }
     return [...model.featureNames];

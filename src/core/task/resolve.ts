@@ -153,7 +153,7 @@ export function classNames(fileName: string, modelLabels: readonly ClassLabel[] 
 export function regressionTarget(table: Table, target: string): Float64Array {
   const column = requireColumn(table, target, 'target', 'Choose the column that holds the true outcome.');
   if (column.kind !== 'numeric') {
-    throw new AuditConfigError(`${table.source}, column ${quote(target)}: a regression target must hold numbers, but it holds text (${firstNonNumber(column)}). Choose the outcome column, or audit a classifier with task: multiclass.`);
+    throw new AuditConfigError(`${table.source}, column ${quote(target)}: a regression target must hold numbers, but it holds text (${firstNonNumber(table, column)}). Choose the outcome column, or audit a classifier with task: multiclass.`);
   }
   if (column.missing > 0) {
     const rows: number[] = [];

@@ -11,7 +11,10 @@ function quantile(sorted: Float64Array, p: number): number {
   const position = p * (sorted.length - 1);
   const lower = Math.floor(position);
   const upper = Math.min(sorted.length - 1, lower + 1);
-  return sorted[lower] + (sorted[upper] - sorted[lower]) * (position - lower);
+  const gap = sorted[upper] - sorted[lower];
+  const fraction = position - lower;
+  // Two values more than the largest double apart: the gap overflows, so the ends are weighed instead.
+  return Number.isFinite(gap) ? sorted[lower] + gap * fraction : sorted[lower] * (1 - fraction) + sorted[upper] * fraction;
 }
 
 /** Interior edges at the k/B quantiles of sorted reference values (linear interpolation), duplicates merged. */

@@ -218,16 +218,17 @@ export function storedDistribution(column: Column): StoredDistribution {
  */
 function checkStored(reference: StoredDistribution, name: string, source: string): void {
   const share = (v: unknown) => typeof v === 'number' && v >= 0 && v <= 1;
+  const shown = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 80);
   const numeric = reference.kind === 'numeric';
   const edges = numeric ? reference.edges : [];
   const shares = Array.isArray(reference.shares) ? reference.shares : [];
   const bins = numeric ? (Array.isArray(edges) ? edges.length + 1 : -1) : Array.isArray(reference.categories) ? reference.categories.length : -1;
   let fault: string | null = null;
   if (numeric && !(Array.isArray(edges) && edges.every((e, k) => typeof e === 'number' && Number.isFinite(e) && (k === 0 || e > edges[k - 1])))) {
-    fault = `the bin edges ${JSON.stringify(edges).slice(0, 80)} are not ascending finite numbers (an earlier Plumbline wrote an edge of infinite values as null, or the file was edited)`;
+    fault = `the bin edges ${shown(edges)} are not ascending finite numbers (an earlier Plumbline wrote an edge of infinite values as null, or the file was edited)`;
   } else if (!numeric && !(bins >= 0 && reference.categories.every((c) => typeof c === 'string'))) fault = 'the categories are not a list of texts (the file was edited)';
   else if (shares.length !== bins || !shares.every(share)) {
-    fault = `the shares ${JSON.stringify(reference.shares).slice(0, 80)} are not ${bins} numbers from 0 to 1, one per ${numeric ? 'bin' : 'category'} (the file was edited)`;
+    fault = `the shares ${shown(reference.shares)} are not ${bins} numbers from 0 to 1, one per ${numeric ? 'bin' : 'category'} (the file was edited)`;
   } else if (!(numeric ? share(reference.missing) : reference.other === undefined || share(reference.other))) {
     fault = `the share of ${numeric ? 'missing values' : 'other categories'} ${String(numeric ? reference.missing : reference.other)} is not a number from 0 to 1 (the file was edited)`;
   }

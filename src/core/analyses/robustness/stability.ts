@@ -147,6 +147,8 @@ export async function perturbationStability(
   };
   const { epsilons } = options;
   let next = epsilons.length ? scoring(epsilons[0]) : null;
+  // Each scoring is awaited in its turn; a failure meanwhile (or one left behind by an abort) is not unhandled.
+  next?.catch(() => {});
   for (let e = 0; e < epsilons.length; e++) {
     const epsilon = epsilons[e];
     const current = next!;

@@ -1,5 +1,5 @@
 import { quote } from '../../base/errors';
-import type { CategoricalColumn } from '../table';
+import { fileRow, type CategoricalColumn, type Table } from '../table';
 
 /**
  * Reading decimal numbers from cell text: a fast exact path for plain decimals, JavaScript's
@@ -119,17 +119,24 @@ export function trimmed(raw: string): string {
 
 /**
  * Where a text column first holds a text that is not a number, for the messages that refuse
- * it where numbers are needed: `row 5: "inf"`. A column of numbers with one such text reads
- * as text, and its first text is then a number, which explains nothing. An infinite number
- * gets how to write it, a whole number past 2^53 why it is text.
+ * it where numbers are needed: `row 5: "inf"` (the file's data row, the table a sample or
+ * not). A column of numbers with one such text reads as text, and its first text is then a
+ * number, which explains nothing. A sample keeps the file's texts: one outside its rows is
+ * quoted as such. An infinite number gets how to write it, a whole number past 2^53 why it
+ * is text.
  */
-export function firstNonNumber(column: CategoricalColumn): string {
+export function firstNonNumber(table: Table, column: CategoricalColumn): string {
   const isNumber = column.dictionary.map((text) => !Number.isNaN(parseDecimal(trimmed(text))));
-  let row = column.codes.findIndex((code) => code >= 0 && !isNumber[code]);
-  if (row < 0) row = column.codes.findIndex((code) => code >= 0);
-  if (row < 0) return 'no cell holds a value';
-  const text = column.dictionary[column.codes[row]];
-  return `row ${(row + 1).toLocaleString('en-US')}: ${quote(text)}${whyText(text)}`;
+  const row = column.codes.findIndex((code) => code >= 0 && !isNumber[code]);
+  if (row >= 0) {
+    const text = column.dictionary[column.codes[row]];
+    return `row ${fileRow(table, row).toLocaleString('en-US')}: ${quote(text)}${whyText(text)}`;
+  }
+  const text = column.dictionary.find((_, code) => !isNumber[code]);
+  if (text !== undefined) return `${quote(text)}${whyText(text)}, in a row the audit did not sample`;
+  // Every text a number: declared categorical (data.dtypes), or stored as text in a Parquet or Arrow file.
+  const first = column.codes.findIndex((code) => code >= 0);
+  return first < 0 ? 'no value' : `row ${fileRow(table, first).toLocaleString('en-US')}: ${quote(column.dictionary[column.codes[first]])}, a number read as text (declared categorical, or stored as text in the file)`;
 }
 
 /** Why a text that looks like a number is read as text ('' for any other text), for the messages that quote it. */
@@ -137,5 +144,6 @@ export function whyText(text: string): string {
   const bare = text.trim();
   if (/^[+-]?inf(inity)?$/i.test(bare)) return ': an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them';
   if (WHOLE.test(bare)) return ': a whole number past 2^53, which a double cannot hold exactly, so it is read as text (an identifier?)';
+  if (DECIMAL.test(bare) && !Number.isFinite(Number(bare))) return ': a number past the largest double (1.8e308), which the audit cannot use; leave such cells blank (missing) or cap them';
   return '';
 }
