@@ -143,9 +143,11 @@ describe('CSV dialects', () => {
     expect(duplicateRows(parse('id,x\n9007199254740993,1\n9007199254740992,1\n'))).toBe(0);
     // 2^53 − 1 and less are whole numbers a double holds: still numbers.
     expect(numeric('id\n9007199254740991\n-9007199254740991\n', 'id').values).toEqual(Float64Array.of(9007199254740991, -9007199254740991));
-    expect(() => parse(text, { dtypes: { id: 'numeric' } })).toThrow(
-      new CsvError('f.csv, column "id": declared numeric but holds the value "9007199254740993": a whole number past 2^53, which a double cannot hold exactly, so it is read as text (an identifier?). Fix the value or declare the column categorical.'),
-    );
+    // Declared numeric, they are read as the nearest doubles, each text kept as written.
+    const declared = findColumn(parse(text, { dtypes: { id: 'numeric' } }), 'id') as NumericColumn;
+    expect(Array.from(declared.values)).toEqual(['9007199254740993', '9007199254740992', '-12345678901234567890', '9007199254740991'].map(Number));
+    expect([0, 1, 2, 3].map((row) => sourceText(declared, row))).toEqual(['9007199254740993', '9007199254740992', '-12345678901234567890', '9007199254740991']);
+    expect(() => parse('id\n9007199254740993\nx12\n', { dtypes: { id: 'numeric' } })).toThrow(new CsvError('f.csv, column "id": declared numeric but holds the value "x12". Fix the value or declare the column categorical.'));
   });
 
   it('honours dtypes overrides and refuses a text value in a column declared numeric', () => {

@@ -10,7 +10,7 @@ import type { BadRowsState } from './bad-rows';
 import type { CellText } from './cell-text';
 import { Categories } from './categories';
 import { KeptTextsBuilder } from './kept';
-import { decimalForm, parseDecimal, readDecimal, trimmed } from './numbers';
+import { decimalForm, parseDecimal, readDecimal, trimmed, wholeBeyondDouble } from './numbers';
 
 /**
  * A column of a slice of the file read on a thread, sent back to the thread reading the file
@@ -79,14 +79,19 @@ export class ColumnBuilder {
   private readonly longestMissingBytes: number;
   private readonly missingStartBytes = new Uint8Array(256);
 
-  constructor(readonly name: string, readonly missingValues: ReadonlySet<string>, categorical = false, private readonly fileName = '') {
+  /**
+   * @param declared the type data.dtypes declares: categorical keeps texts from the first row;
+   * numeric takes a whole number past 2^53 as the nearest double (its text kept), where
+   * inference reads it as text (an identifier a double would merge with its neighbour).
+   */
+  constructor(readonly name: string, readonly missingValues: ReadonlySet<string>, private readonly declared: 'categorical' | 'numeric' | null = null, private readonly fileName = '') {
     this.longestMissing = Math.max(0, ...[...missingValues].map((v) => v.length));
     this.missingStarts = new Set([...missingValues].filter((v) => v.length > 0).map((v) => v.charCodeAt(0)));
     const encoded = [...missingValues].map((v) => new TextEncoder().encode(v));
     this.longestMissingBytes = Math.max(0, ...encoded.map((bytes) => bytes.length));
     for (const bytes of encoded) if (bytes.length > 0) this.missingStartBytes[bytes[0]] = 1;
     // A column declared categorical keeps its texts from the first row ("02139" stays).
-    if (categorical) this.numeric = false;
+    if (declared === 'categorical') this.numeric = false;
   }
 
   private isMissing(text: string): boolean {
@@ -115,7 +120,8 @@ export class ColumnBuilder {
       return;
     }
     if (this.numeric) {
-      const value = parseDecimal(text);
+      let value = parseDecimal(text);
+      if (Number.isNaN(value) && this.declared === 'numeric') value = wholeBeyondDouble(text);
       if (!Number.isNaN(value)) {
         this.setNumber(row, value);
         const form = decimalForm[0];

@@ -25,6 +25,6 @@ export function readHeader(fields: string[], fileName: string, missingValues: Re
     }
     seen.set(name, index);
     if (raw.length > INPUT_LIMITS.cellChars) throw new CsvError(`${fileName}: column ${index + 1} of the header has a name of ${formatSize(raw.length)}, more than the ${formatSize(INPUT_LIMITS.cellChars)} a cell may hold. Is the first line a header row?`);
-    return new ColumnBuilder(name, missingValues, dtypes[name] === 'categorical' || dtypes[name] === 'date', fileName);
+    return new ColumnBuilder(name, missingValues, dtypes[name] === 'categorical' || dtypes[name] === 'date' ? 'categorical' : dtypes[name] === 'numeric' ? 'numeric' : null, fileName);
   });
 }

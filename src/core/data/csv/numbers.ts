@@ -108,6 +108,13 @@ function slowDecimal(text: string): number {
   return Number.isFinite(value) ? value : Number.NaN;
 }
 
+/** A whole number's text past 2^53 as the nearest double (NaN for any other text): for a column declared numeric, which takes it rounded. */
+export function wholeBeyondDouble(text: string): number {
+  if (!WHOLE.test(text)) return Number.NaN;
+  const value = Number(text);
+  return Number.isFinite(value) && Math.abs(value) > Number.MAX_SAFE_INTEGER ? value : Number.NaN;
+}
+
 /** Trims only when needed (most cells have no surrounding spaces). */
 export function trimmed(raw: string): string {
   const n = raw.length;
@@ -143,7 +150,7 @@ export function firstNonNumber(table: Table, column: CategoricalColumn): string 
 export function whyText(text: string): string {
   const bare = text.trim();
   if (/^[+-]?inf(inity)?$/i.test(bare)) return ': an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them';
-  if (WHOLE.test(bare)) return ': a whole number past 2^53, which a double cannot hold exactly, so it is read as text (an identifier?)';
+  if (WHOLE.test(bare)) return ': a whole number past 2^53, read as text because a double cannot hold it exactly (an identifier? data.dtypes numeric reads it rounded)';
   if (DECIMAL.test(bare) && !Number.isFinite(Number(bare))) return ': a number past the largest double (1.8e308), which the audit cannot use; leave such cells blank (missing) or cap them';
   return '';
 }
