@@ -7,7 +7,7 @@ import { runAudit } from '../../src/core/audit';
 import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { loadTableBytes } from '../../src/core/data/read';
-import { cellText, type Table } from '../../src/core/data/table';
+import { cellText, columnType, type Table } from '../../src/core/data/table';
 import { CsvError } from '../../src/core/base/errors';
 import { sha256Hex } from '../../src/core/base/hash';
 import { expected, fixture, fixtureBytes } from '../support/fixtures';
@@ -46,6 +46,30 @@ describe('Parquet', () => {
     const { table } = loadTableBytes(toParquet(arrow), 'plain.parquet');
     expect(table.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['name', 'categorical', 1], ['count', 'numeric', 1], ['flag', 'numeric', 1]]);
     expect(cells(table)).toEqual([['a', '1', '1'], ['', '2', '0'], ['b', '', ''], ['a', '9007199254740991', '1']]);
+  });
+
+  it('reads its columns as data.dtypes and data.missing_values say, as a CSV, and refuses the CSV-only options', () => {
+    const arrow = new ArrowTable({
+      zip: vectorFromArray([2139n, 10001n, null, 2139n], new Int64()),
+      amount: vectorFromArray(['12.5', '007', null, 'NA'], new Utf8()),
+      flag: vectorFromArray(['yes', 'No', 'y', null], new Utf8()),
+      region: vectorFromArray(['NA', 'EU', ' ? ', 'EU'], new Utf8()),
+    });
+    const parquet = toParquet(arrow);
+    // Without options: the file's own types, and only its nulls missing ("NA" is North America here).
+    const plain = loadTableBytes(parquet, 'typed.parquet').table;
+    expect(plain.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['zip', 'numeric', 1], ['amount', 'categorical', 1], ['flag', 'categorical', 1], ['region', 'categorical', 0]]);
+    const read = loadTableBytes(parquet, 'typed.parquet', { dtypes: { zip: 'categorical', amount: 'numeric', flag: 'boolean' }, missingValues: ['NA', '?'] }).table;
+    expect(read.columns.map((c) => [c.name, c.kind, c.missing, columnType(c)])).toEqual([['zip', 'categorical', 1, 'text'], ['amount', 'numeric', 2, 'decimal'], ['flag', 'categorical', 1, 'boolean'], ['region', 'categorical', 2, 'text']]);
+    expect(cells(read)).toEqual([['2139', '12.5', 'yes', ''], ['10001', '7', 'No', 'EU'], ['', '', 'y', ''], ['2139', '', '', 'EU']]);
+    expect(() => loadTableBytes(parquet, 'typed.parquet', { dtypes: { region: 'numeric' } })).toThrow(new CsvError('typed.parquet, column "region": declared numeric but holds the value "NA". Fix the value or declare the column categorical.'));
+    expect(() => loadTableBytes(parquet, 'typed.parquet', { dtypes: { flag: 'boolean', region: 'boolean' } })).toThrow(
+      new CsvError('typed.parquet, column "region": declared boolean but holds the value "NA"; a boolean is true/false, yes/no, t/f, y/n or 1/0 (any case). Fix the value or declare the column categorical.'),
+    );
+    expect(() => loadTableBytes(parquet, 'typed.parquet', { dtypes: { postcode: 'categorical' } })).toThrow(new CsvError('typed.parquet: data.dtypes names column "postcode", which the file does not have.'));
+    expect(() => loadTableBytes(parquet, 'typed.parquet', { delimiter: ';', skipBadRows: true })).toThrow(
+      new CsvError('typed.parquet: data.delimiter and data.skip_bad_lines apply to CSV files, and this is a Parquet file, which has no delimiter or bad lines. Remove them from the config, or export the CSV.'),
+    );
   });
 
   it('audits a Parquet file like the CSV it came from', async () => {

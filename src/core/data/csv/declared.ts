@@ -4,9 +4,9 @@
  * quoting the first that is not.
  */
 import { CsvError, quote } from '../../base/errors';
-import { BOOLEAN_TEXTS, isIsoDate, type Column, type DeclaredType } from '../table';
+import { BOOLEAN_TEXTS, isIsoDate, type CategoricalColumn, type Column, type DeclaredType, type NumericColumn, type Table } from '../table';
 import type { ColumnBuilder } from './columns';
-import { parseDecimal, whyText } from './numbers';
+import { parseDecimal, whyText, wholeBeyondDouble } from './numbers';
 
 /** Throws a {@link CsvError} quoting the first value of a column that is not of its declared type. */
 export function checkDeclared(column: Column, fileName: string, type: string, fits: (text: string) => boolean, form: string): void {
@@ -50,4 +50,85 @@ export function declaredColumns(builders: ColumnBuilder[], dtypes: Record<string
     if (declared === 'date') checkDeclared(column, fileName, 'date', isIsoDate, 'an ISO 8601 date, 2024-01-31 or 2024-01-31T10:00:00Z');
     return declared ? ({ ...column, declared } as Column) : column;
   });
+}
+
+/**
+ * A Parquet or Arrow table read as the config says, as a CSV's columns would be: the texts
+ * data.missing_values lists (when it is given: a typed file's nulls are its own missing
+ * values) are missing in its text columns; data.dtypes turns numbers declared categorical
+ * into their texts and texts declared numeric into numbers (refused, quoting the first that
+ * is not one), and checks boolean and date against every value. A delimiter or skipping bad
+ * lines has no meaning for a typed file and is refused rather than ignored.
+ */
+export function declaredTable(table: Table, options: { dtypes?: Record<string, DeclaredType>; missingValues?: readonly string[]; delimiter?: string; skipBadRows?: boolean }, fileName: string, format: string): Table {
+  const csvOnly = [options.delimiter !== undefined && 'data.delimiter', options.skipBadRows && 'data.skip_bad_lines'].filter(Boolean);
+  if (csvOnly.length) throw new CsvError(`${fileName}: ${csvOnly.join(' and ')} ${csvOnly.length === 1 ? 'applies' : 'apply'} to CSV files, and this is a ${format} file, which has no delimiter or bad lines. Remove ${csvOnly.length === 1 ? 'it' : 'them'} from the config, or export the CSV.`);
+  if (options.missingValues) table = { ...table, columns: table.columns.map((column) => (column.kind === 'categorical' ? withMissing(column, new Set(options.missingValues)) : column)) };
+  const dtypes = options.dtypes ?? {};
+  for (const name of Object.keys(dtypes)) {
+    if (!table.columns.some((column) => column.name === name)) throw new CsvError(`${fileName}: data.dtypes names column ${quote(name)}, which the file does not have.`);
+  }
+  const columns = table.columns.map((column): Column => {
+    const declared = dtypes[column.name];
+    if (declared === 'numeric' && column.kind === 'categorical') return numbersOf(column, fileName);
+    if (declared === 'categorical' && column.kind === 'numeric') return textsOf(column);
+    if (declared === 'boolean') checkDeclared(column, fileName, 'boolean', (text) => BOOLEAN_TEXTS.has(text.toLowerCase()), 'true/false, yes/no, t/f, y/n or 1/0 (any case)');
+    if (declared === 'date') {
+      checkDeclared(column, fileName, 'date', isIsoDate, 'an ISO 8601 date, 2024-01-31 or 2024-01-31T10:00:00Z');
+      return column.kind === 'numeric' ? column : { ...column, declared: 'date' };
+    }
+    return declared === 'boolean' ? ({ ...column, declared } as Column) : column;
+  });
+  return { ...table, columns };
+}
+
+/** A text column declared numeric: each text read as a CSV cell declared numeric is. */
+function numbersOf(column: CategoricalColumn, fileName: string): NumericColumn {
+  const numbers = column.dictionary.map((text) => {
+    const bare = text.trim();
+    const value = parseDecimal(bare);
+    return Number.isNaN(value) ? wholeBeyondDouble(bare) : value;
+  });
+  const used = new Uint8Array(column.dictionary.length);
+  for (const code of column.codes) if (code >= 0) used[code] = 1;
+  const bad = column.dictionary.find((_, code) => used[code] && Number.isNaN(numbers[code]));
+  if (bad !== undefined) throw new CsvError(`${fileName}, column ${quote(column.name)}: declared numeric but holds the value ${quote(bad)}${whyText(bad)}. Fix the value or declare the column categorical.`);
+  const values = Float64Array.from(column.codes, (code) => (code < 0 ? Number.NaN : numbers[code]));
+  return { kind: 'numeric', name: column.name, values, missing: column.missing };
+}
+
+/** A number column declared categorical: each number's text, in first-seen order. */
+function textsOf(column: NumericColumn): CategoricalColumn {
+  const codes = new Int32Array(column.values.length);
+  const index = new Map<number, number>();
+  const dictionary: string[] = [];
+  column.values.forEach((value, row) => {
+    if (Number.isNaN(value)) {
+      codes[row] = -1;
+      return;
+    }
+    let code = index.get(value);
+    if (code === undefined) {
+      code = dictionary.length;
+      index.set(value, code);
+      dictionary.push(String(value));
+    }
+    codes[row] = code;
+  });
+  return { kind: 'categorical', name: column.name, codes, dictionary, missing: column.missing };
+}
+
+/** A text column whose texts in `tokens` (after trimming, as a CSV cell is read) are missing. */
+function withMissing(column: CategoricalColumn, tokens: ReadonlySet<string>): CategoricalColumn {
+  const gone = column.dictionary.map((text) => tokens.has(text.trim()));
+  if (!gone.includes(true)) return column;
+  const dictionary: string[] = [];
+  const renumbered = column.dictionary.map((text, code) => (gone[code] ? -1 : dictionary.push(text) - 1));
+  let missing = 0;
+  const codes = Int32Array.from(column.codes, (code) => {
+    const next = code < 0 ? -1 : renumbered[code];
+    if (next < 0) missing++;
+    return next;
+  });
+  return { ...column, codes, dictionary, missing };
 }
