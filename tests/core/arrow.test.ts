@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Float64, Int64, Table as ArrowTable, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
 import { loadArrow, looksLikeArrow, tableFromArrow, tableToArrow } from '../../src/core/data/arrow';
@@ -62,6 +62,18 @@ describe('Arrow IPC', () => {
     expect(table.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['id', 'categorical', 1], ['count', 'numeric', 1]]);
     expect((table.columns[0] as { dictionary: string[] }).dictionary).toEqual(['9007199254740993', '9007199254740992']);
     expect(Array.from((table.columns[1] as { values: Float64Array }).values)).toEqual([1, -9007199254740991, Number.NaN]);
+  });
+
+  it('refuses duplicate and empty column names, as a CSV header', () => {
+    // pyarrow writes both: a table of them would make one column shadow the other.
+    const named = (names: string[]) => {
+      const schema = new Schema(names.map((name) => new Field(name, new Float64(), true)));
+      const children = names.map((_, i) => vectorFromArray([i, i + 1], new Float64()).data[0]);
+      return tableToIPC(new ArrowTable(schema, new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 2, nullCount: 0, children }))), 'file');
+    };
+    expect(() => tableFromArrow(named(['x', 'y', 'x']), 'dup.arrow')).toThrow(new CsvError('dup.arrow: the column name "x" appears twice (columns 1 and 3). Rename one of them.'));
+    expect(() => tableFromArrow(named(['x', ' ']), 'dup.arrow')).toThrow(new CsvError('dup.arrow: column 2 has no name. Give every column a name.'));
+    expect(tableFromArrow(named(['x', 'y']), 'ok.arrow').columns.map((c) => c.name)).toEqual(['x', 'y']);
   });
 
   it('refuses a damaged Arrow file with a clear message', () => {

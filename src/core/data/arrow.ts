@@ -61,6 +61,14 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
       if (child.length !== batch.numRows) throw new CsvError(`${fileName}: an Arrow column holds ${child.length} values for ${batch.numRows} rows; the file is damaged. Write it again.`);
     }
   }
+  const seen = new Map<string, number>();
+  read.schema.fields.forEach((field, index) => {
+    // As a CSV header's: a name the audit can find one column by.
+    if (field.name.trim() === '') throw new CsvError(`${fileName}: column ${index + 1} has no name. Give every column a name.`);
+    const earlier = seen.get(field.name);
+    if (earlier !== undefined) throw new CsvError(`${fileName}: the column name ${quote(field.name)} appears twice (columns ${earlier + 1} and ${index + 1}). Rename one of them.`);
+    seen.set(field.name, index);
+  });
   const columns: Column[] = read.schema.fields.map((field, index) => {
     const vector = read.getChildAt(index)!;
     const n = read.numRows;
