@@ -4,10 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Field, Float64, Int64, makeData, RecordBatch, Schema, Struct, Table as ArrowTable, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
+import { Decimal, Field, Float64, Int64, makeData, Null, RecordBatch, Schema, Struct, Table as ArrowTable, tableFromIPC, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
-import { loadArrow, looksLikeArrow, tableFromArrow, tableToArrow } from '../../src/core/data/arrow';
+import { decimalText, loadArrow, looksLikeArrow, tableFromArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { CsvError } from '../../src/core/base/errors';
 import { expected, fixture, fixtureBytes } from '../support/fixtures';
@@ -62,6 +62,37 @@ describe('Arrow IPC', () => {
     expect(table.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['id', 'categorical', 1], ['count', 'numeric', 1]]);
     expect((table.columns[0] as { dictionary: string[] }).dictionary).toEqual(['9007199254740993', '9007199254740992']);
     expect(Array.from((table.columns[1] as { values: Float64Array }).values)).toEqual([1, -9007199254740991, Number.NaN]);
+  });
+
+  it('reads decimals as their value, the integer over 10^scale (12.34 is stored as 1234 with scale 2), and a column of nulls as missing', () => {
+    // Little-endian 32-bit words of each two's-complement integer, as pyarrow writes decimal128.
+    const decimal = (scale: number, integers: (bigint | null)[]) => {
+      const type = new Decimal(scale, 38, 128);
+      const words = new Uint32Array(integers.length * 4);
+      const valid = new Uint8Array(Math.ceil(integers.length / 8));
+      integers.forEach((integer, i) => {
+        if (integer === null) return;
+        valid[i >> 3] |= 1 << (i & 7);
+        const unsigned = BigInt.asUintN(128, integer);
+        for (let w = 0; w < 4; w++) words[i * 4 + w] = Number((unsigned >> BigInt(32 * w)) & 0xffffffffn);
+      });
+      const nulls = integers.filter((v) => v === null).length;
+      return makeData({ type, length: integers.length, nullCount: nulls, data: words, nullBitmap: valid });
+    };
+    const columns = { amount: decimal(2, [1234n, -50n, null, 7n]), id: decimal(0, [9007199254740993n, 1n, 2n, null]), hundreds: decimal(-2, [5n, -3n, 0n, 1n]) };
+    const schema = new Schema(Object.entries(columns).map(([name, data]) => new Field(name, data.type, true)));
+    const arrow = new ArrowTable(schema, new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: 4, nullCount: 0, children: Object.values(columns) })));
+    const table = tableFromArrow(tableToIPC(arrow, 'file'), 'decimals.arrow');
+    expect(table.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['amount', 'numeric', 1], ['id', 'categorical', 1], ['hundreds', 'numeric', 0]]);
+    expect(Array.from((table.columns[0] as { values: Float64Array }).values)).toEqual([12.34, -0.5, Number.NaN, 0.07]);
+    expect((table.columns[1] as { dictionary: string[] }).dictionary).toEqual(['9007199254740993', '1', '2']);
+    expect(Array.from((table.columns[2] as { values: Float64Array }).values)).toEqual([500, -300, 0, 100]);
+    // A column of nulls only (pyarrow's type for an all-None column) is all missing, as an empty CSV column.
+    const nulls = new Schema([new Field('empty', new Null(), true)]);
+    const empty = tableFromArrow(tableToIPC(new ArrowTable(nulls, new RecordBatch(nulls, makeData({ type: new Struct(nulls.fields), length: 2, nullCount: 0, children: [makeData({ type: new Null(), length: 2 })] }))), 'file'), 'empty.arrow');
+    expect(empty.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['empty', 'categorical', 2]]);
+    // decimal256: eight words.
+    expect(decimalText(Uint32Array.of(0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff), 3)).toBe('-0.001');
   });
 
   it('refuses duplicate and empty column names, as a CSV header', () => {

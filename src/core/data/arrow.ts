@@ -73,6 +73,7 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
     const vector = read.getChildAt(index)!;
     const n = read.numRows;
     const typeId = field.type.typeId;
+    if (typeId === Type.Decimal) return decimalColumn(field.name, vector, (field.type as { scale: number }).scale);
     if (typeId === Type.Int && (field.type as { bitWidth?: number }).bitWidth === 64 && beyondDouble(vector)) {
       // 64-bit whole numbers past 2^53 (identifiers): their text, as a CSV of them reads, so that two of them stay two.
       return categorical(field.name, n, (i) => {
@@ -80,7 +81,7 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
         return v === null || v === undefined ? null : String(v);
       });
     }
-    if (typeId === Type.Int || typeId === Type.Float || typeId === Type.Bool || typeId === Type.Decimal) {
+    if (typeId === Type.Int || typeId === Type.Float || typeId === Type.Bool) {
       const values = new Float64Array(n);
       let missing = 0;
       for (let i = 0; i < n; i++) {
@@ -98,6 +99,8 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
       }
       return { kind: 'numeric', name: field.name, values, missing };
     }
+    // A column of nulls only (pandas writes an all-None column so): every cell missing, as an empty CSV column.
+    if (typeId === Type.Null) return categorical(field.name, n, () => null);
     if (typeId === Type.Utf8 || typeId === Type.LargeUtf8 || typeId === Type.Dictionary) {
       return categorical(field.name, n, (i) => {
         const v = vector.get(i);
@@ -115,9 +118,52 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
         return dayOnly ? iso.slice(0, 10) : iso;
       });
     }
-    throw new CsvError(`${fileName}, column "${field.name}": the Arrow type ${field.type} is not supported (numbers, booleans, strings, dictionaries, dates and timestamps are). Convert it first.`);
+    throw new CsvError(`${fileName}, column "${field.name}": the Arrow type ${field.type} is not supported (numbers, decimals, booleans, strings, dictionaries, dates, timestamps and nulls are). Convert it first.`);
   });
   return { source: fileName, rowCount: read.numRows, columns };
+}
+
+/**
+ * A decimal column (decimal128/256, as databases and pandas' Decimal write them): each value
+ * its integer over 10^scale, read through its decimal text so the double is the correctly
+ * rounded one (12.34 stored as 1234 with scale 2 is 12.34, not 1234). Whole numbers past 2^53
+ * (scale 0 or less: identifiers) are read as their text, as 64-bit integers are.
+ */
+function decimalColumn(name: string, vector: Vector, scale: number): Column {
+  const n = vector.length;
+  const texts: (string | null)[] = new Array(n);
+  let wide = false;
+  for (let i = 0; i < n; i++) {
+    const v = vector.get(i) as Uint32Array | null | undefined;
+    if (v === null || v === undefined) {
+      texts[i] = null;
+      continue;
+    }
+    const text = decimalText(new Uint32Array(v.buffer, v.byteOffset, v.byteLength / 4), scale);
+    texts[i] = text;
+    if (scale <= 0 && !wide && Math.abs(Number(text)) > Number.MAX_SAFE_INTEGER) wide = true;
+  }
+  if (wide) return categorical(name, n, (i) => texts[i]);
+  const values = new Float64Array(n);
+  let missing = 0;
+  for (let i = 0; i < n; i++) {
+    const text = texts[i];
+    values[i] = text === null ? Number.NaN : Number(text);
+    if (text === null) missing++;
+  }
+  return { kind: 'numeric', name, values, missing };
+}
+
+/** The text of a decimal: its two's-complement integer (little-endian 32-bit words) with `scale` digits after the point (a negative scale: zeros appended). */
+export function decimalText(words: Uint32Array, scale: number): string {
+  let value = 0n;
+  for (let w = words.length - 1; w >= 0; w--) value = (value << 32n) | BigInt(words[w]);
+  if (words[words.length - 1] & 0x80000000) value -= 1n << BigInt(words.length * 32);
+  const sign = value < 0n ? '-' : '';
+  const digits = (value < 0n ? -value : value).toString();
+  if (scale <= 0) return `${sign}${digits}${'0'.repeat(-scale)}`;
+  const padded = digits.padStart(scale + 1, '0');
+  return `${sign}${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
 }
 
 /** Whether a column of 64-bit whole numbers holds one past 2^53, which a double cannot hold exactly. */
