@@ -152,5 +152,6 @@ export function whyText(text: string): string {
   if (/^[+-]?inf(inity)?$/i.test(bare)) return ': an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them';
   if (WHOLE.test(bare)) return ': a whole number past 2^53, read as text because a double cannot hold it exactly (an identifier? data.dtypes numeric reads it rounded)';
   if (DECIMAL.test(bare) && !Number.isFinite(Number(bare))) return ': a number past the largest double (1.8e308), which the audit cannot use; leave such cells blank (missing) or cap them';
+  if (/^[+-]?\d+,\d+$/.test(bare)) return ': a decimal comma? Numbers are read with a decimal point (12.5): export the file so';
   return '';
 }
