@@ -181,7 +181,7 @@ describe('score-only audits (no model file)', () => {
       new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "0,7": a decimal comma? Numbers are read with a decimal point (12.5): export the file so).'),
     );
     await expect(audit(['0.2', '9007199254740993', '0.1', '0.4'])).rejects.toThrow(
-      new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "9007199254740993": a whole number past 2^53, read as text because a double cannot hold it exactly (an identifier? data.dtypes numeric reads it rounded)).'),
+      new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "9007199254740993": a whole number from 2^53 on, read as text because a double cannot hold every such number (an identifier? data.dtypes numeric reads it rounded)).'),
     );
   });
 });

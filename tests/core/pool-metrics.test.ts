@@ -11,7 +11,13 @@ import type { AuditSettings } from '../../src/core/audit/result';
 import { Random } from '../../src/core/base/random';
 import type { Table } from '../../src/core/data/table';
 import { METRICS_AHEAD_MIN_ROWS } from '../../src/core/pool/metrics';
-import { answerJob, neighboursOverPool, PoolThreadState, WorkerPool, type PoolJob, type PoolThread } from '../../src/core/pool';
+import { answerJob, neighboursOverPool, onnxScoresOverPool, PoolThreadState, WorkerPool, type PoolJob, type PoolThread } from '../../src/core/pool';
+import * as ort from 'onnxruntime-web';
+import { readFileSync } from 'node:fs';
+import { openModel } from '../../src/core/model/classifier';
+import { parseCsv } from '../../src/core/data/csv';
+import { AuditConfigError } from '../../src/core/base/errors';
+import { fixture, fixtureBytes } from '../support/fixtures';
 import { neighbourGaps } from '../../src/core/analyses/robustness/neighbours';
 
 /** A table of `rows` rows with its labels and scores: two categorical attributes (one with missing cells), a many-valued numeric slice column, other columns the metrics do not read. */
@@ -198,6 +204,27 @@ function coreThread(): PoolThread {
     setTimeout(() => void answerJob(copy, (job) => state.work(job), (answer) => reply(structuredClone(answer))), 0);
   });
 }
+
+describe('ONNX scoring over the pool', () => {
+  it('names the file\'s row of a cell a pool thread refuses, not the row within its block', async () => {
+    const state = new PoolThreadState(async () => ort);
+    const pool = new WorkerPool(() => inProcessThread((message, reply) => {
+      const copy = structuredClone(message) as { id: number; job: PoolJob };
+      setTimeout(() => void answerJob(copy, (job) => state.work(job), (answer) => reply(structuredClone(answer))), 0);
+    }));
+    const model = await openModel(ort, fixtureBytes('german_credit/logreg_zipmap.onnx'), 'logreg_zipmap.onnx', { onnxScores: onnxScoresOverPool(pool, 2), onnxPoolWorthMs: 0 });
+    // The german test rows repeated to 60,000 (the pool takes 50,000 or more); data row 30,001 has no duration (an int64 input without missing-value handling).
+    const [header, ...rows] = readFileSync(fixture('german_credit/test.csv'), 'utf8').trim().split('\n');
+    const lines = Array.from({ length: 60_000 }, (_, i) => (i === 30_000 ? rows[i % rows.length].replace(/^\d+/, '') : rows[i % rows.length]));
+    const table = parseCsv(`${header}\n${lines.join('\n')}\n`, { fileName: 'big.csv' });
+    try {
+      await expect(model.score(table)).rejects.toThrow(new AuditConfigError('big.csv, row 30001, column "duration_months": the value is missing, but the model\'s input takes whole numbers (int64) and has no missing-value handling. Impute or drop such rows first.'));
+    } finally {
+      await model.release();
+      pool.stop();
+    }
+  });
+});
 
 describe('the neighbour search over the pool', () => {
   it('starts no more threads than it is given, and gives the one-thread values', async () => {

@@ -279,7 +279,7 @@ export class TableLoader {
     else {
       const bytes = concatBytes(this.binary!);
       this.binary = [];
-      table = declaredTable(tableFromArrow(this.format === 'parquet' ? parquetToArrow(bytes, this.fileName) : bytes, this.fileName), this.options, this.fileName, this.format === 'parquet' ? 'Parquet' : 'Arrow');
+      table = declaredTable(tableFromArrow(this.format === 'parquet' ? parquetToArrow(bytes, this.fileName) : bytes, this.fileName), this.options, this.fileName);
       if (table.columns.length > INPUT_LIMITS.columns) {
         throw new CsvError(
           `${this.fileName}: the table has ${table.columns.length.toLocaleString('en-US')} columns, more than the ${INPUT_LIMITS.columns.toLocaleString('en-US')} a data file may have. Keep the columns the audit needs (target, protected attributes, model inputs) and load the file again.`,

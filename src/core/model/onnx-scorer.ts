@@ -370,7 +370,7 @@ async function runBatches(
       output = results[name];
     } catch (error) {
       const message = String((error as Error).message ?? error).replace(/\s+/g, ' ').trim();
-      throw new ModelLoadError(`${model.fileName}: scoring rows ${batch[0] + 1}–${batch[batch.length - 1] + 1} failed in onnxruntime-web: ${message}`);
+      throw new ModelLoadError(`${model.fileName}: scoring rows ${fileRow(table, batch[0])}–${fileRow(table, batch[batch.length - 1])} failed in onnxruntime-web: ${message}`);
     }
     const data = output.data as Float32Array | Float64Array;
     const width = output.dims.length === 2 ? output.dims[1] : 1;

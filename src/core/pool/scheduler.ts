@@ -373,6 +373,8 @@ export function onnxScoresOverPool(pool: WorkerPool, size: number): OnnxScoreRun
     return scoreInBlocks(pool, size, rows.length, Math.ceil(rows.length / ONNX_BLOCK_ROWS), bounds, (member, start, end) => {
       // The block's rows of the model's columns (copied: the table stays here).
       const block = takeRows(read, rows.subarray(start, end));
+      // A message about a row of the block names the file's row (a copy: a view would send the whole array).
+      block.rowsOf ??= rows.slice(start, end);
       const buffers = block.columns.map((c) => (c.kind === 'numeric' ? c.values.buffer : c.codes.buffer) as ArrayBuffer);
       const job: PoolJob = { kind: 'onnx', modelId, ...(markSent(member.sent, modelId) ? { model: { bytes: modelBytes, fileName, open } } : {}), table: block, features };
       return pool.run<Float64Array>(member.thread, job, buffers);

@@ -40,7 +40,7 @@ export function declaredColumns(builders: ColumnBuilder[], dtypes: Record<string
   return builders.map((builder) => {
     const declared = dtypes[builder.name];
     if (declared === 'numeric' && !builder.numeric) {
-      const bad = [...builder.dictionary.keys()].find((value) => Number.isNaN(parseDecimal(value))) ?? '';
+      const bad = [...builder.dictionary.keys()].find((value) => Number.isNaN(parseDecimal(value)) && Number.isNaN(wholeBeyondDouble(value))) ?? '';
       throw new CsvError(`${fileName}, column ${quote(builder.name)}: declared numeric but holds the value ${quote(bad)}${whyText(bad)}. Fix the value or declare the column categorical.`);
     }
     if (declared === 'numeric' || declared === 'categorical') return builder.build(declared);
@@ -57,12 +57,10 @@ export function declaredColumns(builders: ColumnBuilder[], dtypes: Record<string
  * data.missing_values lists (when it is given: a typed file's nulls are its own missing
  * values) are missing in its text columns; data.dtypes turns numbers declared categorical
  * into their texts and texts declared numeric into numbers (refused, quoting the first that
- * is not one), and checks boolean and date against every value. A delimiter or skipping bad
- * lines has no meaning for a typed file and is refused rather than ignored.
+ * is not one), and checks boolean and date against every value. (A delimiter and skipping
+ * bad lines concern the audit's CSV files: a typed file has neither.)
  */
-export function declaredTable(table: Table, options: { dtypes?: Record<string, DeclaredType>; missingValues?: readonly string[]; delimiter?: string; skipBadRows?: boolean }, fileName: string, format: string): Table {
-  const csvOnly = [options.delimiter !== undefined && 'data.delimiter', options.skipBadRows && 'data.skip_bad_lines'].filter(Boolean);
-  if (csvOnly.length) throw new CsvError(`${fileName}: ${csvOnly.join(' and ')} ${csvOnly.length === 1 ? 'applies' : 'apply'} to CSV files, and this is a ${format} file, which has no delimiter or bad lines. Remove ${csvOnly.length === 1 ? 'it' : 'them'} from the config, or export the CSV.`);
+export function declaredTable(table: Table, options: { dtypes?: Record<string, DeclaredType>; missingValues?: readonly string[] }, fileName: string): Table {
   if (options.missingValues) table = { ...table, columns: table.columns.map((column) => (column.kind === 'categorical' ? withMissing(column, new Set(options.missingValues)) : column)) };
   const dtypes = options.dtypes ?? {};
   for (const name of Object.keys(dtypes)) {

@@ -97,7 +97,7 @@ const WHOLE = /^[+-]?\d+$/;
 
 /**
  * Exponents and long numbers: JavaScript's own reading, for decimal text only. A whole number
- * past 2^53 is not one: a double cannot hold every such number ("9007199254740993" would read
+ * from 2^53 on is not one: a double cannot hold every such number ("9007199254740993" would read
  * as …992), and such texts are identifiers (account numbers, snowflake ids), kept as text so
  * that two of them stay two.
  */
@@ -150,8 +150,8 @@ export function firstNonNumber(table: Table, column: CategoricalColumn): string 
 export function whyText(text: string): string {
   const bare = text.trim();
   if (/^[+-]?inf(inity)?$/i.test(bare)) return ': an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them';
-  if (WHOLE.test(bare)) return ': a whole number past 2^53, read as text because a double cannot hold it exactly (an identifier? data.dtypes numeric reads it rounded)';
   if (DECIMAL.test(bare) && !Number.isFinite(Number(bare))) return ': a number past the largest double (1.8e308), which the audit cannot use; leave such cells blank (missing) or cap them';
+  if (WHOLE.test(bare)) return ': a whole number from 2^53 on, read as text because a double cannot hold every such number (an identifier? data.dtypes numeric reads it rounded)';
   if (/^[+-]?\d+,\d+$/.test(bare)) return ': a decimal comma? Numbers are read with a decimal point (12.5): export the file so';
   return '';
 }
