@@ -7,7 +7,7 @@ import { runAudit } from '../../src/core/audit';
 import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { loadTableBytes } from '../../src/core/data/read';
-import { cellText, columnType, type Table } from '../../src/core/data/table';
+import { cellText, columnType, sourceText, type Table } from '../../src/core/data/table';
 import { CsvError } from '../../src/core/base/errors';
 import { sha256Hex } from '../../src/core/base/hash';
 import { expected, fixture, fixtureBytes } from '../support/fixtures';
@@ -62,6 +62,9 @@ describe('Parquet', () => {
     const read = loadTableBytes(parquet, 'typed.parquet', { dtypes: { zip: 'categorical', amount: 'numeric', flag: 'boolean' }, missingValues: ['NA', '?'] }).table;
     expect(read.columns.map((c) => [c.name, c.kind, c.missing, columnType(c)])).toEqual([['zip', 'categorical', 1, 'text'], ['amount', 'numeric', 2, 'decimal'], ['flag', 'categorical', 1, 'boolean'], ['region', 'categorical', 2, 'text']]);
     expect(cells(read)).toEqual([['2139', '12.5', 'yes', ''], ['10001', '7', 'No', 'EU'], ['', '', 'y', ''], ['2139', '', '', 'EU']]);
+    // A token read as missing keeps its text, as a CSV's does (a model that knows "?" as a category is fed "?").
+    const region = read.columns[3];
+    expect([0, 1, 2, 3].map((row) => sourceText(region, row))).toEqual(['NA', 'EU', ' ? ', 'EU']);
     expect(() => loadTableBytes(parquet, 'typed.parquet', { dtypes: { region: 'numeric' } })).toThrow(new CsvError('typed.parquet, column "region": declared numeric but holds the value "NA". Fix the value or declare the column categorical.'));
     expect(() => loadTableBytes(parquet, 'typed.parquet', { dtypes: { flag: 'boolean', region: 'boolean' } })).toThrow(
       new CsvError('typed.parquet, column "region": declared boolean but holds the value "NA"; a boolean is true/false, yes/no, t/f, y/n or 1/0 (any case). Fix the value or declare the column categorical.'),

@@ -6,6 +6,7 @@
 import { CsvError, quote } from '../../base/errors';
 import { BOOLEAN_TEXTS, isIsoDate, type CategoricalColumn, type Column, type DeclaredType, type NumericColumn, type Table } from '../table';
 import type { ColumnBuilder } from './columns';
+import { KeptTextsBuilder } from './kept';
 import { parseDecimal, whyText, wholeBeyondDouble } from './numbers';
 
 /** Throws a {@link CsvError} quoting the first value of a column that is not of its declared type. */
@@ -116,17 +117,24 @@ function textsOf(column: NumericColumn): CategoricalColumn {
   return { kind: 'categorical', name: column.name, codes, dictionary, missing: column.missing };
 }
 
-/** A text column whose texts in `tokens` (after trimming, as a CSV cell is read) are missing. */
+/**
+ * A text column whose texts in `tokens` (after trimming, as a CSV cell is read) are missing,
+ * each such cell's text kept, as a CSV keeps a missing-value token's (a model that knows the
+ * token as a category is fed it, and the input findings say so).
+ */
 function withMissing(column: CategoricalColumn, tokens: ReadonlySet<string>): CategoricalColumn {
   const gone = column.dictionary.map((text) => tokens.has(text.trim()));
   if (!gone.includes(true)) return column;
   const dictionary: string[] = [];
   const renumbered = column.dictionary.map((text, code) => (gone[code] ? -1 : dictionary.push(text) - 1));
+  const kept = new KeptTextsBuilder();
   let missing = 0;
-  const codes = Int32Array.from(column.codes, (code) => {
+  const codes = Int32Array.from(column.codes, (code, row) => {
     const next = code < 0 ? -1 : renumbered[code];
     if (next < 0) missing++;
+    if (code >= 0 && next < 0) kept.keepText(row, column.dictionary[code]);
     return next;
   });
-  return { ...column, codes, dictionary, missing };
+  const texts = kept.take();
+  return { ...column, codes, dictionary, missing, ...(texts ? { texts } : {}) };
 }
