@@ -34,6 +34,39 @@ describe('XGBoost JSON models, scored by the project’s evaluator', () => {
     expect(ensemble.baseMargin).toBe(0);
   });
 
+  it('reads the base score XGBoost 3.1 and later store as a list ("[5E-1]"), and refuses per-class values it would merge', async () => {
+    const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
+    const bytes = (edit: (j: typeof json) => void) => {
+      const copy = structuredClone(json);
+      edit(copy);
+      return new TextEncoder().encode(JSON.stringify(copy));
+    };
+    // The fixture's 0.5 written as a list gives xgboost's own predictions.
+    const want = expected('german_credit/xgb_numeric.expected.json');
+    const table = parseCsv(readFileSync(fixture('german_credit/test.csv'), 'utf8'), { fileName: 'test.csv' });
+    const listed = await openModel(ort, bytes((j) => (j.learner.learner_model_param.base_score = '[5E-1]')), 'listed.json');
+    const scores = await listed.score(table);
+    expect(Math.max(...Array.from(scores, (p, i) => Math.abs(p - want.predictions_p1[i])))).toBeLessThan(1e-6);
+    // Any value: the list reads as the number.
+    const scalar = readXgboostJson(bytes((j) => (j.learner.learner_model_param.base_score = '2.5E-1')), 'scalar.json');
+    expect(readXgboostJson(bytes((j) => (j.learner.learner_model_param.base_score = '[2.5E-1]')), 'listed.json').baseMargin).toBe(scalar.baseMargin);
+    expect(scalar.baseMargin).toBe(Math.log(0.25 / 0.75));
+    // A 3-class model: one value for every class cancels in the softmax; different values are refused.
+    const mc3 = JSON.parse(readFileSync(join(projectRoot, 'tests/models/mc3_xgb.json'), 'utf8'));
+    const withBase = (base: string) => {
+      const copy = structuredClone(mc3);
+      copy.learner.learner_model_param.base_score = base;
+      return new TextEncoder().encode(JSON.stringify(copy));
+    };
+    expect(readXgboostJson(withBase('[5E-1,5E-1,5E-1]'), 'mc3.json').baseMargin).toBe(readXgboostJson(withBase('5E-1'), 'mc3.json').baseMargin);
+    expect(() => readXgboostJson(withBase('[2E-1,5E-1,3E-1]'), 'mc3.json')).toThrow(
+      new ModelLoadError('mc3.json: base_score "[2E-1,5E-1,3E-1]" (learner_model_param) holds 3 values, one per class, not all equal; this audit reads one base score for every class. Train with one, XGBClassifier(base_score=0.5), or export the model to ONNX.'),
+    );
+    expect(() => readXgboostJson(bytes((j) => (j.learner.learner_model_param.num_target = '2')), 'targets.json')).toThrow(
+      new ModelLoadError('targets.json: a model of 2 targets (learner_model_param.num_target): one audit reads one target. Train one model per target, or audit a multiclass model (multi:softprob).'),
+    );
+  });
+
   it('refuses a tree with a cycle instead of looping forever (hostile file)', () => {
     const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
     json.learner.gradient_booster.model.trees[3].left_children[1] = 0;

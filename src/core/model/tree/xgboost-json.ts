@@ -78,13 +78,16 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
   const objective = learner.objective?.name ?? 'unknown';
   const numClass = Number(params.num_class ?? 0);
   const multiclass = numClass > 1;
+  if (Number(params.num_target ?? 1) > 1) {
+    throw new ModelLoadError(`${fileName}: a model of ${params.num_target} targets (learner_model_param.num_target): one audit reads one target. Train one model per target, or audit a multiclass model (multi:softprob).`);
+  }
   if (multiclass && !/^multi:soft(prob|max)$/.test(objective)) {
     throw new ModelLoadError(`${fileName}: a ${numClass}-class XGBoost model with the objective ${quote(objective)}; multiclass models are read with multi:softprob or multi:softmax.`);
   }
   if (task === 'regression') return xgboostRegression(json, objective, numClass, fileName);
   const transform: OutputTransform | null = multiclass || objective === 'binary:logistic' || objective === 'reg:logistic' || objective === 'binary:logitraw' ? 'logistic' : null;
   if (!transform) throw new ModelLoadError(`${fileName}: the XGBoost objective ${quote(objective)} does not produce a classifier score. Audit a model trained with binary:logistic or multi:softprob.`);
-  const baseScore = Number(params.base_score ?? 0.5);
+  const baseScore = Number(baseScoreOf(params.base_score, multiclass ? numClass : 1, fileName) ?? 0.5);
   // A probability base score of 0 or 1 is an infinite margin: every row would score exactly 0 or 1.
   if (!Number.isFinite(baseScore) || (!multiclass && objective !== 'binary:logitraw' && !(baseScore > 0 && baseScore < 1))) {
     throw new ModelLoadError(`${fileName}: base_score ${quote(String(params.base_score))} (learner_model_param) is not a probability strictly between 0 and 1, which ${objective} needs: the file is damaged or was edited. Save the model again with save_model("model.json").`);
@@ -115,6 +118,19 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
   };
 }
 
+/**
+ * The base score as one number's text. XGBoost 3.1 and later store it as a list, "[5E-1]"
+ * (a value per class or target): one value, or the same value for every class (softmax
+ * ignores a constant added to every class), is that number; different values per class
+ * are refused by name rather than read as one.
+ */
+function baseScoreOf(stored: string | undefined, classes: number, fileName: string): string | undefined {
+  if (stored === undefined || !/^\s*\[/.test(stored)) return stored;
+  const values = stored.trim().replace(/^\[|\]$/g, '').split(',').map((v) => v.trim());
+  if (values.length === 1 || (values.length === classes && values.every((v) => Number(v) === Number(values[0])))) return values[0];
+  throw new ModelLoadError(`${fileName}: base_score ${quote(stored)} (learner_model_param) holds ${values.length} values${values.length === classes ? ', one per class, not all equal' : ` for ${classes === 1 ? 'one score' : `${classes} classes`}`}; this audit reads one base score for every class. Train with one, XGBClassifier(base_score=0.5), or export the model to ONNX.`);
+}
+
 /** XGBoost objectives whose prediction is the margin itself (base score + Σ leaves), read by `readXgboostJson(…, 'regression')`. */
 export const XGBOOST_REGRESSION_OBJECTIVES: readonly string[] = ['reg:squarederror', 'reg:absoluteerror', 'reg:pseudohubererror', 'reg:quantileerror', 'reg:linear'];
 
@@ -125,7 +141,7 @@ function xgboostRegression(json: { learner?: { learner_model_param?: Record<stri
     throw new ModelLoadError(`${fileName}: ${what} is not a regression read as base score + Σ leaves; regressions are read with ${XGBOOST_REGRESSION_OBJECTIVES.join(', ')}. Audit a classifier as one, or train the regressor with reg:squarederror.`);
   }
   const params = json.learner!.learner_model_param ?? {};
-  const baseScore = Number(params.base_score ?? 0.5);
+  const baseScore = Number(baseScoreOf(params.base_score, 1, fileName) ?? 0.5);
   if (!Number.isFinite(baseScore)) throw new ModelLoadError(`${fileName}: base_score ${quote(String(params.base_score))} (learner_model_param) is not a number: the file is damaged or was edited. Save the model again with save_model("model.json").`);
   const featureNames = json.learner!.feature_names ?? [];
   const numFeature = Number(params.num_feature ?? featureNames.length);
