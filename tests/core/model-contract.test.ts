@@ -1,6 +1,10 @@
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import { runAudit } from '../../src/core/audit';
+import { runAudit, type AuditResult } from '../../src/core/audit';
+import { runAnyAudit } from '../../src/core/audit/run';
+import { AuditConfigError } from '../../src/core/base/errors';
+import { readFileSync } from 'node:fs';
+import { expected, fixture, fixtureBytes } from '../support/fixtures';
 import { explainModel } from '../../src/core/analyses/explain/explain';
 import { openModel } from '../../src/core/model/classifier';
 import { toOnnx, toXgboostJson } from '../../src/core/model/export';
@@ -127,6 +131,42 @@ describe('the model contract', () => {
     expect(no.inputs.model.format !== 'score-column' && no.inputs.model.score_output).toBe("probabilities[:, 0] = p(class no), chosen by the model's class labels (no, yes)");
     // SHAP values of class no are those of class yes, negated.
     no.explanations!.values[0].forEach((v, j) => expect(Math.abs(v + yes.explanations!.values[0][j])).toBeLessThan(1e-8));
+  }, 60_000);
+
+  it('reads a model that names no classes for a text target only when model.class_labels says which label is class 1', async () => {
+    // xgb_numeric.json learned good_credit 1 = good; the same rows with the target written as words.
+    const want = expected('german_credit/xgb_numeric.expected.json');
+    const csv = readFileSync(fixture('german_credit/test.csv'), 'utf8');
+    const worded = (yes: string, no: string) => {
+      const [header, ...rows] = csv.trim().split('\n');
+      const at = header.split(',').indexOf('good_credit');
+      return new TextEncoder().encode([header, ...rows.map((row) => row.split(',').map((cell, k) => (k === at ? (cell === '1' ? yes : no) : cell)).join(','))].join('\n'));
+    };
+    const model = { fileName: 'xgb_numeric.json', bytes: fixtureBytes('german_credit/xgb_numeric.json') };
+    const audit = (data: Uint8Array, positiveLabel: string, classLabels?: string[]) =>
+      runAnyAudit(ort, { model, data: { fileName: 'worded.csv', bytes: data }, target: 'good_credit', positiveLabel, ...(classLabels ? { classLabels } : {}), protectedAttributes: ['gender'], includePredictions: true, bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } }) as Promise<AuditResult>;
+    // Before, "bad" was read as p(bad) = the model's p(class 1) = p(good): every metric inverted.
+    await expect(audit(worded('good', 'bad'), 'bad')).rejects.toThrow(
+      new AuditConfigError('xgb_numeric.json: the model names no classes, so its single output is p(class 1) of a target coded 0/1 in training; the positive label "bad" is not 0 or 1, and the file does not say which label was class 1. Name the two classes in output order with model.class_labels (--class-labels A,B: class 0 first, e.g. the order of sklearn\'s LabelEncoder, sorted), or code the target 0/1.'),
+    );
+    const bad = await audit(worded('good', 'bad'), 'bad', ['bad', 'good']);
+    bad.predictions_p1!.forEach((p, i) => expect(Math.abs(p - (1 - want.predictions_p1[i]))).toBeLessThan(1e-6));
+    expect(Math.abs(bad.performance.roc_auc! - want.performance.roc_auc)).toBeLessThan(1e-9);
+    expect(bad.inputs.model.format !== 'score-column' && bad.inputs.model.score_output).toBe('probability read as p(class good), score = 1 − it for class bad, from model.class_labels (bad, good)');
+    const good = await audit(worded('good', 'bad'), 'good', ['bad', 'good']);
+    good.predictions_p1!.forEach((p, i) => expect(Math.abs(p - want.predictions_p1[i])).toBeLessThan(1e-6));
+    // A boolean target: True is class 1, as a bool target trains; False is its complement.
+    const falsy = await audit(worded('True', 'False'), 'False');
+    falsy.predictions_p1!.forEach((p, i) => expect(Math.abs(p - (1 - want.predictions_p1[i]))).toBeLessThan(1e-6));
+    expect(Math.abs(falsy.performance.roc_auc! - want.performance.roc_auc)).toBeLessThan(1e-9);
+    await expect(audit(worded('good', 'bad'), 'bad', ['bad', 'good', 'other'])).rejects.toThrow(
+      new AuditConfigError("model.class_labels names 3 classes (bad, good, other), but xgb_numeric.json gives one probability, of class 1, per row: name its two classes, class 0 first, in the model's output order."),
+    );
+    // A model that names its classes keeps them: other names are refused.
+    const entry = CORPUS.find((e) => e.id === 'german-logreg-string-labels-no')!;
+    await expect(
+      runAnyAudit(ort, { model: { fileName: 'strlabels.onnx', bytes: corpusBytes(entry.model) }, data: { fileName: 'test.csv', bytes: corpusBytes(entry.data) }, target: 'good_credit', positiveLabel: 'no', classLabels: ['yes', 'no'], protectedAttributes: ['gender'] }),
+    ).rejects.toThrow("model.class_labels (yes, no) differ from the classes strlabels.onnx names (no, yes). Remove model.class_labels: the model's own labels are used.");
   }, 60_000);
 
   it('refuses a positive label the model does not know, naming its labels', async () => {

@@ -57,6 +57,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   const model = request.model
     ? await openModel(ort, request.model.bytes, request.model.fileName, {
         positiveLabel: request.positiveLabel,
+        classLabels: request.classLabels,
         userMissingValues: request.csv?.missingValues,
         sessionOptions: options.sessionOptions,
         treeMargins: options.treeMargins,

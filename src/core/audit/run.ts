@@ -23,7 +23,6 @@ export async function runAnyAudit(ort: OrtRuntime, request: AuditRequest, option
   const read = { ...request, data: { fileName: request.data.fileName, loaded } };
   const choice = chooseTask(request, loaded.table);
   if (choice.task === 'binary') {
-    if (request.classLabels) throw new AuditConfigError(`model.class_labels is set, but this is a binary audit (${choice.source}). Remove model.class_labels, or set task: multiclass.`);
     if (request.positiveWhen) throw new AuditConfigError(`positive_when is set, but this is a binary audit (${choice.source}): it turns a regression's prediction into a decision. Remove positive_when, or set task: regression.`);
     return runAudit(ort, read, options);
   }

@@ -43,8 +43,10 @@ const list = (labels: readonly ClassLabel[]) => labels.map((l) => String(l)).joi
  * - More than two classes: audited one-vs-rest for the named class, or refused when no class
  *   is named. Never audited as binary by position.
  */
-export function chooseClass(options: { fileName: string; output: string; labels: readonly ClassLabel[] | null; width: number; positiveLabel?: ClassLabel }): ClassChoice {
-  const { fileName, output, labels, width, positiveLabel } = options;
+export function chooseClass(options: { fileName: string; output: string; labels: readonly ClassLabel[] | null; width: number; positiveLabel?: ClassLabel; configured?: readonly string[] }): ClassChoice {
+  const { fileName, output, width, positiveLabel } = options;
+  const labels = options.configured ? configuredLabels(options.configured, options.labels, width, fileName) : options.labels;
+  const whose = options.configured && !options.labels?.length ? 'model.class_labels' : "the model's class labels";
   const fix = 'Set data.positive_label (--positive-label)';
   if (labels && labels.length > 0) {
     if (width !== 1 && width !== labels.length) {
@@ -65,7 +67,7 @@ export function chooseClass(options: { fileName: string; output: string; labels:
     if (width === 1) {
       // One column for two named classes: it holds p(second class), as sklearn-onnx writes it.
       const complement = index === 0;
-      return { column: 0, complement, classes: [...labels], named: true, positive: labels[index], oneVsRest, convention: `${output} read as p(class ${labels[1]})${complement ? `, score = 1 − it for class ${labels[0]}` : ''}, from the model's class labels (${list(labels)})` };
+      return { column: 0, complement, classes: [...labels], named: true, positive: labels[index], oneVsRest, convention: `${output} read as p(class ${labels[1]})${complement ? `, score = 1 − it for class ${labels[0]}` : ''}, from ${whose} (${list(labels)})` };
     }
     return {
       column: index,
@@ -74,15 +76,26 @@ export function chooseClass(options: { fileName: string; output: string; labels:
       named: true,
       positive: labels[index],
       oneVsRest,
-      convention: `${output}[:, ${index}] = p(class ${labels[index]}), chosen by the model's class labels (${list(labels)})${oneVsRest ? `; one-vs-rest: class ${labels[index]} against the other ${labels.length - 1} classes` : ''}`,
+      convention: `${output}[:, ${index}] = p(class ${labels[index]}), chosen by ${whose} (${list(labels)})${oneVsRest ? `; one-vs-rest: class ${labels[index]} against the other ${labels.length - 1} classes` : ''}`,
     };
   }
   if (width === 1) {
+    // The output is p(class 1) of a target coded 0/1 in training (a boolean's True is 1): any
+    // other label says the target was coded otherwise, and the file does not say how.
     const wanted = positiveLabel ?? 1;
     if (sameLabel(wanted, 0)) {
       return { column: 0, complement: true, classes: [0, 1], named: false, positive: 0, oneVsRest: false, convention: `${output} holds p(class 1) (the model names no classes); score = 1 − it for the positive label 0` };
     }
-    return { column: 0, complement: false, classes: [0, 1], named: false, positive: wanted, oneVsRest: false, convention: `${output} holds p(positive) directly (the model names no classes: its single output is read as p(${String(wanted)}))` };
+    if (sameLabel(wanted, 1)) {
+      return { column: 0, complement: false, classes: [0, 1], named: false, positive: wanted, oneVsRest: false, convention: `${output} holds p(class 1) (the model names no classes), the positive label ${String(wanted)}` };
+    }
+    const truth = booleanText(wanted);
+    if (truth !== null) {
+      return { column: 0, complement: !truth, classes: [0, 1], named: false, positive: wanted, oneVsRest: false, convention: `${output} holds p(class 1) (the model names no classes): a boolean target's True is class 1, as training codes it${truth ? '' : `; score = 1 − it for the positive label ${String(wanted)}`}` };
+    }
+    throw new AuditConfigError(
+      `${fileName}: the model names no classes, so its single output is p(class 1) of a target coded 0/1 in training; the positive label ${quote(String(wanted))} is not 0 or 1, and the file does not say which label was class 1. Name the two classes in output order with model.class_labels (--class-labels A,B: class 0 first, e.g. the order of sklearn's LabelEncoder, sorted), or code the target 0/1.`,
+    );
   }
   const classes = Array.from({ length: width }, (_, k) => k);
   if (width > 2 && positiveLabel === undefined) {
@@ -91,7 +104,7 @@ export function chooseClass(options: { fileName: string; output: string; labels:
   const wanted = positiveLabel ?? 1;
   const index = classes.findIndex((k) => sameLabel(k, wanted));
   if (index < 0) {
-    throw new AuditConfigError(`${fileName}: output ${quote(output)} has ${width} columns and the model names no classes, so they are classes 0…${width - 1} in training order; the positive label ${quote(String(wanted))} is not one of them. ${fix} to the class number, or export the model with its class labels.`);
+    throw new AuditConfigError(`${fileName}: output ${quote(output)} has ${width} columns and the model names no classes, so they are classes 0…${width - 1} in training order; the positive label ${quote(String(wanted))} is not one of them. ${fix} to the class number, or name the classes in output order with model.class_labels (--class-labels A,B,C).`);
   }
   const oneVsRest = width > 2;
   return {
@@ -103,4 +116,30 @@ export function chooseClass(options: { fileName: string; output: string; labels:
     oneVsRest,
     convention: `${output}[:, ${index}] = p(class ${index}): the model names no classes, so column k is class k in training order${oneVsRest ? `; one-vs-rest: class ${index} against the other ${width - 1} classes` : ''}`,
   };
+}
+
+/** true or false for a boolean's text ("True", "false", any case), else null. */
+function booleanText(label: ClassLabel): boolean | null {
+  const text = String(label).trim().toLowerCase();
+  return text === 'true' ? true : text === 'false' ? false : null;
+}
+
+/**
+ * The classes model.class_labels names for a model's outputs, in output order: one per
+ * output column, two for a single p(class 1) column; refused when they are not, repeat a
+ * class, or differ from classes the model names itself.
+ */
+function configuredLabels(configured: readonly string[], own: readonly ClassLabel[] | null, width: number, fileName: string): readonly ClassLabel[] {
+  if (own && own.length > 0) {
+    if (own.some((label, k) => String(label) !== configured[k]) || own.length !== configured.length) {
+      throw new AuditConfigError(`model.class_labels (${configured.join(', ')}) differ from the classes ${fileName} names (${list(own)}). Remove model.class_labels: the model's own labels are used.`);
+    }
+    return own;
+  }
+  const count = width === 1 ? 2 : width;
+  if (configured.length !== count) {
+    throw new AuditConfigError(`model.class_labels names ${configured.length} classes (${configured.join(', ')}), but ${fileName} ${width === 1 ? 'gives one probability, of class 1, per row: name its two classes, class 0 first' : `gives ${width} probabilities per row: name one class per output`}, in the model's output order.`);
+  }
+  if (new Set(configured).size !== configured.length) throw new AuditConfigError(`model.class_labels names a class twice (${configured.join(', ')}). Name each class once, in the model's output order.`);
+  return configured;
 }

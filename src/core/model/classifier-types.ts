@@ -97,6 +97,7 @@ export interface ReopenableModel {
   ensemble: TreeEnsemble;
   fileName: string;
   positiveLabel?: ClassLabel;
+  classLabels?: readonly string[];
 }
 
 /** One readable model format: recognises its bytes and opens them. */
@@ -111,6 +112,8 @@ export interface ModelFormat {
 export interface OpenOptions {
   /** The positive class's label (data.positive_label): the score is p(that class), chosen by label. */
   positiveLabel?: ClassLabel;
+  /** The classes of a model that names none, in output order (model.class_labels); checked against a model's own. */
+  classLabels?: readonly string[];
   /** Cell texts the user declared missing (data.missing_values): with the empty cell, the only cells a text input gets as missing. */
   userMissingValues?: readonly string[];
   sessionOptions?: Parameters<OrtRuntime['InferenceSession']['create']>[1];
@@ -136,7 +139,7 @@ export interface OpenOptions {
  * here, and the scores do not change. `columns` are the ones the model reads.
  */
 export type OnnxScoreRunner = (
-  job: { modelBytes: Uint8Array; fileName: string; open: { positiveLabel?: ClassLabel; userMissingValues?: readonly string[] }; table: Table; columns: string[]; rows: Uint32Array; features?: string[] },
+  job: { modelBytes: Uint8Array; fileName: string; open: { positiveLabel?: ClassLabel; classLabels?: readonly string[]; userMissingValues?: readonly string[] }; table: Table; columns: string[]; rows: Uint32Array; features?: string[] },
   options: { signal?: AbortSignal; onProgress?: (done: number, total: number) => void },
 ) => Promise<Float64Array>;
 

@@ -44,7 +44,7 @@ export const onnxFormat: ModelFormat = {
     return onnxSummary(info, fileName, 'the class probabilities; the positive class is chosen by its label when the audit runs', null);
   },
   async open(ort, bytes, fileName, options) {
-    const model = await openOnnxClassifier(ort, bytes, fileName, { positiveLabel: options.positiveLabel, userMissingValues: options.userMissingValues, sessionOptions: options.sessionOptions, deferSession: options.checkLater });
+    const model = await openOnnxClassifier(ort, bytes, fileName, { positiveLabel: options.positiveLabel, classLabels: options.classLabels, userMissingValues: options.userMissingValues, sessionOptions: options.sessionOptions, deferSession: options.checkLater });
     const output = model.probabilityOutput;
     const summary = onnxSummary(model.info, fileName, output.choice?.convention ?? `${output.name}: the class is chosen by label once its width is known`, output.declaredWidth);
     // Trees fed directly by the single [N, F] input can be explained exactly from the file
@@ -127,7 +127,7 @@ export const onnxFormat: ModelFormat = {
         const others =
           projectedMs < (options?.onnxPoolWorthMs ?? POOL_WORTH_MS)
             ? await scoreOnnx(ort, model, table, plan, { ...rest, rows: tail, onProgress: progress })
-            : await runner({ modelBytes: bytes, fileName, open: { positiveLabel: options.positiveLabel, userMissingValues: options.userMissingValues }, table, columns: planColumns(plan), rows: tail, features }, { signal: rest.signal, onProgress: progress });
+            : await runner({ modelBytes: bytes, fileName, open: { positiveLabel: options.positiveLabel, classLabels: options.classLabels, userMissingValues: options.userMissingValues }, table, columns: planColumns(plan), rows: tail, features }, { signal: rest.signal, onProgress: progress });
         scores.set(others, head.length);
         return scores;
       },

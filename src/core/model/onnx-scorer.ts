@@ -39,6 +39,8 @@ export interface ProbabilityOutput {
 export interface OnnxOpenOptions {
   /** The positive class's label (data.positive_label); see {@link chooseClass}. */
   positiveLabel?: ClassLabel;
+  /** The classes of a model that names none, in output order (model.class_labels); see {@link chooseClass}. */
+  classLabels?: readonly string[];
   /** Cell texts the user declared missing (data.missing_values): with the empty cell, the only cells a text input gets as missing (''). */
   userMissingValues?: readonly string[];
   sessionOptions?: OrtTypes.InferenceSession.SessionOptions;
@@ -56,6 +58,7 @@ export interface OnnxClassifier {
   info: OnnxModelInfo;
   probabilityOutput: ProbabilityOutput;
   positiveLabel?: ClassLabel;
+  classLabels?: readonly string[];
   /** Texts fed to a text input as missing (''), besides the empty cell. */
   textMissing: ReadonlySet<string>;
   session: OrtTypes.InferenceSession;
@@ -67,7 +70,7 @@ export interface OnnxClassifier {
 export function classChoiceFor(model: OnnxClassifier, width: number): ClassChoice {
   const output = model.probabilityOutput;
   if (!output.choice) {
-    output.choice = chooseClass({ fileName: model.fileName, output: output.name, labels: model.info.classLabels, width, positiveLabel: model.positiveLabel });
+    output.choice = chooseClass({ fileName: model.fileName, output: output.name, labels: model.info.classLabels, width, positiveLabel: model.positiveLabel, configured: model.classLabels });
     output.choiceWidth = width;
   } else if (width !== output.choiceWidth) {
     throw new ModelLoadError(`${model.fileName}: output ${quote(output.name)} returned ${width} columns per row, but the model declares ${output.choiceWidth}. The file is inconsistent: export the model again.`);
@@ -117,7 +120,7 @@ export async function openOnnxClassifier(
   } else {
     session = await created;
   }
-  const classifier: OnnxClassifier = { fileName, info, probabilityOutput, positiveLabel: options.positiveLabel, textMissing: new Set(options.userMissingValues ?? []), session, ready };
+  const classifier: OnnxClassifier = { fileName, info, probabilityOutput, positiveLabel: options.positiveLabel, classLabels: options.classLabels, textMissing: new Set(options.userMissingValues ?? []), session, ready };
   try {
     if (probabilityOutput.declaredWidth !== null) classChoiceFor(classifier, probabilityOutput.declaredWidth);
   } catch (error) {

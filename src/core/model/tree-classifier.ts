@@ -56,7 +56,7 @@ function negatedEnsemble(ensemble: TreeEnsemble): TreeEnsemble {
  * as its negated margin), a multiclass model's classes are 0…C−1, audited one-vs-rest for
  * the positive label (see {@link chooseClass}).
  */
-export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: TreeMarginRunner, positiveLabel?: ClassLabel): Classifier {
+export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: TreeMarginRunner, positiveLabel?: ClassLabel, classLabels?: readonly string[]): Classifier {
   /**
    * p(class k) of every row from the classes' margins: the softmax (shifted by the largest
    * margin so no exp overflows), or for one-vs-all objectives (LightGBM multiclassova) each
@@ -80,7 +80,7 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
     return scores;
   };
   const classes = model.multiclass?.classes ?? 1;
-  const choice = chooseClass({ fileName, output: 'probability', labels: null, width: classes, positiveLabel });
+  const choice = chooseClass({ fileName, output: 'probability', labels: null, width: classes, positiveLabel, configured: classLabels });
   const ensemble = choice.complement ? negatedEnsemble(model) : model;
   // One margin per class for a multiclass model (each class's trees on their own).
   const parts = model.multiclass ? Array.from({ length: classes }, (_, k) => classEnsemble(model, k)) : [ensemble];
@@ -169,14 +169,14 @@ export const xgboostFormat: ModelFormat = {
   id: 'xgboost-json',
   match: looksLikeXgboostJson,
   inspect: (bytes, fileName) => treeSummary(readXgboostJson(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readXgboostJson(bytes, fileName), fileName, positiveLabel: options?.positiveLabel }, options?.treeMargins),
+  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readXgboostJson(bytes, fileName), fileName, positiveLabel: options?.positiveLabel, classLabels: options?.classLabels }, options?.treeMargins),
 };
 /** The LightGBM text format (save_model("model.txt")). */
 export const lightgbmFormat: ModelFormat = {
   id: 'lightgbm-text',
   match: looksLikeLightgbmText,
   inspect: (bytes, fileName) => treeSummary(readLightgbmText(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readLightgbmText(bytes, fileName), fileName, positiveLabel: options?.positiveLabel }, options?.treeMargins),
+  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readLightgbmText(bytes, fileName), fileName, positiveLabel: options?.positiveLabel, classLabels: options?.classLabels }, options?.treeMargins),
 };
 
 /** The tree classifiers opened from a file, by the classifier object itself (a wrapper made from one, by spreading it, is not among them). */
@@ -184,7 +184,7 @@ const reopenable = new WeakMap<Classifier, ReopenableModel>();
 
 /** A tree classifier of the trees read from a file, noted as {@link reopenable}. */
 function opened(model: ReopenableModel, runner?: TreeMarginRunner): Classifier {
-  const classifier = treeClassifier(model.ensemble, model.fileName, runner, model.positiveLabel);
+  const classifier = treeClassifier(model.ensemble, model.fileName, runner, model.positiveLabel, model.classLabels);
   reopenable.set(classifier, model);
   return classifier;
 }
