@@ -169,6 +169,14 @@ describe('the model contract', () => {
     ).rejects.toThrow("model.class_labels (yes, no) differ from the classes strlabels.onnx names (no, yes). Remove model.class_labels: the model's own labels are used.");
   }, 60_000);
 
+  it('takes a positive label written otherwise than the target ("1.0" for 1), as the model\'s labels are matched', async () => {
+    const { binaryTarget } = await import('../../src/core/metrics/labels');
+    const table = parseCsv('y\n1\n0\n1\n', { fileName: 'y.csv' });
+    for (const label of ['1.0', 1, '1', ' 1']) expect(Array.from(binaryTarget(table, 'y', label).labels), String(label)).toEqual([1, 0, 1]);
+    expect(Array.from(binaryTarget(table, 'y', '0.0').labels)).toEqual([0, 1, 0]);
+    expect(() => binaryTarget(table, 'y', '2')).toThrow('y.csv, column "y": the positive label "2" does not occur in the target (values: 0, 1). Set the positive label to one of them.');
+  });
+
   it('refuses a positive label the model does not know, naming its labels', async () => {
     const entry = CORPUS.find((e) => e.id === 'german-logreg-string-labels-no')!;
     await expect(

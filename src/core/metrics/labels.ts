@@ -1,5 +1,6 @@
 import { AuditConfigError, quote } from '../base/errors';
 import { requireColumn, type Table } from '../data/table';
+import { sameLabel } from '../model/classes';
 
 /** The target column turned into 0/1 labels, with the convention used. */
 export interface BinaryTarget {
@@ -33,6 +34,9 @@ export function binaryTarget(table: Table, target: string, positiveLabel?: strin
   let convention: string;
   if (positiveLabel !== undefined) {
     positive = String(positiveLabel);
+    // The same label written otherwise ("1.0" for 1, as the model's labels are matched): the target's own spelling.
+    const same = distinct.filter((value) => sameLabel(value, positive));
+    if (!distinct.includes(positive) && same.length === 1) positive = same[0];
     if (!distinct.includes(positive)) {
       throw new AuditConfigError(`${table.source}, column ${quote(target)}: the positive label ${quote(positive)} does not occur in the target (values: ${distinct.join(', ')}). Set the positive label to one of them.`);
     }
