@@ -67,6 +67,30 @@ describe('XGBoost JSON models, scored by the project’s evaluator', () => {
     );
   });
 
+  it('refuses an early-stopped model holding more trees than its best iteration, and reads one sliced there', () => {
+    const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
+    const withAttributes = (attributes: Record<string, string>) => new TextEncoder().encode(JSON.stringify({ ...json, learner: { ...json.learner, attributes } }));
+    // As XGBClassifier(early_stopping_rounds=…) saves it: predict_proba uses 50 trees, Booster.predict all 100.
+    expect(() => readXgboostJson(withAttributes({ best_iteration: '49', best_ntree_limit: '50' }), 'stopped.json')).toThrow(
+      new ModelLoadError('stopped.json: the model was early-stopped at iteration 49 (learner.attributes.best_iteration) but holds 100 trees: XGBoost\'s predict_proba scores with the first 50, Booster.predict with all 100, and the file does not say which the deployed model uses. Save the model you deploy: model.get_booster()[: model.best_iteration + 1].save_model("model.json") for the early-stopped one, or a model trained without early stopping for all its trees.'),
+    );
+    expect(() => readXgboostJson(withAttributes({ best_ntree_limit: '60' }), 'limit.json')).toThrow('limit.json: the model was early-stopped at 60 trees (learner.attributes.best_ntree_limit) but holds 100 trees');
+    // Sliced at the best iteration (booster[:best + 1] keeps best_ntree_limit), or stopped at the last tree: read as it is.
+    expect(readXgboostJson(withAttributes({ best_ntree_limit: '100' }), 'sliced.json').trees).toHaveLength(100);
+    expect(readXgboostJson(withAttributes({ best_iteration: '99' }), 'last.json').trees).toHaveLength(100);
+  });
+
+  it('says why a dart booster and a log-link objective are refused', () => {
+    const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
+    // As XGBClassifier(booster="dart") saves it: the trees under gradient_booster.gbtree, beside weight_drop.
+    const dart = { ...json, learner: { ...json.learner, gradient_booster: { name: 'dart', gbtree: json.learner.gradient_booster, weight_drop: [1] } } };
+    expect(() => readXgboostJson(new TextEncoder().encode(JSON.stringify(dart)), 'dart.json')).toThrow(
+      new ModelLoadError('dart.json: the XGBoost booster "dart" (its trees are weighted by the dropout it trained with) is not supported; only tree boosters (gbtree) can be audited. Train with booster="gbtree", or export the model to ONNX.'),
+    );
+    const poisson = { ...json, learner: { ...json.learner, objective: { name: 'count:poisson' } } };
+    expect(() => readXgboostJson(new TextEncoder().encode(JSON.stringify(poisson)), 'poisson.json')).toThrow('poisson.json: the XGBoost objective "count:poisson" predicts exp(margin) (a log link), which this audit does not read');
+  });
+
   it('refuses a tree with a cycle instead of looping forever (hostile file)', () => {
     const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
     json.learner.gradient_booster.model.trees[3].left_children[1] = 0;

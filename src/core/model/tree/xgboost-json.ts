@@ -48,7 +48,7 @@ export function looksLikeXgboostJson(bytes: Uint8Array): boolean {
  * reads classifiers only, as the binary audit always has.
  */
 export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'classifier' | 'regression' = 'classifier'): TreeEnsemble {
-  let json: { learner?: { learner_model_param?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; feature_types?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[]; gbtree_model_param?: { num_trees?: string } } } } };
+  let json: { learner?: { learner_model_param?: Record<string, string>; attributes?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; feature_types?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[]; gbtree_model_param?: { num_trees?: string; num_parallel_tree?: string } } } } };
   let text = '';
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
@@ -63,11 +63,13 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
   const learner = json.learner;
   const booster = learner?.gradient_booster;
   const trees = booster?.model?.trees;
+  // The booster first: a dart or gblinear model is an XGBoost model, of another shape.
+  if (booster?.name && booster.name !== 'gbtree') {
+    const why = booster.name === 'dart' ? ' (its trees are weighted by the dropout it trained with)' : booster.name === 'gblinear' ? ' (a linear model, no trees)' : '';
+    throw new ModelLoadError(`${fileName}: the XGBoost booster ${quote(booster.name)}${why} is not supported; only tree boosters (gbtree) can be audited. Train with booster="gbtree", or export the model to ONNX.`);
+  }
   if (!learner || !Array.isArray(trees)) {
     throw new ModelLoadError(`${fileName}: this JSON is not an XGBoost model (no learner.gradient_booster.model.trees). Save the model with save_model("model.json").`);
-  }
-  if (booster?.name && booster.name !== 'gbtree') {
-    throw new ModelLoadError(`${fileName}: the XGBoost booster ${quote(booster.name)} is not supported; only tree boosters (gbtree) can be audited.`);
   }
   // Trees taken out of the list would otherwise leave a model that scores every row wrong.
   const declared = booster?.model?.gbtree_model_param?.num_trees;
@@ -81,12 +83,20 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
   if (Number(params.num_target ?? 1) > 1) {
     throw new ModelLoadError(`${fileName}: a model of ${params.num_target} targets (learner_model_param.num_target): one audit reads one target. Train one model per target, or audit a multiclass model (multi:softprob).`);
   }
+  checkEarlyStopping(learner.attributes ?? {}, trees.length, Number(booster?.model?.gbtree_model_param?.num_parallel_tree ?? 1), Math.max(1, numClass), fileName);
   if (multiclass && !/^multi:soft(prob|max)$/.test(objective)) {
     throw new ModelLoadError(`${fileName}: a ${numClass}-class XGBoost model with the objective ${quote(objective)}; multiclass models are read with multi:softprob or multi:softmax.`);
   }
   if (task === 'regression') return xgboostRegression(json, objective, numClass, fileName);
   const transform: OutputTransform | null = multiclass || objective === 'binary:logistic' || objective === 'reg:logistic' || objective === 'binary:logitraw' ? 'logistic' : null;
-  if (!transform) throw new ModelLoadError(`${fileName}: the XGBoost objective ${quote(objective)} does not produce a classifier score. Audit a model trained with binary:logistic or multi:softprob.`);
+  if (!transform) {
+    const logLink = /^(count:poisson|reg:gamma|reg:tweedie|survival:)/.test(objective);
+    throw new ModelLoadError(
+      logLink
+        ? `${fileName}: the XGBoost objective ${quote(objective)} predicts exp(margin) (a log link), which this audit does not read; regressions are read with ${XGBOOST_REGRESSION_OBJECTIVES.join(', ')}, classifiers with binary:logistic or multi:softprob. Export the model to ONNX, or train it with one of those objectives.`
+        : `${fileName}: the XGBoost objective ${quote(objective)} does not produce a classifier score. Audit a model trained with binary:logistic or multi:softprob.`,
+    );
+  }
   const baseScore = Number(baseScoreOf(params.base_score, multiclass ? numClass : 1, fileName) ?? 0.5);
   // A probability base score of 0 or 1 is an infinite margin: every row would score exactly 0 or 1.
   if (!Number.isFinite(baseScore) || (!multiclass && objective !== 'binary:logitraw' && !(baseScore > 0 && baseScore < 1))) {
@@ -116,6 +126,23 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
     multiclass: { classes: numClass, treeClass: Int32Array.from(info), transform: 'softmax' },
     description: `XGBoost ${objective}, ${numClass} classes, ${trees.length} trees; p(class k) = softmax over classes of (base margin ${baseMargin} + Σ leaves of class k's trees)`,
   };
+}
+
+/**
+ * Refuses an early-stopped model that holds more trees than its best iteration: XGBoost's
+ * scikit-learn API (predict_proba) scores with the trees up to best_iteration, its Booster
+ * (predict) with all of them, and the file does not say which the deployed model is. A
+ * model sliced at its best iteration holds just those trees and is read as it is.
+ */
+function checkEarlyStopping(attributes: Record<string, string>, trees: number, parallel: number, classes: number, fileName: string): void {
+  const best = attributes.best_iteration !== undefined ? Number(attributes.best_iteration) : null;
+  // best_ntree_limit counts an iteration's parallel trees, not its classes'.
+  const used = best !== null ? (best + 1) * parallel * classes : attributes.best_ntree_limit !== undefined ? Number(attributes.best_ntree_limit) * classes : null;
+  if (used === null || !Number.isFinite(used) || used >= trees) return;
+  const at = best !== null ? `iteration ${best} (learner.attributes.best_iteration)` : `${attributes.best_ntree_limit} trees (learner.attributes.best_ntree_limit)`;
+  throw new ModelLoadError(
+    `${fileName}: the model was early-stopped at ${at} but holds ${trees} trees: XGBoost's predict_proba scores with the first ${used}, Booster.predict with all ${trees}, and the file does not say which the deployed model uses. Save the model you deploy: model.get_booster()[: model.best_iteration + 1].save_model("model.json") for the early-stopped one, or a model trained without early stopping for all its trees.`,
+  );
 }
 
 /**
