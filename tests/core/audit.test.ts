@@ -177,6 +177,10 @@ describe('score-only audits (no model file)', () => {
     await expect(audit(['0.2', '1e400', '0.1', '0.4'])).rejects.toThrow(
       new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "1e400": a number past the largest double (1.8e308), which the audit cannot use; leave such cells blank (missing) or cap them).'),
     );
+    await expect(audit(['0.2', '0.7', '?', '0.4'])).rejects.toThrow(
+      new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 3: "?": a missing-value marker? List it in data.missing_values (--missing-values) to read it as missing).'),
+    );
+    await expect(audit(['0.2', 'True', '0.1', '0.4'])).rejects.toThrow('(row 2: "True": a boolean; a model that takes numbers reads it as 1/0: write the column as 1/0)');
     await expect(audit(['0.2', '"0,7"', '0.1', '0.4'])).rejects.toThrow(
       new AuditConfigError('scores.csv, column "score": a score column must hold numbers, but it holds text (row 2: "0,7": a decimal comma? Numbers are read with a decimal point (12.5): export the file so).'),
     );
