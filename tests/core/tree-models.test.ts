@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
-import { ModelLoadError } from '../../src/core/base/errors';
+import { AuditConfigError, ModelLoadError } from '../../src/core/base/errors';
 import { openModel } from '../../src/core/model/classifier';
 import { compileEnsemble, emptyTree, float32AtLeast, float64Above, MISSING, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/tree';
 import { TREE_KERNEL_F32, TREE_KERNEL_F32S, TREE_KERNEL_F64 } from '../../src/core/model/tree-kernel-wasm';
@@ -78,6 +78,22 @@ describe('XGBoost JSON models, scored by the project’s evaluator', () => {
     // Sliced at the best iteration (booster[:best + 1] keeps best_ntree_limit), or stopped at the last tree: read as it is.
     expect(readXgboostJson(withAttributes({ best_ntree_limit: '100' }), 'sliced.json').trees).toHaveLength(100);
     expect(readXgboostJson(withAttributes({ best_iteration: '99' }), 'last.json').trees).toHaveLength(100);
+  });
+
+  it('reads a model trained on an array (no feature names) with the columns model.features lists, in training order', async () => {
+    const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
+    const { feature_names: _names, feature_types: _types, ...learner } = json.learner;
+    const bytes = new TextEncoder().encode(JSON.stringify({ ...json, learner }));
+    const want = expected('german_credit/xgb_numeric.expected.json');
+    const table = parseCsv(readFileSync(fixture('german_credit/test.csv'), 'utf8'), { fileName: 'test.csv' });
+    // Without the columns named: the summary asks for them, and scoring is refused in words.
+    const unnamed = await openModel(ort, bytes, 'array.json');
+    expect(unnamed.summary.needsFeatureOrder).toBe(true);
+    await expect(unnamed.score(table)).rejects.toThrow(new AuditConfigError('array.json: the model names no features (trained on an array: XGBoost calls them f0…f6). List its 7 columns in training order with model.features (--features a,b,…).'));
+    const named = await openModel(ort, bytes, 'array.json', { features: want.features });
+    const scores = await named.score(table);
+    expect(Math.max(...Array.from(scores, (p, i) => Math.abs(p - want.predictions_p1[i])))).toBeLessThan(1e-6);
+    expect(() => readXgboostJson(bytes, 'array.json', 'classifier', want.features!.slice(1))).toThrow(`array.json: the model names no features and takes 7; model.features lists 6 (${want.features!.slice(1).join(', ')}). List its 7 columns in training order.`);
   });
 
   it('says why a dart booster and a log-link objective are refused', () => {

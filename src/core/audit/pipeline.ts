@@ -58,6 +58,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     ? await openModel(ort, request.model.bytes, request.model.fileName, {
         positiveLabel: request.positiveLabel,
         classLabels: request.classLabels,
+        features: request.features,
         userMissingValues: request.csv?.missingValues,
         sessionOptions: options.sessionOptions,
         treeMargins: options.treeMargins,

@@ -114,6 +114,8 @@ export interface OpenOptions {
   positiveLabel?: ClassLabel;
   /** The classes of a model that names none, in output order (model.class_labels); checked against a model's own. */
   classLabels?: readonly string[];
+  /** The feature columns in training order (model.features): they name the features of a tree model that names none. */
+  features?: readonly string[];
   /** Cell texts the user declared missing (data.missing_values): with the empty cell, the only cells a text input gets as missing. */
   userMissingValues?: readonly string[];
   sessionOptions?: Parameters<OrtRuntime['InferenceSession']['create']>[1];

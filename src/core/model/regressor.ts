@@ -36,6 +36,8 @@ export interface RegressorOptions {
   userMissingValues?: readonly string[];
   /** Where the tree evaluator runs for large tables (this thread by default). */
   treeMargins?: TreeMarginRunner;
+  /** The feature columns in training order (model.features): they name the features of a model that names none. */
+  features?: readonly string[];
 }
 
 /**
@@ -59,7 +61,7 @@ export function inspectRegressor(bytes: Uint8Array, fileName: string): ModelSumm
 
 export async function openRegressor(ort: OrtRuntime, bytes: Uint8Array, fileName: string, options: RegressorOptions = {}): Promise<Regressor> {
   if (looksLikeXgboostJson(bytes)) {
-    const ensemble = readXgboostJson(bytes, fileName, 'regression');
+    const ensemble = readXgboostJson(bytes, fileName, 'regression', options.features);
     // A single identity margin: the classifier machinery's score is the prediction itself.
     const trees = treeClassifier(ensemble, fileName, options.treeMargins);
     return {

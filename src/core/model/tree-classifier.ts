@@ -28,7 +28,7 @@ function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention =
     outputs: [{ name: 'probability', valueKind: 'tensor', elementType: 'float64', shape: [null, classes === 2 ? 1 : classes] }],
     classLabels: null,
     classCount: classes,
-    needsFeatureOrder: false,
+    needsFeatureOrder: ensemble.unnamedFeatures === true,
     featureCount: ensemble.featureNames.length,
     producer: ensemble.format === 'xgboost-json' ? 'XGBoost' : 'LightGBM',
     operators: [],
@@ -86,6 +86,10 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
   const parts = model.multiclass ? Array.from({ length: classes }, (_, k) => classEnsemble(model, k)) : [ensemble];
   const compiledParts: CompiledEnsemble[] = parts.map((part) => compileEnsemble(part));
   const features = (table: Table) => {
+    if (model.unnamedFeatures) {
+      const count = model.featureNames.length;
+      throw new AuditConfigError(`${fileName}: the model names no features (trained on an array: XGBoost calls them f0…f${count - 1}). List its ${count} columns in training order with model.features (--features a,b,…).`);
+    }
     const names = table.columns.map((c) => c.name);
     const missing = model.featureNames.filter((name) => !findColumn(table, name));
     if (missing.length > 0) {
@@ -169,7 +173,7 @@ export const xgboostFormat: ModelFormat = {
   id: 'xgboost-json',
   match: looksLikeXgboostJson,
   inspect: (bytes, fileName) => treeSummary(readXgboostJson(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readXgboostJson(bytes, fileName), fileName, positiveLabel: options?.positiveLabel, classLabels: options?.classLabels }, options?.treeMargins),
+  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readXgboostJson(bytes, fileName, 'classifier', options?.features), fileName, positiveLabel: options?.positiveLabel, classLabels: options?.classLabels }, options?.treeMargins),
 };
 /** The LightGBM text format (save_model("model.txt")). */
 export const lightgbmFormat: ModelFormat = {

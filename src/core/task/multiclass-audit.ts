@@ -38,6 +38,7 @@ async function openMulticlass(ort: OrtRuntime, request: AuditRequest, options: R
   // Any class opens the file (the binary audit's class choice); the audit reads every class's probability.
   const model = await openModel(ort, file.bytes, file.fileName, {
     positiveLabel: modelLabels?.[0] ?? 0,
+    features: request.features,
     userMissingValues: request.csv?.missingValues,
     sessionOptions: options.sessionOptions,
     treeMargins: options.treeMargins,
@@ -68,7 +69,7 @@ function checkProbabilities(values: Float64Array, width: number, modelFile: stri
 function multiclassEnsemble(request: AuditRequest, model: Classifier): TreeEnsemble | null {
   const { bytes, fileName } = request.model!;
   try {
-    if (model.summary.format === 'xgboost-json') return readXgboostJson(bytes, fileName);
+    if (model.summary.format === 'xgboost-json') return readXgboostJson(bytes, fileName, 'classifier', request.features);
     if (model.summary.format === 'lightgbm-text') return readLightgbmText(bytes, fileName);
     if (model.summary.featureCount) return onnxClassEnsemble(decodeOnnx(bytes, fileName), fileName, model.summary.featureCount);
   } catch (error) {

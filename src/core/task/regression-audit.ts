@@ -46,7 +46,7 @@ function overallDeciles(y: Float64Array, predicted: Float64Array): { deciles: De
 export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, options: RunOptions, choice: TaskChoice, read: TaskRead, resamples: number): Promise<RegressionAuditResult> {
   const { table } = read;
   const { onProgress, signal } = options;
-  const regressor = await openRegressor(ort, request.model!.bytes, request.model!.fileName, { userMissingValues: request.csv?.missingValues, treeMargins: options.treeMargins });
+  const regressor = await openRegressor(ort, request.model!.bytes, request.model!.fileName, { userMissingValues: request.csv?.missingValues, treeMargins: options.treeMargins, features: request.features });
   try {
     const features = regressor.features(table, request.features);
     onProgress?.({ stage: 'score', done: 0, total: table.rowCount });

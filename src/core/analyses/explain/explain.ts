@@ -132,7 +132,7 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
   if (modelKind(request.model.bytes, request.model.fileName) === 'regressor') {
     throw new ExplainerCompatibilityError(`${request.model.fileName} is a regressor, and this explains a classifier's p(positive). A regression's SHAP values (TreeSHAP on its trees, KernelSHAP otherwise) are in the explanations section of its audit: plumbline audit --model ${request.model.fileName} (task: regression).`);
   }
-  const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel, treeMargins: runners.treeMargins, onnxScores: runners.onnxScores });
+  const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel, features: request.features, treeMargins: runners.treeMargins, onnxScores: runners.onnxScores });
   try {
     const choice = await classifier.classChoice(table, request.features);
     if (request.method === 'permutation') {

@@ -52,6 +52,8 @@ export type OutputTransform = 'logistic' | 'identity';
 export interface TreeEnsemble {
   format: 'xgboost-json' | 'lightgbm-text' | 'onnx';
   featureNames: string[];
+  /** The file names no features (an XGBoost model trained on an array): `featureNames` are its own f0…fn−1, which no table holds; model.features names them. */
+  unnamedFeatures?: boolean;
   trees: Tree[];
   /** Added to the sum of leaves (margin space). */
   baseMargin: number;

@@ -47,7 +47,7 @@ export function looksLikeXgboostJson(bytes: Uint8Array): boolean {
  * (prediction = base score + Σ leaves) are read, and classifiers are refused; the default
  * reads classifiers only, as the binary audit always has.
  */
-export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'classifier' | 'regression' = 'classifier'): TreeEnsemble {
+export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'classifier' | 'regression' = 'classifier', features?: readonly string[]): TreeEnsemble {
   let json: { learner?: { learner_model_param?: Record<string, string>; attributes?: Record<string, string>; objective?: { name?: string }; feature_names?: string[]; feature_types?: string[]; gradient_booster?: { name?: string; model?: { trees?: XgbTreeJson[]; tree_info?: number[]; gbtree_model_param?: { num_trees?: string; num_parallel_tree?: string } } } } };
   let text = '';
   try {
@@ -87,7 +87,7 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
   if (multiclass && !/^multi:soft(prob|max)$/.test(objective)) {
     throw new ModelLoadError(`${fileName}: a ${numClass}-class XGBoost model with the objective ${quote(objective)}; multiclass models are read with multi:softprob or multi:softmax.`);
   }
-  if (task === 'regression') return xgboostRegression(json, objective, numClass, fileName);
+  if (task === 'regression') return xgboostRegression(json, objective, numClass, fileName, features);
   const transform: OutputTransform | null = multiclass || objective === 'binary:logistic' || objective === 'reg:logistic' || objective === 'binary:logitraw' ? 'logistic' : null;
   if (!transform) {
     const logLink = /^(count:poisson|reg:gamma|reg:tweedie|survival:)/.test(objective);
@@ -104,17 +104,14 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
   }
   // Softmax objectives add the base score to every class's margin as it is (it cancels out).
   const baseMargin = multiclass || objective === 'binary:logitraw' ? baseScore : log(baseScore / (1 - baseScore));
-  const featureNames = learner.feature_names ?? [];
-  const numFeature = Number(params.num_feature ?? featureNames.length);
-  if (featureNames.length !== numFeature) {
-    throw new ModelLoadError(`${fileName}: the model stores ${featureNames.length} feature names for ${numFeature} features. Set feature names when training (a DataFrame or feature_names=) so columns can be matched.`);
-  }
+  const { featureNames, unnamedFeatures } = featureNamesOf(learner.feature_names, params.num_feature, features, fileName);
+  const numFeature = featureNames.length;
   const parsed = trees.map((tree, t) => xgbTree(tree, t, fileName));
   parsed.forEach((tree, t) => {
     checkTree(tree, fileName, t);
     checkFeatures(tree, numFeature, fileName, t);
   });
-  const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames, trees: parsed, baseMargin, marginScale: 1, transform, description: `XGBoost ${objective}, ${trees.length} trees; p = sigmoid(base margin ${baseMargin} + Σ leaves)` };
+  const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames, ...(unnamedFeatures ? { unnamedFeatures } : {}), trees: parsed, baseMargin, marginScale: 1, transform, description: `XGBoost ${objective}, ${trees.length} trees; p = sigmoid(base margin ${baseMargin} + Σ leaves)` };
   if (!multiclass) return ensemble;
   const info = booster?.model?.tree_info ?? [];
   if (info.length !== trees.length || info.some((k) => !(Number.isInteger(k) && k >= 0 && k < numClass))) {
@@ -126,6 +123,25 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
     multiclass: { classes: numClass, treeClass: Int32Array.from(info), transform: 'softmax' },
     description: `XGBoost ${objective}, ${numClass} classes, ${trees.length} trees; p(class k) = softmax over classes of (base margin ${baseMargin} + Σ leaves of class k's trees)`,
   };
+}
+
+/**
+ * The model's feature names. A model trained on an array (numpy) stores none: the columns
+ * `features` lists (model.features, in training order) name them, else XGBoost's own names
+ * f0…fn−1 stand, marked unnamed (the summary asks for the order; scoring refuses it).
+ */
+function featureNamesOf(stored: string[] | undefined, declared: string | undefined, features: readonly string[] | undefined, fileName: string): { featureNames: string[]; unnamedFeatures: boolean } {
+  const names = stored ?? [];
+  const count = Number(declared ?? names.length);
+  if (names.length === 0 && count > 0) {
+    if (!features) return { featureNames: Array.from({ length: count }, (_, j) => `f${j}`), unnamedFeatures: true };
+    if (features.length !== count) throw new ModelLoadError(`${fileName}: the model names no features and takes ${count}; model.features lists ${features.length} (${features.join(', ')}). List its ${count} columns in training order.`);
+    return { featureNames: [...features], unnamedFeatures: false };
+  }
+  if (names.length !== count) {
+    throw new ModelLoadError(`${fileName}: the model stores ${names.length} feature names for ${count} features: it is damaged or was edited. Save the model again with save_model("model.json").`);
+  }
+  return { featureNames: names, unnamedFeatures: false };
 }
 
 /**
@@ -162,7 +178,7 @@ function baseScoreOf(stored: string | undefined, classes: number, fileName: stri
 export const XGBOOST_REGRESSION_OBJECTIVES: readonly string[] = ['reg:squarederror', 'reg:absoluteerror', 'reg:pseudohubererror', 'reg:quantileerror', 'reg:linear'];
 
 /** A regression ensemble: the identity of base score + Σ leaves, or a refusal naming the objective. */
-function xgboostRegression(json: { learner?: { learner_model_param?: Record<string, string>; feature_names?: string[]; gradient_booster?: { model?: { trees?: XgbTreeJson[] } } } }, objective: string, numClass: number, fileName: string): TreeEnsemble {
+function xgboostRegression(json: { learner?: { learner_model_param?: Record<string, string>; feature_names?: string[]; gradient_booster?: { model?: { trees?: XgbTreeJson[] } } } }, objective: string, numClass: number, fileName: string, features?: readonly string[]): TreeEnsemble {
   if (numClass > 1 || !XGBOOST_REGRESSION_OBJECTIVES.includes(objective)) {
     const what = numClass > 1 ? `a ${numClass}-class classifier (${objective})` : `the objective ${quote(objective)}`;
     throw new ModelLoadError(`${fileName}: ${what} is not a regression read as base score + Σ leaves; regressions are read with ${XGBOOST_REGRESSION_OBJECTIVES.join(', ')}. Audit a classifier as one, or train the regressor with reg:squarederror.`);
@@ -170,17 +186,14 @@ function xgboostRegression(json: { learner?: { learner_model_param?: Record<stri
   const params = json.learner!.learner_model_param ?? {};
   const baseScore = Number(baseScoreOf(params.base_score, 1, fileName) ?? 0.5);
   if (!Number.isFinite(baseScore)) throw new ModelLoadError(`${fileName}: base_score ${quote(String(params.base_score))} (learner_model_param) is not a number: the file is damaged or was edited. Save the model again with save_model("model.json").`);
-  const featureNames = json.learner!.feature_names ?? [];
-  const numFeature = Number(params.num_feature ?? featureNames.length);
-  if (featureNames.length !== numFeature) {
-    throw new ModelLoadError(`${fileName}: the model stores ${featureNames.length} feature names for ${numFeature} features. Set feature names when training (a DataFrame or feature_names=) so columns can be matched.`);
-  }
+  const { featureNames, unnamedFeatures } = featureNamesOf(json.learner!.feature_names, params.num_feature, features, fileName);
+  const numFeature = featureNames.length;
   const trees = json.learner!.gradient_booster!.model!.trees!.map((tree, t) => xgbTree(tree, t, fileName));
   trees.forEach((tree, t) => {
     checkTree(tree, fileName, t);
     checkFeatures(tree, numFeature, fileName, t);
   });
-  return { format: 'xgboost-json', featureNames, trees, baseMargin: baseScore, marginScale: 1, transform: 'identity', description: `XGBoost ${objective}, ${trees.length} trees; prediction = base score ${baseScore} + Σ leaves` };
+  return { format: 'xgboost-json', featureNames, ...(unnamedFeatures ? { unnamedFeatures } : {}), trees, baseMargin: baseScore, marginScale: 1, transform: 'identity', description: `XGBoost ${objective}, ${trees.length} trees; prediction = base score ${baseScore} + Σ leaves` };
 }
 
 function xgbTree(tree: XgbTreeJson, index: number, fileName: string): Tree {
