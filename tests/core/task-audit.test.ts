@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
-import type { AuditRequest } from '../../src/core/audit';
+import type { AuditRequest, AuditResult } from '../../src/core/audit';
 import { resultDigest } from '../../src/core/outputs/manifest';
 import { runAnyAudit } from '../../src/core/audit/run';
 import type { MulticlassAuditResult, RegressionAuditResult } from '../../src/core/task/result';
@@ -187,6 +187,15 @@ describe('choosing the task, and what is refused', () => {
     const result = await runAnyAudit(ort, request('mc3_xgb_trees.onnx', want.data, want.target, want.protected, { features: want.features, positiveLabel: 'high', explainer: { rows: 5, backgroundRows: 5 } }));
     expect('task' in result).toBe(false);
   });
+  it('audits one class of a model that names none against the rest, with the classes named by model.class_labels', async () => {
+    const want = mc3();
+    const result = (await runAnyAudit(ort, request('mc3_xgb.json', want.data, want.target, want.protected, { classLabels: ['low', 'medium', 'high'], positiveLabel: 'high', bootstrapResamples: 0, explainer: { rows: 5, backgroundRows: 5 } }))) as AuditResult;
+    expect('task' in result).toBe(false);
+    // The class's one-vs-rest AUC is scikit-learn's for that class.
+    expect(Math.abs(result.performance.roc_auc! - want.metrics.per_class.high.roc_auc)).toBeLessThan(1e-6);
+    expect(result.inputs.model.format !== 'score-column' && result.inputs.model.score_output).toBe('probability[:, 2] = p(class high), chosen by model.class_labels (low, medium, high); one-vs-rest: class high against the other 2 classes');
+  });
+
   it('refuses a task the model contradicts, and settings these audits cannot honour', async () => {
     const want = mc3();
     const reg = expectedOf('reg_xgb.expected.json');
