@@ -149,7 +149,7 @@ describe('CSV dialects', () => {
     expect([0, 1, 2, 3].map((row) => sourceText(declared, row))).toEqual(['9007199254740993', '9007199254740992', '-12345678901234567890', '9007199254740991']);
     expect(() => parse('id\n9007199254740993\nx12\n', { dtypes: { id: 'numeric' } })).toThrow(new CsvError('f.csv, column "id": declared numeric but holds the value "x12". Fix the value or declare the column categorical.'));
     // The value quoted is the one that is no number at all, not a whole number a double holds exactly (10^19).
-    expect(() => parse('id,x\n1,10000000000000000000\n2,12.5\n3,n/a\n', { dtypes: { x: 'numeric' } })).toThrow(new CsvError('f.csv, column "x": declared numeric but holds the value "n/a". Fix the value or declare the column categorical.'));
+    expect(() => parse('id,x\n1,10000000000000000000\n2,12.5\n3,n/a\n', { dtypes: { x: 'numeric' } })).toThrow(new CsvError('f.csv, column "x": declared numeric but holds the value "n/a": a missing-value marker? List it in data.missing_values (--missing-values) to read it as missing. Fix the value or declare the column categorical.'));
     // A whole number past the largest double is no number even declared so, and is said to be too large.
     const huge = `1${'0'.repeat(400)}`;
     expect(() => parse(`x\n1\n${huge}\n`, { dtypes: { x: 'numeric' } })).toThrow(

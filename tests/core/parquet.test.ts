@@ -65,7 +65,7 @@ describe('Parquet', () => {
     // A token read as missing keeps its text, as a CSV's does (a model that knows "?" as a category is fed "?").
     const region = read.columns[3];
     expect([0, 1, 2, 3].map((row) => sourceText(region, row))).toEqual(['NA', 'EU', ' ? ', 'EU']);
-    expect(() => loadTableBytes(parquet, 'typed.parquet', { dtypes: { region: 'numeric' } })).toThrow(new CsvError('typed.parquet, column "region": declared numeric but holds the value "NA". Fix the value or declare the column categorical.'));
+    expect(() => loadTableBytes(parquet, 'typed.parquet', { dtypes: { region: 'numeric' } })).toThrow(new CsvError('typed.parquet, column "region": declared numeric but holds the value "NA": a missing-value marker? List it in data.missing_values (--missing-values) to read it as missing. Fix the value or declare the column categorical.'));
     expect(() => loadTableBytes(parquet, 'typed.parquet', { dtypes: { flag: 'boolean', region: 'boolean' } })).toThrow(
       new CsvError('typed.parquet, column "region": declared boolean but holds the value "NA"; a boolean is true/false, yes/no, t/f, y/n or 1/0 (any case). Fix the value or declare the column categorical.'),
     );
