@@ -6,7 +6,7 @@
  * scoring backend (backend), the tables read (table-store), the row explorer (row-explorer)
  * and the data it exchanges (worker-types).
  */
-import { checkDataTable, inspectModel, loadOutputsBundle, loadPdfWriter, looksLikeXgboostJson, ModelLoadError, openModel, openRegressor, readResultFile, runAnyAudit, type AnyAuditResult, type AuditProgress, type AuditRequest, type AuditResult, type DataCheckOptions, type LoadProgress, type Manifest, type OutputContext, type PolicyDecision, type RowQuery, warmOnnxRuntime } from '../src/core';
+import { checkDataTable, inspectModel, loadOutputsBundle, loadPdfWriter, looksLikeXgboostJson, ModelLoadError, modelKind, openModel, openRegressor, readResultFile, runAnyAudit, type AnyAuditResult, type AuditProgress, type AuditRequest, type AuditResult, type DataCheckOptions, type LoadProgress, type Manifest, type OutputContext, type PolicyDecision, type RowQuery, warmOnnxRuntime } from '../src/core';
 import { expose, proxy, transfer } from 'comlink';
 import { metricsPool, neighbourPool, onnxScorePool, recoursePool, sortPool, treeMarginPool, treeShapPool } from './pool';
 import * as ort from 'onnxruntime-web/wasm';
@@ -58,7 +58,8 @@ const api = {
         if (summary.format === 'onnx') void warmOnnxRuntime(wasmOrt);
         return summary;
       } catch (error) {
-        if (!(error instanceof ModelLoadError) || !looksLikeXgboostJson(bytes)) throw error;
+        // A regression objective's model is read as a regressor; a classifier's refusal stands as it is.
+        if (!(error instanceof ModelLoadError) || !looksLikeXgboostJson(bytes) || modelKind(bytes, fileName) !== 'regressor') throw error;
         return (await openRegressor(wasmOrt, bytes, fileName)).summary;
       }
     });
@@ -139,7 +140,7 @@ const api = {
 
 
   /** Opens the model and data once for the row explorer (kept until other files come). */
-  prepareRows(model: InputFile, data: DataRef, open: { positiveLabel?: string; userMissingValues?: string[] } = {}) {
+  prepareRows(model: InputFile, data: DataRef, open: { positiveLabel?: string; classLabels?: string[]; features?: string[]; userMissingValues?: string[] } = {}) {
     return outcome(() => prepareRows(model, data, open));
   },
 

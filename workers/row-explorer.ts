@@ -11,7 +11,7 @@ import type { DataRef, InputFile } from './worker-types';
 let rowState: { key: string; classifier: Classifier; dataId: string; model: InputFile } | null = null;
 
 /** Opens the model and data once for the row explorer (kept until other files come); answers the table's row count. */
-export async function prepareRows(model: InputFile, data: DataRef, open: { positiveLabel?: string; userMissingValues?: string[] }): Promise<{ rows: number }> {
+export async function prepareRows(model: InputFile, data: DataRef, open: { positiveLabel?: string; classLabels?: string[]; features?: string[]; userMissingValues?: string[] }): Promise<{ rows: number }> {
   const key = `${model.fileName}:${model.bytes.length}|${data.dataId}|${JSON.stringify(open)}`;
   const { loaded } = loadedTable(data);
   if (rowState?.key !== key) {

@@ -31,6 +31,11 @@ export class AuditSession {
   task = $state<AuditTask | ''>('');
   /** The class names of a model file that names none, in its output order, comma-separated (model.class_labels). */
   classLabels = $state('');
+  /** The same as a list (empty names dropped), or undefined when none are typed. */
+  classLabelList = $derived.by(() => {
+    const list = this.classLabels.split(',').map((c) => c.trim()).filter((c) => c !== '');
+    return list.length ? list : undefined;
+  });
   /** A regression's decision: positive when the prediction is above or below decisionThreshold ('' : no decision). */
   positiveWhen = $state<'' | 'above' | 'below'>('');
   /** The prediction a regression's decision turns on (config `threshold` with positive_when). */

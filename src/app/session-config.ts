@@ -81,7 +81,7 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
   else delete config.task;
   if (session.task === 'regression' && session.positiveWhen) config.positive_when = session.positiveWhen;
   else delete config.positive_when;
-  const classLabels = session.classLabels.split(',').map((c) => c.trim()).filter((c) => c !== '');
+  const classLabels = session.classLabelList ?? [];
   if (session.model) {
     const { class_labels: _labels, ...model } = source.model ?? {};
     config.model = { ...model, path: session.model.name, ...(session.needsFeatureOrder ? { features: [...session.features] } : {}), ...(classLabels.length ? { class_labels: classLabels } : {}) };

@@ -33,8 +33,8 @@ Options:
   --task T                binary | multiclass | regression (default: inferred from the model
                           and the target — a regressor, or more than two classes without a
                           positive label — and stated in the result)
-  --class-labels A,B,C    a multiclass model's class names in output order, for a file that
-                          names none (XGBoost JSON, LightGBM)
+  --class-labels A,B,C    the model's class names in output order (class 0 first), for a file
+                          that names none (XGBoost JSON, LightGBM) and a target of words
   --positive-when W       above | below: a regression feeding a decision, positive when the
                           prediction is at or above (below) --threshold; adds its binary audit
   --threshold T           predicted positive when p >= T (default 0.5)

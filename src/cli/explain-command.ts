@@ -31,6 +31,8 @@ Options:
   --exclude C[,D]         other columns that may never be a reason
   --target COLUMN         the true outcome (needed by --method permutation)
   --positive-label V      the positive outcome (default 1 for a 0/1 target)
+  --class-labels A,B      the model's class names in output order (class 0 first), for a
+                          file that names none (XGBoost JSON, LightGBM) and a target of words
   --pdp C[,D]             partial dependence and ICE for these columns
   --reason-codes-csv FILE also write the reason codes as CSV (formula-looking cells neutralised)
   --output FILE           where to write the JSON (default: stdout)`;
@@ -60,6 +62,7 @@ export async function explainCommand(args: string[]): Promise<number> {
       exclude: { type: 'string' },
       target: { type: 'string' },
       'positive-label': { type: 'string' },
+      'class-labels': { type: 'string' },
       pdp: { type: 'string' },
       'reason-codes-csv': { type: 'string' },
       output: { type: 'string', short: 'o' },
@@ -102,6 +105,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     reasons: reasonCount ? { count: reasonCount, adverse, threshold, excluded: [...list(values.protected), ...list(values.exclude)] } : undefined,
     target: values.target,
     positiveLabel: values['positive-label'],
+    ...(values['class-labels'] !== undefined ? { classLabels: list(values['class-labels']) } : {}),
     partialDependence: list(values.pdp),
   }, 'cli');
   if (values['reason-codes-csv']) {

@@ -162,6 +162,17 @@ describe('the model contract', () => {
     await expect(audit(worded('good', 'bad'), 'bad', ['bad', 'good', 'other'])).rejects.toThrow(
       new AuditConfigError("model.class_labels names 3 classes (bad, good, other), but xgb_numeric.json gives one probability, of class 1, per row: name its two classes, class 0 first, in the model's output order."),
     );
+    // plumbline explain takes the same class names: SHAP of p(bad) is SHAP of p(good) negated.
+    const explain = (positiveLabel: string) => explainModel(ort, { model, data: { fileName: 'worded.csv', bytes: worded('good', 'bad') }, method: 'tree', rows: 5, target: 'good_credit', positiveLabel, classLabels: ['bad', 'good'] });
+    const [shapBad, shapGood] = await Promise.all([explain('bad'), explain('good')]);
+    shapBad.values[0].forEach((v, j) => expect(Math.abs(v + shapGood.values[0][j])).toBeLessThan(1e-9));
+    // A column listed twice in model.features is refused: the model would read it in two places.
+    const { feature_names: _names, feature_types: _types, ...learner } = JSON.parse(new TextDecoder().decode(model.bytes)).learner;
+    const array = { fileName: 'array.json', bytes: new TextEncoder().encode(JSON.stringify({ ...JSON.parse(new TextDecoder().decode(model.bytes)), learner })) };
+    const doubled = [want.features![0], ...want.features!.slice(0, -1)];
+    await expect(runAnyAudit(ort, { model: array, data: { fileName: 'test.csv', bytes: fixtureBytes('german_credit/test.csv') }, target: 'good_credit', features: doubled, protectedAttributes: ['gender'] })).rejects.toThrow(
+      new AuditConfigError(`model.features names "${doubled[0]}" twice (${doubled.join(', ')}). List each column once, in the order the model was trained on.`),
+    );
     // A model that names its classes keeps them: other names are refused.
     const entry = CORPUS.find((e) => e.id === 'german-logreg-string-labels-no')!;
     await expect(

@@ -38,7 +38,7 @@ const configProperties: Record<string, Spec> = {
       type: { type: 'string', enum: ['auto', 'onnx', 'xgboost', 'lightgbm'], description: 'File format; recognised from its bytes when auto.' },
       features: { ...names, description: 'Column order of a single [N, F] model input.' },
       max_unknown_category_share: { type: 'number', minimum: 0, maximum: 1, description: 'Refuse the audit when more than this share of rows holds a category the model never saw, in any input (default: report only; 0.01 with --strict).' },
-      class_labels: { ...names, description: 'A multiclass model\'s class names in its output order, for a file that names none (XGBoost JSON, LightGBM): e.g. [low, medium, high] when the target holds those words.' },
+      class_labels: { ...names, description: 'The model\'s class names in its output order (class 0 first), for a file that names none (XGBoost JSON, LightGBM) and a target of words: e.g. [bad, good], or [low, medium, high].' },
     },
   },
   data: {

@@ -118,6 +118,12 @@ export function chooseClass(options: { fileName: string; output: string; labels:
   };
 }
 
+/** Refuses a column listed twice in model.features: a model given the same column twice scores as it was never trained. */
+export function checkFeatureList(features: readonly string[]): void {
+  const twice = features.find((name, k) => features.indexOf(name) !== k);
+  if (twice !== undefined) throw new AuditConfigError(`model.features names ${quote(twice)} twice (${features.join(', ')}). List each column once, in the order the model was trained on.`);
+}
+
 /** true or false for a boolean's text ("True", "false", any case), else null. */
 function booleanText(label: ClassLabel): boolean | null {
   const text = String(label).trim().toLowerCase();

@@ -1,7 +1,7 @@
 import type * as OrtTypes from 'onnxruntime-web';
 import { AuditConfigError, ModelLoadError, closeMatches, quote } from '../base/errors';
 import { allRows, fileRow, findColumn, isMissingCell, requireColumn, sourceText, type Column, type Table } from '../data/table';
-import { chooseClass, type ClassChoice, type ClassLabel } from './classes';
+import { checkFeatureList, chooseClass, type ClassChoice, type ClassLabel } from './classes';
 import type { ModelProto } from 'onnx-buf';
 import { decodeOnnx, dropZipMap, inspectOnnx, type OnnxModelInfo, type TensorSignature } from './onnx-graph';
 import { untilAborted } from '../base/abort';
@@ -190,6 +190,7 @@ export function planInputs(model: OnnxClassifier, table: Table, features: string
         `${model.fileName}: the model takes one input ${quote(single.name)} of ${width ?? 'several'} columns and does not name them. List the ${width ?? ''} feature columns in the order the model was trained on (--features / model.features).`.replace('  ', ' '),
       );
     }
+    checkFeatureList(features);
     if (width !== null && features.length !== width) {
       throw new AuditConfigError(
         `${model.fileName}: input ${quote(single.name)} takes ${width} columns, but ${features.length} were chosen (${features.join(', ')}). Choose exactly ${width} columns in the order the model was trained on.`,

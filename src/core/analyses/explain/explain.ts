@@ -40,6 +40,8 @@ export interface ExplainRequest {
   /** Target column: needed by permutation importance. */
   target?: string;
   positiveLabel?: string;
+  /** The class names of a model that names none, in output order (model.class_labels). */
+  classLabels?: string[];
   /** Columns to compute partial dependence and ICE for. */
   partialDependence?: string[];
   /** Bytes the explanation may use, checked against its estimate before it starts. Default 2 GiB. */
@@ -132,7 +134,7 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
   if (modelKind(request.model.bytes, request.model.fileName) === 'regressor') {
     throw new ExplainerCompatibilityError(`${request.model.fileName} is a regressor, and this explains a classifier's p(positive). A regression's SHAP values (TreeSHAP on its trees, KernelSHAP otherwise) are in the explanations section of its audit: plumbline audit --model ${request.model.fileName} (task: regression).`);
   }
-  const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel, features: request.features, treeMargins: runners.treeMargins, onnxScores: runners.onnxScores });
+  const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel, classLabels: request.classLabels, features: request.features, treeMargins: runners.treeMargins, onnxScores: runners.onnxScores });
   try {
     const choice = await classifier.classChoice(table, request.features);
     if (request.method === 'permutation') {
