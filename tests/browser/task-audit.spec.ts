@@ -1,10 +1,10 @@
 import { expect, test, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resultDigest } from '../../src/core/outputs/manifest';
-import { projectRoot } from '../support/fixtures';
+import { fixture, projectRoot } from '../support/fixtures';
 import { dropFiles } from './app-files';
 
 // Multiclass and regression audits in the app: the same numbers and the same result digest as the CLI's for the same files and choices.
@@ -149,4 +149,48 @@ test('an XGBoost 3-class model that names no classes: refused with the class-nam
   await expect(page.getByTestId('task-notice')).toHaveText(result.task_notice, { timeout: 120_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
   await expectSameResult(page, result, MULTICLASS);
+});
+
+test('an XGBoost binary model that names no classes, a target of words: refused until the class names are typed, then the CLI’s audit and its rows', async ({ page }) => {
+  // xgb_numeric.json learned good_credit 1 = good; the same rows with the target written as words.
+  const [header, ...rows] = readFileSync(fixture('german_credit/test.csv'), 'utf8').trim().split('\n');
+  const at = header.split(',').indexOf('good_credit');
+  const worded = join(work, 'worded.csv');
+  writeFileSync(worded, [header, ...rows.map((row) => row.split(',').map((cell, k) => (k === at ? (cell === '1' ? 'good' : 'bad') : cell)).join(','))].join('\n') + '\n');
+  const model = fixture('german_credit/xgb_numeric.json');
+
+  await page.goto(PLAIN);
+  await dropFiles(page, [model, worded]);
+  await page.getByTestId('target-select').selectOption('good_credit');
+  const attributes = page.getByTestId('protected-attributes');
+  const checked = await attributes.locator('input:checked').evaluateAll((inputs) => inputs.map((input) => input.getAttribute('data-column')!));
+  expect(checked.length).toBeGreaterThan(0);
+  await page.getByTestId('positive-label').fill('bad');
+  await expect(page.getByTestId('class-labels')).toBeVisible();
+  await page.getByTestId('run-audit').click();
+  const error = page.getByTestId('error');
+  await expect(error).toContainText('the model names no classes, so its single output is p(class 1)', { timeout: 60_000 });
+  await expect(page.getByTestId('class-labels-hint')).toBeVisible();
+
+  const result = cliResult('worded', ['--model', model, '--data', worded, '--target', 'good_credit', '--protected', checked.join(','), '--positive-label', 'bad', '--class-labels', 'bad,good']);
+  await page.getByTestId('class-labels').fill('bad, good');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-digest')).toHaveText(resultDigest(result), { timeout: 120_000 });
+  // The row explorer opens the model as the audit did: row 1 scores p(bad) = 1 − xgboost's p(good).
+  const want = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.expected.json'), 'utf8')) as { predictions_p1: number[] };
+  await page.getByTestId('tab-rows').click();
+  await page.getByTestId('row-number').fill('1');
+  await page.getByTestId('row-show').click();
+  const score = page.locator('[data-metric="row_score"]');
+  await expect(score).toBeVisible({ timeout: 60_000 });
+  expect(Math.abs(Number(await score.getAttribute('data-value')) - (1 - want.predictions_p1[0]))).toBeLessThan(1e-6);
+});
+
+test('an XGBoost model refused as a classifier keeps its own reason in the app, not a regressor’s', async ({ page }) => {
+  const json = JSON.parse(readFileSync(fixture('german_credit/xgb_numeric.json'), 'utf8'));
+  const poisson = join(work, 'poisson.json');
+  writeFileSync(poisson, JSON.stringify({ ...json, learner: { ...json.learner, objective: { name: 'count:poisson' } } }));
+  await page.goto(PLAIN);
+  await dropFiles(page, [poisson]);
+  await expect(page.getByTestId('error')).toContainText('poisson.json: the XGBoost objective "count:poisson" predicts exp(margin) (a log link)', { timeout: 60_000 });
 });
