@@ -5,7 +5,8 @@ import { findColumn, type NumericColumn, type Table } from '../../src/core/data/
 import { categoricalDrift, driftFromStored, driftReport, numericDrift, storedDistribution } from '../../src/core/analyses/drift/drift';
 import { AuditConfigError } from '../../src/core/base/errors';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from '../../src/core/analyses/drift/statistics';
-import { expected, fixture } from '../support/fixtures';
+import { expected, fixture, projectRoot } from '../support/fixtures';
+import { join } from 'node:path';
 
 const load = (path: string) => parseCsv(readFileSync(fixture(path), 'utf8'), { fileName: path });
 
@@ -98,6 +99,26 @@ describe('drift in the audit', () => {
     const without = await runAudit(ort, base);
     expect(without.drift).toBeUndefined();
     expect(evaluatePolicy(policy, 'h', without, facts).gates[0]).toMatchObject({ outcome: 'NOT_EVALUATED', reason: 'no reference data was given (data.train, data.reference, --reference or --reference-result)' });
+  });
+});
+
+describe('a column read as text in one file', () => {
+  it('compares numbers with a few texts as numbers, the texts as missing and named; a file without values as no values (pandas/numpy/scipy)', () => {
+    const want = JSON.parse(readFileSync(join(projectRoot, 'tests/data/mixed.expected.json'), 'utf8'));
+    const read = (name: string) => parseCsv(readFileSync(join(projectRoot, 'tests/data', name), 'utf8'), { fileName: name });
+    const report = driftReport(read('mixed-reference.csv'), read('mixed-current.csv'));
+    const income = report.columns.find((c) => c.column === 'income')!;
+    // Before: 1,001 categories of one value each, PSI 1.0, "major".
+    expect(income).toMatchObject({ kind: 'numeric', note: 'read as numbers: "unknown" (1 cell) in mixed-current.csv read as missing' });
+    expect(Math.abs(income.psi - want.income_psi)).toBeLessThan(1e-9);
+    expect(Math.abs(income.ks!.statistic - want.income_ks)).toBeLessThan(1e-12);
+    const score = report.columns.find((c) => c.column === 'score')!;
+    expect(score).toMatchObject({ kind: 'numeric', level: 'major', note: 'read as numbers: no values in mixed-current.csv' });
+    expect(score.ks).toBeUndefined();
+    expect(Math.abs(score.psi - want.score_psi)).toBeLessThan(1e-9);
+    // A column of codes ("01", "02": every text a number) is still compared as categories.
+    const codes = driftReport(parseCsv('zip\n01\n02\n', { fileName: 'a.csv', dtypes: { zip: 'categorical' } }), parseCsv('zip\n01\n03\n', { fileName: 'b.csv', dtypes: { zip: 'categorical' } }));
+    expect(codes.columns[0].kind).toBe('categorical');
   });
 });
 

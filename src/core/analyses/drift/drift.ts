@@ -1,6 +1,7 @@
 import { findColumn, presentValues, type Column, type Table } from '../../data/table';
 import { sortedPresent } from '../../data/sorted';
 import { AuditConfigError, quote } from '../../base/errors';
+import { numbersOf } from './mixed';
 import { INPUT_LIMITS } from '../../base/limits';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
 import { binShares, categoryCounts, decileEdges, sortedBinShares } from './bins';
@@ -121,6 +122,8 @@ export interface ColumnDrift {
   pooled_categories?: number;
   /** Numeric: the interior bin edges used. */
   edges?: number[];
+  /** How a column read as text in a file was compared as numbers (a few texts among its numbers, or no values at all). */
+  note?: string;
   /** Bin edges (numeric) or categories, with the reference and current shares: enough to compare later batches without the raw reference. */
   bins: { label: string; reference: number; current: number }[];
 }
@@ -337,8 +340,12 @@ export function driftReport(reference: Table, current: Table, options: { exclude
     if (exclude.has(column.name)) continue;
     const other = findColumn(reference, column.name);
     if (!other) continue;
-    if (column.kind === 'numeric' && other.kind === 'numeric') columns.push(numericDrift(column.name, other.values, column.values, options.bins));
-    else columns.push(categoricalDrift(column.name, other, column));
+    if (column.kind === 'numeric' && other.kind === 'numeric') {
+      columns.push(numericDrift(column.name, other.values, column.values, options.bins));
+      continue;
+    }
+    const [ref, cur] = [numbersOf(other), numbersOf(column)];
+    columns.push(ref && cur ? mixedDrift(column.name, { ...ref, source: reference.source }, { ...cur, source: current.source }, options.bins) : categoricalDrift(column.name, other, column));
   }
   const max = columns.length ? maxPsi(columns) : null;
   return {
@@ -348,6 +355,22 @@ export function driftReport(reference: Table, current: Table, options: { exclude
     drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
     conventions: `PSI = Σ (cur − ref)·ln(cur/ref), empty shares floored at ${PSI_EPSILON}; numeric bins from the reference's deciles (linear interpolation, duplicate edges merged, [e_i, e_i+1)); stable < 0.1 ≤ minor ≤ 0.2 < major. KS p-value asymptotic (Stephens). Wasserstein over the reference sd. Jensen–Shannon distance with log base 2.`,
   };
+}
+
+type Read = { values: Float64Array; texts: string[]; cells: number; source: string };
+
+/** Drift of a column read as text in one file or both, compared as numbers (see {@link numbersOf}), with how it was read. */
+function mixedDrift(name: string, reference: Read, current: Read, bins?: number): ColumnDrift {
+  const drift = numericDrift(name, reference.values, current.values, bins);
+  const parts: string[] = [];
+  for (const side of [reference, current]) {
+    if (side.cells > 0) parts.push(`${side.texts.map((text) => quote(text)).join(', ')} (${side.cells.toLocaleString('en-US')} cell${side.cells === 1 ? '' : 's'}) in ${side.source} read as missing`);
+    if (!side.values.some((v) => !Number.isNaN(v))) parts.push(`no values in ${side.source}`);
+  }
+  // A file without values has no distribution to test against: the missing share says it all.
+  const empty = parts.some((part) => part.startsWith('no values'));
+  const { ks: _ks, wasserstein_normalized: _w, ...rest } = drift;
+  return { ...(empty ? rest : drift), note: `read as numbers: ${parts.join('; ')}` };
 }
 
 /** The largest PSI of the columns (a loop: a spread of 20,000 columns' values is one call's arguments). */

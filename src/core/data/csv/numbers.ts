@@ -153,7 +153,7 @@ export function whyText(text: string): string {
   if (DECIMAL.test(bare) && !Number.isFinite(Number(bare))) return ': a number past the largest double (1.8e308), which the audit cannot use; leave such cells blank (missing) or cap them';
   if (WHOLE.test(bare)) return ': a whole number from 2^53 on, read as text because a double cannot hold every such number (an identifier? data.dtypes numeric reads it rounded)';
   if (/^[+-]?\d+,\d+$/.test(bare)) return ': a decimal comma? Numbers are read with a decimal point (12.5): export the file so';
-  if (/^(\?|-+|\.|none|n\/a|na|null|nil|missing|#n\/a)$/i.test(bare)) return ': a missing-value marker? List it in data.missing_values (--missing-values) to read it as missing';
+  if (/^(\?|-+|\.|none|n\/a|na|null|nil|missing|unknown|unk|#n\/a)$/i.test(bare)) return ': a missing-value marker? List it in data.missing_values (--missing-values) to read it as missing';
   if (/^(true|false)$/i.test(bare)) return ': a boolean; a model that takes numbers reads it as 1/0: write the column as 1/0';
   return '';
 }

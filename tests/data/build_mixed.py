@@ -1,0 +1,56 @@
+"""Builds tests/data/mixed-reference.csv, mixed-current.csv and mixed.expected.json.
+
+A reference of numbers, and a current file of a similar distribution whose `income` holds one
+text ("unknown", a marker the config does not list as missing) and whose `score` is empty.
+The expected PSI follows the README's convention, computed with numpy (deciles by
+np.quantile, linear), the KS statistic with scipy. Run with Debian's /usr/bin/python3.
+"""
+import json
+import numpy as np
+import pandas as pd
+from scipy.stats import ks_2samp
+
+here = __file__.rsplit('/', 1)[0]
+r = np.random.RandomState(11)
+ref = np.round(r.normal(50, 10, 600), 2)
+cur = np.round(r.normal(51, 10, 400), 2)
+cur_text = cur.astype(object)
+cur_text[7] = 'unknown'
+other_ref = np.round(r.normal(0, 1, 600), 3)
+pd.DataFrame({'income': ref, 'score': other_ref}).to_csv(f'{here}/mixed-reference.csv', index=False)
+pd.DataFrame({'income': cur_text, 'score': [''] * 400}).to_csv(f'{here}/mixed-current.csv', index=False)
+cur_num = pd.to_numeric(pd.Series(cur_text), errors='coerce').to_numpy(dtype=float)
+
+
+def psi(ref_vals, cur_vals):
+    present = ref_vals[~np.isnan(ref_vals)]
+    edges = []
+    for k in range(1, 10):
+        e = np.quantile(present, k / 10)
+        if not edges or e > edges[-1]:
+            edges.append(e)
+
+    def shares(v):
+        n = len(v)
+        p = v[~np.isnan(v)]
+        counts = np.bincount(np.searchsorted(edges, p, side='right'), minlength=len(edges) + 1) / n
+        return list(counts), (n - len(p)) / n
+
+    rs, rm = shares(ref_vals)
+    cs, cm = shares(cur_vals)
+    if rm > 0 or cm > 0:
+        rs.append(rm)
+        cs.append(cm)
+    rs = np.maximum(rs, 1e-4)
+    cs = np.maximum(cs, 1e-4)
+    return float(np.sum((cs - rs) * np.log(cs / rs)))
+
+
+out = {
+    'how': 'build_mixed.py: numpy quantile (linear) deciles of the reference, bins [e_i, e_i+1) by searchsorted(side=right), missing as its own bin, shares floored at 1e-4; "unknown" read as missing (pandas to_numeric errors=coerce); KS statistic scipy.stats.ks_2samp',
+    'income_psi': psi(ref, cur_num),
+    'income_ks': float(ks_2samp(ref, cur_num[~np.isnan(cur_num)]).statistic),
+    'score_psi': psi(other_ref, np.full(400, np.nan)),
+}
+with open(f'{here}/mixed.expected.json', 'w') as f:
+    json.dump(out, f, indent=1)
