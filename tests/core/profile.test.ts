@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { profileTable } from '../../src/core/analyses/profile/profile';
 import { binaryTarget } from '../../src/core/metrics/labels';
-import { fixture } from '../support/fixtures';
+import { fixture, projectRoot } from '../support/fixtures';
+import { join } from 'node:path';
 import { Random } from '../../src/core/base/random';
 
 const profileOf = (csv: string, protectedAttributes: string[]) => {
@@ -123,5 +124,22 @@ describe("Cramér's V of large tables", () => {
     const b = Int32Array.from(a, (v) => (random.next() < 0.3 ? v % 7 : random.int(7)));
     expect(Math.abs(sparseCramersV(a, 300, b, 7) - cramersV(a, 300, b, 7))).toBeLessThan(1e-12);
     expect(cramersV(a, 300, b, 7)).toBeGreaterThan(0.1);
+  });
+});
+
+describe('a column of numbers with a few texts', () => {
+  it('is measured as numbers for proxies and leakage, the texts as missing, and said so (pandas / scikit-learn)', () => {
+    const want = JSON.parse(readFileSync(join(projectRoot, 'tests/data/mixed.expected.json'), 'utf8')).profile;
+    const table = parseCsv(readFileSync(join(projectRoot, 'tests/data/mixed-profile.csv'), 'utf8'), { fileName: 'mixed-profile.csv' });
+    const profile = profileTable(table, 'y', binaryTarget(table, 'y').labels, ['g']);
+    // Before: each number a category of its own, Cramér's V 0.99 ("error") and a leakage AUC of 1.
+    const proxy = profile.proxies.find((p) => p.feature === 'income')!;
+    expect(proxy).toMatchObject({ measure: 'correlation_ratio', flag: 'none' });
+    expect(Math.abs(proxy.value - want.income_eta)).toBeLessThan(1e-9);
+    expect(want.income_leakage_strength).toBeLessThan(0.98);
+    expect(profile.leakage).toEqual([]);
+    expect(profile.findings.filter((f) => f.column === 'income')).toEqual([
+      { check: 'numbers_with_text', severity: 'warning', column: 'income', message: 'income holds numbers but 3 cells of text ("unknown"), so it is read as text: drift, proxy and leakage checks read those cells as missing. List it in data.missing_values if it marks missing values.' },
+    ]);
   });
 });

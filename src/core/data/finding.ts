@@ -31,7 +31,9 @@ export interface DataFinding {
     | 'skewness'
     | 'personal_data'
     | 'drift'
-    | 'freshness';
+    | 'freshness'
+    /** A column of numbers with a few texts (a marker not listed as missing), read as text. */
+    | 'numbers_with_text';
   severity: 'warning' | 'error';
   column?: string;
   message: string;

@@ -8,9 +8,11 @@ import { sortedPresent } from '../../data/sorted';
 import { sampleIndices } from '../../data/sample';
 import { rocAuc } from '../../base/order';
 import { storedDistribution, type StoredDistribution } from '../drift/drift';
+import { numbersOf } from '../drift/mixed';
 import { absPearson, categoricalCodes, correlationRatio, cramersV, spreadOf } from './associations';
 import { duplicateRows } from './duplicates';
 import type { DataFinding } from '../../data/finding';
+import { quote } from '../../base/errors';
 import { sampleMoments } from '../../base/math';
 
 export { cramersV, sparseCramersV } from './associations';
@@ -153,6 +155,20 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
   const duplicates = duplicateRows(table);
   if (duplicates > 0) findings.push({ check: 'duplicate_rows', severity: 'warning', message: `${duplicates} row${duplicates === 1 ? ' repeats' : 's repeat'} an earlier row exactly.` });
 
+  // A text column of numbers with a few texts (a marker such as "unknown" not listed as
+  // missing): its numbers, the texts as missing, for the proxy and leakage checks; as its
+  // categories, each number would be a category of its own (Cramér's V near 1, AUC 1).
+  const asNumbers = new Map<Column, Column>();
+  for (const column of table.columns) {
+    const read = column.kind === 'categorical' && column.name !== target ? numbersOf(column) : null;
+    if (!read || read.cells === 0) continue;
+    let missing = 0;
+    for (const v of read.values) if (Number.isNaN(v)) missing++;
+    asNumbers.set(column, { kind: 'numeric', name: column.name, values: read.values, missing });
+    const shown = read.texts.map((text) => quote(text)).join(', ');
+    findings.push({ check: 'numbers_with_text', severity: 'warning', column: column.name, message: `${column.name} holds numbers but ${read.cells} cell${read.cells === 1 ? '' : 's'} of text (${shown}), so it is read as text: drift, proxy and leakage checks read those cells as missing. List ${read.texts.length === 1 ? 'it' : 'them'} in data.missing_values if ${read.texts.length === 1 ? 'it marks' : 'they mark'} missing values.` });
+  }
+  const numbersFor = (column: Column) => asNumbers.get(column) ?? column;
   const proxies: ProxyAssociation[] = [];
   // The protected attributes' codes and each numeric column's spread, read once for every
   // pairing (and the codes again by the leakage check); other columns' codes are not kept.
@@ -164,8 +180,9 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     if (!protectedColumn) continue;
     const p = codesOf(protectedColumn);
     attributeCodes.set(protectedColumn, p);
-    for (const column of table.columns) {
-      if (column.name === attribute || column.name === target || protectedAttributes.includes(column.name)) continue;
+    for (const read of table.columns) {
+      if (read.name === attribute || read.name === target || protectedAttributes.includes(read.name)) continue;
+      const column = numbersFor(read);
       let measure: ProxyAssociation['measure'];
       let value: number;
       if (column.kind === 'numeric' && protectedColumn.kind === 'numeric') {
@@ -194,8 +211,9 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
   const rowAt = (k: number) => (leakageRows ? leakageRows[k] : k);
   // One array of scores for every column in turn (rocAuc keeps nothing of it).
   const scores = new Float64Array(m);
-  for (const column of table.columns) {
-    if (column.name === target) continue;
+  for (const read of table.columns) {
+    if (read.name === target) continue;
+    const column = numbersFor(read);
     if (column.kind === 'numeric') {
       const values = column.values;
       for (let k = 0; k < m; k++) {
