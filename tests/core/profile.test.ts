@@ -143,3 +143,15 @@ describe('a column of numbers with a few texts', () => {
     ]);
   });
 });
+
+describe('the leakage check on categories', () => {
+  it('scores a category by its positive rate out of fold: an id-like column is no leak, a telling one is (pandas / scikit-learn)', () => {
+    const want = JSON.parse(readFileSync(join(projectRoot, 'tests/data/mixed.expected.json'), 'utf8')).leakage;
+    const table = parseCsv(readFileSync(join(projectRoot, 'tests/data/leak-categories.csv'), 'utf8'), { fileName: 'leak-categories.csv', dtypes: { zip: 'categorical' } });
+    const profile = profileTable(table, 'y', binaryTarget(table, 'y').labels, ['sex']);
+    // Before, rates from each row's own label: zip (about one row a value) scored AUC 0.99, an "error".
+    expect(want.zip).toBeLessThan(0.98);
+    expect(profile.leakage.map((l) => l.feature)).toEqual(['status']);
+    expect(Math.abs(profile.leakage[0].roc_auc - want.status)).toBeLessThan(1e-12);
+  });
+});

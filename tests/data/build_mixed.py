@@ -78,3 +78,33 @@ auc = roc_auc_score(y, x.fillna(-np.inf).replace(-np.inf, -1e300))
 out['profile'] = {'how': 'mixed-profile.csv: η = sqrt(Σ n_g (mean_g − mean)² / Σ (x − mean)²) over present numbers (pandas); AUC sklearn roc_auc_score with missing scored lowest; strength max(AUC, 1 − AUC)', 'income_eta': eta, 'income_leakage_strength': float(max(auc, 1 - auc))}
 with open(f'{here}/mixed.expected.json', 'w') as f:
     json.dump(out, f, indent=1)
+
+# The leakage check on categories, out of fold: `zip` (almost one row per value, drawn
+# independently of y) and `status` (a few values that nearly give y away). A category's score
+# is its positive rate among the rows of the other folds (row i in fold i mod 5), or the other
+# folds' overall rate when they do not hold it; AUC by scikit-learn.
+r = np.random.RandomState(13)
+n = 1000
+y = (r.rand(n) < 0.3).astype(int)
+zipcode = np.array([f'{v:05d}' for v in r.randint(0, 20000, n)])
+status = np.where(y == 1, np.where(r.rand(n) < 0.995, 'closed', 'open'), np.where(r.rand(n) < 0.995, 'open', 'closed'))
+sex = np.where(r.rand(n) < 0.5, 'f', 'm')
+frame = pd.DataFrame({'zip': zipcode, 'status': status, 'sex': sex, 'y': y})
+frame.to_csv(f'{here}/leak-categories.csv', index=False)
+fold = np.arange(n) % 5
+
+
+def out_of_fold_auc(column):
+    scores = np.empty(n)
+    for f in range(5):
+        train = frame[fold != f]
+        rates = train.groupby(column).y.mean()
+        overall = train.y.mean()
+        scores[fold == f] = frame.loc[fold == f, column].map(rates).fillna(overall).to_numpy()
+    auc = roc_auc_score(y, scores)
+    return float(max(auc, 1 - auc))
+
+
+out['leakage'] = {'how': 'leak-categories.csv: out-of-fold positive rate per category (folds i mod 5, pandas groupby; the other folds\' rate for a category they lack), scikit-learn roc_auc_score, strength max(AUC, 1 − AUC)', 'zip': out_of_fold_auc('zip'), 'status': out_of_fold_auc('status')}
+with open(f'{here}/mixed.expected.json', 'w') as f:
+    json.dump(out, f, indent=1)

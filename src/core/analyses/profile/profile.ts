@@ -62,6 +62,8 @@ export interface DataProfile {
 
 /** Rows the leakage check ranks at most (a seeded sample of a larger file). */
 const LEAKAGE_ROWS = 200_000;
+/** Folds of the rows for a category's out-of-fold positive rate (the leakage check). */
+const LEAKAGE_FOLDS = 5;
 
 /** Thresholds of the checks. */
 export const DATA_CHECKS = { highMissing: 0.2, imbalance: 10, proxyWarning: 0.3, proxyError: 0.5, leakageAuc: 0.98 } as const;
@@ -221,17 +223,40 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
         scores[k] = Number.isNaN(v) ? Number.NEGATIVE_INFINITY : v;
       }
     } else {
-      // A category's score is its positive rate: the best any model could do with this column alone.
+      // A category's score is its positive rate among the rows of the other folds (row i in
+      // fold i mod 5): what a model could learn from this column alone. Rates from the row's
+      // own label would score a column of one-row categories (an id, a zip code) as a perfect
+      // leak; a category no other fold holds scores the others' overall rate.
       const { codes, levels } = codesOf(column);
-      const pos = new Float64Array(levels);
-      const all = new Float64Array(levels);
+      const pos = new Float64Array(levels * LEAKAGE_FOLDS);
+      const all = new Float64Array(levels * LEAKAGE_FOLDS);
+      const foldPos = new Float64Array(LEAKAGE_FOLDS);
+      const foldAll = new Float64Array(LEAKAGE_FOLDS);
       for (let i = 0; i < rows; i++) {
-        pos[codes[i]] += labels[i];
-        all[codes[i]]++;
+        const cell = codes[i] * LEAKAGE_FOLDS + (i % LEAKAGE_FOLDS);
+        pos[cell] += labels[i];
+        all[cell]++;
+        foldPos[i % LEAKAGE_FOLDS] += labels[i];
+        foldAll[i % LEAKAGE_FOLDS]++;
       }
+      const sum = (values: Float64Array, from: number) => {
+        let total = 0;
+        for (let f = 0; f < LEAKAGE_FOLDS; f++) total += values[from + f];
+        return total;
+      };
+      const levelPos = new Float64Array(levels);
+      const levelAll = new Float64Array(levels);
+      for (let c = 0; c < levels; c++) {
+        levelPos[c] = sum(pos, c * LEAKAGE_FOLDS);
+        levelAll[c] = sum(all, c * LEAKAGE_FOLDS);
+      }
+      const totalPos = sum(foldPos, 0);
       for (let k = 0; k < m; k++) {
-        const c = codes[rowAt(k)];
-        scores[k] = pos[c] / all[c];
+        const row = rowAt(k);
+        const c = codes[row];
+        const fold = row % LEAKAGE_FOLDS;
+        const others = levelAll[c] - all[c * LEAKAGE_FOLDS + fold];
+        scores[k] = others > 0 ? (levelPos[c] - pos[c * LEAKAGE_FOLDS + fold]) / others : (totalPos - foldPos[fold]) / (rows - foldAll[fold]);
       }
     }
     const auc = rocAuc(leakageLabels, scores);
@@ -253,7 +278,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     findings,
     distributions: Object.fromEntries(table.columns.map((column) => [column.name, storedDistribution(column)])),
     conventions:
-      'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V (categorical × categorical, missing as a category), correlation ratio η (numeric × categorical), |Pearson r| (numeric × numeric); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate; on a seeded sample of 200,000 rows of a larger file). Duplicates: rows equal in every cell to an earlier row.',
+      'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V (categorical × categorical, missing as a category), correlation ratio η (numeric × categorical), |Pearson r| (numeric × numeric); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate among the other four of five folds, row i in fold i mod 5; on a seeded sample of 200,000 rows of a larger file). Duplicates: rows equal in every cell to an earlier row.',
   };
 }
 
