@@ -57,11 +57,12 @@ describe('data profile and checks', () => {
     expect(profile.leakage).toEqual([{ feature: 'leak', roc_auc: 1 }]);
   });
 
-  it('computes Cramér’s V as worked by hand', () => {
-    // 2×2: a/a 3, a/b 1, b/a 1, b/b 3 (n 8): chi² = 2, V = √(2/8) = 0.5
+  it('computes Cramér’s V, bias-corrected, as worked by hand', () => {
+    // 2×2: a/a 3, a/b 1, b/a 1, b/b 3 (n 8): chi² = 2, plain V = √(2/8) = 0.5; bias-corrected
+    // (Bergsma 2013): φ² = 2/8 − 1/7, r̃ = c̃ = 2 − 1/7, V = √((1/4 − 1/7) / (1 − 1/7)) = √(1/8).
     const lines = ['u,v,y', ...['a,a', 'a,a', 'a,a', 'a,b', 'b,a', 'b,b', 'b,b', 'b,b'].map((r, i) => `${r},${i % 2}`)];
     const profile = profileOf(`${lines.join('\n')}\n`, ['v']);
-    expect(profile.proxies.find((p) => p.feature === 'u')!.value).toBeCloseTo(0.5, 12);
+    expect(profile.proxies.find((p) => p.feature === 'u')!.value).toBeCloseTo(Math.sqrt(1 / 8), 12);
   });
 
   it('profiles the COMPAS fixture: top categories, its own decile score as a race proxy, no leakage', () => {
@@ -153,5 +154,13 @@ describe('the leakage check on categories', () => {
     expect(want.zip).toBeLessThan(0.98);
     expect(profile.leakage.map((l) => l.feature)).toEqual(['status']);
     expect(Math.abs(profile.leakage[0].roc_auc - want.status)).toBeLessThan(1e-12);
+    // Cramér's V bias-corrected: the plain V of zip with sex is 0.9 however independent they are.
+    const v = JSON.parse(readFileSync(join(projectRoot, 'tests/data/mixed.expected.json'), 'utf8')).cramers_v;
+    for (const feature of ['zip', 'status']) {
+      const proxy = profile.proxies.find((p) => p.feature === feature && p.attribute === 'sex')!;
+      expect(proxy.measure).toBe('cramers_v');
+      expect(Math.abs(proxy.value - v[feature]), feature).toBeLessThan(1e-12);
+      expect(proxy.flag).toBe('none');
+    }
   });
 });

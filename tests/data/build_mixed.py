@@ -108,3 +108,23 @@ def out_of_fold_auc(column):
 out['leakage'] = {'how': 'leak-categories.csv: out-of-fold positive rate per category (folds i mod 5, pandas groupby; the other folds\' rate for a category they lack), scikit-learn roc_auc_score, strength max(AUC, 1 − AUC)', 'zip': out_of_fold_auc('zip'), 'status': out_of_fold_auc('status')}
 with open(f'{here}/mixed.expected.json', 'w') as f:
     json.dump(out, f, indent=1)
+
+# Cramér's V, bias-corrected (Bergsma 2013), of `zip` and `status` with `sex` in
+# leak-categories.csv: χ² by scipy.stats.chi2_contingency (no continuity correction), then
+# φ²₊ = max(0, χ²/n − (r−1)(c−1)/(n−1)), r̃ = r − (r−1)²/(n−1), V = √(φ²₊ / (min(r̃, c̃) − 1)).
+from scipy.stats import chi2_contingency
+
+
+def corrected_v(a, b):
+    table = pd.crosstab(frame[a], frame[b]).to_numpy()
+    chi2 = chi2_contingency(table, correction=False)[0]
+    r, c = table.shape
+    phi2 = max(0.0, chi2 / n - (r - 1) * (c - 1) / (n - 1))
+    rr = r - (r - 1) ** 2 / (n - 1)
+    cc = c - (c - 1) ** 2 / (n - 1)
+    return float(np.sqrt(phi2 / (min(rr, cc) - 1)))
+
+
+out['cramers_v'] = {'how': 'leak-categories.csv against sex: scipy chi2_contingency(correction=False) and Bergsma 2013\'s correction', 'zip': corrected_v('zip', 'sex'), 'status': corrected_v('status', 'sex')}
+with open(f'{here}/mixed.expected.json', 'w') as f:
+    json.dump(out, f, indent=1)

@@ -11,7 +11,7 @@ Conventions (what `plumbline check-data` states it computes):
   of target == positive label within the group;
 - skewness: pandas `Series.skew()` (adjusted Fisher-Pearson G1) of every numeric column
   whose values are not all 0/1;
-- proxies (files without missing numbers): Cramer's V without bias correction (categorical x
+- proxies (files without missing numbers): Cramer's V with Bergsma's (2013) bias correction (categorical x
   categorical, missing a category), correlation ratio eta (numeric x categorical), |Pearson r|
   (numeric x numeric); the strongest over the protected attributes and the other columns;
 - drift against the reference: numeric columns, the two-sample KS statistic
@@ -53,8 +53,15 @@ def cramers_v(a, b):
     table = pd.crosstab(a.fillna("(missing)").astype(str), b.fillna("(missing)").astype(str))
     if min(table.shape) < 2:
         return 0.0
+    # Bias-corrected (Bergsma 2013): phi2 less its expectation under independence.
     chi2 = chi2_contingency(table.to_numpy(), correction=False)[0]
-    return math.sqrt(chi2 / (table.to_numpy().sum() * (min(table.shape) - 1)))
+    n = table.to_numpy().sum()
+    r, c = table.shape
+    phi2 = max(0.0, chi2 / n - (r - 1) * (c - 1) / (n - 1))
+    rr = r - (r - 1) ** 2 / (n - 1)
+    cc = c - (c - 1) ** 2 / (n - 1)
+    k = min(rr, cc) - 1
+    return 0.0 if k <= 0 else math.sqrt(min(1.0, phi2 / k))
 
 
 def eta(values, groups):

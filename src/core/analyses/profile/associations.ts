@@ -29,7 +29,7 @@ export function categoricalCodes(column: Column): { codes: Int32Array; levels: n
 /** Cells of a contingency table counted in a dense array; larger tables are counted sparsely. */
 const DENSE_CELLS = 1 << 22;
 
-/** Cramér's V of two categorical variables (bias-uncorrected, as scipy's association). */
+/** Cramér's V of two categorical variables, bias-corrected (see {@link correctedV}). */
 export function cramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB: number): number {
   const n = a.length;
   if (levelsA * levelsB > DENSE_CELLS) return sparseCramersV(a, levelsA, b, levelsB);
@@ -50,8 +50,22 @@ export function cramersV(a: Int32Array, levelsA: number, b: Int32Array, levelsB:
       chi2 += ((table[r * levelsB + c] - expectedCount) * (table[r * levelsB + c] - expectedCount)) / expectedCount;
     }
   }
-  const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
-  return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
+  return correctedV(chi2, n, rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
+}
+
+/**
+ * Cramér's V from χ², bias-corrected (Bergsma 2013): φ² less its expectation under
+ * independence, (r − 1)(c − 1)/(n − 1), over min(r̃, c̃) − 1 with r̃ = r − (r − 1)²/(n − 1)
+ * (r, c: the levels present). The plain V of a column of about one row a value against any
+ * attribute is near 1 whatever the data; the corrected one near 0 when they are independent.
+ */
+function correctedV(chi2: number, n: number, r: number, c: number): number {
+  if (r <= 1 || c <= 1 || n <= 1) return 0;
+  const phi2 = Math.max(0, chi2 / n - ((r - 1) * (c - 1)) / (n - 1));
+  const rows = r - ((r - 1) * (r - 1)) / (n - 1);
+  const cols = c - ((c - 1) * (c - 1)) / (n - 1);
+  const k = Math.min(rows, cols) - 1;
+  return k <= 0 ? 0 : Math.sqrt(Math.min(1, phi2 / k));
 }
 
 /**
@@ -73,8 +87,7 @@ export function sparseCramersV(a: Int32Array, levelsA: number, b: Int32Array, le
   let sum = 0;
   for (const [key, count] of cells) sum += (count * count) / (rowTotals[Math.floor(key / levelsB)] * colTotals[key % levelsB]);
   const chi2 = Math.max(0, n * (sum - 1));
-  const k = Math.min(rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
-  return k <= 1 ? 0 : Math.sqrt(chi2 / (n * (k - 1)));
+  return correctedV(chi2, n, rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
 }
 /** What η's denominator reads of a numeric column, the same whatever the categories: its present values' count, mean and sum of squared deviations. */
 export interface Spread {
