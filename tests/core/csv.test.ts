@@ -197,6 +197,10 @@ describe('CSV errors', () => {
     expect(() => parse('a,b,c\n1,2,3\n4,5\n6,7,8\n9,10,11,12\n')).toThrow(
       new CsvError('f.csv: 2 rows with the wrong number of fields (the header has 3): line 3 has 2 fields; line 5 has 4 fields. Quote fields that contain the delimiter ",".'),
     );
+    // A tab-separated reference read with the audit's data.delimiter ";": its header is one field.
+    expect(() => parse('name\tnote\nann\ta;b\nbo\tc\n', { delimiter: ';' })).toThrow(
+      new CsvError('f.csv: 1 row with the wrong number of fields (the header has 1): line 2 has 2 fields. The file was read with data.delimiter ";", which applies to every CSV file of the audit: if this one uses another delimiter, export it with ";", or leave data.delimiter out to have each file\'s detected.'),
+    );
   });
 
   it('counts physical lines after a quoted newline', () => {

@@ -85,11 +85,13 @@ export class BadRows {
   }
 
   /** The load's error when rows are bad and not to be skipped. */
-  error(fileName: string, width: number, delimiter: string): CsvError {
+  error(fileName: string, width: number, delimiter: string, configured = false): CsvError {
     if (this.mixedLine > 0) return mixedLineEndings(fileName, this.mixedLine, this.count);
-    return new CsvError(
-      `${fileName}: ${this.count} row${this.count === 1 ? '' : 's'} with the wrong number of fields (the header has ${width}): ${this.examples().join('; ')}${this.count > this.lines.length ? '; …' : ''}. Quote fields that contain the delimiter ${quote(delimiter)}.`,
-    );
+    // A header of one field under a configured delimiter: most likely a file delimited otherwise.
+    const fix = configured && width === 1
+      ? `The file was read with data.delimiter ${quote(delimiter)}, which applies to every CSV file of the audit: if this one uses another delimiter, export it with ${quote(delimiter)}, or leave data.delimiter out to have each file's detected.`
+      : `Quote fields that contain the delimiter ${quote(delimiter)}.`;
+    return new CsvError(`${fileName}: ${this.count} row${this.count === 1 ? '' : 's'} with the wrong number of fields (the header has ${width}): ${this.examples().join('; ')}${this.count > this.lines.length ? '; …' : ''}. ${fix}`);
   }
 
   /** As plain data, for a slice's reader to send back (see slice.ts). */

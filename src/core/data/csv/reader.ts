@@ -392,7 +392,7 @@ export class CsvReader {
     for (const builder of this.builders ?? []) builder.settle(this.backfilled);
     const builders = this.builders;
     if (!builders) throw new CsvError(`${fileName}: the file is empty. A CSV needs a header row and at least one data row.`);
-    if (this.bad.count > 0 && !this.options.skipBadRows) throw this.bad.error(fileName, builders.length, this.delimiter ?? ',');
+    if (this.bad.count > 0 && !this.options.skipBadRows) throw this.bad.error(fileName, builders.length, this.delimiter ?? ',', this.options.delimiter !== undefined);
     if (this.rows === 0) throw new CsvError(`${fileName}: the file has a header row but no data rows.`);
     const columns = declaredColumns(builders, this.options.dtypes ?? {}, fileName);
     return { source: fileName, rowCount: this.rows, columns, ...(this.bad.count > 0 ? { skipped: { rows: this.bad.count, examples: this.bad.examples() } } : {}) };
