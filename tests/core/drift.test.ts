@@ -116,6 +116,16 @@ describe('a column read as text in one file', () => {
     expect(score).toMatchObject({ kind: 'numeric', level: 'major', note: 'read as numbers: no values in mixed-current.csv' });
     expect(score.ks).toBeUndefined();
     expect(Math.abs(score.psi - want.score_psi)).toBeLessThan(1e-9);
+    // Reference-free: the batch against the reference's stored distributions reads the same, with the same PSI.
+    const reference = read('mixed-reference.csv');
+    const stored = Object.fromEntries(reference.columns.map((c) => [c.name, storedDistribution(c)]));
+    const batch = driftFromStored(JSON.parse(JSON.stringify(stored)), read('mixed-current.csv'), 'stored distributions of ref.json');
+    const storedIncome = batch.columns.find((c) => c.column === 'income')!;
+    expect(storedIncome.note).toBe('read as numbers: "unknown" (1 cell) in mixed-current.csv read as missing');
+    expect(Math.abs(storedIncome.psi - want.income_psi)).toBeLessThan(1e-9);
+    const storedScore = batch.columns.find((c) => c.column === 'score')!;
+    expect(storedScore.note).toBe('read as numbers: no values in mixed-current.csv');
+    expect(Math.abs(storedScore.psi - want.score_psi)).toBeLessThan(1e-9);
     // A column of codes ("01", "02": every text a number) is still compared as categories.
     const codes = driftReport(parseCsv('zip\n01\n02\n', { fileName: 'a.csv', dtypes: { zip: 'categorical' } }), parseCsv('zip\n01\n03\n', { fileName: 'b.csv', dtypes: { zip: 'categorical' } }));
     expect(codes.columns[0].kind).toBe('categorical');

@@ -248,9 +248,13 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
     const reference = stored[column.name];
     if (!reference || exclude.includes(column.name)) continue;
     checkStored(reference, column.name, source);
-    if (reference.kind === 'numeric' && column.kind === 'numeric') {
-      const present = presentValues(column.values);
-      columns.push(finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, column.values.length, reference.edges), (column.values.length - present.length) / Math.max(1, column.values.length), null));
+    // A batch whose column of numbers holds a few texts (or none at all) is read as numbers, as against a raw reference.
+    const read = reference.kind === 'numeric' ? numbersOf(column) : null;
+    if (reference.kind === 'numeric' && read) {
+      const present = presentValues(read.values);
+      const drift = finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, read.values.length, reference.edges), (read.values.length - present.length) / Math.max(1, read.values.length), null);
+      const note = column.kind === 'numeric' ? '' : readNote([{ ...read, source: current.source }]);
+      columns.push(note ? { ...drift, note } : drift);
     } else if (reference.kind === 'categorical') {
       const counts = categoryCounts(column);
       const stored = new Map(reference.categories.map((c, k) => [c, reference.shares[k]] as const));
@@ -362,15 +366,20 @@ type Read = { values: Float64Array; texts: string[]; cells: number; source: stri
 /** Drift of a column read as text in one file or both, compared as numbers (see {@link numbersOf}), with how it was read. */
 function mixedDrift(name: string, reference: Read, current: Read, bins?: number): ColumnDrift {
   const drift = numericDrift(name, reference.values, current.values, bins);
+  // A file without values has no distribution to test against: the missing share says it all.
+  const empty = [reference, current].some((side) => !side.values.some((v) => !Number.isNaN(v)));
+  const { ks: _ks, wasserstein_normalized: _w, ...rest } = drift;
+  return { ...(empty ? rest : drift), note: readNote([reference, current]) };
+}
+
+/** How columns read as text were read as numbers, in words: the texts read as missing, or a file without values. */
+function readNote(sides: Read[]): string {
   const parts: string[] = [];
-  for (const side of [reference, current]) {
+  for (const side of sides) {
     if (side.cells > 0) parts.push(`${side.texts.map((text) => quote(text)).join(', ')} (${side.cells.toLocaleString('en-US')} cell${side.cells === 1 ? '' : 's'}) in ${side.source} read as missing`);
     if (!side.values.some((v) => !Number.isNaN(v))) parts.push(`no values in ${side.source}`);
   }
-  // A file without values has no distribution to test against: the missing share says it all.
-  const empty = parts.some((part) => part.startsWith('no values'));
-  const { ks: _ks, wasserstein_normalized: _w, ...rest } = drift;
-  return { ...(empty ? rest : drift), note: `read as numbers: ${parts.join('; ')}` };
+  return `read as numbers: ${parts.join('; ')}`;
 }
 
 /** The largest PSI of the columns (a loop: a spread of 20,000 columns' values is one call's arguments). */
