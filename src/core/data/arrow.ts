@@ -74,13 +74,6 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
     const n = read.numRows;
     const typeId = field.type.typeId;
     if (typeId === Type.Decimal) return decimalColumn(field.name, vector, (field.type as { scale: number }).scale);
-    if (typeId === Type.Int && (field.type as { bitWidth?: number }).bitWidth === 64 && beyondDouble(vector)) {
-      // 64-bit whole numbers past 2^53 (identifiers): their text, as a CSV of them reads, so that two of them stay two.
-      return categorical(field.name, n, (i) => {
-        const v = vector.get(i);
-        return v === null || v === undefined ? null : String(v);
-      });
-    }
     if (typeId === Type.Int || typeId === Type.Float || typeId === Type.Bool) {
       const values = new Float64Array(n);
       let missing = 0;
@@ -90,6 +83,13 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
           values[i] = Number.NaN;
           missing++;
         } else {
+          // A 64-bit whole number past 2^53 (an identifier): the column is its texts, as a CSV of them reads, so that two of them stay two.
+          if (typeof v === 'bigint' && (v > SAFE_WHOLE || v < -SAFE_WHOLE)) {
+            return categorical(field.name, n, (row) => {
+              const cell = vector.get(row);
+              return cell === null || cell === undefined ? null : String(cell);
+            });
+          }
           const value = typeof v === 'boolean' ? (v ? 1 : 0) : Number(v);
           if (value === Number.POSITIVE_INFINITY || value === Number.NEGATIVE_INFINITY) throw infiniteValue(fileName, field.name, i, value);
           // A float NaN (not null) is missing too, and counted so.
@@ -166,15 +166,8 @@ export function decimalText(words: Uint32Array, scale: number): string {
   return `${sign}${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
 }
 
-/** Whether a column of 64-bit whole numbers holds one past 2^53, which a double cannot hold exactly. */
-function beyondDouble(vector: Vector): boolean {
-  const limit = BigInt(Number.MAX_SAFE_INTEGER);
-  for (let i = 0; i < vector.length; i++) {
-    const v: unknown = vector.get(i);
-    if (typeof v === 'bigint' && (v > limit || v < -limit)) return true;
-  }
-  return false;
-}
+/** The largest whole number every smaller one of which a double holds exactly (2^53 − 1). */
+const SAFE_WHOLE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * The refusal of an infinite number. Deciles, means, drift bins and correlations have no
