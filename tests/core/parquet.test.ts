@@ -1,13 +1,13 @@
 import * as ort from 'onnxruntime-web';
 import { readFileSync } from 'node:fs';
-import { Bool, Int64, Table as ArrowTable, tableFromIPC, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
+import { Bool, Float32, Float64, Int64, Table as ArrowTable, tableFromIPC, tableToIPC, Utf8, vectorFromArray } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runAudit } from '../../src/core/audit';
 import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { loadTableBytes } from '../../src/core/data/read';
-import { cellText, columnType, sourceText, type Table } from '../../src/core/data/table';
+import { cellText, columnType, sourceText, type NumericColumn, type Table } from '../../src/core/data/table';
 import { CsvError } from '../../src/core/base/errors';
 import { sha256Hex } from '../../src/core/base/hash';
 import { expected, fixture, fixtureBytes } from '../support/fixtures';
@@ -46,6 +46,22 @@ describe('Parquet', () => {
     const { table } = loadTableBytes(toParquet(arrow), 'plain.parquet');
     expect(table.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['name', 'categorical', 1], ['count', 'numeric', 1], ['flag', 'numeric', 1]]);
     expect(cells(table)).toEqual([['a', '1', '1'], ['', '2', '0'], ['b', '', ''], ['a', '9007199254740991', '1']]);
+  });
+
+  it('gives a boolean or float32 column declared categorical the texts its own CSV export holds', () => {
+    const arrow = new ArrowTable({
+      flag: vectorFromArray([true, false, null, true], new Bool()),
+      // Float32 values as stored: 0.1 is 0.100000001490116… as a double; 16777217 is not a float32 (→ 16777216).
+      ratio: vectorFromArray([0.1, 2.5, 0.3, 16777217], new Float32()),
+      wide: vectorFromArray([0.1, 2.5, null, 1 / 3], new Float64()),
+    });
+    const { table } = loadTableBytes(toParquet(arrow), 'typed.parquet', { dtypes: { flag: 'categorical', ratio: 'categorical', wide: 'categorical' } });
+    expect(table.columns.map((c) => c.kind)).toEqual(['categorical', 'categorical', 'categorical']);
+    // true/false, and each number's shortest decimal for its own width (numpy's str(np.float32(x)) and repr(x), as JavaScript writes whole numbers).
+    expect(cells(table)).toEqual([['true', '0.1', '0.1'], ['false', '2.5', '2.5'], ['', '0.3', ''], ['true', '16777216', '0.3333333333333333']]);
+    // Undeclared, they stay numbers (a model reads a boolean as 0/1).
+    const plain = loadTableBytes(toParquet(arrow), 'typed.parquet').table;
+    expect(Array.from((plain.columns[1] as NumericColumn).values)).toEqual([Math.fround(0.1), 2.5, Math.fround(0.3), 16777216]);
   });
 
   it('reads its columns as data.dtypes and data.missing_values say, as a CSV', () => {

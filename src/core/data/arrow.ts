@@ -1,5 +1,5 @@
 import type { Table as ArrowTable, Vector } from 'apache-arrow';
-import { Type } from 'apache-arrow/enum';
+import { Precision, Type } from 'apache-arrow/enum';
 import { ByteBuffer } from 'flatbuffers';
 import { Footer } from 'apache-arrow/fb/footer';
 import { Message as FbMessage } from 'apache-arrow/fb/message';
@@ -97,7 +97,8 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
           values[i] = value;
         }
       }
-      return { kind: 'numeric', name: field.name, values, missing };
+      const stored = typeId === Type.Bool ? 'boolean' : typeId === Type.Float && (field.type as { precision: number }).precision === Precision.SINGLE ? 'float32' : undefined;
+      return stored ? { kind: 'numeric', name: field.name, values, missing, stored } : { kind: 'numeric', name: field.name, values, missing };
     }
     // A column of nulls only (pandas writes an all-None column so): every cell missing, as an empty CSV column.
     if (typeId === Type.Null) return categorical(field.name, n, () => null);

@@ -17,6 +17,8 @@ export interface NumericColumn {
   name: string;
   /** A type declared in `data.dtypes` (and checked against every value), over the one read from the values. */
   declared?: 'boolean';
+  /** The Arrow/Parquet type the numbers were stored as where their texts differ from a double's: a boolean is "true"/"false", a float32 its own shortest decimal. */
+  stored?: 'boolean' | 'float32';
   values: Float64Array;
   /** Number of missing cells (NaN). */
   missing: number;

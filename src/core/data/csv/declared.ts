@@ -96,7 +96,11 @@ function numbersOf(column: CategoricalColumn, fileName: string): NumericColumn {
   return { kind: 'numeric', name: column.name, values, missing: column.missing };
 }
 
-/** A number column declared categorical: each number's text, in first-seen order. */
+/**
+ * A number column declared categorical: each number's text, in first-seen order, as a CSV
+ * export of the typed file writes it (Arrow's own CSV writer, polars): a boolean's "true"/"false", a
+ * float32's shortest decimal ("0.1", not the widened double's "0.10000000149011612").
+ */
 function textsOf(column: NumericColumn): CategoricalColumn {
   const codes = new Int32Array(column.values.length);
   const index = new Map<number, number>();
@@ -110,11 +114,22 @@ function textsOf(column: NumericColumn): CategoricalColumn {
     if (code === undefined) {
       code = dictionary.length;
       index.set(value, code);
-      dictionary.push(String(value));
+      dictionary.push(textOf(value, column.stored));
     }
     codes[row] = code;
   });
   return { kind: 'categorical', name: column.name, codes, dictionary, missing: column.missing };
+}
+
+function textOf(value: number, stored: NumericColumn['stored']): string {
+  if (stored === 'boolean') return value === 1 ? 'true' : 'false';
+  if (stored === 'float32' && Number.isFinite(value)) {
+    for (let digits = 1; digits <= 9; digits++) {
+      const shorter = Number(value.toPrecision(digits));
+      if (Math.fround(shorter) === value) return String(shorter);
+    }
+  }
+  return String(value);
 }
 
 /**
