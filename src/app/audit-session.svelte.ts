@@ -31,8 +31,17 @@ export class AuditSession {
   task = $state<AuditTask | ''>('');
   /** The class names of a model file that names none, in its output order, comma-separated (model.class_labels). */
   classLabels = $state('');
-  /** The same as a list (empty names dropped), or undefined when none are typed. */
+  /**
+   * Class names are asked for a classifier whose file names none (needed when the target
+   * holds words: which word is class 1 of two, or k of many). An XGBoost regressor's summary
+   * has no class count.
+   */
+  asksClassLabels = $derived(
+    this.model !== null && this.model.info.classLabels === null && this.task !== 'regression' && !(this.model.info.format === 'xgboost-json' && this.model.info.classCount === null),
+  );
+  /** The typed names as a list (empty names dropped), or undefined when none are typed or the field is not shown: names typed for an earlier model, or before the task became a regression, do not reach the audit. */
   classLabelList = $derived.by(() => {
+    if (!this.asksClassLabels) return undefined;
     const list = this.classLabels.split(',').map((c) => c.trim()).filter((c) => c !== '');
     return list.length ? list : undefined;
   });

@@ -184,6 +184,12 @@ test('an XGBoost binary model that names no classes, a target of words: refused 
   const score = page.locator('[data-metric="row_score"]');
   await expect(score).toBeVisible({ timeout: 60_000 });
   expect(Math.abs(Number(await score.getAttribute('data-value')) - (1 - want.predictions_p1[0]))).toBeLessThan(1e-6);
+
+  // A model that names its own classes (0, 1) in its place: the field goes, and the names typed for the other model do not reach the audit (the CLI's refusal without --class-labels).
+  await dropFiles(page, [fixture('german_credit/xgb.onnx')]);
+  await expect(page.getByTestId('class-labels')).toHaveCount(0);
+  await page.getByTestId('run-audit').click();
+  await expect(error).toHaveText(/xgb\.onnx: the positive label "bad" is not one of the model's class labels \(0, 1\)/, { timeout: 60_000 });
 });
 
 test('an XGBoost model refused as a classifier keeps its own reason in the app, not a regressor’s', async ({ page }) => {
