@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { CsvReader, detectDelimiter, parseCsv } from '../../src/core/data/csv';
 import { columnType, findColumn, sourceText, takeRows, type CategoricalColumn, type NumericColumn } from '../../src/core/data/table';
 import { CsvError } from '../../src/core/base/errors';
+import { loadTableBytes } from '../../src/core/data/read';
 import { duplicateRows } from '../../src/core/analyses/profile/duplicates';
 import { fixture } from '../support/fixtures';
 
@@ -48,6 +49,20 @@ describe('CSV dialects', () => {
     expect(configured.missing).toBe(1);
     // The token stays known as the cell's own text.
     expect(sourceText(configured, 1)).toBe('?');
+  });
+
+  it('reads an empty cell as missing whatever data.missing_values lists (pandas users list only the extra tokens)', () => {
+    // missing_values: ['?'] replaced the defaults, blank included: the column turned to text with a category "" and no missing cell.
+    const text = 'age,workclass,y\n39,Private,1\n,?,0\n50,,1\nNA,Private,0\n';
+    for (const read of [parseCsv(text, { fileName: 'adult.csv', missingValues: ['?'] }), loadTableBytes(new TextEncoder().encode(text), 'adult.csv', { missingValues: ['?'] }).table]) {
+      const age = findColumn(read, 'age')!;
+      const workclass = findColumn(read, 'workclass')!;
+      // "NA" is not listed, so it is a value: age holds text.
+      expect([age.kind, age.missing, workclass.kind, workclass.missing]).toEqual(['categorical', 1, 'categorical', 2]);
+      expect(workclass.kind === 'categorical' && workclass.dictionary).toEqual(['Private']);
+    }
+    const listed = findColumn(parseCsv(text, { fileName: 'adult.csv', missingValues: ['?', 'NA'] }), 'age')!;
+    expect([listed.kind, listed.missing]).toEqual(['numeric', 2]);
   });
 
   it('regression (issue 20, case 4): keeps the text of numbers that do not read back ("01", "2.50") and of cells with spaces', () => {

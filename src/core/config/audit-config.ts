@@ -55,7 +55,7 @@ const configProperties: Record<string, Spec> = {
       score_column: { type: 'string', description: 'A column holding the score (no model).' },
       test_sample_size: { type: 'number', integer: true, minimum: 1, description: 'Seeded sample of the test rows, stratified by target.' },
       dtypes: { type: 'object', properties: {}, values: { type: 'string', enum: ['numeric', 'categorical', 'boolean', 'date'] } },
-      missing_values: { ...names, description: 'Cell texts read as missing.' },
+      missing_values: { ...names, description: 'Cell texts read as missing, in place of the default tokens (NA, N/A, NaN, nan, null, NULL); an empty cell is always missing.' },
       delimiter: { type: 'string', enum: [',', ';', '\t', '|'] },
       skip_bad_lines: { type: 'boolean', description: 'Skip rows with the wrong number of fields (counted and reported) instead of failing.' },
     },

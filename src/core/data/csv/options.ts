@@ -13,7 +13,7 @@ export interface CsvOptions {
   fileName: string;
   /** Field delimiter; detected among `,` `;` tab `|` when omitted. */
   delimiter?: string;
-  /** Cell texts (after trimming) that mean "missing". */
+  /** Cell texts (after trimming) that mean "missing", in place of the default tokens; an empty cell is always missing. */
   missingValues?: readonly string[];
   /** Columns forced to a type instead of the inferred one. */
   dtypes?: Record<string, DeclaredType>;

@@ -72,7 +72,8 @@ export class CsvReader {
 
   constructor(private readonly options: CsvOptions) {
     this.delimiter = options.delimiter;
-    this.missingValues = new Set(options.missingValues ?? DEFAULT_MISSING_VALUES);
+    // An empty cell is missing whatever the list says (pandas' na_values habit lists only the extra tokens: ['?']).
+    this.missingValues = new Set(['', ...(options.missingValues ?? DEFAULT_MISSING_VALUES)]);
   }
 
   /** The next piece of the text. */
