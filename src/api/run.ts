@@ -3,7 +3,7 @@
  * core runs it: the options laid over a config, the checks of what is missing, and the data
  * check. No Node and no DOM here: each host reads its files its own way.
  */
-import { AuditConfigError, binaryTarget, loadPdfWriter, profileTable, type AnyAuditResult, type AuditConfig, type DataProfile, type Manifest, type PolicyDecision, type Table, type ThresholdPolicy } from '../core/index.ts';
+import { AuditConfigError, binaryTarget, loadPdfWriter, profileTable, type AnyAuditResult, type AuditConfig, type DataProfile, type DeclaredType, type Manifest, type PolicyDecision, type Table, type ThresholdPolicy } from '../core/index.ts';
 
 // The PDF writer (jsPDF and its font) is a chunk of its own in the core; the API renders PDFs synchronously, so it loads it once, here.
 const { renderPdf } = await loadPdfWriter();
@@ -45,6 +45,16 @@ export interface AuditOverrides {
   classLabels?: string[];
   /** A regression's decision: positive when the prediction is above or below the threshold. */
   positiveWhen?: 'above' | 'below';
+  /** The CSV delimiter (data.delimiter): , ; tab or |. */
+  delimiter?: string;
+  /** Cell texts read as missing, in place of the default tokens (data.missing_values); an empty cell is always missing. */
+  missingValues?: string[];
+  /** Column types over the inferred ones (data.dtypes). */
+  dtypes?: Record<string, DeclaredType>;
+  /** Skip rows with the wrong number of fields (data.skip_bad_lines). */
+  skipBadLines?: boolean;
+  /** The CSV files' text encoding (data.encoding), e.g. windows-1252. */
+  encoding?: string;
 }
 
 /** How a host spells its options in messages: flags (`--positive-label`) in the CLI, option names (`positiveLabel`) in the API. */
@@ -75,6 +85,11 @@ export function mergeAuditConfig(config: AuditConfig, overrides: AuditOverrides,
       ...(overrides.protected ? { protected_attributes: overrides.protected } : {}),
       ...(overrides.score ? { score_column: overrides.score } : {}),
       ...(overrides.positiveLabel !== undefined ? { positive_label: overrides.positiveLabel } : {}),
+      ...(overrides.delimiter !== undefined ? { delimiter: overrides.delimiter } : {}),
+      ...(overrides.missingValues !== undefined ? { missing_values: overrides.missingValues } : {}),
+      ...(overrides.dtypes !== undefined ? { dtypes: { ...config.data?.dtypes, ...overrides.dtypes } } : {}),
+      ...(overrides.skipBadLines !== undefined ? { skip_bad_lines: overrides.skipBadLines } : {}),
+      ...(overrides.encoding !== undefined ? { encoding: overrides.encoding } : {}),
     },
     ...(overrides.threshold !== undefined ? { threshold: overrides.threshold } : {}),
     ...(overrides.task !== undefined ? { task: overrides.task } : {}),

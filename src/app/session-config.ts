@@ -117,5 +117,6 @@ export function csvOptionsOf(source: AuditConfig | undefined) {
     ...(data.missing_values ? { missingValues: [...data.missing_values] } : {}),
     ...(data.dtypes ? { dtypes: { ...data.dtypes } } : {}),
     ...(data.skip_bad_lines !== undefined ? { skipBadRows: data.skip_bad_lines } : {}),
+    ...(data.encoding ? { encoding: data.encoding } : {}),
   };
 }

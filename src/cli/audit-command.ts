@@ -4,13 +4,14 @@ import { comparisonRows, comparisonSummary, sectionFailed, type AuditProgress, t
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { prepareAudit, runPreparedAudit, type AuditOptions } from '../api/node.ts';
-import { EXIT, registryModule, UsageError } from './shared.ts';
+import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlags, EXIT, registryModule, UsageError } from './shared.ts';
 import { unlabelledSummary } from './unlabelled-summary.ts';
 import { taskSummary } from './task-summary.ts';
 
 const USAGE = `Usage: plumbline audit [--config audit.yaml] [--policy-gates gates.yaml] [options]
 
-Audits a binary or multiclass classifier or a regression model on a CSV test set. Every config field also has a flag; flags win.
+Audits a binary or multiclass classifier or a regression model on a CSV test set. The config's
+data, model, threshold, seed and bootstrap fields also have flags (below); flags win.
 
 Options:
   --config FILE           audit config (YAML); paths in it are relative to it
@@ -30,6 +31,7 @@ Options:
   --protected A[,B]       protected attribute columns
   --features C1,C2,...    column order for a model with one [N, F] input
   --positive-label VALUE  the positive outcome (default 1 for a 0/1 target)
+${CSV_FLAGS_USAGE}
   --task T                binary | multiclass | regression (default: inferred from the model
                           and the target — a regressor, or more than two classes without a
                           positive label — and stated in the result)
@@ -200,6 +202,7 @@ export async function auditCommand(args: string[]): Promise<number> {
       strict: { type: 'boolean' },
       'explain-failures': { type: 'boolean' },
       verbose: { type: 'boolean' },
+      ...CSV_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -213,6 +216,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     throw new UsageError('--registry-keep-report keeps the PDF report and evidence pack: give --registry FILE|URL and --output REPORT.pdf too.');
   }
   const threshold = number(values.threshold, 'threshold');
+  const csv = csvFlags(values);
   const options: AuditOptions = {
     ...(values.config ? { config: values.config } : {}),
     ...(values['policy-gates'] ? { policy: values['policy-gates'] } : {}),
@@ -230,6 +234,11 @@ export async function auditCommand(args: string[]): Promise<number> {
     ...(values.task !== undefined ? { task: choiceOf(values.task, '--task', ['binary', 'multiclass', 'regression'] as const) } : {}),
     ...(values['class-labels'] !== undefined ? { classLabels: list(values['class-labels']) } : {}),
     ...(values['positive-when'] !== undefined ? { positiveWhen: choiceOf(values['positive-when'], '--positive-when', ['above', 'below'] as const) } : {}),
+    ...(csv.delimiter !== undefined ? { delimiter: csv.delimiter } : {}),
+    ...(csv.missing_values !== undefined ? { missingValues: csv.missing_values } : {}),
+    ...(csv.dtypes !== undefined ? { dtypes: csv.dtypes } : {}),
+    ...(csv.skip_bad_lines !== undefined ? { skipBadLines: csv.skip_bad_lines } : {}),
+    ...(csv.encoding !== undefined ? { encoding: csv.encoding } : {}),
     threshold: values['threshold-policy'] !== undefined ? thresholdPolicy(values['threshold-policy']) : threshold,
     bootstrap: number(values.bootstrap, 'bootstrap'),
     seed: number(values.seed, 'seed'),

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkDataTable, DATA_CHECK_DEFAULTS, DATA_CHECK_METRICS, dataCheckHtml, dataCheckText, dateOf, evaluateDataPolicy, parseDataPolicy, sha256Hex } from '../core/index.ts';
 import { writeFileAtomically } from '../api/node.ts';
-import { commandEpochSeconds, EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
+import { commandEpochSeconds, CSV_FLAGS, CSV_FLAGS_USAGE, csvFlags, csvLoadOptions, EXIT, loadTableFile, readInput, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline check-data --data FILE [options]
 
@@ -27,6 +27,7 @@ Options:
   --alpha A               significance level of the drift tests (default 0.05)
   --missing-warn S        missing share from which a column is warned (default 0.05)
   --skew-warn K           |skewness| from which a numeric column is warned (default 2)
+${CSV_FLAGS_USAGE}
   --out DIR               write DIR/data-check.json, DIR/data-check.html and, with a policy,
                           DIR/policy_decision.json
   --output FILE           write the report: FILE.json (the report, and policy_decision.json
@@ -66,6 +67,7 @@ export async function checkDataCommand(args: string[]): Promise<number> {
       output: { type: 'string', short: 'o' },
       json: { type: 'boolean' },
       'list-metrics': { type: 'boolean' },
+      ...CSV_FLAGS,
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -87,8 +89,9 @@ export async function checkDataCommand(args: string[]): Promise<number> {
   const policyFile = values['policy-gates'] ? await readInput(values['policy-gates'], 'policy') : undefined;
   const policy = policyFile ? parseDataPolicy(new TextDecoder().decode(policyFile.bytes), policyFile.fileName) : undefined;
   const today = dateOf(commandEpochSeconds());
-  const data = await loadTableFile(values.data, 'data', {});
-  const reference = values.reference ? await loadTableFile(values.reference, 'reference', {}) : undefined;
+  const csv = csvLoadOptions(csvFlags(values));
+  const data = await loadTableFile(values.data, 'data', csv);
+  const reference = values.reference ? await loadTableFile(values.reference, 'reference', csv) : undefined;
   const report = checkDataTable(data.loaded.table, data.loaded.sha256, {
     ...(values.target ? { target: values.target } : {}),
     ...(values['positive-label'] !== undefined ? { positiveLabel: values['positive-label'] } : {}),

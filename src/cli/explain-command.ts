@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { reasonCodesCsv, type ExplainMethod } from '../core/index.ts';
 import { explain } from '../api/node.ts';
-import { EXIT, UsageError } from './shared.ts';
+import { CSV_FLAGS, CSV_FLAGS_USAGE, csvFlags, csvLoadOptions, EXIT, UsageError } from './shared.ts';
 
 const USAGE = `Usage: plumbline explain --model M --data D [--background B] [--rows N] [--method auto|tree|tree-path|kernel] --output shap.json
 
@@ -33,6 +33,7 @@ Options:
   --positive-label V      the positive outcome (default 1 for a 0/1 target)
   --class-labels A,B      the model's class names in output order (class 0 first), for a
                           file that names none (XGBoost JSON, LightGBM) and a target of words
+${CSV_FLAGS_USAGE}
   --pdp C[,D]             partial dependence and ICE for these columns
   --reason-codes-csv FILE also write the reason codes as CSV (formula-looking cells neutralised)
   --output FILE           where to write the JSON (default: stdout)`;
@@ -63,6 +64,7 @@ export async function explainCommand(args: string[]): Promise<number> {
       target: { type: 'string' },
       'positive-label': { type: 'string' },
       'class-labels': { type: 'string' },
+      ...CSV_FLAGS,
       pdp: { type: 'string' },
       'reason-codes-csv': { type: 'string' },
       output: { type: 'string', short: 'o' },
@@ -107,6 +109,7 @@ export async function explainCommand(args: string[]): Promise<number> {
     positiveLabel: values['positive-label'],
     ...(values['class-labels'] !== undefined ? { classLabels: list(values['class-labels']) } : {}),
     partialDependence: list(values.pdp),
+    csv: csvLoadOptions(csvFlags(values)),
   }, 'cli');
   if (values['reason-codes-csv']) {
     if (!result.reason_codes) throw new UsageError('--reason-codes-csv needs --reason-codes N.');

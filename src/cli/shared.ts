@@ -4,7 +4,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
-import { CsvError, describeContent, FILE_LIMITS, formatSize, isModelFile, loadTableStream, ModelLoadError, ReportError, type IncrementalHash, type LoadedTable, type LoadOptions, type LoadProgress } from '../core/index.ts';
+import { CsvError, describeContent, FILE_LIMITS, formatSize, isModelFile, loadTableStream, ModelLoadError, ReportError, TEXT_ENCODINGS, type IncrementalHash, type LoadedTable, type LoadOptions, type LoadProgress } from '../core/index.ts';
 
 /** Exit codes of the command, as CI pipelines read them. */
 export const EXIT = { ok: 0, gateFailed: 1, cannotAudit: 2 } as const;
@@ -198,4 +198,69 @@ export async function registryModule(): Promise<typeof import('./registry-comman
     }
     throw error;
   }
+}
+
+/** The flags that say how a CSV file is read (the config's data.delimiter, missing_values, dtypes, skip_bad_lines, encoding), shared by audit, explain and check-data. */
+export const CSV_FLAGS = {
+  delimiter: { type: 'string' },
+  'missing-values': { type: 'string' },
+  dtypes: { type: 'string' },
+  'skip-bad-lines': { type: 'boolean' },
+  encoding: { type: 'string' },
+} as const;
+
+/** Their lines in a command's --help. */
+export const CSV_FLAGS_USAGE = `  --delimiter D           the CSV delimiter: , ; | or tab (default: detected among them)
+  --missing-values A,B    cell texts read as missing, in place of NA, N/A, NaN, nan, null,
+                          NULL (an empty cell is always missing), e.g. --missing-values '?,NA'
+  --dtypes C:T,...        column types over the inferred ones: numeric, categorical, boolean,
+                          date, e.g. --dtypes zip:categorical,opened:date
+  --skip-bad-lines        skip rows with the wrong number of fields (counted) instead of failing
+  --encoding E            the CSV files' encoding (default utf-8), e.g. windows-1252 for Excel's
+                          "CSV (Comma delimited)" on Windows`;
+
+const DECLARED_TYPES = ['numeric', 'categorical', 'boolean', 'date'] as const;
+
+/** The CSV flags given, as the config's data keys (checked; a bad value is a UsageError naming the flag). */
+export function csvFlags(values: { delimiter?: string; 'missing-values'?: string; dtypes?: string; 'skip-bad-lines'?: boolean; encoding?: string }): {
+  delimiter?: string;
+  missing_values?: string[];
+  dtypes?: Record<string, (typeof DECLARED_TYPES)[number]>;
+  skip_bad_lines?: boolean;
+  encoding?: string;
+} {
+  const out: ReturnType<typeof csvFlags> = {};
+  if (values.delimiter !== undefined) {
+    const delimiter = values.delimiter === 'tab' || values.delimiter === '\\t' ? '\t' : values.delimiter;
+    if (![',', ';', '\t', '|'].includes(delimiter)) throw new UsageError(`--delimiter ${JSON.stringify(values.delimiter)} is not one of: , ; | tab.`);
+    out.delimiter = delimiter;
+  }
+  if (values['missing-values'] !== undefined) out.missing_values = values['missing-values'].split(',').map((s) => s.trim());
+  if (values.dtypes !== undefined) {
+    out.dtypes = {};
+    for (const pair of values.dtypes.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const at = pair.lastIndexOf(':');
+      const [column, type] = at > 0 ? [pair.slice(0, at).trim(), pair.slice(at + 1).trim()] : [pair, ''];
+      if (!(DECLARED_TYPES as readonly string[]).includes(type)) throw new UsageError(`--dtypes ${JSON.stringify(pair)}: give COLUMN:TYPE, TYPE one of ${DECLARED_TYPES.join(', ')} (e.g. --dtypes zip:categorical).`);
+      out.dtypes[column] = type as (typeof DECLARED_TYPES)[number];
+    }
+  }
+  if (values['skip-bad-lines']) out.skip_bad_lines = true;
+  if (values.encoding !== undefined) {
+    const label = values.encoding.trim().toLowerCase();
+    if (!TEXT_ENCODINGS.includes(label)) throw new UsageError(`--encoding ${JSON.stringify(values.encoding)} is not one a CSV file can be read in here: utf-8, or a single-byte encoding (${TEXT_ENCODINGS.filter((e) => e !== 'utf-8').join(', ')}).`);
+    out.encoding = label;
+  }
+  return out;
+}
+
+/** The CSV flags as a loader's options (check-data, which has no config). */
+export function csvLoadOptions(flags: ReturnType<typeof csvFlags>): LoadOptions {
+  return {
+    ...(flags.delimiter ? { delimiter: flags.delimiter } : {}),
+    ...(flags.missing_values ? { missingValues: flags.missing_values } : {}),
+    ...(flags.dtypes ? { dtypes: flags.dtypes } : {}),
+    ...(flags.skip_bad_lines ? { skipBadRows: true } : {}),
+    ...(flags.encoding ? { encoding: flags.encoding } : {}),
+  };
 }

@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { dependenceChart } from '../../src/core/outputs/charts';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
-import { AuditConfigError, ModelLoadError } from '../../src/core/base/errors';
+import { AuditConfigError, CsvError, ModelLoadError } from '../../src/core/base/errors';
 import { neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
 import { expected, fixtureBytes } from '../support/fixtures';
 import { parseCsv } from '../../src/core/data/csv';
@@ -229,10 +229,19 @@ describe('hostile outputs and encodings', () => {
     );
   });
 
-  it('counts characters that were not UTF-8', async () => {
-    const header = new TextEncoder().encode('p,y,g\n0.2,0,caf');
-    const latin1 = Uint8Array.from([...header, 0xe9, ...new TextEncoder().encode('\n0.7,1,b\n0.6,1,caf'), 0xe9, ...new TextEncoder().encode('\n0.1,0,b\n')]);
-    const result = await runAudit(ort, { data: { fileName: 'latin1.csv', bytes: latin1 }, scoreColumn: 'p', target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0 });
-    expect(result.data.findings.find((f) => f.check === 'encoding')!.message).toBe('latin1.csv: 2 characters were not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.');
+  it('refuses a Windows-1252 file read as UTF-8 (two names would merge), and reads it in the encoding the config gives', async () => {
+    // Müller, Mäller, Müller, Mäller in Windows-1252 (Excel's "CSV (Comma delimited)"): as UTF-8 both names are "M\uFFFDller".
+    const encode = (text: string) => Uint8Array.from(text, (char) => ({ ü: 0xfc, ä: 0xe4 })[char] ?? char.charCodeAt(0));
+    const bytes = encode('p,y,g\n0.2,0,Müller\n0.7,1,Mäller\n0.6,1,Müller\n0.1,0,Mäller\n');
+    const request = { data: { fileName: 'latin1.csv', bytes }, scoreColumn: 'p', target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0 };
+    await expect(runAudit(ort, request)).rejects.toThrow(
+      new CsvError(
+        'latin1.csv: not UTF-8 text: row 1, column "g" reads "M\uFFFDller", where U+FFFD (\uFFFD) marks what UTF-8 cannot read (4 places in the file). Names that differ in such a letter (Müller, Mäller) would read as one group or category. Say the file\'s encoding with data.encoding (--encoding): windows-1252 for Excel\'s "CSV (Comma delimited)" on Windows and most Western European exports; or save the file as "CSV UTF-8" and load it again.',
+      ),
+    );
+    // Python: b'M\xfcller'.decode('cp1252') == 'Müller'; each group its own two rows.
+    const result = await runAudit(ort, { ...request, csv: { encoding: 'windows-1252' } });
+    expect(Object.fromEntries(Object.entries(result.fairness.g.groups).map(([name, group]) => [name, group.n]))).toEqual({ Müller: 2, Mäller: 2 });
+    await expect(runAudit(ort, { ...request, csv: { encoding: 'shift_jis' } })).rejects.toThrow(/^latin1\.csv: the encoding "shift_jis" is not one a CSV file can be read in here\. Use utf-8 or a single-byte encoding: windows-1252, /);
   });
 });

@@ -36,6 +36,7 @@ const SAMPLES: Record<string, unknown> = {
   'data.missing_values': ['', '-'],
   'data.delimiter': ';',
   'data.skip_bad_lines': true,
+  'data.encoding': 'windows-1252',
   threshold: 0.3,
   random_seed: 42,
   audit_profile: 'full',

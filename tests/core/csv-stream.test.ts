@@ -133,13 +133,14 @@ describe('reading CSV in pieces', () => {
     }
   });
 
-  it('counts characters that are not UTF-8 even when a piece splits them', () => {
-    const bytes = new Uint8Array([...encoder.encode('a,b\n1,caf'), 0xe9, ...encoder.encode(',x\n'.slice(1)), ...encoder.encode('2,ü\n')]);
+  it('counts characters that are not UTF-8 even when a piece splits them, and not a U+FFFD the file holds as such', () => {
+    const bytes = new Uint8Array([...encoder.encode('a,b\n1,caf'), 0xe9, ...encoder.encode(',x\n'.slice(1)), ...encoder.encode('2,ü\n3,\uFFFD\n')]);
     for (const size of [1, 2, bytes.length]) {
-      const loaded = loadInPieces(bytes, size);
-      expect(loaded.replacedCharacters).toBe(1);
-      expect(cells(loaded.table)[1][1]).toBe('ü');
+      expect(() => loadInPieces(bytes, size)).toThrow(/^f\.csv: not UTF-8 text: row 1, column "b" reads "caf\uFFFDx", where U\+FFFD \(\uFFFD\) marks what UTF-8 cannot read \(1 place in the file\)\./);
     }
+    // Valid UTF-8 holding U+FFFD (EF BF BD) itself is read as it is.
+    const valid = encoder.encode('a,b\n1,café\n2,\uFFFD\n');
+    for (const size of [1, 2, valid.length]) expect(cells(loadInPieces(valid, size).table).map((row) => row[1])).toEqual(['café', '\uFFFD']);
   });
 
   it('reads a stream with progress in bytes and rows, and stops when cancelled', async () => {

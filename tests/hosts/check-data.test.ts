@@ -248,6 +248,24 @@ describe('plumbline check-data', () => {
     expect(report.columns.map((x: { name: string; missing_share: number }) => [x.name, x.missing_share])).toEqual(Object.entries(ref.missing_share));
   });
 
+  it('reads a CSV as the flags say: missing values, types, delimiter, encoding (the config keys of an audit)', async () => {
+    // adult-style "?" for missing, a ;-file in Windows-1252 (Excel's "CSV (Comma delimited)" in a European locale).
+    const text = 'age;workclass;region;y\n39;Private;Süd;1\n;?;Nord;0\n50;?;Süd;1\n41;Self;Nörd;0\n';
+    writeFileSync(join(work, 'excel.csv'), Uint8Array.from(text, (char) => ({ ü: 0xfc, ö: 0xf6 })[char] ?? char.charCodeAt(0)));
+    const refused = await plumbline(['--data', 'excel.csv', '--target', 'y']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^plumbline: excel\.csv: not UTF-8 text: row 1, column "region" reads "S\uFFFDd", where .* Say the file's encoding with data\.encoding \(--encoding\)/);
+    const run = await plumbline(['--data', 'excel.csv', '--target', 'y', '--protected', 'region', '--encoding', 'windows-1252', '--delimiter', ';', '--missing-values', '?', '--dtypes', 'age:categorical', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    // pandas: read_csv(sep=';', encoding='cp1252', na_values=['?'], dtype={'age': str}): workclass 2 of 4 missing, age 1.
+    expect(report.columns.map((x: { name: string; missing_share: number }) => [x.name, x.missing_share])).toEqual([['age', 0.25], ['workclass', 0.5], ['region', 0], ['y', 0]]);
+    expect(Object.fromEntries(Object.entries(report.groups.region as Record<string, { n: number }>).map(([group, g]) => [group, g.n]))).toEqual({ Süd: 2, Nord: 1, Nörd: 1 });
+    expect((await plumbline(['--data', 'excel.csv', '--encoding', 'shift_jis'])).stderr).toMatch(/^plumbline: --encoding "shift_jis" is not one a CSV file can be read in here: utf-8, or a single-byte encoding \(windows-1252, /);
+    expect((await plumbline(['--data', 'excel.csv', '--dtypes', 'age'])).stderr).toBe('plumbline: --dtypes "age": give COLUMN:TYPE, TYPE one of numeric, categorical, boolean, date (e.g. --dtypes zip:categorical).\n');
+    expect((await plumbline(['--data', 'excel.csv', '--delimiter', ':'])).stderr).toBe('plumbline: --delimiter ":" is not one of: , ; | tab.\n');
+  });
+
   it('exits 2 naming the value and the fix', async () => {
     expect((await plumbline([]))).toMatchObject({ code: 2, stderr: 'plumbline: check-data needs --data FILE. Run plumbline check-data --help for usage.\n' });
     expect((await plumbline(['--data', 'customers.csv', '--protected', 'gender']))).toMatchObject({

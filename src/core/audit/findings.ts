@@ -9,7 +9,7 @@ import type { AuditRequest } from './request';
 import type { AuditMetrics, AuditSettings } from './result';
 
 /** Adds the audit's findings, in the order the result lists them, to `data.findings`. */
-export function addFindings(data: DataProfile, scoreFindings: DataProfile['findings'], metrics: AuditMetrics, settings: AuditSettings, table: Table, request: AuditRequest, read: { replaced: number }): void {
+export function addFindings(data: DataProfile, scoreFindings: DataProfile['findings'], metrics: AuditMetrics, settings: AuditSettings, table: Table, request: AuditRequest): void {
   data.findings.push(...scoreFindings);
   if (!metrics.threshold_selection.held_out && metrics.threshold_selection.policy.policy !== 'fixed') {
     data.findings.push({
@@ -19,7 +19,6 @@ export function addFindings(data: DataProfile, scoreFindings: DataProfile['findi
     });
   }
   if (table.skipped) data.findings.push({ check: 'skipped_rows', severity: 'warning', message: `${request.data.fileName}: ${table.skipped.rows} row${table.skipped.rows === 1 ? '' : 's'} with the wrong number of fields skipped (data.skip_bad_lines): ${table.skipped.examples.join('; ')}.` });
-  if (read.replaced > 0) data.findings.push({ check: 'encoding', severity: 'warning', message: `${request.data.fileName}: ${read.replaced} character${read.replaced === 1 ? ' was' : 's were'} not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.` });
   for (const [attribute, fairness] of Object.entries(metrics.fairness)) {
     for (const [group, values] of Object.entries(fairness.groups)) {
       if (values.insufficient_samples) {

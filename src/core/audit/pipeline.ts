@@ -45,8 +45,6 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   onProgress?.({ stage: 'parse', done: 0, total: totalBytes });
   const data = await loadInput(request.data, request.csv);
   let table = data.table;
-  // Bytes that are not UTF-8 (e.g. Latin-1 accents) were replaced by U+FFFD: counted while reading, reported.
-  const replaced = data.replacedCharacters;
   onProgress?.({ stage: 'parse', done: totalBytes, total: totalBytes });
   const rowsRead = table.rowCount;
   if (request.model && request.modelType) {
@@ -85,7 +83,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     }
     validateColumns(table, request);
     signal?.throwIfAborted();
-    const opened: OpenedAudit = { model, choice, table, target, rowsRead, request, options, threshold, resamples, read: { replaced, sha256: data.sha256, noLabels } };
+    const opened: OpenedAudit = { model, choice, table, target, rowsRead, request, options, threshold, resamples, read: { sha256: data.sha256, noLabels } };
     // The model was opened with checkLater: no result (and no error that scores could have
     // caused) leaves before its scores stand; where they do not, the audit runs again.
     const settled = () => untilAborted(model?.settled?.() ?? Promise.resolve(true), signal);
@@ -115,7 +113,7 @@ interface OpenedAudit {
   options: RunOptions;
   threshold: number;
   resamples: number;
-  read: { replaced: number; sha256: string; noLabels: string | null };
+  read: { sha256: string; noLabels: string | null };
 }
 
 /** Scores, drift, explanations and metrics once the data is read and the model open. */
@@ -183,7 +181,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
     }
     unlabelled = { labels: 'absent', labels_notice: labelsNotice(noLabels), ...(estimated ? { estimated_performance: estimated } : {}), score_distribution: scoreDistribution(scores, indexes, probabilities) };
   }
-  addFindings(data, scoreFindings, metrics, settings, table, request, read);
+  addFindings(data, scoreFindings, metrics, settings, table, request);
   signal?.throwIfAborted();
   const robustness = await robustnessSection(context, features, settings, target, metrics, neighbours);
   signal?.throwIfAborted();

@@ -83,7 +83,7 @@ export interface AuditRequest {
   /** Audit a seeded sample of this many test rows, stratified by the target. */
   sampleSize?: number;
   /** How the CSV is read. */
-  csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, DeclaredType>; skipBadRows?: boolean };
+  csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, DeclaredType>; skipBadRows?: boolean; encoding?: string };
   /** Sections that did not run, with the reason (recorded in the result, read by gates). */
   missingSections?: Record<string, string>;
   /** A threshold policy instead of a fixed threshold; chosen on `validation` when given, else on the audited data and reported as a limitation. */

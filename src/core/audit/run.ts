@@ -26,5 +26,5 @@ export async function runAnyAudit(ort: OrtRuntime, request: AuditRequest, option
     if (request.positiveWhen) throw new AuditConfigError(`positive_when is set, but this is a binary audit (${choice.source}): it turns a regression's prediction into a decision. Remove positive_when, or set task: regression.`);
     return runAudit(ort, read, options);
   }
-  return runTaskAudit(ort, read, options, { ...choice, task: choice.task }, { table: loaded.table, sha256: loaded.sha256, replaced: loaded.replacedCharacters });
+  return runTaskAudit(ort, read, options, { ...choice, task: choice.task }, { table: loaded.table, sha256: loaded.sha256 });
 }

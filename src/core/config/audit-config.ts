@@ -1,6 +1,7 @@
 import { ConfigError, quote } from '../base/errors';
 import type { ThresholdPolicy } from '../metrics/curves';
 import type { DeclaredType } from '../data/table';
+import { TEXT_ENCODINGS } from '../data/csv/options';
 import { check, type Spec } from './schema';
 import { parseYaml } from './yaml';
 
@@ -57,6 +58,7 @@ const configProperties: Record<string, Spec> = {
       dtypes: { type: 'object', properties: {}, values: { type: 'string', enum: ['numeric', 'categorical', 'boolean', 'date'] } },
       missing_values: { ...names, description: 'Cell texts read as missing, in place of the default tokens (NA, N/A, NaN, nan, null, NULL); an empty cell is always missing.' },
       delimiter: { type: 'string', enum: [',', ';', '\t', '|'] },
+      encoding: { type: 'string', enum: [...TEXT_ENCODINGS], description: 'The CSV files\' text encoding (default utf-8): windows-1252 for Excel\'s "CSV (Comma delimited)" on Windows. A file whose bytes do not read in it is refused, naming the cell.' },
       skip_bad_lines: { type: 'boolean', description: 'Skip rows with the wrong number of fields (counted and reported) instead of failing.' },
     },
   },
@@ -159,6 +161,7 @@ export interface AuditConfig {
     dtypes?: Record<string, DeclaredType>;
     missing_values?: string[];
     delimiter?: string;
+    encoding?: string;
     skip_bad_lines?: boolean;
   };
   threshold?: number | { policy: string; value?: number; target?: number; cost_fp?: number; cost_fn?: number };

@@ -8,6 +8,7 @@ import { CsvSlices, MIN_SLICED_BYTES, type CsvSliceRunner } from './slices';
 import { INPUT_LIMITS } from '../base/limits';
 import { looksLikeParquet, parquetToArrow } from './parquet';
 import { declaredTable } from './csv/declared';
+import { checkEncoding, unreadableText } from './csv/encoding';
 import type { Table } from './table';
 
 /**
@@ -39,8 +40,6 @@ export interface LoadedTable {
   /** SHA-256 of the file's bytes, computed while reading them. */
   sha256: string;
   bytes: number;
-  /** Characters that were not valid UTF-8, read as U+FFFD. */
-  replacedCharacters: number;
 }
 
 /** Progress of a load: bytes read of the total, and rows parsed so far. */
@@ -147,7 +146,7 @@ export class TableLoader {
 
   private startCsv(): void {
     const { csvSlices, sliceBytes, totalBytes, hash, memoryLimit, ...csvOptions } = this.options;
-    const options = { fileName: this.fileName, ...csvOptions };
+    const options = { fileName: this.fileName, ...csvOptions, ...(csvOptions.encoding ? { encoding: checkEncoding(csvOptions.encoding, this.fileName) } : {}) };
     this.csv = new CsvReader(options);
     if (csvSlices && (totalBytes ?? 0) >= (sliceBytes ? 0 : MIN_SLICED_BYTES)) {
       this.slices = new CsvSlices(this.csv, (bytes) => this.feed(bytes), csvSlices, options, sliceBytes);
@@ -259,7 +258,7 @@ export class TableLoader {
   /** The second pass: give it the file's bytes again from the start, until `done`. */
   secondPass(): { push(chunk: Uint8Array): void; readonly done: boolean; end(): void } {
     const reader = this.csv!.backfillReader();
-    const decoder = new TextDecoder('utf-8');
+    const decoder = new TextDecoder(this.options.encoding ?? 'utf-8');
     return {
       push: (chunk) => reader.push(decoder.decode(chunk, { stream: true })),
       get done() {
@@ -286,7 +285,9 @@ export class TableLoader {
         );
       }
     }
-    return { table, format: this.format!, sha256: this.hash?.digestHex() ?? '', bytes: this.bytes, replacedCharacters: this.replaced + (this.csv?.replaced ?? 0) };
+    const replaced = this.replaced + (this.csv?.replaced ?? 0);
+    if (replaced > 0) throw unreadableText(table, this.fileName, this.options.encoding ?? 'utf-8', replaced);
+    return { table, format: this.format!, sha256: this.hash?.digestHex() ?? '', bytes: this.bytes };
   }
 }
 

@@ -76,7 +76,7 @@ export function smallGroups(groups: Record<string, { n: number }>, min: number):
   return Object.entries(groups).filter(([, g]) => g.n < min).map(([name]) => name);
 }
 
-/** Findings every task shares: small groups, skipped rows, replaced characters, the input fidelity's. */
+/** Findings every task shares: small groups, skipped rows, the input fidelity's. (A file whose bytes do not read in its encoding is refused at load.) */
 export function commonFindings(data: DataProfile, fairness: Record<string, { groups: Record<string, { n: number }> }>, request: AuditRequest, table: Table, read: TaskRead, min: number): void {
   for (const [attribute, f] of Object.entries(fairness)) {
     for (const [group, g] of Object.entries(f.groups)) {
@@ -84,14 +84,12 @@ export function commonFindings(data: DataProfile, fairness: Record<string, { gro
     }
   }
   if (table.skipped) data.findings.push({ check: 'skipped_rows', severity: 'warning', message: `${request.data.fileName}: ${table.skipped.rows} row${table.skipped.rows === 1 ? '' : 's'} with the wrong number of fields skipped (data.skip_bad_lines): ${table.skipped.examples.join('; ')}.` });
-  if (read.replaced > 0) data.findings.push({ check: 'encoding', severity: 'warning', message: `${request.data.fileName}: ${read.replaced} character${read.replaced === 1 ? ' was' : 's were'} not valid UTF-8 and shown as U+FFFD (the file may be Latin-1): re-export it as UTF-8 so category names match.` });
 }
 
 /** The data as read once by the dispatcher. */
 export interface TaskRead {
   table: Table;
   sha256: string;
-  replaced: number;
 }
 
 export function fidelityOf(model: Classifier, table: Table, features: string[], request: AuditRequest, data: DataProfile): InputFidelity {

@@ -1,6 +1,7 @@
 import type { InputFile } from '../../data/read';
 import { modelKind } from '../../model/kind';
 import { loadReaderFor, readTable } from '../../data/read';
+import type { CsvOptions } from '../../data/csv/options';
 import { allRows, findColumn, type Table } from '../../data/table';
 import { ExplainerCompatibilityError, isPlumblineError, quote } from '../../base/errors';
 import { openModel, type Classifier } from '../../model/classifier';
@@ -46,8 +47,10 @@ export interface ExplainRequest {
   partialDependence?: string[];
   /** Bytes the explanation may use, checked against its estimate before it starts. Default 2 GiB. */
   memoryLimit?: number;
-  /** Texts a text input gets as missing (the user's data.missing_values), as the scorer feeds them. */
+  /** Texts a text input gets as missing (the user's data.missing_values), as the scorer feeds them; by default csv.missingValues. */
   textMissing?: ReadonlySet<string>;
+  /** How the data and background files are read, when CSV (the config's data.delimiter, missing_values, dtypes, skip_bad_lines, encoding). */
+  csv?: Omit<CsvOptions, 'fileName'>;
 }
 
 /** SHAP values as written by `plumbline explain`. */
@@ -129,12 +132,12 @@ export interface ExplainRunners {
  */
 export async function explainModel(ort: OrtRuntime, request: ExplainRequest, signal?: AbortSignal, runners: ExplainRunners = {}): Promise<ExplainResult> {
   for (const file of [request.data, request.background]) if (file) await loadReaderFor(file.bytes);
-  const table = readTable(request.data.bytes, request.data.fileName);
-  const background = request.background ? readTable(request.background.bytes, request.background.fileName) : table;
+  const table = readTable(request.data.bytes, request.data.fileName, request.csv);
+  const background = request.background ? readTable(request.background.bytes, request.background.fileName, request.csv) : table;
   if (modelKind(request.model.bytes, request.model.fileName) === 'regressor') {
     throw new ExplainerCompatibilityError(`${request.model.fileName} is a regressor, and this explains a classifier's p(positive). A regression's SHAP values (TreeSHAP on its trees, KernelSHAP otherwise) are in the explanations section of its audit: plumbline audit --model ${request.model.fileName} (task: regression).`);
   }
-  const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel, classLabels: request.classLabels, features: request.features, treeMargins: runners.treeMargins, onnxScores: runners.onnxScores });
+  const classifier = await openModel(ort, request.model.bytes, request.model.fileName, { positiveLabel: request.positiveLabel, classLabels: request.classLabels, features: request.features, userMissingValues: request.csv?.missingValues, treeMargins: runners.treeMargins, onnxScores: runners.onnxScores });
   try {
     const choice = await classifier.classChoice(table, request.features);
     if (request.method === 'permutation') {
@@ -207,7 +210,7 @@ export async function explainTable(
           matrixColumns: classifier.summary.needsFeatureOrder ? columns : undefined,
           positiveColumn: choice.column,
           complement: choice.complement,
-          textMissing: request.textMissing,
+          textMissing: request.textMissing ?? new Set(request.csv?.missingValues ?? []),
         });
       } catch (error) {
         // A graph the explainer cannot read is explained by KernelSHAP when the method is automatic.

@@ -8,8 +8,8 @@
  * the delimiter or the line end) the text path cuts segments only at the record ends
  * papaparse itself would find (quotes.ts), so that where the chunks fall does not change them.
  */
-import { CellText } from './cell-text';
-import { decodeInPieces, replacementsIn } from './dialect';
+import { CellText, singleByteTable } from './cell-text';
+import { decodeInPieces, literalReplacements, replacementsIn } from './dialect';
 import { FastRows, type FastRead } from './fast';
 
 /** What the front needs of the reader it feeds (CsvReader). */
@@ -30,23 +30,54 @@ const WINDOW = 256 * 1024;
 export const MAX_CARRY = WINDOW;
 const ENCODER = new TextEncoder();
 
+/**
+ * Text back to the bytes it was read from: UTF-8 ({@link textBytes}), or a single-byte
+ * encoding's own bytes, each character one byte from the decoder's table (undefined for a
+ * character the table lacks: the text is then read as text).
+ */
+function encoderFor(encoding: string): (text: string) => Uint8Array | undefined {
+  const table = singleByteTable(encoding);
+  if (table === null) return textBytes;
+  const byteOf = new Int16Array(65536).fill(-1);
+  // U+FFFD stands for every byte the encoding leaves undefined: it gives none back.
+  for (let byte = 0; byte < 256; byte++) if (table.charCodeAt(byte) !== 0xfffd) byteOf[table.charCodeAt(byte)] = byte;
+  return (text) => {
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) {
+      const byte = byteOf[text.charCodeAt(i)];
+      if (byte < 0) return undefined;
+      bytes[i] = byte;
+    }
+    return bytes;
+  };
+}
+
 export class ByteFront {
-  readonly cells = new CellText();
-  readonly fast = new FastRows(this.cells);
+  readonly cells: CellText;
+  readonly fast: FastRows;
+  /** Text back to the file's bytes (undefined where it cannot be), for the fast path. */
+  readonly bytesOf: (text: string) => Uint8Array | undefined;
   /** Whether the bytes are read as bytes now; the unfinished record's bytes, then, in the pieces they came in. */
   private reading = false;
   private carry: Uint8Array[] = [];
   private carried = 0;
   /** Decodes the bytes read as text; the last byte it was given (≥ 0x80: it may hold part of a character). */
-  private decoder = new TextDecoder('utf-8');
+  private decoder: TextDecoder;
   private lastByte = 0;
+  /** The decoded bytes' end when it starts U+FFFD's bytes (EF, or EF BF). */
+  private markStart = new Uint8Array(0);
   private decodedReplaced = 0;
 
-  constructor(private readonly target: ByteTarget) {}
+  constructor(private readonly target: ByteTarget, private readonly encoding = 'utf-8') {
+    this.cells = new CellText(encoding);
+    this.fast = new FastRows(this.cells);
+    this.decoder = new TextDecoder(encoding);
+    this.bytesOf = encoderFor(encoding);
+  }
 
   /** The text's first character is data, even U+FEFF (a later slice of a file). */
   keepMark(): void {
-    this.decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+    this.decoder = new TextDecoder(this.encoding, { ignoreBOM: true });
   }
 
   /** Characters not valid UTF-8 in the bytes read (read as U+FFFD). */
@@ -86,6 +117,13 @@ export class ByteFront {
   private decode(bytes: Uint8Array): void {
     if (bytes.length === 0) return;
     decodeInPieces(this.decoder, bytes, (text) => this.pushText(text));
+    if (this.decoder.encoding === 'utf-8') {
+      // U+FFFD the file holds as such (EF BF BD), its bytes maybe split over the pieces, is not counted.
+      const joined = this.markStart.length ? concatBytes([this.markStart, bytes]) : bytes;
+      this.decodedReplaced -= literalReplacements(joined);
+      const n = joined.length;
+      this.markStart = n >= 2 && joined[n - 2] === 0xef && joined[n - 1] === 0xbf ? joined.slice(n - 2) : joined[n - 1] === 0xef ? joined.slice(n - 1) : new Uint8Array(0);
+    }
     this.lastByte = bytes[bytes.length - 1];
   }
 
@@ -99,7 +137,13 @@ export class ByteFront {
     if (this.lastByte >= 128 || !this.target.fastReady) return;
     const rest = this.target.handOver();
     if (rest === undefined) return;
-    this.carry = rest ? [ENCODER.encode(rest)] : [];
+    const restBytes = rest ? this.bytesOf(rest) : new Uint8Array(0);
+    if (!restBytes) {
+      // Cannot be read as bytes again (a lone surrogate): the reader reads on as text.
+      this.target.push(rest);
+      return;
+    }
+    this.carry = restBytes.length ? [restBytes] : [];
     this.carried = this.carry[0]?.length ?? 0;
     this.reading = true;
   }

@@ -90,6 +90,8 @@ export class ColumnBuilder {
     const encoded = [...missingValues].map((v) => new TextEncoder().encode(v));
     this.longestMissingBytes = Math.max(0, ...encoded.map((bytes) => bytes.length));
     for (const bytes of encoded) if (bytes.length > 0) this.missingStartBytes[bytes[0]] = 1;
+    // A token starting with a letter beyond ASCII starts with another byte in a single-byte encoding (data.encoding): every such byte may start one.
+    if (encoded.some((bytes) => bytes[0] >= 0x80)) this.missingStartBytes.fill(1, 0x80);
     // A column declared categorical keeps its texts from the first row ("02139" stays).
     if (declared === 'categorical') this.numeric = false;
   }

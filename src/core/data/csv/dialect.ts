@@ -60,7 +60,14 @@ export function decodeInPieces(decoder: TextDecoder, bytes: Uint8Array, push: (t
   for (let at = 0; at < bytes.length; at += TEXT_PIECE) push(decoder.decode(bytes.subarray(at, at + TEXT_PIECE), { stream: true }));
 }
 
-/** Characters of `text` that were not valid UTF-8 (read as U+FFFD). */
+/** U+FFFD written in the file as such (its UTF-8 bytes EF BF BD): valid text, not a byte that could not be read. */
+export function literalReplacements(bytes: Uint8Array): number {
+  let count = 0;
+  for (let i = bytes.indexOf(0xef); i >= 0 && i + 2 < bytes.length; i = bytes.indexOf(0xef, i + 1)) if (bytes[i + 1] === 0xbf && bytes[i + 2] === 0xbd) count++;
+  return count;
+}
+
+/** U+FFFD in `text`: characters that were not valid in the file's encoding (and any the file holds as such, see {@link literalReplacements}). */
 export function replacementsIn(text: string): number {
   let count = 0;
   for (let i = text.indexOf('\uFFFD'); i >= 0; i = text.indexOf('\uFFFD', i + 1)) count++;

@@ -13,7 +13,7 @@ import type { Table } from '../table';
 import type { ColumnBuilder, SliceRows, SliceStart, SpareBuffers } from './columns';
 import { declaredColumns } from './declared';
 import { detectDelimiter, DETECT_WINDOW, NUL_WINDOW, utf16Error, utf16Order } from './dialect';
-import { ByteFront, MAX_CARRY, textBytes } from './bytes';
+import { ByteFront, MAX_CARRY } from './bytes';
 import type { FastRead } from './fast';
 import { readHeader } from './header';
 import { DEFAULT_MISSING_VALUES, type CsvOptions } from './options';
@@ -74,6 +74,7 @@ export class CsvReader {
     this.delimiter = options.delimiter;
     // An empty cell is missing whatever the list says (pandas' na_values habit lists only the extra tokens: ['?']).
     this.missingValues = new Set(['', ...(options.missingValues ?? DEFAULT_MISSING_VALUES)]);
+    this.front = new ByteFront(this, options.encoding);
   }
 
   /** The next piece of the text. */
@@ -164,7 +165,7 @@ export class CsvReader {
   }
 
   /** Bytes in (see bytes.ts): read by the fast path where it can, else decoded and pushed as text. */
-  private readonly front = new ByteFront(this);
+  private readonly front: ByteFront;
 
   /** The next bytes of the file (UTF-8), see {@link ByteFront.push}. */
   pushBytes(chunk: Uint8Array): void {
@@ -222,7 +223,7 @@ export class CsvReader {
 
   /** A segment of text by the fast path (as its bytes), where it can. */
   private fastText(segment: string): boolean {
-    const bytes = this.fastReady ? textBytes(segment) : undefined;
+    const bytes = this.fastReady ? this.front.bytesOf(segment) : undefined;
     return bytes !== undefined && this.front.uncounted(() => this.readFast(bytes, true, segment) !== null);
   }
 
