@@ -6,6 +6,8 @@
 declare class TextDecoder {
   constructor(label?: string, options?: { fatal?: boolean; ignoreBOM?: boolean });
   decode(input?: Uint8Array, options?: { stream?: boolean }): string;
+  /** The encoding's canonical name ("utf-8", "windows-1252"). */
+  readonly encoding: string;
 }
 declare class TextEncoder {
   encode(input?: string): Uint8Array<ArrayBuffer>;
