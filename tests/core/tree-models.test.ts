@@ -389,3 +389,23 @@ describe('the fast evaluator', () => {
     for (const module of [TREE_KERNEL_F32, TREE_KERNEL_F64, TREE_KERNEL_F32S]) expect(module.length).toBeLessThanOrEqual(4096);
   });
 });
+
+describe('XGBoost split values as float32 (xgb_hist_ties, tree_method hist: splits on data values such as 32.6)', () => {
+  it('explains each row like xgboost pred_contribs, rows on a split going where xgboost sends them', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const models = join(projectRoot, 'tests', 'models');
+    const want = JSON.parse(readFileSync(join(models, 'xgb_hist_ties.expected.json'), 'utf8')) as { shap: number[][] };
+    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
+    const result = await explainModel(ort, { model: read('xgb_hist_ties.json'), data: read('xgb_hist_ties.csv'), rows: 40, method: 'tree-path' });
+    expect(result.method).toBe('tree (path-dependent)');
+    expect(result.columns).toEqual(['age', 'ratio', 'visits', 'balance']);
+    let worst = 0;
+    result.values.forEach((row, i) => {
+      row.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - want.shap[i][j]))));
+      // xgboost's last column is the bias: the expected margin.
+      worst = Math.max(worst, Math.abs(result.expected_value - want.shap[i][4]));
+    });
+    // xgboost sums in float32.
+    expect(worst).toBeLessThan(1e-5);
+  });
+});

@@ -129,7 +129,7 @@ const scratchBits = new Uint32Array(scratch32.buffer);
 
 /**
  * The smallest float32 ≥ t. For a float32 x, `x >= t` exactly when `x >= float32AtLeast(t)`,
- * so the kernel can compare in float32 what XGBoost's rule compares in float64.
+ * so the kernel compares in float32 with any threshold (XGBoost's are float32 already: itself).
  */
 export function float32AtLeast(t: number): number {
   const rounded = Math.fround(t);

@@ -223,11 +223,15 @@ function xgbTree(tree: XgbTreeJson, index: number, fileName: string): Tree {
   }
   return {
     feature: Int32Array.from(tree.split_indices),
-    threshold: Float64Array.from(tree.split_conditions),
+    // XGBoost holds split values and leaf weights as float32 (bst_float) and writes each as its
+    // shortest text ("3.2692823E-1"): read as a double that text is not the split value, and a
+    // float32 feature equal to the split (every split of tree_method hist is a data value)
+    // would go left where XGBoost sends it right.
+    threshold: Float64Array.from(tree.split_conditions, Math.fround),
     left,
     right: Int32Array.from(tree.right_children),
     defaultLeft: Uint8Array.from(tree.default_left, (d) => (d ? 1 : 0)),
-    value: Float64Array.from(tree.split_conditions),
+    value: Float64Array.from(tree.split_conditions, Math.fround),
     cover: tree.sum_hessian ? Float64Array.from(tree.sum_hessian) : null,
     rule,
     categories,
