@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import { findColumn, type NumericColumn, type Table } from '../../src/core/data/table';
-import { categoricalDrift, driftFromStored, driftReport, numericDrift, storedDistribution } from '../../src/core/analyses/drift/drift';
+import { categoricalDrift, driftFindings, driftFromStored, driftReport, numericDrift, storedDistribution, withThresholds } from '../../src/core/analyses/drift/drift';
 import { AuditConfigError } from '../../src/core/base/errors';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from '../../src/core/analyses/drift/statistics';
 import { expected, fixture, projectRoot } from '../support/fixtures';
@@ -129,6 +129,33 @@ describe('a column read as text in one file', () => {
     // A column of codes ("01", "02": every text a number) is still compared as categories.
     const codes = driftReport(parseCsv('zip\n01\n02\n', { fileName: 'a.csv', dtypes: { zip: 'categorical' } }), parseCsv('zip\n01\n03\n', { fileName: 'b.csv', dtypes: { zip: 'categorical' } }));
     expect(codes.columns[0].kind).toBe('categorical');
+  });
+
+  it('reports a batch whose column turned to text, and a column renamed away, instead of leaving them out (numpy oracle)', () => {
+    const want = JSON.parse(readFileSync(join(projectRoot, 'tests/data/mixed.expected.json'), 'utf8')).batch_text;
+    const read = (name: string) => parseCsv(readFileSync(join(projectRoot, 'tests/data', name), 'utf8'), { fileName: name });
+    const reference = read('mixed-reference.csv');
+    const stored = JSON.parse(JSON.stringify(Object.fromEntries(reference.columns.map((c) => [c.name, storedDistribution(c)]))));
+    // Before: income (a third of it "band3"-like codes) and score (renamed score_v2) were both left out: max PSI null, no drift.
+    const batch = driftFromStored(stored, read('mixed-batch-text.csv'), 'stored distributions of ref.json');
+    const income = batch.columns.find((c) => c.column === 'income')!;
+    expect(Math.abs(income.psi - want.income_psi)).toBeLessThan(1e-9);
+    expect(income.level).toBe('major');
+    expect(income.bins.at(-1)).toEqual({ label: 'text', reference: 0, current: want.text_cells / 300 });
+    expect(income.note).toBe('100 cells of text in mixed-batch-text.csv ("band0", "band3", "band6", …) where the reference held numbers: compared in a bin of their own, which the reference never had');
+    expect(batch.missing_columns).toEqual(['score']);
+    expect(batch.drifted_feature_share).toBe(want.drifted_feature_share);
+    expect(driftFindings(batch, 'mixed-batch-text.csv').map((f) => f.message)).toEqual([
+      'mixed-batch-text.csv lacks a column of the reference stored distributions of ref.json ("score"): renamed or dropped? Each counts as drifted in drifted_feature_share.',
+      `income: ${income.note}.`,
+    ]);
+    // Against the raw reference: the codes are categories it never had, and score is missing the same way.
+    const raw = driftReport(reference, read('mixed-batch-text.csv'));
+    expect(raw.missing_columns).toEqual(['score']);
+    expect(raw.columns.find((c) => c.column === 'income')!.level).toBe('major');
+    expect(raw.drifted_feature_share).toBe(1);
+    // Re-graded with other thresholds, the missing column still counts.
+    expect(withThresholds(batch, { minor: 5, major: 10 }).drifted_feature_share).toBe(0.5);
   });
 });
 

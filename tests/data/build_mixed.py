@@ -128,3 +128,37 @@ def corrected_v(a, b):
 out['cramers_v'] = {'how': 'leak-categories.csv against sex: scipy chi2_contingency(correction=False) and Bergsma 2013\'s correction', 'zip': corrected_v('zip', 'sex'), 'status': corrected_v('status', 'sex')}
 with open(f'{here}/mixed.expected.json', 'w') as f:
     json.dump(out, f, indent=1)
+
+# A production batch whose `income` is written as codes for a third of its rows ("band3": a
+# schema change, more texts than a marker) and whose `score` was renamed `score_v2`. Against
+# the reference's stored deciles, its numbers fall in the deciles and its texts in a bin of
+# their own that the reference never had (share 0, floored); `score` is missing: counted as
+# drifted in drifted_feature_share = (major columns + missing columns) / (compared + missing).
+r = np.random.RandomState(14)
+m = 300
+batch = np.round(r.normal(50, 10, m), 2).astype(object)
+for row in range(0, m, 3):
+    batch[row] = f'band{row % 7}'
+pd.DataFrame({'income': batch, 'score_v2': np.round(r.normal(0, 1, m), 3)}).to_csv(f'{here}/mixed-batch-text.csv', index=False)
+numbers = pd.to_numeric(pd.Series(batch), errors='coerce').to_numpy(dtype=float)
+texts = int(np.isnan(numbers).sum())
+present_ref = ref[~np.isnan(ref)]
+edges = []
+for k in range(1, 10):
+    e = np.quantile(present_ref, k / 10)
+    if not edges or e > edges[-1]:
+        edges.append(e)
+ref_shares = list(np.bincount(np.searchsorted(edges, present_ref, side='right'), minlength=len(edges) + 1) / len(ref)) + [0.0]
+present_cur = numbers[~np.isnan(numbers)]
+cur_shares = list(np.bincount(np.searchsorted(edges, present_cur, side='right'), minlength=len(edges) + 1) / m) + [texts / m]
+rs = np.maximum(ref_shares, 1e-4)
+cs = np.maximum(cur_shares, 1e-4)
+text_psi = float(np.sum((cs - rs) * np.log(cs / rs)))
+out['batch_text'] = {
+    'how': 'mixed-batch-text.csv against the stored deciles of mixed-reference.csv income: numbers binned as above, the text cells (pandas to_numeric errors=coerce → NaN) in one more bin with reference share 0; shares floored at 1e-4; score missing from the batch',
+    'income_psi': text_psi,
+    'text_cells': texts,
+    'drifted_feature_share': (int(text_psi > 0.2) + 1) / 2,
+}
+with open(f'{here}/mixed.expected.json', 'w') as f:
+    json.dump(out, f, indent=1)

@@ -70,15 +70,15 @@ describe('data checks against pandas and scipy', () => {
         for (const d of report.drift!) {
           const r = ref.drift[d.column];
           expect(d.test, d.column).toBe(r.test);
-          expect(Math.abs(d.statistic - r.statistic), d.column).toBeLessThan(1e-9);
-          expect(Math.abs(d.p_value - r.p_value), d.column).toBeLessThan(1e-6);
+          expect(Math.abs(d.statistic! - r.statistic), d.column).toBeLessThan(1e-9);
+          expect(Math.abs(d.p_value! - r.p_value), d.column).toBeLessThan(1e-6);
         }
         expect(report.metrics.n_drifted_columns).toBe(ref.n_drifted_columns);
         // scipy's own ks_2samp p-value (exact or asymptotic as scipy picks) is within 0.01 and
         // flags the same columns at α.
         for (const d of report.drift!.filter((x) => x.test === 'ks')) {
           const scipy = ref.drift[d.column].scipy_p_value as number;
-          expect(Math.abs(d.p_value - scipy), d.column).toBeLessThan(0.01);
+          expect(Math.abs(d.p_value! - scipy), d.column).toBeLessThan(0.01);
           expect(d.drifted, d.column).toBe(scipy < DATA_CHECK_DEFAULTS.alpha);
         }
       }
@@ -264,6 +264,18 @@ describe('plumbline check-data', () => {
     expect((await plumbline(['--data', 'excel.csv', '--encoding', 'shift_jis'])).stderr).toMatch(/^plumbline: --encoding "shift_jis" is not one a CSV file can be read in here: utf-8, or a single-byte encoding \(windows-1252, /);
     expect((await plumbline(['--data', 'excel.csv', '--dtypes', 'age'])).stderr).toBe('plumbline: --dtypes "age": give COLUMN:TYPE, TYPE one of numeric, categorical, boolean, date (e.g. --dtypes zip:categorical).\n');
     expect((await plumbline(['--data', 'excel.csv', '--delimiter', ':'])).stderr).toBe('plumbline: --delimiter ":" is not one of: , ; | tab.\n');
+  });
+
+  it('counts a reference column the file lacks (renamed) as drifted, with a finding, instead of leaving it out', async () => {
+    const [header, ...rows] = readFileSync(fixture('compas/test.csv'), 'utf8').trim().split('\n');
+    writeFileSync(join(work, 'renamed.csv'), [header.replace('c_charge_degree', 'charge_degree'), ...rows].join('\n') + '\n');
+    const run = await plumbline(['--data', 'renamed.csv', '--reference', fixture('compas/train.csv'), '--target', 'two_year_recid', '--json']);
+    const report = JSON.parse(run.stdout);
+    const test = fixture('compas/test.csv');
+    const same = JSON.parse((await plumbline(['--data', test, '--reference', fixture('compas/train.csv'), '--target', 'two_year_recid', '--json'])).stdout);
+    expect(report.metrics.n_drifted_columns).toBe(same.metrics.n_drifted_columns + 1);
+    expect(report.drift.find((d: { column: string }) => d.column === 'c_charge_degree')).toEqual({ column: 'c_charge_degree', test: 'none', statistic: null, p_value: null, psi: null, drifted: true, note: 'no column "c_charge_degree" in renamed.csv (renamed or dropped?), which train.csv has' });
+    expect(report.findings.map((f: { message: string }) => f.message)).toContain('No column "c_charge_degree" in renamed.csv (renamed or dropped?), which train.csv has: counted as drifted.');
   });
 
   it('exits 2 naming the value and the fix', async () => {

@@ -5,6 +5,7 @@
  */
 import { compareWithBaseline } from '../comparison/baseline';
 import { profileTable, summarizeData } from '../analyses/profile/profile';
+import { driftFindings } from '../analyses/drift/drift';
 import { stratifiedSample } from '../data/sample';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { numericValues, sortAhead } from '../data/sorted';
@@ -182,6 +183,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
     unlabelled = { labels: 'absent', labels_notice: labelsNotice(noLabels), ...(estimated ? { estimated_performance: estimated } : {}), score_distribution: scoreDistribution(scores, indexes, probabilities) };
   }
   addFindings(data, scoreFindings, metrics, settings, table, request);
+  data.findings.push(...driftFindings(drift, request.data.fileName));
   signal?.throwIfAborted();
   const robustness = await robustnessSection(context, features, settings, target, metrics, neighbours);
   signal?.throwIfAborted();

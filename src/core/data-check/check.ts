@@ -56,12 +56,13 @@ export interface CheckedColumn {
 /** A column's drift test against the reference. */
 export interface DriftTest {
   column: string;
-  test: 'ks' | 'chi_square';
-  statistic: number;
-  p_value: number;
-  psi: number;
+  /** 'none' for a reference column the file lacks (no test: drifted, with a note). */
+  test: 'ks' | 'chi_square' | 'none';
+  statistic: number | null;
+  p_value: number | null;
+  psi: number | null;
   drifted: boolean;
-  /** Why the column counts as drifted without a test (it has no values in one of the files). */
+  /** Why the column counts as drifted without a test (it has no values in one of the files, or no column at all). */
   note?: string;
 }
 
@@ -228,8 +229,10 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
       const empty = emptyIn(table, c.column) !== emptyIn(reference, c.column) ? `no values in ${emptyIn(table, c.column) ? table.source : reference.source}` : null;
       return { column: c.column, ...test, psi: c.psi, drifted: empty !== null || test.p_value < options.alpha, ...(empty ? { note: empty } : {}) };
     });
-    for (const d of drift.filter((x) => x.drifted && x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} has ${d.note}: counted as drifted.` });
-    for (const d of drift.filter((x) => x.drifted && !x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} differs from the reference (${d.test === 'ks' ? 'KS' : 'χ²'} p = ${d.p_value < 1e-4 ? d.p_value.toExponential(1) : d.p_value.toFixed(4)} < α ${options.alpha}; PSI ${d.psi.toFixed(3)}).` });
+    // A reference column the file lacks (renamed or dropped) has changed wholly: a drifted column, with no test.
+    for (const name of report.missing_columns ?? []) drift.push({ column: name, test: 'none', statistic: null, p_value: null, psi: null, drifted: true, note: `no column ${quote(name)} in ${table.source} (renamed or dropped?), which ${reference.source} has` });
+    for (const d of drift.filter((x) => x.drifted && x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: d.test === 'none' ? `${d.note![0].toUpperCase()}${d.note!.slice(1)}: counted as drifted.` : `${d.column} has ${d.note}: counted as drifted.` });
+    for (const d of drift.filter((x) => x.drifted && !x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} differs from the reference (${d.test === 'ks' ? 'KS' : 'χ²'} p = ${d.p_value! < 1e-4 ? d.p_value!.toExponential(1) : d.p_value!.toFixed(4)} < α ${options.alpha}; PSI ${d.psi!.toFixed(3)}).` });
   }
 
   const positives = target ? labels.reduce((s, y) => s + y, 0) : 0;
@@ -248,7 +251,7 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
     pii_columns: pii.length,
     data_age_days: freshness?.age_days ?? null,
     n_drifted_columns: drift ? drift.filter((d) => d.drifted).length : null,
-    max_psi: drift && drift.length ? Math.max(...drift.map((d) => d.psi)) : null,
+    max_psi: drift && drift.some((d) => d.psi !== null) ? Math.max(...drift.flatMap((d) => (d.psi === null ? [] : [d.psi]))) : null,
     max_abs_skewness: skews.length ? Math.max(...skews) : null,
     n_skewed_columns: skews.length ? findings.filter((f) => f.check === 'skewness').length : null,
   };

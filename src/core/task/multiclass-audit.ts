@@ -7,7 +7,7 @@ import { textInputsOf } from '../analyses/robustness/stability';
 import type { AuditRequest, RunOptions } from '../audit';
 import { summarizeData } from '../analyses/profile/profile';
 import { numericValues, sortAhead } from '../data/sorted';
-import { numericDrift } from '../analyses/drift/drift';
+import { driftFindings, numericDrift } from '../analyses/drift/drift';
 import { AuditConfigError, isPlumblineError, ModelLoadError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
@@ -131,6 +131,7 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
       return numericDrift('p(predicted class)', entriesAt(scored.values, scored.width, top), entriesAt(values, width, predicted), request.driftBins);
     }, limits, missing, options);
     onProgress?.({ stage: 'drift', done: 1, total: 1 });
+    data.findings.push(...driftFindings(drift, request.data.fileName));
     const explanations = await taskExplanations(request, missing, limits, options, table, reference, features, (input) =>
       explainMulticlass({ classes, ensemble: multiclassEnsemble(request, model), predicted, labels, classScore: (k) => classScoreOf(model, k), base: model }, input),
     );

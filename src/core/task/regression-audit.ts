@@ -7,7 +7,7 @@
 import { textInputsOf } from '../analyses/robustness/stability';
 import { auditScores, type AuditRequest, type AuditSettings, type RunOptions } from '../audit';
 import { summarizeData } from '../analyses/profile/profile';
-import { numericDrift } from '../analyses/drift/drift';
+import { driftFindings, numericDrift } from '../analyses/drift/drift';
 import { AuditConfigError, ModelLoadError, quote } from '../base/errors';
 import { flags, scaled } from '../base/rows';
 import { groupIndex } from '../metrics/groups';
@@ -110,6 +110,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
     const drift = await taskDrift(request, table, reference, async (ref) => numericDrift('prediction', await regressor.predict(ref, { features: request.features, signal }), predicted, request.driftBins), limits, missing, options);
     onProgress?.({ stage: 'drift', done: 1, total: 1 });
+    data.findings.push(...driftFindings(drift, request.data.fileName));
     const explained = await taskExplanations(request, missing, limits, options, table, reference, features, (input) => explainRegression(model, regressor.ensemble, input));
     const explanations = explained && decision ? { ...explained, reason_codes: decisionReasons(table, explained, predicted, decision, request, data) } : explained;
     const robustness = await robustnessSection(request, missing, limits, options, table, features, y, { kind: 'regression', width: 1, score: (t) => regressor.predict(t, { features: request.features, signal }), base: predicted, decision, textInputs: textInputsOf(regressor.summary) });

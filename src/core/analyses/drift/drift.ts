@@ -100,7 +100,7 @@ export function withThresholds(report: DriftReport, thresholds: { minor: number;
     columns,
     prediction: report.prediction && grade(report.prediction),
     label: report.label && grade(report.label),
-    drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
+    drifted_feature_share: driftedShare(columns, report.missing_columns),
     conventions: `${report.conventions} Thresholds used: minor from ${thresholds.minor}, major above ${thresholds.major}.`,
   };
 }
@@ -132,6 +132,11 @@ export interface ColumnDrift {
 export interface DriftReport {
   reference: string;
   columns: ColumnDrift[];
+  /**
+   * Columns of the reference (or of the stored distributions) that the audited file lacks: a
+   * renamed or dropped column. Counted as drifted in `drifted_feature_share`; absent when none.
+   */
+  missing_columns?: string[];
   max_psi: number | null;
   drifted_feature_share: number | null;
   prediction?: ColumnDrift;
@@ -250,7 +255,9 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
     checkStored(reference, column.name, source);
     // A batch whose column of numbers holds a few texts (or none at all) is read as numbers, as against a raw reference.
     const read = reference.kind === 'numeric' ? numbersOf(column) : null;
-    if (reference.kind === 'numeric' && read) {
+    if (reference.kind === 'numeric' && !read) {
+      columns.push(textAgainstNumbers(column, reference, current.source));
+    } else if (reference.kind === 'numeric' && read) {
       const present = presentValues(read.values);
       const drift = finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, read.values.length, reference.edges), (read.values.length - present.length) / Math.max(1, read.values.length), null);
       const note = column.kind === 'numeric' ? '' : readNote([{ ...read, source: current.source }]);
@@ -273,11 +280,13 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
       columns.push(drift);
     }
   }
+  const missing = Object.keys(stored).filter((name) => !exclude.includes(name) && !findColumn(current, name));
   return {
     reference: source,
     columns,
+    ...(missing.length ? { missing_columns: missing } : {}),
     max_psi: columns.length ? maxPsi(columns) : null,
-    drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
+    drifted_feature_share: driftedShare(columns, missing),
     conventions: `Reference-free: PSI against the bins and shares stored in ${source} (its deciles, or its categories); empty shares floored at ${PSI_EPSILON}. KS, Wasserstein and chi-square need the raw reference and are not computed.`,
   };
 }
@@ -352,11 +361,13 @@ export function driftReport(reference: Table, current: Table, options: { exclude
     columns.push(ref && cur ? mixedDrift(column.name, { ...ref, source: reference.source }, { ...cur, source: current.source }, options.bins) : categoricalDrift(column.name, other, column));
   }
   const max = columns.length ? maxPsi(columns) : null;
+  const missing = reference.columns.filter((column) => !exclude.has(column.name) && !findColumn(current, column.name)).map((column) => column.name);
   return {
     reference: reference.source,
     columns,
+    ...(missing.length ? { missing_columns: missing } : {}),
     max_psi: max,
-    drifted_feature_share: columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null,
+    drifted_feature_share: driftedShare(columns, missing),
     conventions: `PSI = Σ (cur − ref)·ln(cur/ref), empty shares floored at ${PSI_EPSILON}; numeric bins from the reference's deciles (linear interpolation, duplicate edges merged, [e_i, e_i+1)); stable < 0.1 ≤ minor ≤ 0.2 < major. KS p-value asymptotic (Stephens). Wasserstein over the reference sd. Jensen–Shannon distance with log base 2.`,
   };
 }
@@ -382,9 +393,74 @@ function readNote(sides: Read[]): string {
   return `read as numbers: ${parts.join('; ')}`;
 }
 
+/**
+ * The share of drifted features: the columns whose PSI is major, and those of the reference
+ * the audited file lacks (a dropped or renamed column has changed wholly), over both.
+ */
+function driftedShare(columns: ColumnDrift[], missing: string[] | undefined): number | null {
+  const absent = missing?.length ?? 0;
+  const total = columns.length + absent;
+  return total ? (columns.filter((c) => c.level === 'major').length + absent) / total : null;
+}
+
+/**
+ * A batch column of text (more than a few texts: see {@link numbersOf}) against a stored
+ * column of numbers: its numbers in the stored bins, its texts in a bin of their own that the
+ * reference never had (as against a raw reference, where they are categories it never had).
+ */
+function textAgainstNumbers(column: Column, reference: Extract<StoredDistribution, { kind: 'numeric' }>, source: string): ColumnDrift {
+  const n = column.kind === 'categorical' ? column.codes.length : column.values.length;
+  const values = new Float64Array(n).fill(Number.NaN);
+  let texts = 0;
+  const shown: string[] = [];
+  if (column.kind === 'categorical') {
+    const numbers = column.dictionary.map((text) => (text.trim() === '' ? Number.NaN : Number(text)));
+    column.codes.forEach((code, row) => {
+      if (code < 0) return;
+      if (Number.isFinite(numbers[code])) values[row] = numbers[code];
+      else {
+        texts++;
+        if (shown.length < 3 && !shown.includes(column.dictionary[code])) shown.push(column.dictionary[code]);
+      }
+    });
+  }
+  const present = presentValues(values);
+  const drift = finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, n, reference.edges), (n - present.length - texts) / Math.max(1, n), null);
+  const bins = [...drift.bins, { label: 'text', reference: 0, current: texts / Math.max(1, n) }];
+  const value = psi(bins.map((b) => b.reference), bins.map((b) => b.current));
+  return {
+    ...drift,
+    psi: value,
+    level: levelOf(value),
+    bins,
+    note: `${texts.toLocaleString('en-US')} cell${texts === 1 ? '' : 's'} of text in ${source} (${shown.map((t) => quote(t)).join(', ')}${texts > shown.length ? ', …' : ''}) where the reference held numbers: compared in a bin of their own, which the reference never had`,
+  };
+}
+
 /** The largest PSI of the columns (a loop: a spread of 20,000 columns' values is one call's arguments). */
 function maxPsi(columns: ColumnDrift[]): number {
   let max = -Infinity;
   for (const c of columns) if (c.psi > max) max = c.psi;
   return max;
+}
+
+/**
+ * What a drift report says about the audited file's columns beyond PSI: reference columns it
+ * lacks (renamed or dropped: counted as drifted) and columns read another way than the
+ * reference's (each column's note), as data findings.
+ */
+export function driftFindings(drift: DriftReport | undefined, fileName: string): { check: 'drift'; severity: 'warning'; column?: string; message: string }[] {
+  if (!drift) return [];
+  const findings: { check: 'drift'; severity: 'warning'; column?: string; message: string }[] = [];
+  const missing = drift.missing_columns ?? [];
+  if (missing.length) {
+    const shown = missing.slice(0, 10).map((name) => quote(name)).join(', ');
+    findings.push({
+      check: 'drift',
+      severity: 'warning',
+      message: `${fileName} lacks ${missing.length === 1 ? 'a column' : `${missing.length} columns`} of the reference ${drift.reference} (${shown}${missing.length > 10 ? ', …' : ''}): renamed or dropped? Each counts as drifted in drifted_feature_share.`,
+    });
+  }
+  for (const column of drift.columns) if (column.note?.includes('where the reference held numbers')) findings.push({ check: 'drift', severity: 'warning', column: column.column, message: `${column.column}: ${column.note}.` });
+  return findings;
 }
