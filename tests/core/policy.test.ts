@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy, parsePolicy, type Policy } from '../../src/core/config/policy';
 import { ConfigError } from '../../src/core/base/errors';
+import { METRIC_CATALOG } from '../../src/core/metrics/catalog';
 
 const result = {
   performance: { roc_auc: 0.75, accuracy: 0.8 },
@@ -70,6 +71,19 @@ describe('policy files', () => {
       new ConfigError('gates.yaml: gates[0].comparison: "bigger" is not one of greater_than, greater_equal, less_than, less_equal, max_drop, max_increase'),
     );
     expect(() => parsePolicy(gate('').replace('threshold: 0.7', 'threshold: high'), 'gates.yaml')).toThrow(new ConfigError('gates.yaml: gates[0].threshold: expected a number, got the text "high"'));
+  });
+
+  it('refuses attr on a metric not measured per attribute (it was accepted and dropped), and two gates of one name', () => {
+    expect(() => parsePolicy(gate('    attr: race\n'), 'gates.yaml')).toThrow(
+      new ConfigError(
+        'gates.yaml: gates[0] ("g"): attr "race" pins a protected attribute, but roc_auc is not measured per attribute (the fairness metrics are: ' +
+          [...METRIC_CATALOG.values()].filter((m) => m.section === 'fairness').slice(0, 8).map((m) => m.id).join(', ') +
+          ', …). Remove attr, or gate a metric measured per attribute.',
+      ),
+    );
+    expect(parsePolicy(gate('    attr: race\n').replace('metric: roc_auc', 'metric: demographic_parity_difference'), 'gates.yaml').gates[0].attr).toBe('race');
+    const twice = `${gate('')}  - name: g\n    metric: brier_score\n    threshold: 0.2\n    comparison: less_equal\n    severity: error\n`;
+    expect(() => parsePolicy(twice, 'gates.yaml')).toThrow(new ConfigError('gates.yaml: gates[1] is named "g", as gates[0] is: waivers and the decision name gates by name. Give each gate a name of its own.'));
   });
 
   it('reports malformed YAML with its line and column', () => {

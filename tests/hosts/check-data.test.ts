@@ -266,6 +266,29 @@ describe('plumbline check-data', () => {
     expect((await plumbline(['--data', 'excel.csv', '--delimiter', ':'])).stderr).toBe('plumbline: --delimiter ":" is not one of: , ; | tab.\n');
   });
 
+  it('gates a per-attribute metric on the attribute attr pins (it gated the worst of all: race\'s 2-row group failed a gate on sex)', async () => {
+    const ref = want.compas.groups as Record<string, Record<string, { n: number; base_rate: number }>>;
+    const smallest = (attribute: string) => Math.min(...Object.values(ref[attribute]).map((g) => g.n));
+    const gap = (attribute: string) => Math.max(...Object.values(ref[attribute]).map((g) => g.base_rate)) - Math.min(...Object.values(ref[attribute]).map((g) => g.base_rate));
+    writeFileSync(
+      join(work, 'by-sex.yaml'),
+      policy('  - {name: sex-size, metric: min_group_size, attr: sex, threshold: 100, comparison: greater_equal, severity: error}\n  - {name: sex-gap, metric: max_base_rate_gap, attr: sex, threshold: 1, comparison: less_equal, severity: error}\n  - {name: race-size, metric: min_group_size, attr: race, threshold: 100, comparison: greater_equal, severity: warning}\n'),
+    );
+    const run = await plumbline(['--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--policy-gates', 'by-sex.yaml', '--out', 'by-sex']);
+    const decision = JSON.parse(readFileSync(join(work, 'by-sex', 'policy_decision.json'), 'utf8'));
+    // pandas value_counts and groupby means (tests/statistics/build_data_checks.py).
+    expect(decision.gates.map((g: { name: string; attribute: string; value: number; outcome: string }) => [g.name, g.attribute, g.value, g.outcome])).toEqual([
+      ['sex-size', 'sex', smallest('sex'), 'PASS'],
+      ['sex-gap', 'sex', gap('sex'), 'PASS'],
+      ['race-size', 'race', smallest('race'), 'WARN'],
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    writeFileSync(join(work, 'attr-rows.yaml'), policy('  - {name: rows, metric: n_rows, attr: sex, threshold: 1, comparison: greater_equal, severity: error}\n'));
+    expect((await plumbline(['--data', fixture('compas/test.csv'), '--policy-gates', 'attr-rows.yaml'])).stderr).toBe(
+      'plumbline: attr-rows.yaml: gates[0] ("rows"): attr "sex" pins a protected attribute, but n_rows is not measured per attribute (the data-check metrics that are: min_group_size, max_base_rate_gap, max_proxy_strength). Remove attr, or gate a metric measured per attribute.\n',
+    );
+  });
+
   it('counts a reference column the file lacks (renamed) as drifted, with a finding, instead of leaving it out', async () => {
     const [header, ...rows] = readFileSync(fixture('compas/test.csv'), 'utf8').trim().split('\n');
     writeFileSync(join(work, 'renamed.csv'), [header.replace('c_charge_degree', 'charge_degree'), ...rows].join('\n') + '\n');

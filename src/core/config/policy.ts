@@ -99,6 +99,8 @@ export interface Policy {
  */
 export interface MetricLookup {
   check(id: string): void;
+  /** The ids measured per protected attribute (a gate may pin one with `attr`). */
+  perAttribute: readonly string[];
   value(id: string, attribute?: string): { value: number | null; attribute?: string; reason?: string };
 }
 
@@ -118,6 +120,18 @@ export function parsePolicy(text: string, fileName: string, lookup?: MetricLooku
         throw new ConfigError(`${fileName}: gates[${i}] (${quote(gate.name)}): ${(error as Error).message}`);
       }
     }
+    // attr pins a protected attribute: only a metric measured per attribute has one to pin.
+    if (gate.attr !== undefined) {
+      const perAttribute = lookup ? lookup.perAttribute : [...METRIC_CATALOG.values()].filter((m) => m.section === 'fairness').map((m) => m.id);
+      if (!perAttribute.includes(gate.metric)) {
+        throw new ConfigError(
+          `${fileName}: gates[${i}] (${quote(gate.name)}): attr ${quote(gate.attr)} pins a protected attribute, but ${gate.metric} is not measured per attribute (${lookup ? 'the data-check metrics that are' : 'the fairness metrics are'}: ${perAttribute.slice(0, 8).join(', ')}${perAttribute.length > 8 ? ', …' : ''}). Remove attr, or gate a metric measured per attribute.`,
+        );
+      }
+    }
+    // Waivers and the decision name gates by name: two gates of one name would share a waiver.
+    const first = policy.gates.findIndex((other) => other.name === gate.name);
+    if (first < i) throw new ConfigError(`${fileName}: gates[${i}] is named ${quote(gate.name)}, as gates[${first}] is: waivers and the decision name gates by name. Give each gate a name of its own.`);
   });
   return policy;
 }

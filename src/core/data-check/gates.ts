@@ -47,16 +47,35 @@ const NEEDS: Record<string, string> = {
   n_skewed_columns: 'no numeric column',
 };
 
+/** The data-check metrics measured per protected attribute: a gate may pin one (`attr`). */
+const PER_ATTRIBUTE = ['min_group_size', 'max_base_rate_gap', 'max_proxy_strength'];
+
+/** A per-attribute metric of one protected attribute (the report's groups and proxies). */
+function attributeValue(report: DataCheckReport, id: string, attribute: string): { value: number | null; attribute: string; reason?: string } {
+  const groups = report.groups[attribute];
+  if (!groups) throw new AuditConfigError(`metric ${quote(id)}: the check has no protected attribute ${quote(attribute)} (attributes: ${Object.keys(report.groups).join(', ') || 'none'}; give it with --protected).`);
+  const members = Object.values(groups);
+  if (id === 'min_group_size') return { value: members.length ? Math.min(...members.map((g) => g.n)) : null, attribute };
+  if (id === 'max_base_rate_gap') {
+    const rates = members.flatMap((g) => (g.base_rate === null ? [] : [g.base_rate]));
+    return rates.length >= 2 ? { value: Math.max(...rates) - Math.min(...rates), attribute } : { value: null, attribute, reason: report.settings.target ? `${attribute} has fewer than two groups with a base rate` : NEEDS.max_base_rate_gap };
+  }
+  const proxies = report.proxies.filter((p) => p.attribute === attribute);
+  return proxies.length ? { value: Math.max(...proxies.map((p) => p.value)), attribute } : { value: null, attribute, reason: `no column was measured against ${attribute}` };
+}
+
 /** The data-check metrics as gates see them. */
 export function dataCheckLookup(report: DataCheckReport | null): MetricLookup {
   const ids = DATA_CHECK_METRICS.map((m) => m.id);
   return {
+    perAttribute: PER_ATTRIBUTE,
     check(id) {
       if (ids.includes(id)) return;
       const close = closeMatches(id, ids);
       throw new AuditConfigError(`unknown data-check metric: ${quote(id)}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}. Valid ids: ${ids.join(', ')}.`);
     },
-    value(id) {
+    value(id, attribute) {
+      if (attribute !== undefined && report) return attributeValue(report, id, attribute);
       const value = report?.metrics[id] ?? null;
       return value === null ? { value: null, reason: report?.not_computed?.[id] ?? NEEDS[id] ?? `${id} has no value` } : { value };
     },
