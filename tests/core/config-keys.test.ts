@@ -134,6 +134,15 @@ describe('every audit config key takes effect or is refused', () => {
     });
   }
 
+  it('refuses a registry model id other than the model id the policy judges', () => {
+    // The registry filed the audit as "fromreg" while the policy judged "cfgmodel" (applies_to: [fromreg] → NOT_APPLIED, exit 0, a failed gate).
+    expect(() => effect(stringify({ ...BASE, metadata: { model_id: 'cfgmodel' }, registry: { database: 'team.db', metadata: { model_id: 'fromreg' } } }))).toThrow(
+      new ConfigError('audit.yaml: registry.metadata.model_id "fromreg" differs from metadata.model_id "cfgmodel", so the registry would file the audit under one id and the policy judge another. Set the model\'s id once, in metadata.model_id, and remove registry.metadata.model_id.'),
+    );
+    expect(() => effect(stringify({ ...BASE, registry: { database: 'team.db', metadata: { model_id: 'fromreg' } } }))).toThrow(/^audit\.yaml: registry\.metadata\.model_id "fromreg" differs from metadata\.model_id \(not set: the model file's name\)/);
+    expect(() => effect(stringify({ ...BASE, metadata: { model_id: 'credit' }, registry: { database: 'team.db', metadata: { model_id: 'credit', team: 'risk' } } }))).not.toThrow();
+  });
+
   it('refuses the settings it cannot honour with their exact messages', () => {
     expect(() => effect(stringify(withKey('calibration.enabled', false)))).toThrow(
       new ConfigError('audit.yaml: a setting Plumbline cannot honour: calibration.enabled: false — calibration is part of every audit (it takes milliseconds); remove the key.'),

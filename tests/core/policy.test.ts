@@ -113,6 +113,16 @@ describe('waivers', () => {
     expect(expired.notices).toEqual(['Gate "Minimum AUC" failed; its waiver approved by CRO expired on 2026-12-03, so it no longer applies.']);
   });
 
+  it('names a model without metadata.model_id by its file name or, as the registry files it, the name without the extension', () => {
+    // Before: the registry filed rf.onnx as "rf", and a waiver or applies_to written for "rf" did nothing (the gate FAILed, the policy was NOT_APPLIED).
+    const file = { ...facts, modelId: 'rf.onnx' };
+    expect(evaluatePolicy(waived('2027-06-30', 'rf'), 'h', result, file).decision).toBe('REVIEW');
+    expect(evaluatePolicy(waived('2027-06-30', 'rf.onnx'), 'h', result, file).decision).toBe('REVIEW');
+    expect(evaluatePolicy(policy([{ threshold: 0.5 }], { applies_to: ['rf'] }), 'h', result, file).terms.applies).toBe(true);
+    // An id set in metadata is matched as written.
+    expect(evaluatePolicy(policy([{ threshold: 0.5 }], { applies_to: ['credit'] }), 'h', result, { ...facts, modelId: 'credit.v3' }).terms.applies).toBe(false);
+  });
+
   it('applies only to the models its glob matches, and is not needed when the gate passes', () => {
     expect(evaluatePolicy(waived('2027-06-30', 'fraud_*'), 'h', result, facts)).toMatchObject({ decision: 'FAIL', waivers: [{ status: 'other_model' }] });
     expect(evaluatePolicy(waived('2027-06-30', 'credit_v?'), 'h', result, facts).decision).toBe('REVIEW');

@@ -1,6 +1,6 @@
 import type { AuditRequest } from '../audit';
 import type { ExplainMethod } from '../analyses/explain/explain';
-import { ConfigError } from '../base/errors';
+import { ConfigError, quote } from '../base/errors';
 import { thresholdPolicyOf, type AuditConfig } from './audit-config';
 
 
@@ -28,6 +28,13 @@ function refuseUnhonoured(config: AuditConfig, fileName: string): void {
   if (config.explainer?.type === 'permutation') refusals.push('explainer.type: permutation — an audit explains rows with SHAP values; permutation importance is plumbline explain --method permutation. Use auto, treeshap, tree-path or kernelshap');
   if (config.calibration?.enabled === false) refusals.push('calibration.enabled: false — calibration is part of every audit (it takes milliseconds); remove the key');
   if (refusals.length) throw new ConfigError(`${fileName}: ${refusals.length === 1 ? 'a setting' : `${refusals.length} settings`} Plumbline cannot honour: ${refusals.join('; ')}.`);
+  // The policy (applies_to, waivers), the reports and the registry name the model by one id.
+  const registryId = config.registry?.metadata?.model_id;
+  if (registryId !== undefined && String(registryId) !== String(config.metadata?.model_id ?? '')) {
+    throw new ConfigError(
+      `${fileName}: registry.metadata.model_id ${quote(String(registryId))} differs from metadata.model_id${config.metadata?.model_id === undefined ? ' (not set: the model file\'s name)' : ` ${quote(String(config.metadata.model_id))}`}, so the registry would file the audit under one id and the policy judge another. Set the model's id once, in metadata.model_id, and remove registry.metadata.model_id.`,
+    );
+  }
 }
 
 /** Refuses recourse settings that would let a protected attribute change (it never does: the setting could not be honoured). */

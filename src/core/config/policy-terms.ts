@@ -103,10 +103,21 @@ export function policyTerms(policy: { effective_date?: string; applies_to?: stri
     citation: policy.citation ?? null,
     next_review: policy.review_cycle?.next_review === undefined ? null : String(policy.review_cycle.next_review),
     in_effect: effective === null || effective <= today,
-    applies: appliesTo === null || (modelId !== null && appliesTo.some((glob) => globMatch(glob, modelId))),
+    applies: appliesTo === null || (modelId !== null && appliesTo.some((glob) => modelMatches(glob, modelId))),
     forced: force,
     model_id: modelId,
   };
+}
+
+/**
+ * Whether a policy's model pattern (applies_to, a waiver's model) names the audited model: its
+ * id, or — an id that is the model file's name, as without metadata.model_id — the file's
+ * name without its extension too, the id the registry files the model under ("rf" for rf.onnx).
+ */
+export function modelMatches(glob: string, modelId: string): boolean {
+  if (globMatch(glob, modelId)) return true;
+  const stem = /^(.+)\.(onnx|json|ubj|txt|model)$/i.exec(modelId)?.[1];
+  return stem !== undefined && globMatch(glob, stem);
 }
 
 /** Notices every output prints about the terms: not in effect, not applying, review overdue. */
@@ -121,6 +132,6 @@ export function termNotices(policyName: string, terms: PolicyTerms, today: strin
 
 /** The waiver that covers a failing gate for this model today, and the expired ones that would have. */
 export function findWaiver(waivers: Waiver[], gate: string, modelId: string | null, today: string): { valid: Waiver | null; expired: Waiver[] } {
-  const matching = waivers.filter((w) => w.gate === gate && modelId !== null && globMatch(w.model, modelId));
+  const matching = waivers.filter((w) => w.gate === gate && modelId !== null && modelMatches(w.model, modelId));
   return { valid: matching.find((w) => w.expires >= today) ?? null, expired: matching.filter((w) => w.expires < today) };
 }

@@ -1,7 +1,7 @@
 import { ConfigError, quote } from '../base/errors';
 import { METRIC_CATALOG, catalogMetric, metricValue, type MetricSource } from '../metrics/catalog';
 import type { BaselineComparison } from '../comparison/baseline';
-import { checkPolicyTerms, findWaiver, globMatch, policyTerms, termNotices, type PolicyTerms, type Waiver, type WaiverStatus } from './policy-terms';
+import { checkPolicyTerms, findWaiver, modelMatches, policyTerms, termNotices, type PolicyTerms, type Waiver, type WaiverStatus } from './policy-terms';
 import { check, type Spec } from './schema';
 import { parseYaml } from './yaml';
 
@@ -279,7 +279,7 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
   // An error gate that could not be evaluated (no labels, a section that did not run) is not a pass: a person looks.
   const review = gates.some((g) => g.outcome === 'WARN' || g.outcome === 'WAIVED' || (g.outcome === 'NOT_EVALUATED' && g.severity === 'error'));
   const waiverStatus: WaiverStatus[] = waivers.map((w) => {
-    const forModel = facts.modelId !== null && globMatch(w.model, facts.modelId);
+    const forModel = facts.modelId !== null && modelMatches(w.model, facts.modelId);
     const status: WaiverStatus['status'] = used.has(w) ? 'in_use' : !forModel ? 'other_model' : w.expires < facts.today ? 'expired' : 'not_needed';
     return { ...w, status };
   });
