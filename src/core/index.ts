@@ -80,7 +80,7 @@ export { chartSvg } from './outputs/svg';
 export { decileCalibrationChart, predictedActualChart, residualChart, taskImportanceChart, topLabelReliabilityChart } from './outputs/task-charts';
 export { ESTIMATED_LABELS } from './outputs/unlabelled-blocks';
 export { answerJob, csvSlicesOverPool, guidedBlocks, keep, markSent, neighboursOverPool, onnxScoresOverPool, POOL_KEPT_PAYLOADS, metricsOverPool, PoolThreadState, recourseOverPool, sortsOverPool, treeMarginsOverPool, treeShapOverPool, WorkerPool, type PoolAnswer, type PoolHost, type PoolJob, type PoolThread } from './pool';
-export { appendEntry, appendStoredEntries, changedOutside, readStoredEntries } from './registry/append';
+export { appendEntry, appendStoredEntries, AUDIT_IDENTITY, changedOutside, HeldAudits, readStoredEntries } from './registry/append';
 export { checkChain, type KeptFileCheck, type ReadEntry } from './registry/chain';
 export { formatCheckpoint, merkleRoot, parseCheckpoint, registryCheckpoint, type RegistryCheckpoint } from './registry/checkpoint';
 export { appendedRow, type EntryColumns, HASHED, KEY_METRICS, type PreparedEntry, prepareEntry, rechainEntry, type RegistryAppend, type StoredEntry } from './registry/entry';

@@ -152,6 +152,26 @@ describe('registry core', () => {
     expect(() => entryResult(sqlDb(db), 'test.db', 9)).toThrow('test.db has no entry 9 (see plumbline registry list test.db).');
   });
 
+  it('imports another registry once: entries it already holds (imported before, at any place) are skipped, once per copy', async () => {
+    const { appendStoredEntries, readStoredEntries } = await import('../../src/core/registry/index.ts');
+    const source = registry([
+      { created: '2026-10-03T10:00:00.000Z', model_id: 'a' },
+      { created: '2026-11-02T10:00:00.000Z', model_id: 'b', passed: true },
+      { created: '2026-11-02T10:00:00.000Z', model_id: 'b', passed: true },
+    ]);
+    const entries = readStoredEntries(sqlDb(source), 0, 100);
+    // A team registry with audits of its own: the import lands after them, re-chained (new hashes, new places).
+    const team = registry([{ created: '2026-09-01T10:00:00.000Z', model_id: 'c' }]);
+    expect(appendStoredEntries(sqlDb(team), 'team.db', 'source.db', entries)).toEqual({ appended: 3, skipped: 0 });
+    // Before: the same import again appended all three once more (a nightly sync doubled the history).
+    expect(appendStoredEntries(sqlDb(team), 'team.db', 'source.db', entries)).toEqual({ appended: 0, skipped: 3 });
+    expect(listEntries(sqlDb(team)).map((r) => [r.seq, r.model_id])).toEqual([[1, 'c'], [2, 'a'], [3, 'b'], [4, 'b']]);
+    // A later audit in the source comes across alone.
+    append(source, { created: '2026-12-01T10:00:00.000Z', model_id: 'a' });
+    expect(appendStoredEntries(sqlDb(team), 'team.db', 'source.db', readStoredEntries(sqlDb(source), 0, 100))).toEqual({ appended: 1, skipped: 3 });
+    expect(verifyRegistry(sqlDb(team))).toMatchObject({ ok: true, entries: 5 });
+  });
+
   it('computes the RFC 6962 Merkle tree hash', async () => {
     const leaves = ['11', '22', '33', '44', '55'].map((b) => b.repeat(32));
     const h = (...parts: Buffer[]) => createHash('sha256').update(Buffer.concat(parts)).digest();

@@ -70,19 +70,53 @@ export function readStoredEntries(db: SqlDatabase, after: number, limit: number)
   return entries;
 }
 
+/** The columns that say which audit an entry records, wherever it sits in a chain (its hash changes when re-chained). */
+export const AUDIT_IDENTITY = ['created', 'model_id', 'result_sha256', 'data_sha256'] as const;
+
+/** An audit's identity from those columns' values, in {@link AUDIT_IDENTITY}'s order. */
+export function auditIdentity(values: readonly unknown[]): string {
+  return values.map((v) => String(v ?? '')).join('\n');
+}
+
+/**
+ * The audits a registry already holds, as many times as it holds each: an import skips an
+ * entry of which a copy is here (imported before, at whatever place), once per copy.
+ */
+export class HeldAudits {
+  private readonly counts = new Map<string, number>();
+
+  constructor(rows: Iterable<readonly unknown[]>) {
+    for (const row of rows) {
+      const key = auditIdentity(row);
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    }
+  }
+
+  /** Whether a copy of the entry is here (and, if so, counts that copy as matched). */
+  take(columns: Pick<EntryColumns, (typeof AUDIT_IDENTITY)[number]>): boolean {
+    const key = auditIdentity(AUDIT_IDENTITY.map((c) => columns[c]));
+    const held = this.counts.get(key) ?? 0;
+    if (held === 0) return false;
+    this.counts.set(key, held - 1);
+    return true;
+  }
+}
+
 /**
  * Appends entries copied from another registry (`readStoredEntries`, or a PostgreSQL
  * registry's) at the end of the chain in one write transaction, each re-chained onto the
- * head (`rechainEntry`: verified first). Entries whose hash is already at the same place
- * in this chain (a copy imported before) are skipped. All or nothing.
+ * head (`rechainEntry`: verified first). Entries of which this registry already holds a copy
+ * (the same audit: {@link AUDIT_IDENTITY}, imported before at whatever place) are skipped,
+ * so importing the same registry again adds nothing. All or nothing.
  */
 export function appendStoredEntries(db: SqlDatabase, fileName: string, sourceName: string, entries: readonly StoredEntry[], sha256: Sha256 = sha256Hex): { appended: number; skipped: number } {
   return transaction(db, () => {
     let { seq, hash, count } = checkedHead(db, fileName);
     let skipped = 0;
     let appended = 0;
+    const held = new HeldAudits(db.exec(`SELECT ${AUDIT_IDENTITY.join(', ')} FROM entries`)[0]?.values ?? []);
     for (const entry of entries) {
-      if (entry.seq <= count && scalar(db, 'SELECT entry_hash FROM entries WHERE seq = ?', [entry.seq]) === entry.hash && appended === 0) {
+      if (held.take(entry.columns)) {
         skipped++;
         continue;
       }

@@ -45,7 +45,7 @@ export {
   type RegistryAppend,
   type StoredEntry,
 } from './entry';
-export { appendEntry, appendStoredEntries, changedOutside, readStoredEntries } from './append';
+export { appendEntry, appendStoredEntries, AUDIT_IDENTITY, changedOutside, HeldAudits, readStoredEntries } from './append';
 export { auditStatus, registryRow, type FailedGate, type RegistryRow } from './row';
 export { entryBlob, entryResult, listEntries, parseRegistryDate, type RegistryFilter } from './query';
 export { entryProblem, refuseTamperedRegistry, refuseUntrustedEntry, type RegistryProblem, type VerifyOptions, type VerifyReport } from './verify-report';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type pg from 'pg';
-import { appendedRow, changedOutside, checkChain, GENESIS_HASH, HASHED, merkleRoot, prepareEntry, quote, rechainEntry, REGISTRY_BUSY_SECONDS, REGISTRY_SCHEMA_VERSION, RegistryError, registryRow, type Appended, type EntryColumns, type KeptFileCheck, type PreparedEntry, type ReadEntry, type RegistryCheckpoint, type RegistryFilter, type RegistryInfo, type RegistryProblem, type RegistryReader, type RegistryRow, type RegistryStore, type Sha256, type SqlValue, type StoredEntry, type VerifyOptions, type VerifyReport } from '../../../core/index.ts';
+import { appendedRow, AUDIT_IDENTITY, changedOutside, HeldAudits, checkChain, GENESIS_HASH, HASHED, merkleRoot, prepareEntry, quote, rechainEntry, REGISTRY_BUSY_SECONDS, REGISTRY_SCHEMA_VERSION, RegistryError, registryRow, type Appended, type EntryColumns, type KeptFileCheck, type PreparedEntry, type ReadEntry, type RegistryCheckpoint, type RegistryFilter, type RegistryInfo, type RegistryProblem, type RegistryReader, type RegistryRow, type RegistryStore, type Sha256, type SqlValue, type StoredEntry, type VerifyOptions, type VerifyReport } from '../../../core/index.ts';
 import { postgresError } from './errors.ts';
 import { FORMAT, GUARD_FUNCTIONS, GUARD_TRIGGERS, SCHEMA, SCHEMA_SQL } from './schema.ts';
 import type { Target } from './url.ts';
@@ -162,11 +162,11 @@ export class PostgresRegistry implements RegistryStore {
   async appendStored(sourceName: string, entries: readonly StoredEntry[]): Promise<{ appended: number; skipped: number; checkpoint: RegistryCheckpoint }> {
     const counts = await this.write(async () => {
       let { seq, hash, count } = await this.lockedHead();
-      const here = new Map((await this.query(`SELECT seq, entry_hash FROM ${SCHEMA}.entries`)).map(([s, h]) => [Number(s), String(h)]));
+      const held = new HeldAudits(await this.query(`SELECT ${AUDIT_IDENTITY.join(', ')} FROM ${SCHEMA}.entries`));
       let appended = 0;
       let skipped = 0;
       for (const entry of entries) {
-        if (appended === 0 && here.get(entry.seq) === entry.hash) {
+        if (held.take(entry.columns)) {
           skipped++;
           continue;
         }
