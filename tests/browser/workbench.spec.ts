@@ -364,6 +364,18 @@ test('the YAML views of the config and the policy validate live, apply to the se
   await page.getByTestId('config-apply').click();
   await expect(page.getByTestId('protected-attributes').locator('[data-column="sex"]')).toBeChecked();
   await expect(page.getByTestId('protected-attributes').locator('[data-column="race"]')).not.toBeChecked();
+  // The YAML follows the set-up while it is not edited (it kept the threshold of when it was first written, and Apply put it back).
+  await expect(page.getByTestId('config-stale')).toHaveCount(0);
+  await page.getByTestId('threshold').fill('0.35');
+  await expect(editor).toHaveValue(/threshold: 0\.35/);
+  await editor.fill(`# reviewed\n${await editor.inputValue()}`);
+  await page.getByTestId('threshold').fill('0.4');
+  await expect(editor).toHaveValue(/threshold: 0\.35/);
+  await expect(page.getByTestId('config-stale')).toBeVisible();
+  await page.getByTestId('config-regenerate').click();
+  await expect(editor).toHaveValue(/threshold: 0\.4/);
+  await expect(page.getByTestId('config-stale')).toHaveCount(0);
+  await page.getByTestId('threshold').fill('0.5');
 
   await page.getByTestId('policy-editor-toggle').click();
   const policyEditor = page.getByTestId('policy-editor');
