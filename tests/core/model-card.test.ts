@@ -59,6 +59,13 @@ describe('the model card', () => {
     expect(card).toContain('No column of the file holds dates');
   });
 
+  it('counts the audited rows by the positive label, not by 0/1 (which read as the model\'s class numbers)', () => {
+    const counts = countColumn(text('compas/test.csv'), 'two_year_recid');
+    expect(card).toContain(`; rows ${counts['1']} positive (1), ${counts['0']} negative (the other labels).`);
+    const zero = modelCard({ ...result, settings: { ...result.settings, positive_label: '0' }, data: { ...result.data, target: { ...result.data.target, counts: { '0': counts['1'], '1': counts['0'] } } } }, {});
+    expect(zero).toContain(`; rows ${counts['0']} positive (0), ${counts['1']} negative (the other labels).`);
+  });
+
   it('carries every interval the result has, with its method', () => {
     const p = result.performance;
     for (const id of ['accuracy', 'precision', 'recall', 'specificity', 'selection_rate', 'roc_auc'] as const) expect(card).toContain(formatInterval(p.intervals[id]));

@@ -80,3 +80,13 @@ export function auditedModelId(result: Pick<AuditResult, 'inputs'>, metadata: Re
   if ('file' in model) return model.file;
   return `score column ${model.column}`;
 }
+
+/**
+ * A binary audit's class counts in words: the positive label's and the other rows'. The
+ * result keys them 0/1 (negative/positive), which a reader pairs with the model's class
+ * numbers, where class 0 may be the positive label (positive_label: 0, or class names).
+ */
+export function binaryClassCounts(result: Pick<AuditResult, 'data' | 'settings'>): string {
+  const counts = result.data.target.counts as Record<string, number>;
+  return `${counts['1'] ?? 0} positive (${String(result.settings.positive_label)}), ${counts['0'] ?? 0} negative (the other labels)`;
+}

@@ -8,6 +8,7 @@ import { METRIC_CATALOG, metricLabel as label } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
 import { thresholdText } from '../metrics/curves';
 import { formatInterval, formatNumber, MISSING } from '../base/format';
+import { binaryClassCounts } from './context';
 
 const fmt = formatNumber;
 const span = (i: { low: number; high: number } | null | undefined) => formatInterval(i);
@@ -47,7 +48,7 @@ export function modelCard(result: AnyAuditResult, options: { metadata?: Record<s
     ...trainingData(result, meta),
     '',
     '## Evaluation data',
-    `\`${md(result.inputs.data.file)}\`: ${result.data.rows} rows audited (SHA-256 \`${result.inputs.data.sha256}\`), target \`${md(result.settings.target)}\`, ${md(result.settings.positive_label_convention)}; class counts ${Object.entries(result.data.target.counts).map(([k, v]) => `${md(k)}: ${v}`).join(', ')}.`,
+    `\`${md(result.inputs.data.file)}\`: ${result.data.rows} rows audited${result.settings.test_sample_size ? ` (a seeded, target-stratified sample of the file's ${result.inputs.data.rows})` : ''} (SHA-256 \`${result.inputs.data.sha256}\`), target \`${md(result.settings.target)}\`, ${md(result.settings.positive_label_convention)}; rows ${md(binaryClassCounts(result))}.`,
     '',
     ...(result.input_fidelity
       ? [

@@ -13,6 +13,7 @@ import { METRIC_CATALOG, metricLabel as label } from '../metrics/catalog';
 import { confidenceLabel } from '../metrics/intervals';
 import { thresholdText } from '../metrics/curves';
 import { resultDigest, type Manifest } from './manifest';
+import { binaryClassCounts } from './context';
 import { TOOL_VERSION } from '../base/version';
 import { Blocks, dataColumnsTable, driftBlocks, inputFidelityBlocks, manifestRows, proxyBlocks, type ReportBlock } from './blocks';
 import { recourseBlocks } from './recourse-blocks';
@@ -199,7 +200,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
 
   // 3. Data.
   b.heading('Data');
-  b.paragraph(`${result.data.rows} rows audited${result.settings.test_sample_size ? ` (a seeded, target-stratified sample of ${result.inputs.data.rows})` : ''}; target ${result.settings.target}, ${result.settings.positive_label_convention}; class counts ${Object.entries(result.data.target.counts).map(([k, v]) => `${k}: ${v}`).join(', ')}; ${result.data.duplicate_rows} duplicate rows.`);
+  b.paragraph(`${result.data.rows} rows audited${result.settings.test_sample_size ? ` (a seeded, target-stratified sample of ${result.inputs.data.rows})` : ''}; target ${result.settings.target}, ${result.settings.positive_label_convention}; rows ${binaryClassCounts(result)}; ${result.data.duplicate_rows} duplicate rows.`);
   b.list.push(dataColumnsTable(result.data));
   if (result.input_fidelity) b.list.push(...inputFidelityBlocks(result.input_fidelity, result.inputs.model.format === 'score-column' ? 'the model' : result.inputs.model.file));
   b.list.push(...proxyBlocks(result.data));
