@@ -176,6 +176,28 @@ describe('ONNX tree classifiers through the kernel, against onnxruntime', () => 
   });
 });
 
+describe('tree shapes the explainer does not read', () => {
+  it('scores a binary SOFTMAX ensemble and BRANCH_EQ splits through onnxruntime (they were refused as a whole, blaming the explainer)', async () => {
+    const rows = 600;
+    const columns = cells(rows, 6, 9);
+    const table: Table = { source: 'rows.csv', rowCount: rows, columns: columns.map((values, j): NumericColumn => ({ kind: 'numeric', name: `x${j}`, values, missing: values.filter(Number.isNaN).length })) };
+    const features = columns.map((_, j) => `x${j}`);
+    const softmax = edited(variant(7, { both: true, base: [0, 0], transform: 'NONE' }), (node) => set(node, 'post_transform', { type: AttributeProto_AttributeType.STRING, s: new TextEncoder().encode('SOFTMAX') }));
+    const equal = edited(variant(8, { both: true, base: [0, 0], transform: 'NONE' }), (node) => {
+      const modes = attribute(node, 'nodes_modes')!.strings.map((m, k) => (new TextDecoder().decode(m) !== 'LEAF' && k % 3 === 0 ? 'BRANCH_EQ' : new TextDecoder().decode(m)));
+      set(node, 'nodes_modes', { type: AttributeProto_AttributeType.STRINGS, strings: modes.map((m) => new TextEncoder().encode(m)) });
+    });
+    for (const bytes of [softmax, equal]) {
+      const output = await ortOutput(bytes, columns);
+      const classifier = await openModel(ort, bytes, 'model.onnx');
+      expect(classifier.ensemble).toBeNull();
+      const scores = await classifier.score(table, { features });
+      for (let i = 0; i < rows; i++) expect(scores[i]).toBe(output[2 * i + 1]);
+      await classifier.release();
+    }
+  });
+});
+
 describe('the kernel checked beside the audit (checkLater)', () => {
   const rows = 12_000;
   const columns = cells(rows, 6, 7);

@@ -8,6 +8,7 @@ import { onnxTreeEnsemble } from './onnx-trees';
 import { onnxProbabilities, openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type InputPlan } from './onnx-scorer';
 import { KERNEL_CHECK_ROWS, onnxScoringTrees, OnnxTreeScorer, sameScores } from './onnx-tree-scoring';
 import { looksLikeOnnx } from './sniff';
+import { ModelLoadError } from '../base/errors';
 import type { ClassChoice } from './classes';
 import { POOL_WORTH_MS, RUNNER_MIN_ROWS, type Classifier, type ModelFormat, type ModelSummary } from './classifier-types';
 
@@ -48,9 +49,18 @@ export const onnxFormat: ModelFormat = {
     const output = model.probabilityOutput;
     const summary = onnxSummary(model.info, fileName, output.choice?.convention ?? `${output.name}: the class is chosen by label once its width is known`, output.declaredWidth);
     // Trees fed directly by the single [N, F] input can be explained exactly from the file
-    // (for the positive class's column; null for a model of more than two classes).
-    const treesFor = (choice: ClassChoice) =>
-      summary.needsFeatureOrder && summary.featureCount && !choice.oneVsRest ? onnxTreeEnsemble(decodeOnnx(bytes, fileName), fileName, summary.featureCount, false, choice.complement ? 0 : choice.column) : null;
+    // (for the positive class's column; null for a model of more than two classes). A tree
+    // shape the explainer does not read (a binary SOFTMAX, BRANCH_EQ) is scored by onnxruntime
+    // all the same: it only has no exact TreeSHAP (the explainer says so, or uses KernelSHAP).
+    const treesFor = (choice: ClassChoice) => {
+      if (!(summary.needsFeatureOrder && summary.featureCount && !choice.oneVsRest)) return null;
+      try {
+        return onnxTreeEnsemble(decodeOnnx(bytes, fileName), fileName, summary.featureCount, false, choice.complement ? 0 : choice.column);
+      } catch (error) {
+        if (error instanceof ModelLoadError) return null;
+        throw error;
+      }
+    };
     let ensemble = output.choice ? treesFor(output.choice) : null;
     // The kernel scorer of the positive column, made on first use (undefined: not yet; null: none applies).
     let kernelScorer: OnnxTreeScorer | null | undefined;
