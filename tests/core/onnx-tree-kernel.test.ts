@@ -198,6 +198,27 @@ describe('tree shapes the explainer does not read', () => {
   });
 });
 
+describe('a single [N, F] input of doubles (skl2onnx DoubleTensorType)', () => {
+  it('is fed float64 values, as onnxruntime takes them (a float32 tensor was refused with onnxruntime\'s own error)', async () => {
+    const rows = 500;
+    const columns = cells(rows, 6, 12);
+    const table: Table = { source: 'rows.csv', rowCount: rows, columns: columns.map((values, j): NumericColumn => ({ kind: 'numeric', name: `x${j}`, values, missing: values.filter(Number.isNaN).length })) };
+    const model = fromBinary(ModelProtoSchema, variant(12, { both: false, base: [0], transform: 'LOGISTIC' }));
+    const input = model.graph!.input[0].type!.value.value as { elemType: number };
+    input.elemType = 11; // DOUBLE
+    const bytes = toBinary(ModelProtoSchema, model);
+    const session = await ort.InferenceSession.create(bytes);
+    const x = new Float64Array(rows * 6);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < 6; j++) x[i * 6 + j] = columns[j][i];
+    const output = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float64', x, [rows, 6]) }))[session.outputNames[1]].data as Float32Array;
+    await session.release();
+    const classifier = await openModel(ort, bytes, 'model.onnx');
+    const scores = await classifier.score(table, { features: columns.map((_, j) => `x${j}`) });
+    for (let i = 0; i < rows; i++) expect(scores[i]).toBe(output[2 * i + 1]);
+    await classifier.release();
+  });
+});
+
 describe('the kernel checked beside the audit (checkLater)', () => {
   const rows = 12_000;
   const columns = cells(rows, 6, 7);

@@ -203,6 +203,9 @@ export function planInputs(model: OnnxClassifier, table: Table, features: string
         throw new AuditConfigError(`${table.source}, column ${quote(feature)}: the model's input ${quote(single.name)} takes numbers, but this column holds text (${firstNonNumber(table, column)}). Choose numeric columns or encode this one.`);
       }
     }
+    if (single.elementType !== 'float32' && single.elementType !== 'float64') {
+      throw new AuditConfigError(`${model.fileName}: the model's input ${quote(single.name)} is one [N, ${width ?? 'F'}] tensor of ${single.elementType}; the audit feeds such a tensor float32 or float64 numbers. Export the model with a float input (skl2onnx: FloatTensorType or DoubleTensorType).`);
+    }
     return { kind: 'matrix', input: single, features };
   }
   const missing = inputs.filter((input) => !findColumn(table, input.name));
@@ -359,12 +362,14 @@ async function runBatches(
     const feeds: Record<string, OrtTypes.Tensor> = {};
     if (plan.kind === 'matrix') {
       const width = columns.length;
-      const data = inputBuffer(buffers, plan.input.name, batch.length * width, (size) => new Float32Array(size));
+      // A double input (skl2onnx's DoubleTensorType) takes the values as they are; a float one their float32.
+      const double = plan.input.elementType === 'float64';
+      const data = inputBuffer(buffers, plan.input.name, batch.length * width, (size) => (double ? new Float64Array(size) : new Float32Array(size)));
       for (let j = 0; j < width; j++) {
         const values = columns[j];
         for (let i = 0; i < batch.length; i++) data[i * width + j] = values[batch[i]];
       }
-      feeds[plan.input.name] = new ort.Tensor('float32', data, [batch.length, width]);
+      feeds[plan.input.name] = new ort.Tensor(double ? 'float64' : 'float32', data, [batch.length, width]);
     } else {
       for (const { input, column } of plan.inputs) feeds[input.name] = columnTensor(ort, input, findColumn(table, column)!, batch, table, buffers, model.textMissing, known.get(input.name) ?? null);
     }
