@@ -80,7 +80,7 @@ export async function diffCommand(args: string[]): Promise<number> {
   const against =
     b.comparison && b.comparison.baseline.sha256 === baselineSha
       ? b.comparison
-      : compareWithBaseline(b, a, { file: files[0].fileName, sha256: baselineSha }, { rows: null, seed: b.settings?.seed ?? 0, resamples: 0, confidence: b.settings?.confidence ?? 0.95 });
+      : compareWithBaseline(b, a, { file: files[0].fileName, sha256: baselineSha }, { rows: null, seed: b.settings?.seed ?? 0, resamples: 0, confidence: b.settings?.confidence ?? 0.95, noRows: 'plumbline diff compares two stored results, which hold no labels to pair rows with (audit the challenger with --baseline on the champion, audited with --predictions, for paired tests)' });
   const number = (v: number | null) => (v === null ? '— (no value)' : v.toFixed(6));
   const signed = (v: number) => `${v >= 0 ? '+' : ''}${v.toFixed(6)}`;
   const metricLines = against.metrics
@@ -115,6 +115,7 @@ export async function diffCommand(args: string[]): Promise<number> {
   const lines = [
     ...comparison.inputs.map((d) => `${d.input} file changed: ${d.before ?? '—'} → ${d.after ?? '—'}`),
     ...(against.seed_change ? [`seed changed: ${against.seed_change.baseline ?? '—'} → ${against.seed_change.current ?? '—'}`] : []),
+    ...(against.different_outcome ? [`warning: ${against.different_outcome}`] : []),
     ...(metricLines.length ? [against.paired ? `changes (paired tests on the same rows):` : `changes (${against.unpaired_reason ? `not paired: ${against.unpaired_reason}` : 'not paired'}):`, ...metricLines] : []),
     ...(comparison.decision ? comparison.gates.filter((g) => g.changed).map((g) => `gate "${g.name}": ${g.before ?? 'absent'} → ${g.after ?? 'absent'}`) : []),
     ...(comparison.decision && comparison.decision.before !== comparison.decision.after ? [`decision: ${comparison.decision.before} → ${comparison.decision.after}`] : []),

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compareWithBaseline, type BaselineResult } from '../../src/core/comparison/baseline';
+import { evaluatePolicy } from '../../src/core/config/policy';
 import { mcnemar, pairedDelong, pairedSummary } from '../../src/core/comparison/paired';
 import { groupIndex } from '../../src/core/metrics/groups';
 import { parseCsv } from '../../src/core/data/csv';
@@ -123,5 +124,19 @@ describe('compareWithBaseline', () => {
     expect(compareWithBaseline(challenger, { ...champion, performance: { ...champion.performance, roc_auc: 0.5 } }, source, options).unpaired_reason).toBe(
       `the baseline's predictions with this audit's labels give ROC AUC 0.7773, not its stored 0.5000 (other labels or positive class)`,
     );
+    // Two stored results (plumbline diff) of the same data: why they are not paired, in those words (it said "this audit has no labelled rows").
+    expect(compareWithBaseline(challenger, champion, source, { ...options, rows: null, noRows: 'plumbline diff compares two stored results' }).unpaired_reason).toBe('plumbline diff compares two stored results');
+  });
+
+  it('says when the two audits measure different outcomes, and leaves relative gates unevaluated', () => {
+    const other = { ...champion, settings: { seed: 0, target: 'two_year_recid', positive_label: 1 } };
+    const comparison = compareWithBaseline({ ...challenger, settings: { seed: 0, target: 'good_credit', positive_label: 1 } }, other, source, options);
+    expect(comparison.different_outcome).toBe("the two audits measure different outcomes (the baseline's target two_year_recid, positive label 1; this audit's target good_credit, positive label 1): their metrics are not comparable");
+    const gates = { policy_name: 'p', gates: [{ name: 'no drop', metric: 'roc_auc', threshold: 0.02, comparison: 'max_drop' as const, severity: 'error' as const }] };
+    const facts = { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-12-06', modelId: 'm' };
+    const gate = evaluatePolicy(gates, 'h', { ...challenger, comparison } as unknown as Parameters<typeof evaluatePolicy>[2], facts).gates[0];
+    expect(gate).toMatchObject({ outcome: 'NOT_EVALUATED', reason: comparison.different_outcome });
+    // The same target and positive label: nothing said.
+    expect(compareWithBaseline({ ...challenger, settings: other.settings }, other, source, options).different_outcome).toBeUndefined();
   });
 });

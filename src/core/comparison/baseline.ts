@@ -46,13 +46,18 @@ export interface BaselineComparison {
   resamples: number;
   /** The random seed, when it differs from the baseline's. */
   seed_change: { baseline: number | null; current: number | null } | null;
+  /**
+   * Present when the two audits measure different outcomes (another target column or positive
+   * label): their metrics are not comparable, and relative gates are not evaluated.
+   */
+  different_outcome?: string;
   metrics: MetricChange[];
 }
 
 /** The parts of a stored result the comparison reads. */
 export interface BaselineResult extends MetricSource {
   inputs?: { model?: { file?: string; sha256?: string } | { column: string }; data?: { file?: string; sha256?: string; rows?: number } };
-  settings?: { seed?: number };
+  settings?: { seed?: number; target?: string; positive_label?: unknown };
   threshold?: number;
   n?: number;
   predictions_p1?: number[];
@@ -146,11 +151,11 @@ function pairedMetrics(rows: PairedRows, scores: ArrayLike<number>, threshold: n
 }
 
 /** Why the baseline's per-row predictions cannot be paired with this audit's rows, or null when they can. */
-function pairingProblem(current: BaselineResult, baseline: BaselineResult, rows: PairedRows | null): string | null {
-  if (!rows) return 'this audit has no labelled rows to pair';
+function pairingProblem(current: BaselineResult, baseline: BaselineResult, rows: PairedRows | null, noRows: string): string | null {
   const a = baseline.inputs?.data?.sha256;
   const b = current.inputs?.data?.sha256;
   if (!a || !b || a !== b) return `the baseline audited other data (${baseline.inputs?.data?.file ?? 'unknown file'}, SHA-256 ${a ? a.slice(0, 12) : 'unknown'}…; this audit's is ${b ? b.slice(0, 12) : 'unknown'}…)`;
+  if (!rows) return noRows;
   if (!baseline.predictions_p1) return 'the baseline result holds no per-row predictions (audit the baseline with --predictions to pair them)';
   if (baseline.predictions_p1.length !== rows.labels.length) return `the baseline scored ${baseline.predictions_p1.length} rows and this audit ${rows.labels.length} (a different sample)`;
   const auc = rocAuc(rows.labels, Float64Array.from(baseline.predictions_p1));
@@ -185,11 +190,21 @@ const UNPAIRED = 'unpaired: independent samples, normal approximation from each 
  * Compares an audit's result with a baseline result. `rows` (labels, scores, groups of
  * this audit) enables paired tests when the baseline scored the same rows.
  */
-export function compareWithBaseline(current: BaselineResult, baseline: BaselineResult, source: { file: string; sha256: string }, options: { rows: PairedRows | null; seed: number; resamples: number; confidence: number }): BaselineComparison {
+export function compareWithBaseline(
+  current: BaselineResult,
+  baseline: BaselineResult,
+  source: { file: string; sha256: string },
+  options: { rows: PairedRows | null; seed: number; resamples: number; confidence: number; noRows?: string },
+): BaselineComparison {
   const z = normalQuantile(1 - (1 - options.confidence) / 2);
   const before = metricEntries(baseline);
   const after = metricEntries(current);
-  const problem = pairingProblem(current, baseline, options.rows);
+  const problem = pairingProblem(current, baseline, options.rows, options.noRows ?? 'this audit has no labelled rows to pair');
+  const outcome = (r: BaselineResult) => `target ${r.settings?.target ?? 'unknown'}, positive label ${r.settings?.positive_label === undefined ? 'unknown' : String(r.settings.positive_label)}`;
+  const differentOutcome =
+    baseline.settings?.target !== undefined && current.settings?.target !== undefined && outcome(baseline) !== outcome(current)
+      ? `the two audits measure different outcomes (the baseline's ${outcome(baseline)}; this audit's ${outcome(current)}): their metrics are not comparable`
+      : null;
   const paired = problem === null && options.rows !== null;
   const pairedTests = new Map<string, { interval: Interval | null; p_value: number | null; method: string }>();
   const resamples = paired ? pairedResamples(options.resamples, options.rows!.labels.length, options.rows!.groups.length) : 0;
@@ -266,6 +281,7 @@ export function compareWithBaseline(current: BaselineResult, baseline: BaselineR
     unpaired_reason: problem,
     resamples: paired && resamples >= 20 ? resamples : 0,
     seed_change: seedBefore !== seedAfter ? { baseline: seedBefore, current: seedAfter } : null,
+    ...(differentOutcome ? { different_outcome: differentOutcome } : {}),
     metrics,
   };
 }

@@ -219,6 +219,7 @@ export interface RunFacts {
 /** The change of a metric against the baseline, worst across attributes unless one is pinned. */
 function relativeValue(comparison: BaselineComparison | undefined, gate: Gate): { value: number | null; attribute?: string; baseline?: number | null; current?: number | null; reason?: string } {
   if (!comparison) return { value: null, reason: `a relative gate (${gate.comparison}) needs a baseline result: audit with --baseline RESULT` };
+  if (comparison.different_outcome) return { value: null, reason: comparison.different_outcome };
   const changes = comparison.metrics.filter((m) => m.id === gate.metric && (gate.attr === undefined || m.attribute === gate.attr) && m.change !== null);
   if (changes.length === 0) return { value: null, reason: `${gate.metric}${gate.attr ? `[${gate.attr}]` : ''} has no value in both this audit and the baseline` };
   const worst = changes.reduce((a, b) => (gate.comparison === 'max_drop' ? (b.change! < a.change! ? b : a) : b.change! > a.change! ? b : a));

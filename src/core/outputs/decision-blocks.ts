@@ -95,7 +95,8 @@ export function comparisonSummary(comparison: BaselineComparison): string {
     ? `Both models scored the same ${b.data ?? 'data'} rows: paired tests (DeLong for ROC AUC, McNemar for accuracy, ${comparison.resamples} paired bootstrap resamples for the rest).`
     : `Not paired: ${comparison.unpaired_reason ?? 'no rows to pair'}; changes get the unpaired normal approximation from the two audits' intervals where both have one.`;
   const seed = comparison.seed_change ? ` The random seed changed: ${comparison.seed_change.baseline ?? '—'} → ${comparison.seed_change.current ?? '—'}.` : '';
-  return `Compared with the baseline ${b.file} (sha256 ${b.sha256.slice(0, 16)}…; model ${b.model ?? 'unknown'}, data ${b.data ?? 'unknown'}). ${how}${seed}`;
+  const outcome = comparison.different_outcome ? ` Warning: ${comparison.different_outcome}.` : '';
+  return `Compared with the baseline ${b.file} (sha256 ${b.sha256.slice(0, 16)}…; model ${b.model ?? 'unknown'}, data ${b.data ?? 'unknown'}).${outcome} ${how}${seed}`;
 }
 
 /** The "Compared with the baseline" section. */
