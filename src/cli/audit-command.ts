@@ -1,6 +1,6 @@
 /** `plumbline audit`: config and flags → audit → result, manifest, policy decision, exit code. */
 import { stdout, stderr } from './io.ts';
-import { comparisonRows, comparisonSummary, sectionFailed, type AuditProgress, type BaselineComparison, type PolicyDecision, type ThresholdPolicy } from '../core/index.ts';
+import { comparisonRows, comparisonSummary, METRIC_CATALOG, sectionFailed, type AuditProgress, type BaselineComparison, type PolicyDecision, type ThresholdPolicy } from '../core/index.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { prepareAudit, runPreparedAudit, type AuditOptions } from '../api/node.ts';
@@ -102,6 +102,15 @@ function comparisonText(comparison: BaselineComparison): string {
   return `plumbline: ${comparisonSummary(comparison)}\n${rows.map((r) => `plumbline:   ${r[0]}: ${r[1]} → ${r[2]} (${r[3]}; interval ${r[4]}${r[5] ? `; p = ${r[5]}` : ''})\n`).join('')}`;
 }
 
+/** Where in the result a failing gate's metric is explained. */
+function lookAt(metric: string): string {
+  const section = METRIC_CATALOG.get(metric)?.section;
+  if (metric.includes('calibration')) return 'calibration.table';
+  if (section === 'drift') return 'drift.columns (and drift.missing_columns)';
+  if (section && section !== 'performance' && section !== 'fairness') return section;
+  return 'performance.intervals';
+}
+
 /** Prints failing gates for a person reading a CI log. */
 function explainFailures(decision: PolicyDecision): string {
   const lines = decision.gates
@@ -113,7 +122,7 @@ function explainFailures(decision: PolicyDecision): string {
       const shown = g.value === null ? '' : g.baseline_value !== undefined ? `change in ${g.metric}${where} = ${g.value >= 0 ? '+' : ''}${g.value.toPrecision(4)}${relative}` : `${g.metric}${where} = ${g.value.toPrecision(4)}`;
       const waiver = g.waiver ? `; waived by ${g.waiver.approved_by} until ${g.waiver.expires}: ${g.waiver.reason}` : g.waiver_expired ? `; ${g.waiver_expired}` : '';
       const value = g.value === null ? `not evaluated: ${g.reason}` : `${shown}, needs ${sign} ${g.threshold}${waiver}`;
-      const look = g.value === null ? '' : g.baseline_value !== undefined ? '; look at comparison.metrics for the change and its interval' : g.attribute ? `; look at fairness.${g.attribute}.groups for the groups behind it` : `; look at ${g.metric.includes('calibration') ? 'calibration.table' : 'performance.intervals'}`;
+      const look = g.value === null ? '' : g.baseline_value !== undefined ? '; look at comparison.metrics for the change and its interval' : g.attribute ? `; look at fairness.${g.attribute}.groups for the groups behind it` : `; look at ${lookAt(g.metric)}`;
       return `${g.outcome.padEnd(13)} ${g.name}: ${value}${g.clause ? ` [${g.clause}]` : ''}${g.rationale ? ` — ${g.rationale}` : ''}${look}`;
     });
   const reproducibility = decision.reproducibility.filter((r) => !r.met).map((r) => `FAIL          reproducibility ${r.requirement}: ${r.detail}`);
