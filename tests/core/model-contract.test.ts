@@ -155,6 +155,13 @@ describe('the model contract', () => {
     expect(bad.inputs.model.format !== 'score-column' && bad.inputs.model.score_output).toBe('probability read as p(class good), score = 1 − it for class bad, from model.class_labels (bad, good)');
     const good = await audit(worded('good', 'bad'), 'good', ['bad', 'good']);
     good.predictions_p1!.forEach((p, i) => expect(Math.abs(p - want.predictions_p1[i])).toBeLessThan(1e-6));
+    expect(good.data.findings.some((f) => f.check === 'inverted_scores')).toBe(false);
+    // The class names typed the wrong way round: the audit runs (the file cannot tell), its AUC 1 − sklearn's, and a finding says so.
+    const swapped = await runAnyAudit(ort, { model, data: { fileName: 'worded.csv', bytes: worded('good', 'bad') }, target: 'good_credit', positiveLabel: 'good', classLabels: ['good', 'bad'], protectedAttributes: ['gender'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } }) as AuditResult;
+    expect(Math.abs(swapped.performance.roc_auc! - (1 - want.performance.roc_auc))).toBeLessThan(1e-9);
+    const inverted = swapped.data.findings.find((f) => f.check === 'inverted_scores')!;
+    expect(inverted.severity).toBe('error');
+    expect(inverted.message).toMatch(/^ROC AUC 0\.\d{3} \(interval 0\.\d{3}–0\.\d{3}\) is below 0\.5: the scores rank the positive label \(good\) below the other rows\. Check that the class names/);
     // A boolean target: True is class 1, as a bool target trains; False is its complement.
     const falsy = await audit(worded('True', 'False'), 'False');
     falsy.predictions_p1!.forEach((p, i) => expect(Math.abs(p - (1 - want.predictions_p1[i]))).toBeLessThan(1e-6));

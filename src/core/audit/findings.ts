@@ -11,6 +11,16 @@ import type { AuditMetrics, AuditSettings } from './result';
 /** Adds the audit's findings, in the order the result lists them, to `data.findings`. */
 export function addFindings(data: DataProfile, scoreFindings: DataProfile['findings'], metrics: AuditMetrics, settings: AuditSettings, table: Table, request: AuditRequest): void {
   data.findings.push(...scoreFindings);
+  // Scores that rank the positive label below the others, beyond chance: a swapped class order is the usual cause, not a model.
+  const auc = metrics.performance.roc_auc;
+  const interval = metrics.performance.intervals?.roc_auc;
+  if (auc !== null && auc < 0.5 && (interval ? interval.high < 0.5 : auc < 0.4)) {
+    data.findings.push({
+      check: 'inverted_scores',
+      severity: 'error',
+      message: `ROC AUC ${auc.toFixed(3)}${interval ? ` (interval ${interval.low.toFixed(3)}–${interval.high.toFixed(3)})` : ''} is below 0.5: the scores rank the positive label (${settings.positive_label}) below the other rows. Check that the class names (model.class_labels, in output order) and the positive label are not swapped; a score column where lower means positive must be turned round (1 − score) first.`,
+    });
+  }
   if (!metrics.threshold_selection.held_out && metrics.threshold_selection.policy.policy !== 'fixed') {
     data.findings.push({
       check: 'threshold_fitted_on_test',

@@ -219,6 +219,8 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
 
 /** The labelled reference the CBPE calibration check reads, or why there is none. */
 function calibrationReference(reference: Table | null, request: AuditRequest, scores: Float64Array | undefined, positiveLabel: string, choice: ClassChoice | null, settings: AuditSettings): CalibrationReference | string {
+  // Stored distributions (--reference-result) hold no rows: no labels and scores to check the calibration on.
+  if (!reference && request.referenceDistributions) return `the reference is the distributions stored in ${request.referenceDistributions.source}, which hold no labelled rows to check the calibration on (give the labelled reference file: data.reference, --reference)`;
   if (!reference) return NO_REFERENCE;
   if (!request.target) return `no target column is configured to read the reference ${reference.source}'s labels from`;
   if (!findColumn(reference, request.target)) return `the reference ${reference.source} has no target column ${quote(request.target)}`;

@@ -33,7 +33,9 @@ export interface DataFinding {
     | 'drift'
     | 'freshness'
     /** A column of numbers with a few texts (a marker not listed as missing), read as text. */
-    | 'numbers_with_text';
+    | 'numbers_with_text'
+    /** ROC AUC below 0.5 beyond its interval: the scores rank the positive label below the others (class names or the positive label swapped?). */
+    | 'inverted_scores';
   severity: 'warning' | 'error';
   column?: string;
   message: string;
