@@ -69,7 +69,7 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
       ...(session.data ? { test: session.data.name } : {}),
       ...reference,
       ...(session.target ? { target: session.target } : {}),
-      ...(session.positiveLabel !== '' ? { positive_label: session.positiveLabel } : {}),
+      ...(session.positiveLabel.trim() !== '' ? { positive_label: session.positiveLabel.trim() } : {}),
       protected_attributes: [...session.protectedAttributes],
       ...(!session.model && session.scoreColumn ? { score_column: session.scoreColumn } : {}),
     },

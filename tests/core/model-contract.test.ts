@@ -156,6 +156,10 @@ describe('the model contract', () => {
     const good = await audit(worded('good', 'bad'), 'good', ['bad', 'good']);
     good.predictions_p1!.forEach((p, i) => expect(Math.abs(p - want.predictions_p1[i])).toBeLessThan(1e-6));
     expect(good.data.findings.some((f) => f.check === 'inverted_scores')).toBe(false);
+    expect(good.settings.positive_label_convention).toBe('positive label good (as configured)');
+    // No positive label given: the label is the model's class 1, and the convention says so (it said "as configured").
+    const plain = (await runAnyAudit(ort, { model, data: { fileName: 'test.csv', bytes: fixtureBytes('german_credit/test.csv') }, target: 'good_credit', protectedAttributes: ['gender'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } })) as AuditResult;
+    expect(plain.settings.positive_label_convention).toBe("positive label 1 (the model's positive class; no positive label configured)");
     // The class names typed the wrong way round: the audit runs (the file cannot tell), its AUC 1 − sklearn's, and a finding says so.
     const swapped = await runAnyAudit(ort, { model, data: { fileName: 'worded.csv', bytes: worded('good', 'bad') }, target: 'good_credit', positiveLabel: 'good', classLabels: ['good', 'bad'], protectedAttributes: ['gender'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } }) as AuditResult;
     expect(Math.abs(swapped.performance.roc_auc! - (1 - want.performance.roc_auc))).toBeLessThan(1e-9);

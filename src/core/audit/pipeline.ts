@@ -70,7 +70,11 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     // The model says which of its classes is positive (by label); the target follows it.
     const choice = model ? await model.classChoice(table, request.features) : null;
     const positiveLabel = request.positiveLabel ?? (choice ? String(choice.positive) : undefined);
-    const targetOptions = choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {};
+    const targetOptions = {
+      ...(choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {}),
+      // A label the audit took from the model (its class 1), not one the config set.
+      ...(request.positiveLabel === undefined && choice ? { positiveFrom: "the model's positive class; no positive label configured" } : {}),
+    };
     // No labels (no target, or a target column absent or empty): the label-free audit (unlabelled.ts).
     const noLabels = labelsAbsence(table, request.target, request.unlabelled ?? false);
     if (noLabels) checkUnlabelledRequest(noLabels, request.data.fileName, request.thresholdPolicy, request.validation?.fileName, request.target);

@@ -17,7 +17,7 @@ export interface BinaryTarget {
  * positive class is never guessed from order. With `oneVsRest` (the model's classes, more
  * than two), the target may hold several classes: the positive one against all the rest.
  */
-export function binaryTarget(table: Table, target: string, positiveLabel?: string | number, options: { oneVsRest?: string[] } = {}): BinaryTarget {
+export function binaryTarget(table: Table, target: string, positiveLabel?: string | number, options: { oneVsRest?: string[]; positiveFrom?: string } = {}): BinaryTarget {
   const column = requireColumn(table, target, 'target', 'Choose the column that holds the true outcome, or, for a batch scored before any outcome is known, audit it without labels (--no-labels / data.unlabelled: true).');
   if (column.missing > 0) {
     const rows: number[] = [];
@@ -40,9 +40,10 @@ export function binaryTarget(table: Table, target: string, positiveLabel?: strin
     if (!distinct.includes(positive)) {
       throw new AuditConfigError(`${table.source}, column ${quote(target)}: the positive label ${quote(positive)} does not occur in the target (values: ${distinct.join(', ')}). Set the positive label to one of them.`);
     }
+    const from = options.positiveFrom ?? 'as configured';
     convention = options.oneVsRest
-      ? `positive label ${positive} (as configured), one-vs-rest: rows of the other classes (${distinct.filter((v) => v !== positive).join(', ')}) count as negatives`
-      : `positive label ${positive} (as configured)`;
+      ? `positive label ${positive} (${from}), one-vs-rest: rows of the other classes (${distinct.filter((v) => v !== positive).join(', ')}) count as negatives`
+      : `positive label ${positive} (${from})`;
   } else if (distinct.every((v) => v === '0' || v === '1')) {
     positive = '1';
     convention = 'positive label 1 (0/1 target, no positive label configured)';
