@@ -39,3 +39,17 @@ describe('fileKind', () => {
     expect(dataFormatOf(new TextEncoder().encode('PAR1\0\0\0\0'))).toBe('parquet');
   });
 });
+
+describe('an XGBoost model in UBJSON', () => {
+  it('is named as such, with the one-line fix, where any other binary file is "binary"', async () => {
+    const { describeContent } = await import('../../src/core/base/limits-inputs');
+    const { describeBytes } = await import('../../src/core/model/sniff');
+    // The first bytes xgboost 1.7's save_model("model.ubj") writes: { L <int64 7> learner { L <int64 10> attributes …
+    const ubj = Uint8Array.from([0x7b, 0x4c, 0, 0, 0, 0, 0, 0, 0, 7, ...new TextEncoder().encode('learner'), 0x7b, 0x4c, 0, 0, 0, 0, 0, 0, 0, 10, ...new TextEncoder().encode('attributes')]);
+    const said = 'an XGBoost model in UBJSON (.ubj, XGBoost 2.1\'s default): save it as JSON, booster.save_model("model.json")';
+    expect(describeContent(ubj)).toBe(said);
+    expect(describeBytes(ubj)).toBe(said);
+    expect(describeContent(Uint8Array.from([0x7b, 0x4c, 0, 0, 1, 2, 0, 0]))).toBe('binary');
+    expect(describeContent(new TextEncoder().encode('{"learner": {}}'))).toBe('text');
+  });
+});

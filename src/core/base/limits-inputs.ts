@@ -54,6 +54,13 @@ export function formatSize(bytes: number): string {
 }
 
 /** Known kinds of binary file by their first bytes, for "not a … file" messages that quote nothing. */
+/** Whether bytes start as XGBoost's UBJSON model does: an object ({) whose first key, after a length marker, is "learner" or "version". */
+export function isXgboostUbjson(head: Uint8Array): boolean {
+  if (head[0] !== 0x7b || ![0x4c, 0x55, 0x69, 0x49, 0x6c].includes(head[1])) return false;
+  const text = String.fromCharCode(...head.subarray(0, 40));
+  return /^\{[LUiIl][\s\S]{1,9}(learner|version)/.test(text);
+}
+
 const MAGIC: [kind: string, bytes: number[]][] = [
   ['a zip archive', [0x50, 0x4b, 0x03, 0x04]],
   ['a PDF document', [0x25, 0x50, 0x44, 0x46, 0x2d]],
@@ -74,6 +81,7 @@ const MAGIC: [kind: string, bytes: number[]][] = [
  */
 export function describeContent(head: Uint8Array): string {
   if (head.length === 0) return 'empty';
+  if (isXgboostUbjson(head)) return 'an XGBoost model in UBJSON (.ubj, XGBoost 2.1\'s default): save it as JSON, booster.save_model("model.json")';
   for (const [kind, magic] of MAGIC) if (magic.every((b, i) => head[i] === b)) return kind;
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) return 'UTF-16 text';
   let control = 0;
