@@ -171,6 +171,11 @@ describe('regression audits of the reference regressors', () => {
     close(d.performance.accuracy, (tp + tn) / y.length, 1e-12, 'decision accuracy');
     close(d.performance.selection_rate, p.filter((v) => v >= 5000).length / p.length, 1e-12, 'decision selection rate');
     expect(result.settings.decision).toEqual({ threshold: 5000, positive_when: 'above' });
+    // Gates on the decision's binary metrics read them there (they were NOT_EVALUATED as "a binary metric and this is a regression audit").
+    const { evaluatePolicy } = await import('../../src/core/config/policy');
+    const facts = { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-12-06', modelId: 'reg_xgb.json' };
+    const gates = { policy_name: 'p', gates: [{ name: 'accuracy', metric: 'accuracy', threshold: 0, comparison: 'greater_equal' as const, severity: 'error' as const }] };
+    expect(evaluatePolicy(gates, 'h', result as never, facts).gates[0]).toMatchObject({ outcome: 'PASS', value: (tp + tn) / y.length });
   });
 });
 

@@ -191,6 +191,9 @@ export function metricValue(result: MetricSource, id: string, attribute?: string
   const metric = catalogMetric(id);
   const task = (result.task ?? 'binary') as AuditTask;
   const tasks = metric.tasks ?? ['binary'];
+  // A regression feeding a decision (positive_when) holds that decision's binary audit: its binary metrics are read there.
+  const decision = (result as { decision_audit?: MetricSource }).decision_audit;
+  if (task === 'regression' && !tasks.includes(task) && tasks.includes('binary') && decision) return metricValue({ ...decision, task: 'binary' }, id, attribute);
   if (!tasks.includes(task)) {
     const alternatives = [...METRIC_CATALOG.values()].filter((m) => m.section === metric.section && (m.tasks ?? ['binary']).includes(task)).map((m) => m.id);
     return { value: null, reason: `${id} is ${tasks.length === 1 ? `a ${tasks[0]}` : `a ${tasks.join(' or ')}`} metric and this is a ${task} audit${alternatives.length ? ` (its ${metric.section} metrics: ${alternatives.slice(0, 8).join(', ')})` : ''}` };
