@@ -143,10 +143,10 @@ function singleThreadedOrt(): typeof ort {
 }
 
 /** The column distributions stored in an earlier result (JSON) or report (PDF, HTML). */
-function storedDistributionsOf(bytes: Uint8Array, path: string): Record<string, StoredDistribution> {
-  const distributions = (readResultFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution> } }).data?.distributions;
-  if (!distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
-  return distributions;
+function storedDistributionsOf(bytes: Uint8Array, path: string): { distributions: Record<string, StoredDistribution>; prediction?: StoredDistribution } {
+  const data = (readResultFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution>; prediction_distribution?: StoredDistribution } }).data;
+  if (!data?.distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
+  return { distributions: data.distributions, ...(data.prediction_distribution ? { prediction: data.prediction_distribution } : {}) };
 }
 
 /**
@@ -179,7 +179,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
   if (options.referenceResult) {
     const file = await readInput(options.referenceResult, 'reference result');
-    referenceDistributions = { source: `stored distributions of ${file.fileName}`, distributions: storedDistributionsOf(file.bytes, options.referenceResult) };
+    referenceDistributions = { source: `stored distributions of ${file.fileName}`, ...storedDistributionsOf(file.bytes, options.referenceResult) };
   }
   // Data files are streamed from disk and hashed on the way with Node's native SHA-256.
   // An ONNX model's runtime starts (its WebAssembly compiled) while the data is read, once the

@@ -167,7 +167,7 @@ describe('reference-free drift', () => {
     const want = expected('compas/rf.expected.json');
     const base = { model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') }, target: 'two_year_recid', protectedAttributes: ['race'], features: want.features, bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } };
     const validated = await runAudit(ort, { ...base, data: { fileName: 'train.csv', bytes: fixtureBytes('compas/train.csv') } });
-    const batch = await runAudit(ort, { ...base, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, referenceDistributions: { source: 'stored distributions of train audit', distributions: validated.data.distributions } });
+    const batch = await runAudit(ort, { ...base, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, referenceDistributions: { source: 'stored distributions of train audit', distributions: validated.data.distributions, prediction: validated.data.prediction_distribution } });
     const raw = driftReport(load('compas/train.csv'), load('compas/test.csv'), { exclude: ['two_year_recid'] });
     for (const column of raw.columns) {
       const stored = batch.drift!.columns.find((c) => c.column === column.column)!;
@@ -177,6 +177,15 @@ describe('reference-free drift', () => {
       expect(Math.abs(batch.drift!.columns.find((c) => c.column === column)!.psi - value)).toBeLessThanOrEqual(1e-9);
     }
     expect(batch.drift!.conventions).toMatch(/^Reference-free/);
+    // Prediction drift against the stored scores' deciles: the raw reference's PSI (it was left out).
+    const rawAudit = await runAudit(ort, { ...base, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, reference: { fileName: 'train.csv', bytes: fixtureBytes('compas/train.csv') } });
+    expect(validated.data.prediction_distribution?.kind).toBe('numeric');
+    expect(batch.drift!.prediction!.column).toBe('p(positive)');
+    expect(Math.abs(batch.drift!.prediction!.psi - rawAudit.drift!.prediction!.psi)).toBeLessThan(1e-12);
+    // A result stored before the scores' distribution was: said, not silently left out.
+    const older = await runAudit(ort, { ...base, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, referenceDistributions: { source: 'stored distributions of old.json', distributions: validated.data.distributions } });
+    expect(older.drift!.prediction).toBeUndefined();
+    expect(older.drift!.conventions).toContain('Prediction drift: stored distributions of old.json holds no stored score distribution');
   });
 
   it('refuses stored bins it cannot measure against, such as an edge JSON wrote as null', () => {

@@ -5,7 +5,7 @@
  */
 import { compareWithBaseline } from '../comparison/baseline';
 import { profileTable, summarizeData } from '../analyses/profile/profile';
-import { driftFindings } from '../analyses/drift/drift';
+import { driftFindings, storedDistribution } from '../analyses/drift/drift';
 import { stratifiedSample } from '../data/sample';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { numericValues, sortAhead } from '../data/sorted';
@@ -172,6 +172,8 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
 
   onProgress?.({ stage: 'metrics', done: 0, total: 1 });
   const profiled = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  // The scores' distribution, kept so that a later batch's prediction drift can be measured without these rows (--reference-result).
+  profiled.prediction_distribution = storedDistribution({ kind: 'numeric', name: request.scoreColumn ?? 'p(positive)', values: scores, missing: 0 });
   const measured = measuring ? await measuring : auditScores(table, target.labels, scores, settings, fit);
   const metrics = noLabels ? withoutLabels(measured, noLabels) : measured;
   const data = noLabels ? withoutLabelData(profiled) : profiled;

@@ -5,7 +5,7 @@
  * Plumbline error stops it, so the rest of the audit goes on.
  */
 import type { DataProfile } from '../analyses/profile/profile';
-import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
+import { categoricalDrift, driftFromStored, driftReport, numericDrift, storedNumericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
 import { demographicShift } from '../analyses/robustness/shift';
 import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import { consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote, type ConsistencyResult } from '../analyses/robustness/stability';
@@ -103,7 +103,11 @@ export async function driftSection(context: SectionContext): Promise<{ drift: Dr
       return report;
     });
   } else if (request.referenceDistributions && !missingSections.drift) {
-    drift = driftFromStored(request.referenceDistributions.distributions, table, request.referenceDistributions.source, [request.target]);
+    const stored = request.referenceDistributions;
+    drift = driftFromStored(stored.distributions, table, stored.source, [request.target]);
+    // Prediction drift against the stored scores' distribution (a result made before it was stored has none: said so).
+    if (stored.prediction) drift.prediction = storedNumericDrift(request.scoreColumn ?? 'p(positive)', stored.prediction, scores, stored.source);
+    else drift.conventions += ` Prediction drift: ${stored.source} holds no stored score distribution (a result of an earlier version of Plumbline); audit the reference again to store one.`;
   } else if (!missingSections.drift) {
     missingSections.drift = NO_REFERENCE;
   }

@@ -243,6 +243,14 @@ function checkStored(reference: StoredDistribution, name: string, source: string
   if (fault) throw new AuditConfigError(`${source}, column ${quote(name)}: ${fault}. Audit the reference data again with this version and pass that result (--reference-result).`);
 }
 
+/** A column of numbers (the scores, for prediction drift) against a stored numeric distribution: PSI over its deciles and missing share. */
+export function storedNumericDrift(name: string, stored: StoredDistribution, values: Float64Array, source: string): ColumnDrift {
+  checkStored(stored, name, source);
+  if (stored.kind !== 'numeric') throw new AuditConfigError(`${source}: the stored distribution of ${quote(name)} is of categories, not numbers. Use a result made by this version of Plumbline.`);
+  const present = presentValues(values);
+  return finishNumeric(name, stored.edges, stored.shares, stored.missing, binShares(present, values.length, stored.edges), (values.length - present.length) / Math.max(1, values.length), null);
+}
+
 /**
  * Reference-free drift: the audited table against distributions stored in an earlier
  * result (PSI only: KS, Wasserstein and χ² need the raw reference rows).

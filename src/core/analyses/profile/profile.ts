@@ -57,6 +57,8 @@ export interface DataProfile {
   findings: DataFinding[];
   /** Each column's distribution (decile bins or category shares): a later audit can measure drift against it without these rows. */
   distributions: Record<string, StoredDistribution>;
+  /** The scores' distribution (p(positive), or the score column), stored as a column's is: a later batch's prediction drift without these rows. */
+  prediction_distribution?: StoredDistribution;
   conventions: string;
 }
 
