@@ -409,3 +409,15 @@ describe('XGBoost split values as float32 (xgb_hist_ties, tree_method hist: spli
     expect(worst).toBeLessThan(1e-5);
   });
 });
+
+describe('path-dependent TreeSHAP of one class of a multiclass model', () => {
+  it('says why it cannot (p(class) is a softmax over every class\'s trees) and what to use instead', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const models = join(projectRoot, 'tests', 'models');
+    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
+    // It blamed the file format: "needs a tree ensemble whose trees read the model's own inputs, but this model is xgboost-json".
+    await expect(explainModel(ort, { model: read('mc3_xgb.json'), data: read('mc3_xgb.csv'), rows: 3, method: 'tree-path', positiveLabel: '2' })).rejects.toThrow(
+      "mc3_xgb.json: the path-dependent TreeSHAP explainer explains one ensemble's sum, and this model's p(class) for one class against the rest is a softmax over every class's trees. Use the kernel explainer (--method kernel, exact up to 12 columns), or audit the model as multiclass (no positive label), whose TreeSHAP explains each class's margin.",
+    );
+  });
+});

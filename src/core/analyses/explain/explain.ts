@@ -107,8 +107,14 @@ export function chooseRows(count: number, take: number, selection: 'sample' | 'f
   return Uint32Array.from(pool.slice(0, n)).sort();
 }
 
-function treeOnly(classifier: Classifier, method: string): never {
+function treeOnly(classifier: Classifier, method: string, oneVsRest = false): never {
   const ops = classifier.summary.operators.length ? classifier.summary.operators.join(', ') : classifier.summary.format;
+  // A tree model explained for one class against the rest: p(class k) is a softmax over every class's margin, not one ensemble's sum.
+  if (oneVsRest) {
+    throw new ExplainerCompatibilityError(
+      `${classifier.summary.fileName}: the ${method} explainer explains one ensemble's sum, and this model's p(class) for one class against the rest is a softmax over every class's trees. Use the kernel explainer (--method kernel, exact up to ${MAX_EXACT_KERNEL_COLUMNS} columns), or audit the model as multiclass (no positive label), whose TreeSHAP explains each class's margin.`,
+    );
+  }
   throw new ExplainerCompatibilityError(
     `${classifier.summary.fileName}: the ${method} explainer needs a tree ensemble whose trees read the model's own inputs, but this model is ${ops}. Use the kernel explainer (explainer.type: kernel in an audit config, --method kernel with plumbline explain; exact up to ${MAX_EXACT_KERNEL_COLUMNS} columns).`,
   );
@@ -241,7 +247,7 @@ export async function explainTable(
     let output: string;
     const space = ensemble?.transform === 'logistic' ? 'log-odds (raw margin, before the logistic)' : 'raw model output (the forest’s averaged probability)';
     if (method === 'tree-path') {
-      if (!ensemble) treeOnly(classifier, 'path-dependent TreeSHAP');
+      if (!ensemble) treeOnly(classifier, 'path-dependent TreeSHAP', choice.oneVsRest);
       if (ensemble.trees.some((t) => !t.cover)) {
         throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use --method tree with a background.`);
       }
@@ -250,7 +256,7 @@ export async function explainTable(
       label = 'tree (path-dependent)';
       output = space;
     } else if (method === 'tree' || (method === 'auto' && ensemble)) {
-      if (!ensemble) treeOnly(classifier, 'TreeSHAP');
+      if (!ensemble) treeOnly(classifier, 'TreeSHAP', choice.oneVsRest);
       check(explainEstimate('tree', rows.length, bgRows.length, columns.length));
       shap = await treeShap({ kind: 'interventional', ensemble, rows: cellVectors(table, columns, rows), background: cellVectors(background, columns, bgRows) }, signal);
       label = 'tree (interventional)';
