@@ -28,7 +28,8 @@ export { explainModel, type ExplainRequest, type ExplainResult, type ExplainMeth
 export { interventionalTreeShap, pathDependentTreeShap, type ShapValues } from './analyses/explain/treeshap';
 
 // What the hosts (app, worker, CLI, API) use besides the above: they import the core only from here.
-export { type DriftReport, type StoredDistribution } from './analyses/drift/drift';
+export { type DriftReport } from './analyses/drift/drift';
+export { type StoredDistribution } from './analyses/drift/stored';
 export { reasonCodesCsv } from './analyses/explain/outputs';
 export { type RowExplanation, type RowQuery } from './analyses/explain/row';
 export { runTreeShapJob, runTreeShapSlice, type TreeShapJob, type TreeShapRunner, treeShapSlices } from './analyses/explain/treeshap/jobs';

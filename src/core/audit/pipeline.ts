@@ -5,7 +5,8 @@
  */
 import { compareWithBaseline } from '../comparison/baseline';
 import { profileTable, summarizeData } from '../analyses/profile/profile';
-import { driftFindings, storedDistribution } from '../analyses/drift/drift';
+import { driftFindings } from '../analyses/drift/drift';
+import { storedDistribution } from '../analyses/drift/stored';
 import { stratifiedSample } from '../data/sample';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { numericValues, sortAhead } from '../data/sorted';

@@ -4,7 +4,7 @@
  * about the run itself (progress, cancelling, where heavy work runs).
  */
 import type { LoadedTable } from '../data/read';
-import type { StoredDistribution } from '../analyses/drift/drift';
+import type { StoredDistribution } from '../analyses/drift/stored';
 import type { RecourseRunner, RecourseSettings } from '../analyses/recourse';
 import type { NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { MetricsRunner } from './metrics';

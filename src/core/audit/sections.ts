@@ -5,7 +5,8 @@
  * Plumbline error stops it, so the rest of the audit goes on.
  */
 import type { DataProfile } from '../analyses/profile/profile';
-import { categoricalDrift, driftFromStored, driftReport, numericDrift, storedNumericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
+import { categoricalDrift, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
+import { driftFromStored, storedNumericDrift } from '../analyses/drift/stored';
 import { demographicShift } from '../analyses/robustness/shift';
 import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import { consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote, type ConsistencyResult } from '../analyses/robustness/stability';

@@ -6,7 +6,8 @@
 import { loadInput, NO_REFERENCE, type AuditRequest, type RunOptions } from '../audit';
 import type { DataProfile } from '../analyses/profile/profile';
 import { findColumn, type Table } from '../data/table';
-import { categoricalDrift, driftFromStored, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
+import { categoricalDrift, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
+import { driftFromStored } from '../analyses/drift/stored';
 import { AuditConfigError, isPlumblineError } from '../base/errors';
 import { scaled } from '../base/rows';
 import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, withStageBudget, type StageLimits } from '../base/limits';

@@ -7,7 +7,7 @@ import { columnType, dateOrder, isIsoDate, isoFromOrder, type CategoricalColumn,
 import { sortedPresent } from '../../data/sorted';
 import { sampleIndices } from '../../data/sample';
 import { rocAuc } from '../../base/order';
-import { storedDistribution, type StoredDistribution } from '../drift/drift';
+import { storedDistribution, type StoredDistribution } from '../drift/stored';
 import { numbersOf } from '../drift/mixed';
 import { absPearson, categoricalCodes, correlationRatio, cramersV, spreadOf } from './associations';
 import { duplicateRows } from './duplicates';

@@ -72,8 +72,7 @@ export class CsvReader {
 
   constructor(private readonly options: CsvOptions) {
     this.delimiter = options.delimiter;
-    // An empty cell is missing whatever the list says (pandas' na_values habit lists only the extra tokens: ['?']).
-    this.missingValues = new Set(['', ...(options.missingValues ?? DEFAULT_MISSING_VALUES)]);
+    this.missingValues = new Set(['', ...(options.missingValues ?? DEFAULT_MISSING_VALUES)]); // an empty cell is always missing
     this.front = new ByteFront(this, options.encoding);
   }
 
@@ -359,9 +358,8 @@ export class CsvReader {
   }
 
   /**
-   * Appends a later slice's rows (read by {@link forSlice} from where this reader's text
-   * ended, see {@link endRecords}) as one pass would have read them; false, changing
-   * nothing, where it cannot tell what one pass would have read (see ColumnBuilder.canAbsorb).
+   * Appends a later slice's rows (read by {@link forSlice} from where this reader's text ended, see {@link endRecords})
+   * as one pass would have; false, changing nothing, where it cannot tell what one pass would have read (ColumnBuilder.canAbsorb).
    */
   absorb(slice: SliceRows): boolean {
     const builders = this.builders!;
