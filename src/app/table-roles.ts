@@ -9,13 +9,18 @@ const TARGET_HINTS = /^(target|label|y|outcome|class|two_year_recid|default|good
 const PROTECTED_HINTS = /^(race|sex|gender|age_group|ethnicity|religion|disability|marital_status|nationality)$/i;
 
 /**
- * Which role a table plays: what the config names it as, else a name like train/reference
- * makes it the reference; anything else is the test set.
+ * Which role a table plays: what the config names it as, else a name whose words include
+ * train, training, reference or ref (train.csv, credit_train.parquet, refData.csv) makes it
+ * the reference; anything else is the test set (constrained_test.csv is not a training file).
  */
 export function roleOf(session: Pick<AuditSession, 'config'>, name: string): 'test' | 'reference' {
   if (session.config?.files.reference === name) return 'reference';
   if (session.config?.files.test === name) return 'test';
-  return /train|reference|\bref\b/i.test(name) ? 'reference' : 'test';
+  const words = name
+    .replace(/\.[^.]*$/, '')
+    .split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/)
+    .map((word) => word.toLowerCase());
+  return words.some((word) => ['train', 'training', 'reference', 'ref'].includes(word)) ? 'reference' : 'test';
 }
 
 /** The set-up follows a new test file: target and protected attributes it has. */
