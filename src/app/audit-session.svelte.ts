@@ -169,6 +169,11 @@ export class AuditSession {
     return memoryPlanOf(this, request, missingSections);
   }
 
+  /** The set-up's config when the shown audit ran here (null: none ran, or the result came from a file). */
+  ranWith = $state<string | null>(null);
+  /** The set-up changed since the shown audit ran: its results and exports are of the old set-up. */
+  setupChanged = $derived(this.outputs !== null && this.ranWith !== null && JSON.stringify(this.auditConfig()) !== this.ranWith);
+
   /** Runs the audit in the worker; results of an older run are dropped. */
   async run(): Promise<void> {
     if ((!this.model && !this.scoreColumn) || !this.data) return;
@@ -184,6 +189,7 @@ export class AuditSession {
       this.#fail(error);
       return;
     }
+    this.ranWith = JSON.stringify(this.auditConfig());
     this.status = 'running';
     const worker = auditWorker();
     try {
@@ -342,7 +348,6 @@ export class AuditSession {
     const source = $state.snapshot(this.config?.source ?? {}) as AuditConfig;
     return auditConfigOf(this, source, $state.snapshot(this.thresholdPolicy) as AuditConfig['threshold']);
   }
-
 
   /** Reads a data file in the worker, showing bytes and rows as they come; Cancel stops it. */
   async #setData(name: string, blob: Blob, role = roleOf(this, name)): Promise<void> {

@@ -4,6 +4,7 @@
  */
 import type { AuditSession } from './audit-session.svelte';
 import type { LoadedData } from './session-types';
+import { namedReference } from './file-routing';
 
 const TARGET_HINTS = /^(target|label|y|outcome|class|two_year_recid|default|good_credit|high_income)$/i;
 const PROTECTED_HINTS = /^(race|sex|gender|age_group|ethnicity|religion|disability|marital_status|nationality)$/i;
@@ -16,11 +17,7 @@ const PROTECTED_HINTS = /^(race|sex|gender|age_group|ethnicity|religion|disabili
 export function roleOf(session: Pick<AuditSession, 'config'>, name: string): 'test' | 'reference' {
   if (session.config?.files.reference === name) return 'reference';
   if (session.config?.files.test === name) return 'test';
-  const words = name
-    .replace(/\.[^.]*$/, '')
-    .split(/[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])/)
-    .map((word) => word.toLowerCase());
-  return words.some((word) => ['train', 'training', 'reference', 'ref'].includes(word)) ? 'reference' : 'test';
+  return namedReference(name) ? 'reference' : 'test';
 }
 
 /** The set-up follows a new test file: target and protected attributes it has. */

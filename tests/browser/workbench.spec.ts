@@ -405,6 +405,12 @@ test('the YAML views of the config and the policy validate live, apply to the se
   const cliResult = JSON.parse(readFileSync(join(work, 'policy', 'result.json'), 'utf8'));
   expect(appResult.threshold_selection).toEqual(cliResult.threshold_selection);
   expect(appResult.threshold).toBe(cliResult.threshold);
+  // A setting changed after the audit: the results shown (and their exports) are said to be of the old set-up.
+  await expect(page.getByTestId('setup-changed')).toHaveCount(0);
+  await page.getByTestId('policy-target').fill('0.35');
+  await expect(page.getByTestId('setup-changed')).toBeVisible();
+  await page.getByTestId('policy-target').fill('0.3');
+  await expect(page.getByTestId('setup-changed')).toHaveCount(0);
 });
 
 test('a config’s stage budgets hold in the browser: a stage past its time is left out with the reason, the rest completes', async ({ page }) => {
