@@ -177,6 +177,26 @@ describe('regression audits of the reference regressors', () => {
     const gates = { policy_name: 'p', gates: [{ name: 'accuracy', metric: 'accuracy', threshold: 0, comparison: 'greater_equal' as const, severity: 'error' as const }] };
     expect(evaluatePolicy(gates, 'h', result as never, facts).gates[0]).toMatchObject({ outcome: 'PASS', value: (tp + tn) / y.length });
   });
+
+  it('gives a "below" decision\'s thresholds and recourse scores as predictions (they were negated: −5000, −4321)', async () => {
+    const want = expectedOf('reg_xgb.expected.json');
+    const result = (await runAnyAudit(ort, { ...request('reg_xgb.json', want.data, want.target, want.protected, { threshold: 5000, positiveWhen: 'below' }), recourse: { maxRows: 5 }, missingSections: { explainer: 'off', robustness: 'off' } })) as RegressionAuditResult;
+    const d = result.decision_audit!;
+    expect(d.threshold).toBe(5000);
+    expect(d.threshold_selection.threshold).toBe(5000);
+    const p = want.predictions as number[];
+    expect(Math.max(...d.performance.curve.map((point) => point.threshold).filter(Number.isFinite))).toBeLessThanOrEqual(Math.max(...p) + 0.1);
+    expect(Math.min(...d.performance.curve.map((point) => point.threshold).filter(Number.isFinite))).toBeGreaterThan(0);
+    // Each searched row's score is xgboost's prediction for it (float32), above 5000: the adverse side of "positive at or below 5000".
+    const rows = result.recourse!.rows;
+    expect(rows.length).toBeGreaterThan(0);
+    for (const row of rows) {
+      expect(Math.abs(row.score - p[row.row - 1])).toBeLessThan(1e-2);
+      expect(row.score).toBeGreaterThan(5000);
+      for (const c of row.counterfactuals) expect(c.score).toBeLessThanOrEqual(5000);
+    }
+    expect(result.recourse!.conventions).toMatch(/^Adverse decision: prediction > 5000\. /);
+  });
 });
 
 describe('choosing the task, and what is refused', () => {

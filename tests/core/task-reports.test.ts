@@ -158,7 +158,7 @@ describe('the regression report', () => {
     const html = renderHtml({ result: decision, createdAt });
     const d = decision.decision_audit!;
     expect(html).toContain('Decision audit');
-    expect(html).toContain('positive when the prediction is above 5000');
+    expect(html).toContain('positive when the prediction is at or above 5000');
     expect(html).toContain(row('Accuracy', shown(d.performance.accuracy), shownInterval(d.performance.intervals.accuracy)));
     expect(html).toContain(row('ROC AUC', shown(d.performance.roc_auc), shownInterval(d.performance.intervals.roc_auc)));
     for (const [group, m] of Object.entries(d.fairness.gender.groups)) expect(html).toContain(row(group, String(m.n), `${shown(m.selection_rate as number | null)} (${shownInterval(m.intervals.selection_rate, 2)})`));
@@ -169,7 +169,7 @@ describe('the regression report', () => {
   it('gets a model card of its own with group means and errors', () => {
     const card = modelCard(decision);
     expect(card).toContain(`| Mean absolute error | mae | ${shown(decision.performance.mae)} | ${shownInterval(decision.performance.intervals.mae)} |`);
-    expect(card).toContain('Decision: positive when the prediction is above 5000');
+    expect(card).toContain('Decision: positive when the prediction is at or above 5000');
     for (const [group, g] of Object.entries(decision.fairness.age_group.groups)) expect(card).toContain(`| ${group}${g.insufficient_samples ? ' (small)' : ''} | ${g.n} | ${shown(g.mean_prediction, 2)} |`);
     expect(card).not.toMatch(/NaN|\[object/);
   });

@@ -62,7 +62,7 @@ export function taskReportBlocks(input: TaskReportInput): ReportBlock[] {
       result.task_notice,
       `Model: ${model.file} (${model.format}${model.producer ? `, ${model.producer}` : ''}) sha256 ${model.sha256}`,
       `Prediction read as: ${model.score_output}`,
-      ...(result.task === 'multiclass' ? [`Classes: ${classes.join(', ')} (${result.settings.classes_source ?? 'in the model’s output order'})`] : [`Target: ${result.settings.target}${result.settings.decision ? `; decision: positive when the prediction is ${result.settings.decision.positive_when} ${result.settings.decision.threshold}` : ''}`]),
+      ...(result.task === 'multiclass' ? [`Classes: ${classes.join(', ')} (${result.settings.classes_source ?? 'in the model’s output order'})`] : [`Target: ${result.settings.target}${result.settings.decision ? `; decision: positive when the prediction is at or ${result.settings.decision.positive_when} ${result.settings.decision.threshold}` : ''}`]),
       `Data: ${result.inputs.data.file}, ${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256}`,
       `Date: ${input.createdAt}    Tool: Plumbline ${TOOL_VERSION}`,
       `Result digest (sha256 of the canonical result JSON): ${digest}`,

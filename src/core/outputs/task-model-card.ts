@@ -31,7 +31,7 @@ export function taskModelCard(result: TaskAuditResult, options: { metadata?: Rec
     '## Model details',
     `- Kind: ${kind} (${md(result.settings.task_source)})`,
     ...(result.task === 'multiclass' ? [`- Classes: ${(result.settings.classes ?? []).map(md).join(', ')} (${md(result.settings.classes_source ?? 'in the model’s output order')})`] : []),
-    ...(result.task === 'regression' && result.settings.decision ? [`- Decision: positive when the prediction is ${result.settings.decision.positive_when} ${result.settings.decision.threshold}`] : []),
+    ...(result.task === 'regression' && result.settings.decision ? [`- Decision: positive when the prediction is at or ${result.settings.decision.positive_when} ${result.settings.decision.threshold}`] : []),
     `- Format: ${md(model.format)}, SHA-256 \`${model.sha256}\``,
     `- Prediction: ${md(model.score_output)}`,
     ...Object.entries(meta).map(([k, v]) => `- ${md(k)}: ${md(String(v))}`),

@@ -5,7 +5,7 @@
  * binary audit of the decision the prediction feeds when one is configured.
  */
 import { textInputsOf } from '../analyses/robustness/stability';
-import { auditScores, type AuditRequest, type AuditSettings, type RunOptions } from '../audit';
+import { auditScores, type AuditMetrics, type AuditRequest, type AuditSettings, type RunOptions } from '../audit';
 import { summarizeData } from '../analyses/profile/profile';
 import { driftFindings, numericDrift } from '../analyses/drift/drift';
 import { AuditConfigError, ModelLoadError, quote } from '../base/errors';
@@ -95,7 +95,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
         slices: [],
         reference_groups: {},
       };
-      decisionAudit = auditScores(table, labels, scores, binary);
+      decisionAudit = inPredictions(auditScores(table, labels, scores, binary), sign);
     }
     onProgress?.({ stage: 'metrics', done: 1, total: 1 });
     const above = Float64Array.from(y);
@@ -174,4 +174,22 @@ function decisionReasons(table: Table, explained: TaskExplanations, predicted: F
   const codes = reasonCodes(table, explained.rows, explained.columns, values, scores, { adverse: request.recourse?.adverse ?? 'negative', threshold: sign * decision.threshold, excluded });
   // Reported in the prediction's own units and direction.
   return codes.map((c) => ({ ...c, score: sign * c.score, reasons: c.reasons.map((r) => ({ ...r, shap: sign * r.shap })) }));
+}
+
+/**
+ * A "below" decision's binary audit is computed on −prediction against −threshold; its
+ * thresholds (the decision's, the curve's, the sweep's) are given back as predictions, so
+ * that the result and the reports say 40, not −40 (positive at or below each).
+ */
+function inPredictions(audit: AuditMetrics, sign: number): AuditMetrics {
+  if (sign === 1) return audit;
+  const threshold = -audit.threshold;
+  const policy = audit.threshold_selection.policy.policy === 'fixed' ? { ...audit.threshold_selection.policy, threshold } : audit.threshold_selection.policy;
+  return {
+    ...audit,
+    threshold,
+    threshold_selection: { ...audit.threshold_selection, threshold, policy },
+    performance: { ...audit.performance, curve: audit.performance.curve.map((point) => ({ ...point, threshold: -point.threshold })) },
+    threshold_sweep: { ...audit.threshold_sweep, thresholds: audit.threshold_sweep.thresholds.map((t) => -t) },
+  };
 }

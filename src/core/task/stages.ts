@@ -137,7 +137,19 @@ export async function regressionRecourse(request: AuditRequest, missing: Record<
     );
   });
   options.onProgress?.({ stage: 'recourse', done: 1, total: 1 });
-  return result;
+  return result && inPredictionTerms(result, decision, settings.adverse ?? 'negative');
+}
+
+/**
+ * The search ran on sign·prediction; its scores and its adverse side are given back in the
+ * prediction's own terms (a "below" decision showed −43.76 and "p < −40").
+ */
+function inPredictionTerms(report: RecourseReport, decision: RegressionDecision, adverse: 'negative' | 'positive'): RecourseReport {
+  const sign = decision.positive_when === 'above' ? 1 : -1;
+  const rows = sign === 1 ? report.rows : report.rows.map((row) => ({ ...row, score: -row.score, counterfactuals: row.counterfactuals.map((c) => ({ ...c, score: -c.score })) }));
+  const t = decision.threshold;
+  const side = decision.positive_when === 'above' ? (adverse === 'negative' ? `prediction < ${t}` : `prediction ≥ ${t}`) : adverse === 'negative' ? `prediction > ${t}` : `prediction ≤ ${t}`;
+  return { ...report, rows, conventions: report.conventions.replace(/^Adverse decision: p (<|>=) [^ ]+\. /, `Adverse decision: ${side}. `) };
 }
 
 /** A regressor in the classifier's shape, so KernelSHAP and the input-fidelity check read it (its score is the prediction). */
