@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
+import type { NumericColumn } from '../../src/core/data/table';
 import { AuditConfigError, ModelLoadError } from '../../src/core/base/errors';
 import { openModel } from '../../src/core/model/classifier';
 import { compileEnsemble, emptyTree, float32AtLeast, float64Above, MISSING, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/tree';
@@ -420,4 +421,36 @@ describe('path-dependent TreeSHAP of one class of a multiclass model', () => {
       "mc3_xgb.json: the path-dependent TreeSHAP explainer explains one ensemble's sum, and this model's p(class) for one class against the rest is a softmax over every class's trees. Use the kernel explainer (--method kernel, exact up to 12 columns), or audit the model as multiclass (no positive label), whose TreeSHAP explains each class's margin.",
     );
   });
+});
+
+describe('category codes of an XGBoost model (enable_categorical)', () => {
+  it('are swapped, not moved by noise, left out of distances, and not moved by recourse (they were treated as amounts)', async () => {
+    const { runAudit } = await import('../../src/core/audit');
+    const { perturbedColumn, codeInputsOf } = await import('../../src/core/analyses/robustness/stability');
+    const models = join(projectRoot, 'tests', 'models');
+    const bytes = new Uint8Array(readFileSync(join(models, 'xgb_categorical.json')));
+    const json = JSON.parse(readFileSync(join(models, 'xgb_categorical.json'), 'utf8').replace(/\bNaN\b/g, 'null'));
+    // The file's own feature_types: "c" marks the categorical features.
+    const coded = (json.learner.feature_names as string[]).filter((_, j) => json.learner.feature_types[j] === 'c');
+    expect(coded.length).toBeGreaterThan(0);
+    const model = await openModel(ort, bytes, 'xgb_categorical.json');
+    expect([...codeInputsOf(model.summary)].sort()).toEqual([...coded].sort());
+    const data = new Uint8Array(readFileSync(join(models, 'xgb_categorical.csv')));
+    const result = await runAudit(ort, { model: { fileName: 'xgb_categorical.json', bytes }, data: { fileName: 'xgb_categorical.csv', bytes: data }, target: 'high_income', positiveLabel: '1', protectedAttributes: ['sex', 'race'], bootstrapResamples: 0, recourse: { maxRows: 20 }, missingSections: { explainer: 'off' } });
+    for (const name of coded) {
+      const rule = result.recourse!.columns.find((c) => c.column === name)!;
+      expect(rule.changes, name).toBe('never');
+      expect(result.robustness!.consistency!.columns, name).not.toContain(name);
+      for (const row of result.recourse!.rows) for (const c of row.counterfactuals) expect(c.changes.map((x) => x.column)).not.toContain(name);
+    }
+    // A perturbed code column holds only codes the file holds.
+    const table = parseCsv(readFileSync(join(models, 'xgb_categorical.csv'), 'utf8'), { fileName: 'xgb_categorical.csv' });
+    const column = table.columns.find((c) => c.name === coded[0]) as NumericColumn;
+    const observed = new Set(Array.from(column.values).filter((v) => !Number.isNaN(v)));
+    const swapped = perturbedColumn(column, 0.5, new Random(1, 'test'), undefined, new Set(coded)) as NumericColumn;
+    expect(swapped.kind).toBe('numeric');
+    expect(Array.from(swapped.values).filter((v) => !Number.isNaN(v)).every((v) => observed.has(v))).toBe(true);
+    expect(Array.from(swapped.values).some((v, i) => v !== column.values[i] && !Number.isNaN(v))).toBe(true);
+    await model.release();
+  }, 60_000);
 });

@@ -9,7 +9,7 @@ import { categoricalDrift, driftReport, numericDrift, withThresholds, type Drift
 import { driftFromStored, storedNumericDrift } from '../analyses/drift/stored';
 import { demographicShift } from '../analyses/robustness/shift';
 import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
-import { consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote, type ConsistencyResult } from '../analyses/robustness/stability';
+import { codeInputsOf, consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote, type ConsistencyResult } from '../analyses/robustness/stability';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { isPlumblineError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
@@ -155,7 +155,8 @@ export async function robustnessSection(context: SectionContext, features: strin
       const inputs = robustnessInputs(context, features);
       // Numeric columns the model takes as text (postal zones written "04"): perturbed as their texts.
       const textInputs = model ? textInputsOf(model.summary) : undefined;
-      const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS, textInputs }) : null;
+      const codeInputs = model ? codeInputsOf(model.summary) : undefined;
+      const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS, textInputs, codeInputs }) : null;
       stageSignal?.throwIfAborted();
       const flips: RobustnessReport['counterfactual_flips'] = [];
       if (model) {
@@ -170,7 +171,7 @@ export async function robustnessSection(context: SectionContext, features: strin
         perturbation,
         consistency: model ? await (ahead ?? consistencySearch(context, features, stageSignal)) : null,
         counterfactual_flips: flips,
-        conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, inputs, textInputs))}. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (exact search over standardized numeric non-protected inputs; at equal distances the earlier row of the searched rows); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
+        conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, inputs, textInputs))}${codeNote(inputs, codeInputs)}. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (exact search over standardized numeric non-protected inputs, category codes left out; at equal distances the earlier row of the searched rows); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
       };
     });
   }
@@ -182,6 +183,18 @@ function robustnessInputs(context: SectionContext, features: string[] | null): s
   return (features ?? []).filter((c) => !context.request.protectedAttributes.includes(c));
 }
 
+/** The inputs neighbours are searched in: those of {@link robustnessInputs} but a tree model's category codes (a distance between codes means nothing). */
+function distanceInputs(context: SectionContext, features: string[] | null): string[] {
+  const codes = context.model ? codeInputsOf(context.model.summary) : new Set<string>();
+  return robustnessInputs(context, features).filter((c) => !codes.has(c));
+}
+
+/** What the conventions say of category codes perturbed ('' for none). */
+function codeNote(inputs: string[], codes: ReadonlySet<string> | undefined): string {
+  const coded = inputs.filter((name) => codes?.has(name));
+  return coded.length ? ` (${coded.join(', ')}: the model's category codes, swapped for another observed code with probability ε)` : '';
+}
+
 /** The robustness section's memory estimate, checked before it starts. */
 function robustnessBudget(context: SectionContext, features: string[] | null): StageEstimate {
   return robustnessEstimate(context.table.rowCount, (features ?? []).length, PERTURBATION_ROWS, CONSISTENCY_POOL);
@@ -189,7 +202,7 @@ function robustnessBudget(context: SectionContext, features: string[] | null): S
 
 /** The consistency check as the robustness section runs it: on the model's inputs but the protected attributes, the audit's seed, the host's threads. */
 function consistencySearch(context: SectionContext, features: string[] | null, signal: AbortSignal | undefined): Promise<ConsistencyResult> {
-  return consistency(context.table, context.scores, robustnessInputs(context, features), { seed: context.request.seed ?? 0, maxPool: CONSISTENCY_POOL, neighbours: context.options.neighbours, signal });
+  return consistency(context.table, context.scores, distanceInputs(context, features), { seed: context.request.seed ?? 0, maxPool: CONSISTENCY_POOL, neighbours: context.options.neighbours, signal });
 }
 
 /**

@@ -16,6 +16,13 @@ export type ModelFormatId = 'onnx' | 'xgboost-json' | 'lightgbm-text';
 export interface ModelInput extends TensorSignature {
   /** The categories the model knows for this input (an encoder inside the graph, a LightGBM categorical feature), or null. */
   categories: InputCategories | null;
+  /**
+   * The input's numbers are category codes: a tree model splits on it by category (XGBoost
+   * enable_categorical, LightGBM categorical_feature), not by a threshold. Robustness swaps
+   * such codes instead of adding noise, leaves them out of distances, and recourse does not
+   * move them as numbers.
+   */
+  categoryCodes?: true;
 }
 
 /**

@@ -12,6 +12,9 @@ import { firstNonNumber } from '../data/csv/numbers';
 
 function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention = ensemble.description): ModelSummary {
   const classes = ensemble.multiclass?.classes ?? 2;
+  // Features some tree splits on by category (rules 2 and 3; 4 is ONNX's <=): their numbers are category codes.
+  const coded = new Array<boolean>(ensemble.featureNames.length).fill(false);
+  for (const tree of ensemble.trees) tree.rule.forEach((rule, node) => ((rule === 2 || rule === 3) && tree.left[node] >= 0 ? (coded[tree.feature[node]] = true) : undefined));
   return {
     format: ensemble.format,
     fileName,
@@ -23,6 +26,7 @@ function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention =
         elementType: 'float64',
         shape: [null, 1],
         categories: known ? { values: known, from: 'LightGBM feature_infos (the categories seen in training)', unknown: 'sent down the branch of categories not listed at each split' } : null,
+        ...(coded[j] ? { categoryCodes: true as const } : {}),
       };
     }),
     outputs: [{ name: 'probability', valueKind: 'tensor', elementType: 'float64', shape: [null, classes === 2 ? 1 : classes] }],

@@ -3,7 +3,7 @@
  * checked, scikit-learn-named metrics with intervals, calibration, per-group fairness with
  * the small-group rule, drift, TreeSHAP per class (KernelSHAP otherwise) and robustness.
  */
-import { textInputsOf } from '../analyses/robustness/stability';
+import { codeInputsOf, textInputsOf } from '../analyses/robustness/stability';
 import type { AuditRequest, RunOptions } from '../audit';
 import { summarizeData } from '../analyses/profile/profile';
 import { numericValues, sortAhead } from '../data/sorted';
@@ -135,7 +135,7 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     const explanations = await taskExplanations(request, missing, limits, options, table, reference, features, (input) =>
       explainMulticlass({ classes, ensemble: multiclassEnsemble(request, model), predicted, labels, classScore: (k) => classScoreOf(model, k), base: model }, input),
     );
-    const robustness = await robustnessSection(request, missing, limits, options, table, features, Float64Array.from(labels), { kind: 'multiclass', width, score: async (t) => (await model.probabilities!(t, { features: request.features, signal })).values, base: values, textInputs: textInputsOf(model.summary) });
+    const robustness = await robustnessSection(request, missing, limits, options, table, features, Float64Array.from(labels), { kind: 'multiclass', width, score: async (t) => (await model.probabilities!(t, { features: request.features, signal })).values, base: values, textInputs: textInputsOf(model.summary), codeInputs: codeInputsOf(model.summary) });
     missing.recourse ??= 'recourse searches counterfactuals that change a decision, and a multiclass audit has no single adverse decision (audit one class against the rest with a positive label for its recourse)';
     return {
       task: 'multiclass',

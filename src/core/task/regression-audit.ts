@@ -4,7 +4,7 @@
  * gaps with permutation p-values), decile calibration, the residual plot's points, and the
  * binary audit of the decision the prediction feeds when one is configured.
  */
-import { textInputsOf } from '../analyses/robustness/stability';
+import { codeInputsOf, textInputsOf } from '../analyses/robustness/stability';
 import { auditScores, type AuditMetrics, type AuditRequest, type AuditSettings, type RunOptions } from '../audit';
 import { summarizeData } from '../analyses/profile/profile';
 import { driftFindings, numericDrift } from '../analyses/drift/drift';
@@ -113,7 +113,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     data.findings.push(...driftFindings(drift, request.data.fileName));
     const explained = await taskExplanations(request, missing, limits, options, table, reference, features, (input) => explainRegression(model, regressor.ensemble, input));
     const explanations = explained && decision ? { ...explained, reason_codes: decisionReasons(table, explained, predicted, decision, request, data) } : explained;
-    const robustness = await robustnessSection(request, missing, limits, options, table, features, y, { kind: 'regression', width: 1, score: (t) => regressor.predict(t, { features: request.features, signal }), base: predicted, decision, textInputs: textInputsOf(regressor.summary) });
+    const robustness = await robustnessSection(request, missing, limits, options, table, features, y, { kind: 'regression', width: 1, score: (t) => regressor.predict(t, { features: request.features, signal }), base: predicted, decision, textInputs: textInputsOf(regressor.summary), codeInputs: codeInputsOf(regressor.summary) });
     const recourseReport = await regressionRecourse(request, missing, limits, options, table, features, regressor, predicted, decision, data);
     const plotted = residualSample(y, predicted, settings.seed);
     return {

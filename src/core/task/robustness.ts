@@ -29,6 +29,8 @@ export interface TaskOutputs {
   decision?: { threshold: number; positive_when: 'above' | 'below' } | null;
   /** The model's inputs that take text (string inputs): a numeric column among them is perturbed as its texts. */
   textInputs?: ReadonlySet<string>;
+  /** Inputs whose numbers are the model's category codes: swapped, not moved by noise (see codeInputsOf). */
+  codeInputs?: ReadonlySet<string>;
 }
 
 /** Robustness of a multiclass or regression audit. */
@@ -135,7 +137,7 @@ export async function taskRobustness(
   for (const epsilon of options.epsilons) {
     options.signal?.throwIfAborted();
     const random = new Random(options.seed, `robustness/noise/${epsilon}`);
-    const after = await outputs.score({ ...noisyTable, columns: noisyTable.columns.map((c) => (options.inputs.includes(c.name) ? perturbedColumn(c, epsilon, random, outputs.textInputs) : c)) });
+    const after = await outputs.score({ ...noisyTable, columns: noisyTable.columns.map((c) => (options.inputs.includes(c.name) ? perturbedColumn(c, epsilon, random, outputs.textInputs, outputs.codeInputs) : c)) });
     let changes = 0;
     let sum = 0;
     let max = 0;

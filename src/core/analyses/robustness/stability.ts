@@ -100,6 +100,11 @@ export function textInputsOf(summary: { inputs: readonly { name: string; element
   return new Set(summary.inputs.filter((input) => input.elementType === 'string').map((input) => input.name));
 }
 
+/** The names of a tree model's inputs whose numbers are category codes (it splits on them by category): swapped, never moved by noise, and no distance. */
+export function codeInputsOf(summary: { inputs: readonly { name: string; categoryCodes?: true }[] }): Set<string> {
+  return new Set(summary.inputs.filter((input) => input.categoryCodes).map((input) => input.name));
+}
+
 /** The numeric columns of `names` a model reads as text (in `textInputs`, {@link textInputsOf}): the ones {@link perturbedColumn} perturbs as their texts. */
 export function numbersReadAsText(table: Table, names: string[], textInputs: ReadonlySet<string> | undefined): string[] {
   return names.filter((name) => textInputs?.has(name) && findColumn(table, name)?.kind === 'numeric');
@@ -114,7 +119,13 @@ export function textNoiseNote(columns: string[]): string {
  * The noise of perturbation on one column (see {@link noisy}); a numeric column in
  * `textInputs` (the model takes it as text) is perturbed as {@link asTextCategories}.
  */
-export function perturbedColumn(column: Column, epsilon: number, random: Random, textInputs?: ReadonlySet<string>): Column {
+export function perturbedColumn(column: Column, epsilon: number, random: Random, textInputs?: ReadonlySet<string>, codeInputs?: ReadonlySet<string>): Column {
+  // Category codes: another observed code with probability ε, given back as numbers (noise would make codes no category has).
+  if (column.kind === 'numeric' && codeInputs?.has(column.name)) {
+    const swapped = noisy(asTextCategories(column), epsilon, random) as CategoricalColumn;
+    const numbers = swapped.dictionary.map(Number);
+    return { ...column, values: Float64Array.from(swapped.codes, (code) => (code < 0 ? Number.NaN : numbers[code])), texts: undefined };
+  }
   return noisy(column.kind === 'numeric' && textInputs?.has(column.name) ? asTextCategories(column) : column, epsilon, random);
 }
 
@@ -130,7 +141,7 @@ export async function perturbationStability(
   scores: Float64Array,
   threshold: number,
   columns: string[],
-  options: { epsilons: number[]; seed: number; features?: string[]; signal?: AbortSignal; maxRows?: number; textInputs?: ReadonlySet<string> },
+  options: { epsilons: number[]; seed: number; features?: string[]; signal?: AbortSignal; maxRows?: number; textInputs?: ReadonlySet<string>; codeInputs?: ReadonlySet<string> },
 ): Promise<NoiseResult[]> {
   const results: NoiseResult[] = [];
   const maxRows = options.maxRows ?? 100_000;
@@ -142,7 +153,7 @@ export async function perturbationStability(
   const scoring = (epsilon: number) => {
     options.signal?.throwIfAborted();
     const random = new Random(options.seed, `robustness/noise/${epsilon}`);
-    const perturbed: Table = { ...table, columns: table.columns.map((c) => (columns.includes(c.name) ? perturbedColumn(c, epsilon, random, options.textInputs) : c)) };
+    const perturbed: Table = { ...table, columns: table.columns.map((c) => (columns.includes(c.name) ? perturbedColumn(c, epsilon, random, options.textInputs, options.codeInputs) : c)) };
     return model.score(perturbed, { features: options.features });
   };
   const { epsilons } = options;

@@ -35,7 +35,7 @@ function listNames(names: readonly string[], max = 12): string {
  * model and the data (an unknown column, a numeric column given categories, or a category
  * the data does not hold is an {@link AuditConfigError}) and gives each input its rule.
  */
-export function columnRules(table: Table, columns: string[], options: Pick<RecourseOptions, 'immutable' | 'protectedAttributes' | 'proxies' | 'actionable' | 'categoricalChanges'>): ColumnRule[] {
+export function columnRules(table: Table, columns: string[], options: Pick<RecourseOptions, 'immutable' | 'protectedAttributes' | 'proxies' | 'actionable' | 'categoricalChanges'>, codes: ReadonlySet<string> = new Set()): ColumnRule[] {
   const categorical = options.categoricalChanges ?? [];
   const categoricalNames = Array.isArray(categorical) ? categorical : Object.keys(categorical);
   for (const [key, names] of [['recourse.actionable', options.actionable ?? []], ['recourse.categorical_changes', categoricalNames]] as const) {
@@ -53,6 +53,10 @@ export function columnRules(table: Table, columns: string[], options: Pick<Recou
     const column = findColumn(table, name);
     if (!column) continue;
     const allowedValues = Array.isArray(categorical) ? (categorical.includes(name) ? null : undefined) : Object.hasOwn(categorical, name) ? categorical[name] : undefined;
+    // A model's category codes (XGBoost enable_categorical, LightGBM categorical_feature) are not amounts: moving one to the next percentile changes the category arbitrarily.
+    if (codes.has(name) && column.kind === 'numeric' && !protectedSet.has(name) && !immutable.has(name) && (allowedValues !== undefined || options.actionable?.includes(name))) {
+      throw new AuditConfigError(`${allowedValues !== undefined ? 'recourse.categorical_changes' : 'recourse.actionable'}: ${quote(name)} holds the model's category codes (it splits on them by category), which recourse does not move as numbers. Remove it from the list: it stays as it is.`);
+    }
     if (allowedValues !== undefined && column.kind === 'numeric') {
       throw new AuditConfigError(`recourse.categorical_changes: ${quote(name)} is numeric in ${table.source}; a number moves within its observed 5th to 95th percentiles. Name it in recourse.actionable instead.`);
     }
@@ -84,6 +88,9 @@ export function columnRules(table: Table, columns: string[], options: Pick<Recou
       continue;
     } else if (column.kind === 'categorical') {
       never('categorical: not named in recourse.categorical_changes');
+      continue;
+    } else if (codes.has(name)) {
+      never("category codes of the model (it splits on them by category): not moved as numbers");
       continue;
     } else {
       reason = 'numeric model input';

@@ -29,7 +29,7 @@ import { searchRows } from './walk';
  * Every counterfactual returned was re-scored and flips the decision.
  */
 export async function recourse(classifier: Classifier, table: Table, scores: Float64Array, columns: string[], groupColumns: string[], options: RecourseOptions): Promise<RecourseReport> {
-  const rules = columnRules(table, columns, options);
+  const rules = columnRules(table, columns, options, new Set(classifier.summary.inputs.filter((input) => input.categoryCodes).map((input) => input.name)));
   const mutables = mutableColumns(table, rules, options);
   const { favourable } = decisionSides(options);
   const maxRows = options.maxRows ?? RECOURSE_DEFAULTS.maxRows;
