@@ -11,7 +11,7 @@ export function recourseBlocks(rec: RecourseReport | undefined, why: string | un
   if (!rec) b.paragraph(`Not run: ${why ?? 'not requested'}.`);
   else {
     const feasibleInterval = rec.recourse_feasible_interval ? ` (${Math.round((rec.confidence ?? 0.95) * 100)}% interval ${fmt(rec.recourse_feasible_interval.low * 100, 1)}-${fmt(rec.recourse_feasible_interval.high * 100, 1)}%)` : '';
-    b.paragraph(`${rec.rows_searched.toLocaleString('en')} of ${rec.adverse_rows.toLocaleString('en')} adverse decisions searched${rec.selection === 'seeded sample' ? ' (a seeded sample)' : ''}; ${fmt((rec.recourse_feasible_share ?? 0) * 100, 1)}%${feasibleInterval} have a feasible counterfactual.`);
+    b.paragraph(`${rec.rows_searched.toLocaleString('en')} of ${rec.adverse_rows.toLocaleString('en')} adverse decisions searched${rec.selection === 'seeded sample' ? ' (a seeded sample)' : ''}; ${fmt((rec.recourse_feasible_share ?? 0) * 100, 1)}%${feasibleInterval} have a feasible counterfactual the search found (a lower bound: it stops at its budget of model evaluations per row).`);
     if (rec.columns?.length) b.table(['Model input', 'May change', 'Why'], rec.columns.map((c) => [c.column, c.changes === 'never' ? 'no' : c.range ? `${c.range[0]} to ${c.range[1]}` : (c.values ?? []).join(', '), c.reason]), [110, 130, 259]);
     for (const [attribute, groups] of Object.entries(rec.groups)) {
       b.table([`Group (${attribute})`, 'Rows', 'Feasible', 'Interval', 'Median cost'], Object.entries(groups).map(([g, v]) => [g, String(v.rows), fmt(v.feasible_share), interval(v.feasible_interval), fmt(v.median_cost)]), [150, 60, 80, 110, 99]);
