@@ -338,6 +338,11 @@ export function multiclassReliability(labels: Int32Array, probabilities: Float64
   const top = entriesAt(probabilities, C, predicted);
   const hits = flags(predicted.length, (i) => predicted[i] === labels[i]);
   const classwise: Record<string, CalibrationSummary> = {};
-  classes.forEach((label, k) => (classwise[label] = calibration(oneVsRest(labels, k), classColumn(probabilities, C, k), options)));
-  return { top_label: calibration(hits, top, options), classwise };
+  classes.forEach((label, k) => {
+    const table = calibration(oneVsRest(labels, k), classColumn(probabilities, C, k), options);
+    classwise[label] = { ...table, binning: table.binning.replace('p(y=1)', `p(class ${label})`) };
+  });
+  // The top label's table bins the highest class probability against whether that class was right.
+  const topTable = calibration(hits, top, options);
+  return { top_label: { ...topTable, binning: topTable.binning.replace('p(y=1)', 'the highest class probability (observed: that class is the label)') }, classwise };
 }
