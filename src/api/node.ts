@@ -143,10 +143,11 @@ function singleThreadedOrt(): typeof ort {
 }
 
 /** The column distributions stored in an earlier result (JSON) or report (PDF, HTML). */
-function storedDistributionsOf(bytes: Uint8Array, path: string): { distributions: Record<string, StoredDistribution>; prediction?: StoredDistribution } {
-  const data = (readResultFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution>; prediction_distribution?: StoredDistribution } }).data;
+function storedDistributionsOf(bytes: Uint8Array, path: string): { distributions: Record<string, StoredDistribution>; prediction?: StoredDistribution; target?: string } {
+  const result = readResultFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution>; prediction_distribution?: StoredDistribution }; settings?: { target?: string } };
+  const data = result.data;
   if (!data?.distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
-  return { distributions: data.distributions, ...(data.prediction_distribution ? { prediction: data.prediction_distribution } : {}) };
+  return { distributions: data.distributions, ...(data.prediction_distribution ? { prediction: data.prediction_distribution } : {}), ...(result.settings?.target ? { target: result.settings.target } : {}) };
 }
 
 /**

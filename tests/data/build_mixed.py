@@ -132,8 +132,7 @@ with open(f'{here}/mixed.expected.json', 'w') as f:
 # A production batch whose `income` is written as codes for a third of its rows ("band3": a
 # schema change, more texts than a marker) and whose `score` was renamed `score_v2`. Against
 # the reference's stored deciles, its numbers fall in the deciles and its texts in a bin of
-# their own that the reference never had (share 0, floored); `score` is missing: counted as
-# drifted in drifted_feature_share = (major columns + missing columns) / (compared + missing).
+# their own that the reference never had (share 0, floored); `score` is missing: listed, not compared.
 r = np.random.RandomState(14)
 m = 300
 batch = np.round(r.normal(50, 10, m), 2).astype(object)
@@ -158,7 +157,6 @@ out['batch_text'] = {
     'how': 'mixed-batch-text.csv against the stored deciles of mixed-reference.csv income: numbers binned as above, the text cells (pandas to_numeric errors=coerce → NaN) in one more bin with reference share 0; shares floored at 1e-4; score missing from the batch',
     'income_psi': text_psi,
     'text_cells': texts,
-    'drifted_feature_share': (int(text_psi > 0.2) + 1) / 2,
 }
 with open(f'{here}/mixed.expected.json', 'w') as f:
     json.dump(out, f, indent=1)

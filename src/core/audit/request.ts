@@ -49,7 +49,7 @@ export interface AuditRequest {
   /** PSI thresholds of the drift levels (default minor 0.1, major 0.2). */
   driftThresholds?: { minor: number; major: number };
   /** Reference-free drift: the column distributions stored in an earlier result (`data.distributions`). */
-  referenceDistributions?: { source: string; distributions: Record<string, StoredDistribution>; prediction?: StoredDistribution };
+  referenceDistributions?: { source: string; distributions: Record<string, StoredDistribution>; prediction?: StoredDistribution; /** The stored result's target column (not a column the batch lacks). */ target?: string };
   /** Recourse settings. */
   recourse?: RecourseSettings;
   /** Robustness settings: the share shift δ and the noise sizes ε. */

@@ -229,9 +229,10 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
       const empty = emptyIn(table, c.column) !== emptyIn(reference, c.column) ? `no values in ${emptyIn(table, c.column) ? table.source : reference.source}` : null;
       return { column: c.column, ...test, psi: c.psi, drifted: empty !== null || test.p_value < options.alpha, ...(empty ? { note: empty } : {}) };
     });
-    // A reference column the file lacks (renamed or dropped) has changed wholly: a drifted column, with no test.
-    for (const name of report.missing_columns ?? []) drift.push({ column: name, test: 'none', statistic: null, p_value: null, psi: null, drifted: true, note: `no column ${quote(name)} in ${table.source} (renamed or dropped?), which ${reference.source} has` });
-    for (const d of drift.filter((x) => x.drifted && x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: d.test === 'none' ? `${d.note![0].toUpperCase()}${d.note!.slice(1)}: counted as drifted.` : `${d.column} has ${d.note}: counted as drifted.` });
+    // A reference column the file lacks (renamed or dropped; a batch without labels lacks the label): listed and found, no test to count.
+    for (const name of report.missing_columns ?? []) drift.push({ column: name, test: 'none', statistic: null, p_value: null, psi: null, drifted: false, note: `no column ${quote(name)} in ${table.source} (renamed or dropped?), which ${reference.source} has` });
+    for (const d of drift.filter((x) => x.test === 'none')) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.note![0].toUpperCase()}${d.note!.slice(1)}: not compared.` });
+    for (const d of drift.filter((x) => x.drifted && x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} has ${d.note}: counted as drifted.` });
     for (const d of drift.filter((x) => x.drifted && !x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} differs from the reference (${d.test === 'ks' ? 'KS' : 'χ²'} p = ${d.p_value! < 1e-4 ? d.p_value!.toExponential(1) : d.p_value!.toFixed(4)} < α ${options.alpha}; PSI ${d.psi!.toFixed(3)}).` });
   }
 

@@ -86,7 +86,7 @@ export function proxyBlocks(data: DataProfile): ReportBlock[] {
 export function driftBlocks(drift: DriftReport | undefined, notRun: string | undefined): ReportBlock[] {
   if (!drift) return [{ type: 'paragraph', text: `Not run: ${notRun ?? 'not requested'}.` }];
   return [
-    { type: 'paragraph', text: `Against ${drift.reference}: max PSI ${fmt(drift.max_psi, 4)}, drifted feature share ${fmt(drift.drifted_feature_share)}${drift.prediction ? `, prediction PSI ${fmt(drift.prediction.psi, 4)}` : ''}.${drift.missing_columns?.length ? ` Columns of the reference the data lacks (renamed or dropped; counted as drifted): ${drift.missing_columns.join(', ')}.` : ''}` },
+    { type: 'paragraph', text: `Against ${drift.reference}: max PSI ${fmt(drift.max_psi, 4)}, drifted feature share ${fmt(drift.drifted_feature_share)}${drift.prediction ? `, prediction PSI ${fmt(drift.prediction.psi, 4)}` : ''}.${drift.missing_columns?.length ? ` Columns of the reference the data lacks (renamed or dropped; not compared): ${drift.missing_columns.join(', ')}.` : ''}` },
     { type: 'table', headers: ['Column', 'Kind', 'PSI', 'Level', 'Test'], rows: drift.columns.map((d) => [d.column, d.kind, fmt(d.psi, 4), d.level, d.ks ? `KS ${fmt(d.ks.statistic)} (p ${fmt(d.ks.p_value, 4)})` : d.chi_square ? `chi-square p ${fmt(d.chi_square.p_value, 4)}` : '']), widths: [130, 70, 70, 60, 169] },
     { type: 'paragraph', text: drift.conventions, size: 7.5 },
   ];

@@ -48,7 +48,7 @@ export function dataCheckBlocks(report: DataCheckReport, decision: PolicyDecisio
   }
   if (report.drift) {
     blocks.push({ type: 'heading', text: `Drift against ${report.settings.reference}`, level: 2 });
-    blocks.push({ type: 'table', headers: ['Column', 'Test', 'Statistic', 'p-value', 'PSI', `Drifted (p < ${report.settings.alpha})`], rows: report.drift.map((d) => [d.column, d.test === 'ks' ? 'KS' : d.test === 'chi_square' ? 'χ²' : '—', fmt(d.statistic, 4), d.p_value !== null && d.p_value < 1e-4 ? d.p_value.toExponential(2) : fmt(d.p_value, 4), fmt(d.psi, 4), d.drifted ? `yes${d.test === 'none' ? ' (no column)' : ''}` : 'no']), widths: [130, 50, 70, 80, 60, 109] });
+    blocks.push({ type: 'table', headers: ['Column', 'Test', 'Statistic', 'p-value', 'PSI', `Drifted (p < ${report.settings.alpha})`], rows: report.drift.map((d) => [d.column, d.test === 'ks' ? 'KS' : d.test === 'chi_square' ? 'χ²' : '—', fmt(d.statistic, 4), d.p_value !== null && d.p_value < 1e-4 ? d.p_value.toExponential(2) : fmt(d.p_value, 4), fmt(d.psi, 4), d.test === 'none' ? 'no column' : d.drifted ? 'yes' : 'no']), widths: [130, 50, 70, 80, 60, 109] });
   }
   blocks.push({ type: 'paragraph', text: report.conventions, size: 7.5 });
   return blocks;

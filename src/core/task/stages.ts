@@ -47,7 +47,8 @@ export async function taskDrift(request: AuditRequest, table: Table, reference: 
       });
     });
   } else if (request.referenceDistributions && !missing.drift) {
-    drift = driftFromStored(request.referenceDistributions.distributions, table, request.referenceDistributions.source, [request.target]);
+    const stored = request.referenceDistributions;
+    drift = driftFromStored(stored.distributions, table, stored.source, [request.target, ...(stored.target ? [stored.target] : [])]);
   } else if (!missing.drift) {
     missing.drift = NO_REFERENCE;
   }

@@ -135,7 +135,7 @@ export interface DriftReport {
   columns: ColumnDrift[];
   /**
    * Columns of the reference (or of the stored distributions) that the audited file lacks: a
-   * renamed or dropped column. Counted as drifted in `drifted_feature_share`; absent when none.
+   * renamed or dropped column (the target left out). Listed and found, not compared; absent when none.
    */
   missing_columns?: string[];
   max_psi: number | null;
@@ -296,13 +296,12 @@ export function readNote(sides: Read[]): string {
 }
 
 /**
- * The share of drifted features: the columns whose PSI is major, and those of the reference
- * the audited file lacks (a dropped or renamed column has changed wholly), over both.
+ * The share of drifted features: the compared columns whose PSI is major. (A reference
+ * column the audited file lacks has no distribution to compare: it is listed in
+ * `missing_columns` and found, not counted; a batch without labels lacks the label column.)
  */
-export function driftedShare(columns: ColumnDrift[], missing: string[] | undefined): number | null {
-  const absent = missing?.length ?? 0;
-  const total = columns.length + absent;
-  return total ? (columns.filter((c) => c.level === 'major').length + absent) / total : null;
+export function driftedShare(columns: ColumnDrift[], _missing?: string[]): number | null {
+  return columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null;
 }
 
 /** The largest PSI of the columns (a loop: a spread of 20,000 columns' values is one call's arguments). */
@@ -326,7 +325,7 @@ export function driftFindings(drift: DriftReport | undefined, fileName: string):
     findings.push({
       check: 'drift',
       severity: 'warning',
-      message: `${fileName} lacks ${missing.length === 1 ? 'a column' : `${missing.length} columns`} of the reference ${drift.reference} (${shown}${missing.length > 10 ? ', …' : ''}): renamed or dropped? Each counts as drifted in drifted_feature_share.`,
+      message: `${fileName} lacks ${missing.length === 1 ? 'a column' : `${missing.length} columns`} of the reference ${drift.reference} (${shown}${missing.length > 10 ? ', …' : ''}): renamed or dropped? A model that reads one would refuse the file; here it is not compared.`,
     });
   }
   for (const column of drift.columns) if (column.note?.includes('where the reference held numbers')) findings.push({ check: 'drift', severity: 'warning', column: column.column, message: `${column.column}: ${column.note}.` });
