@@ -27,7 +27,7 @@ export function shownDecision(session: Pick<AuditSession, 'result' | 'outputs' |
 export function dataCheckOptionsOf(session: Pick<AuditSession, 'target' | 'positiveLabel' | 'protectedAttributes' | 'dataCheckFlags'>): Omit<DataCheckOptions, 'reference'> {
   return {
     ...(session.target ? { target: session.target } : {}),
-    ...(session.positiveLabel ? { positiveLabel: session.positiveLabel } : {}),
+    ...(session.positiveLabel.trim() ? { positiveLabel: session.positiveLabel.trim() } : {}),
     protectedAttributes: [...session.protectedAttributes],
     today: dateOf(epochSeconds()),
     ...session.dataCheckFlags,

@@ -136,6 +136,8 @@ describe('compareWithBaseline', () => {
     const facts = { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-12-06', modelId: 'm' };
     const gate = evaluatePolicy(gates, 'h', { ...challenger, comparison } as unknown as Parameters<typeof evaluatePolicy>[2], facts).gates[0];
     expect(gate).toMatchObject({ outcome: 'NOT_EVALUATED', reason: comparison.different_outcome });
+    // A batch without labels (target '') measures no outcome: its label-free metrics stay comparable (relative gates on selection rates).
+    expect(compareWithBaseline({ ...challenger, settings: { seed: 0, target: '', positive_label: 1 } }, other, source, { ...options, rows: null }).different_outcome).toBeUndefined();
     // The same target and positive label: nothing said.
     expect(compareWithBaseline({ ...challenger, settings: other.settings }, other, source, options).different_outcome).toBeUndefined();
   });

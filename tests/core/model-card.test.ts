@@ -64,6 +64,8 @@ describe('the model card', () => {
     expect(card).toContain(`; rows ${counts['1']} positive (1), ${counts['0']} negative (the other labels).`);
     const zero = modelCard({ ...result, settings: { ...result.settings, positive_label: '0' }, data: { ...result.data, target: { ...result.data.target, counts: { '0': counts['1'], '1': counts['0'] } } } }, {});
     expect(zero).toContain(`; rows ${counts['0']} positive (0), ${counts['1']} negative (the other labels).`);
+    // An audit without labels counts none (it said "0 positive, 0 negative").
+    expect(modelCard({ ...result, data: { ...result.data, target: { ...result.data.target, counts: {} } } }, {})).toContain('; rows not counted (no labels).');
   });
 
   it('carries every interval the result has, with its method', () => {

@@ -210,3 +210,14 @@ describe('relative gates', () => {
     expect(() => parsePolicy(text, 'p.yaml')).toThrow(new ConfigError(`p.yaml: gates[0] ("g"): a max_drop threshold is the largest change allowed, in the metric's units, and cannot be negative (got -0.01).`));
   });
 });
+
+describe("the README's policy example", () => {
+  it('is a valid policy (attr on AUC made it invalid once the check came)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const block = /### Policy gates[^\n]*\n+```yaml\n([\s\S]*?)```/.exec(readme)![1];
+    const policy = parsePolicy(block, 'README.md');
+    expect(policy.gates.map((g) => g.name)).toEqual(['Minimum AUC', 'AUC must not drop', 'Parity by race']);
+  });
+});

@@ -201,8 +201,9 @@ export function compareWithBaseline(
   const after = metricEntries(current);
   const problem = pairingProblem(current, baseline, options.rows, options.noRows ?? 'this audit has no labelled rows to pair');
   const outcome = (r: BaselineResult) => `target ${r.settings?.target ?? 'unknown'}, positive label ${r.settings?.positive_label === undefined ? 'unknown' : String(r.settings.positive_label)}`;
+  // Only two labelled audits measure outcomes (a batch without labels has target '').
   const differentOutcome =
-    baseline.settings?.target !== undefined && current.settings?.target !== undefined && outcome(baseline) !== outcome(current)
+    baseline.settings?.target && current.settings?.target && outcome(baseline) !== outcome(current)
       ? `the two audits measure different outcomes (the baseline's ${outcome(baseline)}; this audit's ${outcome(current)}): their metrics are not comparable`
       : null;
   const paired = problem === null && options.rows !== null;

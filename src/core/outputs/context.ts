@@ -88,5 +88,7 @@ export function auditedModelId(result: Pick<AuditResult, 'inputs'>, metadata: Re
  */
 export function binaryClassCounts(result: Pick<AuditResult, 'data' | 'settings'>): string {
   const counts = result.data.target.counts as Record<string, number>;
+  // An audit without labels counts none.
+  if (counts['1'] === undefined && counts['0'] === undefined) return 'not counted (no labels)';
   return `${counts['1'] ?? 0} positive (${String(result.settings.positive_label)}), ${counts['0'] ?? 0} negative (the other labels)`;
 }

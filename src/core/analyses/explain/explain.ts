@@ -110,7 +110,7 @@ export function chooseRows(count: number, take: number, selection: 'sample' | 'f
 function treeOnly(classifier: Classifier, method: string, oneVsRest = false): never {
   const ops = classifier.summary.operators.length ? classifier.summary.operators.join(', ') : classifier.summary.format;
   // A tree model explained for one class against the rest: p(class k) is a softmax over every class's margin, not one ensemble's sum.
-  if (oneVsRest) {
+  if (oneVsRest && (classifier.summary.format !== 'onnx' || classifier.summary.operators.some((op) => op.startsWith('TreeEnsemble')))) {
     throw new ExplainerCompatibilityError(
       `${classifier.summary.fileName}: the ${method} explainer explains one ensemble's sum, and this model's p(class) for one class against the rest is a softmax over every class's trees. Use the kernel explainer (--method kernel, exact up to ${MAX_EXACT_KERNEL_COLUMNS} columns), or audit the model as multiclass (no positive label), whose TreeSHAP explains each class's margin.`,
     );
