@@ -138,6 +138,9 @@ describe('reading CSV in pieces', () => {
     for (const size of [1, 2, bytes.length]) {
       expect(() => loadInPieces(bytes, size)).toThrow(/^f\.csv: not UTF-8 text: row 1, column "b" reads "caf\uFFFDx", where U\+FFFD \(\uFFFD\) marks what UTF-8 cannot read \(1 place in the file\)\./);
     }
+    // A declared type's refusal of "2\uFFFD" is said as the encoding's (it said "declared numeric but holds the value").
+    const declared = new Uint8Array([...encoder.encode('x,y\n1,0\n2'), 0xb0, ...encoder.encode(',1\n')]);
+    expect(() => loadInPieces(declared, declared.length, { dtypes: { x: 'numeric' } })).toThrow(/^f\.csv: not UTF-8 text: U\+FFFD \(\uFFFD\) marks what UTF-8 cannot read \(1 place in the file\)\. /);
     // Valid UTF-8 holding U+FFFD (EF BF BD) itself is read as it is.
     const valid = encoder.encode('a,b\n1,café\n2,\uFFFD\n');
     for (const size of [1, 2, valid.length]) expect(cells(loadInPieces(valid, size).table).map((row) => row[1])).toEqual(['café', '\uFFFD']);

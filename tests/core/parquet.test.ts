@@ -45,7 +45,9 @@ describe('Parquet', () => {
     });
     const { table } = loadTableBytes(toParquet(arrow), 'plain.parquet');
     expect(table.columns.map((c) => [c.name, c.kind, c.missing])).toEqual([['name', 'categorical', 1], ['count', 'numeric', 1], ['flag', 'numeric', 1]]);
-    expect(cells(table)).toEqual([['a', '1', '1'], ['', '2', '0'], ['b', '', ''], ['a', '9007199254740991', '1']]);
+    // A boolean's cells read as its CSV export writes them (a model's text input is fed "true"), its values 1/0.
+    expect(cells(table)).toEqual([['a', '1', 'true'], ['', '2', 'false'], ['b', '', ''], ['a', '9007199254740991', 'true']]);
+    expect(Array.from((table.columns[2] as NumericColumn).values)).toEqual([1, 0, Number.NaN, 1]);
   });
 
   it('gives a boolean or float32 column declared categorical the texts its own CSV export holds', () => {

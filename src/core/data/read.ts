@@ -274,8 +274,16 @@ export class TableLoader {
   finish(): LoadedTable {
     this.end();
     let table: Table;
-    if (this.csv) table = this.csv.finish();
-    else {
+    if (this.csv) {
+      try {
+        table = this.csv.finish();
+      } catch (error) {
+        // A declared type's refusal of "2\uFFFD" is the encoding's fault: said as such.
+        const replaced = this.replaced + this.csv.replaced;
+        if (replaced > 0 && error instanceof CsvError) throw unreadableText({ source: this.fileName, rowCount: 0, columns: [] }, this.fileName, this.options.encoding ?? 'utf-8', replaced);
+        throw error;
+      }
+    } else {
       const bytes = concatBytes(this.binary!);
       this.binary = [];
       table = declaredTable(tableFromArrow(this.format === 'parquet' ? parquetToArrow(bytes, this.fileName) : bytes, this.fileName), this.options, this.fileName);

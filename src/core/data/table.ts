@@ -187,7 +187,7 @@ export function findColumn(table: Table, name: string): Column | undefined {
 export function cellText(column: Column, row: number): string {
   if (column.kind === 'numeric') {
     const value = column.values[row];
-    return Number.isNaN(value) ? '' : String(value);
+    return Number.isNaN(value) ? '' : column.stored ? storedText(value, column.stored) : String(value);
   }
   const code = column.codes[row];
   return code < 0 ? '' : column.dictionary[code];
@@ -383,4 +383,16 @@ export function presentValues(values: Float64Array): Float64Array {
   const present = new Float64Array(count);
   for (let i = 0, k = 0; i < values.length; i++) if (!Number.isNaN(values[i])) present[k++] = values[i];
   return present;
+}
+
+/** A number's text as a CSV export of its typed file writes it: a boolean's "true"/"false", a float32's shortest decimal ("0.1", not 0.10000000149011612). */
+export function storedText(value: number, stored: NonNullable<NumericColumn['stored']>): string {
+  if (stored === 'boolean') return value === 1 ? 'true' : 'false';
+  if (Number.isFinite(value)) {
+    for (let digits = 1; digits <= 9; digits++) {
+      const shorter = Number(value.toPrecision(digits));
+      if (Math.fround(shorter) === value) return String(shorter);
+    }
+  }
+  return String(value);
 }

@@ -4,7 +4,7 @@
  * quoting the first that is not.
  */
 import { CsvError, quote } from '../../base/errors';
-import { BOOLEAN_TEXTS, isIsoDate, type CategoricalColumn, type Column, type DeclaredType, type NumericColumn, type Table } from '../table';
+import { BOOLEAN_TEXTS, isIsoDate, storedText, type CategoricalColumn, type Column, type DeclaredType, type NumericColumn, type Table } from '../table';
 import type { ColumnBuilder } from './columns';
 import { KeptTextsBuilder } from './kept';
 import { parseDecimal, whyText, wholeBeyondDouble } from './numbers';
@@ -114,23 +114,13 @@ function textsOf(column: NumericColumn): CategoricalColumn {
     if (code === undefined) {
       code = dictionary.length;
       index.set(value, code);
-      dictionary.push(textOf(value, column.stored));
+      dictionary.push(column.stored ? storedText(value, column.stored) : String(value));
     }
     codes[row] = code;
   });
   return { kind: 'categorical', name: column.name, codes, dictionary, missing: column.missing };
 }
 
-function textOf(value: number, stored: NumericColumn['stored']): string {
-  if (stored === 'boolean') return value === 1 ? 'true' : 'false';
-  if (stored === 'float32' && Number.isFinite(value)) {
-    for (let digits = 1; digits <= 9; digits++) {
-      const shorter = Number(value.toPrecision(digits));
-      if (Math.fround(shorter) === value) return String(shorter);
-    }
-  }
-  return String(value);
-}
 
 /**
  * A text column whose texts in `tokens` (after trimming, as a CSV cell is read) are missing,
