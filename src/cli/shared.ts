@@ -4,7 +4,7 @@ import { open, stat, type FileHandle } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
-import { CsvError, describeContent, FILE_LIMITS, formatSize, isModelFile, loadTableStream, ModelLoadError, ReportError, TEXT_ENCODINGS, type IncrementalHash, type LoadedTable, type LoadOptions, type LoadProgress } from '../core/index.ts';
+import { CsvError, describeContent, encodingName, FILE_LIMITS, formatSize, isModelFile, loadTableStream, ModelLoadError, ReportError, TEXT_ENCODINGS, type IncrementalHash, type LoadedTable, type LoadOptions, type LoadProgress } from '../core/index.ts';
 
 /** Exit codes of the command, as CI pipelines read them. */
 export const EXIT = { ok: 0, gateFailed: 1, cannotAudit: 2 } as const;
@@ -247,8 +247,8 @@ export function csvFlags(values: { delimiter?: string; 'missing-values'?: string
   }
   if (values['skip-bad-lines']) out.skip_bad_lines = true;
   if (values.encoding !== undefined) {
-    const label = values.encoding.trim().toLowerCase();
-    if (!TEXT_ENCODINGS.includes(label)) throw new UsageError(`--encoding ${JSON.stringify(values.encoding)} is not one a CSV file can be read in here: utf-8, or a single-byte encoding (${TEXT_ENCODINGS.filter((e) => e !== 'utf-8').join(', ')}).`);
+    const label = encodingName(values.encoding);
+    if (!label) throw new UsageError(`--encoding ${JSON.stringify(values.encoding)} is not one a CSV file can be read in here: utf-8, or a single-byte encoding (${TEXT_ENCODINGS.filter((e) => e !== 'utf-8').join(', ')}).`);
     out.encoding = label;
   }
   return out;

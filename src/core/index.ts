@@ -3,7 +3,7 @@ export * from './audit';
 export { runAnyAudit, type AnyAuditResult } from './audit/run';
 export { isTaskResult, type TaskAuditResult, type MulticlassAuditResult, type RegressionAuditResult, type AuditTask, type TaskSettings } from './task/result';
 export * from './base/errors';
-export { parseCsv, CsvReader, detectDelimiter, DEFAULT_MISSING_VALUES, TEXT_ENCODINGS } from './data/csv';
+export { parseCsv, CsvReader, detectDelimiter, DEFAULT_MISSING_VALUES, encodingName, TEXT_ENCODINGS } from './data/csv';
 export { dataFormatOf, readTable, loadReaderFor, loadTableBytes, loadTableStream, TableLoader, nobleSha256, type IncrementalHash, type LoadedTable, type LoadProgress, type LoadOptions } from './data/read';
 export { CSV_SLICE_BYTES, MIN_SLICED_BYTES, type CsvSliceRunner } from './data/slices';
 export { useParquetDecoder, looksLikeParquet, type ParquetDecoder } from './data/parquet';

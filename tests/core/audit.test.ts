@@ -242,6 +242,10 @@ describe('hostile outputs and encodings', () => {
     // Python: b'M\xfcller'.decode('cp1252') == 'Müller'; each group its own two rows.
     const result = await runAudit(ort, { ...request, csv: { encoding: 'windows-1252' } });
     expect(Object.fromEntries(Object.entries(result.fairness.g.groups).map(([name, group]) => [name, group.n]))).toEqual({ Müller: 2, Mäller: 2 });
+    // Any WHATWG label of an allowed encoding, in any case (a config's "Latin1", cp1252, utf8).
+    const { encodingName } = await import('../../src/core/data/csv/options');
+    expect(['Latin1', 'CP1252', 'iso-8859-1', 'windows-1252'].map(encodingName)).toEqual(['windows-1252', 'windows-1252', 'windows-1252', 'windows-1252']);
+    expect([encodingName('UTF8'), encodingName('shift_jis'), encodingName('nonsense')]).toEqual(['utf-8', null, null]);
     await expect(runAudit(ort, { ...request, csv: { encoding: 'shift_jis' } })).rejects.toThrow(/^latin1\.csv: the encoding "shift_jis" is not one a CSV file can be read in here\. Use utf-8 or a single-byte encoding: windows-1252, /);
   });
 });

@@ -58,7 +58,7 @@ const configProperties: Record<string, Spec> = {
       dtypes: { type: 'object', properties: {}, values: { type: 'string', enum: ['numeric', 'categorical', 'boolean', 'date'] } },
       missing_values: { ...names, description: 'Cell texts read as missing, in place of the default tokens (NA, N/A, NaN, nan, null, NULL); an empty cell is always missing.' },
       delimiter: { type: 'string', enum: [',', ';', '\t', '|'] },
-      encoding: { type: 'string', enum: [...TEXT_ENCODINGS], description: 'The CSV files\' text encoding (default utf-8): windows-1252 for Excel\'s "CSV (Comma delimited)" on Windows. A file whose bytes do not read in it is refused, naming the cell.' },
+      encoding: { type: 'string', description: `The CSV files' text encoding (default utf-8): windows-1252 (latin1, cp1252) for Excel's "CSV (Comma delimited)" on Windows; any WHATWG label of ${TEXT_ENCODINGS.join(', ')}. A file whose bytes do not read in it is refused, naming the cell.` },
       skip_bad_lines: { type: 'boolean', description: 'Skip rows with the wrong number of fields (counted and reported) instead of failing.' },
     },
   },

@@ -1,6 +1,7 @@
 import type { AuditRequest } from '../audit';
 import type { ExplainMethod } from '../analyses/explain/explain';
 import { ConfigError, quote } from '../base/errors';
+import { encodingName, TEXT_ENCODINGS } from '../data/csv/options';
 import { thresholdPolicyOf, type AuditConfig } from './audit-config';
 
 
@@ -28,6 +29,10 @@ function refuseUnhonoured(config: AuditConfig, fileName: string): void {
   if (config.explainer?.type === 'permutation') refusals.push('explainer.type: permutation — an audit explains rows with SHAP values; permutation importance is plumbline explain --method permutation. Use auto, treeshap, tree-path or kernelshap');
   if (config.calibration?.enabled === false) refusals.push('calibration.enabled: false — calibration is part of every audit (it takes milliseconds); remove the key');
   if (refusals.length) throw new ConfigError(`${fileName}: ${refusals.length === 1 ? 'a setting' : `${refusals.length} settings`} Plumbline cannot honour: ${refusals.join('; ')}.`);
+  const encoding = config.data?.encoding;
+  if (encoding !== undefined && !encodingName(encoding)) {
+    throw new ConfigError(`${fileName}: data.encoding ${quote(encoding)} is not an encoding a CSV file can be read in here. Use utf-8 or a single-byte encoding (${TEXT_ENCODINGS.filter((e) => e !== 'utf-8').join(', ')}; latin1 and cp1252 name windows-1252), or save the file as UTF-8.`);
+  }
   // The policy (applies_to, waivers), the reports and the registry name the model by one id.
   const registryId = config.registry?.metadata?.model_id;
   if (registryId !== undefined && String(registryId) !== String(config.metadata?.model_id ?? '')) {

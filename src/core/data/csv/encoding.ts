@@ -6,12 +6,12 @@
  */
 import { CsvError, quote } from '../../base/errors';
 import { fileRow, type Table } from '../table';
-import { TEXT_ENCODINGS } from './options';
+import { encodingName, TEXT_ENCODINGS } from './options';
 
 /** The canonical name of an encoding data.encoding may give, or a {@link CsvError} listing them. */
 export function checkEncoding(encoding: string, where: string): string {
-  const label = encoding.trim().toLowerCase();
-  if (TEXT_ENCODINGS.includes(label)) return new TextDecoder(label).encoding;
+  const name = encodingName(encoding);
+  if (name) return name;
   throw new CsvError(
     `${where}: the encoding ${quote(encoding)} is not one a CSV file can be read in here. Use utf-8 or a single-byte encoding: ${TEXT_ENCODINGS.filter((e) => e !== 'utf-8').join(', ')}; or save the file as UTF-8.`,
   );

@@ -6,5 +6,5 @@
  */
 export { CsvReader } from './reader';
 export { parseCsv } from './parse';
-export { DEFAULT_MISSING_VALUES, TEXT_ENCODINGS, type CsvOptions } from './options';
+export { DEFAULT_MISSING_VALUES, encodingName, TEXT_ENCODINGS, type CsvOptions } from './options';
 export { detectDelimiter, utf16Error } from './dialect';

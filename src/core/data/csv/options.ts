@@ -8,16 +8,16 @@ import type { DeclaredType } from '../table';
 export const DEFAULT_MISSING_VALUES: readonly string[] = ['', 'NA', 'N/A', 'NaN', 'nan', 'null', 'NULL'];
 
 /**
- * The text encodings a CSV file may be read in (\`data.encoding\`): UTF-8, and the WHATWG
- * single-byte encodings, in which every byte below 0x80 is its ASCII character and every
- * other byte one character of its own, so the delimiter, quotes, line ends and numbers are
- * the same bytes as in UTF-8 (multi-byte legacy encodings such as Shift_JIS are not).
+ * The text encodings a CSV file may be read in (`data.encoding`), by their WHATWG names:
+ * UTF-8, and the single-byte encodings, in which every byte below 0x80 is its ASCII
+ * character and every other byte one character of its own, so the delimiter, quotes, line
+ * ends and numbers are the same bytes as in UTF-8 (multi-byte legacy encodings such as
+ * Shift_JIS are not). Any label the WHATWG Encoding standard gives one of them is taken
+ * (latin1, iso-8859-1, cp1252 → windows-1252; utf8 → utf-8), in any case.
  */
 export const TEXT_ENCODINGS: readonly string[] = [
   'utf-8',
   'windows-1252',
-  'iso-8859-1',
-  'latin1',
   'iso-8859-15',
   'windows-1250',
   'windows-1251',
@@ -44,6 +44,16 @@ export const TEXT_ENCODINGS: readonly string[] = [
   'ibm866',
   'macintosh',
 ];
+
+/** The WHATWG name of an encoding label a CSV file may be read in ({@link TEXT_ENCODINGS}), or null. */
+export function encodingName(label: string): string | null {
+  try {
+    const name = new TextDecoder(label.trim()).encoding;
+    return TEXT_ENCODINGS.includes(name) ? name : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Options of {@link parseCsv}. */
 export interface CsvOptions {
