@@ -53,7 +53,8 @@ export const onnxFormat: ModelFormat = {
     // shape the explainer does not read (a binary SOFTMAX, BRANCH_EQ) is scored by onnxruntime
     // all the same: it only has no exact TreeSHAP (the explainer says so, or uses KernelSHAP).
     const treesFor = (choice: ClassChoice) => {
-      if (!(summary.needsFeatureOrder && summary.featureCount && !choice.oneVsRest)) return null;
+      // The explainer walks the trees in float32, as onnxruntime compares a float input; a double input it compares as doubles.
+      if (!(summary.needsFeatureOrder && summary.featureCount && !choice.oneVsRest) || summary.inputs[0]?.elementType !== 'float32') return null;
       try {
         return onnxTreeEnsemble(decodeOnnx(bytes, fileName), fileName, summary.featureCount, false, choice.complement ? 0 : choice.column);
       } catch (error) {
