@@ -112,7 +112,7 @@ function lookAt(metric: string): string {
 }
 
 /** Prints failing gates for a person reading a CI log. */
-function explainFailures(decision: PolicyDecision): string {
+function explainFailures(decision: PolicyDecision, regressionDecision = false): string {
   const lines = decision.gates
     .filter((g) => g.outcome !== 'PASS')
     .map((g) => {
@@ -122,7 +122,9 @@ function explainFailures(decision: PolicyDecision): string {
       const shown = g.value === null ? '' : g.baseline_value !== undefined ? `change in ${g.metric}${where} = ${g.value >= 0 ? '+' : ''}${g.value.toPrecision(4)}${relative}` : `${g.metric}${where} = ${g.value.toPrecision(4)}`;
       const waiver = g.waiver ? `; waived by ${g.waiver.approved_by} until ${g.waiver.expires}: ${g.waiver.reason}` : g.waiver_expired ? `; ${g.waiver_expired}` : '';
       const value = g.value === null ? `not evaluated: ${g.reason}` : `${shown}, needs ${sign} ${g.threshold}${waiver}`;
-      const look = g.value === null ? '' : g.baseline_value !== undefined ? '; look at comparison.metrics for the change and its interval' : g.attribute ? `; look at fairness.${g.attribute}.groups for the groups behind it` : `; look at ${lookAt(g.metric)}`;
+      // A regression that feeds a decision: its binary metrics are the decision audit's.
+      const within = regressionDecision && !(METRIC_CATALOG.get(g.metric)?.tasks ?? ['binary']).includes('regression') ? 'decision_audit.' : '';
+      const look = g.value === null ? '' : g.baseline_value !== undefined ? '; look at comparison.metrics for the change and its interval' : g.attribute ? `; look at ${within}fairness.${g.attribute}.groups for the groups behind it` : `; look at ${within}${lookAt(g.metric)}`;
       return `${g.outcome.padEnd(13)} ${g.name}: ${value}${g.clause ? ` [${g.clause}]` : ''}${g.rationale ? ` — ${g.rationale}` : ''}${look}`;
     });
   const reproducibility = decision.reproducibility.filter((r) => !r.met).map((r) => `FAIL          reproducibility ${r.requirement}: ${r.detail}`);
@@ -289,7 +291,8 @@ export async function auditCommand(args: string[]): Promise<number> {
     stderr.write(registry.appendedMessage(target, appended));
   }
   if (decision) {
-    if (values['explain-failures'] || decision.decision !== 'PASS') stderr.write(`${explainFailures(decision)}\n`);
+    const regressionDecision = 'task' in result && result.task === 'regression' && 'decision_audit' in result && result.decision_audit !== undefined;
+    if (values['explain-failures'] || decision.decision !== 'PASS') stderr.write(`${explainFailures(decision, regressionDecision)}\n`);
     // REVIEW (a warning or a waiver) and NOT_APPLIED (a policy not in force) exit 0, and say so above.
     return decision.decision === 'FAIL' ? EXIT.gateFailed : EXIT.ok;
   }
