@@ -22,13 +22,19 @@ pd.DataFrame({'income': cur_text, 'score': [''] * 400}).to_csv(f'{here}/mixed-cu
 cur_num = pd.to_numeric(pd.Series(cur_text), errors='coerce').to_numpy(dtype=float)
 
 
-def psi(ref_vals, cur_vals):
-    present = ref_vals[~np.isnan(ref_vals)]
+def decile_edges(present):
+    """The reference's deciles by np.quantile (linear), duplicate edges merged."""
     edges = []
     for k in range(1, 10):
         e = np.quantile(present, k / 10)
         if not edges or e > edges[-1]:
             edges.append(e)
+    return edges
+
+
+def psi(ref_vals, cur_vals):
+    present = ref_vals[~np.isnan(ref_vals)]
+    edges = decile_edges(present)
 
     def shares(v):
         n = len(v)
@@ -142,11 +148,7 @@ pd.DataFrame({'income': batch, 'score_v2': np.round(r.normal(0, 1, m), 3)}).to_c
 numbers = pd.to_numeric(pd.Series(batch), errors='coerce').to_numpy(dtype=float)
 texts = int(np.isnan(numbers).sum())
 present_ref = ref[~np.isnan(ref)]
-edges = []
-for k in range(1, 10):
-    e = np.quantile(present_ref, k / 10)
-    if not edges or e > edges[-1]:
-        edges.append(e)
+edges = decile_edges(present_ref)
 ref_shares = list(np.bincount(np.searchsorted(edges, present_ref, side='right'), minlength=len(edges) + 1) / len(ref)) + [0.0]
 present_cur = numbers[~np.isnan(numbers)]
 cur_shares = list(np.bincount(np.searchsorted(edges, present_cur, side='right'), minlength=len(edges) + 1) / m) + [texts / m]
