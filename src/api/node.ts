@@ -4,7 +4,7 @@
  * calls (the CLI only turns its flags into these options and prints): the same files give
  * the same result objects, manifest and report bytes.
  */
-import { explainModel, loadOutputsBundle, looksLikeOnnx, warmOnnxRuntime, parseAuditConfig, parsePolicy, planAudit, readResultFile, registrySubmission, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditPlan, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions, type LoadProgress, type RegistrySubmission, type StoredDistribution } from '../core/index.ts';
+import { explainModel, loadOutputsBundle, looksLikeOnnx, warmOnnxRuntime, parseAuditConfig, parsePolicy, planAudit, readResultFile, registrySubmission, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditPlan, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions, type LoadProgress, type RegistrySubmission, type StoredDistribution, type StoredReference } from '../core/index.ts';
 
 // The outputs bundle loads the PDF writer: a chunk of its own in the core, loaded once here.
 const { auditOutputs } = await loadOutputsBundle();
@@ -143,11 +143,16 @@ function singleThreadedOrt(): typeof ort {
 }
 
 /** The column distributions stored in an earlier result (JSON) or report (PDF, HTML). */
-function storedDistributionsOf(bytes: Uint8Array, path: string): { distributions: Record<string, StoredDistribution>; prediction?: StoredDistribution; target?: string } {
-  const result = readResultFile(bytes, path) as { data?: { distributions?: Record<string, StoredDistribution>; prediction_distribution?: StoredDistribution }; settings?: { target?: string } };
+function storedReferenceOf(file: { fileName: string; bytes: Uint8Array }, path: string): StoredReference {
+  const result = readResultFile(file.bytes, path) as { data?: { distributions?: Record<string, StoredDistribution>; prediction_distribution?: StoredDistribution }; settings?: { target?: string } };
   const data = result.data;
   if (!data?.distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
-  return { distributions: data.distributions, ...(data.prediction_distribution ? { prediction: data.prediction_distribution } : {}), ...(result.settings?.target ? { target: result.settings.target } : {}) };
+  return {
+    source: `stored distributions of ${file.fileName}`,
+    distributions: data.distributions,
+    ...(data.prediction_distribution ? { prediction: data.prediction_distribution } : {}),
+    ...(result.settings?.target ? { target: result.settings.target } : {}),
+  };
 }
 
 /**
@@ -177,11 +182,7 @@ export async function runPreparedAudit(prepared: PreparedAudit): Promise<AuditRu
   // Large CSV files are read in slices over the same threads.
   const { csvSlices, ...pool } = poolRunners(prepared.threads);
   const onProgress = options.onProgress ?? (() => undefined);
-  let referenceDistributions: { source: string; distributions: Record<string, StoredDistribution> } | undefined;
-  if (options.referenceResult) {
-    const file = await readInput(options.referenceResult, 'reference result');
-    referenceDistributions = { source: `stored distributions of ${file.fileName}`, ...storedDistributionsOf(file.bytes, options.referenceResult) };
-  }
+  const referenceDistributions = options.referenceResult ? storedReferenceOf(await readInput(options.referenceResult, 'reference result'), options.referenceResult) : undefined;
   // Data files are streamed from disk and hashed on the way with Node's native SHA-256.
   // An ONNX model's runtime starts (its WebAssembly compiled) while the data is read, once the
   // data file has begun to read: a file that cannot be opened fails at once, not after it.

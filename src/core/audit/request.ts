@@ -4,7 +4,7 @@
  * about the run itself (progress, cancelling, where heavy work runs).
  */
 import type { LoadedTable } from '../data/read';
-import type { StoredDistribution } from '../analyses/drift/stored';
+import type { StoredReference } from '../analyses/drift/stored';
 import type { RecourseRunner, RecourseSettings } from '../analyses/recourse';
 import type { NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { MetricsRunner } from './metrics';
@@ -49,7 +49,7 @@ export interface AuditRequest {
   /** PSI thresholds of the drift levels (default minor 0.1, major 0.2). */
   driftThresholds?: { minor: number; major: number };
   /** Reference-free drift: the column distributions stored in an earlier result (`data.distributions`). */
-  referenceDistributions?: { source: string; distributions: Record<string, StoredDistribution>; prediction?: StoredDistribution; /** The stored result's target column (not a column the batch lacks). */ target?: string };
+  referenceDistributions?: StoredReference;
   /** Recourse settings. */
   recourse?: RecourseSettings;
   /** Robustness settings: the share shift δ and the noise sizes ε. */

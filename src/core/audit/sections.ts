@@ -6,7 +6,7 @@
  */
 import type { DataProfile } from '../analyses/profile/profile';
 import { categoricalDrift, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
-import { driftFromStored, storedNumericDrift } from '../analyses/drift/stored';
+import { driftFromReference, storedNumericDrift } from '../analyses/drift/stored';
 import { demographicShift } from '../analyses/robustness/shift';
 import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import { codeInputsOf, consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote, type ConsistencyResult } from '../analyses/robustness/stability';
@@ -105,7 +105,7 @@ export async function driftSection(context: SectionContext): Promise<{ drift: Dr
     });
   } else if (request.referenceDistributions && !missingSections.drift) {
     const stored = request.referenceDistributions;
-    drift = driftFromStored(stored.distributions, table, stored.source, [request.target, ...(stored.target ? [stored.target] : [])]);
+    drift = driftFromReference(stored, table, request.target);
     // Prediction drift against the stored scores' distribution (a result made before it was stored has none: said so).
     if (stored.prediction) drift.prediction = storedNumericDrift(request.scoreColumn ?? 'p(positive)', stored.prediction, scores, stored.source);
     else drift.conventions += ` Prediction drift: ${stored.source} holds no stored score distribution (a result of an earlier version of Plumbline); audit the reference again to store one.`;

@@ -56,13 +56,13 @@ export interface CheckedColumn {
 /** A column's drift test against the reference. */
 export interface DriftTest {
   column: string;
-  /** 'none' for a reference column the file lacks (no test: drifted, with a note). */
+  /** 'none' for a reference column the file lacks (no test: not drifted, with a note). */
   test: 'ks' | 'chi_square' | 'none';
   statistic: number | null;
   p_value: number | null;
   psi: number | null;
   drifted: boolean;
-  /** Why the column counts as drifted without a test (it has no values in one of the files, or no column at all). */
+  /** Why the column counts as drifted without a test (it has no values in one of the files), or why it has no test (no column in the file). */
   note?: string;
 }
 

@@ -7,7 +7,7 @@ import { loadInput, NO_REFERENCE, type AuditRequest, type RunOptions } from '../
 import type { DataProfile } from '../analyses/profile/profile';
 import { findColumn, type Table } from '../data/table';
 import { categoricalDrift, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
-import { driftFromStored } from '../analyses/drift/stored';
+import { driftFromReference } from '../analyses/drift/stored';
 import { AuditConfigError, isPlumblineError } from '../base/errors';
 import { scaled } from '../base/rows';
 import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, withStageBudget, type StageLimits } from '../base/limits';
@@ -47,8 +47,7 @@ export async function taskDrift(request: AuditRequest, table: Table, reference: 
       });
     });
   } else if (request.referenceDistributions && !missing.drift) {
-    const stored = request.referenceDistributions;
-    drift = driftFromStored(stored.distributions, table, stored.source, [request.target, ...(stored.target ? [stored.target] : [])]);
+    drift = driftFromReference(request.referenceDistributions, table, request.target);
   } else if (!missing.drift) {
     missing.drift = NO_REFERENCE;
   }

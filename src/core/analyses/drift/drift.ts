@@ -101,7 +101,7 @@ export function withThresholds(report: DriftReport, thresholds: { minor: number;
     columns,
     prediction: report.prediction && grade(report.prediction),
     label: report.label && grade(report.label),
-    drifted_feature_share: driftedShare(columns, report.missing_columns),
+    drifted_feature_share: driftedShare(columns),
     conventions: `${report.conventions} Thresholds used: minor from ${thresholds.minor}, major above ${thresholds.major}.`,
   };
 }
@@ -269,7 +269,7 @@ export function driftReport(reference: Table, current: Table, options: { exclude
     columns,
     ...(missing.length ? { missing_columns: missing } : {}),
     max_psi: max,
-    drifted_feature_share: driftedShare(columns, missing),
+    drifted_feature_share: driftedShare(columns),
     conventions: `PSI = Σ (cur − ref)·ln(cur/ref), empty shares floored at ${PSI_EPSILON}; numeric bins from the reference's deciles (linear interpolation, duplicate edges merged, [e_i, e_i+1)); stable < 0.1 ≤ minor ≤ 0.2 < major. KS p-value asymptotic (Stephens). Wasserstein over the reference sd. Jensen–Shannon distance with log base 2.`,
   };
 }
@@ -300,7 +300,7 @@ export function readNote(sides: Read[]): string {
  * column the audited file lacks has no distribution to compare: it is listed in
  * `missing_columns` and found, not counted; a batch without labels lacks the label column.)
  */
-export function driftedShare(columns: ColumnDrift[], _missing?: string[]): number | null {
+export function driftedShare(columns: ColumnDrift[]): number | null {
   return columns.length ? columns.filter((c) => c.level === 'major').length / columns.length : null;
 }
 
@@ -313,8 +313,8 @@ export function maxPsi(columns: ColumnDrift[]): number {
 
 /**
  * What a drift report says about the audited file's columns beyond PSI: reference columns it
- * lacks (renamed or dropped: counted as drifted) and columns read another way than the
- * reference's (each column's note), as data findings.
+ * lacks (renamed or dropped: listed, not compared) and columns of text against stored
+ * numbers (each such column's note), as data findings.
  */
 export function driftFindings(drift: DriftReport | undefined, fileName: string): { check: 'drift'; severity: 'warning'; column?: string; message: string }[] {
   if (!drift) return [];

@@ -34,4 +34,3 @@ export function numbersOf(column: Column): { values: Float64Array; texts: string
   if (present > 0 && (texts.length === 0 || texts.length > FEW_TEXTS || cells > present * FEW_TEXTS_SHARE)) return null;
   return { values: Float64Array.from(column.codes, (code) => (code < 0 || Number.isNaN(parsed[code]) ? Number.NaN : parsed[code])), texts, cells };
 }
-

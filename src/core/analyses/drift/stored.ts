@@ -64,8 +64,30 @@ function checkStored(reference: StoredDistribution, name: string, source: string
 export function storedNumericDrift(name: string, stored: StoredDistribution, values: Float64Array, source: string): ColumnDrift {
   checkStored(stored, name, source);
   if (stored.kind !== 'numeric') throw new AuditConfigError(`${source}: the stored distribution of ${quote(name)} is of categories, not numbers. Use a result made by this version of Plumbline.`);
+  return againstNumbers(name, stored, values);
+}
+
+/** PSI of `values` over a checked stored numeric distribution's deciles and missing share. */
+function againstNumbers(name: string, stored: NumericStored, values: Float64Array): ColumnDrift {
   const present = presentValues(values);
   return finishNumeric(name, stored.edges, stored.shares, stored.missing, binShares(present, values.length, stored.edges), (values.length - present.length) / Math.max(1, values.length), null);
+}
+
+type NumericStored = Extract<StoredDistribution, { kind: 'numeric' }>;
+
+/** The distributions an earlier result stored, as an audit is given them (--reference-result). */
+export interface StoredReference {
+  source: string;
+  distributions: Record<string, StoredDistribution>;
+  /** The scores' distribution, for prediction drift (absent in a result of an earlier version). */
+  prediction?: StoredDistribution;
+  /** The stored result's target column: not a column the batch lacks. */
+  target?: string;
+}
+
+/** Reference-free drift of `current` against a stored reference, neither the audit's target nor the stored result's a column it is said to lack. */
+export function driftFromReference(reference: StoredReference, current: Table, target: string): DriftReport {
+  return driftFromStored(reference.distributions, current, reference.source, [target, ...(reference.target ? [reference.target] : [])]);
 }
 
 /**
@@ -83,8 +105,7 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
     if (reference.kind === 'numeric' && !read) {
       columns.push(textAgainstNumbers(column, reference, current.source));
     } else if (reference.kind === 'numeric' && read) {
-      const present = presentValues(read.values);
-      const drift = finishNumeric(column.name, reference.edges, reference.shares, reference.missing, binShares(present, read.values.length, reference.edges), (read.values.length - present.length) / Math.max(1, read.values.length), null);
+      const drift = againstNumbers(column.name, reference, read.values);
       const note = column.kind === 'numeric' ? '' : readNote([{ ...read, source: current.source }]);
       columns.push(note ? { ...drift, note } : drift);
     } else if (reference.kind === 'categorical') {
@@ -111,18 +132,17 @@ export function driftFromStored(stored: Record<string, StoredDistribution>, curr
     columns,
     ...(missing.length ? { missing_columns: missing } : {}),
     max_psi: columns.length ? maxPsi(columns) : null,
-    drifted_feature_share: driftedShare(columns, missing),
+    drifted_feature_share: driftedShare(columns),
     conventions: `Reference-free: PSI against the bins and shares stored in ${source} (its deciles, or its categories); empty shares floored at ${PSI_EPSILON}. KS, Wasserstein and chi-square need the raw reference and are not computed.`,
   };
 }
-
 
 /**
  * A batch column of text (more than a few texts: see {@link numbersOf}) against a stored
  * column of numbers: its numbers in the stored bins, its texts in a bin of their own that the
  * reference never had (as against a raw reference, where they are categories it never had).
  */
-function textAgainstNumbers(column: Column, reference: Extract<StoredDistribution, { kind: 'numeric' }>, source: string): ColumnDrift {
+function textAgainstNumbers(column: Column, reference: NumericStored, source: string): ColumnDrift {
   const n = column.kind === 'categorical' ? column.codes.length : column.values.length;
   const values = new Float64Array(n).fill(Number.NaN);
   let texts = 0;
@@ -150,4 +170,3 @@ function textAgainstNumbers(column: Column, reference: Extract<StoredDistributio
     note: `${texts.toLocaleString('en-US')} cell${texts === 1 ? '' : 's'} of text in ${source} (${shown.map((t) => quote(t)).join(', ')}${texts > shown.length ? ', …' : ''}) where the reference held numbers: compared in a bin of their own, which the reference never had`,
   };
 }
-
