@@ -187,7 +187,7 @@ export function findColumn(table: Table, name: string): Column | undefined {
 export function cellText(column: Column, row: number): string {
   if (column.kind === 'numeric') {
     const value = column.values[row];
-    return Number.isNaN(value) ? '' : column.stored ? storedText(value, column.stored) : String(value);
+    return Number.isNaN(value) ? '' : numberText(value, column.stored);
   }
   const code = column.codes[row];
   return code < 0 ? '' : column.dictionary[code];
@@ -385,10 +385,10 @@ export function presentValues(values: Float64Array): Float64Array {
   return present;
 }
 
-/** A number's text as a CSV export of its typed file writes it: a boolean's "true"/"false", a float32's shortest decimal ("0.1", not 0.10000000149011612). */
-export function storedText(value: number, stored: NonNullable<NumericColumn['stored']>): string {
+/** A number's text, as a CSV export of its typed file writes it: a boolean's "true"/"false", a float32's shortest decimal ("0.1", not 0.10000000149011612), a double's own. */
+export function numberText(value: number, stored: NumericColumn['stored']): string {
   if (stored === 'boolean') return value === 1 ? 'true' : 'false';
-  if (Number.isFinite(value)) {
+  if (stored === 'float32' && Number.isFinite(value)) {
     for (let digits = 1; digits <= 9; digits++) {
       const shorter = Number(value.toPrecision(digits));
       if (Math.fround(shorter) === value) return String(shorter);

@@ -14,7 +14,9 @@ function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention =
   const classes = ensemble.multiclass?.classes ?? 2;
   // Features some tree splits on by category (rules 2 and 3; 4 is ONNX's <=): their numbers are category codes.
   const coded = new Array<boolean>(ensemble.featureNames.length).fill(false);
-  for (const tree of ensemble.trees) tree.rule.forEach((rule, node) => ((rule === 2 || rule === 3) && tree.left[node] >= 0 ? (coded[tree.feature[node]] = true) : undefined));
+  for (const tree of ensemble.trees) {
+    for (let node = 0; node < tree.rule.length; node++) if ((tree.rule[node] === 2 || tree.rule[node] === 3) && tree.left[node] >= 0) coded[tree.feature[node]] = true;
+  }
   return {
     format: ensemble.format,
     fileName,

@@ -115,7 +115,7 @@ function decisionAuditBlocks(result: RegressionAuditResult, level: string): Repo
   const c = p.confusion_matrix;
   const out: ReportBlock[] = [
     { type: 'heading', text: 'Decision audit', level: 1 },
-    { type: 'paragraph', text: `The prediction feeds a decision: positive when the prediction is ${atOr(decision.positive_when)} ${decision.threshold}; the label is positive when ${result.settings.target} is ${atOr(decision.positive_when)} ${decision.threshold}. The binary audit of that decision over ${audit.n} rows (ROC AUC ranks the rows by the prediction):` },
+    { type: 'paragraph', text: `The prediction feeds a decision: positive when the prediction is at or ${decision.positive_when} ${decision.threshold}; the label is positive when ${result.settings.target} is at or ${decision.positive_when} ${decision.threshold}. The binary audit of that decision over ${audit.n} rows (ROC AUC ranks the rows by the prediction):` },
     {
       type: 'table',
       headers: ['Metric', 'Value', `${level} interval`],
@@ -152,9 +152,4 @@ function decisionAuditBlocks(result: RegressionAuditResult, level: string): Repo
     );
   }
   return out;
-}
-
-/** "at or above" / "at or below": a decision's side includes the threshold (≥, ≤). */
-function atOr(side: 'above' | 'below'): string {
-  return `at or ${side}`;
 }

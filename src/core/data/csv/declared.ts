@@ -4,7 +4,7 @@
  * quoting the first that is not.
  */
 import { CsvError, quote } from '../../base/errors';
-import { BOOLEAN_TEXTS, isIsoDate, storedText, type CategoricalColumn, type Column, type DeclaredType, type NumericColumn, type Table } from '../table';
+import { BOOLEAN_TEXTS, isIsoDate, numberText, type CategoricalColumn, type Column, type DeclaredType, type NumericColumn, type Table } from '../table';
 import type { ColumnBuilder } from './columns';
 import { KeptTextsBuilder } from './kept';
 import { parseDecimal, whyText, wholeBeyondDouble } from './numbers';
@@ -114,13 +114,12 @@ function textsOf(column: NumericColumn): CategoricalColumn {
     if (code === undefined) {
       code = dictionary.length;
       index.set(value, code);
-      dictionary.push(column.stored ? storedText(value, column.stored) : String(value));
+      dictionary.push(numberText(value, column.stored));
     }
     codes[row] = code;
   });
   return { kind: 'categorical', name: column.name, codes, dictionary, missing: column.missing };
 }
-
 
 /**
  * A text column whose texts in `tokens` (after trimming, as a CSV cell is read) are missing,

@@ -2,6 +2,7 @@
  * The recourse search of an audit, end to end: the column rules, the adverse rows to search
  * (all, or a seeded sample), the search, and the report.
  */
+import { codeInputsOf } from '../../robustness/stability';
 import type { Table } from '../../../data/table';
 import { sampleIndices } from '../../../data/sample';
 import { reopenableModel, type Classifier } from '../../../model/classifier';
@@ -29,7 +30,7 @@ import { searchRows } from './walk';
  * Every counterfactual returned was re-scored and flips the decision.
  */
 export async function recourse(classifier: Classifier, table: Table, scores: Float64Array, columns: string[], groupColumns: string[], options: RecourseOptions): Promise<RecourseReport> {
-  const rules = columnRules(table, columns, options, new Set(classifier.summary.inputs.filter((input) => input.categoryCodes).map((input) => input.name)));
+  const rules = columnRules(table, columns, options, codeInputsOf(classifier.summary));
   const mutables = mutableColumns(table, rules, options);
   const { favourable } = decisionSides(options);
   const maxRows = options.maxRows ?? RECOURSE_DEFAULTS.maxRows;
