@@ -227,7 +227,6 @@ export async function auditCommand(args: string[]): Promise<number> {
     throw new UsageError('--registry-keep-report keeps the PDF report and evidence pack: give --registry FILE|URL and --output REPORT.pdf too.');
   }
   const threshold = number(values.threshold, 'threshold');
-  const csv = csvFlags(values);
   const options: AuditOptions = {
     ...(values.config ? { config: values.config } : {}),
     ...(values['policy-gates'] ? { policy: values['policy-gates'] } : {}),
@@ -245,11 +244,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     ...(values.task !== undefined ? { task: choiceOf(values.task, '--task', ['binary', 'multiclass', 'regression'] as const) } : {}),
     ...(values['class-labels'] !== undefined ? { classLabels: list(values['class-labels']) } : {}),
     ...(values['positive-when'] !== undefined ? { positiveWhen: choiceOf(values['positive-when'], '--positive-when', ['above', 'below'] as const) } : {}),
-    ...(csv.delimiter !== undefined ? { delimiter: csv.delimiter } : {}),
-    ...(csv.missing_values !== undefined ? { missingValues: csv.missing_values } : {}),
-    ...(csv.dtypes !== undefined ? { dtypes: csv.dtypes } : {}),
-    ...(csv.skip_bad_lines !== undefined ? { skipBadLines: csv.skip_bad_lines } : {}),
-    ...(csv.encoding !== undefined ? { encoding: csv.encoding } : {}),
+    ...csvFlags(values),
     threshold: values['threshold-policy'] !== undefined ? thresholdPolicy(values['threshold-policy']) : threshold,
     bootstrap: number(values.bootstrap, 'bootstrap'),
     seed: number(values.seed, 'seed'),

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { CsvError, describeContent, encodingName, FILE_LIMITS, formatSize, isModelFile, loadTableStream, ModelLoadError, ReportError, TEXT_ENCODINGS, type IncrementalHash, type LoadedTable, type LoadOptions, type LoadProgress } from '../core/index.ts';
+import type { AuditOverrides } from '../api/run.ts';
 
 /** Exit codes of the command, as CI pipelines read them. */
 export const EXIT = { ok: 0, gateFailed: 1, cannotAudit: 2 } as const;
@@ -221,31 +222,26 @@ export const CSV_FLAGS_USAGE = `  --delimiter D           the CSV delimiter: , ;
 
 const DECLARED_TYPES = ['numeric', 'categorical', 'boolean', 'date'] as const;
 
-/** The CSV flags given, as the config's data keys (checked; a bad value is a UsageError naming the flag). */
-export function csvFlags(values: { delimiter?: string; 'missing-values'?: string; dtypes?: string; 'skip-bad-lines'?: boolean; encoding?: string }): {
-  delimiter?: string;
-  missing_values?: string[];
-  dtypes?: Record<string, (typeof DECLARED_TYPES)[number]>;
-  skip_bad_lines?: boolean;
-  encoding?: string;
-} {
+/** The CSV flags given, as the audit's options name them (checked; a bad value is a UsageError naming the flag). */
+export function csvFlags(values: { delimiter?: string; 'missing-values'?: string; dtypes?: string; 'skip-bad-lines'?: boolean; encoding?: string }): Pick<AuditOverrides, 'delimiter' | 'missingValues' | 'dtypes' | 'skipBadLines' | 'encoding'> {
   const out: ReturnType<typeof csvFlags> = {};
   if (values.delimiter !== undefined) {
     const delimiter = values.delimiter === 'tab' || values.delimiter === '\\t' ? '\t' : values.delimiter;
     if (![',', ';', '\t', '|'].includes(delimiter)) throw new UsageError(`--delimiter ${JSON.stringify(values.delimiter)} is not one of: , ; | tab.`);
     out.delimiter = delimiter;
   }
-  if (values['missing-values'] !== undefined) out.missing_values = values['missing-values'].split(',').map((s) => s.trim());
+  if (values['missing-values'] !== undefined) out.missingValues = values['missing-values'].split(',').map((s) => s.trim());
   if (values.dtypes !== undefined) {
-    out.dtypes = {};
+    const dtypes: Record<string, (typeof DECLARED_TYPES)[number]> = {};
+    out.dtypes = dtypes;
     for (const pair of values.dtypes.split(',').map((s) => s.trim()).filter(Boolean)) {
       const at = pair.lastIndexOf(':');
       const [column, type] = at > 0 ? [pair.slice(0, at).trim(), pair.slice(at + 1).trim()] : [pair, ''];
       if (!(DECLARED_TYPES as readonly string[]).includes(type)) throw new UsageError(`--dtypes ${JSON.stringify(pair)}: give COLUMN:TYPE, TYPE one of ${DECLARED_TYPES.join(', ')} (e.g. --dtypes zip:categorical).`);
-      out.dtypes[column] = type as (typeof DECLARED_TYPES)[number];
+      dtypes[column] = type as (typeof DECLARED_TYPES)[number];
     }
   }
-  if (values['skip-bad-lines']) out.skip_bad_lines = true;
+  if (values['skip-bad-lines']) out.skipBadLines = true;
   if (values.encoding !== undefined) {
     const label = encodingName(values.encoding);
     if (!label) throw new UsageError(`--encoding ${JSON.stringify(values.encoding)} is not one a CSV file can be read in here: utf-8, or a single-byte encoding (${TEXT_ENCODINGS.filter((e) => e !== 'utf-8').join(', ')}).`);
@@ -258,9 +254,9 @@ export function csvFlags(values: { delimiter?: string; 'missing-values'?: string
 export function csvLoadOptions(flags: ReturnType<typeof csvFlags>): LoadOptions {
   return {
     ...(flags.delimiter ? { delimiter: flags.delimiter } : {}),
-    ...(flags.missing_values ? { missingValues: flags.missing_values } : {}),
+    ...(flags.missingValues ? { missingValues: flags.missingValues } : {}),
     ...(flags.dtypes ? { dtypes: flags.dtypes } : {}),
-    ...(flags.skip_bad_lines ? { skipBadRows: true } : {}),
+    ...(flags.skipBadLines ? { skipBadRows: true } : {}),
     ...(flags.encoding ? { encoding: flags.encoding } : {}),
   };
 }
