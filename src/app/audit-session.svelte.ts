@@ -169,11 +169,11 @@ export class AuditSession {
     return memoryPlanOf(this, request, missingSections);
   }
 
-  /** The set-up's config when the shown audit ran here (null: none ran, or the result came from a file). */
+  /** The set-up as its config's JSON, as it changes (the YAML view reads it); as it was when the shown audit ran here (null: none ran, or a result from a file). */
+  setupJson = $derived(JSON.stringify(this.auditConfig()));
   ranWith = $state<string | null>(null);
   /** The set-up changed since the shown audit ran: its results and exports are of the old set-up. */
-  setupChanged = $derived(this.outputs !== null && this.ranWith !== null && JSON.stringify(this.auditConfig()) !== this.ranWith);
-
+  setupChanged = $derived(this.outputs !== null && this.ranWith !== null && this.setupJson !== this.ranWith);
   /** Runs the audit in the worker; results of an older run are dropped. */
   async run(): Promise<void> {
     if ((!this.model && !this.scoreColumn) || !this.data) return;
@@ -189,7 +189,7 @@ export class AuditSession {
       this.#fail(error);
       return;
     }
-    this.ranWith = JSON.stringify(this.auditConfig());
+    this.ranWith = this.setupJson;
     this.status = 'running';
     const worker = auditWorker();
     try {
