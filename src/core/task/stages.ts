@@ -126,6 +126,7 @@ export async function regressionRecourse(request: AuditRequest, missing: Record<
     return withStageBudget('Recourse', limits, options.signal, 'lower recourse.max_rows', (stageSignal) =>
       recourse(scorer, table, scaled(predicted, sign), features, request.protectedAttributes, recourseOptions(settings, {
         threshold: sign * decision.threshold,
+        adverseText: adverseSide(decision, settings.adverse ?? 'negative'),
         protectedAttributes: request.protectedAttributes,
         proxies,
         confidence: request.confidence ?? 0.95,
@@ -137,19 +138,15 @@ export async function regressionRecourse(request: AuditRequest, missing: Record<
     );
   });
   options.onProgress?.({ stage: 'recourse', done: 1, total: 1 });
-  return result && inPredictionTerms(result, decision, settings.adverse ?? 'negative');
+  // The search ran on sign·prediction: its scores are given back as predictions (a "below" decision showed −43.76).
+  return result && sign === -1 ? { ...result, rows: result.rows.map((row) => ({ ...row, score: -row.score, counterfactuals: row.counterfactuals.map((c) => ({ ...c, score: -c.score })) })) } : result;
 }
 
-/**
- * The search ran on sign·prediction; its scores and its adverse side are given back in the
- * prediction's own terms (a "below" decision showed −43.76 and "p < −40").
- */
-function inPredictionTerms(report: RecourseReport, decision: RegressionDecision, adverse: 'negative' | 'positive'): RecourseReport {
-  const sign = decision.positive_when === 'above' ? 1 : -1;
-  const rows = sign === 1 ? report.rows : report.rows.map((row) => ({ ...row, score: -row.score, counterfactuals: row.counterfactuals.map((c) => ({ ...c, score: -c.score })) }));
+/** A regression decision's adverse side in the prediction's own terms ("prediction > 40" for a decision positive at or below 40). */
+function adverseSide(decision: RegressionDecision, adverse: 'negative' | 'positive'): string {
   const t = decision.threshold;
-  const side = decision.positive_when === 'above' ? (adverse === 'negative' ? `prediction < ${t}` : `prediction ≥ ${t}`) : adverse === 'negative' ? `prediction > ${t}` : `prediction ≤ ${t}`;
-  return { ...report, rows, conventions: report.conventions.replace(/^Adverse decision: p (<|>=) [^ ]+\. /, `Adverse decision: ${side}. `) };
+  if (decision.positive_when === 'above') return adverse === 'negative' ? `prediction < ${t}` : `prediction ≥ ${t}`;
+  return adverse === 'negative' ? `prediction > ${t}` : `prediction ≤ ${t}`;
 }
 
 /** A regressor in the classifier's shape, so KernelSHAP and the input-fidelity check read it (its score is the prediction). */

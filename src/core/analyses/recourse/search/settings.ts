@@ -57,6 +57,8 @@ export interface RecourseOptions {
   threshold: number;
   /** Which decision a person wants to leave: a score below the threshold (`negative`, e.g. a denied loan) or at/above it. */
   adverse: 'negative' | 'positive';
+  /** The adverse decision in the conventions' words, where the score is not the model's p (a regression's: "prediction > 40"); default "p < threshold". */
+  adverseText?: string;
   /** Columns that may not change (`recourse.immutable`). */
   immutable: string[];
   /** Protected attributes: never changed, and never allowed to be made actionable. */
@@ -119,7 +121,7 @@ export function recourseProxies(declared: Record<string, string> | undefined, pr
 /** The search's options: the config's recourse settings with their defaults, and what the audit knows (threshold, protected attributes, proxies, seed). */
 export function recourseOptions(
   settings: RecourseSettings,
-  audit: { threshold: number; protectedAttributes: string[]; proxies: ProxyFlag[]; confidence: number; seed: number; features?: string[]; signal?: AbortSignal; callRows?: number; runner?: RecourseRunner },
+  audit: { threshold: number; adverseText?: string; protectedAttributes: string[]; proxies: ProxyFlag[]; confidence: number; seed: number; features?: string[]; signal?: AbortSignal; callRows?: number; runner?: RecourseRunner },
 ): RecourseOptions {
   return {
     threshold: audit.threshold,
@@ -140,5 +142,6 @@ export function recourseOptions(
     maxEvaluations: RECOURSE_DEFAULTS.evaluations,
     callRows: audit.callRows ?? RECOURSE_DEFAULTS.callRows,
     ...(audit.runner ? { runner: audit.runner } : {}),
+    ...(audit.adverseText ? { adverseText: audit.adverseText } : {}),
   };
 }
