@@ -75,5 +75,5 @@ export function poolRunners(threads: number): { treeShap?: TreeShapRunner; treeM
   };
 }
 
-/** Jobs the pool has sent to its threads since this process started it (for tests: the work did go to the threads). */
-export const poolJobsSent = (): number => shared?.jobsSent ?? 0;
+/** Jobs the pool has sent to its threads since this process started it, or those of one kind (for tests: the work did go to the threads). */
+export const poolJobsSent = (kind?: string): number => (kind === undefined ? shared?.jobsSent : shared?.jobsByKind.get(kind)) ?? 0;

@@ -3,7 +3,7 @@
  * same bytes on 1, 2 and 4 threads — tree scoring (the project's kernel) and TreeSHAP of an
  * XGBoost model, ONNX scoring and interventional TreeSHAP of the same trees as ONNX, and
  * `plumbline explain` by TreeSHAP and by KernelSHAP — and the work did go to the threads
- * (the pool counts the jobs it sends).
+ * (the pool counts the jobs it sends), the recourse search of the ONNX trees included.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -34,12 +34,13 @@ function files(): string {
 
 const dir = files();
 
-async function audit(model: string, threads: number): Promise<{ result: string; jobs: number }> {
+async function audit(model: string, threads: number): Promise<{ result: string; jobs: number; recourseJobs: number }> {
   const before = poolJobsSent();
+  const recourseBefore = poolJobsSent('recourse');
   const run = await runCli(['audit', '--model', model, '--data', 'data.csv', '--target', 'target', '--protected', 'race,sex', '--features', 'x0,x1,x2,x3,x4,x5', '--threads', String(threads), '--output', `${model}-${threads}/result.json`], { cwd: dir, env: { SOURCE_DATE_EPOCH: '1790000000' } });
   expect(run.stderr).not.toContain('not run');
   expect(run.code).toBe(0);
-  return { result: readFileSync(join(dir, `${model}-${threads}/result.json`), 'utf8'), jobs: poolJobsSent() - before };
+  return { result: readFileSync(join(dir, `${model}-${threads}/result.json`), 'utf8'), jobs: poolJobsSent() - before, recourseJobs: poolJobsSent('recourse') - recourseBefore };
 }
 
 describe('an audit on 1, 2 and 4 threads', () => {
@@ -52,6 +53,8 @@ describe('an audit on 1, 2 and 4 threads', () => {
       for (const threads of [2, 4]) {
         const many = await audit(model, threads);
         expect(many.jobs).toBeGreaterThan(threads);
+        // The recourse search in slices on the threads, the ONNX trees opened there again as the kernel scores them.
+        expect(many.recourseJobs).toBeGreaterThanOrEqual(threads);
         expect(many.result === one.result).toBe(true);
       }
     }, 240_000);

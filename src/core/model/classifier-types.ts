@@ -94,17 +94,21 @@ export interface Classifier {
 
 /**
  * A model a host's pool may open again on its threads, as it was opened here: the trees read
- * from its file, the file's name and its positive label. Only the tree formats are: each
- * row's score is the same whatever rows it is scored with (the project's evaluator sums a
- * row's leaves on its own), and opening them again costs building the evaluator, not a
- * runtime's start (the trees are sent, not the file: a thread need not parse it again).
- * See {@link reopenableModel}.
+ * from its file, the file's name and its positive label. Only trees are: each row's score is
+ * the same whatever rows it is scored with (the project's evaluator sums a row's leaves on
+ * its own), and opening them again costs building the evaluator, not a runtime's start (the
+ * trees are sent, not the file: a thread need not parse it again). An ONNX tree classifier
+ * is, once the kernel scores it (its first scores checked against onnxruntime's): its
+ * positive column's trees, named by the table columns they read, with onnxruntime's
+ * post-transform. See {@link reopenableModel}.
  */
 export interface ReopenableModel {
   ensemble: TreeEnsemble;
   fileName: string;
   positiveLabel?: ClassLabel;
   classLabels?: readonly string[];
+  /** An ONNX classifier's post-transform, applied to the float32 margin as onnxruntime does (the trees' own transform is the identity). */
+  onnxPostTransform?: 'LOGISTIC' | 'NONE';
 }
 
 /** One readable model format: recognises its bytes and opens them. */

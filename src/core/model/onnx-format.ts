@@ -8,6 +8,7 @@ import { onnxTreeEnsemble } from './onnx-trees';
 import { onnxProbabilities, openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type InputPlan } from './onnx-scorer';
 import { KERNEL_CHECK_ROWS, onnxScoringTrees, OnnxTreeScorer, sameScores } from './onnx-tree-scoring';
 import { looksLikeOnnx } from './sniff';
+import { reopenableWhen } from './tree-classifier';
 import { ModelLoadError } from '../base/errors';
 import type { ClassChoice } from './classes';
 import { POOL_WORTH_MS, RUNNER_MIN_ROWS, type Classifier, type ModelFormat, type ModelSummary } from './classifier-types';
@@ -65,6 +66,8 @@ export const onnxFormat: ModelFormat = {
     let ensemble = output.choice ? treesFor(output.choice) : null;
     // The kernel scorer of the positive column, made on first use (undefined: not yet; null: none applies).
     let kernelScorer: OnnxTreeScorer | null | undefined;
+    // The table columns the kernel last read, in the model's order (what a pool's thread names the trees' features by).
+    let kernelColumns: string[] | undefined;
     const kernelFor = (plan: InputPlan): OnnxTreeScorer | null => {
       const choice = output.choice;
       if (!choice || choice.complement || choice.oneVsRest || plan.kind !== 'matrix' || plan.input.elementType !== 'float32') return null;
@@ -72,6 +75,7 @@ export const onnxFormat: ModelFormat = {
         const trees = onnxScoringTrees(decodeOnnx(bytes, fileName), fileName, plan.features.length, choice.column);
         kernelScorer = trees ? new OnnxTreeScorer(trees) : null;
       }
+      kernelColumns = plan.features;
       return kernelScorer;
     };
     const classifier: Classifier = {
@@ -159,6 +163,9 @@ export const onnxFormat: ModelFormat = {
         return same;
       },
     };
+    // Once the kernel scores this model (checked against onnxruntime, or under the check the
+    // audit waits for), a pool's thread may open its trees again (the recourse search).
+    reopenableWhen(classifier, () => (kernelScorer && (kernelScorer.checked || kernelScorer.checking) && kernelColumns ? kernelScorer.reopenable(kernelColumns, fileName) : null));
     return classifier;
   },
 };

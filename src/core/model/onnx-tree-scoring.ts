@@ -13,7 +13,7 @@ import type { ModelProto } from 'onnx-buf';
 import { TensorProto_DataType } from 'onnx-buf';
 import { expf } from '../base/math';
 import { checkFeatures, checkTree, compileEnsemble, kernelModelFor, marginsOf, type CompiledEnsemble, type TreeEnsemble } from './tree';
-import { treeRowsWorthPool, type TreeMarginRunner } from './classifier-types';
+import { treeRowsWorthPool, type ReopenableModel, type TreeMarginRunner } from './classifier-types';
 import { attr, legacyClassCount, legacyTrees } from './onnx-trees';
 
 /** A tree classifier's trees for one output column, and how a margin becomes that column's value. */
@@ -22,6 +22,8 @@ export interface OnnxTreeScoring {
   ensemble: TreeEnsemble;
   /** The output column's value for a margin (float32 sum of the leaves and the base value). */
   output: (margin: number) => number;
+  /** The post-transform `output` applies, as the file names it. */
+  postTransform: 'LOGISTIC' | 'NONE';
 }
 
 const f32 = Math.fround;
@@ -84,7 +86,8 @@ export function onnxScoringTrees(model: ModelProto, fileName: string, width: num
     description: `ONNX ${node.opType}, ${parsed.length} trees, post_transform ${legacy.postTransform}, scored with onnxruntime's float32 arithmetic`,
     float32Sums: true,
   };
-  return { ensemble, output: legacy.postTransform === 'LOGISTIC' ? onnxLogistic : (margin) => margin };
+  const postTransform = legacy.postTransform as 'LOGISTIC' | 'NONE';
+  return { ensemble, output: postTransform === 'LOGISTIC' ? onnxLogistic : (margin) => margin, postTransform };
 }
 
 /** Rows of a first scoring call from which the kernel is checked against onnxruntime (fewer: onnxruntime scores them). */
@@ -105,7 +108,22 @@ export class OnnxTreeScorer {
   checking: Promise<boolean> | undefined;
   private compiledTrees: CompiledEnsemble | undefined;
 
+  /** The trees as a pool's thread opens them again (see {@link reopenable}), by the columns they were named with. */
+  private sent: { columns: string; model: ReopenableModel } | undefined;
+
   constructor(private readonly trees: OnnxTreeScoring) {}
+
+  /**
+   * The trees as a model a pool's thread may open again and score as this kernel does: the
+   * features named by the table `columns` the kernel reads (in the model's order), the same
+   * float32 sums, onnxruntime's post-transform. The same object for the same columns, so a
+   * pool sends it once.
+   */
+  reopenable(columns: readonly string[], fileName: string): ReopenableModel {
+    const key = JSON.stringify(columns);
+    if (this.sent?.columns !== key) this.sent = { columns: key, model: { ensemble: { ...this.trees.ensemble, featureNames: [...columns] }, fileName, onnxPostTransform: this.trees.postTransform } };
+    return this.sent.model;
+  }
 
   /** The trees compiled for the kernel, on first use. */
   private get compiled(): CompiledEnsemble {

@@ -9,6 +9,7 @@ import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksL
 import { exp } from '../base/math';
 import { treeRowsWorthPool, type Classifier, type ModelFormat, type ModelSummary, type ReopenableModel, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
 import { firstNonNumber } from '../data/csv/numbers';
+import { onnxLogistic } from './onnx-tree-scoring';
 
 function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention = ensemble.description): ModelSummary {
   const classes = ensemble.multiclass?.classes ?? 2;
@@ -189,24 +190,37 @@ export const lightgbmFormat: ModelFormat = {
   open: async (_ort, bytes, fileName, options) => opened({ ensemble: readLightgbmText(bytes, fileName), fileName, positiveLabel: options?.positiveLabel, classLabels: options?.classLabels }, options?.treeMargins),
 };
 
-/** The tree classifiers opened from a file, by the classifier object itself (a wrapper made from one, by spreading it, is not among them). */
-const reopenable = new WeakMap<Classifier, ReopenableModel>();
+/**
+ * The tree classifiers opened from a file, by the classifier object itself (a wrapper made
+ * from one, by spreading it, is not among them): the model a pool's thread opens again, or
+ * (an ONNX classifier, see {@link reopenableWhen}) what says whether there is one yet.
+ */
+const reopenable = new WeakMap<Classifier, () => ReopenableModel | null>();
 
 /** A tree classifier of the trees read from a file, noted as {@link reopenable}. */
 function opened(model: ReopenableModel, runner?: TreeMarginRunner): Classifier {
-  const classifier = treeClassifier(model.ensemble, model.fileName, runner, model.positiveLabel, model.classLabels);
-  reopenable.set(classifier, model);
+  const trees = treeClassifier(model.ensemble, model.fileName, runner, model.positiveLabel, model.classLabels);
+  // An ONNX classifier's column: the kernel's float32 margin, then onnxruntime's post-transform.
+  const output = model.onnxPostTransform === 'LOGISTIC' ? onnxLogistic : null;
+  const classifier: Classifier = output ? { ...trees, score: async (table, options) => (await trees.score(table, options)).map(output) } : trees;
+  reopenable.set(classifier, () => model);
   return classifier;
+}
+
+/** Notes `classifier` (an ONNX tree classifier) as one a pool's thread may open again whenever `model` gives a model. */
+export function reopenableWhen(classifier: Classifier, model: () => ReopenableModel | null): void {
+  reopenable.set(classifier, model);
 }
 
 /**
  * The trees, file name and positive label `classifier` was opened with, when a pool's thread
  * may open it again and score as it does: a tree classifier opened by {@link openModel} (XGBoost JSON,
- * LightGBM text). Null for every other classifier, and for any object built from one (a
- * regression's scorer, a class of a multiclass model): those are scored where they are.
+ * LightGBM text), or an ONNX tree classifier the kernel scores. Null for every other
+ * classifier, and for any object built from one (a regression's scorer, a class of a
+ * multiclass model): those are scored where they are.
  */
 export function reopenableModel(classifier: Classifier): ReopenableModel | null {
-  return reopenable.get(classifier) ?? null;
+  return reopenable.get(classifier)?.() ?? null;
 }
 
 /** Opens again, on this thread, a model {@link reopenableModel} gave (its scores computed here). */

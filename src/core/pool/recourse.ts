@@ -18,7 +18,7 @@ export function recourseOverPool(pool: WorkerPool, size: number): RecourseRunner
     signal?.throwIfAborted();
     const slices = recourseSlices(search, Math.min(search.searched.length, size * RECOURSE_SLICES_PER_THREAD), size);
     const { model } = search;
-    const modelId = pool.onnxModelId(model.ensemble, { reopened: true, positiveLabel: model.positiveLabel ?? null, classLabels: model.classLabels ?? null });
+    const modelId = pool.onnxModelId(model.ensemble, { reopened: true, positiveLabel: model.positiveLabel ?? null, classLabels: model.classLabels ?? null, onnxPostTransform: model.onnxPostTransform ?? null });
     // A cancel (or the stage's time budget) ends this search alone: no slice is sent after it,
     // and the pool is not stopped (it may be scoring another audit's rows).
     const searching = pool.spread(size, slices.length, ({ thread, sent }, i) => {

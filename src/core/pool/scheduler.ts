@@ -104,6 +104,8 @@ export class WorkerPool {
   private nextId = 0;
   /** Jobs sent to the threads so far (for tests and the benchmark: that work went to the pool). */
   jobsSent = 0;
+  /** The same count by the jobs' kind (scoring blocks, recourse slices, …). */
+  readonly jobsByKind = new Map<string, number>();
   private nextPayload = 0;
   /** Ensembles and model files are sent to a thread once, then named by id. */
   private readonly payloadIds = new WeakMap<TreeEnsemble | Uint8Array, number>();
@@ -171,6 +173,7 @@ export class WorkerPool {
   run<T>(thread: PoolThread, job: PoolJob | { kind: string; [field: string]: unknown }, transfer: ArrayBuffer[] = []): Promise<T> {
     const id = ++this.nextId;
     this.jobsSent++;
+    this.jobsByKind.set(job.kind, (this.jobsByKind.get(job.kind) ?? 0) + 1);
     return new Promise((resolve, reject) => {
       const done = () => {
         if (!this.inFlight.delete(id)) return;
