@@ -69,6 +69,10 @@ const api = {
   audit(runId: number, request: WorkerAuditRequest, onProgress?: (progress: AuditProgress) => void): Promise<Outcome<AnyAuditResult>> {
     const controller = new AbortController();
     runs.set(runId, controller);
+    // The PDF writer (jsPDF and its font, ~2 MB of modules) is fetched and compiled while the
+    // audit runs, so the report asked for after it does not wait for them (a failure here is
+    // the report's to give).
+    loadPdfWriter().catch(() => undefined);
     return outcome(async () => {
       const { data, reference, backend, ...rest } = request;
       const resolved: AuditRequest = { ...rest, data: loadedTable(data), ...(reference ? { reference: loadedTable(reference) } : {}) };

@@ -201,6 +201,21 @@ describe('auditScores', () => {
     expect(result.slices.g.slices.a.roc_auc).toBeNull();
   });
 
+  it('leaves every calibration error out, overall and per group, where the scores are not probabilities', () => {
+    // Raw scores (a decile score, a margin): no p(y=1) to bin. A group's ECE of these was |mean(y) − mean(score)|, e.g. 4.68 for deciles.
+    const scores = f64([1, 7, 3, 9, 2, 8]);
+    const result = auditScores(table, u8([0, 1, 0, 1, 0, 1]), scores, { ...settings, scores_are_probabilities: false, threshold_policy: { policy: 'fixed', threshold: 5 } });
+    expect(result.calibration.expected_calibration_error).toBeNull();
+    for (const group of ['a', 'b']) {
+      expect(result.fairness.g.groups[group].expected_calibration_error).toBeNull();
+      expect(result.fairness.g.groups[group].null_reasons.expected_calibration_error).toBe('not computed: the scores are not probabilities');
+      expect(result.calibration.groups.g[group].expected_calibration_error).toBeNull();
+    }
+    const probabilities = auditScores(table, u8([0, 1, 0, 1, 0, 1]), f64([0.1, 0.7, 0.3, 0.9, 0.2, 0.8]), settings);
+    // Group a: rows 0–2, labels 0, 1, 0 at p 0.1, 0.7, 0.3, one row to a bin: (0.1 + 0.3 + 0.3) / 3.
+    expect(probabilities.fairness.g.groups.a.expected_calibration_error).toBeCloseTo((0.1 + 0.3 + 0.3) / 3, 12);
+  });
+
   it('refuses an unknown reference group', () => {
     expect(() => auditScores(table, u8([1, 0, 1, 0, 1, 0]), f64([0.1, 0.2, 0.3, 0.4, 0.5, 0.6]), { ...settings, reference_groups: { g: 'c' } })).toThrow(
       'fairness.reference_groups: "g" has no group "c" (groups: a, b).',

@@ -47,8 +47,8 @@ export function auditScores(table: Table, labels: Uint8Array, scores: Float64Arr
   const sorted = sortScores(labels, scores);
   const chosen = fit ? chooseThreshold(settings.threshold_policy, fit.labels, fit.scores, fit.source, undefined, true) : chooseThreshold(settings.threshold_policy, labels, scores, table.source, sorted);
   const threshold = chosen.threshold;
-  const options = { threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins, binning: settings.calibration_binning, referenceGroups: settings.reference_groups };
   const probabilities = settings.scores_are_probabilities;
+  const options = { threshold, confidence: settings.confidence, minGroupSize: settings.min_group_size, bins: settings.calibration_bins, binning: settings.calibration_binning, probabilities, referenceGroups: settings.reference_groups };
   const overall = performance(labels, scores, threshold, settings.confidence, probabilities, sorted);
   const indexes = new Map<string, GroupIndex>(settings.protected_attributes.map((attribute) => [attribute, groupIndex(table, attribute)]));
   for (const [attribute, reference] of Object.entries(settings.reference_groups)) {

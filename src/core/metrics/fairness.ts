@@ -117,6 +117,8 @@ export interface FairnessOptions {
   minGroupSize: number;
   bins: number;
   binning?: Binning;
+  /** Whether the scores are probabilities: a group's calibration error is computed only then (a raw score has no p(y=1) to bin). */
+  probabilities: boolean;
   /** Reference group of the four-fifths rule per attribute (default: the group with the highest selection rate, as the EEOC rule has it). */
   referenceGroups?: Record<string, string>;
 }
@@ -128,9 +130,9 @@ export function groupMetrics(labels: Uint8Array, scores: Float64Array, rows: Uin
     n: rows.length,
     confusion,
     roc_auc: rank.auc,
-    expected_calibration_error: calibration(labels, scores, { rows, bins: options.bins, binning: options.binning }).expected_calibration_error,
+    expected_calibration_error: options.probabilities ? calibration(labels, scores, { rows, bins: options.bins, binning: options.binning }).expected_calibration_error : null,
     intervals: {},
-    null_reasons: {},
+    null_reasons: options.probabilities ? {} : { expected_calibration_error: 'not computed: the scores are not probabilities' },
     insufficient_samples: rows.length < options.minGroupSize,
   };
   for (const id of GROUP_RATES) {
