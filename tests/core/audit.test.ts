@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-web';
+import { Random } from '../../src/core/base/random';
 import { describe, expect, it } from 'vitest';
 import { dependenceChart } from '../../src/core/outputs/charts';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
@@ -140,6 +141,20 @@ describe('score-only audits (no model file)', () => {
     expect(result.inputs.model).toEqual({ format: 'score-column', column: 'decile_score', score_output: 'column decile_score read as a raw score (not a probability: log loss, Brier and calibration are not computed)' });
     expect(result.threshold_sweep.thresholds[0]).toBe(1);
     expect(result.threshold_sweep.thresholds[100]).toBe(10);
+  });
+
+  it('leaves the audited score column out of the leakage check (it separates the target by design), not a copy of it', async () => {
+    const random = new Random(3, 'leakage-score');
+    const lines = ['g,p,p_copy,y'];
+    for (let i = 0; i < 400; i++) {
+      const y = i % 2;
+      const p = (y ? 0.6 : 0.05) + random.next() * 0.35;
+      lines.push(`${i % 3 ? 'a' : 'b'},${p},${p},${y}`);
+    }
+    const result = await runAudit(ort, { data: { fileName: 'scores.csv', bytes: new TextEncoder().encode(lines.join('\n')) }, scoreColumn: 'p', target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0 });
+    expect(result.performance.roc_auc).toBe(1);
+    expect(result.data.leakage).toEqual([{ feature: 'p_copy', roc_auc: 1 }]);
+    expect(result.data.findings.filter((f) => f.check === 'leakage').map((f) => f.column)).toEqual(['p_copy']);
   });
 
   it('needs exactly one of a model and a score column', async () => {

@@ -164,3 +164,22 @@ describe('the leakage check on categories', () => {
     }
   });
 });
+
+describe('a column of one repeated value', () => {
+  it('is no proxy of anything: η and |r| are 0, not the rounding noise of its mean (0.7 on every row gave η 1.18, an error-level proxy)', () => {
+    const rows = 2000;
+    const random = new Random(5, 'constant-columns');
+    const lines = ['g,age,version,rate,y'];
+    for (let i = 0; i < rows; i++) lines.push(`${['a', 'b', 'c'][i % 3]},${20 + Math.floor(random.next() * 50)},0.7,0.1,${random.next() < 0.3 ? 1 : 0}`);
+    const table = parseCsv(lines.join('\n'), { fileName: 'constant.csv' });
+    for (const attributes of [['g'], ['age']]) {
+      const profile = profileTable(table, 'y', binaryTarget(table, 'y').labels, attributes);
+      for (const feature of ['version', 'rate']) {
+        const proxy = profile.proxies.find((p) => p.feature === feature)!;
+        expect(proxy).toMatchObject({ value: 0, flag: 'none' });
+      }
+      // Every association is within [0, 1].
+      for (const proxy of profile.proxies) expect(proxy.value).toBeLessThanOrEqual(1);
+    }
+  });
+});

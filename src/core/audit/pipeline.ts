@@ -172,7 +172,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   const neighbours = consistencyAhead(context, features);
 
   onProgress?.({ stage: 'metrics', done: 0, total: 1 });
-  const profiled = profileTable(table, request.target, target.labels, settings.protected_attributes);
+  const profiled = profileTable(table, request.target, target.labels, settings.protected_attributes, request.scoreColumn);
   // The scores' distribution, kept so that a later batch's prediction drift can be measured without these rows (--reference-result).
   profiled.prediction_distribution = storedDistribution({ kind: 'numeric', name: request.scoreColumn ?? 'p(positive)', values: scores, missing: 0 });
   const measured = measuring ? await measuring : auditScores(table, target.labels, scores, settings, fit);

@@ -45,7 +45,7 @@ export function modelInput(request: AuditRequest, model: Classifier, scoreOutput
 
 /** The data profile with the task's target counts; the leakage check reads a binary view of the target, said in its findings. */
 export function taskProfile(table: Table, request: AuditRequest, binaryView: Uint8Array, counts: Record<string, number>, view: string): DataProfile {
-  const profile = profileTable(table, request.target, binaryView, request.protectedAttributes);
+  const profile = profileTable(table, request.target, binaryView, request.protectedAttributes, request.scoreColumn);
   const values = Object.values(counts).filter((c) => c > 0);
   const imbalance = values.length > 1 ? Math.max(...values) / Math.min(...values) : null;
   profile.findings = profile.findings

@@ -89,63 +89,85 @@ export function sparseCramersV(a: Int32Array, levelsA: number, b: Int32Array, le
   const chi2 = Math.max(0, n * (sum - 1));
   return correctedV(chi2, n, rowTotals.filter((t) => t > 0).length, colTotals.filter((t) => t > 0).length);
 }
-/** What η's denominator reads of a numeric column, the same whatever the categories: its present values' count, mean and sum of squared deviations. */
+/**
+ * What η's denominator reads of a numeric column, the same whatever the categories: its
+ * present values' count, and their deviations measured from the first present value
+ * (`shift`), so that a column of one repeated value (0.7 on every row, whose mean in floating
+ * point is not exactly 0.7) has a sum of squares of exactly 0, not rounding noise that η
+ * would divide by.
+ */
 export interface Spread {
   n: number;
+  /** The first present value, which every deviation is taken from. */
+  shift: number;
+  /** Mean of (value − shift). */
   mean: number;
+  /** Σ (value − shift − mean)². */
   squares: number;
 }
 
 /** The {@link Spread} of a numeric column (missing numbers skipped). */
 export function spreadOf(values: Float64Array): Spread {
+  let shift = Number.NaN;
   let total = 0;
   let n = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v !== v) continue;
-    total += v;
+    if (n === 0) shift = v;
+    total += v - shift;
     n++;
   }
-  if (n === 0) return { n, mean: Number.NaN, squares: 0 };
+  if (n === 0) return { n, shift, mean: Number.NaN, squares: 0 };
   const mean = total / n;
   let squares = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    if (v === v) squares += (v - mean) * (v - mean);
+    if (v === v) squares += (v - shift - mean) * (v - shift - mean);
   }
-  return { n, mean, squares };
+  return { n, shift, mean, squares };
 }
 
 /**
  * Correlation ratio η of a numeric variable across the categories (missing numbers
- * skipped). `spread`: the column's {@link spreadOf}, computed once where the column is
- * measured against several attributes.
+ * skipped): 0 for a column of one value; at most 1 (the between-group sum of squares is part
+ * of the total, which rounding could otherwise exceed). `spread`: the column's
+ * {@link spreadOf}, computed once where the column is measured against several attributes.
  */
 export function correlationRatio(values: Float64Array, codes: Int32Array, levels: number, spread: Spread = spreadOf(values)): number {
-  const { n, mean, squares } = spread;
-  if (n === 0) return 0;
+  const { n, shift, mean, squares } = spread;
+  if (n === 0 || squares === 0) return 0;
   const sums = new Float64Array(levels);
   const counts = new Float64Array(levels);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (v !== v) continue;
-    sums[codes[i]] += v;
+    sums[codes[i]] += v - shift;
     counts[codes[i]]++;
   }
   let between = 0;
   for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
-  return squares === 0 ? 0 : Math.sqrt(between / squares);
+  return Math.min(1, Math.sqrt(between / squares));
 }
-/** |Pearson r| over rows where both are present. */
+/**
+ * |Pearson r| over rows where both are present: 0 where either holds one value (deviations
+ * are taken from the first present pair, so a repeated value deviates by exactly 0), at most 1.
+ */
 export function absPearson(a: Float64Array, b: Float64Array): number {
   let n = 0;
   let sa = 0;
   let sb = 0;
+  let shiftA = 0;
+  let shiftB = 0;
   for (let i = 0; i < a.length; i++) {
     if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
+    if (n === 0) {
+      shiftA = a[i];
+      shiftB = b[i];
+    }
     n++;
-    sa += a[i];
-    sb += b[i];
+    sa += a[i] - shiftA;
+    sb += b[i] - shiftB;
   }
   if (n < 2) return 0;
   const ma = sa / n;
@@ -155,9 +177,11 @@ export function absPearson(a: Float64Array, b: Float64Array): number {
   let vb = 0;
   for (let i = 0; i < a.length; i++) {
     if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
-    cov += (a[i] - ma) * (b[i] - mb);
-    va += ((a[i] - ma) * (a[i] - ma));
-    vb += ((b[i] - mb) * (b[i] - mb));
+    const da = a[i] - shiftA - ma;
+    const db = b[i] - shiftB - mb;
+    cov += da * db;
+    va += da * da;
+    vb += db * db;
   }
-  return va === 0 || vb === 0 ? 0 : Math.abs(cov / Math.sqrt(va * vb));
+  return va === 0 || vb === 0 ? 0 : Math.min(1, Math.abs(cov / Math.sqrt(va * vb)));
 }

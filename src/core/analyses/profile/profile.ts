@@ -134,8 +134,10 @@ function presentTexts(column: CategoricalColumn): string[] {
  * for two categorical columns, the correlation ratio η for numeric × categorical, |r| for
  * two numeric ones; flagged from 0.3, error-level from 0.5), leakage (a column whose values
  * alone rank the target with AUC ≥ 0.98) and the findings a reviewer should see.
+ * `scoreColumn`: the column a score-column audit audits, left out of the leakage check (the
+ * scores under audit separate the target by design: how well is what the audit measures).
  */
-export function profileTable(table: Table, target: string, labels: Uint8Array, protectedAttributes: string[]): DataProfile {
+export function profileTable(table: Table, target: string, labels: Uint8Array, protectedAttributes: string[], scoreColumn?: string): DataProfile {
   const rows = table.rowCount;
   const columns = table.columns.map((c) => profileColumn(c, rows));
   const findings: DataFinding[] = [];
@@ -216,7 +218,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
   // One array of scores for every column in turn (rocAuc keeps nothing of it).
   const scores = new Float64Array(m);
   for (const read of table.columns) {
-    if (read.name === target) continue;
+    if (read.name === target || read.name === scoreColumn) continue;
     const column = numbersFor(read);
     if (column.kind === 'numeric') {
       const values = column.values;
