@@ -70,7 +70,7 @@ describe('rates and undefined denominators', () => {
 });
 
 describe('fairness aggregation', () => {
-  const options = { threshold: 0.5, confidence: 0.95, minGroupSize: 3, bins: 10 };
+  const options = { threshold: 0.5, confidence: 0.95, minGroupSize: 3, bins: 10, probabilities: true };
   // group a: labels 1,1,0 scores .9,.2,.6 → TP1 FN1 FP1 TN0: sel 2/3, tpr ½, fpr 1
   // group b: labels 0,0   scores .7,.1    → FP1 TN1:       sel ½,  tpr null, fpr ½
   const labels = u8([1, 1, 0, 0, 0]);
