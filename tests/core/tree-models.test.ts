@@ -411,6 +411,27 @@ describe('XGBoost split values as float32 (xgb_hist_ties, tree_method hist: spli
   });
 });
 
+describe('LightGBM category splits and a blank category (lgbm_categorical_nan: trained without blanks, missing type None)', () => {
+  it('sends the blank right at every category split, as LightGBM predicts and explains it (it was read as category 0)', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const models = join(projectRoot, 'tests', 'models');
+    const want = JSON.parse(readFileSync(join(models, 'lgbm_categorical_nan.expected.json'), 'utf8')) as { p_positive: number[]; contributions: number[][]; expected_value: number };
+    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
+    const model = await openModel(ort, read('lgbm_categorical_nan.txt').bytes, 'lgbm_categorical_nan.txt');
+    const table = parseCsv(readFileSync(join(models, 'lgbm_categorical_nan.csv'), 'utf8'), { fileName: 'lgbm_categorical_nan.csv' });
+    const scores = await model.score(table);
+    const region = (table.columns.find((c) => c.name === 'region') as NumericColumn).values;
+    expect(region.filter((v) => Number.isNaN(v)).length).toBe(130);
+    let worst = 0;
+    scores.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - want.p_positive[i]))));
+    expect(worst).toBeLessThan(1e-12);
+    const explained = await explainModel(ort, { model: read('lgbm_categorical_nan.txt'), data: read('lgbm_categorical_nan.csv'), rows: 600, method: 'tree-path' });
+    let worstShap = Math.abs(explained.expected_value - want.expected_value);
+    explained.values.forEach((row, i) => row.forEach((v, j) => (worstShap = Math.max(worstShap, Math.abs(v - want.contributions[i][j])))));
+    expect(worstShap).toBeLessThan(1e-9);
+  });
+});
+
 describe('path-dependent TreeSHAP of one class of a multiclass model', () => {
   it('says why it cannot (p(class) is a softmax over every class\'s trees) and what to use instead', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

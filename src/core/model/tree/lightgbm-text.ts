@@ -150,8 +150,9 @@ function lightgbmTree(fields: Map<string, string>, index: number, fileName: stri
       });
       tree.rule[i] = 2;
       tree.categories[i] = set;
-      // LightGBM sends NaN right when the missing type is NaN, else reads it as category 0.
-      tree.missingType[i] = missingType === 2 ? MISSING.defaultDirection : MISSING.asZero;
+      // LightGBM sends NaN right at a category split whatever its missing type (Tree::
+      // CategoricalDecision since v3.3.0; before, NaN cast to int was negative, which also went right).
+      tree.missingType[i] = MISSING.defaultDirection;
       tree.defaultLeft[i] = 0;
     } else tree.rule[i] = 1;
     if (tree.cover) tree.cover[i] = internalCount[i];
