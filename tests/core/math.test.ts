@@ -143,3 +143,30 @@ describe('sampleMoments', () => {
     expect(sampleMoments(Float64Array.of(Number.NaN, 4, Number.NaN))).toEqual({ count: 1, mean: 4, sd: 0 });
   });
 });
+
+describe('the core computes no engine-dependent function', () => {
+  it('calls no Math power, exponential, logarithm or trigonometric function and no non-integer power outside base/math.ts (their last digit differs between Chromium and Node; a power of two is exact)', async () => {
+    const { readdirSync, readFileSync, statSync } = await import('node:fs');
+    const { join, relative } = await import('node:path');
+    const root = join(__dirname, '../../src/core');
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (path.endsWith('.ts')) files.push(path);
+      }
+    };
+    walk(root);
+    const found: string[] = [];
+    for (const file of files) {
+      if (relative(root, file) === join('base', 'math.ts')) continue;
+      readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+        // Code only: not comments, nor text in quotes (a Markdown **bold** in a message).
+        const code = line.replace(/\/\*.*?\*\//g, '').replace(/^\s*(\/\*|\*).*$/, '').replace(/'[^']*'|`[^`]*`|"[^"]*"/g, "''").replace(/\/\/.*$/, '');
+        if (/Math\.(pow|exp|expm1|log|log1p|log2|log10|sin|cos|tan|tanh|sinh|cosh|asin|acos|atan|atan2|cbrt)\(/.test(code) || /\*\*\s*\d*\.\d|(?<!\b2 )\*\*\s*[A-Za-z_(]/.test(code)) found.push(`${relative(root, file)}:${i + 1}: ${line.trim()}`);
+      });
+    }
+    expect(found).toEqual([]);
+  });
+});

@@ -110,7 +110,8 @@ export function skewness(values: Float64Array): number | null {
   m2 /= n;
   m3 /= n;
   if (m2 <= 1e-14 * (mean * mean + 1)) return null;
-  return (m3 / m2 ** 1.5) * (Math.sqrt(n * (n - 1)) / (n - 2));
+  // m2^1.5 as m2·√m2: a non-integer power differs between engines in the last digit (Chromium and Node gave different skewness bytes).
+  return (m3 / (m2 * Math.sqrt(m2))) * (Math.sqrt(n * (n - 1)) / (n - 2));
 }
 
 /**
