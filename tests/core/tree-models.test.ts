@@ -432,6 +432,49 @@ describe('LightGBM category splits and a blank category (lgbm_categorical_nan: t
   });
 });
 
+describe('an XGBoost model trained with missing=-999 (xgb_missing999: the scikit-learn wrapper stores it)', () => {
+  it('reads a cell of -999 as missing, as predict_proba and pred_contribs do (it was scored as the number -999)', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const models = join(projectRoot, 'tests', 'models');
+    const want = JSON.parse(readFileSync(join(models, 'xgb_missing999.expected.json'), 'utf8')) as { p_positive: number[]; contributions: number[][]; bias: number };
+    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
+    const model = await openModel(ort, read('xgb_missing999.json').bytes, 'xgb_missing999.json');
+    expect(model.summary.scoreConvention).toContain('a cell of -999 is read as missing, as the model was trained (missing=-999, learner.attributes.scikit_learn)');
+    const table = parseCsv(readFileSync(join(models, 'xgb_missing999.csv'), 'utf8'), { fileName: 'xgb_missing999.csv' });
+    const scores = await model.score(table);
+    let worst = 0;
+    scores.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - want.p_positive[i]))));
+    // xgboost sums in float32.
+    expect(worst).toBeLessThan(1e-6);
+    const explained = await explainModel(ort, { model: read('xgb_missing999.json'), data: read('xgb_missing999.csv'), rows: 800, method: 'tree-path' });
+    let worstShap = Math.abs(explained.expected_value - want.bias);
+    explained.values.forEach((row, i) => row.forEach((v, j) => (worstShap = Math.max(worstShap, Math.abs(v - want.contributions[i][j])))));
+    expect(worstShap).toBeLessThan(1e-5);
+  });
+
+  it('audits the -999 cells as missing throughout (profile, robustness, recourse), the AUC that of predict_proba', async () => {
+    const { runAudit } = await import('../../src/core/audit');
+    const models = join(projectRoot, 'tests', 'models');
+    const want = JSON.parse(readFileSync(join(models, 'xgb_missing999.expected.json'), 'utf8')) as { p_positive: number[] };
+    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
+    const result = await runAudit(ort, { model: read('xgb_missing999.json'), data: read('xgb_missing999.csv'), target: 'y', protectedAttributes: ['sex'], bootstrapResamples: 0 });
+    const labels = parseCsv(readFileSync(join(models, 'xgb_missing999.csv'), 'utf8'), { fileName: 'x.csv' }).columns.find((c) => c.name === 'y') as NumericColumn;
+    let pairs = 0;
+    let wins = 0;
+    want.p_positive.forEach((p, i) => {
+      if (labels.values[i] !== 1) return;
+      want.p_positive.forEach((q, j) => {
+        if (labels.values[j] !== 0) return;
+        pairs++;
+        wins += p > q ? 1 : p === q ? 0.5 : 0;
+      });
+    });
+    expect(result.performance.roc_auc).toBeCloseTo(wins / pairs, 6);
+    expect(result.data.columns.find((c) => c.name === 'debt')!.missing).toBe(140);
+    for (const row of result.recourse?.rows ?? []) for (const c of row.counterfactuals) for (const change of c.changes) expect(change.to).not.toBe(-999);
+  });
+});
+
 describe('path-dependent TreeSHAP of one class of a multiclass model', () => {
   it('says why it cannot (p(class) is a softmax over every class\'s trees) and what to use instead', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

@@ -5,7 +5,7 @@
 import { AuditConfigError, closeMatches, quote } from '../base/errors';
 import { allRows, findColumn, type Table } from '../data/table';
 import { chooseClass, type ClassLabel } from './classes';
-import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble } from './tree';
+import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, withMissingValue, type CompiledEnsemble, type TreeEnsemble } from './tree';
 import { exp } from '../base/math';
 import { treeRowsWorthPool, type Classifier, type ModelFormat, type ModelSummary, type ReopenableModel, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
 import { firstNonNumber } from '../data/csv/numbers';
@@ -114,6 +114,8 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
     }
     return [...model.featureNames];
   };
+  /** The feature columns as the model reads them (its own missing value as NaN). */
+  const inputColumns = (table: Table) => features(table).map((name) => withMissingValue((findColumn(table, name) as { values: Float64Array }).values, model.missingValue));
   /** Margins of one part (a class's trees, or the whole binary model) for `rows`. */
   const partMargins = async (k: number, columns: Float64Array[], rows: Uint32Array, options: ScoreOptions): Promise<Float64Array> => {
     const part = parts[k];
@@ -138,7 +140,7 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
     classChoice: async () => choice,
     features,
     async score(table, options = {}) {
-      const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
+      const columns = inputColumns(table);
       const rows = options.rows ?? allRows(table.rowCount);
       if (!model.multiclass) {
         const scores = await partMargins(0, columns, rows, options);
@@ -150,7 +152,7 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
       return classProbability(margins, choice.column);
     },
     async probabilities(table, options = {}) {
-      const columns = features(table).map((name) => (findColumn(table, name) as { values: Float64Array }).values);
+      const columns = inputColumns(table);
       const rows = options.rows ?? allRows(table.rowCount);
       if (!model.multiclass) {
         // A binary model: p(class 1) and its complement, in class order 0, 1.

@@ -12,6 +12,7 @@ import { binaryTarget } from '../../metrics/labels';
 import { MAX_EXACT_KERNEL_COLUMNS, coalitionRowsPerCall, exactKernelShap, sampledCoalitions, sampledKernelShap } from './kernelshap';
 import { checkStageMemory, DEFAULT_LIMITS, explainEstimate, type StageEstimate } from '../../base/limits';
 import { globalImportance, partialDependence, permutationImportance, reasonCodes } from './outputs';
+import { withMissingValue } from '../../model/tree';
 import { decodeOnnx } from '../../model/onnx-graph';
 import { readEncodedModel, type EncodedModel } from './encoded';
 import { linearShap, runTreeShapJob, type ShapValues, type TreeShapRunner } from './treeshap';
@@ -88,9 +89,12 @@ function cellValues(table: Table, columns: string[], rows: Uint32Array): (number
   );
 }
 
-/** The rows' numeric cells of the columns, one vector per row (NaN where missing): what tree evaluators and TreeSHAP read. */
-export function cellVectors(table: Table, columns: string[], rows: Uint32Array): Float64Array[] {
-  const data = columns.map((name) => (findColumn(table, name) as { values: Float64Array }).values);
+/**
+ * The rows' numeric cells of the columns, one vector per row (NaN where missing, and where a
+ * cell holds the model's own missing value, `missingValue`): what tree evaluators and TreeSHAP read.
+ */
+export function cellVectors(table: Table, columns: string[], rows: Uint32Array, missingValue?: number): Float64Array[] {
+  const data = columns.map((name) => withMissingValue((findColumn(table, name) as { values: Float64Array }).values, missingValue));
   return Array.from(rows, (row) => Float64Array.from(data, (column) => column[row]));
 }
 
@@ -252,13 +256,13 @@ export async function explainTable(
         throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use --method tree with a background.`);
       }
       check(explainEstimate('tree-path', rows.length, 0, columns.length));
-      shap = await treeShap({ kind: 'path', ensemble, rows: cellVectors(table, columns, rows) }, signal);
+      shap = await treeShap({ kind: 'path', ensemble, rows: cellVectors(table, columns, rows, ensemble.missingValue) }, signal);
       label = 'tree (path-dependent)';
       output = space;
     } else if (method === 'tree' || (method === 'auto' && ensemble)) {
       if (!ensemble) treeOnly(classifier, 'TreeSHAP', choice.oneVsRest);
       check(explainEstimate('tree', rows.length, bgRows.length, columns.length));
-      shap = await treeShap({ kind: 'interventional', ensemble, rows: cellVectors(table, columns, rows), background: cellVectors(background, columns, bgRows) }, signal);
+      shap = await treeShap({ kind: 'interventional', ensemble, rows: cellVectors(table, columns, rows, ensemble.missingValue), background: cellVectors(background, columns, bgRows, ensemble.missingValue) }, signal);
       label = 'tree (interventional)';
       output = space;
     } else {

@@ -54,6 +54,12 @@ export interface TreeEnsemble {
   featureNames: string[];
   /** The file names no features (an XGBoost model trained on an array): `featureNames` are its own f0…fn−1, which no table holds; model.features names them. */
   unnamedFeatures?: boolean;
+  /**
+   * The value the model reads as missing besides NaN: XGBoost's scikit-learn wrapper trained
+   * with missing=-999 (or 0) stores it (learner.attributes.scikit_learn), and its predictions
+   * send a cell of that value down each split's missing branch. See {@link withMissingValue}.
+   */
+  missingValue?: number;
   trees: Tree[];
   /** Added to the sum of leaves (margin space). */
   baseMargin: number;
@@ -121,4 +127,13 @@ export function emptyTree(n: number): Tree {
     categories: new Array(n).fill(null),
     missingType: new Uint8Array(n).fill(MISSING.defaultDirection),
   };
+}
+
+/**
+ * A model input column as the model reads it: cells holding the model's own missing value
+ * (`missingValue`, XGBoost's missing=-999) as NaN; the column itself where it holds none.
+ */
+export function withMissingValue(values: Float64Array, missingValue: number | undefined): Float64Array {
+  if (missingValue === undefined || !values.includes(missingValue)) return values;
+  return values.map((v) => (v === missingValue ? Number.NaN : v));
 }

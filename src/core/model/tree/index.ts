@@ -4,7 +4,7 @@
  * (xgboost-json, lightgbm-text) and their checks (validate), the node-by-node walk (walk), and
  * the fast evaluator (margins, over full-layout, blocks and the WebAssembly kernel).
  */
-export { classEnsemble, emptyTree, hasLinearLeaves, MISSING, type OutputTransform, type Tree, type TreeEnsemble } from './ensemble';
+export { classEnsemble, emptyTree, hasLinearLeaves, MISSING, withMissingValue, type OutputTransform, type Tree, type TreeEnsemble } from './ensemble';
 export { goesLeft, leafOf, leafOutput, transformMargin, treeDepth, treeMargin } from './walk';
 export { checkFeatures, checkTree } from './validate';
 export { looksLikeXgboostJson, parseJsonWithNonFinite, readXgboostJson, XGBOOST_REGRESSION_OBJECTIVES } from './xgboost-json';

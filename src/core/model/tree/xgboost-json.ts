@@ -112,7 +112,8 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
     checkTree(tree, fileName, t);
     checkFeatures(tree, numFeature, fileName, t);
   });
-  const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames, ...(unnamedFeatures ? { unnamedFeatures } : {}), trees: parsed, baseMargin, marginScale: 1, transform, description: `XGBoost ${objective}, ${trees.length} trees; p = sigmoid(base margin ${baseMargin} + Σ leaves)` };
+  const missing = missingValueOf(learner.attributes ?? {}, fileName);
+  const ensemble: TreeEnsemble = { format: 'xgboost-json', featureNames, ...(unnamedFeatures ? { unnamedFeatures } : {}), ...missing.field, trees: parsed, baseMargin, marginScale: 1, transform, description: `XGBoost ${objective}, ${trees.length} trees; p = sigmoid(base margin ${baseMargin} + Σ leaves)${missing.text}` };
   if (!multiclass) return ensemble;
   const info = booster?.model?.tree_info ?? [];
   if (info.length !== trees.length || info.some((k) => !(Number.isInteger(k) && k >= 0 && k < numClass))) {
@@ -122,8 +123,23 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
     ...ensemble,
     transform: 'identity',
     multiclass: { classes: numClass, treeClass: Int32Array.from(info), transform: 'softmax' },
-    description: `XGBoost ${objective}, ${numClass} classes, ${trees.length} trees; p(class k) = softmax over classes of (base margin ${baseMargin} + Σ leaves of class k's trees)`,
+    description: `XGBoost ${objective}, ${numClass} classes, ${trees.length} trees; p(class k) = softmax over classes of (base margin ${baseMargin} + Σ leaves of class k's trees)${missing.text}`,
   };
+}
+
+/**
+ * The value XGBoost's scikit-learn wrapper was told marks a missing cell (XGBClassifier(
+ * missing=-999)): stored in learner.attributes.scikit_learn (Python's JSON, where the
+ * default NaN is written NaN), and read by predict as missing. Only a number other than NaN
+ * is kept; the native API's DMatrix(missing=…) is not stored in the file.
+ */
+function missingValueOf(attributes: Record<string, string>, fileName: string): { field: { missingValue?: number }; text: string } {
+  const meta = attributes.scikit_learn;
+  const found = meta === undefined ? null : /"missing"\s*:\s*([^,}\s]+)/.exec(meta);
+  if (!found || /^(NaN|null|"nan")$/i.test(found[1])) return { field: {}, text: '' };
+  const value = Number(found[1]);
+  if (!Number.isFinite(value)) throw new ModelLoadError(`${fileName}: learner.attributes.scikit_learn gives missing=${found[1]}, which is not a number: the file is damaged or was edited. Save the model again with save_model("model.json").`);
+  return { field: { missingValue: value }, text: `; a cell of ${value} is read as missing, as the model was trained (missing=${value}, learner.attributes.scikit_learn)` };
 }
 
 /**
@@ -180,7 +196,7 @@ function baseScoreOf(stored: string | undefined, classes: number, fileName: stri
 export const XGBOOST_REGRESSION_OBJECTIVES: readonly string[] = ['reg:squarederror', 'reg:absoluteerror', 'reg:pseudohubererror', 'reg:quantileerror', 'reg:linear'];
 
 /** A regression ensemble: the identity of base score + Σ leaves, or a refusal naming the objective. */
-function xgboostRegression(json: { learner?: { learner_model_param?: Record<string, string>; feature_names?: string[]; gradient_booster?: { model?: { trees?: XgbTreeJson[] } } } }, objective: string, numClass: number, fileName: string, features?: readonly string[]): TreeEnsemble {
+function xgboostRegression(json: { learner?: { learner_model_param?: Record<string, string>; attributes?: Record<string, string>; feature_names?: string[]; gradient_booster?: { model?: { trees?: XgbTreeJson[] } } } }, objective: string, numClass: number, fileName: string, features?: readonly string[]): TreeEnsemble {
   if (numClass > 1 || !XGBOOST_REGRESSION_OBJECTIVES.includes(objective)) {
     const what = numClass > 1 ? `a ${numClass}-class classifier (${objective})` : `the objective ${quote(objective)}`;
     throw new ModelLoadError(`${fileName}: ${what} is not a regression read as base score + Σ leaves; regressions are read with ${XGBOOST_REGRESSION_OBJECTIVES.join(', ')}. Audit a classifier as one, or train the regressor with reg:squarederror.`);
@@ -195,7 +211,8 @@ function xgboostRegression(json: { learner?: { learner_model_param?: Record<stri
     checkTree(tree, fileName, t);
     checkFeatures(tree, numFeature, fileName, t);
   });
-  return { format: 'xgboost-json', featureNames, ...(unnamedFeatures ? { unnamedFeatures } : {}), trees, baseMargin: baseScore, marginScale: 1, transform: 'identity', description: `XGBoost ${objective}, ${trees.length} trees; prediction = base score ${baseScore} + Σ leaves` };
+  const missing = missingValueOf(json.learner!.attributes ?? {}, fileName);
+  return { format: 'xgboost-json', featureNames, ...(unnamedFeatures ? { unnamedFeatures } : {}), ...missing.field, trees, baseMargin: baseScore, marginScale: 1, transform: 'identity', description: `XGBoost ${objective}, ${trees.length} trees; prediction = base score ${baseScore} + Σ leaves${missing.text}` };
 }
 
 function xgbTree(tree: XgbTreeJson, index: number, fileName: string): Tree {
