@@ -475,6 +475,15 @@ describe('an XGBoost model trained with missing=-999 (xgb_missing999: the scikit
   });
 });
 
+describe('a LightGBM cross_entropy_lambda model', () => {
+  it('is refused, naming what it predicts (λ, not a probability); it was audited as 1 − e^−λ, described as sigmoid', async () => {
+    const text = readFileSync(join(projectRoot, 'tests', 'models', 'lgbm_decision_types.txt'), 'utf8').replace(/^objective=.*$/m, 'objective=cross_entropy_lambda');
+    await expect(openModel(ort, new TextEncoder().encode(text), 'xentlambda.txt')).rejects.toThrow(
+      new ModelLoadError('xentlambda.txt: the LightGBM objective "cross_entropy_lambda" predicts λ = log(1 + e^margin), an intensity that can exceed 1, not a probability to audit at a threshold. Audit the probability your system uses as a score column (--score, data.score_column), or train the model with objective=binary or cross_entropy.'),
+    );
+  });
+});
+
 describe('path-dependent TreeSHAP of one class of a multiclass model', () => {
   it('says why it cannot (p(class) is a softmax over every class\'s trees) and what to use instead', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

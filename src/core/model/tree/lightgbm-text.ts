@@ -38,7 +38,10 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
   }
   const ova = /^multiclassova\b/.test(objective);
   const sigmoid = /^binary\b/.test(objective) || ova ? Number(/sigmoid:([\d.eE+-]+)/.exec(objective)?.[1] ?? 1) : null;
-  if (!multiclass && sigmoid === null && !/^(cross_entropy|xentropy)/.test(objective)) {
+  if (/^(cross_entropy_lambda|xentlambda)\b/.test(objective)) {
+    throw new ModelLoadError(`${fileName}: the LightGBM objective ${quote(objective)} predicts λ = log(1 + e^margin), an intensity that can exceed 1, not a probability to audit at a threshold. Audit the probability your system uses as a score column (--score, data.score_column), or train the model with objective=binary or cross_entropy.`);
+  }
+  if (!multiclass && sigmoid === null && !/^(cross_entropy|xentropy)(\s|$)/.test(objective)) {
     throw new ModelLoadError(`${fileName}: the LightGBM objective ${quote(objective || 'missing')} does not produce a classifier score. Audit a model trained with objective=binary or multiclass.`);
   }
   // Random-forest mode (boosting=rf) writes `average_output`: the prediction is the mean of the trees' outputs.
