@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { runAudit, type AuditResult } from '../../src/core/audit';
 import { runAnyAudit } from '../../src/core/audit/run';
 import { AuditConfigError } from '../../src/core/base/errors';
+import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { expected, fixture, fixtureBytes } from '../support/fixtures';
 import { explainModel } from '../../src/core/analyses/explain/explain';
@@ -216,4 +217,19 @@ describe('the model contract', () => {
     expect(result.input_fidelity!.unknown_category_share).toBeGreaterThan(0);
     await expect(runAudit(ort, { ...base, maxUnknownCategoryShare: 0.001 })).rejects.toThrow(/more than the 0\.1% allowed \(model\.max_unknown_category_share\)/);
   }, 60_000);
+});
+
+describe('an ONNX classifier whose predicted label, cast to float, is its first output (onnx_label_first)', () => {
+  it('is scored by its probabilities, not its 0/1 labels (the label output was read as p: AUC 0.73 for 0.82)', async () => {
+    const root = join(__dirname, '..', 'models');
+    const want = JSON.parse(readFileSync(join(root, 'onnx_label_first.expected.json'), 'utf8')) as { p_positive: number[] };
+    const model = await openModel(ort, new Uint8Array(readFileSync(join(root, 'onnx_label_first.onnx'))), 'onnx_label_first.onnx');
+    const table = parseCsv(readFileSync(join(root, 'onnx_label_first.csv'), 'utf8'), { fileName: 'onnx_label_first.csv' });
+    await model.classChoice(table, ['a', 'b', 'c', 'd']);
+    const scores = await model.score(table, { features: ['a', 'b', 'c', 'd'] });
+    let worst = 0;
+    scores.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - want.p_positive[i]))));
+    expect(worst).toBeLessThan(1e-6);
+    await model.release();
+  });
 });
