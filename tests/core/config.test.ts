@@ -37,6 +37,15 @@ describe('audit config', () => {
     );
   });
 
+  it('checks a config a host built as it checks a file (the app ran a cleared threshold at 0.5 and a selection rate of 1.5)', () => {
+    const built = parseAuditConfig(minimal, 'a.yaml');
+    expect(() => planAudit({ ...built, threshold: null as unknown as number }, 'the set-up')).toThrow(new ConfigError('the set-up: threshold: expected a number, got null'));
+    expect(() => planAudit({ ...built, threshold: { policy: 'selection_rate', target: 1.5 } }, 'the set-up')).toThrow(new ConfigError('the set-up: threshold.target: must be at most 1, got 1.5'));
+    expect(() => planAudit({ ...built, threshold: { policy: 'cost', cost_fp: Number.NaN, cost_fn: 5 } } as never, 'the set-up')).toThrow(/^the set-up: threshold\.cost_fp: expected /);
+    // Unset fields (undefined) are absent, as in a file.
+    expect(planAudit({ ...built, random_seed: undefined }, 'the set-up').request.target).toBe('y');
+  });
+
   it('names what an audit is missing, and what --strict requires', () => {
     expect(() => planAudit(parseAuditConfig('data:\n  test: t.csv\n', 'a.yaml'), 'a.yaml')).toThrow(
       new ConfigError('a.yaml: missing data.protected_attributes, model.path (or data.score_column). An audit needs a test file, protected attributes and a model or score column (and a target, unless it audits without labels).'),

@@ -2,7 +2,8 @@ import type { AuditRequest } from '../audit';
 import type { ExplainMethod } from '../analyses/explain/explain';
 import { ConfigError, quote } from '../base/errors';
 import { encodingName, TEXT_ENCODINGS } from '../data/csv/options';
-import { thresholdPolicyOf, type AuditConfig } from './audit-config';
+import { AUDIT_CONFIG_SPEC, thresholdPolicyOf, type AuditConfig } from './audit-config';
+import { check } from './schema';
 
 
 /** A config turned into what to read and how to audit it. */
@@ -81,6 +82,10 @@ function explainerMethod(type: string | undefined): ExplainMethod | undefined {
  * positive label.
  */
 export function planAudit(config: AuditConfig, fileName: string, strict = false): AuditPlan {
+  // A config a host built (the app's set-up, flags merged into a file's config) gets the
+  // checks a config file gets: a cleared threshold (null) or a selection rate of 1.5 is
+  // refused, not run at a default. As JSON: unset fields (undefined) are absent.
+  check(JSON.parse(JSON.stringify(config)), AUDIT_CONFIG_SPEC, fileName);
   const data = config.data ?? {};
   const missing: string[] = [];
   if (!data.test) missing.push('data.test');
