@@ -14,7 +14,6 @@ import { adoptColumns, roleOf } from './table-roles';
 import { outputContext } from './output-context';
 import { dataCheckOptionsOf, readPolicy, shownDecision } from './session-policy';
 import { memoryPlanOf, nextStages, planRun, workerRequestOf, type AuditPlan } from './run-plan';
-
 export { dataRef, type LoadedData, type LoadedModel } from './session-types';
 
 /** The state of one audit in the app: files, set-up, run and result. */
@@ -316,7 +315,8 @@ export class AuditSession {
     const info = unwrap(await auditWorker().inspectModel(bytes, name));
     this.model = { name, bytes, info };
     this.result = null;
-    if (!info.needsFeatureOrder) this.features = info.inputs.map((i) => i.name);
+    // A model naming no inputs takes its config's order, or none until chosen (never the last model's inputs).
+    this.features = info.needsFeatureOrder ? [...(this.config?.source.model?.features ?? [])] : info.inputs.map((i) => i.name);
   }
 
   /** Swaps the test and reference tables. */

@@ -23,10 +23,15 @@ export function applyConfigTo(session: AuditSession, name: string, text: string)
     );
   }
   if (data.target) session.target = data.target;
-  if (data.positive_label !== undefined) session.positiveLabel = String(data.positive_label);
-  if (data.score_column) session.scoreColumn = data.score_column;
+  // What the config leaves unset is its default, as the CLI reads the config: a positive
+  // label, a score column or a feature order kept from the config dropped before would audit
+  // another set-up than this config names (a second config without positive_label ran with
+  // the first one's 0).
+  session.positiveLabel = data.positive_label !== undefined ? String(data.positive_label) : '';
+  session.scoreColumn = data.score_column ?? '';
   if (data.protected_attributes) session.protectedAttributes = [...data.protected_attributes];
-  if (config.model?.features) session.features = [...config.model.features];
+  const model = session.model?.info;
+  session.features = config.model?.features ? [...config.model.features] : model && !model.needsFeatureOrder ? model.inputs.map((i) => i.name) : [];
   session.task = config.task ?? '';
   session.classLabels = config.model?.class_labels?.join(',') ?? '';
   session.positiveWhen = config.positive_when ?? '';

@@ -359,9 +359,13 @@ test('the YAML views of the config and the policy validate live, apply to the se
   await expect(page.getByTestId('config-status')).toHaveText(messageOf(() => thresholdPolicyOf(parseAuditConfig(noTarget, 'audit.yaml'))));
   await expect(page.getByTestId('config-apply')).toBeDisabled();
   const onlySex = generated.replace(/protected_attributes:\n(\s+- \w+\n)+/, 'protected_attributes:\n    - sex\n');
+  // A positive label typed (or kept from a config dropped before) does not outlive a config
+  // that leaves it unset: the CLI reads that config with the model's own positive class.
+  await page.getByTestId('positive-label').fill('0');
   await editor.fill(onlySex);
   await expect(page.getByTestId('config-status')).toHaveText('Valid audit config.');
   await page.getByTestId('config-apply').click();
+  await expect(page.getByTestId('positive-label')).toHaveValue('');
   await expect(page.getByTestId('protected-attributes').locator('[data-column="sex"]')).toBeChecked();
   await expect(page.getByTestId('protected-attributes').locator('[data-column="race"]')).not.toBeChecked();
   // The YAML follows the set-up while it is not edited (it kept the threshold of when it was first written, and Apply put it back).
@@ -411,6 +415,10 @@ test('the YAML views of the config and the policy validate live, apply to the se
   await expect(page.getByTestId('setup-changed')).toBeVisible();
   await page.getByTestId('policy-target').fill('0.3');
   await expect(page.getByTestId('setup-changed')).toHaveCount(0);
+  // A target the CLI refuses is refused here too, with its message (the app ran 1.5 and picked a threshold).
+  await page.getByTestId('policy-target').fill('1.5');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('error')).toContainText('threshold.target: must be at most 1, got 1.5');
 });
 
 test('a config’s stage budgets hold in the browser: a stage past its time is left out with the reason, the rest completes', async ({ page }) => {
