@@ -143,6 +143,15 @@ describe('an unlabelled audit of the COMPAS test set (target column removed)', (
     );
   });
 
+  it('honours the declaration when the batch holds a target column (placeholder outcomes): not read (--no-labels was ignored, a labelled audit of the placeholders)', async () => {
+    const declared = await runAudit(ort, request({ unlabelled: true }));
+    expect(declared.labels).toBe('absent');
+    expect(declared.labels_notice).toMatch(/^NO LABELS: test\.csv is declared a batch without outcomes \(data\.unlabelled \/ --no-labels\): its column "two_year_recid" is not read as the target\. /);
+    const labelledResult = await labelled;
+    expect(declared.performance.selection_rate).toBe(labelledResult.performance.selection_rate);
+    expect(declared.performance.roc_auc).toBeNull();
+  });
+
   it('refuses a threshold policy fitted on labels, and a validation file without a target', async () => {
     await expect(runAudit(ort, request({ data: unlabelledData, unlabelled: true, thresholdPolicy: { policy: 'youden' } }))).rejects.toThrow(
       new AuditConfigError('The threshold policy youden is fitted on labels, and batch.csv has none (batch.csv has no target column "two_year_recid", and is declared a batch without outcomes (data.unlabelled / --no-labels)). Fit it on held-out labelled data with data.validation (--validation FILE), or use a fixed threshold or {policy: selection_rate, target: R}, which need no labels.'),

@@ -35,6 +35,8 @@ export function labelsAbsence(table: Table, target: string, declared = false): s
   const column = findColumn(table, target);
   if (!column) return declared ? `${table.source} has no target column ${quote(target)}, and is declared a batch without outcomes (data.unlabelled / --no-labels)` : null;
   if (table.rowCount > 0 && column.missing === table.rowCount) return `the target column ${quote(target)} is empty on all ${table.rowCount} rows of ${table.source}`;
+  // Declared: the column's cells (a placeholder, outcomes not yet known) are not read as outcomes.
+  if (declared) return `${table.source} is declared a batch without outcomes (data.unlabelled / --no-labels): its column ${quote(target)} is not read as the target`;
   return null;
 }
 
