@@ -157,6 +157,12 @@ describe('score-only audits (no model file)', () => {
     expect(result.data.findings.filter((f) => f.check === 'leakage').map((f) => f.column)).toEqual(['p_copy']);
   });
 
+  it('refuses a raw score with no threshold (0.5 on a decile score selected every row, silently)', async () => {
+    await expect(runAudit(ort, { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, scoreColumn: 'decile_score', target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0 })).rejects.toThrow(
+      new AuditConfigError('test.csv, column "decile_score": the scores run from 1 to 10, not probabilities, and the threshold is the default 0.5 (a probability\'s). Set the decision threshold on the score\'s own scale: threshold: T (--threshold T), or a threshold policy (--threshold-policy).'),
+    );
+  });
+
   it('needs exactly one of a model and a score column', async () => {
     const data = { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') };
     await expect(runAudit(ort, { data, target: 'two_year_recid', protectedAttributes: ['race'] })).rejects.toThrow(

@@ -26,7 +26,7 @@ describe('fileKind', () => {
     expect(fileKind('audit.yaml', new TextEncoder().encode('model:\n  path: m.onnx\n'))).toBe('yaml');
     expect(fileKind('pack.zip', buildEvidencePack({ 'a.json': new TextEncoder().encode('{}') }, 1700000000))).toBe('pack');
     ort.env.wasm.numThreads = 1;
-    const result = await runAudit(ort, { scoreColumn: 'decile_score', data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0 });
+    const result = await runAudit(ort, { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0 });
     const { renderPdf } = await loadPdfWriter();
     expect(fileKind('report.pdf', renderPdf({ result, createdAt: '2026-01-01T00:00:00.000Z' }))).toBe('result');
     expect(fileKind('report.html', new TextEncoder().encode(renderHtml({ result, createdAt: '2026-01-01T00:00:00.000Z' })))).toBe('result');

@@ -68,7 +68,7 @@ describe('registry appends under concurrency', () => {
           for (let audit = 0; audit < AUDITS_EACH; audit++) {
             const out = `out-${round}-${appender}-${audit}`;
             mkdirSync(join(work, out), { recursive: true });
-            const run = await plumbline(['audit', '--score', 'decile_score', '--data', 'small.csv', '--target', 'two_year_recid', '--protected', 'race,sex', '--bootstrap', '0', '--output', `${out}/result.json`, '--registry', file]);
+            const run = await plumbline(['audit', '--score', 'decile_score', '--threshold', '5', '--data', 'small.csv', '--target', 'two_year_recid', '--protected', 'race,sex', '--bootstrap', '0', '--output', `${out}/result.json`, '--registry', file]);
             if (run.code !== 0) {
               failed.push(run.stderr);
               continue;

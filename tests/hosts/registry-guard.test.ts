@@ -25,7 +25,7 @@ function plumbline(args: string[], cwd = work) {
 
 /** A small score-column audit appended to `file`; returns the checkpoint it printed. */
 async function audit(file: string, out: string, cwd = work): Promise<string> {
-  const run = (await plumbline(['audit', '--score', 'decile_score', '--data', join(work, 'small.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--bootstrap', '0', '--output', join(work, out, 'result.json'), '--registry', file], cwd));
+  const run = (await plumbline(['audit', '--score', 'decile_score', '--threshold', '5', '--data', join(work, 'small.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--bootstrap', '0', '--output', join(work, out, 'result.json'), '--registry', file], cwd));
   expect(run.code, run.stderr).toBe(0);
   return /registry checkpoint (\d+:[0-9a-f]{64})/.exec(run.stderr)![1];
 }
@@ -139,7 +139,7 @@ describe('opening and upgrading', () => {
     createRegistryAtVersion(db, 3);
     db.close();
     const before = readFileSync(join(work, 'old.db'));
-    const failed = (await plumbline(['audit', '--score', 'decile_score', '--data', join(work, 'small.csv'), '--target', 'no_such_column', '--output', join(work, 'x', 'result.json'), '--registry', 'old.db']));
+    const failed = (await plumbline(['audit', '--score', 'decile_score', '--threshold', '5', '--data', join(work, 'small.csv'), '--target', 'no_such_column', '--output', join(work, 'x', 'result.json'), '--registry', 'old.db']));
     expect(failed.code).toBe(2);
     expect(readFileSync(join(work, 'old.db'))).toEqual(before);
     (await audit('old.db', 'old-1'));
@@ -185,7 +185,7 @@ describe.runIf(mounted)('a full disk', () => {
     spawnSync('dd', ['if=/dev/zero', `of=${join(full, 'filler')}`, 'bs=4k']);
     const before = readFileSync(join(full, 'team.db'));
 
-    const append = (await plumbline(['audit', '--score', 'decile_score', '--data', join(work, 'small.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--bootstrap', '0', '--output', join(work, 'full-2', 'result.json'), '--registry', 'team.db'], full));
+    const append = (await plumbline(['audit', '--score', 'decile_score', '--threshold', '5', '--data', join(work, 'small.csv'), '--target', 'two_year_recid', '--protected', 'race,sex', '--bootstrap', '0', '--output', join(work, 'full-2', 'result.json'), '--registry', 'team.db'], full));
     expect(append.code).toBe(2);
     expect(append.stderr).toContain('plumbline: cannot write team.db: the disk is full: free space and run again. The registry is as it was (SQLite rolled the unfinished write back).\n');
     expect(append.stderr).not.toContain('appended');

@@ -129,6 +129,13 @@ export async function scoreTable(model: Classifier | null, choice: ClassChoice |
   } else {
     const column = request.scoreColumn!;
     ({ scores, probabilities } = columnScores(table, column));
+    // A raw score and no threshold: the default 0.5 is a probability's, meaningless on the score's own scale.
+    const policy = request.thresholdPolicy;
+    if (!probabilities && request.threshold === undefined && (!policy || (policy.policy === 'fixed' && policy.threshold === 0.5))) {
+      let [low, high] = [Infinity, -Infinity];
+      for (const v of scores) if (!Number.isNaN(v)) [low, high] = [Math.min(low, v), Math.max(high, v)];
+      throw new AuditConfigError(`${table.source}, column ${quote(column)}: the scores run from ${Number(low.toPrecision(6))} to ${Number(high.toPrecision(6))}, not probabilities, and the threshold is the default 0.5 (a probability's). Set the decision threshold on the score's own scale: threshold: T (--threshold T), or a threshold policy (--threshold-policy).`);
+    }
     modelInputs = {
       format: 'score-column',
       column,
