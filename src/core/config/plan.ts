@@ -130,7 +130,8 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       positiveLabel: data.positive_label === undefined ? undefined : String(data.positive_label),
       thresholdPolicy: policy,
       ...(config.model?.type && config.model.type !== 'auto' ? { modelType: config.model.type as 'onnx' | 'xgboost' | 'lightgbm' } : {}),
-      threshold: typeof config.threshold === 'number' ? config.threshold : undefined,
+      // fairness.threshold is the same threshold (a multiclass audit refuses it as it refuses threshold).
+      threshold: typeof config.threshold === 'number' ? config.threshold : config.fairness?.threshold,
       ...(config.task ? { task: config.task } : {}),
       ...(config.model?.class_labels ? { classLabels: config.model.class_labels } : {}),
       ...(config.positive_when ? { positiveWhen: config.positive_when } : {}),
