@@ -98,6 +98,8 @@ export function mergeAuditConfig(config: AuditConfig, overrides: AuditOverrides,
     ...(overrides.bootstrap !== undefined ? { bootstrap: { ...config.bootstrap, resamples: overrides.bootstrap } } : {}),
   };
   if (overrides.score) delete merged.model;
+  // A reference given as an override replaces the config's, whichever key named it.
+  if (overrides.reference && merged.data) delete merged.data.train;
   return merged;
 }
 
@@ -110,7 +112,11 @@ export function checkAuditInputs(merged: AuditConfig, overrides: AuditOverrides,
   const name = (option: keyof AuditOverrides) => optionName(option, style);
   const help = style === 'cli' ? ' Run plumbline audit --help for usage.' : '';
   if (overrides.model && overrides.score) throw usage(`give either ${name('model')} or ${name('score')}, not both.`);
-  if (overrides.seed !== undefined && (!Number.isInteger(overrides.seed) || overrides.seed < 0)) throw usage(`${name('seed')} must be a whole number >= 0, got ${overrides.seed}.`);
+  // The config's random_seed range: a larger seed wrapped around (4294967297 gave seed 1's numbers).
+  if (overrides.seed !== undefined && (!Number.isInteger(overrides.seed) || overrides.seed < 0 || overrides.seed > 4294967295)) throw usage(`${name('seed')} must be a whole number from 0 to 4294967295, got ${overrides.seed}.`);
+  if (overrides.referenceResult && (merged.data?.reference || merged.data?.train)) {
+    throw usage(`give either ${name('referenceResult')} or a reference file (${name('reference')}${hasConfig ? ', data.reference or data.train' : ''}), not both: drift is measured against one.`);
+  }
   if (!merged.model?.path && !merged.data?.score_column) throw usage(`missing ${name('model')} (or ${name('score')}${style === 'cli' ? ' COLUMN' : ''} for a score-only audit).${help}`);
   const required = [
     [merged.data?.test, name('data')],

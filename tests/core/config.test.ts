@@ -58,6 +58,14 @@ describe('audit config', () => {
     expect(plan('fairness:\n  threshold: 0.3\n').request).toMatchObject({ threshold: 0.3, thresholdPolicy: { policy: 'fixed', threshold: 0.3 } });
   });
 
+  it('refuses a reference named twice and a column listed twice (train.csv was never read; race × race intersections)', () => {
+    const plan = (text: string) => planAudit(parseAuditConfig(text, 'a.yaml'), 'a.yaml');
+    expect(() => plan(`${minimal}  train: train.csv\n  reference: ref.csv\n`)).toThrow(new ConfigError('a.yaml: data.train (train.csv) and data.reference (ref.csv) both name the reference, and an audit compares with one. Keep one of them.'));
+    expect(() => plan(minimal.replace('[race]', '[race, sex, race]'))).toThrow(new ConfigError('a.yaml: data.protected_attributes lists race more than once. List each column once.'));
+    expect(() => plan(`${minimal}fairness:\n  intersections: [[race, race]]\n`)).toThrow(new ConfigError('a.yaml: fairness.intersections[0] lists race more than once. List each column once.'));
+    expect(() => plan(`${minimal}fairness:\n  ll144: {sex: sex, race_ethnicity: sex}\n`)).toThrow(new ConfigError('a.yaml: fairness.ll144 names sex as both sex and race_ethnicity. Name the column of each.'));
+  });
+
   it('names what an audit is missing, and what --strict requires', () => {
     expect(() => planAudit(parseAuditConfig('data:\n  test: t.csv\n', 'a.yaml'), 'a.yaml')).toThrow(
       new ConfigError('a.yaml: missing data.protected_attributes, model.path (or data.score_column). An audit needs a test file, protected attributes and a model or score column (and a target, unless it audits without labels).'),

@@ -63,6 +63,14 @@ describe('policy files', () => {
     expect(() => parsePolicy(gate('').replace('metric: roc_auc', 'metric: roc_auk'), 'gates.yaml')).toThrow(/^gates\.yaml: gates\[0\] \("g"\): unknown metric: "roc_auk" \(did you mean roc_auc\?\)\. Valid ids: accuracy, balanced_accuracy/);
   });
 
+  it('refuses an empty applies_to and a misspelt review date (each turned a policy off silently)', () => {
+    expect(() => parsePolicy(`applies_to: []\n${gate('')}`, 'gates.yaml')).toThrow(new ConfigError('gates.yaml: applies_to: needs at least 1 item'));
+    expect(() => parsePolicy(`review_cycle:\n  next_reveiw: 2020-01-01\n${gate('')}`, 'gates.yaml')).toThrow(
+      new ConfigError('gates.yaml: review_cycle.next_reveiw: unknown key (did you mean next_review?); known keys: next_review, frequency, owner'),
+    );
+    expect(parsePolicy(`review_cycle:\n  frequency: quarterly\n  next_review: 2027-04-01\n  owner: Chief Risk Officer\n${gate('')}`, 'gates.yaml').review_cycle?.next_review).toBe('2027-04-01');
+  });
+
   it('refuses unknown keys and wrong types, naming the path', () => {
     expect(() => parsePolicy(gate('    severty: error\n'), 'gates.yaml')).toThrow(
       new ConfigError('gates.yaml: gates[0].severty: unknown key (did you mean severity?); known keys: name, metric, attr, threshold, comparison, severity, clause, rationale'),

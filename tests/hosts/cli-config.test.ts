@@ -84,6 +84,15 @@ describe('plumbline audit --config with --policy-gates', () => {
     expect((await plumbline(['audit', '--config', 'audit.yaml', '--threshold', '0.4', '--threshold-policy', 'youden'])).stderr).toBe('plumbline: give either --threshold or --threshold-policy, not both.\n');
   });
 
+  it('refuses a seed past the config\'s range and two references, and lets --reference replace the config\'s train (4294967297 ran as seed 1; --reference-result was ignored)', async () => {
+    expect((await plumbline(['audit', '--config', 'audit.yaml', '--seed', '4294967297'])).stderr).toBe('plumbline: --seed must be a whole number from 0 to 4294967295, got 4294967297.\n');
+    writeFileSync(join(work, 'with-train.yaml'), config.replace('  target:', `  train: ${fixture('compas/train.csv')}\n  target:`));
+    expect((await plumbline(['audit', '--config', 'with-train.yaml', '--reference-result', 'old.json'])).stderr).toBe('plumbline: give either --reference-result or a reference file (--reference, data.reference or data.train), not both: drift is measured against one.\n');
+    const replaced = await plumbline(['audit', '--config', 'with-train.yaml', '--reference', fixture('compas/test.csv'), '--bootstrap', '0', '--output', 'out-ref/result.json']);
+    expect(replaced.code, replaced.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, 'out-ref', 'result.json'), 'utf8')).reference_data.file).toBe('test.csv');
+  });
+
   it('--strict refuses a config without an explicit positive label', async () => {
     writeFileSync(join(work, 'loose.yaml'), config.replace('  positive_label: 1\n', ''));
     const run = (await plumbline(['audit', '--config', 'loose.yaml', '--strict']));

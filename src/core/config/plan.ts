@@ -44,6 +44,30 @@ function refuseUnhonoured(config: AuditConfig, fileName: string): void {
 }
 
 /** Refuses recourse settings that would let a protected attribute change (it never does: the setting could not be honoured). */
+/**
+ * Refuses settings that say one thing twice or two things at once, where the audit would
+ * silently take one: the reference named twice (data.train and data.reference: train.csv was
+ * never read), a column listed twice (race × race intersections, duplicated findings).
+ */
+function refuseConflicts(config: AuditConfig, fileName: string): void {
+  const data = config.data ?? {};
+  if (data.train !== undefined && data.reference !== undefined && data.train !== data.reference) {
+    throw new ConfigError(`${fileName}: data.train (${data.train}) and data.reference (${data.reference}) both name the reference, and an audit compares with one. Keep one of them.`);
+  }
+  const lists: [string, readonly string[] | undefined][] = [
+    ['data.protected_attributes', data.protected_attributes],
+    ['model.features', config.model?.features],
+    ['fairness.slice_columns', config.fairness?.slice_columns],
+    ...(config.fairness?.intersections ?? []).map((list, i): [string, string[]] => [`fairness.intersections[${i}]`, list]),
+  ];
+  for (const [key, list] of lists) {
+    const twice = (list ?? []).filter((name, i, all) => all.indexOf(name) !== i);
+    if (twice.length) throw new ConfigError(`${fileName}: ${key} lists ${[...new Set(twice)].join(', ')} more than once. List each column once.`);
+  }
+  const ll144 = config.fairness?.ll144;
+  if (ll144?.sex !== undefined && ll144.sex === ll144.race_ethnicity) throw new ConfigError(`${fileName}: fairness.ll144 names ${ll144.sex} as both sex and race_ethnicity. Name the column of each.`);
+}
+
 function refuseProtectedRecourse(config: AuditConfig, fileName: string): void {
   const attributes = config.data?.protected_attributes ?? [];
   const categorical = config.recourse?.categorical_changes ?? [];
@@ -100,6 +124,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     if (absent.length) throw new ConfigError(`${fileName}: --strict needs an explicit ${absent.join(' and ')}, so the audit cannot depend on defaults.`);
   }
   refuseUnhonoured(config, fileName);
+  refuseConflicts(config, fileName);
   refuseProtectedRecourse(config, fileName);
   const policy = thresholdPolicyOf(config);
   // A regression's decision threshold is on the prediction's scale (positive_when says it is one).

@@ -24,9 +24,18 @@ export const POLICY_SPEC: Spec = {
     policy_name: { type: 'string' },
     version: { type: 'oneOf', options: [{ type: 'string' }, { type: 'number' }] },
     effective_date: { type: 'string' },
-    applies_to: { type: 'array', items: { type: 'string' } },
+    // An empty list applied the policy to no model: every decision NOT_APPLIED, exit 0.
+    applies_to: { type: 'array', items: { type: 'string' }, minItems: 1 },
     citation: { type: 'string' },
-    review_cycle: { type: 'object', properties: {}, values: { type: 'oneOf', options: [{ type: 'string' }, { type: 'number' }] } },
+    // The keys a review cycle is written with; only next_review is read (a misspelt next_review was accepted and dropped the overdue notice).
+    review_cycle: {
+      type: 'object',
+      properties: {
+        next_review: { type: 'oneOf', options: [{ type: 'string' }, { type: 'number' }], description: 'Date (YYYY-MM-DD) the policy is due for review: past it, every output carries a notice.' },
+        frequency: { type: 'string', description: 'How often the policy is reviewed (recorded, not read).' },
+        owner: { type: 'string', description: 'Who reviews it (recorded, not read).' },
+      },
+    },
     waivers: {
       type: 'array',
       description: 'Time-limited exceptions: a failing gate with a valid waiver is WAIVED and the decision REVIEW.',
