@@ -41,8 +41,6 @@ export interface AuditOptions extends AuditOverrides {
   config?: string | AuditConfig;
   /** Policy gates (YAML file): the decision, attached to the result and in `decision`. */
   policy?: string;
-  /** Reference-free drift against the distributions stored in an earlier result (JSON) or report (PDF, HTML). */
-  referenceResult?: string;
   /** Write p(positive) of every row into the result (`predictions_p1`). */
   predictions?: boolean;
   /**

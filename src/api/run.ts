@@ -23,6 +23,8 @@ export interface AuditOverrides {
   reference?: string;
   /** Held-out labelled data a threshold policy is fitted on. */
   validation?: string;
+  /** Reference-free drift against the distributions stored in an earlier result (JSON) or report (PDF, HTML); Node only. */
+  referenceResult?: string;
   /** The column holding the true outcome. */
   target?: string;
   /** The data is a batch without outcomes: audit it without labels although a target is named (data.unlabelled). */

@@ -285,6 +285,10 @@ describe('robustness in the audit', () => {
       expect(p.flip_rate_interval!.low).toBeLessThanOrEqual(p.flip_rate);
       expect(p.flip_rate_interval!.high).toBeGreaterThanOrEqual(p.flip_rate);
     }
+    // At the audit's confidence (bootstrap.confidence): the flip rate's interval stayed at 95% when the rest were at 90%.
+    const { wilsonInterval } = await import('../../src/core/metrics/intervals');
+    const at90 = await runAudit(ort, { ...request, confidence: 0.9, missingSections: { recourse: 'off', explanations: 'off' } });
+    for (const p of at90.robustness!.perturbation!) expect(p.flip_rate_interval).toEqual(wilsonInterval(Math.round(p.flip_rate * p.rows), p.rows, 0.9));
   });
 
   it('perturbs a seeded sample of a large file, with the flip rate’s interval', async () => {

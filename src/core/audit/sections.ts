@@ -156,7 +156,7 @@ export async function robustnessSection(context: SectionContext, features: strin
       // Numeric columns the model takes as text (postal zones written "04"): perturbed as their texts.
       const textInputs = model ? textInputsOf(model.summary) : undefined;
       const codeInputs = model ? codeInputsOf(model.summary) : undefined;
-      const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS, textInputs, codeInputs }) : null;
+      const perturbation = model ? await perturbationStability(model, table, scores, metrics.threshold, inputs, { epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1], seed: settings.seed, confidence: settings.confidence, features: request.features, signal: stageSignal, maxRows: PERTURBATION_ROWS, textInputs, codeInputs }) : null;
       stageSignal?.throwIfAborted();
       const flips: RobustnessReport['counterfactual_flips'] = [];
       if (model) {

@@ -121,7 +121,7 @@ export function taskReportBlocks(input: TaskReportInput): ReportBlock[] {
   }
 
   b.heading('Robustness and individual fairness');
-  b.list.push(...taskRobustnessBlocks(result.robustness, result.missing_sections.robustness, result.task));
+  b.list.push(...taskRobustnessBlocks(result.robustness, result.missing_sections.robustness, result.task, confidenceLabel(result.settings.confidence)));
 
   b.heading('Drift');
   b.list.push(...driftBlocks(result.drift, result.missing_sections.drift));

@@ -121,7 +121,7 @@ export async function taskRobustness(
   truth: Float64Array,
   attributes: GroupIndex[],
   modelColumns: string[],
-  options: { inputs: string[]; epsilons: number[]; delta: number; seed: number; proxies?: Record<string, string>; signal?: AbortSignal },
+  options: { inputs: string[]; epsilons: number[]; delta: number; seed: number; confidence: number; proxies?: Record<string, string>; signal?: AbortSignal },
 ): Promise<TaskRobustness> {
   const shifted = shift(outputs, truth, attributes, options.delta);
   // Perturbation: seeded noise on the non-protected inputs of (a sample of) the rows.
@@ -148,7 +148,7 @@ export async function taskRobustness(
       sum += m;
       if (m > max) max = m;
     }
-    perturbation.push({ epsilon, rows, change_rate: decided ? changes / rows : null, change_rate_interval: decided ? wilsonInterval(changes, rows) : null, mean_abs_change: sum / rows, max_abs_change: max });
+    perturbation.push({ epsilon, rows, change_rate: decided ? changes / rows : null, change_rate_interval: decided ? wilsonInterval(changes, rows, options.confidence) : null, mean_abs_change: sum / rows, max_abs_change: max });
   }
   const flips: TaskRobustness['counterfactual_flips'] = [];
   for (const index of attributes) {

@@ -94,6 +94,7 @@ export async function robustnessSection(request: AuditRequest, missing: Record<s
         epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1],
         delta: request.robustness?.shift ?? 0.1,
         seed: request.seed ?? 0,
+        confidence: request.confidence ?? 0.95,
         proxies: request.robustness?.proxies,
         signal: stageSignal,
       }),

@@ -141,7 +141,7 @@ export async function perturbationStability(
   scores: Float64Array,
   threshold: number,
   columns: string[],
-  options: { epsilons: number[]; seed: number; features?: string[]; signal?: AbortSignal; maxRows?: number; textInputs?: ReadonlySet<string>; codeInputs?: ReadonlySet<string> },
+  options: { epsilons: number[]; seed: number; confidence?: number; features?: string[]; signal?: AbortSignal; maxRows?: number; textInputs?: ReadonlySet<string>; codeInputs?: ReadonlySet<string> },
 ): Promise<NoiseResult[]> {
   const results: NoiseResult[] = [];
   const maxRows = options.maxRows ?? 100_000;
@@ -181,7 +181,7 @@ export async function perturbationStability(
       sum += change;
       if (change > max) max = change;
     }
-    results.push({ epsilon, rows: scores.length, flip_rate: flips / scores.length, flip_rate_interval: wilsonInterval(flips, scores.length), mean_abs_change: sum / scores.length, max_abs_change: max });
+    results.push({ epsilon, rows: scores.length, flip_rate: flips / scores.length, flip_rate_interval: wilsonInterval(flips, scores.length, options.confidence ?? 0.95), mean_abs_change: sum / scores.length, max_abs_change: max });
   }
   return results;
 }
