@@ -163,6 +163,16 @@ describe('score-only audits (no model file)', () => {
     );
   });
 
+  it('refuses recourse and robustness settings naming no column of the data (a misspelt immutable column was ignored, and the column changed)', async () => {
+    const base = { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race', 'sex'], bootstrapResamples: 0 };
+    await expect(runAudit(ort, { ...base, recourse: { immutable: ['prior_count'] } })).rejects.toThrow(new AuditConfigError('test.csv: no recourse.immutable column "prior_count" (close matches: priors_count). Name columns of the data in recourse.immutable.'));
+    await expect(runAudit(ort, { ...base, recourse: { costs: { nonexist: 5 } } })).rejects.toThrow(new AuditConfigError('test.csv: no recourse.costs column "nonexist". Name columns of the data in recourse.costs.'));
+    await expect(runAudit(ort, { ...base, robustness: { proxies: { race: 'nonexist' } } })).rejects.toThrow(new AuditConfigError('test.csv: no robustness.proxies column "nonexist". Name columns of the data in robustness.proxies.'));
+    await expect(runAudit(ort, { ...base, robustness: { proxies: { age_cat: 'age' } } })).rejects.toThrow(
+      new AuditConfigError('robustness.proxies: "age_cat" is not a protected attribute (race, sex); a proxy is declared for one. Key each proxy by the protected attribute it stands in for.'),
+    );
+  });
+
   it('needs exactly one of a model and a score column', async () => {
     const data = { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') };
     await expect(runAudit(ort, { data, target: 'two_year_recid', protectedAttributes: ['race'] })).rejects.toThrow(

@@ -48,12 +48,12 @@ describe('audit config', () => {
 
   it('refuses threshold settings no policy reads (each ran at another threshold than asked, exit 0)', () => {
     const plan = (extra: string) => planAudit(parseAuditConfig(`${minimal}${extra}`, 'a.yaml'), 'a.yaml');
-    expect(() => plan('threshold: 0.5\nfairness:\n  threshold: 0.3\n')).toThrow(new ConfigError('threshold and fairness.threshold are both set (0.5, 0.3): an audit has one decision threshold. Keep threshold and remove fairness.threshold.'));
-    expect(() => plan('threshold:\n  policy: fixed\n  target: 0.3\n')).toThrow(new ConfigError('threshold: target is not read by policy fixed, which reads value. Remove it, or set the policy it belongs to.'));
-    expect(() => plan('threshold:\n  policy: youden\n  value: 0.3\n')).toThrow(new ConfigError('threshold: value is not read by policy youden, which reads no other key. Remove it, or set the policy it belongs to.'));
-    expect(() => plan('threshold:\n  policy: selection_rate\n  target: 0.3\n  cost_fp: 1\n  cost_fn: 9\n')).toThrow(new ConfigError('threshold: cost_fp, cost_fn are not read by policy selection_rate, which reads target. Remove them, or set the policy they belong to.'));
-    expect(() => plan('threshold:\n  policy: cost\n  cost_fp: 0\n  cost_fn: 0\n')).toThrow(new ConfigError('threshold: policy cost with cost_fp and cost_fn both 0 makes every threshold cost nothing; give the cost of at least one kind of error (e.g. cost_fp: 1, cost_fn: 5).'));
-    expect(() => plan('threshold:\n  policy: selection_rate\n  target: 1\n')).toThrow(new ConfigError('threshold.target: 1 selects every row; a selection rate is between 0 and 1 (e.g. target: 0.3).'));
+    expect(() => plan('threshold: 0.5\nfairness:\n  threshold: 0.3\n')).toThrow(new ConfigError('a.yaml: threshold and fairness.threshold are both set (0.5, 0.3): an audit has one decision threshold. Keep threshold and remove fairness.threshold.'));
+    expect(() => plan('threshold:\n  policy: fixed\n  target: 0.3\n')).toThrow(new ConfigError('a.yaml: threshold: target is not read by policy fixed, which reads value. Remove it, or set the policy it belongs to.'));
+    expect(() => plan('threshold:\n  policy: youden\n  value: 0.3\n')).toThrow(new ConfigError('a.yaml: threshold: value is not read by policy youden, which reads no other key. Remove it, or set the policy it belongs to.'));
+    expect(() => plan('threshold:\n  policy: selection_rate\n  target: 0.3\n  cost_fp: 1\n  cost_fn: 9\n')).toThrow(new ConfigError('a.yaml: threshold: cost_fp, cost_fn are not read by policy selection_rate, which reads target. Remove them, or set the policy they belong to.'));
+    expect(() => plan('threshold:\n  policy: cost\n  cost_fp: 0\n  cost_fn: 0\n')).toThrow(new ConfigError('a.yaml: threshold: policy cost with cost_fp and cost_fn both 0 makes every threshold cost nothing; give the cost of at least one kind of error (e.g. cost_fp: 1, cost_fn: 5).'));
+    expect(() => plan('threshold:\n  policy: selection_rate\n  target: 1\n')).toThrow(new ConfigError('a.yaml: threshold.target: 1 selects every row; a selection rate is between 0 and 1 (e.g. target: 0.3).'));
     // fairness.threshold alone is the threshold (a multiclass audit refuses it as it refuses threshold; it ignored it).
     expect(plan('fairness:\n  threshold: 0.3\n').request).toMatchObject({ threshold: 0.3, thresholdPolicy: { policy: 'fixed', threshold: 0.3 } });
   });

@@ -42,6 +42,30 @@ export function validateColumns(table: Table, request: AuditRequest): void {
   for (const column of request.slices ?? []) if (!request.protectedAttributes.includes(column) && findColumn(table, column)) sliceIndex(table, column);
   if (request.ll144) checkLl144(table, request.ll144);
   if (request.reference && 'loaded' in request.reference) checkReferenceTable(request.reference.loaded.table, table);
+  checkSettingColumns(table, request);
+}
+
+/**
+ * The columns the recourse and robustness settings name are columns of the data, and a
+ * declared proxy stands in for a protected attribute: a misspelt immutable column was
+ * ignored (the column it meant was changed), a misspelt proxy disabled the flip test.
+ */
+function checkSettingColumns(table: Table, request: AuditRequest): void {
+  const recourse = request.recourse ?? {};
+  const categorical = recourse.categoricalChanges ?? [];
+  const proxies = request.robustness?.proxies ?? {};
+  const named: [string, string[]][] = [
+    ['recourse.immutable', recourse.immutable ?? []],
+    ['recourse.monotone', Object.keys(recourse.monotone ?? {})],
+    ['recourse.costs', Object.keys(recourse.costs ?? {})],
+    ['recourse.actionable', recourse.actionable ?? []],
+    ['recourse.categorical_changes', Array.isArray(categorical) ? categorical : Object.keys(categorical)],
+    ['robustness.proxies', Object.values(proxies)],
+  ];
+  for (const [key, names] of named) for (const name of names) requireColumn(table, name, key, `Name columns of the data in ${key}.`);
+  for (const attribute of Object.keys(proxies)) {
+    if (!request.protectedAttributes.includes(attribute)) throw new AuditConfigError(`robustness.proxies: ${quote(attribute)} is not a protected attribute (${request.protectedAttributes.join(', ')}); a proxy is declared for one. Key each proxy by the protected attribute it stands in for.`);
+  }
 }
 
 /** Every pair of protected attributes (none with a single attribute). */

@@ -225,10 +225,11 @@ export function parseAuditConfig(text: string, fileName: string): AuditConfig {
 /** The keys each threshold policy reads besides `policy`. */
 const POLICY_KEYS: Record<string, string[]> = { fixed: ['value'], youden: [], selection_rate: ['target'], cost: ['cost_fp', 'cost_fn'] };
 
-/** The threshold policy a config asks for. */
-export function thresholdPolicyOf(config: AuditConfig): ThresholdPolicy {
+/** The threshold policy a config asks for; a refusal names `fileName` when given. */
+export function thresholdPolicyOf(config: AuditConfig, fileName?: string): ThresholdPolicy {
+  const refuse = (message: string) => new ConfigError(fileName ? `${fileName}: ${message}` : message);
   if (config.threshold !== undefined && config.fairness?.threshold !== undefined) {
-    throw new ConfigError(`threshold and fairness.threshold are both set (${JSON.stringify(config.threshold)}, ${config.fairness.threshold}): an audit has one decision threshold. Keep threshold and remove fairness.threshold.`);
+    throw refuse(`threshold and fairness.threshold are both set (${JSON.stringify(config.threshold)}, ${config.fairness.threshold}): an audit has one decision threshold. Keep threshold and remove fairness.threshold.`);
   }
   const t = config.threshold ?? config.fairness?.threshold ?? 0.5;
   if (typeof t === 'number') return { policy: 'fixed', threshold: t };
@@ -236,7 +237,7 @@ export function thresholdPolicyOf(config: AuditConfig): ThresholdPolicy {
   const reads = POLICY_KEYS[t.policy] ?? [];
   const foreign = Object.keys(t).filter((key) => key !== 'policy' && !reads.includes(key));
   if (foreign.length > 0) {
-    throw new ConfigError(`threshold: ${foreign.join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not read by policy ${t.policy}, which reads ${reads.length ? reads.join(' and ') : 'no other key'}. Remove ${foreign.length === 1 ? 'it' : 'them'}, or set the policy ${foreign.length === 1 ? 'it belongs' : 'they belong'} to.`);
+    throw refuse(`threshold: ${foreign.join(', ')} ${foreign.length === 1 ? 'is' : 'are'} not read by policy ${t.policy}, which reads ${reads.length ? reads.join(' and ') : 'no other key'}. Remove ${foreign.length === 1 ? 'it' : 'them'}, or set the policy ${foreign.length === 1 ? 'it belongs' : 'they belong'} to.`);
   }
   switch (t.policy) {
     case 'fixed':
@@ -244,12 +245,12 @@ export function thresholdPolicyOf(config: AuditConfig): ThresholdPolicy {
     case 'youden':
       return { policy: 'youden' };
     case 'selection_rate':
-      if (t.target === undefined) throw new ConfigError('threshold.target: required for policy selection_rate (the share of rows to select, e.g. target: 0.3).');
-      if (!(t.target > 0 && t.target < 1)) throw new ConfigError(`threshold.target: ${t.target} selects ${t.target === 0 ? 'no row' : 'every row'}; a selection rate is between 0 and 1 (e.g. target: 0.3).`);
+      if (t.target === undefined) throw refuse('threshold.target: required for policy selection_rate (the share of rows to select, e.g. target: 0.3).');
+      if (!(t.target > 0 && t.target < 1)) throw refuse(`threshold.target: ${t.target} selects ${t.target === 0 ? 'no row' : 'every row'}; a selection rate is between 0 and 1 (e.g. target: 0.3).`);
       return { policy: 'selection_rate', target: t.target };
     default:
-      if (t.cost_fp === undefined || t.cost_fn === undefined) throw new ConfigError('threshold: policy cost needs cost_fp and cost_fn (the cost of a false positive and of a false negative, e.g. cost_fp: 1, cost_fn: 5).');
-      if (t.cost_fp === 0 && t.cost_fn === 0) throw new ConfigError('threshold: policy cost with cost_fp and cost_fn both 0 makes every threshold cost nothing; give the cost of at least one kind of error (e.g. cost_fp: 1, cost_fn: 5).');
+      if (t.cost_fp === undefined || t.cost_fn === undefined) throw refuse('threshold: policy cost needs cost_fp and cost_fn (the cost of a false positive and of a false negative, e.g. cost_fp: 1, cost_fn: 5).');
+      if (t.cost_fp === 0 && t.cost_fn === 0) throw refuse('threshold: policy cost with cost_fp and cost_fn both 0 makes every threshold cost nothing; give the cost of at least one kind of error (e.g. cost_fp: 1, cost_fn: 5).');
       return { policy: 'cost', cost_fp: t.cost_fp, cost_fn: t.cost_fn };
   }
 }

@@ -126,7 +126,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   refuseUnhonoured(config, fileName);
   refuseConflicts(config, fileName);
   refuseProtectedRecourse(config, fileName);
-  const policy = thresholdPolicyOf(config);
+  const policy = thresholdPolicyOf(config, fileName);
   // A regression's decision threshold is on the prediction's scale (positive_when says it is one).
   if (config.model?.path && !config.positive_when && policy.policy === 'fixed' && !(policy.threshold >= 0 && policy.threshold <= 1)) {
     throw new ConfigError(`${fileName}: threshold: ${policy.threshold} is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number).`);
