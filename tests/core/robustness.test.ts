@@ -440,3 +440,14 @@ describe('a number the file writes otherwise ("06") set in every cell', () => {
     }
   });
 });
+
+describe('a reference whose model column holds text', () => {
+  it('leaves the explainer out with the column and the cell named (it crashed: "Cannot read properties of undefined")', async () => {
+    const { cellVectors } = await import('../../src/core/analyses/explain/explain');
+    const { AuditConfigError } = await import('../../src/core/base/errors');
+    const reference = parseCsv('age,priors\na43,1\n30,2\n', { fileName: 'ref.csv' });
+    expect(() => cellVectors(reference, ['age', 'priors'], Uint32Array.from([0, 1]))).toThrow(
+      new AuditConfigError('ref.csv, column "age": the model reads numbers, and this column holds text (row 1: "a43"). Choose a reference file whose model columns match the data\'s.'),
+    );
+  });
+});

@@ -3,7 +3,8 @@ import { modelKind } from '../../model/kind';
 import { loadReaderFor, readTable } from '../../data/read';
 import type { CsvOptions } from '../../data/csv/options';
 import { allRows, findColumn, type Table } from '../../data/table';
-import { ExplainerCompatibilityError, isPlumblineError, quote } from '../../base/errors';
+import { AuditConfigError, ExplainerCompatibilityError, isPlumblineError, quote } from '../../base/errors';
+import { firstNonNumber } from '../../data/csv/numbers';
 import { openModel, type Classifier } from '../../model/classifier';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../../model/classifier-types';
 import type { OrtRuntime } from '../../model/onnx-scorer';
@@ -94,7 +95,14 @@ function cellValues(table: Table, columns: string[], rows: Uint32Array): (number
  * cell holds the model's own missing value, `missingValue`): what tree evaluators and TreeSHAP read.
  */
 export function cellVectors(table: Table, columns: string[], rows: Uint32Array, missingValue?: number): Float64Array[] {
-  const data = columns.map((name) => withMissingValue((findColumn(table, name) as { values: Float64Array }).values, missingValue));
+  const data = columns.map((name) => {
+    const column = findColumn(table, name);
+    // The background (a reference file) is read on its own: a column of numbers in the data can hold text there.
+    if (column?.kind !== 'numeric') {
+      throw new AuditConfigError(`${table.source}, column ${quote(name)}: the model reads numbers, and ${column ? `this column holds text (${firstNonNumber(table, column)})` : 'the file has no such column'}. Choose a reference file whose model columns match the data's.`);
+    }
+    return withMissingValue(column.values, missingValue);
+  });
   return Array.from(rows, (row) => Float64Array.from(data, (column) => column[row]));
 }
 
