@@ -173,6 +173,14 @@ describe('score-only audits (no model file)', () => {
     );
   });
 
+  it('refuses a feature list a model that names its inputs would ignore (it ran on the model\'s own columns, exit 0)', async () => {
+    await expect(
+      runAudit(ort, { model: { fileName: 'xgb_numeric.json', bytes: fixtureBytes('german_credit/xgb_numeric.json') }, data: { fileName: 'test.csv', bytes: fixtureBytes('german_credit/test.csv') }, target: 'good_credit', protectedAttributes: ['gender'], features: ['age', 'credit_amount'], bootstrapResamples: 0 }),
+    ).rejects.toThrow(
+      new AuditConfigError('model.features (--features) lists age, credit_amount, but xgb_numeric.json names its inputs itself and reads the columns duration_months, credit_amount, installment_rate, residence_years, age, existing_credits, people_liable; the list would be ignored. Remove it, or list exactly those columns.'),
+    );
+  });
+
   it('needs exactly one of a model and a score column', async () => {
     const data = { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') };
     await expect(runAudit(ort, { data, target: 'two_year_recid', protectedAttributes: ['race'] })).rejects.toThrow(

@@ -99,6 +99,11 @@ export async function scoreTable(model: Classifier | null, choice: ClassChoice |
   let modelInputs: AuditResult['inputs']['model'];
   if (model && request.model) {
     features = model.features(table, request.features);
+    // A model that names its inputs reads the columns of those names: a different list would be ignored.
+    const read = new Set(features);
+    if (request.features && (request.features.length !== read.size || request.features.some((name) => !read.has(name)))) {
+      throw new AuditConfigError(`model.features (--features) lists ${request.features.join(', ')}, but ${request.model.fileName} names its inputs itself and reads the columns ${features.join(', ')}; the list would be ignored. Remove it, or list exactly those columns.`);
+    }
     scores = await model.score(table, { features: request.features, signal, onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }) });
     scoreFindings.push(...checkScores(scores, request.model.fileName, table));
     fidelity = inputFidelity(model.summary, table, features, new Set(request.csv?.missingValues ?? []));
