@@ -63,6 +63,8 @@ describe('audit config', () => {
     expect(() => plan(`${minimal}  train: train.csv\n  reference: ref.csv\n`)).toThrow(new ConfigError('a.yaml: data.train (train.csv) and data.reference (ref.csv) both name the reference, and an audit compares with one. Keep one of them.'));
     expect(() => plan(minimal.replace('[race]', '[race, sex, race]'))).toThrow(new ConfigError('a.yaml: data.protected_attributes lists race more than once. List each column once.'));
     expect(() => plan(`${minimal}fairness:\n  intersections: [[race, race]]\n`)).toThrow(new ConfigError('a.yaml: fairness.intersections[0] lists race more than once. List each column once.'));
+    expect(() => plan(`${minimal}drift:\n  psi_minor: 0.5\n  psi_major: 0.1\n`)).toThrow(new ConfigError('a.yaml: drift.psi_minor (0.5) must be below drift.psi_major (0.1): a PSI is minor drift from psi_minor and major from psi_major. Set psi_minor below psi_major.'));
+    expect(() => plan(`${minimal}drift:\n  psi_major: 0.0001\n`)).toThrow(new ConfigError('a.yaml: drift.psi_minor (0.1) must be below drift.psi_major (0.0001): a PSI is minor drift from psi_minor and major from psi_major. Set psi_minor below psi_major (psi_minor defaults to 0.1).'));
     expect(() => plan(`${minimal}fairness:\n  ll144: {sex: sex, race_ethnicity: sex}\n`)).toThrow(new ConfigError('a.yaml: fairness.ll144 names sex as both sex and race_ethnicity. Name the column of each.'));
   });
 

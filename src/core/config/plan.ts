@@ -64,6 +64,11 @@ function refuseConflicts(config: AuditConfig, fileName: string): void {
     const twice = (list ?? []).filter((name, i, all) => all.indexOf(name) !== i);
     if (twice.length) throw new ConfigError(`${fileName}: ${key} lists ${[...new Set(twice)].join(', ')} more than once. List each column once.`);
   }
+  const minor = config.drift?.psi_minor ?? 0.1;
+  const major = config.drift?.psi_major ?? 0.2;
+  if (config.drift && (config.drift.psi_minor !== undefined || config.drift.psi_major !== undefined) && !(minor < major)) {
+    throw new ConfigError(`${fileName}: drift.psi_minor (${minor}) must be below drift.psi_major (${major}): a PSI is minor drift from psi_minor and major from psi_major. Set psi_minor below psi_major${config.drift.psi_minor === undefined ? ' (psi_minor defaults to 0.1)' : config.drift.psi_major === undefined ? ' (psi_major defaults to 0.2)' : ''}.`);
+  }
   const ll144 = config.fairness?.ll144;
   if (ll144?.sex !== undefined && ll144.sex === ll144.race_ethnicity) throw new ConfigError(`${fileName}: fairness.ll144 names ${ll144.sex} as both sex and race_ethnicity. Name the column of each.`);
 }
