@@ -40,7 +40,7 @@ const SAMPLES: Record<string, unknown> = {
   threshold: 0.3,
   random_seed: 42,
   audit_profile: 'full',
-  profiles: { fast: { bootstrap: { resamples: 10 } } },
+  profiles: { fast: { bootstrap: { resamples: 50 } } },
   metadata: { model_id: 'credit' },
   'bootstrap.resamples': 10,
   'bootstrap.confidence': 0.8,

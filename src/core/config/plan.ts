@@ -64,6 +64,10 @@ function refuseConflicts(config: AuditConfig, fileName: string): void {
     const twice = (list ?? []).filter((name, i, all) => all.indexOf(name) !== i);
     if (twice.length) throw new ConfigError(`${fileName}: ${key} lists ${[...new Set(twice)].join(', ')} more than once. List each column once.`);
   }
+  const resamples = config.bootstrap?.resamples;
+  if (resamples !== undefined && resamples > 0 && resamples < 20) {
+    throw new ConfigError(`${fileName}: bootstrap.resamples: ${resamples} draws cannot place an interval's tails (the ECE interval needs 20 at least, and was left out without a word). Use 0 to leave the bootstrap intervals out, or 20 or more (1000 by default).`);
+  }
   const minor = config.drift?.psi_minor ?? 0.1;
   const major = config.drift?.psi_major ?? 0.2;
   if (config.drift && (config.drift.psi_minor !== undefined || config.drift.psi_major !== undefined) && !(minor < major)) {
