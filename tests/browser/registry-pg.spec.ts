@@ -33,7 +33,7 @@ test('a PostgreSQL registry exported with --sqlite opens in the Portfolio page w
   expect(plumbline(['registry', 'init', url]).code).toBe(0);
   const small = join(work, 'small.csv');
   writeFileSync(small, readFileSync(fixture('compas/test.csv'), 'utf8').split('\n').slice(0, 201).join('\n'));
-  writeFileSync(join(work, 'audit.yaml'), `data:\n  test: ${small}\n  target: two_year_recid\n  score_column: decile_score\n  protected_attributes: [race, sex]\nbootstrap:\n  resamples: 0\nmetadata:\n  model_id: compas-decile\n  team: risk\n`);
+  writeFileSync(join(work, 'audit.yaml'), `data:\n  test: ${small}\n  target: two_year_recid\n  score_column: decile_score\n  protected_attributes: [race, sex]\nthreshold: 5\nbootstrap:\n  resamples: 0\nmetadata:\n  model_id: compas-decile\n  team: risk\n`);
   for (const k of [1, 2, 3]) {
     const run = plumbline(['audit', '--config', 'audit.yaml', '--output', `a${k}/result.json`, '--registry', url]);
     expect(run.code, run.stderr).toBe(0);
