@@ -137,6 +137,18 @@ test('drop model, data, config and policy; the set-up follows the config; gates,
   await page.evaluate(() => document.querySelector('[role=tablist]')!.scrollIntoView({ block: 'start' }));
   await page.screenshot({ path: 'test-results/tab-compare.png' });
 
+  // The set-up changed after the config was dropped: the pack records the config that ran
+  // (the set-up's, named apart), and the CLI on it gives the app's result; it recorded audit.yaml.
+  await page.getByTestId('threshold').fill('0.6');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
+  const changedPack = verifyEvidencePack(new Uint8Array(await download(page, 'export-pack')));
+  expect(changedPack.files).toContain('config-audit.setup.yaml');
+  expect(changedPack.files).not.toContain('config-audit.yaml');
+  const changedManifest = JSON.parse((await download(page, 'export-manifest')).toString('utf8'));
+  expect(changedManifest.inputs.config.file).toBe('audit.setup.yaml');
+  expect(JSON.parse((await download(page, 'export-json')).toString('utf8')).threshold).toBe(0.6);
+
   const origin = PLAIN.slice(0, -1);
   expect(urls.filter((url) => !url.startsWith(origin) && !url.startsWith('blob:') && !url.startsWith('data:'))).toEqual([]);
 });
