@@ -128,7 +128,7 @@ function explainFailures(decision: PolicyDecision, regressionDecision = false): 
       return `${g.outcome.padEnd(13)} ${g.name}: ${value}${g.clause ? ` [${g.clause}]` : ''}${g.rationale ? ` — ${g.rationale}` : ''}${look}`;
     });
   const reproducibility = decision.reproducibility.filter((r) => !r.met).map((r) => `FAIL          reproducibility ${r.requirement}: ${r.detail}`);
-  return [...decision.notices.filter((n) => !n.startsWith('Gate ')).map((n) => `NOTICE        ${n}`), ...lines, ...reproducibility, `decision: ${decision.decision}`].join('\n');
+  return [...decision.notices.filter((n) => !n.startsWith('Gate ') && !n.startsWith('Reproducibility requirement ')).map((n) => `NOTICE        ${n}`), ...lines, ...reproducibility, `decision: ${decision.decision}`].join('\n');
 }
 
 /** A step shorter than this shows no progress (so quick audits and errors stay one line). */

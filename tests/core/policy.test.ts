@@ -53,6 +53,11 @@ describe('policy gates', () => {
       { requirement: 'seed_required', met: false, detail: 'no explicit random seed (random_seed / --seed)' },
       { requirement: 'strict_mode_required', met: false, detail: 'not run with --strict' },
     ]);
+    // Said where every output shows it (a FAIL whose gates all passed gave no reason in the reports or the app).
+    expect(decision.notices).toEqual([
+      'Reproducibility requirement seed_required of the policy is not met (no explicit random seed (random_seed / --seed)): the decision is FAIL whatever the gates.',
+      'Reproducibility requirement strict_mode_required of the policy is not met (not run with --strict): the decision is FAIL whatever the gates.',
+    ]);
   });
 });
 
