@@ -172,7 +172,7 @@ export class AuditSession {
   setupJson = $derived(JSON.stringify(this.auditConfig()));
   ranWith = $state<string | null>(null);
   /** The set-up changed since the shown audit ran: its results and exports are of the old set-up. */
-  setupChanged = $derived(this.outputs !== null && this.ranWith !== null && this.setupJson !== this.ranWith);
+  setupChanged = $derived(this.outputs !== null && this.ranWith !== null && `${this.setupJson} ${this.policy?.sha256 ?? ''}` !== this.ranWith); // the policy gates the run too
   /** Runs the audit in the worker; results of an older run are dropped. */
   async run(): Promise<void> {
     if ((!this.model && !this.scoreColumn) || !this.data) return;
@@ -188,7 +188,7 @@ export class AuditSession {
       this.#fail(error);
       return;
     }
-    this.ranWith = this.setupJson;
+    this.ranWith = `${this.setupJson} ${this.policy?.sha256 ?? ''}`;
     this.status = 'running';
     const worker = auditWorker();
     try {

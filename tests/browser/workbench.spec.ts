@@ -427,6 +427,10 @@ test('the YAML views of the config and the policy validate live, apply to the se
   await expect(page.getByTestId('setup-changed')).toBeVisible();
   await page.getByTestId('policy-target').fill('0.3');
   await expect(page.getByTestId('setup-changed')).toHaveCount(0);
+  // A policy used after the audit gates the next one: the shown decision is the run's, and the page says so (it claimed every result shown was gated by the new policy).
+  await policyEditor.fill(starter.replace(/threshold: [\d.]+/, 'threshold: 0.01'));
+  await page.getByTestId('policy-use').click();
+  await expect(page.getByTestId('setup-changed')).toBeVisible();
   // A target the CLI refuses is refused here too, with its message (the app ran 1.5 and picked a threshold).
   await page.getByTestId('policy-target').fill('1.5');
   await page.getByTestId('run-audit').click();
