@@ -60,6 +60,8 @@ export function outputContext(session: OutputFacts, result: AnyAuditResult, plan
  * own), the same sections left out, the same metadata.
  */
 function plansAlike(source: AuditConfig, setup: AuditConfig, plan: ReturnType<typeof planAudit>): boolean {
+  // A reference the file names and the set-up lacks (or the reverse) is another audit.
+  if ((source.data?.train ?? source.data?.reference) === undefined !== ((setup.data?.train ?? setup.data?.reference) === undefined)) return false;
   const asLoaded: AuditConfig = { ...source, data: { ...source.data, test: setup.data?.test }, ...(source.model || setup.model ? { model: { ...source.model, ...(setup.model?.path ? { path: setup.model.path } : {}) } } : {}) };
   for (const key of ['train', 'reference'] as const) if (asLoaded.data![key] !== undefined) asLoaded.data![key] = setup.data?.train ?? setup.data?.reference;
   let dropped: ReturnType<typeof planAudit>;

@@ -3,7 +3,7 @@
  * memory budget, its stages' memory estimates (checked before anything runs), the request
  * sent to the worker, and the stages shown while it runs.
  */
-import { auditMemoryPlan, browserMemory, checkAuditMemory, DEFAULT_STAGE_MEMORY_MB, planAudit, type AuditProgress, type BaselineResult, type StagePlan } from '../core';
+import { auditMemoryPlan, browserMemory, checkAuditMemory, ConfigError, DEFAULT_STAGE_MEMORY_MB, planAudit, type AuditProgress, type BaselineResult, type StagePlan } from '../core';
 import type { WorkerAuditRequest } from '../../workers/audit.worker';
 import type { AuditSession } from './audit-session.svelte';
 import { dataRef, type LoadedData } from './session-types';
@@ -37,6 +37,12 @@ export function memoryPlanOf(session: Pick<AuditSession, 'data' | 'model' | 'ref
  * over its budget, or a stage would not fit beside the tables.
  */
 export function planRun(session: AuditSession): AuditPlan {
+  // A reference the config names and the page did not load (refused, or not dropped) would leave drift out silently; the CLI reads it or stops.
+  const named = session.config?.source.data;
+  const key = named?.reference !== undefined ? 'reference' : named?.train !== undefined ? 'train' : null;
+  if (session.config && key && !session.reference) {
+    throw new ConfigError(`${session.config.name}: data.${key} names the reference ${named![key]}, which is not loaded here. Drop it with the other files, or remove data.${key} from the config to audit without drift.`);
+  }
   const plan = planAudit(session.auditConfig(), session.config?.name ?? 'the set-up');
   // The page's ?memory_budget_mb= replaces the stage budget (limits.stage_memory_mb) for every stage.
   const fromUrl = memoryBudgetFromUrl();

@@ -452,3 +452,13 @@ test('a config’s stage budgets hold in the browser: a stage past its time is l
   expect(result.settings.limits).toEqual({ stage_memory_mb: 2048, stage_seconds: 0.001 });
   expect(Math.abs(result.performance.roc_auc - mlp.performance.roc_auc)).toBeLessThan(2e-6);
 });
+
+test('a config naming a reference the page did not load is refused at Run, not audited without drift', async ({ page }) => {
+  writeFileSync(join(work, 'with-train.yaml'), config.replace('  target:', '  train: train.csv\n  target:'));
+  await page.goto(PLAIN);
+  await dropFiles(page, [fixture('compas/rf.onnx'), fixture('compas/test.csv'), join(work, 'with-train.yaml')]);
+  await expect(page.getByTestId('config-card')).toContainText('with-train.yaml');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('error')).toContainText('with-train.yaml: data.train names the reference train.csv, which is not loaded here. Drop it with the other files, or remove data.train from the config to audit without drift.');
+  await expect(page.getByTestId('result-summary')).toHaveCount(0);
+});
