@@ -484,6 +484,17 @@ describe('a LightGBM cross_entropy_lambda model', () => {
   });
 });
 
+describe('a LightGBM multiclassova model audited as multiclass', () => {
+  it('is refused with the fix: its classes\' sigmoids do not sum to 1 (it said "sum to 1.0157, not 1: margins?")', async () => {
+    const text = readFileSync(join(projectRoot, 'tests', 'models', 'lgbm_multiclass.txt'), 'utf8').replace(/^objective=multiclass /m, 'objective=multiclassova ');
+    const model = await openModel(ort, new TextEncoder().encode(text), 'ova.txt', { positiveLabel: 0 });
+    const table = parseCsv(readFileSync(join(projectRoot, 'tests', 'models', 'lgbm_applicants.csv'), 'utf8'), { fileName: 'lgbm_applicants.csv' });
+    await expect(model.probabilities(table)).rejects.toThrow(
+      new ModelLoadError('ova.txt: a LightGBM multiclassova model scores each of its 3 classes with a sigmoid of its own, which do not sum to 1 (as LightGBM predicts them); a multiclass audit reads one probability distribution per row. Audit one class against the rest (positive_label: K, --positive-label K), or train the model with objective=multiclass.'),
+    );
+  });
+});
+
 describe('path-dependent TreeSHAP of one class of a multiclass model', () => {
   it('says why it cannot (p(class) is a softmax over every class\'s trees) and what to use instead', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

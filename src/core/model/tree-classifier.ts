@@ -2,7 +2,7 @@
  * The tree formats (XGBoost JSON, LightGBM text): their summary, and a classifier scored by
  * the project's own tree evaluator in float64 (large tables handed to the worker pool).
  */
-import { AuditConfigError, closeMatches, quote } from '../base/errors';
+import { AuditConfigError, closeMatches, ModelLoadError, quote } from '../base/errors';
 import { allRows, findColumn, type Table } from '../data/table';
 import { chooseClass, type ClassLabel } from './classes';
 import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, withMissingValue, type CompiledEnsemble, type TreeEnsemble } from './tree';
@@ -164,6 +164,10 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
           values[2 * i + 1] = p;
         }
         return { width: 2, values };
+      }
+      if (model.multiclass.transform === 'logistic') {
+        // LightGBM multiclassova: each class its own sigmoid, as LightGBM's predict gives them; they do not sum to 1.
+        throw new ModelLoadError(`${fileName}: a LightGBM multiclassova model scores each of its ${classes} classes with a sigmoid of its own, which do not sum to 1 (as LightGBM predicts them); a multiclass audit reads one probability distribution per row. Audit one class against the rest (positive_label: K, --positive-label K), or train the model with objective=multiclass.`);
       }
       const margins: Float64Array[] = [];
       for (let k = 0; k < classes; k++) margins.push(await partMargins(k, columns, rows, options));
