@@ -105,7 +105,12 @@ export async function prepareAudit(options: AuditOptions, style: OptionStyle = '
   }
   const base = typeof options.config === 'string' ? dirname(resolve(options.config)) : process.cwd();
   const merged = mergeAuditConfig(config, options, (path) => resolve(base, path));
-  checkAuditInputs(merged, options, style, options.config !== undefined, style === 'cli' ? (message) => new UsageError(message) : apiUsageError);
+  const usage = style === 'cli' ? (message: string) => new UsageError(message) : apiUsageError;
+  checkAuditInputs(merged, options, style, options.config !== undefined, usage);
+  // Only these two name what to write (report.html wrote the result JSON alone, without a word).
+  if (options.output !== undefined && !/\.(pdf|json)$/.test(options.output)) {
+    throw usage(`${style === 'cli' ? '--output' : 'the output option'} ${options.output}: name the PDF report (REPORT.pdf, which writes the HTML report, model card and evidence pack beside it) or the result alone (RESULT.json).`);
+  }
   const threads = threadCount(options.threads, style);
   const plan = planAudit(merged, configFile?.fileName ?? (options.config ? configName : 'command line'), options.strict ?? false);
   const provenanceAnchor = typeof options.config === 'string' ? options.config : (plan.files.model ?? plan.files.data);

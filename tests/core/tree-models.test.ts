@@ -489,7 +489,7 @@ describe('a LightGBM multiclassova model audited as multiclass', () => {
     const text = readFileSync(join(projectRoot, 'tests', 'models', 'lgbm_multiclass.txt'), 'utf8').replace(/^objective=multiclass /m, 'objective=multiclassova ');
     const model = await openModel(ort, new TextEncoder().encode(text), 'ova.txt', { positiveLabel: 0 });
     const table = parseCsv(readFileSync(join(projectRoot, 'tests', 'models', 'lgbm_applicants.csv'), 'utf8'), { fileName: 'lgbm_applicants.csv' });
-    await expect(model.probabilities(table)).rejects.toThrow(
+    await expect(model.probabilities!(table)).rejects.toThrow(
       new ModelLoadError('ova.txt: a LightGBM multiclassova model scores each of its 3 classes with a sigmoid of its own, which do not sum to 1 (as LightGBM predicts them); a multiclass audit reads one probability distribution per row. Audit one class against the rest (positive_label: K, --positive-label K), or train the model with objective=multiclass.'),
     );
   });

@@ -84,7 +84,8 @@ describe('plumbline audit --config with --policy-gates', () => {
     expect((await plumbline(['audit', '--config', 'audit.yaml', '--threshold', '0.4', '--threshold-policy', 'youden'])).stderr).toBe('plumbline: give either --threshold or --threshold-policy, not both.\n');
   });
 
-  it('refuses a seed past the config\'s range and two references, and lets --reference replace the config\'s train (4294967297 ran as seed 1; --reference-result was ignored)', async () => {
+  it('refuses an output it would not write, a seed past the config\'s range and two references, and lets --reference replace the config\'s train (4294967297 ran as seed 1; --reference-result was ignored)', async () => {
+    expect((await plumbline(['audit', '--config', 'audit.yaml', '--output', 'report.html'])).stderr).toBe('plumbline: --output report.html: name the PDF report (REPORT.pdf, which writes the HTML report, model card and evidence pack beside it) or the result alone (RESULT.json).\n');
     expect((await plumbline(['audit', '--config', 'audit.yaml', '--seed', '4294967297'])).stderr).toBe('plumbline: --seed must be a whole number from 0 to 4294967295, got 4294967297.\n');
     writeFileSync(join(work, 'with-train.yaml'), config.replace('  target:', `  train: ${fixture('compas/train.csv')}\n  target:`));
     expect((await plumbline(['audit', '--config', 'with-train.yaml', '--reference-result', 'old.json'])).stderr).toBe('plumbline: give either --reference-result or a reference file (--reference, data.reference or data.train), not both: drift is measured against one.\n');
