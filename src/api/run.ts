@@ -114,6 +114,9 @@ export function checkAuditInputs(merged: AuditConfig, overrides: AuditOverrides,
   const name = (option: keyof AuditOverrides) => optionName(option, style);
   const help = style === 'cli' ? ' Run plumbline audit --help for usage.' : '';
   if (overrides.model && overrides.score) throw usage(`give either ${name('model')} or ${name('score')}, not both.`);
+  // A score column has no model to read features or class names: they would be ignored.
+  const modelOnly = (['features', 'classLabels'] as const).filter((option) => overrides[option] !== undefined);
+  if ((overrides.score || (!overrides.model && merged.data?.score_column)) && modelOnly.length) throw usage(`${modelOnly.map(name).join(' and ')} ${modelOnly.length === 1 ? 'applies' : 'apply'} to a model file, and a score-column audit has none. Remove ${modelOnly.length === 1 ? 'it' : 'them'}.`);
   // The config's random_seed range: a larger seed wrapped around (4294967297 gave seed 1's numbers).
   if (overrides.seed !== undefined && (!Number.isInteger(overrides.seed) || overrides.seed < 0 || overrides.seed > 4294967295)) throw usage(`${name('seed')} must be a whole number from 0 to 4294967295, got ${overrides.seed}.`);
   if (overrides.referenceResult && (merged.data?.reference || merged.data?.train)) {

@@ -64,6 +64,10 @@ function refuseConflicts(config: AuditConfig, fileName: string): void {
     const twice = (list ?? []).filter((name, i, all) => all.indexOf(name) !== i);
     if (twice.length) throw new ConfigError(`${fileName}: ${key} lists ${[...new Set(twice)].join(', ')} more than once. List each column once.`);
   }
+  if (data.score_column && !config.model?.path && config.model) {
+    const keys = Object.keys(config.model);
+    if (keys.length) throw new ConfigError(`${fileName}: model.${keys.join(', model.')} ${keys.length === 1 ? 'applies' : 'apply'} to a model file, and this audit reads its scores from data.score_column (${data.score_column}). Remove the model block.`);
+  }
   const resamples = config.bootstrap?.resamples;
   if (resamples !== undefined && resamples > 0 && resamples < 20) {
     throw new ConfigError(`${fileName}: bootstrap.resamples: ${resamples} draws cannot place an interval's tails (the ECE interval needs 20 at least, and was left out without a word). Use 0 to leave the bootstrap intervals out, or 20 or more (1000 by default).`);
