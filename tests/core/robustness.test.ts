@@ -451,3 +451,18 @@ describe('a reference whose model column holds text', () => {
     );
   });
 });
+
+describe('the demographic shift under equal-frequency calibration', () => {
+  it('measures ECE in the calibration section\'s bins: its baseline is that section\'s ECE (it kept equal-width bins, 0.0258 beside 0.0341)', async () => {
+    const { calibration } = await import('../../src/core/metrics/calibration');
+    const random = new Random(9, 'shift-bins');
+    const n = 3000;
+    const scores = Float64Array.from({ length: n }, () => random.next() ** 2);
+    const labels = Uint8Array.from(scores, (p) => (random.next() < p * 0.9 + 0.05 ? 1 : 0));
+    const table = parseCsv(['g', ...Array.from({ length: n }, (_, i) => ['a', 'b', 'c'][i % 3])].join('\n'), { fileName: 'g.csv' });
+    for (const binning of ['equal-width', 'equal-frequency'] as const) {
+      const shift = demographicShift(labels, scores, 0.5, [groupIndex(table, 'g')], 0.1, 10, binning);
+      expect(shift.baseline.expected_calibration_error).toBeCloseTo(calibration(labels, scores, { bins: 10, binning }).expected_calibration_error!, 12);
+    }
+  });
+});

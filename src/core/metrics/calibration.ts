@@ -33,6 +33,17 @@ export const EQUAL_FREQUENCY_BINNING = 'equal-frequency on p(y=1): edges at the 
 /** How reliability bins are drawn. */
 export type Binning = 'equal-width' | 'equal-frequency';
 
+/**
+ * The bins of a reliability table (see {@link calibration}): their lower edges for
+ * equal-frequency bins (null: equal-width), their number, and a score's bin.
+ */
+export function calibrationBins(scores: Float64Array, bins: number, binning: Binning | undefined, rows?: Uint32Array): { edges: number[] | null; count: number; binOf: (p: number) => number } {
+  const edges = binning === 'equal-frequency' ? equalFrequencyEdges(scores, bins, rows) : null;
+  const count = edges ? edges.length : bins;
+  const binOf = (p: number) => (edges ? Math.max(0, edgesAtOrBelow(edges, p) - 1) : Math.min(count - 1, Math.max(0, Math.floor(p * count))));
+  return { edges, count, binOf };
+}
+
 /** Lower edges of equal-frequency bins (the first is 0), duplicates merged. */
 export function equalFrequencyEdges(scores: Float64Array, bins: number, rows?: Uint32Array): number[] {
   const values = rows ? gather(scores, rows) : Float64Array.from(scores);
@@ -54,12 +65,7 @@ export function equalFrequencyEdges(scores: Float64Array, bins: number, rows?: U
  * top-label). Null when there are no rows.
  */
 export function calibration(labels: Uint8Array, scores: Float64Array, options: { bins?: number; rows?: Uint32Array; confidence?: number; binning?: Binning } = {}): CalibrationSummary {
-  const edges = options.binning === 'equal-frequency' ? equalFrequencyEdges(scores, options.bins ?? 10, options.rows) : null;
-  const binCount = edges ? edges.length : options.bins ?? 10;
-  const binOf = (p: number) => {
-    if (!edges) return Math.min(binCount - 1, Math.max(0, Math.floor(p * binCount)));
-    return Math.max(0, edgesAtOrBelow(edges, p) - 1);
-  };
+  const { edges, count: binCount, binOf } = calibrationBins(scores, options.bins ?? 10, options.binning, options.rows);
   const counts = new Float64Array(binCount);
   const scoreSums = new Float64Array(binCount);
   const positives = new Float64Array(binCount);

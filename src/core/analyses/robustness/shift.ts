@@ -1,4 +1,5 @@
 import type { GroupIndex } from '../../metrics/groups';
+import { calibrationBins, type Binning } from '../../metrics/calibration';
 
 /** One demographic-shift scenario and what it did to each metric. */
 export interface ShiftScenario {
@@ -65,6 +66,8 @@ interface CellCounts {
  * group and the rest added from the other groups' sums, never subtracted.
  */
 class ShiftCounts {
+  /** Calibration bins (equal-width, or equal-frequency where the audit's calibration is). */
+  private readonly bins: number;
   private readonly cell: Uint8Array;
   private readonly bin: Int32Array;
   private readonly total: CellCounts;
@@ -77,8 +80,12 @@ class ShiftCounts {
     private readonly scores: Float64Array,
     threshold: number,
     private readonly attributes: GroupIndex[],
-    private readonly bins: number,
+    bins: number,
+    binning: Binning = 'equal-width',
   ) {
+    // The calibration section's bins (equal-frequency too, when configured).
+    const calibrationBinsOf = calibrationBins(scores, bins, binning);
+    this.bins = calibrationBinsOf.count;
     const n = labels.length;
     this.cell = new Uint8Array(n);
     this.bin = new Int32Array(n);
@@ -86,8 +93,7 @@ class ShiftCounts {
       const predicted = scores[i] >= threshold;
       this.cell[i] = labels[i] === 1 ? (predicted ? 0 : 1) : predicted ? 2 : 3;
       // A score outside [0, 1] is clamped to the first or last bin; NaN is in no bin (−1).
-      const b = Math.min(bins - 1, Math.max(0, Math.floor(scores[i] * bins)));
-      this.bin[i] = Number.isNaN(b) ? -1 : b;
+      this.bin[i] = Number.isNaN(scores[i]) ? -1 : calibrationBinsOf.binOf(scores[i]);
     }
     this.total = this.count(null);
   }
@@ -192,7 +198,7 @@ class ShiftCounts {
     return metrics;
   }
 
-  /** Expected calibration error (equal-width bins) under the weights. */
+  /** Expected calibration error (the calibration bins) under the weights. */
   private ece(inGroup: CellCounts, restScores: Float64Array, inside: number, outside: number): number | null {
     const total = this.total;
     const weight = inside * inGroup.rows + outside * (total.rows - inGroup.rows);
@@ -286,8 +292,8 @@ export function shiftScenarios(
  * performance, calibration and the other attributes' disparities do.
  * `max_shift_degradation` is the largest worsening of any metric in any scenario.
  */
-export function demographicShift(labels: Uint8Array, scores: Float64Array, threshold: number, attributes: GroupIndex[], delta = 0.1, bins = 10): ShiftReport {
-  const counts = new ShiftCounts(labels, scores, threshold, attributes, bins);
+export function demographicShift(labels: Uint8Array, scores: Float64Array, threshold: number, attributes: GroupIndex[], delta = 0.1, bins = 10, binning: Binning = 'equal-width'): ShiftReport {
+  const counts = new ShiftCounts(labels, scores, threshold, attributes, bins, binning);
   const { baseline, scenarios, worst, max } = shiftScenarios(
     labels.length,
     attributes,
@@ -301,6 +307,6 @@ export function demographicShift(labels: Uint8Array, scores: Float64Array, thres
     scenarios,
     max_shift_degradation: max,
     worst,
-    conventions: `Each group's share moved by ±${delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = baseline − shifted for accuracy, precision, recall, balanced accuracy, and shifted − baseline for ECE (${bins} equal-width bins) and the parity differences; positive means worse.`,
+    conventions: `Each group's share moved by ±${delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = baseline − shifted for accuracy, precision, recall, balanced accuracy, and shifted − baseline for ECE (the calibration section's ${bins} ${binning} bins) and the parity differences; positive means worse.`,
   };
 }
