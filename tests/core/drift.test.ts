@@ -276,3 +276,13 @@ describe('counting over sorted values and codes', () => {
     expect(column.missing).toBe(2);
   });
 });
+
+describe('the drift conventions', () => {
+  it('name the bins drift.psi_bins sets (they said deciles for any count)', async () => {
+    const { parseCsv } = await import('../../src/core/data/csv');
+    const { driftReport } = await import('../../src/core/analyses/drift/drift');
+    const table = parseCsv(['x', ...Array.from({ length: 50 }, (_, i) => String(i))].join('\n'), { fileName: 't.csv' });
+    expect(driftReport(table, table, { bins: 5 }).conventions).toContain("numeric bins from the reference's 5-quantiles (drift.psi_bins: 5) (linear interpolation");
+    expect(driftReport(table, table).conventions).toContain("numeric bins from the reference's deciles (linear interpolation");
+  });
+});
