@@ -30,6 +30,11 @@ export function refuseUnsupported(request: AuditRequest, task: 'multiclass' | 'r
   if (task === 'multiclass' && request.threshold !== undefined) refuse('threshold', 'the predicted class is the most probable one; no threshold applies');
   if (task === 'multiclass' && request.positiveWhen) refuse('positive_when', 'there is no regression decision');
   if (task === 'regression' && request.classLabels) refuse('model.class_labels', 'a regression has no classes');
+  // Settings these audits would record and not read (each was accepted and ignored).
+  if (task === 'regression' && request.positiveLabel !== undefined) refuse('data.positive_label', 'a regression has no positive class (a decision says its positive side with positive_when)');
+  if (task === 'regression' && request.calibrationBins !== undefined) refuse('calibration.bins', 'the calibration table is by deciles of the prediction');
+  if (request.calibrationBinning === 'equal-frequency') refuse('calibration.binning: equal-frequency', task === 'regression' ? 'the calibration table is by deciles of the prediction' : 'the calibration tables bin each class\'s probability in equal-width bins');
+  if (request.powerDifference !== undefined && !(task === 'regression' && request.positiveWhen)) refuse('fairness.power_difference', 'the power of a parity test (of a binary decision) is not computed');
   if (task === 'regression' && request.threshold !== undefined && !request.positiveWhen) {
     throw new AuditConfigError(`threshold ${request.threshold} is set for a regression: say whether the decision is positive when the prediction is above or below it with positive_when: above|below (--positive-when).`);
   }
