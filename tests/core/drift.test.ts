@@ -286,3 +286,27 @@ describe('the drift conventions', () => {
     expect(driftReport(table, table).conventions).toContain("numeric bins from the reference's deciles (linear interpolation");
   });
 });
+
+describe('a reference the model cannot score', () => {
+  it('still has its columns compared; the prediction drift is left out with the reason, as a finding (all drift was dropped)', async () => {
+    const ort = await import('onnxruntime-web');
+    const { runAudit } = await import('../../src/core/audit');
+    const want = expected('compas/rf.expected.json');
+    const train = readFileSync(fixture('compas/train.csv'), 'utf8').split('\n');
+    const ageAt = train[0].split(',').indexOf('age');
+    // Ages written with a prefix in the reference only ("a43"): the model reads numbers.
+    const reference = train.map((line, i) => (i === 0 || !line ? line : line.split(',').map((cell, j) => (j === ageAt ? `a${cell}` : cell)).join(','))).join('\n');
+    const result = await runAudit(ort as never, {
+      model: { fileName: 'rf.onnx', bytes: new Uint8Array(readFileSync(fixture('compas/rf.onnx'))) },
+      data: { fileName: 'test.csv', bytes: new Uint8Array(readFileSync(fixture('compas/test.csv'))) },
+      reference: { fileName: 'ref.csv', bytes: new TextEncoder().encode(reference) },
+      target: 'two_year_recid', protectedAttributes: ['race', 'sex'], features: want.features, bootstrapResamples: 0,
+      missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' },
+    });
+    expect(result.missing_sections.drift).toBeUndefined();
+    expect(result.drift!.columns.map((c) => c.column)).toContain('priors_count');
+    expect(result.drift!.prediction).toBeUndefined();
+    expect(result.drift!.prediction_not_measured).toMatch(/^ref\.csv, column "age": the model's input "float_input" takes numbers, but this column holds text \(row 1: "a\d+"\)\./);
+    expect(result.data.findings.some((f) => f.check === 'drift' && f.message.startsWith('Prediction drift not measured: ref.csv, column "age"'))).toBe(true);
+  });
+});

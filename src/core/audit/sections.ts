@@ -95,11 +95,17 @@ export async function driftSection(context: SectionContext): Promise<{ drift: Dr
       const report = driftReport(reference, table, { exclude: [request.target], bins: request.driftBins });
       if (!noLabels && findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
       if (model) {
-        // Prediction drift: the same model scores the reference.
-        referenceScores = await model.score(reference, { features: request.features, signal: stageSignal });
-        report.prediction = numericDrift('p(positive)', referenceScores, scores, request.driftBins);
+        // Prediction drift: the same model scores the reference. A reference the model cannot
+        // score (a model column missing or holding text) still has its columns' drift.
+        try {
+          referenceScores = await model.score(reference, { features: request.features, signal: stageSignal });
+          report.prediction = numericDrift('p(positive)', referenceScores, scores, request.driftBins);
+        } catch (error) {
+          if (!isPlumblineError(error)) throw error;
+          report.prediction_not_measured = (error as Error).message;
+        }
       } else if (request.scoreColumn && findColumn(reference, request.scoreColumn)?.kind === 'numeric') {
-        report.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores);
+        report.prediction = numericDrift(request.scoreColumn, (findColumn(reference, request.scoreColumn) as { values: Float64Array }).values, scores, request.driftBins);
       }
       return report;
     });

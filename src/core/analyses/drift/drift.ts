@@ -141,6 +141,8 @@ export interface DriftReport {
   max_psi: number | null;
   drifted_feature_share: number | null;
   prediction?: ColumnDrift;
+  /** Why the predictions' drift was not measured (the model could not score the reference), when it was not. */
+  prediction_not_measured?: string;
   label?: ColumnDrift;
   conventions: string;
 }
@@ -328,6 +330,7 @@ export function driftFindings(drift: DriftReport | undefined, fileName: string):
       message: `${fileName} lacks ${missing.length === 1 ? 'a column' : `${missing.length} columns`} of the reference ${drift.reference} (${shown}${missing.length > 10 ? ', …' : ''}): renamed or dropped? A model that reads one would refuse the file; here it is not compared.`,
     });
   }
+  if (drift.prediction_not_measured) findings.push({ check: 'drift', severity: 'warning', message: `Prediction drift not measured: ${drift.prediction_not_measured}` });
   for (const column of drift.columns) if (column.note?.includes('where the reference held numbers')) findings.push({ check: 'drift', severity: 'warning', column: column.column, message: `${column.column}: ${column.note}.` });
   return findings;
 }
