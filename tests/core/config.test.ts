@@ -66,6 +66,7 @@ describe('audit config', () => {
     expect(() => plan('model:\n  features: [age]\n  class_labels: [no, yes]\ndata:\n  test: t.csv\n  target: y\n  score_column: s\n  protected_attributes: [race]\n')).toThrow(
       new ConfigError('a.yaml: model.features, model.class_labels apply to a model file, and this audit reads its scores from data.score_column (s). Remove the model block.'),
     );
+    expect(() => plan(`${minimal}  score_column: s\n`)).toThrow(new ConfigError('a.yaml: model.path (m.onnx) and data.score_column (s) both give the scores. Use one: remove data.score_column to audit the model, or the model block for a score-only audit.'));
     expect(() => plan(`${minimal}bootstrap:\n  resamples: 10\n`)).toThrow(new ConfigError("a.yaml: bootstrap.resamples: 10 draws cannot place an interval's tails (the ECE interval needs 20 at least, and was left out without a word). Use 0 to leave the bootstrap intervals out, or 20 or more (1000 by default)."));
     expect(() => plan(`${minimal}drift:\n  psi_minor: 0.5\n  psi_major: 0.1\n`)).toThrow(new ConfigError('a.yaml: drift.psi_minor (0.5) must be below drift.psi_major (0.1): a PSI is minor drift from psi_minor and major from psi_major. Set psi_minor below psi_major.'));
     expect(() => plan(`${minimal}drift:\n  psi_major: 0.0001\n`)).toThrow(new ConfigError('a.yaml: drift.psi_minor (0.1) must be below drift.psi_major (0.0001): a PSI is minor drift from psi_minor and major from psi_major. Set psi_minor below psi_major (psi_minor defaults to 0.1).'));

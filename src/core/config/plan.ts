@@ -64,6 +64,7 @@ function refuseConflicts(config: AuditConfig, fileName: string): void {
     const twice = (list ?? []).filter((name, i, all) => all.indexOf(name) !== i);
     if (twice.length) throw new ConfigError(`${fileName}: ${key} lists ${[...new Set(twice)].join(', ')} more than once. List each column once.`);
   }
+  if (data.score_column && config.model?.path) throw new ConfigError(`${fileName}: model.path (${config.model.path}) and data.score_column (${data.score_column}) both give the scores. Use one: remove data.score_column to audit the model, or the model block for a score-only audit.`);
   if (data.score_column && !config.model?.path && config.model) {
     const keys = Object.keys(config.model);
     if (keys.length) throw new ConfigError(`${fileName}: model.${keys.join(', model.')} ${keys.length === 1 ? 'applies' : 'apply'} to a model file, and this audit reads its scores from data.score_column (${data.score_column}). Remove the model block.`);
