@@ -100,6 +100,11 @@ export function mergeAuditConfig(config: AuditConfig, overrides: AuditOverrides,
     ...(overrides.bootstrap !== undefined ? { bootstrap: { ...config.bootstrap, resamples: overrides.bootstrap } } : {}),
   };
   if (overrides.score) delete merged.model;
+  // A threshold flag replaces the config's threshold, fairness.threshold included (flags win).
+  if (overrides.threshold !== undefined && merged.fairness?.threshold !== undefined) {
+    const { threshold: _replaced, ...fairness } = merged.fairness;
+    merged.fairness = fairness;
+  }
   // A reference given as an override replaces the config's, whichever key named it.
   if (overrides.reference && merged.data) delete merged.data.train;
   return merged;

@@ -82,6 +82,11 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
   const threshold = thresholdOf(session, source, thresholdPolicy);
   if (threshold !== undefined) config.threshold = threshold;
   else delete config.threshold;
+  // The set-up's threshold is the config's fairness.threshold read into the slider: written once, as threshold.
+  if (config.threshold !== undefined && config.fairness?.threshold !== undefined) {
+    const { threshold: _asThreshold, ...fairness } = config.fairness;
+    config.fairness = fairness;
+  }
   if (session.task) config.task = session.task;
   else delete config.task;
   if (session.task === 'regression' && session.positiveWhen) config.positive_when = session.positiveWhen;

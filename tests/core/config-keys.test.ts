@@ -158,7 +158,7 @@ describe('every audit config key takes effect or is refused', () => {
     const scoreOnly = { data: { test: 'test.csv', target: 'y', protected_attributes: ['sex'], score_column: 'decile_score' }, threshold: 5 };
     expect(planAudit(parseAuditConfig(stringify(scoreOnly), 'compas.yaml'), 'compas.yaml').request.thresholdPolicy).toEqual({ policy: 'fixed', threshold: 5 });
     expect(() => planAudit(parseAuditConfig(stringify({ ...BASE, threshold: 5 }), 'audit.yaml'), 'audit.yaml')).toThrow(
-      new ConfigError("audit.yaml: threshold: 5 is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number)."),
+      new ConfigError("audit.yaml: threshold: 5 is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number; a regression's decision on the prediction's scale takes positive_when: above|below)."),
     );
   });
 });

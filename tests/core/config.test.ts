@@ -33,7 +33,7 @@ describe('audit config', () => {
     expect(() => parseAuditConfig(minimal.replace('protected_attributes: [race]', 'protected_attributes: race'), 'a.yaml')).toThrow(new ConfigError('a.yaml: data.protected_attributes: expected a list, got the text "race"'));
     expect(() => parseAuditConfig(`${minimal}random_seed: 4.5\n`, 'a.yaml')).toThrow(new ConfigError('a.yaml: random_seed: expected a whole number, got 4.5'));
     expect(() => planAudit(parseAuditConfig(`${minimal}threshold: 1.5\n`, 'a.yaml'), 'a.yaml')).toThrow(
-      new ConfigError("a.yaml: threshold: 1.5 is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number)."),
+      new ConfigError("a.yaml: threshold: 1.5 is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number; a regression's decision on the prediction's scale takes positive_when: above|below)."),
     );
   });
 
@@ -48,19 +48,25 @@ describe('audit config', () => {
 
   it('refuses threshold settings no policy reads (each ran at another threshold than asked, exit 0)', () => {
     const plan = (extra: string) => planAudit(parseAuditConfig(`${minimal}${extra}`, 'a.yaml'), 'a.yaml');
-    expect(() => plan('threshold: 0.5\nfairness:\n  threshold: 0.3\n')).toThrow(new ConfigError('a.yaml: threshold and fairness.threshold are both set (0.5, 0.3): an audit has one decision threshold. Keep threshold and remove fairness.threshold.'));
+    expect(() => parseAuditConfig(`${minimal}threshold: 0.5\nfairness:\n  threshold: 0.3\n`, 'a.yaml')).toThrow(new ConfigError('a.yaml: threshold and fairness.threshold are both set (0.5, 0.3): an audit has one decision threshold. Keep threshold and remove fairness.threshold.'));
     expect(() => plan('threshold:\n  policy: fixed\n  target: 0.3\n')).toThrow(new ConfigError('a.yaml: threshold: target is not read by policy fixed, which reads value. Remove it, or set the policy it belongs to.'));
     expect(() => plan('threshold:\n  policy: youden\n  value: 0.3\n')).toThrow(new ConfigError('a.yaml: threshold: value is not read by policy youden, which reads no other key. Remove it, or set the policy it belongs to.'));
     expect(() => plan('threshold:\n  policy: selection_rate\n  target: 0.3\n  cost_fp: 1\n  cost_fn: 9\n')).toThrow(new ConfigError('a.yaml: threshold: cost_fp, cost_fn are not read by policy selection_rate, which reads target. Remove them, or set the policy they belong to.'));
     expect(() => plan('threshold:\n  policy: cost\n  cost_fp: 0\n  cost_fn: 0\n')).toThrow(new ConfigError('a.yaml: threshold: policy cost with cost_fp and cost_fn both 0 makes every threshold cost nothing; give the cost of at least one kind of error (e.g. cost_fp: 1, cost_fn: 5).'));
     expect(() => plan('threshold:\n  policy: selection_rate\n  target: 1\n')).toThrow(new ConfigError('a.yaml: threshold.target: 1 selects every row; a selection rate is between 0 and 1 (e.g. target: 0.3).'));
+    // The config's threshold replaces a profile's whole (a profile's cost keys under the config's youden were refused as "not read").
+    const profiled = (profile: string, own: string) => planAudit(parseAuditConfig(`${minimal}audit_profile: mine\nprofiles:\n  mine:\n${profile}${own}`, 'a.yaml'), 'a.yaml').request.thresholdPolicy;
+    expect(profiled('    threshold:\n      policy: cost\n      cost_fp: 1\n      cost_fn: 5\n', 'threshold:\n  policy: youden\n')).toEqual({ policy: 'youden' });
+    expect(profiled('    fairness:\n      threshold: 0.4\n', 'threshold: 0.3\n')).toEqual({ policy: 'fixed', threshold: 0.3 });
+    // The same file named as train and reference is one reference.
+    expect(parseAuditConfig(`${minimal}  train: t.csv\n  reference: t.csv\n`, 'a.yaml').data?.reference).toBe('t.csv');
     // fairness.threshold alone is the threshold (a multiclass audit refuses it as it refuses threshold; it ignored it).
     expect(plan('fairness:\n  threshold: 0.3\n').request).toMatchObject({ threshold: 0.3, thresholdPolicy: { policy: 'fixed', threshold: 0.3 } });
   });
 
   it('refuses a reference named twice and a column listed twice (train.csv was never read; race × race intersections)', () => {
     const plan = (text: string) => planAudit(parseAuditConfig(text, 'a.yaml'), 'a.yaml');
-    expect(() => plan(`${minimal}  train: train.csv\n  reference: ref.csv\n`)).toThrow(new ConfigError('a.yaml: data.train (train.csv) and data.reference (ref.csv) both name the reference, and an audit compares with one. Keep one of them.'));
+    expect(() => parseAuditConfig(`${minimal}  train: train.csv\n  reference: ref.csv\n`, "a.yaml")).toThrow(new ConfigError('a.yaml: data.train (train.csv) and data.reference (ref.csv) both name the reference, and an audit compares with one. Keep one of them.'));
     expect(() => plan(minimal.replace('[race]', '[race, sex, race]'))).toThrow(new ConfigError('a.yaml: data.protected_attributes lists race more than once. List each column once.'));
     expect(() => plan(`${minimal}fairness:\n  intersections: [[race, race]]\n`)).toThrow(new ConfigError('a.yaml: fairness.intersections[0] lists race more than once. List each column once.'));
     expect(() => plan('model:\n  features: [age]\n  class_labels: [no, yes]\ndata:\n  test: t.csv\n  target: y\n  score_column: s\n  protected_attributes: [race]\n')).toThrow(

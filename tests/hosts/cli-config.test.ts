@@ -86,6 +86,11 @@ describe('plumbline audit --config with --policy-gates', () => {
 
   it('refuses an output it would not write, a seed past the config\'s range and two references, and lets --reference replace the config\'s train (4294967297 ran as seed 1; --reference-result was ignored)', async () => {
     expect((await plumbline(['audit', '--score', 'decile_score', '--threshold', '5', '--class-labels', 'no,yes', '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'race'])).stderr).toBe('plumbline: --class-labels applies to a model file, and a score-column audit has none. Remove it.\n');
+    // A threshold flag replaces the config's fairness.threshold (flags win), and a file naming its reference twice by the same path is read.
+    writeFileSync(join(work, 'fair.yaml'), config.replace('random_seed: 42', `random_seed: 42\nfairness:\n  threshold: 0.4`).replace('  target:', `  train: ${fixture('compas/train.csv')}\n  reference: ${fixture('compas/train.csv')}\n  target:`));
+    const flagWins = await plumbline(['audit', '--config', 'fair.yaml', '--threshold', '0.3', '--bootstrap', '0', '--output', 'out-fair/result.json']);
+    expect(flagWins.code, flagWins.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, 'out-fair', 'result.json'), 'utf8')).threshold).toBe(0.3);
     expect((await plumbline(['audit', '--config', 'audit.yaml', '--output', 'report.html'])).stderr).toBe('plumbline: --output report.html: name the PDF report (REPORT.pdf, which writes the HTML report, model card and evidence pack beside it) or the result alone (RESULT.json).\n');
     expect((await plumbline(['audit', '--config', 'audit.yaml', '--seed', '4294967297'])).stderr).toBe('plumbline: --seed must be a whole number from 0 to 4294967295, got 4294967297.\n');
     writeFileSync(join(work, 'with-train.yaml'), config.replace('  target:', `  train: ${fixture('compas/train.csv')}\n  target:`));

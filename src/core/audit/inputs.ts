@@ -36,6 +36,9 @@ export function validateColumns(table: Table, request: AuditRequest): void {
   for (const attribute of request.protectedAttributes) checkProtectedAttribute(table, attribute);
   const groupCounts = new Map<string, number>();
   const groupsOf = (attribute: string) => groupCounts.get(attribute) ?? groupCounts.set(attribute, groupIndex(table, attribute).groups.length).get(attribute)!;
+  // A column the fairness settings name is one of the data's (it was refused as a missing "protected attribute column").
+  for (const name of (request.intersections ?? []).flat()) requireColumn(table, name, 'fairness.intersections', 'Name columns of the data in fairness.intersections.');
+  for (const name of request.slices ?? []) requireColumn(table, name, 'fairness.slice_columns', 'Name columns of the data in fairness.slice_columns.');
   for (const combination of request.intersections ?? defaultIntersections(request.protectedAttributes)) {
     if (combination.every((attribute) => findColumn(table, attribute))) checkIntersection(table, combination, combination.map(groupsOf));
   }

@@ -210,6 +210,7 @@ function merge(base: unknown, over: unknown): unknown {
  */
 export function parseAuditConfig(text: string, fileName: string): AuditConfig {
   const raw = check<AuditConfig>(parseYaml(text, fileName) ?? {}, AUDIT_CONFIG_SPEC, fileName);
+  refuseTwice(raw, fileName);
   const profileName = raw.audit_profile;
   if (!profileName) return raw;
   const userProfile = raw.profiles?.[profileName];
@@ -218,8 +219,28 @@ export function parseAuditConfig(text: string, fileName: string): AuditConfig {
     const known = [...Object.keys(PROFILES), ...Object.keys(raw.profiles ?? {})];
     throw new ConfigError(`${fileName}: audit_profile: unknown profile ${quote(profileName)}; profiles: ${known.join(', ')}.`);
   }
-  if (userProfile) check(userProfile, AUDIT_CONFIG_SPEC, `${fileName} (profiles.${profileName})`);
-  return merge(merge(builtIn ?? {}, userProfile ?? {}), raw) as AuditConfig;
+  if (userProfile) {
+    check(userProfile, AUDIT_CONFIG_SPEC, `${fileName} (profiles.${profileName})`);
+    refuseTwice(userProfile, `${fileName} (profiles.${profileName})`);
+  }
+  const merged = merge(merge(builtIn ?? {}, userProfile ?? {}), raw) as AuditConfig;
+  // A threshold is one setting, never a blend (a profile's cost keys under the config's youden), and the config's own wins over the profile's fairness.threshold.
+  if (raw.threshold !== undefined) {
+    merged.threshold = raw.threshold;
+    if (merged.fairness) delete merged.fairness.threshold;
+  }
+  return merged;
+}
+
+/** Refuses one file that says a thing twice: the reference as data.train and data.reference, the threshold as threshold and fairness.threshold. */
+function refuseTwice(config: AuditConfig, fileName: string): void {
+  const data = config.data ?? {};
+  if (data.train !== undefined && data.reference !== undefined && data.train !== data.reference) {
+    throw new ConfigError(`${fileName}: data.train (${data.train}) and data.reference (${data.reference}) both name the reference, and an audit compares with one. Keep one of them.`);
+  }
+  if (config.threshold !== undefined && config.fairness?.threshold !== undefined) {
+    throw new ConfigError(`${fileName}: threshold and fairness.threshold are both set (${JSON.stringify(config.threshold)}, ${config.fairness.threshold}): an audit has one decision threshold. Keep threshold and remove fairness.threshold.`);
+  }
 }
 
 /** The keys each threshold policy reads besides `policy`. */
@@ -228,9 +249,7 @@ const POLICY_KEYS: Record<string, string[]> = { fixed: ['value'], youden: [], se
 /** The threshold policy a config asks for; a refusal names `fileName` when given. */
 export function thresholdPolicyOf(config: AuditConfig, fileName?: string): ThresholdPolicy {
   const refuse = (message: string) => new ConfigError(fileName ? `${fileName}: ${message}` : message);
-  if (config.threshold !== undefined && config.fairness?.threshold !== undefined) {
-    throw refuse(`threshold and fairness.threshold are both set (${JSON.stringify(config.threshold)}, ${config.fairness.threshold}): an audit has one decision threshold. Keep threshold and remove fairness.threshold.`);
-  }
+  // threshold wins over fairness.threshold where a host set it over a file's (a flag, the app's set-up); a file with both is refused when read.
   const t = config.threshold ?? config.fairness?.threshold ?? 0.5;
   if (typeof t === 'number') return { policy: 'fixed', threshold: t };
   // A key of another policy would be read by none (fixed with a target ran at 0.5).

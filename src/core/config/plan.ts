@@ -46,14 +46,12 @@ function refuseUnhonoured(config: AuditConfig, fileName: string): void {
 /** Refuses recourse settings that would let a protected attribute change (it never does: the setting could not be honoured). */
 /**
  * Refuses settings that say one thing twice or two things at once, where the audit would
- * silently take one: the reference named twice (data.train and data.reference: train.csv was
- * never read), a column listed twice (race × race intersections, duplicated findings).
+ * silently take one: a column listed twice (race × race intersections, duplicated findings),
+ * a model block beside a score column, PSI thresholds out of order, too few resamples. (A
+ * file naming the reference or the threshold twice is refused when it is read: parseAuditConfig.)
  */
 function refuseConflicts(config: AuditConfig, fileName: string): void {
   const data = config.data ?? {};
-  if (data.train !== undefined && data.reference !== undefined && data.train !== data.reference) {
-    throw new ConfigError(`${fileName}: data.train (${data.train}) and data.reference (${data.reference}) both name the reference, and an audit compares with one. Keep one of them.`);
-  }
   const lists: [string, readonly string[] | undefined][] = [
     ['data.protected_attributes', data.protected_attributes],
     ['model.features', config.model?.features],
@@ -143,7 +141,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   const policy = thresholdPolicyOf(config, fileName);
   // A regression's decision threshold is on the prediction's scale (positive_when says it is one).
   if (config.model?.path && !config.positive_when && policy.policy === 'fixed' && !(policy.threshold >= 0 && policy.threshold <= 1)) {
-    throw new ConfigError(`${fileName}: threshold: ${policy.threshold} is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number).`);
+    throw new ConfigError(`${fileName}: threshold: ${policy.threshold} is outside 0 to 1, but a model's score is a probability. Set a threshold from 0 to 1 (a score column on its own scale, data.score_column, may take any number; a regression's decision on the prediction's scale takes positive_when: above|below).`);
   }
   if (data.validation !== undefined && policy.policy === 'fixed') {
     throw new ConfigError(`${fileName}: data.validation (${data.validation}) is only used to fit a threshold policy, and the threshold is fixed at ${policy.threshold}. Set threshold to a policy ({policy: youden}, {policy: selection_rate, target: R} or {policy: cost, cost_fp: A, cost_fn: B}), or remove data.validation.`);
@@ -170,7 +168,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       thresholdPolicy: policy,
       ...(config.model?.type && config.model.type !== 'auto' ? { modelType: config.model.type as 'onnx' | 'xgboost' | 'lightgbm' } : {}),
       // fairness.threshold is the same threshold (a multiclass audit refuses it as it refuses threshold).
-      threshold: typeof config.threshold === 'number' ? config.threshold : config.fairness?.threshold,
+      threshold: config.threshold !== undefined ? (typeof config.threshold === 'number' ? config.threshold : undefined) : config.fairness?.threshold,
       ...(config.task ? { task: config.task } : {}),
       ...(config.model?.class_labels ? { classLabels: config.model.class_labels } : {}),
       ...(config.positive_when ? { positiveWhen: config.positive_when } : {}),
