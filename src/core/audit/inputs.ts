@@ -7,6 +7,7 @@ import { loadReaderFor, loadTableBytes, type LoadedTable } from '../data/read';
 import { checkReferenceTable } from '../analyses/drift/drift';
 import { findColumn, requireColumn, type Table } from '../data/table';
 import { AuditConfigError, quote } from '../base/errors';
+import { withMissingValue } from '../model/tree';
 import { checkLl144 } from '../metrics/ll144';
 import { checkIntersection, checkProtectedAttribute, groupIndex, sliceIndex } from '../metrics/groups';
 import type { AuditRequest, DataInput } from './request';
@@ -76,4 +77,33 @@ export function defaultIntersections(attributes: string[]): string[][] {
   const pairs: string[][] = [];
   for (let a = 0; a < attributes.length; a++) for (let b = a + 1; b < attributes.length; b++) pairs.push([attributes[a], attributes[b]]);
   return pairs;
+}
+
+/** A tree model's own missing value (XGBoost missing=-999) and the input columns the model reads it in. */
+export interface ModelMissing {
+  value: number;
+  inputs: readonly string[];
+}
+
+/**
+ * The table with a tree model's own missing value as missing in the model's input columns:
+ * the model reads those cells as missing, so the profile, drift, robustness and recourse do
+ * too (noise on −999, or a counterfactual moving debt to −999, would be noise on a missing
+ * value). The columns the audit groups rows by (protected attributes, slices, LL144) keep
+ * their values: a missing=0 model would otherwise merge group 0 into "(missing)"; the model
+ * still reads them as missing where it scores.
+ */
+export function withModelMissing(table: Table, missing: ModelMissing | null, request: Pick<AuditRequest, 'protectedAttributes' | 'slices' | 'll144'>): Table {
+  if (!missing) return table;
+  const grouping = new Set([...request.protectedAttributes, ...(request.slices ?? []), ...Object.values(request.ll144 ?? {}).filter((v): v is string => typeof v === 'string')]);
+  const inputs = new Set(missing.inputs);
+  const columns = table.columns.map((column) => {
+    if (column.kind !== 'numeric' || !inputs.has(column.name) || grouping.has(column.name)) return column;
+    const values = withMissingValue(column.values, missing.value);
+    if (values === column.values) return column;
+    let count = 0;
+    for (const v of values) if (Number.isNaN(v)) count++;
+    return { ...column, values, missing: count };
+  });
+  return { ...table, columns };
 }

@@ -12,7 +12,6 @@ import { findColumn, takeRows, type Table } from '../data/table';
 import { numericValues, sortAhead } from '../data/sorted';
 import { AuditConfigError, ConfigError, isPlumblineError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
-import { withMissingValue } from '../model/tree';
 import { binaryTarget, type BinaryTarget } from '../metrics/labels';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import type { ClassChoice } from '../model/classes';
@@ -21,7 +20,7 @@ import { untilAborted } from '../base/abort';
 import { TOOL_VERSION } from '../base/version';
 import { checkUnlabelledRequest, estimatedPerformance, labelsAbsence, labelsNotice, placeholderTarget, scoreDistribution, unlabelledSections, withoutLabelData, withoutLabels, type CalibrationReference, type EstimatedPerformance } from './unlabelled';
 import { DEFAULT_STAGE_MEMORY_MB, type StageLimits } from '../base/limits';
-import { defaultIntersections, loadInput, validateColumns } from './inputs';
+import { defaultIntersections, loadInput, validateColumns, withModelMissing } from './inputs';
 import { auditScores } from './metrics';
 import { scoreTable } from './scoring';
 import { thresholdFit } from './threshold-fit';
@@ -68,7 +67,9 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
         checkLater: true,
       })
     : null;
-  table = withModelMissing(table, model);
+  // A tree model's own missing value (XGBoost missing=-999): its input cells are missing for the whole audit.
+  const missing = model?.ensemble?.missingValue !== undefined ? { value: model.ensemble.missingValue, inputs: model.ensemble.featureNames } : null;
+  table = withModelMissing(table, missing, request);
   try {
     // The model says which of its classes is positive (by label); the target follows it.
     const choice = model ? await model.classChoice(table, request.features) : null;
@@ -109,27 +110,6 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   }
 }
 
-/**
- * The table with a tree model's own missing value (XGBoost missing=-999) as missing in the
- * model's input columns: the model reads those cells as missing, so the profile, drift,
- * robustness and recourse do too (noise on −999, or a counterfactual moving debt to −999,
- * would be noise on a missing value).
- */
-function withModelMissing(table: Table, model: Classifier | null): Table {
-  const value = model?.ensemble?.missingValue;
-  if (value === undefined) return table;
-  const inputs = new Set(model!.ensemble!.featureNames);
-  const columns = table.columns.map((column) => {
-    if (column.kind !== 'numeric' || !inputs.has(column.name)) return column;
-    const values = withMissingValue(column.values, value);
-    if (values === column.values) return column;
-    let missing = 0;
-    for (const v of values) if (Number.isNaN(v)) missing++;
-    return { ...column, values, missing };
-  });
-  return { ...table, columns };
-}
-
 /** What the pipeline holds once the data is read, sampled and checked and the model open. */
 interface OpenedAudit {
   model: Classifier | null;
@@ -154,7 +134,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   const { noLabels } = read;
   const missingSections = { ...(noLabels ? unlabelledSections(noLabels) : {}), ...(request.missingSections ?? {}) };
   const referenceLoaded = request.reference ? await loadInput(request.reference, request.csv) : null;
-  const reference = referenceLoaded ? withModelMissing(referenceLoaded.table, model) : null;
+  const reference = referenceLoaded ? withModelMissing(referenceLoaded.table, model?.ensemble?.missingValue !== undefined ? { value: model.ensemble.missingValue, inputs: model.ensemble.featureNames } : null, request) : null;
   const referenceData = referenceLoaded && request.reference ? summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) : null;
   const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
   const context: SectionContext = { model, request, options, table, scores, reference, noLabels, limits, missingSections };

@@ -7,6 +7,8 @@
  * baselines, audits without labels — is refused when asked for by its key.
  */
 import { validateColumns, type AuditRequest, type LoadedInput, type RunOptions } from '../audit';
+import { withModelMissing, type ModelMissing } from '../audit/inputs';
+import { looksLikeXgboostJson, readXgboostJson } from '../model/tree';
 import { AuditConfigError } from '../base/errors';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import type { TaskChoice } from './resolve';
@@ -14,6 +16,17 @@ import type { TaskAuditResult } from './result';
 import { refuseUnsupported, type TaskRead } from './frame';
 import { multiclassAudit } from './multiclass-audit';
 import { regressionAudit } from './regression-audit';
+
+/** An XGBoost JSON file's own missing value and its inputs (null for another file, or none; a file the reader refuses is refused where the model opens). */
+function xgboostMissing(bytes: Uint8Array, fileName: string, task: 'multiclass' | 'regression', features?: readonly string[]): ModelMissing | null {
+  if (!looksLikeXgboostJson(bytes)) return null;
+  try {
+    const ensemble = readXgboostJson(bytes, fileName, task === 'regression' ? 'regression' : 'classifier', features);
+    return ensemble.missingValue === undefined ? null : { value: ensemble.missingValue, inputs: ensemble.featureNames };
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Audits a multiclass classifier or a regression model (`choice.task`); the data was read
@@ -25,5 +38,7 @@ export async function runTaskAudit(ort: OrtRuntime, request: AuditRequest & { da
   const resamples = request.bootstrapResamples ?? 1000;
   if (!Number.isInteger(resamples) || resamples < 0 || resamples > 100_000) throw new AuditConfigError(`Bootstrap resamples must be a whole number from 0 to 100000, got ${request.bootstrapResamples}.`);
   validateColumns(read.table, { ...request, intersections: [] });
-  return choice.task === 'multiclass' ? multiclassAudit(ort, request, options, choice, read, resamples) : regressionAudit(ort, request, options, choice, read, resamples);
+  // An XGBoost model's own missing value (missing=-999): its input cells are missing for the whole audit, as in a binary one.
+  const opened = { ...read, table: withModelMissing(read.table, xgboostMissing(request.model.bytes, request.model.fileName, choice.task, request.features), request) };
+  return choice.task === 'multiclass' ? multiclassAudit(ort, request, options, choice, opened, resamples) : regressionAudit(ort, request, options, choice, opened, resamples);
 }
