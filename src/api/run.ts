@@ -105,8 +105,12 @@ export function mergeAuditConfig(config: AuditConfig, overrides: AuditOverrides,
     const { threshold: _replaced, ...fairness } = merged.fairness;
     merged.fairness = fairness;
   }
-  // A reference given as an override replaces the config's, whichever key named it.
+  // A reference given as an override (a file, or stored distributions) replaces the config's, whichever key named it.
   if (overrides.reference && merged.data) delete merged.data.train;
+  if (overrides.referenceResult && !overrides.reference && merged.data) {
+    delete merged.data.train;
+    delete merged.data.reference;
+  }
   return merged;
 }
 
@@ -124,8 +128,8 @@ export function checkAuditInputs(merged: AuditConfig, overrides: AuditOverrides,
   if ((overrides.score || (!overrides.model && merged.data?.score_column)) && modelOnly.length) throw usage(`${modelOnly.map(name).join(' and ')} ${modelOnly.length === 1 ? 'applies' : 'apply'} to a model file, and a score-column audit has none. Remove ${modelOnly.length === 1 ? 'it' : 'them'}.`);
   // The config's random_seed range: a larger seed wrapped around (4294967297 gave seed 1's numbers).
   if (overrides.seed !== undefined && (!Number.isInteger(overrides.seed) || overrides.seed < 0 || overrides.seed > 4294967295)) throw usage(`${name('seed')} must be a whole number from 0 to 4294967295, got ${overrides.seed}.`);
-  if (overrides.referenceResult && (merged.data?.reference || merged.data?.train)) {
-    throw usage(`give either ${name('referenceResult')} or a reference file (${name('reference')}${hasConfig ? ', data.reference or data.train' : ''}), not both: drift is measured against one.`);
+  if (overrides.referenceResult && overrides.reference) {
+    throw usage(`give either ${name('referenceResult')} or ${name('reference')}, not both: drift is measured against one.`);
   }
   if (!merged.model?.path && !merged.data?.score_column) throw usage(`missing ${name('model')} (or ${name('score')}${style === 'cli' ? ' COLUMN' : ''} for a score-only audit).${help}`);
   const required = [

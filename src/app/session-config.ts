@@ -41,7 +41,7 @@ export function applyConfigTo(session: AuditSession, name: string, text: string)
     const { threshold: _decision, ...rest } = config;
     config = rest;
   }
-  const policy = thresholdPolicyOf(config);
+  const policy = thresholdPolicyOf(config, name);
   if (policy.policy === 'fixed') session.threshold = policy.threshold;
   session.thresholdPolicy = policy.policy === 'fixed' ? { policy: 'fixed', threshold: policy.threshold } : policy;
   for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) session.analyses[section] = config[section]?.enabled !== false;
@@ -108,7 +108,8 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
  * The config's `threshold`: a regression's decision threshold (with positive_when); else the
  * set-up's threshold or policy — left out, as the CLI leaves it out without --threshold, when
  * it is the default 0.5 that no config set and the model is not a two-class classifier (a
- * multiclass or regression audit refuses any threshold; a binary one reads 0.5 the same).
+ * multiclass or regression audit refuses any threshold; a binary one reads 0.5 the same), or
+ * the audit reads a score column (a raw score without a threshold is refused).
  */
 export function thresholdOf(session: AuditSession, source: AuditConfig, thresholdPolicy: AuditConfig['threshold']): AuditConfig['threshold'] {
   if (session.task === 'regression' && session.positiveWhen) return session.decisionThreshold ?? undefined;
@@ -116,6 +117,8 @@ export function thresholdOf(session: AuditSession, source: AuditConfig, threshol
   if (session.thresholdPolicy.policy !== 'fixed') return thresholdPolicy;
   const isDefault = session.threshold === DEFAULT_THRESHOLD && source.threshold === undefined;
   if (isDefault && session.model && session.task !== 'binary' && session.model.info.classCount !== 2) return undefined;
+  // A score column at the untouched default: left out, as the CLI leaves it, so a raw score is refused there and here alike (it ran at 0.5).
+  if (isDefault && !session.model) return undefined;
   return session.threshold;
 }
 

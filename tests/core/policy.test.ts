@@ -55,9 +55,13 @@ describe('policy gates', () => {
     ]);
     // Said where every output shows it (a FAIL whose gates all passed gave no reason in the reports or the app).
     expect(decision.notices).toEqual([
-      'Reproducibility requirement seed_required of the policy is not met (no explicit random seed (random_seed / --seed)): the decision is FAIL whatever the gates.',
-      'Reproducibility requirement strict_mode_required of the policy is not met (not run with --strict): the decision is FAIL whatever the gates.',
+      'Reproducibility requirement seed_required of the policy is not met: no explicit random seed (random_seed / --seed). The decision is FAIL whatever the gates.',
+      'Reproducibility requirement strict_mode_required of the policy is not met: not run with --strict. The decision is FAIL whatever the gates.',
     ]);
+    // A policy not yet in effect decides nothing (NOT_APPLIED): no notice says FAIL.
+    const later = evaluatePolicy(policy([{ threshold: 0.5 }], { reproducibility: { seed_required: true }, effective_date: '2027-01-01' }), 'h', result, { ...facts, seedGiven: false });
+    expect(later.decision).toBe('NOT_APPLIED');
+    expect(later.notices.some((n) => n.startsWith('Reproducibility requirement'))).toBe(false);
   });
 });
 

@@ -84,7 +84,7 @@ describe('plumbline audit --config with --policy-gates', () => {
     expect((await plumbline(['audit', '--config', 'audit.yaml', '--threshold', '0.4', '--threshold-policy', 'youden'])).stderr).toBe('plumbline: give either --threshold or --threshold-policy, not both.\n');
   });
 
-  it('refuses an output it would not write, a seed past the config\'s range and two references, and lets --reference replace the config\'s train (4294967297 ran as seed 1; --reference-result was ignored)', async () => {
+  it('refuses an output it would not write, a seed past the config\'s range and two references, and lets --reference or --reference-result replace the config\'s train (4294967297 ran as seed 1; --reference-result was ignored)', async () => {
     expect((await plumbline(['audit', '--score', 'decile_score', '--threshold', '5', '--class-labels', 'no,yes', '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'race'])).stderr).toBe('plumbline: --class-labels applies to a model file, and a score-column audit has none. Remove it.\n');
     // A threshold flag replaces the config's fairness.threshold (flags win), and a file naming its reference twice by the same path is read.
     writeFileSync(join(work, 'fair.yaml'), config.replace('random_seed: 42', `random_seed: 42\nfairness:\n  threshold: 0.4`).replace('  target:', `  train: ${fixture('compas/train.csv')}\n  reference: ${fixture('compas/train.csv')}\n  target:`));
@@ -94,10 +94,15 @@ describe('plumbline audit --config with --policy-gates', () => {
     expect((await plumbline(['audit', '--config', 'audit.yaml', '--output', 'report.html'])).stderr).toBe('plumbline: --output report.html: name the PDF report (REPORT.pdf, which writes the HTML report, model card and evidence pack beside it) or the result alone (RESULT.json).\n');
     expect((await plumbline(['audit', '--config', 'audit.yaml', '--seed', '4294967297'])).stderr).toBe('plumbline: --seed must be a whole number from 0 to 4294967295, got 4294967297.\n');
     writeFileSync(join(work, 'with-train.yaml'), config.replace('  target:', `  train: ${fixture('compas/train.csv')}\n  target:`));
-    expect((await plumbline(['audit', '--config', 'with-train.yaml', '--reference-result', 'old.json'])).stderr).toBe('plumbline: give either --reference-result or a reference file (--reference, data.reference or data.train), not both: drift is measured against one.\n');
+    expect((await plumbline(['audit', '--config', 'with-train.yaml', '--reference', fixture('compas/test.csv'), '--reference-result', 'old.json'])).stderr).toBe('plumbline: give either --reference-result or --reference, not both: drift is measured against one.\n');
     const replaced = await plumbline(['audit', '--config', 'with-train.yaml', '--reference', fixture('compas/test.csv'), '--bootstrap', '0', '--output', 'out-ref/result.json']);
     expect(replaced.code, replaced.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(work, 'out-ref', 'result.json'), 'utf8')).reference_data.file).toBe('test.csv');
+    const stored = await plumbline(['audit', '--config', 'with-train.yaml', '--reference-result', 'out-ref/result.json', '--bootstrap', '0', '--output', 'out-stored/result.json']);
+    expect(stored.code, stored.stderr).toBe(0);
+    const fromStored = JSON.parse(readFileSync(join(work, 'out-stored', 'result.json'), 'utf8'));
+    expect(fromStored.reference_data).toBeUndefined();
+    expect(fromStored.drift.reference).toContain('result.json');
   });
 
   it('--strict refuses a config without an explicit positive label', async () => {

@@ -298,7 +298,7 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
     ...gates.filter((g) => g.waiver).map((g) => `Gate ${quote(g.name)} failed and is waived: ${g.waiver!.reason} (approved by ${g.waiver!.approved_by}, expires ${g.waiver!.expires}).`),
     ...gates.filter((g) => g.waiver_expired).map((g) => `Gate ${quote(g.name)} failed; its ${g.waiver_expired}, so it no longer applies.`),
     // Every output shows the notices: a FAIL whose gates all passed said nothing of why.
-    ...reproducibility.filter((r) => !r.met).map((r) => `Reproducibility requirement ${r.requirement} of the policy is not met (${r.detail}): the decision is FAIL whatever the gates.`),
+    ...(applied ? reproducibility.filter((r) => !r.met).map((r) => `Reproducibility requirement ${r.requirement} of the policy is not met: ${r.detail}. The decision is FAIL whatever the gates.`) : []),
   ];
   return {
     policy_name: policy.policy_name,

@@ -137,8 +137,9 @@ function missingValueOf(attributes: Record<string, string>, fileName: string): {
   const meta = attributes.scikit_learn;
   const found = meta === undefined ? null : /"missing"\s*:\s*([^,}\s]+)/.exec(meta);
   if (!found || /^(NaN|null|"nan")$/i.test(found[1])) return { field: {}, text: '' };
+  // Python writes missing=np.inf as Infinity: a setting like any other number.
   const value = Number(found[1]);
-  if (!Number.isFinite(value)) throw new ModelLoadError(`${fileName}: learner.attributes.scikit_learn gives missing=${found[1]}, which is not a number: the file is damaged or was edited. Save the model again with save_model("model.json").`);
+  if (Number.isNaN(value)) throw new ModelLoadError(`${fileName}: learner.attributes.scikit_learn gives missing=${found[1]}, which is not a number: the file is damaged or was edited. Save the model again with save_model("model.json").`);
   return { field: { missingValue: value }, text: `; a cell of ${value} is read as missing, as the model was trained (missing=${value}, learner.attributes.scikit_learn)` };
 }
 
