@@ -86,6 +86,18 @@ export interface ScoredTable {
 }
 
 /**
+ * Refuses a feature list (model.features, --features) the model would not read as listed: a
+ * model that names its inputs reads the columns of those names, so a partial or different
+ * list was ignored (the same columns in another order change nothing: the names decide).
+ */
+export function checkFeatureList(requested: readonly string[] | undefined, read: readonly string[], fileName: string): void {
+  const columns = new Set(read);
+  if (requested && (requested.length !== columns.size || requested.some((name) => !columns.has(name)))) {
+    throw new AuditConfigError(`model.features (--features) lists ${requested.join(', ')}, but ${fileName} names its inputs itself and reads the columns ${read.join(', ')}; the list would be ignored. Remove it, or list exactly those columns.`);
+  }
+}
+
+/**
  * Scores the table with the model (refusing more unseen categories than
  * `maxUnknownCategoryShare` allows), or reads the request's score column.
  */
@@ -99,11 +111,7 @@ export async function scoreTable(model: Classifier | null, choice: ClassChoice |
   let modelInputs: AuditResult['inputs']['model'];
   if (model && request.model) {
     features = model.features(table, request.features);
-    // A model that names its inputs reads the columns of those names: a different list would be ignored.
-    const read = new Set(features);
-    if (request.features && (request.features.length !== read.size || request.features.some((name) => !read.has(name)))) {
-      throw new AuditConfigError(`model.features (--features) lists ${request.features.join(', ')}, but ${request.model.fileName} names its inputs itself and reads the columns ${features.join(', ')}; the list would be ignored. Remove it, or list exactly those columns.`);
-    }
+    checkFeatureList(request.features, features, request.model.fileName);
     scores = await model.score(table, { features: request.features, signal, onProgress: (done, total) => onProgress?.({ stage: 'score', done, total }) });
     scoreFindings.push(...checkScores(scores, request.model.fileName, table));
     fidelity = inputFidelity(model.summary, table, features, new Set(request.csv?.missingValues ?? []));

@@ -5,6 +5,7 @@
  */
 import { codeInputsOf, textInputsOf } from '../analyses/robustness/stability';
 import type { AuditRequest, RunOptions } from '../audit';
+import { checkFeatureList } from '../audit/scoring';
 import { summarizeData } from '../analyses/profile/profile';
 import { numericValues, sortAhead } from '../data/sorted';
 import { driftFindings, numericDrift } from '../analyses/drift/drift';
@@ -84,6 +85,7 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
   const { model, modelLabels } = await openMulticlass(ort, request, options);
   try {
     const features = model.features(table, request.features);
+    checkFeatureList(request.features, features, request.model!.fileName);
     onProgress?.({ stage: 'score', done: 0, total: table.rowCount });
     const { width, values } = await model.probabilities!(table, { features: request.features, signal });
     onProgress?.({ stage: 'score', done: table.rowCount, total: table.rowCount });

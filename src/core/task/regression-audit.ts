@@ -5,6 +5,7 @@
  * binary audit of the decision the prediction feeds when one is configured.
  */
 import { codeInputsOf, textInputsOf } from '../analyses/robustness/stability';
+import { checkFeatureList } from '../audit/scoring';
 import { auditScores, type AuditMetrics, type AuditRequest, type AuditSettings, type RunOptions } from '../audit';
 import { summarizeData } from '../analyses/profile/profile';
 import { driftFindings, numericDrift } from '../analyses/drift/drift';
@@ -49,6 +50,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
   const regressor = await openRegressor(ort, request.model!.bytes, request.model!.fileName, { userMissingValues: request.csv?.missingValues, treeMargins: options.treeMargins, features: request.features });
   try {
     const features = regressor.features(table, request.features);
+    checkFeatureList(request.features, features, request.model!.fileName);
     onProgress?.({ stage: 'score', done: 0, total: table.rowCount });
     const predicted = await regressor.predict(table, { features: request.features, signal });
     onProgress?.({ stage: 'score', done: table.rowCount, total: table.rowCount });
