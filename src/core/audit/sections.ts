@@ -8,7 +8,7 @@ import type { DataProfile } from '../analyses/profile/profile';
 import { categoricalDrift, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
 import { driftFromReference, storedNumericDrift } from '../analyses/drift/stored';
 import { demographicShift } from '../analyses/robustness/shift';
-import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
+import { checkRecourseInputs, recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import { codeInputsOf, consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote, type ConsistencyResult } from '../analyses/robustness/stability';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { isPlumblineError } from '../base/errors';
@@ -273,6 +273,8 @@ export async function recourseSection(context: SectionContext, features: string[
     if (!model) missingSections.recourse = 'a score-column audit has no model to search counterfactuals with';
     else {
       const settingsRecourse = request.recourse ?? {};
+      // Columns the model does not read: the config's mistake, refused (outside the section, which would leave recourse out and go on).
+      checkRecourseInputs(settingsRecourse, features ?? []);
       const maxRows = settingsRecourse.maxRows ?? RECOURSE_DEFAULTS.maxRows;
       const modelColumns = (features ?? []).length;
       const estimate = recourseEstimate(maxRows, modelColumns, RECOURSE_DEFAULTS.callRows + RECOURSE_DEFAULTS.evaluations);

@@ -16,7 +16,7 @@ import type { Classifier } from '../model/classifier';
 import type { Regressor } from '../model/regressor';
 import { explainRegression } from './explain';
 import { taskRobustness, type TaskOutputs, type TaskRobustness } from './robustness';
-import { recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
+import { checkRecourseInputs, recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import type { RegressionDecision, TaskExplanations } from './result';
 
 /** Runs a section; a Plumbline error leaves it out with the reason. */
@@ -118,6 +118,7 @@ export async function regressionRecourse(request: AuditRequest, missing: Record<
   const sign = decision.positive_when === 'above' ? 1 : -1;
   const scorer: Classifier = { ...regressorAsClassifier(regressor), score: async (t, o) => Float64Array.from(await regressor.predict(t, o), (v) => sign * v) };
   const settings = request.recourse ?? {};
+  checkRecourseInputs(settings, features);
   const maxRows = settings.maxRows ?? RECOURSE_DEFAULTS.maxRows;
   const proxies = recourseProxies(request.robustness?.proxies, data);
   options.onProgress?.({ stage: 'recourse', done: 0, total: 1 });

@@ -6,7 +6,7 @@
  * entry point that ties them together (run).
  */
 export { RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type ProxyFlag, type RecourseOptions, type RecourseSettings } from './search/settings';
-export { columnRules, isAgeLike, type ColumnRule } from './search/column-rules';
+export { checkRecourseInputs, columnRules, isAgeLike, type ColumnRule } from './search/column-rules';
 export type { Change, Counterfactual, RecourseReport } from './search/report';
 export { recourse } from './search/run';
 export { recourseSlices, searchSlice, type RecourseRunner, type RecourseSearch, type RecourseSlice } from './search/jobs';

@@ -31,20 +31,30 @@ function listNames(names: readonly string[], max = 12): string {
 }
 
 /**
+ * Refuses recourse.actionable and recourse.categorical_changes naming a column the model does
+ * not read (the audit checks this before the section runs: a config mistake is exit 2, not a
+ * section left out).
+ */
+export function checkRecourseInputs(options: Pick<RecourseOptions, 'actionable' | 'categoricalChanges'>, columns: readonly string[]): void {
+  const categorical = options.categoricalChanges ?? [];
+  const categoricalNames = Array.isArray(categorical) ? categorical : Object.keys(categorical);
+  for (const [key, names] of [['recourse.actionable', options.actionable ?? []], ['recourse.categorical_changes', categoricalNames]] as const) {
+    for (const name of names) {
+      if (columns.includes(name)) continue;
+      const close = closeMatches(name, [...columns]);
+      throw new AuditConfigError(`${key}: ${quote(name)} is not a model input${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; the model reads ${listNames([...columns])}. Name model inputs only.`);
+    }
+  }
+}
+
+/**
  * Which model inputs may change and how: checks the config's recourse columns against the
  * model and the data (an unknown column, a numeric column given categories, or a category
  * the data does not hold is an {@link AuditConfigError}) and gives each input its rule.
  */
 export function columnRules(table: Table, columns: string[], options: Pick<RecourseOptions, 'immutable' | 'protectedAttributes' | 'proxies' | 'actionable' | 'categoricalChanges'>, codes: ReadonlySet<string> = new Set()): ColumnRule[] {
   const categorical = options.categoricalChanges ?? [];
-  const categoricalNames = Array.isArray(categorical) ? categorical : Object.keys(categorical);
-  for (const [key, names] of [['recourse.actionable', options.actionable ?? []], ['recourse.categorical_changes', categoricalNames]] as const) {
-    for (const name of names) {
-      if (columns.includes(name)) continue;
-      const close = closeMatches(name, columns);
-      throw new AuditConfigError(`${key}: ${quote(name)} is not a model input${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}; the model reads ${listNames(columns)}. Name model inputs only.`);
-    }
-  }
+  checkRecourseInputs(options, columns);
   const protectedSet = new Set(options.protectedAttributes ?? []);
   const immutable = new Set(options.immutable);
   const actionable = options.actionable ? new Set(options.actionable) : null;
