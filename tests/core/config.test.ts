@@ -60,6 +60,8 @@ describe('audit config', () => {
     expect(profiled('    fairness:\n      threshold: 0.4\n', 'threshold: 0.3\n')).toEqual({ policy: 'fixed', threshold: 0.3 });
     // The same file named as train and reference is one reference.
     expect(parseAuditConfig(`${minimal}  train: t.csv\n  reference: t.csv\n`, 'a.yaml').data?.reference).toBe('t.csv');
+    // An explicit fixed threshold is the request's (a raw score at an explicit {policy: fixed, value: 0.5} was refused as the default).
+    expect(plan('threshold:\n  policy: fixed\n  value: 0.5\n').request.threshold).toBe(0.5);
     // fairness.threshold alone is the threshold (a multiclass audit refuses it as it refuses threshold; it ignored it).
     expect(plan('fairness:\n  threshold: 0.3\n').request).toMatchObject({ threshold: 0.3, thresholdPolicy: { policy: 'fixed', threshold: 0.3 } });
   });

@@ -168,7 +168,8 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       thresholdPolicy: policy,
       ...(config.model?.type && config.model.type !== 'auto' ? { modelType: config.model.type as 'onnx' | 'xgboost' | 'lightgbm' } : {}),
       // fairness.threshold is the same threshold (a multiclass audit refuses it as it refuses threshold).
-      threshold: config.threshold !== undefined ? (typeof config.threshold === 'number' ? config.threshold : undefined) : config.fairness?.threshold,
+      // A threshold the config writes (a number, or {policy: fixed, value}) is the request's, so an explicit 0.5 is not taken for the default.
+      threshold: config.threshold !== undefined ? (typeof config.threshold === 'number' ? config.threshold : config.threshold.policy === 'fixed' ? (config.threshold.value ?? 0.5) : undefined) : config.fairness?.threshold,
       ...(config.task ? { task: config.task } : {}),
       ...(config.model?.class_labels ? { classLabels: config.model.class_labels } : {}),
       ...(config.positive_when ? { positiveWhen: config.positive_when } : {}),
