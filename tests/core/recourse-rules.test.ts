@@ -94,7 +94,7 @@ describe('what recourse may change', () => {
   });
 
   it('refuses an audit whose recourse settings name no column of the data (it left recourse out and exited 0)', async () => {
-    await expect(
+    const auditWith = (actionable: string[]) =>
       runAudit(ort, {
         model: { fileName: 'adult_logreg.onnx', bytes: corpusBytes('adult_logreg.onnx') },
         data: { fileName: 'test.csv', bytes: fixtureBytes('adult/test.csv') },
@@ -103,22 +103,11 @@ describe('what recourse may change', () => {
         protectedAttributes: ['sex'],
         bootstrapResamples: 0,
         missingSections: { explainer: 'off in this test', robustness: 'off in this test' },
-        recourse: { actionable: ['hours'] },
-      }),
-    ).rejects.toThrow(new AuditConfigError('test.csv: no recourse.actionable column "hours" (close matches: hours_per_week). Name columns of the data in recourse.actionable.'));
+        recourse: { actionable },
+      });
+    await expect(auditWith(['hours'])).rejects.toThrow(new AuditConfigError('test.csv: no recourse.actionable column "hours" (close matches: hours_per_week). Name columns of the data in recourse.actionable.'));
     // A column of the data the model does not read: refused too (it left recourse out, exit 0).
-    await expect(
-      runAudit(ort, {
-        model: { fileName: 'adult_logreg.onnx', bytes: corpusBytes('adult_logreg.onnx') },
-        data: { fileName: 'test.csv', bytes: fixtureBytes('adult/test.csv') },
-        target: 'high_income',
-        positiveLabel: '1',
-        protectedAttributes: ['sex'],
-        bootstrapResamples: 0,
-        missingSections: { explainer: 'off in this test', robustness: 'off in this test' },
-        recourse: { actionable: ['high_income'] },
-      }),
-    ).rejects.toThrow(/^recourse\.actionable: "high_income" is not a model input; the model reads age, workclass, /);
+    await expect(auditWith(['high_income'])).rejects.toThrow(/^recourse\.actionable: "high_income" is not a model input; the model reads age, workclass, /);
   }, 60_000);
 
   it('refuses a config that makes a protected attribute actionable, with the exact message', () => {

@@ -12,6 +12,10 @@ import { Random } from '../../src/core/base/random';
 import { expected, fixture, fixtureBytes, projectRoot } from '../support/fixtures';
 import { FIXTURE_CASES } from '../support/fixture-cases';
 
+/** The model corpus folder, and a file of it as an input file (name and bytes). */
+const models = join(projectRoot, 'tests', 'models');
+const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
+
 describe('XGBoost JSON models, scored by the project’s evaluator', () => {
   for (const testCase of FIXTURE_CASES.filter((c) => c.format === 'xgboost-json')) {
     it(`${testCase.name} matches xgboost's predictions within 1e-6`, async () => {
@@ -394,9 +398,7 @@ describe('the fast evaluator', () => {
 describe('XGBoost split values as float32 (xgb_hist_ties, tree_method hist: splits on data values such as 32.6)', () => {
   it('explains each row like xgboost pred_contribs, rows on a split going where xgboost sends them', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');
-    const models = join(projectRoot, 'tests', 'models');
     const want = JSON.parse(readFileSync(join(models, 'xgb_hist_ties.expected.json'), 'utf8')) as { shap: number[][] };
-    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
     const result = await explainModel(ort, { model: read('xgb_hist_ties.json'), data: read('xgb_hist_ties.csv'), rows: 40, method: 'tree-path' });
     expect(result.method).toBe('tree (path-dependent)');
     expect(result.columns).toEqual(['age', 'ratio', 'visits', 'balance']);
@@ -414,9 +416,7 @@ describe('XGBoost split values as float32 (xgb_hist_ties, tree_method hist: spli
 describe('LightGBM category splits and a blank category (lgbm_categorical_nan: trained without blanks, missing type None)', () => {
   it('sends the blank right at every category split, as LightGBM predicts and explains it (it was read as category 0)', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');
-    const models = join(projectRoot, 'tests', 'models');
     const want = JSON.parse(readFileSync(join(models, 'lgbm_categorical_nan.expected.json'), 'utf8')) as { p_positive: number[]; contributions: number[][]; expected_value: number };
-    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
     const model = await openModel(ort, read('lgbm_categorical_nan.txt').bytes, 'lgbm_categorical_nan.txt');
     const table = parseCsv(readFileSync(join(models, 'lgbm_categorical_nan.csv'), 'utf8'), { fileName: 'lgbm_categorical_nan.csv' });
     const scores = await model.score(table);
@@ -435,9 +435,7 @@ describe('LightGBM category splits and a blank category (lgbm_categorical_nan: t
 describe('an XGBoost model trained with missing=-999 (xgb_missing999: the scikit-learn wrapper stores it)', () => {
   it('reads a cell of -999 as missing, as predict_proba and pred_contribs do (it was scored as the number -999)', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');
-    const models = join(projectRoot, 'tests', 'models');
     const want = JSON.parse(readFileSync(join(models, 'xgb_missing999.expected.json'), 'utf8')) as { p_positive: number[]; contributions: number[][]; bias: number };
-    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
     const model = await openModel(ort, read('xgb_missing999.json').bytes, 'xgb_missing999.json');
     expect(model.summary.scoreConvention).toContain('a cell of -999 is read as missing, as the model was trained (missing=-999, learner.attributes.scikit_learn)');
     const table = parseCsv(readFileSync(join(models, 'xgb_missing999.csv'), 'utf8'), { fileName: 'xgb_missing999.csv' });
@@ -454,9 +452,7 @@ describe('an XGBoost model trained with missing=-999 (xgb_missing999: the scikit
 
   it('audits the -999 cells as missing throughout (profile, robustness, recourse), the AUC that of predict_proba', async () => {
     const { runAudit } = await import('../../src/core/audit');
-    const models = join(projectRoot, 'tests', 'models');
     const want = JSON.parse(readFileSync(join(models, 'xgb_missing999.expected.json'), 'utf8')) as { p_positive: number[] };
-    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
     const result = await runAudit(ort, { model: read('xgb_missing999.json'), data: read('xgb_missing999.csv'), target: 'y', protectedAttributes: ['sex'], bootstrapResamples: 0 });
     const labels = parseCsv(readFileSync(join(models, 'xgb_missing999.csv'), 'utf8'), { fileName: 'x.csv' }).columns.find((c) => c.name === 'y') as NumericColumn;
     let pairs = 0;
@@ -493,7 +489,7 @@ describe('a model missing value of 0 (XGBClassifier(missing=0)) on a protected a
 
 describe('a LightGBM cross_entropy_lambda model', () => {
   it('is refused, naming what it predicts (λ, not a probability); it was audited as 1 − e^−λ, described as sigmoid', async () => {
-    const text = readFileSync(join(projectRoot, 'tests', 'models', 'lgbm_decision_types.txt'), 'utf8').replace(/^objective=.*$/m, 'objective=cross_entropy_lambda');
+    const text = readFileSync(join(models, 'lgbm_decision_types.txt'), 'utf8').replace(/^objective=.*$/m, 'objective=cross_entropy_lambda');
     await expect(openModel(ort, new TextEncoder().encode(text), 'xentlambda.txt')).rejects.toThrow(
       new ModelLoadError('xentlambda.txt: the LightGBM objective "cross_entropy_lambda" predicts λ = log(1 + e^margin), an intensity that can exceed 1, not a probability to audit at a threshold. Audit the probability your system uses as a score column (--score, data.score_column), or train the model with objective=binary or cross_entropy.'),
     );
@@ -502,9 +498,9 @@ describe('a LightGBM cross_entropy_lambda model', () => {
 
 describe('a LightGBM multiclassova model audited as multiclass', () => {
   it('is refused with the fix: its classes\' sigmoids do not sum to 1 (it said "sum to 1.0157, not 1: margins?")', async () => {
-    const text = readFileSync(join(projectRoot, 'tests', 'models', 'lgbm_multiclass.txt'), 'utf8').replace(/^objective=multiclass /m, 'objective=multiclassova ');
+    const text = readFileSync(join(models, 'lgbm_multiclass.txt'), 'utf8').replace(/^objective=multiclass /m, 'objective=multiclassova ');
     const model = await openModel(ort, new TextEncoder().encode(text), 'ova.txt', { positiveLabel: 0 });
-    const table = parseCsv(readFileSync(join(projectRoot, 'tests', 'models', 'lgbm_applicants.csv'), 'utf8'), { fileName: 'lgbm_applicants.csv' });
+    const table = parseCsv(readFileSync(join(models, 'lgbm_applicants.csv'), 'utf8'), { fileName: 'lgbm_applicants.csv' });
     await expect(model.probabilities!(table)).rejects.toThrow(
       new ModelLoadError('ova.txt: a LightGBM multiclassova model scores each of its 3 classes with a sigmoid of its own, which do not sum to 1 (as LightGBM predicts them); a multiclass audit reads one probability distribution per row. Audit one class against the rest (positive_label: K, --positive-label K), or train the model with objective=multiclass.'),
     );
@@ -514,8 +510,6 @@ describe('a LightGBM multiclassova model audited as multiclass', () => {
 describe('path-dependent TreeSHAP of one class of a multiclass model', () => {
   it('says why it cannot (p(class) is a softmax over every class\'s trees) and what to use instead', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');
-    const models = join(projectRoot, 'tests', 'models');
-    const read = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
     // It blamed the file format: "needs a tree ensemble whose trees read the model's own inputs, but this model is xgboost-json".
     await expect(explainModel(ort, { model: read('mc3_xgb.json'), data: read('mc3_xgb.csv'), rows: 3, method: 'tree-path', positiveLabel: '2' })).rejects.toThrow(
       "mc3_xgb.json: the path-dependent TreeSHAP explainer explains one ensemble's sum, and this model's p(class) for one class against the rest is a softmax over every class's trees. Use the kernel explainer (--method kernel, exact up to 12 columns), or audit the model as multiclass (no positive label), whose TreeSHAP explains each class's margin.",
@@ -527,7 +521,6 @@ describe('category codes of an XGBoost model (enable_categorical)', () => {
   it('are swapped, not moved by noise, left out of distances, and not moved by recourse (they were treated as amounts)', async () => {
     const { runAudit } = await import('../../src/core/audit');
     const { perturbedColumn, codeInputsOf } = await import('../../src/core/analyses/robustness/stability');
-    const models = join(projectRoot, 'tests', 'models');
     const bytes = new Uint8Array(readFileSync(join(models, 'xgb_categorical.json')));
     const json = JSON.parse(readFileSync(join(models, 'xgb_categorical.json'), 'utf8').replace(/\bNaN\b/g, 'null'));
     // The file's own feature_types: "c" marks the categorical features.

@@ -7,7 +7,7 @@ import { loadReaderFor, loadTableBytes, type LoadedTable } from '../data/read';
 import { checkReferenceTable } from '../analyses/drift/drift';
 import { findColumn, requireColumn, type Table } from '../data/table';
 import { AuditConfigError, quote } from '../base/errors';
-import { withMissingValue } from '../model/tree';
+import { withMissingValue, type TreeEnsemble } from '../model/tree';
 import { checkLl144 } from '../metrics/ll144';
 import { checkIntersection, checkProtectedAttribute, groupIndex, sliceIndex } from '../metrics/groups';
 import type { AuditRequest, DataInput } from './request';
@@ -83,6 +83,11 @@ export function defaultIntersections(attributes: string[]): string[][] {
 export interface ModelMissing {
   value: number;
   inputs: readonly string[];
+}
+
+/** The missing value of a model's trees (XGBoost missing=-999) and the columns it reads, or null where they have none. */
+export function modelMissingOf(ensemble: TreeEnsemble | null | undefined): ModelMissing | null {
+  return ensemble?.missingValue === undefined ? null : { value: ensemble.missingValue, inputs: ensemble.featureNames };
 }
 
 /**

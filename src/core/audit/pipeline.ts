@@ -20,7 +20,7 @@ import { untilAborted } from '../base/abort';
 import { TOOL_VERSION } from '../base/version';
 import { checkUnlabelledRequest, estimatedPerformance, labelsAbsence, labelsNotice, placeholderTarget, scoreDistribution, unlabelledSections, withoutLabelData, withoutLabels, type CalibrationReference, type EstimatedPerformance } from './unlabelled';
 import { DEFAULT_STAGE_MEMORY_MB, type StageLimits } from '../base/limits';
-import { defaultIntersections, loadInput, validateColumns, withModelMissing } from './inputs';
+import { defaultIntersections, loadInput, modelMissingOf, validateColumns, withModelMissing, type ModelMissing } from './inputs';
 import { auditScores } from './metrics';
 import { scoreTable } from './scoring';
 import { thresholdFit } from './threshold-fit';
@@ -67,8 +67,8 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
         checkLater: true,
       })
     : null;
-  // A tree model's own missing value (XGBoost missing=-999): its input cells are missing for the whole audit.
-  const missing = model?.ensemble?.missingValue !== undefined ? { value: model.ensemble.missingValue, inputs: model.ensemble.featureNames } : null;
+  // A tree model's own missing value (XGBoost missing=-999): its input cells are missing for the whole audit (the reference's too).
+  const missing = modelMissingOf(model?.ensemble);
   table = withModelMissing(table, missing, request);
   try {
     // The model says which of its classes is positive (by label); the target follows it.
@@ -92,7 +92,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     }
     validateColumns(table, request);
     signal?.throwIfAborted();
-    const opened: OpenedAudit = { model, choice, table, target, rowsRead, request, options, threshold, resamples, read: { sha256: data.sha256, noLabels } };
+    const opened: OpenedAudit = { model, choice, table, target, rowsRead, request, options, threshold, resamples, read: { sha256: data.sha256, noLabels, missing } };
     // The model was opened with checkLater: no result (and no error that scores could have
     // caused) leaves before its scores stand; where they do not, the audit runs again.
     const settled = () => untilAborted(model?.settled?.() ?? Promise.resolve(true), signal);
@@ -122,7 +122,7 @@ interface OpenedAudit {
   options: RunOptions;
   threshold: number;
   resamples: number;
-  read: { sha256: string; noLabels: string | null };
+  read: { sha256: string; noLabels: string | null; missing: ModelMissing | null };
 }
 
 /** Scores, drift, explanations and metrics once the data is read and the model open. */
@@ -134,7 +134,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   const { noLabels } = read;
   const missingSections = { ...(noLabels ? unlabelledSections(noLabels) : {}), ...(request.missingSections ?? {}) };
   const referenceLoaded = request.reference ? await loadInput(request.reference, request.csv) : null;
-  const reference = referenceLoaded ? withModelMissing(referenceLoaded.table, model?.ensemble?.missingValue !== undefined ? { value: model.ensemble.missingValue, inputs: model.ensemble.featureNames } : null, request) : null;
+  const reference = referenceLoaded ? withModelMissing(referenceLoaded.table, read.missing, request) : null;
   const referenceData = referenceLoaded && request.reference ? summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) : null;
   const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
   const context: SectionContext = { model, request, options, table, scores, reference, noLabels, limits, missingSections };

@@ -7,7 +7,7 @@
  * baselines, audits without labels — is refused when asked for by its key.
  */
 import { validateColumns, type AuditRequest, type LoadedInput, type RunOptions } from '../audit';
-import { withModelMissing, type ModelMissing } from '../audit/inputs';
+import { modelMissingOf, withModelMissing, type ModelMissing } from '../audit/inputs';
 import { looksLikeXgboostJson, readXgboostJson } from '../model/tree';
 import { AuditConfigError } from '../base/errors';
 import type { OrtRuntime } from '../model/onnx-scorer';
@@ -21,8 +21,7 @@ import { regressionAudit } from './regression-audit';
 function xgboostMissing(bytes: Uint8Array, fileName: string, task: 'multiclass' | 'regression', features?: readonly string[]): ModelMissing | null {
   if (!looksLikeXgboostJson(bytes)) return null;
   try {
-    const ensemble = readXgboostJson(bytes, fileName, task === 'regression' ? 'regression' : 'classifier', features);
-    return ensemble.missingValue === undefined ? null : { value: ensemble.missingValue, inputs: ensemble.featureNames };
+    return modelMissingOf(readXgboostJson(bytes, fileName, task === 'regression' ? 'regression' : 'classifier', features));
   } catch {
     return null;
   }
