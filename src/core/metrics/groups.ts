@@ -1,5 +1,5 @@
 import { AuditConfigError, quote } from '../base/errors';
-import { findColumn, isIsoDate, presentValues, requireColumn, type Column, type Table } from '../data/table';
+import { cellText, findColumn, isIsoDate, presentValues, requireColumn, shownText, type Column, type Table } from '../data/table';
 import { INPUT_LIMITS } from '../base/limits';
 
 /** The label shown for rows whose protected attribute is missing. */
@@ -124,7 +124,32 @@ function indexFromCodes(attribute: string, codes: Int32Array, names: string[]): 
   return { attribute, groups: present.map(({ name }) => name), rows, groupOf };
 }
 
-/** Per-row codes of a column's values (missing → its own code) and the codes' names. */
+/**
+ * Whether a number column's file writes codes: some present cell has a leading zero ("01",
+ * "007"), which a measurement would not. Such a column's groups are its texts — "01" and
+ * "1" are two branches, as pandas reading the column as text keeps them — where a column of
+ * numbers groups "1.50" with "1.5".
+ */
+export function writesCodes(column: Column): boolean {
+  if (column.kind !== 'numeric' || !column.texts) return false;
+  const { rows, codes, dictionary } = column.texts;
+  const coded = dictionary.map((text) => /^\s*[+-]?0\d/.test(text));
+  for (let k = 0; k < rows.length; k++) if (codes[k] >= 0 && coded[codes[k]] && !Number.isNaN(column.values[rows[k]])) return true;
+  return false;
+}
+
+/**
+ * The group a row of `column` is in, by name: its text ({@link cellText}; a column of codes
+ * as written, {@link writesCodes}), or {@link MISSING_GROUP}. Fairness groups and recourse's
+ * per-group shares name their groups alike.
+ */
+export function groupNamer(column: Column): (row: number) => string {
+  if (column.kind === 'categorical') return (row) => (column.codes[row] < 0 ? MISSING_GROUP : column.dictionary[column.codes[row]]);
+  const text = writesCodes(column) ? shownText : cellText;
+  return (row) => (Number.isNaN(column.values[row]) ? MISSING_GROUP : text(column, row));
+}
+
+/** Per-row codes of a column's values (missing → its own code) and the codes' names; a column of codes by its texts ({@link writesCodes}). */
 function columnCodes(table: Table, attribute: string): { codes: Int32Array; names: string[] } {
   const column = requireColumn(table, attribute, 'protected attribute');
   const codes = new Int32Array(table.rowCount);
@@ -133,16 +158,19 @@ function columnCodes(table: Table, attribute: string): { codes: Int32Array; name
     for (let i = 0; i < codes.length; i++) codes[i] = column.codes[i] < 0 ? missing : column.codes[i];
     return { codes, names: [...column.dictionary, MISSING_GROUP] };
   }
-  const byValue = new Map<number, number>();
+  // By value, or by text where the file writes codes ("01" is not "1").
+  const coded = writesCodes(column);
+  const nameOf = groupNamer(column);
+  const byValue = new Map<number | string, number>();
   const names: string[] = [];
   for (let i = 0; i < codes.length; i++) {
     const value = column.values[i];
-    const key = Number.isNaN(value) ? Number.NaN : value;
+    const key = Number.isNaN(value) ? Number.NaN : coded ? shownText(column, i) : value;
     let code = byValue.get(key);
     if (code === undefined) {
       code = names.length;
       byValue.set(key, code);
-      names.push(Number.isNaN(value) ? MISSING_GROUP : String(value));
+      names.push(nameOf(i));
       if (names.length > MAX_NUMERIC_GROUPS) {
         throw new AuditConfigError(`${table.source}, column ${quote(attribute)}: a protected attribute needs groups, but this numeric column has more than ${MAX_NUMERIC_GROUPS} distinct values. Bin it into groups (e.g. an age_group column) first.`);
       }
@@ -222,7 +250,7 @@ export const MAX_SLICE_VALUES = 20;
  */
 export function sliceIndex(table: Table, name: string): GroupIndex {
   const column = findColumn(table, name);
-  if (column?.kind === 'numeric') {
+  if (column?.kind === 'numeric' && !writesCodes(column)) {
     const distinct = new Set<number>();
     for (const v of column.values) {
       if (!Number.isNaN(v)) distinct.add(v);

@@ -2,7 +2,8 @@
  * The recourse section of a result: its types (changes, counterfactuals, the report) and the
  * report built from the searched rows, with feasible shares per group and the conventions.
  */
-import { cellText, findColumn, type Table } from '../../../data/table';
+import { findColumn, type Table } from '../../../data/table';
+import { groupNamer } from '../../../metrics/groups';
 import { median } from '../../../base/math';
 import { wilsonInterval, type Interval } from '../../../metrics/intervals';
 import type { ColumnRule } from './column-rules';
@@ -56,8 +57,9 @@ export function recourseReport(table: Table, rows: RecourseReport['rows'], group
     const column = findColumn(table, name);
     if (!column) continue;
     const byGroup = new Map<string, { rows: number; feasible: number; costs: number[] }>();
+    const groupOf = groupNamer(column);
     for (const entry of rows) {
-      const group = cellText(column, entry.row - 1) || '(missing)';
+      const group = groupOf(entry.row - 1);
       const g = byGroup.get(group) ?? { rows: 0, feasible: 0, costs: [] };
       g.rows++;
       if (entry.counterfactuals.length) {

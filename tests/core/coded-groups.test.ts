@@ -1,0 +1,51 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runAudit, type AuditResult } from '../../src/core/audit';
+import { projectRoot } from '../support/fixtures';
+
+// A protected attribute and a slice column written as codes ("01" beside "1", "007"): each
+// code is its own group, named as the file writes it, against pandas reading the columns as
+// text and scikit-learn's metrics per group (tests/statistics/build_coded_groups.py).
+interface GroupReference {
+  n: number;
+  selection_rate: number;
+  tpr: number | null;
+  fpr: number | null;
+  roc_auc: number | null;
+}
+const reference = JSON.parse(readFileSync(join(projectRoot, 'tests/statistics/coded_groups.json'), 'utf8')) as { threshold: number; branch: Record<string, GroupReference>; zone: Record<string, GroupReference> };
+const bytes = readFileSync(join(projectRoot, 'tests/statistics/coded_groups.csv'));
+
+describe('groups of a column written as codes', () => {
+  let result: AuditResult;
+  beforeAll(async () => {
+    result = await runAudit(ort, { scoreColumn: 'p', threshold: reference.threshold, data: { fileName: 'coded_groups.csv', bytes }, target: 'approved', protectedAttributes: ['branch'], slices: ['branch', 'zone'], bootstrapResamples: 0, seed: 1 });
+  });
+
+  it('keeps "01" and "1" apart as groups, named as written, with the rates pandas and scikit-learn give', () => {
+    const groups = result.fairness.branch.groups;
+    expect(Object.keys(groups).sort()).toEqual(Object.keys(reference.branch).sort());
+    for (const [name, want] of Object.entries(reference.branch)) {
+      const got = groups[name];
+      expect(got.n, name).toBe(want.n);
+      for (const key of ['selection_rate', 'tpr', 'fpr', 'roc_auc'] as const) {
+        if (want[key] === null) expect(got[key], `${name}.${key}`).toBeNull();
+        else expect(Math.abs((got[key] as number) - want[key]!), `${name}.${key}`).toBeLessThan(1e-12);
+      }
+    }
+  });
+
+  it('slices a code column by its codes, not by quartiles of their numbers', () => {
+    for (const column of ['branch', 'zone'] as const) {
+      const got = result.slices[column].slices;
+      expect(Object.keys(got).sort(), column).toEqual(Object.keys(reference[column]).sort());
+      for (const [name, want] of Object.entries(reference[column])) {
+        expect(got[name].n, `${column}=${name}`).toBe(want.n);
+        if (want.roc_auc === null) expect(got[name].roc_auc).toBeNull();
+        else expect(Math.abs(got[name].roc_auc! - want.roc_auc), `${column}=${name}`).toBeLessThan(1e-12);
+      }
+    }
+  });
+});
