@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluatePolicy, parsePolicy, type Policy } from '../../src/core/config/policy';
 import { ConfigError } from '../../src/core/base/errors';
 import { METRIC_CATALOG } from '../../src/core/metrics/catalog';
+import { parseDataPolicy } from '../../src/core/data-check/gates';
 
 const result = {
   performance: { roc_auc: 0.75, accuracy: 0.8 },
@@ -101,6 +102,33 @@ describe('policy files', () => {
     expect(parsePolicy(gate('    attr: race\n').replace('metric: roc_auc', 'metric: demographic_parity_difference'), 'gates.yaml').gates[0].attr).toBe('race');
     const twice = `${gate('')}  - name: g\n    metric: brier_score\n    threshold: 0.2\n    comparison: less_equal\n    severity: error\n`;
     expect(() => parsePolicy(twice, 'gates.yaml')).toThrow(new ConfigError('gates.yaml: gates[1] is named "g", as gates[0] is: waivers and the decision name gates by name. Give each gate a name of its own.'));
+  });
+
+  it('refuses a threshold outside what its metric can be: a percentage for a share could never pass, or never fail', () => {
+    const with_ = (metric: string, threshold: number, comparison: string) => gate('').replace('metric: roc_auc', `metric: ${metric}`).replace('threshold: 0.7', `threshold: ${threshold}`).replace('comparison: greater_than', `comparison: ${comparison}`);
+    expect(() => parsePolicy(with_('roc_auc', 75, 'greater_equal'), 'gates.yaml')).toThrow(
+      new ConfigError('gates.yaml: gates[0] ("g"): threshold 75 is outside what roc_auc can be (from 0 to 1), so the gate could never pass. Write it as a share: 0.75 for 75%.'),
+    );
+    expect(() => parsePolicy(with_('demographic_parity_difference', 10, 'less_equal'), 'gates.yaml')).toThrow(
+      new ConfigError('gates.yaml: gates[0] ("g"): threshold 10 is outside what demographic_parity_difference can be (from 0 to 1), so the gate could never fail. Write it as a share: 0.1 for 10%.'),
+    );
+    expect(() => parsePolicy(with_('roc_auc', 5, 'max_drop'), 'gates.yaml')).toThrow(
+      new ConfigError('gates.yaml: gates[0] ("g"): threshold 5 is outside what roc_auc can change by (at most 1: it runs from 0 to 1), so the gate could never fail. Write it as a share: 0.05 for 5%.'),
+    );
+    expect(() => parsePolicy(with_('mae', -1, 'less_equal'), 'gates.yaml')).toThrow(
+      new ConfigError("gates.yaml: gates[0] (\"g\"): threshold -1 is outside what mae can be (from 0 up), so the gate could never pass. Give a threshold in the metric's units."),
+    );
+    expect(() => parsePolicy(with_('demographic_parity_ratio', 1.25, 'greater_equal'), 'gates.yaml')).toThrow(/could never pass\. Give a threshold in the metric's units\.$/);
+    // In range, at its ends, and metrics beyond 0 to 1.
+    for (const [metric, threshold, comparison] of [['roc_auc', 1, 'greater_equal'], ['demographic_parity_ratio', 0.8, 'greater_equal'], ['brier_score', 1.5, 'less_equal'], ['r2', -3, 'greater_equal'], ['min_group_size', 30, 'greater_equal'], ['max_psi', 0.25, 'less_equal'], ['max_slice_auc_gap', -0.05, 'greater_equal'], ['log_loss', 0.1, 'max_increase'], ['max_shift_degradation', 5, 'less_equal']] as const) {
+      expect(parsePolicy(with_(metric, threshold, comparison), 'gates.yaml').gates[0].threshold, metric).toBe(threshold);
+    }
+    // A data policy's shares and counts, the same way.
+    expect(() => parseDataPolicy(with_('max_missing_share', 5, 'less_equal'), 'data.yaml')).toThrow(
+      new ConfigError('data.yaml: gates[0] ("g"): threshold 5 is outside what max_missing_share can be (from 0 to 1), so the gate could never fail. Write it as a share: 0.05 for 5%.'),
+    );
+    expect(() => parseDataPolicy(with_('n_rows', -1, 'greater_equal'), 'data.yaml')).toThrow(/threshold -1 is outside what n_rows can be \(from 0 up\), so the gate could never fail\./);
+    expect(parseDataPolicy(with_('data_age_days', -3, 'greater_equal'), 'data.yaml').gates[0].threshold).toBe(-3);
   });
 
   it('reports malformed YAML with its line and column', () => {

@@ -111,6 +111,8 @@ export interface MetricLookup {
   /** The ids measured per protected attribute (a gate may pin one with `attr`). */
   perAttribute: readonly string[];
   value(id: string, attribute?: string): { value: number | null; attribute?: string; reason?: string };
+  /** The values a metric can take (lowest, highest), where it has bounds. */
+  range(id: string): readonly [number, number] | undefined;
 }
 
 /** Reads a policy file: YAML, schema-checked, every metric id known (to the audit's catalog, or to `lookup`). */
@@ -129,6 +131,7 @@ export function parsePolicy(text: string, fileName: string, lookup?: MetricLooku
         throw new ConfigError(`${fileName}: gates[${i}] (${quote(gate.name)}): ${(error as Error).message}`);
       }
     }
+    checkInRange(gate, i, fileName, lookup ? lookup.range(gate.metric) : catalogMetric(gate.metric).range);
     // attr pins a protected attribute: only a metric measured per attribute has one to pin.
     if (gate.attr !== undefined) {
       const perAttribute = lookup ? lookup.perAttribute : [...METRIC_CATALOG.values()].filter((m) => m.section === 'fairness').map((m) => m.id);
@@ -143,6 +146,29 @@ export function parsePolicy(text: string, fileName: string, lookup?: MetricLooku
     if (first < i) throw new ConfigError(`${fileName}: gates[${i}] is named ${quote(gate.name)}, as gates[${first}] is: waivers and the decision name gates by name. Give each gate a name of its own.`);
   });
   return policy;
+}
+
+/**
+ * Refuses a threshold outside the values its metric can take — a percentage for a share
+ * (`roc_auc >= 75`, `demographic_parity_difference <= 10`): such a gate can never pass, or
+ * never fail, whatever the model. A change (max_drop, max_increase) can be at most the range's width.
+ */
+function checkInRange(gate: Gate, i: number, fileName: string, range: readonly [number, number] | undefined): void {
+  if (!range) return;
+  const [low, high] = range;
+  const relative = RELATIVE_COMPARISONS.includes(gate.comparison);
+  const above = relative ? gate.threshold > high - low : gate.threshold > high;
+  const below = !relative && gate.threshold < low;
+  if (!above && !below) return;
+  const atLeast = gate.comparison === 'greater_than' || gate.comparison === 'greater_equal';
+  const never = relative || atLeast === below ? 'fail' : 'pass';
+  const span = Number.isFinite(high) ? `from ${low} to ${high}` : `from ${low} up`;
+  // 75 for 0.75 reads as a percentage; 1.25 (a ratio the wrong way up?) need not.
+  const percent = high - low === 1 && gate.threshold >= 2 && gate.threshold <= 100;
+  const fix = percent ? `Write it as a share: ${gate.threshold / 100} for ${gate.threshold}%.` : "Give a threshold in the metric's units.";
+  throw new ConfigError(
+    `${fileName}: gates[${i}] (${quote(gate.name)}): threshold ${gate.threshold} is outside what ${gate.metric} can ${relative ? 'change by' : 'be'} (${relative ? `at most ${high - low}: it runs ${span}` : span}), so the gate could never ${never}. ${fix}`,
+  );
 }
 
 /** Outcome of one gate. */

@@ -34,6 +34,15 @@ export const DATA_CHECK_METRICS: readonly DataCheckMetric[] = [
   { id: 'n_skewed_columns', label: 'Skewed columns', direction: 'lower_is_better', definition: 'Numeric columns whose |skewness| is at least the flag threshold (--skew-warn, default 2).' },
 ];
 
+/** The data-check metrics that are shares (0 to 1); the data's age has no bounds, the rest are counts and statistics from 0 up. */
+const SHARES = ['max_missing_share', 'duplicate_share', 'minority_class_share', 'max_base_rate_gap', 'max_proxy_strength'];
+
+/** The values a data-check metric can take. */
+function rangeOf(id: string): readonly [number, number] | undefined {
+  if (id === 'data_age_days') return undefined;
+  return SHARES.includes(id) ? [0, 1] : [0, Number.POSITIVE_INFINITY];
+}
+
 /** Why a metric has no value, by id (the check that did not run). */
 const NEEDS: Record<string, string> = {
   minority_class_share: 'no target was given (--target)',
@@ -69,6 +78,7 @@ export function dataCheckLookup(report: DataCheckReport | null): MetricLookup {
   const ids = DATA_CHECK_METRICS.map((m) => m.id);
   return {
     perAttribute: PER_ATTRIBUTE,
+    range: rangeOf,
     check(id) {
       if (ids.includes(id)) return;
       const close = closeMatches(id, ids);

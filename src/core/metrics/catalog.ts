@@ -16,6 +16,8 @@ export interface CatalogMetric {
   definition: string;
   /** The audits that compute it (default: binary only). */
   tasks?: readonly AuditTask[];
+  /** The values it can take (lowest, highest); absent where its units vary (a regression's relative degradation). */
+  range?: readonly [number, number];
 }
 
 const ALL_TASKS: readonly AuditTask[] = ['binary', 'multiclass', 'regression'];
@@ -122,8 +124,28 @@ const estimatedMetrics: CatalogMetric[] = [
   definition: `ESTIMATED without labels by CBPE: ${formula}, with E[TP] = Σ p and E[FP] = Σ (1 − p) over rows predicted positive, E[FN] = Σ p and E[TN] = Σ (1 − p) over the rest; valid as far as the scores are calibrated. Only in audits without labels.`,
 }));
 
+/**
+ * The metrics not between 0 and 1, with their ranges: errors in the target's units, counts,
+ * PSI (the rest are shares, rates, AUCs, calibration errors and their differences and ratios).
+ */
+const RANGES: Readonly<Record<string, readonly [number, number] | null>> = {
+  ...Object.fromEntries(
+    ['log_loss', 'mae', 'rmse', 'mse', 'median_absolute_error', 'mape', 'mean_prediction_difference', 'mean_outcome_difference', 'mae_difference', 'rmse_difference', 'bounded_group_loss', 'wasserstein_distance', 'min_group_size', 'max_psi', 'underperforming_slice_count'].map((id) => [id, [0, Number.POSITIVE_INFINITY]]),
+  ),
+  brier_score: [0, 2],
+  r2: [Number.NEGATIVE_INFINITY, 1],
+  max_slice_auc_gap: [-1, 1],
+  // A drop of a share in a classifier's audit, a relative rise of an error in a regression's.
+  max_shift_degradation: null,
+};
+
 /** Every metric id a gate can name. */
-export const METRIC_CATALOG: ReadonlyMap<string, CatalogMetric> = new Map([...performanceMetrics, ...calibrationMetrics, ...fairnessMetrics, ...laterMetrics, ...estimatedMetrics, ...multiclassPerformance, ...regressionPerformance, ...multiclassOther, ...regressionFairness].map((m) => [m.id, m]));
+export const METRIC_CATALOG: ReadonlyMap<string, CatalogMetric> = new Map(
+  [...performanceMetrics, ...calibrationMetrics, ...fairnessMetrics, ...laterMetrics, ...estimatedMetrics, ...multiclassPerformance, ...regressionPerformance, ...multiclassOther, ...regressionFairness].map((m) => {
+    const range = m.id in RANGES ? RANGES[m.id] : ([0, 1] as const);
+    return [m.id, range ? { ...m, range } : m];
+  }),
+);
 
 /** The catalog entry of a metric id; throws `unknown metric: <id>` with close matches. */
 export function catalogMetric(id: string): CatalogMetric {
