@@ -4,6 +4,7 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../src/core/data/csv';
 import type { NumericColumn } from '../../src/core/data/table';
+import type { RegressionAuditResult } from '../../src/core/task/result';
 import { AuditConfigError, ModelLoadError } from '../../src/core/base/errors';
 import { openModel } from '../../src/core/model/classifier';
 import { compileEnsemble, emptyTree, float32AtLeast, float64Above, MISSING, kernelMargins, kernelModelFor, marginsOf, treeKernel, readLightgbmText, readXgboostJson, treeMargin, type Tree, type TreeEnsemble } from '../../src/core/model/tree';
@@ -474,6 +475,23 @@ describe('an XGBoost model trained with missing=-999 (xgb_missing999: the scikit
     expect(result.recourse!.rows).toEqual(blank.recourse!.rows);
     expect(result.performance).toEqual(blank.performance);
   });
+});
+
+describe("a regression's reference, for an XGBoost model trained with missing=-999", () => {
+  it('reads the reference\'s -999 cells as missing too: its drift equals that of the same reference with those cells blank', async () => {
+    const { runAnyAudit } = await import('../../src/core/audit/run');
+    // reg_xgb.json as the scikit-learn wrapper writes a model trained with missing=-999.
+    const model = new TextEncoder().encode(readFileSync(join(models, 'reg_xgb.json'), 'utf8').replace('\\"missing\\": NaN', '\\"missing\\": -999'));
+    const csv = readFileSync(join(models, 'reg.csv'), 'utf8');
+    const lines = csv.trimEnd().split('\n');
+    const column = lines[0].split(',').indexOf('duration_months');
+    const withCell = (cell: string) => new TextEncoder().encode([lines[0], ...lines.slice(1).map((line, i) => (i % 4 === 0 ? line.split(',').map((v, j) => (j === column ? cell : v)).join(',') : line))].join('\n') + '\n');
+    const audit = (reference: Uint8Array) =>
+      runAnyAudit(ort, { model: { fileName: 'reg_xgb.json', bytes: model }, data: { fileName: 'reg.csv', bytes: new TextEncoder().encode(csv) }, reference: { fileName: 'ref.csv', bytes: reference }, target: 'credit_amount', protectedAttributes: ['gender'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } }) as Promise<RegressionAuditResult>;
+    const [sentinel, blank] = await Promise.all([audit(withCell('-999')), audit(withCell(''))]);
+    expect(blank.drift!.columns.find((c) => c.column === 'duration_months')!.bins.find((b) => b.label === 'missing')!.reference).toBeGreaterThan(0.2);
+    expect(sentinel.drift).toEqual(blank.drift);
+  }, 60_000);
 });
 
 describe('a model missing value of 0 (XGBClassifier(missing=0)) on a protected attribute the model reads', () => {

@@ -4,6 +4,7 @@
  * result names it.
  */
 import type { AuditRequest } from '../audit';
+import type { ModelMissing } from '../audit/inputs';
 import { profileTable, type DataProfile } from '../analyses/profile/profile';
 import type { Table } from '../data/table';
 import { AuditConfigError, quote } from '../base/errors';
@@ -95,6 +96,8 @@ export function commonFindings(data: DataProfile, fairness: Record<string, { gro
 export interface TaskRead {
   table: Table;
   sha256: string;
+  /** The model's own missing value (XGBoost missing=-999), read as missing in the reference too. */
+  modelMissing?: ModelMissing | null;
 }
 
 export function fidelityOf(model: Classifier, table: Table, features: string[], request: AuditRequest, data: DataProfile): InputFidelity {

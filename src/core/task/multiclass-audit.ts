@@ -124,7 +124,7 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     const data = taskProfile(table, request, flags(labels.length, (i) => labels[i] === majorityIndex), counts, `${majority} (the most frequent class) against the rest`);
     const fidelity = fidelityOf(model, table, features, request, data);
     commonFindings(data, fairness, request, table, read, settings.min_group_size);
-    const referenceLoaded = await referenceOf(request);
+    const referenceLoaded = await referenceOf(request, read.modelMissing);
     const reference = referenceLoaded?.table ?? null;
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
     const drift = await taskDrift(request, table, reference, async (ref) => {

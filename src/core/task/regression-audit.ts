@@ -107,7 +107,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     const model: Classifier = regressorAsClassifier(regressor);
     const fidelity = fidelityOf(model, table, features, request, data);
     commonFindings(data, fairness, request, table, read, settings.min_group_size);
-    const referenceLoaded = await referenceOf(request);
+    const referenceLoaded = await referenceOf(request, read.modelMissing);
     const reference = referenceLoaded?.table ?? null;
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
     const drift = await taskDrift(request, table, reference, async (ref) => numericDrift('prediction', await regressor.predict(ref, { features: request.features, signal }), predicted, request.driftBins), limits, missing, options);

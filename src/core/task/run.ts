@@ -38,6 +38,7 @@ export async function runTaskAudit(ort: OrtRuntime, request: AuditRequest & { da
   if (!Number.isInteger(resamples) || resamples < 0 || resamples > 100_000) throw new AuditConfigError(`Bootstrap resamples must be a whole number from 0 to 100000, got ${request.bootstrapResamples}.`);
   validateColumns(read.table, { ...request, intersections: [] });
   // An XGBoost model's own missing value (missing=-999): its input cells are missing for the whole audit, as in a binary one.
-  const opened = { ...read, table: withModelMissing(read.table, xgboostMissing(request.model.bytes, request.model.fileName, choice.task, request.features), request) };
+  const missing = xgboostMissing(request.model.bytes, request.model.fileName, choice.task, request.features);
+  const opened = { ...read, table: withModelMissing(read.table, missing, request), modelMissing: missing };
   return choice.task === 'multiclass' ? multiclassAudit(ort, request, options, choice, opened, resamples) : regressionAudit(ort, request, options, choice, opened, resamples);
 }

@@ -4,6 +4,7 @@
  * reason in `missing_sections`, as in the binary audit.
  */
 import { loadInput, NO_REFERENCE, type AuditRequest, type RunOptions } from '../audit';
+import { withModelMissing, type ModelMissing } from '../audit/inputs';
 import type { DataProfile } from '../analyses/profile/profile';
 import { findColumn, type Table } from '../data/table';
 import { categoricalDrift, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
@@ -58,10 +59,11 @@ export function limitsOf(request: AuditRequest): StageLimits {
   return { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
 }
 
-export async function referenceOf(request: AuditRequest): Promise<{ table: Table; sha256: string } | null> {
+/** The reference, its cells of the model's own missing value (XGBoost missing=-999) missing, as the audited table's. */
+export async function referenceOf(request: AuditRequest, modelMissing: ModelMissing | null | undefined): Promise<{ table: Table; sha256: string } | null> {
   if (!request.reference) return null;
   const loaded = await loadInput(request.reference, request.csv);
-  return { table: loaded.table, sha256: loaded.sha256 };
+  return { table: withModelMissing(loaded.table, modelMissing ?? null, request), sha256: loaded.sha256 };
 }
 
 /** The explanations stage of both tasks: explainer settings, budget, and the reason when it cannot run. */
