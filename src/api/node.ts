@@ -15,7 +15,7 @@ import * as ort from 'onnxruntime-web';
 import { loadTableFile, readInput, registryModule, UsageError } from '../cli/shared.ts';
 import { gitProvenance } from './git.ts';
 import { defaultThreads, MAX_THREADS, poolRunners } from './node-pool.ts';
-import { apiUsageError, checkAuditInputs, mergeAuditConfig, profileData, reportPdf, type AuditOverrides, type AuditRun, type OptionStyle, type PdfInput } from './run.ts';
+import { apiUsageError, checkAuditInputs, mergeAuditConfig, namingOption, profileData, reportPdf, type AuditOverrides, type AuditRun, type OptionStyle, type PdfInput } from './run.ts';
 
 export type { AuditOverrides, AuditRun, PdfInput } from './run.ts';
 export type { AuditConfig } from '../core/index.ts';
@@ -112,7 +112,13 @@ export async function prepareAudit(options: AuditOptions, style: OptionStyle = '
     throw usage(`${style === 'cli' ? '--output' : 'the output option'} ${options.output}: name the PDF report (REPORT.pdf, which writes the HTML report, model card and evidence pack beside it) or the result alone (RESULT.json).`);
   }
   const threads = threadCount(options.threads, style);
-  const plan = planAudit(merged, configFile?.fileName ?? (options.config ? configName : 'command line'), options.strict ?? false);
+  const source = configFile?.fileName ?? (options.config ? configName : 'command line');
+  let plan: AuditPlan;
+  try {
+    plan = planAudit(merged, source, options.strict ?? false);
+  } catch (error) {
+    throw namingOption(error, options, style, source);
+  }
   const provenanceAnchor = typeof options.config === 'string' ? options.config : (plan.files.model ?? plan.files.data);
   const submission = registrySubmission(merged, process.env, configFile?.fileName ?? configName);
   // A registry file named in the config is relative to the config, as its other paths are.

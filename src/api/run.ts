@@ -3,7 +3,7 @@
  * core runs it: the options laid over a config, the checks of what is missing, and the data
  * check. No Node and no DOM here: each host reads its files its own way.
  */
-import { AuditConfigError, binaryTarget, loadPdfWriter, profileTable, type AnyAuditResult, type AuditConfig, type DataProfile, type DeclaredType, type Manifest, type PolicyDecision, type Table, type ThresholdPolicy } from '../core/index.ts';
+import { AuditConfigError, PlumblineError, binaryTarget, loadPdfWriter, profileTable, type AnyAuditResult, type AuditConfig, type DataProfile, type DeclaredType, type Manifest, type PolicyDecision, type Table, type ThresholdPolicy } from '../core/index.ts';
 
 // The PDF writer (jsPDF and its font) is a chunk of its own in the core; the API renders PDFs synchronously, so it loads it once, here.
 const { renderPdf } = await loadPdfWriter();
@@ -65,6 +65,42 @@ export type OptionStyle = 'cli' | 'api';
 /** An option as the host spells it. */
 function optionName(option: keyof AuditOverrides, style: OptionStyle): string {
   return style === 'cli' ? `--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` : `the ${option} option`;
+}
+
+/** The config key each value-setting option sets (see {@link mergeAuditConfig}). */
+const OPTION_KEYS: readonly (readonly [keyof AuditOverrides, string])[] = [
+  ['bootstrap', 'bootstrap.resamples'],
+  ['threshold', 'threshold'],
+  ['seed', 'random_seed'],
+  ['positiveWhen', 'positive_when'],
+  ['task', 'task'],
+  ['positiveLabel', 'data.positive_label'],
+  ['protected', 'data.protected_attributes'],
+  ['target', 'data.target'],
+  ['score', 'data.score_column'],
+  ['features', 'model.features'],
+  ['classLabels', 'model.class_labels'],
+  ['delimiter', 'data.delimiter'],
+  ['missingValues', 'data.missing_values'],
+  ['encoding', 'data.encoding'],
+  ['dtypes', 'data.dtypes'],
+];
+
+/**
+ * An error about a config key an option set, naming the option (`--bootstrap`) where it
+ * named the key and the config (`audit.yaml: bootstrap.resamples: …`): the value came from
+ * the command line. Other errors come back as they are.
+ */
+export function namingOption(error: unknown, overrides: AuditOverrides, style: OptionStyle, source: string): unknown {
+  if (!(error instanceof PlumblineError)) return error;
+  for (const [option, key] of OPTION_KEYS) {
+    if (overrides[option] === undefined) continue;
+    const prefix = `${source}: ${key}`;
+    if (!error.message.startsWith(prefix) || !/^[:.[ ]/.test(error.message.slice(prefix.length))) continue;
+    const named = new (error.constructor as new (message: string) => PlumblineError)(`${style === 'cli' ? 'command line' : 'the options'}: ${optionName(option, style)} (${key})${error.message.slice(prefix.length)}`);
+    return named;
+  }
+  return error;
 }
 
 /**

@@ -55,6 +55,16 @@ describe('plumbline audit', () => {
     expect(run.stderr).toBe('plumbline: no-target.csv: no target column "two_year_recid". Choose the column that holds the true outcome, or, for a batch scored before any outcome is known, audit it without labels (--no-labels / data.unlabelled: true).\n');
   });
 
+  it('names the flag, not the config key it sets, when its value is refused (with or without a config)', async () => {
+    const run = await plumbline(...auditArgs, '--bootstrap', '5');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe("plumbline: command line: --bootstrap (bootstrap.resamples): 5 draws cannot place an interval's tails (the ECE interval needs 20 at least, and was left out without a word). Use 0 to leave the bootstrap intervals out, or 20 or more (1000 by default).\n");
+    writeFileSync(join(work, 'flags.yaml'), `model:\n  path: ${fixture('compas/rf.onnx')}\n  features: [${want.features!.join(', ')}]\ndata:\n  test: ${fixture('compas/test.csv')}\n  target: two_year_recid\n  protected_attributes: [race]\n`);
+    const configured = await plumbline('audit', '--config', join(work, 'flags.yaml'), '--threshold', '5');
+    expect(configured.code).toBe(2);
+    expect(configured.stderr).toMatch(/^plumbline: command line: --threshold \(threshold\): 5 is outside 0 to 1, but a model's score is a probability\./);
+  });
+
   it('exits 2 for a file that is not ONNX, without a stack trace', async () => {
     const run = await plumbline('audit', '--model', fixture('compas/test.csv'), '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'race');
     expect(run.code).toBe(2);
