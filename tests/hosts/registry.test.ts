@@ -331,8 +331,8 @@ describe('registry core', () => {
     const all = portfolio(rows);
     expect(all.status).toEqual({ PASS: 1, REVIEW: 0, FAIL: 1, NONE: 0 });
     expect(all.most_failed_gates).toEqual([
-      { gate: 'Minimum AUC', fail: 2, warn: 0, models: ['a', 'b'] },
-      { gate: 'Parity', fail: 0, warn: 2, models: ['a', 'b'] },
+      { gate: 'Minimum AUC', fail: 2, warn: 0, waived: 0, models: ['a', 'b'] },
+      { gate: 'Parity', fail: 0, warn: 2, waived: 0, models: ['a', 'b'] },
     ]);
     expect(all.models.find((m) => m.model_id === 'a')!.trend.map((t) => t.decision)).toEqual(['PASS', 'FAIL']);
 
@@ -340,10 +340,10 @@ describe('registry core', () => {
     expect(md).toContain('# Model audit summary: November 2026');
     expect(md).toContain('**2 of 2 models blocked, 0 under review**');
     expect(md).toContain('Audits in November 2026: 2 (PASS 0, REVIEW 0, FAIL 2, no policy 0) of 2 models.');
-    expect(md).toContain('No model is under review: no latest audit failed a warning gate or used a waiver.');
+    expect(md).toContain("No model is under review: no model's latest audit was decided REVIEW (a warning gate failed or a waiver was used, and no error gate failed).");
     expect(md).toContain('No waiver in use expires by 2026-12-30 (30 days after the month).');
     expect(md).toMatch(/\| a \| risk \| – \| 2026-11-20 \(#3\) \| Minimum AUC: roc_auc = 0\.744 vs 0\.75\d* \|/);
-    expect(md).toContain('| Minimum AUC | 2 | 0 | a, b |');
+    expect(md).toContain('| Minimum AUC | 2 | 0 | 0 | a, b |');
     expect(md).not.toContain('(#4)');
     expect(md).not.toMatch(/^\| 4 \|/m);
 
@@ -351,6 +351,9 @@ describe('registry core', () => {
     writeFileSync(pdfPath, monthlySummaryPdf(rows, '2026-11', 'team.db', '2026-12-01T00:00:00.000Z'));
     const text = execFileSync('pdftotext', ['-layout', pdfPath, '-'], { encoding: 'utf8' });
     for (const heading of ['Totals', 'Blocked models', 'Models under review', 'Waivers expiring within 30 days', 'Most-failed gates', 'Trends', 'Audits in November 2026']) expect(text).toContain(heading);
+    // The tables' rows read across the page (their widths were shares taken for points: a letter a line).
+    expect(text).toMatch(/Minimum AUC +2 +0 +0 +a, b/);
+    expect(text).toMatch(/\ba +risk +– +2026-11-20 \(#3\) +Minimum AUC: roc_auc = 0\.744/);
     expect(monthlySummaryPdf(rows, '2026-11', 'team.db', '2026-12-01T00:00:00.000Z')).toEqual(new Uint8Array(readFileSync(pdfPath)));
   });
 });
@@ -379,6 +382,9 @@ describe('registry views of waivers and reviews', () => {
     expect(md).toContain('| credit_a | Minimum AUC | CRO | 2026-12-20 | retraining |');
     // credit_b's waiver runs to 2027-06-30: not within 30 days of November's end.
     expect(md).not.toContain('| credit_b | Minimum AUC | CRO |');
+    // Waived is its own count: two waived, one failed (credit_c) — waived gates were counted failed.
+    expect(portfolio(rows).most_failed_gates.find((g) => g.gate === 'Minimum AUC')).toMatchObject({ fail: 1, waived: 2 });
+    expect(md).toContain('| Gate | Failed | Warned | Waived | Models |');
     verifyRegistry(sqlDb(db));
   });
 });

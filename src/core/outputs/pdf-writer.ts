@@ -80,7 +80,9 @@ class Writer {
    */
   table(headers: string[], rows: string[][], widths?: number[]): void {
     const total = PAGE.width - 2 * PAGE.margin;
-    const w = widths ?? headers.map(() => total / headers.length);
+    // Widths are relative (points or shares of the line): the table spans the text width. Shares were once taken for points, a letter a line.
+    const sum = widths?.reduce((a, b) => a + b, 0) ?? 0;
+    const w = widths && sum > 0 ? widths.map((x) => (x * total) / sum) : headers.map(() => total / headers.length);
     const line = 9.5;
     const pad = 3.5;
     const wrap = (text: string, width: number) => (this.doc.splitTextToSize(pdfText(text), Math.max(8, width - 4)) as string[]).slice(0, 40);

@@ -21,7 +21,7 @@ export interface Portfolio {
   /** Latest decision of each model (REVIEW: a warning or a waiver; `NONE`: no policy applied). */
   status: Record<'PASS' | 'REVIEW' | 'FAIL' | 'NONE', number>;
   /** Gates by how many audits failed (or warned on) them, most first. */
-  most_failed_gates: { gate: string; fail: number; warn: number; models: string[] }[];
+  most_failed_gates: { gate: string; fail: number; warn: number; waived: number; models: string[] }[];
   models: PortfolioModel[];
 }
 
@@ -34,7 +34,7 @@ export function decisionKey(decision: RegistryRow['decision']): 'PASS' | 'REVIEW
 /** Summarises entries (in append order) for the portfolio view and the monthly summary. */
 export function portfolio(rows: readonly RegistryRow[]): Portfolio {
   const models = new Map<string, PortfolioModel>();
-  const gates = new Map<string, { fail: number; warn: number; models: Set<string> }>();
+  const gates = new Map<string, { fail: number; warn: number; waived: number; models: Set<string> }>();
   for (const row of rows) {
     const model = models.get(row.model_id) ?? { model_id: row.model_id, team: row.team, owner: row.owner, audits: 0, latest: row, trend: [] };
     model.audits++;
@@ -44,9 +44,10 @@ export function portfolio(rows: readonly RegistryRow[]): Portfolio {
     model.trend.push({ seq: row.seq, created: row.created, decision: row.decision, metrics: row.metrics });
     models.set(row.model_id, model);
     for (const gate of row.failed_gates) {
-      const g = gates.get(gate.name) ?? { fail: 0, warn: 0, models: new Set<string>() };
-      // A waived gate failed all the same.
+      const g = gates.get(gate.name) ?? { fail: 0, warn: 0, waived: 0, models: new Set<string>() };
+      // A waived gate is counted as such: it may have been a warning gate (counting it failed said an error gate failed).
       if (gate.outcome === 'WARN') g.warn++;
+      else if (gate.outcome === 'WAIVED') g.waived++;
       else g.fail++;
       g.models.add(row.model_id);
       gates.set(gate.name, g);
@@ -58,8 +59,8 @@ export function portfolio(rows: readonly RegistryRow[]): Portfolio {
     audits: rows.length,
     status,
     most_failed_gates: [...gates]
-      .map(([gate, g]) => ({ gate, fail: g.fail, warn: g.warn, models: [...g.models].sort() }))
-      .sort((a, b) => b.fail + b.warn - (a.fail + a.warn) || b.fail - a.fail || (a.gate < b.gate ? -1 : 1)),
+      .map(([gate, g]) => ({ gate, fail: g.fail, warn: g.warn, waived: g.waived, models: [...g.models].sort() }))
+      .sort((a, b) => b.fail + b.warn + b.waived - (a.fail + a.warn + a.waived) || b.fail - a.fail || (a.gate < b.gate ? -1 : 1)),
     models: [...models.values()].sort((a, b) => (a.model_id < b.model_id ? -1 : a.model_id > b.model_id ? 1 : 0)),
   };
 }

@@ -78,7 +78,7 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
   }
 
   blocks.push({ type: 'heading', text: 'Models under review', level: 1 });
-  if (!review.length) blocks.push({ type: 'paragraph', text: 'No model is under review: no latest audit failed a warning gate or used a waiver.' });
+  if (!review.length) blocks.push({ type: 'paragraph', text: "No model is under review: no model's latest audit was decided REVIEW (a warning gate failed or a waiver was used, and no error gate failed)." });
   else {
     blocks.push({
       type: 'table',
@@ -108,7 +108,7 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
   const gates = monthly.most_failed_gates.slice(0, 10);
   if (!gates.length) blocks.push({ type: 'paragraph', text: `No gate failed or warned in ${range.name}.` });
   else {
-    blocks.push({ type: 'table', headers: ['Gate', 'Failed', 'Warned', 'Models'], rows: gates.map((g) => [g.gate, String(g.fail), String(g.warn), g.models.join(', ')]), widths: [0.3, 0.1, 0.1, 0.5] });
+    blocks.push({ type: 'table', headers: ['Gate', 'Failed', 'Warned', 'Waived', 'Models'], rows: gates.map((g) => [g.gate, String(g.fail), String(g.warn), String(g.waived), g.models.join(', ')]), widths: [0.28, 0.1, 0.1, 0.1, 0.42] });
     blocks.push({ type: 'chart', spec: failedGatesChart(gates, range.name), height: 40 + 22 * gates.length });
   }
 
@@ -153,14 +153,14 @@ function expiringWaivers(models: PortfolioModel[], end: string): { model: string
     .sort((a, b) => (a.expires < b.expires ? -1 : a.expires > b.expires ? 1 : a.model < b.model ? -1 : 1));
 }
 
-function failedGatesChart(gates: { gate: string; fail: number; warn: number }[], month: string): ChartSpec {
-  const max = Math.max(...gates.map((g) => g.fail + g.warn), 1);
+function failedGatesChart(gates: { gate: string; fail: number; warn: number; waived: number }[], month: string): ChartSpec {
+  const max = Math.max(...gates.map((g) => g.fail + g.warn + g.waived), 1);
   return {
     kind: 'bar',
     title: `Audits failing or warning on each gate, ${month}`,
     x: { label: 'audits', min: 0, max },
     y: { label: 'gate', min: 0, max: gates.length },
-    series: [{ name: 'failed or warned', points: gates.map((g, i) => ({ x: g.fail + g.warn, y: i, label: g.gate })) }],
+    series: [{ name: 'failed, warned or waived', points: gates.map((g, i) => ({ x: g.fail + g.warn + g.waived, y: i, label: g.gate })) }],
     rules: [],
   };
 }
