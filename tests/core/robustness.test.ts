@@ -33,6 +33,19 @@ describe('demographic shift', () => {
   });
 });
 
+describe('demographic shift of scores that are not probabilities', () => {
+  it('leaves ECE out (a decile score gave an "ECE" of 3.9 and the worst degradation), as the calibration section does', async () => {
+    const result = await runAudit(ort, { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race', 'sex'], bootstrapResamples: 0, missingSections: { explainer: 'off' } });
+    expect(result.settings.scores_are_probabilities).toBe(false);
+    expect(result.calibration.expected_calibration_error).toBeNull();
+    const shift = result.robustness!.demographic_shift!;
+    expect(shift.baseline.expected_calibration_error).toBeNull();
+    expect(shift.worst!.metric).not.toBe('expected_calibration_error');
+    for (const scenario of shift.scenarios) expect(scenario.degradation.expected_calibration_error).toBeNull();
+    expect(shift.conventions).toContain('ECE is not measured: the scores are not probabilities.');
+  });
+});
+
 describe('demographic shift by counts', () => {
   // The oracle: every scenario's metrics summed row by row under its weight vector, as
   // the definition reads (accuracy … ECE, parity over each attribute's groups).

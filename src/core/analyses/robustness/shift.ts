@@ -82,6 +82,8 @@ class ShiftCounts {
     private readonly attributes: GroupIndex[],
     bins: number,
     binning: Binning = 'equal-width',
+    /** Whether the scores are probabilities: an ECE of other scores (a decile score) means nothing, and is left out. */
+    private readonly probabilities = true,
   ) {
     // The calibration section's bins (equal-frequency too, when configured).
     const calibrationBinsOf = calibrationBins(scores, bins, binning);
@@ -181,7 +183,7 @@ class ShiftCounts {
       precision: ratio(tp, tp + fp),
       recall,
       balanced_accuracy: recall === null || specificity === null ? null : (recall + specificity) / 2,
-      expected_calibration_error: this.ece(inGroup, restScores, inside, outside),
+      expected_calibration_error: this.probabilities ? this.ece(inGroup, restScores, inside, outside) : null,
     };
     this.attributes.forEach((index, a) => {
       const groupParity = inGroup.parity[a];
@@ -292,8 +294,8 @@ export function shiftScenarios(
  * performance, calibration and the other attributes' disparities do.
  * `max_shift_degradation` is the largest worsening of any metric in any scenario.
  */
-export function demographicShift(labels: Uint8Array, scores: Float64Array, threshold: number, attributes: GroupIndex[], delta = 0.1, bins = 10, binning: Binning = 'equal-width'): ShiftReport {
-  const counts = new ShiftCounts(labels, scores, threshold, attributes, bins, binning);
+export function demographicShift(labels: Uint8Array, scores: Float64Array, threshold: number, attributes: GroupIndex[], delta = 0.1, bins = 10, binning: Binning = 'equal-width', probabilities = true): ShiftReport {
+  const counts = new ShiftCounts(labels, scores, threshold, attributes, bins, binning, probabilities);
   const { baseline, scenarios, worst, max } = shiftScenarios(
     labels.length,
     attributes,
@@ -307,6 +309,6 @@ export function demographicShift(labels: Uint8Array, scores: Float64Array, thres
     scenarios,
     max_shift_degradation: max,
     worst,
-    conventions: `Each group's share moved by ±${delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = baseline − shifted for accuracy, precision, recall, balanced accuracy, and shifted − baseline for ECE (the calibration section's ${bins} ${binning} bins) and the parity differences; positive means worse.`,
+    conventions: `Each group's share moved by ±${delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = baseline − shifted for accuracy, precision, recall, balanced accuracy, and shifted − baseline for ${probabilities ? `ECE (the calibration section's ${bins} ${binning} bins) and ` : ''}the parity differences; positive means worse.${probabilities ? '' : ' ECE is not measured: the scores are not probabilities.'}`,
   };
 }
