@@ -1,6 +1,6 @@
 /** `plumbline audit`: config and flags → audit → result, manifest, policy decision, exit code. */
 import { stdout, stderr } from './io.ts';
-import { comparisonRows, comparisonSummary, METRIC_CATALOG, sectionFailed, type AuditProgress, type BaselineComparison, type PolicyDecision, type ThresholdPolicy } from '../core/index.ts';
+import { comparisonRows, comparisonSummary, gateNumber, METRIC_CATALOG, sectionFailed, type AuditProgress, type BaselineComparison, type PolicyDecision, type ThresholdPolicy } from '../core/index.ts';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { prepareAudit, runPreparedAudit, type AuditOptions } from '../api/node.ts';
@@ -119,7 +119,8 @@ function explainFailures(decision: PolicyDecision, regressionDecision = false): 
       const sign = { greater_than: '>', greater_equal: '>=', less_than: '<', less_equal: '<=', max_drop: 'a drop of at most', max_increase: 'a rise of at most' }[g.comparison];
       const where = g.attribute ? ` (${g.attribute})` : '';
       const relative = g.baseline_value !== undefined ? ` (baseline ${g.baseline_value === null ? '—' : g.baseline_value.toPrecision(4)} → ${g.current_value == null ? '—' : g.current_value.toPrecision(4)})` : '';
-      const shown = g.value === null ? '' : g.baseline_value !== undefined ? `change in ${g.metric}${where} = ${g.value >= 0 ? '+' : ''}${g.value.toPrecision(4)}${relative}` : `${g.metric}${where} = ${g.value.toPrecision(4)}`;
+      // The number sits on its side of the threshold (0.7441 read as passing >= 0.74409, which it failed).
+      const shown = g.value === null ? '' : g.baseline_value !== undefined ? `change in ${g.metric}${where} = ${g.value >= 0 ? '+' : ''}${gateNumber({ ...g, value: g.value })}${relative}` : `${g.metric}${where} = ${gateNumber({ ...g, value: g.value })}`;
       const waiver = g.waiver ? `; waived by ${g.waiver.approved_by} until ${g.waiver.expires}: ${g.waiver.reason}` : g.waiver_expired ? `; ${g.waiver_expired}` : '';
       const value = g.value === null ? `not evaluated: ${g.reason}` : `${shown}, needs ${sign} ${g.threshold}${waiver}`;
       // A regression that feeds a decision: its binary metrics are the decision audit's.

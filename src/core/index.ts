@@ -74,7 +74,7 @@ export { looksLikeXgboostJson } from './model/tree/xgboost-json';
 export { auditedModelId, reportsOf, type AuditOutputs, type OutputContext } from './outputs/context';
 export { type ChartSpec, dependenceChart, importanceChart, prChart, reliabilityChart, rocChart, selectionRateChart, shapStripChart } from './outputs/charts';
 export { dataCheckBlocks, dataCheckHtml, dataCheckText } from './outputs/data-check-report';
-export { comparisonRows, comparisonSummary, gateCondition, gateValue, termsLine } from './outputs/decision-blocks';
+export { comparisonRows, comparisonSummary, gateCondition, gateNumber, gateValue, termsLine } from './outputs/decision-blocks';
 export { type PackCheck, verifyEvidencePack } from './outputs/evidence';
 export { readResultFile } from './outputs/read-result';
 export { chartSvg } from './outputs/svg';

@@ -3,6 +3,7 @@ import { evaluatePolicy, parsePolicy, type Policy } from '../../src/core/config/
 import { ConfigError } from '../../src/core/base/errors';
 import { METRIC_CATALOG } from '../../src/core/metrics/catalog';
 import { parseDataPolicy } from '../../src/core/data-check/gates';
+import { gateNumber, gateValue } from '../../src/core/outputs/decision-blocks';
 
 const result = {
   performance: { roc_auc: 0.75, accuracy: 0.8 },
@@ -63,6 +64,22 @@ describe('policy gates', () => {
     const later = evaluatePolicy(policy([{ threshold: 0.5 }], { reproducibility: { seed_required: true }, effective_date: '2027-01-01' }), 'h', result, { ...facts, seedGiven: false });
     expect(later.decision).toBe('NOT_APPLIED');
     expect(later.notices.some((n) => n.startsWith('Reproducibility requirement'))).toBe(false);
+  });
+});
+
+describe('gate values as shown', () => {
+  it('take the decimals it needs to sit on their side of the threshold (0.7441 read as passing >= 0.74409, which 0.744085 fails)', () => {
+    expect(gateNumber({ comparison: 'greater_equal', threshold: 0.74409, value: 0.744085 })).toBe('0.74408');
+    expect(gateNumber({ comparison: 'greater_equal', threshold: 0.7, value: 0.744085 })).toBe('0.7441');
+    expect(gateNumber({ comparison: 'less_equal', threshold: 0.1, value: 0.10000004 })).toBe('0.10000004');
+    expect(gateNumber({ comparison: 'greater_equal', threshold: 0.75, value: 0.75 })).toBe('0.7500');
+    expect(gateNumber({ comparison: 'greater_equal', threshold: 30, value: 29 })).toBe('29');
+    // A drop is the change's negative: a fall of 0.0123456 against an allowance of 0.01234.
+    expect(gateNumber({ comparison: 'max_drop', threshold: 0.01234, value: -0.0123456 })).toBe('-0.01235');
+    const policy: Policy = { policy_name: 'p', gates: [{ name: 'AUC', metric: 'roc_auc', threshold: 0.74409, comparison: 'greater_equal', severity: 'error' }] };
+    const decision = evaluatePolicy(policy, 'h', { performance: { roc_auc: 0.744085 }, calibration: {}, fairness: {} }, { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-12-06', modelId: 'm' });
+    expect(decision.gates[0].outcome).toBe('FAIL');
+    expect(gateValue(decision.gates[0])).toBe('0.74408');
   });
 });
 

@@ -18,11 +18,28 @@ export function gateCondition(g: Pick<GateResult, 'comparison' | 'threshold'>): 
   return `${SIGNS[g.comparison]} ${g.threshold}${relative ? ' from the baseline' : ''}`;
 }
 
+/**
+ * A gate's number with `digits` decimals, or as many more as it takes to sit on the side of
+ * the threshold it is on: 0.744085 against 0.74409 is 0.74408, not 0.7441 (which read as
+ * passing a gate that failed), and a value that is not the threshold is never shown as it.
+ */
+export function gateNumber(g: Pick<GateResult, 'comparison' | 'threshold'> & { value: number }, digits = 4): string {
+  if (Number.isInteger(g.value)) return String(g.value);
+  // What the gate compares with its threshold: a drop is the change's negative.
+  const compared = (x: number) => (g.comparison === 'max_drop' ? -x : x);
+  const side = Math.sign(compared(g.value) - g.threshold);
+  for (let d = digits; d <= 17; d++) {
+    const text = g.value.toFixed(d);
+    if (Math.sign(compared(Number(text)) - g.threshold) === side) return text;
+  }
+  return String(g.value);
+}
+
 /** A gate's value as people read it: the metric, or for a relative gate the change with both values. */
 export function gateValue(g: GateResult): string {
   if (g.value === null) return `not evaluated: ${g.reason ?? 'no value'}`;
-  if (g.baseline_value === undefined) return Number.isInteger(g.value) ? String(g.value) : fmt(g.value, 4);
-  return `${g.value >= 0 ? '+' : ''}${fmt(g.value, 4)} (${fmt(g.baseline_value, 4)} → ${fmt(g.current_value, 4)})`;
+  if (g.baseline_value === undefined) return gateNumber({ ...g, value: g.value });
+  return `${g.value >= 0 ? '+' : ''}${gateNumber({ ...g, value: g.value })} (${fmt(g.baseline_value, 4)} → ${fmt(g.current_value, 4)})`;
 }
 
 /** What the outcome column says: the outcome, with the waiver (or its expiry) beside it. */
