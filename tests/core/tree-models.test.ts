@@ -433,6 +433,40 @@ describe('LightGBM category splits and a blank category (lgbm_categorical_nan: t
   });
 });
 
+describe('LightGBM trained on pandas category columns (lgbm_pandas_cat: pandas_categorical in the file)', () => {
+  it('reads each cell as its position in the training categories, as LightGBM predicts and explains it (a rating of 1 was fed as code 1)', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const { runAudit } = await import('../../src/core/audit');
+    const want = JSON.parse(readFileSync(join(models, 'lgbm_pandas_cat.expected.json'), 'utf8')) as { p_positive: number[]; contributions: number[][]; bias: number };
+    const model = await openModel(ort, read('lgbm_pandas_cat.txt').bytes, 'lgbm_pandas_cat.txt');
+    expect(model.summary.inputs.map((input) => input.categories?.values ?? null)).toEqual([null, [1, 2, 3, 4, 5], ['Brest', 'Lille', 'Lyon', 'Nice', 'Paris']]);
+    const table = parseCsv(readFileSync(join(models, 'lgbm_pandas_cat.csv'), 'utf8'), { fileName: 'lgbm_pandas_cat.csv' });
+    const scores = await model.score(table);
+    let worst = 0;
+    scores.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - want.p_positive[i]))));
+    expect(worst).toBeLessThan(1e-12);
+    const explained = await explainModel(ort, { model: read('lgbm_pandas_cat.txt'), data: read('lgbm_pandas_cat.csv'), rows: 1000, method: 'tree-path' });
+    let worstShap = Math.abs(explained.expected_value - want.bias);
+    explained.values.forEach((row, i) => row.forEach((v, j) => (worstShap = Math.max(worstShap, Math.abs(v - want.contributions[i][j])))));
+    expect(worstShap).toBeLessThan(1e-9);
+    // A city the model never saw is unseen (and scored as LightGBM scores it: missing).
+    const lines = readFileSync(join(models, 'lgbm_pandas_cat.csv'), 'utf8').trimEnd().split('\n').slice(1);
+    const nantes = lines.filter((line) => line.split(',')[2] === 'Nantes').length;
+    const result = await runAudit(ort, { model: read('lgbm_pandas_cat.txt'), data: read('lgbm_pandas_cat.csv'), target: 'y', protectedAttributes: ['sex'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } });
+    const city = result.input_fidelity!.inputs.find((input) => input.input === 'city')!;
+    expect(city.unseen!.count).toBe(nantes);
+    expect(city.unseen!.share).toBeCloseTo(nantes / lines.length, 12);
+    expect(result.input_fidelity!.inputs.find((input) => input.input === 'rating')!.unseen?.count ?? 0).toBe(0);
+  }, 60_000);
+
+  it('refuses a file whose category lists cannot be matched to its inputs (an ordered category column)', () => {
+    const text = readFileSync(join(models, 'lgbm_pandas_cat.txt'), 'utf8').replace('[categorical_feature: 1,2]', '[categorical_feature: 2]');
+    expect(() => readLightgbmText(new TextEncoder().encode(text), 'ordered.txt')).toThrow(
+      new ModelLoadError('ordered.txt: the model was trained on 2 pandas category columns (pandas_categorical) but declares 1 categorical feature (2), so which categories belong to which input is not in the file (an ordered category column does this). Train with unordered categories, or with the category codes as numbers.'),
+    );
+  });
+});
+
 describe('an XGBoost model trained with missing=-999 (xgb_missing999: the scikit-learn wrapper stores it)', () => {
   it('reads a cell of -999 as missing, as predict_proba and pred_contribs do (it was scored as the number -999)', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

@@ -1,4 +1,4 @@
-import { findColumn, isMissingCell, sourceText, type Column, type Table } from '../data/table';
+import { findColumn, isMissingCell, shownText, sourceText, type Column, type Table } from '../data/table';
 import type { DataFinding } from '../data/finding';
 import type { ModelInput, ModelSummary } from './classifier';
 import { modelText } from './onnx-scorer';
@@ -68,7 +68,7 @@ export function inputFidelity(summary: ModelSummary, table: Table, columns: stri
     inputs,
     unknown_category_share: worst,
     conventions:
-      'A value is unseen when the model lists its categories (OneHotEncoder, LabelEncoder or CategoryMapper in the graph; LightGBM feature_infos) and the value fed is not among them; missing cells are not counted as unseen. Shares are of all audited rows; unknown_category_share is the largest over the inputs.',
+      'A value is unseen when the model lists its categories (OneHotEncoder, LabelEncoder or CategoryMapper in the graph; LightGBM feature_infos or pandas_categorical) and the value fed is not among them; missing cells are not counted as unseen. Shares are of all audited rows; unknown_category_share is the largest over the inputs.',
   };
 }
 
@@ -98,9 +98,10 @@ function fidelityOf(summary: ModelSummary, input: ModelInput, column: Column, ro
       missing++;
       continue;
     }
-    if (known && column.kind === 'numeric') {
-      const value = String(column.values[row]);
-      if (!known.has(value)) unseen.set(value, (unseen.get(value) ?? 0) + 1);
+    if (known) {
+      // A number by its value (3 of [1..5]), text (a pandas category's, "Paris") or a code written "01" as in the file.
+      const value = column.kind === 'numeric' ? String(column.values[row]) : shownText(column, row);
+      if (!known.has(value) && !known.has(shownText(column, row))) unseen.set(value, (unseen.get(value) ?? 0) + 1);
     }
   }
   let unseenCount = 0;

@@ -5,7 +5,7 @@
 import { AuditConfigError, closeMatches, ModelLoadError, quote } from '../base/errors';
 import { allRows, findColumn, type Table } from '../data/table';
 import { chooseClass, type ClassLabel } from './classes';
-import { classEnsemble, compileEnsemble, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, withMissingValue, type CompiledEnsemble, type TreeEnsemble } from './tree';
+import { classEnsemble, compileEnsemble, ensembleColumn, hasLinearLeaves, kernelModelFor, looksLikeLightgbmText, looksLikeXgboostJson, marginsOf, readLightgbmText, readXgboostJson, transformMargin, type CompiledEnsemble, type TreeEnsemble } from './tree';
 import { exp } from '../base/math';
 import { treeRowsWorthPool, type Classifier, type ModelFormat, type ModelSummary, type ReopenableModel, type ScoreOptions, type TreeMarginRunner } from './classifier-types';
 import { firstNonNumber } from '../data/csv/numbers';
@@ -23,12 +23,17 @@ function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention =
     fileName,
     inputs: ensemble.featureNames.map((name, j) => {
       const known = ensemble.featureCategories?.[j];
+      const pandas = ensemble.pandasCategories?.[j];
       return {
         name,
         valueKind: 'tensor',
         elementType: 'float64',
         shape: [null, 1],
-        categories: known ? { values: known, from: 'LightGBM feature_infos (the categories seen in training)', unknown: 'sent down the branch of categories not listed at each split' } : null,
+        categories: pandas
+          ? { values: [...pandas], from: "LightGBM pandas_categorical (the training DataFrame's categories; a cell is read as its position among them)", unknown: 'read as missing (NaN), as LightGBM reads a value not among a pandas column’s categories' }
+          : known
+            ? { values: known, from: 'LightGBM feature_infos (the categories seen in training)', unknown: 'sent down the branch of categories not listed at each split' }
+            : null,
         ...(coded[j] ? { categoryCodes: true as const } : {}),
       };
     }),
@@ -106,16 +111,17 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
       });
       throw new AuditConfigError(`${fileName}: the model uses ${model.featureNames.length} feature columns and ${table.source} lacks ${missing.length}: ${list.join('; ')}${missing.length > 5 ? '; …' : ''}. Rename the columns or choose the matching data file.`);
     }
-    for (const name of model.featureNames) {
+    for (const [j, name] of model.featureNames.entries()) {
       const column = findColumn(table, name)!;
-      if (column.kind !== 'numeric') {
+      // A pandas category feature takes its categories' texts (its cells are looked up in them).
+      if (column.kind !== 'numeric' && !model.pandasCategories?.[j]) {
         throw new AuditConfigError(`${table.source}, column ${quote(name)}: the model splits on numbers, but this column holds text (${firstNonNumber(table, column)}). Encode it as the model was trained (category codes).`);
       }
     }
     return [...model.featureNames];
   };
-  /** The feature columns as the model reads them (its own missing value as NaN). */
-  const inputColumns = (table: Table) => features(table).map((name) => withMissingValue((findColumn(table, name) as { values: Float64Array }).values, model.missingValue));
+  /** The feature columns as the model reads them (its own missing value as NaN, pandas categories as their positions). */
+  const inputColumns = (table: Table) => features(table).map((name, j) => ensembleColumn(model, j, findColumn(table, name)!));
   /** Margins of one part (a class's trees, or the whole binary model) for `rows`. */
   const partMargins = async (k: number, columns: Float64Array[], rows: Uint32Array, options: ScoreOptions): Promise<Float64Array> => {
     const part = parts[k];

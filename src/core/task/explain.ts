@@ -74,7 +74,7 @@ export async function explainRegression(model: Classifier, ensemble: TreeEnsembl
   let shap: ShapValues;
   let method: TaskExplanations['method'];
   if (ensemble) {
-    [shap] = await classTreeShap(ensemble, cellVectors(input.table, input.columns, rows, ensemble.missingValue), { background: cellVectors(input.background, input.columns, bgRows, ensemble.missingValue), signal: input.signal, run: input.treeShap });
+    [shap] = await classTreeShap(ensemble, cellVectors(input.table, input.columns, rows, ensemble), { background: cellVectors(input.background, input.columns, bgRows, ensemble), signal: input.signal, run: input.treeShap });
     method = 'tree (interventional)';
   } else {
     ({ shap, method } = await kernel(model, input, rows, bgRows));
@@ -109,7 +109,7 @@ export async function explainMulticlass(model: MulticlassModel, input: TaskExpla
   let output: string;
   let classImportance: TaskExplanations['class_importance'];
   if (model.ensemble) {
-    const perClass = await classTreeShap(model.ensemble, cellVectors(input.table, input.columns, rows, model.ensemble.missingValue), { background: cellVectors(input.background, input.columns, bgRows, model.ensemble.missingValue), signal: input.signal, run: input.treeShap });
+    const perClass = await classTreeShap(model.ensemble, cellVectors(input.table, input.columns, rows, model.ensemble), { background: cellVectors(input.background, input.columns, bgRows, model.ensemble), signal: input.signal, run: input.treeShap });
     for (let i = 0; i < rows.length; i++) {
       const shap = perClass[predicted[i]];
       rowValues.push(Array.from(shap.values[i]));

@@ -2,7 +2,7 @@ import type { InputFile } from '../../data/read';
 import { modelKind } from '../../model/kind';
 import { loadReaderFor, readTable } from '../../data/read';
 import type { CsvOptions } from '../../data/csv/options';
-import { allRows, findColumn, type Table } from '../../data/table';
+import { allRows, findColumn, type NumericColumn, type Table } from '../../data/table';
 import { AuditConfigError, ExplainerCompatibilityError, isPlumblineError, quote } from '../../base/errors';
 import { firstNonNumber } from '../../data/csv/numbers';
 import { openModel, type Classifier } from '../../model/classifier';
@@ -13,7 +13,7 @@ import { binaryTarget } from '../../metrics/labels';
 import { MAX_EXACT_KERNEL_COLUMNS, coalitionRowsPerCall, exactKernelShap, sampledCoalitions, sampledKernelShap } from './kernelshap';
 import { checkStageMemory, DEFAULT_LIMITS, explainEstimate, type StageEstimate } from '../../base/limits';
 import { globalImportance, partialDependence, permutationImportance, reasonCodes } from './outputs';
-import { withMissingValue } from '../../model/tree';
+import { ensembleColumn, withMissingValue, type TreeEnsemble } from '../../model/tree';
 import { decodeOnnx } from '../../model/onnx-graph';
 import { readEncodedModel, type EncodedModel } from './encoded';
 import { linearShap, runTreeShapJob, type ShapValues, type TreeShapRunner } from './treeshap';
@@ -94,14 +94,15 @@ function cellValues(table: Table, columns: string[], rows: Uint32Array): (number
  * The rows' numeric cells of the columns, one vector per row (NaN where missing, and where a
  * cell holds the model's own missing value, `missingValue`): what tree evaluators and TreeSHAP read.
  */
-export function cellVectors(table: Table, columns: string[], rows: Uint32Array, missingValue?: number): Float64Array[] {
+export function cellVectors(table: Table, columns: string[], rows: Uint32Array, model?: Pick<TreeEnsemble, 'missingValue' | 'pandasCategories' | 'featureNames'>): Float64Array[] {
   const data = columns.map((name) => {
     const column = findColumn(table, name);
+    const feature = model ? model.featureNames.indexOf(name) : -1;
     // The background (a reference file) is read on its own: a column of numbers in the data can hold text there.
-    if (column?.kind !== 'numeric') {
+    if (!column || (column.kind !== 'numeric' && !model?.pandasCategories?.[feature])) {
       throw new AuditConfigError(`${table.source}, column ${quote(name)}: the model reads numbers, and ${column ? `this column holds text (${firstNonNumber(table, column)})` : 'the file has no such column'}. Choose a reference file whose model columns match the data's.`);
     }
-    return withMissingValue(column.values, missingValue);
+    return model && feature >= 0 ? ensembleColumn(model, feature, column) : withMissingValue((column as NumericColumn).values, model?.missingValue);
   });
   return Array.from(rows, (row) => Float64Array.from(data, (column) => column[row]));
 }
@@ -264,13 +265,13 @@ export async function explainTable(
         throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use --method tree with a background.`);
       }
       check(explainEstimate('tree-path', rows.length, 0, columns.length));
-      shap = await treeShap({ kind: 'path', ensemble, rows: cellVectors(table, columns, rows, ensemble.missingValue) }, signal);
+      shap = await treeShap({ kind: 'path', ensemble, rows: cellVectors(table, columns, rows, ensemble) }, signal);
       label = 'tree (path-dependent)';
       output = space;
     } else if (method === 'tree' || (method === 'auto' && ensemble)) {
       if (!ensemble) treeOnly(classifier, 'TreeSHAP', choice.oneVsRest);
       check(explainEstimate('tree', rows.length, bgRows.length, columns.length));
-      shap = await treeShap({ kind: 'interventional', ensemble, rows: cellVectors(table, columns, rows, ensemble.missingValue), background: cellVectors(background, columns, bgRows, ensemble.missingValue) }, signal);
+      shap = await treeShap({ kind: 'interventional', ensemble, rows: cellVectors(table, columns, rows, ensemble), background: cellVectors(background, columns, bgRows, ensemble) }, signal);
       label = 'tree (interventional)';
       output = space;
     } else {

@@ -83,6 +83,8 @@ export interface TreeEnsemble {
   };
   /** The categories each feature was trained on, when the file lists them (LightGBM's feature_infos for categorical features). */
   featureCategories?: (number[] | null)[];
+  /** A LightGBM model trained on pandas category columns: each such feature's categories, whose positions the trees split on (see pandas-categories.ts). */
+  pandasCategories?: (readonly (string | number)[] | null)[];
   /**
    * onnxruntime's arithmetic (an ONNX tree ensemble scored as onnxruntime scores it): the
    * leaves added from 0 in float32, each sum rounded to float32, then the base margin added

@@ -9,5 +9,6 @@ export { goesLeft, leafOf, leafOutput, transformMargin, treeDepth, treeMargin } 
 export { checkFeatures, checkTree } from './validate';
 export { looksLikeXgboostJson, parseJsonWithNonFinite, readXgboostJson, XGBOOST_REGRESSION_OBJECTIVES } from './xgboost-json';
 export { looksLikeLightgbmText, readLightgbmText } from './lightgbm-text';
+export { ensembleColumn, pandasCategoriesOf, type PandasCategories } from './pandas-categories';
 export { float32AtLeast, float64Above, kernelMargins, treeKernel, type TreeKernel, type TreeKernelModel } from './kernel';
 export { compileEnsemble, kernelModelFor, marginsOf, type CompiledEnsemble } from './margins';

@@ -5,6 +5,7 @@
 import { ModelLoadError, quote } from '../../base/errors';
 import { emptyTree, MISSING, type Tree, type TreeEnsemble } from './ensemble';
 import { checkFeatures, checkTree } from './validate';
+import { pandasCategoriesOf } from './pandas-categories';
 
 /** Whether bytes look like a LightGBM text model. */
 export function looksLikeLightgbmText(bytes: Uint8Array): boolean {
@@ -73,6 +74,9 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     checkTree(tree, fileName, t);
     checkFeatures(tree, featureNames.length, fileName, t);
   });
+  // A model trained on pandas category columns: the trees split on positions in each column's categories.
+  const pandasCategories = pandasCategoriesOf(text, featureNames.length, fileName);
+  const categoriesOf = pandasCategories ? { pandasCategories } : {};
   const iterations = trees.length / (multiclass ? numClass : 1);
   if (averageOutput) for (const tree of trees) scaleTree(tree, 1 / iterations);
   const linear = trees.some((tree) => tree.linear) ? ', linear leaves (constant + coefficients · features; a missing feature falls back to the leaf value)' : '';
@@ -88,6 +92,7 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
       transform: 'identity',
       multiclass: { classes: numClass, treeClass: Int32Array.from(trees, (_, t) => t % numClass), transform: ova ? 'logistic' : 'softmax' },
       featureCategories,
+      ...categoriesOf,
       description: `LightGBM ${objective}, ${numClass} classes, ${trees.length} trees${linear}; p(class k) = ${ova ? `sigmoid(${sigmoid} × ${sum} of class k)` : `softmax over classes of ${sum} of class k`} (${shrinkageNote})`,
     };
   }
@@ -99,6 +104,7 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     marginScale: sigmoid ?? 1,
     transform: 'logistic',
     featureCategories,
+    ...categoriesOf,
     description: `LightGBM ${objective}, ${trees.length} trees${linear}; p = sigmoid(${sigmoid ?? 1} × ${sum}) (${shrinkageNote})`,
   };
 }
