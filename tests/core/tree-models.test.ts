@@ -467,6 +467,31 @@ describe('LightGBM trained on pandas category columns (lgbm_pandas_cat: pandas_c
   });
 });
 
+describe('an ONNX model with a bool input (onnx_bool: is_member as a bool tensor)', () => {
+  it('reads the flags exports write (Y/N, t/f, yes/no, 1/0) as onnxruntime is given them, and refuses a blank or another value (each was fed false)', async () => {
+    const want = JSON.parse(readFileSync(join(models, 'onnx_bool.expected.json'), 'utf8')) as { p_positive: number[] };
+    const model = await openModel(ort, read('onnx_bool.onnx').bytes, 'onnx_bool.onnx');
+    const csv = readFileSync(join(models, 'onnx_bool_yn.csv'), 'utf8');
+    const spelled = (yes: string, no: string) => csv.replace(/,Y,/g, `,${yes},`).replace(/,N,/g, `,${no},`);
+    for (const [yes, no] of [['Y', 'N'], ['t', 'f'], ['Yes', 'no'], ['1', '0'], ['TRUE', 'False']]) {
+      const scores = await model.score(parseCsv(spelled(yes, no), { fileName: 'flags.csv' }));
+      let worst = 0;
+      scores.forEach((p, i) => (worst = Math.max(worst, Math.abs(p - want.p_positive[i]))));
+      expect(worst, `${yes}/${no}`).toBeLessThan(1e-6);
+    }
+    const lines = csv.split('\n');
+    const blank = [lines[0], lines[1].replace(/,[YN],/, ',,'), ...lines.slice(2)].join('\n');
+    await expect(model.score(parseCsv(blank, { fileName: 'blank.csv' }))).rejects.toThrow(
+      new AuditConfigError('blank.csv, row 1, column "is_member": the value is missing, but the model\'s input "is_member" takes true or false (bool) and has no missing-value handling. Write it as true/false, t/f, yes/no, y/n or 1/0, and impute or drop rows without it.'),
+    );
+    const other = [lines[0], lines[1], lines[2].replace(/,[YN],/, ',maybe,'), ...lines.slice(3)].join('\n');
+    await expect(model.score(parseCsv(other, { fileName: 'other.csv' }))).rejects.toThrow(
+      new AuditConfigError('other.csv, row 2, column "is_member": the value holds "maybe", but the model\'s input "is_member" takes true or false (bool) and has no missing-value handling. Write it as true/false, t/f, yes/no, y/n or 1/0.'),
+    );
+    await model.release();
+  });
+});
+
 describe('an XGBoost model trained with missing=-999 (xgb_missing999: the scikit-learn wrapper stores it)', () => {
   it('reads a cell of -999 as missing, as predict_proba and pred_contribs do (it was scored as the number -999)', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

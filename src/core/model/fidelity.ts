@@ -41,7 +41,7 @@ function fedAs(summary: ModelSummary, input: ModelInput): string {
   if (summary.format === 'lightgbm-text') return "a missing value: each split's missing type decides (LightGBM: to the default side, or read as 0; at a category split, to the right)";
   if (input.elementType === 'string') return "'' (an empty string)";
   if (input.elementType === 'float32' || input.elementType === 'float64') return "a floating-point missing value (the model's own handling: an Imputer, or a tree split's missing direction)";
-  return 'refused: a whole-number input cannot take a missing value';
+  return input.elementType === 'bool' ? 'refused: a true/false input cannot take a missing value' : 'refused: a whole-number input cannot take a missing value';
 }
 
 /**

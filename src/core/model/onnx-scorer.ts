@@ -254,16 +254,27 @@ function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, r
     }
     case 'bool': {
       const data = inputBuffer(buffers, input.name, n, (size) => new Uint8Array(size));
-      for (let i = 0; i < n; i++) {
-        const row = rows[i];
-        const text = column.kind === 'numeric' ? String(column.values[row]) : column.dictionary[column.codes[row]] ?? '';
-        data[i] = /^(1|true|yes)$/i.test(text) ? 1 : 0;
-      }
+      for (let i = 0; i < n; i++) data[i] = boolCell(column, rows[i], table, input);
       return new ort.Tensor('bool', data, dims);
     }
     default:
       throw new ModelLoadError(`${table.source}: the model's input ${quote(input.name)} has an element type this audit cannot feed. Export the model with float, int64, string or bool inputs.`);
   }
+}
+
+/** The texts a boolean input reads as true and as false (any case): as exports write flags (Y/N, t/f from PostgreSQL, yes/no, 1/0). */
+const TRUE_TEXTS = new Set(['1', 'true', 't', 'yes', 'y']);
+const FALSE_TEXTS = new Set(['0', 'false', 'f', 'no', 'n']);
+
+/** A cell fed to a bool input: 1 or 0; a blank or another value is refused, naming the row (every other cell was fed false, Y and blanks alike). */
+function boolCell(column: Column, row: number, table: Table, input: TensorSignature): number {
+  const text = (column.kind === 'numeric' ? (Number.isNaN(column.values[row]) ? '' : String(column.values[row])) : column.codes[row] < 0 ? '' : column.dictionary[column.codes[row]]).trim().toLowerCase();
+  if (TRUE_TEXTS.has(text)) return 1;
+  if (FALSE_TEXTS.has(text)) return 0;
+  const what = text === '' ? 'is missing' : `holds ${quote(sourceText(column, row).trim())}`;
+  throw new AuditConfigError(
+    `${table.source}, row ${fileRow(table, row)}, column ${quote(column.name)}: the value ${what}, but the model's input ${quote(input.name)} takes true or false (bool) and has no missing-value handling. Write it as true/false, t/f, yes/no, y/n or 1/0${text === '' ? ', and impute or drop rows without it' : ''}.`,
+  );
 }
 
 function inputTypeError(input: TensorSignature, column: Column, table: Table): AuditConfigError {
