@@ -12,6 +12,24 @@ const profileOf = (csv: string, protectedAttributes: string[]) => {
   return profileTable(table, 'y', binaryTarget(table, 'y').labels, protectedAttributes);
 };
 
+describe('proxies of a protected attribute written as numeric codes', () => {
+  it('measure a numeric column across its groups (η), as for text codes: |r| with the codes hid a proxy of 0.98', () => {
+    const want = JSON.parse(readFileSync(join(projectRoot, 'tests/statistics/proxy_codes.json'), 'utf8')) as { eta: Record<string, number>; abs_pearson_zone: number };
+    const csv = readFileSync(join(projectRoot, 'tests/statistics/proxy_codes.csv'), 'utf8');
+    const coded = profileOf(csv, ['ethnicity']);
+    const lettered = profileOf(csv.replace(/,([123]),([01])$/gm, (_, code, y) => `,${'ABC'[Number(code) - 1]},${y}`), ['ethnicity']);
+    for (const profile of [coded, lettered]) {
+      for (const [column, eta] of Object.entries(want.eta)) {
+        const proxy = profile.proxies.find((p) => p.feature === column && p.attribute === 'ethnicity')!;
+        expect(proxy.measure, column).toBe('correlation_ratio');
+        expect(Math.abs(proxy.value - eta), column).toBeLessThan(1e-12);
+      }
+    }
+    expect(want.abs_pearson_zone).toBeLessThan(0.01);
+    expect(coded.findings.find((f) => f.check === 'proxy' && f.column === 'zone')?.severity).toBe('error');
+  });
+});
+
 describe('duplicate rows', () => {
   it('counts rows equal to an earlier one (missing cells equal, -0 equal to 0), as a plain comparison of every cell does', () => {
     const random = new Random(4, 'dup-test');

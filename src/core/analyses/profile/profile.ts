@@ -9,7 +9,7 @@ import { sampleIndices } from '../../data/sample';
 import { rocAuc } from '../../base/order';
 import { storedDistribution, type StoredDistribution } from '../drift/stored';
 import { numbersOf } from '../drift/mixed';
-import { absPearson, categoricalCodes, correlationRatio, cramersV, spreadOf } from './associations';
+import { categoricalCodes, correlationRatio, cramersV, spreadOf } from './associations';
 import { duplicateRows } from './duplicates';
 import type { DataFinding } from '../../data/finding';
 import { quote } from '../../base/errors';
@@ -41,6 +41,7 @@ export interface ColumnProfile {
 export interface ProxyAssociation {
   feature: string;
   attribute: string;
+  /** abs_pearson only in results of earlier versions (a protected attribute written as numbers was read as a measurement). */
   measure: 'cramers_v' | 'correlation_ratio' | 'abs_pearson';
   value: number;
   flag: 'none' | 'warning' | 'error';
@@ -191,10 +192,8 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
       const column = numbersFor(read);
       let measure: ProxyAssociation['measure'];
       let value: number;
-      if (column.kind === 'numeric' && protectedColumn.kind === 'numeric') {
-        measure = 'abs_pearson';
-        value = absPearson(column.values, protectedColumn.values);
-      } else if (column.kind === 'numeric') {
+      // A protected attribute is groups, numbers too (ethnicity 1/2/3, as fairness reads it): |r| with its codes hid a proxy of one group.
+      if (column.kind === 'numeric') {
         measure = 'correlation_ratio';
         value = correlationRatio(column.values, p.codes, p.levels, spreads(column.values));
       } else {
@@ -282,7 +281,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     findings,
     distributions: Object.fromEntries(table.columns.map((column) => [column.name, storedDistribution(column)])),
     conventions:
-      'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V, bias-corrected (Bergsma 2013; categorical × categorical, missing as a category), correlation ratio η (numeric × categorical), |Pearson r| (numeric × numeric); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate among the other four of five folds, row i in fold i mod 5; on a seeded sample of 200,000 rows of a larger file). Duplicates: rows equal in every cell to an earlier row.',
+      'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V, bias-corrected (Bergsma 2013; categorical × categorical, missing as a category), correlation ratio η (a numeric column across the attribute’s groups; an attribute written as numbers is groups too); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate among the other four of five folds, row i in fold i mod 5; on a seeded sample of 200,000 rows of a larger file). Duplicates: rows equal in every cell to an earlier row.',
   };
 }
 
