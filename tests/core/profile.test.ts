@@ -30,6 +30,17 @@ describe('proxies of a protected attribute written as numeric codes', () => {
   });
 });
 
+describe('groups that differ only in letter case', () => {
+  it('are named in a warning (Female and female were two groups without a word)', () => {
+    const csv = 'sex,x,y\nFemale,1,1\nfemale,2,0\nFemale ,3,1\nMale,4,0\nMALE,5,1\nMale,6,0\n';
+    const profile = profileOf(csv, ['sex']);
+    expect(profile.findings.filter((f) => f.check === 'group_spellings')).toEqual([
+      { check: 'group_spellings', severity: 'warning', column: 'sex', message: 'sex holds groups that differ only in letter case ("Female", "female"): each is audited as a group of its own. If they are one group, write them alike in the data.' },
+    ]);
+    expect(profileOf('sex,x,y\nFemale,1,1\nMale,2,0\n', ['sex']).findings.some((f) => f.check === 'group_spellings')).toBe(false);
+  });
+});
+
 describe('duplicate rows', () => {
   it('counts rows equal to an earlier one (missing cells equal, -0 equal to 0), as a plain comparison of every cell does', () => {
     const random = new Random(4, 'dup-test');

@@ -9,6 +9,8 @@ export interface DataFinding {
     | 'proxy'
     | 'leakage'
     | 'small_group'
+    /** A protected attribute's groups that differ only in letter case ("Female", "female"). */
+    | 'group_spellings'
     /** A slice whose ROC AUC is more than 0.1 below the overall, on enough rows. */
     | 'underperforming_slice'
     /** A threshold policy fitted on the audited file itself (no data.validation): its metrics are optimistic. */

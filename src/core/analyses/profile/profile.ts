@@ -185,6 +185,8 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
   for (const attribute of protectedAttributes) {
     const protectedColumn = table.columns.find((c) => c.name === attribute);
     if (!protectedColumn) continue;
+    const spellings = caseSpellings(protectedColumn);
+    if (spellings) findings.push({ check: 'group_spellings', severity: 'warning', column: attribute, message: `${attribute} holds groups that differ only in letter case (${spellings}): each is audited as a group of its own. If they are one group, write them alike in the data.` });
     const p = codesOf(protectedColumn);
     attributeCodes.set(protectedColumn, p);
     for (const read of table.columns) {
@@ -333,4 +335,19 @@ function memo<K extends object, V>(f: (key: K) => V): (key: K) => V {
 function wholeNumbers(values: Float64Array): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]) && !Number.isInteger(values[i])) return false;
   return true;
+}
+
+/** The first values of a text column that differ only in letter case ("Female", "female"), quoted, or null. */
+function caseSpellings(column: Column): string | null {
+  if (column.kind !== 'categorical') return null;
+  const present = new Uint8Array(column.dictionary.length);
+  for (const code of column.codes) if (code >= 0) present[code] = 1;
+  const byKey = new Map<string, string[]>();
+  column.dictionary.forEach((text, code) => {
+    if (!present[code]) return;
+    const key = text.trim().toLowerCase();
+    byKey.set(key, [...(byKey.get(key) ?? []), text]);
+  });
+  const clash = [...byKey.values()].find((texts) => texts.length > 1);
+  return clash ? clash.map((text) => quote(text)).join(', ') : null;
 }
