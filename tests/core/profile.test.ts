@@ -41,6 +41,20 @@ describe('groups that differ only in letter case', () => {
   });
 });
 
+describe('a column of numbers and many "?" cells', () => {
+  it('is named as numbers with a missing marker, however many the markers (12% "?" was a text column without a word)', () => {
+    const rows = Array.from({ length: 50 }, (_, i) => `${i % 8 === 0 ? '?' : (i * 1.5).toFixed(1)},${i % 2}`);
+    const profile = profileOf(`debt,y\n${rows.join('\n')}\n`, []);
+    const marks = rows.filter((row) => row.startsWith('?,')).length;
+    expect(marks / rows.length).toBeGreaterThan(0.05);
+    expect(profile.findings.filter((f) => f.check === 'numbers_with_text').map((f) => f.message)).toEqual([
+      `debt holds numbers but ${marks} cells of text ("?"), so it is read as text: drift, proxy and leakage checks read those cells as missing. List it in data.missing_values if it marks missing values.`,
+    ]);
+    // Other texts in that share are categories, as before.
+    expect(profileOf(`code,y\n${rows.map((row) => row.replace('?', 'A7')).join('\n')}\n`, []).findings.some((f) => f.check === 'numbers_with_text')).toBe(false);
+  });
+});
+
 describe('duplicate rows', () => {
   it('counts rows equal to an earlier one (missing cells equal, -0 equal to 0), as a plain comparison of every cell does', () => {
     const random = new Random(4, 'dup-test');

@@ -9,6 +9,9 @@ import type { Column } from '../../data/table';
 const FEW_TEXTS = 5;
 const FEW_TEXTS_SHARE = 0.05;
 
+/** Texts exports write for a missing number ("?" in the UCI files, "NA", "-"): a column of numbers and these is numbers, however many. */
+const MISSING_MARKERS: ReadonlySet<string> = new Set(['?', '-', '--', '.', 'na', 'n/a', 'nan', 'null', 'none', 'missing', 'unknown', '#n/a']);
+
 /**
  * A column's numbers for drift: a numeric column's values; a text column's when it is
  * numbers with a few texts (a marker such as "unknown" the config does not list as missing:
@@ -31,6 +34,8 @@ export function numbersOf(column: Column): { values: Float64Array; texts: string
       texts.push(text);
     }
   });
-  if (present > 0 && (texts.length === 0 || texts.length > FEW_TEXTS || cells > present * FEW_TEXTS_SHARE)) return null;
+  // Markers alone may be many cells (12% "?"), as long as most cells are numbers.
+  const markers = texts.every((text) => MISSING_MARKERS.has(text.trim().toLowerCase())) && cells <= present / 2;
+  if (present > 0 && (texts.length === 0 || texts.length > FEW_TEXTS || (cells > present * FEW_TEXTS_SHARE && !markers))) return null;
   return { values: Float64Array.from(column.codes, (code) => (code < 0 || Number.isNaN(parsed[code]) ? Number.NaN : parsed[code])), texts, cells };
 }
