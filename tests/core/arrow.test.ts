@@ -128,6 +128,17 @@ describe('Arrow IPC', () => {
   });
 });
 
+describe('a compressed Feather file (pandas to_feather and pyarrow write LZ4 by default)', () => {
+  it('is refused with the fix that works: write it uncompressed (the message said to use pyarrow.feather, which wrote it)', async () => {
+    await loadArrow();
+    // tests/data/lz4.feather: pyarrow 25 write_feather(pa.table({x: [1.5, 2.5, 3.5], g: [a, b, a], y: [0, 1, 0]}), compression='lz4').
+    const bytes = new Uint8Array(readFileSync(join(fileURLToPath(new URL('../data', import.meta.url)), 'lz4.feather')));
+    expect(() => tableFromArrow(bytes, 'lz4.feather')).toThrow(
+      "lz4.feather: not a readable Arrow IPC file (Record batch is compressed but codec not found). Write it uncompressed (DataFrame.to_feather(path, compression='uncompressed'), or pyarrow.feather.write_feather(table, path, compression='uncompressed')), or choose the CSV.",
+    );
+  });
+});
+
 describe('apache-arrow loaded only for an Arrow or Parquet file', () => {
   // Loading apache-arrow marks its classes Symbol.isConcatSpreadable, which turns off V8's
   // fast Array.prototype.concat for the whole thread (jsPDF's report ran twice as long). A

@@ -225,6 +225,14 @@ describe('choosing the task, and what is refused', () => {
     const want = mc3();
     const reg = expectedOf('reg_xgb.expected.json');
     await expect(runAnyAudit(ort, request('mc3_xgb_trees.onnx', want.data, want.target, want.protected, { features: want.features, task: 'regression' }))).rejects.toThrow('task: regression, but mc3_xgb_trees.onnx is a classifier. Set task to binary or multiclass, or choose the regression model.');
+    // A regression of a kind not read is not called a classifier.
+    const edited = (name: string, from: string | RegExp, to: string) => ({ fileName: name, bytes: new TextEncoder().encode(readFileSync(join(projectRoot, 'tests/models', name), 'utf8').replace(from, to)) });
+    await expect(runAnyAudit(ort, { ...request('reg_xgb.json', reg.data, reg.target, reg.protected, { task: 'regression' }), model: edited('reg_xgb.json', /"reg:squarederror"/g, '"count:poisson"') })).rejects.toThrow(
+      'task: regression, but reg_xgb.json has the XGBoost objective count:poisson, which is not a regression this audit reads (it reads reg:squarederror, reg:absoluteerror, reg:pseudohubererror, reg:quantileerror, reg:linear). Export the model to ONNX, or train it with one of those objectives.',
+    );
+    await expect(runAnyAudit(ort, { ...request('reg_xgb.json', reg.data, reg.target, reg.protected, { task: 'regression' }), model: edited('lgbm_decision_types.txt', /^objective=.*$/m, 'objective=regression') })).rejects.toThrow(
+      'task: regression, but lgbm_decision_types.txt is a LightGBM model with the objective "regression": LightGBM regressors are not read yet. Convert the model to ONNX (onnxmltools.convert_lightgbm) and audit that file.',
+    );
     await expect(runAnyAudit(ort, request('reg_xgb.json', reg.data, reg.target, reg.protected, { task: 'multiclass' }))).rejects.toThrow('task: multiclass, but reg_xgb.json is a regressor (objective reg:squarederror): it predicts a number, not a class. Set task: regression (--task regression).');
     await expect(runAnyAudit(ort, request('reg_xgb.json', reg.data, reg.target, reg.protected, { threshold: 5000 }))).rejects.toThrow('threshold 5000 is set for a regression: say whether the decision is positive when the prediction is above or below it with positive_when: above|below (--positive-when).');
     await expect(runAnyAudit(ort, request('mc3_xgb_trees.onnx', want.data, want.target, want.protected, { features: want.features, threshold: 0.4 }))).rejects.toThrow('threshold is set, but the predicted class is the most probable one; no threshold applies in a multiclass audit. Remove threshold, or audit a binary classifier (task: binary).');

@@ -48,7 +48,10 @@ export function tableFromArrow(bytes: Uint8Array, fileName: string): Table {
   try {
     read = tableFromIPC(bytes);
   } catch (error) {
-    throw new CsvError(`${fileName}: not a readable Arrow IPC file (${(error as Error).message}). Write it with pyarrow.feather / RecordBatchFileWriter or choose the CSV.`);
+    const message = (error as Error).message;
+    // pandas' to_feather and pyarrow.feather compress with LZ4 by default; the reader here reads uncompressed files.
+    const fix = /compress|codec/i.test(message) ? "Write it uncompressed (DataFrame.to_feather(path, compression='uncompressed'), or pyarrow.feather.write_feather(table, path, compression='uncompressed')), or choose the CSV." : 'Write it with pyarrow.feather / RecordBatchFileWriter or choose the CSV.';
+    throw new CsvError(`${fileName}: not a readable Arrow IPC file (${message}). ${fix}`);
   }
   if (read.numRows === 0) throw new CsvError(`${fileName}: the Arrow table has no rows.`);
   // A damaged or hostile header can declare far more rows than the bytes can hold: refuse

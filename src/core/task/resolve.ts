@@ -41,6 +41,20 @@ function numericOutcome(table: Table, target: string): boolean {
   return false;
 }
 
+/** Why a model is not audited as a regression, and the fix: it is a classifier, or a regression of a kind not read (a LightGBM regressor, XGBoost count:poisson). */
+function notRegressor(bytes: Uint8Array, format: string, objective: string | null): string {
+  const classifier = 'Set task to binary or multiclass, or choose the regression model.';
+  if (format === 'lightgbm-text') {
+    const lightgbm = /^objective=(\S+)/m.exec(new TextDecoder().decode(bytes.subarray(0, 4096)))?.[1] ?? '';
+    if (/^(binary|multiclass|multiclassova|cross_entropy|xentropy)$/.test(lightgbm)) return `is a classifier (objective ${lightgbm}). ${classifier}`;
+    return `is a LightGBM model with the objective ${quote(lightgbm || 'missing')}: LightGBM regressors are not read yet. Convert the model to ONNX (onnxmltools.convert_lightgbm) and audit that file.`;
+  }
+  if (objective !== null && !/^(binary|multi):/.test(objective)) {
+    return `has the XGBoost objective ${objective}, which is not a regression this audit reads (it reads ${XGBOOST_REGRESSION_OBJECTIVES.join(', ')}). Export the model to ONNX, or train it with one of those objectives.`;
+  }
+  return `is a classifier${objective ? ` (objective ${objective})` : ''}. ${classifier}`;
+}
+
 /**
  * The task of an audit. Configured: checked against the model (a regressor is not audited
  * as a classifier, nor the reverse). Inferred: an XGBoost regression objective, or an ONNX
@@ -63,7 +77,7 @@ export function chooseTask(request: TaskRequest, table: Table): TaskChoice {
   const objective = format === 'xgboost-json' ? xgboostObjective(bytes) : null;
   const regressor = objective !== null ? XGBOOST_REGRESSION_OBJECTIVES.includes(objective) : format === 'onnx' ? onnxLooksLikeRegressor(bytes, fileName) : false;
   if (request.task === 'regression') {
-    if (!regressor) throw new AuditConfigError(`task: regression, but ${fileName} is a classifier${objective ? ` (objective ${objective})` : ''}. Set task to binary or multiclass, or choose the regression model.`);
+    if (!regressor) throw new AuditConfigError(`task: regression, but ${fileName} ${notRegressor(bytes, format, objective)}`);
     return { task: 'regression', source: 'configured (task: regression)' };
   }
   if (regressor && objective !== null) {
