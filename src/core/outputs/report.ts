@@ -156,7 +156,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
     lines: [
       ...(result.labels_notice ? [result.labels_notice] : []),
       'file' in model ? `Model: ${model.file} (${model.format}) sha256 ${model.sha256}` : `Scores: column ${model.column} of the data (no model file)`,
-      `Data: ${result.inputs.data.file}, ${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256}`,
+      `Data: ${result.inputs.data.file}, ${auditedRows(result)}, sha256 ${result.inputs.data.sha256}`,
       `Date: ${input.createdAt}    Tool: Plumbline ${TOOL_VERSION}`,
       `Result digest (sha256 of the canonical result JSON): ${digest}`,
       decision ? `Policy: ${decision.policy_name}${decision.policy_version ? ` v${decision.policy_version}` : ''} (sha256 ${decision.policy_sha256})` : 'No policy gates were evaluated.',
@@ -302,7 +302,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
   b.table(
     ['Annex IV point', 'What it asks', 'Where this report answers'],
     [
-      ['2(g)', 'Validation and testing data used and their main characteristics', `Data: ${result.inputs.data.file} (${result.inputs.data.rows} rows, sha256 ${result.inputs.data.sha256.slice(0, 16)}…), class counts, column profiles, data findings, model inputs as fed.`],
+      ['2(g)', 'Validation and testing data used and their main characteristics', `Data: ${result.inputs.data.file} (${auditedRows(result)}, sha256 ${result.inputs.data.sha256.slice(0, 16)}…), class counts, column profiles, data findings, model inputs as fed.`],
       ['2(g)', 'Metrics used to measure accuracy, robustness and other requirements', `Performance (with ${level} intervals), Calibration, Robustness and individual fairness${result.robustness ? '' : ' (not run in this audit)'}, Drift${result.drift ? '' : ' (not run in this audit)'}.`],
       ['2(g)', 'Potentially discriminatory impacts', `Fairness: group rates and disparities with intervals for ${groupsText}; four-fifths rule; intersections; underperforming slices${result.ll144 ? '; NYC Local Law 144 tables' : ''}; proxies (Data).`],
       ['2(g)', 'Test logs and test reports, dated and signed', `Reproducibility: date ${input.createdAt}, result digest, input hashes, seeds; the evidence pack holds this report, the result, the manifest and SHA256SUMS. Signing is the responsible person's act: sign SHA256SUMS (Plumbline does not sign).`],
@@ -320,4 +320,9 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
   b.table(['Metric id', 'Definition'], [...METRIC_CATALOG.values()].filter((m) => (m.tasks ?? ['binary']).includes('binary')).map((m) => [m.id, m.definition]), [170, 329]);
 
   return b.list;
+}
+
+/** The rows audited, as the cover and the Annex IV table say it: a sample's size beside the file's rows. */
+function auditedRows(result: AuditResult): string {
+  return result.settings.test_sample_size ? `${result.data.rows} rows audited, a seeded sample of its ${result.inputs.data.rows}` : `${result.inputs.data.rows} rows`;
 }

@@ -1,0 +1,34 @@
+import * as ort from 'onnxruntime-web';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runAudit, type AuditResult } from '../../src/core/audit';
+import { reportBlocks, type ReportBlock } from '../../src/core/outputs/pdf';
+import { fixtureBytes } from '../support/fixtures';
+
+// What the reports say, beside the numbers they say it of (a review of the PDF by a validator).
+const createdAt = '2026-12-06T12:00:00.000Z';
+
+function blockTexts(blocks: readonly ReportBlock[]): string[] {
+  return blocks.flatMap((b) => {
+    if (b.type === 'heading' || b.type === 'paragraph') return [b.text];
+    if (b.type === 'table') return [...b.headers, ...b.rows.flat()];
+    if (b.type === 'cover') return [b.title, ...b.lines];
+    return [];
+  });
+}
+
+describe('an audit of a sample of the file', () => {
+  let result: AuditResult;
+  beforeAll(async () => {
+    result = await runAudit(ort, { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], sampleSize: 500, bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+  });
+
+  it('says on the cover and in the Annex IV table how many rows were audited (they gave the file\'s rows alone)', () => {
+    const file = result.inputs.data.rows;
+    expect(result.data.rows).toBe(500);
+    expect(file).toBeGreaterThan(500);
+    const texts = blockTexts(reportBlocks({ result, createdAt }));
+    expect(texts).toContain(`Data: test.csv, 500 rows audited, a seeded sample of its ${file}, sha256 ${result.inputs.data.sha256}`);
+    expect(texts.some((t) => t.startsWith(`Data: test.csv (500 rows audited, a seeded sample of its ${file}, sha256`))).toBe(true);
+    expect(texts.some((t) => t.includes(`test.csv, ${file} rows`) || t.includes(`test.csv (${file} rows`))).toBe(false);
+  });
+});
