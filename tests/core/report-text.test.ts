@@ -32,3 +32,14 @@ describe('an audit of a sample of the file', () => {
     expect(texts.some((t) => t.includes(`test.csv, ${file} rows`) || t.includes(`test.csv (${file} rows`))).toBe(false);
   });
 });
+
+describe('the power sentence', () => {
+  it('names the group power compares with (the largest), not the four-fifths rule\'s (the highest rate)', async () => {
+    const result = await runAudit(ort, { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    const f = result.fairness.race;
+    const largest = Object.entries(f.groups).sort((a, b) => b[1].n - a[1].n)[0][0];
+    expect(f.power.every((p) => p.groups[1] === largest)).toBe(true);
+    const paragraph = blockTexts(reportBlocks({ result, createdAt })).find((t) => t.startsWith(`Four-fifths rule against ${f.four_fifths_rule.reference_group}`))!;
+    expect(paragraph).toContain(`(the weakest comparison of a group with ${largest}, the largest group; a two-proportion z-test at α = 0.05)`);
+  });
+});

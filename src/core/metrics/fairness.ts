@@ -224,7 +224,7 @@ export interface AttributePower {
 /**
  * Power of a two-proportion z-test (see {@link twoProportionPower}) to detect a difference
  * `delta` in selection rate between each group and the reference group (the configured
- * one, else the largest, as in the four-fifths rule), around the overall `rate`;
+ * one, else the largest — not the four-fifths rule's, the highest rate), around the overall `rate`;
  * `statistical_power` is the smallest. One comparison per group, so the work and the
  * result grow with the group count, not with its square as every pair of groups would
  * (2,000 groups made two million pairs).

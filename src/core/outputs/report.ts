@@ -120,7 +120,7 @@ function labelledSections(b: Blocks, result: AuditResult, decision: PolicyDecisi
     if (small.length) b.paragraph(`Small groups: ${small.map(([g, m]) => `${g} (${m.n} rows)`).join(', ')} ${small.length === 1 ? 'has' : 'have'} fewer than ${result.settings.min_group_size} rows (fairness.min_group_size). Their rates and any disparity they drive are too uncertain to judge on their own: read the intervals, which are as wide as the data allow.`);
     const reference = f.groups[f.four_fifths_rule.reference_group];
     const referenceSmall = reference?.insufficient_samples ? ` (${reference.n} rows, under ${result.settings.min_group_size}: a small group's rate is uncertain, read the comparison with care)` : '';
-    b.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}${referenceSmall}${f.four_fifths_rule.basis ? `, ${f.four_fifths_rule.basis}` : ''}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. Statistical power to detect a ${result.settings.power_difference} difference in selection rate (the weakest comparison with the reference group): ${fmt(f.statistical_power)}.`);
+    b.paragraph(`Four-fifths rule against ${f.four_fifths_rule.reference_group}${referenceSmall}${f.four_fifths_rule.basis ? `, ${f.four_fifths_rule.basis}` : ''}: ${f.four_fifths_rule.violations.length ? `violated by ${f.four_fifths_rule.violations.join(', ')}` : 'met'}. ${powerSentence(f, result.settings.power_difference, attribute in result.settings.reference_groups)}`);
   }
 }
 
@@ -325,4 +325,11 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
 /** The rows audited, as the cover and the Annex IV table say it: a sample's size beside the file's rows. */
 function auditedRows(result: AuditResult): string {
   return result.settings.test_sample_size ? `${result.data.rows} rows audited, a seeded sample of its ${result.inputs.data.rows}` : `${result.inputs.data.rows} rows`;
+}
+
+/** The power sentence, naming the group each comparison is with (the four-fifths rule's reference is the highest rate; power's is the configured group, else the largest). */
+function powerSentence(f: AuditResult['fairness'][string], difference: number, configured: boolean): string {
+  const against = f.power?.[0]?.groups[1];
+  const whose = against === undefined ? 'the reference group' : `${against}${configured ? ', the configured reference group' : ', the largest group'}`;
+  return `Statistical power to detect a ${difference} difference in selection rate (the weakest comparison of a group with ${whose}; a two-proportion z-test at α = 0.05): ${fmt(f.statistical_power)}.`;
 }
