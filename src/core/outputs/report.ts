@@ -225,7 +225,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
   if (result.ll144) {
     const l = result.ll144;
     b.heading('NYC Local Law 144 bias audit', 2);
-    b.paragraph(`${l.rate === 'selection' ? 'Selection' : 'Scoring'} rates and impact ratios over ${l.rows.toLocaleString('en')} rows; ${l.definition}. Impact ratio: a category's rate over the highest rate among the categories. ${l.excludable_rule}`);
+    b.paragraph(`${l.rate === 'selection' ? 'Selection' : 'Scoring'} rates and impact ratios over ${l.rows.toLocaleString('en')} rows; ${l.definition}. Impact ratio: a category's rate over the highest rate among the categories not excludable (an excludable category's ratio may exceed 1). ${l.excludable_rule}`);
     for (const [title, c] of [['Sex', l.sex], ['Race/ethnicity', l.race_ethnicity], ['Intersectional (sex × race/ethnicity)', l.intersectional]] as const) {
       if (!c) continue;
       b.table(
