@@ -31,6 +31,18 @@ describe('an audit of a sample of the file', () => {
     expect(texts.some((t) => t.startsWith(`Data: test.csv (500 rows audited, a seeded sample of its ${file}, sha256`))).toBe(true);
     expect(texts.some((t) => t.includes(`test.csv, ${file} rows`) || t.includes(`test.csv (${file} rows`))).toBe(false);
   });
+
+  it('says how many values a column\'s most frequent ones leave out, and writes whole numbers whole', async () => {
+    const whole = await runAudit(ort, { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    const texts = blockTexts(reportBlocks({ result: whole, createdAt }));
+    const result = whole;
+    const race = result.data.columns.find((c) => c.name === 'race')!;
+    expect(race.distinct).toBeGreaterThan(race.top!.length);
+    expect(texts).toContain(`${race.top!.map((t) => `${t.value} (${t.count})`).join(', ')}, and ${race.distinct - race.top!.length} more`);
+    const age = result.data.columns.find((c) => c.name === 'age')!;
+    expect(age.type).toBe('integer');
+    expect(texts.some((t) => t.startsWith(`min ${age.summary!.min}, median `))).toBe(true);
+  });
 });
 
 describe('the power sentence', () => {

@@ -41,12 +41,24 @@ export class Blocks {
 }
 
 
+/** A numeric column's summary: whole numbers as they are (min 18, not 18.00), others to 2 decimals (the mean always). */
+function numberSummary(summary: { min: number; median: number; max: number; mean: number }, type: string | undefined): string {
+  const whole = (x: number) => (type === 'integer' || type === 'boolean') && Number.isInteger(x) ? String(x) : fmt(x, 2);
+  return `min ${whole(summary.min)}, median ${whole(summary.median)}, max ${whole(summary.max)}, mean ${fmt(summary.mean, 2)}`;
+}
+
+/** The most frequent values with their counts, and how many more there are (a group of 2 rows is not left out unsaid). */
+function topValues(top: readonly { value: string; count: number }[], distinct: number): string {
+  const more = distinct - top.length;
+  return `${top.map((t) => `${t.value} (${t.count})`).join(', ')}${more > 0 ? `, and ${more} more` : ''}`;
+}
+
 /** The data columns table: type, missing cells, distinct values and a summary of each column. */
 export function dataColumnsTable(data: DataProfile): ReportBlock {
   return {
     type: 'table',
     headers: ['Column', 'Type', 'Missing', 'Distinct', 'Summary'],
-    rows: data.columns.map((c) => [c.name, c.type ?? c.kind, `${c.missing} (${(c.missing_rate * 100).toFixed(1)}%)`, String(c.distinct), c.date_range ? `${c.date_range.min} to ${c.date_range.max}${c.date_format ? ` (written ${c.date_format})` : ''}` : c.summary ? `min ${fmt(c.summary.min, 2)}, median ${fmt(c.summary.median, 2)}, max ${fmt(c.summary.max, 2)}, mean ${fmt(c.summary.mean, 2)}` : (c.top ?? []).map((t) => `${t.value} (${t.count})`).join(', ')]),
+    rows: data.columns.map((c) => [c.name, c.type ?? c.kind, `${c.missing} (${(c.missing_rate * 100).toFixed(1)}%)`, String(c.distinct), c.date_range ? `${c.date_range.min} to ${c.date_range.max}${c.date_format ? ` (written ${c.date_format})` : ''}` : c.summary ? numberSummary(c.summary, c.type) : topValues(c.top ?? [], c.distinct)]),
     widths: [110, 60, 70, 50, 209],
   };
 }
