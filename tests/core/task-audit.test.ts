@@ -171,6 +171,9 @@ describe('regression audits of the reference regressors', () => {
     close(d.performance.accuracy, (tp + tn) / y.length, 1e-12, 'decision accuracy');
     close(d.performance.selection_rate, p.filter((v) => v >= 5000).length / p.length, 1e-12, 'decision selection rate');
     expect(result.settings.decision).toEqual({ threshold: 5000, positive_when: 'above' });
+    // A regression's intervals are bootstrap ones: no class's Wilson or DeLong interval is spoken of (its report gave the multiclass conventions).
+    expect(Object.keys(result.conventions).filter((k) => ['wilson', 'delong'].includes(k))).toEqual([]);
+    expect(result.conventions.bootstrap).toMatch(/^MAE, RMSE, MSE, R², median absolute error, MAPE: percentile interval/);
     // Gates on the decision's binary metrics read them there (they were NOT_EVALUATED as "a binary metric and this is a regression audit").
     const { evaluatePolicy } = await import('../../src/core/config/policy');
     const facts = { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-12-06', modelId: 'reg_xgb.json' };

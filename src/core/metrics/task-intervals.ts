@@ -12,12 +12,19 @@ import { regressionPerformance, type RegressionPerformance } from './regression'
 import { rocAuc } from './ranking';
 import { flags } from '../base/rows';
 
-/** The conventions of these intervals, in words, for a result or a report. */
+/** How a bootstrap interval is drawn, in words. */
+const BOOTSTRAP = 'percentile interval of `resamples` bootstrap resamples of the rows, seeded from the audit’s seed; a resample where the metric is undefined is left out (the interval says how many remain); no interval for a metric undefined on the data';
+
+/** The conventions of a multiclass audit's intervals, in words, for a result or a report. */
 export const TASK_INTERVAL_CONVENTIONS = {
   wilson: 'accuracy (and the micro averages, which equal it) and each class’s precision and recall: Wilson score interval of the share of rows',
   delong: 'each class’s one-vs-rest ROC AUC: DeLong standard error, interval on the logit scale (as the binary audit’s roc_auc)',
-  bootstrap:
-    'everything else (balanced accuracy, macro/weighted precision, recall and F1, roc_auc_ovr, log loss, Brier; MAE, RMSE, MSE, R², median absolute error, MAPE): percentile interval of `resamples` bootstrap resamples of the rows, seeded from the audit’s seed; a resample where the metric is undefined is left out (the interval says how many remain); no interval for a metric undefined on the data',
+  bootstrap: `everything else (balanced accuracy, macro/weighted precision, recall and F1, roc_auc_ovr, log loss, Brier): ${BOOTSTRAP}`,
+} as const;
+
+/** The conventions of a regression audit's intervals (no class, so neither Wilson nor DeLong intervals). */
+export const REGRESSION_INTERVAL_CONVENTIONS = {
+  bootstrap: `MAE, RMSE, MSE, R², median absolute error, MAPE: ${BOOTSTRAP}`,
 } as const;
 
 /** How the intervals are drawn. */

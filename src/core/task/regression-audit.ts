@@ -13,7 +13,7 @@ import { AuditConfigError, ModelLoadError, quote } from '../base/errors';
 import { flags, scaled } from '../base/rows';
 import { groupIndex } from '../metrics/groups';
 import { decileEdges, REGRESSION_CONVENTIONS, regressionFairness, regressionPerformance, type DecileCalibration } from '../metrics/regression';
-import { regressionIntervals, TASK_INTERVAL_CONVENTIONS } from '../metrics/task-intervals';
+import { regressionIntervals, REGRESSION_INTERVAL_CONVENTIONS } from '../metrics/task-intervals';
 import type { Classifier } from '../model/classifier';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { openRegressor } from '../model/regressor';
@@ -133,7 +133,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
       ...(robustness ? { robustness } : {}),
       ...(recourseReport ? { recourse: recourseReport } : {}),
       missing_sections: missing,
-      conventions: { ...REGRESSION_CONVENTIONS, ...TASK_INTERVAL_CONVENTIONS, residuals: `predicted and actual of ${plotted.shown === plotted.rows ? 'every row' : `a seeded sample of ${plotted.shown} of ${plotted.rows} rows`}` },
+      conventions: { ...REGRESSION_CONVENTIONS, ...REGRESSION_INTERVAL_CONVENTIONS, residuals: `predicted and actual of ${plotted.shown === plotted.rows ? 'every row' : `a seeded sample of ${plotted.shown} of ${plotted.rows} rows`}` },
       performance,
       calibration: overallDeciles(y, predicted),
       fairness,
