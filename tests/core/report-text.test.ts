@@ -45,6 +45,15 @@ describe('an audit of a sample of the file', () => {
   });
 });
 
+describe('a score column that is not a probability', () => {
+  it('says once why calibration was not computed ("Not computed: not computed: …")', async () => {
+    const result = await runAudit(ort, { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    const texts = blockTexts(reportBlocks({ result, createdAt }));
+    expect(texts).toContain('Not computed: the scores are not probabilities.');
+    expect(texts.some((t) => /not computed: not computed/i.test(t))).toBe(false);
+  });
+});
+
 describe('the power sentence', () => {
   it('names the group power compares with (the largest), not the four-fifths rule\'s (the highest rate)', async () => {
     const result = await runAudit(ort, { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });

@@ -126,7 +126,7 @@ export function termNotices(policyName: string, terms: PolicyTerms, today: strin
   const applied = terms.forced ? 'applied because forced' : 'its gates are shown for information and not applied (force it with --force-policy)';
   if (!terms.in_effect) notices.push(`Policy ${quote(policyName)} takes effect on ${terms.effective_date} (this audit is dated ${today}): ${applied}.`);
   if (!terms.applies) notices.push(`Policy ${quote(policyName)} applies to ${terms.applies_to!.map((x) => quote(x)).join(', ')}, not to model ${quote(terms.model_id ?? '(no model id)')}: ${applied}.`);
-  if (terms.next_review !== null && terms.next_review < today) notices.push(`Policy ${quote(policyName)} was due for review on ${terms.next_review} (${daysBetween(terms.next_review, today)} days before this audit): it may be out of date.`);
+  if (terms.next_review !== null && terms.next_review < today) notices.push(`Policy ${quote(policyName)} was due for review on ${terms.next_review} (${daysBetween(terms.next_review, today)} day${daysBetween(terms.next_review, today) === 1 ? '' : 's'} before this audit): it may be out of date.`);
   return notices;
 }
 

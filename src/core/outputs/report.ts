@@ -85,7 +85,7 @@ function labelledSections(b: Blocks, result: AuditResult, decision: PolicyDecisi
 
   // 5. Calibration.
   b.heading('Calibration');
-  if (result.calibration.expected_calibration_error === null) b.paragraph(`Not computed: ${result.calibration.binning}.`);
+  if (result.calibration.expected_calibration_error === null) b.paragraph(`Not computed: ${result.calibration.binning.replace(/^not computed:? /, '')}.`);
   else {
     b.paragraph(`ECE ${fmt(result.calibration.expected_calibration_error)} (${level} interval ${interval(result.calibration.intervals.expected_calibration_error)}, ${methodOf(result.calibration.intervals.expected_calibration_error, result.calibration.expected_calibration_error)}${result.calibration.intervals.expected_calibration_error?.note ? `: ${result.calibration.intervals.expected_calibration_error.note}` : ''}), MCE ${fmt(result.calibration.maximum_calibration_error)}, Brier ${fmt(p.brier_score)}. Binning: ${result.calibration.binning}; positive-class calibration.`);
     b.chart(reliabilityChart(result));

@@ -90,7 +90,7 @@ export function unlabelledSectionBlocks(result: AuditResult, decision?: PolicyDe
     paragraph(e.conventions, 7.5);
   }
   heading('Calibration');
-  paragraph(`Not computed: ${result.missing_sections.calibration ?? result.calibration.binning}.${e ? ` The estimates' calibration check: ${e.calibration_check.status === 'checked' ? `ECE ${fmt(e.calibration_check.expected_calibration_error)} on ${e.calibration_check.reference}` : `unchecked (${e.calibration_check.reason})`}.` : ''}`);
+  paragraph(`Not computed: ${(result.missing_sections.calibration ?? result.calibration.binning).replace(/^not computed:? /, '')}.${e ? ` The estimates' calibration check: ${e.calibration_check.status === 'checked' ? `ECE ${fmt(e.calibration_check.expected_calibration_error)} on ${e.calibration_check.reference}` : `unchecked (${e.calibration_check.reason})`}.` : ''}`);
 
   heading('Fairness (without labels: selection rates and demographic parity)');
   const distribution = result.score_distribution;
