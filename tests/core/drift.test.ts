@@ -310,3 +310,20 @@ describe('a reference the model cannot score', () => {
     expect(result.data.findings.some((f) => f.check === 'drift' && f.message.startsWith('Prediction drift not measured: ref.csv, column "age"'))).toBe(true);
   });
 });
+
+describe('a stable PSI beside a KS test that finds the distribution moved', () => {
+  it('is named in a warning: PSI\'s reference-quantile bins do not see a shift past the reference\'s range', () => {
+    // The reference's scores were capped at 3; the audited ones run to 10: 70% of the rows lie past the reference's largest value.
+    const values = Float64Array.from({ length: 1000 }, (_, i) => 1 + (i % 10));
+    const capped = values.map((v) => Math.min(v, 3));
+    const drift = numericDrift('score', capped, values);
+    expect(drift.level).toBe('stable');
+    expect(drift.ks!.statistic).toBeCloseTo(0.7, 12);
+    const findings = driftFindings({ reference: 'ref.csv', columns: [drift], max_psi: drift.psi, drifted_feature_share: 0, conventions: '' }, 'test.csv');
+    expect(findings).toEqual([
+      { check: 'drift', severity: 'warning', column: 'score', message: `score: PSI ${drift.psi.toFixed(4)} reads stable, but the KS test finds its distribution moved (D = 0.700, p < 0.0001): PSI's bins are the reference's quantiles, so a shift within one bin, or past the reference's range into an open end bin, is not seen. Compare the two distributions before reading it as stable.` },
+    ]);
+    // The same values on both sides: nothing to say.
+    expect(driftFindings({ reference: 'ref.csv', columns: [numericDrift('score', values, values)], max_psi: 0, drifted_feature_share: 0, conventions: '' }, 'test.csv')).toEqual([]);
+  });
+});

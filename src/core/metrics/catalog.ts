@@ -101,8 +101,8 @@ const fairnessMetrics: CatalogMetric[] = [
 
 const laterMetrics: CatalogMetric[] = [
   { id: 'max_shift_degradation', label: 'Worst degradation under demographic shift', section: 'robustness', direction: 'lower_is_better', definition: 'Largest drop of a metric when a group’s share moves by ±δ (a regression: the largest relative rise of MAE or RMSE).', tasks: ALL_TASKS },
-  { id: 'max_psi', label: 'Largest PSI', section: 'drift', direction: 'lower_is_better', definition: 'Largest population stability index over the features against the reference.', tasks: ALL_TASKS },
-  { id: 'drifted_feature_share', label: 'Share of drifted features', section: 'drift', direction: 'lower_is_better', definition: 'Share of features with PSI above the major-drift threshold.', tasks: ALL_TASKS },
+  { id: 'max_psi', label: 'Largest PSI', section: 'drift', direction: 'lower_is_better', definition: 'Largest population stability index against the reference over the compared columns (every column both files hold but the target, model inputs or not).', tasks: ALL_TASKS },
+  { id: 'drifted_feature_share', label: 'Share of drifted features', section: 'drift', direction: 'lower_is_better', definition: 'Share of the compared columns (every column both files hold but the target) with PSI above the major-drift threshold.', tasks: ALL_TASKS },
   { id: 'unknown_category_share', label: 'Rows with an unseen category', section: 'input_fidelity', direction: 'lower_is_better', definition: 'Largest share of rows, over the model inputs whose categories the model lists, holding a value the model never saw (missing cells not counted).', tasks: ALL_TASKS },
   { id: 'max_slice_auc_gap', label: 'Largest slice AUC gap', section: 'slice_summary', direction: 'lower_is_better', definition: 'Largest overall ROC AUC − slice ROC AUC over the slices (fairness.slice_columns) with at least min_group_size rows.' },
   { id: 'underperforming_slice_count', label: 'Underperforming slices', section: 'slice_summary', direction: 'lower_is_better', definition: 'Slices with at least min_group_size rows whose ROC AUC is more than 0.1 below the overall.' },

@@ -313,6 +313,9 @@ export function maxPsi(columns: ColumnDrift[]): number {
   return max;
 }
 
+/** A KS test that contradicts a stable PSI: significant (p below this) and large (D at least this). */
+const KS_DISAGREES = { p: 0.001, statistic: 0.1 };
+
 /**
  * What a drift report says about the audited file's columns beyond PSI: reference columns it
  * lacks (renamed or dropped: listed, not compared) and columns of text against stored
@@ -332,5 +335,12 @@ export function driftFindings(drift: DriftReport | undefined, fileName: string):
   }
   if (drift.prediction_not_measured) findings.push({ check: 'drift', severity: 'warning', message: `Prediction drift not measured: ${drift.prediction_not_measured}` });
   for (const column of drift.columns) if (column.note?.includes('where the reference held numbers')) findings.push({ check: 'drift', severity: 'warning', column: column.column, message: `${column.column}: ${column.note}.` });
+  // PSI's bins are the reference's quantiles: a shift inside one bin, or past the reference's range into an open end bin, is not seen ("stable" beside KS p ≈ 0).
+  for (const column of drift.columns) {
+    const ks = column.ks;
+    if (column.level !== 'stable' || !ks || ks.p_value >= KS_DISAGREES.p || ks.statistic < KS_DISAGREES.statistic) continue;
+    const p = ks.p_value < 1e-4 ? '< 0.0001' : `= ${ks.p_value.toFixed(4)}`;
+    findings.push({ check: 'drift', severity: 'warning', column: column.column, message: `${column.column}: PSI ${column.psi.toFixed(4)} reads stable, but the KS test finds its distribution moved (D = ${ks.statistic.toFixed(3)}, p ${p}): PSI's bins are the reference's quantiles, so a shift within one bin, or past the reference's range into an open end bin, is not seen. Compare the two distributions before reading it as stable.` });
+  }
   return findings;
 }
