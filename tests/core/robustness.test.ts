@@ -479,3 +479,20 @@ describe('the demographic shift under equal-frequency calibration', () => {
     }
   });
 });
+
+describe('demographic shift of a group of a few rows', () => {
+  it('does not reweight a group under min_group_size rows (2 rows moved to a tenth of the data decided the worst degradation), and says so', () => {
+    // 40 rows of a, 2 of b: b's rows are both wrong.
+    const n = 42;
+    const table: Table = { source: 's.csv', rowCount: n, columns: [{ kind: 'categorical', name: 'g', codes: Int32Array.from({ length: n }, (_, i) => (i < 40 ? 0 : 1)), dictionary: ['a', 'b'], missing: 0 }] };
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 2);
+    const scores = Float64Array.from({ length: n }, (_, i) => (i < 40 ? (i % 2 ? 0.9 : 0.1) : i % 2 ? 0.1 : 0.9));
+    const all = demographicShift(labels, scores, 0.5, [groupIndex(table, 'g')], 0.1);
+    expect(all.scenarios.some((s) => s.group === 'b')).toBe(true);
+    const sized = demographicShift(labels, scores, 0.5, [groupIndex(table, 'g')], 0.1, 10, 'equal-width', true, 30);
+    expect(sized.scenarios.some((s) => s.group === 'b')).toBe(false);
+    expect(sized.scenarios.some((s) => s.group === 'a')).toBe(true);
+    expect(sized.not_shifted).toEqual(['g = b (2 rows)']);
+    expect(sized.conventions).toContain(' Groups under 30 rows (fairness.min_group_size) are not reweighted — a share moved by ±δ would rest on those rows alone: g = b (2 rows).');
+  });
+});

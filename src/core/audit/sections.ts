@@ -157,7 +157,7 @@ export async function robustnessSection(context: SectionContext, features: strin
     const modelColumns = features ?? [];
     robustness = await optionalSection(context, 'robustness', 'Robustness', 'robustness', robustnessBudget(context, features), async (stageSignal) => {
       const indexes = settings.protected_attributes.map((a) => groupIndex(table, a));
-      const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins, settings.calibration_binning, settings.scores_are_probabilities);
+      const shift = demographicShift(target.labels, scores, metrics.threshold, indexes, request.robustness?.shift ?? 0.1, settings.calibration_bins, settings.calibration_binning, settings.scores_are_probabilities, settings.min_group_size);
       const inputs = robustnessInputs(context, features);
       // Numeric columns the model takes as text (postal zones written "04"): perturbed as their texts.
       const textInputs = model ? textInputsOf(model.summary) : undefined;

@@ -11,8 +11,8 @@ export function taskRobustnessBlocks(robustness: TaskRobustness | undefined, why
     return b.list;
   }
   const shift = robustness.demographic_shift;
-  const unit = task === 'multiclass' ? 'accuracy points lost' : 'relative rise of the error';
-  b.paragraph(`Demographic shift (shares moved by ±${shift.delta}): worst degradation ${fmt(robustness.max_shift_degradation, 4)} (${unit})${shift.worst ? `: ${shift.worst.metric} when ${shift.worst.attribute} = ${shift.worst.group} goes to a ${fmt(shift.worst.to, 2)} share` : ''}.`);
+  const unit = task === 'multiclass' ? 'accuracy lost, as a share of rows' : 'relative rise of the error';
+  b.paragraph(`Demographic shift (shares moved by ±${shift.delta}): worst degradation ${fmt(robustness.max_shift_degradation, 4)} (${unit})${shift.worst ? `: ${shift.worst.metric} when ${shift.worst.attribute} = ${shift.worst.group} goes to a ${fmt(shift.worst.to, 2)} share` : ''}.${shift.not_shifted?.length ? ` Not reweighted, under fairness.min_group_size rows: ${shift.not_shifted.join(', ')}.` : ''}`);
   const size = task === 'multiclass' ? '|Δp| of the predicted class' : '|Δ prediction|';
   const changed = task === 'multiclass' ? 'Class changed' : 'Decision changed';
   b.table(['Noise ε', 'Rows', `${changed} (${level} CI)`, `Mean ${size}`, `Max ${size}`], robustness.perturbation.map((r) => [String(r.epsilon), r.rows.toLocaleString('en'), r.change_rate === null ? 'no decision configured' : `${fmt(r.change_rate, 4)} (${formatInterval(r.change_rate_interval, 4)})`, fmt(r.mean_abs_change, 4), fmt(r.max_abs_change, 4)]), [60, 60, 149, 115, 115]);

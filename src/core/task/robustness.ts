@@ -11,7 +11,7 @@ import { filledColumn, findColumn, takeRows, type Column, type Table } from '../
 import type { GroupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import { Random } from '../base/random';
-import { shiftScenarios, shiftWeights, type ShiftScenario } from '../analyses/robustness/shift';
+import { notShiftedNote, shiftScenarios, shiftWeights, type ShiftScenario } from '../analyses/robustness/shift';
 import { numbersReadAsText, perturbedColumn, textNoiseNote } from '../analyses/robustness/stability';
 
 /** Scores a table: one output per row (a regression's prediction), or C per row (class probabilities, row-major). */
@@ -35,7 +35,7 @@ export interface TaskOutputs {
 
 /** Robustness of a multiclass or regression audit. */
 export interface TaskRobustness {
-  demographic_shift: { delta: number; baseline: Record<string, number | null>; scenarios: ShiftScenario[]; worst: { attribute: string; group: string; to: number; metric: string } | null };
+  demographic_shift: { delta: number; baseline: Record<string, number | null>; scenarios: ShiftScenario[]; worst: { attribute: string; group: string; to: number; metric: string } | null; not_shifted?: string[] };
   /** The largest worsening under any shift: accuracy points (multiclass) or the relative rise of MAE or RMSE (regression). */
   max_shift_degradation: number | null;
   perturbation: { epsilon: number; rows: number; change_rate: number | null; change_rate_interval: Interval | null; mean_abs_change: number; max_abs_change: number }[];
@@ -100,15 +100,16 @@ function weighted(outputs: TaskOutputs, truth: Float64Array, weights: Float64Arr
 }
 
 /** Reweights rows so each group's share moves by ±δ (see shiftScenarios): accuracy points lost (multiclass), or the relative rise of MAE and RMSE (regression, so units do not decide the worst). */
-function shift(outputs: TaskOutputs, truth: Float64Array, attributes: GroupIndex[], delta: number): Pick<TaskRobustness, 'demographic_shift' | 'max_shift_degradation'> {
-  const { baseline, scenarios, worst, max } = shiftScenarios(
+function shift(outputs: TaskOutputs, truth: Float64Array, attributes: GroupIndex[], delta: number, minRows: number): Pick<TaskRobustness, 'demographic_shift' | 'max_shift_degradation'> {
+  const { baseline, scenarios, worst, max, notShifted } = shiftScenarios(
     truth.length,
     attributes,
     delta,
     (scenario) => weighted(outputs, truth, shiftWeights(truth.length, scenario)),
     (_metric, before, value) => (outputs.kind === 'multiclass' ? before - value : before === 0 ? null : value / before - 1),
+    minRows,
   );
-  return { demographic_shift: { delta, baseline, scenarios, worst }, max_shift_degradation: max };
+  return { demographic_shift: { delta, baseline, scenarios, worst, ...(notShifted.length ? { not_shifted: notShifted } : {}) }, max_shift_degradation: max };
 }
 
 /**
@@ -121,9 +122,9 @@ export async function taskRobustness(
   truth: Float64Array,
   attributes: GroupIndex[],
   modelColumns: string[],
-  options: { inputs: string[]; epsilons: number[]; delta: number; seed: number; confidence: number; proxies?: Record<string, string>; signal?: AbortSignal },
+  options: { inputs: string[]; epsilons: number[]; delta: number; seed: number; confidence: number; minGroupSize: number; proxies?: Record<string, string>; signal?: AbortSignal },
 ): Promise<TaskRobustness> {
-  const shifted = shift(outputs, truth, attributes, options.delta);
+  const shifted = shift(outputs, truth, attributes, options.delta, options.minGroupSize);
   // Perturbation: seeded noise on the non-protected inputs of (a sample of) the rows.
   let noisyTable = table;
   let base = outputs.base;
@@ -160,7 +161,7 @@ export async function taskRobustness(
     ...shifted,
     perturbation,
     counterfactual_flips: flips,
-    conventions: `Shift: each group's share moved by ±${options.delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = ${outputs.kind === 'multiclass' ? 'accuracy and balanced accuracy lost (points)' : 'the relative rise of MAE and RMSE (0.1 = 10% worse)'}; positive means worse. Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, options.inputs, outputs.textInputs))}${table.rowCount > PERTURBATION_ROWS ? `, on a seeded sample of ${PERTURBATION_ROWS} rows` : ''}. A change is ${changeWord}; the size is |Δ ${outputs.kind === 'multiclass' ? 'p(the originally predicted class)' : 'prediction'}|. Counterfactual flips: only the protected attribute (or its declared proxy) set to each other value, re-scored, per group.`,
+    conventions: `Shift: each group's share moved by ±${options.delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = ${outputs.kind === 'multiclass' ? 'accuracy and balanced accuracy lost (a share of rows, 0.03 = 3 points)' : 'the relative rise of MAE and RMSE (0.1 = 10% worse)'}; positive means worse.${notShiftedNote(options.minGroupSize, shifted.demographic_shift.not_shifted ?? [])} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, options.inputs, outputs.textInputs))}${table.rowCount > PERTURBATION_ROWS ? `, on a seeded sample of ${PERTURBATION_ROWS} rows` : ''}. A change is ${changeWord}; the size is |Δ ${outputs.kind === 'multiclass' ? 'p(the originally predicted class)' : 'prediction'}|. Counterfactual flips: only the protected attribute (or its declared proxy) set to each other value, re-scored, per group.`,
   };
 }
 

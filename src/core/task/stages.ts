@@ -97,6 +97,7 @@ export async function robustnessSection(request: AuditRequest, missing: Record<s
         delta: request.robustness?.shift ?? 0.1,
         seed: request.seed ?? 0,
         confidence: request.confidence ?? 0.95,
+        minGroupSize: request.minGroupSize ?? 30,
         proxies: request.robustness?.proxies,
         signal: stageSignal,
       }),

@@ -20,6 +20,8 @@ export interface ShiftReport {
   scenarios: ShiftScenario[];
   max_shift_degradation: number | null;
   worst: { attribute: string; group: string; to: number; metric: string } | null;
+  /** Groups too small to reweight (under fairness.min_group_size rows): "race = Asian (5 rows)". */
+  not_shifted?: string[];
   conventions: string;
 }
 
@@ -240,6 +242,8 @@ export interface ShiftScenarios {
   scenarios: ShiftScenario[];
   worst: ShiftReport['worst'];
   max: number | null;
+  /** Groups under `minRows` rows, not reweighted ("race = Asian (5 rows)"). */
+  notShifted: string[];
 }
 
 /**
@@ -255,15 +259,22 @@ export function shiftScenarios(
   delta: number,
   metricsOf: (scenario: ShiftWeights | null) => Record<string, number | null>,
   worsening: (metric: string, before: number, after: number) => number | null,
+  minRows = 0,
 ): ShiftScenarios {
   const baseline = metricsOf(null);
   const scenarios: ShiftScenario[] = [];
+  const notShifted: string[] = [];
   let worst: ShiftReport['worst'] = null;
   let max: number | null = null;
   for (const index of attributes) {
     index.groups.forEach((group, g) => {
       const share = index.rows[g].length / n;
       if (share === 0 || share === 1) return;
+      // Two rows reweighted to a tenth of the data would make the scenario those rows alone.
+      if (index.rows[g].length < minRows) {
+        notShifted.push(`${index.attribute} = ${group} (${index.rows[g].length} row${index.rows[g].length === 1 ? '' : 's'})`);
+        return;
+      }
       for (const direction of [1, -1]) {
         const to = Math.min(0.99, Math.max(0.01, share + direction * delta));
         if (to === share) continue;
@@ -284,7 +295,13 @@ export function shiftScenarios(
       }
     });
   }
-  return { baseline, scenarios, worst, max };
+  return { baseline, scenarios, worst, max, notShifted };
+}
+
+/** What the conventions say of the groups not reweighted ('' when none is too small). */
+export function notShiftedNote(minRows: number, notShifted: readonly string[]): string {
+  if (!notShifted.length) return '';
+  return ` Groups under ${minRows} rows (fairness.min_group_size) are not reweighted — a share moved by ±δ would rest on those rows alone: ${notShifted.join(', ')}.`;
 }
 
 /**
@@ -294,14 +311,15 @@ export function shiftScenarios(
  * performance, calibration and the other attributes' disparities do.
  * `max_shift_degradation` is the largest worsening of any metric in any scenario.
  */
-export function demographicShift(labels: Uint8Array, scores: Float64Array, threshold: number, attributes: GroupIndex[], delta = 0.1, bins = 10, binning: Binning = 'equal-width', probabilities = true): ShiftReport {
+export function demographicShift(labels: Uint8Array, scores: Float64Array, threshold: number, attributes: GroupIndex[], delta = 0.1, bins = 10, binning: Binning = 'equal-width', probabilities = true, minRows = 0): ShiftReport {
   const counts = new ShiftCounts(labels, scores, threshold, attributes, bins, binning, probabilities);
-  const { baseline, scenarios, worst, max } = shiftScenarios(
+  const { baseline, scenarios, worst, max, notShifted } = shiftScenarios(
     labels.length,
     attributes,
     delta,
     (scenario) => counts.metrics(scenario),
     (metric, before, value) => (HIGHER_IS_BETTER.has(metric) ? before - value : value - before),
+    minRows,
   );
   return {
     delta,
@@ -309,6 +327,7 @@ export function demographicShift(labels: Uint8Array, scores: Float64Array, thres
     scenarios,
     max_shift_degradation: max,
     worst,
-    conventions: `Each group's share moved by ±${delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = baseline − shifted for accuracy, precision, recall, balanced accuracy, and shifted − baseline for ${probabilities ? `ECE (the calibration section's ${bins} ${binning} bins) and ` : ''}the parity differences; positive means worse.${probabilities ? '' : ' ECE is not measured: the scores are not probabilities.'}`,
+    ...(notShifted.length ? { not_shifted: notShifted } : {}),
+    conventions: `Each group's share moved by ±${delta} (clamped to [0.01, 0.99]) by reweighting rows; degradation = baseline − shifted for accuracy, precision, recall, balanced accuracy, and shifted − baseline for ${probabilities ? `ECE (the calibration section's ${bins} ${binning} bins) and ` : ''}the parity differences; positive means worse.${probabilities ? '' : ' ECE is not measured: the scores are not probabilities.'}${notShiftedNote(minRows, notShifted)}`,
   };
 }
