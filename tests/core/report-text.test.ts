@@ -64,3 +64,15 @@ describe('the power sentence', () => {
     expect(paragraph).toContain(`(the weakest comparison of a group with ${largest}, the largest group; a two-proportion z-test at α = 0.05)`);
   });
 });
+
+describe('recourse per group', () => {
+  it('marks a group of fewer searched rows than min_group_size small, as the fairness tables do', async () => {
+    const { recourseBlocks } = await import('../../src/core/outputs/recourse-blocks');
+    const group = (rows: number) => ({ rows, feasible_share: 0.4, feasible_interval: { low: 0.1, high: 0.8 }, median_cost: 1 });
+    const rec = { adverse: 'positive', rows_searched: 45, adverse_rows: 45, selection: 'all adverse rows', rows: [], recourse_feasible_share: 0.4, recourse_feasible_interval: null, confidence: 0.95, columns: [], groups: { race: { Asian: group(5), White: group(40) } }, conventions: '' } as unknown as Parameters<typeof recourseBlocks>[0];
+    const texts = blockTexts(recourseBlocks(rec, undefined, 30));
+    expect(texts).toContain('Asian (small)');
+    expect(texts).toContain('White');
+    expect(texts).toContain('Groups marked small have fewer than 30 rows searched (fairness.min_group_size): their shares rest on those rows alone; read the interval.');
+  });
+});

@@ -278,7 +278,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
   b.heading('Drift');
   b.list.push(...driftBlocks(result.drift, result.missing_sections.drift));
   b.heading('Recourse');
-  b.list.push(...recourseBlocks(result.recourse, result.missing_sections.recourse));
+  b.list.push(...recourseBlocks(result.recourse, result.missing_sections.recourse, result.settings.min_group_size));
 
   // 11. Reproducibility.
   b.heading('Reproducibility');

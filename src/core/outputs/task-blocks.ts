@@ -128,7 +128,7 @@ export function taskReportBlocks(input: TaskReportInput): ReportBlock[] {
   if (result.drift?.label) b.paragraph(`Label drift (${result.settings.target}): PSI ${fmt(result.drift.label.psi, 4)} (${result.drift.label.level}).`);
 
   b.heading('Recourse');
-  b.list.push(...recourseBlocks(result.task === 'regression' ? result.recourse : undefined, result.missing_sections.recourse));
+  b.list.push(...recourseBlocks(result.task === 'regression' ? result.recourse : undefined, result.missing_sections.recourse, result.settings.min_group_size));
 
   b.heading('Reproducibility');
   b.table(
