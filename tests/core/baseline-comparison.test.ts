@@ -107,6 +107,12 @@ describe('compareWithBaseline', () => {
     expect(dp.method).toBe('paired bootstrap, 200 resamples of the same rows');
     expect(dp.interval!.low).toBeLessThanOrEqual(dp.change!);
     expect(dp.interval!.high).toBeGreaterThanOrEqual(dp.change!);
+    // A group under min_group_size rows behind it: the row says so (2 rows drove a disparity's interval and p-value without a word).
+    const flagged = (f: ReturnType<typeof fair>) => ({ [attribute]: { ...f[attribute], groups: { small: { insufficient_samples: true }, large: { insufficient_samples: false } } } });
+    const small = compareWithBaseline(result(b, ref.auc_b, ref.accuracy_b, { fairness: flagged(fair(b)) }), result(a, ref.auc_a, ref.accuracy_a, { fairness: fair(a) }), source, options);
+    expect(small.metrics.find((m) => m.id === 'demographic_parity_difference')!.method).toBe(
+      `paired bootstrap, 200 resamples of the same rows; read with care: ${attribute}'s groups include small, under fairness.min_group_size rows, whose rates move the disparity more than their rows support`,
+    );
   });
 
   it('falls back to unpaired intervals from both audits, saying why', () => {

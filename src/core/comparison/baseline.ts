@@ -264,6 +264,9 @@ export function compareWithBaseline(
         method = 'no interval: an audit holds none for this metric';
       }
     }
+    // A disparity over groups of a few rows: a resample moves the small group's rate, and with it max − min, far more than the rows justify.
+    const small = entry.attribute !== null && (interval || p !== null) ? [...new Set([...smallGroups(baseline, entry.attribute), ...smallGroups(current, entry.attribute)])] : [];
+    if (small.length) method += `; read with care: ${entry.attribute}'s groups include ${small.join(', ')}, under fairness.min_group_size rows, whose rates move the disparity more than their rows support`;
     metrics.push({ id: entry.id, attribute: entry.attribute, baseline: x, current: y, change, interval, p_value: p, method });
   }
   const seedBefore = baseline.settings?.seed ?? null;
@@ -285,4 +288,10 @@ export function compareWithBaseline(
     ...(differentOutcome ? { different_outcome: differentOutcome } : {}),
     metrics,
   };
+}
+
+/** The groups of an attribute a result flags as under fairness.min_group_size rows. */
+function smallGroups(result: BaselineResult, attribute: string): string[] {
+  const groups = (result.fairness?.[attribute] as { groups?: Record<string, { insufficient_samples?: boolean }> } | undefined)?.groups ?? {};
+  return Object.entries(groups).filter(([, g]) => g.insufficient_samples === true).map(([name]) => name);
 }
