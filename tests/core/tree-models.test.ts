@@ -613,6 +613,16 @@ describe('category codes of an XGBoost model (enable_categorical)', () => {
       expect(result.robustness!.consistency!.columns, name).not.toContain(name);
       for (const row of result.recourse!.rows) for (const c of row.counterfactuals) expect(c.changes.map((x) => x.column)).not.toContain(name);
     }
+    // Their codes are the categories' fidelity knows: none unseen. A column of the categories themselves (10, 20, …) is named (it was scored as codes without a word).
+    for (const name of coded) expect(result.input_fidelity!.inputs.find((e) => e.input === name)!.unseen!.count, name).toBe(0);
+    const csv = readFileSync(join(models, 'xgb_categorical.csv'), 'utf8');
+    const header = csv.split('\n')[0].split(',');
+    const at = header.indexOf(coded[0]);
+    const raw = csv.split('\n').map((line, i) => (i === 0 || line === '' ? line : line.split(',').map((v, j) => (j === at && v !== '' ? String(Number(v) * 10 + 10) : v)).join(','))).join('\n');
+    const rawResult = await runAudit(ort, { model: { fileName: 'xgb_categorical.json', bytes }, data: { fileName: 'raw.csv', bytes: new TextEncoder().encode(raw) }, target: 'high_income', positiveLabel: '1', protectedAttributes: ['sex'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off', recourse: 'off' } });
+    const unseen = rawResult.input_fidelity!.inputs.find((e) => e.input === coded[0])!.unseen!;
+    expect(unseen.share).toBeGreaterThan(0.5);
+    expect(rawResult.data.findings.find((f) => f.check === 'unseen_category' && f.column === coded[0])!.severity).toBe('error');
     // A perturbed code column holds only codes the file holds.
     const table = parseCsv(readFileSync(join(models, 'xgb_categorical.csv'), 'utf8'), { fileName: 'xgb_categorical.csv' });
     const column = table.columns.find((c) => c.name === coded[0]) as NumericColumn;

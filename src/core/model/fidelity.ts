@@ -68,7 +68,7 @@ export function inputFidelity(summary: ModelSummary, table: Table, columns: stri
     inputs,
     unknown_category_share: worst,
     conventions:
-      'A value is unseen when the model lists its categories (OneHotEncoder, LabelEncoder or CategoryMapper in the graph; LightGBM feature_infos or pandas_categorical) and the value fed is not among them; missing cells are not counted as unseen. Shares are of all audited rows; unknown_category_share is the largest over the inputs.',
+      'A value is unseen when the model lists its categories (OneHotEncoder, LabelEncoder or CategoryMapper in the graph; LightGBM feature_infos or pandas_categorical; the codes XGBoost’s categorical splits list) and the value fed is not among them; missing cells are not counted as unseen. Shares are of all audited rows; unknown_category_share is the largest over the inputs.',
   };
 }
 

@@ -15,8 +15,14 @@ function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention =
   const classes = ensemble.multiclass?.classes ?? 2;
   // Features some tree splits on by category (rules 2 and 3; 4 is ONNX's <=): their numbers are category codes.
   const coded = new Array<boolean>(ensemble.featureNames.length).fill(false);
+  // XGBoost lists no feature's categories, only each split's: a code no split lists goes the unlisted way at every split, as an unseen one.
+  const listed = ensemble.featureNames.map(() => new Set<number>());
   for (const tree of ensemble.trees) {
-    for (let node = 0; node < tree.rule.length; node++) if ((tree.rule[node] === 2 || tree.rule[node] === 3) && tree.left[node] >= 0) coded[tree.feature[node]] = true;
+    for (let node = 0; node < tree.rule.length; node++) {
+      if ((tree.rule[node] !== 2 && tree.rule[node] !== 3) || tree.left[node] < 0) continue;
+      coded[tree.feature[node]] = true;
+      for (const code of tree.categories[node] ?? []) listed[tree.feature[node]].add(code);
+    }
   }
   return {
     format: ensemble.format,
@@ -33,7 +39,9 @@ function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention =
           ? { values: [...pandas], from: "LightGBM pandas_categorical (the training DataFrame's categories; a cell is read as its position among them)", unknown: 'read as missing (NaN), as LightGBM reads a value not among a pandas column’s categories' }
           : known
             ? { values: known, from: 'LightGBM feature_infos (the categories seen in training)', unknown: 'sent down the branch of categories not listed at each split' }
-            : null,
+            : ensemble.format === 'xgboost-json' && coded[j]
+              ? { values: [...listed[j]].sort((a, b) => a - b), from: "XGBoost's categorical splits (the category codes some split lists; the model was trained on codes 0…k−1, pandas' cat.codes)", unknown: 'sent down the branch of unlisted categories at every split, as an unseen category (values far from the listed codes suggest the column holds the categories themselves, not the codes 0…k−1 the model was trained on: encode them as in training)' }
+              : null,
         ...(coded[j] ? { categoryCodes: true as const } : {}),
       };
     }),
