@@ -17,6 +17,7 @@ import { binaryClassCounts } from './context';
 import { TOOL_VERSION } from '../base/version';
 import { Blocks, dataColumnsTable, driftBlocks, inputFidelityBlocks, manifestRows, proxyBlocks, type ReportBlock } from './blocks';
 import { recourseBlocks } from './recourse-blocks';
+import { REASON_STABILITY_ROWS } from '../analyses/explain/outputs';
 import { importanceChart, reliabilityChart, rocChart, selectionRateChart } from './charts';
 import { formatInterval, formatNumber, settingRows } from '../base/format';
 import { isUnlabelled, unlabelledSectionBlocks, unlabelledSummaryBlocks } from './unlabelled-blocks';
@@ -253,7 +254,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
       const stability = reasons.stability;
       b.paragraph(
         stability
-          ? `Stability: explained again with another seed (${stability.rerun}), ${stability.stable} of ${stability.rows} adverse rows keep the same set of reasons (${fmt(stability.share, 3)}; ${Math.round(stability.confidence * 100)}% interval ${interval(stability.interval)}).`
+          ? `Stability: explained again with another seed (${stability.rerun}), ${stability.stable} of ${stability.rows} adverse rows${stability.rows < reasons.adverse_rows ? ` (the first ${stability.rows} of the ${reasons.adverse_rows}: the second run explains at most ${REASON_STABILITY_ROWS})` : ''} keep the same set of reasons (${fmt(stability.share, 3)}; ${Math.round(stability.confidence * 100)}% interval ${interval(stability.interval)}).`
           : `Stability not measured: ${reasons.stability_unavailable ?? 'no second run'}.`,
       );
       if (e.reason_codes?.length) b.table(['Row', 'Score', 'Principal reasons (value)'], e.reason_codes.slice(0, 10).map((r) => [String(r.row), fmt(r.score), r.reasons.map((x) => `${x.column} (${x.value})`).join('; ')]), [50, 60, 389]);
