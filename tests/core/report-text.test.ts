@@ -51,6 +51,8 @@ describe('a score column that is not a probability', () => {
     const texts = blockTexts(reportBlocks({ result, createdAt }));
     expect(texts).toContain('Not computed: the scores are not probabilities.');
     expect(texts.some((t) => /not computed: not computed/i.test(t))).toBe(false);
+    // A decile score is not p.
+    expect(texts).toContain('predicted positive when the score >= 5; Wilson');
   });
 });
 

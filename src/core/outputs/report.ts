@@ -175,7 +175,7 @@ function binaryReportBlocks(input: ReportInput & { result: AuditResult }): Repor
     ['Key figure', 'Value', `${level} interval`, 'Convention'],
     [
       [label('roc_auc'), fmt(p.roc_auc), interval(p.intervals.roc_auc), 'ties count half; DeLong interval'],
-      [label('accuracy'), fmt(p.accuracy), interval(p.intervals.accuracy), `predicted positive when p >= ${result.threshold}; Wilson`],
+      [label('accuracy'), fmt(p.accuracy), interval(p.intervals.accuracy), `predicted positive when ${result.settings.scores_are_probabilities ? 'p' : 'the score'} >= ${result.threshold}; Wilson`],
       [label('expected_calibration_error'), fmt(result.calibration.expected_calibration_error), interval(result.calibration.intervals.expected_calibration_error), `${result.calibration.binning}${result.calibration.intervals.expected_calibration_error?.note ? '; the interval lies below the estimate: the binned ECE is biased upward (see Calibration)' : ''}`],
       ...Object.entries(result.fairness).map(([attribute, f]) => [`${label('demographic_parity_difference')} (${attribute})`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), `max − min selection rate; ${methodOf(f.intervals.demographic_parity_difference, f.demographic_parity_difference)}${drivenBy(f, 'demographic_parity_difference', result.settings.min_group_size)}`]),
       ...Object.entries(result.fairness).map(([attribute, f]) => [`${label('equalized_odds_difference')} (${attribute})`, fmt(f.equalized_odds_difference), interval(f.intervals.equalized_odds_difference), `max(ΔTPR, ΔFPR); ${methodOf(f.intervals.equalized_odds_difference, f.equalized_odds_difference)}${drivenBy(f, 'equalized_odds_difference', result.settings.min_group_size)}`]),

@@ -33,7 +33,7 @@ export function unlabelledSummaryBlocks(result: AuditResult): ReportBlock[] {
   const level = confidenceLabel(result.settings.confidence);
   const e = result.estimated_performance;
   const rows: string[][] = [
-    [`${metricLabel('selection_rate')} (measured)`, fmt(result.performance.selection_rate), interval(result.performance.intervals.selection_rate), `predicted positive when p >= ${result.threshold}; Wilson`],
+    [`${metricLabel('selection_rate')} (measured)`, fmt(result.performance.selection_rate), interval(result.performance.intervals.selection_rate), `predicted positive when ${result.settings.scores_are_probabilities ? 'p' : 'the score'} >= ${result.threshold}; Wilson`],
     ...Object.entries(result.fairness).map(([attribute, f]) => [`${metricLabel('demographic_parity_difference')} (${attribute}) (measured)`, fmt(f.demographic_parity_difference), interval(f.intervals.demographic_parity_difference), 'max − min selection rate']),
     ...(e ? [[`${metricLabel('roc_auc')} (ESTIMATED)`, fmt(e.roc_auc), 'no interval', 'CBPE: expected TPR/FPR from p'], [`${metricLabel('accuracy')} (ESTIMATED)`, fmt(e.accuracy), 'no interval', 'CBPE: (E[TP] + E[TN]) / n']] : [['Performance', 'not estimated', '', result.missing_sections.estimated_performance ?? '']]),
   ];
