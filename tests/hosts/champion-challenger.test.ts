@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-in-process';
 import { fixture, projectRoot } from '../support/fixtures';
+import { gateNumber } from '../../src/core/outputs/decision-blocks';
 
 const work = mkdtempSync(join(tmpdir(), 'plumbline-challenger-'));
 const paired = JSON.parse(readFileSync(join(projectRoot, 'tests', 'statistics', 'paired.json'), 'utf8')).german_credit;
@@ -60,7 +61,7 @@ describe('champion vs challenger', () => {
     expect(Math.abs(accuracy.p_value - paired.mcnemar.p_value)).toBeLessThan(1e-12);
     const gate = result.policy_decision.gates[0];
     expect(gate).toMatchObject({ outcome: 'FAIL', comparison: 'max_drop' });
-    expect(run.stderr).toContain(`FAIL          AUC must not drop: change in roc_auc = ${gate.value.toPrecision(4)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01`);
+    expect(run.stderr).toContain(`FAIL          AUC must not drop: change in roc_auc = ${gateNumber(gate)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01`);
     expect(run.stderr).toContain('decision: FAIL');
   });
 
@@ -73,12 +74,12 @@ describe('champion vs challenger', () => {
     // The comparison with the baseline comes first on stderr; the decision's lines end it, exactly.
     expect(waived.stderr).toContain('plumbline: Compared with the baseline result.json');
     expect(waived.stderr.slice(waived.stderr.indexOf('WAIVED '))).toBe(
-      `WAIVED        AUC must not drop: change in roc_auc = ${gate.value.toPrecision(4)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01; waived by CRO until 2027-06-30: recalibration planned; look at comparison.metrics for the change and its interval\ndecision: REVIEW\n`,
+      `WAIVED        AUC must not drop: change in roc_auc = ${gateNumber(gate)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01; waived by CRO until 2027-06-30: recalibration planned; look at comparison.metrics for the change and its interval\ndecision: REVIEW\n`,
     );
     const expired = (await plumbline(['audit', '--config', 'challenger.yaml', '--baseline', 'champion/result.json', '--policy-gates', 'expired.yaml', '--output', 'expired/result.json']));
     expect(expired.code).toBe(1);
     expect(expired.stderr.slice(expired.stderr.indexOf('FAIL '))).toBe(
-      `FAIL          AUC must not drop: change in roc_auc = ${gate.value.toPrecision(4)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01; waiver approved by CRO expired on 2026-12-03; look at comparison.metrics for the change and its interval\ndecision: FAIL\n`,
+      `FAIL          AUC must not drop: change in roc_auc = ${gateNumber(gate)} (baseline ${gate.baseline_value.toPrecision(4)} → ${gate.current_value.toPrecision(4)}), needs a drop of at most 0.01; waiver approved by CRO expired on 2026-12-03; look at comparison.metrics for the change and its interval\ndecision: FAIL\n`,
     );
   });
 
