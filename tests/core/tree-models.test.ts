@@ -459,6 +459,13 @@ describe('LightGBM trained on pandas category columns (lgbm_pandas_cat: pandas_c
     expect(result.input_fidelity!.inputs.find((input) => input.input === 'rating')!.unseen?.count ?? 0).toBe(0);
   }, 60_000);
 
+  it('refuses a category of booleans, naming it (cells are matched as texts or numbers)', () => {
+    const text = readFileSync(join(models, 'lgbm_pandas_cat.txt'), 'utf8').replace('[[1, 2, 3, 4, 5],', '[[false, true],');
+    expect(() => readLightgbmText(new TextEncoder().encode(text), 'flags.txt')).toThrow(
+      new ModelLoadError('flags.txt: a pandas category column of the model has the category false (pandas_categorical), neither a text nor a number, which this audit does not match cells against. Train with that column as numbers (0/1 for a flag) or texts, not a category of booleans.'),
+    );
+  });
+
   it('refuses a file whose category lists cannot be matched to its inputs (an ordered category column)', () => {
     const text = readFileSync(join(models, 'lgbm_pandas_cat.txt'), 'utf8').replace('[categorical_feature: 1,2]', '[categorical_feature: 2]');
     expect(() => readLightgbmText(new TextEncoder().encode(text), 'ordered.txt')).toThrow(

@@ -26,8 +26,12 @@ export function pandasCategoriesOf(text: string, featureCount: number, fileName:
   } catch {
     throw new ModelLoadError(`${fileName}: the pandas_categorical line is not a list of category lists (${line.slice(0, 80)}). Save the model again with save_model("model.txt").`);
   }
-  if (!Array.isArray(lists) || lists.some((list) => !Array.isArray(list) || list.some((v) => typeof v !== 'string' && typeof v !== 'number'))) {
-    throw new ModelLoadError(`${fileName}: the pandas_categorical line holds something other than lists of texts and numbers. Save the model again with save_model("model.txt").`);
+  if (!Array.isArray(lists) || lists.some((list) => !Array.isArray(list))) {
+    throw new ModelLoadError(`${fileName}: the pandas_categorical line holds something other than lists of categories. Save the model again with save_model("model.txt").`);
+  }
+  const odd = (lists as unknown[][]).flat().find((v) => typeof v !== 'string' && typeof v !== 'number');
+  if (odd !== undefined) {
+    throw new ModelLoadError(`${fileName}: a pandas category column of the model has the category ${JSON.stringify(odd)} (pandas_categorical), neither a text nor a number, which this audit does not match cells against. Train with that column as numbers (0/1 for a flag) or texts, not a category of ${typeof odd === 'boolean' ? 'booleans' : 'such values'}.`);
   }
   if (lists.length === 0) return undefined;
   const declared = /^\[categorical_feature: ([^\]]*)\]\s*$/m.exec(text)?.[1]?.trim() ?? '';
