@@ -89,7 +89,7 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
   }
   if (session.task) config.task = session.task;
   else delete config.task;
-  if (session.task === 'regression' && session.positiveWhen) config.positive_when = session.positiveWhen;
+  if (decides(session)) config.positive_when = session.positiveWhen;
   else delete config.positive_when;
   const classLabels = session.classLabelList ?? [];
   if (session.model) {
@@ -105,6 +105,15 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
 }
 
 /**
+ * Whether the set-up holds a regression's decision: positive_when with the task regression,
+ * or left to the model (a dropped config need not say task: regression, as the CLI infers it;
+ * the decision was dropped and the threshold written as a probability's).
+ */
+function decides(session: AuditSession): session is AuditSession & { positiveWhen: 'above' | 'below' } {
+  return session.positiveWhen !== '' && (session.task === 'regression' || session.task === '');
+}
+
+/**
  * The config's `threshold`: a regression's decision threshold (with positive_when); else the
  * set-up's threshold or policy — left out, as the CLI leaves it out without --threshold, when
  * it is the default 0.5 that no config set and the model is not a two-class classifier (a
@@ -112,7 +121,7 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
  * the audit reads a score column (a raw score without a threshold is refused).
  */
 export function thresholdOf(session: AuditSession, source: AuditConfig, thresholdPolicy: AuditConfig['threshold']): AuditConfig['threshold'] {
-  if (session.task === 'regression' && session.positiveWhen) return session.decisionThreshold ?? undefined;
+  if (decides(session)) return session.decisionThreshold ?? undefined;
   if (session.task === 'multiclass' || session.task === 'regression') return source.threshold;
   if (session.thresholdPolicy.policy !== 'fixed') return thresholdPolicy;
   const isDefault = session.threshold === DEFAULT_THRESHOLD && source.threshold === undefined;

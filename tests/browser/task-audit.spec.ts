@@ -127,6 +127,22 @@ test('a regressor whose prediction feeds a decision: charts, robustness, the dec
   await page.screenshot({ path: 'test-results/task-regression-decision.png', fullPage: true });
 });
 
+test('a dropped regression config with a decision (positive_when) and no task: the CLI’s audit, and the pack records the config as dropped', async ({ page }) => {
+  const dir = join(work, 'reg-config');
+  spawnSync('mkdir', ['-p', dir]);
+  const config = join(dir, 'reg-decision.yaml');
+  writeFileSync(config, `model:\n  path: ${join(models, 'reg_xgb.json')}\ndata:\n  test: ${join(models, 'reg.csv')}\n  target: credit_amount\n  protected_attributes: [gender, age_group]\nthreshold: 5000\npositive_when: above\nbootstrap:\n  resamples: 50\nrobustness:\n  enabled: false\nrecourse:\n  enabled: false\n`);
+  const result = cliResult('reg-config', ['--config', config]);
+  expect(result.settings.decision).toEqual({ threshold: 5000, positive_when: 'above' });
+
+  await page.goto(PLAIN);
+  await dropFiles(page, [join(models, 'reg_xgb.json'), join(models, 'reg.csv'), config]);
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('task-notice')).toHaveText(result.task_notice, { timeout: 120_000 });
+  await expectSameResult(page, result, REGRESSION);
+  await expect(page.getByTestId('decision-audit').locator('[data-metric="decision_accuracy"]')).toHaveAttribute('data-value', String(result.decision_audit.performance.accuracy));
+});
+
 test('an XGBoost 3-class model that names no classes: refused with the class-names message until they are typed, then the CLI’s audit', async ({ page }) => {
   const result = cliResult('mc3', ['--model', join(models, 'mc3_xgb.json'), '--data', join(models, 'mc3_xgb.csv'), '--target', 'risk_grade', '--protected', 'sex,race', '--class-labels', 'low,medium,high']);
   expect(result.settings.classes).toEqual(['low', 'medium', 'high']);

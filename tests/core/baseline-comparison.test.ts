@@ -8,6 +8,7 @@ import { groupIndex } from '../../src/core/metrics/groups';
 import { parseCsv } from '../../src/core/data/csv';
 import { binaryTarget } from '../../src/core/metrics/labels';
 import { expected, fixture } from '../support/fixtures';
+import { normalQuantile } from '../../src/core/metrics/intervals';
 
 /** Paired tests computed by numpy / scipy (tests/statistics/build_paired.py). */
 const reference = JSON.parse(readFileSync(join(__dirname, '..', 'statistics', 'paired.json'), 'utf8')) as Record<
@@ -130,6 +131,16 @@ describe('compareWithBaseline', () => {
     expect(compareWithBaseline(challenger, { ...champion, performance: { ...champion.performance, roc_auc: 0.5 } }, source, options).unpaired_reason).toBe(
       `the baseline's predictions with this audit's labels give ROC AUC 0.7773, not its stored 0.5000 (other labels or positive class)`,
     );
+    // Each audit's interval is read at its own confidence: a baseline's 50% interval of half-width 0.05 is a standard error of 0.05 / z(0.75).
+    const half = compareWithBaseline(challenger, { ...other, settings: { seed: 0, confidence: 0.5 } }, source, options).metrics.find((m) => m.id === 'roc_auc')!;
+    const z = (c: number) => normalQuantile(1 - (1 - c) / 2);
+    expect(half.interval!.high - half.change!).toBeCloseTo(z(0.95) * Math.hypot(0.05 / z(0.5), 0.05 / z(0.95)), 12);
+    // Seeded samples of the same file are other rows unless size and seed agree (an unlabelled baseline has no AUC to catch it).
+    const sampled = (seed: number, labels?: 'absent') => ({ ...champion, settings: { seed, test_sample_size: 1000 }, ...(labels ? { labels } : {}) });
+    expect(compareWithBaseline({ ...challenger, settings: { seed: 2, test_sample_size: 1000 } }, sampled(1, 'absent'), source, options).unpaired_reason).toBe(
+      'the two audits read different rows of test.csv: the baseline a seeded sample of 1000 rows (seed 1, without labels), this audit a seeded sample of 1000 rows (seed 2)',
+    );
+    expect(compareWithBaseline(challenger, sampled(0), source, options).unpaired_reason).toBe('the two audits read different rows of test.csv: the baseline a seeded sample of 1000 rows (seed 0), this audit every row');
     // Two stored results (plumbline diff) of the same data: why they are not paired, in those words (it said "this audit has no labelled rows").
     expect(compareWithBaseline(challenger, champion, source, { ...options, rows: null, noRows: 'plumbline diff compares two stored results' }).unpaired_reason).toBe('plumbline diff compares two stored results');
   });

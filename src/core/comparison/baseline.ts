@@ -57,7 +57,7 @@ export interface BaselineComparison {
 /** The parts of a stored result the comparison reads. */
 export interface BaselineResult extends MetricSource {
   inputs?: { model?: { file?: string; sha256?: string } | { column: string }; data?: { file?: string; sha256?: string; rows?: number } };
-  settings?: { seed?: number; target?: string; positive_label?: unknown };
+  settings?: { seed?: number; target?: string; positive_label?: unknown; test_sample_size?: number | null; confidence?: number };
   threshold?: number;
   n?: number;
   predictions_p1?: number[];
@@ -155,6 +155,9 @@ function pairingProblem(current: BaselineResult, baseline: BaselineResult, rows:
   const a = baseline.inputs?.data?.sha256;
   const b = current.inputs?.data?.sha256;
   if (!a || !b || a !== b) return `the baseline audited other data (${baseline.inputs?.data?.file ?? 'unknown file'}, SHA-256 ${a ? a.slice(0, 12) : 'unknown'}…; this audit's is ${b ? b.slice(0, 12) : 'unknown'}…)`;
+  // A seeded sample (data.test_sample_size) is the same rows only at the same size and seed, stratified by the same labels.
+  const sample = (r: BaselineResult) => (r.settings?.test_sample_size ? `a seeded sample of ${r.settings.test_sample_size} rows (seed ${r.settings.seed ?? 0}${r.labels === 'absent' ? ', without labels' : ''})` : 'every row');
+  if (sample(baseline) !== sample(current)) return `the two audits read different rows of ${current.inputs?.data?.file ?? 'the data'}: the baseline ${sample(baseline)}, this audit ${sample(current)}`;
   if (!rows) return noRows;
   if (!baseline.predictions_p1) return 'the baseline result holds no per-row predictions (audit the baseline with --predictions to pair them)';
   if (baseline.predictions_p1.length !== rows.labels.length) return `the baseline scored ${baseline.predictions_p1.length} rows and this audit ${rows.labels.length} (a different sample)`;
@@ -257,7 +260,9 @@ export function compareWithBaseline(
       const ia = storedInterval(baseline, entry.id, entry.attribute);
       const ib = storedInterval(current, entry.id, entry.attribute);
       if (ia && ib) {
-        const se = Math.hypot((ia.high - ia.low) / (2 * z), (ib.high - ib.low) / (2 * z));
+        // Each audit's interval at its own confidence (a baseline at 50% has a narrower one for the same standard error).
+        const zOf = (r: BaselineResult) => normalQuantile(1 - (1 - (r.settings?.confidence ?? options.confidence)) / 2);
+        const se = Math.hypot((ia.high - ia.low) / (2 * zOf(baseline)), (ib.high - ib.low) / (2 * zOf(current)));
         interval = { low: change - z * se, high: change + z * se };
         method = paired ? `${UNPAIRED} (no paired test for this metric)` : UNPAIRED;
       } else {
