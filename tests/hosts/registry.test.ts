@@ -358,6 +358,22 @@ describe('registry core', () => {
   });
 });
 
+describe('a model\'s latest audit', () => {
+  it('is the newest by date, not the last appended (an import appends older audits after newer ones)', () => {
+    // A December FAIL appended first, a November REVIEW (imported from a laptop) after it.
+    const db = registry([
+      { created: '2026-12-02T10:00:00.000Z', model_id: 'recid' },
+      { created: '2026-11-30T10:00:00.000Z', model_id: 'recid', waivedUntil: '2027-06-30' },
+    ]);
+    const rows = listEntries(sqlDb(db));
+    expect(rows.map((r) => [r.seq, r.decision])).toEqual([[1, 'FAIL'], [2, 'REVIEW']]);
+    const model = portfolio(rows).models[0];
+    expect([model.latest.seq, model.latest.decision]).toEqual([1, 'FAIL']);
+    expect(model.trend.map((t) => t.seq)).toEqual([2, 1]);
+    expect(monthlySummaryMarkdown(rows, '2026-12', 'team.db')).toContain('**1 of 1 model blocked, 0 under review**');
+  });
+});
+
 describe('registry views of waivers and reviews', () => {
   it('counts a waived audit as REVIEW and lists the waivers expiring within 30 days of the month', async () => {
     const db = registry([

@@ -31,11 +31,16 @@ export function decisionKey(decision: RegistryRow['decision']): 'PASS' | 'REVIEW
   return status === 'BLOCKED' ? 'FAIL' : status;
 }
 
-/** Summarises entries (in append order) for the portfolio view and the monthly summary. */
+/**
+ * Summarises entries for the portfolio view and the monthly summary: each model's latest
+ * audit and trend by the audits' dates (then append order), not by append order alone — an
+ * import appends older audits after newer ones, and a model's status was an older audit's.
+ */
 export function portfolio(rows: readonly RegistryRow[]): Portfolio {
   const models = new Map<string, PortfolioModel>();
   const gates = new Map<string, { fail: number; warn: number; waived: number; models: Set<string> }>();
-  for (const row of rows) {
+  const byDate = [...rows].sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.seq - b.seq));
+  for (const row of byDate) {
     const model = models.get(row.model_id) ?? { model_id: row.model_id, team: row.team, owner: row.owner, audits: 0, latest: row, trend: [] };
     model.audits++;
     model.latest = row;
