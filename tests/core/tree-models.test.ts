@@ -497,6 +497,21 @@ describe('an ONNX model with a bool input (onnx_bool: is_member as a bool tensor
     );
     await model.release();
   });
+
+  it('is explained from the flags as the model reads them: Y/N give the values 1/0 give (they were NaN, and the PDF\'s chart broke)', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const csv = readFileSync(join(models, 'onnx_bool_yn.csv'), 'utf8');
+    const explain = (text: string) => explainModel(ort, { model: read('onnx_bool.onnx'), data: { fileName: 'flags.csv', bytes: new TextEncoder().encode(text) }, rows: 40, method: 'auto' });
+    const [yn, ones] = await Promise.all([explain(csv), explain(csv.replace(/,Y,/g, ',1,').replace(/,N,/g, ',0,'))]);
+    expect(yn.method).toBe('linear (interventional)');
+    expect(yn.values).toEqual(ones.values);
+    expect(yn.expected_value).toBe(ones.expected_value);
+    // Linear SHAP moves by the coefficient between a Y row and an N row: 2.5, the graph's weight of is_member for class 1.
+    const at = yn.columns.indexOf('is_member');
+    const y = yn.values.find((_, i) => yn.data[i][at] === 'Y')![at];
+    const n = yn.values.find((_, i) => yn.data[i][at] === 'N')![at];
+    expect(y - n).toBeCloseTo(2.5, 12);
+  });
 });
 
 describe('an XGBoost model trained with missing=-999 (xgb_missing999: the scikit-learn wrapper stores it)', () => {

@@ -1,6 +1,6 @@
-import type { AttributeProto, ModelProto, NodeProto } from 'onnx-buf';
+import { TensorProto_DataType, type AttributeProto, type ModelProto, type NodeProto } from 'onnx-buf';
 import { findColumn, type Table } from '../../data/table';
-import { modelText } from '../../model/onnx-scorer';
+import { boolValue, modelText } from '../../model/onnx-scorer';
 import { ModelLoadError } from '../../base/errors';
 import { onnxTreeEnsemble } from '../../model/onnx-trees';
 import type { TreeEnsemble } from '../../model/tree';
@@ -26,6 +26,8 @@ const attr = (node: NodeProto, name: string): AttributeProto | undefined => node
 interface Part {
   column: string;
   width: number;
+  /** A bool graph input: its cells read as the scorer feeds them (Y/N, t/f, … as 1/0). */
+  bool?: true;
   /** Categories of a one-hot part (strings or numbers); null for a passthrough number. */
   categories: (string | number)[] | null;
 }
@@ -70,7 +72,9 @@ export function readEncodedModel(model: ModelProto, fileName: string, options: E
     if (!node && inputs.has(name)) {
       // One [N, F] input: its F columns are the user's feature columns, in order.
       const columns = options.matrixColumns && inputs.size === 1 ? options.matrixColumns : [name];
-      for (const column of columns) parts.push({ column, width: 1, categories: null });
+      const type = graph.input.find((i) => i.name === name)?.type?.value;
+      const bool = type?.case === 'tensorType' && type.value.elemType === TensorProto_DataType.BOOL;
+      for (const column of columns) parts.push({ column, width: 1, categories: null, ...(bool ? { bool: true as const } : {}) });
       width += columns.length;
       return true;
     }
@@ -109,7 +113,8 @@ export function readEncodedModel(model: ModelProto, fileName: string, options: E
     for (const part of parts) {
       const column = findColumn(table, part.column)!;
       if (!part.categories) {
-        z[j++] = column.kind === 'numeric' ? column.values[row] : Number.NaN;
+        // A bool input's Y/N as the scorer feeds it (it was NaN: the explanation and the PDF's chart broke).
+        z[j++] = part.bool ? (boolValue(column, row) ?? Number.NaN) : column.kind === 'numeric' ? column.values[row] : Number.NaN;
         continue;
       }
       // The text the scorer feeds ("01" stays "01"), as the graph's encoder sees it.

@@ -243,6 +243,7 @@ export async function explainTable(
       const x = encodeRows(table, rows);
       const b = encodeRows(background, bgRows);
       const shap = encoded.model.kind === 'trees' ? await treeShap({ kind: 'interventional', ensemble: encoded.model.ensemble, rows: x, background: b, groups }, signal) : linearShap(encoded.model.weights, encoded.model.intercept, x, b, groups);
+      checkFinite(shap, classifier.summary.fileName);
       return {
         method: encoded.model.kind === 'trees' ? 'tree (interventional)' : 'linear (interventional)',
         output: 'log-odds (raw margin, before the logistic), per raw column',
@@ -290,6 +291,7 @@ export async function explainTable(
       }
       output = 'p(positive) (the model’s probability output)';
     }
+    checkFinite(shap, classifier.summary.fileName);
     return {
       method: label,
       output,
@@ -302,4 +304,12 @@ export async function explainTable(
       local_accuracy_error: shap.localAccuracyError,
     };
   }
+}
+
+/** Refuses explanations that are not numbers (a cell the explainer could not read): they broke the report's chart and read as null. */
+function checkFinite(shap: ShapValues, fileName: string): void {
+  const row = shap.values.findIndex((values) => values.some((v) => !Number.isFinite(v)));
+  if (row < 0 && Number.isFinite(shap.expectedValue)) return;
+  const column = row < 0 ? null : shap.columns[Array.from(shap.values[row]).findIndex((v) => !Number.isFinite(v))];
+  throw new ExplainerCompatibilityError(`${fileName}: the explainer gave no number${column ? ` for column ${quote(column)}` : ''} (it could not read the cells as the model does). Explain with --method kernel, or leave the explanations out (explainer.enabled: false).`);
 }
