@@ -508,8 +508,8 @@ describe('an ONNX model with a bool input (onnx_bool: is_member as a bool tensor
     expect(yn.expected_value).toBe(ones.expected_value);
     // Linear SHAP moves by the coefficient between a Y row and an N row: 2.5, the graph's weight of is_member for class 1.
     const at = yn.columns.indexOf('is_member');
-    const y = yn.values.find((_, i) => yn.data[i][at] === 'Y')![at];
-    const n = yn.values.find((_, i) => yn.data[i][at] === 'N')![at];
+    const y = yn.values.find((_, i) => yn.data![i][at] === 'Y')![at];
+    const n = yn.values.find((_, i) => yn.data![i][at] === 'N')![at];
     expect(y - n).toBeCloseTo(2.5, 12);
   });
 });

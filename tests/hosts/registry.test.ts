@@ -170,6 +170,10 @@ describe('registry core', () => {
     append(source, { created: '2026-12-01T10:00:00.000Z', model_id: 'a' });
     expect(appendStoredEntries(sqlDb(team), 'team.db', 'source.db', readStoredEntries(sqlDb(source), 0, 100))).toEqual({ appended: 1, skipped: 3 });
     expect(verifyRegistry(sqlDb(team))).toMatchObject({ ok: true, entries: 5 });
+    // The same audit at the same time, kept with its report: another record, not a copy (it was skipped as held, and its files lost).
+    const laptop = registry([{ created: '2026-10-03T10:00:00.000Z', model_id: 'a', blobs: { 'report.pdf': new TextEncoder().encode('%PDF-1.7 report') } }]);
+    expect(appendStoredEntries(sqlDb(team), 'team.db', 'laptop.db', readStoredEntries(sqlDb(laptop), 0, 100))).toEqual({ appended: 1, skipped: 0 });
+    expect(verifyRegistry(sqlDb(team))).toMatchObject({ ok: true, entries: 6 });
   });
 
   it('computes the RFC 6962 Merkle tree hash', async () => {

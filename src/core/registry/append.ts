@@ -70,8 +70,13 @@ export function readStoredEntries(db: SqlDatabase, after: number, limit: number)
   return entries;
 }
 
-/** The columns that say which audit an entry records, wherever it sits in a chain (its hash changes when re-chained). */
-export const AUDIT_IDENTITY = ['created', 'model_id', 'result_sha256', 'data_sha256'] as const;
+/**
+ * The columns that say which audit an entry records, wherever it sits in a chain (its hash
+ * changes when re-chained): every hashed column but the link (the result by its SHA-256). An
+ * entry of the same result under another version, team, owner, decision or kept files is
+ * another record (with created, model and result alone, importing it dropped it as held).
+ */
+export const AUDIT_IDENTITY = ['created', 'model_id', 'model_version', 'team', 'owner', 'data_sha256', 'model_sha256', 'decision', 'failed_gates', 'metrics', 'manifest', 'result_sha256', 'blob_hashes'] as const;
 
 /** An audit's identity from those columns' values, in {@link AUDIT_IDENTITY}'s order. */
 export function auditIdentity(values: readonly unknown[]): string {
