@@ -256,6 +256,28 @@ describe('relative gates', () => {
     ]);
   });
 
+  it('is NOT_EVALUATED when one audit lacks an attribute the other has, unless another already fails (a challenger audited without age_group passed)', () => {
+    const lacking = (sexChange: number) => ({
+      ...withBaseline,
+      comparison: {
+        ...comparison,
+        metrics: [
+          { ...comparison.metrics[2], change: sexChange, current: 0.07 + sexChange },
+          { id: 'demographic_parity_difference', attribute: 'age_group', baseline: 0.207, current: null, change: null, interval: null, p_value: null, method: 'no value in this audit' },
+        ],
+      },
+    });
+    const gate = { name: 'Parity rise', metric: 'demographic_parity_difference', comparison: 'max_increase' as const, threshold: 0.02 };
+    expect(evaluatePolicy(policy([gate]), 'h', lacking(0.01), facts).gates[0]).toMatchObject({
+      outcome: 'NOT_EVALUATED',
+      reason: 'demographic_parity_difference[age_group] has a value in the baseline and none in this audit, so the worst change across the attributes is not known: audit both with the same protected attributes and sections, or pin the gate to one (attr)',
+    });
+    expect(evaluatePolicy(policy([gate]), 'h', lacking(0.03), facts).gates[0]).toMatchObject({ outcome: 'FAIL', attribute: 'sex' });
+    expect(evaluatePolicy(policy([{ ...gate, attr: 'sex' }]), 'h', lacking(0.01), facts).gates[0].outcome).toBe('PASS');
+    // No value on either side: said so (it read "no value in both this audit and the baseline" when one side had it).
+    expect(evaluatePolicy(policy([{ ...gate, metric: 'equal_opportunity_difference' }]), 'h', lacking(0.01), facts).gates[0].reason).toBe('equal_opportunity_difference has no value in this audit or in the baseline');
+  });
+
   it('passes a change of exactly the allowance, though its difference rounds past it', () => {
     const exact = { ...withBaseline, comparison: { ...comparison, metrics: [{ ...comparison.metrics[0], baseline: 0.81, current: 0.8, change: 0.8 - 0.81 }] } };
     expect(0.8 - 0.81).toBeLessThan(-0.01);

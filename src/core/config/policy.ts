@@ -255,10 +255,20 @@ export interface RunFacts {
 function relativeValue(comparison: BaselineComparison | undefined, gate: Gate): { value: number | null; attribute?: string; baseline?: number | null; current?: number | null; reason?: string } {
   if (!comparison) return { value: null, reason: `a relative gate (${gate.comparison}) needs a baseline result: audit with --baseline RESULT` };
   if (comparison.different_outcome) return { value: null, reason: comparison.different_outcome };
-  const changes = comparison.metrics.filter((m) => m.id === gate.metric && (gate.attr === undefined || m.attribute === gate.attr) && m.change !== null);
-  if (changes.length === 0) return { value: null, reason: `${gate.metric}${gate.attr ? `[${gate.attr}]` : ''} has no value in both this audit and the baseline` };
-  const worst = changes.reduce((a, b) => (gate.comparison === 'max_drop' ? (b.change! < a.change! ? b : a) : b.change! > a.change! ? b : a));
-  return { value: worst.change, ...(worst.attribute !== null ? { attribute: worst.attribute } : {}), baseline: worst.baseline, current: worst.current };
+  const matching = comparison.metrics.filter((m) => m.id === gate.metric && (gate.attr === undefined || m.attribute === gate.attr));
+  const name = (m: { id: string; attribute: string | null }) => `${m.id}${m.attribute ? `[${m.attribute}]` : ''}`;
+  // A side without the value (a challenger audited without an attribute the baseline has): the worst change is not known.
+  const oneSided = matching.find((m) => (m.baseline === null) !== (m.current === null));
+  const changes = matching.filter((m) => m.change !== null);
+  const worst = changes.length ? changes.reduce((a, b) => (gate.comparison === 'max_drop' ? (b.change! < a.change! ? b : a) : b.change! > a.change! ? b : a)) : null;
+  const found = worst && { value: worst.change, ...(worst.attribute !== null ? { attribute: worst.attribute } : {}), baseline: worst.baseline, current: worst.current };
+  // A change already past the allowance fails whatever the missing side holds.
+  if (found && (!oneSided || !compare(found.value!, gate.threshold, gate.comparison))) return found;
+  if (oneSided) {
+    const [has, lacks] = oneSided.baseline !== null ? ['the baseline', 'this audit'] : ['this audit', 'the baseline'];
+    return { value: null, reason: `${name(oneSided)} has a value in ${has} and none in ${lacks}, so ${gate.attr === undefined && oneSided.attribute ? 'the worst change across the attributes' : 'its change'} is not known: audit both with the same protected attributes and sections${gate.attr === undefined && oneSided.attribute ? ', or pin the gate to one (attr)' : ''}` };
+  }
+  return { value: null, reason: `${gate.metric}${gate.attr ? `[${gate.attr}]` : ''} has no value in this audit or in the baseline` };
 }
 
 /**
