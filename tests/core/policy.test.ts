@@ -290,6 +290,11 @@ describe('relative gates', () => {
       outcome: 'NOT_EVALUATED',
       reason: 'a relative gate (max_drop) needs a baseline result: audit with --baseline RESULT',
     });
+    // A bound on the wrong side of the metric's direction fails a better model.
+    const backwards = 'policy_name: p\ngates:\n  - {name: g, metric: brier_score, threshold: 0.0001, comparison: max_drop, severity: error}\n';
+    expect(() => parsePolicy(backwards, 'p.yaml')).toThrow(new ConfigError('p.yaml: gates[0] ("g"): max_drop on brier_score, where lower is better, bounds how much it may improve and fails a better model. Use max_increase to bound how much it may worsen.'));
+    expect(parsePolicy(backwards.replace('max_drop', 'max_increase'), 'p.yaml').gates[0].comparison).toBe('max_increase');
+    expect(parsePolicy(backwards.replace('brier_score', 'selection_rate'), 'p.yaml').gates[0].comparison).toBe('max_drop');
     const text = 'policy_name: p\ngates:\n  - {name: g, metric: roc_auc, threshold: -0.01, comparison: max_drop, severity: error}\n';
     expect(() => parsePolicy(text, 'p.yaml')).toThrow(new ConfigError(`p.yaml: gates[0] ("g"): a max_drop threshold is the largest change allowed, in the metric's units, and cannot be negative (got -0.01).`));
   });

@@ -132,6 +132,13 @@ export function parsePolicy(text: string, fileName: string, lookup?: MetricLooku
       }
     }
     checkInRange(gate, i, fileName, lookup ? lookup.range(gate.metric) : catalogMetric(gate.metric).range);
+    // A drop of a lower-is-better metric is an improvement: such a gate fails a better model.
+    const direction = lookup ? null : catalogMetric(gate.metric).direction;
+    const backwards = (gate.comparison === 'max_drop' && direction === 'lower_is_better') || (gate.comparison === 'max_increase' && direction === 'higher_is_better');
+    if (backwards) {
+      const other = gate.comparison === 'max_drop' ? 'max_increase' : 'max_drop';
+      throw new ConfigError(`${fileName}: gates[${i}] (${quote(gate.name)}): ${gate.comparison} on ${gate.metric}, where ${direction === 'lower_is_better' ? 'lower' : 'higher'} is better, bounds how much it may improve and fails a better model. Use ${other} to bound how much it may worsen.`);
+    }
     // attr pins a protected attribute: only a metric measured per attribute has one to pin.
     if (gate.attr !== undefined) {
       const perAttribute = lookup ? lookup.perAttribute : [...METRIC_CATALOG.values()].filter((m) => m.section === 'fairness').map((m) => m.id);
