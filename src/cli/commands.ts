@@ -115,6 +115,7 @@ export async function diffCommand(args: string[]): Promise<number> {
   const lines = [
     ...comparison.inputs.map((d) => `${d.input} file changed: ${d.before ?? '—'} → ${d.after ?? '—'}`),
     ...(against.seed_change ? [`seed changed: ${against.seed_change.baseline ?? '—'} → ${against.seed_change.current ?? '—'}`] : []),
+    ...(against.threshold_change ? [`threshold changed: ${against.threshold_change.baseline ?? '—'} → ${against.threshold_change.current ?? '—'} (changes at the threshold are partly its own)`] : []),
     ...(against.different_outcome ? [`warning: ${against.different_outcome}`] : []),
     ...(metricLines.length ? [against.paired ? `changes (paired tests on the same rows):` : `changes (${against.unpaired_reason ? `not paired: ${against.unpaired_reason}` : 'not paired'}):`, ...metricLines] : []),
     ...(comparison.decision ? comparison.gates.filter((g) => g.changed).map((g) => `gate "${g.name}": ${g.before ?? 'absent'} → ${g.after ?? 'absent'}`) : []),

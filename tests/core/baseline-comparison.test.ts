@@ -135,6 +135,9 @@ describe('compareWithBaseline', () => {
     const half = compareWithBaseline(challenger, { ...other, settings: { seed: 0, confidence: 0.5 } }, source, options).metrics.find((m) => m.id === 'roc_auc')!;
     const z = (c: number) => normalQuantile(1 - (1 - c) / 2);
     expect(half.interval!.high - half.change!).toBeCloseTo(z(0.95) * Math.hypot(0.05 / z(0.5), 0.05 / z(0.95)), 12);
+    // A threshold that moved is said (a drop in accuracy was the threshold's, not the model's).
+    expect(compareWithBaseline({ ...challenger, threshold: 0.3 }, champion, source, options).threshold_change).toEqual({ baseline: 0.5, current: 0.3 });
+    expect(compareWithBaseline(challenger, champion, source, options).threshold_change).toBeUndefined();
     // Seeded samples of the same file are other rows unless size and seed agree (an unlabelled baseline has no AUC to catch it).
     const sampled = (seed: number, labels?: 'absent') => ({ ...champion, settings: { seed, test_sample_size: 1000 }, ...(labels ? { labels } : {}) });
     expect(compareWithBaseline({ ...challenger, settings: { seed: 2, test_sample_size: 1000 } }, sampled(1, 'absent'), source, options).unpaired_reason).toBe(

@@ -46,6 +46,8 @@ export interface BaselineComparison {
   resamples: number;
   /** The random seed, when it differs from the baseline's. */
   seed_change: { baseline: number | null; current: number | null } | null;
+  /** The decision threshold, when it differs from the baseline's: changes at a threshold are partly the threshold's. */
+  threshold_change?: { baseline: number | null; current: number | null };
   /**
    * Present when the two audits measure different outcomes (another target column or positive
    * label): their metrics are not comparable, and relative gates are not evaluated.
@@ -290,6 +292,7 @@ export function compareWithBaseline(
     unpaired_reason: problem,
     resamples: paired && resamples >= 20 ? resamples : 0,
     seed_change: seedBefore !== seedAfter ? { baseline: seedBefore, current: seedAfter } : null,
+    ...((baseline.threshold ?? null) !== (current.threshold ?? null) ? { threshold_change: { baseline: baseline.threshold ?? null, current: current.threshold ?? null } } : {}),
     ...(differentOutcome ? { different_outcome: differentOutcome } : {}),
     metrics,
   };

@@ -113,7 +113,9 @@ export function comparisonSummary(comparison: BaselineComparison): string {
     : `Not paired: ${comparison.unpaired_reason ?? 'no rows to pair'}; changes get the unpaired normal approximation from the two audits' intervals where both have one.`;
   const seed = comparison.seed_change ? ` The random seed changed: ${comparison.seed_change.baseline ?? '—'} → ${comparison.seed_change.current ?? '—'}.` : '';
   const outcome = comparison.different_outcome ? ` Warning: ${comparison.different_outcome}.` : '';
-  return `Compared with the baseline ${b.file} (sha256 ${b.sha256.slice(0, 16)}…; model ${b.model ?? 'unknown'}, data ${b.data ?? 'unknown'}).${outcome} ${how}${seed}`;
+  const t = comparison.threshold_change;
+  const threshold = t ? ` The decision threshold changed: ${t.baseline ?? '—'} → ${t.current ?? '—'}, so a change in a metric at the threshold (accuracy, recall, selection rate, parity) is partly the threshold's; ROC AUC and the calibration are not.` : '';
+  return `Compared with the baseline ${b.file} (sha256 ${b.sha256.slice(0, 16)}…; model ${b.model ?? 'unknown'}, data ${b.data ?? 'unknown'}).${outcome} ${how}${seed}${threshold}`;
 }
 
 /** The "Compared with the baseline" section. */
