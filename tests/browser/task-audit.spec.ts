@@ -127,7 +127,7 @@ test('a regressor whose prediction feeds a decision: charts, robustness, the dec
   await page.screenshot({ path: 'test-results/task-regression-decision.png', fullPage: true });
 });
 
-test('a dropped regression config with a decision (positive_when) and no task: the CLI’s audit, and the pack records the config as dropped', async ({ page }) => {
+test('a dropped regression config with a decision (positive_when) and no task: the CLI’s audit with its decision (the app dropped the decision without a word)', async ({ page }) => {
   const dir = join(work, 'reg-config');
   spawnSync('mkdir', ['-p', dir]);
   const config = join(dir, 'reg-decision.yaml');
