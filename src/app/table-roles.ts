@@ -43,7 +43,12 @@ export function adoptColumns(session: AuditSession, summary: LoadedData, replace
     const gone = [...session.protectedAttributes, ...session.features].filter((c) => !names.includes(c));
     if (gone.length) cleared.push(`the columns ${[...new Set(gone)].join(', ')}`);
   }
-  session.notice = cleared.length ? `${summary.name} replaced ${replaced}: ${cleared.join(', ')} ${cleared.length === 1 ? 'was cleared (it belonged' : 'were cleared (they belonged'} to the old file). Drop the matching files or choose again.` : null;
+  // Another data file replacing the audited one is always said (two dropped together: the first was set aside without a word);
+  // otherwise a notice already shown (a config's registry block, a baseline) stays.
+  if (replaced !== null && replaced !== summary.name) {
+    const what = cleared.length ? `; ${cleared.join(', ')} ${cleared.length === 1 ? 'was cleared (it belonged' : 'were cleared (they belonged'} to the old file): drop the matching files or choose again` : '';
+    session.notice = `${summary.name} replaced ${replaced} as the audited data${what}. To audit one against the other, name the reference train or reference, or use Swap test and reference.`;
+  }
   // A target chosen earlier (for this file or by a config) is kept when the file lacks it: running then says so.
   if (session.target === '') session.target = names.find((n) => TARGET_HINTS.test(n)) ?? '';
   session.protectedAttributes = session.protectedAttributes.filter((a) => names.includes(a));

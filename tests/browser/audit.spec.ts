@@ -109,6 +109,20 @@ test('the built-in demo runs with one click, cross-origin isolated, on one onnxr
   expectOnlyOrigin(urls, ISOLATED.slice(0, -1));
 });
 
+test('two data files dropped together: the one set aside is named; a config\'s registry notice stays while its data loads', async ({ page }) => {
+  await page.goto(PLAIN);
+  const csv = readFileSync(fixture('compas/test.csv'));
+  const model = { name: 'rf.onnx', mimeType: 'application/octet-stream', buffer: readFileSync(fixture('compas/rf.onnx')) };
+  await page.getByTestId('file-input').setInputFiles([model, { name: 'q2_2025.csv', mimeType: 'text/csv', buffer: csv }, { name: 'q1_2025.csv', mimeType: 'text/csv', buffer: csv }]);
+  await expect(page.getByTestId('notice')).toHaveText('q1_2025.csv replaced q2_2025.csv as the audited data. To audit one against the other, name the reference train or reference, or use Swap test and reference.');
+  // A config with a registry block, dropped with its model and data (the notice was cleared when the data loaded).
+  await page.goto(PLAIN);
+  const config = `model:\n  path: rf.onnx\ndata:\n  test: test.csv\n  target: two_year_recid\n  protected_attributes: [race]\nregistry:\n  database: team.db\n`;
+  await page.getByTestId('file-input').setInputFiles([{ name: 'audit.yaml', mimeType: 'text/yaml', buffer: Buffer.from(config) }, model, { name: 'test.csv', mimeType: 'text/csv', buffer: csv }]);
+  await expect(page.getByTestId('data-card')).toContainText('test.csv');
+  await expect(page.getByTestId('notice')).toHaveText('audit.yaml: the registry block appends audits run by the command line (plumbline audit --config audit.yaml) to team.db; the app does not write there: add this audit to a portfolio on the Portfolio page.');
+});
+
 test('a CSV without the target column clears the old target and says so', async ({ page }) => {
   await page.goto(PLAIN);
   await page.getByTestId('file-input').setInputFiles([fixture('compas/rf.onnx'), fixture('compas/test.csv')]);
@@ -118,7 +132,7 @@ test('a CSV without the target column clears the old target and says so', async 
   const csv = 'age,priors_count,juv_fel_count,juv_misd_count,juv_other_count,race,two_year\n30,1,0,0,0,Caucasian,1\n40,0,0,0,0,Asian,0\n';
   await page.getByTestId('file-input').setInputFiles([{ name: 'no-target.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) }]);
   await expect(page.getByTestId('data-card')).toContainText('no-target.csv');
-  await expect(page.getByTestId('notice')).toHaveText('no-target.csv replaced test.csv: the target two_year_recid, the columns sex were cleared (they belonged to the old file). Drop the matching files or choose again.');
+  await expect(page.getByTestId('notice')).toHaveText('no-target.csv replaced test.csv as the audited data; the target two_year_recid, the columns sex were cleared (they belonged to the old file): drop the matching files or choose again. To audit one against the other, name the reference train or reference, or use Swap test and reference.');
   await expect(page.getByTestId('target-select')).toHaveValue('');
   // Without a target the audit runs without labels (and says so in every output): it may start.
   await expect(page.getByTestId('target-select').locator('option:checked')).toHaveText('none: audit without labels');
