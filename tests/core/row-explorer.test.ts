@@ -53,7 +53,12 @@ describe('row explorer', () => {
 
   it('refuses bad edits and rows in words', async () => {
     const model = await openModel(ort, modelFile.bytes, modelFile.fileName);
-    await expect(explainRow(model, modelFile, test, { ...query, row: 0, overrides: { age: 'old' } })).rejects.toThrow('test.csv: column "age" holds numbers; "old" is not one. Enter a number, or leave it empty for a missing value.');
+    await expect(explainRow(model, modelFile, test, { ...query, row: 0, overrides: { age: 'old' } })).rejects.toThrow('test.csv: column "age" holds numbers; "old" is not one. Enter a number, or leave it empty for a missing value where the model takes one.');
+    // A value the model refuses names the row edited (it said "row 1", the one-row table's).
+    const codes = await openModel(ort, corpusBytes('onnx_codes_logreg.onnx'), 'onnx_codes_logreg.onnx');
+    const data = readTable(corpusBytes('onnx_codes.test.csv'), 'onnx_codes.test.csv');
+    const codesQuery = { threshold: 0.5, adverse: 'positive' as const, excluded: [] };
+    await expect(explainRow(codes, { fileName: 'onnx_codes_logreg.onnx', bytes: corpusBytes('onnx_codes_logreg.onnx') }, data, { ...codesQuery, row: 8, overrides: { items: '2.5' } })).rejects.toThrow(/^onnx_codes\.test\.csv, row 9, column "items": the value holds 2\.5, but the model's input takes whole numbers/);
     await expect(explainRow(model, modelFile, test, { ...query, row: test.rowCount })).rejects.toThrow(`test.csv: row ${test.rowCount + 1} does not exist; the data has rows 1 to 1,852.`);
     await expect(explainRow(model, modelFile, test, { ...query, row: 0, overrides: { agee: '1' } })).rejects.toThrow('test.csv: no column "agee" to edit.');
   });

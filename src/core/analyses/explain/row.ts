@@ -59,7 +59,7 @@ function edit(column: Column, text: string, source: string): Column {
   if (column.kind === 'numeric') {
     const trimmed = text.trim();
     const value = trimmed === '' ? Number.NaN : Number(trimmed);
-    if (trimmed !== '' && !Number.isFinite(value)) throw new AuditConfigError(`${source}: column ${quote(column.name)} holds numbers; ${quote(text)} is not one. Enter a number, or leave it empty for a missing value.`);
+    if (trimmed !== '' && !Number.isFinite(value)) throw new AuditConfigError(`${source}: column ${quote(column.name)} holds numbers; ${quote(text)} is not one. Enter a number, or leave it empty for a missing value where the model takes one.`);
     // The number as typed: "01" or "2.50" is the text a model that takes text is fed, as from a file.
     const typed = trimmed !== '' && String(value) !== trimmed ? { rows: Int32Array.of(0), codes: Int32Array.of(0), dictionary: [trimmed] } : undefined;
     return { ...column, values: Float64Array.of(value), missing: Number.isNaN(value) ? 1 : 0, texts: typed };
@@ -86,7 +86,8 @@ export async function explainRow(classifier: Classifier, modelFile: { fileName: 
   }
   const overrides = query.overrides ?? {};
   for (const name of Object.keys(overrides)) if (!findColumn(table, name)) throw new AuditConfigError(`${table.source}: no column ${quote(name)} to edit.`);
-  const original = takeRows(table, Uint32Array.of(query.row));
+  // The one-row table keeps the row's place in the file: a refusal of an edit names row 9, not row 1.
+  const original: Table = { ...takeRows(table, Uint32Array.of(query.row)), rowsOf: Uint32Array.of(table.rowsOf?.[query.row] ?? query.row) };
   const edited: Table = { ...original, columns: original.columns.map((column) => (column.name in overrides && overrides[column.name] !== shownText(column, 0) ? edit(column, overrides[column.name], table.source) : column)) };
   const inputs = new Set(classifier.features(table, query.features));
   const [score] = await classifier.score(edited, { features: query.features });
