@@ -332,7 +332,7 @@ test('row explorer: a row’s score, SHAP waterfall and reasons; edit a value an
   // A value that is not a number is refused in words; search finds rows by any cell.
   await page.locator('[data-edit="age"]').fill('old');
   await page.getByTestId('row-rescore').click();
-  await expect(page.getByTestId('row-error')).toHaveText('compas-test.csv: column "age" holds numbers; "old" is not one. Enter a number, or leave it empty for a missing value.');
+  await expect(page.getByTestId('row-error')).toHaveText('compas-test.csv: column "age" holds numbers; "old" is not one. Enter a number, or leave it empty for a missing value where the model takes one.');
   await page.getByTestId('row-search').fill('Native American');
   await page.getByTestId('row-find').click();
   await expect(page.getByTestId('row-matches')).toContainText('Rows containing “Native American”');
