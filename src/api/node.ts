@@ -153,7 +153,7 @@ function singleThreadedOrt(): typeof ort {
 
 /** The column distributions stored in an earlier result (JSON) or report (PDF, HTML). */
 function storedReferenceOf(file: { fileName: string; bytes: Uint8Array }, path: string): StoredReference {
-  const result = readResultFile(file.bytes, path) as { data?: { distributions?: Record<string, StoredDistribution>; prediction_distribution?: StoredDistribution }; settings?: { target?: string } };
+  const result = readResultFile(file.bytes, path) as { data?: { distributions?: Record<string, StoredDistribution>; prediction_distribution?: StoredDistribution }; settings?: { target?: string }; inputs?: { model?: { sha256?: string; column?: string } } };
   const data = result.data;
   if (!data?.distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
   return {
@@ -161,6 +161,7 @@ function storedReferenceOf(file: { fileName: string; bytes: Uint8Array }, path: 
     distributions: data.distributions,
     ...(data.prediction_distribution ? { prediction: data.prediction_distribution } : {}),
     ...(result.settings?.target ? { target: result.settings.target } : {}),
+    ...(result.inputs?.model?.sha256 ? { scoredBy: result.inputs.model.sha256 } : result.inputs?.model?.column ? { scoredBy: `column ${result.inputs.model.column}` } : {}),
   };
 }
 

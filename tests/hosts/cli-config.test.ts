@@ -103,6 +103,16 @@ describe('plumbline audit --config with --policy-gates', () => {
     const fromStored = JSON.parse(readFileSync(join(work, 'out-stored', 'result.json'), 'utf8'));
     expect(fromStored.reference_data).toBeUndefined();
     expect(fromStored.drift.reference).toContain('result.json');
+    // The same model's stored scores give prediction drift; another model's are not compared with this one's (its PSI read as the batch's drift).
+    expect(fromStored.drift.prediction).toBeDefined();
+    expect(fromStored.drift.conventions).toContain(' Label drift: not measured against stored distributions (give the reference file, --reference, for it).');
+    const other = await plumbline(['audit', '--config', 'with-train.yaml', '--model', fixture('compas/rf_v5.onnx'), '--reference-result', 'out-ref/result.json', '--bootstrap', '0', '--output', 'out-other/result.json']);
+    expect(other.code, other.stderr).toBe(0);
+    const fromOther = JSON.parse(readFileSync(join(work, 'out-other', 'result.json'), 'utf8'));
+    expect(fromOther.drift.prediction).toBeUndefined();
+    expect(fromOther.drift.prediction_not_measured).toBe(
+      `the reference (stored distributions of result.json) holds the scores of the model with SHA-256 ${fromStored.inputs.model.sha256.slice(0, 12)}…, this audit those of the model with SHA-256 ${fromOther.inputs.model.sha256.slice(0, 12)}…: prediction drift compares one model's scores over time. Audit the reference with this model to store its scores.`,
+    );
   });
 
   it('--strict refuses a config without an explicit positive label', async () => {

@@ -19,6 +19,7 @@ import { explainTable, type ExplainResult } from '../analyses/explain/explain';
 import { adverseActionReasons, globalImportance, REASON_STABILITY_ROWS } from '../analyses/explain/outputs';
 import { Random } from '../base/random';
 import { NO_LABELS } from './unlabelled';
+import { sha256Hex } from '../base/hash';
 import { checkStageMemory, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from '../base/limits';
 import type { AuditProgress, AuditRequest, RunOptions } from './request';
 import type { AuditExplanations, AuditMetrics, AuditSettings, RobustnessReport } from './result';
@@ -112,9 +113,14 @@ export async function driftSection(context: SectionContext): Promise<{ drift: Dr
   } else if (request.referenceDistributions && !missingSections.drift) {
     const stored = request.referenceDistributions;
     drift = driftFromReference(stored, table, request.target);
-    // Prediction drift against the stored scores' distribution (a result made before it was stored has none: said so).
-    if (stored.prediction) drift.prediction = storedNumericDrift(request.scoreColumn ?? 'p(positive)', stored.prediction, scores, stored.source);
+    // Prediction drift against the stored scores' distribution (a result made before it was stored has none: said so), only of the same model's scores.
+    const scoredBy = request.scoreColumn ? `column ${request.scoreColumn}` : request.model ? sha256Hex(request.model.bytes) : undefined;
+    if (stored.prediction && stored.scoredBy !== undefined && scoredBy !== undefined && stored.scoredBy !== scoredBy) {
+      const name = (s: string) => (s.startsWith('column ') ? `the score ${s}` : `the model with SHA-256 ${s.slice(0, 12)}…`);
+      drift.prediction_not_measured = `the reference (${stored.source}) holds the scores of ${name(stored.scoredBy)}, this audit those of ${name(scoredBy)}: prediction drift compares one model's scores over time. Audit the reference with this model to store its scores.`;
+    } else if (stored.prediction) drift.prediction = storedNumericDrift(request.scoreColumn ?? 'p(positive)', stored.prediction, scores, stored.source);
     else drift.conventions += ` Prediction drift: ${stored.source} holds no stored score distribution (a result of an earlier version of Plumbline); audit the reference again to store one.`;
+    drift.conventions += ' Label drift: not measured against stored distributions (give the reference file, --reference, for it).';
   } else if (!missingSections.drift) {
     missingSections.drift = NO_REFERENCE;
   }

@@ -83,6 +83,8 @@ export interface StoredReference {
   prediction?: StoredDistribution;
   /** The stored result's target column: not a column the batch lacks. */
   target?: string;
+  /** What scored the stored result's rows: its model file's SHA-256, or `column NAME` of a score column (prediction drift compares the same model's scores). */
+  scoredBy?: string;
 }
 
 /** Reference-free drift of `current` against a stored reference, neither the audit's target nor the stored result's a column it is said to lack. */
