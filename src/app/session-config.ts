@@ -5,6 +5,7 @@
  */
 import { auditSettingsOf, ConfigError, parseAuditConfig, thresholdPolicyOf, type AuditConfig } from '../core';
 import type { AuditSession } from './audit-session.svelte';
+import { memoryBudgetFromUrl } from './page-params';
 
 /** The threshold a binary audit uses when none is configured (the CLI's without --threshold). */
 export const DEFAULT_THRESHOLD = 0.5;
@@ -96,6 +97,9 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
     const { class_labels: _labels, ...model } = source.model ?? {};
     config.model = { ...model, path: session.model.name, ...(session.needsFeatureOrder ? { features: [...session.features] } : {}), ...(classLabels.length ? { class_labels: classLabels } : {}) };
   } else delete config.model;
+  // The page's ?memory_budget_mb= is the audit's stage budget: written into the config it ran, so the pack's config reproduces it (sections it left out came back in the CLI).
+  const budget = pageBudget();
+  if (budget !== null) config.limits = { ...config.limits, stage_memory_mb: budget };
   for (const [section, on] of Object.entries(session.analyses) as [keyof AuditSession['analyses'], boolean][]) {
     const { enabled: _enabled, ...rest } = (source[section] ?? {}) as { enabled?: boolean };
     if (!on) config[section] = { ...rest, enabled: false } as never;
@@ -141,4 +145,13 @@ export function csvOptionsOf(source: AuditConfig | undefined) {
     ...(data.skip_bad_lines !== undefined ? { skipBadRows: data.skip_bad_lines } : {}),
     ...(data.encoding ? { encoding: data.encoding } : {}),
   };
+}
+
+/** The page's ?memory_budget_mb=, or null when absent or not a number of MiB (a run refuses it then, naming it: see run-plan.ts). */
+function pageBudget(): number | null {
+  try {
+    return memoryBudgetFromUrl();
+  } catch {
+    return null;
+  }
 }

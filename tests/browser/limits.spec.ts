@@ -10,6 +10,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture } from '../support/fixtures';
+import { download } from './app-files';
 
 const PLAIN = 'http://127.0.0.1:4173/';
 const work = mkdtempSync(join(tmpdir(), 'plumbline-limits-'));
@@ -112,6 +113,20 @@ test('the metrics stage is budgeted too: a score-column audit over the budget is
   await page.getByTestId('run-audit').click();
   await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
   await expect(page.getByTestId('error')).toHaveCount(0);
+});
+
+test('the pack of an audit run under ?memory_budget_mb= records the budget in the config it ran, so the CLI reruns the same audit', async ({ page }) => {
+  const { strFromU8, unzipSync } = await import('fflate');
+  await page.goto(`${PLAIN}?memory_budget_mb=64`);
+  const config = 'data:\n  test: compas.csv\n  target: two_year_recid\n  score_column: decile_score\n  protected_attributes: [race]\nthreshold: 5\nbootstrap:\n  resamples: 0\n';
+  await page.getByTestId('file-input').setInputFiles([{ name: 'audit.yaml', mimeType: 'text/yaml', buffer: Buffer.from(config) }, { name: 'compas.csv', mimeType: 'text/csv', buffer: readFileSync(fixture('compas/compas.csv')) }]);
+  await expect(page.getByTestId('data-card')).toContainText('6,172 rows');
+  await page.getByTestId('run-audit').click();
+  await expect(page.getByTestId('result-summary')).toBeVisible({ timeout: 60_000 });
+  const pack = unzipSync(new Uint8Array(await download(page, 'export-pack')));
+  // The dropped config did not say it: the pack holds the set-up's config, with the budget (it had none, and the CLI ran sections the app left out).
+  expect(Object.keys(pack)).toContain('config-audit.setup.yaml');
+  expect(strFromU8(pack['config-audit.setup.yaml'])).toContain('limits:\n  stage_memory_mb: 64\n');
 });
 
 test('a ?memory_budget_mb= that is not a whole number of MiB is refused with the fix', async ({ page }) => {

@@ -130,7 +130,7 @@ const configProperties: Record<string, Spec> = {
     type: 'object',
     description: 'Budgets of the drift, explanation, robustness and recourse stages: a stage over budget is left out of the result with the reason and what to change; the rest of the audit completes.',
     properties: {
-      stage_memory_mb: { type: 'number', integer: true, minimum: 64, maximum: 1048576, description: 'Working memory a stage may use, checked against its estimate before it starts (default 2048).' },
+      stage_memory_mb: { type: 'number', integer: true, minimum: 1, maximum: 1048576, description: 'Working memory a stage may use, checked against its estimate before it starts (default 2048).' },
       stage_seconds: { type: 'number', minimum: 0.001, description: 'Seconds a stage may run (default: no limit). With it, whether a section is present depends on the machine.' },
     },
   },
