@@ -59,6 +59,8 @@ export interface RecourseOptions {
   adverse: 'negative' | 'positive';
   /** The adverse decision in the conventions' words, where the score is not the model's p (a regression's: "prediction > 40"); default "p < threshold". */
   adverseText?: string;
+  /** recourse.adverse was not set: the negative decision is taken as adverse (said in the conventions). */
+  adverseDefault?: true;
   /** Columns that may not change (`recourse.immutable`). */
   immutable: string[];
   /** Protected attributes: never changed, and never allowed to be made actionable. */
@@ -143,5 +145,6 @@ export function recourseOptions(
     callRows: audit.callRows ?? RECOURSE_DEFAULTS.callRows,
     ...(audit.runner ? { runner: audit.runner } : {}),
     ...(audit.adverseText ? { adverseText: audit.adverseText } : {}),
+    ...(settings.adverse === undefined ? { adverseDefault: true as const } : {}),
   };
 }
