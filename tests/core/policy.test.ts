@@ -76,6 +76,9 @@ describe('gate values as shown', () => {
     expect(gateNumber({ comparison: 'greater_equal', threshold: 30, value: 29 })).toBe('29');
     // A drop is the change's negative: a fall of 0.0123456 against an allowance of 0.01234.
     expect(gateNumber({ comparison: 'max_drop', threshold: 0.01234, value: -0.0123456 })).toBe('-0.01235');
+    // A change that meets its allowance to 12 digits passes, and is shown at it (it showed -0.01000000000000001 beside PASS).
+    expect(gateNumber({ comparison: 'max_drop', threshold: 0.01, value: 0.8 - 0.81 })).toBe('-0.0100');
+    expect(gateNumber({ comparison: 'max_increase', threshold: 0.02, value: 0.05 - 0.03 })).toBe('0.0200');
     const policy: Policy = { policy_name: 'p', gates: [{ name: 'AUC', metric: 'roc_auc', threshold: 0.74409, comparison: 'greater_equal', severity: 'error' }] };
     const decision = evaluatePolicy(policy, 'h', { performance: { roc_auc: 0.744085 }, calibration: {}, fairness: {} }, { seedGiven: true, strict: false, manifestWritten: true, gitCommit: null, today: '2026-12-06', modelId: 'm' });
     expect(decision.gates[0].outcome).toBe('FAIL');

@@ -635,6 +635,12 @@ describe('category codes of an XGBoost model (enable_categorical)', () => {
       expect(result.robustness!.consistency!.columns, name).not.toContain(name);
       for (const row of result.recourse!.rows) for (const c of row.counterfactuals) expect(c.changes.map((x) => x.column)).not.toContain(name);
     }
+    // The codes known are 0 to the highest any split of the file lists (a split lists one side only: a trained code may be listed by none).
+    const feature = json.learner.feature_names.indexOf(coded[0]);
+    const listed = (json.learner.gradient_booster.model.trees as { split_indices: number[]; categories: number[]; categories_nodes: number[]; categories_segments: number[]; categories_sizes: number[] }[]).flatMap((tree) =>
+      tree.categories_nodes.flatMap((node, k) => (tree.split_indices[node] === feature ? tree.categories.slice(tree.categories_segments[k], tree.categories_segments[k] + tree.categories_sizes[k]) : [])),
+    );
+    expect(model.summary.inputs.find((input) => input.name === coded[0])!.categories!.values).toEqual(Array.from({ length: Math.max(...listed) + 1 }, (_, code) => code));
     // Their codes are the categories' fidelity knows: none unseen. A column of the categories themselves (10, 20, …) is named (it was scored as codes without a word).
     for (const name of coded) expect(result.input_fidelity!.inputs.find((e) => e.input === name)!.unseen!.count, name).toBe(0);
     const csv = readFileSync(join(models, 'xgb_categorical.csv'), 'utf8');

@@ -40,7 +40,7 @@ function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention =
           : known
             ? { values: known, from: 'LightGBM feature_infos (the categories seen in training)', unknown: 'sent down the branch of categories not listed at each split' }
             : ensemble.format === 'xgboost-json' && coded[j]
-              ? { values: [...listed[j]].sort((a, b) => a - b), from: "XGBoost's categorical splits (the category codes some split lists; the model was trained on codes 0…k−1, pandas' cat.codes)", unknown: 'sent down the branch of unlisted categories at every split, as an unseen category (values far from the listed codes suggest the column holds the categories themselves, not the codes 0…k−1 the model was trained on: encode them as in training)' }
+              ? { values: codesUpTo(listed[j]), from: "XGBoost's categorical splits (codes 0 to the highest code a split lists: the model was trained on codes 0…k−1, pandas' cat.codes)", unknown: 'sent down the branch of unlisted categories at every split (a value that is not a code from 0 to the highest listed suggests the column holds the categories themselves, not the codes the model was trained on: encode them as in training)' }
               : null,
         ...(coded[j] ? { categoryCodes: true as const } : {}),
       };
@@ -55,6 +55,16 @@ function treeSummary(ensemble: TreeEnsemble, fileName: string, scoreConvention =
     opsets: [],
     scoreConvention,
   };
+}
+
+/**
+ * The codes an XGBoost categorical feature knows: 0 to the highest code a split lists. A split
+ * lists only the categories that go one way (one, for a one-hot split), so a trained code may
+ * be listed by none; every code up to the highest listed is one the model was trained on.
+ */
+function codesUpTo(listed: ReadonlySet<number>): number[] {
+  const highest = Math.max(-1, ...[...listed].filter((code) => Number.isInteger(code) && code >= 0));
+  return Array.from({ length: highest + 1 }, (_, code) => code);
 }
 
 /** Rows per progress report of the tree evaluator. */

@@ -27,6 +27,9 @@ export function gateNumber(g: Pick<GateResult, 'comparison' | 'threshold'> & { v
   if (Number.isInteger(g.value)) return String(g.value);
   // What the gate compares with its threshold: a drop is the change's negative.
   const compared = (x: number) => (g.comparison === 'max_drop' ? -x : x);
+  // A relative gate meets an allowance to 12 significant digits (see the policy's compare): such a change is shown at it.
+  const relative = g.comparison === 'max_drop' || g.comparison === 'max_increase';
+  if (relative && Math.abs(compared(g.value) - g.threshold) <= 1e-12 * Math.max(1, Math.abs(g.threshold))) return g.value.toFixed(digits);
   const side = Math.sign(compared(g.value) - g.threshold);
   for (let d = digits; d <= 17; d++) {
     const text = g.value.toFixed(d);

@@ -4,6 +4,7 @@
  * Markdown here and to PDF with the report's renderer.
  */
 import { RegistryError, quote } from '../base/errors';
+import { gateNumber } from '../outputs/decision-blocks';
 import { renderBlocksPdf } from '../outputs/pdf-writer';
 import type { ReportBlock } from '../outputs/blocks';
 import type { ChartSpec } from '../outputs/charts';
@@ -71,7 +72,7 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
         m.team ?? '–',
         m.owner ?? '–',
         `${m.latest.created.slice(0, 10)} (#${m.latest.seq})`,
-        m.latest.failed_gates.filter((g) => g.outcome === 'FAIL').map((g) => `${g.name}: ${g.metric}${g.attribute ? ` (${g.attribute})` : ''} = ${fmt(g.value)} vs ${g.threshold}`).join('; ') || 'a reproducibility requirement',
+        m.latest.failed_gates.filter((g) => g.outcome === 'FAIL').map((g) => `${g.name}: ${g.metric}${g.attribute ? ` (${g.attribute})` : ''} = ${g.value === null ? '—' : gateNumber({ comparison: 'less_equal', threshold: g.threshold, value: g.value }, 3)} vs ${g.threshold}`).join('; ') || 'a reproducibility requirement',
       ]),
       widths: [0.18, 0.12, 0.12, 0.14, 0.44],
     });
