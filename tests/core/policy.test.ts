@@ -138,6 +138,8 @@ describe('policy files', () => {
     expect(() => parsePolicy(with_('mae', -1, 'less_equal'), 'gates.yaml')).toThrow(
       new ConfigError("gates.yaml: gates[0] (\"g\"): threshold -1 is outside what mae can be (from 0 up), so the gate could never pass. Give a threshold in the metric's units."),
     );
+    expect(() => parsePolicy(with_('roc_auc', 1, 'greater_than'), 'gates.yaml')).toThrow(new ConfigError('gates.yaml: gates[0] ("g"): roc_auc cannot be more than 1 (it runs from 0 to 1), so the gate could never pass. Use greater_equal, or another threshold.'));
+    expect(() => parsePolicy(with_('demographic_parity_difference', 0, 'less_than'), 'gates.yaml')).toThrow(new ConfigError('gates.yaml: gates[0] ("g"): demographic_parity_difference cannot be less than 0 (it runs from 0 to 1), so the gate could never pass. Use less_equal, or another threshold.'));
     expect(() => parsePolicy(with_('demographic_parity_ratio', 1.25, 'greater_equal'), 'gates.yaml')).toThrow(/could never pass\. Give a threshold in the metric's units\.$/);
     // In range, at its ends, and metrics beyond 0 to 1.
     for (const [metric, threshold, comparison] of [['roc_auc', 1, 'greater_equal'], ['demographic_parity_ratio', 0.8, 'greater_equal'], ['brier_score', 1.5, 'less_equal'], ['r2', -3, 'greater_equal'], ['min_group_size', 30, 'greater_equal'], ['max_psi', 0.25, 'less_equal'], ['max_slice_auc_gap', -0.05, 'greater_equal'], ['log_loss', 0.1, 'max_increase'], ['max_shift_degradation', 5, 'less_equal']] as const) {

@@ -164,8 +164,9 @@ function checkInRange(gate: Gate, i: number, fileName: string, range: readonly [
   if (!range) return;
   const [low, high] = range;
   const relative = RELATIVE_COMPARISONS.includes(gate.comparison);
-  const above = relative ? gate.threshold > high - low : gate.threshold > high;
-  const below = !relative && gate.threshold < low;
+  // roc_auc > 1 and a difference < 0 can never pass either.
+  const above = relative ? gate.threshold > high - low : gate.threshold > high || (gate.comparison === 'greater_than' && gate.threshold === high);
+  const below = !relative && (gate.threshold < low || (gate.comparison === 'less_than' && gate.threshold === low));
   if (!above && !below) return;
   const atLeast = gate.comparison === 'greater_than' || gate.comparison === 'greater_equal';
   const never = relative || atLeast === below ? 'fail' : 'pass';
@@ -173,6 +174,9 @@ function checkInRange(gate: Gate, i: number, fileName: string, range: readonly [
   // 75 for 0.75 reads as a percentage; 1.25 (a ratio the wrong way up?) need not.
   const percent = high - low === 1 && gate.threshold >= 2 && gate.threshold <= 100;
   const fix = percent ? `Write it as a share: ${gate.threshold / 100} for ${gate.threshold}%.` : "Give a threshold in the metric's units.";
+  if (gate.threshold === high || gate.threshold === low) {
+    throw new ConfigError(`${fileName}: gates[${i}] (${quote(gate.name)}): ${gate.metric} cannot be ${gate.threshold === high ? 'more' : 'less'} than ${gate.threshold} (it runs ${span}), so the gate could never pass. Use ${gate.threshold === high ? 'greater_equal' : 'less_equal'}, or another threshold.`);
+  }
   throw new ConfigError(
     `${fileName}: gates[${i}] (${quote(gate.name)}): threshold ${gate.threshold} is outside what ${gate.metric} can ${relative ? 'change by' : 'be'} (${relative ? `at most ${high - low}: it runs ${span}` : span}), so the gate could never ${never}. ${fix}`,
   );
