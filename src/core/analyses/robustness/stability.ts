@@ -1,4 +1,5 @@
 import { allRows, filledColumn, findColumn, keptTextsOf, sourceText, spelledTexts, takeRows, writtenAs, type CategoricalColumn, type Column, type NumericColumn, type Table } from '../../data/table';
+import { groupNamer } from '../../metrics/groups';
 import { sampleIndices } from '../../data/sample';
 import { wilsonInterval, type Interval } from '../../metrics/intervals';
 import type { Classifier } from '../../model/classifier';
@@ -292,8 +293,10 @@ export async function counterfactualFlips(
     for (let i = 0; i < table.rowCount; i++) if (after[i] >= threshold !== scores[i] >= threshold) flipped[i] = 1;
   }
   const byGroup = new Map<string, [number, number]>();
+  // The attribute's groups named as fairness names them ("01" apart from "1", a missing cell "(missing)", not "NaN").
+  const groupOf = groupNamer(groups);
   for (let i = 0; i < table.rowCount; i++) {
-    const group = groups.kind === 'categorical' ? (groups.codes[i] < 0 ? '(missing)' : groups.dictionary[groups.codes[i]]) : String(groups.values[i]);
+    const group = groupOf(i);
     const entry = byGroup.get(group) ?? [0, 0];
     entry[0] += flipped[i];
     entry[1]++;
