@@ -49,3 +49,11 @@ describe('groups of a column written as codes', () => {
     }
   });
 });
+
+describe('a protected attribute of two codes, "01" and "1"', () => {
+  it('is two groups, not "every row holds the same value"', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `${i % 2 ? '01' : '1'},${(i % 10) / 10},${i % 3 === 0 ? 1 : 0}`);
+    const result = await runAudit(ort, { scoreColumn: 'p', threshold: 0.5, data: { fileName: 'two.csv', bytes: new TextEncoder().encode(`branch,p,y\n${rows.join('\n')}\n`) }, target: 'y', protectedAttributes: ['branch'], bootstrapResamples: 0, seed: 1 });
+    expect(Object.keys(result.fairness.branch.groups).sort()).toEqual(['01', '1']);
+  });
+});

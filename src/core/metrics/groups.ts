@@ -58,13 +58,17 @@ export function checkProtectedAttribute(table: Table, attribute: string): void {
       }
     }
   } else {
-    const seen = new Set<number>();
+    // By the groups' names: a column of codes ("01" beside "1") is two groups, as groupIndex makes them.
+    const coded = writesCodes(column);
+    const nameOf = groupNamer(column);
+    const seen = new Set<number | string>();
     for (let i = 0; i < column.values.length; i++) {
       const value = column.values[i];
+      const key = coded ? nameOf(i) : value;
       if (Number.isNaN(value)) missing++;
-      else if (seen.size <= MAX_NUMERIC_GROUPS && !seen.has(value)) {
-        seen.add(value);
-        if (examples.length < 50) examples.push(String(value));
+      else if (seen.size <= MAX_NUMERIC_GROUPS && !seen.has(key)) {
+        seen.add(key);
+        if (examples.length < 50) examples.push(nameOf(i));
       }
     }
     distinct = seen.size;
