@@ -26,6 +26,12 @@ describe('proxies of a protected attribute written as numeric codes', () => {
       }
     }
     expect(want.abs_pearson_zone).toBeLessThan(0.01);
+    // An attribute of many numbers (age: 48 values) is a measurement: η of noise across 48 groups of 200 rows is ~0.48, a false proxy.
+    const random = new Random(5, 'noise');
+    const rows = Array.from({ length: 200 }, (_, i) => `${18 + (i % 48)},${(random.next() * 100).toFixed(3)},${i % 2}`);
+    const noise = profileOf(`age,income,y\n${rows.join('\n')}\n`, ['age']).proxies.find((p) => p.feature === 'income')!;
+    expect(noise.measure).toBe('abs_pearson');
+    expect(noise.value).toBeLessThan(0.3);
     expect(coded.findings.find((f) => f.check === 'proxy' && f.column === 'zone')?.severity).toBe('error');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Association measures between two columns, as the proxy check reads them: Cramér's V of two
  * categorical variables (dense or sparse counting), the correlation ratio η of a numeric
- * variable across categories (a protected attribute is categories, numbers too).
+ * variable across categories (a protected attribute written as a few numbers is categories
+ * too), and |Pearson r| of a numeric column against an attribute of many numbers.
  */
 import type { Column } from '../../data/table';
 
@@ -148,4 +149,40 @@ export function correlationRatio(values: Float64Array, codes: Int32Array, levels
   let between = 0;
   for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
   return Math.min(1, Math.sqrt(between / squares));
+}
+/**
+ * |Pearson r| over rows where both are present: 0 where either holds one value (deviations
+ * are taken from the first present pair, so a repeated value deviates by exactly 0), at most 1.
+ */
+export function absPearson(a: Float64Array, b: Float64Array): number {
+  let n = 0;
+  let sa = 0;
+  let sb = 0;
+  let shiftA = 0;
+  let shiftB = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
+    if (n === 0) {
+      shiftA = a[i];
+      shiftB = b[i];
+    }
+    n++;
+    sa += a[i] - shiftA;
+    sb += b[i] - shiftB;
+  }
+  if (n < 2) return 0;
+  const ma = sa / n;
+  const mb = sb / n;
+  let cov = 0;
+  let va = 0;
+  let vb = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) || Number.isNaN(b[i])) continue;
+    const da = a[i] - shiftA - ma;
+    const db = b[i] - shiftB - mb;
+    cov += da * db;
+    va += da * da;
+    vb += db * db;
+  }
+  return va === 0 || vb === 0 ? 0 : Math.min(1, Math.abs(cov / Math.sqrt(va * vb)));
 }

@@ -9,7 +9,7 @@ import { sampleIndices } from '../../data/sample';
 import { rocAuc } from '../../base/order';
 import { storedDistribution, type StoredDistribution } from '../drift/stored';
 import { numbersOf } from '../drift/mixed';
-import { categoricalCodes, correlationRatio, cramersV, spreadOf } from './associations';
+import { absPearson, categoricalCodes, correlationRatio, cramersV, spreadOf } from './associations';
 import { duplicateRows } from './duplicates';
 import type { DataFinding } from '../../data/finding';
 import { quote } from '../../base/errors';
@@ -41,7 +41,6 @@ export interface ColumnProfile {
 export interface ProxyAssociation {
   feature: string;
   attribute: string;
-  /** abs_pearson only in results of earlier versions (a protected attribute written as numbers was read as a measurement). */
   measure: 'cramers_v' | 'correlation_ratio' | 'abs_pearson';
   value: number;
   flag: 'none' | 'warning' | 'error';
@@ -116,6 +115,9 @@ function profileColumn(column: Column, rows: number): ColumnProfile {
   return { ...base, distinct, top };
 }
 
+/** Most values (missing counted as one) a protected attribute written as numbers may have and still be read as groups by the proxy check. */
+const MAX_CODED_LEVELS = 10;
+
 /** Characters of a most-frequent value kept in the profile. */
 const TOP_VALUE_CHARS = 200;
 
@@ -133,7 +135,7 @@ function presentTexts(column: CategoricalColumn): string[] {
  * Profiles the audited table: column summaries, the target's balance, duplicate rows,
  * proxies (association of every other column with every protected attribute: Cramér's V
  * for two categorical columns, the correlation ratio η for numeric × categorical, |r| for
- * two numeric ones; flagged from 0.3, error-level from 0.5), leakage (a column whose values
+ * a numeric column against a protected attribute of more than 10 numbers (a few are groups: η); flagged from 0.3, error-level from 0.5), leakage (a column whose values
  * alone rank the target with AUC ≥ 0.98) and the findings a reviewer should see.
  * `scoreColumn`: the column a score-column audit audits, left out of the leakage check (the
  * scores under audit separate the target by design: how well is what the audit measures).
@@ -194,8 +196,12 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
       const column = numbersFor(read);
       let measure: ProxyAssociation['measure'];
       let value: number;
-      // A protected attribute is groups, numbers too (ethnicity 1/2/3, as fairness reads it): |r| with its codes hid a proxy of one group.
-      if (column.kind === 'numeric') {
+      // A protected attribute written as a few numbers is groups (ethnicity 1/2/3, as fairness reads it: |r| with its codes hid a
+      // proxy of one group); one of many values is a measurement (age), where η of noise across its many groups is large.
+      if (column.kind === 'numeric' && protectedColumn.kind === 'numeric' && p.levels > MAX_CODED_LEVELS) {
+        measure = 'abs_pearson';
+        value = absPearson(column.values, protectedColumn.values);
+      } else if (column.kind === 'numeric') {
         measure = 'correlation_ratio';
         value = correlationRatio(column.values, p.codes, p.levels, spreads(column.values));
       } else {
@@ -283,7 +289,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     findings,
     distributions: Object.fromEntries(table.columns.map((column) => [column.name, storedDistribution(column)])),
     conventions:
-      'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V, bias-corrected (Bergsma 2013; categorical × categorical, missing as a category), correlation ratio η (a numeric column across the attribute’s groups; an attribute written as numbers is groups too); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate among the other four of five folds, row i in fold i mod 5; on a seeded sample of 200,000 rows of a larger file). Duplicates: rows equal in every cell to an earlier row.',
+      'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V, bias-corrected (Bergsma 2013; categorical × categorical, missing as a category), correlation ratio η (a numeric column across the attribute’s groups; an attribute written as up to 10 numbers is groups too), |Pearson r| (a numeric column against an attribute of more numbers, a measurement such as age); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate among the other four of five folds, row i in fold i mod 5; on a seeded sample of 200,000 rows of a larger file). Duplicates: rows equal in every cell to an earlier row.',
   };
 }
 
