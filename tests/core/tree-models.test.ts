@@ -469,8 +469,11 @@ describe('LightGBM trained on pandas category columns (lgbm_pandas_cat: pandas_c
   it('refuses a file whose category lists cannot be matched to its inputs (an ordered category column)', () => {
     const text = readFileSync(join(models, 'lgbm_pandas_cat.txt'), 'utf8').replace('[categorical_feature: 1,2]', '[categorical_feature: 2]');
     expect(() => readLightgbmText(new TextEncoder().encode(text), 'ordered.txt')).toThrow(
-      new ModelLoadError('ordered.txt: the model was trained on 2 pandas category columns (pandas_categorical) but declares 1 categorical feature (2), so which categories belong to which input is not in the file (an ordered category column does this). Train with unordered categories, or with the category codes as numbers.'),
+      new ModelLoadError('ordered.txt: the model was trained on 2 pandas category columns (pandas_categorical) but declares 1 categorical feature (2), so which categories belong to which input is not in the file (an ordered category column, or a categorical_feature list naming other columns, does this). Train with unordered pandas categories and categorical_feature left at auto, or with the category codes as numbers.'),
     );
+    // Lists matched to the wrong inputs: the 5 cities' list given to the rating (codes up to 4) fits; a 3-value list does not.
+    const swapped = readFileSync(join(models, 'lgbm_pandas_cat.txt'), 'utf8').replace('[[1, 2, 3, 4, 5], ["Brest", "Lille", "Lyon", "Nice", "Paris"]]', '[["Brest", "Lille", "Lyon", "Nice", "Paris"], [1, 2, 3]]');
+    expect(() => readLightgbmText(new TextEncoder().encode(swapped), 'swapped.txt')).toThrow(/^swapped\.txt: the categories pandas_categorical gives input 3 \(3 of them\) do not cover the codes its splits use \(up to 4\)/);
   });
 });
 

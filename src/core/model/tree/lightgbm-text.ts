@@ -75,7 +75,7 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     checkFeatures(tree, featureNames.length, fileName, t);
   });
   // A model trained on pandas category columns: the trees split on positions in each column's categories.
-  const pandasCategories = pandasCategoriesOf(text, featureNames.length, fileName);
+  const pandasCategories = pandasCategoriesOf(text, featureNames.length, fileName, featureCategories);
   const categoriesOf = pandasCategories ? { pandasCategories } : {};
   const iterations = trees.length / (multiclass ? numClass : 1);
   if (averageOutput) for (const tree of trees) scaleTree(tree, 1 / iterations);

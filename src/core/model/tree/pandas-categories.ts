@@ -8,6 +8,9 @@ import { ModelLoadError } from '../../base/errors';
 import { shownText, type Column } from '../../data/table';
 import { withMissingValue, type TreeEnsemble } from './ensemble';
 
+/** What to do when the category lists cannot be matched to the inputs. */
+const MATCH_FIX = 'Train with unordered pandas categories and categorical_feature left at auto, or with the category codes as numbers.';
+
 /** A feature's training categories, in the order whose positions the trees split on. */
 export type PandasCategories = readonly (string | number)[];
 
@@ -17,7 +20,7 @@ export type PandasCategories = readonly (string | number)[];
  * follow the category columns in the DataFrame's (the features') order. Undefined when the
  * file has none (a model trained on arrays, or on codes).
  */
-export function pandasCategoriesOf(text: string, featureCount: number, fileName: string): (PandasCategories | null)[] | undefined {
+export function pandasCategoriesOf(text: string, featureCount: number, fileName: string, featureCategories: readonly (number[] | null)[] = []): (PandasCategories | null)[] | undefined {
   const line = /^pandas_categorical:(.*)$/m.exec(text)?.[1]?.trim();
   if (!line || line === 'null') return undefined;
   let lists: unknown;
@@ -39,11 +42,18 @@ export function pandasCategoriesOf(text: string, featureCount: number, fileName:
   // An ordered category column is a category to pandas (it has a list) but not to the trees (no index): which list is whose is not written.
   if (indexes.length !== lists.length || indexes.some((j) => !Number.isInteger(j) || j < 0 || j >= featureCount)) {
     throw new ModelLoadError(
-      `${fileName}: the model was trained on ${lists.length} pandas category column${lists.length === 1 ? '' : 's'} (pandas_categorical) but declares ${indexes.length} categorical feature${indexes.length === 1 ? '' : 's'} (${declared || 'none'}), so which categories belong to which input is not in the file (an ordered category column does this). Train with unordered categories, or with the category codes as numbers.`,
+      `${fileName}: the model was trained on ${lists.length} pandas category column${lists.length === 1 ? '' : 's'} (pandas_categorical) but declares ${indexes.length} categorical feature${indexes.length === 1 ? '' : 's'} (${declared || 'none'}), so which categories belong to which input is not in the file (an ordered category column, or a categorical_feature list naming other columns, does this). ${MATCH_FIX}`,
     );
   }
   const out: (PandasCategories | null)[] = new Array(featureCount).fill(null);
   [...indexes].sort((a, b) => a - b).forEach((j, k) => (out[j] = lists[k] as PandasCategories));
+  // Each list's feature splits on codes within it (feature_infos lists the codes seen): a list matched to another column would be read silently wrong.
+  out.forEach((categories, j) => {
+    const codes = featureCategories[j];
+    if (categories && codes && codes.some((code) => code >= categories.length)) {
+      throw new ModelLoadError(`${fileName}: the categories pandas_categorical gives input ${j + 1} (${categories.length} of them) do not cover the codes its splits use (up to ${Math.max(...codes)}): the lists do not match the inputs in order. ${MATCH_FIX}`);
+    }
+  });
   return out;
 }
 
