@@ -163,7 +163,7 @@ describe('the adverse decision of a recourse search', () => {
     const table: Table = { source: 't.csv', rowCount: 0, columns: [] };
     const audit = { threshold: 0.5, protectedAttributes: [], proxies: [], confidence: 0.95, seed: 1 };
     expect(recourseReport(table, [], [], [], recourseOptions({}, audit), 0, false).conventions).toContain(
-      'Adverse decision: p < 0.5 (the default: recourse.adverse is not set; set it to positive when the positive class is the harm, a predicted default or reoffence). ',
+      'Adverse decision: p < 0.5 (the default: recourse.adverse is not set; set it to positive when the positive decision is the harm, a predicted default or reoffence). ',
     );
     expect(recourseReport(table, [], [], [], recourseOptions({ adverse: 'negative' }, audit), 0, false).conventions).toContain('Adverse decision: p < 0.5. ');
   });

@@ -198,7 +198,7 @@ describe('regression audits of the reference regressors', () => {
       expect(row.score).toBeGreaterThan(5000);
       for (const c of row.counterfactuals) expect(c.score).toBeLessThanOrEqual(5000);
     }
-    expect(result.recourse!.conventions).toMatch(/^Adverse decision: prediction > 5000\. /);
+    expect(result.recourse!.conventions).toMatch(/^Adverse decision: prediction > 5000 \(the default: recourse\.adverse is not set; set it to positive when the positive decision is the harm, a predicted default or reoffence\)\. /);
   });
 });
 

@@ -9,7 +9,7 @@ import { findColumn, type Table } from '../data/table';
 import { ExplainerCompatibilityError, quote } from '../base/errors';
 import { gather } from '../base/rows';
 import { classTreeShap } from '../analyses/explain/class-treeshap';
-import { cellVectors, chooseRows } from '../analyses/explain/explain';
+import { cellVectors, checkFinite, chooseRows } from '../analyses/explain/explain';
 import { exactKernelShap, MAX_EXACT_KERNEL_COLUMNS, sampledKernelShap } from '../analyses/explain/kernelshap';
 import { globalImportance } from '../analyses/explain/outputs';
 import type { ShapValues, TreeShapRunner } from '../analyses/explain/treeshap';
@@ -79,6 +79,7 @@ export async function explainRegression(model: Classifier, ensemble: TreeEnsembl
   } else {
     ({ shap, method } = await kernel(model, input, rows, bgRows));
   }
+  checkFinite(shap, model.summary.fileName, method.startsWith('kernel'));
   const values = shap.values.map((v) => Array.from(v));
   return {
     method,
@@ -144,6 +145,7 @@ export async function explainMulticlass(model: MulticlassModel, input: TaskExpla
     }
     output = 'p(predicted class), the model’s probability of the row’s predicted class';
   }
+  checkFinite({ values: rowValues, expectedValue: expected.every(Number.isFinite) ? 0 : Number.NaN, columns: input.columns }, model.base.summary.fileName, method.startsWith('kernel'));
   return {
     method,
     output,

@@ -291,7 +291,7 @@ export async function explainTable(
       }
       output = 'p(positive) (the model’s probability output)';
     }
-    checkFinite(shap, classifier.summary.fileName);
+    checkFinite(shap, classifier.summary.fileName, label.startsWith('kernel'));
     return {
       method: label,
       output,
@@ -307,9 +307,10 @@ export async function explainTable(
 }
 
 /** Refuses explanations that are not numbers (a cell the explainer could not read): they broke the report's chart and read as null. */
-function checkFinite(shap: ShapValues, fileName: string): void {
-  const row = shap.values.findIndex((values) => values.some((v) => !Number.isFinite(v)));
+export function checkFinite(shap: { values: readonly ArrayLike<number>[]; expectedValue: number; columns: readonly string[] }, fileName: string, kernel = false): void {
+  const row = shap.values.findIndex((values) => Array.from(values).some((v) => !Number.isFinite(v)));
   if (row < 0 && Number.isFinite(shap.expectedValue)) return;
   const column = row < 0 ? null : shap.columns[Array.from(shap.values[row]).findIndex((v) => !Number.isFinite(v))];
-  throw new ExplainerCompatibilityError(`${fileName}: the explainer gave no number${column ? ` for column ${quote(column)}` : ''} (it could not read the cells as the model does). Explain with --method kernel, or leave the explanations out (explainer.enabled: false).`);
+  const fix = kernel ? 'Leave the explanations out (explainer.enabled: false)' : 'Explain with --method kernel (explainer.type: kernel), or leave the explanations out (explainer.enabled: false)';
+  throw new ExplainerCompatibilityError(`${fileName}: the explainer gave no number${column ? ` for column ${quote(column)}` : ''} (it could not read the cells as the model does). ${fix}.`);
 }
