@@ -14,6 +14,7 @@ export function epochSeconds(): number {
 export function memoryBudgetFromUrl(): number | null {
   const value = new URLSearchParams(globalThis.location?.search ?? '').get('memory_budget_mb');
   if (value === null) return null;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new ConfigError(`?memory_budget_mb= in the page address must be a whole number of MiB, 1 or more, got ${JSON.stringify(value)}: fix the address and run again.`);
+  // The config's limits.stage_memory_mb range: the pack records the budget there, and the CLI must read it back.
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 1048576) throw new ConfigError(`?memory_budget_mb= in the page address must be a whole number of MiB from 1 to 1048576, got ${JSON.stringify(value)}: fix the address and run again.`);
   return Number(value);
 }

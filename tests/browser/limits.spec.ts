@@ -135,5 +135,5 @@ test('a ?memory_budget_mb= that is not a whole number of MiB is refused with the
   await page.getByTestId('target-select').selectOption('two_year_recid');
   await page.getByTestId('score-column').selectOption('decile_score');
   await page.getByTestId('run-audit').click();
-  await expect(page.getByTestId('error')).toHaveText('Cannot audit: ?memory_budget_mb= in the page address must be a whole number of MiB, 1 or more, got "lots": fix the address and run again.');
+  await expect(page.getByTestId('error')).toHaveText('Cannot audit: ?memory_budget_mb= in the page address must be a whole number of MiB from 1 to 1048576, got "lots": fix the address and run again.');
 });

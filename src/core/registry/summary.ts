@@ -107,7 +107,7 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
 
   blocks.push({ type: 'heading', text: 'Most-failed gates', level: 1 });
   const gates = monthly.most_failed_gates.slice(0, 10);
-  if (!gates.length) blocks.push({ type: 'paragraph', text: `No gate failed or warned in ${range.name}.` });
+  if (!gates.length) blocks.push({ type: 'paragraph', text: `No gate failed, warned or was waived in ${range.name}.` });
   else {
     blocks.push({ type: 'table', headers: ['Gate', 'Failed', 'Warned', 'Waived', 'Models'], rows: gates.map((g) => [g.gate, String(g.fail), String(g.warn), String(g.waived), g.models.join(', ')]), widths: [0.28, 0.1, 0.1, 0.1, 0.42] });
     blocks.push({ type: 'chart', spec: failedGatesChart(gates, range.name), height: 40 + 22 * gates.length });
@@ -158,7 +158,7 @@ function failedGatesChart(gates: { gate: string; fail: number; warn: number; wai
   const max = Math.max(...gates.map((g) => g.fail + g.warn + g.waived), 1);
   return {
     kind: 'bar',
-    title: `Audits failing or warning on each gate, ${month}`,
+    title: `Audits failing, warning or waived on each gate, ${month}`,
     x: { label: 'audits', min: 0, max },
     y: { label: 'gate', min: 0, max: gates.length },
     series: [{ name: 'failed, warned or waived', points: gates.map((g, i) => ({ x: g.fail + g.warn + g.waived, y: i, label: g.gate })) }],
