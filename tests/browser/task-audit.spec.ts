@@ -137,6 +137,10 @@ test('a dropped regression config with a decision (positive_when) and no task: t
 
   await page.goto(PLAIN);
   await dropFiles(page, [join(models, 'reg_xgb.json'), join(models, 'reg.csv'), config]);
+  // The decision shows, and the binary threshold does not (edits to it were dropped).
+  await expect(page.getByTestId('positive-when')).toHaveValue('above');
+  await expect(page.getByTestId('decision-threshold')).toHaveValue('5000');
+  await expect(page.getByTestId('threshold')).toHaveCount(0);
   await page.getByTestId('run-audit').click();
   await expect(page.getByTestId('task-notice')).toHaveText(result.task_notice, { timeout: 120_000 });
   await expectSameResult(page, result, REGRESSION);
