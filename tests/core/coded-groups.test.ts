@@ -57,3 +57,15 @@ describe('a protected attribute of two codes, "01" and "1"', () => {
     expect(Object.keys(result.fairness.branch.groups).sort()).toEqual(['01', '1']);
   });
 });
+
+describe('the proxy check of a protected attribute written as codes', () => {
+  it('tells "01" from "1" as fairness does: a column that follows them exactly is a proxy (merged, it was none)', async () => {
+    const { parseCsv } = await import('../../src/core/data/csv');
+    const { profileTable } = await import('../../src/core/analyses/profile/profile');
+    const rows = Array.from({ length: 80 }, (_, i) => `${i % 2 ? '01' : '1'},${i % 2 ? 'north' : 'south'},${i % 3 === 0 ? 1 : 0}`);
+    const table = parseCsv(`branch,region,y\n${rows.join('\n')}\n`, { fileName: 'p.csv' });
+    const proxy = profileTable(table, 'y', new Uint8Array(80), ['branch']).proxies.find((p) => p.feature === 'region')!;
+    expect(proxy.measure).toBe('cramers_v');
+    expect(proxy.value).toBeGreaterThan(0.9);
+  });
+});
