@@ -414,7 +414,7 @@ test('the YAML views of the config and the policy validate live, apply to the se
   await expect(page.getByTestId('gates').locator('tbody tr')).toHaveCount(parsePolicy(starter, 'policy.yaml').gates.length);
   // The audit ran with the applied set-up: fairness for sex only, robustness off, the threshold chosen for a 30% selection rate.
   await expect(page.locator('[data-testid="group-table"][data-attribute="race"]')).toHaveCount(0);
-  await expect(page.locator('#panel-robustness')).toContainText('Not run: disabled in the config (robustness.enabled: false)');
+  await expect(page.locator('#panel-robustness')).toContainText('Not run: turned off (robustness.enabled: false)');
   const appResult = JSON.parse((await download(page, 'export-json')).toString('utf8'));
   const cli = plumbline(['audit', '--model', fixture('compas/rf.onnx'), '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'sex', '--features', rf.features!.join(','), '--threshold-policy', 'selection_rate:0.3', '--output', 'policy/result.json']);
   expect(cli.code, cli.stderr).toBe(0);

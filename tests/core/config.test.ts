@@ -13,7 +13,7 @@ describe('audit config', () => {
     expect(plan.files).toEqual({ model: 'm.onnx', data: 't.csv', reference: undefined });
     expect(plan.request).toMatchObject({ target: 'y', protectedAttributes: ['race'], seed: 42, thresholdPolicy: { policy: 'fixed', threshold: 0.4 } });
     expect(plan.seedExplicit).toBe(true);
-    expect(plan.missingSections).toEqual({ recourse: 'disabled in the config (recourse.enabled: false)' });
+    expect(plan.missingSections).toEqual({ recourse: 'turned off (recourse.enabled: false)' });
     // What that shape asks and Plumbline cannot honour is refused, naming the keys (tests/core/config-keys.test.ts walks every key).
     const asked = parseAuditConfig(`${minimal}calibration:\n  enabled: false\nfairness:\n  metrics: [demographic_parity, equalized_odds]\n`, 'a.yaml');
     expect(() => planAudit(asked, 'a.yaml')).toThrow(/^a\.yaml: 2 settings Plumbline cannot honour: fairness\.metrics — .*; calibration\.enabled: false — /);

@@ -113,7 +113,7 @@ describe('the whole audit, stage by stage, before it starts', () => {
   });
 
   it('plans every stage that will run, in order, with the audit defaults', () => {
-    const plan = auditMemoryPlan({ protectedAttributes: ['race', 'sex'], missingSections: { drift: 'disabled in the config (drift.enabled: false)' } }, { ...compas, reference: { rows: 100, columns: 12 } });
+    const plan = auditMemoryPlan({ protectedAttributes: ['race', 'sex'], missingSections: { drift: 'turned off (drift.enabled: false)' } }, { ...compas, reference: { rows: 100, columns: 12 } });
     expect(plan.map((p) => [p.stage, p.section])).toEqual([['parse', null], ['score', null], ['explain', 'explainer'], ['metrics', null], ['robustness', 'robustness'], ['recourse', 'recourse']]);
     // race, sex, race × sex, and the two slices; a sample shrinks every stage after the tables.
     expect(plan[3].estimate!.drivers).toContain('6,172 rows × 5 groupings');

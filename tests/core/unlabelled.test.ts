@@ -40,7 +40,7 @@ const request = (overrides: Partial<AuditRequest> = {}): AuditRequest => ({
   features: want.features,
   bootstrapResamples: 0,
   explainer: { rows: 5, backgroundRows: 20 },
-  missingSections: { recourse: 'disabled in the config (recourse.enabled: false)' },
+  missingSections: { recourse: 'turned off (recourse.enabled: false)' },
   ...overrides,
 });
 const unlabelledData = { fileName: 'batch.csv', bytes: withoutTarget('removed') };

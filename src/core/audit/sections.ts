@@ -37,7 +37,7 @@ const SECTION_FIXES: Record<string, string> = {
 export const NO_REFERENCE = 'no reference data was given (data.train, data.reference, --reference or --reference-result)';
 
 /** Why a section is missing when nobody asked for it (left out, or not possible for a score column), as opposed to one that failed to run. */
-const NOT_ASKED = [NO_REFERENCE, 'disabled in the config', 'a score-column audit has no model', NO_LABELS];
+const NOT_ASKED = [NO_REFERENCE, 'turned off', 'a score-column audit has no model', NO_LABELS];
 
 /** Whether a missing section's reason says it failed to run (a host shows those where people look: the CLI's stderr). */
 export function sectionFailed(why: string): boolean {

@@ -148,7 +148,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   }
   const missingSections: Record<string, string> = {};
   for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) {
-    if (config[section]?.enabled === false) missingSections[section] = `disabled in the config (${section}.enabled: false)`;
+    if (config[section]?.enabled === false) missingSections[section] = `turned off (${section}.enabled: false)`;
   }
   return {
     files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train, ...(data.validation !== undefined ? { validation: data.validation } : {}) },
