@@ -67,6 +67,15 @@ describe('policy gates', () => {
   });
 });
 
+describe('which audits compute a metric', () => {
+  it('gates accuracy_difference in a binary audit (its result holds it), and no _to_overall disparity in a multiclass one (none is computed)', async () => {
+    const { metricValue } = await import('../../src/core/metrics/catalog');
+    expect(metricValue({ performance: {}, calibration: {}, fairness: { race: { accuracy_difference: 0.5 } } }, 'accuracy_difference')).toEqual({ value: 0.5, attribute: 'race' });
+    expect(METRIC_CATALOG.get('equalized_odds_difference_to_overall')!.tasks).toBeUndefined();
+    expect(metricValue({ task: 'multiclass', performance: {}, calibration: {}, fairness: {} }, 'equalized_odds_difference_to_overall').reason).toMatch(/^equalized_odds_difference_to_overall is a binary metric and this is a multiclass audit/);
+  });
+});
+
 describe('gate values as shown', () => {
   it('take the decimals it needs to sit on their side of the threshold (0.7441 read as passing >= 0.74409, which 0.744085 fails)', () => {
     expect(gateNumber({ comparison: 'greater_equal', threshold: 0.74409, value: 0.744085 })).toBe('0.74408');

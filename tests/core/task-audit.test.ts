@@ -224,6 +224,26 @@ describe('choosing the task, and what is refused', () => {
     expect(result.inputs.model.format !== 'score-column' && result.inputs.model.score_output).toBe('probability[:, 2] = p(class high), chosen by model.class_labels (low, medium, high); one-vs-rest: class high against the other 2 classes');
   });
 
+  it('measures a multiclass prediction drift on the mix of predicted classes, and says what a stored reference cannot measure', async () => {
+    const want = mc3();
+    const csv = readFileSync(join(projectRoot, 'tests/models', want.data), 'utf8');
+    const lines = csv.trimEnd().split('\n');
+    // The reference: the rows the model predicts "low"; the batch: every row.
+    const base = { ...request('mc3_xgb.json', want.data, want.target, want.protected, { classLabels: ['low', 'medium', 'high'], bootstrapResamples: 0 }), missingSections: { explainer: 'off', robustness: 'off' } };
+    const first = (await runAnyAudit(ort, { ...base, includePredictions: true } as AuditRequest)) as MulticlassAuditResult & { predicted_classes?: string[] };
+    expect(first.task).toBe('multiclass');
+    const self = (await runAnyAudit(ort, { ...base, reference: { fileName: 'ref.csv', bytes: new TextEncoder().encode(csv) } })) as MulticlassAuditResult;
+    expect(self.drift!.prediction).toMatchObject({ column: 'predicted class', kind: 'categorical', psi: 0 });
+    const half = [lines[0], ...lines.slice(1).filter((_, i) => i % 2 === 0)].join('\n') + '\n';
+    const shifted = (await runAnyAudit(ort, { ...base, reference: { fileName: 'half.csv', bytes: new TextEncoder().encode(half) } })) as MulticlassAuditResult;
+    expect(shifted.drift!.prediction!.bins.map((b) => b.label).sort()).toEqual(['high', 'low', 'medium']);
+    // Against stored distributions: no stored predictions of a multiclass model, said as such (it was left out without a word).
+    const stored = (await runAnyAudit(ort, { ...base, referenceDistributions: { source: 'stored distributions of old.json', distributions: (first as unknown as { data: { distributions: Record<string, never> } }).data.distributions } })) as MulticlassAuditResult;
+    expect(stored.drift!.prediction).toBeUndefined();
+    expect(stored.drift!.prediction_not_measured).toBe("the reference (stored distributions of old.json) stores no distribution of a multiclass or regression model's predictions: give the reference file (--reference) to measure prediction drift");
+    expect(stored.drift!.conventions).toContain('Label drift: not measured against stored distributions');
+  });
+
   it('refuses a task the model contradicts, and settings these audits cannot honour', async () => {
     const want = mc3();
     const reg = expectedOf('reg_xgb.expected.json');

@@ -67,7 +67,8 @@ const multiclassOther: CatalogMetric[] = [
   { id: 'classwise_ece', label: 'Classwise ECE (mean)', section: 'calibration', direction: 'lower_is_better', definition: 'Mean over classes of the ECE of p(class) against [y = class].', tasks: ['multiclass'] },
   { id: 'max_classwise_ece', label: 'Classwise ECE (worst class)', section: 'calibration', direction: 'lower_is_better', definition: 'Largest per-class ECE of p(class) against [y = class].', tasks: ['multiclass'] },
   { id: 'max_class_selection_rate_difference', label: 'Selection-rate difference (worst class)', section: 'fairness', direction: 'lower_is_better', definition: 'Over the classes, the largest max − min across groups of the share of rows predicted that class.', tasks: ['multiclass'] },
-  { id: 'accuracy_difference', label: 'Accuracy difference', section: 'fairness', direction: 'lower_is_better', definition: 'max − min of the groups’ accuracy.', tasks: ['multiclass'] },
+  // The binary audit computes it too (a disparity of its groups' accuracy).
+  { id: 'accuracy_difference', label: 'Accuracy difference', section: 'fairness', direction: 'lower_is_better', definition: 'max − min of the groups’ accuracy.', tasks: CLASSIFIERS },
   { id: 'f1_macro_difference', label: 'Macro-F1 difference', section: 'fairness', direction: 'lower_is_better', definition: 'max − min of the groups’ macro F1.', tasks: ['multiclass'] },
 ];
 
@@ -92,8 +93,10 @@ const fairnessMetrics: CatalogMetric[] = [
   ...DISPARITIES.flatMap((d): CatalogMetric[] => {
     const base: CatalogMetric = { id: d.id, label: d.label, section: 'fairness', direction: d.aggregation === 'ratio' ? 'higher_is_better' : 'lower_is_better', definition: d.definition };
     if (d.aggregation !== 'difference') return [base];
+    // The _to_overall variants are the binary audit's (a multiclass audit computes none).
+    const toOverall: CatalogMetric = { ...base, id: `${d.id}_to_overall`, label: `${d.label} to overall`, definition: `Largest |group rate − overall rate| for ${d.rates.join(' and ')}.` };
     if (d.id === 'equalized_odds_difference') base.tasks = CLASSIFIERS;
-    return [base, { ...base, id: `${d.id}_to_overall`, label: `${d.label} to overall`, definition: `Largest |group rate − overall rate| for ${d.rates.join(' and ')}.` }];
+    return [base, toOverall];
   }),
   { id: 'min_group_size', label: 'Smallest group', section: 'fairness', direction: 'higher_is_better', definition: 'Rows in the smallest group of the attribute.', tasks: ALL_TASKS },
   { id: 'statistical_power', label: 'Statistical power', section: 'fairness', direction: 'higher_is_better', definition: 'Smallest power, over the groups compared with the reference group (the configured one, else the largest), of a two-proportion z-test to detect the stated difference in selection rate at α = 0.05.' },

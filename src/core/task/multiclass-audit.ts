@@ -8,7 +8,8 @@ import type { AuditRequest, RunOptions } from '../audit';
 import { checkFeatureList } from '../audit/scoring';
 import { summarizeData } from '../analyses/profile/profile';
 import { numericValues, sortAhead } from '../data/sorted';
-import { driftFindings, numericDrift } from '../analyses/drift/drift';
+import { categoricalDrift, driftFindings } from '../analyses/drift/drift';
+import type { Column } from '../data/table';
 import { AuditConfigError, isPlumblineError, ModelLoadError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
@@ -26,7 +27,7 @@ import { classNames, classTarget, type TaskChoice } from './resolve';
 import type { MulticlassAuditResult, MulticlassFairness, TaskSettings } from './result';
 import { taskDrift, limitsOf, referenceOf, taskExplanations, robustnessSection } from './stages';
 import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
-import { entriesAt, flags } from '../base/rows';
+import { flags } from '../base/rows';
 
 /** How far a row's class probabilities may sum from 1 and still be read as probabilities (float32 rounding). */
 const SUM_TOLERANCE = 1e-4;
@@ -130,7 +131,9 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     const drift = await taskDrift(request, table, reference, async (ref) => {
       const scored = await model.probabilities!(ref, { features: request.features, signal });
       const top = predictedClasses(scored.values, scored.width);
-      return numericDrift('p(predicted class)', entriesAt(scored.values, scored.width, top), entriesAt(values, width, predicted), request.driftBins);
+      // The mix of predicted classes (a batch predicted all "high" where the reference was all "low" read 'stable' as p(predicted class)).
+      const asColumn = (codes: Int32Array): Column => ({ kind: 'categorical', name: 'predicted class', codes, dictionary: classes.map(String), missing: 0 });
+      return categoricalDrift('predicted class', asColumn(Int32Array.from(top)), asColumn(Int32Array.from(predicted)));
     }, limits, missing, options);
     onProgress?.({ stage: 'drift', done: 1, total: 1 });
     data.findings.push(...driftFindings(drift, request.data.fileName));
