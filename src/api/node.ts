@@ -4,7 +4,7 @@
  * calls (the CLI only turns its flags into these options and prints): the same files give
  * the same result objects, manifest and report bytes.
  */
-import { explainModel, loadOutputsBundle, looksLikeOnnx, warmOnnxRuntime, parseAuditConfig, parsePolicy, planAudit, readResultFile, registrySubmission, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditPlan, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions, type LoadProgress, type RegistrySubmission, type StoredDistribution, type StoredReference } from '../core/index.ts';
+import { closeMatches, explainModel, quote, loadOutputsBundle, looksLikeOnnx, warmOnnxRuntime, parseAuditConfig, parsePolicy, planAudit, readResultFile, registrySubmission, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditPlan, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions, type LoadProgress, type RegistrySubmission, type StoredDistribution, type StoredReference } from '../core/index.ts';
 
 // The outputs bundle loads the PDF writer: a chunk of its own in the core, loaded once here.
 const { auditOutputs } = await loadOutputsBundle();
@@ -86,11 +86,22 @@ export interface PreparedAudit {
   threads: number;
 }
 
+/** Every option audit() reads: a key it does not (a config's snake_case key, a typo) is refused, as the CLI refuses an unknown flag. */
+const AUDIT_OPTION_KEYS: readonly (keyof AuditOptions)[] = [
+  'model', 'score', 'data', 'reference', 'validation', 'referenceResult', 'target', 'noLabels', 'protected', 'features', 'positiveLabel', 'threshold', 'bootstrap', 'seed', 'task', 'classLabels', 'positiveWhen', 'delimiter', 'missingValues', 'dtypes', 'skipBadLines', 'encoding',
+  'config', 'policy', 'predictions', 'baseline', 'forcePolicy', 'strict', 'output', 'noPdf', 'threads', 'onProgress',
+];
+
 /**
  * Reads and checks the config and options, and plans the audit; nothing else is read yet.
  * `style` says how messages name the options (the CLI's flags, or the API's names).
  */
 export async function prepareAudit(options: AuditOptions, style: OptionStyle = 'api'): Promise<PreparedAudit> {
+  const unknown = style === 'api' ? Object.keys(options).filter((key) => !(AUDIT_OPTION_KEYS as readonly string[]).includes(key)) : [];
+  if (unknown.length) {
+    const close = closeMatches(unknown[0], AUDIT_OPTION_KEYS as readonly string[]);
+    throw apiUsageError(`unknown option ${quote(unknown[0])}${close.length ? ` (did you mean ${close.join(', ')}?)` : ''}: it would be ignored. The options: ${AUDIT_OPTION_KEYS.join(', ')}; a config's own keys go in config.`);
+  }
   let config: AuditConfig = {};
   let configFile: InputFile | undefined;
   let configName = 'the options';

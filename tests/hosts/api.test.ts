@@ -95,6 +95,9 @@ describe('the API gives the CLI result objects', () => {
 
   it('names a missing option in the API\'s words', async () => {
     await expect(audit({ model: fixture('compas/rf.onnx'), target: 'two_year_recid', protected: ['race'] })).rejects.toThrow('Missing the data option.');
+    // A key audit() does not read is refused (a config's positive_label ran a multiclass audit instead of one class against the rest).
+    const options = { model: fixture('compas/rf.onnx'), data: fixture('compas/test.csv'), target: 'two_year_recid', protected: ['race'], positive_label: '1' } as Parameters<typeof audit>[0];
+    await expect(audit(options)).rejects.toThrow(/^Unknown option "positive_label" \(did you mean positiveLabel\?\): it would be ignored\. The options: model, score, data,/);
   });
 });
 
