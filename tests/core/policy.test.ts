@@ -73,6 +73,8 @@ describe('which audits compute a metric', () => {
     expect(metricValue({ performance: {}, calibration: {}, fairness: { race: { accuracy_difference: 0.5 } } }, 'accuracy_difference')).toEqual({ value: 0.5, attribute: 'race' });
     expect(METRIC_CATALOG.get('equalized_odds_difference_to_overall')!.tasks).toBeUndefined();
     expect(metricValue({ task: 'multiclass', performance: {}, calibration: {}, fairness: {} }, 'equalized_odds_difference_to_overall').reason).toMatch(/^equalized_odds_difference_to_overall is a binary metric and this is a multiclass audit/);
+    // A null metric's own reason reaches the gate (it said "has no value in this audit").
+    expect(metricValue({ task: 'regression', performance: { mape: null, null_reasons: { mape: '5 of 300 outcomes are ≤ 0' } }, calibration: {}, fairness: {} }, 'mape')).toEqual({ value: null, reason: 'mape has no value: 5 of 300 outcomes are ≤ 0' });
   });
 });
 

@@ -237,7 +237,9 @@ export function metricValue(result: MetricSource, id: string, attribute?: string
     const section = result[metric.section] as Record<string, unknown> | undefined;
     if (!section) return { value: null, reason: `the ${metric.section} analysis did not run` };
     const value = section[id];
-    return typeof value === 'number' ? { value } : { value: null, reason: `${id} has no value in this audit` };
+    // The section's own reason where it gives one (a MAPE with outcomes ≤ 0, an R² of a constant outcome).
+    const why = (section.null_reasons as Record<string, string> | undefined)?.[id];
+    return typeof value === 'number' ? { value } : { value: null, reason: why ? `${id} has no value: ${why}` : `${id} has no value in this audit` };
   }
   const attributes = attribute ? [attribute] : Object.keys(result.fairness);
   if (attribute && !(attribute in result.fairness)) {
