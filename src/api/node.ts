@@ -4,7 +4,7 @@
  * calls (the CLI only turns its flags into these options and prints): the same files give
  * the same result objects, manifest and report bytes.
  */
-import { closeMatches, explainModel, quote, loadOutputsBundle, looksLikeOnnx, warmOnnxRuntime, parseAuditConfig, parsePolicy, planAudit, readResultFile, registrySubmission, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditPlan, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions, type LoadProgress, type RegistrySubmission, type StoredDistribution, type StoredReference } from '../core/index.ts';
+import { closeMatches, explainModel, quote, scoredByOf, loadOutputsBundle, looksLikeOnnx, warmOnnxRuntime, parseAuditConfig, parsePolicy, planAudit, readResultFile, registrySubmission, reportsOf, runAnyAudit, sha256Hex, type AnyAuditResult, type AuditConfig, type AuditPlan, type AuditProgress, type BaselineResult, type DataProfile, type ExplainRequest, type ExplainResult, type InputFile, type LoadOptions, type LoadProgress, type RegistrySubmission, type StoredDistribution, type StoredReference } from '../core/index.ts';
 
 // The outputs bundle loads the PDF writer: a chunk of its own in the core, loaded once here.
 const { auditOutputs } = await loadOutputsBundle();
@@ -166,13 +166,14 @@ function singleThreadedOrt(): typeof ort {
 function storedReferenceOf(file: { fileName: string; bytes: Uint8Array }, path: string): StoredReference {
   const result = readResultFile(file.bytes, path) as { data?: { distributions?: Record<string, StoredDistribution>; prediction_distribution?: StoredDistribution }; settings?: { target?: string }; inputs?: { model?: { sha256?: string; column?: string } } };
   const data = result.data;
+  const scoredBy = scoredByOf(result.inputs?.model);
   if (!data?.distributions) throw new UsageError(`${path} holds no stored distributions (data.distributions): use a result or report made by this version of Plumbline.`);
   return {
     source: `stored distributions of ${file.fileName}`,
     distributions: data.distributions,
     ...(data.prediction_distribution ? { prediction: data.prediction_distribution } : {}),
     ...(result.settings?.target ? { target: result.settings.target } : {}),
-    ...(result.inputs?.model?.sha256 ? { scoredBy: result.inputs.model.sha256 } : result.inputs?.model?.column ? { scoredBy: `column ${result.inputs.model.column}` } : {}),
+    ...(scoredBy ? { scoredBy } : {}),
   };
 }
 

@@ -29,7 +29,7 @@ export { interventionalTreeShap, pathDependentTreeShap, type ShapValues } from '
 
 // What the hosts (app, worker, CLI, API) use besides the above: they import the core only from here.
 export { type DriftReport } from './analyses/drift/drift';
-export { type StoredDistribution, type StoredReference } from './analyses/drift/stored';
+export { scoredByOf, type StoredDistribution, type StoredReference } from './analyses/drift/stored';
 export { reasonCodesCsv } from './analyses/explain/outputs';
 export { type RowExplanation, type RowQuery } from './analyses/explain/row';
 export { runTreeShapJob, runTreeShapSlice, type TreeShapJob, type TreeShapRunner, treeShapSlices } from './analyses/explain/treeshap/jobs';

@@ -6,7 +6,7 @@
 import { compareWithBaseline } from '../comparison/baseline';
 import { profileTable, summarizeData } from '../analyses/profile/profile';
 import { driftFindings } from '../analyses/drift/drift';
-import { storedDistribution } from '../analyses/drift/stored';
+import { scoredByOf, storedDistribution } from '../analyses/drift/stored';
 import { stratifiedSample } from '../data/sample';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { numericValues, sortAhead } from '../data/sorted';
@@ -137,7 +137,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   const reference = referenceLoaded ? withModelMissing(referenceLoaded.table, read.missing, request) : null;
   const referenceData = referenceLoaded && request.reference ? summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) : null;
   const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
-  const context: SectionContext = { model, request, options, table, scores, reference, noLabels, limits, missingSections };
+  const context: SectionContext = { model, request, options, table, scores, reference, noLabels, limits, missingSections, scoredBy: scoredByOf(modelInputs) };
   // The drift and the profile read every large numeric column in order: sorted on the host's threads first.
   await sortAhead(numericValues(table), options.sorts, signal);
   const { fit, validationInput } = await thresholdFit(model, choice, target, request, threshold, signal);

@@ -19,7 +19,6 @@ import { explainTable, type ExplainResult } from '../analyses/explain/explain';
 import { adverseActionReasons, globalImportance, REASON_STABILITY_ROWS } from '../analyses/explain/outputs';
 import { Random } from '../base/random';
 import { NO_LABELS } from './unlabelled';
-import { sha256Hex } from '../base/hash';
 import { checkStageMemory, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from '../base/limits';
 import type { AuditProgress, AuditRequest, RunOptions } from './request';
 import type { AuditExplanations, AuditMetrics, AuditSettings, RobustnessReport } from './result';
@@ -60,6 +59,8 @@ export interface SectionContext {
   limits: StageLimits;
   /** Sections that did not run, with the reason: a section that fails adds itself. */
   missingSections: Record<string, string>;
+  /** What scored the rows (the model file's SHA-256, or `column NAME`): a stored reference's prediction drift is only the same model's. */
+  scoredBy?: string;
 }
 
 /**
@@ -114,13 +115,12 @@ export async function driftSection(context: SectionContext): Promise<{ drift: Dr
     const stored = request.referenceDistributions;
     drift = driftFromReference(stored, table, request.target);
     // Prediction drift against the stored scores' distribution (a result made before it was stored has none: said so), only of the same model's scores.
-    const scoredBy = request.scoreColumn ? `column ${request.scoreColumn}` : request.model ? sha256Hex(request.model.bytes) : undefined;
+    const scoredBy = context.scoredBy;
     if (stored.prediction && stored.scoredBy !== undefined && scoredBy !== undefined && stored.scoredBy !== scoredBy) {
       const name = (s: string) => (s.startsWith('column ') ? `the score ${s}` : `the model with SHA-256 ${s.slice(0, 12)}…`);
       drift.prediction_not_measured = `the reference (${stored.source}) holds the scores of ${name(stored.scoredBy)}, this audit those of ${name(scoredBy)}: prediction drift compares one model's scores over time. Audit the reference with this model to store its scores.`;
     } else if (stored.prediction) drift.prediction = storedNumericDrift(request.scoreColumn ?? 'p(positive)', stored.prediction, scores, stored.source);
     else drift.conventions += ` Prediction drift: ${stored.source} holds no stored score distribution (a result of an earlier version of Plumbline); audit the reference again to store one.`;
-    drift.conventions += ' Label drift: not measured against stored distributions (give the reference file, --reference, for it).';
   } else if (!missingSections.drift) {
     missingSections.drift = NO_REFERENCE;
   }

@@ -51,7 +51,6 @@ export async function taskDrift(request: AuditRequest, table: Table, reference: 
     drift = driftFromReference(request.referenceDistributions, table, request.target);
     // A stored result keeps no multiclass or regression score distribution: said, as a finding, not left out silently.
     drift.prediction_not_measured = `the reference (${request.referenceDistributions.source}) stores no distribution of a multiclass or regression model's predictions: give the reference file (--reference) to measure prediction drift`;
-    drift.conventions += ' Label drift: not measured against stored distributions (give the reference file, --reference, for it).';
   } else if (!missing.drift) {
     missing.drift = NO_REFERENCE;
   }

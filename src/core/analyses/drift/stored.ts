@@ -89,7 +89,14 @@ export interface StoredReference {
 
 /** Reference-free drift of `current` against a stored reference, neither the audit's target nor the stored result's a column it is said to lack. */
 export function driftFromReference(reference: StoredReference, current: Table, target: string): DriftReport {
-  return driftFromStored(reference.distributions, current, reference.source, [target, ...(reference.target ? [reference.target] : [])]);
+  const drift = driftFromStored(reference.distributions, current, reference.source, [target, ...(reference.target ? [reference.target] : [])]);
+  drift.conventions += ' Label drift: not measured against stored distributions (give the reference file, --reference, for it).';
+  return drift;
+}
+
+/** What scored a result's rows, as {@link StoredReference.scoredBy} names it: its model file's SHA-256, or `column NAME`. */
+export function scoredByOf(model: { sha256?: string; column?: string } | undefined): string | undefined {
+  return model?.sha256 ?? (model?.column !== undefined ? `column ${model.column}` : undefined);
 }
 
 /**
