@@ -229,7 +229,8 @@ export interface PolicyDecision {
   notices: string[];
 }
 
-function compare(value: number, threshold: number, comparison: Gate['comparison']): boolean {
+/** Whether a value meets a gate's threshold (a relative gate's value is the change; an allowance met to 12 significant digits is met). */
+export function compare(value: number, threshold: number, comparison: Gate['comparison']): boolean {
   switch (comparison) {
     case 'greater_than':
       return value > threshold;

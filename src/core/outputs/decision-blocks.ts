@@ -5,7 +5,7 @@
  * every metric beside the baseline's with the change and its interval.
  */
 import type { BaselineComparison } from '../comparison/baseline';
-import type { GateResult, PolicyDecision } from '../config/policy';
+import { compare, type GateResult, type PolicyDecision } from '../config/policy';
 import { confidenceLabel } from '../metrics/intervals';
 import { formatNumber as fmt } from '../base/format';
 import type { ReportBlock } from './blocks';
@@ -19,21 +19,16 @@ export function gateCondition(g: Pick<GateResult, 'comparison' | 'threshold'>): 
 }
 
 /**
- * A gate's number with `digits` decimals, or as many more as it takes to sit on the side of
- * the threshold it is on: 0.744085 against 0.74409 is 0.74408, not 0.7441 (which read as
- * passing a gate that failed), and a value that is not the threshold is never shown as it.
+ * A gate's number with `digits` decimals, or as many more as it takes for the number shown to
+ * meet the gate as the value does (the policy's own comparison, its allowance included):
+ * 0.744085 against >= 0.74409 is 0.74408, not 0.7441 (which read as passing a gate that failed).
  */
 export function gateNumber(g: Pick<GateResult, 'comparison' | 'threshold'> & { value: number }, digits = 4): string {
   if (Number.isInteger(g.value)) return String(g.value);
-  // What the gate compares with its threshold: a drop is the change's negative.
-  const compared = (x: number) => (g.comparison === 'max_drop' ? -x : x);
-  // A relative gate meets an allowance to 12 significant digits (see the policy's compare): such a change is shown at it.
-  const relative = g.comparison === 'max_drop' || g.comparison === 'max_increase';
-  if (relative && Math.abs(compared(g.value) - g.threshold) <= 1e-12 * Math.max(1, Math.abs(g.threshold))) return g.value.toFixed(digits);
-  const side = Math.sign(compared(g.value) - g.threshold);
+  const meets = compare(g.value, g.threshold, g.comparison);
   for (let d = digits; d <= 17; d++) {
     const text = g.value.toFixed(d);
-    if (Math.sign(compared(Number(text)) - g.threshold) === side) return text;
+    if (compare(Number(text), g.threshold, g.comparison) === meets) return text;
   }
   return String(g.value);
 }
