@@ -1,5 +1,5 @@
 import { AuditConfigError, quote } from '../base/errors';
-import { cellText, findColumn, isIsoDate, presentValues, requireColumn, shownText, type Column, type Table } from '../data/table';
+import { cellText, findColumn, isIsoDate, presentValues, requireColumn, shownText, type Column, type NumericColumn, type Table } from '../data/table';
 import { INPUT_LIMITS } from '../base/limits';
 
 /** The label shown for rows whose protected attribute is missing. */
@@ -58,16 +58,15 @@ export function checkProtectedAttribute(table: Table, attribute: string): void {
       }
     }
   } else {
-    // By the groups' names: a column of codes ("01" beside "1") is two groups, as groupIndex makes them.
-    const coded = writesCodes(column);
+    // A column of codes ("01" beside "1") is two groups, as groupIndex makes them.
+    const keyOf = numberGroupKey(column);
     const nameOf = groupNamer(column);
     const seen = new Set<number | string>();
     for (let i = 0; i < column.values.length; i++) {
       const value = column.values[i];
-      const key = coded ? nameOf(i) : value;
       if (Number.isNaN(value)) missing++;
-      else if (seen.size <= MAX_NUMERIC_GROUPS && !seen.has(key)) {
-        seen.add(key);
+      else if (seen.size <= MAX_NUMERIC_GROUPS && !seen.has(keyOf(i))) {
+        seen.add(keyOf(i));
         if (examples.length < 50) examples.push(nameOf(i));
       }
     }
@@ -143,6 +142,15 @@ export function writesCodes(column: Column): boolean {
 }
 
 /**
+ * What a number column's present rows are grouped by: the value, or where the file writes codes
+ * ({@link writesCodes}) the text as written ("01" is not "1"). Groups, the single-group check
+ * and the proxy check key their rows alike.
+ */
+export function numberGroupKey(column: NumericColumn): (row: number) => number | string {
+  return writesCodes(column) ? (row) => shownText(column, row) : (row) => column.values[row];
+}
+
+/**
  * The group a row of `column` is in, by name: its text ({@link cellText}; a column of codes
  * as written, {@link writesCodes}), or {@link MISSING_GROUP}. Fairness groups and recourse's
  * per-group shares name their groups alike.
@@ -162,14 +170,13 @@ function columnCodes(table: Table, attribute: string): { codes: Int32Array; name
     for (let i = 0; i < codes.length; i++) codes[i] = column.codes[i] < 0 ? missing : column.codes[i];
     return { codes, names: [...column.dictionary, MISSING_GROUP] };
   }
-  // By value, or by text where the file writes codes ("01" is not "1").
-  const coded = writesCodes(column);
+  const keyOf = numberGroupKey(column);
   const nameOf = groupNamer(column);
   const byValue = new Map<number | string, number>();
   const names: string[] = [];
   for (let i = 0; i < codes.length; i++) {
     const value = column.values[i];
-    const key = Number.isNaN(value) ? Number.NaN : coded ? shownText(column, i) : value;
+    const key = Number.isNaN(value) ? Number.NaN : keyOf(i);
     let code = byValue.get(key);
     if (code === undefined) {
       code = names.length;

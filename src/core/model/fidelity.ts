@@ -100,8 +100,9 @@ function fidelityOf(summary: ModelSummary, input: ModelInput, column: Column, ro
     }
     if (known) {
       // A number by its value (3 of [1..5]), text (a pandas category's, "Paris") or a code written "01" as in the file.
-      const value = column.kind === 'numeric' ? String(column.values[row]) : shownText(column, row);
-      if (!known.has(value) && !known.has(shownText(column, row))) unseen.set(value, (unseen.get(value) ?? 0) + 1);
+      const written = shownText(column, row);
+      const value = column.kind === 'numeric' ? String(column.values[row]) : written;
+      if (!known.has(value) && !known.has(written)) unseen.set(value, (unseen.get(value) ?? 0) + 1);
     }
   }
   let unseenCount = 0;

@@ -266,9 +266,14 @@ function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, r
 const TRUE_TEXTS = new Set(['1', 'true', 't', 'yes', 'y']);
 const FALSE_TEXTS = new Set(['0', 'false', 'f', 'no', 'n']);
 
+/** A cell's text as a bool input reads it ('' for a missing cell). */
+function boolText(column: Column, row: number): string {
+  return (column.kind === 'numeric' ? (Number.isNaN(column.values[row]) ? '' : String(column.values[row])) : column.codes[row] < 0 ? '' : column.dictionary[column.codes[row]]).trim();
+}
+
 /** A cell as a bool input reads it: 1, 0, or null for a blank or another value. */
 export function boolValue(column: Column, row: number): 1 | 0 | null {
-  const text = (column.kind === 'numeric' ? (Number.isNaN(column.values[row]) ? '' : String(column.values[row])) : column.codes[row] < 0 ? '' : column.dictionary[column.codes[row]]).trim().toLowerCase();
+  const text = boolText(column, row).toLowerCase();
   return TRUE_TEXTS.has(text) ? 1 : FALSE_TEXTS.has(text) ? 0 : null;
 }
 
@@ -276,7 +281,7 @@ export function boolValue(column: Column, row: number): 1 | 0 | null {
 function boolCell(column: Column, row: number, table: Table, input: TensorSignature): number {
   const value = boolValue(column, row);
   if (value !== null) return value;
-  const text = (column.kind === 'numeric' ? (Number.isNaN(column.values[row]) ? '' : String(column.values[row])) : column.codes[row] < 0 ? '' : column.dictionary[column.codes[row]]).trim();
+  const text = boolText(column, row);
   const what = text === '' ? 'is missing' : `holds ${quote(sourceText(column, row).trim())}`;
   throw new AuditConfigError(
     `${table.source}, row ${fileRow(table, row)}, column ${quote(column.name)}: the value ${what}, but the model's input ${quote(input.name)} takes true or false (bool) and has no missing-value handling. Write it as true/false, t/f, yes/no, y/n or 1/0${text === '' ? ', and impute or drop rows without it' : ''}.`,

@@ -5,7 +5,7 @@
  * too), and |Pearson r| of a numeric column against an attribute of many numbers.
  */
 import type { Column } from '../../data/table';
-import { groupNamer, writesCodes } from '../../metrics/groups';
+import { numberGroupKey } from '../../metrics/groups';
 
 /** Codes 0…k−1 per row of a column (missing → its own code), for association measures. */
 export function categoricalCodes(column: Column): { codes: Int32Array; levels: number } {
@@ -17,12 +17,12 @@ export function categoricalCodes(column: Column): { codes: Int32Array; levels: n
   }
   const map = new Map<number | string, number>();
   // A column of codes ("01" beside "1") by its texts, as fairness groups it.
-  const nameOf = writesCodes(column) ? groupNamer(column) : null;
+  const keyOf = numberGroupKey(column);
   // Plain loops: TypedArray.from with a function is ~13× slower per row in Node.
   const codes = new Int32Array(column.values.length);
   for (let i = 0; i < codes.length; i++) {
     const v = column.values[i];
-    const key = Number.isNaN(v) ? Number.NaN : nameOf ? nameOf(i) : v;
+    const key = Number.isNaN(v) ? Number.NaN : keyOf(i);
     let code = map.get(key);
     if (code === undefined) map.set(key, (code = map.size));
     codes[i] = code;
