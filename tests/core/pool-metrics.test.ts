@@ -246,4 +246,33 @@ describe('the neighbour search over the pool', () => {
     expect(started).toBe(2);
     expect(gaps).toEqual(neighbourGaps({ ...job, from: 0, to: queries }));
   }, 60_000);
+
+  it('sends a thread the points with its first slice only; a later search sends its own', async () => {
+    const posted: { thread: number; job: PoolJob }[] = [];
+    const pool = new WorkerPool((index) => {
+      const thread = coreThread();
+      return { ...thread, post: (message, transfer) => (posted.push({ thread: index, job: (message as { job: PoolJob }).job }), thread.post(message, transfer)) };
+    });
+    const random = new Random(4, 'pool-neighbours-sent');
+    const search = (points: number, queries: number, dims: number) => ({
+      points: Float64Array.from({ length: (points + queries) * dims }, () => random.normal()),
+      pool: points,
+      dims,
+      k: 5,
+      exclude: Int32Array.from({ length: queries }, (_, q) => (q % 4 === 0 ? q : -1)),
+      scores: Float64Array.from({ length: points + queries }, () => random.next()),
+    });
+    const runner = neighboursOverPool(pool, 2);
+    for (const job of [search(20_000, 200, 6), search(15_000, 300, 7)]) {
+      posted.length = 0;
+      expect(await runner(job)).toEqual(neighbourGaps({ ...job, from: 0, to: job.exclude.length }));
+      const slices = posted.map((entry) => entry.job).filter((sent) => sent.kind === 'neighbours');
+      expect(slices).toHaveLength(4);
+      // Each thread is sent the points once, with the first of its slices.
+      const carried = posted.filter((entry) => entry.job.kind === 'neighbours' && entry.job.search);
+      expect(carried.map((entry) => entry.thread).sort()).toEqual([0, 1]);
+      for (const thread of [0, 1]) expect(posted.find((entry) => entry.thread === thread)?.job).toHaveProperty('search');
+    }
+    pool.stop();
+  }, 60_000);
 });

@@ -12,6 +12,7 @@ import { corpusBytes } from '../support/model-corpus';
 import { neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
 import { NEIGHBOURS_KERNEL } from '../../src/core/analyses/robustness/neighbours-wasm';
 import { Random } from '../../src/core/base/random';
+import { sampleIndices } from '../../src/core/data/sample';
 import { expected, fixtureBytes, projectRoot } from '../support/fixtures';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -195,6 +196,50 @@ describe('consistency', () => {
     }
     expect(result.consistency).toBeCloseTo(1 - total / n, 12);
     expect((await consistency(table, new Float64Array(n).fill(0.3), ['x', 'y'], { seed: 1 })).consistency).toBe(1);
+  });
+
+  it('on a sampled pool standardizes by the pool rows\' mean and sd, missing cells at the mean (brute force over the same samples)', async () => {
+    const random = new Random(12, 'knn-pool-moments');
+    const n = 900;
+    // Columns of unequal scale, with missing cells: the standardization decides the neighbours.
+    const x = Float64Array.from({ length: n }, (_, i) => (i % 37 === 5 ? Number.NaN : 100 * random.normal() + 40));
+    const y = Float64Array.from({ length: n }, () => random.normal());
+    const table: Table = { source: 'k.csv', rowCount: n, columns: [{ kind: 'numeric', name: 'x', values: x, missing: 0 }, { kind: 'numeric', name: 'y', values: y, missing: 0 }] };
+    const scores = Float64Array.from({ length: n }, () => random.next());
+    const result = await consistency(table, scores, ['x', 'y'], { k: 4, seed: 7, maxPool: 300, maxQueries: 60 });
+    expect(result).toMatchObject({ rows_queried: 60, pool_rows: 300 });
+    const pool = Array.from(sampleIndices(n, 300, 7, 'robustness/consistency-pool'));
+    const queries = Array.from(sampleIndices(n, 60, 7, 'robustness/consistency'));
+    const moments = (values: Float64Array) => {
+      const present = pool.map((row) => values[row]).filter((v) => !Number.isNaN(v));
+      const mean = present.reduce((a, b) => a + b, 0) / present.length;
+      return { mean, sd: Math.sqrt(present.reduce((a, b) => a + (b - mean) ** 2, 0) / (present.length - 1)) };
+    };
+    const [mx, my] = [moments(x), moments(y)];
+    const at = (row: number) => [Number.isNaN(x[row]) ? 0 : (x[row] - mx.mean) / mx.sd, (y[row] - my.mean) / my.sd];
+    let total = 0;
+    for (const row of queries) {
+      const [qx, qy] = at(row);
+      const nearest = pool.map((other, i) => ({ other, i, d: (at(other)[0] - qx) ** 2 + (at(other)[1] - qy) ** 2 })).filter((e) => e.other !== row).sort((a, b) => a.d - b.d || a.i - b.i).slice(0, 4);
+      total += nearest.reduce((sum, e) => sum + Math.abs(scores[row] - scores[e.other]), 0) / 4;
+    }
+    expect(result.consistency).toBeCloseTo(1 - total / queries.length, 12);
+  });
+
+  it('draws seeded samples without replacement, each row equally likely (partial Fisher–Yates)', () => {
+    const n = 10;
+    const counts = new Array(n).fill(0);
+    const draws = 4000;
+    for (let seed = 0; seed < draws; seed++) {
+      const sample = Array.from(sampleIndices(n, 3, seed, 'sample-test'));
+      expect(sample).toHaveLength(3);
+      expect(new Set(sample).size).toBe(3);
+      expect(sample).toEqual([...sample].sort((a, b) => a - b));
+      for (const row of sample) counts[row]++;
+    }
+    // Each row is in a sample with probability 3/10: 1,200 of 4,000, sd √(4000·0.3·0.7) ≈ 29.
+    for (const count of counts) expect(Math.abs(count - (draws * 3) / n)).toBeLessThan(5 * 29);
+    expect(Array.from(sampleIndices(5, 9, 1, 'sample-test'))).toEqual([0, 1, 2, 3, 4]);
   });
 
   it('keeps the k smallest by (distance, pool index), in WebAssembly and in JavaScript alike, with ties, exclusions and any pool size', () => {

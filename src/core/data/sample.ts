@@ -28,13 +28,16 @@ export function stratifiedSample(labels: Uint8Array, size: number, seed: number,
   return Uint32Array.from(chosen).sort();
 }
 
-/** A seeded sample of `size` of the rows 0…n−1 (a partial Fisher–Yates shuffle), in row order. */
+/** A seeded sample of `size` of the rows 0…n−1 (a partial Fisher–Yates shuffle: `size` draws, whatever n), in row order. */
 export function sampleIndices(n: number, size: number, seed: number, stream: string): Uint32Array {
   const rows = allRows(n);
   const random = new Random(seed, stream);
-  for (let i = n - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    [rows[i], rows[j]] = [rows[j], rows[i]];
+  const take = Math.min(size, n);
+  for (let i = 0; i < take; i++) {
+    const j = i + random.int(n - i);
+    const kept = rows[j];
+    rows[j] = rows[i];
+    rows[i] = kept;
   }
-  return rows.slice(0, size).sort();
+  return rows.slice(0, take).sort();
 }

@@ -7,26 +7,42 @@ import type { SortRunner } from '../base/order';
 import { neighbourGaps, type NeighbourRunner } from '../analyses/robustness/neighbours';
 import type { CsvSliceResult } from '../data/csv/slice';
 import type { CsvSliceRunner } from '../data/slices';
-import type { WorkerPool } from './scheduler';
+import type { PoolThread, WorkerPool } from './scheduler';
 
 /** Below this much neighbour search work (queries × pool points × dimensions) a thread's copy of the points costs more than it saves. */
 const MIN_NEIGHBOUR_WORK = 20_000_000;
 
+/** A copy of an array in memory the threads share (no copy per thread), where the host has it (Node; a cross-origin-isolated page); else the array. */
+function shared<T extends Float64Array | Int32Array>(array: T): T {
+  if (typeof SharedArrayBuffer !== 'function') return array;
+  const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
+  copy.set(array);
+  return copy;
+}
+
 /**
  * The consistency check's neighbour search over `size` threads of `pool`: two slices of the
- * queries per thread (each builds the same tree over the pool points), the values joined in
- * query order; in the calling thread for one thread or a small search.
+ * queries per thread, the values joined in query order; in the calling thread for one thread
+ * or a small search. A thread is sent the points with its first slice (shared, not copied,
+ * where the host can) and lays the pool out once for the kernel.
  */
 export function neighboursOverPool(pool: WorkerPool, size: number): NeighbourRunner {
   return async (job, signal) => {
     const queries = job.exclude.length;
     const local = () => neighbourGaps({ ...job, from: 0, to: queries });
     if (size < 2 || queries < 2 || queries * job.pool * job.dims < MIN_NEIGHBOUR_WORK) return local();
+    const searchId = pool.payloadId(job.points);
+    const search = { ...job, points: shared(job.points), scores: shared(job.scores), exclude: shared(job.exclude) };
+    const holding = new Set<PoolThread>();
     // Two slices a thread: a thread still busy with another job (the metrics) when the search
     // starts takes the later slices once it is free.
     const slices = Math.min(2 * size, queries);
     const bounds = (i: number) => [Math.floor((i * queries) / slices), Math.floor(((i + 1) * queries) / slices)];
-    const parts = await pool.spread(Math.min(size, slices), slices, ({ thread }, i) => pool.run<Float64Array>(thread, { kind: 'neighbours', job: { ...job, from: bounds(i)[0], to: bounds(i)[1] } }), signal);
+    const parts = await pool.spread(Math.min(size, slices), slices, ({ thread }, i) => {
+      const first = !holding.has(thread);
+      holding.add(thread);
+      return pool.run<Float64Array>(thread, { kind: 'neighbours', searchId, ...(first ? { search } : {}), from: bounds(i)[0], to: bounds(i)[1] });
+    }, signal);
     const gaps = new Float64Array(queries);
     parts.forEach((part, i) => gaps.set(part, bounds(i)[0]));
     return gaps;

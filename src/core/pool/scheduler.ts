@@ -108,7 +108,7 @@ export class WorkerPool {
   readonly jobsByKind = new Map<string, number>();
   private nextPayload = 0;
   /** Ensembles and model files are sent to a thread once, then named by id. */
-  private readonly payloadIds = new WeakMap<TreeEnsemble | Uint8Array, number>();
+  private readonly payloadIds = new WeakMap<TreeEnsemble | Uint8Array | Float64Array, number>();
   /** Ids of models sent to be opened on the threads (see {@link onnxModelId}). */
   private readonly onnxIds = new WeakMap<Uint8Array | TreeEnsemble, Map<string, number>>();
   /** Rejections of the jobs in flight (with the thread each went to), so that ending the pool never leaves one waiting. */
@@ -258,7 +258,8 @@ export class WorkerPool {
     return results;
   }
 
-  payloadId(payload: TreeEnsemble | Uint8Array): number {
+  /** The id a payload is named by once a thread holds it (an ensemble, a model file, a neighbour search's points). */
+  payloadId(payload: TreeEnsemble | Uint8Array | Float64Array): number {
     let id = this.payloadIds.get(payload);
     if (id === undefined) this.payloadIds.set(payload, (id = ++this.nextPayload));
     return id;

@@ -17,7 +17,7 @@ import { kernelMargins, treeKernel, type TreeKernelModel } from '../model/tree/k
 import { compileEnsemble, marginsOf } from '../model/tree/margins';
 import { runTreeShapSlice, treeShapSlice, type PackedShapWork } from '../analyses/explain/treeshap/jobs';
 import { packShapValues } from '../analyses/explain/treeshap/values';
-import { neighbourGaps, type NeighbourJob } from '../analyses/robustness/neighbours';
+import { neighbourSearch, type NeighbourPoints, type NeighbourSearch } from '../analyses/robustness/neighbours';
 import { searchSlice, type RecourseSlice } from '../analyses/recourse/search/jobs';
 import { POOL_KEPT_PAYLOADS } from './scheduler';
 import { readCsvSlice, sliceTransfers, type CsvSliceJob, type CsvSliceResult } from '../data/csv/slice';
@@ -31,8 +31,8 @@ export type PoolJob =
   /** `block`: `width` columns of `rows` cells each, then room for the margins (returned in it). */
   | { kind: 'margins'; ensembleId: number; ensemble?: TreeEnsemble; kernelModel?: TreeKernelModel; block: ArrayBuffer; rows: number; width: number }
   | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string; open: OpenOptions }; table: Table; features?: string[] }
-  /** The consistency check's neighbour search for the job's slice of the queries. */
-  | { kind: 'neighbours'; job: NeighbourJob }
+  /** Queries [from, to) of the consistency check's neighbour search (its points sent once a thread, then named by id). */
+  | { kind: 'neighbours'; searchId: number; search?: NeighbourPoints; from: number; to: number }
   /** A column's present values, ascending (the copy sent is the thread's: sorted over itself and moved back). */
   | { kind: 'sort'; values: Float64Array }
   /** A slice of a CSV file, read as the loading thread would have read on. */
@@ -82,6 +82,8 @@ export class PoolThreadState {
   readonly shapEnsembles = new Map<number, TreeEnsemble>();
   /** ONNX models sent to this thread, each opened once in its own single-threaded session. */
   readonly onnxModels = new Map<number, Promise<Classifier>>();
+  /** Neighbour searches sent to this thread, each with its pool laid out once for the slices that follow. */
+  readonly searches = new Map<number, NeighbourSearch>();
   /** Tree models opened here again for the recourse search (see {@link reopenModel}). */
   readonly reopened = new Map<number, Classifier>();
   /** The row numbers 0…n−1 of a block (the largest so far). */
@@ -98,7 +100,12 @@ export class PoolThreadState {
       if (!ensemble) throw new Error(`pool worker: ensemble ${job.ensembleId} was never sent`);
       return packShapValues(runTreeShapSlice(treeShapSlice(job.work, ensemble, job.slice)));
     }
-    if (job.kind === 'neighbours') return neighbourGaps(job.job);
+    if (job.kind === 'neighbours') {
+      if (job.search) keep(this.searches, job.searchId, neighbourSearch(job.search));
+      const search = this.searches.get(job.searchId);
+      if (!search) throw new Error(`pool worker: neighbour search ${job.searchId} was never sent`);
+      return search(job.from, job.to);
+    }
     // The column's copy was moved here: sorted over itself and moved back.
     if (job.kind === 'sort') return sortPresent(job.values, true);
     if (job.kind === 'csv') return readCsvSlice(job.job);

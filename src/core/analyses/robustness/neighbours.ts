@@ -26,33 +26,49 @@ export interface NeighbourJob {
   to: number;
 }
 
+/** A neighbour search's points and scores, without the slice of its queries. */
+export type NeighbourPoints = Omit<NeighbourJob, 'from' | 'to'>;
+
 /** Runs the neighbour search for every query elsewhere (a host's threads), giving each query's mean |Δp| in query order. */
-export type NeighbourRunner = (job: Omit<NeighbourJob, 'from' | 'to'>, signal?: AbortSignal) => Promise<Float64Array>;
+export type NeighbourRunner = (job: NeighbourPoints, signal?: AbortSignal) => Promise<Float64Array>;
 
 /** The k nearest pool points to query q of a job: writes their indices, nearest first, and returns how many. */
 type Nearest = (q: number, indices: Int32Array) => number;
+
+/** A neighbour search made ready once (the pool laid out for the kernel): the mean |Δp| of queries [from, to), in query order. */
+export type NeighbourSearch = (from: number, to: number) => Float64Array;
+
+/**
+ * The search over a job's points, ready for any slice of its queries: a thread that answers
+ * several slices of one search lays the pool out once.
+ */
+export function neighbourSearch(job: NeighbourPoints, useKernel = true): NeighbourSearch {
+  const { pool, k, scores } = job;
+  const nearest = (useKernel && kernelSearch(job)) || scriptSearch(job);
+  const indices = new Int32Array(k);
+  return (from, to) => {
+    const gaps = new Float64Array(to - from);
+    for (let q = from; q < to; q++) {
+      const found = nearest(q, indices);
+      const score = scores[pool + q];
+      let sum = 0;
+      for (let j = 0; j < found; j++) sum += Math.abs(score - scores[indices[j]]);
+      gaps[q - from] = sum / found;
+    }
+    return gaps;
+  };
+}
 
 /**
  * For queries [from, to) of the job: the mean |Δp| between the queried row's score and its
  * k nearest pool points' (fewer when the pool is smaller), in query order.
  */
 export function neighbourGaps(job: NeighbourJob, useKernel = true): Float64Array {
-  const { pool, k, scores, from, to } = job;
-  const nearest = (useKernel && kernelSearch(job)) || scriptSearch(job);
-  const indices = new Int32Array(k);
-  const gaps = new Float64Array(to - from);
-  for (let q = from; q < to; q++) {
-    const found = nearest(q, indices);
-    const score = scores[pool + q];
-    let sum = 0;
-    for (let j = 0; j < found; j++) sum += Math.abs(score - scores[indices[j]]);
-    gaps[q - from] = sum / found;
-  }
-  return gaps;
+  return neighbourSearch(job, useKernel)(job.from, job.to);
 }
 
 /** The search in JavaScript: what neighbours.wat does, one point at a time. */
-function scriptSearch(job: NeighbourJob): Nearest {
+function scriptSearch(job: NeighbourPoints): Nearest {
   const { points, pool, dims, k, exclude } = job;
   const distances = new Float64Array(k);
   return (q, indices) => {
@@ -90,7 +106,7 @@ const KERNEL_MAX_BYTES = 1 << 30;
 let compiled: WebAssembly.Module | null | undefined;
 
 /** The search in WebAssembly over the job's pool laid out in blocks of four, or null where the host has no WebAssembly or the pool is too large. */
-function kernelSearch(job: NeighbourJob): Nearest | null {
+function kernelSearch(job: NeighbourPoints): Nearest | null {
   const { points, pool, dims, k, exclude } = job;
   if (compiled === undefined) {
     try {

@@ -208,6 +208,8 @@ export interface ConsistencyResult {
  * over rows. Bounded for large files: neighbours are searched among at most `maxPool`
  * rows and at most `maxQueries` rows are averaged (seeded samples), with the standard
  * error of that estimate. (Exact nearest neighbours cost about n² in many dimensions.)
+ * Columns are standardized by the mean and sd of the rows searched among: the whole table's
+ * up to `maxPool` rows, the pool sample's beyond (an estimate from 20,000 rows by default).
  */
 export async function consistency(table: Table, scores: Float64Array, columns: string[], options: { k?: number; maxQueries?: number; maxPool?: number; seed: number; neighbours?: NeighbourRunner; signal?: AbortSignal }): Promise<ConsistencyResult> {
   const k = options.k ?? 10;
@@ -219,23 +221,32 @@ export async function consistency(table: Table, scores: Float64Array, columns: s
   const maxQueries = options.maxQueries ?? 2_000;
   const pool = n > maxPool ? sampleIndices(n, maxPool, options.seed, 'robustness/consistency-pool') : allRows(n);
   const queries = n > maxQueries ? sampleIndices(n, maxQueries, options.seed, 'robustness/consistency') : allRows(n);
-  const poolIndex = new Int32Array(n).fill(-1);
-  pool.forEach((row, i) => (poolIndex[row] = i));
-  // Pool points first (the tree is built over them), then the queried rows; their scores alike.
+  // Pool points first, then the queried rows; their scores alike. Each column is standardized
+  // by the pool's mean and sd (every row's when the pool is the table), missing at the mean.
   const P = pool.length;
   const Q = queries.length;
-  const points = new Float64Array((P + Q) * dims);
-  numeric.forEach((name, d) => {
-    const values = (findColumn(table, name) as { values: Float64Array }).values;
+  const read = numeric.map((name) => (findColumn(table, name) as NumericColumn).values);
+  const means = new Float64Array(dims);
+  const sds = new Float64Array(dims);
+  const poolValues = read.map((column, d) => {
+    const values = gather(column, pool);
     const moments = sampleMoments(values);
-    const mean = moments.mean;
-    const sd = moments.sd || 1;
-    const at = (row: number) => ((Number.isNaN(values[row]) ? mean : values[row]) - mean) / sd;
-    for (let i = 0; i < P; i++) points[i * dims + d] = at(pool[i]);
-    for (let q = 0; q < Q; q++) points[(P + q) * dims + d] = at(queries[q]);
+    means[d] = moments.mean;
+    sds[d] = moments.sd || 1;
+    return values;
   });
+  // Written a point at a time (row-major, as the search reads them).
+  const points = new Float64Array((P + Q) * dims);
+  for (let i = 0, at = 0; i < P + Q; i++) {
+    for (let d = 0; d < dims; d++, at++) {
+      const v = i < P ? poolValues[d][i] : read[d][queries[i - P]];
+      points[at] = v === v ? (v - means[d]) / sds[d] : 0;
+    }
+  }
   const pointScores = new Float64Array(P + Q);
   for (let i = 0; i < P; i++) pointScores[i] = scores[pool[i]];
+  const poolIndex = new Int32Array(n).fill(-1);
+  for (let i = 0; i < P; i++) poolIndex[pool[i]] = i;
   const exclude = new Int32Array(Q);
   for (let q = 0; q < Q; q++) {
     pointScores[P + q] = scores[queries[q]];
