@@ -43,3 +43,12 @@ export function entriesAt(values: ArrayLike<number>, width: number, columns: Arr
   for (let i = 0; i < columns.length; i++) out[i] = values[i * width + columns[i]];
   return out;
 }
+
+/**
+ * A zeroed Float64Array of `length` in memory a host's threads can share (a SharedArrayBuffer,
+ * where the host has one: Node, a cross-origin-isolated page), so that sending it to a
+ * thread copies nothing; a plain one elsewhere.
+ */
+export function sharedFloat64(length: number): Float64Array {
+  return typeof SharedArrayBuffer === 'function' ? new Float64Array(new SharedArrayBuffer(length * 8)) : new Float64Array(length);
+}

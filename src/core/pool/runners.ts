@@ -12,9 +12,9 @@ import type { PoolThread, WorkerPool } from './scheduler';
 /** Below this much neighbour search work (queries × pool points × dimensions) a thread's copy of the points costs more than it saves. */
 const MIN_NEIGHBOUR_WORK = 20_000_000;
 
-/** A copy of an array in memory the threads share (no copy per thread), where the host has it (Node; a cross-origin-isolated page); else the array. */
+/** The array in memory the threads share (no copy per thread), copied there where the host has such memory (Node; a cross-origin-isolated page) and it is not; else the array. */
 function shared<T extends Float64Array | Int32Array>(array: T): T {
-  if (typeof SharedArrayBuffer !== 'function') return array;
+  if (typeof SharedArrayBuffer !== 'function' || array.buffer instanceof SharedArrayBuffer) return array;
   const copy = new (array.constructor as new (buffer: SharedArrayBuffer) => T)(new SharedArrayBuffer(array.byteLength));
   copy.set(array);
   return copy;

@@ -46,24 +46,31 @@
     (if (i32.eq (global.get $count) (global.get $k))
       (then (global.set $bound (f64.load (i32.add (global.get $distances) (i32.shl (i32.sub (global.get $k) (i32.const 1)) (i32.const 3))))))))
 
-;; The k nearest of the pool's `points` (blocks of four points, `dims` columns) to the
-  ;; point at `query`, never pool point `exclude` (−1: none): written at `found`; returns how
-  ;; many (fewer than k only when the pool holds fewer other points). A block is left once
-  ;; all four partial sums, checked every fourth column, reach the k-th distance: a sum only
-  ;; grows, so none could have been kept. Two pairs' sums side by side keep two chains of
-  ;; additions in flight.
-  (func (export "nearest") (param $points i32) (param $blocks i32) (param $dims i32) (param $query i32) (param $k i32) (param $exclude i32) (param $found i32) (result i32)
+;; The k nearest of the pool's blocks `from`…`blocks`−1 (`points`: blocks of four points,
+  ;; `dims` columns, from block 0) to the point at `query`, never pool point `exclude` (−1:
+  ;; none), added to the `held` nearest of the blocks before `from` already at `found`
+  ;; (0 for a whole search): written at `found`; returns how many are held (fewer than k
+  ;; only when the blocks searched hold fewer other points). A search in runs of blocks
+  ;; keeps the k a whole search keeps, at every step the same. A block is left once all four
+  ;; partial sums, checked every fourth column, reach the k-th distance: a sum only grows, so
+  ;; none could have been kept. Two pairs' sums side by side keep two chains of additions in
+  ;; flight.
+  (func (export "nearest") (param $points i32) (param $blocks i32) (param $dims i32) (param $query i32) (param $k i32) (param $exclude i32) (param $found i32) (param $from i32) (param $held i32) (result i32)
     (local $b i32) (local $p i32) (local $pp i32) (local $q i32) (local $d i32) (local $step i32) (local $first i32)
     (local $low v128) (local $high v128) (local $qv v128) (local $diff v128) (local $boundv v128)
-    (global.set $count (i32.const 0))
+    (global.set $count (local.get $held))
     (global.set $k (local.get $k))
     (global.set $distances (local.get $found))
     (global.set $indices (i32.add (local.get $found) (i32.shl (local.get $k) (i32.const 3))))
-    (global.set $bound (f64.const inf))
-    (local.set $boundv (f64x2.splat (f64.const inf)))
-    (local.set $step (i32.shl (local.get $dims) (i32.const 5)))
-    (local.set $p (local.get $points))
     (if (i32.eqz (local.get $k)) (then (return (i32.const 0))))
+    ;; The k-th distance held bounds the search once k are held.
+    (global.set $bound (f64.const inf))
+    (if (i32.eq (local.get $held) (local.get $k))
+      (then (global.set $bound (f64.load (i32.add (local.get $found) (i32.shl (i32.sub (local.get $k) (i32.const 1)) (i32.const 3)))))))
+    (local.set $boundv (f64x2.splat (global.get $bound)))
+    (local.set $step (i32.shl (local.get $dims) (i32.const 5)))
+    (local.set $b (local.get $from))
+    (local.set $p (i32.add (local.get $points) (i32.mul (local.get $from) (local.get $step))))
     (block $done
       (loop $blocks
         (br_if $done (i32.ge_u (local.get $b) (local.get $blocks)))

@@ -6,7 +6,7 @@ import type { Classifier } from '../../model/classifier';
 import { Random } from '../../base/random';
 import { sampleMoments } from '../../base/math';
 import { MAX_FLIP_SCORINGS } from '../../base/limits';
-import { gather } from '../../base/rows';
+import { gather, sharedFloat64 } from '../../base/rows';
 import { neighbourGaps, type NeighbourRunner } from './neighbours';
 
 /** Prediction stability under noise of one size. */
@@ -235,8 +235,8 @@ export async function consistency(table: Table, scores: Float64Array, columns: s
     sds[d] = moments.sd || 1;
     return values;
   });
-  // Written a point at a time (row-major, as the search reads them).
-  const points = new Float64Array((P + Q) * dims);
+  // Written a point at a time (row-major, as the search reads them), where a host's threads read them without a copy.
+  const points = sharedFloat64((P + Q) * dims);
   for (let i = 0, at = 0; i < P + Q; i++) {
     for (let d = 0; d < dims; d++, at++) {
       const v = i < P ? poolValues[d][i] : read[d][queries[i - P]];
@@ -245,12 +245,12 @@ export async function consistency(table: Table, scores: Float64Array, columns: s
   }
   const pointScores = new Float64Array(P + Q);
   for (let i = 0; i < P; i++) pointScores[i] = scores[pool[i]];
-  const poolIndex = new Int32Array(n).fill(-1);
-  for (let i = 0; i < P; i++) poolIndex[pool[i]] = i;
-  const exclude = new Int32Array(Q);
-  for (let q = 0; q < Q; q++) {
+  // A queried row's place in the pool, if it is there: both samples are in row order.
+  const exclude = new Int32Array(Q).fill(-1);
+  for (let q = 0, i = 0; q < Q; q++) {
     pointScores[P + q] = scores[queries[q]];
-    exclude[q] = poolIndex[queries[q]];
+    while (i < P && pool[i] < queries[q]) i++;
+    if (i < P && pool[i] === queries[q]) exclude[q] = i;
   }
   const job = { points, pool: P, dims, k, exclude, scores: pointScores };
   // Each query's mean |Δp| is the same wherever it is found (a host's threads, or here).
