@@ -495,6 +495,26 @@ describe('plumbline registry (CLI)', () => {
     expect((await plumbline(['registry', 'export', 'tampered.db', '--csv'])).stderr).toBe(`plumbline: tampered.db failed verification, so no CSV is made from it: TAMPERED: ${problem}\n`);
     expect((await plumbline(['registry', 'summary', 'tampered.db', '--month', '2026-10', '--output', 'laundered.pdf'])).stderr).toBe(`plumbline: tampered.db failed verification, so no monthly summary is made from it: TAMPERED: ${problem}\n`);
     expect(existsSync(join(work, 'laundered.pdf'))).toBe(false);
+    // Listed, it is marked (verified first, as the app's Portfolio page does), not shown with its forged decision; exit 1 as verify.
+    const listed = await plumbline(['registry', 'list', 'tampered.db']);
+    expect(listed.code).toBe(1);
+    expect(listed.stdout).toMatch(/^1 +2026-10-14 17:46:40 +recidivism-rf +1\.3 +TAMPERED +0\.744 /m);
+    expect(listed.stdout).toMatch(/^2 +2026-11-18 11:06:40 +recidivism-rf +1\.3 +no policy /m);
+    expect(listed.stdout).toContain(`\ntampered.db failed verification: TAMPERED: ${problem}; the entries it makes untrustworthy are marked TAMPERED. plumbline registry verify tampered.db lists every problem.\n`);
+    const listedJson = JSON.parse((await plumbline(['registry', 'list', 'tampered.db', '--json'])).stdout);
+    expect(listedJson.map((r: { tampered?: string }) => r.tampered)).toEqual([problem, undefined]);
+    // --no-verify reads the rows as stored, and says they were not verified.
+    const unverified = await plumbline(['registry', 'list', 'tampered.db', '--no-verify']);
+    expect(unverified.code).toBe(0);
+    expect(unverified.stdout).toMatch(/^1 +2026-10-14 17:46:40 +recidivism-rf +1\.3 +PASS /m);
+    expect(unverified.stdout).toContain("\nnot verified (--no-verify): plumbline registry verify tampered.db checks every entry's hash.\n");
+    // A model whose latest audit is the altered one reads TAMPERED, not its status.
+    const later = new SQL.Database(readFileSync(join(work, 'team.db')));
+    forge(later, "UPDATE entries SET decision = 'FAIL' WHERE seq = 2");
+    writeFileSync(join(work, 'tampered-latest.db'), later.export());
+    const latest = await plumbline(['registry', 'list', 'tampered-latest.db', '--latest']);
+    expect(latest.code).toBe(1);
+    expect(latest.stdout).toMatch(/^recidivism-rf +risk +2026-11-18 11:06:40 +TAMPERED +0 +–$/m);
   }, 120_000);
 
   it('keeps both of two concurrent appends', async () => {

@@ -4,7 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { stdout } from '../io.ts';
-import { formatCheckpoint, loadRegistrySummary, parseCheckpoint, parseRegistryDate, refuseTamperedRegistry, refuseUntrustedEntry, registryCsv, type RegistryFilter, type VerifyReport } from '../../core/index.ts';
+import { entryProblem, formatCheckpoint, loadRegistrySummary, parseCheckpoint, parseRegistryDate, refuseTamperedRegistry, refuseUntrustedEntry, registryCsv, type RegistryFilter, type VerifyReport } from '../../core/index.ts';
 import { EXIT, UsageError } from '../shared.ts';
 import { allStoredEntries, exportSqlite } from './export-sqlite.ts';
 import { latestByModel, listTable, table } from './list-table.ts';
@@ -23,7 +23,9 @@ Commands (FILE below may be either):
                                 --database URL is the same as the positional argument
   list FILE                     audits in order; --failed-gates, --model ID, --since DATE, --json;
                                 --latest: one row per model (team, last audit, status
-                                PASS/REVIEW/BLOCKED, failed gates, waivers in use)
+                                PASS/REVIEW/BLOCKED, failed gates, waivers in use); verified
+                                first: entries verify names are marked TAMPERED (exit 1);
+                                --no-verify lists without (faster on a large registry)
   verify FILE                   recompute every hash and check the append-only guard; exit 1
                                 naming the first altered, removed or reordered entry;
                                 --root N:ROOT also checks a checkpoint an append printed; --json
@@ -37,7 +39,7 @@ Commands (FILE below may be either):
                                 entries to R in one transaction; entries R already holds at the
                                 same place are skipped
 
-show, export, import and summary verify the registry first (against --root N:ROOT too when given) and
+list, show, export, import and summary verify the registry first (against --root N:ROOT too when given) and
 refuse a tampered entry or registry.
 
 Append an audit with: plumbline audit ... --registry FILE|URL [--registry-keep-report]`;
@@ -78,6 +80,7 @@ export async function registryCommand(args: string[]): Promise<number> {
       registry: { type: 'string' },
       database: { type: 'string' },
       verbose: { type: 'boolean' },
+      'no-verify': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -105,15 +108,26 @@ export async function registryCommand(args: string[]): Promise<number> {
     case 'list': {
       const { target } = registryArgument(positionals, 'list', named);
       const filter: RegistryFilter = { failedGates: values['failed-gates'], model: values.model, since: values.since === undefined ? undefined : parseRegistryDate(values.since, '--since') };
+      if (values['no-verify'] && checkpoint) throw new UsageError('--root checks a checkpoint by verifying the registry: leave out --no-verify.');
       return withRegistry(target, async (store) => {
-        const rows = await store.list(filter);
+        // Verified first, as the app's Portfolio page does: an entry verify names is marked, never listed as a clean audit.
+        const { rows, report } = values['no-verify'] ? { rows: await store.list(filter), report: null } : await store.readVerified({ checkpoint }, async (report, reader) => ({ rows: await reader.list(filter), report }));
+        const problemOf = (seq: number) => (report ? entryProblem(report, seq) : null);
+        const footer = report ? (report.ok ? '' : `\n${registryLabel(target)} failed verification: TAMPERED: ${report.problems[0].message}${report.problems.length > 1 ? ` (and ${report.problems.length - 1} more problem${report.problems.length > 2 ? 's' : ''})` : ''}; the entries it makes untrustworthy are marked TAMPERED. plumbline registry verify ${registryLabel(target)} lists every problem.\n`) : `\nnot verified (--no-verify): plumbline registry verify ${registryLabel(target)} checks every entry's hash.\n`;
         if (values.latest) {
-          const models = latestByModel(rows);
-          stdout.write(values.json ? `${JSON.stringify(models, null, 2)}\n` : models.length ? `${table(models.map((m) => [m.model_id, m.team ?? '–', m.last_audit, m.status, String(m.failed_gates), m.waivers.map((w) => `${w.gate} (${w.approved_by}, until ${w.expires})`).join(', ') || '–']), ['model', 'team', 'last audit (UTC)', 'status', 'failed gates', 'waivers in use'])}\n` : 'no audits match.\n');
-          return EXIT.ok;
+          const models = latestByModel(rows).map((m) => {
+            const problem = problemOf(m.seq);
+            return problem ? { ...m, status: 'TAMPERED', tampered: problem.message } : m;
+          });
+          stdout.write(values.json ? `${JSON.stringify(models, null, 2)}\n` : models.length ? `${table(models.map((m) => [m.model_id, m.team ?? '–', m.last_audit, m.status, String(m.failed_gates), m.waivers.map((w) => `${w.gate} (${w.approved_by}, until ${w.expires})`).join(', ') || '–']), ['model', 'team', 'last audit (UTC)', 'status', 'failed gates', 'waivers in use'])}\n${footer}` : `no audits match.\n${footer}`);
+        } else {
+          const marked = rows.map((row) => {
+            const problem = problemOf(row.seq);
+            return problem ? { ...row, tampered: problem.message } : row;
+          });
+          stdout.write(values.json ? `${JSON.stringify(marked, null, 2)}\n` : rows.length ? `${listTable(marked)}\n${footer}` : `no audits match.\n${footer}`);
         }
-        stdout.write(values.json ? `${JSON.stringify(rows, null, 2)}\n` : rows.length ? `${listTable(rows)}\n` : 'no audits match.\n');
-        return EXIT.ok;
+        return report && !report.ok ? EXIT.gateFailed : EXIT.ok;
       });
     }
     case 'verify': {

@@ -29,8 +29,8 @@ function taskFigures(metrics: RegistryRow['metrics']): string | null {
   return null;
 }
 
-/** The audits as `registry list` prints them, one line each. */
-export function listTable(rows: RegistryRow[]): string {
+/** The audits as `registry list` prints them, one line each; an entry verification named (`tampered`) shows TAMPERED for its decision. */
+export function listTable(rows: (RegistryRow & { tampered?: string })[]): string {
   // The task column appears only when a multiclass or regression audit is listed (a binary-only list reads as before).
   const tasks = rows.some((r) => taskFigures(r.metrics) !== null);
   const header = ['#', 'created (UTC)', 'model', 'version', 'decision', 'roc_auc', 'ece', 'dp_ratio', ...(tasks ? ['multiclass / regression'] : []), 'failed or warned gates'];
@@ -39,7 +39,7 @@ export function listTable(rows: RegistryRow[]): string {
     r.created.slice(0, 19).replace('T', ' '),
     r.model_id,
     r.model_version ?? '–',
-    r.decision ?? 'no policy',
+    r.tampered ? 'TAMPERED' : (r.decision ?? 'no policy'),
     fmt(r.metrics.roc_auc),
     fmt(r.metrics.expected_calibration_error),
     fmt(r.metrics.demographic_parity_ratio),
