@@ -132,6 +132,21 @@ describe('regression metrics where they are undefined', () => {
     expect(constant.null_reasons.r2).toContain('the outcome is the same on every row');
   });
 
+  it('gives a metric that overflows a double null with the reason, never ∞ (null in JSON without a word) or an R² of 1', () => {
+    // Errors of 1e200: their squares (1e400) are past the largest double (1.8e308); the absolute errors are not.
+    const huge = regressionPerformance(Float64Array.from([1e200, 3e200, 5e200]), Float64Array.from([2e200, 2e200, 6e200]));
+    for (const key of ['rmse', 'mse', 'r2'] as const) {
+      expect(huge[key], key).toBeNull();
+      expect(huge.null_reasons[key], key).toBe('the squared errors overflow a double (outcomes or predictions as large as 6.00e+200): rescale the outcome (e.g. to thousands) and audit again');
+    }
+    expect(huge.mae! / 1e200).toBeCloseTo(1, 12);
+    expect(huge.mape).toBeCloseTo((1 + 1 / 3 + 1 / 5) / 3, 12);
+    // Errors small enough to square, outcomes spread too far: the variance overflows, and 1 − x/∞ would read a perfect R².
+    const spread = regressionPerformance(Float64Array.from([-1e160, 1e160]), Float64Array.from([-1e160 + 1e150, 1e160]));
+    expect(spread.mse! / 5e299).toBeCloseTo(1, 4);
+    expect(spread.r2).toBeNull();
+  });
+
   it('measures distances between distributions as their definitions say', () => {
     // F_a − F_b is 1/2 on [1, 2) and on [3, 4) and 0 elsewhere: KS 1/2, Wasserstein 1/2 + 1/2.
     expect(ksStatistic(Float64Array.from([1, 3]), Float64Array.from([2, 4]))).toBe(0.5);

@@ -82,16 +82,35 @@ export function regressionPerformance(y: Float64Array, predicted: Float64Array, 
   }
   if (total === 0) nullReasons.r2 = 'the outcome is the same on every row, so R² (which divides by its variance) is undefined';
   if (nonPositive > 0) nullReasons.mape = `${nonPositive} of ${n} outcomes are ≤ 0; a percentage error needs a positive outcome`;
-  return {
-    n,
+  const values: Record<'mae' | 'rmse' | 'mse' | 'r2' | 'median_absolute_error' | 'mape', number | null> = {
     mae: absolute / n,
     rmse: Math.sqrt(squared / n),
     mse: squared / n,
-    r2: total === 0 ? null : 1 - squared / total,
+    // A variance past the largest double would make R² 1 − x/∞ = 1 whatever the errors.
+    r2: total === 0 ? null : Number.isFinite(total) ? 1 - squared / total : Number.NaN,
     median_absolute_error: median(errors),
     mape: nonPositive > 0 ? null : percent / n,
-    null_reasons: nullReasons,
   };
+  // A sum past the largest double (outcomes or errors near 1e154 and beyond, squared) is not a number to report.
+  for (const key of Object.keys(values) as (keyof typeof values)[]) {
+    const value = values[key];
+    if (value !== null && !Number.isFinite(value)) {
+      values[key] = null;
+      nullReasons[key] = `the ${key === 'mae' || key === 'median_absolute_error' || key === 'mape' ? 'errors' : 'squared errors'} overflow a double (outcomes or predictions as large as ${largest(y, predicted, rows)}): rescale the outcome (e.g. to thousands) and audit again`;
+    }
+  }
+  return { n, ...values, null_reasons: nullReasons };
+}
+
+/** The largest magnitude among the outcomes and predictions of `rows`, written as a number (for a message). */
+function largest(y: Float64Array, predicted: Float64Array, rows?: Uint32Array): string {
+  let most = 0;
+  const n = rows ? rows.length : y.length;
+  for (let k = 0; k < n; k++) {
+    const i = rows ? rows[k] : k;
+    most = Math.max(most, Math.abs(y[i]), Math.abs(predicted[i]));
+  }
+  return most.toExponential(2);
 }
 
 /** Two-sample Kolmogorov–Smirnov statistic sup_x |F_a(x) − F_b(x)| of two ascending-sorted samples; null if either is empty. */
