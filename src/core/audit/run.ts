@@ -4,7 +4,7 @@
  * audit — the binary pipeline (audit.ts) or the multiclass/regression one (task/run.ts).
  */
 import { loadInput, runAudit, type AuditRequest, type AuditResult, type RunOptions } from './index';
-import { AuditConfigError } from '../base/errors';
+import { AuditConfigError, quote } from '../base/errors';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { chooseTask } from '../task/resolve';
 import type { TaskAuditResult } from '../task/result';
@@ -24,7 +24,14 @@ export async function runAnyAudit(ort: OrtRuntime, request: AuditRequest, option
   const choice = chooseTask(request, loaded.table);
   if (choice.task === 'binary') {
     if (request.positiveWhen) throw new AuditConfigError(`positive_when is set, but this is a binary audit (${choice.source}): it turns a regression's prediction into a decision. Remove positive_when, or set task: regression.`);
-    return runAudit(ort, read, options);
+    if (!choice.regressionHint) return runAudit(ort, read, options);
+    try {
+      return await runAudit(ort, read, options);
+    } catch (error) {
+      // A refusal of the target (no positive label among its values, say) of a model that may be a regressor says how to audit it as one.
+      if (error instanceof AuditConfigError && error.message.includes(`column ${quote(request.target)}`)) throw new AuditConfigError(`${error.message} Note: ${choice.regressionHint}`);
+      throw error;
+    }
   }
   return runTaskAudit(ort, read, options, { ...choice, task: choice.task }, { table: loaded.table, sha256: loaded.sha256 });
 }

@@ -16,6 +16,8 @@ import { firstNonNumber } from '../data/csv/numbers';
 export interface TaskChoice {
   task: AuditTask;
   source: string;
+  /** A binary audit inferred for a model that looks like a regressor (one numeric output, no classes): a refusal of its target says how to audit it as one. */
+  regressionHint?: string;
 }
 
 /** What the choice reads from the request. */
@@ -101,6 +103,9 @@ export function chooseTask(request: TaskRequest, table: Table): TaskChoice {
   if (classCount !== null && classCount > 2) {
     if (request.positiveLabel !== undefined) return { task: 'binary', source: `inferred: ${fileName} has ${classCount} classes and a positive label (${request.positiveLabel}) is set, so that class is audited against the rest (set task: multiclass for the audit of every class)` };
     return { task: 'multiclass', source: `inferred: ${fileName} has ${classCount} classes and no positive label is set (set a positive label or task: binary to audit one class against the rest)` };
+  }
+  if (regressor && !request.task) {
+    return { task: 'binary', source: `inferred: ${fileName} has one numeric output and names no classes, read as p(positive) since the target ${quote(request.target)} holds two values at most`, regressionHint: `${fileName} has one numeric output and names no classes, so it is read as a binary classifier's p(positive) when the target holds two values at most; if it predicts a number, audit it as a regression (task: regression, --task regression).` };
   }
   return { task: 'binary', source: 'inferred: a classifier of two classes' };
 }
