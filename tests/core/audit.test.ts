@@ -80,6 +80,15 @@ describe('runAudit end to end on compas/rf.onnx', () => {
     expect(JSON.stringify(budgeted.robustness)).toBe(JSON.stringify(alone.robustness));
   });
 
+  it('says when data.test_sample_size is not below the file\'s rows: every row audited, no sample (recorded null)', async () => {
+    const file = { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') };
+    const result = await runAudit(ort, { scoreColumn: 'decile_score', threshold: 5, data: file, target: 'two_year_recid', protectedAttributes: ['race'], sampleSize: 5000, bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    const rows = parseCsv(new TextDecoder().decode(file.bytes), { fileName: 'test.csv' }).rowCount;
+    expect(result.data.rows).toBe(rows);
+    expect(result.settings.test_sample_size).toBeNull();
+    expect(result.data.findings.filter((f) => f.check === 'sample_not_drawn')).toEqual([{ check: 'sample_not_drawn', severity: 'warning', message: `data.test_sample_size is 5,000, but test.csv has ${rows.toLocaleString('en-US')} rows: every row is audited, no sample drawn.` }]);
+  });
+
   it('refuses a CSV without the target column, naming close matches', async () => {
     const csv = new TextEncoder().encode('age,priors_count,juv_fel_count,juv_misd_count,juv_other_count,race,sex,two_year\n30,1,0,0,0,Asian,Male,1\n');
     await expect(runAudit(ort, request({ data: { fileName: 'no-target.csv', bytes: csv } }))).rejects.toThrow(

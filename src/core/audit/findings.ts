@@ -28,6 +28,9 @@ export function addFindings(data: DataProfile, scoreFindings: DataProfile['findi
       message: `The threshold ${metrics.threshold} was chosen by a policy on ${table.source}, the audited file itself: every metric at it is optimistic. Fit it on held-out data with data.validation (--validation FILE).`,
     });
   }
+  if (request.sampleSize !== undefined && settings.test_sample_size === null) {
+    data.findings.push({ check: 'sample_not_drawn', severity: 'warning', message: `data.test_sample_size is ${request.sampleSize.toLocaleString('en-US')}, but ${request.data.fileName} has ${table.rowCount.toLocaleString('en-US')} rows: every row is audited, no sample drawn.` });
+  }
   if (table.skipped) data.findings.push({ check: 'skipped_rows', severity: 'warning', message: `${request.data.fileName}: ${table.skipped.rows} row${table.skipped.rows === 1 ? '' : 's'} with the wrong number of fields skipped (data.skip_bad_lines): ${table.skipped.examples.join('; ')}.` });
   for (const [attribute, fairness] of Object.entries(metrics.fairness)) {
     for (const [group, values] of Object.entries(fairness.groups)) {

@@ -17,6 +17,8 @@ export interface DataFinding {
     | 'threshold_fitted_on_test'
     | 'encoding'
     | 'skipped_rows'
+    /** data.test_sample_size at or above the file's rows: every row is audited, no sample drawn. */
+    | 'sample_not_drawn'
     | 'date_order'
     /** Scores within float32 rounding outside [0, 1], clipped. */
     | 'probability_rounding'
