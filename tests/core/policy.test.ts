@@ -146,6 +146,11 @@ describe('policy files', () => {
     expect(() => parsePolicy(with_('roc_auc', 5, 'max_drop'), 'gates.yaml')).toThrow(
       new ConfigError('gates.yaml: gates[0] ("g"): threshold 5 is outside what roc_auc can change by (at most 1: it runs from 0 to 1), so the gate could never fail. Write it as a share: 0.05 for 5%.'),
     );
+    // MAPE is a share with no upper bound: a bound of 200% or more reads as a percentage; below it, a share.
+    expect(() => parsePolicy(with_('mape', 20, 'less_equal'), 'gates.yaml')).toThrow(
+      new ConfigError('gates.yaml: gates[0] ("g"): mape is a share of the outcome (0.2 is 20%), so threshold 20 is 2,000%, a percentage written as a share? Write it as a share: 0.2 for 20% (thresholds of 200% and more are refused as percentages).'),
+    );
+    expect(parsePolicy(with_('mape', 1.5, 'less_equal'), 'gates.yaml').gates[0].threshold).toBe(1.5);
     expect(() => parsePolicy(with_('mae', -1, 'less_equal'), 'gates.yaml')).toThrow(
       new ConfigError("gates.yaml: gates[0] (\"g\"): threshold -1 is outside what mae can be (from 0 up), so the gate could never pass. Give a threshold in the metric's units."),
     );

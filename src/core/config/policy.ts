@@ -132,6 +132,7 @@ export function parsePolicy(text: string, fileName: string, lookup?: MetricLooku
       }
     }
     checkInRange(gate, i, fileName, lookup ? lookup.range(gate.metric) : catalogMetric(gate.metric).range);
+    checkNotPercent(gate, i, fileName);
     // A drop of a lower-is-better metric is an improvement: such a gate fails a better model.
     const direction = lookup ? null : catalogMetric(gate.metric).direction;
     const backwards = (gate.comparison === 'max_drop' && direction === 'lower_is_better') || (gate.comparison === 'max_increase' && direction === 'higher_is_better');
@@ -179,6 +180,21 @@ function checkInRange(gate: Gate, i: number, fileName: string, range: readonly [
   }
   throw new ConfigError(
     `${fileName}: gates[${i}] (${quote(gate.name)}): threshold ${gate.threshold} is outside what ${gate.metric} can ${relative ? 'change by' : 'be'} (${relative ? `at most ${high - low}: it runs ${span}` : span}), so the gate could never ${never}. ${fix}`,
+  );
+}
+
+/**
+ * Shares with no upper bound that are often written in percent: from this threshold up a
+ * bound reads as a percentage (MAPE 0.6 is 60%; `mape <= 20` would pass an error of 2,000%).
+ */
+const PERCENT_LIKE: Readonly<Record<string, number>> = { mape: 2 };
+
+/** Refuses an absolute gate on a {@link PERCENT_LIKE} metric at a threshold that reads as a percentage. */
+function checkNotPercent(gate: Gate, i: number, fileName: string): void {
+  const from = PERCENT_LIKE[gate.metric];
+  if (from === undefined || RELATIVE_COMPARISONS.includes(gate.comparison) || gate.threshold < from) return;
+  throw new ConfigError(
+    `${fileName}: gates[${i}] (${quote(gate.name)}): ${gate.metric} is a share of the outcome (0.2 is 20%), so threshold ${gate.threshold} is ${(gate.threshold * 100).toLocaleString('en-US')}%, a percentage written as a share? Write it as a share: ${gate.threshold / 100} for ${gate.threshold}% (thresholds of ${from * 100}% and more are refused as percentages).`,
   );
 }
 
