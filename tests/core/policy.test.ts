@@ -331,3 +331,26 @@ describe("the README's policy example", () => {
     expect(policy.gates.map((g) => g.name)).toEqual(['Minimum AUC', 'AUC must not drop', 'Parity by race']);
   });
 });
+
+describe('a disparity that fails through groups too small to judge', () => {
+  it('says which small groups it turns on and the value over the others (selection rates counted from the file); a pass says nothing', async () => {
+    const ort = await import('onnxruntime-web');
+    const { runAudit } = await import('../../src/core/audit');
+    // Groups A and B of 200 rows with close selection rates, C of 3 rows all selected.
+    const rows: [string, number, number][] = [];
+    for (let i = 0; i < 200; i++) rows.push(['A', i < 100 ? 0.9 : 0.1, i % 2]);
+    for (let i = 0; i < 200; i++) rows.push(['B', i < 110 ? 0.9 : 0.1, i % 2]);
+    for (let i = 0; i < 3; i++) rows.push(['C', 0.9, i % 2]);
+    const csv = `group,score,y\n${rows.map((r) => r.join(',')).join('\n')}\n`;
+    const result = await runAudit(ort, { scoreColumn: 'score', threshold: 0.5, data: { fileName: 'small.csv', bytes: new TextEncoder().encode(csv) }, target: 'y', protectedAttributes: ['group'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    const rate = (g: string) => rows.filter((r) => r[0] === g && r[1] >= 0.5).length / rows.filter((r) => r[0] === g).length;
+    const p = policy([{ name: 'Parity', metric: 'demographic_parity_difference', threshold: 0.1, comparison: 'less_equal' }, { name: 'Parity (loose)', metric: 'demographic_parity_difference', threshold: 0.6, comparison: 'less_equal' }]);
+    const decision = evaluatePolicy(p, 'h', result, facts);
+    expect(decision.gates[0]).toMatchObject({ outcome: 'FAIL', attribute: 'group', value: rate('C') - rate('A'), small_groups: { groups: [{ name: 'C', n: 3 }], value_without: rate('B') - rate('A') } });
+    expect(decision.notices).toContain(`Gate "Parity" (demographic_parity_difference ${Number((rate('C') - rate('A')).toPrecision(4))} on group) turns on groups of fewer than 30 rows (fairness.min_group_size): group = C (3 rows), whose rates are too uncertain to judge on their own; over the other groups it is ${Number((rate('B') - rate('A')).toPrecision(4))}.`);
+    // The loose gate passes over every group: nothing to say.
+    expect(decision.gates[1].outcome).toBe('PASS');
+    expect(decision.gates[1]).not.toHaveProperty('small_groups');
+    expect(decision.notices.filter((n) => n.includes('turns on groups'))).toHaveLength(1);
+  });
+});

@@ -1,5 +1,5 @@
 import { ConfigError, quote } from '../base/errors';
-import { METRIC_CATALOG, catalogMetric, metricValue, type MetricSource } from '../metrics/catalog';
+import { METRIC_CATALOG, catalogMetric, metricValue, type MetricReading, type MetricSource } from '../metrics/catalog';
 import type { BaselineComparison } from '../comparison/baseline';
 import { checkPolicyTerms, findWaiver, modelMatches, policyTerms, termNotices, type PolicyTerms, type Waiver, type WaiverStatus } from './policy-terms';
 import { check, type Spec } from './schema';
@@ -198,6 +198,15 @@ function checkNotPercent(gate: Gate, i: number, fileName: string): void {
   );
 }
 
+/** What a gate that fails through small groups ({@link GateResult.small_groups}) says. */
+function smallGroupNotice(g: GateResult, minGroupSize: number | undefined): string {
+  const { groups, value_without: without } = g.small_groups!;
+  const named = groups.map((s) => `${s.name} (${s.n} row${s.n === 1 ? '' : 's'})`).join(', ');
+  const under = minGroupSize === undefined ? 'under fairness.min_group_size' : `of fewer than ${minGroupSize} rows (fairness.min_group_size)`;
+  const others = without === null ? 'the other groups do not have it in two groups' : `over the other groups it is ${Number(without.toPrecision(4))}`;
+  return `Gate ${quote(g.name)} (${g.metric} ${Number(g.value!.toPrecision(4))} on ${g.attribute}) turns on groups ${under}${named ? `: ${g.attribute} = ${named}` : ''}, whose rates are too uncertain to judge on their own; ${others}.`;
+}
+
 /** Outcome of one gate. */
 export type GateOutcome = 'PASS' | 'FAIL' | 'WARN' | 'WAIVED' | 'NOT_EVALUATED';
 
@@ -222,6 +231,8 @@ export interface GateResult {
   waiver?: { reason: string; approved_by: string; expires: string };
   /** A waiver for this gate and model that expired, and so did nothing. */
   waiver_expired?: string;
+  /** A disparity that turns on groups under fairness.min_group_size: those groups, and the value over the others (null: fewer than two have the rate). */
+  small_groups?: { groups: { name: string; n: number }[]; value_without: number | null };
 }
 
 /** The policy decision. */
@@ -316,7 +327,7 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
     const base = { name: gate.name, metric: gate.metric, threshold: gate.threshold, comparison: gate.comparison, severity: gate.severity, clause: gate.clause ?? null, rationale: gate.rationale ?? null };
     const section = lookup ? null : catalogMetric(gate.metric).section;
     const relative = RELATIVE_COMPARISONS.includes(gate.comparison);
-    let value: { value: number | null; attribute?: string; reason?: string; baseline?: number | null; current?: number | null };
+    let value: MetricReading & { baseline?: number | null; current?: number | null };
     try {
       value = relative ? relativeValue(result.comparison, gate) : lookup ? lookup.value(gate.metric, gate.attr) : metricValue(result, gate.metric, gate.attr);
     } catch (error) {
@@ -330,7 +341,9 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
     }
     const passed = compare(value.value, gate.threshold, gate.comparison);
     const outcome: GateOutcome = passed ? 'PASS' : gate.severity === 'error' ? 'FAIL' : 'WARN';
-    const gateResult: GateResult = { ...base, attribute: value.attribute ?? null, value: value.value, ...extra, outcome };
+    // A disparity that fails only through groups too small to judge says so (a pass is a pass over every group).
+    const small = !passed && value.small ? { small_groups: { groups: value.small.groups, value_without: value.small.without } } : {};
+    const gateResult: GateResult = { ...base, attribute: value.attribute ?? null, value: value.value, ...extra, outcome, ...small };
     if (outcome === 'PASS') return gateResult;
     const { valid, expired } = findWaiver(waivers, gate.name, facts.modelId, facts.today);
     if (valid) {
@@ -361,6 +374,7 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
     ...termNotices(policy.policy_name, terms, facts.today),
     ...gates.filter((g) => g.waiver).map((g) => `Gate ${quote(g.name)} failed and is waived: ${g.waiver!.reason} (approved by ${g.waiver!.approved_by}, expires ${g.waiver!.expires}).`),
     ...gates.filter((g) => g.waiver_expired).map((g) => `Gate ${quote(g.name)} failed; its ${g.waiver_expired}, so it no longer applies.`),
+    ...gates.filter((g) => g.small_groups).map((g) => smallGroupNotice(g, (result as { settings?: { min_group_size?: number } }).settings?.min_group_size)),
     // Every output shows the notices: a FAIL whose gates all passed said nothing of why.
     ...(applied ? reproducibility.filter((r) => !r.met).map((r) => `Reproducibility requirement ${r.requirement} of the policy is not met: ${r.detail}. The decision is FAIL whatever the gates.`) : []),
   ];

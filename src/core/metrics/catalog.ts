@@ -1,5 +1,5 @@
 import { AuditConfigError, closeMatches, quote } from '../base/errors';
-import { DISPARITIES } from './fairness';
+import { DISPARITIES, smallGroupDisparity, type GroupMetrics } from './fairness';
 
 /** What kind of model an audit treats the file as. */
 export type AuditTask = 'binary' | 'multiclass' | 'regression';
@@ -208,11 +208,21 @@ export interface MetricSource {
   missing_sections?: Record<string, string>;
 }
 
+/** A metric's value in a result, or why it has none. */
+export interface MetricReading {
+  value: number | null;
+  /** The attribute a group metric was read for (the worst one, when the gate named none). */
+  attribute?: string;
+  reason?: string;
+  /** A binary disparity that turns on groups under the minimum size (see {@link smallGroupDisparity}). */
+  small?: { groups: { name: string; n: number }[]; without: number | null };
+}
+
 /**
  * The value of a metric in a result. A fairness metric without `attribute` is the worst
  * across attributes (by its direction), and says which attribute that was.
  */
-export function metricValue(result: MetricSource, id: string, attribute?: string): { value: number | null; attribute?: string; reason?: string } {
+export function metricValue(result: MetricSource, id: string, attribute?: string): MetricReading {
   const metric = catalogMetric(id);
   const task = (result.task ?? 'binary') as AuditTask;
   const tasks = metric.tasks ?? ['binary'];
@@ -245,7 +255,7 @@ export function metricValue(result: MetricSource, id: string, attribute?: string
   if (attribute && !(attribute in result.fairness)) {
     throw new AuditConfigError(`metric ${quote(id)}: the audit has no protected attribute ${quote(attribute)} (attributes: ${Object.keys(result.fairness).join(', ') || 'none'}).`);
   }
-  let worst: { value: number | null; attribute?: string; reason?: string } = { value: null };
+  let worst: MetricReading = { value: null };
   for (const name of attributes) {
     const value = (result.fairness[name] as Record<string, unknown>)[id];
     // An audit without labels says why a label metric is missing (unlabelled.ts).
@@ -255,5 +265,7 @@ export function metricValue(result: MetricSource, id: string, attribute?: string
     const worse = worst.value === null || (metric.direction === 'higher_is_better' ? value < worst.value : value > worst.value);
     if (worse) worst = { value, attribute: name };
   }
-  return worst;
+  const groups = worst.attribute && result.task === undefined ? (result.fairness[worst.attribute] as { groups?: Record<string, GroupMetrics> }).groups : undefined;
+  const small = groups ? smallGroupDisparity(id, groups) : null;
+  return small ? { ...worst, small } : worst;
 }

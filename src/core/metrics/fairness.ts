@@ -163,6 +163,38 @@ export function disparityToOverall(definition: DisparityDefinition, groups: Reco
   return worst;
 }
 
+/**
+ * Whether disparity `id` (a {@link DISPARITIES} id, or its `_to_overall`) of one attribute
+ * turns on groups under the minimum size: its value over the other groups differs. Gives the
+ * small groups whose rate lies outside the others' and the value without them (null where
+ * fewer than two other groups have the rate); null when the small groups change nothing.
+ */
+export function smallGroupDisparity(id: string, groups: Record<string, GroupMetrics>): { groups: { name: string; n: number }[]; without: number | null } | null {
+  const toOverall = id.endsWith('_to_overall');
+  const definition = DISPARITIES.find((d) => d.id === (toOverall ? id.slice(0, -'_to_overall'.length) : id));
+  if (!definition) return null;
+  const large = Object.fromEntries(Object.entries(groups).filter(([, g]) => !g.insufficient_samples));
+  if (Object.keys(large).length === Object.keys(groups).length) return null;
+  // The overall rates are the whole table's, small groups and all: only the groups compared change.
+  const value = (of: Record<string, GroupMetrics>) => (toOverall ? disparityToOverall(definition, of, overallOf(groups)) : disparity(definition, of));
+  const without = value(large);
+  if (without === value(groups)) return null;
+  const outside = Object.entries(groups).filter(([, g]) => g.insufficient_samples && definition.rates.some((rate) => {
+    const own = g[rate] as number | null | undefined;
+    if (own === null || own === undefined) return false;
+    const others = Object.values(large).map((l) => l[rate] as number | null | undefined).filter((v): v is number => v !== null && v !== undefined);
+    return others.length === 0 || own < extent(others)[0] || own > extent(others)[1];
+  }));
+  return { groups: outside.map(([name, g]) => ({ name, n: g.n })), without };
+}
+
+/** The table's rates from its groups' confusion counts (every row is in one group). */
+function overallOf(groups: Record<string, GroupMetrics>): GroupRates {
+  const total = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  for (const g of Object.values(groups)) for (const key of ['tp', 'fp', 'tn', 'fn'] as const) total[key] += g.confusion[key];
+  return ratesOf(total);
+}
+
 /** Rates of confusion counts, by id. */
 export function ratesOf(confusion: ConfusionCounts): GroupRates {
   const rates: GroupRates = {};
