@@ -58,6 +58,12 @@ describe('audit config', () => {
     const profiled = (profile: string, own: string) => planAudit(parseAuditConfig(`${minimal}audit_profile: mine\nprofiles:\n  mine:\n${profile}${own}`, 'a.yaml'), 'a.yaml').request.thresholdPolicy;
     expect(profiled('    threshold:\n      policy: cost\n      cost_fp: 1\n      cost_fn: 5\n', 'threshold:\n  policy: youden\n')).toEqual({ policy: 'youden' });
     expect(profiled('    fairness:\n      threshold: 0.4\n', 'threshold: 0.3\n')).toEqual({ policy: 'fixed', threshold: 0.3 });
+    // …and the config's fairness.threshold replaces a profile's threshold (the profile's 0.3 won), as its data.train a profile's data.reference.
+    expect(profiled('    threshold: 0.3\n', 'fairness:\n  threshold: 0.6\n')).toEqual({ policy: 'fixed', threshold: 0.6 });
+    const referenced = (profile: string, own: string) => planAudit(parseAuditConfig(`${minimal}${own}audit_profile: mine\nprofiles:\n  mine:\n${profile}`, 'a.yaml'), 'a.yaml').files.reference;
+    expect(referenced('    data:\n      reference: all.csv\n', '  train: train.csv\n')).toBe('train.csv');
+    expect(referenced('    data:\n      train: train.csv\n', '  reference: ref.csv\n')).toBe('ref.csv');
+    expect(referenced('    data:\n      train: train.csv\n', '')).toBe('train.csv');
     // The same file named as train and reference is one reference.
     expect(parseAuditConfig(`${minimal}  train: t.csv\n  reference: t.csv\n`, 'a.yaml').data?.reference).toBe('t.csv');
     // An explicit fixed threshold is the request's (a raw score at an explicit {policy: fixed, value: 0.5} was refused as the default).

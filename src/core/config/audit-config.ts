@@ -224,11 +224,16 @@ export function parseAuditConfig(text: string, fileName: string): AuditConfig {
     refuseTwice(userProfile, `${fileName} (profiles.${profileName})`);
   }
   const merged = merge(merge(builtIn ?? {}, userProfile ?? {}), raw) as AuditConfig;
-  // A threshold is one setting, never a blend (a profile's cost keys under the config's youden), and the config's own wins over the profile's fairness.threshold.
-  if (raw.threshold !== undefined) {
-    merged.threshold = raw.threshold;
-    if (merged.fairness) delete merged.fairness.threshold;
-  }
+  // A threshold is one setting, never a blend (a profile's cost keys under the config's youden).
+  if (raw.threshold !== undefined) merged.threshold = raw.threshold;
+  // A setting written two ways is the one the nearest layer wrote (the config, then its profile, then the built-in one), whichever way: a profile's threshold never beats the config's fairness.threshold.
+  const layers: AuditConfig[] = [raw, userProfile ?? {}, (builtIn ?? {}) as AuditConfig];
+  const threshold = layers.find((layer) => layer.threshold !== undefined || layer.fairness?.threshold !== undefined);
+  if (threshold?.threshold === undefined) delete merged.threshold;
+  if (threshold?.fairness?.threshold === undefined && merged.fairness) delete merged.fairness.threshold;
+  const reference = layers.find((layer) => layer.data?.train !== undefined || layer.data?.reference !== undefined);
+  if (merged.data && reference?.data?.train === undefined) delete merged.data.train;
+  if (merged.data && reference?.data?.reference === undefined) delete merged.data.reference;
   return merged;
 }
 
