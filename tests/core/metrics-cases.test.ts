@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { calibration } from '../../src/core/metrics/calibration';
 import { confusionCounts, f1Score, RATE_METRICS, ratio } from '../../src/core/metrics/confusion';
 import { attributeFairness } from '../../src/core/metrics/fairness';
-import { normalQuantile, wilsonInterval } from '../../src/core/metrics/intervals';
+import { aucInterval, normalQuantile, wilsonInterval } from '../../src/core/metrics/intervals';
 import { averagePrecision, brierScore, logLoss, rocAuc } from '../../src/core/metrics/ranking';
 
 // Hand-computed cases: each expected number is worked out in the comment beside it.
@@ -25,6 +25,26 @@ describe('ROC AUC', () => {
     const estimate = rocAuc(u8([1, 1, 0, 0]), f64([0.9, 0.8, 0.2, 0.1]))!;
     expect(estimate.auc).toBe(1);
     expect(estimate.standardError).toBe(0);
+  });
+
+  it('gives an AUC with DeLong se 0 (a perfect or inverted split, constant scores) the score interval under the largest variance an AUC can have, narrowing as the rows grow', () => {
+    const z = normalQuantile(0.975);
+    // Van Dantzig's bound A(1 − A)/k, k = min(m, n): (Â − A)² = z²·A(1 − A)/k at Â = 1 gives A = k/(k + z²).
+    for (const [m, n] of [[10, 10], [100, 100], [1000, 1000], [30, 500]] as const) {
+      const k = Math.min(m, n);
+      const perfect = aucInterval(1, 0, m, n);
+      expect(perfect.high).toBe(1);
+      expect(perfect.low).toBeCloseTo(k / (k + z * z), 12);
+      const inverted = aucInterval(0, 0, m, n);
+      expect(inverted.low).toBe(0);
+      expect(inverted.high).toBeCloseTo((z * z) / (k + z * z), 12);
+    }
+    // Constant scores: Â = ½, the roots of (½ − A)² = z²·A(1 − A)/k.
+    const k = 100;
+    const half = aucInterval(0.5, 0, 100, 400);
+    const root = (sign: number) => (2 * k * 0.5 + z * z + sign * z * Math.sqrt(z * z + 4 * k * 0.25)) / (2 * (k + z * z));
+    expect(half.low).toBeCloseTo(root(-1), 12);
+    expect(half.high).toBeCloseTo(root(1), 12);
   });
 
   it('matches the DeLong variance worked by hand', () => {
