@@ -89,6 +89,14 @@ describe('runAudit end to end on compas/rf.onnx', () => {
     expect(result.data.findings.filter((f) => f.check === 'sample_not_drawn')).toEqual([{ check: 'sample_not_drawn', severity: 'warning', message: `data.test_sample_size is 5,000, but test.csv has ${rows.toLocaleString('en-US')} rows: every row is audited, no sample drawn.` }]);
   });
 
+  it('finds a perfectly inverted score column (AUC 0) inverted, as it finds one of AUC 0.01', async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `${i < 100 ? 1 : 0},${((i + 0.5) / 200).toFixed(4)},${i % 2 ? 'a' : 'b'}`);
+    const result = await runAudit(ort, { scoreColumn: 'score', threshold: 0.5, data: { fileName: 'inverted.csv', bytes: new TextEncoder().encode(`y,score,g\n${lines.join('\n')}\n`) }, target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    expect(result.performance.roc_auc).toBe(0);
+    expect(result.performance.intervals!.roc_auc!.high).toBeLessThan(0.05);
+    expect(result.data.findings.map((f) => f.check)).toContain('inverted_scores');
+  });
+
   it('refuses a CSV without the target column, naming close matches', async () => {
     const csv = new TextEncoder().encode('age,priors_count,juv_fel_count,juv_misd_count,juv_other_count,race,sex,two_year\n30,1,0,0,0,Asian,Male,1\n');
     await expect(runAudit(ort, request({ data: { fileName: 'no-target.csv', bytes: csv } }))).rejects.toThrow(
