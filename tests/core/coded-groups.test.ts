@@ -69,3 +69,21 @@ describe('the proxy check of a protected attribute written as codes', () => {
     expect(proxy.value).toBeGreaterThan(0.9);
   });
 });
+
+describe('a protected attribute whose texts are written with and without surrounding spaces', () => {
+  // "Female", " Female", "Female ": three groups, as pandas reads them (tests/statistics/build_spaced_groups.py); they were merged into one.
+  const spaced = JSON.parse(readFileSync(join(projectRoot, 'tests/statistics/spaced_groups.json'), 'utf8')) as { threshold: number; groups: Record<string, { n: number; selection_rate: number }>; demographic_parity_difference: number };
+  it('keeps each written form a group, with the sizes and selection rates pandas gives, and warns', async () => {
+    const result = await runAudit(ort, { scoreColumn: 'p', threshold: spaced.threshold, data: { fileName: 'spaced_groups.csv', bytes: readFileSync(join(projectRoot, 'tests/statistics/spaced_groups.csv')) }, target: 'approved', protectedAttributes: ['sex'], bootstrapResamples: 0, seed: 1, missingSections: { explainer: 'off', robustness: 'off' } });
+    // A form with spaces is named quoted, so a report shows its spaces.
+    const named = (text: string) => (text === text.trim() ? text : JSON.stringify(text));
+    const groups = result.fairness.sex.groups;
+    expect(Object.keys(groups).sort()).toEqual(Object.keys(spaced.groups).map(named).sort());
+    for (const [text, want] of Object.entries(spaced.groups)) {
+      expect(groups[named(text)].n, text).toBe(want.n);
+      expect(Math.abs(groups[named(text)].selection_rate! - want.selection_rate), text).toBeLessThan(1e-12);
+    }
+    expect(Math.abs((result.fairness.sex.demographic_parity_difference as number) - spaced.demographic_parity_difference)).toBeLessThan(1e-12);
+    expect(result.data.findings.find((f) => f.check === 'group_spellings')?.message).toBe('sex holds groups that differ only in surrounding spaces (" Female", "Female", "Female "): each is audited as a group of its own, as pandas reads them and a model that reads the text is fed them. If they are one group, write them alike in the data.');
+  });
+});

@@ -1,5 +1,5 @@
 import { AuditConfigError, quote } from '../base/errors';
-import { cellText, findColumn, isIsoDate, presentValues, requireColumn, shownText, type Column, type NumericColumn, type Table } from '../data/table';
+import { cellText, findColumn, isIsoDate, keptText, presentValues, requireColumn, shownText, type CategoricalColumn, type Column, type NumericColumn, type Table } from '../data/table';
 import { INPUT_LIMITS } from '../base/limits';
 
 /** The label shown for rows whose protected attribute is missing. */
@@ -46,7 +46,8 @@ export function checkProtectedAttribute(table: Table, attribute: string): void {
   let distinct = 0;
   // Up to a few distinct values, as texts, to say what the column looks like.
   const examples: string[] = [];
-  if (column.kind === 'categorical') {
+  const spaced = column.kind === 'categorical' ? spacedGroups(column) : null;
+  if (column.kind === 'categorical' && !spaced) {
     const used = new Uint8Array(column.dictionary.length);
     for (let i = 0; i < column.codes.length; i++) {
       const code = column.codes[i];
@@ -58,13 +59,12 @@ export function checkProtectedAttribute(table: Table, attribute: string): void {
       }
     }
   } else {
-    // A column of codes ("01" beside "1") is two groups, as groupIndex makes them.
-    const keyOf = numberGroupKey(column);
+    // A column of codes ("01" beside "1") is two groups, as groupIndex makes them; so is a text written with and without spaces.
     const nameOf = groupNamer(column);
+    const keyOf = column.kind === 'numeric' ? numberGroupKey(column) : nameOf;
     const seen = new Set<number | string>();
-    for (let i = 0; i < column.values.length; i++) {
-      const value = column.values[i];
-      if (Number.isNaN(value)) missing++;
+    for (let i = 0; i < rows; i++) {
+      if (column.kind === 'numeric' ? Number.isNaN(column.values[i]) : column.codes[i] < 0) missing++;
       else if (seen.size <= MAX_NUMERIC_GROUPS && !seen.has(keyOf(i))) {
         seen.add(keyOf(i));
         if (examples.length < 50) examples.push(nameOf(i));
@@ -151,12 +151,46 @@ export function numberGroupKey(column: NumericColumn): (row: number) => number |
 }
 
 /**
+ * A text column's groups where a text is written with and without surrounding spaces ("a",
+ * " a", "a "): a group per written text, as pandas reads them (and a model that reads the
+ * text is fed them); the texts so written are named quoted (`" a"`). Null where no text is
+ * written two ways: the texts without their spaces name the same groups.
+ */
+export function spacedGroups(column: CategoricalColumn): ((row: number) => string) | null {
+  const texts = column.texts;
+  if (!texts || texts.rows.length === 0) return null;
+  const { dictionary, codes } = column;
+  // Each text's written forms: those kept (with spaces), and the bare one where some present cell was not kept.
+  const forms = new Map<number, Set<string>>();
+  const spacedCells = new Int32Array(dictionary.length);
+  for (let k = 0; k < texts.rows.length; k++) {
+    const code = codes[texts.rows[k]];
+    if (code < 0 || texts.codes[k] < 0) continue;
+    spacedCells[code]++;
+    (forms.get(code) ?? forms.set(code, new Set()).get(code)!).add(texts.dictionary[texts.codes[k]]);
+  }
+  if (forms.size === 0) return null;
+  const cells = new Int32Array(dictionary.length);
+  for (let i = 0; i < codes.length; i++) if (codes[i] >= 0) cells[codes[i]]++;
+  const twoWays = new Uint8Array(dictionary.length);
+  for (const [code, written] of forms) twoWays[code] = written.size + (cells[code] > spacedCells[code] ? 1 : 0) > 1 ? 1 : 0;
+  if (!twoWays.some((v) => v === 1)) return null;
+  return (row) => {
+    const code = codes[row];
+    if (code < 0) return MISSING_GROUP;
+    if (!twoWays[code]) return dictionary[code];
+    const written = keptText(column, row) ?? dictionary[code];
+    return written === dictionary[code] ? written : JSON.stringify(written);
+  };
+}
+
+/**
  * The group a row of `column` is in, by name: its text ({@link cellText}; a column of codes
  * as written, {@link writesCodes}), or {@link MISSING_GROUP}. Fairness groups and recourse's
  * per-group shares name their groups alike.
  */
 export function groupNamer(column: Column): (row: number) => string {
-  if (column.kind === 'categorical') return (row) => (column.codes[row] < 0 ? MISSING_GROUP : column.dictionary[column.codes[row]]);
+  if (column.kind === 'categorical') return spacedGroups(column) ?? ((row) => (column.codes[row] < 0 ? MISSING_GROUP : column.dictionary[column.codes[row]]));
   const text = writesCodes(column) ? shownText : cellText;
   return (row) => (Number.isNaN(column.values[row]) ? MISSING_GROUP : text(column, row));
 }
@@ -165,24 +199,25 @@ export function groupNamer(column: Column): (row: number) => string {
 function columnCodes(table: Table, attribute: string): { codes: Int32Array; names: string[] } {
   const column = requireColumn(table, attribute, 'protected attribute');
   const codes = new Int32Array(table.rowCount);
-  if (column.kind === 'categorical') {
+  if (column.kind === 'categorical' && !spacedGroups(column)) {
     const missing = column.dictionary.length;
     for (let i = 0; i < codes.length; i++) codes[i] = column.codes[i] < 0 ? missing : column.codes[i];
     return { codes, names: [...column.dictionary, MISSING_GROUP] };
   }
-  const keyOf = numberGroupKey(column);
+  // Numbers by value (or by text, where they are codes); texts written two ways by their written forms.
   const nameOf = groupNamer(column);
+  const keyOf = column.kind === 'numeric' ? numberGroupKey(column) : nameOf;
+  const missingAt = (i: number) => (column.kind === 'numeric' ? Number.isNaN(column.values[i]) : column.codes[i] < 0);
   const byValue = new Map<number | string, number>();
   const names: string[] = [];
   for (let i = 0; i < codes.length; i++) {
-    const value = column.values[i];
-    const key = Number.isNaN(value) ? Number.NaN : keyOf(i);
+    const key = missingAt(i) ? Number.NaN : keyOf(i);
     let code = byValue.get(key);
     if (code === undefined) {
       code = names.length;
       byValue.set(key, code);
       names.push(nameOf(i));
-      if (names.length > MAX_NUMERIC_GROUPS) {
+      if (column.kind === 'numeric' && names.length > MAX_NUMERIC_GROUPS) {
         throw new AuditConfigError(`${table.source}, column ${quote(attribute)}: a protected attribute needs groups, but this numeric column has more than ${MAX_NUMERIC_GROUPS} distinct values. Bin it into groups (e.g. an age_group column) first.`);
       }
     }

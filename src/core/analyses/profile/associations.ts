@@ -4,12 +4,14 @@
  * variable across categories (a protected attribute written as a few numbers is categories
  * too), and |Pearson r| of a numeric column against an attribute of many numbers.
  */
-import type { Column } from '../../data/table';
-import { numberGroupKey } from '../../metrics/groups';
+import type { Column, NumericColumn } from '../../data/table';
+import { numberGroupKey, spacedGroups } from '../../metrics/groups';
 
 /** Codes 0…k−1 per row of a column (missing → its own code), for association measures. */
 export function categoricalCodes(column: Column): { codes: Int32Array; levels: number } {
-  if (column.kind === 'categorical') {
+  // A text written with and without spaces is two groups, as fairness groups it.
+  const spaced = column.kind === 'categorical' ? spacedGroups(column) : null;
+  if (column.kind === 'categorical' && !spaced) {
     const levels = column.dictionary.length + 1;
     const codes = new Int32Array(column.codes.length);
     for (let i = 0; i < codes.length; i++) codes[i] = column.codes[i] < 0 ? levels - 1 : column.codes[i];
@@ -17,12 +19,11 @@ export function categoricalCodes(column: Column): { codes: Int32Array; levels: n
   }
   const map = new Map<number | string, number>();
   // A column of codes ("01" beside "1") by its texts, as fairness groups it.
-  const keyOf = numberGroupKey(column);
+  const keyOf = spaced ?? numberGroupKey(column as NumericColumn);
   // Plain loops: TypedArray.from with a function is ~13× slower per row in Node.
-  const codes = new Int32Array(column.values.length);
+  const codes = new Int32Array(column.kind === 'numeric' ? column.values.length : column.codes.length);
   for (let i = 0; i < codes.length; i++) {
-    const v = column.values[i];
-    const key = Number.isNaN(v) ? Number.NaN : keyOf(i);
+    const key = (column.kind === 'numeric' ? Number.isNaN(column.values[i]) : column.codes[i] < 0) ? Number.NaN : keyOf(i);
     let code = map.get(key);
     if (code === undefined) map.set(key, (code = map.size));
     codes[i] = code;

@@ -10,6 +10,7 @@ import { rocAuc } from '../../base/order';
 import { storedDistribution, type StoredDistribution } from '../drift/stored';
 import { numbersOf } from '../drift/mixed';
 import { absPearson, categoricalCodes, correlationRatio, cramersV, spreadOf } from './associations';
+import { spacedGroups } from '../../metrics/groups';
 import { duplicateRows } from './duplicates';
 import type { DataFinding } from '../../data/finding';
 import { quote } from '../../base/errors';
@@ -189,6 +190,8 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     if (!protectedColumn) continue;
     const spellings = caseSpellings(protectedColumn);
     if (spellings) findings.push({ check: 'group_spellings', severity: 'warning', column: attribute, message: `${attribute} holds groups that differ only in letter case (${spellings}): each is audited as a group of its own. If they are one group, write them alike in the data.` });
+    const spaced = spacedSpellings(protectedColumn);
+    if (spaced) findings.push({ check: 'group_spellings', severity: 'warning', column: attribute, message: `${attribute} holds groups that differ only in surrounding spaces (${spaced}): each is audited as a group of its own, as pandas reads them and a model that reads the text is fed them. If they are one group, write them alike in the data.` });
     const p = codesOf(protectedColumn);
     attributeCodes.set(protectedColumn, p);
     for (const read of table.columns) {
@@ -344,6 +347,21 @@ function wholeNumbers(values: Float64Array): boolean {
 }
 
 /** The first values of a text column that differ only in letter case ("Female", "female"), quoted, or null. */
+/** A protected attribute's groups that differ only in surrounding spaces, as {@link spacedGroups} names them (the first text so written), or null. */
+function spacedSpellings(column: Column): string | null {
+  if (column.kind !== 'categorical') return null;
+  const nameOf = spacedGroups(column);
+  if (!nameOf) return null;
+  const byText = new Map<string, Set<string>>();
+  for (let row = 0; row < column.codes.length; row++) {
+    if (column.codes[row] < 0) continue;
+    const text = column.dictionary[column.codes[row]];
+    (byText.get(text) ?? byText.set(text, new Set()).get(text)!).add(nameOf(row));
+  }
+  const clash = [...byText.values()].find((names) => names.size > 1)!;
+  return [...clash].map((name) => (name.startsWith('"') ? name : quote(name))).join(', ');
+}
+
 function caseSpellings(column: Column): string | null {
   if (column.kind !== 'categorical') return null;
   const present = new Uint8Array(column.dictionary.length);
