@@ -81,7 +81,7 @@ describe('a protected attribute whose texts are written with and without surroun
     expect(Object.keys(groups).sort()).toEqual(Object.keys(spaced.groups).map(named).sort());
     for (const [text, want] of Object.entries(spaced.groups)) {
       expect(groups[named(text)].n, text).toBe(want.n);
-      expect(Math.abs(groups[named(text)].selection_rate! - want.selection_rate), text).toBeLessThan(1e-12);
+      expect(Math.abs((groups[named(text)].selection_rate as number) - want.selection_rate), text).toBeLessThan(1e-12);
     }
     expect(Math.abs((result.fairness.sex.demographic_parity_difference as number) - spaced.demographic_parity_difference)).toBeLessThan(1e-12);
     expect(result.data.findings.find((f) => f.check === 'group_spellings')?.message).toBe('sex holds groups that differ only in surrounding spaces (" Female", "Female", "Female "): each is audited as a group of its own, as pandas reads them and a model that reads the text is fed them. If they are one group, write them alike in the data.');
