@@ -97,6 +97,16 @@ describe('runAudit end to end on compas/rf.onnx', () => {
     expect(result.data.findings.map((f) => f.check)).toContain('inverted_scores');
   });
 
+  it('refuses a target coded 1/2 for a model of classes 0/1 (its 2s were counted as class 0 and its 1s read as class 1: AUC 0.26 for 0.74)', async () => {
+    const [header, ...lines] = new TextDecoder().decode(fixtureBytes('compas/test.csv')).trim().split('\n');
+    const at = header.split(',').indexOf('two_year_recid');
+    const recoded = lines.map((line) => line.split(',').map((cell, j) => (j === at ? String(Number(cell) + 1) : cell)).join(','));
+    const twos = recoded.map((line) => line.split(',')[at]).map((cell, i) => [cell, i] as const).filter(([cell]) => cell === '2');
+    await expect(runAudit(ort, request({ data: { fileName: 'coded12.csv', bytes: new TextEncoder().encode(`${header}\n${recoded.join('\n')}\n`) } }))).rejects.toThrow(
+      new AuditConfigError(`coded12.csv, column "two_year_recid": "2" (${twos.length.toLocaleString('en-US')} rows, first data row ${twos[0][1] + 1}) is not a class of the model, whose classes are 0, 1 (named in rf.onnx), so the audit cannot tell which class its rows are. Code the target with the model's classes (0, 1).`),
+    );
+  });
+
   it('refuses a CSV without the target column, naming close matches', async () => {
     const csv = new TextEncoder().encode('age,priors_count,juv_fel_count,juv_misd_count,juv_other_count,race,sex,two_year\n30,1,0,0,0,Asian,Male,1\n');
     await expect(runAudit(ort, request({ data: { fileName: 'no-target.csv', bytes: csv } }))).rejects.toThrow(

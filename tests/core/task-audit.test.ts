@@ -206,12 +206,13 @@ describe('choosing the task, and what is refused', () => {
   const mc3 = () => expectedOf('mc3_xgb.expected.json');
   it('reads a one-output model as p(positive) for a target of two values, and says how to audit it as a regression when its target is refused', async () => {
     const want = expectedOf('reg_linear.expected.json');
-    // The regression data with its outcome cut to two amounts (0 or 5000): no positive label among them.
+    // The regression data with its outcome cut to two amounts (0 or 5000): 5000 is no class of a model read as p(class 1).
     const csv = new TextDecoder().decode(file(want.data).bytes).trim().split('\n');
     const at = csv[0].split(',').indexOf(want.target);
+    const amounts = csv.slice(1).map((line) => Number(line.split(',')[at]));
     const two = [csv[0], ...csv.slice(1).map((line) => line.split(',').map((cell, j) => (j === at ? (Number(cell) > 3000 ? '5000' : '0') : cell)).join(','))].join('\n');
     await expect(runAnyAudit(ort, { ...request('reg_linear.onnx', want.data, want.target, want.protected, { features: want.features }), data: { fileName: 'two.csv', bytes: new TextEncoder().encode(`${two}\n`) } })).rejects.toThrow(
-      'two.csv, column "credit_amount": the positive label "1" does not occur in the target (values: 0, 5000). Set the positive label to one of them. Note: reg_linear.onnx has one numeric output and names no classes, so it is read as a binary classifier\'s p(positive) when the target holds two values at most; if it predicts a number, audit it as a regression (task: regression, --task regression).',
+      `two.csv, column "credit_amount": "5000" (${amounts.filter((a) => a > 3000).length} rows, first data row ${amounts.findIndex((a) => a > 3000) + 1}) is not a class of the model, whose classes are 0, 1 (reg_linear.onnx names no classes, so they are 0, 1 in training order), so the audit cannot tell which class its rows are. Code the target with the model's classes (0, 1), or name the model's classes in output order as the target writes them with model.class_labels (--class-labels A,B: class 0 first). Note: reg_linear.onnx has one numeric output and names no classes, so it is read as a binary classifier's p(positive) when the target holds two values at most; if it predicts a number, audit it as a regression (task: regression, --task regression).`,
     );
   });
 

@@ -12,7 +12,7 @@ import { findColumn, takeRows, type Table } from '../data/table';
 import { numericValues, sortAhead } from '../data/sorted';
 import { AuditConfigError, ConfigError, isPlumblineError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
-import { binaryTarget, type BinaryTarget } from '../metrics/labels';
+import { binaryTarget, classOptions, type BinaryTarget } from '../metrics/labels';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import type { ClassChoice } from '../model/classes';
 import { modelFormatOf, openModel, type Classifier } from '../model/classifier';
@@ -75,7 +75,8 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     const choice = model ? await model.classChoice(table, request.features) : null;
     const positiveLabel = request.positiveLabel ?? (choice ? String(choice.positive) : undefined);
     const targetOptions = {
-      ...(choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {}),
+      // Every target value is a class of the model (a 1/2 target was read against classes 0/1).
+      ...classOptions(choice, request.model?.fileName),
       // A label the audit took from the model (its class 1), not one the config set.
       ...(request.positiveLabel === undefined && choice ? { positiveFrom: "the model's positive class; no positive label configured" } : {}),
     };
@@ -236,7 +237,7 @@ function calibrationReference(reference: Table | null, request: AuditRequest, sc
   if (!findColumn(reference, request.target)) return `the reference ${reference.source} has no target column ${quote(request.target)}`;
   if (!scores) return `the reference ${reference.source} has no scores (column ${request.scoreColumn ?? ''} is not in it)`;
   try {
-    const labels = binaryTarget(reference, request.target, positiveLabel, choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {}).labels;
+    const labels = binaryTarget(reference, request.target, positiveLabel, classOptions(choice ?? null, request.model?.fileName)).labels;
     return { source: reference.source, labels, scores, bins: settings.calibration_bins, binning: settings.calibration_binning };
   } catch (error) {
     if (!isPlumblineError(error)) throw error;

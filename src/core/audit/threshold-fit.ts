@@ -4,7 +4,7 @@
  * column). A fixed threshold has nothing to fit, so a validation file with one is refused.
  */
 import { AuditConfigError } from '../base/errors';
-import { binaryTarget, type BinaryTarget } from '../metrics/labels';
+import { binaryTarget, classOptions, type BinaryTarget } from '../metrics/labels';
 import type { ClassChoice } from '../model/classes';
 import type { Classifier } from '../model/classifier';
 import { loadInput } from './inputs';
@@ -38,7 +38,7 @@ export async function thresholdFit(
       );
     }
     const loaded = await loadInput(request.validation, request.csv);
-    const validationTarget = binaryTarget(loaded.table, request.target, target.positiveLabel, choice?.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {});
+    const validationTarget = binaryTarget(loaded.table, request.target, target.positiveLabel, classOptions(choice ?? null, request.model?.fileName));
     const validationScores = model ? await model.score(loaded.table, { features: request.features, signal }) : columnScores(loaded.table, request.scoreColumn!).scores;
     fit = { labels: validationTarget.labels, scores: validationScores, source: request.validation.fileName };
     validationInput = { file: request.validation.fileName, sha256: loaded.sha256, rows: loaded.table.rowCount };

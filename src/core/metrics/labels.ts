@@ -1,6 +1,6 @@
 import { AuditConfigError, quote } from '../base/errors';
 import { requireColumn, type Table } from '../data/table';
-import { sameLabel } from '../model/classes';
+import { sameLabel, type ClassLabel } from '../model/classes';
 
 /** The target column turned into 0/1 labels, with the convention used. */
 export interface BinaryTarget {
@@ -11,13 +11,57 @@ export interface BinaryTarget {
   convention: string;
 }
 
+/** A model's classes, which every target value must be one of (see {@link binaryTarget}). */
+export interface ModelClasses {
+  fileName: string;
+  classes: readonly ClassLabel[];
+  /** Whether the file names them (else they are the numbers 0…C−1 in training order). */
+  named: boolean;
+}
+
+/**
+ * Refuses target values that are no class of the model: a target coded 1/2 for a model of
+ * classes 0/1 had its 2s counted as the other class, and 1 read as the model's class 1
+ * (an AUC of 0.26 for 0.74). A boolean target (True/False) is 1/0 to a model that names no
+ * classes, as training codes it.
+ */
+function checkModelClasses(table: Table, target: string, distinct: string[], model: ModelClasses): void {
+  const boolean = (value: string) => !model.named && /^(true|false)$/i.test(value.trim());
+  const strangers = distinct.filter((value) => !boolean(value) && !model.classes.some((c) => sameLabel(value, c)));
+  if (strangers.length === 0) return;
+  const column = requireColumn(table, target, 'target');
+  const shown = strangers.slice(0, 5).map((value) => {
+    let rows = 0;
+    let first = -1;
+    for (let i = 0; i < table.rowCount; i++) {
+      const text = column.kind === 'numeric' ? String(column.values[i]) : column.dictionary[column.codes[i]];
+      if (text === value && rows++ === 0) first = i;
+    }
+    return `${quote(value)} (${rows.toLocaleString('en-US')} row${rows === 1 ? '' : 's'}, first data row ${first + 1})`;
+  });
+  const classes = model.classes.map(String).join(', ');
+  const whose = model.named ? `named in ${model.fileName}` : `${model.fileName} names no classes, so they are ${classes} in training order`;
+  throw new AuditConfigError(
+    `${table.source}, column ${quote(target)}: ${shown.join(', ')}${strangers.length > 5 ? ', …' : ''} ${strangers.length === 1 ? 'is not a class' : 'are not classes'} of the model, whose classes are ${classes} (${whose}), so the audit cannot tell which class ${strangers.length === 1 ? 'its rows are' : 'their rows are'}. Code the target with the model's classes (${classes})${model.named ? '' : ", or name the model's classes in output order as the target writes them with model.class_labels (--class-labels A,B: class 0 first)"}.`,
+  );
+}
+
+/**
+ * What {@link binaryTarget} reads from the model's class choice: one-vs-rest for a model of
+ * more than two classes, and the classes every target value must be.
+ */
+export function classOptions(choice: { classes: readonly ClassLabel[]; named: boolean; oneVsRest: boolean } | null, fileName: string | undefined): { oneVsRest?: string[]; modelClasses?: ModelClasses } {
+  if (!choice) return {};
+  return { ...(choice.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {}), modelClasses: { fileName: fileName ?? 'the model', classes: choice.classes, named: choice.named } };
+}
+
 /**
  * Reads a binary target. The positive label is the one given; without one, a 0/1 target
  * takes 1 as positive (and says so). Other labels need an explicit positive label: the
  * positive class is never guessed from order. With `oneVsRest` (the model's classes, more
  * than two), the target may hold several classes: the positive one against all the rest.
  */
-export function binaryTarget(table: Table, target: string, positiveLabel?: string | number, options: { oneVsRest?: string[]; positiveFrom?: string } = {}): BinaryTarget {
+export function binaryTarget(table: Table, target: string, positiveLabel?: string | number, options: { oneVsRest?: string[]; positiveFrom?: string; modelClasses?: ModelClasses } = {}): BinaryTarget {
   const column = requireColumn(table, target, 'target', 'Choose the column that holds the true outcome, or, for a batch scored before any outcome is known, audit it without labels (--no-labels / data.unlabelled: true).');
   if (column.missing > 0) {
     const rows: number[] = [];
@@ -30,6 +74,7 @@ export function binaryTarget(table: Table, target: string, positiveLabel?: strin
   if (distinct.length > 2 && !options.oneVsRest) {
     throw new AuditConfigError(`${table.source}, column ${quote(target)}: the target has ${distinct.length} values (${distinct.slice(0, 6).join(', ')}${distinct.length > 6 ? ', …' : ''}); a binary audit needs two. Choose a binary target or recode it.`);
   }
+  if (options.modelClasses) checkModelClasses(table, target, distinct, options.modelClasses);
   let positive: string;
   let convention: string;
   if (positiveLabel !== undefined) {

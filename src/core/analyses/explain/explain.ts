@@ -9,7 +9,7 @@ import { openModel, type Classifier } from '../../model/classifier';
 import type { OnnxScoreRunner, TreeMarginRunner } from '../../model/classifier-types';
 import type { OrtRuntime } from '../../model/onnx-scorer';
 import { Random } from '../../base/random';
-import { binaryTarget } from '../../metrics/labels';
+import { binaryTarget, classOptions } from '../../metrics/labels';
 import { MAX_EXACT_KERNEL_COLUMNS, coalitionRowsPerCall, exactKernelShap, sampledCoalitions, sampledKernelShap } from './kernelshap';
 import { checkStageMemory, DEFAULT_LIMITS, explainEstimate, type StageEstimate } from '../../base/limits';
 import { globalImportance, partialDependence, permutationImportance, reasonCodes } from './outputs';
@@ -162,7 +162,7 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
     if (request.method === 'permutation') {
       if (!request.target) throw new ExplainerCompatibilityError('permutation importance measures the drop in ROC AUC: name the target column (--target).');
       const columns = classifier.features(table, request.features);
-      const { labels } = binaryTarget(table, request.target, request.positiveLabel ?? String(choice.positive), choice.oneVsRest ? { oneVsRest: choice.classes.map(String) } : {});
+      const { labels } = binaryTarget(table, request.target, request.positiveLabel ?? String(choice.positive), classOptions(choice, request.model.fileName));
       return {
         method: 'permutation',
         output: 'drop in ROC AUC when the column is shuffled (seeded, 5 repeats)',
