@@ -278,6 +278,8 @@ export async function auditCommand(args: string[]): Promise<number> {
   for (const [section, why] of Object.entries(result.missing_sections)) {
     if (sectionFailed(why)) stderr.write(`plumbline: ${section} not run, because ${why}\n`);
   }
+  // A finding of error severity (scores that rank the positive label last, "." thousands read as decimals) is said in the CI log too.
+  for (const finding of result.data.findings) if (finding.severity === 'error') stderr.write(`plumbline: error finding (${finding.check}): ${finding.message}\n`);
   if (result.comparison) stderr.write(comparisonText(result.comparison));
   if (registry && target) {
     // Files kept in the registry entry with --registry-keep-report.

@@ -234,3 +234,17 @@ describe('a column of one repeated value', () => {
     }
   });
 });
+
+describe('numbers of a ";"-separated file whose "." groups thousands', () => {
+  it('are named in an error finding (5.943 was read as 5.943 for 5943 without a word); "," files and true decimals are not', () => {
+    const amounts = [5943, 339, 5190, 1234, 870, 12500];
+    const written = amounts.map((a) => (a >= 1000 ? `${Math.floor(a / 1000)}.${String(a % 1000).padStart(3, '0')}` : String(a)));
+    const rows = written.map((w, i) => `${w};${i % 2};${i % 2 ? 'a' : 'b'}`);
+    const found = (csv: string) => profileOf(csv, ['g']).findings.filter((f) => f.check === 'thousands_separator');
+    expect(found(`amount;y;g\n${rows.join('\n')}\n`)).toEqual([
+      { check: 'thousands_separator', severity: 'error', column: 'amount', message: 'amount: in a file separated by ";", as European exports are, every number written with a "." has three digits after it (5.943, 5.190, 1.234) and no whole number reaches 1,000: the "." looks like a thousands separator (5.943 for 5943), and these are read as decimals. Export the file without thousands separators; if they are decimals, this finding can be set aside.' },
+    ]);
+    expect(found(`amount,y,g\n${rows.map((r) => r.replaceAll(';', ',')).join('\n')}\n`)).toEqual([]);
+    expect(found(`amount;y;g\n${['0.5', '12.25', '3', '7.125'].map((w, i) => `${w};${i % 2};${i % 2 ? 'a' : 'b'}`).join('\n')}\n`)).toEqual([]);
+  });
+});

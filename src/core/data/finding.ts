@@ -36,6 +36,8 @@ export interface DataFinding {
     | 'personal_data'
     | 'drift'
     | 'freshness'
+    /** Numbers of a ";"-separated file whose "." looks like a thousands separator (5.943 for 5943). */
+    | 'thousands_separator'
     /** A column of numbers with a few texts (a marker not listed as missing), read as text. */
     | 'numbers_with_text'
     /** ROC AUC below 0.5 beyond its interval: the scores rank the positive label below the others (class names or the positive label swapped?). */

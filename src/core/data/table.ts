@@ -66,6 +66,8 @@ export interface Table {
   skipped?: { rows: number; examples: string[] };
   /** The file's row (from 0) of each row, when the table holds some of the file's rows (a sample): for messages. */
   rowsOf?: Uint32Array;
+  /** A CSV file's field delimiter (`;` is a European export's, whose `.` may group thousands). */
+  delimiter?: string;
 }
 
 /** The data row of the file (from 1, the header not counted) that row `row` of the table was read from. */
@@ -357,7 +359,7 @@ export function takeRows(table: Table, rows: Uint32Array): Table {
     for (let i = 0; i < rows.length; i++) if ((codes[i] = column.codes[rows[i]]) < 0) missing++;
     return { ...column, codes, missing, texts };
   });
-  const taken: Table = { source: table.source, rowCount: rows.length, columns };
+  const taken: Table = { source: table.source, rowCount: rows.length, columns, ...(table.delimiter ? { delimiter: table.delimiter } : {}) };
   if (table.rowsOf) taken.rowsOf = Uint32Array.from(rows, (row) => table.rowsOf![row]);
   return taken;
 }

@@ -152,6 +152,8 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     if (profile.type === 'text' && column.kind === 'categorical' && dateOrder(presentTexts(column)) === 'ambiguous') {
       findings.push({ check: 'date_order', severity: 'warning', column: profile.name, message: `${profile.name} holds dates whose every value fits both DD/MM/YYYY and MM/DD/YYYY (e.g. ${profile.top?.[0]?.value ?? ''}): it is read as text. Write the dates as ISO 8601 (YYYY-MM-DD) to have them read as dates.` });
     }
+    const grouped = table.delimiter === ';' && column.kind === 'numeric' ? thousandsLike(column.values) : null;
+    if (grouped) findings.push({ check: 'thousands_separator', severity: 'error', column: profile.name, message: `${profile.name}: in a file separated by ";", as European exports are, every number written with a "." has three digits after it (${grouped}) and no whole number reaches 1,000: the "." looks like a thousands separator (5.943 for 5943), and these are read as decimals. Export the file without thousands separators; if they are decimals, this finding can be set aside.` });
     const integral = column.kind === 'categorical' || wholeNumbers(column.values);
     if (profile.name !== target && rows > 20 && profile.distinct === rows && integral) findings.push({ check: 'id_like', severity: 'warning', column: profile.name, message: `${profile.name} has a different value on every row: it looks like an identifier, not a feature.` });
   }
@@ -347,6 +349,22 @@ function wholeNumbers(values: Float64Array): boolean {
 }
 
 /** The first values of a text column that differ only in letter case ("Female", "female"), quoted, or null. */
+/** Up to three of a column's numbers that read as thousands grouped by "." (1 to 999 with three decimals, no whole number from 1,000), or null. */
+function thousandsLike(values: Float64Array): string | null {
+  const examples: string[] = [];
+  for (const v of values) {
+    if (v !== v) continue;
+    const a = Math.abs(v);
+    if (Number.isInteger(v)) {
+      if (a >= 1000) return null;
+      continue;
+    }
+    if (a < 1 || a >= 1000 || Math.abs(a * 1000 - Math.round(a * 1000)) > 1e-6) return null;
+    if (examples.length < 3) examples.push(v.toFixed(3));
+  }
+  return examples.length ? examples.join(', ') : null;
+}
+
 /** A protected attribute's groups that differ only in surrounding spaces, as {@link spacedGroups} names them (the first text so written), or null. */
 function spacedSpellings(column: Column): string | null {
   if (column.kind !== 'categorical') return null;

@@ -395,6 +395,6 @@ export class CsvReader {
     if (this.bad.count > 0 && !this.options.skipBadRows) throw this.bad.error(fileName, builders.length, this.delimiter ?? ',', this.options.delimiter !== undefined);
     if (this.rows === 0) throw new CsvError(`${fileName}: the file has a header row but no data rows.`);
     const columns = declaredColumns(builders, this.options.dtypes ?? {}, fileName);
-    return { source: fileName, rowCount: this.rows, columns, ...(this.bad.count > 0 ? { skipped: { rows: this.bad.count, examples: this.bad.examples() } } : {}) };
+    return { source: fileName, rowCount: this.rows, columns, delimiter: this.delimiter ?? ',', ...(this.bad.count > 0 ? { skipped: { rows: this.bad.count, examples: this.bad.examples() } } : {}) };
   }
 }
