@@ -173,3 +173,24 @@ describe('intervals', () => {
     expect(wilsonInterval(0, 0)).toBeNull();
   });
 });
+
+describe('performance metrics that are undefined', () => {
+  it('are null with the reason (they were bare nulls): a single class, nothing predicted positive, scores that are not probabilities', async () => {
+    const { performance } = await import('../../src/core/metrics/performance');
+    const negativesOnly = performance(u8([0, 0, 0, 0]), f64([0.2, 0.7, 0.4, 0.9]), 0.5);
+    expect(negativesOnly.null_reasons).toEqual({
+      recall: 'the data holds no positive rows, so recall divides by 0',
+      balanced_accuracy: 'the data holds no positive rows: balanced accuracy averages the recall of both classes',
+      roc_auc: 'the data holds no positive rows: ROC AUC ranks positive rows against negative ones',
+      average_precision: 'the data holds no positive rows, so average precision is undefined',
+    });
+    // f1 is 0 here (2·0 / (0 + 2 + 0)): defined, so no reason.
+    expect(negativesOnly.f1).toBe(0);
+    const positivesOnly = performance(u8([1, 1, 1]), f64([0.1, 0.2, 0.3]), 0.5);
+    expect(positivesOnly.null_reasons).toMatchObject({ precision: 'no row is predicted positive (no score reaches the threshold), so precision divides by 0', specificity: 'the data holds no negative rows, so specificity divides by 0', roc_auc: 'the data holds no negative rows: ROC AUC ranks positive rows against negative ones' });
+    const deciles = performance(u8([1, 0, 1, 0]), f64([8, 3, 6, 2]), 5, 0.95, false);
+    expect(deciles.null_reasons).toEqual({ log_loss: 'not computed: the scores are not probabilities', brier_score: 'not computed: the scores are not probabilities' });
+    // Every metric that has a value has no reason.
+    expect(performance(u8([1, 0, 1, 0]), f64([0.8, 0.3, 0.6, 0.2]), 0.5)).not.toHaveProperty('null_reasons');
+  });
+});

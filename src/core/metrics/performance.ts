@@ -20,6 +20,29 @@ export interface PerformanceMetrics {
   confusion_matrix: ConfusionCounts;
   /** Wilson intervals for rates, DeLong for ROC AUC. */
   intervals: Record<string, Interval | null>;
+  /** Why a metric is null (present only when one is). */
+  null_reasons?: Record<string, string>;
+}
+
+/** Why each null metric of `metrics` is null, from its confusion counts. */
+function nullReasons(metrics: Omit<PerformanceMetrics, 'null_reasons'>, probabilities: boolean): Record<string, string> {
+  const { tp, fp, tn, fn } = metrics.confusion_matrix;
+  const single = tp + fn === 0 ? 'the data holds no positive rows' : fp + tn === 0 ? 'the data holds no negative rows' : 'no rows';
+  const why: Record<string, string> = {
+    accuracy: 'no rows',
+    base_rate: 'no rows',
+    selection_rate: 'no rows',
+    precision: 'no row is predicted positive (no score reaches the threshold), so precision divides by 0',
+    recall: 'the data holds no positive rows, so recall divides by 0',
+    specificity: 'the data holds no negative rows, so specificity divides by 0',
+    balanced_accuracy: `${single}: balanced accuracy averages the recall of both classes`,
+    f1: 'no positive rows and none predicted positive',
+    roc_auc: `${single}: ROC AUC ranks positive rows against negative ones`,
+    average_precision: 'the data holds no positive rows, so average precision is undefined',
+    log_loss: probabilities ? 'no rows' : 'not computed: the scores are not probabilities',
+    brier_score: probabilities ? 'no rows' : 'not computed: the scores are not probabilities',
+  };
+  return Object.fromEntries(Object.entries(why).filter(([key]) => (metrics as unknown as Record<string, unknown>)[key] === null));
 }
 
 /**
@@ -41,7 +64,7 @@ export function performance(labels: Uint8Array, scores: Float64Array, threshold:
   const specificity = rate('tnr');
   const baseRate = rate('base_rate');
   const selectionRate = rate('selection_rate');
-  return {
+  const metrics = {
     accuracy: accuracy.value,
     balanced_accuracy: balancedAccuracy(confusion),
     precision: precision.value,
@@ -66,4 +89,6 @@ export function performance(labels: Uint8Array, scores: Float64Array, threshold:
       roc_auc: auc ? aucInterval(auc.auc, auc.standardError, confusion.tp + confusion.fn, confusion.fp + confusion.tn, confidence) : null,
     },
   };
+  const reasons = nullReasons(metrics, probabilities);
+  return Object.keys(reasons).length ? { ...metrics, null_reasons: reasons } : metrics;
 }
