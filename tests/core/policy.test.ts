@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluatePolicy, parsePolicy, type Policy } from '../../src/core/config/policy';
-import { ConfigError } from '../../src/core/base/errors';
+import { AuditConfigError, ConfigError } from '../../src/core/base/errors';
 import { METRIC_CATALOG } from '../../src/core/metrics/catalog';
 import { parseDataPolicy } from '../../src/core/data-check/gates';
 import { gateNumber, gateValue } from '../../src/core/outputs/decision-blocks';
@@ -29,6 +29,12 @@ describe('policy gates', () => {
   it('takes the worst attribute unless one is pinned, and says which', () => {
     const decision = evaluatePolicy(policy([{ metric: 'demographic_parity_difference', threshold: 0.15, comparison: 'less_than' }, { metric: 'demographic_parity_difference', attr: 'sex', threshold: 0.15, comparison: 'less_than' }]), 'h', result, facts);
     expect(decision.gates.map((g) => [g.outcome, g.attribute, g.value])).toEqual([['FAIL', 'race', 0.2], ['PASS', 'sex', 0.1]]);
+  });
+
+  it('refuses a gate pinned to an attribute the audit does not have (a typo made an unevaluated gate and a REVIEW)', () => {
+    expect(() => evaluatePolicy(policy([{ name: 'Parity', metric: 'demographic_parity_difference', attr: 'Race', threshold: 0.15, comparison: 'less_than' }]), 'h', result, facts)).toThrow(
+      new AuditConfigError('policy "p", gate "Parity": attr "Race" is not a protected attribute of this audit (attributes: race, sex); did you mean race? Name one of them, or leave attr out to gate the worst attribute.'),
+    );
   });
 
   it('marks a metric that was not computed NOT_EVALUATED with the reason, and fails it in strict mode', () => {

@@ -1,4 +1,4 @@
-import { ConfigError, quote } from '../base/errors';
+import { AuditConfigError, closeMatches, ConfigError, quote } from '../base/errors';
 import { METRIC_CATALOG, catalogMetric, metricValue, type MetricReading, type MetricSource } from '../metrics/catalog';
 import type { BaselineComparison } from '../comparison/baseline';
 import { checkPolicyTerms, findWaiver, modelMatches, policyTerms, termNotices, type PolicyTerms, type Waiver, type WaiverStatus } from './policy-terms';
@@ -323,6 +323,13 @@ function relativeValue(comparison: BaselineComparison | undefined, gate: Gate): 
 export function evaluatePolicy(policy: Policy, policySha256: string, result: MetricSource & { missing_sections?: Record<string, string>; comparison?: BaselineComparison }, facts: RunFacts, lookup?: MetricLookup): PolicyDecision {
   const waivers = policy.waivers ?? [];
   const used = new Set<Waiver>();
+  // A gate pinned to an attribute the audit does not have is a typo, not an unevaluated gate (it made the decision REVIEW).
+  const attributes = Object.keys(result.fairness ?? {});
+  for (const gate of policy.gates) {
+    if (gate.attr === undefined || lookup || attributes.includes(gate.attr) || catalogMetric(gate.metric).section !== 'fairness') continue;
+    const close = closeMatches(gate.attr, attributes);
+    throw new AuditConfigError(`policy ${quote(policy.policy_name)}, gate ${quote(gate.name)}: attr ${quote(gate.attr)} is not a protected attribute of this audit (${attributes.length ? `attributes: ${attributes.join(', ')}` : 'it has none'})${close.length ? `; did you mean ${close.join(', ')}?` : ''} Name one of them, or leave attr out to gate the worst attribute.`);
+  }
   const gates: GateResult[] = policy.gates.map((gate) => {
     const base = { name: gate.name, metric: gate.metric, threshold: gate.threshold, comparison: gate.comparison, severity: gate.severity, clause: gate.clause ?? null, rationale: gate.rationale ?? null };
     const section = lookup ? null : catalogMetric(gate.metric).section;
