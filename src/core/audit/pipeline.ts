@@ -49,11 +49,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   let table = data.table;
   onProgress?.({ stage: 'parse', done: totalBytes, total: totalBytes });
   const rowsRead = table.rowCount;
-  if (request.model && request.modelType) {
-    const format = modelFormatOf(request.model.bytes, request.model.fileName).id;
-    const named = { onnx: 'onnx', xgboost: 'xgboost-json', lightgbm: 'lightgbm-text' }[request.modelType];
-    if (format !== named) throw new ConfigError(`model.type: ${request.modelType}, but ${request.model.fileName} is a${format === 'onnx' ? 'n ONNX model' : format === 'xgboost-json' ? 'n XGBoost JSON model' : ' LightGBM text model'}. Set model.type to ${format === 'onnx' ? 'onnx' : format === 'xgboost-json' ? 'xgboost' : 'lightgbm'} or auto, or choose the model file the config means.`);
-  }
+  checkModelType(request);
   const model = request.model
     ? await openModel(ort, request.model.bytes, request.model.fileName, {
         positiveLabel: request.positiveLabel,
@@ -245,3 +241,10 @@ function calibrationReference(reference: Table | null, request: AuditRequest, sc
   }
 }
 
+/** Refuses a model file of another format than model.type names (every task: a multiclass or regression audit ignored it). */
+export function checkModelType(request: Pick<AuditRequest, 'model' | 'modelType'>): void {
+  if (!request.model || !request.modelType) return;
+  const format = modelFormatOf(request.model.bytes, request.model.fileName).id;
+  const named = { onnx: 'onnx', xgboost: 'xgboost-json', lightgbm: 'lightgbm-text' }[request.modelType];
+  if (format !== named) throw new ConfigError(`model.type: ${request.modelType}, but ${request.model.fileName} is a${format === 'onnx' ? 'n ONNX model' : format === 'xgboost-json' ? 'n XGBoost JSON model' : ' LightGBM text model'}. Set model.type to ${format === 'onnx' ? 'onnx' : format === 'xgboost-json' ? 'xgboost' : 'lightgbm'} or auto, or choose the model file the config means.`);
+}

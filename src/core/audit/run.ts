@@ -4,6 +4,7 @@
  * audit — the binary pipeline (audit.ts) or the multiclass/regression one (task/run.ts).
  */
 import { loadInput, runAudit, type AuditRequest, type AuditResult, type RunOptions } from './index';
+import { checkModelType } from './pipeline';
 import { AuditConfigError, quote } from '../base/errors';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { chooseTask } from '../task/resolve';
@@ -21,6 +22,7 @@ export async function runAnyAudit(ort: OrtRuntime, request: AuditRequest, option
   const loaded = await loadInput(request.data, request.csv);
   options.onProgress?.({ stage: 'parse', done: total, total });
   const read = { ...request, data: { fileName: request.data.fileName, loaded } };
+  checkModelType(request);
   const choice = chooseTask(request, loaded.table);
   if (choice.task === 'binary') {
     if (request.positiveWhen) throw new AuditConfigError(`positive_when is set, but this is a binary audit (${choice.source}): it turns a regression's prediction into a decision. Remove positive_when, or set task: regression.`);

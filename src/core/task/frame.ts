@@ -17,19 +17,26 @@ import type { TaskModelInput, TaskSettings } from './result';
 /** Refuses what a multiclass or regression audit cannot honour, naming the key and the fix. */
 export function refuseUnsupported(request: AuditRequest, task: 'multiclass' | 'regression'): void {
   const refuse = (key: string, why: string) => {
-    throw new AuditConfigError(`${key} is set, but ${why} in a ${task} audit. Remove ${key}, or audit a binary classifier (task: binary).`);
+    throw new AuditConfigError(`${key} ${key.includes(', ') ? 'are' : 'is'} set, but ${why} in a ${task} audit. Remove ${key}, or audit a binary classifier (task: binary).`);
   };
   if (!request.target || request.unlabelled) throw new AuditConfigError(`A ${task} audit needs labels: name the target column (--target / data.target). Audits without labels are binary-only for now.`);
   if (request.thresholdPolicy && request.thresholdPolicy.policy !== 'fixed') refuse('threshold (a policy)', 'a threshold policy is not fitted');
   if (request.validation) refuse('data.validation', 'no threshold policy is fitted');
   if (request.baseline) refuse('the baseline (--baseline)', 'champion–challenger comparisons are not made yet');
-  if (request.sampleSize !== undefined) refuse('data.sample_size', 'the test rows are not sampled');
+  if (request.sampleSize !== undefined) refuse('data.test_sample_size', 'the test rows are not sampled');
   if (request.intersections) refuse('fairness.intersections', 'intersections are not audited yet');
   if (request.slices) refuse('fairness.slice_columns', 'slices are not evaluated yet');
   if (request.ll144) refuse('fairness.ll144', 'the NYC Local Law 144 tables (selection of a binary decision) are not made');
   if (request.referenceGroups && Object.keys(request.referenceGroups).length) refuse('fairness.reference_groups', 'the four-fifths rule (a binary decision’s) is not applied');
   if (task === 'multiclass' && request.threshold !== undefined) refuse('threshold', 'the predicted class is the most probable one; no threshold applies');
   if (task === 'multiclass' && request.positiveWhen) refuse('positive_when', 'there is no regression decision');
+  // task: multiclass with a positive label: every class is audited, that label was read nowhere (task: binary, or no task, audits it against the rest).
+  if (task === 'multiclass' && request.positiveLabel !== undefined) refuse('data.positive_label', 'every class is audited, none against the rest,');
+  const recourseKeys = Object.entries(request.recourse ?? {}).filter(([, value]) => value !== undefined).map(([key]) => key);
+  if (recourseKeys.length && (task === 'multiclass' || !request.positiveWhen)) {
+    const names: Record<string, string> = { maxRows: 'max_rows', perRow: 'max_counterfactuals', categoricalChanges: 'categorical_changes' };
+    refuse(recourseKeys.map((key) => `recourse.${names[key] ?? key}`).join(', '), task === 'multiclass' ? 'no recourse is searched (a multiclass audit has no single adverse decision)' : 'no recourse is searched without a decision (threshold and positive_when)');
+  }
   if (task === 'regression' && request.classLabels) refuse('model.class_labels', 'a regression has no classes');
   // Settings these audits would record and not read (each was accepted and ignored).
   if (task === 'regression' && request.positiveLabel !== undefined) refuse('data.positive_label', 'a regression has no positive class (a decision says its positive side with positive_when)');
