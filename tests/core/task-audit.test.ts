@@ -123,6 +123,13 @@ describe('multiclass audits of the reference classifiers', () => {
     const run = () => runAnyAudit(ort, request('mc5_linear.onnx', want.data, want.target, want.protected, { features: want.features, explainer: { rows: 5, backgroundRows: 10 } }));
     expect(resultDigest(await run())).toBe(resultDigest(await run()));
   });
+
+  it('keeps the explanations within limits.stage_memory_mb, as a binary audit does (KernelSHAP ran past it)', async () => {
+    const want = expectedOf('mc5_linear.expected.json');
+    const result = await runAnyAudit(ort, request('mc5_linear.onnx', want.data, want.target, want.protected, { features: want.features, explainer: { rows: 20, backgroundRows: 1000 }, limits: { stageMemoryMb: 1 } }));
+    expect(result.missing_sections.explainer).toMatch(/^The explanations would need about [\d.]+ MiB of memory \(\d+ coalitions × [\d,]+ background rows × \d+ columns per explained row, and 20 explained rows kept\), more than the 1\.0 MiB a stage may use: lower explainer\.background_samples/);
+    expect(result).not.toHaveProperty('explanations');
+  });
 });
 
 describe('regression audits of the reference regressors', () => {

@@ -10,7 +10,8 @@ import { ExplainerCompatibilityError, quote } from '../base/errors';
 import { gather } from '../base/rows';
 import { classTreeShap } from '../analyses/explain/class-treeshap';
 import { cellVectors, checkFinite, chooseRows } from '../analyses/explain/explain';
-import { exactKernelShap, MAX_EXACT_KERNEL_COLUMNS, sampledKernelShap } from '../analyses/explain/kernelshap';
+import { exactKernelShap, MAX_EXACT_KERNEL_COLUMNS, sampledCoalitions, sampledKernelShap } from '../analyses/explain/kernelshap';
+import { checkStageMemory, explainEstimate, type StageEstimate } from '../base/limits';
 import { globalImportance } from '../analyses/explain/outputs';
 import type { ShapValues, TreeShapRunner } from '../analyses/explain/treeshap';
 import { allRows } from '../data/table';
@@ -29,6 +30,20 @@ export interface TaskExplainInput {
   features?: string[];
   signal?: AbortSignal;
   treeShap?: TreeShapRunner;
+  /** The stage's memory budget (limits.stage_memory_mb), checked before the work starts. */
+  memoryBytes?: number;
+}
+
+/** Refuses an explanation whose estimate passes the stage's memory budget, as a binary audit's explainer does. */
+function checkBudget(input: TaskExplainInput, estimate: StageEstimate): void {
+  if (input.memoryBytes !== undefined) checkStageMemory('The explanations', estimate, { memoryBytes: input.memoryBytes, seconds: null });
+}
+
+/** Checks KernelSHAP's estimate for `rows` explained rows against the budget; whether it samples coalitions (past {@link MAX_EXACT_KERNEL_COLUMNS} columns). */
+function kernelBudget(input: TaskExplainInput, rows: number, backgroundRows: number): boolean {
+  const sampled = input.columns.length > MAX_EXACT_KERNEL_COLUMNS;
+  checkBudget(input, explainEstimate(sampled ? 'kernel-sampled' : 'kernel-exact', rows, backgroundRows, input.columns.length, sampled ? sampledCoalitions(input.columns.length) : 2 ** input.columns.length));
+  return sampled;
 }
 
 /** A multiclass model as the explainer needs it. */
@@ -60,7 +75,8 @@ function scoring(base: Classifier, score: Classifier['score']): Classifier {
 }
 
 async function kernel(model: Classifier, input: TaskExplainInput, rows: Uint32Array, bgRows: Uint32Array): Promise<{ shap: ShapValues; method: TaskExplanations['method'] }> {
-  if (input.columns.length > MAX_EXACT_KERNEL_COLUMNS) {
+  const sampled = kernelBudget(input, rows.length, bgRows.length);
+  if (sampled) {
     return { shap: await sampledKernelShap(model, input.columns, input.table, rows, input.background, bgRows, { seed: input.seed, features: input.features, signal: input.signal }), method: 'kernel (sampled)' };
   }
   return { shap: await exactKernelShap(model, input.columns, input.table, rows, input.background, bgRows, { features: input.features, signal: input.signal }), method: 'kernel (exact)' };
@@ -74,6 +90,7 @@ export async function explainRegression(model: Classifier, ensemble: TreeEnsembl
   let shap: ShapValues;
   let method: TaskExplanations['method'];
   if (ensemble) {
+    checkBudget(input, explainEstimate('tree', rows.length, bgRows.length, input.columns.length));
     [shap] = await classTreeShap(ensemble, cellVectors(input.table, input.columns, rows, ensemble), { background: cellVectors(input.background, input.columns, bgRows, ensemble), signal: input.signal, run: input.treeShap });
     method = 'tree (interventional)';
   } else {
@@ -110,6 +127,8 @@ export async function explainMulticlass(model: MulticlassModel, input: TaskExpla
   let output: string;
   let classImportance: TaskExplanations['class_importance'];
   if (model.ensemble) {
+    // A row's values for every class are held: C times the binary estimate's.
+    checkBudget(input, explainEstimate('tree', rows.length * model.classes.length, bgRows.length, input.columns.length));
     const perClass = await classTreeShap(model.ensemble, cellVectors(input.table, input.columns, rows, model.ensemble), { background: cellVectors(input.background, input.columns, bgRows, model.ensemble), signal: input.signal, run: input.treeShap });
     for (let i = 0; i < rows.length; i++) {
       const shap = perClass[predicted[i]];
@@ -128,6 +147,8 @@ export async function explainMulticlass(model: MulticlassModel, input: TaskExpla
     // KernelSHAP of p(predicted class): the rows of each predicted class together.
     const byRow = new Array<{ values: number[]; expected: number }>(rows.length);
     method = 'kernel (exact)';
+    // Checked for every explained row at once (each class's call below holds some of them).
+    kernelBudget(input, rows.length, bgRows.length);
     for (let k = 0; k < C; k++) {
       const mine = rows.filter((_, i) => predicted[i] === k);
       if (mine.length === 0) continue;

@@ -44,7 +44,7 @@ export interface TaskRobustness {
 }
 
 /** Rows perturbed at most (a seeded sample of a larger file). */
-const PERTURBATION_ROWS = 100_000;
+export const PERTURBATION_ROWS = 100_000;
 /** Model evaluations the flip test may use. */
 const MAX_FLIP_SCORINGS = 5_000_000;
 

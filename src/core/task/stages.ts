@@ -11,12 +11,12 @@ import { categoricalDrift, driftReport, numericDrift, withThresholds, type Drift
 import { driftFromReference } from '../analyses/drift/stored';
 import { AuditConfigError, isPlumblineError } from '../base/errors';
 import { scaled } from '../base/rows';
-import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, withStageBudget, type StageLimits } from '../base/limits';
+import { checkStageMemory, DEFAULT_STAGE_MEMORY_MB, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageLimits } from '../base/limits';
 import { groupIndex } from '../metrics/groups';
 import type { Classifier } from '../model/classifier';
 import type { Regressor } from '../model/regressor';
 import { explainRegression } from './explain';
-import { taskRobustness, type TaskOutputs, type TaskRobustness } from './robustness';
+import { PERTURBATION_ROWS, taskRobustness, type TaskOutputs, type TaskRobustness } from './robustness';
 import { checkRecourseInputs, recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import type { RegressionDecision, TaskExplanations } from './result';
 
@@ -79,7 +79,7 @@ export async function taskExplanations(request: AuditRequest, missing: Record<st
   options.onProgress?.({ stage: 'explain', done: 0, total: 1 });
   const result = await section(missing, 'explainer', () =>
     withStageBudget('The explanations', limits, options.signal, explainFix(rows, backgroundRows), (stageSignal) =>
-      explain({ table, background: reference ?? table, columns: features, rows, backgroundRows, seed: request.seed ?? 0, features: request.features, signal: stageSignal, treeShap: options.treeShap }),
+      explain({ table, background: reference ?? table, columns: features, rows, backgroundRows, seed: request.seed ?? 0, features: request.features, signal: stageSignal, treeShap: options.treeShap, memoryBytes: limits.memoryBytes }),
     ),
   );
   options.onProgress?.({ stage: 'explain', done: 1, total: 1 });
@@ -91,8 +91,10 @@ export async function robustnessSection(request: AuditRequest, missing: Record<s
   if (missing.robustness) return undefined;
   options.onProgress?.({ stage: 'robustness', done: 0, total: 1 });
   const protectedAttributes = request.protectedAttributes;
-  const result = await section(missing, 'robustness', () =>
-    withStageBudget('Robustness', limits, options.signal, 'disable robustness (robustness.enabled: false) or audit fewer rows', (stageSignal) =>
+  const result = await section(missing, 'robustness', () => {
+    // As a binary audit's robustness stage (no neighbour pool here).
+    checkStageMemory('Robustness', robustnessEstimate(table.rowCount, features.length, PERTURBATION_ROWS, 0), limits);
+    return withStageBudget('Robustness', limits, options.signal, 'disable robustness (robustness.enabled: false) or audit fewer rows', (stageSignal) =>
       taskRobustness(outputs, table, truth, protectedAttributes.map((a) => groupIndex(table, a)), features, {
         inputs: features.filter((c) => !protectedAttributes.includes(c)),
         epsilons: request.robustness?.noise ?? [0.01, 0.05, 0.1],
@@ -103,8 +105,8 @@ export async function robustnessSection(request: AuditRequest, missing: Record<s
         proxies: request.robustness?.proxies,
         signal: stageSignal,
       }),
-    ),
-  );
+    );
+  });
   options.onProgress?.({ stage: 'robustness', done: 1, total: 1 });
   return result;
 }
