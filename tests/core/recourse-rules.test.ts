@@ -87,6 +87,11 @@ describe('what recourse may change', () => {
     expect(() => columnRules(table, inputs, { ...options, categoricalChanges: { income: ['high'] } })).toThrow(
       new AuditConfigError('recourse.categorical_changes: "income" is numeric in people.csv; a number moves within its observed 5th to 95th percentiles. Name it in recourse.actionable instead.'),
     );
+    // Costs, directions and immutables of columns the model does not read, or that never change, were accepted and ignored.
+    expect(() => columnRules(table, inputs, { ...options, costs: { salary: 5 } })).toThrow(new AuditConfigError('recourse.costs: "salary" is not a model input; the model reads income, zip, age_years. Name model inputs only.'));
+    expect(() => columnRules(table, inputs, { ...options, monotone: { sex: 'increase_only' } })).toThrow(new AuditConfigError('recourse.monotone: "sex" is not a model input; the model reads income, zip, age_years. Name model inputs only.'));
+    expect(() => columnRules(table, inputs, { ...options, immutable: ['sex'] })).toThrow(new AuditConfigError('recourse.immutable: "sex" is not a model input; the model reads income, zip, age_years. Name model inputs only.'));
+    expect(() => columnRules(table, inputs, { ...options, costs: { age_years: 5 } })).toThrow(new AuditConfigError('recourse.costs: "age_years" is never changed (age-like: a person cannot change it), so its cost would never apply. Remove it, or name it in recourse.actionable to let it change.'));
     const adult = parseCsv(new TextDecoder().decode(fixtureBytes('adult/test.csv')), { fileName: 'test.csv' });
     expect(() => columnRules(adult, ['workclass'], { ...options, categoricalChanges: { workclass: ['Private', 'Self-emp'] } })).toThrow(
       new AuditConfigError('recourse.categorical_changes.workclass: "Self-emp" is not a value of workclass in test.csv (did you mean Self-emp-inc, Self-emp-not-inc?); its values are ?, Federal-gov, Local-gov, Never-worked, Private, Self-emp-inc, Self-emp-not-inc, State-gov, Without-pay.'),

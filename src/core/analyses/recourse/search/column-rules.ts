@@ -31,14 +31,22 @@ function listNames(names: readonly string[], max = 12): string {
 }
 
 /**
- * Refuses recourse.actionable and recourse.categorical_changes naming a column the model does
- * not read (the audit checks this before the section runs: a config mistake is exit 2, not a
- * section left out).
+ * Refuses a recourse setting (actionable, categorical_changes, immutable, costs, monotone)
+ * naming a column the model does not read (the audit checks this before the section runs: a
+ * config mistake is exit 2, not a section left out).
  */
-export function checkRecourseInputs(options: Pick<RecourseOptions, 'actionable' | 'categoricalChanges'>, columns: readonly string[]): void {
+export function checkRecourseInputs(options: Partial<Pick<RecourseOptions, 'actionable' | 'categoricalChanges' | 'immutable' | 'costs' | 'monotone'>>, columns: readonly string[]): void {
   const categorical = options.categoricalChanges ?? [];
   const categoricalNames = Array.isArray(categorical) ? categorical : Object.keys(categorical);
-  for (const [key, names] of [['recourse.actionable', options.actionable ?? []], ['recourse.categorical_changes', categoricalNames]] as const) {
+  // Every column a recourse setting names (costs, monotone and immutable ones were ignored when the model does not read them).
+  const named = [
+    ['recourse.actionable', options.actionable ?? []],
+    ['recourse.categorical_changes', categoricalNames],
+    ['recourse.immutable', options.immutable ?? []],
+    ['recourse.costs', Object.keys(options.costs ?? {})],
+    ['recourse.monotone', Object.keys(options.monotone ?? {})],
+  ] as const;
+  for (const [key, names] of named) {
     for (const name of names) {
       if (columns.includes(name)) continue;
       const close = closeMatches(name, [...columns]);
@@ -52,7 +60,7 @@ export function checkRecourseInputs(options: Pick<RecourseOptions, 'actionable' 
  * model and the data (an unknown column, a numeric column given categories, or a category
  * the data does not hold is an {@link AuditConfigError}) and gives each input its rule.
  */
-export function columnRules(table: Table, columns: string[], options: Pick<RecourseOptions, 'immutable' | 'protectedAttributes' | 'proxies' | 'actionable' | 'categoricalChanges'>, codes: ReadonlySet<string> = new Set()): ColumnRule[] {
+export function columnRules(table: Table, columns: string[], options: Pick<RecourseOptions, 'immutable' | 'protectedAttributes' | 'proxies' | 'actionable' | 'categoricalChanges'> & Partial<Pick<RecourseOptions, 'costs' | 'monotone'>>, codes: ReadonlySet<string> = new Set()): ColumnRule[] {
   const categorical = options.categoricalChanges ?? [];
   checkRecourseInputs(options, columns);
   const protectedSet = new Set(options.protectedAttributes ?? []);
@@ -130,6 +138,13 @@ export function columnRules(table: Table, columns: string[], options: Pick<Recou
         }
       }
       rules.push({ column: name, changes: 'categorical', reason, values: allowedValues ? [...new Set(allowedValues)] : observed });
+    }
+  }
+  // A cost or a direction for a column the search never changes would never apply.
+  for (const [key, names] of [['recourse.costs', Object.keys(options.costs ?? {})], ['recourse.monotone', Object.keys(options.monotone ?? {})]] as const) {
+    for (const name of names) {
+      const rule = rules.find((r) => r.column === name);
+      if (rule?.changes === 'never') throw new AuditConfigError(`${key}: ${quote(name)} is never changed (${rule.reason}), so its ${key === 'recourse.costs' ? 'cost' : 'direction'} would never apply. Remove it${rule.reason === 'protected attribute' || rule.reason === 'recourse.immutable' ? '' : ', or name it in recourse.actionable to let it change'}.`);
     }
   }
   return rules;
