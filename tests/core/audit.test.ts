@@ -107,6 +107,13 @@ describe('runAudit end to end on compas/rf.onnx', () => {
     );
   });
 
+  it('refuses drift settings with no reference to measure drift against (they were read nowhere)', async () => {
+    const { runAnyAudit } = await import('../../src/core/audit/run');
+    await expect(runAnyAudit(ort, request({ driftBins: 5, driftThresholds: { minor: 0.05, major: 0.3 } }))).rejects.toThrow(
+      new AuditConfigError('drift.psi_bins and drift.psi_minor / psi_major are set, but no reference is given, so no drift is measured. Give the reference the data drifts from (data.reference / --reference FILE, or --reference-result RESULT), or remove them.'),
+    );
+  });
+
   it('refuses a CSV without the target column, naming close matches', async () => {
     const csv = new TextEncoder().encode('age,priors_count,juv_fel_count,juv_misd_count,juv_other_count,race,sex,two_year\n30,1,0,0,0,Asian,Male,1\n');
     await expect(runAudit(ort, request({ data: { fileName: 'no-target.csv', bytes: csv } }))).rejects.toThrow(

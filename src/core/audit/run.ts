@@ -16,6 +16,7 @@ export type AnyAuditResult = AuditResult | TaskAuditResult;
 
 /** Audits a model of any task, or a score column (binary). */
 export async function runAnyAudit(ort: OrtRuntime, request: AuditRequest, options: RunOptions = {}): Promise<AnyAuditResult> {
+  refuseDriftWithoutReference(request);
   if (!request.model && request.task === undefined && !request.classLabels && !request.positiveWhen) return runAudit(ort, request, options);
   const total = 'loaded' in request.data ? request.data.loaded.bytes : request.data.bytes.length;
   options.onProgress?.({ stage: 'parse', done: 0, total });
@@ -36,4 +37,12 @@ export async function runAnyAudit(ort: OrtRuntime, request: AuditRequest, option
     }
   }
   return runTaskAudit(ort, read, options, { ...choice, task: choice.task }, { table: loaded.table, sha256: loaded.sha256 });
+}
+
+/** Drift settings with nothing to measure drift against were read nowhere: refused, naming them and the fix. */
+function refuseDriftWithoutReference(request: AuditRequest): void {
+  if (request.reference || request.referenceDistributions || request.missingSections?.drift) return;
+  const keys = [...(request.driftBins !== undefined ? ['drift.psi_bins'] : []), ...(request.driftThresholds ? ['drift.psi_minor / psi_major'] : [])];
+  if (keys.length === 0) return;
+  throw new AuditConfigError(`${keys.join(' and ')} ${keys.length > 1 ? 'are' : 'is'} set, but no reference is given, so no drift is measured. Give the reference the data drifts from (data.reference / --reference FILE, or --reference-result RESULT), or remove ${keys.length > 1 ? 'them' : 'it'}.`);
 }
