@@ -26,6 +26,8 @@ describe('audit config', () => {
     const custom = parseAuditConfig(`${minimal}audit_profile: mine\nprofiles:\n  mine:\n    bootstrap:\n      resamples: 7\n`, 'a.yaml');
     expect(custom.bootstrap?.resamples).toBe(7);
     expect(() => parseAuditConfig(`${minimal}audit_profile: fast\n`, 'a.yaml')).toThrow(new ConfigError('a.yaml: audit_profile: unknown profile "fast"; profiles: quickstart, full.'));
+    // A profile naming another was read nowhere (bootstrap stayed at 1,000 for a quickstart profile's 200).
+    expect(() => parseAuditConfig(`${minimal}audit_profile: mine\nprofiles:\n  mine:\n    audit_profile: quickstart\n`, 'a.yaml')).toThrow(new ConfigError('a.yaml: profiles.mine.audit_profile: a profile cannot name another profile; profiles are not stacked. Copy the settings it should take into profiles.mine.'));
   });
 
   it('refuses unknown keys with close matches and wrong types with the path', () => {

@@ -222,6 +222,10 @@ export function parseAuditConfig(text: string, fileName: string): AuditConfig {
   if (userProfile) {
     check(userProfile, AUDIT_CONFIG_SPEC, `${fileName} (profiles.${profileName})`);
     refuseTwice(userProfile, `${fileName} (profiles.${profileName})`);
+    // Profiles are one layer: a profile naming another (or holding profiles) was read nowhere.
+    for (const key of ['audit_profile', 'profiles'] as const) {
+      if ((userProfile as AuditConfig)[key] !== undefined) throw new ConfigError(`${fileName}: profiles.${profileName}.${key}: a profile cannot ${key === 'audit_profile' ? 'name another profile' : 'hold profiles'}; profiles are not stacked. Copy the settings it should take into profiles.${profileName}.`);
+    }
   }
   const merged = merge(merge(builtIn ?? {}, userProfile ?? {}), raw) as AuditConfig;
   // A threshold is one setting, never a blend (a profile's cost keys under the config's youden).
