@@ -107,6 +107,19 @@ describe('runAudit end to end on compas/rf.onnx', () => {
     );
   });
 
+  it('records the settings that change what it reads and searches: how the files were read, the recourse settings, how the task was chosen', async () => {
+    const { runAnyAudit } = await import('../../src/core/audit/run');
+    const result = (await runAnyAudit(ort, request({ csv: { missingValues: ['Other', 'NA'], delimiter: ',' }, recourse: { costs: { priors_count: 5 }, maxRows: 20 }, bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } }))) as Awaited<ReturnType<typeof runAudit>>;
+    expect(result.settings.read_options).toEqual({ delimiter: ',', missing_values: ['Other', 'NA'] });
+    expect(result.settings.recourse_settings).toEqual({ costs: { priors_count: 5 }, max_rows: 20 });
+    expect(result.settings.task_source).toBe('inferred: a classifier of two classes');
+    // Not given, not written.
+    const plain = await runAudit(ort, { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    expect(plain.settings).not.toHaveProperty('read_options');
+    expect(plain.settings).not.toHaveProperty('recourse_settings');
+    expect(plain.settings.task_source).toBe('a score column is audited as a binary classifier');
+  });
+
   it('refuses drift settings with no reference to measure drift against (they were read nowhere)', async () => {
     const { runAnyAudit } = await import('../../src/core/audit/run');
     await expect(runAnyAudit(ort, request({ driftBins: 5, driftThresholds: { minor: 0.05, major: 0.3 } }))).rejects.toThrow(

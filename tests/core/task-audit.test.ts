@@ -129,6 +129,8 @@ describe('multiclass audits of the reference classifiers', () => {
     const result = await runAnyAudit(ort, request('mc5_linear.onnx', want.data, want.target, want.protected, { features: want.features, explainer: { rows: 20, backgroundRows: 1000 }, limits: { stageMemoryMb: 1 } }));
     expect(result.missing_sections.explainer).toMatch(/^The explanations would need about [\d.]+ MiB of memory \(\d+ coalitions × [\d,]+ background rows × \d+ columns per explained row, and 20 explained rows kept\), more than the 1\.0 MiB a stage may use: lower explainer\.background_samples/);
     expect(result).not.toHaveProperty('explanations');
+    // The budget is recorded, as a binary result records it (it was not).
+    expect(result.settings.limits).toEqual({ stage_memory_mb: 1, stage_seconds: null });
   });
 });
 

@@ -93,7 +93,7 @@ describe('the API gives the CLI result objects', () => {
     expect(profile.target).toEqual(run.result.data.target);
     // The threshold option as the declared policy type and the result write it ({policy: fixed, threshold}) was refused as an unknown key.
     const policyShaped = await audit({ score: 'decile_score', threshold: { policy: 'fixed', threshold: 5 }, data: fixture('compas/test.csv'), target: 'two_year_recid', protected: ['race', 'sex'], bootstrap: 0 });
-    expect(policyShaped.result.settings.threshold_policy).toEqual(run.result.settings.threshold_policy);
+    expect((policyShaped.result.settings as { threshold_policy?: unknown }).threshold_policy).toEqual((run.result.settings as { threshold_policy?: unknown }).threshold_policy);
     expect(policyShaped.result.performance).toEqual(run.result.performance);
   });
 

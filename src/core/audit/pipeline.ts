@@ -27,7 +27,7 @@ import { thresholdFit } from './threshold-fit';
 import { consistencyAhead, driftSection, explanationsSection, NO_REFERENCE, recourseSection, robustnessSection, withReasonCodes, type SectionContext } from './sections';
 import { addFindings } from './findings';
 import type { AuditRequest, RunOptions } from './request';
-import type { AuditResult, AuditSettings } from './result';
+import { definedSettings, readOptionsOf, recourseSettingsOf, type AuditResult, type AuditSettings } from './result';
 
 /** Reads, scores and audits: the whole pipeline the worker and the CLI share. */
 export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: RunOptions = {}): Promise<AuditResult> {
@@ -159,6 +159,8 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
     reference_groups: request.referenceGroups ?? {},
     ll144: request.ll144 ?? null,
     limits: { stage_memory_mb: limits.memoryBytes / 2 ** 20, stage_seconds: limits.seconds },
+    task_source: request.taskSource ?? (request.model ? 'inferred: a classifier of two classes' : 'a score column is audited as a binary classifier'),
+    ...definedSettings({ read_options: readOptionsOf(request.csv), recourse_settings: recourseSettingsOf(request.recourse as Record<string, unknown> | undefined) }),
   };
   // The metrics of a large table, on a thread of the host's pool while the drift, the
   // explanations and the data profile are computed here (those stages' pool jobs go to the other threads meanwhile).

@@ -84,6 +84,8 @@ export interface AuditRequest {
   sampleSize?: number;
   /** How the CSV is read. */
   csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, DeclaredType>; skipBadRows?: boolean; encoding?: string };
+  /** How the task was chosen, in words (set by runAnyAudit; recorded in settings.task_source). */
+  taskSource?: string;
   /** Sections that did not run, with the reason (recorded in the result, read by gates). */
   missingSections?: Record<string, string>;
   /** A threshold policy instead of a fixed threshold; chosen on `validation` when given, else on the audited data and reported as a limitation. */

@@ -63,6 +63,46 @@ export interface AuditSettings {
   ll144?: Ll144Settings | null;
   /** The stage budgets the audit ran under (a section over budget is listed in missing_sections); absent in results of earlier versions. */
   limits?: { stage_memory_mb: number; stage_seconds: number | null };
+  /** How the data files were read, where the config or flags said (data.delimiter, missing_values, dtypes, encoding, skip_bad_lines): they change what is read. */
+  read_options?: ReadOptions;
+  /** The recourse settings the config gave (recourse.*), where it gave any: they change the counterfactuals. */
+  recourse_settings?: Record<string, unknown>;
+  /** How the task was chosen (a binary audit of a model's class, or of a score column). */
+  task_source?: string;
+}
+
+/** The data-reading settings an audit was given, as the config writes them. */
+export interface ReadOptions {
+  delimiter?: string;
+  missing_values?: string[];
+  dtypes?: Record<string, string>;
+  encoding?: string;
+  skip_bad_lines?: boolean;
+}
+
+/** {@link ReadOptions} of a request's CSV options (undefined when none was given). */
+export function readOptionsOf(csv: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, string>; skipBadRows?: boolean; encoding?: string } | undefined): ReadOptions | undefined {
+  if (!csv) return undefined;
+  const options: ReadOptions = {
+    ...(csv.delimiter !== undefined ? { delimiter: csv.delimiter } : {}),
+    ...(csv.missingValues !== undefined ? { missing_values: [...csv.missingValues] } : {}),
+    ...(csv.dtypes !== undefined && Object.keys(csv.dtypes).length ? { dtypes: { ...csv.dtypes } } : {}),
+    ...(csv.encoding !== undefined ? { encoding: csv.encoding } : {}),
+    ...(csv.skipBadRows ? { skip_bad_lines: true } : {}),
+  };
+  return Object.keys(options).length ? options : undefined;
+}
+
+/** The recourse settings given (snake_case, as the config writes them), or undefined when none was. */
+export function recourseSettingsOf(recourse: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const names: Record<string, string> = { maxRows: 'max_rows', perRow: 'max_counterfactuals', categoricalChanges: 'categorical_changes' };
+  const given = Object.entries(recourse ?? {}).filter(([, value]) => value !== undefined);
+  return given.length ? Object.fromEntries(given.map(([key, value]) => [names[key] ?? key, value])) : undefined;
+}
+
+/** The entries of `settings` that have a value (a setting the audit was not given is left out, not written null). */
+export function definedSettings<T extends Record<string, unknown>>(settings: T): Partial<T> {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 /** The audit result; key names and nesting follow the fixtures' `.expected.json`. */

@@ -27,9 +27,10 @@ export async function runAnyAudit(ort: OrtRuntime, request: AuditRequest, option
   const choice = chooseTask(request, loaded.table);
   if (choice.task === 'binary') {
     if (request.positiveWhen) throw new AuditConfigError(`positive_when is set, but this is a binary audit (${choice.source}): it turns a regression's prediction into a decision. Remove positive_when, or set task: regression.`);
-    if (!choice.regressionHint) return runAudit(ort, read, options);
+    const chosen = { ...read, taskSource: choice.source };
+    if (!choice.regressionHint) return runAudit(ort, chosen, options);
     try {
-      return await runAudit(ort, read, options);
+      return await runAudit(ort, chosen, options);
     } catch (error) {
       // A refusal of the target (no positive label among its values, say) of a model that may be a regressor says how to audit it as one.
       if (error instanceof AuditConfigError && error.message.includes(`column ${quote(request.target)}`)) throw new AuditConfigError(`${error.message} Note: ${choice.regressionHint}`);

@@ -5,6 +5,8 @@
  */
 import type { AuditRequest } from '../audit';
 import type { ModelMissing } from '../audit/inputs';
+import { definedSettings, readOptionsOf, recourseSettingsOf } from '../audit/result';
+import { limitsOf } from './stages';
 import { profileTable, type DataProfile } from '../analyses/profile/profile';
 import type { Table } from '../data/table';
 import { AuditConfigError, quote } from '../base/errors';
@@ -82,6 +84,8 @@ export function baseSettings(request: AuditRequest, choice: TaskChoice, features
     bootstrap_resamples: resamples,
     calibration_bins: request.calibrationBins ?? 10,
     min_group_size: request.minGroupSize ?? 30,
+    limits: { stage_memory_mb: limitsOf(request).memoryBytes / 2 ** 20, stage_seconds: limitsOf(request).seconds },
+    ...definedSettings({ read_options: readOptionsOf(request.csv), recourse_settings: recourseSettingsOf(request.recourse as Record<string, unknown> | undefined) }),
   };
 }
 

@@ -5,6 +5,7 @@
  * A binary result has no `task` key (results of every earlier version read the same).
  */
 import type { AuditMetrics } from '../audit';
+import type { ReadOptions } from '../audit/result';
 import type { PolicyDecision } from '../config/policy';
 import type { DataProfile, DataSummary } from '../analyses/profile/profile';
 import type { DriftReport } from '../analyses/drift/drift';
@@ -53,6 +54,12 @@ export interface TaskSettings {
   permutations?: number;
   /** Regression: the decision the prediction feeds, when one is configured (null: none). */
   decision?: RegressionDecision | null;
+  /** The stage budgets the audit ran under, as a binary result records them. */
+  limits?: { stage_memory_mb: number; stage_seconds: number | null };
+  /** How the data files were read, where the config or flags said (see the binary result's). */
+  read_options?: ReadOptions;
+  /** The recourse settings the config gave (a regression's decision audit searches recourse). */
+  recourse_settings?: Record<string, unknown>;
 }
 
 /** One group of a multiclass attribute, with the binary audit's small-group rule and Wilson intervals of its accuracy and per-class rates. */
