@@ -118,6 +118,10 @@ export async function prepareAudit(options: AuditOptions, style: OptionStyle = '
   const merged = mergeAuditConfig(config, options, (path) => resolve(base, path));
   const usage = style === 'cli' ? (message: string) => new UsageError(message) : apiUsageError;
   checkAuditInputs(merged, options, style, options.config !== undefined, usage);
+  // Options that only act with another: alone they changed nothing, without a word.
+  const named = (cli: string, api: string) => (style === 'cli' ? cli : `the ${api} option`);
+  if (options.noPdf && !options.output?.endsWith('.pdf')) throw usage(`${named('--no-pdf', 'noPdf')} leaves the PDF out of a report's files: it needs ${named('--output REPORT.pdf', 'output REPORT.pdf')} (a result.json output, or none, writes no PDF anyway).`);
+  if (options.forcePolicy && !options.policy) throw usage(`${named('--force-policy', 'forcePolicy')} applies a policy outside its terms (its dates or models): give the policy (${named('--policy-gates FILE', 'policy')}).`);
   // Only these two name what to write (report.html wrote the result JSON alone, without a word).
   if (options.output !== undefined && !/\.(pdf|json)$/.test(options.output)) {
     throw usage(`${style === 'cli' ? '--output' : 'the output option'} ${options.output}: name the PDF report (REPORT.pdf, which writes the HTML report, model card and evidence pack beside it) or the result alone (RESULT.json).`);

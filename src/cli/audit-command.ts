@@ -224,6 +224,7 @@ export async function auditCommand(args: string[]): Promise<number> {
     return EXIT.ok;
   }
   if (values.threshold !== undefined && values['threshold-policy'] !== undefined) throw new UsageError('give either --threshold or --threshold-policy, not both.');
+  if (values['explain-failures'] && !values['policy-gates']) throw new UsageError('--explain-failures explains the failed gates of a policy: give the policy (--policy-gates FILE).');
   if (values['registry-keep-report'] && !(values.registry && values.output?.endsWith('.pdf'))) {
     throw new UsageError('--registry-keep-report keeps the PDF report and evidence pack: give --registry FILE|URL and --output REPORT.pdf too.');
   }

@@ -152,6 +152,14 @@ describe('other commands', () => {
     expect(changed.stdout).toMatch(/^accuracy: 0\.694384 → /m);
   });
 
+  it('refuses flags that act only with another, given alone (each changed nothing, without a word)', async () => {
+    const base = ['audit', '--score', 'decile_score', '--threshold', '5', '--data', fixture('compas/test.csv'), '--target', 'two_year_recid', '--protected', 'race'];
+    const out = mkdtempSync(join(tmpdir(), 'plumbline-flags-'));
+    expect(await plumbline([...base, '--no-pdf', '--output', join(out, 'result.json')])).toMatchObject({ code: 2, stderr: "plumbline: --no-pdf leaves the PDF out of a report's files: it needs --output REPORT.pdf (a result.json output, or none, writes no PDF anyway).\n" });
+    expect(await plumbline([...base, '--force-policy'])).toMatchObject({ code: 2, stderr: 'plumbline: --force-policy applies a policy outside its terms (its dates or models): give the policy (--policy-gates FILE).\n' });
+    expect(await plumbline([...base, '--explain-failures'])).toMatchObject({ code: 2, stderr: 'plumbline: --explain-failures explains the failed gates of a policy: give the policy (--policy-gates FILE).\n' });
+  });
+
   it('list metrics names every gate metric id', async () => {
     const run = (await plumbline(['list', 'metrics']));
     expect(run.code).toBe(0);
