@@ -620,6 +620,16 @@ describe('path-dependent TreeSHAP of one class of a multiclass model', () => {
   });
 });
 
+describe('path-dependent TreeSHAP of trees without node covers', () => {
+  it('says what to use instead, in words for an audit config and for plumbline explain alike (it named only explain\'s --method flag)', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const want = expected('compas/rf.expected.json');
+    await expect(explainModel(ort, { model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') }, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, features: want.features, rows: 3, method: 'tree-path' })).rejects.toThrow(
+      'rf.onnx: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use interventional TreeSHAP with a background (explainer.type: tree in an audit config; --method tree for plumbline explain).',
+    );
+  });
+});
+
 describe('category codes of an XGBoost model (enable_categorical)', () => {
   it('are swapped, not moved by noise, left out of distances, and not moved by recourse (they were treated as amounts)', async () => {
     const { runAudit } = await import('../../src/core/audit');

@@ -263,7 +263,7 @@ export async function explainTable(
     if (method === 'tree-path') {
       if (!ensemble) treeOnly(classifier, 'path-dependent TreeSHAP', choice.oneVsRest);
       if (ensemble.trees.some((t) => !t.cover)) {
-        throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use --method tree with a background.`);
+        throw new ExplainerCompatibilityError(`${classifier.summary.fileName}: path-dependent TreeSHAP needs node covers (sample counts), which this file does not carry (sklearn-onnx exports have none). Use interventional TreeSHAP with a background (explainer.type: tree in an audit config; --method tree for plumbline explain).`);
       }
       check(explainEstimate('tree-path', rows.length, 0, columns.length));
       shap = await treeShap({ kind: 'path', ensemble, rows: cellVectors(table, columns, rows, ensemble) }, signal);
