@@ -245,3 +245,17 @@ describe('skipping bad rows', () => {
     expect(Array.from(b.codes, (code) => b.dictionary[code])).toEqual(['007', '008', 'X9']);
   });
 });
+
+describe('why a text is not a number, in the messages that refuse it', () => {
+  it('names a thousands separator beside a decimal comma, and calls no word of a column of words a missing-value marker', async () => {
+    const { whyText, firstNonNumber } = await import('../../src/core/data/csv/numbers');
+    expect(whyText('5,943')).toBe(': a thousands separator (5,943 for 5943), or a decimal comma? Numbers are read without thousands separators and with a decimal point (5943, 12.5): export the file so');
+    expect(whyText('12,5')).toBe(': a decimal comma? Numbers are read with a decimal point (12.5): export the file so');
+    // A column of numbers with one marker: the marker is named as one.
+    const marked = parseCsv('x,y\n1,0\n2,1\nnone,0\n4,1\n', { fileName: 'm.csv' });
+    expect(firstNonNumber(marked, marked.columns[0] as CategoricalColumn)).toBe('row 3: "none": a missing-value marker? List it in data.missing_values (--missing-values) to read it as missing');
+    // A column of words (an XGBoost categorical given its categories): "none" is one of them, and listing it as missing would turn a real category into a missing value.
+    const words = parseCsv('status,y\nnone,0\nlow,1\nhigh,0\nnone,1\n', { fileName: 'w.csv' });
+    expect(firstNonNumber(words, words.columns[0] as CategoricalColumn)).toBe('row 1: "none"');
+  });
+});

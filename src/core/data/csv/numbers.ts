@@ -134,25 +134,31 @@ export function trimmed(raw: string): string {
  */
 export function firstNonNumber(table: Table, column: CategoricalColumn): string {
   const isNumber = column.dictionary.map((text) => !Number.isNaN(parseDecimal(trimmed(text))));
+  // A column of words (most of its texts not numbers) is categories, not numbers with a marker: its first text is not called a missing-value marker.
+  const words = isNumber.filter((n) => !n).length;
+  const why = (text: string) => (words > 1 && words * 2 >= isNumber.length ? whyText(text, true) : whyText(text));
   const row = column.codes.findIndex((code) => code >= 0 && !isNumber[code]);
   if (row >= 0) {
     const text = column.dictionary[column.codes[row]];
-    return `row ${fileRow(table, row).toLocaleString('en-US')}: ${quote(text)}${whyText(text)}`;
+    return `row ${fileRow(table, row).toLocaleString('en-US')}: ${quote(text)}${why(text)}`;
   }
   const text = column.dictionary.find((_, code) => !isNumber[code]);
-  if (text !== undefined) return `${quote(text)}${whyText(text)}, in a row the audit did not sample`;
+  if (text !== undefined) return `${quote(text)}${why(text)}, in a row the audit did not sample`;
   // Every text a number: declared categorical (data.dtypes), or stored as text in a Parquet or Arrow file.
   const first = column.codes.findIndex((code) => code >= 0);
   return first < 0 ? 'no value' : `row ${fileRow(table, first).toLocaleString('en-US')}: ${quote(column.dictionary[column.codes[first]])}, a number read as text (declared categorical, or stored as text in the file)`;
 }
 
-/** Why a text that looks like a number is read as text ('' for any other text), for the messages that quote it. */
-export function whyText(text: string): string {
+/** Why a text that looks like a number is read as text ('' for any other text), for the messages that quote it; `categories`: the column holds words, so a word is one of them, not a marker. */
+export function whyText(text: string, categories = false): string {
   const bare = text.trim();
+  if (/^[+-]?\d{1,3}(,\d{3})+$/.test(bare)) return ': a thousands separator (5,943 for 5943), or a decimal comma? Numbers are read without thousands separators and with a decimal point (5943, 12.5): export the file so';
   if (/^[+-]?inf(inity)?$/i.test(bare)) return ': an infinite number, which the audit cannot use; leave such cells blank (missing) or cap them';
   if (DECIMAL.test(bare) && !Number.isFinite(Number(bare))) return ': a number past the largest double (1.8e308), which the audit cannot use; leave such cells blank (missing) or cap them';
   if (WHOLE.test(bare)) return ': a whole number from 2^53 on, read as text because a double cannot hold every such number (an identifier? data.dtypes numeric reads it rounded)';
   if (/^[+-]?\d+,\d+$/.test(bare)) return ': a decimal comma? Numbers are read with a decimal point (12.5): export the file so';
+  // Words are categories: the message's own fix (encode them) applies, not a marker's.
+  if (categories) return '';
   if (/^(\?|-+|\.|none|n\/a|na|null|nil|missing|unknown|unk|#n\/a)$/i.test(bare)) return ': a missing-value marker? List it in data.missing_values (--missing-values) to read it as missing';
   if (/^(true|false)$/i.test(bare)) return ': a boolean; a model that takes numbers reads it as 1/0: write the column as 1/0';
   return '';
