@@ -240,8 +240,9 @@ function columnTensor(ort: OrtRuntime, input: TensorSignature, column: Column, r
       for (let i = 0; i < n; i++) {
         const value = column.values[rows[i]];
         if (!Number.isInteger(value)) {
-          const what = Number.isNaN(value) ? 'is missing' : `holds ${value}`;
-          throw new AuditConfigError(`${table.source}, row ${fileRow(table, rows[i])}, column ${quote(column.name)}: the value ${what}, but the model's input takes whole numbers (${input.elementType}) and has no missing-value handling. Impute or drop such rows first.`);
+          // A missing cell wants imputing; a fraction (or a number past 2^53) is not the whole number the input takes.
+          const why = Number.isNaN(value) ? 'is missing, but the model\'s input takes whole numbers (' + input.elementType + ') and has no missing-value handling. Impute or drop such rows first.' : `holds ${value}, but the model's input takes whole numbers (${input.elementType}). Check that the column is the one the model was trained on, or round it as training did.`;
+          throw new AuditConfigError(`${table.source}, row ${fileRow(table, rows[i])}, column ${quote(column.name)}: the value ${why}`);
         }
         data[i] = (input.elementType === 'int64' ? BigInt(value) : value) as never;
       }
