@@ -257,5 +257,8 @@ describe('why a text is not a number, in the messages that refuse it', () => {
     // A column of words (an XGBoost categorical given its categories): "none" is one of them, and listing it as missing would turn a real category into a missing value.
     const words = parseCsv('status,y\nnone,0\nlow,1\nhigh,0\nnone,1\n', { fileName: 'w.csv' });
     expect(firstNonNumber(words, words.columns[0] as CategoricalColumn)).toBe('row 1: "none"');
+    // Numbers kept as categories (declared so, or a Parquet/Arrow categorical of numbers): said as such, not as "stored as text".
+    const declared = parseCsv('code,y\n10,0\n20,1\n', { fileName: 'd.csv', dtypes: { code: 'categorical' } });
+    expect(firstNonNumber(declared, declared.columns[0] as CategoricalColumn)).toBe("row 1: \"10\", a number read as a category (declared categorical, or stored as text or as a categorical of numbers, pandas 'category', in the file: write the column as numbers)");
   });
 });

@@ -146,7 +146,7 @@ export function firstNonNumber(table: Table, column: CategoricalColumn): string 
   if (text !== undefined) return `${quote(text)}${why(text)}, in a row the audit did not sample`;
   // Every text a number: declared categorical (data.dtypes), or stored as text in a Parquet or Arrow file.
   const first = column.codes.findIndex((code) => code >= 0);
-  return first < 0 ? 'no value' : `row ${fileRow(table, first).toLocaleString('en-US')}: ${quote(column.dictionary[column.codes[first]])}, a number read as text (declared categorical, or stored as text in the file)`;
+  return first < 0 ? 'no value' : `row ${fileRow(table, first).toLocaleString('en-US')}: ${quote(column.dictionary[column.codes[first]])}, a number read as a category (declared categorical, or stored as text or as a categorical of numbers, pandas 'category', in the file: write the column as numbers)`;
 }
 
 /** Why a text that looks like a number is read as text ('' for any other text), for the messages that quote it; `categories`: the column holds words, so a word is one of them, not a marker. */
