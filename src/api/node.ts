@@ -118,6 +118,11 @@ export async function prepareAudit(options: AuditOptions, style: OptionStyle = '
   const merged = mergeAuditConfig(config, options, (path) => resolve(base, path));
   const usage = style === 'cli' ? (message: string) => new UsageError(message) : apiUsageError;
   checkAuditInputs(merged, options, style, options.config !== undefined, usage);
+  // A config that asks for no report beside an output that names one: the PDF, HTML, model card and pack were written (or some of them) all the same.
+  const report = merged.report;
+  if (options.output?.endsWith('.pdf') && (report?.enabled === false || report?.format === 'json')) {
+    throw usage(`${report.enabled === false ? 'report.enabled: false' : 'report.format: json'} asks for no report, but ${style === 'cli' ? '--output' : 'the output option'} names one (${options.output}). Name the result alone (RESULT.json), or remove ${report.enabled === false ? 'report.enabled' : 'report.format'}.`);
+  }
   // Options that only act with another: alone they changed nothing, without a word.
   const named = (cli: string, api: string) => (style === 'cli' ? cli : `the ${api} option`);
   if (options.noPdf && !options.output?.endsWith('.pdf')) throw usage(`${named('--no-pdf', 'noPdf')} leaves the PDF out of a report's files: it needs ${named('--output REPORT.pdf', 'output REPORT.pdf')} (a result.json output, or none, writes no PDF anyway).`);

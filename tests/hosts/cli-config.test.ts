@@ -158,6 +158,10 @@ describe('other commands', () => {
     expect(await plumbline([...base, '--no-pdf', '--output', join(out, 'result.json')])).toMatchObject({ code: 2, stderr: "plumbline: --no-pdf leaves the PDF out of a report's files: it needs --output REPORT.pdf (a result.json output, or none, writes no PDF anyway).\n" });
     expect(await plumbline([...base, '--force-policy'])).toMatchObject({ code: 2, stderr: 'plumbline: --force-policy applies a policy outside its terms (its dates or models): give the policy (--policy-gates FILE).\n' });
     expect(await plumbline([...base, '--explain-failures'])).toMatchObject({ code: 2, stderr: 'plumbline: --explain-failures explains the failed gates of a policy: give the policy (--policy-gates FILE).\n' });
+    // A config asking for no report beside an output that names one (the model card and pack were written all the same).
+    const config = join(out, 'no-report.yaml');
+    writeFileSync(config, `data: {test: ${fixture('compas/test.csv')}, score_column: decile_score, target: two_year_recid, protected_attributes: [race]}\nthreshold: 5\nreport: {format: json}\n`);
+    expect(await plumbline(['audit', '--config', config, '--output', join(out, 'report.pdf')])).toMatchObject({ code: 2, stderr: `plumbline: report.format: json asks for no report, but --output names one (${join(out, 'report.pdf')}). Name the result alone (RESULT.json), or remove report.format.\n` });
   });
 
   it('list metrics names every gate metric id', async () => {
