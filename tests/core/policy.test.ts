@@ -243,7 +243,8 @@ describe('policy terms', () => {
     const p = policy([{ threshold: 0.5 }], { applies_to: ['fraud_*'], citation: 'SR 11-7', review_cycle: { frequency: 'quarterly', next_review: '2026-10-01' } });
     const decision = evaluatePolicy(p, 'h', result, facts);
     expect(decision.decision).toBe('NOT_APPLIED');
-    expect(decision.terms).toEqual({ effective_date: null, applies_to: ['fraud_*'], citation: 'SR 11-7', next_review: '2026-10-01', in_effect: true, applies: false, forced: false, model_id: 'credit_v3' });
+    // review_cycle's frequency is recorded, as its description says (it appeared in no output).
+    expect(decision.terms).toEqual({ effective_date: null, applies_to: ['fraud_*'], citation: 'SR 11-7', next_review: '2026-10-01', review_frequency: 'quarterly', in_effect: true, applies: false, forced: false, model_id: 'credit_v3' });
     expect(decision.notices).toEqual([
       'Policy "p" applies to "fraud_*", not to model "credit_v3": its gates are shown for information and not applied (force it with --force-policy).',
       'Policy "p" was due for review on 2026-10-01 (64 days before this audit): it may be out of date.',

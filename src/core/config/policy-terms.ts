@@ -29,6 +29,9 @@ export interface PolicyTerms {
   applies_to: string[] | null;
   citation: string | null;
   next_review: string | null;
+  /** review_cycle.frequency and owner as the policy writes them (recorded for the reader; nothing is decided on them). */
+  review_frequency?: string;
+  review_owner?: string;
   /** The audit's date is on or after `effective_date` (true without one). */
   in_effect: boolean;
   /** The model id matches `applies_to` (true without one). */
@@ -102,6 +105,8 @@ export function policyTerms(policy: { effective_date?: string; applies_to?: stri
     applies_to: appliesTo,
     citation: policy.citation ?? null,
     next_review: policy.review_cycle?.next_review === undefined ? null : String(policy.review_cycle.next_review),
+    ...(policy.review_cycle?.frequency !== undefined ? { review_frequency: String(policy.review_cycle.frequency) } : {}),
+    ...(policy.review_cycle?.owner !== undefined ? { review_owner: String(policy.review_cycle.owner) } : {}),
     in_effect: effective === null || effective <= today,
     applies: appliesTo === null || (modelId !== null && appliesTo.some((glob) => modelMatches(glob, modelId))),
     forced: force,
