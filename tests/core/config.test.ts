@@ -72,6 +72,8 @@ describe('audit config', () => {
     expect(plan('threshold:\n  policy: fixed\n  value: 0.5\n').request.threshold).toBe(0.5);
     // fairness.threshold alone is the threshold (a multiclass audit refuses it as it refuses threshold; it ignored it).
     expect(plan('fairness:\n  threshold: 0.3\n').request).toMatchObject({ threshold: 0.3, thresholdPolicy: { policy: 'fixed', threshold: 0.3 } });
+    // …on a score column's own scale too, as the top-level threshold (it was refused above 1).
+    expect(planAudit(parseAuditConfig('data:\n  test: t.csv\n  score_column: decile_score\n  target: y\n  protected_attributes: [race]\nfairness:\n  threshold: 5\n', 'a.yaml'), 'a.yaml').request).toMatchObject({ threshold: 5 });
   });
 
   it('refuses a reference named twice and a column listed twice (train.csv was never read; race × race intersections)', () => {

@@ -7,6 +7,8 @@ import { parseYaml } from './yaml';
 
 const enabled: Spec = { type: 'boolean', description: 'Run this analysis.' };
 const section = (description: string, properties: Record<string, Spec> = {}): Spec => ({ type: 'object', description, properties: { enabled, ...properties } });
+/** `enabled` of a section every audit runs: true is accepted, false refused (see plan.ts). */
+const always = (why: string): Spec => ({ type: 'boolean', description: `Always true: ${why} (false is refused).` });
 const names: Spec = { type: 'array', items: { type: 'string' } };
 const labelValue: Spec = { type: 'oneOf', options: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }] };
 
@@ -77,8 +79,9 @@ const configProperties: Record<string, Spec> = {
     cache: { type: 'boolean' },
   }),
   fairness: section('Fairness across protected groups.', {
+    enabled: always('fairness across the protected attributes is what every audit measures'),
     metrics: names,
-    threshold: { type: 'number', minimum: 0, maximum: 1, description: 'Decision threshold (same as the top-level threshold).' },
+    threshold: { type: 'number', description: 'Decision threshold, as a top-level fixed threshold (0 to 1 for a model; any number for a score column on its own scale).' },
     min_group_size: { type: 'number', integer: true, minimum: 1 },
     intersections: { type: 'array', items: { type: 'array', items: { type: 'string' }, minItems: 2 } },
     reference_groups: { type: 'object', properties: {}, values: { type: 'string' } },
@@ -94,7 +97,7 @@ const configProperties: Record<string, Spec> = {
       },
     },
   }),
-  calibration: section('Calibration.', { bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 }, binning: { type: 'string', enum: ['equal-width', 'equal-frequency'] } }),
+  calibration: section('Calibration.', { enabled: always('calibration is part of every audit'), bins: { type: 'number', integer: true, minimum: 2, maximum: 1000 }, binning: { type: 'string', enum: ['equal-width', 'equal-frequency'] } }),
   robustness: section('Demographic shift, perturbation stability, individual fairness.', {
     shift: { type: 'number', minimum: 0, maximum: 0.5 },
     noise: { type: 'array', items: { type: 'number', minimum: 0 } },
