@@ -49,7 +49,7 @@ const configProperties: Record<string, Spec> = {
     properties: {
       test: { type: 'string', description: 'The audited CSV, relative to this config file.' },
       train: { type: 'string', description: 'Training/reference CSV (drift, explainer background).' },
-      reference: { type: 'string', description: 'Reference CSV for drift (defaults to train).' },
+      reference: { type: 'string', description: 'The reference file, as data.train names it (give one of the two): drift is measured against it, and the explainer draws its background from it.' },
       validation: { type: 'string', description: 'Held-out labelled CSV a threshold policy is fitted on (refused with a fixed threshold).' },
       target: { type: 'string', description: 'The column holding the true outcome. Without it (or when the column is empty on every row) the audit runs without labels: selection rates, demographic parity, drift and data quality measured, performance estimated (CBPE). A target absent from the file is refused (a typo?) unless unlabelled is true.' },
       unlabelled: { type: 'boolean', description: 'The audited file is a batch without outcomes: audit it without labels even though target names the outcome column (still read from the reference, to check the calibration CBPE assumes).' },
