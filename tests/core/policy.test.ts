@@ -361,3 +361,14 @@ describe('a disparity that fails through groups too small to judge', () => {
     expect(decision.notices.filter((n) => n.includes('turns on groups'))).toHaveLength(1);
   });
 });
+
+describe('a gate whose unit changes with the task', () => {
+  it('says, in a regression audit, that max_shift_degradation is a relative rise of the error', () => {
+    const regression = { task: 'regression', performance: {}, calibration: {}, fairness: {}, robustness: { max_shift_degradation: 0.0287 } };
+    const decision = evaluatePolicy(policy([{ name: 'Shift', metric: 'max_shift_degradation', threshold: 0.05, comparison: 'less_equal' }]), 'h', regression, facts);
+    expect(decision.gates[0]).toMatchObject({ outcome: 'PASS', value: 0.0287 });
+    expect(decision.notices).toEqual(['Gate "Shift": max_shift_degradation of a regression is the relative rise of its MAE or RMSE under the demographic shift (2.87% worse), not a drop of a share as in a binary audit.']);
+    // A binary audit's reads as the catalog says: no notice.
+    expect(evaluatePolicy(policy([{ name: 'Shift', metric: 'max_shift_degradation', threshold: 0.05, comparison: 'less_equal' }]), 'h', { ...result, robustness: { max_shift_degradation: 0.03 } }, facts).notices).toEqual([]);
+  });
+});

@@ -382,6 +382,8 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
     ...gates.filter((g) => g.waiver).map((g) => `Gate ${quote(g.name)} failed and is waived: ${g.waiver!.reason} (approved by ${g.waiver!.approved_by}, expires ${g.waiver!.expires}).`),
     ...gates.filter((g) => g.waiver_expired).map((g) => `Gate ${quote(g.name)} failed; its ${g.waiver_expired}, so it no longer applies.`),
     ...gates.filter((g) => g.small_groups).map((g) => smallGroupNotice(g, (result as { settings?: { min_group_size?: number } }).settings?.min_group_size)),
+    // The one gateable metric whose unit changes with the task: said where a reader would take it for a binary audit's.
+    ...(result.task === 'regression' ? gates.filter((g) => g.metric === 'max_shift_degradation' && g.value !== null).map((g) => `Gate ${quote(g.name)}: max_shift_degradation of a regression is the relative rise of its MAE or RMSE under the demographic shift (${g.value! >= 0 ? `${Number((g.value! * 100).toPrecision(3))}% worse` : 'no rise'}), not a drop of a share as in a binary audit.`) : []),
     // Every output shows the notices: a FAIL whose gates all passed said nothing of why.
     ...(applied ? reproducibility.filter((r) => !r.met).map((r) => `Reproducibility requirement ${r.requirement} of the policy is not met: ${r.detail}. The decision is FAIL whatever the gates.`) : []),
   ];
