@@ -335,8 +335,8 @@ describe('registry core', () => {
     const all = portfolio(rows);
     expect(all.status).toEqual({ PASS: 1, REVIEW: 0, FAIL: 1, NONE: 0 });
     expect(all.most_failed_gates).toEqual([
-      { gate: 'Minimum AUC', fail: 2, warn: 0, waived: 0, models: ['a', 'b'] },
-      { gate: 'Parity', fail: 0, warn: 2, waived: 0, models: ['a', 'b'] },
+      { gate: 'Minimum AUC', fail: 2, warn: 0, waived: 0, total: 2, models: ['a', 'b'] },
+      { gate: 'Parity', fail: 0, warn: 2, waived: 0, total: 2, models: ['a', 'b'] },
     ]);
     expect(all.models.find((m) => m.model_id === 'a')!.trend.map((t) => t.decision)).toEqual(['PASS', 'FAIL']);
 

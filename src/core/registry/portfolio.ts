@@ -21,7 +21,8 @@ export interface Portfolio {
   /** Latest decision of each model (REVIEW: a warning or a waiver; `NONE`: no policy applied). */
   status: Record<'PASS' | 'REVIEW' | 'FAIL' | 'NONE', number>;
   /** Gates by how many audits failed (or warned on) them, most first. */
-  most_failed_gates: { gate: string; fail: number; warn: number; waived: number; models: string[] }[];
+  /** Each gate's audits that failed, warned or were waived, and `total`, their sum (the charts' length and the order). */
+  most_failed_gates: { gate: string; fail: number; warn: number; waived: number; total: number; models: string[] }[];
   models: PortfolioModel[];
 }
 
@@ -64,8 +65,8 @@ export function portfolio(rows: readonly RegistryRow[]): Portfolio {
     audits: rows.length,
     status,
     most_failed_gates: [...gates]
-      .map(([gate, g]) => ({ gate, fail: g.fail, warn: g.warn, waived: g.waived, models: [...g.models].sort() }))
-      .sort((a, b) => b.fail + b.warn + b.waived - (a.fail + a.warn + a.waived) || b.fail - a.fail || (a.gate < b.gate ? -1 : 1)),
+      .map(([gate, g]) => ({ gate, fail: g.fail, warn: g.warn, waived: g.waived, total: g.fail + g.warn + g.waived, models: [...g.models].sort() }))
+      .sort((a, b) => b.total - a.total || b.fail - a.fail || (a.gate < b.gate ? -1 : 1)),
     models: [...models.values()].sort((a, b) => (a.model_id < b.model_id ? -1 : a.model_id > b.model_id ? 1 : 0)),
   };
 }

@@ -154,14 +154,14 @@ function expiringWaivers(models: PortfolioModel[], end: string): { model: string
     .sort((a, b) => (a.expires < b.expires ? -1 : a.expires > b.expires ? 1 : a.model < b.model ? -1 : 1));
 }
 
-function failedGatesChart(gates: { gate: string; fail: number; warn: number; waived: number }[], month: string): ChartSpec {
-  const max = Math.max(...gates.map((g) => g.fail + g.warn + g.waived), 1);
+function failedGatesChart(gates: { gate: string; total: number }[], month: string): ChartSpec {
+  const max = Math.max(...gates.map((g) => g.total), 1);
   return {
     kind: 'bar',
     title: `Audits failing, warning or waived on each gate, ${month}`,
     x: { label: 'audits', min: 0, max },
     y: { label: 'gate', min: 0, max: gates.length },
-    series: [{ name: 'failed, warned or waived', points: gates.map((g, i) => ({ x: g.fail + g.warn + g.waived, y: i, label: g.gate })) }],
+    series: [{ name: 'failed, warned or waived', points: gates.map((g, i) => ({ x: g.total, y: i, label: g.gate })) }],
     rules: [],
   };
 }
