@@ -272,7 +272,7 @@ export function driftReport(reference: Table, current: Table, options: { exclude
     ...(missing.length ? { missing_columns: missing } : {}),
     max_psi: max,
     drifted_feature_share: driftedShare(columns),
-    conventions: `PSI = Σ (cur − ref)·ln(cur/ref), empty shares floored at ${PSI_EPSILON}; numeric bins from the reference's ${options.bins && options.bins !== 10 ? `${options.bins}-quantiles (drift.psi_bins: ${options.bins})` : 'deciles'} (linear interpolation, duplicate edges merged, [e_i, e_i+1)); stable < 0.1 ≤ minor ≤ 0.2 < major. KS p-value asymptotic (Stephens). Wasserstein over the reference sd. Jensen–Shannon distance with log base 2.`,
+    conventions: `PSI = Σ (cur − ref)·ln(cur/ref), empty shares floored at ${PSI_EPSILON}; numeric bins from the reference's ${options.bins && options.bins !== 10 ? `${options.bins}-quantiles (drift.psi_bins: ${options.bins})` : 'deciles'} (linear interpolation, duplicate edges merged, [e_i, e_i+1)), and missing cells a bin of their own; stable < 0.1 ≤ minor ≤ 0.2 < major. KS statistic and its p-value (asymptotic, Stephens) and Wasserstein (over the reference sd) on the present values. Jensen–Shannon distance with log base 2.`,
   };
 }
 
