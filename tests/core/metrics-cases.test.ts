@@ -65,9 +65,12 @@ describe('average precision, log loss, Brier', () => {
     expect(averagePrecision(u8([0, 0]), f64([0.5, 0.5]))).toBeNull();
   });
 
-  it('clips p to [1e-15, 1 − 1e-15] in log loss', () => {
-    expect(logLoss(u8([1, 0]), f64([0.5, 0.5]))).toBeCloseTo(Math.log(2), 15);
-    expect(logLoss(u8([1]), f64([0]))).toBeCloseTo(-Math.log(1e-15), 10);
+  it('clips p in log loss as scikit-learn 1.2 does (eps=\'auto\': the double\'s epsilon), at and near 0 and 1 (tests/statistics/build_log_loss_clip.py)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { projectRoot } = await import('../support/fixtures');
+    const reference = JSON.parse(readFileSync(join(projectRoot, 'tests/statistics/log_loss_clip.json'), 'utf8')) as { cases: { labels: number[]; p: number[]; log_loss: number }[] };
+    for (const { labels, p, log_loss } of reference.cases) expect(Math.abs(logLoss(u8(labels), f64(p))! - log_loss), JSON.stringify(p)).toBeLessThan(1e-12);
   });
 
   it('is the mean squared error of p', () => {

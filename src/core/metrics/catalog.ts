@@ -32,7 +32,7 @@ const performanceMetrics: CatalogMetric[] = [
   ['f1', 'F1', 'higher_is_better', '2TP/(2TP+FP+FN) at the threshold.'],
   ['roc_auc', 'ROC AUC', 'higher_is_better', 'P(score of a positive > score of a negative), ties half; DeLong standard error, interval on the logit scale.'],
   ['average_precision', 'Average precision', 'higher_is_better', 'Σ (R_k − R_k−1)·P_k over distinct thresholds (scikit-learn).'],
-  ['log_loss', 'Log loss', 'lower_is_better', 'Mean −log p of the true class, p clipped to [1e-15, 1−1e-15]; multiclass: clipped to [2⁻⁵², 1−2⁻⁵²], rows renormalised.'],
+  ['log_loss', 'Log loss', 'lower_is_better', 'Mean −log p of the true class, p clipped to [2⁻⁵², 1−2⁻⁵²] (scikit-learn’s eps=\'auto\' for doubles); multiclass: rows renormalised.'],
   ['brier_score', 'Brier score', 'lower_is_better', 'Mean (p − y)²; multiclass: mean over rows of Σ_k (p_k − [y = k])² (0 to 2).'],
   ['base_rate', 'Base rate', 'neutral', 'Share of positive labels.'],
   ['selection_rate', 'Selection rate', 'neutral', 'Share predicted positive (p >= threshold).'],

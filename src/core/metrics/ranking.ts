@@ -39,8 +39,12 @@ export function averagePrecision(labels: Uint8Array, scores: Float64Array, rows?
   return rankMetricsOf(labels, scores, rows, sorted).averagePrecision;
 }
 
-/** Probabilities are clipped to [ε, 1−ε] before the logarithm, as scikit-learn 1.2 does. */
-export const LOG_LOSS_EPSILON = 1e-15;
+/**
+ * Probabilities are clipped to [ε, 1−ε] before the logarithm with ε the double's epsilon
+ * (2⁻⁵²), as scikit-learn's log_loss does from 1.2 (eps='auto': the dtype's epsilon) and as
+ * the multiclass log loss does; it was 1e-15, scikit-learn's earlier default.
+ */
+export const LOG_LOSS_EPSILON = 2 ** -52;
 
 /** Mean negative log-likelihood of the labels under p(positive) (natural log, clipped). */
 export function logLoss(labels: Uint8Array, scores: Float64Array, rows?: Uint32Array): number | null {
