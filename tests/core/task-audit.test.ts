@@ -213,6 +213,14 @@ describe('regression audits of the reference regressors', () => {
 
 describe('choosing the task, and what is refused', () => {
   const mc3 = () => expectedOf('mc3_xgb.expected.json');
+  it('audits as multiclass a probability tensor that names no classes when model.class_labels names three (it asked for a positive label), with scikit-learn\'s figures', async () => {
+    const want = JSON.parse(readFileSync(join(models, 'onnx_unnamed_probs.expected.json'), 'utf8')) as { classes: string[]; features: string[]; accuracy: number; f1_macro: number; roc_auc_ovr: number };
+    const result = (await runAnyAudit(ort, request('onnx_unnamed_probs.onnx', 'onnx_unnamed_probs.csv', 'grade', ['group'], { features: want.features, classLabels: want.classes, explainer: { rows: 3, backgroundRows: 5 } }))) as MulticlassAuditResult;
+    expect(result.task).toBe('multiclass');
+    expect(result.settings.task_source).toBe('inferred: model.class_labels names 3 classes for onnx_unnamed_probs.onnx and no positive label is set (set a positive label or task: binary to audit one class against the rest)');
+    for (const key of ['accuracy', 'f1_macro', 'roc_auc_ovr'] as const) expect(Math.abs((result.performance[key] as number) - want[key]), key).toBeLessThan(1e-9);
+  });
+
   it('reads a one-output model as p(positive) for a target of two values, and says how to audit it as a regression when its target is refused', async () => {
     const want = expectedOf('reg_linear.expected.json');
     // The regression data with its outcome cut to two amounts (0 or 5000): 5000 is no class of a model read as p(class 1).

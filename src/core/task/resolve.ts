@@ -27,6 +27,8 @@ export interface TaskRequest {
   scoreColumn?: string;
   target: string;
   positiveLabel?: string;
+  /** model.class_labels: names the classes of a file that names none, and so how many there are. */
+  classLabels?: readonly string[];
 }
 
 const TASKS: readonly AuditTask[] = ['binary', 'multiclass', 'regression'];
@@ -95,14 +97,18 @@ export function chooseTask(request: TaskRequest, table: Table): TaskChoice {
   } catch (error) {
     if (!(error instanceof ModelLoadError)) throw error;
   }
+  // A file that does not say how many classes it scores (an ONNX probability tensor of no fixed width): the classes model.class_labels names.
+  const fromLabels = classCount === null && request.classLabels !== undefined && request.classLabels.length > 0;
+  if (fromLabels) classCount = request.classLabels!.length;
+  const counted = fromLabels ? `model.class_labels names ${classCount} classes for ${fileName}` : `${fileName} has ${classCount} classes`;
   if (request.task === 'multiclass') {
     if (classCount !== null && classCount <= 2) throw new AuditConfigError(`task: multiclass, but ${fileName} has ${classCount} classes. Set task to binary (--task binary).`);
     return { task: 'multiclass', source: 'configured (task: multiclass)' };
   }
   if (request.task === 'binary') return { task: 'binary', source: 'configured (task: binary)' };
   if (classCount !== null && classCount > 2) {
-    if (request.positiveLabel !== undefined) return { task: 'binary', source: `inferred: ${fileName} has ${classCount} classes and a positive label (${request.positiveLabel}) is set, so that class is audited against the rest (set task: multiclass for the audit of every class)` };
-    return { task: 'multiclass', source: `inferred: ${fileName} has ${classCount} classes and no positive label is set (set a positive label or task: binary to audit one class against the rest)` };
+    if (request.positiveLabel !== undefined) return { task: 'binary', source: `inferred: ${counted} and a positive label (${request.positiveLabel}) is set, so that class is audited against the rest (set task: multiclass for the audit of every class)` };
+    return { task: 'multiclass', source: `inferred: ${counted} and no positive label is set (set a positive label or task: binary to audit one class against the rest)` };
   }
   if (regressor && !request.task) {
     return { task: 'binary', source: `inferred: ${fileName} has one numeric output and names no classes, read as p(positive) since the target ${quote(request.target)} holds two values at most`, regressionHint: `${fileName} has one numeric output and names no classes, so it is read as a binary classifier's p(positive) when the target holds two values at most; if it predicts a number, audit it as a regression (task: regression, --task regression).` };
