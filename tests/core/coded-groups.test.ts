@@ -87,3 +87,12 @@ describe('a protected attribute whose texts are written with and without surroun
     expect(result.data.findings.find((f) => f.check === 'group_spellings')?.message).toBe('sex holds groups that differ only in surrounding spaces (" Female", "Female", "Female "): each is audited as a group of its own, as pandas reads them and a model that reads the text is fed them. If they are one group, write them alike in the data.');
   });
 });
+
+describe('an identifier column with one name written with a space', () => {
+  it('is still refused as a protected attribute (the spaced form sent it past the limits: 3,001 groups)', async () => {
+    const names = Array.from({ length: 3000 }, (_, i) => `P${String(i).padStart(5, '0')}`);
+    const lines = [...names, ' P00001'].map((name, i) => `"${name}",${(i % 10) / 10},${i % 2}`);
+    const audit = runAudit(ort, { scoreColumn: 'score', threshold: 0.5, data: { fileName: 'ids.csv', bytes: new TextEncoder().encode(`name,score,y\n${lines.join('\n')}\n`) }, target: 'y', protectedAttributes: ['name'], bootstrapResamples: 0 });
+    await expect(audit).rejects.toThrow(/^ids\.csv, column "name": a protected attribute needs a few groups to compare, but this column has 3,001 distinct values in 3,001 rows/);
+  });
+});

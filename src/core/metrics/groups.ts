@@ -65,7 +65,8 @@ export function checkProtectedAttribute(table: Table, attribute: string): void {
     const seen = new Set<number | string>();
     for (let i = 0; i < rows; i++) {
       if (column.kind === 'numeric' ? Number.isNaN(column.values[i]) : column.codes[i] < 0) missing++;
-      else if (seen.size <= MAX_NUMERIC_GROUPS && !seen.has(keyOf(i))) {
+      // Numbers stop counting past the numeric limit; texts (written two ways) count on, for the limits below.
+      else if ((column.kind !== 'numeric' || seen.size <= MAX_NUMERIC_GROUPS) && !seen.has(keyOf(i))) {
         seen.add(keyOf(i));
         if (examples.length < 50) examples.push(nameOf(i));
       }
@@ -163,11 +164,15 @@ export function spacedGroups(column: CategoricalColumn): ((row: number) => strin
   // Each text's written forms: those kept (with spaces), and the bare one where some present cell was not kept.
   const forms = new Map<number, Set<string>>();
   const spacedCells = new Int32Array(dictionary.length);
+  // Only texts kept for their spaces: a number kept with its trailing zeros ("1.0" beside "1", in a column turned to text) is another matter.
+  const spacedForm = (code: number, written: string | undefined) => written !== undefined && written !== dictionary[code] && written.trim() === dictionary[code];
   for (let k = 0; k < texts.rows.length; k++) {
     const code = codes[texts.rows[k]];
     if (code < 0 || texts.codes[k] < 0) continue;
+    const written = texts.dictionary[texts.codes[k]];
+    if (!spacedForm(code, written)) continue;
     spacedCells[code]++;
-    (forms.get(code) ?? forms.set(code, new Set()).get(code)!).add(texts.dictionary[texts.codes[k]]);
+    (forms.get(code) ?? forms.set(code, new Set()).get(code)!).add(written);
   }
   if (forms.size === 0) return null;
   const cells = new Int32Array(dictionary.length);
@@ -179,8 +184,8 @@ export function spacedGroups(column: CategoricalColumn): ((row: number) => strin
     const code = codes[row];
     if (code < 0) return MISSING_GROUP;
     if (!twoWays[code]) return dictionary[code];
-    const written = keptText(column, row) ?? dictionary[code];
-    return written === dictionary[code] ? written : JSON.stringify(written);
+    const written = keptText(column, row);
+    return spacedForm(code, written) ? JSON.stringify(written) : dictionary[code];
   };
 }
 
