@@ -3,7 +3,7 @@
  * rows, proxies of the protected attributes, leakage and the findings a reviewer should see;
  * and the data summary a model card gives. The measures live in ./associations and ./duplicates.
  */
-import { columnType, dateOrder, isIsoDate, isoFromOrder, type CategoricalColumn, type Column, type ColumnType, type DateOrder, type Table } from '../../data/table';
+import { columnType, dateOrder, isIsoDate, isoFromOrder, sourceText, type CategoricalColumn, type Column, type ColumnType, type DateOrder, type NumericColumn, type Table } from '../../data/table';
 import { sortedPresent } from '../../data/sorted';
 import { sampleIndices } from '../../data/sample';
 import { rocAuc } from '../../base/order';
@@ -152,7 +152,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     if (profile.type === 'text' && column.kind === 'categorical' && dateOrder(presentTexts(column)) === 'ambiguous') {
       findings.push({ check: 'date_order', severity: 'warning', column: profile.name, message: `${profile.name} holds dates whose every value fits both DD/MM/YYYY and MM/DD/YYYY (e.g. ${profile.top?.[0]?.value ?? ''}): it is read as text. Write the dates as ISO 8601 (YYYY-MM-DD) to have them read as dates.` });
     }
-    const grouped = table.delimiter === ';' && column.kind === 'numeric' ? thousandsLike(column.values) : null;
+    const grouped = table.delimiter === ';' && column.kind === 'numeric' ? thousandsLike(column) : null;
     if (grouped) findings.push({ check: 'thousands_separator', severity: 'error', column: profile.name, message: `${profile.name}: in a file separated by ";", as European exports are, every number written with a "." has three digits after it (${grouped}) and no whole number reaches 1,000: the "." looks like a thousands separator (5.943 for 5943), and these are read as decimals. Export the file without thousands separators; if they are decimals, this finding can be set aside.` });
     const integral = column.kind === 'categorical' || wholeNumbers(column.values);
     if (profile.name !== target && rows > 20 && profile.distinct === rows && integral) findings.push({ check: 'id_like', severity: 'warning', column: profile.name, message: `${profile.name} has a different value on every row: it looks like an identifier, not a feature.` });
@@ -349,18 +349,22 @@ function wholeNumbers(values: Float64Array): boolean {
 }
 
 /** The first values of a text column that differ only in letter case ("Female", "female"), quoted, or null. */
-/** Up to three of a column's numbers that read as thousands grouped by "." (1 to 999 with three decimals, no whole number from 1,000), or null. */
-function thousandsLike(values: Float64Array): string | null {
+/**
+ * Up to three of a column's numbers, as written, that read as thousands grouped by "." (1 to
+ * 3 digits, ".", 3 digits: 5.943, 5.190), when every number written with a "." is so and no
+ * whole number reaches 1,000; or null. Judged on the texts: 71.3 has one decimal, whatever its
+ * double.
+ */
+function thousandsLike(column: NumericColumn): string | null {
   const examples: string[] = [];
-  for (const v of values) {
+  for (let row = 0; row < column.values.length; row++) {
+    const v = column.values[row];
     if (v !== v) continue;
-    const a = Math.abs(v);
-    if (Number.isInteger(v)) {
-      if (a >= 1000) return null;
-      continue;
-    }
-    if (a < 1 || a >= 1000 || Math.abs(a * 1000 - Math.round(a * 1000)) > 1e-6) return null;
-    if (examples.length < 3) examples.push(v.toFixed(3));
+    const text = sourceText(column, row).trim();
+    if (text.includes('.')) {
+      if (!/^[+-]?\d{1,3}\.\d{3}$/.test(text)) return null;
+      if (examples.length < 3) examples.push(text);
+    } else if (!/^[+-]?\d+$/.test(text) || Math.abs(v) >= 1000) return null;
   }
   return examples.length ? examples.join(', ') : null;
 }
