@@ -145,6 +145,21 @@ describe('regression metrics where they are undefined', () => {
     const spread = regressionPerformance(Float64Array.from([-1e160, 1e160]), Float64Array.from([-1e160 + 1e150, 1e160]));
     expect(spread.mse! / 5e299).toBeCloseTo(1, 4);
     expect(spread.r2).toBeNull();
+    expect(spread.null_reasons.r2).toBe("the outcome's variance overflows a double (outcomes as large as 1.00e+160): rescale the outcome (e.g. to thousands) and audit again");
+  });
+
+  it('gives the group comparisons null with the reason when a group\'s errors overflow (its MSE was left out, and another group reported the worst)', () => {
+    // Group a's errors are 1e200 (their squares overflow); group b's are 1 and 2.
+    const y = Float64Array.from([1e200, 3e200, 5, 6]);
+    const predicted = Float64Array.from([2e200, 2e200, 4, 8]);
+    const fairness = regressionFairness(y, predicted, groupsOf('g', ['a', 'a', 'b', 'b']), { seed: 1, permutations: 0 });
+    expect(fairness.groups.a.mse).toBeNull();
+    expect(fairness.bounded_group_loss).toBeNull();
+    expect(fairness.bounded_group_loss_group).toBeNull();
+    expect(fairness.rmse_difference).toBeNull();
+    expect(fairness.null_reasons.bounded_group_loss).toBe("a's MSE has no value (the squared errors overflow a double (outcomes or predictions as large as 3.00e+200): rescale the outcome (e.g. to thousands) and audit again)");
+    // The absolute errors do not overflow: their spread stands (group a's MAE 1e200, b's 1.5).
+    expect(fairness.mae_difference! / 1e200).toBeCloseTo(1, 12);
   });
 
   it('measures distances between distributions as their definitions say', () => {

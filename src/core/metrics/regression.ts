@@ -92,11 +92,13 @@ export function regressionPerformance(y: Float64Array, predicted: Float64Array, 
     mape: nonPositive > 0 ? null : percent / n,
   };
   // A sum past the largest double (outcomes or errors near 1e154 and beyond, squared) is not a number to report.
+  const what = (key: keyof typeof values) =>
+    key === 'mape' ? 'the percentage errors overflow a double (a large error beside an outcome near 0' : key === 'r2' && Number.isFinite(squared) ? "the outcome's variance overflows a double (outcomes" : `the ${key === 'mae' || key === 'median_absolute_error' ? 'errors' : 'squared errors'} overflow a double (outcomes or predictions`;
   for (const key of Object.keys(values) as (keyof typeof values)[]) {
     const value = values[key];
     if (value !== null && !Number.isFinite(value)) {
       values[key] = null;
-      nullReasons[key] = `the ${key === 'mae' || key === 'median_absolute_error' || key === 'mape' ? 'errors' : 'squared errors'} overflow a double (outcomes or predictions as large as ${largest(y, predicted, rows)}): rescale the outcome (e.g. to thousands) and audit again`;
+      nullReasons[key] = key === 'mape' ? `${what(key)}): rescale the outcome or leave MAPE out` : `${what(key)} as large as ${largest(y, predicted, rows)}): rescale the outcome (e.g. to thousands) and audit again`;
     }
   }
   return { n, ...values, null_reasons: nullReasons };
@@ -203,9 +205,10 @@ export interface RegressionGroupMetrics {
   n: number;
   mean_prediction: number;
   mean_outcome: number;
-  mae: number;
-  rmse: number;
-  mse: number;
+  /** Null, with the reason, where the group's errors overflow a double. */
+  mae: number | null;
+  rmse: number | null;
+  mse: number | null;
   r2: number | null;
   median_absolute_error: number | null;
   mape: number | null;
@@ -239,8 +242,9 @@ export interface RegressionAttributeFairness {
   mae_difference: number | null;
   rmse_difference: number | null;
   /** The largest group MSE, and its group. */
-  bounded_group_loss: number;
-  bounded_group_loss_group: string;
+  /** Null, with the reason, where a group's MSE has no value (its errors overflow a double). */
+  bounded_group_loss: number | null;
+  bounded_group_loss_group: string | null;
   ks_statistic: WorstPair;
   wasserstein_distance: WorstPair;
   /** Interior decile edges of all rows' predictions. */
@@ -296,9 +300,9 @@ export function regressionFairness(y: Float64Array, predicted: Float64Array, ind
       n: rows.length,
       mean_prediction: meanOf(predicted, rows),
       mean_outcome: meanOf(y, rows),
-      mae: performance.mae!,
-      rmse: performance.rmse!,
-      mse: performance.mse!,
+      mae: performance.mae,
+      rmse: performance.rmse,
+      mse: performance.mse,
       r2: performance.r2,
       median_absolute_error: performance.median_absolute_error,
       mape: performance.mape,
@@ -331,9 +335,15 @@ export function regressionFairness(y: Float64Array, predicted: Float64Array, ind
   };
   const [meanPredictionDifference, meanPredictionRatio] = differenceAndRatio(all.map((g) => g.mean_prediction));
   const [meanOutcomeDifference, meanOutcomeRatio] = differenceAndRatio(all.map((g) => g.mean_outcome));
-  let worstLoss = 0;
-  all.forEach((g, k) => (g.mse > all[worstLoss].mse ? (worstLoss = k) : 0));
   const nullReasons: Record<string, string> = {};
+  // A group whose errors overflow has no MSE, RMSE or MAE: the worst group and the spreads are unknown, not those of the others.
+  const unknown = (key: 'mse' | 'rmse' | 'mae') => {
+    const at = all.findIndex((g) => g[key] === null);
+    return at < 0 ? null : `${index.groups[at]}'s ${key.toUpperCase()} has no value (${all[at].null_reasons[key] ?? 'no rows'})`;
+  };
+  let worstLoss = 0;
+  all.forEach((g, k) => ((g.mse ?? -1) > (all[worstLoss].mse ?? -1) ? (worstLoss = k) : 0));
+  for (const [key, why] of [['bounded_group_loss', unknown('mse')], ['rmse_difference', unknown('rmse')], ['mae_difference', unknown('mae')]] as const) if (why) nullReasons[key] = why;
   if (index.groups.length < 2) {
     for (const key of ['mean_prediction_difference', 'mean_outcome_difference', 'mae_difference', 'rmse_difference', 'ks_statistic', 'wasserstein_distance']) nullReasons[key] = 'a single group: nothing to compare';
   }
@@ -346,10 +356,10 @@ export function regressionFairness(y: Float64Array, predicted: Float64Array, ind
     mean_prediction_ratio: meanPredictionRatio,
     mean_outcome_difference: meanOutcomeDifference,
     mean_outcome_ratio: meanOutcomeRatio,
-    mae_difference: differenceAndRatio(all.map((g) => g.mae))[0],
-    rmse_difference: differenceAndRatio(all.map((g) => g.rmse))[0],
-    bounded_group_loss: all[worstLoss].mse,
-    bounded_group_loss_group: index.groups[worstLoss],
+    mae_difference: nullReasons.mae_difference ? null : differenceAndRatio(all.map((g) => g.mae!))[0],
+    rmse_difference: nullReasons.rmse_difference ? null : differenceAndRatio(all.map((g) => g.rmse!))[0],
+    bounded_group_loss: nullReasons.bounded_group_loss ? null : all[worstLoss].mse,
+    bounded_group_loss_group: nullReasons.bounded_group_loss ? null : index.groups[worstLoss],
     ks_statistic: worstPair(worstKs, 'ks_statistic', ksStatistic),
     wasserstein_distance: worstPair(worstWasserstein, 'wasserstein_distance', wassersteinDistance),
     decile_edges: edges,

@@ -122,7 +122,7 @@ function regressionGroupLines(result: RegressionAuditResult): string[] {
     const ks = f.distribution.ks_statistic;
     lines.push(
       '',
-      `Mean prediction difference ${fmt(f.mean_prediction_difference)} (ratio ${fmt(f.mean_prediction_ratio)}); mean outcome difference ${fmt(f.mean_outcome_difference)}; MAE difference ${fmt(f.mae_difference)}; RMSE difference ${fmt(f.rmse_difference)}; bounded group loss ${fmt(f.bounded_group_loss)} (${md(f.bounded_group_loss_group)}); KS statistic ${fmt(f.ks_statistic)}${ks.groups ? ` (${md(ks.groups.join(' vs '))}, permutation p ${fmt(ks.p_value, 4)})` : ''}; Wasserstein distance ${fmt(f.wasserstein_distance)}.`,
+      `Mean prediction difference ${fmt(f.mean_prediction_difference)} (ratio ${fmt(f.mean_prediction_ratio)}); mean outcome difference ${fmt(f.mean_outcome_difference)}; MAE difference ${fmt(f.mae_difference)}; RMSE difference ${fmt(f.rmse_difference)}; bounded group loss ${fmt(f.bounded_group_loss)}${f.bounded_group_loss_group ? ` (${md(f.bounded_group_loss_group)})` : ` (${md(f.null_reasons.bounded_group_loss ?? 'no value')})`}; KS statistic ${fmt(f.ks_statistic)}${ks.groups ? ` (${md(ks.groups.join(' vs '))}, permutation p ${fmt(ks.p_value, 4)})` : ''}; Wasserstein distance ${fmt(f.wasserstein_distance)}.`,
     );
   }
   return lines;
