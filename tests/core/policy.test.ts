@@ -355,6 +355,11 @@ describe('a disparity that fails through groups too small to judge', () => {
     const decision = evaluatePolicy(p, 'h', result, facts);
     expect(decision.gates[0]).toMatchObject({ outcome: 'FAIL', attribute: 'group', value: rate('C') - rate('A'), small_groups: { groups: [{ name: 'C', n: 3 }], value_without: rate('B') - rate('A') } });
     expect(decision.notices).toContain(`Gate "Parity" (demographic_parity_difference ${Number((rate('C') - rate('A')).toPrecision(4))} on group) turns on groups of fewer than 30 rows (fairness.min_group_size): group = C (3 rows), whose rates are too uncertain to judge on their own; over the other groups it is ${Number((rate('B') - rate('A')).toPrecision(4))}.`);
+    // A gate the large groups fail too (0.05 > 0.04) does not turn on the small group: no notice.
+    const tight = evaluatePolicy(policy([{ name: 'Tight', metric: 'demographic_parity_difference', threshold: 0.04, comparison: 'less_equal' }]), 'h', result, facts);
+    expect(tight.gates[0].outcome).toBe('FAIL');
+    expect(tight.gates[0]).not.toHaveProperty('small_groups');
+    expect(tight.notices).toEqual([]);
     // The loose gate passes over every group: nothing to say.
     expect(decision.gates[1].outcome).toBe('PASS');
     expect(decision.gates[1]).not.toHaveProperty('small_groups');

@@ -349,7 +349,9 @@ export function evaluatePolicy(policy: Policy, policySha256: string, result: Met
     const passed = compare(value.value, gate.threshold, gate.comparison);
     const outcome: GateOutcome = passed ? 'PASS' : gate.severity === 'error' ? 'FAIL' : 'WARN';
     // A disparity that fails only through groups too small to judge says so (a pass is a pass over every group).
-    const small = !passed && value.small ? { small_groups: { groups: value.small.groups, value_without: value.small.without } } : {};
+    // Only where the other groups alone pass it (or cannot be compared): a gate the large groups fail too turns on them.
+    const turnsOnSmall = !passed && value.small && (value.small.without === null || compare(value.small.without, gate.threshold, gate.comparison));
+    const small = turnsOnSmall ? { small_groups: { groups: value.small!.groups, value_without: value.small!.without } } : {};
     const gateResult: GateResult = { ...base, attribute: value.attribute ?? null, value: value.value, ...extra, outcome, ...small };
     if (outcome === 'PASS') return gateResult;
     const { valid, expired } = findWaiver(waivers, gate.name, facts.modelId, facts.today);
