@@ -120,6 +120,14 @@ describe('runAudit end to end on compas/rf.onnx', () => {
     expect(plain.settings.task_source).toBe('a score column is audited as a binary classifier');
   });
 
+  it('refuses recourse settings where no recourse is searched: a score column, or recourse turned off (they were recorded as if they had changed something)', async () => {
+    const scoreColumn = { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], recourse: { costs: { priors_count: 2 }, maxRows: 50 } };
+    await expect(runAudit(ort, scoreColumn)).rejects.toThrow(new AuditConfigError('recourse.costs, recourse.max_rows are set, but no recourse is searched: a score-column audit has no model to search counterfactuals with. Remove them, or audit the model file.'));
+    await expect(runAudit(ort, request({ recourse: { perRow: 2 }, missingSections: { recourse: 'turned off (recourse.enabled: false)' } }))).rejects.toThrow(
+      new AuditConfigError('recourse.max_counterfactuals is set, but no recourse is searched: turned off (recourse.enabled: false). Remove it, or turn recourse on.'),
+    );
+  });
+
   it('refuses drift settings with no reference to measure drift against (they were read nowhere)', async () => {
     const { runAnyAudit } = await import('../../src/core/audit/run');
     await expect(runAnyAudit(ort, request({ driftBins: 5, driftThresholds: { minor: 0.05, major: 0.3 } }))).rejects.toThrow(
@@ -212,8 +220,10 @@ describe('score-only audits (no model file)', () => {
 
   it('refuses recourse and robustness settings naming no column of the data (a misspelt immutable column was ignored, and the column changed)', async () => {
     const base = { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race', 'sex'], bootstrapResamples: 0 };
-    await expect(runAudit(ort, { ...base, recourse: { immutable: ['prior_count'] } })).rejects.toThrow(new AuditConfigError('test.csv: no recourse.immutable column "prior_count" (close matches: priors_count). Name columns of the data in recourse.immutable.'));
-    await expect(runAudit(ort, { ...base, recourse: { costs: { nonexist: 5 } } })).rejects.toThrow(new AuditConfigError('test.csv: no recourse.costs column "nonexist". Name columns of the data in recourse.costs.'));
+    // Recourse settings are a model audit's (a score column's are refused as idle, above).
+    const model = { model: { fileName: 'rf.onnx', bytes: fixtureBytes('compas/rf.onnx') }, features: want.features, scoreColumn: undefined, threshold: undefined };
+    await expect(runAudit(ort, { ...base, ...model, recourse: { immutable: ['prior_count'] } })).rejects.toThrow(new AuditConfigError('test.csv: no recourse.immutable column "prior_count" (close matches: priors_count). Name columns of the data in recourse.immutable.'));
+    await expect(runAudit(ort, { ...base, ...model, recourse: { costs: { nonexist: 5 } } })).rejects.toThrow(new AuditConfigError('test.csv: no recourse.costs column "nonexist". Name columns of the data in recourse.costs.'));
     await expect(runAudit(ort, { ...base, robustness: { proxies: { race: 'nonexist' } } })).rejects.toThrow(new AuditConfigError('test.csv: no robustness.proxies column "nonexist". Name columns of the data in robustness.proxies.'));
     await expect(runAudit(ort, { ...base, robustness: { proxies: { age_cat: 'age' } } })).rejects.toThrow(
       new AuditConfigError('robustness.proxies: "age_cat" is not a protected attribute (race, sex); a proxy is declared for one. Key each proxy by the protected attribute it stands in for.'),

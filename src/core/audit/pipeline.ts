@@ -27,7 +27,7 @@ import { thresholdFit } from './threshold-fit';
 import { consistencyAhead, driftSection, explanationsSection, NO_REFERENCE, recourseSection, robustnessSection, withReasonCodes, type SectionContext } from './sections';
 import { addFindings } from './findings';
 import type { AuditRequest, RunOptions } from './request';
-import { definedSettings, readOptionsOf, recourseSettingsOf, type AuditResult, type AuditSettings } from './result';
+import { definedSettings, readOptionsOf, recourseKeysOf, recourseSettingsOf, type AuditResult, type AuditSettings } from './result';
 
 /** Reads, scores and audits: the whole pipeline the worker and the CLI share. */
 export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: RunOptions = {}): Promise<AuditResult> {
@@ -50,6 +50,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   onProgress?.({ stage: 'parse', done: totalBytes, total: totalBytes });
   const rowsRead = table.rowCount;
   checkModelType(request);
+  refuseIdleRecourse(request);
   const model = request.model
     ? await openModel(ort, request.model.bytes, request.model.fileName, {
         positiveLabel: request.positiveLabel,
@@ -241,6 +242,19 @@ function calibrationReference(reference: Table | null, request: AuditRequest, sc
     if (!isPlumblineError(error)) throw error;
     return `the reference's labels could not be read: ${(error as Error).message}`;
   }
+}
+
+/**
+ * Refuses recourse settings where no recourse is searched — a score column (no model to
+ * search with), or recourse turned off in the config — as multiclass and regression audits
+ * refuse them: they were read nowhere (and recorded as if they had changed something).
+ */
+export function refuseIdleRecourse(request: Pick<AuditRequest, 'model' | 'recourse' | 'missingSections'>): void {
+  const off = request.missingSections?.recourse;
+  const idle = off?.startsWith('turned off') ? off : request.model ? null : 'a score-column audit has no model to search counterfactuals with';
+  const keys = recourseKeysOf(request.recourse);
+  if (!idle || keys.length === 0) return;
+  throw new AuditConfigError(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} set, but no recourse is searched: ${idle}. Remove ${keys.length > 1 ? 'them' : 'it'}${request.model ? ', or turn recourse on' : ', or audit the model file'}.`);
 }
 
 /** Refuses a model file of another format than model.type names (every task: a multiclass or regression audit ignored it). */

@@ -93,6 +93,11 @@ export function readOptionsOf(csv: { delimiter?: string; missingValues?: string[
   return Object.keys(options).length ? options : undefined;
 }
 
+/** The recourse settings a request gives, as the config names them (recourse.costs, …). */
+export function recourseKeysOf(recourse: object | undefined): string[] {
+  return Object.keys(recourseSettingsOf(recourse as Record<string, unknown> | undefined) ?? {}).map((key) => `recourse.${key}`);
+}
+
 /** The recourse settings given (snake_case, as the config writes them), or undefined when none was. */
 export function recourseSettingsOf(recourse: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
   const names: Record<string, string> = { maxRows: 'max_rows', perRow: 'max_counterfactuals', categoricalChanges: 'categorical_changes' };

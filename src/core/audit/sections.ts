@@ -21,7 +21,7 @@ import { Random } from '../base/random';
 import { NO_LABELS } from './unlabelled';
 import { checkStageMemory, driftEstimate, explainFix, recourseEstimate, robustnessEstimate, withStageBudget, type StageEstimate, type StageLimits } from '../base/limits';
 import type { AuditProgress, AuditRequest, RunOptions } from './request';
-import type { AuditExplanations, AuditMetrics, AuditSettings, RobustnessReport } from './result';
+import { type AuditExplanations, type AuditMetrics, type AuditSettings, type RobustnessReport } from './result';
 
 /** Rows of the perturbation test's seeded sample and of the consistency test's neighbour pool. */
 const PERTURBATION_ROWS = 100_000;

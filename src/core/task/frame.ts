@@ -5,7 +5,7 @@
  */
 import type { AuditRequest } from '../audit';
 import type { ModelMissing } from '../audit/inputs';
-import { definedSettings, readOptionsOf, recourseSettingsOf } from '../audit/result';
+import { definedSettings, readOptionsOf, recourseKeysOf, recourseSettingsOf } from '../audit/result';
 import { limitsOf } from './stages';
 import { profileTable, type DataProfile } from '../analyses/profile/profile';
 import type { Table } from '../data/table';
@@ -34,10 +34,10 @@ export function refuseUnsupported(request: AuditRequest, task: 'multiclass' | 'r
   if (task === 'multiclass' && request.positiveWhen) refuse('positive_when', 'there is no regression decision');
   // task: multiclass with a positive label: every class is audited, that label was read nowhere (task: binary, or no task, audits it against the rest).
   if (task === 'multiclass' && request.positiveLabel !== undefined) refuse('data.positive_label', 'every class is audited, none against the rest,');
-  const recourseKeys = Object.entries(request.recourse ?? {}).filter(([, value]) => value !== undefined).map(([key]) => key);
-  if (recourseKeys.length && (task === 'multiclass' || !request.positiveWhen)) {
-    const names: Record<string, string> = { maxRows: 'max_rows', perRow: 'max_counterfactuals', categoricalChanges: 'categorical_changes' };
-    refuse(recourseKeys.map((key) => `recourse.${names[key] ?? key}`).join(', '), task === 'multiclass' ? 'no recourse is searched (a multiclass audit has no single adverse decision)' : 'no recourse is searched without a decision (threshold and positive_when)');
+  const recourseKeys = recourseKeysOf(request.recourse);
+  const off = request.missingSections?.recourse?.startsWith('turned off') ? request.missingSections.recourse : null;
+  if (recourseKeys.length && (task === 'multiclass' || !request.positiveWhen || off)) {
+    refuse(recourseKeys.join(', '), task === 'multiclass' ? 'no recourse is searched (a multiclass audit has no single adverse decision)' : off ? `no recourse is searched (${off})` : 'no recourse is searched without a decision (threshold and positive_when)');
   }
   if (task === 'regression' && request.classLabels) refuse('model.class_labels', 'a regression has no classes');
   // Settings these audits would record and not read (each was accepted and ignored).
