@@ -272,7 +272,23 @@ describe('the neighbour search over the pool', () => {
       const carried = posted.filter((entry) => entry.job.kind === 'neighbours' && entry.job.search);
       expect(carried.map((entry) => entry.thread).sort()).toEqual([0, 1]);
       for (const thread of [0, 1]) expect(posted.find((entry) => entry.thread === thread)?.job).toHaveProperty('search');
+      // …and told to let it go once every slice is answered (each kept its memory for the pool's life).
+      expect(posted.filter((entry) => entry.job.kind === 'forget-search').map((entry) => entry.thread).sort()).toEqual([0, 1]);
     }
     pool.stop();
   }, 60_000);
+});
+
+describe('a pool thread\'s neighbour searches', () => {
+  it('are kept for the slices that follow, and let go when told', async () => {
+    const state = new PoolThreadState(() => Promise.reject(new Error('no onnxruntime here')));
+    const random = new Random(5, 'pool-neighbours-forget');
+    const search = { points: Float64Array.from({ length: 60 * 3 }, () => random.normal()), pool: 50, dims: 3, k: 3, exclude: new Int32Array(10).fill(-1), scores: Float64Array.from({ length: 60 }, () => random.next()) };
+    await state.work({ kind: 'neighbours', searchId: 7, search, from: 0, to: 5 });
+    expect(state.searches.has(7)).toBe(true);
+    await state.work({ kind: 'neighbours', searchId: 7, from: 5, to: 10 });
+    await state.work({ kind: 'forget-search', searchId: 7 });
+    expect(state.searches.size).toBe(0);
+    await expect(state.work({ kind: 'neighbours', searchId: 7, from: 0, to: 5 })).rejects.toThrow('pool worker: neighbour search 7 was never sent');
+  });
 });

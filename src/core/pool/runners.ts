@@ -38,11 +38,17 @@ export function neighboursOverPool(pool: WorkerPool, size: number): NeighbourRun
     // starts takes the later slices once it is free.
     const slices = Math.min(2 * size, queries);
     const bounds = (i: number) => [Math.floor((i * queries) / slices), Math.floor(((i + 1) * queries) / slices)];
-    const parts = await pool.spread(Math.min(size, slices), slices, ({ thread }, i) => {
-      const first = !holding.has(thread);
-      holding.add(thread);
-      return pool.run<Float64Array>(thread, { kind: 'neighbours', searchId, ...(first ? { search } : {}), from: bounds(i)[0], to: bounds(i)[1] });
-    }, signal);
+    let parts: Float64Array[];
+    try {
+      parts = await pool.spread(Math.min(size, slices), slices, ({ thread }, i) => {
+        const first = !holding.has(thread);
+        holding.add(thread);
+        return pool.run<Float64Array>(thread, { kind: 'neighbours', searchId, ...(first ? { search } : {}), from: bounds(i)[0], to: bounds(i)[1] });
+      }, signal);
+    } finally {
+      // Each thread lets its copy of the search go (its WebAssembly memory and the points): the app's pool outlives an audit.
+      for (const thread of holding) pool.run(thread, { kind: 'forget-search', searchId }).catch(() => {});
+    }
     const gaps = new Float64Array(queries);
     parts.forEach((part, i) => gaps.set(part, bounds(i)[0]));
     return gaps;

@@ -33,6 +33,8 @@ export type PoolJob =
   | { kind: 'onnx'; modelId: number; model?: { bytes: Uint8Array; fileName: string; open: OpenOptions }; table: Table; features?: string[] }
   /** Queries [from, to) of the consistency check's neighbour search (its points sent once a thread, then named by id). */
   | { kind: 'neighbours'; searchId: number; search?: NeighbourPoints; from: number; to: number }
+  /** A neighbour search whose slices are all answered: its laid-out pool is let go. */
+  | { kind: 'forget-search'; searchId: number }
   /** A column's present values, ascending (the copy sent is the thread's: sorted over itself and moved back). */
   | { kind: 'sort'; values: Float64Array }
   /** A slice of a CSV file, read as the loading thread would have read on. */
@@ -100,6 +102,7 @@ export class PoolThreadState {
       if (!ensemble) throw new Error(`pool worker: ensemble ${job.ensembleId} was never sent`);
       return packShapValues(runTreeShapSlice(treeShapSlice(job.work, ensemble, job.slice)));
     }
+    if (job.kind === 'forget-search') return void this.searches.delete(job.searchId);
     if (job.kind === 'neighbours') {
       if (job.search) keep(this.searches, job.searchId, neighbourSearch(job.search));
       const search = this.searches.get(job.searchId);
