@@ -498,7 +498,8 @@ describe('plumbline registry (CLI)', () => {
     // Listed, it is marked (verified first, as the app's Portfolio page does), not shown with its forged decision; exit 1 as verify.
     const listed = await plumbline(['registry', 'list', 'tampered.db']);
     expect(listed.code).toBe(1);
-    expect(listed.stdout).toMatch(/^1 +2026-10-14 17:46:40 +recidivism-rf +1\.3 +TAMPERED +0\.744 /m);
+    // Its forged figures and gates are not shown beside the mark.
+    expect(listed.stdout).toMatch(/^1 +2026-10-14 17:46:40 +recidivism-rf +1\.3 +TAMPERED +– +– +– +not shown: the entry failed verification$/m);
     expect(listed.stdout).toMatch(/^2 +2026-11-18 11:06:40 +recidivism-rf +1\.3 +no policy /m);
     expect(listed.stdout).toContain(`\ntampered.db failed verification: TAMPERED: ${problem}; the entries it makes untrustworthy are marked TAMPERED. plumbline registry verify tampered.db lists every problem.\n`);
     const listedJson = JSON.parse((await plumbline(['registry', 'list', 'tampered.db', '--json'])).stdout);
@@ -514,7 +515,7 @@ describe('plumbline registry (CLI)', () => {
     writeFileSync(join(work, 'tampered-latest.db'), later.export());
     const latest = await plumbline(['registry', 'list', 'tampered-latest.db', '--latest']);
     expect(latest.code).toBe(1);
-    expect(latest.stdout).toMatch(/^recidivism-rf +risk +2026-11-18 11:06:40 +TAMPERED +0 +–$/m);
+    expect(latest.stdout).toMatch(/^recidivism-rf +risk +2026-11-18 11:06:40 +TAMPERED +– +–$/m);
   }, 120_000);
 
   it('keeps both of two concurrent appends', async () => {

@@ -117,9 +117,9 @@ export async function registryCommand(args: string[]): Promise<number> {
         if (values.latest) {
           const models = latestByModel(rows).map((m) => {
             const problem = problemOf(m.seq);
-            return problem ? { ...m, status: 'TAMPERED', tampered: problem.message } : m;
+            return problem ? { ...m, status: 'TAMPERED', failed_gates: null, waivers: [], tampered: problem.message } : m;
           });
-          stdout.write(values.json ? `${JSON.stringify(models, null, 2)}\n` : models.length ? `${table(models.map((m) => [m.model_id, m.team ?? '–', m.last_audit, m.status, String(m.failed_gates), m.waivers.map((w) => `${w.gate} (${w.approved_by}, until ${w.expires})`).join(', ') || '–']), ['model', 'team', 'last audit (UTC)', 'status', 'failed gates', 'waivers in use'])}\n${footer}` : `no audits match.\n${footer}`);
+          stdout.write(values.json ? `${JSON.stringify(models, null, 2)}\n` : models.length ? `${table(models.map((m) => [m.model_id, m.team ?? '–', m.last_audit, m.status, m.failed_gates === null ? '–' : String(m.failed_gates), m.waivers.map((w) => `${w.gate} (${w.approved_by}, until ${w.expires})`).join(', ') || '–']), ['model', 'team', 'last audit (UTC)', 'status', 'failed gates', 'waivers in use'])}\n${footer}` : `no audits match.\n${footer}`);
         } else {
           const marked = rows.map((row) => {
             const problem = problemOf(row.seq);

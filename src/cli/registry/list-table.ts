@@ -34,17 +34,16 @@ export function listTable(rows: (RegistryRow & { tampered?: string })[]): string
   // The task column appears only when a multiclass or regression audit is listed (a binary-only list reads as before).
   const tasks = rows.some((r) => taskFigures(r.metrics) !== null);
   const header = ['#', 'created (UTC)', 'model', 'version', 'decision', 'roc_auc', 'ece', 'dp_ratio', ...(tasks ? ['multiclass / regression'] : []), 'failed or warned gates'];
+  // An altered entry's figures and gates are what was forged, not an audit's: not shown.
   const lines = rows.map((r) => [
     String(r.seq),
     r.created.slice(0, 19).replace('T', ' '),
     r.model_id,
     r.model_version ?? '–',
     r.tampered ? 'TAMPERED' : (r.decision ?? 'no policy'),
-    fmt(r.metrics.roc_auc),
-    fmt(r.metrics.expected_calibration_error),
-    fmt(r.metrics.demographic_parity_ratio),
-    ...(tasks ? [taskFigures(r.metrics) ?? '–'] : []),
-    r.failed_gates.map((g) => `${g.name} (${g.outcome})`).join(', ') || '–',
+    ...(r.tampered ? ['–', '–', '–'] : [fmt(r.metrics.roc_auc), fmt(r.metrics.expected_calibration_error), fmt(r.metrics.demographic_parity_ratio)]),
+    ...(tasks ? [r.tampered ? '–' : (taskFigures(r.metrics) ?? '–')] : []),
+    r.tampered ? 'not shown: the entry failed verification' : r.failed_gates.map((g) => `${g.name} (${g.outcome})`).join(', ') || '–',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   return [header, ...lines].map((l) => l.map((cell, i) => (i === l.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n');
