@@ -254,6 +254,9 @@ describe('why a text is not a number, in the messages that refuse it', () => {
     // A column of numbers with one marker: the marker is named as one.
     const marked = parseCsv('x,y\n1,0\n2,1\nnone,0\n4,1\n', { fileName: 'm.csv' });
     expect(firstNonNumber(marked, marked.columns[0] as CategoricalColumn)).toBe('row 3: "none": a missing-value marker? List it in data.missing_values (--missing-values) to read it as missing');
+    // A 0/1 column with two markers (few cells, two of its four texts): still numbers with a marker.
+    const flags = parseCsv(`x,y\n${['1', '0', '?', '1', '0', 'unknown', '1', '0'].map((x, i) => `${x},${i % 2}`).join('\n')}\n`, { fileName: 'f.csv' });
+    expect(firstNonNumber(flags, flags.columns[0] as CategoricalColumn)).toBe('row 3: "?": a missing-value marker? List it in data.missing_values (--missing-values) to read it as missing');
     // A column of words (an XGBoost categorical given its categories): "none" is one of them, and listing it as missing would turn a real category into a missing value.
     const words = parseCsv('status,y\nnone,0\nlow,1\nhigh,0\nnone,1\n', { fileName: 'w.csv' });
     expect(firstNonNumber(words, words.columns[0] as CategoricalColumn)).toBe('row 1: "none"');

@@ -134,9 +134,16 @@ export function trimmed(raw: string): string {
  */
 export function firstNonNumber(table: Table, column: CategoricalColumn): string {
   const isNumber = column.dictionary.map((text) => !Number.isNaN(parseDecimal(trimmed(text))));
-  // A column of words (most of its texts not numbers) is categories, not numbers with a marker: its first text is not called a missing-value marker.
-  const words = isNumber.filter((n) => !n).length;
-  const why = (text: string) => (words > 1 && words * 2 >= isNumber.length ? whyText(text, true) : whyText(text));
+  // A column of words (half its cells or more hold a word, of two words or more) is categories, not numbers with a marker: its first text is not called a missing-value marker.
+  let wordCells = 0;
+  let cells = 0;
+  for (const code of column.codes) {
+    if (code < 0) continue;
+    cells++;
+    if (!isNumber[code]) wordCells++;
+  }
+  const words = isNumber.filter((n) => !n).length > 1 && wordCells * 2 >= cells;
+  const why = (text: string) => (words ? whyText(text, true) : whyText(text));
   const row = column.codes.findIndex((code) => code >= 0 && !isNumber[code]);
   if (row >= 0) {
     const text = column.dictionary[column.codes[row]];
