@@ -161,7 +161,8 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
     ll144: request.ll144 ?? null,
     limits: { stage_memory_mb: limits.memoryBytes / 2 ** 20, stage_seconds: limits.seconds },
     task_source: request.taskSource ?? (request.model ? 'inferred: a classifier of two classes' : 'a score column is audited as a binary classifier'),
-    ...definedSettings({ read_options: readOptionsOf(request.csv), recourse_settings: recourseSettingsOf(request.recourse as Record<string, unknown> | undefined) }),
+    // Recourse settings where recourse is searched (a model's audit): a score column's change nothing.
+    ...definedSettings({ read_options: readOptionsOf(request.csv), recourse_settings: model ? recourseSettingsOf(request.recourse as Record<string, unknown> | undefined) : undefined }),
   };
   // The metrics of a large table, on a thread of the host's pool while the drift, the
   // explanations and the data profile are computed here (those stages' pool jobs go to the other threads meanwhile).
@@ -245,16 +246,16 @@ function calibrationReference(reference: Table | null, request: AuditRequest, sc
 }
 
 /**
- * Refuses recourse settings where no recourse is searched — a score column (no model to
- * search with), or recourse turned off in the config — as multiclass and regression audits
- * refuse them: they were read nowhere (and recorded as if they had changed something).
+ * Refuses recourse settings beside recourse.enabled: false (the config says both to search
+ * and not to), as multiclass and regression audits refuse them. A score column's recourse
+ * settings are left: no model section runs for it, and the result says why (its config may
+ * serve a model's audit too); they are not recorded as settings of the audit.
  */
-export function refuseIdleRecourse(request: Pick<AuditRequest, 'model' | 'recourse' | 'missingSections'>): void {
+export function refuseIdleRecourse(request: Pick<AuditRequest, 'recourse' | 'missingSections'>): void {
   const off = request.missingSections?.recourse;
-  const idle = off?.startsWith('turned off') ? off : request.model ? null : 'a score-column audit has no model to search counterfactuals with';
   const keys = recourseKeysOf(request.recourse);
-  if (!idle || keys.length === 0) return;
-  throw new AuditConfigError(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} set, but no recourse is searched: ${idle}. Remove ${keys.length > 1 ? 'them' : 'it'}${request.model ? ', or turn recourse on' : ', or audit the model file'}.`);
+  if (!off?.startsWith('turned off') || keys.length === 0) return;
+  throw new AuditConfigError(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} set, but no recourse is searched: ${off}. Remove ${keys.length > 1 ? 'them' : 'it'}, or turn recourse on.`);
 }
 
 /** Refuses a model file of another format than model.type names (every task: a multiclass or regression audit ignored it). */
