@@ -427,6 +427,19 @@ describe('XGBoost split values as float32 (xgb_hist_ties, tree_method hist: spli
   });
 });
 
+describe('LightGBM split thresholds of inf (a "missing or not" split of a model trained on blanks)', () => {
+  it('reads C\'s inf as +∞, and scores and explains as LightGBM does (the file was refused as damaged: "splits at NaN")', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const want = JSON.parse(readFileSync(join(models, 'lgbm_inf_threshold.expected.json'), 'utf8')) as { inf_thresholds: number; p_positive: number[]; contributions: number[][]; expected_value: number };
+    expect(want.inf_thresholds).toBeGreaterThan(0);
+    const model = await openModel(ort, read('lgbm_inf_threshold.txt').bytes, 'lgbm_inf_threshold.txt');
+    const table = parseCsv(readFileSync(join(models, 'lgbm_inf_threshold.csv'), 'utf8'), { fileName: 'lgbm_inf_threshold.csv' });
+    expect(worstGap(await model.score(table), want.p_positive)).toBeLessThan(1e-12);
+    const explained = await explainModel(ort, { model: read('lgbm_inf_threshold.txt'), data: read('lgbm_inf_threshold.csv'), rows: 300, method: 'tree-path' });
+    expect(worstShap(explained, want.contributions, want.expected_value)).toBeLessThan(1e-9);
+  });
+});
+
 describe('LightGBM category splits and a blank category (lgbm_categorical_nan: trained without blanks, missing type None)', () => {
   it('sends the blank right at every category split, as LightGBM predicts and explains it (it was read as category 0)', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

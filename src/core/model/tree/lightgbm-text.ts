@@ -13,8 +13,20 @@ export function looksLikeLightgbmText(bytes: Uint8Array): boolean {
   return /^tree\r?\nversion=/.test(head);
 }
 
+/**
+ * A line of numbers as LightGBM writes them: C's `inf` and `-inf` included (a split of
+ * "missing or not" on a column with missing values has the threshold `inf`), where
+ * Number() would read NaN.
+ */
 function numbers(line: string | undefined): number[] {
-  return line === undefined || line.trim() === '' ? [] : line.trim().split(/\s+/).map(Number);
+  return line === undefined || line.trim() === '' ? [] : line.trim().split(/\s+/).map(lightgbmNumber);
+}
+
+function lightgbmNumber(text: string): number {
+  const lower = text.toLowerCase();
+  if (lower === 'inf' || lower === '+inf' || lower === 'infinity') return Number.POSITIVE_INFINITY;
+  if (lower === '-inf' || lower === '-infinity') return Number.NEGATIVE_INFINITY;
+  return Number(text);
 }
 
 /**
