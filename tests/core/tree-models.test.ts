@@ -427,6 +427,16 @@ describe('XGBoost split values as float32 (xgb_hist_ties, tree_method hist: spli
   });
 });
 
+describe('LightGBM with a sigmoid other than 1', () => {
+  it('names its TreeSHAP values the trees\' sum, not the log-odds (they are sigmoid × it)', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const text = readFileSync(join(models, 'lgbm_categorical_nan.txt'), 'utf8').replace(/^objective=binary sigmoid:1$/m, 'objective=binary sigmoid:2');
+    expect(text).toMatch(/^objective=binary sigmoid:2$/m);
+    const explained = await explainModel(ort, { model: { fileName: 'sigmoid2.txt', bytes: new TextEncoder().encode(text) }, data: read('lgbm_categorical_nan.csv'), rows: 3, method: 'tree-path' });
+    expect(explained.output).toBe("raw score (the trees' sum; the log-odds are 2 × it, LightGBM's sigmoid 2, before the logistic)");
+  });
+});
+
 describe('LightGBM split thresholds of inf (a "missing or not" split of a model trained on blanks)', () => {
   it('reads C\'s inf as +∞, and scores and explains as LightGBM does (the file was refused as damaged: "splits at NaN")', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

@@ -259,7 +259,9 @@ export async function explainTable(
     let shap: ShapValues;
     let label: ExplainResult['method'];
     let output: string;
-    const space = ensemble?.transform === 'logistic' ? 'log-odds (raw margin, before the logistic)' : 'raw model output (the forest’s averaged probability)';
+    // LightGBM's sigmoid parameter s scales the trees' sum into the log-odds (p = logistic(s × sum)): the values explain the sum.
+    const scale = ensemble?.marginScale ?? 1;
+    const space = ensemble?.transform !== 'logistic' ? 'raw model output (the forest’s averaged probability)' : scale === 1 ? 'log-odds (raw margin, before the logistic)' : `raw score (the trees' sum; the log-odds are ${scale} × it, LightGBM's sigmoid ${scale}, before the logistic)`;
     if (method === 'tree-path') {
       if (!ensemble) treeOnly(classifier, 'path-dependent TreeSHAP', choice.oneVsRest);
       if (ensemble.trees.some((t) => !t.cover)) {
