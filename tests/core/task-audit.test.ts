@@ -221,6 +221,12 @@ describe('choosing the task, and what is refused', () => {
     for (const key of ['accuracy', 'f1_macro', 'roc_auc_ovr'] as const) expect(Math.abs((result.performance[key] as number) - want[key]), key).toBeLessThan(1e-9);
   });
 
+  it('says, for a regression objective and a target of two values, that the model may be a classifier trained with a custom objective', async () => {
+    const reg = expectedOf('reg_xgb.expected.json');
+    const result = (await runAnyAudit(ort, request('reg_xgb.json', reg.data, 'people_liable', reg.protected, { explainer: { rows: 3, backgroundRows: 5 } }))) as RegressionAuditResult;
+    expect(result.settings.task_source).toBe('inferred: reg_xgb.json was trained with the regression objective reg:squarederror; the target "people_liable" holds two values at most — if the model is a classifier trained with a custom objective (saved as reg:squarederror), its output is a margin, not a prediction of the target, and these errors mean nothing');
+  });
+
   it('reads a one-output model as p(positive) for a target of two values, and says how to audit it as a regression when its target is refused', async () => {
     const want = expectedOf('reg_linear.expected.json');
     // The regression data with its outcome cut to two amounts (0 or 5000): 5000 is no class of a model read as p(class 1).

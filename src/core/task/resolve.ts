@@ -86,7 +86,9 @@ export function chooseTask(request: TaskRequest, table: Table): TaskChoice {
   }
   if (regressor && objective !== null) {
     if (request.task) throw new AuditConfigError(`task: ${request.task}, but ${fileName} is a regressor (objective ${objective}): it predicts a number, not a class. Set task: regression (--task regression).`);
-    return { task: 'regression', source: `inferred: ${fileName} was trained with the regression objective ${objective}` };
+    // A target of two values under a regression objective: often a classifier trained with a custom objective (xgb.train(obj=…) saves reg:squarederror), whose output is a margin.
+    const twoValues = findColumn(table, request.target) !== undefined && !numericOutcome(table, request.target);
+    return { task: 'regression', source: `inferred: ${fileName} was trained with the regression objective ${objective}${twoValues ? `; the target ${quote(request.target)} holds two values at most — if the model is a classifier trained with a custom objective (saved as ${objective}), its output is a margin, not a prediction of the target, and these errors mean nothing` : ''}` };
   }
   if (regressor && !request.task && numericOutcome(table, request.target)) {
     return { task: 'regression', source: `inferred: ${fileName} has one numeric output and names no classes, and the target ${quote(request.target)} holds numbers with more than two values (set task: binary if the output is a probability)` };
