@@ -430,7 +430,7 @@ describe('XGBoost split values as float32 (xgb_hist_ties, tree_method hist: spli
 describe('an XGBoost JSON saved through the native API', () => {
   it('says that blank cells are read as missing and that the file does not record its DMatrix\'s missing value (a DMatrix(missing=0) model was audited without a word)', () => {
     const native = readXgboostJson(fixtureBytes('german_credit/xgb_numeric.json'), 'xgb_numeric.json');
-    expect(native.description).toContain('; blank cells are read as missing (NaN, the DMatrix default): the file, saved without the scikit-learn wrapper, does not record the value its DMatrix took as missing');
+    expect(native.description).toContain('; blank cells are read as missing (the DMatrix default): the file, saved without the scikit-learn wrapper, does not record the value its DMatrix took as missing');
     // The wrapper records it: no such word.
     expect(readXgboostJson(read('xgb_binary.json').bytes, 'xgb_binary.json').description).not.toContain('DMatrix default');
   });

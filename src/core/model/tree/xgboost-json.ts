@@ -136,7 +136,7 @@ export function readXgboostJson(bytes: Uint8Array, fileName: string, task: 'clas
 function missingValueOf(attributes: Record<string, string>, fileName: string): { field: { missingValue?: number }; text: string } {
   const meta = attributes.scikit_learn;
   // Saved through the native API: the DMatrix's missing value is not in the file, and NaN (DMatrix's default) is assumed — said, since a model trained with DMatrix(missing=0) reads a 0 as missing.
-  if (meta === undefined) return { field: {}, text: '; blank cells are read as missing (NaN, the DMatrix default): the file, saved without the scikit-learn wrapper, does not record the value its DMatrix took as missing' };
+  if (meta === undefined) return { field: {}, text: '; blank cells are read as missing (the DMatrix default): the file, saved without the scikit-learn wrapper, does not record the value its DMatrix took as missing' };
   const found = /"missing"\s*:\s*([^,}\s]+)/.exec(meta);
   if (!found || /^(NaN|null|"nan")$/i.test(found[1])) return { field: {}, text: '' };
   // Python writes missing=np.inf as Infinity: a setting like any other number.
