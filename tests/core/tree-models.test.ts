@@ -204,6 +204,10 @@ describe('LightGBM text models', () => {
     expect(() => readLightgbmText(new TextEncoder().encode(text.replace('objective=binary sigmoid:1.5', 'objective=regression')), 'reg.txt')).toThrow(
       new ModelLoadError('reg.txt: the LightGBM objective "regression" does not produce a classifier score. Audit a model trained with objective=binary or multiclass.'),
     );
+    // A custom objective (a Python callable) writes none: said as such (it read 'the objective "missing"').
+    expect(() => readLightgbmText(new TextEncoder().encode(text.replace('objective=binary sigmoid:1.5', 'objective=custom')), 'custom.txt')).toThrow(
+      new ModelLoadError('custom.txt: the model was trained with a custom objective (the file names none), so it does not say how its raw output becomes a probability. Audit the probability your system computes from it as a score column (--score, data.score_column), or train the model with objective=binary or multiclass.'),
+    );
   });
 });
 

@@ -55,7 +55,10 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     throw new ModelLoadError(`${fileName}: the LightGBM objective ${quote(objective)} predicts λ = log(1 + e^margin), an intensity that can exceed 1, not a probability to audit at a threshold. Audit the probability your system uses as a score column (--score, data.score_column), or train the model with objective=binary or cross_entropy.`);
   }
   if (!multiclass && sigmoid === null && !/^(cross_entropy|xentropy)(\s|$)/.test(objective)) {
-    throw new ModelLoadError(`${fileName}: the LightGBM objective ${quote(objective || 'missing')} does not produce a classifier score. Audit a model trained with objective=binary or multiclass.`);
+    // A custom objective (a Python callable) leaves the file without one: its output is a raw margin whose link the file does not say.
+    throw new ModelLoadError(objective === '' || objective === 'custom' || objective === 'none'
+      ? `${fileName}: the model was trained with a custom objective (the file names none), so it does not say how its raw output becomes a probability. Audit the probability your system computes from it as a score column (--score, data.score_column), or train the model with objective=binary or multiclass.`
+      : `${fileName}: the LightGBM objective ${quote(objective)} does not produce a classifier score. Audit a model trained with objective=binary or multiclass.`);
   }
   // Random-forest mode (boosting=rf) writes `average_output`: the prediction is the mean of the trees' outputs.
   const averageOutput = /^average_output\s*$/m.test(blocks[0]);
