@@ -440,6 +440,21 @@ describe('an XGBoost JSON saved through the native API', () => {
   });
 });
 
+describe('a LightGBM model trained on a numpy array (features Column_0…)', () => {
+  it('takes its columns from model.features, in training order, and scores and explains as LightGBM does (it was refused, and --features did not help)', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const want = JSON.parse(readFileSync(join(models, 'lgbm_numpy.expected.json'), 'utf8')) as { features: string[]; p_positive: number[]; contributions: number[][]; expected_value: number };
+    const table = parseCsv(readFileSync(join(models, 'lgbm_numpy.csv'), 'utf8'), { fileName: 'lgbm_numpy.csv' });
+    const unnamed = await openModel(ort, read('lgbm_numpy.txt').bytes, 'lgbm_numpy.txt');
+    await expect(unnamed.score(table)).rejects.toThrow('lgbm_numpy.txt: the model names no features (trained on an array: LightGBM calls them Column_0…Column_3). List its 4 columns in training order with model.features (--features a,b,…).');
+    const model = await openModel(ort, read('lgbm_numpy.txt').bytes, 'lgbm_numpy.txt', { features: want.features });
+    expect(worstGap(await model.score(table), want.p_positive)).toBeLessThan(1e-12);
+    const explained = await explainModel(ort, { model: read('lgbm_numpy.txt'), data: read('lgbm_numpy.csv'), features: want.features, rows: 100, method: 'tree-path' });
+    expect(worstShap(explained, want.contributions, want.expected_value)).toBeLessThan(1e-9);
+    await expect(openModel(ort, read('lgbm_numpy.txt').bytes, 'lgbm_numpy.txt', { features: ['age', 'income'] })).rejects.toThrow("lgbm_numpy.txt: the model names no features (LightGBM's Column_0…Column_3) and takes 4; model.features lists 2 (age, income). List its 4 columns in training order.");
+  });
+});
+
 describe('LightGBM with a sigmoid other than 1', () => {
   it('names its TreeSHAP values the trees\' sum, not the log-odds (they are sigmoid × it)', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

@@ -118,7 +118,8 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
   const features = (table: Table) => {
     if (model.unnamedFeatures) {
       const count = model.featureNames.length;
-      throw new AuditConfigError(`${fileName}: the model names no features (trained on an array: XGBoost calls them f0…f${count - 1}). List its ${count} columns in training order with model.features (--features a,b,…).`);
+      const called = model.format === 'lightgbm-text' ? `LightGBM calls them Column_0…Column_${count - 1}` : `XGBoost calls them f0…f${count - 1}`;
+      throw new AuditConfigError(`${fileName}: the model names no features (trained on an array: ${called}). List its ${count} columns in training order with model.features (--features a,b,…).`);
     }
     const names = table.columns.map((c) => c.name);
     const missing = model.featureNames.filter((name) => !findColumn(table, name));
@@ -217,7 +218,7 @@ export const lightgbmFormat: ModelFormat = {
   id: 'lightgbm-text',
   match: looksLikeLightgbmText,
   inspect: (bytes, fileName) => treeSummary(readLightgbmText(bytes, fileName), fileName),
-  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readLightgbmText(bytes, fileName), fileName, positiveLabel: options?.positiveLabel, classLabels: options?.classLabels }, options?.treeMargins),
+  open: async (_ort, bytes, fileName, options) => opened({ ensemble: readLightgbmText(bytes, fileName, options?.features), fileName, positiveLabel: options?.positiveLabel, classLabels: options?.classLabels }, options?.treeMargins),
 };
 
 /**

@@ -72,7 +72,7 @@ function multiclassEnsemble(request: AuditRequest, model: Classifier): TreeEnsem
   const { bytes, fileName } = request.model!;
   try {
     if (model.summary.format === 'xgboost-json') return readXgboostJson(bytes, fileName, 'classifier', request.features);
-    if (model.summary.format === 'lightgbm-text') return readLightgbmText(bytes, fileName);
+    if (model.summary.format === 'lightgbm-text') return readLightgbmText(bytes, fileName, request.features);
     if (model.summary.featureCount) return onnxClassEnsemble(decodeOnnx(bytes, fileName), fileName, model.summary.featureCount);
   } catch (error) {
     if (!isPlumblineError(error)) throw error;

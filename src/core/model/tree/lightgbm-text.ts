@@ -6,6 +6,7 @@ import { ModelLoadError, quote } from '../../base/errors';
 import { emptyTree, MISSING, type Tree, type TreeEnsemble } from './ensemble';
 import { checkFeatures, checkTree } from './validate';
 import { pandasCategoriesOf } from './pandas-categories';
+import { checkFeatureList } from '../classes';
 
 /** Whether bytes look like a LightGBM text model. */
 export function looksLikeLightgbmText(bytes: Uint8Array): boolean {
@@ -34,7 +35,7 @@ function lightgbmNumber(text: string): number {
  * default left, missing type None/Zero/NaN), categorical bitsets, leaf values and counts,
  * and the sigmoid of binary objectives.
  */
-export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsemble {
+export function readLightgbmText(bytes: Uint8Array, fileName: string, features?: readonly string[]): TreeEnsemble {
   const text = new TextDecoder().decode(bytes);
   const blocks = text.split(/\r?\n\r?\n/);
   const header = new Map<string, string>();
@@ -62,7 +63,7 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
   }
   // Random-forest mode (boosting=rf) writes `average_output`: the prediction is the mean of the trees' outputs.
   const averageOutput = /^average_output\s*$/m.test(blocks[0]);
-  const featureNames = (header.get('feature_names') ?? '').split(/\s+/).filter(Boolean);
+  const { featureNames, unnamedFeatures } = featureNamesOf((header.get('feature_names') ?? '').split(/\s+/).filter(Boolean), features, fileName);
   // feature_infos: `[min:max]` for a numeric feature, `none` for an unused one, `a:b:c` for a categorical one's training categories.
   const featureCategories = (header.get('feature_infos') ?? '').split(/\s+/).filter(Boolean).map((info) => (/^-?\d+(:-?\d+)*$/.test(info) ? info.split(':').map(Number) : null));
   // LightGBM ends the trees with this line, and lists each tree's size in the header: a file
@@ -101,6 +102,7 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
     return {
       format: 'lightgbm-text',
       featureNames,
+      ...(unnamedFeatures ? { unnamedFeatures } : {}),
       trees,
       baseMargin: 0,
       marginScale: ova ? sigmoid! : 1,
@@ -114,6 +116,7 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string): TreeEnsem
   return {
     format: 'lightgbm-text',
     featureNames,
+    ...(unnamedFeatures ? { unnamedFeatures } : {}),
     trees,
     baseMargin: 0,
     marginScale: sigmoid ?? 1,
@@ -212,4 +215,18 @@ function linearLeaves(fields: Map<string, string>, internal: number, numLeaves: 
     at += counts[k];
   }
   return linear;
+}
+
+/**
+ * The model's feature names. A model trained on an array (numpy) has LightGBM's own names
+ * Column_0…Column_n−1: the columns `features` lists (model.features, in training order) name
+ * them, else they stand, marked unnamed (scoring asks for the order, as for XGBoost's f0…).
+ */
+function featureNamesOf(stored: string[], features: readonly string[] | undefined, fileName: string): { featureNames: string[]; unnamedFeatures: boolean } {
+  const unnamed = stored.length > 0 && stored.every((name, j) => name === `Column_${j}`);
+  if (!unnamed) return { featureNames: stored, unnamedFeatures: false };
+  if (!features) return { featureNames: stored, unnamedFeatures: true };
+  checkFeatureList(features);
+  if (features.length !== stored.length) throw new ModelLoadError(`${fileName}: the model names no features (LightGBM's Column_0…Column_${stored.length - 1}) and takes ${stored.length}; model.features lists ${features.length} (${features.join(', ')}). List its ${stored.length} columns in training order.`);
+  return { featureNames: [...features], unnamedFeatures: false };
 }
