@@ -14,18 +14,22 @@ const profileOf = (csv: string, protectedAttributes: string[]) => {
 
 describe('proxies of a protected attribute written as numeric codes', () => {
   it('measure a numeric column across its groups (η), as for text codes: |r| with the codes hid a proxy of 0.98', () => {
-    const want = JSON.parse(readFileSync(join(projectRoot, 'tests/statistics/proxy_codes.json'), 'utf8')) as { eta: Record<string, number>; abs_pearson_zone: number };
+    const want = JSON.parse(readFileSync(join(projectRoot, 'tests/statistics/proxy_codes.json'), 'utf8')) as { eta_corrected: Record<string, number>; many_groups: { eta: number; eta_corrected: number }; abs_pearson_zone: number };
     const csv = readFileSync(join(projectRoot, 'tests/statistics/proxy_codes.csv'), 'utf8');
     const coded = profileOf(csv, ['ethnicity']);
     const lettered = profileOf(csv.replace(/,([123]),([01])$/gm, (_, code, y) => `,${'ABC'[Number(code) - 1]},${y}`), ['ethnicity']);
     for (const profile of [coded, lettered]) {
-      for (const [column, eta] of Object.entries(want.eta)) {
+      for (const [column, eta] of Object.entries(want.eta_corrected)) {
         const proxy = profile.proxies.find((p) => p.feature === column && p.attribute === 'ethnicity')!;
         expect(proxy.measure, column).toBe('correlation_ratio');
         expect(Math.abs(proxy.value - eta), column).toBeLessThan(1e-12);
       }
     }
     expect(want.abs_pearson_zone).toBeLessThan(0.01);
+    // Noise across 60 groups of 10 rows: η reads ~0.29 by chance alone, the corrected value 0 (the proxy check is bias-corrected, as Cramér's V is).
+    const many = profileOf(readFileSync(join(projectRoot, 'tests/statistics/proxy_many_groups.csv'), 'utf8'), ['ethnicity_many']).proxies.find((p) => p.feature === 'noise')!;
+    expect(want.many_groups.eta).toBeGreaterThan(0.2);
+    expect(Math.abs(many.value - want.many_groups.eta_corrected)).toBeLessThan(1e-12);
     // An attribute of many numbers (age: 48 values) is a measurement: η of noise across 48 groups of 200 rows is ~0.48, a false proxy.
     const random = new Random(5, 'noise');
     const rows = Array.from({ length: 200 }, (_, i) => `${18 + (i % 48)},${(random.next() * 100).toFixed(3)},${i % 2}`);
@@ -187,7 +191,7 @@ describe('a column of numbers with a few texts', () => {
     // Before: each number a category of its own, Cramér's V 0.99 ("error") and a leakage AUC of 1.
     const proxy = profile.proxies.find((p) => p.feature === 'income')!;
     expect(proxy).toMatchObject({ measure: 'correlation_ratio', flag: 'none' });
-    expect(Math.abs(proxy.value - want.income_eta)).toBeLessThan(1e-9);
+    expect(Math.abs(proxy.value - want.income_eta_corrected)).toBeLessThan(1e-9);
     expect(want.income_leakage_strength).toBeLessThan(0.98);
     expect(profile.leakage).toEqual([]);
     expect(profile.findings.filter((f) => f.column === 'income')).toEqual([

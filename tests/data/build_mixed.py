@@ -81,7 +81,11 @@ mean = groups.x.mean()
 between = sum(len(v) * (v.mean() - mean) ** 2 for _, v in groups.groupby('g').x)
 eta = float(np.sqrt(between / ((groups.x - mean) ** 2).sum()))
 auc = roc_auc_score(y, x.fillna(-np.inf).replace(-np.inf, -1e300))
-out['profile'] = {'how': 'mixed-profile.csv: η = sqrt(Σ n_g (mean_g − mean)² / Σ (x − mean)²) over present numbers (pandas); AUC sklearn roc_auc_score with missing scored lowest; strength max(AUC, 1 − AUC)', 'income_eta': eta, 'income_leakage_strength': float(max(auc, 1 - auc))}
+# The proxy check's bias-corrected η: sqrt(ε²), ε² = 1 − (SS_within / (n − k)) / (SS_total / (n − 1)), floored at 0.
+within = sum(((v - v.mean()) ** 2).sum() for _, v in groups.groupby('g').x)
+total = ((groups.x - mean) ** 2).sum()
+eta_corrected = float(np.sqrt(max(0.0, 1 - (within / (len(groups) - groups.g.nunique())) / (total / (len(groups) - 1)))))
+out['profile'] = {'how': 'mixed-profile.csv: η = sqrt(Σ n_g (mean_g − mean)² / Σ (x − mean)²) over present numbers (pandas), and its bias-corrected sqrt(ε²); AUC sklearn roc_auc_score with missing scored lowest; strength max(AUC, 1 − AUC)', 'income_eta': eta, 'income_eta_corrected': eta_corrected, 'income_leakage_strength': float(max(auc, 1 - auc))}
 with open(f'{here}/mixed.expected.json', 'w') as f:
     json.dump(out, f, indent=1)
 

@@ -4,8 +4,11 @@ and a column that is a strong, non-monotone proxy of it (zone: group 2 against t
 Run with Debian's Python (python3-pandas, python3-numpy):
     /usr/bin/python3 tests/statistics/build_proxy_codes.py
 Writes tests/statistics/proxy_codes.csv and proxy_codes.json: the correlation ratio η of each
-numeric column across the ethnicity groups, sqrt(SS_between / SS_total) by pandas groupby, which
-tests/core/profile.test.ts compares the proxy check with. (|Pearson r| of zone with the codes is
+numeric column across the ethnicity groups, sqrt(SS_between / SS_total) by pandas groupby, and
+its bias-corrected form sqrt(ε²), ε² = 1 − (SS_within / (n − k)) / (SS_total / (n − 1))
+(Kelley 1935, floored at 0), which tests/core/profile.test.ts compares the proxy check with; and
+a noise column across 60 groups of 10 rows (ethnicity_many), where η reads ~0.25 by chance and the
+corrected value ~0. (|Pearson r| of zone with the codes is
 near 0: a number read as a measurement hides the proxy.)
 """
 import json
@@ -27,15 +30,34 @@ data.to_csv(os.path.join(HERE, 'proxy_codes.csv'), index=False)
 back = pd.read_csv(os.path.join(HERE, 'proxy_codes.csv'))
 
 
-def eta(column):
-    groups = back.groupby('ethnicity')[column]
-    mean = back[column].mean()
+def eta(frame, column, by):
+    groups = frame.groupby(by)[column]
+    mean = frame[column].mean()
     between = (groups.count() * (groups.mean() - mean) ** 2).sum()
-    total = ((back[column] - mean) ** 2).sum()
+    total = ((frame[column] - mean) ** 2).sum()
     return float(np.sqrt(between / total))
 
 
-out = {'eta': {c: eta(c) for c in ['age', 'zone']}, 'abs_pearson_zone': float(abs(np.corrcoef(back.zone, back.ethnicity)[0, 1]))}
+def eta_corrected(frame, column, by):
+    n = len(frame)
+    k = frame[by].nunique()
+    within = ((frame[column] - frame.groupby(by)[column].transform('mean')) ** 2).sum()
+    total = ((frame[column] - frame[column].mean()) ** 2).sum()
+    epsilon2 = 1 - (within / (n - k)) / (total / (n - 1))
+    return float(np.sqrt(max(0.0, epsilon2)))
+
+
+# Noise across many small groups: the bias the correction removes.
+many = pd.DataFrame({'noise': np.round(rng.normal(0, 1, 600), 4), 'ethnicity_many': [f'g{i % 60:02d}' for i in range(600)], 'y': rng.integers(0, 2, 600)})
+many.to_csv(os.path.join(HERE, 'proxy_many_groups.csv'), index=False)
+many = pd.read_csv(os.path.join(HERE, 'proxy_many_groups.csv'))
+
+out = {
+    'eta': {c: eta(back, c, 'ethnicity') for c in ['age', 'zone']},
+    'eta_corrected': {c: eta_corrected(back, c, 'ethnicity') for c in ['age', 'zone']},
+    'many_groups': {'eta': eta(many, 'noise', 'ethnicity_many'), 'eta_corrected': eta_corrected(many, 'noise', 'ethnicity_many')},
+    'abs_pearson_zone': float(abs(np.corrcoef(back.zone, back.ethnicity)[0, 1])),
+}
 with open(os.path.join(HERE, 'proxy_codes.json'), 'w') as f:
     json.dump(out, f, indent=1, sort_keys=True)
 print(out)

@@ -134,10 +134,12 @@ export function spreadOf(values: Float64Array): Spread {
 }
 
 /**
- * Correlation ratio η of a numeric variable across the categories (missing numbers
- * skipped): 0 for a column of one value; at most 1 (the between-group sum of squares is part
- * of the total, which rounding could otherwise exceed). `spread`: the column's
- * {@link spreadOf}, computed once where the column is measured against several attributes.
+ * Correlation ratio of a numeric variable across the categories (missing numbers skipped),
+ * bias-corrected as Cramér's V is: √ε², ε² = 1 − (SS_within / (n − k)) / (SS_total / (n − 1))
+ * (Kelley 1935), floored at 0 — η² itself grows by about (k − 1)/(n − 1) with noise alone, so
+ * an attribute of many small groups read a noise column as a proxy. 0 for a column of one
+ * value or a group a row; at most 1. `spread`: the column's {@link spreadOf}, computed once
+ * where the column is measured against several attributes.
  */
 export function correlationRatio(values: Float64Array, codes: Int32Array, levels: number, spread: Spread = spreadOf(values)): number {
   const { n, shift, mean, squares } = spread;
@@ -151,8 +153,17 @@ export function correlationRatio(values: Float64Array, codes: Int32Array, levels
     counts[codes[i]]++;
   }
   let between = 0;
-  for (let k = 0; k < levels; k++) if (counts[k] > 0) between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
-  return Math.min(1, Math.sqrt(between / squares));
+  let groups = 0;
+  for (let k = 0; k < levels; k++) {
+    if (counts[k] === 0) continue;
+    groups++;
+    between += counts[k] * ((sums[k] / counts[k] - mean) * (sums[k] / counts[k] - mean));
+  }
+  if (n <= groups) return 0;
+  // Rounding could make the between-group sum pass the total: the within sum is never below 0.
+  const within = Math.max(0, squares - between);
+  const epsilon2 = 1 - within / (n - groups) / (squares / (n - 1));
+  return Math.min(1, Math.sqrt(Math.max(0, epsilon2)));
 }
 /**
  * |Pearson r| over rows where both are present: 0 where either holds one value (deviations
