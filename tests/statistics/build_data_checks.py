@@ -12,7 +12,7 @@ Conventions (what `plumbline check-data` states it computes):
 - skewness: pandas `Series.skew()` (adjusted Fisher-Pearson G1) of every numeric column
   whose values are not all 0/1;
 - proxies (files without missing numbers): Cramer's V with Bergsma's (2013) bias correction (categorical x
-  categorical, missing a category), correlation ratio eta (numeric x categorical), |Pearson r|
+  categorical, missing a category), correlation ratio eta, bias-corrected (sqrt epsilon^2, Kelley 1935; numeric x categorical), |Pearson r|
   (numeric x numeric); the strongest over the protected attributes and the other columns;
 - drift against the reference: numeric columns, the two-sample KS statistic
   (scipy.stats.ks_2samp) with the asymptotic p-value of Stephens' correction
@@ -65,11 +65,15 @@ def cramers_v(a, b):
 
 
 def eta(values, groups):
+    # Bias-corrected, as the proxy check reads it: sqrt(epsilon^2), epsilon^2 = 1 - (SS_within / (n - k)) / (SS_total / (n - 1)) (Kelley 1935), floored at 0.
     frame = pd.DataFrame({"v": values, "g": groups.fillna("(missing)").astype(str)}).dropna(subset=["v"])
     mean = frame.v.mean()
-    between = sum(len(g) * (g.v.mean() - mean) ** 2 for _, g in frame.groupby("g"))
     total = ((frame.v - mean) ** 2).sum()
-    return math.sqrt(between / total) if total > 0 else 0.0
+    n, k = len(frame), frame.g.nunique()
+    if total <= 0 or n <= k:
+        return 0.0
+    within = sum(((g.v - g.v.mean()) ** 2).sum() for _, g in frame.groupby("g"))
+    return math.sqrt(max(0.0, 1 - (within / (n - k)) / (total / (n - 1))))
 
 
 def stephens_p(d, n, m):
