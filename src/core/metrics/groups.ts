@@ -158,6 +158,16 @@ export function numberGroupKey(column: NumericColumn): (row: number) => number |
  * written two ways: the texts without their spaces name the same groups.
  */
 export function spacedGroups(column: CategoricalColumn): ((row: number) => string) | null {
+  // Asked for by the groups, the single-group check, the proxy check and the profile's warning alike: read once a column.
+  let namer = spacedGroupsCache.get(column);
+  if (namer === undefined) spacedGroupsCache.set(column, (namer = spacedNamer(column)));
+  return namer;
+}
+
+/** {@link spacedGroups} by column (a column is never changed once read). */
+const spacedGroupsCache = new WeakMap<CategoricalColumn, ((row: number) => string) | null>();
+
+function spacedNamer(column: CategoricalColumn): ((row: number) => string) | null {
   const texts = column.texts;
   if (!texts || texts.rows.length === 0) return null;
   const { dictionary, codes } = column;

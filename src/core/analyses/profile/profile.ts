@@ -348,7 +348,6 @@ function wholeNumbers(values: Float64Array): boolean {
   return true;
 }
 
-/** The first values of a text column that differ only in letter case ("Female", "female"), quoted, or null. */
 /**
  * Up to three of a column's numbers, as written, that read as thousands grouped by "." (1 to
  * 3 digits, ".", 3 digits: 5.943, 5.190), when every number written with a "." is so and no
@@ -384,6 +383,7 @@ function spacedSpellings(column: Column): string | null {
   return [...clash].map((name) => (name.startsWith('"') ? name : quote(name))).join(', ');
 }
 
+/** The first values of a text column that differ only in letter case ("Female", "female"), quoted, or null. */
 function caseSpellings(column: Column): string | null {
   if (column.kind !== 'categorical') return null;
   const present = new Uint8Array(column.dictionary.length);
