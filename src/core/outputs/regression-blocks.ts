@@ -35,7 +35,7 @@ export function regressionKeyFigures(result: RegressionAuditResult): string[][] 
       return [
         [`${label('mean_prediction_difference')} (${attribute})`, fmt(f.mean_prediction_difference), interval(null), `max − min of group means${small}`],
         [`${label('mae_difference')} (${attribute})`, fmt(f.mae_difference), interval(null), `max − min of group MAEs${small}`],
-        [`${label('bounded_group_loss')} (${attribute})`, fmt(f.bounded_group_loss), interval(null), f.bounded_group_loss_group ? `largest group MSE: ${f.bounded_group_loss_group}` : (f.null_reasons.bounded_group_loss ?? 'no value')],
+        [`${label('bounded_group_loss')} (${attribute})`, fmt(f.bounded_group_loss), interval(null), boundedLossNote(f)],
         [`${label('ks_statistic')} (${attribute})`, fmt(f.ks_statistic), interval(null), `largest between two groups' predictions: ${pairText(f.distribution.ks_statistic)}`],
       ];
     }),
@@ -91,7 +91,7 @@ export function regressionSectionBlocks(result: RegressionAuditResult, level: st
         ['mean_outcome_ratio', fmt(f.mean_outcome_ratio), 'min / max (null unless every mean is > 0)'],
         ['mae_difference', fmt(f.mae_difference), 'max − min of group MAEs'],
         ['rmse_difference', fmt(f.rmse_difference), 'max − min of group RMSEs'],
-        ['bounded_group_loss', fmt(f.bounded_group_loss), f.bounded_group_loss_group ? `largest group MSE: ${f.bounded_group_loss_group}` : (f.null_reasons.bounded_group_loss ?? 'no value')],
+        ['bounded_group_loss', fmt(f.bounded_group_loss), boundedLossNote(f)],
         ['ks_statistic', fmt(f.ks_statistic), pairText(f.distribution.ks_statistic)],
         ['wasserstein_distance', fmt(f.wasserstein_distance), pairText(f.distribution.wasserstein_distance)],
       ],
@@ -152,4 +152,9 @@ function decisionAuditBlocks(result: RegressionAuditResult, level: string): Repo
     );
   }
   return out;
+}
+
+/** The bounded group loss's note in the tables: the group with the largest MSE, or why there is none. */
+function boundedLossNote(f: { bounded_group_loss_group: string | null; null_reasons: Record<string, string> }): string {
+  return f.bounded_group_loss_group ? `largest group MSE: ${f.bounded_group_loss_group}` : (f.null_reasons.bounded_group_loss ?? 'no value');
 }

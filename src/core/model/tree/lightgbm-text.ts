@@ -4,9 +4,8 @@
  */
 import { ModelLoadError, quote } from '../../base/errors';
 import { emptyTree, MISSING, type Tree, type TreeEnsemble } from './ensemble';
-import { checkFeatures, checkTree } from './validate';
+import { checkFeatures, checkTree, listedFeatures } from './validate';
 import { pandasCategoriesOf } from './pandas-categories';
-import { checkFeatureList } from '../classes';
 
 /** Whether bytes look like a LightGBM text model. */
 export function looksLikeLightgbmText(bytes: Uint8Array): boolean {
@@ -226,7 +225,5 @@ function featureNamesOf(stored: string[], features: readonly string[] | undefine
   const unnamed = stored.length > 0 && stored.every((name, j) => name === `Column_${j}`);
   if (!unnamed) return { featureNames: stored, unnamedFeatures: false };
   if (!features) return { featureNames: stored, unnamedFeatures: true };
-  checkFeatureList(features);
-  if (features.length !== stored.length) throw new ModelLoadError(`${fileName}: the model names no features (LightGBM's Column_0…Column_${stored.length - 1}) and takes ${stored.length}; model.features lists ${features.length} (${features.join(', ')}). List its ${stored.length} columns in training order.`);
-  return { featureNames: [...features], unnamedFeatures: false };
+  return { featureNames: listedFeatures(features, stored.length, fileName, ` (LightGBM's Column_0…Column_${stored.length - 1})`), unnamedFeatures: false };
 }

@@ -3,6 +3,7 @@
  * refused by name instead of scoring rows wrong (or looping forever).
  */
 import { ModelLoadError } from '../../base/errors';
+import { checkFeatureList } from '../classes';
 import type { Tree } from './ensemble';
 
 /** Checks that every split reads a feature the model declares. */
@@ -33,4 +34,15 @@ export function checkTree(tree: Tree, fileName: string, index: number): void {
     if (!(tree.feature[node] >= 0)) throw new ModelLoadError(`${fileName}: tree ${index} node ${node} splits on feature ${tree.feature[node]}. The file is damaged; export the model again.`);
     stack.push(tree.left[node], tree.right[node]);
   }
+}
+
+/**
+ * The names of a model that names none of its own (trained on an array), from model.features:
+ * `count` distinct columns in training order, else refused. `called`: the library's own
+ * names, as the message shows them (empty when the file has none).
+ */
+export function listedFeatures(features: readonly string[], count: number, fileName: string, called = ''): string[] {
+  checkFeatureList(features);
+  if (features.length !== count) throw new ModelLoadError(`${fileName}: the model names no features${called} and takes ${count}; model.features lists ${features.length} (${features.join(', ')}). List its ${count} columns in training order.`);
+  return [...features];
 }

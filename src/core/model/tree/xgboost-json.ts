@@ -5,8 +5,7 @@
 import { ModelLoadError, quote } from '../../base/errors';
 import { log } from '../../base/math';
 import { MISSING, type OutputTransform, type Tree, type TreeEnsemble } from './ensemble';
-import { checkFeatures, checkTree } from './validate';
-import { checkFeatureList } from '../classes';
+import { checkFeatures, checkTree, listedFeatures } from './validate';
 
 interface XgbTreeJson {
   left_children: number[];
@@ -155,9 +154,7 @@ function featureNamesOf(stored: string[] | undefined, declared: string | undefin
   const count = Number(declared ?? names.length);
   if (names.length === 0 && count > 0) {
     if (!features) return { featureNames: Array.from({ length: count }, (_, j) => `f${j}`), unnamedFeatures: true };
-    checkFeatureList(features);
-    if (features.length !== count) throw new ModelLoadError(`${fileName}: the model names no features and takes ${count}; model.features lists ${features.length} (${features.join(', ')}). List its ${count} columns in training order.`);
-    return { featureNames: [...features], unnamedFeatures: false };
+    return { featureNames: listedFeatures(features, count, fileName), unnamedFeatures: false };
   }
   if (names.length !== count) {
     throw new ModelLoadError(`${fileName}: the model stores ${names.length} feature names for ${count} features: it is damaged or was edited. Save the model again with save_model("model.json").`);
