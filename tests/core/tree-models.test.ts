@@ -650,14 +650,32 @@ describe('a LightGBM cross_entropy_lambda model', () => {
   });
 });
 
-describe('a LightGBM multiclassova model audited as multiclass', () => {
-  it('is refused with the fix: its classes\' sigmoids do not sum to 1 (it said "sum to 1.0157, not 1: margins?")', async () => {
-    const text = readFileSync(join(models, 'lgbm_multiclass.txt'), 'utf8').replace(/^objective=multiclass /m, 'objective=multiclassova ');
-    const model = await openModel(ort, new TextEncoder().encode(text), 'ova.txt', { positiveLabel: 0 });
-    const table = parseCsv(readFileSync(join(models, 'lgbm_applicants.csv'), 'utf8'), { fileName: 'lgbm_applicants.csv' });
-    await expect(model.probabilities!(table)).rejects.toThrow(
-      new ModelLoadError('ova.txt: a LightGBM multiclassova model scores each of its 3 classes with a sigmoid of its own, which do not sum to 1 (as LightGBM predicts them); a multiclass audit reads one probability distribution per row. Audit one class against the rest (positive_label: K, --positive-label K), or train the model with objective=multiclass.'),
+describe('a LightGBM multiclassova model (lgbm_ova: German credit housing, classes 0, 1, 2, each its own sigmoid)', () => {
+  const want = () => JSON.parse(readFileSync(join(models, 'lgbm_ova.expected.json'), 'utf8')) as { p: number[][]; contributions: number[][][]; expected_value: number[] };
+  const table = () => parseCsv(readFileSync(join(models, 'lgbm_ova.csv'), 'utf8'), { fileName: 'lgbm_ova.csv' });
+
+  it('is refused as multiclass with the fix: its classes\' sigmoids do not sum to 1 (it said "sum to 1.0157, not 1: margins?")', async () => {
+    const model = await openModel(ort, read('lgbm_ova.txt').bytes, 'lgbm_ova.txt', { positiveLabel: 0 });
+    await expect(model.probabilities!(table())).rejects.toThrow(
+      new ModelLoadError('lgbm_ova.txt: a LightGBM multiclassova model scores each of its 3 classes with a sigmoid of its own, which do not sum to 1 (as LightGBM predicts them); a multiclass audit reads one probability distribution per row. Audit one class against the rest (positive_label: K, --positive-label K), or train the model with objective=multiclass.'),
     );
+  });
+
+  it('audited for one class against the rest, scores it and explains it by TreeSHAP as LightGBM does (it was refused: "a softmax over every class\'s trees")', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const expected = want();
+    const rows = table();
+    for (const k of [0, 2]) {
+      const model = await openModel(ort, read('lgbm_ova.txt').bytes, 'lgbm_ova.txt', { positiveLabel: k });
+      expect(worstGap(await model.score(rows), expected.p.map((p) => p[k]))).toBeLessThan(1e-12);
+      const path = await explainModel(ort, { model: read('lgbm_ova.txt'), data: read('lgbm_ova.csv'), rows: 300, method: 'tree-path', positiveLabel: String(k) });
+      expect(path.output).toBe('log-odds (raw margin, before the logistic)');
+      expect(worstShap(path, expected.contributions[k], expected.expected_value[k])).toBeLessThan(1e-9);
+      // Interventional values add up to LightGBM's own log-odds of p(class k), row by row.
+      const interventional = await explainModel(ort, { model: read('lgbm_ova.txt'), data: read('lgbm_ova.csv'), rows: 50, method: 'tree', positiveLabel: String(k) });
+      const logOdds = expected.p.slice(0, 50).map((p) => Math.log(p[k] / (1 - p[k])));
+      expect(worstGap(interventional.values.map((v) => v.reduce((a, b) => a + b, interventional.expected_value)), logOdds)).toBeLessThan(1e-9);
+    }
   });
 });
 

@@ -160,8 +160,9 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
   const summary = treeSummary(model, fileName, `${choice.convention}: ${ensemble.description}`);
   return {
     summary,
-    // TreeSHAP explains one margin of plain leaves: not a class of several, nor linear leaves.
-    ensemble: model.multiclass || hasLinearLeaves(model) ? null : ensemble,
+    // TreeSHAP explains one margin of plain leaves: not a class of several (save a one-vs-rest
+    // model's: p(class k) is the sigmoid of class k's trees alone), nor linear leaves.
+    ensemble: hasLinearLeaves(model) ? null : !model.multiclass ? ensemble : model.multiclass.transform === 'logistic' ? oneVsRestEnsemble(model, choice.column) : null,
     classChoice: async () => choice,
     features,
     async score(table, options = {}) {
@@ -206,6 +207,16 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
     release: async () => undefined,
   };
 }
+/**
+ * Class k's trees of a one-vs-rest model (LightGBM multiclassova) as a binary ensemble: p(class
+ * k) is the sigmoid of their sum alone (LightGBM's sigmoid parameter scaling it), whatever the
+ * other classes' trees give, so TreeSHAP explains it as it explains a binary model.
+ */
+function oneVsRestEnsemble(model: TreeEnsemble, k: number): TreeEnsemble {
+  const part = classEnsemble(model, k);
+  return { ...part, transform: 'logistic', marginScale: model.marginScale, description: `${model.description}; class ${k}'s trees alone (one-vs-rest)` };
+}
+
 /** The XGBoost JSON format (save_model("model.json")). */
 export const xgboostFormat: ModelFormat = {
   id: 'xgboost-json',
