@@ -679,6 +679,23 @@ describe('a LightGBM multiclassova model (lgbm_ova: German credit housing, class
   });
 });
 
+describe('an XGBoost multi:softprob model of two classes (xgb_softprob2: German credit, blanks)', () => {
+  it('explains p(class k) by TreeSHAP as xgboost does: class k\'s margin minus the other\'s (it was refused as "a softmax over every class\'s trees")', async () => {
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    const want = JSON.parse(readFileSync(join(models, 'xgb_softprob2.expected.json'), 'utf8')) as { p: number[][]; contributions: number[][][]; bias: number[][] };
+    const table = parseCsv(readFileSync(join(models, 'xgb_softprob2.csv'), 'utf8'), { fileName: 'xgb_softprob2.csv' });
+    for (const k of [0, 1]) {
+      const model = await openModel(ort, read('xgb_softprob2.json').bytes, 'xgb_softprob2.json', { positiveLabel: k });
+      expect(worstGap(await model.score(table), want.p.map((p) => p[k]))).toBeLessThan(1e-6);
+      const explained = await explainModel(ort, { model: read('xgb_softprob2.json'), data: read('xgb_softprob2.csv'), rows: 300, method: 'tree-path', positiveLabel: String(k) });
+      expect(explained.output).toBe('log-odds (raw margin, before the logistic)');
+      // xgboost explains each class's margin (float32); p(class k)'s log-odds are their difference.
+      const difference = want.contributions[k].map((row, i) => row.map((v, j) => v - want.contributions[1 - k][i][j]));
+      expect(worstShap(explained, difference, want.bias[k][0] - want.bias[1 - k][0])).toBeLessThan(1e-5);
+    }
+  });
+});
+
 describe('path-dependent TreeSHAP of one class of a multiclass model', () => {
   it('says why it cannot (p(class) is a softmax over every class\'s trees) and what to use instead', async () => {
     const { explainModel } = await import('../../src/core/analyses/explain/explain');

@@ -162,7 +162,7 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
     summary,
     // TreeSHAP explains one margin of plain leaves: not a class of several (save a one-vs-rest
     // model's: p(class k) is the sigmoid of class k's trees alone), nor linear leaves.
-    ensemble: hasLinearLeaves(model) ? null : !model.multiclass ? ensemble : model.multiclass.transform === 'logistic' ? oneVsRestEnsemble(model, choice.column) : null,
+    ensemble: hasLinearLeaves(model) ? null : !model.multiclass ? ensemble : model.multiclass.transform === 'logistic' ? oneVsRestEnsemble(model, choice.column) : model.multiclass.transform === 'softmax' && classes === 2 ? twoClassEnsemble(model, choice.column) : null,
     classChoice: async () => choice,
     features,
     async score(table, options = {}) {
@@ -215,6 +215,18 @@ export function treeClassifier(model: TreeEnsemble, fileName: string, runner?: T
 function oneVsRestEnsemble(model: TreeEnsemble, k: number): TreeEnsemble {
   const part = classEnsemble(model, k);
   return { ...part, transform: 'logistic', marginScale: model.marginScale, description: `${model.description}; class ${k}'s trees alone (one-vs-rest)` };
+}
+
+/**
+ * A softmax over two classes as a binary ensemble: p(class k) = softmax(m_k, m_j)_k =
+ * sigmoid(m_k − m_j), so class k's trees with the other class's negated (and the difference
+ * of their base margins) are one ensemble whose sum is p(class k)'s log-odds — an XGBoost
+ * multi:softprob model of two classes, explained by TreeSHAP as a binary model is.
+ */
+function twoClassEnsemble(model: TreeEnsemble, k: number): TreeEnsemble {
+  const own = classEnsemble(model, k);
+  const other = negatedEnsemble(classEnsemble(model, 1 - k));
+  return { ...own, trees: [...own.trees, ...other.trees], baseMargin: own.baseMargin + other.baseMargin, transform: 'logistic', marginScale: 1, description: `${model.description}; class ${k}'s trees and class ${1 - k}'s negated (p(class ${k}) = sigmoid of their sum)` };
 }
 
 /** The XGBoost JSON format (save_model("model.json")). */
