@@ -212,6 +212,14 @@ describe('plumbline check-data', () => {
       '1 row of seen holds no date it can read: the data\'s age is taken from the other rows.',
       "The data's newest date (2026-12-30) is after the check's date (2026-12-04): check the dates, or the clock (SOURCE_DATE_EPOCH).",
     ]);
+    // A negative age would pass any age gate: the metric is not computed, and its gate not evaluated.
+    expect(report.metrics.data_age_days).toBeNull();
+    expect(report.not_computed.data_age_days).toBe("the data's newest date (2026-12-30) is after the check's date (2026-12-04)");
+    expect((await plumbline(['--data', 'dayfirst.csv', '--date-column', 'seen', '--policy-gates', 'fresh.yaml'])).stderr).toContain("NOT_EVALUATED Fresh data: not evaluated: the data's newest date (2026-12-30) is after the check's date (2026-12-04)\n");
+    expect(await plumbline(['--data', 'dayfirst.csv', '--data-date', '2026-12-30'])).toMatchObject({
+      code: 2,
+      stderr: "plumbline: --data-date 2026-12-30 is after the check's date (2026-12-04): give the date of the data's newest row, or set the clock (SOURCE_DATE_EPOCH).\n",
+    });
     writeFileSync(join(work, 'either.csv'), 'id,seen\n1,03/11/2026\n2,05/10/2026\n');
     expect(await plumbline(['--data', 'either.csv', '--date-column', 'seen'])).toMatchObject({
       code: 2,

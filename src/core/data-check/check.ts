@@ -155,6 +155,8 @@ function freshnessOf(table: Table, options: DataCheckOptions): DataCheckReport['
   if (options.dateColumn) return fromColumn(requireColumn(table, options.dateColumn, 'date', 'Name the column holding the rows’ dates (--date-column), or give the data’s date with --data-date YYYY-MM-DD.'));
   if (options.dataDate) {
     if (!isCalendarDate(options.dataDate)) throw new AuditConfigError(`--data-date ${quote(options.dataDate)} is not a date: write it YYYY-MM-DD.`);
+    // A declared date past the check's is a typo or a wrong clock: an age gate would pass on it.
+    if (options.dataDate > options.today) throw new AuditConfigError(`--data-date ${options.dataDate} is after the check's date (${options.today}): give the date of the data's newest row, or set the clock (SOURCE_DATE_EPOCH).`);
     return { source: 'declared data date', newest: options.dataDate, age_days: daysBetween(options.dataDate, options.today) };
   }
   const dates = table.columns.filter((c) => columnType(c) === 'date');
@@ -209,8 +211,12 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
 
   const freshness = freshnessOf(table, options);
   if (freshness?.unreadable_rows) findings.push({ check: 'freshness', severity: 'warning', message: `${freshness.unreadable_rows} ${freshness.unreadable_rows === 1 ? 'row' : 'rows'} of ${freshness.source.replace(/^newest /, '')} ${freshness.unreadable_rows === 1 ? 'holds' : 'hold'} no date it can read: the data's age is taken from the other rows.` });
-  if (freshness && freshness.age_days < 0) findings.push({ check: 'freshness', severity: 'warning', message: `The data's newest date (${freshness.newest}) is after the check's date (${options.today}): check the dates, or the clock (SOURCE_DATE_EPOCH).` });
   const notComputed: Record<string, string> = {};
+  if (freshness && freshness.age_days < 0) {
+    findings.push({ check: 'freshness', severity: 'warning', message: `The data's newest date (${freshness.newest}) is after the check's date (${options.today}): check the dates, or the clock (SOURCE_DATE_EPOCH).` });
+    // A negative age would pass any age gate: the metric is not computed, and a gate on it is not evaluated.
+    notComputed.data_age_days = `the data's newest date (${freshness.newest}) is after the check's date (${options.today})`;
+  }
   const dateColumns = table.columns.filter((c) => columnType(c) === 'date').map((c) => c.name);
   if (!freshness && dateColumns.length > 1) {
     notComputed.data_age_days = `${table.source} has ${dateColumns.length} date columns (${dateColumns.join(', ')}): say which one dates the rows (--date-column), or give the data's date (--data-date)`;
@@ -251,7 +257,7 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
     max_base_rate_gap: maxGap,
     max_proxy_strength: profile.proxies.length ? Math.max(...profile.proxies.map((p) => p.value)) : null,
     pii_columns: pii.length,
-    data_age_days: freshness?.age_days ?? null,
+    data_age_days: freshness && freshness.age_days >= 0 ? freshness.age_days : null,
     n_drifted_columns: drift ? drift.filter((d) => d.drifted).length : null,
     max_psi: drift && drift.some((d) => d.psi !== null) ? Math.max(...drift.flatMap((d) => (d.psi === null ? [] : [d.psi]))) : null,
     max_abs_skewness: skews.length ? Math.max(...skews) : null,
