@@ -153,10 +153,23 @@ describe('a column read as text in one file', () => {
     ]);
     // The stored result's target is not a column the batch lacks.
     expect(driftFromStored(stored, read('mixed-batch-text.csv'), 'stored distributions of ref.json', ['score']).missing_columns).toBeUndefined();
-    // Against the raw reference: the codes are categories it never had, and score is missing the same way.
+    // Against the raw reference: the same bins and PSI, the χ² of their counts, and score missing the same way
+    // (the numbers were category names, "50.4" against 50.40: PSI 6.9, and check-data's χ² of singletons p = 0.41).
     const raw = driftReport(reference, read('mixed-batch-text.csv'));
     expect(raw.missing_columns).toEqual(['score']);
-    expect(raw.columns.find((c) => c.column === 'income')!.level).toBe('major');
+    const rawIncome = raw.columns.find((c) => c.column === 'income')!;
+    expect(rawIncome.kind).toBe('numeric');
+    expect(Math.abs(rawIncome.psi - want.income_psi)).toBeLessThan(1e-9);
+    expect(rawIncome.bins.at(-1)).toEqual({ label: 'text', reference: 0, current: want.text_cells / 300 });
+    expect(rawIncome.chi_square!.df).toBe(want.income_chi2_df);
+    expect(Math.abs(rawIncome.chi_square!.statistic - want.income_chi2)).toBeLessThan(1e-9 * want.income_chi2);
+    expect(Math.abs(rawIncome.chi_square!.p_value - want.income_chi2_p)).toBeLessThan(1e-12);
+    expect(rawIncome.note).toBe('100 cells of text in mixed-batch-text.csv ("band0", "band3", "band6", …) where mixed-reference.csv held numbers: compared in a bin of their own, with the χ² test of the bins\' counts');
+    expect(driftFindings(raw, 'mixed-batch-text.csv').map((f) => f.message)).toContain(`income: ${rawIncome.note}.`);
+    // The other way round: the texts are the reference's, in its bin.
+    const back = driftReport(read('mixed-batch-text.csv'), reference).columns.find((c) => c.column === 'income')!;
+    expect(Math.abs(back.psi - want.reverse_psi)).toBeLessThan(1e-9);
+    expect(back.note).toBe('100 cells of text in mixed-batch-text.csv ("band0", "band3", "band6", …) where mixed-reference.csv held numbers: compared in a bin of their own, with the χ² test of the bins\' counts');
     expect(withThresholds(batch, { minor: 5, major: 10 }).drifted_feature_share).toBe(0);
   });
 });

@@ -159,10 +159,27 @@ cur_shares = list(np.bincount(np.searchsorted(edges, present_cur, side='right'),
 rs = np.maximum(ref_shares, 1e-4)
 cs = np.maximum(cur_shares, 1e-4)
 text_psi = float(np.sum((cs - rs) * np.log(cs / rs)))
+# Against the raw reference, the same bins' counts, tested by scipy's chi2_contingency (no
+# continuity correction: df > 1); and the other way round (the batch as the reference: its
+# numbers' deciles, its texts in the text bin, which the reference file never has).
+from scipy.stats import chi2_contingency
+
+ref_counts = np.bincount(np.searchsorted(edges, present_ref, side='right'), minlength=len(edges) + 1).tolist() + [0]
+cur_counts = np.bincount(np.searchsorted(edges, present_cur, side='right'), minlength=len(edges) + 1).tolist() + [texts]
+chi = chi2_contingency(np.array([ref_counts, cur_counts]), correction=False)
+back_edges = decile_edges(present_cur)
+back_ref = list(np.bincount(np.searchsorted(back_edges, present_cur, side='right'), minlength=len(back_edges) + 1) / m) + [texts / m]
+back_cur = list(np.bincount(np.searchsorted(back_edges, present_ref, side='right'), minlength=len(back_edges) + 1) / len(ref)) + [0.0]
+br = np.maximum(back_ref, 1e-4)
+bc = np.maximum(back_cur, 1e-4)
 out['batch_text'] = {
-    'how': 'mixed-batch-text.csv against the stored deciles of mixed-reference.csv income: numbers binned as above, the text cells (pandas to_numeric errors=coerce → NaN) in one more bin with reference share 0; shares floored at 1e-4; score missing from the batch',
+    'how': 'mixed-batch-text.csv against the stored deciles of mixed-reference.csv income: numbers binned as above, the text cells (pandas to_numeric errors=coerce → NaN) in one more bin with reference share 0; shares floored at 1e-4; score missing from the batch. chi2: scipy.stats.chi2_contingency(correction=False) of the same bins\' counts. reverse_psi: mixed-batch-text.csv as the reference (deciles of its numbers, its texts a bin) and mixed-reference.csv as the batch',
     'income_psi': text_psi,
     'text_cells': texts,
+    'income_chi2': float(chi[0]),
+    'income_chi2_p': float(chi[1]),
+    'income_chi2_df': int(chi[2]),
+    'reverse_psi': float(np.sum((bc - br) * np.log(bc / br))),
 }
 with open(f'{here}/mixed.expected.json', 'w') as f:
     json.dump(out, f, indent=1)

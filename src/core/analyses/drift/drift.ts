@@ -2,6 +2,8 @@ import { findColumn, presentValues, type Column, type Table } from '../../data/t
 import { sortedPresent } from '../../data/sorted';
 import { AuditConfigError, quote } from '../../base/errors';
 import { numbersOf } from './mixed';
+import { levelOf, psi, PSI_EPSILON, PSI_THRESHOLDS } from './psi';
+import { holdsNumbers, textBinDrift } from './text-bin';
 import { INPUT_LIMITS } from '../../base/limits';
 import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
 import { binShares, categoryCounts, decileEdges, sortedBinShares } from './bins';
@@ -81,13 +83,9 @@ export function sharesOf(counts: Map<string, number>): Map<string, number> {
   for (const [c, n] of counts) shares.set(c, n / Math.max(1, total));
   return shares;
 }
-import { log, log2, sampleMoments } from '../../base/math';
+import { log2, sampleMoments } from '../../base/math';
 
-/** PSI floors an empty share at this value before the logarithm. */
-export const PSI_EPSILON = 1e-4;
-
-/** Drift verdict thresholds on PSI. */
-export const PSI_THRESHOLDS = { minor: 0.1, major: 0.2 } as const;
+export { levelOf, psi, PSI_EPSILON, PSI_THRESHOLDS } from './psi';
 
 /**
  * Re-grades a drift report with other PSI thresholds (minor from `minor`, major above
@@ -146,19 +144,6 @@ export interface DriftReport {
   label?: ColumnDrift;
   conventions: string;
 }
-
-/** PSI = Σ (cur − ref)·ln(cur/ref) over bins, empty shares floored at {@link PSI_EPSILON}. */
-export function psi(reference: number[], current: number[]): number {
-  let total = 0;
-  for (let k = 0; k < reference.length; k++) {
-    const r = reference[k] === 0 ? PSI_EPSILON : reference[k];
-    const c = current[k] === 0 ? PSI_EPSILON : current[k];
-    total += (c - r) * log(c / r);
-  }
-  return total;
-}
-
-export const levelOf = (value: number): ColumnDrift['level'] => (value > PSI_THRESHOLDS.major ? 'major' : value >= PSI_THRESHOLDS.minor ? 'minor' : 'stable');
 
 /**
  * Drift of a numeric sample: PSI over 10 bins from the reference's deciles (interior edges
@@ -262,7 +247,10 @@ export function driftReport(reference: Table, current: Table, options: { exclude
       continue;
     }
     const [ref, cur] = [numbersOf(other), numbersOf(column)];
-    columns.push(ref && cur ? mixedDrift(column.name, { ...ref, source: reference.source }, { ...cur, source: current.source }, options.bins) : categoricalDrift(column.name, other, column));
+    if (ref && cur) columns.push(mixedDrift(column.name, { ...ref, source: reference.source }, { ...cur, source: current.source }, options.bins));
+    // Numbers in one file, numbers and many texts in the other: the texts in a bin of their own (as against stored numbers), not the numbers as category names ("10.40" against 10.4).
+    else if ((ref || cur) && holdsNumbers(ref ? column : other)) columns.push(textBinDrift(column.name, { column: other, source: reference.source }, { column, source: current.source }, options.bins));
+    else columns.push(categoricalDrift(column.name, other, column));
   }
   const max = columns.length ? maxPsi(columns) : null;
   const missing = reference.columns.filter((column) => !exclude.has(column.name) && !findColumn(current, column.name)).map((column) => column.name);
@@ -334,7 +322,7 @@ export function driftFindings(drift: DriftReport | undefined, fileName: string):
     });
   }
   if (drift.prediction_not_measured) findings.push({ check: 'drift', severity: 'warning', message: `Prediction drift not measured: ${drift.prediction_not_measured}` });
-  for (const column of drift.columns) if (column.note?.includes('where the reference held numbers')) findings.push({ check: 'drift', severity: 'warning', column: column.column, message: `${column.column}: ${column.note}.` });
+  for (const column of drift.columns) if (column.note?.includes('compared in a bin of their own')) findings.push({ check: 'drift', severity: 'warning', column: column.column, message: `${column.column}: ${column.note}.` });
   // PSI's bins are the reference's quantiles: a shift inside one bin, or past the reference's range into an open end bin, is not seen ("stable" beside KS p ≈ 0).
   for (const column of drift.columns) {
     const ks = column.ks;
