@@ -97,4 +97,18 @@ describe('champion vs challenger', () => {
     const loose = (await plumbline(['diff', 'champion/result.json', 'challenger/result.json', '--policy-gates', 'waived.yaml']));
     expect(loose.code).toBe(0);
   });
+
+  it('diff judges a challenger audited without a policy under its config\'s metadata.model_id, which the result records (it took the file name: scoped policies and waivers missed it)', async () => {
+    expect((await plumbline(['audit', '--config', 'challenger.yaml', '--baseline', 'champion/result.json', '--output', 'plain/result.json'])).code).toBe(0);
+    expect(JSON.parse(readFileSync(join(work, 'plain', 'result.json'), 'utf8')).settings.model_id).toBe('credit_xgb');
+    // A policy for credit_* models applies (it was NOT_APPLIED, exit 0, for "xgb.onnx").
+    writeFileSync(join(work, 'scoped.yaml'), `${gates}applies_to: ["credit_*"]\n`);
+    const scoped = await plumbline(['diff', 'champion/result.json', 'plain/result.json', '--policy-gates', 'scoped.yaml']);
+    expect(scoped.code).toBe(1);
+    expect(scoped.stdout).toContain('policy "Promotion" decision for plain/result.json: FAIL');
+    // A waiver for credit_* models holds (it missed "xgb.onnx": FAIL, exit 1).
+    const waived = await plumbline(['diff', 'champion/result.json', 'plain/result.json', '--policy-gates', 'waived.yaml']);
+    expect(waived.code).toBe(0);
+    expect(waived.stdout).toContain('policy "Promotion" decision for plain/result.json: REVIEW');
+  });
 });

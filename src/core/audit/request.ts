@@ -86,6 +86,8 @@ export interface AuditRequest {
   csv?: { delimiter?: string; missingValues?: string[]; dtypes?: Record<string, DeclaredType>; skipBadRows?: boolean; encoding?: string };
   /** How the task was chosen, in words (set by runAnyAudit; recorded in settings.task_source). */
   taskSource?: string;
+  /** The id policies, waivers and the registry name the audited model by (the config's metadata.model_id), recorded in settings.model_id so that a later `diff` judges the result under it; else the model file's name. */
+  modelId?: string;
   /** Sections that did not run, with the reason (recorded in the result, read by gates). */
   missingSections?: Record<string, string>;
   /** A threshold policy instead of a fixed threshold; chosen on `validation` when given, else on the audited data and reported as a limitation. */

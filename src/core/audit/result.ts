@@ -69,6 +69,8 @@ export interface AuditSettings {
   recourse_settings?: Record<string, unknown>;
   /** How the task was chosen (a binary audit of a model's class, or of a score column). */
   task_source?: string;
+  /** The model's id as the config named it (metadata.model_id), where it did: what policies, waivers and the registry match the audit by. */
+  model_id?: string;
 }
 
 /** The data-reading settings an audit was given, as the config writes them. */

@@ -174,6 +174,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
       ...(config.model?.class_labels ? { classLabels: config.model.class_labels } : {}),
       ...(config.positive_when ? { positiveWhen: config.positive_when } : {}),
       ...auditSettingsOf(config),
+      ...(config.metadata?.model_id !== undefined ? { modelId: String(config.metadata.model_id) } : {}),
       csv: { delimiter: data.delimiter, missingValues: data.missing_values, dtypes: data.dtypes, skipBadRows: data.skip_bad_lines, ...(data.encoding ? { encoding: data.encoding } : {}) },
     },
     seedExplicit: config.random_seed !== undefined,

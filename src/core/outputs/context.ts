@@ -70,11 +70,12 @@ export function reportsOf(report: { enabled?: boolean; format?: string } | undef
 }
 
 /**
- * The id policies and waivers match an audit by: the config's `metadata.model_id`, else the
- * model file's name, else the score column (`score column <name>`).
+ * The id policies and waivers match an audit by: the config's `metadata.model_id` (or, for a
+ * result read back, the one it recorded in `settings.model_id`), else the model file's name,
+ * else the score column (`score column <name>`).
  */
-export function auditedModelId(result: Pick<AuditResult, 'inputs'>, metadata: Record<string, unknown> | undefined): string | null {
-  const id = metadata?.model_id;
+export function auditedModelId(result: Pick<AuditResult, 'inputs'> & { settings?: { model_id?: string } }, metadata: Record<string, unknown> | undefined): string | null {
+  const id = metadata?.model_id ?? result.settings?.model_id;
   if (typeof id === 'string' || typeof id === 'number') return String(id);
   const model = result.inputs.model;
   if ('file' in model) return model.file;

@@ -85,7 +85,7 @@ export function baseSettings(request: AuditRequest, choice: TaskChoice, features
     calibration_bins: request.calibrationBins ?? 10,
     min_group_size: request.minGroupSize ?? 30,
     limits: { stage_memory_mb: limitsOf(request).memoryBytes / 2 ** 20, stage_seconds: limitsOf(request).seconds },
-    ...definedSettings({ read_options: readOptionsOf(request.csv), recourse_settings: recourseSettingsOf(request.recourse as Record<string, unknown> | undefined) }),
+    ...definedSettings({ read_options: readOptionsOf(request.csv), recourse_settings: recourseSettingsOf(request.recourse as Record<string, unknown> | undefined), model_id: request.modelId }),
   };
 }
 

@@ -38,6 +38,8 @@ export interface TaskSettings {
   task: TaskKind;
   /** How the task was chosen: configured, or inferred from the model and the target (said in words). */
   task_source: string;
+  /** The model's id as the config named it (metadata.model_id), where it did: what policies, waivers and the registry match the audit by. */
+  model_id?: string;
   target: string;
   /** Multiclass: the classes in the model's output order, as the report names them. */
   classes?: string[];
