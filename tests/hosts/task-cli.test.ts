@@ -42,6 +42,14 @@ describe('the CLI with multiclass and regression audits', () => {
     const run = await runCli(['diff', 'reg.json', 'mc.json'], { cwd: work });
     expect(run.code).toBe(2);
     expect(run.stderr).toBe('plumbline: reg.json is a regression audit and mc.json a multiclass audit: their metrics cannot be compared. Diff two audits of the same kind.\n');
+    // A binary audit refuses them as its baseline alike (it compared a regression's decision with a classifier's under the same names).
+    const binary = ['audit', '--model', join(models, 'lgbm_ova.txt'), '--data', join(models, 'lgbm_ova.csv'), '--target', 'housing', '--positive-label', '2', '--protected', 'gender', '--bootstrap', '50'];
+    for (const [file, kind] of [['reg.json', 'regression'], ['mc.json', 'multiclass']]) {
+      expect(await runCli([...binary, '--baseline', file], { cwd: work })).toMatchObject({
+        code: 2,
+        stderr: `plumbline: ${file} is a ${kind} audit, and this is a binary audit: their metrics cannot be compared. Give the baseline result of a binary audit (the production model's, audited on the same rows with --predictions).\n`,
+      });
+    }
   });
 
   it('inspect-model reads a regressor as one, and explain points a regressor to the audit', async () => {

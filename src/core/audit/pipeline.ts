@@ -43,6 +43,11 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   if (!Number.isInteger(resamples) || resamples < 0 || resamples > 100_000) {
     throw new AuditConfigError(`Bootstrap resamples must be a whole number from 0 to 100000, got ${request.bootstrapResamples}.`);
   }
+  // A baseline of another kind (a regression's decision, a multiclass audit) measures other things under the same names: refused, as diff refuses the pair.
+  const baselineTask = (request.baseline?.result as { task?: string } | undefined)?.task ?? 'binary';
+  if (request.baseline && baselineTask !== 'binary') {
+    throw new AuditConfigError(`${request.baseline.file} is a ${baselineTask} audit, and this is a binary audit: their metrics cannot be compared. Give the baseline result of a binary audit (the production model's, audited on the same rows with --predictions).`);
+  }
   const totalBytes = 'loaded' in request.data ? request.data.loaded.bytes : request.data.bytes.length;
   onProgress?.({ stage: 'parse', done: 0, total: totalBytes });
   const data = await loadInput(request.data, request.csv);
