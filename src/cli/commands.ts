@@ -56,7 +56,7 @@ export async function inspectCommand(args: string[]): Promise<number> {
 }
 
 /**
- * `plumbline diff BASELINE CHALLENGER [--policy-gates P]`: input, metric (with the change's
+ * `plumbline diff BASELINE CHALLENGER [--policy-gates P [--strict] [--force-policy]]`: input, metric (with the change's
  * interval), seed and gate differences. With a policy, the challenger is gated against the
  * baseline (relative gates included) and the exit code is the decision's: 1 on FAIL. Without
  * one, exit 1 when a gate outcome stored in the results (or --decision-a/-b) changed.
@@ -65,9 +65,10 @@ export async function diffCommand(args: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args,
     allowPositionals: true,
-    options: { verbose: { type: 'boolean' }, 'decision-a': { type: 'string' }, 'decision-b': { type: 'string' }, 'policy-gates': { type: 'string' }, 'force-policy': { type: 'boolean' } },
+    options: { verbose: { type: 'boolean' }, 'decision-a': { type: 'string' }, 'decision-b': { type: 'string' }, 'policy-gates': { type: 'string' }, 'force-policy': { type: 'boolean' }, strict: { type: 'boolean' } },
   });
   if (positionals.length !== 2) throw new UsageError('diff needs two result files: plumbline diff before.json after.json');
+  for (const flag of ['force-policy', 'strict'] as const) if (values[flag] && !values['policy-gates']) throw new UsageError(`--${flag} acts on a policy's gates: give the policy with --policy-gates P.`);
   const files = await Promise.all(positionals.map((path) => readInput(path, 'result')));
   const [a, b] = files.map((file, i) => readResultFile(file.bytes, positionals[i]) as unknown as ComparableResult & BaselineResult & { comparison?: BaselineComparison; settings?: { confidence?: number; seed?: number }; task?: string });
   // Metrics of different kinds of audit share no meaning (a regression's MAE beside a classifier's accuracy).
@@ -101,7 +102,8 @@ export async function diffCommand(args: string[]): Promise<number> {
     const required = Object.entries(reproducibility ?? {}).filter(([, on]) => on).map(([key]) => key);
     decision = evaluatePolicy(gatesOnly as Policy, sha256Hex(policyFile.bytes), { ...result, comparison: against }, {
       seedGiven: true,
-      strict: false,
+      // As audit --strict: an error gate that cannot be evaluated fails (a relative gate of unpaired audits, a metric the results lack).
+      strict: values.strict ?? false,
       manifestWritten: true,
       gitCommit: null,
       // The date waivers and effective dates are judged on: SOURCE_DATE_EPOCH when given (reproducible CI runs), else today.

@@ -21,7 +21,7 @@ Commands:
   inspect R          summarise a result JSON
   inspect-model M    a model's signature: inputs (with the categories each knows), outputs, class labels, how the score is read (--json)
   check-data         check a data file without a model (missing values, groups, proxies, personal data, freshness, drift), gated by a policy; see plumbline check-data --help
-  diff A B           metric and gate differences between two results with the change's interval; --policy-gates P gates B against A (exit 1 on FAIL)
+  diff A B           metric and gate differences between two results with the change's interval; --policy-gates P gates B against A (exit 1 on FAIL; --strict: unevaluated error gates fail)
   verify-pack P      check an evidence pack against its SHA256SUMS (exit 1 if anything changed)
   list metrics|profiles|explainers
   registry           the audit registry (a file or a postgresql:// URL): init, list, verify, export, import, show, summary; see plumbline registry --help

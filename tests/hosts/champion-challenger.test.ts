@@ -111,4 +111,16 @@ describe('champion vs challenger', () => {
     expect(waived.code).toBe(0);
     expect(waived.stdout).toContain('policy "Promotion" decision for plain/result.json: REVIEW');
   });
+
+  it('diff --strict fails an error gate it cannot evaluate, as audit --strict does (it had no --strict: REVIEW, exit 0)', async () => {
+    // No drift was measured (no reference): an error gate on max_psi cannot be evaluated.
+    writeFileSync(join(work, 'drift.yaml'), 'policy_name: Drift\ngates:\n  - {name: Stable inputs, metric: max_psi, threshold: 0.2, comparison: less_equal, severity: error}\n');
+    const lenient = await plumbline(['diff', 'champion/result.json', 'challenger/result.json', '--policy-gates', 'drift.yaml']);
+    expect(lenient.code).toBe(0);
+    expect(lenient.stdout).toContain('policy "Drift" decision for challenger/result.json: REVIEW');
+    const strict = await plumbline(['diff', 'champion/result.json', 'challenger/result.json', '--policy-gates', 'drift.yaml', '--strict']);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toContain('policy "Drift" decision for challenger/result.json: FAIL');
+    expect(await plumbline(['diff', 'champion/result.json', 'challenger/result.json', '--strict'])).toMatchObject({ code: 2, stderr: "plumbline: --strict acts on a policy's gates: give the policy with --policy-gates P.\n" });
+  });
 });
