@@ -160,5 +160,12 @@ describe('compareWithBaseline', () => {
     expect(compareWithBaseline({ ...challenger, settings: { seed: 0, target: '', positive_label: 1 } }, other, source, { ...options, rows: null }).different_outcome).toBeUndefined();
     // The same target and positive label: nothing said.
     expect(compareWithBaseline({ ...challenger, settings: other.settings }, other, source, options).different_outcome).toBeUndefined();
+    // A baseline audited without labels for the other class stores no ROC AUC to catch its p(0) beside these labels: not paired
+    // (its DeLong and McNemar p-values were printed as paired tests).
+    const flipped = { ...champion, labels: 'absent' as const, performance: { ...champion.performance, roc_auc: null }, settings: { seed: 0, target: 'good_credit', positive_label: 0 } };
+    const unlabelled = compareWithBaseline({ ...challenger, settings: { seed: 0, target: 'good_credit', positive_label: 1 } }, flipped, source, options);
+    expect(unlabelled.paired).toBe(false);
+    expect(unlabelled.unpaired_reason).toBe("the two audits measure different outcomes (the baseline's target good_credit, positive label 0; this audit's target good_credit, positive label 1): their metrics are not comparable");
+    expect(unlabelled.metrics.find((m) => m.id === 'accuracy')!.method).not.toContain('paired:');
   });
 });

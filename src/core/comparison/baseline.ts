@@ -204,13 +204,15 @@ export function compareWithBaseline(
   const z = normalQuantile(1 - (1 - options.confidence) / 2);
   const before = metricEntries(baseline);
   const after = metricEntries(current);
-  const problem = pairingProblem(current, baseline, options.rows, options.noRows ?? 'this audit has no labelled rows to pair');
   const outcome = (r: BaselineResult) => `target ${r.settings?.target ?? 'unknown'}, positive label ${r.settings?.positive_label === undefined ? 'unknown' : String(r.settings.positive_label)}`;
   // Only two labelled audits measure outcomes (a batch without labels has target '').
   const differentOutcome =
     baseline.settings?.target && current.settings?.target && outcome(baseline) !== outcome(current)
       ? `the two audits measure different outcomes (the baseline's ${outcome(baseline)}; this audit's ${outcome(current)}): their metrics are not comparable`
       : null;
+  // Scores of another class (or outcome) are not paired with this audit's labels, whatever else matches: a baseline
+  // without labels stores no ROC AUC for the check below to catch them.
+  const problem = differentOutcome ?? pairingProblem(current, baseline, options.rows, options.noRows ?? 'this audit has no labelled rows to pair');
   const paired = problem === null && options.rows !== null;
   const pairedTests = new Map<string, { interval: Interval | null; p_value: number | null; method: string }>();
   const resamples = paired ? pairedResamples(options.resamples, options.rows!.labels.length, options.rows!.groups.length) : 0;
