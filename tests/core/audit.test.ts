@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-web';
 import { Random } from '../../src/core/base/random';
 import { describe, expect, it } from 'vitest';
+import type { StoredDistribution } from '../../src/core/analyses/drift/stored';
 import { dependenceChart } from '../../src/core/outputs/charts';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
 import { AuditConfigError, CsvError, ModelLoadError } from '../../src/core/base/errors';
@@ -172,6 +173,23 @@ describe('runAudit end to end on compas/rf.onnx', () => {
 });
 
 describe('score-only audits (no model file)', () => {
+  it('measures the score column\'s drift as the prediction\'s, not as a feature\'s (it was counted in drifted_feature_share)', async () => {
+    const audit = { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, reference: { fileName: 'train.csv', bytes: fixtureBytes('compas/train.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } };
+    const { drift } = await runAudit(ort, audit);
+    expect(drift!.prediction!.column).toBe('decile_score');
+    expect(drift!.columns.map((c) => c.column)).not.toContain('decile_score');
+    expect(drift!.columns.map((c) => c.column)).toContain('priors_count');
+    expect(drift!.drifted_feature_share).toBe(drift!.columns.filter((c) => c.level === 'major').length / drift!.columns.length);
+    // Against the distributions its audit of train.csv stored, alike.
+    const train = await runAudit(ort, { ...audit, data: audit.reference, reference: undefined });
+    const data = train.data as unknown as { distributions: Record<string, StoredDistribution>; prediction_distribution: StoredDistribution };
+    const referenceDistributions = { source: 'stored distributions of train.json', distributions: data.distributions, prediction: data.prediction_distribution, target: 'two_year_recid', scoredBy: 'column decile_score' };
+    const batch = (await runAudit(ort, { ...audit, reference: undefined, referenceDistributions })).drift!;
+    expect(batch.prediction!.column).toBe('decile_score');
+    expect(batch.columns.map((c) => c.column)).not.toContain('decile_score');
+    expect(batch.columns.map((c) => c.column)).toContain('priors_count');
+  });
+
   it('audits COMPAS decile_score as a raw score, with no probability metrics', async () => {
     const result = await runAudit(ort, { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race', 'sex'], bootstrapResamples: 50 });
     // Independent pairwise computation of the same numbers from the CSV.

@@ -92,9 +92,11 @@ export async function driftSection(context: SectionContext): Promise<{ drift: Dr
   const { model, request, table, scores, reference, noLabels, missingSections } = context;
   let drift: DriftReport | undefined;
   let referenceScores: Float64Array | undefined;
+  // The target is the label's drift, and a score column the prediction's: neither is a feature whose drift the share counts.
+  const notFeatures = [request.target, ...(request.scoreColumn ? [request.scoreColumn] : [])];
   if (reference && !missingSections.drift) {
     drift = await optionalSection(context, 'drift', 'Drift', 'drift', driftEstimate(reference.rowCount, table.rowCount, reference.columns.length), async (stageSignal) => {
-      const report = driftReport(reference, table, { exclude: [request.target], bins: request.driftBins });
+      const report = driftReport(reference, table, { exclude: notFeatures, bins: request.driftBins });
       if (!noLabels && findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
       if (model) {
         // Prediction drift: the same model scores the reference. A reference the model cannot
@@ -113,7 +115,7 @@ export async function driftSection(context: SectionContext): Promise<{ drift: Dr
     });
   } else if (request.referenceDistributions && !missingSections.drift) {
     const stored = request.referenceDistributions;
-    drift = driftFromReference(stored, table, request.target);
+    drift = driftFromReference(stored, table, notFeatures);
     // Prediction drift against the stored scores' distribution (a result made before it was stored has none: said so), only of the same model's scores.
     const scoredBy = context.scoredBy;
     if (stored.prediction && stored.scoredBy !== undefined && scoredBy !== undefined && stored.scoredBy !== scoredBy) {

@@ -48,7 +48,7 @@ export async function taskDrift(request: AuditRequest, table: Table, reference: 
       });
     });
   } else if (request.referenceDistributions && !missing.drift) {
-    drift = driftFromReference(request.referenceDistributions, table, request.target);
+    drift = driftFromReference(request.referenceDistributions, table, [request.target]);
     // A stored result keeps no multiclass or regression score distribution: said, as a finding, not left out silently.
     drift.prediction_not_measured = `the reference (${request.referenceDistributions.source}) stores no distribution of a multiclass or regression model's predictions: give the reference file (--reference) to measure prediction drift`;
   } else if (!missing.drift) {

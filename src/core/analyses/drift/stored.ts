@@ -88,8 +88,8 @@ export interface StoredReference {
 }
 
 /** Reference-free drift of `current` against a stored reference, neither the audit's target nor the stored result's a column it is said to lack. */
-export function driftFromReference(reference: StoredReference, current: Table, target: string): DriftReport {
-  const drift = driftFromStored(reference.distributions, current, reference.source, [target, ...(reference.target ? [reference.target] : [])]);
+export function driftFromReference(reference: StoredReference, current: Table, exclude: string[]): DriftReport {
+  const drift = driftFromStored(reference.distributions, current, reference.source, [...exclude, ...(reference.target ? [reference.target] : [])]);
   drift.conventions += ' Label drift: not measured against stored distributions (give the reference file, --reference, for it).';
   return drift;
 }
