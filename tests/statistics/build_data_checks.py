@@ -18,7 +18,9 @@ Conventions (what `plumbline check-data` states it computes):
   (scipy.stats.ks_2samp) with the asymptotic p-value of Stephens' correction
   Q_KS((sqrt(ne) + 0.12 + 0.11/sqrt(ne)) D), ne = nm/(n+m), written out here; categorical
   columns, Pearson's chi-square of the 2 x k table of category counts
-  (scipy.stats.chi2_contingency, correction=False); drifted when p < 0.05 (and, in
+  (scipy.stats.chi2_contingency, correction=False); a numeric column with missing cells in
+  either file also gets the chi-square of its 2 x 2 table of missing / present cells by file
+  ("missing"), as KS reads present values only; drifted when a p < 0.05 (and, in
   "n_drifted_columns_at", at other levels). scipy's own ks_2samp p-value (exact or
   asymptotic, as scipy picks) is kept beside it as "scipy_p_value";
 - flags: columns whose missing share >= a threshold, numeric columns whose |skewness| >= a
@@ -131,14 +133,20 @@ def check(path, target, positive, protected, reference=None, proxies=True):
                 a, b = ref[c].dropna().to_numpy(), df[c].dropna().to_numpy()
                 d = float(ks_2samp(a, b).statistic)
                 drift[c] = {"test": "ks", "statistic": d, "p_value": stephens_p(d, len(a), len(b)), "scipy_p_value": float(ks_2samp(a, b).pvalue)}
+                # KS reads the present values only: a shift of the missing share is Pearson's chi-square of missing / present by file.
+                gaps = [int(ref[c].isna().sum()), int(df[c].isna().sum())]
+                if sum(gaps) > 0:
+                    chi2, p, _, _ = chi2_contingency(np.array([[gaps[0], len(ref) - gaps[0]], [gaps[1], len(df) - gaps[1]]]), correction=False)
+                    drift[c]["missing"] = {"statistic": float(chi2), "p_value": float(p)}
             else:
                 cats = sorted(set(ref[c].fillna("(missing)").astype(str)) | set(df[c].fillna("(missing)").astype(str)))
                 table = np.array([[int((s.fillna("(missing)").astype(str) == k).sum()) for k in cats] for s in (ref[c], df[c])])
                 chi2, p, dof, _ = chi2_contingency(table, correction=False)
                 drift[c] = {"test": "chi_square", "statistic": float(chi2), "p_value": float(p)}
         out["drift"] = drift
-        out["n_drifted_columns"] = sum(1 for v in drift.values() if v["p_value"] < 0.05)
-        out["n_drifted_columns_at"] = {str(alpha): sum(1 for v in drift.values() if v["p_value"] < alpha) for alpha in (0.01, 0.001)}
+        drifted = lambda v, alpha: v["p_value"] < alpha or ("missing" in v and v["missing"]["p_value"] < alpha)
+        out["n_drifted_columns"] = sum(1 for v in drift.values() if drifted(v, 0.05))
+        out["n_drifted_columns_at"] = {str(alpha): sum(1 for v in drift.values() if drifted(v, alpha)) for alpha in (0.01, 0.001)}
     return out
 
 
@@ -148,7 +156,7 @@ older.to_csv(os.path.join(HERE, "compas_older.csv"), index=False, lineterminator
 
 cases = {
     "german_credit": check("german_credit/test.csv", "good_credit", 1, ["gender", "age_group"], reference="german_credit/train.csv"),
-    "german_credit_missing": check("german_credit/test_missing.csv", "good_credit", 1, ["gender"], proxies=False),
+    "german_credit_missing": check("german_credit/test_missing.csv", "good_credit", 1, ["gender"], proxies=False, reference="german_credit/train.csv"),
     "compas": check("compas/test.csv", "two_year_recid", 1, ["race", "sex"], reference="compas/train.csv"),
     "adult": check("adult/test.csv", "high_income", 1, ["race", "sex"], reference="adult/train.csv"),
     "compas_older": check("./compas_older.csv", "two_year_recid", 1, ["race", "sex"], reference="compas/train.csv"),

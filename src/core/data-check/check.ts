@@ -7,6 +7,7 @@
 import { profileTable, type ColumnProfile, type DataFinding, type ProxyAssociation } from '../analyses/profile/profile';
 import { columnType, dateOrder, findColumn, isIsoDate, isoFromOrder, requireColumn, type Column, type Table } from '../data/table';
 import { driftReport } from '../analyses/drift/drift';
+import { chiSquareSurvival } from '../analyses/drift/statistics';
 import { AuditConfigError, quote } from '../base/errors';
 import { binaryTarget } from '../metrics/labels';
 import { groupIndex } from '../metrics/groups';
@@ -62,6 +63,8 @@ export interface DriftTest {
   p_value: number | null;
   psi: number | null;
   drifted: boolean;
+  /** A column of numbers with missing cells in either file: Pearson's χ² of its missing / present cells by file (KS reads the present values only). */
+  missing?: { reference_share: number; share: number; statistic: number; p_value: number };
   /** Why the column counts as drifted without a test (it has no values in one of the files), or why it has no test (no column in the file). */
   note?: string;
 }
@@ -143,6 +146,24 @@ function newestDate(column: Column): { newest: string | null; unreadable: number
   });
   return { newest, unreadable };
 }
+
+/** Pearson's χ² (1 df) of a column's missing / present cells in the reference and the file; null where neither has a missing cell. */
+function missingShift(reference: Column, current: Column): NonNullable<DriftTest['missing']> | null {
+  const [a, b] = [reference.missing, current.missing];
+  const [n, m] = [rowsOf(reference), rowsOf(current)];
+  if (a + b === 0 || n === 0 || m === 0) return null;
+  const cells = [[a, n - a], [b, m - b]];
+  const columns = [a + b, n + m - a - b];
+  let statistic = 0;
+  cells.forEach((row, i) => row.forEach((count, j) => {
+    const expected = ((i === 0 ? n : m) * columns[j]) / (n + m);
+    if (expected > 0) statistic += ((count - expected) * (count - expected)) / expected;
+  }));
+  return { reference_share: a / n, share: b / m, statistic, p_value: chiSquareSurvival(statistic, 1) };
+}
+
+/** A column's cells. */
+const rowsOf = (column: Column) => (column.kind === 'numeric' ? column.values.length : column.codes.length);
 
 /** The data's age: from the date column (or the only date column), else the declared date. */
 function freshnessOf(table: Table, options: DataCheckOptions): DataCheckReport['freshness'] {
@@ -234,13 +255,20 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
       const test = c.ks ? { test: 'ks' as const, statistic: c.ks.statistic, p_value: c.ks.p_value } : { test: 'chi_square' as const, statistic: c.chi_square?.statistic ?? 0, p_value: c.chi_square?.p_value ?? 1 };
       // A column empty in one file and not the other has changed whatever a test says (KS has nothing to compare).
       const empty = emptyIn(table, c.column) !== emptyIn(reference, c.column) ? `no values in ${emptyIn(table, c.column) ? table.source : reference.source}` : null;
-      return { column: c.column, ...test, psi: c.psi, drifted: empty !== null || test.p_value < options.alpha, ...(empty ? { note: empty } : {}) };
+      const missing = test.test === 'ks' ? missingShift(findColumn(reference, c.column)!, findColumn(table, c.column)!) : null;
+      const drifted = empty !== null || test.p_value < options.alpha || (missing !== null && missing.p_value < options.alpha);
+      return { column: c.column, ...test, psi: c.psi, drifted, ...(missing ? { missing } : {}), ...(empty ? { note: empty } : {}) };
     });
     // A reference column the file lacks (renamed or dropped; a batch without labels lacks the label): listed and found, no test to count.
     for (const name of report.missing_columns ?? []) drift.push({ column: name, test: 'none', statistic: null, p_value: null, psi: null, drifted: false, note: `no column ${quote(name)} in ${table.source} (renamed or dropped?), which ${reference.source} has` });
     for (const d of drift.filter((x) => x.test === 'none')) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.note![0].toUpperCase()}${d.note!.slice(1)}: not compared.` });
     for (const d of drift.filter((x) => x.drifted && x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} has ${d.note}: counted as drifted.` });
-    for (const d of drift.filter((x) => x.drifted && !x.note)) findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} differs from the reference (${d.test === 'ks' ? 'KS' : 'χ²'} p = ${d.p_value! < 1e-4 ? d.p_value!.toExponential(1) : d.p_value!.toFixed(4)} < α ${options.alpha}; PSI ${d.psi!.toFixed(3)}).` });
+    const pOf = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+    for (const d of drift.filter((x) => x.drifted && !x.note)) {
+      const values = d.p_value! < options.alpha ? `${d.test === 'ks' ? 'KS' : 'χ²'} p = ${pOf(d.p_value!)} < α ${options.alpha}` : null;
+      const missing = d.missing && d.missing.p_value < options.alpha ? `its missing share ${pct(d.missing.reference_share)} → ${pct(d.missing.share)}, χ² p = ${pOf(d.missing.p_value)} < α ${options.alpha}` : null;
+      findings.push({ check: 'drift', severity: 'warning', column: d.column, message: `${d.column} differs from the reference (${[values, missing].filter(Boolean).join('; ')}; PSI ${d.psi!.toFixed(3)}).` });
+    }
   }
 
   const positives = target ? labels.reduce((s, y) => s + y, 0) : 0;
