@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli-in-process';
 import { parseAuditConfig } from '../../src/core/config/audit-config';
 import { expandVariables, registrySubmission } from '../../src/core/config/registry-block';
+import { planAudit } from '../../src/core/config/plan';
 import { fixture } from '../support/fixtures';
 
 // The `registry:` block of the MLOps guides: every audit with the config is appended, with
@@ -44,4 +45,21 @@ describe('the registry: config block', () => {
     expect(entries[0]).toMatchObject({ model_id: 'compas-deciles', team: 'credit-risk' });
     expect(JSON.stringify(entries)).not.toContain('{{');
   }, 120_000);
+
+  it('refuses a password written into registry.database, which the evidence pack would keep with the config (it did), and takes one from a variable', async () => {
+    const refused = "uses.yaml: registry.database writes a password into the config (URL), which is kept as written in the evidence pack and in the registry's kept reports. Give the password in PGPASSWORD or ~/.pgpass, or as an environment variable in the URL (postgresql://user:${PGPASS}@host/db).";
+    for (const [url, shown] of [
+      ['postgresql://ci:Sup3rSecretPw@127.0.0.1:55432/reg', 'postgresql://ci:…@127.0.0.1:55432/reg'],
+      ['postgres://db.internal/reg?user=ci&password=Sup3rSecretPw', 'postgres://db.internal/reg?user=ci&password=…'],
+    ]) {
+      writeFileSync(join(work, 'uses.yaml'), config(`registry:\n  enabled: false\n  database: ${url}\n`));
+      const run = await plumbline(['audit', '--config', 'uses.yaml', '--output', 'out/report.pdf']);
+      expect(run.code).toBe(2);
+      expect(run.stderr).toBe(`plumbline: ${refused.replace('URL', shown)}\n`);
+      expect(run.stderr).not.toContain('Sup3r');
+    }
+    // A variable in the password's place is not written in the file: the config is read (the audit then needs the server).
+    const parsed = parseAuditConfig('data:\n  test: t.csv\n  target: y\n  protected_attributes: [g]\n  score_column: s\nregistry:\n  enabled: false\n  database: "postgresql://ci:${PGPASS}@db/reg"\n', 'audit.yaml');
+    expect(() => planAudit(parsed, 'audit.yaml')).not.toThrow();
+  });
 });

@@ -4,6 +4,7 @@ import { ConfigError, quote } from '../base/errors';
 import { encodingName, TEXT_ENCODINGS } from '../data/csv/options';
 import { AUDIT_CONFIG_SPEC, thresholdPolicyOf, type AuditConfig } from './audit-config';
 import { check } from './schema';
+import { refuseWrittenPassword } from './registry-block';
 
 
 /** A config turned into what to read and how to audit it. */
@@ -136,6 +137,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
     if (absent.length) throw new ConfigError(`${fileName}: --strict needs an explicit ${absent.join(' and ')}, so the audit cannot depend on defaults.`);
   }
   refuseUnhonoured(config, fileName);
+  refuseWrittenPassword(config, fileName);
   refuseConflicts(config, fileName);
   refuseProtectedRecourse(config, fileName);
   const policy = thresholdPolicyOf(config, fileName);

@@ -34,6 +34,27 @@ export function expandVariables(text: string, env: Record<string, string | undef
 }
 
 /**
+ * Refuses a password written into `registry.database` (a postgresql:// URL's `user:password@`
+ * or `?password=`): the config is kept as written in the evidence pack, and with it in a
+ * registry's kept reports. A password given by a variable (`${PGPASS}`, taken from the
+ * environment when the audit runs) is not written in the file, and passes.
+ */
+export function refuseWrittenPassword(config: AuditConfig, fileName: string): void {
+  const url = config.registry?.database;
+  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//i.test(url)) return;
+  const variable = (text: string) => text.replace(VARIABLE, '') === '';
+  const userinfo = /^[a-z]+:\/\/([^@/?#]*)@/i.exec(url)?.[1] ?? '';
+  const colon = userinfo.indexOf(':');
+  const inUser = colon >= 0 && userinfo.length > colon + 1 && !variable(userinfo.slice(colon + 1));
+  const inQuery = /[?&]password=([^&#]*)/i.exec(url);
+  if (!inUser && !(inQuery && inQuery[1] !== '' && !variable(decodeURIComponent(inQuery[1])))) return;
+  const shown = url.replace(/^([a-z]+:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1…@').replace(/([?&]password=)[^&#]*/i, '$1…');
+  throw new ConfigError(
+    `${fileName}: registry.database writes a password into the config (${shown}), which is kept as written in the evidence pack and in the registry's kept reports. Give the password in PGPASSWORD or ~/.pgpass, or as an environment variable in the URL (postgresql://user:\${PGPASS}@host/db).`,
+  );
+}
+
+/**
  * The append a config's registry block asks for: null when there is no block, it is
  * disabled, or `auto_submit` is false. A block that submits without a database is an error.
  */
