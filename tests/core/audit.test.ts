@@ -172,6 +172,33 @@ describe('runAudit end to end on compas/rf.onnx', () => {
   });
 });
 
+describe('personal data in the audited file', () => {
+  it('keeps none of its values in the result — top values, stored distribution, drift — and says so in a finding (1,004 e-mail addresses were stored)', async () => {
+    const withPersonal = (bytes: Uint8Array, offset: number) => {
+      const lines = new TextDecoder().decode(bytes).trim().split('\n');
+      const first = ['Anna', 'Boris', 'Chen', 'Dara', 'Emil', 'Fatima', 'Goran', 'Hana', 'Ivan', 'Jola', 'Kofi', 'Lena'];
+      const last = ['Meyer', 'Novak', 'Okafor', 'Petrov', 'Quinn', 'Rossi', 'Silva', 'Tanaka', 'Ueda', 'Varga', 'Weber'];
+      const rows = lines.slice(1).map((line, i) => `${line},person${i + offset}@example.org,${first[i % first.length]} ${last[(i * 7) % last.length]}`);
+      return new TextEncoder().encode(`${lines[0]},email,full_name\n${rows.join('\n')}\n`);
+    };
+    const result = await runAudit(ort, {
+      data: { fileName: 'test.csv', bytes: withPersonal(fixtureBytes('compas/test.csv'), 0) },
+      reference: { fileName: 'train.csv', bytes: withPersonal(fixtureBytes('compas/train.csv'), 100_000) },
+      scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' },
+    });
+    const text = JSON.stringify(result);
+    expect(text).not.toContain('@example.org');
+    expect(text).not.toContain('Anna Meyer');
+    expect(result.data.findings.filter((f) => f.check === 'personal_data').map((f) => [f.column, f.severity])).toEqual([['email', 'error'], ['full_name', 'error']]);
+    expect(result.data.findings.find((f) => f.check === 'personal_data' && f.column === 'email')!.message).toBe('email likely holds personal data (email in 1852 rows, 100.0% of its values; by its values and column name): remove or pseudonymise it before the file is shared or used for training. None of its values is kept in the result.');
+    expect(result.drift!.conventions).toContain(' Not compared: email, full_name, which likely hold personal data (their values are kept nowhere in the result).');
+    expect(Object.keys((result.data as unknown as { distributions: object }).distributions)).not.toContain('email');
+    expect(result.drift!.columns.map((c) => c.column)).not.toContain('email');
+    expect(result.drift!.columns.map((c) => c.column)).toContain('priors_count');
+    expect(result.data.columns.find((c) => c.name === 'email')).toMatchObject({ name: 'email', distinct: 1852 });
+  });
+});
+
 describe('score-only audits (no model file)', () => {
   it('measures the score column\'s drift as the prediction\'s, not as a feature\'s (it was counted in drifted_feature_share)', async () => {
     const audit = { data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, reference: { fileName: 'train.csv', bytes: fixtureBytes('compas/train.csv') }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } };

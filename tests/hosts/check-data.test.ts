@@ -11,7 +11,7 @@ import { runCli } from '../support/cli-in-process';
 import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { checkDataTable, DATA_CHECK_DEFAULTS, type DataCheckOptions } from '../../src/core/data-check/check';
-import { detectPii, piiHintOf, piiKindOf } from '../../src/core/data-check/pii';
+import { detectPii, piiHintOf, piiKindOf } from '../../src/core/data/pii';
 import { fixture, projectRoot } from '../support/fixtures';
 
 const want = JSON.parse(readFileSync(join(projectRoot, 'tests', 'statistics', 'data_checks.json'), 'utf8'));
@@ -139,7 +139,7 @@ describe('personal data', () => {
     ]);
     expect(report.metrics.pii_columns).toBe(4);
     const messages = report.findings.filter((f) => f.check === 'personal_data').map((f) => f.message);
-    expect(messages[1]).toBe('contact likely holds personal data (email in 40 rows, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training.');
+    expect(messages[1]).toBe('contact likely holds personal data (email in 40 rows, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training. None of its values is kept in the result.');
     for (const message of messages) expect(message).not.toMatch(/@|555|Garcia/);
     // First names alone count in a column named for them, not in one named for products.
     const words = ['Maria', 'John', 'Aisha', 'Wei', 'Carlos', 'Anna', 'Omar', 'Lena', 'Pierre', 'Sofia', 'Ines', 'Tomas'];

@@ -12,7 +12,7 @@ import { AuditConfigError, quote } from '../base/errors';
 import { binaryTarget } from '../metrics/labels';
 import { groupIndex } from '../metrics/groups';
 import { daysBetween, isCalendarDate } from '../config/policy-terms';
-import { detectPii, type PiiColumn } from './pii';
+import { personalColumns, type PiiColumn } from '../data/pii';
 
 /** What to check and against what. */
 export interface DataCheckOptions {
@@ -227,8 +227,8 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
     if (rates.length >= 2) maxGap = Math.max(maxGap ?? 0, Math.max(...rates) - Math.min(...rates));
   }
 
-  const pii = table.columns.map(detectPii).filter((p): p is PiiColumn => p !== null);
-  for (const p of pii) findings.push({ check: 'personal_data', severity: 'error', column: p.column, message: `${p.column} likely holds personal data (${p.kind.replace('_', ' ')}${p.rows ? ` in ${p.rows} ${p.rows === 1 ? 'row' : 'rows'}, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.` });
+  // The profile found them (and kept none of their values): its findings are among these.
+  const pii = personalColumns(table.columns);
 
   const freshness = freshnessOf(table, options);
   if (freshness?.unreadable_rows) findings.push({ check: 'freshness', severity: 'warning', message: `${freshness.unreadable_rows} ${freshness.unreadable_rows === 1 ? 'row' : 'rows'} of ${freshness.source.replace(/^newest /, '')} ${freshness.unreadable_rows === 1 ? 'holds' : 'hold'} no date it can read: the data's age is taken from the other rows.` });

@@ -12,6 +12,7 @@ import { numbersOf } from '../drift/mixed';
 import { absPearson, categoricalCodes, correlationRatio, cramersV, spreadOf } from './associations';
 import { spacedGroups } from '../../metrics/groups';
 import { duplicateRows } from './duplicates';
+import { withoutPersonalValues } from './personal';
 import type { DataFinding } from '../../data/finding';
 import { quote } from '../../base/errors';
 import { sampleMoments } from '../../base/math';
@@ -284,7 +285,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     }
   }
 
-  return {
+  return withoutPersonalValues(table, {
     rows,
     columns,
     target: { counts: { '1': positives, '0': negatives }, imbalance_ratio: imbalance },
@@ -295,7 +296,7 @@ export function profileTable(table: Table, target: string, labels: Uint8Array, p
     distributions: Object.fromEntries(table.columns.map((column) => [column.name, storedDistribution(column)])),
     conventions:
       'Quartiles by linear interpolation; sd with n − 1. Proxies: Cramér’s V, bias-corrected (Bergsma 2013; categorical × categorical, missing as a category), correlation ratio η, bias-corrected as √ε² (Kelley 1935; a numeric column across the attribute’s groups; an attribute written as up to 10 numbers is groups too), |Pearson r| (a numeric column against an attribute of more numbers, a measurement such as age); warning from 0.3, error from 0.5. Leakage: a column alone reaching ROC AUC ≥ 0.98 (numeric values as scores, categories scored by their positive rate among the other four of five folds, row i in fold i mod 5; on a seeded sample of 200,000 rows of a larger file). Duplicates: rows equal in every cell to an earlier row.',
-  };
+  });
 }
 
 /** What a model card says of a data file: its size, class balance and the period its dates cover. */

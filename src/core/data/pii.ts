@@ -4,7 +4,7 @@
  * from the values and the column's name. The report names the column, what was found and
  * on what share of its values — never a value itself.
  */
-import { isIsoDate, type Column } from '../data/table';
+import { isIsoDate, type Column } from './table';
 
 /** Kinds of personal data recognised. */
 export type PiiKind = 'email' | 'phone' | 'national_id' | 'payment_card' | 'name';
@@ -170,4 +170,30 @@ export function detectPii(column: Column): PiiColumn | null {
   const hinted = hint && hint !== 'name' ? (byKind.get(hint) ?? 0) : 0;
   if (hint && hinted > 0) return { column: column.name, kind: hint, share: hinted / total, rows: hinted, evidence: 'values and column name' };
   return null;
+}
+
+/** {@link detectPii} by column, each read once (a column is never changed once read). */
+const found = new WeakMap<Column, PiiColumn | null>();
+
+/** The columns of a table that likely hold personal data ({@link detectPii}), in column order. */
+export function personalColumns(columns: readonly Column[]): PiiColumn[] {
+  const out: PiiColumn[] = [];
+  for (const column of columns) {
+    let hit = found.get(column);
+    if (hit === undefined) found.set(column, (hit = detectPii(column)));
+    if (hit) out.push(hit);
+  }
+  return out;
+}
+
+/** What a report says of a column that likely holds personal data: the column, the kind, the rows and the share of its values, never a value. */
+export function personalDataMessage(p: PiiColumn): string {
+  const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
+  return `${p.column} likely holds personal data (${p.kind.replace('_', ' ')}${p.rows ? ` in ${p.rows} ${p.rows === 1 ? 'row' : 'rows'}, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.`;
+}
+
+/** What a drift report says of the columns it left out for holding personal data ('' when none). */
+export function personalNote(table: { columns: readonly Column[] }): string {
+  const personal = personalColumns(table.columns);
+  return personal.length ? ` Not compared: ${personal.map((p) => p.column).join(', ')}, which likely hold personal data (their values are kept nowhere in the result).` : '';
 }
