@@ -474,6 +474,12 @@ describe('plumbline registry (CLI)', () => {
     expect(truncated.code).toBe(2);
     expect(truncated.stderr).toMatch(/^plumbline: truncated\.db is damaged: SQLite reports ".+"\. Open an intact copy of the registry \(plumbline registry verify names what changed in it\)\.\n$/);
 
+    // A file that is not SQLite at all is not called damaged (it was: "SQLite reports "file is not a database""), by every command alike.
+    writeFileSync(join(work, 'text.db'), 'hello\n');
+    for (const args of [['registry', 'verify', 'text.db'], ['registry', 'list', 'text.db'], ['registry', 'init', 'text.db']]) {
+      expect(await plumbline(args), args.join(' ')).toMatchObject({ code: 2, stderr: 'plumbline: text.db is not an SQLite database (file is not a database). Create a registry with: plumbline registry init FILE.\n' });
+    }
+
     // Tampering with the file outside Plumbline: verify exits 1 and names the entry.
     const db = new SQL.Database(readFileSync(join(work, 'team.db')));
     forge(db, "UPDATE entries SET decision = 'PASS' WHERE seq = 1");

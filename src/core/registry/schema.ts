@@ -7,7 +7,7 @@
 import { RegistryError } from '../base/errors';
 import { TOOL_VERSION } from '../base/version';
 import { scalar, transaction, type SqlDatabase } from './sql';
-import { asRegistryError, damagedRegistry, sqliteProblem } from './sqlite-errors';
+import { asRegistryError, damagedRegistry, notSqlite, sqliteProblem } from './sqlite-errors';
 
 /** `PRAGMA application_id` of a Plumbline registry: "PLMB". */
 export const REGISTRY_APPLICATION_ID = 0x504c4d42;
@@ -123,8 +123,9 @@ function fileKind(db: SqlDatabase, fileName: string): { applicationId: number; v
     const message = (error as Error).message;
     // SQLite's own header is there but the pages are not: a damaged (often truncated) file.
     if (/malformed|corrupt/i.test(message)) throw damagedRegistry(fileName, message);
-    if (sqliteProblem(error as Error) !== 'damaged') throw asRegistryError(fileName, error);
-    throw new RegistryError(`${fileName} is not an SQLite database (${message}). Create a registry with: plumbline registry init FILE.`);
+    const problem = sqliteProblem(error as Error);
+    if (problem !== 'damaged' && problem !== 'not-sqlite') throw asRegistryError(fileName, error);
+    throw notSqlite(fileName, message);
   }
 }
 

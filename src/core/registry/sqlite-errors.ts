@@ -26,9 +26,11 @@ export async function guardRegistryAsync<T>(fileName: string, work: () => Promis
 }
 
 /** What a host's SQLite error says, by its result code where the host gives one (better-sqlite3), else by SQLite's words (sql.js). */
-export function sqliteProblem(error: Error): 'full' | 'busy' | 'io' | 'readonly' | 'damaged' | null {
+export function sqliteProblem(error: Error): 'full' | 'busy' | 'io' | 'readonly' | 'not-sqlite' | 'damaged' | null {
   const code = String((error as { code?: unknown }).code ?? '');
   const message = error.message;
+  // A file that does not start with SQLite's header (a text file, an image): not a damaged registry, another file.
+  if (code === 'SQLITE_NOTADB' || /file is not a database/i.test(message)) return 'not-sqlite';
   if (code === 'SQLITE_FULL' || code === 'ENOSPC' || /database or disk is full/i.test(message)) return 'full';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED') || /database is locked/i.test(message)) return 'busy';
   if (code.startsWith('SQLITE_IOERR') || /disk I\/O error/i.test(message)) return 'io';
@@ -51,6 +53,8 @@ export function asRegistryError(fileName: string, error: unknown): unknown {
       return new RegistryError(`cannot read or write ${fileName}: SQLite reports ${quote(error.message)}. The drive or the network share failed (the registry file itself was not found damaged); check it and run again.`);
     case 'readonly':
       return new RegistryError(`cannot write ${fileName}: SQLite reports ${quote(error.message)}. Check the permissions of the file and of its folder (SQLite writes a journal file beside it).`);
+    case 'not-sqlite':
+      return notSqlite(fileName, error.message);
     case 'damaged':
       return damagedRegistry(fileName, error.message);
     default:
@@ -64,4 +68,9 @@ export const REGISTRY_BUSY_SECONDS = 60;
 /** The refusal of a file SQLite reports as damaged. */
 export function damagedRegistry(fileName: string, message: string): RegistryError {
   return new RegistryError(`${fileName} is damaged: SQLite reports ${quote(message)}. Open an intact copy of the registry (plumbline registry verify names what changed in it).`);
+}
+
+/** The refusal of a file that is not an SQLite database at all. */
+export function notSqlite(fileName: string, message: string): RegistryError {
+  return new RegistryError(`${fileName} is not an SQLite database (${message}). Create a registry with: plumbline registry init FILE.`);
 }
