@@ -324,6 +324,25 @@ describe('registry core', () => {
     expect(row).toContain(',FAIL,Minimum AUC (FAIL); Parity (WARN),');
   });
 
+  it('keeps how each gate compares and why an error gate was not evaluated: the summary shows a failed ≥ gate as failed, and a REVIEW its reason', async () => {
+    const stored = (result as AuditResult & { policy_decision: PolicyDecision }).policy_decision;
+    const gate = stored.gates[0];
+    const appendDecision = (db: Database, decision: PolicyDecision, model_id: string) =>
+      appendEntry(sqlDb(db), 'test.db', { result: { ...result, policy_decision: decision } as RegistryAppend['result'], manifest: { ...manifest, created: '2026-11-05T10:00:00.000Z' }, metadata: { model_id, team: 'risk' } });
+    const db = registry([]);
+    // 0.5725 ≥ 0.573 fails; at three decimals it read "0.573 vs 0.573" (the value rounded as for a ≤ gate).
+    appendDecision(db, { ...stored, decision: 'FAIL', gates: [{ ...gate, name: 'Parity ratio', metric: 'demographic_parity_ratio', attribute: 'sex', comparison: 'greater_equal', threshold: 0.573, value: 0.5725, outcome: 'FAIL' }] }, 'ratio');
+    // An error gate that could not be evaluated made this REVIEW: the registry said nothing of why.
+    const reason = 'no baseline was given (--baseline)';
+    appendDecision(db, { ...stored, decision: 'REVIEW', gates: [{ ...gate, name: 'No AUC drop', comparison: 'max_drop', threshold: 0.01, value: null, outcome: 'NOT_EVALUATED', reason }] }, 'unjudged');
+    const rows = listEntries(sqlDb(db));
+    expect(rows[1].failed_gates).toEqual([{ name: 'No AUC drop', outcome: 'NOT_EVALUATED', metric: gate.metric, attribute: gate.attribute, value: null, threshold: 0.01, comparison: 'max_drop', reason }]);
+    const md = monthlySummaryMarkdown(rows, '2026-11', 'team.db');
+    expect(md).toContain('Parity ratio: demographic_parity_ratio (sex) = 0.5725 vs 0.573');
+    expect(md).toContain(`No AUC drop (NOT_EVALUATED: ${reason})`);
+    expect(verifyRegistry(sqlDb(db)).ok).toBe(true);
+  });
+
   it('summarises the portfolio and the month for management', async () => {
     const db = registry([
       { created: '2026-10-03T10:00:00.000Z', model_id: 'a', passed: true },
@@ -344,7 +363,7 @@ describe('registry core', () => {
     expect(md).toContain('# Model audit summary: November 2026');
     expect(md).toContain('**2 of 2 models blocked, 0 under review**');
     expect(md).toContain('Audits in November 2026: 2 (PASS 0, REVIEW 0, FAIL 2, no policy 0) of 2 models.');
-    expect(md).toContain("No model is under review: no model's latest audit was decided REVIEW (a warning gate failed or a waiver was used, and no error gate failed).");
+    expect(md).toContain("No model is under review: no model's latest audit was decided REVIEW (a warning gate failed, a waiver was used or an error gate could not be evaluated, and no error gate failed).");
     expect(md).toContain('No waiver in use expires by 2026-12-30 (30 days after the month).');
     expect(md).toMatch(/\| a \| risk \| – \| 2026-11-20 \(#3\) \| Minimum AUC: roc_auc = 0\.744 vs 0\.75\d* \|/);
     expect(md).toContain('| Minimum AUC | 2 | 0 | 0 | a, b |');

@@ -64,8 +64,9 @@ function entryColumns(input: RegistryAppend, prevHash: string, blobHashes: Recor
   const model = result.inputs.model;
   const fileStem = 'file' in model ? model.file.replace(/^.*[\\/]/, '').replace(/\.[^.]*$/, '') : `score column ${model.column}`;
   const decision = result.policy_decision;
+  // Every gate that did not pass, with why: an error gate not evaluated is what made the decision REVIEW.
   const failed: FailedGate[] = (decision?.gates ?? [])
-    .filter((g) => g.outcome === 'FAIL' || g.outcome === 'WARN' || g.outcome === 'WAIVED')
+    .filter((g) => g.outcome === 'FAIL' || g.outcome === 'WARN' || g.outcome === 'WAIVED' || (g.outcome === 'NOT_EVALUATED' && g.severity === 'error'))
     .map((g) => ({
       name: g.name,
       outcome: g.outcome as FailedGate['outcome'],
@@ -73,6 +74,8 @@ function entryColumns(input: RegistryAppend, prevHash: string, blobHashes: Recor
       attribute: g.attribute,
       value: g.value,
       threshold: g.threshold,
+      comparison: g.comparison,
+      ...(g.outcome === 'NOT_EVALUATED' && g.reason ? { reason: g.reason } : {}),
       ...(g.waiver ? { waiver: { approved_by: g.waiver.approved_by, expires: g.waiver.expires, reason: g.waiver.reason } } : {}),
     }));
   return {

@@ -49,7 +49,8 @@ export function portfolio(rows: readonly RegistryRow[]): Portfolio {
     model.owner = row.owner ?? model.owner;
     model.trend.push({ seq: row.seq, created: row.created, decision: row.decision, metrics: row.metrics });
     models.set(row.model_id, model);
-    for (const gate of row.failed_gates) {
+    // Gates that failed, warned or were waived (one not evaluated is no failure of the model's).
+    for (const gate of row.failed_gates.filter((g) => g.outcome !== 'NOT_EVALUATED')) {
       const g = gates.get(gate.name) ?? { fail: 0, warn: 0, waived: 0, models: new Set<string>() };
       // A waived gate is counted as such: it may have been a warning gate (counting it failed said an error gate failed).
       if (gate.outcome === 'WARN') g.warn++;

@@ -8,11 +8,16 @@ import type { SqlValue } from './sql';
 /** A gate that did not pass, as kept in an entry (WAIVED: it failed under a waiver). */
 export interface FailedGate {
   name: string;
-  outcome: 'FAIL' | 'WARN' | 'WAIVED';
+  /** NOT_EVALUATED: an error gate the audit could not evaluate (why the decision is REVIEW), with its reason. */
+  outcome: 'FAIL' | 'WARN' | 'WAIVED' | 'NOT_EVALUATED';
   metric: string;
   attribute: string | null;
   value: number | null;
   threshold: number;
+  /** How the value meets the threshold (less_equal, greater_equal, …); absent in entries appended before it was kept. */
+  comparison?: string;
+  /** Why a NOT_EVALUATED gate has no value. */
+  reason?: string;
   /** The waiver of a WAIVED gate: who approved it and until when. */
   waiver?: { approved_by: string; expires: string; reason: string };
 }

@@ -5,6 +5,7 @@
  */
 import { RegistryError, quote } from '../base/errors';
 import { gateNumber } from '../outputs/decision-blocks';
+import type { GateResult } from '../config/policy';
 import { renderBlocksPdf } from '../outputs/pdf-writer';
 import type { ReportBlock } from '../outputs/blocks';
 import type { ChartSpec } from '../outputs/charts';
@@ -72,23 +73,23 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
         m.team ?? '–',
         m.owner ?? '–',
         `${m.latest.created.slice(0, 10)} (#${m.latest.seq})`,
-        m.latest.failed_gates.filter((g) => g.outcome === 'FAIL').map((g) => `${g.name}: ${g.metric}${g.attribute ? ` (${g.attribute})` : ''} = ${g.value === null ? '—' : gateNumber({ comparison: 'less_equal', threshold: g.threshold, value: g.value }, 3)} vs ${g.threshold}`).join('; ') || 'a reproducibility requirement',
+        m.latest.failed_gates.filter((g) => g.outcome === 'FAIL').map((g) => `${g.name}: ${g.metric}${g.attribute ? ` (${g.attribute})` : ''} = ${g.value === null ? '—' : gateNumber({ comparison: (g.comparison ?? 'less_equal') as GateResult['comparison'], threshold: g.threshold, value: g.value }, 3)} vs ${g.threshold}`).join('; ') || 'a reproducibility requirement',
       ]),
       widths: [0.18, 0.12, 0.12, 0.14, 0.44],
     });
   }
 
   blocks.push({ type: 'heading', text: 'Models under review', level: 1 });
-  if (!review.length) blocks.push({ type: 'paragraph', text: "No model is under review: no model's latest audit was decided REVIEW (a warning gate failed or a waiver was used, and no error gate failed)." });
+  if (!review.length) blocks.push({ type: 'paragraph', text: "No model is under review: no model's latest audit was decided REVIEW (a warning gate failed, a waiver was used or an error gate could not be evaluated, and no error gate failed)." });
   else {
     blocks.push({
       type: 'table',
-      headers: ['Model', 'Team', 'Latest audit', 'Warnings and waived gates'],
+      headers: ['Model', 'Team', 'Latest audit', 'Warnings, waived gates and error gates not evaluated'],
       rows: review.map((m) => [
         m.model_id + (m.latest.model_version ? ` ${m.latest.model_version}` : ''),
         m.team ?? '–',
         `${m.latest.created.slice(0, 10)} (#${m.latest.seq})`,
-        m.latest.failed_gates.map((g) => `${g.name} (${g.outcome}${g.waiver ? `, waived by ${g.waiver.approved_by} until ${g.waiver.expires}` : ''})`).join('; '),
+        m.latest.failed_gates.map((g) => `${g.name} (${g.outcome}${g.waiver ? `, waived by ${g.waiver.approved_by} until ${g.waiver.expires}` : ''}${g.reason ? `: ${g.reason}` : ''})`).join('; '),
       ]),
       widths: [0.2, 0.14, 0.16, 0.5],
     });
