@@ -29,6 +29,16 @@ describe('the CLI with multiclass and regression audits', () => {
     expect(list.stdout).toContain(`MAE ${(reg.metrics.mae as number).toFixed(3)}, R² ${(reg.metrics.r2 as number).toFixed(3)}`);
     const shown = await runCli(['registry', 'show', 'audits.db', '1'], { cwd: work });
     expect(JSON.parse(shown.stdout).task).toBe('regression');
+    // The CSV export and the monthly summary keep the regression's own figures (its row read blank, its trend all dashes).
+    const csv = (await runCli(['registry', 'export', 'audits.db', '--csv'], { cwd: work })).stdout.trim().split('\n');
+    const header = csv[0].split(',');
+    const row = csv[1].split(',');
+    const audited = JSON.parse(readFileSync(join(work, 'reg.json'), 'utf8')).performance;
+    for (const id of ['mae', 'rmse', 'r2']) expect(Number(row[header.indexOf(id)]), id).toBe(audited[id]);
+    const month = (JSON.parse(readFileSync(join(work, 'reg.manifest.json'), 'utf8')).created as string).slice(0, 7);
+    const summary = (await runCli(['registry', 'summary', 'audits.db', '--month', month], { cwd: work })).stdout;
+    expect(summary).toContain('Regression models:');
+    expect(summary).toContain(`| reg_xgb | 1 | ${audited.mae.toFixed(3)} | ${audited.rmse.toFixed(3)} | ${audited.r2.toFixed(3)} |`);
   });
 
   it('inspect shows the task and the task’s metrics', async () => {

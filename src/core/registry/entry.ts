@@ -25,6 +25,18 @@ export const TASK_KEY_METRICS = {
   regression: ['mae', 'rmse', 'r2', 'mean_prediction_difference', 'mae_difference', 'bounded_group_loss'],
 } as const;
 
+/** The kind of audit an entry's key metrics are of: a multiclass or regression entry records its own ({@link TASK_KEY_METRICS}). */
+export function taskOfMetrics(metrics: Record<string, unknown>): 'binary' | keyof typeof TASK_KEY_METRICS {
+  for (const task of ['multiclass', 'regression'] as const) if (TASK_KEY_METRICS[task].some((id) => id in metrics)) return task;
+  return 'binary';
+}
+
+/** The key metric columns of a list of entries: {@link KEY_METRICS}, then each task's own where an entry of that task is among them. */
+export function keyMetricColumns(rows: readonly { metrics: Record<string, unknown> }[]): string[] {
+  const tasks = new Set(rows.map((r) => taskOfMetrics(r.metrics)));
+  return [...KEY_METRICS, ...(['multiclass', 'regression'] as const).flatMap((task) => (tasks.has(task) ? TASK_KEY_METRICS[task] : []))];
+}
+
 /** The key metrics of a result (fairness ones are the worst across attributes). */
 export function keyMetrics(result: AnyAuditResult): Record<string, number | null> {
   const task = 'task' in result ? result.task : undefined;

@@ -11,6 +11,7 @@ import type { ReportBlock } from '../outputs/blocks';
 import type { ChartSpec } from '../outputs/charts';
 import { sha256Hex } from '../base/hash';
 import { decisionKey, KEY_METRICS, portfolio, type PortfolioModel, type RegistryRow } from './index';
+import { TASK_KEY_METRICS, taskOfMetrics } from './entry';
 
 const fmt = (v: number | null | undefined, digits = 3) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '–');
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
@@ -116,14 +117,19 @@ export function monthlySummaryBlocks(rows: readonly RegistryRow[], month: string
 
   blocks.push({ type: 'heading', text: 'Trends', level: 1 });
   blocks.push({ type: 'paragraph', text: `Key metrics of each model audited in ${range.name}: its first and latest audit of the month (fairness metrics are the worst across protected attributes). A dash means the audit did not compute the metric.` });
-  if (monthly.models.length) {
+  // One table per kind of audit, each with its own key metrics (a regression's MAE and R² were left out: a row of dashes).
+  for (const task of ['binary', 'multiclass', 'regression'] as const) {
+    const models = monthly.models.filter((m) => taskOfMetrics(m.latest.metrics) === task);
+    if (!models.length) continue;
+    const ids: readonly string[] = task === 'binary' ? KEY_METRICS : TASK_KEY_METRICS[task];
+    if (task !== 'binary') blocks.push({ type: 'paragraph', text: `${task === 'multiclass' ? 'Multiclass' : 'Regression'} models:` });
     blocks.push({
       type: 'table',
-      headers: ['Model', 'Audits', ...KEY_METRICS.map((k) => k.replace(/_/g, ' '))],
-      rows: monthly.models.map((m) => {
+      headers: ['Model', 'Audits', ...ids.map((k) => k.replace(/_/g, ' '))],
+      rows: models.map((m) => {
         const first = m.trend[0].metrics;
         const last = m.trend.at(-1)!.metrics;
-        return [m.model_id, String(m.audits), ...KEY_METRICS.map((k) => (m.audits > 1 ? `${fmt(first[k])} → ${fmt(last[k])}` : fmt(last[k])))];
+        return [m.model_id, String(m.audits), ...ids.map((k) => (m.audits > 1 ? `${fmt(first[k])} → ${fmt(last[k])}` : fmt(last[k])))];
       }),
     });
   }
