@@ -33,16 +33,22 @@ describe('the registry: config block', () => {
 
   it('appends every audit run with the config to its database, with the team from the environment', async () => {
     expect((await plumbline(['registry', 'init', '--database', 'team.db'])).code).toBe(0);
-    writeFileSync(join(work, 'audit.yaml'), config('registry:\n  enabled: true\n  database: team.db\n  auto_submit: true\n  metadata:\n    team: "{{ TEAM_NAME }}"\n    cost_centre: "${COST_CENTRE}"\n'));
+    writeFileSync(join(work, 'audit.yaml'), config('registry:\n  enabled: true\n  database: team.db\n  auto_submit: true\n  metadata:\n    team: "{{ TEAM_NAME }}"\n    owner: "${MODEL_OWNER}"\n'));
     const unset = (await plumbline(['audit', '--config', 'audit.yaml', '--output', 'a.json']));
     expect(unset.code).toBe(2);
     expect(unset.stderr).toContain('registry.metadata.team uses the environment variable TEAM_NAME, which is not set.');
-    const run = (await plumbline(['audit', '--config', 'audit.yaml', '--output', 'a.json'], { TEAM_NAME: 'credit-risk', COST_CENTRE: 'CC-7' }));
+    const run = (await plumbline(['audit', '--config', 'audit.yaml', '--output', 'a.json'], { TEAM_NAME: 'credit-risk', MODEL_OWNER: 'ana' }));
     expect(run.code, run.stderr).toBe(0);
     expect(run.stderr).toMatch(/appended entry 1/);
     const entries = JSON.parse((await plumbline(['registry', 'list', 'team.db', '--json'])).stdout);
     expect(entries).toHaveLength(1);
-    expect(entries[0]).toMatchObject({ model_id: 'compas-deciles', team: 'credit-risk' });
+    expect(entries[0]).toMatchObject({ model_id: 'compas-deciles', team: 'credit-risk', owner: 'ana' });
+    // A label no entry keeps is refused before the audit runs (a cost centre was required from the environment, then kept nowhere).
+    writeFileSync(join(work, 'cc.yaml'), config('registry:\n  enabled: true\n  database: team.db\n  metadata:\n    team: risk\n    cost_centre: "${COST_CENTRE}"\n'));
+    expect(await plumbline(['audit', '--config', 'cc.yaml', '--output', 'cc.json'], { COST_CENTRE: 'CC-7' })).toMatchObject({
+      code: 2,
+      stderr: 'plumbline: cc.yaml: registry.metadata "cost_centre": a registry entry keeps the labels model_id, model_version, team, owner and no other, so this one would be kept nowhere. Remove it, or put it in the config\'s metadata (the model card lists every label).\n',
+    });
     expect(JSON.stringify(entries)).not.toContain('{{');
   }, 120_000);
 

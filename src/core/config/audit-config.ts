@@ -125,7 +125,7 @@ const configProperties: Record<string, Spec> = {
       enabled: { type: 'boolean' },
       database: { type: 'string', description: 'A registry file or a postgresql:// URL.' },
       auto_submit: { type: 'boolean', description: 'Append every audit run with this config (default true when the block is enabled).' },
-      metadata: { type: 'object', description: 'Labels added to each entry (team, cost centre…).', properties: {}, values: labelValue },
+      metadata: { type: 'object', description: 'The entry\'s labels, over the config\'s metadata: model_id, model_version, team, owner (the columns an entry keeps; another key is refused).', properties: {}, values: labelValue },
     },
   },
   report: section('The report.', { format: { type: 'string', enum: ['pdf', 'html', 'json'] }, title: { type: 'string' } }),

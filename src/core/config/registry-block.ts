@@ -5,12 +5,12 @@
  *     enabled: true
  *     database: postgresql://ci@db.internal/model_registry   # or a registry file's path
  *     auto_submit: true                                       # every audit with this config is appended
- *     metadata: {team: "{{ TEAM_NAME }}", cost_centre: "${COST_CENTRE}"}
+ *     metadata: {team: "{{ TEAM_NAME }}", owner: "${MODEL_OWNER}"}
  *
  * `{{ NAME }}` and `${NAME}` in `database` and in the metadata values are taken from the
  * environment; an unset variable is an error naming it (never stored as its own text).
  */
-import { ConfigError } from '../base/errors';
+import { ConfigError, quote } from '../base/errors';
 import type { AuditConfig } from './audit-config';
 
 /** What a config's registry block asks of an audit. */
@@ -20,6 +20,9 @@ export interface RegistrySubmission {
   /** Labels added to the entry's metadata (over the config's own `metadata`), variables expanded. */
   metadata: Record<string, string | number | boolean>;
 }
+
+/** The labels a registry entry keeps, each in a column of its own. */
+export const ENTRY_LABELS = ['model_id', 'model_version', 'team', 'owner'] as const;
 
 const VARIABLE = /\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}|\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
 
@@ -63,6 +66,11 @@ export function registrySubmission(config: AuditConfig, env: Record<string, stri
   if (!block || block.enabled === false || block.auto_submit === false) return null;
   if (block.database === undefined) throw new ConfigError(`${fileName}: the registry block (enabled, auto_submit) appends every audit and its metadata to a registry, but registry.database is not set. Set registry.database to a registry file or a postgresql:// URL, or set registry.auto_submit: false.`);
   const metadata: RegistrySubmission['metadata'] = {};
+  // An entry keeps these labels in columns of its own; another (a cost centre) would be asked for, expanded and kept nowhere.
+  const other = Object.keys(block.metadata ?? {}).filter((key) => !(ENTRY_LABELS as readonly string[]).includes(key));
+  if (other.length) {
+    throw new ConfigError(`${fileName}: registry.metadata ${other.map((key) => quote(key)).join(', ')}: a registry entry keeps the labels ${ENTRY_LABELS.join(', ')} and no other, so ${other.length === 1 ? 'this one' : 'these'} would be kept nowhere. Remove ${other.length === 1 ? 'it' : 'them'}, or put ${other.length === 1 ? 'it' : 'them'} in the config's metadata (the model card lists every label).`);
+  }
   for (const [key, value] of Object.entries(block.metadata ?? {})) metadata[key] = typeof value === 'string' ? expandVariables(value, env, `${fileName}: registry.metadata.${key}`) : value;
   return { database: expandVariables(block.database, env, `${fileName}: registry.database`), metadata };
 }
