@@ -118,6 +118,28 @@ describe('multiclass audits of the reference classifiers', () => {
     expect(Object.keys(e.class_importance!)).toEqual(['low', 'medium', 'high']);
   });
 
+  it('explains a forest of averaged class shares (ONNX post_transform NONE) in probabilities, as they are (they were labelled log-odds)', async () => {
+    const want = expectedOf('onnx_rf_multiclass.expected.json');
+    const result = (await runAnyAudit(ort, request('onnx_rf_multiclass.onnx', 'onnx_rf_multiclass.csv', 'housing', ['gender'], { features: want.features, includePredictions: true, explainer: { rows: 30, backgroundRows: 40 } }))) as MulticlassAuditResult;
+    // The model's probabilities are scikit-learn's predict_proba (float32 sums).
+    result.predictions!.forEach((row, i) => row.forEach((p, k) => expect(Math.abs(p - want.p[i][result.settings.classes!.indexOf(want.classes[k])])).toBeLessThan(1e-6)));
+    const e = result.explanations!;
+    expect(e.output).toBe('each class’s probability (the forest’s averaged share of the class), for the row’s predicted class');
+    // Each row's values add up to scikit-learn's probability of the class it is explained for.
+    e.rows.forEach((row, i) => {
+      const k = want.classes.indexOf(e.classes![i]);
+      expect(Math.abs(e.expected_values[i] + e.values[i].reduce((a, b) => a + b, 0) - want.p[row - 1][k])).toBeLessThan(1e-6);
+    });
+  });
+
+  it('explains a LightGBM model with linear leaves by KernelSHAP, as a binary one (the audit stopped: "internal error: TreeSHAP does not apply to trees with linear leaves")', async () => {
+    const want = expectedOf('lgbm_linear_multiclass.expected.json');
+    const result = (await runAnyAudit(ort, request('lgbm_linear_multiclass.txt', 'lgbm_linear_multiclass.csv', 'housing', ['gender'], { includePredictions: true, explainer: { rows: 4, backgroundRows: 10 } }))) as MulticlassAuditResult;
+    result.predictions!.forEach((row, i) => row.forEach((p, k) => expect(Math.abs(p - want.p[i][k])).toBeLessThan(1e-9)));
+    expect(result.explanations!.method).toMatch(/^kernel/);
+    expect(result.explanations!.local_accuracy_error).toBeLessThan(1e-9);
+  });
+
   it('gives the same digest twice (seeded bootstrap, seeded background)', async () => {
     const want = expectedOf('mc5_linear.expected.json');
     const run = () => runAnyAudit(ort, request('mc5_linear.onnx', want.data, want.target, want.protected, { features: want.features, explainer: { rows: 5, backgroundRows: 10 } }));

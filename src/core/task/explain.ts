@@ -142,7 +142,8 @@ export async function explainMulticlass(model: MulticlassModel, input: TaskExpla
     localError = Math.max(...perClass.map((s) => s.localAccuracyError));
     classImportance = Object.fromEntries(model.classes.map((c, k) => [c, globalImportance(input.columns, perClass[k].values.map((v) => Array.from(v)))]));
     method = 'tree (interventional)';
-    output = 'each class’s margin (log-odds before the softmax), for the row’s predicted class';
+    // A forest averaging class shares (ONNX post_transform NONE) explains each class's probability itself.
+    output = model.ensemble.multiclass?.transform === 'identity' ? 'each class’s probability (the forest’s averaged share of the class), for the row’s predicted class' : 'each class’s margin (log-odds before the softmax), for the row’s predicted class';
   } else {
     // KernelSHAP of p(predicted class): the rows of each predicted class together.
     const byRow = new Array<{ values: number[]; expected: number }>(rows.length);

@@ -20,7 +20,7 @@ import { inspectModel, openModel, type Classifier } from '../model/classifier';
 import { decodeOnnx } from '../model/onnx-graph';
 import type { OrtRuntime } from '../model/onnx-scorer';
 import { onnxClassEnsemble } from '../model/onnx-trees';
-import { readLightgbmText, readXgboostJson, type TreeEnsemble } from '../model/tree';
+import { hasLinearLeaves, readLightgbmText, readXgboostJson, type TreeEnsemble } from '../model/tree';
 import { TOOL_VERSION } from '../base/version';
 import { classScoreOf, explainMulticlass } from './explain';
 import { classNames, classTarget, type TaskChoice } from './resolve';
@@ -70,14 +70,16 @@ function checkProbabilities(values: Float64Array, width: number, modelFile: stri
 /** The multiclass tree ensemble of a model file (for TreeSHAP per class), or null. */
 function multiclassEnsemble(request: AuditRequest, model: Classifier): TreeEnsemble | null {
   const { bytes, fileName } = request.model!;
+  let ensemble: TreeEnsemble | null = null;
   try {
-    if (model.summary.format === 'xgboost-json') return readXgboostJson(bytes, fileName, 'classifier', request.features);
-    if (model.summary.format === 'lightgbm-text') return readLightgbmText(bytes, fileName, request.features);
-    if (model.summary.featureCount) return onnxClassEnsemble(decodeOnnx(bytes, fileName), fileName, model.summary.featureCount);
+    if (model.summary.format === 'xgboost-json') ensemble = readXgboostJson(bytes, fileName, 'classifier', request.features);
+    else if (model.summary.format === 'lightgbm-text') ensemble = readLightgbmText(bytes, fileName, request.features);
+    else if (model.summary.featureCount) ensemble = onnxClassEnsemble(decodeOnnx(bytes, fileName), fileName, model.summary.featureCount);
   } catch (error) {
     if (!isPlumblineError(error)) throw error;
   }
-  return null;
+  // TreeSHAP explains plain leaves: linear leaves (LightGBM linear_tree) are explained by KernelSHAP, as a binary model's are.
+  return ensemble && !hasLinearLeaves(ensemble) ? ensemble : null;
 }
 
 export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, options: RunOptions, choice: TaskChoice, read: TaskRead, resamples: number): Promise<MulticlassAuditResult> {
