@@ -140,6 +140,13 @@ describe('multiclass audits of the reference classifiers', () => {
     expect(result.explanations!.local_accuracy_error).toBeLessThan(1e-9);
   });
 
+  it('says the calibration bins it used (calibration.bins was honoured, and the convention said 10)', async () => {
+    const want = expectedOf('mc3_xgb.expected.json');
+    const result = (await runAnyAudit(ort, request('mc3_xgb.json', want.data, want.target, want.protected, { classLabels: ['low', 'medium', 'high'], calibrationBins: 15, missingSections: { explainer: 'off', robustness: 'off' } }))) as MulticlassAuditResult;
+    expect(result.calibration.bins).toBe(15);
+    expect(result.conventions.ece).toMatch(/^15 equal-width bins \[b\/15, \(b\+1\)\/15\)/);
+  });
+
   it('gives the same digest twice (seeded bootstrap, seeded background)', async () => {
     const want = expectedOf('mc5_linear.expected.json');
     const run = () => runAnyAudit(ort, request('mc5_linear.onnx', want.data, want.target, want.protected, { features: want.features, explainer: { rows: 5, backgroundRows: 10 } }));

@@ -12,6 +12,11 @@ import { extent } from './fairness';
 import { rocAuc } from './ranking';
 import { entriesAt, flags } from '../base/rows';
 
+/** How the multiclass ECEs are computed, with `bins` equal-width bins (calibration.bins). */
+export function multiclassEceConvention(bins: number): string {
+  return `${bins} equal-width bins [b/${bins}, (b+1)/${bins}), the last closed at 1; ECE = Σ_b (n_b/n)·|mean(hit) − mean(confidence)|. Top-label: confidence = highest probability, hit = predicted class is the label. Classwise: per class k, confidence = p_k, hit = [y = k]; classwise_ece is the mean over classes (Kull et al. 2019), max_classwise_ece the worst`;
+}
+
 /** The conventions every multiclass number follows, written next to them in a result. */
 export const MULTICLASS_CONVENTIONS = {
   predicted_class: 'the class of highest probability; ties go to the lowest class index',
@@ -21,7 +26,7 @@ export const MULTICLASS_CONVENTIONS = {
   roc_auc_ovr: 'mean of the one-vs-rest ROC AUCs (p of the class against all others); _weighted weights each by its support; null when a class is absent or holds every row',
   log_loss: 'probabilities clipped to [ε, 1−ε] with ε = 2⁻⁵² (float64 machine epsilon, scikit-learn 1.2 on float64), each row renormalised to sum 1, mean of −ln p(true class)',
   brier_score: 'mean over rows of Σ_k (p_k − [y = k])² (range 0 to 2)',
-  ece: '10 equal-width bins [b/10, (b+1)/10), the last closed at 1; ECE = Σ_b (n_b/n)·|mean(hit) − mean(confidence)|. Top-label: confidence = highest probability, hit = predicted class is the label. Classwise: per class k, confidence = p_k, hit = [y = k]; classwise_ece is the mean over classes (Kull et al. 2019), max_classwise_ece the worst',
+  ece: multiclassEceConvention(10),
   groups:
     'performance = every overall metric on the group’s rows; per class k one-vs-rest: TPR_k = share of the group’s class-k rows predicted k, FPR_k = share of its other rows predicted k (null when the denominator is empty), selection rate_k = share of the group predicted k; differences are max − min over the groups where defined, equalized odds of a class = max(ΔTPR, ΔFPR), the attribute’s value is the worst class',
 } as const;

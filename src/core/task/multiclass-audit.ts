@@ -13,7 +13,7 @@ import type { Column } from '../data/table';
 import { AuditConfigError, isPlumblineError, ModelLoadError } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
-import { MULTICLASS_CONVENTIONS, multiclassCalibration, multiclassPerformance, multiclassReliability, predictedClasses } from '../metrics/multiclass';
+import { MULTICLASS_CONVENTIONS, multiclassCalibration, multiclassEceConvention, multiclassPerformance, multiclassReliability, predictedClasses } from '../metrics/multiclass';
 import { multiclassFairness } from '../metrics/multiclass-fairness';
 import { multiclassIntervals, TASK_INTERVAL_CONVENTIONS } from '../metrics/task-intervals';
 import { inspectModel, openModel, type Classifier } from '../model/classifier';
@@ -158,7 +158,7 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
       ...(explanations ? { explanations } : {}),
       ...(robustness ? { robustness } : {}),
       missing_sections: missing,
-      conventions: { ...MULTICLASS_CONVENTIONS, ...TASK_INTERVAL_CONVENTIONS, fairness_small_groups: `groups under ${settings.min_group_size} rows (fairness.min_group_size) are flagged insufficient_samples and listed in small_groups; their rates are too uncertain to judge on their own` },
+      conventions: { ...MULTICLASS_CONVENTIONS, ece: multiclassEceConvention(settings.calibration_bins), ...TASK_INTERVAL_CONVENTIONS, fairness_small_groups: `groups under ${settings.min_group_size} rows (fairness.min_group_size) are flagged insufficient_samples and listed in small_groups; their rates are too uncertain to judge on their own` },
       performance,
       calibration,
       fairness,
