@@ -14,7 +14,6 @@ import type { Table } from '../../src/core/data/table';
 import { openModel, reopenableModel, treeClassifier, type Classifier } from '../../src/core/model/classifier';
 import { toXgboostJson } from '../../src/core/model/export';
 import { recourse, recourseOptions, type RecourseRunner } from '../../src/core/analyses/recourse';
-import { sliceSizes } from '../../src/core/analyses/recourse/search/jobs';
 import { syntheticAudit, syntheticEnsemble } from '../../bench/synthetic';
 import { corpusBytes } from '../support/model-corpus';
 
@@ -47,16 +46,6 @@ async function search(model: Classifier, table: Table, features: string[], runne
 }
 
 describe('recourse over the thread pool', () => {
-  it('cuts the rows into slices largest first, at least 16 rows each save the last, every row in one', () => {
-    expect(sliceSizes(1000, 2)).toEqual([250, 188, 141, 106, 79, 59, 45, 33, 25, 19, 16, 16, 16, 7]);
-    for (const [rows, threads] of [[1, 2], [15, 2], [200, 3], [1000, 4]]) {
-      const sizes = sliceSizes(rows, threads);
-      expect(sizes.reduce((a, b) => a + b, 0)).toBe(rows);
-      for (let j = 1; j < sizes.length; j++) expect(sizes[j]).toBeLessThanOrEqual(sizes[j - 1]);
-      for (const size of sizes.slice(0, -1)) expect(size).toBeGreaterThanOrEqual(16);
-    }
-  });
-
   it('gives the one-thread report to the byte (XGBoost JSON, kept texts, a blank cell, monotone columns and costs), the rows searched on the threads', async () => {
     const ensemble = syntheticEnsemble(40, 5, 8, 4);
     const bytes = new TextEncoder().encode(toXgboostJson(ensemble));
@@ -74,8 +63,8 @@ describe('recourse over the thread pool', () => {
     for (const change of x1) expect(change.to).toMatch(/^-?\d+\.\d\d$/);
     for (const threads of [2, 3]) {
       const many = await search(model, table, ensemble.featureNames, poolRunners(threads).recourse, settings);
-      // Slices of the rows, largest first, one job each.
-      expect(many.jobs).toBe(sliceSizes(200, threads).length);
+      // Two slices per thread, one job each.
+      expect(many.jobs).toBe(2 * threads);
       expect(many.report === one.report).toBe(true);
     }
   }, 120_000);
@@ -94,7 +83,7 @@ describe('recourse over the thread pool', () => {
       expect(parsed.rows_searched).toBe(150);
       expect(parsed.recourse_feasible_share).toBeGreaterThan(0.3);
       const two = await search(model, table, features, poolRunners(2).recourse, { maxRows: 150 }, threshold);
-      expect(two.jobs).toBe(sliceSizes(150, 2).length);
+      expect(two.jobs).toBe(4);
       expect(two.report === one.report, `positive label ${positiveLabel}`).toBe(true);
     }
   }, 120_000);

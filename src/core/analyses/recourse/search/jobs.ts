@@ -38,42 +38,19 @@ export interface RecourseSlice {
   table: Table;
   /** Their rows in the audit's table: each names the row's random stream. */
   ids: Int32Array;
-  /** Their places in the search's order (where {@link joinSlices} puts their answers). */
-  positions: Int32Array;
   scores: Float64Array;
   mutables: SentMutable[];
   options: Omit<RecourseOptions, 'signal' | 'runner'>;
 }
 
 /**
- * Sizes of the slices a search of `rows` rows is cut into for `threads` threads, largest
- * first: each a share of what is left (half of it over the threads), down to
- * {@link MIN_SLICE_ROWS}. The threads take them in order as they free up, so the last ones
- * each holds are small and the threads end close together, however unevenly a machine
- * shares its cores or the rows cost.
+ * The search cut into `count` slices (at most one per searched row): slice j takes searched
+ * rows j, j + count, j + 2·count, … — dealt in turn, so a file in some order (by date, by
+ * score) does not give one slice the costly rows. Each slice's model calls take the search's
+ * call size over `threads`, so the threads' calls together hold at most what one call holds
+ * (the memory the stage was checked for). {@link joinSlices} puts the answers back in order.
  */
-export function sliceSizes(rows: number, threads: number): number[] {
-  const sizes: number[] = [];
-  for (let left = rows; left > 0; ) {
-    const size = Math.min(left, Math.max(MIN_SLICE_ROWS, Math.ceil(left / (2 * threads))));
-    sizes.push(size);
-    left -= size;
-  }
-  return sizes;
-}
-
-/** The fewest rows a slice takes: a slice's rows are scored together, and each slice is a message to a thread and back. */
-const MIN_SLICE_ROWS = 16;
-
-/**
- * The search cut into slices for `threads` threads ({@link sliceSizes}), each of the searched
- * rows dealt to the slice furthest behind its share so far, so that every slice takes rows
- * from all along the search (a file in some order — by date, by score — does not give one
- * slice the costly rows). Each slice's model calls take the search's call size over
- * `threads`, so the threads' calls together hold at most what one call holds (the memory
- * the stage was checked for). {@link joinSlices} puts the answers back in order.
- */
-export function recourseSlices(search: RecourseSearch, threads: number): RecourseSlice[] {
+export function recourseSlices(search: RecourseSearch, count: number, threads: number): RecourseSlice[] {
   const { table, scores, searched, mutables } = search;
   // Everything but what does not cross to a thread (the signal, the runner itself).
   const options: RecourseSlice['options'] = { ...search.options };
@@ -84,10 +61,10 @@ export function recourseSlices(search: RecourseSearch, threads: number): Recours
   // column's whole dictionary, an ID column's million texts, would go to every slice otherwise).
   const read = new Set([...search.model.ensemble.featureNames.map((name) => findColumn(table, name)?.name), ...mutables.map((m) => m.name)]);
   const reading: Table = { ...table, columns: table.columns.filter((column) => read.has(column.name)) };
-  const sizes = sliceSizes(searched.length, threads);
-  const positions = dealRows(searched.length, sizes);
-  return positions.map((places) => {
-    const rows = Uint32Array.from(places, (i) => searched[i]);
+  const slices: RecourseSlice[] = [];
+  const cut = Math.max(1, Math.min(count, searched.length));
+  for (let j = 0; j < cut; j++) {
+    const rows = Uint32Array.from(searched.filter((_, i) => i % cut === j));
     const sent = mutables.map((mutable): SentMutable => {
       const { name, candidates, spelling, weight, monotone, column } = mutable;
       const m: SentMutable = { name, candidates, weight, ...(spelling ? { spelling } : {}), ...(monotone ? { monotone } : {}) };
@@ -98,32 +75,16 @@ export function recourseSlices(search: RecourseSearch, threads: number): Recours
       for (const row of rows) percentiles.set(column.values[row], percentileIn(mutable, column.values[row]));
       return { ...m, percentiles };
     });
-    return { table: takeRows(reading, rows), ids: Int32Array.from(rows), positions: places, scores: Float64Array.from(rows, (row) => scores[row]), mutables: sent, options: { ...options, callRows } };
-  });
-}
-
-/** Positions 0…count−1 dealt to slices of the given sizes: each to the slice furthest behind its share of the positions dealt so far (ties to the first), in order within a slice. */
-function dealRows(count: number, sizes: number[]): Int32Array[] {
-  const slices = sizes.map((size) => new Int32Array(size));
-  const taken = new Int32Array(sizes.length);
-  for (let i = 0; i < count; i++) {
-    let best = -1;
-    let behind = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < sizes.length; j++) {
-      if (taken[j] === sizes[j]) continue;
-      const gap = ((i + 1) * sizes[j]) / count - taken[j];
-      if (gap > behind) [best, behind] = [j, gap];
-    }
-    slices[best][taken[best]++] = i;
+    slices.push({ table: takeRows(reading, rows), ids: Int32Array.from(rows), scores: Float64Array.from(rows, (row) => scores[row]), mutables: sent, options: { ...options, callRows } });
   }
   return slices;
 }
 
-/** The slices' answers ({@link recourseSlices}: each slice's rows at its `positions` in the search) in `searched` order. */
-export function joinSlices<T>(slices: readonly Pick<RecourseSlice, 'positions'>[], answers: T[][]): T[] {
-  const joined: T[] = new Array(slices.reduce((n, slice) => n + slice.positions.length, 0));
-  slices.forEach((slice, j) => slice.positions.forEach((place, m) => (joined[place] = answers[j][m])));
-  return joined;
+/** The slices' answers ({@link recourseSlices}: slice j holds searched rows j, j + count, …) in `searched` order. */
+export function joinSlices<T>(answers: T[][]): T[] {
+  const count = answers.length;
+  const rows = answers.reduce((n, slice) => n + slice.length, 0);
+  return Array.from({ length: rows }, (_, i) => answers[i % count][Math.floor(i / count)]);
 }
 
 /** Searches a slice on this thread with `classifier` (the model opened here again): each row's counterfactuals, in the slice's order. */
