@@ -246,8 +246,13 @@ describe('choosing the task, and what is refused', () => {
     const want = JSON.parse(readFileSync(join(models, 'onnx_unnamed_probs.expected.json'), 'utf8')) as { classes: string[]; features: string[]; accuracy: number; f1_macro: number; roc_auc_ovr: number };
     const result = (await runAnyAudit(ort, request('onnx_unnamed_probs.onnx', 'onnx_unnamed_probs.csv', 'grade', ['group'], { features: want.features, classLabels: want.classes, explainer: { rows: 3, backgroundRows: 5 } }))) as MulticlassAuditResult;
     expect(result.task).toBe('multiclass');
-    expect(result.settings.task_source).toBe('inferred: model.class_labels names 3 classes for onnx_unnamed_probs.onnx and no positive label is set (set a positive label or task: binary to audit one class against the rest)');
+    // The file declares the tensor [N, 3]: three classes, however they are named.
+    expect(result.settings.task_source).toBe('inferred: onnx_unnamed_probs.onnx has 3 classes and no positive label is set (set a positive label or task: binary to audit one class against the rest)');
     for (const key of ['accuracy', 'f1_macro', 'roc_auc_ovr'] as const) expect(Math.abs((result.performance[key] as number) - want[key]), key).toBeLessThan(1e-9);
+    // Without the names it is multiclass all the same, and the words of the target ask for them (it was audited as binary and asked for a positive label).
+    await expect(runAnyAudit(ort, request('onnx_unnamed_probs.onnx', 'onnx_unnamed_probs.csv', 'grade', ['group'], { features: want.features }))).rejects.toThrow(
+      'onnx_unnamed_probs.csv, column "grade": "high" (94 rows, first data row 1), "medium" (99 rows, first data row 3), "low" (107 rows, first data row 4) are not classes of the model, whose classes are 0, 1, 2 (output numbers: onnx_unnamed_probs.onnx names no classes, so they are 0…2 in training order). Name the classes in the model’s output order with model.class_labels (--class-labels A,B,C).',
+    );
   });
 
   it('says, for a regression objective and a target of two values, that the model may be a classifier trained with a custom objective', async () => {

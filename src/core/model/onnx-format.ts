@@ -7,6 +7,7 @@ import { decodeOnnx, inspectOnnx, type OnnxModelInfo } from './onnx-graph';
 import { onnxTreeEnsemble } from './onnx-trees';
 import { onnxProbabilities, openOnnxClassifier, planInputs, SCORING_BATCH_ROWS, scoreOnnx, type InputPlan } from './onnx-scorer';
 import { KERNEL_CHECK_ROWS, onnxScoringTrees, OnnxTreeScorer, sameScores } from './onnx-tree-scoring';
+import { labelOutputs, probabilityOutputOf } from './onnx-outputs';
 import { looksLikeOnnx } from './sniff';
 import { reopenableWhen } from './tree-classifier';
 import { ModelLoadError } from '../base/errors';
@@ -42,8 +43,18 @@ export const onnxFormat: ModelFormat = {
   id: 'onnx',
   match: looksLikeOnnx,
   inspect: (bytes, fileName) => {
-    const info = inspectOnnx(decodeOnnx(bytes, fileName));
-    return onnxSummary(info, fileName, 'the class probabilities; the positive class is chosen by its label when the audit runs', null);
+    const model = decodeOnnx(bytes, fileName);
+    const info = inspectOnnx(model);
+    // The score output's declared width says how many classes a file that names none scores ([N, 3]: three), as opening it would.
+    let width: number | null = null;
+    if (!info.hasZipMap) {
+      try {
+        width = probabilityOutputOf(info, [], fileName, labelOutputs(model)).declaredWidth;
+      } catch (error) {
+        if (!(error instanceof ModelLoadError)) throw error;
+      }
+    }
+    return onnxSummary(info, fileName, 'the class probabilities; the positive class is chosen by its label when the audit runs', width);
   },
   async open(ort, bytes, fileName, options) {
     const model = await openOnnxClassifier(ort, bytes, fileName, { positiveLabel: options.positiveLabel, classLabels: options.classLabels, userMissingValues: options.userMissingValues, sessionOptions: options.sessionOptions, deferSession: options.checkLater });
