@@ -140,6 +140,16 @@ describe('multiclass audits of the reference classifiers', () => {
     expect(result.explanations!.local_accuracy_error).toBeLessThan(1e-9);
   });
 
+  it('finds classes whose probabilities rank their rows below the others: class names given out of the model\'s order (no finding before)', async () => {
+    const want = expectedOf('mc3_xgb.expected.json');
+    const audit = (classLabels: string[]) => runAnyAudit(ort, request('mc3_xgb.json', want.data, want.target, want.protected, { classLabels, missingSections: { explainer: 'off', robustness: 'off' } })) as Promise<MulticlassAuditResult>;
+    const swapped = (await audit(['high', 'medium', 'low'])).data.findings.filter((f) => f.check === 'inverted_scores');
+    expect(swapped).toHaveLength(1);
+    expect(swapped[0].severity).toBe('error');
+    expect(swapped[0].message).toMatch(/^The one-vs-rest ROC AUC of classes "high" 0\.\d{3} \(interval 0\.\d{3}–0\.\d{3}\), "low" 0\.\d{3} \(interval 0\.\d{3}–0\.\d{3}\) are below 0\.5: .* Check that the class names \(model\.class_labels\) are in the model's output order/);
+    expect((await audit(['low', 'medium', 'high'])).data.findings.filter((f) => f.check === 'inverted_scores')).toEqual([]);
+  });
+
   it('says the calibration bins it used (calibration.bins was honoured, and the convention said 10)', async () => {
     const want = expectedOf('mc3_xgb.expected.json');
     const result = (await runAnyAudit(ort, request('mc3_xgb.json', want.data, want.target, want.protected, { classLabels: ['low', 'medium', 'high'], calibrationBins: 15, missingSections: { explainer: 'off', robustness: 'off' } }))) as MulticlassAuditResult;

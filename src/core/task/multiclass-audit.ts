@@ -10,7 +10,8 @@ import { summarizeData } from '../analyses/profile/profile';
 import { numericValues, sortAhead } from '../data/sorted';
 import { categoricalDrift, driftFindings } from '../analyses/drift/drift';
 import type { Column } from '../data/table';
-import { AuditConfigError, isPlumblineError, ModelLoadError } from '../base/errors';
+import type { DataFinding } from '../data/finding';
+import { AuditConfigError, isPlumblineError, ModelLoadError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
 import { MULTICLASS_CONVENTIONS, multiclassCalibration, multiclassEceConvention, multiclassPerformance, multiclassReliability, predictedClasses } from '../metrics/multiclass';
@@ -65,6 +66,25 @@ function checkProbabilities(values: Float64Array, width: number, modelFile: stri
     }
     if (Math.abs(sum - 1) > SUM_TOLERANCE) throw new ModelLoadError(`${modelFile}: the class probabilities of row ${i + 1} of ${dataFile} sum to ${sum}, not 1: the output is not a probability per class (margins? one-vs-all scores?). Export the model with its probability output.`);
   }
+}
+
+/**
+ * Classes whose probability ranks their own rows below the others beyond chance (one-vs-rest
+ * ROC AUC under 0.5 with its whole interval): class names given in another order than the
+ * model's output are the usual cause, as a binary audit's inverted scores are.
+ */
+function invertedClasses(performance: { per_class: Record<string, { roc_auc: number | null }>; intervals?: Record<string, { low: number; high: number } | null> }, classes: readonly string[]): DataFinding[] {
+  const inverted = classes.filter((label) => {
+    const auc = performance.per_class[label]?.roc_auc;
+    const interval = performance.intervals?.[`per_class.${label}.roc_auc`];
+    return auc !== null && auc !== undefined && auc < 0.5 && (interval ? interval.high < 0.5 : auc < 0.4);
+  });
+  if (!inverted.length) return [];
+  const shown = inverted.map((label) => {
+    const interval = performance.intervals?.[`per_class.${label}.roc_auc`];
+    return `${quote(label)} ${performance.per_class[label].roc_auc!.toFixed(3)}${interval ? ` (interval ${interval.low.toFixed(3)}–${interval.high.toFixed(3)})` : ''}`;
+  });
+  return [{ check: 'inverted_scores', severity: 'error', message: `The one-vs-rest ROC AUC of ${inverted.length === 1 ? 'class' : 'classes'} ${shown.join(', ')} ${inverted.length === 1 ? 'is' : 'are'} below 0.5: the model's probability of ${inverted.length === 1 ? 'that class ranks its' : 'each ranks their'} rows below the others. Check that the class names (model.class_labels) are in the model's output order: names given in another order swap the classes.` }];
 }
 
 /** The multiclass tree ensemble of a model file (for TreeSHAP per class), or null. */
@@ -127,6 +147,7 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     const data = taskProfile(table, request, flags(labels.length, (i) => labels[i] === majorityIndex), counts, `${majority} (the most frequent class) against the rest`);
     const fidelity = fidelityOf(model, table, features, request, data);
     commonFindings(data, fairness, request, table, read, settings.min_group_size);
+    data.findings.push(...invertedClasses(performance, classes));
     const referenceLoaded = await referenceOf(request, read.modelMissing);
     const reference = referenceLoaded?.table ?? null;
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
