@@ -265,6 +265,14 @@ describe('choosing the task, and what is refused', () => {
     );
   });
 
+  it('refuses reg:logistic against a target of many numbers (a share): it is read as a classifier, and the target was refused as "not binary" without saying why', async () => {
+    const reg = expectedOf('reg_xgb.expected.json');
+    const logistic = new TextEncoder().encode(readFileSync(join(models, 'reg_xgb.json'), 'utf8').replace('"name":"reg:squarederror"', '"name":"reg:logistic"'));
+    await expect(runAnyAudit(ort, { ...request('reg_xgb.json', reg.data, reg.target, reg.protected), model: { fileName: 'share.json', bytes: logistic } })).rejects.toThrow(
+      `share.json has the XGBoost objective reg:logistic, which is audited as a binary classifier's p(positive), and the target "${reg.target}" holds numbers of more than two values (shares?): a regression of a share is not audited. Audit it against the two-class outcome it predicts (--target), or audit its predictions as a score column (--score).`,
+    );
+  });
+
   it('says, for a regression objective and a target of two values, that the model may be a classifier trained with a custom objective', async () => {
     const reg = expectedOf('reg_xgb.expected.json');
     const result = (await runAnyAudit(ort, request('reg_xgb.json', reg.data, 'people_liable', reg.protected, { explainer: { rows: 3, backgroundRows: 5 } }))) as RegressionAuditResult;

@@ -90,6 +90,10 @@ export function chooseTask(request: TaskRequest, table: Table): TaskChoice {
     const twoValues = findColumn(table, request.target) !== undefined && !numericOutcome(table, request.target);
     return { task: 'regression', source: `inferred: ${fileName} was trained with the regression objective ${objective}${twoValues ? `; the target ${quote(request.target)} holds two values at most — if the model is a classifier trained with a custom objective (saved as ${objective}), its output is a margin, not a prediction of the target, and these errors mean nothing` : ''}` };
   }
+  // reg:logistic is read as a classifier's p(positive); against a target of shares it is a regression of a share, which no audit here reads.
+  if (objective === 'reg:logistic' && request.task !== 'binary' && numericOutcome(table, request.target)) {
+    throw new AuditConfigError(`${fileName} has the XGBoost objective reg:logistic, which is audited as a binary classifier's p(positive), and the target ${quote(request.target)} holds numbers of more than two values (shares?): a regression of a share is not audited. Audit it against the two-class outcome it predicts (--target), or audit its predictions as a score column (--score).`);
+  }
   if (regressor && !request.task && numericOutcome(table, request.target)) {
     return { task: 'regression', source: `inferred: ${fileName} has one numeric output and names no classes, and the target ${quote(request.target)} holds numbers with more than two values (set task: binary if the output is a probability)` };
   }
