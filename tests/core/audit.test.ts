@@ -10,6 +10,8 @@ import { expected, fixtureBytes } from '../support/fixtures';
 import { parseCsv } from '../../src/core/data/csv';
 import { takeRows } from '../../src/core/data/table';
 import { columnScores } from '../../src/core/audit/scoring';
+import { toXgboostJson } from '../../src/core/model/export';
+import { syntheticEnsemble } from '../../bench/synthetic';
 
 ort.env.wasm.numThreads = 1;
 const want = expected('compas/rf.expected.json');
@@ -190,12 +192,35 @@ describe('personal data in the audited file', () => {
     expect(text).not.toContain('@example.org');
     expect(text).not.toContain('Anna Meyer');
     expect(result.data.findings.filter((f) => f.check === 'personal_data').map((f) => [f.column, f.severity])).toEqual([['email', 'error'], ['full_name', 'error']]);
-    expect(result.data.findings.find((f) => f.check === 'personal_data' && f.column === 'email')!.message).toBe('email likely holds personal data (email in 1852 rows, 100.0% of its values; by its values and column name): remove or pseudonymise it before the file is shared or used for training. None of its values is kept in the result.');
-    expect(result.drift!.conventions).toContain(' Not compared: email, full_name, which likely hold personal data (their values are kept nowhere in the result).');
+    expect(result.data.findings.find((f) => f.check === 'personal_data' && f.column === 'email')!.message).toBe('email likely holds personal data (email in 1852 rows, 100.0% of its values; by its values and column name): remove or pseudonymise it before the file is shared or used for training. Its values are left out of the result (profile, stored distributions, drift, explained rows) and recourse does not change it.');
+    expect(result.drift!.conventions).toContain(' Not compared: email, full_name, which likely hold personal data (their values are left out of the result).');
     expect(Object.keys((result.data as unknown as { distributions: object }).distributions)).not.toContain('email');
     expect(result.drift!.columns.map((c) => c.column)).not.toContain('email');
     expect(result.drift!.columns.map((c) => c.column)).toContain('priors_count');
     expect(result.data.columns.find((c) => c.name === 'email')).toMatchObject({ name: 'email', distinct: 1852 });
+    // Personal data in the reference alone (the audited file pseudonymised it) is not compared either: its values went into drift.
+    const pseudonymised = new TextEncoder().encode(new TextDecoder().decode(withPersonal(fixtureBytes('compas/test.csv'), 0)).replace(/person(\d+)@example\.org/g, 'h$1').replace(/,[A-Z][a-z]+ [A-Z][a-z]+$/gm, ',x'));
+    const hashed = await runAudit(ort, { ...(({ data: { fileName: 'test.csv', bytes: pseudonymised } }) as const), reference: { fileName: 'train.csv', bytes: withPersonal(fixtureBytes('compas/train.csv'), 100_000) }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    expect(JSON.stringify(hashed)).not.toContain('@example.org');
+    expect(hashed.drift!.columns.map((c) => c.column)).not.toContain('email');
+    // A column only named like personal data, with none of its values (a blank telephone), is compared as any column.
+    const blank = new TextEncoder().encode(new TextDecoder().decode(fixtureBytes('compas/test.csv')).trim().split('\n').map((line, i) => `${line},${i === 0 ? 'telephone' : ''}`).join('\n'));
+    const plain = await runAudit(ort, { data: { fileName: 'test.csv', bytes: blank }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    expect(plain.data.findings.filter((f) => f.check === 'personal_data')).toEqual([]);
+  });
+
+  it('keeps no cell of a model input of personal data in the explained rows, and recourse does not change it', async () => {
+    const ensemble = syntheticEnsemble(20, 3, 3);
+    ensemble.featureNames = ['phone', 'x1', 'x2'];
+    const rows = Array.from({ length: 400 }, (_, i) => `${4155550000 + ((i * 7919) % 9999)},${((i * 37) % 100) / 10 - 5},${((i * 53) % 100) / 10 - 5},${i % 2},${i % 3 === 0 ? 'a' : 'b'}`);
+    const data = { fileName: 'calls.csv', bytes: new TextEncoder().encode(`phone,x1,x2,y,g\n${rows.join('\n')}\n`) };
+    const result = await runAudit(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data, target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0, explainer: { rows: 20, backgroundRows: 20 }, recourse: { maxRows: 20 } });
+    expect(result.data.findings.some((f) => f.check === 'personal_data' && f.column === 'phone')).toBe(true);
+    const e = result.explanations as unknown as { columns: string[]; data: unknown[][] };
+    const k = e.columns.indexOf('phone');
+    expect(e.data.every((row) => row[k] === '(personal data, not kept)')).toBe(true);
+    expect(JSON.stringify(result)).not.toMatch(/41555\d{5}/);
+    expect(result.recourse!.columns.find((r) => r.column === 'phone')).toMatchObject({ changes: 'never' });
   });
 });
 

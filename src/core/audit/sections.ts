@@ -7,7 +7,7 @@
 import type { DataProfile } from '../analyses/profile/profile';
 import { categoricalDrift, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
 import { driftFromReference, storedNumericDrift } from '../analyses/drift/stored';
-import { personalColumns, personalNote } from '../data/pii';
+import { personalNote, personalValueColumns } from '../data/pii';
 import { demographicShift } from '../analyses/robustness/shift';
 import { checkRecourseInputs, recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import { codeInputsOf, consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote, type ConsistencyResult } from '../analyses/robustness/stability';
@@ -95,11 +95,12 @@ export async function driftSection(context: SectionContext): Promise<{ drift: Dr
   let referenceScores: Float64Array | undefined;
   // The target is the label's drift, and a score column the prediction's: neither is a feature whose drift the share counts.
   // Nor a column of personal data: its drift would keep its values (categories, bins), which the profile keeps none of.
-  const notFeatures = [request.target, ...(request.scoreColumn ? [request.scoreColumn] : []), ...personalColumns(table.columns).map((p) => p.column)];
+  const personal = personalValueColumns([table, reference]);
+  const notFeatures = [request.target, ...(request.scoreColumn ? [request.scoreColumn] : []), ...personal];
   if (reference && !missingSections.drift) {
     drift = await optionalSection(context, 'drift', 'Drift', 'drift', driftEstimate(reference.rowCount, table.rowCount, reference.columns.length), async (stageSignal) => {
       const report = driftReport(reference, table, { exclude: notFeatures, bins: request.driftBins });
-      report.conventions += personalNote(table);
+      report.conventions += personalNote(personal);
       if (!noLabels && findColumn(reference, request.target)) report.label = categoricalDrift(request.target, findColumn(reference, request.target)!, findColumn(table, request.target)!);
       if (model) {
         // Prediction drift: the same model scores the reference. A reference the model cannot
@@ -119,7 +120,7 @@ export async function driftSection(context: SectionContext): Promise<{ drift: Dr
   } else if (request.referenceDistributions && !missingSections.drift) {
     const stored = request.referenceDistributions;
     drift = driftFromReference(stored, table, notFeatures);
-    drift.conventions += personalNote(table);
+    drift.conventions += personalNote(personal);
     // Prediction drift against the stored scores' distribution (a result made before it was stored has none: said so), only of the same model's scores.
     const scoredBy = context.scoredBy;
     if (stored.prediction && stored.scoredBy !== undefined && scoredBy !== undefined && stored.scoredBy !== scoredBy) {

@@ -12,7 +12,7 @@ import { AuditConfigError, quote } from '../base/errors';
 import { binaryTarget } from '../metrics/labels';
 import { groupIndex } from '../metrics/groups';
 import { daysBetween, isCalendarDate } from '../config/policy-terms';
-import { personalColumns, type PiiColumn } from '../data/pii';
+import { personalColumns, personalDataMessage, type PiiColumn } from '../data/pii';
 
 /** What to check and against what. */
 export interface DataCheckOptions {
@@ -227,8 +227,9 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
     if (rates.length >= 2) maxGap = Math.max(maxGap ?? 0, Math.max(...rates) - Math.min(...rates));
   }
 
-  // The profile found them (and kept none of their values): its findings are among these.
+  // The profile found those with values (and kept none of them): its findings are among these; a column named for personal data with no value yet is where it will be.
   const pii = personalColumns(table.columns);
+  for (const p of pii) if (p.rows === 0) findings.push({ check: 'personal_data', severity: 'error', column: p.column, message: personalDataMessage(p) });
 
   const freshness = freshnessOf(table, options);
   if (freshness?.unreadable_rows) findings.push({ check: 'freshness', severity: 'warning', message: `${freshness.unreadable_rows} ${freshness.unreadable_rows === 1 ? 'row' : 'rows'} of ${freshness.source.replace(/^newest /, '')} ${freshness.unreadable_rows === 1 ? 'holds' : 'hold'} no date it can read: the data's age is taken from the other rows.` });

@@ -192,8 +192,18 @@ export function personalDataMessage(p: PiiColumn): string {
   return `${p.column} likely holds personal data (${p.kind.replace('_', ' ')}${p.rows ? ` in ${p.rows} ${p.rows === 1 ? 'row' : 'rows'}, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.`;
 }
 
+/**
+ * The columns of these tables (the audited file, its reference) whose values likely hold
+ * personal data, by name: a column named like one but holding none of its values (a blank
+ * `telephone`) has no value to keep, and is not among them.
+ */
+export function personalValueColumns(tables: readonly ({ columns: readonly Column[] } | null | undefined)[]): Set<string> {
+  const names = new Set<string>();
+  for (const table of tables) if (table) for (const p of personalColumns(table.columns)) if (p.rows > 0) names.add(p.column);
+  return names;
+}
+
 /** What a drift report says of the columns it left out for holding personal data ('' when none). */
-export function personalNote(table: { columns: readonly Column[] }): string {
-  const personal = personalColumns(table.columns);
-  return personal.length ? ` Not compared: ${personal.map((p) => p.column).join(', ')}, which likely hold personal data (their values are kept nowhere in the result).` : '';
+export function personalNote(names: ReadonlySet<string>): string {
+  return names.size ? ` Not compared: ${[...names].join(', ')}, which likely hold personal data (their values are left out of the result).` : '';
 }

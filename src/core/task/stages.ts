@@ -6,7 +6,7 @@
 import { loadInput, NO_REFERENCE, type AuditRequest, type RunOptions } from '../audit';
 import { withModelMissing, type ModelMissing } from '../audit/inputs';
 import type { DataProfile } from '../analyses/profile/profile';
-import { personalColumns, personalNote } from '../data/pii';
+import { personalNote, personalValueColumns } from '../data/pii';
 import { findColumn, type Table } from '../data/table';
 import { categoricalDrift, driftReport, numericDrift, withThresholds, type DriftReport } from '../analyses/drift/drift';
 import { driftFromReference } from '../analyses/drift/stored';
@@ -40,8 +40,9 @@ export async function taskDrift(request: AuditRequest, table: Table, reference: 
       checkStageMemory('Drift', driftEstimate(reference.rowCount, table.rowCount, reference.columns.length), limits);
       return withStageBudget('Drift', limits, options.signal, 'use a smaller reference file', async () => {
         // A column of personal data is not compared: its drift would keep its values (see audit/sections.ts).
-        const report = driftReport(reference, table, { exclude: [request.target, ...personalColumns(table.columns).map((p) => p.column)], bins: request.driftBins });
-        report.conventions += personalNote(table);
+        const personal = personalValueColumns([table, reference]);
+        const report = driftReport(reference, table, { exclude: [request.target, ...personal], bins: request.driftBins });
+        report.conventions += personalNote(personal);
         const refTarget = findColumn(reference, request.target);
         const curTarget = findColumn(table, request.target)!;
         if (refTarget) report.label = refTarget.kind === 'numeric' && curTarget.kind === 'numeric' ? numericDrift(request.target, refTarget.values, curTarget.values, request.driftBins) : categoricalDrift(request.target, refTarget, curTarget);
@@ -51,8 +52,9 @@ export async function taskDrift(request: AuditRequest, table: Table, reference: 
       });
     });
   } else if (request.referenceDistributions && !missing.drift) {
-    drift = driftFromReference(request.referenceDistributions, table, [request.target, ...personalColumns(table.columns).map((p) => p.column)]);
-    drift.conventions += personalNote(table);
+    const personal = personalValueColumns([table]);
+    drift = driftFromReference(request.referenceDistributions, table, [request.target, ...personal]);
+    drift.conventions += personalNote(personal);
     // A stored result keeps no multiclass or regression score distribution: said, as a finding, not left out silently.
     drift.prediction_not_measured = `the reference (${request.referenceDistributions.source}) stores no distribution of a multiclass or regression model's predictions: give the reference file (--reference) to measure prediction drift`;
   } else if (!missing.drift) {

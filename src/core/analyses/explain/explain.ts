@@ -3,6 +3,7 @@ import { modelKind } from '../../model/kind';
 import { loadReaderFor, readTable } from '../../data/read';
 import type { CsvOptions } from '../../data/csv/options';
 import { allRows, findColumn, type NumericColumn, type Table } from '../../data/table';
+import { personalValueColumns } from '../../data/pii';
 import { AuditConfigError, ExplainerCompatibilityError, isPlumblineError, quote } from '../../base/errors';
 import { firstNonNumber } from '../../data/csv/numbers';
 import { openModel, type Classifier } from '../../model/classifier';
@@ -78,12 +79,18 @@ export interface ExplainResult {
   partial_dependence?: { column: string; grid: string[]; pdp: number[]; ice: number[][] }[];
 }
 
+/** What an explained row shows for a model input that likely holds personal data. */
+const PERSONAL_CELL = '(personal data, not kept)';
+
 /** Each explained row's value of each column, as the table holds it (null when missing). */
 function cellValues(table: Table, columns: string[], rows: Uint32Array): (number | string | null)[][] {
   const found = columns.map((name) => findColumn(table, name));
+  // A model input of personal data keeps its SHAP values, not its cells (the data findings say so).
+  const personal = personalValueColumns([table]);
   return Array.from(rows, (row) =>
     found.map((column) => {
       if (!column) return null;
+      if (personal.has(column.name)) return PERSONAL_CELL;
       if (column.kind === 'numeric') return Number.isNaN(column.values[row]) ? null : column.values[row];
       return column.codes[row] < 0 ? null : column.dictionary[column.codes[row]];
     }),

@@ -11,7 +11,8 @@ import type { DataProfile } from './profile';
 
 /** `profile` without the values of `table`'s columns that likely hold personal data, with a finding for each. */
 export function withoutPersonalValues(table: Table, profile: DataProfile): DataProfile {
-  const personal = personalColumns(table.columns);
+  // A column named like one but holding no such value (a blank `telephone`) keeps nothing personal: it is profiled as any other.
+  const personal = personalColumns(table.columns).filter((p) => p.rows > 0);
   if (personal.length === 0) return profile;
   const names = new Set(personal.map((p) => p.column));
   const columns = profile.columns.map((column) => {
@@ -20,6 +21,6 @@ export function withoutPersonalValues(table: Table, profile: DataProfile): DataP
     return kept;
   });
   const distributions = Object.fromEntries(Object.entries(profile.distributions).filter(([name]) => !names.has(name)));
-  const findings = [...profile.findings, ...personal.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${personalDataMessage(p)} None of its values is kept in the result.` }))];
+  const findings = [...profile.findings, ...personal.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${personalDataMessage(p)} Its values are left out of the result (profile, stored distributions, drift, explained rows) and recourse does not change it.` }))];
   return { ...profile, columns, distributions, findings };
 }

@@ -4,6 +4,7 @@
  */
 import { findColumn, type Table } from '../../../data/table';
 import { sortedPresent } from '../../../data/sorted';
+import { personalValueColumns } from '../../../data/pii';
 import { AuditConfigError, closeMatches, quote } from '../../../base/errors';
 import { quantile } from './percentiles';
 import { RECOURSE_DEFAULTS, type RecourseOptions } from './settings';
@@ -65,6 +66,7 @@ export function columnRules(table: Table, columns: string[], options: Pick<Recou
   checkRecourseInputs(options, columns);
   const protectedSet = new Set(options.protectedAttributes ?? []);
   const immutable = new Set(options.immutable);
+  const personal = personalValueColumns([table]);
   const actionable = options.actionable ? new Set(options.actionable) : null;
   const rules: ColumnRule[] = [];
   for (const name of columns) {
@@ -87,6 +89,11 @@ export function columnRules(table: Table, columns: string[], options: Pick<Recou
     }
     if (immutable.has(name)) {
       never('recourse.immutable');
+      continue;
+    }
+    // Its counterfactuals would list the person's values (from → to), which the result keeps none of.
+    if (personal.has(name)) {
+      never('likely personal data (see the data findings): its values are not kept');
       continue;
     }
     let reason: string;
