@@ -167,5 +167,9 @@ describe('compareWithBaseline', () => {
     expect(unlabelled.paired).toBe(false);
     expect(unlabelled.unpaired_reason).toBe("the two audits measure different outcomes (the baseline's target good_credit, positive label 0; this audit's target good_credit, positive label 1): their metrics are not comparable");
     expect(unlabelled.metrics.find((m) => m.id === 'accuracy')!.method).not.toContain('paired:');
+    // Nor without a target at all (a batch audited without labels for class 0): it was paired, and parity compared p(0) with p(1).
+    const noTarget = compareWithBaseline({ ...challenger, settings: { seed: 0, target: 'good_credit', positive_label: 1 } }, { ...flipped, settings: { seed: 0, target: '', positive_label: 0 } }, source, options);
+    expect(noTarget.paired).toBe(false);
+    expect(noTarget.different_outcome).toBe("the two audits score different classes (the baseline's positive label 0; this audit's 1): their metrics are not comparable");
   });
 });

@@ -219,6 +219,11 @@ describe('plumbline check-data', () => {
       '1 row of seen holds no date it can read: the data\'s age is taken from the other rows.',
       "The data's newest date (2026-12-30) is after the check's date (2026-12-04): check the dates, or the clock (SOURCE_DATE_EPOCH).",
     ]);
+    // A marker read as missing moves the missing share as a blank does (40% "?" was "not drifted" beside PSI 3.6).
+    writeFileSync(join(work, 'ref_x.csv'), `x,g\n${Array.from({ length: 200 }, (_, i) => `${i % 50},${i % 2}`).join('\n')}\n`);
+    writeFileSync(join(work, 'cur_x.csv'), `x,g\n${Array.from({ length: 200 }, (_, i) => `${i % 5 < 2 ? '?' : String(i % 50)},${i % 2}`).join('\n')}\n`);
+    const marked = JSON.parse((await plumbline(['--data', 'cur_x.csv', '--reference', 'ref_x.csv', '--json'])).stdout);
+    expect(marked.drift[0]).toMatchObject({ column: 'x', drifted: true, missing: { reference_share: 0, share: 0.4 } });
     // A negative age would pass any age gate: the metric is not computed, and its gate not evaluated.
     expect(report.metrics.data_age_days).toBeNull();
     expect(report.not_computed.data_age_days).toBe("the data's newest date (2026-12-30) is after the check's date (2026-12-04)");

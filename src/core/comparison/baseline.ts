@@ -206,10 +206,15 @@ export function compareWithBaseline(
   const after = metricEntries(current);
   const outcome = (r: BaselineResult) => `target ${r.settings?.target ?? 'unknown'}, positive label ${r.settings?.positive_label === undefined ? 'unknown' : String(r.settings.positive_label)}`;
   // Only two labelled audits measure outcomes (a batch without labels has target '').
+  // Without labels an audit still scores one class: a baseline of p(0) is not this audit's p(1), labelled or not.
+  const label = (r: BaselineResult) => (r.settings?.positive_label === undefined || r.settings.positive_label === null ? null : String(r.settings.positive_label));
+  const otherClass = label(baseline) !== null && label(current) !== null && label(baseline) !== label(current);
   const differentOutcome =
     baseline.settings?.target && current.settings?.target && outcome(baseline) !== outcome(current)
       ? `the two audits measure different outcomes (the baseline's ${outcome(baseline)}; this audit's ${outcome(current)}): their metrics are not comparable`
-      : null;
+      : otherClass
+        ? `the two audits score different classes (the baseline's positive label ${label(baseline)}; this audit's ${label(current)}): their metrics are not comparable`
+        : null;
   // Scores of another class (or outcome) are not paired with this audit's labels, whatever else matches: a baseline
   // without labels stores no ROC AUC for the check below to catch them.
   const problem = differentOutcome ?? pairingProblem(current, baseline, options.rows, options.noRows ?? 'this audit has no labelled rows to pair');

@@ -8,6 +8,7 @@ import { profileTable, type ColumnProfile, type DataFinding, type ProxyAssociati
 import { columnType, dateOrder, findColumn, isIsoDate, isoFromOrder, requireColumn, type Column, type Table } from '../data/table';
 import { driftReport } from '../analyses/drift/drift';
 import { chiSquareSurvival } from '../analyses/drift/statistics';
+import { numbersOf } from '../analyses/drift/mixed';
 import { AuditConfigError, quote } from '../base/errors';
 import { binaryTarget } from '../metrics/labels';
 import { groupIndex } from '../metrics/groups';
@@ -149,7 +150,15 @@ function newestDate(column: Column): { newest: string | null; unreadable: number
 
 /** Pearson's χ² (1 df) of a column's missing / present cells in the reference and the file; null where neither has a missing cell. */
 function missingShift(reference: Column, current: Column): NonNullable<DriftTest['missing']> | null {
-  const [a, b] = [reference.missing, current.missing];
+  // As KS reads the column: a marker text read as missing ("?", "unknown") is missing here too.
+  const missingOf = (column: Column) => {
+    const read = numbersOf(column);
+    if (!read) return column.missing;
+    let n = 0;
+    for (const v of read.values) if (Number.isNaN(v)) n++;
+    return n;
+  };
+  const [a, b] = [missingOf(reference), missingOf(current)];
   const [n, m] = [rowsOf(reference), rowsOf(current)];
   if (a + b === 0 || n === 0 || m === 0) return null;
   const cells = [[a, n - a], [b, m - b]];
