@@ -139,7 +139,7 @@ test('a tampered registry shows which entry was altered and will not open or exp
   await page.getByTestId('nav-portfolio').click();
 
   await page.getByTestId('registry-input').setInputFiles({ name: 'data.csv', mimeType: 'text/csv', buffer: Buffer.from('a,b\n'.repeat(300)) });
-  await expect(page.getByTestId('registry-error')).toHaveText('data.csv is not an SQLite database (file is not a database). Create a registry with: plumbline registry init FILE.');
+  await expect(page.getByTestId('registry-error')).toHaveText('data.csv is not an SQLite database (file is not a database): not a registry, or one whose first bytes were overwritten (then open an intact copy). Give a registry\'s path, or create one at a new path with: plumbline registry init FILE.');
 });
 
 test('a registry of 1,500 audits opens, verifies and scrolls with only the rows in view in the page', async ({ page }) => {

@@ -310,7 +310,7 @@ describe('registry core', () => {
     other.run('CREATE TABLE t (x)');
     expect(() => openRegistry(sqlDb(other), 'other.db', { create: true })).toThrow('other.db is an SQLite database but not a Plumbline registry (application_id 0, a registry has 1347177794). Create a registry in a new file with: plumbline registry init FILE.');
     const csv = new SQL.Database(new TextEncoder().encode('a,b\n'.repeat(200)));
-    expect(() => openRegistry(sqlDb(csv), 'data.csv')).toThrow('data.csv is not an SQLite database (file is not a database). Create a registry with: plumbline registry init FILE.');
+    expect(() => openRegistry(sqlDb(csv), 'data.csv')).toThrow('data.csv is not an SQLite database (file is not a database): not a registry, or one whose first bytes were overwritten (then open an intact copy). Give a registry\'s path, or create one at a new path with: plumbline registry init FILE.');
     expect(() => openRegistry(sqlDb(new SQL.Database()), 'empty.db')).toThrow('empty.db is empty, not a Plumbline registry. Create one with: plumbline registry init empty.db.');
     expect(() => parseRegistryDate('2026-02-30', '--since')).toThrow('--since "2026-02-30" is not a date: use YYYY-MM-DD or an ISO date-time with a zone (e.g. 2026-11-01 or 2026-11-01T09:30:00Z).');
   });
@@ -340,6 +340,8 @@ describe('registry core', () => {
     const md = monthlySummaryMarkdown(rows, '2026-11', 'team.db');
     expect(md).toContain('Parity ratio: demographic_parity_ratio (sex) = 0.5725 vs 0.573');
     expect(md).toContain(`No AUC drop (NOT_EVALUATED: ${reason})`);
+    // A gate not evaluated is no failed gate: --failed-gates leaves the entry out.
+    expect(listEntries(sqlDb(db), { failedGates: true }).map((r) => r.model_id)).toEqual(['ratio']);
     expect(verifyRegistry(sqlDb(db)).ok).toBe(true);
   });
 
@@ -496,7 +498,7 @@ describe('plumbline registry (CLI)', () => {
     // A file that is not SQLite at all is not called damaged (it was: "SQLite reports "file is not a database""), by every command alike.
     writeFileSync(join(work, 'text.db'), 'hello\n');
     for (const args of [['registry', 'verify', 'text.db'], ['registry', 'list', 'text.db'], ['registry', 'init', 'text.db']]) {
-      expect(await plumbline(args), args.join(' ')).toMatchObject({ code: 2, stderr: 'plumbline: text.db is not an SQLite database (file is not a database). Create a registry with: plumbline registry init FILE.\n' });
+      expect(await plumbline(args), args.join(' ')).toMatchObject({ code: 2, stderr: 'plumbline: text.db is not an SQLite database (file is not a database): not a registry, or one whose first bytes were overwritten (then open an intact copy). Give a registry\'s path, or create one at a new path with: plumbline registry init FILE.\n' });
     }
 
     // Tampering with the file outside Plumbline: verify exits 1 and names the entry.

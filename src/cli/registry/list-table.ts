@@ -11,7 +11,8 @@ export function latestByModel(rows: RegistryRow[]) {
     last_audit: m.latest.created.slice(0, 19).replace('T', ' '),
     seq: m.latest.seq,
     status: auditStatus(m.latest.decision),
-    failed_gates: m.latest.failed_gates.filter((g) => g.outcome !== 'WAIVED').length,
+    // Failed and warned gates: a waived one is listed under waivers, one not evaluated is no failure (the entry says why it is under review).
+    failed_gates: m.latest.failed_gates.filter((g) => g.outcome === 'FAIL' || g.outcome === 'WARN').length,
     waivers: m.latest.failed_gates.filter((g) => g.waiver).map((g) => ({ gate: g.name, ...g.waiver! })),
   }));
 }

@@ -21,6 +21,9 @@ export interface RegistryFilter {
 }
 
 /** Checks a `--since`-style date and returns it as an ISO string. */
+/** Entries with a failed, warned or waived gate (the JSON column holds each gate's outcome); a gate that was not evaluated is no failure. */
+export const FAILED_GATES_SQL = `(decision = 'FAIL' OR failed_gates LIKE '%"outcome":"FAIL"%' OR failed_gates LIKE '%"outcome":"WARN"%' OR failed_gates LIKE '%"outcome":"WAIVED"%')`;
+
 export function parseRegistryDate(text: string, option: string): string {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
   const dateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
@@ -49,7 +52,7 @@ export function listEntries(db: SqlDatabase, filter: RegistryFilter = {}): Regis
     where.push('created < ?');
     params.push(filter.until);
   }
-  if (filter.failedGates) where.push("(decision = 'FAIL' OR failed_gates <> '[]')");
+  if (filter.failedGates) where.push(FAILED_GATES_SQL);
   const statement = db.prepare(`SELECT ${LIST_COLUMNS} FROM entries${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`);
   try {
     statement.bind(params);

@@ -72,5 +72,5 @@ export function damagedRegistry(fileName: string, message: string): RegistryErro
 
 /** The refusal of a file that is not an SQLite database at all. */
 export function notSqlite(fileName: string, message: string): RegistryError {
-  return new RegistryError(`${fileName} is not an SQLite database (${message}). Create a registry with: plumbline registry init FILE.`);
+  return new RegistryError(`${fileName} is not an SQLite database (${message}): not a registry, or one whose first bytes were overwritten (then open an intact copy). Give a registry's path, or create one at a new path with: plumbline registry init FILE.`);
 }
