@@ -202,7 +202,7 @@ describe('LightGBM text models', () => {
       new ModelLoadError('bad.txt: tree 0 is damaged (num_leaves 3 but 2 leaf values). Save the model again.'),
     );
     expect(() => readLightgbmText(new TextEncoder().encode(text.replace('objective=binary sigmoid:1.5', 'objective=regression')), 'reg.txt')).toThrow(
-      new ModelLoadError('reg.txt: the LightGBM objective "regression" does not produce a classifier score, and LightGBM regressors are not read yet: convert the model to ONNX (onnxmltools.convert_lightgbm) and audit that file as a regression (task: regression). Audit a model trained with objective=binary or multiclass.'),
+      new ModelLoadError('reg.txt: the LightGBM objective "regression" is a regression, and LightGBM regressors are not read yet: convert the model to ONNX (onnxmltools.convert_lightgbm) and audit that file as a regression (task: regression).'),
     );
     // A custom objective (a Python callable) writes none: said as such (it read 'the objective "missing"').
     expect(() => readLightgbmText(new TextEncoder().encode(text.replace('objective=binary sigmoid:1.5', 'objective=custom')), 'custom.txt')).toThrow(

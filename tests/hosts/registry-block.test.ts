@@ -57,6 +57,9 @@ describe('the registry: config block', () => {
     for (const [url, shown] of [
       ['postgresql://ci:Sup3rSecretPw@127.0.0.1:55432/reg', 'postgresql://ci:…@127.0.0.1:55432/reg'],
       ['postgres://db.internal/reg?user=ci&password=Sup3rSecretPw', 'postgres://db.internal/reg?user=ci&password=…'],
+      // Written raw, a password may hold / or # (the URL cannot connect, but the pack keeps it); a malformed escape is no internal error.
+      ['postgresql://ci:Sup3r/Secret#Pw@db/reg', 'postgresql://ci:…@db/reg'],
+      ['postgresql://ci@db/reg?password=Sup3r%ZZ', 'postgresql://ci@db/reg?password=…'],
     ]) {
       writeFileSync(join(work, 'uses.yaml'), config(`registry:\n  enabled: false\n  database: ${url}\n`));
       const run = await plumbline(['audit', '--config', 'uses.yaml', '--output', 'out/report.pdf']);

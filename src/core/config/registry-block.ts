@@ -46,12 +46,24 @@ export function refuseWrittenPassword(config: AuditConfig, fileName: string): vo
   const url = config.registry?.database;
   if (typeof url !== 'string' || !/^postgres(ql)?:\/\//i.test(url)) return;
   const variable = (text: string) => text.replace(VARIABLE, '') === '';
-  const userinfo = /^[a-z]+:\/\/([^@/?#]*)@/i.exec(url)?.[1] ?? '';
+  const decoded = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text; // a malformed escape is written as it stands
+    }
+  };
+  // The user part runs to the last @ before any query (a password written raw may hold / or #).
+  const rest = url.replace(/^[a-z]+:\/\//i, '');
+  const beforeQuery = rest.split('?')[0];
+  const at = beforeQuery.lastIndexOf('@');
+  const userinfo = at >= 0 ? beforeQuery.slice(0, at) : '';
   const colon = userinfo.indexOf(':');
-  const inUser = colon >= 0 && userinfo.length > colon + 1 && !variable(userinfo.slice(colon + 1));
+  const inUser = colon >= 0 && userinfo.length > colon + 1 && !variable(decoded(userinfo.slice(colon + 1)));
   const inQuery = /[?&]password=([^&#]*)/i.exec(url);
-  if (!inUser && !(inQuery && inQuery[1] !== '' && !variable(decodeURIComponent(inQuery[1])))) return;
-  const shown = url.replace(/^([a-z]+:\/\/[^:@/?#]*:)[^@/?#]*@/i, '$1…@').replace(/([?&]password=)[^&#]*/i, '$1…');
+  if (!inUser && !(inQuery && inQuery[1] !== '' && !variable(decoded(inQuery[1])))) return;
+  const scheme = /^[a-z]+:\/\//i.exec(url)![0];
+  const shown = (inUser ? `${scheme}${userinfo.slice(0, colon)}:…@${rest.slice(at + 1)}` : url).replace(/([?&]password=)[^&#]*/i, '$1…');
   throw new ConfigError(
     `${fileName}: registry.database writes a password into the config (${shown}), which is kept as written in the evidence pack and in the registry's kept reports. Give the password in PGPASSWORD or ~/.pgpass, or as an environment variable in the URL (postgresql://user:\${PGPASS}@host/db).`,
   );

@@ -58,7 +58,9 @@ export function readLightgbmText(bytes: Uint8Array, fileName: string, features?:
     // A custom objective (a Python callable) leaves the file without one: its output is a raw margin whose link the file does not say.
     throw new ModelLoadError(objective === '' || objective === 'custom' || objective === 'none'
       ? `${fileName}: the model was trained with a custom objective (the file names none), so it does not say how its raw output becomes a probability. Audit the probability your system computes from it as a score column (--score, data.score_column), or train the model with objective=binary or multiclass.`
-      : `${fileName}: the LightGBM objective ${quote(objective)} does not produce a classifier score${/^(regression|regression_l1|l1|l2|mse|mae|huber|fair|poisson|quantile|mape|gamma|tweedie|rmse|root_mean_squared_error)(\s|$)/.test(objective) ? ', and LightGBM regressors are not read yet: convert the model to ONNX (onnxmltools.convert_lightgbm) and audit that file as a regression (task: regression)' : ''}. Audit a model trained with objective=binary or multiclass.`);
+      : /^(regression|regression_l1|l1|l2|mse|mae|huber|fair|poisson|quantile|mape|gamma|tweedie|rmse|root_mean_squared_error)(\s|$)/.test(objective)
+        ? `${fileName}: the LightGBM objective ${quote(objective)} is a regression, and LightGBM regressors are not read yet: convert the model to ONNX (onnxmltools.convert_lightgbm) and audit that file as a regression (task: regression).`
+        : `${fileName}: the LightGBM objective ${quote(objective)} does not produce a classifier score. Audit a model trained with objective=binary or multiclass.`);
   }
   // Random-forest mode (boosting=rf) writes `average_output`: the prediction is the mean of the trees' outputs.
   const averageOutput = /^average_output\s*$/m.test(blocks[0]);
