@@ -1,4 +1,6 @@
 import * as ort from 'onnxruntime-web';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Random } from '../../src/core/base/random';
 import { describe, expect, it } from 'vitest';
 import type { StoredDistribution } from '../../src/core/analyses/drift/stored';
@@ -6,7 +8,7 @@ import { dependenceChart } from '../../src/core/outputs/charts';
 import { runAudit, type AuditRequest } from '../../src/core/audit';
 import { AuditConfigError, CsvError, ModelLoadError } from '../../src/core/base/errors';
 import { neighbourGaps, type NeighbourRunner } from '../../src/core/analyses/robustness/neighbours';
-import { expected, fixtureBytes } from '../support/fixtures';
+import { expected, fixtureBytes, projectRoot } from '../support/fixtures';
 import { parseCsv } from '../../src/core/data/csv';
 import { takeRows } from '../../src/core/data/table';
 import { columnScores } from '../../src/core/audit/scoring';
@@ -131,6 +133,21 @@ describe('runAudit end to end on compas/rf.onnx', () => {
     await expect(runAudit(ort, request({ recourse: { perRow: 2 }, missingSections: { recourse: 'turned off (recourse.enabled: false)' } }))).rejects.toThrow(
       new AuditConfigError('recourse.max_counterfactuals is set, but no recourse is searched: turned off (recourse.enabled: false). Remove it, or turn recourse on.'),
     );
+  });
+
+  it('refuses robustness.shift and robustness.noise beside robustness turned off (they were dropped without a word), in every kind of audit', async () => {
+    const { runAnyAudit } = await import('../../src/core/audit/run');
+    const off = { robustness: { shift: 0.2, noise: [0.1] }, missingSections: { robustness: 'turned off (robustness.enabled: false)' } };
+    await expect(runAudit(ort, request(off))).rejects.toThrow(
+      new AuditConfigError('robustness.shift, robustness.noise are set, but robustness is not measured: turned off (robustness.enabled: false). Remove them, or turn robustness on.'),
+    );
+    const models = join(projectRoot, 'tests', 'models');
+    const file = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
+    await expect(runAnyAudit(ort, { model: file('reg_xgb.json'), data: file('reg.csv'), target: 'credit_amount', protectedAttributes: ['gender'], robustness: { shift: 0.2 }, missingSections: { robustness: 'turned off (robustness.enabled: false)' } })).rejects.toThrow(
+      'robustness.shift is set, but robustness is not measured: turned off (robustness.enabled: false). Remove it, or turn robustness on.',
+    );
+    // Proxies are read by recourse too: they stay.
+    await expect(runAudit(ort, request({ robustness: { proxies: { race: 'priors_count' } }, missingSections: { robustness: 'turned off (robustness.enabled: false)', explainer: 'off', recourse: 'off' } }))).resolves.toBeDefined();
   });
 
   it('refuses drift settings with no reference to measure drift against (they were read nowhere)', async () => {

@@ -115,6 +115,29 @@ describe('what recourse may change', () => {
     await expect(auditWith(['high_income'])).rejects.toThrow(/^recourse\.actionable: "high_income" is not a model input; the model reads age, workclass, /);
   }, 60_000);
 
+  it('refuses a category made actionable, a direction for a category, and a rule the search would refuse, before the audit (recourse was left out, exit 0, or changed categories any way)', async () => {
+    const auditWith = (recourse: NonNullable<Parameters<typeof runAudit>[1]['recourse']>) =>
+      runAudit(ort, {
+        model: { fileName: 'adult_logreg.onnx', bytes: corpusBytes('adult_logreg.onnx') },
+        data: { fileName: 'test.csv', bytes: fixtureBytes('adult/test.csv') },
+        target: 'high_income',
+        positiveLabel: '1',
+        protectedAttributes: ['sex'],
+        bootstrapResamples: 0,
+        missingSections: { explainer: 'off in this test', robustness: 'off in this test' },
+        recourse: { maxRows: 5, ...recourse },
+      });
+    await expect(auditWith({ actionable: ['hours_per_week', 'workclass'] })).rejects.toThrow(
+      new AuditConfigError('recourse.actionable: "workclass" is categorical in test.csv, and a category changes only where recourse.categorical_changes allows it. Name it there (with the values it may take) instead.'),
+    );
+    await expect(auditWith({ categoricalChanges: ['workclass'], monotone: { workclass: 'increase_only' } })).rejects.toThrow(
+      new AuditConfigError('recourse.monotone: "workclass" is categorical, and a category has no direction to keep. Remove it; recourse.categorical_changes names the values it may move to.'),
+    );
+    // The rules' own refusals surface before the section runs (the section was left out with exit 0).
+    await expect(auditWith({ costs: { age: 2 } })).rejects.toThrow(/^recourse\.costs: "age" is never changed \(age-like: a person cannot change it\)/);
+    await expect(auditWith({ categoricalChanges: { workclass: ['Self-emp'] } })).rejects.toThrow(/^recourse\.categorical_changes\.workclass: "Self-emp" is not a value of workclass in test\.csv/);
+  }, 60_000);
+
   it('refuses a config that makes a protected attribute actionable, with the exact message', () => {
     const config = (recourse: Record<string, unknown>) => parseAuditConfig(stringify({ model: { path: 'm.onnx' }, data: { test: 't.csv', target: 'y', protected_attributes: ['sex', 'race'] }, recourse }), 'audit.yaml');
     expect(() => planAudit(config({ actionable: ['hours', 'sex'] }), 'audit.yaml')).toThrow(

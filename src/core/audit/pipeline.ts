@@ -56,6 +56,7 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
   const rowsRead = table.rowCount;
   checkModelType(request);
   refuseIdleRecourse(request);
+  refuseIdleRobustness(request);
   const model = request.model
     ? await openModel(ort, request.model.bytes, request.model.fileName, {
         positiveLabel: request.positiveLabel,
@@ -261,6 +262,18 @@ export function refuseIdleRecourse(request: Pick<AuditRequest, 'recourse' | 'mis
   const keys = recourseKeysOf(request.recourse);
   if (!off?.startsWith('turned off') || keys.length === 0) return;
   throw new AuditConfigError(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} set, but no recourse is searched: ${off}. Remove ${keys.length > 1 ? 'them' : 'it'}, or turn recourse on.`);
+}
+
+/**
+ * Refuses robustness.shift or robustness.noise where robustness is turned off (robustness:
+ * {enabled: false}, or a profile without it): they were dropped without a word.
+ * robustness.proxies is read by recourse too, and stays.
+ */
+export function refuseIdleRobustness(request: Pick<AuditRequest, 'robustness' | 'missingSections'>): void {
+  const off = request.missingSections?.robustness;
+  const keys = (['shift', 'noise'] as const).filter((key) => request.robustness?.[key] !== undefined).map((key) => `robustness.${key}`);
+  if (!off?.startsWith('turned off') || keys.length === 0) return;
+  throw new AuditConfigError(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} set, but robustness is not measured: ${off}. Remove ${keys.length > 1 ? 'them' : 'it'}, or turn robustness on.`);
 }
 
 /** Refuses a model file of another format than model.type names (every task: a multiclass or regression audit ignored it). */

@@ -9,7 +9,7 @@ import { categoricalDrift, driftReport, numericDrift, withThresholds, type Drift
 import { driftFromReference, storedNumericDrift } from '../analyses/drift/stored';
 import { personalNote, personalValueColumns } from '../data/pii';
 import { demographicShift } from '../analyses/robustness/shift';
-import { checkRecourseInputs, recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
+import { checkRecourseInputs, columnRules, recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
 import { codeInputsOf, consistency, counterfactualFlips, numbersReadAsText, perturbationStability, textInputsOf, textNoiseNote, type ConsistencyResult } from '../analyses/robustness/stability';
 import { findColumn, takeRows, type Table } from '../data/table';
 import { isPlumblineError } from '../base/errors';
@@ -295,6 +295,8 @@ export async function recourseSection(context: SectionContext, features: string[
       const callRows = recourseCallRows((n) => recourseEstimate(maxRows, modelColumns, n + RECOURSE_DEFAULTS.evaluations).bytes <= context.limits.memoryBytes);
       // Proxies are not changed by default: those declared for the flip test and those the data profile flags at error level.
       const proxies = recourseProxies(request.robustness?.proxies, data);
+      // The rules' refusals (a category named as a number, a cost on a column never changed) are the config's mistakes: exit 2, not a section left out.
+      columnRules(table, features ?? [], recourseOptions(settingsRecourse, { threshold: metrics.threshold, protectedAttributes: settings.protected_attributes, proxies, confidence: settings.confidence, seed: settings.seed }), codeInputsOf(model.summary));
       recourseReport = await optionalSection(context, 'recourse', 'Recourse', 'recourse', estimate, (stageSignal) =>
         recourse(model, table, scores, features ?? [], settings.protected_attributes, recourseOptions(settingsRecourse, {
           threshold: metrics.threshold,

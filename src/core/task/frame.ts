@@ -5,6 +5,7 @@
  */
 import type { AuditRequest } from '../audit';
 import type { ModelMissing } from '../audit/inputs';
+import { refuseIdleRobustness } from '../audit/pipeline';
 import { definedSettings, readOptionsOf, recourseKeysOf, recourseSettingsOf } from '../audit/result';
 import { limitsOf } from './stages';
 import { profileTable, type DataProfile } from '../analyses/profile/profile';
@@ -34,6 +35,7 @@ export function refuseUnsupported(request: AuditRequest, task: 'multiclass' | 'r
   if (task === 'multiclass' && request.positiveWhen) refuse('positive_when', 'there is no regression decision');
   // task: multiclass with a positive label: every class is audited, that label was read nowhere (task: binary, or no task, audits it against the rest).
   if (task === 'multiclass' && request.positiveLabel !== undefined) refuse('data.positive_label', 'every class is audited, none against the rest,');
+  refuseIdleRobustness(request);
   const recourseKeys = recourseKeysOf(request.recourse);
   const off = request.missingSections?.recourse?.startsWith('turned off') ? request.missingSections.recourse : null;
   if (recourseKeys.length && (task === 'multiclass' || !request.positiveWhen || off)) {

@@ -18,7 +18,8 @@ import type { Classifier } from '../model/classifier';
 import type { Regressor } from '../model/regressor';
 import { explainRegression } from './explain';
 import { PERTURBATION_ROWS, taskRobustness, type TaskOutputs, type TaskRobustness } from './robustness';
-import { checkRecourseInputs, recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
+import { checkRecourseInputs, columnRules, recourse, RECOURSE_DEFAULTS, recourseCallRows, recourseOptions, recourseProxies, type RecourseReport } from '../analyses/recourse';
+import { codeInputsOf } from '../analyses/robustness/stability';
 import type { RegressionDecision, TaskExplanations } from './result';
 
 /** Runs a section; a Plumbline error leaves it out with the reason. */
@@ -134,6 +135,8 @@ export async function regressionRecourse(request: AuditRequest, missing: Record<
   checkRecourseInputs(settings, features);
   const maxRows = settings.maxRows ?? RECOURSE_DEFAULTS.maxRows;
   const proxies = recourseProxies(request.robustness?.proxies, data);
+  // The rules' refusals are the config's mistakes: exit 2, not a section left out (see audit/sections.ts).
+  columnRules(table, features, recourseOptions(settings, { threshold: sign * decision.threshold, protectedAttributes: request.protectedAttributes, proxies, confidence: request.confidence ?? 0.95, seed: request.seed ?? 0 }), codeInputsOf(scorer.summary));
   options.onProgress?.({ stage: 'recourse', done: 0, total: 1 });
   const result = await section(missing, 'recourse', async () => {
     checkStageMemory('Recourse', recourseEstimate(maxRows, features.length, RECOURSE_DEFAULTS.callRows + RECOURSE_DEFAULTS.evaluations), limits);

@@ -102,6 +102,10 @@ export function columnRules(table: Table, columns: string[], options: Pick<Recou
         never('not in recourse.actionable');
         continue;
       }
+      // A category changes only to the values recourse.categorical_changes names (it moved to any category it was named in actionable).
+      if (column.kind === 'categorical' && allowedValues === undefined) {
+        throw new AuditConfigError(`recourse.actionable: ${quote(name)} is categorical in ${table.source}, and a category changes only where recourse.categorical_changes allows it. Name it there (with the values it may take) instead.`);
+      }
       reason = actionable.has(name) ? 'recourse.actionable' : 'recourse.categorical_changes';
     } else if (allowedValues !== undefined) {
       reason = 'recourse.categorical_changes';
@@ -146,6 +150,10 @@ export function columnRules(table: Table, columns: string[], options: Pick<Recou
       }
       rules.push({ column: name, changes: 'categorical', reason, values: allowedValues ? [...new Set(allowedValues)] : observed });
     }
+  }
+  // A direction has no meaning for a category (it was accepted, and the search moved categories any way).
+  for (const name of Object.keys(options.monotone ?? {})) {
+    if (rules.find((r) => r.column === name)?.changes === 'categorical') throw new AuditConfigError(`recourse.monotone: ${quote(name)} is categorical, and a category has no direction to keep. Remove it; recourse.categorical_changes names the values it may move to.`);
   }
   // A cost or a direction for a column the search never changes would never apply.
   for (const [key, names] of [['recourse.costs', Object.keys(options.costs ?? {})], ['recourse.monotone', Object.keys(options.monotone ?? {})]] as const) {
