@@ -190,7 +190,7 @@ export async function robustnessSection(context: SectionContext, features: strin
         perturbation,
         consistency: model ? await (ahead ?? consistencySearch(context, features, stageSignal)) : null,
         counterfactual_flips: flips,
-        conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, inputs, textInputs))}${codeNote(inputs, codeInputs)}. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (exact search over numeric non-protected inputs standardized by the searched rows' mean and sd, missing at the mean, category codes left out; at equal distances the earlier row of the searched rows); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
+        conventions: `${shift.conventions} Perturbation: seeded noise ε·sd·N(0,1) on numeric non-protected model inputs (whole-number columns rounded), categories swapped with probability ε${textNoiseNote(numbersReadAsText(table, inputs, textInputs))}${codeNote(inputs, codeInputs)}. Consistency: 1 − mean |Δp| to the 10 nearest neighbours (exact search over numeric non-protected inputs standardized by the searched rows' mean and sd, missing at the mean, category codes left out; squared distances summed in float64 over the standardized values, at equal computed distances the earlier row of the searched rows); above 20,000 rows the neighbours are searched among a seeded sample of 20,000 rows, and above 2,000 rows a seeded sample of 2,000 rows is averaged, with its standard error.`,
       };
     });
   }
