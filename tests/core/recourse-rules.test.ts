@@ -98,35 +98,28 @@ describe('what recourse may change', () => {
     );
   });
 
+  /** The adult logistic regression's audit with these recourse settings (explanations and robustness off). */
+  const adultWith = (recourse: NonNullable<Parameters<typeof runAudit>[1]['recourse']>) =>
+    runAudit(ort, {
+      model: { fileName: 'adult_logreg.onnx', bytes: corpusBytes('adult_logreg.onnx') },
+      data: { fileName: 'test.csv', bytes: fixtureBytes('adult/test.csv') },
+      target: 'high_income',
+      positiveLabel: '1',
+      protectedAttributes: ['sex'],
+      bootstrapResamples: 0,
+      missingSections: { explainer: 'off in this test', robustness: 'off in this test' },
+      recourse,
+    });
+
   it('refuses an audit whose recourse settings name no column of the data (it left recourse out and exited 0)', async () => {
-    const auditWith = (actionable: string[]) =>
-      runAudit(ort, {
-        model: { fileName: 'adult_logreg.onnx', bytes: corpusBytes('adult_logreg.onnx') },
-        data: { fileName: 'test.csv', bytes: fixtureBytes('adult/test.csv') },
-        target: 'high_income',
-        positiveLabel: '1',
-        protectedAttributes: ['sex'],
-        bootstrapResamples: 0,
-        missingSections: { explainer: 'off in this test', robustness: 'off in this test' },
-        recourse: { actionable },
-      });
+    const auditWith = (actionable: string[]) => adultWith({ actionable });
     await expect(auditWith(['hours'])).rejects.toThrow(new AuditConfigError('test.csv: no recourse.actionable column "hours" (close matches: hours_per_week). Name columns of the data in recourse.actionable.'));
     // A column of the data the model does not read: refused too (it left recourse out, exit 0).
     await expect(auditWith(['high_income'])).rejects.toThrow(/^recourse\.actionable: "high_income" is not a model input; the model reads age, workclass, /);
   }, 60_000);
 
   it('refuses a category made actionable, a direction for a category, and a rule the search would refuse, before the audit (recourse was left out, exit 0, or changed categories any way)', async () => {
-    const auditWith = (recourse: NonNullable<Parameters<typeof runAudit>[1]['recourse']>) =>
-      runAudit(ort, {
-        model: { fileName: 'adult_logreg.onnx', bytes: corpusBytes('adult_logreg.onnx') },
-        data: { fileName: 'test.csv', bytes: fixtureBytes('adult/test.csv') },
-        target: 'high_income',
-        positiveLabel: '1',
-        protectedAttributes: ['sex'],
-        bootstrapResamples: 0,
-        missingSections: { explainer: 'off in this test', robustness: 'off in this test' },
-        recourse: { maxRows: 5, ...recourse },
-      });
+    const auditWith = (recourse: NonNullable<Parameters<typeof runAudit>[1]['recourse']>) => adultWith({ maxRows: 5, ...recourse });
     await expect(auditWith({ actionable: ['hours_per_week', 'workclass'] })).rejects.toThrow(
       new AuditConfigError('recourse.actionable: "workclass" is categorical in test.csv, and a category changes only where recourse.categorical_changes allows it. Name it there (with the values it may take) instead.'),
     );

@@ -7,7 +7,7 @@
 import { profileTable, type ColumnProfile, type DataFinding, type ProxyAssociation } from '../analyses/profile/profile';
 import { columnType, dateOrder, findColumn, isIsoDate, isoFromOrder, requireColumn, type Column, type Table } from '../data/table';
 import { driftReport } from '../analyses/drift/drift';
-import { chiSquareSurvival } from '../analyses/drift/statistics';
+import { chiSquareSurvival, homogeneityChiSquare } from '../analyses/drift/statistics';
 import { numbersOf } from '../analyses/drift/mixed';
 import { AuditConfigError, quote } from '../base/errors';
 import { binaryTarget } from '../metrics/labels';
@@ -161,13 +161,7 @@ function missingShift(reference: Column, current: Column): NonNullable<DriftTest
   const [a, b] = [missingOf(reference), missingOf(current)];
   const [n, m] = [rowsOf(reference), rowsOf(current)];
   if (a + b === 0 || n === 0 || m === 0) return null;
-  const cells = [[a, n - a], [b, m - b]];
-  const columns = [a + b, n + m - a - b];
-  let statistic = 0;
-  cells.forEach((row, i) => row.forEach((count, j) => {
-    const expected = ((i === 0 ? n : m) * columns[j]) / (n + m);
-    if (expected > 0) statistic += ((count - expected) * (count - expected)) / expected;
-  }));
+  const { statistic } = homogeneityChiSquare([a, n - a], [b, m - b]);
   return { reference_share: a / n, share: b / m, statistic, p_value: chiSquareSurvival(statistic, 1) };
 }
 

@@ -5,7 +5,7 @@ import { numbersOf } from './mixed';
 import { levelOf, psi, PSI_EPSILON, PSI_THRESHOLDS } from './psi';
 import { holdsNumbers, textBinDrift } from './text-bin';
 import { INPUT_LIMITS } from '../../base/limits';
-import { chiSquareSurvival, kolmogorovSmirnov, wasserstein } from './statistics';
+import { chiSquareSurvival, homogeneityChiSquare, kolmogorovSmirnov, wasserstein } from './statistics';
 import { binShares, categoryCounts, decileEdges, sortedBinShares } from './bins';
 import type { StoredDistribution } from './stored';
 
@@ -198,16 +198,7 @@ export function categoricalDrift(name: string, reference: Column, current: Colum
   const refShares = bins.reference.map((count) => count / n);
   const curShares = bins.current.map((count) => count / m);
   const value = psi(refShares, curShares);
-  let chi2 = 0;
-  categories.forEach((_, k) => {
-    const refCount = bins.reference[k];
-    const curCount = bins.current[k];
-    const total = refCount + curCount;
-    for (const [count, size] of [[refCount, n], [curCount, m]] as const) {
-      const expectedCount = (total * size) / (n + m);
-      if (expectedCount > 0) chi2 += ((count - expectedCount) * (count - expectedCount)) / expectedCount;
-    }
-  });
+  const chi2 = homogeneityChiSquare(bins.reference, bins.current).statistic;
   let js = 0;
   categories.forEach((_, k) => {
     const p = refShares[k];

@@ -43,6 +43,29 @@ export function gammaQ(a: number, x: number): number {
   return exp(-x + a * log(x) - lnGamma(a)) * h;
 }
 
+/**
+ * Pearson's χ² statistic of the 2 × k table of two samples' counts (`reference[k]`,
+ * `current[k]`), no continuity correction; a bin empty in both adds nothing. `bins`: the bins
+ * holding a count (k − 1 of them is the test's degrees of freedom).
+ */
+export function homogeneityChiSquare(reference: readonly number[], current: readonly number[]): { statistic: number; bins: number } {
+  let n = 0;
+  let m = 0;
+  for (let k = 0; k < reference.length; k++) [n, m] = [n + reference[k], m + current[k]];
+  let statistic = 0;
+  let bins = 0;
+  for (let k = 0; k < reference.length; k++) {
+    const total = reference[k] + current[k];
+    if (total <= 0) continue;
+    bins++;
+    for (const [count, size] of [[reference[k], n], [current[k], m]]) {
+      const expected = (total * size) / (n + m);
+      if (expected > 0) statistic += ((count - expected) * (count - expected)) / expected;
+    }
+  }
+  return { statistic, bins };
+}
+
 /** Upper tail of the χ² distribution with `df` degrees of freedom. */
 export function chiSquareSurvival(statistic: number, df: number): number {
   return df <= 0 ? 1 : gammaQ(df / 2, statistic / 2);

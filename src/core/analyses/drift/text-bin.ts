@@ -9,7 +9,7 @@ import type { Column } from '../../data/table';
 import { decileEdges, sortedBinShares } from './bins';
 import type { ColumnDrift } from './drift';
 import { levelOf, psi } from './psi';
-import { chiSquareSurvival } from './statistics';
+import { chiSquareSurvival, homogeneityChiSquare } from './statistics';
 
 /** Whether a column of text holds a number in some cell. */
 export function holdsNumbers(column: Column): boolean {
@@ -53,14 +53,7 @@ export function textBinDrift(name: string, reference: { column: Column; source: 
   const kept = labels.map((_, k) => k).filter((k) => refCounts[k] + curCounts[k] > 0);
   const refShares = kept.map((k) => refCounts[k] / Math.max(1, n));
   const curShares = kept.map((k) => curCounts[k] / Math.max(1, m));
-  let chi2 = 0;
-  for (const k of kept) {
-    const total = refCounts[k] + curCounts[k];
-    for (const [count, size] of [[refCounts[k], n], [curCounts[k], m]]) {
-      const expected = (total * size) / (n + m);
-      chi2 += ((count - expected) * (count - expected)) / expected;
-    }
-  }
+  const chi2 = homogeneityChiSquare(refCounts, curCounts).statistic;
   const value = psi(refShares, curShares);
   const df = Math.max(1, kept.length - 1);
   const [texts, numbers] = ref.texts > 0 ? [reference, current] : [current, reference];
