@@ -209,7 +209,7 @@ describe('personal data in the audited file', () => {
     expect(text).not.toContain('@example.org');
     expect(text).not.toContain('Anna Meyer');
     expect(result.data.findings.filter((f) => f.check === 'personal_data').map((f) => [f.column, f.severity])).toEqual([['email', 'error'], ['full_name', 'error']]);
-    expect(result.data.findings.find((f) => f.check === 'personal_data' && f.column === 'email')!.message).toBe('email likely holds personal data (email in 1852 rows, 100.0% of its values; by its values and column name): remove or pseudonymise it before the file is shared or used for training. Its values are left out of the result (profile, stored distributions, drift, explained rows) and recourse does not change it.');
+    expect(result.data.findings.find((f) => f.check === 'personal_data' && f.column === 'email')!.message).toBe('email likely holds personal data (email in 1852 rows, 100.0% of its values; by its values and column name): remove or pseudonymise it before the file is shared or used for training. Its values are left out of the result (profile, stored distributions, drift, explained rows, reason codes) and recourse does not change it.');
     expect(result.drift!.conventions).toContain(' Not compared: email, full_name, which likely hold personal data (their values are left out of the result).');
     expect(Object.keys((result.data as unknown as { distributions: object }).distributions)).not.toContain('email');
     expect(result.drift!.columns.map((c) => c.column)).not.toContain('email');
@@ -220,6 +220,14 @@ describe('personal data in the audited file', () => {
     const hashed = await runAudit(ort, { ...(({ data: { fileName: 'test.csv', bytes: pseudonymised } }) as const), reference: { fileName: 'train.csv', bytes: withPersonal(fixtureBytes('compas/train.csv'), 100_000) }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
     expect(JSON.stringify(hashed)).not.toContain('@example.org');
     expect(hashed.drift!.columns.map((c) => c.column)).not.toContain('email');
+    // A column personal in the reference (all e-mails), and here too few to tell alone (40% e-mails, the rest "none"): its values are kept nowhere either.
+    const contact = (bytes: Uint8Array, share: number) => {
+      const lines = new TextDecoder().decode(bytes).trim().split('\n');
+      return new TextEncoder().encode([`${lines[0]},contact`, ...lines.slice(1).map((line, i) => `${line},${(i % 10) / 10 < share ? `someone${i}@mail.example` : 'none'}`)].join('\n'));
+    };
+    const mixed = await runAudit(ort, { data: { fileName: 'test.csv', bytes: contact(fixtureBytes('compas/test.csv'), 0.4) }, reference: { fileName: 'train.csv', bytes: contact(fixtureBytes('compas/train.csv'), 1) }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
+    expect(JSON.stringify(mixed)).not.toContain('@mail.example');
+    expect(mixed.data.findings.find((f) => f.check === 'personal_data' && f.column === 'contact')!.message).toMatch(new RegExp(`^contact holds personal data in the reference train\\.csv \\(email in ${new TextDecoder().decode(fixtureBytes('compas/train.csv')).trim().split('\n').length - 1} rows there; by its values\\), and so likely here too\\. Its values are left out`));
     // A column only named like personal data, with none of its values (a blank telephone), is compared as any column.
     const blank = new TextEncoder().encode(new TextDecoder().decode(fixtureBytes('compas/test.csv')).trim().split('\n').map((line, i) => `${line},${i === 0 ? 'telephone' : ''}`).join('\n'));
     const plain = await runAudit(ort, { data: { fileName: 'test.csv', bytes: blank }, scoreColumn: 'decile_score', threshold: 5, target: 'two_year_recid', protectedAttributes: ['race'], bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } });
@@ -229,6 +237,8 @@ describe('personal data in the audited file', () => {
   it('keeps no cell of a model input of personal data in the explained rows, and recourse does not change it', async () => {
     const ensemble = syntheticEnsemble(20, 3, 3);
     ensemble.featureNames = ['phone', 'x1', 'x2'];
+    // The trees split on the phone numbers' own scale, so the phone is among the strongest reasons the model has.
+    for (const tree of ensemble.trees) tree.feature.forEach((f, i) => f === 0 && tree.left[i] >= 0 && (tree.threshold[i] = 4155555000 + Math.round(tree.threshold[i] * 2000)));
     const rows = Array.from({ length: 400 }, (_, i) => `${4155550000 + ((i * 7919) % 9999)},${((i * 37) % 100) / 10 - 5},${((i * 53) % 100) / 10 - 5},${i % 2},${i % 3 === 0 ? 'a' : 'b'}`);
     const data = { fileName: 'calls.csv', bytes: new TextEncoder().encode(`phone,x1,x2,y,g\n${rows.join('\n')}\n`) };
     const result = await runAudit(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data, target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0, explainer: { rows: 20, backgroundRows: 20 }, recourse: { maxRows: 20 } });
@@ -238,6 +248,15 @@ describe('personal data in the audited file', () => {
     expect(e.data.every((row) => row[k] === '(personal data, not kept)')).toBe(true);
     expect(JSON.stringify(result)).not.toMatch(/41555\d{5}/);
     expect(result.recourse!.columns.find((r) => r.column === 'phone')).toMatchObject({ changes: 'never' });
+    // Nor a reason code (it listed 30 phone numbers as the applicants' values), while other columns are.
+    const reasons = (result.explanations as unknown as { reason_codes: { reasons: { column: string }[] }[] }).reason_codes.flatMap((r) => r.reasons.map((x) => x.column));
+    expect(reasons.length).toBeGreaterThan(0);
+    expect(reasons).not.toContain('phone');
+    expect(Math.max(...e.columns.map((_, j) => 0), ...(result.explanations as unknown as { values: number[][] }).values.map((v) => Math.abs(v[k])))).toBeGreaterThan(0);
+    // As groups (a protected attribute, a slice) it would name every group by a person's value: refused.
+    await expect(runAudit(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data, target: 'y', protectedAttributes: ['g'], slices: ['phone'], bootstrapResamples: 0 })).rejects.toThrow(
+      new AuditConfigError('fairness.slice_columns: "phone" likely holds personal data (phone, by its values and column name), and its values would name the groups of every table in the result. Group by a coarser column (a region for a phone number, none for a name), or pseudonymise it first.'),
+    );
   });
 });
 

@@ -139,7 +139,7 @@ describe('personal data', () => {
     ]);
     expect(report.metrics.pii_columns).toBe(4);
     const messages = report.findings.filter((f) => f.check === 'personal_data').map((f) => f.message);
-    expect(messages[1]).toBe('contact likely holds personal data (email in 40 rows, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training. Its values are left out of the result (profile, stored distributions, drift, explained rows) and recourse does not change it.');
+    expect(messages[1]).toBe('contact likely holds personal data (email in 40 rows, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training. Its values are left out of the result (profile, stored distributions, drift, explained rows, reason codes) and recourse does not change it.');
     for (const message of messages) expect(message).not.toMatch(/@|555|Garcia/);
     // First names alone count in a column named for them, not in one named for products.
     const words = ['Maria', 'John', 'Aisha', 'Wei', 'Carlos', 'Anna', 'Omar', 'Lena', 'Pierre', 'Sofia', 'Ines', 'Tomas'];

@@ -60,6 +60,9 @@ describe('the registry: config block', () => {
       // Written raw, a password may hold / or # (the URL cannot connect, but the pack keeps it); a malformed escape is no internal error.
       ['postgresql://ci:Sup3r/Secret#Pw@db/reg', 'postgresql://ci:…@db/reg'],
       ['postgresql://ci@db/reg?password=Sup3r%ZZ', 'postgresql://ci@db/reg?password=…'],
+      ['postgresql://ci:Sup3r?Secret@db/reg', 'postgresql://ci:…@db/reg'],
+      ['postgresql://ci@db/reg?password=#Sup3rSecret', 'postgresql://ci@db/reg?password=…'],
+      ['postgresql://ci@db/reg?password=ab#Sup3r', 'postgresql://ci@db/reg?password=…'],
     ]) {
       writeFileSync(join(work, 'uses.yaml'), config(`registry:\n  enabled: false\n  database: ${url}\n`));
       const run = await plumbline(['audit', '--config', 'uses.yaml', '--output', 'out/report.pdf']);

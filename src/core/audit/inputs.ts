@@ -6,6 +6,7 @@
 import { loadReaderFor, loadTableBytes, type LoadedTable } from '../data/read';
 import { checkReferenceTable } from '../analyses/drift/drift';
 import { findColumn, requireColumn, type Table } from '../data/table';
+import { refusePersonalGroups } from '../data/pii';
 import { AuditConfigError, quote } from '../base/errors';
 import { withMissingValue, type TreeEnsemble } from '../model/tree';
 import { checkLl144 } from '../metrics/ll144';
@@ -34,6 +35,13 @@ export function validateColumns(table: Table, request: AuditRequest): void {
   if (request.protectedAttributes.includes(request.target)) {
     throw new AuditConfigError(`The target ${quote(request.target)} is also listed as a protected attribute. Choose different columns.`);
   }
+  // A column of personal data as groups would name every group by a person's value (an e-mail slice made 300 slices keyed by address).
+  refusePersonalGroups(table, [
+    ['data.protected_attributes', request.protectedAttributes],
+    ['fairness.slice_columns', request.slices ?? []],
+    ['fairness.intersections', (request.intersections ?? []).flat()],
+    ['fairness.ll144', [request.ll144?.sex, request.ll144?.race_ethnicity].filter((name): name is string => typeof name === 'string')],
+  ]);
   for (const attribute of request.protectedAttributes) checkProtectedAttribute(table, attribute);
   const groupCounts = new Map<string, number>();
   const groupsOf = (attribute: string) => groupCounts.get(attribute) ?? groupCounts.set(attribute, groupIndex(table, attribute).groups.length).get(attribute)!;

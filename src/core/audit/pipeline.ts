@@ -9,6 +9,8 @@ import { driftFindings } from '../analyses/drift/drift';
 import { scoredByOf, storedDistribution } from '../analyses/drift/stored';
 import { stratifiedSample } from '../data/sample';
 import { findColumn, takeRows, type Table } from '../data/table';
+import { markPersonalFromReference } from '../data/pii';
+import { refuseIdleRecourse, refuseIdleRobustness } from './idle-settings';
 import { numericValues, sortAhead } from '../data/sorted';
 import { AuditConfigError, ConfigError, isPlumblineError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
@@ -139,6 +141,8 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   const missingSections = { ...(noLabels ? unlabelledSections(noLabels) : {}), ...(request.missingSections ?? {}) };
   const referenceLoaded = request.reference ? await loadInput(request.reference, request.csv) : null;
   const reference = referenceLoaded ? withModelMissing(referenceLoaded.table, read.missing, request) : null;
+  // A column the reference shows to be personal data is left out of this file's outputs too.
+  markPersonalFromReference(table, reference);
   const referenceData = referenceLoaded && request.reference ? summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) : null;
   const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
   const context: SectionContext = { model, request, options, table, scores, reference, noLabels, limits, missingSections, scoredBy: scoredByOf(modelInputs) };
@@ -249,31 +253,6 @@ function calibrationReference(reference: Table | null, request: AuditRequest, sc
     if (!isPlumblineError(error)) throw error;
     return `the reference's labels could not be read: ${(error as Error).message}`;
   }
-}
-
-/**
- * Refuses recourse settings beside recourse.enabled: false (the config says both to search
- * and not to), as multiclass and regression audits refuse them. A score column's recourse
- * settings are left: no model section runs for it, and the result says why (its config may
- * serve a model's audit too); they are not recorded as settings of the audit.
- */
-export function refuseIdleRecourse(request: Pick<AuditRequest, 'recourse' | 'missingSections'>): void {
-  const off = request.missingSections?.recourse;
-  const keys = recourseKeysOf(request.recourse);
-  if (!off?.startsWith('turned off') || keys.length === 0) return;
-  throw new AuditConfigError(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} set, but no recourse is searched: ${off}. Remove ${keys.length > 1 ? 'them' : 'it'}, or turn recourse on.`);
-}
-
-/**
- * Refuses robustness.shift or robustness.noise where robustness is turned off (robustness:
- * {enabled: false}, or a profile without it): they were dropped without a word.
- * robustness.proxies is read by recourse too, and stays.
- */
-export function refuseIdleRobustness(request: Pick<AuditRequest, 'robustness' | 'missingSections'>): void {
-  const off = request.missingSections?.robustness;
-  const keys = (['shift', 'noise'] as const).filter((key) => request.robustness?.[key] !== undefined).map((key) => `robustness.${key}`);
-  if (!off?.startsWith('turned off') || keys.length === 0) return;
-  throw new AuditConfigError(`${keys.join(', ')} ${keys.length > 1 ? 'are' : 'is'} set, but robustness is not measured: ${off}. Remove ${keys.length > 1 ? 'them' : 'it'}, or turn robustness on.`);
 }
 
 /** Refuses a model file of another format than model.type names (every task: a multiclass or regression audit ignored it). */

@@ -1,8 +1,9 @@
 import type { AuditRequest } from '../audit';
 import type { ExplainMethod } from '../analyses/explain/explain';
-import { ConfigError, quote } from '../base/errors';
+import { AuditConfigError, ConfigError, quote } from '../base/errors';
+import { refuseIdleRecourse, refuseIdleRobustness } from '../audit/idle-settings';
 import { encodingName, TEXT_ENCODINGS } from '../data/csv/options';
-import { AUDIT_CONFIG_SPEC, thresholdPolicyOf, type AuditConfig } from './audit-config';
+import { AUDIT_CONFIG_SPEC, PROFILES, thresholdPolicyOf, type AuditConfig } from './audit-config';
 import { check } from './schema';
 import { refuseWrittenPassword } from './registry-block';
 
@@ -150,7 +151,18 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   }
   const missingSections: Record<string, string> = {};
   for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) {
-    if (config[section]?.enabled === false) missingSections[section] = `turned off (${section}.enabled: false)`;
+    // A profile that turns the section off is named: the config itself may not say enabled: false.
+    const byProfile = config.audit_profile !== undefined && PROFILES[config.audit_profile]?.config[section]?.enabled === false && config.profiles?.[config.audit_profile] === undefined;
+    if (config[section]?.enabled === false) missingSections[section] = `turned off (${section}.enabled: false${byProfile ? `, from audit_profile ${config.audit_profile}` : ''})`;
+  }
+  // Settings of a section turned off are refused here too, so validate-config says what the audit would.
+  const settings = auditSettingsOf(config);
+  try {
+    refuseIdleRecourse({ recourse: settings.recourse, missingSections });
+    refuseIdleRobustness({ robustness: settings.robustness, missingSections });
+  } catch (error) {
+    if (error instanceof AuditConfigError) throw new ConfigError(`${fileName}: ${error.message}`);
+    throw error;
   }
   return {
     files: { model: config.model?.path, data: data.test!, reference: data.reference ?? data.train, ...(data.validation !== undefined ? { validation: data.validation } : {}) },

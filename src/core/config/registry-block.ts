@@ -53,17 +53,16 @@ export function refuseWrittenPassword(config: AuditConfig, fileName: string): vo
       return text; // a malformed escape is written as it stands
     }
   };
-  // The user part runs to the last @ before any query (a password written raw may hold / or #).
+  // The user part runs to the last @ (a password written raw may hold /, ? or #; a host holds no @).
   const rest = url.replace(/^[a-z]+:\/\//i, '');
-  const beforeQuery = rest.split('?')[0];
-  const at = beforeQuery.lastIndexOf('@');
-  const userinfo = at >= 0 ? beforeQuery.slice(0, at) : '';
+  const at = rest.lastIndexOf('@');
+  const userinfo = at >= 0 ? rest.slice(0, at) : '';
   const colon = userinfo.indexOf(':');
   const inUser = colon >= 0 && userinfo.length > colon + 1 && !variable(decoded(userinfo.slice(colon + 1)));
-  const inQuery = /[?&]password=([^&#]*)/i.exec(url);
+  const inQuery = /[?&]password=([^&]*)/i.exec(url);
   if (!inUser && !(inQuery && inQuery[1] !== '' && !variable(decoded(inQuery[1])))) return;
   const scheme = /^[a-z]+:\/\//i.exec(url)![0];
-  const shown = (inUser ? `${scheme}${userinfo.slice(0, colon)}:…@${rest.slice(at + 1)}` : url).replace(/([?&]password=)[^&#]*/i, '$1…');
+  const shown = (inUser ? `${scheme}${userinfo.slice(0, colon)}:…@${rest.slice(at + 1)}` : url).replace(/([?&]password=)[^&]*/i, '$1…');
   throw new ConfigError(
     `${fileName}: registry.database writes a password into the config (${shown}), which is kept as written in the evidence pack and in the registry's kept reports. Give the password in PGPASSWORD or ~/.pgpass, or as an environment variable in the URL (postgresql://user:\${PGPASS}@host/db).`,
   );

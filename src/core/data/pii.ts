@@ -5,6 +5,7 @@
  * on what share of its values — never a value itself.
  */
 import { isIsoDate, type Column } from './table';
+import { AuditConfigError } from '../base/errors';
 
 /** Kinds of personal data recognised. */
 export type PiiKind = 'email' | 'phone' | 'national_id' | 'payment_card' | 'name';
@@ -193,14 +194,56 @@ export function personalDataMessage(p: PiiColumn): string {
 }
 
 /**
+ * Columns of an audited table whose values are personal data by its reference's (the
+ * reference holds e-mail addresses in `contact`; this file holds some, too few to tell
+ * alone): marked once both are read, so every part of the audit leaves them out alike.
+ */
+const fromReference = new WeakMap<object, Map<string, PiiColumn & { reference: string }>>();
+
+/** Marks the columns of `table` that hold personal data in `reference` ({@link personalValueColumns} then counts them). */
+export function markPersonalFromReference(table: { columns: readonly Column[] }, reference: { columns: readonly Column[]; source: string } | null | undefined): void {
+  if (!reference) return;
+  const own = new Set(personalColumns(table.columns).filter((p) => p.rows > 0).map((p) => p.column));
+  const marks = new Map<string, PiiColumn & { reference: string }>();
+  for (const p of personalColumns(reference.columns)) {
+    if (p.rows > 0 && !own.has(p.column) && table.columns.some((c) => c.name === p.column)) marks.set(p.column, { ...p, reference: reference.source });
+  }
+  if (marks.size) fromReference.set(table, marks);
+}
+
+/** The columns of `table` marked personal by its reference ({@link markPersonalFromReference}). */
+export function personalByReference(table: { columns: readonly Column[] }): (PiiColumn & { reference: string })[] {
+  return [...(fromReference.get(table)?.values() ?? [])];
+}
+
+/**
  * The columns of these tables (the audited file, its reference) whose values likely hold
  * personal data, by name: a column named like one but holding none of its values (a blank
- * `telephone`) has no value to keep, and is not among them.
+ * `telephone`) has no value to keep, and is not among them; a column its reference shows to
+ * be personal ({@link markPersonalFromReference}) is.
  */
 export function personalValueColumns(tables: readonly ({ columns: readonly Column[] } | null | undefined)[]): Set<string> {
   const names = new Set<string>();
-  for (const table of tables) if (table) for (const p of personalColumns(table.columns)) if (p.rows > 0) names.add(p.column);
+  for (const table of tables) {
+    if (!table) continue;
+    for (const p of personalColumns(table.columns)) if (p.rows > 0) names.add(p.column);
+    for (const p of personalByReference(table)) names.add(p.column);
+  }
   return names;
+}
+
+/**
+ * Refuses a column of personal data as a protected attribute, a slice or an intersection's
+ * part: its values would name the groups of every table in the result.
+ */
+export function refusePersonalGroups(table: { columns: readonly Column[] }, uses: [key: string, columns: readonly string[]][]): void {
+  const personal = personalValueColumns([table]);
+  for (const [key, columns] of uses) {
+    const hit = columns.find((name) => personal.has(name));
+    if (hit === undefined) continue;
+    const found = personalColumns(table.columns).find((p) => p.column === hit) ?? personalByReference(table).find((p) => p.column === hit)!;
+    throw new AuditConfigError(`${key}: ${JSON.stringify(hit)} likely holds personal data (${found.kind.replace('_', ' ')}, by its ${found.evidence}), and its values would name the groups of every table in the result. Group by a coarser column (a region for a phone number, none for a name), or pseudonymise it first.`);
+  }
 }
 
 /** What a drift report says of the columns it left out for holding personal data ('' when none). */

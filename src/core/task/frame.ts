@@ -5,7 +5,7 @@
  */
 import type { AuditRequest } from '../audit';
 import type { ModelMissing } from '../audit/inputs';
-import { refuseIdleRobustness } from '../audit/pipeline';
+import { refuseIdleRobustness } from '../audit/idle-settings';
 import { definedSettings, readOptionsOf, recourseKeysOf, recourseSettingsOf } from '../audit/result';
 import { limitsOf } from './stages';
 import { profileTable, type DataProfile } from '../analyses/profile/profile';

@@ -11,6 +11,7 @@ import { numericValues, sortAhead } from '../data/sorted';
 import { categoricalDrift, driftFindings } from '../analyses/drift/drift';
 import type { Column } from '../data/table';
 import type { DataFinding } from '../data/finding';
+import { markPersonalFromReference } from '../data/pii';
 import { AuditConfigError, isPlumblineError, ModelLoadError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
@@ -144,11 +145,13 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     for (const k of labels) counts[classes[k]]++;
     const majority = classes.reduce((best, c) => (counts[c] > counts[best] ? c : best), classes[0]);
     const majorityIndex = classes.indexOf(majority);
+    // Read before the profile: a column the reference shows to be personal data is left out of this file's outputs too.
+    const referenceLoaded = await referenceOf(request, read.modelMissing);
+    markPersonalFromReference(table, referenceLoaded?.table);
     const data = taskProfile(table, request, flags(labels.length, (i) => labels[i] === majorityIndex), counts, `${majority} (the most frequent class) against the rest`);
     const fidelity = fidelityOf(model, table, features, request, data);
     commonFindings(data, fairness, request, table, read, settings.min_group_size);
     data.findings.push(...invertedClasses(performance, classes));
-    const referenceLoaded = await referenceOf(request, read.modelMissing);
     const reference = referenceLoaded?.table ?? null;
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
     const drift = await taskDrift(request, table, reference, async (ref) => {

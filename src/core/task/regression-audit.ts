@@ -27,6 +27,7 @@ import { reasonCodes, type ReasonCodes } from '../analyses/explain/outputs';
 import { recourseProxies } from '../analyses/recourse';
 import type { DataProfile } from '../analyses/profile/profile';
 import type { Table } from '../data/table';
+import { markPersonalFromReference } from '../data/pii';
 import { numericValues, sortAhead } from '../data/sorted';
 import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
 
@@ -102,12 +103,14 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     onProgress?.({ stage: 'metrics', done: 1, total: 1 });
     const above = Float64Array.from(y);
     const median = [...above].sort((a, b) => a - b)[Math.floor(above.length / 2)] ?? 0;
+    // Read before the profile: a column the reference shows to be personal data is left out of this file's outputs too.
+    const referenceLoaded = await referenceOf(request, read.modelMissing);
+    markPersonalFromReference(table, referenceLoaded?.table);
     const data = taskProfile(table, request, flags(y.length, (i) => y[i] > median), {}, `above its median (${median}) or not`);
     data.target = { counts: {}, imbalance_ratio: null };
     const model: Classifier = regressorAsClassifier(regressor);
     const fidelity = fidelityOf(model, table, features, request, data);
     commonFindings(data, fairness, request, table, read, settings.min_group_size);
-    const referenceLoaded = await referenceOf(request, read.modelMissing);
     const reference = referenceLoaded?.table ?? null;
     onProgress?.({ stage: 'drift', done: 0, total: 1 });
     const drift = await taskDrift(request, table, reference, async (ref) => numericDrift('prediction', await regressor.predict(ref, { features: request.features, signal }), predicted, request.driftBins), limits, missing, options);

@@ -193,6 +193,8 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
       result.partial_dependence = [];
       for (const column of request.partialDependence) {
         if (!findColumn(table, column)) throw new ExplainerCompatibilityError(`${table.source}: no column ${quote(column)} for partial dependence.`);
+        // Its grid is the column's own values (deciles, or every category).
+        if (personalValueColumns([table]).has(column)) throw new ExplainerCompatibilityError(`${table.source}: ${quote(column)} likely holds personal data, and partial dependence would list its values as the grid. Choose another column (--pdp).`);
         result.partial_dependence.push(await partialDependence(classifier, table, column, { features: request.features }));
       }
     }

@@ -1,4 +1,5 @@
 import { allRows, filledColumn, findColumn, keptTextsOf, presentValues, shownText, writtenAs, type Column, type Table } from '../../data/table';
+import { personalValueColumns } from '../../data/pii';
 import type { Classifier } from '../../model/classifier';
 import { rocAuc } from '../../metrics/ranking';
 import { Random } from '../../base/random';
@@ -74,7 +75,8 @@ function pushes(columns: string[], values: number[], sign: number): { column: st
  */
 export function reasonCodes(table: Table, rows: number[], columns: string[], values: number[][], scores: Float64Array, options: ReasonOptions): ReasonCodes[] {
   const count = reasonCount(options.count);
-  const excluded = new Set(options.excluded);
+  // A column of personal data is never a reason: the reason shows the applicant's value.
+  const excluded = new Set([...options.excluded, ...personalValueColumns([table])]);
   const sign = options.adverse === 'negative' ? -1 : 1;
   const out: ReasonCodes[] = [];
   rows.forEach((row, r) => {

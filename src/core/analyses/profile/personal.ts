@@ -5,7 +5,7 @@
  * finding names the column, the kind and the share of its values — never a value. The
  * result, the reports, the evidence pack and the registry then hold none.
  */
-import { personalColumns, personalDataMessage } from '../../data/pii';
+import { personalByReference, personalColumns, personalDataMessage } from '../../data/pii';
 import type { Table } from '../../data/table';
 import type { DataProfile } from './profile';
 
@@ -13,14 +13,24 @@ import type { DataProfile } from './profile';
 export function withoutPersonalValues(table: Table, profile: DataProfile): DataProfile {
   // A column named like one but holding no such value (a blank `telephone`) keeps nothing personal: it is profiled as any other.
   const personal = personalColumns(table.columns).filter((p) => p.rows > 0);
-  if (personal.length === 0) return profile;
-  const names = new Set(personal.map((p) => p.column));
+  const byReference = personalByReference(table);
+  if (personal.length === 0 && byReference.length === 0) return profile;
+  const names = new Set([...personal, ...byReference].map((p) => p.column));
   const columns = profile.columns.map((column) => {
     if (!names.has(column.name)) return column;
     const { top: _top, summary: _summary, date_range: _range, ...kept } = column;
     return kept;
   });
   const distributions = Object.fromEntries(Object.entries(profile.distributions).filter(([name]) => !names.has(name)));
-  const findings = [...profile.findings, ...personal.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${personalDataMessage(p)} Its values are left out of the result (profile, stored distributions, drift, explained rows) and recourse does not change it.` }))];
+  const kept = ' Its values are left out of the result (profile, stored distributions, drift, explained rows, reason codes) and recourse does not change it.';
+  // A finding about such a column that quotes its cells (numbers with a few texts, a date's format) goes too; those that count do not.
+  const findings = profile.findings.filter((f) => !(f.column && names.has(f.column) && !COUNTING_CHECKS.has(f.check)));
+  findings.push(
+    ...personal.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${personalDataMessage(p)}${kept}` })),
+    ...byReference.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${p.column} holds personal data in the reference ${p.reference} (${p.kind.replace('_', ' ')} in ${p.rows} rows there; by its ${p.evidence}), and so likely here too.${kept}` })),
+  );
   return { ...profile, columns, distributions, findings };
 }
+
+/** Findings that count a column's cells without quoting them. */
+const COUNTING_CHECKS: ReadonlySet<string> = new Set(['constant_column', 'high_missing', 'id_like', 'personal_data']);
