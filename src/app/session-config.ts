@@ -3,7 +3,7 @@
  * config the set-up stands for (what the core plans the audit from, as the CLI does), its
  * threshold, and how its CSV options read the data files.
  */
-import { auditSettingsOf, ConfigError, parseAuditConfig, thresholdPolicyOf, type AuditConfig } from '../core';
+import { auditSettingsOf, ConfigError, parseAuditConfig, thresholdPolicyOf, withoutPassword, type AuditConfig } from '../core';
 import type { AuditSession } from './audit-session.svelte';
 import { memoryBudgetFromUrl } from './page-params';
 
@@ -53,7 +53,7 @@ export function applyConfigTo(session: AuditSession, name: string, text: string)
   // The registry block is the command line's (the browser has no environment to fill its variables from): said, not dropped silently.
   const block = config.registry;
   if (block && block.enabled !== false && block.auto_submit !== false) {
-    session.notice = `${name}: the registry block appends audits run by the command line (plumbline audit --config ${name}) to ${block.database ?? 'registry.database'}; the app does not write there: add this audit to a portfolio on the Portfolio page.`;
+    session.notice = `${name}: the registry block appends audits run by the command line (plumbline audit --config ${name}) to ${block.database === undefined ? 'registry.database' : withoutPassword(block.database)}; the app does not write there: add this audit to a portfolio on the Portfolio page.`;
   }
 }
 
@@ -101,8 +101,11 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
   const budget = pageBudget();
   if (budget !== null) config.limits = { ...config.limits, stage_memory_mb: budget };
   for (const [section, on] of Object.entries(session.analyses) as [keyof AuditSession['analyses'], boolean][]) {
-    const { enabled: _enabled, ...rest } = (source[section] ?? {}) as { enabled?: boolean };
-    if (!on) config[section] = { ...rest, enabled: false } as never;
+    const { enabled, ...rest } = (source[section] ?? {}) as { enabled?: boolean; proxies?: unknown };
+    // A section the set-up turns off (a box unticked) leaves its settings behind (the run refused them as idle), save
+    // robustness.proxies, which recourse reads too; a config that itself turns one off with settings is refused as the CLI refuses it.
+    const unticked = enabled !== false;
+    if (!on) config[section] = (unticked ? { enabled: false, ...(section === 'robustness' && rest.proxies ? { proxies: rest.proxies } : {}) } : { ...rest, enabled: false }) as never;
     else if (source[section]) config[section] = rest as never;
   }
   return config;

@@ -49,7 +49,7 @@ export { type BaselineComparison, type BaselineResult, compareWithBaseline } fro
 export { type ComparableResult, compareResults, flatMetrics } from './comparison/compare';
 export { auditSettingsOf, type ConfigSettings } from './config/plan';
 export { dateOf } from './config/policy-terms';
-export { registrySubmission, type RegistrySubmission } from './config/registry-block';
+export { registrySubmission, withoutPassword, type RegistrySubmission } from './config/registry-block';
 export { checkDataTable, DATA_CHECK_DEFAULTS, type DataCheckFlags, type DataCheckOptions, type DataCheckReport } from './data-check/check';
 export { DATA_CHECK_METRICS, evaluateDataPolicy, parseDataPolicy } from './data-check/gates';
 export { type DataFinding } from './data/finding';

@@ -341,7 +341,8 @@ test('row explorer: a row’s score, SHAP waterfall and reasons; edit a value an
 });
 
 test('the YAML views of the config and the policy validate live, apply to the set-up and gate the audit', async ({ page }) => {
-  const { parseAuditConfig, thresholdPolicyOf } = await import('../../src/core/config/audit-config');
+  const { parseAuditConfig } = await import('../../src/core/config/audit-config');
+  const { planAudit } = await import('../../src/core/config/plan');
   const { parsePolicy } = await import('../../src/core/config/policy');
   const messageOf = (parse: () => unknown) => {
     try {
@@ -368,7 +369,7 @@ test('the YAML views of the config and the policy validate live, apply to the se
   // A threshold policy missing its target is caught live too, with the fix named.
   const noTarget = generated.replace(/threshold: [\d.]+/, 'threshold:\n  policy: selection_rate');
   await editor.fill(noTarget);
-  await expect(page.getByTestId('config-status')).toHaveText(messageOf(() => thresholdPolicyOf(parseAuditConfig(noTarget, 'audit.yaml'))));
+  await expect(page.getByTestId('config-status')).toHaveText(messageOf(() => planAudit(parseAuditConfig(noTarget, 'audit.yaml'), 'audit.yaml')));
   await expect(page.getByTestId('config-apply')).toBeDisabled();
   const onlySex = generated.replace(/protected_attributes:\n(\s+- \w+\n)+/, 'protected_attributes:\n    - sex\n');
   // A positive label typed (or kept from a config dropped before) does not outlive a config
@@ -391,6 +392,13 @@ test('the YAML views of the config and the policy validate live, apply to the se
   await page.getByTestId('config-regenerate').click();
   await expect(editor).toHaveValue(/threshold: 0\.4/);
   await expect(page.getByTestId('config-stale')).toHaveCount(0);
+  // The editor runs the plan's checks, as validate-config and a run do (it said "Valid audit config." for configs the run refused).
+  const regenerated = await editor.inputValue();
+  const idle = `${regenerated}robustness:\n  enabled: false\n  shift: 0.3\n`;
+  await editor.fill(idle);
+  await expect(page.getByTestId('config-status')).toHaveText(messageOf(() => planAudit(parseAuditConfig(idle, 'audit.yaml'), 'audit.yaml')));
+  await expect(page.getByTestId('config-status')).toContainText('robustness.shift is set, but robustness is not measured');
+  await page.getByTestId('config-regenerate').click();
   await page.getByTestId('threshold').fill('0.5');
 
   await page.getByTestId('policy-editor-toggle').click();
@@ -461,4 +469,21 @@ test('a config naming a reference the page did not load is refused at Run, not a
   await page.getByTestId('run-audit').click();
   await expect(page.getByTestId('error')).toContainText('with-train.yaml: data.train names the reference train.csv, which is not loaded here. Drop it with the other files, or remove data.train from the config to audit without drift.');
   await expect(page.getByTestId('result-summary')).toHaveCount(0);
+});
+
+test('unticking an analysis a dropped config sets turns it off without its settings (the run refused them as idle), and a registry password is never shown', async ({ page }) => {
+  const withSettings = `${config}recourse:\n  max_rows: 10\nrobustness:\n  shift: 0.2\nregistry:\n  enabled: true\n  database: postgresql://ci:Sup3rSecret@db.internal/reg\n`;
+  writeFileSync(join(work, 'sections.yaml'), withSettings);
+  await page.goto(PLAIN);
+  await dropFiles(page, [fixture('compas/rf.onnx'), fixture('compas/test.csv'), join(work, 'sections.yaml')]);
+  await expect(page.getByTestId('config-card')).toContainText('sections.yaml');
+  // The notice about the registry block names the database without its password.
+  await expect(page.locator('body')).not.toContainText('Sup3rSecret');
+  await page.getByTestId('analyses').locator('[data-section="robustness"]').uncheck();
+  await page.getByTestId('analyses').locator('[data-section="recourse"]').uncheck();
+  await page.getByTestId('config-editor-toggle').click();
+  const yaml = await page.getByTestId('config-editor').inputValue();
+  expect(yaml).toMatch(/robustness:\n\s+enabled: false\n/);
+  expect(yaml).not.toContain('shift');
+  expect(yaml).not.toContain('max_rows');
 });

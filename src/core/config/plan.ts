@@ -5,7 +5,7 @@ import { refuseIdleRecourse, refuseIdleRobustness } from '../audit/idle-settings
 import { encodingName, TEXT_ENCODINGS } from '../data/csv/options';
 import { AUDIT_CONFIG_SPEC, PROFILES, thresholdPolicyOf, type AuditConfig } from './audit-config';
 import { check } from './schema';
-import { refuseWrittenPassword } from './registry-block';
+import { checkRegistryBlock, refuseWrittenPassword } from './registry-block';
 
 
 /** A config turned into what to read and how to audit it. */
@@ -139,6 +139,7 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   }
   refuseUnhonoured(config, fileName);
   refuseWrittenPassword(config, fileName);
+  checkRegistryBlock(config, fileName);
   refuseConflicts(config, fileName);
   refuseProtectedRecourse(config, fileName);
   const policy = thresholdPolicyOf(config, fileName);

@@ -44,7 +44,15 @@ export function expandVariables(text: string, env: Record<string, string | undef
  */
 export function refuseWrittenPassword(config: AuditConfig, fileName: string): void {
   const url = config.registry?.database;
-  if (typeof url !== 'string' || !/^postgres(ql)?:\/\//i.test(url)) return;
+  if (typeof url !== 'string' || !writtenPassword(url)) return;
+  throw new ConfigError(
+    `${fileName}: registry.database writes a password into the config (${withoutPassword(url)}), which is kept as written in the evidence pack and in the registry's kept reports. Give the password in PGPASSWORD or ~/.pgpass, or as an environment variable in the URL (postgresql://user:\${PGPASS}@host/db).`,
+  );
+}
+
+/** Whether a postgresql:// URL writes a password (`user:password@`, `?password=`) other than by a variable. */
+function writtenPassword(url: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return false;
   const variable = (text: string) => text.replace(VARIABLE, '') === '';
   const decoded = (text: string) => {
     try {
@@ -55,17 +63,39 @@ export function refuseWrittenPassword(config: AuditConfig, fileName: string): vo
   };
   // The user part runs to the last @ (a password written raw may hold /, ? or #; a host holds no @).
   const rest = url.replace(/^[a-z]+:\/\//i, '');
-  const at = rest.lastIndexOf('@');
-  const userinfo = at >= 0 ? rest.slice(0, at) : '';
+  const userinfo = rest.slice(0, Math.max(0, rest.lastIndexOf('@')));
   const colon = userinfo.indexOf(':');
   const inUser = colon >= 0 && userinfo.length > colon + 1 && !variable(decoded(userinfo.slice(colon + 1)));
   const inQuery = /[?&]password=([^&]*)/i.exec(url);
-  if (!inUser && !(inQuery && inQuery[1] !== '' && !variable(decoded(inQuery[1])))) return;
+  return inUser || Boolean(inQuery && inQuery[1] !== '' && !variable(decoded(inQuery[1])));
+}
+
+/** A registry's URL as messages and the app show it: any password written in it as "…". */
+export function withoutPassword(url: string): string {
+  if (!/^postgres(ql)?:\/\//i.test(url)) return url;
   const scheme = /^[a-z]+:\/\//i.exec(url)![0];
-  const shown = (inUser ? `${scheme}${userinfo.slice(0, colon)}:…@${rest.slice(at + 1)}` : url).replace(/([?&]password=)[^&]*/i, '$1…');
-  throw new ConfigError(
-    `${fileName}: registry.database writes a password into the config (${shown}), which is kept as written in the evidence pack and in the registry's kept reports. Give the password in PGPASSWORD or ~/.pgpass, or as an environment variable in the URL (postgresql://user:\${PGPASS}@host/db).`,
-  );
+  const rest = url.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  const userinfo = at >= 0 ? rest.slice(0, at) : '';
+  const colon = userinfo.indexOf(':');
+  const shown = colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:…@${rest.slice(at + 1)}` : url;
+  return shown.replace(/([?&]password=)[^&]*/i, '$1…');
+}
+
+/**
+ * What a config's registry block must hold whatever the environment: a database when it
+ * submits, and only the labels an entry keeps. Checked by the plan (so the app and
+ * validate-config refuse what the CLI's append would).
+ */
+export function checkRegistryBlock(config: AuditConfig, fileName: string): void {
+  const block = config.registry;
+  if (!block || block.enabled === false || block.auto_submit === false) return;
+  if (block.database === undefined) throw new ConfigError(`${fileName}: the registry block (enabled, auto_submit) appends every audit and its metadata to a registry, but registry.database is not set. Set registry.database to a registry file or a postgresql:// URL, or set registry.auto_submit: false.`);
+  // An entry keeps these labels in columns of its own; another (a cost centre) would be asked for, expanded and kept nowhere.
+  const other = Object.keys(block.metadata ?? {}).filter((key) => !(ENTRY_LABELS as readonly string[]).includes(key));
+  if (other.length) {
+    throw new ConfigError(`${fileName}: registry.metadata ${other.map((key) => quote(key)).join(', ')}: a registry entry keeps the labels ${ENTRY_LABELS.join(', ')} and no other, so ${other.length === 1 ? 'this one' : 'these'} would be kept nowhere. Remove ${other.length === 1 ? 'it' : 'them'}, or put ${other.length === 1 ? 'it' : 'them'} in the config's metadata (the model card lists every label).`);
+  }
 }
 
 /**
@@ -75,13 +105,8 @@ export function refuseWrittenPassword(config: AuditConfig, fileName: string): vo
 export function registrySubmission(config: AuditConfig, env: Record<string, string | undefined>, fileName: string): RegistrySubmission | null {
   const block = config.registry;
   if (!block || block.enabled === false || block.auto_submit === false) return null;
-  if (block.database === undefined) throw new ConfigError(`${fileName}: the registry block (enabled, auto_submit) appends every audit and its metadata to a registry, but registry.database is not set. Set registry.database to a registry file or a postgresql:// URL, or set registry.auto_submit: false.`);
+  checkRegistryBlock(config, fileName);
   const metadata: RegistrySubmission['metadata'] = {};
-  // An entry keeps these labels in columns of its own; another (a cost centre) would be asked for, expanded and kept nowhere.
-  const other = Object.keys(block.metadata ?? {}).filter((key) => !(ENTRY_LABELS as readonly string[]).includes(key));
-  if (other.length) {
-    throw new ConfigError(`${fileName}: registry.metadata ${other.map((key) => quote(key)).join(', ')}: a registry entry keeps the labels ${ENTRY_LABELS.join(', ')} and no other, so ${other.length === 1 ? 'this one' : 'these'} would be kept nowhere. Remove ${other.length === 1 ? 'it' : 'them'}, or put ${other.length === 1 ? 'it' : 'them'} in the config's metadata (the model card lists every label).`);
-  }
   for (const [key, value] of Object.entries(block.metadata ?? {})) metadata[key] = typeof value === 'string' ? expandVariables(value, env, `${fileName}: registry.metadata.${key}`) : value;
-  return { database: expandVariables(block.database, env, `${fileName}: registry.database`), metadata };
+  return { database: expandVariables(block.database!, env, `${fileName}: registry.database`), metadata };
 }
