@@ -253,6 +253,11 @@ describe('personal data in the audited file', () => {
     expect(reasons.length).toBeGreaterThan(0);
     expect(reasons).not.toContain('phone');
     expect(Math.max(...e.columns.map((_, j) => 0), ...(result.explanations as unknown as { values: number[][] }).values.map((v) => Math.abs(v[k])))).toBeGreaterThan(0);
+    // Nor a partial-dependence grid, whose points are the column's own values: refused (plumbline explain --pdp phone listed 11 numbers).
+    const { explainModel } = await import('../../src/core/analyses/explain/explain');
+    await expect(explainModel(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data, rows: 5, partialDependence: ['phone'] })).rejects.toThrow(
+      'calls.csv: "phone" likely holds personal data, and partial dependence would list its values as the grid. Choose another column (--pdp).',
+    );
     // As groups (a protected attribute, a slice) it would name every group by a person's value: refused.
     await expect(runAudit(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data, target: 'y', protectedAttributes: ['g'], slices: ['phone'], bootstrapResamples: 0 })).rejects.toThrow(
       new AuditConfigError('fairness.slice_columns: "phone" likely holds personal data (phone, by its values and column name), and its values would name the groups of every table in the result. Group by a coarser column (a region for a phone number, none for a name), or pseudonymise it first.'),
