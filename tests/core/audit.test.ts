@@ -258,6 +258,11 @@ describe('personal data in the audited file', () => {
     await expect(explainModel(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data, rows: 5, partialDependence: ['phone'] })).rejects.toThrow(
       'calls.csv: "phone" likely holds personal data, and partial dependence would list its values as the grid. Choose another column (--pdp).',
     );
+    // Written as text, the model's refusal names its row, not its value (the message goes to terminals and CI logs).
+    const written = { fileName: 'calls.csv', bytes: new TextEncoder().encode(`phone,x1,x2,y,g\n${rows.map((r, i) => r.replace(/^\d+/, `+1 (415) 555-${String(1000 + i).slice(-4)}`)).join('\n')}\n`) };
+    await expect(runAudit(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data: written, target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0 })).rejects.toThrow(
+      'calls.csv, column "phone": the model splits on numbers, but this column holds text (row 1: text (a value of personal data, not shown)). Encode it as the model was trained (category codes).',
+    );
     // As groups (a protected attribute, a slice) it would name every group by a person's value: refused.
     await expect(runAudit(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data, target: 'y', protectedAttributes: ['g'], slices: ['phone'], bootstrapResamples: 0 })).rejects.toThrow(
       new AuditConfigError('fairness.slice_columns: "phone" likely holds personal data (phone, by its values and column name), and its values would name the groups of every table in the result. Group by a coarser column (a region for a phone number, none for a name), or pseudonymise it first.'),
