@@ -160,3 +160,10 @@ test('a registry of 1,500 audits opens, verifies and scrolls with only the rows 
   await page.getByTestId('open-entry-1').click();
   await expect(page.getByTestId('result-summary')).toBeVisible();
 });
+
+test('the monthly summary starts at the month the page dates audits in (?source_date_epoch=), not the real clock\'s', async ({ page }) => {
+  await page.goto(`${PLAIN}?source_date_epoch=1700000000`);
+  await page.getByTestId('nav-portfolio').click();
+  await page.getByTestId('registry-new').click();
+  await expect(page.getByTestId('summary-month')).toHaveValue(new Date(1700000000 * 1000).toISOString().slice(0, 7));
+});
