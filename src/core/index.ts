@@ -87,7 +87,7 @@ export { formatCheckpoint, merkleRoot, parseCheckpoint, registryCheckpoint, type
 export { appendedRow, type EntryColumns, HASHED, KEY_METRICS, type PreparedEntry, prepareEntry, rechainEntry, type RegistryAppend, type StoredEntry } from './registry/entry';
 export { registryCsv } from './registry/export-csv';
 export { portfolio, type Portfolio } from './registry/portfolio';
-export { entryBlob, entryResult, FAILED_GATES_SQL, listEntries, parseRegistryDate, type RegistryFilter } from './registry/query';
+export { entryBlob, entryResult, hasFailedGates, listEntries, parseRegistryDate, type RegistryFilter } from './registry/query';
 export { auditStatus, registryRow, type RegistryRow } from './registry/row';
 export { GENESIS_HASH, openRegistry, REGISTRY_SCHEMA_VERSION, type RegistryInfo } from './registry/schema';
 export { readTransaction, type Sha256, type Sha256Async, type SqlDatabase, type SqlStatement, type SqlValue } from './registry/sql';

@@ -303,6 +303,8 @@ for (let i = 0; i < Number(count); i++) {
       expect(audit.code, audit.stderr).toBe(0);
       expect(audit.stderr).toContain(`plumbline: appended entry 1 (score column decile_score, no policy) to the registry ${bare()}\n`);
       expect((await plumbline(['registry', 'list', url, '--json'])).stdout).toContain('"model_id": "score column decile_score"');
+      // --failed-gates reads the entries' parsed gates, as the file registry does: an audit without a policy has none.
+      expect((await plumbline(['registry', 'list', url, '--failed-gates'])).stdout).toMatch(/^no audits match\./);
       expect(JSON.parse((await plumbline(['registry', 'show', url, '1'])).stdout)).toEqual(JSON.parse(readFileSync(join(work, 'cred', 'result.json'), 'utf8')));
       expect((await plumbline(['registry', 'summary', url, '--month', new Date().toISOString().slice(0, 7)])).stdout).toContain(`Registry: ${bare()} (1 audits in all).`);
       expect((await plumbline(['registry', 'export', url, '--csv'])).stdout.split('\n')).toHaveLength(3);

@@ -47,7 +47,7 @@ export {
 } from './entry';
 export { appendEntry, appendStoredEntries, AUDIT_IDENTITY, changedOutside, HeldAudits, readStoredEntries } from './append';
 export { auditStatus, registryRow, type FailedGate, type RegistryRow } from './row';
-export { entryBlob, entryResult, FAILED_GATES_SQL, listEntries, parseRegistryDate, type RegistryFilter } from './query';
+export { entryBlob, entryResult, hasFailedGates, listEntries, parseRegistryDate, type RegistryFilter } from './query';
 export { entryProblem, refuseTamperedRegistry, refuseUntrustedEntry, type RegistryProblem, type VerifyOptions, type VerifyReport } from './verify-report';
 export { formatCheckpoint, merkleRoot, parseCheckpoint, registryCheckpoint, type RegistryCheckpoint } from './checkpoint';
 export { checkChain, type ChainState, type KeptFileCheck, type ReadEntry } from './chain';

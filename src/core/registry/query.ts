@@ -16,14 +16,16 @@ export interface RegistryFilter {
   since?: string;
   /** ISO date or date-time: entries created before it. */
   until?: string;
-  /** Only entries with a failed or warning gate. */
+  /** Only entries that failed, or with a failed, warned or waived gate ({@link hasFailedGates}). */
   failedGates?: boolean;
 }
 
-/** Checks a `--since`-style date and returns it as an ISO string. */
-/** Entries with a failed, warned or waived gate (the JSON column holds each gate's outcome); a gate that was not evaluated is no failure. */
-export const FAILED_GATES_SQL = `(decision = 'FAIL' OR failed_gates LIKE '%"outcome":"FAIL"%' OR failed_gates LIKE '%"outcome":"WARN"%' OR failed_gates LIKE '%"outcome":"WAIVED"%')`;
+/** Whether an entry failed or has a failed, warned or waived gate (`--failed-gates`): a gate not evaluated is no failure. Read from the parsed gates, not the stored JSON's text. */
+export function hasFailedGates(row: Pick<RegistryRow, 'decision' | 'failed_gates'>): boolean {
+  return row.decision === 'FAIL' || row.failed_gates.some((g) => g.outcome === 'FAIL' || g.outcome === 'WARN' || g.outcome === 'WAIVED');
+}
 
+/** Checks a `--since`-style date and returns it as an ISO string. */
 export function parseRegistryDate(text: string, option: string): string {
   const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text);
   const dateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text);
@@ -52,13 +54,12 @@ export function listEntries(db: SqlDatabase, filter: RegistryFilter = {}): Regis
     where.push('created < ?');
     params.push(filter.until);
   }
-  if (filter.failedGates) where.push(FAILED_GATES_SQL);
   const statement = db.prepare(`SELECT ${LIST_COLUMNS} FROM entries${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`);
   try {
     statement.bind(params);
     const rows: RegistryRow[] = [];
     while (statement.step()) rows.push(registryRow(statement.get()));
-    return rows;
+    return filter.failedGates ? rows.filter(hasFailedGates) : rows;
   } finally {
     statement.free();
   }

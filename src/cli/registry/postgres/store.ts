@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import type pg from 'pg';
-import { appendedRow, AUDIT_IDENTITY, changedOutside, FAILED_GATES_SQL, HeldAudits, checkChain, GENESIS_HASH, HASHED, merkleRoot, prepareEntry, quote, rechainEntry, REGISTRY_BUSY_SECONDS, REGISTRY_SCHEMA_VERSION, RegistryError, registryRow, type Appended, type EntryColumns, type KeptFileCheck, type PreparedEntry, type ReadEntry, type RegistryCheckpoint, type RegistryFilter, type RegistryInfo, type RegistryProblem, type RegistryReader, type RegistryRow, type RegistryStore, type Sha256, type SqlValue, type StoredEntry, type VerifyOptions, type VerifyReport } from '../../../core/index.ts';
+import { appendedRow, AUDIT_IDENTITY, changedOutside, hasFailedGates, HeldAudits, checkChain, GENESIS_HASH, HASHED, merkleRoot, prepareEntry, quote, rechainEntry, REGISTRY_BUSY_SECONDS, REGISTRY_SCHEMA_VERSION, RegistryError, registryRow, type Appended, type EntryColumns, type KeptFileCheck, type PreparedEntry, type ReadEntry, type RegistryCheckpoint, type RegistryFilter, type RegistryInfo, type RegistryProblem, type RegistryReader, type RegistryRow, type RegistryStore, type Sha256, type SqlValue, type StoredEntry, type VerifyOptions, type VerifyReport } from '../../../core/index.ts';
 import { postgresError } from './errors.ts';
 import { FORMAT, GUARD_FUNCTIONS, GUARD_TRIGGERS, SCHEMA, SCHEMA_SQL } from './schema.ts';
 import type { Target } from './url.ts';
@@ -188,8 +188,8 @@ export class PostgresRegistry implements RegistryStore {
     if (filter.model !== undefined) where.push(`model_id = $${params.push(filter.model)}`);
     if (filter.since !== undefined) where.push(`created >= $${params.push(filter.since)}`);
     if (filter.until !== undefined) where.push(`created < $${params.push(filter.until)}`);
-    if (filter.failedGates) where.push(FAILED_GATES_SQL);
-    return (await this.query(`SELECT ${LIST_COLUMNS} FROM ${SCHEMA}.entries e${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`, params)).map(registryRow);
+    const rows = (await this.query(`SELECT ${LIST_COLUMNS} FROM ${SCHEMA}.entries e${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`, params)).map(registryRow);
+    return filter.failedGates ? rows.filter(hasFailedGates) : rows;
   }
 
   list(filter?: RegistryFilter): Promise<RegistryRow[]> {
