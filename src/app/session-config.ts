@@ -106,6 +106,8 @@ export function auditConfigOf(session: AuditSession, source: AuditConfig, thresh
     // robustness.proxies, which recourse reads too; a config that itself turns one off with settings is refused as the CLI refuses it.
     const unticked = enabled !== false;
     if (!on) config[section] = (unticked ? { enabled: false, ...(section === 'robustness' && rest.proxies ? { proxies: rest.proxies } : {}) } : { ...rest, enabled: false }) as never;
+    // Ticked where the config (or its profile) turned it off: written on, or the profile's enabled: false comes back when the YAML is read.
+    else if (enabled === false) config[section] = { ...rest, enabled: true } as never;
     else if (source[section]) config[section] = rest as never;
   }
   return config;

@@ -487,3 +487,20 @@ test('unticking an analysis a dropped config sets turns it off without its setti
   expect(yaml).not.toContain('shift');
   expect(yaml).not.toContain('max_rows');
 });
+
+test('ticking an analysis the config\'s profile turned off writes it on, so the YAML the app ran is the one the CLI runs', async ({ page }) => {
+  writeFileSync(join(work, 'quick.yaml'), `${config}audit_profile: quickstart\n`);
+  await page.goto(PLAIN);
+  await dropFiles(page, [fixture('compas/rf.onnx'), fixture('compas/test.csv'), join(work, 'quick.yaml')]);
+  await expect(page.getByTestId('config-card')).toContainText('quick.yaml');
+  await expect(page.getByTestId('analyses').locator('[data-section="recourse"]')).not.toBeChecked();
+  await page.getByTestId('analyses').locator('[data-section="recourse"]').check();
+  await page.getByTestId('config-editor-toggle').click();
+  const yaml = await page.getByTestId('config-editor').inputValue();
+  expect(yaml).toMatch(/recourse:\n\s+enabled: true\n/);
+  // Read back (the profile applied again), it still searches recourse, and the editor takes it.
+  const { parseAuditConfig } = await import('../../src/core/config/audit-config');
+  const { planAudit } = await import('../../src/core/config/plan');
+  expect(planAudit(parseAuditConfig(yaml, 'audit.yaml'), 'audit.yaml').missingSections.recourse).toBeUndefined();
+  await expect(page.getByTestId('config-status')).toHaveText('Valid audit config.');
+});

@@ -105,7 +105,7 @@ describe('settings of a section turned off', () => {
   it('are refused by the plan (so by validate-config, the app and a run alike), naming the profile that turned it off', () => {
     const base = 'model:\n  path: m.onnx\ndata:\n  test: t.csv\n  target: y\n  protected_attributes: [g]\n';
     expect(() => planAudit(parseAuditConfig(`${base}audit_profile: quickstart\nrobustness:\n  shift: 0.3\n  proxies: {g: zip}\n`, 'q.yaml'), 'q.yaml')).toThrow(
-      new ConfigError('q.yaml: robustness.shift is set, but robustness is not measured: turned off (robustness.enabled: false, from audit_profile quickstart). Remove it, or turn robustness on.'),
+      new ConfigError('q.yaml: robustness.shift is set, but robustness is not measured: turned off (robustness.enabled: false, by the config or its audit_profile quickstart). Remove it, or turn robustness on.'),
     );
     expect(() => planAudit(parseAuditConfig(`${base}recourse:\n  enabled: false\n  max_rows: 10\n`, 'r.yaml'), 'r.yaml')).toThrow(
       new ConfigError('r.yaml: recourse.max_rows is set, but no recourse is searched: turned off (recourse.enabled: false). Remove it, or turn recourse on.'),

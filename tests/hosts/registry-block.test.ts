@@ -73,5 +73,8 @@ describe('the registry: config block', () => {
     // A variable in the password's place is not written in the file: the config is read (the audit then needs the server).
     const parsed = parseAuditConfig('data:\n  test: t.csv\n  target: y\n  protected_attributes: [g]\n  score_column: s\nregistry:\n  enabled: false\n  database: "postgresql://ci:${PGPASS}@db/reg"\n', 'audit.yaml');
     expect(() => planAudit(parsed, 'audit.yaml')).not.toThrow();
+    // An @ in the query is the query's, not a user part with a password.
+    const query = parseAuditConfig('data:\n  test: t.csv\n  target: y\n  protected_attributes: [g]\n  score_column: s\nregistry:\n  enabled: false\n  database: "postgresql://ci@db:5432/reg?application_name=audit@ci"\n', 'audit.yaml');
+    expect(() => planAudit(query, 'audit.yaml')).not.toThrow();
   });
 });

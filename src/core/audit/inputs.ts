@@ -35,13 +35,7 @@ export function validateColumns(table: Table, request: AuditRequest): void {
   if (request.protectedAttributes.includes(request.target)) {
     throw new AuditConfigError(`The target ${quote(request.target)} is also listed as a protected attribute. Choose different columns.`);
   }
-  // A column of personal data as groups would name every group by a person's value (an e-mail slice made 300 slices keyed by address).
-  refusePersonalGroups(table, [
-    ['data.protected_attributes', request.protectedAttributes],
-    ['fairness.slice_columns', request.slices ?? []],
-    ['fairness.intersections', (request.intersections ?? []).flat()],
-    ['fairness.ll144', [request.ll144?.sex, request.ll144?.race_ethnicity].filter((name): name is string => typeof name === 'string')],
-  ]);
+  refusePersonalGroupsOf(table, request);
   for (const attribute of request.protectedAttributes) checkProtectedAttribute(table, attribute);
   const groupCounts = new Map<string, number>();
   const groupsOf = (attribute: string) => groupCounts.get(attribute) ?? groupCounts.set(attribute, groupIndex(table, attribute).groups.length).get(attribute)!;
@@ -55,6 +49,21 @@ export function validateColumns(table: Table, request: AuditRequest): void {
   if (request.ll144) checkLl144(table, request.ll144);
   if (request.reference && 'loaded' in request.reference) checkReferenceTable(request.reference.loaded.table, table);
   checkSettingColumns(table, request);
+}
+
+/**
+ * Refuses a column of personal data as groups (a protected attribute, a slice, an
+ * intersection's part, an LL144 column): it would name every group by a person's value (an
+ * e-mail slice made 300 slices keyed by address). Checked with the data, and again once a
+ * reference has marked its columns.
+ */
+export function refusePersonalGroupsOf(table: Table, request: AuditRequest): void {
+  refusePersonalGroups(table, [
+    ['data.protected_attributes', request.protectedAttributes],
+    ['fairness.slice_columns', request.slices ?? []],
+    ['fairness.intersections', (request.intersections ?? []).flat()],
+    ['fairness.ll144', [request.ll144?.sex, request.ll144?.race_ethnicity].filter((name): name is string => typeof name === 'string')],
+  ]);
 }
 
 /**

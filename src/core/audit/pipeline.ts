@@ -9,7 +9,7 @@ import { driftFindings } from '../analyses/drift/drift';
 import { scoredByOf, storedDistribution } from '../analyses/drift/stored';
 import { stratifiedSample } from '../data/sample';
 import { findColumn, takeRows, type Table } from '../data/table';
-import { markPersonalFromReference } from '../data/pii';
+import { inheritPersonal, markPersonalFromReference } from '../data/pii';
 import { refuseIdleRecourse, refuseIdleRobustness } from './idle-settings';
 import { numericValues, sortAhead } from '../data/sorted';
 import { AuditConfigError, ConfigError, isPlumblineError, quote } from '../base/errors';
@@ -22,7 +22,7 @@ import { untilAborted } from '../base/abort';
 import { TOOL_VERSION } from '../base/version';
 import { checkUnlabelledRequest, estimatedPerformance, labelsAbsence, labelsNotice, placeholderTarget, scoreDistribution, unlabelledSections, withoutLabelData, withoutLabels, type CalibrationReference, type EstimatedPerformance } from './unlabelled';
 import { DEFAULT_STAGE_MEMORY_MB, type StageLimits } from '../base/limits';
-import { defaultIntersections, loadInput, modelMissingOf, validateColumns, withModelMissing, type ModelMissing } from './inputs';
+import { defaultIntersections, loadInput, modelMissingOf, refusePersonalGroupsOf, validateColumns, withModelMissing, type ModelMissing } from './inputs';
 import { auditScores } from './metrics';
 import { scoreTable } from './scoring';
 import { thresholdFit } from './threshold-fit';
@@ -93,7 +93,10 @@ export async function runAudit(ort: OrtRuntime, request: AuditRequest, options: 
     if (request.sampleSize !== undefined && request.sampleSize < table.rowCount) {
       const sample = stratifiedSample(target.labels, request.sampleSize, request.seed ?? 0);
       // Messages about a sampled row name the file's row.
+      const whole = table;
       table = { ...takeRows(table, sample), rowsOf: sample };
+      // A column of personal data in the file stays one in its sample (29 e-mails in 60 rows were kept as top values).
+      inheritPersonal(table, whole);
       target = targetOf(table);
     }
     validateColumns(table, request);
@@ -143,6 +146,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
   const reference = referenceLoaded ? withModelMissing(referenceLoaded.table, read.missing, request) : null;
   // A column the reference shows to be personal data is left out of this file's outputs too.
   markPersonalFromReference(table, reference);
+  refusePersonalGroupsOf(table, request);
   const referenceData = referenceLoaded && request.reference ? summarizeData(referenceLoaded.table, request.reference.fileName, referenceLoaded.sha256, request.target) : null;
   const limits: StageLimits = { memoryBytes: (request.limits?.stageMemoryMb ?? DEFAULT_STAGE_MEMORY_MB) * 2 ** 20, seconds: request.limits?.stageSeconds ?? null };
   const context: SectionContext = { model, request, options, table, scores, reference, noLabels, limits, missingSections, scoredBy: scoredByOf(modelInputs) };

@@ -3,7 +3,7 @@ import type { ExplainMethod } from '../analyses/explain/explain';
 import { AuditConfigError, ConfigError, quote } from '../base/errors';
 import { refuseIdleRecourse, refuseIdleRobustness } from '../audit/idle-settings';
 import { encodingName, TEXT_ENCODINGS } from '../data/csv/options';
-import { AUDIT_CONFIG_SPEC, PROFILES, thresholdPolicyOf, type AuditConfig } from './audit-config';
+import { AUDIT_CONFIG_SPEC, thresholdPolicyOf, type AuditConfig } from './audit-config';
 import { check } from './schema';
 import { checkRegistryBlock, refuseWrittenPassword } from './registry-block';
 
@@ -152,9 +152,8 @@ export function planAudit(config: AuditConfig, fileName: string, strict = false)
   }
   const missingSections: Record<string, string> = {};
   for (const section of ['explainer', 'robustness', 'drift', 'recourse'] as const) {
-    // A profile that turns the section off is named: the config itself may not say enabled: false.
-    const byProfile = config.audit_profile !== undefined && PROFILES[config.audit_profile]?.config[section]?.enabled === false && config.profiles?.[config.audit_profile] === undefined;
-    if (config[section]?.enabled === false) missingSections[section] = `turned off (${section}.enabled: false${byProfile ? `, from audit_profile ${config.audit_profile}` : ''})`;
+    // Under a profile the enabled: false may be the profile's (a built-in one, or the config's own), not a line of the config's.
+    if (config[section]?.enabled === false) missingSections[section] = `turned off (${section}.enabled: false${config.audit_profile !== undefined ? `, by the config or its audit_profile ${config.audit_profile}` : ''})`;
   }
   // Settings of a section turned off are refused here too, so validate-config says what the audit would.
   const settings = auditSettingsOf(config);

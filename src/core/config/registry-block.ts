@@ -61,13 +61,24 @@ function writtenPassword(url: string): boolean {
       return text; // a malformed escape is written as it stands
     }
   };
-  // The user part runs to the last @ (a password written raw may hold /, ? or #; a host holds no @).
   const rest = url.replace(/^[a-z]+:\/\//i, '');
-  const userinfo = rest.slice(0, Math.max(0, rest.lastIndexOf('@')));
+  const userinfo = rest.slice(0, Math.max(0, userInfoEnd(rest)));
   const colon = userinfo.indexOf(':');
   const inUser = colon >= 0 && userinfo.length > colon + 1 && !variable(decoded(userinfo.slice(colon + 1)));
   const inQuery = /[?&]password=([^&]*)/i.exec(url);
   return inUser || Boolean(inQuery && inQuery[1] !== '' && !variable(decoded(inQuery[1])));
+}
+
+/**
+ * Where a URL's user part ends (the index of its @ after the scheme; -1 when it has none):
+ * the last @ before the path, or — a password written raw may hold a / — the first @ before
+ * any query; an @ in the query (application_name=audit@ci) is the query's.
+ */
+function userInfoEnd(rest: string): number {
+  const authority = rest.split('/')[0];
+  if (authority.includes('@')) return authority.lastIndexOf('@');
+  const beforeQuery = rest.split('?')[0];
+  return beforeQuery.indexOf('@');
 }
 
 /** A registry's URL as messages and the app show it: any password written in it as "…". */
@@ -75,7 +86,7 @@ export function withoutPassword(url: string): string {
   if (!/^postgres(ql)?:\/\//i.test(url)) return url;
   const scheme = /^[a-z]+:\/\//i.exec(url)![0];
   const rest = url.slice(scheme.length);
-  const at = rest.lastIndexOf('@');
+  const at = userInfoEnd(rest);
   const userinfo = at >= 0 ? rest.slice(0, at) : '';
   const colon = userinfo.indexOf(':');
   const shown = colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:…@${rest.slice(at + 1)}` : url;

@@ -198,21 +198,31 @@ export function personalDataMessage(p: PiiColumn): string {
  * reference holds e-mail addresses in `contact`; this file holds some, too few to tell
  * alone): marked once both are read, so every part of the audit leaves them out alike.
  */
-const fromReference = new WeakMap<object, Map<string, PiiColumn & { reference: string }>>();
+const fromReference = new WeakMap<object, Map<string, PiiColumn & { where: string }>>();
 
 /** Marks the columns of `table` that hold personal data in `reference` ({@link personalValueColumns} then counts them). */
 export function markPersonalFromReference(table: { columns: readonly Column[] }, reference: { columns: readonly Column[]; source: string } | null | undefined): void {
-  if (!reference) return;
+  if (reference) markFrom(table, reference, `the reference ${reference.source}`);
+}
+
+/** Marks a sample's columns that hold personal data in the whole table it was drawn from (the sample alone may hold too few such cells to tell). */
+export function inheritPersonal(sample: { columns: readonly Column[] }, whole: { columns: readonly Column[]; source: string }): void {
+  markFrom(sample, whole, `the whole of ${whole.source}`);
+  const inherited = fromReference.get(whole);
+  if (inherited) fromReference.set(sample, new Map([...inherited, ...(fromReference.get(sample) ?? [])]));
+}
+
+function markFrom(table: { columns: readonly Column[] }, other: { columns: readonly Column[] }, where: string): void {
   const own = new Set(personalColumns(table.columns).filter((p) => p.rows > 0).map((p) => p.column));
-  const marks = new Map<string, PiiColumn & { reference: string }>();
-  for (const p of personalColumns(reference.columns)) {
-    if (p.rows > 0 && !own.has(p.column) && table.columns.some((c) => c.name === p.column)) marks.set(p.column, { ...p, reference: reference.source });
+  const marks = new Map(fromReference.get(table) ?? []);
+  for (const p of personalColumns(other.columns)) {
+    if (p.rows > 0 && !own.has(p.column) && !marks.has(p.column) && table.columns.some((c) => c.name === p.column)) marks.set(p.column, { ...p, where });
   }
   if (marks.size) fromReference.set(table, marks);
 }
 
 /** The columns of `table` marked personal by its reference ({@link markPersonalFromReference}). */
-export function personalByReference(table: { columns: readonly Column[] }): (PiiColumn & { reference: string })[] {
+export function personalByReference(table: { columns: readonly Column[] }): (PiiColumn & { where: string })[] {
   return [...(fromReference.get(table)?.values() ?? [])];
 }
 

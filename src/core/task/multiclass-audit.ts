@@ -12,6 +12,7 @@ import { categoricalDrift, driftFindings } from '../analyses/drift/drift';
 import type { Column } from '../data/table';
 import type { DataFinding } from '../data/finding';
 import { markPersonalFromReference } from '../data/pii';
+import { refusePersonalGroupsOf } from '../audit/inputs';
 import { AuditConfigError, isPlumblineError, ModelLoadError, quote } from '../base/errors';
 import { groupIndex } from '../metrics/groups';
 import { wilsonInterval, type Interval } from '../metrics/intervals';
@@ -148,6 +149,7 @@ export async function multiclassAudit(ort: OrtRuntime, request: AuditRequest, op
     // Read before the profile: a column the reference shows to be personal data is left out of this file's outputs too.
     const referenceLoaded = await referenceOf(request, read.modelMissing);
     markPersonalFromReference(table, referenceLoaded?.table);
+    refusePersonalGroupsOf(table, request);
     const data = taskProfile(table, request, flags(labels.length, (i) => labels[i] === majorityIndex), counts, `${majority} (the most frequent class) against the rest`);
     const fidelity = fidelityOf(model, table, features, request, data);
     commonFindings(data, fairness, request, table, read, settings.min_group_size);

@@ -28,6 +28,7 @@ import { recourseProxies } from '../analyses/recourse';
 import type { DataProfile } from '../analyses/profile/profile';
 import type { Table } from '../data/table';
 import { markPersonalFromReference } from '../data/pii';
+import { refusePersonalGroupsOf } from '../audit/inputs';
 import { numericValues, sortAhead } from '../data/sorted';
 import { modelInput, taskProfile, baseSettings, smallGroups, commonFindings, type TaskRead, fidelityOf } from './frame';
 
@@ -106,6 +107,7 @@ export async function regressionAudit(ort: OrtRuntime, request: AuditRequest, op
     // Read before the profile: a column the reference shows to be personal data is left out of this file's outputs too.
     const referenceLoaded = await referenceOf(request, read.modelMissing);
     markPersonalFromReference(table, referenceLoaded?.table);
+    refusePersonalGroupsOf(table, request);
     const data = taskProfile(table, request, flags(y.length, (i) => y[i] > median), {}, `above its median (${median}) or not`);
     data.target = { counts: {}, imbalance_ratio: null };
     const model: Classifier = regressorAsClassifier(regressor);

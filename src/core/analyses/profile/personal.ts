@@ -27,7 +27,7 @@ export function withoutPersonalValues(table: Table, profile: DataProfile): DataP
   const findings = profile.findings.filter((f) => !(f.column && names.has(f.column) && !COUNTING_CHECKS.has(f.check)));
   findings.push(
     ...personal.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${personalDataMessage(p)}${kept}` })),
-    ...byReference.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${p.column} holds personal data in the reference ${p.reference} (${p.kind.replace('_', ' ')} in ${p.rows} rows there; by its ${p.evidence}), and so likely here too.${kept}` })),
+    ...byReference.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${p.column} holds personal data in ${p.where} (${p.kind.replace('_', ' ')} in ${p.rows} rows there; by its ${p.evidence}), and so likely here too.${kept}` })),
   );
   return { ...profile, columns, distributions, findings };
 }
