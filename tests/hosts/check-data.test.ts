@@ -11,7 +11,7 @@ import { runCli } from '../support/cli-in-process';
 import { loadArrow, tableToArrow } from '../../src/core/data/arrow';
 import { parseCsv } from '../../src/core/data/csv';
 import { checkDataTable, DATA_CHECK_DEFAULTS, type DataCheckOptions } from '../../src/core/data-check/check';
-import { detectPii, piiHintOf, piiKindOf } from '../../src/core/data/pii';
+import { detectPii, inheritPersonal, markPersonalFromReference, personalValueColumns, piiHintOf, piiKindOf } from '../../src/core/data/pii';
 import { fixture, projectRoot } from '../support/fixtures';
 
 const want = JSON.parse(readFileSync(join(projectRoot, 'tests', 'statistics', 'data_checks.json'), 'utf8'));
@@ -141,6 +141,15 @@ describe('personal data', () => {
     const messages = report.findings.filter((f) => f.check === 'personal_data').map((f) => f.message);
     expect(messages[1]).toBe('contact likely holds personal data (email in 40 rows, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training. Its values are left out of the result (profile, stored distributions, drift, explained rows, reason codes) and recourse does not change it.');
     for (const message of messages) expect(message).not.toMatch(/@|555|Garcia/);
+    // A file whose column is too mixed to tell alone takes the reference's reading, and a sample its file's.
+    const mixed = { columns: [{ kind: 'categorical' as const, name: 'contact', dictionary: ['a@x.org', 'b@x.org', 'none'], codes: Int32Array.from({ length: 10 }, (_, i) => (i < 3 ? i % 2 : 2)), missing: 0 }] };
+    const emails = { source: 'ref.csv', columns: [{ ...mixed.columns[0], codes: Int32Array.from({ length: 10 }, (_, i) => i % 2) }] };
+    expect(personalValueColumns([mixed])).toEqual(new Set());
+    markPersonalFromReference(mixed, emails);
+    expect(personalValueColumns([mixed])).toEqual(new Set(['contact']));
+    const sample = { columns: [{ ...mixed.columns[0] }] };
+    inheritPersonal(sample, { ...mixed, source: 'test.csv' });
+    expect(personalValueColumns([sample])).toEqual(new Set(['contact']));
     // First names alone count in a column named for them, not in one named for products.
     const words = ['Maria', 'John', 'Aisha', 'Wei', 'Carlos', 'Anna', 'Omar', 'Lena', 'Pierre', 'Sofia', 'Ines', 'Tomas'];
     const column = (name: string) => ({ kind: 'categorical' as const, name, dictionary: words, codes: Int32Array.from({ length: 60 }, (_, i) => (i % 15 < 12 ? i % 15 : -1)), missing: 12 });

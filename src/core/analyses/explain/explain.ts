@@ -3,7 +3,7 @@ import { modelKind } from '../../model/kind';
 import { loadReaderFor, readTable } from '../../data/read';
 import type { CsvOptions } from '../../data/csv/options';
 import { allRows, findColumn, type NumericColumn, type Table } from '../../data/table';
-import { personalValueColumns } from '../../data/pii';
+import { markPersonalFromReference, personalValueColumns } from '../../data/pii';
 import { AuditConfigError, ExplainerCompatibilityError, isPlumblineError, quote } from '../../base/errors';
 import { firstNonNumber } from '../../data/csv/numbers';
 import { openModel, type Classifier } from '../../model/classifier';
@@ -160,6 +160,8 @@ export async function explainModel(ort: OrtRuntime, request: ExplainRequest, sig
   for (const file of [request.data, request.background]) if (file) await loadReaderFor(file.bytes);
   const table = readTable(request.data.bytes, request.data.fileName, request.csv);
   const background = request.background ? readTable(request.background.bytes, request.background.fileName, request.csv) : table;
+  // A column the background shows to be personal data is left out of the rows, reason codes and grids too.
+  if (request.background) markPersonalFromReference(table, background);
   if (modelKind(request.model.bytes, request.model.fileName) === 'regressor') {
     throw new ExplainerCompatibilityError(`${request.model.fileName} is a regressor, and this explains a classifier's p(positive). A regression's SHAP values (TreeSHAP on its trees, KernelSHAP otherwise) are in the explanations section of its audit: plumbline audit --model ${request.model.fileName} (task: regression).`);
   }
