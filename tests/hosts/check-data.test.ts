@@ -142,13 +142,13 @@ describe('personal data', () => {
     expect(messages[1]).toBe('contact likely holds personal data (email in 40 rows, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training. Its values are left out of the result (profile, stored distributions, drift, explained rows, reason codes) and recourse does not change it.');
     for (const message of messages) expect(message).not.toMatch(/@|555|Garcia/);
     // A file whose column is too mixed to tell alone takes the reference's reading, and a sample its file's.
-    const mixed = { columns: [{ kind: 'categorical' as const, name: 'contact', dictionary: ['a@x.org', 'b@x.org', 'none'], codes: Int32Array.from({ length: 10 }, (_, i) => (i < 3 ? i % 2 : 2)), missing: 0 }] };
+    const mixed = { source: 'test.csv', columns: [{ kind: 'categorical' as const, name: 'contact', dictionary: ['a@x.org', 'b@x.org', 'none'], codes: Int32Array.from({ length: 10 }, (_, i) => (i < 3 ? i % 2 : 2)), missing: 0 }] };
     const emails = { source: 'ref.csv', columns: [{ ...mixed.columns[0], codes: Int32Array.from({ length: 10 }, (_, i) => i % 2) }] };
     expect(personalValueColumns([mixed])).toEqual(new Set());
     markPersonalFromReference(mixed, emails);
     expect(personalValueColumns([mixed])).toEqual(new Set(['contact']));
     const sample = { columns: [{ ...mixed.columns[0] }] };
-    inheritPersonal(sample, { ...mixed, source: 'test.csv' });
+    inheritPersonal(sample, mixed);
     expect(personalValueColumns([sample])).toEqual(new Set(['contact']));
     // First names alone count in a column named for them, not in one named for products.
     const words = ['Maria', 'John', 'Aisha', 'Wei', 'Carlos', 'Anna', 'Omar', 'Lena', 'Pierre', 'Sofia', 'Ines', 'Tomas'];
