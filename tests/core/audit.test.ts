@@ -125,10 +125,11 @@ describe('runAudit end to end on compas/rf.onnx', () => {
     expect(plain.settings.task_source).toBe('a score column is audited as a binary classifier');
   });
 
-  it('refuses recourse settings beside recourse.enabled: false, and does not record a score column\'s (no recourse is searched for it, and the result says why)', async () => {
+  it('refuses recourse settings beside recourse.enabled: false, and records a score column\'s beside why no recourse is searched for it', async () => {
     const scoreColumn = { scoreColumn: 'decile_score', threshold: 5, data: { fileName: 'test.csv', bytes: fixtureBytes('compas/test.csv') }, target: 'two_year_recid', protectedAttributes: ['race'], recourse: { costs: { priors_count: 2 }, maxRows: 50 }, bootstrapResamples: 0, missingSections: { explainer: 'off', robustness: 'off' } };
     const scored = await runAudit(ort, scoreColumn);
-    expect(scored.settings).not.toHaveProperty('recourse_settings');
+    // Recorded, beside why no recourse was searched (they were accepted and left no trace).
+    expect(scored.settings.recourse_settings).toEqual({ costs: { priors_count: 2 }, max_rows: 50 });
     expect(scored.missing_sections.recourse).toBe('a score-column audit has no model to search counterfactuals with');
     await expect(runAudit(ort, request({ recourse: { perRow: 2 }, missingSections: { recourse: 'turned off (recourse.enabled: false)' } }))).rejects.toThrow(
       new AuditConfigError('recourse.max_counterfactuals is set, but no recourse is searched: turned off (recourse.enabled: false). Remove it, or turn recourse on.'),

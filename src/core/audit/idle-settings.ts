@@ -9,8 +9,8 @@ import { recourseKeysOf } from './result';
 /**
  * Refuses recourse settings beside recourse.enabled: false (the config says both to search
  * and not to), as multiclass and regression audits refuse them. A score column's recourse
- * settings are left: no model section runs for it, and the result says why (its config may
- * serve a model's audit too); they are not recorded as settings of the audit.
+ * settings are left (its config may serve a model's audit too): they are recorded in the
+ * result's settings, and its missing sections say no recourse was searched and why.
  */
 export function refuseIdleRecourse(request: Pick<AuditRequest, 'recourse' | 'missingSections'>): void {
   const off = request.missingSections?.recourse;

@@ -176,7 +176,7 @@ async function auditWithModel(opened: OpenedAudit): Promise<AuditResult> {
     limits: { stage_memory_mb: limits.memoryBytes / 2 ** 20, stage_seconds: limits.seconds },
     task_source: request.taskSource ?? (request.model ? 'inferred: a classifier of two classes' : 'a score column is audited as a binary classifier'),
     // Recourse settings where recourse is searched (a model's audit): a score column's change nothing.
-    ...definedSettings({ read_options: readOptionsOf(request.csv), recourse_settings: model ? recourseSettingsOf(request.recourse as Record<string, unknown> | undefined) : undefined, model_id: request.modelId }),
+    ...definedSettings({ read_options: readOptionsOf(request.csv), recourse_settings: recourseSettingsOf(request.recourse as Record<string, unknown> | undefined), model_id: request.modelId }),
   };
   // The metrics of a large table, on a thread of the host's pool while the drift, the
   // explanations and the data profile are computed here (those stages' pool jobs go to the other threads meanwhile).
