@@ -244,6 +244,17 @@ describe('personal data in the audited file', () => {
     expect(plain.data.findings.filter((f) => f.check === 'personal_data')).toEqual([]);
   });
 
+  it('counts the unseen values of a category input of personal data without listing them (an e-mail category input listed the addresses, in the finding and the refusal too)', async () => {
+    const models = join(projectRoot, 'tests', 'models');
+    const file = (name: string) => ({ fileName: name, bytes: new Uint8Array(readFileSync(join(models, name))) });
+    const request = { model: file('lgbm_email_category.txt'), data: file('lgbm_email_category.csv'), target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0 };
+    const result = await runAudit(ort, request);
+    // 30 of the 200 rows hold client120…client149, which the model (trained on client0…client119) never saw: counted from the CSV's own construction.
+    expect(result.input_fidelity!.inputs.find((e) => e.column === 'email')!.unseen).toEqual({ count: 30, share: 0.15, top: [] });
+    expect(JSON.stringify(result)).not.toContain('@bank.example');
+    await expect(runAudit(ort, { ...request, maxUnknownCategoryShare: 0.1 })).rejects.toThrow(/values of personal data, not shown/);
+  });
+
   it('keeps no cell of a model input of personal data in the explained rows, and recourse does not change it', async () => {
     const ensemble = syntheticEnsemble(20, 3, 3);
     ensemble.featureNames = ['phone', 'x1', 'x2'];
@@ -273,6 +284,12 @@ describe('personal data in the audited file', () => {
     await expect(runAudit(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data: written, target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0 })).rejects.toThrow(
       'calls.csv, column "phone": the model splits on numbers, but this column holds text (row 1: text (a value of personal data, not shown)). Encode it as the model was trained (category codes).',
     );
+    // Declared numeric, a value that looks like personal data is named by its kind, not quoted.
+    await expect(runAudit(ort, { scoreColumn: 'x1', threshold: 0, data: written, target: 'y', protectedAttributes: ['g'], bootstrapResamples: 0, csv: { dtypes: { phone: 'numeric' } } })).rejects.toThrow(
+      'calls.csv, column "phone": declared numeric but holds a value that looks like personal data (phone, not shown). Fix the value or declare the column categorical.',
+    );
+    // As the target, its values would name the classes: refused.
+    await expect(runAudit(ort, { scoreColumn: 'x1', threshold: 0, data, target: 'phone', protectedAttributes: ['g'], bootstrapResamples: 0 })).rejects.toThrow(/^data\.target: "phone" likely holds personal data/);
     // As groups (a protected attribute, a slice) it would name every group by a person's value: refused.
     await expect(runAudit(ort, { model: { fileName: 'm.json', bytes: new TextEncoder().encode(toXgboostJson(ensemble)) }, data, target: 'y', protectedAttributes: ['g'], slices: ['phone'], bootstrapResamples: 0 })).rejects.toThrow(
       new AuditConfigError('fairness.slice_columns: "phone" likely holds personal data (phone, by its values and column name), and its values would name the groups of every table in the result. Group by a coarser column (a region for a phone number, none for a name), or pseudonymise it first.'),

@@ -141,6 +141,13 @@ describe('personal data', () => {
     const messages = report.findings.filter((f) => f.check === 'personal_data').map((f) => f.message);
     expect(messages[1]).toBe('contact likely holds personal data (email in 40 rows, 100.0% of its values; by its values): remove or pseudonymise it before the file is shared or used for training. Its values are left out of the result (profile, stored distributions, drift, explained rows, reason codes) and recourse does not change it.');
     for (const message of messages) expect(message).not.toMatch(/@|555|Garcia/);
+    // A range or a ZIP+4 code is not a phone number, nor is a cell count (they were: an income band column dropped from drift and refused as a slice).
+    expect(['25000-49999', '100000-149999', '12345-6789', '1000 - 2000'].map(piiKindOf)).toEqual([null, null, null, null]);
+    expect(['555-867-5309', '+1 555 867 5309', '(555) 867-5309'].map(piiKindOf)).toEqual(['phone', 'phone', 'phone']);
+    expect(['cell_count', 'mobile_user', 'telemetry_score'].map(piiHintOf)).toEqual([null, null, null]);
+    expect(['cell', 'mobile_number', 'contact_tel_no', 'cellphone'].map(piiHintOf)).toEqual(['phone', 'phone', 'phone', 'phone']);
+    // Its groups would be keyed by each person's value: refused as an audit refuses it (573 addresses were written).
+    expect(() => checkDataTable(table(path), 'sha', base({ target: 'approved', protectedAttributes: ['contact'] }))).toThrow('--protected: "contact" likely holds personal data (email, by its values), and its values would name the groups of every table in the result. Group by a coarser column (a region for a phone number, none for a name), or pseudonymise it first.');
     // A file whose column is too mixed to tell alone takes the reference's reading, and a sample its file's.
     const mixed = { source: 'test.csv', columns: [{ kind: 'categorical' as const, name: 'contact', dictionary: ['a@x.org', 'b@x.org', 'none'], codes: Int32Array.from({ length: 10 }, (_, i) => (i < 3 ? i % 2 : 2)), missing: 0 }] };
     const emails = { source: 'ref.csv', columns: [{ ...mixed.columns[0], codes: Int32Array.from({ length: 10 }, (_, i) => i % 2) }] };

@@ -59,6 +59,7 @@ export function validateColumns(table: Table, request: AuditRequest): void {
  */
 export function refusePersonalGroupsOf(table: Table, request: AuditRequest): void {
   refusePersonalGroups(table, [
+    ['data.target', request.target ? [request.target] : []],
     ['data.protected_attributes', request.protectedAttributes],
     ['fairness.slice_columns', request.slices ?? []],
     ['fairness.intersections', (request.intersections ?? []).flat()],

@@ -119,7 +119,7 @@ export async function scoreTable(model: Classifier | null, choice: ClassChoice |
     const worst = fidelity.inputs.filter((e) => e.unseen && limit !== undefined && e.unseen.share > limit).sort((a, b) => b.unseen!.share - a.unseen!.share)[0];
     if (worst) {
       throw new AuditConfigError(
-        `${table.source}, column ${quote(worst.column)}: ${(worst.unseen!.share * 100).toFixed(1)}% of rows hold values ${request.model.fileName} never saw for input ${quote(worst.input)} (${worst.unseen!.top.map((t) => JSON.stringify(t.value)).join(', ')}), more than the ${(limit! * 100).toFixed(1)}% allowed (model.max_unknown_category_share${request.maxUnknownCategoryShareFromStrict ? ', the --strict default' : ''}). Check that the data is coded as the model was trained, or raise the limit.`,
+        `${table.source}, column ${quote(worst.column)}: ${(worst.unseen!.share * 100).toFixed(1)}% of rows hold values ${request.model.fileName} never saw for input ${quote(worst.input)} (${worst.unseen!.top.length ? worst.unseen!.top.map((t) => JSON.stringify(t.value)).join(', ') : 'values of personal data, not shown'}), more than the ${(limit! * 100).toFixed(1)}% allowed (model.max_unknown_category_share${request.maxUnknownCategoryShareFromStrict ? ', the --strict default' : ''}). Check that the data is coded as the model was trained, or raise the limit.`,
       );
     }
     scoreFindings.push(...fidelityFindings(fidelity, request.model.fileName, request.data.fileName));

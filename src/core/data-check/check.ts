@@ -13,7 +13,7 @@ import { AuditConfigError, quote } from '../base/errors';
 import { binaryTarget } from '../metrics/labels';
 import { groupIndex } from '../metrics/groups';
 import { daysBetween, isCalendarDate } from '../config/policy-terms';
-import { personalColumns, personalDataMessage, type PiiColumn } from '../data/pii';
+import { personalColumns, personalDataMessage, refusePersonalGroups, type PiiColumn } from '../data/pii';
 
 /** What to check and against what. */
 export interface DataCheckOptions {
@@ -195,6 +195,8 @@ export function checkDataTable(table: Table, sha256: string, options: DataCheckO
   const names = table.columns.map((c) => c.name);
   const columnNames = names.length > 20 ? `${names.slice(0, 20).join(', ')}, … ${names.length - 20} more` : names.join(', ');
   for (const attribute of options.protectedAttributes) requireColumn(table, attribute, 'protected attribute', `Give columns of the file with --protected A,B (its columns: ${columnNames}).`);
+  // Its groups (base rates by group) would be keyed by each person's value, as an audit's would: refused as an audit refuses it.
+  refusePersonalGroups(table, [['--protected', options.protectedAttributes], ['--target', options.target ? [options.target] : []]]);
   // Checked here, not by binaryTarget: a data check needs no target, so the fix is to name another or none.
   if (options.target) requireColumn(table, options.target, 'target', `Give the outcome column with --target, or leave --target out (class balance and base rates need it; the other checks do not).`);
   const target = options.target ? binaryTarget(table, options.target, options.positiveLabel) : null;

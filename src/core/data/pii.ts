@@ -42,7 +42,8 @@ const MIN_NAMES = 10;
 
 const NAME_HINTS: [PiiKind, RegExp][] = [
   ['email', /e-?mail/i],
-  ['phone', /(^|_|\b)(phone|tel|telephone|mobile|cell)(_|\b|$)/i],
+  // "phone" anywhere (cellphone, phone_number); tel, mobile and cell only as the whole name or with a number suffix (not cell_count, mobile_user, telemetry).
+  ['phone', /phone|(^|_)(tel|mobile|cell)(_?(no|nr|num|number))?$/i],
   ['national_id', /(^|_|\b)(ssn|social_security|national_id|nino|passport|tax_id|tin)(_|\b|$)/i],
   ['payment_card', /(card_?number|credit_?card|(^|_)pan)(_|\b|$)/i],
   ['name', /(^|_|\b)(name|first_?name|last_?name|surname|full_?name|given_?name)(_|\b|$)/i],
@@ -95,7 +96,8 @@ export function piiKindOf(value: string): PiiKind | null {
   // run of digits is as likely an id or an amount).
   const count = text.replace(/\D/g, '').length;
   if (isIsoDate(text) || DOTTED_DATE.test(text)) return null;
-  if (PHONE.test(text) && count >= 7 && count <= 15 && /[\s().+-]/.test(text)) return 'phone';
+  // Written as a phone number is: a + or (area code), or three groups of digits at least ("555-867-5309"); two groups are a range or a code ("25000-49999", ZIP+4 "12345-6789").
+  if (PHONE.test(text) && count >= 7 && count <= 15 && (/^\+|\(/.test(text) || text.split(/\D+/).filter(Boolean).length >= 3)) return 'phone';
   if (PERSON_NAME.test(text)) return 'name';
   return null;
 }

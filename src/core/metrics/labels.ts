@@ -1,5 +1,6 @@
 import { AuditConfigError, quote } from '../base/errors';
 import { requireColumn, type Table } from '../data/table';
+import { refusePersonalGroups } from '../data/pii';
 import { sameLabel, type ClassLabel } from '../model/classes';
 
 /** The target column turned into 0/1 labels, with the convention used. */
@@ -72,6 +73,8 @@ export function binaryTarget(table: Table, target: string, positiveLabel?: strin
   }
   const distinct = column.kind === 'numeric' ? [...new Set(column.values)].sort((a, b) => a - b).map(String) : [...column.dictionary].sort();
   if (distinct.length > 2 && !options.oneVsRest) {
+    // A target of personal data (phone numbers, names) is refused as such, its values not quoted.
+    refusePersonalGroups(table, [['data.target', [column.name]]]);
     throw new AuditConfigError(`${table.source}, column ${quote(target)}: the target has ${distinct.length} values (${distinct.slice(0, 6).join(', ')}${distinct.length > 6 ? ', …' : ''}); a binary audit needs two. Choose a binary target or recode it.`);
   }
   if (options.modelClasses) checkModelClasses(table, target, distinct, options.modelClasses);

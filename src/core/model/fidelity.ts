@@ -1,4 +1,5 @@
 import { findColumn, isMissingCell, shownText, sourceText, type Column, type Table } from '../data/table';
+import { personalValueColumns } from '../data/pii';
 import type { DataFinding } from '../data/finding';
 import type { ModelInput, ModelSummary } from './classifier';
 import { modelText } from './onnx-scorer';
@@ -54,12 +55,15 @@ function fedAs(summary: ModelSummary, input: ModelInput): string {
 export function inputFidelity(summary: ModelSummary, table: Table, columns: string[], textMissing: ReadonlySet<string>): InputFidelity {
   const inputs: InputFidelityEntry[] = [];
   const byColumn = summary.inputs.length === columns.length;
+  // A column of personal data is counted, its unseen values not listed (an e-mail category input listed the addresses).
+  const personal = personalValueColumns([table]);
   columns.forEach((columnName, j) => {
     const column = findColumn(table, columnName);
     if (!column) return;
     // A single [N, F] input: every column feeds it as a number.
     const input: ModelInput = byColumn ? summary.inputs[j] : { name: summary.inputs[0]?.name ?? 'input', valueKind: 'tensor', elementType: 'float32', shape: [null, columns.length], categories: null };
-    inputs.push(fidelityOf(summary, input, column, table.rowCount, textMissing));
+    const entry = fidelityOf(summary, input, column, table.rowCount, textMissing);
+    inputs.push(personal.has(column.name) && entry.unseen ? { ...entry, unseen: { ...entry.unseen, top: [] } } : entry);
   });
   const shares = inputs.filter((e) => e.unseen !== null).map((e) => e.unseen!.share);
   let worst: number | null = null;
@@ -132,12 +136,12 @@ export function fidelityFindings(fidelity: InputFidelity, modelFile: string, dat
   const pct = (share: number) => `${(share * 100).toFixed(share < 0.001 ? 2 : 1)}%`;
   for (const entry of fidelity.inputs) {
     if (entry.unseen && entry.unseen.count > 0) {
-      const top = entry.unseen.top.map((t) => `${JSON.stringify(t.value)} ×${t.count}`).join(', ');
+      const top = entry.unseen.top.length ? entry.unseen.top.map((t) => `${JSON.stringify(t.value)} ×${t.count}`).join(', ') : 'values of personal data, not shown';
       findings.push({
         check: 'unseen_category',
         severity: entry.unseen.share > UNSEEN_ERROR_SHARE ? 'error' : 'warning',
         column: entry.column,
-        message: `${dataFile}, column ${entry.column}: ${entry.unseen.count} row${entry.unseen.count === 1 ? '' : 's'} (${pct(entry.unseen.share)}) hold a value ${modelFile} never saw for input ${entry.input} (${top}${entry.unseen.count > entry.unseen.top.reduce((n, t) => n + t.count, 0) ? ', …' : ''}); such values are ${entry.unknown_handling}.`,
+        message: `${dataFile}, column ${entry.column}: ${entry.unseen.count} row${entry.unseen.count === 1 ? '' : 's'} (${pct(entry.unseen.share)}) hold a value ${modelFile} never saw for input ${entry.input} (${top}${entry.unseen.top.length && entry.unseen.count > entry.unseen.top.reduce((n, t) => n + t.count, 0) ? ', …' : ''}); such values are ${entry.unknown_handling}.`,
       });
     }
     if (entry.missing.count > 0) {

@@ -8,6 +8,13 @@ import { BOOLEAN_TEXTS, isIsoDate, numberText, type CategoricalColumn, type Colu
 import type { ColumnBuilder } from './columns';
 import { KeptTextsBuilder } from './kept';
 import { parseDecimal, whyText, wholeBeyondDouble } from './numbers';
+import { piiKindOf } from '../pii';
+
+/** A value quoted in a message, or what it is when it looks like personal data (a refusal goes to terminals and CI logs). */
+const shown = (value: string) => {
+  const kind = piiKindOf(value.trim());
+  return kind ? `a value that looks like personal data (${kind.replace('_', ' ')}, not shown)` : `the value ${quote(value)}`;
+};
 
 /** Throws a {@link CsvError} quoting the first value of a column that is not of its declared type. */
 export function checkDeclared(column: Column, fileName: string, type: string, fits: (text: string) => boolean, form: string): void {
@@ -23,7 +30,7 @@ export function checkDeclared(column: Column, fileName: string, type: string, fi
     bad = column.dictionary.find((text, code) => used[code] && !fits(text));
   }
   if (bad !== undefined) {
-    throw new CsvError(`${fileName}, column ${quote(column.name)}: declared ${type} but holds the value ${quote(bad)}; a ${type} is ${form}. Fix the value or declare the column categorical.`);
+    throw new CsvError(`${fileName}, column ${quote(column.name)}: declared ${type} but holds ${shown(bad)}; a ${type} is ${form}. Fix the value or declare the column categorical.`);
   }
 }
 
@@ -42,7 +49,7 @@ export function declaredColumns(builders: ColumnBuilder[], dtypes: Record<string
     const declared = dtypes[builder.name];
     if (declared === 'numeric' && !builder.numeric) {
       const bad = [...builder.dictionary.keys()].find((value) => Number.isNaN(parseDecimal(value)) && Number.isNaN(wholeBeyondDouble(value))) ?? '';
-      throw new CsvError(`${fileName}, column ${quote(builder.name)}: declared numeric but holds the value ${quote(bad)}${whyText(bad)}. Fix the value or declare the column categorical.`);
+      throw new CsvError(`${fileName}, column ${quote(builder.name)}: declared numeric but holds ${shown(bad)}${piiKindOf(bad.trim()) ? '' : whyText(bad)}. Fix the value or declare the column categorical.`);
     }
     if (declared === 'numeric' || declared === 'categorical') return builder.build(declared);
     // A date keeps its texts; a boolean keeps 0/1 numbers or its texts.
@@ -91,7 +98,7 @@ function numbersOf(column: CategoricalColumn, fileName: string): NumericColumn {
   const used = new Uint8Array(column.dictionary.length);
   for (const code of column.codes) if (code >= 0) used[code] = 1;
   const bad = column.dictionary.find((_, code) => used[code] && Number.isNaN(numbers[code]));
-  if (bad !== undefined) throw new CsvError(`${fileName}, column ${quote(column.name)}: declared numeric but holds the value ${quote(bad)}${whyText(bad)}. Fix the value or declare the column categorical.`);
+  if (bad !== undefined) throw new CsvError(`${fileName}, column ${quote(column.name)}: declared numeric but holds ${shown(bad)}${piiKindOf(bad.trim()) ? '' : whyText(bad)}. Fix the value or declare the column categorical.`);
   const values = Float64Array.from(column.codes, (code) => (code < 0 ? Number.NaN : numbers[code]));
   return { kind: 'numeric', name: column.name, values, missing: column.missing };
 }

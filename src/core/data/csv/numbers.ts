@@ -1,6 +1,6 @@
 import { quote } from '../../base/errors';
 import { fileRow, type CategoricalColumn, type Table } from '../table';
-import { personalColumns } from '../pii';
+import { personalColumns, personalValueColumns } from '../pii';
 
 /**
  * Reading decimal numbers from cell text: a fast exact path for plain decimals, JavaScript's
@@ -147,7 +147,9 @@ export function firstNonNumber(table: Table, column: CategoricalColumn): string 
   const why = (text: string) => (words ? whyText(text, true) : whyText(text));
   const row = column.codes.findIndex((code) => code >= 0 && !isNumber[code]);
   // A column of personal data is named by its row alone: a refusal goes to terminals and CI logs.
-  if (row >= 0 && personalColumns([column]).some((p) => p.rows > 0)) return `row ${fileRow(table, row).toLocaleString('en-US')}: text (a value of personal data, not shown)`;
+  if (personalValueColumns([table]).has(column.name) || personalColumns([column]).some((p) => p.rows > 0)) {
+    return row >= 0 ? `row ${fileRow(table, row).toLocaleString('en-US')}: text (a value of personal data, not shown)` : 'text (a value of personal data, not shown)';
+  }
   if (row >= 0) {
     const text = column.dictionary[column.codes[row]];
     return `row ${fileRow(table, row).toLocaleString('en-US')}: ${quote(text)}${why(text)}`;
