@@ -52,7 +52,8 @@ export function refuseWrittenPassword(config: AuditConfig, fileName: string): vo
 
 /** Whether a postgresql:// URL writes a password (`user:password@`, `?password=`) other than by a variable. */
 function writtenPassword(url: string): boolean {
-  if (!/^postgres(ql)?:\/\//i.test(url)) return false;
+  const parts = urlParts(url);
+  if (!parts) return false;
   const variable = (text: string) => text.replace(VARIABLE, '') === '';
   const decoded = (text: string) => {
     try {
@@ -61,35 +62,32 @@ function writtenPassword(url: string): boolean {
       return text; // a malformed escape is written as it stands
     }
   };
-  const rest = url.replace(/^[a-z]+:\/\//i, '');
-  const userinfo = rest.slice(0, Math.max(0, userInfoEnd(rest)));
-  const colon = userinfo.indexOf(':');
-  const inUser = colon >= 0 && userinfo.length > colon + 1 && !variable(decoded(userinfo.slice(colon + 1)));
   const inQuery = /[?&]password=([^&]*)/i.exec(url);
-  return inUser || Boolean(inQuery && inQuery[1] !== '' && !variable(decoded(inQuery[1])));
+  return Boolean(parts.password && !variable(decoded(parts.password))) || Boolean(inQuery && inQuery[1] !== '' && !variable(decoded(inQuery[1])));
 }
 
 /**
- * Where a URL's user part ends (the index of its @ after the scheme; -1 when it has none):
- * the last @ before the path, or — a password written raw may hold a / — the first @ before
- * any query; an @ in the query (application_name=audit@ci) is the query's.
+ * A postgresql:// URL's scheme, user part and the rest after it (null for another kind of
+ * registry). The user part ends at the last @ before the path, or — a password written raw
+ * may hold a / — at the first @ before any query; an @ in the query (application_name=audit@ci)
+ * is the query's.
  */
-function userInfoEnd(rest: string): number {
+function urlParts(url: string): { scheme: string; user: string; password: string | null; host: string } | null {
+  const scheme = /^postgres(ql)?:\/\//i.exec(url)?.[0];
+  if (!scheme) return null;
+  const rest = url.slice(scheme.length);
   const authority = rest.split('/')[0];
-  if (authority.includes('@')) return authority.lastIndexOf('@');
-  const beforeQuery = rest.split('?')[0];
-  return beforeQuery.indexOf('@');
+  const at = authority.includes('@') ? authority.lastIndexOf('@') : rest.split('?')[0].indexOf('@');
+  const userinfo = at >= 0 ? rest.slice(0, at) : '';
+  const colon = userinfo.indexOf(':');
+  return { scheme, user: colon >= 0 ? userinfo.slice(0, colon) : userinfo, password: colon >= 0 ? userinfo.slice(colon + 1) : null, host: at >= 0 ? rest.slice(at + 1) : rest };
 }
 
 /** A registry's URL as messages and the app show it: any password written in it as "…". */
 export function withoutPassword(url: string): string {
-  if (!/^postgres(ql)?:\/\//i.test(url)) return url;
-  const scheme = /^[a-z]+:\/\//i.exec(url)![0];
-  const rest = url.slice(scheme.length);
-  const at = userInfoEnd(rest);
-  const userinfo = at >= 0 ? rest.slice(0, at) : '';
-  const colon = userinfo.indexOf(':');
-  const shown = colon >= 0 ? `${scheme}${userinfo.slice(0, colon)}:…@${rest.slice(at + 1)}` : url;
+  const parts = urlParts(url);
+  if (!parts) return url;
+  const shown = parts.password !== null ? `${parts.scheme}${parts.user}:…@${parts.host}` : url;
   return shown.replace(/([?&]password=)[^&]*/i, '$1…');
 }
 

@@ -192,7 +192,7 @@ export function personalColumns(columns: readonly Column[]): PiiColumn[] {
 /** What a report says of a column that likely holds personal data: the column, the kind, the rows and the share of its values, never a value. */
 export function personalDataMessage(p: PiiColumn): string {
   const pct = (share: number) => `${(share * 100).toFixed(1)}%`;
-  return `${p.column} likely holds personal data (${p.kind.replace('_', ' ')}${p.rows ? ` in ${p.rows} ${p.rows === 1 ? 'row' : 'rows'}, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.`;
+  return `${p.column} likely holds personal data (${kindText(p.kind)}${p.rows ? ` in ${p.rows} ${p.rows === 1 ? 'row' : 'rows'}, ${pct(p.share)} of its values` : ''}; by its ${p.evidence}): remove or pseudonymise it before the file is shared or used for training.`;
 }
 
 /**
@@ -229,32 +229,35 @@ export function personalByReference(table: { columns: readonly Column[] }): (Pii
 }
 
 /**
- * The columns of these tables (the audited file, its reference) whose values likely hold
- * personal data, by name: a column named like one but holding none of its values (a blank
- * `telephone`) has no value to keep, and is not among them; a column its reference shows to
- * be personal ({@link markPersonalFromReference}) is.
+ * The columns of a table whose values likely hold personal data, with what was found: its
+ * own (a column named like one but holding none of its values, a blank `telephone`, has no
+ * value to keep, and is not among them), then those its reference or the whole file shows
+ * ({@link markPersonalFromReference}, {@link inheritPersonal}), with `where`.
  */
+export function personalValuesOf(table: { columns: readonly Column[] }): (PiiColumn & { where?: string })[] {
+  return [...personalColumns(table.columns).filter((p) => p.rows > 0), ...personalByReference(table)];
+}
+
+/** The names of the columns of these tables (the audited file, its reference) whose values likely hold personal data ({@link personalValuesOf}). */
 export function personalValueColumns(tables: readonly ({ columns: readonly Column[] } | null | undefined)[]): Set<string> {
   const names = new Set<string>();
-  for (const table of tables) {
-    if (!table) continue;
-    for (const p of personalColumns(table.columns)) if (p.rows > 0) names.add(p.column);
-    for (const p of personalByReference(table)) names.add(p.column);
-  }
+  for (const table of tables) if (table) for (const p of personalValuesOf(table)) names.add(p.column);
   return names;
 }
+
+/** A kind of personal data in words ("national id"). */
+export const kindText = (kind: PiiKind): string => kind.replace('_', ' ');
 
 /**
  * Refuses a column of personal data as a protected attribute, a slice or an intersection's
  * part: its values would name the groups of every table in the result.
  */
 export function refusePersonalGroups(table: { columns: readonly Column[] }, uses: [key: string, columns: readonly string[]][]): void {
-  const personal = personalValueColumns([table]);
+  const personal = personalValuesOf(table);
   for (const [key, columns] of uses) {
-    const hit = columns.find((name) => personal.has(name));
-    if (hit === undefined) continue;
-    const found = personalColumns(table.columns).find((p) => p.column === hit) ?? personalByReference(table).find((p) => p.column === hit)!;
-    throw new AuditConfigError(`${key}: ${JSON.stringify(hit)} likely holds personal data (${found.kind.replace('_', ' ')}, by its ${found.evidence}), and its values would name the groups of every table in the result. Group by a coarser column (a region for a phone number, none for a name), or pseudonymise it first.`);
+    const found = personal.find((p) => columns.includes(p.column));
+    if (!found) continue;
+    throw new AuditConfigError(`${key}: ${JSON.stringify(found.column)} likely holds personal data (${kindText(found.kind)}, by its ${found.evidence}), and its values would name the groups of every table in the result. Group by a coarser column (a region for a phone number, none for a name), or pseudonymise it first.`);
   }
 }
 

@@ -5,17 +5,16 @@
  * finding names the column, the kind and the share of its values — never a value. The
  * result, the reports, the evidence pack and the registry then hold none.
  */
-import { personalByReference, personalColumns, personalDataMessage } from '../../data/pii';
+import { kindText, personalDataMessage, personalValuesOf } from '../../data/pii';
 import type { Table } from '../../data/table';
 import type { DataProfile } from './profile';
 
 /** `profile` without the values of `table`'s columns that likely hold personal data, with a finding for each. */
 export function withoutPersonalValues(table: Table, profile: DataProfile): DataProfile {
   // A column named like one but holding no such value (a blank `telephone`) keeps nothing personal: it is profiled as any other.
-  const personal = personalColumns(table.columns).filter((p) => p.rows > 0);
-  const byReference = personalByReference(table);
-  if (personal.length === 0 && byReference.length === 0) return profile;
-  const names = new Set([...personal, ...byReference].map((p) => p.column));
+  const personal = personalValuesOf(table);
+  if (personal.length === 0) return profile;
+  const names = new Set(personal.map((p) => p.column));
   const columns = profile.columns.map((column) => {
     if (!names.has(column.name)) return column;
     const { top: _top, summary: _summary, date_range: _range, ...kept } = column;
@@ -25,10 +24,10 @@ export function withoutPersonalValues(table: Table, profile: DataProfile): DataP
   const kept = ' Its values are left out of the result (profile, stored distributions, drift, explained rows, reason codes) and recourse does not change it.';
   // A finding about such a column that quotes its cells (numbers with a few texts, a date's format) goes too; those that count do not.
   const findings = profile.findings.filter((f) => !(f.column && names.has(f.column) && !COUNTING_CHECKS.has(f.check)));
-  findings.push(
-    ...personal.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${personalDataMessage(p)}${kept}` })),
-    ...byReference.map((p) => ({ check: 'personal_data' as const, severity: 'error' as const, column: p.column, message: `${p.column} holds personal data in ${p.where} (${p.kind.replace('_', ' ')} in ${p.rows} rows there; by its ${p.evidence}), and so likely here too.${kept}` })),
-  );
+  for (const p of personal) {
+    const found = p.where === undefined ? personalDataMessage(p) : `${p.column} holds personal data in ${p.where} (${kindText(p.kind)} in ${p.rows} rows there; by its ${p.evidence}), and so likely here too.`;
+    findings.push({ check: 'personal_data', severity: 'error', column: p.column, message: `${found}${kept}` });
+  }
   return { ...profile, columns, distributions, findings };
 }
 

@@ -8,12 +8,12 @@ import { BOOLEAN_TEXTS, isIsoDate, numberText, type CategoricalColumn, type Colu
 import type { ColumnBuilder } from './columns';
 import { KeptTextsBuilder } from './kept';
 import { parseDecimal, whyText, wholeBeyondDouble } from './numbers';
-import { piiKindOf } from '../pii';
+import { kindText, piiKindOf } from '../pii';
 
 /** A value quoted in a message, or what it is when it looks like personal data (a refusal goes to terminals and CI logs). */
 const shown = (value: string) => {
   const kind = piiKindOf(value.trim());
-  return kind ? `a value that looks like personal data (${kind.replace('_', ' ')}, not shown)` : `the value ${quote(value)}`;
+  return kind ? `a value that looks like personal data (${kindText(kind)}, not shown)` : `the value ${quote(value)}`;
 };
 
 /** Throws a {@link CsvError} quoting the first value of a column that is not of its declared type. */
