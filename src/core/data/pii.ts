@@ -224,7 +224,7 @@ function markFrom(table: { columns: readonly Column[] }, other: { columns: reado
 }
 
 /** The columns of `table` marked personal by its reference ({@link markPersonalFromReference}). */
-export function personalByReference(table: { columns: readonly Column[] }): (PiiColumn & { where: string })[] {
+function personalByReference(table: { columns: readonly Column[] }): (PiiColumn & { where: string })[] {
   return [...(fromReference.get(table)?.values() ?? [])];
 }
 
